@@ -1,0 +1,236 @@
+//! stampede: a traffic-spike load testing harness for online shops.
+//!
+//! The pipeline flows one way: a [`scenario`] file is parsed and compiled; the
+//! [`driver`] follows its load [`profile`] with virtual shoppers that send requests
+//! through [`http`] and record into [`metrics`]; [`analysis`] turns the measurements
+//! into per-level verdicts and the breaking point; [`report`] writes them out. The
+//! embedded demo [`shop`] stands on its own and is the default target.
+
+pub mod analysis;
+pub mod cli;
+pub mod driver;
+pub mod http;
+pub mod live;
+pub mod metrics;
+pub mod profile;
+pub mod report;
+pub mod scenario;
+pub mod shop;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use analysis::{RunEnd, RunInfo};
+use cli::{Cli, Command, RunArgs, ShopArgs};
+use driver::EndReason;
+use scenario::Scenario;
+
+/// Documented exit codes (see `stampede --help`).
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const BAD_INPUT: u8 = 2;
+    pub const CANNOT_MEASURE: u8 = 3;
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// Runs a parsed command line to its exit code.
+pub fn main(cli: Cli) -> ExitCode {
+    let code = match cli.command {
+        Command::Validate { scenarios } => validate(&scenarios),
+        Command::Run(args) => run(args),
+        Command::Shop(args) => shop(args),
+    };
+    ExitCode::from(code)
+}
+
+fn validate(paths: &[PathBuf]) -> u8 {
+    let mut code = exit::OK;
+    for path in paths {
+        match scenario::load(path) {
+            Ok(s) => println!(
+                "{}: ok ({} journeys, {} levels, {:.0} s)",
+                path.display(),
+                s.journeys.len(),
+                s.load.profile.levels().len(),
+                s.load.profile.duration().as_secs_f64()
+            ),
+            Err(e) => {
+                eprintln!("error: {e}");
+                code = exit::BAD_INPUT;
+            }
+        }
+    }
+    code
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()
+}
+
+fn run(args: RunArgs) -> u8 {
+    let scenario = match scenario::load(&args.scenario) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    if let Some(url) = &args.target
+        && let Err(e) = reqwest::Url::parse(url)
+    {
+        eprintln!("error: --target {url}: {e} (expected a URL like http://127.0.0.1:8080)");
+        return exit::BAD_INPUT;
+    }
+    // The embedded shop runs on its own thread and runtime, apart from the generator.
+    let mut embedded = None;
+    let base_url = match (&args.target, &scenario.target.base_url) {
+        (Some(url), _) | (None, Some(url)) => url.clone(),
+        (None, None) => match start_shop(&scenario) {
+            Ok(shop) => {
+                let url = shop.url().to_string();
+                let s = scenario.target.shop;
+                eprintln!(
+                    "embedded shop at {url}: {} workers × {:?} service time, queue {} (capacity {:.0} req/s)",
+                    s.workers,
+                    s.service_time,
+                    s.queue,
+                    f64::from(s.workers) / s.service_time.as_secs_f64()
+                );
+                embedded = Some(shop);
+                url
+            }
+            Err(e) => {
+                eprintln!("error: the embedded shop could not start: {e}");
+                return exit::CANNOT_MEASURE;
+            }
+        },
+    };
+    let out = args.out.clone().unwrap_or_else(|| default_out_dir(&scenario.name));
+    let seed = args.seed.unwrap_or_else(random_seed);
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return exit::CANNOT_MEASURE;
+        }
+    };
+    eprintln!(
+        "running {} against {base_url}: {} levels, up to {:.0} s (seed {seed})",
+        scenario.name,
+        scenario.load.profile.levels().len(),
+        scenario.load.profile.duration().as_secs_f64()
+    );
+    let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let clock = Instant::now();
+    let mut console = live::Console::new(&scenario);
+    let stop = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let outcome = runtime.block_on(driver::run(Arc::clone(&scenario), &base_url, seed, &mut console, stop));
+    console.finish();
+    drop(embedded);
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::CANNOT_MEASURE;
+        }
+    };
+    let end = match outcome.end {
+        EndReason::Completed => RunEnd::Completed,
+        EndReason::Stopped => RunEnd::StoppedAtBreakingPoint,
+        EndReason::Interrupted => RunEnd::Interrupted,
+    };
+    let info = RunInfo {
+        target: base_url,
+        started_at,
+        duration_s: clock.elapsed().as_secs_f64(),
+        seed,
+        end,
+    };
+    let report = analysis::analyse(&scenario, &outcome.levels, &outcome.collected, info);
+    print!("{}", report::terminal::summary(&report));
+    match report::write_json(&report, &out) {
+        Ok(path) => println!("report: {}", path.display()),
+        Err(e) => {
+            eprintln!("error: cannot write the report into {}: {e}", out.display());
+            return exit::CANNOT_MEASURE;
+        }
+    }
+    if end == RunEnd::Interrupted { exit::INTERRUPTED } else { exit::OK }
+}
+
+fn start_shop(scenario: &Scenario) -> Result<shop::Shop, shop::ShopError> {
+    let s = scenario.target.shop;
+    shop::Shop::start(shop::ShopConfig {
+        workers: s.workers,
+        service_time: s.service_time,
+        queue: s.queue,
+        ..shop::ShopConfig::default()
+    })
+}
+
+fn shop(args: ShopArgs) -> u8 {
+    let config = shop::ShopConfig {
+        port: args.port,
+        workers: args.workers,
+        service_time: args.service_time,
+        queue: args.queue,
+        products: args.products,
+        stall_every: args.stall_every,
+        stall_for: args.stall_for.unwrap_or_default(),
+        error_rate: args.error_rate,
+        ..shop::ShopConfig::default()
+    };
+    let shop = match shop::Shop::start(config) {
+        Ok(shop) => shop,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    println!("{}", shop.url());
+    eprintln!(
+        "demo shop: {} workers × {:?}, queue {} → capacity {:.0} req/s. Ctrl-C stops it.",
+        args.workers,
+        args.service_time,
+        args.queue,
+        f64::from(args.workers) / args.service_time.as_secs_f64()
+    );
+    match runtime() {
+        Ok(rt) => {
+            let _ = rt.block_on(tokio::signal::ctrl_c());
+            shop.stop();
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::CANNOT_MEASURE
+        }
+    }
+}
+
+/// `reports/<scenario>-<YYYYmmdd-HHMMSS>`.
+fn default_out_dir(scenario: &str) -> PathBuf {
+    let stamp: String = humantime::format_rfc3339_seconds(SystemTime::now())
+        .to_string()
+        .chars()
+        .filter_map(|c| match c {
+            'T' => Some('-'),
+            c if c.is_ascii_digit() => Some(c),
+            _ => None,
+        })
+        .collect();
+    let safe: String =
+        scenario.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+    Path::new("reports").join(format!("{safe}-{stamp}"))
+}
+
+fn random_seed() -> u64 {
+    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    (nanos as u64) ^ u64::from(std::process::id()).rotate_left(32)
+}

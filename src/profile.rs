@@ -1,0 +1,161 @@
+//! Load profiles: how many shoppers (closed model) the driver should keep at each
+//! moment of the run. A profile is a list of segments — ramps and holds — and each
+//! hold is a **level**: a plateau whose statistics are judged on their own. Everything
+//! here is pure: `at(t)` answers for any instant, so it is tested without a clock.
+
+use std::time::Duration;
+
+/// One piece of the profile: load goes linearly from `from` to `to` over `duration`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    pub start: Duration,
+    pub duration: Duration,
+    pub from: u32,
+    pub to: u32,
+    /// Set on holds: the index of the level this plateau is.
+    pub level: Option<usize>,
+}
+
+/// A plateau of constant load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LevelSpec {
+    pub index: usize,
+    pub load: u32,
+    pub start: Duration,
+    pub duration: Duration,
+}
+
+/// One stage as written in a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    RampTo { load: u32, over: Duration },
+    Hold(Duration),
+}
+
+/// Where the profile stands at an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Point {
+    pub load: u32,
+    /// The level being held, or `None` during a ramp.
+    pub level: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    segments: Vec<Segment>,
+}
+
+impl Profile {
+    /// Climbs from `start` by `step` up to `max`, ramping for `ramp` into each level
+    /// and holding it for `hold`.
+    pub fn staircase(start: u32, step: u32, max: u32, hold: Duration, ramp: Duration) -> Profile {
+        let mut stages = Vec::new();
+        let mut load = start;
+        while load <= max {
+            stages.push(Stage::RampTo { load, over: ramp });
+            stages.push(Stage::Hold(hold));
+            match load.checked_add(step.max(1)) {
+                Some(next) => load = next,
+                None => break,
+            }
+        }
+        Profile::from_stages(&stages)
+    }
+
+    /// Builds segments from stages; every hold at a load above zero is a level.
+    pub fn from_stages(stages: &[Stage]) -> Profile {
+        let mut segments = Vec::with_capacity(stages.len());
+        let mut now = Duration::ZERO;
+        let mut load = 0;
+        let mut levels = 0;
+        for stage in stages {
+            let (duration, to, level) = match *stage {
+                Stage::RampTo { load: to, over } => (over, to, None),
+                Stage::Hold(duration) => {
+                    let level = (load > 0).then_some(levels);
+                    levels += usize::from(load > 0);
+                    (duration, load, level)
+                }
+            };
+            if !duration.is_zero() {
+                segments.push(Segment { start: now, duration, from: load, to, level });
+            }
+            now += duration;
+            load = to;
+        }
+        Profile { segments }
+    }
+
+    pub fn duration(&self) -> Duration {
+        self.segments.last().map_or(Duration::ZERO, |s| s.start + s.duration)
+    }
+
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    pub fn levels(&self) -> Vec<LevelSpec> {
+        self.segments
+            .iter()
+            .filter_map(|s| {
+                s.level.map(|index| LevelSpec { index, load: s.to, start: s.start, duration: s.duration })
+            })
+            .collect()
+    }
+
+    /// The highest load the profile asks for.
+    pub fn peak(&self) -> u32 {
+        self.segments.iter().map(|s| s.from.max(s.to)).max().unwrap_or(0)
+    }
+
+    /// The target at `t` after the start; zero load once the profile has ended.
+    pub fn at(&self, t: Duration) -> Point {
+        let Some(segment) = self.segments.iter().find(|s| t < s.start + s.duration) else {
+            return Point { load: 0, level: None };
+        };
+        let fraction = (t.saturating_sub(segment.start)).as_secs_f64() / segment.duration.as_secs_f64();
+        let load = f64::from(segment.from) + (f64::from(segment.to) - f64::from(segment.from)) * fraction;
+        Point { load: load.round() as u32, level: segment.level }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    #[test]
+    fn staircase_climbs_in_levels() {
+        let p = Profile::staircase(10, 10, 30, S(20), S(2));
+        assert_eq!(p.duration(), S(66));
+        let loads: Vec<u32> = p.levels().iter().map(|l| l.load).collect();
+        assert_eq!(loads, vec![10, 20, 30]);
+        assert_eq!(p.at(S(1)), Point { load: 5, level: None });
+        assert_eq!(p.at(S(2)), Point { load: 10, level: Some(0) });
+        assert_eq!(p.at(S(23)), Point { load: 15, level: None });
+        assert_eq!(p.at(S(30)), Point { load: 20, level: Some(1) });
+        assert_eq!(p.at(S(66)), Point { load: 0, level: None });
+        assert_eq!(p.levels()[2].start, S(46));
+        assert_eq!(p.peak(), 30);
+    }
+
+    #[test]
+    fn stages_make_levels_of_holds_only() {
+        let p = Profile::from_stages(&[
+            Stage::RampTo { load: 50, over: S(10) },
+            Stage::Hold(S(30)),
+            Stage::RampTo { load: 0, over: S(5) },
+        ]);
+        assert_eq!(p.levels(), vec![LevelSpec { index: 0, load: 50, start: S(10), duration: S(30) }]);
+        assert_eq!(p.at(S(42)).load, 30);
+        assert_eq!(p.duration(), S(45));
+    }
+
+    #[test]
+    fn zero_ramp_jumps_straight_to_the_level() {
+        let p = Profile::staircase(5, 5, 10, S(1), Duration::ZERO);
+        assert_eq!(p.at(Duration::ZERO), Point { load: 5, level: Some(0) });
+        assert_eq!(p.at(Duration::from_millis(1500)), Point { load: 10, level: Some(1) });
+    }
+}

@@ -1,0 +1,214 @@
+//! Scenarios: the file an engineer writes to describe the crowd — target, load
+//! profile, SLO, variables and journeys. `load` reads a file, parses it (unknown
+//! fields are errors), checks it and compiles its templates; what comes out is ready
+//! to run and never parsed again.
+
+mod compile;
+mod diagnostic;
+mod raw;
+mod template;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use diagnostic::ScenarioError;
+pub use raw::{StatusMatch, Think, parse_duration};
+pub use template::{Resolved, Template, TemplateError};
+
+use crate::profile::Profile;
+
+/// A scenario, checked and compiled.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: Option<String>,
+    pub path: PathBuf,
+    pub target: Target,
+    pub load: Load,
+    /// The SLO over all requests of a level.
+    pub slo: Slo,
+    /// Step names across all journeys; a step's `id` indexes this list. Steps with the
+    /// same name in several journeys are one step for statistics.
+    pub steps: Vec<StepInfo>,
+    pub journeys: Vec<Journey>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// `None` means the embedded demo shop.
+    pub base_url: Option<String>,
+    pub timeout: Duration,
+    pub shop: ShopSettings,
+}
+
+/// The embedded shop's capacity model, as the scenario sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShopSettings {
+    pub workers: u32,
+    pub service_time: Duration,
+    pub queue: u32,
+}
+
+impl Default for ShopSettings {
+    fn default() -> Self {
+        ShopSettings { workers: 8, service_time: Duration::from_millis(20), queue: 64 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    Closed,
+}
+
+#[derive(Debug, Clone)]
+pub struct Load {
+    pub model: Model,
+    pub profile: Profile,
+    /// End the climb after the first level that breaches the SLO.
+    pub stop_when_broken: bool,
+}
+
+/// Bounds that define "available".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Slo {
+    pub latency: Vec<LatencyBound>,
+    pub error_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LatencyBound {
+    /// 50.0, 90.0, 95.0, 99.0 or 100.0 (max).
+    pub percentile: f64,
+    pub bound: Duration,
+}
+
+impl LatencyBound {
+    /// `p95`, or `max` for the 100th percentile.
+    pub fn label(&self) -> String {
+        if self.percentile >= 100.0 { "max".to_string() } else { format!("p{}", self.percentile) }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StepInfo {
+    pub name: String,
+    pub slo: Slo,
+}
+
+#[derive(Debug, Clone)]
+pub struct Journey {
+    pub name: String,
+    pub weight: u32,
+    pub think: Think,
+    pub steps: Vec<Step>,
+    /// Names of the variables set while the journey runs, by slot.
+    pub slots: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Index into `Scenario::steps`.
+    pub id: usize,
+    pub method: reqwest::Method,
+    pub path: Template,
+    pub headers: Vec<(reqwest::header::HeaderName, Template)>,
+    pub body: Body,
+    /// Statuses that count as success; empty means any 2xx or 3xx.
+    pub expect: Vec<StatusMatch>,
+    pub extract: Vec<Extract>,
+}
+
+impl Step {
+    pub fn status_ok(&self, status: u16) -> bool {
+        if self.expect.is_empty() {
+            (200..400).contains(&status)
+        } else {
+            self.expect.iter().any(|m| m.matches(status))
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    None,
+    Form(Vec<(String, Template)>),
+    Json(JsonTemplate),
+}
+
+/// A JSON body whose strings may hold templates.
+#[derive(Debug, Clone)]
+pub enum JsonTemplate {
+    Literal(serde_json::Value),
+    String(Template),
+    Array(Vec<JsonTemplate>),
+    Object(Vec<(String, JsonTemplate)>),
+}
+
+impl JsonTemplate {
+    pub fn render(&self, slots: &[String]) -> serde_json::Value {
+        match self {
+            JsonTemplate::Literal(value) => value.clone(),
+            JsonTemplate::String(t) => serde_json::Value::String(t.render(slots)),
+            JsonTemplate::Array(items) => items.iter().map(|i| i.render(slots)).collect(),
+            JsonTemplate::Object(fields) => {
+                fields.iter().map(|(k, v)| (k.clone(), v.render(slots))).collect()
+            }
+        }
+    }
+}
+
+/// Sets a variable from the response.
+#[derive(Debug, Clone)]
+pub struct Extract {
+    pub slot: usize,
+    pub name: String,
+    pub source: ExtractSource,
+}
+
+#[derive(Debug, Clone)]
+pub enum ExtractSource {
+    /// RFC 9535 JSONPath; the first match.
+    Json(serde_json_path::JsonPath),
+    /// The first match; its first capture group when it has one.
+    Regex(regex::Regex),
+}
+
+impl ExtractSource {
+    /// The extracted value, or `None` when nothing matched.
+    pub fn extract(&self, body: &[u8]) -> Option<String> {
+        match self {
+            ExtractSource::Json(path) => {
+                let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+                let nodes = path.query(&value);
+                match nodes.first()? {
+                    serde_json::Value::String(s) => Some(s.clone()),
+                    other => Some(other.to_string()),
+                }
+            }
+            ExtractSource::Regex(regex) => {
+                let text = String::from_utf8_lossy(body);
+                let captures = regex.captures(&text)?;
+                let found = captures.get(1).or_else(|| captures.get(0))?;
+                Some(found.as_str().to_string())
+            }
+        }
+    }
+}
+
+/// Reads, parses, checks and compiles a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let source = std::fs::read_to_string(path)
+        .map_err(|e| ScenarioError::whole_file(path, format!("cannot read the scenario file: {e}")))?;
+    parse(path, &source)
+}
+
+/// Parses and compiles scenario text; `path` is used for messages and for
+/// resolving relative paths.
+pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
+    let raw: raw::RawScenario = toml::from_str(source).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        ScenarioError::at(path, source, span, e.message().trim_end().to_string())
+    })?;
+    compile::compile(path, source, raw)
+}

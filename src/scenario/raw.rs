@@ -1,0 +1,300 @@
+//! The scenario file as written: serde types that mirror the TOML, with spans kept
+//! for the checks that come after parsing. Unknown fields are errors everywhere, and
+//! the small value types (durations, ratios, think times, statuses) say what they
+//! expected when they get something else.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: Spanned<String>,
+    pub description: Option<String>,
+    pub target: RawTarget,
+    pub load: Spanned<RawLoad>,
+    #[serde(default)]
+    pub slo: RawSlo,
+    #[serde(default)]
+    pub vars: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    #[serde(rename = "journey")]
+    pub journeys: Spanned<Vec<Spanned<RawJourney>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    pub base_url: Spanned<String>,
+    pub timeout: Option<Dur>,
+    /// The embedded shop's capacity model (only with `base_url = "embedded"`).
+    pub workers: Option<Spanned<i64>>,
+    pub service_time: Option<Spanned<Dur>>,
+    pub queue: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLoad {
+    pub model: Option<Spanned<String>>,
+    pub staircase: Option<Spanned<RawStaircase>>,
+    pub stages: Option<Vec<Spanned<RawStage>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStaircase {
+    pub start: Spanned<i64>,
+    pub step: Spanned<i64>,
+    pub max: Spanned<i64>,
+    pub hold: Spanned<Dur>,
+    pub ramp: Option<Dur>,
+    pub stop: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStage {
+    pub ramp_to: Option<Spanned<i64>>,
+    pub over: Option<Dur>,
+    pub hold: Option<Dur>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlo {
+    pub p50: Option<Dur>,
+    pub p90: Option<Dur>,
+    pub p95: Option<Dur>,
+    pub p99: Option<Dur>,
+    pub max: Option<Dur>,
+    pub error_rate: Option<Ratio>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawJourney {
+    pub name: Spanned<String>,
+    pub weight: Spanned<i64>,
+    pub think: Option<Think>,
+    #[serde(alias = "step")]
+    pub steps: Spanned<Vec<Spanned<RawStep>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    pub name: Spanned<String>,
+    pub get: Option<Spanned<String>>,
+    pub head: Option<Spanned<String>>,
+    pub post: Option<Spanned<String>>,
+    pub put: Option<Spanned<String>>,
+    pub patch: Option<Spanned<String>>,
+    pub delete: Option<Spanned<String>>,
+    #[serde(default)]
+    pub headers: BTreeMap<Spanned<String>, Spanned<String>>,
+    pub form: Option<BTreeMap<String, Spanned<toml::Value>>>,
+    pub json: Option<Spanned<toml::Value>>,
+    pub expect: Option<RawExpect>,
+    #[serde(default)]
+    pub extract: BTreeMap<Spanned<String>, Spanned<RawExtract>>,
+    pub slo: Option<Spanned<RawSlo>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpect {
+    pub status: Spanned<StatusSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExtract {
+    pub json: Option<Spanned<String>>,
+    pub regex: Option<Spanned<String>>,
+}
+
+/// A duration written as `"250ms"`, `"30s"`, `"2m"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dur(pub Duration);
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(DurVisitor)
+    }
+}
+
+const DURATION_EXPECTED: &str = "a duration with a unit, like \"250ms\", \"30s\" or \"2m\"";
+
+struct DurVisitor;
+
+impl Visitor<'_> for DurVisitor {
+    type Value = Dur;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(DURATION_EXPECTED)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Dur, E> {
+        parse_duration(v).map(Dur).map_err(E::custom)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Dur, E> {
+        Err(E::custom(format!("expected {DURATION_EXPECTED}, found the bare number {v}")))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Dur, E> {
+        Err(E::custom(format!("expected {DURATION_EXPECTED}, found the bare number {v}")))
+    }
+}
+
+/// Parses `"250ms"`, `"30s"`, `"2m"`, `"1h 30m"`; the one duration syntax of stampede.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|e| format!("invalid duration \"{text}\" ({e}): expected {DURATION_EXPECTED}"))
+}
+
+/// A fraction written as `"1%"` or `0.01`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ratio(pub f64);
+
+impl<'de> Deserialize<'de> for Ratio {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RatioVisitor)
+    }
+}
+
+struct RatioVisitor;
+
+impl Visitor<'_> for RatioVisitor {
+    type Value = Ratio;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a percentage like \"1%\" or a fraction like 0.01")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Ratio, E> {
+        let number = v.trim().strip_suffix('%').and_then(|n| n.trim().parse::<f64>().ok());
+        match number {
+            Some(n) if (0.0..=100.0).contains(&n) => Ok(Ratio(n / 100.0)),
+            _ => Err(E::custom(format!(
+                "invalid percentage \"{v}\": expected a percentage between \"0%\" and \"100%\", like \"1%\""
+            ))),
+        }
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Ratio, E> {
+        if (0.0..=1.0).contains(&v) {
+            Ok(Ratio(v))
+        } else {
+            Err(E::custom(format!("invalid fraction {v}: expected a number between 0 and 1, or a percentage like \"1%\"")))
+        }
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Ratio, E> {
+        match v {
+            0 => Ok(Ratio(0.0)),
+            _ => Err(E::custom(format!("ambiguous rate {v}: write a percentage like \"{v}%\" or a fraction like 0.01"))),
+        }
+    }
+}
+
+/// Think time between steps: `"2s"` or `{ uniform = ["1s", "3s"] }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Think {
+    Fixed(Duration),
+    Uniform(Duration, Duration),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThinkTable {
+    uniform: [Dur; 2],
+}
+
+impl<'de> Deserialize<'de> for Think {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ThinkVisitor)
+    }
+}
+
+struct ThinkVisitor;
+
+impl<'de> Visitor<'de> for ThinkVisitor {
+    type Value = Think;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a think time like \"2s\" or { uniform = [\"1s\", \"3s\"] }")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Think, E> {
+        parse_duration(v).map(Think::Fixed).map_err(E::custom)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Think, A::Error> {
+        let table = ThinkTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        let [Dur(low), Dur(high)] = table.uniform;
+        if low > high {
+            return Err(de::Error::custom("uniform think time: the first bound must not exceed the second"));
+        }
+        Ok(Think::Uniform(low, high))
+    }
+}
+
+/// Expected statuses: `200`, `[200, 201]`, `"2xx"`, `["2xx", 404]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusSpec(pub Vec<StatusMatch>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusMatch {
+    Code(u16),
+    /// `2xx` is `Class(2)`.
+    Class(u16),
+}
+
+impl StatusMatch {
+    pub fn matches(self, status: u16) -> bool {
+        match self {
+            StatusMatch::Code(code) => code == status,
+            StatusMatch::Class(class) => status / 100 == class,
+        }
+    }
+
+    fn parse_code<E: de::Error>(v: i64) -> Result<StatusMatch, E> {
+        match u16::try_from(v) {
+            Ok(code @ 100..=599) => Ok(StatusMatch::Code(code)),
+            _ => Err(E::custom(format!("invalid HTTP status {v}: expected a code between 100 and 599"))),
+        }
+    }
+
+    fn parse_class<E: de::Error>(v: &str) -> Result<StatusMatch, E> {
+        match v.as_bytes() {
+            [c @ b'1'..=b'5', b'x' | b'X', b'x' | b'X'] => Ok(StatusMatch::Class(u16::from(c - b'0'))),
+            _ => Err(E::custom(format!("invalid status class \"{v}\": expected one like \"2xx\""))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for StatusSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StatusVisitor)
+    }
+}
+
+struct StatusVisitor;
+
+impl<'de> Visitor<'de> for StatusVisitor {
+    type Value = StatusSpec;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a status like 200, a class like \"2xx\", or a list of them")
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<StatusSpec, E> {
+        Ok(StatusSpec(vec![StatusMatch::parse_code(v)?]))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<StatusSpec, E> {
+        Ok(StatusSpec(vec![StatusMatch::parse_class(v)?]))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StatusSpec, A::Error> {
+        let mut all = Vec::new();
+        while let Some(one) = seq.next_element::<StatusSpec>()? {
+            all.extend(one.0);
+        }
+        if all.is_empty() {
+            return Err(de::Error::custom("an empty status list would fail every request"));
+        }
+        Ok(StatusSpec(all))
+    }
+}
