@@ -107,6 +107,7 @@ fn run(args: RunArgs) -> u8 {
             }
         },
     };
+    check_open_files(&scenario, embedded.is_some());
     let out = args.out.clone().unwrap_or_else(|| default_out_dir(&scenario.name));
     let seed = args.seed.unwrap_or_else(random_seed);
     let runtime = match runtime() {
@@ -162,6 +163,23 @@ fn run(args: RunArgs) -> u8 {
         }
     }
     if end == RunEnd::Interrupted { exit::INTERRUPTED } else { exit::OK }
+}
+
+/// Each shopper holds a connection (two sockets when the shop is in-process):
+/// raise the soft open-file limit to the hard one, and warn when even that is short.
+fn check_open_files(scenario: &Scenario, embedded: bool) {
+    let per_shopper = if embedded { 2 } else { 1 };
+    let needed = u64::from(scenario.load.profile.peak()) * per_shopper + 256;
+    match rlimit::increase_nofile_limit(needed) {
+        Ok(limit) if limit < needed => eprintln!(
+            "warning: {} shoppers may need {needed} open files but the limit is {limit}; \
+             connections beyond it will fail as connect errors. Raise it with `ulimit -n {needed}` \
+             (as root: `ulimit -Hn {needed}`)",
+            scenario.load.profile.peak()
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("warning: cannot read the open-file limit: {e}"),
+    }
 }
 
 fn start_shop(scenario: &Scenario) -> Result<shop::Shop, shop::ShopError> {

@@ -171,9 +171,12 @@ pub struct TimelinePoint {
     pub p95_ms: Option<f64>,
 }
 
+/// What one shard holds since the last harvest: (level, step, stats).
+type Shard = Vec<(Option<usize>, usize, StepStats)>;
+
 /// Where shoppers record. Cheap to share; each shopper sticks to one shard.
 pub struct Recorder {
-    shards: Box<[Mutex<Vec<(Option<usize>, usize, StepStats)>>]>,
+    shards: Box<[Mutex<Shard>]>,
 }
 
 impl Recorder {

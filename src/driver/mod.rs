@@ -190,7 +190,7 @@ fn spawn_missing(
 
 /// Asks every shopper to stop, waits for in-flight requests at most `grace`,
 /// then abandons the rest.
-async fn retire_all(target_tx: watch::Sender<u32>, shoppers: &mut Vec<Option<JoinHandle<()>>>, grace: Duration) {
+async fn retire_all(target_tx: watch::Sender<u32>, shoppers: &mut [Option<JoinHandle<()>>], grace: Duration) {
     let _ = target_tx.send(0);
     let deadline = tokio::time::Instant::now() + grace;
     for handle in shoppers.iter_mut().filter_map(Option::take) {

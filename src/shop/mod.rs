@@ -147,7 +147,6 @@ pub struct ShopStats {
 }
 
 /// A running shop. Dropping it stops it, like [`Shop::stop`].
-#[derive(Debug)]
 pub struct Shop {
     url: String,
     state: Arc<AppState>,
@@ -235,6 +234,15 @@ impl Shop {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+impl std::fmt::Debug for Shop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shop")
+            .field("url", &self.url)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
     }
 }
 
