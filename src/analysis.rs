@@ -203,15 +203,21 @@ pub fn judge_level(scenario: &Scenario, level: &LevelResult) -> Vec<String> {
 
 fn judge(slo: &Slo, stats: &Stats, prefix: &str) -> Vec<String> {
     let mut breaches = Vec::new();
-    if stats.requests == 0 && (!slo.latency.is_empty() || slo.error_rate.is_some()) {
+    if slo.latency.is_empty() && slo.error_rate.is_none() {
+        return breaches;
+    }
+    if stats.requests == 0 {
         breaches.push(format!("{prefix}no request completed"));
         return breaches;
     }
+    if stats.latency.p50_ms.is_none() && !slo.latency.is_empty() {
+        breaches.push(format!("{prefix}none of {} requests was answered", stats.requests));
+    }
     for bound in &slo.latency {
         let limit = bound.bound.as_secs_f64() * 1000.0;
-        // Nothing timed while requests were made: every one failed before an answer.
-        let measured = stats.latency.at(bound.percentile).unwrap_or(f64::INFINITY);
-        if measured > limit {
+        if let Some(measured) = stats.latency.at(bound.percentile)
+            && measured > limit
+        {
             breaches.push(format!("{prefix}{} {} > SLO {}", bound.label(), show_ms(measured), show_ms(limit)));
         }
     }

@@ -196,6 +196,21 @@ impl ExtractSource {
     }
 }
 
+/// serde names Rust types in its messages; a scenario author thinks in TOML's.
+fn plain_types(message: &str) -> String {
+    [
+        ("expected i64", "expected a whole number"),
+        ("expected u32", "expected a whole number"),
+        ("expected u16", "expected a whole number"),
+        ("expected a string", "expected a quoted string"),
+        ("expected a sequence", "expected an array [ ... ]"),
+        ("expected a map", "expected a table { ... }"),
+        ("expected struct ", "expected a table "),
+    ]
+    .iter()
+    .fold(message.to_string(), |text, (from, to)| text.replace(from, to))
+}
+
 /// Reads, parses, checks and compiles a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let source = std::fs::read_to_string(path)
@@ -208,7 +223,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
     let raw: raw::RawScenario = toml::from_str(source).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
-        ScenarioError::at(path, source, span, e.message().trim_end().to_string())
+        ScenarioError::at(path, source, span, plain_types(e.message().trim_end()))
     })?;
     compile::compile(path, source, raw)
 }

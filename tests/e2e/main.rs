@@ -1,0 +1,40 @@
+//! End-to-end tests: the real `stampede` binary against the embedded demo shop (or
+//! a socket the test controls) on loopback, with tiny profiles. One test binary;
+//! each test gets its own temporary directory.
+
+mod invalid_scenarios;
+mod runs;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn stampede() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_stampede"))
+}
+
+pub fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+pub fn text(output: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// Runs `stampede run SCENARIO --out DIR/out --seed 1`; returns the output and the parsed report.
+pub fn run_scenario(dir: &Path, scenario: &Path, extra: &[&str]) -> (Output, serde_json::Value) {
+    let out = dir.join("out");
+    let output = stampede()
+        .arg("run")
+        .arg(scenario)
+        .arg("--out")
+        .arg(&out)
+        .args(["--seed", "1"])
+        .args(extra)
+        .output()
+        .expect("the binary runs");
+    let (stdout, stderr) = text(&output);
+    let json = std::fs::read_to_string(out.join("report.json"))
+        .unwrap_or_else(|e| panic!("no report.json ({e})\nstdout:\n{stdout}\nstderr:\n{stderr}"));
+    let report = serde_json::from_str(&json).expect("report.json parses");
+    (output, report)
+}

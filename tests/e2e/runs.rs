@@ -1,0 +1,203 @@
+//! Whole runs: the breaking point against queueing theory, the smoke scenario's
+//! report, a target that refuses connections, and an interrupted run.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::{repo, run_scenario, stampede, text};
+
+fn write(dir: &Path, name: &str, body: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, body).unwrap();
+    path
+}
+
+fn f(value: &Value) -> f64 {
+    value.as_f64().unwrap_or_else(|| panic!("expected a number, got {value}"))
+}
+
+/// The law checked: the closed model's asymptotic bounds (DESIGN.md, "Ground truth").
+///
+/// The shop has W = 4 slots and service time S = 10 ms: X_max = W/S = 400 req/s.
+/// Each shopper sends one request, then thinks Z = 40 ms. With N shoppers:
+///   X(N) = min(N / (S + Z), X_max)       knee N* = W (S + Z) / S = 20 shoppers.
+/// Below the knee a request finds a free slot (R ≈ S = 10 ms, plus up to 1 ms of
+/// timer rounding and the odd short wait when arrivals bunch). Above it every slot
+/// is busy and Little's law gives R = N / X_max − Z: 20 ms at N = 24, 40 ms at 32.
+/// With the SLO p95 ≤ 30 ms, levels 8 and 16 (below the knee) pass and level 32
+/// (mean R = 40 ms; service and think are fixed, so R hardly varies and p95 ≥ mean)
+/// fails. Level 24 (mean 20 ms) should pass, but its p95 may touch the bound:
+/// the breaking point must lie in (N*, 32] = {24, 32}.
+/// The throughput at the last good level is checked against X(N) within 15%.
+#[test]
+fn breaking_point_falls_where_queueing_theory_puts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "queueing.toml",
+        r#"
+name = "queueing"
+[target]
+base_url = "embedded"
+workers = 4
+service_time = "10ms"
+queue = 1000
+timeout = "2s"
+[load]
+staircase = { start = 8, step = 8, max = 40, hold = "2s", ramp = "200ms", stop = "broken" }
+[slo]
+p95 = "30ms"
+[[journey]]
+name = "look"
+weight = 1
+think = "40ms"
+steps = [{ name = "product", get = "/api/products/7" }]
+"#,
+    );
+    let (output, report) = run_scenario(dir.path(), &scenario, &[]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+
+    let (w, s, z) = (4.0, 0.010, 0.040);
+    let knee = w * (s + z) / s;
+    let breaking = f(&report["breaking_point"]["load"]);
+    assert!(breaking > knee && breaking <= 32.0, "breaking point {breaking} outside (20, 32]\n{stdout}");
+    assert_eq!(report["end"], "stopped_at_breaking_point");
+
+    let good = &report["last_good"];
+    let n = f(&good["load"]);
+    let predicted = (n / (s + z)).min(w / s);
+    let served = f(&good["throughput_rps"]);
+    assert!(
+        (served - predicted).abs() <= 0.15 * predicted,
+        "last good level {n}: {served} req/s served, model says {predicted}\n{stdout}"
+    );
+    assert!(stdout.contains(&format!("breaking point: {breaking} shoppers (p95")), "{stdout}");
+}
+
+#[test]
+fn smoke_run_writes_a_report_with_every_journey() {
+    let dir = tempfile::tempdir().unwrap();
+    let (output, report) = run_scenario(dir.path(), &repo("scenarios/smoke.toml"), &[]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("no breaking point up to 6 shoppers"), "{stdout}");
+    assert!(stdout.contains("report: "), "{stdout}");
+
+    // The names CI gates and other tools read.
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["scenario"], "smoke");
+    assert_eq!(report["model"], "closed");
+    assert_eq!(report["seed"], 1);
+    assert!(report["breaking_point"].is_null());
+    assert_eq!(report["last_good"]["load"], 6);
+    let levels = report["levels"].as_array().unwrap();
+    assert_eq!(levels.iter().map(|l| f(&l["load"])).collect::<Vec<_>>(), [2.0, 4.0, 6.0]);
+    for level in levels {
+        for key in ["throughput_rps", "error_rate", "p50_ms", "p95_ms", "p99_ms"] {
+            assert!(level[key].is_number(), "{key} missing in {level}");
+        }
+        assert_eq!(level["verdict"], "pass");
+        assert_eq!(level["error_rate"], 0.0, "{level}");
+    }
+    // Checkout needs the csrf token extracted from the product page: it only
+    // succeeds when extraction, templates and the cookie jar all work.
+    let checkouts: f64 = levels
+        .iter()
+        .flat_map(|l| l["steps"].as_array().unwrap())
+        .filter(|s| s["name"] == "checkout")
+        .map(|s| f(&s["status"]["2xx"]))
+        .sum();
+    assert!(checkouts > 0.0, "no checkout succeeded");
+    assert!(!report["timeline"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn refused_connections_are_counted_and_the_run_still_ends_on_time() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    }; // dropped: nothing listens there now
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "refused.toml",
+        &format!(
+            r#"
+name = "refused"
+[target]
+base_url = "http://127.0.0.1:{port}"
+timeout = "1s"
+[load]
+staircase = {{ start = 1, step = 1, max = 2, hold = "1s", ramp = "0s", stop = "max" }}
+[slo]
+p95 = "500ms"
+error_rate = "1%"
+[[journey]]
+name = "look"
+weight = 1
+think = "50ms"
+steps = [{{ name = "home", get = "/" }}]
+"#
+        ),
+    );
+    let started = Instant::now();
+    let (output, report) = run_scenario(dir.path(), &scenario, &[]);
+    // The profile lasts 2 s and the timeout is 1 s; a hang would take far longer.
+    assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output).1);
+    let first = &report["levels"][0];
+    assert!(f(&first["errors"]["connect"]) > 0.0, "{first}");
+    assert_eq!(first["error_rate"], 1.0);
+    assert_eq!(report["breaking_point"]["load"], 1);
+    let reason = report["breaking_point"]["reason"].as_str().unwrap();
+    assert!(reason.contains("error rate 100% > SLO 1%"), "{reason}");
+    assert!(report["last_good"].is_null());
+}
+
+#[test]
+fn an_interrupted_run_still_writes_what_it_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut child = stampede()
+        .arg("run")
+        .arg(repo("scenarios/smoke.toml"))
+        .arg("--out")
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the first level has been measured, then press Ctrl-C.
+    let pid = child.id().to_string();
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut log = String::new();
+        let mut sent = false;
+        let mut buf = [0u8; 1024];
+        while let Ok(n @ 1..) = std::io::Read::read(&mut stderr, &mut buf) {
+            log.push_str(&String::from_utf8_lossy(&buf[..n]));
+            if !sent && log.contains("level 1 ·") {
+                sent = std::process::Command::new("kill").args(["-INT", &pid]).status().is_ok();
+            }
+        }
+        (log, sent)
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the run did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let (log, sent) = reader.join().unwrap();
+    assert!(sent, "the first level never finished:\n{log}");
+    assert_eq!(status.code(), Some(130), "{log}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["end"], "interrupted");
+    assert!(f(&report["levels"][0]["requests"]) > 0.0);
+    assert!(report["verdict"].as_str().unwrap().ends_with("[run interrupted]"));
+}
