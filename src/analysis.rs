@@ -27,7 +27,13 @@ pub struct Latency {
 impl Latency {
     fn of(histogram: &Histogram<u64>) -> Latency {
         let at = |q: f64| (!histogram.is_empty()).then(|| ms(histogram.value_at_quantile(q)));
-        Latency { p50_ms: at(0.5), p90_ms: at(0.9), p95_ms: at(0.95), p99_ms: at(0.99), max_ms: at(1.0) }
+        Latency {
+            p50_ms: at(0.5),
+            p90_ms: at(0.9),
+            p95_ms: at(0.95),
+            p99_ms: at(0.99),
+            max_ms: at(1.0),
+        }
     }
 
     /// The percentile named by an SLO bound (50, 90, 95, 99 or 100).
@@ -75,8 +81,16 @@ impl Stats {
             .collect();
         Stats {
             requests,
-            throughput_rps: round2(if seconds > 0.0 { requests as f64 / seconds } else { 0.0 }),
-            error_rate: if requests > 0 { round4(counts.error_total() as f64 / requests as f64) } else { 0.0 },
+            throughput_rps: round2(if seconds > 0.0 {
+                requests as f64 / seconds
+            } else {
+                0.0
+            }),
+            error_rate: if requests > 0 {
+                round4(counts.error_total() as f64 / requests as f64)
+            } else {
+                0.0
+            },
             latency: Latency::of(&stats.latency),
             status,
             errors,
@@ -211,14 +225,22 @@ fn judge(slo: &Slo, stats: &Stats, prefix: &str) -> Vec<String> {
         return breaches;
     }
     if stats.latency.p50_ms.is_none() && !slo.latency.is_empty() {
-        breaches.push(format!("{prefix}none of {} requests was answered", stats.requests));
+        breaches.push(format!(
+            "{prefix}none of {} requests was answered",
+            stats.requests
+        ));
     }
     for bound in &slo.latency {
         let limit = bound.bound.as_secs_f64() * 1000.0;
         if let Some(measured) = stats.latency.at(bound.percentile)
             && measured > limit
         {
-            breaches.push(format!("{prefix}{} {} > SLO {}", bound.label(), show_ms(measured), show_ms(limit)));
+            breaches.push(format!(
+                "{prefix}{} {} > SLO {}",
+                bound.label(),
+                show_ms(measured),
+                show_ms(limit)
+            ));
         }
     }
     if let Some(limit) = slo.error_rate
@@ -248,13 +270,20 @@ pub fn show_ms(ms: f64) -> String {
 
 pub fn show_percent(ratio: f64) -> String {
     let pct = ratio * 100.0;
-    if pct == pct.round() { format!("{pct:.0}%") } else { format!("{pct:.1}%") }
+    if pct == pct.round() {
+        format!("{pct:.0}%")
+    } else {
+        format!("{pct:.1}%")
+    }
 }
 
 /// Analyses one level's measurements.
 pub fn level_result(scenario: &Scenario, run: &LevelRun, per_step: &[StepStats]) -> LevelResult {
     let seconds = run.held.as_secs_f64();
-    let mut all = StepStats { latency: new_histogram(), counts: Counts::default() };
+    let mut all = StepStats {
+        latency: new_histogram(),
+        counts: Counts::default(),
+    };
     for stats in per_step {
         all.add(stats);
     }
@@ -262,7 +291,10 @@ pub fn level_result(scenario: &Scenario, run: &LevelRun, per_step: &[StepStats])
         .steps
         .iter()
         .zip(per_step)
-        .map(|(info, stats)| StepResult { name: info.name.clone(), stats: Stats::of(stats, seconds) })
+        .map(|(info, stats)| StepResult {
+            name: info.name.clone(),
+            stats: Stats::of(stats, seconds),
+        })
         .collect();
     let mut level = LevelResult {
         index: run.spec.index,
@@ -281,7 +313,12 @@ pub fn level_result(scenario: &Scenario, run: &LevelRun, per_step: &[StepStats])
 }
 
 /// Analyses a whole run.
-pub fn analyse(scenario: &Scenario, levels_run: &[LevelRun], collected: &Collected, info: RunInfo) -> Report {
+pub fn analyse(
+    scenario: &Scenario,
+    levels_run: &[LevelRun],
+    collected: &Collected,
+    info: RunInfo,
+) -> Report {
     let levels: Vec<LevelResult> = levels_run
         .iter()
         .filter(|run| !run.held.is_zero())
@@ -364,8 +401,15 @@ pub fn verdict(report: &Report) -> String {
             bp.reason
         ),
         (None, Some(good)) => {
-            let peak = report.levels.iter().map(|l| l.stats.served_rps()).fold(0.0, f64::max);
-            format!("no breaking point up to {} (peak {peak:.0} req/s served)", shoppers(good.load))
+            let peak = report
+                .levels
+                .iter()
+                .map(|l| l.stats.served_rps())
+                .fold(0.0, f64::max);
+            format!(
+                "no breaking point up to {} (peak {peak:.0} req/s served)",
+                shoppers(good.load)
+            )
         }
     };
     match report.end {

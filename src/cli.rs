@@ -32,7 +32,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a scenario: climb the load profile, find the breaking point, write reports.
-    #[command(after_help = "Examples:\n  stampede run scenarios/black-friday.toml\n  stampede run scenarios/smoke.toml --target http://127.0.0.1:8080 --seed 7")]
+    #[command(
+        after_help = "Examples:\n  stampede run scenarios/black-friday.toml\n  stampede run scenarios/smoke.toml --target http://127.0.0.1:8080 --seed 7"
+    )]
     Run(RunArgs),
     /// Check scenario files without running them.
     #[command(after_help = "Example:\n  stampede validate scenarios/*.toml")]
@@ -42,7 +44,9 @@ pub enum Command {
         scenarios: Vec<PathBuf>,
     },
     /// Serve the embedded demo shop in the foreground on 127.0.0.1.
-    #[command(after_help = "Example:\n  stampede shop --port 8080 --workers 4 --service-time 10ms   # capacity 400 req/s")]
+    #[command(
+        after_help = "Example:\n  stampede shop --port 8080 --workers 4 --service-time 10ms   # capacity 400 req/s"
+    )]
     Shop(ShopArgs),
 }
 

@@ -29,7 +29,8 @@ pub struct BlockedHost(pub String);
 impl ClientFactory {
     /// Loads the system's root certificates once, for all shoppers.
     pub fn new(base_url: &str, timeout: Duration) -> Result<ClientFactory, String> {
-        let origin = reqwest::Url::parse(base_url).map_err(|e| format!("invalid target URL {base_url}: {e}"))?;
+        let origin = reqwest::Url::parse(base_url)
+            .map_err(|e| format!("invalid target URL {base_url}: {e}"))?;
         let mut roots = rustls::RootCertStore::empty();
         for cert in rustls_native_certs::load_native_certs().certs {
             // A certificate the store rejects is skipped, as browsers do.
@@ -42,7 +43,11 @@ impl ClientFactory {
             .with_root_certificates(roots)
             .with_no_client_auth();
         tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        Ok(ClientFactory { tls: Arc::new(tls), origin: Arc::new(origin), timeout })
+        Ok(ClientFactory {
+            tls: Arc::new(tls),
+            origin: Arc::new(origin),
+            timeout,
+        })
     }
 
     /// A client for one shopper: own cookie jar, own connection pool.
@@ -50,7 +55,9 @@ impl ClientFactory {
         let origin = Arc::clone(&self.origin);
         let policy = redirect::Policy::custom(move |attempt| {
             let url = attempt.url();
-            if url.host_str() != origin.host_str() || url.port_or_known_default() != origin.port_or_known_default() {
+            if url.host_str() != origin.host_str()
+                || url.port_or_known_default() != origin.port_or_known_default()
+            {
                 let host = url.host_str().unwrap_or("?").to_string();
                 attempt.error(BlockedHost(host))
             } else if attempt.previous().len() > MAX_REDIRECTS {
@@ -85,8 +92,13 @@ pub fn classify(error: &reqwest::Error) -> ErrorKind {
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
             use std::io::ErrorKind as Io;
             match io.kind() {
-                Io::ConnectionRefused | Io::AddrNotAvailable | Io::NotFound => return ErrorKind::Connect,
-                Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe | Io::UnexpectedEof => {
+                Io::ConnectionRefused | Io::AddrNotAvailable | Io::NotFound => {
+                    return ErrorKind::Connect;
+                }
+                Io::ConnectionReset
+                | Io::ConnectionAborted
+                | Io::BrokenPipe
+                | Io::UnexpectedEof => {
                     return ErrorKind::Reset;
                 }
                 Io::TimedOut => return ErrorKind::Timeout,

@@ -66,7 +66,9 @@ fn validate(paths: &[PathBuf]) -> u8 {
 }
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
 }
 
 fn run(args: RunArgs) -> u8 {
@@ -108,7 +110,10 @@ fn run(args: RunArgs) -> u8 {
         },
     };
     check_open_files(&scenario, embedded.is_some());
-    let out = args.out.clone().unwrap_or_else(|| default_out_dir(&scenario.name));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir(&scenario.name));
     let seed = args.seed.unwrap_or_else(random_seed);
     let runtime = match runtime() {
         Ok(rt) => rt,
@@ -131,7 +136,13 @@ fn run(args: RunArgs) -> u8 {
             std::future::pending::<()>().await;
         }
     };
-    let outcome = runtime.block_on(driver::run(Arc::clone(&scenario), &base_url, seed, &mut console, stop));
+    let outcome = runtime.block_on(driver::run(
+        Arc::clone(&scenario),
+        &base_url,
+        seed,
+        &mut console,
+        stop,
+    ));
     console.finish();
     drop(embedded);
     let outcome = match outcome {
@@ -162,7 +173,11 @@ fn run(args: RunArgs) -> u8 {
             return exit::CANNOT_MEASURE;
         }
     }
-    if end == RunEnd::Interrupted { exit::INTERRUPTED } else { exit::OK }
+    if end == RunEnd::Interrupted {
+        exit::INTERRUPTED
+    } else {
+        exit::OK
+    }
 }
 
 /// Each shopper holds a connection (two sockets when the shop is in-process):
@@ -243,12 +258,22 @@ fn default_out_dir(scenario: &str) -> PathBuf {
             _ => None,
         })
         .collect();
-    let safe: String =
-        scenario.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+    let safe: String = scenario
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
     Path::new("reports").join(format!("{safe}-{stamp}"))
 }
 
 fn random_seed() -> u64 {
-    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     (nanos as u64) ^ u64::from(std::process::id()).rotate_left(32)
 }

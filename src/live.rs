@@ -27,12 +27,18 @@ impl<'a> Console<'a> {
         let bar = std::io::stderr().is_terminal().then(|| {
             let total = scenario.load.profile.duration().as_secs();
             let bar = ProgressBar::new(total);
-            let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len}s {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar());
+            let style = ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len}s {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
             bar
         });
-        Console { scenario, bar, next_plain: PLAIN_EVERY }
+        Console {
+            scenario,
+            bar,
+            next_plain: PLAIN_EVERY,
+        }
     }
 
     fn say(&self, line: &str) {
@@ -51,8 +57,13 @@ impl<'a> Console<'a> {
 
 impl Observer for Console<'_> {
     fn progress(&mut self, p: &Progress) {
-        let level = p.level.map_or_else(|| "ramp".to_string(), |l| format!("level {}", l.index + 1));
-        let p95 = p.last_second.p95_ms.map_or_else(|| "-".to_string(), show_ms);
+        let level = p
+            .level
+            .map_or_else(|| "ramp".to_string(), |l| format!("level {}", l.index + 1));
+        let p95 = p
+            .last_second
+            .p95_ms
+            .map_or_else(|| "-".to_string(), show_ms);
         let message = format!(
             "{level} · {} shoppers · {} req/s · p95 {p95} · {} errors/s",
             p.shoppers, p.last_second.requests, p.last_second.errors
@@ -64,14 +75,21 @@ impl Observer for Console<'_> {
             }
             None if p.elapsed >= self.next_plain => {
                 self.next_plain += PLAIN_EVERY;
-                eprintln!("[{:>4}s/{}s] {message}", p.elapsed.as_secs(), p.total.as_secs());
+                eprintln!(
+                    "[{:>4}s/{}s] {message}",
+                    p.elapsed.as_secs(),
+                    p.total.as_secs()
+                );
             }
             None => {}
         }
     }
 
     fn level_done(&mut self, spec: &LevelSpec, collected: &Collected) -> Control {
-        let run = LevelRun { spec: *spec, held: spec.duration };
+        let run = LevelRun {
+            spec: *spec,
+            held: spec.duration,
+        };
         let level = analysis::level_result(self.scenario, &run, &collected.levels[spec.index]);
         let verdict = match level.verdict {
             Verdict::Pass => "pass".to_string(),
@@ -82,7 +100,11 @@ impl Observer for Console<'_> {
             spec.index + 1,
             spec.load,
             level.stats.throughput_rps,
-            level.stats.latency.p95_ms.map_or_else(|| "-".to_string(), show_ms),
+            level
+                .stats
+                .latency
+                .p95_ms
+                .map_or_else(|| "-".to_string(), show_ms),
             show_percent(level.stats.error_rate),
         ));
         if level.verdict == Verdict::Fail && self.scenario.load.stop_when_broken {

@@ -132,7 +132,10 @@ pub struct StepStats {
 
 impl Default for StepStats {
     fn default() -> Self {
-        StepStats { latency: new_histogram(), counts: Counts::default() }
+        StepStats {
+            latency: new_histogram(),
+            counts: Counts::default(),
+        }
     }
 }
 
@@ -181,7 +184,9 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn new(shards: usize) -> Recorder {
-        Recorder { shards: (0..shards.max(1)).map(|_| Mutex::new(Vec::new())).collect() }
+        Recorder {
+            shards: (0..shards.max(1)).map(|_| Mutex::new(Vec::new())).collect(),
+        }
     }
 
     pub fn shard_for(&self, shopper: usize) -> usize {
@@ -190,7 +195,9 @@ impl Recorder {
 
     pub fn record(&self, shard: usize, sample: Sample) {
         let mut entries = self.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
-        let found = entries.iter_mut().find(|(level, step, _)| *level == sample.level && *step == sample.step);
+        let found = entries
+            .iter_mut()
+            .find(|(level, step, _)| *level == sample.level && *step == sample.step);
         match found {
             Some((_, _, stats)) => stats.record(&sample),
             None => {
@@ -256,7 +263,13 @@ mod tests {
 
     fn sample(level: Option<usize>, step: usize, ms: u64, status: u16) -> Sample {
         let error = (status >= 500).then_some(ErrorKind::Http5xx);
-        Sample { step, level, latency: Some(Duration::from_millis(ms)), status: Some(status), error }
+        Sample {
+            step,
+            level,
+            latency: Some(Duration::from_millis(ms)),
+            status: Some(status),
+            error,
+        }
     }
 
     #[test]
@@ -276,7 +289,10 @@ mod tests {
         assert_eq!(step0.counts.status_classes[2], 100);
         let p50 = step0.latency.value_at_quantile(0.5);
         assert!((59_000..=61_000).contains(&p50), "{p50}");
-        assert_eq!(collected.levels[1][1].counts.errors_of(ErrorKind::Http5xx), 1);
+        assert_eq!(
+            collected.levels[1][1].counts.errors_of(ErrorKind::Http5xx),
+            1
+        );
         assert_eq!(collected.ramps[0].counts.requests, 1);
         // A second harvest finds nothing new.
         assert_eq!(collected.harvest(&recorder).counts.requests, 0);

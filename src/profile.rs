@@ -78,7 +78,13 @@ impl Profile {
                 }
             };
             if !duration.is_zero() {
-                segments.push(Segment { start: now, duration, from: load, to, level });
+                segments.push(Segment {
+                    start: now,
+                    duration,
+                    from: load,
+                    to,
+                    level,
+                });
             }
             now += duration;
             load = to;
@@ -87,7 +93,9 @@ impl Profile {
     }
 
     pub fn duration(&self) -> Duration {
-        self.segments.last().map_or(Duration::ZERO, |s| s.start + s.duration)
+        self.segments
+            .last()
+            .map_or(Duration::ZERO, |s| s.start + s.duration)
     }
 
     pub fn segments(&self) -> &[Segment] {
@@ -98,24 +106,41 @@ impl Profile {
         self.segments
             .iter()
             .filter_map(|s| {
-                s.level.map(|index| LevelSpec { index, load: s.to, start: s.start, duration: s.duration })
+                s.level.map(|index| LevelSpec {
+                    index,
+                    load: s.to,
+                    start: s.start,
+                    duration: s.duration,
+                })
             })
             .collect()
     }
 
     /// The highest load the profile asks for.
     pub fn peak(&self) -> u32 {
-        self.segments.iter().map(|s| s.from.max(s.to)).max().unwrap_or(0)
+        self.segments
+            .iter()
+            .map(|s| s.from.max(s.to))
+            .max()
+            .unwrap_or(0)
     }
 
     /// The target at `t` after the start; zero load once the profile has ended.
     pub fn at(&self, t: Duration) -> Point {
         let Some(segment) = self.segments.iter().find(|s| t < s.start + s.duration) else {
-            return Point { load: 0, level: None };
+            return Point {
+                load: 0,
+                level: None,
+            };
         };
-        let fraction = (t.saturating_sub(segment.start)).as_secs_f64() / segment.duration.as_secs_f64();
-        let load = f64::from(segment.from) + (f64::from(segment.to) - f64::from(segment.from)) * fraction;
-        Point { load: load.round() as u32, level: segment.level }
+        let fraction =
+            (t.saturating_sub(segment.start)).as_secs_f64() / segment.duration.as_secs_f64();
+        let load =
+            f64::from(segment.from) + (f64::from(segment.to) - f64::from(segment.from)) * fraction;
+        Point {
+            load: load.round() as u32,
+            level: segment.level,
+        }
     }
 }
 
@@ -131,11 +156,41 @@ mod tests {
         assert_eq!(p.duration(), S(66));
         let loads: Vec<u32> = p.levels().iter().map(|l| l.load).collect();
         assert_eq!(loads, vec![10, 20, 30]);
-        assert_eq!(p.at(S(1)), Point { load: 5, level: None });
-        assert_eq!(p.at(S(2)), Point { load: 10, level: Some(0) });
-        assert_eq!(p.at(S(23)), Point { load: 15, level: None });
-        assert_eq!(p.at(S(30)), Point { load: 20, level: Some(1) });
-        assert_eq!(p.at(S(66)), Point { load: 0, level: None });
+        assert_eq!(
+            p.at(S(1)),
+            Point {
+                load: 5,
+                level: None
+            }
+        );
+        assert_eq!(
+            p.at(S(2)),
+            Point {
+                load: 10,
+                level: Some(0)
+            }
+        );
+        assert_eq!(
+            p.at(S(23)),
+            Point {
+                load: 15,
+                level: None
+            }
+        );
+        assert_eq!(
+            p.at(S(30)),
+            Point {
+                load: 20,
+                level: Some(1)
+            }
+        );
+        assert_eq!(
+            p.at(S(66)),
+            Point {
+                load: 0,
+                level: None
+            }
+        );
         assert_eq!(p.levels()[2].start, S(46));
         assert_eq!(p.peak(), 30);
     }
@@ -143,11 +198,25 @@ mod tests {
     #[test]
     fn stages_make_levels_of_holds_only() {
         let p = Profile::from_stages(&[
-            Stage::RampTo { load: 50, over: S(10) },
+            Stage::RampTo {
+                load: 50,
+                over: S(10),
+            },
             Stage::Hold(S(30)),
-            Stage::RampTo { load: 0, over: S(5) },
+            Stage::RampTo {
+                load: 0,
+                over: S(5),
+            },
         ]);
-        assert_eq!(p.levels(), vec![LevelSpec { index: 0, load: 50, start: S(10), duration: S(30) }]);
+        assert_eq!(
+            p.levels(),
+            vec![LevelSpec {
+                index: 0,
+                load: 50,
+                start: S(10),
+                duration: S(30)
+            }]
+        );
         assert_eq!(p.at(S(42)).load, 30);
         assert_eq!(p.duration(), S(45));
     }
@@ -155,7 +224,19 @@ mod tests {
     #[test]
     fn zero_ramp_jumps_straight_to_the_level() {
         let p = Profile::staircase(5, 5, 10, S(1), Duration::ZERO);
-        assert_eq!(p.at(Duration::ZERO), Point { load: 5, level: Some(0) });
-        assert_eq!(p.at(Duration::from_millis(1500)), Point { load: 10, level: Some(1) });
+        assert_eq!(
+            p.at(Duration::ZERO),
+            Point {
+                load: 5,
+                level: Some(0)
+            }
+        );
+        assert_eq!(
+            p.at(Duration::from_millis(1500)),
+            Point {
+                load: 10,
+                level: Some(1)
+            }
+        );
     }
 }

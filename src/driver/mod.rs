@@ -127,14 +127,19 @@ pub async fn run(
         if point.level != current {
             if let Some(done) = current.take() {
                 let spec = specs[done];
-                levels.push(LevelRun { spec, held: now.saturating_sub(spec.start).min(spec.duration) });
+                levels.push(LevelRun {
+                    spec,
+                    held: now.saturating_sub(spec.start).min(spec.duration),
+                });
                 harvest(&mut collected, &shared, now, alive(&shoppers), done);
                 if observer.level_done(&spec, &collected) == Control::Stop {
                     break EndReason::Stopped;
                 }
             }
             current = point.level;
-            shared.level.store(point.level.unwrap_or(NO_LEVEL), Ordering::Relaxed);
+            shared
+                .level
+                .store(point.level.unwrap_or(NO_LEVEL), Ordering::Relaxed);
         }
         if now >= profile.duration() {
             break EndReason::Completed;
@@ -143,7 +148,13 @@ pub async fn run(
         spawn_missing(&shared, &mut shoppers, point.load as usize, &target_rx);
         if now >= next_harvest {
             next_harvest += HARVEST_EVERY;
-            let last_second = harvest(&mut collected, &shared, now, alive(&shoppers), point.level.unwrap_or(NO_LEVEL));
+            let last_second = harvest(
+                &mut collected,
+                &shared,
+                now,
+                alive(&shoppers),
+                point.level.unwrap_or(NO_LEVEL),
+            );
             let progress = Progress {
                 elapsed: now,
                 total: profile.duration(),
@@ -158,16 +169,31 @@ pub async fn run(
     // A level cut short still counts for what it measured.
     if let Some(level) = current {
         let spec = specs[level];
-        levels.push(LevelRun { spec, held: started.elapsed().saturating_sub(spec.start).min(spec.duration) });
+        levels.push(LevelRun {
+            spec,
+            held: started
+                .elapsed()
+                .saturating_sub(spec.start)
+                .min(spec.duration),
+        });
     }
     retire_all(target_tx, &mut shoppers, scenario.target.timeout).await;
     let elapsed = started.elapsed();
     harvest(&mut collected, &shared, elapsed, 0, NO_LEVEL);
-    Ok(RunOutcome { collected, levels, elapsed, end })
+    Ok(RunOutcome {
+        collected,
+        levels,
+        elapsed,
+        end,
+    })
 }
 
 fn alive(shoppers: &[Option<JoinHandle<()>>]) -> u32 {
-    shoppers.iter().flatten().filter(|h| !h.is_finished()).count() as u32
+    shoppers
+        .iter()
+        .flatten()
+        .filter(|h| !h.is_finished())
+        .count() as u32
 }
 
 /// Starts a shopper in every slot below `target` that has none running.
@@ -190,7 +216,11 @@ fn spawn_missing(
 
 /// Asks every shopper to stop, waits for in-flight requests at most `grace`,
 /// then abandons the rest.
-async fn retire_all(target_tx: watch::Sender<u32>, shoppers: &mut [Option<JoinHandle<()>>], grace: Duration) {
+async fn retire_all(
+    target_tx: watch::Sender<u32>,
+    shoppers: &mut [Option<JoinHandle<()>>],
+    grace: Duration,
+) {
     let _ = target_tx.send(0);
     let deadline = tokio::time::Instant::now() + grace;
     for handle in shoppers.iter_mut().filter_map(Option::take) {
@@ -202,7 +232,13 @@ async fn retire_all(target_tx: watch::Sender<u32>, shoppers: &mut [Option<JoinHa
 }
 
 /// Moves the shards' samples into `collected` and appends a timeline point.
-fn harvest(collected: &mut Collected, shared: &Shared, now: Duration, shoppers: u32, level: usize) -> TimelinePoint {
+fn harvest(
+    collected: &mut Collected,
+    shared: &Shared,
+    now: Duration,
+    shoppers: u32,
+    level: usize,
+) -> TimelinePoint {
     let interval: StepStats = collected.harvest(&shared.recorder);
     let point = TimelinePoint {
         t: (now.as_secs_f64() * 10.0).round() / 10.0,
@@ -210,7 +246,8 @@ fn harvest(collected: &mut Collected, shared: &Shared, now: Duration, shoppers: 
         level: (level != NO_LEVEL).then_some(level),
         requests: interval.counts.requests,
         errors: interval.counts.error_total(),
-        p95_ms: (!interval.latency.is_empty()).then(|| interval.latency.value_at_quantile(0.95) as f64 / 1000.0),
+        p95_ms: (!interval.latency.is_empty())
+            .then(|| interval.latency.value_at_quantile(0.95) as f64 / 1000.0),
     };
     collected.timeline.push(point.clone());
     point

@@ -51,7 +51,11 @@ pub async fn run(shared: Arc<Shared>, index: usize, mut target: watch::Receiver<
     }
 }
 
-fn pick<'a>(journeys: &'a [Journey], total_weight: u32, rng: &mut Xoshiro256PlusPlus) -> &'a Journey {
+fn pick<'a>(
+    journeys: &'a [Journey],
+    total_weight: u32,
+    rng: &mut Xoshiro256PlusPlus,
+) -> &'a Journey {
     let mut ticket = rng.random_range(0..total_weight.max(1));
     for journey in journeys {
         if ticket < journey.weight {
@@ -91,7 +95,13 @@ async fn run_step(
         match HeaderValue::from_str(&value.render(slots)) {
             Ok(value) => request = request.header(name, value),
             Err(_) => {
-                let sample = Sample { step: step.id, level, latency: None, status: None, error: Some(ErrorKind::Other) };
+                let sample = Sample {
+                    step: step.id,
+                    level,
+                    latency: None,
+                    status: None,
+                    error: Some(ErrorKind::Other),
+                };
                 shared.recorder.record(shard, sample);
                 return false;
             }
@@ -100,7 +110,10 @@ async fn run_step(
     request = match &step.body {
         Body::None => request,
         Body::Form(fields) => {
-            let pairs: Vec<(&str, String)> = fields.iter().map(|(k, v)| (k.as_str(), v.render(slots))).collect();
+            let pairs: Vec<(&str, String)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.render(slots)))
+                .collect();
             request.form(&pairs)
         }
         Body::Json(json) => request.json(&json.render(slots)),
@@ -112,7 +125,13 @@ async fn run_step(
         Err(Failure::Transport(kind)) => (None, Some(kind)),
     };
     let timed = status.is_some() || error == Some(ErrorKind::Timeout);
-    let sample = Sample { step: step.id, level, latency: timed.then(|| started.elapsed()), status, error };
+    let sample = Sample {
+        step: step.id,
+        level,
+        latency: timed.then(|| started.elapsed()),
+        status,
+        error,
+    };
     shared.recorder.record(shard, sample);
     error.is_none()
 }
@@ -125,7 +144,11 @@ enum Failure {
 }
 
 /// Sends the request, reads the whole body, checks the status and extracts.
-async fn exchange(request: reqwest::RequestBuilder, step: &Step, slots: &mut [String]) -> Result<u16, Failure> {
+async fn exchange(
+    request: reqwest::RequestBuilder,
+    step: &Step,
+    slots: &mut [String],
+) -> Result<u16, Failure> {
     let transport = |e: reqwest::Error| Failure::Transport(http::classify(&e));
     let mut response = request.send().await.map_err(transport)?;
     let status = response.status().as_u16();
@@ -143,5 +166,9 @@ async fn exchange(request: reqwest::RequestBuilder, step: &Step, slots: &mut [St
             }
         }
     }
-    if step.status_ok(status) { Ok(status) } else { Err(Failure::Status(status, ErrorKind::for_status(status))) }
+    if step.status_ok(status) {
+        Ok(status)
+    } else {
+        Err(Failure::Status(status, ErrorKind::for_status(status)))
+    }
 }

@@ -21,9 +21,15 @@ pub fn write_json(report: &Report, dir: &Path) -> std::io::Result<PathBuf> {
 
 /// Reads a report back (a run directory or the report.json itself).
 pub fn read_json(path: &Path) -> Result<Report, String> {
-    let file = if path.is_dir() { path.join("report.json") } else { path.to_path_buf() };
-    let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: not a stampede report: {e}", file.display()))
+    let file = if path.is_dir() {
+        path.join("report.json")
+    } else {
+        path.to_path_buf()
+    };
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a stampede report: {e}", file.display()))
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

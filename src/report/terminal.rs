@@ -24,7 +24,11 @@ fn row(out: &mut String, first: &str, second: &str, stats: &Stats, verdict: &str
 /// The whole summary, as text.
 pub fn summary(report: &Report) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "\n{} · {} model · {}", report.scenario, report.model, report.target);
+    let _ = writeln!(
+        out,
+        "\n{} · {} model · {}",
+        report.scenario, report.model, report.target
+    );
     let _ = writeln!(
         out,
         "  {:>5}  {:>14}  {:>9}  {:>7}  {:>9}  {:>9}  {:>9}  verdict",
@@ -35,10 +39,21 @@ pub fn summary(report: &Report) -> String {
             Verdict::Pass => "pass".to_string(),
             Verdict::Fail => format!("FAIL: {}", level.breaches.join("; ")),
         };
-        row(&mut out, &(level.index + 1).to_string(), &level.load.to_string(), &level.stats, &verdict);
+        row(
+            &mut out,
+            &(level.index + 1).to_string(),
+            &level.load.to_string(),
+            &level.stats,
+            &verdict,
+        );
     }
     if let Some(level) = shown_level(report) {
-        let _ = writeln!(out, "\nsteps at {} shoppers (level {}):", level.load, level.index + 1);
+        let _ = writeln!(
+            out,
+            "\nsteps at {} shoppers (level {}):",
+            level.load,
+            level.index + 1
+        );
         let _ = writeln!(
             out,
             "  {:>5}  {:>14}  {:>9}  {:>7}  {:>9}  {:>9}  {:>9}",

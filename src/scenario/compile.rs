@@ -28,7 +28,12 @@ struct Compiler<'a> {
 type Result<T> = std::result::Result<T, ScenarioError>;
 
 pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scenario> {
-    let mut c = Compiler { path, source, vars: BTreeMap::new(), steps: Vec::new() };
+    let mut c = Compiler {
+        path,
+        source,
+        vars: BTreeMap::new(),
+        steps: Vec::new(),
+    };
     if raw.name.get_ref().trim().is_empty() {
         return Err(c.error(raw.name.span(), "the scenario name is empty"));
     }
@@ -38,7 +43,12 @@ pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scena
             toml::Value::Integer(i) => i.to_string(),
             toml::Value::Float(f) => f.to_string(),
             toml::Value::Boolean(b) => b.to_string(),
-            _ => return Err(c.error(value.span(), "expected a string, number or boolean for a variable")),
+            _ => {
+                return Err(c.error(
+                    value.span(),
+                    "expected a string, number or boolean for a variable",
+                ));
+            }
         };
         c.vars.insert(name.get_ref().clone(), text);
     }
@@ -73,17 +83,29 @@ impl Compiler<'_> {
                     .with_hint("write a URL like \"https://shop.example.com\", or \"embedded\" for the demo shop")
             })?;
             if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-                return Err(self.error(raw.base_url.span(), "expected an http:// or https:// URL with a host"));
+                return Err(self.error(
+                    raw.base_url.span(),
+                    "expected an http:// or https:// URL with a host",
+                ));
             }
             Some(url.trim_end_matches('/').to_string())
         };
         let mut shop = ShopSettings::default();
-        let shop_keys = [raw.workers.as_ref().map(Spanned::span), raw.queue.as_ref().map(Spanned::span)];
+        let shop_keys = [
+            raw.workers.as_ref().map(Spanned::span),
+            raw.queue.as_ref().map(Spanned::span),
+        ];
         if base_url.is_some() {
             let service = raw.service_time.as_ref().map(Spanned::span);
             if let Some(span) = shop_keys.into_iter().chain([service]).flatten().next() {
-                return Err(self.error(span, "workers, service_time and queue set the embedded shop's capacity")
-                    .with_hint("they only apply with base_url = \"embedded\"; remove them for a real shop"));
+                return Err(self
+                    .error(
+                        span,
+                        "workers, service_time and queue set the embedded shop's capacity",
+                    )
+                    .with_hint(
+                        "they only apply with base_url = \"embedded\"; remove them for a real shop",
+                    ));
             }
         }
         if let Some(workers) = raw.workers {
@@ -100,13 +122,23 @@ impl Compiler<'_> {
             shop.service_time = service.get_ref().0;
         }
         let timeout = raw.timeout.map_or(DEFAULT_TIMEOUT, |d| d.0);
-        Ok(Target { base_url, timeout, shop })
+        Ok(Target {
+            base_url,
+            timeout,
+            shop,
+        })
     }
 
     fn positive(&self, value: &Spanned<i64>, what: &str) -> Result<u32> {
         match u32::try_from(*value.get_ref()) {
             Ok(n) if n > 0 => Ok(n),
-            _ => Err(self.error(value.span(), format!("{what} must be a whole number above zero, found {}", value.get_ref()))),
+            _ => Err(self.error(
+                value.span(),
+                format!(
+                    "{what} must be a whole number above zero, found {}",
+                    value.get_ref()
+                ),
+            )),
         }
     }
 
@@ -117,11 +149,15 @@ impl Compiler<'_> {
             match model.get_ref().as_str() {
                 "closed" => {}
                 "open" => {
-                    return Err(self.error(model.span(), "the open model is not available yet")
+                    return Err(self
+                        .error(model.span(), "the open model is not available yet")
                         .with_hint("use model = \"closed\" (concurrent shoppers)"));
                 }
                 other => {
-                    return Err(self.error(model.span(), format!("unknown load model \"{other}\": expected \"closed\"")));
+                    return Err(self.error(
+                        model.span(),
+                        format!("unknown load model \"{other}\": expected \"closed\""),
+                    ));
                 }
             }
         }
@@ -129,17 +165,30 @@ impl Compiler<'_> {
             (Some(stairs), None) => self.staircase(stairs)?,
             (None, Some(stages)) => (self.stages(&stages)?, false),
             (Some(stairs), Some(_)) => {
-                return Err(self.error(stairs.span(), "a load section takes either `staircase` or `stages`, not both"));
+                return Err(self.error(
+                    stairs.span(),
+                    "a load section takes either `staircase` or `stages`, not both",
+                ));
             }
             (None, None) => {
-                return Err(self.error(span, "the load section needs a `staircase` or `stages`")
-                    .with_hint("e.g. staircase = { start = 25, step = 25, hold = \"20s\", max = 500 }"));
+                return Err(self
+                    .error(span, "the load section needs a `staircase` or `stages`")
+                    .with_hint(
+                        "e.g. staircase = { start = 25, step = 25, hold = \"20s\", max = 500 }",
+                    ));
             }
         };
         if profile.levels().is_empty() {
-            return Err(self.error(span, "the load profile holds no level: add a `hold` stage at a load above zero"));
+            return Err(self.error(
+                span,
+                "the load profile holds no level: add a `hold` stage at a load above zero",
+            ));
         }
-        Ok(Load { model: Model::Closed, profile, stop_when_broken })
+        Ok(Load {
+            model: Model::Closed,
+            profile,
+            stop_when_broken,
+        })
     }
 
     fn staircase(&self, raw: Spanned<raw::RawStaircase>) -> Result<(Profile, bool)> {
@@ -148,7 +197,10 @@ impl Compiler<'_> {
         let step = self.positive(&s.step, "step")?;
         let max = self.positive(&s.max, "max")?;
         if max < start {
-            return Err(self.error(s.max.span(), format!("max ({max}) is below start ({start})")));
+            return Err(self.error(
+                s.max.span(),
+                format!("max ({max}) is below start ({start})"),
+            ));
         }
         let hold = s.hold.get_ref().0;
         if hold.is_zero() {
@@ -158,11 +210,17 @@ impl Compiler<'_> {
             None | Some(("broken", _)) => true,
             Some(("max", _)) => false,
             Some((other, span)) => {
-                return Err(self.error(span, format!("unknown stop \"{other}\": expected \"broken\" or \"max\"")));
+                return Err(self.error(
+                    span,
+                    format!("unknown stop \"{other}\": expected \"broken\" or \"max\""),
+                ));
             }
         };
         let ramp = s.ramp.map_or(hold / 10, |d| d.0);
-        Ok((Profile::staircase(start, step, max, hold, ramp), stop_when_broken))
+        Ok((
+            Profile::staircase(start, step, max, hold, ramp),
+            stop_when_broken,
+        ))
     }
 
     fn stages(&self, raw: &[Spanned<raw::RawStage>]) -> Result<Profile> {
@@ -185,11 +243,22 @@ impl Compiler<'_> {
     }
 
     fn slo(&self, raw: &RawSlo) -> Slo {
-        let bounds = [(50.0, raw.p50), (90.0, raw.p90), (95.0, raw.p95), (99.0, raw.p99), (100.0, raw.max)];
+        let bounds = [
+            (50.0, raw.p50),
+            (90.0, raw.p90),
+            (95.0, raw.p95),
+            (99.0, raw.p99),
+            (100.0, raw.max),
+        ];
         Slo {
             latency: bounds
                 .into_iter()
-                .filter_map(|(percentile, d)| d.map(|d| LatencyBound { percentile, bound: d.0 }))
+                .filter_map(|(percentile, d)| {
+                    d.map(|d| LatencyBound {
+                        percentile,
+                        bound: d.0,
+                    })
+                })
                 .collect(),
             error_rate: raw.error_rate.map(|r| r.0),
         }
@@ -197,14 +266,18 @@ impl Compiler<'_> {
 
     fn journeys(&mut self, raw: Spanned<Vec<Spanned<RawJourney>>>) -> Result<Vec<Journey>> {
         if raw.get_ref().is_empty() {
-            return Err(self.error(raw.span(), "the scenario has no journeys")
+            return Err(self
+                .error(raw.span(), "the scenario has no journeys")
                 .with_hint("add at least one [[journey]] with a name, a weight and steps"));
         }
         let mut journeys: Vec<Journey> = Vec::new();
         for journey in raw.into_inner() {
             let name = journey.get_ref().name.get_ref();
             if journeys.iter().any(|j| &j.name == name) {
-                return Err(self.error(journey.get_ref().name.span(), format!("a second journey is named \"{name}\"")));
+                return Err(self.error(
+                    journey.get_ref().name.span(),
+                    format!("a second journey is named \"{name}\""),
+                ));
             }
             journeys.push(self.journey(journey.into_inner())?);
         }
@@ -217,7 +290,10 @@ impl Compiler<'_> {
         }
         let weight = self.positive(&raw.weight, "weight")?;
         if raw.steps.get_ref().is_empty() {
-            return Err(self.error(raw.steps.span(), format!("journey \"{}\" has no steps", raw.name.get_ref())));
+            return Err(self.error(
+                raw.steps.span(),
+                format!("journey \"{}\" has no steps", raw.name.get_ref()),
+            ));
         }
         let mut slots = Vec::new();
         let mut steps = Vec::new();
@@ -248,34 +324,63 @@ impl Compiler<'_> {
             (reqwest::Method::PATCH, &raw.patch),
             (reqwest::Method::DELETE, &raw.delete),
         ];
-        let mut given = methods.into_iter().filter_map(|(m, p)| p.as_ref().map(|p| (m, p)));
+        let mut given = methods
+            .into_iter()
+            .filter_map(|(m, p)| p.as_ref().map(|p| (m, p)));
         let (method, path) = match (given.next(), given.next()) {
             (Some(one), None) => one,
             (None, _) => {
-                return Err(self.error(span, format!("step \"{name}\" needs a method and a path"))
+                return Err(self
+                    .error(span, format!("step \"{name}\" needs a method and a path"))
                     .with_hint("e.g. get = \"/product/42\" (or head, post, put, patch, delete)"));
             }
             (Some(_), Some((_, second))) => {
-                return Err(self.error(second.span(), format!("step \"{name}\" has more than one method")));
+                return Err(self.error(
+                    second.span(),
+                    format!("step \"{name}\" has more than one method"),
+                ));
             }
         };
         if !path.get_ref().starts_with('/') {
-            return Err(self.error(path.span(), format!("expected a path starting with `/`, found \"{}\"", path.get_ref()))
+            return Err(self
+                .error(
+                    path.span(),
+                    format!(
+                        "expected a path starting with `/`, found \"{}\"",
+                        path.get_ref()
+                    ),
+                )
                 .with_hint("the scheme and host come from [target] base_url"));
         }
         let path = self.template(path, slots)?;
         let mut headers = Vec::new();
         for (header, value) in &raw.headers {
-            let header_name = HeaderName::from_bytes(header.get_ref().as_bytes())
-                .map_err(|_| self.error(header.span(), format!("invalid header name \"{}\"", header.get_ref())))?;
+            let header_name =
+                HeaderName::from_bytes(header.get_ref().as_bytes()).map_err(|_| {
+                    self.error(
+                        header.span(),
+                        format!("invalid header name \"{}\"", header.get_ref()),
+                    )
+                })?;
             let template = self.template(value, slots)?;
-            if template.as_constant().is_some_and(|v| HeaderValue::from_str(v).is_err()) {
-                return Err(self.error(value.span(), "invalid header value (control characters are not allowed)"));
+            if template
+                .as_constant()
+                .is_some_and(|v| HeaderValue::from_str(v).is_err())
+            {
+                return Err(self.error(
+                    value.span(),
+                    "invalid header value (control characters are not allowed)",
+                ));
             }
             headers.push((header_name, template));
         }
         let body = match (raw.form, raw.json) {
-            (Some(_), Some(json)) => return Err(self.error(json.span(), "a step sends either `form` or `json`, not both")),
+            (Some(_), Some(json)) => {
+                return Err(self.error(
+                    json.span(),
+                    "a step sends either `form` or `json`, not both",
+                ));
+            }
             (Some(form), None) => Body::Form(
                 form.iter()
                     .map(|(k, v)| Ok((k.clone(), self.value_template(v, slots)?)))
@@ -295,7 +400,10 @@ impl Compiler<'_> {
             path,
             headers,
             body,
-            expect: raw.expect.map(|e| e.status.into_inner().0).unwrap_or_default(),
+            expect: raw
+                .expect
+                .map(|e| e.status.into_inner().0)
+                .unwrap_or_default(),
             extract,
         })
     }
@@ -306,25 +414,38 @@ impl Compiler<'_> {
         if let Some(id) = self.steps.iter().position(|s| s.name == name) {
             if let Some((slo, span)) = slo_here {
                 if self.steps[id].slo != Slo::default() && self.steps[id].slo != slo {
-                    return Err(self.error(span, format!("step \"{name}\" already has a different slo")));
+                    return Err(
+                        self.error(span, format!("step \"{name}\" already has a different slo"))
+                    );
                 }
                 self.steps[id].slo = slo;
             }
             return Ok(id);
         }
-        self.steps.push(StepInfo { name: name.to_string(), slo: slo_here.map(|s| s.0).unwrap_or_default() });
+        self.steps.push(StepInfo {
+            name: name.to_string(),
+            slo: slo_here.map(|s| s.0).unwrap_or_default(),
+        });
         Ok(self.steps.len() - 1)
     }
 
-    fn extract(&self, var: Spanned<String>, spec: Spanned<raw::RawExtract>, slots: &mut Vec<String>) -> Result<Extract> {
+    fn extract(
+        &self,
+        var: Spanned<String>,
+        spec: Spanned<raw::RawExtract>,
+        slots: &mut Vec<String>,
+    ) -> Result<Extract> {
         let name = var.get_ref().clone();
         if self.vars.contains_key(&name) {
             return Err(self.error(var.span(), format!("`{name}` is already defined in [vars]")));
         }
         let source = match (&spec.get_ref().json, &spec.get_ref().regex) {
-            (Some(path), None) => ExtractSource::Json(serde_json_path::JsonPath::parse(path.get_ref()).map_err(|e| {
-                self.error(path.span(), format!("invalid JSONPath: {e}")).with_hint("e.g. json = \"$.order_id\"")
-            })?),
+            (Some(path), None) => ExtractSource::Json(
+                serde_json_path::JsonPath::parse(path.get_ref()).map_err(|e| {
+                    self.error(path.span(), format!("invalid JSONPath: {e}"))
+                        .with_hint("e.g. json = \"$.order_id\"")
+                })?,
+            ),
             (None, Some(pattern)) => ExtractSource::Regex(
                 regex::Regex::new(pattern.get_ref())
                     .map_err(|e| self.error(pattern.span(), format!("invalid regex: {e}")))?,
@@ -351,14 +472,20 @@ impl Compiler<'_> {
             toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => {
                 Ok(Template::literal(&value.get_ref().to_string()))
             }
-            _ => Err(self.error(value.span(), "expected a string, number or boolean for a form field")),
+            _ => Err(self.error(
+                value.span(),
+                "expected a string, number or boolean for a form field",
+            )),
         }
     }
 
     fn compile_text(&self, text: &str, span: Range<usize>, slots: &[String]) -> Result<Template> {
         let mut resolve = |name: &str| match self.vars.get(name) {
             Some(value) => Resolved::Constant(value.clone()),
-            None => slots.iter().position(|s| s == name).map_or(Resolved::Unknown, Resolved::Slot),
+            None => slots
+                .iter()
+                .position(|s| s == name)
+                .map_or(Resolved::Unknown, Resolved::Slot),
         };
         Template::compile(text, &mut resolve).map_err(|e| {
             // Point inside the string: past its opening quote, at the template's offset.
@@ -374,23 +501,37 @@ impl Compiler<'_> {
         })
     }
 
-    fn json_template(&self, whole: &Spanned<toml::Value>, value: &toml::Value, slots: &[String]) -> Result<JsonTemplate> {
+    fn json_template(
+        &self,
+        whole: &Spanned<toml::Value>,
+        value: &toml::Value,
+        slots: &[String],
+    ) -> Result<JsonTemplate> {
         Ok(match value {
             toml::Value::String(s) => {
                 let template = self.compile_text(s, whole.span(), slots)?;
                 match template.as_constant() {
-                    Some(text) => JsonTemplate::Literal(serde_json::Value::String(text.to_string())),
+                    Some(text) => {
+                        JsonTemplate::Literal(serde_json::Value::String(text.to_string()))
+                    }
                     None => JsonTemplate::String(template),
                 }
             }
             toml::Value::Array(items) => JsonTemplate::Array(
-                items.iter().map(|i| self.json_template(whole, i, slots)).collect::<Result<_>>()?,
+                items
+                    .iter()
+                    .map(|i| self.json_template(whole, i, slots))
+                    .collect::<Result<_>>()?,
             ),
             toml::Value::Table(table) => JsonTemplate::Object(
-                table.iter().map(|(k, v)| Ok((k.clone(), self.json_template(whole, v, slots)?))).collect::<Result<_>>()?,
+                table
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), self.json_template(whole, v, slots)?)))
+                    .collect::<Result<_>>()?,
             ),
             other => JsonTemplate::Literal(
-                serde_json::to_value(other).map_err(|e| self.error(whole.span(), format!("cannot send as JSON: {e}")))?,
+                serde_json::to_value(other)
+                    .map_err(|e| self.error(whole.span(), format!("cannot send as JSON: {e}")))?,
             ),
         })
     }

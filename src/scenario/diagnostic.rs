@@ -24,11 +24,16 @@ impl ScenarioError {
     pub fn at(path: &Path, source: &str, span: Range<usize>, message: impl Into<String>) -> Self {
         let start = span.start.min(source.len());
         let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = source[start..].find('\n').map_or(source.len(), |i| start + i);
+        let line_end = source[start..]
+            .find('\n')
+            .map_or(source.len(), |i| start + i);
         let text = &source[line_start..line_end];
         let line = source[..start].matches('\n').count() + 1;
         let column = source[line_start..start].chars().count() + 1;
-        let width = source[start..span.end.clamp(start, line_end)].chars().count().max(1);
+        let width = source[start..span.end.clamp(start, line_end)]
+            .chars()
+            .count()
+            .max(1);
         ScenarioError {
             path: path.to_path_buf(),
             line,
@@ -62,7 +67,14 @@ impl fmt::Display for ScenarioError {
         if self.line == 0 {
             write!(f, "{}: {}", self.path.display(), self.message)?;
         } else {
-            write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.column, self.message)?;
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path.display(),
+                self.line,
+                self.column,
+                self.message
+            )?;
         }
         if let Some((text, width)) = &self.source_line {
             let number = self.line.to_string();
@@ -72,7 +84,11 @@ impl fmt::Display for ScenarioError {
                 .take(self.column - 1)
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
-            write!(f, "\n{pad} |\n{number} | {text}\n{pad} | {indent}{}", "^".repeat(*width))?;
+            write!(
+                f,
+                "\n{pad} |\n{number} | {text}\n{pad} | {indent}{}",
+                "^".repeat(*width)
+            )?;
         }
         if let Some(hint) = &self.hint {
             write!(f, "\n  = hint: {hint}")?;
@@ -95,6 +111,9 @@ mod tests {
         assert_eq!((err.line, err.column), (3, 9));
         let shown = err.to_string();
         assert!(shown.starts_with("s.toml:3:9: bad model"), "{shown}");
-        assert!(shown.contains("3 | model = \"sideways\"\n  |         ^^^^^^^^^^"), "{shown}");
+        assert!(
+            shown.contains("3 | model = \"sideways\"\n  |         ^^^^^^^^^^"),
+            "{shown}"
+        );
     }
 }

@@ -51,7 +51,11 @@ pub struct ShopSettings {
 
 impl Default for ShopSettings {
     fn default() -> Self {
-        ShopSettings { workers: 8, service_time: Duration::from_millis(20), queue: 64 }
+        ShopSettings {
+            workers: 8,
+            service_time: Duration::from_millis(20),
+            queue: 64,
+        }
     }
 }
 
@@ -86,7 +90,11 @@ pub struct LatencyBound {
 impl LatencyBound {
     /// `p95`, or `max` for the 100th percentile.
     pub fn label(&self) -> String {
-        if self.percentile >= 100.0 { "max".to_string() } else { format!("p{}", self.percentile) }
+        if self.percentile >= 100.0 {
+            "max".to_string()
+        } else {
+            format!("p{}", self.percentile)
+        }
     }
 }
 
@@ -151,9 +159,10 @@ impl JsonTemplate {
             JsonTemplate::Literal(value) => value.clone(),
             JsonTemplate::String(t) => serde_json::Value::String(t.render(slots)),
             JsonTemplate::Array(items) => items.iter().map(|i| i.render(slots)).collect(),
-            JsonTemplate::Object(fields) => {
-                fields.iter().map(|(k, v)| (k.clone(), v.render(slots))).collect()
-            }
+            JsonTemplate::Object(fields) => fields
+                .iter()
+                .map(|(k, v)| (k.clone(), v.render(slots)))
+                .collect(),
         }
     }
 }
@@ -208,13 +217,16 @@ fn plain_types(message: &str) -> String {
         ("expected struct ", "expected a table "),
     ]
     .iter()
-    .fold(message.to_string(), |text, (from, to)| text.replace(from, to))
+    .fold(message.to_string(), |text, (from, to)| {
+        text.replace(from, to)
+    })
 }
 
 /// Reads, parses, checks and compiles a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| ScenarioError::whole_file(path, format!("cannot read the scenario file: {e}")))?;
+    let source = std::fs::read_to_string(path).map_err(|e| {
+        ScenarioError::whole_file(path, format!("cannot read the scenario file: {e}"))
+    })?;
     parse(path, &source)
 }
 

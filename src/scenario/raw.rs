@@ -141,10 +141,14 @@ impl Visitor<'_> for DurVisitor {
         parse_duration(v).map(Dur).map_err(E::custom)
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Dur, E> {
-        Err(E::custom(format!("expected {DURATION_EXPECTED}, found the bare number {v}")))
+        Err(E::custom(format!(
+            "expected {DURATION_EXPECTED}, found the bare number {v}"
+        )))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Dur, E> {
-        Err(E::custom(format!("expected {DURATION_EXPECTED}, found the bare number {v}")))
+        Err(E::custom(format!(
+            "expected {DURATION_EXPECTED}, found the bare number {v}"
+        )))
     }
 }
 
@@ -172,7 +176,10 @@ impl Visitor<'_> for RatioVisitor {
         f.write_str("a percentage like \"1%\" or a fraction like 0.01")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Ratio, E> {
-        let number = v.trim().strip_suffix('%').and_then(|n| n.trim().parse::<f64>().ok());
+        let number = v
+            .trim()
+            .strip_suffix('%')
+            .and_then(|n| n.trim().parse::<f64>().ok());
         match number {
             Some(n) if (0.0..=100.0).contains(&n) => Ok(Ratio(n / 100.0)),
             _ => Err(E::custom(format!(
@@ -184,13 +191,17 @@ impl Visitor<'_> for RatioVisitor {
         if (0.0..=1.0).contains(&v) {
             Ok(Ratio(v))
         } else {
-            Err(E::custom(format!("invalid fraction {v}: expected a number between 0 and 1, or a percentage like \"1%\"")))
+            Err(E::custom(format!(
+                "invalid fraction {v}: expected a number between 0 and 1, or a percentage like \"1%\""
+            )))
         }
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Ratio, E> {
         match v {
             0 => Ok(Ratio(0.0)),
-            _ => Err(E::custom(format!("ambiguous rate {v}: write a percentage like \"{v}%\" or a fraction like 0.01"))),
+            _ => Err(E::custom(format!(
+                "ambiguous rate {v}: write a percentage like \"{v}%\" or a fraction like 0.01"
+            ))),
         }
     }
 }
@@ -228,7 +239,9 @@ impl<'de> Visitor<'de> for ThinkVisitor {
         let table = ThinkTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
         let [Dur(low), Dur(high)] = table.uniform;
         if low > high {
-            return Err(de::Error::custom("uniform think time: the first bound must not exceed the second"));
+            return Err(de::Error::custom(
+                "uniform think time: the first bound must not exceed the second",
+            ));
         }
         Ok(Think::Uniform(low, high))
     }
@@ -256,14 +269,20 @@ impl StatusMatch {
     fn parse_code<E: de::Error>(v: i64) -> Result<StatusMatch, E> {
         match u16::try_from(v) {
             Ok(code @ 100..=599) => Ok(StatusMatch::Code(code)),
-            _ => Err(E::custom(format!("invalid HTTP status {v}: expected a code between 100 and 599"))),
+            _ => Err(E::custom(format!(
+                "invalid HTTP status {v}: expected a code between 100 and 599"
+            ))),
         }
     }
 
     fn parse_class<E: de::Error>(v: &str) -> Result<StatusMatch, E> {
         match v.as_bytes() {
-            [c @ b'1'..=b'5', b'x' | b'X', b'x' | b'X'] => Ok(StatusMatch::Class(u16::from(c - b'0'))),
-            _ => Err(E::custom(format!("invalid status class \"{v}\": expected one like \"2xx\""))),
+            [c @ b'1'..=b'5', b'x' | b'X', b'x' | b'X'] => {
+                Ok(StatusMatch::Class(u16::from(c - b'0')))
+            }
+            _ => Err(E::custom(format!(
+                "invalid status class \"{v}\": expected one like \"2xx\""
+            ))),
         }
     }
 }
@@ -293,7 +312,9 @@ impl<'de> Visitor<'de> for StatusVisitor {
             all.extend(one.0);
         }
         if all.is_empty() {
-            return Err(de::Error::custom("an empty status list would fail every request"));
+            return Err(de::Error::custom(
+                "an empty status list would fail every request",
+            ));
         }
         Ok(StatusSpec(all))
     }

@@ -77,10 +77,15 @@ impl Template {
             let offset = source.len() - rest.len() + open;
             text.push_str(&rest[..open]);
             let after = &rest[open + 2..];
-            let close = after.find("}}").ok_or(TemplateError::Unterminated { offset })?;
+            let close = after
+                .find("}}")
+                .ok_or(TemplateError::Unterminated { offset })?;
             let name = after[..close].trim();
             if !is_variable_name(name) {
-                return Err(TemplateError::BadName { offset, name: name.to_string() });
+                return Err(TemplateError::BadName {
+                    offset,
+                    name: name.to_string(),
+                });
             }
             match resolve(name) {
                 Resolved::Constant(value) => text.push_str(&value),
@@ -91,7 +96,10 @@ impl Template {
                     parts.push(Part::Slot(slot));
                 }
                 Resolved::Unknown => {
-                    return Err(TemplateError::Undefined { offset, name: name.to_string() });
+                    return Err(TemplateError::Undefined {
+                        offset,
+                        name: name.to_string(),
+                    });
                 }
             }
             rest = &after[close + 2..];
@@ -105,7 +113,9 @@ impl Template {
 
     /// A template without variables: its text.
     pub fn literal(text: &str) -> Template {
-        Template { parts: vec![Part::Text(text.to_string())] }
+        Template {
+            parts: vec![Part::Text(text.to_string())],
+        }
     }
 
     /// The text, when the template has no run-time variables.
@@ -138,7 +148,9 @@ fn is_variable_name(name: &str) -> bool {
     !name.is_empty()
         && name.split('.').all(|piece| {
             let mut chars = piece.chars();
-            chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         })
 }
@@ -173,12 +185,18 @@ mod tests {
         );
         assert_eq!(
             Template::compile("/{{ nope }}", &mut resolve),
-            Err(TemplateError::Undefined { offset: 1, name: "nope".into() })
+            Err(TemplateError::Undefined {
+                offset: 1,
+                name: "nope".into()
+            })
         );
         assert!(matches!(
             Template::compile("{{ a b }}", &mut resolve),
             Err(TemplateError::BadName { .. })
         ));
-        assert!(matches!(Template::compile("{{}}", &mut resolve), Err(TemplateError::BadName { .. })));
+        assert!(matches!(
+            Template::compile("{{}}", &mut resolve),
+            Err(TemplateError::BadName { .. })
+        ));
     }
 }

@@ -6,29 +6,89 @@ use crate::{repo, stampede, text};
 /// (fixture, line:column, what the message must say)
 const CASES: &[(&str, &str, &str)] = &[
     ("missing-name", "1:1", "missing field `name`"),
-    ("wrong-type", "14:10", "invalid type: string \"ten\", expected a whole number"),
-    ("unknown-field", "14:1", "unknown field `wieght`, expected one of `name`, `weight`"),
+    (
+        "wrong-type",
+        "14:10",
+        "invalid type: string \"ten\", expected a whole number",
+    ),
+    (
+        "unknown-field",
+        "14:1",
+        "unknown field `wieght`, expected one of `name`, `weight`",
+    ),
     ("bad-duration", "7:53", "invalid duration \"2 parsecs\""),
-    ("bare-number-duration", "7:53", "expected a duration with a unit, like \"250ms\""),
-    ("zero-weight", "14:10", "weight must be a whole number above zero, found 0"),
-    ("negative-weight", "14:10", "weight must be a whole number above zero, found -3"),
-    ("undefined-variable", "15:46", "undefined template variable `sku`"),
+    (
+        "bare-number-duration",
+        "7:53",
+        "expected a duration with a unit, like \"250ms\"",
+    ),
+    (
+        "zero-weight",
+        "14:10",
+        "weight must be a whole number above zero, found 0",
+    ),
+    (
+        "negative-weight",
+        "14:10",
+        "weight must be a whole number above zero, found -3",
+    ),
+    (
+        "undefined-variable",
+        "15:46",
+        "undefined template variable `sku`",
+    ),
     ("empty-journeys", "2:11", "the scenario has no journeys"),
-    ("unterminated-template", "15:46", "unterminated template: `{{` without a closing `}}`"),
-    ("bad-status", "15:58", "invalid HTTP status 700: expected a code between 100 and 599"),
-    ("step-without-method", "15:10", "step \"home\" needs a method and a path"),
-    ("two-methods", "15:45", "step \"home\" has more than one method"),
+    (
+        "unterminated-template",
+        "15:46",
+        "unterminated template: `{{` without a closing `}}`",
+    ),
+    (
+        "bad-status",
+        "15:58",
+        "invalid HTTP status 700: expected a code between 100 and 599",
+    ),
+    (
+        "step-without-method",
+        "15:10",
+        "step \"home\" needs a method and a path",
+    ),
+    (
+        "two-methods",
+        "15:45",
+        "step \"home\" has more than one method",
+    ),
     ("bad-url", "4:12", "invalid base_url \"shop.example.com\""),
-    ("shop-keys-on-real-target", "5:11", "workers, service_time and queue set the embedded shop's capacity"),
+    (
+        "shop-keys-on-real-target",
+        "5:11",
+        "workers, service_time and queue set the embedded shop's capacity",
+    ),
     ("max-below-start", "7:42", "max (2) is below start (5)"),
     ("bad-percentage", "11:14", "invalid percentage \"120%\""),
     ("toml-syntax", "6:6", "unclosed table, expected `]`"),
     ("bad-regex", "15:79", "invalid regex"),
-    ("no-load-profile", "6:1", "the load section needs a `staircase` or `stages`"),
+    (
+        "no-load-profile",
+        "6:1",
+        "the load section needs a `staircase` or `stages`",
+    ),
     ("unknown-model", "7:9", "unknown load model \"sideways\""),
-    ("journey-without-steps", "15:9", "journey \"browse\" has no steps"),
-    ("path-without-slash", "15:33", "expected a path starting with `/`"),
-    ("duplicate-journey", "19:8", "a second journey is named \"browse\""),
+    (
+        "journey-without-steps",
+        "15:9",
+        "journey \"browse\" has no steps",
+    ),
+    (
+        "path-without-slash",
+        "15:33",
+        "expected a path starting with `/`",
+    ),
+    (
+        "duplicate-journey",
+        "19:8",
+        "a second journey is named \"browse\"",
+    ),
 ];
 
 #[test]
@@ -37,11 +97,18 @@ fn every_malformed_scenario_is_located_and_explained() {
     let mut seen = 0;
     for (name, place, message) in CASES {
         let file = dir.join(format!("{name}.toml"));
-        let output = stampede().arg("validate").arg(&file).output().expect("the binary runs");
+        let output = stampede()
+            .arg("validate")
+            .arg(&file)
+            .output()
+            .expect("the binary runs");
         let (_, stderr) = text(&output);
         assert_eq!(output.status.code(), Some(2), "{name}: exit code\n{stderr}");
         let expected = format!("{}:{place}: {message}", file.display());
-        assert!(stderr.contains(&expected), "{name}: expected\n  {expected}\ngot\n{stderr}");
+        assert!(
+            stderr.contains(&expected),
+            "{name}: expected\n  {expected}\ngot\n{stderr}"
+        );
         assert!(!stderr.contains("panicked"), "{name} panicked:\n{stderr}");
         seen += 1;
     }
@@ -56,22 +123,35 @@ fn run_refuses_a_malformed_scenario_before_any_traffic() {
     let output = stampede().arg("run").arg(&file).output().unwrap();
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr.contains("hint: a variable must be defined in [vars]"), "{stderr}");
+    assert!(
+        stderr.contains("hint: a variable must be defined in [vars]"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("running"), "{stderr}");
     assert!(stdout.is_empty(), "{stdout}");
 }
 
 #[test]
 fn a_missing_file_and_bad_usage_exit_2() {
-    let output = stampede().args(["validate", "no/such/scenario.toml"]).output().unwrap();
+    let output = stampede()
+        .args(["validate", "no/such/scenario.toml"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(text(&output).1.contains("no/such/scenario.toml: cannot read the scenario file"));
+    assert!(
+        text(&output)
+            .1
+            .contains("no/such/scenario.toml: cannot read the scenario file")
+    );
 
     let output = stampede().arg("run").output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output).1.contains("<SCENARIO>"));
 
-    let output = stampede().args(["run", "scenarios/smoke.toml", "--target", "not a url"]).output().unwrap();
+    let output = stampede()
+        .args(["run", "scenarios/smoke.toml", "--target", "not a url"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output).1.contains("--target not a url"));
 }
@@ -86,5 +166,8 @@ fn the_shipped_scenarios_are_valid() {
         .unwrap();
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert!(stdout.contains("black-friday.toml: ok (3 journeys"), "{stdout}");
+    assert!(
+        stdout.contains("black-friday.toml: ok (3 journeys"),
+        "{stdout}"
+    );
 }

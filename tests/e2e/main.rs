@@ -17,7 +17,10 @@ pub fn repo(path: &str) -> PathBuf {
 }
 
 pub fn text(output: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 /// Runs `stampede run SCENARIO --out DIR/out --seed 1`; returns the output and the parsed report.

@@ -15,7 +15,9 @@ fn write(dir: &Path, name: &str, body: &str) -> std::path::PathBuf {
 }
 
 fn f(value: &Value) -> f64 {
-    value.as_f64().unwrap_or_else(|| panic!("expected a number, got {value}"))
+    value
+        .as_f64()
+        .unwrap_or_else(|| panic!("expected a number, got {value}"))
 }
 
 /// The law checked: the closed model's asymptotic bounds (DESIGN.md, "Ground truth").
@@ -63,7 +65,10 @@ steps = [{ name = "product", get = "/api/products/7" }]
     let (w, s, z) = (4.0, 0.010, 0.040);
     let knee = w * (s + z) / s;
     let breaking = f(&report["breaking_point"]["load"]);
-    assert!(breaking > knee && breaking <= 32.0, "breaking point {breaking} outside (20, 32]\n{stdout}");
+    assert!(
+        breaking > knee && breaking <= 32.0,
+        "breaking point {breaking} outside (20, 32]\n{stdout}"
+    );
     assert_eq!(report["end"], "stopped_at_breaking_point");
 
     let good = &report["last_good"];
@@ -74,7 +79,10 @@ steps = [{ name = "product", get = "/api/products/7" }]
         (served - predicted).abs() <= 0.15 * predicted,
         "last good level {n}: {served} req/s served, model says {predicted}\n{stdout}"
     );
-    assert!(stdout.contains(&format!("breaking point: {breaking} shoppers (p95")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("breaking point: {breaking} shoppers (p95")),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -83,7 +91,10 @@ fn smoke_run_writes_a_report_with_every_journey() {
     let (output, report) = run_scenario(dir.path(), &repo("scenarios/smoke.toml"), &[]);
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert!(stdout.contains("no breaking point up to 6 shoppers"), "{stdout}");
+    assert!(
+        stdout.contains("no breaking point up to 6 shoppers"),
+        "{stdout}"
+    );
     assert!(stdout.contains("report: "), "{stdout}");
 
     // The names CI gates and other tools read.
@@ -94,7 +105,10 @@ fn smoke_run_writes_a_report_with_every_journey() {
     assert!(report["breaking_point"].is_null());
     assert_eq!(report["last_good"]["load"], 6);
     let levels = report["levels"].as_array().unwrap();
-    assert_eq!(levels.iter().map(|l| f(&l["load"])).collect::<Vec<_>>(), [2.0, 4.0, 6.0]);
+    assert_eq!(
+        levels.iter().map(|l| f(&l["load"])).collect::<Vec<_>>(),
+        [2.0, 4.0, 6.0]
+    );
     for level in levels {
         for key in ["throughput_rps", "error_rate", "p50_ms", "p95_ms", "p99_ms"] {
             assert!(level[key].is_number(), "{key} missing in {level}");
@@ -146,7 +160,11 @@ steps = [{{ name = "home", get = "/" }}]
     let started = Instant::now();
     let (output, report) = run_scenario(dir.path(), &scenario, &[]);
     // The profile lasts 2 s and the timeout is 1 s; a hang would take far longer.
-    assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
     assert_eq!(output.status.code(), Some(0), "{}", text(&output).1);
     let first = &report["levels"][0];
     assert!(f(&first["errors"]["connect"]) > 0.0, "{first}");
@@ -180,7 +198,10 @@ fn an_interrupted_run_still_writes_what_it_measured() {
         while let Ok(n @ 1..) = std::io::Read::read(&mut stderr, &mut buf) {
             log.push_str(&String::from_utf8_lossy(&buf[..n]));
             if !sent && log.contains("level 1 ·") {
-                sent = std::process::Command::new("kill").args(["-INT", &pid]).status().is_ok();
+                sent = std::process::Command::new("kill")
+                    .args(["-INT", &pid])
+                    .status()
+                    .is_ok();
             }
         }
         (log, sent)
@@ -196,8 +217,14 @@ fn an_interrupted_run_still_writes_what_it_measured() {
     let (log, sent) = reader.join().unwrap();
     assert!(sent, "the first level never finished:\n{log}");
     assert_eq!(status.code(), Some(130), "{log}");
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["end"], "interrupted");
     assert!(f(&report["levels"][0]["requests"]) > 0.0);
-    assert!(report["verdict"].as_str().unwrap().ends_with("[run interrupted]"));
+    assert!(
+        report["verdict"]
+            .as_str()
+            .unwrap()
+            .ends_with("[run interrupted]")
+    );
 }
