@@ -27,7 +27,7 @@ run_one() { # mode n round [target]
   fi
   local rc=0; wait $tpid || rc=$?
   local counts="- -"; [ -f "$WORK/$tag/report.json" ] && counts=$(report_counts "$WORK/$tag/report.json")
-  local warn; warn=$(grep -m1 -i 'warning\|error' "$WORK/$tag.err" | cut -c1-160 || true)
+  local warn; warn=$(grep -m1 -E '^(warning|error)' "$WORK/$tag.err" | cut -c1-160 || true)
   printf '%-9s %6d %2d %9s %10s %7s %9s %8s %7s %6s %3s  %s\n' "$mode" "$n" "$round" "$(time_maxrss "$WORK/$tag.time")" \
     "$rss" "$fds" "$est" $counts "$(time_cpu "$WORK/$tag.time")" "$rc" "$warn"
 }

@@ -25,12 +25,10 @@ pub struct Console<'a> {
 impl<'a> Console<'a> {
     pub fn new(scenario: &'a Scenario) -> Console<'a> {
         let bar = std::io::stderr().is_terminal().then(|| {
-            let total = scenario.load.profile.duration().as_secs();
+            let total = scenario.load.profile.duration().as_secs_f64().ceil() as u64;
             let bar = ProgressBar::new(total);
-            let style = ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len}s {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            let style = ProgressStyle::with_template("{spinner} {elapsed_precise} {bar:20} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
             bar
         });

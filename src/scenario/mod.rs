@@ -239,3 +239,90 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
     })?;
     compile::compile(path, source, raw)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCENARIO: &str = r#"
+name = "t"
+[target]
+base_url = "https://shop.example/"
+[load]
+stages = [{ ramp_to = 10, over = "1s" }, { hold = "5s" }]
+[slo]
+p99 = "1s"
+[vars]
+sku = "SKU-1"
+qty = 2
+[[journey]]
+name = "buyer"
+weight = 3
+steps = [
+  { name = "home", get = "/", extract = { token = { regex = 'tok=(\w+)' } } },
+  { name = "add", post = "/cart/{{ sku }}", headers = { X-Token = "{{ token }}" },
+    json = { sku = "{{ sku }}", qty = 2, note = "by {{ token }}", tags = ["a", "{{ token }}"] },
+    slo = { p95 = "300ms" } },
+]
+[[journey]]
+name = "browser"
+weight = 1
+think = "1s"
+steps = [{ name = "home", get = "/?q={{ qty }}" }]
+"#;
+
+    #[test]
+    fn compiles_templates_bodies_and_step_ids() {
+        let s = parse(Path::new("t.toml"), SCENARIO).unwrap();
+        assert_eq!(s.target.base_url.as_deref(), Some("https://shop.example"));
+        assert_eq!(s.load.profile.levels().len(), 1);
+        assert!(!s.load.stop_when_broken);
+        // "home" in both journeys is one step for statistics.
+        let names: Vec<&str> = s.steps.iter().map(|st| st.name.as_str()).collect();
+        assert_eq!(names, ["home", "add"]);
+        assert_eq!(s.journeys[1].steps[0].id, 0);
+        assert_eq!(s.steps[1].slo.latency[0].bound, Duration::from_millis(300));
+
+        let buyer = &s.journeys[0];
+        assert_eq!(buyer.slots, ["token"]);
+        let add = &buyer.steps[1];
+        let slots = vec!["abc".to_string()];
+        assert_eq!(add.path.as_constant(), Some("/cart/SKU-1"));
+        assert_eq!(add.headers[0].1.render(&slots), "abc");
+        let Body::Json(json) = &add.body else {
+            panic!("json body")
+        };
+        assert_eq!(
+            json.render(&slots),
+            serde_json::json!({ "sku": "SKU-1", "qty": 2, "note": "by abc", "tags": ["a", "abc"] })
+        );
+        assert_eq!(s.journeys[1].steps[0].path.as_constant(), Some("/?q=2"));
+        assert!(add.status_ok(302) && !add.status_ok(404));
+    }
+
+    #[test]
+    fn extraction_takes_the_first_group_or_json_value() {
+        let regex = ExtractSource::Regex(regex::Regex::new(r#"value="(\w+)""#).unwrap());
+        assert_eq!(
+            regex.extract(br#"<input value="t0k">"#).as_deref(),
+            Some("t0k")
+        );
+        assert_eq!(regex.extract(b"nothing here"), None);
+        let json = ExtractSource::Json(serde_json_path::JsonPath::parse("$.order_id").unwrap());
+        assert_eq!(
+            json.extract(br#"{"order_id": 1001}"#).as_deref(),
+            Some("1001")
+        );
+        assert_eq!(json.extract(b"not json"), None);
+    }
+
+    #[test]
+    fn a_step_cannot_use_what_it_extracts_itself() {
+        let text = SCENARIO.replace(r#"get = "/", extract"#, r#"get = "/{{ token }}", extract"#);
+        let err = parse(Path::new("t.toml"), &text).unwrap_err();
+        assert!(
+            err.message.contains("undefined template variable `token`"),
+            "{err}"
+        );
+    }
+}

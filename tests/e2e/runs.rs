@@ -228,3 +228,88 @@ fn an_interrupted_run_still_writes_what_it_measured() {
             .ends_with("[run interrupted]")
     );
 }
+
+#[test]
+fn stages_add_and_retire_shoppers() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "stages.toml",
+        r#"
+name = "stages"
+[target]
+base_url = "embedded"
+service_time = "1ms"
+[load]
+stages = [{ ramp_to = 6, over = "500ms" }, { hold = "2s" }, { ramp_to = 2, over = "200ms" }, { hold = "2s" }]
+[slo]
+p95 = "1s"
+[[journey]]
+name = "look"
+weight = 1
+think = "50ms"
+steps = [{ name = "home", get = "/" }]
+"#,
+    );
+    let (output, report) = run_scenario(dir.path(), &scenario, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output).1);
+    let levels = report["levels"].as_array().unwrap();
+    assert_eq!(
+        levels.iter().map(|l| f(&l["load"])).collect::<Vec<_>>(),
+        [6.0, 2.0]
+    );
+    // Closed model, think 50 ms: throughput follows the number of shoppers.
+    let (high, low) = (
+        f(&levels[0]["throughput_rps"]),
+        f(&levels[1]["throughput_rps"]),
+    );
+    assert!(
+        high > 2.0 * low,
+        "6 shoppers: {high} req/s, 2 shoppers: {low} req/s"
+    );
+    let in_second_level: Vec<f64> = report["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["level"] == 1)
+        .map(|p| f(&p["shoppers"]))
+        .collect();
+    assert!(!in_second_level.is_empty());
+    assert!(
+        in_second_level.iter().all(|&n| n == 2.0),
+        "shoppers during level 2: {in_second_level:?}"
+    );
+}
+
+#[test]
+fn the_shop_command_serves_the_demo_shop() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = stampede()
+        .args(["shop", "--workers", "2", "--service-time", "1ms"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let address = url
+        .trim()
+        .strip_prefix("http://")
+        .expect("prints its URL")
+        .to_string();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    stream
+        .write_all(b"GET /api/products/7 HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"sku\":\"SKU-00007\""), "{response}");
+    assert_eq!(status.code(), Some(0));
+}
