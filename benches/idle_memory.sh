@@ -37,6 +37,7 @@ echo "# work dir: $WORK"
 printf '%-9s %6s %2s %9s %10s %7s %9s %8s %7s %6s %3s  %s\n' mode n rd maxrssKiB midRSS_KiB mid_fds mid_estab requests errors cpu_s rc stderr
 for round in $(seq "$ROUNDS"); do
   for mode in $MODES; do
+    wait_quiet 60
     target=
     if [ "$mode" = external ]; then start_shop; target=$SHOP_URL; fi
     for n in 1 1000 10000; do

@@ -50,3 +50,17 @@ stop_shop() {
   wait "$SHOP_PID" 2>/dev/null || true
   SHOP_PID=
 }
+
+# Other processes using >10% CPU over the last second ("-" when none), as "pid:comm:%cpu".
+busy() {
+  local b
+  b=$(top -bn2 -d1 -w 200 | awk '/^top -/ {n++} n==2 && $1 ~ /^[0-9]+$/ && $9+0 > 10 {printf "%s:%s:%s ", $1, $12, $9}')
+  echo "${b:--}"
+}
+
+# Wait (at most $1 seconds, default 60) until no other process is busy; print what was seen.
+wait_quiet() {
+  local deadline=$((SECONDS + ${1:-60})) b
+  while b=$(busy); [ "$b" != "-" ] && [ $SECONDS -lt $deadline ]; do sleep 2; done
+  echo "# $(uptime | sed 's/.*load/load/') | busy: $b"
+}

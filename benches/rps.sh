@@ -5,6 +5,8 @@
 # alternating A B A B ..., both under /usr/bin/time -v. CPU = user+sys of the generator
 # process alone; the shop (`stampede shop`, 1024 workers, 0 ms service time) is a separate process that
 # shares the same 2 cores, and its CPU during each run is printed too.
+# Before each run it waits (at most 60 s) until no other process uses >10% CPU, and
+# prints the load and whatever was still busy.
 # Usage: benches/rps.sh [rounds]    (default 2)
 . "$(dirname "$0")/lib.sh"
 ROUNDS=${1:-2}
@@ -30,7 +32,7 @@ echo "# A: /usr/bin/time -v timeout 60 $BIN run $BENCHES/rps.toml --target $SHOP
 echo "# B: /usr/bin/time -v timeout 30 wrk -t1 -c50 -d10s $SHOP_URL/healthz"
 printf '%-8s %2s %9s %6s %6s %6s %6s %10s %9s\n' tool rd requests user_s sys_s wall_s shop_s req/cpu_s req/wall_s
 for round in $(seq "$ROUNDS"); do
-  uptime | sed 's/.*load/# load/'
+  wait_quiet 60
   t0=$(shop_ticks)
   /usr/bin/time -v -o "$WORK/A$round.time" timeout 60 "$BIN" run "$BENCHES/rps.toml" --target "$SHOP_URL" \
     --out "$WORK/A$round" --seed 1 >"$WORK/A$round.out" 2>"$WORK/A$round.err"
@@ -38,6 +40,7 @@ for round in $(seq "$ROUNDS"); do
   row stampede "$round" "$req" "$WORK/A$round.time" "$t0"
   [ "$err" = 0 ] || echo "#   stampede errors: $err"
   if command -v wrk >/dev/null; then
+    wait_quiet 60
     t0=$(shop_ticks)
     /usr/bin/time -v -o "$WORK/B$round.time" timeout 30 wrk -t1 -c50 -d10s "$SHOP_URL/healthz" >"$WORK/B$round.out" 2>&1
     req=$(awk '/requests in/ {print $1}' "$WORK/B$round.out")

@@ -163,8 +163,9 @@ fn run(args: RunArgs) -> u8 {
         duration_s: clock.elapsed().as_secs_f64(),
         seed,
         end,
+        cores: live::cores(),
     };
-    let report = analysis::analyse(&scenario, &outcome.levels, &outcome.collected, info);
+    let report = analysis::analyse(&scenario, &outcome, info);
     print!("{}", report::terminal::summary(&report));
     match report::write_json(&report, &out) {
         Ok(path) => println!("report: {}", path.display()),
@@ -203,6 +204,9 @@ fn start_shop(scenario: &Scenario) -> Result<shop::Shop, shop::ShopError> {
         workers: s.workers,
         service_time: s.service_time,
         queue: s.queue,
+        stall_every: s.stall_every,
+        stall_for: s.stall_for,
+        error_rate: s.error_rate,
         ..shop::ShopConfig::default()
     })
 }

@@ -11,7 +11,7 @@ use crate::analysis::{self, Verdict, show_ms, show_percent};
 use crate::driver::{Control, LevelRun, Observer, Progress};
 use crate::metrics::Collected;
 use crate::profile::LevelSpec;
-use crate::scenario::Scenario;
+use crate::scenario::{Model, Scenario};
 
 /// Seconds between plain progress lines when stderr is not a terminal.
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
@@ -62,9 +62,16 @@ impl Observer for Console<'_> {
             .last_second
             .p95_ms
             .map_or_else(|| "-".to_string(), show_ms);
+        let active = match self.scenario.load.model {
+            Model::Closed => String::new(),
+            Model::Open => format!(" · {} active", p.last_second.shoppers),
+        };
         let message = format!(
-            "{level} · {} shoppers · {} req/s · p95 {p95} · {} errors/s",
-            p.shoppers, p.last_second.requests, p.last_second.errors
+            "{level} · {} {}{active} · {} req/s · p95 {p95} · {} errors/s",
+            p.load,
+            self.scenario.load.model.unit(),
+            p.last_second.requests,
+            p.last_second.errors
         );
         match &self.bar {
             Some(bar) => {
@@ -88,28 +95,49 @@ impl Observer for Console<'_> {
             spec: *spec,
             held: spec.duration,
         };
-        let level = analysis::level_result(self.scenario, &run, &collected.levels[spec.index]);
+        let i = spec.index;
+        let level = analysis::level_result(
+            self.scenario,
+            &run,
+            &collected.levels[i],
+            &collected.journeys[i],
+            collected.cpu_seconds[i],
+            cores(),
+        );
         let verdict = match level.verdict {
             Verdict::Pass => "pass".to_string(),
             Verdict::Fail => format!("FAIL ({})", level.breaches.join("; ")),
         };
+        let p95 = level
+            .stats
+            .latency
+            .p95_ms
+            .map_or_else(|| "-".to_string(), show_ms);
         self.say(&format!(
-            "level {} · {} shoppers · {:.0} req/s · p95 {} · errors {} · {verdict}",
-            spec.index + 1,
+            "level {} · {} {} · {:.0} req/s · p95 {p95} · errors {} · {verdict}",
+            i + 1,
             spec.load,
+            self.scenario.load.model.unit(),
             level.stats.throughput_rps,
-            level
-                .stats
-                .latency
-                .p95_ms
-                .map_or_else(|| "-".to_string(), show_ms),
             show_percent(level.stats.error_rate),
         ));
-        if level.verdict == Verdict::Fail && self.scenario.load.stop_when_broken {
+        if level.generator_limited {
+            self.say(&format!(
+                "  warning: the generator was the bottleneck (lag p99 {}, CPU {:.0}%): this level measures the generator, not the shop",
+                level.generator.lag_p99_ms.map_or_else(|| "-".to_string(), show_ms),
+                level.generator.cpu_percent
+            ));
+        }
+        if level.verdict == Verdict::Fail && !spec.spike && self.scenario.load.stop_when_broken {
             self.say("the shop broke: stopping the climb (stop = \"broken\")");
             Control::Stop
         } else {
             Control::Continue
         }
     }
+}
+
+/// CPU cores the generator can use.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }

@@ -77,10 +77,28 @@ impl ErrorKind {
 pub struct Sample {
     pub step: usize,
     pub level: Option<usize>,
-    /// Present when a response (or a timeout) gave the request a duration.
+    /// From the request's intended start to its answer: what the shopper waited,
+    /// the generator's own delays included. Present when a response (or a timeout)
+    /// gave the request a duration.
     pub latency: Option<Duration>,
+    /// From the actual send to the answer (kept apart, never blended with latency).
+    pub service: Option<Duration>,
+    /// How late the request left: actual send − intended start.
+    pub lag: Duration,
+    /// Closed model: the shopper's expected interval between requests, for the
+    /// coordinated-omission-corrected estimate.
+    pub expected_interval: Option<Duration>,
     pub status: Option<u16>,
     pub error: Option<ErrorKind>,
+}
+
+/// One finished (or abandoned) journey.
+#[derive(Debug, Clone, Copy)]
+pub struct JourneySample {
+    pub journey: usize,
+    pub level: Option<usize>,
+    pub duration: Duration,
+    pub completed: bool,
 }
 
 /// Counts of what happened to requests.
@@ -127,6 +145,12 @@ impl Counts {
 #[derive(Debug, Clone)]
 pub struct StepStats {
     pub latency: Histogram<u64>,
+    /// Open model: service time from the actual send.
+    pub service: Option<Histogram<u64>>,
+    /// Closed model: latency corrected for coordinated omission.
+    pub corrected: Option<Histogram<u64>>,
+    /// How late requests left versus their intended start.
+    pub lag: Histogram<u64>,
     pub counts: Counts,
 }
 
@@ -134,26 +158,124 @@ impl Default for StepStats {
     fn default() -> Self {
         StepStats {
             latency: new_histogram(),
+            service: None,
+            corrected: None,
+            lag: new_histogram(),
             counts: Counts::default(),
         }
     }
 }
 
+fn add_into(total: &mut Option<Histogram<u64>>, part: &Option<Histogram<u64>>) {
+    if let Some(part) = part {
+        // Both histograms auto-resize, so adding cannot run out of range.
+        let _ = total.get_or_insert_with(new_histogram).add(part);
+    }
+}
+
+fn micros(d: Duration) -> u64 {
+    d.as_micros().clamp(1, u128::from(u64::MAX / 4)) as u64
+}
+
 impl StepStats {
     pub fn add(&mut self, other: &StepStats) {
-        // Both histograms auto-resize, so adding cannot run out of range.
         let _ = self.latency.add(&other.latency);
+        let _ = self.lag.add(&other.lag);
+        add_into(&mut self.service, &other.service);
+        add_into(&mut self.corrected, &other.corrected);
         self.counts.add(&other.counts);
     }
 
-    fn record(&mut self, sample: &Sample) {
-        if let Some(latency) = sample.latency {
-            // `record` grows the histogram (`saturating_record` would clamp instead);
-            // it fails only beyond i64::MAX / 2 microseconds.
-            let _ = self.latency.record(latency.as_micros().max(1) as u64);
+    fn reset(&mut self) {
+        self.latency.reset();
+        self.lag.reset();
+        for h in [&mut self.service, &mut self.corrected]
+            .into_iter()
+            .flatten()
+        {
+            h.reset();
         }
+        self.counts = Counts::default();
+    }
+
+    fn record(&mut self, sample: &Sample) {
+        // `record` grows the histogram (`saturating_record` would clamp instead);
+        // it fails only beyond u64::MAX / 4 microseconds.
+        if let Some(latency) = sample.latency {
+            let _ = self.latency.record(micros(latency));
+            if let Some(interval) = sample.expected_interval {
+                let corrected = self.corrected.get_or_insert_with(new_histogram);
+                let _ = corrected.record_correct(micros(latency), micros(interval));
+            }
+        }
+        if let Some(service) = sample.service {
+            let _ = self
+                .service
+                .get_or_insert_with(new_histogram)
+                .record(micros(service));
+        }
+        let _ = self.lag.record(micros(sample.lag));
         self.counts.record(sample);
     }
+}
+
+/// Journeys of one kind at one level.
+#[derive(Debug, Clone)]
+pub struct JourneyStats {
+    pub completed: u64,
+    pub failed: u64,
+    /// Duration of completed journeys, think times included (microseconds).
+    pub duration: Histogram<u64>,
+}
+
+impl Default for JourneyStats {
+    fn default() -> Self {
+        JourneyStats {
+            completed: 0,
+            failed: 0,
+            duration: new_histogram(),
+        }
+    }
+}
+
+impl JourneyStats {
+    pub fn add(&mut self, other: &JourneyStats) {
+        self.completed += other.completed;
+        self.failed += other.failed;
+        let _ = self.duration.add(&other.duration);
+    }
+
+    fn record(&mut self, sample: &JourneySample) {
+        if sample.completed {
+            self.completed += 1;
+            let _ = self.duration.record(micros(sample.duration));
+        } else {
+            self.failed += 1;
+        }
+    }
+}
+
+/// A histogram as text: HdrHistogram V2 + DEFLATE, base64.
+pub fn encode_histogram(histogram: &Histogram<u64>) -> String {
+    use base64::Engine;
+    let mut bytes = Vec::new();
+    let mut serializer = hdrhistogram::serialization::V2DeflateSerializer::new();
+    match hdrhistogram::serialization::Serializer::serialize(&mut serializer, histogram, &mut bytes)
+    {
+        Ok(_) => base64::engine::general_purpose::STANDARD.encode(bytes),
+        Err(_) => String::new(),
+    }
+}
+
+/// The histogram `encode_histogram` wrote, or `None` when the text is not one.
+pub fn decode_histogram(text: &str) -> Option<Histogram<u64>> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
+    hdrhistogram::serialization::Deserializer::new()
+        .deserialize(&mut bytes.as_slice())
+        .ok()
 }
 
 /// An auto-resizing histogram with 3 significant digits.
@@ -172,10 +294,36 @@ pub struct TimelinePoint {
     pub requests: u64,
     pub errors: u64,
     pub p95_ms: Option<f64>,
+    /// How late requests left (p99), in this second.
+    #[serde(default)]
+    pub lag_p99_ms: Option<f64>,
 }
 
-/// What one shard holds since the last harvest: (level, step, stats).
-type Shard = Vec<(Option<usize>, usize, StepStats)>;
+/// What one shard holds since the last harvest, keyed by (level, step or journey).
+#[derive(Default)]
+struct Shard {
+    steps: Vec<(Option<usize>, usize, StepStats)>,
+    journeys: Vec<(Option<usize>, usize, JourneyStats)>,
+}
+
+/// Finds the entry for (level, index), creating it on first use.
+fn entry<T: Default>(
+    entries: &mut Vec<(Option<usize>, usize, T)>,
+    level: Option<usize>,
+    index: usize,
+) -> &mut T {
+    let at = match entries
+        .iter()
+        .position(|(l, i, _)| *l == level && *i == index)
+    {
+        Some(at) => at,
+        None => {
+            entries.push((level, index, T::default()));
+            entries.len() - 1
+        }
+    };
+    &mut entries[at].2
+}
 
 /// Where shoppers record. Cheap to share; each shopper sticks to one shard.
 pub struct Recorder {
@@ -185,7 +333,9 @@ pub struct Recorder {
 impl Recorder {
     pub fn new(shards: usize) -> Recorder {
         Recorder {
-            shards: (0..shards.max(1)).map(|_| Mutex::new(Vec::new())).collect(),
+            shards: (0..shards.max(1))
+                .map(|_| Mutex::new(Shard::default()))
+                .collect(),
         }
     }
 
@@ -193,19 +343,18 @@ impl Recorder {
         shopper % self.shards.len()
     }
 
+    fn lock(&self, shard: usize) -> std::sync::MutexGuard<'_, Shard> {
+        self.shards[shard % self.shards.len()]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn record(&self, shard: usize, sample: Sample) {
-        let mut entries = self.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
-        let found = entries
-            .iter_mut()
-            .find(|(level, step, _)| *level == sample.level && *step == sample.step);
-        match found {
-            Some((_, _, stats)) => stats.record(&sample),
-            None => {
-                let mut stats = StepStats::default();
-                stats.record(&sample);
-                entries.push((sample.level, sample.step, stats));
-            }
-        }
+        entry(&mut self.lock(shard).steps, sample.level, sample.step).record(&sample);
+    }
+
+    pub fn record_journey(&self, shard: usize, sample: JourneySample) {
+        entry(&mut self.lock(shard).journeys, sample.level, sample.journey).record(&sample);
     }
 }
 
@@ -214,16 +363,28 @@ impl Recorder {
 pub struct Collected {
     /// `levels[level][step]`.
     pub levels: Vec<Vec<StepStats>>,
-    /// Requests made during ramps (kept out of level verdicts), per step.
+    /// Requests made outside levels (ramps, cool-down), per step; never judged.
     pub ramps: Vec<StepStats>,
+    /// `journeys[level][journey]`.
+    pub journeys: Vec<Vec<JourneyStats>>,
+    /// Open model: arrivals turned away because `max_active` shoppers were busy,
+    /// per level, and outside levels.
+    pub dropped: Vec<u64>,
+    pub dropped_outside_levels: u64,
+    /// Process CPU seconds spent during each level's hold.
+    pub cpu_seconds: Vec<f64>,
     pub timeline: Vec<TimelinePoint>,
 }
 
 impl Collected {
-    pub fn new(levels: usize, steps: usize) -> Collected {
+    pub fn new(levels: usize, steps: usize, journeys: usize) -> Collected {
         Collected {
             levels: vec![vec![StepStats::default(); steps]; levels],
             ramps: vec![StepStats::default(); steps],
+            journeys: vec![vec![JourneyStats::default(); journeys]; levels],
+            dropped: vec![0; levels],
+            dropped_outside_levels: 0,
+            cpu_seconds: vec![0.0; levels],
             timeline: Vec::new(),
         }
     }
@@ -233,10 +394,10 @@ impl Collected {
     pub fn harvest(&mut self, recorder: &Recorder) -> StepStats {
         let mut interval = StepStats::default();
         for shard in recorder.shards.iter() {
-            let mut entries = shard.lock().unwrap_or_else(|e| e.into_inner());
+            let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
             // Entries idle for a whole interval (a level that is over) are dropped;
             // the others are reset and kept, to reuse their histograms' memory.
-            entries.retain_mut(|(level, step, stats)| {
+            shard.steps.retain_mut(|(level, step, stats)| {
                 if stats.counts.requests == 0 {
                     return false;
                 }
@@ -248,10 +409,17 @@ impl Collected {
                     total.add(stats);
                 }
                 interval.add(stats);
-                stats.latency.reset();
-                stats.counts = Counts::default();
+                stats.reset();
                 true
             });
+            for (level, journey, stats) in shard.journeys.drain(..) {
+                if let Some(total) = level
+                    .and_then(|l| self.journeys.get_mut(l))
+                    .and_then(|l| l.get_mut(journey))
+                {
+                    total.add(&stats);
+                }
+            }
         }
         interval
     }
@@ -267,6 +435,9 @@ mod tests {
             step,
             level,
             latency: Some(Duration::from_millis(ms)),
+            service: None,
+            lag: Duration::ZERO,
+            expected_interval: None,
             status: Some(status),
             error,
         }
@@ -275,7 +446,7 @@ mod tests {
     #[test]
     fn harvest_moves_samples_into_levels_and_ramps() {
         let recorder = Recorder::new(4);
-        let mut collected = Collected::new(2, 2);
+        let mut collected = Collected::new(2, 2, 1);
         for i in 0..100 {
             recorder.record(i % 4, sample(Some(1), 0, 10 + i as u64, 200));
         }
@@ -297,5 +468,28 @@ mod tests {
         // A second harvest finds nothing new.
         assert_eq!(collected.harvest(&recorder).counts.requests, 0);
         assert_eq!(collected.levels[1][0].counts.requests, 100);
+    }
+
+    #[test]
+    fn histograms_survive_encoding() {
+        let mut h = new_histogram();
+        for v in [120, 5_000, 5_000, 1_200_000] {
+            h.record(v).unwrap();
+        }
+        let back = decode_histogram(&encode_histogram(&h)).unwrap();
+        assert_eq!(back.len(), 4);
+        assert_eq!(back.value_at_quantile(0.5), h.value_at_quantile(0.5));
+        assert!(decode_histogram("not base64!").is_none());
+    }
+
+    #[test]
+    fn closed_model_samples_get_a_corrected_estimate() {
+        let mut stats = StepStats::default();
+        let mut s = sample(Some(0), 0, 1000, 200);
+        s.expected_interval = Some(Duration::from_millis(100));
+        stats.record(&s);
+        // One real 1 s sample stands for the 9 requests the stalled shopper did not send.
+        assert_eq!(stats.latency.len(), 1);
+        assert_eq!(stats.corrected.as_ref().unwrap().len(), 10);
     }
 }

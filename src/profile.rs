@@ -14,6 +14,8 @@ pub struct Segment {
     pub to: u32,
     /// Set on holds: the index of the level this plateau is.
     pub level: Option<usize>,
+    /// A spike: the load jumped here at once and falls back right after.
+    pub spike: bool,
 }
 
 /// A plateau of constant load.
@@ -23,13 +25,22 @@ pub struct LevelSpec {
     pub load: u32,
     pub start: Duration,
     pub duration: Duration,
+    pub spike: bool,
 }
 
 /// One stage as written in a scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
-    RampTo { load: u32, over: Duration },
+    RampTo {
+        load: u32,
+        over: Duration,
+    },
     Hold(Duration),
+    /// Jump to `load` at once, hold it, then fall back to the load before.
+    Spike {
+        load: u32,
+        hold: Duration,
+    },
 }
 
 /// Where the profile stands at an instant.
@@ -69,25 +80,27 @@ impl Profile {
         let mut load = 0;
         let mut levels = 0;
         for stage in stages {
-            let (duration, to, level) = match *stage {
-                Stage::RampTo { load: to, over } => (over, to, None),
-                Stage::Hold(duration) => {
-                    let level = (load > 0).then_some(levels);
-                    levels += usize::from(load > 0);
-                    (duration, load, level)
-                }
+            let (duration, to, level, spike) = match *stage {
+                Stage::RampTo { load: to, over } => (over, to, None, false),
+                Stage::Hold(duration) => (duration, load, (load > 0).then_some(levels), false),
+                Stage::Spike { load: to, hold } => (hold, to, (to > 0).then_some(levels), true),
             };
+            levels += usize::from(level.is_some() && !duration.is_zero());
+            let from = if spike { to } else { load };
             if !duration.is_zero() {
                 segments.push(Segment {
                     start: now,
                     duration,
-                    from: load,
+                    from,
                     to,
                     level,
+                    spike,
                 });
             }
             now += duration;
-            load = to;
+            if !spike {
+                load = to;
+            }
         }
         Profile { segments }
     }
@@ -111,6 +124,7 @@ impl Profile {
                     load: s.to,
                     start: s.start,
                     duration: s.duration,
+                    spike: s.spike,
                 })
             })
             .collect()
@@ -127,20 +141,22 @@ impl Profile {
 
     /// The target at `t` after the start; zero load once the profile has ended.
     pub fn at(&self, t: Duration) -> Point {
+        let (load, level) = self.exact_at(t);
+        Point {
+            load: load.round() as u32,
+            level,
+        }
+    }
+
+    /// The load at `t` without rounding (an arrival rate may be fractional).
+    pub fn exact_at(&self, t: Duration) -> (f64, Option<usize>) {
         let Some(segment) = self.segments.iter().find(|s| t < s.start + s.duration) else {
-            return Point {
-                load: 0,
-                level: None,
-            };
+            return (0.0, None);
         };
         let fraction =
             (t.saturating_sub(segment.start)).as_secs_f64() / segment.duration.as_secs_f64();
-        let load =
-            f64::from(segment.from) + (f64::from(segment.to) - f64::from(segment.from)) * fraction;
-        Point {
-            load: load.round() as u32,
-            level: segment.level,
-        }
+        let (from, to) = (f64::from(segment.from), f64::from(segment.to));
+        (from + (to - from) * fraction, segment.level)
     }
 }
 
@@ -214,11 +230,59 @@ mod tests {
                 index: 0,
                 load: 50,
                 start: S(10),
-                duration: S(30)
+                duration: S(30),
+                spike: false
             }]
         );
         assert_eq!(p.at(S(42)).load, 30);
         assert_eq!(p.duration(), S(45));
+    }
+
+    #[test]
+    fn a_spike_jumps_up_and_falls_back() {
+        let p = Profile::from_stages(&[
+            Stage::RampTo {
+                load: 10,
+                over: S(1),
+            },
+            Stage::Hold(S(5)),
+            Stage::Spike {
+                load: 100,
+                hold: S(3),
+            },
+            Stage::Hold(S(5)),
+        ]);
+        assert_eq!(
+            p.at(S(5)),
+            Point {
+                load: 10,
+                level: Some(0)
+            }
+        );
+        assert_eq!(
+            p.at(S(6)),
+            Point {
+                load: 100,
+                level: Some(1)
+            }
+        );
+        assert_eq!(
+            p.at(S(8)),
+            Point {
+                load: 100,
+                level: Some(1)
+            }
+        );
+        assert_eq!(
+            p.at(S(9)),
+            Point {
+                load: 10,
+                level: Some(2)
+            }
+        );
+        let levels = p.levels();
+        assert!(levels[1].spike && !levels[2].spike);
+        assert_eq!(p.peak(), 100);
     }
 
     #[test]

@@ -1,23 +1,26 @@
-//! The driver: follows the load profile by spawning and retiring virtual shoppers
-//! (one tokio task each), tells them which level is being held, and harvests their
-//! measurements once a second. A run always ends when the profile ends — or earlier
-//! when asked to stop — whatever the shop does: in-flight requests get at most the
-//! request timeout, then they are abandoned.
+//! The driver: follows the load profile — by keeping N shoppers alive (closed
+//! model) or by letting shoppers arrive at a rate (open model) — tells them which
+//! level is being held, watches its own lag and CPU, and harvests measurements once
+//! a second. A run always ends when the profile ends (plus a cool-down after a
+//! breaking point), or earlier when asked to stop, whatever the shop does: in-flight
+//! requests get at most the request timeout, then they are abandoned.
 
+mod arrivals;
 mod shopper;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use crate::http::ClientFactory;
-use crate::metrics::{Collected, Recorder, StepStats, TimelinePoint};
+use crate::metrics::{Collected, Recorder, TimelinePoint};
 use crate::profile::LevelSpec;
-use crate::scenario::Scenario;
+use crate::scenario::{Model, Scenario};
 
 const NO_LEVEL: usize = usize::MAX;
 const TICK: Duration = Duration::from_millis(10);
@@ -29,10 +32,13 @@ struct Shared {
     base_url: String,
     factory: ClientFactory,
     recorder: Recorder,
-    /// The level being held now, or `NO_LEVEL` during ramps.
+    /// The level being held now, or `NO_LEVEL` during ramps and the cool-down.
     level: AtomicUsize,
+    /// Shoppers alive now.
+    active: AtomicUsize,
     seed: u64,
     total_weight: u32,
+    closed: bool,
 }
 
 /// What the driver reports while it runs.
@@ -42,7 +48,7 @@ pub struct Progress {
     pub total: Duration,
     pub load: u32,
     pub level: Option<LevelSpec>,
-    pub shoppers: u32,
+    pub cooling_down: bool,
     pub last_second: TimelinePoint,
 }
 
@@ -79,15 +85,24 @@ pub enum EndReason {
     Interrupted,
 }
 
+/// A cool-down at the last good level after the climb stopped.
+#[derive(Debug, Clone, Copy)]
+pub struct Cooldown {
+    pub start: Duration,
+    pub duration: Duration,
+    pub load: u32,
+}
+
 pub struct RunOutcome {
     pub collected: Collected,
     pub levels: Vec<LevelRun>,
+    pub cooldown: Option<Cooldown>,
     pub elapsed: Duration,
     pub end: EndReason,
 }
 
 /// Runs `scenario` against `base_url` until its profile ends, the observer says
-/// stop, or `stop` resolves.
+/// stop (then cools down), or `stop` resolves.
 pub async fn run(
     scenario: Arc<Scenario>,
     base_url: &str,
@@ -98,76 +113,110 @@ pub async fn run(
     let profile = scenario.load.profile.clone();
     let specs = profile.levels();
     let factory = ClientFactory::new(base_url, scenario.target.timeout)?;
+    let shards = 4 * std::thread::available_parallelism().map_or(2, |n| n.get());
     let shared = Arc::new(Shared {
         total_weight: scenario.journeys.iter().map(|j| j.weight).sum(),
         base_url: base_url.trim_end_matches('/').to_string(),
         factory,
-        recorder: Recorder::new(32),
+        recorder: Recorder::new(shards),
         level: AtomicUsize::new(NO_LEVEL),
+        active: AtomicUsize::new(0),
         seed,
+        closed: scenario.load.model == Model::Closed,
         scenario: Arc::clone(&scenario),
     });
-    let mut collected = Collected::new(specs.len(), scenario.steps.len());
+    let mut collected = Collected::new(specs.len(), scenario.steps.len(), scenario.journeys.len());
+    // Closed model: the number of shoppers wanted. Open model: 1 while arrivals run.
     let (target_tx, target_rx) = watch::channel(0u32);
     let mut shoppers: Vec<Option<JoinHandle<()>>> = Vec::new();
+    let open = (!shared.closed).then(|| {
+        let plan = Arc::new(arrivals::Plan::new(specs.len(), seed));
+        let task = tokio::spawn(arrivals::run(
+            Arc::clone(&shared),
+            Arc::clone(&plan),
+            target_rx.clone(),
+        ));
+        (plan, task)
+    });
     let mut levels: Vec<LevelRun> = Vec::new();
     let mut current: Option<usize> = None;
+    let mut cpu_at_level_start = process_cpu();
+    let mut cooldown: Option<Cooldown> = None;
     let mut next_harvest = HARVEST_EVERY;
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     tokio::pin!(stop);
     let started = Instant::now();
+    let _ = target_tx.send(u32::from(!shared.closed));
     let end = loop {
         tokio::select! {
             _ = ticker.tick() => {}
             () = &mut stop => break EndReason::Interrupted,
         }
         let now = started.elapsed();
-        let point = profile.at(now);
-        if point.level != current {
+        let (load, level) = match cooldown {
+            Some(c) if now >= c.start + c.duration => break EndReason::Stopped,
+            Some(c) => (f64::from(c.load), None),
+            None => profile.exact_at(now),
+        };
+        if level != current && cooldown.is_none() {
             if let Some(done) = current.take() {
                 let spec = specs[done];
                 levels.push(LevelRun {
                     spec,
                     held: now.saturating_sub(spec.start).min(spec.duration),
                 });
-                harvest(&mut collected, &shared, now, alive(&shoppers), done);
+                collected.cpu_seconds[done] = (process_cpu() - cpu_at_level_start).as_secs_f64();
+                harvest(&mut collected, &shared, now, done);
                 if observer.level_done(&spec, &collected) == Control::Stop {
-                    break EndReason::Stopped;
+                    let previous = done.checked_sub(1).map(|i| specs[i].load);
+                    match previous {
+                        Some(load) if !scenario.load.cooldown.is_zero() => {
+                            cooldown = Some(Cooldown {
+                                start: now,
+                                duration: scenario.load.cooldown,
+                                load,
+                            });
+                            shared.level.store(NO_LEVEL, Ordering::Relaxed);
+                            continue;
+                        }
+                        _ => break EndReason::Stopped,
+                    }
                 }
             }
-            current = point.level;
+            current = level;
+            cpu_at_level_start = process_cpu();
             shared
                 .level
-                .store(point.level.unwrap_or(NO_LEVEL), Ordering::Relaxed);
+                .store(level.unwrap_or(NO_LEVEL), Ordering::Relaxed);
         }
-        if now >= profile.duration() {
+        if cooldown.is_none() && now >= profile.duration() {
             break EndReason::Completed;
         }
-        target_tx.send_if_modified(|n| std::mem::replace(n, point.load) != point.load);
-        spawn_missing(&shared, &mut shoppers, point.load as usize, &target_rx);
+        match &open {
+            Some((plan, _)) => plan.set_rate(load),
+            None => {
+                let wanted = load.round() as u32;
+                target_tx.send_if_modified(|n| std::mem::replace(n, wanted) != wanted);
+                spawn_missing(&shared, &mut shoppers, wanted as usize, &target_rx);
+            }
+        }
         if now >= next_harvest {
             next_harvest += HARVEST_EVERY;
-            let last_second = harvest(
-                &mut collected,
-                &shared,
-                now,
-                alive(&shoppers),
-                point.level.unwrap_or(NO_LEVEL),
-            );
+            let last_second = harvest(&mut collected, &shared, now, level.unwrap_or(NO_LEVEL));
             let progress = Progress {
                 elapsed: now,
                 total: profile.duration(),
-                load: point.load,
-                level: point.level.map(|l| specs[l]),
-                shoppers: last_second.shoppers,
+                load: load.round() as u32,
+                level: level.map(|l| specs[l]),
+                cooling_down: cooldown.is_some(),
                 last_second,
             };
             observer.progress(&progress);
         }
     };
     // A level cut short still counts for what it measured.
-    if let Some(level) = current {
+    if let Some(level) = current.filter(|_| cooldown.is_none() && end != EndReason::Stopped) {
         let spec = specs[level];
         levels.push(LevelRun {
             spec,
@@ -176,27 +225,28 @@ pub async fn run(
                 .saturating_sub(spec.start)
                 .min(spec.duration),
         });
+        collected.cpu_seconds[level] = (process_cpu() - cpu_at_level_start).as_secs_f64();
     }
-    retire_all(target_tx, &mut shoppers, scenario.target.timeout).await;
+    let grace = scenario.target.timeout;
+    let _ = target_tx.send(0);
+    retire_all(&mut shoppers, grace).await;
+    if let Some((plan, task)) = open {
+        // The arrival task waits for its shoppers up to the grace period.
+        let _ = tokio::time::timeout(grace + Duration::from_secs(1), task).await;
+        plan.copy_dropped(&mut collected);
+    }
     let elapsed = started.elapsed();
-    harvest(&mut collected, &shared, elapsed, 0, NO_LEVEL);
+    harvest(&mut collected, &shared, elapsed, NO_LEVEL);
     Ok(RunOutcome {
         collected,
         levels,
+        cooldown,
         elapsed,
         end,
     })
 }
 
-fn alive(shoppers: &[Option<JoinHandle<()>>]) -> u32 {
-    shoppers
-        .iter()
-        .flatten()
-        .filter(|h| !h.is_finished())
-        .count() as u32
-}
-
-/// Starts a shopper in every slot below `target` that has none running.
+/// Closed model: starts a shopper in every slot below `target` that has none running.
 fn spawn_missing(
     shared: &Arc<Shared>,
     shoppers: &mut Vec<Option<JoinHandle<()>>>,
@@ -208,21 +258,16 @@ fn spawn_missing(
     }
     for (index, slot) in shoppers.iter_mut().enumerate().take(target) {
         if slot.as_ref().is_none_or(JoinHandle::is_finished) {
-            let task = shopper::run(Arc::clone(shared), index, target_rx.clone());
+            let task = shopper::closed(Arc::clone(shared), index as u32, target_rx.clone());
             *slot = Some(tokio::spawn(task));
         }
     }
 }
 
-/// Asks every shopper to stop, waits for in-flight requests at most `grace`,
-/// then abandons the rest.
-async fn retire_all(
-    target_tx: watch::Sender<u32>,
-    shoppers: &mut [Option<JoinHandle<()>>],
-    grace: Duration,
-) {
-    let _ = target_tx.send(0);
-    let deadline = tokio::time::Instant::now() + grace;
+/// Waits for retiring shoppers' in-flight requests at most `grace`, then abandons
+/// the rest.
+async fn retire_all(shoppers: &mut [Option<JoinHandle<()>>], grace: Duration) {
+    let deadline = Instant::now() + grace;
     for handle in shoppers.iter_mut().filter_map(Option::take) {
         let abort = handle.abort_handle();
         if tokio::time::timeout_at(deadline, handle).await.is_err() {
@@ -236,19 +281,35 @@ fn harvest(
     collected: &mut Collected,
     shared: &Shared,
     now: Duration,
-    shoppers: u32,
     level: usize,
 ) -> TimelinePoint {
-    let interval: StepStats = collected.harvest(&shared.recorder);
+    let interval = collected.harvest(&shared.recorder);
     let point = TimelinePoint {
         t: (now.as_secs_f64() * 10.0).round() / 10.0,
-        shoppers,
+        shoppers: shared.active.load(Ordering::Relaxed) as u32,
         level: (level != NO_LEVEL).then_some(level),
         requests: interval.counts.requests,
         errors: interval.counts.error_total(),
         p95_ms: (!interval.latency.is_empty())
             .then(|| interval.latency.value_at_quantile(0.95) as f64 / 1000.0),
+        lag_p99_ms: (!interval.lag.is_empty())
+            .then(|| interval.lag.value_at_quantile(0.99) as f64 / 1000.0),
     };
     collected.timeline.push(point.clone());
     point
+}
+
+/// CPU time (user + system) this process has used so far.
+pub fn process_cpu() -> Duration {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given; RUSAGE_SELF is always valid.
+    let usage = unsafe {
+        if libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) != 0 {
+            return Duration::ZERO;
+        }
+        usage.assume_init()
+    };
+    let time =
+        |t: libc::timeval| Duration::new(t.tv_sec.max(0) as u64, (t.tv_usec.max(0) as u32) * 1000);
+    time(usage.ru_utime) + time(usage.ru_stime)
 }

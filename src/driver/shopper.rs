@@ -1,69 +1,225 @@
-//! One virtual shopper: picks a journey by weight, runs its steps in order with think
-//! time after each, and starts over — until the executor retires it. Each shopper has
-//! its own client (cookie jar, connections), its own variables and its own seeded
-//! random generator.
+//! One virtual shopper. In the closed model a shopper loops: it picks a journey by
+//! weight, runs its steps with think time after each, and starts over until the
+//! executor retires it. In the open model a shopper arrives, runs one journey and
+//! leaves. Each shopper has its own client (cookie jar, connections), its own
+//! variables and its own seeded random generator.
+//!
+//! Every request has an intended start: the shopper's arrival (open model) or spawn
+//! (closed) for the first step, then the moment the previous answer came plus the
+//! think time. Latency is measured from it, so a late generator is counted, not
+//! hidden; service time is measured from the actual send and kept apart.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use reqwest::header::HeaderValue;
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use super::{NO_LEVEL, Shared};
 use crate::http;
-use crate::metrics::{ErrorKind, Sample};
+use crate::metrics::{ErrorKind, JourneySample, Sample};
 use crate::scenario::{Body, Journey, Step, Think};
 
-/// Runs shopper number `index` while the target load is above `index`.
-pub async fn run(shared: Arc<Shared>, index: usize, mut target: watch::Receiver<u32>) {
-    let retired = |target: &watch::Receiver<u32>| *target.borrow() as usize <= index;
-    let Ok(client) = shared.factory.client() else {
-        return;
-    };
-    let seed = shared.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let shard = shared.recorder.shard_for(index);
-    let mut slots: Vec<String> = Vec::new();
-    let mut url = String::new();
-    while !retired(&target) {
-        let journey = pick(&shared.scenario.journeys, shared.total_weight, &mut rng);
-        slots.clear();
-        slots.resize(journey.slots.len(), String::new());
-        for step in &journey.steps {
-            if retired(&target) {
-                return;
-            }
-            let completed = run_step(&shared, &client, step, &mut slots, &mut url, shard).await;
-            let pause = think(journey.think, &mut rng);
-            if !pause.is_zero() {
-                tokio::select! {
-                    () = tokio::time::sleep(pause) => {}
-                    _ = target.wait_for(|n| *n as usize <= index) => return,
-                }
-            }
-            if !completed {
-                break; // a failed step ends the journey: later steps may depend on it
-            }
-        }
+/// Counts a shopper as active for as long as it lives.
+struct Active<'a>(&'a Shared);
+
+impl<'a> Active<'a> {
+    fn enter(shared: &'a Shared) -> Active<'a> {
+        shared.active.fetch_add(1, Ordering::Relaxed);
+        Active(shared)
     }
 }
 
-fn pick<'a>(
-    journeys: &'a [Journey],
-    total_weight: u32,
-    rng: &mut Xoshiro256PlusPlus,
-) -> &'a Journey {
+impl Drop for Active<'_> {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A shopper's own state.
+struct Shopper {
+    client: reqwest::Client,
+    rng: Xoshiro256PlusPlus,
+    shard: usize,
+    slots: Vec<String>,
+    url: String,
+    /// Retired when the watched value is at or below `index`.
+    index: u32,
+    retire: watch::Receiver<u32>,
+}
+
+impl Shopper {
+    fn new(shared: &Shared, id: u64, index: u32, retire: watch::Receiver<u32>) -> Option<Shopper> {
+        let client = shared.factory.client().ok()?;
+        let seed = shared.seed ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        Some(Shopper {
+            client,
+            rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+            shard: shared.recorder.shard_for(id as usize),
+            slots: Vec::new(),
+            url: String::new(),
+            index,
+            retire,
+        })
+    }
+
+    fn retired(&self) -> bool {
+        *self.retire.borrow() <= self.index
+    }
+
+    /// Sleeps until `when`; `false` if retired meanwhile.
+    async fn wait_until(&mut self, when: Instant) -> bool {
+        let index = self.index;
+        tokio::select! {
+            () = tokio::time::sleep_until(when) => true,
+            _ = self.retire.wait_for(|n| *n <= index) => false,
+        }
+    }
+
+    /// Runs one journey from `start`; `false` when the shopper was retired.
+    async fn journey(&mut self, shared: &Shared, start: Instant) -> bool {
+        let index = pick(
+            &shared.scenario.journeys,
+            shared.total_weight,
+            &mut self.rng,
+        );
+        let journey = &shared.scenario.journeys[index];
+        let level = current_level(shared);
+        self.slots.clear();
+        self.slots.resize(journey.slots.len(), String::new());
+        let expected = shared
+            .closed
+            .then(|| mean_think(journey.think))
+            .filter(|d| !d.is_zero());
+        let mut intended = start;
+        for step in &journey.steps {
+            if self.retired() {
+                return false;
+            }
+            let (completed, answered) = self.step(shared, step, intended, expected).await;
+            intended = answered + think(journey.think, &mut self.rng);
+            if !self.wait_until(intended).await {
+                return false;
+            }
+            if !completed {
+                // A failed step ends the journey: later steps may depend on it.
+                let sample = JourneySample {
+                    journey: index,
+                    level,
+                    duration: start.elapsed(),
+                    completed: false,
+                };
+                shared.recorder.record_journey(self.shard, sample);
+                return true;
+            }
+        }
+        let sample = JourneySample {
+            journey: index,
+            level,
+            duration: start.elapsed(),
+            completed: true,
+        };
+        shared.recorder.record_journey(self.shard, sample);
+        true
+    }
+
+    /// Sends one step and records it: whether it succeeded, and when it ended.
+    async fn step(
+        &mut self,
+        shared: &Shared,
+        step: &Step,
+        intended: Instant,
+        expected_interval: Option<Duration>,
+    ) -> (bool, Instant) {
+        let level = current_level(shared);
+        let request = match build(
+            &self.client,
+            &shared.base_url,
+            step,
+            &self.slots,
+            &mut self.url,
+        ) {
+            Ok(request) => request,
+            Err(kind) => {
+                let sample = Sample {
+                    step: step.id,
+                    level,
+                    latency: None,
+                    service: None,
+                    lag: Duration::ZERO,
+                    expected_interval: None,
+                    status: None,
+                    error: Some(kind),
+                };
+                shared.recorder.record(self.shard, sample);
+                return (false, Instant::now());
+            }
+        };
+        let sent = Instant::now();
+        let (status, error) = match exchange(request, step, &mut self.slots).await {
+            Ok(status) => (Some(status), None),
+            Err(Failure::Status(status, kind)) => (Some(status), Some(kind)),
+            Err(Failure::Transport(kind)) => (None, Some(kind)),
+        };
+        let answered = Instant::now();
+        let timed = status.is_some() || error == Some(ErrorKind::Timeout);
+        let sample = Sample {
+            step: step.id,
+            level,
+            latency: timed.then(|| answered.saturating_duration_since(intended)),
+            service: timed.then(|| answered - sent),
+            lag: sent.saturating_duration_since(intended),
+            expected_interval,
+            status,
+            error,
+        };
+        shared.recorder.record(self.shard, sample);
+        (error.is_none(), answered)
+    }
+}
+
+fn current_level(shared: &Shared) -> Option<usize> {
+    match shared.level.load(Ordering::Relaxed) {
+        NO_LEVEL => None,
+        level => Some(level),
+    }
+}
+
+/// Closed model: shopper number `index` runs journeys while the target load is above
+/// `index`.
+pub async fn closed(shared: Arc<Shared>, index: u32, target: watch::Receiver<u32>) {
+    let _active = Active::enter(&shared);
+    let Some(mut shopper) = Shopper::new(&shared, u64::from(index), index, target) else {
+        return;
+    };
+    let mut start = Instant::now();
+    while !shopper.retired() && shopper.journey(&shared, start).await {
+        start = Instant::now();
+    }
+}
+
+/// Open model: shopper number `id`, arrived at `arrival`, runs one journey and
+/// leaves (early if `running` drops to 0: the run is over).
+pub async fn open(shared: Arc<Shared>, id: u64, arrival: Instant, running: watch::Receiver<u32>) {
+    let _active = Active::enter(&shared);
+    if let Some(mut shopper) = Shopper::new(&shared, id, 0, running) {
+        shopper.journey(&shared, arrival).await;
+    }
+}
+
+fn pick(journeys: &[Journey], total_weight: u32, rng: &mut Xoshiro256PlusPlus) -> usize {
     let mut ticket = rng.random_range(0..total_weight.max(1));
-    for journey in journeys {
+    for (index, journey) in journeys.iter().enumerate() {
         if ticket < journey.weight {
-            return journey;
+            return index;
         }
         ticket -= journey.weight;
     }
-    &journeys[0]
+    0
 }
 
 fn think(think: Think, rng: &mut Xoshiro256PlusPlus) -> Duration {
@@ -74,40 +230,30 @@ fn think(think: Think, rng: &mut Xoshiro256PlusPlus) -> Duration {
     }
 }
 
-/// Sends one step and records it; `false` when the step failed.
-async fn run_step(
-    shared: &Shared,
+fn mean_think(think: Think) -> Duration {
+    match think {
+        Think::Fixed(d) => d,
+        Think::Uniform(low, high) => (low + high) / 2,
+    }
+}
+
+/// The request for `step`, its templates rendered with the shopper's variables.
+fn build(
     client: &reqwest::Client,
+    base_url: &str,
     step: &Step,
-    slots: &mut [String],
+    slots: &[String],
     url: &mut String,
-    shard: usize,
-) -> bool {
-    let level = match shared.level.load(Ordering::Relaxed) {
-        NO_LEVEL => None,
-        level => Some(level),
-    };
+) -> Result<reqwest::RequestBuilder, ErrorKind> {
     url.clear();
-    url.push_str(&shared.base_url);
+    url.push_str(base_url);
     step.path.render_into(slots, url);
     let mut request = client.request(step.method.clone(), url.as_str());
     for (name, value) in &step.headers {
-        match HeaderValue::from_str(&value.render(slots)) {
-            Ok(value) => request = request.header(name, value),
-            Err(_) => {
-                let sample = Sample {
-                    step: step.id,
-                    level,
-                    latency: None,
-                    status: None,
-                    error: Some(ErrorKind::Other),
-                };
-                shared.recorder.record(shard, sample);
-                return false;
-            }
-        }
+        let value = HeaderValue::from_str(&value.render(slots)).map_err(|_| ErrorKind::Other)?;
+        request = request.header(name, value);
     }
-    request = match &step.body {
+    Ok(match &step.body {
         Body::None => request,
         Body::Form(fields) => {
             let pairs: Vec<(&str, String)> = fields
@@ -117,23 +263,7 @@ async fn run_step(
             request.form(&pairs)
         }
         Body::Json(json) => request.json(&json.render(slots)),
-    };
-    let started = Instant::now();
-    let (status, error) = match exchange(request, step, slots).await {
-        Ok(status) => (Some(status), None),
-        Err(Failure::Status(status, kind)) => (Some(status), Some(kind)),
-        Err(Failure::Transport(kind)) => (None, Some(kind)),
-    };
-    let timed = status.is_some() || error == Some(ErrorKind::Timeout);
-    let sample = Sample {
-        step: step.id,
-        level,
-        latency: timed.then(|| started.elapsed()),
-        status,
-        error,
-    };
-    shared.recorder.record(shard, sample);
-    error.is_none()
+    })
 }
 
 enum Failure {

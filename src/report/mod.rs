@@ -52,6 +52,7 @@ mod tests {
             stampede_version: "0.1.0".into(),
             scenario: "t".into(),
             model: "closed".into(),
+            load_unit: "shoppers".into(),
             started_at: "2026-11-23T07:00:00Z".into(),
             duration_s: 1.0,
             end: RunEnd::Completed,
@@ -63,6 +64,8 @@ mod tests {
             last_good: None,
             verdict: "no level was measured".into(),
             ramp_requests: 0,
+            recovery_s: None,
+            cooldown: None,
             timeline: vec![],
         };
         let dir = tempfile::tempdir().unwrap();

@@ -11,8 +11,9 @@ use toml::Spanned;
 
 use super::raw::{self, RawJourney, RawSlo, RawStep};
 use super::{
-    Body, Extract, ExtractSource, Journey, JsonTemplate, LatencyBound, Load, Model, Resolved,
-    Scenario, ScenarioError, ShopSettings, Slo, Step, StepInfo, Target, Template, Think,
+    Arrivals, Body, DEFAULT_MAX_ACTIVE, Extract, ExtractSource, Journey, JsonTemplate,
+    LatencyBound, Load, Model, Resolved, Scenario, ScenarioError, ShopSettings, Slo, Step,
+    StepInfo, Target, Template, Think,
 };
 use crate::profile::{Profile, Stage};
 
@@ -94,19 +95,22 @@ impl Compiler<'_> {
         let shop_keys = [
             raw.workers.as_ref().map(Spanned::span),
             raw.queue.as_ref().map(Spanned::span),
+            raw.service_time.as_ref().map(Spanned::span),
+            raw.stall_every.as_ref().map(Spanned::span),
+            raw.stall_for.as_ref().map(Spanned::span),
+            raw.error_rate.as_ref().map(Spanned::span),
         ];
-        if base_url.is_some() {
-            let service = raw.service_time.as_ref().map(Spanned::span);
-            if let Some(span) = shop_keys.into_iter().chain([service]).flatten().next() {
-                return Err(self
-                    .error(
-                        span,
-                        "workers, service_time and queue set the embedded shop's capacity",
-                    )
-                    .with_hint(
-                        "they only apply with base_url = \"embedded\"; remove them for a real shop",
-                    ));
-            }
+        if base_url.is_some()
+            && let Some(span) = shop_keys.into_iter().flatten().next()
+        {
+            return Err(self
+                .error(
+                    span,
+                    "workers, service_time, queue and the fault keys set the embedded shop",
+                )
+                .with_hint(
+                    "they only apply with base_url = \"embedded\"; remove them for a real shop",
+                ));
         }
         if let Some(workers) = raw.workers {
             shop.workers = self.positive(&workers, "workers")?;
@@ -121,6 +125,25 @@ impl Compiler<'_> {
             }
             shop.service_time = service.get_ref().0;
         }
+        match (raw.stall_every, raw.stall_for) {
+            (Some(every), Some(stall)) => {
+                if stall.get_ref().0 >= every.get_ref().0 || stall.get_ref().0.is_zero() {
+                    return Err(self.error(
+                        stall.span(),
+                        "stall_for must be above zero and shorter than stall_every",
+                    ));
+                }
+                shop.stall_every = Some(every.get_ref().0);
+                shop.stall_for = stall.get_ref().0;
+            }
+            (Some(one), None) | (None, Some(one)) => {
+                return Err(self
+                    .error(one.span(), "a stall needs both stall_every and stall_for")
+                    .with_hint("e.g. stall_every = \"5s\", stall_for = \"1s\""));
+            }
+            (None, None) => {}
+        }
+        shop.error_rate = raw.error_rate.map_or(0.0, |r| r.get_ref().0);
         let timeout = raw.timeout.map_or(DEFAULT_TIMEOUT, |d| d.0);
         Ok(Target {
             base_url,
@@ -145,25 +168,48 @@ impl Compiler<'_> {
     fn load(&self, raw: Spanned<raw::RawLoad>) -> Result<Load> {
         let span = raw.span();
         let raw = raw.into_inner();
-        if let Some(model) = &raw.model {
-            match model.get_ref().as_str() {
-                "closed" => {}
-                "open" => {
-                    return Err(self
-                        .error(model.span(), "the open model is not available yet")
-                        .with_hint("use model = \"closed\" (concurrent shoppers)"));
-                }
-                other => {
-                    return Err(self.error(
-                        model.span(),
-                        format!("unknown load model \"{other}\": expected \"closed\""),
-                    ));
-                }
+        let model = match raw.model.as_ref().map(|m| (m.get_ref().as_str(), m.span())) {
+            None | Some(("closed", _)) => Model::Closed,
+            Some(("open", _)) => Model::Open,
+            Some((other, span)) => {
+                return Err(self.error(
+                    span,
+                    format!("unknown load model \"{other}\": expected \"closed\" or \"open\""),
+                ));
             }
+        };
+        let open_only = [
+            raw.arrivals.as_ref().map(Spanned::span),
+            raw.max_active.as_ref().map(Spanned::span),
+        ];
+        if model == Model::Closed
+            && let Some(span) = open_only.into_iter().flatten().next()
+        {
+            return Err(self
+                .error(span, "arrivals and max_active belong to the open model")
+                .with_hint("set model = \"open\" to have shoppers arrive at a rate"));
         }
-        let (profile, stop_when_broken) = match (raw.staircase, raw.stages) {
+        let arrivals = match raw
+            .arrivals
+            .as_ref()
+            .map(|a| (a.get_ref().as_str(), a.span()))
+        {
+            None | Some(("poisson", _)) => Arrivals::Poisson,
+            Some(("uniform", _)) => Arrivals::Uniform,
+            Some((other, span)) => {
+                return Err(self.error(
+                    span,
+                    format!("unknown arrivals \"{other}\": expected \"poisson\" or \"uniform\""),
+                ));
+            }
+        };
+        let max_active = match &raw.max_active {
+            Some(max) => self.positive(max, "max_active")?,
+            None => DEFAULT_MAX_ACTIVE,
+        };
+        let (profile, stop_when_broken, hold) = match (raw.staircase, raw.stages) {
             (Some(stairs), None) => self.staircase(stairs)?,
-            (None, Some(stages)) => (self.stages(&stages)?, false),
+            (None, Some(stages)) => (self.stages(&stages)?, false, Duration::ZERO),
             (Some(stairs), Some(_)) => {
                 return Err(self.error(
                     stairs.span(),
@@ -184,14 +230,20 @@ impl Compiler<'_> {
                 "the load profile holds no level: add a `hold` stage at a load above zero",
             ));
         }
+        let cooldown = raw
+            .cooldown
+            .map_or(hold.min(Duration::from_secs(30)), |d| d.0);
         Ok(Load {
-            model: Model::Closed,
+            model,
             profile,
             stop_when_broken,
+            arrivals,
+            max_active,
+            cooldown,
         })
     }
 
-    fn staircase(&self, raw: Spanned<raw::RawStaircase>) -> Result<(Profile, bool)> {
+    fn staircase(&self, raw: Spanned<raw::RawStaircase>) -> Result<(Profile, bool, Duration)> {
         let s = raw.get_ref();
         let start = self.positive(&s.start, "start")?;
         let step = self.positive(&s.step, "step")?;
@@ -220,6 +272,7 @@ impl Compiler<'_> {
         Ok((
             Profile::staircase(start, step, max, hold, ramp),
             stop_when_broken,
+            hold,
         ))
     }
 
@@ -227,15 +280,19 @@ impl Compiler<'_> {
         let mut stages = Vec::with_capacity(raw.len());
         for stage in raw {
             let s = stage.get_ref();
-            stages.push(match (&s.ramp_to, s.over, s.hold) {
-                (Some(load), Some(over), None) => {
-                    let load = u32::try_from(*load.get_ref())
-                        .map_err(|_| self.error(load.span(), "ramp_to must be 0 or more shoppers"))?;
-                    Stage::RampTo { load, over: over.0 }
-                }
-                (None, None, Some(hold)) => Stage::Hold(hold.0),
+            let load = |value: &Spanned<i64>, what: &str| {
+                u32::try_from(*value.get_ref())
+                    .map_err(|_| self.error(value.span(), format!("{what} must be 0 or more")))
+            };
+            stages.push(match (&s.ramp_to, &s.spike_to, s.over, s.hold) {
+                (Some(to), None, Some(over), None) => Stage::RampTo { load: load(to, "ramp_to")?, over: over.0 },
+                (None, None, None, Some(hold)) => Stage::Hold(hold.0),
+                (None, Some(to), None, Some(hold)) => Stage::Spike { load: load(to, "spike_to")?, hold: hold.0 },
                 _ => {
-                    return Err(self.error(stage.span(), "expected a stage like { ramp_to = 100, over = \"30s\" } or { hold = \"1m\" }"));
+                    return Err(self.error(
+                        stage.span(),
+                        "expected a stage like { ramp_to = 100, over = \"30s\" }, { hold = \"1m\" } or { spike_to = 500, hold = \"10s\" }",
+                    ));
                 }
             });
         }

@@ -13,6 +13,9 @@ use std::time::Duration;
 
 pub use diagnostic::ScenarioError;
 pub use raw::{StatusMatch, Think, parse_duration};
+
+/// Open model: the default cap on shoppers active at once.
+pub const DEFAULT_MAX_ACTIVE: u32 = 10_000;
 pub use template::{Resolved, Template, TemplateError};
 
 use crate::profile::Profile;
@@ -42,11 +45,16 @@ pub struct Target {
 }
 
 /// The embedded shop's capacity model, as the scenario sets it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ShopSettings {
     pub workers: u32,
     pub service_time: Duration,
     pub queue: u32,
+    /// Fault: a stall of `stall_for` every `stall_every`.
+    pub stall_every: Option<Duration>,
+    pub stall_for: Duration,
+    /// Fault: the share of requests answered 500.
+    pub error_rate: f64,
 }
 
 impl Default for ShopSettings {
@@ -55,14 +63,45 @@ impl Default for ShopSettings {
             workers: 8,
             service_time: Duration::from_millis(20),
             queue: 64,
+            stall_every: None,
+            stall_for: Duration::ZERO,
+            error_rate: 0.0,
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Model {
+    /// N concurrent shoppers; each starts a new journey when one ends.
     Closed,
+    /// Shoppers arrive at R per second, whatever the shop does; each runs one journey.
+    Open,
+}
+
+impl Model {
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::Closed => "closed",
+            Model::Open => "open",
+        }
+    }
+
+    /// What a load level counts.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Model::Closed => "shoppers",
+            Model::Open => "arrivals/s",
+        }
+    }
+}
+
+/// Gaps between arrivals in the open model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrivals {
+    /// Exponential gaps: arrivals as independent as real shoppers'.
+    Poisson,
+    /// Evenly spaced.
+    Uniform,
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +110,12 @@ pub struct Load {
     pub profile: Profile,
     /// End the climb after the first level that breaches the SLO.
     pub stop_when_broken: bool,
+    pub arrivals: Arrivals,
+    /// Open model: the most shoppers active at once; arrivals beyond are dropped.
+    pub max_active: u32,
+    /// After the climb stopped at a breaking point: how long to hold the last good
+    /// level to see the shop recover.
+    pub cooldown: Duration,
 }
 
 /// Bounds that define "available".

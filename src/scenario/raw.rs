@@ -35,12 +35,24 @@ pub struct RawTarget {
     pub workers: Option<Spanned<i64>>,
     pub service_time: Option<Spanned<Dur>>,
     pub queue: Option<Spanned<i64>>,
+    /// Embedded shop faults: a stall every `stall_every` lasting `stall_for`, and a
+    /// share of requests answered 500.
+    pub stall_every: Option<Spanned<Dur>>,
+    pub stall_for: Option<Spanned<Dur>>,
+    pub error_rate: Option<Spanned<Ratio>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLoad {
     pub model: Option<Spanned<String>>,
+    /// Open model: "poisson" (default) or "uniform" gaps between arrivals.
+    pub arrivals: Option<Spanned<String>>,
+    /// Open model: at most this many shoppers at once; arrivals beyond are dropped.
+    pub max_active: Option<Spanned<i64>>,
+    /// After a staircase breaks the shop: how long to run at the last good level to
+    /// measure recovery.
+    pub cooldown: Option<Dur>,
     pub staircase: Option<Spanned<RawStaircase>>,
     pub stages: Option<Vec<Spanned<RawStage>>>,
 }
@@ -60,6 +72,7 @@ pub struct RawStaircase {
 #[serde(deny_unknown_fields)]
 pub struct RawStage {
     pub ramp_to: Option<Spanned<i64>>,
+    pub spike_to: Option<Spanned<i64>>,
     pub over: Option<Dur>,
     pub hold: Option<Dur>,
 }

@@ -1,0 +1,427 @@
+//! Judging a run: each level against the SLO, the generator against itself, the
+//! breaking point and last good level, recovery after spikes and breaks, and the
+//! one-line verdict.
+
+use crate::driver::{LevelRun, RunOutcome};
+use crate::metrics::{Collected, JourneyStats, StepStats, TimelinePoint};
+use crate::scenario::{LatencyBound, Scenario, Slo};
+
+use super::{
+    BreakingPoint, CooldownResult, Generator, JourneyResult, LastGood, LevelResult, Report, RunEnd,
+    SCHEMA_VERSION, SloClause, Stats, StepResult, Verdict, round2,
+};
+
+/// A level is generator-limited when requests leave this late (p99) ...
+const LAG_LIMIT_MS: f64 = 10.0;
+/// ... or the process uses more than this share of the machine's CPU.
+const CPU_LIMIT_PERCENT: f64 = 90.0;
+
+/// Facts about the run that analysis does not compute.
+pub struct RunInfo {
+    pub target: String,
+    pub started_at: String,
+    pub duration_s: f64,
+    pub seed: u64,
+    pub end: RunEnd,
+    /// CPU cores the generator could use.
+    pub cores: usize,
+}
+
+/// `612 ms`, `1.25 s`.
+pub fn show_ms(ms: f64) -> String {
+    if !ms.is_finite() {
+        "n/a".to_string()
+    } else if ms >= 1000.0 {
+        format!("{:.2} s", ms / 1000.0)
+    } else if ms >= 10.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{ms:.1} ms")
+    }
+}
+
+pub fn show_percent(ratio: f64) -> String {
+    let pct = ratio * 100.0;
+    if pct == pct.round() {
+        format!("{pct:.0}%")
+    } else {
+        format!("{pct:.1}%")
+    }
+}
+
+/// The SLO clauses `stats` breaks, each as "p95 612 ms > SLO 500 ms".
+fn judge(slo: &Slo, stats: &Stats, prefix: &str) -> Vec<String> {
+    let mut breaches = Vec::new();
+    if slo.latency.is_empty() && slo.error_rate.is_none() {
+        return breaches;
+    }
+    if stats.requests == 0 {
+        breaches.push(format!("{prefix}no request completed"));
+        return breaches;
+    }
+    if stats.latency.p50_ms.is_none() && !slo.latency.is_empty() {
+        breaches.push(format!(
+            "{prefix}none of {} requests was answered",
+            stats.requests
+        ));
+    }
+    for bound in &slo.latency {
+        let limit = bound.bound.as_secs_f64() * 1000.0;
+        if let Some(measured) = stats.latency.at(bound.percentile)
+            && measured > limit
+        {
+            breaches.push(format!(
+                "{prefix}{} {} > SLO {}",
+                bound.label(),
+                show_ms(measured),
+                show_ms(limit)
+            ));
+        }
+    }
+    if let Some(limit) = slo.error_rate
+        && stats.error_rate > limit
+    {
+        breaches.push(format!(
+            "{prefix}error rate {} > SLO {}",
+            show_percent(stats.error_rate),
+            show_percent(limit)
+        ));
+    }
+    breaches
+}
+
+/// Analyses one level's measurements.
+pub fn level_result(
+    scenario: &Scenario,
+    run: &LevelRun,
+    per_step: &[StepStats],
+    journeys: &[JourneyStats],
+    cpu_seconds: f64,
+    cores: usize,
+) -> LevelResult {
+    let seconds = run.held.as_secs_f64();
+    let mut all = StepStats::default();
+    for stats in per_step {
+        all.add(stats);
+    }
+    let steps = scenario
+        .steps
+        .iter()
+        .zip(per_step)
+        .map(|(info, stats)| StepResult {
+            name: info.name.clone(),
+            stats: Stats::of(stats, seconds),
+        })
+        .collect::<Vec<_>>();
+    let lag = |q: f64| (!all.lag.is_empty()).then(|| all.lag.value_at_quantile(q) as f64 / 1000.0);
+    let cpu_percent = if seconds > 0.0 {
+        100.0 * cpu_seconds / (seconds * cores.max(1) as f64)
+    } else {
+        0.0
+    };
+    let generator = Generator {
+        lag_p99_ms: lag(0.99),
+        lag_max_ms: lag(1.0),
+        cpu_percent: round2(cpu_percent),
+    };
+    let generator_limited = generator.lag_p99_ms.is_some_and(|l| l > LAG_LIMIT_MS)
+        || generator.cpu_percent > CPU_LIMIT_PERCENT;
+    let journeys = scenario
+        .journeys
+        .iter()
+        .zip(journeys)
+        .map(|(j, stats)| JourneyResult {
+            name: j.name.clone(),
+            completed: stats.completed,
+            failed: stats.failed,
+            completed_per_minute: round2(if seconds > 0.0 {
+                stats.completed as f64 * 60.0 / seconds
+            } else {
+                0.0
+            }),
+            p50_duration_s: (!stats.duration.is_empty())
+                .then(|| round2(stats.duration.value_at_quantile(0.5) as f64 / 1e6)),
+        })
+        .collect();
+    let stats = Stats::of(&all, seconds);
+    let mut breaches = judge(&scenario.slo, &stats, "");
+    for (step, info) in steps.iter().zip(&scenario.steps) {
+        if step.stats.requests > 0 {
+            breaches.extend(judge(&info.slo, &step.stats, &format!("{} ", info.name)));
+        }
+    }
+    LevelResult {
+        index: run.spec.index,
+        load: run.spec.load,
+        held_s: round2(seconds),
+        stats,
+        verdict: if breaches.is_empty() {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        },
+        breaches,
+        generator_limited,
+        generator,
+        dropped: 0,
+        spike: run.spec.spike,
+        recovery_s: None,
+        steps,
+        journeys,
+    }
+}
+
+/// Whether one second of the timeline was within the overall SLO: its error share
+/// within the bound, and its p95 within the tightest latency bound.
+fn second_ok(slo: &Slo, point: &TimelinePoint) -> bool {
+    if point.requests == 0 {
+        return false;
+    }
+    let errors_ok = slo
+        .error_rate
+        .is_none_or(|limit| point.errors as f64 / point.requests as f64 <= limit);
+    let tightest = slo
+        .latency
+        .iter()
+        .map(|b: &LatencyBound| b.bound.as_secs_f64() * 1000.0)
+        .reduce(f64::min);
+    let latency_ok = match (tightest, point.p95_ms) {
+        (None, _) => true,
+        (Some(limit), Some(p95)) => p95 <= limit,
+        (Some(_), None) => false,
+    };
+    errors_ok && latency_ok
+}
+
+/// Seconds from `after` until the first second back within the SLO.
+fn recovery(slo: &Slo, timeline: &[TimelinePoint], after: f64, until: f64) -> Option<f64> {
+    timeline
+        .iter()
+        .filter(|p| p.t > after && p.t <= until + 0.5)
+        .find(|p| second_ok(slo, p))
+        .map(|p| round2((p.t - 1.0 - after).max(0.0)))
+}
+
+/// Analyses a whole run.
+pub fn analyse(scenario: &Scenario, outcome: &RunOutcome, info: RunInfo) -> Report {
+    let collected: &Collected = &outcome.collected;
+    let mut levels: Vec<LevelResult> = outcome
+        .levels
+        .iter()
+        .filter(|run| !run.held.is_zero())
+        .map(|run| {
+            let i = run.spec.index;
+            let mut level = level_result(
+                scenario,
+                run,
+                &collected.levels[i],
+                &collected.journeys[i],
+                collected.cpu_seconds[i],
+                info.cores,
+            );
+            level.dropped = collected.dropped[i];
+            level
+        })
+        .collect();
+    let end_s = outcome.elapsed.as_secs_f64();
+    let slo_set = !scenario.slo.latency.is_empty() || scenario.slo.error_rate.is_some();
+    for (level, run) in levels
+        .iter_mut()
+        .zip(outcome.levels.iter().filter(|r| !r.held.is_zero()))
+    {
+        if level.spike && slo_set {
+            let spike_end = (run.spec.start + run.held).as_secs_f64();
+            level.recovery_s = recovery(&scenario.slo, &collected.timeline, spike_end, end_s);
+        }
+    }
+    let broken = levels
+        .iter()
+        .position(|l| l.verdict == Verdict::Fail && !l.spike);
+    let breaking_point = broken.map(|i| BreakingPoint {
+        level: levels[i].index,
+        load: levels[i].load,
+        throughput_rps: levels[i].stats.served_rps(),
+        reason: levels[i].breaches.join("; "),
+    });
+    let good_upto = broken.unwrap_or(levels.len());
+    let last_good = levels[..good_upto]
+        .iter()
+        .rev()
+        .find(|l| !l.spike)
+        .map(|l| LastGood {
+            level: l.index,
+            load: l.load,
+            throughput_rps: l.stats.served_rps(),
+        });
+    let cooldown = outcome.cooldown.map(|c| CooldownResult {
+        start_s: round2(c.start.as_secs_f64()),
+        duration_s: round2(c.duration.as_secs_f64()),
+        load: c.load,
+    });
+    let recovery_s = match (&cooldown, levels.iter().rev().find(|l| l.spike)) {
+        (Some(c), _) if slo_set => recovery(&scenario.slo, &collected.timeline, c.start_s, end_s),
+        (None, Some(spike)) => spike.recovery_s,
+        _ => None,
+    };
+    let mut report = Report {
+        schema_version: SCHEMA_VERSION,
+        stampede_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario: scenario.name.clone(),
+        model: scenario.load.model.name().to_string(),
+        load_unit: scenario.load.model.unit().to_string(),
+        started_at: info.started_at,
+        duration_s: round2(info.duration_s),
+        end: info.end,
+        target: info.target,
+        seed: info.seed,
+        slo: slo_clauses(scenario),
+        levels,
+        breaking_point,
+        last_good,
+        verdict: String::new(),
+        ramp_requests: collected.ramps.iter().map(|s| s.counts.requests).sum(),
+        recovery_s,
+        cooldown,
+        timeline: collected.timeline.clone(),
+    };
+    report.verdict = verdict(&report);
+    report
+}
+
+fn slo_clauses(scenario: &Scenario) -> Vec<SloClause> {
+    let clauses = |slo: &Slo, prefix: &str| {
+        let latency = slo.latency.iter().map(move |b: &LatencyBound| SloClause {
+            metric: format!("{prefix}{}", b.label()),
+            bound: b.bound.as_secs_f64() * 1000.0,
+            unit: "ms".to_string(),
+        });
+        let errors = slo.error_rate.map(|r| SloClause {
+            metric: format!("{prefix}error_rate"),
+            bound: r,
+            unit: "ratio".to_string(),
+        });
+        latency.chain(errors).collect::<Vec<_>>()
+    };
+    let mut all = clauses(&scenario.slo, "");
+    for step in &scenario.steps {
+        all.extend(clauses(&step.slo, &format!("{}.", step.name)));
+    }
+    all
+}
+
+/// "300 shoppers", "40 arrivals/s".
+pub fn show_load(report: &Report, load: u32) -> String {
+    match report.load_unit.as_str() {
+        "arrivals/s" => format!("{load} arrivals/s"),
+        _ => format!("{load} shopper{}", if load == 1 { "" } else { "s" }),
+    }
+}
+
+/// The one-line answer to "where does the shop break?", with what it rests on.
+pub fn verdict(report: &Report) -> String {
+    let load = |n: u32| show_load(report, n);
+    let mut text = match (&report.breaking_point, &report.last_good) {
+        (_, _) if report.slo.is_empty() => {
+            "no SLO in the scenario: add an [slo] section to find a breaking point".to_string()
+        }
+        (None, None) => "no level was measured".to_string(),
+        (Some(bp), Some(good)) => format!(
+            "breaking point: {} ({}); last good level: {}, {:.0} req/s served",
+            load(bp.load),
+            bp.reason,
+            load(good.load),
+            good.throughput_rps
+        ),
+        (Some(bp), None) => {
+            format!(
+                "broken from the first level: {} ({}); start the staircase lower",
+                load(bp.load),
+                bp.reason
+            )
+        }
+        (None, Some(good)) => {
+            let peak = report
+                .levels
+                .iter()
+                .map(|l| l.stats.served_rps())
+                .fold(0.0, f64::max);
+            format!(
+                "no breaking point up to {} (peak {peak:.0} req/s served)",
+                load(good.load)
+            )
+        }
+    };
+    let deciding = report.breaking_point.as_ref().map(|bp| bp.level);
+    if let Some(level) = report
+        .levels
+        .iter()
+        .find(|l| Some(l.index) == deciding && l.generator_limited)
+    {
+        text.push_str(&format!(
+            ". WARNING: the generator was the bottleneck at {} (lag p99 {}, CPU {:.0}%): these numbers describe the generator, not the shop",
+            load(level.load),
+            level.generator.lag_p99_ms.map_or_else(|| "-".to_string(), show_ms),
+            level.generator.cpu_percent
+        ));
+    } else if let Some(level) = report.levels.iter().find(|l| l.generator_limited) {
+        text.push_str(&format!(
+            ". Warning: the generator was limited at {}",
+            load(level.load)
+        ));
+    }
+    let dropped: u64 = report.levels.iter().map(|l| l.dropped).sum();
+    if dropped > 0 {
+        text.push_str(&format!(
+            ". {dropped} arrivals dropped (max_active reached)"
+        ));
+    }
+    if report.cooldown.is_some() || report.levels.iter().any(|l| l.spike) {
+        match report.recovery_s {
+            Some(s) => text.push_str(&format!(
+                ". Recovered within SLO {s:.0} s after the load fell"
+            )),
+            None => text.push_str(". Did not recover within SLO before the run ended"),
+        }
+    }
+    if report.end == RunEnd::Interrupted {
+        text.push_str(" [run interrupted]");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(t: f64, requests: u64, errors: u64, p95: f64) -> TimelinePoint {
+        TimelinePoint {
+            t,
+            shoppers: 1,
+            level: None,
+            requests,
+            errors,
+            p95_ms: Some(p95),
+            lag_p99_ms: None,
+        }
+    }
+
+    #[test]
+    fn recovery_is_the_first_second_back_within_the_slo() {
+        let slo = Slo {
+            latency: vec![LatencyBound {
+                percentile: 95.0,
+                bound: std::time::Duration::from_millis(100),
+            }],
+            error_rate: Some(0.01),
+        };
+        let timeline = [
+            point(10.0, 100, 50, 900.0),
+            point(11.0, 100, 20, 400.0),
+            point(12.0, 100, 5, 90.0),
+            point(13.0, 100, 0, 80.0),
+        ];
+        // The load fell at 10 s; the second ending at 13 s is the first good one.
+        assert_eq!(recovery(&slo, &timeline, 10.0, 14.0), Some(2.0));
+        assert_eq!(recovery(&slo, &timeline[..3], 10.0, 14.0), None);
+    }
+}

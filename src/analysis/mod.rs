@@ -1,0 +1,265 @@
+//! Analysis: from what the driver collected to what a person or a CI job reads —
+//! per level throughput, error rate and percentiles, overall and per step; the SLO
+//! verdict of each level; the breaking point and the last good level. The result is
+//! the one model every report (terminal, report.json) is written from; `judge`
+//! computes it.
+
+mod judge;
+
+pub use judge::{RunInfo, analyse, level_result, show_load, show_ms, show_percent};
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::{Counts, ErrorKind, StepStats, encode_histogram};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Latency percentiles in milliseconds; `None` when nothing was timed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+}
+
+impl Latency {
+    fn of(histogram: &Histogram<u64>) -> Latency {
+        let at = |q: f64| (!histogram.is_empty()).then(|| ms(histogram.value_at_quantile(q)));
+        Latency {
+            p50_ms: at(0.5),
+            p90_ms: at(0.9),
+            p95_ms: at(0.95),
+            p99_ms: at(0.99),
+            max_ms: at(1.0),
+        }
+    }
+
+    /// The percentile named by an SLO bound (50, 90, 95, 99 or 100).
+    pub fn at(&self, percentile: f64) -> Option<f64> {
+        match percentile as u32 {
+            50 => self.p50_ms,
+            90 => self.p90_ms,
+            95 => self.p95_ms,
+            99 => self.p99_ms,
+            _ => self.max_ms,
+        }
+    }
+}
+
+fn ms(micros: u64) -> f64 {
+    (micros as f64 / 1000.0 * 1000.0).round() / 1000.0
+}
+
+/// Statistics of one step (or of all requests) at one level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    pub requests: u64,
+    pub throughput_rps: f64,
+    pub error_rate: f64,
+    #[serde(flatten)]
+    pub latency: Latency,
+    /// Responses by status class ("2xx": n).
+    pub status: BTreeMap<String, u64>,
+    /// Failures by kind ("http_5xx": n).
+    pub errors: BTreeMap<String, u64>,
+    /// Service time: from the actual send (latency is from the intended start).
+    #[serde(default)]
+    pub service_time: Latency,
+    /// Closed model: latency corrected for coordinated omission (an estimate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrected: Option<Latency>,
+    /// The latency histogram (microseconds): HdrHistogram V2 + DEFLATE, base64.
+    #[serde(default)]
+    pub histogram: String,
+}
+
+impl Stats {
+    pub(crate) fn of(stats: &StepStats, seconds: f64) -> Stats {
+        let counts: &Counts = &stats.counts;
+        let requests = counts.requests;
+        let status = (1..=5)
+            .filter(|&c| counts.status_classes[c] > 0)
+            .map(|c| (format!("{c}xx"), counts.status_classes[c]))
+            .collect();
+        let errors = ErrorKind::ALL
+            .iter()
+            .filter(|&&k| counts.errors_of(k) > 0)
+            .map(|&k| (k.name().to_string(), counts.errors_of(k)))
+            .collect();
+        Stats {
+            requests,
+            throughput_rps: round2(if seconds > 0.0 {
+                requests as f64 / seconds
+            } else {
+                0.0
+            }),
+            error_rate: if requests > 0 {
+                round4(counts.error_total() as f64 / requests as f64)
+            } else {
+                0.0
+            },
+            latency: Latency::of(&stats.latency),
+            status,
+            errors,
+            service_time: stats.service.as_ref().map(Latency::of).unwrap_or_default(),
+            corrected: stats.corrected.as_ref().map(Latency::of),
+            histogram: encode_histogram(&stats.latency),
+        }
+    }
+
+    /// Requests per second that were served (not counted as errors).
+    pub fn served_rps(&self) -> f64 {
+        round2(self.throughput_rps * (1.0 - self.error_rate))
+    }
+}
+
+pub(crate) fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+pub(crate) fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepResult {
+    pub name: String,
+    #[serde(flatten)]
+    pub stats: Stats,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LevelResult {
+    pub index: usize,
+    /// Target load: concurrent shoppers (closed model) or arrivals per second (open).
+    pub load: u32,
+    pub held_s: f64,
+    #[serde(flatten)]
+    pub stats: Stats,
+    pub verdict: Verdict,
+    /// The SLO clauses this level broke, first the overall ones, then per step.
+    pub breaches: Vec<String>,
+    /// The generator, not the shop, was the bottleneck: these numbers describe it.
+    #[serde(default)]
+    pub generator_limited: bool,
+    #[serde(default)]
+    pub generator: Generator,
+    /// Open model: arrivals turned away because `max_active` shoppers were busy.
+    #[serde(default)]
+    pub dropped: u64,
+    /// A spike: the load jumped here at once.
+    #[serde(default)]
+    pub spike: bool,
+    /// After a spike: seconds until the shop was back within the SLO (`None`: never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_s: Option<f64>,
+    pub steps: Vec<StepResult>,
+    #[serde(default)]
+    pub journeys: Vec<JourneyResult>,
+}
+
+/// How the generator itself fared during a level.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Generator {
+    /// How late requests left versus their intended start.
+    pub lag_p99_ms: Option<f64>,
+    pub lag_max_ms: Option<f64>,
+    /// The process's CPU use, as a share of all cores (the embedded shop included
+    /// when it runs in-process).
+    pub cpu_percent: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JourneyResult {
+    pub name: String,
+    pub completed: u64,
+    pub failed: u64,
+    pub completed_per_minute: f64,
+    /// Median duration of a completed journey, think times included.
+    pub p50_duration_s: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BreakingPoint {
+    pub level: usize,
+    pub load: u32,
+    pub throughput_rps: f64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastGood {
+    pub level: usize,
+    pub load: u32,
+    pub throughput_rps: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SloClause {
+    /// `p95`, `max` or `error_rate`; per step prefixed: `checkout.p95`.
+    pub metric: String,
+    pub bound: f64,
+    /// `ms` for latency, `ratio` for error rate.
+    pub unit: String,
+}
+
+/// Which finish the run came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunEnd {
+    Completed,
+    StoppedAtBreakingPoint,
+    Interrupted,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CooldownResult {
+    pub start_s: f64,
+    pub duration_s: f64,
+    pub load: u32,
+}
+
+/// The analysed run: what `report.json` holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub stampede_version: String,
+    pub scenario: String,
+    pub model: String,
+    /// What a level's load counts: "shoppers" or "arrivals/s".
+    #[serde(default)]
+    pub load_unit: String,
+    pub started_at: String,
+    pub duration_s: f64,
+    pub end: RunEnd,
+    pub target: String,
+    pub seed: u64,
+    pub slo: Vec<SloClause>,
+    pub levels: Vec<LevelResult>,
+    pub breaking_point: Option<BreakingPoint>,
+    pub last_good: Option<LastGood>,
+    /// The one-line answer.
+    pub verdict: String,
+    /// Requests made while ramping between levels and cooling down (not judged).
+    pub ramp_requests: u64,
+    /// After the breaking point (or the last spike): seconds until the shop was back
+    /// within the SLO; `None` if it never was before the run ended.
+    #[serde(default)]
+    pub recovery_s: Option<f64>,
+    /// The cool-down at the last good level after the climb stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cooldown: Option<CooldownResult>,
+    pub timeline: Vec<crate::metrics::TimelinePoint>,
+}

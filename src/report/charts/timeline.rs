@@ -1,0 +1,247 @@
+//! d. The run second by second: load, requests and errors per second, and p95,
+//! in three panels over one time axis, with each level's span shaded (the
+//! breaking level in red) so a spike can be matched to the level it happened in.
+
+use std::ops::Range;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{
+    BROKEN_FILL, Drawn, P50, P95, SLO, bounds, caption, from_zero, text_style, tick, tick_ms,
+};
+use crate::analysis::Report;
+use crate::metrics::TimelinePoint;
+use crate::report::view::{LoadUnit, Measure, checks};
+
+/// Intervals shorter than this give no per-second rate (a level boundary can cut
+/// an interval to nothing).
+const SHORTEST_INTERVAL_S: f64 = 0.25;
+
+/// Each timeline point with the length of the interval it closes.
+pub fn intervals(timeline: &[TimelinePoint]) -> impl Iterator<Item = (&TimelinePoint, f64)> {
+    let starts = std::iter::once(0.0).chain(timeline.iter().map(|p| p.t));
+    timeline.iter().zip(starts).map(|(p, start)| (p, p.t - start))
+}
+
+/// Per second, when the interval is long enough to say.
+pub fn per_second(count: u64, interval: f64) -> Option<f64> {
+    (interval.is_finite() && interval >= SHORTEST_INTERVAL_S).then(|| count as f64 / interval)
+}
+
+/// (level index, start, end) of each level's span in time.
+fn level_spans(timeline: &[TimelinePoint]) -> Vec<(usize, f64, f64)> {
+    let mut spans: Vec<(usize, f64, f64)> = Vec::new();
+    for (point, interval) in intervals(timeline) {
+        let Some(level) = point.level else { continue };
+        let start = point.t - interval;
+        match spans.last_mut() {
+            Some(last) if last.0 == level => last.2 = point.t,
+            _ => spans.push((level, start, point.t)),
+        }
+    }
+    spans.retain(|s| s.1.is_finite() && s.2.is_finite() && s.2 > s.1);
+    spans
+}
+
+fn shade_levels<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
+    spans: &[(usize, f64, f64)],
+    broken: Option<usize>,
+    y: (f64, f64),
+    labels: bool,
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    for (i, &(level, start, end)) in spans.iter().enumerate() {
+        let fill = if Some(level) == broken {
+            BROKEN_FILL.mix(2.0)
+        } else if i % 2 == 0 {
+            BLACK.mix(0.06)
+        } else {
+            BLACK.mix(0.025)
+        };
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(start, y.0), (end, y.1)],
+            fill.filled(),
+        )))?;
+        if labels {
+            let color = if Some(level) == broken { SLO } else { BLACK };
+            chart.draw_series(std::iter::once(
+                Text::new(
+                    format!("L{}", level + 1),
+                    ((start + end) / 2.0, y.1),
+                    text_style(12, color).pos(Pos::new(HPos::Center, VPos::Top)),
+                )
+                .translate(0, 3),
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+/// One panel of the timeline.
+struct Panel<'a> {
+    y: Range<f64>,
+    y_desc: &'a str,
+    lines: Vec<(String, RGBColor, Vec<(f64, f64)>)>,
+    /// A dashed bound (the SLO), with its label.
+    bound: Option<(String, f64)>,
+    /// The panel that labels the levels (the top one).
+    top: bool,
+    /// The panel that carries the time axis (the bottom one).
+    bottom: bool,
+}
+
+/// The time axis and the level spans, common to all panels.
+struct Frame<'a> {
+    x: Range<f64>,
+    spans: &'a [(usize, f64, f64)],
+    broken: Option<usize>,
+}
+
+/// Draws one panel: its lines over the time axis.
+fn panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, frame: &Frame, p: Panel) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let Panel {
+        y,
+        y_desc,
+        lines,
+        bound,
+        top,
+        bottom,
+    } = p;
+    let x = &frame.x;
+    let mut chart = ChartBuilder::on(area)
+        .margin_left(12)
+        .margin_right(12)
+        .margin_top(4)
+        .x_label_area_size(if bottom { 40 } else { 0 })
+        .y_label_area_size(72)
+        .build_cartesian_2d(x.clone(), y.clone())?;
+    let mut mesh = chart.configure_mesh();
+    mesh.y_desc(y_desc)
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
+        .y_labels(5)
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .label_style((super::FONT, 12))
+        .axis_desc_style((super::FONT, 13));
+    if bottom {
+        mesh.x_desc("seconds since the start");
+    } else {
+        mesh.x_labels(0);
+    }
+    mesh.draw()?;
+    shade_levels(&mut chart, frame.spans, frame.broken, (y.start, y.end), top)?;
+    if let Some((label, value)) = bound.filter(|b| b.1 < y.end) {
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(x.start, value), (x.end, value)],
+                8,
+                5,
+                SLO.stroke_width(2),
+            ))?
+            .label(label)
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], SLO.stroke_width(2)));
+    }
+    for (label, color, points) in &lines {
+        let color = *color;
+        chart
+            .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))?
+            .label(label.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(3)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.2))
+        .label_font((super::FONT, 13))
+        .draw()?;
+    Ok(())
+}
+
+pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, report: &Report) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let unit = LoadUnit::of(report);
+    let timeline = &report.timeline;
+    let end = bounds(timeline.iter().map(|p| p.t)).map_or(1.0, |b| b.1.max(1.0));
+    let spans = level_spans(timeline);
+    let frame = Frame {
+        x: 0.0..end,
+        spans: &spans,
+        broken: report.breaking_point.as_ref().map(|b| b.level),
+    };
+    let root = root.titled(
+        &caption(report, "the run second by second"),
+        (super::FONT, 20),
+    )?;
+    let panels = root.split_evenly((3, 1));
+
+    let load: Vec<(f64, f64)> = timeline
+        .iter()
+        .map(|p| (p.t, f64::from(p.shoppers)))
+        .collect();
+    let load_top = bounds(load.iter().map(|p| p.1)).map(|b| b.1);
+    let load = Panel {
+        y: from_zero(load_top, 1.0),
+        y_desc: unit.short(),
+        lines: vec![(unit.short().to_string(), BLACK, load)],
+        bound: None,
+        top: true,
+        bottom: false,
+    };
+    panel(&panels[0], &frame, load)?;
+
+    let mut requests = Vec::new();
+    let mut errors = Vec::new();
+    for (point, interval) in intervals(timeline) {
+        if let Some(rate) = per_second(point.requests, interval) {
+            requests.push((point.t, rate));
+            errors.push((point.t, per_second(point.errors, interval).unwrap_or(0.0)));
+        }
+    }
+    let top = bounds(requests.iter().map(|p| p.1)).map(|b| b.1);
+    let rates = Panel {
+        y: from_zero(top, 1.0),
+        y_desc: "per second",
+        lines: vec![
+            ("requests/s".to_string(), P50, requests),
+            ("errors/s".to_string(), SLO, errors),
+        ],
+        bound: None,
+        top: false,
+        bottom: false,
+    };
+    panel(&panels[1], &frame, rates)?;
+
+    let p95: Vec<(f64, f64)> = timeline
+        .iter()
+        .filter_map(|p| Some((p.t, p.p95_ms?)))
+        .filter(|p| p.1.is_finite() && p.1 >= 0.0)
+        .collect();
+    let bound = report.levels.first().and_then(|level| {
+        checks(report, level)
+            .iter()
+            .find(|c| c.step.is_none() && c.measure == Some(Measure::Percentile(95.0)))
+            .map(|c| (format!("SLO p95 ≤ {}", tick_ms(c.clause.bound)), c.clause.bound))
+    });
+    let top = bounds(p95.iter().map(|p| p.1).chain(bound.as_ref().map(|b| b.1))).map(|b| b.1);
+    let latency = Panel {
+        y: from_zero(top, 1.0),
+        y_desc: "p95 (ms)",
+        lines: vec![("p95 latency".to_string(), P95, p95)],
+        bound,
+        top: false,
+        bottom: true,
+    };
+    panel(&panels[2], &frame, latency)
+}

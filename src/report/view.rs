@@ -1,0 +1,350 @@
+//! What every report shows, computed once from the [`Report`]: how loads are named
+//! (shoppers in the closed model, arrivals per second in the open one), the headline
+//! (breaking point, last good level, peak throughput, what broke first), and each
+//! SLO clause checked against each level. The terminal, HTML, Markdown and JUnit
+//! writers all read these, so they never disagree.
+
+use crate::analysis::{LevelResult, Report, SloClause, Stats, Verdict, show_ms, show_percent};
+
+/// How a report names its loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadUnit {
+    /// Closed model: concurrent shoppers.
+    Shoppers,
+    /// Open model: shoppers arriving per second.
+    Arrivals,
+}
+
+impl LoadUnit {
+    pub fn of(report: &Report) -> LoadUnit {
+        if report.model.eq_ignore_ascii_case("open") {
+            LoadUnit::Arrivals
+        } else {
+            LoadUnit::Shoppers
+        }
+    }
+
+    /// The column header: `shoppers`, `arrivals/s`.
+    pub fn short(self) -> &'static str {
+        match self {
+            LoadUnit::Shoppers => "shoppers",
+            LoadUnit::Arrivals => "arrivals/s",
+        }
+    }
+
+    /// The axis title of a chart drawn against load.
+    pub fn axis(self) -> &'static str {
+        match self {
+            LoadUnit::Shoppers => "load level (concurrent shoppers)",
+            LoadUnit::Arrivals => "load level (shoppers arriving per second)",
+        }
+    }
+
+    /// `150 shoppers`, `1 shopper`, `20 arrivals/s`.
+    pub fn show(self, load: f64) -> String {
+        let n = show_number(load);
+        match self {
+            LoadUnit::Shoppers if load == 1.0 => "1 shopper".to_string(),
+            LoadUnit::Shoppers => format!("{n} shoppers"),
+            LoadUnit::Arrivals => format!("{n} arrivals/s"),
+        }
+    }
+}
+
+/// A level's target load as a number, whatever its type in the model.
+pub fn load_of(level: &LevelResult) -> f64 {
+    f64::from(level.load)
+}
+
+/// `12`, `12.5`.
+pub fn show_number(x: f64) -> String {
+    if x == x.round() {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+/// A latency cell: `612 ms`, or `-` when nothing was timed.
+pub fn cell(ms: Option<f64>) -> String {
+    ms.map_or_else(|| "-".to_string(), show_ms)
+}
+
+/// A level's number as people count it (from 1).
+pub fn level_number(level: &LevelResult) -> usize {
+    level.index + 1
+}
+
+/// What an SLO clause measures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Measure {
+    /// A latency percentile (100 = max), in ms.
+    Percentile(f64),
+    /// Failed requests over all requests.
+    ErrorRate,
+}
+
+impl Measure {
+    fn parse(metric: &str) -> Option<Measure> {
+        match metric {
+            "error_rate" => Some(Measure::ErrorRate),
+            "max" => Some(Measure::Percentile(100.0)),
+            _ => metric
+                .strip_prefix('p')?
+                .parse::<f64>()
+                .ok()
+                .filter(|p| (0.0..=100.0).contains(p))
+                .map(Measure::Percentile),
+        }
+    }
+
+    /// The measured value in `stats`; `None` when nothing was timed.
+    pub fn of(self, stats: &Stats) -> Option<f64> {
+        match self {
+            Measure::Percentile(p) => stats.latency.at(p),
+            Measure::ErrorRate => Some(stats.error_rate),
+        }
+    }
+
+    /// `312 ms`, `2.5%`.
+    pub fn show(self, value: f64) -> String {
+        match self {
+            Measure::Percentile(_) => show_ms(value),
+            Measure::ErrorRate => show_percent(value),
+        }
+    }
+}
+
+/// The outcome of one SLO clause at one level.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Pass,
+    Fail,
+    /// The clause could not be checked (its step saw no request, or the metric is
+    /// one this version does not know).
+    Skipped(String),
+}
+
+/// One SLO clause checked against one level (as analysis judges it: overall
+/// clauses on all requests, step clauses on their step).
+#[derive(Debug, Clone)]
+pub struct Check<'a> {
+    pub clause: &'a SloClause,
+    /// The step the clause is about; `None` for all requests.
+    pub step: Option<&'a str>,
+    /// `p95`, `error_rate`: the clause without its step.
+    pub metric: &'a str,
+    pub measure: Option<Measure>,
+    pub measured: Option<f64>,
+    pub outcome: Outcome,
+}
+
+impl Check<'_> {
+    /// `checkout p95`, `error_rate`.
+    pub fn name(&self) -> String {
+        match self.step {
+            Some(step) => format!("{step} {}", self.metric),
+            None => self.metric.to_string(),
+        }
+    }
+
+    /// `p95 312 ms > 250 ms`, `checkout error_rate 3% > 1%`, or why it is skipped.
+    pub fn describe(&self) -> String {
+        let name = self.name();
+        let (Some(measure), Some(measured)) = (self.measure, self.measured) else {
+            return match &self.outcome {
+                Outcome::Skipped(why) => format!("{name}: {why}"),
+                _ => format!("{name}: nothing was answered"),
+            };
+        };
+        let sign = if self.outcome == Outcome::Fail {
+            ">"
+        } else {
+            "≤"
+        };
+        format!(
+            "{name} {} {sign} {}",
+            measure.show(measured),
+            measure.show(self.clause.bound)
+        )
+    }
+}
+
+/// Checks every SLO clause of the report against `level`.
+pub fn checks<'a>(report: &'a Report, level: &'a LevelResult) -> Vec<Check<'a>> {
+    report.slo.iter().map(|c| check(c, level)).collect()
+}
+
+fn check<'a>(clause: &'a SloClause, level: &'a LevelResult) -> Check<'a> {
+    // The longest step name that prefixes the metric: a step may contain dots.
+    let step = level
+        .steps
+        .iter()
+        .filter(|s| {
+            clause
+                .metric
+                .strip_prefix(s.name.as_str())
+                .is_some_and(|rest| rest.starts_with('.'))
+        })
+        .max_by_key(|s| s.name.len());
+    let metric = match step {
+        Some(s) => &clause.metric[s.name.len() + 1..],
+        None => clause.metric.as_str(),
+    };
+    let stats = step.map_or(&level.stats, |s| &s.stats);
+    let measure = Measure::parse(metric);
+    let measured = measure.and_then(|m| m.of(stats));
+    let outcome = match (measure, measured) {
+        (None, _) => Outcome::Skipped(format!("unknown metric `{metric}`")),
+        _ if stats.requests == 0 && step.is_some() => {
+            Outcome::Skipped("no request to this step at this level".to_string())
+        }
+        _ if stats.requests == 0 => Outcome::Fail,
+        (Some(_), None) => Outcome::Fail,
+        (Some(_), Some(value)) if value > clause.bound => Outcome::Fail,
+        _ => Outcome::Pass,
+    };
+    Check {
+        clause,
+        step: step.map(|s| s.name.as_str()),
+        metric,
+        measure,
+        measured,
+        outcome,
+    }
+}
+
+/// The step that did worst on `measure` at `level`, with its value.
+pub fn worst_step(level: &LevelResult, measure: Measure) -> Option<(&str, f64)> {
+    level
+        .steps
+        .iter()
+        .filter_map(|s| Some((s.name.as_str(), measure.of(&s.stats)?)))
+        .filter(|(_, v)| v.is_finite())
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+/// The answers a reader looks for first.
+#[derive(Debug, Clone)]
+pub struct Headline<'a> {
+    pub unit: LoadUnit,
+    pub breaking: Option<&'a LevelResult>,
+    pub last_good: Option<&'a LevelResult>,
+    /// The level that served the most requests per second, and that rate.
+    pub peak: Option<(&'a LevelResult, f64)>,
+    /// The clauses the breaking level broke, each with the worst step on it when
+    /// the clause is about all requests.
+    pub broke_first: Vec<(Check<'a>, Option<(&'a str, f64)>)>,
+}
+
+impl<'a> Headline<'a> {
+    pub fn of(report: &'a Report) -> Headline<'a> {
+        let find = |index: usize| report.levels.iter().find(|l| l.index == index);
+        let breaking = report.breaking_point.as_ref().and_then(|b| find(b.level));
+        let last_good = report.last_good.as_ref().and_then(|g| find(g.level));
+        let peak = report
+            .levels
+            .iter()
+            .map(|l| (l, l.stats.served_rps()))
+            .filter(|(_, x)| x.is_finite())
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        let broke_first = breaking
+            .map(|level| {
+                checks(report, level)
+                    .into_iter()
+                    .filter(|c| c.outcome == Outcome::Fail)
+                    .map(|c| {
+                        let worst = match (c.step, c.measure) {
+                            (None, Some(m)) => worst_step(level, m),
+                            _ => None,
+                        };
+                        (c, worst)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Headline {
+            unit: LoadUnit::of(report),
+            breaking,
+            last_good,
+            peak,
+            broke_first,
+        }
+    }
+
+    /// `p95 312 ms > 250 ms (worst step: checkout, 480 ms)`, one per broken clause.
+    pub fn broke_first_lines(&self) -> Vec<String> {
+        self.broke_first
+            .iter()
+            .map(|(check, worst)| match (worst, check.measure) {
+                (Some((step, value)), Some(m)) => format!(
+                    "{} (worst step: {step}, {})",
+                    check.describe(),
+                    m.show(*value)
+                ),
+                _ => check.describe(),
+            })
+            .collect()
+    }
+}
+
+/// A level's verdict in a table: `pass`, or `FAIL: p95 312 ms > SLO 250 ms`.
+pub fn verdict_cell(level: &LevelResult) -> String {
+    match level.verdict {
+        Verdict::Pass => "pass".to_string(),
+        Verdict::Fail => format!("FAIL: {}", level.breaches.join("; ")),
+    }
+}
+
+/// The level whose steps are worth showing: the last good one, else the first.
+pub fn shown_level(report: &Report) -> Option<&LevelResult> {
+    match &report.last_good {
+        Some(good) => report.levels.iter().find(|l| l.index == good.level),
+        None => report.levels.first(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testdata;
+
+    #[test]
+    fn headline_of_a_broken_run_names_the_clause_and_the_worst_step() {
+        let report = testdata::broken();
+        let head = Headline::of(&report);
+        let breaking = head.breaking.expect("the fixture has a breaking point");
+        assert_eq!(breaking.verdict, Verdict::Fail);
+        let good = head.last_good.expect("and a last good level");
+        assert_eq!(good.verdict, Verdict::Pass);
+        assert!(!head.broke_first.is_empty());
+        let lines = head.broke_first_lines();
+        assert!(lines[0].contains(" > "), "{lines:?}");
+        assert!(head.peak.is_some());
+    }
+
+    #[test]
+    fn checks_agree_with_the_analysis() {
+        for report in [testdata::smoke(), testdata::broken()] {
+            for level in &report.levels {
+                let failed = checks(&report, level)
+                    .iter()
+                    .filter(|c| c.outcome == Outcome::Fail)
+                    .count();
+                assert_eq!(failed, level.breaches.len(), "level {}", level.index);
+            }
+        }
+    }
+
+    #[test]
+    fn step_clauses_are_found_by_step_name() {
+        let mut report = testdata::smoke();
+        report.levels[0].steps[0].name = "a.b".to_string();
+        report.slo[0].metric = "a.b.p95".to_string();
+        let level = &report.levels[0];
+        let check = &checks(&report, level)[0];
+        assert_eq!(check.step, Some("a.b"));
+        assert_eq!(check.measure, Some(Measure::Percentile(95.0)));
+        assert_eq!(check.outcome, Outcome::Pass);
+    }
+}
