@@ -405,6 +405,56 @@ mod tests {
         }
     }
 
+    fn scenario() -> Scenario {
+        let text = r#"
+name = "t"
+[target]
+base_url = "embedded"
+[load]
+staircase = { start = 10, step = 10, max = 20, hold = "2s" }
+[slo]
+p95 = "100ms"
+[[journey]]
+name = "look"
+weight = 1
+steps = [{ name = "home", get = "/" }]
+"#;
+        crate::scenario::parse(std::path::Path::new("t.toml"), text).unwrap()
+    }
+
+    fn level_with(lag_ms: u64, cpu_seconds: f64) -> LevelResult {
+        let scenario = scenario();
+        let spec = scenario.load.profile.levels()[0];
+        let run = LevelRun {
+            spec,
+            held: std::time::Duration::from_secs(2),
+        };
+        let mut stats = StepStats::default();
+        for _ in 0..100 {
+            stats.latency.record(20_000).unwrap();
+            stats.lag.record(lag_ms * 1000).unwrap();
+            stats.counts.requests += 1;
+        }
+        level_result(
+            &scenario,
+            &run,
+            &[stats],
+            &[JourneyStats::default()],
+            cpu_seconds,
+            2,
+        )
+    }
+
+    #[test]
+    fn a_late_or_busy_generator_marks_the_level() {
+        let calm = level_with(1, 0.5);
+        assert!(!calm.generator_limited);
+        assert_eq!(calm.generator.cpu_percent, 12.5);
+        assert_eq!(calm.verdict, Verdict::Pass);
+        assert!(level_with(25, 0.5).generator_limited, "lag p99 25 ms");
+        assert!(level_with(1, 3.8).generator_limited, "CPU 95%");
+    }
+
     #[test]
     fn recovery_is_the_first_second_back_within_the_slo() {
         let slo = Slo {

@@ -14,12 +14,12 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::{NO_LEVEL, Shared, shopper};
+use super::{Shared, shopper};
 use crate::metrics::Collected;
 use crate::scenario::Arrivals;
 
-/// How long to look again when the rate is zero.
-const IDLE: Duration = Duration::from_millis(10);
+/// The longest the arrival clock sleeps before it looks at the rate again.
+const STEP: Duration = Duration::from_millis(10);
 
 /// What the executor and the arrival task share.
 pub struct Plan {
@@ -65,45 +65,53 @@ impl Plan {
 
 /// Lets shoppers arrive until `running` drops to 0, then waits for them at most the
 /// request timeout.
+///
+/// The rate may change at any moment, so arrivals are placed by the time-change
+/// method: each arrival needs a quota of "rate × time" (1 for evenly spaced
+/// arrivals, an exponential draw with mean 1 for Poisson), which accumulates under
+/// the current rate in steps of at most `STEP`. Intended times are computed, not
+/// read off the clock, so a late wake-up shows as lag instead of shifting arrivals.
 pub async fn run(shared: Arc<Shared>, plan: Arc<Plan>, mut running: watch::Receiver<u32>) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(plan.seed ^ 0xA5A5_5A5A_0F0F_F0F0);
     let max_active = shared.scenario.load.max_active as usize;
     let poisson = shared.scenario.load.arrivals == Arrivals::Poisson;
+    // −ln(U) with U in (0, 1] is exponential with mean 1.
+    let quota = |rng: &mut Xoshiro256PlusPlus| {
+        if poisson {
+            -(1.0 - rng.random::<f64>()).ln()
+        } else {
+            1.0
+        }
+    };
     let mut shoppers = JoinSet::new();
-    let mut next = Instant::now();
+    let mut at = Instant::now();
+    let mut needed = quota(&mut rng);
     let mut id = 0u64;
     while *running.borrow() > 0 {
         let rate = plan.rate();
-        if rate <= 0.0 {
-            next = Instant::now() + IDLE;
+        let arrives = rate > 0.0 && needed / rate <= STEP.as_secs_f64();
+        let wait = if arrives {
+            Duration::from_secs_f64(needed / rate)
         } else {
-            let gap = if poisson {
-                // Exponential gap with mean 1/rate: −ln(U)/rate, U in (0, 1].
-                -(1.0 - rng.random::<f64>()).ln() / rate
-            } else {
-                1.0 / rate
-            };
-            next += Duration::from_secs_f64(gap.min(3600.0));
-        }
+            STEP
+        };
+        at += wait;
         tokio::select! {
-            () = tokio::time::sleep_until(next) => {}
+            () = tokio::time::sleep_until(at) => {}
             _ = running.wait_for(|n| *n == 0) => break,
         }
-        if rate <= 0.0 {
+        if !arrives {
+            needed -= rate * STEP.as_secs_f64();
             continue;
         }
+        needed = quota(&mut rng);
         while shoppers.try_join_next().is_some() {}
         if shared.active.load(Ordering::Relaxed) >= max_active {
             plan.drop_one(shared.level.load(Ordering::Relaxed));
             continue;
         }
         id += 1;
-        shoppers.spawn(shopper::open(
-            Arc::clone(&shared),
-            id,
-            next,
-            running.clone(),
-        ));
+        shoppers.spawn(shopper::open(Arc::clone(&shared), id, at, running.clone()));
     }
     let grace = shared.scenario.target.timeout;
     let _ = tokio::time::timeout(grace, async {

@@ -127,7 +127,7 @@ pub async fn run(
     });
     let mut collected = Collected::new(specs.len(), scenario.steps.len(), scenario.journeys.len());
     // Closed model: the number of shoppers wanted. Open model: 1 while arrivals run.
-    let (target_tx, target_rx) = watch::channel(0u32);
+    let (target_tx, target_rx) = watch::channel(u32::from(!shared.closed));
     let mut shoppers: Vec<Option<JoinHandle<()>>> = Vec::new();
     let open = (!shared.closed).then(|| {
         let plan = Arc::new(arrivals::Plan::new(specs.len(), seed));
@@ -147,7 +147,6 @@ pub async fn run(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     tokio::pin!(stop);
     let started = Instant::now();
-    let _ = target_tx.send(u32::from(!shared.closed));
     let end = loop {
         tokio::select! {
             _ = ticker.tick() => {}

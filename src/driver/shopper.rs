@@ -302,3 +302,58 @@ async fn exchange(
         Err(Failure::Status(status, ErrorKind::for_status(status)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn journeys() -> Vec<Journey> {
+        let text = r#"
+name = "t"
+[target]
+base_url = "embedded"
+[load]
+staircase = { start = 1, step = 1, max = 1, hold = "1s" }
+[[journey]]
+name = "a"
+weight = 3
+steps = [{ name = "home", get = "/" }]
+[[journey]]
+name = "b"
+weight = 1
+steps = [{ name = "home", get = "/" }]
+"#;
+        crate::scenario::parse(std::path::Path::new("t.toml"), text)
+            .unwrap()
+            .journeys
+    }
+
+    #[test]
+    fn journeys_are_picked_by_weight_and_repeat_with_the_seed() {
+        let journeys = journeys();
+        let picks = |seed| {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            (0..4000)
+                .map(|_| pick(&journeys, 4, &mut rng))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(picks(7), picks(7));
+        assert_ne!(picks(7), picks(8));
+        let share_a = picks(7).iter().filter(|&&j| j == 0).count() as f64 / 4000.0;
+        assert!((share_a - 0.75).abs() < 0.03, "{share_a}");
+    }
+
+    #[test]
+    fn uniform_think_stays_in_its_range() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        let (low, high) = (Duration::from_millis(100), Duration::from_millis(300));
+        for _ in 0..1000 {
+            let t = think(Think::Uniform(low, high), &mut rng);
+            assert!(t >= low && t <= high);
+        }
+        assert_eq!(
+            mean_think(Think::Uniform(low, high)),
+            Duration::from_millis(200)
+        );
+    }
+}

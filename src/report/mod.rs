@@ -1,8 +1,20 @@
 //! Reports: everything a run leaves behind, written from the analysed [`Report`]
-//! alone. `report.json` is the source every other format can be rebuilt from; the
-//! terminal summary is drawn from the same model.
+//! alone. `report.json` is the source every other format is rebuilt from
+//! (`stampede report PATH` reads it back and calls [`write_all`]); the terminal
+//! summary is drawn from the same model, and [`view`] computes what all of them
+//! show.
+//!
+//! One file per format: `html` (report.html, charts inline), `markdown`
+//! (summary.md), `junit` (junit.xml), `tables` (timeline.csv, levels.csv),
+//! `charts` (the plotters drawings, also written as charts/NAME.svg and .png).
 
+mod charts;
+mod html;
+mod junit;
+mod markdown;
+mod tables;
 pub mod terminal;
+pub mod view;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -32,46 +44,144 @@ pub fn read_json(path: &Path) -> Result<Report, String> {
         .map_err(|e| format!("{}: not a stampede report: {e}", file.display()))
 }
 
+/// Writes every report into `dir` (created if needed): report.json, summary.md,
+/// junit.xml, timeline.csv, levels.csv, charts/NAME.svg and charts/NAME.png for
+/// each chart, and last report.html. Each file is written atomically. Returns the
+/// paths written, in that order.
+pub fn write_all(report: &Report, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut written = vec![write_json(report, dir)?];
+    let mut write = |name: &str, bytes: &[u8]| -> std::io::Result<()> {
+        let path = dir.join(name);
+        write_atomically(&path, bytes)?;
+        written.push(path);
+        Ok(())
+    };
+    write("summary.md", markdown::summary(report).as_bytes())?;
+    write("junit.xml", junit::junit(report).as_bytes())?;
+    write("timeline.csv", &tables::timeline(report)?)?;
+    write("levels.csv", &tables::levels(report)?)?;
+
+    let charts = charts::charts(report);
+    if !charts.is_empty() {
+        std::fs::create_dir_all(dir.join("charts"))?;
+    }
+    let mut drawn = Vec::new();
+    for chart in &charts {
+        let svg = chart.svg().map_err(std::io::Error::other)?;
+        let png = chart.png().map_err(std::io::Error::other)?;
+        write(&format!("charts/{}.svg", chart.name), svg.as_bytes())?;
+        write(&format!("charts/{}.png", chart.name), &png)?;
+        drawn.push(html::Figure {
+            name: chart.name.clone(),
+            title: chart.title.clone(),
+            svg,
+        });
+    }
+    write("report.html", html::html(report, &drawn).as_bytes())?;
+    Ok(written)
+}
+
+/// Writes `bytes` to a temporary name beside `path`, then renames it into place.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
     let mut file = std::fs::File::create(&tmp)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     std::fs::rename(&tmp, path)
 }
 
+/// Real report.json files from runs, for the writers' tests.
+#[cfg(test)]
+pub(crate) mod testdata {
+    use crate::analysis::Report;
+
+    fn parse(json: &str) -> Report {
+        serde_json::from_str(json).expect("a fixture report parses")
+    }
+
+    /// `stampede run scenarios/smoke.toml`: three levels, no breaking point.
+    pub fn smoke() -> Report {
+        parse(include_str!("testdata/smoke.json"))
+    }
+
+    /// `stampede run scenarios/black-friday.toml --seed 1`: broken at 275 shoppers
+    /// by the error rate (503s from the full queue).
+    pub fn broken() -> Report {
+        parse(include_str!("testdata/black-friday.json"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::{RunEnd, SCHEMA_VERSION};
 
     #[test]
     fn json_round_trips() {
-        let report = Report {
-            schema_version: SCHEMA_VERSION,
-            stampede_version: "0.1.0".into(),
-            scenario: "t".into(),
-            model: "closed".into(),
-            load_unit: "shoppers".into(),
-            started_at: "2026-11-23T07:00:00Z".into(),
-            duration_s: 1.0,
-            end: RunEnd::Completed,
-            target: "http://127.0.0.1:1".into(),
-            seed: 7,
-            slo: vec![],
-            levels: vec![],
-            breaking_point: None,
-            last_good: None,
-            verdict: "no level was measured".into(),
-            ramp_requests: 0,
-            recovery_s: None,
-            cooldown: None,
-            timeline: vec![],
-        };
+        let report = testdata::smoke();
         let dir = tempfile::tempdir().unwrap();
         let path = write_json(&report, dir.path()).unwrap();
         assert_eq!(read_json(&path).unwrap(), report);
         assert_eq!(read_json(dir.path()).unwrap(), report);
-        assert!(!dir.path().join("report.tmp").exists());
+        assert!(!dir.path().join(".report.json.tmp").exists());
+    }
+
+    #[test]
+    fn write_all_writes_every_format_from_report_json_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let written = write_all(&testdata::broken(), dir.path()).unwrap();
+        let names: Vec<String> = written
+            .iter()
+            .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
+            .collect();
+        for expected in [
+            "report.json",
+            "summary.md",
+            "junit.xml",
+            "timeline.csv",
+            "levels.csv",
+            "charts/latency.svg",
+            "charts/latency.png",
+            "charts/throughput.png",
+            "charts/errors.svg",
+            "charts/timeline.svg",
+            "charts/percentiles.png",
+            "report.html",
+        ] {
+            assert!(
+                names.iter().any(|n| n == expected),
+                "{expected} in {names:?}"
+            );
+        }
+        for path in &written {
+            assert!(path.is_file(), "{}", path.display());
+        }
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+        // Re-rendering from the written report.json gives the same files.
+        let again = read_json(dir.path()).unwrap();
+        let second = tempfile::tempdir().unwrap();
+        write_all(&again, second.path()).unwrap();
+        let html = |d: &Path| std::fs::read_to_string(d.join("report.html")).unwrap();
+        assert_eq!(html(dir.path()), html(second.path()));
+    }
+}
+
+#[cfg(test)]
+mod render_tmp {
+    #[test]
+    #[ignore]
+    fn render() {
+        let input = std::env::var("IN").unwrap();
+        let out = std::env::var("OUT").unwrap();
+        let report = super::read_json(std::path::Path::new(&input)).unwrap();
+        super::write_all(&report, std::path::Path::new(&out)).unwrap();
     }
 }

@@ -1,13 +1,13 @@
 //! The summary printed at the end of a run: a table of levels, the steps at the
-//! last good level, and the verdict.
+//! last good level, what broke first, and the verdict. What it shows is computed
+//! by [`view`](crate::report::view), like every other report.
 
 use std::fmt::Write;
 
-use crate::analysis::{LevelResult, Report, Stats, Verdict, show_ms, show_percent};
-
-fn cell(ms: Option<f64>) -> String {
-    ms.map_or_else(|| "-".to_string(), show_ms)
-}
+use crate::analysis::{Report, Stats, show_percent};
+use crate::report::view::{
+    Headline, LoadUnit, cell, level_number, load_of, show_number, shown_level, verdict_cell,
+};
 
 fn row(out: &mut String, first: &str, second: &str, stats: &Stats, verdict: &str) {
     let _ = writeln!(
@@ -24,6 +24,7 @@ fn row(out: &mut String, first: &str, second: &str, stats: &Stats, verdict: &str
 /// The whole summary, as text.
 pub fn summary(report: &Report) -> String {
     let mut out = String::new();
+    let unit = LoadUnit::of(report);
     let _ = writeln!(
         out,
         "\n{} · {} model · {}",
@@ -32,17 +33,23 @@ pub fn summary(report: &Report) -> String {
     let _ = writeln!(
         out,
         "  {:>5}  {:>14}  {:>9}  {:>7}  {:>9}  {:>9}  {:>9}  verdict",
-        "level", "shoppers", "req/s", "errors", "p50", "p95", "p99"
+        "level",
+        unit.short(),
+        "req/s",
+        "errors",
+        "p50",
+        "p95",
+        "p99"
     );
     for level in &report.levels {
-        let verdict = match level.verdict {
-            Verdict::Pass => "pass".to_string(),
-            Verdict::Fail => format!("FAIL: {}", level.breaches.join("; ")),
-        };
+        let mut verdict = verdict_cell(level);
+        if level.generator_limited {
+            verdict.push_str(" (generator-limited)");
+        }
         row(
             &mut out,
-            &(level.index + 1).to_string(),
-            &level.load.to_string(),
+            &level_number(level).to_string(),
+            &show_number(load_of(level)),
             &level.stats,
             &verdict,
         );
@@ -50,9 +57,9 @@ pub fn summary(report: &Report) -> String {
     if let Some(level) = shown_level(report) {
         let _ = writeln!(
             out,
-            "\nsteps at {} shoppers (level {}):",
-            level.load,
-            level.index + 1
+            "\nsteps at {} (level {}):",
+            unit.show(load_of(level)),
+            level_number(level)
         );
         let _ = writeln!(
             out,
@@ -63,14 +70,27 @@ pub fn summary(report: &Report) -> String {
             row(&mut out, "", &step.name, &step.stats, "");
         }
     }
+    let head = Headline::of(report);
+    let broke = head.broke_first_lines();
+    if !broke.is_empty() {
+        let _ = writeln!(out, "\nwhat broke first: {}", broke.join("; "));
+    }
     let _ = writeln!(out, "\n{}", report.verdict);
     out
 }
 
-/// The level whose steps are worth showing: the last good one, else the first.
-fn shown_level(report: &Report) -> Option<&LevelResult> {
-    match &report.last_good {
-        Some(good) => report.levels.iter().find(|l| l.index == good.level),
-        None => report.levels.first(),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testdata;
+
+    #[test]
+    fn summary_shows_levels_steps_and_verdict() {
+        let report = testdata::broken();
+        let text = summary(&report);
+        assert!(text.contains(&report.verdict));
+        assert!(text.contains("what broke first: "));
+        assert!(text.contains("steps at 250 shoppers"), "{text}");
+        assert_eq!(text.matches("FAIL").count(), 1);
     }
 }

@@ -5,6 +5,7 @@
 //! writers all read these, so they never disagree.
 
 use crate::analysis::{LevelResult, Report, SloClause, Stats, Verdict, show_ms, show_percent};
+use crate::metrics::TimelinePoint;
 
 /// How a report names its loads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +18,7 @@ pub enum LoadUnit {
 
 impl LoadUnit {
     pub fn of(report: &Report) -> LoadUnit {
-        if report.model.eq_ignore_ascii_case("open") {
+        if report.load_unit == "arrivals/s" || report.model.eq_ignore_ascii_case("open") {
             LoadUnit::Arrivals
         } else {
             LoadUnit::Shoppers
@@ -140,15 +141,16 @@ pub struct Check<'a> {
 }
 
 impl Check<'_> {
-    /// `checkout p95`, `error_rate`.
+    /// `checkout p95`, `error rate`.
     pub fn name(&self) -> String {
+        let metric = self.metric.replace('_', " ");
         match self.step {
-            Some(step) => format!("{step} {}", self.metric),
-            None => self.metric.to_string(),
+            Some(step) => format!("{step} {metric}"),
+            None => metric,
         }
     }
 
-    /// `p95 312 ms > 250 ms`, `checkout error_rate 3% > 1%`, or why it is skipped.
+    /// `p95 312 ms > 250 ms`, `checkout error rate 3% > 1%`, or why it is skipped.
     pub fn describe(&self) -> String {
         let name = self.name();
         let (Some(measure), Some(measured)) = (self.measure, self.measured) else {
@@ -302,6 +304,24 @@ pub fn shown_level(report: &Report) -> Option<&LevelResult> {
         Some(good) => report.levels.iter().find(|l| l.index == good.level),
         None => report.levels.first(),
     }
+}
+
+/// Intervals shorter than this give no per-second rate (a level boundary can cut
+/// an interval to nothing).
+const SHORTEST_INTERVAL_S: f64 = 0.25;
+
+/// Each timeline point with the length of the interval it closes.
+pub fn intervals(timeline: &[TimelinePoint]) -> impl Iterator<Item = (&TimelinePoint, f64)> {
+    let starts = std::iter::once(0.0).chain(timeline.iter().map(|p| p.t));
+    timeline
+        .iter()
+        .zip(starts)
+        .map(|(p, start)| (p, p.t - start))
+}
+
+/// Per second, when the interval is long enough to say.
+pub fn per_second(count: u64, interval: f64) -> Option<f64> {
+    (interval.is_finite() && interval >= SHORTEST_INTERVAL_S).then(|| count as f64 / interval)
 }
 
 #[cfg(test)]

@@ -62,7 +62,7 @@ const CASES: &[(&str, &str, &str)] = &[
     (
         "shop-keys-on-real-target",
         "5:11",
-        "workers, service_time and queue set the embedded shop's capacity",
+        "workers, service_time, queue and the fault keys set the embedded shop",
     ),
     ("max-below-start", "7:42", "max (2) is below start (5)"),
     ("bad-percentage", "11:14", "invalid percentage \"120%\""),

@@ -3,6 +3,7 @@
 //! each test gets its own temporary directory.
 
 mod invalid_scenarios;
+mod open_model;
 mod runs;
 
 use std::path::{Path, PathBuf};
@@ -23,8 +24,17 @@ pub fn text(output: &Output) -> (String, String) {
     )
 }
 
+/// Runs are measured one at a time: on a 2-core machine, runs side by side would
+/// make each other's generator late (and each run would rightly say so).
+static ONE_RUN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Runs `stampede run SCENARIO --out DIR/out --seed 1`; returns the output and the parsed report.
 pub fn run_scenario(dir: &Path, scenario: &Path, extra: &[&str]) -> (Output, serde_json::Value) {
+    let _one = exclusive();
     let out = dir.join("out");
     let output = stampede()
         .arg("run")

@@ -8,13 +8,13 @@ use serde_json::Value;
 
 use crate::{repo, run_scenario, stampede, text};
 
-fn write(dir: &Path, name: &str, body: &str) -> std::path::PathBuf {
+pub fn write(dir: &Path, name: &str, body: &str) -> std::path::PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, body).unwrap();
     path
 }
 
-fn f(value: &Value) -> f64 {
+pub fn f(value: &Value) -> f64 {
     value
         .as_f64()
         .unwrap_or_else(|| panic!("expected a number, got {value}"))
@@ -177,6 +177,7 @@ steps = [{{ name = "home", get = "/" }}]
 
 #[test]
 fn an_interrupted_run_still_writes_what_it_measured() {
+    let _one = crate::exclusive();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let mut child = stampede()

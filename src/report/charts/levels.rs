@@ -11,7 +11,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
     BROKEN_FILL, Drawn, GOOD, MUTED, P50, P95, P99, PEAK, SLO, bounds, broken_from, caption,
-    from_zero, load_range, text_style, tick, tick_ms,
+    from_zero, load_range, log_ticks, text_style, tick, tick_ms,
 };
 use crate::analysis::{LevelResult, Report, Stats};
 use crate::report::view::{Check, Headline, LoadUnit, Measure, checks, load_of, show_number};
@@ -43,7 +43,12 @@ fn latency_bounds(report: &Report) -> Vec<(String, f64)> {
         .iter()
         .filter(|c| c.step.is_none() && matches!(c.measure, Some(Measure::Percentile(_))))
         .filter(|c| c.clause.bound.is_finite() && c.clause.bound > 0.0)
-        .map(|c| (format!("SLO {} ≤ {}", c.metric, tick_ms(c.clause.bound)), c.clause.bound))
+        .map(|c| {
+            (
+                format!("SLO {} ≤ {}", c.metric, tick_ms(c.clause.bound)),
+                c.clause.bound,
+            )
+        })
         .collect()
 }
 
@@ -69,6 +74,15 @@ where
     DB::ErrorType: 'static,
     Y: Ranged<ValueType = f64>,
 {
+    if let Some(good) = &report.last_good {
+        let at = f64::from(good.load);
+        chart.draw_series(DashedLineSeries::new(
+            [(at, y.0), (at, y.1)],
+            5,
+            4,
+            GOOD.mix(0.7).stroke_width(1),
+        ))?;
+    }
     let (Some(from), Some(bp)) = (broken_from(report, x), report.breaking_point.as_ref()) else {
         return Ok(());
     };
@@ -103,10 +117,10 @@ where
             text_style(14, GOOD).pos(right),
         ));
     }
-    let area = chart.plotting_area();
-    let (px, py) = area.map_coordinate(&(from, y.1));
     for (i, (text, style)) in lines.into_iter().enumerate() {
-        area.draw(&Text::new(text, (px, py), style).translate(-8, 8 + 20 * i as i32))?;
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((from, y.1)) + Text::new(text, (-8, 8 + 20 * i as i32), style),
+        ))?;
     }
     Ok(())
 }
@@ -128,13 +142,16 @@ where
     let slo = latency_bounds(report);
     let all = series.iter().flat_map(|s| s.2.iter().map(|p| p.1));
     let (lo, hi) = bounds(all.chain(slo.iter().map(|b| b.1))).unwrap_or((1.0, 1000.0));
-    let (lo, hi) = ((lo / 1.6).max(0.001), (hi * 4.0).max(lo * 10.0));
+    let (lo, hi) = ((lo / 1.5).max(0.001), (hi * 3.5).max(lo * 10.0));
     let mut chart = ChartBuilder::on(root)
         .caption(caption(report, "latency against load"), (super::FONT, 20))
         .margin(12)
         .x_label_area_size(44)
         .y_label_area_size(72)
-        .build_cartesian_2d(x.clone(), (lo..hi).log_scale())?;
+        .build_cartesian_2d(
+            x.clone(),
+            (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+        )?;
     chart
         .configure_mesh()
         .x_desc(unit.axis())
@@ -155,8 +172,8 @@ where
             SLO.stroke_width(2),
         ))?;
         chart.draw_series(std::iter::once(
-            Text::new(label.clone(), (x.start, *bound), text_style(14, SLO))
-                .translate(10, -20),
+            EmptyElement::at((x.start, *bound))
+                + Text::new(label.clone(), (10, -20), text_style(14, SLO)),
         ))?;
     }
     for (label, color, pts) in &series {
@@ -164,7 +181,9 @@ where
         chart
             .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))?
             .label(*label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(3)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(3))
+            });
         chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
     }
     chart
@@ -187,12 +206,16 @@ where
     let x = load_range(report);
     let served = points(report, |l| Some(l.stats.served_rps()));
     let sent = points(report, |l| Some(l.stats.throughput_rps));
+    let journeys = points(report, journeys_per_second);
     let peak = bounds(served.iter().map(|p| p.1)).map(|b| b.1);
     let top = bounds(served.iter().chain(&sent).map(|p| p.1)).map(|b| b.1);
     let y = from_zero(top, 1.0);
     let y = 0.0..y.end * 1.1;
     let mut chart = ChartBuilder::on(root)
-        .caption(caption(report, "throughput served against load offered"), (super::FONT, 20))
+        .caption(
+            caption(report, "throughput served against load offered"),
+            (super::FONT, 20),
+        )
         .margin(12)
         .x_label_area_size(44)
         .y_label_area_size(72)
@@ -200,7 +223,7 @@ where
     chart
         .configure_mesh()
         .x_desc(unit.axis())
-        .y_desc("requests per second")
+        .y_desc("per second")
         .x_label_formatter(&|v| tick(*v))
         .y_label_formatter(&|v| tick(*v))
         .light_line_style(WHITE.mix(0.0))
@@ -210,21 +233,29 @@ where
         .draw()?;
     mark_breaking(&mut chart, report, &x, (y.start, y.end), false)?;
     // Ideal: the lowest level's throughput per unit of load, scaled linearly.
-    let per_unit = served
-        .iter()
-        .find(|(load, rps)| *load > 0.0 && *rps > 0.0)
-        .map(|(load, rps)| rps / load);
-    if let Some(per) = per_unit {
+    for (i, line) in [&served, &journeys].into_iter().enumerate() {
+        let Some(per) = line
+            .iter()
+            .find(|(load, rate)| *load > 0.0 && *rate > 0.0)
+            .map(|(load, rate)| rate / load)
+        else {
+            continue;
+        };
+        // plotters clamps what lies outside the axes: keep both ends inside.
         let end = x.end.min(y.end / per);
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(0.0, 0.0), (end, end * per)],
-                4,
-                4,
-                MUTED.stroke_width(2),
-            ))?
-            .label("ideal: linear from the first level")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], MUTED.stroke_width(2)));
+        let ideal = chart.draw_series(DashedLineSeries::new(
+            [(x.start, x.start * per), (end, end * per)],
+            4,
+            4,
+            MUTED.stroke_width(2),
+        ))?;
+        if i == 0 {
+            ideal
+                .label("ideal: linear from the first level")
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 22, y)], MUTED.stroke_width(2))
+                });
+        }
     }
     if let Some(peak) = peak.filter(|p| *p > 0.0) {
         let at = served.iter().find(|p| p.1 == peak).map_or(0.0, |p| p.0);
@@ -235,7 +266,11 @@ where
                 5,
                 PEAK.stroke_width(1),
             ))?
-            .label(format!("peak served: {} req/s at {}", tick(peak), unit.show(at)))
+            .label(format!(
+                "peak served: {} req/s at {}",
+                tick(peak),
+                unit.show(at)
+            ))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], PEAK.stroke_width(2)));
     }
     if sent != served {
@@ -243,13 +278,25 @@ where
         chart
             .draw_series(LineSeries::new(sent.iter().copied(), light.stroke_width(2)))?
             .label("sent (served + failed)")
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], light.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 22, y)], light.stroke_width(2))
+            });
     }
     chart
         .draw_series(LineSeries::new(served.iter().copied(), P50.stroke_width(3)))?
         .label("served (requests/s without errors)")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], P50.stroke_width(3)));
     chart.draw_series(served.iter().map(|&p| Circle::new(p, 4, P50.filled())))?;
+    if !journeys.is_empty() {
+        chart
+            .draw_series(LineSeries::new(
+                journeys.iter().copied(),
+                P99.stroke_width(3),
+            ))?
+            .label("journeys completed per second")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], P99.stroke_width(3)));
+        chart.draw_series(journeys.iter().map(|&p| Circle::new(p, 4, P99.filled())))?;
+    }
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
@@ -258,6 +305,16 @@ where
         .label_font((super::FONT, 14))
         .draw()?;
     Ok(())
+}
+
+/// Journeys completed per second at a level; `None` when the report has no
+/// journey counts.
+fn journeys_per_second(level: &LevelResult) -> Option<f64> {
+    if level.journeys.is_empty() || level.held_s <= 0.0 {
+        return None;
+    }
+    let completed: u64 = level.journeys.iter().map(|j| j.completed).sum();
+    Some(completed as f64 / level.held_s)
 }
 
 /// Colours for error kinds, by name; others take the grey.
@@ -297,11 +354,17 @@ where
         if all > 0.0 { n / all * 100.0 } else { 0.0 }
     };
     let bound = error_bound(report);
-    let totals = report.levels.iter().map(|l| kinds.iter().map(|k| rate(l, k)).sum::<f64>());
+    let totals = report
+        .levels
+        .iter()
+        .map(|l| kinds.iter().map(|k| rate(l, k)).sum::<f64>());
     let top = bounds(totals.chain(bound)).map(|b| b.1);
     let y = from_zero(top, 1.0);
     let mut chart = ChartBuilder::on(root)
-        .caption(caption(report, "errors by kind against load"), (super::FONT, 20))
+        .caption(
+            caption(report, "errors by kind against load"),
+            (super::FONT, 20),
+        )
         .margin(12)
         .x_label_area_size(44)
         .y_label_area_size(72)

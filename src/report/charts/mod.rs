@@ -57,8 +57,8 @@ fn error(e: impl std::fmt::Display) -> ChartError {
 /// Registers the embedded font with plotters, once per process.
 fn ensure_font() -> Result<(), ChartError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let ok = *REGISTERED
-        .get_or_init(|| register_font(FONT, FontStyle::Normal, DEJAVU_SANS).is_ok());
+    let ok =
+        *REGISTERED.get_or_init(|| register_font(FONT, FontStyle::Normal, DEJAVU_SANS).is_ok());
     if ok {
         Ok(())
     } else {
@@ -297,6 +297,58 @@ fn bounds(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
 fn from_zero(max: Option<f64>, floor: f64) -> Range<f64> {
     let top = max.filter(|m| m.is_finite()).unwrap_or(0.0).max(floor);
     0.0..top * 1.25
+}
+
+/// Key points for a log axis over `lo..hi`: 1, 2 and 5 times powers of ten.
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    if !(lo > 0.0 && hi > lo && hi.is_finite()) {
+        return vec![1.0];
+    }
+    let first = lo.log10().floor() as i32;
+    let last = hi.log10().ceil() as i32;
+    let ticks: Vec<f64> = (first..=last.min(first + 30))
+        .flat_map(|d| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(d)))
+        .filter(|v| (lo..=hi).contains(v))
+        .collect();
+    if ticks.len() > 12 {
+        ticks
+            .into_iter()
+            .filter(|v| v.log10().fract().abs() < 1e-9)
+            .collect()
+    } else {
+        ticks
+    }
+}
+
+/// A legend in its own column beside the plot, for charts with many lines.
+fn side_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    entries: &[(String, RGBColor, u32)],
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    let left = Pos::new(HPos::Left, VPos::Center);
+    area.draw(&Text::new(
+        title.to_string(),
+        (8, 24),
+        text_style(13, MUTED).pos(left),
+    ))?;
+    for (i, (label, color, width)) in entries.iter().enumerate() {
+        let y = 46 + 20 * i as i32;
+        area.draw(&PathElement::new(
+            vec![(8, y), (32, y)],
+            color.stroke_width(width + 1),
+        ))?;
+        area.draw(&Text::new(
+            label.clone(),
+            (40, y),
+            text_style(13, BLACK).pos(left),
+        ))?;
+    }
+    Ok(())
 }
 
 /// A short label for an axis value: `20`, `1.5k`, `0.25`.

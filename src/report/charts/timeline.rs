@@ -13,22 +13,7 @@ use super::{
 };
 use crate::analysis::Report;
 use crate::metrics::TimelinePoint;
-use crate::report::view::{LoadUnit, Measure, checks};
-
-/// Intervals shorter than this give no per-second rate (a level boundary can cut
-/// an interval to nothing).
-const SHORTEST_INTERVAL_S: f64 = 0.25;
-
-/// Each timeline point with the length of the interval it closes.
-pub fn intervals(timeline: &[TimelinePoint]) -> impl Iterator<Item = (&TimelinePoint, f64)> {
-    let starts = std::iter::once(0.0).chain(timeline.iter().map(|p| p.t));
-    timeline.iter().zip(starts).map(|(p, start)| (p, p.t - start))
-}
-
-/// Per second, when the interval is long enough to say.
-pub fn per_second(count: u64, interval: f64) -> Option<f64> {
-    (interval.is_finite() && interval >= SHORTEST_INTERVAL_S).then(|| count as f64 / interval)
-}
+use crate::report::view::{LoadUnit, Measure, checks, intervals, per_second};
 
 /// (level index, start, end) of each level's span in time.
 fn level_spans(timeline: &[TimelinePoint]) -> Vec<(usize, f64, f64)> {
@@ -70,23 +55,26 @@ where
         if labels {
             let color = if Some(level) == broken { SLO } else { BLACK };
             chart.draw_series(std::iter::once(
-                Text::new(
-                    format!("L{}", level + 1),
-                    ((start + end) / 2.0, y.1),
-                    text_style(12, color).pos(Pos::new(HPos::Center, VPos::Top)),
-                )
-                .translate(0, 3),
+                EmptyElement::at(((start + end) / 2.0, y.1))
+                    + Text::new(
+                        format!("L{}", level + 1),
+                        (0, 3),
+                        text_style(12, color).pos(Pos::new(HPos::Center, VPos::Top)),
+                    ),
             ))?;
         }
     }
     Ok(())
 }
 
+/// A labelled line: (label, colour, points).
+type Line = (String, RGBColor, Vec<(f64, f64)>);
+
 /// One panel of the timeline.
 struct Panel<'a> {
     y: Range<f64>,
     y_desc: &'a str,
-    lines: Vec<(String, RGBColor, Vec<(f64, f64)>)>,
+    lines: Vec<Line>,
     /// A dashed bound (the SLO), with its label.
     bound: Option<(String, f64)>,
     /// The panel that labels the levels (the top one).
@@ -139,7 +127,9 @@ where
     }
     mesh.draw()?;
     shade_levels(&mut chart, frame.spans, frame.broken, (y.start, y.end), top)?;
-    if let Some((label, value)) = bound.filter(|b| b.1 < y.end) {
+    let bound = bound.filter(|b| b.1 < y.end);
+    let bound_drawn = bound.is_some();
+    if let Some((label, value)) = bound {
         chart
             .draw_series(DashedLineSeries::new(
                 [(x.start, value), (x.end, value)],
@@ -153,9 +143,17 @@ where
     for (label, color, points) in &lines {
         let color = *color;
         chart
-            .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))?
+            .draw_series(LineSeries::new(
+                points.iter().copied(),
+                color.stroke_width(2),
+            ))?
             .label(label.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(3)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(3))
+            });
+    }
+    if lines.len() + usize::from(bound_drawn) < 2 {
+        return Ok(());
     }
     chart
         .configure_series_labels()
@@ -232,7 +230,12 @@ where
         checks(report, level)
             .iter()
             .find(|c| c.step.is_none() && c.measure == Some(Measure::Percentile(95.0)))
-            .map(|c| (format!("SLO p95 ≤ {}", tick_ms(c.clause.bound)), c.clause.bound))
+            .map(|c| {
+                (
+                    format!("SLO p95 ≤ {}", tick_ms(c.clause.bound)),
+                    c.clause.bound,
+                )
+            })
     });
     let top = bounds(p95.iter().map(|p| p.1).chain(bound.as_ref().map(|b| b.1))).map(|b| b.1);
     let latency = Panel {

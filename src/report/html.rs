@@ -1,0 +1,491 @@
+//! report.html: one self-contained file (inline CSS, charts as inline SVG, no
+//! script, no external request) that opens offline and prints well. From the top:
+//! the verdict, the charts, the level table, then the steps of every level.
+//!
+//! Everything that came from the target or the scenario (names, URLs, messages)
+//! goes through [`escape`]; the SVG text is escaped by plotters.
+
+use std::fmt::Write;
+
+use crate::analysis::{LevelResult, Report, RunEnd, Stats, Verdict, show_ms, show_percent};
+use crate::report::view::{
+    Check, Headline, LoadUnit, Outcome, cell, checks, level_number, load_of,
+};
+
+const CSS: &str = include_str!("report.css");
+
+/// A drawn chart, ready to inline.
+pub struct Figure {
+    pub name: String,
+    pub title: String,
+    pub svg: String,
+}
+
+/// `&`, `<`, `>`, `"` and `'` as entities: safe in text and in attributes.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The whole page.
+pub fn html(report: &Report, figures: &[Figure]) -> String {
+    let mut out = String::new();
+    let title = escape(&report.scenario);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title} · stampede capacity report</title>\n<style>\n{CSS}</style>\n</head>\n\
+         <body>\n<main>\n"
+    );
+    header(&mut out, report);
+    verdict(&mut out, report);
+    charts(&mut out, figures);
+    level_table(&mut out, report);
+    // Gates: when the model gains gate results, their table goes here, after the
+    // levels (the same place summary.md gives them).
+    step_tables(&mut out, report);
+    let _ = write!(
+        out,
+        "<footer>Written by stampede {} from report.json (schema {}); \
+         <code>stampede report DIR</code> writes this page again.</footer>\n\
+         </main>\n</body>\n</html>\n",
+        escape(&report.stampede_version),
+        report.schema_version
+    );
+    out
+}
+
+fn header(out: &mut String, report: &Report) {
+    let end = match report.end {
+        RunEnd::Completed => "completed",
+        RunEnd::StoppedAtBreakingPoint => "stopped at the breaking point",
+        RunEnd::Interrupted => "interrupted",
+    };
+    let _ = write!(
+        out,
+        "<header>\n<h1>{} <span>· capacity report</span></h1>\n\
+         <p class=\"meta\">{} model · target <code>{}</code> · started {} · {:.0} s, {end} · \
+         seed {}</p>\n</header>\n",
+        escape(&report.scenario),
+        escape(&report.model),
+        escape(&report.target),
+        escape(&report.started_at),
+        report.duration_s,
+        report.seed
+    );
+}
+
+fn fact(out: &mut String, class: &str, label: &str, value: &str, detail: &str) {
+    let _ = writeln!(
+        out,
+        "<div class=\"{class}\"><dt>{label}</dt><dd>{value}<small>{detail}</small></dd></div>"
+    );
+}
+
+fn verdict(out: &mut String, report: &Report) {
+    let head = Headline::of(report);
+    let unit = head.unit;
+    let class = if head.breaking.is_some() {
+        "verdict broken"
+    } else {
+        "verdict"
+    };
+    let _ = write!(
+        out,
+        "<section class=\"{class}\" id=\"verdict\">\n<p class=\"answer\">{}</p>\n<dl class=\"facts\">\n",
+        escape(&report.verdict)
+    );
+    match head.breaking {
+        Some(level) => fact(
+            out,
+            "bad",
+            "Breaking point",
+            &escape(&unit.show(load_of(level))),
+            &format!("level {}", level_number(level)),
+        ),
+        None => fact(
+            out,
+            "good",
+            "Breaking point",
+            "none found",
+            "every level met the SLO",
+        ),
+    }
+    match head.last_good {
+        Some(level) => fact(
+            out,
+            "good",
+            "Last good level",
+            &escape(&unit.show(load_of(level))),
+            &format!("{:.0} req/s served", level.stats.served_rps()),
+        ),
+        None => fact(
+            out,
+            "bad",
+            "Last good level",
+            "none",
+            "start the load lower",
+        ),
+    }
+    if let Some((level, rps)) = head.peak {
+        fact(
+            out,
+            "",
+            "Peak throughput served",
+            &format!("{rps:.0} req/s"),
+            &format!("at {}", escape(&unit.show(load_of(level)))),
+        );
+    }
+    if let Some(recovery) = report.recovery_s {
+        fact(
+            out,
+            "",
+            "Recovery",
+            &format!("{recovery:.0} s"),
+            "back within the SLO",
+        );
+    }
+    let broke = head.broke_first_lines();
+    if !broke.is_empty() {
+        let first = escape(&broke[0]);
+        let rest: Vec<String> = broke[1..].iter().map(|l| escape(l)).collect();
+        fact(
+            out,
+            "bad wide",
+            "What broke first",
+            &first,
+            &rest.join("<br>"),
+        );
+    }
+    out.push_str("</dl>\n");
+    warnings(out, report, unit);
+    out.push_str("</section>\n");
+}
+
+fn warnings(out: &mut String, report: &Report, unit: LoadUnit) {
+    let mut warn = |text: String| {
+        let _ = writeln!(out, "<p class=\"warning\">{text}</p>");
+    };
+    if report.end == RunEnd::Interrupted {
+        warn("The run was interrupted: the last level may be incomplete.".to_string());
+    }
+    if report.slo.is_empty() {
+        warn("The scenario has no SLO, so no level can break: add an [slo] section.".into());
+    }
+    let limited: Vec<String> = report
+        .levels
+        .iter()
+        .filter(|l| l.generator_limited)
+        .map(|l| escape(&unit.show(load_of(l))))
+        .collect();
+    if !limited.is_empty() {
+        warn(format!(
+            "<strong>The load generator, not the shop, was the bottleneck</strong> at {}: \
+             those numbers describe the generator. Run stampede on a bigger machine or \
+             shard the load.",
+            limited.join(", ")
+        ));
+    }
+}
+
+const CAPTIONS: [(&str, &str); 5] = [
+    (
+        "latency",
+        "p50, p95 and p99 latency at each level (log scale). The dashed line is the SLO \
+         bound; the shaded area lies past the breaking point.",
+    ),
+    (
+        "throughput",
+        "Requests per second served without error against the load offered. The dotted \
+         line scales the first level linearly: where served falls away from it, the \
+         shop is saturated.",
+    ),
+    (
+        "errors",
+        "Failed requests by kind, as a share of each level's requests; the dashed line \
+         is the SLO's error-rate bound.",
+    ),
+    (
+        "timeline",
+        "Load, requests and errors per second, and p95 latency over the run. Shaded \
+         bands are levels (red: the breaking level); the gaps between them are ramps, \
+         which no verdict counts.",
+    ),
+    (
+        "percentiles",
+        "Latency at each percentile, one line per level (the HdrHistogram percentile \
+         plot): the further right, the rarer the request.",
+    ),
+];
+
+fn charts(out: &mut String, figures: &[Figure]) {
+    if figures.is_empty() {
+        return;
+    }
+    out.push_str("<h2 id=\"charts\">Charts</h2>\n");
+    let mut steps_heading = false;
+    for figure in figures {
+        if figure.name.starts_with("percentiles-") && !steps_heading {
+            out.push_str("<h3>Latency distribution of each step</h3>\n");
+            steps_heading = true;
+        }
+        let caption = CAPTIONS
+            .iter()
+            .find(|(name, _)| *name == figure.name)
+            .map_or("", |c| c.1);
+        let name = escape(&figure.name);
+        let _ = write!(
+            out,
+            "<figure id=\"chart-{name}\">\n{}\n<figcaption>{caption} \
+             <a href=\"charts/{name}.svg\">SVG</a> · <a href=\"charts/{name}.png\">PNG</a>\
+             </figcaption>\n</figure>\n",
+            inline_svg(&figure.svg, &figure.title)
+        );
+    }
+}
+
+/// A standalone SVG made fit to inline: no namespace URL (HTML5 needs none),
+/// labelled for screen readers.
+fn inline_svg(svg: &str, title: &str) -> String {
+    let body = svg
+        .trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
+        .trim_start()
+        .replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1);
+    body.replacen(
+        "<svg ",
+        &format!("<svg role=\"img\" aria-label=\"{}\" ", escape(title)),
+        1,
+    )
+}
+
+fn tag(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Pass => "<span class=\"tag pass\">pass</span>",
+        Verdict::Fail => "<span class=\"tag fail\">FAIL</span>",
+    }
+}
+
+fn level_table(out: &mut String, report: &Report) {
+    if report.levels.is_empty() {
+        return;
+    }
+    let unit = LoadUnit::of(report);
+    let dropped = report.levels.iter().any(|l| l.dropped > 0);
+    let _ = write!(
+        out,
+        "<h2 id=\"levels\">Levels</h2>\n<table>\n<tr><th>level</th><th>{}</th><th>req/s</th>\
+         <th>served/s</th><th>errors</th><th>p50</th><th>p95</th><th>p99</th>{}\
+         <th>verdict</th></tr>\n",
+        unit.short(),
+        if dropped { "<th>dropped</th>" } else { "" }
+    );
+    for level in &report.levels {
+        let s = &level.stats;
+        let fail = level.verdict == Verdict::Fail;
+        let _ = write!(
+            out,
+            "<tr{}><td><a href=\"#level-{n}\">{n}</a></td><td>{}</td><td>{:.1}</td><td>{:.1}</td>\
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            if fail { " class=\"fail\"" } else { "" },
+            escape(&crate::report::view::show_number(load_of(level))),
+            s.throughput_rps,
+            s.served_rps(),
+            show_percent(s.error_rate),
+            cell(s.latency.p50_ms),
+            cell(s.latency.p95_ms),
+            cell(s.latency.p99_ms),
+            n = level_number(level),
+        );
+        if dropped {
+            let _ = write!(out, "<td>{}</td>", level.dropped);
+        }
+        let _ = writeln!(
+            out,
+            "<td class=\"text\">{} {}</td></tr>",
+            tag(level.verdict),
+            escape(&level.breaches.join("; "))
+        );
+    }
+    out.push_str("</table>\n");
+}
+
+/// The cells of one row: which of its values broke a clause.
+fn bad(checks: &[Check], step: Option<&str>, metric: &str) -> bool {
+    checks
+        .iter()
+        .any(|c| c.step == step && c.metric == metric && c.outcome == Outcome::Fail)
+}
+
+fn stats_row(
+    out: &mut String,
+    name: &str,
+    s: &Stats,
+    checks: &[Check],
+    step: Option<&str>,
+    total: bool,
+) {
+    let td = |value: String, metric: &str| {
+        if bad(checks, step, metric) {
+            format!("<td class=\"bad\">{value}</td>")
+        } else {
+            format!("<td>{value}</td>")
+        }
+    };
+    let kinds: Vec<String> = s.errors.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+    let latency = |v: Option<f64>| v.map_or_else(|| "-".to_string(), show_ms);
+    let _ = writeln!(
+        out,
+        "<tr{}><td>{}</td><td>{}</td><td>{:.1}</td>{}<td class=\"text\">{}</td>{}{}{}{}{}</tr>",
+        if total { " class=\"total\"" } else { "" },
+        escape(name),
+        s.requests,
+        s.throughput_rps,
+        td(show_percent(s.error_rate), "error_rate"),
+        escape(&kinds.join(", ")),
+        td(latency(s.latency.p50_ms), "p50"),
+        td(latency(s.latency.p90_ms), "p90"),
+        td(latency(s.latency.p95_ms), "p95"),
+        td(latency(s.latency.p99_ms), "p99"),
+        td(latency(s.latency.max_ms), "max"),
+    );
+}
+
+fn step_tables(out: &mut String, report: &Report) {
+    if report.levels.is_empty() {
+        return;
+    }
+    let unit = LoadUnit::of(report);
+    out.push_str("<h2 id=\"steps\">Steps at each level</h2>\n");
+    for level in &report.levels {
+        step_table(out, report, level, unit);
+    }
+}
+
+fn step_table(out: &mut String, report: &Report, level: &LevelResult, unit: LoadUnit) {
+    let checks = checks(report, level);
+    let _ = write!(
+        out,
+        "<section class=\"level\" id=\"level-{n}\">\n<h3>Level {n} · {} {}</h3>\n<table>\n\
+         <tr><th>step</th><th>requests</th><th>req/s</th><th>errors</th><th>error kinds</th>\
+         <th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th></tr>\n",
+        escape(&unit.show(load_of(level))),
+        tag(level.verdict),
+        n = level_number(level),
+    );
+    stats_row(out, "all requests", &level.stats, &checks, None, true);
+    for step in &level.steps {
+        stats_row(
+            out,
+            &step.name,
+            &step.stats,
+            &checks,
+            Some(&step.name),
+            false,
+        );
+    }
+    out.push_str("</table>\n");
+    if !level.journeys.is_empty() {
+        let journeys: Vec<String> = level
+            .journeys
+            .iter()
+            .map(|j| {
+                format!(
+                    "{} {} done, {} failed",
+                    escape(&j.name),
+                    j.completed,
+                    j.failed
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">Journeys: {}.</p>",
+            journeys.join(" · ")
+        );
+    }
+    if level.verdict == Verdict::Fail {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">Broke: {}.</p>",
+            escape(&level.breaches.join("; "))
+        );
+    }
+    out.push_str("</section>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{charts, testdata};
+
+    fn render(report: &Report) -> String {
+        let figures: Vec<Figure> = charts::charts(report)
+            .iter()
+            .map(|c| Figure {
+                name: c.name.clone(),
+                title: c.title.clone(),
+                svg: c.svg().expect("svg"),
+            })
+            .collect();
+        html(report, &figures)
+    }
+
+    #[test]
+    fn the_page_leads_with_the_verdict_and_has_one_svg_per_chart() {
+        let report = testdata::broken();
+        let page = render(&report);
+        let verdict = page.find("id=\"verdict\"").expect("a verdict section");
+        assert!(verdict < page.find("<svg").expect("charts"));
+        assert!(page.contains("Breaking point"));
+        assert!(page.contains(&escape(&report.verdict)));
+        assert!(page.contains("What broke first"));
+        let charts = charts::charts(&report).len();
+        assert_eq!(page.matches("<svg").count(), charts);
+        assert_eq!(page.matches("</svg>").count(), charts);
+        for level in &report.levels {
+            assert!(page.contains(&format!("id=\"level-{}\"", level.index + 1)));
+        }
+    }
+
+    #[test]
+    fn nothing_is_fetched_and_nothing_runs() {
+        let report = testdata::broken();
+        let page = render(&report);
+        let lower = page.to_lowercase();
+        for forbidden in ["<script", "src=", "@import", "url(", "<link", "<iframe"] {
+            assert!(!lower.contains(forbidden), "{forbidden}");
+        }
+        // A URL appears only inside data shown as text: the target's.
+        let rest = page.replace(&escape(&report.target), "");
+        for scheme in ["http:", "https:", "//"] {
+            assert!(!rest.contains(scheme), "an external reference: {scheme}");
+        }
+    }
+
+    #[test]
+    fn names_from_the_scenario_and_target_are_escaped() {
+        let mut report = testdata::broken();
+        let evil = "<script>alert(1)</script>";
+        report.scenario = format!("shop {evil}");
+        report.target = "http://x/\"><img src=x onerror=alert(1)>".to_string();
+        for level in &mut report.levels {
+            level.steps[0].name = evil.to_string();
+            level.breaches.push(evil.to_string());
+        }
+        let page = render(&report);
+        assert!(!page.contains("<script"), "a step name ran");
+        assert!(!page.contains("<img"), "the target's URL became markup");
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    }
+}

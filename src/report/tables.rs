@@ -1,0 +1,179 @@
+//! The CSV files, for spreadsheets and plotting tools:
+//! - timeline.csv: one row per timeline interval (a second; shorter at level
+//!   boundaries): `t_s` (seconds since the start, at the interval's end),
+//!   `interval_s`, `level` (numbered from 1, empty while ramping), the load,
+//!   `requests`, `errors`, their per-second rates (empty for intervals too short
+//!   to say), `p95_ms`, and the generator's own lag.
+//! - levels.csv: one row per level for all requests (`step` empty) followed by
+//!   one row per step, with throughput, error rate, percentiles, and one
+//!   `errors_KIND` column for each error kind the run saw.
+//!
+//! Absent values are empty cells, never zeros.
+
+use std::io;
+
+use crate::analysis::{Report, Stats, Verdict};
+use crate::report::view::{LoadUnit, intervals, level_number, load_of, per_second, show_number};
+
+fn opt(x: Option<f64>) -> String {
+    x.filter(|v| v.is_finite())
+        .map_or_else(String::new, |v| v.to_string())
+}
+
+fn finish(writer: csv::Writer<Vec<u8>>) -> io::Result<Vec<u8>> {
+    writer
+        .into_inner()
+        .map_err(|e| io::Error::other(e.to_string()))
+}
+
+pub fn timeline(report: &Report) -> io::Result<Vec<u8>> {
+    let unit = LoadUnit::of(report);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "t_s",
+        "interval_s",
+        "level",
+        unit.short(),
+        "requests",
+        "errors",
+        "requests_per_s",
+        "errors_per_s",
+        "p95_ms",
+        "generator_lag_p99_ms",
+    ])?;
+    for (point, interval) in intervals(&report.timeline) {
+        let rate = |n| opt(per_second(n, interval).map(|r| (r * 100.0).round() / 100.0));
+        w.write_record([
+            point.t.to_string(),
+            ((interval * 1000.0).round() / 1000.0).to_string(),
+            point
+                .level
+                .map_or_else(String::new, |l| (l + 1).to_string()),
+            point.shoppers.to_string(),
+            point.requests.to_string(),
+            point.errors.to_string(),
+            rate(point.requests),
+            rate(point.errors),
+            opt(point.p95_ms),
+            opt(point.lag_p99_ms),
+        ])?;
+    }
+    finish(w)
+}
+
+pub fn levels(report: &Report) -> io::Result<Vec<u8>> {
+    let unit = LoadUnit::of(report);
+    let mut kinds: Vec<&str> = Vec::new();
+    for level in &report.levels {
+        let all = std::iter::once(&level.stats).chain(level.steps.iter().map(|s| &s.stats));
+        for kind in all.flat_map(|s| s.errors.keys()) {
+            if !kinds.contains(&kind.as_str()) {
+                kinds.push(kind);
+            }
+        }
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = [
+        "level",
+        unit.short(),
+        "step",
+        "requests",
+        "throughput_rps",
+        "served_rps",
+        "error_rate",
+        "p50_ms",
+        "p90_ms",
+        "p95_ms",
+        "p99_ms",
+        "max_ms",
+        "verdict",
+        "breaches",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(kinds.iter().map(|k| format!("errors_{k}")));
+    w.write_record(&header)?;
+    let row = |level: &crate::analysis::LevelResult, step: &str, s: &Stats, verdict: &str| {
+        let mut row = vec![
+            level_number(level).to_string(),
+            show_number(load_of(level)),
+            step.to_string(),
+            s.requests.to_string(),
+            s.throughput_rps.to_string(),
+            s.served_rps().to_string(),
+            s.error_rate.to_string(),
+            opt(s.latency.p50_ms),
+            opt(s.latency.p90_ms),
+            opt(s.latency.p95_ms),
+            opt(s.latency.p99_ms),
+            opt(s.latency.max_ms),
+        ];
+        let breaches = if step.is_empty() {
+            level.breaches.join("; ")
+        } else {
+            String::new()
+        };
+        row.extend([verdict.to_string(), breaches]);
+        row.extend(
+            kinds
+                .iter()
+                .map(|k| s.errors.get(*k).copied().unwrap_or(0).to_string()),
+        );
+        row
+    };
+    for level in &report.levels {
+        let verdict = match level.verdict {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+        };
+        w.write_record(row(level, "", &level.stats, verdict))?;
+        for step in &level.steps {
+            w.write_record(row(level, &step.name, &step.stats, ""))?;
+        }
+    }
+    finish(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testdata;
+
+    fn read(bytes: &[u8]) -> (csv::StringRecord, Vec<csv::StringRecord>) {
+        let mut reader = csv::Reader::from_reader(bytes);
+        let header = reader.headers().expect("a header").clone();
+        let rows = reader.records().map(|r| r.expect("a row")).collect();
+        (header, rows)
+    }
+
+    #[test]
+    fn timeline_has_one_row_per_interval() {
+        let report = testdata::broken();
+        let (header, rows) = read(&timeline(&report).unwrap());
+        assert_eq!(&header[0], "t_s");
+        assert_eq!(&header[3], "shoppers");
+        assert_eq!(rows.len(), report.timeline.len());
+        let requests: u64 = rows.iter().map(|r| r[4].parse::<u64>().unwrap()).sum();
+        assert_eq!(
+            requests,
+            report.timeline.iter().map(|p| p.requests).sum::<u64>()
+        );
+    }
+
+    #[test]
+    fn levels_has_a_row_per_level_and_step_and_a_column_per_error_kind() {
+        let mut report = testdata::broken();
+        report.levels[0].steps[0].name = "with, comma \"and quotes\"".to_string();
+        let (header, rows) = read(&levels(&report).unwrap());
+        let expected: usize = report.levels.iter().map(|l| 1 + l.steps.len()).sum();
+        assert_eq!(rows.len(), expected);
+        assert_eq!(
+            &header.iter().take(4).collect::<Vec<_>>(),
+            &["level", "shoppers", "step", "requests"]
+        );
+        assert!(header.iter().any(|h| h == "errors_http_5xx"));
+        assert_eq!(&rows[1][2], "with, comma \"and quotes\"");
+        assert!(rows.iter().all(|r| r.len() == header.len()));
+        assert!(rows.iter().any(|r| &r[12] == "fail"));
+    }
+}
