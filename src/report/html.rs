@@ -286,7 +286,7 @@ fn level_table(out: &mut String, report: &Report) {
         out,
         "<h2 id=\"levels\">Levels</h2>\n<table>\n<tr><th>level</th><th>{}</th><th>req/s</th>\
          <th>served/s</th><th>errors</th><th>p50</th><th>p95</th><th>p99</th>{}\
-         <th>verdict</th></tr>\n",
+         <th class=\"text\">verdict</th></tr>\n",
         unit.short(),
         if dropped { "<th>dropped</th>" } else { "" }
     );
@@ -310,9 +310,14 @@ fn level_table(out: &mut String, report: &Report) {
         if dropped {
             let _ = write!(out, "<td>{}</td>", level.dropped);
         }
+        let limited = if level.generator_limited {
+            " <span class=\"tag warn\">generator-limited</span>"
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
-            "<td class=\"text\">{} {}</td></tr>",
+            "<td class=\"text\">{}{limited} {}</td></tr>",
             tag(level.verdict),
             escape(&level.breaches.join("; "))
         );
@@ -377,7 +382,7 @@ fn step_table(out: &mut String, report: &Report, level: &LevelResult, unit: Load
     let _ = write!(
         out,
         "<section class=\"level\" id=\"level-{n}\">\n<h3>Level {n} · {} {}</h3>\n<table>\n\
-         <tr><th>step</th><th>requests</th><th>req/s</th><th>errors</th><th>error kinds</th>\
+         <tr><th>step</th><th>requests</th><th>req/s</th><th>errors</th><th class=\"text\">error kinds</th>\
          <th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th></tr>\n",
         escape(&unit.show(load_of(level))),
         tag(level.verdict),
