@@ -79,6 +79,31 @@ impl ClientFactory {
     }
 }
 
+/// A complete answer.
+pub struct Answer {
+    pub status: u16,
+    /// The body, when it was asked for; empty otherwise.
+    pub body: bytes::Bytes,
+}
+
+/// Sends `request` and reads the answer to its last byte (the request is complete
+/// only then). The body is kept only when `keep_body` (a step extracts from it);
+/// otherwise it is read and dropped chunk by chunk, so memory stays flat.
+pub async fn fetch(request: reqwest::RequestBuilder, keep_body: bool) -> Result<Answer, ErrorKind> {
+    let classified = |e: reqwest::Error| classify(&e);
+    let mut response = request.send().await.map_err(classified)?;
+    let status = response.status().as_u16();
+    if keep_body {
+        let body = response.bytes().await.map_err(classified)?;
+        return Ok(Answer { status, body });
+    }
+    while response.chunk().await.map_err(classified)?.is_some() {}
+    Ok(Answer {
+        status,
+        body: bytes::Bytes::new(),
+    })
+}
+
 /// Which kind of failure a reqwest error is.
 pub fn classify(error: &reqwest::Error) -> ErrorKind {
     let mut source = error.source();

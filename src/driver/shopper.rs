@@ -273,34 +273,26 @@ enum Failure {
     Transport(ErrorKind),
 }
 
-/// Sends the request, reads the whole body, checks the status and extracts.
+/// Sends the request, reads the answer, checks the status and extracts.
 async fn exchange(
     request: reqwest::RequestBuilder,
     step: &Step,
     slots: &mut [String],
 ) -> Result<u16, Failure> {
-    let transport = |e: reqwest::Error| Failure::Transport(http::classify(&e));
-    let mut response = request.send().await.map_err(transport)?;
-    let status = response.status().as_u16();
-    if step.extract.is_empty() {
-        // Read and drop the body: the request is complete when the last byte is in.
-        while response.chunk().await.map_err(transport)?.is_some() {}
-    } else {
-        let body = response.bytes().await.map_err(transport)?;
-        if step.status_ok(status) {
-            for extract in &step.extract {
-                match extract.source.extract(&body) {
-                    Some(value) => slots[extract.slot] = value,
-                    None => return Err(Failure::Status(status, ErrorKind::Extract)),
-                }
-            }
+    let answer = http::fetch(request, !step.extract.is_empty())
+        .await
+        .map_err(Failure::Transport)?;
+    let status = answer.status;
+    if !step.status_ok(status) {
+        return Err(Failure::Status(status, ErrorKind::for_status(status)));
+    }
+    for extract in &step.extract {
+        match extract.source.extract(&answer.body) {
+            Some(value) => slots[extract.slot] = value,
+            None => return Err(Failure::Status(status, ErrorKind::Extract)),
         }
     }
-    if step.status_ok(status) {
-        Ok(status)
-    } else {
-        Err(Failure::Status(status, ErrorKind::for_status(status)))
-    }
+    Ok(status)
 }
 
 #[cfg(test)]

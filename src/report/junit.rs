@@ -56,7 +56,7 @@ pub fn junit(report: &Report) -> String {
             let name = format!(
                 "{}: {} ≤ {}",
                 check.step.unwrap_or("all requests"),
-                check.metric,
+                check.metric.replace('_', " "),
                 check.measure.map_or_else(
                     || check.clause.bound.to_string(),
                     |m| m.show(check.clause.bound)

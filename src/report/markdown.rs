@@ -64,8 +64,9 @@ pub fn summary(report: &Report) -> String {
             unit.show(load_of(level))
         );
     }
-    for line in head.broke_first_lines() {
-        let _ = writeln!(out, "- **What broke first:** {}", md(&line));
+    let broke = head.broke_first_lines();
+    if !broke.is_empty() {
+        let _ = writeln!(out, "- **What broke first:** {}", md(&broke.join("; ")));
     }
     if report.levels.iter().any(|l| l.generator_limited) {
         let _ = writeln!(

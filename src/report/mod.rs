@@ -173,15 +173,3 @@ mod tests {
         assert_eq!(html(dir.path()), html(second.path()));
     }
 }
-
-#[cfg(test)]
-mod render_tmp {
-    #[test]
-    #[ignore]
-    fn render() {
-        let input = std::env::var("IN").unwrap();
-        let out = std::env::var("OUT").unwrap();
-        let report = super::read_json(std::path::Path::new(&input)).unwrap();
-        super::write_all(&report, std::path::Path::new(&out)).unwrap();
-    }
-}
