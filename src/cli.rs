@@ -63,6 +63,9 @@ pub struct RunArgs {
     /// Seed for journey choice and think times, to repeat a run exactly [default: random].
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Accept any TLS certificate (self-signed staging shops). Verified by default.
+    #[arg(long)]
+    pub insecure: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,106 +1,237 @@
 //! HTTP for shoppers: one reqwest client per shopper (its own cookie jar and
-//! connections) built cheaply on a TLS configuration shared by all, redirects that
-//! never leave the target's host, and errors turned into an [`ErrorKind`].
+//! connections) built cheaply on a TLS configuration shared by all; a host
+//! allow-list, default deny, enforced before any connection (on step URLs and on
+//! every redirect); and errors turned into an [`ErrorKind`].
 
 use std::error::Error as _;
 use std::sync::Arc;
-use std::time::Duration;
 
+use reqwest::cookie::{CookieStore, Jar};
 use reqwest::redirect;
 
 use crate::metrics::ErrorKind;
+use crate::scenario::Target;
 
-/// How many redirects a step follows before it counts as an error.
-const MAX_REDIRECTS: usize = 10;
+/// The hosts shoppers may contact: the target's (host and port) and the ones the
+/// scenario lists in `allow_hosts` (any port). Everything else is refused.
+#[derive(Debug, Clone)]
+pub struct AllowList {
+    host: String,
+    port: Option<u16>,
+    others: Vec<String>,
+}
+
+impl AllowList {
+    pub fn new(base: &reqwest::Url, others: &[String]) -> AllowList {
+        AllowList {
+            host: base.host_str().unwrap_or_default().to_ascii_lowercase(),
+            port: base.port_or_known_default(),
+            others: others.to_vec(),
+        }
+    }
+
+    pub fn allows(&self, url: &reqwest::Url) -> bool {
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        (host == self.host && url.port_or_known_default() == self.port)
+            || self.others.contains(&host)
+    }
+}
 
 /// What every shopper's client shares.
 #[derive(Clone)]
 pub struct ClientFactory {
     tls: Arc<rustls::ClientConfig>,
-    origin: Arc<reqwest::Url>,
-    timeout: Duration,
+    allow: Arc<AllowList>,
+    target: Arc<Target>,
 }
 
-/// A redirect to a host the scenario does not allow.
+/// A request to a host the scenario does not allow (refused before connecting).
 #[derive(Debug, thiserror::Error)]
-#[error("redirect to {0} blocked: only the target's host may be contacted")]
+#[error("{0} is not an allowed host")]
 pub struct BlockedHost(pub String);
 
 impl ClientFactory {
-    /// Loads the system's root certificates once, for all shoppers.
-    pub fn new(base_url: &str, timeout: Duration) -> Result<ClientFactory, String> {
+    /// Loads the system's root certificates once, for all shoppers; `insecure`
+    /// accepts any certificate (for staging shops with self-signed ones).
+    pub fn new(base_url: &str, target: &Target, insecure: bool) -> Result<ClientFactory, String> {
         let origin = reqwest::Url::parse(base_url)
             .map_err(|e| format!("invalid target URL {base_url}: {e}"))?;
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in rustls_native_certs::load_native_certs().certs {
-            // A certificate the store rejects is skipped, as browsers do.
-            let _ = roots.add(cert);
-        }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS setup failed: {e}"))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+            .map_err(|e| format!("TLS setup failed: {e}"))?;
+        let mut tls = if insecure {
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+                .with_no_client_auth()
+        } else {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in rustls_native_certs::load_native_certs().certs {
+                // A certificate the store rejects is skipped, as browsers do.
+                let _ = roots.add(cert);
+            }
+            builder.with_root_certificates(roots).with_no_client_auth()
+        };
         tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(ClientFactory {
             tls: Arc::new(tls),
-            origin: Arc::new(origin),
-            timeout,
+            allow: Arc::new(AllowList::new(&origin, &target.allow_hosts)),
+            target: Arc::new(target.clone()),
         })
     }
 
-    /// A client for one shopper: own cookie jar, own connection pool.
-    pub fn client(&self) -> reqwest::Result<reqwest::Client> {
-        let origin = Arc::clone(&self.origin);
+    pub fn allow_list(&self) -> &AllowList {
+        &self.allow
+    }
+
+    /// A client for one shopper, with its own cookie jar and connection pool.
+    pub fn client(&self) -> reqwest::Result<(reqwest::Client, Arc<Jar>)> {
+        let allow = Arc::clone(&self.allow);
+        let max = self.target.max_redirects;
         let policy = redirect::Policy::custom(move |attempt| {
-            let url = attempt.url();
-            if url.host_str() != origin.host_str()
-                || url.port_or_known_default() != origin.port_or_known_default()
-            {
-                let host = url.host_str().unwrap_or("?").to_string();
+            if !allow.allows(attempt.url()) {
+                let host = attempt.url().host_str().unwrap_or("?").to_string();
                 attempt.error(BlockedHost(host))
-            } else if attempt.previous().len() > MAX_REDIRECTS {
-                attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+            } else if attempt.previous().len() > max {
+                attempt.error(format!("more than {max} redirects"))
             } else {
                 attempt.follow()
             }
         });
-        reqwest::Client::builder()
+        let jar = Arc::new(Jar::default());
+        let headers: reqwest::header::HeaderMap = self.target.headers.iter().cloned().collect();
+        let client = reqwest::Client::builder()
             .tls_backend_preconfigured(rustls::ClientConfig::clone(&self.tls))
-            .cookie_store(true)
+            .cookie_provider(Arc::clone(&jar))
             .redirect(policy)
             .no_proxy()
-            .timeout(self.timeout)
-            .connect_timeout(self.timeout)
+            .timeout(self.target.timeout)
+            .connect_timeout(self.target.connect_timeout)
             .tcp_nodelay(true)
-            .user_agent(concat!("stampede/", env!("CARGO_PKG_VERSION")))
-            .build()
+            .user_agent(self.target.user_agent.as_str())
+            .default_headers(headers)
+            .build()?;
+        Ok((client, jar))
+    }
+}
+
+/// The value of cookie `name` that `jar` would send to `url`.
+pub fn cookie(jar: &Jar, url: &reqwest::Url, name: &str) -> Option<String> {
+    let header = jar.cookies(url)?;
+    header.to_str().ok()?.split(';').find_map(|pair| {
+        let (key, value) = pair.trim().split_once('=')?;
+        (key == name).then(|| value.to_string())
+    })
+}
+
+/// Accepts any server certificate (`--insecure`), still checking signatures.
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 
 /// A complete answer.
 pub struct Answer {
     pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    /// Where the answer came from (after redirects).
+    pub url: reqwest::Url,
     /// The body, when it was asked for; empty otherwise.
     pub body: bytes::Bytes,
+}
+
+/// Why no (complete) answer came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub kind: ErrorKind,
+    /// For `blocked`: the host that was refused.
+    pub host: Option<String>,
+}
+
+impl Failure {
+    fn of(error: &reqwest::Error) -> Failure {
+        Failure {
+            kind: classify(error),
+            host: blocked_host(error),
+        }
+    }
+}
+
+fn blocked_host(error: &reqwest::Error) -> Option<String> {
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if let Some(BlockedHost(host)) = cause.downcast_ref::<BlockedHost>() {
+            return Some(host.clone());
+        }
+        source = cause.source();
+    }
+    None
 }
 
 /// Sends `request` and reads the answer to its last byte (the request is complete
 /// only then). The body is kept only when `keep_body` (a step extracts from it);
 /// otherwise it is read and dropped chunk by chunk, so memory stays flat.
-pub async fn fetch(request: reqwest::RequestBuilder, keep_body: bool) -> Result<Answer, ErrorKind> {
-    let classified = |e: reqwest::Error| classify(&e);
-    let mut response = request.send().await.map_err(classified)?;
+pub async fn fetch(request: reqwest::RequestBuilder, keep_body: bool) -> Result<Answer, Failure> {
+    let failed = |e: reqwest::Error| Failure::of(&e);
+    let mut response = request.send().await.map_err(failed)?;
     let status = response.status().as_u16();
-    if keep_body {
-        let body = response.bytes().await.map_err(classified)?;
-        return Ok(Answer { status, body });
-    }
-    while response.chunk().await.map_err(classified)?.is_some() {}
+    let headers = std::mem::take(response.headers_mut());
+    let url = response.url().clone();
+    let body = if keep_body {
+        response.bytes().await.map_err(failed)?
+    } else {
+        while response.chunk().await.map_err(failed)?.is_some() {}
+        bytes::Bytes::new()
+    };
     Ok(Answer {
         status,
-        body: bytes::Bytes::new(),
+        headers,
+        url,
+        body,
     })
 }
 
@@ -141,16 +272,4 @@ pub fn classify(error: &reqwest::Error) -> ErrorKind {
     } else {
         ErrorKind::Other
     }
-}
-
-/// The first line of an error and its causes, for messages (never a Debug dump).
-pub fn describe(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -140,6 +140,7 @@ fn run(args: RunArgs) -> u8 {
         Arc::clone(&scenario),
         &base_url,
         seed,
+        args.insecure,
         &mut console,
         stop,
     ));
@@ -156,6 +157,7 @@ fn run(args: RunArgs) -> u8 {
         EndReason::Completed => RunEnd::Completed,
         EndReason::Stopped => RunEnd::StoppedAtBreakingPoint,
         EndReason::Interrupted => RunEnd::Interrupted,
+        EndReason::DataExhausted => RunEnd::DataExhausted,
     };
     let info = RunInfo {
         target: base_url,

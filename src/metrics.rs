@@ -3,6 +3,7 @@
 //! buffers (no global lock per request); the driver harvests them once a second into
 //! the run's totals. Memory depends on levels × steps, never on the request count.
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -26,6 +27,8 @@ pub enum ErrorKind {
     Http5xx,
     /// Another status that the step does not expect.
     Status,
+    /// A check on the answer failed (body, JSON value, header).
+    Check,
     /// A variable could not be extracted from the answer.
     Extract,
     /// A redirect to a host that is not the target's.
@@ -34,7 +37,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 10] = [
+    pub const ALL: [ErrorKind; 11] = [
         ErrorKind::Connect,
         ErrorKind::Timeout,
         ErrorKind::Reset,
@@ -42,6 +45,7 @@ impl ErrorKind {
         ErrorKind::Http4xx,
         ErrorKind::Http5xx,
         ErrorKind::Status,
+        ErrorKind::Check,
         ErrorKind::Extract,
         ErrorKind::Blocked,
         ErrorKind::Other,
@@ -56,6 +60,7 @@ impl ErrorKind {
             ErrorKind::Http4xx => "http_4xx",
             ErrorKind::Http5xx => "http_5xx",
             ErrorKind::Status => "status",
+            ErrorKind::Check => "check",
             ErrorKind::Extract => "extract",
             ErrorKind::Blocked => "blocked",
             ErrorKind::Other => "other",
@@ -328,6 +333,17 @@ fn entry<T: Default>(
 /// Where shoppers record. Cheap to share; each shopper sticks to one shard.
 pub struct Recorder {
     shards: Box<[Mutex<Shard>]>,
+    /// Rare events counted by name: refused hosts, failed checks.
+    notes: Mutex<Notes>,
+}
+
+/// Counts of rare events, by what they were about.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Notes {
+    /// Requests refused before connecting, by host.
+    pub blocked_hosts: BTreeMap<String, u64>,
+    /// Failed checks, by "step: check".
+    pub failed_checks: BTreeMap<String, u64>,
 }
 
 impl Recorder {
@@ -336,6 +352,7 @@ impl Recorder {
             shards: (0..shards.max(1))
                 .map(|_| Mutex::new(Shard::default()))
                 .collect(),
+            notes: Mutex::new(Notes::default()),
         }
     }
 
@@ -351,6 +368,23 @@ impl Recorder {
 
     pub fn record(&self, shard: usize, sample: Sample) {
         entry(&mut self.lock(shard).steps, sample.level, sample.step).record(&sample);
+    }
+
+    pub fn note_blocked(&self, host: &str) {
+        let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
+        *notes.blocked_hosts.entry(host.to_string()).or_default() += 1;
+    }
+
+    pub fn note_failed_check(&self, step: &str, check: &str) {
+        let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
+        *notes
+            .failed_checks
+            .entry(format!("{step}: {check}"))
+            .or_default() += 1;
+    }
+
+    pub fn notes(&self) -> Notes {
+        self.notes.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn record_journey(&self, shard: usize, sample: JourneySample) {
@@ -374,6 +408,8 @@ pub struct Collected {
     /// Process CPU seconds spent during each level's hold.
     pub cpu_seconds: Vec<f64>,
     pub timeline: Vec<TimelinePoint>,
+    /// Refused hosts and failed checks over the whole run.
+    pub notes: Notes,
 }
 
 impl Collected {
@@ -386,6 +422,7 @@ impl Collected {
             dropped_outside_levels: 0,
             cpu_seconds: vec![0.0; levels],
             timeline: Vec::new(),
+            notes: Notes::default(),
         }
     }
 

@@ -281,6 +281,8 @@ pub fn analyse(scenario: &Scenario, outcome: &RunOutcome, info: RunInfo) -> Repo
         verdict: String::new(),
         ramp_requests: collected.ramps.iter().map(|s| s.counts.requests).sum(),
         recovery_s,
+        blocked_hosts: collected.notes.blocked_hosts.clone(),
+        failed_checks: collected.notes.failed_checks.clone(),
         cooldown,
         timeline: collected.timeline.clone(),
     };
@@ -383,8 +385,18 @@ pub fn verdict(report: &Report) -> String {
             None => text.push_str(". Did not recover within SLO before the run ended"),
         }
     }
-    if report.end == RunEnd::Interrupted {
-        text.push_str(" [run interrupted]");
+    let blocked: u64 = report.blocked_hosts.values().sum();
+    if blocked > 0 {
+        let hosts: Vec<&str> = report.blocked_hosts.keys().map(String::as_str).collect();
+        text.push_str(&format!(
+            ". {blocked} requests to hosts not allowed were blocked ({})",
+            hosts.join(", ")
+        ));
+    }
+    match report.end {
+        RunEnd::Interrupted => text.push_str(" [run interrupted]"),
+        RunEnd::DataExhausted => text.push_str(" [stopped: a unique data feeder ran out of rows]"),
+        _ => {}
     }
     text
 }

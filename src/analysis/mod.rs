@@ -222,6 +222,8 @@ pub enum RunEnd {
     Completed,
     StoppedAtBreakingPoint,
     Interrupted,
+    /// A data feeder with `pick = "unique"` ran out of rows.
+    DataExhausted,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -258,6 +260,12 @@ pub struct Report {
     /// within the SLO; `None` if it never was before the run ended.
     #[serde(default)]
     pub recovery_s: Option<f64>,
+    /// Requests refused before connecting because their host is not allowed, by host.
+    #[serde(default)]
+    pub blocked_hosts: BTreeMap<String, u64>,
+    /// Failed checks over the run, by "step: check".
+    #[serde(default)]
+    pub failed_checks: BTreeMap<String, u64>,
     /// The cool-down at the last good level after the climb stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cooldown: Option<CooldownResult>,

@@ -10,7 +10,7 @@ mod shopper;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -39,6 +39,10 @@ struct Shared {
     seed: u64,
     total_weight: u32,
     closed: bool,
+    /// Each data feeder's position (sequential and unique picks).
+    feeder_cursors: Vec<AtomicUsize>,
+    /// A `unique` feeder ran out of rows and wants the run to stop.
+    exhausted: AtomicBool,
 }
 
 /// What the driver reports while it runs.
@@ -83,6 +87,8 @@ pub enum EndReason {
     Stopped,
     /// The stop signal came (Ctrl-C).
     Interrupted,
+    /// A data feeder with `pick = "unique"` ran out of rows.
+    DataExhausted,
 }
 
 /// A cool-down at the last good level after the climb stopped.
@@ -107,12 +113,13 @@ pub async fn run(
     scenario: Arc<Scenario>,
     base_url: &str,
     seed: u64,
+    insecure: bool,
     observer: &mut dyn Observer,
     stop: impl Future<Output = ()>,
 ) -> Result<RunOutcome, String> {
     let profile = scenario.load.profile.clone();
     let specs = profile.levels();
-    let factory = ClientFactory::new(base_url, scenario.target.timeout)?;
+    let factory = ClientFactory::new(base_url, &scenario.target, insecure)?;
     let shards = 4 * std::thread::available_parallelism().map_or(2, |n| n.get());
     let shared = Arc::new(Shared {
         total_weight: scenario.journeys.iter().map(|j| j.weight).sum(),
@@ -123,6 +130,12 @@ pub async fn run(
         active: AtomicUsize::new(0),
         seed,
         closed: scenario.load.model == Model::Closed,
+        feeder_cursors: scenario
+            .feeders
+            .iter()
+            .map(|_| AtomicUsize::new(0))
+            .collect(),
+        exhausted: AtomicBool::new(false),
         scenario: Arc::clone(&scenario),
     });
     let mut collected = Collected::new(specs.len(), scenario.steps.len(), scenario.journeys.len());
@@ -151,6 +164,9 @@ pub async fn run(
         tokio::select! {
             _ = ticker.tick() => {}
             () = &mut stop => break EndReason::Interrupted,
+        }
+        if shared.exhausted.load(Ordering::Relaxed) {
+            break EndReason::DataExhausted;
         }
         let now = started.elapsed();
         let (load, level) = match cooldown {
@@ -236,6 +252,7 @@ pub async fn run(
     }
     let elapsed = started.elapsed();
     harvest(&mut collected, &shared, elapsed, NO_LEVEL);
+    collected.notes = shared.recorder.notes();
     Ok(RunOutcome {
         collected,
         levels,

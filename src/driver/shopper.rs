@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
+use reqwest::cookie::Jar;
 use reqwest::header::HeaderValue;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -22,7 +23,7 @@ use tokio::time::Instant;
 use super::{NO_LEVEL, Shared};
 use crate::http;
 use crate::metrics::{ErrorKind, JourneySample, Sample};
-use crate::scenario::{Body, Journey, Step, Think};
+use crate::scenario::{Body, Journey, Response, Scope, Step, Take, Think};
 
 /// Counts a shopper as active for as long as it lives.
 struct Active<'a>(&'a Shared);
@@ -43,24 +44,39 @@ impl Drop for Active<'_> {
 /// A shopper's own state.
 struct Shopper {
     client: reqwest::Client,
+    jar: Arc<Jar>,
     rng: Xoshiro256PlusPlus,
     shard: usize,
-    slots: Vec<String>,
+    /// Extracted values by slot (a list for `pick = "all"`).
+    slots: Vec<Vec<String>>,
+    /// The current row of each data feeder.
+    rows: Vec<Vec<String>>,
+    sequence: u64,
     url: String,
     /// Retired when the watched value is at or below `index`.
     index: u32,
     retire: watch::Receiver<u32>,
 }
 
+/// How a step went.
+enum Outcome {
+    Ok,
+    /// The step failed: the journey ends (later steps may depend on it).
+    Failed,
+}
+
 impl Shopper {
     fn new(shared: &Shared, id: u64, index: u32, retire: watch::Receiver<u32>) -> Option<Shopper> {
-        let client = shared.factory.client().ok()?;
+        let (client, jar) = shared.factory.client().ok()?;
         let seed = shared.seed ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         Some(Shopper {
             client,
+            jar,
             rng: Xoshiro256PlusPlus::seed_from_u64(seed),
             shard: shared.recorder.shard_for(id as usize),
             slots: Vec::new(),
+            rows: vec![Vec::new(); shared.scenario.feeders.len()],
+            sequence: 0,
             url: String::new(),
             index,
             retire,
@@ -80,7 +96,23 @@ impl Shopper {
         }
     }
 
-    /// Runs one journey from `start`; `false` when the shopper was retired.
+    /// Takes a row of each feeder the journey reads; `false` when unique rows ran
+    /// out (the run stops).
+    fn take_rows(&mut self, shared: &Shared, journey: &Journey) -> bool {
+        for &f in &journey.feeders {
+            let feeder = &shared.scenario.feeders[f];
+            match feeder.next_row(&shared.feeder_cursors[f], &mut self.rng) {
+                Some(row) => self.rows[f] = row.to_vec(),
+                None => {
+                    shared.exhausted.store(true, Ordering::Relaxed);
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Runs one journey from `start`; `false` when the shopper should stop.
     async fn journey(&mut self, shared: &Shared, start: Instant) -> bool {
         let index = pick(
             &shared.scenario.journeys,
@@ -88,97 +120,172 @@ impl Shopper {
             &mut self.rng,
         );
         let journey = &shared.scenario.journeys[index];
+        if !self.take_rows(shared, journey) {
+            return false;
+        }
         let level = current_level(shared);
         self.slots.clear();
-        self.slots.resize(journey.slots.len(), String::new());
+        self.slots.resize(journey.slots.len(), Vec::new());
         let expected = shared
             .closed
             .then(|| mean_think(journey.think))
             .filter(|d| !d.is_zero());
         let mut intended = start;
+        let mut completed = true;
         for step in &journey.steps {
             if self.retired() {
                 return false;
             }
-            let (completed, answered) = self.step(shared, step, intended, expected).await;
-            intended = answered + think(journey.think, &mut self.rng);
+            let (outcome, answered) = self.step(shared, step, intended, expected).await;
+            intended = answered + think(step.think.unwrap_or(journey.think), &mut self.rng);
             if !self.wait_until(intended).await {
                 return false;
             }
-            if !completed {
-                // A failed step ends the journey: later steps may depend on it.
-                let sample = JourneySample {
-                    journey: index,
-                    level,
-                    duration: start.elapsed(),
-                    completed: false,
-                };
-                shared.recorder.record_journey(self.shard, sample);
-                return true;
+            if let Outcome::Failed = outcome {
+                completed = false;
+                break;
             }
         }
         let sample = JourneySample {
             journey: index,
             level,
             duration: start.elapsed(),
-            completed: true,
+            completed,
         };
         shared.recorder.record_journey(self.shard, sample);
         true
     }
 
-    /// Sends one step and records it: whether it succeeded, and when it ended.
+    /// Sends one step and records it: how it went, and when it ended.
     async fn step(
         &mut self,
         shared: &Shared,
         step: &Step,
         intended: Instant,
         expected_interval: Option<Duration>,
-    ) -> (bool, Instant) {
+    ) -> (Outcome, Instant) {
         let level = current_level(shared);
-        let request = match build(
-            &self.client,
-            &shared.base_url,
-            step,
-            &self.slots,
-            &mut self.url,
-        ) {
+        let mut sample = Sample {
+            step: step.id,
+            level,
+            latency: None,
+            service: None,
+            lag: Duration::ZERO,
+            expected_interval,
+            status: None,
+            error: None,
+        };
+        let request = match self.build(shared, step) {
             Ok(request) => request,
             Err(kind) => {
-                let sample = Sample {
-                    step: step.id,
-                    level,
-                    latency: None,
-                    service: None,
-                    lag: Duration::ZERO,
-                    expected_interval: None,
-                    status: None,
-                    error: Some(kind),
-                };
+                sample.error = Some(kind);
                 shared.recorder.record(self.shard, sample);
-                return (false, Instant::now());
+                return (Outcome::Failed, Instant::now());
             }
         };
         let sent = Instant::now();
-        let (status, error) = match exchange(request, step, &mut self.slots).await {
-            Ok(status) => (Some(status), None),
-            Err(Failure::Status(status, kind)) => (Some(status), Some(kind)),
-            Err(Failure::Transport(kind)) => (None, Some(kind)),
-        };
+        let answer = http::fetch(request, step.needs_body()).await;
         let answered = Instant::now();
-        let timed = status.is_some() || error == Some(ErrorKind::Timeout);
-        let sample = Sample {
-            step: step.id,
-            level,
-            latency: timed.then(|| answered.saturating_duration_since(intended)),
-            service: timed.then(|| answered - sent),
-            lag: sent.saturating_duration_since(intended),
-            expected_interval,
-            status,
-            error,
-        };
+        sample.lag = sent.saturating_duration_since(intended);
+        match answer {
+            Ok(answer) => {
+                sample.status = Some(answer.status);
+                sample.error = self.judge(shared, step, &answer);
+            }
+            Err(failure) => {
+                if let Some(host) = &failure.host {
+                    shared.recorder.note_blocked(host);
+                }
+                sample.error = Some(failure.kind);
+            }
+        }
+        if sample.status.is_some() || sample.error == Some(ErrorKind::Timeout) {
+            sample.latency = Some(answered.saturating_duration_since(intended));
+            sample.service = Some(answered - sent);
+        }
         shared.recorder.record(self.shard, sample);
-        (error.is_none(), answered)
+        let outcome = if sample.error.is_none() {
+            Outcome::Ok
+        } else {
+            Outcome::Failed
+        };
+        (outcome, answered)
+    }
+
+    /// The request for `step`, its templates rendered with the shopper's state; a
+    /// URL to a host that is not allowed is refused here, before any connection.
+    fn build(
+        &mut self,
+        shared: &Shared,
+        step: &Step,
+    ) -> Result<reqwest::RequestBuilder, ErrorKind> {
+        let mut scope = Scope {
+            slots: &self.slots,
+            rows: &self.rows,
+            rng: &mut self.rng,
+            sequence: &mut self.sequence,
+        };
+        self.url.clear();
+        let path = step.path.render(&mut scope);
+        if !(path.starts_with("http://") || path.starts_with("https://")) {
+            self.url.push_str(&shared.base_url);
+        }
+        self.url.push_str(&path);
+        let url = reqwest::Url::parse(&self.url).map_err(|_| ErrorKind::Other)?;
+        if !shared.factory.allow_list().allows(&url) {
+            shared.recorder.note_blocked(url.host_str().unwrap_or("?"));
+            return Err(ErrorKind::Blocked);
+        }
+        let mut request = self.client.request(step.method.clone(), url);
+        for (name, value) in &step.headers {
+            let value =
+                HeaderValue::from_str(&value.render(&mut scope)).map_err(|_| ErrorKind::Other)?;
+            request = request.header(name, value);
+        }
+        Ok(match &step.body {
+            Body::None => request,
+            Body::Form(fields) => {
+                let pairs: Vec<(&str, String)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.render(&mut scope)))
+                    .collect();
+                request.form(&pairs)
+            }
+            Body::Json(json) => request.json(&json.render(&mut scope)),
+        })
+    }
+
+    /// Checks the answer and extracts from it: the error, if the step failed.
+    fn judge(&mut self, shared: &Shared, step: &Step, answer: &http::Answer) -> Option<ErrorKind> {
+        if !step.status_ok(answer.status) {
+            return Some(ErrorKind::for_status(answer.status));
+        }
+        let jar = &self.jar;
+        let cookie = |name: &str| http::cookie(jar, &answer.url, name);
+        let response = Response {
+            headers: &answer.headers,
+            body: &answer.body,
+            cookie: &cookie,
+        };
+        if let Some(check) = step.checks.iter().find(|c| !c.holds(&response)) {
+            let name = &shared.scenario.steps[step.id].name;
+            shared.recorder.note_failed_check(name, &check.describe());
+            return Some(ErrorKind::Check);
+        }
+        for extract in &step.extract {
+            let mut found = extract.source.matches(&response);
+            if found.is_empty() {
+                return Some(ErrorKind::Extract);
+            }
+            if extract.take == Take::Random {
+                let one = found.swap_remove(self.rng.random_range(0..found.len()));
+                found = vec![one];
+            } else if extract.take == Take::First {
+                found.truncate(1);
+            }
+            self.slots[extract.slot] = found;
+        }
+        None
     }
 }
 
@@ -190,7 +297,7 @@ fn current_level(shared: &Shared) -> Option<usize> {
 }
 
 /// Closed model: shopper number `index` runs journeys while the target load is above
-/// `index`.
+/// `index`, no more often than the journey's pacing.
 pub async fn closed(shared: Arc<Shared>, index: u32, target: watch::Receiver<u32>) {
     let _active = Active::enter(&shared);
     let Some(mut shopper) = Shopper::new(&shared, u64::from(index), index, target) else {
@@ -198,7 +305,17 @@ pub async fn closed(shared: Arc<Shared>, index: u32, target: watch::Receiver<u32
     };
     let mut start = Instant::now();
     while !shopper.retired() && shopper.journey(&shared, start).await {
-        start = Instant::now();
+        let pacing = shared
+            .scenario
+            .journeys
+            .iter()
+            .filter_map(|j| j.pacing)
+            .max();
+        let next = pacing.map_or_else(Instant::now, |p| (start + p).max(Instant::now()));
+        if !shopper.wait_until(next).await {
+            return;
+        }
+        start = next;
     }
 }
 
@@ -222,77 +339,32 @@ fn pick(journeys: &[Journey], total_weight: u32, rng: &mut Xoshiro256PlusPlus) -
     0
 }
 
+/// A think time drawn from its distribution.
 fn think(think: Think, rng: &mut Xoshiro256PlusPlus) -> Duration {
-    match think {
-        Think::Fixed(d) => d,
-        Think::Uniform(low, high) if high > low => rng.random_range(low..=high),
-        Think::Uniform(low, _) => low,
-    }
+    // U in (0, 1], so that ln(U) is finite.
+    let mut unit = || 1.0 - rng.random::<f64>();
+    let seconds = match think {
+        Think::Fixed(d) => return d,
+        Think::Uniform(low, high) if high > low => return rng.random_range(low..=high),
+        Think::Uniform(low, _) => return low,
+        Think::Exponential { mean } => -mean.as_secs_f64() * unit().ln(),
+        Think::LogNormal { median, sigma } => {
+            // Box–Muller: a standard normal from two uniforms.
+            let z = (-2.0 * unit().ln()).sqrt() * (std::f64::consts::TAU * unit()).cos();
+            median.as_secs_f64() * (sigma * z).exp()
+        }
+    };
+    Duration::from_secs_f64(seconds.clamp(0.0, 3600.0))
 }
 
+/// The mean of a think time's distribution.
 fn mean_think(think: Think) -> Duration {
     match think {
         Think::Fixed(d) => d,
         Think::Uniform(low, high) => (low + high) / 2,
+        Think::Exponential { mean } => mean,
+        Think::LogNormal { median, sigma } => median.mul_f64((sigma * sigma / 2.0).exp()),
     }
-}
-
-/// The request for `step`, its templates rendered with the shopper's variables.
-fn build(
-    client: &reqwest::Client,
-    base_url: &str,
-    step: &Step,
-    slots: &[String],
-    url: &mut String,
-) -> Result<reqwest::RequestBuilder, ErrorKind> {
-    url.clear();
-    url.push_str(base_url);
-    step.path.render_into(slots, url);
-    let mut request = client.request(step.method.clone(), url.as_str());
-    for (name, value) in &step.headers {
-        let value = HeaderValue::from_str(&value.render(slots)).map_err(|_| ErrorKind::Other)?;
-        request = request.header(name, value);
-    }
-    Ok(match &step.body {
-        Body::None => request,
-        Body::Form(fields) => {
-            let pairs: Vec<(&str, String)> = fields
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.render(slots)))
-                .collect();
-            request.form(&pairs)
-        }
-        Body::Json(json) => request.json(&json.render(slots)),
-    })
-}
-
-enum Failure {
-    /// An answer came, but not one the step accepts (or its extraction failed).
-    Status(u16, ErrorKind),
-    /// No (complete) answer.
-    Transport(ErrorKind),
-}
-
-/// Sends the request, reads the answer, checks the status and extracts.
-async fn exchange(
-    request: reqwest::RequestBuilder,
-    step: &Step,
-    slots: &mut [String],
-) -> Result<u16, Failure> {
-    let answer = http::fetch(request, !step.extract.is_empty())
-        .await
-        .map_err(Failure::Transport)?;
-    let status = answer.status;
-    if !step.status_ok(status) {
-        return Err(Failure::Status(status, ErrorKind::for_status(status)));
-    }
-    for extract in &step.extract {
-        match extract.source.extract(&answer.body) {
-            Some(value) => slots[extract.slot] = value,
-            None => return Err(Failure::Status(status, ErrorKind::Extract)),
-        }
-    }
-    Ok(status)
 }
 
 #[cfg(test)]
@@ -333,6 +405,30 @@ steps = [{ name = "home", get = "/" }]
         assert_ne!(picks(7), picks(8));
         let share_a = picks(7).iter().filter(|&&j| j == 0).count() as f64 / 4000.0;
         assert!((share_a - 0.75).abs() < 0.03, "{share_a}");
+    }
+
+    #[test]
+    fn think_times_follow_their_distributions() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let mut sample = |t: Think| {
+            let mut all: Vec<f64> = (0..20_000)
+                .map(|_| think(t, &mut rng).as_secs_f64())
+                .collect();
+            all.sort_by(f64::total_cmp);
+            let mean = all.iter().sum::<f64>() / all.len() as f64;
+            (mean, all[all.len() / 2], all[all.len() * 9 / 10])
+        };
+        let (mean, _, _) = sample(Think::Exponential {
+            mean: Duration::from_secs(2),
+        });
+        assert!((mean - 2.0).abs() < 0.1, "exponential mean {mean}");
+        let sigma = (4.0f64).ln() / 1.281_551_565_5;
+        let (_, median, p90) = sample(Think::LogNormal {
+            median: Duration::from_secs(1),
+            sigma,
+        });
+        assert!((median - 1.0).abs() < 0.05, "lognormal median {median}");
+        assert!((p90 - 4.0).abs() < 0.3, "lognormal p90 {p90}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! From the file as written (`raw`) to a scenario ready to run: every check that
 //! needs more than one field, every template compiled, every error placed in the file.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
@@ -11,9 +12,9 @@ use toml::Spanned;
 
 use super::raw::{self, RawJourney, RawSlo, RawStep};
 use super::{
-    Arrivals, Body, DEFAULT_MAX_ACTIVE, Extract, ExtractSource, Journey, JsonTemplate,
-    LatencyBound, Load, Model, Resolved, Scenario, ScenarioError, ShopSettings, Slo, Step,
-    StepInfo, Target, Template, Think,
+    Arrivals, Body, Check, DEFAULT_MAX_ACTIVE, Exhausted, Extract, ExtractSource, FeedPick, Feeder,
+    Generator, Journey, JsonTemplate, LatencyBound, Load, Model, Resolved, Scenario, ScenarioError,
+    ShopSettings, Slo, StatusMatch, Step, StepInfo, Take, Target, Template, Think,
 };
 use crate::profile::{Profile, Stage};
 
@@ -22,9 +23,27 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 struct Compiler<'a> {
     path: &'a Path,
     source: &'a str,
-    vars: BTreeMap<String, String>,
+    vars: BTreeMap<String, Resolvable>,
+    feeders: Vec<Feeder>,
     steps: Vec<StepInfo>,
+    /// Values read from the environment while compiling templates.
+    secrets: RefCell<Vec<String>>,
 }
+
+/// A `[vars]` entry: a constant, or a generator (`{ random_int = [1, 5] }`,
+/// `{ one_of = ["S", "M"] }`).
+enum Resolvable {
+    Constant(String),
+    Generated(Generator),
+}
+
+/// Names every template knows without a `[vars]` entry.
+const BUILT_INS: [(&str, Generator); 4] = [
+    ("uuid", Generator::Uuid),
+    ("seq", Generator::Sequence),
+    ("fake.email", Generator::FakeEmail),
+    ("fake.name", Generator::FakeName),
+];
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
@@ -33,25 +52,20 @@ pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scena
         path,
         source,
         vars: BTreeMap::new(),
+        feeders: Vec::new(),
         steps: Vec::new(),
+        secrets: RefCell::new(Vec::new()),
     };
     if raw.name.get_ref().trim().is_empty() {
         return Err(c.error(raw.name.span(), "the scenario name is empty"));
     }
     for (name, value) in &raw.vars {
-        let text = match value.get_ref() {
-            toml::Value::String(s) => s.clone(),
-            toml::Value::Integer(i) => i.to_string(),
-            toml::Value::Float(f) => f.to_string(),
-            toml::Value::Boolean(b) => b.to_string(),
-            _ => {
-                return Err(c.error(
-                    value.span(),
-                    "expected a string, number or boolean for a variable",
-                ));
-            }
-        };
-        c.vars.insert(name.get_ref().clone(), text);
+        let var = c.var(value)?;
+        c.vars.insert(name.get_ref().clone(), var);
+    }
+    for data in &raw.data {
+        let feeder = c.feeder(data)?;
+        c.feeders.push(feeder);
     }
     let target = c.target(raw.target)?;
     let load = c.load(raw.load)?;
@@ -66,12 +80,100 @@ pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scena
         slo,
         steps: c.steps,
         journeys,
+        feeders: c.feeders,
+        secrets: c.secrets.into_inner(),
     })
 }
 
 impl Compiler<'_> {
     fn error(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
         ScenarioError::at(self.path, self.source, span, message)
+    }
+
+    fn var(&self, value: &Spanned<toml::Value>) -> Result<Resolvable> {
+        let expected = "expected a string, a number, a boolean, { random_int = [1, 5] } or { one_of = [\"S\", \"M\"] }";
+        Ok(match value.get_ref() {
+            toml::Value::String(s) => Resolvable::Constant(s.clone()),
+            toml::Value::Integer(i) => Resolvable::Constant(i.to_string()),
+            toml::Value::Float(f) => Resolvable::Constant(f.to_string()),
+            toml::Value::Boolean(b) => Resolvable::Constant(b.to_string()),
+            toml::Value::Table(table) if table.len() == 1 => match table.iter().next() {
+                Some((kind, toml::Value::Array(range))) if kind == "random_int" => {
+                    match range.as_slice() {
+                        [toml::Value::Integer(low), toml::Value::Integer(high)] if low <= high => {
+                            Resolvable::Generated(Generator::RandomInt {
+                                low: *low,
+                                high: *high,
+                            })
+                        }
+                        _ => {
+                            return Err(self.error(
+                                value.span(),
+                                "random_int takes [low, high] with low <= high",
+                            ));
+                        }
+                    }
+                }
+                Some((kind, toml::Value::Array(choices)))
+                    if kind == "one_of" && !choices.is_empty() =>
+                {
+                    Resolvable::Generated(Generator::OneOf(
+                        choices
+                            .iter()
+                            .map(|c| match c {
+                                toml::Value::String(s) => s.clone(),
+                                other => other.to_string(),
+                            })
+                            .collect(),
+                    ))
+                }
+                _ => return Err(self.error(value.span(), expected)),
+            },
+            _ => return Err(self.error(value.span(), expected)),
+        })
+    }
+
+    fn feeder(&self, raw: &Spanned<raw::RawData>) -> Result<Feeder> {
+        let data = raw.get_ref();
+        let name = data.name.get_ref().clone();
+        if self.vars.contains_key(&name) || self.feeders.iter().any(|f| f.name == name) {
+            return Err(self.error(data.name.span(), format!("`{name}` is already defined")));
+        }
+        let file = self
+            .path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(data.file.get_ref());
+        let (columns, rows) = Feeder::read(&file).map_err(|e| self.error(data.file.span(), e))?;
+        let pick = match data.pick.as_ref().map(|p| (p.get_ref().as_str(), p.span())) {
+            None | Some(("random", _)) => FeedPick::Random,
+            Some(("sequential", _)) => FeedPick::Sequential,
+            Some(("unique", _)) => FeedPick::Unique,
+            Some((other, span)) => {
+                return Err(self.error(span, format!("unknown pick \"{other}\": expected \"random\", \"sequential\" or \"unique\"")));
+            }
+        };
+        let when_exhausted = match data
+            .when_exhausted
+            .as_ref()
+            .map(|p| (p.get_ref().as_str(), p.span()))
+        {
+            None | Some(("stop", _)) => Exhausted::Stop,
+            Some(("recycle", _)) => Exhausted::Recycle,
+            Some((other, span)) => {
+                return Err(self.error(
+                    span,
+                    format!("unknown when_exhausted \"{other}\": expected \"stop\" or \"recycle\""),
+                ));
+            }
+        };
+        Ok(Feeder {
+            name,
+            columns,
+            rows,
+            pick,
+            when_exhausted,
+        })
     }
 
     fn target(&self, raw: raw::RawTarget) -> Result<Target> {
@@ -145,9 +247,68 @@ impl Compiler<'_> {
         }
         shop.error_rate = raw.error_rate.map_or(0.0, |r| r.get_ref().0);
         let timeout = raw.timeout.map_or(DEFAULT_TIMEOUT, |d| d.0);
+        let connect_timeout = raw
+            .connect_timeout
+            .map_or(timeout.min(Duration::from_secs(5)), |d| d.0);
+        let mut allow_hosts = Vec::new();
+        for host in &raw.allow_hosts {
+            let name = host.get_ref().trim().to_ascii_lowercase();
+            if name.is_empty() || name.contains('/') || name.contains(':') {
+                return Err(self.error(
+                    host.span(),
+                    format!("expected a host name like \"cdn.example.com\", found \"{name}\""),
+                ));
+            }
+            allow_hosts.push(name);
+        }
+        let max_redirects = match &raw.max_redirects {
+            Some(n) => usize::try_from(*n.get_ref())
+                .map_err(|_| self.error(n.span(), "max_redirects must be 0 or more"))?,
+            None => 10,
+        };
+        let user_agent = match &raw.user_agent {
+            Some(agent) => {
+                HeaderValue::from_str(agent.get_ref()).map_err(|_| {
+                    self.error(
+                        agent.span(),
+                        "invalid user agent (control characters are not allowed)",
+                    )
+                })?;
+                agent.get_ref().clone()
+            }
+            None => concat!("stampede/", env!("CARGO_PKG_VERSION")).to_string(),
+        };
+        let mut headers = Vec::new();
+        for (name, value) in &raw.headers {
+            let header = HeaderName::from_bytes(name.get_ref().as_bytes()).map_err(|_| {
+                self.error(
+                    name.span(),
+                    format!("invalid header name \"{}\"", name.get_ref()),
+                )
+            })?;
+            let template = self.compile_text(value.get_ref(), value.span(), &[])?;
+            let text = template.as_constant().ok_or_else(|| {
+                self.error(
+                    value.span(),
+                    "default headers take constants: [vars] and env.* only",
+                )
+            })?;
+            let value = HeaderValue::from_str(text).map_err(|_| {
+                self.error(
+                    value.span(),
+                    "invalid header value (control characters are not allowed)",
+                )
+            })?;
+            headers.push((header, value));
+        }
         Ok(Target {
             base_url,
             timeout,
+            connect_timeout,
+            allow_hosts,
+            max_redirects,
+            user_agent,
+            headers,
             shop,
         })
     }
@@ -357,12 +518,17 @@ impl Compiler<'_> {
         for step in raw.steps.into_inner() {
             steps.push(self.step(step, &mut slots)?);
         }
+        let mut feeders: Vec<usize> = steps.iter().flat_map(Step::feeders).collect();
+        feeders.sort_unstable();
+        feeders.dedup();
         Ok(Journey {
             name: raw.name.into_inner(),
             weight,
             think: raw.think.unwrap_or(Think::Fixed(Duration::ZERO)),
+            pacing: raw.pacing.map(|d| d.0).filter(|d| !d.is_zero()),
             steps,
             slots,
+            feeders,
         })
     }
 
@@ -398,16 +564,14 @@ impl Compiler<'_> {
                 ));
             }
         };
-        if !path.get_ref().starts_with('/') {
+        let text = path.get_ref();
+        let absolute = text.starts_with("http://") || text.starts_with("https://");
+        if !(text.starts_with('/') || text.starts_with("{{") || absolute) {
             return Err(self
-                .error(
-                    path.span(),
-                    format!(
-                        "expected a path starting with `/`, found \"{}\"",
-                        path.get_ref()
-                    ),
-                )
-                .with_hint("the scheme and host come from [target] base_url"));
+                .error(path.span(), format!("expected a path starting with `/`, found \"{text}\""))
+                .with_hint(
+                    "the scheme and host come from [target] base_url; a full URL must name a host in allow_hosts",
+                ));
         }
         let path = self.template(path, slots)?;
         let mut headers = Vec::new();
@@ -447,6 +611,10 @@ impl Compiler<'_> {
             (None, None) => Body::None,
         };
         let id = self.step_id(&name, raw.slo.as_ref())?;
+        let (expect, checks) = match raw.expect {
+            Some(expect) => self.checks(expect)?,
+            None => (Vec::new(), Vec::new()),
+        };
         let mut extract = Vec::new();
         for (var, spec) in raw.extract {
             extract.push(self.extract(var, spec, slots)?);
@@ -457,12 +625,43 @@ impl Compiler<'_> {
             path,
             headers,
             body,
-            expect: raw
-                .expect
-                .map(|e| e.status.into_inner().0)
-                .unwrap_or_default(),
+            expect,
+            checks,
             extract,
+            think: raw.think,
         })
+    }
+
+    fn checks(&self, raw: raw::RawExpect) -> Result<(Vec<StatusMatch>, Vec<Check>)> {
+        let status = raw.status.map(|s| s.into_inner().0).unwrap_or_default();
+        let mut checks = Vec::new();
+        if let Some(text) = raw.body_contains {
+            checks.push(Check::BodyContains(text.into_inner()));
+        }
+        if let Some(text) = raw.body_not_contains {
+            checks.push(Check::BodyNotContains(text.into_inner()));
+        }
+        for (path, value) in raw.json {
+            let parsed = serde_json_path::JsonPath::parse(path.get_ref())
+                .map_err(|e| self.error(path.span(), format!("invalid JSONPath: {e}")))?;
+            let value = serde_json::to_value(value.get_ref())
+                .map_err(|e| self.error(value.span(), format!("cannot compare with JSON: {e}")))?;
+            checks.push(Check::JsonEquals {
+                path: parsed,
+                source: path.into_inner(),
+                value,
+            });
+        }
+        if let Some(header) = raw.header {
+            let name = HeaderName::from_bytes(header.get_ref().as_bytes()).map_err(|_| {
+                self.error(
+                    header.span(),
+                    format!("invalid header name \"{}\"", header.get_ref()),
+                )
+            })?;
+            checks.push(Check::HeaderPresent(name));
+        }
+        Ok((status, checks))
     }
 
     /// The statistics id of a step name; a per-step SLO may be given once per name.
@@ -496,27 +695,76 @@ impl Compiler<'_> {
         if self.vars.contains_key(&name) {
             return Err(self.error(var.span(), format!("`{name}` is already defined in [vars]")));
         }
-        let source = match (&spec.get_ref().json, &spec.get_ref().regex) {
-            (Some(path), None) => ExtractSource::Json(
-                serde_json_path::JsonPath::parse(path.get_ref()).map_err(|e| {
-                    self.error(path.span(), format!("invalid JSONPath: {e}"))
-                        .with_hint("e.g. json = \"$.order_id\"")
-                })?,
-            ),
-            (None, Some(pattern)) => ExtractSource::Regex(
-                regex::Regex::new(pattern.get_ref())
-                    .map_err(|e| self.error(pattern.span(), format!("invalid regex: {e}")))?,
-            ),
+        let raw = spec.get_ref();
+        let given = [&raw.json, &raw.regex, &raw.css, &raw.header, &raw.cookie];
+        let source = match given.iter().filter(|g| g.is_some()).count() {
+            1 => self.extract_source(raw)?,
             _ => {
-                return Err(self.error(spec.span(), "expected exactly one of `json` or `regex`")
-                    .with_hint("e.g. { regex = 'name=\"csrf\" value=\"([^\"]+)\"' } or { json = \"$.order_id\" }"));
+                return Err(self
+                    .error(spec.span(), "expected exactly one of `json`, `regex`, `css`, `header` or `cookie`")
+                    .with_hint("e.g. { css = \"input[name=csrf]\", attr = \"value\" } or { json = \"$.order_id\" }"));
+            }
+        };
+        if raw.attr.is_some() && !matches!(source, ExtractSource::Css { .. }) {
+            return Err(self.error(spec.span(), "`attr` goes with `css`"));
+        }
+        let take = match raw.pick.as_ref().map(|p| (p.get_ref().as_str(), p.span())) {
+            None | Some(("first", _)) => Take::First,
+            Some(("random", _)) => Take::Random,
+            Some(("all", _)) => Take::All,
+            Some((other, span)) => {
+                return Err(self.error(
+                    span,
+                    format!("unknown pick \"{other}\": expected \"first\", \"random\" or \"all\""),
+                ));
             }
         };
         let slot = slots.iter().position(|s| *s == name).unwrap_or_else(|| {
             slots.push(name.clone());
             slots.len() - 1
         });
-        Ok(Extract { slot, name, source })
+        Ok(Extract {
+            slot,
+            name,
+            source,
+            take,
+        })
+    }
+
+    fn extract_source(&self, raw: &raw::RawExtract) -> Result<ExtractSource> {
+        if let Some(path) = &raw.json {
+            let parsed = serde_json_path::JsonPath::parse(path.get_ref()).map_err(|e| {
+                self.error(path.span(), format!("invalid JSONPath: {e}"))
+                    .with_hint("e.g. json = \"$.order_id\"")
+            })?;
+            return Ok(ExtractSource::Json(parsed));
+        }
+        if let Some(pattern) = &raw.regex {
+            let regex = regex::Regex::new(pattern.get_ref())
+                .map_err(|e| self.error(pattern.span(), format!("invalid regex: {e}")))?;
+            return Ok(ExtractSource::Regex(regex));
+        }
+        if let Some(css) = &raw.css {
+            let selector = scraper::Selector::parse(css.get_ref())
+                .map_err(|e| self.error(css.span(), format!("invalid CSS selector: {e}")))?;
+            return Ok(ExtractSource::Css {
+                selector,
+                attr: raw.attr.clone(),
+            });
+        }
+        if let Some(header) = &raw.header {
+            let name = HeaderName::from_bytes(header.get_ref().as_bytes()).map_err(|_| {
+                self.error(
+                    header.span(),
+                    format!("invalid header name \"{}\"", header.get_ref()),
+                )
+            })?;
+            return Ok(ExtractSource::Header(name));
+        }
+        match &raw.cookie {
+            Some(cookie) => Ok(ExtractSource::Cookie(cookie.get_ref().clone())),
+            None => unreachable!("one source is given"),
+        }
     }
 
     fn template(&self, text: &Spanned<String>, slots: &[String]) -> Result<Template> {
@@ -536,23 +784,60 @@ impl Compiler<'_> {
         }
     }
 
+    /// What a template name means here: a var, an environment value, a built-in
+    /// generator, a feeder's column or a value an earlier step extracted.
+    fn resolve(&self, name: &str, slots: &[String]) -> Resolved {
+        if let Some(var) = self.vars.get(name) {
+            return match var {
+                Resolvable::Constant(value) => Resolved::Constant(value.clone()),
+                Resolvable::Generated(generator) => Resolved::Generated(generator.clone()),
+            };
+        }
+        if let Some(slot) = slots.iter().position(|s| s == name) {
+            return Resolved::Slot(slot);
+        }
+        if let Some(variable) = name.strip_prefix("env.") {
+            return match std::env::var(variable) {
+                Ok(value) => {
+                    self.secrets.borrow_mut().push(value.clone());
+                    Resolved::Constant(value)
+                }
+                Err(_) => Resolved::Unknown,
+            };
+        }
+        if let Some((_, generator)) = BUILT_INS.iter().find(|(n, _)| *n == name) {
+            return Resolved::Generated(generator.clone());
+        }
+        if let Some((data, column)) = name.split_once('.')
+            && let Some(feeder) = self.feeders.iter().position(|f| f.name == data)
+            && let Some(column) = self.feeders[feeder].column(column)
+        {
+            return Resolved::Data { feeder, column };
+        }
+        Resolved::Unknown
+    }
+
     fn compile_text(&self, text: &str, span: Range<usize>, slots: &[String]) -> Result<Template> {
-        let mut resolve = |name: &str| match self.vars.get(name) {
-            Some(value) => Resolved::Constant(value.clone()),
-            None => slots
-                .iter()
-                .position(|s| s == name)
-                .map_or(Resolved::Unknown, Resolved::Slot),
-        };
+        let mut resolve = |name: &str| self.resolve(name, slots);
         Template::compile(text, &mut resolve).map_err(|e| {
             // Point inside the string: past its opening quote, at the template's offset.
             let at = span.start + 1 + e.offset();
             let at = if at < span.end { at } else { span.start };
             let err = self.error(at..at + 2, e.to_string());
             match e {
-                super::TemplateError::Undefined { .. } => err.with_hint(
-                    "a variable must be defined in [vars] or extracted by an earlier step of the same journey",
-                ),
+                super::TemplateError::Undefined { name, .. } if name.starts_with("env.") => err.with_hint(format!(
+                    "the environment variable {} is not set: export it before the run",
+                    &name[4..]
+                )),
+                super::TemplateError::Undefined { name, .. } => {
+                    let feeder = name.split_once('.').and_then(|(d, _)| self.feeders.iter().find(|f| f.name == d));
+                    match feeder {
+                        Some(f) => err.with_hint(format!("the data `{}` has the columns: {}", f.name, f.columns.join(", "))),
+                        None => err.with_hint(
+                            "a variable must be defined in [vars], be a [[data]] column (name.column), env.NAME, uuid, seq, fake.email, fake.name, or be extracted by an earlier step of the same journey",
+                        ),
+                    }
+                }
                 _ => err,
             }
         })

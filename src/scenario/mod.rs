@@ -4,8 +4,10 @@
 //! to run and never parsed again.
 
 mod compile;
+mod data;
 mod diagnostic;
 mod raw;
+mod response;
 mod template;
 
 use std::path::{Path, PathBuf};
@@ -16,7 +18,9 @@ pub use raw::{StatusMatch, Think, parse_duration};
 
 /// Open model: the default cap on shoppers active at once.
 pub const DEFAULT_MAX_ACTIVE: u32 = 10_000;
-pub use template::{Resolved, Template, TemplateError};
+pub use data::{Exhausted, FeedPick, Feeder};
+pub use response::{Check, Extract, ExtractSource, Response, Take};
+pub use template::{Generator, Pick, Resolved, Scope, Template, TemplateError};
 
 use crate::profile::Profile;
 
@@ -34,6 +38,20 @@ pub struct Scenario {
     /// same name in several journeys are one step for statistics.
     pub steps: Vec<StepInfo>,
     pub journeys: Vec<Journey>,
+    /// Data feeders, by index (templates refer to them by it).
+    pub feeders: Vec<Feeder>,
+    /// Values read from the environment (`{{ env.NAME }}`): never shown anywhere.
+    pub secrets: Vec<String>,
+}
+
+impl Scenario {
+    /// `text` with every secret value replaced by `***`.
+    pub fn redact(&self, text: &str) -> String {
+        self.secrets
+            .iter()
+            .filter(|s| !s.is_empty())
+            .fold(text.to_string(), |t, s| t.replace(s.as_str(), "***"))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -41,6 +59,13 @@ pub struct Target {
     /// `None` means the embedded demo shop.
     pub base_url: Option<String>,
     pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Hosts besides the target's that shoppers may contact.
+    pub allow_hosts: Vec<String>,
+    pub max_redirects: usize,
+    pub user_agent: String,
+    /// Sent with every request.
+    pub headers: Vec<(reqwest::header::HeaderName, reqwest::header::HeaderValue)>,
     pub shop: ShopSettings,
 }
 
@@ -154,9 +179,13 @@ pub struct Journey {
     pub name: String,
     pub weight: u32,
     pub think: Think,
+    /// Start the next journey no sooner than this after the last one started.
+    pub pacing: Option<Duration>,
     pub steps: Vec<Step>,
     /// Names of the variables set while the journey runs, by slot.
     pub slots: Vec<String>,
+    /// The feeders whose rows the journey reads (a row each, picked at its start).
+    pub feeders: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -169,10 +198,20 @@ pub struct Step {
     pub body: Body,
     /// Statuses that count as success; empty means any 2xx or 3xx.
     pub expect: Vec<StatusMatch>,
+    /// Further checks on the answer.
+    pub checks: Vec<Check>,
     pub extract: Vec<Extract>,
+    /// Think time after this step, instead of the journey's.
+    pub think: Option<Think>,
 }
 
 impl Step {
+    /// Whether the answer's body must be read and kept.
+    pub fn needs_body(&self) -> bool {
+        self.checks.iter().any(Check::needs_body)
+            || self.extract.iter().any(|e| e.source.needs_body())
+    }
+
     pub fn status_ok(&self, status: u16) -> bool {
         if self.expect.is_empty() {
             (200..400).contains(&status)
@@ -199,54 +238,39 @@ pub enum JsonTemplate {
 }
 
 impl JsonTemplate {
-    pub fn render(&self, slots: &[String]) -> serde_json::Value {
+    pub fn render(&self, scope: &mut Scope<'_>) -> serde_json::Value {
         match self {
             JsonTemplate::Literal(value) => value.clone(),
-            JsonTemplate::String(t) => serde_json::Value::String(t.render(slots)),
-            JsonTemplate::Array(items) => items.iter().map(|i| i.render(slots)).collect(),
+            JsonTemplate::String(t) => serde_json::Value::String(t.render(scope)),
+            JsonTemplate::Array(items) => items.iter().map(|i| i.render(scope)).collect(),
             JsonTemplate::Object(fields) => fields
                 .iter()
-                .map(|(k, v)| (k.clone(), v.render(slots)))
+                .map(|(k, v)| (k.clone(), v.render(scope)))
                 .collect(),
+        }
+    }
+
+    fn feeders(&self, out: &mut Vec<usize>) {
+        match self {
+            JsonTemplate::Literal(_) => {}
+            JsonTemplate::String(t) => out.extend(t.feeders()),
+            JsonTemplate::Array(items) => items.iter().for_each(|i| i.feeders(out)),
+            JsonTemplate::Object(fields) => fields.iter().for_each(|(_, v)| v.feeders(out)),
         }
     }
 }
 
-/// Sets a variable from the response.
-#[derive(Debug, Clone)]
-pub struct Extract {
-    pub slot: usize,
-    pub name: String,
-    pub source: ExtractSource,
-}
-
-#[derive(Debug, Clone)]
-pub enum ExtractSource {
-    /// RFC 9535 JSONPath; the first match.
-    Json(serde_json_path::JsonPath),
-    /// The first match; its first capture group when it has one.
-    Regex(regex::Regex),
-}
-
-impl ExtractSource {
-    /// The extracted value, or `None` when nothing matched.
-    pub fn extract(&self, body: &[u8]) -> Option<String> {
-        match self {
-            ExtractSource::Json(path) => {
-                let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-                let nodes = path.query(&value);
-                match nodes.first()? {
-                    serde_json::Value::String(s) => Some(s.clone()),
-                    other => Some(other.to_string()),
-                }
-            }
-            ExtractSource::Regex(regex) => {
-                let text = String::from_utf8_lossy(body);
-                let captures = regex.captures(&text)?;
-                let found = captures.get(1).or_else(|| captures.get(0))?;
-                Some(found.as_str().to_string())
-            }
+impl Step {
+    /// The feeders this step's templates read.
+    pub fn feeders(&self) -> Vec<usize> {
+        let mut out: Vec<usize> = self.path.feeders().collect();
+        out.extend(self.headers.iter().flat_map(|(_, t)| t.feeders()));
+        match &self.body {
+            Body::None => {}
+            Body::Form(fields) => out.extend(fields.iter().flat_map(|(_, t)| t.feeders())),
+            Body::Json(json) => json.feeders(&mut out),
         }
+        out
     }
 }
 
@@ -331,34 +355,26 @@ steps = [{ name = "home", get = "/?q={{ qty }}" }]
         let buyer = &s.journeys[0];
         assert_eq!(buyer.slots, ["token"]);
         let add = &buyer.steps[1];
-        let slots = vec!["abc".to_string()];
+        let slots = vec![vec!["abc".to_string()]];
+        let mut rng = <rand_xoshiro::Xoshiro256PlusPlus as rand::SeedableRng>::seed_from_u64(1);
+        let mut sequence = 0;
+        let mut scope = Scope {
+            slots: &slots,
+            rows: &[],
+            rng: &mut rng,
+            sequence: &mut sequence,
+        };
         assert_eq!(add.path.as_constant(), Some("/cart/SKU-1"));
-        assert_eq!(add.headers[0].1.render(&slots), "abc");
+        assert_eq!(add.headers[0].1.render(&mut scope), "abc");
         let Body::Json(json) = &add.body else {
             panic!("json body")
         };
         assert_eq!(
-            json.render(&slots),
+            json.render(&mut scope),
             serde_json::json!({ "sku": "SKU-1", "qty": 2, "note": "by abc", "tags": ["a", "abc"] })
         );
         assert_eq!(s.journeys[1].steps[0].path.as_constant(), Some("/?q=2"));
         assert!(add.status_ok(302) && !add.status_ok(404));
-    }
-
-    #[test]
-    fn extraction_takes_the_first_group_or_json_value() {
-        let regex = ExtractSource::Regex(regex::Regex::new(r#"value="(\w+)""#).unwrap());
-        assert_eq!(
-            regex.extract(br#"<input value="t0k">"#).as_deref(),
-            Some("t0k")
-        );
-        assert_eq!(regex.extract(b"nothing here"), None);
-        let json = ExtractSource::Json(serde_json_path::JsonPath::parse("$.order_id").unwrap());
-        assert_eq!(
-            json.extract(br#"{"order_id": 1001}"#).as_deref(),
-            Some("1001")
-        );
-        assert_eq!(json.extract(b"not json"), None);
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub struct RawScenario {
     pub slo: RawSlo,
     #[serde(default)]
     pub vars: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    #[serde(default)]
+    pub data: Vec<Spanned<RawData>>,
     #[serde(rename = "journey")]
     pub journeys: Spanned<Vec<Spanned<RawJourney>>>,
 }
@@ -31,6 +33,15 @@ pub struct RawScenario {
 pub struct RawTarget {
     pub base_url: Spanned<String>,
     pub timeout: Option<Dur>,
+    pub connect_timeout: Option<Dur>,
+    /// Other hosts the shoppers may contact (the target's is always allowed).
+    #[serde(default)]
+    pub allow_hosts: Vec<Spanned<String>>,
+    pub max_redirects: Option<Spanned<i64>>,
+    pub user_agent: Option<Spanned<String>>,
+    /// Headers sent with every request (a step's own headers win).
+    #[serde(default)]
+    pub headers: BTreeMap<Spanned<String>, Spanned<String>>,
     /// The embedded shop's capacity model (only with `base_url = "embedded"`).
     pub workers: Option<Spanned<i64>>,
     pub service_time: Option<Spanned<Dur>>,
@@ -94,6 +105,8 @@ pub struct RawJourney {
     pub name: Spanned<String>,
     pub weight: Spanned<i64>,
     pub think: Option<Think>,
+    /// Start the next journey no sooner than this after the last one started.
+    pub pacing: Option<Dur>,
     #[serde(alias = "step")]
     pub steps: Spanned<Vec<Spanned<RawStep>>>,
 }
@@ -116,12 +129,33 @@ pub struct RawStep {
     #[serde(default)]
     pub extract: BTreeMap<Spanned<String>, Spanned<RawExtract>>,
     pub slo: Option<Spanned<RawSlo>>,
+    /// Think time after this step, instead of the journey's.
+    pub think: Option<Think>,
+}
+
+/// A data feeder: rows from a CSV file or a JSON array of objects.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawData {
+    pub name: Spanned<String>,
+    pub file: Spanned<String>,
+    /// "random" (default), "sequential" or "unique".
+    pub pick: Option<Spanned<String>>,
+    /// With pick = "unique": "stop" the run (default) or "recycle" the rows.
+    pub when_exhausted: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpect {
-    pub status: Spanned<StatusSpec>,
+    pub status: Option<Spanned<StatusSpec>>,
+    pub body_contains: Option<Spanned<String>>,
+    pub body_not_contains: Option<Spanned<String>>,
+    /// JSONPath → the value it must equal.
+    #[serde(default)]
+    pub json: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    /// A header that must be present.
+    pub header: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,6 +163,13 @@ pub struct RawExpect {
 pub struct RawExtract {
     pub json: Option<Spanned<String>>,
     pub regex: Option<Spanned<String>>,
+    /// A CSS selector; the element's `attr`, or its text without one.
+    pub css: Option<Spanned<String>>,
+    pub attr: Option<String>,
+    pub header: Option<Spanned<String>>,
+    pub cookie: Option<Spanned<String>>,
+    /// "first" (default), "random" or "all" (a list a later step picks from).
+    pub pick: Option<Spanned<String>>,
 }
 
 /// A duration written as `"250ms"`, `"30s"`, `"2m"`.
@@ -219,17 +260,38 @@ impl Visitor<'_> for RatioVisitor {
     }
 }
 
-/// Think time between steps: `"2s"` or `{ uniform = ["1s", "3s"] }`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Think time after a step: `"2s"`, `{ uniform = ["1s", "3s"] }`,
+/// `{ exponential = "2s" }` (the mean) or `{ lognormal = { median = "1s", p90 = "4s" } }`.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Think {
     Fixed(Duration),
     Uniform(Duration, Duration),
+    Exponential {
+        mean: Duration,
+    },
+    /// ln(think) is normal with mean ln(median) and deviation `sigma`.
+    LogNormal {
+        median: Duration,
+        sigma: f64,
+    },
 }
+
+/// 90th percentile of the standard normal distribution.
+const Z90: f64 = 1.281_551_565_5;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ThinkTable {
-    uniform: [Dur; 2],
+    uniform: Option<[Dur; 2]>,
+    exponential: Option<Dur>,
+    lognormal: Option<LogNormal>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogNormal {
+    median: Dur,
+    p90: Dur,
 }
 
 impl<'de> Deserialize<'de> for Think {
@@ -243,20 +305,43 @@ struct ThinkVisitor;
 impl<'de> Visitor<'de> for ThinkVisitor {
     type Value = Think;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a think time like \"2s\" or { uniform = [\"1s\", \"3s\"] }")
+        f.write_str("a think time like \"2s\", { uniform = [\"1s\", \"3s\"] }, { exponential = \"2s\" } or { lognormal = { median = \"1s\", p90 = \"4s\" } }")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Think, E> {
         parse_duration(v).map(Think::Fixed).map_err(E::custom)
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Think, A::Error> {
         let table = ThinkTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        let [Dur(low), Dur(high)] = table.uniform;
-        if low > high {
-            return Err(de::Error::custom(
-                "uniform think time: the first bound must not exceed the second",
-            ));
+        match (table.uniform, table.exponential, table.lognormal) {
+            (Some([Dur(low), Dur(high)]), None, None) => {
+                if low > high {
+                    return Err(de::Error::custom(
+                        "uniform think time: the first bound must not exceed the second",
+                    ));
+                }
+                Ok(Think::Uniform(low, high))
+            }
+            (None, Some(Dur(mean)), None) => Ok(Think::Exponential { mean }),
+            (
+                None,
+                None,
+                Some(LogNormal {
+                    median: Dur(median),
+                    p90: Dur(p90),
+                }),
+            ) => {
+                if median.is_zero() || p90 <= median {
+                    return Err(de::Error::custom(
+                        "lognormal think time: p90 must be above a median above zero",
+                    ));
+                }
+                let sigma = (p90.as_secs_f64() / median.as_secs_f64()).ln() / Z90;
+                Ok(Think::LogNormal { median, sigma })
+            }
+            _ => Err(de::Error::custom(
+                "expected exactly one of uniform, exponential or lognormal",
+            )),
         }
-        Ok(Think::Uniform(low, high))
     }
 }
 

@@ -138,9 +138,10 @@ steps = [{ name = "product", get = "/api/products/7" }]
 }
 
 /// A spike to three times the capacity (50 req/s) breaks the shop while it lasts:
-/// a full queue (p95 ≈ S (1 + Q) = 220 ms) and 503s for two arrivals in three.
-/// Once the load falls back to 10/s, the queue of 10 drains in a quarter of a
-/// second and the shop is back within the SLO within the next second or two.
+/// 503s for two arrivals in three (the SLO allows 5%), and a full queue
+/// (latency ≈ S (1 + Q) = 220 ms, under the 250 ms bound). Once the load falls
+/// back to 10/s the queue of 10 drains in a quarter of a second: the shop is back
+/// within the SLO within the next second or two, and the plateaus pass.
 #[test]
 fn a_spike_breaks_the_shop_and_recovery_is_measured() {
     let dir = tempfile::tempdir().unwrap();
@@ -159,7 +160,7 @@ timeout = "2s"
 model = "open"
 stages = [{ ramp_to = 10, over = "0s" }, { hold = "2s" }, { spike_to = 150, hold = "1s" }, { hold = "3s" }]
 [slo]
-p95 = "100ms"
+p95 = "250ms"
 error_rate = "5%"
 [[journey]]
 name = "look"

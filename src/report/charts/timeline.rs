@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    BROKEN_FILL, Drawn, P50, P95, SLO, bounds, caption, from_zero, text_style, tick, tick_ms,
+    BROKEN_FILL, Drawn, GOOD, P50, P95, SLO, bounds, caption, from_zero, text_style, tick, tick_ms,
 };
 use crate::analysis::Report;
 use crate::metrics::TimelinePoint;
@@ -30,36 +30,73 @@ fn level_spans(timeline: &[TimelinePoint]) -> Vec<(usize, f64, f64)> {
     spans
 }
 
-fn shade_levels<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+/// A shaded span of time: a level, or the cool-down.
+struct Band {
+    label: String,
+    start: f64,
+    end: f64,
+    fill: RGBAColor,
+    ink: RGBColor,
+}
+
+/// The bands of a run: levels in alternating greys (the breaking level red), and
+/// the cool-down in green.
+fn bands(report: &Report) -> Vec<Band> {
+    let broken = report.breaking_point.as_ref().map(|b| b.level);
+    let mut bands: Vec<Band> = level_spans(&report.timeline)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (level, start, end))| {
+            let is_broken = Some(level) == broken;
+            Band {
+                label: format!("L{}", level + 1),
+                start,
+                end,
+                fill: if is_broken {
+                    BROKEN_FILL.mix(2.0)
+                } else {
+                    BLACK.mix(if i % 2 == 0 { 0.06 } else { 0.025 })
+                },
+                ink: if is_broken { SLO } else { BLACK },
+            }
+        })
+        .collect();
+    if let Some(cool) = &report.cooldown {
+        let (start, end) = (cool.start_s, cool.start_s + cool.duration_s);
+        if start.is_finite() && end.is_finite() && end > start {
+            bands.push(Band {
+                label: "cool-down".to_string(),
+                start,
+                end,
+                fill: GOOD.mix(0.08),
+                ink: GOOD,
+            });
+        }
+    }
+    bands
+}
+
+fn shade<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
-    spans: &[(usize, f64, f64)],
-    broken: Option<usize>,
+    bands: &[Band],
     y: (f64, f64),
     labels: bool,
 ) -> Drawn
 where
     DB::ErrorType: 'static,
 {
-    for (i, &(level, start, end)) in spans.iter().enumerate() {
-        let fill = if Some(level) == broken {
-            BROKEN_FILL.mix(2.0)
-        } else if i % 2 == 0 {
-            BLACK.mix(0.06)
-        } else {
-            BLACK.mix(0.025)
-        };
+    for band in bands {
         chart.draw_series(std::iter::once(Rectangle::new(
-            [(start, y.0), (end, y.1)],
-            fill.filled(),
+            [(band.start, y.0), (band.end, y.1)],
+            band.fill.filled(),
         )))?;
         if labels {
-            let color = if Some(level) == broken { SLO } else { BLACK };
             chart.draw_series(std::iter::once(
-                EmptyElement::at(((start + end) / 2.0, y.1))
+                EmptyElement::at(((band.start + band.end) / 2.0, y.1))
                     + Text::new(
-                        format!("L{}", level + 1),
+                        band.label.clone(),
                         (0, 3),
-                        text_style(12, color).pos(Pos::new(HPos::Center, VPos::Top)),
+                        text_style(12, band.ink).pos(Pos::new(HPos::Center, VPos::Top)),
                     ),
             ))?;
         }
@@ -86,8 +123,7 @@ struct Panel<'a> {
 /// The time axis and the level spans, common to all panels.
 struct Frame<'a> {
     x: Range<f64>,
-    spans: &'a [(usize, f64, f64)],
-    broken: Option<usize>,
+    bands: &'a [Band],
 }
 
 /// Draws one panel: its lines over the time axis.
@@ -126,7 +162,7 @@ where
         mesh.x_labels(0);
     }
     mesh.draw()?;
-    shade_levels(&mut chart, frame.spans, frame.broken, (y.start, y.end), top)?;
+    shade(&mut chart, frame.bands, (y.start, y.end), top)?;
     let bound = bound.filter(|b| b.1 < y.end);
     let bound_drawn = bound.is_some();
     if let Some((label, value)) = bound {
@@ -172,11 +208,10 @@ where
     let unit = LoadUnit::of(report);
     let timeline = &report.timeline;
     let end = bounds(timeline.iter().map(|p| p.t)).map_or(1.0, |b| b.1.max(1.0));
-    let spans = level_spans(timeline);
+    let bands = bands(report);
     let frame = Frame {
         x: 0.0..end,
-        spans: &spans,
-        broken: report.breaking_point.as_ref().map(|b| b.level),
+        bands: &bands,
     };
     let root = root.titled(
         &caption(report, "the run second by second"),

@@ -1,0 +1,177 @@
+//! Data feeders: rows from a CSV file (first line: column names) or a JSON array of
+//! objects, read once when the scenario loads. A journey takes one row of each
+//! feeder it uses, so `{{ products.sku }}` and `{{ products.price }}` agree.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rand::RngExt;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+/// How a journey gets its row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedPick {
+    Random,
+    /// In order, all shoppers sharing one cursor, starting over at the end.
+    Sequential,
+    /// Each row once, across all shoppers.
+    Unique,
+}
+
+/// What `unique` does when every row has been used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exhausted {
+    /// End the run (the report says why).
+    Stop,
+    Recycle,
+}
+
+#[derive(Debug, Clone)]
+pub struct Feeder {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub pick: FeedPick,
+    pub when_exhausted: Exhausted,
+}
+
+impl Feeder {
+    /// Reads `path` (`.csv`, or `.json` for an array of objects) into columns and rows.
+    pub fn read(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let is_json = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let (columns, rows) = if is_json {
+            read_json(&text)?
+        } else {
+            read_csv(&text)?
+        };
+        if rows.is_empty() {
+            return Err(format!("{} holds no rows", path.display()));
+        }
+        Ok((columns, rows))
+    }
+
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == name)
+    }
+
+    /// The row for one journey; `None` when `unique` rows ran out and the run
+    /// should stop. `cursor` is the run's shared position in this feeder.
+    pub fn next_row(
+        &self,
+        cursor: &AtomicUsize,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> Option<&[String]> {
+        let n = self.rows.len();
+        let index = match self.pick {
+            FeedPick::Random => rng.random_range(0..n),
+            FeedPick::Sequential => cursor.fetch_add(1, Ordering::Relaxed) % n,
+            FeedPick::Unique => {
+                let taken = cursor.fetch_add(1, Ordering::Relaxed);
+                match self.when_exhausted {
+                    Exhausted::Stop if taken >= n => return None,
+                    _ => taken % n,
+                }
+            }
+        };
+        Some(&self.rows[index])
+    }
+}
+
+fn read_csv(text: &str) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let columns: Vec<String> = reader
+        .headers()
+        .map_err(|e| format!("CSV header: {e}"))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| format!("CSV {e}"))?;
+        rows.push(record.iter().map(str::to_string).collect());
+    }
+    Ok((columns, rows))
+}
+
+fn read_json(text: &str) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("JSON: {e}"))?;
+    let items = value.as_array().ok_or("expected a JSON array of objects")?;
+    let mut columns: Vec<String> = Vec::new();
+    for item in items {
+        let object = item.as_object().ok_or("expected a JSON array of objects")?;
+        for key in object.keys() {
+            if !columns.contains(key) {
+                columns.push(key.clone());
+            }
+        }
+    }
+    let rows = items
+        .iter()
+        .map(|item| {
+            columns
+                .iter()
+                .map(|c| match item.get(c) {
+                    Some(serde_json::Value::String(s)) => s.clone(),
+                    Some(serde_json::Value::Null) | None => String::new(),
+                    Some(other) => other.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    Ok((columns, rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn feeder(pick: FeedPick, when_exhausted: Exhausted) -> Feeder {
+        let (columns, rows) = read_csv("sku, price\nA,1\nB,2\nC,3\n").unwrap();
+        Feeder {
+            name: "p".into(),
+            columns,
+            rows,
+            pick,
+            when_exhausted,
+        }
+    }
+
+    #[test]
+    fn reads_csv_and_json() {
+        let f = feeder(FeedPick::Random, Exhausted::Stop);
+        assert_eq!(f.columns, ["sku", "price"]);
+        assert_eq!(f.rows[2], ["C", "3"]);
+        let (columns, rows) =
+            read_json(r#"[{"sku": "A", "qty": 2}, {"sku": "B", "note": null}]"#).unwrap();
+        // serde_json keeps object keys sorted.
+        assert_eq!(columns, ["qty", "sku", "note"]);
+        assert_eq!(rows[0], ["2", "A", ""]);
+        assert!(read_json(r#"{"sku": "A"}"#).is_err());
+    }
+
+    #[test]
+    fn picks_rows_as_configured() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        let cursor = AtomicUsize::new(0);
+        let f = feeder(FeedPick::Sequential, Exhausted::Stop);
+        let skus: Vec<&str> = (0..4)
+            .map(|_| f.next_row(&cursor, &mut rng).unwrap()[0].as_str())
+            .collect();
+        assert_eq!(skus, ["A", "B", "C", "A"]);
+
+        let cursor = AtomicUsize::new(0);
+        let f = feeder(FeedPick::Unique, Exhausted::Stop);
+        assert!((0..3).all(|_| f.next_row(&cursor, &mut rng).is_some()));
+        assert!(f.next_row(&cursor, &mut rng).is_none());
+        let cursor = AtomicUsize::new(0);
+        let f = feeder(FeedPick::Unique, Exhausted::Recycle);
+        assert!((0..7).all(|_| f.next_row(&cursor, &mut rng).is_some()));
+    }
+}

@@ -1,0 +1,225 @@
+//! What a step does with an answer: checks that must hold (a failed one is an
+//! error of kind `check`) and values extracted into variables (a missing one is an
+//! error of kind `extract`, never an empty value that silently flows on).
+
+use reqwest::header::{HeaderMap, HeaderName};
+
+/// The parts of an answer that checks and extraction read.
+pub struct Response<'a> {
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+    /// The shopper's cookie jar, by cookie name, for the answer's URL.
+    pub cookie: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// A check on the answer (the status is checked apart, by `expect.status`).
+#[derive(Debug, Clone)]
+pub enum Check {
+    BodyContains(String),
+    BodyNotContains(String),
+    JsonEquals {
+        path: serde_json_path::JsonPath,
+        source: String,
+        value: serde_json::Value,
+    },
+    HeaderPresent(HeaderName),
+}
+
+impl Check {
+    pub fn needs_body(&self) -> bool {
+        !matches!(self, Check::HeaderPresent(_))
+    }
+
+    /// How the check is named in reports: `body contains "Thank you"`.
+    pub fn describe(&self) -> String {
+        match self {
+            Check::BodyContains(text) => format!("body contains {text:?}"),
+            Check::BodyNotContains(text) => format!("body does not contain {text:?}"),
+            Check::JsonEquals { source, value, .. } => format!("{source} == {value}"),
+            Check::HeaderPresent(name) => format!("header {name} present"),
+        }
+    }
+
+    pub fn holds(&self, response: &Response<'_>) -> bool {
+        let contains = |needle: &str| memchr_find(response.body, needle.as_bytes());
+        match self {
+            Check::BodyContains(text) => contains(text),
+            Check::BodyNotContains(text) => !contains(text),
+            Check::JsonEquals { path, value, .. } => {
+                serde_json::from_slice::<serde_json::Value>(response.body)
+                    .ok()
+                    .is_some_and(|json| {
+                        path.query(&json)
+                            .first()
+                            .is_some_and(|found| found == value)
+                    })
+            }
+            Check::HeaderPresent(name) => response.headers.contains_key(name),
+        }
+    }
+}
+
+fn memchr_find(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Which of the matches an extraction keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Take {
+    First,
+    Random,
+    /// All of them: a list a later step picks from (`{{ name | random }}`).
+    All,
+}
+
+/// Sets a variable from the answer.
+#[derive(Debug, Clone)]
+pub struct Extract {
+    pub slot: usize,
+    pub name: String,
+    pub source: ExtractSource,
+    pub take: Take,
+}
+
+#[derive(Debug, Clone)]
+pub enum ExtractSource {
+    /// RFC 9535 JSONPath.
+    Json(serde_json_path::JsonPath),
+    /// Each match's first capture group (the whole match without one).
+    Regex(regex::Regex),
+    /// A CSS selector; the element's attribute, or its text.
+    Css {
+        selector: scraper::Selector,
+        attr: Option<String>,
+    },
+    Header(HeaderName),
+    Cookie(String),
+}
+
+impl ExtractSource {
+    pub fn needs_body(&self) -> bool {
+        matches!(
+            self,
+            ExtractSource::Json(_) | ExtractSource::Regex(_) | ExtractSource::Css { .. }
+        )
+    }
+
+    /// Every match, in document order; empty when nothing matched.
+    pub fn matches(&self, response: &Response<'_>) -> Vec<String> {
+        match self {
+            ExtractSource::Json(path) => {
+                let Ok(value) = serde_json::from_slice::<serde_json::Value>(response.body) else {
+                    return Vec::new();
+                };
+                path.query(&value)
+                    .all()
+                    .into_iter()
+                    .map(|node| match node {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect()
+            }
+            ExtractSource::Regex(regex) => {
+                let text = String::from_utf8_lossy(response.body);
+                regex
+                    .captures_iter(&text)
+                    .filter_map(|c| {
+                        c.get(1)
+                            .or_else(|| c.get(0))
+                            .map(|m| m.as_str().to_string())
+                    })
+                    .collect()
+            }
+            ExtractSource::Css { selector, attr } => {
+                // `Html` is not Send: it lives and dies here, between awaits.
+                let html = scraper::Html::parse_document(&String::from_utf8_lossy(response.body));
+                html.select(selector)
+                    .filter_map(|element| match attr {
+                        Some(attr) => element.value().attr(attr).map(str::to_string),
+                        None => Some(element.text().collect::<String>().trim().to_string()),
+                    })
+                    .collect()
+            }
+            ExtractSource::Header(name) => response
+                .headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok().map(str::to_string))
+                .collect(),
+            ExtractSource::Cookie(name) => (response.cookie)(name).into_iter().collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response<'a>(headers: &'a HeaderMap, body: &'a [u8]) -> Response<'a> {
+        Response {
+            headers,
+            body,
+            cookie: &|name| (name == "session").then(|| "s3cr3t".to_string()),
+        }
+    }
+
+    #[test]
+    fn extracts_from_json_regex_css_headers_and_cookies() {
+        let mut headers = HeaderMap::new();
+        headers.insert("location", "/cart".parse().unwrap());
+        let html = br#"<ul><li><a class="p" href="/product/1">One</a></li><li><a class="p" href="/product/2"> Two </a></li></ul>
+            <input type="hidden" name="csrf" value="t0k">"#;
+        let r = response(&headers, html);
+        let css = |sel: &str, attr: Option<&str>| ExtractSource::Css {
+            selector: scraper::Selector::parse(sel).unwrap(),
+            attr: attr.map(str::to_string),
+        };
+        assert_eq!(css("input[name=csrf]", Some("value")).matches(&r), ["t0k"]);
+        assert_eq!(
+            css("a.p", Some("href")).matches(&r),
+            ["/product/1", "/product/2"]
+        );
+        assert_eq!(css("a.p", None).matches(&r), ["One", "Two"]);
+        assert!(css("form", None).matches(&r).is_empty());
+        let regex = ExtractSource::Regex(regex::Regex::new(r#"href="(/product/\d+)""#).unwrap());
+        assert_eq!(regex.matches(&r), ["/product/1", "/product/2"]);
+        assert_eq!(
+            ExtractSource::Header(HeaderName::from_static("location")).matches(&r),
+            ["/cart"]
+        );
+        assert_eq!(
+            ExtractSource::Cookie("session".into()).matches(&r),
+            ["s3cr3t"]
+        );
+        assert!(ExtractSource::Cookie("other".into()).matches(&r).is_empty());
+
+        let json = br#"{"order_id": 1001, "items": [{"sku": "A"}, {"sku": "B"}]}"#;
+        let r = response(&headers, json);
+        let path = |p: &str| ExtractSource::Json(serde_json_path::JsonPath::parse(p).unwrap());
+        assert_eq!(path("$.order_id").matches(&r), ["1001"]);
+        assert_eq!(path("$.items[*].sku").matches(&r), ["A", "B"]);
+        assert!(path("$.nope").matches(&r).is_empty());
+    }
+
+    #[test]
+    fn checks_hold_or_fail() {
+        let headers = HeaderMap::new();
+        let r = response(&headers, br#"{"status": "paid", "total": 42}"#);
+        assert!(Check::BodyContains("paid".into()).holds(&r));
+        assert!(!Check::BodyNotContains("paid".into()).holds(&r));
+        let equals = |p: &str, v: serde_json::Value| Check::JsonEquals {
+            path: serde_json_path::JsonPath::parse(p).unwrap(),
+            source: p.into(),
+            value: v,
+        };
+        assert!(equals("$.status", "paid".into()).holds(&r));
+        assert!(equals("$.total", 42.into()).holds(&r));
+        assert!(!equals("$.total", 43.into()).holds(&r));
+        assert!(!Check::HeaderPresent(HeaderName::from_static("x-order")).holds(&r));
+        assert_eq!(
+            equals("$.status", "paid".into()).describe(),
+            r#"$.status == "paid""#
+        );
+    }
+}
