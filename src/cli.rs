@@ -13,6 +13,7 @@ Examples:
   stampede run scenarios/black-friday.toml
   stampede run scenarios/smoke.toml --target http://127.0.0.1:8080 --out /tmp/smoke
   stampede validate scenarios/*.toml
+  stampede report reports/black-friday-20261123-071530
   stampede shop --workers 4 --service-time 10ms --queue 32
 
 Exit codes:
@@ -42,6 +43,17 @@ pub enum Command {
         /// Scenario files (TOML).
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
+    },
+    /// Re-render every report (HTML, charts, Markdown, JUnit, CSV) from a report.json.
+    #[command(
+        after_help = "Examples:\n  stampede report reports/black-friday-20261123-071530\n  stampede report old/report.json --out /tmp/again"
+    )]
+    Report {
+        /// A run directory or its report.json.
+        path: PathBuf,
+        /// Write the reports here instead of beside report.json.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Serve the embedded demo shop in the foreground on 127.0.0.1.
     #[command(

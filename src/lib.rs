@@ -41,6 +41,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Validate { scenarios } => validate(&scenarios),
         Command::Run(args) => run(args),
         Command::Shop(args) => shop(args),
+        Command::Report { path, out } => rerender(&path, out.as_deref()),
     };
     ExitCode::from(code)
 }
@@ -169,17 +170,66 @@ fn run(args: RunArgs) -> u8 {
     };
     let report = analysis::analyse(&scenario, &outcome, info);
     print!("{}", report::terminal::summary(&report));
-    match report::write_json(&report, &out) {
-        Ok(path) => println!("report: {}", path.display()),
-        Err(e) => {
-            eprintln!("error: cannot write the report into {}: {e}", out.display());
-            return exit::CANNOT_MEASURE;
-        }
+    if let Err(code) = write_reports(&report, &out) {
+        return code;
     }
     if end == RunEnd::Interrupted {
         exit::INTERRUPTED
     } else {
         exit::OK
+    }
+}
+
+/// Writes every report format into `dir` and says where the HTML report is.
+fn write_reports(report: &analysis::Report, dir: &Path) -> Result<(), u8> {
+    match report::write_all(report, dir) {
+        Ok(paths) => {
+            let html = paths
+                .iter()
+                .find(|p| p.extension().is_some_and(|e| e == "html"));
+            println!(
+                "report: {}",
+                html.unwrap_or(&dir.join("report.json")).display()
+            );
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!(
+                "error: cannot write the reports into {}: {e}",
+                dir.display()
+            );
+            // report.json is written first: say whether it made it.
+            if dir.join("report.json").exists() {
+                eprintln!(
+                    "(report.json was written: `stampede report {}` retries the rest)",
+                    dir.display()
+                );
+            }
+            Err(exit::CANNOT_MEASURE)
+        }
+    }
+}
+
+/// `stampede report PATH`: re-renders every format from report.json alone.
+fn rerender(path: &Path, out: Option<&Path>) -> u8 {
+    let report = match report::read_json(path) {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let dir = match out {
+        Some(dir) => dir.to_path_buf(),
+        None if path.is_dir() => path.to_path_buf(),
+        None => path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+    };
+    print!("{}", report::terminal::summary(&report));
+    match write_reports(&report, &dir) {
+        Ok(()) => exit::OK,
+        Err(code) => code,
     }
 }
 

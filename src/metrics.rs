@@ -291,6 +291,7 @@ pub fn new_histogram() -> Histogram<u64> {
 
 /// One second of the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct TimelinePoint {
     /// Seconds since the start, at the end of the interval.
     pub t: f64,

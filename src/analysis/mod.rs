@@ -19,6 +19,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// Latency percentiles in milliseconds; `None` when nothing was timed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Latency {
     pub p50_ms: Option<f64>,
     pub p90_ms: Option<f64>,
@@ -57,6 +58,7 @@ fn ms(micros: u64) -> f64 {
 
 /// Statistics of one step (or of all requests) at one level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Stats {
     pub requests: u64,
     pub throughput_rps: f64,
@@ -127,6 +129,7 @@ pub(crate) fn round4(x: f64) -> f64 {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct StepResult {
     pub name: String,
     #[serde(flatten)]
@@ -134,6 +137,7 @@ pub struct StepResult {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Pass,
@@ -141,6 +145,7 @@ pub enum Verdict {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct LevelResult {
     pub index: usize,
     /// Target load: concurrent shoppers (closed model) or arrivals per second (open).
@@ -172,6 +177,7 @@ pub struct LevelResult {
 
 /// How the generator itself fared during a level.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Generator {
     /// How late requests left versus their intended start.
     pub lag_p99_ms: Option<f64>,
@@ -182,6 +188,7 @@ pub struct Generator {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct JourneyResult {
     pub name: String,
     pub completed: u64,
@@ -192,6 +199,7 @@ pub struct JourneyResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct BreakingPoint {
     pub level: usize,
     pub load: u32,
@@ -200,6 +208,7 @@ pub struct BreakingPoint {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct LastGood {
     pub level: usize,
     pub load: u32,
@@ -207,6 +216,7 @@ pub struct LastGood {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct SloClause {
     /// `p95`, `max` or `error_rate`; per step prefixed: `checkout.p95`.
     pub metric: String,
@@ -217,6 +227,7 @@ pub struct SloClause {
 
 /// Which finish the run came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RunEnd {
     Completed,
@@ -227,6 +238,7 @@ pub enum RunEnd {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct CooldownResult {
     pub start_s: f64,
     pub duration_s: f64,
@@ -235,6 +247,7 @@ pub struct CooldownResult {
 
 /// The analysed run: what `report.json` holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Report {
     pub schema_version: u32,
     pub stampede_version: String,
@@ -270,4 +283,57 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cooldown: Option<CooldownResult>,
     pub timeline: Vec<crate::metrics::TimelinePoint>,
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::Report;
+
+    const SCHEMA: &str = "reports/schema/report.schema.json";
+
+    /// The checked-in JSON Schema is the one the model derives; regenerate it with
+    /// `UPDATE_SCHEMA=1 cargo test --lib schema`.
+    #[test]
+    fn the_checked_in_schema_matches_the_model() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(SCHEMA);
+        let generated =
+            serde_json::to_string_pretty(&schemars::schema_for!(Report)).unwrap() + "\n";
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            checked_in == generated,
+            "{SCHEMA} is stale: run UPDATE_SCHEMA=1 cargo test --lib schema"
+        );
+    }
+
+    /// Real reports validate against the schema.
+    #[test]
+    fn real_reports_validate_against_the_schema() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(root.join(SCHEMA)).unwrap()).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        for fixture in [
+            "src/report/testdata/smoke.json",
+            "src/report/testdata/black-friday.json",
+        ] {
+            let report: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(root.join(fixture)).unwrap())
+                    .unwrap();
+            let errors: Vec<String> = validator
+                .iter_errors(&report)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(errors.is_empty(), "{fixture}: {errors:?}");
+        }
+        let mut broken: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(root.join("src/report/testdata/smoke.json")).unwrap(),
+        )
+        .unwrap();
+        broken["levels"][0]["load"] = serde_json::json!("many");
+        assert!(!validator.is_valid(&broken));
+    }
 }
