@@ -634,6 +634,17 @@ impl Compiler<'_> {
 
     fn checks(&self, raw: raw::RawExpect) -> Result<(Vec<StatusMatch>, Vec<Check>)> {
         let status = raw.status.map(|s| s.into_inner().0).unwrap_or_default();
+        for text in [&raw.body_contains, &raw.body_not_contains]
+            .into_iter()
+            .flatten()
+        {
+            if text.get_ref().contains("{{") {
+                return Err(self.error(
+                    text.span(),
+                    "checks compare with literal text, not templates",
+                ));
+            }
+        }
         let mut checks = Vec::new();
         if let Some(text) = raw.body_contains {
             checks.push(Check::BodyContains(text.into_inner()));

@@ -3,6 +3,7 @@
 //! each test gets its own temporary directory.
 
 mod invalid_scenarios;
+mod journeys;
 mod open_model;
 mod runs;
 

@@ -1,0 +1,425 @@
+//! Journeys like real shoppers on a real storefront: extraction from HTML, JSON,
+//! headers and cookies; checks; data feeders and generators; the host allow-list;
+//! secrets from the environment; compressed answers.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::runs::{f, write};
+use crate::{run_scenario, text};
+
+/// A loopback server for one test: answers every request with `answer(request
+/// head)`, counts connections, and stops by itself after `lifetime`.
+fn serve(
+    address: &str,
+    lifetime: Duration,
+    answer: fn(&str) -> Vec<u8>,
+) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind(address).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&connections);
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + lifetime;
+        while Instant::now() < deadline {
+            let Ok((stream, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            };
+            counted.fetch_add(1, Ordering::Relaxed);
+            let _ = stream.set_nonblocking(false);
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut reader = BufReader::new(stream);
+            // Keep-alive: answer requests on this connection until it closes.
+            loop {
+                let mut head = String::new();
+                loop {
+                    let mut line = String::new();
+                    match reader.read_line(&mut line) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) if line == "\r\n" => break,
+                        Ok(_) => head.push_str(&line),
+                    }
+                }
+                if head.is_empty() {
+                    break;
+                }
+                let _ = reader.get_mut().write_all(&answer(&head));
+            }
+        }
+    });
+    (url, connections)
+}
+
+fn respond(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let mut out = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n", body.len()).into_bytes();
+    for (name, value) in headers {
+        out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
+    out
+}
+
+#[test]
+fn a_buyer_journey_runs_on_extraction_feeders_and_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("products.csv"),
+        "id,sku\n3,SKU-00003\n4,SKU-00004\n5,SKU-00005\n",
+    )
+    .unwrap();
+    let scenario = write(
+        dir.path(),
+        "buyers.toml",
+        r#"
+name = "buyers"
+[target]
+base_url = "embedded"
+service_time = "1ms"
+headers = { Accept-Language = "en-GB" }
+[load]
+stages = [{ ramp_to = 3, over = "0s" }, { hold = "3s" }]
+[slo]
+error_rate = "0%"
+[vars]
+qty = { random_int = [1, 3] }
+size = { one_of = ["S", "M", "L"] }
+[[data]]
+name = "products"
+file = "products.csv"
+pick = "sequential"
+[[journey]]
+name = "buyer"
+weight = 1
+think = { exponential = "20ms" }
+steps = [
+  { name = "category", get = "/category/toys",
+    extract = { link = { css = "main a[href^='/product/']", attr = "href", pick = "all" } } },
+  { name = "browse", get = "{{ link | random }}", expect = { body_contains = "Add to cart" } },
+  { name = "product", get = "/product/{{ products.id }}?size={{ size }}&visit={{ uuid }}",
+    extract = { csrf = { css = "input[name=csrf]", attr = "value" }, session = { cookie = "session" } } },
+  { name = "add-to-cart", post = "/cart/items", form = { sku = "{{ products.sku }}", qty = "{{ qty }}", csrf = "{{ csrf }}" },
+    expect = { body_contains = "SKU-0000" } },
+  { name = "api-cart", get = "/api/cart", expect = { header = "content-type" },
+    extract = { total = { json = "$.total_cents" } } },
+  { name = "checkout", post = "/checkout", headers = { X-CSRF-Token = "{{ csrf }}" },
+    expect = { status = 201, json = { "$.items" = 0 } } },
+]
+"#,
+    );
+    let (output, report) = run_scenario(dir.path(), &scenario, &[]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    let level = &report["levels"][0];
+    let steps = level["steps"].as_array().unwrap();
+    let step = |name: &str| steps.iter().find(|s| s["name"] == name).unwrap();
+    // The checkout check `$.items == 0` must fail: the cart holds 1 to 3 items.
+    // Everything before it must succeed, which needs every extraction to work.
+    for name in ["category", "browse", "product", "add-to-cart", "api-cart"] {
+        let s = step(name);
+        assert!(
+            f(&s["requests"]) > 0.0 && s["error_rate"] == 0.0,
+            "{name}: {s}\n{stdout}"
+        );
+    }
+    let checkout = step("checkout");
+    assert_eq!(
+        checkout["errors"]["check"], checkout["requests"],
+        "{checkout}"
+    );
+    let failed = report["failed_checks"]["checkout: $.items == 0"]
+        .as_f64()
+        .unwrap_or(0.0);
+    assert_eq!(failed, f(&checkout["requests"]));
+    assert!(f(&level["journeys"][0]["failed"]) > 0.0);
+}
+
+#[test]
+fn hosts_not_allowed_are_refused_before_any_connection() {
+    // A shop on 127.0.0.1 that redirects to a "payment provider" on 127.0.0.2.
+    let (provider, provider_connections) = serve("127.0.0.2:0", Duration::from_secs(20), |_| {
+        respond("200 OK", &[], b"paid")
+    });
+    let (shop, _) = serve("127.0.0.1:0", Duration::from_secs(20), |head| {
+        let location = head
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("/")
+            .trim_start_matches("/to/")
+            .to_string();
+        respond(
+            "302 Found",
+            &[("Location", &format!("http://{location}/pay"))],
+            b"",
+        )
+    });
+    let provider_host = provider.trim_start_matches("http://").to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "blocked.toml",
+        &format!(
+            r#"
+name = "blocked"
+[target]
+base_url = "{shop}"
+timeout = "2s"
+[load]
+stages = [{{ ramp_to = 1, over = "0s" }}, {{ hold = "1s" }}]
+[[journey]]
+name = "pay"
+weight = 1
+think = "100ms"
+steps = [
+  {{ name = "redirected", get = "/to/{provider_host}" }},
+  {{ name = "direct", get = "http://payments.example.com/pay" }},
+]
+"#
+        ),
+    );
+    let (output, report) = run_scenario(dir.path(), &scenario, &[]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let blocked = &report["blocked_hosts"];
+    assert!(f(&blocked["127.0.0.2"]) > 0.0, "{blocked}\n{stdout}");
+    assert_eq!(
+        provider_connections.load(Ordering::Relaxed),
+        0,
+        "the provider was contacted"
+    );
+    let steps = report["levels"][0]["steps"].as_array().unwrap();
+    assert!(f(&steps[0]["errors"]["blocked"]) > 0.0, "{}", steps[0]);
+    assert!(
+        report["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("blocked (127.0.0.2"),
+        "{stdout}"
+    );
+    // The journey never gets past the refused redirect, so "direct" was never tried:
+    // check it alone.
+    let direct = write(
+        dir.path(),
+        "direct.toml",
+        &std::fs::read_to_string(&scenario).unwrap().replace(
+            &format!("  {{ name = \"redirected\", get = \"/to/{provider_host}\" }},\n"),
+            "",
+        ),
+    );
+    let (_, report) = run_scenario(&dir.path().join("d"), &direct, &[]);
+    assert!(
+        f(&report["blocked_hosts"]["payments.example.com"]) > 0.0,
+        "{}",
+        report["blocked_hosts"]
+    );
+}
+
+#[test]
+fn secrets_from_the_environment_never_appear_in_output() {
+    let secret = "sup3r-s3cret-t0ken-4242";
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "secret.toml",
+        r#"
+name = "secret"
+[target]
+base_url = "embedded"
+service_time = "1ms"
+headers = { Authorization = "Bearer {{ env.STAMPEDE_TEST_TOKEN }}" }
+[load]
+stages = [{ ramp_to = 1, over = "0s" }, { hold = "1s" }]
+[slo]
+p95 = "1s"
+[[journey]]
+name = "look"
+weight = 1
+think = "50ms"
+steps = [{ name = "search", get = "/search?q={{ env.STAMPEDE_TEST_TOKEN }}" }]
+"#,
+    );
+    let output = crate::stampede()
+        .args(["validate"])
+        .arg(&scenario)
+        .env_remove("STAMPEDE_TEST_TOKEN")
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr.contains("environment variable STAMPEDE_TEST_TOKEN is not set"),
+        "{stderr}"
+    );
+
+    let out = dir.path().join("out");
+    let _one = crate::exclusive();
+    let output = crate::stampede()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .env("STAMPEDE_TEST_TOKEN", secret)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stdout.contains(secret) && !stderr.contains(secret));
+    let mut files = 0;
+    let mut stack = vec![out];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            files += 1;
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(secret),
+                "{} holds the secret",
+                path.display()
+            );
+        }
+    }
+    assert!(files >= 5);
+}
+
+/// Bytes of a gzip stream of `<p id="greeting">hello from a gzipped page</p>`.
+const GZIPPED: [u8; 66] = [
+    31, 139, 8, 0, 0, 0, 0, 0, 2, 255, 179, 41, 80, 200, 76, 177, 85, 74, 47, 74, 77, 45, 201, 204,
+    75, 87, 178, 203, 72, 205, 201, 201, 87, 72, 43, 202, 207, 85, 72, 84, 72, 175, 202, 44, 40,
+    72, 77, 81, 40, 72, 76, 79, 181, 209, 47, 176, 3, 0, 165, 163, 134, 37, 46, 0, 0, 0,
+];
+
+#[test]
+fn compressed_answers_are_decoded_and_the_user_agent_names_stampede() {
+    let (url, _) = serve("127.0.0.1:0", Duration::from_secs(20), |head| {
+        let lower = head.to_ascii_lowercase();
+        if !lower.contains("accept-encoding: gzip") || !lower.contains("user-agent: stampede/") {
+            return respond(
+                "400 Bad Request",
+                &[],
+                b"want gzip and a stampede user agent",
+            );
+        }
+        respond(
+            "200 OK",
+            &[("Content-Encoding", "gzip"), ("Content-Type", "text/html")],
+            &GZIPPED,
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "gzip.toml",
+        &format!(
+            r#"
+name = "gzip"
+[target]
+base_url = "{url}"
+[load]
+stages = [{{ ramp_to = 1, over = "0s" }}, {{ hold = "1s" }}]
+[slo]
+error_rate = "0%"
+[[journey]]
+name = "look"
+weight = 1
+think = "100ms"
+steps = [{{ name = "page", get = "/", expect = {{ body_contains = "hello from" }},
+            extract = {{ greeting = {{ css = "p#greeting" }} }} }}]
+"#
+        ),
+    );
+    let (output, report) = run_scenario(dir.path(), &scenario, &[]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let level = &report["levels"][0];
+    assert!(
+        f(&level["requests"]) > 0.0 && level["error_rate"] == 0.0,
+        "{level}\n{stdout}"
+    );
+}
+
+#[test]
+fn a_unique_feeder_that_runs_out_stops_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("coupons.json"),
+        r#"[{"code": "A1"}, {"code": "B2"}, {"code": "C3"}]"#,
+    )
+    .unwrap();
+    let scenario = write(
+        dir.path(),
+        "coupons.toml",
+        r#"
+name = "coupons"
+[target]
+base_url = "embedded"
+service_time = "1ms"
+[load]
+stages = [{ ramp_to = 2, over = "0s" }, { hold = "5s" }]
+[[data]]
+name = "coupons"
+file = "coupons.json"
+pick = "unique"
+[[journey]]
+name = "redeem"
+weight = 1
+think = "50ms"
+steps = [{ name = "search", get = "/search?q={{ coupons.code }}" }]
+"#,
+    );
+    let started = Instant::now();
+    let (output, report) = run_scenario(dir.path(), &scenario, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output).1);
+    assert_eq!(report["end"], "data_exhausted");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the run went on"
+    );
+    let requests: f64 = report["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| f(&l["requests"]))
+        .sum::<f64>()
+        + f(&report["ramp_requests"]);
+    assert_eq!(requests, 3.0, "each coupon once");
+}
+
+#[test]
+fn new_scenario_keys_are_checked_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = [
+        (
+            "think = { lognormal = { median = \"1s\", p90 = \"500ms\" } }",
+            "p90 must be above a median",
+        ),
+        ("think = { gaussian = \"1s\" }", "unknown field `gaussian`"),
+    ];
+    for (think, message) in bad {
+        let scenario = write(
+            dir.path(),
+            "bad.toml",
+            &format!(
+                "name = \"b\"\n[target]\nbase_url = \"embedded\"\n[load]\nstages = [{{ ramp_to = 1, over = \"0s\" }}, {{ hold = \"1s\" }}]\n[[journey]]\nname = \"j\"\nweight = 1\n{think}\nsteps = [{{ name = \"home\", get = \"/\" }}]\n"
+            ),
+        );
+        let output = crate::stampede()
+            .arg("validate")
+            .arg(&scenario)
+            .output()
+            .unwrap();
+        let (_, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!("bad.toml:9:")) && stderr.contains(message),
+            "{stderr}"
+        );
+    }
+    let _ = Path::new("");
+}
