@@ -123,9 +123,8 @@ impl Observer for Console<'_> {
         ));
         if level.generator_limited {
             self.say(&format!(
-                "  warning: the generator was the bottleneck (lag p99 {}, CPU {:.0}%): this level measures the generator, not the shop",
-                level.generator.lag_p99_ms.map_or_else(|| "-".to_string(), show_ms),
-                level.generator.cpu_percent
+                "  warning: {}",
+                analysis::generator_warning(&level)
             ));
         }
         if level.verdict == Verdict::Fail && !spec.spike && self.scenario.load.stop_when_broken {

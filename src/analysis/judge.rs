@@ -311,6 +311,24 @@ fn slo_clauses(scenario: &Scenario) -> Vec<SloClause> {
     all
 }
 
+/// Why a generator-limited level cannot be trusted, and what to do.
+pub fn generator_warning(level: &LevelResult) -> String {
+    let lag = level
+        .generator
+        .lag_p99_ms
+        .map_or_else(|| "-".to_string(), show_ms);
+    let cpu = level.generator.cpu_percent;
+    if cpu > CPU_LIMIT_PERCENT {
+        format!(
+            "the generator used {cpu:.0}% of the machine's CPU (requests left up to {lag} late): these numbers describe the generator, not the shop; use a bigger machine or shard the load"
+        )
+    } else {
+        format!(
+            "requests left up to {lag} late (p99) while stampede used only {cpu:.0}% CPU: the machine is busy with other work, so these numbers are unreliable"
+        )
+    }
+}
+
 /// "300 shoppers", "40 arrivals/s".
 pub fn show_load(report: &Report, load: u32) -> String {
     match report.load_unit.as_str() {
@@ -360,10 +378,9 @@ pub fn verdict(report: &Report) -> String {
         .find(|l| Some(l.index) == deciding && l.generator_limited)
     {
         text.push_str(&format!(
-            ". WARNING: the generator was the bottleneck at {} (lag p99 {}, CPU {:.0}%): these numbers describe the generator, not the shop",
+            ". WARNING at {}: {}",
             load(level.load),
-            level.generator.lag_p99_ms.map_or_else(|| "-".to_string(), show_ms),
-            level.generator.cpu_percent
+            generator_warning(level)
         ));
     } else if let Some(level) = report.levels.iter().find(|l| l.generator_limited) {
         text.push_str(&format!(

@@ -6,7 +6,9 @@
 
 mod judge;
 
-pub use judge::{RunInfo, analyse, level_result, show_load, show_ms, show_percent};
+pub use judge::{
+    RunInfo, analyse, generator_warning, level_result, show_load, show_ms, show_percent,
+};
 
 use std::collections::BTreeMap;
 

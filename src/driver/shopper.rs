@@ -112,8 +112,9 @@ impl Shopper {
         true
     }
 
-    /// Runs one journey from `start`; `false` when the shopper should stop.
-    async fn journey(&mut self, shared: &Shared, start: Instant) -> bool {
+    /// Runs one journey from `start`; returns its pacing, or `None` when the
+    /// shopper should stop.
+    async fn journey(&mut self, shared: &Shared, start: Instant) -> Option<Option<Duration>> {
         let index = pick(
             &shared.scenario.journeys,
             shared.total_weight,
@@ -121,7 +122,7 @@ impl Shopper {
         );
         let journey = &shared.scenario.journeys[index];
         if !self.take_rows(shared, journey) {
-            return false;
+            return None;
         }
         let level = current_level(shared);
         self.slots.clear();
@@ -134,12 +135,12 @@ impl Shopper {
         let mut completed = true;
         for step in &journey.steps {
             if self.retired() {
-                return false;
+                return None;
             }
             let (outcome, answered) = self.step(shared, step, intended, expected).await;
             intended = answered + think(step.think.unwrap_or(journey.think), &mut self.rng);
             if !self.wait_until(intended).await {
-                return false;
+                return None;
             }
             if let Outcome::Failed = outcome {
                 completed = false;
@@ -153,7 +154,7 @@ impl Shopper {
             completed,
         };
         shared.recorder.record_journey(self.shard, sample);
-        true
+        Some(journey.pacing)
     }
 
     /// Sends one step and records it: how it went, and when it ended.
@@ -304,13 +305,10 @@ pub async fn closed(shared: Arc<Shared>, index: u32, target: watch::Receiver<u32
         return;
     };
     let mut start = Instant::now();
-    while !shopper.retired() && shopper.journey(&shared, start).await {
-        let pacing = shared
-            .scenario
-            .journeys
-            .iter()
-            .filter_map(|j| j.pacing)
-            .max();
+    while !shopper.retired() {
+        let Some(pacing) = shopper.journey(&shared, start).await else {
+            return;
+        };
         let next = pacing.map_or_else(Instant::now, |p| (start + p).max(Instant::now()));
         if !shopper.wait_until(next).await {
             return;

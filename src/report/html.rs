@@ -184,18 +184,11 @@ fn warnings(out: &mut String, report: &Report, unit: LoadUnit) {
     if report.slo.is_empty() {
         warn("The scenario has no SLO, so no level can break: add an [slo] section.".into());
     }
-    let limited: Vec<String> = report
-        .levels
-        .iter()
-        .filter(|l| l.generator_limited)
-        .map(|l| escape(&unit.show(load_of(l))))
-        .collect();
-    if !limited.is_empty() {
+    for level in report.levels.iter().filter(|l| l.generator_limited) {
         warn(format!(
-            "<strong>The load generator, not the shop, was the bottleneck</strong> at {}: \
-             those numbers describe the generator. Run stampede on a bigger machine or \
-             shard the load.",
-            limited.join(", ")
+            "<strong>Generator-limited at {}</strong>: {}.",
+            escape(&unit.show(load_of(level))),
+            escape(&crate::analysis::generator_warning(level))
         ));
     }
 }
