@@ -9,6 +9,7 @@ mod runs;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 pub fn stampede() -> Command {
     Command::new(env!("CARGO_BIN_EXE_stampede"))
@@ -35,8 +36,20 @@ pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
 
 /// Runs `stampede run SCENARIO --out DIR/out --seed 1`; returns the output and the parsed report.
 pub fn run_scenario(dir: &Path, scenario: &Path, extra: &[&str]) -> (Output, serde_json::Value) {
+    let (output, report, _) = timed_run(dir, scenario, extra);
+    (output, report)
+}
+
+/// `run_scenario`, also returning how long the run itself took (not the wait for
+/// its turn).
+pub fn timed_run(
+    dir: &Path,
+    scenario: &Path,
+    extra: &[&str],
+) -> (Output, serde_json::Value, Duration) {
     let _one = exclusive();
     let out = dir.join("out");
+    let started = Instant::now();
     let output = stampede()
         .arg("run")
         .arg(scenario)
@@ -46,9 +59,10 @@ pub fn run_scenario(dir: &Path, scenario: &Path, extra: &[&str]) -> (Output, ser
         .args(extra)
         .output()
         .expect("the binary runs");
+    let took = started.elapsed();
     let (stdout, stderr) = text(&output);
     let json = std::fs::read_to_string(out.join("report.json"))
         .unwrap_or_else(|e| panic!("no report.json ({e})\nstdout:\n{stdout}\nstderr:\n{stderr}"));
     let report = serde_json::from_str(&json).expect("report.json parses");
-    (output, report)
+    (output, report, took)
 }
