@@ -86,21 +86,43 @@ pub struct Answer {
     pub body: bytes::Bytes,
 }
 
+/// What a body is read for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyUse {
+    /// Read to its last byte and dropped chunk by chunk: memory stays flat.
+    Drain,
+    /// Kept (a step extracts from it), up to this many bytes; a longer body fails
+    /// as [`ErrorKind::Truncated`] and the rest is not read.
+    Keep { max: u64 },
+}
+
 /// Sends `request` and reads the answer to its last byte (the request is complete
-/// only then). The body is kept only when `keep_body` (a step extracts from it);
-/// otherwise it is read and dropped chunk by chunk, so memory stays flat.
-pub async fn fetch(request: reqwest::RequestBuilder, keep_body: bool) -> Result<Answer, ErrorKind> {
+/// only then), or up to the cap when the body is kept. The client's timeout bounds
+/// the whole exchange, so a huge or trickled body ends as a timeout.
+pub async fn fetch(request: reqwest::RequestBuilder, body: BodyUse) -> Result<Answer, ErrorKind> {
     let classified = |e: reqwest::Error| classify(&e);
     let mut response = request.send().await.map_err(classified)?;
     let status = response.status().as_u16();
-    if keep_body {
-        let body = response.bytes().await.map_err(classified)?;
-        return Ok(Answer { status, body });
+    let BodyUse::Keep { max } = body else {
+        while response.chunk().await.map_err(classified)?.is_some() {}
+        return Ok(Answer {
+            status,
+            body: bytes::Bytes::new(),
+        });
+    };
+    if response.content_length().is_some_and(|n| n > max) {
+        return Err(ErrorKind::Truncated);
     }
-    while response.chunk().await.map_err(classified)?.is_some() {}
+    let mut kept = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(classified)? {
+        if kept.len() as u64 + chunk.len() as u64 > max {
+            return Err(ErrorKind::Truncated);
+        }
+        kept.extend_from_slice(&chunk);
+    }
     Ok(Answer {
         status,
-        body: bytes::Bytes::new(),
+        body: kept.freeze(),
     })
 }
 
@@ -114,20 +136,17 @@ pub fn classify(error: &reqwest::Error) -> ErrorKind {
         if cause.is::<rustls::Error>() {
             return ErrorKind::Tls;
         }
+        if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
+            if hyper.is_parse() || hyper.is_parse_status() || hyper.is_parse_too_large() {
+                return ErrorKind::Malformed;
+            }
+            if hyper.is_incomplete_message() || hyper.is_closed() || hyper.is_canceled() {
+                return ErrorKind::Reset;
+            }
+        }
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            use std::io::ErrorKind as Io;
-            match io.kind() {
-                Io::ConnectionRefused | Io::AddrNotAvailable | Io::NotFound => {
-                    return ErrorKind::Connect;
-                }
-                Io::ConnectionReset
-                | Io::ConnectionAborted
-                | Io::BrokenPipe
-                | Io::UnexpectedEof => {
-                    return ErrorKind::Reset;
-                }
-                Io::TimedOut => return ErrorKind::Timeout,
-                _ => {}
+            if let Some(kind) = classify_io(io) {
+                return kind;
             }
         }
         source = cause.source();
@@ -136,10 +155,34 @@ pub fn classify(error: &reqwest::Error) -> ErrorKind {
         ErrorKind::Timeout
     } else if error.is_connect() {
         ErrorKind::Connect
-    } else if error.is_body() || error.is_decode() {
+    } else if error.is_decode() {
+        ErrorKind::Body
+    } else if error.is_body() {
         ErrorKind::Reset
     } else {
         ErrorKind::Other
+    }
+}
+
+/// The kind of an I/O error, when it says what happened.
+fn classify_io(io: &std::io::Error) -> Option<ErrorKind> {
+    use std::io::ErrorKind as Io;
+    // Out of file descriptors or local ports: no socket, so no connection.
+    if matches!(
+        io.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::EADDRNOTAVAIL | libc::ENOBUFS)
+    ) {
+        return Some(ErrorKind::Connect);
+    }
+    match io.kind() {
+        Io::ConnectionRefused | Io::AddrNotAvailable | Io::NotFound | Io::AddrInUse => {
+            Some(ErrorKind::Connect)
+        }
+        Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe | Io::UnexpectedEof => {
+            Some(ErrorKind::Reset)
+        }
+        Io::TimedOut => Some(ErrorKind::Timeout),
+        _ => None,
     }
 }
 

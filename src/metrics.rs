@@ -30,11 +30,19 @@ pub enum ErrorKind {
     Extract,
     /// A redirect to a host that is not the target's.
     Blocked,
+    /// The answer was not valid HTTP.
+    Malformed,
+    /// The body could not be decoded (invalid gzip, say).
+    Body,
+    /// A body the step keeps (to extract from) was longer than `max_body`.
+    Truncated,
+    /// The shopper's task panicked: a bug in stampede, counted, never fatal to the run.
+    Panic,
     Other,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 10] = [
+    pub const ALL: [ErrorKind; 14] = [
         ErrorKind::Connect,
         ErrorKind::Timeout,
         ErrorKind::Reset,
@@ -44,6 +52,10 @@ impl ErrorKind {
         ErrorKind::Status,
         ErrorKind::Extract,
         ErrorKind::Blocked,
+        ErrorKind::Malformed,
+        ErrorKind::Body,
+        ErrorKind::Truncated,
+        ErrorKind::Panic,
         ErrorKind::Other,
     ];
 
@@ -58,6 +70,10 @@ impl ErrorKind {
             ErrorKind::Status => "status",
             ErrorKind::Extract => "extract",
             ErrorKind::Blocked => "blocked",
+            ErrorKind::Malformed => "malformed",
+            ErrorKind::Body => "body",
+            ErrorKind::Truncated => "truncated",
+            ErrorKind::Panic => "panic",
             ErrorKind::Other => "other",
         }
     }

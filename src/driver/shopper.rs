@@ -160,7 +160,7 @@ impl Shopper {
             }
         };
         let sent = Instant::now();
-        let (status, error) = match exchange(request, step, &mut self.slots).await {
+        let (status, error) = match exchange(request, step, &mut self.slots, shared.scenario.target.max_body).await {
             Ok(status) => (Some(status), None),
             Err(Failure::Status(status, kind)) => (Some(status), Some(kind)),
             Err(Failure::Transport(kind)) => (None, Some(kind)),
@@ -278,8 +278,14 @@ async fn exchange(
     request: reqwest::RequestBuilder,
     step: &Step,
     slots: &mut [String],
+    max_body: u64,
 ) -> Result<u16, Failure> {
-    let answer = http::fetch(request, !step.extract.is_empty())
+    let body = if step.extract.is_empty() {
+        http::BodyUse::Drain
+    } else {
+        http::BodyUse::Keep { max: max_body }
+    };
+    let answer = http::fetch(request, body)
         .await
         .map_err(Failure::Transport)?;
     let status = answer.status;

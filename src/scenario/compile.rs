@@ -148,6 +148,7 @@ impl Compiler<'_> {
         Ok(Target {
             base_url,
             timeout,
+            max_body: raw.max_body.map_or(super::size::DEFAULT_MAX_BODY, |s| s.0),
             shop,
         })
     }

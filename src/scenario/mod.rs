@@ -6,6 +6,7 @@
 mod compile;
 mod diagnostic;
 mod raw;
+mod size;
 mod template;
 
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 pub use diagnostic::ScenarioError;
 pub use raw::{StatusMatch, Think, parse_duration};
+pub use size::{DEFAULT_MAX_BODY, parse_size};
 
 /// Open model: the default cap on shoppers active at once.
 pub const DEFAULT_MAX_ACTIVE: u32 = 10_000;
@@ -41,6 +43,8 @@ pub struct Target {
     /// `None` means the embedded demo shop.
     pub base_url: Option<String>,
     pub timeout: Duration,
+    /// The cap on a body a step keeps; longer ones fail the step as `truncated`.
+    pub max_body: u64,
     pub shop: ShopSettings,
 }
 

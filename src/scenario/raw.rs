@@ -31,6 +31,8 @@ pub struct RawScenario {
 pub struct RawTarget {
     pub base_url: Spanned<String>,
     pub timeout: Option<Dur>,
+    /// The cap on a body a step keeps (to extract from it).
+    pub max_body: Option<super::size::ByteSize>,
     /// The embedded shop's capacity model (only with `base_url = "embedded"`).
     pub workers: Option<Spanned<i64>>,
     pub service_time: Option<Spanned<Dur>>,
