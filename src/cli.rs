@@ -48,6 +48,12 @@ pub enum Command {
         after_help = "Example:\n  stampede shop --port 8080 --workers 4 --service-time 10ms   # capacity 400 req/s"
     )]
     Shop(ShopArgs),
+    /// Show a run's report; rebuild report.json from the interval log if the run died.
+    #[command(after_help = "Example:\n  stampede report reports/black-friday-20261123-071530")]
+    Report {
+        /// A run directory or its report.json.
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod cli;
 pub mod driver;
 pub mod http;
+pub mod interval_log;
 pub mod live;
 pub mod metrics;
 pub mod profile;
@@ -41,6 +42,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Validate { scenarios } => validate(&scenarios),
         Command::Run(args) => run(args),
         Command::Shop(args) => shop(args),
+        Command::Report { path } => report_command(&path),
     };
     ExitCode::from(code)
 }
@@ -109,12 +111,32 @@ fn run(args: RunArgs) -> u8 {
             }
         },
     };
-    check_open_files(&scenario, embedded.is_some());
+    if let Err(message) = check_open_files(&scenario, embedded.is_some()) {
+        eprintln!("error: {message}");
+        return exit::BAD_INPUT;
+    }
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| default_out_dir(&scenario.name));
     let seed = args.seed.unwrap_or_else(random_seed);
+    let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let header = interval_log::RunHeader {
+        scenario_path: args.scenario.clone(),
+        scenario_source: std::fs::read_to_string(&args.scenario).unwrap_or_default(),
+        target: base_url.clone(),
+        seed,
+        started_at: started_at.clone(),
+        cores: live::cores(),
+    };
+    // Created before the first request: a run that cannot write its results stops here.
+    let mut log = match interval_log::IntervalLog::create(&out, &header) {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!("error: cannot write into the output directory: {e}");
+            return exit::CANNOT_MEASURE;
+        }
+    };
     let runtime = match runtime() {
         Ok(rt) => rt,
         Err(e) => {
@@ -128,20 +150,18 @@ fn run(args: RunArgs) -> u8 {
         scenario.load.profile.levels().len(),
         scenario.load.profile.duration().as_secs_f64()
     );
-    let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let clock = Instant::now();
     let mut console = live::Console::new(&scenario);
-    let stop = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
+    let mut observer = interval_log::Logged {
+        inner: &mut console,
+        log: Some(&mut log),
     };
     let outcome = runtime.block_on(driver::run(
         Arc::clone(&scenario),
         &base_url,
         seed,
-        &mut console,
-        stop,
+        &mut observer,
+        driver::interrupt::first_signal(),
     ));
     console.finish();
     drop(embedded);
@@ -152,6 +172,7 @@ fn run(args: RunArgs) -> u8 {
             return exit::CANNOT_MEASURE;
         }
     };
+    log.end(&outcome);
     let end = match outcome.end {
         EndReason::Completed => RunEnd::Completed,
         EndReason::Stopped => RunEnd::StoppedAtBreakingPoint,
@@ -182,19 +203,66 @@ fn run(args: RunArgs) -> u8 {
 }
 
 /// Each shopper holds a connection (two sockets when the shop is in-process):
-/// raise the soft open-file limit to the hard one, and warn when even that is short.
-fn check_open_files(scenario: &Scenario, embedded: bool) {
+/// raise the soft open-file limit to what the profile needs, or refuse with the
+/// command that would fix it when even the hard limit is too low.
+fn check_open_files(scenario: &Scenario, embedded: bool) -> Result<(), String> {
     let per_shopper = if embedded { 2 } else { 1 };
-    let needed = u64::from(scenario.load.profile.peak()) * per_shopper + 256;
+    let peak = scenario.load.profile.peak();
+    let needed = u64::from(peak) * per_shopper + 256;
     match rlimit::increase_nofile_limit(needed) {
-        Ok(limit) if limit < needed => eprintln!(
-            "warning: {} shoppers may need {needed} open files but the limit is {limit}; \
-             connections beyond it will fail as connect errors. Raise it with `ulimit -n {needed}` \
-             (as root: `ulimit -Hn {needed}`)",
-            scenario.load.profile.peak()
-        ),
-        Ok(_) => {}
-        Err(e) => eprintln!("warning: cannot read the open-file limit: {e}"),
+        Ok(limit) if limit < needed => Err(format!(
+            "{peak} shoppers may need {needed} open files, but the open-file limit is {limit} \
+             and cannot be raised further by this user. Raise it and run again: \
+             `ulimit -n {needed}` (if that is refused, as root: `ulimit -Hn {needed}`, \
+             or set `nofile` in /etc/security/limits.conf)"
+        )),
+        Ok(_) => Ok(()),
+        Err(e) => {
+            eprintln!("warning: cannot read the open-file limit: {e}");
+            Ok(())
+        }
+    }
+}
+
+/// `stampede report PATH`: shows the report in a run directory (or a report.json);
+/// when the run died before writing report.json, rebuilds it from the interval log.
+fn report_command(path: &Path) -> u8 {
+    let json = if path.is_dir() {
+        path.join("report.json")
+    } else {
+        path.to_path_buf()
+    };
+    let dir = json.parent().unwrap_or(Path::new("."));
+    if !json.exists() && dir.join(interval_log::FILE_NAME).exists() {
+        let rebuilt = match interval_log::rebuild(dir) {
+            Ok(rebuilt) => rebuilt,
+            Err(e) => {
+                eprintln!("error: cannot rebuild the report: {e}");
+                return exit::BAD_INPUT;
+            }
+        };
+        let report = analysis::analyse(&rebuilt.scenario, &rebuilt.outcome, rebuilt.info);
+        print!("{}", report::terminal::summary(&report));
+        return match report::write_json(&report, dir) {
+            Ok(path) => {
+                println!("report rebuilt from the interval log: {}", path.display());
+                exit::OK
+            }
+            Err(e) => {
+                eprintln!("error: cannot write the report into {}: {e}", dir.display());
+                exit::CANNOT_MEASURE
+            }
+        };
+    }
+    match report::read_json(&json) {
+        Ok(report) => {
+            print!("{}", report::terminal::summary(&report));
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e} (and no interval log to rebuild it from)");
+            exit::BAD_INPUT
+        }
     }
 }
 

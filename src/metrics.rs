@@ -408,6 +408,16 @@ impl Collected {
     /// Moves what the shards hold into the totals; returns this interval's overall
     /// request count, error count and latency histogram for the timeline.
     pub fn harvest(&mut self, recorder: &Recorder) -> StepStats {
+        self.harvest_with(recorder, &mut |_| {})
+    }
+
+    /// [`Collected::harvest`], showing `each` every entry of the interval before the
+    /// totals absorb it (the interval log writes them out).
+    pub fn harvest_with(
+        &mut self,
+        recorder: &Recorder,
+        each: &mut dyn FnMut(Harvested<'_>),
+    ) -> StepStats {
         let mut interval = StepStats::default();
         for shard in recorder.shards.iter() {
             let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
@@ -417,6 +427,11 @@ impl Collected {
                 if stats.counts.requests == 0 {
                     return false;
                 }
+                each(Harvested::Step {
+                    level: *level,
+                    step: *step,
+                    stats,
+                });
                 let total = match level {
                     Some(level) => self.levels.get_mut(*level).and_then(|l| l.get_mut(*step)),
                     None => self.ramps.get_mut(*step),
@@ -429,6 +444,11 @@ impl Collected {
                 true
             });
             for (level, journey, stats) in shard.journeys.drain(..) {
+                each(Harvested::Journey {
+                    level,
+                    journey,
+                    stats: &stats,
+                });
                 if let Some(total) = level
                     .and_then(|l| self.journeys.get_mut(l))
                     .and_then(|l| l.get_mut(journey))
@@ -439,6 +459,21 @@ impl Collected {
         }
         interval
     }
+}
+
+/// One interval's measurements for one (level, step) or (level, journey).
+#[derive(Debug, Clone, Copy)]
+pub enum Harvested<'a> {
+    Step {
+        level: Option<usize>,
+        step: usize,
+        stats: &'a StepStats,
+    },
+    Journey {
+        level: Option<usize>,
+        journey: usize,
+        stats: &'a JourneyStats,
+    },
 }
 
 #[cfg(test)]

@@ -159,6 +159,12 @@ impl Shopper {
                 return (false, Instant::now());
             }
         };
+        let _counted_if_it_panics = super::panic_guard::PanicGuard {
+            recorder: &shared.recorder,
+            shard: self.shard,
+            step: step.id,
+            level,
+        };
         let sent = Instant::now();
         let (status, error) = match exchange(request, step, &mut self.slots, shared.scenario.target.max_body).await {
             Ok(status) => (Some(status), None),
