@@ -19,7 +19,7 @@ const PROFILE_S: f64 = 1.5;
 const TIMEOUT_S: f64 = 1.0;
 /// The generator's peak resident memory must stay below this (a debug build idles
 /// at about 20–30 MB; a 500 MB body held in memory would blow far past it).
-const PEAK_RSS_KB: u64 = 120 * 1024;
+const PEAK_RSS_KB: u64 = 64 * 1024;
 
 pub struct Measured {
     pub output: Output,

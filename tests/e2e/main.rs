@@ -4,6 +4,7 @@
 
 mod fault_server;
 mod faults;
+mod fuzz;
 mod interruption;
 mod invalid_scenarios;
 mod limits;
