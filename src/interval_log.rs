@@ -339,7 +339,9 @@ fn levels_from_timeline(specs: &[LevelSpec], timeline: &[TimelinePoint]) -> Vec<
                 .iter()
                 .filter(|p| p.level == Some(spec.index))
                 .map(|p| p.t)
-                .fold(None, |max: Option<f64>, t| Some(max.map_or(t, |m| m.max(t))))?;
+                .fold(None, |max: Option<f64>, t| {
+                    Some(max.map_or(t, |m| m.max(t)))
+                })?;
             let end = if last_t > seen { last_t } else { seen };
             let held = (end - spec.start.as_secs_f64()).clamp(0.0, spec.duration.as_secs_f64());
             Some(LevelRun {

@@ -166,7 +166,14 @@ impl Shopper {
             level,
         };
         let sent = Instant::now();
-        let (status, error) = match exchange(request, step, &mut self.slots, shared.scenario.target.max_body).await {
+        let (status, error) = match exchange(
+            request,
+            step,
+            &mut self.slots,
+            shared.scenario.target.max_body,
+        )
+        .await
+        {
             Ok(status) => (Some(status), None),
             Err(Failure::Status(status, kind)) => (Some(status), Some(kind)),
             Err(Failure::Transport(kind)) => (None, Some(kind)),

@@ -111,8 +111,8 @@ fn serve(mut stream: TcpStream, fault: Fault, stop: &AtomicBool, until: Instant)
             }
         }
         Fault::ResetMidResponse => {
-            let _ = stream
-                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n<html>partial");
+            let _ =
+                stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n<html>partial");
             let _ = stream.flush();
             std::thread::sleep(Duration::from_millis(50));
             reset(&stream);

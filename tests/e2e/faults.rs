@@ -119,7 +119,11 @@ fn run_fault(fault: Fault, target_extra: &str, steps: &str) -> Measured {
     let path = scenario(dir.path(), &server.url, target_extra, steps);
     let m = measure(dir.path(), &path);
     let (stdout, stderr) = text(&m.output);
-    assert_eq!(m.output.status.code(), Some(0), "{fault:?}\n{stdout}\n{stderr}");
+    assert_eq!(
+        m.output.status.code(),
+        Some(0),
+        "{fault:?}\n{stdout}\n{stderr}"
+    );
     // On time: the profile, plus at most the request timeout for requests in flight.
     let duration = f(&m.report["duration_s"]);
     assert!(
@@ -151,7 +155,10 @@ fn only_kinds(m: &Measured, kinds: &[&str]) {
         kinds[0]
     );
     for kind in errors.keys() {
-        assert!(kinds.contains(&kind.as_str()), "unexpected {kind}: {errors:?}");
+        assert!(
+            kinds.contains(&kind.as_str()),
+            "unexpected {kind}: {errors:?}"
+        );
     }
 }
 
@@ -199,7 +206,11 @@ fn a_500_mb_body_that_is_not_kept_is_streamed_and_ends_by_the_timeout() {
         assert_eq!(kind, "timeout", "{:?}", errors(&m));
     }
     eprintln!("500 MB body, drained: peak RSS {} kB", m.peak_rss_kb);
-    assert!(m.peak_rss_kb > 0 && m.peak_rss_kb < PEAK_RSS_KB, "{} kB", m.peak_rss_kb);
+    assert!(
+        m.peak_rss_kb > 0 && m.peak_rss_kb < PEAK_RSS_KB,
+        "{} kB",
+        m.peak_rss_kb
+    );
 }
 
 #[test]
@@ -207,7 +218,11 @@ fn a_trickled_body_times_out_with_memory_bounded() {
     let m = run_fault(Fault::Trickle, "", HOME);
     only_kinds(&m, &["timeout"]);
     eprintln!("trickled body: peak RSS {} kB", m.peak_rss_kb);
-    assert!(m.peak_rss_kb > 0 && m.peak_rss_kb < PEAK_RSS_KB, "{} kB", m.peak_rss_kb);
+    assert!(
+        m.peak_rss_kb > 0 && m.peak_rss_kb < PEAK_RSS_KB,
+        "{} kB",
+        m.peak_rss_kb
+    );
 }
 
 #[test]

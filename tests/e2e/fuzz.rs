@@ -37,7 +37,10 @@ fn cases(default: u32) -> u32 {
 fn check_parse(text: &str) {
     if let Err(e) = scenario::parse(Path::new("fuzz.toml"), text) {
         let message = e.to_string();
-        assert!(message.contains("fuzz.toml"), "error without the file: {message}");
+        assert!(
+            message.contains("fuzz.toml"),
+            "error without the file: {message}"
+        );
     }
 }
 

@@ -109,8 +109,17 @@ fn sigterm_ends_the_run_gracefully_with_the_report_marked_interrupted() {
     assert_eq!(code, Some(130), "{}", text(&output).1);
     let report = report(&out);
     assert_eq!(report["end"], "interrupted");
-    assert!(f(&report["levels"][0]["requests"]) > 0.0, "{}", report["levels"][0]);
-    assert!(report["verdict"].as_str().unwrap().ends_with("[run interrupted]"));
+    assert!(
+        f(&report["levels"][0]["requests"]) > 0.0,
+        "{}",
+        report["levels"][0]
+    );
+    assert!(
+        report["verdict"]
+            .as_str()
+            .unwrap()
+            .ends_with("[run interrupted]")
+    );
 }
 
 #[test]
@@ -132,8 +141,14 @@ fn a_second_interrupt_exits_at_once() {
     let output = child.wait_with_output().unwrap();
     let stderr = text(&output).1;
     assert_eq!(code, Some(130), "{stderr}");
-    assert!(waited < Duration::from_millis(1500), "exited {waited:?} after the second Ctrl-C");
-    assert!(stderr.contains("interrupted again: exiting at once"), "{stderr}");
+    assert!(
+        waited < Duration::from_millis(1500),
+        "exited {waited:?} after the second Ctrl-C"
+    );
+    assert!(
+        stderr.contains("interrupted again: exiting at once"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -151,7 +166,10 @@ fn after_kill_9_the_interval_log_rebuilds_the_report() {
     let rebuilt = stampede().arg("report").arg(&out).output().unwrap();
     let (stdout, stderr) = text(&rebuilt);
     assert_eq!(rebuilt.status.code(), Some(0), "{stdout}\n{stderr}");
-    assert!(stdout.contains("report rebuilt from the interval log"), "{stdout}");
+    assert!(
+        stdout.contains("report rebuilt from the interval log"),
+        "{stdout}"
+    );
     let report = report(&out);
     assert_eq!(report["end"], "interrupted");
     assert_eq!(report["scenario"], "long");
@@ -181,5 +199,8 @@ fn report_without_a_report_or_a_log_says_so() {
     let output = stampede().arg("report").arg(dir.path()).output().unwrap();
     let stderr = text(&output).1;
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("no interval log to rebuild it from"), "{stderr}");
+    assert!(
+        stderr.contains("no interval log to rebuild it from"),
+        "{stderr}"
+    );
 }

@@ -34,7 +34,10 @@ steps = [{ name = "home", get = "/" }]
     let stderr = text(&output).1;
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     // 1000 shoppers × 2 sockets (the shop is in-process) + 256 spare.
-    assert!(stderr.contains("1000 shoppers may need 2256 open files"), "{stderr}");
+    assert!(
+        stderr.contains("1000 shoppers may need 2256 open files"),
+        "{stderr}"
+    );
     assert!(stderr.contains("the open-file limit is 256"), "{stderr}");
     assert!(stderr.contains("`ulimit -n 2256`"), "{stderr}");
     assert!(!dir.path().join("out").exists(), "nothing was started");
