@@ -44,7 +44,8 @@ pub enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
-    /// Re-render every report (HTML, charts, Markdown, JUnit, CSV) from a report.json.
+    /// Re-render every report (HTML, charts, Markdown, JUnit, CSV) from a report.json;
+    /// after a crash, rebuild report.json from the run's interval log first.
     #[command(
         after_help = "Examples:\n  stampede report reports/black-friday-20261123-071530\n  stampede report old/report.json --out /tmp/again"
     )]

@@ -199,6 +199,10 @@ impl Failure {
             host: blocked_host(error),
         }
     }
+
+    fn kind(kind: ErrorKind) -> Failure {
+        Failure { kind, host: None }
+    }
 }
 
 fn blocked_host(error: &reqwest::Error) -> Option<String> {
@@ -212,26 +216,49 @@ fn blocked_host(error: &reqwest::Error) -> Option<String> {
     None
 }
 
+/// What a body is read for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyUse {
+    /// Read to its last byte and dropped chunk by chunk: memory stays flat.
+    Drain,
+    /// Kept (a step checks or extracts from it), up to this many bytes; a longer
+    /// body fails as [`ErrorKind::Truncated`] and the rest is not read.
+    Keep { max: u64 },
+}
+
 /// Sends `request` and reads the answer to its last byte (the request is complete
-/// only then). The body is kept only when `keep_body` (a step extracts from it);
-/// otherwise it is read and dropped chunk by chunk, so memory stays flat.
-pub async fn fetch(request: reqwest::RequestBuilder, keep_body: bool) -> Result<Answer, Failure> {
+/// only then), or up to the cap when the body is kept. The client's timeout bounds
+/// the whole exchange, so a huge or trickled body ends as a timeout.
+pub async fn fetch(request: reqwest::RequestBuilder, body: BodyUse) -> Result<Answer, Failure> {
     let failed = |e: reqwest::Error| Failure::of(&e);
     let mut response = request.send().await.map_err(failed)?;
     let status = response.status().as_u16();
     let headers = std::mem::take(response.headers_mut());
     let url = response.url().clone();
-    let body = if keep_body {
-        response.bytes().await.map_err(failed)?
-    } else {
+    let BodyUse::Keep { max } = body else {
         while response.chunk().await.map_err(failed)?.is_some() {}
-        bytes::Bytes::new()
+        return Ok(Answer {
+            status,
+            headers,
+            url,
+            body: bytes::Bytes::new(),
+        });
     };
+    if response.content_length().is_some_and(|n| n > max) {
+        return Err(Failure::kind(ErrorKind::Truncated));
+    }
+    let mut kept = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(failed)? {
+        if kept.len() as u64 + chunk.len() as u64 > max {
+            return Err(Failure::kind(ErrorKind::Truncated));
+        }
+        kept.extend_from_slice(&chunk);
+    }
     Ok(Answer {
         status,
         headers,
         url,
-        body,
+        body: kept.freeze(),
     })
 }
 
@@ -245,20 +272,17 @@ pub fn classify(error: &reqwest::Error) -> ErrorKind {
         if cause.is::<rustls::Error>() {
             return ErrorKind::Tls;
         }
+        if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
+            if hyper.is_parse() || hyper.is_parse_status() || hyper.is_parse_too_large() {
+                return ErrorKind::Malformed;
+            }
+            if hyper.is_incomplete_message() || hyper.is_closed() || hyper.is_canceled() {
+                return ErrorKind::Reset;
+            }
+        }
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            use std::io::ErrorKind as Io;
-            match io.kind() {
-                Io::ConnectionRefused | Io::AddrNotAvailable | Io::NotFound => {
-                    return ErrorKind::Connect;
-                }
-                Io::ConnectionReset
-                | Io::ConnectionAborted
-                | Io::BrokenPipe
-                | Io::UnexpectedEof => {
-                    return ErrorKind::Reset;
-                }
-                Io::TimedOut => return ErrorKind::Timeout,
-                _ => {}
+            if let Some(kind) = classify_io(io) {
+                return kind;
             }
         }
         source = cause.source();
@@ -267,9 +291,33 @@ pub fn classify(error: &reqwest::Error) -> ErrorKind {
         ErrorKind::Timeout
     } else if error.is_connect() {
         ErrorKind::Connect
-    } else if error.is_body() || error.is_decode() {
+    } else if error.is_decode() {
+        ErrorKind::Body
+    } else if error.is_body() {
         ErrorKind::Reset
     } else {
         ErrorKind::Other
+    }
+}
+
+/// The kind of an I/O error, when it says what happened.
+fn classify_io(io: &std::io::Error) -> Option<ErrorKind> {
+    use std::io::ErrorKind as Io;
+    // Out of file descriptors or local ports: no socket, so no connection.
+    if matches!(
+        io.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::EADDRNOTAVAIL | libc::ENOBUFS)
+    ) {
+        return Some(ErrorKind::Connect);
+    }
+    match io.kind() {
+        Io::ConnectionRefused | Io::AddrNotAvailable | Io::NotFound | Io::AddrInUse => {
+            Some(ErrorKind::Connect)
+        }
+        Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe | Io::UnexpectedEof => {
+            Some(ErrorKind::Reset)
+        }
+        Io::TimedOut => Some(ErrorKind::Timeout),
+        _ => None,
     }
 }

@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod cli;
 pub mod driver;
 pub mod http;
+pub mod interval_log;
 pub mod live;
 pub mod metrics;
 pub mod profile;
@@ -110,12 +111,32 @@ fn run(args: RunArgs) -> u8 {
             }
         },
     };
-    check_open_files(&scenario, embedded.is_some());
+    if let Err(message) = check_open_files(&scenario, embedded.is_some()) {
+        eprintln!("error: {message}");
+        return exit::BAD_INPUT;
+    }
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| default_out_dir(&scenario.name));
     let seed = args.seed.unwrap_or_else(random_seed);
+    let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let header = interval_log::RunHeader {
+        scenario_path: args.scenario.clone(),
+        scenario_source: std::fs::read_to_string(&args.scenario).unwrap_or_default(),
+        target: base_url.clone(),
+        seed,
+        started_at: started_at.clone(),
+        cores: live::cores(),
+    };
+    // Created before the first request: a run that cannot write its results stops here.
+    let mut log = match interval_log::IntervalLog::create(&out, &header) {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!("error: cannot write into the output directory: {e}");
+            return exit::CANNOT_MEASURE;
+        }
+    };
     let runtime = match runtime() {
         Ok(rt) => rt,
         Err(e) => {
@@ -129,21 +150,19 @@ fn run(args: RunArgs) -> u8 {
         scenario.load.profile.levels().len(),
         scenario.load.profile.duration().as_secs_f64()
     );
-    let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let clock = Instant::now();
     let mut console = live::Console::new(&scenario);
-    let stop = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
+    let mut observer = interval_log::Logged {
+        inner: &mut console,
+        log: Some(&mut log),
     };
     let outcome = runtime.block_on(driver::run(
         Arc::clone(&scenario),
         &base_url,
         seed,
         args.insecure,
-        &mut console,
-        stop,
+        &mut observer,
+        driver::interrupt::first_signal(),
     ));
     console.finish();
     drop(embedded);
@@ -154,6 +173,7 @@ fn run(args: RunArgs) -> u8 {
             return exit::CANNOT_MEASURE;
         }
     };
+    log.end(&outcome);
     let end = match outcome.end {
         EndReason::Completed => RunEnd::Completed,
         EndReason::Stopped => RunEnd::StoppedAtBreakingPoint,
@@ -212,7 +232,7 @@ fn write_reports(report: &analysis::Report, dir: &Path) -> Result<(), u8> {
 
 /// `stampede report PATH`: re-renders every format from report.json alone.
 fn rerender(path: &Path, out: Option<&Path>) -> u8 {
-    let report = match report::read_json(path) {
+    let report = match load_report(path) {
         Ok(report) => report,
         Err(e) => {
             eprintln!("error: {e}");
@@ -234,20 +254,52 @@ fn rerender(path: &Path, out: Option<&Path>) -> u8 {
 }
 
 /// Each shopper holds a connection (two sockets when the shop is in-process):
-/// raise the soft open-file limit to the hard one, and warn when even that is short.
-fn check_open_files(scenario: &Scenario, embedded: bool) {
+/// raise the soft open-file limit to what the profile needs, or refuse with the
+/// command that would fix it when even the hard limit is too low.
+fn check_open_files(scenario: &Scenario, embedded: bool) -> Result<(), String> {
     let per_shopper = if embedded { 2 } else { 1 };
-    let needed = u64::from(scenario.load.profile.peak()) * per_shopper + 256;
+    let peak = scenario.load.profile.peak();
+    let needed = u64::from(peak) * per_shopper + 256;
     match rlimit::increase_nofile_limit(needed) {
-        Ok(limit) if limit < needed => eprintln!(
-            "warning: {} shoppers may need {needed} open files but the limit is {limit}; \
-             connections beyond it will fail as connect errors. Raise it with `ulimit -n {needed}` \
-             (as root: `ulimit -Hn {needed}`)",
-            scenario.load.profile.peak()
-        ),
-        Ok(_) => {}
-        Err(e) => eprintln!("warning: cannot read the open-file limit: {e}"),
+        Ok(limit) if limit < needed => Err(format!(
+            "{peak} shoppers may need {needed} open files, but the open-file limit is {limit} \
+             and cannot be raised further by this user. Raise it and run again: \
+             `ulimit -n {needed}` (if that is refused, as root: `ulimit -Hn {needed}`, \
+             or set `nofile` in /etc/security/limits.conf)"
+        )),
+        Ok(_) => Ok(()),
+        Err(e) => {
+            eprintln!("warning: cannot read the open-file limit: {e}");
+            Ok(())
+        }
     }
+}
+
+/// `stampede report PATH`: shows the report in a run directory (or a report.json);
+/// when the run died before writing report.json, rebuilds it from the interval log.
+/// The report of a run directory (or a report.json): read, or rebuilt from the
+/// interval log when the run died before writing report.json.
+fn load_report(path: &Path) -> Result<analysis::Report, String> {
+    let json = if path.is_dir() {
+        path.join("report.json")
+    } else {
+        path.to_path_buf()
+    };
+    let dir = json.parent().unwrap_or(Path::new("."));
+    if !json.exists() && dir.join(interval_log::FILE_NAME).exists() {
+        let rebuilt =
+            interval_log::rebuild(dir).map_err(|e| format!("cannot rebuild the report: {e}"))?;
+        println!(
+            "report rebuilt from the interval log: {}",
+            dir.join(interval_log::FILE_NAME).display()
+        );
+        return Ok(analysis::analyse(
+            &rebuilt.scenario,
+            &rebuilt.outcome,
+            rebuilt.info,
+        ));
+    }
+    report::read_json(&json).map_err(|e| format!("{e} (and no interval log to rebuild it from)"))
 }
 
 fn start_shop(scenario: &Scenario) -> Result<shop::Shop, shop::ShopError> {

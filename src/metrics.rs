@@ -33,11 +33,19 @@ pub enum ErrorKind {
     Extract,
     /// A redirect to a host that is not the target's.
     Blocked,
+    /// The answer was not valid HTTP.
+    Malformed,
+    /// The body could not be decoded (invalid gzip, say).
+    Body,
+    /// A body the step keeps (to extract from) was longer than `max_body`.
+    Truncated,
+    /// The shopper's task panicked: a bug in stampede, counted, never fatal to the run.
+    Panic,
     Other,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 11] = [
+    pub const ALL: [ErrorKind; 15] = [
         ErrorKind::Connect,
         ErrorKind::Timeout,
         ErrorKind::Reset,
@@ -48,6 +56,10 @@ impl ErrorKind {
         ErrorKind::Check,
         ErrorKind::Extract,
         ErrorKind::Blocked,
+        ErrorKind::Malformed,
+        ErrorKind::Body,
+        ErrorKind::Truncated,
+        ErrorKind::Panic,
         ErrorKind::Other,
     ];
 
@@ -63,6 +75,10 @@ impl ErrorKind {
             ErrorKind::Check => "check",
             ErrorKind::Extract => "extract",
             ErrorKind::Blocked => "blocked",
+            ErrorKind::Malformed => "malformed",
+            ErrorKind::Body => "body",
+            ErrorKind::Truncated => "truncated",
+            ErrorKind::Panic => "panic",
             ErrorKind::Other => "other",
         }
     }
@@ -430,6 +446,16 @@ impl Collected {
     /// Moves what the shards hold into the totals; returns this interval's overall
     /// request count, error count and latency histogram for the timeline.
     pub fn harvest(&mut self, recorder: &Recorder) -> StepStats {
+        self.harvest_with(recorder, &mut |_| {})
+    }
+
+    /// [`Collected::harvest`], showing `each` every entry of the interval before the
+    /// totals absorb it (the interval log writes them out).
+    pub fn harvest_with(
+        &mut self,
+        recorder: &Recorder,
+        each: &mut dyn FnMut(Harvested<'_>),
+    ) -> StepStats {
         let mut interval = StepStats::default();
         for shard in recorder.shards.iter() {
             let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
@@ -439,6 +465,11 @@ impl Collected {
                 if stats.counts.requests == 0 {
                     return false;
                 }
+                each(Harvested::Step {
+                    level: *level,
+                    step: *step,
+                    stats,
+                });
                 let total = match level {
                     Some(level) => self.levels.get_mut(*level).and_then(|l| l.get_mut(*step)),
                     None => self.ramps.get_mut(*step),
@@ -451,6 +482,11 @@ impl Collected {
                 true
             });
             for (level, journey, stats) in shard.journeys.drain(..) {
+                each(Harvested::Journey {
+                    level,
+                    journey,
+                    stats: &stats,
+                });
                 if let Some(total) = level
                     .and_then(|l| self.journeys.get_mut(l))
                     .and_then(|l| l.get_mut(journey))
@@ -461,6 +497,21 @@ impl Collected {
         }
         interval
     }
+}
+
+/// One interval's measurements for one (level, step) or (level, journey).
+#[derive(Debug, Clone, Copy)]
+pub enum Harvested<'a> {
+    Step {
+        level: Option<usize>,
+        step: usize,
+        stats: &'a StepStats,
+    },
+    Journey {
+        level: Option<usize>,
+        journey: usize,
+        stats: &'a JourneyStats,
+    },
 }
 
 #[cfg(test)]

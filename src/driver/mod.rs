@@ -6,6 +6,8 @@
 //! requests get at most the request timeout, then they are abandoned.
 
 mod arrivals;
+pub mod interrupt;
+mod panic_guard;
 mod shopper;
 
 use std::future::Future;
@@ -18,13 +20,16 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::http::ClientFactory;
-use crate::metrics::{Collected, Recorder, TimelinePoint};
+use crate::metrics::{Collected, Harvested, Recorder, TimelinePoint};
 use crate::profile::LevelSpec;
 use crate::scenario::{Model, Scenario};
 
 const NO_LEVEL: usize = usize::MAX;
 const TICK: Duration = Duration::from_millis(10);
 const HARVEST_EVERY: Duration = Duration::from_secs(1);
+/// After an interrupt, in-flight requests get this long (at most the request
+/// timeout) before they are abandoned and the reports are written.
+pub const INTERRUPT_GRACE: Duration = Duration::from_secs(2);
 
 /// What every shopper shares.
 struct Shared {
@@ -69,6 +74,11 @@ pub trait Observer {
     fn progress(&mut self, progress: &Progress);
     /// Called when a level's hold ends, with what has been collected so far.
     fn level_done(&mut self, level: &LevelSpec, collected: &Collected) -> Control;
+    /// Called at every harvest for each (level, step) and (level, journey) measured
+    /// in the interval that ended `at`, before the totals absorb it.
+    fn harvested(&mut self, _at: Duration, _entry: Harvested<'_>) {}
+    /// Called after every harvest with the interval's timeline point.
+    fn second(&mut self, _point: &TimelinePoint) {}
 }
 
 /// How a level was actually run.
@@ -182,7 +192,7 @@ pub async fn run(
                     held: now.saturating_sub(spec.start).min(spec.duration),
                 });
                 collected.cpu_seconds[done] = (process_cpu() - cpu_at_level_start).as_secs_f64();
-                harvest(&mut collected, &shared, now, done);
+                harvest(&mut collected, &shared, now, done, observer);
                 if observer.level_done(&spec, &collected) == Control::Stop {
                     let previous = done.checked_sub(1).map(|i| specs[i].load);
                     match previous {
@@ -218,7 +228,13 @@ pub async fn run(
         }
         if now >= next_harvest {
             next_harvest += HARVEST_EVERY;
-            let last_second = harvest(&mut collected, &shared, now, level.unwrap_or(NO_LEVEL));
+            let last_second = harvest(
+                &mut collected,
+                &shared,
+                now,
+                level.unwrap_or(NO_LEVEL),
+                observer,
+            );
             let progress = Progress {
                 elapsed: now,
                 total: profile.duration(),
@@ -242,16 +258,25 @@ pub async fn run(
         });
         collected.cpu_seconds[level] = (process_cpu() - cpu_at_level_start).as_secs_f64();
     }
-    let grace = scenario.target.timeout;
+    let grace = match end {
+        EndReason::Interrupted => scenario.target.timeout.min(INTERRUPT_GRACE),
+        _ => scenario.target.timeout,
+    };
     let _ = target_tx.send(0);
     retire_all(&mut shoppers, grace).await;
-    if let Some((plan, task)) = open {
-        // The arrival task waits for its shoppers up to the grace period.
-        let _ = tokio::time::timeout(grace + Duration::from_secs(1), task).await;
+    if let Some((plan, mut task)) = open {
+        // The arrival task waits for its shoppers up to the request timeout; after
+        // an interrupt it is cut short (aborting it drops its shoppers).
+        if tokio::time::timeout(grace + Duration::from_secs(1), &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
         plan.copy_dropped(&mut collected);
     }
     let elapsed = started.elapsed();
-    harvest(&mut collected, &shared, elapsed, NO_LEVEL);
+    harvest(&mut collected, &shared, elapsed, NO_LEVEL, observer);
     collected.notes = shared.recorder.notes();
     Ok(RunOutcome {
         collected,
@@ -298,8 +323,11 @@ fn harvest(
     shared: &Shared,
     now: Duration,
     level: usize,
+    observer: &mut dyn Observer,
 ) -> TimelinePoint {
-    let interval = collected.harvest(&shared.recorder);
+    let interval = collected.harvest_with(&shared.recorder, &mut |entry| {
+        observer.harvested(now, entry);
+    });
     let point = TimelinePoint {
         t: (now.as_secs_f64() * 10.0).round() / 10.0,
         shoppers: shared.active.load(Ordering::Relaxed) as u32,
@@ -311,6 +339,7 @@ fn harvest(
         lag_p99_ms: (!interval.lag.is_empty())
             .then(|| interval.lag.value_at_quantile(0.99) as f64 / 1000.0),
     };
+    observer.second(&point);
     collected.timeline.push(point.clone());
     point
 }

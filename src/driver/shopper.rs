@@ -184,8 +184,20 @@ impl Shopper {
                 return (Outcome::Failed, Instant::now());
             }
         };
+        let _counted_if_it_panics = super::panic_guard::PanicGuard {
+            recorder: &shared.recorder,
+            shard: self.shard,
+            step: step.id,
+            level,
+        };
         let sent = Instant::now();
-        let answer = http::fetch(request, step.needs_body()).await;
+        let body = match step.needs_body() {
+            true => http::BodyUse::Keep {
+                max: shared.scenario.target.max_body,
+            },
+            false => http::BodyUse::Drain,
+        };
+        let answer = http::fetch(request, body).await;
         let answered = Instant::now();
         sample.lag = sent.saturating_duration_since(intended);
         match answer {

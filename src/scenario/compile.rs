@@ -309,6 +309,7 @@ impl Compiler<'_> {
             max_redirects,
             user_agent,
             headers,
+            max_body: raw.max_body.map_or(super::size::DEFAULT_MAX_BODY, |s| s.0),
             shop,
         })
     }

@@ -8,6 +8,7 @@ mod data;
 mod diagnostic;
 mod raw;
 mod response;
+mod size;
 mod template;
 
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 pub use diagnostic::ScenarioError;
 pub use raw::{StatusMatch, Think, parse_duration};
+pub use size::{DEFAULT_MAX_BODY, parse_size};
 
 /// Open model: the default cap on shoppers active at once.
 pub const DEFAULT_MAX_ACTIVE: u32 = 10_000;
@@ -66,6 +68,8 @@ pub struct Target {
     pub user_agent: String,
     /// Sent with every request.
     pub headers: Vec<(reqwest::header::HeaderName, reqwest::header::HeaderValue)>,
+    /// The cap on a body a step keeps; longer ones fail the step as `truncated`.
+    pub max_body: u64,
     pub shop: ShopSettings,
 }
 

@@ -42,6 +42,8 @@ pub struct RawTarget {
     /// Headers sent with every request (a step's own headers win).
     #[serde(default)]
     pub headers: BTreeMap<Spanned<String>, Spanned<String>>,
+    /// The cap on a body a step keeps (to extract from it).
+    pub max_body: Option<super::size::ByteSize>,
     /// The embedded shop's capacity model (only with `base_url = "embedded"`).
     pub workers: Option<Spanned<i64>>,
     pub service_time: Option<Spanned<Dur>>,

@@ -89,6 +89,7 @@ const CASES: &[(&str, &str, &str)] = &[
         "19:8",
         "a second journey is named \"browse\"",
     ),
+    ("bad-size", "5:12", "invalid size \"10 parsecs\""),
 ];
 
 #[test]

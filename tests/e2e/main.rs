@@ -2,8 +2,13 @@
 //! a socket the test controls) on loopback, with tiny profiles. One test binary;
 //! each test gets its own temporary directory.
 
+mod fault_server;
+mod faults;
+mod fuzz;
+mod interruption;
 mod invalid_scenarios;
 mod journeys;
+mod limits;
 mod open_model;
 mod runs;
 
@@ -65,4 +70,13 @@ pub fn timed_run(
         .unwrap_or_else(|e| panic!("no report.json ({e})\nstdout:\n{stdout}\nstderr:\n{stderr}"));
     let report = serde_json::from_str(&json).expect("report.json parses");
     (output, report, took)
+}
+
+/// Reads a child's pipe to its end on a thread (so the child never blocks on it).
+pub fn drain(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
 }

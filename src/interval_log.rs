@@ -1,0 +1,354 @@
+//! The interval log: what the driver harvests each second, appended to
+//! `intervals.hlog` in the run directory as the run goes, and flushed every second.
+//! If stampede dies (kill -9, a crash, a full disk at the end), `stampede report DIR`
+//! rebuilds `report.json` from it; at most the last second is lost.
+//!
+//! The file is an HdrHistogram interval log (readable by HdrHistogram's tools): one
+//! tagged histogram line per (level, step, kind) and interval, tagged
+//! `l<level>.s<step>.<latency|service|corrected|lag>` (`ramp` for requests outside
+//! levels) and `l<level>.j<journey>.journey`. Comment lines carry the rest as JSON:
+//! `#stampede-run` (the header: scenario text, target, seed, start), `#counts` and
+//! `#journey` (the interval's counts), `#second` (the timeline point) and, when the
+//! run ended normally, `#end`.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::V2DeflateSerializer;
+use hdrhistogram::serialization::interval_log::{
+    IntervalLogIterator, IntervalLogWriterBuilder, LogEntry, Tag,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::driver::{Control, EndReason, LevelRun, Observer, Progress, RunOutcome};
+use crate::metrics::{Collected, ErrorKind, Harvested, JourneyStats, StepStats, TimelinePoint};
+use crate::profile::LevelSpec;
+
+/// The log's file name in the run directory.
+pub const FILE_NAME: &str = "intervals.hlog";
+
+const HEADER: &str = "stampede-run ";
+const COUNTS: &str = "counts ";
+const JOURNEY: &str = "journey ";
+const SECOND: &str = "second ";
+const END: &str = "end ";
+
+/// What a report needs besides the measurements.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunHeader {
+    pub scenario_path: PathBuf,
+    /// The scenario file's text, parsed again to rebuild.
+    pub scenario_source: String,
+    pub target: String,
+    pub seed: u64,
+    pub started_at: String,
+    pub cores: usize,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct CountsLine {
+    level: Option<usize>,
+    step: usize,
+    requests: u64,
+    status: [u64; 6],
+    errors: Vec<(String, u64)>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct JourneyLine {
+    level: Option<usize>,
+    journey: usize,
+    completed: u64,
+    failed: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct EndLine {
+    end: String,
+    elapsed_s: f64,
+    /// (level index, seconds held).
+    levels: Vec<(usize, f64)>,
+    /// (start s, duration s, load).
+    cooldown: Option<(f64, f64, u32)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a stampede interval log: {why}")]
+    Invalid { path: PathBuf, why: String },
+}
+
+/// Appends a run's intervals to its log.
+pub struct IntervalLog {
+    file: File,
+    path: PathBuf,
+    buffer: Vec<u8>,
+    serializer: V2DeflateSerializer,
+    /// The end of the last interval written.
+    since: Duration,
+    broken: bool,
+}
+
+impl IntervalLog {
+    /// Creates `dir/intervals.hlog` (and `dir`) and writes the header.
+    pub fn create(dir: &Path, header: &RunHeader) -> Result<IntervalLog, LogError> {
+        let path = dir.join(FILE_NAME);
+        let io = |source| LogError::Io {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let mut log = IntervalLog {
+            file: File::create(&path).map_err(io)?,
+            path: path.clone(),
+            buffer: Vec::new(),
+            serializer: V2DeflateSerializer::new(),
+            since: Duration::ZERO,
+            broken: false,
+        };
+        let start = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        let json = serde_json::to_string(header).map_err(|e| io(std::io::Error::other(e)))?;
+        IntervalLogWriterBuilder::new()
+            .add_comment(&format!("{HEADER}{json}"))
+            .with_start_time(SystemTime::UNIX_EPOCH + start)
+            .with_base_time(SystemTime::UNIX_EPOCH + start)
+            .begin_log_with(&mut log.buffer, &mut log.serializer)
+            .map_err(io)?;
+        log.buffer
+            .extend_from_slice(b"\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n");
+        log.flush().map_err(io)?;
+        Ok(log)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.write_all(&self.buffer)?;
+        self.buffer.clear();
+        self.file.flush()
+    }
+
+    /// Buffers one entry of the interval that ends at `at`.
+    fn entry(&mut self, at: Duration, entry: Harvested<'_>) {
+        let start = self.since;
+        let length = at.saturating_sub(start);
+        let mut lines: Vec<(String, &Histogram<u64>)> = Vec::new();
+        let comment = match entry {
+            Harvested::Step { level, step, stats } => {
+                let prefix = format!("{}.s{step}", level_tag(level));
+                lines.push((format!("{prefix}.latency"), &stats.latency));
+                lines.push((format!("{prefix}.lag"), &stats.lag));
+                if let Some(h) = &stats.service {
+                    lines.push((format!("{prefix}.service"), h));
+                }
+                if let Some(h) = &stats.corrected {
+                    lines.push((format!("{prefix}.corrected"), h));
+                }
+                let counts = CountsLine {
+                    level,
+                    step,
+                    requests: stats.counts.requests,
+                    status: stats.counts.status_classes,
+                    errors: ErrorKind::ALL
+                        .iter()
+                        .filter(|&&k| stats.counts.errors_of(k) > 0)
+                        .map(|&k| (k.name().to_string(), stats.counts.errors_of(k)))
+                        .collect(),
+                };
+                serde_json::to_string(&counts).map(|j| format!("{COUNTS}{j}"))
+            }
+            Harvested::Journey {
+                level,
+                journey,
+                stats,
+            } => {
+                let tag = format!("{}.j{journey}.journey", level_tag(level));
+                lines.push((tag, &stats.duration));
+                let line = JourneyLine {
+                    level,
+                    journey,
+                    completed: stats.completed,
+                    failed: stats.failed,
+                };
+                serde_json::to_string(&line).map(|j| format!("{JOURNEY}{j}"))
+            }
+        };
+        let Ok(mut writer) =
+            IntervalLogWriterBuilder::new().begin_log_with(&mut self.buffer, &mut self.serializer)
+        else {
+            return;
+        };
+        if let Ok(comment) = comment {
+            let _ = writer.write_comment(&comment);
+        }
+        for (tag, histogram) in lines.iter().filter(|(_, h)| !h.is_empty()) {
+            let _ = writer.write_histogram(histogram, start, length, Tag::new(tag));
+        }
+    }
+
+    /// Ends the interval: writes its timeline point and flushes it all to disk.
+    fn second(&mut self, point: &TimelinePoint) {
+        if let Ok(json) = serde_json::to_string(point) {
+            self.buffer
+                .extend_from_slice(format!("#{SECOND}{json}\n").as_bytes());
+        }
+        self.since = Duration::from_secs_f64(point.t.max(0.0));
+        self.write_out();
+    }
+
+    /// Records how the run ended: with it, a rebuild is exact.
+    pub fn end(&mut self, outcome: &RunOutcome) {
+        let line = EndLine {
+            end: end_name(outcome.end).to_string(),
+            elapsed_s: outcome.elapsed.as_secs_f64(),
+            levels: outcome
+                .levels
+                .iter()
+                .map(|l| (l.spec.index, l.held.as_secs_f64()))
+                .collect(),
+            cooldown: outcome
+                .cooldown
+                .map(|c| (c.start.as_secs_f64(), c.duration.as_secs_f64(), c.load)),
+        };
+        if let Ok(json) = serde_json::to_string(&line) {
+            self.buffer
+                .extend_from_slice(format!("#{END}{json}\n").as_bytes());
+        }
+        self.write_out();
+    }
+
+    fn write_out(&mut self) {
+        if self.broken {
+            self.buffer.clear();
+            return;
+        }
+        if let Err(e) = self.flush() {
+            self.broken = true;
+            self.buffer.clear();
+            eprintln!(
+                "warning: cannot write the interval log {}: {e}; the run goes on, \
+                 report.json is still written at the end",
+                self.path.display()
+            );
+        }
+    }
+}
+
+fn level_tag(level: Option<usize>) -> String {
+    level.map_or_else(|| "ramp".to_string(), |l| format!("l{l}"))
+}
+
+fn end_name(end: EndReason) -> &'static str {
+    match end {
+        EndReason::Completed => "completed",
+        EndReason::Stopped => "stopped",
+        EndReason::Interrupted => "interrupted",
+        EndReason::DataExhausted => "data_exhausted",
+    }
+}
+
+/// An observer that also writes every harvest into the interval log.
+pub struct Logged<'a> {
+    pub inner: &'a mut dyn Observer,
+    pub log: Option<&'a mut IntervalLog>,
+}
+
+impl Observer for Logged<'_> {
+    fn progress(&mut self, progress: &Progress) {
+        self.inner.progress(progress);
+    }
+    fn level_done(&mut self, level: &LevelSpec, collected: &Collected) -> Control {
+        self.inner.level_done(level, collected)
+    }
+    fn harvested(&mut self, at: Duration, entry: Harvested<'_>) {
+        if let Some(log) = self.log.as_deref_mut() {
+            log.entry(at, entry);
+        }
+        self.inner.harvested(at, entry);
+    }
+    fn second(&mut self, point: &TimelinePoint) {
+        if let Some(log) = self.log.as_deref_mut() {
+            log.second(point);
+        }
+        self.inner.second(point);
+    }
+}
+
+pub use rebuild::{Rebuilt, rebuild};
+
+mod rebuild;
+
+/// Adds one interval's histogram to the totals of the entry its tag names.
+fn add_histogram(stats: &mut StepStats, kind: &str, histogram: &Histogram<u64>) {
+    let target = match kind {
+        "latency" => &mut stats.latency,
+        "lag" => &mut stats.lag,
+        "service" => stats
+            .service
+            .get_or_insert_with(crate::metrics::new_histogram),
+        "corrected" => stats
+            .corrected
+            .get_or_insert_with(crate::metrics::new_histogram),
+        _ => return,
+    };
+    let _ = target.add(histogram);
+}
+
+fn add_journey_histogram(stats: &mut JourneyStats, histogram: &Histogram<u64>) {
+    let _ = stats.duration.add(histogram);
+}
+
+/// The histogram lines of `text`, with their tags (lines that do not parse are skipped).
+fn histograms(text: &str) -> impl Iterator<Item = (String, Histogram<u64>)> + '_ {
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.starts_with('"'))
+        .filter_map(|line| {
+            let with_newline = format!("{line}\n");
+            let entry = IntervalLogIterator::new(with_newline.as_bytes()).next()?;
+            let Ok(LogEntry::Interval(interval)) = entry else {
+                return None;
+            };
+            let tag = interval.tag()?.as_str().to_string();
+            let histogram = crate::metrics::decode_histogram(interval.encoded_histogram())?;
+            Some((tag, histogram))
+        })
+}
+
+/// The JSON comments of `text` that start with `kind`.
+fn comments<'t>(text: &'t str, kind: &'t str) -> impl Iterator<Item = &'t str> + 't {
+    text.lines()
+        .filter_map(move |line| line.strip_prefix('#')?.strip_prefix(kind))
+}
+
+/// The level runs derived from the timeline when the log has no end line (the
+/// process died): each level seen was held until its last point, or in full when
+/// the run went on past it.
+fn levels_from_timeline(specs: &[LevelSpec], timeline: &[TimelinePoint]) -> Vec<LevelRun> {
+    let last_t = timeline.last().map_or(0.0, |p| p.t);
+    specs
+        .iter()
+        .filter_map(|spec| {
+            let seen = timeline
+                .iter()
+                .filter(|p| p.level == Some(spec.index))
+                .map(|p| p.t)
+                .fold(None, |max: Option<f64>, t| {
+                    Some(max.map_or(t, |m| m.max(t)))
+                })?;
+            let end = if last_t > seen { last_t } else { seen };
+            let held = (end - spec.start.as_secs_f64()).clamp(0.0, spec.duration.as_secs_f64());
+            Some(LevelRun {
+                spec: *spec,
+                held: Duration::from_secs_f64(held),
+            })
+        })
+        .collect()
+}

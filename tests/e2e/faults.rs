@@ -1,0 +1,240 @@
+//! The fault suite: a shop that fails in each way [`Fault`] knows. For each, the
+//! run ends on time (its profile plus at most the request timeout), the failure is
+//! counted under the right error kind, report.json is written and parses, and for
+//! the huge and trickled bodies the generator's peak memory stays bounded.
+//! (Refused connections: `runs::refused_connections_are_counted_and_the_run_still_ends_on_time`.)
+
+use std::path::Path;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::fault_server::{Fault, FaultServer};
+use crate::runs::{f, write};
+use crate::{stampede, text};
+
+/// Every fault run: one shopper for 1.5 s, a 1 s request timeout.
+const PROFILE_S: f64 = 1.5;
+const TIMEOUT_S: f64 = 1.0;
+/// The generator's peak resident memory must stay below this (a debug build idles
+/// at about 20–30 MB; a 500 MB body held in memory would blow far past it).
+const PEAK_RSS_KB: u64 = 64 * 1024;
+
+pub struct Measured {
+    pub output: Output,
+    pub report: Value,
+    pub wall: Duration,
+    pub peak_rss_kb: u64,
+}
+
+/// VmHWM (peak resident set) of a live process, in kB.
+pub fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Runs `scenario`, watching the child's peak memory until it exits.
+pub fn measure(dir: &Path, scenario: &Path) -> Measured {
+    let _one = crate::exclusive();
+    let out = dir.join("out");
+    let started = Instant::now();
+    let mut child = stampede()
+        .arg("run")
+        .arg(scenario)
+        .arg("--out")
+        .arg(&out)
+        .args(["--seed", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let pid = child.id();
+    let readers = [
+        crate::drain(child.stdout.take().expect("stdout")),
+        crate::drain(child.stderr.take().expect("stderr")),
+    ];
+    let mut peak = 0;
+    let deadline = started + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        peak = peak.max(peak_rss_kb(pid).unwrap_or(0));
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the run did not end within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let wall = started.elapsed();
+    let [stdout, stderr] = readers.map(|r| r.join().expect("reader"));
+    let output = Output {
+        status,
+        stdout,
+        stderr,
+    };
+    let (so, se) = text(&output);
+    let json = std::fs::read_to_string(out.join("report.json"))
+        .unwrap_or_else(|e| panic!("no report.json ({e})\nstdout:\n{so}\nstderr:\n{se}"));
+    let report = serde_json::from_str(&json).expect("report.json parses");
+    Measured {
+        output,
+        report,
+        wall,
+        peak_rss_kb: peak,
+    }
+}
+
+fn scenario(dir: &Path, url: &str, target_extra: &str, steps: &str) -> std::path::PathBuf {
+    write(
+        dir,
+        "fault.toml",
+        &format!(
+            r#"
+name = "fault"
+[target]
+base_url = "{url}"
+timeout = "{TIMEOUT_S}s"
+{target_extra}
+[load]
+staircase = {{ start = 1, step = 1, max = 1, hold = "{PROFILE_S}s", ramp = "0s", stop = "max" }}
+[slo]
+p95 = "500ms"
+[[journey]]
+name = "look"
+weight = 1
+think = "50ms"
+steps = [{steps}]
+"#
+        ),
+    )
+}
+
+/// Runs one fault; checks the common promises and returns the report.
+fn run_fault(fault: Fault, target_extra: &str, steps: &str) -> Measured {
+    let server = FaultServer::start(fault);
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario(dir.path(), &server.url, target_extra, steps);
+    let m = measure(dir.path(), &path);
+    let (stdout, stderr) = text(&m.output);
+    assert_eq!(
+        m.output.status.code(),
+        Some(0),
+        "{fault:?}\n{stdout}\n{stderr}"
+    );
+    // On time: the profile, plus at most the request timeout for requests in flight.
+    let duration = f(&m.report["duration_s"]);
+    assert!(
+        duration <= PROFILE_S + TIMEOUT_S + 0.5,
+        "{fault:?}: the run took {duration} s"
+    );
+    // The same bound from outside, with room for starting the process and writing.
+    assert!(
+        m.wall < Duration::from_secs_f64(PROFILE_S + TIMEOUT_S + 5.0),
+        "{fault:?}: {:?} from start to exit",
+        m.wall
+    );
+    assert!(m.report["levels"][0]["requests"].as_f64().unwrap_or(0.0) > 0.0);
+    m
+}
+
+fn errors(m: &Measured) -> &serde_json::Map<String, Value> {
+    m.report["levels"][0]["errors"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no error counts in {}", m.report["levels"][0]))
+}
+
+/// Asserts that the level counted errors only of `kinds`, and some of the first.
+fn only_kinds(m: &Measured, kinds: &[&str]) {
+    let errors = errors(m);
+    assert!(
+        errors.get(kinds[0]).is_some_and(|n| f(n) > 0.0),
+        "no {} errors: {errors:?}",
+        kinds[0]
+    );
+    for kind in errors.keys() {
+        assert!(
+            kinds.contains(&kind.as_str()),
+            "unexpected {kind}: {errors:?}"
+        );
+    }
+}
+
+const HOME: &str = r#"{ name = "home", get = "/" }"#;
+
+#[test]
+fn a_shop_that_never_answers_counts_timeouts() {
+    let m = run_fault(Fault::Silent, "", HOME);
+    only_kinds(&m, &["timeout"]);
+}
+
+#[test]
+fn a_reset_mid_response_counts_resets() {
+    let m = run_fault(Fault::ResetMidResponse, "", HOME);
+    only_kinds(&m, &["reset"]);
+}
+
+#[test]
+fn malformed_http_counts_as_malformed() {
+    let m = run_fault(Fault::Malformed, "", HOME);
+    only_kinds(&m, &["malformed"]);
+    assert_eq!(m.report["levels"][0]["error_rate"], 1.0);
+}
+
+#[test]
+fn a_500_mb_body_is_capped_and_memory_stays_bounded() {
+    // The step extracts, so its body is kept: up to max_body, then `truncated`.
+    let steps = r#"{ name = "big", get = "/big", extract = { token = { regex = 'x(x)' } } }"#;
+    let m = run_fault(Fault::HugeBody, r#"max_body = "1MB""#, steps);
+    only_kinds(&m, &["truncated"]);
+    eprintln!("500 MB body: peak RSS {} kB", m.peak_rss_kb);
+    assert!(m.peak_rss_kb > 0, "VmHWM never read");
+    assert!(
+        m.peak_rss_kb < PEAK_RSS_KB,
+        "peak RSS {} kB >= {PEAK_RSS_KB} kB",
+        m.peak_rss_kb
+    );
+}
+
+#[test]
+fn a_500_mb_body_that_is_not_kept_is_streamed_and_ends_by_the_timeout() {
+    let m = run_fault(Fault::HugeBody, "", r#"{ name = "big", get = "/big" }"#);
+    // Drained at loopback speed it may finish inside the timeout; if not, it times out.
+    for kind in errors(&m).keys() {
+        assert_eq!(kind, "timeout", "{:?}", errors(&m));
+    }
+    eprintln!("500 MB body, drained: peak RSS {} kB", m.peak_rss_kb);
+    assert!(
+        m.peak_rss_kb > 0 && m.peak_rss_kb < PEAK_RSS_KB,
+        "{} kB",
+        m.peak_rss_kb
+    );
+}
+
+#[test]
+fn a_trickled_body_times_out_with_memory_bounded() {
+    let m = run_fault(Fault::Trickle, "", HOME);
+    only_kinds(&m, &["timeout"]);
+    eprintln!("trickled body: peak RSS {} kB", m.peak_rss_kb);
+    assert!(
+        m.peak_rss_kb > 0 && m.peak_rss_kb < PEAK_RSS_KB,
+        "{} kB",
+        m.peak_rss_kb
+    );
+}
+
+#[test]
+fn keep_alive_connections_closed_under_a_request_count_resets() {
+    let m = run_fault(Fault::CloseKeepAlive, "", HOME);
+    only_kinds(&m, &["reset"]);
+    // Every connection answers its first request.
+    assert!(f(&m.report["levels"][0]["status"]["2xx"]) > 0.0);
+}
+
+#[test]
+fn invalid_gzip_counts_as_a_body_error() {
+    let m = run_fault(Fault::InvalidGzip, "", HOME);
+    only_kinds(&m, &["body"]);
+}

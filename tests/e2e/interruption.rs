@@ -1,0 +1,206 @@
+//! Interruption: SIGTERM (like Ctrl-C) ends a run gracefully with every report
+//! written and marked interrupted; a second signal exits at once; after kill -9 the
+//! interval log on disk rebuilds the report (`stampede report DIR`).
+//! (SIGINT: `runs::an_interrupted_run_still_writes_what_it_measured`.)
+
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::fault_server::{Fault, FaultServer};
+use crate::runs::{f, write};
+use crate::{stampede, text};
+
+/// A long single level against `base_url`: the run is always cut short.
+fn long_run(dir: &Path, base_url: &str, timeout: &str) -> std::path::PathBuf {
+    write(
+        dir,
+        "long.toml",
+        &format!(
+            r#"
+name = "long"
+[target]
+base_url = "{base_url}"
+timeout = "{timeout}"
+[load]
+staircase = {{ start = 3, step = 1, max = 3, hold = "60s", ramp = "0s", stop = "max" }}
+[slo]
+p95 = "500ms"
+[[journey]]
+name = "look"
+weight = 1
+think = "50ms"
+steps = [{{ name = "home", get = "/" }}]
+"#
+        ),
+    )
+}
+
+fn spawn(scenario: &Path, out: &Path) -> Child {
+    stampede()
+        .arg("run")
+        .arg(scenario)
+        .arg("--out")
+        .arg(out)
+        .args(["--seed", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs")
+}
+
+/// Waits until the interval log on disk holds `seconds` whole seconds.
+fn wait_for_seconds(child: &mut Child, out: &Path, seconds: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let log = std::fs::read_to_string(out.join("intervals.hlog")).unwrap_or_default();
+        if log.matches("#second ").count() >= seconds {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the run ended early: {status}");
+        }
+        assert!(Instant::now() < deadline, "no interval log after 20 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn signal(child: &Child, name: &str) {
+    let sent = std::process::Command::new("kill")
+        .args([name, &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+}
+
+/// Waits for the child to exit, at most `limit`; returns its exit code.
+fn exit_within(child: &mut Child, limit: Duration) -> Option<i32> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status.code();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running {limit:?} after the signal");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn report(out: &Path) -> Value {
+    let json = std::fs::read_to_string(out.join("report.json")).expect("report.json exists");
+    serde_json::from_str(&json).expect("report.json parses")
+}
+
+#[test]
+fn sigterm_ends_the_run_gracefully_with_the_report_marked_interrupted() {
+    let _one = crate::exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut child = spawn(&long_run(dir.path(), "embedded", "2s"), &out);
+    wait_for_seconds(&mut child, &out, 2);
+    signal(&child, "-TERM");
+    // The grace period is 2 s; writing the reports takes well under a second more.
+    let code = exit_within(&mut child, Duration::from_secs(5));
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(code, Some(130), "{}", text(&output).1);
+    let report = report(&out);
+    assert_eq!(report["end"], "interrupted");
+    assert!(
+        f(&report["levels"][0]["requests"]) > 0.0,
+        "{}",
+        report["levels"][0]
+    );
+    assert!(
+        report["verdict"]
+            .as_str()
+            .unwrap()
+            .ends_with("[run interrupted]")
+    );
+}
+
+#[test]
+fn a_second_interrupt_exits_at_once() {
+    let _one = crate::exclusive();
+    // A shop that never answers, and a long timeout: the first Ctrl-C would wait
+    // out the 2 s grace period for the hung requests; the second must not.
+    let server = FaultServer::start(Fault::Silent);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut child = spawn(&long_run(dir.path(), &server.url, "30s"), &out);
+    wait_for_seconds(&mut child, &out, 1);
+    signal(&child, "-INT");
+    std::thread::sleep(Duration::from_millis(300));
+    let second = Instant::now();
+    signal(&child, "-INT");
+    let code = exit_within(&mut child, Duration::from_secs(5));
+    let waited = second.elapsed();
+    let output = child.wait_with_output().unwrap();
+    let stderr = text(&output).1;
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(
+        waited < Duration::from_millis(1500),
+        "exited {waited:?} after the second Ctrl-C"
+    );
+    assert!(
+        stderr.contains("interrupted again: exiting at once"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn after_kill_9_the_interval_log_rebuilds_the_report() {
+    let _one = crate::exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut child = spawn(&long_run(dir.path(), "embedded", "2s"), &out);
+    wait_for_seconds(&mut child, &out, 3);
+    signal(&child, "-KILL");
+    let code = exit_within(&mut child, Duration::from_secs(5));
+    assert_eq!(code, None, "killed by a signal");
+    assert!(!out.join("report.json").exists());
+
+    let rebuilt = stampede().arg("report").arg(&out).output().unwrap();
+    let (stdout, stderr) = text(&rebuilt);
+    assert_eq!(rebuilt.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("report rebuilt from the interval log"),
+        "{stdout}"
+    );
+    let report = report(&out);
+    assert_eq!(report["end"], "interrupted");
+    assert_eq!(report["scenario"], "long");
+    let level = &report["levels"][0];
+    assert!(f(&level["requests"]) > 0.0, "{level}");
+    assert!(f(&level["p95_ms"]) > 0.0, "{level}");
+    // Nothing on disk is lost: the level holds every request of the timeline.
+    let timeline: f64 = report["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| f(&p["requests"]))
+        .sum();
+    let ramps = f(&report["ramp_requests"]);
+    assert_eq!(f(&level["requests"]) + ramps, timeline);
+    assert!(report["timeline"].as_array().unwrap().len() >= 3);
+
+    // A second `report` reads the rebuilt report.json.
+    let again = stampede().arg("report").arg(&out).output().unwrap();
+    assert_eq!(again.status.code(), Some(0));
+    assert!(!text(&again).0.contains("rebuilt"));
+}
+
+#[test]
+fn report_without_a_report_or_a_log_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = stampede().arg("report").arg(dir.path()).output().unwrap();
+    let stderr = text(&output).1;
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no interval log to rebuild it from"),
+        "{stderr}"
+    );
+}
