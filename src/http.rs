@@ -13,6 +13,32 @@ use crate::metrics::ErrorKind;
 /// How many redirects a step follows before it counts as an error.
 const MAX_REDIRECTS: usize = 10;
 
+/// Tries one TCP connection to the target's host and port before any traffic,
+/// so an unreachable target is a clear error rather than a run of connect errors.
+pub fn probe(base_url: &str, timeout: Duration) -> Result<(), String> {
+    use std::net::{TcpStream, ToSocketAddrs};
+    let url = reqwest::Url::parse(base_url).map_err(|e| format!("invalid URL {base_url}: {e}"))?;
+    let host = url
+        .host_str()
+        .ok_or_else(|| format!("{base_url} has no host"))?;
+    let port = url
+        .port_or_known_default()
+        .ok_or_else(|| format!("{base_url} has no port"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs: Vec<_> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .collect();
+    let mut last = format!("{host} resolves to no address");
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = format!("cannot connect to {addr}: {e}"),
+        }
+    }
+    Err(last)
+}
+
 /// What every shopper's client shares.
 #[derive(Clone)]
 pub struct ClientFactory {

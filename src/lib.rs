@@ -7,6 +7,7 @@
 //! embedded demo [`shop`] stands on its own and is the default target.
 
 pub mod analysis;
+pub mod ci;
 pub mod cli;
 pub mod driver;
 pub mod http;
@@ -30,6 +31,7 @@ use scenario::Scenario;
 /// Documented exit codes (see `stampede --help`).
 pub mod exit {
     pub const OK: u8 = 0;
+    pub const GATE_FAILED: u8 = 1;
     pub const BAD_INPUT: u8 = 2;
     pub const CANNOT_MEASURE: u8 = 3;
     pub const INTERRUPTED: u8 = 130;
@@ -41,6 +43,16 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Validate { scenarios } => validate(&scenarios),
         Command::Run(args) => run(args),
         Command::Shop(args) => shop(args),
+        Command::Report(args) => ci::report_command(
+            &args.path,
+            &args.gates,
+            ci::CiOptions {
+                baseline: args.baseline,
+                max_regression: args.max_regression,
+                ..ci::CiOptions::default()
+            },
+        ),
+        Command::Compare(args) => ci::compare_command(&args.base, &args.new, args.max_regression),
     };
     ExitCode::from(code)
 }
@@ -85,6 +97,18 @@ fn run(args: RunArgs) -> u8 {
         eprintln!("error: --target {url}: {e} (expected a URL like http://127.0.0.1:8080)");
         return exit::BAD_INPUT;
     }
+    let mut gates = scenario.gates.clone();
+    let baseline = match ci::parse_gates(&args.gates).and_then(|more| {
+        gates.extend(more);
+        ci::check_names(&scenario, &gates)?;
+        args.baseline.as_deref().map(ci::read_baseline).transpose()
+    }) {
+        Ok(baseline) => baseline,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
     // The embedded shop runs on its own thread and runtime, apart from the generator.
     let mut embedded = None;
     let base_url = match (&args.target, &scenario.target.base_url) {
@@ -109,6 +133,12 @@ fn run(args: RunArgs) -> u8 {
             }
         },
     };
+    if embedded.is_none()
+        && let Err(e) = http::probe(&base_url, std::time::Duration::from_secs(1))
+    {
+        eprintln!("error: cannot measure: the target {base_url} is unreachable ({e}); nothing was sent");
+        return exit::CANNOT_MEASURE;
+    }
     check_open_files(&scenario, embedded.is_some());
     let out = args
         .out
@@ -156,6 +186,7 @@ fn run(args: RunArgs) -> u8 {
         EndReason::Completed => RunEnd::Completed,
         EndReason::Stopped => RunEnd::StoppedAtBreakingPoint,
         EndReason::Interrupted => RunEnd::Interrupted,
+        EndReason::Aborted => RunEnd::Aborted,
     };
     let info = RunInfo {
         target: base_url,
@@ -165,7 +196,13 @@ fn run(args: RunArgs) -> u8 {
         end,
         cores: live::cores(),
     };
-    let report = analysis::analyse(&scenario, &outcome, info);
+    let mut report = analysis::analyse(&scenario, &outcome, info);
+    let tolerance = args
+        .max_regression
+        .or(scenario.max_regression)
+        .unwrap_or(analysis::compare::DEFAULT_MAX_REGRESSION);
+    let inputs = ci::plan_inputs(&scenario, args.expected_peak);
+    ci::enrich(&mut report, &inputs, baseline.as_ref(), tolerance, &gates);
     print!("{}", report::terminal::summary(&report));
     match report::write_json(&report, &out) {
         Ok(path) => println!("report: {}", path.display()),
@@ -174,11 +211,7 @@ fn run(args: RunArgs) -> u8 {
             return exit::CANNOT_MEASURE;
         }
     }
-    if end == RunEnd::Interrupted {
-        exit::INTERRUPTED
-    } else {
-        exit::OK
-    }
+    ci::exit_code(&report)
 }
 
 /// Each shopper holds a connection (two sockets when the shop is in-process):

@@ -283,6 +283,11 @@ pub fn analyse(scenario: &Scenario, outcome: &RunOutcome, info: RunInfo) -> Repo
         recovery_s,
         cooldown,
         timeline: collected.timeline.clone(),
+        abort_reason: outcome.abort_reason.clone(),
+        capacity: None,
+        planning: None,
+        comparison: None,
+        gates: Vec::new(),
     };
     report.verdict = verdict(&report);
     report
@@ -386,6 +391,10 @@ pub fn verdict(report: &Report) -> String {
     if report.end == RunEnd::Interrupted {
         text.push_str(" [run interrupted]");
     }
+    if report.end == RunEnd::Aborted {
+        let reason = report.abort_reason.as_deref().unwrap_or("an abort_on condition held");
+        text.push_str(&format!(" [run aborted: {reason}]"));
+    }
     text
 }
 
@@ -402,6 +411,8 @@ mod tests {
             errors,
             p95_ms: Some(p95),
             lag_p99_ms: None,
+            p50_ms: None,
+            p99_ms: None,
         }
     }
 

@@ -4,8 +4,14 @@
 //! the one model every report (terminal, report.json) is written from; `judge`
 //! computes it.
 
+pub mod capacity;
+pub mod compare;
+pub mod gates;
 mod judge;
 
+pub use capacity::{Capacity, Planning};
+pub use compare::Comparison;
+pub use gates::GateResult;
 pub use judge::{RunInfo, analyse, level_result, show_load, show_ms, show_percent};
 
 use std::collections::BTreeMap;
@@ -222,6 +228,8 @@ pub enum RunEnd {
     Completed,
     StoppedAtBreakingPoint,
     Interrupted,
+    /// An `abort_on` condition held: the run stopped early to protect the shop.
+    Aborted,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -262,4 +270,19 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cooldown: Option<CooldownResult>,
     pub timeline: Vec<crate::metrics::TimelinePoint>,
+    /// Why the run was aborted (`end: "aborted"`): the `abort_on` condition that held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abort_reason: Option<String>,
+    /// The Universal Scalability Law fit over the levels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Capacity>,
+    /// Headroom against the expected peak, and what the breaking point costs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planning: Option<Planning>,
+    /// The change against a baseline report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
+    /// The CI gates and how each fared.
+    #[serde(default)]
+    pub gates: Vec<GateResult>,
 }

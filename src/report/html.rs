@@ -71,6 +71,7 @@ fn header(out: &mut String, report: &Report) {
         RunEnd::Completed => "completed",
         RunEnd::StoppedAtBreakingPoint => "stopped at the breaking point",
         RunEnd::Interrupted => "interrupted",
+        RunEnd::Aborted => "aborted",
     };
     let _ = write!(
         out,

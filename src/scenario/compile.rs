@@ -57,6 +57,7 @@ pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scena
     let load = c.load(raw.load)?;
     let slo = c.slo(&raw.slo);
     let journeys = c.journeys(raw.journeys)?;
+    let (gates, max_regression) = super::ci::gates(path, source, &raw.gates)?;
     Ok(Scenario {
         name: raw.name.into_inner(),
         description: raw.description,
@@ -66,6 +67,8 @@ pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scena
         slo,
         steps: c.steps,
         journeys,
+        gates,
+        max_regression,
     })
 }
 
@@ -240,6 +243,11 @@ impl Compiler<'_> {
             arrivals,
             max_active,
             cooldown,
+            abort_on: super::ci::abort_on(self.path, self.source, &raw.abort_on)?,
+            expected_peak: match &raw.expected_peak {
+                Some(v) => Some(super::ci::positive(self.path, self.source, v, "expected_peak")?),
+                None => None,
+            },
         })
     }
 
@@ -361,6 +369,10 @@ impl Compiler<'_> {
             name: raw.name.into_inner(),
             weight,
             think: raw.think.unwrap_or(Think::Fixed(Duration::ZERO)),
+            value: match &raw.value {
+                Some(v) => Some(super::ci::positive(self.path, self.source, v, "value")?),
+                None => None,
+            },
             steps,
             slots,
         })

@@ -3,15 +3,20 @@
 //! fields are errors), checks it and compiles its templates; what comes out is ready
 //! to run and never parsed again.
 
+mod abort;
+mod ci;
 mod compile;
 mod diagnostic;
+mod gate;
 mod raw;
 mod template;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use abort::{AbortCondition, AbortMetric, parse_abort};
 pub use diagnostic::ScenarioError;
+pub use gate::{Bound, Gate, GateError, Metric, Op, VALID_METRICS, parse_gate};
 pub use raw::{StatusMatch, Think, parse_duration};
 
 /// Open model: the default cap on shoppers active at once.
@@ -34,6 +39,10 @@ pub struct Scenario {
     /// same name in several journeys are one step for statistics.
     pub steps: Vec<StepInfo>,
     pub journeys: Vec<Journey>,
+    /// The `[gates]` table.
+    pub gates: Vec<Gate>,
+    /// `[gates] max_regression`: the tolerance before a change counts as a regression.
+    pub max_regression: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -116,6 +125,10 @@ pub struct Load {
     /// After the climb stopped at a breaking point: how long to hold the last good
     /// level to see the shop recover.
     pub cooldown: Duration,
+    /// Conditions that stop the run early to protect the shop.
+    pub abort_on: Vec<AbortCondition>,
+    /// The sale's expected peak (shoppers or arrivals/s), for headroom.
+    pub expected_peak: Option<f64>,
 }
 
 /// Bounds that define "available".
@@ -154,6 +167,8 @@ pub struct Journey {
     pub name: String,
     pub weight: u32,
     pub think: Think,
+    /// The average basket of a completed journey.
+    pub value: Option<f64>,
     pub steps: Vec<Step>,
     /// Names of the variables set while the journey runs, by slot.
     pub slots: Vec<String>,

@@ -24,6 +24,9 @@ pub struct RawScenario {
     pub vars: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     #[serde(rename = "journey")]
     pub journeys: Spanned<Vec<Spanned<RawJourney>>>,
+    /// CI gates: `"checkout.p95" = "< 800ms"`, and `max_regression`.
+    #[serde(default)]
+    pub gates: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -55,6 +58,11 @@ pub struct RawLoad {
     pub cooldown: Option<Dur>,
     pub staircase: Option<Spanned<RawStaircase>>,
     pub stages: Option<Vec<Spanned<RawStage>>>,
+    /// Conditions that stop the run early: `"error_rate > 50% for 10s"`.
+    #[serde(default)]
+    pub abort_on: Vec<Spanned<String>>,
+    /// The sale's expected peak load, for headroom.
+    pub expected_peak: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,6 +102,8 @@ pub struct RawJourney {
     pub name: Spanned<String>,
     pub weight: Spanned<i64>,
     pub think: Option<Think>,
+    /// The average basket of a completed journey (for value lost per minute).
+    pub value: Option<Spanned<toml::Value>>,
     #[serde(alias = "step")]
     pub steps: Spanned<Vec<Spanned<RawStep>>>,
 }
