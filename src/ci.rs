@@ -123,7 +123,10 @@ pub fn exit_code(report: &Report) -> u8 {
     if report.end == RunEnd::Aborted {
         eprintln!(
             "aborted: {}",
-            report.abort_reason.as_deref().unwrap_or("an abort_on condition held")
+            report
+                .abort_reason
+                .as_deref()
+                .unwrap_or("an abort_on condition held")
         );
         return exit::GATE_FAILED;
     }
@@ -136,7 +139,10 @@ pub fn exit_code(report: &Report) -> u8 {
         eprintln!(
             "error: cannot measure: the generator, not the shop, was the bottleneck at the breaking point ({}: lag p99 {}, CPU {:.0}%). Run stampede on a bigger machine, closer to the shop, or with fewer shoppers per process",
             show_load(report, level.load),
-            level.generator.lag_p99_ms.map_or_else(|| "-".to_string(), show_ms),
+            level
+                .generator
+                .lag_p99_ms
+                .map_or_else(|| "-".to_string(), show_ms),
             level.generator.cpu_percent
         );
         return exit::CANNOT_MEASURE;
@@ -201,7 +207,11 @@ pub fn compare_command(base: &Path, new: &Path, max_regression: Option<f64>) -> 
             return exit::BAD_INPUT;
         }
     };
-    let c = compare::compare(&base, &new, max_regression.unwrap_or(DEFAULT_MAX_REGRESSION));
+    let c = compare::compare(
+        &base,
+        &new,
+        max_regression.unwrap_or(DEFAULT_MAX_REGRESSION),
+    );
     print!("{}", crate::report::ci::comparison_table(&c));
     if c.regressions() > 0 {
         println!("REGRESSION: {}", c.worst().unwrap_or_default());

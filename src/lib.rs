@@ -136,7 +136,9 @@ fn run(args: RunArgs) -> u8 {
     if embedded.is_none()
         && let Err(e) = http::probe(&base_url, std::time::Duration::from_secs(1))
     {
-        eprintln!("error: cannot measure: the target {base_url} is unreachable ({e}); nothing was sent");
+        eprintln!(
+            "error: cannot measure: the target {base_url} is unreachable ({e}); nothing was sent"
+        );
         return exit::CANNOT_MEASURE;
     }
     check_open_files(&scenario, embedded.is_some());

@@ -64,10 +64,14 @@ pub fn fit(points: &[(f64, f64)]) -> Option<(Usl, f64)> {
     }
     let sse = |sigma: f64, kappa: f64| -> (f64, f64) {
         let g = |n: f64| n / (1.0 + sigma * (n - 1.0) + kappa * n * (n - 1.0));
-        let (xg, gg) = points
-            .iter()
-            .fold((0.0, 0.0), |(a, b), &(n, x)| (a + x * g(n), b + g(n) * g(n)));
-        let lambda = if gg > 0.0 { (xg / gg).max(1e-12) } else { 1e-12 };
+        let (xg, gg) = points.iter().fold((0.0, 0.0), |(a, b), &(n, x)| {
+            (a + x * g(n), b + g(n) * g(n))
+        });
+        let lambda = if gg > 0.0 {
+            (xg / gg).max(1e-12)
+        } else {
+            1e-12
+        };
         let e = points
             .iter()
             .map(|&(n, x)| (x - lambda * g(n)).powi(2))
@@ -175,8 +179,8 @@ pub fn assess(report: &Report) -> Capacity {
             );
         }
         None => {
-            capacity.note = "throughput still grows linearly: no knee in the measured levels"
-                .to_string();
+            capacity.note =
+                "throughput still grows linearly: no knee in the measured levels".to_string();
         }
     }
     capacity
@@ -267,7 +271,11 @@ pub fn plan(report: &Report, capacity: &Capacity, inputs: &PlanInputs) -> Planni
             let failed_share = at_bp
                 .filter(|x| x.completed + x.failed > 0)
                 .map(|x| round4(x.failed as f64 / (x.completed + x.failed) as f64));
-            let value = inputs.values.iter().find(|(n, _)| n == &j.name).map(|v| v.1);
+            let value = inputs
+                .values
+                .iter()
+                .find(|(n, _)| n == &j.name)
+                .map(|v| v.1);
             let lost = match (at_bp, broken, value) {
                 (Some(x), Some(level), Some(v)) if level.held_s > 0.0 => {
                     Some(round2(x.failed as f64 * 60.0 / level.held_s * v))

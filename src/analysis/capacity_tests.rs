@@ -35,7 +35,10 @@ fn the_fit_recovers_known_parameters_from_noisy_points() {
         assert!((fit.kappa - 0.002).abs() < 0.0007, "seed {seed}: {fit:?}");
         let peak = truth.throughput(truth.peak_load().unwrap());
         let got = fit.throughput(fit.peak_load().unwrap());
-        assert!((got - peak).abs() < 0.03 * peak, "seed {seed}: {got} vs {peak}");
+        assert!(
+            (got - peak).abs() < 0.03 * peak,
+            "seed {seed}: {got} vs {peak}"
+        );
         assert!(r2 > 0.97, "seed {seed}: R² {r2}");
     }
 }

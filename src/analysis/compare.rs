@@ -9,7 +9,8 @@
 //! many requests the level had. The 95% interval of new/base − 1 decides.
 //! Throughput: request counts are Poisson; a z-test on the rates decides.
 //! A change is a regression only when it is significant *and* worse than the
-//! tolerance (`max_regression`, default 10%).
+//! tolerance (`max_regression`, default 10%). A percentile with fewer than 10
+//! requests above it in either run is shown but never judged significant.
 
 use hdrhistogram::Histogram;
 use rand::{RngExt, SeedableRng};
@@ -22,6 +23,10 @@ use crate::metrics::decode_histogram;
 pub const DEFAULT_MAX_REGRESSION: f64 = 0.10;
 const RESAMPLES: usize = 200;
 const PERCENTILES: [(&str, f64); 3] = [("p50", 0.50), ("p95", 0.95), ("p99", 0.99)];
+/// A percentile is judged only when both runs have this many requests above it:
+/// the bootstrap of an extreme order statistic is unreliable, and a tail of a
+/// handful of requests moves with any hiccup of the machine.
+const MIN_TAIL: f64 = 10.0;
 
 /// Two reports compared, as report.json keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,6 +56,13 @@ pub struct Change {
     pub ci_high: f64,
     pub significant: bool,
     pub regression: bool,
+    /// Both runs had enough requests to judge this percentile (see `MIN_TAIL`).
+    #[serde(default = "yes")]
+    pub enough_samples: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Comparison {
@@ -123,7 +135,9 @@ fn changes(
             }
             let (low, high) = bootstrap(&hb, &hn, q, &mut rng);
             let change = new / base - 1.0;
-            let significant = low > 0.0 || high < 0.0;
+            let tail = (hb.len().min(hn.len()) as f64) * (1.0 - q);
+            let enough_samples = tail >= MIN_TAIL;
+            let significant = enough_samples && (low > 0.0 || high < 0.0);
             rows.push(Change {
                 load: bl.load,
                 step: step.to_string(),
@@ -135,6 +149,7 @@ fn changes(
                 ci_high: round4(high),
                 significant,
                 regression: significant && low > 0.0 && change > tolerance,
+                enough_samples,
             });
         }
     }
@@ -248,6 +263,7 @@ fn throughput(
         ci_high: round4(high),
         significant,
         regression: significant && high < 0.0 && -change > tolerance,
+        enough_samples: true,
     })
 }
 

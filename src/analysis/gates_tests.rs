@@ -90,7 +90,10 @@ fn gates_with_nothing_to_judge_fail_and_say_why() {
     assert!(m.contains("no good level"), "{m}");
     let m = fails(&r, "regression");
     assert!(m.contains("--baseline"), "{m}");
-    assert!(!all_passed(&evaluate(&[parse_gate("p95 < 10s").unwrap()], &r)));
+    assert!(!all_passed(&evaluate(
+        &[parse_gate("p95 < 10s").unwrap()],
+        &r
+    )));
     assert!(all_passed(&[]));
 }
 

@@ -392,7 +392,10 @@ pub fn verdict(report: &Report) -> String {
         text.push_str(" [run interrupted]");
     }
     if report.end == RunEnd::Aborted {
-        let reason = report.abort_reason.as_deref().unwrap_or("an abort_on condition held");
+        let reason = report
+            .abort_reason
+            .as_deref()
+            .unwrap_or("an abort_on condition held");
         text.push_str(&format!(" [run aborted: {reason}]"));
     }
     text

@@ -74,7 +74,11 @@ mod tests {
         assert_eq!(watch.second_done(&second(2.0, 10, 9)), None);
         assert_eq!(watch.second_done(&second(3.0, 10, 1)), None, "cleared");
         assert_eq!(watch.second_done(&second(4.0, 10, 6)), None);
-        assert_eq!(watch.second_done(&second(5.0, 0, 0)), None, "no answer: no verdict");
+        assert_eq!(
+            watch.second_done(&second(5.0, 0, 0)),
+            None,
+            "no answer: no verdict"
+        );
         // Held from 3 s: seconds 4, 5 (nothing answered) and 6 make the window.
         let reason = watch.second_done(&second(6.0, 10, 6)).unwrap();
         assert!(reason.contains("error_rate > 50% for 3s"), "{reason}");

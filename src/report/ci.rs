@@ -92,7 +92,9 @@ pub fn comparison_table(c: &Comparison) -> String {
         "load", "step", "metric", "base", "new", "change", "95% interval"
     );
     for r in c.rows.iter().filter(|r| r.step == "all" || r.significant) {
-        let verdict = if r.regression {
+        let verdict = if !r.enough_samples {
+            "too few samples"
+        } else if r.regression {
             "REGRESSION"
         } else if r.significant {
             "significant"
@@ -122,4 +124,3 @@ pub fn comparison_table(c: &Comparison) -> String {
     );
     out
 }
-

@@ -88,8 +88,16 @@ mod tests {
         let c = parse_abort("p99 > 10s for 15s").unwrap();
         assert_eq!(c.metric, AbortMetric::Latency(99.0));
         assert_eq!(c.bound, 10_000.0);
-        assert!(parse_abort("p99 > 10s").unwrap_err().contains("for DURATION"));
-        assert!(parse_abort("cpu > 10% for 1s").unwrap_err().contains("unknown"));
+        assert!(
+            parse_abort("p99 > 10s")
+                .unwrap_err()
+                .contains("for DURATION")
+        );
+        assert!(
+            parse_abort("cpu > 10% for 1s")
+                .unwrap_err()
+                .contains("unknown")
+        );
         assert!(parse_abort("error_rate > 500% for 1s").is_err());
         assert!(parse_abort("p95 > 100 for 1s").is_err());
     }

@@ -26,9 +26,10 @@ pub fn gates(
         let name = key.get_ref().as_str();
         let at_value = |m: String| ScenarioError::at(path, source, value.span(), m);
         if name == "max_regression" {
-            max_regression = Some(ratio(value.get_ref()).ok_or_else(|| {
-                at_value("expected a tolerance like \"10%\" or 0.1".to_string())
-            })?);
+            max_regression =
+                Some(ratio(value.get_ref()).ok_or_else(|| {
+                    at_value("expected a tolerance like \"10%\" or 0.1".to_string())
+                })?);
             continue;
         }
         let text = match value.get_ref() {
@@ -65,21 +66,19 @@ pub fn ratio(value: &toml::Value) -> Option<f64> {
 }
 
 /// `abort_on = ["error_rate > 50% for 10s", ...]`.
-pub fn abort_on(
-    path: &Path,
-    source: &str,
-    raw: &[Spanned<String>],
-) -> Result<Vec<AbortCondition>> {
+pub fn abort_on(path: &Path, source: &str, raw: &[Spanned<String>]) -> Result<Vec<AbortCondition>> {
     raw.iter()
-        .map(|c| {
-            parse_abort(c.get_ref())
-                .map_err(|m| ScenarioError::at(path, source, c.span(), m))
-        })
+        .map(|c| parse_abort(c.get_ref()).map_err(|m| ScenarioError::at(path, source, c.span(), m)))
         .collect()
 }
 
 /// A positive number (`expected_peak`, a journey's `value`).
-pub fn positive(path: &Path, source: &str, value: &Spanned<toml::Value>, what: &str) -> Result<f64> {
+pub fn positive(
+    path: &Path,
+    source: &str,
+    value: &Spanned<toml::Value>,
+    what: &str,
+) -> Result<f64> {
     let n = match value.get_ref() {
         toml::Value::Float(f) => *f,
         toml::Value::Integer(i) => *i as f64,

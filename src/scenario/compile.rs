@@ -245,7 +245,12 @@ impl Compiler<'_> {
             cooldown,
             abort_on: super::ci::abort_on(self.path, self.source, &raw.abort_on)?,
             expected_peak: match &raw.expected_peak {
-                Some(v) => Some(super::ci::positive(self.path, self.source, v, "expected_peak")?),
+                Some(v) => Some(super::ci::positive(
+                    self.path,
+                    self.source,
+                    v,
+                    "expected_peak",
+                )?),
                 None => None,
             },
         })

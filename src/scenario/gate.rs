@@ -30,7 +30,10 @@ pub struct Gate {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Metric {
     /// A latency percentile (50.0 … 100.0 = max), overall or of one step.
-    Latency { step: Option<String>, percentile: f64 },
+    Latency {
+        step: Option<String>,
+        percentile: f64,
+    },
     /// The share of failed requests, overall or of one step, of all kinds or one.
     ErrorRate {
         step: Option<String>,
@@ -139,7 +142,10 @@ pub fn parse_gate(text: &str) -> Result<Gate, GateError> {
     };
     let metric = parse_metric(name).map_err(|m| error(lead, m))?;
     if at.is_some() && !metric.per_level() {
-        return Err(error(lead, format!("`{name}` is not judged per level: drop the @LOAD")));
+        return Err(error(
+            lead,
+            format!("`{name}` is not judged per level: drop the @LOAD"),
+        ));
     }
     if metric == Metric::Regression {
         if !right.trim().is_empty() {
@@ -288,9 +294,10 @@ fn parse_value(metric: &Metric, text: &str) -> Result<f64, String> {
             text.trim_end_matches("req/s").trim_end_matches("rps"),
             "requests per second like 350",
         ),
-        Metric::JourneysPerMinute { .. } => {
-            number(text.trim_end_matches("/min"), "journeys per minute like 100")
-        }
+        Metric::JourneysPerMinute { .. } => number(
+            text.trim_end_matches("/min"),
+            "journeys per minute like 100",
+        ),
         Metric::BreakingPoint => number(
             text.trim_end_matches("shoppers")
                 .trim_end_matches("arrivals/s"),
@@ -345,16 +352,26 @@ mod tests {
             parse_gate("breaking_point >= 300 shoppers").unwrap().metric,
             Metric::BreakingPoint
         );
-        assert_eq!(bound(&parse_gate("throughput >= 350").unwrap()), (Op::Ge, 350.0));
         assert_eq!(
-            parse_gate("journeys.buyer.per_minute >= 100").unwrap().metric,
+            bound(&parse_gate("throughput >= 350").unwrap()),
+            (Op::Ge, 350.0)
+        );
+        assert_eq!(
+            parse_gate("journeys.buyer.per_minute >= 100")
+                .unwrap()
+                .metric,
             Metric::JourneysPerMinute {
                 journey: "buyer".into()
             }
         );
-        assert_eq!(parse_gate(" regression ").unwrap().metric, Metric::Regression);
         assert_eq!(
-            parse_gate("checkout.error_rate.http_4xx < 1%").unwrap().metric,
+            parse_gate(" regression ").unwrap().metric,
+            Metric::Regression
+        );
+        assert_eq!(
+            parse_gate("checkout.error_rate.http_4xx < 1%")
+                .unwrap()
+                .metric,
             Metric::ErrorRate {
                 step: Some("checkout".into()),
                 kind: Some(ErrorKind::Http4xx)
@@ -373,7 +390,12 @@ mod tests {
         assert!(e.message.contains("breaking_point"), "{e}");
         let e = parse_gate("error_rate.oops < 1%").unwrap_err();
         assert!(e.message.contains("http_5xx"), "{e}");
-        assert!(parse_gate("p95").unwrap_err().message.contains("comparison"));
+        assert!(
+            parse_gate("p95")
+                .unwrap_err()
+                .message
+                .contains("comparison")
+        );
         assert!(parse_gate("p95 == 1s").is_err());
         assert!(parse_gate("breaking_point@10 >= 3").is_err());
         assert!(parse_gate("error_rate < lots").is_err());
