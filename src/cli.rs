@@ -15,12 +15,28 @@ Examples:
   stampede validate scenarios/*.toml
   stampede report reports/black-friday-20261123-071530
   stampede shop --workers 4 --service-time 10ms --queue 32
+  stampede run ci.toml --gate 'checkout.p95 < 800ms' --gate 'breaking_point >= 300'
+  stampede run ci.toml --baseline main/report.json --gate regression
+  stampede compare main/report.json reports/new/report.json
 
 Exit codes:
-  0    the run completed (a breaking point is a finding, not a failure)
+  0    the run completed and every gate passed (a breaking point alone is a finding,
+       not a failure)
+  1    a gate failed, the run was aborted by an abort_on condition, or (compare)
+       a significant regression was found
   2    bad input or usage: the message names the file, line and column
-  3    the run could not measure (the embedded shop or the runtime failed to start)
+  3    the run could not measure what was asked: the target was unreachable at
+       the start, the breaking point was generator-limited, or the embedded shop,
+       the runtime or the report failed
   130  interrupted: the report still holds what was measured";
+
+const GATE_HELP: &str = "A CI gate, repeatable: METRIC[@LOAD] OP VALUE, with OP one of < <= > >=.
+Metrics: p50 p90 p95 p99 p99.9 max (any percentile), error_rate,
+error_rate.KIND (http_5xx, timeout, connect, ...), throughput (req/s served),
+STEP.p95, STEP.error_rate, STEP.throughput, journeys.NAME.per_minute,
+breaking_point (no breaking point below it), regression (no significant
+regression against --baseline). Per-level gates are judged at the last good
+level (the operating point) unless @LOAD names a level: 'p95@200 < 300ms'.";
 
 /// Traffic-spike load testing for online shops: find the breaking point before the sale does.
 #[derive(Debug, Parser)]
@@ -44,23 +60,52 @@ pub enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
-    /// Re-render every report (HTML, charts, Markdown, JUnit, CSV) from a report.json;
-    /// after a crash, rebuild report.json from the run's interval log first.
-    #[command(
-        after_help = "Examples:\n  stampede report reports/black-friday-20261123-071530\n  stampede report old/report.json --out /tmp/again"
-    )]
-    Report {
-        /// A run directory or its report.json.
-        path: PathBuf,
-        /// Write the reports here instead of beside report.json.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-    },
     /// Serve the embedded demo shop in the foreground on 127.0.0.1.
     #[command(
         after_help = "Example:\n  stampede shop --port 8080 --workers 4 --service-time 10ms   # capacity 400 req/s"
     )]
     Shop(ShopArgs),
+    /// Re-render every report (HTML, charts, Markdown, JUnit, CSV) from a report.json,
+    /// judging gates again (and comparing with a baseline); after a crash, rebuild
+    /// report.json from the run's interval log first.
+    #[command(
+        after_help = "Examples:\n  stampede report reports/black-friday-20261123-071530\n  stampede report old/report.json --out /tmp/again --gate 'p95 < 250ms'"
+    )]
+    Report(ReportArgs),
+    /// Compare two report.json files: per level and step, the change in p50, p95,
+    /// p99 and throughput, and whether it is a significant regression.
+    #[command(
+        after_help = "A change is a regression when it is significant (its 95% interval, from a\nbootstrap of the histograms, excludes zero) and worse than --max-regression.\nExit 1 when there is one.\n\nExample:\n  stampede compare main/report.json new/report.json --max-regression 5%"
+    )]
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A run directory or its report.json.
+    pub path: PathBuf,
+    /// Write the reports here instead of beside report.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[arg(long = "gate", value_name = "EXPR", help = GATE_HELP)]
+    pub gates: Vec<String>,
+    /// A baseline report.json to compare with.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Tolerance before a significant change counts as a regression [default: 10%].
+    #[arg(long, value_name = "PCT", value_parser = percent)]
+    pub max_regression: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The baseline report (a run directory or report.json).
+    pub base: PathBuf,
+    /// The new report.
+    pub new: PathBuf,
+    /// Tolerance before a significant change counts as a regression [default: 10%].
+    #[arg(long, value_name = "PCT", value_parser = percent)]
+    pub max_regression: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -79,6 +124,17 @@ pub struct RunArgs {
     /// Accept any TLS certificate (self-signed staging shops). Verified by default.
     #[arg(long)]
     pub insecure: bool,
+    #[arg(long = "gate", value_name = "EXPR", help = GATE_HELP)]
+    pub gates: Vec<String>,
+    /// Compare with this report.json (see `stampede compare`); `--gate regression` fails on a regression.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Tolerance before a significant change counts as a regression [default: 10%, or the scenario's].
+    #[arg(long, value_name = "PCT", value_parser = percent)]
+    pub max_regression: Option<f64>,
+    /// The sale's expected peak, in shoppers or arrivals/s: the report gives the headroom.
+    #[arg(long, value_name = "N")]
+    pub expected_peak: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -111,6 +167,18 @@ pub struct ShopArgs {
 
 fn duration(text: &str) -> Result<Duration, String> {
     parse_duration(text)
+}
+
+/// `10%` or `0.1`.
+fn percent(text: &str) -> Result<f64, String> {
+    let value = match text.trim().strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0),
+        None => text.trim().parse::<f64>(),
+    };
+    value
+        .ok()
+        .filter(|v| (0.0..=10.0).contains(v))
+        .ok_or_else(|| format!("expected a tolerance like 10% or 0.1, found \"{text}\""))
 }
 
 /// Parses the process's arguments; on bad usage clap prints why and exits with 2.

@@ -5,6 +5,7 @@
 
 use std::error::Error as _;
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::redirect;
@@ -35,6 +36,32 @@ impl AllowList {
         (host == self.host && url.port_or_known_default() == self.port)
             || self.others.contains(&host)
     }
+}
+
+/// Tries one TCP connection to the target's host and port before any traffic,
+/// so an unreachable target is a clear error rather than a run of connect errors.
+pub fn probe(base_url: &str, timeout: Duration) -> Result<(), String> {
+    use std::net::{TcpStream, ToSocketAddrs};
+    let url = reqwest::Url::parse(base_url).map_err(|e| format!("invalid URL {base_url}: {e}"))?;
+    let host = url
+        .host_str()
+        .ok_or_else(|| format!("{base_url} has no host"))?;
+    let port = url
+        .port_or_known_default()
+        .ok_or_else(|| format!("{base_url} has no port"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs: Vec<_> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .collect();
+    let mut last = format!("{host} resolves to no address");
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = format!("cannot connect to {addr}: {e}"),
+        }
+    }
+    Err(last)
 }
 
 /// What every shopper's client shares.

@@ -252,6 +252,7 @@ fn end_name(end: EndReason) -> &'static str {
         EndReason::Stopped => "stopped",
         EndReason::Interrupted => "interrupted",
         EndReason::DataExhausted => "data_exhausted",
+        EndReason::Aborted => "aborted",
     }
 }
 

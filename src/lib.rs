@@ -7,6 +7,7 @@
 //! embedded demo [`shop`] stands on its own and is the default target.
 
 pub mod analysis;
+pub mod ci;
 pub mod cli;
 pub mod driver;
 pub mod http;
@@ -31,6 +32,7 @@ use scenario::Scenario;
 /// Documented exit codes (see `stampede --help`).
 pub mod exit {
     pub const OK: u8 = 0;
+    pub const GATE_FAILED: u8 = 1;
     pub const BAD_INPUT: u8 = 2;
     pub const CANNOT_MEASURE: u8 = 3;
     pub const INTERRUPTED: u8 = 130;
@@ -42,7 +44,17 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Validate { scenarios } => validate(&scenarios),
         Command::Run(args) => run(args),
         Command::Shop(args) => shop(args),
-        Command::Report { path, out } => rerender(&path, out.as_deref()),
+        Command::Report(args) => rerender(
+            &args.path,
+            args.out.as_deref(),
+            &args.gates,
+            &ci::CiOptions {
+                baseline: args.baseline,
+                max_regression: args.max_regression,
+                ..ci::CiOptions::default()
+            },
+        ),
+        Command::Compare(args) => ci::compare_command(&args.base, &args.new, args.max_regression),
     };
     ExitCode::from(code)
 }
@@ -87,6 +99,18 @@ fn run(args: RunArgs) -> u8 {
         eprintln!("error: --target {url}: {e} (expected a URL like http://127.0.0.1:8080)");
         return exit::BAD_INPUT;
     }
+    let mut gates = scenario.gates.clone();
+    let baseline = match ci::parse_gates(&args.gates).and_then(|more| {
+        gates.extend(more);
+        ci::check_names(&scenario, &gates)?;
+        args.baseline.as_deref().map(ci::read_baseline).transpose()
+    }) {
+        Ok(baseline) => baseline,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
     // The embedded shop runs on its own thread and runtime, apart from the generator.
     let mut embedded = None;
     let base_url = match (&args.target, &scenario.target.base_url) {
@@ -111,6 +135,14 @@ fn run(args: RunArgs) -> u8 {
             }
         },
     };
+    if embedded.is_none()
+        && let Err(e) = http::probe(&base_url, std::time::Duration::from_secs(1))
+    {
+        eprintln!(
+            "error: cannot measure: the target {base_url} is unreachable ({e}); nothing was sent"
+        );
+        return exit::CANNOT_MEASURE;
+    }
     if let Err(message) = check_open_files(&scenario, embedded.is_some()) {
         eprintln!("error: {message}");
         return exit::BAD_INPUT;
@@ -179,6 +211,7 @@ fn run(args: RunArgs) -> u8 {
         EndReason::Stopped => RunEnd::StoppedAtBreakingPoint,
         EndReason::Interrupted => RunEnd::Interrupted,
         EndReason::DataExhausted => RunEnd::DataExhausted,
+        EndReason::Aborted => RunEnd::Aborted,
     };
     let info = RunInfo {
         target: base_url,
@@ -188,16 +221,18 @@ fn run(args: RunArgs) -> u8 {
         end,
         cores: live::cores(),
     };
-    let report = analysis::analyse(&scenario, &outcome, info);
+    let mut report = analysis::analyse(&scenario, &outcome, info);
+    let tolerance = args
+        .max_regression
+        .or(scenario.max_regression)
+        .unwrap_or(analysis::compare::DEFAULT_MAX_REGRESSION);
+    let inputs = ci::plan_inputs(&scenario, args.expected_peak);
+    ci::enrich(&mut report, &inputs, baseline.as_ref(), tolerance, &gates);
     print!("{}", report::terminal::summary(&report));
     if let Err(code) = write_reports(&report, &out) {
         return code;
     }
-    if end == RunEnd::Interrupted {
-        exit::INTERRUPTED
-    } else {
-        exit::OK
-    }
+    ci::exit_code(&report)
 }
 
 /// Writes every report format into `dir` and says where the HTML report is.
@@ -231,14 +266,18 @@ fn write_reports(report: &analysis::Report, dir: &Path) -> Result<(), u8> {
 }
 
 /// `stampede report PATH`: re-renders every format from report.json alone.
-fn rerender(path: &Path, out: Option<&Path>) -> u8 {
-    let report = match load_report(path) {
+fn rerender(path: &Path, out: Option<&Path>, gates: &[String], options: &ci::CiOptions) -> u8 {
+    let mut report = match load_report(path) {
         Ok(report) => report,
         Err(e) => {
             eprintln!("error: {e}");
             return exit::BAD_INPUT;
         }
     };
+    if let Err(e) = ci::rejudge(&mut report, gates, options) {
+        eprintln!("error: {e}");
+        return exit::BAD_INPUT;
+    }
     let dir = match out {
         Some(dir) => dir.to_path_buf(),
         None if path.is_dir() => path.to_path_buf(),
@@ -248,7 +287,11 @@ fn rerender(path: &Path, out: Option<&Path>) -> u8 {
     };
     print!("{}", report::terminal::summary(&report));
     match write_reports(&report, &dir) {
-        Ok(()) => exit::OK,
+        // The run's interruption was the run's exit; judging its report is not.
+        Ok(()) => match ci::exit_code(&report) {
+            exit::INTERRUPTED => exit::OK,
+            code => code,
+        },
         Err(code) => code,
     }
 }

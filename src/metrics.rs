@@ -319,6 +319,11 @@ pub struct TimelinePoint {
     /// How late requests left (p99), in this second.
     #[serde(default)]
     pub lag_p99_ms: Option<f64>,
+    /// The median and p99 latency of this second (for `abort_on`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p50_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99_ms: Option<f64>,
 }
 
 /// What one shard holds since the last harvest, keyed by (level, step or journey).

@@ -285,6 +285,11 @@ pub fn analyse(scenario: &Scenario, outcome: &RunOutcome, info: RunInfo) -> Repo
         failed_checks: collected.notes.failed_checks.clone(),
         cooldown,
         timeline: collected.timeline.clone(),
+        abort_reason: outcome.abort_reason.clone(),
+        capacity: None,
+        planning: None,
+        comparison: None,
+        gates: Vec::new(),
     };
     report.verdict = verdict(&report);
     report
@@ -415,6 +420,13 @@ pub fn verdict(report: &Report) -> String {
         RunEnd::DataExhausted => text.push_str(" [stopped: a unique data feeder ran out of rows]"),
         _ => {}
     }
+    if report.end == RunEnd::Aborted {
+        let reason = report
+            .abort_reason
+            .as_deref()
+            .unwrap_or("an abort_on condition held");
+        text.push_str(&format!(" [run aborted: {reason}]"));
+    }
     text
 }
 
@@ -431,6 +443,8 @@ mod tests {
             errors,
             p95_ms: Some(p95),
             lag_p99_ms: None,
+            p50_ms: None,
+            p99_ms: None,
         }
     }
 

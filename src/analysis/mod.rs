@@ -4,8 +4,14 @@
 //! the one model every report (terminal, report.json) is written from; `judge`
 //! computes it.
 
+pub mod capacity;
+pub mod compare;
+pub mod gates;
 mod judge;
 
+pub use capacity::{Capacity, Planning};
+pub use compare::Comparison;
+pub use gates::GateResult;
 pub use judge::{
     RunInfo, analyse, generator_warning, level_result, show_load, show_ms, show_percent,
 };
@@ -237,6 +243,8 @@ pub enum RunEnd {
     Interrupted,
     /// A data feeder with `pick = "unique"` ran out of rows.
     DataExhausted,
+    /// An `abort_on` condition held: the run stopped early to protect the shop.
+    Aborted,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -285,6 +293,21 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cooldown: Option<CooldownResult>,
     pub timeline: Vec<crate::metrics::TimelinePoint>,
+    /// Why the run was aborted (`end: "aborted"`): the `abort_on` condition that held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abort_reason: Option<String>,
+    /// The Universal Scalability Law fit over the levels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Capacity>,
+    /// Headroom against the expected peak, and what the breaking point costs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planning: Option<Planning>,
+    /// The change against a baseline report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
+    /// The CI gates and how each fared.
+    #[serde(default)]
+    pub gates: Vec<GateResult>,
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! breaking point), or earlier when asked to stop, whatever the shop does: in-flight
 //! requests get at most the request timeout, then they are abandoned.
 
+mod abort;
 mod arrivals;
 pub mod interrupt;
 mod panic_guard;
@@ -99,6 +100,8 @@ pub enum EndReason {
     Interrupted,
     /// A data feeder with `pick = "unique"` ran out of rows.
     DataExhausted,
+    /// An `abort_on` condition held (the reason is in `RunOutcome::abort_reason`).
+    Aborted,
 }
 
 /// A cool-down at the last good level after the climb stopped.
@@ -115,6 +118,8 @@ pub struct RunOutcome {
     pub cooldown: Option<Cooldown>,
     pub elapsed: Duration,
     pub end: EndReason,
+    /// Which `abort_on` condition stopped the run.
+    pub abort_reason: Option<String>,
 }
 
 /// Runs `scenario` against `base_url` until its profile ends, the observer says
@@ -166,6 +171,8 @@ pub async fn run(
     let mut cpu_at_level_start = process_cpu();
     let mut cooldown: Option<Cooldown> = None;
     let mut next_harvest = HARVEST_EVERY;
+    let mut watch = abort::AbortWatch::new(&scenario.load.abort_on);
+    let mut abort_reason = None;
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     tokio::pin!(stop);
@@ -235,6 +242,10 @@ pub async fn run(
                 level.unwrap_or(NO_LEVEL),
                 observer,
             );
+            if let Some(reason) = watch.second_done(&last_second) {
+                abort_reason = Some(reason);
+                break EndReason::Aborted;
+            }
             let progress = Progress {
                 elapsed: now,
                 total: profile.duration(),
@@ -284,6 +295,7 @@ pub async fn run(
         cooldown,
         elapsed,
         end,
+        abort_reason,
     })
 }
 
@@ -336,6 +348,10 @@ fn harvest(
         errors: interval.counts.error_total(),
         p95_ms: (!interval.latency.is_empty())
             .then(|| interval.latency.value_at_quantile(0.95) as f64 / 1000.0),
+        p50_ms: (!interval.latency.is_empty())
+            .then(|| interval.latency.value_at_quantile(0.5) as f64 / 1000.0),
+        p99_ms: (!interval.latency.is_empty())
+            .then(|| interval.latency.value_at_quantile(0.99) as f64 / 1000.0),
         lag_p99_ms: (!interval.lag.is_empty())
             .then(|| interval.lag.value_at_quantile(0.99) as f64 / 1000.0),
     };

@@ -129,7 +129,7 @@ impl Shopper {
         self.slots.resize(journey.slots.len(), Vec::new());
         let expected = shared
             .closed
-            .then(|| mean_think(journey.think))
+            .then(|| journey.think.mean())
             .filter(|d| !d.is_zero());
         let mut intended = start;
         let mut completed = true;
@@ -367,16 +367,6 @@ fn think(think: Think, rng: &mut Xoshiro256PlusPlus) -> Duration {
     Duration::from_secs_f64(seconds.clamp(0.0, 3600.0))
 }
 
-/// The mean of a think time's distribution.
-fn mean_think(think: Think) -> Duration {
-    match think {
-        Think::Fixed(d) => d,
-        Think::Uniform(low, high) => (low + high) / 2,
-        Think::Exponential { mean } => mean,
-        Think::LogNormal { median, sigma } => median.mul_f64((sigma * sigma / 2.0).exp()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,9 +439,6 @@ steps = [{ name = "home", get = "/" }]
             let t = think(Think::Uniform(low, high), &mut rng);
             assert!(t >= low && t <= high);
         }
-        assert_eq!(
-            mean_think(Think::Uniform(low, high)),
-            Duration::from_millis(200)
-        );
+        assert_eq!(Think::Uniform(low, high).mean(), Duration::from_millis(200));
     }
 }

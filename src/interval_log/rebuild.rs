@@ -116,6 +116,7 @@ pub fn rebuild(dir: &Path) -> Result<Rebuilt, LogError> {
                 "completed" => EndReason::Completed,
                 "stopped" => EndReason::Stopped,
                 "data_exhausted" => EndReason::DataExhausted,
+                "aborted" => EndReason::Aborted,
                 _ => EndReason::Interrupted,
             };
             let levels = line
@@ -151,6 +152,7 @@ pub fn rebuild(dir: &Path) -> Result<Rebuilt, LogError> {
             EndReason::Stopped => RunEnd::StoppedAtBreakingPoint,
             EndReason::Interrupted => RunEnd::Interrupted,
             EndReason::DataExhausted => RunEnd::DataExhausted,
+            EndReason::Aborted => RunEnd::Aborted,
         },
         cores: header.cores,
     };
@@ -162,6 +164,7 @@ pub fn rebuild(dir: &Path) -> Result<Rebuilt, LogError> {
             cooldown,
             elapsed,
             end,
+            abort_reason: None,
         },
         info,
     })

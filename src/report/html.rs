@@ -72,6 +72,7 @@ fn header(out: &mut String, report: &Report) {
         RunEnd::StoppedAtBreakingPoint => "stopped at the breaking point",
         RunEnd::Interrupted => "interrupted",
         RunEnd::DataExhausted => "stopped: a unique data feeder ran out of rows",
+        RunEnd::Aborted => "aborted",
     };
     let _ = write!(
         out,

@@ -9,6 +9,7 @@
 //! `charts` (the plotters drawings, also written as charts/NAME.svg and .png).
 
 mod charts;
+pub mod ci;
 mod html;
 mod junit;
 mod markdown;

@@ -75,6 +75,7 @@ pub fn summary(report: &Report) -> String {
     if !broke.is_empty() {
         let _ = writeln!(out, "\nwhat broke first: {}", broke.join("; "));
     }
+    out.push_str(&crate::report::ci::lines(report));
     let _ = writeln!(out, "\n{}", report.verdict);
     out
 }

@@ -71,6 +71,7 @@ pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scena
     let load = c.load(raw.load)?;
     let slo = c.slo(&raw.slo);
     let journeys = c.journeys(raw.journeys)?;
+    let (gates, max_regression) = super::ci::gates(path, source, &raw.gates)?;
     Ok(Scenario {
         name: raw.name.into_inner(),
         description: raw.description,
@@ -82,6 +83,8 @@ pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scena
         journeys,
         feeders: c.feeders,
         secrets: c.secrets.into_inner(),
+        gates,
+        max_regression,
     })
 }
 
@@ -402,6 +405,16 @@ impl Compiler<'_> {
             arrivals,
             max_active,
             cooldown,
+            abort_on: super::ci::abort_on(self.path, self.source, &raw.abort_on)?,
+            expected_peak: match &raw.expected_peak {
+                Some(v) => Some(super::ci::positive(
+                    self.path,
+                    self.source,
+                    v,
+                    "expected_peak",
+                )?),
+                None => None,
+            },
         })
     }
 
@@ -527,6 +540,10 @@ impl Compiler<'_> {
             weight,
             think: raw.think.unwrap_or(Think::Fixed(Duration::ZERO)),
             pacing: raw.pacing.map(|d| d.0).filter(|d| !d.is_zero()),
+            value: match &raw.value {
+                Some(v) => Some(super::ci::positive(self.path, self.source, v, "value")?),
+                None => None,
+            },
             steps,
             slots,
             feeders,

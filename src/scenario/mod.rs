@@ -3,9 +3,12 @@
 //! fields are errors), checks it and compiles its templates; what comes out is ready
 //! to run and never parsed again.
 
+mod abort;
+mod ci;
 mod compile;
 mod data;
 mod diagnostic;
+mod gate;
 mod raw;
 mod response;
 mod size;
@@ -14,7 +17,9 @@ mod template;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use abort::{AbortCondition, AbortMetric, parse_abort};
 pub use diagnostic::ScenarioError;
+pub use gate::{Bound, Gate, GateError, Metric, Op, VALID_METRICS, parse_gate};
 pub use raw::{StatusMatch, Think, parse_duration};
 pub use size::{DEFAULT_MAX_BODY, parse_size};
 
@@ -44,6 +49,10 @@ pub struct Scenario {
     pub feeders: Vec<Feeder>,
     /// Values read from the environment (`{{ env.NAME }}`): never shown anywhere.
     pub secrets: Vec<String>,
+    /// The `[gates]` table.
+    pub gates: Vec<Gate>,
+    /// `[gates] max_regression`: the tolerance before a change counts as a regression.
+    pub max_regression: Option<f64>,
 }
 
 impl Scenario {
@@ -145,6 +154,10 @@ pub struct Load {
     /// After the climb stopped at a breaking point: how long to hold the last good
     /// level to see the shop recover.
     pub cooldown: Duration,
+    /// Conditions that stop the run early to protect the shop.
+    pub abort_on: Vec<AbortCondition>,
+    /// The sale's expected peak (shoppers or arrivals/s), for headroom.
+    pub expected_peak: Option<f64>,
 }
 
 /// Bounds that define "available".
@@ -185,6 +198,8 @@ pub struct Journey {
     pub think: Think,
     /// Start the next journey no sooner than this after the last one started.
     pub pacing: Option<Duration>,
+    /// The average basket of a completed journey.
+    pub value: Option<f64>,
     pub steps: Vec<Step>,
     /// Names of the variables set while the journey runs, by slot.
     pub slots: Vec<String>,

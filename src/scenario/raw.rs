@@ -26,6 +26,9 @@ pub struct RawScenario {
     pub data: Vec<Spanned<RawData>>,
     #[serde(rename = "journey")]
     pub journeys: Spanned<Vec<Spanned<RawJourney>>>,
+    /// CI gates: `"checkout.p95" = "< 800ms"`, and `max_regression`.
+    #[serde(default)]
+    pub gates: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +71,11 @@ pub struct RawLoad {
     pub cooldown: Option<Dur>,
     pub staircase: Option<Spanned<RawStaircase>>,
     pub stages: Option<Vec<Spanned<RawStage>>>,
+    /// Conditions that stop the run early: `"error_rate > 50% for 10s"`.
+    #[serde(default)]
+    pub abort_on: Vec<Spanned<String>>,
+    /// The sale's expected peak load, for headroom.
+    pub expected_peak: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,6 +117,8 @@ pub struct RawJourney {
     pub think: Option<Think>,
     /// Start the next journey no sooner than this after the last one started.
     pub pacing: Option<Dur>,
+    /// The average basket of a completed journey (for value lost per minute).
+    pub value: Option<Spanned<toml::Value>>,
     #[serde(alias = "step")]
     pub steps: Spanned<Vec<Spanned<RawStep>>>,
 }
@@ -276,6 +286,18 @@ pub enum Think {
         median: Duration,
         sigma: f64,
     },
+}
+
+impl Think {
+    /// The mean of the distribution.
+    pub fn mean(self) -> Duration {
+        match self {
+            Think::Fixed(d) => d,
+            Think::Uniform(low, high) => (low + high) / 2,
+            Think::Exponential { mean } => mean,
+            Think::LogNormal { median, sigma } => median.mul_f64((sigma * sigma / 2.0).exp()),
+        }
+    }
 }
 
 /// 90th percentile of the standard normal distribution.

@@ -7,6 +7,17 @@ use crate::{repo, stampede, text};
 const CASES: &[(&str, &str, &str)] = &[
     ("missing-name", "1:1", "missing field `name`"),
     (
+        "unknown-gate-metric",
+        "10:1",
+        "unknown metric `checkout.latency`: expected one of p50",
+    ),
+    (
+        "bad-gate-bound",
+        "11:18",
+        "a latency bound needs a unit: write \"800ms\"",
+    ),
+    ("bad-abort-on", "8:13", "no `for DURATION`"),
+    (
         "wrong-type",
         "14:10",
         "invalid type: string \"ten\", expected a whole number",

@@ -2,6 +2,7 @@
 //! a socket the test controls) on loopback, with tiny profiles. One test binary;
 //! each test gets its own temporary directory.
 
+mod ci;
 mod fault_server;
 mod faults;
 mod fuzz;

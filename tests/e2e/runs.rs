@@ -130,10 +130,15 @@ fn smoke_run_writes_a_report_with_every_journey() {
 
 #[test]
 fn refused_connections_are_counted_and_the_run_still_ends_on_time() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    }; // dropped: nothing listens there now
+    // The target answers stampede's reachability check at the start, then goes
+    // away: every request after that is refused.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let gone = std::thread::spawn(move || {
+        let probe = listener.accept();
+        drop(listener);
+        probe.is_ok()
+    });
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(
         dir.path(),
@@ -161,6 +166,7 @@ steps = [{{ name = "home", get = "/" }}]
     // The profile lasts 2 s and the timeout is 1 s; a hang would take far longer.
     assert!(took < Duration::from_secs(8), "took {took:?}");
     assert_eq!(output.status.code(), Some(0), "{}", text(&output).1);
+    assert!(gone.join().unwrap(), "the start-up check connected");
     let first = &report["levels"][0];
     assert!(f(&first["errors"]["connect"]) > 0.0, "{first}");
     assert_eq!(first["error_rate"], 1.0);

@@ -1,0 +1,326 @@
+//! Capacity planning: the Universal Scalability Law (Gunther)
+//! X(N) = λN / (1 + σ(N−1) + κN(N−1)) fitted to (load, served throughput) over
+//! the levels by least squares, with λ > 0, 0 ≤ σ ≤ 1, 0 ≤ κ ≤ 1; the predicted
+//! peak; and the planning view: headroom against the expected sale peak, the load
+//! at which the fit says the SLO is lost, and per journey what the breaking
+//! point costs.
+//!
+//! The fit: for fixed σ and κ the best λ has a closed form (X is linear in λ), so
+//! only σ and κ are searched — a log-spaced grid, then a pattern search in log
+//! space around the best point. Plain, bounded and deterministic.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Report, round2, round4};
+
+/// Below this R², the fit is reported but not used to extrapolate.
+pub const MIN_R2: f64 = 0.9;
+/// Fewer levels than this: no fit.
+pub const MIN_LEVELS: usize = 4;
+
+/// The fitted law's parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Usl {
+    /// Throughput of one unit of load, requests/s.
+    pub lambda: f64,
+    /// Contention.
+    pub sigma: f64,
+    /// Coherency (crosstalk).
+    pub kappa: f64,
+}
+
+impl Usl {
+    pub fn throughput(&self, n: f64) -> f64 {
+        self.lambda * n / (1.0 + self.sigma * (n - 1.0) + self.kappa * n * (n - 1.0))
+    }
+
+    /// The load at the peak, `sqrt((1 − σ) / κ)`; `None` when κ = 0 (no peak:
+    /// throughput climbs towards λ/σ).
+    pub fn peak_load(&self) -> Option<f64> {
+        (self.kappa > 0.0).then(|| ((1.0 - self.sigma).max(0.0) / self.kappa).sqrt().max(1.0))
+    }
+}
+
+/// What report.json keeps of the fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct Capacity {
+    pub lambda: Option<f64>,
+    pub sigma: Option<f64>,
+    pub kappa: Option<f64>,
+    pub r2: Option<f64>,
+    /// The fit's peak throughput (requests/s); `None` when it is not trusted.
+    pub peak_throughput_rps: Option<f64>,
+    /// The load at that peak.
+    pub peak_load: Option<f64>,
+    /// What the numbers rest on, or why there are none.
+    pub note: String,
+}
+
+/// Fits the law to (load, throughput) points; `None` with fewer than two points.
+/// Returns the parameters and R².
+pub fn fit(points: &[(f64, f64)]) -> Option<(Usl, f64)> {
+    if points.len() < 2 || points.iter().any(|&(n, x)| !(n > 0.0 && x.is_finite())) {
+        return None;
+    }
+    let sse = |sigma: f64, kappa: f64| -> (f64, f64) {
+        let g = |n: f64| n / (1.0 + sigma * (n - 1.0) + kappa * n * (n - 1.0));
+        let (xg, gg) = points.iter().fold((0.0, 0.0), |(a, b), &(n, x)| {
+            (a + x * g(n), b + g(n) * g(n))
+        });
+        let lambda = if gg > 0.0 {
+            (xg / gg).max(1e-12)
+        } else {
+            1e-12
+        };
+        let e = points
+            .iter()
+            .map(|&(n, x)| (x - lambda * g(n)).powi(2))
+            .sum();
+        (e, lambda)
+    };
+    // Parameters live in log space; 1e-9 stands for zero.
+    const FLOOR: f64 = -9.0;
+    let value = |l: f64| if l <= FLOOR { 0.0 } else { 10f64.powf(l) };
+    let mut best = (f64::INFINITY, FLOOR, FLOOR);
+    for i in 0..=45 {
+        for j in 0..=45 {
+            let (ls, lk) = (FLOOR + i as f64 * 0.2, FLOOR + j as f64 * 0.2);
+            let (e, _) = sse(value(ls), value(lk));
+            if e < best.0 {
+                best = (e, ls, lk);
+            }
+        }
+    }
+    let mut step = 0.1;
+    while step > 1e-6 {
+        let (e0, ls, lk) = best;
+        let mut moved = false;
+        for (ds, dk) in [(step, 0.0), (-step, 0.0), (0.0, step), (0.0, -step)] {
+            let (s, k) = ((ls + ds).clamp(FLOOR, 0.0), (lk + dk).clamp(FLOOR, 0.0));
+            let (e, _) = sse(value(s), value(k));
+            if e < best.0 && e < e0 {
+                best = (e, s, k);
+                moved = true;
+            }
+        }
+        if !moved {
+            step /= 2.0;
+        }
+    }
+    let (sigma, kappa) = (value(best.1), value(best.2));
+    let (e, lambda) = sse(sigma, kappa);
+    let mean = points.iter().map(|p| p.1).sum::<f64>() / points.len() as f64;
+    let total: f64 = points.iter().map(|p| (p.1 - mean).powi(2)).sum();
+    let r2 = if total > 0.0 { 1.0 - e / total } else { 1.0 };
+    Some((
+        Usl {
+            lambda,
+            sigma,
+            kappa,
+        },
+        r2,
+    ))
+}
+
+/// The (load, served req/s) points of a report's levels (spikes left out).
+pub fn points(report: &Report) -> Vec<(f64, f64)> {
+    report
+        .levels
+        .iter()
+        .filter(|l| !l.spike && l.held_s > 0.0)
+        .map(|l| (f64::from(l.load), l.stats.served_rps()))
+        .collect()
+}
+
+/// The fit over a report's levels, or a note saying why there is none.
+pub fn assess(report: &Report) -> Capacity {
+    let points = points(report);
+    let mut capacity = Capacity {
+        lambda: None,
+        sigma: None,
+        kappa: None,
+        r2: None,
+        peak_throughput_rps: None,
+        peak_load: None,
+        note: String::new(),
+    };
+    if points.len() < MIN_LEVELS {
+        capacity.note = format!(
+            "{} levels measured; the USL fit needs at least {MIN_LEVELS}: no extrapolation",
+            points.len()
+        );
+        return capacity;
+    }
+    let Some((usl, r2)) = fit(&points) else {
+        capacity.note = "the levels could not be fitted".to_string();
+        return capacity;
+    };
+    capacity.lambda = Some(round4(usl.lambda));
+    capacity.sigma = Some(usl.sigma);
+    capacity.kappa = Some(usl.kappa);
+    capacity.r2 = Some(round4(r2));
+    if r2 < MIN_R2 {
+        capacity.note = format!(
+            "poor fit (R² {r2:.2} < {MIN_R2}): the levels do not follow the USL, no extrapolation"
+        );
+        return capacity;
+    }
+    match usl.peak_load() {
+        Some(n) => {
+            capacity.peak_load = Some(round2(n));
+            capacity.peak_throughput_rps = Some(round2(usl.throughput(n)));
+            capacity.note = format!("USL fit over {} levels", points.len());
+        }
+        None if usl.sigma > 0.0 => {
+            capacity.peak_throughput_rps = Some(round2(usl.lambda / usl.sigma));
+            capacity.note = format!(
+                "USL fit over {} levels: no coherency cost (κ = 0), throughput approaches λ/σ without a peak",
+                points.len()
+            );
+        }
+        None => {
+            capacity.note =
+                "throughput still grows linearly: no knee in the measured levels".to_string();
+        }
+    }
+    capacity
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct Planning {
+    /// The sale's expected peak (shoppers or arrivals/s).
+    pub expected_peak: Option<f64>,
+    /// Last good level ÷ expected peak (above 1: room to spare).
+    pub headroom: Option<f64>,
+    /// The load at which the fit says the SLO is lost.
+    pub slo_lost_load: Option<f64>,
+    /// How that load was estimated.
+    pub slo_lost_note: String,
+    pub journeys: Vec<JourneyCost>,
+}
+
+/// One journey's business view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct JourneyCost {
+    pub name: String,
+    /// At the last good level.
+    pub completed_per_minute: Option<f64>,
+    /// At the breaking point: the share of journeys that failed.
+    pub failed_share_at_breaking_point: Option<f64>,
+    /// At the breaking point: failed journeys per minute × the journey's value.
+    pub value_lost_per_minute: Option<f64>,
+}
+
+/// What the planning view needs from the scenario.
+#[derive(Debug, Clone, Default)]
+pub struct PlanInputs {
+    pub expected_peak: Option<f64>,
+    /// Closed model: the mean think time between requests, seconds.
+    pub think_mean_s: f64,
+    /// The tightest overall latency bound of the SLO, seconds.
+    pub slo_latency_s: Option<f64>,
+    /// Journeys' average baskets, by name.
+    pub values: Vec<(String, f64)>,
+}
+
+/// Headroom, the load at which the SLO is lost, and per journey the cost of the
+/// breaking point.
+pub fn plan(report: &Report, capacity: &Capacity, inputs: &PlanInputs) -> Planning {
+    let headroom = match (&report.last_good, inputs.expected_peak) {
+        (Some(good), Some(peak)) if peak > 0.0 => Some(round2(f64::from(good.load) / peak)),
+        _ => None,
+    };
+    let usl = match (capacity.lambda, capacity.sigma, capacity.kappa, capacity.r2) {
+        (Some(lambda), Some(sigma), Some(kappa), Some(r2)) if r2 >= MIN_R2 => Some(Usl {
+            lambda,
+            sigma,
+            kappa,
+        }),
+        _ => None,
+    };
+    let (slo_lost_load, slo_lost_note) = match (usl, report.model.as_str(), inputs.slo_latency_s) {
+        (None, _, _) => (None, "no trusted USL fit".to_string()),
+        (Some(u), "open", _) => (
+            u.peak_load().map(round2),
+            "open model: beyond the fit's peak, arrivals outpace service and the queue grows"
+                .to_string(),
+        ),
+        (Some(_), _, None) => (None, "no latency bound in the SLO".to_string()),
+        (Some(u), _, Some(bound)) => (
+            closed_slo_load(&u, inputs.think_mean_s, bound).map(round2),
+            format!(
+                "closed model, Little's law: R(N) = N / X(N) − Z with Z = {:.3} s think time,                  solved for R = the SLO's latency bound ({:.0} ms); R is a mean, so this is                  optimistic for a percentile bound",
+                inputs.think_mean_s,
+                bound * 1000.0
+            ),
+        ),
+    };
+    let good = report
+        .last_good
+        .as_ref()
+        .and_then(|g| report.levels.iter().find(|l| l.index == g.level));
+    let broken = report
+        .breaking_point
+        .as_ref()
+        .and_then(|b| report.levels.iter().find(|l| l.index == b.level));
+    let names = good.or(broken).map(|l| &l.journeys[..]).unwrap_or(&[]);
+    let journeys = names
+        .iter()
+        .map(|j| {
+            let at_bp = broken.and_then(|l| l.journeys.iter().find(|x| x.name == j.name));
+            let failed_share = at_bp
+                .filter(|x| x.completed + x.failed > 0)
+                .map(|x| round4(x.failed as f64 / (x.completed + x.failed) as f64));
+            let value = inputs
+                .values
+                .iter()
+                .find(|(n, _)| n == &j.name)
+                .map(|v| v.1);
+            let lost = match (at_bp, broken, value) {
+                (Some(x), Some(level), Some(v)) if level.held_s > 0.0 => {
+                    Some(round2(x.failed as f64 * 60.0 / level.held_s * v))
+                }
+                _ => None,
+            };
+            JourneyCost {
+                name: j.name.clone(),
+                completed_per_minute: good
+                    .and_then(|l| l.journeys.iter().find(|x| x.name == j.name))
+                    .map(|x| x.completed_per_minute),
+                failed_share_at_breaking_point: failed_share,
+                value_lost_per_minute: lost,
+            }
+        })
+        .collect();
+    Planning {
+        expected_peak: inputs.expected_peak,
+        headroom,
+        slo_lost_load,
+        slo_lost_note,
+        journeys,
+    }
+}
+
+/// Solves N / X(N) − Z = B: κN² + (σ − κ)N + (1 − σ) − λ(B + Z) = 0.
+fn closed_slo_load(u: &Usl, think_s: f64, bound_s: f64) -> Option<f64> {
+    let (a, b, c) = (
+        u.kappa,
+        u.sigma - u.kappa,
+        1.0 - u.sigma - u.lambda * (bound_s + think_s),
+    );
+    let n = if a > 0.0 {
+        (-b + (b * b - 4.0 * a * c).max(0.0).sqrt()) / (2.0 * a)
+    } else if b > 0.0 {
+        -c / b
+    } else {
+        return None;
+    };
+    (n.is_finite() && n > 0.0).then_some(n)
+}
+
+#[cfg(test)]
+#[path = "capacity_tests.rs"]
+mod tests;

@@ -1,0 +1,118 @@
+//! Tests of the USL fit and the planning view.
+
+use rand::{RngExt, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::*;
+
+/// Points from a known law, with ±`noise` multiplicative uniform noise.
+fn synthetic(usl: Usl, loads: &[f64], noise: f64, seed: u64) -> Vec<(f64, f64)> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    loads
+        .iter()
+        .map(|&n| {
+            let e: f64 = rng.random_range(-noise..=noise);
+            (n, usl.throughput(n) * (1.0 + e))
+        })
+        .collect()
+}
+
+#[test]
+fn the_fit_recovers_known_parameters_from_noisy_points() {
+    let truth = Usl {
+        lambda: 50.0,
+        sigma: 0.05,
+        kappa: 0.002,
+    };
+    let loads: Vec<f64> = (1..=12).map(|i| f64::from(i) * 4.0).collect();
+    for seed in 0..5 {
+        let points = synthetic(truth, &loads, 0.02, seed);
+        let (fit, r2) = fit(&points).unwrap();
+        // Tolerances for 2% noise on 12 levels: λ within 5%, σ within ±0.02,
+        // κ within 35%, the peak throughput within 3%.
+        assert!((fit.lambda - 50.0).abs() < 2.5, "seed {seed}: {fit:?}");
+        assert!((fit.sigma - 0.05).abs() < 0.02, "seed {seed}: {fit:?}");
+        assert!((fit.kappa - 0.002).abs() < 0.0007, "seed {seed}: {fit:?}");
+        let peak = truth.throughput(truth.peak_load().unwrap());
+        let got = fit.throughput(fit.peak_load().unwrap());
+        assert!(
+            (got - peak).abs() < 0.03 * peak,
+            "seed {seed}: {got} vs {peak}"
+        );
+        assert!(r2 > 0.97, "seed {seed}: R² {r2}");
+    }
+}
+
+#[test]
+fn exact_points_are_fitted_exactly() {
+    let truth = Usl {
+        lambda: 20.0,
+        sigma: 0.1,
+        kappa: 0.0,
+    };
+    let points = synthetic(truth, &[1.0, 2.0, 5.0, 10.0, 20.0, 40.0], 0.0, 0);
+    let (fit, r2) = fit(&points).unwrap();
+    assert!((fit.lambda - 20.0).abs() < 0.01, "{fit:?}");
+    assert!((fit.sigma - 0.1).abs() < 0.001, "{fit:?}");
+    assert!(fit.kappa < 1e-6, "{fit:?}");
+    assert!(r2 > 0.9999);
+}
+
+#[test]
+fn few_levels_or_a_poor_fit_are_not_extrapolated() {
+    let mut report = crate::report::testdata::smoke();
+    let capacity = assess(&report);
+    assert!(capacity.peak_throughput_rps.is_none());
+    assert!(capacity.note.contains("at least 4"), "{}", capacity.note);
+    // Throughput that jumps about with load follows no law.
+    let template = report.levels[0].clone();
+    report.levels = [5.0, 80.0, 10.0, 90.0, 3.0]
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            let mut l = template.clone();
+            l.index = i;
+            l.load = (i as u32 + 1) * 10;
+            l.stats.throughput_rps = x;
+            l.stats.error_rate = 0.0;
+            l
+        })
+        .collect();
+    let capacity = assess(&report);
+    assert!(capacity.note.starts_with("poor fit"), "{}", capacity.note);
+    assert!(capacity.peak_throughput_rps.is_none());
+}
+
+#[test]
+fn the_closed_model_slo_load_follows_littles_law() {
+    // A flat X = 100 req/s (σ = 1 after N = 1): R(N) = N / 100 − Z.
+    let u = Usl {
+        lambda: 100.0,
+        sigma: 1.0,
+        kappa: 0.0,
+    };
+    // R = 0.25 s with Z = 0.5 s: N = 100 × 0.75 = 75.
+    let n = closed_slo_load(&u, 0.5, 0.25).unwrap();
+    assert!((n - 75.0).abs() < 1e-9, "{n}");
+}
+
+#[test]
+fn planning_gives_headroom_and_the_cost_of_the_breaking_point() {
+    let report = crate::report::testdata::broken();
+    let capacity = assess(&report);
+    let inputs = PlanInputs {
+        expected_peak: Some(200.0),
+        think_mean_s: 0.5,
+        slo_latency_s: Some(0.25),
+        values: vec![("buyer".to_string(), 80.0)],
+    };
+    let plan = plan(&report, &capacity, &inputs);
+    assert_eq!(plan.headroom, Some(1.25), "250 / 200");
+    let buyer = plan.journeys.iter().find(|j| j.name == "buyer").unwrap();
+    assert!(buyer.completed_per_minute.unwrap() > 0.0);
+    let share = buyer.failed_share_at_breaking_point.unwrap();
+    assert!(share > 0.0 && share < 1.0, "{share}");
+    assert!(buyer.value_lost_per_minute.unwrap() > 0.0);
+    let look = plan.journeys.iter().find(|j| j.name != "buyer").unwrap();
+    assert!(look.value_lost_per_minute.is_none());
+}

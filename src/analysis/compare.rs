@@ -1,0 +1,274 @@
+//! Baseline comparison: per level (matched by load) and per step (matched by
+//! name), the change in p50, p95, p99 and served throughput between two reports,
+//! and whether it is significant given the noise — decided from the histograms.
+//!
+//! Latency: a bootstrap of the percentile difference. Resampling n requests from
+//! a histogram and taking the q-quantile is the same as taking the empirical
+//! quantile at U ~ Beta(k, n + 1 − k), k = ⌈qn⌉ (the k-th order statistic of
+//! uniforms), so each of the 200 seeded resamples costs two Beta draws, however
+//! many requests the level had. The 95% interval of new/base − 1 decides.
+//! Throughput: request counts are Poisson; a z-test on the rates decides.
+//! A change is a regression only when it is significant *and* worse than the
+//! tolerance (`max_regression`, default 10%). A percentile with fewer than 10
+//! requests above it in either run is shown but never judged significant.
+
+use hdrhistogram::Histogram;
+use rand::{RngExt, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::{Deserialize, Serialize};
+
+use super::{LevelResult, Report, Stats, round4};
+use crate::metrics::decode_histogram;
+
+pub const DEFAULT_MAX_REGRESSION: f64 = 0.10;
+const RESAMPLES: usize = 200;
+const PERCENTILES: [(&str, f64); 3] = [("p50", 0.50), ("p95", 0.95), ("p99", 0.99)];
+/// A percentile is judged only when both runs have this many requests above it:
+/// the bootstrap of an extreme order statistic is unreliable, and a tail of a
+/// handful of requests moves with any hiccup of the machine.
+const MIN_TAIL: f64 = 10.0;
+
+/// Two reports compared, as report.json keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct Comparison {
+    /// The baseline: its scenario and start time.
+    pub baseline: String,
+    pub max_regression: f64,
+    pub rows: Vec<Change>,
+    pub base_breaking_point: Option<u32>,
+    pub new_breaking_point: Option<u32>,
+}
+
+/// One metric of one step at one level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct Change {
+    pub load: u32,
+    /// A step's name, or `all`.
+    pub step: String,
+    /// `p50`, `p95`, `p99` (ms) or `throughput` (req/s served).
+    pub metric: String,
+    pub base: f64,
+    pub new: f64,
+    /// new / base − 1.
+    pub change: f64,
+    /// The 95% interval of the change.
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub significant: bool,
+    pub regression: bool,
+    /// Both runs had enough requests to judge this percentile (see `MIN_TAIL`).
+    #[serde(default = "yes")]
+    pub enough_samples: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Comparison {
+    pub fn regressions(&self) -> usize {
+        self.rows.iter().filter(|r| r.regression).count()
+    }
+
+    /// The largest regression, in words.
+    pub fn worst(&self) -> Option<String> {
+        self.rows
+            .iter()
+            .filter(|r| r.regression)
+            .max_by(|a, b| a.change.abs().total_cmp(&b.change.abs()))
+            .map(|r| {
+                format!(
+                    "{} {} at {} {:+.1}% ({:.1} → {:.1})",
+                    r.step,
+                    r.metric,
+                    r.load,
+                    r.change * 100.0,
+                    r.base,
+                    r.new
+                )
+            })
+    }
+}
+
+/// Compares `new` with `base`.
+pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
+    let mut rows = Vec::new();
+    for b in base.levels.iter().filter(|l| !l.spike) {
+        let Some(n) = new.levels.iter().find(|l| !l.spike && l.load == b.load) else {
+            continue;
+        };
+        let mut pairs: Vec<(&str, &Stats, &Stats)> = vec![("all", &b.stats, &n.stats)];
+        for step in &b.steps {
+            if let Some(other) = n.steps.iter().find(|s| s.name == step.name) {
+                pairs.push((&step.name, &step.stats, &other.stats));
+            }
+        }
+        for (step, bs, ns) in pairs {
+            rows.extend(changes(b, n, step, bs, ns, max_regression));
+        }
+    }
+    Comparison {
+        baseline: format!("{} ({})", base.scenario, base.started_at),
+        max_regression,
+        rows,
+        base_breaking_point: base.breaking_point.as_ref().map(|b| b.load),
+        new_breaking_point: new.breaking_point.as_ref().map(|b| b.load),
+    }
+}
+
+fn changes(
+    bl: &LevelResult,
+    nl: &LevelResult,
+    step: &str,
+    b: &Stats,
+    n: &Stats,
+    tolerance: f64,
+) -> Vec<Change> {
+    let mut rows = Vec::new();
+    let seed = u64::from(bl.load) << 16 ^ step.bytes().fold(7u64, |h, c| h * 31 + u64::from(c));
+    if let (Some(hb), Some(hn)) = (histogram(b), histogram(n)) {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        for (name, q) in PERCENTILES {
+            let (base, new) = (quantile_ms(&hb, q), quantile_ms(&hn, q));
+            if base <= 0.0 {
+                continue;
+            }
+            let (low, high) = bootstrap(&hb, &hn, q, &mut rng);
+            let change = new / base - 1.0;
+            let tail = (hb.len().min(hn.len()) as f64) * (1.0 - q);
+            let enough_samples = tail >= MIN_TAIL;
+            let significant = enough_samples && (low > 0.0 || high < 0.0);
+            rows.push(Change {
+                load: bl.load,
+                step: step.to_string(),
+                metric: name.to_string(),
+                base,
+                new,
+                change: round4(change),
+                ci_low: round4(low),
+                ci_high: round4(high),
+                significant,
+                regression: significant && low > 0.0 && change > tolerance,
+                enough_samples,
+            });
+        }
+    }
+    if let Some(row) = throughput(bl, nl, step, b, n, tolerance) {
+        rows.push(row);
+    }
+    rows
+}
+
+fn histogram(stats: &Stats) -> Option<Histogram<u64>> {
+    decode_histogram(&stats.histogram).filter(|h| !h.is_empty())
+}
+
+fn quantile_ms(h: &Histogram<u64>, q: f64) -> f64 {
+    h.value_at_quantile(q) as f64 / 1000.0
+}
+
+/// The 95% bootstrap interval of new/base − 1 for the q-quantile.
+fn bootstrap(
+    base: &Histogram<u64>,
+    new: &Histogram<u64>,
+    q: f64,
+    rng: &mut Xoshiro256PlusPlus,
+) -> (f64, f64) {
+    let draw = |h: &Histogram<u64>, rng: &mut Xoshiro256PlusPlus| {
+        let n = h.len() as f64;
+        let k = (q * n).ceil().clamp(1.0, n);
+        let u = beta(k, n + 1.0 - k, rng);
+        h.value_at_quantile(u) as f64
+    };
+    let mut diffs: Vec<f64> = (0..RESAMPLES)
+        .filter_map(|_| {
+            let b = draw(base, rng);
+            let n = draw(new, rng);
+            (b > 0.0).then(|| n / b - 1.0)
+        })
+        .collect();
+    if diffs.is_empty() {
+        return (f64::NEG_INFINITY, f64::INFINITY);
+    }
+    diffs.sort_by(f64::total_cmp);
+    let at = |p: f64| diffs[((p * diffs.len() as f64) as usize).min(diffs.len() - 1)];
+    (at(0.025), at(0.975))
+}
+
+/// Beta(a, b) from two Gamma draws.
+fn beta(a: f64, b: f64, rng: &mut Xoshiro256PlusPlus) -> f64 {
+    let x = gamma(a, rng);
+    let y = gamma(b, rng);
+    if x + y > 0.0 { x / (x + y) } else { 0.5 }
+}
+
+/// Gamma(shape, 1), Marsaglia and Tsang (2000); shape < 1 by the boost U^(1/a).
+fn gamma(shape: f64, rng: &mut Xoshiro256PlusPlus) -> f64 {
+    if shape < 1.0 {
+        let u: f64 = rng.random_range(f64::MIN_POSITIVE..1.0);
+        return gamma(shape + 1.0, rng) * u.powf(1.0 / shape);
+    }
+    let d = shape - 1.0 / 3.0;
+    let c = 1.0 / (9.0 * d).sqrt();
+    loop {
+        let x = normal(rng);
+        let v = (1.0 + c * x).powi(3);
+        if v <= 0.0 {
+            continue;
+        }
+        let u: f64 = rng.random_range(f64::MIN_POSITIVE..1.0);
+        if u.ln() < 0.5 * x * x + d - d * v + d * v.ln() {
+            return d * v;
+        }
+    }
+}
+
+/// A standard normal draw (Box–Muller).
+fn normal(rng: &mut Xoshiro256PlusPlus) -> f64 {
+    let u1: f64 = rng.random_range(f64::MIN_POSITIVE..1.0);
+    let u2: f64 = rng.random_range(0.0..1.0);
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// Served throughput: Poisson counts over each level's hold; a drop is worse.
+fn throughput(
+    bl: &LevelResult,
+    nl: &LevelResult,
+    step: &str,
+    b: &Stats,
+    n: &Stats,
+    tolerance: f64,
+) -> Option<Change> {
+    if bl.held_s <= 0.0 || nl.held_s <= 0.0 {
+        return None;
+    }
+    let (rb, rn) = (b.served_rps(), n.served_rps());
+    if rb <= 0.0 {
+        return None;
+    }
+    let (cb, cn) = (rb * bl.held_s, rn * nl.held_s);
+    let se_rate = (cb / bl.held_s.powi(2) + cn / nl.held_s.powi(2)).sqrt();
+    let change = rn / rb - 1.0;
+    let half = 1.96 * se_rate / rb;
+    let (low, high) = (change - half, change + half);
+    let significant = low > 0.0 || high < 0.0;
+    Some(Change {
+        load: bl.load,
+        step: step.to_string(),
+        metric: "throughput".to_string(),
+        base: rb,
+        new: rn,
+        change: round4(change),
+        ci_low: round4(low),
+        ci_high: round4(high),
+        significant,
+        regression: significant && high < 0.0 && -change > tolerance,
+        enough_samples: true,
+    })
+}
+
+#[cfg(test)]
+#[path = "compare_tests.rs"]
+mod tests;

@@ -1,0 +1,75 @@
+//! Tests of the baseline comparison on real histograms from a run.
+
+use super::*;
+use crate::metrics::{encode_histogram, new_histogram};
+use crate::report::testdata;
+
+/// The same report with every latency multiplied by `factor`.
+fn slower(report: &Report, factor: f64) -> Report {
+    let scale = |stats: &mut Stats| {
+        let Some(h) = decode_histogram(&stats.histogram) else {
+            return;
+        };
+        let mut out = new_histogram();
+        for v in h.iter_recorded() {
+            let value = (v.value_iterated_to() as f64 * factor) as u64;
+            out.record_n(value.max(1), v.count_at_value()).unwrap();
+        }
+        stats.histogram = encode_histogram(&out);
+    };
+    let mut report = report.clone();
+    for level in &mut report.levels {
+        scale(&mut level.stats);
+        for step in &mut level.steps {
+            scale(&mut step.stats);
+        }
+    }
+    report
+}
+
+#[test]
+fn identical_histograms_are_never_significant() {
+    let base = testdata::broken();
+    let c = compare(&base, &base, DEFAULT_MAX_REGRESSION);
+    assert!(c.rows.len() > 50, "{} rows", c.rows.len());
+    let significant: Vec<_> = c.rows.iter().filter(|r| r.significant).collect();
+    assert!(significant.is_empty(), "{significant:?}");
+    assert_eq!(c.regressions(), 0);
+}
+
+#[test]
+fn a_30_percent_slowdown_is_a_significant_regression() {
+    // Three levels keep it quick (DEFLATE is slow in a debug build).
+    let mut base = testdata::broken();
+    base.levels.truncate(3);
+    let new = slower(&base, 1.3);
+    let c = compare(&base, &new, DEFAULT_MAX_REGRESSION);
+    let overall: Vec<&Change> = c
+        .rows
+        .iter()
+        .filter(|r| r.step == "all" && r.metric == "p50")
+        .collect();
+    assert!(!overall.is_empty());
+    for row in overall {
+        assert!((row.change - 0.3).abs() < 0.02, "{row:?}");
+        assert!(row.significant && row.regression, "{row:?}");
+    }
+    assert!(c.worst().is_some());
+    // Within the tolerance, the same shift is significant but not a regression.
+    let c = compare(&base, &new, 0.5);
+    assert_eq!(c.regressions(), 0);
+    assert!(c.rows.iter().any(|r| r.significant));
+    // Faster is never a regression.
+    assert_eq!(compare(&new, &base, 0.1).regressions(), 0);
+    assert!(crate::report::ci::comparison_table(&c).contains("significant"));
+}
+
+#[test]
+fn beta_draws_have_the_right_mean() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+    for (a, b) in [(0.5, 0.5), (2.0, 5.0), (950.0, 51.0)] {
+        let mean = (0..4000).map(|_| beta(a, b, &mut rng)).sum::<f64>() / 4000.0;
+        let expected = a / (a + b);
+        assert!((mean - expected).abs() < 0.02, "Beta({a}, {b}): {mean}");
+    }
+}

@@ -1,0 +1,241 @@
+//! Judging CI gates on an analysed run. Percentile, error-rate, throughput and
+//! journey gates are judged at the last good level (the operating point) unless
+//! they name a level with `@LOAD`; `breaking_point` on the breaking point itself;
+//! `regression` on the comparison with a baseline. A gate with nothing to judge
+//! (no good level, an unknown step) fails and says why.
+
+use serde::{Deserialize, Serialize};
+
+use super::{LevelResult, Report, Stats, show_load, show_ms, show_percent};
+use crate::metrics::decode_histogram;
+use crate::scenario::{Gate, Metric, Op};
+
+/// How one gate fared, as report.json keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct GateResult {
+    /// The expression, e.g. `checkout.p95 < 800ms`.
+    pub gate: String,
+    pub passed: bool,
+    /// What was measured, in the bound's unit (ms, ratio, req/s, per minute, load).
+    pub measured: Option<f64>,
+    pub bound: Option<f64>,
+    /// One line for a person: what was measured where, or why nothing could be.
+    pub message: String,
+}
+
+/// Judges every gate on `report`.
+pub fn evaluate(gates: &[Gate], report: &Report) -> Vec<GateResult> {
+    gates.iter().map(|g| judge(g, report)).collect()
+}
+
+/// Whether every gate passed (true when there are none).
+pub fn all_passed(results: &[GateResult]) -> bool {
+    results.iter().all(|r| r.passed)
+}
+
+fn fail(gate: &Gate, measured: Option<f64>, message: String) -> GateResult {
+    GateResult {
+        gate: gate.text.clone(),
+        passed: false,
+        measured,
+        bound: gate.bound.map(|b| b.value),
+        message,
+    }
+}
+
+fn judge(gate: &Gate, report: &Report) -> GateResult {
+    match &gate.metric {
+        Metric::Regression => regression(gate, report),
+        Metric::BreakingPoint => breaking_point(gate, report),
+        _ => match level_for(gate, report) {
+            Ok(level) => at_level(gate, report, level),
+            Err(why) => fail(gate, None, why),
+        },
+    }
+}
+
+/// The level a per-level gate judges: `@LOAD`, or the last good level.
+fn level_for<'r>(gate: &Gate, report: &'r Report) -> Result<&'r LevelResult, String> {
+    let find = |load: u32| {
+        report
+            .levels
+            .iter()
+            .filter(|l| l.load == load)
+            .min_by_key(|l| l.spike)
+    };
+    match gate.at {
+        Some(load) => find(load).ok_or_else(|| {
+            let loads: Vec<String> = report.levels.iter().map(|l| l.load.to_string()).collect();
+            format!(
+                "no level at {} was measured (levels: {})",
+                show_load(report, load),
+                loads.join(", ")
+            )
+        }),
+        None => report
+            .last_good
+            .as_ref()
+            .and_then(|good| report.levels.iter().find(|l| l.index == good.level))
+            .ok_or_else(|| {
+                "no good level to judge: the shop broke from the first level \
+                 (pick one with @LOAD, or start the staircase lower)"
+                    .to_string()
+            }),
+    }
+}
+
+fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
+    let where_ = format!("at {}", show_load(report, level.load));
+    let stats: &Stats = match gate.metric.step() {
+        None => &level.stats,
+        Some(name) => match level.steps.iter().find(|s| s.name == name) {
+            Some(step) => &step.stats,
+            None => {
+                let names: Vec<&str> = level.steps.iter().map(|s| s.name.as_str()).collect();
+                return fail(
+                    gate,
+                    None,
+                    format!("no step named `{name}` (steps: {})", names.join(", ")),
+                );
+            }
+        },
+    };
+    let measured = match &gate.metric {
+        Metric::Latency { percentile, .. } => latency(stats, *percentile),
+        Metric::ErrorRate { kind, .. } => (stats.requests > 0).then(|| match kind {
+            None => stats.error_rate,
+            Some(k) => {
+                let n = stats.errors.get(k.name()).copied().unwrap_or(0);
+                n as f64 / stats.requests as f64
+            }
+        }),
+        Metric::Throughput { .. } => Some(stats.served_rps()),
+        Metric::JourneysPerMinute { journey } => {
+            match level.journeys.iter().find(|j| &j.name == journey) {
+                Some(j) => Some(j.completed_per_minute),
+                None => {
+                    return fail(gate, None, format!("no journey named `{journey}`"));
+                }
+            }
+        }
+        Metric::BreakingPoint | Metric::Regression => None,
+    };
+    let Some(measured) = measured else {
+        return fail(gate, None, format!("nothing was measured {where_}"));
+    };
+    let bound = gate.bound.map_or(0.0, |b| b.value);
+    let passed = gate.bound.is_some_and(|b| b.op.holds(measured, bound));
+    let show = |x: f64| match gate.metric {
+        Metric::Latency { .. } => show_ms(x),
+        Metric::ErrorRate { .. } => show_percent(x),
+        Metric::Throughput { .. } => format!("{x:.1} req/s"),
+        _ => format!("{x:.1}/min"),
+    };
+    GateResult {
+        gate: gate.text.clone(),
+        passed,
+        measured: Some(measured),
+        bound: Some(bound),
+        message: format!("{} {where_}", show(measured)),
+    }
+}
+
+/// A percentile from the stored numbers, or from the histogram for others.
+fn latency(stats: &Stats, percentile: f64) -> Option<f64> {
+    if [50.0, 90.0, 95.0, 99.0, 100.0].contains(&percentile) {
+        return stats.latency.at(percentile);
+    }
+    let histogram = decode_histogram(&stats.histogram).filter(|h| !h.is_empty())?;
+    Some(histogram.value_at_quantile(percentile / 100.0) as f64 / 1000.0)
+}
+
+/// `breaking_point >= 300`: no breaking point below 300. Without a breaking
+/// point, the climb must have reached the bound for the gate to pass.
+fn breaking_point(gate: &Gate, report: &Report) -> GateResult {
+    let Some(bound) = gate.bound else {
+        return fail(gate, None, "no bound".to_string());
+    };
+    match &report.breaking_point {
+        Some(bp) => {
+            let measured = f64::from(bp.load);
+            GateResult {
+                gate: gate.text.clone(),
+                passed: bound.op.holds(measured, bound.value),
+                measured: Some(measured),
+                bound: Some(bound.value),
+                message: format!("breaking point at {}", show_load(report, bp.load)),
+            }
+        }
+        None => {
+            let top = report
+                .levels
+                .iter()
+                .filter(|l| !l.spike)
+                .map(|l| l.load)
+                .max();
+            let Some(top) = top else {
+                return fail(gate, None, "no level was measured".to_string());
+            };
+            let reached = f64::from(top) >= bound.value;
+            let passed = reached && matches!(bound.op, Op::Ge | Op::Gt);
+            let message = if passed {
+                format!("no breaking point up to {}", show_load(report, top))
+            } else if reached {
+                format!(
+                    "no breaking point up to {}: the shop never broke",
+                    show_load(report, top)
+                )
+            } else {
+                format!(
+                    "no breaking point up to {}, but the climb stopped below the bound: raise the staircase's max",
+                    show_load(report, top)
+                )
+            };
+            GateResult {
+                gate: gate.text.clone(),
+                passed,
+                measured: None,
+                bound: Some(bound.value),
+                message,
+            }
+        }
+    }
+}
+
+fn regression(gate: &Gate, report: &Report) -> GateResult {
+    match &report.comparison {
+        None => fail(
+            gate,
+            None,
+            "no baseline to compare with: pass --baseline FILE (or use stampede compare)"
+                .to_string(),
+        ),
+        Some(c) => {
+            let n = c.regressions();
+            GateResult {
+                gate: gate.text.clone(),
+                passed: n == 0,
+                measured: Some(n as f64),
+                bound: None,
+                message: if n == 0 {
+                    format!(
+                        "no significant regression beyond {} against the baseline",
+                        show_percent(c.max_regression)
+                    )
+                } else {
+                    format!(
+                        "{n} significant regression{} beyond {}: {}",
+                        if n == 1 { "" } else { "s" },
+                        show_percent(c.max_regression),
+                        c.worst().unwrap_or_default()
+                    )
+                },
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "gates_tests.rs"]
+mod tests;

@@ -1,0 +1,111 @@
+//! Each kind of gate, passing and failing, on report.json files from real runs.
+
+use super::*;
+use crate::report::testdata;
+use crate::scenario::parse_gate;
+
+fn check(report: &Report, text: &str) -> GateResult {
+    let gate = parse_gate(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+    evaluate(&[gate], report).remove(0)
+}
+
+fn passes(report: &Report, text: &str) {
+    let r = check(report, text);
+    assert!(r.passed, "{text} should pass: {r:?}");
+}
+
+fn fails(report: &Report, text: &str) -> String {
+    let r = check(report, text);
+    assert!(!r.passed, "{text} should fail: {r:?}");
+    r.message
+}
+
+// broken(): black-friday, broken at 275 shoppers; last good level 250 shoppers
+// (p95 181 ms, error rate 0.3%, 382.6 req/s); checkout p95 172 ms there.
+
+#[test]
+fn percentile_gates_judge_the_last_good_level() {
+    let r = testdata::broken();
+    passes(&r, "p95 < 200ms");
+    let m = fails(&r, "p95 < 150ms");
+    assert!(m.contains("at 250 shoppers"), "{m}");
+    passes(&r, "checkout.p95 < 800ms");
+    fails(&r, "checkout.p95 < 100ms");
+    // Any percentile, from the histogram.
+    passes(&r, "checkout.p99.9 < 2s");
+    fails(&r, "p99.9 < 1ms");
+    // At a named level.
+    passes(&r, "p95@25 < 30ms");
+    fails(&r, "p95@275 < 200ms");
+    let m = fails(&r, "p95@333 < 1s");
+    assert!(m.contains("no level at 333 shoppers"), "{m}");
+    let m = fails(&r, "nosuchstep.p95 < 1s");
+    assert!(m.contains("no step named `nosuchstep`"), "{m}");
+}
+
+#[test]
+fn error_rate_gates_overall_per_step_and_per_kind() {
+    let r = testdata::broken();
+    passes(&r, "error_rate < 1%");
+    fails(&r, "error_rate < 0.1%");
+    passes(&r, "error_rate.http_5xx < 1%");
+    fails(&r, "error_rate.http_5xx < 0.01%");
+    passes(&r, "error_rate.timeout <= 0%");
+    passes(&r, "checkout.error_rate < 1%");
+    fails(&r, "error_rate@275 < 1%");
+    passes(&r, "home.error_rate.http_5xx < 2%");
+}
+
+#[test]
+fn throughput_and_journey_gates() {
+    let r = testdata::broken();
+    passes(&r, "throughput >= 350");
+    fails(&r, "throughput >= 500");
+    passes(&r, "checkout.throughput > 10");
+    passes(&r, "journeys.buyer.per_minute >= 100");
+    fails(&r, "journeys.buyer.per_minute >= 100000");
+    let m = fails(&r, "journeys.ghost.per_minute >= 1");
+    assert!(m.contains("no journey named `ghost`"), "{m}");
+}
+
+#[test]
+fn breaking_point_gates() {
+    let r = testdata::broken();
+    passes(&r, "breaking_point >= 275");
+    let m = fails(&r, "breaking_point >= 300");
+    assert!(m.contains("275 shoppers"), "{m}");
+    // smoke(): no breaking point up to its top level.
+    let smoke = testdata::smoke();
+    let top = smoke.levels.iter().map(|l| l.load).max().unwrap();
+    passes(&smoke, &format!("breaking_point >= {top}"));
+    let m = fails(&smoke, &format!("breaking_point >= {}", top + 100));
+    assert!(m.contains("raise the staircase"), "{m}");
+}
+
+#[test]
+fn gates_with_nothing_to_judge_fail_and_say_why() {
+    let mut r = testdata::broken();
+    r.last_good = None;
+    let m = fails(&r, "p95 < 10s");
+    assert!(m.contains("no good level"), "{m}");
+    let m = fails(&r, "regression");
+    assert!(m.contains("--baseline"), "{m}");
+    assert!(!all_passed(&evaluate(
+        &[parse_gate("p95 < 10s").unwrap()],
+        &r
+    )));
+    assert!(all_passed(&[]));
+}
+
+#[test]
+fn the_regression_gate_reads_the_comparison() {
+    let mut r = testdata::broken();
+    r.comparison = Some(super::super::compare::compare(&r, &r, 0.1));
+    passes(&r, "regression");
+}
+
+#[test]
+fn old_reports_without_gates_still_parse() {
+    let r = testdata::smoke();
+    assert!(r.gates.is_empty() && r.capacity.is_none() && r.comparison.is_none());
+}

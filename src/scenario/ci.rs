@@ -1,0 +1,97 @@
+//! The scenario's CI and planning keys, compiled: the `[gates]` table (with
+//! `max_regression`), `[load] abort_on` and `expected_peak`, and a journey's
+//! `value`. Each error points at the key or value in the file.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use toml::Spanned;
+
+use super::ScenarioError;
+use super::abort::{AbortCondition, parse_abort};
+use super::gate::{Gate, parse_gate};
+
+type Result<T> = std::result::Result<T, ScenarioError>;
+
+/// `[gates]`: `"checkout.p95" = "< 800ms"`, `breaking_point = ">= 300"`,
+/// `regression = true`, `max_regression = "10%"`.
+pub fn gates(
+    path: &Path,
+    source: &str,
+    table: &BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+) -> Result<(Vec<Gate>, Option<f64>)> {
+    let mut gates = Vec::new();
+    let mut max_regression = None;
+    for (key, value) in table {
+        let name = key.get_ref().as_str();
+        let at_value = |m: String| ScenarioError::at(path, source, value.span(), m);
+        if name == "max_regression" {
+            max_regression =
+                Some(ratio(value.get_ref()).ok_or_else(|| {
+                    at_value("expected a tolerance like \"10%\" or 0.1".to_string())
+                })?);
+            continue;
+        }
+        let text = match value.get_ref() {
+            toml::Value::String(bound) => format!("{name} {bound}"),
+            toml::Value::Boolean(true) if name == "regression" => name.to_string(),
+            _ => {
+                return Err(at_value(format!(
+                    "expected a bound as a string, like {name} = \"< 800ms\""
+                )));
+            }
+        };
+        let gate = parse_gate(&text).map_err(|e| {
+            let span = if e.column <= name.len() {
+                key.span()
+            } else {
+                value.span()
+            };
+            ScenarioError::at(path, source, span, e.message)
+        })?;
+        gates.push(gate);
+    }
+    Ok((gates, max_regression))
+}
+
+/// `"10%"` or `0.1`.
+pub fn ratio(value: &toml::Value) -> Option<f64> {
+    let r = match value {
+        toml::Value::String(s) => s.trim().strip_suffix('%')?.trim().parse::<f64>().ok()? / 100.0,
+        toml::Value::Float(f) => *f,
+        toml::Value::Integer(i) => *i as f64,
+        _ => return None,
+    };
+    (0.0..=10.0).contains(&r).then_some(r)
+}
+
+/// `abort_on = ["error_rate > 50% for 10s", ...]`.
+pub fn abort_on(path: &Path, source: &str, raw: &[Spanned<String>]) -> Result<Vec<AbortCondition>> {
+    raw.iter()
+        .map(|c| parse_abort(c.get_ref()).map_err(|m| ScenarioError::at(path, source, c.span(), m)))
+        .collect()
+}
+
+/// A positive number (`expected_peak`, a journey's `value`).
+pub fn positive(
+    path: &Path,
+    source: &str,
+    value: &Spanned<toml::Value>,
+    what: &str,
+) -> Result<f64> {
+    let n = match value.get_ref() {
+        toml::Value::Float(f) => *f,
+        toml::Value::Integer(i) => *i as f64,
+        _ => f64::NAN,
+    };
+    if n.is_finite() && n > 0.0 {
+        Ok(n)
+    } else {
+        Err(ScenarioError::at(
+            path,
+            source,
+            value.span(),
+            format!("{what} must be a number above zero"),
+        ))
+    }
+}

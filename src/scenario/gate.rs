@@ -1,0 +1,404 @@
+//! Gates as written: `checkout.p95 < 800ms`, `error_rate.http_5xx < 0.5%`,
+//! `breaking_point >= 300`, `journeys.buyer.per_minute >= 100`, `regression`.
+//! Parsed once — from `--gate` flags or the scenario's `[gates]` table — into a
+//! typed [`Gate`] that analysis judges; a bad expression is an error that names
+//! the column and, for an unknown metric, lists the valid ones.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::raw::parse_duration;
+use crate::metrics::ErrorKind;
+
+/// The metrics a gate may name, for error messages.
+pub const VALID_METRICS: &str = "p50, p90, p95, p99, p99.9, max, error_rate, error_rate.KIND, \
+throughput, STEP.p95 (any percentile), STEP.error_rate, STEP.error_rate.KIND, STEP.throughput, \
+journeys.JOURNEY.per_minute, breaking_point, regression";
+
+/// One pass/fail rule on a run's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gate {
+    /// The expression as written, normalised (`checkout.p95 < 800ms`).
+    pub text: String,
+    pub metric: Metric,
+    /// The level judged (its load); `None`: the last good level.
+    pub at: Option<u32>,
+    /// `None` only for `regression`.
+    pub bound: Option<Bound>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Metric {
+    /// A latency percentile (50.0 … 100.0 = max), overall or of one step.
+    Latency {
+        step: Option<String>,
+        percentile: f64,
+    },
+    /// The share of failed requests, overall or of one step, of all kinds or one.
+    ErrorRate {
+        step: Option<String>,
+        kind: Option<ErrorKind>,
+    },
+    /// Requests per second served (errors excluded).
+    Throughput { step: Option<String> },
+    /// Journeys of one kind completed per minute.
+    JourneysPerMinute { journey: String },
+    /// The breaking point's load (shoppers or arrivals/s).
+    BreakingPoint,
+    /// No significant regression against the baseline.
+    Regression,
+}
+
+impl Metric {
+    /// Whether the gate judges one level (and so takes `@LOAD`).
+    pub fn per_level(&self) -> bool {
+        !matches!(self, Metric::BreakingPoint | Metric::Regression)
+    }
+
+    /// The step or journey the gate names, to check against a scenario.
+    pub fn step(&self) -> Option<&str> {
+        match self {
+            Metric::Latency { step, .. }
+            | Metric::ErrorRate { step, .. }
+            | Metric::Throughput { step } => step.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Op {
+    pub fn holds(self, measured: f64, bound: f64) -> bool {
+        match self {
+            Op::Lt => measured < bound,
+            Op::Le => measured <= bound,
+            Op::Gt => measured > bound,
+            Op::Ge => measured >= bound,
+        }
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(match self {
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+        })
+    }
+}
+
+/// `< 800ms`: the comparison and the bound, in the metric's unit (ms for
+/// latency, a ratio for error rates, per second, per minute, load).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bound {
+    pub op: Op,
+    pub value: f64,
+}
+
+/// Why an expression is not a gate; `column` counts characters from 1.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("column {column}: {message}")]
+pub struct GateError {
+    pub column: usize,
+    pub message: String,
+}
+
+fn error(column: usize, message: impl Into<String>) -> GateError {
+    GateError {
+        column: column + 1,
+        message: message.into(),
+    }
+}
+
+/// Parses `METRIC[@LOAD] OP VALUE`, or `regression`.
+pub fn parse_gate(text: &str) -> Result<Gate, GateError> {
+    let op_at = text.find(['<', '>', '=', '!']);
+    let (left, right) = match op_at {
+        Some(i) => (&text[..i], &text[i..]),
+        None => (text, ""),
+    };
+    let lead = left.len() - left.trim_start().len();
+    let (name, at) = match left.trim().split_once('@') {
+        Some((name, load)) => {
+            let at_col = lead + name.len() + 1;
+            let load: u32 = load.trim().parse().map_err(|_| {
+                error(
+                    at_col,
+                    format!("expected a load after @ (e.g. p95@200), found \"{load}\""),
+                )
+            })?;
+            (name.trim(), Some(load))
+        }
+        None => (left.trim(), None),
+    };
+    let metric = parse_metric(name).map_err(|m| error(lead, m))?;
+    if at.is_some() && !metric.per_level() {
+        return Err(error(
+            lead,
+            format!("`{name}` is not judged per level: drop the @LOAD"),
+        ));
+    }
+    if metric == Metric::Regression {
+        if !right.trim().is_empty() {
+            return Err(error(left.len(), "`regression` takes no bound"));
+        }
+        return Ok(Gate {
+            text: "regression".to_string(),
+            metric,
+            at: None,
+            bound: None,
+        });
+    }
+    let Some(op_at) = op_at else {
+        return Err(error(
+            text.len(),
+            format!("expected a comparison after `{name}`, like `< 800ms` or `>= 300`"),
+        ));
+    };
+    let (op, rest) = [("<=", Op::Le), (">=", Op::Ge), ("<", Op::Lt), (">", Op::Gt)]
+        .iter()
+        .find_map(|(s, op)| right.strip_prefix(s).map(|rest| (*op, rest)))
+        .ok_or_else(|| error(op_at, "expected one of <, <=, >, >="))?;
+    let value_col = text.len() - rest.len() + (rest.len() - rest.trim_start().len());
+    let value = parse_value(&metric, rest.trim()).map_err(|m| error(value_col, m))?;
+    let at_text = at.map_or_else(String::new, |l| format!("@{l}"));
+    Ok(Gate {
+        text: format!("{name}{at_text} {op} {}", rest.trim()),
+        metric,
+        at,
+        bound: Some(Bound { op, value }),
+    })
+}
+
+/// `p95`, `p99.9`, `max` as a percentile.
+fn percentile(name: &str) -> Option<f64> {
+    if name == "max" {
+        return Some(100.0);
+    }
+    let p: f64 = name.strip_prefix('p')?.parse().ok()?;
+    (p > 0.0 && p <= 100.0).then_some(p)
+}
+
+fn error_kind(name: &str) -> Result<ErrorKind, String> {
+    ErrorKind::ALL
+        .iter()
+        .copied()
+        .find(|k| k.name() == name)
+        .ok_or_else(|| {
+            let kinds: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.name()).collect();
+            format!(
+                "unknown error kind `{name}`: expected one of {}",
+                kinds.join(", ")
+            )
+        })
+}
+
+fn parse_metric(name: &str) -> Result<Metric, String> {
+    let unknown = || format!("unknown metric `{name}`: expected one of {VALID_METRICS}");
+    if name.is_empty() {
+        return Err(format!("expected a metric, one of {VALID_METRICS}"));
+    }
+    match name {
+        "breaking_point" => return Ok(Metric::BreakingPoint),
+        "regression" => return Ok(Metric::Regression),
+        "throughput" => return Ok(Metric::Throughput { step: None }),
+        "error_rate" => {
+            return Ok(Metric::ErrorRate {
+                step: None,
+                kind: None,
+            });
+        }
+        _ => {}
+    }
+    if let Some(p) = percentile(name) {
+        return Ok(Metric::Latency {
+            step: None,
+            percentile: p,
+        });
+    }
+    if let Some(journey) = name
+        .strip_prefix("journeys.")
+        .and_then(|r| r.strip_suffix(".per_minute"))
+    {
+        return Ok(Metric::JourneysPerMinute {
+            journey: journey.to_string(),
+        });
+    }
+    if let Some(kind) = name.strip_prefix("error_rate.") {
+        return Ok(Metric::ErrorRate {
+            step: None,
+            kind: Some(error_kind(kind)?),
+        });
+    }
+    let step = |s: &str| (!s.is_empty()).then(|| s.to_string()).ok_or_else(unknown);
+    if let Some((head, kind)) = name.rsplit_once(".error_rate.") {
+        return Ok(Metric::ErrorRate {
+            step: Some(step(head)?),
+            kind: Some(error_kind(kind)?),
+        });
+    }
+    if let Some(head) = name.strip_suffix(".error_rate") {
+        return Ok(Metric::ErrorRate {
+            step: Some(step(head)?),
+            kind: None,
+        });
+    }
+    if let Some(head) = name.strip_suffix(".throughput") {
+        return Ok(Metric::Throughput {
+            step: Some(step(head)?),
+        });
+    }
+    // STEP.pNN or STEP.pNN.N: the percentile starts after the last ".p" or ".max".
+    for (i, _) in name.match_indices('.').rev() {
+        if let Some(p) = percentile(&name[i + 1..]) {
+            return Ok(Metric::Latency {
+                step: Some(step(&name[..i])?),
+                percentile: p,
+            });
+        }
+    }
+    Err(unknown())
+}
+
+fn parse_value(metric: &Metric, text: &str) -> Result<f64, String> {
+    let number = |t: &str, what: &str| {
+        t.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite() && *n >= 0.0)
+            .ok_or_else(|| format!("expected {what}, found \"{text}\""))
+    };
+    match metric {
+        Metric::Latency { .. } => {
+            if text.parse::<f64>().is_ok() {
+                return Err(format!(
+                    "a latency bound needs a unit: write \"{text}ms\" or \"{text}s\""
+                ));
+            }
+            parse_duration(text).map(|d: Duration| d.as_secs_f64() * 1000.0)
+        }
+        Metric::ErrorRate { .. } => match text.strip_suffix('%') {
+            Some(pct) => number(pct, "a percentage like 1%").map(|p| p / 100.0),
+            None => number(text, "a percentage like 1% or a fraction like 0.01"),
+        },
+        Metric::Throughput { .. } => number(
+            text.trim_end_matches("req/s").trim_end_matches("rps"),
+            "requests per second like 350",
+        ),
+        Metric::JourneysPerMinute { .. } => number(
+            text.trim_end_matches("/min"),
+            "journeys per minute like 100",
+        ),
+        Metric::BreakingPoint => number(
+            text.trim_end_matches("shoppers")
+                .trim_end_matches("arrivals/s"),
+            "a load like 300 (shoppers or arrivals/s)",
+        ),
+        Metric::Regression => Ok(0.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bound(gate: &Gate) -> (Op, f64) {
+        let b = gate.bound.unwrap();
+        (b.op, b.value)
+    }
+
+    #[test]
+    fn parses_each_kind_of_gate() {
+        let g = parse_gate("checkout.p95 < 800ms").unwrap();
+        assert_eq!(
+            g.metric,
+            Metric::Latency {
+                step: Some("checkout".into()),
+                percentile: 95.0
+            }
+        );
+        assert_eq!(bound(&g), (Op::Lt, 800.0));
+        let g = parse_gate("error_rate.http_5xx < 0.5%").unwrap();
+        assert_eq!(
+            g.metric,
+            Metric::ErrorRate {
+                step: None,
+                kind: Some(ErrorKind::Http5xx)
+            }
+        );
+        assert_eq!(bound(&g), (Op::Lt, 0.005));
+        let g = parse_gate("p95@200 <= 1.5s").unwrap();
+        assert_eq!(g.at, Some(200));
+        assert_eq!(bound(&g), (Op::Le, 1500.0));
+        assert_eq!(g.text, "p95@200 <= 1.5s");
+        let g = parse_gate("add-to-cart.p99.9 < 1s").unwrap();
+        assert_eq!(
+            g.metric,
+            Metric::Latency {
+                step: Some("add-to-cart".into()),
+                percentile: 99.9
+            }
+        );
+        assert_eq!(
+            parse_gate("breaking_point >= 300 shoppers").unwrap().metric,
+            Metric::BreakingPoint
+        );
+        assert_eq!(
+            bound(&parse_gate("throughput >= 350").unwrap()),
+            (Op::Ge, 350.0)
+        );
+        assert_eq!(
+            parse_gate("journeys.buyer.per_minute >= 100")
+                .unwrap()
+                .metric,
+            Metric::JourneysPerMinute {
+                journey: "buyer".into()
+            }
+        );
+        assert_eq!(
+            parse_gate(" regression ").unwrap().metric,
+            Metric::Regression
+        );
+        assert_eq!(
+            parse_gate("checkout.error_rate.http_4xx < 1%")
+                .unwrap()
+                .metric,
+            Metric::ErrorRate {
+                step: Some("checkout".into()),
+                kind: Some(ErrorKind::Http4xx)
+            }
+        );
+    }
+
+    #[test]
+    fn bad_expressions_name_the_column_and_what_was_expected() {
+        let e = parse_gate("p95 < 800").unwrap_err();
+        assert_eq!(e.column, 7);
+        assert!(e.message.contains("needs a unit"), "{e}");
+        let e = parse_gate("latency < 800ms").unwrap_err();
+        assert_eq!(e.column, 1);
+        assert!(e.message.contains("unknown metric `latency`"), "{e}");
+        assert!(e.message.contains("breaking_point"), "{e}");
+        let e = parse_gate("error_rate.oops < 1%").unwrap_err();
+        assert!(e.message.contains("http_5xx"), "{e}");
+        assert!(
+            parse_gate("p95")
+                .unwrap_err()
+                .message
+                .contains("comparison")
+        );
+        assert!(parse_gate("p95 == 1s").is_err());
+        assert!(parse_gate("breaking_point@10 >= 3").is_err());
+        assert!(parse_gate("error_rate < lots").is_err());
+        assert!(parse_gate("p95@many < 1s").is_err());
+    }
+}

@@ -1,0 +1,247 @@
+//! CI and capacity planning through the real binary: gates and every exit code,
+//! `stampede report` on an old report.json, abort_on stopping a run against a
+//! failing shop, an unreachable target, baseline comparison against a shop made
+//! 30% slower, and the USL fit on a real staircase.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::runs::{f, write};
+use crate::{run_scenario, stampede, text};
+
+fn shop_scenario(service_ms: u32, extra: &str) -> String {
+    format!(
+        r#"
+name = "ci"
+[target]
+base_url = "embedded"
+workers = 4
+service_time = "{service_ms}ms"
+queue = 1000
+timeout = "2s"
+[load]
+staircase = {{ start = 2, step = 2, max = 4, hold = "2s", ramp = "200ms", stop = "max" }}
+[slo]
+p95 = "500ms"
+error_rate = "1%"
+[[journey]]
+name = "look"
+weight = 1
+think = "20ms"
+steps = [{{ name = "product", get = "/api/products/7" }}, {{ name = "home", get = "/" }}]
+{extra}
+"#
+    )
+}
+
+fn command(args: &[&str], paths: &[&Path]) -> (Option<i32>, String, String) {
+    let output = stampede()
+        .args(args)
+        .args(paths)
+        .output()
+        .expect("the binary runs");
+    let (out, err) = text(&output);
+    (output.status.code(), out, err)
+}
+
+/// Exit 0 with gates passing; `stampede report` re-judges the stored gates (0),
+/// new ones (1 when one fails) and refuses a bad one (2); a bad `--gate` on `run`
+/// is refused with its column before any traffic (2).
+#[test]
+fn gates_decide_the_exit_code_of_run_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let gates = "[gates]\n\"product.p95\" = \"< 1s\"\nerror_rate = \"< 1%\"\n";
+    let scenario = write(dir.path(), "gated.toml", &shop_scenario(10, gates));
+    let (output, report) = run_scenario(
+        dir.path(),
+        &scenario,
+        &["--gate", "breaking_point >= 4", "--gate", "throughput > 10"],
+    );
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    let results = report["gates"].as_array().unwrap();
+    assert_eq!(results.len(), 4, "{results:?}");
+    assert!(results.iter().all(|g| g["passed"] == true), "{results:?}");
+    assert!(stdout.contains("gates: 4 passed, 0 failed"), "{stdout}");
+
+    let out = dir.path().join("out");
+    let (code, stdout, _) = command(&["report"], &[&out]);
+    assert_eq!(code, Some(0), "{stdout}");
+    let (code, stdout, _) = command(&["report", "--gate", "product.p95 < 1ms"], &[&out]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  product.p95 < 1ms"), "{stdout}");
+    let (code, _, stderr) = command(&["report", "--gate", "p95 <"], &[&out]);
+    assert_eq!(code, Some(2), "{stderr}");
+
+    let fresh = dir.path().join("never");
+    let (code, _, stderr) = command(
+        &[
+            "run",
+            "--gate",
+            "latency < 1s",
+            "--out",
+            fresh.to_str().unwrap(),
+        ],
+        &[&scenario],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("column 1: unknown metric `latency`"),
+        "{stderr}"
+    );
+    assert!(!fresh.exists(), "nothing may run after a bad gate");
+    let (code, _, stderr) = command(&["run", "--gate", "checkout.p95 < 1s"], &[&scenario]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("no step named `checkout`"), "{stderr}");
+}
+
+/// A shop that fails every request: `error_rate > 50% for 2s` stops a run planned
+/// for 30 s within seconds; the report is written, marked aborted, with the reason.
+#[test]
+fn abort_on_stops_a_run_against_a_failing_shop() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "failing.toml",
+        r#"
+name = "failing"
+[target]
+base_url = "embedded"
+error_rate = "100%"
+[load]
+staircase = { start = 2, step = 2, max = 2, hold = "30s", ramp = "0s" }
+abort_on = ["error_rate > 50% for 2s", "p99 > 10s for 15s"]
+[slo]
+error_rate = "1%"
+[[journey]]
+name = "look"
+weight = 1
+think = "50ms"
+steps = [{ name = "home", get = "/" }]
+"#,
+    );
+    let started = Instant::now();
+    let (output, report) = run_scenario(dir.path(), &scenario, &[]);
+    let (stdout, stderr) = text(&output);
+    assert!(started.elapsed() < Duration::from_secs(15), "{stderr}");
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert_eq!(report["end"], "aborted");
+    let reason = report["abort_reason"].as_str().unwrap();
+    assert!(reason.starts_with("error_rate > 50% for 2s"), "{reason}");
+    assert!(f(&report["levels"][0]["requests"]) > 0.0);
+    assert!(stderr.contains("aborted: error_rate > 50%"), "{stderr}");
+}
+
+/// Nothing listens on the target: exit 3 before any traffic, no report.
+#[test]
+fn an_unreachable_target_cannot_be_measured() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = shop_scenario(10, "")
+        .replace(
+            "base_url = \"embedded\"",
+            &format!("base_url = \"http://127.0.0.1:{port}\""),
+        )
+        .replace("workers = 4\nservice_time = \"10ms\"\nqueue = 1000\n", "");
+    let scenario = write(dir.path(), "away.toml", &scenario);
+    let out = dir.path().join("out");
+    let (code, _, stderr) = command(&["run", "--out", out.to_str().unwrap()], &[&scenario]);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("unreachable"), "{stderr}");
+    assert!(!out.exists());
+}
+
+/// The same configuration twice: no significant regression (one pair here; five
+/// in BENCHMARKS.md). The shop made 30% slower (service time 10 → 13 ms):
+/// `compare` and `--gate regression` flag a significant regression.
+#[test]
+fn compare_flags_a_slower_shop_and_not_the_same_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let base_dir = tempfile::tempdir().unwrap();
+    let same_dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "base.toml", &shop_scenario(10, ""));
+    let slow = write(dir.path(), "slow.toml", &shop_scenario(13, ""));
+    let (output, _) = run_scenario(base_dir.path(), &scenario, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output).1);
+    let base = base_dir.path().join("out/report.json");
+    let base_arg = base.to_str().unwrap();
+
+    let args = ["--baseline", base_arg, "--gate", "regression"];
+    let (output, same) = run_scenario(same_dir.path(), &scenario, &args);
+    let (stdout, _) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert_eq!(
+        same["comparison"]["rows"].as_array().map(Vec::len),
+        Some(24)
+    );
+
+    let (output, slower) = run_scenario(dir.path(), &slow, &args);
+    let (stdout, _) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert_eq!(slower["gates"][0]["passed"], false);
+    let rows = slower["comparison"]["rows"].as_array().unwrap();
+    let p50: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["step"] == "all" && r["metric"] == "p50")
+        .collect();
+    assert_eq!(p50.len(), 2);
+    for row in p50 {
+        assert!(row["regression"] == true, "{row}");
+    }
+    let new = dir.path().join("out");
+    let (code, stdout, _) = command(&["compare"], &[&base, &new]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("REGRESSION"), "{stdout}");
+}
+
+/// The law checked: the closed model's throughput X(N) ≈ min(N / (S + Z), W / S)
+/// (DESIGN.md), here W = 2, S = 20 ms, Z uniform 10–30 ms: capacity W/S = 100
+/// req/s, knee near N* = W (S + Z) / S = 4. A USL fit over N = 1..8 must put the
+/// peak within 10% of W/S.
+#[test]
+fn the_usl_peak_matches_the_shops_capacity() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "usl.toml",
+        r#"
+name = "usl"
+[target]
+base_url = "embedded"
+workers = 2
+service_time = "20ms"
+queue = 1000
+timeout = "5s"
+[load]
+staircase = { start = 1, step = 1, max = 8, hold = "2s", ramp = "200ms", stop = "max" }
+expected_peak = 4
+[slo]
+p95 = "200ms"
+[[journey]]
+name = "look"
+weight = 1
+think = { uniform = ["10ms", "30ms"] }
+value = 25
+steps = [{ name = "product", get = "/api/products/7" }]
+"#,
+    );
+    let (output, report) = run_scenario(dir.path(), &scenario, &[]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    let capacity = &report["capacity"];
+    let peak = f(&capacity["peak_throughput_rps"]);
+    assert!(
+        (peak - 100.0).abs() <= 10.0,
+        "peak {peak}\n{capacity}\n{stdout}"
+    );
+    assert!(f(&capacity["r2"]) >= 0.9, "{capacity}");
+    assert!(stdout.contains("capacity (USL): peak"), "{stdout}");
+    let planning = &report["planning"];
+    assert_eq!(f(&planning["headroom"]), 2.0, "last good 8 / expected 4");
+    assert!(f(&planning["slo_lost_load"]) > 8.0, "{planning}");
+}
