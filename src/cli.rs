@@ -93,7 +93,7 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Tolerance before a significant change counts as a regression [default: 10%].
-    #[arg(long, value_name = "PCT", value_parser = percent)]
+    #[arg(long, value_name = "PCT", value_parser = percent, requires = "baseline")]
     pub max_regression: Option<f64>,
 }
 
@@ -130,7 +130,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Tolerance before a significant change counts as a regression [default: 10%, or the scenario's].
-    #[arg(long, value_name = "PCT", value_parser = percent)]
+    #[arg(long, value_name = "PCT", value_parser = percent, requires = "baseline")]
     pub max_regression: Option<f64>,
     /// The sale's expected peak, in shoppers or arrivals/s: the report gives the headroom.
     #[arg(long, value_name = "N")]

@@ -103,6 +103,15 @@ fn run(args: RunArgs) -> u8 {
     let baseline = match ci::parse_gates(&args.gates).and_then(|more| {
         gates.extend(more);
         ci::check_names(&scenario, &gates)?;
+        if args.baseline.is_none()
+            && gates
+                .iter()
+                .any(|g| g.metric == scenario::Metric::Regression)
+        {
+            return Err(
+                "the gate `regression` compares with a baseline: pass --baseline FILE".to_string(),
+            );
+        }
         args.baseline.as_deref().map(ci::read_baseline).transpose()
     }) {
         Ok(baseline) => baseline,

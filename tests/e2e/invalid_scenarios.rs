@@ -183,3 +183,39 @@ fn the_shipped_scenarios_are_valid() {
         "{stdout}"
     );
 }
+
+#[test]
+fn contradictory_flags_are_refused_before_any_traffic() {
+    let smoke = repo("scenarios/smoke.toml");
+    let output = stampede()
+        .arg("run")
+        .arg(&smoke)
+        .args(["--gate", "regression"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the gate `regression` compares with a baseline: pass --baseline FILE"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("report:"));
+
+    let output = stampede()
+        .arg("run")
+        .arg(&smoke)
+        .args(["--max-regression", "5%"])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--baseline"), "{stderr}");
+
+    let output = stampede()
+        .args(["shop", "--stall-every", "5s"])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--stall-for"), "{stderr}");
+}
