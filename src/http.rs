@@ -233,14 +233,32 @@ impl Failure {
 }
 
 fn blocked_host(error: &reqwest::Error) -> Option<String> {
-    let mut source = error.source();
-    while let Some(cause) = source {
-        if let Some(BlockedHost(host)) = cause.downcast_ref::<BlockedHost>() {
-            return Some(host.clone());
+    causes(error).find_map(|cause| {
+        cause
+            .downcast_ref::<BlockedHost>()
+            .map(|BlockedHost(host)| host.clone())
+    })
+}
+
+/// The chain of causes under `error`. An `io::Error` that wraps another error is
+/// stepped into (its own `source()` would skip the wrapped error itself, and with
+/// it, say, the `rustls::Error` that says a certificate was refused).
+fn causes<'a>(
+    error: &'a reqwest::Error,
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    fn next<'a>(
+        cause: &&'a (dyn std::error::Error + 'static),
+    ) -> Option<&'a (dyn std::error::Error + 'static)> {
+        let cause: &'a (dyn std::error::Error + 'static) = *cause;
+        match cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            Some(inner) => Some(inner),
+            None => cause.source(),
         }
-        source = cause.source();
     }
-    None
+    std::iter::successors(error.source(), next)
 }
 
 /// What a body is read for.
@@ -291,8 +309,7 @@ pub async fn fetch(request: reqwest::RequestBuilder, body: BodyUse) -> Result<An
 
 /// Which kind of failure a reqwest error is.
 pub fn classify(error: &reqwest::Error) -> ErrorKind {
-    let mut source = error.source();
-    while let Some(cause) = source {
+    for cause in causes(error) {
         if cause.is::<BlockedHost>() {
             return ErrorKind::Blocked;
         }
@@ -307,12 +324,11 @@ pub fn classify(error: &reqwest::Error) -> ErrorKind {
                 return ErrorKind::Reset;
             }
         }
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            if let Some(kind) = classify_io(io) {
-                return kind;
-            }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && let Some(kind) = classify_io(io)
+        {
+            return kind;
         }
-        source = cause.source();
     }
     if error.is_timeout() {
         ErrorKind::Timeout

@@ -12,6 +12,7 @@ mod journeys;
 mod limits;
 mod open_model;
 mod runs;
+mod tls;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
