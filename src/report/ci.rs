@@ -1,109 +1,318 @@
-//! The CI and planning lines of the terminal summary: gate results, the USL
-//! capacity fit, headroom and the cost of the breaking point, and the table of
-//! changes against a baseline. Plain text that reads the same in summary.md.
+//! The CI and planning view of a report, computed once for every writer: how the
+//! run ended, the gate results with their measured value and bound in the gate's
+//! unit, the USL capacity fit, headroom and the cost of the breaking point, and
+//! the rows of the comparison with a baseline. [`lines`] is the plain-text form
+//! the terminal prints; summary.md, report.html and junit.xml lay out the same
+//! pieces (and escape them) in their own way.
 
 use std::fmt::Write;
 
-use crate::analysis::compare::Comparison;
-use crate::analysis::{Report, show_load, show_percent};
+use crate::analysis::compare::{Change, Comparison};
+use crate::analysis::{GateResult, Report, RunEnd, show_ms, show_percent};
+use crate::report::view::{LoadUnit, show_number};
+use crate::scenario::{Metric, parse_gate};
 
-/// Everything below the levels table that CI and planning read.
-pub fn lines(report: &Report) -> String {
-    let mut out = String::new();
-    if let Some(c) = &report.capacity {
-        match (c.peak_throughput_rps, c.lambda, c.sigma, c.kappa, c.r2) {
-            (Some(peak), Some(l), Some(s), Some(k), Some(r2)) => {
-                let at = c
-                    .peak_load
-                    .map(|n| format!(" at {}", show_load(report, n.round() as u32)))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    out,
-                    "\ncapacity (USL): peak {peak:.0} req/s{at}; λ {l:.2}, σ {s:.4}, κ {k:.6}, R² {r2:.3} ({})",
-                    c.note
-                );
+/// `the run was aborted: error_rate > 50% for 3s`, for an aborted run.
+pub fn aborted(report: &Report) -> Option<String> {
+    (report.end == RunEnd::Aborted).then(|| {
+        format!(
+            "the run was aborted: {}",
+            report
+                .abort_reason
+                .as_deref()
+                .unwrap_or("an abort_on condition held")
+        )
+    })
+}
+
+/// One gate as the reports show it.
+#[derive(Debug, Clone)]
+pub struct GateRow<'a> {
+    pub result: &'a GateResult,
+    /// The measured value in the gate's unit (`181 ms`, `0.3%`), or `-`.
+    pub measured: String,
+    /// The bound with its comparison (`< 150 ms`), or `-`.
+    pub bound: String,
+}
+
+impl GateRow<'_> {
+    /// `PASS` or `FAIL`.
+    pub fn mark(&self) -> &'static str {
+        if self.result.passed { "PASS" } else { "FAIL" }
+    }
+
+    /// What a failure says: the message, then the measured value and the bound.
+    pub fn failure(&self) -> String {
+        format!(
+            "{}: {} (measured {}, bound {})",
+            self.result.gate, self.result.message, self.measured, self.bound
+        )
+    }
+}
+
+/// The gates of the report, each with its values shown in its unit.
+pub fn gate_rows(report: &Report) -> Vec<GateRow<'_>> {
+    report
+        .gates
+        .iter()
+        .map(|g| {
+            // The stored expression names the metric, and so the unit.
+            let gate = parse_gate(&g.gate).ok();
+            let metric = gate.as_ref().map(|g| &g.metric);
+            let show =
+                |x: Option<f64>| x.map_or_else(|| "-".to_string(), |x| value(report, metric, x));
+            let bound = match gate.as_ref().map(|g| (&g.metric, g.bound)) {
+                Some((Metric::Regression, _)) => "no significant regression".to_string(),
+                Some((_, Some(b))) => format!("{} {}", b.op, value(report, metric, b.value)),
+                _ => show(g.bound),
+            };
+            GateRow {
+                result: g,
+                measured: show(g.measured),
+                bound,
             }
-            _ => {
-                let _ = writeln!(out, "\ncapacity (USL): {}", c.note);
-            }
+        })
+        .collect()
+}
+
+/// A gate's number in its unit.
+fn value(report: &Report, metric: Option<&Metric>, x: f64) -> String {
+    match metric {
+        Some(Metric::Latency { .. }) => show_ms(x),
+        Some(Metric::ErrorRate { .. }) => show_percent(x),
+        Some(Metric::Throughput { .. }) => format!("{x:.1} req/s"),
+        Some(Metric::JourneysPerMinute { .. }) => format!("{x:.1}/min"),
+        Some(Metric::BreakingPoint) => LoadUnit::of(report).show(x),
+        Some(Metric::Regression) => {
+            format!("{x:.0} regression{}", if x == 1.0 { "" } else { "s" })
+        }
+        None => show_number(x),
+    }
+}
+
+/// (passed, failed) gates.
+pub fn gate_tally(report: &Report) -> (usize, usize) {
+    let failed = report.gates.iter().filter(|g| !g.passed).count();
+    (report.gates.len() - failed, failed)
+}
+
+/// One fact of the capacity or planning view: `label: value (detail)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fact {
+    pub label: String,
+    pub value: String,
+    pub detail: String,
+}
+
+impl Fact {
+    fn new(label: impl Into<String>, value: impl Into<String>, detail: impl Into<String>) -> Fact {
+        Fact {
+            label: label.into(),
+            value: value.into(),
+            detail: detail.into(),
         }
     }
-    if let Some(p) = &report.planning {
-        if let (Some(peak), Some(headroom)) = (p.expected_peak, p.headroom) {
-            let _ = writeln!(
-                out,
-                "headroom: {headroom:.2}× the expected peak of {}",
-                show_load(report, peak.round() as u32)
-            );
+
+    /// The fact as one line of text.
+    pub fn line(&self) -> String {
+        if self.detail.is_empty() {
+            format!("{}: {}", self.label, self.value)
+        } else {
+            format!("{}: {} ({})", self.label, self.value, self.detail)
         }
-        if let Some(n) = p.slo_lost_load {
-            let _ = writeln!(
-                out,
-                "the fit loses the SLO at about {} ({})",
-                show_load(report, n.round() as u32),
-                p.slo_lost_note
-            );
+    }
+}
+
+/// The USL fit: its peak and parameters, or the note saying why there is none.
+pub fn capacity(report: &Report) -> Option<Fact> {
+    let c = report.capacity.as_ref()?;
+    let unit = LoadUnit::of(report);
+    let params = match (c.lambda, c.sigma, c.kappa, c.r2) {
+        (Some(l), Some(s), Some(k), Some(r2)) => {
+            Some(format!("λ {l:.2}, σ {s:.4}, κ {k:.6}, R² {r2:.3}"))
         }
-        for j in &p.journeys {
-            let mut parts = Vec::new();
-            if let Some(n) = j.completed_per_minute {
-                parts.push(format!("{n:.0}/min at the last good level"));
-            }
-            if let Some(s) = j.failed_share_at_breaking_point {
-                parts.push(format!("{} failed at the breaking point", show_percent(s)));
-            }
-            if let Some(v) = j.value_lost_per_minute {
-                parts.push(format!("{v:.0} of value lost per minute there"));
-            }
-            if !parts.is_empty() {
-                let _ = writeln!(out, "  journey {}: {}", j.name, parts.join(", "));
-            }
+        _ => None,
+    };
+    let fact = match (c.peak_throughput_rps, params) {
+        (Some(peak), Some(params)) => {
+            let at = c
+                .peak_load
+                .map(|n| format!(" at {}", unit.show(n.round())))
+                .unwrap_or_default();
+            Fact::new(
+                "capacity (USL)",
+                format!("peak {peak:.0} req/s{at}"),
+                format!("{params}; {}", c.note),
+            )
         }
+        (_, Some(params)) => Fact::new("capacity (USL)", c.note.clone(), params),
+        (_, None) => Fact::new("capacity (USL)", c.note.clone(), ""),
+    };
+    Some(fact)
+}
+
+/// Headroom against the expected peak, the load where the SLO is predicted lost,
+/// and per journey what the breaking point costs.
+pub fn planning(report: &Report) -> Vec<Fact> {
+    let Some(p) = &report.planning else {
+        return Vec::new();
+    };
+    let unit = LoadUnit::of(report);
+    let mut facts = Vec::new();
+    match (p.expected_peak, p.headroom) {
+        (Some(peak), Some(headroom)) => facts.push(Fact::new(
+            "headroom",
+            format!("{headroom:.2}× the expected peak"),
+            format!(
+                "last good level against the expected peak of {}",
+                unit.show(peak)
+            ),
+        )),
+        (Some(peak), None) => facts.push(Fact::new(
+            "headroom",
+            "none",
+            format!(
+                "no good level against the expected peak of {}",
+                unit.show(peak)
+            ),
+        )),
+        (None, _) => facts.push(Fact::new(
+            "headroom",
+            "not known",
+            "no expected peak: pass --expected-peak N or set [load] expected_peak",
+        )),
+    }
+    let lost = p.slo_lost_load.map_or_else(
+        || "not estimated".to_string(),
+        |n| format!("about {}", unit.show(n.round())),
+    );
+    facts.push(Fact::new("SLO lost at", lost, p.slo_lost_note.clone()));
+    for j in &p.journeys {
+        let mut parts = Vec::new();
+        if let Some(n) = j.completed_per_minute {
+            parts.push(format!("{n:.0}/min at the last good level"));
+        }
+        if let Some(s) = j.failed_share_at_breaking_point {
+            parts.push(format!("{} failed at the breaking point", show_percent(s)));
+        }
+        if let Some(v) = j.value_lost_per_minute {
+            parts.push(format!("{v:.0} of value lost per minute there"));
+        }
+        if let Some((first, rest)) = parts.split_first() {
+            facts.push(Fact::new(
+                format!("journey {}", j.name),
+                first.clone(),
+                rest.join(", "),
+            ));
+        }
+    }
+    facts
+}
+
+/// The comparison rows worth showing: every overall row, and the step rows whose
+/// change is significant.
+pub fn comparison_rows(c: &Comparison) -> impl Iterator<Item = &Change> {
+    c.rows.iter().filter(|r| r.step == "all" || r.significant)
+}
+
+/// Whether a change is significant: `yes`, `no`, or `too few samples`.
+pub fn significance(r: &Change) -> &'static str {
+    if !r.enough_samples {
+        "too few samples"
+    } else if r.significant {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// A change's verdict in one word.
+pub fn change_verdict(r: &Change) -> &'static str {
+    if !r.enough_samples {
+        "too few samples"
+    } else if r.regression {
+        "REGRESSION"
+    } else if r.significant {
+        "significant"
+    } else {
+        "noise"
+    }
+}
+
+/// A compared value in its metric's unit: `181 ms`, `382.6 req/s`.
+pub fn change_value(r: &Change, x: f64) -> String {
+    if r.metric == "throughput" {
+        format!("{x:.1} req/s")
+    } else {
+        show_ms(x)
+    }
+}
+
+/// `compared with X (regression: significant and worse than 10%)`.
+pub fn comparison_heading(c: &Comparison) -> String {
+    format!(
+        "compared with {} (regression: significant and worse than {})",
+        c.baseline,
+        show_percent(c.max_regression)
+    )
+}
+
+/// `breaking point: 275 → 250; 1 regression(s)`.
+pub fn comparison_footer(c: &Comparison) -> String {
+    let bp = |b: Option<u32>| b.map_or_else(|| "none".to_string(), |l| l.to_string());
+    format!(
+        "breaking point: {} → {}; {} regression(s)",
+        bp(c.base_breaking_point),
+        bp(c.new_breaking_point),
+        c.regressions()
+    )
+}
+
+/// Everything below the levels table that CI and planning read, as plain text.
+pub fn lines(report: &Report) -> String {
+    let mut out = String::new();
+    if let Some(fact) = capacity(report) {
+        let _ = writeln!(out, "\n{}", fact.line());
+    }
+    for fact in planning(report) {
+        let indent = if fact.label.starts_with("journey ") {
+            "  "
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "{indent}{}", fact.line());
     }
     if let Some(c) = &report.comparison {
         out.push_str(&comparison_table(c));
     }
     if !report.gates.is_empty() {
-        let failed = report.gates.iter().filter(|g| !g.passed).count();
-        let _ = writeln!(
-            out,
-            "\ngates: {} passed, {failed} failed",
-            report.gates.len() - failed
-        );
-        for g in &report.gates {
-            let mark = if g.passed { "pass" } else { "FAIL" };
-            let _ = writeln!(out, "  {mark}  {}  ({})", g.gate, g.message);
+        let (passed, failed) = gate_tally(report);
+        let _ = writeln!(out, "\ngates: {passed} passed, {failed} failed");
+        for row in gate_rows(report) {
+            let mark = if row.result.passed { "pass" } else { "FAIL" };
+            let _ = writeln!(
+                out,
+                "  {mark}  {}  ({})",
+                row.result.gate, row.result.message
+            );
         }
     }
     out
 }
 
-/// The comparison as a terminal (and Markdown-friendly) table: the overall rows
-/// and any significant step rows.
+/// The comparison as a terminal table: the overall rows and any significant step
+/// rows.
 pub fn comparison_table(c: &Comparison) -> String {
-    let mut out = format!(
-        "\ncompared with {} (regression: significant and worse than {}):\n",
-        c.baseline,
-        show_percent(c.max_regression)
-    );
+    let mut out = format!("\n{}:\n", comparison_heading(c));
     let _ = writeln!(
         out,
         "  {:>8}  {:>14}  {:>10}  {:>10}  {:>10}  {:>8}  {:>17}  verdict",
         "load", "step", "metric", "base", "new", "change", "95% interval"
     );
-    for r in c.rows.iter().filter(|r| r.step == "all" || r.significant) {
-        let verdict = if !r.enough_samples {
-            "too few samples"
-        } else if r.regression {
-            "REGRESSION"
-        } else if r.significant {
-            "significant"
-        } else {
-            "noise"
-        };
+    for r in comparison_rows(c) {
         let _ = writeln!(
             out,
-            "  {:>8}  {:>14}  {:>10}  {:>10.1}  {:>10.1}  {:>+7.1}%  [{:>+6.1}%, {:>+6.1}%]  {verdict}",
+            "  {:>8}  {:>14}  {:>10}  {:>10.1}  {:>10.1}  {:>+7.1}%  [{:>+6.1}%, {:>+6.1}%]  {}",
             r.load,
             r.step,
             r.metric,
@@ -111,16 +320,56 @@ pub fn comparison_table(c: &Comparison) -> String {
             r.new,
             r.change * 100.0,
             r.ci_low * 100.0,
-            r.ci_high * 100.0
+            r.ci_high * 100.0,
+            change_verdict(r)
         );
     }
-    let bp = |b: Option<u32>| b.map_or_else(|| "none".to_string(), |l| l.to_string());
-    let _ = writeln!(
-        out,
-        "breaking point: {} → {}; {} regression(s)",
-        bp(c.base_breaking_point),
-        bp(c.new_breaking_point),
-        c.regressions()
-    );
+    let _ = writeln!(out, "{}", comparison_footer(c));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testdata;
+
+    #[test]
+    fn gate_rows_show_values_in_the_gates_units() {
+        let report = testdata::judged(&["p95 < 150ms", "error_rate < 5%", "breaking_point >= 200"]);
+        let rows = gate_rows(&report);
+        assert_eq!(rows[0].mark(), "FAIL");
+        assert_eq!(rows[0].bound, "< 150 ms");
+        assert!(rows[0].measured.ends_with(" ms"), "{}", rows[0].measured);
+        assert!(
+            rows[0].failure().contains("bound < 150 ms"),
+            "{}",
+            rows[0].failure()
+        );
+        assert_eq!((rows[1].mark(), rows[1].bound.as_str()), ("PASS", "< 5%"));
+        assert_eq!(rows[2].measured, "275 shoppers");
+        assert_eq!(gate_tally(&report), (2, 1));
+    }
+
+    #[test]
+    fn the_terminal_lines_hold_capacity_planning_and_gates() {
+        let report = testdata::judged(&["p95 < 150ms"]);
+        let text = lines(&report);
+        assert!(text.contains("capacity (USL): "), "{text}");
+        assert!(text.contains("headroom: "), "{text}");
+        assert!(text.contains("SLO lost at: "), "{text}");
+        assert!(text.contains("gates: 0 passed, 1 failed"), "{text}");
+        assert!(text.contains("  FAIL  p95 < 150ms  ("), "{text}");
+    }
+
+    #[test]
+    fn an_aborted_run_says_why() {
+        let mut report = testdata::smoke();
+        assert_eq!(aborted(&report), None);
+        report.end = RunEnd::Aborted;
+        report.abort_reason = Some("error_rate > 50% for 3s".to_string());
+        assert_eq!(
+            aborted(&report).as_deref(),
+            Some("the run was aborted: error_rate > 50% for 3s")
+        );
+    }
 }

@@ -1,9 +1,12 @@
 //! report.html: one self-contained file (inline CSS, charts as inline SVG, no
 //! script, no external request) that opens offline and prints well. From the top:
-//! the verdict, the charts, the level table, then the steps of every level.
+//! the verdict, the gates, the capacity fit and planning view, the charts, the
+//! level table, the comparison with a baseline, then the steps of every level.
 //!
 //! Everything that came from the target or the scenario (names, URLs, messages)
 //! goes through [`escape`]; the SVG text is escaped by plotters.
+
+mod ci;
 
 use std::fmt::Write;
 
@@ -50,10 +53,11 @@ pub fn html(report: &Report, figures: &[Figure]) -> String {
     );
     header(&mut out, report);
     verdict(&mut out, report);
+    ci::gates(&mut out, report);
+    ci::capacity(&mut out, report);
     charts(&mut out, figures);
     level_table(&mut out, report);
-    // Gates: when the model gains gate results, their table goes here, after the
-    // levels (the same place summary.md gives them).
+    ci::comparison(&mut out, report);
     step_tables(&mut out, report);
     let _ = write!(
         out,
@@ -182,6 +186,9 @@ fn warnings(out: &mut String, report: &Report, unit: LoadUnit) {
     if report.end == RunEnd::Interrupted {
         warn("The run was interrupted: the last level may be incomplete.".to_string());
     }
+    if let Some(why) = crate::report::ci::aborted(report) {
+        warn(format!("<strong>Aborted</strong>: {}.", escape(&why)));
+    }
     if report.slo.is_empty() {
         warn("The scenario has no SLO, so no level can break: add an [slo] section.".into());
     }
@@ -204,7 +211,8 @@ const CAPTIONS: [(&str, &str); 5] = [
         "throughput",
         "Requests per second served without error against the load offered. The dotted \
          line scales the first level linearly: where served falls away from it, the \
-         shop is saturated.",
+         shop is saturated. When the Universal Scalability Law fits the levels well, \
+         its curve is drawn in orange with the predicted peak.",
     ),
     (
         "errors",
@@ -459,6 +467,46 @@ mod tests {
     }
 
     #[test]
+    fn gates_follow_the_verdict_then_capacity_and_the_comparison() {
+        let report = testdata::compared(&["p95 < 150ms", "error_rate < 5%", "regression"]);
+        let page = render(&report);
+        let at = |what: &str| page.find(what).unwrap_or_else(|| panic!("{what}"));
+        assert!(at("id=\"verdict\"") < at("id=\"gates\""));
+        assert!(at("id=\"gates\"") < at("id=\"capacity\""));
+        assert!(at("id=\"capacity\"") < at("<svg"));
+        assert!(at("id=\"levels\"") < at("id=\"comparison\""));
+        let gates = &page[at("id=\"gates\"")..at("id=\"capacity\"")];
+        assert!(gates.contains("1 passed, 2 failed"), "{gates}");
+        assert_eq!(gates.matches("tag fail").count(), 2);
+        assert_eq!(gates.matches("tag pass").count(), 1);
+        assert!(gates.contains("<code>p95 &lt; 150ms</code>"), "{gates}");
+        assert!(page.contains("<dt>capacity (USL)</dt>"));
+        assert!(page.contains("<dt>journey buyer</dt>"));
+        let c = report.comparison.as_ref().expect("a comparison");
+        let table = &page[at("id=\"comparison\"")..at("id=\"steps\"")];
+        assert_eq!(
+            table.matches("<tr").count(),
+            1 + crate::report::ci::comparison_rows(c).count()
+        );
+        assert_eq!(table.matches(">REGRESSION<").count(), c.regressions());
+        // A plain run has none of it.
+        let plain = render(&testdata::broken());
+        for id in ["gates", "capacity", "comparison"] {
+            assert!(!plain.contains(&format!("id=\"{id}\"")), "{id}");
+        }
+    }
+
+    #[test]
+    fn an_aborted_run_says_why_near_the_top() {
+        let mut report = testdata::smoke();
+        report.end = RunEnd::Aborted;
+        report.abort_reason = Some("error_rate > 50% for 3s".to_string());
+        let page = render(&report);
+        let warning = "<strong>Aborted</strong>: the run was aborted: error_rate &gt; 50% for 3s.";
+        assert!(page.find(warning).expect("the reason") < page.find("<svg").expect("charts"));
+    }
+
+    #[test]
     fn nothing_is_fetched_and_nothing_runs() {
         let report = testdata::broken();
         let page = render(&report);
@@ -483,9 +531,26 @@ mod tests {
             level.steps[0].name = evil.to_string();
             level.breaches.push(evil.to_string());
         }
+        report.end = RunEnd::Aborted;
+        report.abort_reason = Some(evil.to_string());
+        let mut judged = testdata::compared(&["p95 < 150ms"]);
+        judged.gates[0].message = evil.to_string();
+        judged.comparison.as_mut().unwrap().baseline = evil.to_string();
+        let row = &mut judged.comparison.as_mut().unwrap().rows[0];
+        (row.step, row.significant) = (evil.to_string(), true);
+        judged.capacity.as_mut().unwrap().note = evil.to_string();
+        judged.planning.as_mut().unwrap().journeys[0].name = evil.to_string();
+        report.gates = judged.gates;
+        report.comparison = judged.comparison;
+        report.capacity = judged.capacity;
+        report.planning = judged.planning;
         let page = render(&report);
         assert!(!page.contains("<script"), "a step name ran");
         assert!(!page.contains("<img"), "the target's URL became markup");
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(
+            page.contains("<dt>journey &lt;script&gt;"),
+            "the journey is shown"
+        );
     }
 }

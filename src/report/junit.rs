@@ -1,15 +1,18 @@
-//! junit.xml: the SLO verdicts as JUnit test results, for CI systems that show
-//! them (GitLab, Jenkins, GitHub test reporters). One test suite per level; in it,
-//! one test case per SLO clause (the overall clauses on all requests, each step's
-//! own clauses on that step), judged exactly as the level verdicts are (see
-//! [`view::checks`]). A failure's message gives the measured value and the bound.
-//! A staircase run to its breaking point therefore always ends with a failing
-//! suite: that level is the answer, not a regression. CI pass/fail belongs to
-//! gates, which get their own suite, first, once the model has them.
+//! junit.xml: the CI verdicts as JUnit test results, for CI systems that show
+//! them (GitLab, Jenkins, GitHub test reporters). First a suite `gates`: one test
+//! case per gate, failing with the gate's message, measured value and bound (see
+//! [`ci::gate_rows`]), and for an aborted run one failed case carrying why. Then
+//! one suite per level; in it, one test case per SLO clause (the overall clauses
+//! on all requests, each step's own clauses on that step), judged exactly as the
+//! level verdicts are (see [`view::checks`]). A failure's message gives the
+//! measured value and the bound. A staircase run to its breaking point therefore
+//! always ends with a failing level suite: that level is the answer, not a
+//! regression; CI pass/fail belongs to the gates suite.
 
 use std::fmt::Write;
 
 use crate::analysis::Report;
+use crate::report::ci;
 use crate::report::html::escape;
 use crate::report::view::{self, LoadUnit, Outcome, level_number, load_of};
 
@@ -25,9 +28,8 @@ fn xml(text: &str) -> String {
 pub fn junit(report: &Report) -> String {
     let unit = LoadUnit::of(report);
     let mut suites = String::new();
-    let (mut tests, mut failures, mut skipped) = (0, 0, 0);
-    // Gates: when the model gains gate results, a <testsuite name="gates"> with one
-    // test case per gate goes here, before the levels.
+    let (mut tests, mut failures) = gates(&mut suites, report);
+    let mut skipped = 0;
     for level in &report.levels {
         let checks = view::checks(report, level);
         let failed = checks.iter().filter(|c| c.outcome == Outcome::Fail).count();
@@ -98,6 +100,55 @@ pub fn junit(report: &Report) -> String {
     )
 }
 
+/// The `gates` suite (when there are gates or the run was aborted); returns its
+/// (test cases, failures).
+fn gates(suites: &mut String, report: &Report) -> (usize, usize) {
+    let aborted = ci::aborted(report);
+    let rows = ci::gate_rows(report);
+    if rows.is_empty() && aborted.is_none() {
+        return (0, 0);
+    }
+    let mut cases: Vec<(String, Option<(String, &str)>)> = Vec::new();
+    if let Some(why) = aborted {
+        cases.push((
+            "the run was not aborted".to_string(),
+            Some((why, "aborted")),
+        ));
+    }
+    for row in &rows {
+        let failure = (!row.result.passed).then(|| (row.failure(), "gate"));
+        cases.push((row.result.gate.clone(), failure));
+    }
+    let failed = cases.iter().filter(|c| c.1.is_some()).count();
+    let _ = writeln!(
+        suites,
+        "  <testsuite name=\"gates\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" \
+         skipped=\"0\" time=\"0\">",
+        cases.len()
+    );
+    let classname = xml(&format!("{}.gates", report.scenario));
+    for (name, failure) in &cases {
+        let _ = write!(
+            suites,
+            "    <testcase name=\"{}\" classname=\"{classname}\" time=\"0\"",
+            xml(name)
+        );
+        match failure {
+            None => suites.push_str("/>\n"),
+            Some((message, kind)) => {
+                let message = xml(message);
+                let _ = writeln!(
+                    suites,
+                    ">\n      <failure message=\"{message}\" type=\"{kind}\">{message}</failure>\n    \
+                     </testcase>"
+                );
+            }
+        }
+    }
+    suites.push_str("  </testsuite>\n");
+    (cases.len(), failed)
+}
+
 fn finite(x: f64) -> f64 {
     if x.is_finite() { x } else { 0.0 }
 }
@@ -126,6 +177,75 @@ mod tests {
             }
         }
         (cases, failures, skipped)
+    }
+
+    /// Each suite's name, test cases and failure messages, in order.
+    fn suites(text: &str) -> Vec<(String, usize, Vec<String>)> {
+        let mut reader = quick_xml::Reader::from_str(text);
+        let mut out: Vec<(String, usize, Vec<String>)> = Vec::new();
+        let attr = |e: &quick_xml::events::BytesStart, name: &[u8]| {
+            e.try_get_attribute(name)
+                .expect("attributes parse")
+                .map(|a| {
+                    a.normalized_value(quick_xml::XmlVersion::Explicit1_0)
+                        .expect("escaped")
+                        .into_owned()
+                })
+                .unwrap_or_default()
+        };
+        loop {
+            match reader.read_event().expect("well-formed XML") {
+                Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
+                    b"testsuite" => out.push((attr(&e, b"name"), 0, Vec::new())),
+                    b"testcase" => out.last_mut().expect("in a suite").1 += 1,
+                    b"failure" => out
+                        .last_mut()
+                        .expect("in a suite")
+                        .2
+                        .push(attr(&e, b"message")),
+                    _ => {}
+                },
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn gates_come_first_one_case_each_failing_with_measured_and_bound() {
+        let report = testdata::judged(&["p95 < 150ms", "error_rate < 5%"]);
+        let text = junit(&report);
+        let suites = suites(&text);
+        let (name, cases, failures) = &suites[0];
+        assert_eq!((name.as_str(), *cases), ("gates", 2));
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        assert!(
+            failures[0].starts_with("p95 < 150ms: 196 ms at 250 shoppers"),
+            "{failures:?}"
+        );
+        assert!(failures[0].contains("(measured 196 ms, bound < 150 ms)"));
+        // The level suites are still there, after it.
+        assert_eq!(suites.len(), 1 + report.levels.len());
+        let (all, failed, _) = parse(&text);
+        assert!(text.contains(&format!("tests=\"{all}\" failures=\"{failed}\"")));
+        // Without gates, no gates suite.
+        assert_ne!(suites_of(&testdata::broken())[0].0, "gates");
+    }
+
+    fn suites_of(report: &crate::analysis::Report) -> Vec<(String, usize, Vec<String>)> {
+        suites(&junit(report))
+    }
+
+    #[test]
+    fn an_aborted_run_is_a_failed_case_carrying_the_reason() {
+        let mut report = testdata::smoke();
+        report.end = crate::analysis::RunEnd::Aborted;
+        report.abort_reason = Some("p99 > 15ms for 1s".to_string());
+        let suites = suites_of(&report);
+        let (name, cases, failures) = &suites[0];
+        assert_eq!((name.as_str(), *cases), ("gates", 1));
+        assert_eq!(failures, &["the run was aborted: p99 > 15ms for 1s"]);
     }
 
     #[test]

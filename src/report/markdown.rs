@@ -1,10 +1,15 @@
 //! summary.md: GitHub-flavoured Markdown sized for a CI job summary
-//! (`$GITHUB_STEP_SUMMARY`) or a pull-request comment: the verdict, the level
-//! table, the steps at the last good level, and (when the model has them) gates.
+//! (`$GITHUB_STEP_SUMMARY`) or a pull-request comment: the verdict (and why an
+//! aborted run stopped), the gates, the capacity fit and planning view, the level
+//! table, the steps at the last good level, and the comparison with a baseline.
+//! What each shows is computed by [`view`](crate::report::view) and
+//! [`ci`](crate::report::ci); this file lays it out.
 
 use std::fmt::Write;
 
+use crate::analysis::compare::Comparison;
 use crate::analysis::{Report, Stats, Verdict, show_percent};
+use crate::report::ci;
 use crate::report::view::{
     Headline, LoadUnit, cell, level_number, load_of, show_number, shown_level,
 };
@@ -30,6 +35,14 @@ fn md(text: &str) -> String {
     out
 }
 
+/// Text for a code span in a table cell: no backtick to end it, no `|` to split
+/// the cell (GitHub reads `\|` as `|` even in code), no line break.
+fn code(text: &str) -> String {
+    text.replace('`', "'")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
 pub fn summary(report: &Report) -> String {
     let mut out = String::new();
     let head = Headline::of(report);
@@ -41,6 +54,14 @@ pub fn summary(report: &Report) -> String {
         "🟢"
     };
     let _ = writeln!(out, "{icon} **{}**\n", md(&report.verdict));
+    if let Some(why) = ci::aborted(report) {
+        let _ = writeln!(out, "- ⛔ **Aborted:** {}", md(&why));
+    }
+    if !report.gates.is_empty() {
+        let (passed, failed) = ci::gate_tally(report);
+        let mark = if failed > 0 { "❌" } else { "✅" };
+        let _ = writeln!(out, "- {mark} **Gates:** {passed} passed, {failed} failed");
+    }
     if let Some(level) = head.breaking {
         let _ = writeln!(
             out,
@@ -83,11 +104,92 @@ pub fn summary(report: &Report) -> String {
         report.duration_s,
         md(&report.started_at)
     );
+    gates(&mut out, report);
+    capacity(&mut out, report);
     levels(&mut out, report, unit);
     steps(&mut out, report, unit);
-    // Gates: when the model gains gate results, a "### Gates" table (gate,
-    // measured, bound, pass/fail) goes here.
+    if let Some(c) = &report.comparison {
+        comparison(&mut out, c);
+    }
     out
+}
+
+fn gates(out: &mut String, report: &Report) {
+    if report.gates.is_empty() {
+        return;
+    }
+    out.push_str(
+        "### Gates\n\n| gate | measured | bound | result | message |\n|:---|---:|:---|:---|:---|\n",
+    );
+    for row in ci::gate_rows(report) {
+        let result = if row.result.passed {
+            "✅ PASS"
+        } else {
+            "❌ FAIL"
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {result} | {} |",
+            code(&row.result.gate),
+            md(&row.measured),
+            md(&row.bound),
+            md(&row.result.message)
+        );
+    }
+    out.push('\n');
+}
+
+fn capacity(out: &mut String, report: &Report) {
+    let facts: Vec<ci::Fact> = ci::capacity(report)
+        .into_iter()
+        .chain(ci::planning(report))
+        .collect();
+    if facts.is_empty() {
+        return;
+    }
+    out.push_str("### Capacity and planning\n\n");
+    for fact in &facts {
+        let detail = if fact.detail.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", md(&fact.detail))
+        };
+        let _ = writeln!(
+            out,
+            "- **{}:** {}{detail}",
+            md(&fact.label),
+            md(&fact.value)
+        );
+    }
+    out.push('\n');
+}
+
+fn comparison(out: &mut String, c: &Comparison) {
+    let _ = writeln!(
+        out,
+        "### Comparison with the baseline\n\n{}; {}.\n\n\
+         | load | step | metric | base | new | change | 95% interval | significant | regression |\n\
+         |---:|:---|:---|---:|---:|---:|---:|:---|:---|",
+        md(&ci::comparison_heading(c)),
+        md(&ci::comparison_footer(c))
+    );
+    for r in ci::comparison_rows(c) {
+        let regression = if r.regression { "❌ REGRESSION" } else { "" };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {:+.1}% | {:+.1}% … {:+.1}% | {} | {regression} |",
+            r.load,
+            md(&r.step),
+            md(&r.metric),
+            ci::change_value(r, r.base),
+            ci::change_value(r, r.new),
+            r.change * 100.0,
+            r.ci_low * 100.0,
+            r.ci_high * 100.0,
+            ci::significance(r),
+        );
+    }
+    out.push('\n');
 }
 
 fn levels(out: &mut String, report: &Report, unit: LoadUnit) {
@@ -190,12 +292,93 @@ mod tests {
         assert!(step_rows >= 2 && step_rows <= steps + 2, "{step_rows}");
     }
 
+    /// The rows of the table under `heading`, header and rule left out.
+    fn table<'t>(text: &'t str, heading: &str) -> Vec<&'t str> {
+        text.split(heading)
+            .nth(1)
+            .map(|t| {
+                t.lines()
+                    .skip_while(|l| !l.starts_with('|'))
+                    .take_while(|l| l.starts_with('|'))
+                    .skip(2)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn gates_get_a_table_with_a_fail_row() {
+        let report = testdata::judged(&["p95 < 150ms", "error_rate < 5%"]);
+        let text = summary(&report);
+        assert!(text.contains("| gate | measured | bound | result | message |"));
+        let rows = table(&text, "### Gates");
+        assert_eq!(rows.len(), 2, "{text}");
+        assert!(rows[0].starts_with("| `p95 < 150ms` |"), "{}", rows[0]);
+        assert!(rows[0].contains("| &lt; 150 ms | ❌ FAIL |"), "{}", rows[0]);
+        assert!(rows[0].contains("at 250 shoppers"), "{}", rows[0]);
+        assert!(rows[1].contains("✅ PASS"), "{}", rows[1]);
+        assert!(text.contains("**Gates:** 1 passed, 1 failed"));
+        // No gates, no table.
+        assert!(!summary(&testdata::broken()).contains("### Gates"));
+    }
+
+    #[test]
+    fn capacity_and_planning_are_listed() {
+        let text = summary(&testdata::judged(&[]));
+        assert!(text.contains("### Capacity and planning"), "{text}");
+        assert!(text.contains("- **capacity (USL):** "), "{text}");
+        assert!(
+            text.contains("- **headroom:** 1.25× the expected peak"),
+            "{text}"
+        );
+        assert!(text.contains("- **SLO lost at:** "), "{text}");
+        assert!(text.contains("- **journey buyer:** "), "{text}");
+        assert!(text.contains("of value lost per minute there"), "{text}");
+    }
+
+    #[test]
+    fn a_comparison_shows_its_rows_and_regressions() {
+        let report = testdata::compared(&["regression"]);
+        let text = summary(&report);
+        assert!(text.contains("### Comparison with the baseline"), "{text}");
+        let rows = table(&text, "### Comparison");
+        let c = report.comparison.as_ref().expect("a comparison");
+        assert_eq!(rows.len(), ci::comparison_rows(c).count());
+        let regressions = rows.iter().filter(|r| r.contains("REGRESSION")).count();
+        assert_eq!(regressions, report.levels.len(), "{text}");
+        assert!(rows.iter().any(|r| r.contains("| all | throughput |")));
+        assert!(text.contains("| `regression` |"), "{text}");
+        assert!(!summary(&testdata::judged(&[])).contains("### Comparison"));
+    }
+
+    #[test]
+    fn an_aborted_run_says_so_with_its_reason() {
+        let mut report = testdata::smoke();
+        report.end = crate::analysis::RunEnd::Aborted;
+        report.abort_reason = Some("error_rate > 50% for 3s <b>".to_string());
+        let text = summary(&report);
+        assert!(
+            text.contains(
+                "**Aborted:** the run was aborted: error\\_rate &gt; 50% for 3s &lt;b&gt;"
+            ),
+            "{text}"
+        );
+    }
+
     #[test]
     fn names_cannot_break_the_table_or_inject_html() {
-        let mut report = testdata::smoke();
-        report.levels[2].steps[0].name = "a|b <script>".to_string();
+        let mut report = testdata::compared(&["p95 < 150ms"]);
+        let evil = "a|b <script>";
+        report.levels[9].steps[0].name = evil.to_string();
+        report.gates[0].gate = "p95 < 150ms` | <b>".to_string();
+        report.gates[0].message = evil.to_string();
+        report.planning.as_mut().unwrap().journeys[0].name = evil.to_string();
+        report.capacity.as_mut().unwrap().note = evil.to_string();
+        let row = &mut report.comparison.as_mut().unwrap().rows[0];
+        (row.step, row.significant) = (evil.to_string(), true);
         let text = summary(&report);
-        assert!(text.contains("a\\|b &lt;script&gt;"), "{text}");
+        assert_eq!(text.matches("a\\|b &lt;script&gt;").count(), 5, "{text}");
+        assert!(text.contains("| `p95 < 150ms' \\| <b>` |"), "{text}");
         assert!(!text.contains("<script"));
     }
 }

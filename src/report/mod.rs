@@ -7,6 +7,8 @@
 //! One file per format: `html` (report.html, charts inline), `markdown`
 //! (summary.md), `junit` (junit.xml), `tables` (timeline.csv, levels.csv),
 //! `charts` (the plotters drawings, also written as charts/NAME.svg and .png).
+//! [`ci`] computes the CI and planning view they all show: the gates, the
+//! capacity fit, the planning facts, the comparison, why a run was aborted.
 
 mod charts;
 pub mod ci;
@@ -99,6 +101,8 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 pub(crate) mod testdata {
     use crate::analysis::Report;
+    use crate::analysis::capacity::PlanInputs;
+    use crate::analysis::compare::DEFAULT_MAX_REGRESSION;
 
     fn parse(json: &str) -> Report {
         serde_json::from_str(json).expect("a fixture report parses")
@@ -113,6 +117,44 @@ pub(crate) mod testdata {
     /// by the error rate (503s from the full queue).
     pub fn broken() -> Report {
         parse(include_str!("testdata/black-friday.json"))
+    }
+
+    /// `broken()` as a run with `--gate`s and `--expected-peak 200` leaves it: the
+    /// USL fit, the planning view and the gates judged (the analysis's own code).
+    pub fn judged(gates: &[&str]) -> Report {
+        enriched(gates, None)
+    }
+
+    /// `judged(gates)` with `--baseline` a run that served twice as much at every
+    /// level: a significant throughput regression at each.
+    pub fn compared(gates: &[&str]) -> Report {
+        let mut base = broken();
+        for level in &mut base.levels {
+            level.stats.throughput_rps *= 2.0;
+        }
+        enriched(gates, Some(&base))
+    }
+
+    fn enriched(gates: &[&str], baseline: Option<&Report>) -> Report {
+        let mut report = broken();
+        let inputs = PlanInputs {
+            expected_peak: Some(200.0),
+            think_mean_s: 0.5,
+            slo_latency_s: Some(0.25),
+            values: vec![("buyer".to_string(), 80.0)],
+        };
+        let gates: Vec<_> = gates
+            .iter()
+            .map(|g| crate::scenario::parse_gate(g).expect("a valid gate"))
+            .collect();
+        crate::ci::enrich(
+            &mut report,
+            &inputs,
+            baseline,
+            DEFAULT_MAX_REGRESSION,
+            &gates,
+        );
+        report
     }
 }
 

@@ -1,7 +1,7 @@
 //! The charts drawn against load level: latency percentiles with the SLO bound
-//! (a), throughput served against load offered (b), and errors by kind (c). All
-//! three shade the levels past the breaking point the same way, so they read as
-//! one picture.
+//! (a), throughput served against load offered (b) with the fitted USL curve when
+//! the fit is trusted, and errors by kind (c). All three shade the levels past the
+//! breaking point the same way, so they read as one picture.
 
 use std::ops::Range;
 
@@ -13,6 +13,7 @@ use super::{
     BROKEN_FILL, Drawn, GOOD, MUTED, P50, P95, P99, PEAK, SLO, bounds, broken_from, caption,
     from_zero, load_range, log_ticks, text_style, tick, tick_ms,
 };
+use crate::analysis::capacity::Usl;
 use crate::analysis::{LevelResult, Report, Stats};
 use crate::report::view::{Check, Headline, LoadUnit, Measure, checks, load_of, show_number};
 
@@ -208,7 +209,9 @@ where
     let sent = points(report, |l| Some(l.stats.throughput_rps));
     let journeys = points(report, journeys_per_second);
     let peak = bounds(served.iter().map(|p| p.1)).map(|b| b.1);
-    let top = bounds(served.iter().chain(&sent).map(|p| p.1)).map(|b| b.1);
+    let fit = UslCurve::of(report, &x);
+    let fitted = fit.iter().flat_map(|f| f.points.iter().chain(&f.peak));
+    let top = bounds(served.iter().chain(&sent).chain(fitted).map(|p| p.1)).map(|b| b.1);
     let y = from_zero(top, 1.0);
     let y = 0.0..y.end * 1.1;
     let mut chart = ChartBuilder::on(root)
@@ -273,6 +276,9 @@ where
             ))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], PEAK.stroke_width(2)));
     }
+    if let Some(fit) = &fit {
+        fit.draw(&mut chart, &x)?;
+    }
     if sent != served {
         let light = P50.mix(0.45);
         chart
@@ -305,6 +311,109 @@ where
         .label_font((super::FONT, 14))
         .draw()?;
     Ok(())
+}
+
+/// The fitted Universal Scalability Law over the chart's load range, drawn only
+/// when the fit is trusted (the report gives a predicted peak); otherwise the
+/// reports say why in words.
+struct UslCurve {
+    points: Vec<(f64, f64)>,
+    /// The predicted peak (load, req/s), when it lies on the chart.
+    peak: Option<(f64, f64)>,
+    label: String,
+}
+
+impl UslCurve {
+    const COLOR: RGBColor = P95;
+
+    fn of(report: &Report, x: &Range<f64>) -> Option<UslCurve> {
+        let c = report.capacity.as_ref()?;
+        let peak_rps = c.peak_throughput_rps?;
+        let usl = Usl {
+            lambda: c.lambda?,
+            sigma: c.sigma?,
+            kappa: c.kappa?,
+        };
+        let unit = LoadUnit::of(report);
+        let from = x.start.max(1.0);
+        let points: Vec<(f64, f64)> = (0..=100)
+            .map(|i| from + (x.end - from) * f64::from(i) / 100.0)
+            .map(|n| (n, usl.throughput(n)))
+            .filter(|(_, y)| y.is_finite() && *y >= 0.0)
+            .collect();
+        if points.len() < 2 {
+            return None;
+        }
+        let r2 = c.r2.map(|r| format!(", R² {r:.2}")).unwrap_or_default();
+        let (peak, label) = match c.peak_load {
+            Some(n) if x.contains(&n) => (
+                Some((n, peak_rps)),
+                format!(
+                    "USL fit{r2}: predicted peak {} req/s at {}",
+                    tick(peak_rps),
+                    unit.show(n.round())
+                ),
+            ),
+            Some(n) => (
+                None,
+                format!(
+                    "USL fit{r2}: predicted peak {} req/s at {}, beyond the levels",
+                    tick(peak_rps),
+                    unit.show(n.round())
+                ),
+            ),
+            None => (
+                None,
+                format!("USL fit{r2}: no peak, approaches {} req/s", tick(peak_rps)),
+            ),
+        };
+        Some(UslCurve {
+            points,
+            peak,
+            label,
+        })
+    }
+
+    fn draw<DB, Y>(
+        &self,
+        chart: &mut ChartContext<'_, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
+        x: &Range<f64>,
+    ) -> Drawn
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+        Y: Ranged<ValueType = f64>,
+    {
+        let color = Self::COLOR;
+        chart
+            .draw_series(LineSeries::new(
+                self.points.iter().copied(),
+                color.stroke_width(2),
+            ))?
+            .label(self.label.clone())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(2))
+            });
+        let Some((n, rps)) = self.peak else {
+            return Ok(());
+        };
+        // The label goes on the side of the peak with more room.
+        let (pos, dx) = if n > (x.start + x.end) / 2.0 {
+            (Pos::new(HPos::Right, VPos::Bottom), -10)
+        } else {
+            (Pos::new(HPos::Left, VPos::Bottom), 10)
+        };
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((n, rps))
+                + Cross::new((0, 0), 7, color.stroke_width(3))
+                + Text::new(
+                    format!("predicted peak: {} req/s", tick(rps)),
+                    (dx, -8),
+                    text_style(14, color).pos(pos),
+                ),
+        ))?;
+        Ok(())
+    }
 }
 
 /// Journeys completed per second at a level; `None` when the report has no
@@ -426,4 +535,57 @@ where
         .label_font((super::FONT, 14))
         .draw()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::report::charts::charts;
+    use crate::report::testdata;
+
+    fn throughput_svg(report: &crate::analysis::Report) -> String {
+        let chart = charts(report)
+            .into_iter()
+            .find(|c| c.name == "throughput")
+            .expect("a throughput chart");
+        chart.svg().expect("svg")
+    }
+
+    fn count(svg: &str, what: &str) -> usize {
+        svg.matches(what).count()
+    }
+
+    #[test]
+    fn a_trusted_fit_draws_the_usl_curve_and_marks_its_peak() {
+        let without = throughput_svg(&testdata::broken());
+        let mut report = testdata::judged(&[]);
+        let fitted = throughput_svg(&report);
+        // The curve and its legend swatch; the fixture's peak lies beyond the levels.
+        assert_eq!(
+            count(&fitted, "<polyline"),
+            count(&without, "<polyline") + 2
+        );
+        assert!(fitted.contains("beyond the levels"), "{fitted}");
+        // A peak within the levels is marked with a cross and labelled.
+        let capacity = report.capacity.as_mut().expect("a fit");
+        capacity.kappa = Some(2.5e-5);
+        capacity.sigma = Some(0.0);
+        capacity.peak_load = Some(200.0);
+        capacity.peak_throughput_rps = Some(215.0);
+        let marked = throughput_svg(&report);
+        assert!(marked.contains("predicted peak: 215 req/s"), "{marked}");
+        assert!(
+            count(&marked, "<line") > count(&fitted, "<line"),
+            "{marked}"
+        );
+    }
+
+    #[test]
+    fn an_untrusted_fit_draws_nothing() {
+        let without = throughput_svg(&testdata::broken());
+        let mut report = testdata::judged(&[]);
+        let capacity = report.capacity.as_mut().expect("a fit");
+        capacity.peak_throughput_rps = None;
+        capacity.peak_load = None;
+        assert_eq!(throughput_svg(&report), without);
+    }
 }

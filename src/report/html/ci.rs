@@ -1,0 +1,117 @@
+//! The CI and planning sections of report.html: the gates (after the verdict),
+//! the capacity fit and planning facts as cards, and the comparison with a
+//! baseline. What they show is computed by [`report::ci`](crate::report::ci);
+//! everything that came from the scenario or the target is escaped here.
+
+use std::fmt::Write;
+
+use super::{escape, fact};
+use crate::analysis::Report;
+use crate::report::ci;
+
+/// The gates: a line that sums them up, then one row per gate.
+pub fn gates(out: &mut String, report: &Report) {
+    let rows = ci::gate_rows(report);
+    if rows.is_empty() {
+        return;
+    }
+    let (passed, failed) = ci::gate_tally(report);
+    let class = if failed > 0 { "gates failed" } else { "gates" };
+    let _ = write!(
+        out,
+        "<section class=\"{class}\" id=\"gates\">\n<h2>Gates</h2>\n\
+         <p class=\"answer\">{passed} passed, {failed} failed</p>\n<table>\n\
+         <tr><th>gate</th><th class=\"text\">result</th><th>measured</th>\
+         <th class=\"text\">bound</th><th class=\"text\">message</th></tr>\n"
+    );
+    for row in &rows {
+        let (tr, tag) = if row.result.passed {
+            ("<tr>", "<span class=\"tag pass\">PASS</span>")
+        } else {
+            (
+                "<tr class=\"fail\">",
+                "<span class=\"tag fail\">FAIL</span>",
+            )
+        };
+        let _ = writeln!(
+            out,
+            "{tr}<td><code>{}</code></td><td class=\"text\">{tag}</td><td>{}</td>\
+             <td class=\"text\">{}</td><td class=\"text\">{}</td></tr>",
+            escape(&row.result.gate),
+            escape(&row.measured),
+            escape(&row.bound),
+            escape(&row.result.message)
+        );
+    }
+    out.push_str("</table>\n</section>\n");
+}
+
+/// The USL fit and the planning view, as cards.
+pub fn capacity(out: &mut String, report: &Report) {
+    let facts: Vec<ci::Fact> = ci::capacity(report)
+        .into_iter()
+        .chain(ci::planning(report))
+        .collect();
+    if facts.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<section id=\"capacity\">\n<h2>Capacity and planning</h2>\n<dl class=\"facts plan\">\n",
+    );
+    for f in &facts {
+        let class = if f.label == "capacity (USL)" {
+            "wide"
+        } else {
+            "half"
+        };
+        fact(
+            out,
+            class,
+            &escape(&f.label),
+            &escape(&f.value),
+            &escape(&f.detail),
+        );
+    }
+    out.push_str("</dl>\n</section>\n");
+}
+
+/// The changes against the baseline: every overall row and any significant step
+/// row.
+pub fn comparison(out: &mut String, report: &Report) {
+    let Some(c) = &report.comparison else {
+        return;
+    };
+    let _ = write!(
+        out,
+        "<h2 id=\"comparison\">Comparison with the baseline</h2>\n\
+         <p class=\"note\">{}; {}.</p>\n<table>\n<tr><th>load</th><th class=\"text\">step</th>\
+         <th class=\"text\">metric</th><th>base</th><th>new</th><th>change</th>\
+         <th>95% interval</th><th class=\"text\">significant</th><th class=\"text\">verdict</th></tr>\n",
+        escape(&ci::comparison_heading(c)),
+        escape(&ci::comparison_footer(c))
+    );
+    for r in ci::comparison_rows(c) {
+        let verdict = if r.regression {
+            "<span class=\"tag fail\">REGRESSION</span>".to_string()
+        } else {
+            escape(ci::change_verdict(r))
+        };
+        let _ = writeln!(
+            out,
+            "<tr{}><td>{}</td><td class=\"text\">{}</td><td class=\"text\">{}</td><td>{}</td>\
+             <td>{}</td><td>{:+.1}%</td><td>{:+.1}% … {:+.1}%</td><td class=\"text\">{}</td>\
+             <td class=\"text\">{verdict}</td></tr>",
+            if r.regression { " class=\"fail\"" } else { "" },
+            r.load,
+            escape(&r.step),
+            escape(&r.metric),
+            escape(&ci::change_value(r, r.base)),
+            escape(&ci::change_value(r, r.new)),
+            r.change * 100.0,
+            r.ci_low * 100.0,
+            r.ci_high * 100.0,
+            ci::significance(r),
+        );
+    }
+    out.push_str("</table>\n");
+}
