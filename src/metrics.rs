@@ -461,7 +461,10 @@ impl Collected {
         recorder: &Recorder,
         each: &mut dyn FnMut(Harvested<'_>),
     ) -> StepStats {
-        let mut interval = StepStats::default();
+        // The shards' entries for one (level, step) are merged first, so that each
+        // is shown (and logged) once per interval.
+        let mut steps: Vec<(Option<usize>, usize, StepStats)> = Vec::new();
+        let mut journeys: Vec<(Option<usize>, usize, JourneyStats)> = Vec::new();
         for shard in recorder.shards.iter() {
             let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
             // Entries idle for a whole interval (a level that is over) are dropped;
@@ -470,34 +473,41 @@ impl Collected {
                 if stats.counts.requests == 0 {
                     return false;
                 }
-                each(Harvested::Step {
-                    level: *level,
-                    step: *step,
-                    stats,
-                });
-                let total = match level {
-                    Some(level) => self.levels.get_mut(*level).and_then(|l| l.get_mut(*step)),
-                    None => self.ramps.get_mut(*step),
-                };
-                if let Some(total) = total {
-                    total.add(stats);
-                }
-                interval.add(stats);
+                entry(&mut steps, *level, *step).add(stats);
                 stats.reset();
                 true
             });
             for (level, journey, stats) in shard.journeys.drain(..) {
-                each(Harvested::Journey {
-                    level,
-                    journey,
-                    stats: &stats,
-                });
-                if let Some(total) = level
-                    .and_then(|l| self.journeys.get_mut(l))
-                    .and_then(|l| l.get_mut(journey))
-                {
-                    total.add(&stats);
-                }
+                entry(&mut journeys, level, journey).add(&stats);
+            }
+        }
+        let mut interval = StepStats::default();
+        for (level, step, stats) in &steps {
+            each(Harvested::Step {
+                level: *level,
+                step: *step,
+                stats,
+            });
+            let total = match level {
+                Some(level) => self.levels.get_mut(*level).and_then(|l| l.get_mut(*step)),
+                None => self.ramps.get_mut(*step),
+            };
+            if let Some(total) = total {
+                total.add(stats);
+            }
+            interval.add(stats);
+        }
+        for (level, journey, stats) in &journeys {
+            each(Harvested::Journey {
+                level: *level,
+                journey: *journey,
+                stats,
+            });
+            if let Some(total) = level
+                .and_then(|l| self.journeys.get_mut(l))
+                .and_then(|l| l.get_mut(*journey))
+            {
+                total.add(stats);
             }
         }
         interval

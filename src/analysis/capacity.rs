@@ -252,7 +252,7 @@ pub fn plan(report: &Report, capacity: &Capacity, inputs: &PlanInputs) -> Planni
         (Some(u), _, Some(bound)) => (
             closed_slo_load(&u, inputs.think_mean_s, bound).map(round2),
             format!(
-                "closed model, Little's law: R(N) = N / X(N) − Z with Z = {:.3} s think time,                  solved for R = the SLO's latency bound ({:.0} ms); R is a mean, so this is                  optimistic for a percentile bound",
+                "closed model, Little's law: R(N) = N / X(N) − Z with Z = {:.3} s think time, solved for R = the SLO's latency bound ({:.0} ms); R is a mean, so this is optimistic for a percentile bound",
                 inputs.think_mean_s,
                 bound * 1000.0
             ),
