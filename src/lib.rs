@@ -120,6 +120,11 @@ fn run(args: RunArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
+    if args.target.is_some() && scenario.target.base_url.is_none() {
+        eprintln!(
+            "note: --target replaces the embedded shop; the scenario's shop settings are not used"
+        );
+    }
     // The embedded shop runs on its own thread and runtime, apart from the generator.
     let mut embedded = None;
     let base_url = match (&args.target, &scenario.target.base_url) {
