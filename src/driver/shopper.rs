@@ -23,7 +23,7 @@ use tokio::time::Instant;
 use super::{NO_LEVEL, Shared};
 use crate::http;
 use crate::metrics::{ErrorKind, JourneySample, Sample};
-use crate::scenario::{Body, Journey, Response, Scope, Step, Take, Think};
+use crate::scenario::{Body, Journey, Response, Scope, Step, StepHeader, Take, Think};
 
 /// Counts a shopper as active for as long as it lives.
 struct Active<'a>(&'a Shared);
@@ -238,12 +238,14 @@ impl Shopper {
             rng: &mut self.rng,
             sequence: &mut self.sequence,
         };
+        // Render the path after the base URL; a full URL (allowed hosts only) drops it.
         self.url.clear();
-        let path = step.path.render(&mut scope);
-        if !(path.starts_with("http://") || path.starts_with("https://")) {
-            self.url.push_str(&shared.base_url);
+        self.url.push_str(&shared.base_url);
+        let base = self.url.len();
+        step.path.render_into(&mut scope, &mut self.url);
+        if self.url[base..].starts_with("http://") || self.url[base..].starts_with("https://") {
+            self.url.drain(..base);
         }
-        self.url.push_str(&path);
         let url = reqwest::Url::parse(&self.url).map_err(|_| ErrorKind::Other)?;
         if !shared.factory.allow_list().allows(&url) {
             shared.recorder.note_blocked(url.host_str().unwrap_or("?"));
@@ -251,8 +253,12 @@ impl Shopper {
         }
         let mut request = self.client.request(step.method.clone(), url);
         for (name, value) in &step.headers {
-            let value =
-                HeaderValue::from_str(&value.render(&mut scope)).map_err(|_| ErrorKind::Other)?;
+            let value = match value {
+                StepHeader::Fixed(value) => value.clone(),
+                StepHeader::Rendered(t) => {
+                    HeaderValue::from_str(&t.render(&mut scope)).map_err(|_| ErrorKind::Other)?
+                }
+            };
             request = request.header(name, value);
         }
         Ok(match &step.body {

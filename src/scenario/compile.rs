@@ -1,7 +1,6 @@
 //! From the file as written (`raw`) to a scenario ready to run: every check that
 //! needs more than one field, every template compiled, every error placed in the file.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
@@ -14,7 +13,7 @@ use super::raw::{self, RawJourney, RawSlo, RawStep};
 use super::{
     Arrivals, Body, Check, DEFAULT_MAX_ACTIVE, Exhausted, Extract, ExtractSource, FeedPick, Feeder,
     Generator, Journey, JsonTemplate, LatencyBound, Load, Model, Resolved, Scenario, ScenarioError,
-    ShopSettings, Slo, StatusMatch, Step, StepInfo, Take, Target, Template, Think,
+    ShopSettings, Slo, StatusMatch, Step, StepHeader, StepInfo, Take, Target, Template, Think,
 };
 use crate::profile::{Profile, Stage};
 
@@ -26,8 +25,6 @@ struct Compiler<'a> {
     vars: BTreeMap<String, Resolvable>,
     feeders: Vec<Feeder>,
     steps: Vec<StepInfo>,
-    /// Values read from the environment while compiling templates.
-    secrets: RefCell<Vec<String>>,
 }
 
 /// A `[vars]` entry: a constant, or a generator (`{ random_int = [1, 5] }`,
@@ -54,7 +51,6 @@ pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scena
         vars: BTreeMap::new(),
         feeders: Vec::new(),
         steps: Vec::new(),
-        secrets: RefCell::new(Vec::new()),
     };
     if raw.name.get_ref().trim().is_empty() {
         return Err(c.error(raw.name.span(), "the scenario name is empty"));
@@ -82,7 +78,6 @@ pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scena
         steps: c.steps,
         journeys,
         feeders: c.feeders,
-        secrets: c.secrets.into_inner(),
         gates,
         max_regression,
     })
@@ -602,16 +597,16 @@ impl Compiler<'_> {
                     )
                 })?;
             let template = self.template(value, slots)?;
-            if template
-                .as_constant()
-                .is_some_and(|v| HeaderValue::from_str(v).is_err())
-            {
-                return Err(self.error(
-                    value.span(),
-                    "invalid header value (control characters are not allowed)",
-                ));
-            }
-            headers.push((header_name, template));
+            let value = match template.as_constant() {
+                Some(text) => StepHeader::Fixed(HeaderValue::from_str(text).map_err(|_| {
+                    self.error(
+                        value.span(),
+                        "invalid header value (control characters are not allowed)",
+                    )
+                })?),
+                None => StepHeader::Rendered(template),
+            };
+            headers.push((header_name, value));
         }
         let body = match (raw.form, raw.json) {
             (Some(_), Some(json)) => {
@@ -827,10 +822,7 @@ impl Compiler<'_> {
         }
         if let Some(variable) = name.strip_prefix("env.") {
             return match std::env::var(variable) {
-                Ok(value) => {
-                    self.secrets.borrow_mut().push(value.clone());
-                    Resolved::Constant(value)
-                }
+                Ok(value) => Resolved::Constant(value),
                 Err(_) => Resolved::Unknown,
             };
         }

@@ -47,22 +47,10 @@ pub struct Scenario {
     pub journeys: Vec<Journey>,
     /// Data feeders, by index (templates refer to them by it).
     pub feeders: Vec<Feeder>,
-    /// Values read from the environment (`{{ env.NAME }}`): never shown anywhere.
-    pub secrets: Vec<String>,
     /// The `[gates]` table.
     pub gates: Vec<Gate>,
     /// `[gates] max_regression`: the tolerance before a change counts as a regression.
     pub max_regression: Option<f64>,
-}
-
-impl Scenario {
-    /// `text` with every secret value replaced by `***`.
-    pub fn redact(&self, text: &str) -> String {
-        self.secrets
-            .iter()
-            .filter(|s| !s.is_empty())
-            .fold(text.to_string(), |t, s| t.replace(s.as_str(), "***"))
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -213,7 +201,7 @@ pub struct Step {
     pub id: usize,
     pub method: reqwest::Method,
     pub path: Template,
-    pub headers: Vec<(reqwest::header::HeaderName, Template)>,
+    pub headers: Vec<(reqwest::header::HeaderName, StepHeader)>,
     pub body: Body,
     /// Statuses that count as success; empty means any 2xx or 3xx.
     pub expect: Vec<StatusMatch>,
@@ -238,6 +226,14 @@ impl Step {
             self.expect.iter().any(|m| m.matches(status))
         }
     }
+}
+
+/// A step header's value: checked and built once at load when it is constant,
+/// rendered per request when it reads variables.
+#[derive(Debug, Clone)]
+pub enum StepHeader {
+    Fixed(reqwest::header::HeaderValue),
+    Rendered(Template),
 }
 
 #[derive(Debug, Clone)]
@@ -283,7 +279,11 @@ impl Step {
     /// The feeders this step's templates read.
     pub fn feeders(&self) -> Vec<usize> {
         let mut out: Vec<usize> = self.path.feeders().collect();
-        out.extend(self.headers.iter().flat_map(|(_, t)| t.feeders()));
+        for (_, header) in &self.headers {
+            if let StepHeader::Rendered(t) = header {
+                out.extend(t.feeders());
+            }
+        }
         match &self.body {
             Body::None => {}
             Body::Form(fields) => out.extend(fields.iter().flat_map(|(_, t)| t.feeders())),
@@ -384,7 +384,10 @@ steps = [{ name = "home", get = "/?q={{ qty }}" }]
             sequence: &mut sequence,
         };
         assert_eq!(add.path.as_constant(), Some("/cart/SKU-1"));
-        assert_eq!(add.headers[0].1.render(&mut scope), "abc");
+        let StepHeader::Rendered(token) = &add.headers[0].1 else {
+            panic!("a templated header")
+        };
+        assert_eq!(token.render(&mut scope), "abc");
         let Body::Json(json) = &add.body else {
             panic!("json body")
         };
