@@ -62,6 +62,55 @@ fn error_bound(report: &Report) -> Option<f64> {
         .filter(|b| b.is_finite())
 }
 
+/// How a load chart's y axis is described and labelled.
+struct YAxis<'l> {
+    desc: &'l str,
+    label: &'l dyn Fn(&f64) -> String,
+    /// The y range the breaking-point and last-good marks cover.
+    span: (f64, f64),
+    /// Whether the marks carry text.
+    annotated: bool,
+}
+
+/// The frame every load chart shares: its title, load on the x axis, the y axis as
+/// described, a light grid, and the breaking point and last good level marked.
+fn load_chart<'a, DB, Y>(
+    root: &'a DrawingArea<DB, Shift>,
+    report: &Report,
+    title: &str,
+    x: &Range<f64>,
+    y: impl plotters::coord::ranged1d::AsRangedCoord<CoordDescType = Y, Value = f64>,
+    axis: YAxis<'_>,
+) -> Result<
+    ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
+    Box<dyn std::error::Error>,
+>
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    Y: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
+{
+    let mut chart = ChartBuilder::on(root)
+        .caption(caption(report, title), (super::FONT, 20))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(72)
+        .build_cartesian_2d(x.clone(), y)?;
+    chart
+        .configure_mesh()
+        .x_desc(LoadUnit::of(report).axis())
+        .y_desc(axis.desc)
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(axis.label)
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .label_style((super::FONT, 13))
+        .axis_desc_style((super::FONT, 14))
+        .draw()?;
+    mark_breaking(&mut chart, report, x, axis.span, axis.annotated)?;
+    Ok(chart)
+}
+
 /// Shades the broken region and draws the breaking point's line and labels.
 fn mark_breaking<DB, Y>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
@@ -132,7 +181,6 @@ pub fn latency<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, report: &Repor
 where
     DB::ErrorType: 'static,
 {
-    let unit = LoadUnit::of(report);
     let x = load_range(report);
     let series: Vec<_> = PERCENTILES
         .iter()
@@ -144,27 +192,19 @@ where
     let all = series.iter().flat_map(|s| s.2.iter().map(|p| p.1));
     let (lo, hi) = bounds(all.chain(slo.iter().map(|b| b.1))).unwrap_or((1.0, 1000.0));
     let (lo, hi) = ((lo / 1.5).max(0.001), (hi * 3.5).max(lo * 10.0));
-    let mut chart = ChartBuilder::on(root)
-        .caption(caption(report, "latency against load"), (super::FONT, 20))
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(72)
-        .build_cartesian_2d(
-            x.clone(),
-            (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
-        )?;
-    chart
-        .configure_mesh()
-        .x_desc(unit.axis())
-        .y_desc("latency (log scale)")
-        .x_label_formatter(&|v| tick(*v))
-        .y_label_formatter(&|v| tick_ms(*v))
-        .light_line_style(WHITE.mix(0.0))
-        .bold_line_style(BLACK.mix(0.08))
-        .label_style((super::FONT, 13))
-        .axis_desc_style((super::FONT, 14))
-        .draw()?;
-    mark_breaking(&mut chart, report, &x, (lo, hi), true)?;
+    let mut chart = load_chart(
+        root,
+        report,
+        "latency against load",
+        &x,
+        (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+        YAxis {
+            desc: "latency (log scale)",
+            label: &|v: &f64| tick_ms(*v),
+            span: (lo, hi),
+            annotated: true,
+        },
+    )?;
     for (label, bound) in &slo {
         chart.draw_series(DashedLineSeries::new(
             [(x.start, *bound), (x.end, *bound)],
@@ -214,27 +254,19 @@ where
     let top = bounds(served.iter().chain(&sent).chain(fitted).map(|p| p.1)).map(|b| b.1);
     let y = from_zero(top, 1.0);
     let y = 0.0..y.end * 1.1;
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            caption(report, "throughput served against load offered"),
-            (super::FONT, 20),
-        )
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(72)
-        .build_cartesian_2d(x.clone(), y.clone())?;
-    chart
-        .configure_mesh()
-        .x_desc(unit.axis())
-        .y_desc("per second")
-        .x_label_formatter(&|v| tick(*v))
-        .y_label_formatter(&|v| tick(*v))
-        .light_line_style(WHITE.mix(0.0))
-        .bold_line_style(BLACK.mix(0.08))
-        .label_style((super::FONT, 13))
-        .axis_desc_style((super::FONT, 14))
-        .draw()?;
-    mark_breaking(&mut chart, report, &x, (y.start, y.end), false)?;
+    let mut chart = load_chart(
+        root,
+        report,
+        "throughput served against load offered",
+        &x,
+        y.clone(),
+        YAxis {
+            desc: "per second",
+            label: &|v: &f64| tick(*v),
+            span: (y.start, y.end),
+            annotated: false,
+        },
+    )?;
     // Ideal: the lowest level's throughput per unit of load, scaled linearly.
     for (i, line) in [&served, &journeys].into_iter().enumerate() {
         let Some(per) = line
@@ -447,7 +479,6 @@ pub fn errors<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, report: &Report
 where
     DB::ErrorType: 'static,
 {
-    let unit = LoadUnit::of(report);
     let x = load_range(report);
     let mut kinds: Vec<&str> = Vec::new();
     for level in &report.levels {
@@ -469,27 +500,19 @@ where
         .map(|l| kinds.iter().map(|k| rate(l, k)).sum::<f64>());
     let top = bounds(totals.chain(bound)).map(|b| b.1);
     let y = from_zero(top, 1.0);
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            caption(report, "errors by kind against load"),
-            (super::FONT, 20),
-        )
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(72)
-        .build_cartesian_2d(x.clone(), y.clone())?;
-    chart
-        .configure_mesh()
-        .x_desc(unit.axis())
-        .y_desc("failed requests (% of requests)")
-        .x_label_formatter(&|v| tick(*v))
-        .y_label_formatter(&|v| format!("{}%", tick(*v)))
-        .light_line_style(WHITE.mix(0.0))
-        .bold_line_style(BLACK.mix(0.08))
-        .label_style((super::FONT, 13))
-        .axis_desc_style((super::FONT, 14))
-        .draw()?;
-    mark_breaking(&mut chart, report, &x, (y.start, y.end), false)?;
+    let mut chart = load_chart(
+        root,
+        report,
+        "errors by kind against load",
+        &x,
+        y.clone(),
+        YAxis {
+            desc: "failed requests (% of requests)",
+            label: &|v: &f64| format!("{}%", tick(*v)),
+            span: (y.start, y.end),
+            annotated: false,
+        },
+    )?;
     let width = (x.end - x.start) / (report.levels.len().max(1) as f64 + 1.0) * 0.5;
     for (i, kind) in kinds.iter().enumerate() {
         let color = kind_color(kind);
