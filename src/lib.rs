@@ -94,7 +94,7 @@ fn run(args: RunArgs) -> u8 {
         }
     };
     if let Some(url) = &args.target
-        && let Err(e) = reqwest::Url::parse(url)
+        && let Err(e) = url::Url::parse(url)
     {
         eprintln!("error: --target {url}: {e} (expected a URL like http://127.0.0.1:8080)");
         return exit::BAD_INPUT;

@@ -13,10 +13,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use ::http::header::HeaderValue;
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use reqwest::cookie::Jar;
-use reqwest::header::HeaderValue;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -43,8 +42,7 @@ impl Drop for Active<'_> {
 
 /// A shopper's own state.
 struct Shopper {
-    client: reqwest::Client,
-    jar: Arc<Jar>,
+    client: http::Client,
     rng: Xoshiro256PlusPlus,
     shard: usize,
     /// Extracted values by slot (a list for `pick = "all"`).
@@ -66,12 +64,10 @@ enum Outcome {
 }
 
 impl Shopper {
-    fn new(shared: &Shared, id: u64, index: u32, retire: watch::Receiver<u32>) -> Option<Shopper> {
-        let (client, jar) = shared.factory.client().ok()?;
+    fn new(shared: &Shared, id: u64, index: u32, retire: watch::Receiver<u32>) -> Shopper {
         let seed = shared.seed ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        Some(Shopper {
-            client,
-            jar,
+        Shopper {
+            client: shared.factory.client(),
             rng: Xoshiro256PlusPlus::seed_from_u64(seed),
             shard: shared.recorder.shard_for(id as usize),
             slots: Vec::new(),
@@ -80,7 +76,7 @@ impl Shopper {
             url: String::new(),
             index,
             retire,
-        })
+        }
     }
 
     fn retired(&self) -> bool {
@@ -176,8 +172,8 @@ impl Shopper {
             status: None,
             error: None,
         };
-        let request = match self.build(shared, step) {
-            Ok(request) => request,
+        let (headers, body) = match self.build(shared, step) {
+            Ok(parts) => parts,
             Err(kind) => {
                 sample.error = Some(kind);
                 shared.recorder.record(self.shard, sample);
@@ -190,14 +186,21 @@ impl Shopper {
             step: step.id,
             level,
         };
-        let sent = Instant::now();
-        let body = match step.needs_body() {
-            true => http::BodyUse::Keep {
-                max: shared.scenario.target.max_body,
+        let request = http::Request {
+            method: &step.method,
+            url: &self.url,
+            headers,
+            body,
+            body_use: match step.needs_body() {
+                true => http::BodyUse::Keep {
+                    max: shared.scenario.target.max_body,
+                },
+                false => http::BodyUse::Drain,
             },
-            false => http::BodyUse::Drain,
+            keep_headers: step.needs_headers(),
         };
-        let answer = http::fetch(request, body).await;
+        let sent = Instant::now();
+        let answer = self.client.fetch(request).await;
         let answered = Instant::now();
         sample.lag = sent.saturating_duration_since(intended);
         match answer {
@@ -225,13 +228,13 @@ impl Shopper {
         (outcome, answered)
     }
 
-    /// The request for `step`, its templates rendered with the shopper's state; a
-    /// URL to a host that is not allowed is refused here, before any connection.
+    /// Renders the step's URL (into `self.url`), headers and body with the
+    /// shopper's state.
     fn build(
         &mut self,
         shared: &Shared,
         step: &Step,
-    ) -> Result<reqwest::RequestBuilder, ErrorKind> {
+    ) -> Result<(http::Headers, Option<http::Payload>), ErrorKind> {
         let mut scope = Scope {
             slots: &self.slots,
             rows: &self.rows,
@@ -246,12 +249,7 @@ impl Shopper {
         if self.url[base..].starts_with("http://") || self.url[base..].starts_with("https://") {
             self.url.drain(..base);
         }
-        let url = reqwest::Url::parse(&self.url).map_err(|_| ErrorKind::Other)?;
-        if !shared.factory.allow_list().allows(&url) {
-            shared.recorder.note_blocked(url.host_str().unwrap_or("?"));
-            return Err(ErrorKind::Blocked);
-        }
-        let mut request = self.client.request(step.method.clone(), url);
+        let mut headers = Vec::with_capacity(step.headers.len());
         for (name, value) in &step.headers {
             let value = match value {
                 StepHeader::Fixed(value) => value.clone(),
@@ -259,19 +257,27 @@ impl Shopper {
                     HeaderValue::from_str(&t.render(&mut scope)).map_err(|_| ErrorKind::Other)?
                 }
             };
-            request = request.header(name, value);
+            headers.push((name.clone(), value));
         }
-        Ok(match &step.body {
-            Body::None => request,
+        let body = match &step.body {
+            Body::None => None,
             Body::Form(fields) => {
-                let pairs: Vec<(&str, String)> = fields
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.render(&mut scope)))
-                    .collect();
-                request.form(&pairs)
+                let mut form = url::form_urlencoded::Serializer::new(String::new());
+                for (key, value) in fields {
+                    form.append_pair(key, &value.render(&mut scope));
+                }
+                Some(http::Payload {
+                    content_type: "application/x-www-form-urlencoded",
+                    bytes: form.finish().into_bytes(),
+                })
             }
-            Body::Json(json) => request.json(&json.render(&mut scope)),
-        })
+            Body::Json(json) => Some(http::Payload {
+                content_type: "application/json",
+                bytes: serde_json::to_vec(&json.render(&mut scope))
+                    .map_err(|_| ErrorKind::Other)?,
+            }),
+        };
+        Ok((headers, body))
     }
 
     /// Checks the answer and extracts from it: the error, if the step failed.
@@ -279,8 +285,9 @@ impl Shopper {
         if !step.status_ok(answer.status) {
             return Some(ErrorKind::for_status(answer.status));
         }
-        let jar = &self.jar;
-        let cookie = |name: &str| http::cookie(jar, &answer.url, name);
+        let url = answer.redirected_to.as_deref().unwrap_or(&self.url);
+        let client = &self.client;
+        let cookie = |name: &str| client.cookie(url, name);
         let response = Response {
             headers: &answer.headers,
             body: &answer.body,
@@ -319,9 +326,7 @@ fn current_level(shared: &Shared) -> Option<usize> {
 /// `index`, no more often than the journey's pacing.
 pub async fn closed(shared: Arc<Shared>, index: u32, target: watch::Receiver<u32>) {
     let _active = Active::enter(&shared);
-    let Some(mut shopper) = Shopper::new(&shared, u64::from(index), index, target) else {
-        return;
-    };
+    let mut shopper = Shopper::new(&shared, u64::from(index), index, target);
     let mut start = Instant::now();
     while !shopper.retired() {
         let Some(pacing) = shopper.journey(&shared, start).await else {
@@ -339,9 +344,9 @@ pub async fn closed(shared: Arc<Shared>, index: u32, target: watch::Receiver<u32
 /// leaves (early if `running` drops to 0: the run is over).
 pub async fn open(shared: Arc<Shared>, id: u64, arrival: Instant, running: watch::Receiver<u32>) {
     let _active = Active::enter(&shared);
-    if let Some(mut shopper) = Shopper::new(&shared, id, 0, running) {
-        shopper.journey(&shared, arrival).await;
-    }
+    Shopper::new(&shared, id, 0, running)
+        .journey(&shared, arrival)
+        .await;
 }
 
 fn pick(journeys: &[Journey], total_weight: u32, rng: &mut Xoshiro256PlusPlus) -> usize {

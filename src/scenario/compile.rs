@@ -6,7 +6,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::time::Duration;
 
-use reqwest::header::{HeaderName, HeaderValue};
+use http::header::{HeaderName, HeaderValue};
 use toml::Spanned;
 
 use super::raw::{self, RawJourney, RawSlo, RawStep};
@@ -179,7 +179,7 @@ impl Compiler<'_> {
         let base_url = if url == "embedded" {
             None
         } else {
-            let parsed = reqwest::Url::parse(url).map_err(|e| {
+            let parsed = url::Url::parse(url).map_err(|e| {
                 self.error(raw.base_url.span(), format!("invalid base_url \"{url}\": {e}"))
                     .with_hint("write a URL like \"https://shop.example.com\", or \"embedded\" for the demo shop")
             })?;
@@ -553,12 +553,12 @@ impl Compiler<'_> {
             return Err(self.error(raw.name.span(), "the step name is empty"));
         }
         let methods = [
-            (reqwest::Method::GET, &raw.get),
-            (reqwest::Method::HEAD, &raw.head),
-            (reqwest::Method::POST, &raw.post),
-            (reqwest::Method::PUT, &raw.put),
-            (reqwest::Method::PATCH, &raw.patch),
-            (reqwest::Method::DELETE, &raw.delete),
+            (http::Method::GET, &raw.get),
+            (http::Method::HEAD, &raw.head),
+            (http::Method::POST, &raw.post),
+            (http::Method::PUT, &raw.put),
+            (http::Method::PATCH, &raw.patch),
+            (http::Method::DELETE, &raw.delete),
         ];
         let mut given = methods
             .into_iter()

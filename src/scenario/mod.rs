@@ -64,7 +64,7 @@ pub struct Target {
     pub max_redirects: usize,
     pub user_agent: String,
     /// Sent with every request.
-    pub headers: Vec<(reqwest::header::HeaderName, reqwest::header::HeaderValue)>,
+    pub headers: Vec<(http::header::HeaderName, http::header::HeaderValue)>,
     /// The cap on a body a step keeps; longer ones fail the step as `truncated`.
     pub max_body: u64,
     pub shop: ShopSettings,
@@ -199,9 +199,9 @@ pub struct Journey {
 pub struct Step {
     /// Index into `Scenario::steps`.
     pub id: usize,
-    pub method: reqwest::Method,
+    pub method: http::Method,
     pub path: Template,
-    pub headers: Vec<(reqwest::header::HeaderName, StepHeader)>,
+    pub headers: Vec<(http::header::HeaderName, StepHeader)>,
     pub body: Body,
     /// Statuses that count as success; empty means any 2xx or 3xx.
     pub expect: Vec<StatusMatch>,
@@ -219,6 +219,17 @@ impl Step {
             || self.extract.iter().any(|e| e.source.needs_body())
     }
 
+    /// Whether the answer's headers must be kept.
+    pub fn needs_headers(&self) -> bool {
+        self.checks
+            .iter()
+            .any(|c| matches!(c, Check::HeaderPresent(_)))
+            || self
+                .extract
+                .iter()
+                .any(|e| matches!(e.source, ExtractSource::Header(_)))
+    }
+
     pub fn status_ok(&self, status: u16) -> bool {
         if self.expect.is_empty() {
             (200..400).contains(&status)
@@ -232,7 +243,7 @@ impl Step {
 /// rendered per request when it reads variables.
 #[derive(Debug, Clone)]
 pub enum StepHeader {
-    Fixed(reqwest::header::HeaderValue),
+    Fixed(http::header::HeaderValue),
     Rendered(Template),
 }
 

@@ -2,7 +2,7 @@
 //! error of kind `check`) and values extracted into variables (a missing one is an
 //! error of kind `extract`, never an empty value that silently flows on).
 
-use reqwest::header::{HeaderMap, HeaderName};
+use http::header::{HeaderMap, HeaderName};
 
 /// The parts of an answer that checks and extraction read.
 pub struct Response<'a> {

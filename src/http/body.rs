@@ -1,0 +1,192 @@
+//! Where an answer's body goes: decoded (gzip, deflate, brotli) as it arrives,
+//! then kept up to a cap or dropped.
+
+use std::io::Write;
+
+use super::{BodyUse, Failure};
+use crate::metrics::ErrorKind;
+
+/// A response's `Content-Encoding`, as far as stampede decodes it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Encoding {
+    #[default]
+    Identity,
+    Gzip,
+    Deflate,
+    Brotli,
+}
+
+impl Encoding {
+    pub fn of(value: &[u8]) -> Encoding {
+        let value = value.trim_ascii();
+        if value.eq_ignore_ascii_case(b"gzip") || value.eq_ignore_ascii_case(b"x-gzip") {
+            Encoding::Gzip
+        } else if value.eq_ignore_ascii_case(b"deflate") {
+            Encoding::Deflate
+        } else if value.eq_ignore_ascii_case(b"br") {
+            Encoding::Brotli
+        } else {
+            // Not asked for: passed through as it is.
+            Encoding::Identity
+        }
+    }
+}
+
+/// Receives the body as it arrives.
+pub struct Sink {
+    decoder: Decoder,
+}
+
+enum Decoder {
+    Identity(Out),
+    Gzip(flate2::write::GzDecoder<Out>),
+    Deflate(flate2::write::ZlibDecoder<Out>),
+    Brotli(Box<brotli_decompressor::DecompressorWriter<Out>>),
+}
+
+/// The decoded body: kept up to `max` bytes, or counted and dropped.
+struct Out {
+    kept: Option<Vec<u8>>,
+    max: u64,
+}
+
+/// A kept body went past its cap.
+#[derive(Debug)]
+struct TooLong;
+
+impl std::fmt::Display for TooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("body longer than max_body")
+    }
+}
+
+impl std::error::Error for TooLong {}
+
+impl Write for Out {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if let Some(kept) = &mut self.kept {
+            if (kept.len() + data.len()) as u64 > self.max {
+                return Err(std::io::Error::other(TooLong));
+            }
+            kept.extend_from_slice(data);
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Sink {
+    pub fn new(body: BodyUse, encoding: Encoding) -> Sink {
+        let out = match body {
+            BodyUse::Drain => Out { kept: None, max: 0 },
+            BodyUse::Keep { max } => Out {
+                kept: Some(Vec::new()),
+                max,
+            },
+        };
+        let decoder = match encoding {
+            Encoding::Identity => Decoder::Identity(out),
+            Encoding::Gzip => Decoder::Gzip(flate2::write::GzDecoder::new(out)),
+            Encoding::Deflate => Decoder::Deflate(flate2::write::ZlibDecoder::new(out)),
+            Encoding::Brotli => Decoder::Brotli(Box::new(
+                brotli_decompressor::DecompressorWriter::new(out, 4096),
+            )),
+        };
+        Sink { decoder }
+    }
+
+    pub fn write(&mut self, data: &[u8]) -> Result<(), Failure> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let written = match &mut self.decoder {
+            Decoder::Identity(out) => out.write_all(data),
+            Decoder::Gzip(d) => d.write_all(data),
+            Decoder::Deflate(d) => d.write_all(data),
+            Decoder::Brotli(d) => d.write_all(data),
+        };
+        written.map_err(|e| failure(&e))
+    }
+
+    /// The body, once the last byte came: an encoded one must end where its
+    /// encoding says it does.
+    pub fn finish(self) -> Result<bytes::Bytes, Failure> {
+        let out = match self.decoder {
+            Decoder::Identity(out) => Ok(out),
+            Decoder::Gzip(d) => d.finish(),
+            Decoder::Deflate(d) => d.finish(),
+            Decoder::Brotli(d) => d.into_inner().map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::InvalidData, "brotli stream incomplete")
+            }),
+        };
+        let out = out.map_err(|e| failure(&e))?;
+        Ok(out.kept.map(bytes::Bytes::from).unwrap_or_default())
+    }
+}
+
+fn failure(e: &std::io::Error) -> Failure {
+    let too_long = e.get_ref().is_some_and(|inner| inner.is::<TooLong>());
+    Failure::kind(if too_long {
+        ErrorKind::Truncated
+    } else {
+        ErrorKind::Body
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_is_decoded_across_writes() {
+        let text = b"<p id=\"greeting\">hello</p>".repeat(50);
+        let packed = gzip(&text);
+        let mut sink = Sink::new(BodyUse::Keep { max: 1 << 20 }, Encoding::Gzip);
+        for piece in packed.chunks(7) {
+            sink.write(piece).unwrap();
+        }
+        assert_eq!(sink.finish().unwrap(), text);
+    }
+
+    #[test]
+    fn bad_or_cut_gzip_is_a_body_error() {
+        let mut sink = Sink::new(BodyUse::Drain, Encoding::Gzip);
+        let bad = sink
+            .write(b"\x1f\x8bthis is not gzip at all")
+            .and_then(|()| sink.finish().map(drop));
+        assert_eq!(bad.err().map(|f| f.kind), Some(ErrorKind::Body));
+        let packed = gzip(b"hello hello hello");
+        let mut sink = Sink::new(BodyUse::Drain, Encoding::Gzip);
+        sink.write(&packed[..packed.len() - 6]).unwrap();
+        assert_eq!(sink.finish().err().map(|f| f.kind), Some(ErrorKind::Body));
+    }
+
+    #[test]
+    fn a_kept_body_past_its_cap_is_truncated_and_a_drained_one_is_not_kept() {
+        let mut sink = Sink::new(BodyUse::Keep { max: 4 }, Encoding::Identity);
+        assert_eq!(
+            sink.write(b"hello").err().map(|f| f.kind),
+            Some(ErrorKind::Truncated)
+        );
+        let mut sink = Sink::new(BodyUse::Drain, Encoding::Identity);
+        sink.write(&[b'x'; 100_000]).unwrap();
+        assert!(sink.finish().unwrap().is_empty());
+    }
+
+    #[test]
+    fn encodings_are_read_without_case() {
+        assert_eq!(Encoding::of(b" GZIP "), Encoding::Gzip);
+        assert_eq!(Encoding::of(b"br"), Encoding::Brotli);
+        assert_eq!(Encoding::of(b"deflate"), Encoding::Deflate);
+        assert_eq!(Encoding::of(b"zstd"), Encoding::Identity);
+    }
+}

@@ -1,0 +1,459 @@
+//! HTTP/1.1 over one connection, one request at a time, in the shopper's own task.
+//! The request is written in one go; the answer is read into a buffer that lives
+//! for the exchange only (an idle connection holds no buffer), its head parsed by
+//! `httparse`, its body framed by length, by chunks or by the connection's end.
+
+use ::http::header::{HeaderName, HeaderValue};
+use ::http::{HeaderMap, Method};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::body::{Encoding, Sink};
+use super::conn::{Outgoing, Reply, Stream, Want};
+use super::{BodyUse, Failure, classify_io};
+use crate::metrics::ErrorKind;
+
+/// The first read's buffer; it doubles while reads fill it, up to `MAX_READ`.
+const FIRST_READ: usize = 8 * 1024;
+const MAX_READ: usize = 256 * 1024;
+/// A response head (or a chunk-size or trailer line) longer than this is malformed.
+const MAX_HEAD: usize = 64 * 1024;
+const MAX_HEADERS: usize = 128;
+
+pub struct Connection {
+    io: Stream,
+}
+
+impl Connection {
+    pub fn new(io: Stream) -> Connection {
+        Connection { io }
+    }
+
+    /// Whether the server left the connection alone while it was idle. A closed
+    /// connection reads as its end (or an error); a live one has nothing to read.
+    /// Anything else (unasked-for bytes) makes it unusable too.
+    pub fn usable(&self) -> bool {
+        let mut probe = [0u8; 1];
+        matches!(self.io.tcp().try_read(&mut probe),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+    }
+
+    /// Sends one request and reads its answer; `true` with it when the connection
+    /// can carry another request.
+    pub async fn send(&mut self, out: &Outgoing<'_>, want: Want) -> Result<(Reply, bool), Failure> {
+        let mut buf = Vec::with_capacity(FIRST_READ);
+        write_request(&mut buf, out);
+        self.io.write_all(&buf).await.map_err(io_failure)?;
+        self.io.flush().await.map_err(io_failure)?;
+        buf.clear();
+
+        let head = loop {
+            match parse_head(&buf, want.headers)? {
+                Some(head) if (100..200).contains(&head.status) && head.status != 101 => {
+                    buf.drain(..head.len);
+                }
+                Some(head) => break head,
+                None if buf.len() >= MAX_HEAD => return Err(Failure::kind(ErrorKind::Malformed)),
+                None => {
+                    buf.reserve(FIRST_READ);
+                    if self.io.read_buf(&mut buf).await.map_err(io_failure)? == 0 {
+                        return Err(Failure::kind(ErrorKind::Reset));
+                    }
+                }
+            }
+        };
+
+        let no_body = *out.method == Method::HEAD || matches!(head.status, 101 | 204 | 304);
+        let mut framing = if no_body {
+            Framing::Done
+        } else if head.chunked {
+            Framing::Chunked(Chunk::Size)
+        } else if let Some(length) = head.length {
+            Framing::Length(length)
+        } else {
+            Framing::ToEnd
+        };
+        let location = head
+            .location
+            .filter(|_| want.follow && matches!(head.status, 301 | 302 | 303 | 307 | 308));
+        let body_use = match location {
+            Some(_) => BodyUse::Drain,
+            None => want.body,
+        };
+        if let (BodyUse::Keep { max }, Some(length), false) = (body_use, head.length, no_body)
+            && length > max
+        {
+            return Err(Failure::kind(ErrorKind::Truncated));
+        }
+        let mut sink = Sink::new(body_use, head.encoding);
+        let to_end = matches!(framing, Framing::ToEnd);
+
+        let mut pos = head.len;
+        let mut read_size = FIRST_READ;
+        while !matches!(framing, Framing::Done) {
+            pos += framing.feed(&buf[pos..], &mut sink)?;
+            if matches!(framing, Framing::Done) {
+                break;
+            }
+            if pos == buf.len() {
+                buf.clear();
+            } else {
+                if buf.len() - pos >= MAX_HEAD {
+                    return Err(Failure::kind(ErrorKind::Malformed));
+                }
+                buf.drain(..pos);
+            }
+            pos = 0;
+            buf.reserve(read_size);
+            let spare = buf.capacity() - buf.len();
+            let n = self.io.read_buf(&mut buf).await.map_err(io_failure)?;
+            if n == 0 {
+                if to_end {
+                    break;
+                }
+                return Err(Failure::kind(ErrorKind::Reset));
+            }
+            if n == spare {
+                read_size = (read_size * 2).min(MAX_READ);
+            }
+        }
+        let body = sink.finish()?;
+        let reusable = !to_end && !head.close && head.status != 101 && pos == buf.len();
+        Ok((
+            Reply {
+                status: head.status,
+                headers: head.headers,
+                set_cookies: head.set_cookies,
+                location,
+                body,
+            },
+            reusable,
+        ))
+    }
+}
+
+fn io_failure(e: std::io::Error) -> Failure {
+    Failure::kind(classify_io(&e))
+}
+
+/// Appends `name: value\r\n`.
+pub fn header_line(buf: &mut Vec<u8>, name: &str, value: &[u8]) {
+    buf.extend_from_slice(name.as_bytes());
+    buf.extend_from_slice(b": ");
+    buf.extend_from_slice(value);
+    buf.extend_from_slice(b"\r\n");
+}
+
+fn write_request(buf: &mut Vec<u8>, out: &Outgoing<'_>) {
+    buf.extend_from_slice(out.method.as_str().as_bytes());
+    buf.push(b' ');
+    buf.extend_from_slice(out.target.as_bytes());
+    buf.extend_from_slice(b" HTTP/1.1\r\nhost: ");
+    buf.extend_from_slice(out.origin.authority.as_bytes());
+    buf.extend_from_slice(b"\r\n");
+    if out.step_headers.is_empty() {
+        buf.extend_from_slice(out.default_lines);
+    } else {
+        for (name, value) in out.headers() {
+            header_line(buf, name.as_str(), value.as_bytes());
+        }
+    }
+    if let Some(cookie) = out.cookie {
+        header_line(buf, "cookie", cookie.as_bytes());
+    }
+    match out.body {
+        Some(body) => {
+            if !out
+                .step_headers
+                .iter()
+                .any(|(n, _)| n == ::http::header::CONTENT_TYPE)
+            {
+                header_line(buf, "content-type", body.content_type.as_bytes());
+            }
+            header_line(
+                buf,
+                "content-length",
+                body.bytes.len().to_string().as_bytes(),
+            );
+            buf.extend_from_slice(b"\r\n");
+            buf.extend_from_slice(&body.bytes);
+        }
+        None => {
+            if matches!(*out.method, Method::POST | Method::PUT | Method::PATCH) {
+                buf.extend_from_slice(b"content-length: 0\r\n");
+            }
+            buf.extend_from_slice(b"\r\n");
+        }
+    }
+}
+
+/// What the client needs from a response head.
+#[derive(Debug, Default)]
+struct Head {
+    /// Its length in bytes, with the empty line.
+    len: usize,
+    status: u16,
+    length: Option<u64>,
+    chunked: bool,
+    /// The server closes the connection after this answer.
+    close: bool,
+    encoding: Encoding,
+    set_cookies: Vec<String>,
+    location: Option<String>,
+    /// Every header, when asked for.
+    headers: HeaderMap,
+}
+
+/// The head at the start of `buf`, `None` while it is incomplete.
+fn parse_head(buf: &[u8], keep_headers: bool) -> Result<Option<Head>, Failure> {
+    let malformed = || Failure::kind(ErrorKind::Malformed);
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    let len = match response.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(_) => return Err(malformed()),
+    };
+    let http11 = response.version == Some(1);
+    let mut head = Head {
+        len,
+        status: response.code.ok_or_else(malformed)?,
+        close: !http11,
+        ..Head::default()
+    };
+    let mut transfer_encoding = false;
+    for header in response.headers.iter() {
+        let name = header.name;
+        let value = header.value;
+        if name.eq_ignore_ascii_case("content-length") {
+            let length = std::str::from_utf8(value)
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .ok_or_else(malformed)?;
+            if head.length.is_some_and(|l| l != length) {
+                return Err(malformed());
+            }
+            head.length = Some(length);
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            transfer_encoding = true;
+            head.chunked = value
+                .rsplit(|&b| b == b',')
+                .next()
+                .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+        } else if name.eq_ignore_ascii_case("connection") {
+            for token in value.split(|&b| b == b',') {
+                let token = token.trim_ascii();
+                if token.eq_ignore_ascii_case(b"close") {
+                    head.close = true;
+                } else if token.eq_ignore_ascii_case(b"keep-alive") && !http11 {
+                    head.close = false;
+                }
+            }
+        } else if name.eq_ignore_ascii_case("content-encoding") {
+            head.encoding = Encoding::of(value);
+        } else if name.eq_ignore_ascii_case("set-cookie") {
+            head.set_cookies
+                .push(String::from_utf8_lossy(value).into_owned());
+        } else if name.eq_ignore_ascii_case("location") {
+            head.location = Some(String::from_utf8_lossy(value).into_owned());
+        }
+        if keep_headers
+            && let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_bytes(value),
+            )
+        {
+            head.headers.append(name, value);
+        }
+    }
+    if transfer_encoding {
+        // Transfer-Encoding wins over Content-Length; a coding other than chunked
+        // last means the body runs to the connection's end.
+        head.length = None;
+    }
+    Ok(Some(head))
+}
+
+/// Where the body ends.
+enum Framing {
+    Length(u64),
+    Chunked(Chunk),
+    /// At the connection's end (no length, not chunked).
+    ToEnd,
+    Done,
+}
+
+enum Chunk {
+    /// Expecting a chunk-size line.
+    Size,
+    Data(u64),
+    /// Expecting the CRLF after a chunk's data.
+    DataEnd,
+    /// After the last chunk: trailer lines up to an empty one.
+    Trailer,
+}
+
+impl Framing {
+    /// Passes the body bytes at the start of `input` to `sink`; returns how many
+    /// bytes of `input` were used.
+    fn feed(&mut self, input: &[u8], sink: &mut Sink) -> Result<usize, Failure> {
+        let malformed = || Failure::kind(ErrorKind::Malformed);
+        match self {
+            Framing::Done => Ok(0),
+            Framing::ToEnd => {
+                sink.write(input)?;
+                Ok(input.len())
+            }
+            Framing::Length(left) => {
+                let n = (*left).min(input.len() as u64) as usize;
+                sink.write(&input[..n])?;
+                *left -= n as u64;
+                if *left == 0 {
+                    *self = Framing::Done;
+                }
+                Ok(n)
+            }
+            Framing::Chunked(chunk) => {
+                let mut pos = 0;
+                loop {
+                    let rest = &input[pos..];
+                    match chunk {
+                        Chunk::Size => match httparse::parse_chunk_size(rest) {
+                            Ok(httparse::Status::Complete((used, 0))) => {
+                                pos += used;
+                                *chunk = Chunk::Trailer;
+                            }
+                            Ok(httparse::Status::Complete((used, size))) => {
+                                pos += used;
+                                *chunk = Chunk::Data(size);
+                            }
+                            Ok(httparse::Status::Partial) => return Ok(pos),
+                            Err(_) => return Err(malformed()),
+                        },
+                        Chunk::Data(left) => {
+                            let n = (*left).min(rest.len() as u64) as usize;
+                            if n == 0 {
+                                return Ok(pos);
+                            }
+                            sink.write(&rest[..n])?;
+                            pos += n;
+                            *left -= n as u64;
+                            if *left == 0 {
+                                *chunk = Chunk::DataEnd;
+                            }
+                        }
+                        Chunk::DataEnd => {
+                            if rest.len() < 2 {
+                                return Ok(pos);
+                            }
+                            if &rest[..2] != b"\r\n" {
+                                return Err(malformed());
+                            }
+                            pos += 2;
+                            *chunk = Chunk::Size;
+                        }
+                        Chunk::Trailer => {
+                            let Some(end) = rest.windows(2).position(|w| w == b"\r\n") else {
+                                return Ok(pos);
+                            };
+                            pos += end + 2;
+                            if end == 0 {
+                                *self = Framing::Done;
+                                return Ok(pos);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drain() -> Sink {
+        Sink::new(BodyUse::Keep { max: 1 << 20 }, Encoding::Identity)
+    }
+
+    /// Feeds `input` split at every position; the body must come out whole.
+    fn feed_split(framing: fn() -> Framing, input: &[u8]) -> Vec<u8> {
+        let mut bodies = Vec::new();
+        for cut in 0..=input.len() {
+            let mut framing = framing();
+            let mut sink = drain();
+            let mut buf = input[..cut].to_vec();
+            let used = framing.feed(&buf, &mut sink).unwrap();
+            buf.drain(..used);
+            buf.extend_from_slice(&input[cut..]);
+            let used = framing.feed(&buf, &mut sink).unwrap();
+            assert!(matches!(framing, Framing::Done), "cut at {cut}");
+            assert_eq!(used, buf.len(), "cut at {cut}: bytes left over");
+            bodies.push(sink.finish().unwrap().to_vec());
+        }
+        bodies.dedup();
+        assert_eq!(bodies.len(), 1);
+        bodies.remove(0)
+    }
+
+    #[test]
+    fn chunked_bodies_are_reassembled_wherever_the_reads_end() {
+        let input = b"5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nx-trailer: 1\r\n\r\n";
+        let body = feed_split(|| Framing::Chunked(Chunk::Size), input);
+        assert_eq!(body, b"hello, world");
+    }
+
+    #[test]
+    fn a_bad_chunk_is_malformed() {
+        let mut framing = Framing::Chunked(Chunk::Size);
+        let error = framing.feed(b"zz\r\nhello\r\n", &mut drain()).err();
+        assert_eq!(error.map(|f| f.kind), Some(ErrorKind::Malformed));
+        let mut framing = Framing::Chunked(Chunk::Size);
+        let error = framing.feed(b"2\r\nhiXX", &mut drain()).err();
+        assert_eq!(error.map(|f| f.kind), Some(ErrorKind::Malformed));
+    }
+
+    #[test]
+    fn length_framing_stops_at_the_length() {
+        let body = feed_split(|| Framing::Length(5), b"hello");
+        assert_eq!(body, b"hello");
+    }
+
+    #[test]
+    fn heads_say_how_the_body_ends_and_whether_the_connection_stays() {
+        let head = |text: &str| parse_head(text.as_bytes(), true).unwrap().unwrap();
+        let h = head(
+            "HTTP/1.1 200 OK\r\nContent-Length: 12\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\nrest",
+        );
+        assert_eq!(
+            (h.status, h.length, h.chunked, h.close),
+            (200, Some(12), false, false)
+        );
+        assert_eq!(h.len, 73);
+        assert_eq!(h.set_cookies, ["a=1", "b=2"]);
+        assert_eq!(h.headers.get_all("set-cookie").iter().count(), 2);
+        let h = head(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 3\r\nConnection: close\r\n\r\n",
+        );
+        assert!(h.chunked && h.close && h.length.is_none());
+        let h = head("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n");
+        assert!(!h.close);
+        assert!(head("HTTP/1.0 200 OK\r\n\r\n").close);
+        let h = head("HTTP/1.1 303 See Other\r\nLocation: /cart\r\ncontent-encoding: GZIP\r\n\r\n");
+        assert_eq!(h.location.as_deref(), Some("/cart"));
+        assert_eq!(h.encoding, Encoding::Gzip);
+        assert!(
+            parse_head(b"HTTP/1.1 200 OK\r\nContent-Len", false)
+                .unwrap()
+                .is_none()
+        );
+        for bad in [
+            "HTTP/1.1 OK maybe\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+        ] {
+            let kind = parse_head(bad.as_bytes(), false).err().map(|f| f.kind);
+            assert_eq!(kind, Some(ErrorKind::Malformed), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! HTTP/2, when TLS ALPN agreed on it: hyper's client connection, driven by a
+//! task of its own, one stream per request.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http2;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpStream;
+
+use super::body::{Encoding, Sink};
+use super::conn::{Outgoing, Reply, Want};
+use super::{BodyUse, Failure, classify_io};
+use crate::metrics::ErrorKind;
+
+pub struct Connection {
+    send: http2::SendRequest<Full<Bytes>>,
+}
+
+impl Connection {
+    pub async fn handshake(
+        stream: tokio_rustls::client::TlsStream<TcpStream>,
+    ) -> Result<Connection, Failure> {
+        let (send, connection) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .map_err(|e| failure(&e))?;
+        // Ends when the last SendRequest is dropped or the server goes away.
+        tokio::spawn(connection);
+        Ok(Connection { send })
+    }
+
+    pub fn usable(&self) -> bool {
+        !self.send.is_closed()
+    }
+
+    pub async fn send(&mut self, out: &Outgoing<'_>, want: Want) -> Result<Reply, Failure> {
+        let uri = format!("https://{}{}", out.origin.authority, out.target);
+        let mut request = ::http::Request::builder()
+            .method(out.method.clone())
+            .uri(uri);
+        for (name, value) in out.headers() {
+            request = request.header(name, value);
+        }
+        if let Some(cookie) = out.cookie {
+            request = request.header(::http::header::COOKIE, cookie);
+        }
+        let body = match out.body {
+            Some(body) => {
+                if !out
+                    .step_headers
+                    .iter()
+                    .any(|(n, _)| n == ::http::header::CONTENT_TYPE)
+                {
+                    request = request.header(::http::header::CONTENT_TYPE, body.content_type);
+                }
+                Bytes::from(body.bytes.clone())
+            }
+            None => Bytes::new(),
+        };
+        let request = request
+            .body(Full::new(body))
+            .map_err(|_| Failure::kind(ErrorKind::Other))?;
+        self.send.ready().await.map_err(|e| failure(&e))?;
+        let response = self
+            .send
+            .send_request(request)
+            .await
+            .map_err(|e| failure(&e))?;
+        let (parts, mut body) = response.into_parts();
+        let status = parts.status.as_u16();
+        let headers = parts.headers;
+        let text = |v: &::http::HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
+        let set_cookies = headers
+            .get_all(::http::header::SET_COOKIE)
+            .iter()
+            .map(text)
+            .collect();
+        let location = headers
+            .get(::http::header::LOCATION)
+            .map(text)
+            .filter(|_| want.follow && matches!(status, 301 | 302 | 303 | 307 | 308));
+        let body_use = match location {
+            Some(_) => BodyUse::Drain,
+            None => want.body,
+        };
+        let length = headers
+            .get(::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if let (BodyUse::Keep { max }, Some(length)) = (body_use, length)
+            && length > max
+        {
+            return Err(Failure::kind(ErrorKind::Truncated));
+        }
+        let encoding = headers
+            .get(::http::header::CONTENT_ENCODING)
+            .map_or(Encoding::Identity, |v| Encoding::of(v.as_bytes()));
+        let mut sink = Sink::new(body_use, encoding);
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame.map_err(|e| failure(&e))?.into_data() {
+                sink.write(&data)?;
+            }
+        }
+        Ok(Reply {
+            status,
+            headers: if want.headers {
+                headers
+            } else {
+                ::http::HeaderMap::new()
+            },
+            set_cookies,
+            location,
+            body: sink.finish()?,
+        })
+    }
+}
+
+fn failure(e: &hyper::Error) -> Failure {
+    use std::error::Error as _;
+    if e.is_parse() || e.is_parse_status() || e.is_parse_too_large() {
+        return Failure::kind(ErrorKind::Malformed);
+    }
+    let mut cause = e.source();
+    while let Some(inner) = cause {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            return Failure::kind(classify_io(io));
+        }
+        cause = inner.source();
+    }
+    Failure::kind(ErrorKind::Reset)
+}

@@ -1,0 +1,552 @@
+//! HTTP for shoppers. Each shopper owns a [`Client`]: its cookie jar and its own
+//! connections, which it speaks over itself — HTTP/1.1 by stampede ([`h1`]), HTTP/2
+//! through hyper when TLS ALPN agrees on `h2` ([`h2`]). There is no pool, no
+//! background task per HTTP/1.1 connection and no buffer kept while a shopper
+//! thinks: an idle shopper costs a few KiB and a request a few microseconds of CPU
+//! (BENCHMARKS.md has the numbers and the peers'). What every client shares — the
+//! TLS setup, the allow-list (default deny, checked before any connection, on step
+//! URLs and on every redirect), the constant headers — is built once by
+//! [`ClientFactory`]. Failures come out as an [`ErrorKind`].
+
+mod body;
+mod conn;
+mod h1;
+mod h2;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ::http::header::{HeaderName, HeaderValue};
+use ::http::{Method, header};
+use url::Url;
+
+use crate::metrics::ErrorKind;
+use crate::scenario::Target;
+use conn::{Conn, Origin};
+
+/// The hosts shoppers may contact: the target's (host and port) and the ones the
+/// scenario lists in `allow_hosts` (any port). Everything else is refused.
+#[derive(Debug, Clone)]
+pub struct AllowList {
+    host: String,
+    port: Option<u16>,
+    others: Vec<String>,
+}
+
+impl AllowList {
+    pub fn new(base: &Url, others: &[String]) -> AllowList {
+        AllowList {
+            host: base.host_str().unwrap_or_default().to_ascii_lowercase(),
+            port: base.port_or_known_default(),
+            others: others.iter().map(|h| h.to_ascii_lowercase()).collect(),
+        }
+    }
+
+    fn allows_origin(&self, origin: &Origin) -> bool {
+        let host = origin.host.to_ascii_lowercase();
+        (host == self.host && Some(origin.port) == self.port) || self.others.contains(&host)
+    }
+}
+
+/// Tries one TCP connection to the target's host and port before any traffic,
+/// so an unreachable target is a clear error rather than a run of connect errors.
+pub fn probe(base_url: &str, timeout: Duration) -> Result<(), String> {
+    use std::net::{TcpStream, ToSocketAddrs};
+    let url = Url::parse(base_url).map_err(|e| format!("invalid URL {base_url}: {e}"))?;
+    let origin = Origin::of(&url).ok_or_else(|| format!("{base_url} is not an http(s) URL"))?;
+    let host = origin.bare_host();
+    let addrs: Vec<_> = (host, origin.port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .collect();
+    let mut last = format!("{host} resolves to no address");
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = format!("cannot connect to {addr}: {e}"),
+        }
+    }
+    Err(last)
+}
+
+/// What every shopper's client shares.
+#[derive(Clone)]
+pub struct ClientFactory {
+    common: Arc<Common>,
+}
+
+struct Common {
+    tls: tokio_rustls::TlsConnector,
+    allow: AllowList,
+    /// The base URL as the shopper writes it, up to the end of its authority
+    /// (`http://127.0.0.1:8080`): a request URL that starts with it and goes on with
+    /// a plain path needs no parsing.
+    prefix: String,
+    /// The target's origin, and the `Host` header for it.
+    origin: Origin,
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_redirects: usize,
+    /// Sent with every request unless the step sets the same header: the scenario's
+    /// headers, then User-Agent, Accept and Accept-Encoding where it sets none.
+    defaults: Vec<(HeaderName, HeaderValue)>,
+    /// `defaults` as HTTP/1.1 header lines, for requests whose step sets none.
+    default_lines: Vec<u8>,
+}
+
+impl ClientFactory {
+    /// Loads the system's root certificates once, for all shoppers; `insecure`
+    /// accepts any certificate (for staging shops with self-signed ones).
+    pub fn new(base_url: &str, target: &Target, insecure: bool) -> Result<ClientFactory, String> {
+        let url =
+            Url::parse(base_url).map_err(|e| format!("invalid target URL {base_url}: {e}"))?;
+        let origin = Origin::of(&url).ok_or_else(|| format!("{base_url} is not an http(s) URL"))?;
+        let prefix = match base_url.find("://") {
+            Some(scheme_end) => {
+                let rest = &base_url[scheme_end + 3..];
+                let authority = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+                base_url[..scheme_end + 3 + authority].to_string()
+            }
+            None => base_url.to_string(),
+        };
+        let mut defaults = target.headers.clone();
+        let mut fill = |name: HeaderName, value: &str| {
+            if !defaults.iter().any(|(n, _)| *n == name)
+                && let Ok(value) = HeaderValue::from_str(value)
+            {
+                defaults.push((name, value));
+            }
+        };
+        fill(header::USER_AGENT, &target.user_agent);
+        fill(header::ACCEPT, "*/*");
+        fill(header::ACCEPT_ENCODING, "gzip, deflate, br");
+        let mut default_lines = Vec::new();
+        for (name, value) in &defaults {
+            h1::header_line(&mut default_lines, name.as_str(), value.as_bytes());
+        }
+        Ok(ClientFactory {
+            common: Arc::new(Common {
+                tls: tokio_rustls::TlsConnector::from(tls_config(insecure)?),
+                allow: AllowList::new(&url, &target.allow_hosts),
+                prefix,
+                origin,
+                timeout: target.timeout,
+                connect_timeout: target.connect_timeout,
+                max_redirects: target.max_redirects,
+                defaults,
+                default_lines,
+            }),
+        })
+    }
+
+    /// A client for one shopper: its own cookie jar and connections.
+    pub fn client(&self) -> Client {
+        Client {
+            common: Arc::clone(&self.common),
+            jar: None,
+            conns: Vec::new(),
+        }
+    }
+}
+
+fn tls_config(insecure: bool) -> Result<Arc<rustls::ClientConfig>, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup failed: {e}"))?;
+    let mut tls = if insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+            .with_no_client_auth()
+    } else {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls_native_certs::load_native_certs().certs {
+            // A certificate the store rejects is skipped, as browsers do.
+            let _ = roots.add(cert);
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(tls))
+}
+
+/// Accepts any server certificate (`--insecure`), still checking signatures.
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Header names and values, in order.
+pub type Headers = Vec<(HeaderName, HeaderValue)>;
+
+/// A request as a step sends it.
+pub struct Request<'a> {
+    pub method: &'a Method,
+    /// The full URL, rendered.
+    pub url: &'a str,
+    /// The step's own headers (they replace defaults of the same name).
+    pub headers: Headers,
+    pub body: Option<Payload>,
+    /// What of the answer the step reads.
+    pub body_use: BodyUse,
+    /// Whether the step reads the answer's headers.
+    pub keep_headers: bool,
+}
+
+/// A request body and its content type.
+pub struct Payload {
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+/// What a body is read for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyUse {
+    /// Read to its last byte and dropped chunk by chunk: memory stays flat.
+    Drain,
+    /// Kept (a step checks or extracts from it), up to this many bytes; a longer
+    /// body fails as [`ErrorKind::Truncated`] and the rest is not read.
+    Keep { max: u64 },
+}
+
+/// A complete answer.
+pub struct Answer {
+    pub status: u16,
+    /// The answer's headers when the step asked for them; empty otherwise.
+    pub headers: ::http::HeaderMap,
+    /// Where the answer came from when a redirect was followed.
+    pub redirected_to: Option<String>,
+    /// The body (decoded) when the step asked for it; empty otherwise.
+    pub body: bytes::Bytes,
+}
+
+/// Why no (complete) answer came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub kind: ErrorKind,
+    /// For `blocked`: the host that was refused.
+    pub host: Option<String>,
+}
+
+impl Failure {
+    fn kind(kind: ErrorKind) -> Failure {
+        Failure { kind, host: None }
+    }
+}
+
+impl From<ErrorKind> for Failure {
+    fn from(kind: ErrorKind) -> Failure {
+        Failure::kind(kind)
+    }
+}
+
+/// Where a request goes.
+struct Dest {
+    origin: Origin,
+    /// Path and query (`/products/7?size=42`).
+    target: String,
+}
+
+impl Dest {
+    fn of(url: &Url) -> Option<Dest> {
+        let mut target = url.path().to_string();
+        if let Some(query) = url.query() {
+            target.push('?');
+            target.push_str(query);
+        }
+        Some(Dest {
+            origin: Origin::of(url)?,
+            target,
+        })
+    }
+
+    fn url(&self) -> Option<Url> {
+        Url::parse(&format!("{}{}", self.origin.prefix(), self.target)).ok()
+    }
+}
+
+/// One shopper's HTTP client: a cookie jar and a connection per origin.
+pub struct Client {
+    common: Arc<Common>,
+    /// Created by the first cookie.
+    jar: Option<Box<cookie_store::CookieStore>>,
+    conns: Vec<Conn>,
+}
+
+impl Client {
+    /// Sends `request`, follows redirects (each hop checked against the allow-list),
+    /// and reads the answer to its last byte (the request is complete only then),
+    /// or up to the cap when the body is kept. The request timeout bounds the
+    /// whole exchange, so a huge or trickled body ends as a timeout; a connection
+    /// caught mid-exchange by it is dropped.
+    pub async fn fetch(&mut self, request: Request<'_>) -> Result<Answer, Failure> {
+        let timeout = self.common.timeout;
+        match tokio::time::timeout(timeout, self.follow(request)).await {
+            Ok(answer) => answer,
+            Err(_) => Err(Failure::kind(ErrorKind::Timeout)),
+        }
+    }
+
+    async fn follow(&mut self, request: Request<'_>) -> Result<Answer, Failure> {
+        let common = Arc::clone(&self.common);
+        let mut method = request.method.clone();
+        let mut payload = request.body;
+        let mut dest = match self.fast_target(request.url) {
+            Some(target) => Dest {
+                origin: common.origin.clone(),
+                target: target.to_string(),
+            },
+            None => Url::parse(request.url)
+                .ok()
+                .as_ref()
+                .and_then(Dest::of)
+                .ok_or(Failure::kind(ErrorKind::Other))?,
+        };
+        let mut redirected_to = None;
+        let mut hops = 0;
+        loop {
+            if !common.allow.allows_origin(&dest.origin) {
+                return Err(Failure {
+                    kind: ErrorKind::Blocked,
+                    host: Some(dest.origin.host.clone()),
+                });
+            }
+            let url = self.jar.is_some().then(|| dest.url()).flatten();
+            let cookie = url.as_ref().and_then(|url| self.cookie_header(url));
+            let follow = common.max_redirects > 0;
+            let out = conn::Outgoing {
+                method: &method,
+                origin: &dest.origin,
+                target: &dest.target,
+                step_headers: &request.headers,
+                defaults: &common.defaults,
+                default_lines: &common.default_lines,
+                cookie: cookie.as_deref(),
+                body: payload.as_ref(),
+            };
+            let want = conn::Want {
+                body: request.body_use,
+                headers: request.keep_headers,
+                follow,
+            };
+            let reply = self.exchange(&out, want).await?;
+            if !reply.set_cookies.is_empty()
+                && let Some(url) = url.or_else(|| dest.url())
+            {
+                let jar = self.jar.get_or_insert_default();
+                let cookies = reply
+                    .set_cookies
+                    .iter()
+                    .filter_map(|c| cookie_store::RawCookie::parse(c.clone()).ok());
+                jar.store_response_cookies(cookies, &url);
+            }
+            let Some(location) = reply.location.filter(|_| follow) else {
+                return Ok(Answer {
+                    status: reply.status,
+                    headers: reply.headers,
+                    redirected_to,
+                    body: reply.body,
+                });
+            };
+            hops += 1;
+            if hops > common.max_redirects {
+                return Err(Failure::kind(ErrorKind::Other));
+            }
+            let next = dest
+                .url()
+                .and_then(|here| here.join(&location).ok())
+                .ok_or(Failure::kind(ErrorKind::Other))?;
+            if reply.status == 303 || (matches!(reply.status, 301 | 302) && method == Method::POST)
+            {
+                if method != Method::HEAD {
+                    method = Method::GET;
+                }
+                payload = None;
+            }
+            dest = Dest::of(&next).ok_or(Failure::kind(ErrorKind::Other))?;
+            redirected_to = Some(next.into());
+        }
+    }
+
+    /// The request target when `url` is the base URL followed by a plain path:
+    /// the common case, sent without parsing. Anything unusual (another host,
+    /// characters to escape, dot segments) goes through the URL parser.
+    fn fast_target<'u>(&self, url: &'u str) -> Option<&'u str> {
+        let rest = url.strip_prefix(self.common.prefix.as_str())?;
+        let plain = rest.starts_with('/')
+            && !rest.contains("/.")
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&b));
+        plain.then_some(rest)
+    }
+
+    /// Sends one request over this shopper's connection to its origin (opened
+    /// when there is none, or when the one kept was closed while idle).
+    async fn exchange(
+        &mut self,
+        out: &conn::Outgoing<'_>,
+        want: conn::Want,
+    ) -> Result<conn::Reply, Failure> {
+        let kept = match self.conns.iter().position(|c| c == out.origin) {
+            Some(i) => Some(self.conns.swap_remove(i)).filter(Conn::usable),
+            None => None,
+        };
+        let conn = match kept {
+            Some(conn) => conn,
+            None => {
+                let common = &self.common;
+                Conn::open(out.origin.clone(), &common.tls, common.connect_timeout).await?
+            }
+        };
+        // Taken out while in use: a timeout or a failure drops it.
+        let (reply, conn) = conn.send(out, want).await?;
+        if let Some(conn) = conn {
+            self.conns.push(conn);
+        }
+        Ok(reply)
+    }
+
+    fn cookie_header(&self, url: &Url) -> Option<String> {
+        let jar = self.jar.as_ref()?;
+        let mut header = String::new();
+        for (name, value) in jar.get_request_values(url) {
+            if !header.is_empty() {
+                header.push_str("; ");
+            }
+            header.push_str(name);
+            header.push('=');
+            header.push_str(value);
+        }
+        (!header.is_empty()).then_some(header)
+    }
+
+    /// The value of cookie `name` that this client would send to `url`.
+    pub fn cookie(&self, url: &str, name: &str) -> Option<String> {
+        let url = Url::parse(url).ok()?;
+        let jar = self.jar.as_ref()?;
+        jar.get_request_values(&url)
+            .find(|(n, _)| *n == name)
+            .map(|(_, value)| value.to_string())
+    }
+}
+
+/// The kind of an I/O error, when it says what happened.
+fn classify_io(io: &std::io::Error) -> ErrorKind {
+    use std::io::ErrorKind as Io;
+    // Out of file descriptors or local ports: no socket, so no connection.
+    if matches!(
+        io.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::EADDRNOTAVAIL | libc::ENOBUFS)
+    ) {
+        return ErrorKind::Connect;
+    }
+    if io
+        .get_ref()
+        .is_some_and(|inner| inner.is::<rustls::Error>())
+    {
+        return ErrorKind::Tls;
+    }
+    match io.kind() {
+        Io::ConnectionRefused | Io::AddrNotAvailable | Io::NotFound | Io::AddrInUse => {
+            ErrorKind::Connect
+        }
+        Io::TimedOut => ErrorKind::Timeout,
+        Io::InvalidData => ErrorKind::Malformed,
+        _ => ErrorKind::Reset,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn factory(base: &str) -> ClientFactory {
+        let text = format!(
+            "name = \"t\"\n[target]\nbase_url = \"{base}\"\n[load]\nstages = [{{ ramp_to = 1, over = \"0s\" }}, {{ hold = \"1s\" }}]\n[[journey]]\nname = \"j\"\nweight = 1\nsteps = [{{ name = \"a\", get = \"/\" }}]\n"
+        );
+        let scenario = crate::scenario::parse(std::path::Path::new("t.toml"), &text).unwrap();
+        ClientFactory::new(base, &scenario.target, false).unwrap()
+    }
+
+    #[test]
+    fn plain_paths_after_the_base_are_sent_without_parsing() {
+        let client = factory("http://127.0.0.1:8080/store").client();
+        let fast = |url| client.fast_target(url);
+        assert_eq!(
+            fast("http://127.0.0.1:8080/store/p/7?q=a%20b"),
+            Some("/store/p/7?q=a%20b")
+        );
+        assert_eq!(fast("http://127.0.0.1:8080/store/a b"), None);
+        assert_eq!(fast("http://127.0.0.1:8080/store/../x"), None);
+        assert_eq!(fast("http://127.0.0.1:8080/p#frag"), None);
+        assert_eq!(fast("http://127.0.0.1:80800/p"), None);
+        assert_eq!(fast("https://other.example/p"), None);
+    }
+
+    #[test]
+    fn default_headers_give_way_to_the_scenarios() {
+        let factory = factory("http://127.0.0.1:8080");
+        let lines = String::from_utf8(factory.common.default_lines.clone()).unwrap();
+        assert!(lines.starts_with("user-agent: stampede/"), "{lines}");
+        assert!(
+            lines.contains("accept-encoding: gzip, deflate, br\r\n"),
+            "{lines}"
+        );
+    }
+
+    #[test]
+    fn allow_list_compares_hosts_without_case_and_ports_exactly() {
+        let base = Url::parse("http://Shop.Example:8080").unwrap();
+        let allow = AllowList::new(&base, &["PAY.example".to_string()]);
+        let origin = |url: &str| Origin::of(&Url::parse(url).unwrap()).unwrap();
+        assert!(allow.allows_origin(&origin("http://shop.example:8080/x")));
+        assert!(!allow.allows_origin(&origin("http://shop.example:8081/x")));
+        assert!(allow.allows_origin(&origin("https://pay.example/x")));
+        assert!(!allow.allows_origin(&origin("http://127.0.0.2:8080/x")));
+    }
+}
