@@ -51,6 +51,34 @@ struct Shared {
     exhausted: AtomicBool,
 }
 
+impl Shared {
+    fn new(
+        scenario: Arc<Scenario>,
+        base_url: &str,
+        seed: u64,
+        insecure: bool,
+    ) -> Result<Shared, String> {
+        let shards = 4 * std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(Shared {
+            total_weight: scenario.journeys.iter().map(|j| j.weight).sum(),
+            base_url: base_url.trim_end_matches('/').to_string(),
+            factory: ClientFactory::new(base_url, &scenario.target, insecure)?,
+            recorder: Recorder::new(shards),
+            level: AtomicUsize::new(NO_LEVEL),
+            active: AtomicUsize::new(0),
+            seed,
+            closed: scenario.load.model == Model::Closed,
+            feeder_cursors: scenario
+                .feeders
+                .iter()
+                .map(|_| AtomicUsize::new(0))
+                .collect(),
+            exhausted: AtomicBool::new(false),
+            scenario,
+        })
+    }
+}
+
 /// What the driver reports while it runs.
 #[derive(Debug, Clone)]
 pub struct Progress {
@@ -134,25 +162,12 @@ pub async fn run(
 ) -> Result<RunOutcome, String> {
     let profile = scenario.load.profile.clone();
     let specs = profile.levels();
-    let factory = ClientFactory::new(base_url, &scenario.target, insecure)?;
-    let shards = 4 * std::thread::available_parallelism().map_or(2, |n| n.get());
-    let shared = Arc::new(Shared {
-        total_weight: scenario.journeys.iter().map(|j| j.weight).sum(),
-        base_url: base_url.trim_end_matches('/').to_string(),
-        factory,
-        recorder: Recorder::new(shards),
-        level: AtomicUsize::new(NO_LEVEL),
-        active: AtomicUsize::new(0),
+    let shared = Arc::new(Shared::new(
+        Arc::clone(&scenario),
+        base_url,
         seed,
-        closed: scenario.load.model == Model::Closed,
-        feeder_cursors: scenario
-            .feeders
-            .iter()
-            .map(|_| AtomicUsize::new(0))
-            .collect(),
-        exhausted: AtomicBool::new(false),
-        scenario: Arc::clone(&scenario),
-    });
+        insecure,
+    )?);
     let mut collected = Collected::new(specs.len(), scenario.steps.len(), scenario.journeys.len());
     // Closed model: the number of shoppers wanted. Open model: 1 while arrivals run.
     let (target_tx, target_rx) = watch::channel(u32::from(!shared.closed));

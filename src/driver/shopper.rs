@@ -85,6 +85,10 @@ impl Shopper {
 
     /// Sleeps until `when`; `false` if retired meanwhile.
     async fn wait_until(&mut self, when: Instant) -> bool {
+        if when <= Instant::now() {
+            // No think time: no timer to set and fire.
+            return !self.retired();
+        }
         let index = self.index;
         tokio::select! {
             () = tokio::time::sleep_until(when) => true,
@@ -401,6 +405,21 @@ steps = [{ name = "home", get = "/" }]
         crate::scenario::parse(std::path::Path::new("t.toml"), text)
             .unwrap()
             .journeys
+    }
+
+    /// What a shopper holds while it thinks is its task: the state of every await
+    /// inline. Exchanges and connecting are boxed so that this stays small (it
+    /// was 10.8 KiB before, in release builds; see BENCHMARKS.md).
+    #[test]
+    fn a_shopper_task_is_small() {
+        let text = "name = \"t\"\n[target]\nbase_url = \"http://127.0.0.1:9\"\n[load]\nstages = [{ ramp_to = 1, over = \"0s\" }, { hold = \"1s\" }]\n[[journey]]\nname = \"a\"\nweight = 1\nsteps = [{ name = \"home\", get = \"/\" }]\n";
+        let scenario = crate::scenario::parse(std::path::Path::new("t.toml"), text).unwrap();
+        let shared = Shared::new(Arc::new(scenario), "http://127.0.0.1:9", 1, false).unwrap();
+        let (_tx, rx) = watch::channel(1);
+        let task = closed(Arc::new(shared), 0, rx);
+        let size = std::mem::size_of_val(&task);
+        eprintln!("closed shopper task: {size} bytes");
+        assert!(size <= 1536, "{size} bytes");
     }
 
     #[test]

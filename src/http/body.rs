@@ -39,8 +39,9 @@ pub struct Sink {
 
 enum Decoder {
     Identity(Out),
-    Gzip(flate2::write::GzDecoder<Out>),
-    Deflate(flate2::write::ZlibDecoder<Out>),
+    // Boxed: a decoder's state is large, and most answers need none.
+    Gzip(Box<flate2::write::GzDecoder<Out>>),
+    Deflate(Box<flate2::write::ZlibDecoder<Out>>),
     Brotli(Box<brotli_decompressor::DecompressorWriter<Out>>),
 }
 
@@ -89,8 +90,8 @@ impl Sink {
         };
         let decoder = match encoding {
             Encoding::Identity => Decoder::Identity(out),
-            Encoding::Gzip => Decoder::Gzip(flate2::write::GzDecoder::new(out)),
-            Encoding::Deflate => Decoder::Deflate(flate2::write::ZlibDecoder::new(out)),
+            Encoding::Gzip => Decoder::Gzip(Box::new(flate2::write::GzDecoder::new(out))),
+            Encoding::Deflate => Decoder::Deflate(Box::new(flate2::write::ZlibDecoder::new(out))),
             Encoding::Brotli => Decoder::Brotli(Box::new(
                 brotli_decompressor::DecompressorWriter::new(out, 4096),
             )),

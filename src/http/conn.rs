@@ -51,12 +51,6 @@ impl Origin {
     pub fn bare_host(&self) -> &str {
         self.host.trim_start_matches('[').trim_end_matches(']')
     }
-
-    /// `scheme://authority`, to which a path is appended to make a URL.
-    pub fn prefix(&self) -> String {
-        let scheme = if self.tls { "https" } else { "http" };
-        format!("{scheme}://{}", self.authority)
-    }
 }
 
 /// Everything a request is made of, borrowed from the client and the step.
@@ -178,7 +172,8 @@ impl Conn {
                 Ok((reply, reusable.then_some(Conn::H1(c, origin))))
             }
             Conn::H2(mut c, origin) => {
-                let reply = c.send(out, want).await?;
+                // Boxed, as connecting is: hyper's request future is large.
+                let reply = Box::pin(c.send(out, want)).await?;
                 Ok((reply, Some(Conn::H2(c, origin))))
             }
         }

@@ -19,6 +19,40 @@ const MAX_READ: usize = 256 * 1024;
 const MAX_HEAD: usize = 64 * 1024;
 const MAX_HEADERS: usize = 128;
 
+thread_local! {
+    /// Read buffers between exchanges: an idle connection holds none, and a busy
+    /// thread does not go to the allocator for one per request.
+    static BUFFERS: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+/// Buffers kept per thread, and the largest one kept.
+const POOL: usize = 64;
+const POOLED_MAX: usize = 4 * FIRST_READ;
+
+/// A read buffer for one exchange, handed back to the thread's pool on drop.
+struct Buffer(Vec<u8>);
+
+impl Buffer {
+    fn take() -> Buffer {
+        let pooled = BUFFERS.with(|pool| pool.borrow_mut().pop());
+        Buffer(pooled.unwrap_or_else(|| Vec::with_capacity(FIRST_READ)))
+    }
+}
+
+impl Drop for Buffer {
+    fn drop(&mut self) {
+        let mut buf = std::mem::take(&mut self.0);
+        if buf.capacity() <= POOLED_MAX {
+            buf.clear();
+            BUFFERS.with(|pool| {
+                let mut pool = pool.borrow_mut();
+                if pool.len() < POOL {
+                    pool.push(buf);
+                }
+            });
+        }
+    }
+}
+
 pub struct Connection {
     io: Stream,
 }
@@ -40,14 +74,15 @@ impl Connection {
     /// Sends one request and reads its answer; `true` with it when the connection
     /// can carry another request.
     pub async fn send(&mut self, out: &Outgoing<'_>, want: Want) -> Result<(Reply, bool), Failure> {
-        let mut buf = Vec::with_capacity(FIRST_READ);
-        write_request(&mut buf, out);
-        self.io.write_all(&buf).await.map_err(io_failure)?;
+        let mut buffer = Buffer::take();
+        let buf = &mut buffer.0;
+        write_request(buf, out);
+        self.io.write_all(buf).await.map_err(io_failure)?;
         self.io.flush().await.map_err(io_failure)?;
         buf.clear();
 
         let head = loop {
-            match parse_head(&buf, want.headers)? {
+            match parse_head(buf, want.headers)? {
                 Some(head) if (100..200).contains(&head.status) && head.status != 101 => {
                     buf.drain(..head.len);
                 }
@@ -55,7 +90,7 @@ impl Connection {
                 None if buf.len() >= MAX_HEAD => return Err(Failure::kind(ErrorKind::Malformed)),
                 None => {
                     buf.reserve(FIRST_READ);
-                    if self.io.read_buf(&mut buf).await.map_err(io_failure)? == 0 {
+                    if self.io.read_buf(buf).await.map_err(io_failure)? == 0 {
                         return Err(Failure::kind(ErrorKind::Reset));
                     }
                 }
@@ -105,7 +140,7 @@ impl Connection {
             pos = 0;
             buf.reserve(read_size);
             let spare = buf.capacity() - buf.len();
-            let n = self.io.read_buf(&mut buf).await.map_err(io_failure)?;
+            let n = self.io.read_buf(buf).await.map_err(io_failure)?;
             if n == 0 {
                 if to_end {
                     break;

@@ -13,6 +13,7 @@ mod conn;
 mod h1;
 mod h2;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,8 +44,9 @@ impl AllowList {
     }
 
     fn allows_origin(&self, origin: &Origin) -> bool {
-        let host = origin.host.to_ascii_lowercase();
-        (host == self.host && Some(origin.port) == self.port) || self.others.contains(&host)
+        // URL hosts are lower case already.
+        (origin.host == self.host && Some(origin.port) == self.port)
+            || self.others.contains(&origin.host)
     }
 }
 
@@ -84,6 +86,8 @@ struct Common {
     prefix: String,
     /// The target's origin, and the `Host` header for it.
     origin: Origin,
+    /// The base URL, parsed.
+    base: Url,
     timeout: Duration,
     connect_timeout: Duration,
     max_redirects: usize,
@@ -130,6 +134,7 @@ impl ClientFactory {
                 allow: AllowList::new(&url, &target.allow_hosts),
                 prefix,
                 origin,
+                base: url.clone(),
                 timeout: target.timeout,
                 connect_timeout: target.connect_timeout,
                 max_redirects: target.max_redirects,
@@ -285,27 +290,43 @@ impl From<ErrorKind> for Failure {
 }
 
 /// Where a request goes.
-struct Dest {
-    origin: Origin,
+struct Dest<'a> {
+    origin: Cow<'a, Origin>,
     /// Path and query (`/products/7?size=42`).
-    target: String,
+    target: Cow<'a, str>,
+    /// The whole URL, when it was parsed.
+    url: Option<Url>,
 }
 
-impl Dest {
-    fn of(url: &Url) -> Option<Dest> {
+impl<'a> Dest<'a> {
+    fn of(url: Url) -> Option<Dest<'a>> {
         let mut target = url.path().to_string();
         if let Some(query) = url.query() {
             target.push('?');
             target.push_str(query);
         }
         Some(Dest {
-            origin: Origin::of(url)?,
-            target,
+            origin: Cow::Owned(Origin::of(&url)?),
+            target: Cow::Owned(target),
+            url: Some(url),
         })
     }
 
-    fn url(&self) -> Option<Url> {
-        Url::parse(&format!("{}{}", self.origin.prefix(), self.target)).ok()
+    /// The URL, for the cookie jar and for resolving a redirect: the target's
+    /// path set on the base URL (its host is not parsed again), when it was not
+    /// parsed already.
+    fn url(&self, base: &Url) -> Option<Url> {
+        if let Some(url) = &self.url {
+            return Some(url.clone());
+        }
+        let mut url = base.clone();
+        let (path, query) = match self.target.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (&*self.target, None),
+        };
+        url.set_path(path);
+        url.set_query(query);
+        Some(url)
     }
 }
 
@@ -325,7 +346,9 @@ impl Client {
     /// caught mid-exchange by it is dropped.
     pub async fn fetch(&mut self, request: Request<'_>) -> Result<Answer, Failure> {
         let timeout = self.common.timeout;
-        match tokio::time::timeout(timeout, self.follow(request)).await {
+        // Boxed: an exchange's state lives on the heap while it runs, so that a
+        // thinking shopper's task stays small.
+        match tokio::time::timeout(timeout, Box::pin(self.follow(request))).await {
             Ok(answer) => answer,
             Err(_) => Err(Failure::kind(ErrorKind::Timeout)),
         }
@@ -337,12 +360,12 @@ impl Client {
         let mut payload = request.body;
         let mut dest = match self.fast_target(request.url) {
             Some(target) => Dest {
-                origin: common.origin.clone(),
-                target: target.to_string(),
+                origin: Cow::Borrowed(&common.origin),
+                target: Cow::Borrowed(target),
+                url: None,
             },
             None => Url::parse(request.url)
                 .ok()
-                .as_ref()
                 .and_then(Dest::of)
                 .ok_or(Failure::kind(ErrorKind::Other))?,
         };
@@ -355,7 +378,7 @@ impl Client {
                     host: Some(dest.origin.host.clone()),
                 });
             }
-            let url = self.jar.is_some().then(|| dest.url()).flatten();
+            let url = self.jar.is_some().then(|| dest.url(&common.base)).flatten();
             let cookie = url.as_ref().and_then(|url| self.cookie_header(url));
             let follow = common.max_redirects > 0;
             let out = conn::Outgoing {
@@ -375,7 +398,7 @@ impl Client {
             };
             let reply = self.exchange(&out, want).await?;
             if !reply.set_cookies.is_empty()
-                && let Some(url) = url.or_else(|| dest.url())
+                && let Some(url) = url.or_else(|| dest.url(&common.base))
             {
                 let jar = self.jar.get_or_insert_default();
                 let cookies = reply
@@ -397,7 +420,7 @@ impl Client {
                 return Err(Failure::kind(ErrorKind::Other));
             }
             let next = dest
-                .url()
+                .url(&common.base)
                 .and_then(|here| here.join(&location).ok())
                 .ok_or(Failure::kind(ErrorKind::Other))?;
             if reply.status == 303 || (matches!(reply.status, 301 | 302) && method == Method::POST)
@@ -407,8 +430,8 @@ impl Client {
                 }
                 payload = None;
             }
-            dest = Dest::of(&next).ok_or(Failure::kind(ErrorKind::Other))?;
-            redirected_to = Some(next.into());
+            redirected_to = Some(next.to_string());
+            dest = Dest::of(next).ok_or(Failure::kind(ErrorKind::Other))?;
         }
     }
 
@@ -439,8 +462,16 @@ impl Client {
         let conn = match kept {
             Some(conn) => conn,
             None => {
+                // Boxed: connecting (TLS, HTTP/2 handshake) needs far more state
+                // than a request, and only once per connection; inline, it
+                // would make every shopper's task that large.
                 let common = &self.common;
-                Conn::open(out.origin.clone(), &common.tls, common.connect_timeout).await?
+                Box::pin(Conn::open(
+                    out.origin.clone(),
+                    &common.tls,
+                    common.connect_timeout,
+                ))
+                .await?
             }
         };
         // Taken out while in use: a timeout or a failure drops it.
