@@ -30,10 +30,11 @@ print(req, err)
 PY
 }
 
-# Start `stampede shop` (under `timeout`) with a trivial endpoint; sets SHOP_PID, SHOP_CHILD, SHOP_URL.
+# Start `stampede shop` (under `timeout`, $SHOP_TIMEOUT s, default 900) with a trivial endpoint;
+# sets SHOP_PID, SHOP_CHILD, SHOP_URL.
 start_shop() {
   local log=$WORK/shop.out
-  timeout 900 "$BIN" shop --port 0 --workers 1024 --service-time 0ms --queue 20000 >"$log" 2>"$WORK/shop.err" &
+  timeout "${SHOP_TIMEOUT:-900}" "$BIN" shop --port 0 --workers 1024 --service-time 0ms --queue 20000 >"$log" 2>"$WORK/shop.err" &
   SHOP_PID=$!
   for _ in $(seq 50); do
     SHOP_URL=$(head -n1 "$log" 2>/dev/null | grep -o 'http://[^ ]*' || true)
