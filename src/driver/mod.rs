@@ -324,9 +324,12 @@ fn spawn_missing(
     if shoppers.len() < target {
         shoppers.resize_with(target, || None);
     }
+    // Every shopper started now is due now: its first request's lag counts the
+    // time the generator took to get it going.
+    let due = Instant::now();
     for (index, slot) in shoppers.iter_mut().enumerate().take(target) {
         if slot.as_ref().is_none_or(JoinHandle::is_finished) {
-            let task = shopper::closed(Arc::clone(shared), index as u32, target_rx.clone());
+            let task = shopper::closed(Arc::clone(shared), index as u32, target_rx.clone(), due);
             *slot = Some(tokio::spawn(task));
         }
     }

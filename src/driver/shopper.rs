@@ -4,8 +4,8 @@
 //! leaves. Each shopper has its own client (cookie jar, connections), its own
 //! variables and its own seeded random generator.
 //!
-//! Every request has an intended start: the shopper's arrival (open model) or spawn
-//! (closed) for the first step, then the moment the previous answer came plus the
+//! Every request has an intended start: the shopper's arrival (open model) or the
+//! moment the profile asked for one more shopper (closed) for the first step, then the moment the previous answer came plus the
 //! think time. Latency is measured from it, so a late generator is counted, not
 //! hidden; service time is measured from the actual send and kept apart.
 
@@ -326,12 +326,12 @@ fn current_level(shared: &Shared) -> Option<usize> {
     }
 }
 
-/// Closed model: shopper number `index` runs journeys while the target load is above
-/// `index`, no more often than the journey's pacing.
-pub async fn closed(shared: Arc<Shared>, index: u32, target: watch::Receiver<u32>) {
+/// Closed model: shopper number `index`, due to start at `due`, runs journeys while
+/// the target load is above `index`, no more often than the journey's pacing.
+pub async fn closed(shared: Arc<Shared>, index: u32, target: watch::Receiver<u32>, due: Instant) {
     let _active = Active::enter(&shared);
     let mut shopper = Shopper::new(&shared, u64::from(index), index, target);
-    let mut start = Instant::now();
+    let mut start = due;
     while !shopper.retired() {
         let Some(pacing) = shopper.journey(&shared, start).await else {
             return;
@@ -416,7 +416,7 @@ steps = [{ name = "home", get = "/" }]
         let scenario = crate::scenario::parse(std::path::Path::new("t.toml"), text).unwrap();
         let shared = Shared::new(Arc::new(scenario), "http://127.0.0.1:9", 1, false).unwrap();
         let (_tx, rx) = watch::channel(1);
-        let task = closed(Arc::new(shared), 0, rx);
+        let task = closed(Arc::new(shared), 0, rx, Instant::now());
         let size = std::mem::size_of_val(&task);
         eprintln!("closed shopper task: {size} bytes");
         assert!(size <= 1536, "{size} bytes");
