@@ -1,6 +1,7 @@
-//! Criterion micro-benchmarks for the work a shopper does on every request besides
-//! the HTTP exchange itself: rendering a step's path into the reused URL buffer,
-//! and recording the finished request into the metrics.
+//! Criterion micro-benchmarks for the work a shopper does on every request:
+//! rendering a step's path into the reused URL buffer, one HTTP exchange through
+//! the shopper's client against an in-process server on loopback, and recording
+//! the finished request into the metrics.
 //!
 //! Run with `cargo bench --bench micro`; see `benches/README.md`.
 
@@ -13,7 +14,7 @@ use hdrhistogram::Histogram;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use stampede::metrics::{Recorder, Sample};
-use stampede::scenario::{self, Scenario, Scope, Template};
+use stampede::scenario::{self, ExtractSource, Response, Scenario, Scope, Template};
 
 /// A bargain hunter as in `scenarios/black-friday.toml`: a path that reads a data
 /// row, a constant and a generator, then one that reads a value extracted earlier.
@@ -173,5 +174,136 @@ fn histogram_record(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, template_render, histogram_record);
+/// A keep-alive HTTP/1.1 server on 127.0.0.1 that answers every request with
+/// `answer`, in the caller's runtime: it costs the same in every run, so changes
+/// show the client's share.
+async fn canned_server(answer: &'static [u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let mut have = 0;
+                loop {
+                    match socket.read(&mut buf[have..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => have += n,
+                    }
+                    // One request at a time: a complete head, then the answer.
+                    if let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") {
+                        buf.copy_within(end + 4..have, 0);
+                        have -= end + 4;
+                        if socket.write_all(answer).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+/// One request through a shopper's client: write, read, parse, frame, keep or
+/// drain the body; the cookie the server sets is sent back on every request.
+fn shopper_exchange(c: &mut Criterion) {
+    const SMALL: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nset-cookie: session=abc; Path=/\r\ncontent-length: 2\r\n\r\nok";
+    let page: &'static [u8] = {
+        let body = "<li><a href=\"/product/SKU-00042\">shoes</a></li>".repeat(100);
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        Box::leak((head + &body).into_bytes().into_boxed_slice())
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let scenario = scenario();
+    let method = http::Method::GET;
+    for (name, answer, body_use) in [
+        (
+            "exchange/get_2_bytes_drained",
+            SMALL,
+            stampede::http::BodyUse::Drain,
+        ),
+        (
+            "exchange/get_5_kb_kept",
+            page,
+            stampede::http::BodyUse::Keep { max: 1 << 20 },
+        ),
+    ] {
+        let base = runtime.block_on(canned_server(answer));
+        let factory = stampede::http::ClientFactory::new(&base, &scenario.target, false)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut client = factory.client();
+        let url = format!("{base}/category/shoes?page=2");
+        let fetch = |client: &mut stampede::http::Client| {
+            let request = stampede::http::Request {
+                method: &method,
+                url: &url,
+                headers: Vec::new(),
+                body: None,
+                body_use,
+                keep_headers: false,
+            };
+            runtime.block_on(client.fetch(request))
+        };
+        let answer = fetch(&mut client).unwrap_or_else(|f| panic!("{f:?}"));
+        assert_eq!(answer.status, 200, "{name}");
+        c.bench_function(name, |b| {
+            b.iter(|| black_box(fetch(&mut client).map(|a| a.status)))
+        });
+    }
+}
+
+/// Extracting from a kept body, as a step does: the CSRF token by CSS selector
+/// from the demo shop's product page (866 bytes), and a value by JSONPath.
+fn extraction(c: &mut Criterion) {
+    let text = SCENARIO.replace(
+        r#"extract = { sku = { json = "$.sku" } } },"#,
+        r#"extract = { sku = { json = "$.sku" }, csrf = { css = "input[name=csrf]", attr = "value" } } },"#,
+    );
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/micro.toml");
+    let scenario = scenario::parse(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+    let extract = &scenario.journeys[0].steps[0].extract;
+    let css = extract
+        .iter()
+        .find(|e| matches!(e.source, ExtractSource::Css { .. }))
+        .map(|e| &e.source);
+    let json_path = extract
+        .iter()
+        .find(|e| matches!(e.source, ExtractSource::Json(_)))
+        .map(|e| &e.source);
+    let page = include_bytes!("product-page.html");
+    let json = br#"{"id":7,"sku":"SKU-00007","name":"Crimson Lantern","price":93.99,"stock":492}"#;
+    let headers = http::HeaderMap::new();
+    let no_cookie = |_: &str| None;
+    for (name, source, body) in [
+        ("extract/css_product_page", css, &page[..]),
+        ("extract/json_product", json_path, &json[..]),
+    ] {
+        let source = source.unwrap_or_else(|| panic!("{name}: no such extraction"));
+        let response = Response {
+            headers: &headers,
+            body,
+            cookie: &no_cookie,
+        };
+        assert_eq!(source.matches(&response).len(), 1, "{name}");
+        c.bench_function(name, |b| {
+            b.iter(|| black_box(source.matches(black_box(&response))))
+        });
+    }
+}
+
+criterion_group!(
+    benches,
+    template_render,
+    shopper_exchange,
+    extraction,
+    histogram_record
+);
 criterion_main!(benches);

@@ -41,7 +41,8 @@ impl Check {
     }
 
     pub fn holds(&self, response: &Response<'_>) -> bool {
-        let contains = |needle: &str| memchr_find(response.body, needle.as_bytes());
+        let contains =
+            |needle: &str| memchr::memmem::find(response.body, needle.as_bytes()).is_some();
         match self {
             Check::BodyContains(text) => contains(text),
             Check::BodyNotContains(text) => !contains(text),
@@ -57,10 +58,6 @@ impl Check {
             Check::HeaderPresent(name) => response.headers.contains_key(name),
         }
     }
-}
-
-fn memchr_find(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Which of the matches an extraction keeps.
