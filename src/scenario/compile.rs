@@ -11,9 +11,10 @@ use toml::Spanned;
 
 use super::raw::{self, RawJourney, RawSlo, RawStep};
 use super::{
-    Arrivals, Body, Check, DEFAULT_MAX_ACTIVE, Exhausted, Extract, ExtractSource, FeedPick, Feeder,
-    Generator, Journey, JsonTemplate, LatencyBound, Load, Model, Resolved, Scenario, ScenarioError,
-    ShopSettings, Slo, StatusMatch, Step, StepHeader, StepInfo, Take, Target, Template, Think,
+    Arrivals, Body, Check, Css, DEFAULT_MAX_ACTIVE, Exhausted, Extract, ExtractSource, FeedPick,
+    Feeder, Generator, Journey, JsonTemplate, LatencyBound, Load, Model, Resolved, Scenario,
+    ScenarioError, ShopSettings, Slo, StatusMatch, Step, StepHeader, StepInfo, Take, Target,
+    Template, Think,
 };
 use crate::profile::{Profile, Stage};
 
@@ -729,7 +730,7 @@ impl Compiler<'_> {
                     .with_hint("e.g. { css = \"input[name=csrf]\", attr = \"value\" } or { json = \"$.order_id\" }"));
             }
         };
-        if raw.attr.is_some() && !matches!(source, ExtractSource::Css { .. }) {
+        if raw.attr.is_some() && !matches!(source, ExtractSource::Css(_)) {
             return Err(self.error(spec.span(), "`attr` goes with `css`"));
         }
         let take = match raw.pick.as_ref().map(|p| (p.get_ref().as_str(), p.span())) {
@@ -769,12 +770,9 @@ impl Compiler<'_> {
             return Ok(ExtractSource::Regex(regex));
         }
         if let Some(css) = &raw.css {
-            let selector = scraper::Selector::parse(css.get_ref())
-                .map_err(|e| self.error(css.span(), format!("invalid CSS selector: {e}")))?;
-            return Ok(ExtractSource::Css {
-                selector,
-                attr: raw.attr.clone(),
-            });
+            return Css::new(css.get_ref(), raw.attr.clone())
+                .map(ExtractSource::Css)
+                .map_err(|e| self.error(css.span(), format!("invalid CSS selector: {e}")));
         }
         if let Some(header) = &raw.header {
             let name = HeaderName::from_bytes(header.get_ref().as_bytes()).map_err(|_| {

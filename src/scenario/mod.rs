@@ -26,7 +26,7 @@ pub use size::{DEFAULT_MAX_BODY, parse_size};
 /// Open model: the default cap on shoppers active at once.
 pub const DEFAULT_MAX_ACTIVE: u32 = 10_000;
 pub use data::{Exhausted, FeedPick, Feeder};
-pub use response::{Check, Extract, ExtractSource, Response, Take};
+pub use response::{Check, Css, Extract, ExtractSource, Response, Take};
 pub use template::{Generator, Pick, Resolved, Scope, Template, TemplateError};
 
 use crate::profile::Profile;

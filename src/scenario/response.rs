@@ -2,6 +2,8 @@
 //! error of kind `check`) and values extracted into variables (a missing one is an
 //! error of kind `extract`, never an empty value that silently flows on).
 
+use std::sync::Arc;
+
 use http::header::{HeaderMap, HeaderName};
 
 /// The parts of an answer that checks and extraction read.
@@ -85,19 +87,93 @@ pub enum ExtractSource {
     /// Each match's first capture group (the whole match without one).
     Regex(regex::Regex),
     /// A CSS selector; the element's attribute, or its text.
-    Css {
-        selector: scraper::Selector,
-        attr: Option<String>,
-    },
+    Css(Css),
     Header(HeaderName),
     Cookie(String),
+}
+
+/// A CSS extraction: each matching element's attribute, or its text.
+#[derive(Debug, Clone)]
+pub struct Css {
+    /// For the document as a browser builds it (html5ever, via scraper).
+    selector: scraper::Selector,
+    /// The same selector for lol_html's streaming parser, when an attribute is
+    /// wanted and the selector looks at the element alone (`input[name=csrf]`,
+    /// `a.product`, `#token`): read without building the document, about 5×
+    /// cheaper (BENCHMARKS.md). Combinators and pseudo-classes depend on the tree
+    /// a browser builds (implied end tags, moved elements), so they, and text,
+    /// are read from the built document.
+    streaming: Option<Arc<lol_html::Selector>>,
+    attr: Option<String>,
+}
+
+impl Css {
+    pub fn new(selector: &str, attr: Option<String>) -> Result<Css, String> {
+        let parsed = scraper::Selector::parse(selector).map_err(|e| e.to_string())?;
+        let alone = !selector
+            .trim()
+            .contains([' ', '\t', '\n', '\r', '>', '+', '~', ',', ':']);
+        let streaming = (attr.is_some() && alone)
+            .then(|| selector.trim().parse::<lol_html::Selector>().ok())
+            .flatten()
+            .map(Arc::new);
+        Ok(Css {
+            selector: parsed,
+            streaming,
+            attr,
+        })
+    }
+
+    fn matches(&self, body: &[u8]) -> Vec<String> {
+        if let (Some(attr), Some(selector)) = (&self.attr, &self.streaming)
+            && let Some(found) = stream_attributes(selector, attr, body)
+        {
+            return found;
+        }
+        // `Html` is not Send: it lives and dies here, between awaits.
+        let html = scraper::Html::parse_document(&String::from_utf8_lossy(body));
+        html.select(&self.selector)
+            .filter_map(|element| match &self.attr {
+                Some(attr) => element.value().attr(attr).map(str::to_string),
+                None => Some(element.text().collect::<String>().trim().to_string()),
+            })
+            .collect()
+    }
+}
+
+/// The `attr` of every element `selector` matches, in document order, entities
+/// decoded; `None` if the streaming parser gave up (the document is then built).
+fn stream_attributes(
+    selector: &lol_html::Selector,
+    attr: &str,
+    body: &[u8],
+) -> Option<Vec<String>> {
+    let mut found = Vec::new();
+    {
+        let handlers = lol_html::ElementContentHandlers::default().element(
+            |element: &mut lol_html::html_content::Element<'_, '_>| {
+                if let Some(value) = element.get_attribute(attr) {
+                    found.push(htmlize::unescape_attribute(value).into_owned());
+                }
+                Ok(())
+            },
+        );
+        let settings = lol_html::Settings {
+            element_content_handlers: vec![(std::borrow::Cow::Borrowed(selector), handlers)],
+            ..lol_html::Settings::new()
+        };
+        let mut parser = lol_html::HtmlRewriter::new(settings, |_: &[u8]| {});
+        parser.write(body).ok()?;
+        parser.end().ok()?;
+    }
+    Some(found)
 }
 
 impl ExtractSource {
     pub fn needs_body(&self) -> bool {
         matches!(
             self,
-            ExtractSource::Json(_) | ExtractSource::Regex(_) | ExtractSource::Css { .. }
+            ExtractSource::Json(_) | ExtractSource::Regex(_) | ExtractSource::Css(_)
         )
     }
 
@@ -128,16 +204,7 @@ impl ExtractSource {
                     })
                     .collect()
             }
-            ExtractSource::Css { selector, attr } => {
-                // `Html` is not Send: it lives and dies here, between awaits.
-                let html = scraper::Html::parse_document(&String::from_utf8_lossy(response.body));
-                html.select(selector)
-                    .filter_map(|element| match attr {
-                        Some(attr) => element.value().attr(attr).map(str::to_string),
-                        None => Some(element.text().collect::<String>().trim().to_string()),
-                    })
-                    .collect()
-            }
+            ExtractSource::Css(css) => css.matches(response.body),
             ExtractSource::Header(name) => response
                 .headers
                 .get_all(name)
@@ -168,9 +235,8 @@ mod tests {
         let html = br#"<ul><li><a class="p" href="/product/1">One</a></li><li><a class="p" href="/product/2"> Two </a></li></ul>
             <input type="hidden" name="csrf" value="t0k">"#;
         let r = response(&headers, html);
-        let css = |sel: &str, attr: Option<&str>| ExtractSource::Css {
-            selector: scraper::Selector::parse(sel).unwrap(),
-            attr: attr.map(str::to_string),
+        let css = |sel: &str, attr: Option<&str>| {
+            ExtractSource::Css(Css::new(sel, attr.map(str::to_string)).unwrap())
         };
         assert_eq!(css("input[name=csrf]", Some("value")).matches(&r), ["t0k"]);
         assert_eq!(
@@ -197,6 +263,58 @@ mod tests {
         assert_eq!(path("$.order_id").matches(&r), ["1001"]);
         assert_eq!(path("$.items[*].sku").matches(&r), ["A", "B"]);
         assert!(path("$.nope").matches(&r).is_empty());
+    }
+
+    /// The streaming path must find what the built document finds.
+    #[test]
+    fn streaming_and_document_css_extraction_agree() {
+        let pages: [&[u8]; 4] = [
+            br#"<ul><li><a class="p" href="/p?a=1&amp;b=2">One</a><li><a class=p href='/q?x=&lt;y&gt;&quot;'>Two</a></ul>"#,
+            br#"<FORM ACTION="/cart"><INPUT TYPE=hidden NAME=csrf VALUE=T0K&#x41;></FORM><input name="csrf">"#,
+            br#"<!DOCTYPE html><html><head><meta name="csrf-token" content="m&eacute;ta"></head><body><div id="main"><p><a href="/deep">deep</a></div></body>"#,
+            br#"<table><tr><td><a href="/cell">c</a></td></tr></table><a href="/after" data-id="7">after</a>"#,
+        ];
+        let cases = [
+            ("a.p", "href"),
+            ("input[name=csrf]", "value"),
+            ("INPUT[name=\"csrf\"]", "value"),
+            ("form", "action"),
+            ("meta[name=csrf-token]", "content"),
+            ("#main", "id"),
+            ("a[data-id]", "data-id"),
+            ("a[href^='/p']", "href"),
+        ];
+        for page in pages {
+            for (selector, attr) in cases {
+                let css = Css::new(selector, Some(attr.to_string())).unwrap();
+                assert!(css.streaming.is_some(), "{selector}");
+                let document = Css {
+                    streaming: None,
+                    ..css.clone()
+                };
+                assert_eq!(
+                    css.matches(page),
+                    document.matches(page),
+                    "{selector} @{attr} in {}",
+                    String::from_utf8_lossy(page)
+                );
+            }
+        }
+        // Selectors that depend on the tree go to the built document: with the
+        // implied end tag, the second <li> is no child of the first.
+        for selector in [
+            "li:first-child a",
+            "li li a",
+            "div > p > a",
+            "td a",
+            "h1 + p",
+            "a, p",
+        ] {
+            let css = Css::new(selector, Some("href".into())).unwrap();
+            assert!(css.streaming.is_none(), "{selector}");
+        }
+        let first = Css::new("li:first-child a", Some("href".into())).unwrap();
+        assert_eq!(first.matches(pages[0]), ["/p?a=1&b=2"]);
     }
 
     #[test]

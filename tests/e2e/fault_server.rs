@@ -28,6 +28,9 @@ pub enum Fault {
     CloseKeepAlive,
     /// Says `Content-Encoding: gzip` and sends bytes that are not gzip.
     InvalidGzip,
+    /// Answers with keep-alive, then closes the idle connection (FIN) after 20 ms:
+    /// a shop whose keep-alive timeout is shorter than the shoppers' think time.
+    IdleClose,
 }
 
 pub struct FaultServer {
@@ -153,6 +156,17 @@ fn serve(mut stream: TcpStream, fault: Fault, stop: &AtomicBool, until: Instant)
             // without answering, as a shop's idle timeout racing a request does.
             if read_head(&mut stream, stop, until) {
                 let _ = stream.shutdown(std::net::Shutdown::Both);
+            }
+        }
+        Fault::IdleClose => {
+            let body = "<html>ok</html>";
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\r\n{body}",
+                body.len()
+            );
+            if stream.write_all(answer.as_bytes()).is_ok() {
+                std::thread::sleep(Duration::from_millis(20));
+                let _ = stream.shutdown(std::net::Shutdown::Write);
             }
         }
         Fault::InvalidGzip => {

@@ -234,6 +234,14 @@ fn keep_alive_connections_closed_under_a_request_count_resets() {
 }
 
 #[test]
+fn connections_the_shop_closed_while_shoppers_thought_are_replaced_not_failed() {
+    // The shop closes each connection 20 ms after answering; shoppers think 50 ms.
+    let m = run_fault(Fault::IdleClose, "", HOME);
+    assert!(errors(&m).is_empty(), "{:?}", errors(&m));
+    assert!(f(&m.report["levels"][0]["status"]["2xx"]) >= 5.0);
+}
+
+#[test]
 fn invalid_gzip_counts_as_a_body_error() {
     let m = run_fault(Fault::InvalidGzip, "", HOME);
     only_kinds(&m, &["body"]);
