@@ -283,12 +283,6 @@ impl Failure {
     }
 }
 
-impl From<ErrorKind> for Failure {
-    fn from(kind: ErrorKind) -> Failure {
-        Failure::kind(kind)
-    }
-}
-
 /// Where a request goes.
 struct Dest<'a> {
     origin: Cow<'a, Origin>,
