@@ -12,6 +12,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use url::Url;
 
+use super::body::Sink;
 use super::{BodyUse, Failure, Payload, classify_io, h1, h2};
 use crate::metrics::ErrorKind;
 
@@ -66,6 +67,15 @@ pub struct Outgoing<'a> {
 }
 
 impl Outgoing<'_> {
+    /// The body's content type, unless the step sets its own.
+    pub fn content_type(&self) -> Option<&'static str> {
+        let own = self
+            .step_headers
+            .iter()
+            .any(|(n, _)| n == ::http::header::CONTENT_TYPE);
+        self.body.filter(|_| !own).map(|b| b.content_type)
+    }
+
     /// The headers to send besides Host, Cookie and the body's: the step's, then
     /// each default the step does not replace.
     pub fn headers(&self) -> impl Iterator<Item = (&HeaderName, &HeaderValue)> {
@@ -86,6 +96,32 @@ pub struct Want {
     pub headers: bool,
     /// Redirects will be followed: a 3xx with a Location is drained, not kept.
     pub follow: bool,
+}
+
+impl Want {
+    /// For an answer's head (status, Location, announced length, whether it has
+    /// a body): the redirect to follow, if any, and where the body goes. A kept
+    /// body announced longer than its cap fails before it is read.
+    pub fn plan(
+        self,
+        status: u16,
+        location: Option<String>,
+        length: Option<u64>,
+        encoding: super::body::Encoding,
+    ) -> Result<(Option<String>, Sink), Failure> {
+        let location =
+            location.filter(|_| self.follow && matches!(status, 301 | 302 | 303 | 307 | 308));
+        let body = match location {
+            Some(_) => BodyUse::Drain,
+            None => self.body,
+        };
+        if let (BodyUse::Keep { max }, Some(length)) = (body, length)
+            && length > max
+        {
+            return Err(Failure::kind(ErrorKind::Truncated));
+        }
+        Ok((location, Sink::new(body, encoding)))
+    }
 }
 
 /// An answer as the client needs it.

@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::body::{Encoding, Sink};
 use super::conn::{Outgoing, Reply, Stream, Want};
-use super::{BodyUse, Failure, classify_io};
+use super::{Failure, classify_io};
 use crate::metrics::ErrorKind;
 
 /// The first read's buffer; it doubles while reads fill it, up to `MAX_READ`.
@@ -107,19 +107,8 @@ impl Connection {
         } else {
             Framing::ToEnd
         };
-        let location = head
-            .location
-            .filter(|_| want.follow && matches!(head.status, 301 | 302 | 303 | 307 | 308));
-        let body_use = match location {
-            Some(_) => BodyUse::Drain,
-            None => want.body,
-        };
-        if let (BodyUse::Keep { max }, Some(length), false) = (body_use, head.length, no_body)
-            && length > max
-        {
-            return Err(Failure::kind(ErrorKind::Truncated));
-        }
-        let mut sink = Sink::new(body_use, head.encoding);
+        let length = if no_body { Some(0) } else { head.length };
+        let (location, mut sink) = want.plan(head.status, head.location, length, head.encoding)?;
         let to_end = matches!(framing, Framing::ToEnd);
 
         let mut pos = head.len;
@@ -197,12 +186,8 @@ fn write_request(buf: &mut Vec<u8>, out: &Outgoing<'_>) {
     }
     match out.body {
         Some(body) => {
-            if !out
-                .step_headers
-                .iter()
-                .any(|(n, _)| n == ::http::header::CONTENT_TYPE)
-            {
-                header_line(buf, "content-type", body.content_type.as_bytes());
+            if let Some(content_type) = out.content_type() {
+                header_line(buf, "content-type", content_type.as_bytes());
             }
             header_line(
                 buf,
@@ -406,6 +391,7 @@ impl Framing {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::BodyUse;
 
     fn drain() -> Sink {
         Sink::new(BodyUse::Keep { max: 1 << 20 }, Encoding::Identity)

@@ -7,9 +7,9 @@ use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
 
-use super::body::{Encoding, Sink};
+use super::body::Encoding;
 use super::conn::{Outgoing, Reply, Want};
-use super::{BodyUse, Failure, classify_io};
+use super::{Failure, classify_io};
 use crate::metrics::ErrorKind;
 
 pub struct Connection {
@@ -43,19 +43,12 @@ impl Connection {
         if let Some(cookie) = out.cookie {
             request = request.header(::http::header::COOKIE, cookie);
         }
-        let body = match out.body {
-            Some(body) => {
-                if !out
-                    .step_headers
-                    .iter()
-                    .any(|(n, _)| n == ::http::header::CONTENT_TYPE)
-                {
-                    request = request.header(::http::header::CONTENT_TYPE, body.content_type);
-                }
-                Bytes::from(body.bytes.clone())
-            }
-            None => Bytes::new(),
-        };
+        if let Some(content_type) = out.content_type() {
+            request = request.header(::http::header::CONTENT_TYPE, content_type);
+        }
+        let body = out
+            .body
+            .map_or_else(Bytes::new, |body| Bytes::from(body.bytes.clone()));
         let request = request
             .body(Full::new(body))
             .map_err(|_| Failure::kind(ErrorKind::Other))?;
@@ -74,26 +67,14 @@ impl Connection {
             .iter()
             .map(text)
             .collect();
-        let location = headers
-            .get(::http::header::LOCATION)
-            .map(text)
-            .filter(|_| want.follow && matches!(status, 301 | 302 | 303 | 307 | 308));
-        let body_use = match location {
-            Some(_) => BodyUse::Drain,
-            None => want.body,
-        };
+        let location = headers.get(::http::header::LOCATION).map(text);
         let length = headers
             .get(::http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if let (BodyUse::Keep { max }, Some(length)) = (body_use, length)
-            && length > max
-        {
-            return Err(Failure::kind(ErrorKind::Truncated));
-        }
         let encoding = headers
             .get(::http::header::CONTENT_ENCODING)
             .map_or(Encoding::Identity, |v| Encoding::of(v.as_bytes()));
-        let mut sink = Sink::new(body_use, encoding);
+        let (location, mut sink) = want.plan(status, location, length, encoding)?;
         while let Some(frame) = body.frame().await {
             if let Ok(data) = frame.map_err(|e| failure(&e))?.into_data() {
                 sink.write(&data)?;
