@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::scenario::parse_duration;
+use crate::units::{RatioRange, UnitError, parse_duration, parse_ratio};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -165,20 +165,13 @@ pub struct ShopArgs {
     pub error_rate: f64,
 }
 
-fn duration(text: &str) -> Result<Duration, String> {
+fn duration(text: &str) -> Result<Duration, UnitError> {
     parse_duration(text)
 }
 
 /// `10%` or `0.1`.
-fn percent(text: &str) -> Result<f64, String> {
-    let value = match text.trim().strip_suffix('%') {
-        Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0),
-        None => text.trim().parse::<f64>(),
-    };
-    value
-        .ok()
-        .filter(|v| (0.0..=10.0).contains(v))
-        .ok_or_else(|| format!("expected a tolerance like 10% or 0.1, found \"{text}\""))
+fn percent(text: &str) -> Result<f64, UnitError> {
+    parse_ratio(text, RatioRange::Tolerance)
 }
 
 /// Parses the process's arguments; on bad usage clap prints why and exits with 2.

@@ -24,7 +24,8 @@ use hdrhistogram::serialization::interval_log::{
 use serde::{Deserialize, Serialize};
 
 use crate::driver::{Control, EndReason, LevelRun, Observer, Progress, RunOutcome};
-use crate::metrics::{Collected, ErrorKind, Harvested, JourneyStats, StepStats, TimelinePoint};
+use crate::error_kind::ErrorKind;
+use crate::metrics::{Collected, Harvested, JourneyStats, StepStats, TimelinePoint};
 use crate::profile::LevelSpec;
 
 /// The log's file name in the run directory.

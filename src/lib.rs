@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod ci;
 pub mod cli;
 pub mod driver;
+pub mod error_kind;
 pub mod http;
 pub mod interval_log;
 pub mod live;
@@ -18,6 +19,7 @@ pub mod profile;
 pub mod report;
 pub mod scenario;
 pub mod shop;
+pub mod units;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

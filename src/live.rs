@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::analysis::{self, Verdict, show_ms, show_percent};
+use crate::analysis::{self, Verdict};
+use crate::units::{show_ms, show_percent};
 use crate::driver::{Control, LevelRun, Observer, Progress};
 use crate::metrics::Collected;
 use crate::profile::LevelSpec;

@@ -6,7 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{LevelResult, Report, Stats, show_load, show_ms, show_percent};
+use super::{LevelResult, Report, Stats, show_load};
+use crate::units::{show_ms, show_percent};
 use crate::metrics::decode_histogram;
 use crate::scenario::{Gate, Metric, Op};
 

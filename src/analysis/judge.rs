@@ -5,6 +5,7 @@
 use crate::driver::{LevelRun, RunOutcome};
 use crate::metrics::{Collected, JourneyStats, StepStats, TimelinePoint};
 use crate::scenario::{LatencyBound, Scenario, Slo};
+use crate::units::{show_ms, show_percent};
 
 use super::{
     BreakingPoint, CooldownResult, Generator, JourneyResult, LastGood, LevelResult, Report, RunEnd,
@@ -28,27 +29,6 @@ pub struct RunInfo {
 }
 
 /// `612 ms`, `1.25 s`.
-pub fn show_ms(ms: f64) -> String {
-    if !ms.is_finite() {
-        "n/a".to_string()
-    } else if ms >= 1000.0 {
-        format!("{:.2} s", ms / 1000.0)
-    } else if ms >= 10.0 {
-        format!("{ms:.0} ms")
-    } else {
-        format!("{ms:.1} ms")
-    }
-}
-
-pub fn show_percent(ratio: f64) -> String {
-    let pct = ratio * 100.0;
-    if pct == pct.round() {
-        format!("{pct:.0}%")
-    } else {
-        format!("{pct:.1}%")
-    }
-}
-
 /// The SLO clauses `stats` breaks, each as "p95 612 ms > SLO 500 ms".
 fn judge(slo: &Slo, stats: &Stats, prefix: &str) -> Vec<String> {
     let mut breaches = Vec::new();

@@ -13,7 +13,7 @@ pub use capacity::{Capacity, Planning};
 pub use compare::Comparison;
 pub use gates::GateResult;
 pub use judge::{
-    RunInfo, analyse, generator_warning, level_result, show_load, show_ms, show_percent,
+    RunInfo, analyse, generator_warning, level_result, show_load,
 };
 
 use std::collections::BTreeMap;
@@ -21,7 +21,8 @@ use std::collections::BTreeMap;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::{Counts, ErrorKind, StepStats, encode_histogram};
+use crate::error_kind::ErrorKind;
+use crate::metrics::{Counts, StepStats, encode_histogram};
 
 pub const SCHEMA_VERSION: u32 = 1;
 

@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use crate::metrics::{ErrorKind, Recorder, Sample};
+use crate::error_kind::ErrorKind;
+use crate::metrics::{Recorder, Sample};
 
 /// Records a `panic` sample for `step` if dropped while the thread is panicking.
 pub struct PanicGuard<'a> {

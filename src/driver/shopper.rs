@@ -21,7 +21,8 @@ use tokio::time::Instant;
 
 use super::{NO_LEVEL, Shared};
 use crate::http;
-use crate::metrics::{ErrorKind, JourneySample, Sample};
+use crate::error_kind::ErrorKind;
+use crate::metrics::{JourneySample, Sample};
 use crate::scenario::{Body, Journey, Response, Scope, Step, StepHeader, Take, Think};
 
 /// Counts a shopper as active for as long as it lives.
@@ -258,7 +259,7 @@ impl Shopper {
             let value = match value {
                 StepHeader::Fixed(value) => value.clone(),
                 StepHeader::Rendered(t) => {
-                    HeaderValue::from_str(&t.render(&mut scope)).map_err(|_| ErrorKind::Other)?
+                    HeaderValue::from_str(&t.render(&mut scope)).map_err(|_| ErrorKind::Request)?
                 }
             };
             headers.push((name.clone(), value));
@@ -278,7 +279,7 @@ impl Shopper {
             Body::Json(json) => Some(http::Payload {
                 content_type: "application/json",
                 bytes: serde_json::to_vec(&json.render(&mut scope))
-                    .map_err(|_| ErrorKind::Other)?,
+                    .map_err(|_| ErrorKind::Request)?,
             }),
         };
         Ok((headers, body))

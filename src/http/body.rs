@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use super::{BodyUse, Failure};
-use crate::metrics::ErrorKind;
+use crate::error_kind::ErrorKind;
 
 /// A response's `Content-Encoding`, as far as stampede decodes it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use url::Url;
 
 use super::body::Sink;
 use super::{BodyUse, Failure, Payload, classify_io, h1, h2};
-use crate::metrics::ErrorKind;
+use crate::error_kind::ErrorKind;
 
 /// Scheme, host and port: what a connection is kept for.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::body::{Encoding, Sink};
 use super::conn::{Outgoing, Reply, Stream, Want};
 use super::{Failure, classify_io};
-use crate::metrics::ErrorKind;
+use crate::error_kind::ErrorKind;
 
 /// The first read's buffer; it doubles while reads fill it, up to `MAX_READ`.
 const FIRST_READ: usize = 8 * 1024;

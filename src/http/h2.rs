@@ -10,7 +10,7 @@ use tokio::net::TcpStream;
 use super::body::Encoding;
 use super::conn::{Outgoing, Reply, Want};
 use super::{Failure, classify_io};
-use crate::metrics::ErrorKind;
+use crate::error_kind::ErrorKind;
 
 pub struct Connection {
     send: http2::SendRequest<Full<Bytes>>,
@@ -51,7 +51,7 @@ impl Connection {
             .map_or_else(Bytes::new, |body| Bytes::from(body.bytes.clone()));
         let request = request
             .body(Full::new(body))
-            .map_err(|_| Failure::kind(ErrorKind::Other))?;
+            .map_err(|_| Failure::kind(ErrorKind::Request))?;
         self.send.ready().await.map_err(|e| failure(&e))?;
         let response = self
             .send

@@ -21,7 +21,7 @@ use ::http::header::{HeaderName, HeaderValue};
 use ::http::{Method, header};
 use url::Url;
 
-use crate::metrics::ErrorKind;
+use crate::error_kind::ErrorKind;
 use crate::scenario::Target;
 use conn::{Conn, Origin};
 
@@ -361,7 +361,7 @@ impl Client {
             None => Url::parse(request.url)
                 .ok()
                 .and_then(Dest::of)
-                .ok_or(Failure::kind(ErrorKind::Other))?,
+                .ok_or(Failure::kind(ErrorKind::Request))?,
         };
         let mut redirected_to = None;
         let mut hops = 0;
@@ -411,12 +411,12 @@ impl Client {
             };
             hops += 1;
             if hops > common.max_redirects {
-                return Err(Failure::kind(ErrorKind::Other));
+                return Err(Failure::kind(ErrorKind::Redirects));
             }
             let next = dest
                 .url(&common.base)
                 .and_then(|here| here.join(&location).ok())
-                .ok_or(Failure::kind(ErrorKind::Other))?;
+                .ok_or(Failure::kind(ErrorKind::Location))?;
             if reply.status == 303 || (matches!(reply.status, 301 | 302) && method == Method::POST)
             {
                 if method != Method::HEAD {
@@ -425,7 +425,7 @@ impl Client {
                 payload = None;
             }
             redirected_to = Some(next.to_string());
-            dest = Dest::of(next).ok_or(Failure::kind(ErrorKind::Other))?;
+            dest = Dest::of(next).ok_or(Failure::kind(ErrorKind::Location))?;
         }
     }
 

@@ -13,7 +13,8 @@ use super::{
 };
 use crate::analysis::{RunEnd, RunInfo};
 use crate::driver::{Cooldown, EndReason, LevelRun, RunOutcome};
-use crate::metrics::{Collected, Counts, ErrorKind, StepStats, TimelinePoint};
+use crate::error_kind::ErrorKind;
+use crate::metrics::{Collected, Counts, StepStats, TimelinePoint};
 use crate::scenario::Scenario;
 
 /// A run put back together from its log, ready for `analysis::analyse`.

@@ -8,8 +8,9 @@
 use std::fmt::Write;
 
 use crate::analysis::compare::{Change, Comparison};
-use crate::analysis::{GateResult, Report, RunEnd, show_ms, show_percent};
-use crate::report::view::{LoadUnit, show_number};
+use crate::analysis::{GateResult, Report, RunEnd};
+use crate::report::view::LoadUnit;
+use crate::units::{show_ms, show_number, show_percent};
 use crate::scenario::{Metric, parse_gate};
 
 /// `the run was aborted: error_rate > 50% for 3s`, for an aborted run.

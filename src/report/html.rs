@@ -10,9 +10,10 @@ mod ci;
 
 use std::fmt::Write;
 
-use crate::analysis::{LevelResult, Report, RunEnd, Stats, Verdict, show_ms, show_percent};
+use crate::analysis::{LevelResult, Report, RunEnd, Stats, Verdict};
+use crate::units::{show_latency as cell, show_ms, show_number, show_percent};
 use crate::report::view::{
-    Check, Headline, LoadUnit, Outcome, cell, checks, level_number, load_of,
+    Check, Headline, LoadUnit, Outcome, checks, level_number, load_of,
 };
 
 const CSS: &str = include_str!("report.css");
@@ -301,7 +302,7 @@ fn level_table(out: &mut String, report: &Report) {
             "<tr{}><td><a href=\"#level-{n}\">{n}</a></td><td>{}</td><td>{:.1}</td><td>{:.1}</td>\
              <td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
             if fail { " class=\"fail\"" } else { "" },
-            escape(&crate::report::view::show_number(load_of(level))),
+            escape(&show_number(load_of(level))),
             s.throughput_rps,
             s.served_rps(),
             show_percent(s.error_rate),

@@ -8,10 +8,11 @@
 use std::fmt::Write;
 
 use crate::analysis::compare::Comparison;
-use crate::analysis::{Report, Stats, Verdict, show_percent};
+use crate::analysis::{Report, Stats, Verdict};
+use crate::units::{show_latency as cell, show_number, show_percent};
 use crate::report::ci;
 use crate::report::view::{
-    Headline, LoadUnit, cell, level_number, load_of, show_number, shown_level,
+    Headline, LoadUnit, level_number, load_of, shown_level,
 };
 
 /// Text made safe for a table cell: no `|` or line break to split it, no HTML for

@@ -13,7 +13,8 @@
 use std::io;
 
 use crate::analysis::{Report, Stats, Verdict};
-use crate::report::view::{LoadUnit, intervals, level_number, load_of, per_second, show_number};
+use crate::units::show_number;
+use crate::report::view::{LoadUnit, intervals, level_number, load_of, per_second};
 
 fn opt(x: Option<f64>) -> String {
     x.filter(|v| v.is_finite())

@@ -4,9 +4,10 @@
 
 use std::fmt::Write;
 
-use crate::analysis::{Report, Stats, show_percent};
+use crate::analysis::{Report, Stats};
+use crate::units::{show_latency as cell, show_number, show_percent};
 use crate::report::view::{
-    Headline, LoadUnit, cell, level_number, load_of, show_number, shown_level, verdict_cell,
+    Headline, LoadUnit, level_number, load_of, shown_level, verdict_cell,
 };
 
 fn row(out: &mut String, first: &str, second: &str, stats: &Stats, verdict: &str) {

@@ -4,7 +4,9 @@
 //! SLO clause checked against each level. The terminal, HTML, Markdown and JUnit
 //! writers all read these, so they never disagree.
 
-use crate::analysis::{LevelResult, Report, SloClause, Stats, Verdict, show_ms, show_percent};
+use crate::analysis::{LevelResult, Report, SloClause, Stats, Verdict};
+use crate::units::show_number;
+use crate::units::{show_ms, show_percent};
 use crate::metrics::TimelinePoint;
 
 /// How a report names its loads.
@@ -55,20 +57,6 @@ impl LoadUnit {
 /// A level's target load as a number, whatever its type in the model.
 pub fn load_of(level: &LevelResult) -> f64 {
     f64::from(level.load)
-}
-
-/// `12`, `12.5`.
-pub fn show_number(x: f64) -> String {
-    if x == x.round() {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.1}")
-    }
-}
-
-/// A latency cell: `612 ms`, or `-` when nothing was timed.
-pub fn cell(ms: Option<f64>) -> String {
-    ms.map_or_else(|| "-".to_string(), show_ms)
 }
 
 /// A level's number as people count it (from 1).

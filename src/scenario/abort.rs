@@ -5,7 +5,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::raw::parse_duration;
+use crate::units::{RatioRange, parse_duration, parse_ratio};
 
 /// What an abort condition watches, per second of the run.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,24 +46,18 @@ pub fn parse_abort(text: &str) -> Result<AbortCondition, String> {
         .split_once('>')
         .ok_or_else(|| format!("no `>` in \"{text}\": {expected}"))?;
     let bound = bound.trim_start_matches('=').trim();
-    let window = parse_duration(window)?;
+    let window = parse_duration(window).map_err(|e| e.0)?;
     if window.is_zero() {
         return Err("the window after `for` must be above zero".to_string());
     }
     let (metric, bound) = match metric.trim() {
         "error_rate" => {
-            let ratio = match bound.strip_suffix('%') {
-                Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0),
-                None => bound.parse::<f64>(),
-            };
-            match ratio {
-                Ok(r) if (0.0..=1.0).contains(&r) => (AbortMetric::ErrorRate, r),
-                _ => return Err(format!("expected a percentage like 50%, found \"{bound}\"")),
-            }
+            let ratio = parse_ratio(bound, RatioRange::Fraction).map_err(|e| e.0)?;
+            (AbortMetric::ErrorRate, ratio)
         }
         "p50" | "p95" | "p99" => {
             let p: f64 = metric.trim()[1..].parse().unwrap_or(99.0);
-            let limit = parse_duration(bound)?;
+            let limit = parse_duration(bound).map_err(|e| e.0)?;
             (AbortMetric::Latency(p), limit.as_secs_f64() * 1000.0)
         }
         other => return Err(format!("unknown abort metric `{other}`: {expected}")),

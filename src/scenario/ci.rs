@@ -7,6 +7,8 @@ use std::path::Path;
 
 use toml::Spanned;
 
+use crate::units::{RatioRange, parse_ratio};
+
 use super::ScenarioError;
 use super::abort::{AbortCondition, parse_abort};
 use super::gate::{Gate, parse_gate};
@@ -56,13 +58,13 @@ pub fn gates(
 
 /// `"10%"` or `0.1`.
 pub fn ratio(value: &toml::Value) -> Option<f64> {
-    let r = match value {
-        toml::Value::String(s) => s.trim().strip_suffix('%')?.trim().parse::<f64>().ok()? / 100.0,
-        toml::Value::Float(f) => *f,
-        toml::Value::Integer(i) => *i as f64,
+    let text = match value {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Float(f) => f.to_string(),
+        toml::Value::Integer(i) => i.to_string(),
         _ => return None,
     };
-    (0.0..=10.0).contains(&r).then_some(r)
+    parse_ratio(&text, RatioRange::Tolerance).ok()
 }
 
 /// `abort_on = ["error_rate > 50% for 10s", ...]`.

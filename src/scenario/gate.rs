@@ -7,8 +7,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::raw::parse_duration;
-use crate::metrics::ErrorKind;
+use crate::units::{RatioRange, parse_duration, parse_ratio};
+use crate::error_kind::ErrorKind;
 
 /// The metrics a gate may name, for error messages.
 pub const VALID_METRICS: &str = "p50, p90, p95, p99, p99.9, max, error_rate, error_rate.KIND, \
@@ -284,12 +284,11 @@ fn parse_value(metric: &Metric, text: &str) -> Result<f64, String> {
                     "a latency bound needs a unit: write \"{text}ms\" or \"{text}s\""
                 ));
             }
-            parse_duration(text).map(|d: Duration| d.as_secs_f64() * 1000.0)
+            parse_duration(text)
+                .map(|d: Duration| d.as_secs_f64() * 1000.0)
+                .map_err(|e| e.0)
         }
-        Metric::ErrorRate { .. } => match text.strip_suffix('%') {
-            Some(pct) => number(pct, "a percentage like 1%").map(|p| p / 100.0),
-            None => number(text, "a percentage like 1% or a fraction like 0.01"),
-        },
+        Metric::ErrorRate { .. } => parse_ratio(text, RatioRange::Fraction).map_err(|e| e.0),
         Metric::Throughput { .. } => number(
             text.trim_end_matches("req/s").trim_end_matches("rps"),
             "requests per second like 350",

@@ -20,8 +20,8 @@ use std::time::Duration;
 pub use abort::{AbortCondition, AbortMetric, parse_abort};
 pub use diagnostic::ScenarioError;
 pub use gate::{Bound, Gate, GateError, Metric, Op, VALID_METRICS, parse_gate};
-pub use raw::{StatusMatch, Think, parse_duration};
-pub use size::{DEFAULT_MAX_BODY, parse_size};
+pub use raw::{StatusMatch, Think};
+pub use size::DEFAULT_MAX_BODY;
 
 /// Open model: the default cap on shoppers active at once.
 pub const DEFAULT_MAX_ACTIVE: u32 = 10_000;

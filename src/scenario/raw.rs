@@ -11,6 +11,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use toml::Spanned;
 
+use crate::units::{DURATION_EXPECTED, RatioRange, parse_duration, parse_ratio};
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
@@ -194,7 +196,6 @@ impl<'de> Deserialize<'de> for Dur {
     }
 }
 
-const DURATION_EXPECTED: &str = "a duration with a unit, like \"250ms\", \"30s\" or \"2m\"";
 
 struct DurVisitor;
 
@@ -218,12 +219,6 @@ impl Visitor<'_> for DurVisitor {
     }
 }
 
-/// Parses `"250ms"`, `"30s"`, `"2m"`, `"1h 30m"`; the one duration syntax of stampede.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim())
-        .map_err(|e| format!("invalid duration \"{text}\" ({e}): expected {DURATION_EXPECTED}"))
-}
-
 /// A fraction written as `"1%"` or `0.01`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ratio(pub f64);
@@ -242,25 +237,19 @@ impl Visitor<'_> for RatioVisitor {
         f.write_str("a percentage like \"1%\" or a fraction like 0.01")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Ratio, E> {
-        let number = v
-            .trim()
-            .strip_suffix('%')
-            .and_then(|n| n.trim().parse::<f64>().ok());
-        match number {
-            Some(n) if (0.0..=100.0).contains(&n) => Ok(Ratio(n / 100.0)),
-            _ => Err(E::custom(format!(
-                "invalid percentage \"{v}\": expected a percentage between \"0%\" and \"100%\", like \"1%\""
-            ))),
+        if !v.trim().ends_with('%') {
+            return Err(E::custom(format!(
+                "invalid percentage \"{v}\": expected a percentage like \"1%\", or a fraction like 0.01"
+            )));
         }
+        parse_ratio(v, RatioRange::Fraction)
+            .map(Ratio)
+            .map_err(E::custom)
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Ratio, E> {
-        if (0.0..=1.0).contains(&v) {
-            Ok(Ratio(v))
-        } else {
-            Err(E::custom(format!(
-                "invalid fraction {v}: expected a number between 0 and 1, or a percentage like \"1%\""
-            )))
-        }
+        parse_ratio(&v.to_string(), RatioRange::Fraction)
+            .map(Ratio)
+            .map_err(E::custom)
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Ratio, E> {
         match v {

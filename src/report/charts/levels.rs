@@ -15,7 +15,8 @@ use super::{
 };
 use crate::analysis::capacity::Usl;
 use crate::analysis::{LevelResult, Report, Stats};
-use crate::report::view::{Check, Headline, LoadUnit, Measure, checks, load_of, show_number};
+use crate::units::show_number;
+use crate::report::view::{Check, Headline, LoadUnit, Measure, checks, load_of};
 
 type Series = (&'static str, RGBColor, fn(&Stats) -> Option<f64>);
 

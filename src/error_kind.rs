@@ -1,0 +1,98 @@
+//! The error vocabulary every layer shares: why a request did not count as served.
+//! A leaf: HTTP classifies into it, the scenario's gates name it, metrics count by
+//! it, reports show it.
+
+use serde::Serialize;
+
+/// Why a request did not count as served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// Could not connect (refused, unreachable, DNS).
+    Connect,
+    /// No complete answer within the request timeout.
+    Timeout,
+    /// The connection broke mid-exchange.
+    Reset,
+    Tls,
+    /// 4xx not listed in the step's `expect`.
+    Http4xx,
+    /// 5xx not listed in the step's `expect`.
+    Http5xx,
+    /// Another status that the step does not expect.
+    Status,
+    /// A check on the answer failed (body, JSON value, header).
+    Check,
+    /// A variable could not be extracted from the answer.
+    Extract,
+    /// A redirect to a host that is not the target's.
+    Blocked,
+    /// The answer was not valid HTTP.
+    Malformed,
+    /// The body could not be decoded (invalid gzip, say).
+    Body,
+    /// A body the step keeps (to extract from) was longer than `max_body`.
+    Truncated,
+    /// The shopper's task panicked: a bug in stampede, counted, never fatal to the run.
+    Panic,
+    /// More redirects than `max_redirects` in one step.
+    Redirects,
+    /// A redirect's Location that is not a URL stampede can follow.
+    Location,
+    /// The request could not be built: a rendered URL, header value or body that
+    /// is not valid HTTP.
+    Request,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 17] = [
+        ErrorKind::Connect,
+        ErrorKind::Timeout,
+        ErrorKind::Reset,
+        ErrorKind::Tls,
+        ErrorKind::Http4xx,
+        ErrorKind::Http5xx,
+        ErrorKind::Status,
+        ErrorKind::Check,
+        ErrorKind::Extract,
+        ErrorKind::Blocked,
+        ErrorKind::Malformed,
+        ErrorKind::Body,
+        ErrorKind::Truncated,
+        ErrorKind::Panic,
+        ErrorKind::Redirects,
+        ErrorKind::Location,
+        ErrorKind::Request,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Connect => "connect",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Reset => "reset",
+            ErrorKind::Tls => "tls",
+            ErrorKind::Http4xx => "http_4xx",
+            ErrorKind::Http5xx => "http_5xx",
+            ErrorKind::Status => "status",
+            ErrorKind::Check => "check",
+            ErrorKind::Extract => "extract",
+            ErrorKind::Blocked => "blocked",
+            ErrorKind::Malformed => "malformed",
+            ErrorKind::Body => "body",
+            ErrorKind::Truncated => "truncated",
+            ErrorKind::Panic => "panic",
+            ErrorKind::Redirects => "redirects",
+            ErrorKind::Location => "location",
+            ErrorKind::Request => "request",
+        }
+    }
+
+    /// The kind for a status the step did not expect.
+    pub fn for_status(status: u16) -> ErrorKind {
+        match status {
+            400..=499 => ErrorKind::Http4xx,
+            500..=599 => ErrorKind::Http5xx,
+            _ => ErrorKind::Status,
+        }
+    }
+}

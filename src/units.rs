@@ -1,0 +1,167 @@
+//! Units, in one place: durations (`250ms`, `30s`, `2m`), ratios (`1%`, `0.01`) and
+//! byte sizes (`10MB`) parsed once at the edge, and shown back the same way in every
+//! output (`612 ms`, `1.25 s`, `7.9%`). A leaf: it knows nothing of the crate.
+
+use std::time::Duration;
+
+use thiserror::Error;
+
+/// What a duration looks like, for error messages.
+pub const DURATION_EXPECTED: &str = "a duration with a unit, like \"250ms\", \"30s\" or \"2m\"";
+/// What a size looks like, for error messages.
+pub const SIZE_EXPECTED: &str = "a size like \"10MB\", \"512KB\" or \"1MiB\"";
+
+/// A unit that could not be read, with what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{0}")]
+pub struct UnitError(pub String);
+
+/// Parses `"250ms"`, `"30s"`, `"2m"`, `"1h 30m"`; the one duration syntax of stampede.
+pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
+    humantime::parse_duration(text.trim()).map_err(|e| {
+        UnitError(format!(
+            "invalid duration \"{text}\" ({e}): expected {DURATION_EXPECTED}"
+        ))
+    })
+}
+
+/// The ranges a ratio may take: an SLO's error rate is at most 100%, a regression
+/// tolerance may be 1000% (a tenfold slowdown).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RatioRange {
+    /// 0% to 100%.
+    Fraction,
+    /// 0% to 1000%.
+    Tolerance,
+}
+
+impl RatioRange {
+    fn max(self) -> f64 {
+        match self {
+            RatioRange::Fraction => 1.0,
+            RatioRange::Tolerance => 10.0,
+        }
+    }
+}
+
+/// Parses `"1%"`, `"0.5 %"` or `0.01` into a fraction within `range`.
+pub fn parse_ratio(text: &str, range: RatioRange) -> Result<f64, UnitError> {
+    let trimmed = text.trim();
+    let value = match trimmed.strip_suffix('%') {
+        Some(pct) => pct.trim().parse::<f64>().map(|p| p / 100.0),
+        None => trimmed.parse::<f64>(),
+    };
+    let max = range.max();
+    value
+        .ok()
+        .filter(|v| (0.0..=max).contains(v))
+        .ok_or_else(|| {
+            UnitError(format!(
+                "invalid percentage \"{text}\": expected a percentage between 0% and {}% \
+                 like \"1%\", or a fraction like 0.01",
+                max * 100.0
+            ))
+        })
+}
+
+/// Parses `"10MB"`, `"512 KiB"`, `"1gb"`, `"300B"`. KB, MB and GB are taken as
+/// binary units (KiB, MiB, GiB), as body sizes usually are.
+pub fn parse_size(text: &str) -> Result<u64, UnitError> {
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let invalid = || UnitError(format!("invalid size \"{text}\": expected {SIZE_EXPECTED}"));
+    let number: f64 = number.parse().map_err(|_| invalid())?;
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(invalid()),
+    };
+    let bytes = number * scale as f64;
+    if !bytes.is_finite() || !(1.0..=(u64::MAX / 2) as f64).contains(&bytes) {
+        return Err(UnitError(format!(
+            "invalid size \"{text}\": expected at least one byte and at most 8 EiB"
+        )));
+    }
+    Ok(bytes as u64)
+}
+
+/// A latency in milliseconds as people read it: `4.2 ms`, `612 ms`, `1.25 s`.
+pub fn show_ms(ms: f64) -> String {
+    if !ms.is_finite() {
+        "n/a".to_string()
+    } else if ms >= 1000.0 {
+        format!("{:.2} s", ms / 1000.0)
+    } else if ms >= 10.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{ms:.1} ms")
+    }
+}
+
+/// A latency cell: `612 ms`, or `-` when nothing was timed.
+pub fn show_latency(ms: Option<f64>) -> String {
+    ms.map_or_else(|| "-".to_string(), show_ms)
+}
+
+/// A fraction as a percentage: `1%`, `7.9%`.
+pub fn show_percent(ratio: f64) -> String {
+    let pct = ratio * 100.0;
+    if pct == pct.round() {
+        format!("{pct:.0}%")
+    } else {
+        format!("{pct:.1}%")
+    }
+}
+
+/// `12`, `12.5`.
+pub fn show_number(x: f64) -> String {
+    if x == x.round() {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_binary_units() {
+        assert_eq!(parse_size("10MB"), Ok(10 << 20));
+        assert_eq!(parse_size("512 KiB"), Ok(512 << 10));
+        assert_eq!(parse_size("1.5k"), Ok(1536));
+        assert_eq!(parse_size("300"), Ok(300));
+        for bad in ["", "MB", "ten MB", "5 parsecs", "0", "1e400MB", "..MB"] {
+            let e = parse_size(bad).unwrap_err();
+            assert!(e.0.contains("invalid size"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn ratios_stay_in_their_range() {
+        assert_eq!(parse_ratio("1%", RatioRange::Fraction), Ok(0.01));
+        assert_eq!(parse_ratio(" 0.5 ", RatioRange::Fraction), Ok(0.5));
+        assert_eq!(parse_ratio("250%", RatioRange::Tolerance), Ok(2.5));
+        for bad in ["500%", "101%", "-1%", "x", "1.5"] {
+            assert!(parse_ratio(bad, RatioRange::Fraction).is_err(), "{bad}");
+        }
+        assert!(parse_ratio("1001%", RatioRange::Tolerance).is_err());
+    }
+
+    #[test]
+    fn values_show_as_people_read_them() {
+        assert_eq!(show_ms(4.24), "4.2 ms");
+        assert_eq!(show_ms(612.4), "612 ms");
+        assert_eq!(show_ms(1250.0), "1.25 s");
+        assert_eq!(show_latency(None), "-");
+        assert_eq!(show_percent(0.079), "7.9%");
+        assert_eq!(show_percent(0.01), "1%");
+        assert_eq!(show_number(12.0), "12");
+    }
+}
