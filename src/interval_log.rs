@@ -23,9 +23,9 @@ use hdrhistogram::serialization::interval_log::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::driver::{Control, EndReason, LevelRun, Observer, Progress, RunOutcome};
+use crate::driver::{EndReason, LevelRun, RunOutcome};
 use crate::error_kind::ErrorKind;
-use crate::metrics::{Collected, Harvested, JourneyStats, StepStats, TimelinePoint};
+use crate::metrics::{Harvested, JourneyStats, StepStats, TimelinePoint};
 use crate::profile::LevelSpec;
 
 /// The log's file name in the run directory.
@@ -138,7 +138,7 @@ impl IntervalLog {
     }
 
     /// Buffers one entry of the interval that ends at `at`.
-    fn entry(&mut self, at: Duration, entry: Harvested<'_>) {
+    pub fn entry(&mut self, at: Duration, entry: Harvested<'_>) {
         let start = self.since;
         let length = at.saturating_sub(start);
         let mut lines: Vec<(String, &Histogram<u64>)> = Vec::new();
@@ -196,7 +196,7 @@ impl IntervalLog {
     }
 
     /// Ends the interval: writes its timeline point and flushes it all to disk.
-    fn second(&mut self, point: &TimelinePoint) {
+    pub fn second(&mut self, point: &TimelinePoint) {
         if let Ok(json) = serde_json::to_string(point) {
             self.buffer
                 .extend_from_slice(format!("#{SECOND}{json}\n").as_bytes());
@@ -254,33 +254,6 @@ fn end_name(end: EndReason) -> &'static str {
         EndReason::Interrupted => "interrupted",
         EndReason::DataExhausted => "data_exhausted",
         EndReason::Aborted => "aborted",
-    }
-}
-
-/// An observer that also writes every harvest into the interval log.
-pub struct Logged<'a> {
-    pub inner: &'a mut dyn Observer,
-    pub log: Option<&'a mut IntervalLog>,
-}
-
-impl Observer for Logged<'_> {
-    fn progress(&mut self, progress: &Progress) {
-        self.inner.progress(progress);
-    }
-    fn level_done(&mut self, level: &LevelSpec, collected: &Collected) -> Control {
-        self.inner.level_done(level, collected)
-    }
-    fn harvested(&mut self, at: Duration, entry: Harvested<'_>) {
-        if let Some(log) = self.log.as_deref_mut() {
-            log.entry(at, entry);
-        }
-        self.inner.harvested(at, entry);
-    }
-    fn second(&mut self, point: &TimelinePoint) {
-        if let Some(log) = self.log.as_deref_mut() {
-            log.second(point);
-        }
-        self.inner.second(point);
     }
 }
 

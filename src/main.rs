@@ -1,5 +1,5 @@
-//! The `stampede` binary: parses the command line and returns the exit code.
+//! The `stampede` binary: the app's `main`, nothing else.
 
 fn main() -> std::process::ExitCode {
-    stampede::main(stampede::cli::parse())
+    stampede::app::main()
 }

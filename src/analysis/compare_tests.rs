@@ -61,7 +61,7 @@ fn a_30_percent_slowdown_is_a_significant_regression() {
     assert!(c.rows.iter().any(|r| r.significant));
     // Faster is never a regression.
     assert_eq!(compare(&new, &base, 0.1).regressions(), 0);
-    assert!(crate::report::ci::comparison_table(&c).contains("significant"));
+    assert!(crate::report::findings::comparison_table(&c).contains("significant"));
 }
 
 #[test]

@@ -7,9 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{LevelResult, Report, Stats, show_load};
-use crate::units::{show_ms, show_percent};
 use crate::metrics::decode_histogram;
 use crate::scenario::{Gate, Metric, Op};
+use crate::units::{show_ms, show_percent};
 
 /// How one gate fared, as report.json keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,15 +6,14 @@
 
 pub mod capacity;
 pub mod compare;
+pub mod enrich;
 pub mod gates;
 mod judge;
 
 pub use capacity::{Capacity, Planning};
 pub use compare::Comparison;
 pub use gates::GateResult;
-pub use judge::{
-    RunInfo, analyse, generator_warning, level_result, show_load,
-};
+pub use judge::{RunInfo, analyse, generator_warning, level_result, show_load};
 
 use std::collections::BTreeMap;
 

@@ -7,7 +7,7 @@
 
 mod abort;
 mod arrivals;
-pub mod interrupt;
+pub mod climb;
 mod panic_guard;
 mod shopper;
 
@@ -24,6 +24,7 @@ use crate::http::ClientFactory;
 use crate::metrics::{Collected, Harvested, Recorder, TimelinePoint};
 use crate::profile::LevelSpec;
 use crate::scenario::{Model, Scenario};
+use climb::{Climb, Judged, Next};
 
 const NO_LEVEL: usize = usize::MAX;
 const TICK: Duration = Duration::from_millis(10);
@@ -90,19 +91,13 @@ pub struct Progress {
     pub last_second: TimelinePoint,
 }
 
-/// What the run's owner decides at the end of each level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Control {
-    Continue,
-    Stop,
-}
-
 /// Hooks the run's owner gives the driver.
 pub trait Observer {
     /// Called once a second.
     fn progress(&mut self, progress: &Progress);
-    /// Called when a level's hold ends, with what has been collected so far.
-    fn level_done(&mut self, level: &LevelSpec, collected: &Collected) -> Control;
+    /// Called once a level's hold has ended and everything attributed to it has been
+    /// harvested: judges it. The one judgement drives the climb (see [`climb`]).
+    fn level_done(&mut self, level: &LevelRun, collected: &Collected) -> Judged;
     /// Called at every harvest for each (level, step) and (level, journey) measured
     /// in the interval that ended `at`, before the totals absorb it.
     fn harvested(&mut self, _at: Duration, _entry: Harvested<'_>) {}
@@ -122,7 +117,7 @@ pub struct LevelRun {
 pub enum EndReason {
     /// The profile ran to its end.
     Completed,
-    /// The observer stopped the climb (the shop broke).
+    /// The climb stopped: a level broke with `stop = "broken"`.
     Stopped,
     /// The stop signal came (Ctrl-C).
     Interrupted,
@@ -187,6 +182,7 @@ pub async fn run(
     let mut cooldown: Option<Cooldown> = None;
     let mut next_harvest = HARVEST_EVERY;
     let mut watch = abort::AbortWatch::new(&scenario.load.abort_on);
+    let mut climb = Climb::new(scenario.load.stop_when_broken, scenario.load.cooldown);
     let mut abort_reason = None;
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -209,25 +205,25 @@ pub async fn run(
         if level != current && cooldown.is_none() {
             if let Some(done) = current.take() {
                 let spec = specs[done];
-                levels.push(LevelRun {
+                let run = LevelRun {
                     spec,
                     held: now.saturating_sub(spec.start).min(spec.duration),
-                });
+                };
+                levels.push(run);
                 collected.cpu_seconds[done] = (process_cpu() - cpu_at_level_start).as_secs_f64();
                 harvest(&mut collected, &shared, now, done, observer);
-                if observer.level_done(&spec, &collected) == Control::Stop {
-                    let previous = done.checked_sub(1).map(|i| specs[i].load);
-                    match previous {
-                        Some(load) if !scenario.load.cooldown.is_zero() => {
-                            cooldown = Some(Cooldown {
-                                start: now,
-                                duration: scenario.load.cooldown,
-                                load,
-                            });
-                            shared.level.store(NO_LEVEL, Ordering::Relaxed);
-                            continue;
-                        }
-                        _ => break EndReason::Stopped,
+                let judged = observer.level_done(&run, &collected);
+                match climb.judged(&spec, judged) {
+                    Next::Continue => {}
+                    Next::Stop => break EndReason::Stopped,
+                    Next::CoolDown { load, duration } => {
+                        cooldown = Some(Cooldown {
+                            start: now,
+                            duration,
+                            load,
+                        });
+                        shared.level.store(NO_LEVEL, Ordering::Relaxed);
+                        continue;
                     }
                 }
             }

@@ -20,8 +20,8 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::{NO_LEVEL, Shared};
-use crate::http;
 use crate::error_kind::ErrorKind;
+use crate::http;
 use crate::metrics::{JourneySample, Sample};
 use crate::scenario::{Body, Journey, Response, Scope, Step, StepHeader, Take, Think};
 

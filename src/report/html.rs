@@ -6,15 +6,13 @@
 //! Everything that came from the target or the scenario (names, URLs, messages)
 //! goes through [`escape`]; the SVG text is escaped by plotters.
 
-mod ci;
+mod findings;
 
 use std::fmt::Write;
 
 use crate::analysis::{LevelResult, Report, RunEnd, Stats, Verdict};
+use crate::report::view::{Check, Headline, LoadUnit, Outcome, checks, level_number, load_of};
 use crate::units::{show_latency as cell, show_ms, show_number, show_percent};
-use crate::report::view::{
-    Check, Headline, LoadUnit, Outcome, checks, level_number, load_of,
-};
 
 const CSS: &str = include_str!("report.css");
 
@@ -54,11 +52,11 @@ pub fn html(report: &Report, figures: &[Figure]) -> String {
     );
     header(&mut out, report);
     verdict(&mut out, report);
-    ci::gates(&mut out, report);
-    ci::capacity(&mut out, report);
+    findings::gates(&mut out, report);
+    findings::capacity(&mut out, report);
     charts(&mut out, figures);
     level_table(&mut out, report);
-    ci::comparison(&mut out, report);
+    findings::comparison(&mut out, report);
     step_tables(&mut out, report);
     let _ = write!(
         out,
@@ -187,7 +185,7 @@ fn warnings(out: &mut String, report: &Report, unit: LoadUnit) {
     if report.end == RunEnd::Interrupted {
         warn("The run was interrupted: the last level may be incomplete.".to_string());
     }
-    if let Some(why) = crate::report::ci::aborted(report) {
+    if let Some(why) = crate::report::findings::aborted(report) {
         warn(format!("<strong>Aborted</strong>: {}.", escape(&why)));
     }
     if report.slo.is_empty() {
@@ -487,7 +485,7 @@ mod tests {
         let table = &page[at("id=\"comparison\"")..at("id=\"steps\"")];
         assert_eq!(
             table.matches("<tr").count(),
-            1 + crate::report::ci::comparison_rows(c).count()
+            1 + crate::report::findings::comparison_rows(c).count()
         );
         assert_eq!(table.matches(">REGRESSION<").count(), c.regressions());
         // A plain run has none of it.

@@ -1,7 +1,7 @@
 //! junit.xml: the CI verdicts as JUnit test results, for CI systems that show
 //! them (GitLab, Jenkins, GitHub test reporters). First a suite `gates`: one test
 //! case per gate, failing with the gate's message, measured value and bound (see
-//! [`ci::gate_rows`]), and for an aborted run one failed case carrying why. Then
+//! [`findings::gate_rows`]), and for an aborted run one failed case carrying why. Then
 //! one suite per level; in it, one test case per SLO clause (the overall clauses
 //! on all requests, each step's own clauses on that step), judged exactly as the
 //! level verdicts are (see [`view::checks`]). A failure's message gives the
@@ -12,7 +12,7 @@
 use std::fmt::Write;
 
 use crate::analysis::Report;
-use crate::report::ci;
+use crate::report::findings;
 use crate::report::html::escape;
 use crate::report::view::{self, LoadUnit, Outcome, level_number, load_of};
 
@@ -103,8 +103,8 @@ pub fn junit(report: &Report) -> String {
 /// The `gates` suite (when there are gates or the run was aborted); returns its
 /// (test cases, failures).
 fn gates(suites: &mut String, report: &Report) -> (usize, usize) {
-    let aborted = ci::aborted(report);
-    let rows = ci::gate_rows(report);
+    let aborted = findings::aborted(report);
+    let rows = findings::gate_rows(report);
     if rows.is_empty() && aborted.is_none() {
         return (0, 0);
     }

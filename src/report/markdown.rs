@@ -9,11 +9,9 @@ use std::fmt::Write;
 
 use crate::analysis::compare::Comparison;
 use crate::analysis::{Report, Stats, Verdict};
+use crate::report::findings;
+use crate::report::view::{Headline, LoadUnit, level_number, load_of, shown_level};
 use crate::units::{show_latency as cell, show_number, show_percent};
-use crate::report::ci;
-use crate::report::view::{
-    Headline, LoadUnit, level_number, load_of, shown_level,
-};
 
 /// Text made safe for a table cell: no `|` or line break to split it, no HTML for
 /// GitHub to render.
@@ -55,11 +53,11 @@ pub fn summary(report: &Report) -> String {
         "🟢"
     };
     let _ = writeln!(out, "{icon} **{}**\n", md(&report.verdict));
-    if let Some(why) = ci::aborted(report) {
+    if let Some(why) = findings::aborted(report) {
         let _ = writeln!(out, "- ⛔ **Aborted:** {}", md(&why));
     }
     if !report.gates.is_empty() {
-        let (passed, failed) = ci::gate_tally(report);
+        let (passed, failed) = findings::gate_tally(report);
         let mark = if failed > 0 { "❌" } else { "✅" };
         let _ = writeln!(out, "- {mark} **Gates:** {passed} passed, {failed} failed");
     }
@@ -122,7 +120,7 @@ fn gates(out: &mut String, report: &Report) {
     out.push_str(
         "### Gates\n\n| gate | measured | bound | result | message |\n|:---|---:|:---|:---|:---|\n",
     );
-    for row in ci::gate_rows(report) {
+    for row in findings::gate_rows(report) {
         let result = if row.result.passed {
             "✅ PASS"
         } else {
@@ -141,9 +139,9 @@ fn gates(out: &mut String, report: &Report) {
 }
 
 fn capacity(out: &mut String, report: &Report) {
-    let facts: Vec<ci::Fact> = ci::capacity(report)
+    let facts: Vec<findings::Fact> = findings::capacity(report)
         .into_iter()
-        .chain(ci::planning(report))
+        .chain(findings::planning(report))
         .collect();
     if facts.is_empty() {
         return;
@@ -171,10 +169,10 @@ fn comparison(out: &mut String, c: &Comparison) {
         "### Comparison with the baseline\n\n{}; {}.\n\n\
          | load | step | metric | base | new | change | 95% interval | significant | regression |\n\
          |---:|:---|:---|---:|---:|---:|---:|:---|:---|",
-        md(&ci::comparison_heading(c)),
-        md(&ci::comparison_footer(c))
+        md(&findings::comparison_heading(c)),
+        md(&findings::comparison_footer(c))
     );
-    for r in ci::comparison_rows(c) {
+    for r in findings::comparison_rows(c) {
         let regression = if r.regression { "❌ REGRESSION" } else { "" };
         let _ = writeln!(
             out,
@@ -182,12 +180,12 @@ fn comparison(out: &mut String, c: &Comparison) {
             r.load,
             md(&r.step),
             md(&r.metric),
-            ci::change_value(r, r.base),
-            ci::change_value(r, r.new),
+            findings::change_value(r, r.base),
+            findings::change_value(r, r.new),
             r.change * 100.0,
             r.ci_low * 100.0,
             r.ci_high * 100.0,
-            ci::significance(r),
+            findings::significance(r),
         );
     }
     out.push('\n');
@@ -344,7 +342,7 @@ mod tests {
         assert!(text.contains("### Comparison with the baseline"), "{text}");
         let rows = table(&text, "### Comparison");
         let c = report.comparison.as_ref().expect("a comparison");
-        assert_eq!(rows.len(), ci::comparison_rows(c).count());
+        assert_eq!(rows.len(), findings::comparison_rows(c).count());
         let regressions = rows.iter().filter(|r| r.contains("REGRESSION")).count();
         assert_eq!(regressions, report.levels.len(), "{text}");
         assert!(rows.iter().any(|r| r.contains("| all | throughput |")));

@@ -11,7 +11,7 @@
 //! capacity fit, the planning facts, the comparison, why a run was aborted.
 
 mod charts;
-pub mod ci;
+pub mod findings;
 mod html;
 mod junit;
 mod markdown;
@@ -147,7 +147,7 @@ pub(crate) mod testdata {
             .iter()
             .map(|g| crate::scenario::parse_gate(g).expect("a valid gate"))
             .collect();
-        crate::ci::enrich(
+        crate::analysis::enrich::enrich(
             &mut report,
             &inputs,
             baseline,

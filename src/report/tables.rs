@@ -13,8 +13,8 @@
 use std::io;
 
 use crate::analysis::{Report, Stats, Verdict};
-use crate::units::show_number;
 use crate::report::view::{LoadUnit, intervals, level_number, load_of, per_second};
+use crate::units::show_number;
 
 fn opt(x: Option<f64>) -> String {
     x.filter(|v| v.is_finite())

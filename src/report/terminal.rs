@@ -5,10 +5,8 @@
 use std::fmt::Write;
 
 use crate::analysis::{Report, Stats};
+use crate::report::view::{Headline, LoadUnit, level_number, load_of, shown_level, verdict_cell};
 use crate::units::{show_latency as cell, show_number, show_percent};
-use crate::report::view::{
-    Headline, LoadUnit, level_number, load_of, shown_level, verdict_cell,
-};
 
 fn row(out: &mut String, first: &str, second: &str, stats: &Stats, verdict: &str) {
     let _ = writeln!(
@@ -76,7 +74,7 @@ pub fn summary(report: &Report) -> String {
     if !broke.is_empty() {
         let _ = writeln!(out, "\nwhat broke first: {}", broke.join("; "));
     }
-    out.push_str(&crate::report::ci::lines(report));
+    out.push_str(&crate::report::findings::lines(report));
     let _ = writeln!(out, "\n{}", report.verdict);
     out
 }

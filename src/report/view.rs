@@ -5,9 +5,9 @@
 //! writers all read these, so they never disagree.
 
 use crate::analysis::{LevelResult, Report, SloClause, Stats, Verdict};
+use crate::metrics::TimelinePoint;
 use crate::units::show_number;
 use crate::units::{show_ms, show_percent};
-use crate::metrics::TimelinePoint;
 
 /// How a report names its loads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -68,7 +68,7 @@ pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scena
     let load = c.load(raw.load)?;
     let slo = c.slo(&raw.slo);
     let journeys = c.journeys(raw.journeys)?;
-    let (gates, max_regression) = super::ci::gates(path, source, &raw.gates)?;
+    let (gates, max_regression) = super::rules::gates(path, source, &raw.gates)?;
     Ok(Scenario {
         name: raw.name.into_inner(),
         description: raw.description,
@@ -401,9 +401,9 @@ impl Compiler<'_> {
             arrivals,
             max_active,
             cooldown,
-            abort_on: super::ci::abort_on(self.path, self.source, &raw.abort_on)?,
+            abort_on: super::rules::abort_on(self.path, self.source, &raw.abort_on)?,
             expected_peak: match &raw.expected_peak {
-                Some(v) => Some(super::ci::positive(
+                Some(v) => Some(super::rules::positive(
                     self.path,
                     self.source,
                     v,
@@ -537,7 +537,7 @@ impl Compiler<'_> {
             think: raw.think.unwrap_or(Think::Fixed(Duration::ZERO)),
             pacing: raw.pacing.map(|d| d.0).filter(|d| !d.is_zero()),
             value: match &raw.value {
-                Some(v) => Some(super::ci::positive(self.path, self.source, v, "value")?),
+                Some(v) => Some(super::rules::positive(self.path, self.source, v, "value")?),
                 None => None,
             },
             steps,

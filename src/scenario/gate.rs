@@ -7,8 +7,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::units::{RatioRange, parse_duration, parse_ratio};
 use crate::error_kind::ErrorKind;
+use crate::units::{RatioRange, parse_duration, parse_ratio};
 
 /// The metrics a gate may name, for error messages.
 pub const VALID_METRICS: &str = "p50, p90, p95, p99, p99.9, max, error_rate, error_rate.KIND, \

@@ -4,13 +4,13 @@
 //! to run and never parsed again.
 
 mod abort;
-mod ci;
 mod compile;
 mod data;
 mod diagnostic;
 mod gate;
 mod raw;
 mod response;
+mod rules;
 mod size;
 mod template;
 

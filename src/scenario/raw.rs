@@ -196,7 +196,6 @@ impl<'de> Deserialize<'de> for Dur {
     }
 }
 
-
 struct DurVisitor;
 
 impl Visitor<'_> for DurVisitor {

@@ -10,7 +10,6 @@ use crate::units::{SIZE_EXPECTED, parse_size};
 /// The default cap on a kept body: 10 MiB.
 pub const DEFAULT_MAX_BODY: u64 = 10 * 1024 * 1024;
 
-
 /// A size in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ByteSize(pub u64);

@@ -15,8 +15,8 @@ use super::{
 };
 use crate::analysis::capacity::Usl;
 use crate::analysis::{LevelResult, Report, Stats};
-use crate::units::show_number;
 use crate::report::view::{Check, Headline, LoadUnit, Measure, checks, load_of};
+use crate::units::show_number;
 
 type Series = (&'static str, RGBColor, fn(&Stats) -> Option<f64>);
 

@@ -1,21 +1,21 @@
 //! The CI and planning sections of report.html: the gates (after the verdict),
 //! the capacity fit and planning facts as cards, and the comparison with a
-//! baseline. What they show is computed by [`report::ci`](crate::report::ci);
+//! baseline. What they show is computed by [`report::findings`](crate::report::findings);
 //! everything that came from the scenario or the target is escaped here.
 
 use std::fmt::Write;
 
 use super::{escape, fact};
 use crate::analysis::Report;
-use crate::report::ci;
+use crate::report::findings;
 
 /// The gates: a line that sums them up, then one row per gate.
 pub fn gates(out: &mut String, report: &Report) {
-    let rows = ci::gate_rows(report);
+    let rows = findings::gate_rows(report);
     if rows.is_empty() {
         return;
     }
-    let (passed, failed) = ci::gate_tally(report);
+    let (passed, failed) = findings::gate_tally(report);
     let class = if failed > 0 { "gates failed" } else { "gates" };
     let _ = write!(
         out,
@@ -48,9 +48,9 @@ pub fn gates(out: &mut String, report: &Report) {
 
 /// The USL fit and the planning view, as cards.
 pub fn capacity(out: &mut String, report: &Report) {
-    let facts: Vec<ci::Fact> = ci::capacity(report)
+    let facts: Vec<findings::Fact> = findings::capacity(report)
         .into_iter()
-        .chain(ci::planning(report))
+        .chain(findings::planning(report))
         .collect();
     if facts.is_empty() {
         return;
@@ -87,14 +87,14 @@ pub fn comparison(out: &mut String, report: &Report) {
          <p class=\"note\">{}; {}.</p>\n<table>\n<tr><th>load</th><th class=\"text\">step</th>\
          <th class=\"text\">metric</th><th>base</th><th>new</th><th>change</th>\
          <th>95% interval</th><th class=\"text\">significant</th><th class=\"text\">verdict</th></tr>\n",
-        escape(&ci::comparison_heading(c)),
-        escape(&ci::comparison_footer(c))
+        escape(&findings::comparison_heading(c)),
+        escape(&findings::comparison_footer(c))
     );
-    for r in ci::comparison_rows(c) {
+    for r in findings::comparison_rows(c) {
         let verdict = if r.regression {
             "<span class=\"tag fail\">REGRESSION</span>".to_string()
         } else {
-            escape(ci::change_verdict(r))
+            escape(findings::change_verdict(r))
         };
         let _ = writeln!(
             out,
@@ -105,12 +105,12 @@ pub fn comparison(out: &mut String, report: &Report) {
             r.load,
             escape(&r.step),
             escape(&r.metric),
-            escape(&ci::change_value(r, r.base)),
-            escape(&ci::change_value(r, r.new)),
+            escape(&findings::change_value(r, r.base)),
+            escape(&findings::change_value(r, r.new)),
             r.change * 100.0,
             r.ci_low * 100.0,
             r.ci_high * 100.0,
-            ci::significance(r),
+            findings::significance(r),
         );
     }
     out.push_str("</table>\n");

@@ -10,8 +10,8 @@ use std::fmt::Write;
 use crate::analysis::compare::{Change, Comparison};
 use crate::analysis::{GateResult, Report, RunEnd};
 use crate::report::view::LoadUnit;
-use crate::units::{show_ms, show_number, show_percent};
 use crate::scenario::{Metric, parse_gate};
+use crate::units::{show_ms, show_number, show_percent};
 
 /// `the run was aborted: error_rate > 50% for 3s`, for an aborted run.
 pub fn aborted(report: &Report) -> Option<String> {

@@ -1,5 +1,5 @@
 //! The command line: clap definitions, and nothing else knows clap. Arguments are
-//! parsed here into plain typed values that the rest of the crate runs.
+//! raw values here; [`super::options`] resolves them into typed ones.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -87,12 +87,19 @@ pub struct ReportArgs {
     /// Write the reports here instead of beside report.json.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub ci: CiArgs,
+}
+
+/// The CI flags `run` and `report` share.
+#[derive(Debug, Args)]
+pub struct CiArgs {
     #[arg(long = "gate", value_name = "EXPR", help = GATE_HELP)]
     pub gates: Vec<String>,
-    /// A baseline report.json to compare with.
+    /// Compare with this report.json (see `stampede compare`); `--gate regression` fails on a regression.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
-    /// Tolerance before a significant change counts as a regression [default: 10%].
+    /// Tolerance before a significant change counts as a regression [default: 10%, or the scenario's].
     #[arg(long, value_name = "PCT", value_parser = percent, requires = "baseline")]
     pub max_regression: Option<f64>,
 }
@@ -124,14 +131,8 @@ pub struct RunArgs {
     /// Accept any TLS certificate (self-signed staging shops). Verified by default.
     #[arg(long)]
     pub insecure: bool,
-    #[arg(long = "gate", value_name = "EXPR", help = GATE_HELP)]
-    pub gates: Vec<String>,
-    /// Compare with this report.json (see `stampede compare`); `--gate regression` fails on a regression.
-    #[arg(long, value_name = "FILE")]
-    pub baseline: Option<PathBuf>,
-    /// Tolerance before a significant change counts as a regression [default: 10%, or the scenario's].
-    #[arg(long, value_name = "PCT", value_parser = percent, requires = "baseline")]
-    pub max_regression: Option<f64>,
+    #[command(flatten)]
+    pub ci: CiArgs,
     /// The sale's expected peak, in shoppers or arrivals/s: the report gives the headroom.
     #[arg(long, value_name = "N")]
     pub expected_peak: Option<f64>,
@@ -172,11 +173,6 @@ fn duration(text: &str) -> Result<Duration, UnitError> {
 /// `10%` or `0.1`.
 fn percent(text: &str) -> Result<f64, UnitError> {
     parse_ratio(text, RatioRange::Tolerance)
-}
-
-/// Parses the process's arguments; on bad usage clap prints why and exits with 2.
-pub fn parse() -> Cli {
-    Cli::parse()
 }
 
 #[cfg(test)]

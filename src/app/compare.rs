@@ -1,0 +1,31 @@
+//! `stampede compare BASE NEW`: the comparison table; exit 1 on a significant
+//! regression.
+
+use anyhow::Context;
+
+use crate::analysis::compare::{self, DEFAULT_MAX_REGRESSION};
+use crate::report::findings;
+
+use super::cli::CompareArgs;
+use super::exit::{Error, Exit, bad_input};
+use super::options::read_report;
+
+pub fn compare(args: &CompareArgs) -> Result<Exit, Error> {
+    let base = read_report(&args.base)
+        .context("baseline")
+        .map_err(bad_input)?;
+    let new = read_report(&args.new).map_err(bad_input)?;
+    let c = compare::compare(
+        &base,
+        &new,
+        args.max_regression.unwrap_or(DEFAULT_MAX_REGRESSION),
+    );
+    print!("{}", findings::comparison_table(&c));
+    if c.regressions() > 0 {
+        println!("REGRESSION: {}", c.worst().unwrap_or_default());
+        Ok(Exit::GateFailed)
+    } else {
+        println!("no significant regression");
+        Ok(Exit::Ok)
+    }
+}

@@ -1,0 +1,110 @@
+//! What the user sees while a run goes: a live progress line on a terminal (plain
+//! periodic lines when stderr is not one, as in CI) and a line per judged level.
+//! Display only: it shows judgements made elsewhere and decides nothing.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::analysis::{LevelResult, Verdict, generator_warning};
+use crate::driver::Progress;
+use crate::scenario::{Model, Scenario};
+use crate::units::{show_latency, show_percent};
+
+/// Seconds between plain progress lines when stderr is not a terminal.
+const PLAIN_EVERY: Duration = Duration::from_secs(5);
+
+pub struct Console {
+    model: Model,
+    bar: Option<ProgressBar>,
+    next_plain: Duration,
+}
+
+impl Console {
+    pub fn new(scenario: &Scenario) -> Console {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let total = scenario.load.profile.duration().as_secs_f64().ceil() as u64;
+            let bar = ProgressBar::new(total);
+            let style = ProgressStyle::with_template("{spinner} {elapsed_precise} {bar:20} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        Console {
+            model: scenario.load.model,
+            bar,
+            next_plain: PLAIN_EVERY,
+        }
+    }
+
+    /// A line above the progress bar (or on stderr).
+    pub fn say(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+
+    /// The live line, from the last second's numbers.
+    pub fn progress(&mut self, p: &Progress) {
+        let phase = match (p.level, p.cooling_down) {
+            (_, true) => "cool-down".to_string(),
+            (Some(l), false) => format!("level {}", l.index + 1),
+            (None, false) => "ramp".to_string(),
+        };
+        let active = match self.model {
+            Model::Closed => String::new(),
+            Model::Open => format!(" · {} active", p.last_second.shoppers),
+        };
+        let message = format!(
+            "{phase} · {} {}{active} · {} req/s · p95 {} · {} errors/s",
+            p.load,
+            self.model.unit(),
+            p.last_second.requests,
+            show_latency(p.last_second.p95_ms),
+            p.last_second.errors
+        );
+        match &self.bar {
+            Some(bar) => {
+                bar.set_position(p.elapsed.as_secs());
+                bar.set_message(message);
+            }
+            None if p.elapsed >= self.next_plain => {
+                self.next_plain += PLAIN_EVERY;
+                eprintln!(
+                    "[{:>4}s/{}s] {message}",
+                    p.elapsed.as_secs(),
+                    p.total.as_secs()
+                );
+            }
+            None => {}
+        }
+    }
+
+    /// The line for a judged level: the same judgement the climb acts on.
+    pub fn level(&self, level: &LevelResult) {
+        let verdict = match level.verdict {
+            Verdict::Pass => "pass".to_string(),
+            Verdict::Fail => format!("FAIL ({})", level.breaches.join("; ")),
+        };
+        self.say(&format!(
+            "level {} · {} {} · {:.0} req/s · p95 {} · errors {} · {verdict}",
+            level.index + 1,
+            level.load,
+            self.model.unit(),
+            level.stats.throughput_rps,
+            show_latency(level.stats.latency.p95_ms),
+            show_percent(level.stats.error_rate),
+        ));
+        if level.generator_limited {
+            self.say(&format!("  warning: {}", generator_warning(level)));
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Exit codes, chosen in one place: [`Exit`] for what a command concluded, [`Error`]
+//! for why it could not go on. `main` turns either into the process's exit code.
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | completed; every gate passed (a breaking point alone is a finding) |
+//! | 1 | a gate failed, an `abort_on` condition held, or `compare` found a regression |
+//! | 2 | bad input or usage |
+//! | 3 | could not measure: target unreachable, generator-limited verdict, I/O |
+//! | 130 | interrupted: the reports hold what was measured |
+
+use std::process::ExitCode;
+
+use crate::analysis::{Report, RunEnd, gates};
+
+/// What a command concluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Ok,
+    GateFailed,
+    BadInput,
+    CannotMeasure,
+    Interrupted,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Ok => 0,
+            Exit::GateFailed => 1,
+            Exit::BadInput => 2,
+            Exit::CannotMeasure => 3,
+            Exit::Interrupted => 130,
+        }
+    }
+
+    /// The exit a finished report earns: interrupted; aborted (1); a generator-limited
+    /// deciding level (3); a failed gate (1); otherwise 0.
+    pub fn of(report: &Report) -> Exit {
+        if report.end == RunEnd::Interrupted {
+            Exit::Interrupted
+        } else if report.end == RunEnd::Aborted {
+            Exit::GateFailed
+        } else if deciding_level_limited(report) {
+            Exit::CannotMeasure
+        } else if gates::all_passed(&report.gates) {
+            Exit::Ok
+        } else {
+            Exit::GateFailed
+        }
+    }
+}
+
+/// Whether the level the verdict rests on (the breaking point) was generator-limited.
+pub fn deciding_level_limited(report: &Report) -> bool {
+    let deciding = report.breaking_point.as_ref().map(|bp| bp.level);
+    report
+        .levels
+        .iter()
+        .any(|l| Some(l.index) == deciding && l.generator_limited)
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit.code())
+    }
+}
+
+/// Why a command could not go on; the message says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad input or usage (exit 2).
+    #[error("{0:#}")]
+    BadInput(anyhow::Error),
+    /// Nothing could be measured, or the result could not be kept (exit 3).
+    #[error("{0:#}")]
+    CannotMeasure(anyhow::Error),
+}
+
+impl Error {
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::BadInput(_) => Exit::BadInput,
+            Error::CannotMeasure(_) => Exit::CannotMeasure,
+        }
+    }
+}
+
+/// An error in the user's input.
+pub fn bad_input(e: impl Into<anyhow::Error>) -> Error {
+    Error::BadInput(e.into())
+}
+
+/// An error that keeps stampede from measuring.
+pub fn cannot_measure(e: impl Into<anyhow::Error>) -> Error {
+    Error::CannotMeasure(e.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::enrich;
+    use crate::report::testdata;
+    use crate::scenario::parse_gate;
+
+    #[test]
+    fn a_generator_limited_breaking_point_cannot_be_measured() {
+        let mut report = testdata::broken();
+        assert_eq!(Exit::of(&report), Exit::Ok);
+        let bp = report.breaking_point.as_ref().unwrap().level;
+        let level = report.levels.iter_mut().find(|l| l.index == bp).unwrap();
+        level.generator_limited = true;
+        assert_eq!(Exit::of(&report), Exit::CannotMeasure);
+        assert_eq!(Exit::of(&report).code(), 3);
+    }
+
+    #[test]
+    fn aborted_and_failed_gates_exit_1_interrupted_130() {
+        let mut report = testdata::broken();
+        let gate = parse_gate("p95 < 1ms").unwrap();
+        enrich::rejudge(&mut report, &[gate], None);
+        assert_eq!(Exit::of(&report), Exit::GateFailed);
+        report.end = RunEnd::Aborted;
+        assert_eq!(Exit::of(&report).code(), 1);
+        report.end = RunEnd::Interrupted;
+        assert_eq!(Exit::of(&report).code(), 130);
+    }
+}

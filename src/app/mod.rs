@@ -1,0 +1,117 @@
+//! The app: the only layer that knows the command line, prints, and picks exit
+//! codes. [`cli`] holds the clap definitions, [`options`] resolves them into typed
+//! values once, one module per command runs it, [`console`] shows a run as it
+//! goes, [`warnings`] says what to do next, and [`exit`] maps every outcome to the
+//! documented exit code. Nothing below this layer prints a verdict or exits.
+
+pub mod cli;
+mod compare;
+mod console;
+pub mod exit;
+mod options;
+mod report;
+mod run;
+mod shop;
+mod signals;
+mod validate;
+mod warnings;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::anyhow;
+
+use crate::analysis::Report;
+pub use cli::{Cli, Command};
+use exit::cannot_measure;
+pub use exit::{Error, Exit};
+
+/// Runs the process's command line to its exit code: the binary's whole `main`.
+pub fn main() -> ExitCode {
+    use clap::Parser;
+    let cli = Cli::parse();
+    match execute(cli.command) {
+        Ok(exit) => exit.into(),
+        Err(error) => {
+            eprintln!("error: {error}");
+            error.exit().into()
+        }
+    }
+}
+
+/// Runs one command.
+pub fn execute(command: Command) -> Result<Exit, Error> {
+    match command {
+        Command::Validate { scenarios } => Ok(validate::validate(&scenarios)),
+        Command::Run(args) => run::run(args),
+        Command::Shop(args) => shop::serve(&args),
+        Command::Report(args) => report::report(&args),
+        Command::Compare(args) => compare::compare(&args),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| cannot_measure(anyhow!("cannot start the runtime: {e}")))
+}
+
+/// CPU cores the generator can use.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Writes every report format into `dir` and says where the HTML report is.
+fn write_reports(report: &Report, dir: &Path) -> Result<(), Error> {
+    let paths = crate::report::write_all(report, dir).map_err(|e| {
+        // report.json is written first: say whether it made it.
+        let retry = if dir.join("report.json").exists() {
+            format!(
+                "\n(report.json was written: `stampede report {}` retries the rest)",
+                dir.display()
+            )
+        } else {
+            String::new()
+        };
+        cannot_measure(anyhow!(
+            "cannot write the reports into {}: {e}{retry}",
+            dir.display()
+        ))
+    })?;
+    let html = paths
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "html"));
+    println!(
+        "report: {}",
+        html.unwrap_or(&dir.join("report.json")).display()
+    );
+    Ok(())
+}
+
+/// The exit a judged report earns, with the reason printed when it is not a gate's.
+fn verdict_exit(report: &Report) -> Exit {
+    let exit = Exit::of(report);
+    match exit {
+        Exit::GateFailed if report.end == crate::analysis::RunEnd::Aborted => eprintln!(
+            "aborted: {}",
+            report
+                .abort_reason
+                .as_deref()
+                .unwrap_or("an abort_on condition held")
+        ),
+        Exit::CannotMeasure => {
+            if let Some(bp) = &report.breaking_point
+                && let Some(level) = report.levels.iter().find(|l| l.index == bp.level)
+            {
+                eprintln!(
+                    "error: cannot measure at the breaking point ({}): {}",
+                    crate::analysis::show_load(report, level.load),
+                    crate::analysis::generator_warning(level)
+                );
+            }
+        }
+        _ => {}
+    }
+    exit
+}

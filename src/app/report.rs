@@ -1,0 +1,62 @@
+//! `stampede report PATH`: re-renders every format from a report.json alone,
+//! judging the gates again; when the run died before writing report.json, rebuilds
+//! it from the interval log first.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::anyhow;
+
+use crate::analysis::{self, Report, enrich};
+use crate::interval_log;
+
+use super::cli::ReportArgs;
+use super::exit::{Error, Exit, bad_input};
+use super::options::{Ci, read_report};
+use super::write_reports;
+
+pub fn report(args: &ReportArgs) -> Result<Exit, Error> {
+    let mut report = load(&args.path).map_err(bad_input)?;
+    let ci = Ci::resolve(&args.ci, None)?;
+    let baseline = ci.baseline.as_ref().map(|b| (b, ci.max_regression));
+    enrich::rejudge(&mut report, &ci.gates, baseline);
+    let dir = match &args.out {
+        Some(dir) => dir.clone(),
+        None if args.path.is_dir() => args.path.clone(),
+        None => args
+            .path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+    };
+    print!("{}", crate::report::terminal::summary(&report));
+    write_reports(&report, &dir)?;
+    // The run's interruption was the run's exit; judging its report is not.
+    Ok(match super::verdict_exit(&report) {
+        Exit::Interrupted => Exit::Ok,
+        exit => exit,
+    })
+}
+
+/// The report of a run directory (or a report.json): read, or rebuilt from the
+/// interval log when the run died before writing report.json.
+fn load(path: &Path) -> anyhow::Result<Report> {
+    let json = if path.is_dir() {
+        path.join("report.json")
+    } else {
+        path.to_path_buf()
+    };
+    let dir = json.parent().unwrap_or(Path::new("."));
+    if !json.exists() && dir.join(interval_log::FILE_NAME).exists() {
+        let rebuilt =
+            interval_log::rebuild(dir).map_err(|e| anyhow!("cannot rebuild the report: {e}"))?;
+        println!(
+            "report rebuilt from the interval log: {}",
+            dir.join(interval_log::FILE_NAME).display()
+        );
+        return Ok(analysis::analyse(
+            &rebuilt.scenario,
+            &rebuilt.outcome,
+            rebuilt.info,
+        ));
+    }
+    read_report(&json).map_err(|e| anyhow!("{e} (and no interval log to rebuild it from)"))
+}

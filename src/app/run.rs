@@ -1,0 +1,193 @@
+//! `stampede run`: resolves the options, starts the embedded shop when the scenario
+//! has no target, drives the load while the console shows each judged level and the
+//! interval log keeps every second, then analyses, enriches and writes the reports.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::anyhow;
+
+use crate::analysis::{self, RunEnd, RunInfo, enrich};
+use crate::driver::{self, EndReason, LevelRun, Observer, Progress, climb::Judged};
+use crate::interval_log::{IntervalLog, RunHeader};
+use crate::metrics::{Collected, Harvested, TimelinePoint};
+use crate::scenario::{self, Scenario};
+use crate::{http, report};
+
+use super::cli::RunArgs;
+use super::console::Console;
+use super::exit::{Error, Exit, bad_input, cannot_measure};
+use super::options::{RunOptions, Target};
+use super::signals::Signals;
+use super::warnings::Warning;
+use super::{cores, runtime, shop, write_reports};
+
+/// The run's observer: judges each level once (the judgement the climb acts on),
+/// shows it, and appends every harvest to the interval log.
+struct RunObserver<'a> {
+    scenario: &'a Scenario,
+    console: Console,
+    log: &'a mut IntervalLog,
+}
+
+impl Observer for RunObserver<'_> {
+    fn progress(&mut self, progress: &Progress) {
+        self.console.progress(progress);
+    }
+
+    fn level_done(&mut self, run: &LevelRun, collected: &Collected) -> Judged {
+        let i = run.spec.index;
+        let level = analysis::level_result(
+            self.scenario,
+            run,
+            &collected.levels[i],
+            &collected.journeys[i],
+            collected.cpu_seconds[i],
+            cores(),
+        );
+        self.console.level(&level);
+        match level.verdict {
+            analysis::Verdict::Pass => Judged::Pass,
+            analysis::Verdict::Fail => {
+                if self.scenario.load.stop_when_broken && !run.spec.spike {
+                    self.console
+                        .say("the shop broke: stopping the climb (stop = \"broken\")");
+                }
+                Judged::Fail
+            }
+        }
+    }
+
+    fn harvested(&mut self, at: Duration, entry: Harvested<'_>) {
+        self.log.entry(at, entry);
+    }
+
+    fn second(&mut self, point: &TimelinePoint) {
+        self.log.second(point);
+    }
+}
+
+pub fn run(args: RunArgs) -> Result<Exit, Error> {
+    let scenario = Arc::new(scenario::load(&args.scenario).map_err(bad_input)?);
+    let options = RunOptions::resolve(&args, &scenario)?;
+    if args.target.is_some() && scenario.target.base_url.is_none() {
+        eprintln!("note: {}", Warning::TargetReplacesEmbeddedShop);
+    }
+    // The embedded shop runs on its own thread and runtime, apart from the generator.
+    let (base_url, embedded) = match &options.target {
+        Target::Url(url) => (url.to_string(), None),
+        Target::Embedded => {
+            let shop = shop::start_embedded(&scenario)?;
+            (shop.url().to_string(), Some(shop))
+        }
+    };
+    if embedded.is_none() {
+        http::probe(&base_url, Duration::from_secs(1)).map_err(|e| {
+            cannot_measure(anyhow!(
+                "cannot measure: the target {base_url} is unreachable ({e}); nothing was sent"
+            ))
+        })?;
+    }
+    check_open_files(&scenario, embedded.is_some())?;
+    let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let header = RunHeader {
+        scenario_path: args.scenario.clone(),
+        scenario_source: std::fs::read_to_string(&args.scenario).unwrap_or_default(),
+        target: base_url.clone(),
+        seed: options.seed,
+        started_at: started_at.clone(),
+        cores: cores(),
+    };
+    // Created before the first request: a run that cannot write its results stops here.
+    let mut log = IntervalLog::create(&options.out, &header)
+        .map_err(|e| cannot_measure(anyhow!("cannot write into the output directory: {e}")))?;
+    let runtime = runtime()?;
+    eprintln!(
+        "running {} against {base_url}: {} levels, up to {:.0} s (seed {})",
+        scenario.name,
+        scenario.load.profile.levels().len(),
+        scenario.load.profile.duration().as_secs_f64(),
+        options.seed
+    );
+    let clock = Instant::now();
+    let mut observer = RunObserver {
+        scenario: &scenario,
+        console: Console::new(&scenario),
+        log: &mut log,
+    };
+    let outcome = runtime.block_on(async {
+        let signals = Signals::watch();
+        tokio::select! {
+            outcome = driver::run(
+                Arc::clone(&scenario),
+                &base_url,
+                options.seed,
+                options.insecure,
+                &mut observer,
+                signals.nth(1),
+            ) => Some(outcome),
+            () = signals.nth(2) => None,
+        }
+    });
+    observer.console.finish();
+    let Some(outcome) = outcome else {
+        eprintln!("{}", Warning::InterruptedAgain);
+        runtime.shutdown_background();
+        return Ok(Exit::Interrupted);
+    };
+    drop(embedded);
+    let outcome = outcome.map_err(|e| cannot_measure(anyhow!(e)))?;
+    log.end(&outcome);
+    let info = RunInfo {
+        target: base_url,
+        started_at,
+        duration_s: clock.elapsed().as_secs_f64(),
+        seed: options.seed,
+        end: run_end(outcome.end),
+        cores: cores(),
+    };
+    let mut report = analysis::analyse(&scenario, &outcome, info);
+    let inputs = enrich::plan_inputs(&scenario, options.expected_peak);
+    enrich::enrich(
+        &mut report,
+        &inputs,
+        options.ci.baseline.as_ref(),
+        options.ci.max_regression,
+        &options.ci.gates,
+    );
+    print!("{}", report::terminal::summary(&report));
+    write_reports(&report, &options.out)?;
+    Ok(super::verdict_exit(&report))
+}
+
+fn run_end(end: EndReason) -> RunEnd {
+    match end {
+        EndReason::Completed => RunEnd::Completed,
+        EndReason::Stopped => RunEnd::StoppedAtBreakingPoint,
+        EndReason::Interrupted => RunEnd::Interrupted,
+        EndReason::DataExhausted => RunEnd::DataExhausted,
+        EndReason::Aborted => RunEnd::Aborted,
+    }
+}
+
+/// Each shopper holds a connection (two sockets when the shop is in-process):
+/// raise the soft open-file limit to what the profile needs, or refuse with the
+/// command that would fix it when even the hard limit is too low.
+fn check_open_files(scenario: &Scenario, embedded: bool) -> Result<(), Error> {
+    let per_shopper = if embedded { 2 } else { 1 };
+    let peak = scenario.load.profile.peak();
+    let needed = u64::from(peak) * per_shopper + 256;
+    match rlimit::increase_nofile_limit(needed) {
+        Ok(limit) if limit < needed => Err(bad_input(anyhow!(
+            "{peak} shoppers may need {needed} open files, but the open-file limit is {limit} \
+             and cannot be raised further by this user. Raise it and run again: \
+             `ulimit -n {needed}` (if that is refused, as root: `ulimit -Hn {needed}`, \
+             or set `nofile` in /etc/security/limits.conf)"
+        ))),
+        Ok(_) => Ok(()),
+        Err(e) => {
+            eprintln!("warning: {}", Warning::OpenFileLimitUnknown(e));
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! Warnings: things that do not stop a command but that the user should act on.
+//! Each message says what to do next.
+
+use std::fmt;
+use std::time::Duration;
+
+#[derive(Debug)]
+pub enum Warning {
+    /// `--target` was given for a scenario that would have used the embedded shop.
+    TargetReplacesEmbeddedShop,
+    /// The open-file limit could not be read.
+    OpenFileLimitUnknown(std::io::Error),
+    /// Ctrl-C / SIGTERM cannot be watched.
+    NoSignals,
+    /// The first Ctrl-C: the run is ending gracefully.
+    Interrupted { grace: Duration },
+    /// The second Ctrl-C: the run was abandoned.
+    InterruptedAgain,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::TargetReplacesEmbeddedShop => write!(
+                f,
+                "--target replaces the embedded shop; the scenario's shop settings are not used"
+            ),
+            Warning::OpenFileLimitUnknown(e) => write!(
+                f,
+                "cannot read the open-file limit ({e}); if connections fail with `connect`, \
+                 raise it with `ulimit -n`"
+            ),
+            Warning::NoSignals => write!(
+                f,
+                "cannot watch for Ctrl-C / SIGTERM; the run can only end by itself"
+            ),
+            Warning::Interrupted { grace } => write!(
+                f,
+                "interrupted: starting no new journeys, waiting up to {grace:?} for requests in \
+                 flight, then writing the reports. Press Ctrl-C again to exit at once."
+            ),
+            Warning::InterruptedAgain => write!(
+                f,
+                "interrupted again: exiting at once. `stampede report DIR` rebuilds the report \
+                 from the interval log (everything up to the last whole second)."
+            ),
+        }
+    }
+}
