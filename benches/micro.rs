@@ -237,8 +237,9 @@ fn shopper_exchange(c: &mut Criterion) {
         ),
     ] {
         let base = runtime.block_on(canned_server(answer));
-        let factory = stampede::http::ClientFactory::new(&base, &scenario.target, false)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let settings = stampede::driver::http_settings(&scenario.target, false);
+        let factory =
+            stampede::http::ClientFactory::new(&base, &settings).unwrap_or_else(|e| panic!("{e}"));
         let mut client = factory.client();
         let url = format!("{base}/category/shoes?page=2");
         let fetch = |client: &mut stampede::http::Client| {

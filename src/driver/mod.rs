@@ -20,10 +20,10 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::http::ClientFactory;
+use crate::http::{self, ClientFactory, SetupError};
 use crate::metrics::{Collected, Harvested, Recorder, TimelinePoint};
 use crate::profile::LevelSpec;
-use crate::scenario::{Model, Scenario};
+use crate::scenario::{Model, Scenario, Target};
 use climb::{Climb, Judged, Next};
 
 const NO_LEVEL: usize = usize::MAX;
@@ -58,12 +58,12 @@ impl Shared {
         base_url: &str,
         seed: u64,
         insecure: bool,
-    ) -> Result<Shared, String> {
+    ) -> Result<Shared, SetupError> {
         let shards = 4 * std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Shared {
             total_weight: scenario.journeys.iter().map(|j| j.weight).sum(),
             base_url: base_url.trim_end_matches('/').to_string(),
-            factory: ClientFactory::new(base_url, &scenario.target, insecure)?,
+            factory: ClientFactory::new(base_url, &http_settings(&scenario.target, insecure))?,
             recorder: Recorder::new(shards),
             level: AtomicUsize::new(NO_LEVEL),
             active: AtomicUsize::new(0),
@@ -77,6 +77,19 @@ impl Shared {
             exhausted: AtomicBool::new(false),
             scenario,
         })
+    }
+}
+
+/// What `[target]` asks of HTTP.
+pub fn http_settings(target: &Target, insecure: bool) -> http::Settings {
+    http::Settings {
+        timeout: target.timeout,
+        connect_timeout: target.connect_timeout,
+        allow_hosts: target.allow_hosts.clone(),
+        max_redirects: target.max_redirects,
+        user_agent: target.user_agent.clone(),
+        headers: target.headers.clone(),
+        insecure,
     }
 }
 
@@ -154,7 +167,7 @@ pub async fn run(
     insecure: bool,
     observer: &mut dyn Observer,
     stop: impl Future<Output = ()>,
-) -> Result<RunOutcome, String> {
+) -> Result<RunOutcome, SetupError> {
     let profile = scenario.load.profile.clone();
     let specs = profile.levels();
     let shared = Arc::new(Shared::new(

@@ -22,7 +22,6 @@ use ::http::{Method, header};
 use url::Url;
 
 use crate::error_kind::ErrorKind;
-use crate::scenario::Target;
 use conn::{Conn, Origin};
 
 /// The hosts shoppers may contact: the target's (host and port) and the ones the
@@ -52,14 +51,13 @@ impl AllowList {
 
 /// Tries one TCP connection to the target's host and port before any traffic,
 /// so an unreachable target is a clear error rather than a run of connect errors.
-pub fn probe(base_url: &str, timeout: Duration) -> Result<(), String> {
+pub fn probe(base_url: &str, timeout: Duration) -> Result<(), SetupError> {
     use std::net::{TcpStream, ToSocketAddrs};
-    let url = Url::parse(base_url).map_err(|e| format!("invalid URL {base_url}: {e}"))?;
-    let origin = Origin::of(&url).ok_or_else(|| format!("{base_url} is not an http(s) URL"))?;
+    let origin = origin_of(base_url)?;
     let host = origin.bare_host();
     let addrs: Vec<_> = (host, origin.port)
         .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .map_err(|e| SetupError::Unreachable(format!("cannot resolve {host}: {e}")))?
         .collect();
     let mut last = format!("{host} resolves to no address");
     for addr in addrs {
@@ -68,7 +66,42 @@ pub fn probe(base_url: &str, timeout: Duration) -> Result<(), String> {
             Err(e) => last = format!("cannot connect to {addr}: {e}"),
         }
     }
-    Err(last)
+    Err(SetupError::Unreachable(last))
+}
+
+/// Why shoppers' clients cannot be set up, or the target cannot be reached.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("invalid target URL {url}: {reason}")]
+    Url { url: String, reason: String },
+    #[error("{0}")]
+    Unreachable(String),
+    #[error("TLS: {0}")]
+    Tls(String),
+}
+
+fn origin_of(base_url: &str) -> Result<Origin, SetupError> {
+    let invalid = |reason: String| SetupError::Url {
+        url: base_url.to_string(),
+        reason,
+    };
+    let url = Url::parse(base_url).map_err(|e| invalid(e.to_string()))?;
+    Origin::of(&url).ok_or_else(|| invalid("not an http(s) URL".to_string()))
+}
+
+/// How shoppers' clients talk to the target: what `[target]` says, as HTTP sees it.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Hosts besides the target's that shoppers may contact.
+    pub allow_hosts: Vec<String>,
+    pub max_redirects: usize,
+    pub user_agent: String,
+    /// Sent with every request.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Accept any TLS certificate.
+    pub insecure: bool,
 }
 
 /// What every shopper's client shares.
@@ -101,10 +134,12 @@ struct Common {
 impl ClientFactory {
     /// Loads the system's root certificates once, for all shoppers; `insecure`
     /// accepts any certificate (for staging shops with self-signed ones).
-    pub fn new(base_url: &str, target: &Target, insecure: bool) -> Result<ClientFactory, String> {
-        let url =
-            Url::parse(base_url).map_err(|e| format!("invalid target URL {base_url}: {e}"))?;
-        let origin = Origin::of(&url).ok_or_else(|| format!("{base_url} is not an http(s) URL"))?;
+    pub fn new(base_url: &str, target: &Settings) -> Result<ClientFactory, SetupError> {
+        let origin = origin_of(base_url)?;
+        let url = Url::parse(base_url).map_err(|e| SetupError::Url {
+            url: base_url.to_string(),
+            reason: e.to_string(),
+        })?;
         let prefix = match base_url.find("://") {
             Some(scheme_end) => {
                 let rest = &base_url[scheme_end + 3..];
@@ -130,7 +165,7 @@ impl ClientFactory {
         }
         Ok(ClientFactory {
             common: Arc::new(Common {
-                tls: tokio_rustls::TlsConnector::from(tls_config(insecure)?),
+                tls: tokio_rustls::TlsConnector::from(tls_config(target.insecure)?),
                 allow: AllowList::new(&url, &target.allow_hosts),
                 prefix,
                 origin,
@@ -154,11 +189,11 @@ impl ClientFactory {
     }
 }
 
-fn tls_config(insecure: bool) -> Result<Arc<rustls::ClientConfig>, String> {
+fn tls_config(insecure: bool) -> Result<Arc<rustls::ClientConfig>, SetupError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup failed: {e}"))?;
+        .map_err(|e| SetupError::Tls(e.to_string()))?;
     let mut tls = if insecure {
         builder
             .dangerous()
@@ -531,11 +566,16 @@ mod tests {
     use super::*;
 
     fn factory(base: &str) -> ClientFactory {
-        let text = format!(
-            "name = \"t\"\n[target]\nbase_url = \"{base}\"\n[load]\nstages = [{{ ramp_to = 1, over = \"0s\" }}, {{ hold = \"1s\" }}]\n[[journey]]\nname = \"j\"\nweight = 1\nsteps = [{{ name = \"a\", get = \"/\" }}]\n"
-        );
-        let scenario = crate::scenario::parse(std::path::Path::new("t.toml"), &text).unwrap();
-        ClientFactory::new(base, &scenario.target, false).unwrap()
+        let settings = Settings {
+            timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(1),
+            allow_hosts: Vec::new(),
+            max_redirects: 5,
+            user_agent: "stampede/test".to_string(),
+            headers: Vec::new(),
+            insecure: false,
+        };
+        ClientFactory::new(base, &settings).unwrap()
     }
 
     #[test]
