@@ -38,7 +38,6 @@ pub mod app;
 pub mod driver;
 pub mod error_kind;
 pub mod http;
-pub mod interval_log;
 pub mod metrics;
 pub mod profile;
 pub mod report;

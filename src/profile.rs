@@ -19,7 +19,7 @@ pub struct Segment {
 }
 
 /// A plateau of constant load.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LevelSpec {
     pub index: usize,
     pub load: u32,

@@ -215,7 +215,7 @@ pub struct JourneyCost {
 }
 
 /// What the planning view needs from the scenario.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlanInputs {
     pub expected_peak: Option<f64>,
     /// Closed model: the mean think time between requests, seconds.

@@ -5,32 +5,7 @@
 use crate::analysis::capacity::{self, PlanInputs};
 use crate::analysis::compare;
 use crate::analysis::{Report, gates};
-use crate::scenario::{Gate, Scenario, Think, parse_gate};
-
-/// The planning inputs a scenario gives; `expected_peak` from the command line wins.
-pub fn plan_inputs(scenario: &Scenario, expected_peak: Option<f64>) -> PlanInputs {
-    let think = |t: &Think| t.mean().as_secs_f64();
-    // Think time follows every step: weigh each journey by its share of requests.
-    let (sum, weight) = scenario.journeys.iter().fold((0.0, 0.0), |(s, w), j| {
-        let requests = f64::from(j.weight) * j.steps.len() as f64;
-        (s + requests * think(&j.think), w + requests)
-    });
-    PlanInputs {
-        expected_peak: expected_peak.or(scenario.load.expected_peak),
-        think_mean_s: if weight > 0.0 { sum / weight } else { 0.0 },
-        slo_latency_s: scenario
-            .slo
-            .latency
-            .iter()
-            .map(|b| b.bound.as_secs_f64())
-            .reduce(f64::min),
-        values: scenario
-            .journeys
-            .iter()
-            .filter_map(|j| j.value.map(|v| (j.name.clone(), v)))
-            .collect(),
-    }
-}
+use crate::scenario::{Gate, parse_gate};
 
 /// Adds the capacity fit, the planning view, the comparison and the gate results.
 pub fn enrich(

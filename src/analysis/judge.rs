@@ -2,11 +2,11 @@
 //! breaking point and last good level, recovery after spikes and breaks, and the
 //! one-line verdict.
 
-use crate::driver::{LevelRun, RunOutcome};
-use crate::metrics::{Collected, JourneyStats, StepStats, TimelinePoint};
-use crate::scenario::{LatencyBound, Scenario, Slo};
+use crate::metrics::{Collected, JourneyStats, LevelRun, RunOutcome, StepStats, TimelinePoint};
+use crate::scenario::{LatencyBound, Slo};
 use crate::units::{show_ms, show_percent};
 
+use super::plan::Plan;
 use super::{
     BreakingPoint, CooldownResult, Generator, JourneyResult, LastGood, LevelResult, Report, RunEnd,
     SCHEMA_VERSION, SloClause, Stats, StepResult, Verdict, round2,
@@ -72,7 +72,7 @@ fn judge(slo: &Slo, stats: &Stats, prefix: &str) -> Vec<String> {
 
 /// Analyses one level's measurements.
 pub fn level_result(
-    scenario: &Scenario,
+    plan: &Plan,
     run: &LevelRun,
     per_step: &[StepStats],
     journeys: &[JourneyStats],
@@ -84,7 +84,7 @@ pub fn level_result(
     for stats in per_step {
         all.add(stats);
     }
-    let steps = scenario
+    let steps = plan
         .steps
         .iter()
         .zip(per_step)
@@ -106,12 +106,12 @@ pub fn level_result(
     };
     let generator_limited = generator.lag_p99_ms.is_some_and(|l| l > LAG_LIMIT_MS)
         || generator.cpu_percent > CPU_LIMIT_PERCENT;
-    let journeys = scenario
+    let journeys = plan
         .journeys
         .iter()
         .zip(journeys)
-        .map(|(j, stats)| JourneyResult {
-            name: j.name.clone(),
+        .map(|(name, stats)| JourneyResult {
+            name: name.clone(),
             completed: stats.completed,
             failed: stats.failed,
             completed_per_minute: round2(if seconds > 0.0 {
@@ -124,8 +124,8 @@ pub fn level_result(
         })
         .collect();
     let stats = Stats::of(&all, seconds);
-    let mut breaches = judge(&scenario.slo, &stats, "");
-    for (step, info) in steps.iter().zip(&scenario.steps) {
+    let mut breaches = judge(&plan.slo, &stats, "");
+    for (step, info) in steps.iter().zip(&plan.steps) {
         if step.stats.requests > 0 {
             breaches.extend(judge(&info.slo, &step.stats, &format!("{} ", info.name)));
         }
@@ -183,7 +183,7 @@ fn recovery(slo: &Slo, timeline: &[TimelinePoint], after: f64, until: f64) -> Op
 }
 
 /// Analyses a whole run.
-pub fn analyse(scenario: &Scenario, outcome: &RunOutcome, info: RunInfo) -> Report {
+pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
     let collected: &Collected = &outcome.collected;
     let mut levels: Vec<LevelResult> = outcome
         .levels
@@ -192,7 +192,7 @@ pub fn analyse(scenario: &Scenario, outcome: &RunOutcome, info: RunInfo) -> Repo
         .map(|run| {
             let i = run.spec.index;
             let mut level = level_result(
-                scenario,
+                plan,
                 run,
                 &collected.levels[i],
                 &collected.journeys[i],
@@ -204,14 +204,14 @@ pub fn analyse(scenario: &Scenario, outcome: &RunOutcome, info: RunInfo) -> Repo
         })
         .collect();
     let end_s = outcome.elapsed.as_secs_f64();
-    let slo_set = !scenario.slo.latency.is_empty() || scenario.slo.error_rate.is_some();
+    let slo_set = plan.has_slo();
     for (level, run) in levels
         .iter_mut()
         .zip(outcome.levels.iter().filter(|r| !r.held.is_zero()))
     {
         if level.spike && slo_set {
             let spike_end = (run.spec.start + run.held).as_secs_f64();
-            level.recovery_s = recovery(&scenario.slo, &collected.timeline, spike_end, end_s);
+            level.recovery_s = recovery(&plan.slo, &collected.timeline, spike_end, end_s);
         }
     }
     let broken = levels
@@ -239,22 +239,22 @@ pub fn analyse(scenario: &Scenario, outcome: &RunOutcome, info: RunInfo) -> Repo
         load: c.load,
     });
     let recovery_s = match (&cooldown, levels.iter().rev().find(|l| l.spike)) {
-        (Some(c), _) if slo_set => recovery(&scenario.slo, &collected.timeline, c.start_s, end_s),
+        (Some(c), _) if slo_set => recovery(&plan.slo, &collected.timeline, c.start_s, end_s),
         (None, Some(spike)) => spike.recovery_s,
         _ => None,
     };
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
         stampede_version: env!("CARGO_PKG_VERSION").to_string(),
-        scenario: scenario.name.clone(),
-        model: scenario.load.model.name().to_string(),
-        load_unit: scenario.load.model.unit().to_string(),
+        scenario: plan.scenario.clone(),
+        model: plan.model.name().to_string(),
+        load_unit: plan.model.unit().to_string(),
         started_at: info.started_at,
         duration_s: round2(info.duration_s),
         end: info.end,
         target: info.target,
         seed: info.seed,
-        slo: slo_clauses(scenario),
+        slo: slo_clauses(plan),
         levels,
         breaking_point,
         last_good,
@@ -275,7 +275,7 @@ pub fn analyse(scenario: &Scenario, outcome: &RunOutcome, info: RunInfo) -> Repo
     report
 }
 
-fn slo_clauses(scenario: &Scenario) -> Vec<SloClause> {
+fn slo_clauses(plan: &Plan) -> Vec<SloClause> {
     let clauses = |slo: &Slo, prefix: &str| {
         let latency = slo.latency.iter().map(move |b: &LatencyBound| SloClause {
             metric: format!("{prefix}{}", b.label()),
@@ -289,8 +289,8 @@ fn slo_clauses(scenario: &Scenario) -> Vec<SloClause> {
         });
         latency.chain(errors).collect::<Vec<_>>()
     };
-    let mut all = clauses(&scenario.slo, "");
-    for step in &scenario.steps {
+    let mut all = clauses(&plan.slo, "");
+    for step in &plan.steps {
         all.extend(clauses(&step.slo, &format!("{}.", step.name)));
     }
     all
@@ -428,7 +428,7 @@ mod tests {
         }
     }
 
-    fn scenario() -> Scenario {
+    fn plan() -> Plan {
         let text = r#"
 name = "t"
 [target]
@@ -442,12 +442,13 @@ name = "look"
 weight = 1
 steps = [{ name = "home", get = "/" }]
 "#;
-        crate::scenario::parse(std::path::Path::new("t.toml"), text).unwrap()
+        let scenario = crate::scenario::parse(std::path::Path::new("t.toml"), text).unwrap();
+        Plan::of(&scenario, None)
     }
 
     fn level_with(lag_ms: u64, cpu_seconds: f64) -> LevelResult {
-        let scenario = scenario();
-        let spec = scenario.load.profile.levels()[0];
+        let plan = plan();
+        let spec = plan.levels[0];
         let run = LevelRun {
             spec,
             held: std::time::Duration::from_secs(2),
@@ -459,7 +460,7 @@ steps = [{ name = "home", get = "/" }]
             stats.counts.requests += 1;
         }
         level_result(
-            &scenario,
+            &plan,
             &run,
             &[stats],
             &[JourneyStats::default()],

@@ -9,6 +9,9 @@ pub mod compare;
 pub mod enrich;
 pub mod gates;
 mod judge;
+pub mod plan;
+
+pub use plan::Plan;
 
 pub use capacity::{Capacity, Planning};
 pub use compare::Comparison;
@@ -21,6 +24,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::error_kind::ErrorKind;
+pub use crate::metrics::RunEnd;
 use crate::metrics::{Counts, StepStats, encode_histogram};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -231,20 +235,6 @@ pub struct SloClause {
     pub bound: f64,
     /// `ms` for latency, `ratio` for error rate.
     pub unit: String,
-}
-
-/// Which finish the run came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum RunEnd {
-    Completed,
-    StoppedAtBreakingPoint,
-    Interrupted,
-    /// A data feeder with `pick = "unique"` ran out of rows.
-    DataExhausted,
-    /// An `abort_on` condition held: the run stopped early to protect the shop.
-    Aborted,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 
-use crate::analysis::{self, Report, enrich};
-use crate::interval_log;
+use crate::analysis::{self, Plan, Report, RunInfo, enrich};
+use crate::metrics::interval_log;
+use crate::scenario::parse_gate;
 
 use super::cli::ReportArgs;
 use super::exit::{Error, Exit, bad_input};
@@ -46,17 +47,31 @@ fn load(path: &Path) -> anyhow::Result<Report> {
     };
     let dir = json.parent().unwrap_or(Path::new("."));
     if !json.exists() && dir.join(interval_log::FILE_NAME).exists() {
-        let rebuilt =
+        let (header, outcome) =
             interval_log::rebuild(dir).map_err(|e| anyhow!("cannot rebuild the report: {e}"))?;
+        let plan: Plan = serde_json::from_value(header.plan)
+            .map_err(|e| anyhow!("cannot rebuild the report: its run plan: {e}"))?;
         println!(
             "report rebuilt from the interval log: {}",
             dir.join(interval_log::FILE_NAME).display()
         );
-        return Ok(analysis::analyse(
-            &rebuilt.scenario,
-            &rebuilt.outcome,
-            rebuilt.info,
-        ));
+        let info = RunInfo {
+            target: header.target,
+            started_at: header.started_at,
+            duration_s: outcome.elapsed.as_secs_f64(),
+            seed: header.seed,
+            end: outcome.end,
+            cores: header.cores,
+        };
+        let mut report = analysis::analyse(&plan, &outcome, info);
+        // The gates the run would have been judged by: the scenario's.
+        let gates: Vec<_> = plan
+            .gates
+            .iter()
+            .filter_map(|g| parse_gate(g).ok())
+            .collect();
+        enrich::enrich(&mut report, &plan.planning, None, 0.0, &gates);
+        return Ok(report);
     }
     read_report(&json).map_err(|e| anyhow!("{e} (and no interval log to rebuild it from)"))
 }

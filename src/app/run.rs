@@ -7,10 +7,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::anyhow;
 
-use crate::analysis::{self, RunEnd, RunInfo, enrich};
-use crate::driver::{self, EndReason, LevelRun, Observer, Progress, climb::Judged};
-use crate::interval_log::{IntervalLog, RunHeader};
-use crate::metrics::{Collected, Harvested, TimelinePoint};
+use crate::analysis::{self, Plan, RunInfo, enrich};
+use crate::driver::{self, Observer, Progress, climb::Judged};
+use crate::metrics::interval_log::{IntervalLog, RunHeader};
+use crate::metrics::{Collected, Harvested, LevelRun, TimelinePoint};
 use crate::scenario::{self, Scenario};
 use crate::{http, report};
 
@@ -26,6 +26,7 @@ use super::{cores, runtime, shop, write_reports};
 /// shows it, and appends every harvest to the interval log.
 struct RunObserver<'a> {
     scenario: &'a Scenario,
+    plan: &'a Plan,
     console: Console,
     log: &'a mut IntervalLog,
 }
@@ -38,7 +39,7 @@ impl Observer for RunObserver<'_> {
     fn level_done(&mut self, run: &LevelRun, collected: &Collected) -> Judged {
         let i = run.spec.index;
         let level = analysis::level_result(
-            self.scenario,
+            self.plan,
             run,
             &collected.levels[i],
             &collected.journeys[i],
@@ -62,8 +63,8 @@ impl Observer for RunObserver<'_> {
         self.log.entry(at, entry);
     }
 
-    fn second(&mut self, point: &TimelinePoint) {
-        self.log.second(point);
+    fn second(&mut self, point: &TimelinePoint, collected: &Collected) {
+        self.log.second(point, collected);
     }
 }
 
@@ -90,13 +91,17 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     }
     check_open_files(&scenario, embedded.is_some())?;
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let plan = Plan::of(&scenario, options.expected_peak);
     let header = RunHeader {
-        scenario_path: args.scenario.clone(),
-        scenario_source: std::fs::read_to_string(&args.scenario).unwrap_or_default(),
         target: base_url.clone(),
         seed: options.seed,
         started_at: started_at.clone(),
         cores: cores(),
+        levels: plan.levels.clone(),
+        steps: plan.steps.len(),
+        journeys: plan.journeys.len(),
+        plan: serde_json::to_value(&plan)
+            .map_err(|e| cannot_measure(anyhow!("cannot record the run plan: {e}")))?,
     };
     // Created before the first request: a run that cannot write its results stops here.
     let mut log = IntervalLog::create(&options.out, &header)
@@ -112,6 +117,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     let clock = Instant::now();
     let mut observer = RunObserver {
         scenario: &scenario,
+        plan: &plan,
         console: Console::new(&scenario),
         log: &mut log,
     };
@@ -143,14 +149,13 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         started_at,
         duration_s: clock.elapsed().as_secs_f64(),
         seed: options.seed,
-        end: run_end(outcome.end),
+        end: outcome.end,
         cores: cores(),
     };
-    let mut report = analysis::analyse(&scenario, &outcome, info);
-    let inputs = enrich::plan_inputs(&scenario, options.expected_peak);
+    let mut report = analysis::analyse(&plan, &outcome, info);
     enrich::enrich(
         &mut report,
-        &inputs,
+        &plan.planning,
         options.ci.baseline.as_ref(),
         options.ci.max_regression,
         &options.ci.gates,
@@ -158,16 +163,6 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     print!("{}", report::terminal::summary(&report));
     write_reports(&report, &options.out)?;
     Ok(super::verdict_exit(&report))
-}
-
-fn run_end(end: EndReason) -> RunEnd {
-    match end {
-        EndReason::Completed => RunEnd::Completed,
-        EndReason::Stopped => RunEnd::StoppedAtBreakingPoint,
-        EndReason::Interrupted => RunEnd::Interrupted,
-        EndReason::DataExhausted => RunEnd::DataExhausted,
-        EndReason::Aborted => RunEnd::Aborted,
-    }
 }
 
 /// Each shopper holds a connection (two sockets when the shop is in-process):

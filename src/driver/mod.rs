@@ -21,7 +21,9 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::http::{self, ClientFactory, SetupError};
-use crate::metrics::{Collected, Harvested, Recorder, TimelinePoint};
+use crate::metrics::{
+    Collected, Cooldown, Harvested, LevelRun, Recorder, RunEnd, RunOutcome, TimelinePoint,
+};
 use crate::profile::LevelSpec;
 use crate::scenario::{Model, Scenario, Target};
 use climb::{Climb, Judged, Next};
@@ -114,48 +116,9 @@ pub trait Observer {
     /// Called at every harvest for each (level, step) and (level, journey) measured
     /// in the interval that ended `at`, before the totals absorb it.
     fn harvested(&mut self, _at: Duration, _entry: Harvested<'_>) {}
-    /// Called after every harvest with the interval's timeline point.
-    fn second(&mut self, _point: &TimelinePoint) {}
-}
-
-/// How a level was actually run.
-#[derive(Debug, Clone, Copy)]
-pub struct LevelRun {
-    pub spec: LevelSpec,
-    /// How long it was held (shorter than planned when the run was cut short).
-    pub held: Duration,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EndReason {
-    /// The profile ran to its end.
-    Completed,
-    /// The climb stopped: a level broke with `stop = "broken"`.
-    Stopped,
-    /// The stop signal came (Ctrl-C).
-    Interrupted,
-    /// A data feeder with `pick = "unique"` ran out of rows.
-    DataExhausted,
-    /// An `abort_on` condition held (the reason is in `RunOutcome::abort_reason`).
-    Aborted,
-}
-
-/// A cool-down at the last good level after the climb stopped.
-#[derive(Debug, Clone, Copy)]
-pub struct Cooldown {
-    pub start: Duration,
-    pub duration: Duration,
-    pub load: u32,
-}
-
-pub struct RunOutcome {
-    pub collected: Collected,
-    pub levels: Vec<LevelRun>,
-    pub cooldown: Option<Cooldown>,
-    pub elapsed: Duration,
-    pub end: EndReason,
-    /// Which `abort_on` condition stopped the run.
-    pub abort_reason: Option<String>,
+    /// Called after every harvest with the interval's timeline point and the
+    /// totals so far (CPU per level, drops, blocked hosts, failed checks included).
+    fn second(&mut self, _point: &TimelinePoint, _collected: &Collected) {}
 }
 
 /// Runs `scenario` against `base_url` until its profile ends, the observer says
@@ -204,14 +167,14 @@ pub async fn run(
     let end = loop {
         tokio::select! {
             _ = ticker.tick() => {}
-            () = &mut stop => break EndReason::Interrupted,
+            () = &mut stop => break RunEnd::Interrupted,
         }
         if shared.exhausted.load(Ordering::Relaxed) {
-            break EndReason::DataExhausted;
+            break RunEnd::DataExhausted;
         }
         let now = started.elapsed();
         let (load, level) = match cooldown {
-            Some(c) if now >= c.start + c.duration => break EndReason::Stopped,
+            Some(c) if now >= c.start + c.duration => break RunEnd::StoppedAtBreakingPoint,
             Some(c) => (f64::from(c.load), None),
             None => profile.exact_at(now),
         };
@@ -224,11 +187,11 @@ pub async fn run(
                 };
                 levels.push(run);
                 collected.cpu_seconds[done] = (process_cpu() - cpu_at_level_start).as_secs_f64();
-                harvest(&mut collected, &shared, now, done, observer);
+                harvest(&mut collected, &shared, now, done, observer, drops(&open));
                 let judged = observer.level_done(&run, &collected);
                 match climb.judged(&spec, judged) {
                     Next::Continue => {}
-                    Next::Stop => break EndReason::Stopped,
+                    Next::Stop => break RunEnd::StoppedAtBreakingPoint,
                     Next::CoolDown { load, duration } => {
                         cooldown = Some(Cooldown {
                             start: now,
@@ -247,7 +210,7 @@ pub async fn run(
                 .store(level.unwrap_or(NO_LEVEL), Ordering::Relaxed);
         }
         if cooldown.is_none() && now >= profile.duration() {
-            break EndReason::Completed;
+            break RunEnd::Completed;
         }
         match &open {
             Some((plan, _)) => plan.set_rate(load),
@@ -265,10 +228,11 @@ pub async fn run(
                 now,
                 level.unwrap_or(NO_LEVEL),
                 observer,
+                drops(&open),
             );
             if let Some(reason) = watch.second_done(&last_second) {
                 abort_reason = Some(reason);
-                break EndReason::Aborted;
+                break RunEnd::Aborted;
             }
             let progress = Progress {
                 elapsed: now,
@@ -282,7 +246,9 @@ pub async fn run(
         }
     };
     // A level cut short still counts for what it measured.
-    if let Some(level) = current.filter(|_| cooldown.is_none() && end != EndReason::Stopped) {
+    if let Some(level) =
+        current.filter(|_| cooldown.is_none() && end != RunEnd::StoppedAtBreakingPoint)
+    {
         let spec = specs[level];
         levels.push(LevelRun {
             spec,
@@ -294,7 +260,7 @@ pub async fn run(
         collected.cpu_seconds[level] = (process_cpu() - cpu_at_level_start).as_secs_f64();
     }
     let grace = match end {
-        EndReason::Interrupted => scenario.target.timeout.min(INTERRUPT_GRACE),
+        RunEnd::Interrupted => scenario.target.timeout.min(INTERRUPT_GRACE),
         _ => scenario.target.timeout,
     };
     let _ = target_tx.send(0);
@@ -311,8 +277,7 @@ pub async fn run(
         plan.copy_dropped(&mut collected);
     }
     let elapsed = started.elapsed();
-    harvest(&mut collected, &shared, elapsed, NO_LEVEL, observer);
-    collected.notes = shared.recorder.notes();
+    harvest(&mut collected, &shared, elapsed, NO_LEVEL, observer, None);
     Ok(RunOutcome {
         collected,
         levels,
@@ -321,6 +286,11 @@ pub async fn run(
         end,
         abort_reason,
     })
+}
+
+/// The open model's arrival plan, whose drop counts each harvest copies.
+fn drops<T>(open: &Option<(Arc<arrivals::Plan>, T)>) -> Option<&arrivals::Plan> {
+    open.as_ref().map(|(plan, _)| plan.as_ref())
 }
 
 /// Closed model: starts a shopper in every slot below `target` that has none running.
@@ -363,6 +333,7 @@ fn harvest(
     now: Duration,
     level: usize,
     observer: &mut dyn Observer,
+    drops: Option<&arrivals::Plan>,
 ) -> TimelinePoint {
     let interval = collected.harvest_with(&shared.recorder, &mut |entry| {
         observer.harvested(now, entry);
@@ -382,7 +353,11 @@ fn harvest(
         lag_p99_ms: (!interval.lag.is_empty())
             .then(|| interval.lag.value_at_quantile(0.99) as f64 / 1000.0),
     };
-    observer.second(&point);
+    collected.notes = shared.recorder.notes();
+    if let Some(plan) = drops {
+        plan.copy_dropped(collected);
+    }
+    observer.second(&point, collected);
     collected.timeline.push(point.clone());
     point
 }

@@ -96,7 +96,8 @@ impl Default for ShopSettings {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Model {
     /// N concurrent shoppers; each starts a new journey when one ends.
     Closed,
@@ -149,13 +150,13 @@ pub struct Load {
 }
 
 /// Bounds that define "available".
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Slo {
     pub latency: Vec<LatencyBound>,
     pub error_rate: Option<f64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LatencyBound {
     /// 50.0, 90.0, 95.0, 99.0 or 100.0 (max).
     pub percentile: f64,

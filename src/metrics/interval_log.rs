@@ -7,9 +7,11 @@
 //! tagged histogram line per (level, step, kind) and interval, tagged
 //! `l<level>.s<step>.<latency|service|corrected|lag>` (`ramp` for requests outside
 //! levels) and `l<level>.j<journey>.journey`. Comment lines carry the rest as JSON:
-//! `#stampede-run` (the header: scenario text, target, seed, start), `#counts` and
-//! `#journey` (the interval's counts), `#second` (the timeline point) and, when the
-//! run ended normally, `#end`.
+//! `#stampede-run` (the header: the resolved run plan, target, seed, start),
+//! `#counts` and `#journey` (the interval's counts), `#second` (the timeline point),
+//! `#state` (per-level CPU, dropped arrivals, blocked hosts and failed checks, when
+//! they change) and, when the run ended normally, `#end` (with the abort reason).
+//! The plan is opaque here: the log stores measurements and hands the plan back.
 
 use std::fs::File;
 use std::io::Write;
@@ -23,9 +25,11 @@ use hdrhistogram::serialization::interval_log::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::driver::{EndReason, LevelRun, RunOutcome};
 use crate::error_kind::ErrorKind;
-use crate::metrics::{Harvested, JourneyStats, StepStats, TimelinePoint};
+use crate::metrics::{
+    Collected, Harvested, JourneyStats, LevelRun, Notes, RunEnd, RunOutcome, StepStats,
+    TimelinePoint,
+};
 use crate::profile::LevelSpec;
 
 /// The log's file name in the run directory.
@@ -36,17 +40,56 @@ const COUNTS: &str = "counts ";
 const JOURNEY: &str = "journey ";
 const SECOND: &str = "second ";
 const END: &str = "end ";
+const STATE: &str = "state ";
 
-/// What a report needs besides the measurements.
+/// What a report needs besides the measurements: enough to rebuild it with no
+/// scenario file, no data files and no environment variables.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunHeader {
-    pub scenario_path: PathBuf,
-    /// The scenario file's text, parsed again to rebuild.
-    pub scenario_source: String,
     pub target: String,
     pub seed: u64,
     pub started_at: String,
     pub cores: usize,
+    /// The profile's levels, and how many steps and journeys are counted.
+    pub levels: Vec<LevelSpec>,
+    pub steps: usize,
+    pub journeys: usize,
+    /// What the analysis judges the run against (its `Plan`), kept as it gave it.
+    pub plan: serde_json::Value,
+}
+
+/// What the run knows besides the intervals' counts, written when it changes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct StateLine {
+    cpu_seconds: Vec<f64>,
+    dropped: Vec<u64>,
+    dropped_outside_levels: u64,
+    notes: Notes,
+}
+
+impl StateLine {
+    fn of(collected: &Collected) -> StateLine {
+        StateLine {
+            cpu_seconds: collected.cpu_seconds.clone(),
+            dropped: collected.dropped.clone(),
+            dropped_outside_levels: collected.dropped_outside_levels,
+            notes: collected.notes.clone(),
+        }
+    }
+
+    fn apply(self, collected: &mut Collected) {
+        let copy = |to: &mut [f64], from: &[f64]| {
+            for (t, f) in to.iter_mut().zip(from) {
+                *t = *f;
+            }
+        };
+        copy(&mut collected.cpu_seconds, &self.cpu_seconds);
+        for (t, f) in collected.dropped.iter_mut().zip(&self.dropped) {
+            *t = *f;
+        }
+        collected.dropped_outside_levels = self.dropped_outside_levels;
+        collected.notes = self.notes;
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -68,7 +111,9 @@ struct JourneyLine {
 
 #[derive(Debug, Serialize, Deserialize)]
 struct EndLine {
-    end: String,
+    end: RunEnd,
+    #[serde(default)]
+    abort_reason: Option<String>,
     elapsed_s: f64,
     /// (level index, seconds held).
     levels: Vec<(usize, f64)>,
@@ -95,6 +140,8 @@ pub struct IntervalLog {
     serializer: V2DeflateSerializer,
     /// The end of the last interval written.
     since: Duration,
+    /// The last state written.
+    state: StateLine,
     broken: bool,
 }
 
@@ -113,6 +160,7 @@ impl IntervalLog {
             buffer: Vec::new(),
             serializer: V2DeflateSerializer::new(),
             since: Duration::ZERO,
+            state: StateLine::default(),
             broken: false,
         };
         let start = SystemTime::now()
@@ -195,11 +243,20 @@ impl IntervalLog {
         }
     }
 
-    /// Ends the interval: writes its timeline point and flushes it all to disk.
-    pub fn second(&mut self, point: &TimelinePoint) {
+    /// Ends the interval: writes its timeline point (and the run's state when it
+    /// changed) and flushes it all to disk.
+    pub fn second(&mut self, point: &TimelinePoint, collected: &Collected) {
         if let Ok(json) = serde_json::to_string(point) {
             self.buffer
                 .extend_from_slice(format!("#{SECOND}{json}\n").as_bytes());
+        }
+        let state = StateLine::of(collected);
+        if state != self.state
+            && let Ok(json) = serde_json::to_string(&state)
+        {
+            self.buffer
+                .extend_from_slice(format!("#{STATE}{json}\n").as_bytes());
+            self.state = state;
         }
         self.since = Duration::from_secs_f64(point.t.max(0.0));
         self.write_out();
@@ -207,8 +264,16 @@ impl IntervalLog {
 
     /// Records how the run ended: with it, a rebuild is exact.
     pub fn end(&mut self, outcome: &RunOutcome) {
+        let state = StateLine::of(&outcome.collected);
+        if state != self.state
+            && let Ok(json) = serde_json::to_string(&state)
+        {
+            self.buffer
+                .extend_from_slice(format!("#{STATE}{json}\n").as_bytes());
+        }
         let line = EndLine {
-            end: end_name(outcome.end).to_string(),
+            end: outcome.end,
+            abort_reason: outcome.abort_reason.clone(),
             elapsed_s: outcome.elapsed.as_secs_f64(),
             levels: outcome
                 .levels
@@ -247,17 +312,7 @@ fn level_tag(level: Option<usize>) -> String {
     level.map_or_else(|| "ramp".to_string(), |l| format!("l{l}"))
 }
 
-fn end_name(end: EndReason) -> &'static str {
-    match end {
-        EndReason::Completed => "completed",
-        EndReason::Stopped => "stopped",
-        EndReason::Interrupted => "interrupted",
-        EndReason::DataExhausted => "data_exhausted",
-        EndReason::Aborted => "aborted",
-    }
-}
-
-pub use rebuild::{Rebuilt, rebuild};
+pub use rebuild::rebuild;
 
 mod rebuild;
 

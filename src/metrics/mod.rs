@@ -12,6 +12,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error_kind::ErrorKind;
 
+pub mod interval_log;
+mod run;
+
+pub use run::{Cooldown, LevelRun, RunEnd, RunOutcome};
+
 /// One finished request.
 #[derive(Debug, Clone, Copy)]
 pub struct Sample {
@@ -279,7 +284,7 @@ pub struct Recorder {
 }
 
 /// Counts of rare events, by what they were about.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Notes {
     /// Requests refused before connecting, by host.
     pub blocked_hosts: BTreeMap<String, u64>,

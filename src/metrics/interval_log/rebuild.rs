@@ -1,31 +1,24 @@
-//! Rebuilding a run from its interval log: the scenario from the header, the
-//! totals by adding up every interval, the timeline from the `#second` lines, and
+//! Rebuilding a run from its interval log: the plan from the header (no scenario
+//! to recompile), the totals by adding up every interval, the run's state (CPU per
+//! level, drops, blocked hosts, failed checks) from the last `#state` line, the timeline from the `#second` lines, and
 //! how the run ended from the `#end` line — or, when the process died before
 //! writing it, `interrupted` with the levels the timeline shows.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::{
     COUNTS, END, EndLine, FILE_NAME, HEADER, JOURNEY, JourneyLine, LogError, RunHeader, SECOND,
-    add_histogram, add_journey_histogram, comments, histograms, levels_from_timeline,
+    STATE, StateLine, add_histogram, add_journey_histogram, comments, histograms,
+    levels_from_timeline,
 };
-use crate::analysis::{RunEnd, RunInfo};
-use crate::driver::{Cooldown, EndReason, LevelRun, RunOutcome};
 use crate::error_kind::ErrorKind;
-use crate::metrics::{Collected, Counts, StepStats, TimelinePoint};
-use crate::scenario::Scenario;
+use crate::metrics::{
+    Collected, Cooldown, Counts, LevelRun, RunEnd, RunOutcome, StepStats, TimelinePoint,
+};
 
-/// A run put back together from its log, ready for `analysis::analyse`.
-pub struct Rebuilt {
-    pub scenario: Arc<Scenario>,
-    pub outcome: RunOutcome,
-    pub info: RunInfo,
-}
-
-/// Reads `dir/intervals.hlog` and rebuilds what the run measured.
-pub fn rebuild(dir: &Path) -> Result<Rebuilt, LogError> {
+/// Reads `dir/intervals.hlog` and rebuilds what the run measured, with its header.
+pub fn rebuild(dir: &Path) -> Result<(RunHeader, RunOutcome), LogError> {
     let path = dir.join(FILE_NAME);
     let bytes = std::fs::read(&path).map_err(|source| LogError::Io {
         path: path.clone(),
@@ -45,10 +38,8 @@ pub fn rebuild(dir: &Path) -> Result<Rebuilt, LogError> {
         .next()
         .ok_or_else(|| invalid("no `#stampede-run` header line".to_string()))
         .and_then(|json| serde_json::from_str(json).map_err(|e| invalid(e.to_string())))?;
-    let scenario = crate::scenario::parse(&header.scenario_path, &header.scenario_source)
-        .map_err(|e| invalid(format!("its scenario no longer parses: {e}")))?;
-    let specs = scenario.load.profile.levels();
-    let mut collected = Collected::new(specs.len(), scenario.steps.len(), scenario.journeys.len());
+    let specs = &header.levels;
+    let mut collected = Collected::new(specs.len(), header.steps, header.journeys);
 
     for json in comments(&text, COUNTS) {
         let Ok(line) = serde_json::from_str::<super::CountsLine>(json) else {
@@ -110,16 +101,16 @@ pub fn rebuild(dir: &Path) -> Result<Rebuilt, LogError> {
         .filter_map(|json| serde_json::from_str::<TimelinePoint>(json).ok())
         .collect();
 
+    if let Some(state) = comments(&text, STATE)
+        .filter_map(|json| serde_json::from_str::<StateLine>(json).ok())
+        .last()
+    {
+        state.apply(&mut collected);
+    }
+
     let end_line = comments(&text, END).find_map(|json| serde_json::from_str::<EndLine>(json).ok());
-    let (end, levels, cooldown, elapsed) = match end_line {
+    let (end, levels, cooldown, elapsed, abort_reason) = match end_line {
         Some(line) => {
-            let end = match line.end.as_str() {
-                "completed" => EndReason::Completed,
-                "stopped" => EndReason::Stopped,
-                "data_exhausted" => EndReason::DataExhausted,
-                "aborted" => EndReason::Aborted,
-                _ => EndReason::Interrupted,
-            };
             let levels = line
                 .levels
                 .iter()
@@ -135,40 +126,24 @@ pub fn rebuild(dir: &Path) -> Result<Rebuilt, LogError> {
                 duration: seconds(duration),
                 load,
             });
-            (end, levels, cooldown, seconds(line.elapsed_s))
+            let elapsed = seconds(line.elapsed_s);
+            (line.end, levels, cooldown, elapsed, line.abort_reason)
         }
         None => {
             let elapsed = collected.timeline.last().map_or(0.0, |p| p.t);
-            let levels = levels_from_timeline(&specs, &collected.timeline);
-            (EndReason::Interrupted, levels, None, seconds(elapsed))
+            let levels = levels_from_timeline(specs, &collected.timeline);
+            (RunEnd::Interrupted, levels, None, seconds(elapsed), None)
         }
     };
-    let info = RunInfo {
-        target: header.target,
-        started_at: header.started_at,
-        duration_s: elapsed.as_secs_f64(),
-        seed: header.seed,
-        end: match end {
-            EndReason::Completed => RunEnd::Completed,
-            EndReason::Stopped => RunEnd::StoppedAtBreakingPoint,
-            EndReason::Interrupted => RunEnd::Interrupted,
-            EndReason::DataExhausted => RunEnd::DataExhausted,
-            EndReason::Aborted => RunEnd::Aborted,
-        },
-        cores: header.cores,
+    let outcome = RunOutcome {
+        collected,
+        levels,
+        cooldown,
+        elapsed,
+        end,
+        abort_reason,
     };
-    Ok(Rebuilt {
-        scenario: Arc::new(scenario),
-        outcome: RunOutcome {
-            collected,
-            levels,
-            cooldown,
-            elapsed,
-            end,
-            abort_reason: None,
-        },
-        info,
-    })
+    Ok((header, outcome))
 }
 
 fn seconds(s: f64) -> Duration {

@@ -1,0 +1,54 @@
+//! The record of a run as the driver leaves it: what was collected, how each level
+//! was actually held, the cool-down, and how the run ended. Plain data, for the
+//! analysis and the interval log; nothing here judges.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::Collected;
+use crate::profile::LevelSpec;
+
+/// How a level was actually run.
+#[derive(Debug, Clone, Copy)]
+pub struct LevelRun {
+    pub spec: LevelSpec,
+    /// How long it was held (shorter than planned when the run was cut short).
+    pub held: Duration,
+}
+
+/// Which finish the run came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RunEnd {
+    /// The profile ran to its end.
+    Completed,
+    /// The climb stopped: a level broke with `stop = "broken"`.
+    StoppedAtBreakingPoint,
+    /// The stop signal came (Ctrl-C), or the process died (a rebuilt log).
+    Interrupted,
+    /// A data feeder with `pick = "unique"` ran out of rows.
+    DataExhausted,
+    /// An `abort_on` condition held: the run stopped early to protect the shop.
+    Aborted,
+}
+
+/// A cool-down at the last good level after the climb stopped.
+#[derive(Debug, Clone, Copy)]
+pub struct Cooldown {
+    pub start: Duration,
+    pub duration: Duration,
+    pub load: u32,
+}
+
+/// Everything a run measured, and how it went.
+pub struct RunOutcome {
+    pub collected: Collected,
+    pub levels: Vec<LevelRun>,
+    pub cooldown: Option<Cooldown>,
+    pub elapsed: Duration,
+    pub end: RunEnd,
+    /// Which `abort_on` condition stopped the run.
+    pub abort_reason: Option<String>,
+}
