@@ -93,11 +93,21 @@ fn run(args: RunArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
-    if let Some(url) = &args.target
-        && let Err(e) = url::Url::parse(url)
-    {
-        eprintln!("error: --target {url}: {e} (expected a URL like http://127.0.0.1:8080)");
-        return exit::BAD_INPUT;
+    if let Some(url) = &args.target {
+        let problem = match url::Url::parse(url) {
+            Err(e) => Some(e.to_string()),
+            Ok(u) if !matches!(u.scheme(), "http" | "https") => {
+                Some(format!("the scheme {}:// is not supported", u.scheme()))
+            }
+            Ok(u) if u.host().is_none() => Some("no host".to_string()),
+            Ok(_) => None,
+        };
+        if let Some(problem) = problem {
+            eprintln!(
+                "error: --target {url}: {problem} (expected an http:// or https:// URL like http://127.0.0.1:8080)"
+            );
+            return exit::BAD_INPUT;
+        }
     }
     let mut gates = scenario.gates.clone();
     let baseline = match ci::parse_gates(&args.gates).and_then(|more| {

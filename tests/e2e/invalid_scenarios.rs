@@ -219,3 +219,27 @@ fn contradictory_flags_are_refused_before_any_traffic() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--stall-for"), "{stderr}");
 }
+
+/// `--target` takes only http:// and https:// (an ftp:// URL used to pass the parse
+/// check and fail later as "cannot measure", exit 3).
+#[test]
+fn a_target_that_is_not_http_is_bad_input() {
+    for target in [
+        "ftp://127.0.0.1:2121/",
+        "file:///etc/passwd",
+        "mailto:shop@example.com",
+    ] {
+        let output = stampede()
+            .args(["run", "scenarios/smoke.toml", "--target", target])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{target}: {stderr}");
+        assert!(
+            stderr.contains(&format!("--target {target}: the scheme"))
+                && stderr.contains("expected an http:// or https:// URL"),
+            "{stderr}"
+        );
+        assert!(stdout.is_empty(), "{stdout}");
+    }
+}
