@@ -323,6 +323,13 @@ fn plain_types(message: &str) -> String {
 
 /// Reads, parses, checks and compiles a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    // A device or a pipe (`/dev/zero`) could be read forever.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(ScenarioError::whole_file(
+            path,
+            "the scenario must be a regular file (a TOML file)",
+        ));
+    }
     let source = std::fs::read_to_string(path).map_err(|e| {
         ScenarioError::whole_file(path, format!("cannot read the scenario file: {e}"))
     })?;
