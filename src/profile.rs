@@ -5,6 +5,13 @@
 
 use std::time::Duration;
 
+/// The most levels a profile may have: a scenario asking for more is refused, and
+/// [`Profile::staircase`] stops climbing there.
+pub const MAX_LEVELS: usize = 10_000;
+
+/// The longest run a scenario may ask for (its profile, plus a cooldown): 7 days.
+pub const MAX_RUN: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// One piece of the profile: load goes linearly from `from` to `to` over `duration`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
@@ -16,6 +23,13 @@ pub struct Segment {
     pub level: Option<usize>,
     /// A spike: the load jumped here at once and falls back right after.
     pub spike: bool,
+}
+
+impl Segment {
+    /// When the segment ends (saturating: a segment never overflows the clock).
+    pub fn end(&self) -> Duration {
+        self.start.saturating_add(self.duration)
+    }
 }
 
 /// A plateau of constant load.
@@ -58,11 +72,11 @@ pub struct Profile {
 
 impl Profile {
     /// Climbs from `start` by `step` up to `max`, ramping for `ramp` into each level
-    /// and holding it for `hold`.
+    /// and holding it for `hold`; at most [`MAX_LEVELS`] levels.
     pub fn staircase(start: u32, step: u32, max: u32, hold: Duration, ramp: Duration) -> Profile {
         let mut stages = Vec::new();
         let mut load = start;
-        while load <= max {
+        while load <= max && stages.len() < 2 * MAX_LEVELS {
             stages.push(Stage::RampTo { load, over: ramp });
             stages.push(Stage::Hold(hold));
             match load.checked_add(step.max(1)) {
@@ -97,7 +111,7 @@ impl Profile {
                     spike,
                 });
             }
-            now += duration;
+            now = now.saturating_add(duration);
             if !spike {
                 load = to;
             }
@@ -106,9 +120,7 @@ impl Profile {
     }
 
     pub fn duration(&self) -> Duration {
-        self.segments
-            .last()
-            .map_or(Duration::ZERO, |s| s.start + s.duration)
+        self.segments.last().map_or(Duration::ZERO, Segment::end)
     }
 
     pub fn segments(&self) -> &[Segment] {
@@ -150,7 +162,7 @@ impl Profile {
 
     /// The load at `t` without rounding (an arrival rate may be fractional).
     pub fn exact_at(&self, t: Duration) -> (f64, Option<usize>) {
-        let Some(segment) = self.segments.iter().find(|s| t < s.start + s.duration) else {
+        let Some(segment) = self.segments.iter().find(|s| t < s.end()) else {
             return (0.0, None);
         };
         let fraction =

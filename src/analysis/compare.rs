@@ -127,7 +127,11 @@ fn changes(
     tolerance: f64,
 ) -> Vec<Change> {
     let mut rows = Vec::new();
-    let seed = u64::from(bl.load) << 16 ^ step.bytes().fold(7u64, |h, c| h * 31 + u64::from(c));
+    // A hash of the step name: it wraps (a name of 13 bytes or more overflows u64).
+    let name_hash = step
+        .bytes()
+        .fold(7u64, |h, c| h.wrapping_mul(31).wrapping_add(u64::from(c)));
+    let seed = u64::from(bl.load) << 16 ^ name_hash;
     if let (Some(hb), Some(hn)) = (histogram(b), histogram(n)) {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         for (name, q) in PERCENTILES {

@@ -73,3 +73,19 @@ fn beta_draws_have_the_right_mean() {
         assert!((mean - expected).abs() < 0.02, "Beta({a}, {b}): {mean}");
     }
 }
+
+/// The seed hashes the step name; a name of 13 bytes or more overflowed the hash and
+/// panicked in a debug build. Long names compare like short ones.
+#[test]
+fn a_long_step_name_compares_without_overflow() {
+    let mut base = testdata::smoke();
+    base.levels.truncate(1);
+    let long = "add-to-cart-from-the-product-page-with-a-very-long-name";
+    for step in &mut base.levels[0].steps {
+        step.name = format!("{long}-{}", step.name);
+    }
+    let c = compare(&base, &base, DEFAULT_MAX_REGRESSION);
+    let rows: Vec<&Change> = c.rows.iter().filter(|r| r.step.starts_with(long)).collect();
+    assert!(!rows.is_empty(), "{:?}", c.rows);
+    assert!(rows.iter().all(|r| !r.significant), "{rows:?}");
+}

@@ -31,12 +31,14 @@ pub fn target(text: &str) -> Result<Url, Error> {
             "--target {text}: {e} (expected a URL like http://127.0.0.1:8080)"
         ))
     })?;
-    match url.scheme() {
-        "http" | "https" => Ok(url),
-        other => Err(bad_input(anyhow!(
-            "--target {text}: the scheme `{other}` is not supported (expected http:// or https://)"
-        ))),
-    }
+    let problem = match url.scheme() {
+        "http" | "https" if url.host().is_some() => return Ok(url),
+        "http" | "https" => "no host".to_string(),
+        other => format!("the scheme {other}:// is not supported"),
+    };
+    Err(bad_input(anyhow!(
+        "--target {text}: {problem} (expected an http:// or https:// URL like http://127.0.0.1:8080)"
+    )))
 }
 
 /// The CI view of a command: gates, baseline and tolerance.
@@ -208,6 +210,6 @@ mod tests {
         assert!(target("https://shop.example").is_ok());
         let e = target("ftp://127.0.0.1").unwrap_err();
         assert_eq!(e.exit().code(), 2);
-        assert!(e.to_string().contains("scheme `ftp`"), "{e}");
+        assert!(e.to_string().contains("the scheme ftp://"), "{e}");
     }
 }

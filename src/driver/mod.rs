@@ -11,6 +11,8 @@ pub mod climb;
 mod panic_guard;
 mod shopper;
 
+pub use shopper::sample_think;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -23,7 +23,7 @@ use super::{NO_LEVEL, Shared};
 use crate::error_kind::ErrorKind;
 use crate::http;
 use crate::metrics::{JourneySample, Sample};
-use crate::scenario::{Body, Journey, Response, Scope, Step, StepHeader, Take, Think};
+use crate::scenario::{Body, Journey, MAX_THINK, Response, Scope, Step, StepHeader, Take, Think};
 
 /// Counts a shopper as active for as long as it lives.
 struct Active<'a>(&'a Shared);
@@ -139,7 +139,7 @@ impl Shopper {
                 return None;
             }
             let (outcome, answered) = self.step(shared, step, intended, expected).await;
-            intended = answered + think(step.think.unwrap_or(journey.think), &mut self.rng);
+            intended = answered + sample_think(step.think.unwrap_or(journey.think), &mut self.rng);
             if !self.wait_until(intended).await {
                 return None;
             }
@@ -365,14 +365,17 @@ fn pick(journeys: &[Journey], total_weight: u32, rng: &mut Xoshiro256PlusPlus) -
     0
 }
 
-/// A think time drawn from its distribution.
-fn think(think: Think, rng: &mut Xoshiro256PlusPlus) -> Duration {
+/// A think time drawn from its distribution, cut to [`MAX_THINK`] whatever the
+/// parameters (compile bounds them; a draw never panics or overflows a clock).
+pub fn sample_think(think: Think, rng: &mut Xoshiro256PlusPlus) -> Duration {
     // U in (0, 1], so that ln(U) is finite.
     let mut unit = || 1.0 - rng.random::<f64>();
     let seconds = match think {
-        Think::Fixed(d) => return d,
-        Think::Uniform(low, high) if high > low => return rng.random_range(low..=high),
-        Think::Uniform(low, _) => return low,
+        Think::Fixed(d) => return d.min(MAX_THINK),
+        Think::Uniform(low, high) if high > low => {
+            return rng.random_range(low.min(MAX_THINK)..=high.min(MAX_THINK));
+        }
+        Think::Uniform(low, _) => return low.min(MAX_THINK),
         Think::Exponential { mean } => -mean.as_secs_f64() * unit().ln(),
         Think::LogNormal { median, sigma } => {
             // Box–Muller: a standard normal from two uniforms.
@@ -380,7 +383,13 @@ fn think(think: Think, rng: &mut Xoshiro256PlusPlus) -> Duration {
             median.as_secs_f64() * (sigma * z).exp()
         }
     };
-    Duration::from_secs_f64(seconds.clamp(0.0, 3600.0))
+    // Not a number (no finite parameters give one) counts as the longest.
+    let seconds = if seconds.is_nan() {
+        f64::INFINITY
+    } else {
+        seconds
+    };
+    Duration::from_secs_f64(seconds.clamp(0.0, MAX_THINK.as_secs_f64()))
 }
 
 #[cfg(test)]
@@ -443,7 +452,7 @@ steps = [{ name = "home", get = "/" }]
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
         let mut sample = |t: Think| {
             let mut all: Vec<f64> = (0..20_000)
-                .map(|_| think(t, &mut rng).as_secs_f64())
+                .map(|_| sample_think(t, &mut rng).as_secs_f64())
                 .collect();
             all.sort_by(f64::total_cmp);
             let mean = all.iter().sum::<f64>() / all.len() as f64;
@@ -467,9 +476,45 @@ steps = [{ name = "home", get = "/" }]
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
         let (low, high) = (Duration::from_millis(100), Duration::from_millis(300));
         for _ in 0..1000 {
-            let t = think(Think::Uniform(low, high), &mut rng);
+            let t = sample_think(Think::Uniform(low, high), &mut rng);
             assert!(t >= low && t <= high);
         }
         assert_eq!(Think::Uniform(low, high).mean(), Duration::from_millis(200));
+    }
+
+    /// `lognormal = { median = "1ms", p90 = "1h" }` has a mean past what a Duration
+    /// holds: the mean and every draw saturate at MAX_THINK instead of panicking.
+    #[test]
+    fn extreme_think_times_saturate() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        let sigma = (3_600_000.0f64).ln() / 1.281_551_565_5;
+        let wide = Think::LogNormal {
+            median: Duration::from_millis(1),
+            sigma,
+        };
+        assert_eq!(wide.mean(), MAX_THINK);
+        let extremes = [
+            wide,
+            Think::LogNormal {
+                median: Duration::MAX,
+                sigma: f64::MAX,
+            },
+            Think::Fixed(Duration::MAX),
+            Think::Uniform(Duration::ZERO, Duration::MAX),
+            Think::Uniform(Duration::MAX, Duration::MAX),
+            Think::Exponential {
+                mean: Duration::MAX,
+            },
+        ];
+        for think in extremes {
+            assert!(think.mean() <= MAX_THINK, "{think:?}");
+            for _ in 0..1000 {
+                assert!(sample_think(think, &mut rng) <= MAX_THINK, "{think:?}");
+            }
+        }
+        // Most draws of the wide lognormal are short, some are cut at the hour.
+        let draws: Vec<Duration> = (0..1000).map(|_| sample_think(wide, &mut rng)).collect();
+        assert!(draws.iter().any(|d| *d < Duration::from_millis(1)));
+        assert!(draws.contains(&MAX_THINK));
     }
 }

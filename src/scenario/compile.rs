@@ -12,11 +12,11 @@ use toml::Spanned;
 use super::raw::{self, RawJourney, RawSlo, RawStep};
 use super::{
     Arrivals, Body, Check, Css, DEFAULT_MAX_ACTIVE, Exhausted, Extract, ExtractSource, FeedPick,
-    Feeder, Generator, Journey, JsonTemplate, LatencyBound, Load, Model, Resolved, Scenario,
-    ScenarioError, ShopSettings, Slo, StatusMatch, Step, StepHeader, StepInfo, Take, Target,
-    Template, Think,
+    Feeder, Generator, Journey, JsonTemplate, LatencyBound, Load, MAX_THINK, Model, Resolved,
+    Scenario, ScenarioError, ShopSettings, Slo, StatusMatch, Step, StepHeader, StepInfo, Take,
+    Target, Template, Think,
 };
-use crate::profile::{Profile, Stage};
+use crate::profile::{MAX_LEVELS, MAX_RUN, Profile, Stage};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -394,6 +394,12 @@ impl Compiler<'_> {
         let cooldown = raw
             .cooldown
             .map_or(hold.min(Duration::from_secs(30)), |d| d.0);
+        if profile.duration().saturating_add(cooldown) > MAX_RUN {
+            return Err(self.error(
+                span,
+                "the profile and its cooldown run for more than 7 days: a run may last at most 7 days",
+            ));
+        }
         Ok(Load {
             model,
             profile,
@@ -440,6 +446,28 @@ impl Compiler<'_> {
             }
         };
         let ramp = s.ramp.map_or(hold / 10, |d| d.0);
+        // Checked before the profile is built: its size follows the level count.
+        let levels = u64::from((max - start) / step) + 1;
+        if levels > MAX_LEVELS as u64 {
+            return Err(self
+                .error(
+                    s.max.span(),
+                    format!("this staircase has {levels} levels: a profile may have at most {MAX_LEVELS}"),
+                )
+                .with_hint("take bigger steps, or a lower max"));
+        }
+        let per_level = hold.saturating_add(ramp).as_secs_f64();
+        if per_level * levels as f64 > MAX_RUN.as_secs_f64() {
+            return Err(self
+                .error(
+                    s.hold.span(),
+                    format!(
+                        "this staircase would run for {:.0} days: a run may last at most 7 days",
+                        per_level * levels as f64 / 86_400.0
+                    ),
+                )
+                .with_hint("shorten hold (and ramp), or take fewer levels"));
+        }
         Ok((
             Profile::staircase(start, step, max, hold, ramp),
             stop_when_broken,
@@ -449,6 +477,7 @@ impl Compiler<'_> {
 
     fn stages(&self, raw: &[Spanned<raw::RawStage>]) -> Result<Profile> {
         let mut stages = Vec::with_capacity(raw.len());
+        let mut length = Duration::ZERO;
         for stage in raw {
             let s = stage.get_ref();
             let load = |value: &Spanned<i64>, what: &str| {
@@ -466,8 +495,25 @@ impl Compiler<'_> {
                     ));
                 }
             });
+            length = length.saturating_add(s.over.or(s.hold).map_or(Duration::ZERO, |d| d.0));
+            if length > MAX_RUN {
+                return Err(self.error(
+                    stage.span(),
+                    "the stages up to here run for more than 7 days: a run may last at most 7 days",
+                ));
+            }
         }
-        Ok(Profile::from_stages(&stages))
+        let profile = Profile::from_stages(&stages);
+        let levels = profile.levels().len();
+        if levels > MAX_LEVELS {
+            return Err(self.error(
+                raw[0].span().start..raw[raw.len() - 1].span().end,
+                format!(
+                    "these stages hold {levels} levels: a profile may have at most {MAX_LEVELS}"
+                ),
+            ));
+        }
+        Ok(profile)
     }
 
     fn slo(&self, raw: &RawSlo) -> Slo {
@@ -534,7 +580,9 @@ impl Compiler<'_> {
         Ok(Journey {
             name: raw.name.into_inner(),
             weight,
-            think: raw.think.unwrap_or(Think::Fixed(Duration::ZERO)),
+            think: self
+                .think(raw.think)?
+                .unwrap_or(Think::Fixed(Duration::ZERO)),
             pacing: raw.pacing.map(|d| d.0).filter(|d| !d.is_zero()),
             value: match &raw.value {
                 Some(v) => Some(super::rules::positive(self.path, self.source, v, "value")?),
@@ -642,8 +690,50 @@ impl Compiler<'_> {
             expect,
             checks,
             extract,
-            think: raw.think,
+            think: self.think(raw.think)?,
         })
+    }
+
+    /// A think time within [`MAX_THINK`]: a longer one (or a lognormal whose mean
+    /// is) would stall a shopper for the rest of any run, or overflow a clock.
+    fn think(&self, raw: Option<Spanned<Think>>) -> Result<Option<Think>> {
+        let Some(raw) = raw else { return Ok(None) };
+        let think = *raw.get_ref();
+        let longest = match think {
+            Think::Fixed(d) | Think::Uniform(_, d) => d,
+            Think::Exponential { mean } => mean,
+            Think::LogNormal { median, .. } => median,
+        };
+        if longest > MAX_THINK {
+            return Err(self
+                .error(
+                    raw.span(),
+                    format!(
+                        "think time {} is too long: a think time may be at most 1h",
+                        humantime::format_duration(longest)
+                    ),
+                )
+                .with_hint(
+                    "a shopper who thinks longer has left the shop: end the journey instead",
+                ));
+        }
+        if let Think::LogNormal { median, sigma } = think {
+            let mean = Think::lognormal_mean_s(median, sigma);
+            if mean.is_nan() || mean > MAX_THINK.as_secs_f64() {
+                let shown = if mean < 1e7 {
+                    format!("{mean:.0}s")
+                } else {
+                    format!("{mean:.1e}s")
+                };
+                return Err(self
+                    .error(
+                        raw.span(),
+                        format!("lognormal think time: this p90 is so far above the median that the mean is {shown}; a think time may be at most 1h"),
+                    )
+                    .with_hint("bring p90 closer to the median: median = \"1s\", p90 = \"4s\" has a mean of 1.8s"));
+            }
+        }
+        Ok(Some(think))
     }
 
     fn checks(&self, raw: raw::RawExpect) -> Result<(Vec<StatusMatch>, Vec<Check>)> {

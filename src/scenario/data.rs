@@ -35,11 +35,13 @@ pub struct Feeder {
     pub when_exhausted: Exhausted,
 }
 
+/// The largest data file (64 MiB): every row is kept in memory for the whole run.
+pub const MAX_DATA_FILE: u64 = 64 * 1024 * 1024;
+
 impl Feeder {
     /// Reads `path` (`.csv`, or `.json` for an array of objects) into columns and rows.
     pub fn read(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = read_regular_file(path)?;
         let is_json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
@@ -79,6 +81,34 @@ impl Feeder {
         };
         Some(&self.rows[index])
     }
+}
+
+/// The text of a regular file of at most [`MAX_DATA_FILE`] bytes. A device
+/// (`/dev/zero`), a pipe or a directory is refused before it is opened: reading one
+/// may never end (or opening it, for a pipe).
+fn read_regular_file(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let shown = path.display();
+    let cannot = |e: std::io::Error| format!("cannot read {shown}: {e}");
+    let too_big = || format!("{shown} is larger than the 64 MiB a data file may hold");
+    let metadata = std::fs::metadata(path).map_err(cannot)?;
+    if !metadata.is_file() {
+        return Err(format!(
+            "{shown} is not a regular file: a data file must be a regular file (CSV or JSON) of at most 64 MiB"
+        ));
+    }
+    if metadata.len() > MAX_DATA_FILE {
+        return Err(too_big());
+    }
+    // The file may grow between the check and the read: read one byte past the cap.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_DATA_FILE + 1).read_to_end(&mut bytes))
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_DATA_FILE {
+        return Err(too_big());
+    }
+    String::from_utf8(bytes).map_err(|_| format!("{shown} is not UTF-8 text"))
 }
 
 fn read_csv(text: &str) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
@@ -173,5 +203,26 @@ mod tests {
         let cursor = AtomicUsize::new(0);
         let f = feeder(FeedPick::Unique, Exhausted::Recycle);
         assert!((0..7).all(|_| f.next_row(&cursor, &mut rng).is_some()));
+    }
+
+    #[test]
+    fn a_data_file_must_be_a_regular_file_under_the_cap() {
+        // /dev/zero never ends: it used to hang `validate` and `run`.
+        let err = Feeder::read(Path::new("/dev/zero")).unwrap_err();
+        assert!(err.contains("/dev/zero is not a regular file"), "{err}");
+        assert!(err.contains("at most 64 MiB"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let err = Feeder::read(dir.path()).unwrap_err();
+        assert!(err.contains("is not a regular file"), "{err}");
+
+        let big = dir.path().join("big.csv");
+        let file = std::fs::File::create(&big).unwrap();
+        file.set_len(MAX_DATA_FILE + 1).unwrap();
+        let err = Feeder::read(&big).unwrap_err();
+        assert!(err.contains("larger than the 64 MiB"), "{err}");
+
+        let small = dir.path().join("small.csv");
+        std::fs::write(&small, "sku\nA\n").unwrap();
+        assert_eq!(Feeder::read(&small).unwrap().1, [["A"]]);
     }
 }

@@ -20,7 +20,7 @@ use std::time::Duration;
 pub use abort::{AbortCondition, AbortMetric, parse_abort};
 pub use diagnostic::ScenarioError;
 pub use gate::{Bound, Gate, GateError, Metric, Op, VALID_METRICS, parse_gate};
-pub use raw::{StatusMatch, Think};
+pub use raw::{MAX_THINK, StatusMatch, Think};
 pub use size::DEFAULT_MAX_BODY;
 
 /// Open model: the default cap on shoppers active at once.
@@ -324,6 +324,13 @@ fn plain_types(message: &str) -> String {
 
 /// Reads, parses, checks and compiles a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    // A device or a pipe (`/dev/zero`) could be read forever.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(ScenarioError::whole_file(
+            path,
+            "the scenario must be a regular file (a TOML file)",
+        ));
+    }
     let source = std::fs::read_to_string(path).map_err(|e| {
         ScenarioError::whole_file(path, format!("cannot read the scenario file: {e}"))
     })?;
@@ -419,5 +426,96 @@ steps = [{ name = "home", get = "/?q={{ qty }}" }]
             err.message.contains("undefined template variable `token`"),
             "{err}"
         );
+    }
+
+    /// A scenario with `load` as its load section and `think` as its journey's.
+    fn with(load: &str, think: &str) -> String {
+        format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\n{load}\n[[journey]]\nname = \"j\"\nweight = 1\nthink = {think}\nsteps = [{{ name = \"home\", get = \"/\" }}]\n"
+        )
+    }
+
+    const STAIRS: &str = "staircase = { start = 1, step = 1, max = 3, hold = \"1s\" }";
+
+    fn error(text: &str) -> String {
+        parse(Path::new("t.toml"), text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn think_times_are_bounded_at_an_hour() {
+        for ok in [
+            "\"1h\"",
+            "{ uniform = [\"0s\", \"1h\"] }",
+            "{ exponential = \"1h\" }",
+            "{ lognormal = { median = \"1s\", p90 = \"4s\" } }",
+            "{ lognormal = { median = \"20m\", p90 = \"1h\" } }",
+        ] {
+            let s = parse(Path::new("t.toml"), &with(STAIRS, ok)).unwrap();
+            assert!(s.journeys[0].think.mean() <= MAX_THINK, "{ok}");
+        }
+        for (bad, message) in [
+            ("\"61m\"", "t.toml:9:9: think time 1h 1m is too long"),
+            (
+                "{ uniform = [\"1s\", \"2h\"] }",
+                "think time 2h is too long",
+            ),
+            ("{ exponential = \"1day\" }", "think time 1day is too long"),
+            (
+                "{ lognormal = { median = \"2h\", p90 = \"3h\" } }",
+                "think time 2h is too long",
+            ),
+            (
+                "{ lognormal = { median = \"1ms\", p90 = \"1h\" } }",
+                "t.toml:9:9: lognormal think time: this p90 is so far above the median that the mean is 1.4e27s",
+            ),
+            (
+                "{ lognormal = { median = \"1s\", p90 = \"18446744073709551615s\" } }",
+                "lognormal think time",
+            ),
+        ] {
+            let err = error(&with(STAIRS, bad));
+            assert!(err.contains(message), "{bad}: {err}");
+            assert!(err.contains("at most 1h"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn profiles_are_bounded_in_levels_and_length() {
+        let cases = [
+            (
+                "staircase = { start = 1, step = 1, max = 20000000, hold = \"1s\" }",
+                "t.toml:5:42: this staircase has 20000000 levels: a profile may have at most 10000",
+            ),
+            (
+                "staircase = { start = 1, step = 1, max = 10000, hold = \"1h\" }",
+                "t.toml:5:56: this staircase would run for 458 days: a run may last at most 7 days",
+            ),
+            (
+                "stages = [{ ramp_to = 1, over = \"18446744073709551615s\" }, { hold = \"1s\" }]",
+                "t.toml:5:11: the stages up to here run for more than 7 days",
+            ),
+            (
+                "staircase = { start = 1, step = 1, max = 1, hold = \"1s\" }\ncooldown = \"8days\"",
+                "the profile and its cooldown run for more than 7 days",
+            ),
+        ];
+        for (load, message) in cases {
+            let err = error(&with(load, "\"1s\""));
+            assert!(err.contains(message), "{load}: {err}");
+        }
+        let holds = vec!["{ hold = \"1s\" }"; 10_001].join(", ");
+        let load = format!("stages = [{{ ramp_to = 1, over = \"1s\" }}, {holds}]");
+        let err = error(&with(&load, "\"1s\""));
+        assert!(
+            err.contains("these stages hold 10001 levels: a profile may have at most 10000"),
+            "{}",
+            &err[..200.min(err.len())]
+        );
+        // At the caps exactly, the scenario compiles.
+        let load =
+            "staircase = { start = 1, step = 1, max = 10000, hold = \"50s\", ramp = \"10s\" }";
+        let s = parse(Path::new("t.toml"), &with(load, "\"1s\"")).unwrap();
+        assert_eq!(s.load.profile.levels().len(), crate::profile::MAX_LEVELS);
+        assert!(s.load.profile.duration() <= crate::profile::MAX_RUN);
     }
 }

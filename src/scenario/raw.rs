@@ -116,7 +116,7 @@ pub struct RawSlo {
 pub struct RawJourney {
     pub name: Spanned<String>,
     pub weight: Spanned<i64>,
-    pub think: Option<Think>,
+    pub think: Option<Spanned<Think>>,
     /// Start the next journey no sooner than this after the last one started.
     pub pacing: Option<Dur>,
     /// The average basket of a completed journey (for value lost per minute).
@@ -144,7 +144,7 @@ pub struct RawStep {
     pub extract: BTreeMap<Spanned<String>, Spanned<RawExtract>>,
     pub slo: Option<Spanned<RawSlo>>,
     /// Think time after this step, instead of the journey's.
-    pub think: Option<Think>,
+    pub think: Option<Spanned<Think>>,
 }
 
 /// A data feeder: rows from a CSV file or a JSON array of objects.
@@ -276,15 +276,31 @@ pub enum Think {
     },
 }
 
+/// The longest think time: a scenario may not ask for more (compile checks it), and
+/// a draw from a distribution is cut to it.
+pub const MAX_THINK: Duration = Duration::from_secs(3600);
+
 impl Think {
-    /// The mean of the distribution.
+    /// The mean of the distribution, at most [`MAX_THINK`] (draws are cut there).
     pub fn mean(self) -> Duration {
-        match self {
+        let mean = match self {
             Think::Fixed(d) => d,
-            Think::Uniform(low, high) => (low + high) / 2,
+            Think::Uniform(low, high) => low / 2 + high / 2,
             Think::Exponential { mean } => mean,
-            Think::LogNormal { median, sigma } => median.mul_f64((sigma * sigma / 2.0).exp()),
-        }
+            Think::LogNormal { median, sigma } => {
+                match Duration::try_from_secs_f64(Think::lognormal_mean_s(median, sigma)) {
+                    Ok(mean) => mean,
+                    // Too large for a Duration (or not a number): past any cut.
+                    Err(_) => MAX_THINK,
+                }
+            }
+        };
+        mean.min(MAX_THINK)
+    }
+
+    /// A lognormal's mean in seconds, uncut: median × exp(σ²/2); may be infinite.
+    pub fn lognormal_mean_s(median: Duration, sigma: f64) -> f64 {
+        median.as_secs_f64() * (sigma * sigma / 2.0).exp()
     }
 }
 

@@ -254,3 +254,32 @@ steps = [{ name = "product", get = "/api/products/7" }]
     assert_eq!(f(&planning["headroom"]), 2.0, "last good 8 / expected 4");
     assert!(f(&planning["slo_lost_load"]) > 8.0, "{planning}");
 }
+
+/// `compare` on reports whose step names are 13 bytes or more (the seed's hash of the
+/// name overflowed: a panic, exit 101, in a debug build).
+#[test]
+fn compare_takes_long_step_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = crate::repo("src/report/testdata/smoke.json");
+    let mut report: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    for level in report["levels"].as_array_mut().unwrap() {
+        for step in level["steps"].as_array_mut().unwrap() {
+            step["name"] = Value::from(format!(
+                "checkout-with-saved-card-{}",
+                step["name"].as_str().unwrap()
+            ));
+        }
+    }
+    let base = dir.path().join("base.json");
+    let new = dir.path().join("new.json");
+    for path in [&base, &new] {
+        std::fs::write(path, serde_json::to_string(&report).unwrap()).unwrap();
+    }
+    let (code, stdout, stderr) = command(&["compare"], &[&base, &new]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // Every step was compared (the table shows the "all" rows).
+    assert!(stdout.contains("0 regression(s)"), "{stdout}");
+    assert!(stdout.contains("no significant regression"), "{stdout}");
+}

@@ -2,6 +2,9 @@
 //! needs a nightly toolchain; this runs on stable, in the suite). The property is
 //! always the same: whatever the input, `parse` and `Template::compile` return a
 //! value or an error — never a panic — and a scenario error points inside the file.
+//! Past the parser, every stage a scenario then goes through is held to it too: a
+//! scenario that compiles expands to a bounded profile, answers `exact_at` at any
+//! instant, and draws bounded think times.
 //!
 //! The suite runs a few hundred cases; a long run:
 //!   PROPTEST_CASES=100000 cargo test --release --test e2e fuzz::
@@ -9,9 +12,13 @@
 
 use std::path::Path;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use stampede::scenario::{self, Resolved, Template};
+use stampede::profile::{MAX_LEVELS, MAX_RUN};
+use stampede::scenario::{self, MAX_THINK, Resolved, Scenario, Template, Think};
 
 /// Edge inputs (huge numbers, empty files, cut templates), and any crash the fuzzer
 /// finds, kept as regression cases: each must parse or fail with a message. (The
@@ -159,4 +166,201 @@ fn templates_never_panic_and_render_what_they_read() {
             Ok(())
         })
         .unwrap();
+}
+
+/// A duration as a scenario writes it: mostly short, sometimes long or at u64's edge.
+fn duration() -> impl Strategy<Value = String> {
+    let all = prop::sample::select(vec!["ns", "us", "ms", "s", "m", "h", "days"]);
+    prop_oneof![
+        8 => (1u64..100, prop::sample::select(vec!["ms", "s"])),
+        1 => (0u64..100, all.clone()),
+        1 => (any::<u64>(), all.clone()),
+        1 => (Just(u64::MAX), all),
+    ]
+    .prop_map(|(n, unit)| format!("\"{n}{unit}\""))
+}
+
+/// A think time of any kind with any parameters.
+fn think() -> impl Strategy<Value = String> {
+    prop_oneof![
+        duration(),
+        (duration(), duration()).prop_map(|(a, b)| format!("{{ uniform = [{a}, {b}] }}")),
+        duration().prop_map(|d| format!("{{ exponential = {d} }}")),
+        (duration(), duration())
+            .prop_map(|(m, p)| format!("{{ lognormal = {{ median = {m}, p90 = {p} }} }}")),
+    ]
+}
+
+/// A load: mostly small, sometimes zero, negative or huge.
+fn load() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        8 => 1i64..60,
+        1 => Just(0i64),
+        1 => 0i64..=20_000_000,
+        1 => any::<i64>(),
+    ]
+}
+
+/// A load section: a staircase or stages, sometimes with a cooldown.
+fn load_section() -> impl Strategy<Value = String> {
+    // Mostly a max at or above start; sometimes any.
+    let max = prop_oneof![3 => (0i64..100).prop_map(Some), 1 => Just(None)];
+    let staircase = (
+        load(),
+        load(),
+        max,
+        load(),
+        duration(),
+        prop::option::of(duration()),
+    )
+        .prop_map(|(start, step, above, any_max, hold, ramp)| {
+            let max = above.map_or(any_max, |a| start.saturating_add(a));
+            let ramp = ramp.map(|r| format!(", ramp = {r}")).unwrap_or_default();
+            format!(
+                "staircase = {{ start = {start}, step = {step}, max = {max}, hold = {hold}{ramp} }}"
+            )
+        });
+    let stage = prop_oneof![
+        (load(), duration()).prop_map(|(l, d)| format!("{{ ramp_to = {l}, over = {d} }}")),
+        duration().prop_map(|d| format!("{{ hold = {d} }}")),
+        (load(), duration()).prop_map(|(l, d)| format!("{{ spike_to = {l}, hold = {d} }}")),
+    ];
+    let stages = prop::collection::vec(stage, 0..6)
+        .prop_map(|stages| format!("stages = [{}]", stages.join(", ")));
+    let model = prop::sample::select(vec!["closed", "open"]);
+    let cooldown = prop::option::weighted(0.2, duration());
+    (prop_oneof![staircase, stages], cooldown, model).prop_map(|(profile, cooldown, model)| {
+        let cooldown = cooldown
+            .map(|c| format!("\ncooldown = {c}"))
+            .unwrap_or_default();
+        format!("model = \"{model}\"\n{profile}{cooldown}")
+    })
+}
+
+/// A whole scenario around a generated load section and think times.
+fn generated_scenario() -> impl Strategy<Value = String> {
+    (load_section(), think(), prop::option::weighted(0.3, think())).prop_map(|(load, journey, step)| {
+        let step = step.map(|t| format!(", think = {t}")).unwrap_or_default();
+        format!(
+            "name = \"gen\"\n[target]\nbase_url = \"embedded\"\n[load]\n{load}\n\
+             [[journey]]\nname = \"j\"\nweight = 1\nthink = {journey}\n\
+             steps = [{{ name = \"home\", get = \"/\"{step} }}, {{ name = \"product\", get = \"/p\" }}]\n"
+        )
+    })
+}
+
+/// What a run does with a compiled scenario before and while it sends: expand the
+/// profile, ask it for the load at instants across it (and past it), take the
+/// think times' means and draw from them.
+fn exercise(scenario: &Scenario, seed: u64) -> Result<(), TestCaseError> {
+    let profile = &scenario.load.profile;
+    let levels = profile.levels();
+    prop_assert!(
+        !levels.is_empty() && levels.len() <= MAX_LEVELS,
+        "{} levels",
+        levels.len()
+    );
+    let length = profile.duration();
+    prop_assert!(length <= MAX_RUN, "{length:?}");
+    prop_assert!(length.saturating_add(scenario.load.cooldown) <= MAX_RUN);
+    let peak = f64::from(profile.peak());
+    let instants = [
+        Duration::ZERO,
+        length / 3,
+        length / 2,
+        length.saturating_sub(Duration::from_nanos(1)),
+        length,
+        length.saturating_add(Duration::from_secs(1)),
+        Duration::MAX,
+    ];
+    for at in instants.into_iter().chain(levels.iter().map(|l| l.start)) {
+        let (load, level) = profile.exact_at(at);
+        prop_assert!(
+            load.is_finite() && (0.0..=peak).contains(&load),
+            "{load} at {at:?}"
+        );
+        prop_assert!(level.is_none_or(|l| l < levels.len()));
+        let _ = profile.at(at);
+    }
+    let mut rng = <rand_xoshiro::Xoshiro256PlusPlus as rand::SeedableRng>::seed_from_u64(seed);
+    let journey = &scenario.journeys[0];
+    let thinks = std::iter::once(journey.think).chain(journey.steps.iter().filter_map(|s| s.think));
+    for think in thinks {
+        prop_assert!(think.mean() <= MAX_THINK, "{think:?}");
+        for _ in 0..64 {
+            let drawn = stampede::driver::sample_think(think, &mut rng);
+            prop_assert!(drawn <= MAX_THINK, "{think:?} drew {drawn:?}");
+        }
+    }
+    Ok(())
+}
+
+/// Compile, profile expansion and think-time sampling never panic, and a scenario
+/// that compiles stays within the caps (levels, run length, think time). The first
+/// cases are the ones that used to crash a run.
+#[test]
+fn compiled_scenarios_expand_and_sample_without_panics() {
+    let crashes = [
+        generated_scenario_with(
+            "staircase = { start = 1, step = 1, max = 20000000, hold = \"1s\" }",
+            "{ lognormal = { median = \"1ms\", p90 = \"1h\" } }",
+        ),
+        generated_scenario_with(
+            "stages = [{ ramp_to = 1, over = \"18446744073709551615s\" }, { hold = \"18446744073709551615s\" }]",
+            "\"1s\"",
+        ),
+        generated_scenario_with(
+            "staircase = { start = 1, step = 1, max = 2, hold = \"1s\" }\ncooldown = \"18446744073709551615s\"",
+            "{ uniform = [\"0s\", \"18446744073709551615s\"] }",
+        ),
+    ];
+    for text in &crashes {
+        let err = scenario::parse(Path::new("fuzz.toml"), text).unwrap_err();
+        assert!(err.to_string().contains("fuzz.toml:"), "{err}");
+    }
+    // These may be sampled directly (a library caller need not compile first).
+    let mut rng = <rand_xoshiro::Xoshiro256PlusPlus as rand::SeedableRng>::seed_from_u64(1);
+    for think in [
+        Think::Fixed(Duration::MAX),
+        Think::Exponential {
+            mean: Duration::MAX,
+        },
+        Think::LogNormal {
+            median: Duration::MAX,
+            sigma: f64::MAX,
+        },
+    ] {
+        assert!(stampede::driver::sample_think(think, &mut rng) <= MAX_THINK);
+        assert!(think.mean() <= MAX_THINK);
+    }
+
+    let compiled = AtomicUsize::new(0);
+    let mut runner = TestRunner::new(Config::with_cases(cases(256)));
+    runner
+        .run(&(generated_scenario(), any::<u64>()), |(text, seed)| {
+            match scenario::parse(Path::new("fuzz.toml"), &text) {
+                Ok(scenario) => {
+                    compiled.fetch_add(1, Ordering::Relaxed);
+                    exercise(&scenario, seed)?;
+                }
+                Err(e) => {
+                    let message = e.to_string();
+                    prop_assert!(message.contains("fuzz.toml:"), "unplaced: {message}");
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    // The property reaches past the compiler: about one case in eight compiles,
+    // and at least one in twenty must.
+    let compiled = compiled.into_inner();
+    assert!(compiled * 20 >= cases(256) as usize, "{compiled} compiled");
+}
+
+fn generated_scenario_with(load: &str, think: &str) -> String {
+    format!(
+        "name = \"gen\"\n[target]\nbase_url = \"embedded\"\n[load]\n{load}\n\
+         [[journey]]\nname = \"j\"\nweight = 1\nthink = {think}\n\
+         steps = [{{ name = \"home\", get = \"/\" }}]\n"
+    )
 }

@@ -101,6 +101,32 @@ const CASES: &[(&str, &str, &str)] = &[
         "a second journey is named \"browse\"",
     ),
     ("bad-size", "5:12", "invalid size \"10 parsecs\""),
+    // Each of these passed `validate` and then crashed or hung `run`.
+    (
+        "think-lognormal-too-wide",
+        "12:9",
+        "lognormal think time: this p90 is so far above the median that the mean is 1.4e27s; a think time may be at most 1h",
+    ),
+    (
+        "step-think-too-long",
+        "12:46",
+        "think time 2h is too long: a think time may be at most 1h",
+    ),
+    (
+        "staircase-too-many-levels",
+        "7:42",
+        "this staircase has 20000000 levels: a profile may have at most 10000",
+    ),
+    (
+        "stages-too-long",
+        "10:3",
+        "the stages up to here run for more than 7 days: a run may last at most 7 days",
+    ),
+    (
+        "data-not-a-file",
+        "11:8",
+        "/dev/zero is not a regular file: a data file must be a regular file (CSV or JSON) of at most 64 MiB",
+    ),
 ];
 
 #[test]
@@ -141,6 +167,48 @@ fn run_refuses_a_malformed_scenario_before_any_traffic() {
     );
     assert!(!stderr.contains("running"), "{stderr}");
     assert!(stdout.is_empty(), "{stdout}");
+}
+
+/// `run` refuses what used to crash it (a think time whose mean overflows: exit
+/// 101, no report), abort it (a 20-million-level staircase: a 2.5 GB allocation) or
+/// hang it (a data file at /dev/zero): exit 2 before any traffic, no report.
+#[test]
+fn run_refuses_what_used_to_crash_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "think-lognormal-too-wide",
+        "staircase-too-many-levels",
+        "data-not-a-file",
+    ] {
+        let file = repo(&format!("tests/fixtures/invalid/{name}.toml"));
+        let out = dir.path().join(name);
+        let output = stampede()
+            .arg("run")
+            .arg(&file)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{name}.toml:")),
+            "{name}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        assert!(!out.join("report.json").exists(), "{name}");
+        assert!(stdout.is_empty(), "{name}: {stdout}");
+    }
+    // A scenario file that is a device is refused too, not read forever.
+    let output = stampede().args(["validate", "/dev/zero"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output)
+            .1
+            .contains("/dev/zero: the scenario must be a regular file"),
+        "{}",
+        text(&output).1
+    );
 }
 
 #[test]
@@ -218,4 +286,28 @@ fn contradictory_flags_are_refused_before_any_traffic() {
     let (_, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--stall-for"), "{stderr}");
+}
+
+/// `--target` takes only http:// and https:// (an ftp:// URL used to pass the parse
+/// check and fail later as "cannot measure", exit 3).
+#[test]
+fn a_target_that_is_not_http_is_bad_input() {
+    for target in [
+        "ftp://127.0.0.1:2121/",
+        "file:///etc/passwd",
+        "mailto:shop@example.com",
+    ] {
+        let output = stampede()
+            .args(["run", "scenarios/smoke.toml", "--target", target])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{target}: {stderr}");
+        assert!(
+            stderr.contains(&format!("--target {target}: the scheme"))
+                && stderr.contains("expected an http:// or https:// URL"),
+            "{stderr}"
+        );
+        assert!(stdout.is_empty(), "{stdout}");
+    }
 }
