@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Report, round2, round4};
+use super::{Model, Report, round2, round4};
 
 /// Below this R², the fit is reported but not used to extrapolate.
 pub const MIN_R2: f64 = 0.9;
@@ -241,9 +241,9 @@ pub fn plan(report: &Report, capacity: &Capacity, inputs: &PlanInputs) -> Planni
         }),
         _ => None,
     };
-    let (slo_lost_load, slo_lost_note) = match (usl, report.model.as_str(), inputs.slo_latency_s) {
+    let (slo_lost_load, slo_lost_note) = match (usl, report.model, inputs.slo_latency_s) {
         (None, _, _) => (None, "no trusted USL fit".to_string()),
-        (Some(u), "open", _) => (
+        (Some(u), Model::Open, _) => (
             u.peak_load().map(round2),
             "open model: beyond the fit's peak, arrivals outpace service and the queue grows"
                 .to_string(),

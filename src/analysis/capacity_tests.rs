@@ -60,7 +60,7 @@ fn exact_points_are_fitted_exactly() {
 
 #[test]
 fn few_levels_or_a_poor_fit_are_not_extrapolated() {
-    let mut report = crate::report::testdata::smoke();
+    let mut report = crate::analysis::testdata::smoke();
     let capacity = assess(&report);
     assert!(capacity.peak_throughput_rps.is_none());
     assert!(capacity.note.contains("at least 4"), "{}", capacity.note);
@@ -98,7 +98,7 @@ fn the_closed_model_slo_load_follows_littles_law() {
 
 #[test]
 fn planning_gives_headroom_and_the_cost_of_the_breaking_point() {
-    let report = crate::report::testdata::broken();
+    let report = crate::analysis::testdata::broken();
     let capacity = assess(&report);
     let inputs = PlanInputs {
         expected_peak: Some(200.0),

@@ -1,8 +1,8 @@
 //! Tests of the baseline comparison on real histograms from a run.
 
 use super::*;
+use crate::analysis::testdata;
 use crate::metrics::{encode_histogram, new_histogram};
-use crate::report::testdata;
 
 /// The same report with every latency multiplied by `factor`.
 fn slower(report: &Report, factor: f64) -> Report {
@@ -61,7 +61,6 @@ fn a_30_percent_slowdown_is_a_significant_regression() {
     assert!(c.rows.iter().any(|r| r.significant));
     // Faster is never a regression.
     assert_eq!(compare(&new, &base, 0.1).regressions(), 0);
-    assert!(crate::report::findings::comparison_table(&c).contains("significant"));
 }
 
 #[test]

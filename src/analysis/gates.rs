@@ -23,6 +23,61 @@ pub struct GateResult {
     pub bound: Option<f64>,
     /// One line for a person: what was measured where, or why nothing could be.
     pub message: String,
+    /// The unit of `measured` and `bound`, so that writers show them without
+    /// parsing the expression again.
+    #[serde(default)]
+    pub unit: GateUnit,
+    /// How `measured` must compare with `bound`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op: Option<Op>,
+}
+
+/// What a gate's numbers count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum GateUnit {
+    /// Milliseconds (a latency percentile).
+    Ms,
+    /// A share between 0 and 1 (an error rate).
+    Ratio,
+    /// Requests served per second.
+    RequestsPerSecond,
+    /// Completed journeys per minute.
+    PerMinute,
+    /// The report's load unit (shoppers or arrivals/s).
+    Load,
+    /// A count of significant regressions.
+    Regressions,
+    /// A plain number (reports written before units were recorded).
+    #[default]
+    Number,
+}
+
+impl GateUnit {
+    pub fn of(metric: &Metric) -> GateUnit {
+        match metric {
+            Metric::Latency { .. } => GateUnit::Ms,
+            Metric::ErrorRate { .. } => GateUnit::Ratio,
+            Metric::Throughput { .. } => GateUnit::RequestsPerSecond,
+            Metric::JourneysPerMinute { .. } => GateUnit::PerMinute,
+            Metric::BreakingPoint => GateUnit::Load,
+            Metric::Regression => GateUnit::Regressions,
+        }
+    }
+}
+
+/// A gate's result, with the gate's expression, bound, unit and comparison.
+fn result(gate: &Gate, passed: bool, measured: Option<f64>, message: String) -> GateResult {
+    GateResult {
+        gate: gate.text.clone(),
+        passed,
+        measured,
+        bound: gate.bound.map(|b| b.value),
+        message,
+        unit: GateUnit::of(&gate.metric),
+        op: gate.bound.map(|b| b.op),
+    }
 }
 
 /// Judges every gate on `report`.
@@ -36,13 +91,7 @@ pub fn all_passed(results: &[GateResult]) -> bool {
 }
 
 fn fail(gate: &Gate, measured: Option<f64>, message: String) -> GateResult {
-    GateResult {
-        gate: gate.text.clone(),
-        passed: false,
-        measured,
-        bound: gate.bound.map(|b| b.value),
-        message,
-    }
+    result(gate, false, measured, message)
 }
 
 fn judge(gate: &Gate, report: &Report) -> GateResult {
@@ -133,13 +182,12 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
         Metric::Throughput { .. } => format!("{x:.1} req/s"),
         _ => format!("{x:.1}/min"),
     };
-    GateResult {
-        gate: gate.text.clone(),
+    result(
+        gate,
         passed,
-        measured: Some(measured),
-        bound: Some(bound),
-        message: format!("{} {where_}", show(measured)),
-    }
+        Some(measured),
+        format!("{} {where_}", show(measured)),
+    )
 }
 
 /// A percentile from the stored numbers, or from the histogram for others.
@@ -160,13 +208,12 @@ fn breaking_point(gate: &Gate, report: &Report) -> GateResult {
     match &report.breaking_point {
         Some(bp) => {
             let measured = f64::from(bp.load);
-            GateResult {
-                gate: gate.text.clone(),
-                passed: bound.op.holds(measured, bound.value),
-                measured: Some(measured),
-                bound: Some(bound.value),
-                message: format!("breaking point at {}", show_load(report, bp.load)),
-            }
+            result(
+                gate,
+                bound.op.holds(measured, bound.value),
+                Some(measured),
+                format!("breaking point at {}", show_load(report, bp.load)),
+            )
         }
         None => {
             let top = report
@@ -193,13 +240,7 @@ fn breaking_point(gate: &Gate, report: &Report) -> GateResult {
                     show_load(report, top)
                 )
             };
-            GateResult {
-                gate: gate.text.clone(),
-                passed,
-                measured: None,
-                bound: Some(bound.value),
-                message,
-            }
+            result(gate, passed, None, message)
         }
     }
 }
@@ -214,12 +255,11 @@ fn regression(gate: &Gate, report: &Report) -> GateResult {
         ),
         Some(c) => {
             let n = c.regressions();
-            GateResult {
-                gate: gate.text.clone(),
-                passed: n == 0,
-                measured: Some(n as f64),
-                bound: None,
-                message: if n == 0 {
+            result(
+                gate,
+                n == 0,
+                Some(n as f64),
+                if n == 0 {
                     format!(
                         "no significant regression beyond {} against the baseline",
                         show_percent(c.max_regression)
@@ -232,7 +272,7 @@ fn regression(gate: &Gate, report: &Report) -> GateResult {
                         c.worst().unwrap_or_default()
                     )
                 },
-            }
+            )
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Each kind of gate, passing and failing, on report.json files from real runs.
 
 use super::*;
-use crate::report::testdata;
+use crate::analysis::testdata;
 use crate::scenario::parse_gate;
 
 fn check(report: &Report, text: &str) -> GateResult {

@@ -8,8 +8,8 @@ use crate::units::{show_ms, show_percent};
 
 use super::plan::Plan;
 use super::{
-    BreakingPoint, CooldownResult, Generator, JourneyResult, LastGood, LevelResult, Report, RunEnd,
-    SCHEMA_VERSION, SloClause, Stats, StepResult, Verdict, round2,
+    BreakingPoint, CooldownResult, Generator, JourneyResult, LastGood, LevelResult, LoadUnit,
+    Report, RunEnd, SCHEMA_VERSION, SloClause, Stats, StepResult, Verdict, round2,
 };
 
 /// A level is generator-limited when requests leave this late (p99) ...
@@ -247,8 +247,8 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         schema_version: SCHEMA_VERSION,
         stampede_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario: plan.scenario.clone(),
-        model: plan.model.name().to_string(),
-        load_unit: plan.model.unit().to_string(),
+        model: plan.model,
+        load_unit: LoadUnit::for_model(plan.model),
         started_at: info.started_at,
         duration_s: round2(info.duration_s),
         end: info.end,
@@ -316,10 +316,7 @@ pub fn generator_warning(level: &LevelResult) -> String {
 
 /// "300 shoppers", "40 arrivals/s".
 pub fn show_load(report: &Report, load: u32) -> String {
-    match report.load_unit.as_str() {
-        "arrivals/s" => format!("{load} arrivals/s"),
-        _ => format!("{load} shopper{}", if load == 1 { "" } else { "s" }),
-    }
+    report.load_unit.show(f64::from(load))
 }
 
 /// The one-line answer to "where does the shop break?", with what it rests on.

@@ -5,11 +5,14 @@
 //! computes it.
 
 pub mod capacity;
+pub mod clauses;
 pub mod compare;
 pub mod enrich;
 pub mod gates;
 mod judge;
 pub mod plan;
+#[cfg(test)]
+pub(crate) mod testdata;
 
 pub use plan::Plan;
 
@@ -24,10 +27,65 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::error_kind::ErrorKind;
-pub use crate::metrics::RunEnd;
 use crate::metrics::{Counts, StepStats, encode_histogram};
+pub use crate::metrics::{RunEnd, TimelinePoint, decode_histogram};
+pub use crate::scenario::Model;
+use crate::units::show_number;
 
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// How a report names its loads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub enum LoadUnit {
+    /// Closed model: concurrent shoppers.
+    #[default]
+    #[serde(rename = "shoppers")]
+    Shoppers,
+    /// Open model: shoppers arriving per second.
+    #[serde(rename = "arrivals/s")]
+    Arrivals,
+}
+
+impl LoadUnit {
+    pub fn of(report: &Report) -> LoadUnit {
+        report.load_unit
+    }
+
+    /// What a level's load counts in `model`.
+    pub fn for_model(model: Model) -> LoadUnit {
+        match model {
+            Model::Closed => LoadUnit::Shoppers,
+            Model::Open => LoadUnit::Arrivals,
+        }
+    }
+
+    /// The column header: `shoppers`, `arrivals/s`.
+    pub fn short(self) -> &'static str {
+        match self {
+            LoadUnit::Shoppers => "shoppers",
+            LoadUnit::Arrivals => "arrivals/s",
+        }
+    }
+
+    /// The axis title of a chart drawn against load.
+    pub fn axis(self) -> &'static str {
+        match self {
+            LoadUnit::Shoppers => "load level (concurrent shoppers)",
+            LoadUnit::Arrivals => "load level (shoppers arriving per second)",
+        }
+    }
+
+    /// `150 shoppers`, `1 shopper`, `20 arrivals/s`.
+    pub fn show(self, load: f64) -> String {
+        let n = show_number(load);
+        match self {
+            LoadUnit::Shoppers if load == 1.0 => "1 shopper".to_string(),
+            LoadUnit::Shoppers => format!("{n} shoppers"),
+            LoadUnit::Arrivals => format!("{n} arrivals/s"),
+        }
+    }
+}
 
 /// Latency percentiles in milliseconds; `None` when nothing was timed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -252,10 +310,10 @@ pub struct Report {
     pub schema_version: u32,
     pub stampede_version: String,
     pub scenario: String,
-    pub model: String,
+    pub model: Model,
     /// What a level's load counts: "shoppers" or "arrivals/s".
     #[serde(default)]
-    pub load_unit: String,
+    pub load_unit: LoadUnit,
     pub started_at: String,
     pub duration_s: f64,
     pub end: RunEnd,
@@ -332,8 +390,8 @@ mod schema_tests {
             serde_json::from_str(&std::fs::read_to_string(root.join(SCHEMA)).unwrap()).unwrap();
         let validator = jsonschema::validator_for(&schema).unwrap();
         for fixture in [
-            "src/report/testdata/smoke.json",
-            "src/report/testdata/black-friday.json",
+            "tests/fixtures/reports/smoke.json",
+            "tests/fixtures/reports/black-friday.json",
         ] {
             let report: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(root.join(fixture)).unwrap())
@@ -345,7 +403,7 @@ mod schema_tests {
             assert!(errors.is_empty(), "{fixture}: {errors:?}");
         }
         let mut broken: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(root.join("src/report/testdata/smoke.json")).unwrap(),
+            &std::fs::read_to_string(root.join("tests/fixtures/reports/smoke.json")).unwrap(),
         )
         .unwrap();
         broken["levels"][0]["load"] = serde_json::json!("many");

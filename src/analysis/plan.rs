@@ -94,9 +94,9 @@ mod tests {
 
     #[test]
     fn a_plan_round_trips_through_json() {
-        let text = include_str!("../../scenarios/black-friday.toml");
-        let scenario =
-            crate::scenario::parse(std::path::Path::new("black-friday.toml"), text).unwrap();
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/black-friday.toml");
+        let scenario = crate::scenario::load(&path).unwrap();
         let plan = Plan::of(&scenario, Some(200.0));
         let json = serde_json::to_string(&plan).unwrap();
         let back: Plan = serde_json::from_str(&json).unwrap();

@@ -100,7 +100,7 @@ pub fn cannot_measure(e: impl Into<anyhow::Error>) -> Error {
 mod tests {
     use super::*;
     use crate::analysis::enrich;
-    use crate::report::testdata;
+    use crate::analysis::testdata;
     use crate::scenario::parse_gate;
 
     #[test]

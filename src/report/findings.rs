@@ -8,9 +8,9 @@
 use std::fmt::Write;
 
 use crate::analysis::compare::{Change, Comparison};
+use crate::analysis::gates::GateUnit;
 use crate::analysis::{GateResult, Report, RunEnd};
 use crate::report::view::LoadUnit;
-use crate::scenario::{Metric, parse_gate};
 use crate::units::{show_ms, show_number, show_percent};
 
 /// `the run was aborted: error_rate > 50% for 3s`, for an aborted run.
@@ -57,14 +57,11 @@ pub fn gate_rows(report: &Report) -> Vec<GateRow<'_>> {
         .gates
         .iter()
         .map(|g| {
-            // The stored expression names the metric, and so the unit.
-            let gate = parse_gate(&g.gate).ok();
-            let metric = gate.as_ref().map(|g| &g.metric);
             let show =
-                |x: Option<f64>| x.map_or_else(|| "-".to_string(), |x| value(report, metric, x));
-            let bound = match gate.as_ref().map(|g| (&g.metric, g.bound)) {
-                Some((Metric::Regression, _)) => "no significant regression".to_string(),
-                Some((_, Some(b))) => format!("{} {}", b.op, value(report, metric, b.value)),
+                |x: Option<f64>| x.map_or_else(|| "-".to_string(), |x| value(report, g.unit, x));
+            let bound = match (g.unit, g.op, g.bound) {
+                (GateUnit::Regressions, _, _) => "no significant regression".to_string(),
+                (_, Some(op), Some(b)) => format!("{op} {}", value(report, g.unit, b)),
                 _ => show(g.bound),
             };
             GateRow {
@@ -77,17 +74,17 @@ pub fn gate_rows(report: &Report) -> Vec<GateRow<'_>> {
 }
 
 /// A gate's number in its unit.
-fn value(report: &Report, metric: Option<&Metric>, x: f64) -> String {
-    match metric {
-        Some(Metric::Latency { .. }) => show_ms(x),
-        Some(Metric::ErrorRate { .. }) => show_percent(x),
-        Some(Metric::Throughput { .. }) => format!("{x:.1} req/s"),
-        Some(Metric::JourneysPerMinute { .. }) => format!("{x:.1}/min"),
-        Some(Metric::BreakingPoint) => LoadUnit::of(report).show(x),
-        Some(Metric::Regression) => {
+fn value(report: &Report, unit: GateUnit, x: f64) -> String {
+    match unit {
+        GateUnit::Ms => show_ms(x),
+        GateUnit::Ratio => show_percent(x),
+        GateUnit::RequestsPerSecond => format!("{x:.1} req/s"),
+        GateUnit::PerMinute => format!("{x:.1}/min"),
+        GateUnit::Load => report.load_unit.show(x),
+        GateUnit::Regressions => {
             format!("{x:.0} regression{}", if x == 1.0 { "" } else { "s" })
         }
-        None => show_number(x),
+        GateUnit::Number => show_number(x),
     }
 }
 
@@ -332,7 +329,14 @@ pub fn comparison_table(c: &Comparison) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testdata;
+    use crate::analysis::testdata;
+
+    #[test]
+    fn the_comparison_table_marks_significant_changes() {
+        let report = testdata::compared(&[]);
+        let table = comparison_table(report.comparison.as_ref().unwrap());
+        assert!(table.contains("REGRESSION"), "{table}");
+    }
 
     #[test]
     fn gate_rows_show_values_in_the_gates_units() {

@@ -83,7 +83,7 @@ fn header(out: &mut String, report: &Report) {
          <p class=\"meta\">{} model · target <code>{}</code> · started {} · {:.0} s, {end} · \
          seed {}</p>\n</header>\n",
         escape(&report.scenario),
-        escape(&report.model),
+        escape(report.model.name()),
         escape(&report.target),
         escape(&report.started_at),
         report.duration_s,
@@ -434,7 +434,8 @@ fn step_table(out: &mut String, report: &Report, level: &LevelResult, unit: Load
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{charts, testdata};
+    use crate::analysis::testdata;
+    use crate::report::charts;
 
     fn render(report: &Report) -> String {
         let figures: Vec<Figure> = charts::charts(report)

@@ -157,7 +157,7 @@ fn finite(x: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::analysis::Verdict;
-    use crate::report::testdata;
+    use crate::analysis::testdata;
     use quick_xml::events::Event;
 
     /// (test cases, failures, skipped) counted by parsing the XML.

@@ -98,7 +98,7 @@ pub fn summary(report: &Report) -> String {
     let _ = writeln!(
         out,
         "\n{} model · target `{}` · {:.0} s · started {}\n",
-        md(&report.model),
+        md(report.model.name()),
         report.target.replace('`', "'"),
         report.duration_s,
         md(&report.started_at)
@@ -267,7 +267,7 @@ fn steps(out: &mut String, report: &Report, unit: LoadUnit) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testdata;
+    use crate::analysis::testdata;
 
     #[test]
     fn summary_has_the_verdict_and_the_tables() {

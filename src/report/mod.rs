@@ -97,70 +97,10 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// Real report.json files from runs, for the writers' tests.
-#[cfg(test)]
-pub(crate) mod testdata {
-    use crate::analysis::Report;
-    use crate::analysis::capacity::PlanInputs;
-    use crate::analysis::compare::DEFAULT_MAX_REGRESSION;
-
-    fn parse(json: &str) -> Report {
-        serde_json::from_str(json).expect("a fixture report parses")
-    }
-
-    /// `stampede run scenarios/smoke.toml`: three levels, no breaking point.
-    pub fn smoke() -> Report {
-        parse(include_str!("testdata/smoke.json"))
-    }
-
-    /// `stampede run scenarios/black-friday.toml --seed 1`: broken at 275 shoppers
-    /// by the error rate (503s from the full queue).
-    pub fn broken() -> Report {
-        parse(include_str!("testdata/black-friday.json"))
-    }
-
-    /// `broken()` as a run with `--gate`s and `--expected-peak 200` leaves it: the
-    /// USL fit, the planning view and the gates judged (the analysis's own code).
-    pub fn judged(gates: &[&str]) -> Report {
-        enriched(gates, None)
-    }
-
-    /// `judged(gates)` with `--baseline` a run that served twice as much at every
-    /// level: a significant throughput regression at each.
-    pub fn compared(gates: &[&str]) -> Report {
-        let mut base = broken();
-        for level in &mut base.levels {
-            level.stats.throughput_rps *= 2.0;
-        }
-        enriched(gates, Some(&base))
-    }
-
-    fn enriched(gates: &[&str], baseline: Option<&Report>) -> Report {
-        let mut report = broken();
-        let inputs = PlanInputs {
-            expected_peak: Some(200.0),
-            think_mean_s: 0.5,
-            slo_latency_s: Some(0.25),
-            values: vec![("buyer".to_string(), 80.0)],
-        };
-        let gates: Vec<_> = gates
-            .iter()
-            .map(|g| crate::scenario::parse_gate(g).expect("a valid gate"))
-            .collect();
-        crate::analysis::enrich::enrich(
-            &mut report,
-            &inputs,
-            baseline,
-            DEFAULT_MAX_REGRESSION,
-            &gates,
-        );
-        report
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::testdata;
 
     #[test]
     fn json_round_trips() {

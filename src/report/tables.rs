@@ -138,7 +138,7 @@ pub fn levels(report: &Report) -> io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testdata;
+    use crate::analysis::testdata;
 
     fn read(bytes: &[u8]) -> (csv::StringRecord, Vec<csv::StringRecord>) {
         let mut reader = csv::Reader::from_reader(bytes);

@@ -27,7 +27,9 @@ pub fn summary(report: &Report) -> String {
     let _ = writeln!(
         out,
         "\n{} · {} model · {}",
-        report.scenario, report.model, report.target
+        report.scenario,
+        report.model.name(),
+        report.target
     );
     let _ = writeln!(
         out,
@@ -82,7 +84,7 @@ pub fn summary(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testdata;
+    use crate::analysis::testdata;
 
     #[test]
     fn summary_shows_levels_steps_and_verdict() {

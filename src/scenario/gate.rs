@@ -66,11 +66,16 @@ impl Metric {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub enum Op {
+    #[serde(rename = "<")]
     Lt,
+    #[serde(rename = "<=")]
     Le,
+    #[serde(rename = ">")]
     Gt,
+    #[serde(rename = ">=")]
     Ge,
 }
 

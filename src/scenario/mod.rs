@@ -97,6 +97,7 @@ impl Default for ShopSettings {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Model {
     /// N concurrent shoppers; each starts a new journey when one ends.

@@ -563,8 +563,8 @@ where
 
 #[cfg(test)]
 mod tests {
+    use crate::analysis::testdata;
     use crate::report::charts::charts;
-    use crate::report::testdata;
 
     fn throughput_svg(report: &crate::analysis::Report) -> String {
         let chart = charts(report)

@@ -381,7 +381,7 @@ fn tick_ms(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testdata;
+    use crate::analysis::testdata;
 
     #[test]
     fn slugs_are_file_names() {

@@ -9,8 +9,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{Drawn, SLO, bounds, caption, text_style, tick, tick_ms};
+use crate::analysis::decode_histogram;
 use crate::analysis::{LevelResult, Report, Stats};
-use crate::metrics::decode_histogram;
 use crate::report::view::{LoadUnit, Measure, checks, load_of};
 
 /// The stats the chart is about at `level`: all requests, or one step.

@@ -12,7 +12,7 @@ use super::{
     BROKEN_FILL, Drawn, GOOD, P50, P95, SLO, bounds, caption, from_zero, text_style, tick, tick_ms,
 };
 use crate::analysis::Report;
-use crate::metrics::TimelinePoint;
+use crate::analysis::TimelinePoint;
 use crate::report::view::{LoadUnit, Measure, checks, intervals, per_second};
 
 /// (level index, start, end) of each level's span in time.

@@ -1,0 +1,146 @@
+//! Each SLO clause of a report checked at each level, from the level's stored
+//! statistics: overall clauses on all requests, step clauses on their step. This
+//! is the analysis's judgement clause by clause; writers show it and never judge.
+
+use super::{LevelResult, Report, SloClause, Stats};
+use crate::units::{show_ms, show_percent};
+
+/// What an SLO clause measures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Measure {
+    /// A latency percentile (100 = max), in ms.
+    Percentile(f64),
+    /// Failed requests over all requests.
+    ErrorRate,
+}
+
+impl Measure {
+    fn parse(metric: &str) -> Option<Measure> {
+        match metric {
+            "error_rate" => Some(Measure::ErrorRate),
+            "max" => Some(Measure::Percentile(100.0)),
+            _ => metric
+                .strip_prefix('p')?
+                .parse::<f64>()
+                .ok()
+                .filter(|p| (0.0..=100.0).contains(p))
+                .map(Measure::Percentile),
+        }
+    }
+
+    /// The measured value in `stats`; `None` when nothing was timed.
+    pub fn of(self, stats: &Stats) -> Option<f64> {
+        match self {
+            Measure::Percentile(p) => stats.latency.at(p),
+            Measure::ErrorRate => Some(stats.error_rate),
+        }
+    }
+
+    /// `312 ms`, `2.5%`.
+    pub fn show(self, value: f64) -> String {
+        match self {
+            Measure::Percentile(_) => show_ms(value),
+            Measure::ErrorRate => show_percent(value),
+        }
+    }
+}
+
+/// The outcome of one SLO clause at one level.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Pass,
+    Fail,
+    /// The clause could not be checked (its step saw no request, or the metric is
+    /// one this version does not know).
+    Skipped(String),
+}
+
+/// One SLO clause checked against one level (as analysis judges it: overall
+/// clauses on all requests, step clauses on their step).
+#[derive(Debug, Clone)]
+pub struct Check<'a> {
+    pub clause: &'a SloClause,
+    /// The step the clause is about; `None` for all requests.
+    pub step: Option<&'a str>,
+    /// `p95`, `error_rate`: the clause without its step.
+    pub metric: &'a str,
+    pub measure: Option<Measure>,
+    pub measured: Option<f64>,
+    pub outcome: Outcome,
+}
+
+impl Check<'_> {
+    /// `checkout p95`, `error rate`.
+    pub fn name(&self) -> String {
+        let metric = self.metric.replace('_', " ");
+        match self.step {
+            Some(step) => format!("{step} {metric}"),
+            None => metric,
+        }
+    }
+
+    /// `p95 312 ms > 250 ms`, `checkout error rate 3% > 1%`, or why it is skipped.
+    pub fn describe(&self) -> String {
+        let name = self.name();
+        let (Some(measure), Some(measured)) = (self.measure, self.measured) else {
+            return match &self.outcome {
+                Outcome::Skipped(why) => format!("{name}: {why}"),
+                _ => format!("{name}: nothing was answered"),
+            };
+        };
+        let sign = if self.outcome == Outcome::Fail {
+            ">"
+        } else {
+            "≤"
+        };
+        format!(
+            "{name} {} {sign} {}",
+            measure.show(measured),
+            measure.show(self.clause.bound)
+        )
+    }
+}
+
+/// Checks every SLO clause of the report against `level`.
+pub fn checks<'a>(report: &'a Report, level: &'a LevelResult) -> Vec<Check<'a>> {
+    report.slo.iter().map(|c| check(c, level)).collect()
+}
+
+fn check<'a>(clause: &'a SloClause, level: &'a LevelResult) -> Check<'a> {
+    // The longest step name that prefixes the metric: a step may contain dots.
+    let step = level
+        .steps
+        .iter()
+        .filter(|s| {
+            clause
+                .metric
+                .strip_prefix(s.name.as_str())
+                .is_some_and(|rest| rest.starts_with('.'))
+        })
+        .max_by_key(|s| s.name.len());
+    let metric = match step {
+        Some(s) => &clause.metric[s.name.len() + 1..],
+        None => clause.metric.as_str(),
+    };
+    let stats = step.map_or(&level.stats, |s| &s.stats);
+    let measure = Measure::parse(metric);
+    let measured = measure.and_then(|m| m.of(stats));
+    let outcome = match (measure, measured) {
+        (None, _) => Outcome::Skipped(format!("unknown metric `{metric}`")),
+        _ if stats.requests == 0 && step.is_some() => {
+            Outcome::Skipped("no request to this step at this level".to_string())
+        }
+        _ if stats.requests == 0 => Outcome::Fail,
+        (Some(_), None) => Outcome::Fail,
+        (Some(_), Some(value)) if value > clause.bound => Outcome::Fail,
+        _ => Outcome::Pass,
+    };
+    Check {
+        clause,
+        step: step.map(|s| s.name.as_str()),
+        metric,
+        measure,
+        measured,
+        outcome,
+    }
+}

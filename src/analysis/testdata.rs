@@ -1,0 +1,61 @@
+//! Real report.json files from runs (tests/fixtures/reports/), for the tests of the
+//! analysis and of every report writer.
+
+use super::Report;
+use super::capacity::PlanInputs;
+use super::compare::DEFAULT_MAX_REGRESSION;
+
+fn parse(json: &str) -> Report {
+    serde_json::from_str(json).expect("a fixture report parses")
+}
+
+/// `stampede run scenarios/smoke.toml`: three levels, no breaking point.
+pub fn smoke() -> Report {
+    parse(include_str!("../../tests/fixtures/reports/smoke.json"))
+}
+
+/// `stampede run scenarios/black-friday.toml --seed 1`: broken at 275 shoppers
+/// by the error rate (503s from the full queue).
+pub fn broken() -> Report {
+    parse(include_str!(
+        "../../tests/fixtures/reports/black-friday.json"
+    ))
+}
+
+/// `broken()` as a run with `--gate`s and `--expected-peak 200` leaves it: the
+/// USL fit, the planning view and the gates judged (the analysis's own code).
+pub fn judged(gates: &[&str]) -> Report {
+    enriched(gates, None)
+}
+
+/// `judged(gates)` with `--baseline` a run that served twice as much at every
+/// level: a significant throughput regression at each.
+pub fn compared(gates: &[&str]) -> Report {
+    let mut base = broken();
+    for level in &mut base.levels {
+        level.stats.throughput_rps *= 2.0;
+    }
+    enriched(gates, Some(&base))
+}
+
+fn enriched(gates: &[&str], baseline: Option<&Report>) -> Report {
+    let mut report = broken();
+    let inputs = PlanInputs {
+        expected_peak: Some(200.0),
+        think_mean_s: 0.5,
+        slo_latency_s: Some(0.25),
+        values: vec![("buyer".to_string(), 80.0)],
+    };
+    let gates: Vec<_> = gates
+        .iter()
+        .map(|g| crate::scenario::parse_gate(g).expect("a valid gate"))
+        .collect();
+    super::enrich::enrich(
+        &mut report,
+        &inputs,
+        baseline,
+        DEFAULT_MAX_REGRESSION,
+        &gates,
+    );
+    report
+}
