@@ -8,6 +8,8 @@
 
 mod findings;
 
+use super::escape::html as escape;
+
 use std::fmt::Write;
 
 use crate::analysis::{LevelResult, Report, RunEnd, Stats, Verdict};
@@ -21,22 +23,6 @@ pub struct Figure {
     pub name: String,
     pub title: String,
     pub svg: String,
-}
-
-/// `&`, `<`, `>`, `"` and `'` as entities: safe in text and in attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// The whole page.

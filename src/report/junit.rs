@@ -12,18 +12,9 @@
 use std::fmt::Write;
 
 use crate::analysis::Report;
+use crate::report::escape::xml;
 use crate::report::findings;
-use crate::report::html::escape;
 use crate::report::view::{self, LoadUnit, Outcome, level_number, load_of};
-
-/// Text for XML: escaped, and without the control characters XML 1.0 forbids.
-fn xml(text: &str) -> String {
-    let clean: String = text
-        .chars()
-        .filter(|&c| c >= ' ' || matches!(c, '\t' | '\n' | '\r'))
-        .collect();
-    escape(&clean)
-}
 
 pub fn junit(report: &Report) -> String {
     let unit = LoadUnit::of(report);

@@ -9,30 +9,10 @@ use std::fmt::Write;
 
 use crate::analysis::compare::Comparison;
 use crate::analysis::{Report, Stats, Verdict};
+use crate::report::escape::markdown as md;
 use crate::report::findings;
 use crate::report::view::{Headline, LoadUnit, level_number, load_of, shown_level};
 use crate::units::{show_latency as cell, show_number, show_percent};
-
-/// Text made safe for a table cell: no `|` or line break to split it, no HTML for
-/// GitHub to render.
-fn md(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '|' => out.push_str("\\|"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\\' | '`' | '*' | '_' | '[' | ']' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' | '\r' => out.push(' '),
-            _ => out.push(c),
-        }
-    }
-    out
-}
 
 /// Text for a code span in a table cell: no backtick to end it, no `|` to split
 /// the cell (GitHub reads `\|` as `|` even in code), no line break.

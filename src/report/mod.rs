@@ -11,6 +11,7 @@
 //! capacity fit, the planning facts, the comparison, why a run was aborted.
 
 mod charts;
+pub mod escape;
 pub mod findings;
 mod html;
 mod junit;
