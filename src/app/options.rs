@@ -159,7 +159,7 @@ pub fn read_report(path: &Path) -> anyhow::Result<Report> {
     } else {
         path.to_path_buf()
     };
-    crate::report::read_json(&json).map_err(|e| anyhow!(e))
+    Ok(crate::report::read_json(&json)?)
 }
 
 /// `reports/<scenario>-<YYYYmmdd-HHMMSS>`.

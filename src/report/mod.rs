@@ -36,16 +36,32 @@ pub fn write_json(report: &Report, dir: &Path) -> std::io::Result<PathBuf> {
 }
 
 /// Reads a report back (a run directory or the report.json itself).
-pub fn read_json(path: &Path) -> Result<Report, String> {
+pub fn read_json(path: &Path) -> Result<Report, ReadError> {
     let file = if path.is_dir() {
         path.join("report.json")
     } else {
         path.to_path_buf()
     };
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not a stampede report: {e}", file.display()))
+    let text = std::fs::read_to_string(&file).map_err(|source| ReadError::Io {
+        path: file.clone(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| ReadError::NotAReport { path: file, source })
+}
+
+/// Why a report.json cannot be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: not a stampede report: {source}", path.display())]
+    NotAReport {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
 }
 
 /// Writes every report into `dir` (created if needed): report.json, summary.md,

@@ -36,7 +36,16 @@ impl fmt::Display for AbortCondition {
 }
 
 /// Parses `METRIC > BOUND for WINDOW`; the error says what was expected.
-pub fn parse_abort(text: &str) -> Result<AbortCondition, String> {
+pub fn parse_abort(text: &str) -> Result<AbortCondition, AbortError> {
+    parse_condition(text).map_err(AbortError)
+}
+
+/// Why an `abort_on` condition does not parse, and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct AbortError(pub String);
+
+fn parse_condition(text: &str) -> Result<AbortCondition, String> {
     let expected = "expected `METRIC > BOUND for DURATION` with METRIC one of error_rate, \
                     p50, p95, p99 (e.g. \"error_rate > 50% for 10s\", \"p99 > 10s for 15s\")";
     let (condition, window) = text

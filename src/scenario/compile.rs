@@ -143,7 +143,7 @@ impl Compiler<'_> {
             .parent()
             .unwrap_or(Path::new("."))
             .join(data.file.get_ref());
-        let (columns, rows) = Feeder::read(&file).map_err(|e| self.error(data.file.span(), e))?;
+        let (columns, rows) = Feeder::read(&file).map_err(|e| self.error(data.file.span(), e.0))?;
         let pick = match data.pick.as_ref().map(|p| (p.get_ref().as_str(), p.span())) {
             None | Some(("random", _)) => FeedPick::Random,
             Some(("sequential", _)) => FeedPick::Sequential,

@@ -38,9 +38,18 @@ pub struct Feeder {
 /// The largest data file (64 MiB): every row is kept in memory for the whole run.
 pub const MAX_DATA_FILE: u64 = 64 * 1024 * 1024;
 
+/// Why a data file cannot be used, said for a person.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DataError(pub String);
+
 impl Feeder {
     /// Reads `path` (`.csv`, or `.json` for an array of objects) into columns and rows.
-    pub fn read(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
+    pub fn read(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), DataError> {
+        Self::read_rows(path).map_err(DataError)
+    }
+
+    fn read_rows(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
         let text = read_regular_file(path)?;
         let is_json = path
             .extension()

@@ -107,9 +107,15 @@ pub struct Css {
     attr: Option<String>,
 }
 
+/// A CSS selector that does not parse, with the parser's reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SelectorError(pub String);
+
 impl Css {
-    pub fn new(selector: &str, attr: Option<String>) -> Result<Css, String> {
-        let parsed = scraper::Selector::parse(selector).map_err(|e| e.to_string())?;
+    pub fn new(selector: &str, attr: Option<String>) -> Result<Css, SelectorError> {
+        let parsed =
+            scraper::Selector::parse(selector).map_err(|e| SelectorError(e.to_string()))?;
         let alone = !selector
             .trim()
             .contains([' ', '\t', '\n', '\r', '>', '+', '~', ',', ':']);

@@ -70,7 +70,9 @@ pub fn ratio(value: &toml::Value) -> Option<f64> {
 /// `abort_on = ["error_rate > 50% for 10s", ...]`.
 pub fn abort_on(path: &Path, source: &str, raw: &[Spanned<String>]) -> Result<Vec<AbortCondition>> {
     raw.iter()
-        .map(|c| parse_abort(c.get_ref()).map_err(|m| ScenarioError::at(path, source, c.span(), m)))
+        .map(|c| {
+            parse_abort(c.get_ref()).map_err(|m| ScenarioError::at(path, source, c.span(), m.0))
+        })
         .collect()
 }
 
