@@ -94,11 +94,13 @@ mod tests {
         assert!(
             parse_abort("p99 > 10s")
                 .unwrap_err()
+                .0
                 .contains("for DURATION")
         );
         assert!(
             parse_abort("cpu > 10% for 1s")
                 .unwrap_err()
+                .0
                 .contains("unknown")
         );
         assert!(parse_abort("error_rate > 500% for 1s").is_err());

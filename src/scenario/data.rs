@@ -218,17 +218,17 @@ mod tests {
     fn a_data_file_must_be_a_regular_file_under_the_cap() {
         // /dev/zero never ends: it used to hang `validate` and `run`.
         let err = Feeder::read(Path::new("/dev/zero")).unwrap_err();
-        assert!(err.contains("/dev/zero is not a regular file"), "{err}");
-        assert!(err.contains("at most 64 MiB"), "{err}");
+        assert!(err.0.contains("/dev/zero is not a regular file"), "{err}");
+        assert!(err.0.contains("at most 64 MiB"), "{err}");
         let dir = tempfile::tempdir().unwrap();
         let err = Feeder::read(dir.path()).unwrap_err();
-        assert!(err.contains("is not a regular file"), "{err}");
+        assert!(err.0.contains("is not a regular file"), "{err}");
 
         let big = dir.path().join("big.csv");
         let file = std::fs::File::create(&big).unwrap();
         file.set_len(MAX_DATA_FILE + 1).unwrap();
         let err = Feeder::read(&big).unwrap_err();
-        assert!(err.contains("larger than the 64 MiB"), "{err}");
+        assert!(err.0.contains("larger than the 64 MiB"), "{err}");
 
         let small = dir.path().join("small.csv");
         std::fs::write(&small, "sku\nA\n").unwrap();
