@@ -1,0 +1,355 @@
+//! Journeys compiled: each step's request, think time, checks and extractions,
+//! with every template resolved against the variables the journey can see.
+
+use super::*;
+
+impl Compiler<'_> {
+    pub(super) fn journeys(
+        &mut self,
+        raw: Spanned<Vec<Spanned<RawJourney>>>,
+    ) -> Result<Vec<Journey>> {
+        if raw.get_ref().is_empty() {
+            return Err(self
+                .error(raw.span(), "the scenario has no journeys")
+                .with_hint("add at least one [[journey]] with a name, a weight and steps"));
+        }
+        let mut journeys: Vec<Journey> = Vec::new();
+        for journey in raw.into_inner() {
+            let name = journey.get_ref().name.get_ref();
+            if journeys.iter().any(|j| &j.name == name) {
+                return Err(self.error(
+                    journey.get_ref().name.span(),
+                    format!("a second journey is named \"{name}\""),
+                ));
+            }
+            journeys.push(self.journey(journey.into_inner())?);
+        }
+        Ok(journeys)
+    }
+
+    pub(super) fn journey(&mut self, raw: RawJourney) -> Result<Journey> {
+        if raw.name.get_ref().trim().is_empty() {
+            return Err(self.error(raw.name.span(), "the journey name is empty"));
+        }
+        let weight = self.positive(&raw.weight, "weight")?;
+        if raw.steps.get_ref().is_empty() {
+            return Err(self.error(
+                raw.steps.span(),
+                format!("journey \"{}\" has no steps", raw.name.get_ref()),
+            ));
+        }
+        let mut slots = Vec::new();
+        let mut steps = Vec::new();
+        for step in raw.steps.into_inner() {
+            steps.push(self.step(step, &mut slots)?);
+        }
+        let mut feeders: Vec<usize> = steps.iter().flat_map(Step::feeders).collect();
+        feeders.sort_unstable();
+        feeders.dedup();
+        Ok(Journey {
+            name: raw.name.into_inner(),
+            weight,
+            think: self
+                .think(raw.think)?
+                .unwrap_or(Think::Fixed(Duration::ZERO)),
+            pacing: raw.pacing.map(|d| d.0).filter(|d| !d.is_zero()),
+            value: match &raw.value {
+                Some(v) => Some(crate::scenario::rules::positive(
+                    self.path,
+                    self.source,
+                    v,
+                    "value",
+                )?),
+                None => None,
+            },
+            steps,
+            slots,
+            feeders,
+        })
+    }
+
+    pub(super) fn step(&mut self, raw: Spanned<RawStep>, slots: &mut Vec<String>) -> Result<Step> {
+        let span = raw.span();
+        let raw = raw.into_inner();
+        let name = raw.name.get_ref().trim().to_string();
+        if name.is_empty() {
+            return Err(self.error(raw.name.span(), "the step name is empty"));
+        }
+        let methods = [
+            (http::Method::GET, &raw.get),
+            (http::Method::HEAD, &raw.head),
+            (http::Method::POST, &raw.post),
+            (http::Method::PUT, &raw.put),
+            (http::Method::PATCH, &raw.patch),
+            (http::Method::DELETE, &raw.delete),
+        ];
+        let mut given = methods
+            .into_iter()
+            .filter_map(|(m, p)| p.as_ref().map(|p| (m, p)));
+        let (method, path) = match (given.next(), given.next()) {
+            (Some(one), None) => one,
+            (None, _) => {
+                return Err(self
+                    .error(span, format!("step \"{name}\" needs a method and a path"))
+                    .with_hint("e.g. get = \"/product/42\" (or head, post, put, patch, delete)"));
+            }
+            (Some(_), Some((_, second))) => {
+                return Err(self.error(
+                    second.span(),
+                    format!("step \"{name}\" has more than one method"),
+                ));
+            }
+        };
+        let text = path.get_ref();
+        let absolute = text.starts_with("http://") || text.starts_with("https://");
+        if !(text.starts_with('/') || text.starts_with("{{") || absolute) {
+            return Err(self
+                .error(path.span(), format!("expected a path starting with `/`, found \"{text}\""))
+                .with_hint(
+                    "the scheme and host come from [target] base_url; a full URL must name a host in allow_hosts",
+                ));
+        }
+        let path = self.template(path, slots)?;
+        let mut headers = Vec::new();
+        for (header, value) in &raw.headers {
+            let header_name =
+                HeaderName::from_bytes(header.get_ref().as_bytes()).map_err(|_| {
+                    self.error(
+                        header.span(),
+                        format!("invalid header name \"{}\"", header.get_ref()),
+                    )
+                })?;
+            let template = self.template(value, slots)?;
+            let value = match template.as_constant() {
+                Some(text) => StepHeader::Fixed(HeaderValue::from_str(text).map_err(|_| {
+                    self.error(
+                        value.span(),
+                        "invalid header value (control characters are not allowed)",
+                    )
+                })?),
+                None => StepHeader::Rendered(template),
+            };
+            headers.push((header_name, value));
+        }
+        let body = match (raw.form, raw.json) {
+            (Some(_), Some(json)) => {
+                return Err(self.error(
+                    json.span(),
+                    "a step sends either `form` or `json`, not both",
+                ));
+            }
+            (Some(form), None) => Body::Form(
+                form.iter()
+                    .map(|(k, v)| Ok((k.clone(), self.value_template(v, slots)?)))
+                    .collect::<Result<_>>()?,
+            ),
+            (None, Some(json)) => Body::Json(self.json_template(&json, json.get_ref(), slots)?),
+            (None, None) => Body::None,
+        };
+        let id = self.step_id(&name, raw.slo.as_ref())?;
+        let (expect, checks) = match raw.expect {
+            Some(expect) => self.checks(expect)?,
+            None => (Vec::new(), Vec::new()),
+        };
+        let mut extract = Vec::new();
+        for (var, spec) in raw.extract {
+            extract.push(self.extract(var, spec, slots)?);
+        }
+        Ok(Step {
+            id,
+            method,
+            path,
+            headers,
+            body,
+            expect,
+            checks,
+            extract,
+            think: self.think(raw.think)?,
+        })
+    }
+
+    /// A think time within [`MAX_THINK`]: a longer one (or a lognormal whose mean
+    /// is) would stall a shopper for the rest of any run, or overflow a clock.
+    pub(super) fn think(&self, raw: Option<Spanned<Think>>) -> Result<Option<Think>> {
+        let Some(raw) = raw else { return Ok(None) };
+        let think = *raw.get_ref();
+        let longest = match think {
+            Think::Fixed(d) | Think::Uniform(_, d) => d,
+            Think::Exponential { mean } => mean,
+            Think::LogNormal { median, .. } => median,
+        };
+        if longest > MAX_THINK {
+            return Err(self
+                .error(
+                    raw.span(),
+                    format!(
+                        "think time {} is too long: a think time may be at most 1h",
+                        humantime::format_duration(longest)
+                    ),
+                )
+                .with_hint(
+                    "a shopper who thinks longer has left the shop: end the journey instead",
+                ));
+        }
+        if let Think::LogNormal { median, sigma } = think {
+            let mean = Think::lognormal_mean_s(median, sigma);
+            if mean.is_nan() || mean > MAX_THINK.as_secs_f64() {
+                let shown = if mean < 1e7 {
+                    format!("{mean:.0}s")
+                } else {
+                    format!("{mean:.1e}s")
+                };
+                return Err(self
+                    .error(
+                        raw.span(),
+                        format!("lognormal think time: this p90 is so far above the median that the mean is {shown}; a think time may be at most 1h"),
+                    )
+                    .with_hint("bring p90 closer to the median: median = \"1s\", p90 = \"4s\" has a mean of 1.8s"));
+            }
+        }
+        Ok(Some(think))
+    }
+
+    pub(super) fn checks(&self, raw: raw::RawExpect) -> Result<(Vec<StatusMatch>, Vec<Check>)> {
+        let status = raw.status.map(|s| s.into_inner().0).unwrap_or_default();
+        for text in [&raw.body_contains, &raw.body_not_contains]
+            .into_iter()
+            .flatten()
+        {
+            if text.get_ref().contains("{{") {
+                return Err(self.error(
+                    text.span(),
+                    "checks compare with literal text, not templates",
+                ));
+            }
+        }
+        let mut checks = Vec::new();
+        if let Some(text) = raw.body_contains {
+            checks.push(Check::BodyContains(text.into_inner()));
+        }
+        if let Some(text) = raw.body_not_contains {
+            checks.push(Check::BodyNotContains(text.into_inner()));
+        }
+        for (path, value) in raw.json {
+            let parsed = serde_json_path::JsonPath::parse(path.get_ref())
+                .map_err(|e| self.error(path.span(), format!("invalid JSONPath: {e}")))?;
+            let value = serde_json::to_value(value.get_ref())
+                .map_err(|e| self.error(value.span(), format!("cannot compare with JSON: {e}")))?;
+            checks.push(Check::JsonEquals {
+                path: parsed,
+                source: path.into_inner(),
+                value,
+            });
+        }
+        if let Some(header) = raw.header {
+            let name = HeaderName::from_bytes(header.get_ref().as_bytes()).map_err(|_| {
+                self.error(
+                    header.span(),
+                    format!("invalid header name \"{}\"", header.get_ref()),
+                )
+            })?;
+            checks.push(Check::HeaderPresent(name));
+        }
+        Ok((status, checks))
+    }
+
+    /// The statistics id of a step name; a per-step SLO may be given once per name.
+    pub(super) fn step_id(&mut self, name: &str, slo: Option<&Spanned<RawSlo>>) -> Result<usize> {
+        let slo_here = slo.map(|s| (self.slo(s.get_ref()), s.span()));
+        if let Some(id) = self.steps.iter().position(|s| s.name == name) {
+            if let Some((slo, span)) = slo_here {
+                if self.steps[id].slo != Slo::default() && self.steps[id].slo != slo {
+                    return Err(
+                        self.error(span, format!("step \"{name}\" already has a different slo"))
+                    );
+                }
+                self.steps[id].slo = slo;
+            }
+            return Ok(id);
+        }
+        self.steps.push(StepInfo {
+            name: name.to_string(),
+            slo: slo_here.map(|s| s.0).unwrap_or_default(),
+        });
+        Ok(self.steps.len() - 1)
+    }
+
+    pub(super) fn extract(
+        &self,
+        var: Spanned<String>,
+        spec: Spanned<raw::RawExtract>,
+        slots: &mut Vec<String>,
+    ) -> Result<Extract> {
+        let name = var.get_ref().clone();
+        if self.vars.contains_key(&name) {
+            return Err(self.error(var.span(), format!("`{name}` is already defined in [vars]")));
+        }
+        let raw = spec.get_ref();
+        let given = [&raw.json, &raw.regex, &raw.css, &raw.header, &raw.cookie];
+        let source = match given.iter().filter(|g| g.is_some()).count() {
+            1 => self.extract_source(raw)?,
+            _ => {
+                return Err(self
+                    .error(spec.span(), "expected exactly one of `json`, `regex`, `css`, `header` or `cookie`")
+                    .with_hint("e.g. { css = \"input[name=csrf]\", attr = \"value\" } or { json = \"$.order_id\" }"));
+            }
+        };
+        if raw.attr.is_some() && !matches!(source, ExtractSource::Css(_)) {
+            return Err(self.error(spec.span(), "`attr` goes with `css`"));
+        }
+        let take = match raw.pick.as_ref().map(|p| (p.get_ref().as_str(), p.span())) {
+            None | Some(("first", _)) => Take::First,
+            Some(("random", _)) => Take::Random,
+            Some(("all", _)) => Take::All,
+            Some((other, span)) => {
+                return Err(self.error(
+                    span,
+                    format!("unknown pick \"{other}\": expected \"first\", \"random\" or \"all\""),
+                ));
+            }
+        };
+        let slot = slots.iter().position(|s| *s == name).unwrap_or_else(|| {
+            slots.push(name.clone());
+            slots.len() - 1
+        });
+        Ok(Extract {
+            slot,
+            name,
+            source,
+            take,
+        })
+    }
+
+    pub(super) fn extract_source(&self, raw: &raw::RawExtract) -> Result<ExtractSource> {
+        if let Some(path) = &raw.json {
+            let parsed = serde_json_path::JsonPath::parse(path.get_ref()).map_err(|e| {
+                self.error(path.span(), format!("invalid JSONPath: {e}"))
+                    .with_hint("e.g. json = \"$.order_id\"")
+            })?;
+            return Ok(ExtractSource::Json(parsed));
+        }
+        if let Some(pattern) = &raw.regex {
+            let regex = regex::Regex::new(pattern.get_ref())
+                .map_err(|e| self.error(pattern.span(), format!("invalid regex: {e}")))?;
+            return Ok(ExtractSource::Regex(regex));
+        }
+        if let Some(css) = &raw.css {
+            return Css::new(css.get_ref(), raw.attr.clone())
+                .map(ExtractSource::Css)
+                .map_err(|e| self.error(css.span(), format!("invalid CSS selector: {e}")));
+        }
+        if let Some(header) = &raw.header {
+            let name = HeaderName::from_bytes(header.get_ref().as_bytes()).map_err(|_| {
+                self.error(
+                    header.span(),
+                    format!("invalid header name \"{}\"", header.get_ref()),
+                )
+            })?;
+            return Ok(ExtractSource::Header(name));
+        }
+        match &raw.cookie {
+            Some(cookie) => Ok(ExtractSource::Cookie(cookie.get_ref().clone())),
+            None => unreachable!("one source is given"),
+        }
+    }
+}

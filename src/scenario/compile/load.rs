@@ -1,0 +1,221 @@
+//! The `[load]` section compiled: the model, the staircase or stages (held to the
+//! caps on levels and run length), arrivals, abort rules, and the SLO.
+
+use super::*;
+
+impl Compiler<'_> {
+    pub(super) fn load(&self, raw: Spanned<raw::RawLoad>) -> Result<Load> {
+        let span = raw.span();
+        let raw = raw.into_inner();
+        let model = match raw.model.as_ref().map(|m| (m.get_ref().as_str(), m.span())) {
+            None | Some(("closed", _)) => Model::Closed,
+            Some(("open", _)) => Model::Open,
+            Some((other, span)) => {
+                return Err(self.error(
+                    span,
+                    format!("unknown load model \"{other}\": expected \"closed\" or \"open\""),
+                ));
+            }
+        };
+        let open_only = [
+            raw.arrivals.as_ref().map(Spanned::span),
+            raw.max_active.as_ref().map(Spanned::span),
+        ];
+        if model == Model::Closed
+            && let Some(span) = open_only.into_iter().flatten().next()
+        {
+            return Err(self
+                .error(span, "arrivals and max_active belong to the open model")
+                .with_hint("set model = \"open\" to have shoppers arrive at a rate"));
+        }
+        let arrivals = match raw
+            .arrivals
+            .as_ref()
+            .map(|a| (a.get_ref().as_str(), a.span()))
+        {
+            None | Some(("poisson", _)) => Arrivals::Poisson,
+            Some(("uniform", _)) => Arrivals::Uniform,
+            Some((other, span)) => {
+                return Err(self.error(
+                    span,
+                    format!("unknown arrivals \"{other}\": expected \"poisson\" or \"uniform\""),
+                ));
+            }
+        };
+        let max_active = match &raw.max_active {
+            Some(max) => self.positive(max, "max_active")?,
+            None => DEFAULT_MAX_ACTIVE,
+        };
+        let (profile, stop_when_broken, hold) = match (raw.staircase, raw.stages) {
+            (Some(stairs), None) => self.staircase(stairs)?,
+            (None, Some(stages)) => (self.stages(&stages)?, false, Duration::ZERO),
+            (Some(stairs), Some(_)) => {
+                return Err(self.error(
+                    stairs.span(),
+                    "a load section takes either `staircase` or `stages`, not both",
+                ));
+            }
+            (None, None) => {
+                return Err(self
+                    .error(span, "the load section needs a `staircase` or `stages`")
+                    .with_hint(
+                        "e.g. staircase = { start = 25, step = 25, hold = \"20s\", max = 500 }",
+                    ));
+            }
+        };
+        if profile.levels().is_empty() {
+            return Err(self.error(
+                span,
+                "the load profile holds no level: add a `hold` stage at a load above zero",
+            ));
+        }
+        let cooldown = raw
+            .cooldown
+            .map_or(hold.min(Duration::from_secs(30)), |d| d.0);
+        if profile.duration().saturating_add(cooldown) > MAX_RUN {
+            return Err(self.error(
+                span,
+                "the profile and its cooldown run for more than 7 days: a run may last at most 7 days",
+            ));
+        }
+        Ok(Load {
+            model,
+            profile,
+            stop_when_broken,
+            arrivals,
+            max_active,
+            cooldown,
+            abort_on: crate::scenario::rules::abort_on(self.path, self.source, &raw.abort_on)?,
+            expected_peak: match &raw.expected_peak {
+                Some(v) => Some(crate::scenario::rules::positive(
+                    self.path,
+                    self.source,
+                    v,
+                    "expected_peak",
+                )?),
+                None => None,
+            },
+        })
+    }
+
+    pub(super) fn staircase(
+        &self,
+        raw: Spanned<raw::RawStaircase>,
+    ) -> Result<(Profile, bool, Duration)> {
+        let s = raw.get_ref();
+        let start = self.positive(&s.start, "start")?;
+        let step = self.positive(&s.step, "step")?;
+        let max = self.positive(&s.max, "max")?;
+        if max < start {
+            return Err(self.error(
+                s.max.span(),
+                format!("max ({max}) is below start ({start})"),
+            ));
+        }
+        let hold = s.hold.get_ref().0;
+        if hold.is_zero() {
+            return Err(self.error(s.hold.span(), "hold must be above zero"));
+        }
+        let stop_when_broken = match s.stop.as_ref().map(|v| (v.get_ref().as_str(), v.span())) {
+            None | Some(("broken", _)) => true,
+            Some(("max", _)) => false,
+            Some((other, span)) => {
+                return Err(self.error(
+                    span,
+                    format!("unknown stop \"{other}\": expected \"broken\" or \"max\""),
+                ));
+            }
+        };
+        let ramp = s.ramp.map_or(hold / 10, |d| d.0);
+        // Checked before the profile is built: its size follows the level count.
+        let levels = u64::from((max - start) / step) + 1;
+        if levels > MAX_LEVELS as u64 {
+            return Err(self
+                .error(
+                    s.max.span(),
+                    format!("this staircase has {levels} levels: a profile may have at most {MAX_LEVELS}"),
+                )
+                .with_hint("take bigger steps, or a lower max"));
+        }
+        let per_level = hold.saturating_add(ramp).as_secs_f64();
+        if per_level * levels as f64 > MAX_RUN.as_secs_f64() {
+            return Err(self
+                .error(
+                    s.hold.span(),
+                    format!(
+                        "this staircase would run for {:.0} days: a run may last at most 7 days",
+                        per_level * levels as f64 / 86_400.0
+                    ),
+                )
+                .with_hint("shorten hold (and ramp), or take fewer levels"));
+        }
+        Ok((
+            Profile::staircase(start, step, max, hold, ramp),
+            stop_when_broken,
+            hold,
+        ))
+    }
+
+    pub(super) fn stages(&self, raw: &[Spanned<raw::RawStage>]) -> Result<Profile> {
+        let mut stages = Vec::with_capacity(raw.len());
+        let mut length = Duration::ZERO;
+        for stage in raw {
+            let s = stage.get_ref();
+            let load = |value: &Spanned<i64>, what: &str| {
+                u32::try_from(*value.get_ref())
+                    .map_err(|_| self.error(value.span(), format!("{what} must be 0 or more")))
+            };
+            stages.push(match (&s.ramp_to, &s.spike_to, s.over, s.hold) {
+                (Some(to), None, Some(over), None) => Stage::RampTo { load: load(to, "ramp_to")?, over: over.0 },
+                (None, None, None, Some(hold)) => Stage::Hold(hold.0),
+                (None, Some(to), None, Some(hold)) => Stage::Spike { load: load(to, "spike_to")?, hold: hold.0 },
+                _ => {
+                    return Err(self.error(
+                        stage.span(),
+                        "expected a stage like { ramp_to = 100, over = \"30s\" }, { hold = \"1m\" } or { spike_to = 500, hold = \"10s\" }",
+                    ));
+                }
+            });
+            length = length.saturating_add(s.over.or(s.hold).map_or(Duration::ZERO, |d| d.0));
+            if length > MAX_RUN {
+                return Err(self.error(
+                    stage.span(),
+                    "the stages up to here run for more than 7 days: a run may last at most 7 days",
+                ));
+            }
+        }
+        let profile = Profile::from_stages(&stages);
+        let levels = profile.levels().len();
+        if levels > MAX_LEVELS {
+            return Err(self.error(
+                raw[0].span().start..raw[raw.len() - 1].span().end,
+                format!(
+                    "these stages hold {levels} levels: a profile may have at most {MAX_LEVELS}"
+                ),
+            ));
+        }
+        Ok(profile)
+    }
+
+    pub(super) fn slo(&self, raw: &RawSlo) -> Slo {
+        let bounds = [
+            (50.0, raw.p50),
+            (90.0, raw.p90),
+            (95.0, raw.p95),
+            (99.0, raw.p99),
+            (100.0, raw.max),
+        ];
+        Slo {
+            latency: bounds
+                .into_iter()
+                .filter_map(|(percentile, d)| {
+                    d.map(|d| LatencyBound {
+                        percentile,
+                        bound: d.0,
+                    })
+                })
+                .collect(),
+            error_rate: raw.error_rate.map(|r| r.0),
+        }
+    }
+}

@@ -1,0 +1,439 @@
+//! From the file as written (`raw`) to a scenario ready to run: every check that
+//! needs more than one field, every template compiled, every error placed in the file.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+use std::time::Duration;
+
+use http::header::{HeaderName, HeaderValue};
+use toml::Spanned;
+
+use super::raw::{self, RawJourney, RawSlo, RawStep};
+use super::{
+    Arrivals, Body, Check, Css, DEFAULT_MAX_ACTIVE, Exhausted, Extract, ExtractSource, FeedPick,
+    Feeder, Generator, Journey, JsonTemplate, LatencyBound, Load, MAX_THINK, Model, Resolved,
+    Scenario, ScenarioError, ShopSettings, Slo, StatusMatch, Step, StepHeader, StepInfo, Take,
+    Target, Template, Think,
+};
+use crate::profile::{MAX_LEVELS, MAX_RUN, Profile, Stage};
+
+mod journey;
+mod load;
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+struct Compiler<'a> {
+    path: &'a Path,
+    source: &'a str,
+    vars: BTreeMap<String, Resolvable>,
+    feeders: Vec<Feeder>,
+    steps: Vec<StepInfo>,
+}
+
+/// A `[vars]` entry: a constant, or a generator (`{ random_int = [1, 5] }`,
+/// `{ one_of = ["S", "M"] }`).
+enum Resolvable {
+    Constant(String),
+    Generated(Generator),
+}
+
+/// Names every template knows without a `[vars]` entry.
+const BUILT_INS: [(&str, Generator); 4] = [
+    ("uuid", Generator::Uuid),
+    ("seq", Generator::Sequence),
+    ("fake.email", Generator::FakeEmail),
+    ("fake.name", Generator::FakeName),
+];
+
+type Result<T> = std::result::Result<T, ScenarioError>;
+
+pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scenario> {
+    let mut c = Compiler {
+        path,
+        source,
+        vars: BTreeMap::new(),
+        feeders: Vec::new(),
+        steps: Vec::new(),
+    };
+    if raw.name.get_ref().trim().is_empty() {
+        return Err(c.error(raw.name.span(), "the scenario name is empty"));
+    }
+    for (name, value) in &raw.vars {
+        let var = c.var(value)?;
+        c.vars.insert(name.get_ref().clone(), var);
+    }
+    for data in &raw.data {
+        let feeder = c.feeder(data)?;
+        c.feeders.push(feeder);
+    }
+    let target = c.target(raw.target)?;
+    let load = c.load(raw.load)?;
+    let slo = c.slo(&raw.slo);
+    let journeys = c.journeys(raw.journeys)?;
+    let (gates, max_regression) = super::rules::gates(path, source, &raw.gates)?;
+    Ok(Scenario {
+        name: raw.name.into_inner(),
+        description: raw.description,
+        path: path.to_path_buf(),
+        target,
+        load,
+        slo,
+        steps: c.steps,
+        journeys,
+        feeders: c.feeders,
+        gates,
+        max_regression,
+    })
+}
+
+impl Compiler<'_> {
+    fn error(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
+        ScenarioError::at(self.path, self.source, span, message)
+    }
+
+    fn var(&self, value: &Spanned<toml::Value>) -> Result<Resolvable> {
+        let expected = "expected a string, a number, a boolean, { random_int = [1, 5] } or { one_of = [\"S\", \"M\"] }";
+        Ok(match value.get_ref() {
+            toml::Value::String(s) => Resolvable::Constant(s.clone()),
+            toml::Value::Integer(i) => Resolvable::Constant(i.to_string()),
+            toml::Value::Float(f) => Resolvable::Constant(f.to_string()),
+            toml::Value::Boolean(b) => Resolvable::Constant(b.to_string()),
+            toml::Value::Table(table) if table.len() == 1 => match table.iter().next() {
+                Some((kind, toml::Value::Array(range))) if kind == "random_int" => {
+                    match range.as_slice() {
+                        [toml::Value::Integer(low), toml::Value::Integer(high)] if low <= high => {
+                            Resolvable::Generated(Generator::RandomInt {
+                                low: *low,
+                                high: *high,
+                            })
+                        }
+                        _ => {
+                            return Err(self.error(
+                                value.span(),
+                                "random_int takes [low, high] with low <= high",
+                            ));
+                        }
+                    }
+                }
+                Some((kind, toml::Value::Array(choices)))
+                    if kind == "one_of" && !choices.is_empty() =>
+                {
+                    Resolvable::Generated(Generator::OneOf(
+                        choices
+                            .iter()
+                            .map(|c| match c {
+                                toml::Value::String(s) => s.clone(),
+                                other => other.to_string(),
+                            })
+                            .collect(),
+                    ))
+                }
+                _ => return Err(self.error(value.span(), expected)),
+            },
+            _ => return Err(self.error(value.span(), expected)),
+        })
+    }
+
+    fn feeder(&self, raw: &Spanned<raw::RawData>) -> Result<Feeder> {
+        let data = raw.get_ref();
+        let name = data.name.get_ref().clone();
+        if self.vars.contains_key(&name) || self.feeders.iter().any(|f| f.name == name) {
+            return Err(self.error(data.name.span(), format!("`{name}` is already defined")));
+        }
+        let file = self
+            .path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(data.file.get_ref());
+        let (columns, rows) = Feeder::read(&file).map_err(|e| self.error(data.file.span(), e.0))?;
+        let pick = match data.pick.as_ref().map(|p| (p.get_ref().as_str(), p.span())) {
+            None | Some(("random", _)) => FeedPick::Random,
+            Some(("sequential", _)) => FeedPick::Sequential,
+            Some(("unique", _)) => FeedPick::Unique,
+            Some((other, span)) => {
+                return Err(self.error(span, format!("unknown pick \"{other}\": expected \"random\", \"sequential\" or \"unique\"")));
+            }
+        };
+        let when_exhausted = match data
+            .when_exhausted
+            .as_ref()
+            .map(|p| (p.get_ref().as_str(), p.span()))
+        {
+            None | Some(("stop", _)) => Exhausted::Stop,
+            Some(("recycle", _)) => Exhausted::Recycle,
+            Some((other, span)) => {
+                return Err(self.error(
+                    span,
+                    format!("unknown when_exhausted \"{other}\": expected \"stop\" or \"recycle\""),
+                ));
+            }
+        };
+        Ok(Feeder {
+            name,
+            columns,
+            rows,
+            pick,
+            when_exhausted,
+        })
+    }
+
+    fn target(&self, raw: raw::RawTarget) -> Result<Target> {
+        let url = raw.base_url.get_ref().trim();
+        let base_url = if url == "embedded" {
+            None
+        } else {
+            let parsed = url::Url::parse(url).map_err(|e| {
+                self.error(raw.base_url.span(), format!("invalid base_url \"{url}\": {e}"))
+                    .with_hint("write a URL like \"https://shop.example.com\", or \"embedded\" for the demo shop")
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+                return Err(self.error(
+                    raw.base_url.span(),
+                    "expected an http:// or https:// URL with a host",
+                ));
+            }
+            Some(url.trim_end_matches('/').to_string())
+        };
+        let mut shop = ShopSettings::default();
+        let shop_keys = [
+            raw.workers.as_ref().map(Spanned::span),
+            raw.queue.as_ref().map(Spanned::span),
+            raw.service_time.as_ref().map(Spanned::span),
+            raw.stall_every.as_ref().map(Spanned::span),
+            raw.stall_for.as_ref().map(Spanned::span),
+            raw.error_rate.as_ref().map(Spanned::span),
+        ];
+        if base_url.is_some()
+            && let Some(span) = shop_keys.into_iter().flatten().next()
+        {
+            return Err(self
+                .error(
+                    span,
+                    "workers, service_time, queue and the fault keys set the embedded shop",
+                )
+                .with_hint(
+                    "they only apply with base_url = \"embedded\"; remove them for a real shop",
+                ));
+        }
+        if let Some(workers) = raw.workers {
+            shop.workers = self.positive(&workers, "workers")?;
+        }
+        if let Some(queue) = raw.queue {
+            shop.queue = u32::try_from(*queue.get_ref())
+                .map_err(|_| self.error(queue.span(), "expected a queue length of 0 or more"))?;
+        }
+        if let Some(service) = raw.service_time {
+            if service.get_ref().0.is_zero() {
+                return Err(self.error(service.span(), "service_time must be above zero"));
+            }
+            shop.service_time = service.get_ref().0;
+        }
+        match (raw.stall_every, raw.stall_for) {
+            (Some(every), Some(stall)) => {
+                if stall.get_ref().0 >= every.get_ref().0 || stall.get_ref().0.is_zero() {
+                    return Err(self.error(
+                        stall.span(),
+                        "stall_for must be above zero and shorter than stall_every",
+                    ));
+                }
+                shop.stall_every = Some(every.get_ref().0);
+                shop.stall_for = stall.get_ref().0;
+            }
+            (Some(one), None) | (None, Some(one)) => {
+                return Err(self
+                    .error(one.span(), "a stall needs both stall_every and stall_for")
+                    .with_hint("e.g. stall_every = \"5s\", stall_for = \"1s\""));
+            }
+            (None, None) => {}
+        }
+        shop.error_rate = raw.error_rate.map_or(0.0, |r| r.get_ref().0);
+        let timeout = raw.timeout.map_or(DEFAULT_TIMEOUT, |d| d.0);
+        let connect_timeout = raw
+            .connect_timeout
+            .map_or(timeout.min(Duration::from_secs(5)), |d| d.0);
+        let mut allow_hosts = Vec::new();
+        for host in &raw.allow_hosts {
+            let name = host.get_ref().trim().to_ascii_lowercase();
+            if name.is_empty() || name.contains('/') || name.contains(':') {
+                return Err(self.error(
+                    host.span(),
+                    format!("expected a host name like \"cdn.example.com\", found \"{name}\""),
+                ));
+            }
+            allow_hosts.push(name);
+        }
+        let max_redirects = match &raw.max_redirects {
+            Some(n) => usize::try_from(*n.get_ref())
+                .map_err(|_| self.error(n.span(), "max_redirects must be 0 or more"))?,
+            None => 10,
+        };
+        let user_agent = match &raw.user_agent {
+            Some(agent) => {
+                HeaderValue::from_str(agent.get_ref()).map_err(|_| {
+                    self.error(
+                        agent.span(),
+                        "invalid user agent (control characters are not allowed)",
+                    )
+                })?;
+                agent.get_ref().clone()
+            }
+            None => concat!("stampede/", env!("CARGO_PKG_VERSION")).to_string(),
+        };
+        let mut headers = Vec::new();
+        for (name, value) in &raw.headers {
+            let header = HeaderName::from_bytes(name.get_ref().as_bytes()).map_err(|_| {
+                self.error(
+                    name.span(),
+                    format!("invalid header name \"{}\"", name.get_ref()),
+                )
+            })?;
+            let template = self.compile_text(value.get_ref(), value.span(), &[])?;
+            let text = template.as_constant().ok_or_else(|| {
+                self.error(
+                    value.span(),
+                    "default headers take constants: [vars] and env.* only",
+                )
+            })?;
+            let value = HeaderValue::from_str(text).map_err(|_| {
+                self.error(
+                    value.span(),
+                    "invalid header value (control characters are not allowed)",
+                )
+            })?;
+            headers.push((header, value));
+        }
+        Ok(Target {
+            base_url,
+            timeout,
+            connect_timeout,
+            allow_hosts,
+            max_redirects,
+            user_agent,
+            headers,
+            max_body: raw.max_body.map_or(super::size::DEFAULT_MAX_BODY, |s| s.0),
+            shop,
+        })
+    }
+
+    fn positive(&self, value: &Spanned<i64>, what: &str) -> Result<u32> {
+        match u32::try_from(*value.get_ref()) {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(self.error(
+                value.span(),
+                format!(
+                    "{what} must be a whole number above zero, found {}",
+                    value.get_ref()
+                ),
+            )),
+        }
+    }
+
+    fn template(&self, text: &Spanned<String>, slots: &[String]) -> Result<Template> {
+        self.compile_text(text.get_ref(), text.span(), slots)
+    }
+
+    fn value_template(&self, value: &Spanned<toml::Value>, slots: &[String]) -> Result<Template> {
+        match value.get_ref() {
+            toml::Value::String(s) => self.compile_text(s, value.span(), slots),
+            toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => {
+                Ok(Template::literal(&value.get_ref().to_string()))
+            }
+            _ => Err(self.error(
+                value.span(),
+                "expected a string, number or boolean for a form field",
+            )),
+        }
+    }
+
+    /// What a template name means here: a var, an environment value, a built-in
+    /// generator, a feeder's column or a value an earlier step extracted.
+    fn resolve(&self, name: &str, slots: &[String]) -> Resolved {
+        if let Some(var) = self.vars.get(name) {
+            return match var {
+                Resolvable::Constant(value) => Resolved::Constant(value.clone()),
+                Resolvable::Generated(generator) => Resolved::Generated(generator.clone()),
+            };
+        }
+        if let Some(slot) = slots.iter().position(|s| s == name) {
+            return Resolved::Slot(slot);
+        }
+        if let Some(variable) = name.strip_prefix("env.") {
+            return match std::env::var(variable) {
+                Ok(value) => Resolved::Constant(value),
+                Err(_) => Resolved::Unknown,
+            };
+        }
+        if let Some((_, generator)) = BUILT_INS.iter().find(|(n, _)| *n == name) {
+            return Resolved::Generated(generator.clone());
+        }
+        if let Some((data, column)) = name.split_once('.')
+            && let Some(feeder) = self.feeders.iter().position(|f| f.name == data)
+            && let Some(column) = self.feeders[feeder].column(column)
+        {
+            return Resolved::Data { feeder, column };
+        }
+        Resolved::Unknown
+    }
+
+    fn compile_text(&self, text: &str, span: Range<usize>, slots: &[String]) -> Result<Template> {
+        let mut resolve = |name: &str| self.resolve(name, slots);
+        Template::compile(text, &mut resolve).map_err(|e| {
+            // Point inside the string: past its opening quote, at the template's offset.
+            let at = span.start + 1 + e.offset();
+            let at = if at < span.end { at } else { span.start };
+            let err = self.error(at..at + 2, e.to_string());
+            match e {
+                super::TemplateError::Undefined { name, .. } if name.starts_with("env.") => err.with_hint(format!(
+                    "the environment variable {} is not set: export it before the run",
+                    &name[4..]
+                )),
+                super::TemplateError::Undefined { name, .. } => {
+                    let feeder = name.split_once('.').and_then(|(d, _)| self.feeders.iter().find(|f| f.name == d));
+                    match feeder {
+                        Some(f) => err.with_hint(format!("the data `{}` has the columns: {}", f.name, f.columns.join(", "))),
+                        None => err.with_hint(
+                            "a variable must be defined in [vars], be a [[data]] column (name.column), env.NAME, uuid, seq, fake.email, fake.name, or be extracted by an earlier step of the same journey",
+                        ),
+                    }
+                }
+                _ => err,
+            }
+        })
+    }
+
+    fn json_template(
+        &self,
+        whole: &Spanned<toml::Value>,
+        value: &toml::Value,
+        slots: &[String],
+    ) -> Result<JsonTemplate> {
+        Ok(match value {
+            toml::Value::String(s) => {
+                let template = self.compile_text(s, whole.span(), slots)?;
+                match template.as_constant() {
+                    Some(text) => {
+                        JsonTemplate::Literal(serde_json::Value::String(text.to_string()))
+                    }
+                    None => JsonTemplate::String(template),
+                }
+            }
+            toml::Value::Array(items) => JsonTemplate::Array(
+                items
+                    .iter()
+                    .map(|i| self.json_template(whole, i, slots))
+                    .collect::<Result<_>>()?,
+            ),
+            toml::Value::Table(table) => JsonTemplate::Object(
+                table
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), self.json_template(whole, v, slots)?)))
+                    .collect::<Result<_>>()?,
+            ),
+            other => JsonTemplate::Literal(
+                serde_json::to_value(other)
+                    .map_err(|e| self.error(whole.span(), format!("cannot send as JSON: {e}")))?,
+            ),
+        })
+    }
+}
