@@ -76,9 +76,11 @@ pub fn measure(dir: &Path, scenario: &Path) -> Measured {
         stderr,
     };
     let (so, se) = text(&output);
-    let json = std::fs::read_to_string(out.join("report.json"))
-        .unwrap_or_else(|e| panic!("no report.json ({e})\nstdout:\n{so}\nstderr:\n{se}"));
-    let report = serde_json::from_str(&json).expect("report.json parses");
+    assert!(
+        out.join("report.json").exists(),
+        "no report.json\nstdout:\n{so}\nstderr:\n{se}"
+    );
+    let report = crate::read_report(&out.join("report.json"));
     Measured {
         output,
         report,

@@ -91,8 +91,7 @@ fn exit_within(child: &mut Child, limit: Duration) -> Option<i32> {
 }
 
 fn report(out: &Path) -> Value {
-    let json = std::fs::read_to_string(out.join("report.json")).expect("report.json exists");
-    serde_json::from_str(&json).expect("report.json parses")
+    crate::read_report(&out.join("report.json"))
 }
 
 #[test]

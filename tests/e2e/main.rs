@@ -68,10 +68,36 @@ pub fn timed_run(
         .expect("the binary runs");
     let took = started.elapsed();
     let (stdout, stderr) = text(&output);
-    let json = std::fs::read_to_string(out.join("report.json"))
-        .unwrap_or_else(|e| panic!("no report.json ({e})\nstdout:\n{stdout}\nstderr:\n{stderr}"));
-    let report = serde_json::from_str(&json).expect("report.json parses");
-    (output, report, took)
+    if !out.join("report.json").exists() {
+        panic!("no report.json\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    }
+    (output, read_report(&out.join("report.json")), took)
+}
+
+/// Reads a report.json that a run wrote, and validates it against the checked-in
+/// schema (reports/schema/report.schema.json): every report an e2e test reads is
+/// checked.
+pub fn read_report(path: &Path) -> serde_json::Value {
+    static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    let validator = VALIDATOR.get_or_init(|| {
+        let schema = std::fs::read_to_string(repo("reports/schema/report.schema.json"))
+            .expect("the report schema is checked in");
+        let schema: serde_json::Value = serde_json::from_str(&schema).expect("the schema parses");
+        jsonschema::validator_for(&schema).expect("the schema is a JSON Schema")
+    });
+    let json = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let report: serde_json::Value = serde_json::from_str(&json).expect("report.json parses");
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{} does not match the schema: {errors:#?}",
+        path.display()
+    );
+    report
 }
 
 /// Reads a child's pipe to its end on a thread (so the child never blocks on it).

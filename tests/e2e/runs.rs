@@ -219,8 +219,7 @@ fn an_interrupted_run_still_writes_what_it_measured() {
     let (log, sent) = reader.join().unwrap();
     assert!(sent, "the first level never finished:\n{log}");
     assert_eq!(status.code(), Some(130), "{log}");
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let report: Value = crate::read_report(&out.join("report.json"));
     assert_eq!(report["end"], "interrupted");
     assert!(f(&report["levels"][0]["requests"]) > 0.0);
     assert!(
