@@ -30,9 +30,14 @@ staircase = {{ start = 3, step = 1, max = 3, hold = "60s", ramp = "0s", stop = "
 p95 = "500ms"
 [[journey]]
 name = "look"
+weight = 3
+think = "50ms"
+steps = [{{ name = "home", get = "/", headers = {{ Authorization = "Bearer {{{{ env.STAMPEDE_TEST_SECRET }}}}" }} }}]
+[[journey]]
+name = "leave"
 weight = 1
 think = "50ms"
-steps = [{{ name = "home", get = "/" }}]
+steps = [{{ name = "away", get = "http://127.0.0.2:9/elsewhere" }}]
 "#
         ),
     )
@@ -45,6 +50,7 @@ fn spawn(scenario: &Path, out: &Path) -> Child {
         .arg("--out")
         .arg(out)
         .args(["--seed", "1"])
+        .env("STAMPEDE_TEST_SECRET", "hunter2")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -162,7 +168,13 @@ fn after_kill_9_the_interval_log_rebuilds_the_report() {
     assert_eq!(code, None, "killed by a signal");
     assert!(!out.join("report.json").exists());
 
-    let rebuilt = stampede().arg("report").arg(&out).output().unwrap();
+    // No secret needed: the log holds the run plan, not the scenario to compile.
+    let rebuilt = stampede()
+        .arg("report")
+        .arg(&out)
+        .env_remove("STAMPEDE_TEST_SECRET")
+        .output()
+        .unwrap();
     let (stdout, stderr) = text(&rebuilt);
     assert_eq!(rebuilt.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(
@@ -174,6 +186,12 @@ fn after_kill_9_the_interval_log_rebuilds_the_report() {
     assert_eq!(report["scenario"], "long");
     let level = &report["levels"][0];
     assert!(f(&level["requests"]) > 0.0, "{level}");
+    // What the run knew besides the counts survives the crash.
+    assert!(
+        report["blocked_hosts"]["127.0.0.2"].as_f64().unwrap_or(0.0) > 0.0,
+        "{}",
+        report["blocked_hosts"]
+    );
     assert!(f(&level["p95_ms"]) > 0.0, "{level}");
     // Nothing on disk is lost: the level holds every request of the timeline.
     let timeline: f64 = report["timeline"]
@@ -202,4 +220,136 @@ fn report_without_a_report_or_a_log_says_so() {
         stderr.contains("no interval log to rebuild it from"),
         "{stderr}"
     );
+}
+
+/// A run that uses a secret, a data file, a blocked host, a failing check, drops
+/// and an abort rule. Its report is rebuilt from the interval log alone — the
+/// secret unset, the data file gone — and equals the original; after kill -9 the
+/// rebuild also needs neither and keeps the blocked hosts and failed checks.
+#[test]
+fn a_rebuilt_report_needs_no_secret_or_data_and_equals_the_original() {
+    let _one = crate::exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("skus.csv"), "sku\n7\n8\n9\n").unwrap();
+    let scenario = write(
+        dir.path(),
+        "secret.toml",
+        r#"
+name = "secret"
+[target]
+base_url = "embedded"
+workers = 1
+service_time = "100ms"
+queue = 1000
+[load]
+model = "open"
+max_active = 1
+staircase = { start = 20, step = 20, max = 40, hold = "2s", ramp = "0s", stop = "max" }
+abort_on = ["p50 > 1ms for 3s"]
+[slo]
+p95 = "500ms"
+[[data]]
+name = "skus"
+file = "skus.csv"
+[[journey]]
+name = "look"
+weight = 1
+steps = [
+  { name = "product", get = "/api/products/{{ skus.sku }}", expect = { body_contains = "no such text" },
+    headers = { Authorization = "Bearer {{ env.STAMPEDE_TEST_SECRET }}" } },
+]
+[[journey]]
+name = "leave"
+weight = 1
+steps = [{ name = "away", get = "http://127.0.0.2:9/elsewhere" }]
+"#,
+    );
+    let out = dir.path().join("out");
+    let output = stampede()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .args(["--seed", "1"])
+        .env("STAMPEDE_TEST_SECRET", "hunter2")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    let original = report(&out);
+    assert_eq!(original["end"], "aborted");
+    assert!(
+        original["blocked_hosts"]
+            .as_object()
+            .is_some_and(|m| !m.is_empty())
+    );
+    assert!(
+        original["failed_checks"]
+            .as_object()
+            .is_some_and(|m| !m.is_empty())
+    );
+    let dropped: f64 = original["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| f(&l["dropped"]))
+        .sum();
+    assert!(dropped > 0.0, "{}", original["levels"]);
+
+    std::fs::remove_file(out.join("report.json")).unwrap();
+    std::fs::remove_file(dir.path().join("skus.csv")).unwrap();
+    let rebuilt = stampede()
+        .arg("report")
+        .arg(&out)
+        .env_remove("STAMPEDE_TEST_SECRET")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&rebuilt);
+    assert!(
+        stdout.contains("report rebuilt from the interval log"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(!stdout.contains("hunter2") && !stderr.contains("hunter2"));
+    let again = report(&out);
+    for key in [
+        "scenario",
+        "model",
+        "load_unit",
+        "end",
+        "abort_reason",
+        "seed",
+        "target",
+        "slo",
+        "blocked_hosts",
+        "failed_checks",
+        "breaking_point",
+        "last_good",
+        "verdict",
+        "ramp_requests",
+        "timeline",
+        "gates",
+    ] {
+        assert_eq!(again[key], original[key], "{key}");
+    }
+    let levels = |r: &Value| r["levels"].as_array().unwrap().clone();
+    assert_eq!(levels(&again).len(), levels(&original).len());
+    for (a, b) in levels(&again).iter().zip(&levels(&original)) {
+        for key in [
+            "load",
+            "requests",
+            "errors",
+            "status",
+            "p95_ms",
+            "dropped",
+            "generator",
+            "verdict",
+            "breaches",
+            "steps",
+            "journeys",
+        ] {
+            assert_eq!(a[key], b[key], "level {}: {key}", b["index"]);
+        }
+    }
+    let raw = std::fs::read_to_string(out.join("intervals.hlog")).unwrap();
+    assert!(!raw.contains("hunter2"), "the log holds no secret");
 }
