@@ -16,6 +16,8 @@ pub mod findings;
 mod html;
 mod junit;
 mod markdown;
+#[cfg(test)]
+mod snapshots;
 mod tables;
 pub mod terminal;
 pub mod view;
