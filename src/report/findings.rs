@@ -151,6 +151,14 @@ pub fn capacity(report: &Report) -> Option<Fact> {
 
 /// Headroom against the expected peak, the load where the SLO is predicted lost,
 /// and per journey what the breaking point costs.
+/// The capacity fit and the planning view together, as the reports show them.
+pub fn capacity_and_planning(report: &Report) -> Vec<Fact> {
+    capacity(report)
+        .into_iter()
+        .chain(planning(report))
+        .collect()
+}
+
 pub fn planning(report: &Report) -> Vec<Fact> {
     let Some(p) = &report.planning else {
         return Vec::new();

@@ -119,10 +119,7 @@ fn gates(out: &mut String, report: &Report) {
 }
 
 fn capacity(out: &mut String, report: &Report) {
-    let facts: Vec<findings::Fact> = findings::capacity(report)
-        .into_iter()
-        .chain(findings::planning(report))
-        .collect();
+    let facts = findings::capacity_and_planning(report);
     if facts.is_empty() {
         return;
     }

@@ -43,6 +43,16 @@ steps = [{{ name = "away", get = "http://127.0.0.2:9/elsewhere" }}]
     )
 }
 
+/// `stampede report OUT` with the run's secret unset.
+fn report_without_the_secret(out: &Path) -> std::process::Output {
+    stampede()
+        .arg("report")
+        .arg(out)
+        .env_remove("STAMPEDE_TEST_SECRET")
+        .output()
+        .expect("the binary runs")
+}
+
 fn spawn(scenario: &Path, out: &Path) -> Child {
     stampede()
         .arg("run")
@@ -169,12 +179,7 @@ fn after_kill_9_the_interval_log_rebuilds_the_report() {
     assert!(!out.join("report.json").exists());
 
     // No secret needed: the log holds the run plan, not the scenario to compile.
-    let rebuilt = stampede()
-        .arg("report")
-        .arg(&out)
-        .env_remove("STAMPEDE_TEST_SECRET")
-        .output()
-        .unwrap();
+    let rebuilt = report_without_the_secret(&out);
     let (stdout, stderr) = text(&rebuilt);
     assert_eq!(rebuilt.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(
@@ -298,12 +303,7 @@ steps = [{ name = "away", get = "http://127.0.0.2:9/elsewhere" }]
 
     std::fs::remove_file(out.join("report.json")).unwrap();
     std::fs::remove_file(dir.path().join("skus.csv")).unwrap();
-    let rebuilt = stampede()
-        .arg("report")
-        .arg(&out)
-        .env_remove("STAMPEDE_TEST_SECRET")
-        .output()
-        .unwrap();
+    let rebuilt = report_without_the_secret(&out);
     let (stdout, stderr) = text(&rebuilt);
     assert!(
         stdout.contains("report rebuilt from the interval log"),

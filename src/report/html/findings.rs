@@ -48,10 +48,7 @@ pub fn gates(out: &mut String, report: &Report) {
 
 /// The USL fit and the planning view, as cards.
 pub fn capacity(out: &mut String, report: &Report) {
-    let facts: Vec<findings::Fact> = findings::capacity(report)
-        .into_iter()
-        .chain(findings::planning(report))
-        .collect();
+    let facts = findings::capacity_and_planning(report);
     if facts.is_empty() {
         return;
     }
