@@ -108,6 +108,13 @@ impl Points {
     }
 }
 
+/// Names the ring a spike level is drawn as, when the report has one.
+fn spike_entry(report: &Report, legend: &mut Legend) {
+    if report.levels.iter().any(|l| l.spike) {
+        legend.entry("a spike level (off the line)", Swatch::Ring(MUTED));
+    }
+}
+
 /// `L3 · 75 shoppers`: which level a point is.
 fn which(unit: LoadUnit, p: &Pt) -> String {
     match p.level {
@@ -231,7 +238,7 @@ where
         SLO.mix(0.6).stroke_width(1),
     )))?;
     legend.entry(
-        format!("breaking point: {} (shaded: past it)", unit.show(bp_x)),
+        format!("breaking point: {}; shaded past it", unit.show(bp_x)),
         Swatch::Fill(BROKEN_FILL.mix(3.0)),
     );
     Ok(())
@@ -309,6 +316,7 @@ where
         })?;
         legend.entry(*label, Swatch::Points(*color, 2));
     }
+    spike_entry(report, &mut legend);
     breaking_notes(report, &mut legend);
     legend.draw(&side)
 }
@@ -423,6 +431,7 @@ where
         journeys.draw(&mut chart, marks, "journeys completed", (P99, 3), &tip)?;
         legend.entry("journeys completed per second", Swatch::Points(P99, 3));
     }
+    spike_entry(report, &mut legend);
     legend.draw(&side)
 }
 
@@ -583,7 +592,8 @@ mod tests {
             count(&fitted, "<polyline"),
             count(&without, "<polyline") + 2
         );
-        assert!(fitted.contains("beyond the levels"), "{fitted}");
+        // (The legend wraps its label: "… at 300 shoppers, beyond" / "the levels".)
+        assert!(fitted.contains("beyond"), "{fitted}");
         // A peak within the levels is marked with a cross and labelled.
         let capacity = report.capacity.as_mut().expect("a fit");
         capacity.kappa = Some(2.5e-5);

@@ -305,6 +305,8 @@ pub enum Swatch {
     Dashed(RGBColor),
     /// A filled box: a bar or a shaded region.
     Fill(RGBAColor),
+    /// A ring: a value drawn off the line (a spike level).
+    Ring(RGBColor),
 }
 
 /// A chart's legend column: an optional heading, one entry per kind of mark in
@@ -337,7 +339,8 @@ impl Legend {
         const SIZE: u32 = 13;
         const LINE: i32 = 17;
         let left = Pos::new(HPos::Left, VPos::Center);
-        let width = f64::from(area.dim_in_pixel().0.saturating_sub(16));
+        // Room to the column's edge, with a margin for the text's own bearings.
+        let width = f64::from(area.dim_in_pixel().0.saturating_sub(36));
         let mut y = 20;
         if let Some(heading) = &self.heading {
             area.draw(&Text::new(
@@ -388,6 +391,9 @@ where
                 ))?;
             }
         }
+        Swatch::Ring(color) => {
+            area.draw(&Circle::new((20, y), 5, color.stroke_width(2)))?;
+        }
         Swatch::Fill(color) => {
             area.draw(&Rectangle::new([(10, y - 6), (30, y + 6)], color.filled()))?;
             area.draw(&Rectangle::new([(10, y - 6), (30, y + 6)], BLACK.mix(0.25)))?;
@@ -396,20 +402,17 @@ where
     Ok(())
 }
 
-/// How much wider text renders in a browser than plotters measures it: plotters
-/// scales the font to its full height (ascent + descent, 1.164 em for DejaVu
-/// Sans) where CSS scales it to the em.
-pub const BROWSER_WIDTH: f64 = 1.17;
-
-/// The width text takes in a browser, in pixels, measured with the embedded font.
+/// The width of text drawn at `size`, in pixels, measured with the embedded font
+/// as plotters lays it out. A browser draws the SVG's text a little narrower
+/// (plotters writes `font-size` as size / 1.24 and measures the font at its full
+/// height, 1.164 em), so a layout that fits by this measure fits on the page.
 pub fn text_width(text: &str, size: u32) -> f64 {
-    let measured = (FONT, size)
+    (FONT, size)
         .into_font()
         .box_size(text)
         .map_or(text.chars().count() as f64 * f64::from(size) * 0.6, |b| {
             f64::from(b.0)
-        });
-    measured * BROWSER_WIDTH
+        })
 }
 
 /// `text` broken at spaces into lines no wider than `width` pixels.
@@ -572,52 +575,4 @@ fn tick_ms(v: f64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::report::testdata;
-
-    #[test]
-    fn slugs_are_file_names() {
-        assert_eq!(slug("add-to-cart"), "add-to-cart");
-        assert_eq!(slug("<script>alert(1)</script>"), "script-alert-1-script");
-        assert_eq!(slug("../../etc"), "etc");
-        assert_eq!(slug("äöü"), "step");
-        assert_eq!(unique("a".into(), &["a".into(), "a-2".into()]), "a-3");
-    }
-
-    #[test]
-    fn every_chart_draws_as_svg_and_png() {
-        for report in [testdata::smoke(), testdata::broken()] {
-            let charts = charts(&report);
-            assert!(charts.len() >= 5, "{}", charts.len());
-            for chart in charts {
-                let svg = chart.svg().expect("svg");
-                assert!(svg.starts_with("<svg"), "{}", chart.name);
-                let png = chart.png().expect("png");
-                let decoder = ::png::Decoder::new(std::io::Cursor::new(png));
-                let reader = decoder.read_info().expect("a valid PNG");
-                let info = reader.info();
-                assert_eq!((info.width, info.height), chart.size(), "{}", chart.name);
-            }
-        }
-    }
-
-    #[test]
-    fn odd_reports_draw_without_panicking() {
-        let mut report = testdata::broken();
-        for level in &mut report.levels {
-            level.stats.latency = Default::default();
-            level.stats.requests = 0;
-            level.steps.truncate(1);
-        }
-        report.timeline.truncate(3);
-        for chart in charts(&report) {
-            chart.svg().expect("svg");
-        }
-        report.levels.truncate(1);
-        report.breaking_point = None;
-        for chart in charts(&report) {
-            chart.svg().expect("svg");
-        }
-    }
-}
+mod tests;

@@ -275,13 +275,9 @@ where
     marks.columns("t_s", "value");
     let mut legend = Legend::default();
 
-    let load = vec![line(
-        unit.short(),
-        BLACK,
-        tick,
-        report,
-        |p, _| Some(f64::from(p.shoppers)),
-    )];
+    let load = vec![line(unit.short(), BLACK, tick, report, |p, _| {
+        Some(f64::from(p.shoppers))
+    })];
     // Load is known at every instant: one unbroken line, edges included.
     let load: Vec<Line> = load
         .into_iter()
