@@ -3,7 +3,8 @@
 //!
 //! Every chart is one function drawing on any plotters backend, so the SVG and the
 //! PNG are the same drawing. PNG text is rendered with the embedded DejaVu Sans
-//! (`data/fonts/`); the SVG names `sans-serif` and uses the same font to measure.
+//! (`data/fonts/`) by [`png::Crisp`]; the SVG names `sans-serif` and uses the same
+//! font to measure.
 //! Charts draw only what the report holds: absent or odd values are left out,
 //! never a reason to fail.
 //!
@@ -16,6 +17,7 @@
 mod levels;
 mod marks;
 mod percentiles;
+mod png;
 mod timeline;
 mod usl;
 
@@ -231,7 +233,10 @@ impl Chart<'_> {
         let (width, height) = self.size();
         let mut rgb = vec![0u8; width as usize * height as usize * 3];
         {
-            let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+            let bitmap = BitMapBackend::with_buffer(&mut rgb, (width, height));
+            let crisp = png::Crisp::new(bitmap)
+                .ok_or_else(|| ChartError("the embedded font does not load".to_string()))?;
+            let root = crisp.into_drawing_area();
             self.draw(&root, &mut Marks::default()).map_err(error)?;
             root.present().map_err(error)?;
         }
