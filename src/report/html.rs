@@ -485,6 +485,32 @@ mod tests {
     }
 
     #[test]
+    fn every_chart_has_a_caption_and_a_link_to_its_data() {
+        let report = testdata::broken();
+        let page = render(&report);
+        let names: Vec<String> = charts::charts(&report)
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert!(names.iter().any(|n| n.starts_with("percentiles-")));
+        for name in names {
+            let at = page
+                .find(&format!("<figure id=\"chart-{name}\">"))
+                .unwrap_or_else(|| panic!("{name}"));
+            let figure = &page[at..];
+            let figure = &figure[..figure.find("</figure>").expect("closed")];
+            let caption = figure.split("<figcaption>").nth(1).expect("a caption");
+            let words = caption.split("Hover").next().unwrap_or("");
+            assert!(words.trim().len() > 40, "{name}: {caption}");
+            let data = format!("<a href=\"charts/{name}.csv\">data</a>");
+            assert!(caption.contains(&data), "{name}: {caption}");
+            // Exact values on hover, without script.
+            assert!(figure.contains("<title>"), "{name}");
+        }
+        assert!(!page.contains("<script"));
+    }
+
+    #[test]
     fn gates_follow_the_verdict_then_capacity_and_the_comparison() {
         let report = testdata::compared(&["p95 < 150ms", "error_rate < 5%", "regression"]);
         let page = render(&report);

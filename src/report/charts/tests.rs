@@ -374,6 +374,26 @@ fn every_point_and_bar_carries_its_exact_value() {
     assert!(!errors.contains("<script"));
 }
 
+#[test]
+fn png_titles_keep_clear_of_the_top_edge() {
+    for (fixture, report) in fixtures() {
+        for chart in charts(&report) {
+            let png = chart.png().expect("png");
+            let decoder = ::png::Decoder::new(std::io::Cursor::new(png));
+            let mut reader = decoder.read_info().expect("a valid PNG");
+            let mut rgb = vec![0; reader.output_buffer_size().expect("a size")];
+            reader.next_frame(&mut rgb).expect("a frame");
+            let (width, _) = chart.size();
+            // The top six rows are all white: nothing touches or clips at the edge.
+            let top = &rgb[..width as usize * 3 * 6];
+            assert!(top.iter().all(|&b| b == 255), "{fixture} {}", chart.name);
+            // And the title is drawn below them.
+            let title = &rgb[width as usize * 3 * 6..width as usize * 3 * 40];
+            assert!(title.iter().any(|&b| b < 128), "{fixture} {}", chart.name);
+        }
+    }
+}
+
 /// Writes every chart of every fixture as PNG and SVG into the directory named by
 /// `STAMPEDE_CHART_REVIEW`, to look at: `STAMPEDE_CHART_REVIEW=/tmp/review cargo
 /// test --lib charts::tests::render -- --ignored`.
