@@ -14,6 +14,7 @@
 //! recorded in [`Marks`]: the SVG carries it as a hover tooltip and the report
 //! writes it to `charts/NAME.csv`.
 
+mod errors;
 mod levels;
 mod marks;
 mod percentiles;
@@ -259,7 +260,7 @@ impl Chart<'_> {
         match self.kind {
             Kind::Latency => levels::latency(root, r, marks),
             Kind::Throughput => levels::throughput(root, r, marks),
-            Kind::Errors => levels::errors(root, r, marks),
+            Kind::Errors => errors::draw(root, r, marks),
             Kind::Timeline => timeline::draw(root, r, marks),
             Kind::Percentiles(step) => percentiles::draw(root, r, step, marks),
         }

@@ -134,15 +134,9 @@ fn tipped(line: &[(f64, f64)]) -> Vec<(f64, f64)> {
     picked
 }
 
-pub fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    report: &Report,
-    step: Option<usize>,
-    marks: &mut Marks,
-) -> Drawn
-where
-    DB::ErrorType: 'static,
-{
+/// Each level's distribution, in load order, and whether all came from full
+/// histograms.
+fn lines_of(report: &Report, step: Option<usize>) -> (Vec<(&LevelResult, Vec<(f64, f64)>)>, bool) {
     let mut from_histograms = true;
     let mut lines: Vec<(&LevelResult, Vec<(f64, f64)>)> = report
         .levels
@@ -153,11 +147,19 @@ where
             (!points.is_empty()).then_some((level, points))
         })
         .collect();
-    // The legend reads in load order.
     lines.sort_by(|a, b| {
         let by_load = load_of(a.0).total_cmp(&load_of(b.0));
         by_load.then(a.0.index.cmp(&b.0.index))
     });
+    (lines, from_histograms)
+}
+
+/// The overall SLO percentile bound (percentile, ms) as (drawn on the chart,
+/// named off scale): it joins the chart of all requests only when it would not
+/// squash the lines flat.
+type Bound = Option<(f64, f64)>;
+
+fn slo_mark(report: &Report, step: Option<usize>, data_max: f64) -> (Bound, Bound) {
     let bound = report.levels.first().and_then(|level| {
         checks(report, level)
             .into_iter()
@@ -168,16 +170,67 @@ where
                 _ => None,
             })
     });
+    match bound.filter(|_| step.is_none()) {
+        Some(b) if b.1 <= data_max * 2.0 => (Some(b), None),
+        other => (None, other),
+    }
+}
+
+/// One line per level in its style, each with tooltips at the key percentiles
+/// and all its points in the CSV, named in the legend.
+fn draw_lines<DB, X, Y>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
+    report: &Report,
+    lines: &[(&LevelResult, Vec<(f64, f64)>)],
+    dots: bool,
+    marks: &mut Marks,
+    legend: &mut Legend,
+) -> Drawn
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let n = lines.len();
+    for (i, (level, points)) in lines.iter().enumerate() {
+        let (color, width, label) = line_style(report, level, i, n);
+        chart.draw_series(LineSeries::new(
+            points.iter().copied(),
+            color.stroke_width(width),
+        ))?;
+        if dots {
+            chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+        }
+        let number = Some(level.index + 1);
+        for &(x, y) in points {
+            marks.row(&label, number, 100.0 - 100.0 / x, y);
+        }
+        for (x, y) in tipped(points) {
+            let at = chart.backend_coord(&(x, y));
+            let text = format!("{label}: {} at {}", tick_ms(y), percentile_label(x));
+            marks.point(at, text);
+        }
+        legend.entry(label, Swatch::Line(color, width));
+    }
+    Ok(())
+}
+
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    report: &Report,
+    step: Option<usize>,
+    marks: &mut Marks,
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let (lines, from_histograms) = lines_of(report, step);
     let x_max = bounds(lines.iter().flat_map(|l| l.1.iter().map(|p| p.0)))
         .map_or(100.0, |b| b.1)
         .max(100.0);
     let data_max = bounds(lines.iter().flat_map(|l| l.1.iter().map(|p| p.1))).map_or(1.0, |b| b.1);
-    // The SLO mark joins the chart only when it would not squash the lines flat.
-    let bound = bound.filter(|_| step.is_none());
-    let (bound, off_scale) = match bound {
-        Some(b) if b.1 <= data_max * 2.0 => (Some(b), None),
-        other => (None, other),
-    };
+    let (bound, off_scale) = slo_mark(report, step, data_max);
     let y_max = data_max.max(bound.map_or(0.0, |b| b.1)).max(0.001);
     let what = match step {
         None => "latency by percentile, all requests".to_string(),
@@ -215,27 +268,14 @@ where
     marks.columns("percentile", "latency_ms");
     let mut legend = Legend::default();
     legend.heading("levels, in load order");
-    let n = lines.len();
-    for (i, (level, points)) in lines.iter().enumerate() {
-        let (color, width, label) = line_style(report, level, i, n);
-        chart.draw_series(LineSeries::new(
-            points.iter().copied(),
-            color.stroke_width(width),
-        ))?;
-        if !from_histograms {
-            chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
-        }
-        let number = Some(level.index + 1);
-        for &(x, y) in points {
-            marks.row(&label, number, 100.0 - 100.0 / x, y);
-        }
-        for (x, y) in tipped(points) {
-            let at = chart.backend_coord(&(x, y));
-            let text = format!("{label}: {} at {}", tick_ms(y), percentile_label(x));
-            marks.point(at, text);
-        }
-        legend.entry(label, Swatch::Line(color, width));
-    }
+    draw_lines(
+        &mut chart,
+        report,
+        &lines,
+        !from_histograms,
+        marks,
+        &mut legend,
+    )?;
     if let Some((p, ms)) = off_scale {
         let text = format!("SLO p{} ≤ {} is above this chart", tick(p), tick_ms(ms));
         legend.note(text, SLO);

@@ -263,7 +263,6 @@ pub fn draw<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let unit = LoadUnit::of(report);
     let end = bounds(report.timeline.iter().map(|p| p.t)).map_or(1.0, |b| b.1.max(1.0));
     let bands = bands(report);
     let frame_ = Frame {
@@ -271,34 +270,42 @@ where
         bands: &bands,
     };
     let (plot, side) = frame(root, &caption(report, "the run second by second"))?;
-    let panels = plot.split_evenly((3, 1));
     marks.columns("t_s", "value");
     let mut legend = Legend::default();
+    let panels = [
+        load_panel(report, &mut legend),
+        rates_panel(report, &mut legend),
+        p95_panel(report, &mut legend),
+    ];
+    for (area, p) in plot.split_evenly((3, 1)).iter().zip(panels) {
+        panel(area, &frame_, p, marks)?;
+    }
+    legend_notes(&mut legend, report);
+    legend.draw(&side)
+}
 
-    let load = vec![line(unit.short(), BLACK, tick, report, |p, _| {
+/// The top panel: the load, known at every instant, so one unbroken line.
+fn load_panel(report: &Report, legend: &mut Legend) -> Panel<'static> {
+    let unit = LoadUnit::of(report);
+    let mut load = line(unit.short(), BLACK, tick, report, |p, _| {
         Some(f64::from(p.shoppers))
-    })];
-    // Load is known at every instant: one unbroken line, edges included.
-    let load: Vec<Line> = load
-        .into_iter()
-        .map(|mut l| {
-            l.runs = vec![l.runs.concat()];
-            l
-        })
-        .collect();
+    });
+    load.runs = vec![load.runs.concat()];
     legend.entry(format!("load ({})", unit.short()), Swatch::Line(BLACK, 2));
-    let y = from_zero(top_of(&load), 1.0);
-    let panel_ = Panel {
-        y,
+    let lines = vec![load];
+    Panel {
+        y: from_zero(top_of(&lines), 1.0),
         y_desc: unit.short(),
-        lines: load,
+        lines,
         bound: None,
         top: true,
         bottom: false,
-    };
-    panel(&panels[0], &frame_, panel_, marks)?;
+    }
+}
 
-    let rates = vec![
+/// The middle panel: requests and errors per second.
+fn rates_panel(report: &Report, legend: &mut Legend) -> Panel<'static> {
+    let lines = vec![
         line(
             "requests/s",
             P50,
@@ -316,17 +323,20 @@ where
     ];
     legend.entry("requests/s", Swatch::Line(P50, 2));
     legend.entry("errors/s", Swatch::Line(SLO, 2));
-    let panel_ = Panel {
-        y: from_zero(top_of(&rates), 1.0),
+    Panel {
+        y: from_zero(top_of(&lines), 1.0),
         y_desc: "per second",
-        lines: rates,
+        lines,
         bound: None,
         top: false,
         bottom: false,
-    };
-    panel(&panels[1], &frame_, panel_, marks)?;
+    }
+}
 
-    let p95 = vec![line("p95 ms", P95, tick_ms, report, |p, i| {
+/// The bottom panel: p95 latency, scaled to the data; the SLO joins it only when
+/// it would not flatten the line onto zero.
+fn p95_panel(report: &Report, legend: &mut Legend) -> Panel<'static> {
+    let lines = vec![line("p95 ms", P95, tick_ms, report, |p, i| {
         // No completed request, or too short an interval to say: a gap.
         per_second(p.requests, i).filter(|_| p.requests > 0)?;
         p.p95_ms
@@ -339,9 +349,7 @@ where
             .map(|c| c.clause.bound)
             .filter(|b| b.is_finite() && *b > 0.0)
     });
-    let data_top = top_of(&p95);
-    // Scaled to the data: the SLO joins the panel only when it would not flatten
-    // the line onto zero.
+    let data_top = top_of(&lines);
     let drawn = bound.filter(|b| data_top.is_some_and(|top| *b <= top * 2.0));
     if let Some(b) = bound {
         let label = format!("SLO p95 ≤ {}", tick_ms(b));
@@ -351,21 +359,15 @@ where
             legend.note(format!("{label}: above the p95 panel"), SLO);
         }
     }
-    let top = data_top
-        .into_iter()
-        .chain(drawn)
-        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
-    let panel_ = Panel {
+    let top = bounds(data_top.into_iter().chain(drawn)).map(|b| b.1);
+    Panel {
         y: from_zero(top, 1.0),
         y_desc: "p95 (ms)",
-        lines: p95,
+        lines,
         bound: drawn,
         top: false,
         bottom: true,
-    };
-    panel(&panels[2], &frame_, panel_, marks)?;
-    legend_notes(&mut legend, report);
-    legend.draw(&side)
+    }
 }
 
 /// What the shading and the gaps mean, in words.
