@@ -134,11 +134,14 @@ fn tipped(line: &[(f64, f64)]) -> Vec<(f64, f64)> {
     picked
 }
 
+/// A level and its distribution's points.
+type LevelLine<'r> = (&'r LevelResult, Vec<(f64, f64)>);
+
 /// Each level's distribution, in load order, and whether all came from full
 /// histograms.
-fn lines_of(report: &Report, step: Option<usize>) -> (Vec<(&LevelResult, Vec<(f64, f64)>)>, bool) {
+fn lines_of(report: &Report, step: Option<usize>) -> (Vec<LevelLine<'_>>, bool) {
     let mut from_histograms = true;
-    let mut lines: Vec<(&LevelResult, Vec<(f64, f64)>)> = report
+    let mut lines: Vec<LevelLine<'_>> = report
         .levels
         .iter()
         .filter_map(|level| {
@@ -181,7 +184,7 @@ fn slo_mark(report: &Report, step: Option<usize>, data_max: f64) -> (Bound, Boun
 fn draw_lines<DB, X, Y>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
     report: &Report,
-    lines: &[(&LevelResult, Vec<(f64, f64)>)],
+    lines: &[LevelLine<'_>],
     dots: bool,
     marks: &mut Marks,
     legend: &mut Legend,
