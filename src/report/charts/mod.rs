@@ -275,6 +275,9 @@ pub struct Drawing {
 
 /// Width of the legend column on the right of every chart.
 const LEGEND_WIDTH: u32 = 260;
+/// The legend's text size and line height.
+const LEGEND_SIZE: u32 = 13;
+const LEGEND_LINE: i32 = 17;
 /// Height of the strip the title is drawn in.
 const TITLE_HEIGHT: u32 = 44;
 
@@ -320,7 +323,8 @@ pub enum Swatch {
 #[derive(Default)]
 pub struct Legend {
     heading: Option<String>,
-    entries: Vec<(String, Swatch)>,
+    /// (label, swatch, kept however many entries there are).
+    entries: Vec<(String, Swatch, bool)>,
     notes: Vec<(String, RGBColor)>,
 }
 
@@ -330,49 +334,99 @@ impl Legend {
     }
 
     fn entry(&mut self, label: impl Into<String>, swatch: Swatch) {
-        self.entries.push((label.into(), swatch));
+        self.entries.push((label.into(), swatch, false));
+    }
+
+    /// An entry that stays when a long legend is cut (an emphasised level).
+    fn key_entry(&mut self, label: impl Into<String>, swatch: Swatch) {
+        self.entries.push((label.into(), swatch, true));
     }
 
     fn note(&mut self, text: impl Into<String>, color: RGBColor) {
         self.notes.push((text.into(), color));
     }
 
-    /// Draws the legend top-down in `area`, wrapping text to the column.
+    /// Draws the legend top-down in `area`, wrapping text to the column. When
+    /// the entries would run off the bottom (a run of many levels), the middle
+    /// ones give way to a line saying how many are left out (the chart's CSV
+    /// has them all); the first and the last, where the emphasis is, stay.
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Drawn
     where
         DB::ErrorType: 'static,
     {
-        const SIZE: u32 = 13;
-        const LINE: i32 = 17;
         let left = Pos::new(HPos::Left, VPos::Center);
         // Room to the column's edge, with a margin for the text's own bearings.
         let width = f64::from(area.dim_in_pixel().0.saturating_sub(36));
         let mut y = 20;
         if let Some(heading) = &self.heading {
-            area.draw(&Text::new(
-                heading.clone(),
-                (8, y),
-                text_style(SIZE, MUTED).pos(left),
-            ))?;
-            y += LINE + 6;
+            let style = text_style(LEGEND_SIZE, MUTED).pos(left);
+            area.draw(&Text::new(heading.clone(), (8, y), style))?;
+            y += LEGEND_LINE + 6;
         }
-        for (label, swatch) in &self.entries {
-            draw_swatch(area, *swatch, y)?;
-            for line in wrap(label, SIZE, width - 32.0) {
-                area.draw(&Text::new(line, (40, y), text_style(SIZE, BLACK).pos(left)))?;
-                y += LINE;
+        let notes: i32 = self
+            .notes
+            .iter()
+            .map(|(n, _)| wrap(n, LEGEND_SIZE, width).len() as i32 * LEGEND_LINE + 6)
+            .sum();
+        let room = area.dim_in_pixel().1 as i32 - y - notes - 16;
+        for (label, swatch) in self.fitting(room, width - 32.0) {
+            if let Some(swatch) = swatch {
+                draw_swatch(area, swatch, y)?;
+            }
+            for line in wrap(&label, LEGEND_SIZE, width - 32.0) {
+                let style = text_style(LEGEND_SIZE, BLACK).pos(left);
+                area.draw(&Text::new(line, (40, y), style))?;
+                y += LEGEND_LINE;
             }
             y += 4;
         }
         y += 10;
         for (note, color) in &self.notes {
-            for line in wrap(note, SIZE, width) {
-                area.draw(&Text::new(line, (8, y), text_style(SIZE, *color).pos(left)))?;
-                y += LINE;
+            for line in wrap(note, LEGEND_SIZE, width) {
+                let style = text_style(LEGEND_SIZE, *color).pos(left);
+                area.draw(&Text::new(line, (8, y), style))?;
+                y += LEGEND_LINE;
             }
             y += 6;
         }
         Ok(())
+    }
+
+    /// The entries that fit in `room` pixels: all of them, or the kept ones and
+    /// as many of the first and last as fit, with `… N more` where the rest were.
+    fn fitting(&self, room: i32, width: f64) -> Vec<(String, Option<Swatch>)> {
+        let height = |label: &str| wrap(label, LEGEND_SIZE, width).len() as i32 * LEGEND_LINE + 4;
+        let total: i32 = self.entries.iter().map(|e| height(&e.0)).sum();
+        if total <= room {
+            return self
+                .entries
+                .iter()
+                .map(|(l, s, _)| (l.clone(), Some(*s)))
+                .collect();
+        }
+        let fits = (room / (LEGEND_LINE + 4)).max(3) as usize;
+        let kept = self.entries.iter().filter(|e| e.2).count();
+        let others = fits.saturating_sub(kept + 1);
+        let n = self.entries.len();
+        let (head, tail) = (others / 2, others - others / 2);
+        let shown = |i: usize, e: &(String, Swatch, bool)| e.2 || i < head || i >= n - tail.min(n);
+        let mut out = Vec::new();
+        let mut left_out = 0;
+        for (i, entry) in self.entries.iter().enumerate() {
+            if shown(i, entry) {
+                if left_out > 0 {
+                    out.push((format!("… {left_out} more (in the data)"), None));
+                    left_out = 0;
+                }
+                out.push((entry.0.clone(), Some(entry.1)));
+            } else {
+                left_out += 1;
+            }
+        }
+        if left_out > 0 {
+            out.push((format!("… {left_out} more (in the data)"), None));
+        }
+        out
     }
 }
 

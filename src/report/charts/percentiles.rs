@@ -214,7 +214,11 @@ where
             let text = format!("{label}: {} at {}", tick_ms(y), percentile_label(x));
             marks.point(at, text);
         }
-        legend.entry(label, Swatch::Line(color, width));
+        if width > 2 {
+            legend.key_entry(label, Swatch::Line(color, width));
+        } else {
+            legend.entry(label, Swatch::Line(color, width));
+        }
     }
     Ok(())
 }

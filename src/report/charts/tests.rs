@@ -328,6 +328,35 @@ fn ten_levels_take_ten_colours_with_the_last_good_and_breaking_emphasised() {
 }
 
 #[test]
+fn a_legend_of_many_levels_stays_inside_its_chart() {
+    let mut report = many_levels();
+    let extra: Vec<_> = (0..20)
+        .map(|i| {
+            let mut level = report.levels[i % 10].clone();
+            level.index = 11 + i;
+            level.load = 300 + 25 * i as u32;
+            level
+        })
+        .collect();
+    report.levels.extend(extra);
+    for chart in ["percentiles", "percentiles-checkout"] {
+        let svg = svg_of(&report, chart);
+        let height: f64 = attr(&svg, "height")
+            .and_then(|h| h.parse().ok())
+            .expect("h");
+        let boxes = text_boxes(&svg);
+        assert!(boxes.iter().all(|b| b.y.1 <= height), "{chart}: {boxes:?}");
+        assert!(svg.contains("more (in the data)"), "{chart}");
+        // The emphasised levels stay named.
+        assert!(
+            svg.contains("(breaking)") && svg.contains("(last good)"),
+            "{chart}"
+        );
+        assert_eq!(overlapping(&boxes), Vec::new(), "{chart}");
+    }
+}
+
+#[test]
 fn a_single_closed_level_has_whole_number_load_ticks() {
     let svg = svg_of(&one_level(), "latency");
     let numbers: Vec<f64> = text_boxes(&svg)
