@@ -287,7 +287,11 @@ where
 /// The top panel: the load, known at every instant, so one unbroken line.
 fn load_panel(report: &Report, legend: &mut Legend) -> Panel<'static> {
     let unit = LoadUnit::of(report);
-    let mut load = line(unit.short(), BLACK, tick, report, |p, _| {
+    let show: fn(f64) -> String = match unit {
+        LoadUnit::Shoppers => |v| format!("{} shoppers", tick(v)),
+        LoadUnit::Arrivals => |v| format!("{} arrivals/s", tick(v)),
+    };
+    let mut load = line(unit.short(), BLACK, show, report, |p, _| {
         Some(f64::from(p.shoppers))
     });
     load.runs = vec![load.runs.concat()];
