@@ -186,6 +186,8 @@ fn warnings(out: &mut String, report: &Report, unit: LoadUnit) {
     }
 }
 
+/// What each chart shows, under it; every per-step percentile chart
+/// (`percentiles-STEP`) shares [`STEP_CAPTION`].
 const CAPTIONS: [(&str, &str); 5] = [
     (
         "latency",
@@ -208,14 +210,32 @@ const CAPTIONS: [(&str, &str); 5] = [
         "timeline",
         "Load, requests and errors per second, and p95 latency over the run. Shaded \
          bands are levels (red: the breaking level); the gaps between them are ramps, \
-         which no verdict counts.",
+         which no verdict counts. A break in a line is a second with no value: no \
+         request completed in it, or too short an interval to give a rate.",
     ),
     (
         "percentiles",
         "Latency at each percentile, one line per level (the HdrHistogram percentile \
-         plot): the further right, the rarer the request.",
+         plot): the further right, the rarer the request. Levels run from light \
+         (low load) to dark (high load); the last good level is black, the breaking \
+         level red.",
     ),
 ];
+
+const STEP_CAPTION: &str = "This step's latency at each percentile, one line per level, \
+     light (low load) to dark (high load), the last good level black and the breaking \
+     level red: the step whose tail rises first is the one to fix first.";
+
+/// The caption under a chart.
+fn caption_of(name: &str) -> &'static str {
+    if name.starts_with("percentiles-") {
+        return STEP_CAPTION;
+    }
+    CAPTIONS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or("", |c| c.1)
+}
 
 fn charts(out: &mut String, figures: &[Figure]) {
     if figures.is_empty() {
@@ -228,14 +248,12 @@ fn charts(out: &mut String, figures: &[Figure]) {
             out.push_str("<h3>Latency distribution of each step</h3>\n");
             steps_heading = true;
         }
-        let caption = CAPTIONS
-            .iter()
-            .find(|(name, _)| *name == figure.name)
-            .map_or("", |c| c.1);
+        let caption = caption_of(&figure.name);
         let name = escape(&figure.name);
         let _ = write!(
             out,
-            "<figure id=\"chart-{name}\">\n{}\n<figcaption>{caption} \
+            "<figure id=\"chart-{name}\">\n{}\n<figcaption>{caption} Hover a point or bar \
+             for its exact value. <a href=\"charts/{name}.csv\">data</a> · \
              <a href=\"charts/{name}.svg\">SVG</a> · <a href=\"charts/{name}.png\">PNG</a>\
              </figcaption>\n</figure>\n",
             inline_svg(&figure.svg, &figure.title)
@@ -450,6 +468,32 @@ mod tests {
         for level in &report.levels {
             assert!(page.contains(&format!("id=\"level-{}\"", level.index + 1)));
         }
+    }
+
+    #[test]
+    fn every_chart_has_a_caption_and_a_link_to_its_data() {
+        let report = testdata::broken();
+        let page = render(&report);
+        let names: Vec<String> = charts::charts(&report)
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert!(names.iter().any(|n| n.starts_with("percentiles-")));
+        for name in names {
+            let at = page
+                .find(&format!("<figure id=\"chart-{name}\">"))
+                .unwrap_or_else(|| panic!("{name}"));
+            let figure = &page[at..];
+            let figure = &figure[..figure.find("</figure>").expect("closed")];
+            let caption = figure.split("<figcaption>").nth(1).expect("a caption");
+            let words = caption.split("Hover").next().unwrap_or("");
+            assert!(words.trim().len() > 40, "{name}: {caption}");
+            let data = format!("<a href=\"charts/{name}.csv\">data</a>");
+            assert!(caption.contains(&data), "{name}: {caption}");
+            // Exact values on hover, without script.
+            assert!(figure.contains("<title>"), "{name}");
+        }
+        assert!(!page.contains("<script"));
     }
 
     #[test]

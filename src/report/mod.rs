@@ -6,7 +6,8 @@
 //!
 //! One file per format: `html` (report.html, charts inline), `markdown`
 //! (summary.md), `junit` (junit.xml), `tables` (timeline.csv, levels.csv),
-//! `charts` (the plotters drawings, also written as charts/NAME.svg and .png).
+//! `charts` (the plotters drawings, also written as charts/NAME.svg and .png, with
+//! the values each was drawn from as charts/NAME.csv).
 //! [`ci`] computes the CI and planning view they all show: the gates, the
 //! capacity fit, the planning facts, the comparison, why a run was aborted.
 
@@ -67,8 +68,9 @@ pub enum ReadError {
 }
 
 /// Writes every report into `dir` (created if needed): report.json, summary.md,
-/// junit.xml, timeline.csv, levels.csv, charts/NAME.svg and charts/NAME.png for
-/// each chart, and last report.html. Each file is written atomically. Returns the
+/// junit.xml, timeline.csv, levels.csv, charts/NAME.svg, charts/NAME.png and
+/// charts/NAME.csv (the rows the chart was drawn from) for each chart, and last
+/// report.html. Each file is written atomically. Returns the
 /// paths written, in that order.
 pub fn write_all(report: &Report, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut written = vec![write_json(report, dir)?];
@@ -89,10 +91,11 @@ pub fn write_all(report: &Report, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     }
     let mut drawn = Vec::new();
     for chart in &charts {
-        let svg = chart.svg().map_err(std::io::Error::other)?;
+        let charts::Drawing { svg, csv } = chart.drawing().map_err(std::io::Error::other)?;
         let png = chart.png().map_err(std::io::Error::other)?;
         write(&format!("charts/{}.svg", chart.name), svg.as_bytes())?;
         write(&format!("charts/{}.png", chart.name), &png)?;
+        write(&format!("charts/{}.csv", chart.name), &csv)?;
         drawn.push(html::Figure {
             name: chart.name.clone(),
             title: chart.title.clone(),
@@ -147,6 +150,7 @@ mod tests {
             "levels.csv",
             "charts/latency.svg",
             "charts/latency.png",
+            "charts/latency.csv",
             "charts/throughput.png",
             "charts/errors.svg",
             "charts/timeline.svg",

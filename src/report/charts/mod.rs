@@ -3,23 +3,36 @@
 //!
 //! Every chart is one function drawing on any plotters backend, so the SVG and the
 //! PNG are the same drawing. PNG text is rendered with the embedded DejaVu Sans
-//! (`data/fonts/`); the SVG names `sans-serif` and uses the same font to measure.
+//! (`data/fonts/`) by [`png::Crisp`]; the SVG names `sans-serif` and uses the same
+//! font to measure.
 //! Charts draw only what the report holds: absent or odd values are left out,
 //! never a reason to fail.
+//!
+//! Every chart has the same frame ([`frame`]): the title in its own strip, the plot,
+//! and a legend column to its right ([`Legend`]) holding the key and the notes in
+//! words, so no legend ever covers a line or a label. Every value drawn is also
+//! recorded in [`Marks`]: the SVG carries it as a hover tooltip and the report
+//! writes it to `charts/NAME.csv`.
 
+mod errors;
 mod levels;
+mod marks;
 mod percentiles;
+mod png;
 mod timeline;
+mod usl;
 
 use std::ops::Range;
 use std::sync::OnceLock;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, register_font};
 
 use crate::analysis::Report;
-use crate::report::view::load_of;
+use crate::report::view::{LoadUnit, load_of};
+pub use marks::Marks;
 
 /// What drawing functions return: any backend's error, boxed.
 type Drawn = Result<(), Box<dyn std::error::Error>>;
@@ -192,16 +205,27 @@ impl Chart<'_> {
         }
     }
 
-    /// The chart as a standalone SVG document.
+    /// The chart as a standalone SVG document, with its exact values as tooltips.
+    #[cfg(test)]
     pub fn svg(&self) -> Result<String, ChartError> {
+        Ok(self.drawing()?.svg)
+    }
+
+    /// The chart as SVG and the CSV rows it was drawn from.
+    pub fn drawing(&self) -> Result<Drawing, ChartError> {
         ensure_font()?;
         let mut svg = String::new();
+        let mut marks = Marks::default();
         {
             let root = SVGBackend::with_string(&mut svg, self.size()).into_drawing_area();
-            self.draw(&root).map_err(error)?;
+            self.draw(&root, &mut marks).map_err(error)?;
             root.present().map_err(error)?;
         }
-        Ok(svg)
+        if let Some(end) = svg.rfind("</svg>") {
+            svg.insert_str(end, &marks.svg());
+        }
+        let csv = marks.csv().map_err(error)?;
+        Ok(Drawing { svg, csv })
     }
 
     /// The chart as a PNG image.
@@ -210,8 +234,11 @@ impl Chart<'_> {
         let (width, height) = self.size();
         let mut rgb = vec![0u8; width as usize * height as usize * 3];
         {
-            let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
-            self.draw(&root).map_err(error)?;
+            let bitmap = BitMapBackend::with_buffer(&mut rgb, (width, height));
+            let crisp = png::Crisp::new(bitmap)
+                .ok_or_else(|| ChartError("the embedded font does not load".to_string()))?;
+            let root = crisp.into_drawing_area();
+            self.draw(&root, &mut Marks::default()).map_err(error)?;
             root.present().map_err(error)?;
         }
         let mut png = Vec::new();
@@ -224,19 +251,268 @@ impl Chart<'_> {
         Ok(png)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, marks: &mut Marks) -> Drawn
     where
         DB::ErrorType: 'static,
     {
         root.fill(&WHITE)?;
+        let r = self.report;
         match self.kind {
-            Kind::Latency => levels::latency(root, self.report),
-            Kind::Throughput => levels::throughput(root, self.report),
-            Kind::Errors => levels::errors(root, self.report),
-            Kind::Timeline => timeline::draw(root, self.report),
-            Kind::Percentiles(step) => percentiles::draw(root, self.report, step),
+            Kind::Latency => levels::latency(root, r, marks),
+            Kind::Throughput => levels::throughput(root, r, marks),
+            Kind::Errors => errors::draw(root, r, marks),
+            Kind::Timeline => timeline::draw(root, r, marks),
+            Kind::Percentiles(step) => percentiles::draw(root, r, step, marks),
         }
     }
+}
+
+/// A chart drawn as SVG, with the rows it was drawn from as CSV.
+pub struct Drawing {
+    pub svg: String,
+    pub csv: Vec<u8>,
+}
+
+/// Width of the legend column on the right of every chart.
+const LEGEND_WIDTH: u32 = 260;
+/// The legend's text size and line height.
+const LEGEND_SIZE: u32 = 13;
+const LEGEND_LINE: i32 = 17;
+/// Height of the strip the title is drawn in.
+const TITLE_HEIGHT: u32 = 44;
+
+/// A chart's plot area and legend column.
+type Areas<DB> = (DrawingArea<DB, Shift>, DrawingArea<DB, Shift>);
+
+/// Splits a chart into its title strip (the title drawn in it, clear of the top
+/// edge), the plot area and the legend column.
+fn frame<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+) -> Result<Areas<DB>, Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
+    let (width, _) = root.dim_in_pixel();
+    let (strip, body) = root.split_vertically(TITLE_HEIGHT);
+    strip.draw(&Text::new(
+        title.to_string(),
+        (width as i32 / 2, 14),
+        text_style(20, BLACK).pos(Pos::new(HPos::Center, VPos::Top)),
+    ))?;
+    Ok(body.split_horizontally(width.saturating_sub(LEGEND_WIDTH)))
+}
+
+/// How a legend entry's swatch looks: like the thing it names.
+#[derive(Debug, Clone, Copy)]
+pub enum Swatch {
+    /// A line with dots: a series drawn through points.
+    Points(RGBColor, u32),
+    /// A plain line of this width.
+    Line(RGBColor, u32),
+    /// A dashed line: a bound, an ideal, a mark.
+    Dashed(RGBColor),
+    /// A filled box: a bar or a shaded region.
+    Fill(RGBAColor),
+    /// A ring: a value drawn off the line (a spike level).
+    Ring(RGBColor),
+}
+
+/// A chart's legend column: an optional heading, one entry per kind of mark in
+/// the order drawn, then notes in words (the breaking point, what is off scale).
+#[derive(Default)]
+pub struct Legend {
+    heading: Option<String>,
+    /// (label, swatch, kept however many entries there are).
+    entries: Vec<(String, Swatch, bool)>,
+    notes: Vec<(String, RGBColor)>,
+}
+
+impl Legend {
+    fn heading(&mut self, text: impl Into<String>) {
+        self.heading = Some(text.into());
+    }
+
+    fn entry(&mut self, label: impl Into<String>, swatch: Swatch) {
+        self.entries.push((label.into(), swatch, false));
+    }
+
+    /// An entry that stays when a long legend is cut (an emphasised level).
+    fn key_entry(&mut self, label: impl Into<String>, swatch: Swatch) {
+        self.entries.push((label.into(), swatch, true));
+    }
+
+    fn note(&mut self, text: impl Into<String>, color: RGBColor) {
+        self.notes.push((text.into(), color));
+    }
+
+    /// Draws the legend top-down in `area`, wrapping text to the column. When
+    /// the entries would run off the bottom (a run of many levels), the middle
+    /// ones give way to a line saying how many are left out (the chart's CSV
+    /// has them all); the first and the last, where the emphasis is, stay.
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Drawn
+    where
+        DB::ErrorType: 'static,
+    {
+        let left = Pos::new(HPos::Left, VPos::Center);
+        // Room to the column's edge, with a margin for the text's own bearings.
+        let width = f64::from(area.dim_in_pixel().0.saturating_sub(36));
+        let mut y = 20;
+        if let Some(heading) = &self.heading {
+            let style = text_style(LEGEND_SIZE, MUTED).pos(left);
+            area.draw(&Text::new(heading.clone(), (8, y), style))?;
+            y += LEGEND_LINE + 6;
+        }
+        let notes: i32 = self
+            .notes
+            .iter()
+            .map(|(n, _)| wrap(n, LEGEND_SIZE, width).len() as i32 * LEGEND_LINE + 6)
+            .sum();
+        let room = area.dim_in_pixel().1 as i32 - y - notes - 16;
+        for (label, swatch) in self.fitting(room, width - 32.0) {
+            if let Some(swatch) = swatch {
+                draw_swatch(area, swatch, y)?;
+            }
+            for line in wrap(&label, LEGEND_SIZE, width - 32.0) {
+                let style = text_style(LEGEND_SIZE, BLACK).pos(left);
+                area.draw(&Text::new(line, (40, y), style))?;
+                y += LEGEND_LINE;
+            }
+            y += 4;
+        }
+        y += 10;
+        for (note, color) in &self.notes {
+            for line in wrap(note, LEGEND_SIZE, width) {
+                let style = text_style(LEGEND_SIZE, *color).pos(left);
+                area.draw(&Text::new(line, (8, y), style))?;
+                y += LEGEND_LINE;
+            }
+            y += 6;
+        }
+        Ok(())
+    }
+
+    /// The entries that fit in `room` pixels: all of them, or the kept ones and
+    /// as many of the first and last as fit, with `… N more` where the rest were.
+    fn fitting(&self, room: i32, width: f64) -> Vec<(String, Option<Swatch>)> {
+        let height = |label: &str| wrap(label, LEGEND_SIZE, width).len() as i32 * LEGEND_LINE + 4;
+        let total: i32 = self.entries.iter().map(|e| height(&e.0)).sum();
+        if total <= room {
+            return self
+                .entries
+                .iter()
+                .map(|(l, s, _)| (l.clone(), Some(*s)))
+                .collect();
+        }
+        let fits = (room / (LEGEND_LINE + 4)).max(3) as usize;
+        let kept = self.entries.iter().filter(|e| e.2).count();
+        let others = fits.saturating_sub(kept + 1);
+        let n = self.entries.len();
+        let (head, tail) = (others / 2, others - others / 2);
+        let shown = |i: usize, e: &(String, Swatch, bool)| e.2 || i < head || i >= n - tail.min(n);
+        let mut out = Vec::new();
+        let mut left_out = 0;
+        for (i, entry) in self.entries.iter().enumerate() {
+            if shown(i, entry) {
+                if left_out > 0 {
+                    out.push((format!("… {left_out} more (in the data)"), None));
+                    left_out = 0;
+                }
+                out.push((entry.0.clone(), Some(entry.1)));
+            } else {
+                left_out += 1;
+            }
+        }
+        if left_out > 0 {
+            out.push((format!("… {left_out} more (in the data)"), None));
+        }
+        out
+    }
+}
+
+fn draw_swatch<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, swatch: Swatch, y: i32) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let line = vec![(8, y), (32, y)];
+    match swatch {
+        Swatch::Points(color, width) => {
+            area.draw(&PathElement::new(line, color.stroke_width(width)))?;
+            area.draw(&Circle::new((20, y), 4, color.filled()))?;
+        }
+        Swatch::Line(color, width) => {
+            area.draw(&PathElement::new(line, color.stroke_width(width)))?;
+        }
+        Swatch::Dashed(color) => {
+            for x in [8, 17, 26] {
+                area.draw(&PathElement::new(
+                    vec![(x, y), (x + 6, y)],
+                    color.stroke_width(2),
+                ))?;
+            }
+        }
+        Swatch::Ring(color) => {
+            area.draw(&Circle::new((20, y), 5, color.stroke_width(2)))?;
+        }
+        Swatch::Fill(color) => {
+            area.draw(&Rectangle::new([(10, y - 6), (30, y + 6)], color.filled()))?;
+            area.draw(&Rectangle::new([(10, y - 6), (30, y + 6)], BLACK.mix(0.25)))?;
+        }
+    }
+    Ok(())
+}
+
+/// The width of text drawn at `size`, in pixels, measured with the embedded font
+/// as plotters lays it out. A browser draws the SVG's text a little narrower
+/// (plotters writes `font-size` as size / 1.24 and measures the font at its full
+/// height, 1.164 em), so a layout that fits by this measure fits on the page.
+pub fn text_width(text: &str, size: u32) -> f64 {
+    (FONT, size)
+        .into_font()
+        .box_size(text)
+        .map_or(text.chars().count() as f64 * f64::from(size) * 0.6, |b| {
+            f64::from(b.0)
+        })
+}
+
+/// `text` broken at spaces into lines no wider than `width` pixels.
+fn wrap(text: &str, size: u32, width: f64) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split(' ') {
+        match lines.last_mut() {
+            Some(line) if text_width(&format!("{line} {word}"), size) <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
+}
+
+/// Colour `i` of `n` in load order, from a light yellow-green (the lowest load)
+/// to a dark violet (the highest): viridis without its palest end, so every line
+/// shows on white and neighbours differ in hue as well as lightness.
+fn sequential(i: usize, n: usize) -> RGBColor {
+    const STOPS: [(f64, f64, f64); 5] = [
+        (68.0, 1.0, 84.0),
+        (59.0, 82.0, 139.0),
+        (33.0, 145.0, 140.0),
+        (94.0, 201.0, 98.0),
+        (253.0, 231.0, 37.0),
+    ];
+    let share = if n > 1 {
+        i as f64 / (n - 1) as f64
+    } else {
+        0.0
+    };
+    // Light to dark as load grows; stop short of the palest yellow.
+    let t = (1.0 - share.clamp(0.0, 1.0)) * 0.82 * 4.0;
+    let at = (t.floor() as usize).min(3);
+    let f = t - at as f64;
+    let (a, b) = (STOPS[at], STOPS[at + 1]);
+    let mix = |x: f64, y: f64| (x + (y - x) * f).round() as u8;
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
 /// The title drawn in the chart: `black-friday · latency against load`.
@@ -269,6 +545,17 @@ fn load_range(report: &Report) -> Range<f64> {
     };
     let step = if step > 0.0 { step } else { 1.0 };
     (lo - step / 2.0).max(0.0)..hi + step / 2.0
+}
+
+/// How many labels a load axis may have. Loads are whole numbers in the closed
+/// model: allowing no more labels than whole units in the range makes plotters
+/// step by 1, 2, 5… and so label only whole numbers.
+fn load_labels(report: &Report, x: &Range<f64>) -> usize {
+    let most = 12;
+    match LoadUnit::of(report) {
+        LoadUnit::Shoppers => ((x.end - x.start).floor() as usize).clamp(1, most),
+        LoadUnit::Arrivals => most,
+    }
 }
 
 /// Where the broken region starts on the load axis: halfway between the last good
@@ -320,37 +607,6 @@ fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     }
 }
 
-/// A legend in its own column beside the plot, for charts with many lines.
-fn side_legend<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    title: &str,
-    entries: &[(String, RGBColor, u32)],
-) -> Drawn
-where
-    DB::ErrorType: 'static,
-{
-    use plotters::style::text_anchor::{HPos, Pos, VPos};
-    let left = Pos::new(HPos::Left, VPos::Center);
-    area.draw(&Text::new(
-        title.to_string(),
-        (8, 24),
-        text_style(13, MUTED).pos(left),
-    ))?;
-    for (i, (label, color, width)) in entries.iter().enumerate() {
-        let y = 46 + 20 * i as i32;
-        area.draw(&PathElement::new(
-            vec![(8, y), (32, y)],
-            color.stroke_width(width + 1),
-        ))?;
-        area.draw(&Text::new(
-            label.clone(),
-            (40, y),
-            text_style(13, BLACK).pos(left),
-        ))?;
-    }
-    Ok(())
-}
-
 /// A short label for an axis value: `20`, `1.5k`, `0.25`.
 fn tick(v: f64) -> String {
     let a = v.abs();
@@ -379,52 +635,4 @@ fn tick_ms(v: f64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::analysis::testdata;
-
-    #[test]
-    fn slugs_are_file_names() {
-        assert_eq!(slug("add-to-cart"), "add-to-cart");
-        assert_eq!(slug("<script>alert(1)</script>"), "script-alert-1-script");
-        assert_eq!(slug("../../etc"), "etc");
-        assert_eq!(slug("äöü"), "step");
-        assert_eq!(unique("a".into(), &["a".into(), "a-2".into()]), "a-3");
-    }
-
-    #[test]
-    fn every_chart_draws_as_svg_and_png() {
-        for report in [testdata::smoke(), testdata::broken()] {
-            let charts = charts(&report);
-            assert!(charts.len() >= 5, "{}", charts.len());
-            for chart in charts {
-                let svg = chart.svg().expect("svg");
-                assert!(svg.starts_with("<svg"), "{}", chart.name);
-                let png = chart.png().expect("png");
-                let decoder = ::png::Decoder::new(std::io::Cursor::new(png));
-                let reader = decoder.read_info().expect("a valid PNG");
-                let info = reader.info();
-                assert_eq!((info.width, info.height), chart.size(), "{}", chart.name);
-            }
-        }
-    }
-
-    #[test]
-    fn odd_reports_draw_without_panicking() {
-        let mut report = testdata::broken();
-        for level in &mut report.levels {
-            level.stats.latency = Default::default();
-            level.stats.requests = 0;
-            level.steps.truncate(1);
-        }
-        report.timeline.truncate(3);
-        for chart in charts(&report) {
-            chart.svg().expect("svg");
-        }
-        report.levels.truncate(1);
-        report.breaking_point = None;
-        for chart in charts(&report) {
-            chart.svg().expect("svg");
-        }
-    }
-}
+mod tests;

@@ -4,13 +4,17 @@
 //! and for each step. Drawn from the level's histogram when report.json carries
 //! one; an older report without histograms gets the summary percentiles
 //! (p50, p90, p95, p99) instead.
+//!
+//! Levels take a sequential palette in load order; the last good level is drawn
+//! black and the breaking level red, both heavier, so the two that matter stand
+//! out of ten similar lines.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{Drawn, SLO, bounds, caption, text_style, tick, tick_ms};
-use crate::analysis::decode_histogram;
-use crate::analysis::{LevelResult, Report, Stats};
+use super::marks::Marks;
+use super::{Drawn, Legend, SLO, Swatch, bounds, caption, frame, sequential, tick, tick_ms};
+use crate::analysis::{LevelResult, Report, Stats, decode_histogram};
 use crate::report::view::{LoadUnit, Measure, checks, load_of};
 
 /// The stats the chart is about at `level`: all requests, or one step.
@@ -96,29 +100,47 @@ fn percentile_ticks(x_max: f64) -> Vec<f64> {
     ticks
 }
 
-/// A colour for level `i` of `n`: light to dark blue as load grows.
-fn level_color(i: usize, n: usize) -> RGBColor {
-    let t = if n > 1 {
-        i as f64 / (n - 1) as f64
+/// How one level's line is drawn: its colour, width and legend label.
+fn line_style(report: &Report, level: &LevelResult, i: usize, n: usize) -> (RGBColor, u32, String) {
+    let unit = LoadUnit::of(report);
+    let label = format!("L{} · {}", level.index + 1, unit.show(load_of(level)));
+    let broken = report.breaking_point.as_ref().map(|b| b.level);
+    let good = report.last_good.as_ref().map(|g| g.level);
+    if Some(level.index) == broken {
+        (SLO, 3, format!("{label} (breaking)"))
+    } else if Some(level.index) == good {
+        (BLACK, 3, format!("{label} (last good)"))
     } else {
-        1.0
-    };
-    let mix = |a: u8, b: u8| (f64::from(a) + (f64::from(b) - f64::from(a)) * t).round() as u8;
-    RGBColor(mix(140, 8), mix(190, 48), mix(230, 107))
+        (sequential(i, n), 2, label)
+    }
 }
 
-pub fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    report: &Report,
-    step: Option<usize>,
-) -> Drawn
-where
-    DB::ErrorType: 'static,
-{
-    let unit = LoadUnit::of(report);
-    let broken = report.breaking_point.as_ref().map(|b| b.level);
+/// Where a tooltip goes on a level's line: at these percentiles and the maximum.
+const TIPPED: [f64; 5] = [50.0, 90.0, 99.0, 99.9, 99.99];
+
+/// The points of `line` a tooltip is given: the first at or past each percentile
+/// in [`TIPPED`], and the last (the maximum).
+fn tipped(line: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut picked: Vec<(f64, f64)> = TIPPED
+        .iter()
+        .filter_map(|p| {
+            let x = 1.0 / (1.0 - p / 100.0);
+            line.iter().find(|q| q.0 >= x * 0.999).copied()
+        })
+        .collect();
+    picked.extend(line.last());
+    picked.dedup();
+    picked
+}
+
+/// A level and its distribution's points.
+type LevelLine<'r> = (&'r LevelResult, Vec<(f64, f64)>);
+
+/// Each level's distribution, in load order, and whether all came from full
+/// histograms.
+fn lines_of(report: &Report, step: Option<usize>) -> (Vec<LevelLine<'_>>, bool) {
     let mut from_histograms = true;
-    let lines: Vec<(&LevelResult, Vec<(f64, f64)>)> = report
+    let mut lines: Vec<LevelLine<'_>> = report
         .levels
         .iter()
         .filter_map(|level| {
@@ -127,6 +149,19 @@ where
             (!points.is_empty()).then_some((level, points))
         })
         .collect();
+    lines.sort_by(|a, b| {
+        let by_load = load_of(a.0).total_cmp(&load_of(b.0));
+        by_load.then(a.0.index.cmp(&b.0.index))
+    });
+    (lines, from_histograms)
+}
+
+/// The overall SLO percentile bound (percentile, ms) as (drawn on the chart,
+/// named off scale): it joins the chart of all requests only when it would not
+/// squash the lines flat.
+type Bound = Option<(f64, f64)>;
+
+fn slo_mark(report: &Report, step: Option<usize>, data_max: f64) -> (Bound, Bound) {
     let bound = report.levels.first().and_then(|level| {
         checks(report, level)
             .into_iter()
@@ -137,16 +172,71 @@ where
                 _ => None,
             })
     });
+    match bound.filter(|_| step.is_none()) {
+        Some(b) if b.1 <= data_max * 2.0 => (Some(b), None),
+        other => (None, other),
+    }
+}
+
+/// One line per level in its style, each with tooltips at the key percentiles
+/// and all its points in the CSV, named in the legend.
+fn draw_lines<DB, X, Y>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
+    report: &Report,
+    lines: &[LevelLine<'_>],
+    dots: bool,
+    marks: &mut Marks,
+    legend: &mut Legend,
+) -> Drawn
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let n = lines.len();
+    for (i, (level, points)) in lines.iter().enumerate() {
+        let (color, width, label) = line_style(report, level, i, n);
+        chart.draw_series(LineSeries::new(
+            points.iter().copied(),
+            color.stroke_width(width),
+        ))?;
+        if dots {
+            chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+        }
+        let number = Some(level.index + 1);
+        for &(x, y) in points {
+            marks.row(&label, number, 100.0 - 100.0 / x, y);
+        }
+        for (x, y) in tipped(points) {
+            let at = chart.backend_coord(&(x, y));
+            let text = format!("{label}: {} at {}", tick_ms(y), percentile_label(x));
+            marks.point(at, text);
+        }
+        if width > 2 {
+            legend.key_entry(label, Swatch::Line(color, width));
+        } else {
+            legend.entry(label, Swatch::Line(color, width));
+        }
+    }
+    Ok(())
+}
+
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    report: &Report,
+    step: Option<usize>,
+    marks: &mut Marks,
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let (lines, from_histograms) = lines_of(report, step);
     let x_max = bounds(lines.iter().flat_map(|l| l.1.iter().map(|p| p.0)))
         .map_or(100.0, |b| b.1)
         .max(100.0);
     let data_max = bounds(lines.iter().flat_map(|l| l.1.iter().map(|p| p.1))).map_or(1.0, |b| b.1);
-    // The SLO mark joins the chart only when it would not squash the lines flat.
-    let bound = bound.filter(|_| step.is_none());
-    let (bound, off_scale) = match bound {
-        Some(b) if b.1 <= data_max * 2.0 => (Some(b), None),
-        other => (None, other),
-    };
+    let (bound, off_scale) = slo_mark(report, step, data_max);
     let y_max = data_max.max(bound.map_or(0.0, |b| b.1)).max(0.001);
     let what = match step {
         None => "latency by percentile, all requests".to_string(),
@@ -157,15 +247,11 @@ where
     } else {
         " (summary percentiles)"
     };
-    let root = root.titled(
-        &caption(report, &format!("{what}{source}")),
-        (super::FONT, 20),
-    )?;
-    let (width, _) = root.dim_in_pixel();
-    let (plot, side) = root.split_horizontally(width.saturating_sub(200));
+    let (plot, side) = frame(root, &caption(report, &format!("{what}{source}")))?;
     let x_max = x_max * 1.5;
     let mut chart = ChartBuilder::on(&plot)
         .margin(12)
+        .margin_top(8)
         .x_label_area_size(44)
         .y_label_area_size(72)
         .build_cartesian_2d(
@@ -185,40 +271,29 @@ where
         .label_style((super::FONT, 13))
         .axis_desc_style((super::FONT, 14))
         .draw()?;
-    let n = lines.len();
-    let mut legend = Vec::new();
-    for (i, (level, points)) in lines.iter().enumerate() {
-        let is_broken = Some(level.index) == broken;
-        let color = if is_broken { SLO } else { level_color(i, n) };
-        let width = if is_broken { 3 } else { 2 };
-        chart.draw_series(LineSeries::new(
-            points.iter().copied(),
-            color.stroke_width(width),
-        ))?;
-        if !from_histograms {
-            chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
-        }
-        let label = format!("L{} · {}", level.index + 1, unit.show(load_of(level)));
-        legend.push((label, color, width));
-    }
+    marks.columns("percentile", "latency_ms");
+    let mut legend = Legend::default();
+    legend.heading("levels, in load order");
+    draw_lines(
+        &mut chart,
+        report,
+        &lines,
+        !from_histograms,
+        marks,
+        &mut legend,
+    )?;
     if let Some((p, ms)) = off_scale {
-        let label = format!("SLO p{} ≤ {} (above)", tick(p), tick_ms(ms));
-        legend.push((label, SLO, 0));
+        let text = format!("SLO p{} ≤ {} is above this chart", tick(p), tick_ms(ms));
+        legend.note(text, SLO);
     }
     if let Some((p, ms)) = bound {
         let x = 1.0 / (1.0 - p / 100.0);
         chart.draw_series(std::iter::once(Cross::new((x, ms), 7, SLO.stroke_width(3))))?;
-        chart.draw_series(std::iter::once(
-            EmptyElement::at((x, ms))
-                + Text::new(
-                    format!("SLO p{} ≤ {}", tick(p), tick_ms(ms)),
-                    (10, -22),
-                    text_style(14, SLO),
-                ),
-        ))?;
+        let label = format!("SLO p{} ≤ {}", tick(p), tick_ms(ms));
+        marks.point(chart.backend_coord(&(x, ms)), label.clone());
+        legend.note(format!("× {label}"), SLO);
     }
-    super::side_legend(&side, "levels", &legend)?;
-    Ok(())
+    legend.draw(&side)
 }
 
 #[cfg(test)]

@@ -1,6 +1,11 @@
 //! d. The run second by second: load, requests and errors per second, and p95,
 //! in three panels over one time axis, with each level's span shaded (the
 //! breaking level in red) so a spike can be matched to the level it happened in.
+//!
+//! Gaps are gaps: a second in which no request completed has no p95, and an
+//! interval too short to give a rate (a level edge) has no rate; the line breaks
+//! there instead of joining its neighbours. The p95 panel is scaled to the
+//! data; an SLO far above it is named in the legend rather than drawn.
 
 use std::ops::Range;
 
@@ -8,8 +13,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::marks::{Marks, Pt, dots};
 use super::{
-    BROKEN_FILL, Drawn, GOOD, P50, P95, SLO, bounds, caption, from_zero, text_style, tick, tick_ms,
+    BROKEN_FILL, Drawn, GOOD, Legend, P50, P95, SLO, Swatch, bounds, caption, frame, from_zero,
+    text_style, tick, tick_ms,
 };
 use crate::analysis::Report;
 use crate::analysis::TimelinePoint;
@@ -104,16 +111,47 @@ where
     Ok(())
 }
 
-/// A labelled line: (label, colour, points).
-type Line = (String, RGBColor, Vec<(f64, f64)>);
+/// A labelled line, in runs of consecutive values: (label, colour, runs).
+struct Line {
+    label: String,
+    color: RGBColor,
+    runs: Vec<Vec<Pt>>,
+    /// How a value reads in a tooltip: `81 requests/s`.
+    show: fn(f64) -> String,
+}
+
+/// Splits timeline values into runs: `None` (no request completed, or too short
+/// an interval to say) ends a run, so the line has a gap there. Instants (a level
+/// edge closes an interval of no length) carry no time and are passed over.
+fn runs(values: impl Iterator<Item = (f64, f64, Option<usize>, Option<f64>)>) -> Vec<Vec<Pt>> {
+    let mut runs: Vec<Vec<Pt>> = vec![Vec::new()];
+    for (t, interval, level, value) in values {
+        if interval <= 1e-9 {
+            continue;
+        }
+        match value.filter(|v| v.is_finite() && *v >= 0.0) {
+            Some(y) => runs.last_mut().into_iter().for_each(|r| {
+                r.push(Pt {
+                    x: t,
+                    y,
+                    level: level.map(|l| l + 1),
+                })
+            }),
+            None if runs.last().is_some_and(|r| !r.is_empty()) => runs.push(Vec::new()),
+            None => {}
+        }
+    }
+    runs.retain(|r| !r.is_empty());
+    runs
+}
 
 /// One panel of the timeline.
 struct Panel<'a> {
     y: Range<f64>,
     y_desc: &'a str,
     lines: Vec<Line>,
-    /// A dashed bound (the SLO), with its label.
-    bound: Option<(String, f64)>,
+    /// A dashed bound (the SLO).
+    bound: Option<f64>,
     /// The panel that labels the levels (the top one).
     top: bool,
     /// The panel that carries the time axis (the bottom one).
@@ -126,29 +164,26 @@ struct Frame<'a> {
     bands: &'a [Band],
 }
 
-/// Draws one panel: its lines over the time axis.
-fn panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, frame: &Frame, p: Panel) -> Drawn
+/// Draws one panel: its lines over the time axis, a dot where a run is one value.
+fn panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    frame: &Frame,
+    p: Panel,
+    marks: &mut Marks,
+) -> Drawn
 where
     DB::ErrorType: 'static,
 {
-    let Panel {
-        y,
-        y_desc,
-        lines,
-        bound,
-        top,
-        bottom,
-    } = p;
     let x = &frame.x;
     let mut chart = ChartBuilder::on(area)
         .margin_left(12)
         .margin_right(12)
         .margin_top(4)
-        .x_label_area_size(if bottom { 40 } else { 0 })
+        .x_label_area_size(if p.bottom { 40 } else { 0 })
         .y_label_area_size(72)
-        .build_cartesian_2d(x.clone(), y.clone())?;
+        .build_cartesian_2d(x.clone(), p.y.clone())?;
     let mut mesh = chart.configure_mesh();
-    mesh.y_desc(y_desc)
+    mesh.y_desc(p.y_desc)
         .x_label_formatter(&|v| tick(*v))
         .y_label_formatter(&|v| tick(*v))
         .y_labels(5)
@@ -156,130 +191,200 @@ where
         .bold_line_style(BLACK.mix(0.08))
         .label_style((super::FONT, 12))
         .axis_desc_style((super::FONT, 13));
-    if bottom {
+    if p.bottom {
         mesh.x_desc("seconds since the start");
     } else {
         mesh.x_labels(0);
     }
     mesh.draw()?;
-    shade(&mut chart, frame.bands, (y.start, y.end), top)?;
-    let bound = bound.filter(|b| b.1 < y.end);
-    let bound_drawn = bound.is_some();
-    if let Some((label, value)) = bound {
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(x.start, value), (x.end, value)],
-                8,
-                5,
-                SLO.stroke_width(2),
-            ))?
-            .label(label)
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], SLO.stroke_width(2)));
+    shade(&mut chart, frame.bands, (p.y.start, p.y.end), p.top)?;
+    if let Some(value) = p.bound.filter(|b| *b < p.y.end) {
+        chart.draw_series(DashedLineSeries::new(
+            [(x.start, value), (x.end, value)],
+            8,
+            5,
+            SLO.stroke_width(2),
+        ))?;
     }
-    for (label, color, points) in &lines {
-        let color = *color;
-        chart
-            .draw_series(LineSeries::new(
-                points.iter().copied(),
-                color.stroke_width(2),
-            ))?
-            .label(label.as_str())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(3))
-            });
+    for line in &p.lines {
+        for run in &line.runs {
+            let style = line.color.stroke_width(2);
+            chart.draw_series(LineSeries::new(run.iter().map(|p| (p.x, p.y)), style))?;
+            let radius = if run.len() == 1 { 2 } else { 0 };
+            dots(
+                &mut chart,
+                marks,
+                &line.label,
+                run,
+                (line.color, radius),
+                |p| {
+                    let level = p
+                        .level
+                        .map_or_else(|| "ramp".to_string(), |l| format!("L{l}"));
+                    format!("{} s ({level}): {}", tick(p.x), (line.show)(p.y))
+                },
+            )?;
+        }
     }
-    if lines.len() + usize::from(bound_drawn) < 2 {
-        return Ok(());
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.2))
-        .label_font((super::FONT, 13))
-        .draw()?;
     Ok(())
 }
 
-pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, report: &Report) -> Drawn
+/// A labelled line from timeline values (see [`runs`]).
+fn line(
+    label: &str,
+    color: RGBColor,
+    show: fn(f64) -> String,
+    report: &Report,
+    value: impl Fn(&TimelinePoint, f64) -> Option<f64>,
+) -> Line {
+    let values = intervals(&report.timeline).map(|(p, i)| (p.t, i, p.level, value(p, i)));
+    Line {
+        label: label.to_string(),
+        color,
+        runs: runs(values),
+        show,
+    }
+}
+
+fn top_of(lines: &[Line]) -> Option<f64> {
+    bounds(
+        lines
+            .iter()
+            .flat_map(|l| l.runs.iter().flatten().map(|p| p.y)),
+    )
+    .map(|b| b.1)
+}
+
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    report: &Report,
+    marks: &mut Marks,
+) -> Drawn
 where
     DB::ErrorType: 'static,
 {
-    let unit = LoadUnit::of(report);
-    let timeline = &report.timeline;
-    let end = bounds(timeline.iter().map(|p| p.t)).map_or(1.0, |b| b.1.max(1.0));
+    let end = bounds(report.timeline.iter().map(|p| p.t)).map_or(1.0, |b| b.1.max(1.0));
     let bands = bands(report);
-    let frame = Frame {
+    let frame_ = Frame {
         x: 0.0..end,
         bands: &bands,
     };
-    let root = root.titled(
-        &caption(report, "the run second by second"),
-        (super::FONT, 20),
-    )?;
-    let panels = root.split_evenly((3, 1));
+    let (plot, side) = frame(root, &caption(report, "the run second by second"))?;
+    marks.columns("t_s", "value");
+    let mut legend = Legend::default();
+    let panels = [
+        load_panel(report, &mut legend),
+        rates_panel(report, &mut legend),
+        p95_panel(report, &mut legend),
+    ];
+    for (area, p) in plot.split_evenly((3, 1)).iter().zip(panels) {
+        panel(area, &frame_, p, marks)?;
+    }
+    legend_notes(&mut legend, report);
+    legend.draw(&side)
+}
 
-    let load: Vec<(f64, f64)> = timeline
-        .iter()
-        .map(|p| (p.t, f64::from(p.shoppers)))
-        .collect();
-    let load_top = bounds(load.iter().map(|p| p.1)).map(|b| b.1);
-    let load = Panel {
-        y: from_zero(load_top, 1.0),
+/// The top panel: the load, known at every instant, so one unbroken line.
+fn load_panel(report: &Report, legend: &mut Legend) -> Panel<'static> {
+    let unit = LoadUnit::of(report);
+    let show: fn(f64) -> String = match unit {
+        LoadUnit::Shoppers => |v| format!("{} shoppers", tick(v)),
+        LoadUnit::Arrivals => |v| format!("{} arrivals/s", tick(v)),
+    };
+    let mut load = line(unit.short(), BLACK, show, report, |p, _| {
+        Some(f64::from(p.shoppers))
+    });
+    load.runs = vec![load.runs.concat()];
+    legend.entry(format!("load ({})", unit.short()), Swatch::Line(BLACK, 2));
+    let lines = vec![load];
+    Panel {
+        y: from_zero(top_of(&lines), 1.0),
         y_desc: unit.short(),
-        lines: vec![(unit.short().to_string(), BLACK, load)],
+        lines,
         bound: None,
         top: true,
         bottom: false,
-    };
-    panel(&panels[0], &frame, load)?;
-
-    let mut requests = Vec::new();
-    let mut errors = Vec::new();
-    for (point, interval) in intervals(timeline) {
-        if let Some(rate) = per_second(point.requests, interval) {
-            requests.push((point.t, rate));
-            errors.push((point.t, per_second(point.errors, interval).unwrap_or(0.0)));
-        }
     }
-    let top = bounds(requests.iter().map(|p| p.1)).map(|b| b.1);
-    let rates = Panel {
-        y: from_zero(top, 1.0),
+}
+
+/// The middle panel: requests and errors per second.
+fn rates_panel(report: &Report, legend: &mut Legend) -> Panel<'static> {
+    let lines = vec![
+        line(
+            "requests/s",
+            P50,
+            |v| format!("{} requests/s", tick(v)),
+            report,
+            |p, i| per_second(p.requests, i),
+        ),
+        line(
+            "errors/s",
+            SLO,
+            |v| format!("{} errors/s", tick(v)),
+            report,
+            |p, i| per_second(p.errors, i),
+        ),
+    ];
+    legend.entry("requests/s", Swatch::Line(P50, 2));
+    legend.entry("errors/s", Swatch::Line(SLO, 2));
+    Panel {
+        y: from_zero(top_of(&lines), 1.0),
         y_desc: "per second",
-        lines: vec![
-            ("requests/s".to_string(), P50, requests),
-            ("errors/s".to_string(), SLO, errors),
-        ],
+        lines,
         bound: None,
         top: false,
         bottom: false,
-    };
-    panel(&panels[1], &frame, rates)?;
+    }
+}
 
-    let p95: Vec<(f64, f64)> = timeline
-        .iter()
-        .filter_map(|p| Some((p.t, p.p95_ms?)))
-        .filter(|p| p.1.is_finite() && p.1 >= 0.0)
-        .collect();
+/// The bottom panel: p95 latency, scaled to the data; the SLO joins it only when
+/// it would not flatten the line onto zero.
+fn p95_panel(report: &Report, legend: &mut Legend) -> Panel<'static> {
+    let lines = vec![line("p95 ms", P95, tick_ms, report, |p, i| {
+        // No completed request, or too short an interval to say: a gap.
+        per_second(p.requests, i).filter(|_| p.requests > 0)?;
+        p.p95_ms
+    })];
+    legend.entry("p95 latency", Swatch::Line(P95, 2));
     let bound = report.levels.first().and_then(|level| {
         checks(report, level)
             .iter()
             .find(|c| c.step.is_none() && c.measure == Some(Measure::Percentile(95.0)))
-            .map(|c| {
-                (
-                    format!("SLO p95 ≤ {}", tick_ms(c.clause.bound)),
-                    c.clause.bound,
-                )
-            })
+            .map(|c| c.clause.bound)
+            .filter(|b| b.is_finite() && *b > 0.0)
     });
-    let top = bounds(p95.iter().map(|p| p.1).chain(bound.as_ref().map(|b| b.1))).map(|b| b.1);
-    let latency = Panel {
+    let data_top = top_of(&lines);
+    let drawn = bound.filter(|b| data_top.is_some_and(|top| *b <= top * 2.0));
+    if let Some(b) = bound {
+        let label = format!("SLO p95 ≤ {}", tick_ms(b));
+        if drawn.is_some() {
+            legend.entry(label, Swatch::Dashed(SLO));
+        } else {
+            legend.note(format!("{label}: above the p95 panel"), SLO);
+        }
+    }
+    let top = bounds(data_top.into_iter().chain(drawn)).map(|b| b.1);
+    Panel {
         y: from_zero(top, 1.0),
         y_desc: "p95 (ms)",
-        lines: vec![("p95 latency".to_string(), P95, p95)],
-        bound,
+        lines,
+        bound: drawn,
         top: false,
         bottom: true,
-    };
-    panel(&panels[2], &frame, latency)
+    }
+}
+
+/// What the shading and the gaps mean, in words.
+fn legend_notes(legend: &mut Legend, report: &Report) {
+    legend.note("grey bands: levels (L1, L2, …)", BLACK);
+    if report.breaking_point.is_some() {
+        legend.note("red band: the breaking level", SLO);
+    }
+    if report.cooldown.is_some() {
+        legend.note("green band: the cool-down", GOOD);
+    }
+    legend.note(
+        "a gap in a line: a ramp, or a second with no completed request",
+        BLACK,
+    );
 }

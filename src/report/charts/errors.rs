@@ -1,0 +1,136 @@
+//! c. Error rate by kind against load: stacked bars per level, each with its
+//! count on hover, and the SLO's error-rate bound; shaded past the breaking
+//! point like the other load charts.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::levels::{YAxis, error_bound, load_chart, which};
+use super::marks::{Marks, Pt};
+use super::{
+    Drawn, GOOD, Legend, MUTED, P50, P95, PEAK, SLO, Swatch, bounds, caption, frame, from_zero,
+    load_range, text_style, tick,
+};
+use crate::analysis::{LevelResult, Report};
+use crate::report::view::{LoadUnit, load_of};
+
+/// Colours for error kinds, by name; others take the grey.
+fn kind_color(kind: &str) -> RGBColor {
+    match kind {
+        "http_5xx" => SLO,
+        "timeout" => P95,
+        "connect" => PEAK,
+        "reset" => RGBColor(140, 86, 75),
+        "http_4xx" => RGBColor(188, 189, 34),
+        "status" => RGBColor(227, 119, 194),
+        "extract" => RGBColor(23, 190, 207),
+        "blocked" => BLACK,
+        "tls" => P50,
+        _ => MUTED,
+    }
+}
+
+/// Draws the chart.
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    report: &Report,
+    marks: &mut Marks,
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let unit = LoadUnit::of(report);
+    let (plot, side) = frame(root, &caption(report, "errors by kind against load"))?;
+    let mut legend = Legend::default();
+    let x = load_range(report);
+    let mut kinds: Vec<&str> = Vec::new();
+    for level in &report.levels {
+        for kind in level.stats.errors.keys() {
+            if !kinds.contains(&kind.as_str()) {
+                kinds.push(kind);
+            }
+        }
+    }
+    let rate = |level: &LevelResult, kind: &str| -> f64 {
+        let n = level.stats.errors.get(kind).copied().unwrap_or(0) as f64;
+        let all = level.stats.requests as f64;
+        if all > 0.0 { n / all * 100.0 } else { 0.0 }
+    };
+    let bound = error_bound(report);
+    let totals = report
+        .levels
+        .iter()
+        .map(|l| kinds.iter().map(|k| rate(l, k)).sum::<f64>());
+    let top = bounds(totals.chain(bound)).map(|b| b.1);
+    let y = from_zero(top, 1.0);
+    let mut chart = load_chart(
+        &plot,
+        report,
+        &x,
+        y.clone(),
+        YAxis {
+            desc: "failed requests (% of requests)",
+            label: &|v: &f64| format!("{}%", tick(*v)),
+            span: (y.start, y.end),
+        },
+        &mut legend,
+    )?;
+    marks.columns(unit.short(), "error_percent");
+    let width = (x.end - x.start) / (report.levels.len().max(1) as f64 + 1.0) * 0.5;
+    for (i, kind) in kinds.iter().enumerate() {
+        let color = kind_color(kind);
+        for level in &report.levels {
+            let below: f64 = kinds[..i].iter().map(|k| rate(level, k)).sum();
+            let own = rate(level, kind);
+            let at = load_of(level);
+            if !(own > 0.0 && at.is_finite()) {
+                continue;
+            }
+            let corners = [(at - width / 2.0, below), (at + width / 2.0, below + own)];
+            chart.draw_series(std::iter::once(Rectangle::new(
+                corners,
+                color.mix(0.8).filled(),
+            )))?;
+            let n = level.stats.errors.get(*kind).copied().unwrap_or(0);
+            let pt = Pt {
+                x: at,
+                y: own,
+                level: Some(level.index + 1),
+            };
+            let tip = format!(
+                "{}: {kind} {}% ({n} of {} requests)",
+                which(unit, &pt),
+                tick(own),
+                level.stats.requests
+            );
+            marks.row(kind, pt.level, at, own);
+            let (a, b) = (
+                chart.backend_coord(&corners[0]),
+                chart.backend_coord(&corners[1]),
+            );
+            marks.bar(a, b, tip);
+        }
+        legend.entry(kind.to_string(), Swatch::Fill(color.mix(0.8)));
+    }
+    if let Some(bound) = bound {
+        chart.draw_series(DashedLineSeries::new(
+            [(x.start, bound), (x.end, bound)],
+            8,
+            5,
+            SLO.stroke_width(2),
+        ))?;
+        legend.entry(
+            format!("SLO error rate ≤ {}%", tick(bound)),
+            Swatch::Dashed(SLO),
+        );
+    }
+    if kinds.is_empty() {
+        chart.draw_series(std::iter::once(Text::new(
+            "no failed requests at any level",
+            ((x.start + x.end) / 2.0, y.end * 0.5),
+            text_style(16, GOOD).pos(Pos::new(HPos::Center, VPos::Center)),
+        )))?;
+    }
+    legend.draw(&side)
+}

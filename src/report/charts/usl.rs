@@ -1,0 +1,107 @@
+//! The fitted Universal Scalability Law on the throughput chart: the curve over
+//! the chart's load range and the predicted peak, drawn only when the fit is
+//! trusted (the report gives a predicted peak); otherwise the reports say why in
+//! words.
+
+use std::ops::Range;
+
+use plotters::prelude::*;
+
+use super::marks::{Marks, Pt, dots};
+use super::{Drawn, Legend, P95, Swatch, tick};
+use crate::analysis::Report;
+use crate::analysis::capacity::Usl;
+use crate::report::view::LoadUnit;
+
+pub struct UslCurve {
+    pub points: Vec<(f64, f64)>,
+    /// The predicted peak (load, req/s), when it lies on the chart.
+    pub peak: Option<(f64, f64)>,
+    label: String,
+}
+
+impl UslCurve {
+    const COLOR: RGBColor = P95;
+
+    pub fn of(report: &Report, x: &Range<f64>) -> Option<UslCurve> {
+        let c = report.capacity.as_ref()?;
+        let peak_rps = c.peak_throughput_rps?;
+        let usl = Usl {
+            lambda: c.lambda?,
+            sigma: c.sigma?,
+            kappa: c.kappa?,
+        };
+        let unit = LoadUnit::of(report);
+        let from = x.start.max(1.0);
+        let points: Vec<(f64, f64)> = (0..=100)
+            .map(|i| from + (x.end - from) * f64::from(i) / 100.0)
+            .map(|n| (n, usl.throughput(n)))
+            .filter(|(_, y)| y.is_finite() && *y >= 0.0)
+            .collect();
+        if points.len() < 2 {
+            return None;
+        }
+        let r2 = c.r2.map(|r| format!(", R² {r:.2}")).unwrap_or_default();
+        let peak = |n: f64| format!("{} req/s at {}", tick(peak_rps), unit.show(n.round()));
+        let (peak, label) = match c.peak_load {
+            Some(n) if x.contains(&n) => (
+                Some((n, peak_rps)),
+                format!("USL fit{r2}: predicted peak {}", peak(n)),
+            ),
+            Some(n) => (
+                None,
+                format!("USL fit{r2}: predicted peak {}, beyond the levels", peak(n)),
+            ),
+            None => (
+                None,
+                format!("USL fit{r2}: no peak, approaches {} req/s", tick(peak_rps)),
+            ),
+        };
+        Some(UslCurve {
+            points,
+            peak,
+            label,
+        })
+    }
+
+    /// Draws the curve and marks the peak (a cross, its value on hover).
+    pub fn draw<DB, X, Y>(
+        &self,
+        chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
+        legend: &mut Legend,
+        marks: &mut Marks,
+    ) -> Drawn
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+        X: Ranged<ValueType = f64>,
+        Y: Ranged<ValueType = f64>,
+    {
+        let color = Self::COLOR;
+        chart.draw_series(LineSeries::new(
+            self.points.iter().copied(),
+            color.stroke_width(2),
+        ))?;
+        legend.entry(self.label.clone(), Swatch::Line(color, 2));
+        for &(x, y) in &self.points {
+            marks.row("usl fit", None, x, y);
+        }
+        let Some((n, rps)) = self.peak else {
+            return Ok(());
+        };
+        chart.draw_series(std::iter::once(Cross::new(
+            (n, rps),
+            7,
+            color.stroke_width(3),
+        )))?;
+        legend.note(format!("× predicted peak: {} req/s", tick(rps)), color);
+        let peak = [Pt {
+            x: n,
+            y: rps,
+            level: None,
+        }];
+        dots(chart, marks, "usl predicted peak", &peak, (color, 0), |p| {
+            format!("predicted peak: {} req/s at {}", tick(p.y), tick(p.x))
+        })
+    }
+}
