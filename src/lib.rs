@@ -10,12 +10,14 @@ pub mod analysis;
 pub mod ci;
 pub mod cli;
 pub mod driver;
+pub mod har;
 pub mod http;
 pub mod interval_log;
 pub mod live;
 pub mod metrics;
 pub mod profile;
 pub mod report;
+pub mod scaffold;
 pub mod scenario;
 pub mod shop;
 
@@ -55,6 +57,10 @@ pub fn main(cli: Cli) -> ExitCode {
             },
         ),
         Command::Compare(args) => ci::compare_command(&args.base, &args.new, args.max_regression),
+        Command::Init(args) => scaffold::init(&args),
+        Command::Completions { shell } => scaffold::completions(shell),
+        Command::Schema { what } => scaffold::schema(what),
+        Command::Import(command) => har::import_command(&command),
     };
     ExitCode::from(code)
 }
