@@ -236,11 +236,10 @@ impl Correlator<'_> {
                 }
             }
             serde_json::Value::String(s) => *s = self.value(i, step, Slot::Json, key, s),
+            // A number stays a number unless an answer gave it (a template is a string).
             serde_json::Value::Number(n) => {
-                let text = n.to_string();
-                let value = self.value(i, step, Slot::Json, key, &text);
-                if value != text {
-                    *json = serde_json::Value::String(value);
+                if let Some(template) = self.correlated(i, step, key, &n.to_string()) {
+                    *json = serde_json::Value::String(template);
                 }
             }
             _ => {}

@@ -201,24 +201,24 @@ pub fn decode_body(text: Option<&str>, encoding: Option<&str>) -> String {
 /// `2026-12-01T22:18:41.507061Z` (or with an offset) as milliseconds since the epoch.
 fn started_ms(text: &str) -> f64 {
     let normal = text.trim();
-    if let Ok(t) = humantime::parse_rfc3339_weak(normal.trim_end_matches('Z')) {
-        return millis(t);
+    let offset_at = normal.len().saturating_sub(6);
+    let has_offset = normal.len() > 6
+        && normal.is_char_boundary(offset_at)
+        && matches!(normal.as_bytes()[offset_at], b'+' | b'-')
+        && normal.as_bytes()[offset_at + 3] == b':';
+    if !has_offset {
+        return humantime::parse_rfc3339_weak(normal.trim_end_matches('Z'))
+            .map(millis)
+            .unwrap_or(0.0);
     }
     // An offset like +02:00: humantime reads only UTC; shift by hand.
-    if normal.len() > 6 {
-        let (time, offset) = normal.split_at(normal.len() - 6);
-        let sign = match offset.as_bytes()[0] {
-            b'+' => -1.0,
-            b'-' => 1.0,
-            _ => return 0.0,
-        };
-        let hours: f64 = offset[1..3].parse().unwrap_or(0.0);
-        let minutes: f64 = offset[4..].parse().unwrap_or(0.0);
-        if let Ok(t) = humantime::parse_rfc3339_weak(time) {
-            return millis(t) + sign * (hours * 60.0 + minutes) * 60_000.0;
-        }
-    }
-    0.0
+    let (time, offset) = normal.split_at(offset_at);
+    let sign = if offset.starts_with('+') { -1.0 } else { 1.0 };
+    let hours: f64 = offset[1..3].parse().unwrap_or(0.0);
+    let minutes: f64 = offset[4..].parse().unwrap_or(0.0);
+    humantime::parse_rfc3339_weak(time)
+        .map(|t| millis(t) + sign * (hours * 60.0 + minutes) * 60_000.0)
+        .unwrap_or(0.0)
 }
 
 fn millis(t: std::time::SystemTime) -> f64 {
