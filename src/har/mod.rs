@@ -104,10 +104,8 @@ pub fn import_command(command: &ImportCommand) -> u8 {
         Ok((out, imported)) => {
             println!("wrote {}\n\n{}", out.display(), imported.summary);
             if !imported.env.is_empty() {
-                println!(
-                    "before a run: export {}",
-                    imported.env.join("=… ").to_string() + "=…"
-                );
+                let names: Vec<String> = imported.env.iter().map(|n| format!("{n}=…")).collect();
+                println!("before a run: export {}", names.join(" "));
             }
             println!(
                 "next: stampede validate {0} && stampede run {0}",

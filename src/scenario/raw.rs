@@ -38,7 +38,7 @@ pub struct RawScenario {
     pub data: Vec<Spanned<RawData>>,
     /// A weighted kind of shopper: an ordered list of steps with think time between them.
     #[serde(rename = "journey")]
-    #[cfg_attr(test, schemars(with = "Vec<RawJourney>"))]
+    #[cfg_attr(test, schemars(with = "Vec<RawJourney>", length(min = 1)))]
     pub journeys: Spanned<Vec<Spanned<RawJourney>>>,
     /// CI gates: `"checkout.p95" = "< 800ms"`, and `max_regression`.
     #[serde(default)]
@@ -92,6 +92,7 @@ pub struct RawTarget {
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(extend("anyOf" = [{"required": ["staircase"]}, {"required": ["stages"]}])))]
 #[serde(deny_unknown_fields)]
 pub struct RawLoad {
     #[cfg_attr(test, schemars(with = "Option<String>"))]
@@ -200,9 +201,13 @@ pub struct RawJourney {
     pub value: Option<Spanned<toml::Value>>,
     /// The journey's requests, in order.
     #[serde(alias = "step")]
-    #[cfg_attr(test, schemars(with = "Vec<RawStep>"))]
+    #[cfg_attr(test, schemars(with = "Vec<RawStep>", length(min = 1)))]
     pub steps: Spanned<Vec<Spanned<RawStep>>>,
 }
+
+/// A step's path: `/…`, a template `{{ … }}`, or a full URL (of an allowed host).
+#[cfg(test)]
+const PATH: &str = r"^(/|\{\{|https?://)";
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -216,22 +221,22 @@ pub struct RawStep {
     #[cfg_attr(test, schemars(with = "String"))]
     pub name: Spanned<String>,
     /// GET this path (relative to base_url), a template.
-    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = PATH)))]
     pub get: Option<Spanned<String>>,
     /// HEAD this path.
-    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = PATH)))]
     pub head: Option<Spanned<String>>,
     /// POST to this path, with `form` or `json`.
-    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = PATH)))]
     pub post: Option<Spanned<String>>,
     /// PUT to this path.
-    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = PATH)))]
     pub put: Option<Spanned<String>>,
     /// PATCH this path.
-    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = PATH)))]
     pub patch: Option<Spanned<String>>,
     /// DELETE this path.
-    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = PATH)))]
     pub delete: Option<Spanned<String>>,
     /// Request headers (templates), e.g. `{ "X-CSRF-Token" = "{{ csrf }}" }`.
     #[serde(default)]
