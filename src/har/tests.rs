@@ -77,6 +77,8 @@ fn a_value_in_two_answers_is_extracted_from_the_earliest() {
     );
     assert!(steps[1].get("extract").is_none());
     assert_eq!(steps[2]["form"]["csrf"].as_str(), Some("{{ csrf }}"));
+    // The recorded pause of 6 s is capped at --max-think (5 s).
+    assert_eq!(steps[1]["think"].as_str(), Some("5000ms"));
     // What the user typed: vars, with generator suggestions beside them.
     assert_eq!(s["vars"]["email"].as_str(), Some("jane.doe@example.com"));
     assert!(text.contains("{{ fake.email }}") && text.contains("{{ fake.name }}"));

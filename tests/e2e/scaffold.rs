@@ -68,6 +68,26 @@ fn init_writes_a_starter_that_validates_and_runs_and_is_never_overwritten() {
         .map(|j| j["name"].as_str().unwrap())
         .collect();
     assert_eq!(journeys.len(), 2, "{journeys:?}");
+    for journey in report["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|l| l["journeys"].as_array().unwrap().iter())
+    {
+        assert_eq!(f(&journey["failed"]), 0.0, "{journey}");
+    }
+    let buyers: f64 = report["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|l| l["journeys"].as_array().unwrap().iter())
+        .filter(|j| j["name"] == "buyer")
+        .map(|j| f(&j["completed"]))
+        .sum();
+    assert!(
+        buyers >= 1.0,
+        "the buyer journey (CSRF, cart, checkout) completed"
+    );
 
     std::fs::write(&file, "mine").unwrap();
     let output = stampede().arg("init").arg(&file).output().unwrap();
@@ -150,35 +170,71 @@ fn import(dir: &Path, har: &str, extra: &[&str]) -> std::path::PathBuf {
     out
 }
 
+/// A demo shop of its own on 127.0.0.1, stopped (SIGINT) when dropped.
+struct Shop {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Shop {
+    fn start() -> Shop {
+        use std::io::BufRead;
+        let mut child = stampede()
+            .args(["shop", "--port", "0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut url = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut url)
+            .unwrap();
+        let url = url.trim().to_string();
+        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        Shop { child, url }
+    }
+}
+
+impl Drop for Shop {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
 /// The recording's CSRF token and session are stale by construction: a fresh shop
 /// accepts the imported journey only because both were correlated, and refuses
 /// the same journey with the recorded token replayed.
 #[test]
 fn an_imported_browser_purchase_runs_against_a_fresh_shop() {
     let dir = tempfile::tempdir().unwrap();
-    let scenario = import(
-        dir.path(),
-        "shop-purchase.har",
-        &["--target", "embedded", "--journey", "buyer"],
-    );
+    let scenario = import(dir.path(), "shop-purchase.har", &["--journey", "buyer"]);
     assert!(schema_errors(&scenario).is_empty());
-    let (output, report) = run_scenario(dir.path(), &scenario, &[]);
+    let shop = Shop::start();
+    let (output, report) = run_scenario(dir.path(), &scenario, &["--target", &shop.url]);
+    drop(shop);
     assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
     let (completed, failed, errors) = outcomes(&report);
     assert!(completed >= 1.0, "no journey completed");
     assert_eq!(failed, 0.0);
     assert!(errors.is_empty(), "{errors:?}");
 
+    // The same journey with the recorded token, against the embedded shop that
+    // `--target embedded` at import names.
+    let again = tempfile::tempdir().unwrap();
+    let embedded = import(again.path(), "shop-purchase.har", &["--target", "embedded"]);
     let har = std::fs::read_to_string(repo("tests/fixtures/har/shop-purchase.har")).unwrap();
     let recorded = har
         .split("csrf=")
         .nth(1)
         .and_then(|rest| rest.split(['&', '"']).next())
         .unwrap();
-    let replayed = dir.path().join("replayed.toml");
-    let text_in = std::fs::read_to_string(&scenario).unwrap();
+    let replayed = again.path().join("replayed.toml");
+    let text_in = std::fs::read_to_string(&embedded).unwrap();
+    assert!(text_in.contains("base_url = \"embedded\""));
     std::fs::write(&replayed, text_in.replace("{{ csrf }}", recorded)).unwrap();
-    let again = tempfile::tempdir().unwrap();
     let (_, report) = run_scenario(again.path(), &replayed, &[]);
     let (completed, failed, _) = outcomes(&report);
     assert_eq!(completed, 0.0, "a replayed token must not pass");
