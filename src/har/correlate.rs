@@ -48,6 +48,8 @@ pub struct Plan {
     pub steps: Vec<StepPlan>,
     pub vars: Vec<Var>,
     pub env: Vec<String>,
+    /// Recorded secret → its `{{ env.NAME }}`: never written, whatever else holds it.
+    pub secrets: Vec<(String, String)>,
     pub notes: Notes,
 }
 
@@ -208,9 +210,8 @@ impl Correlator<'_> {
             if template != value {
                 if encoded != value {
                     self.plan.notes.human.push(format!(
-                        "{step}: query `{key}` needs URL-encoding, kept as recorded"
+                        "{step}: query `{key}` was URL-encoded when recorded; a template is sent as it renders: check it"
                     ));
-                    continue;
                 }
                 text = text.replacen(&whole, &format!("{key}={template}"), 1);
             }
@@ -321,6 +322,9 @@ impl Correlator<'_> {
             })
             .collect();
         let template = format!("{{{{ env.{env} }}}}");
+        self.plan
+            .secrets
+            .push((value.to_string(), template.clone()));
         if !self.plan.env.contains(&env) {
             self.plan.env.push(env.clone());
             self.plan.notes.secrets.push(format!(

@@ -219,8 +219,14 @@ pub fn import(text: &str, path: &Path, options: &Options) -> Result<Imported, Im
         journey: &options.journey,
         dropped: &selection.dropped,
     };
+    let mut scenario = write::scenario(&header, &plan, &summary);
+    // Belt and braces: a secret found anywhere else (a path, a literal header)
+    // is replaced there too.
+    for (secret, template) in plan.secrets.iter().filter(|(s, _)| s.len() >= 6) {
+        scenario = scenario.replace(secret.as_str(), template);
+    }
     Ok(Imported {
-        scenario: write::scenario(&header, &plan, &summary),
+        scenario,
         summary,
         env: plan.env.clone(),
     })

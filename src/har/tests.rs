@@ -93,6 +93,7 @@ fn secrets_become_environment_references_and_are_never_written() {
         "c2VjcmV0cGF5bG9hZA",
         "live_key_5f4e3d2c1b",
         "hunter2",
+        "qk_9f8e7d6c5b",
     ] {
         assert!(!text.contains(secret), "{secret} written:\n{text}");
     }
@@ -108,6 +109,10 @@ fn secrets_become_environment_references_and_are_never_written() {
     assert_eq!(
         steps[1]["headers"]["X-Api-Key"].as_str(),
         Some("{{ env.X_API_KEY }}")
+    );
+    assert_eq!(
+        steps[2]["get"].as_str(),
+        Some("/api/orders?api_key={{ env.API_KEY }}&page={{ page }}")
     );
     // Browser noise is not sent.
     assert!(steps[1]["headers"].get("User-Agent").is_none());

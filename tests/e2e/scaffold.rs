@@ -261,6 +261,7 @@ fn every_imported_fixture_validates_and_keeps_its_secrets() {
             .env("PASSWORD", "x")
             .env("AUTHORIZATION", "Bearer x")
             .env("X_API_KEY", "x")
+            .env("API_KEY", "x")
             .output()
             .unwrap();
         assert_eq!(output.status.code(), Some(0), "{har}: {:?}", text(&output));
