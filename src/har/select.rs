@@ -139,5 +139,65 @@ fn classify(exchange: &Exchange, origin: &str, keep_assets: bool) -> Option<Drop
     let by_extension = path
         .rsplit_once('.')
         .is_some_and(|(_, ext)| ASSET_EXTENSIONS.contains(&ext));
-    ((by_type || by_extension) && !keep_assets).then_some(DropReason::Asset)
+    // Firefox's HAR has no resource type: the answer's type tells.
+    let mime = exchange.response_mime.as_str();
+    let by_mime = ["image/", "font/", "audio/", "video/", "text/css"]
+        .iter()
+        .any(|m| mime.starts_with(m))
+        || mime.contains("javascript");
+    ((by_type || by_extension || by_mime) && !keep_assets).then_some(DropReason::Asset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::har::model::Pair;
+
+    fn exchange(method: &str, url: &str, status: u16, mime: &str, location: &str) -> Exchange {
+        Exchange {
+            method: method.into(),
+            url: url::Url::parse(url).unwrap(),
+            started_ms: 0.0,
+            time_ms: 0.0,
+            resource_type: None,
+            request_headers: Vec::new(),
+            request_mime: String::new(),
+            request_body: None,
+            form: Vec::new(),
+            status,
+            response_headers: vec![Pair {
+                name: "Location".into(),
+                value: location.into(),
+            }],
+            response_mime: mime.into(),
+            response_body: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_followed_redirect_stays_in_its_step_and_untyped_assets_are_known_by_mime() {
+        let all = vec![
+            exchange("POST", "http://s.test/cart/items", 303, "", "/cart"),
+            exchange("GET", "http://s.test/cart", 200, "text/html", ""),
+            exchange("GET", "http://s.test/theme", 200, "text/css", ""),
+            exchange(
+                "GET",
+                "http://s.test/app",
+                200,
+                "application/javascript",
+                "",
+            ),
+            exchange("OPTIONS", "http://s.test/api", 204, "", ""),
+        ];
+        let selection = select(all, false).unwrap();
+        assert_eq!(selection.origin, "http://s.test");
+        assert_eq!(selection.steps.len(), 1);
+        assert_eq!(selection.steps[0].hops, 1);
+        assert_eq!(selection.steps[0].last.url.path(), "/cart");
+        let reasons: Vec<DropReason> = selection.dropped.iter().map(|d| d.reason).collect();
+        assert_eq!(
+            reasons,
+            [DropReason::Asset, DropReason::Asset, DropReason::Preflight]
+        );
+    }
 }
