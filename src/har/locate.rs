@@ -68,11 +68,24 @@ fn in_headers(answer: &Exchange, value: &str) -> Option<Extraction> {
             {
                 return Some(Extraction::Cookie(name.trim().to_string()));
             }
-        } else if header.value.trim() == value {
+        } else if header.value.trim() == value || same_place(answer, &header.value, value) {
             return Some(Extraction::Header(header.name.to_ascii_lowercase()));
         }
     }
     None
+}
+
+/// An absolute URL on the answer's origin naming the path `value`: the step can
+/// send the URL itself (`get = "{{ location }}"`), as the browser did.
+fn same_place(answer: &Exchange, header: &str, value: &str) -> bool {
+    let Ok(url) = url::Url::parse(header.trim()) else {
+        return false;
+    };
+    let path = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    value.starts_with('/') && url.origin() == answer.url.origin() && path == value
 }
 
 /// A field of `json` equal to `value`, as a JSONPath.
@@ -302,5 +315,14 @@ mod tests {
             .to_string();
         assert_eq!(first, "ord-42x");
         assert_eq!(locate(&a, "absent-1"), None);
+        let absolute = answer(
+            "text/plain",
+            "",
+            &[("Location", "http://127.0.0.1/orders/9f8e7d?x=1")],
+        );
+        assert_eq!(
+            locate(&absolute, "/orders/9f8e7d?x=1"),
+            Some(Extraction::Header("location".into()))
+        );
     }
 }
