@@ -106,6 +106,10 @@ pub fn import_command(command: &ImportCommand) -> u8 {
             if !imported.env.is_empty() {
                 let names: Vec<String> = imported.env.iter().map(|n| format!("{n}=…")).collect();
                 println!("before a run: export {}", names.join(" "));
+            } else if let Err(e) = crate::scenario::load(&out) {
+                // The import's own fault: say so rather than leave it for the run.
+                eprintln!("error: the imported scenario does not validate: {e}");
+                return exit::BAD_INPUT;
             }
             println!(
                 "next: stampede validate {0} && stampede run {0}",
