@@ -13,6 +13,14 @@ use toml::Spanned;
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(
+    test,
+    schemars(
+        rename = "Scenario",
+        title = "stampede scenario",
+        description = "A stampede scenario: target, load profile, SLO, data, journeys, gates. See `stampede init` for a commented example."
+    )
+)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
     /// The scenario's name: reports are written under reports/<name>-<timestamp>.
@@ -48,6 +56,7 @@ pub struct RawScenario {
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Target"))]
 #[serde(deny_unknown_fields)]
 pub struct RawTarget {
     /// The shop: "embedded" (the demo shop, started for the run) or a URL such as "http://127.0.0.1:8080". `--target URL` overrides it.
@@ -92,6 +101,7 @@ pub struct RawTarget {
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Load"))]
 #[cfg_attr(test, schemars(extend("anyOf" = [{"required": ["staircase"]}, {"required": ["stages"]}])))]
 #[serde(deny_unknown_fields)]
 pub struct RawLoad {
@@ -126,6 +136,7 @@ pub struct RawLoad {
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Staircase"))]
 #[serde(deny_unknown_fields)]
 pub struct RawStaircase {
     /// The first level: shoppers (closed model) or arrivals per second (open).
@@ -149,6 +160,7 @@ pub struct RawStaircase {
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Stage"))]
 #[serde(deny_unknown_fields)]
 pub struct RawStage {
     /// Ramp the load to this level over `over`.
@@ -165,6 +177,7 @@ pub struct RawStage {
 
 #[derive(Debug, Default, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Slo"))]
 #[serde(deny_unknown_fields)]
 pub struct RawSlo {
     /// The median latency bound.
@@ -183,6 +196,7 @@ pub struct RawSlo {
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Journey"))]
 #[serde(deny_unknown_fields)]
 pub struct RawJourney {
     /// The journey's name, used in reports and gates.
@@ -205,12 +219,9 @@ pub struct RawJourney {
     pub steps: Spanned<Vec<Spanned<RawStep>>>,
 }
 
-/// A step's path: `/…`, a template `{{ … }}`, or a full URL (of an allowed host).
-#[cfg(test)]
-const PATH: &str = r"^(/|\{\{|https?://)";
-
 #[derive(Debug, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Step"))]
 #[cfg_attr(test, schemars(extend("oneOf" = [
     {"required": ["get"]}, {"required": ["head"]}, {"required": ["post"]},
     {"required": ["put"]}, {"required": ["patch"]}, {"required": ["delete"]}
@@ -221,22 +232,22 @@ pub struct RawStep {
     #[cfg_attr(test, schemars(with = "String"))]
     pub name: Spanned<String>,
     /// GET this path (relative to base_url), a template.
-    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = PATH)))]
+    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = super::schema::PATH)))]
     pub get: Option<Spanned<String>>,
     /// HEAD this path.
-    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = PATH)))]
+    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = super::schema::PATH)))]
     pub head: Option<Spanned<String>>,
     /// POST to this path, with `form` or `json`.
-    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = PATH)))]
+    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = super::schema::PATH)))]
     pub post: Option<Spanned<String>>,
     /// PUT to this path.
-    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = PATH)))]
+    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = super::schema::PATH)))]
     pub put: Option<Spanned<String>>,
     /// PATCH this path.
-    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = PATH)))]
+    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = super::schema::PATH)))]
     pub patch: Option<Spanned<String>>,
     /// DELETE this path.
-    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = PATH)))]
+    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = super::schema::PATH)))]
     pub delete: Option<Spanned<String>>,
     /// Request headers (templates), e.g. `{ "X-CSRF-Token" = "{{ csrf }}" }`.
     #[serde(default)]
@@ -264,6 +275,7 @@ pub struct RawStep {
 /// A data feeder: rows from a CSV file or a JSON array of objects.
 #[derive(Debug, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Data"))]
 #[serde(deny_unknown_fields)]
 pub struct RawData {
     /// The feeder's name: `{{ name.column }}`.
@@ -284,6 +296,7 @@ pub struct RawData {
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Expect"))]
 #[serde(deny_unknown_fields)]
 pub struct RawExpect {
     /// Expected status: 200, "2xx" or a list (default: 2xx or 3xx).
@@ -306,6 +319,7 @@ pub struct RawExpect {
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Extract"))]
 #[serde(deny_unknown_fields)]
 pub struct RawExtract {
     /// A JSONPath (RFC 9535) into a JSON answer: "$.order_id".

@@ -10,6 +10,10 @@
 /// The scenario schema, as checked in (and tested to match the parser's types).
 pub const SCENARIO_SCHEMA: &str = include_str!("../../scenarios/scenario.schema.json");
 
+/// A step's path: `/…`, a template `{{ … }}`, or a full URL (of an allowed host).
+#[cfg(test)]
+pub(super) const PATH: &str = r"^(/|\{\{|https?://)";
+
 #[cfg(test)]
 mod derive {
     use std::borrow::Cow;
