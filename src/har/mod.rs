@@ -4,10 +4,11 @@
 //! become steps ([`select`]), every value a step sends that an earlier answer gave
 //! becomes an extraction and a template ([`correlate`], [`locate`]), and the
 //! scenario is written with a summary of what was done and what needs a human
-//! ([`write`]). Replaying recorded tokens would fail against a live shop (a CSRF
+//! ([`write`]); [`command`] is its command-line face. Replaying recorded tokens would fail against a live shop (a CSRF
 //! token belongs to the session that got it); correlation is what makes the
 //! imported journey run.
 
+pub mod command;
 pub mod correlate;
 pub mod locate;
 pub mod model;
@@ -17,43 +18,7 @@ pub mod write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Args, Subcommand};
-
-use crate::exit;
-
-#[derive(Debug, Subcommand)]
-pub enum ImportCommand {
-    /// Turn a browser recording (HAR) into a scenario, correlating tokens and sessions.
-    #[command(
-        after_help = "Record in the browser: DevTools → Network → tick \"Preserve log\" → shop →\nright-click a request → \"Save all as HAR (with content)\".\n\nExamples:\n  stampede import har purchase.har --out purchase.toml\n  stampede import har purchase.har --journey buyer --keep-assets"
-    )]
-    Har(HarArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct HarArgs {
-    /// The recording (HAR 1.2 JSON, as browsers save it).
-    pub recording: PathBuf,
-    /// Where to write the scenario [default: RECORDING's name with .toml]; never overwritten.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// The journey's name [default: the recording's file name].
-    #[arg(long, value_name = "NAME")]
-    pub journey: Option<String>,
-    /// Keep requests for static assets on the target's host (CSS, scripts, images).
-    #[arg(long)]
-    pub keep_assets: bool,
-    /// Write this base_url instead of the recording's origin ("embedded": the demo shop).
-    #[arg(long, value_name = "URL")]
-    pub target: Option<String>,
-    /// The longest recorded pause kept as a think time.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration)]
-    pub max_think: Duration,
-}
-
-fn duration(text: &str) -> Result<Duration, String> {
-    crate::scenario::parse_duration(text)
-}
+pub use command::{HarArgs, ImportCommand, import_command};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -98,85 +63,6 @@ pub struct Imported {
 }
 
 /// `stampede import …`.
-pub fn import_command(command: &ImportCommand) -> u8 {
-    let ImportCommand::Har(args) = command;
-    match import_file(args) {
-        Ok((out, imported)) => {
-            println!("wrote {}\n\n{}", out.display(), imported.summary);
-            if !imported.env.is_empty() {
-                let names: Vec<String> = imported.env.iter().map(|n| format!("{n}=…")).collect();
-                println!("before a run: export {}", names.join(" "));
-            } else if let Err(e) = crate::scenario::load(&out) {
-                // The import's own fault: say so rather than leave it for the run.
-                eprintln!("error: the imported scenario does not validate: {e}");
-                return exit::BAD_INPUT;
-            }
-            println!(
-                "next: stampede validate {0} && stampede run {0}",
-                out.display()
-            );
-            exit::OK
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            exit::BAD_INPUT
-        }
-    }
-}
-
-fn import_file(args: &HarArgs) -> Result<(PathBuf, Imported), ImportError> {
-    let path = &args.recording;
-    let text = std::fs::read_to_string(path).map_err(|source| ImportError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "recorded".into());
-    let options = Options {
-        journey: args.journey.clone().unwrap_or_else(|| stem.clone()),
-        keep_assets: args.keep_assets,
-        target: args.target.clone(),
-        max_think: args.max_think,
-    };
-    let imported = import(&text, path, &options)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("{stem}.toml")));
-    write_new(&out, &imported.scenario)?;
-    let schema = out
-        .parent()
-        .unwrap_or(Path::new(""))
-        .join("scenario.schema.json");
-    if !schema.exists() {
-        let _ = std::fs::write(&schema, crate::scenario::SCENARIO_SCHEMA);
-    }
-    Ok((out, imported))
-}
-
-fn write_new(path: &Path, text: &str) -> Result<(), ImportError> {
-    use std::io::Write;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|source| match source.kind() {
-            std::io::ErrorKind::AlreadyExists => ImportError::Exists(path.to_path_buf()),
-            _ => ImportError::Write {
-                path: path.to_path_buf(),
-                source,
-            },
-        })?;
-    file.write_all(text.as_bytes())
-        .map_err(|source| ImportError::Write {
-            path: path.to_path_buf(),
-            source,
-        })
-}
-
 /// Turns a HAR's text into a scenario.
 pub fn import(text: &str, path: &Path, options: &Options) -> Result<Imported, ImportError> {
     let har: model::Har = serde_json::from_str(text).map_err(|source| ImportError::Parse {
