@@ -25,6 +25,8 @@
 //! - [`analysis`] judges what [`metrics`] holds, against the [`scenario`]'s SLO.
 //! - [`driver`] runs the [`profile`] with shoppers that speak [`http`] and record
 //!   into [`metrics`]; it never judges, it is told each level's judgement.
+//! - [`har`] turns a browser recording into scenario text (and checks it with
+//!   [`scenario`]).
 //! - [`scenario`] compiles the file (and may use [`profile`]); [`http`] knows only
 //!   HTTP; [`metrics`] only measurements.
 //! - [`units`] and [`error_kind`] are leaves every layer may use.
@@ -37,6 +39,7 @@ pub mod analysis;
 pub mod app;
 pub mod driver;
 pub mod error_kind;
+pub mod har;
 pub mod http;
 pub mod metrics;
 pub mod profile;

@@ -78,6 +78,22 @@ pub enum Command {
         after_help = "A change is a regression when it is significant (its 95% interval, from a\nbootstrap of the histograms, excludes zero) and worse than --max-regression.\nExit 1 when there is one.\n\nExample:\n  stampede compare main/report.json new/report.json --max-regression 5%"
     )]
     Compare(CompareArgs),
+    /// Write a commented starter scenario that runs against the embedded shop as written.
+    #[command(
+        after_help = "Examples:\n  stampede init\n  stampede init sale.toml --target https://staging.example.com --model open"
+    )]
+    Init(super::scaffold::InitArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  stampede completions bash > ~/.local/share/bash-completion/completions/stampede\n  stampede completions zsh > ~/.zfunc/_stampede\n  stampede completions fish > ~/.config/fish/completions/stampede.fish"
+    )]
+    Completions { shell: clap_complete::Shell },
+    /// Print the JSON Schema of scenario files or of report.json.
+    #[command(after_help = "Example:\n  stampede schema scenario > scenario.schema.json")]
+    Schema { what: super::scaffold::SchemaKind },
+    /// Turn a recording into a scenario.
+    #[command(subcommand)]
+    Import(super::import::ImportCommand),
 }
 
 #[derive(Debug, Args)]

@@ -8,9 +8,11 @@ pub mod cli;
 mod compare;
 mod console;
 pub mod exit;
+mod import;
 mod options;
 mod report;
 mod run;
+mod scaffold;
 mod shop;
 mod signals;
 mod validate;
@@ -47,6 +49,10 @@ pub fn execute(command: Command) -> Result<Exit, Error> {
         Command::Shop(args) => shop::serve(&args),
         Command::Report(args) => report::report(&args),
         Command::Compare(args) => compare::compare(&args),
+        Command::Init(args) => scaffold::init(&args),
+        Command::Completions { shell } => Ok(scaffold::completions(shell)),
+        Command::Schema { what } => Ok(scaffold::schema(what)),
+        Command::Import(command) => import::import_command(&command),
     }
 }
 

@@ -11,6 +11,7 @@ mod gate;
 mod raw;
 mod response;
 mod rules;
+mod schema;
 mod size;
 mod template;
 
@@ -21,6 +22,7 @@ pub use abort::{AbortCondition, AbortMetric, parse_abort};
 pub use diagnostic::ScenarioError;
 pub use gate::{Bound, Gate, GateError, Metric, Op, VALID_METRICS, parse_gate};
 pub use raw::{MAX_THINK, StatusMatch, Think};
+pub use schema::SCENARIO_SCHEMA;
 pub use size::DEFAULT_MAX_BODY;
 
 /// Open model: the default cap on shoppers active at once.

@@ -14,175 +14,338 @@ use toml::Spanned;
 use crate::units::{DURATION_EXPECTED, RatioRange, parse_duration, parse_ratio};
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(
+    test,
+    schemars(
+        rename = "Scenario",
+        title = "stampede scenario",
+        description = "A stampede scenario: target, load profile, SLO, data, journeys, gates. See `stampede init` for a commented example."
+    )
+)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
+    /// The scenario's name: reports are written under reports/<name>-<timestamp>.
+    #[cfg_attr(test, schemars(with = "String"))]
     pub name: Spanned<String>,
+    /// A line saying what the scenario models, shown in reports.
     pub description: Option<String>,
+    /// Where the load goes: the shop, timeouts, hosts allowed.
     pub target: RawTarget,
+    /// The load model and profile: a staircase or stages.
+    #[cfg_attr(test, schemars(with = "RawLoad"))]
     pub load: Spanned<RawLoad>,
+    /// What "available" means: percentile bounds and an error-rate bound.
     #[serde(default)]
     pub slo: RawSlo,
+    /// Constants for templates: `{{ name }}`; also `{ random_int = [1, 5] }` or `{ one_of = [...] }` generators.
     #[serde(default)]
+    #[cfg_attr(test, schemars(with = "BTreeMap<String, serde_json::Value>"))]
     pub vars: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    /// Data feeders: rows from CSV or JSON files, read as `{{ feeder.column }}`.
     #[serde(default)]
+    #[cfg_attr(test, schemars(with = "Vec<RawData>"))]
     pub data: Vec<Spanned<RawData>>,
+    /// A weighted kind of shopper: an ordered list of steps with think time between them.
     #[serde(rename = "journey")]
+    #[cfg_attr(test, schemars(with = "Vec<RawJourney>", length(min = 1)))]
     pub journeys: Spanned<Vec<Spanned<RawJourney>>>,
     /// CI gates: `"checkout.p95" = "< 800ms"`, and `max_regression`.
     #[serde(default)]
+    #[cfg_attr(test, schemars(with = "BTreeMap<String, serde_json::Value>"))]
     pub gates: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Target"))]
 #[serde(deny_unknown_fields)]
 pub struct RawTarget {
+    /// The shop: "embedded" (the demo shop, started for the run) or a URL such as "http://127.0.0.1:8080". `--target URL` overrides it.
+    #[cfg_attr(test, schemars(with = "String"))]
     pub base_url: Spanned<String>,
+    /// The longest a request may take (default 10s).
     pub timeout: Option<Dur>,
+    /// The longest a connection may take to open.
     pub connect_timeout: Option<Dur>,
     /// Other hosts the shoppers may contact (the target's is always allowed).
     #[serde(default)]
+    #[cfg_attr(test, schemars(with = "Vec<String>"))]
     pub allow_hosts: Vec<Spanned<String>>,
+    /// Redirects a step follows at most.
+    #[cfg_attr(test, schemars(with = "Option<i64>"))]
     pub max_redirects: Option<Spanned<i64>>,
+    /// The User-Agent header sent by every shopper.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub user_agent: Option<Spanned<String>>,
     /// Headers sent with every request (a step's own headers win).
     #[serde(default)]
+    #[cfg_attr(test, schemars(with = "BTreeMap<String, String>"))]
     pub headers: BTreeMap<Spanned<String>, Spanned<String>>,
     /// The cap on a body a step keeps (to extract from it).
     pub max_body: Option<super::size::ByteSize>,
     /// The embedded shop's capacity model (only with `base_url = "embedded"`).
+    #[cfg_attr(test, schemars(with = "Option<i64>"))]
     pub workers: Option<Spanned<i64>>,
+    #[cfg_attr(test, schemars(with = "Option<Dur>"))]
     pub service_time: Option<Spanned<Dur>>,
+    #[cfg_attr(test, schemars(with = "Option<i64>"))]
     pub queue: Option<Spanned<i64>>,
     /// Embedded shop faults: a stall every `stall_every` lasting `stall_for`, and a
     /// share of requests answered 500.
+    #[cfg_attr(test, schemars(with = "Option<Dur>"))]
     pub stall_every: Option<Spanned<Dur>>,
+    #[cfg_attr(test, schemars(with = "Option<Dur>"))]
     pub stall_for: Option<Spanned<Dur>>,
+    #[cfg_attr(test, schemars(with = "Option<Ratio>"))]
     pub error_rate: Option<Spanned<Ratio>>,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Load"))]
+#[cfg_attr(test, schemars(extend("anyOf" = [{"required": ["staircase"]}, {"required": ["stages"]}])))]
 #[serde(deny_unknown_fields)]
 pub struct RawLoad {
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    /// "closed" (default: N shoppers at once) or "open" (shoppers arrive at R per second).
+    #[cfg_attr(test, schemars(extend("enum" = ["closed", "open"])))]
     pub model: Option<Spanned<String>>,
     /// Open model: "poisson" (default) or "uniform" gaps between arrivals.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    #[cfg_attr(test, schemars(extend("enum" = ["poisson", "uniform"])))]
     pub arrivals: Option<Spanned<String>>,
     /// Open model: at most this many shoppers at once; arrivals beyond are dropped.
+    #[cfg_attr(test, schemars(with = "Option<i64>"))]
     pub max_active: Option<Spanned<i64>>,
     /// After a staircase breaks the shop: how long to run at the last good level to
     /// measure recovery.
     pub cooldown: Option<Dur>,
+    /// Climb from `start` by `step` every `hold` up to `max`; `stop = "broken"` ends at the first level that breaks the SLO, `"max"` climbs to the top.
+    #[cfg_attr(test, schemars(with = "Option<RawStaircase>"))]
     pub staircase: Option<Spanned<RawStaircase>>,
+    /// Stages instead of a staircase: `{ ramp_to = N, over = "30s" }`, `{ hold = "1m" }`, `{ spike_to = N }`.
+    #[cfg_attr(test, schemars(with = "Option<Vec<RawStage>>"))]
     pub stages: Option<Vec<Spanned<RawStage>>>,
     /// Conditions that stop the run early: `"error_rate > 50% for 10s"`.
     #[serde(default)]
+    #[cfg_attr(test, schemars(with = "Vec<String>"))]
     pub abort_on: Vec<Spanned<String>>,
     /// The sale's expected peak load, for headroom.
+    #[cfg_attr(test, schemars(with = "Option<serde_json::Value>"))]
     pub expected_peak: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Staircase"))]
 #[serde(deny_unknown_fields)]
 pub struct RawStaircase {
+    /// The first level: shoppers (closed model) or arrivals per second (open).
+    #[cfg_attr(test, schemars(with = "i64"))]
     pub start: Spanned<i64>,
+    /// How much each level adds.
+    #[cfg_attr(test, schemars(with = "i64"))]
     pub step: Spanned<i64>,
+    /// The highest level.
+    #[cfg_attr(test, schemars(with = "i64"))]
     pub max: Spanned<i64>,
+    /// How long each level is held.
+    #[cfg_attr(test, schemars(with = "Dur"))]
     pub hold: Spanned<Dur>,
+    /// How long the climb between levels takes.
     pub ramp: Option<Dur>,
+    /// "broken" (stop at the first level that breaks the SLO) or "max".
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub stop: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Stage"))]
 #[serde(deny_unknown_fields)]
 pub struct RawStage {
+    /// Ramp the load to this level over `over`.
+    #[cfg_attr(test, schemars(with = "Option<i64>"))]
     pub ramp_to: Option<Spanned<i64>>,
+    /// Jump to this level at once.
+    #[cfg_attr(test, schemars(with = "Option<i64>"))]
     pub spike_to: Option<Spanned<i64>>,
+    /// How long the ramp takes.
     pub over: Option<Dur>,
+    /// Hold the load for this long.
     pub hold: Option<Dur>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Slo"))]
 #[serde(deny_unknown_fields)]
 pub struct RawSlo {
+    /// The median latency bound.
     pub p50: Option<Dur>,
+    /// The 90th percentile latency bound.
     pub p90: Option<Dur>,
+    /// The 95th percentile latency bound.
     pub p95: Option<Dur>,
+    /// The 99th percentile latency bound.
     pub p99: Option<Dur>,
+    /// The slowest request allowed.
     pub max: Option<Dur>,
+    /// The share of failed requests allowed: "1%".
     pub error_rate: Option<Ratio>,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Journey"))]
 #[serde(deny_unknown_fields)]
 pub struct RawJourney {
+    /// The journey's name, used in reports and gates.
+    #[cfg_attr(test, schemars(with = "String"))]
     pub name: Spanned<String>,
+    #[cfg_attr(test, schemars(with = "i64"))]
+    /// How often this journey is chosen, relative to the others' weights (at least 1).
+    #[cfg_attr(test, schemars(range(min = 1)))]
     pub weight: Spanned<i64>,
+    /// Think time after each step.
+    #[cfg_attr(test, schemars(with = "Option<Think>"))]
     pub think: Option<Spanned<Think>>,
     /// Start the next journey no sooner than this after the last one started.
     pub pacing: Option<Dur>,
     /// The average basket of a completed journey (for value lost per minute).
+    #[cfg_attr(test, schemars(with = "Option<serde_json::Value>"))]
     pub value: Option<Spanned<toml::Value>>,
+    /// The journey's requests, in order.
     #[serde(alias = "step")]
+    #[cfg_attr(test, schemars(with = "Vec<RawStep>", length(min = 1)))]
     pub steps: Spanned<Vec<Spanned<RawStep>>>,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Step"))]
+#[cfg_attr(test, schemars(extend("oneOf" = [
+    {"required": ["get"]}, {"required": ["head"]}, {"required": ["post"]},
+    {"required": ["put"]}, {"required": ["patch"]}, {"required": ["delete"]}
+])))]
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
+    /// The step's name, used in reports and gates (`checkout.p95`).
+    #[cfg_attr(test, schemars(with = "String"))]
     pub name: Spanned<String>,
+    /// GET this path (relative to base_url), a template.
+    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = super::schema::PATH)))]
     pub get: Option<Spanned<String>>,
+    /// HEAD this path.
+    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = super::schema::PATH)))]
     pub head: Option<Spanned<String>>,
+    /// POST to this path, with `form` or `json`.
+    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = super::schema::PATH)))]
     pub post: Option<Spanned<String>>,
+    /// PUT to this path.
+    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = super::schema::PATH)))]
     pub put: Option<Spanned<String>>,
+    /// PATCH this path.
+    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = super::schema::PATH)))]
     pub patch: Option<Spanned<String>>,
+    /// DELETE this path.
+    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = super::schema::PATH)))]
     pub delete: Option<Spanned<String>>,
+    /// Request headers (templates), e.g. `{ "X-CSRF-Token" = "{{ csrf }}" }`.
     #[serde(default)]
+    #[cfg_attr(test, schemars(with = "BTreeMap<String, String>"))]
     pub headers: BTreeMap<Spanned<String>, Spanned<String>>,
+    /// A form body (application/x-www-form-urlencoded), field to template.
+    #[cfg_attr(test, schemars(with = "Option<BTreeMap<String, serde_json::Value>>"))]
     pub form: Option<BTreeMap<String, Spanned<toml::Value>>>,
+    /// A JSON body; strings in it are templates.
+    #[cfg_attr(test, schemars(with = "Option<serde_json::Value>"))]
     pub json: Option<Spanned<toml::Value>>,
+    /// Checks on the answer; a failed one counts as an error of kind `check`.
     pub expect: Option<RawExpect>,
+    /// Variables taken from the answer, for later steps: `{ css = "input[name=csrf]", attr = "value" }`, `{ json = "$.id" }`, `{ regex = "..." }`, `{ header = "Location" }`, `{ cookie = "session" }`.
     #[serde(default)]
+    #[cfg_attr(test, schemars(with = "BTreeMap<String, RawExtract>"))]
     pub extract: BTreeMap<Spanned<String>, Spanned<RawExtract>>,
+    /// This step's own SLO, beside the scenario's.
+    #[cfg_attr(test, schemars(with = "Option<RawSlo>"))]
     pub slo: Option<Spanned<RawSlo>>,
     /// Think time after this step, instead of the journey's.
+    #[cfg_attr(test, schemars(with = "Option<Think>"))]
     pub think: Option<Spanned<Think>>,
 }
 
 /// A data feeder: rows from a CSV file or a JSON array of objects.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Data"))]
 #[serde(deny_unknown_fields)]
 pub struct RawData {
+    /// The feeder's name: `{{ name.column }}`.
+    #[cfg_attr(test, schemars(with = "String"))]
     pub name: Spanned<String>,
+    /// A CSV file with a header row, or a JSON array of objects, relative to the scenario.
+    #[cfg_attr(test, schemars(with = "String"))]
     pub file: Spanned<String>,
     /// "random" (default), "sequential" or "unique".
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    #[cfg_attr(test, schemars(extend("enum" = ["random", "sequential", "unique"])))]
     pub pick: Option<Spanned<String>>,
     /// With pick = "unique": "stop" the run (default) or "recycle" the rows.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    #[cfg_attr(test, schemars(extend("enum" = ["stop", "recycle"])))]
     pub when_exhausted: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Expect"))]
 #[serde(deny_unknown_fields)]
 pub struct RawExpect {
+    /// Expected status: 200, "2xx" or a list (default: 2xx or 3xx).
+    #[cfg_attr(test, schemars(with = "Option<StatusSpec>"))]
     pub status: Option<Spanned<StatusSpec>>,
+    /// Text the body must contain.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub body_contains: Option<Spanned<String>>,
+    /// Text the body must not contain.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub body_not_contains: Option<Spanned<String>>,
     /// JSONPath → the value it must equal.
     #[serde(default)]
+    #[cfg_attr(test, schemars(with = "BTreeMap<String, serde_json::Value>"))]
     pub json: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     /// A header that must be present.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub header: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Extract"))]
 #[serde(deny_unknown_fields)]
 pub struct RawExtract {
+    /// A JSONPath (RFC 9535) into a JSON answer: "$.order_id".
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub json: Option<Spanned<String>>,
+    /// A regular expression; its first group (or the whole match) is the value.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub regex: Option<Spanned<String>>,
     /// A CSS selector; the element's `attr`, or its text without one.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub css: Option<Spanned<String>>,
+    /// With `css`: the attribute to read, e.g. "value" or "href".
     pub attr: Option<String>,
+    /// A response header's value.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub header: Option<Spanned<String>>,
+    /// A cookie's value from the shopper's jar.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub cookie: Option<Spanned<String>>,
     /// "first" (default), "random" or "all" (a list a later step picks from).
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    #[cfg_attr(test, schemars(extend("enum" = ["first", "random", "all"])))]
     pub pick: Option<Spanned<String>>,
 }
 

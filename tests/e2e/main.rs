@@ -12,6 +12,7 @@ mod journeys;
 mod limits;
 mod open_model;
 mod runs;
+mod scaffold;
 mod tls;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,473 @@
+//! Automatic correlation: every value a step sends (path, query, form field, JSON
+//! field, header) that appeared earlier in an answer becomes an extraction at the
+//! earliest such answer and a `{{ name }}` reference; what the user typed becomes
+//! a `[vars]` entry; secrets become `{{ env.NAME }}` and are never written; the
+//! rest stays literal, each with its reason in the summary.
+
+use std::collections::BTreeMap;
+
+use super::locate::{Extraction, locate};
+use super::select::Recorded;
+
+/// One step as it will be written: every text already a template.
+#[derive(Debug, Clone)]
+pub struct StepPlan {
+    pub name: String,
+    /// Lower-case method: the step's key (`get`, `post`, …).
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub form: Vec<(String, String)>,
+    pub json: Option<serde_json::Value>,
+    pub extract: Vec<(String, Extraction)>,
+    /// The recorded final status.
+    pub status: u16,
+    pub think_ms: Option<u64>,
+}
+
+/// A `[vars]` entry for a value the user typed.
+#[derive(Debug, Clone)]
+pub struct Var {
+    pub name: String,
+    pub value: String,
+    pub hint: Option<&'static str>,
+}
+
+/// What the summary says.
+#[derive(Debug, Default)]
+pub struct Notes {
+    pub correlated: Vec<String>,
+    pub typed: Vec<String>,
+    pub secrets: Vec<String>,
+    pub literal: Vec<String>,
+    pub human: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub steps: Vec<StepPlan>,
+    pub vars: Vec<Var>,
+    pub env: Vec<String>,
+    /// Recorded secret → its `{{ env.NAME }}`: never written, whatever else holds it.
+    pub secrets: Vec<(String, String)>,
+    pub notes: Notes,
+}
+
+/// Where a sent value sits, which decides what an unmatched one becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Query,
+    Form,
+    Json,
+    Header,
+}
+
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "x-auth-token",
+    "x-access-token",
+];
+const SECRET_WORDS: &[&str] = &[
+    "password", "passwd", "pwd", "secret", "apikey", "api_key", "api-key",
+];
+const NOISE_HEADERS: &[&str] = &[
+    "host",
+    "connection",
+    "content-length",
+    "content-type",
+    "cookie",
+    "user-agent",
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "cache-control",
+    "pragma",
+    "referer",
+    "origin",
+    "upgrade-insecure-requests",
+    "dnt",
+    "priority",
+    "te",
+    "keep-alive",
+    "if-none-match",
+    "if-modified-since",
+    "purpose",
+];
+
+/// Whether a request header is one a server needs (browser noise and cookies are not).
+pub fn keep_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    !(name.starts_with(':') || name.starts_with("sec-") || NOISE_HEADERS.contains(&name.as_str()))
+}
+
+struct Correlator<'a> {
+    recorded: &'a [Recorded],
+    plan: Plan,
+    /// Recorded value → the template that stands for it.
+    known: BTreeMap<String, String>,
+}
+
+/// Plans the steps of one journey from the recorded ones, names already chosen.
+pub fn correlate(recorded: &[Recorded], names: Vec<String>) -> Plan {
+    let mut c = Correlator {
+        recorded,
+        plan: Plan::default(),
+        known: BTreeMap::new(),
+    };
+    for (i, (step, name)) in recorded.iter().zip(names).enumerate() {
+        let planned = c.step(i, step, name);
+        c.plan.steps.push(planned);
+    }
+    c.plan
+}
+
+impl Correlator<'_> {
+    fn step(&mut self, i: usize, step: &Recorded, name: String) -> StepPlan {
+        let sent = &step.first;
+        let mut plan = StepPlan {
+            name: name.clone(),
+            method: sent.method.to_ascii_lowercase(),
+            path: String::new(),
+            headers: Vec::new(),
+            form: Vec::new(),
+            json: None,
+            extract: Vec::new(),
+            status: step.last.status,
+            think_ms: None,
+        };
+        for header in sent.request_headers.iter().filter(|h| keep_header(&h.name)) {
+            let hint = header.name.to_ascii_lowercase();
+            let value = self.value(i, &name, Slot::Header, &hint, &header.value);
+            plan.headers.push((header.name.clone(), value));
+        }
+        plan.path = self.path(i, &name, &sent.url);
+        let mut seen = std::collections::BTreeSet::new();
+        for field in &sent.form {
+            if !seen.insert(field.name.clone()) {
+                self.plan.notes.human.push(format!(
+                    "{name}: form field `{}` is sent twice; a step's form holds one value per name",
+                    field.name
+                ));
+                continue;
+            }
+            let value = self.value(i, &name, Slot::Form, &field.name, &field.value);
+            plan.form.push((field.name.clone(), value));
+        }
+        if let Some(body) = &sent.request_body
+            && sent.form.is_empty()
+        {
+            match serde_json::from_str::<serde_json::Value>(body) {
+                Ok(mut json) if sent.request_mime.contains("json") => {
+                    self.json(i, &name, "body", &mut json);
+                    plan.json = Some(json);
+                }
+                _ if !body.is_empty() => self.plan.notes.human.push(format!(
+                    "{name}: a body of type `{}` was not imported (a step sends form or JSON bodies)",
+                    sent.request_mime
+                )),
+                _ => {}
+            }
+        }
+        plan
+    }
+
+    /// The path and query, with correlated parts as templates.
+    fn path(&mut self, i: usize, step: &str, url: &url::Url) -> String {
+        let mut text = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        // The whole path, then its prefixes (a Location header's `/orders/7f3a` in
+        // `/orders/7f3a/receipt`), then each segment.
+        let path = url.path().to_string();
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let mut candidates = vec![(text.clone(), "location".to_string())];
+        for end in (1..=segments.len()).rev() {
+            candidates.push((format!("/{}", segments[..end].join("/")), "location".into()));
+        }
+        for (k, segment) in segments.iter().enumerate() {
+            let hint = match k {
+                0 => "path".to_string(),
+                _ => format!("{}_id", segments[k - 1].trim_end_matches('s')),
+            };
+            candidates.push((segment.to_string(), hint));
+        }
+        for (candidate, hint) in candidates {
+            if text.contains(candidate.as_str())
+                && let Some(template) = self.correlated(i, step, &hint, &candidate)
+            {
+                text = text.replace(candidate.as_str(), &template);
+            }
+        }
+        for (key, value) in url.query_pairs() {
+            let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+            let whole = format!("{key}={encoded}");
+            if value.is_empty() || !text.contains(&whole) {
+                continue;
+            }
+            let template = self.value(i, step, Slot::Query, &key, &value);
+            if template != value {
+                if encoded != value {
+                    self.plan.notes.human.push(format!(
+                        "{step}: query `{key}` was URL-encoded when recorded; a template is sent as it renders: check it"
+                    ));
+                }
+                text = text.replacen(&whole, &format!("{key}={template}"), 1);
+            }
+        }
+        if !text.contains("{{") && text.chars().any(|c| c.is_ascii_digit()) {
+            self.plan.notes.literal.push(format!(
+                "{step}: path {text} kept as recorded (no part of it came from an answer)"
+            ));
+        }
+        text
+    }
+
+    fn json(&mut self, i: usize, step: &str, key: &str, json: &mut serde_json::Value) {
+        match json {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map.iter_mut() {
+                    self.json(i, step, k, v);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for v in items {
+                    self.json(i, step, key, v);
+                }
+            }
+            serde_json::Value::String(s) => *s = self.value(i, step, Slot::Json, key, s),
+            // A number stays a number unless an answer gave it (a template is a string).
+            serde_json::Value::Number(n) => {
+                if let Some(template) = self.correlated(i, step, key, &n.to_string()) {
+                    *json = serde_json::Value::String(template);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The template for a whole sent value: correlated, secret, typed or literal.
+    fn value(&mut self, i: usize, step: &str, slot: Slot, field: &str, value: &str) -> String {
+        if value.is_empty() {
+            return String::new();
+        }
+        if let Some(template) = self.correlated(i, step, field, value) {
+            return template;
+        }
+        // `Bearer <token>`: the token may have come from an answer (a login).
+        if slot == Slot::Header
+            && let Some((scheme, token)) = value.split_once(' ')
+            && let Some(template) = self.correlated(i, step, "token", token)
+        {
+            return format!("{scheme} {template}");
+        }
+        if is_secret(slot, field) {
+            return self.secret(step, field, value);
+        }
+        match slot {
+            Slot::Form | Slot::Json | Slot::Query => self.typed(step, field, value),
+            Slot::Header => {
+                if looks_generated(value) {
+                    self.plan.notes.human.push(format!(
+                        "{step}: {field} `{value}` never appeared in an answer: computed by JavaScript? kept as recorded{}",
+                        if is_uuid(value) { " (try {{ uuid }})" } else { "" }
+                    ));
+                } else {
+                    self.plan.notes.literal.push(format!(
+                        "{step}: header {field} kept as recorded (a constant, not from an answer)"
+                    ));
+                }
+                value.to_string()
+            }
+        }
+    }
+
+    /// `{{ name }}` for a value an earlier answer held, with the extraction added
+    /// to the earliest such step; `None` when no answer held it.
+    fn correlated(&mut self, i: usize, step: &str, hint: &str, value: &str) -> Option<String> {
+        if let Some(template) = self.known.get(value) {
+            return Some(template.clone());
+        }
+        if !worth_correlating(value) {
+            return None;
+        }
+        let (source, extraction) = self.recorded[..i]
+            .iter()
+            .enumerate()
+            .find_map(|(j, earlier)| locate(&earlier.last, value).map(|e| (j, e)))?;
+        let name = self.fresh_name(hint);
+        let template = format!("{{{{ {name} }}}}");
+        self.plan.notes.correlated.push(format!(
+            "{name}: sent by {step}, taken from {} ({})",
+            self.plan.steps[source].name,
+            extraction.describe()
+        ));
+        self.plan.steps[source]
+            .extract
+            .push((name.clone(), extraction));
+        self.known.insert(value.to_string(), template.clone());
+        Some(template)
+    }
+
+    fn secret(&mut self, step: &str, field: &str, value: &str) -> String {
+        let env: String = field
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let template = format!("{{{{ env.{env} }}}}");
+        self.plan
+            .secrets
+            .push((value.to_string(), template.clone()));
+        if !self.plan.env.contains(&env) {
+            self.plan.env.push(env.clone());
+            self.plan.notes.secrets.push(format!(
+                "{step}: {field} → {{{{ env.{env} }}}} (export {env} before the run; the recorded value is not written)"
+            ));
+        }
+        self.known.insert(value.to_string(), template.clone());
+        template
+    }
+
+    fn typed(&mut self, step: &str, field: &str, value: &str) -> String {
+        if let Some(var) = self
+            .plan
+            .vars
+            .iter()
+            .find(|v| v.value == value && v.name == var_name(field))
+        {
+            return format!("{{{{ {} }}}}", var.name);
+        }
+        let name = self.fresh_name(field);
+        let hint = suggestion(field, value);
+        self.plan.notes.typed.push(format!(
+            "{name}: typed into {step} ({field}) → [vars]{}",
+            hint.map(|h| format!("; {h}")).unwrap_or_default()
+        ));
+        self.plan.vars.push(Var {
+            name: name.clone(),
+            value: value.to_string(),
+            hint,
+        });
+        format!("{{{{ {name} }}}}")
+    }
+
+    fn fresh_name(&self, hint: &str) -> String {
+        let base = var_name(hint);
+        let taken = |n: &str| {
+            self.plan.vars.iter().any(|v| v.name == n)
+                || self
+                    .plan
+                    .steps
+                    .iter()
+                    .any(|s| s.extract.iter().any(|(e, _)| e == n))
+                || self.known.values().any(|t| t == &format!("{{{{ {n} }}}}"))
+        };
+        if !taken(&base) {
+            return base;
+        }
+        (2..)
+            .map(|k| format!("{base}_{k}"))
+            .find(|n| !taken(n))
+            .unwrap_or(base)
+    }
+}
+
+/// A template variable name from a field name: `X-CSRFToken` → `x_csrftoken`.
+fn var_name(hint: &str) -> String {
+    let mut name: String = hint
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    name = name.trim_matches('_').to_string();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name = format!("v_{name}");
+    }
+    match name.as_str() {
+        "uuid" | "seq" | "env" | "fake" => format!("{name}_value"),
+        _ => name,
+    }
+}
+
+/// Long and specific enough that finding it in an answer is no coincidence.
+fn worth_correlating(value: &str) -> bool {
+    let long = value.chars().count();
+    long >= 6 && (value.chars().any(|c| c.is_ascii_digit()) || long >= 16)
+}
+
+fn is_secret(slot: Slot, field: &str) -> bool {
+    let field = field.to_ascii_lowercase();
+    (slot == Slot::Header && SECRET_HEADERS.contains(&field.as_str()))
+        || SECRET_WORDS.iter().any(|w| field.contains(w))
+}
+
+fn looks_generated(value: &str) -> bool {
+    value.len() >= 12
+        && value.chars().any(|c| c.is_ascii_digit())
+        && value.chars().any(|c| c.is_ascii_alphabetic())
+        && !value.contains(' ')
+}
+
+fn is_uuid(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('-').collect();
+    parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
+        && parts
+            .iter()
+            .all(|p| p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// A generator worth trying in place of a typed value.
+fn suggestion(field: &str, value: &str) -> Option<&'static str> {
+    let field = field.to_ascii_lowercase();
+    if value.contains('@') || field.contains("email") {
+        Some("try \"{{ fake.email }}\" for a new address per shopper")
+    } else if field.contains("name") {
+        Some("try \"{{ fake.name }}\"")
+    } else if ["qty", "quantity", "count", "amount"]
+        .iter()
+        .any(|w| field.contains(w))
+    {
+        Some("try { random_int = [1, 3] }")
+    } else if ["address", "street", "city", "zip", "postcode", "phone"]
+        .iter()
+        .any(|w| field.contains(w))
+    {
+        Some("vary it with a [[data]] file of addresses")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_kinds_of_values() {
+        assert_eq!(var_name("X-CSRFToken"), "x_csrftoken");
+        assert_eq!(var_name("2fa"), "v_2fa");
+        assert_eq!(var_name("uuid"), "uuid_value");
+        assert!(worth_correlating("SKU-00005"));
+        assert!(!worth_correlating("2"));
+        assert!(!worth_correlating("shoes"));
+        assert!(is_secret(Slot::Header, "Authorization"));
+        assert!(is_secret(Slot::Form, "password"));
+        assert!(is_secret(Slot::Header, "X-Api-Key"));
+        assert!(!is_secret(Slot::Form, "email"));
+        assert!(is_uuid("123e4567-e89b-12d3-a456-426614174000"));
+        assert!(!keep_header("Sec-Fetch-Mode") && !keep_header("Cookie"));
+        assert!(keep_header("X-CSRFToken"));
+    }
+}

@@ -1,0 +1,328 @@
+//! Where in an answer a value appeared, as the extraction that finds it again:
+//! an HTML attribute or text (CSS), a JSON field (JSONPath), a cookie or header,
+//! else the text around it (a regular expression). Every extraction proposed is
+//! checked against the answer it came from: its first match must be the value.
+
+use super::model::Exchange;
+
+/// An extraction, in the scenario's own terms (`extract = { name = { … } }`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Extraction {
+    Css {
+        selector: String,
+        attr: Option<String>,
+    },
+    Json(String),
+    Header(String),
+    Cookie(String),
+    Regex(String),
+}
+
+impl Extraction {
+    /// How the summary names it.
+    pub fn describe(&self) -> String {
+        match self {
+            Extraction::Css {
+                selector,
+                attr: Some(attr),
+            } => format!("css {selector} @{attr}"),
+            Extraction::Css { selector, .. } => format!("css {selector} (text)"),
+            Extraction::Json(path) => format!("json {path}"),
+            Extraction::Header(name) => format!("header {name}"),
+            Extraction::Cookie(name) => format!("cookie {name}"),
+            Extraction::Regex(pattern) => format!("regex {pattern}"),
+        }
+    }
+}
+
+/// The extraction that finds `value` in `answer`, if the answer holds it.
+pub fn locate(answer: &Exchange, value: &str) -> Option<Extraction> {
+    let body = answer.response_body.as_str();
+    if body.contains(value) {
+        let trimmed = body.trim_start();
+        if answer.response_mime.contains("html") || trimmed.starts_with('<') {
+            if let Some(found) = in_html(body, value) {
+                return Some(found);
+            }
+        } else if let Ok(json) = serde_json::from_str::<serde_json::Value>(body)
+            && let Some(path) = in_json(&json, value, "$".to_string())
+        {
+            return Some(Extraction::Json(path));
+        }
+    }
+    if let Some(found) = in_headers(answer, value) {
+        return Some(found);
+    }
+    body.contains(value)
+        .then(|| in_text(body, value))
+        .flatten()
+        .map(Extraction::Regex)
+}
+
+fn in_headers(answer: &Exchange, value: &str) -> Option<Extraction> {
+    for header in &answer.response_headers {
+        if header.name.eq_ignore_ascii_case("set-cookie") {
+            let pair = header.value.split(';').next().unwrap_or_default();
+            if let Some((name, cookie)) = pair.split_once('=')
+                && cookie.trim() == value
+            {
+                return Some(Extraction::Cookie(name.trim().to_string()));
+            }
+        } else if header.value.trim() == value || same_place(answer, &header.value, value) {
+            return Some(Extraction::Header(header.name.to_ascii_lowercase()));
+        }
+    }
+    None
+}
+
+/// An absolute URL on the answer's origin naming the path `value`: the step can
+/// send the URL itself (`get = "{{ location }}"`), as the browser did.
+fn same_place(answer: &Exchange, header: &str, value: &str) -> bool {
+    let Ok(url) = url::Url::parse(header.trim()) else {
+        return false;
+    };
+    let path = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    value.starts_with('/') && url.origin() == answer.url.origin() && path == value
+}
+
+/// A field of `json` equal to `value`, as a JSONPath.
+pub fn in_json(json: &serde_json::Value, value: &str, path: String) -> Option<String> {
+    match json {
+        serde_json::Value::String(s) if s == value => Some(path),
+        serde_json::Value::Number(n) if n.to_string() == value => Some(path),
+        serde_json::Value::Object(map) => map.iter().find_map(|(key, inner)| {
+            let step = if is_identifier(key) {
+                format!("{path}.{key}")
+            } else {
+                format!(
+                    "{path}['{}']",
+                    key.replace('\\', "\\\\").replace('\'', "\\'")
+                )
+            };
+            in_json(inner, value, step)
+        }),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, inner)| in_json(inner, value, format!("{path}[{i}]"))),
+        _ => None,
+    }
+}
+
+fn is_identifier(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn in_html(body: &str, value: &str) -> Option<Extraction> {
+    let html = scraper::Html::parse_document(body);
+    let all = scraper::Selector::parse("*").ok()?;
+    for element in html.select(&all) {
+        for (attr, found) in element.value().attrs() {
+            if found != value {
+                continue;
+            }
+            let attr = Some(attr.to_string());
+            for selector in selectors(&element, attr.as_deref()) {
+                if first_match(&html, &selector, attr.as_deref()).as_deref() == Some(value) {
+                    return Some(Extraction::Css { selector, attr });
+                }
+            }
+        }
+    }
+    for element in html.select(&all) {
+        let own = element.text().collect::<String>();
+        if own.trim() != value || element.children().count() != 1 {
+            continue;
+        }
+        for selector in selectors(&element, None) {
+            if first_match(&html, &selector, None).as_deref() == Some(value) {
+                return Some(Extraction::Css {
+                    selector,
+                    attr: None,
+                });
+            }
+        }
+    }
+    None
+}
+
+/// Selectors for `element`, the most telling first; none of them names the value.
+fn selectors(element: &scraper::ElementRef<'_>, attr: Option<&str>) -> Vec<String> {
+    let e = element.value();
+    let tag = e.name();
+    let mut out = Vec::new();
+    if attr != Some("name")
+        && let Some(name) = e.attr("name")
+        && !name.contains(['"', '\\'])
+    {
+        out.push(format!("{tag}[name=\"{name}\"]"));
+    }
+    if attr != Some("id")
+        && let Some(id) = e.id()
+        && is_css_ident(id)
+    {
+        out.push(format!("#{id}"));
+    }
+    if let Some(class) = e.classes().find(|c| is_css_ident(c)) {
+        out.push(format!("{tag}.{class}"));
+    }
+    if let Some(attr) = attr {
+        out.push(format!("{tag}[{attr}]"));
+    }
+    out.push(tag.to_string());
+    out
+}
+
+fn is_css_ident(text: &str) -> bool {
+    text.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// What the scenario's CSS extraction would take from `html`: the first match.
+fn first_match(html: &scraper::Html, selector: &str, attr: Option<&str>) -> Option<String> {
+    let parsed = scraper::Selector::parse(selector).ok()?;
+    let element = html.select(&parsed).next()?;
+    match attr {
+        Some(attr) => element.value().attr(attr).map(str::to_string),
+        None => Some(element.text().collect::<String>().trim().to_string()),
+    }
+}
+
+/// A regular expression whose first capture, first match, is `value`: the text
+/// just before it, literally, then the value's kind of characters.
+fn in_text(body: &str, value: &str) -> Option<String> {
+    let at = body.find(value)?;
+    let class = if value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        "[A-Za-z0-9_-]+"
+    } else {
+        r#"[^"'<>\s]+"#
+    };
+    for width in [12, 24, 48, 96] {
+        let mut start = at.saturating_sub(width);
+        while !body.is_char_boundary(start) {
+            start += 1;
+        }
+        let prefix = &body[start..at];
+        let prefix = prefix.rsplit('\n').next().unwrap_or(prefix);
+        let pattern = format!("{}({class})", regex::escape(prefix));
+        let Ok(compiled) = regex::Regex::new(&pattern) else {
+            continue;
+        };
+        let first = compiled
+            .captures(body)
+            .and_then(|c| c.get(1))
+            .map(|m| m.as_str());
+        if first == Some(value) {
+            return Some(pattern);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(mime: &str, body: &str, headers: &[(&str, &str)]) -> Exchange {
+        Exchange {
+            method: "GET".into(),
+            url: url::Url::parse("http://127.0.0.1/").unwrap(),
+            started_ms: 0.0,
+            time_ms: 0.0,
+            resource_type: None,
+            request_headers: Vec::new(),
+            request_mime: String::new(),
+            request_body: None,
+            form: Vec::new(),
+            status: 200,
+            response_headers: headers
+                .iter()
+                .map(|(n, v)| super::super::model::Pair {
+                    name: n.to_string(),
+                    value: v.to_string(),
+                })
+                .collect(),
+            response_mime: mime.into(),
+            response_body: body.into(),
+        }
+    }
+
+    #[test]
+    fn a_hidden_input_becomes_a_css_extraction_by_its_name() {
+        let page = "<form><input type=hidden name=other value=x>\
+                    <input type=hidden name=csrf value=tok123456></form>";
+        let found = locate(&answer("text/html", page, &[]), "tok123456");
+        assert_eq!(
+            found,
+            Some(Extraction::Css {
+                selector: "input[name=\"csrf\"]".into(),
+                attr: Some("value".into())
+            })
+        );
+    }
+
+    #[test]
+    fn a_json_field_becomes_a_jsonpath() {
+        let body = r#"{"data":{"items":[{"id":1},{"token":"t0k3n-abc"}]},"odd key":"zz9zz9"}"#;
+        let json = answer("application/json", body, &[]);
+        assert_eq!(
+            locate(&json, "t0k3n-abc"),
+            Some(Extraction::Json("$.data.items[1].token".into()))
+        );
+        assert_eq!(
+            locate(&json, "zz9zz9"),
+            Some(Extraction::Json("$['odd key']".into()))
+        );
+    }
+
+    #[test]
+    fn cookies_headers_and_text_are_found_too() {
+        let a = answer(
+            "text/plain",
+            "order: ord-42x ok",
+            &[
+                ("Set-Cookie", "csrftoken=abc12345; Path=/"),
+                ("Location", "/orders/9f8e7d"),
+            ],
+        );
+        assert_eq!(
+            locate(&a, "abc12345"),
+            Some(Extraction::Cookie("csrftoken".into()))
+        );
+        assert_eq!(
+            locate(&a, "/orders/9f8e7d"),
+            Some(Extraction::Header("location".into()))
+        );
+        let Some(Extraction::Regex(pattern)) = locate(&a, "ord-42x") else {
+            panic!("a regex")
+        };
+        let first = regex::Regex::new(&pattern)
+            .unwrap()
+            .captures("order: ord-42x ok")
+            .unwrap()[1]
+            .to_string();
+        assert_eq!(first, "ord-42x");
+        assert_eq!(locate(&a, "absent-1"), None);
+        let absolute = answer(
+            "text/plain",
+            "",
+            &[("Location", "http://127.0.0.1/orders/9f8e7d?x=1")],
+        );
+        assert_eq!(
+            locate(&absolute, "/orders/9f8e7d?x=1"),
+            Some(Extraction::Header("location".into()))
+        );
+    }
+}

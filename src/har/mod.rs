@@ -1,0 +1,192 @@
+//! `stampede import har`: a browser recording (HAR 1.2) becomes a scenario.
+//!
+//! The recording is read ([`model`]), its documents and API calls to the target
+//! become steps ([`select`]), every value a step sends that an earlier answer gave
+//! becomes an extraction and a template ([`correlate`], [`locate`]), and the
+//! scenario is written with a summary of what was done and what needs a human
+//! ([`write`]); `app::import` is its command-line face. Replaying recorded tokens would
+//! fail against a live shop (a CSRF
+//! token belongs to the session that got it); correlation is what makes the
+//! imported journey run.
+
+pub mod correlate;
+pub mod locate;
+pub mod model;
+pub mod select;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{path} is not a HAR recording: {source} (expected the JSON a browser saves with \"Save all as HAR\")"
+    )]
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{0} holds no requests to the target (nothing but assets, analytics or other hosts?)")]
+    NoSteps(PathBuf),
+    #[error("{0} already exists: import never overwrites a file (pass --out NEW.toml)")]
+    Exists(PathBuf),
+    #[error("--target {0}: expected \"embedded\" or a URL like http://127.0.0.1:8080")]
+    BadTarget(String),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What import settles besides the recording itself.
+pub struct Options {
+    pub journey: String,
+    pub keep_assets: bool,
+    pub target: Option<String>,
+    pub max_think: Duration,
+}
+
+/// The scenario written and what the summary says.
+pub struct Imported {
+    pub scenario: String,
+    pub summary: String,
+    pub env: Vec<String>,
+}
+
+/// `stampede import …`.
+/// Turns a HAR's text into a scenario.
+pub fn import(text: &str, path: &Path, options: &Options) -> Result<Imported, ImportError> {
+    let har: model::Har = serde_json::from_str(text).map_err(|source| ImportError::Parse {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if let Some(target) = &options.target
+        && target != "embedded"
+        && url::Url::parse(target).is_err()
+    {
+        return Err(ImportError::BadTarget(target.clone()));
+    }
+    let (exchanges, unreadable) = model::exchanges(har);
+    let requests = exchanges.len() + unreadable.len();
+    let script_cookies = cookies_set_by_scripts(&exchanges);
+    let selection = select::select(exchanges, options.keep_assets)
+        .filter(|s| !s.steps.is_empty())
+        .ok_or_else(|| ImportError::NoSteps(path.to_path_buf()))?;
+    let names = step_names(&selection.steps);
+    let mut plan = correlate::correlate(&selection.steps, names);
+    for (i, pair) in selection.steps.windows(2).enumerate() {
+        let gap = pair[1].first.started_ms - pair[0].last.ended_ms();
+        if pair[1].first.started_ms > 0.0 {
+            let capped = gap.clamp(0.0, options.max_think.as_secs_f64() * 1000.0);
+            plan.steps[i].think_ms = Some(capped.round() as u64);
+        }
+    }
+    for name in script_cookies {
+        plan.notes.human.push(format!(
+            "cookie `{name}` was sent but never set by an answer (set by JavaScript?): a shopper's jar will not have it"
+        ));
+    }
+    for url in unreadable {
+        plan.notes
+            .human
+            .push(format!("unreadable URL skipped: {url}"));
+    }
+    let summary = write::summary(&plan.notes, &selection.dropped);
+    let origin = options.target.as_deref().unwrap_or(&selection.origin);
+    let header = write::Header {
+        recording: &path.file_name().unwrap_or_default().to_string_lossy(),
+        requests,
+        origin,
+        journey: &options.journey,
+        dropped: &selection.dropped,
+    };
+    let mut scenario = write::scenario(&header, &plan, &summary);
+    // Belt and braces: a secret found anywhere else (a path, a literal header)
+    // is replaced there too.
+    for (secret, template) in plan.secrets.iter().filter(|(s, _)| s.len() >= 6) {
+        scenario = scenario.replace(secret.as_str(), template);
+    }
+    Ok(Imported {
+        scenario,
+        summary,
+        env: plan.env.clone(),
+    })
+}
+
+/// Step names from their paths: `/cart/items` → `cart-items`, `/` → `home`;
+/// parts with digits (ids, tokens) are left out, and repeats get `-2`, `-3`.
+fn step_names(steps: &[select::Recorded]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for step in steps {
+        let words: Vec<&str> = step
+            .first
+            .url
+            .path()
+            .split('/')
+            .filter(|s| !s.is_empty() && !s.chars().any(|c| c.is_ascii_digit()))
+            .collect();
+        let base = match words.len() {
+            0 => "home".to_string(),
+            n => words[n.saturating_sub(3)..].join("-").to_ascii_lowercase(),
+        };
+        let base: String = base
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let name = (1..)
+            .map(|k| match k {
+                1 => base.clone(),
+                _ => format!("{base}-{k}"),
+            })
+            .find(|n| !names.contains(n))
+            .unwrap_or(base);
+        names.push(name);
+    }
+    names
+}
+
+/// Cookies a request sent that no earlier answer set.
+fn cookies_set_by_scripts(exchanges: &[model::Exchange]) -> Vec<String> {
+    let mut set = std::collections::BTreeSet::new();
+    let mut unset = Vec::new();
+    for exchange in exchanges {
+        if let Some(cookie) = exchange.request_header("cookie") {
+            for pair in cookie.split(';') {
+                let name = pair
+                    .split('=')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                if !name.is_empty() && !set.contains(&name) && !unset.contains(&name) {
+                    unset.push(name);
+                }
+            }
+        }
+        for header in &exchange.response_headers {
+            if header.name.eq_ignore_ascii_case("set-cookie") {
+                for line in header.value.lines() {
+                    let name = line.split('=').next().unwrap_or_default().trim();
+                    set.insert(name.to_string());
+                }
+            }
+        }
+    }
+    unset
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,256 @@
+//! HAR 1.2 as browsers write it (the parts import reads), and the exchanges made
+//! from it: one request with its decoded body and its response with its decoded
+//! body (base64 and gzip undone), in the order they were sent.
+
+use std::io::Read;
+
+use base64::Engine;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+pub struct Har {
+    pub log: Log,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Log {
+    #[serde(default)]
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Entry {
+    #[serde(default)]
+    pub started_date_time: String,
+    #[serde(default)]
+    pub time: f64,
+    pub request: Request,
+    pub response: Response,
+    /// Chromium's resource type: document, xhr, fetch, script, stylesheet, image…
+    #[serde(default, rename = "_resourceType")]
+    pub resource_type: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Request {
+    pub method: String,
+    pub url: String,
+    #[serde(default)]
+    pub headers: Vec<Pair>,
+    pub post_data: Option<PostData>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostData {
+    #[serde(default)]
+    pub mime_type: String,
+    pub text: Option<String>,
+    #[serde(default)]
+    pub params: Vec<Pair>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Response {
+    #[serde(default)]
+    pub status: u16,
+    #[serde(default)]
+    pub headers: Vec<Pair>,
+    #[serde(default)]
+    pub content: Content,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Content {
+    #[serde(default)]
+    pub mime_type: String,
+    pub text: Option<String>,
+    pub encoding: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Pair {
+    pub name: String,
+    pub value: String,
+}
+
+/// One request and its answer, decoded.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub method: String,
+    pub url: url::Url,
+    /// Milliseconds since the Unix epoch when the request left (0 if unknown).
+    pub started_ms: f64,
+    pub time_ms: f64,
+    pub resource_type: Option<String>,
+    pub request_headers: Vec<Pair>,
+    pub request_mime: String,
+    pub request_body: Option<String>,
+    pub form: Vec<Pair>,
+    pub status: u16,
+    pub response_headers: Vec<Pair>,
+    pub response_mime: String,
+    pub response_body: String,
+}
+
+impl Exchange {
+    pub fn response_header(&self, name: &str) -> Option<&str> {
+        header(&self.response_headers, name)
+    }
+
+    pub fn request_header(&self, name: &str) -> Option<&str> {
+        header(&self.request_headers, name)
+    }
+
+    /// Where the request ended (for the think time after it).
+    pub fn ended_ms(&self) -> f64 {
+        self.started_ms + self.time_ms.max(0.0)
+    }
+}
+
+pub fn header<'a>(headers: &'a [Pair], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|p| p.name.eq_ignore_ascii_case(name))
+        .map(|p| p.value.as_str())
+}
+
+/// The entries as exchanges, in the order they were sent; entries whose URL does
+/// not parse are returned apart, by URL, to be listed.
+pub fn exchanges(har: Har) -> (Vec<Exchange>, Vec<String>) {
+    let mut all = Vec::new();
+    let mut unreadable = Vec::new();
+    for entry in har.log.entries {
+        match url::Url::parse(&entry.request.url) {
+            Ok(url) => all.push(exchange(entry, url)),
+            Err(_) => unreadable.push(entry.request.url),
+        }
+    }
+    all.sort_by(|a, b| a.started_ms.total_cmp(&b.started_ms));
+    (all, unreadable)
+}
+
+fn exchange(entry: Entry, url: url::Url) -> Exchange {
+    let post = entry.request.post_data;
+    let request_mime = post
+        .as_ref()
+        .map(|p| p.mime_type.clone())
+        .unwrap_or_default();
+    let request_body = post.as_ref().and_then(|p| p.text.clone());
+    let mut form = post.map(|p| p.params).unwrap_or_default();
+    if form.is_empty()
+        && request_mime.starts_with("application/x-www-form-urlencoded")
+        && let Some(text) = &request_body
+    {
+        form = url::form_urlencoded::parse(text.as_bytes())
+            .map(|(name, value)| Pair {
+                name: name.into_owned(),
+                value: value.into_owned(),
+            })
+            .collect();
+    }
+    let content = entry.response.content;
+    Exchange {
+        method: entry.request.method.to_ascii_uppercase(),
+        url,
+        started_ms: started_ms(&entry.started_date_time),
+        time_ms: entry.time,
+        resource_type: entry.resource_type.map(|t| t.to_ascii_lowercase()),
+        request_headers: entry.request.headers,
+        request_mime,
+        request_body,
+        form,
+        status: entry.response.status,
+        response_headers: entry.response.headers,
+        response_mime: content.mime_type.to_ascii_lowercase(),
+        response_body: decode_body(content.text.as_deref(), content.encoding.as_deref()),
+    }
+}
+
+/// The body's text: base64 undone when the HAR says so, then gzip undone when the
+/// bytes are gzip (some tools store the body as it came off the wire).
+pub fn decode_body(text: Option<&str>, encoding: Option<&str>) -> String {
+    let Some(text) = text else {
+        return String::new();
+    };
+    let bytes = match encoding {
+        Some(e) if e.eq_ignore_ascii_case("base64") => {
+            let compact: String = text.split_whitespace().collect();
+            match base64::engine::general_purpose::STANDARD.decode(compact) {
+                Ok(bytes) => bytes,
+                Err(_) => return String::new(),
+            }
+        }
+        _ => text.as_bytes().to_vec(),
+    };
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        if flate2::read::MultiGzDecoder::new(bytes.as_slice())
+            .read_to_end(&mut out)
+            .is_ok()
+        {
+            return String::from_utf8_lossy(&out).into_owned();
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// `2026-12-01T22:18:41.507061Z` (or with an offset) as milliseconds since the epoch.
+fn started_ms(text: &str) -> f64 {
+    let normal = text.trim();
+    let offset_at = normal.len().saturating_sub(6);
+    let has_offset = normal.len() > 6
+        && normal.is_char_boundary(offset_at)
+        && matches!(normal.as_bytes()[offset_at], b'+' | b'-')
+        && normal.as_bytes()[offset_at + 3] == b':';
+    if !has_offset {
+        return humantime::parse_rfc3339_weak(normal.trim_end_matches('Z'))
+            .map(millis)
+            .unwrap_or(0.0);
+    }
+    // An offset like +02:00: humantime reads only UTC; shift by hand.
+    let (time, offset) = normal.split_at(offset_at);
+    let sign = if offset.starts_with('+') { -1.0 } else { 1.0 };
+    let hours: f64 = offset[1..3].parse().unwrap_or(0.0);
+    let minutes: f64 = offset[4..].parse().unwrap_or(0.0);
+    humantime::parse_rfc3339_weak(time)
+        .map(|t| millis(t) + sign * (hours * 60.0 + minutes) * 60_000.0)
+        .unwrap_or(0.0)
+}
+
+fn millis(t: std::time::SystemTime) -> f64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn bodies_are_decoded_from_base64_and_gzip() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"{\"token\":\"abc\"}").unwrap();
+        let packed = base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap());
+        assert_eq!(
+            decode_body(Some(&packed), Some("base64")),
+            "{\"token\":\"abc\"}"
+        );
+        assert_eq!(decode_body(Some("aGk="), Some("base64")), "hi");
+        assert_eq!(decode_body(Some("plain"), None), "plain");
+    }
+
+    #[test]
+    fn start_times_read_utc_and_offsets() {
+        let utc = started_ms("2026-12-01T22:18:41.500Z");
+        let offset = started_ms("2026-12-01T23:18:41.500+01:00");
+        assert!(utc > 0.0);
+        assert_eq!(utc, offset);
+        assert_eq!(started_ms("yesterday"), 0.0);
+    }
+}

@@ -1,0 +1,203 @@
+//! Which recorded requests become steps: documents and API calls to the target's
+//! origin. Static assets, analytics beacons, CORS preflights and other hosts are
+//! dropped (each with its reason, for the file's comment); a redirect the browser
+//! followed is folded into the step that was redirected, since a step follows
+//! redirects itself.
+
+use super::model::Exchange;
+
+/// A step to be: the request as sent, and the answer it finally got.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub first: Exchange,
+    /// The last hop of its redirects (the first one when there were none).
+    pub last: Exchange,
+    pub hops: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    Asset,
+    Analytics,
+    ThirdParty,
+    Preflight,
+}
+
+impl DropReason {
+    pub fn describe(self) -> &'static str {
+        match self {
+            DropReason::Asset => "static asset (--keep-assets keeps same-host ones)",
+            DropReason::Analytics => "analytics beacon",
+            DropReason::ThirdParty => "third-party host (load goes only to the target)",
+            DropReason::Preflight => "CORS preflight (a shopper's client sends none)",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Dropped {
+    pub method: String,
+    pub url: String,
+    pub reason: DropReason,
+}
+
+#[derive(Debug)]
+pub struct Selection {
+    /// `scheme://host[:port]` of the first request.
+    pub origin: String,
+    pub steps: Vec<Recorded>,
+    pub dropped: Vec<Dropped>,
+}
+
+const ASSET_TYPES: &[&str] = &[
+    "stylesheet",
+    "script",
+    "image",
+    "font",
+    "media",
+    "manifest",
+    "texttrack",
+];
+const ASSET_EXTENSIONS: &[&str] = &[
+    "css", "js", "mjs", "map", "png", "jpg", "jpeg", "gif", "svg", "webp", "avif", "ico", "woff",
+    "woff2", "ttf", "otf", "eot", "mp4", "webm", "mp3",
+];
+const ANALYTICS_PATHS: &[&str] = &[
+    "/collect",
+    "/analytics",
+    "/gtag",
+    "/gtm.js",
+    "/beacon",
+    "/pixel",
+    "/track",
+    "/telemetry",
+    "/rum",
+];
+
+/// Splits the exchanges into steps and dropped requests; `None` when there are none.
+pub fn select(exchanges: Vec<Exchange>, keep_assets: bool) -> Option<Selection> {
+    let origin = exchanges.first()?.url.origin().ascii_serialization();
+    let mut steps: Vec<Recorded> = Vec::new();
+    let mut dropped = Vec::new();
+    for exchange in exchanges {
+        if let Some(step) = steps.last_mut()
+            && follows(&step.last, &exchange)
+        {
+            step.last = exchange;
+            step.hops += 1;
+            continue;
+        }
+        match classify(&exchange, &origin, keep_assets) {
+            Some(reason) => dropped.push(Dropped {
+                method: exchange.method.clone(),
+                url: exchange.url.to_string(),
+                reason,
+            }),
+            None => steps.push(Recorded {
+                first: exchange.clone(),
+                last: exchange,
+                hops: 0,
+            }),
+        }
+    }
+    Some(Selection {
+        origin,
+        steps,
+        dropped,
+    })
+}
+
+/// Whether `next` is the browser following `last`'s redirect.
+fn follows(last: &Exchange, next: &Exchange) -> bool {
+    if !(300..400).contains(&last.status) || next.method != "GET" {
+        return false;
+    }
+    last.response_header("location")
+        .and_then(|location| last.url.join(location).ok())
+        .is_some_and(|target| target == next.url)
+}
+
+fn classify(exchange: &Exchange, origin: &str, keep_assets: bool) -> Option<DropReason> {
+    if exchange.method == "OPTIONS" {
+        return Some(DropReason::Preflight);
+    }
+    if exchange.url.origin().ascii_serialization() != origin {
+        return Some(DropReason::ThirdParty);
+    }
+    let path = exchange.url.path().to_ascii_lowercase();
+    if exchange.resource_type.as_deref() == Some("ping")
+        || ANALYTICS_PATHS
+            .iter()
+            .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+    {
+        return Some(DropReason::Analytics);
+    }
+    let by_type = exchange
+        .resource_type
+        .as_deref()
+        .is_some_and(|t| ASSET_TYPES.contains(&t));
+    let by_extension = path
+        .rsplit_once('.')
+        .is_some_and(|(_, ext)| ASSET_EXTENSIONS.contains(&ext));
+    // Firefox's HAR has no resource type: the answer's type tells.
+    let mime = exchange.response_mime.as_str();
+    let by_mime = ["image/", "font/", "audio/", "video/", "text/css"]
+        .iter()
+        .any(|m| mime.starts_with(m))
+        || mime.contains("javascript");
+    ((by_type || by_extension || by_mime) && !keep_assets).then_some(DropReason::Asset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::har::model::Pair;
+
+    fn exchange(method: &str, url: &str, status: u16, mime: &str, location: &str) -> Exchange {
+        Exchange {
+            method: method.into(),
+            url: url::Url::parse(url).unwrap(),
+            started_ms: 0.0,
+            time_ms: 0.0,
+            resource_type: None,
+            request_headers: Vec::new(),
+            request_mime: String::new(),
+            request_body: None,
+            form: Vec::new(),
+            status,
+            response_headers: vec![Pair {
+                name: "Location".into(),
+                value: location.into(),
+            }],
+            response_mime: mime.into(),
+            response_body: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_followed_redirect_stays_in_its_step_and_untyped_assets_are_known_by_mime() {
+        let all = vec![
+            exchange("POST", "http://s.test/cart/items", 303, "", "/cart"),
+            exchange("GET", "http://s.test/cart", 200, "text/html", ""),
+            exchange("GET", "http://s.test/theme", 200, "text/css", ""),
+            exchange(
+                "GET",
+                "http://s.test/app",
+                200,
+                "application/javascript",
+                "",
+            ),
+            exchange("OPTIONS", "http://s.test/api", 204, "", ""),
+        ];
+        let selection = select(all, false).unwrap();
+        assert_eq!(selection.origin, "http://s.test");
+        assert_eq!(selection.steps.len(), 1);
+        assert_eq!(selection.steps[0].hops, 1);
+        assert_eq!(selection.steps[0].last.url.path(), "/cart");
+        let reasons: Vec<DropReason> = selection.dropped.iter().map(|d| d.reason).collect();
+        assert_eq!(
+            reasons,
+            [DropReason::Asset, DropReason::Asset, DropReason::Preflight]
+        );
+    }
+}

@@ -1,0 +1,187 @@
+//! The imported scenario as TOML: the summary as a comment, one shopper as the
+//! load, `[vars]` for what the user typed, and one `[[journey.steps]]` table per step.
+
+use std::fmt::Write;
+
+use super::correlate::{Notes, Plan, StepPlan};
+use super::locate::Extraction;
+use super::select::Dropped;
+
+/// What the file says about where it came from.
+pub struct Header<'a> {
+    pub recording: &'a str,
+    pub requests: usize,
+    pub origin: &'a str,
+    pub journey: &'a str,
+    pub dropped: &'a [Dropped],
+}
+
+/// The summary: what was correlated, typed, hidden, left literal, and what needs a human.
+pub fn summary(notes: &Notes, dropped: &[Dropped]) -> String {
+    let mut out = String::new();
+    let mut section = |title: &str, lines: &[String]| {
+        if !lines.is_empty() {
+            let _ = writeln!(out, "{title}:");
+            for line in lines {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+    };
+    section(
+        "Correlated (a value an earlier answer gave, extracted there and sent as a template)",
+        &notes.correlated,
+    );
+    section("Typed by the user (now [vars])", &notes.typed);
+    section(
+        "Secrets (read from the environment, never written)",
+        &notes.secrets,
+    );
+    section("Left literal", &notes.literal);
+    section("Needs a human", &notes.human);
+    let dropped: Vec<String> = dropped
+        .iter()
+        .map(|d| format!("{} {}: {}", d.method, d.url, d.reason.describe()))
+        .collect();
+    section("Dropped requests", &dropped);
+    out
+}
+
+pub fn scenario(header: &Header<'_>, plan: &Plan, summary: &str) -> String {
+    let mut out = String::from("#:schema ./scenario.schema.json\n");
+    let _ = writeln!(
+        out,
+        "# Imported by `stampede import har` from {} ({} requests, {} steps).\n\
+         # Recorded cookies are not written: each shopper's jar keeps what the shop sets.\n#",
+        header.recording,
+        header.requests,
+        plan.steps.len()
+    );
+    for line in summary.lines() {
+        let _ = writeln!(out, "# {line}");
+    }
+    let _ = write!(
+        out,
+        "\nname = {}\n\n[target]\nbase_url = {}   # the recording's origin; --target URL overrides\n\n\
+         # One shopper, to check the journey against the shop; then climb (see `stampede init`).\n\
+         [load]\nmodel = \"closed\"\n\
+         staircase = {{ start = 1, step = 1, max = 1, hold = \"5s\", stop = \"max\" }}\n\n\
+         [slo]\np95 = \"1s\"\nerror_rate = \"1%\"\n",
+        quote(header.journey),
+        quote(header.origin)
+    );
+    if !plan.vars.is_empty() {
+        out.push_str("\n# Values the user typed: vary them to look like many shoppers.\n[vars]\n");
+        for var in &plan.vars {
+            let _ = write!(out, "{} = {}", key(&var.name), quote(&var.value));
+            if let Some(hint) = var.hint {
+                let _ = write!(out, "   # {hint}");
+            }
+            out.push('\n');
+        }
+    }
+    let _ = write!(
+        out,
+        "\n[[journey]]\nname = {}\nweight = 1\n",
+        quote(header.journey)
+    );
+    for step in &plan.steps {
+        write_step(&mut out, step);
+    }
+    out
+}
+
+fn write_step(out: &mut String, step: &StepPlan) {
+    let _ = write!(
+        out,
+        "\n[[journey.steps]]\nname = {}\n{} = {}\n",
+        quote(&step.name),
+        step.method,
+        quote(&step.path)
+    );
+    if !step.headers.is_empty() {
+        let pairs: Vec<String> = step
+            .headers
+            .iter()
+            .map(|(k, v)| format!("{} = {}", key(k), quote(v)))
+            .collect();
+        let _ = writeln!(out, "headers = {{ {} }}", pairs.join(", "));
+    }
+    if !step.form.is_empty() {
+        let pairs: Vec<String> = step
+            .form
+            .iter()
+            .map(|(k, v)| format!("{} = {}", key(k), quote(v)))
+            .collect();
+        let _ = writeln!(out, "form = {{ {} }}", pairs.join(", "));
+    }
+    if let Some(json) = &step.json {
+        let _ = writeln!(out, "json = {}", inline(json));
+    }
+    if step.status != 200 && (200..400).contains(&step.status) {
+        let _ = writeln!(out, "expect = {{ status = {} }}", step.status);
+    }
+    if !step.extract.is_empty() {
+        let pairs: Vec<String> = step
+            .extract
+            .iter()
+            .map(|(name, e)| format!("{} = {}", key(name), extraction(e)))
+            .collect();
+        let _ = writeln!(out, "extract = {{ {} }}", pairs.join(", "));
+    }
+    if let Some(ms) = step.think_ms {
+        let _ = writeln!(out, "think = \"{ms}ms\"   # the recorded pause");
+    }
+}
+
+fn extraction(e: &Extraction) -> String {
+    match e {
+        Extraction::Css {
+            selector,
+            attr: Some(attr),
+        } => format!("{{ css = {}, attr = {} }}", quote(selector), quote(attr)),
+        Extraction::Css { selector, .. } => format!("{{ css = {} }}", quote(selector)),
+        Extraction::Json(path) => format!("{{ json = {} }}", quote(path)),
+        Extraction::Header(name) => format!("{{ header = {} }}", quote(name)),
+        Extraction::Cookie(name) => format!("{{ cookie = {} }}", quote(name)),
+        Extraction::Regex(pattern) => format!("{{ regex = {} }}", quote(pattern)),
+    }
+}
+
+/// A JSON value as a TOML inline value (null, which TOML lacks, as "").
+fn inline(json: &serde_json::Value) -> String {
+    match json {
+        serde_json::Value::Null => "\"\"".into(),
+        serde_json::Value::Bool(b) => b.to_string(),
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::String(s) => quote(s),
+        serde_json::Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(inline).collect();
+            format!("[{}]", items.join(", "))
+        }
+        serde_json::Value::Object(map) if map.is_empty() => "{}".into(),
+        serde_json::Value::Object(map) => {
+            let pairs: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{} = {}", key(k), inline(v)))
+                .collect();
+            format!("{{ {} }}", pairs.join(", "))
+        }
+    }
+}
+
+/// A TOML basic string.
+pub fn quote(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
+fn key(name: &str) -> String {
+    if !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        name.to_string()
+    } else {
+        quote(name)
+    }
+}
