@@ -229,9 +229,11 @@ pub async fn run_over(
     tokio::pin!(stop);
     let started = Instant::now();
     let end = loop {
+        // Biased, the stop first: a tie goes the same way every time.
         tokio::select! {
-            _ = ticker.tick() => {}
+            biased;
             () = &mut stop => break EndReason::Interrupted,
+            _ = ticker.tick() => {}
         }
         if shared.exhausted.load(Ordering::Relaxed) {
             break EndReason::DataExhausted;

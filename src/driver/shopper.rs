@@ -91,7 +91,11 @@ impl Shopper {
             return !self.retired();
         }
         let index = self.index;
+        // Biased: when the think time ends as the shopper is retired (a tie
+        // only paused time makes likely), the journey ends as thought, and the
+        // same seed gives the same run.
         tokio::select! {
+            biased;
             () = tokio::time::sleep_until(when) => true,
             _ = self.retire.wait_for(|n| *n <= index) => false,
         }

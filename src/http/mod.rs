@@ -171,6 +171,8 @@ impl ClientFactory {
         fill(header::USER_AGENT, &target.user_agent);
         fill(header::ACCEPT, "*/*");
         fill(header::ACCEPT_ENCODING, "gzip, deflate, br");
+        // In memory there is no TLS: no need to load the system's roots.
+        let tls = transport::tls_config(target.insecure || !connector.is_tcp())?;
         let mut default_lines = Vec::new();
         for (name, value) in &defaults {
             h1::header_line(&mut default_lines, name.as_str(), value.as_bytes());
@@ -178,7 +180,7 @@ impl ClientFactory {
         Ok(ClientFactory {
             common: Arc::new(Common {
                 connector,
-                tls: tokio_rustls::TlsConnector::from(transport::tls_config(target.insecure)?),
+                tls: tokio_rustls::TlsConnector::from(tls),
                 allow: AllowList::new(&url, &target.allow_hosts),
                 prefix,
                 origin,
