@@ -4,7 +4,7 @@
 //!
 //! The laws themselves — open model, stalls, spike and recovery, `max_active`,
 //! the closed model's corrected estimate — are asserted in paused time against
-//! a simulated shop, exactly and deterministically, in `tests/paused_laws.rs`.
+//! a simulated shop, exactly and deterministically, in `tests/paused/`.
 
 use crate::runs::{f, write};
 use crate::{run_scenario, text};
