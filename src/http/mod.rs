@@ -6,7 +6,9 @@
 //! (BENCHMARKS.md has the numbers and the peers'). What every client shares — the
 //! TLS setup, the allow-list (default deny, checked before any connection, on step
 //! URLs and on every redirect), the constant headers — is built once by
-//! [`ClientFactory`]. Failures come out as an [`ErrorKind`].
+//! [`ClientFactory`]. Failures come out as an [`ErrorKind`]. What carries the bytes
+//! is a seam, the [`Connector`]: TCP (and TLS), or in-memory pipes to a simulated
+//! shop, for tests in paused time.
 
 mod body;
 mod conn;

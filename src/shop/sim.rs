@@ -96,7 +96,7 @@ async fn serve(shop: Arc<Inner>, mut pipe: DuplexStream) {
     let mut buf = Vec::with_capacity(1024);
     loop {
         let (head, length) = loop {
-            if let Some(found) = request_head(&buf) {
+            if let Some(found) = message_head(&buf) {
                 break found;
             }
             if buf.len() > MAX_HEAD {
@@ -152,9 +152,9 @@ impl Inner {
     }
 }
 
-/// The length of the request head at the start of `buf` and its body's announced
-/// length, once the head is complete.
-fn request_head(buf: &[u8]) -> Option<(usize, usize)> {
+/// The length of the HTTP message head at the start of `buf` and its body's
+/// announced length, once the head is complete.
+fn message_head(buf: &[u8]) -> Option<(usize, usize)> {
     let end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
     let head = std::str::from_utf8(&buf[..end]).unwrap_or_default();
     let length = head
@@ -200,64 +200,55 @@ mod tests {
         .unwrap()
     }
 
-    async fn get(pipe: &mut DuplexStream) -> String {
-        pipe.write_all(b"GET / HTTP/1.1\r\nhost: sim\r\n\r\n")
-            .await
-            .unwrap();
+    const GET: &[u8] = b"GET / HTTP/1.1\r\nhost: sim\r\n\r\n";
+
+    /// Reads one whole answer: its status, and when it was complete.
+    async fn answer(pipe: &mut DuplexStream, t0: Instant) -> (String, Duration) {
         let mut buf = Vec::new();
-        while request_head(&buf).is_none() {
-            pipe.read_buf(&mut buf).await.unwrap();
+        loop {
+            if let Some((head, length)) = message_head(&buf)
+                && buf.len() >= head + length
+            {
+                return (String::from_utf8_lossy(&buf[9..12]).into(), t0.elapsed());
+            }
+            assert_ne!(pipe.read_buf(&mut buf).await.unwrap(), 0, "closed");
         }
-        let text = String::from_utf8(buf).unwrap();
-        let length: usize = text
-            .split("content-length: ")
-            .nth(1)
-            .and_then(|rest| rest.split("\r\n").next())
-            .and_then(|n| n.parse().ok())
-            .unwrap();
-        let mut body = vec![0; length - (text.len() - text.find("\r\n\r\n").unwrap() - 4)];
-        pipe.read_exact(&mut body).await.unwrap();
-        text
     }
 
     #[test]
-    fn request_heads_are_found_with_their_body_length() {
-        assert_eq!(request_head(b"GET / HTTP/1.1\r\nhost: x\r\n"), None);
-        assert_eq!(request_head(b"GET / HTTP/1.1\r\n\r\n"), Some((18, 0)));
+    fn message_heads_are_found_with_their_body_length() {
+        assert_eq!(message_head(b"GET / HTTP/1.1\r\nhost: x\r\n"), None);
+        assert_eq!(message_head(b"GET / HTTP/1.1\r\n\r\n"), Some((18, 0)));
         let post = b"POST /c HTTP/1.1\r\nContent-Length: 7\r\n\r\na=1&b=2";
-        assert_eq!(request_head(post), Some((post.len() - 7, 7)));
+        assert_eq!(message_head(post), Some((post.len() - 7, 7)));
     }
 
     /// One slot of S = 10 ms, Q = 1: of three requests sent at once, the first is
-    /// served at S, the second waits for it (2 S), the third finds the queue full.
+    /// served at S, the second waits for it (2 S), the third finds the queue full
+    /// and is refused at once. Times are virtual, hence exact.
     #[tokio::test(start_paused = true)]
     async fn the_gate_serves_queues_and_refuses_in_virtual_time() {
         let shop = shop(1, 10, 1);
         let t0 = Instant::now();
         let mut pipes: Vec<_> = (0..3).map(|_| shop.connect()).collect();
-        let mut answers = Vec::new();
-        let mut tasks = tokio::task::JoinSet::new();
-        for (i, mut pipe) in pipes.drain(..).enumerate() {
-            tasks.spawn(async move {
-                // Arrive in order, within the same virtual millisecond.
-                tokio::task::yield_now().await;
-                for _ in 0..i {
-                    tokio::task::yield_now().await;
-                }
-                let answer = get(&mut pipe).await;
-                (i, answer, t0.elapsed())
-            });
+        for pipe in &mut pipes {
+            pipe.write_all(GET).await.unwrap();
         }
-        while let Some(done) = tasks.join_next().await {
-            answers.push(done.unwrap());
-        }
-        answers.sort_by_key(|(i, _, _)| *i);
-        let statuses: Vec<_> = answers.iter().map(|(_, a, _)| &a[9..12]).collect();
-        assert_eq!(statuses, ["200", "200", "503"]);
-        assert_eq!(answers[0].2, Duration::from_millis(10));
-        assert_eq!(answers[1].2, Duration::from_millis(20));
-        assert_eq!(answers[2].2, Duration::ZERO);
+        let [p0, p1, p2] = &mut pipes[..] else {
+            unreachable!()
+        };
+        let answers = tokio::join!(answer(p0, t0), answer(p1, t0), answer(p2, t0));
+        let ms = Duration::from_millis;
+        let expected = (
+            ("200".to_string(), ms(10)),
+            ("200".to_string(), ms(20)),
+            ("503".to_string(), ms(0)),
+        );
+        assert_eq!(answers, expected);
         let stats = shop.stats();
         assert_eq!((stats.served, stats.rejected_503), (2, 1));
+        // The pipe stays open for the next request.
+        p0.write_all(GET).await.unwrap();
+        assert_eq!(answer(p0, t0).await, ("200".to_string(), ms(30)));
     }
 }
