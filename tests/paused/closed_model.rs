@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use stampede::analysis::{RunEnd, Verdict};
 
-use crate::{near, p50, simulate_twice};
+use crate::{assert_generator_on_time, near, p50, simulate, simulate_twice};
 
 /// The closed model's asymptotic bounds: W = 4 slots of S = 10 ms (X_max = 400
 /// req/s), N shoppers thinking Z = 40 ms: X(N) = min(N / (S + Z), X_max), knee
@@ -151,4 +151,52 @@ steps = [{ name = "product", get = "/api/products/7" }]
     assert_eq!(level.stats.errors.get("http_5xx"), Some(&errors));
     let throughput = level.stats.throughput_rps;
     assert!(near(throughput, 80.0, 0.03), "{throughput} req/s, law 80");
+}
+
+/// A run stopped mid-profile (Ctrl-C) ends as interrupted and keeps what it
+/// measured: stopped 3 s into a staircase of 2 s levels, each after a 200 ms
+/// ramp, the first level was held in full (0.2–2.2 s), the second for the
+/// 0.6 s it ran (2.4–3 s). Below the
+/// knee (N = 4 and 8; S = 10 ms, Z = 40 ms) each level's throughput is
+/// N / (S + Z): 80 and 160 req/s. Tolerances: held ± 10 ms (one driver tick),
+/// throughput ± 3% (the second level's first and last requests).
+#[tokio::test(start_paused = true)]
+async fn an_interrupted_run_keeps_what_it_measured() {
+    let toml = r#"
+name = "interrupted"
+[target]
+base_url = "embedded"
+workers = 8
+service_time = "10ms"
+[load]
+staircase = { start = 4, step = 4, max = 12, hold = "2s", ramp = "200ms", stop = "max" }
+[slo]
+p95 = "1s"
+[[journey]]
+name = "look"
+weight = 1
+think = "40ms"
+steps = [{ name = "product", get = "/api/products/7" }]
+"#;
+    let stop = Some(Duration::from_secs(3));
+    let report = simulate(toml, Duration::ZERO, 1, stop).await.report;
+    let again = simulate(toml, Duration::ZERO, 1, stop).await.report;
+    assert!(report == again, "the same seed gave two reports");
+    assert_generator_on_time(&report);
+    assert_eq!(report.end, RunEnd::Interrupted);
+    let held: Vec<f64> = report.levels.iter().map(|l| l.held_s).collect();
+    assert_eq!(held.len(), 2, "{held:?}");
+    assert!(
+        (held[0] - 2.0).abs() <= 0.01 && (held[1] - 0.6).abs() <= 0.01,
+        "{held:?}"
+    );
+    for level in &report.levels {
+        let law = f64::from(level.load) / 0.050;
+        let x = level.stats.throughput_rps;
+        assert!(
+            near(x, law, 0.03),
+            "N = {}: {x} req/s, law {law}",
+            level.load
+        );
+    }
 }

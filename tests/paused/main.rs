@@ -64,8 +64,8 @@ struct Run {
 
 /// Runs `toml` with `seed` against a simulated shop with the scenario's
 /// `[target]` model, `offset` after the shop started (so that stalls can line
-/// up with levels).
-async fn simulate(toml: &str, offset: Duration, seed: u64) -> Run {
+/// up with levels); stopped (as by Ctrl-C) `stop_after` into the run, if set.
+async fn simulate(toml: &str, offset: Duration, seed: u64, stop_after: Option<Duration>) -> Run {
     let scenario = Arc::new(scenario::parse(Path::new("sim.toml"), toml).unwrap());
     let model = scenario.target.shop;
     let shop = SimShop::new(&ShopConfig {
@@ -85,7 +85,12 @@ async fn simulate(toml: &str, offset: Duration, seed: u64) -> Run {
     let mut judge = Judge {
         scenario: &scenario,
     };
-    let stop = std::future::pending();
+    let stop = async move {
+        match stop_after {
+            Some(after) => tokio::time::sleep(after).await,
+            None => std::future::pending().await,
+        }
+    };
     let outcome = driver::run_over(
         connector,
         Arc::clone(&scenario),
@@ -128,8 +133,8 @@ fn info(outcome: &RunOutcome, seed: u64) -> RunInfo {
 /// took (not asserted).
 async fn simulate_twice(toml: &str, offset: Duration) -> Run {
     let wall = std::time::Instant::now();
-    let first = simulate(toml, offset, 1).await;
-    let second = simulate(toml, offset, 1).await;
+    let first = simulate(toml, offset, 1, None).await;
+    let second = simulate(toml, offset, 1, None).await;
     eprintln!("two simulated runs: {:?} of wall time", wall.elapsed());
     if first.report != second.report {
         let (a, b) = (

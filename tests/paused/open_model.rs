@@ -276,7 +276,7 @@ steps = [{ name = "product", get = "/api/products/7" }]
     let wall = std::time::Instant::now();
     let mut reports: Vec<Report> = Vec::new();
     for seed in 1..=10 {
-        let report = simulate(toml, Duration::ZERO, seed).await.report;
+        let report = simulate(toml, Duration::ZERO, seed, None).await.report;
         assert_generator_on_time(&report);
         let level = &report.levels[0];
         let sent = level.stats.requests;
