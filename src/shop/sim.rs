@@ -1,5 +1,5 @@
 //! A simulated shop: the embedded shop's capacity model (W slots, service time S,
-//! queue Q, stalls, injected 500s — the same [`Schedule`] and [`Faults`]) behind a
+//! queue Q, stalls, injected 500s — the same `Schedule` and `Faults`) behind a
 //! tiny HTTP/1.1 responder on in-memory pipes instead of axum on a socket.
 //!
 //! It keeps time with tokio's clock only, so under a paused runtime
