@@ -96,9 +96,12 @@ pub async fn run(shared: Arc<Shared>, plan: Arc<Plan>, mut running: watch::Recei
             STEP
         };
         at += wait;
+        // Biased, the end first: a tie (likely in paused time) always goes the
+        // same way, so the same seed gives the same run.
         tokio::select! {
-            () = tokio::time::sleep_until(at) => {}
+            biased;
             _ = running.wait_for(|n| *n == 0) => break,
+            () = tokio::time::sleep_until(at) => {}
         }
         if !arrives {
             needed -= rate * STEP.as_secs_f64();

@@ -62,12 +62,14 @@ impl Shared {
         base_url: &str,
         seed: u64,
         insecure: bool,
+        connector: http::Connector,
     ) -> Result<Shared, SetupError> {
         let shards = 4 * std::thread::available_parallelism().map_or(2, |n| n.get());
+        let settings = http_settings(&scenario.target, insecure);
         Ok(Shared {
             total_weight: scenario.journeys.iter().map(|j| j.weight).sum(),
             base_url: base_url.trim_end_matches('/').to_string(),
-            factory: ClientFactory::new(base_url, &http_settings(&scenario.target, insecure))?,
+            factory: ClientFactory::over(connector, base_url, &settings)?,
             recorder: Recorder::new(shards),
             level: AtomicUsize::new(NO_LEVEL),
             active: AtomicUsize::new(0),
@@ -133,6 +135,30 @@ pub async fn run(
     observer: &mut dyn Observer,
     stop: impl Future<Output = ()>,
 ) -> Result<RunOutcome, SetupError> {
+    let connector = http::Connector::Tcp;
+    run_over(
+        connector, scenario, base_url, seed, insecure, observer, stop,
+    )
+    .await
+}
+
+/// [`run`], with shoppers' connections opened by `connector`. Over an in-memory
+/// connector (a simulated shop, usually in paused tokio time) the process's CPU
+/// time is not the generator's — the shop shares the process, and paused time
+/// makes any CPU look like a lot — so levels record none.
+pub async fn run_over(
+    connector: http::Connector,
+    scenario: Arc<Scenario>,
+    base_url: &str,
+    seed: u64,
+    insecure: bool,
+    observer: &mut dyn Observer,
+    stop: impl Future<Output = ()>,
+) -> Result<RunOutcome, SetupError> {
+    let process_cpu: fn() -> Duration = match connector.is_tcp() {
+        true => process_cpu,
+        false => || Duration::ZERO,
+    };
     let profile = scenario.load.profile.clone();
     let specs = profile.levels();
     let shared = Arc::new(Shared::new(
@@ -140,6 +166,7 @@ pub async fn run(
         base_url,
         seed,
         insecure,
+        connector,
     )?);
     let mut collected = Collected::new(specs.len(), scenario.steps.len(), scenario.journeys.len());
     // Closed model: the number of shoppers wanted. Open model: 1 while arrivals run.
@@ -167,9 +194,11 @@ pub async fn run(
     tokio::pin!(stop);
     let started = Instant::now();
     let end = loop {
+        // Biased, the stop first: a tie goes the same way every time.
         tokio::select! {
-            _ = ticker.tick() => {}
+            biased;
             () = &mut stop => break RunEnd::Interrupted,
+            _ = ticker.tick() => {}
         }
         if shared.exhausted.load(Ordering::Relaxed) {
             break RunEnd::DataExhausted;

@@ -2,17 +2,15 @@
 //! https), told apart by what ALPN agreed on, and used for one request at a time.
 
 use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use ::http::header::{HeaderName, HeaderValue};
 use ::http::{HeaderMap, Method};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use url::Url;
 
 use super::body::Sink;
+use super::transport::{Connector, Stream};
 use super::{BodyUse, Failure, Payload, classify_io, h1, h2};
 use crate::error_kind::ErrorKind;
 
@@ -148,12 +146,20 @@ impl PartialEq<Origin> for Conn {
 }
 
 impl Conn {
-    /// Connects within `timeout` (TCP, and the TLS handshake for https).
+    /// Connects within `timeout` (TCP, and the TLS handshake for https), or
+    /// opens a pipe when the connector is in memory.
     pub async fn open(
         origin: Origin,
+        connector: &Connector,
         tls: &tokio_rustls::TlsConnector,
         timeout: Duration,
     ) -> Result<Conn, Failure> {
+        if let Connector::Memory(pipe) = connector {
+            return Ok(Conn::H1(
+                h1::Connection::new(Stream::Memory(pipe())),
+                origin,
+            ));
+        }
         let connect = async {
             let tcp = TcpStream::connect((origin.bare_host(), origin.port))
                 .await
@@ -189,7 +195,7 @@ impl Conn {
 
     /// Whether a kept connection can carry another request: not closed by the
     /// server while the shopper thought.
-    pub fn usable(&self) -> bool {
+    pub fn usable(&mut self) -> bool {
         match self {
             Conn::H1(c, _) => c.usable(),
             Conn::H2(c, _) => c.usable(),
@@ -220,61 +226,5 @@ fn connect_kind(e: &io::Error) -> ErrorKind {
     match classify_io(e) {
         ErrorKind::Reset | ErrorKind::Malformed => ErrorKind::Connect,
         kind => kind,
-    }
-}
-
-/// A plain or TLS stream, without a box or a vtable for the plain one.
-pub enum Stream {
-    Tcp(TcpStream),
-    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
-}
-
-impl Stream {
-    /// The socket underneath.
-    pub fn tcp(&self) -> &TcpStream {
-        match self {
-            Stream::Tcp(s) => s,
-            Stream::Tls(s) => s.get_ref().0,
-        }
-    }
-}
-
-impl AsyncRead for Stream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for Stream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
     }
 }

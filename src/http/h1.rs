@@ -8,7 +8,8 @@ use ::http::{HeaderMap, Method};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::body::{Encoding, Sink};
-use super::conn::{Outgoing, Reply, Stream, Want};
+use super::conn::{Outgoing, Reply, Want};
+use super::transport::Stream;
 use super::{Failure, classify_io};
 use crate::error_kind::ErrorKind;
 
@@ -65,10 +66,8 @@ impl Connection {
     /// Whether the server left the connection alone while it was idle. A closed
     /// connection reads as its end (or an error); a live one has nothing to read.
     /// Anything else (unasked-for bytes) makes it unusable too.
-    pub fn usable(&self) -> bool {
-        let mut probe = [0u8; 1];
-        matches!(self.io.tcp().try_read(&mut probe),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+    pub fn usable(&mut self) -> bool {
+        self.io.idle_and_open()
     }
 
     /// Sends one request and reads its answer; `true` with it when the connection

@@ -6,12 +6,15 @@
 //! (BENCHMARKS.md has the numbers and the peers'). What every client shares — the
 //! TLS setup, the allow-list (default deny, checked before any connection, on step
 //! URLs and on every redirect), the constant headers — is built once by
-//! [`ClientFactory`]. Failures come out as an [`ErrorKind`].
+//! [`ClientFactory`]. Failures come out as an [`ErrorKind`]. What carries the bytes
+//! is a seam, the [`Connector`]: TCP (and TLS), or in-memory pipes to a simulated
+//! shop, for tests in paused time.
 
 mod body;
 mod conn;
 mod h1;
 mod h2;
+mod transport;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -23,6 +26,7 @@ use url::Url;
 
 use crate::error_kind::ErrorKind;
 use conn::{Conn, Origin};
+pub use transport::{Connector, Pipe};
 
 /// The hosts shoppers may contact: the target's (host and port) and the ones the
 /// scenario lists in `allow_hosts` (any port). Everything else is refused.
@@ -111,6 +115,7 @@ pub struct ClientFactory {
 }
 
 struct Common {
+    connector: Connector,
     tls: tokio_rustls::TlsConnector,
     allow: AllowList,
     /// The base URL as the shopper writes it, up to the end of its authority
@@ -135,6 +140,15 @@ impl ClientFactory {
     /// Loads the system's root certificates once, for all shoppers; `insecure`
     /// accepts any certificate (for staging shops with self-signed ones).
     pub fn new(base_url: &str, target: &Settings) -> Result<ClientFactory, SetupError> {
+        ClientFactory::over(Connector::Tcp, base_url, target)
+    }
+
+    /// As [`ClientFactory::new`], with connections opened by `connector`.
+    pub fn over(
+        connector: Connector,
+        base_url: &str,
+        target: &Settings,
+    ) -> Result<ClientFactory, SetupError> {
         let origin = origin_of(base_url)?;
         let url = Url::parse(base_url).map_err(|e| SetupError::Url {
             url: base_url.to_string(),
@@ -159,13 +173,16 @@ impl ClientFactory {
         fill(header::USER_AGENT, &target.user_agent);
         fill(header::ACCEPT, "*/*");
         fill(header::ACCEPT_ENCODING, "gzip, deflate, br");
+        // In memory there is no TLS: no need to load the system's roots.
+        let tls = transport::tls_config(target.insecure || !connector.is_tcp())?;
         let mut default_lines = Vec::new();
         for (name, value) in &defaults {
             h1::header_line(&mut default_lines, name.as_str(), value.as_bytes());
         }
         Ok(ClientFactory {
             common: Arc::new(Common {
-                tls: tokio_rustls::TlsConnector::from(tls_config(target.insecure)?),
+                connector,
+                tls: tokio_rustls::TlsConnector::from(tls),
                 allow: AllowList::new(&url, &target.allow_hosts),
                 prefix,
                 origin,
@@ -186,77 +203,6 @@ impl ClientFactory {
             jar: None,
             conns: Vec::new(),
         }
-    }
-}
-
-fn tls_config(insecure: bool) -> Result<Arc<rustls::ClientConfig>, SetupError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| SetupError::Tls(e.to_string()))?;
-    let mut tls = if insecure {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
-            .with_no_client_auth()
-    } else {
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in rustls_native_certs::load_native_certs().certs {
-            // A certificate the store rejects is skipped, as browsers do.
-            let _ = roots.add(cert);
-        }
-        builder.with_root_certificates(roots).with_no_client_auth()
-    };
-    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(tls))
-}
-
-/// Accepts any server certificate (`--insecure`), still checking signatures.
-#[derive(Debug)]
-struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &rustls::pki_types::CertificateDer<'_>,
-        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
-        _server_name: &rustls::pki_types::ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 
@@ -485,7 +431,10 @@ impl Client {
         want: conn::Want,
     ) -> Result<conn::Reply, Failure> {
         let kept = match self.conns.iter().position(|c| c == out.origin) {
-            Some(i) => Some(self.conns.swap_remove(i)).filter(Conn::usable),
+            Some(i) => {
+                let mut conn = self.conns.swap_remove(i);
+                conn.usable().then_some(conn)
+            }
             None => None,
         };
         let conn = match kept {
@@ -497,6 +446,7 @@ impl Client {
                 let common = &self.common;
                 Box::pin(Conn::open(
                     out.origin.clone(),
+                    &common.connector,
                     &common.tls,
                     common.connect_timeout,
                 ))

@@ -18,6 +18,7 @@ mod catalog;
 mod html;
 mod routes;
 mod session;
+pub mod sim;
 #[cfg(test)]
 mod tests;
 

@@ -54,7 +54,7 @@ impl Faults {
     }
 
     /// Whether this request gets an injected 500.
-    fn strike(&self) -> bool {
+    pub(super) fn strike(&self) -> bool {
         if self.rate <= 0.0 {
             return false;
         }
