@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::{BodyUse, Failure};
+use super::exchange::{BodyUse, Failure, Want};
 use crate::error_kind::ErrorKind;
 
 /// A response's `Content-Encoding`, as far as stampede decodes it.
@@ -135,6 +135,30 @@ fn failure(e: &std::io::Error) -> Failure {
     } else {
         ErrorKind::Body
     })
+}
+
+/// For an answer's head (status, Location, announced length, whether it has
+/// a body): the redirect to follow, if any, and where the body goes. A kept
+/// body announced longer than its cap fails before it is read.
+pub fn plan(
+    want: Want,
+    status: u16,
+    location: Option<String>,
+    length: Option<u64>,
+    encoding: Encoding,
+) -> Result<(Option<String>, Sink), Failure> {
+    let location =
+        location.filter(|_| want.follow && matches!(status, 301 | 302 | 303 | 307 | 308));
+    let body = match location {
+        Some(_) => BodyUse::Drain,
+        None => want.body,
+    };
+    if let (BodyUse::Keep { max }, Some(length)) = (body, length)
+        && length > max
+    {
+        return Err(Failure::kind(ErrorKind::Truncated));
+    }
+    Ok((location, Sink::new(body, encoding)))
 }
 
 #[cfg(test)]

@@ -7,10 +7,9 @@ use ::http::header::{HeaderName, HeaderValue};
 use ::http::{HeaderMap, Method};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::body::{Encoding, Sink};
-use super::conn::{Outgoing, Reply, Want};
+use super::body::{Encoding, Sink, plan};
+use super::exchange::{Failure, Outgoing, Reply, Want, classify_io};
 use super::transport::Stream;
-use super::{Failure, classify_io};
 use crate::error_kind::ErrorKind;
 
 /// The first read's buffer; it doubles while reads fill it, up to `MAX_READ`.
@@ -107,7 +106,7 @@ impl Connection {
             Framing::ToEnd
         };
         let length = if no_body { Some(0) } else { head.length };
-        let (location, mut sink) = want.plan(head.status, head.location, length, head.encoding)?;
+        let (location, mut sink) = plan(want, head.status, head.location, length, head.encoding)?;
         let to_end = matches!(framing, Framing::ToEnd);
 
         let mut pos = head.len;

@@ -7,9 +7,8 @@ use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
 
-use super::body::Encoding;
-use super::conn::{Outgoing, Reply, Want};
-use super::{Failure, classify_io};
+use super::body::{Encoding, plan};
+use super::exchange::{Failure, Outgoing, Reply, Want, classify_io};
 use crate::error_kind::ErrorKind;
 
 pub struct Connection {
@@ -74,7 +73,7 @@ impl Connection {
         let encoding = headers
             .get(::http::header::CONTENT_ENCODING)
             .map_or(Encoding::Identity, |v| Encoding::of(v.as_bytes()));
-        let (location, mut sink) = want.plan(status, location, length, encoding)?;
+        let (location, mut sink) = plan(want, status, location, length, encoding)?;
         while let Some(frame) = body.frame().await {
             if let Ok(data) = frame.map_err(|e| failure(&e))?.into_data() {
                 sink.write(&data)?;

@@ -12,6 +12,7 @@
 
 mod body;
 mod conn;
+mod exchange;
 mod h1;
 mod h2;
 mod transport;
@@ -25,7 +26,9 @@ use ::http::{Method, header};
 use url::Url;
 
 use crate::error_kind::ErrorKind;
-use conn::{Conn, Origin};
+use conn::Conn;
+use exchange::Origin;
+pub use exchange::{BodyUse, Failure, Payload, SetupError};
 pub use transport::{Connector, Pipe};
 
 /// The hosts shoppers may contact: the target's (host and port) and the ones the
@@ -71,17 +74,6 @@ pub fn probe(base_url: &str, timeout: Duration) -> Result<(), SetupError> {
         }
     }
     Err(SetupError::Unreachable(last))
-}
-
-/// Why shoppers' clients cannot be set up, or the target cannot be reached.
-#[derive(Debug, thiserror::Error)]
-pub enum SetupError {
-    #[error("invalid target URL {url}: {reason}")]
-    Url { url: String, reason: String },
-    #[error("{0}")]
-    Unreachable(String),
-    #[error("TLS: {0}")]
-    Tls(String),
 }
 
 fn origin_of(base_url: &str) -> Result<Origin, SetupError> {
@@ -223,22 +215,6 @@ pub struct Request<'a> {
     pub keep_headers: bool,
 }
 
-/// A request body and its content type.
-pub struct Payload {
-    pub content_type: &'static str,
-    pub bytes: Vec<u8>,
-}
-
-/// What a body is read for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyUse {
-    /// Read to its last byte and dropped chunk by chunk: memory stays flat.
-    Drain,
-    /// Kept (a step checks or extracts from it), up to this many bytes; a longer
-    /// body fails as [`ErrorKind::Truncated`] and the rest is not read.
-    Keep { max: u64 },
-}
-
 /// A complete answer.
 pub struct Answer {
     pub status: u16,
@@ -248,20 +224,6 @@ pub struct Answer {
     pub redirected_to: Option<String>,
     /// The body (decoded) when the step asked for it; empty otherwise.
     pub body: bytes::Bytes,
-}
-
-/// Why no (complete) answer came.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    pub kind: ErrorKind,
-    /// For `blocked`: the host that was refused.
-    pub host: Option<String>,
-}
-
-impl Failure {
-    fn kind(kind: ErrorKind) -> Failure {
-        Failure { kind, host: None }
-    }
 }
 
 /// Where a request goes.
@@ -356,7 +318,7 @@ impl Client {
             let url = self.jar.is_some().then(|| dest.url(&common.base)).flatten();
             let cookie = url.as_ref().and_then(|url| self.cookie_header(url));
             let follow = common.max_redirects > 0;
-            let out = conn::Outgoing {
+            let out = exchange::Outgoing {
                 method: &method,
                 origin: &dest.origin,
                 target: &dest.target,
@@ -366,7 +328,7 @@ impl Client {
                 cookie: cookie.as_deref(),
                 body: payload.as_ref(),
             };
-            let want = conn::Want {
+            let want = exchange::Want {
                 body: request.body_use,
                 headers: request.keep_headers,
                 follow,
@@ -427,9 +389,9 @@ impl Client {
     /// when there is none, or when the one kept was closed while idle).
     async fn exchange(
         &mut self,
-        out: &conn::Outgoing<'_>,
-        want: conn::Want,
-    ) -> Result<conn::Reply, Failure> {
+        out: &exchange::Outgoing<'_>,
+        want: exchange::Want,
+    ) -> Result<exchange::Reply, Failure> {
         let kept = match self.conns.iter().position(|c| c == out.origin) {
             Some(i) => {
                 let mut conn = self.conns.swap_remove(i);
@@ -482,32 +444,6 @@ impl Client {
         jar.get_request_values(&url)
             .find(|(n, _)| *n == name)
             .map(|(_, value)| value.to_string())
-    }
-}
-
-/// The kind of an I/O error, when it says what happened.
-fn classify_io(io: &std::io::Error) -> ErrorKind {
-    use std::io::ErrorKind as Io;
-    // Out of file descriptors or local ports: no socket, so no connection.
-    if matches!(
-        io.raw_os_error(),
-        Some(libc::EMFILE | libc::ENFILE | libc::EADDRNOTAVAIL | libc::ENOBUFS)
-    ) {
-        return ErrorKind::Connect;
-    }
-    if io
-        .get_ref()
-        .is_some_and(|inner| inner.is::<rustls::Error>())
-    {
-        return ErrorKind::Tls;
-    }
-    match io.kind() {
-        Io::ConnectionRefused | Io::AddrNotAvailable | Io::NotFound | Io::AddrInUse => {
-            ErrorKind::Connect
-        }
-        Io::TimedOut => ErrorKind::Timeout,
-        Io::InvalidData => ErrorKind::Malformed,
-        _ => ErrorKind::Reset,
     }
 }
 

@@ -124,11 +124,13 @@ impl AsyncWrite for Stream {
 
 /// The TLS setup every shopper shares: the system's root certificates, or any
 /// certificate when `insecure`; ALPN offers HTTP/2 first.
-pub fn tls_config(insecure: bool) -> Result<Arc<rustls::ClientConfig>, super::SetupError> {
+pub fn tls_config(
+    insecure: bool,
+) -> Result<Arc<rustls::ClientConfig>, super::exchange::SetupError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
-        .map_err(|e| super::SetupError::Tls(e.to_string()))?;
+        .map_err(|e| super::exchange::SetupError::Tls(e.to_string()))?;
     let mut tls = if insecure {
         builder
             .dangerous()

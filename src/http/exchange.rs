@@ -1,0 +1,170 @@
+//! One exchange as every part of `http` sees it: where it goes ([`Origin`]), what is
+//! sent ([`Outgoing`], [`Payload`]), what of the answer is wanted ([`Want`],
+//! [`BodyUse`]), what came back ([`Reply`]) and why nothing did ([`Failure`]). A
+//! leaf: the rest of `http` layers on it one way (exchange ← body ← h1, h2 ← conn
+//! ← client).
+
+use ::http::header::{HeaderName, HeaderValue};
+use ::http::{HeaderMap, Method};
+use url::Url;
+
+use crate::error_kind::ErrorKind;
+
+/// Scheme, host and port: what a connection is kept for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub tls: bool,
+    /// As in a URL: lower case, IPv6 addresses in brackets.
+    pub host: String,
+    pub port: u16,
+    /// The `Host` header: the port only when it is not the scheme's default.
+    pub authority: String,
+}
+
+impl Origin {
+    pub fn of(url: &Url) -> Option<Origin> {
+        let tls = match url.scheme() {
+            "http" => false,
+            "https" => true,
+            _ => return None,
+        };
+        let host = url.host_str()?.to_string();
+        let port = url.port_or_known_default()?;
+        let authority = match (tls, port) {
+            (false, 80) | (true, 443) => host.clone(),
+            _ => format!("{host}:{port}"),
+        };
+        Some(Origin {
+            tls,
+            host,
+            port,
+            authority,
+        })
+    }
+
+    /// The host to resolve or to name in TLS: without IPv6 brackets.
+    pub fn bare_host(&self) -> &str {
+        self.host.trim_start_matches('[').trim_end_matches(']')
+    }
+}
+
+/// Everything a request is made of, borrowed from the client and the step.
+pub struct Outgoing<'a> {
+    pub method: &'a Method,
+    pub origin: &'a Origin,
+    pub target: &'a str,
+    pub step_headers: &'a [(HeaderName, HeaderValue)],
+    pub defaults: &'a [(HeaderName, HeaderValue)],
+    pub default_lines: &'a [u8],
+    pub cookie: Option<&'a str>,
+    pub body: Option<&'a Payload>,
+}
+
+impl Outgoing<'_> {
+    /// The body's content type, unless the step sets its own.
+    pub fn content_type(&self) -> Option<&'static str> {
+        let own = self
+            .step_headers
+            .iter()
+            .any(|(n, _)| n == ::http::header::CONTENT_TYPE);
+        self.body.filter(|_| !own).map(|b| b.content_type)
+    }
+
+    /// The headers to send besides Host, Cookie and the body's: the step's, then
+    /// each default the step does not replace.
+    pub fn headers(&self) -> impl Iterator<Item = (&HeaderName, &HeaderValue)> {
+        let own = self.step_headers.iter().map(|(n, v)| (n, v));
+        let defaults = self
+            .defaults
+            .iter()
+            .filter(|(n, _)| !self.step_headers.iter().any(|(s, _)| s == n))
+            .map(|(n, v)| (n, v));
+        own.chain(defaults)
+    }
+}
+
+/// A request body and its content type.
+pub struct Payload {
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+/// What a body is read for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyUse {
+    /// Read to its last byte and dropped chunk by chunk: memory stays flat.
+    Drain,
+    /// Kept (a step checks or extracts from it), up to this many bytes; a longer
+    /// body fails as [`ErrorKind::Truncated`] and the rest is not read.
+    Keep { max: u64 },
+}
+
+/// What of the answer to keep.
+#[derive(Debug, Clone, Copy)]
+pub struct Want {
+    pub body: BodyUse,
+    pub headers: bool,
+    /// Redirects will be followed: a 3xx with a Location is drained, not kept.
+    pub follow: bool,
+}
+
+/// An answer as the client needs it.
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub set_cookies: Vec<String>,
+    /// Where a redirect points (only when it is to be followed).
+    pub location: Option<String>,
+    pub body: bytes::Bytes,
+}
+
+/// Why no (complete) answer came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub kind: ErrorKind,
+    /// For `blocked`: the host that was refused.
+    pub host: Option<String>,
+}
+
+impl Failure {
+    pub fn kind(kind: ErrorKind) -> Failure {
+        Failure { kind, host: None }
+    }
+}
+
+/// The kind of an I/O error, when it says what happened.
+pub fn classify_io(io: &std::io::Error) -> ErrorKind {
+    use std::io::ErrorKind as Io;
+    // Out of file descriptors or local ports: no socket, so no connection.
+    if matches!(
+        io.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::EADDRNOTAVAIL | libc::ENOBUFS)
+    ) {
+        return ErrorKind::Connect;
+    }
+    if io
+        .get_ref()
+        .is_some_and(|inner| inner.is::<rustls::Error>())
+    {
+        return ErrorKind::Tls;
+    }
+    match io.kind() {
+        Io::ConnectionRefused | Io::AddrNotAvailable | Io::NotFound | Io::AddrInUse => {
+            ErrorKind::Connect
+        }
+        Io::TimedOut => ErrorKind::Timeout,
+        Io::InvalidData => ErrorKind::Malformed,
+        _ => ErrorKind::Reset,
+    }
+}
+
+/// Why shoppers' clients cannot be set up, or the target cannot be reached.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("invalid target URL {url}: {reason}")]
+    Url { url: String, reason: String },
+    #[error("{0}")]
+    Unreachable(String),
+    #[error("TLS: {0}")]
+    Tls(String),
+}
