@@ -260,7 +260,7 @@ steps = [{ name = "product", get = "/api/products/7" }]
 #[test]
 fn compare_takes_long_step_names() {
     let dir = tempfile::tempdir().unwrap();
-    let fixture = crate::repo("src/report/testdata/smoke.json");
+    let fixture = crate::repo("tests/fixtures/reports/smoke.json");
     let mut report: Value =
         serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
     for level in report["levels"].as_array_mut().unwrap() {
