@@ -6,7 +6,9 @@ use super::{LevelResult, Report, SloClause, Stats};
 use crate::units::{show_ms, show_percent};
 
 /// What an SLO clause measures.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
 pub enum Measure {
     /// A latency percentile (100 = max), in ms.
     Percentile(f64),
@@ -15,6 +17,7 @@ pub enum Measure {
 }
 
 impl Measure {
+    /// Reads `p95`, `max`, `error_rate` (reports written before clauses were typed).
     fn parse(metric: &str) -> Option<Measure> {
         match metric {
             "error_rate" => Some(Measure::ErrorRate),
@@ -47,7 +50,7 @@ impl Measure {
 
 /// The outcome of one SLO clause at one level.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub enum ClauseOutcome {
     Pass,
     Fail,
     /// The clause could not be checked (its step saw no request, or the metric is
@@ -58,7 +61,7 @@ pub enum Outcome {
 /// One SLO clause checked against one level (as analysis judges it: overall
 /// clauses on all requests, step clauses on their step).
 #[derive(Debug, Clone)]
-pub struct Check<'a> {
+pub struct ClauseCheck<'a> {
     pub clause: &'a SloClause,
     /// The step the clause is about; `None` for all requests.
     pub step: Option<&'a str>,
@@ -66,10 +69,10 @@ pub struct Check<'a> {
     pub metric: &'a str,
     pub measure: Option<Measure>,
     pub measured: Option<f64>,
-    pub outcome: Outcome,
+    pub outcome: ClauseOutcome,
 }
 
-impl Check<'_> {
+impl ClauseCheck<'_> {
     /// `checkout p95`, `error rate`.
     pub fn name(&self) -> String {
         let metric = self.metric.replace('_', " ");
@@ -84,11 +87,11 @@ impl Check<'_> {
         let name = self.name();
         let (Some(measure), Some(measured)) = (self.measure, self.measured) else {
             return match &self.outcome {
-                Outcome::Skipped(why) => format!("{name}: {why}"),
+                ClauseOutcome::Skipped(why) => format!("{name}: {why}"),
                 _ => format!("{name}: nothing was answered"),
             };
         };
-        let sign = if self.outcome == Outcome::Fail {
+        let sign = if self.outcome == ClauseOutcome::Fail {
             ">"
         } else {
             "≤"
@@ -102,40 +105,48 @@ impl Check<'_> {
 }
 
 /// Checks every SLO clause of the report against `level`.
-pub fn checks<'a>(report: &'a Report, level: &'a LevelResult) -> Vec<Check<'a>> {
+pub fn checks<'a>(report: &'a Report, level: &'a LevelResult) -> Vec<ClauseCheck<'a>> {
     report.slo.iter().map(|c| check(c, level)).collect()
 }
 
-fn check<'a>(clause: &'a SloClause, level: &'a LevelResult) -> Check<'a> {
-    // The longest step name that prefixes the metric: a step may contain dots.
-    let step = level
-        .steps
-        .iter()
-        .filter(|s| {
-            clause
-                .metric
-                .strip_prefix(s.name.as_str())
-                .is_some_and(|rest| rest.starts_with('.'))
-        })
-        .max_by_key(|s| s.name.len());
+fn check<'a>(clause: &'a SloClause, level: &'a LevelResult) -> ClauseCheck<'a> {
+    let step = match (&clause.measure, &clause.step) {
+        (Some(_), Some(name)) => level.steps.iter().find(|s| &s.name == name),
+        (Some(_), None) => None,
+        // An older report: the longest step name that prefixes the metric (a step
+        // may contain dots).
+        (None, _) => level
+            .steps
+            .iter()
+            .filter(|s| {
+                clause
+                    .metric
+                    .strip_prefix(s.name.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
+            })
+            .max_by_key(|s| s.name.len()),
+    };
     let metric = match step {
-        Some(s) => &clause.metric[s.name.len() + 1..],
-        None => clause.metric.as_str(),
+        Some(s) if clause.metric.starts_with(&s.name) => &clause.metric[s.name.len() + 1..],
+        _ => clause.metric.as_str(),
     };
     let stats = step.map_or(&level.stats, |s| &s.stats);
-    let measure = Measure::parse(metric);
+    let measure = clause.measure.or_else(|| Measure::parse(metric));
     let measured = measure.and_then(|m| m.of(stats));
     let outcome = match (measure, measured) {
-        (None, _) => Outcome::Skipped(format!("unknown metric `{metric}`")),
-        _ if stats.requests == 0 && step.is_some() => {
-            Outcome::Skipped("no request to this step at this level".to_string())
+        (None, _) => ClauseOutcome::Skipped(format!("unknown metric `{metric}`")),
+        _ if clause.step.is_some() && step.is_none() => {
+            ClauseOutcome::Skipped("no such step at this level".to_string())
         }
-        _ if stats.requests == 0 => Outcome::Fail,
-        (Some(_), None) => Outcome::Fail,
-        (Some(_), Some(value)) if value > clause.bound => Outcome::Fail,
-        _ => Outcome::Pass,
+        _ if stats.requests == 0 && step.is_some() => {
+            ClauseOutcome::Skipped("no request to this step at this level".to_string())
+        }
+        _ if stats.requests == 0 => ClauseOutcome::Fail,
+        (Some(_), None) => ClauseOutcome::Fail,
+        (Some(_), Some(value)) if value > clause.bound => ClauseOutcome::Fail,
+        _ => ClauseOutcome::Pass,
     };
-    Check {
+    ClauseCheck {
         clause,
         step: step.map(|s| s.name.as_str()),
         metric,

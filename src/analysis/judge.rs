@@ -6,9 +6,10 @@ use crate::metrics::{Collected, JourneyStats, LevelRun, RunOutcome, StepStats, T
 use crate::scenario::{LatencyBound, Slo};
 use crate::units::{show_ms, show_percent};
 
+use super::clauses::Measure;
 use super::plan::Plan;
 use super::{
-    BreakingPoint, CooldownResult, Generator, JourneyResult, LastGood, LevelResult, LoadUnit,
+    BreakingPoint, CooldownResult, GeneratorHealth, JourneyResult, LastGood, LevelResult, LoadUnit,
     Report, RunEnd, SCHEMA_VERSION, SloClause, Stats, StepResult, Verdict, round2,
 };
 
@@ -99,7 +100,7 @@ pub fn level_result(
     } else {
         0.0
     };
-    let generator = Generator {
+    let generator = GeneratorHealth {
         lag_p99_ms: lag(0.99),
         lag_max_ms: lag(1.0),
         cpu_percent: round2(cpu_percent),
@@ -263,6 +264,7 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         recovery_s,
         blocked_hosts: collected.notes.blocked_hosts.clone(),
         failed_checks: collected.notes.failed_checks.clone(),
+        first_errors: collected.notes.first_errors.clone(),
         cooldown,
         timeline: collected.timeline.clone(),
         abort_reason: outcome.abort_reason.clone(),
@@ -276,22 +278,32 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
 }
 
 fn slo_clauses(plan: &Plan) -> Vec<SloClause> {
-    let clauses = |slo: &Slo, prefix: &str| {
-        let latency = slo.latency.iter().map(move |b: &LatencyBound| SloClause {
-            metric: format!("{prefix}{}", b.label()),
-            bound: b.bound.as_secs_f64() * 1000.0,
-            unit: "ms".to_string(),
-        });
-        let errors = slo.error_rate.map(|r| SloClause {
+    let clauses = |slo: &Slo, step: Option<&str>| {
+        let prefix = step.map_or_else(String::new, |s| format!("{s}."));
+        let step = step.map(str::to_string);
+        let mut all: Vec<SloClause> = slo
+            .latency
+            .iter()
+            .map(|b: &LatencyBound| SloClause {
+                metric: format!("{prefix}{}", b.label()),
+                bound: b.bound.as_secs_f64() * 1000.0,
+                unit: "ms".to_string(),
+                step: step.clone(),
+                measure: Some(Measure::Percentile(b.percentile)),
+            })
+            .collect();
+        all.extend(slo.error_rate.map(|r| SloClause {
             metric: format!("{prefix}error_rate"),
             bound: r,
             unit: "ratio".to_string(),
-        });
-        latency.chain(errors).collect::<Vec<_>>()
+            step: step.clone(),
+            measure: Some(Measure::ErrorRate),
+        }));
+        all
     };
-    let mut all = clauses(&plan.slo, "");
+    let mut all = clauses(&plan.slo, None);
     for step in &plan.steps {
-        all.extend(clauses(&step.slo, &format!("{}.", step.name)));
+        all.extend(clauses(&step.slo, Some(&step.name)));
     }
     all
 }

@@ -230,7 +230,7 @@ pub struct LevelResult {
     #[serde(default)]
     pub generator_limited: bool,
     #[serde(default)]
-    pub generator: Generator,
+    pub generator: GeneratorHealth,
     /// Open model: arrivals turned away because `max_active` shoppers were busy.
     #[serde(default)]
     pub dropped: u64,
@@ -248,7 +248,7 @@ pub struct LevelResult {
 /// How the generator itself fared during a level.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
-pub struct Generator {
+pub struct GeneratorHealth {
     /// How late requests left versus their intended start.
     pub lag_p99_ms: Option<f64>,
     pub lag_max_ms: Option<f64>,
@@ -293,6 +293,12 @@ pub struct SloClause {
     pub bound: f64,
     /// `ms` for latency, `ratio` for error rate.
     pub unit: String,
+    /// The step the clause is about; absent: all requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// What the clause measures (absent only in reports written before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measure: Option<clauses::Measure>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -337,6 +343,10 @@ pub struct Report {
     /// Failed checks over the run, by "step: check".
     #[serde(default)]
     pub failed_checks: BTreeMap<String, u64>,
+    /// The first message the transport gave for each error kind (`connect`:
+    /// "Connection refused (os error 111)").
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub first_errors: BTreeMap<String, String>,
     /// The cool-down at the last good level after the climb stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cooldown: Option<CooldownResult>,

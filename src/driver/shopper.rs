@@ -221,6 +221,9 @@ impl Shopper {
                 if let Some(host) = &failure.host {
                     shared.recorder.note_blocked(host);
                 }
+                if let Some(message) = &failure.message {
+                    shared.recorder.note_error(failure.kind, message);
+                }
                 sample.error = Some(failure.kind);
             }
         }

@@ -130,11 +130,12 @@ impl Sink {
 
 fn failure(e: &std::io::Error) -> Failure {
     let too_long = e.get_ref().is_some_and(|inner| inner.is::<TooLong>());
-    Failure::kind(if too_long {
+    let kind = if too_long {
         ErrorKind::Truncated
     } else {
         ErrorKind::Body
-    })
+    };
+    Failure::with(kind, e)
 }
 
 /// For an answer's head (status, Location, announced length, whether it has

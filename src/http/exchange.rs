@@ -124,11 +124,26 @@ pub struct Failure {
     pub kind: ErrorKind,
     /// For `blocked`: the host that was refused.
     pub host: Option<String>,
+    /// What the transport said (`Connection refused (os error 111)`, a TLS alert).
+    pub message: Option<String>,
 }
 
 impl Failure {
     pub fn kind(kind: ErrorKind) -> Failure {
-        Failure { kind, host: None }
+        Failure {
+            kind,
+            host: None,
+            message: None,
+        }
+    }
+
+    /// A failure of `kind` with the error's own words.
+    pub fn with(kind: ErrorKind, error: &dyn std::fmt::Display) -> Failure {
+        Failure {
+            kind,
+            host: None,
+            message: Some(error.to_string()),
+        }
     }
 }
 

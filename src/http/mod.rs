@@ -313,6 +313,7 @@ impl Client {
                 return Err(Failure {
                     kind: ErrorKind::Blocked,
                     host: Some(dest.origin.host.clone()),
+                    message: None,
                 });
             }
             let url = self.jar.is_some().then(|| dest.url(&common.base)).flatten();

@@ -290,6 +290,9 @@ pub struct Notes {
     pub blocked_hosts: BTreeMap<String, u64>,
     /// Failed checks, by "step: check".
     pub failed_checks: BTreeMap<String, u64>,
+    /// The first message the transport gave for each error kind (by kind name).
+    #[serde(default)]
+    pub first_errors: BTreeMap<String, String>,
 }
 
 impl Recorder {
@@ -327,6 +330,15 @@ impl Recorder {
             .failed_checks
             .entry(format!("{step}: {check}"))
             .or_default() += 1;
+    }
+
+    /// Keeps `message` if it is the first for `kind`.
+    pub fn note_error(&self, kind: ErrorKind, message: &str) {
+        let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
+        notes
+            .first_errors
+            .entry(kind.name().to_string())
+            .or_insert_with(|| message.chars().take(300).collect());
     }
 
     pub fn notes(&self) -> Notes {

@@ -14,7 +14,7 @@ use std::fmt::Write;
 use crate::analysis::Report;
 use crate::report::escape::xml;
 use crate::report::findings;
-use crate::report::view::{self, LoadUnit, Outcome, level_number, load_of};
+use crate::report::view::{self, ClauseOutcome, LoadUnit, level_number, load_of};
 
 pub fn junit(report: &Report) -> String {
     let unit = LoadUnit::of(report);
@@ -23,10 +23,13 @@ pub fn junit(report: &Report) -> String {
     let mut skipped = 0;
     for level in &report.levels {
         let checks = view::checks(report, level);
-        let failed = checks.iter().filter(|c| c.outcome == Outcome::Fail).count();
+        let failed = checks
+            .iter()
+            .filter(|c| c.outcome == ClauseOutcome::Fail)
+            .count();
         let skips = checks
             .iter()
-            .filter(|c| matches!(c.outcome, Outcome::Skipped(_)))
+            .filter(|c| matches!(c.outcome, ClauseOutcome::Skipped(_)))
             .count();
         tests += checks.len();
         failures += failed;
@@ -62,8 +65,8 @@ pub fn junit(report: &Report) -> String {
                 xml(&classname)
             );
             match &check.outcome {
-                Outcome::Pass => suites.push_str("/>\n"),
-                Outcome::Fail => {
+                ClauseOutcome::Pass => suites.push_str("/>\n"),
+                ClauseOutcome::Fail => {
                     let message = xml(&check.describe());
                     let _ = writeln!(
                         suites,
@@ -71,7 +74,7 @@ pub fn junit(report: &Report) -> String {
                          </testcase>"
                     );
                 }
-                Outcome::Skipped(why) => {
+                ClauseOutcome::Skipped(why) => {
                     let _ = writeln!(
                         suites,
                         ">\n      <skipped message=\"{}\"/>\n    </testcase>",

@@ -76,6 +76,9 @@ pub fn summary(report: &Report) -> String {
     if !broke.is_empty() {
         let _ = writeln!(out, "\nwhat broke first: {}", broke.join("; "));
     }
+    for (kind, message) in &report.first_errors {
+        let _ = writeln!(out, "first {kind} error: {message}");
+    }
     out.push_str(&crate::report::findings::lines(report));
     let _ = writeln!(out, "\n{}", report.verdict);
     out

@@ -8,7 +8,7 @@ use crate::analysis::TimelinePoint;
 use crate::analysis::{LevelResult, Report, Verdict};
 
 pub use crate::analysis::LoadUnit;
-pub use crate::analysis::clauses::{Check, Measure, Outcome, checks};
+pub use crate::analysis::clauses::{ClauseCheck, ClauseOutcome, Measure, checks};
 
 /// A level's target load as a number, whatever its type in the model.
 pub fn load_of(level: &LevelResult) -> f64 {
@@ -40,7 +40,7 @@ pub struct Headline<'a> {
     pub peak: Option<(&'a LevelResult, f64)>,
     /// The clauses the breaking level broke, each with the worst step on it when
     /// the clause is about all requests.
-    pub broke_first: Vec<(Check<'a>, Option<(&'a str, f64)>)>,
+    pub broke_first: Vec<(ClauseCheck<'a>, Option<(&'a str, f64)>)>,
 }
 
 impl<'a> Headline<'a> {
@@ -58,7 +58,7 @@ impl<'a> Headline<'a> {
             .map(|level| {
                 checks(report, level)
                     .into_iter()
-                    .filter(|c| c.outcome == Outcome::Fail)
+                    .filter(|c| c.outcome == ClauseOutcome::Fail)
                     .map(|c| {
                         let worst = match (c.step, c.measure) {
                             (None, Some(m)) => worst_step(level, m),
@@ -153,7 +153,7 @@ mod tests {
             for level in &report.levels {
                 let failed = checks(&report, level)
                     .iter()
-                    .filter(|c| c.outcome == Outcome::Fail)
+                    .filter(|c| c.outcome == ClauseOutcome::Fail)
                     .count();
                 assert_eq!(failed, level.breaches.len(), "level {}", level.index);
             }
@@ -169,6 +169,6 @@ mod tests {
         let check = &checks(&report, level)[0];
         assert_eq!(check.step, Some("a.b"));
         assert_eq!(check.measure, Some(Measure::Percentile(95.0)));
-        assert_eq!(check.outcome, Outcome::Pass);
+        assert_eq!(check.outcome, ClauseOutcome::Pass);
     }
 }

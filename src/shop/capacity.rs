@@ -133,9 +133,9 @@ impl Schedule {
     }
 }
 
-/// The shared gate every request passes: the schedule under a mutex.
+/// The shared door every request passes: the schedule under a mutex.
 #[derive(Debug)]
-pub struct Gate {
+pub struct Door {
     schedule: Mutex<Schedule>,
 }
 
@@ -143,9 +143,9 @@ pub struct Gate {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueueFull;
 
-impl Gate {
+impl Door {
     pub fn new(schedule: Schedule) -> Self {
-        Gate {
+        Door {
             schedule: Mutex::new(schedule),
         }
     }

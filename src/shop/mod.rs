@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use axum::serve::ListenerExt;
 use tokio::sync::oneshot;
 
-use capacity::{Gate, Schedule, Stall};
+use capacity::{Door, Schedule, Stall};
 use catalog::Catalog;
 use routes::{AppState, Counters, Faults};
 use session::Sessions;
@@ -176,7 +176,7 @@ impl Shop {
         let state = Arc::new(AppState {
             catalog: Catalog::generate(config.products, config.seed),
             sessions: Sessions::new(config.seed, MAX_SESSIONS),
-            gate: Gate::new(schedule),
+            gate: Door::new(schedule),
             faults: Faults::new(config.error_rate, config.seed ^ 0xfa17_fa17),
             counters: Counters::default(),
         });

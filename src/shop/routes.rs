@@ -22,7 +22,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::capacity::Gate;
+use super::capacity::Door;
 use super::catalog::{Catalog, Product};
 use super::html;
 use super::session::{CartLine, CheckoutError, MAX_LINE_QTY, Sessions};
@@ -68,7 +68,7 @@ impl Faults {
 pub struct AppState {
     pub catalog: Catalog,
     pub sessions: Sessions,
-    pub gate: Gate,
+    pub gate: Door,
     pub faults: Faults,
     pub counters: Counters,
 }

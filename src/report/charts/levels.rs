@@ -18,7 +18,7 @@ use super::{
     caption, frame, from_zero, load_labels, load_range, log_ticks, tick, tick_ms,
 };
 use crate::analysis::{LevelResult, Report, Stats};
-use crate::report::view::{Check, Headline, LoadUnit, Measure, checks, load_of};
+use crate::report::view::{ClauseCheck, Headline, LoadUnit, Measure, checks, load_of};
 use crate::units::show_number;
 
 type Series = (&'static str, RGBColor, fn(&Stats) -> Option<f64>);
@@ -145,7 +145,7 @@ pub(super) fn error_bound(report: &Report) -> Option<f64> {
     let level = report.levels.first()?;
     checks(report, level)
         .iter()
-        .find(|c: &&Check| c.step.is_none() && c.measure == Some(Measure::ErrorRate))
+        .find(|c: &&ClauseCheck| c.step.is_none() && c.measure == Some(Measure::ErrorRate))
         .map(|c| c.clause.bound * 100.0)
         .filter(|b| b.is_finite())
 }

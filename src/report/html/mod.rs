@@ -13,7 +13,9 @@ use super::escape::html as escape;
 use std::fmt::Write;
 
 use crate::analysis::{LevelResult, Report, RunEnd, Stats, Verdict};
-use crate::report::view::{Check, Headline, LoadUnit, Outcome, checks, level_number, load_of};
+use crate::report::view::{
+    ClauseCheck, ClauseOutcome, Headline, LoadUnit, checks, level_number, load_of,
+};
 use crate::units::{show_latency as cell, show_ms, show_number, show_percent};
 
 const CSS: &str = include_str!("report.css");
@@ -332,17 +334,17 @@ fn level_table(out: &mut String, report: &Report) {
 }
 
 /// The cells of one row: which of its values broke a clause.
-fn bad(checks: &[Check], step: Option<&str>, metric: &str) -> bool {
+fn bad(checks: &[ClauseCheck], step: Option<&str>, metric: &str) -> bool {
     checks
         .iter()
-        .any(|c| c.step == step && c.metric == metric && c.outcome == Outcome::Fail)
+        .any(|c| c.step == step && c.metric == metric && c.outcome == ClauseOutcome::Fail)
 }
 
 fn stats_row(
     out: &mut String,
     name: &str,
     s: &Stats,
-    checks: &[Check],
+    checks: &[ClauseCheck],
     step: Option<&str>,
     total: bool,
 ) {
