@@ -40,63 +40,8 @@ pub fn rebuild(dir: &Path) -> Result<(RunHeader, RunOutcome), LogError> {
         .and_then(|json| serde_json::from_str(json).map_err(|e| invalid(e.to_string())))?;
     let specs = &header.levels;
     let mut collected = Collected::new(specs.len(), header.steps, header.journeys);
-
-    for json in comments(&text, COUNTS) {
-        let Ok(line) = serde_json::from_str::<super::CountsLine>(json) else {
-            continue;
-        };
-        if let Some(stats) = step_stats(&mut collected, line.level, line.step) {
-            let mut counts = Counts {
-                requests: line.requests,
-                status_classes: line.status,
-                ..Counts::default()
-            };
-            for (name, n) in &line.errors {
-                if let Some(kind) = ErrorKind::ALL.iter().position(|k| k.name() == name) {
-                    counts.errors[kind] += n;
-                }
-            }
-            stats.counts.add(&counts);
-        }
-    }
-    for json in comments(&text, JOURNEY) {
-        let Ok(line) = serde_json::from_str::<JourneyLine>(json) else {
-            continue;
-        };
-        if let Some(stats) = line
-            .level
-            .and_then(|l| collected.journeys.get_mut(l))
-            .and_then(|l| l.get_mut(line.journey))
-        {
-            stats.completed += line.completed;
-            stats.failed += line.failed;
-        }
-    }
-    for (tag, histogram) in histograms(&text) {
-        let parts: Vec<&str> = tag.split('.').collect();
-        let [level, which, kind] = parts[..] else {
-            continue;
-        };
-        let level = match level {
-            "ramp" => None,
-            l => match l.strip_prefix('l').and_then(|n| n.parse().ok()) {
-                Some(l) => Some(l),
-                None => continue,
-            },
-        };
-        let index = |prefix: char| which.strip_prefix(prefix).and_then(|n| n.parse().ok());
-        if let (Some(step), true) = (index('s'), kind != "journey") {
-            if let Some(stats) = step_stats(&mut collected, level, step) {
-                add_histogram(stats, kind, &histogram);
-            }
-        } else if let Some(journey) = index('j')
-            && let Some(stats) = level
-                .and_then(|l| collected.journeys.get_mut(l))
-                .and_then(|l| l.get_mut(journey))
-        {
-            add_journey_histogram(stats, &histogram);
-        }
-    }
+    add_counts(&mut collected, &text);
+    add_histograms(&mut collected, &text);
     collected.timeline = comments(&text, SECOND)
         .filter_map(|json| serde_json::from_str::<TimelinePoint>(json).ok())
         .collect();
@@ -144,6 +89,70 @@ pub fn rebuild(dir: &Path) -> Result<(RunHeader, RunOutcome), LogError> {
         abort_reason,
     };
     Ok((header, outcome))
+}
+
+/// Adds every interval's counts (`#counts`, `#journey`) to the totals.
+fn add_counts(collected: &mut Collected, text: &str) {
+    for json in comments(text, COUNTS) {
+        let Ok(line) = serde_json::from_str::<super::CountsLine>(json) else {
+            continue;
+        };
+        if let Some(stats) = step_stats(collected, line.level, line.step) {
+            let mut counts = Counts {
+                requests: line.requests,
+                status_classes: line.status,
+                ..Counts::default()
+            };
+            for (name, n) in &line.errors {
+                if let Some(kind) = ErrorKind::ALL.iter().position(|k| k.name() == name) {
+                    counts.errors[kind] += n;
+                }
+            }
+            stats.counts.add(&counts);
+        }
+    }
+    for json in comments(text, JOURNEY) {
+        let Ok(line) = serde_json::from_str::<JourneyLine>(json) else {
+            continue;
+        };
+        if let Some(stats) = line
+            .level
+            .and_then(|l| collected.journeys.get_mut(l))
+            .and_then(|l| l.get_mut(line.journey))
+        {
+            stats.completed += line.completed;
+            stats.failed += line.failed;
+        }
+    }
+}
+
+/// Adds every interval's histograms to the totals of the entries their tags name.
+fn add_histograms(collected: &mut Collected, text: &str) {
+    for (tag, histogram) in histograms(text) {
+        let parts: Vec<&str> = tag.split('.').collect();
+        let [level, which, kind] = parts[..] else {
+            continue;
+        };
+        let level = match level {
+            "ramp" => None,
+            l => match l.strip_prefix('l').and_then(|n| n.parse().ok()) {
+                Some(l) => Some(l),
+                None => continue,
+            },
+        };
+        let index = |prefix: char| which.strip_prefix(prefix).and_then(|n| n.parse().ok());
+        if let (Some(step), true) = (index('s'), kind != "journey") {
+            if let Some(stats) = step_stats(collected, level, step) {
+                add_histogram(stats, kind, &histogram);
+            }
+        } else if let Some(journey) = index('j')
+            && let Some(stats) = level
+                .and_then(|l| collected.journeys.get_mut(l))
+                .and_then(|l| l.get_mut(journey))
+        {
+            add_journey_histogram(stats, &histogram);
+        }
+    }
 }
 
 fn seconds(s: f64) -> Duration {
