@@ -264,7 +264,7 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         recovery_s,
         blocked_hosts: collected.notes.blocked_hosts.clone(),
         failed_checks: collected.notes.failed_checks.clone(),
-        first_errors: collected.notes.first_errors.clone(),
+        error_messages: collected.notes.error_messages.clone(),
         cooldown,
         timeline: collected.timeline.clone(),
         abort_reason: outcome.abort_reason.clone(),

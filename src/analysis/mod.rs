@@ -346,7 +346,7 @@ pub struct Report {
     /// The first message the transport gave for each error kind (`connect`:
     /// "Connection refused (os error 111)").
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub first_errors: BTreeMap<String, String>,
+    pub error_messages: BTreeMap<String, String>,
     /// The cool-down at the last good level after the climb stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cooldown: Option<CooldownResult>,

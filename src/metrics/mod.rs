@@ -292,7 +292,7 @@ pub struct Notes {
     pub failed_checks: BTreeMap<String, u64>,
     /// The first message the transport gave for each error kind (by kind name).
     #[serde(default)]
-    pub first_errors: BTreeMap<String, String>,
+    pub error_messages: BTreeMap<String, String>,
 }
 
 impl Recorder {
@@ -336,7 +336,7 @@ impl Recorder {
     pub fn note_error(&self, kind: ErrorKind, message: &str) {
         let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
         notes
-            .first_errors
+            .error_messages
             .entry(kind.name().to_string())
             .or_insert_with(|| message.chars().take(300).collect());
     }

@@ -76,7 +76,7 @@ pub fn summary(report: &Report) -> String {
     if !broke.is_empty() {
         let _ = writeln!(out, "\nwhat broke first: {}", broke.join("; "));
     }
-    for (kind, message) in &report.first_errors {
+    for (kind, message) in &report.error_messages {
         let _ = writeln!(out, "first {kind} error: {message}");
     }
     out.push_str(&crate::report::findings::lines(report));

@@ -177,10 +177,10 @@ fn a_reset_mid_response_counts_resets() {
     let m = run_fault(Fault::ResetMidResponse, "", HOME);
     only_kinds(&m, &["reset"]);
     // The transport's own words are kept, the first per kind.
-    let message = m.report["first_errors"]["reset"]
+    let message = m.report["error_messages"]["reset"]
         .as_str()
         .unwrap_or_default();
-    assert!(!message.is_empty(), "{}", m.report["first_errors"]);
+    assert!(!message.is_empty(), "{}", m.report["error_messages"]);
 }
 
 #[test]
