@@ -19,10 +19,11 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::trace::TraceIds;
 use super::{NO_LEVEL, Shared};
 use crate::error_kind::ErrorKind;
 use crate::http;
-use crate::metrics::{JourneySample, Sample};
+use crate::metrics::{JourneySample, Origin, Sample, TraceId};
 use crate::scenario::{Body, Journey, MAX_THINK, Response, Scope, Step, StepHeader, Take, Think};
 
 /// Counts a shopper as active for as long as it lives.
@@ -55,6 +56,12 @@ struct Shopper {
     /// Retired when the watched value is at or below `index`.
     index: u32,
     retire: watch::Receiver<u32>,
+    /// The shopper's number, and the journey it runs now.
+    id: u64,
+    journey: usize,
+    /// Tracing: the ids' source, and the running journey's trace id.
+    trace_ids: Option<TraceIds>,
+    trace: Option<[u8; 16]>,
 }
 
 /// How a step went.
@@ -77,6 +84,15 @@ impl Shopper {
             url: String::new(),
             index,
             retire,
+            id,
+            journey: 0,
+            trace_ids: shared
+                .scenario
+                .target
+                .tracing
+                .enabled
+                .then(|| TraceIds::new(seed)),
+            trace: None,
         }
     }
 
@@ -130,6 +146,8 @@ impl Shopper {
             return None;
         }
         let level = current_level(shared);
+        self.journey = index;
+        self.trace = self.trace_ids.as_mut().map(TraceIds::trace_id);
         self.slots.clear();
         self.slots.resize(journey.slots.len(), Vec::new());
         let expected = shared
@@ -180,6 +198,12 @@ impl Shopper {
             expected_interval,
             status: None,
             error: None,
+            origin: Origin {
+                shopper: self.id,
+                journey: self.journey,
+                at: shared.started.elapsed(),
+                trace: self.trace.map(TraceId),
+            },
         };
         let (headers, body) = match self.build(shared, step) {
             Ok(parts) => parts,
@@ -207,8 +231,13 @@ impl Shopper {
                 false => http::BodyUse::Drain,
             },
             keep_headers: step.needs_headers(),
+            trace: match (&mut self.trace_ids, self.trace) {
+                (Some(ids), Some(trace)) => Some(ids.request(trace)),
+                _ => None,
+            },
         };
         let sent = Instant::now();
+        sample.origin.at = shared.started.elapsed();
         let answer = self.client.fetch(request).await;
         let answered = Instant::now();
         sample.lag = sent.saturating_duration_since(intended);

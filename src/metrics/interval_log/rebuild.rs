@@ -57,6 +57,9 @@ pub fn rebuild(dir: &Path) -> Result<(RunHeader, RunOutcome), LogError> {
                 }
             }
             stats.counts.add(&counts);
+            stats
+                .exemplars
+                .add(&crate::metrics::Exemplars::from_all(&line.exemplars));
         }
     }
     for json in comments(&text, JOURNEY) {
