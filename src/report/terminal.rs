@@ -76,6 +76,7 @@ pub fn summary(report: &Report) -> String {
     if !broke.is_empty() {
         let _ = writeln!(out, "\nwhat broke first: {}", broke.join("; "));
     }
+    out.push_str(&crate::report::exemplars::terminal(report));
     out.push_str(&crate::report::findings::lines(report));
     let _ = writeln!(out, "\n{}", report.verdict);
     out
