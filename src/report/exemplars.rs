@@ -44,15 +44,20 @@ pub fn short_id(id: &str) -> String {
     }
 }
 
-/// `1.82 s · 503 http_5xx · at 12.4 s · shopper 7 (buyer)`, without the trace.
-pub fn describe(e: &RequestExample) -> String {
-    let mut parts = vec![show_latency(e.latency_ms)];
-    let outcome = match (e.status, &e.error) {
+/// `503 http_5xx`, `200`, `timeout`.
+fn outcome(e: &RequestExample) -> String {
+    match (e.status, &e.error) {
         (Some(status), Some(error)) => format!("{status} {error}"),
         (Some(status), None) => status.to_string(),
         (None, Some(error)) => error.clone(),
         (None, None) => String::new(),
-    };
+    }
+}
+
+/// `1.82 s · 503 http_5xx · at 12.4 s · shopper 7 (buyer)`, without the trace.
+pub fn describe(e: &RequestExample) -> String {
+    let mut parts = vec![show_latency(e.latency_ms)];
+    let outcome = outcome(e);
     if !outcome.is_empty() {
         parts.push(outcome);
     }
@@ -115,10 +120,9 @@ pub fn markdown(report: &Report) -> String {
         escape::markdown(&heading(report, level, step)).replacen('s', "S", 1)
     );
     for e in &step.slowest {
-        let outcome = match (e.status, &e.error) {
-            (_, Some(error)) => error.clone(),
-            (Some(status), None) => status.to_string(),
-            (None, None) => "-".to_string(),
+        let outcome = match outcome(e) {
+            o if o.is_empty() => "-".to_string(),
+            o => o,
         };
         let trace = e
             .trace_id

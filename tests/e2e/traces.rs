@@ -159,6 +159,18 @@ fn traces_name_the_requests_the_shop_made_slow() {
         stdout.contains("slowest ") && stdout.contains(" · trace "),
         "{stdout}"
     );
+
+    // A report rebuilt from the interval log alone keeps the exemplars and links.
+    let out = dir.path().join("out");
+    std::fs::rename(out.join("report.json"), dir.path().join("first.json")).unwrap();
+    let rebuilt = stampede().arg("report").arg(&out).output().unwrap();
+    assert_eq!(rebuilt.status.code(), Some(0), "{:?}", text(&rebuilt));
+    let again = read_report(&out.join("report.json"));
+    assert_eq!(again["trace_url"], report["trace_url"]);
+    for (i, step) in steps.iter().enumerate() {
+        let rebuilt = &again["levels"][0]["steps"][i];
+        assert_eq!(rebuilt["slowest"], step["slowest"], "{}", step["name"]);
+    }
 }
 
 /// Runs `scenario` with `--seed SEED` and `extra`; the shop's records of it.
