@@ -19,7 +19,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::trace::TraceIds;
+use super::trace::Tracer;
 use super::{NO_LEVEL, Shared};
 use crate::error_kind::ErrorKind;
 use crate::http;
@@ -59,9 +59,8 @@ struct Shopper {
     /// The shopper's number, and the journey it runs now.
     id: u64,
     journey: usize,
-    /// Tracing: the ids' source, and the running journey's trace id.
-    trace_ids: Option<TraceIds>,
-    trace: Option<[u8; 16]>,
+    /// Tracing (`[target] trace`): the running journey's trace, and the ids' source.
+    tracer: Option<Box<Tracer>>,
 }
 
 /// How a step went.
@@ -86,13 +85,12 @@ impl Shopper {
             retire,
             id,
             journey: 0,
-            trace_ids: shared
+            tracer: shared
                 .scenario
                 .target
                 .tracing
                 .enabled
-                .then(|| TraceIds::new(seed)),
-            trace: None,
+                .then(|| Box::new(Tracer::new(seed))),
         }
     }
 
@@ -147,7 +145,9 @@ impl Shopper {
         }
         let level = current_level(shared);
         self.journey = index;
-        self.trace = self.trace_ids.as_mut().map(TraceIds::trace_id);
+        if let Some(tracer) = &mut self.tracer {
+            tracer.start_journey();
+        }
         self.slots.clear();
         self.slots.resize(journey.slots.len(), Vec::new());
         let expected = shared
@@ -189,7 +189,8 @@ impl Shopper {
         expected_interval: Option<Duration>,
     ) -> (Outcome, Instant) {
         let level = current_level(shared);
-        let mut sample = Sample {
+        // Built after the answer: a sample is not held while the request is out.
+        let sample = |me: &Self, sent: Instant| Sample {
             step: step.id,
             level,
             latency: None,
@@ -198,16 +199,12 @@ impl Shopper {
             expected_interval,
             status: None,
             error: None,
-            origin: Origin {
-                shopper: self.id,
-                journey: self.journey,
-                at: shared.started.elapsed(),
-                trace: self.trace.map(TraceId),
-            },
+            origin: me.origin(shared, sent),
         };
         let (headers, body) = match self.build(shared, step) {
             Ok(parts) => parts,
             Err(kind) => {
+                let mut sample = sample(self, Instant::now());
                 sample.error = Some(kind);
                 shared.recorder.record(self.shard, sample);
                 return (Outcome::Failed, Instant::now());
@@ -231,15 +228,12 @@ impl Shopper {
                 false => http::BodyUse::Drain,
             },
             keep_headers: step.needs_headers(),
-            trace: match (&mut self.trace_ids, self.trace) {
-                (Some(ids), Some(trace)) => Some(ids.request(trace)),
-                _ => None,
-            },
+            trace: self.tracer.as_mut().map(|t| t.request()),
         };
         let sent = Instant::now();
-        sample.origin.at = shared.started.elapsed();
         let answer = self.client.fetch(request).await;
         let answered = Instant::now();
+        let mut sample = sample(self, sent);
         sample.lag = sent.saturating_duration_since(intended);
         match answer {
             Ok(answer) => {
@@ -264,6 +258,16 @@ impl Shopper {
             Outcome::Failed
         };
         (outcome, answered)
+    }
+
+    /// Who sent a request at `sent`, in which journey and trace.
+    fn origin(&self, shared: &Shared, sent: Instant) -> Origin {
+        Origin {
+            shopper: self.id,
+            journey: self.journey,
+            at: sent.saturating_duration_since(shared.started),
+            trace: self.tracer.as_ref().map(|t| TraceId(t.trace_id())),
+        }
     }
 
     /// Renders the step's URL (into `self.url`), headers and body with the

@@ -43,6 +43,36 @@ impl TraceIds {
     }
 }
 
+/// A traced shopper's state: its ids' source and the running journey's trace.
+/// Boxed by the shopper, so an untraced shopper's task stays as small as before.
+pub struct Tracer {
+    ids: TraceIds,
+    journey: [u8; 16],
+}
+
+impl Tracer {
+    pub fn new(shopper_seed: u64) -> Tracer {
+        let mut ids = TraceIds::new(shopper_seed);
+        let journey = ids.trace_id();
+        Tracer { ids, journey }
+    }
+
+    /// A journey run starts: a fresh trace.
+    pub fn start_journey(&mut self) {
+        self.journey = self.ids.trace_id();
+    }
+
+    /// The running journey's trace id.
+    pub fn trace_id(&self) -> [u8; 16] {
+        self.journey
+    }
+
+    /// The trace context of the journey's next request.
+    pub fn request(&mut self) -> http::Trace {
+        self.ids.request(self.journey)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -81,10 +81,10 @@ pub fn trace_link(template: Option<&str>, trace_id: &str) -> Option<String> {
         .then(|| template.replace(TRACE_ID, trace_id))
 }
 
-/// `the slowest checkout requests at 250 shoppers (level 3)`.
+/// `checkout requests at 250 shoppers (level 3)`.
 fn heading(report: &Report, level: &LevelResult, step: &StepResult) -> String {
     format!(
-        "slowest {} requests at {} (level {})",
+        "{} requests at {} (level {})",
         step.name,
         LoadUnit::of(report).show(load_of(level)),
         level_number(level)
@@ -97,7 +97,7 @@ pub fn terminal(report: &Report) -> String {
     let Some((level, step)) = worst_step(report) else {
         return String::new();
     };
-    let mut out = format!("\n{}:\n", heading(report, level, step));
+    let mut out = format!("\nslowest {}:\n", heading(report, level, step));
     for e in step.slowest.iter().take(TERMINAL_ROWS) {
         let trace = e
             .trace_id
@@ -115,9 +115,9 @@ pub fn markdown(report: &Report) -> String {
         return String::new();
     };
     let mut out = format!(
-        "### {}\n\n| latency | outcome | sent at | shopper | journey | trace id |\n\
+        "### Slowest {}\n\n| latency | outcome | sent at | shopper | journey | trace id |\n\
          |---:|:---|---:|---:|:---|:---|\n",
-        escape::markdown(&heading(report, level, step)).replacen('s', "S", 1)
+        escape::markdown(&heading(report, level, step))
     );
     for e in &step.slowest {
         let outcome = match outcome(e) {

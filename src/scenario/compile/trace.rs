@@ -85,6 +85,49 @@ pub fn valid_trace_state(text: &str) -> bool {
 mod tests {
     use super::valid_trace_state;
 
+    fn parse(target: &str) -> Result<crate::scenario::Scenario, String> {
+        let text = format!(
+            "name = \"t\"\n[target]\nbase_url = \"http://127.0.0.1:9\"\n{target}\n[load]\n\
+             stages = [{{ ramp_to = 1, over = \"0s\" }}, {{ hold = \"1s\" }}]\n\
+             [[journey]]\nname = \"a\"\nweight = 1\nsteps = [{{ name = \"home\", get = \"/\" }}]\n"
+        );
+        crate::scenario::parse(std::path::Path::new("t.toml"), &text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn tracing_is_off_unless_asked_for() {
+        let off = parse("").unwrap().target.tracing;
+        assert!(!off.enabled && off.state.is_none() && off.url.is_none());
+        let on = parse(
+            "trace = true\ntrace_state = \"stampede=run1\"\n\
+             trace_url = \"https://tempo.example/trace/{trace_id}\"",
+        )
+        .unwrap()
+        .target
+        .tracing;
+        assert!(on.enabled);
+        assert_eq!(on.state.unwrap(), "stampede=run1");
+        assert_eq!(
+            on.url.as_deref(),
+            Some("https://tempo.example/trace/{trace_id}")
+        );
+    }
+
+    #[test]
+    fn a_trace_url_must_be_a_web_link_with_the_id() {
+        for (url, says) in [
+            ("https://tempo.example/trace/", "no {trace_id}"),
+            ("javascript:alert(1)//{trace_id}", "http:// or https://"),
+            ("tempo.example/{trace_id}", "http:// or https://"),
+        ] {
+            let err = parse(&format!("trace_url = \"{url}\"")).unwrap_err();
+            assert!(err.contains(says), "{url}: {err}");
+            assert!(err.contains("t.toml:4:"), "placed in the file: {err}");
+        }
+        let err = parse("trace_state = \"Not Valid\"").unwrap_err();
+        assert!(err.contains("invalid trace_state"), "{err}");
+    }
+
     #[test]
     fn trace_state_follows_w3c_syntax() {
         assert!(valid_trace_state("stampede=run1"));
