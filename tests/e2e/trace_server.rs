@@ -1,8 +1,9 @@
 //! A loopback shop for the tracing tests: it records the `traceparent` and
 //! `tracestate` of every request it receives, answers `/go` with a redirect to
-//! `/landing`, and sleeps [`SLOW`] before answering the requests whose number (per
-//! path) the test chose — so the test knows exactly which requests were slow, by
-//! their trace ids. Plain std threads; the server stops when its handle is dropped.
+//! `/landing`, sleeps [`SLOW`] before answering the requests whose number (per
+//! path) the test chose, and answers `503` to `/product` requests whose number is
+//! a multiple of [`FAIL_EVERY`] — so the test knows exactly which requests were
+//! slow or failed, by their trace ids. Plain std threads; the server stops when its handle is dropped.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -13,6 +14,8 @@ use std::time::{Duration, Instant};
 
 /// How long a slow request waits before its answer.
 pub const SLOW: Duration = Duration::from_millis(500);
+/// Every this many `/product` requests, one is answered 503.
+pub const FAIL_EVERY: usize = 20;
 /// How long the server lives at most, whatever the test does.
 const LIFETIME: Duration = Duration::from_secs(60);
 
@@ -24,6 +27,8 @@ pub struct Seen {
     pub tracestate: Option<String>,
     /// The server made it slow.
     pub slow: bool,
+    /// The server answered it 503.
+    pub failed: bool,
 }
 
 #[derive(Default)]
@@ -126,24 +131,28 @@ fn serve(
     let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
     while let Some(head) = read_head(&mut stream, stop, until) {
         let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-        let is_slow = {
+        let (is_slow, failed) = {
             let mut log = log.lock().unwrap();
             let n = log.per_path.entry(path.clone()).or_default();
             *n += 1;
             let n = *n;
             let is_slow = slow.iter().any(|(p, ns)| *p == path && ns.contains(&n));
+            let failed = path == "/product" && n % FAIL_EVERY == 0;
             log.seen.push(Seen {
                 path: path.clone(),
                 traceparent: header(&head, "traceparent"),
                 tracestate: header(&head, "tracestate"),
                 slow: is_slow,
+                failed,
             });
-            is_slow
+            (is_slow, failed)
         };
         if is_slow {
             std::thread::sleep(SLOW);
         }
-        let answer: &[u8] = if path == "/go" {
+        let answer: &[u8] = if failed {
+            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy"
+        } else if path == "/go" {
             b"HTTP/1.1 302 Found\r\nLocation: /landing\r\nContent-Length: 0\r\n\r\n"
         } else {
             b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"

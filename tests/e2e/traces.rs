@@ -2,7 +2,8 @@
 //! records every `traceparent` it receives and answers chosen requests late. The
 //! headers must be valid W3C, one trace per journey run, one parent id per request
 //! (redirect hops included); the report's slowest requests of each step must be
-//! exactly the ones the shop made slow, matched by trace id; the same seed must
+//! exactly the ones the shop made slow, and its first errors the ones the shop
+//! failed, matched by trace id; the same seed must
 //! send the same ids, and a run without tracing none.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -81,7 +82,7 @@ fn traces_name_the_requests_the_shop_made_slow() {
     let slow: &[(&str, &[usize])] = &[
         ("/home", &[5, 15, 25]),
         ("/landing", &[8, 18]),
-        ("/product", &[6, 30, 40]),
+        ("/product", &[6, 30, 45]),
     ];
     let server = TraceServer::start(slow);
     let dir = tempfile::tempdir().unwrap();
@@ -135,6 +136,31 @@ fn traces_name_the_requests_the_shop_made_slow() {
         assert!(slowest.len() > expected, "{step}");
         assert_eq!(slowest[0]["journey"], "buyer");
     }
+    // The first failures (every 20th /product answered 503) are named too.
+    let failed: Vec<String> = seen
+        .iter()
+        .filter(|s| s.failed)
+        .map(|s| {
+            parse_traceparent(s.traceparent.as_deref().unwrap())
+                .unwrap()
+                .0
+        })
+        .take(3)
+        .collect();
+    assert!(!failed.is_empty(), "the shop failed no request");
+    let product = steps.iter().find(|s| s["name"] == "product").unwrap();
+    let named: BTreeSet<&str> = product["first_errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .inspect(|e| assert_eq!(e["error"], "http_5xx"))
+        .map(|e| e["trace_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        named,
+        failed.iter().map(String::as_str).collect(),
+        "{product}"
+    );
 
     // The HTML report shows them, with links whose hostile template is escaped.
     let html = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
