@@ -156,6 +156,7 @@ fn histogram_record(c: &mut Criterion) {
                 expected_interval: Some(Duration::from_millis(520)),
                 status: Some(200),
                 error: None,
+                origin: Default::default(),
             };
             recorder.record(black_box(3), black_box(sample));
         })
@@ -250,6 +251,7 @@ fn shopper_exchange(c: &mut Criterion) {
                 body: None,
                 body_use,
                 keep_headers: false,
+                trace: None,
             };
             runtime.block_on(client.fetch(request))
         };

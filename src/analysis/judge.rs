@@ -89,9 +89,15 @@ pub fn level_result(
         .steps
         .iter()
         .zip(per_step)
-        .map(|(info, stats)| StepResult {
-            name: info.name.clone(),
-            stats: Stats::of(stats, seconds),
+        .map(|(info, stats)| {
+            let (slowest, first_errors) =
+                super::exemplars::examples(&stats.exemplars, &plan.journeys);
+            StepResult {
+                name: info.name.clone(),
+                stats: Stats::of(stats, seconds),
+                slowest,
+                first_errors,
+            }
         })
         .collect::<Vec<_>>();
     let lag = |q: f64| (!all.lag.is_empty()).then(|| all.lag.value_at_quantile(q) as f64 / 1000.0);
@@ -272,6 +278,7 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         planning: None,
         comparison: None,
         gates: Vec::new(),
+        trace_url: plan.trace_url.clone(),
     };
     report.verdict = verdict(&report);
     report

@@ -8,6 +8,7 @@ pub mod capacity;
 pub mod clauses;
 pub mod compare;
 pub mod enrich;
+pub mod exemplars;
 pub mod gates;
 mod judge;
 pub mod plan;
@@ -18,6 +19,7 @@ pub use plan::Plan;
 
 pub use capacity::{Capacity, Planning};
 pub use compare::Comparison;
+pub use exemplars::RequestExample;
 pub use gates::GateResult;
 pub use judge::{RunInfo, analyse, generator_warning, level_result, show_load};
 
@@ -204,6 +206,12 @@ pub struct StepResult {
     pub name: String,
     #[serde(flatten)]
     pub stats: Stats,
+    /// The slowest requests (a few), slowest first, with their trace ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slowest: Vec<RequestExample>,
+    /// The first failed requests of each error kind (a few of each).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub first_errors: Vec<RequestExample>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -366,6 +374,9 @@ pub struct Report {
     /// The CI gates and how each fared.
     #[serde(default)]
     pub gates: Vec<GateResult>,
+    /// `[target] trace_url`: an http(s) link template with `{trace_id}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_url: Option<String>,
 }
 
 #[cfg(test)]

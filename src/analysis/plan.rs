@@ -31,6 +31,9 @@ pub struct Plan {
     pub gates: Vec<String>,
     pub max_regression: Option<f64>,
     pub planning: PlanInputs,
+    /// `[target] trace_url`, for links to the shop's trace viewer.
+    #[serde(default)]
+    pub trace_url: Option<String>,
 }
 
 impl Plan {
@@ -54,6 +57,7 @@ impl Plan {
             gates: scenario.gates.iter().map(|g| g.text.clone()).collect(),
             max_regression: scenario.max_regression,
             planning: planning_inputs(scenario, expected_peak),
+            trace_url: scenario.target.tracing.url.clone(),
         }
     }
 

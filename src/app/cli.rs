@@ -147,6 +147,9 @@ pub struct RunArgs {
     /// Accept any TLS certificate (self-signed staging shops). Verified by default.
     #[arg(long)]
     pub insecure: bool,
+    /// Send W3C trace context (traceparent) with every request, as `[target] trace = true` does.
+    #[arg(long)]
+    pub trace: bool,
     #[command(flatten)]
     pub ci: CiArgs,
     /// The sale's expected peak, in shoppers or arrivals/s: the report gives the headroom.

@@ -69,7 +69,9 @@ impl Observer for RunObserver<'_> {
 }
 
 pub fn run(args: RunArgs) -> Result<Exit, Error> {
-    let scenario = Arc::new(scenario::load(&args.scenario).map_err(bad_input)?);
+    let mut scenario = scenario::load(&args.scenario).map_err(bad_input)?;
+    scenario.target.tracing.enabled |= args.trace;
+    let scenario = Arc::new(scenario);
     let options = RunOptions::resolve(&args, &scenario)?;
     if args.target.is_some() && scenario.target.base_url.is_none() {
         eprintln!("note: {}", Warning::TargetReplacesEmbeddedShop);

@@ -10,6 +10,7 @@ mod arrivals;
 pub mod climb;
 mod panic_guard;
 mod shopper;
+mod trace;
 
 pub use shopper::sample_think;
 
@@ -54,6 +55,8 @@ struct Shared {
     feeder_cursors: Vec<AtomicUsize>,
     /// A `unique` feeder ran out of rows and wants the run to stop.
     exhausted: AtomicBool,
+    /// The run's start, for when each request was sent.
+    started: Instant,
 }
 
 impl Shared {
@@ -81,6 +84,7 @@ impl Shared {
                 .map(|_| AtomicUsize::new(0))
                 .collect(),
             exhausted: AtomicBool::new(false),
+            started: Instant::now(),
             scenario,
         })
     }
@@ -96,6 +100,7 @@ pub fn http_settings(target: &Target, insecure: bool) -> http::Settings {
         user_agent: target.user_agent.clone(),
         headers: target.headers.clone(),
         insecure,
+        trace_state: target.tracing.state.clone(),
     }
 }
 

@@ -29,6 +29,7 @@ impl Drop for PanicGuard<'_> {
                 expected_interval: None,
                 status: None,
                 error: Some(ErrorKind::Panic),
+                origin: Default::default(),
             };
             self.recorder.record(self.shard, sample);
         }

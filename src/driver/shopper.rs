@@ -19,10 +19,11 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::trace::Tracer;
 use super::{NO_LEVEL, Shared};
 use crate::error_kind::ErrorKind;
 use crate::http;
-use crate::metrics::{JourneySample, Sample};
+use crate::metrics::{JourneySample, Origin, Sample, TraceId};
 use crate::scenario::{Body, Journey, MAX_THINK, Response, Scope, Step, StepHeader, Take, Think};
 
 /// Counts a shopper as active for as long as it lives.
@@ -55,6 +56,11 @@ struct Shopper {
     /// Retired when the watched value is at or below `index`.
     index: u32,
     retire: watch::Receiver<u32>,
+    /// The shopper's number, and the journey it runs now.
+    id: u64,
+    journey: usize,
+    /// Tracing (`[target] trace`): the running journey's trace, and the ids' source.
+    tracer: Option<Box<Tracer>>,
 }
 
 /// How a step went.
@@ -77,6 +83,14 @@ impl Shopper {
             url: String::new(),
             index,
             retire,
+            id,
+            journey: 0,
+            tracer: shared
+                .scenario
+                .target
+                .tracing
+                .enabled
+                .then(|| Box::new(Tracer::new(seed))),
         }
     }
 
@@ -130,6 +144,10 @@ impl Shopper {
             return None;
         }
         let level = current_level(shared);
+        self.journey = index;
+        if let Some(tracer) = &mut self.tracer {
+            tracer.start_journey();
+        }
         self.slots.clear();
         self.slots.resize(journey.slots.len(), Vec::new());
         let expected = shared
@@ -171,7 +189,8 @@ impl Shopper {
         expected_interval: Option<Duration>,
     ) -> (Outcome, Instant) {
         let level = current_level(shared);
-        let mut sample = Sample {
+        // Built after the answer: a sample is not held while the request is out.
+        let sample = |me: &Self, sent: Instant| Sample {
             step: step.id,
             level,
             latency: None,
@@ -180,10 +199,12 @@ impl Shopper {
             expected_interval,
             status: None,
             error: None,
+            origin: me.origin(shared, sent),
         };
         let (headers, body) = match self.build(shared, step) {
             Ok(parts) => parts,
             Err(kind) => {
+                let mut sample = sample(self, Instant::now());
                 sample.error = Some(kind);
                 shared.recorder.record(self.shard, sample);
                 return (Outcome::Failed, Instant::now());
@@ -207,10 +228,12 @@ impl Shopper {
                 false => http::BodyUse::Drain,
             },
             keep_headers: step.needs_headers(),
+            trace: self.tracer.as_mut().map(|t| t.request()),
         };
         let sent = Instant::now();
         let answer = self.client.fetch(request).await;
         let answered = Instant::now();
+        let mut sample = sample(self, sent);
         sample.lag = sent.saturating_duration_since(intended);
         match answer {
             Ok(answer) => {
@@ -238,6 +261,16 @@ impl Shopper {
             Outcome::Failed
         };
         (outcome, answered)
+    }
+
+    /// Who sent a request at `sent`, in which journey and trace.
+    fn origin(&self, shared: &Shared, sent: Instant) -> Origin {
+        Origin {
+            shopper: self.id,
+            journey: self.journey,
+            at: sent.saturating_duration_since(shared.started),
+            trace: self.tracer.as_ref().map(|t| TraceId(t.trace_id())),
+        }
     }
 
     /// Renders the step's URL (into `self.url`), headers and body with the

@@ -15,6 +15,7 @@ mod conn;
 mod exchange;
 mod h1;
 mod h2;
+pub mod trace;
 mod transport;
 
 use std::borrow::Cow;
@@ -29,6 +30,7 @@ use crate::error_kind::ErrorKind;
 use conn::Conn;
 use exchange::Origin;
 pub use exchange::{BodyUse, Failure, Payload, SetupError};
+pub use trace::Trace;
 pub use transport::{Connector, Pipe};
 
 /// The hosts shoppers may contact: the target's (host and port) and the ones the
@@ -98,6 +100,8 @@ pub struct Settings {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Accept any TLS certificate.
     pub insecure: bool,
+    /// Sent as `tracestate` with every traced request.
+    pub trace_state: Option<HeaderValue>,
 }
 
 /// What every shopper's client shares.
@@ -126,6 +130,7 @@ struct Common {
     defaults: Vec<(HeaderName, HeaderValue)>,
     /// `defaults` as HTTP/1.1 header lines, for requests whose step sets none.
     default_lines: Vec<u8>,
+    trace_state: Option<HeaderValue>,
 }
 
 impl ClientFactory {
@@ -184,6 +189,7 @@ impl ClientFactory {
                 max_redirects: target.max_redirects,
                 defaults,
                 default_lines,
+                trace_state: target.trace_state.clone(),
             }),
         })
     }
@@ -213,6 +219,8 @@ pub struct Request<'a> {
     pub body_use: BodyUse,
     /// Whether the step reads the answer's headers.
     pub keep_headers: bool,
+    /// W3C trace context to send (each redirect hop with its own parent id).
+    pub trace: Option<Trace>,
 }
 
 /// A complete answer.
@@ -319,11 +327,14 @@ impl Client {
             let url = self.jar.is_some().then(|| dest.url(&common.base)).flatten();
             let cookie = url.as_ref().and_then(|url| self.cookie_header(url));
             let follow = common.max_redirects > 0;
+            let traced = request.trace.map(|t| {
+                trace::with_trace(&request.headers, &t, hops, common.trace_state.as_ref())
+            });
             let out = exchange::Outgoing {
                 method: &method,
                 origin: &dest.origin,
                 target: &dest.target,
-                step_headers: &request.headers,
+                step_headers: traced.as_ref().unwrap_or(&request.headers),
                 defaults: &common.defaults,
                 default_lines: &common.default_lines,
                 cookie: cookie.as_deref(),
@@ -461,6 +472,7 @@ mod tests {
             user_agent: "stampede/test".to_string(),
             headers: Vec::new(),
             insecure: false,
+            trace_state: None,
         };
         ClientFactory::new(base, &settings).unwrap()
     }

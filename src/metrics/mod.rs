@@ -12,9 +12,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error_kind::ErrorKind;
 
+pub mod exemplars;
 pub mod interval_log;
 mod run;
 
+pub use exemplars::{Exemplar, Exemplars, Origin, TraceId};
 pub use run::{Cooldown, LevelRun, RunEnd, RunOutcome};
 
 /// One finished request.
@@ -35,6 +37,8 @@ pub struct Sample {
     pub expected_interval: Option<Duration>,
     pub status: Option<u16>,
     pub error: Option<ErrorKind>,
+    /// Who sent it, when, and its trace id: kept only by the few exemplars.
+    pub origin: Origin,
 }
 
 /// One finished (or abandoned) journey.
@@ -97,6 +101,8 @@ pub struct StepStats {
     /// How late requests left versus their intended start.
     pub lag: Histogram<u64>,
     pub counts: Counts,
+    /// The slowest and a few failed requests (bounded).
+    pub exemplars: Exemplars,
 }
 
 impl Default for StepStats {
@@ -107,6 +113,7 @@ impl Default for StepStats {
             corrected: None,
             lag: new_histogram(),
             counts: Counts::default(),
+            exemplars: Exemplars::default(),
         }
     }
 }
@@ -129,6 +136,7 @@ impl StepStats {
         add_into(&mut self.service, &other.service);
         add_into(&mut self.corrected, &other.corrected);
         self.counts.add(&other.counts);
+        self.exemplars.add(&other.exemplars);
     }
 
     fn reset(&mut self) {
@@ -141,9 +149,11 @@ impl StepStats {
             h.reset();
         }
         self.counts = Counts::default();
+        self.exemplars.clear();
     }
 
     fn record(&mut self, sample: &Sample) {
+        self.exemplars.record(sample);
         // `record` grows the histogram (`saturating_record` would clamp instead);
         // it fails only beyond u64::MAX / 4 microseconds.
         if let Some(latency) = sample.latency {
@@ -480,6 +490,7 @@ mod tests {
             expected_interval: None,
             status: Some(status),
             error,
+            origin: Origin::default(),
         }
     }
 

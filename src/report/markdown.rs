@@ -87,6 +87,7 @@ pub fn summary(report: &Report) -> String {
     capacity(&mut out, report);
     levels(&mut out, report, unit);
     steps(&mut out, report, unit);
+    out.push_str(&crate::report::exemplars::markdown(report));
     if let Some(c) = &report.comparison {
         comparison(&mut out, c);
     }

@@ -35,3 +35,41 @@ fn levels_csv() {
     let csv = super::tables::levels(&judged()).expect("the CSV is written");
     insta::assert_snapshot!(String::from_utf8_lossy(&csv));
 }
+
+/// `judged()` with the slowest requests (and their trace ids) of every step at
+/// every level, as a traced run leaves them: what the terminal and summary.md say
+/// of the worst step.
+fn traced() -> crate::analysis::Report {
+    let mut report = judged();
+    report.trace_url = Some("https://tempo.example/trace/{trace_id}".to_string());
+    for level in &mut report.levels {
+        for (s, step) in level.steps.iter_mut().enumerate() {
+            let max = step.stats.latency.max_ms.unwrap_or(100.0);
+            step.slowest = (0..3)
+                .map(|i| crate::analysis::RequestExample {
+                    latency_ms: Some(max - 10.0 * i as f64),
+                    status: Some(if i == 0 { 503 } else { 200 }),
+                    error: (i == 0).then(|| "http_5xx".to_string()),
+                    at_s: 10.0 * level.index as f64 + i as f64,
+                    shopper: (7 * s + i) as u64,
+                    journey: "buyer".to_string(),
+                    trace_id: Some(format!(
+                        "{:032x}",
+                        0x4bf9_2f35_77b3_4da6_u128 * 1000 + (s * 10 + i) as u128
+                    )),
+                })
+                .collect();
+        }
+    }
+    report
+}
+
+#[test]
+fn terminal_summary_with_the_slowest_requests() {
+    insta::assert_snapshot!(super::terminal::summary(&traced()));
+}
+
+#[test]
+fn markdown_summary_with_the_slowest_requests() {
+    insta::assert_snapshot!(super::markdown::summary(&traced()));
+}

@@ -79,6 +79,7 @@ pub fn summary(report: &Report) -> String {
     for (kind, message) in &report.error_messages {
         let _ = writeln!(out, "first {kind} error: {message}");
     }
+    out.push_str(&crate::report::exemplars::terminal(report));
     out.push_str(&crate::report::findings::lines(report));
     let _ = writeln!(out, "\n{}", report.verdict);
     out

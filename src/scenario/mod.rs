@@ -70,6 +70,19 @@ pub struct Target {
     /// The cap on a body a step keeps; longer ones fail the step as `truncated`.
     pub max_body: u64,
     pub shop: ShopSettings,
+    /// W3C trace context on every request, and links to the shop's trace viewer.
+    pub tracing: Tracing,
+}
+
+/// `[target] trace`, `trace_state` and `trace_url`, checked.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tracing {
+    /// Send `traceparent` with every request.
+    pub enabled: bool,
+    /// Sent as `tracestate` with every traced request.
+    pub state: Option<http::header::HeaderValue>,
+    /// An http(s) URL template with `{trace_id}`.
+    pub url: Option<String>,
 }
 
 /// The embedded shop's capacity model, as the scenario sets it.

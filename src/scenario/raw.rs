@@ -99,6 +99,14 @@ pub struct RawTarget {
     pub stall_for: Option<Spanned<Dur>>,
     #[cfg_attr(test, schemars(with = "Option<Ratio>"))]
     pub error_rate: Option<Spanned<Ratio>>,
+    /// Send W3C trace context (`traceparent`) with every request, so the report's slowest requests can be opened in the shop's trace viewer (default false; `--trace` turns it on).
+    pub trace: Option<bool>,
+    /// A `tracestate` value sent with every traced request, e.g. "stampede=run1".
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    pub trace_state: Option<Spanned<String>>,
+    /// Turns trace ids into links in the HTML report: an http(s) URL with `{trace_id}`, e.g. "https://tempo.example/trace/{trace_id}".
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    pub trace_url: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -14,6 +14,8 @@ mod open_model;
 mod runs;
 mod scaffold;
 mod tls;
+mod trace_server;
+mod traces;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

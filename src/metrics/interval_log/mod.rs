@@ -8,7 +8,7 @@
 //! `l<level>.s<step>.<latency|service|corrected|lag>` (`ramp` for requests outside
 //! levels) and `l<level>.j<journey>.journey`. Comment lines carry the rest as JSON:
 //! `#stampede-run` (the header: the resolved run plan, target, seed, start),
-//! `#counts` and `#journey` (the interval's counts), `#second` (the timeline point),
+//! `#counts` and `#journey` (the interval's counts; `#counts` with its exemplars), `#second` (the timeline point),
 //! `#state` (per-level CPU, dropped arrivals, blocked hosts and failed checks, when
 //! they change) and, when the run ended normally, `#end` (with the abort reason).
 //! The plan is opaque here: the log stores measurements and hands the plan back.
@@ -99,6 +99,9 @@ struct CountsLine {
     requests: u64,
     status: [u64; 6],
     errors: Vec<(String, u64)>,
+    /// The interval's exemplars (slowest and failed requests, with trace ids).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    exemplars: Vec<crate::metrics::Exemplar>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -211,6 +214,7 @@ impl IntervalLog {
                         .filter(|&&k| stats.counts.errors_of(k) > 0)
                         .map(|&k| (k.name().to_string(), stats.counts.errors_of(k)))
                         .collect(),
+                    exemplars: stats.exemplars.all().copied().collect(),
                 };
                 serde_json::to_string(&counts).map(|j| format!("{COUNTS}{j}"))
             }

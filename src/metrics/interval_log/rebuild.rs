@@ -109,6 +109,9 @@ fn add_counts(collected: &mut Collected, text: &str) {
                 }
             }
             stats.counts.add(&counts);
+            stats
+                .exemplars
+                .add(&crate::metrics::Exemplars::from_all(&line.exemplars));
         }
     }
     for json in comments(text, JOURNEY) {

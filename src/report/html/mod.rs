@@ -6,6 +6,7 @@
 //! Everything that came from the target or the scenario (names, URLs, messages)
 //! goes through [`escape`]; the SVG text is escaped by plotters.
 
+mod exemplars;
 mod findings;
 
 use super::escape::html as escape;
@@ -347,6 +348,7 @@ fn stats_row(
     checks: &[ClauseCheck],
     step: Option<&str>,
     total: bool,
+    last: &str,
 ) {
     let td = |value: String, metric: &str| {
         if bad(checks, step, metric) {
@@ -359,7 +361,7 @@ fn stats_row(
     let latency = |v: Option<f64>| v.map_or_else(|| "-".to_string(), show_ms);
     let _ = writeln!(
         out,
-        "<tr{}><td>{}</td><td>{}</td><td>{:.1}</td>{}<td class=\"text\">{}</td>{}{}{}{}{}</tr>",
+        "<tr{}><td>{}</td><td>{}</td><td>{:.1}</td>{}<td class=\"text\">{}</td>{}{}{}{}{}{last}</tr>",
         if total { " class=\"total\"" } else { "" },
         escape(name),
         s.requests,
@@ -391,23 +393,27 @@ fn step_table(out: &mut String, report: &Report, level: &LevelResult, unit: Load
         out,
         "<section class=\"level\" id=\"level-{n}\">\n<h3>Level {n} · {} {}</h3>\n<table>\n\
          <tr><th>step</th><th>requests</th><th>req/s</th><th>errors</th><th class=\"text\">error kinds</th>\
-         <th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th></tr>\n",
+         <th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th><th class=\"text\">slowest</th></tr>\n",
         escape(&unit.show(load_of(level))),
         tag(level.verdict),
         n = level_number(level),
     );
-    stats_row(out, "all requests", &level.stats, &checks, None, true);
+    stats_row(
+        out,
+        "all requests",
+        &level.stats,
+        &checks,
+        None,
+        true,
+        "<td></td>",
+    );
     for step in &level.steps {
-        stats_row(
-            out,
-            &step.name,
-            &step.stats,
-            &checks,
-            Some(&step.name),
-            false,
-        );
+        let slowest = exemplars::slowest_cell(report, step);
+        let name = Some(step.name.as_str());
+        stats_row(out, &step.name, &step.stats, &checks, name, false, &slowest);
     }
     out.push_str("</table>\n");
+    exemplars::examples(out, report, level);
     if !level.journeys.is_empty() {
         let journeys: Vec<String> = level
             .journeys

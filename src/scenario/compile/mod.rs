@@ -20,6 +20,7 @@ use crate::profile::{MAX_LEVELS, MAX_RUN, Profile, Stage};
 
 mod journey;
 mod load;
+mod trace;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -280,6 +281,7 @@ impl Compiler<'_> {
             }
             None => concat!("stampede/", env!("CARGO_PKG_VERSION")).to_string(),
         };
+        let tracing = self.tracing(raw.trace, raw.trace_state, raw.trace_url)?;
         let mut headers = Vec::new();
         for (name, value) in &raw.headers {
             let header = HeaderName::from_bytes(name.get_ref().as_bytes()).map_err(|_| {
@@ -313,6 +315,7 @@ impl Compiler<'_> {
             headers,
             max_body: raw.max_body.map_or(super::size::DEFAULT_MAX_BODY, |s| s.0),
             shop,
+            tracing,
         })
     }
 
