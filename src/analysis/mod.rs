@@ -8,6 +8,7 @@ pub mod capacity;
 pub mod clauses;
 pub mod compare;
 pub mod enrich;
+pub mod failures;
 pub mod gates;
 mod judge;
 pub mod plan;
@@ -356,6 +357,13 @@ pub struct Report {
     /// The CI gates and how each fared.
     #[serde(default)]
     pub gates: Vec<GateResult>,
+    /// A few concrete failures per step and error kind (bounded).
+    #[serde(default)]
+    pub failure_examples: Vec<failures::FailureExamples>,
+    /// Set when a step failed for the scenario's own reasons from the first
+    /// level: the scenario fails, not the shop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scripting_failure: Option<failures::ScriptingFailure>,
 }
 
 #[cfg(test)]

@@ -28,6 +28,9 @@ Exit codes:
   3    the run could not measure what was asked: the target was unreachable at
        the start, the breaking point was generator-limited, or the embedded shop,
        the runtime or the report failed
+  4    the scenario fails, not the shop: a journey fails for a scripting reason
+       (a check, an extraction, a 4xx, a blocked host, a template) in the
+       preflight or the debug walk (--smoke), or from the first level of a run
   130  interrupted: the report still holds what was measured";
 
 const GATE_HELP: &str = "A CI gate, repeatable: METRIC[@LOAD] OP VALUE, with OP one of < <= > >=.
@@ -50,7 +53,7 @@ pub struct Cli {
 pub enum Command {
     /// Run a scenario: climb the load profile, find the breaking point, write reports.
     #[command(
-        after_help = "Examples:\n  stampede run scenarios/black-friday.toml\n  stampede run scenarios/smoke.toml --target http://127.0.0.1:8080 --seed 7"
+        after_help = "Examples:\n  stampede run scenarios/black-friday.toml\n  stampede run scenarios/black-friday.toml --smoke --verbose   # debug walk: one shopper, every hop\n  stampede run scenarios/smoke.toml --target http://127.0.0.1:8080 --seed 7"
     )]
     Run(RunArgs),
     /// Check scenario files without running them.
@@ -152,6 +155,20 @@ pub struct RunArgs {
     /// The sale's expected peak, in shoppers or arrivals/s: the report gives the headroom.
     #[arg(long, value_name = "N")]
     pub expected_peak: Option<f64>,
+    /// Debug walk: one shopper runs each journey once, no load, and every request,
+    /// redirect hop, extracted value and check is printed. Exit 0 when every step passed.
+    #[arg(long)]
+    pub smoke: bool,
+    /// With --smoke (or a failed preflight): show request and response headers too.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    /// Skip the preflight: the quiet walk through each journey that refuses to
+    /// start the load when the scenario itself fails (exit 4).
+    #[arg(long)]
+    pub no_preflight: bool,
+    /// Write into --out even when it holds an earlier run: its files are removed first.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

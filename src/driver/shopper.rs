@@ -19,11 +19,13 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::answer::{self, Judge, Seen};
 use super::{NO_LEVEL, Shared};
 use crate::error_kind::ErrorKind;
 use crate::http;
+use crate::metrics::examples::Example;
 use crate::metrics::{JourneySample, Sample};
-use crate::scenario::{Body, Journey, MAX_THINK, Response, Scope, Step, StepHeader, Take, Think};
+use crate::scenario::{Body, Journey, MAX_THINK, Scope, Session, Step, StepHeader, Think};
 
 /// Counts a shopper as active for as long as it lives.
 struct Active<'a>(&'a Shared);
@@ -42,8 +44,8 @@ impl Drop for Active<'_> {
 }
 
 /// A shopper's own state.
-struct Shopper {
-    client: http::Client,
+pub(super) struct Shopper {
+    pub(super) client: http::Client,
     rng: Xoshiro256PlusPlus,
     shard: usize,
     /// Extracted values by slot (a list for `pick = "all"`).
@@ -55,17 +57,24 @@ struct Shopper {
     /// Retired when the watched value is at or below `index`.
     index: u32,
     retire: watch::Receiver<u32>,
+    /// Journeys begun.
+    journeys: u64,
 }
 
 /// How a step went.
-enum Outcome {
+pub(super) enum Outcome {
     Ok,
     /// The step failed: the journey ends (later steps may depend on it).
     Failed,
 }
 
 impl Shopper {
-    fn new(shared: &Shared, id: u64, index: u32, retire: watch::Receiver<u32>) -> Shopper {
+    pub(super) fn new(
+        shared: &Shared,
+        id: u64,
+        index: u32,
+        retire: watch::Receiver<u32>,
+    ) -> Shopper {
         let seed = shared.seed ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         Shopper {
             client: shared.factory.client(),
@@ -77,6 +86,7 @@ impl Shopper {
             url: String::new(),
             index,
             retire,
+            journeys: 0,
         }
     }
 
@@ -103,7 +113,7 @@ impl Shopper {
 
     /// Takes a row of each feeder the journey reads; `false` when unique rows ran
     /// out (the run stops).
-    fn take_rows(&mut self, shared: &Shared, journey: &Journey) -> bool {
+    pub(super) fn take_rows(&mut self, shared: &Shared, journey: &Journey) -> bool {
         for &f in &journey.feeders {
             let feeder = &shared.scenario.feeders[f];
             match feeder.next_row(&shared.feeder_cursors[f], &mut self.rng) {
@@ -130,8 +140,7 @@ impl Shopper {
             return None;
         }
         let level = current_level(shared);
-        self.slots.clear();
-        self.slots.resize(journey.slots.len(), Vec::new());
+        self.begin(shared, journey);
         let expected = shared
             .closed
             .then(|| journey.think.mean())
@@ -142,7 +151,7 @@ impl Shopper {
             if self.retired() {
                 return None;
             }
-            let (outcome, answered) = self.step(shared, step, intended, expected).await;
+            let (outcome, answered) = self.step(shared, step, intended, expected, None).await;
             intended = answered + sample_think(step.think.unwrap_or(journey.think), &mut self.rng);
             if !self.wait_until(intended).await {
                 return None;
@@ -162,13 +171,27 @@ impl Shopper {
         Some(journey.pacing)
     }
 
-    /// Sends one step and records it: how it went, and when it ended.
-    async fn step(
+    /// Starts a journey: its variables empty, and with `session = "per_journey"`
+    /// (closed model) a fresh cookie jar and connections.
+    pub(super) fn begin(&mut self, shared: &Shared, journey: &Journey) {
+        self.slots.clear();
+        self.slots.resize(journey.slots.len(), Vec::new());
+        if shared.closed && shared.scenario.load.session == Session::PerJourney && self.journeys > 0
+        {
+            self.client = shared.factory.client();
+        }
+        self.journeys += 1;
+    }
+
+    /// Sends one step and records it: how it went, and when it ended. `walk`
+    /// (the debug walk) gets everything seen and the failure's example.
+    pub(super) async fn step(
         &mut self,
         shared: &Shared,
         step: &Step,
         intended: Instant,
         expected_interval: Option<Duration>,
+        mut walk: Option<&mut (Seen, Option<Example>)>,
     ) -> (Outcome, Instant) {
         let level = current_level(shared);
         let mut sample = Sample {
@@ -185,6 +208,20 @@ impl Shopper {
             Ok(parts) => parts,
             Err(kind) => {
                 sample.error = Some(kind);
+                let example = || {
+                    Example {
+                    step: step.id,
+                    kind,
+                    status: None,
+                    what: "the request could not be built from its templates (a header value with a control character, say)".to_string(),
+                    redirects: Vec::new(),
+                    body: String::new(),
+                }
+                };
+                if let Some(walk) = walk {
+                    walk.1 = Some(example());
+                }
+                shared.recorder.note_failure(step.id, kind, example);
                 shared.recorder.record(self.shard, sample);
                 return (Outcome::Failed, Instant::now());
             }
@@ -200,13 +237,14 @@ impl Shopper {
             url: &self.url,
             headers,
             body,
-            body_use: match step.needs_body() {
+            body_use: match step.needs_body() || walk.is_some() {
                 true => http::BodyUse::Keep {
                     max: shared.scenario.target.max_body,
                 },
                 false => http::BodyUse::Drain,
             },
             keep_headers: step.needs_headers(),
+            follow: step.follow_redirects,
         };
         let sent = Instant::now();
         let answer = self.client.fetch(request).await;
@@ -215,13 +253,38 @@ impl Shopper {
         match answer {
             Ok(answer) => {
                 sample.status = Some(answer.status);
-                sample.error = self.judge(shared, step, &answer);
+                let judge = Judge {
+                    step,
+                    url: &self.url,
+                    client: &self.client,
+                    slots: &mut self.slots,
+                    rng: &mut self.rng,
+                };
+                let seen = walk.as_deref_mut().map(|w| &mut w.0);
+                if let Err(failed) = judge.judge(&answer, seen) {
+                    sample.error = Some(failed.kind);
+                    let name = &shared.scenario.steps[step.id].name;
+                    if failed.kind != ErrorKind::Extract {
+                        // Status checks are counted with the others.
+                        shared.recorder.note_failed_check(name, &failed.check);
+                    }
+                    let example = || answer::answer_example(step.id, &answer, &failed);
+                    if let Some(walk) = walk {
+                        walk.1 = Some(example());
+                    }
+                    shared.recorder.note_failure(step.id, failed.kind, example);
+                }
             }
             Err(failure) => {
                 if let Some(host) = &failure.host {
                     shared.recorder.note_blocked(host);
                 }
                 sample.error = Some(failure.kind);
+                let example = || answer::transport_example(step.id, &failure);
+                if let Some(walk) = walk {
+                    walk.1 = Some(example());
+                }
+                shared.recorder.note_failure(step.id, failure.kind, example);
             }
         }
         if sample.status.is_some() || sample.error == Some(ErrorKind::Timeout) {
@@ -287,40 +350,6 @@ impl Shopper {
             }),
         };
         Ok((headers, body))
-    }
-
-    /// Checks the answer and extracts from it: the error, if the step failed.
-    fn judge(&mut self, shared: &Shared, step: &Step, answer: &http::Answer) -> Option<ErrorKind> {
-        if !step.status_ok(answer.status) {
-            return Some(ErrorKind::for_status(answer.status));
-        }
-        let url = answer.redirected_to.as_deref().unwrap_or(&self.url);
-        let client = &self.client;
-        let cookie = |name: &str| client.cookie(url, name);
-        let response = Response {
-            headers: &answer.headers,
-            body: &answer.body,
-            cookie: &cookie,
-        };
-        if let Some(check) = step.checks.iter().find(|c| !c.holds(&response)) {
-            let name = &shared.scenario.steps[step.id].name;
-            shared.recorder.note_failed_check(name, &check.describe());
-            return Some(ErrorKind::Check);
-        }
-        for extract in &step.extract {
-            let mut found = extract.source.matches(&response);
-            if found.is_empty() {
-                return Some(ErrorKind::Extract);
-            }
-            if extract.take == Take::Random {
-                let one = found.swap_remove(self.rng.random_range(0..found.len()));
-                found = vec![one];
-            } else if extract.take == Take::First {
-                found.truncate(1);
-            }
-            self.slots[extract.slot] = found;
-        }
-        None
     }
 }
 

@@ -42,9 +42,9 @@ impl Conn {
         let connect = async {
             let tcp = TcpStream::connect((origin.bare_host(), origin.port))
                 .await
-                .map_err(|e| Failure::kind(connect_kind(&e)))?;
+                .map_err(|e| Failure::io(connect_kind(&e), &e))?;
             tcp.set_nodelay(true)
-                .map_err(|e| Failure::kind(classify_io(&e)))?;
+                .map_err(|e| Failure::io(classify_io(&e), &e))?;
             if !origin.tls {
                 return Ok(Conn::H1(h1::Connection::new(Stream::Tcp(tcp)), origin));
             }
@@ -53,11 +53,12 @@ impl Conn {
             let stream = tls.connect(name, tcp).await.map_err(|e| {
                 let kind = classify_io(&e);
                 // A handshake that breaks off is a TLS failure, not a reset.
-                Failure::kind(if kind == ErrorKind::Reset {
+                let kind = if kind == ErrorKind::Reset {
                     ErrorKind::Tls
                 } else {
                     kind
-                })
+                };
+                Failure::io(kind, &e)
             })?;
             if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
                 Ok(Conn::H2(h2::Connection::handshake(stream).await?, origin))

@@ -124,11 +124,26 @@ pub struct Failure {
     pub kind: ErrorKind,
     /// For `blocked`: the host that was refused.
     pub host: Option<String>,
+    /// What the transport said (`Connection refused (os error 111)`, a TLS alert).
+    pub message: Option<String>,
 }
 
 impl Failure {
     pub fn kind(kind: ErrorKind) -> Failure {
-        Failure { kind, host: None }
+        Failure {
+            kind,
+            host: None,
+            message: None,
+        }
+    }
+
+    /// A failure of kind `kind` with the I/O error's text.
+    pub fn io(kind: ErrorKind, e: &std::io::Error) -> Failure {
+        Failure {
+            kind,
+            host: None,
+            message: Some(e.to_string()),
+        }
     }
 }
 

@@ -154,7 +154,7 @@ impl Connection {
 }
 
 fn io_failure(e: std::io::Error) -> Failure {
-    Failure::kind(classify_io(&e))
+    Failure::io(classify_io(&e), &e)
 }
 
 /// Appends `name: value\r\n`.

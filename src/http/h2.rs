@@ -101,7 +101,7 @@ fn failure(e: &hyper::Error) -> Failure {
     let mut cause = e.source();
     while let Some(inner) = cause {
         if let Some(io) = inner.downcast_ref::<std::io::Error>() {
-            return Failure::kind(classify_io(io));
+            return Failure::io(classify_io(io), io);
         }
         cause = inner.source();
     }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error_kind::ErrorKind;
 
+pub mod examples;
 pub mod interval_log;
 mod run;
 
@@ -290,6 +291,9 @@ pub struct Notes {
     pub blocked_hosts: BTreeMap<String, u64>,
     /// Failed checks, by "step: check".
     pub failed_checks: BTreeMap<String, u64>,
+    /// A few concrete failures per step and kind.
+    #[serde(default)]
+    pub examples: examples::Examples,
 }
 
 impl Recorder {
@@ -327,6 +331,22 @@ impl Recorder {
             .failed_checks
             .entry(format!("{step}: {check}"))
             .or_default() += 1;
+    }
+
+    /// Counts a failure of (step, kind); `example` builds its example, called
+    /// only while the store wants one (so a long run builds few strings).
+    pub fn note_failure(
+        &self,
+        step: usize,
+        kind: crate::error_kind::ErrorKind,
+        example: impl FnOnce() -> examples::Example,
+    ) {
+        let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
+        if notes.examples.wants(step, kind) {
+            notes.examples.note(example());
+        } else {
+            notes.examples.count(step, kind);
+        }
     }
 
     pub fn notes(&self) -> Notes {

@@ -51,6 +51,8 @@ pub struct Scenario {
     pub feeders: Vec<Feeder>,
     /// The `[gates]` table.
     pub gates: Vec<Gate>,
+    /// Values read from the environment (`{{ env.NAME }}`): never shown.
+    pub secrets: Vec<String>,
     /// `[gates] max_regression`: the tolerance before a change counts as a regression.
     pub max_regression: Option<f64>,
 }
@@ -150,6 +152,20 @@ pub struct Load {
     pub abort_on: Vec<AbortCondition>,
     /// The sale's expected peak (shoppers or arrivals/s), for headroom.
     pub expected_peak: Option<f64>,
+    /// Closed model: whether a shopper's cookie jar and connections last one
+    /// journey or all of its journeys.
+    pub session: Session,
+}
+
+/// How long a shopper's session (cookie jar, connections) lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Session {
+    /// A fresh jar and connections for each journey (what k6 does): a journey
+    /// starts as a new visitor, with an empty basket.
+    #[default]
+    PerJourney,
+    /// Kept from one journey to the next (a returning visitor).
+    PerShopper,
 }
 
 /// Bounds that define "available".
@@ -214,6 +230,8 @@ pub struct Step {
     pub extract: Vec<Extract>,
     /// Think time after this step, instead of the journey's.
     pub think: Option<Think>,
+    /// Follow redirects (the default), or answer with the 3xx itself.
+    pub follow_redirects: bool,
 }
 
 impl Step {
@@ -225,9 +243,11 @@ impl Step {
 
     /// Whether the answer's headers must be kept.
     pub fn needs_headers(&self) -> bool {
-        self.checks
-            .iter()
-            .any(|c| matches!(c, Check::HeaderPresent(_)))
+        !self.follow_redirects
+            || self
+                .checks
+                .iter()
+                .any(|c| matches!(c, Check::HeaderPresent(_) | Check::RedirectedTo(_)))
             || self
                 .extract
                 .iter()

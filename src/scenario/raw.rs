@@ -134,6 +134,11 @@ pub struct RawLoad {
     /// The sale's expected peak load, for headroom.
     #[cfg_attr(test, schemars(with = "Option<serde_json::Value>"))]
     pub expected_peak: Option<Spanned<toml::Value>>,
+    /// Closed model: "per_journey" (default: a fresh cookie jar and connections for
+    /// each journey, as k6 does) or "per_shopper" (kept from one journey to the next).
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    #[cfg_attr(test, schemars(extend("enum" = ["per_journey", "per_shopper"])))]
+    pub session: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -274,6 +279,8 @@ pub struct RawStep {
     /// Think time after this step, instead of the journey's.
     #[cfg_attr(test, schemars(with = "Option<Think>"))]
     pub think: Option<Spanned<Think>>,
+    /// `false`: answer with the redirect (3xx) itself instead of following it.
+    pub follow_redirects: Option<bool>,
 }
 
 /// A data feeder: rows from a CSV file or a JSON array of objects.
@@ -319,6 +326,13 @@ pub struct RawExpect {
     /// A header that must be present.
     #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub header: Option<Spanned<String>>,
+    /// Where the step must land (after redirects): a path ("/cart") or a full URL.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    pub url: Option<Spanned<String>>,
+    /// Where the step must be redirected to: the last redirect's target (with
+    /// follow_redirects = false, the Location of the answer), a path or a full URL.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    pub redirected_to: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

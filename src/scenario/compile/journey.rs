@@ -165,6 +165,7 @@ impl Compiler<'_> {
             checks,
             extract,
             think: self.think(raw.think)?,
+            follow_redirects: raw.follow_redirects.unwrap_or(true),
         })
     }
 
@@ -249,6 +250,12 @@ impl Compiler<'_> {
                 )
             })?;
             checks.push(Check::HeaderPresent(name));
+        }
+        if let Some(url) = raw.url {
+            checks.push(Check::Url(url.into_inner()));
+        }
+        if let Some(url) = raw.redirected_to {
+            checks.push(Check::RedirectedTo(url.into_inner()));
         }
         Ok((status, checks))
     }
