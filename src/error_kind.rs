@@ -67,13 +67,15 @@ impl ErrorKind {
 
     /// Whether the kind says the scenario is wrong rather than the shop: load
     /// does not cause it (a failed check or extraction, a 4xx — 429 aside, which
-    /// only the status tells —, a blocked host, a request that cannot be built).
+    /// only the status tells —, a 2xx or 3xx other than the one expected, a
+    /// blocked host, a request that cannot be built).
     pub fn is_scripting(self) -> bool {
         matches!(
             self,
             ErrorKind::Check
                 | ErrorKind::Extract
                 | ErrorKind::Http4xx
+                | ErrorKind::Status
                 | ErrorKind::Blocked
                 | ErrorKind::Request
         )

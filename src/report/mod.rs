@@ -13,6 +13,7 @@
 
 mod charts;
 pub mod escape;
+pub mod failures;
 pub mod findings;
 mod html;
 mod junit;

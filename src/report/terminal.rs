@@ -77,6 +77,7 @@ pub fn summary(report: &Report) -> String {
         let _ = writeln!(out, "\nwhat broke first: {}", broke.join("; "));
     }
     out.push_str(&crate::report::findings::lines(report));
+    out.push_str(&crate::report::failures::lines(report));
     let _ = writeln!(out, "\n{}", report.verdict);
     out
 }
