@@ -72,6 +72,9 @@ impl Observer for RunObserver<'_> {
 pub fn run(args: RunArgs) -> Result<Exit, Error> {
     let scenario = Arc::new(scenario::load(&args.scenario).map_err(bad_input)?);
     let options = RunOptions::resolve(&args, &scenario)?;
+    for warning in &scenario.warnings {
+        eprintln!("warning: {warning}");
+    }
     if args.target.is_some() && scenario.target.base_url.is_none() {
         eprintln!("note: {}", Warning::TargetReplacesEmbeddedShop);
     }

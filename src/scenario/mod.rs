@@ -53,6 +53,9 @@ pub struct Scenario {
     pub gates: Vec<Gate>,
     /// Values read from the environment (`{{ env.NAME }}`): never shown.
     pub secrets: Vec<String>,
+    /// Things that load but that the author should look at: same-named steps
+    /// (one statistics row) that send different requests.
+    pub warnings: Vec<String>,
     /// `[gates] max_regression`: the tolerance before a change counts as a regression.
     pub max_regression: Option<f64>,
 }
@@ -193,10 +196,14 @@ impl LatencyBound {
     }
 }
 
+/// A step name, for statistics: steps of the same name in several journeys are
+/// merged into one row (documented; `validate` warns when their requests differ).
 #[derive(Debug, Clone)]
 pub struct StepInfo {
     pub name: String,
     pub slo: Slo,
+    /// The first request of this name, as written: `GET /product/{{ id }}`.
+    pub request: String,
 }
 
 #[derive(Debug, Clone)]
@@ -407,9 +414,19 @@ steps = [{ name = "home", get = "/?q={{ qty }}" }]
         assert_eq!(s.target.base_url.as_deref(), Some("https://shop.example"));
         assert_eq!(s.load.profile.levels().len(), 1);
         assert!(!s.load.stop_when_broken);
-        // "home" in both journeys is one step for statistics.
+        // "home" in both journeys is one step for statistics; their requests
+        // differ, and validate says so.
         let names: Vec<&str> = s.steps.iter().map(|st| st.name.as_str()).collect();
         assert_eq!(names, ["home", "add"]);
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        let posted = SCENARIO.replace(r#"get = "/?q={{ qty }}""#, r#"post = "/?q={{ qty }}""#);
+        let p = parse(Path::new("t.toml"), &posted).unwrap();
+        assert_eq!(
+            p.warnings,
+            [
+                "steps named \"home\" send different requests (GET /; POST /?q={{ qty }}) but share one statistics row: rename one to measure them apart"
+            ]
+        );
         assert_eq!(s.journeys[1].steps[0].id, 0);
         assert_eq!(s.steps[1].slo.latency[0].bound, Duration::from_millis(300));
 

@@ -457,3 +457,35 @@ steps = [{ name = "home", get = "/" }]
     );
     read_report(&out.join("report.json"));
 }
+
+#[test]
+fn validate_warns_when_same_named_steps_send_different_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "merged.toml",
+        r#"
+name = "merged"
+[target]
+base_url = "embedded"
+[load]
+stages = [{ ramp_to = 1, over = "0s" }, { hold = "1s" }]
+[[journey]]
+name = "a"
+weight = 1
+steps = [{ name = "cart", get = "/cart" }]
+[[journey]]
+name = "b"
+weight = 1
+steps = [{ name = "cart", post = "/cart/items" }]
+"#,
+    );
+    let output = stampede().arg("validate").arg(&scenario).output().unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("merged.toml: ok"), "{stdout}");
+    assert!(
+        stderr.contains("steps named \"cart\" send different requests (GET /cart; POST /cart/items) but share one statistics row"),
+        "{stderr}"
+    );
+}

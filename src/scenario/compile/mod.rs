@@ -31,6 +31,7 @@ struct Compiler<'a> {
     steps: Vec<StepInfo>,
     /// Values read from the environment.
     secrets: std::cell::RefCell<Vec<String>>,
+    warnings: Vec<String>,
 }
 
 /// A `[vars]` entry: a constant, or a generator (`{ random_int = [1, 5] }`,
@@ -58,6 +59,7 @@ pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scena
         feeders: Vec::new(),
         steps: Vec::new(),
         secrets: std::cell::RefCell::new(Vec::new()),
+        warnings: Vec::new(),
     };
     if raw.name.get_ref().trim().is_empty() {
         return Err(c.error(raw.name.span(), "the scenario name is empty"));
@@ -88,6 +90,7 @@ pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scena
         gates,
         max_regression,
         secrets: c.secrets.into_inner(),
+        warnings: c.warnings,
     })
 }
 
