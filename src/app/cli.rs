@@ -194,13 +194,18 @@ pub struct ShopArgs {
     /// ... for this long (e.g. 1s).
     #[arg(long, value_parser = duration, requires = "stall_every")]
     pub stall_for: Option<Duration>,
-    /// Fault: answer this fraction of requests with 500 (e.g. 0.01).
-    #[arg(long, default_value_t = 0.0)]
+    /// Fault: answer this share of requests with 500 (e.g. 1% or 0.01).
+    #[arg(long, default_value = "0", value_parser = fraction)]
     pub error_rate: f64,
 }
 
 fn duration(text: &str) -> Result<Duration, UnitError> {
     parse_duration(text)
+}
+
+/// A share from 0 to 1: `1%` or `0.01`.
+fn fraction(text: &str) -> Result<f64, UnitError> {
+    parse_ratio(text, RatioRange::Fraction)
 }
 
 /// `10%` or `0.1`.
@@ -216,5 +221,17 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_shops_error_rate_is_written_like_every_rate() {
+        for (text, rate) in [("1%", 0.01), ("0.01", 0.01), ("0", 0.0)] {
+            let cli = Cli::try_parse_from(["stampede", "shop", "--error-rate", text]).unwrap();
+            let Command::Shop(args) = cli.command else {
+                panic!("shop")
+            };
+            assert!((args.error_rate - rate).abs() < 1e-12, "{text}");
+        }
+        assert!(Cli::try_parse_from(["stampede", "shop", "--error-rate", "150%"]).is_err());
     }
 }

@@ -64,13 +64,13 @@ impl Hop {
             .headers
             .iter()
             .map(|(n, v)| (n.to_string(), text(v.as_bytes())))
-            .chain(
-                reply
-                    .set_cookies
-                    .iter()
-                    .map(|c| ("set-cookie".to_string(), c.clone())),
-            )
             .collect();
+        // Set-Cookie is kept apart for the jar; shown once.
+        if !reply.headers.contains_key(::http::header::SET_COOKIE) {
+            let cookies = reply.set_cookies.iter();
+            self.response_headers
+                .extend(cookies.map(|c| ("set-cookie".to_string(), c.clone())));
+        }
     }
 }
 

@@ -18,15 +18,16 @@ fn headline(group: &FailureExamples, example: &FailureExample) -> String {
     format!("{} × {}: {}{status}", group.kind, group.count, example.what)
 }
 
-/// Terminal lines, after the levels: one per example, with its redirects and body.
+/// Terminal lines, after the levels: the first example of each step and kind,
+/// with its redirects and body.
 pub fn lines(report: &Report) -> String {
     let mut out = String::new();
     if report.failure_examples.is_empty() {
         return out;
     }
-    out.push_str("\nwhat failed:\n");
+    out.push_str("\nwhat failed (first example of each step and kind; all in report.html):\n");
     for group in &report.failure_examples {
-        for example in &group.examples {
+        if let Some(example) = group.examples.first() {
             let _ = writeln!(out, "  {} · {}", group.step, headline(group, example));
             if !example.redirects.is_empty() {
                 let _ = writeln!(out, "      redirects: {}", example.redirects.join(", "));
