@@ -2,7 +2,8 @@
 //! expected and what came, the redirect chain, the transport's message, a short
 //! escaped excerpt of the body. Memory is bounded whatever the run's length: at
 //! most [`PER_KIND`] distinct examples per (step, kind) and [`MAX_KEYS`] (step, kind)
-//! pairs; further failures only count.
+//! pairs; further failures of a kept pair are only counted, and pairs past the
+//! cap are left out (the per-step error counts in the levels still hold them).
 
 use serde::{Deserialize, Serialize};
 
@@ -159,6 +160,30 @@ mod tests {
             .map(|e| e.what.as_str())
             .collect();
         assert_eq!(first, ["found 0", "found 6", "found 5"]);
+    }
+
+    /// Through the recorder shoppers use: a million failing requests build at
+    /// most the examples kept (the closure is not called once the store is full)
+    /// and every failure is still counted.
+    #[test]
+    fn a_million_failing_requests_through_the_recorder_stay_bounded() {
+        let recorder = crate::metrics::Recorder::new(4);
+        let mut built = 0u64;
+        for i in 0..1_000_000u64 {
+            let step = (i % 300) as usize;
+            recorder.note_failure(step, ErrorKind::Extract, || {
+                built += 1;
+                example(step, ErrorKind::Extract, &format!("body {i}"))
+            });
+        }
+        let notes = recorder.notes();
+        let groups = &notes.examples.groups;
+        assert_eq!(groups.len(), MAX_KEYS);
+        assert!(groups.iter().all(|g| g.examples.len() == PER_KIND));
+        assert_eq!(built, (MAX_KEYS * PER_KIND) as u64);
+        let counted: u64 = groups.iter().map(|g| g.count).sum();
+        // Steps 0..100 fail 3334 times, the others 3333; the first 256 are kept.
+        assert_eq!(counted, 100 * 3334 + (MAX_KEYS as u64 - 100) * 3333);
     }
 
     #[test]
