@@ -103,6 +103,46 @@ impl Examples {
     }
 }
 
+impl Examples {
+    /// Whether both keep the same examples (counts aside).
+    pub fn same_examples(&self, other: &Examples) -> bool {
+        self.groups.len() == other.groups.len()
+            && self
+                .groups
+                .iter()
+                .zip(&other.groups)
+                .all(|(a, b)| a.step == b.step && a.kind == b.kind && a.examples == b.examples)
+    }
+
+    /// The counts alone: what an interval log writes each second while the
+    /// examples kept have not changed.
+    pub fn counts_only(&self) -> Examples {
+        let groups = self
+            .groups
+            .iter()
+            .map(|g| Group {
+                examples: Vec::new(),
+                ..g.clone()
+            })
+            .collect();
+        Examples { groups }
+    }
+
+    /// `self`'s counts with the examples of `full` (an earlier, complete copy).
+    pub fn with_examples_of(mut self, full: &Examples) -> Examples {
+        for group in &mut self.groups {
+            if let Some(kept) = full
+                .groups
+                .iter()
+                .find(|g| g.step == group.step && g.kind == group.kind)
+            {
+                group.examples = kept.examples.clone();
+            }
+        }
+        self
+    }
+}
+
 /// The first [`EXCERPT`] characters of `body`, escaped so that any terminal,
 /// Markdown table or XML attribute shows it as text; `…` when cut.
 pub fn excerpt(body: &[u8]) -> String {
@@ -184,6 +224,22 @@ mod tests {
         let counted: u64 = groups.iter().map(|g| g.count).sum();
         // Steps 0..100 fail 3334 times, the others 3333; the first 256 are kept.
         assert_eq!(counted, 100 * 3334 + (MAX_KEYS as u64 - 100) * 3333);
+    }
+
+    /// What the interval log writes each second (counts only) and what a
+    /// rebuild puts back together with the last complete copy.
+    #[test]
+    fn counts_and_examples_come_apart_and_back() {
+        let mut full = Examples::default();
+        full.note(example(1, ErrorKind::Check, "found 1"));
+        let mut later = full.clone();
+        later.count(1, ErrorKind::Check);
+        assert!(later.same_examples(&full));
+        let written = later.counts_only();
+        assert!(written.groups[0].examples.is_empty());
+        assert_eq!(written.with_examples_of(&full), later);
+        later.note(example(1, ErrorKind::Check, "found 2"));
+        assert!(!later.same_examples(&full));
     }
 
     #[test]
