@@ -172,13 +172,14 @@ impl Shopper {
     }
 
     /// Starts a journey: its variables empty, and with `session = "per_journey"`
-    /// (closed model) a fresh cookie jar and connections.
+    /// (closed model) an empty cookie jar; connections are kept (as k6 keeps
+    /// them across iterations), so a journey is a new session, not a new socket.
     pub(super) fn begin(&mut self, shared: &Shared, journey: &Journey) {
         self.slots.clear();
         self.slots.resize(journey.slots.len(), Vec::new());
         if shared.closed && shared.scenario.load.session == Session::PerJourney && self.journeys > 0
         {
-            self.client = shared.factory.client();
+            self.client.clear_cookies();
         }
         self.journeys += 1;
     }

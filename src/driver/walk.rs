@@ -151,11 +151,8 @@ fn redact(walk: &mut Walk, secrets: &[String]) {
                 hide(value);
             }
         }
-        for (name, values) in &mut step.seen.extracted {
-            for value in values.iter_mut() {
-                hide(value);
-            }
-            let _ = name;
+        for (_, values) in &mut step.seen.extracted {
+            values.iter_mut().for_each(hide);
         }
         for (_, result) in &mut step.seen.checks {
             if let Err(actual) = result {

@@ -398,6 +398,12 @@ impl Client {
         plain.then_some(rest)
     }
 
+    /// Forgets every cookie: the next request starts a new session (a new
+    /// visitor). Connections are kept, as a browser's would be to the same shop.
+    pub fn clear_cookies(&mut self) {
+        self.jar = None;
+    }
+
     /// Records every exchange from now on (the debug walk).
     pub fn record_hops(&mut self) {
         self.trace = Some(Vec::new());

@@ -163,8 +163,8 @@ pub struct Load {
 /// How long a shopper's session (cookie jar, connections) lasts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Session {
-    /// A fresh jar and connections for each journey (what k6 does): a journey
-    /// starts as a new visitor, with an empty basket.
+    /// An empty cookie jar for each journey (what k6 does): a journey starts as
+    /// a new visitor, with an empty basket. Connections are kept in both modes.
     #[default]
     PerJourney,
     /// Kept from one journey to the next (a returning visitor).

@@ -134,8 +134,9 @@ pub struct RawLoad {
     /// The sale's expected peak load, for headroom.
     #[cfg_attr(test, schemars(with = "Option<serde_json::Value>"))]
     pub expected_peak: Option<Spanned<toml::Value>>,
-    /// Closed model: "per_journey" (default: a fresh cookie jar and connections for
-    /// each journey, as k6 does) or "per_shopper" (kept from one journey to the next).
+    /// Closed model: "per_journey" (default: an empty cookie jar for each journey, a
+    /// new session, as k6 does) or "per_shopper" (cookies kept from one journey to
+    /// the next). Connections are kept in both.
     #[cfg_attr(test, schemars(with = "Option<String>"))]
     #[cfg_attr(test, schemars(extend("enum" = ["per_journey", "per_shopper"])))]
     pub session: Option<Spanned<String>>,
