@@ -88,9 +88,15 @@ pub async fn walk(
         let mut shopper = Shopper::new(&shared, index as u64, 0, retire.clone());
         shopper.client.record_hops();
         let mut steps = Vec::new();
-        if shopper.take_rows(&shared, journey) {
-            shopper.begin(&shared, journey);
+        if !shopper.take_rows(&shared, journey) {
+            // A data file without a row: nothing to walk with (the run stops the same way).
+            journeys.push(JourneyWalk {
+                name: journey.name.clone(),
+                steps,
+            });
+            continue;
         }
+        shopper.begin(&shared, journey);
         for step in &journey.steps {
             let mut seen = (Seen::default(), None);
             let (outcome, _) = shopper
