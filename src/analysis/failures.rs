@@ -89,35 +89,37 @@ pub fn scripting_failure(report: &Report) -> Option<ScriptingFailure> {
         if stats.requests == 0 {
             return None;
         }
+        let examples = |kind: &str| {
+            report
+                .failure_examples
+                .iter()
+                .find(|f| f.step == step.name && f.kind == kind)
+        };
+        // 429 is the shop's answer to load, not the scenario's fault: a 4xx
+        // counts when an example of it is another status.
+        let scripting = |kind: &str| {
+            is_scripting(kind)
+                && (kind != "http_4xx"
+                    || examples(kind)
+                        .is_none_or(|f| f.examples.iter().any(|e| e.status != Some(429))))
+        };
         let (kind, count) = stats
             .errors
             .iter()
-            .filter(|(kind, _)| is_scripting(kind))
-            .map(|(kind, n)| {
-                // 429 is the shop's answer to load, not the scenario's fault.
-                let n = match kind.as_str() {
-                    "http_4xx" => n.saturating_sub(stats.status.get("429").copied().unwrap_or(0)),
-                    _ => *n,
-                };
-                (kind, n)
-            })
-            .max_by_key(|(_, n)| *n)?;
+            .filter(|(kind, _)| scripting(kind))
+            .max_by_key(|(_, n)| **n)?;
         let failed: u64 = stats
             .errors
             .iter()
-            .filter(|(kind, _)| is_scripting(kind))
+            .filter(|(kind, _)| scripting(kind))
             .map(|(_, n)| n)
             .sum();
         let share = failed as f64 / stats.requests as f64;
-        (count > 0 && share >= NEVER_WORKS).then(|| ScriptingFailure {
+        (*count > 0 && share >= NEVER_WORKS).then(|| ScriptingFailure {
             step: step.name.clone(),
             kind: kind.clone(),
             share,
-            example: report
-                .failure_examples
-                .iter()
-                .find(|f| f.step == step.name && &f.kind == kind)
-                .and_then(|f| f.examples.first().cloned()),
+            example: examples(kind).and_then(|f| f.examples.first().cloned()),
         })
     })
 }
@@ -141,4 +143,50 @@ pub fn verdict(failure: &ScriptingFailure) -> String {
     }
     text.push_str("; fix the scenario (stampede run --smoke shows every step) before reading capacity from it");
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::testdata;
+
+    /// The first level's first step failing every request with `kind`, and
+    /// an example with `status`.
+    fn failing(kind: &str, status: u16) -> Report {
+        let mut report = testdata::broken();
+        let step = &mut report.levels[0].steps[0];
+        step.stats.errors.clear();
+        step.stats
+            .errors
+            .insert(kind.to_string(), step.stats.requests);
+        report.failure_examples = vec![FailureExamples {
+            step: step.name.clone(),
+            kind: kind.to_string(),
+            count: step.stats.requests,
+            examples: vec![FailureExample {
+                status: Some(status),
+                what: format!("expected status 2xx or 3xx, got {status}"),
+                redirects: Vec::new(),
+                body: String::new(),
+            }],
+        }];
+        report
+    }
+
+    #[test]
+    fn a_step_that_never_works_for_its_own_reasons_is_the_scenarios_fault() {
+        let report = failing("http_4xx", 404);
+        let failure = scripting_failure(&report).expect("a scripting failure");
+        assert_eq!(failure.kind, "http_4xx");
+        assert_eq!(failure.share, 1.0);
+        assert!(verdict(&failure).starts_with("the scenario fails, not the shop: step "));
+        assert!(verdict(&failure).contains("got 404"));
+    }
+
+    #[test]
+    fn rate_limiting_and_5xx_are_the_shops() {
+        assert!(scripting_failure(&failing("http_4xx", 429)).is_none());
+        assert!(scripting_failure(&failing("http_5xx", 503)).is_none());
+        assert!(scripting_failure(&testdata::broken()).is_none());
+    }
 }
