@@ -189,6 +189,20 @@ pub(super) fn answer_example(step: usize, answer: &http::Answer, failed: &Failed
     }
 }
 
+/// The example a request that could not be built leaves.
+pub(super) fn request_example(step: usize, kind: ErrorKind) -> Example {
+    Example {
+        step,
+        kind,
+        status: None,
+        what: "the request could not be built from its templates (a header value with a \
+               control character, say)"
+            .to_string(),
+        redirects: Vec::new(),
+        body: String::new(),
+    }
+}
+
 /// The example a failure without an answer leaves.
 pub(super) fn transport_example(step: usize, failure: &http::Failure) -> Example {
     let what = match (&failure.message, &failure.host) {

@@ -192,7 +192,7 @@ impl Shopper {
         step: &Step,
         intended: Instant,
         expected_interval: Option<Duration>,
-        mut walk: Option<&mut (Seen, Option<Example>)>,
+        walk: Option<&mut WalkStep>,
     ) -> (Outcome, Instant) {
         let level = current_level(shared);
         let mut sample = Sample {
@@ -209,20 +209,8 @@ impl Shopper {
             Ok(parts) => parts,
             Err(kind) => {
                 sample.error = Some(kind);
-                let example = || {
-                    Example {
-                    step: step.id,
-                    kind,
-                    status: None,
-                    what: "the request could not be built from its templates (a header value with a control character, say)".to_string(),
-                    redirects: Vec::new(),
-                    body: String::new(),
-                }
-                };
-                if let Some(walk) = walk {
-                    walk.1 = Some(example());
-                }
-                shared.recorder.note_failure(step.id, kind, example);
+                let example = || answer::request_example(step.id, kind);
+                note_failure(shared, step.id, kind, walk, example);
                 shared.recorder.record(self.shard, sample);
                 return (Outcome::Failed, Instant::now());
             }
@@ -254,27 +242,7 @@ impl Shopper {
         match answer {
             Ok(answer) => {
                 sample.status = Some(answer.status);
-                let judge = Judge {
-                    step,
-                    url: &self.url,
-                    client: &self.client,
-                    slots: &mut self.slots,
-                    rng: &mut self.rng,
-                };
-                let seen = walk.as_deref_mut().map(|w| &mut w.0);
-                if let Err(failed) = judge.judge(&answer, seen) {
-                    sample.error = Some(failed.kind);
-                    let name = &shared.scenario.steps[step.id].name;
-                    if failed.kind != ErrorKind::Extract {
-                        // Status checks are counted with the others.
-                        shared.recorder.note_failed_check(name, &failed.check);
-                    }
-                    let example = || answer::answer_example(step.id, &answer, &failed);
-                    if let Some(walk) = walk {
-                        walk.1 = Some(example());
-                    }
-                    shared.recorder.note_failure(step.id, failed.kind, example);
-                }
+                sample.error = self.judge(shared, step, &answer, walk);
             }
             Err(failure) => {
                 if let Some(host) = &failure.host {
@@ -282,10 +250,7 @@ impl Shopper {
                 }
                 sample.error = Some(failure.kind);
                 let example = || answer::transport_example(step.id, &failure);
-                if let Some(walk) = walk {
-                    walk.1 = Some(example());
-                }
-                shared.recorder.note_failure(step.id, failure.kind, example);
+                note_failure(shared, step.id, failure.kind, walk, example);
             }
         }
         if sample.status.is_some() || sample.error == Some(ErrorKind::Timeout) {
@@ -299,6 +264,34 @@ impl Shopper {
             Outcome::Failed
         };
         (outcome, answered)
+    }
+
+    /// Judges an answer (see [`Judge`]): the error, if the step failed on it,
+    /// counted with its example.
+    fn judge(
+        &mut self,
+        shared: &Shared,
+        step: &Step,
+        answer: &http::Answer,
+        mut walk: Option<&mut WalkStep>,
+    ) -> Option<ErrorKind> {
+        let judge = Judge {
+            step,
+            url: &self.url,
+            client: &self.client,
+            slots: &mut self.slots,
+            rng: &mut self.rng,
+        };
+        let seen = walk.as_deref_mut().map(|w| &mut w.0);
+        let failed = judge.judge(answer, seen).err()?;
+        if failed.kind != ErrorKind::Extract {
+            // Status checks are counted with the others.
+            let name = &shared.scenario.steps[step.id].name;
+            shared.recorder.note_failed_check(name, &failed.check);
+        }
+        let example = || answer::answer_example(step.id, answer, &failed);
+        note_failure(shared, step.id, failed.kind, walk, example);
+        Some(failed.kind)
     }
 
     /// Renders the step's URL (into `self.url`), headers and body with the
@@ -352,6 +345,24 @@ impl Shopper {
         };
         Ok((headers, body))
     }
+}
+
+/// What the debug walk keeps of a step: everything seen, and the failure.
+pub(super) type WalkStep = (Seen, Option<Example>);
+
+/// Counts a failure (and keeps its example while the store wants one); the
+/// debug walk gets the example always.
+fn note_failure(
+    shared: &Shared,
+    step: usize,
+    kind: ErrorKind,
+    walk: Option<&mut WalkStep>,
+    example: impl Fn() -> Example,
+) {
+    if let Some(walk) = walk {
+        walk.1 = Some(example());
+    }
+    shared.recorder.note_failure(step, kind, example);
 }
 
 fn current_level(shared: &Shared) -> Option<usize> {
