@@ -252,6 +252,7 @@ fn shopper_exchange(c: &mut Criterion) {
                 body_use,
                 keep_headers: false,
                 trace: None,
+                follow: true,
             };
             runtime.block_on(client.fetch(request))
         };
@@ -294,6 +295,8 @@ fn extraction(c: &mut Criterion) {
             headers: &headers,
             body,
             cookie: &no_cookie,
+            url: "http://127.0.0.1/product/7",
+            redirected_to: None,
         };
         assert_eq!(source.matches(&response).len(), 1, "{name}");
         c.bench_function(name, |b| {

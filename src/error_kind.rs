@@ -2,10 +2,10 @@
 //! A leaf: HTTP classifies into it, the scenario's gates name it, metrics count by
 //! it, reports show it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Why a request did not count as served.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// Could not connect (refused, unreachable, DNS).
@@ -64,6 +64,22 @@ impl ErrorKind {
         ErrorKind::Location,
         ErrorKind::Request,
     ];
+
+    /// Whether the kind says the scenario is wrong rather than the shop: load
+    /// does not cause it (a failed check or extraction, a 4xx — 429 aside, which
+    /// only the status tells —, a 2xx or 3xx other than the one expected, a
+    /// blocked host, a request that cannot be built).
+    pub fn is_scripting(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Check
+                | ErrorKind::Extract
+                | ErrorKind::Http4xx
+                | ErrorKind::Status
+                | ErrorKind::Blocked
+                | ErrorKind::Request
+        )
+    }
 
     pub fn name(self) -> &'static str {
         match self {

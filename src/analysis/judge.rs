@@ -279,7 +279,17 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         comparison: None,
         gates: Vec::new(),
         trace_url: plan.trace_url.clone(),
+        failure_examples: super::failures::examples(
+            &collected.notes.examples,
+            &plan
+                .steps
+                .iter()
+                .map(|s| s.name.clone())
+                .collect::<Vec<_>>(),
+        ),
+        scripting_failure: None,
     };
+    report.scripting_failure = super::failures::scripting_failure(&report);
     report.verdict = verdict(&report);
     report
 }
@@ -342,6 +352,7 @@ pub fn show_load(report: &Report, load: u32) -> String {
 pub fn verdict(report: &Report) -> String {
     let load = |n: u32| show_load(report, n);
     let mut text = match (&report.breaking_point, &report.last_good) {
+        _ if let Some(failure) = &report.scripting_failure => super::failures::verdict(failure),
         (_, _) if report.slo.is_empty() => {
             "no SLO in the scenario: add an [slo] section to find a breaking point".to_string()
         }

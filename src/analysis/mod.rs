@@ -9,6 +9,7 @@ pub mod clauses;
 pub mod compare;
 pub mod enrich;
 pub mod exemplars;
+pub mod failures;
 pub mod gates;
 mod judge;
 pub mod plan;
@@ -377,6 +378,13 @@ pub struct Report {
     /// `[target] trace_url`: an http(s) link template with `{trace_id}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_url: Option<String>,
+    /// A few concrete failures per step and error kind (bounded).
+    #[serde(default)]
+    pub failure_examples: Vec<failures::FailureExamples>,
+    /// Set when a step failed for the scenario's own reasons from the first
+    /// level: the scenario fails, not the shop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scripting_failure: Option<failures::ScriptingFailure>,
 }
 
 #[cfg(test)]

@@ -28,6 +28,9 @@ Exit codes:
   3    the run could not measure what was asked: the target was unreachable at
        the start, the breaking point was generator-limited, or the embedded shop,
        the runtime or the report failed
+  4    the scenario fails, not the shop: a journey fails for a scripting reason
+       (a check, an extraction, a 4xx, a blocked host, a template) in the
+       preflight or the debug walk (--smoke), or from the first level of a run
   130  interrupted: the report still holds what was measured";
 
 const GATE_HELP: &str = "A CI gate, repeatable: METRIC[@LOAD] OP VALUE, with OP one of < <= > >=.
@@ -50,7 +53,7 @@ pub struct Cli {
 pub enum Command {
     /// Run a scenario: climb the load profile, find the breaking point, write reports.
     #[command(
-        after_help = "Examples:\n  stampede run scenarios/black-friday.toml\n  stampede run scenarios/smoke.toml --target http://127.0.0.1:8080 --seed 7"
+        after_help = "Examples:\n  stampede run scenarios/black-friday.toml\n  stampede run scenarios/black-friday.toml --smoke --verbose   # debug walk: one shopper, every hop\n  stampede run scenarios/smoke.toml --target http://127.0.0.1:8080 --seed 7"
     )]
     Run(RunArgs),
     /// Check scenario files without running them.
@@ -155,6 +158,20 @@ pub struct RunArgs {
     /// The sale's expected peak, in shoppers or arrivals/s: the report gives the headroom.
     #[arg(long, value_name = "N")]
     pub expected_peak: Option<f64>,
+    /// Debug walk: one shopper runs each journey once, no load, and every request,
+    /// redirect hop, extracted value and check is printed. Exit 0 when every step passed.
+    #[arg(long)]
+    pub smoke: bool,
+    /// With --smoke (or a failed preflight): show request and response headers too.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    /// Skip the preflight: the quiet walk through each journey that refuses to
+    /// start the load when the scenario itself fails (exit 4).
+    #[arg(long)]
+    pub no_preflight: bool,
+    /// Write into --out even when it holds an earlier run: its files are removed first.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -180,13 +197,18 @@ pub struct ShopArgs {
     /// ... for this long (e.g. 1s).
     #[arg(long, value_parser = duration, requires = "stall_every")]
     pub stall_for: Option<Duration>,
-    /// Fault: answer this fraction of requests with 500 (e.g. 0.01).
-    #[arg(long, default_value_t = 0.0)]
+    /// Fault: answer this share of requests with 500 (e.g. 1% or 0.01).
+    #[arg(long, default_value = "0", value_parser = fraction)]
     pub error_rate: f64,
 }
 
 fn duration(text: &str) -> Result<Duration, UnitError> {
     parse_duration(text)
+}
+
+/// A share from 0 to 1: `1%` or `0.01`.
+fn fraction(text: &str) -> Result<f64, UnitError> {
+    parse_ratio(text, RatioRange::Fraction)
 }
 
 /// `10%` or `0.1`.
@@ -202,5 +224,17 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_shops_error_rate_is_written_like_every_rate() {
+        for (text, rate) in [("1%", 0.01), ("0.01", 0.01), ("0", 0.0)] {
+            let cli = Cli::try_parse_from(["stampede", "shop", "--error-rate", text]).unwrap();
+            let Command::Shop(args) = cli.command else {
+                panic!("shop")
+            };
+            assert!((args.error_rate - rate).abs() < 1e-12, "{text}");
+        }
+        assert!(Cli::try_parse_from(["stampede", "shop", "--error-rate", "150%"]).is_err());
     }
 }

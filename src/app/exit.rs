@@ -7,6 +7,7 @@
 //! | 1 | a gate failed, an `abort_on` condition held, or `compare` found a regression |
 //! | 2 | bad input or usage |
 //! | 3 | could not measure: target unreachable, generator-limited verdict, I/O |
+//! | 4 | the scenario fails, not the shop: preflight or debug walk failed for a scripting reason, or every journey failed so from the first level |
 //! | 130 | interrupted: the reports hold what was measured |
 
 use std::process::ExitCode;
@@ -20,6 +21,9 @@ pub enum Exit {
     GateFailed,
     BadInput,
     CannotMeasure,
+    /// The scenario fails, not the shop (a check, extraction, 4xx, blocked host
+    /// or template), so the run measured nothing of the shop.
+    ScenarioFails,
     Interrupted,
 }
 
@@ -30,17 +34,21 @@ impl Exit {
             Exit::GateFailed => 1,
             Exit::BadInput => 2,
             Exit::CannotMeasure => 3,
+            Exit::ScenarioFails => 4,
             Exit::Interrupted => 130,
         }
     }
 
-    /// The exit a finished report earns: interrupted; aborted (1); a generator-limited
-    /// deciding level (3); a failed gate (1); otherwise 0.
+    /// The exit a finished report earns: interrupted; aborted (1); a scenario
+    /// that fails from the first level (4); a generator-limited deciding level
+    /// (3); a failed gate (1); otherwise 0.
     pub fn of(report: &Report) -> Exit {
         if report.end == RunEnd::Interrupted {
             Exit::Interrupted
         } else if report.end == RunEnd::Aborted {
             Exit::GateFailed
+        } else if report.scripting_failure.is_some() {
+            Exit::ScenarioFails
         } else if deciding_level_limited(report) {
             Exit::CannotMeasure
         } else if gates::all_passed(&report.gates) {

@@ -58,7 +58,8 @@ pub fn import_command(command: &ImportCommand) -> Result<Exit, Error> {
         )));
     }
     println!(
-        "next: stampede validate {0} && stampede run {0}",
+        "next: stampede run {0} --smoke   # one shopper through each journey, every request shown\n      \
+         then: stampede run {0}",
         out.display()
     );
     Ok(Exit::Ok)

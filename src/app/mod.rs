@@ -10,11 +10,13 @@ mod console;
 pub mod exit;
 mod import;
 mod options;
+mod outdir;
 mod report;
 mod run;
 mod scaffold;
 mod shop;
 mod signals;
+mod smoke;
 mod validate;
 mod warnings;
 

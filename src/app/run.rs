@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::anyhow;
 
 use crate::analysis::{self, Plan, RunInfo, enrich};
+use crate::driver::walk::Walk;
 use crate::driver::{self, Observer, Progress, climb::Judged};
 use crate::metrics::interval_log::{IntervalLog, RunHeader};
 use crate::metrics::{Collected, Harvested, LevelRun, TimelinePoint};
@@ -20,7 +21,7 @@ use super::exit::{Error, Exit, bad_input, cannot_measure};
 use super::options::{RunOptions, Target};
 use super::signals::Signals;
 use super::warnings::Warning;
-use super::{cores, runtime, shop, write_reports};
+use super::{cores, outdir, runtime, shop, smoke, write_reports};
 
 /// The run's observer: judges each level once (the judgement the climb acts on),
 /// shows it, and appends every harvest to the interval log.
@@ -73,6 +74,9 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     scenario.target.tracing.enabled |= args.trace;
     let scenario = Arc::new(scenario);
     let options = RunOptions::resolve(&args, &scenario)?;
+    for warning in &scenario.warnings {
+        eprintln!("warning: {warning}");
+    }
     if args.target.is_some() && scenario.target.base_url.is_none() {
         eprintln!("note: {}", Warning::TargetReplacesEmbeddedShop);
     }
@@ -91,6 +95,24 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
             ))
         })?;
     }
+    if args.smoke || !args.no_preflight {
+        let walk = walk(&scenario, &base_url, options.insecure)?;
+        if args.smoke {
+            print!("{}", smoke::show_walk(&walk, args.verbose));
+            return Ok(smoke_exit(&walk));
+        }
+        if let Some((journey, step, failure)) = walk.scripting_failure() {
+            eprint!("{}", smoke::show_step(step, args.verbose));
+            eprintln!(
+                "error: preflight: journey {journey} fails at step {} ({}): the scenario fails, not the shop; \
+                 no load was sent. Run with --smoke to walk every journey, or --no-preflight to run anyway",
+                step.name,
+                failure.kind.name()
+            );
+            return Ok(Exit::ScenarioFails);
+        }
+    }
+    outdir::prepare(&options.out, args.force)?;
     check_open_files(&scenario, embedded.is_some())?;
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let plan = Plan::of(&scenario, options.expected_peak);
@@ -165,6 +187,31 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     print!("{}", report::terminal::summary(&report));
     write_reports(&report, &options.out)?;
     Ok(super::verdict_exit(&report))
+}
+
+/// One shopper through each journey (the debug walk), on a runtime of its own.
+fn walk(scenario: &Arc<Scenario>, base_url: &str, insecure: bool) -> Result<Walk, Error> {
+    let runtime = runtime()?;
+    runtime
+        .block_on(driver::walk::walk(
+            Arc::clone(scenario),
+            base_url,
+            insecure,
+            http::Connector::Tcp,
+        ))
+        .map_err(|e| cannot_measure(anyhow!(e)))
+}
+
+/// The debug walk's exit: 0 when every step passed, 4 when the scenario fails,
+/// 3 when the shop does (5xx, timeouts, connections).
+fn smoke_exit(walk: &Walk) -> Exit {
+    if walk.passed() {
+        Exit::Ok
+    } else if walk.scripting_failure().is_some() {
+        Exit::ScenarioFails
+    } else {
+        Exit::CannotMeasure
+    }
 }
 
 /// Each shopper holds a connection (two sockets when the shop is in-process):

@@ -11,13 +11,18 @@ pub fn validate(paths: &[PathBuf]) -> Exit {
     let mut exit = Exit::Ok;
     for path in paths {
         match scenario::load(path) {
-            Ok(s) => println!(
-                "{}: ok ({} journeys, {} levels, {:.0} s)",
-                path.display(),
-                s.journeys.len(),
-                s.load.profile.levels().len(),
-                s.load.profile.duration().as_secs_f64()
-            ),
+            Ok(s) => {
+                println!(
+                    "{}: ok ({} journeys, {} levels, {:.0} s)",
+                    path.display(),
+                    s.journeys.len(),
+                    s.load.profile.levels().len(),
+                    s.load.profile.duration().as_secs_f64()
+                );
+                for warning in &s.warnings {
+                    eprintln!("warning: {}: {warning}", path.display());
+                }
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 exit = Exit::BadInput;

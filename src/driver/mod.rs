@@ -6,11 +6,13 @@
 //! requests get at most the request timeout, then they are abandoned.
 
 mod abort;
+mod answer;
 mod arrivals;
 pub mod climb;
 mod panic_guard;
 mod shopper;
 mod trace;
+pub mod walk;
 
 pub use shopper::sample_think;
 

@@ -19,12 +19,14 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::answer::{self, Judge, Seen};
 use super::trace::Tracer;
 use super::{NO_LEVEL, Shared};
 use crate::error_kind::ErrorKind;
 use crate::http;
+use crate::metrics::examples::Example;
 use crate::metrics::{JourneySample, Origin, Sample, TraceId};
-use crate::scenario::{Body, Journey, MAX_THINK, Response, Scope, Step, StepHeader, Take, Think};
+use crate::scenario::{Body, Journey, MAX_THINK, Scope, Session, Step, StepHeader, Think};
 
 /// Counts a shopper as active for as long as it lives.
 struct Active<'a>(&'a Shared);
@@ -43,8 +45,8 @@ impl Drop for Active<'_> {
 }
 
 /// A shopper's own state.
-struct Shopper {
-    client: http::Client,
+pub(super) struct Shopper {
+    pub(super) client: http::Client,
     rng: Xoshiro256PlusPlus,
     shard: usize,
     /// Extracted values by slot (a list for `pick = "all"`).
@@ -61,17 +63,24 @@ struct Shopper {
     journey: usize,
     /// Tracing (`[target] trace`): the running journey's trace, and the ids' source.
     tracer: Option<Box<Tracer>>,
+    /// Journeys begun.
+    journeys: u64,
 }
 
 /// How a step went.
-enum Outcome {
+pub(super) enum Outcome {
     Ok,
     /// The step failed: the journey ends (later steps may depend on it).
     Failed,
 }
 
 impl Shopper {
-    fn new(shared: &Shared, id: u64, index: u32, retire: watch::Receiver<u32>) -> Shopper {
+    pub(super) fn new(
+        shared: &Shared,
+        id: u64,
+        index: u32,
+        retire: watch::Receiver<u32>,
+    ) -> Shopper {
         let seed = shared.seed ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         Shopper {
             client: shared.factory.client(),
@@ -91,6 +100,7 @@ impl Shopper {
                 .tracing
                 .enabled
                 .then(|| Box::new(Tracer::new(seed))),
+            journeys: 0,
         }
     }
 
@@ -117,7 +127,7 @@ impl Shopper {
 
     /// Takes a row of each feeder the journey reads; `false` when unique rows ran
     /// out (the run stops).
-    fn take_rows(&mut self, shared: &Shared, journey: &Journey) -> bool {
+    pub(super) fn take_rows(&mut self, shared: &Shared, journey: &Journey) -> bool {
         for &f in &journey.feeders {
             let feeder = &shared.scenario.feeders[f];
             match feeder.next_row(&shared.feeder_cursors[f], &mut self.rng) {
@@ -148,8 +158,7 @@ impl Shopper {
         if let Some(tracer) = &mut self.tracer {
             tracer.start_journey();
         }
-        self.slots.clear();
-        self.slots.resize(journey.slots.len(), Vec::new());
+        self.begin(shared, journey);
         let expected = shared
             .closed
             .then(|| journey.think.mean())
@@ -160,7 +169,7 @@ impl Shopper {
             if self.retired() {
                 return None;
             }
-            let (outcome, answered) = self.step(shared, step, intended, expected).await;
+            let (outcome, answered) = self.step(shared, step, intended, expected, None).await;
             intended = answered + sample_think(step.think.unwrap_or(journey.think), &mut self.rng);
             if !self.wait_until(intended).await {
                 return None;
@@ -180,13 +189,28 @@ impl Shopper {
         Some(journey.pacing)
     }
 
-    /// Sends one step and records it: how it went, and when it ended.
-    async fn step(
+    /// Starts a journey: its variables empty, and with `session = "per_journey"`
+    /// (closed model) an empty cookie jar; connections are kept (as k6 keeps
+    /// them across iterations), so a journey is a new session, not a new socket.
+    pub(super) fn begin(&mut self, shared: &Shared, journey: &Journey) {
+        self.slots.clear();
+        self.slots.resize(journey.slots.len(), Vec::new());
+        if shared.closed && shared.scenario.load.session == Session::PerJourney && self.journeys > 0
+        {
+            self.client.clear_cookies();
+        }
+        self.journeys += 1;
+    }
+
+    /// Sends one step and records it: how it went, and when it ended. `walk`
+    /// (the debug walk) gets everything seen and the failure's example.
+    pub(super) async fn step(
         &mut self,
         shared: &Shared,
         step: &Step,
         intended: Instant,
         expected_interval: Option<Duration>,
+        walk: Option<&mut WalkStep>,
     ) -> (Outcome, Instant) {
         let level = current_level(shared);
         // Built after the answer: a sample is not held while the request is out.
@@ -206,6 +230,8 @@ impl Shopper {
             Err(kind) => {
                 let mut sample = sample(self, Instant::now());
                 sample.error = Some(kind);
+                let example = || answer::request_example(step.id, kind);
+                note_failure(shared, step.id, kind, walk, example);
                 shared.recorder.record(self.shard, sample);
                 return (Outcome::Failed, Instant::now());
             }
@@ -221,7 +247,7 @@ impl Shopper {
             url: &self.url,
             headers,
             body,
-            body_use: match step.needs_body() {
+            body_use: match step.needs_body() || walk.is_some() {
                 true => http::BodyUse::Keep {
                     max: shared.scenario.target.max_body,
                 },
@@ -229,6 +255,7 @@ impl Shopper {
             },
             keep_headers: step.needs_headers(),
             trace: self.tracer.as_mut().map(|t| t.request()),
+            follow: step.follow_redirects,
         };
         let sent = Instant::now();
         let answer = self.client.fetch(request).await;
@@ -238,7 +265,7 @@ impl Shopper {
         match answer {
             Ok(answer) => {
                 sample.status = Some(answer.status);
-                sample.error = self.judge(shared, step, &answer);
+                sample.error = self.judge(shared, step, &answer, walk);
             }
             Err(failure) => {
                 if let Some(host) = &failure.host {
@@ -248,6 +275,8 @@ impl Shopper {
                     shared.recorder.note_error(failure.kind, message);
                 }
                 sample.error = Some(failure.kind);
+                let example = || answer::transport_example(step.id, &failure);
+                note_failure(shared, step.id, failure.kind, walk, example);
             }
         }
         if sample.status.is_some() || sample.error == Some(ErrorKind::Timeout) {
@@ -271,6 +300,34 @@ impl Shopper {
             at: sent.saturating_duration_since(shared.started),
             trace: self.tracer.as_ref().map(|t| TraceId(t.trace_id())),
         }
+    }
+
+    /// Judges an answer (see [`Judge`]): the error, if the step failed on it,
+    /// counted with its example.
+    fn judge(
+        &mut self,
+        shared: &Shared,
+        step: &Step,
+        answer: &http::Answer,
+        mut walk: Option<&mut WalkStep>,
+    ) -> Option<ErrorKind> {
+        let judge = Judge {
+            step,
+            url: &self.url,
+            client: &self.client,
+            slots: &mut self.slots,
+            rng: &mut self.rng,
+        };
+        let seen = walk.as_deref_mut().map(|w| &mut w.0);
+        let failed = judge.judge(answer, seen).err()?;
+        if failed.kind != ErrorKind::Extract {
+            // Status checks are counted with the others.
+            let name = &shared.scenario.steps[step.id].name;
+            shared.recorder.note_failed_check(name, &failed.check);
+        }
+        let example = || answer::answer_example(step.id, answer, &failed);
+        note_failure(shared, step.id, failed.kind, walk, example);
+        Some(failed.kind)
     }
 
     /// Renders the step's URL (into `self.url`), headers and body with the
@@ -324,40 +381,24 @@ impl Shopper {
         };
         Ok((headers, body))
     }
+}
 
-    /// Checks the answer and extracts from it: the error, if the step failed.
-    fn judge(&mut self, shared: &Shared, step: &Step, answer: &http::Answer) -> Option<ErrorKind> {
-        if !step.status_ok(answer.status) {
-            return Some(ErrorKind::for_status(answer.status));
-        }
-        let url = answer.redirected_to.as_deref().unwrap_or(&self.url);
-        let client = &self.client;
-        let cookie = |name: &str| client.cookie(url, name);
-        let response = Response {
-            headers: &answer.headers,
-            body: &answer.body,
-            cookie: &cookie,
-        };
-        if let Some(check) = step.checks.iter().find(|c| !c.holds(&response)) {
-            let name = &shared.scenario.steps[step.id].name;
-            shared.recorder.note_failed_check(name, &check.describe());
-            return Some(ErrorKind::Check);
-        }
-        for extract in &step.extract {
-            let mut found = extract.source.matches(&response);
-            if found.is_empty() {
-                return Some(ErrorKind::Extract);
-            }
-            if extract.take == Take::Random {
-                let one = found.swap_remove(self.rng.random_range(0..found.len()));
-                found = vec![one];
-            } else if extract.take == Take::First {
-                found.truncate(1);
-            }
-            self.slots[extract.slot] = found;
-        }
-        None
+/// What the debug walk keeps of a step: everything seen, and the failure.
+pub(super) type WalkStep = (Seen, Option<Example>);
+
+/// Counts a failure (and keeps its example while the store wants one); the
+/// debug walk gets the example always.
+fn note_failure(
+    shared: &Shared,
+    step: usize,
+    kind: ErrorKind,
+    walk: Option<&mut WalkStep>,
+    example: impl Fn() -> Example,
+) {
+    if let Some(walk) = walk {
+        walk.1 = Some(example());
     }
+    shared.recorder.note_failure(step, kind, example);
 }
 
 fn current_level(shared: &Shared) -> Option<usize> {

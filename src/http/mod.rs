@@ -15,6 +15,7 @@ mod conn;
 mod exchange;
 mod h1;
 mod h2;
+mod hops;
 pub mod trace;
 mod transport;
 
@@ -30,6 +31,7 @@ use crate::error_kind::ErrorKind;
 use conn::Conn;
 use exchange::Origin;
 pub use exchange::{BodyUse, Failure, Payload, SetupError};
+pub use hops::Hop;
 pub use trace::Trace;
 pub use transport::{Connector, Pipe};
 
@@ -200,6 +202,7 @@ impl ClientFactory {
             common: Arc::clone(&self.common),
             jar: None,
             conns: Vec::new(),
+            walk_hops: None,
         }
     }
 }
@@ -221,6 +224,8 @@ pub struct Request<'a> {
     pub keep_headers: bool,
     /// W3C trace context to send (each redirect hop with its own parent id).
     pub trace: Option<Trace>,
+    /// Follow redirects (up to the target's limit), or answer with the 3xx.
+    pub follow: bool,
 }
 
 /// A complete answer.
@@ -230,6 +235,8 @@ pub struct Answer {
     pub headers: ::http::HeaderMap,
     /// Where the answer came from when a redirect was followed.
     pub redirected_to: Option<String>,
+    /// Each redirect followed: its status and where it pointed.
+    pub redirects: Vec<(u16, String)>,
     /// The body (decoded) when the step asked for it; empty otherwise.
     pub body: bytes::Bytes,
 }
@@ -281,6 +288,8 @@ pub struct Client {
     /// Created by the first cookie.
     jar: Option<Box<cookie_store::CookieStore>>,
     conns: Vec<Conn>,
+    /// Every exchange, when recording for the debug walk.
+    walk_hops: Option<Vec<Hop>>,
 }
 
 impl Client {
@@ -315,6 +324,7 @@ impl Client {
                 .ok_or(Failure::kind(ErrorKind::Request))?,
         };
         let mut redirected_to = None;
+        let mut redirects = Vec::new();
         let mut hops = 0;
         loop {
             if !common.allow.allows_origin(&dest.origin) {
@@ -326,7 +336,7 @@ impl Client {
             }
             let url = self.jar.is_some().then(|| dest.url(&common.base)).flatten();
             let cookie = url.as_ref().and_then(|url| self.cookie_header(url));
-            let follow = common.max_redirects > 0;
+            let follow = common.max_redirects > 0 && request.follow;
             let traced = request.trace.map(|t| {
                 trace::with_trace(&request.headers, &t, hops, common.trace_state.as_ref())
             });
@@ -342,10 +352,10 @@ impl Client {
             };
             let want = exchange::Want {
                 body: request.body_use,
-                headers: request.keep_headers,
+                headers: request.keep_headers || self.walk_hops.is_some(),
                 follow,
             };
-            let reply = self.exchange(&out, want).await?;
+            let reply = self.traced_exchange(&out, want, &dest).await?;
             if !reply.set_cookies.is_empty()
                 && let Some(url) = url.or_else(|| dest.url(&common.base))
             {
@@ -361,6 +371,7 @@ impl Client {
                     status: reply.status,
                     headers: reply.headers,
                     redirected_to,
+                    redirects,
                     body: reply.body,
                 });
             };
@@ -379,6 +390,7 @@ impl Client {
                 }
                 payload = None;
             }
+            redirects.push((reply.status, next.to_string()));
             redirected_to = Some(next.to_string());
             dest = Dest::of(next).ok_or(Failure::kind(ErrorKind::Location))?;
         }
@@ -395,6 +407,50 @@ impl Client {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&b));
         plain.then_some(rest)
+    }
+
+    /// Forgets every cookie: the next request starts a new session (a new
+    /// visitor). Connections are kept, as a browser's would be to the same shop.
+    pub fn clear_cookies(&mut self) {
+        self.jar = None;
+    }
+
+    /// Records every exchange from now on (the debug walk).
+    pub fn record_hops(&mut self) {
+        self.walk_hops = Some(Vec::new());
+    }
+
+    /// The exchanges recorded since the last call.
+    pub fn take_hops(&mut self) -> Vec<Hop> {
+        self.walk_hops
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// [`Client::exchange`], recorded when recording.
+    async fn traced_exchange(
+        &mut self,
+        out: &exchange::Outgoing<'_>,
+        want: exchange::Want,
+        dest: &Dest<'_>,
+    ) -> Result<exchange::Reply, Failure> {
+        if self.walk_hops.is_none() {
+            return self.exchange(out, want).await;
+        }
+        let url = dest
+            .url(&self.common.base)
+            .map_or_else(|| dest.target.to_string(), |u| u.to_string());
+        let mut hop = Hop::sent(out, url);
+        let started = tokio::time::Instant::now();
+        let reply = self.exchange(out, want).await;
+        if let Ok(reply) = &reply {
+            hop.answered(reply, started.elapsed());
+        }
+        if let Some(trace) = &mut self.walk_hops {
+            trace.push(hop);
+        }
+        reply
     }
 
     /// Sends one request over this shopper's connection to its origin (opened

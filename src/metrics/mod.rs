@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error_kind::ErrorKind;
 
+pub mod examples;
 pub mod exemplars;
 pub mod interval_log;
 mod run;
@@ -303,6 +304,9 @@ pub struct Notes {
     /// The first message the transport gave for each error kind (by kind name).
     #[serde(default)]
     pub error_messages: BTreeMap<String, String>,
+    /// A few concrete failures per step and kind.
+    #[serde(default)]
+    pub examples: examples::Examples,
 }
 
 impl Recorder {
@@ -349,6 +353,22 @@ impl Recorder {
             .error_messages
             .entry(kind.name().to_string())
             .or_insert_with(|| message.chars().take(300).collect());
+    }
+
+    /// Counts a failure of (step, kind); `example` builds its example, called
+    /// only while the store wants one (so a long run builds few strings).
+    pub fn note_failure(
+        &self,
+        step: usize,
+        kind: crate::error_kind::ErrorKind,
+        example: impl FnOnce() -> examples::Example,
+    ) {
+        let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
+        if notes.examples.wants(step, kind) {
+            notes.examples.note(example());
+        } else {
+            notes.examples.count(step, kind);
+        }
     }
 
     pub fn notes(&self) -> Notes {

@@ -20,6 +20,9 @@ pub fn junit(report: &Report) -> String {
     let unit = LoadUnit::of(report);
     let mut suites = String::new();
     let (mut tests, mut failures) = gates(&mut suites, report);
+    let (cases, failed) = crate::report::failures::junit_suite(&mut suites, report);
+    tests += cases;
+    failures += failed;
     let mut skipped = 0;
     for level in &report.levels {
         let checks = view::checks(report, level);

@@ -84,6 +84,7 @@ pub fn summary(report: &Report) -> String {
         md(&report.started_at)
     );
     gates(&mut out, report);
+    crate::report::failures::markdown_section(&mut out, report);
     capacity(&mut out, report);
     levels(&mut out, report, unit);
     steps(&mut out, report, unit);

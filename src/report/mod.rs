@@ -14,6 +14,7 @@
 mod charts;
 pub mod escape;
 pub mod exemplars;
+pub mod failures;
 pub mod findings;
 mod html;
 mod junit;

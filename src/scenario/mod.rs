@@ -51,6 +51,11 @@ pub struct Scenario {
     pub feeders: Vec<Feeder>,
     /// The `[gates]` table.
     pub gates: Vec<Gate>,
+    /// Values read from the environment (`{{ env.NAME }}`): never shown.
+    pub secrets: Vec<String>,
+    /// Things that load but that the author should look at: same-named steps
+    /// (one statistics row) that send different requests.
+    pub warnings: Vec<String>,
     /// `[gates] max_regression`: the tolerance before a change counts as a regression.
     pub max_regression: Option<f64>,
 }
@@ -163,6 +168,20 @@ pub struct Load {
     pub abort_on: Vec<AbortCondition>,
     /// The sale's expected peak (shoppers or arrivals/s), for headroom.
     pub expected_peak: Option<f64>,
+    /// Closed model: whether a shopper's cookie jar and connections last one
+    /// journey or all of its journeys.
+    pub session: Session,
+}
+
+/// How long a shopper's session (cookie jar, connections) lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Session {
+    /// An empty cookie jar for each journey (what k6 does): a journey starts as
+    /// a new visitor, with an empty basket. Connections are kept in both modes.
+    #[default]
+    PerJourney,
+    /// Kept from one journey to the next (a returning visitor).
+    PerShopper,
 }
 
 /// Bounds that define "available".
@@ -190,10 +209,14 @@ impl LatencyBound {
     }
 }
 
+/// A step name, for statistics: steps of the same name in several journeys are
+/// merged into one row (documented; `validate` warns when their requests differ).
 #[derive(Debug, Clone)]
 pub struct StepInfo {
     pub name: String,
     pub slo: Slo,
+    /// The first request of this name, as written: `GET /product/{{ id }}`.
+    pub request: String,
 }
 
 #[derive(Debug, Clone)]
@@ -227,6 +250,8 @@ pub struct Step {
     pub extract: Vec<Extract>,
     /// Think time after this step, instead of the journey's.
     pub think: Option<Think>,
+    /// Follow redirects (the default), or answer with the 3xx itself.
+    pub follow_redirects: bool,
 }
 
 impl Step {
@@ -238,9 +263,11 @@ impl Step {
 
     /// Whether the answer's headers must be kept.
     pub fn needs_headers(&self) -> bool {
-        self.checks
-            .iter()
-            .any(|c| matches!(c, Check::HeaderPresent(_)))
+        !self.follow_redirects
+            || self
+                .checks
+                .iter()
+                .any(|c| matches!(c, Check::HeaderPresent(_) | Check::RedirectedTo(_)))
             || self
                 .extract
                 .iter()
@@ -400,9 +427,19 @@ steps = [{ name = "home", get = "/?q={{ qty }}" }]
         assert_eq!(s.target.base_url.as_deref(), Some("https://shop.example"));
         assert_eq!(s.load.profile.levels().len(), 1);
         assert!(!s.load.stop_when_broken);
-        // "home" in both journeys is one step for statistics.
+        // "home" in both journeys is one step for statistics; their requests
+        // differ, and validate says so.
         let names: Vec<&str> = s.steps.iter().map(|st| st.name.as_str()).collect();
         assert_eq!(names, ["home", "add"]);
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        let posted = SCENARIO.replace(r#"get = "/?q={{ qty }}""#, r#"post = "/?q={{ qty }}""#);
+        let p = parse(Path::new("t.toml"), &posted).unwrap();
+        assert_eq!(
+            p.warnings,
+            [
+                "steps named \"home\" send different requests (GET /; POST /?q={{ qty }}) but share one statistics row: rename one to measure them apart"
+            ]
+        );
         assert_eq!(s.journeys[1].steps[0].id, 0);
         assert_eq!(s.steps[1].slo.latency[0].bound, Duration::from_millis(300));
 

@@ -142,6 +142,12 @@ pub struct RawLoad {
     /// The sale's expected peak load, for headroom.
     #[cfg_attr(test, schemars(with = "Option<serde_json::Value>"))]
     pub expected_peak: Option<Spanned<toml::Value>>,
+    /// Closed model: "per_journey" (default: an empty cookie jar for each journey, a
+    /// new session, as k6 does) or "per_shopper" (cookies kept from one journey to
+    /// the next). Connections are kept in both.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    #[cfg_attr(test, schemars(extend("enum" = ["per_journey", "per_shopper"])))]
+    pub session: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -282,6 +288,8 @@ pub struct RawStep {
     /// Think time after this step, instead of the journey's.
     #[cfg_attr(test, schemars(with = "Option<Think>"))]
     pub think: Option<Spanned<Think>>,
+    /// `false`: answer with the redirect (3xx) itself instead of following it.
+    pub follow_redirects: Option<bool>,
 }
 
 /// A data feeder: rows from a CSV file or a JSON array of objects.
@@ -327,6 +335,13 @@ pub struct RawExpect {
     /// A header that must be present.
     #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub header: Option<Spanned<String>>,
+    /// Where the step must land (after redirects): a path ("/cart") or a full URL.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    pub url: Option<Spanned<String>>,
+    /// Where the step must be redirected to: the last redirect's target (with
+    /// follow_redirects = false, the Location of the answer), a path or a full URL.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    pub redirected_to: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -12,6 +12,10 @@ pub struct Response<'a> {
     pub body: &'a [u8],
     /// The shopper's cookie jar, by cookie name, for the answer's URL.
     pub cookie: &'a dyn Fn(&str) -> Option<String>,
+    /// Where the step landed: the last URL asked for.
+    pub url: &'a str,
+    /// Where the last redirect pointed (followed or not).
+    pub redirected_to: Option<&'a str>,
 }
 
 /// A check on the answer (the status is checked apart, by `expect.status`).
@@ -25,11 +29,36 @@ pub enum Check {
         value: serde_json::Value,
     },
     HeaderPresent(HeaderName),
+    /// The step landed here (a path, or a full URL).
+    Url(String),
+    /// The last redirect pointed here (a path, or a full URL).
+    RedirectedTo(String),
+}
+
+/// Whether `url` is `wanted`: the same full URL, or the same path (and query).
+fn same_place(url: &str, wanted: &str) -> bool {
+    if url == wanted {
+        return true;
+    }
+    match url::Url::parse(url) {
+        Ok(parsed) => {
+            let mut path = parsed.path().to_string();
+            if let Some(q) = parsed.query() {
+                path.push('?');
+                path.push_str(q);
+            }
+            path == wanted
+        }
+        Err(_) => false,
+    }
 }
 
 impl Check {
     pub fn needs_body(&self) -> bool {
-        !matches!(self, Check::HeaderPresent(_))
+        !matches!(
+            self,
+            Check::HeaderPresent(_) | Check::Url(_) | Check::RedirectedTo(_)
+        )
     }
 
     /// How the check is named in reports: `body contains "Thank you"`.
@@ -39,6 +68,32 @@ impl Check {
             Check::BodyNotContains(text) => format!("body does not contain {text:?}"),
             Check::JsonEquals { source, value, .. } => format!("{source} == {value}"),
             Check::HeaderPresent(name) => format!("header {name} present"),
+            Check::Url(url) => format!("url == {url:?}"),
+            Check::RedirectedTo(url) => format!("redirected_to == {url:?}"),
+        }
+    }
+
+    /// What the answer holds where the check looked, for a failure message:
+    /// `found "paid"`, `no match`, `landed on "/login"`.
+    pub fn actual(&self, response: &Response<'_>) -> String {
+        match self {
+            Check::BodyContains(_) => "not in the body".to_string(),
+            Check::BodyNotContains(_) => "found in the body".to_string(),
+            Check::JsonEquals { path, .. } => {
+                match serde_json::from_slice::<serde_json::Value>(response.body) {
+                    Err(_) => "the body is not JSON".to_string(),
+                    Ok(json) => match path.query(&json).first() {
+                        Some(found) => format!("found {found}"),
+                        None => "the path matched nothing".to_string(),
+                    },
+                }
+            }
+            Check::HeaderPresent(_) => "no such header".to_string(),
+            Check::Url(_) => format!("landed on {:?}", response.url),
+            Check::RedirectedTo(_) => match response.redirected_to {
+                Some(to) => format!("redirected to {to:?}"),
+                None => "no redirect".to_string(),
+            },
         }
     }
 
@@ -58,6 +113,10 @@ impl Check {
                     })
             }
             Check::HeaderPresent(name) => response.headers.contains_key(name),
+            Check::Url(url) => same_place(response.url, url),
+            Check::RedirectedTo(url) => {
+                response.redirected_to.is_some_and(|to| same_place(to, url))
+            }
         }
     }
 }
@@ -105,6 +164,8 @@ pub struct Css {
     /// are read from the built document.
     streaming: Option<Arc<lol_html::Selector>>,
     attr: Option<String>,
+    /// The selector as written.
+    text: String,
 }
 
 /// A CSS selector that does not parse, with the parser's reason.
@@ -127,7 +188,16 @@ impl Css {
             selector: parsed,
             streaming,
             attr,
+            text: selector.to_string(),
         })
+    }
+
+    /// The selector as written, and the attribute read: `input[name=csrf] @value`.
+    pub fn selector_text(&self) -> String {
+        match &self.attr {
+            Some(attr) => format!("{} @{attr}", self.text),
+            None => self.text.clone(),
+        }
     }
 
     fn matches(&self, body: &[u8]) -> Vec<String> {
@@ -231,6 +301,8 @@ mod tests {
             headers,
             body,
             cookie: &|name| (name == "session").then(|| "s3cr3t".to_string()),
+            url: "http://shop.test/cart?x=1",
+            redirected_to: None,
         }
     }
 
@@ -338,6 +410,14 @@ mod tests {
         assert!(equals("$.total", 42.into()).holds(&r));
         assert!(!equals("$.total", 43.into()).holds(&r));
         assert!(!Check::HeaderPresent(HeaderName::from_static("x-order")).holds(&r));
+        assert!(Check::Url("/cart?x=1".into()).holds(&r));
+        assert!(!Check::Url("/login".into()).holds(&r));
+        assert_eq!(
+            Check::Url("/login".into()).actual(&r),
+            r#"landed on "http://shop.test/cart?x=1""#
+        );
+        assert!(!Check::RedirectedTo("/cart".into()).holds(&r));
+        assert_eq!(equals("$.total", 43.into()).actual(&r), "found 42");
         assert_eq!(
             equals("$.status", "paid".into()).describe(),
             r#"$.status == "paid""#

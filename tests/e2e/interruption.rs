@@ -59,7 +59,7 @@ fn spawn(scenario: &Path, out: &Path) -> Child {
         .arg(scenario)
         .arg("--out")
         .arg(out)
-        .args(["--seed", "1"])
+        .args(["--seed", "1", "--no-preflight"])
         .env("STAMPEDE_TEST_SECRET", "hunter2")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -275,7 +275,7 @@ steps = [{ name = "away", get = "http://127.0.0.2:9/elsewhere" }]
         .arg(&scenario)
         .arg("--out")
         .arg(&out)
-        .args(["--seed", "1"])
+        .args(["--seed", "1", "--no-preflight"])
         .env("STAMPEDE_TEST_SECRET", "hunter2")
         .output()
         .unwrap();

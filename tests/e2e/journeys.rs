@@ -112,9 +112,10 @@ steps = [
 ]
 "#,
     );
-    let (output, report) = run_scenario(dir.path(), &scenario, &[]);
+    let (output, report) = run_scenario(dir.path(), &scenario, &["--no-preflight"]);
     let (stdout, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    // Checkout never passes its check: the scenario fails, not the shop (exit 4).
+    assert_eq!(output.status.code(), Some(4), "{stdout}\n{stderr}");
     let level = &report["levels"][0];
     let steps = level["steps"].as_array().unwrap();
     let step = |name: &str| steps.iter().find(|s| s["name"] == name).unwrap();
@@ -182,9 +183,10 @@ steps = [
 "#
         ),
     );
-    let (output, report) = run_scenario(dir.path(), &scenario, &[]);
+    let (output, report) = run_scenario(dir.path(), &scenario, &["--no-preflight"]);
     let (stdout, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    // Every journey is refused at its first step: the scenario fails, not the shop.
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
     let blocked = &report["blocked_hosts"];
     assert!(f(&blocked["127.0.0.2"]) > 0.0, "{blocked}\n{stdout}");
     assert_eq!(
@@ -198,7 +200,7 @@ steps = [
         report["verdict"]
             .as_str()
             .unwrap()
-            .contains("blocked (127.0.0.2"),
+            .contains("the scenario fails, not the shop: step redirected failed 100% of its requests at the first level (blocked): 127.0.0.2 is not in allow_hosts"),
         "{stdout}"
     );
     // The journey never gets past the refused redirect, so "direct" was never tried:
@@ -211,7 +213,7 @@ steps = [
             "",
         ),
     );
-    let (_, report) = run_scenario(&dir.path().join("d"), &direct, &[]);
+    let (_, report) = run_scenario(&dir.path().join("d"), &direct, &["--no-preflight"]);
     assert!(
         f(&report["blocked_hosts"]["payments.example.com"]) > 0.0,
         "{}",

@@ -3,6 +3,7 @@
 //! each test gets its own temporary directory.
 
 mod ci;
+mod debug;
 mod fault_server;
 mod faults;
 mod fuzz;

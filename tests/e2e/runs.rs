@@ -174,6 +174,13 @@ steps = [{{ name = "home", get = "/" }}]
     let reason = report["breaking_point"]["reason"].as_str().unwrap();
     assert!(reason.contains("error rate 100% > SLO 1%"), "{reason}");
     assert!(report["last_good"].is_null());
+    // A shop that is down is the shop's failure, not the scenario's: the
+    // preflight let the run go on, and the example says what the socket said.
+    assert!(report["scripting_failure"].is_null());
+    let group = &report["failure_examples"][0];
+    assert_eq!(group["kind"], "connect", "{group}");
+    let what = group["examples"][0]["what"].as_str().unwrap_or_default();
+    assert!(what.to_lowercase().contains("refused"), "{what}");
 }
 
 #[test]

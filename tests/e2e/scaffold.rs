@@ -235,10 +235,13 @@ fn an_imported_browser_purchase_runs_against_a_fresh_shop() {
     let text_in = std::fs::read_to_string(&embedded).unwrap();
     assert!(text_in.contains("base_url = \"embedded\""));
     std::fs::write(&replayed, text_in.replace("{{ csrf }}", recorded)).unwrap();
-    let (_, report) = run_scenario(again.path(), &replayed, &[]);
+    // (The preflight would refuse it before any load: the run is what is tested.)
+    let (output, report) = run_scenario(again.path(), &replayed, &["--no-preflight"]);
     let (completed, failed, _) = outcomes(&report);
     assert_eq!(completed, 0.0, "a replayed token must not pass");
     assert!(failed >= 1.0);
+    // A 403 from the first level on: the scenario fails, not the shop.
+    assert_eq!(output.status.code(), Some(4), "{:?}", text(&output));
 }
 
 #[test]

@@ -181,6 +181,11 @@ fn a_self_signed_certificate_is_refused_as_tls_without_insecure() {
         server.refused.load(Ordering::Relaxed) > 0,
         "no handshake was refused"
     );
+    // The failure example carries what TLS said.
+    let group = &report["failure_examples"][0];
+    assert_eq!(group["kind"], "tls", "{group}");
+    let what = group["examples"][0]["what"].as_str().unwrap_or_default();
+    assert!(what.contains("certificate"), "{what}");
 }
 
 #[test]

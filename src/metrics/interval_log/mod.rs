@@ -65,6 +65,10 @@ struct StateLine {
     dropped: Vec<u64>,
     dropped_outside_levels: u64,
     notes: Notes,
+    /// The failure examples are left out (only their counts written): they are
+    /// those of the last line that has them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    examples_omitted: bool,
 }
 
 impl StateLine {
@@ -74,7 +78,20 @@ impl StateLine {
             dropped: collected.dropped.clone(),
             dropped_outside_levels: collected.dropped_outside_levels,
             notes: collected.notes.clone(),
+            examples_omitted: false,
         }
+    }
+
+    /// The line to write after `last` (the last line written with examples): the
+    /// examples only when they changed, so that a long run with failures does not
+    /// write the same examples every second.
+    fn to_write(&self, last: &super::examples::Examples) -> StateLine {
+        let mut line = self.clone();
+        if self.notes.examples.same_examples(last) && !last.groups.is_empty() {
+            line.notes.examples = self.notes.examples.counts_only();
+            line.examples_omitted = true;
+        }
+        line
     }
 
     fn apply(self, collected: &mut Collected) {
@@ -256,7 +273,7 @@ impl IntervalLog {
         }
         let state = StateLine::of(collected);
         if state != self.state
-            && let Ok(json) = serde_json::to_string(&state)
+            && let Ok(json) = serde_json::to_string(&state.to_write(&self.state.notes.examples))
         {
             self.buffer
                 .extend_from_slice(format!("#{STATE}{json}\n").as_bytes());
@@ -270,7 +287,7 @@ impl IntervalLog {
     pub fn end(&mut self, outcome: &RunOutcome) {
         let state = StateLine::of(&outcome.collected);
         if state != self.state
-            && let Ok(json) = serde_json::to_string(&state)
+            && let Ok(json) = serde_json::to_string(&state.to_write(&self.state.notes.examples))
         {
             self.buffer
                 .extend_from_slice(format!("#{STATE}{json}\n").as_bytes());

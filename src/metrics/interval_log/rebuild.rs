@@ -46,10 +46,15 @@ pub fn rebuild(dir: &Path) -> Result<(RunHeader, RunOutcome), LogError> {
         .filter_map(|json| serde_json::from_str::<TimelinePoint>(json).ok())
         .collect();
 
-    if let Some(state) = comments(&text, STATE)
+    let states: Vec<StateLine> = comments(&text, STATE)
         .filter_map(|json| serde_json::from_str::<StateLine>(json).ok())
-        .last()
-    {
+        .collect();
+    if let Some(mut state) = states.last().cloned() {
+        if state.examples_omitted
+            && let Some(full) = states.iter().rev().find(|s| !s.examples_omitted)
+        {
+            state.notes.examples = state.notes.examples.with_examples_of(&full.notes.examples);
+        }
         state.apply(&mut collected);
     }
 

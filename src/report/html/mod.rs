@@ -42,6 +42,7 @@ pub fn html(report: &Report, figures: &[Figure]) -> String {
     header(&mut out, report);
     verdict(&mut out, report);
     findings::gates(&mut out, report);
+    crate::report::failures::html_section(&mut out, report);
     findings::capacity(&mut out, report);
     charts(&mut out, figures);
     level_table(&mut out, report);

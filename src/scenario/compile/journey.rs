@@ -109,6 +109,7 @@ impl Compiler<'_> {
                     "the scheme and host come from [target] base_url; a full URL must name a host in allow_hosts",
                 ));
         }
+        let request = format!("{method} {text}");
         let path = self.template(path, slots)?;
         let mut headers = Vec::new();
         for (header, value) in &raw.headers {
@@ -146,7 +147,7 @@ impl Compiler<'_> {
             (None, Some(json)) => Body::Json(self.json_template(&json, json.get_ref(), slots)?),
             (None, None) => Body::None,
         };
-        let id = self.step_id(&name, raw.slo.as_ref())?;
+        let id = self.step_id(&name, raw.slo.as_ref(), &request)?;
         let (expect, checks) = match raw.expect {
             Some(expect) => self.checks(expect)?,
             None => (Vec::new(), Vec::new()),
@@ -165,6 +166,7 @@ impl Compiler<'_> {
             checks,
             extract,
             think: self.think(raw.think)?,
+            follow_redirects: raw.follow_redirects.unwrap_or(true),
         })
     }
 
@@ -250,13 +252,33 @@ impl Compiler<'_> {
             })?;
             checks.push(Check::HeaderPresent(name));
         }
+        if let Some(url) = raw.url {
+            checks.push(Check::Url(url.into_inner()));
+        }
+        if let Some(url) = raw.redirected_to {
+            checks.push(Check::RedirectedTo(url.into_inner()));
+        }
         Ok((status, checks))
     }
 
     /// The statistics id of a step name; a per-step SLO may be given once per name.
-    pub(super) fn step_id(&mut self, name: &str, slo: Option<&Spanned<RawSlo>>) -> Result<usize> {
+    pub(super) fn step_id(
+        &mut self,
+        name: &str,
+        slo: Option<&Spanned<RawSlo>>,
+        request: &str,
+    ) -> Result<usize> {
         let slo_here = slo.map(|s| (self.slo(s.get_ref()), s.span()));
         if let Some(id) = self.steps.iter().position(|s| s.name == name) {
+            let first = &self.steps[id].request;
+            if differ(first, request) {
+                let warning = format!(
+                    "steps named \"{name}\" send different requests ({first}; {request}) but share one statistics row: rename one to measure them apart"
+                );
+                if !self.warnings.contains(&warning) {
+                    self.warnings.push(warning);
+                }
+            }
             if let Some((slo, span)) = slo_here {
                 if self.steps[id].slo != Slo::default() && self.steps[id].slo != slo {
                     return Err(
@@ -270,6 +292,7 @@ impl Compiler<'_> {
         self.steps.push(StepInfo {
             name: name.to_string(),
             slo: slo_here.map(|s| s.0).unwrap_or_default(),
+            request: request.to_string(),
         });
         Ok(self.steps.len() - 1)
     }
@@ -351,5 +374,38 @@ impl Compiler<'_> {
             Some(cookie) => Ok(ExtractSource::Cookie(cookie.get_ref().clone())),
             None => unreachable!("one source is given"),
         }
+    }
+}
+
+/// Whether two requests (`METHOD path`) differ: in method, or in the paths'
+/// literal starts (up to the first template), when both have one. Templates
+/// that fill the same page (`/product/{{ id }}`, `/product/{{ sku }}`) do not.
+fn differ(a: &str, b: &str) -> bool {
+    let split = |r: &str| -> (String, String) {
+        let (method, path) = r.split_once(' ').unwrap_or((r, ""));
+        let literal = path.split("{{").next().unwrap_or_default();
+        (method.to_string(), literal.to_string())
+    };
+    let ((ma, pa), (mb, pb)) = (split(a), split(b));
+    let template = |r: &str| r.contains("{{");
+    let paths_differ = if template(a) || template(b) {
+        !pa.is_empty() && !pb.is_empty() && !pa.starts_with(&pb) && !pb.starts_with(&pa)
+    } else {
+        pa != pb
+    };
+    ma != mb || paths_differ
+}
+
+#[cfg(test)]
+mod tests {
+    use super::differ;
+
+    #[test]
+    fn same_named_steps_differ_in_method_or_literal_path() {
+        assert!(!differ("GET /product/{{ id }}", "GET /product/{{ sku }}"));
+        assert!(!differ("GET {{ links | random }}", "GET /product/{{ id }}"));
+        assert!(differ("GET /cart", "POST /cart"));
+        assert!(differ("GET /", "GET /search"));
+        assert!(differ("GET /cart/{{ id }}", "GET /order/{{ id }}"));
     }
 }

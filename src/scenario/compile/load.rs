@@ -85,6 +85,20 @@ impl Compiler<'_> {
             arrivals,
             max_active,
             cooldown,
+            session: match raw
+                .session
+                .as_ref()
+                .map(|s| (s.get_ref().as_str(), s.span()))
+            {
+                None | Some(("per_journey", _)) => Session::PerJourney,
+                Some(("per_shopper", _)) => Session::PerShopper,
+                Some((other, span)) => {
+                    return Err(self.error(
+                        span,
+                        format!("unknown session \"{other}\": expected \"per_journey\" or \"per_shopper\""),
+                    ));
+                }
+            },
             abort_on: crate::scenario::rules::abort_on(self.path, self.source, &raw.abort_on)?,
             expected_peak: match &raw.expected_peak {
                 Some(v) => Some(crate::scenario::rules::positive(

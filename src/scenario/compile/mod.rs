@@ -13,8 +13,8 @@ use super::raw::{self, RawJourney, RawSlo, RawStep};
 use super::{
     Arrivals, Body, Check, Css, DEFAULT_MAX_ACTIVE, Exhausted, Extract, ExtractSource, FeedPick,
     Feeder, Generator, Journey, JsonTemplate, LatencyBound, Load, MAX_THINK, Model, Resolved,
-    Scenario, ScenarioError, ShopSettings, Slo, StatusMatch, Step, StepHeader, StepInfo, Take,
-    Target, Template, Think,
+    Scenario, ScenarioError, Session, ShopSettings, Slo, StatusMatch, Step, StepHeader, StepInfo,
+    Take, Target, Template, Think,
 };
 use crate::profile::{MAX_LEVELS, MAX_RUN, Profile, Stage};
 
@@ -30,6 +30,9 @@ struct Compiler<'a> {
     vars: BTreeMap<String, Resolvable>,
     feeders: Vec<Feeder>,
     steps: Vec<StepInfo>,
+    /// Values read from the environment.
+    secrets: std::cell::RefCell<Vec<String>>,
+    warnings: Vec<String>,
 }
 
 /// A `[vars]` entry: a constant, or a generator (`{ random_int = [1, 5] }`,
@@ -56,6 +59,8 @@ pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scena
         vars: BTreeMap::new(),
         feeders: Vec::new(),
         steps: Vec::new(),
+        secrets: std::cell::RefCell::new(Vec::new()),
+        warnings: Vec::new(),
     };
     if raw.name.get_ref().trim().is_empty() {
         return Err(c.error(raw.name.span(), "the scenario name is empty"));
@@ -85,6 +90,8 @@ pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scena
         feeders: c.feeders,
         gates,
         max_regression,
+        secrets: c.secrets.into_inner(),
+        warnings: c.warnings,
     })
 }
 
@@ -363,7 +370,12 @@ impl Compiler<'_> {
         }
         if let Some(variable) = name.strip_prefix("env.") {
             return match std::env::var(variable) {
-                Ok(value) => Resolved::Constant(value),
+                Ok(value) => {
+                    if !value.is_empty() {
+                        self.secrets.borrow_mut().push(value.clone());
+                    }
+                    Resolved::Constant(value)
+                }
                 Err(_) => Resolved::Unknown,
             };
         }

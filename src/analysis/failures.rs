@@ -1,0 +1,192 @@
+//! What failed, concretely: the failure examples the run kept (a few per step
+//! and error kind, see `metrics::examples`) named for the reader, and whether the
+//! run's journeys failed for the scenario's own reasons — a check, an extraction,
+//! a 4xx other than 429, a blocked host, a template — from the first level: then
+//! the scenario fails, not the shop, and no breaking point is claimed.
+
+use serde::{Deserialize, Serialize};
+
+use super::{LevelResult, Report};
+use crate::error_kind::ErrorKind;
+use crate::metrics::examples::{Example, Examples};
+
+/// The examples of one step and error kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct FailureExamples {
+    pub step: String,
+    /// The error kind (`check`, `extract`, `http_4xx`, `connect`, ...).
+    pub kind: String,
+    /// Failures of this step and kind over the run.
+    pub count: u64,
+    /// A few distinct ones.
+    pub examples: Vec<FailureExample>,
+}
+
+/// One failure: what was expected and what came.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct FailureExample {
+    /// The status received, when an answer came.
+    pub status: Option<u16>,
+    /// What failed: `expected status 302, got 200`, `$.status == "shipped": found "paid"`.
+    pub what: String,
+    /// Each redirect followed: `302 → URL`.
+    #[serde(default)]
+    pub redirects: Vec<String>,
+    /// The start of the body, escaped.
+    #[serde(default)]
+    pub body: String,
+}
+
+/// A step that failed for the scenario's own reasons from the first level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct ScriptingFailure {
+    pub step: String,
+    pub kind: String,
+    /// The share of the step's requests at the first level that failed so.
+    pub share: f64,
+    pub example: Option<FailureExample>,
+}
+
+/// A step counts as never working when at least this share of its requests at
+/// the first level failed for scripting reasons.
+const NEVER_WORKS: f64 = 0.9;
+
+/// The kept examples, named by step.
+pub fn examples(examples: &Examples, step_names: &[String]) -> Vec<FailureExamples> {
+    examples
+        .groups
+        .iter()
+        .map(|group| FailureExamples {
+            step: step_names
+                .get(group.step)
+                .cloned()
+                .unwrap_or_else(|| format!("step {}", group.step)),
+            kind: group.kind.name().to_string(),
+            count: group.count,
+            examples: group.examples.iter().map(example).collect(),
+        })
+        .collect()
+}
+
+fn example(e: &Example) -> FailureExample {
+    FailureExample {
+        status: e.status,
+        what: e.what.clone(),
+        redirects: e.redirects.clone(),
+        body: e.body.clone(),
+    }
+}
+
+/// The step of the first level whose requests (nearly) all failed for
+/// scripting reasons, if one did.
+pub fn scripting_failure(report: &Report) -> Option<ScriptingFailure> {
+    let first: &LevelResult = report.levels.first()?;
+    first.steps.iter().find_map(|step| {
+        let stats = &step.stats;
+        if stats.requests == 0 {
+            return None;
+        }
+        let examples = |kind: &str| {
+            report
+                .failure_examples
+                .iter()
+                .find(|f| f.step == step.name && f.kind == kind)
+        };
+        // 429 is the shop's answer to load, not the scenario's fault: a 4xx
+        // counts when an example of it is another status.
+        let scripting = |kind: &str| {
+            is_scripting(kind)
+                && (kind != "http_4xx"
+                    || examples(kind)
+                        .is_none_or(|f| f.examples.iter().any(|e| e.status != Some(429))))
+        };
+        let (kind, count) = stats
+            .errors
+            .iter()
+            .filter(|(kind, _)| scripting(kind))
+            .max_by_key(|(_, n)| **n)?;
+        let failed: u64 = stats
+            .errors
+            .iter()
+            .filter(|(kind, _)| scripting(kind))
+            .map(|(_, n)| n)
+            .sum();
+        let share = failed as f64 / stats.requests as f64;
+        (*count > 0 && share >= NEVER_WORKS).then(|| ScriptingFailure {
+            step: step.name.clone(),
+            kind: kind.clone(),
+            share,
+            example: examples(kind).and_then(|f| f.examples.first().cloned()),
+        })
+    })
+}
+
+fn is_scripting(kind: &str) -> bool {
+    ErrorKind::ALL
+        .iter()
+        .any(|k| k.name() == kind && k.is_scripting())
+}
+
+/// The verdict's text for a scenario that fails.
+pub fn verdict(failure: &ScriptingFailure) -> String {
+    let mut text = format!(
+        "the scenario fails, not the shop: step {} failed {:.0}% of its requests at the first level ({})",
+        failure.step,
+        failure.share * 100.0,
+        failure.kind
+    );
+    if let Some(example) = &failure.example {
+        text.push_str(&format!(": {}", example.what));
+    }
+    text.push_str("; fix the scenario (stampede run --smoke shows every step) before reading capacity from it");
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::testdata;
+
+    /// The first level's first step failing every request with `kind`, and
+    /// an example with `status`.
+    fn failing(kind: &str, status: u16) -> Report {
+        let mut report = testdata::broken();
+        let step = &mut report.levels[0].steps[0];
+        step.stats.errors.clear();
+        step.stats
+            .errors
+            .insert(kind.to_string(), step.stats.requests);
+        report.failure_examples = vec![FailureExamples {
+            step: step.name.clone(),
+            kind: kind.to_string(),
+            count: step.stats.requests,
+            examples: vec![FailureExample {
+                status: Some(status),
+                what: format!("expected status 2xx or 3xx, got {status}"),
+                redirects: Vec::new(),
+                body: String::new(),
+            }],
+        }];
+        report
+    }
+
+    #[test]
+    fn a_step_that_never_works_for_its_own_reasons_is_the_scenarios_fault() {
+        let report = failing("http_4xx", 404);
+        let failure = scripting_failure(&report).expect("a scripting failure");
+        assert_eq!(failure.kind, "http_4xx");
+        assert_eq!(failure.share, 1.0);
+        assert!(verdict(&failure).starts_with("the scenario fails, not the shop: step "));
+        assert!(verdict(&failure).contains("got 404"));
+    }
+
+    #[test]
+    fn rate_limiting_and_5xx_are_the_shops() {
+        assert!(scripting_failure(&failing("http_4xx", 429)).is_none());
+        assert!(scripting_failure(&failing("http_5xx", 503)).is_none());
+        assert!(scripting_failure(&testdata::broken()).is_none());
+    }
+}

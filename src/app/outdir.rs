@@ -1,0 +1,59 @@
+//! The output directory of a run: `--out` into a directory that already holds a
+//! run is refused (old and new files would mix: a chart the new run does not
+//! draw would stay), unless `--force`, which removes the old run's files first.
+//! Other files in the directory are left alone.
+
+use std::path::Path;
+
+use anyhow::anyhow;
+
+use super::exit::{Error, bad_input, cannot_measure};
+use crate::metrics::interval_log;
+
+/// The files and folders a run writes, at the top of its directory.
+const RUN_FILES: [&str; 7] = [
+    "report.json",
+    "report.html",
+    "summary.md",
+    "junit.xml",
+    "timeline.csv",
+    "levels.csv",
+    "charts",
+];
+
+/// Whether `dir` holds a run's files.
+fn holds_a_run(dir: &Path) -> bool {
+    dir.join("report.json").exists() || dir.join(interval_log::FILE_NAME).exists()
+}
+
+/// Makes `dir` ready for a new run: refuses one that holds a run, unless `force`,
+/// then removes that run's files.
+pub fn prepare(dir: &Path, force: bool) -> Result<(), Error> {
+    if !holds_a_run(dir) {
+        return Ok(());
+    }
+    if !force {
+        return Err(bad_input(anyhow!(
+            "{} already holds a run: its files would mix with this run's. \
+             Choose another --out, or add --force to remove the old run's files first",
+            dir.display()
+        )));
+    }
+    for name in RUN_FILES.iter().copied().chain([interval_log::FILE_NAME]) {
+        let path = dir.join(name);
+        let removed = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else if path.exists() {
+            std::fs::remove_file(&path)
+        } else {
+            Ok(())
+        };
+        removed.map_err(|e| {
+            cannot_measure(anyhow!(
+                "cannot remove the old run's {}: {e}",
+                path.display()
+            ))
+        })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,113 @@
+//! Printing the debug walk (`stampede run --smoke`) and a failed preflight: for
+//! each journey, each step's requests and redirect hops (method, URL, status,
+//! time, size, content type; headers with `--verbose`), the values extracted,
+//! each check with its result, and for a failure what was expected and what
+//! came, the redirect chain and an excerpt of the body. Secrets arrive here
+//! redacted (see `driver::walk`).
+
+use std::fmt::Write as _;
+
+use crate::driver::walk::{StepWalk, Walk};
+use crate::http::Hop;
+
+/// The whole walk, as `--smoke` prints it.
+pub fn show_walk(walk: &Walk, verbose: bool) -> String {
+    let mut out = String::new();
+    for journey in &walk.journeys {
+        let _ = writeln!(out, "journey {}", journey.name);
+        for step in &journey.steps {
+            out.push_str(&show_step(step, verbose));
+        }
+    }
+    let failed: Vec<String> = walk
+        .failures()
+        .map(|(journey, step, f)| format!("{journey}/{} ({})", step.name, f.kind.name()))
+        .collect();
+    let passed = walk.journeys.len()
+        - walk
+            .journeys
+            .iter()
+            .filter(|j| j.steps.iter().any(|s| s.failure.is_some()))
+            .count();
+    let _ = write!(
+        out,
+        "walk: {passed} of {} journeys passed",
+        walk.journeys.len()
+    );
+    if !failed.is_empty() {
+        let _ = write!(out, "; failed: {}", failed.join(", "));
+    }
+    out.push('\n');
+    out
+}
+
+/// One step: its hops, extractions, checks and failure.
+pub fn show_step(step: &StepWalk, verbose: bool) -> String {
+    let mut out = String::new();
+    let mark = if step.failure.is_some() { "FAIL" } else { "ok" };
+    let _ = writeln!(out, "  step {} [{mark}]", step.name);
+    for (i, hop) in step.hops.iter().enumerate() {
+        let lead = if i == 0 { "    " } else { "    → " };
+        let _ = writeln!(out, "{lead}{}", hop_line(hop));
+        if verbose {
+            for (name, value) in &hop.request_headers {
+                let _ = writeln!(out, "        > {name}: {value}");
+            }
+            for (name, value) in &hop.response_headers {
+                let _ = writeln!(out, "        < {name}: {value}");
+            }
+        }
+    }
+    for (name, values) in &step.seen.extracted {
+        let shown: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+        let _ = writeln!(out, "    extracted {name} = {}", shown.join(", "));
+    }
+    for (check, result) in &step.seen.checks {
+        match result {
+            Ok(()) => {
+                let _ = writeln!(out, "    check {check}: ok");
+            }
+            Err(actual) => {
+                let _ = writeln!(out, "    check {check}: FAILED ({actual})");
+            }
+        }
+    }
+    if let Some(failure) = &step.failure {
+        let _ = writeln!(
+            out,
+            "    failed ({}): {}",
+            failure.kind.name(),
+            failure.what
+        );
+        if !failure.redirects.is_empty() {
+            let _ = writeln!(out, "    redirects: {}", failure.redirects.join(", "));
+        }
+        if !failure.body.is_empty() {
+            let _ = writeln!(out, "    body: {}", failure.body);
+        }
+    }
+    out
+}
+
+/// `GET http://127.0.0.1:8080/cart → 200  3.1 ms  1.2 KiB  text/html`.
+fn hop_line(hop: &Hop) -> String {
+    let status = hop
+        .status
+        .map_or_else(|| "no answer".to_string(), |s| s.to_string());
+    let mut line = format!(
+        "{} {} → {status}  {:.1} ms",
+        hop.method,
+        hop.url,
+        hop.elapsed.as_secs_f64() * 1000.0
+    );
+    if let Some(size) = hop.size {
+        let _ = write!(line, "  {size} B");
+    }
+    if let Some(content_type) = &hop.content_type {
+        let _ = write!(line, "  {content_type}");
+    }
+    if let Some(location) = &hop.location {
+        let _ = write!(line, "  (Location: {location})");
+    }
+    line
+}

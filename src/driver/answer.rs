@@ -1,0 +1,232 @@
+//! Judging an answer: the expected status, then each check, then each
+//! extraction. Under load the first failure ends the judgement; the debug walk
+//! asks for everything seen on the way (each check's result, each value
+//! extracted). A failure says what was expected and what came.
+
+use rand::RngExt;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use crate::error_kind::ErrorKind;
+use crate::http;
+use crate::metrics::examples::{Example, excerpt};
+use crate::scenario::{ExtractSource, Response, StatusMatch, Step, Take};
+
+/// A step that failed on its answer, and why.
+pub(super) struct Failed {
+    pub kind: ErrorKind,
+    pub what: String,
+    /// The failed check, as failed checks are counted.
+    pub check: String,
+}
+
+/// What the debug walk is shown of a judgement.
+#[derive(Debug, Default, Clone)]
+pub struct Seen {
+    /// Each check: how it is named, and `Err(what was found)` when it failed.
+    pub checks: Vec<(String, Result<(), String>)>,
+    /// Each variable set: its name and values.
+    pub extracted: Vec<(String, Vec<String>)>,
+}
+
+/// The parts of the shopper a judgement reads and sets.
+pub(super) struct Judge<'a> {
+    pub step: &'a Step,
+    /// The URL asked for.
+    pub url: &'a str,
+    pub client: &'a http::Client,
+    pub slots: &'a mut [Vec<String>],
+    pub rng: &'a mut Xoshiro256PlusPlus,
+}
+
+impl Judge<'_> {
+    /// Judges `answer`; `seen`, when given, gets every check and extraction.
+    pub(super) fn judge(
+        self,
+        answer: &http::Answer,
+        mut seen: Option<&mut Seen>,
+    ) -> Result<(), Failed> {
+        let step = self.step;
+        if !step.status_ok(answer.status) {
+            return Err(Failed {
+                kind: ErrorKind::for_status(answer.status),
+                what: status_failure(step, answer),
+                check: status_check(step),
+            });
+        }
+        let url = answer.redirected_to.as_deref().unwrap_or(self.url);
+        let location = answer
+            .headers
+            .get(::http::header::LOCATION)
+            .and_then(|v| v.to_str().ok());
+        let redirected_to = match step.follow_redirects {
+            true => answer.redirects.last().map(|(_, to)| to.as_str()),
+            false => location,
+        };
+        let client = self.client;
+        let cookie = |name: &str| client.cookie(url, name);
+        let response = Response {
+            headers: &answer.headers,
+            body: &answer.body,
+            cookie: &cookie,
+            url,
+            redirected_to,
+        };
+        let mut failed = None;
+        for check in &step.checks {
+            let result = match check.holds(&response) {
+                true => Ok(()),
+                false => Err(check.actual(&response)),
+            };
+            if let Err(actual) = &result
+                && failed.is_none()
+            {
+                failed = Some(Failed {
+                    kind: ErrorKind::Check,
+                    what: format!("{}: {actual}", check.describe()),
+                    check: check.describe(),
+                });
+            }
+            match &mut seen {
+                Some(seen) => seen.checks.push((check.describe(), result)),
+                None if failed.is_some() => break,
+                None => {}
+            }
+        }
+        if let Some(failed) = failed {
+            return Err(failed);
+        }
+        for extract in &step.extract {
+            let mut found = extract.source.matches(&response);
+            if found.is_empty() {
+                return Err(Failed {
+                    kind: ErrorKind::Extract,
+                    what: format!(
+                        "extract {}: {} matched nothing",
+                        extract.name,
+                        source_text(&extract.source)
+                    ),
+                    check: format!("extract {}", extract.name),
+                });
+            }
+            if extract.take == Take::Random {
+                let one = found.swap_remove(self.rng.random_range(0..found.len()));
+                found = vec![one];
+            } else if extract.take == Take::First {
+                found.truncate(1);
+            }
+            if let Some(seen) = &mut seen {
+                seen.extracted.push((extract.name.clone(), found.clone()));
+            }
+            self.slots[extract.slot] = found;
+        }
+        Ok(())
+    }
+}
+
+/// The check a status failure stands for, as failed checks are named.
+pub(super) fn status_check(step: &Step) -> String {
+    format!("status == {}", expected_statuses(step))
+}
+
+fn expected_statuses(step: &Step) -> String {
+    if step.expect.is_empty() {
+        return "2xx or 3xx".to_string();
+    }
+    let shown: Vec<String> = step
+        .expect
+        .iter()
+        .map(|m| match m {
+            StatusMatch::Code(code) => code.to_string(),
+            StatusMatch::Class(class) => format!("{class}xx"),
+        })
+        .collect();
+    shown.join(" or ")
+}
+
+/// `expected status 302, got 200`, and when redirects were followed, the chain
+/// and how to check the redirect itself.
+fn status_failure(step: &Step, answer: &http::Answer) -> String {
+    let mut what = format!(
+        "expected status {}, got {}",
+        expected_statuses(step),
+        answer.status
+    );
+    if !answer.redirects.is_empty() {
+        let chain: Vec<String> = answer.redirects.iter().map(hop_text).collect();
+        what.push_str(&format!(
+            " after following redirects ({}, then {}); to check the redirect itself, set follow_redirects = false on the step",
+            chain.join(", "),
+            answer.status
+        ));
+    }
+    what
+}
+
+fn hop_text((status, to): &(u16, String)) -> String {
+    format!("{status} → {to}")
+}
+
+/// How an extraction's source reads in a message: `css "input[name=csrf]"`.
+fn source_text(source: &ExtractSource) -> String {
+    match source {
+        ExtractSource::Json(path) => format!("json {:?}", path.to_string()),
+        ExtractSource::Regex(regex) => format!("regex {:?}", regex.as_str()),
+        ExtractSource::Css(css) => format!("css {:?}", css.selector_text()),
+        ExtractSource::Header(name) => format!("header {name}"),
+        ExtractSource::Cookie(name) => format!("cookie {name:?}"),
+    }
+}
+
+/// The example a failure on an answer leaves.
+pub(super) fn answer_example(step: usize, answer: &http::Answer, failed: &Failed) -> Example {
+    Example {
+        step,
+        kind: failed.kind,
+        status: Some(answer.status),
+        what: failed.what.clone(),
+        redirects: answer.redirects.iter().map(hop_text).collect(),
+        body: excerpt(&answer.body),
+    }
+}
+
+/// The example a request that could not be built leaves.
+pub(super) fn request_example(step: usize, kind: ErrorKind) -> Example {
+    Example {
+        step,
+        kind,
+        status: None,
+        what: "the request could not be built from its templates (a header value with a \
+               control character, say)"
+            .to_string(),
+        redirects: Vec::new(),
+        body: String::new(),
+    }
+}
+
+/// The example a failure without an answer leaves.
+pub(super) fn transport_example(step: usize, failure: &http::Failure) -> Example {
+    let what = match (&failure.message, &failure.host) {
+        (Some(message), _) => message.clone(),
+        (None, Some(host)) => format!("{host} is not in allow_hosts: the request was blocked"),
+        (None, None) => failure.kind.name().to_string(),
+    };
+    Example {
+        step,
+        kind: failure.kind,
+        status: None,
+        what,
+        redirects: Vec::new(),
+        body: String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_status_check_reads_as_the_others() {
+        let text = "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = { start = 1, step = 1, max = 1, hold = \"1s\" }\n[[journey]]\nname = \"a\"\nweight = 1\nsteps = [{ name = \"add\", post = \"/cart\", expect = { status = [302, \"2xx\"] } }]\n";
+        let s = crate::scenario::parse(std::path::Path::new("t.toml"), text).unwrap();
+        let step = &s.journeys[0].steps[0];
+        assert_eq!(super::status_check(step), "status == 302 or 2xx");
+    }
+}

@@ -1,0 +1,209 @@
+//! The debug walk (`stampede run --smoke`) and the preflight before a run: one
+//! shopper runs each journey once, in order, without think time or load
+//! profile, and keeps everything seen on the way — every request and redirect
+//! hop, each value extracted, each check with its result, and on a failure what
+//! was expected and what came. Secrets (values from `{{ env.NAME }}`) and
+//! cookie and Authorization values are redacted before anything leaves here.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::Shared;
+use super::answer::Seen;
+use super::shopper::{Outcome, Shopper};
+use crate::error_kind::ErrorKind;
+use crate::http::{self, Hop, SetupError};
+use crate::metrics::examples::Example;
+use crate::scenario::Scenario;
+
+/// What stands in for a hidden value.
+pub const REDACTED: &str = "[redacted]";
+
+/// The walk through every journey.
+#[derive(Debug, Clone)]
+pub struct Walk {
+    pub journeys: Vec<JourneyWalk>,
+}
+
+#[derive(Debug, Clone)]
+pub struct JourneyWalk {
+    pub name: String,
+    /// The steps run, up to and including the first that failed.
+    pub steps: Vec<StepWalk>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StepWalk {
+    pub name: String,
+    /// Every request sent, redirects included, in order.
+    pub hops: Vec<Hop>,
+    pub seen: Seen,
+    /// Why the step failed, when it did.
+    pub failure: Option<Example>,
+}
+
+impl Walk {
+    /// Whether every step of every journey passed.
+    pub fn passed(&self) -> bool {
+        self.failures().next().is_none()
+    }
+
+    /// Each failed step, with its journey's name.
+    pub fn failures(&self) -> impl Iterator<Item = (&str, &StepWalk, &Example)> {
+        self.journeys.iter().flat_map(|j| {
+            j.steps
+                .iter()
+                .filter_map(move |s| s.failure.as_ref().map(|f| (j.name.as_str(), s, f)))
+        })
+    }
+
+    /// The first failure that says the scenario is wrong, not the shop: a
+    /// failed check or extraction, a 4xx other than 429, a blocked host, a
+    /// request that cannot be built.
+    pub fn scripting_failure(&self) -> Option<(&str, &StepWalk, &Example)> {
+        self.failures().find(|(_, _, f)| is_scripting(f))
+    }
+}
+
+/// Whether a failure is the scenario's fault rather than the shop's.
+pub fn is_scripting(failure: &Example) -> bool {
+    failure.kind.is_scripting()
+        && !(failure.kind == ErrorKind::Http4xx && failure.status == Some(429))
+}
+
+/// Walks each journey of `scenario` once against `base_url`.
+pub async fn walk(
+    scenario: Arc<Scenario>,
+    base_url: &str,
+    insecure: bool,
+    connector: http::Connector,
+) -> Result<Walk, SetupError> {
+    let shared = Shared::new(Arc::clone(&scenario), base_url, 1, insecure, connector)?;
+    let (_keep, retire) = watch::channel(1u32);
+    let mut journeys = Vec::new();
+    for (index, journey) in scenario.journeys.iter().enumerate() {
+        // A shopper per journey: each starts as a new visitor.
+        let mut shopper = Shopper::new(&shared, index as u64, 0, retire.clone());
+        shopper.client.record_hops();
+        let mut steps = Vec::new();
+        if !shopper.take_rows(&shared, journey) {
+            // A data file without a row: nothing to walk with (the run stops the same way).
+            journeys.push(JourneyWalk {
+                name: journey.name.clone(),
+                steps,
+            });
+            continue;
+        }
+        shopper.begin(&shared, journey);
+        for step in &journey.steps {
+            let mut seen = (Seen::default(), None);
+            let (outcome, _) = shopper
+                .step(&shared, step, Instant::now(), None, Some(&mut seen))
+                .await;
+            let (seen, failure) = seen;
+            steps.push(StepWalk {
+                name: scenario.steps[step.id].name.clone(),
+                hops: shopper.client.take_hops(),
+                seen,
+                failure,
+            });
+            if let Outcome::Failed = outcome {
+                break;
+            }
+        }
+        journeys.push(JourneyWalk {
+            name: journey.name.clone(),
+            steps,
+        });
+    }
+    let mut walk = Walk { journeys };
+    redact(&mut walk, &scenario.secrets);
+    Ok(walk)
+}
+
+/// Headers whose values are credentials.
+const SECRET_HEADERS: [&str; 4] = [
+    "cookie",
+    "set-cookie",
+    "authorization",
+    "proxy-authorization",
+];
+
+/// Hides every secret value and every credential header's value.
+fn redact(walk: &mut Walk, secrets: &[String]) {
+    let hide = |text: &mut String| {
+        for secret in secrets {
+            if text.contains(secret.as_str()) {
+                *text = text.replace(secret.as_str(), REDACTED);
+            }
+        }
+    };
+    for step in walk.journeys.iter_mut().flat_map(|j| j.steps.iter_mut()) {
+        for hop in &mut step.hops {
+            hide(&mut hop.url);
+            if let Some(location) = &mut hop.location {
+                hide(location);
+            }
+            for (name, value) in hop
+                .request_headers
+                .iter_mut()
+                .chain(hop.response_headers.iter_mut())
+            {
+                if SECRET_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+                    *value = redact_cookie_values(value);
+                }
+                hide(value);
+            }
+        }
+        for (_, values) in &mut step.seen.extracted {
+            values.iter_mut().for_each(hide);
+        }
+        for (_, result) in &mut step.seen.checks {
+            if let Err(actual) = result {
+                hide(actual);
+            }
+        }
+        if let Some(failure) = &mut step.failure {
+            hide(&mut failure.what);
+            hide(&mut failure.body);
+            failure.redirects.iter_mut().for_each(hide);
+        }
+    }
+}
+
+/// `a=1; b=2` → `a=[redacted]; b=[redacted]`; `Bearer xyz` → `[redacted]`.
+fn redact_cookie_values(value: &str) -> String {
+    if !value.contains('=') {
+        return REDACTED.to_string();
+    }
+    value
+        .split("; ")
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if !is_attribute(name) => format!("{name}={REDACTED}"),
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Set-Cookie attributes keep their values (Path, Expires, …): they are no secret.
+fn is_attribute(name: &str) -> bool {
+    ["path", "domain", "expires", "max-age", "samesite"]
+        .contains(&name.to_ascii_lowercase().as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookie_values_are_redacted_and_attributes_kept() {
+        assert_eq!(
+            redact_cookie_values("session=abc; Path=/; HttpOnly"),
+            "session=[redacted]; Path=/; HttpOnly"
+        );
+        assert_eq!(redact_cookie_values("Bearer xyz"), REDACTED);
+    }
+}

@@ -1,0 +1,79 @@
+//! What a client records of each exchange when asked to (the debug walk): one
+//! [`Hop`] per request sent, redirects included. Off for load: a shopper under
+//! load records nothing of this.
+
+use std::time::Duration;
+
+use super::exchange::{Outgoing, Reply};
+
+/// One request and its answer, as the debug walk shows them.
+#[derive(Debug, Clone)]
+pub struct Hop {
+    pub method: String,
+    pub url: String,
+    /// `None` when no answer came.
+    pub status: Option<u16>,
+    pub elapsed: Duration,
+    /// The body's length (as announced, or as read).
+    pub size: Option<u64>,
+    pub content_type: Option<String>,
+    /// Where this answer redirects to, when it does.
+    pub location: Option<String>,
+    pub request_headers: Vec<(String, String)>,
+    pub response_headers: Vec<(String, String)>,
+}
+
+impl Hop {
+    /// The request's side: method, URL and every header sent.
+    pub(super) fn sent(out: &Outgoing<'_>, url: String) -> Hop {
+        let mut headers = vec![("host".to_string(), out.origin.authority.clone())];
+        for (name, value) in out.headers() {
+            headers.push((name.to_string(), text(value.as_bytes())));
+        }
+        if let Some(cookie) = out.cookie {
+            headers.push(("cookie".to_string(), cookie.to_string()));
+        }
+        if let Some(content_type) = out.content_type() {
+            headers.push(("content-type".to_string(), content_type.to_string()));
+        }
+        Hop {
+            method: out.method.to_string(),
+            url,
+            status: None,
+            elapsed: Duration::ZERO,
+            size: None,
+            content_type: None,
+            location: None,
+            request_headers: headers,
+            response_headers: Vec::new(),
+        }
+    }
+
+    /// The answer's side.
+    pub(super) fn answered(&mut self, reply: &Reply, elapsed: Duration) {
+        self.status = Some(reply.status);
+        self.elapsed = elapsed;
+        let header =
+            |name: ::http::header::HeaderName| reply.headers.get(name).map(|v| text(v.as_bytes()));
+        self.content_type = header(::http::header::CONTENT_TYPE);
+        self.location = header(::http::header::LOCATION);
+        self.size = header(::http::header::CONTENT_LENGTH)
+            .and_then(|l| l.parse().ok())
+            .or_else(|| (!reply.body.is_empty()).then_some(reply.body.len() as u64));
+        self.response_headers = reply
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), text(v.as_bytes())))
+            .collect();
+        // Set-Cookie is kept apart for the jar; shown once.
+        if !reply.headers.contains_key(::http::header::SET_COOKIE) {
+            let cookies = reply.set_cookies.iter();
+            self.response_headers
+                .extend(cookies.map(|c| ("set-cookie".to_string(), c.clone())));
+        }
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}

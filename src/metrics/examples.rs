@@ -1,0 +1,263 @@
+//! Failure examples: a few concrete failures per step and error kind — what was
+//! expected and what came, the redirect chain, the transport's message, a short
+//! escaped excerpt of the body. Memory is bounded whatever the run's length: at
+//! most [`PER_KIND`] distinct examples per (step, kind) and [`MAX_KEYS`] (step, kind)
+//! pairs; further failures of a kept pair are only counted, and pairs past the
+//! cap are left out (the per-step error counts in the levels still hold them).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error_kind::ErrorKind;
+
+/// Distinct examples kept per (step, error kind).
+pub const PER_KIND: usize = 3;
+/// (step, kind) pairs kept at most.
+pub const MAX_KEYS: usize = 256;
+/// The longest body excerpt kept, in characters (before escaping).
+pub const EXCERPT: usize = 240;
+
+/// One failure, as a user needs it to fix the scenario or find the fault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Example {
+    /// The step's index (`Scenario::steps`).
+    pub step: usize,
+    pub kind: ErrorKind,
+    /// The status received, when an answer came.
+    pub status: Option<u16>,
+    /// What failed: `expected status 302, got 200`, `$.status == "shipped": found
+    /// "paid"`, `css "input[name=csrf]" matched nothing`, the transport's message.
+    pub what: String,
+    /// Each redirect followed, as `302 → URL`.
+    #[serde(default)]
+    pub redirects: Vec<String>,
+    /// The start of the body, escaped (control characters and non-ASCII as `\u{..}`).
+    #[serde(default)]
+    pub body: String,
+}
+
+/// The examples of a run, bounded.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Examples {
+    /// Grouped by (step, kind), in the order first seen.
+    pub groups: Vec<Group>,
+}
+
+/// The examples of one (step, kind), and how many failures they stand for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    pub step: usize,
+    pub kind: ErrorKind,
+    pub count: u64,
+    pub examples: Vec<Example>,
+}
+
+impl Examples {
+    /// Counts `example` and keeps it when it is new and there is room.
+    pub fn note(&mut self, example: Example) {
+        let at = self
+            .groups
+            .iter()
+            .position(|g| g.step == example.step && g.kind == example.kind);
+        let group = match at {
+            Some(at) => &mut self.groups[at],
+            None if self.groups.len() < MAX_KEYS => {
+                self.groups.push(Group {
+                    step: example.step,
+                    kind: example.kind,
+                    count: 0,
+                    examples: Vec::new(),
+                });
+                self.groups.last_mut().expect("just pushed")
+            }
+            None => return,
+        };
+        group.count += 1;
+        if group.examples.len() < PER_KIND && !group.examples.iter().any(|e| e.what == example.what)
+        {
+            group.examples.push(example);
+        }
+    }
+
+    /// Whether there is room for another example of (step, kind): a caller can
+    /// skip building one (its strings) when not.
+    pub fn wants(&self, step: usize, kind: ErrorKind) -> bool {
+        match self
+            .groups
+            .iter()
+            .find(|g| g.step == step && g.kind == kind)
+        {
+            Some(group) => group.examples.len() < PER_KIND,
+            None => self.groups.len() < MAX_KEYS,
+        }
+    }
+
+    /// Counts a failure of (step, kind) without an example.
+    pub fn count(&mut self, step: usize, kind: ErrorKind) {
+        if let Some(group) = self
+            .groups
+            .iter_mut()
+            .find(|g| g.step == step && g.kind == kind)
+        {
+            group.count += 1;
+        }
+    }
+}
+
+impl Examples {
+    /// Whether both keep the same examples (counts aside).
+    pub fn same_examples(&self, other: &Examples) -> bool {
+        self.groups.len() == other.groups.len()
+            && self
+                .groups
+                .iter()
+                .zip(&other.groups)
+                .all(|(a, b)| a.step == b.step && a.kind == b.kind && a.examples == b.examples)
+    }
+
+    /// The counts alone: what an interval log writes each second while the
+    /// examples kept have not changed.
+    pub fn counts_only(&self) -> Examples {
+        let groups = self
+            .groups
+            .iter()
+            .map(|g| Group {
+                examples: Vec::new(),
+                ..g.clone()
+            })
+            .collect();
+        Examples { groups }
+    }
+
+    /// `self`'s counts with the examples of `full` (an earlier, complete copy).
+    pub fn with_examples_of(mut self, full: &Examples) -> Examples {
+        for group in &mut self.groups {
+            if let Some(kept) = full
+                .groups
+                .iter()
+                .find(|g| g.step == group.step && g.kind == group.kind)
+            {
+                group.examples = kept.examples.clone();
+            }
+        }
+        self
+    }
+}
+
+/// The first [`EXCERPT`] characters of `body`, escaped so that any terminal,
+/// Markdown table or XML attribute shows it as text; `…` when cut.
+pub fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == EXCERPT {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(step: usize, kind: ErrorKind, what: &str) -> Example {
+        Example {
+            step,
+            kind,
+            status: Some(200),
+            what: what.to_string(),
+            redirects: Vec::new(),
+            body: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_million_failures_keep_a_few_distinct_examples() {
+        let mut examples = Examples::default();
+        for i in 0..1_000_000u64 {
+            let step = (i % 1000) as usize;
+            let what = format!("found {}", i % 7);
+            if examples.wants(step, ErrorKind::Check) {
+                examples.note(example(step, ErrorKind::Check, &what));
+            } else {
+                examples.count(step, ErrorKind::Check);
+            }
+        }
+        assert_eq!(examples.groups.len(), MAX_KEYS);
+        assert!(examples.groups.iter().all(|g| g.examples.len() == PER_KIND));
+        assert_eq!(examples.groups[0].count, 1000);
+        let first: Vec<&str> = examples.groups[0]
+            .examples
+            .iter()
+            .map(|e| e.what.as_str())
+            .collect();
+        assert_eq!(first, ["found 0", "found 6", "found 5"]);
+    }
+
+    /// Through the recorder shoppers use: a million failing requests build at
+    /// most the examples kept (the closure is not called once the store is full)
+    /// and every failure is still counted.
+    #[test]
+    fn a_million_failing_requests_through_the_recorder_stay_bounded() {
+        let recorder = crate::metrics::Recorder::new(4);
+        let mut built = 0u64;
+        for i in 0..1_000_000u64 {
+            let step = (i % 300) as usize;
+            recorder.note_failure(step, ErrorKind::Extract, || {
+                built += 1;
+                example(step, ErrorKind::Extract, &format!("body {i}"))
+            });
+        }
+        let notes = recorder.notes();
+        let groups = &notes.examples.groups;
+        assert_eq!(groups.len(), MAX_KEYS);
+        assert!(groups.iter().all(|g| g.examples.len() == PER_KIND));
+        assert_eq!(built, (MAX_KEYS * PER_KIND) as u64);
+        let counted: u64 = groups.iter().map(|g| g.count).sum();
+        // Steps 0..100 fail 3334 times, the others 3333; the first 256 are kept.
+        assert_eq!(counted, 100 * 3334 + (MAX_KEYS as u64 - 100) * 3333);
+    }
+
+    /// What the interval log writes each second (counts only) and what a
+    /// rebuild puts back together with the last complete copy.
+    #[test]
+    fn counts_and_examples_come_apart_and_back() {
+        let mut full = Examples::default();
+        full.note(example(1, ErrorKind::Check, "found 1"));
+        let mut later = full.clone();
+        later.count(1, ErrorKind::Check);
+        assert!(later.same_examples(&full));
+        let written = later.counts_only();
+        assert!(written.groups[0].examples.is_empty());
+        assert_eq!(written.with_examples_of(&full), later);
+        later.note(example(1, ErrorKind::Check, "found 2"));
+        assert!(!later.same_examples(&full));
+    }
+
+    #[test]
+    fn the_same_failure_is_kept_once() {
+        let mut examples = Examples::default();
+        for _ in 0..5 {
+            examples.note(example(1, ErrorKind::Extract, "matched nothing"));
+        }
+        assert_eq!(examples.groups[0].examples.len(), 1);
+        assert_eq!(examples.groups[0].count, 5);
+    }
+
+    #[test]
+    fn excerpts_are_escaped_and_cut() {
+        assert_eq!(excerpt(b"<p>\n\x1b[31m"), "<p>\\n\\u{1b}[31m");
+        let long = "x".repeat(1000);
+        let cut = excerpt(long.as_bytes());
+        assert_eq!(cut.chars().count(), EXCERPT + 1);
+        assert!(cut.ends_with('…'));
+    }
+}

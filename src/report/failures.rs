@@ -1,0 +1,198 @@
+//! "What failed": the failure examples a run kept (a few per step and error
+//! kind: what was expected and what came, the redirect chain, a body excerpt),
+//! laid out for each format — terminal lines, a Markdown table, an HTML section
+//! and a JUnit suite. Everything shown came from the target, so each format
+//! escapes it.
+
+use std::fmt::Write;
+
+use crate::analysis::Report;
+use crate::analysis::failures::{FailureExample, FailureExamples};
+use crate::report::escape::{html, markdown, xml};
+
+/// `check × 12: $.status == "shipped": found "paid"`.
+fn headline(group: &FailureExamples, example: &FailureExample) -> String {
+    let status = example
+        .status
+        .map_or_else(String::new, |s| format!(" (status {s})"));
+    format!("{} × {}: {}{status}", group.kind, group.count, example.what)
+}
+
+/// Terminal lines, after the levels: the first example of each step and kind,
+/// with its redirects and body.
+pub fn lines(report: &Report) -> String {
+    let mut out = String::new();
+    if report.failure_examples.is_empty() {
+        return out;
+    }
+    out.push_str("\nwhat failed (first example of each step and kind; all in report.html):\n");
+    for group in &report.failure_examples {
+        if let Some(example) = group.examples.first() {
+            let _ = writeln!(out, "  {} · {}", group.step, headline(group, example));
+            if !example.redirects.is_empty() {
+                let _ = writeln!(out, "      redirects: {}", example.redirects.join(", "));
+            }
+            if !example.body.is_empty() {
+                let _ = writeln!(out, "      body: {}", example.body);
+            }
+        }
+    }
+    out
+}
+
+/// A Markdown section: one row per example.
+pub fn markdown_section(out: &mut String, report: &Report) {
+    if report.failure_examples.is_empty() {
+        return;
+    }
+    out.push_str(
+        "### What failed\n\n| step | kind | count | what | body |\n|:---|:---|---:|:---|:---|\n",
+    );
+    for group in &report.failure_examples {
+        for example in &group.examples {
+            let mut what = example.what.clone();
+            if !example.redirects.is_empty() {
+                what.push_str(&format!(" (redirects: {})", example.redirects.join(", ")));
+            }
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                markdown(&group.step),
+                markdown(&group.kind),
+                group.count,
+                markdown(&what),
+                markdown(&example.body)
+            );
+        }
+    }
+    out.push('\n');
+}
+
+/// The HTML section: one row per example.
+pub fn html_section(out: &mut String, report: &Report) {
+    if report.failure_examples.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<h2 id=\"what-failed\">What failed</h2>\n<table>\n<tr><th>step</th><th>kind</th>\
+         <th>count</th><th>what</th><th>redirects</th><th>body</th></tr>\n",
+    );
+    for group in &report.failure_examples {
+        for example in &group.examples {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                html(&group.step),
+                html(&group.kind),
+                group.count,
+                html(&example.what),
+                html(&example.redirects.join(", ")),
+                html(&example.body)
+            );
+        }
+    }
+    out.push_str("</table>\n");
+}
+
+/// A JUnit suite: one failed case per step and kind, its message the first
+/// example. Returns (cases, failures).
+pub fn junit_suite(suites: &mut String, report: &Report) -> (usize, usize) {
+    let groups = &report.failure_examples;
+    if groups.is_empty() {
+        return (0, 0);
+    }
+    let _ = writeln!(
+        suites,
+        "  <testsuite name=\"what failed\" tests=\"{0}\" failures=\"{0}\" errors=\"0\" skipped=\"0\" time=\"0\">",
+        groups.len()
+    );
+    for group in groups {
+        let message = group.examples.first().map_or_else(
+            || format!("{} × {}", group.kind, group.count),
+            |e| headline(group, e),
+        );
+        let body = group
+            .examples
+            .iter()
+            .map(|e| {
+                let mut text = e.what.clone();
+                if !e.redirects.is_empty() {
+                    text.push_str(&format!("\nredirects: {}", e.redirects.join(", ")));
+                }
+                if !e.body.is_empty() {
+                    text.push_str(&format!("\nbody: {}", e.body));
+                }
+                text
+            })
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        let _ = writeln!(
+            suites,
+            "    <testcase name=\"{}: {}\" classname=\"{}.failures\" time=\"0\">\n      \
+             <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
+            xml(&group.step),
+            xml(&group.kind),
+            xml(&report.scenario),
+            xml(&message),
+            xml(&group.kind),
+            xml(&body)
+        );
+    }
+    suites.push_str("  </testsuite>\n");
+    (groups.len(), groups.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::testdata;
+
+    fn with_examples() -> Report {
+        let mut report = testdata::broken();
+        report.failure_examples = vec![FailureExamples {
+            step: "checkout".into(),
+            kind: "check".into(),
+            count: 7,
+            examples: vec![FailureExample {
+                status: Some(200),
+                what: "$.status == \"shipped\": found \"paid\"".into(),
+                redirects: vec!["303 → http://127.0.0.1/cart".into()],
+                body: "<script>alert(1)</script>|x".into(),
+            }],
+        }];
+        report
+    }
+
+    #[test]
+    fn every_format_shows_the_example_escaped() {
+        let report = with_examples();
+        let text = lines(&report);
+        assert!(
+            text.contains(
+                "checkout · check × 7: $.status == \"shipped\": found \"paid\" (status 200)"
+            ),
+            "{text}"
+        );
+        let mut md = String::new();
+        markdown_section(&mut md, &report);
+        assert!(md.contains("### What failed"), "{md}");
+        assert!(!md.contains("<script>"), "{md}");
+        let mut page = String::new();
+        html_section(&mut page, &report);
+        assert!(page.contains("&lt;script&gt;"), "{page}");
+        let mut xml_text = String::new();
+        assert_eq!(junit_suite(&mut xml_text, &report), (1, 1));
+        assert!(xml_text.contains("found &quot;paid&quot;"), "{xml_text}");
+    }
+
+    #[test]
+    fn a_run_without_failures_adds_nothing() {
+        let report = testdata::broken();
+        assert!(lines(&report).is_empty());
+        let mut out = String::new();
+        markdown_section(&mut out, &report);
+        html_section(&mut out, &report);
+        assert_eq!(junit_suite(&mut out, &report), (0, 0));
+        assert!(out.is_empty());
+    }
+}

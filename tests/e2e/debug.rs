@@ -1,0 +1,491 @@
+//! From a new shop to a working scenario (issue 14): the debug walk (`run
+//! --smoke`), the preflight before load, failure examples in every report,
+//! "the scenario fails, not the shop", redirect control, sessions and `--out`
+//! into an earlier run.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::runs::{f, write};
+use crate::{read_report, run_scenario, stampede, text};
+
+const SECRET: &str = "sup3r-s3cret-debug-walk-77";
+
+/// A buyer on the demo shop: product page (CSRF token), add to cart (POST, 303,
+/// GET /cart), the cart as JSON, with a secret header from the environment.
+fn buyer(extra_steps: &str) -> String {
+    format!(
+        r#"
+name = "debug"
+[target]
+base_url = "embedded"
+headers = {{ X-Api-Key = "{{{{ env.STAMPEDE_DEBUG_SECRET }}}}" }}
+[load]
+stages = [{{ ramp_to = 1, over = "0s" }}, {{ hold = "1s" }}]
+[[journey]]
+name = "buyer"
+weight = 1
+steps = [
+  {{ name = "product", get = "/product/7",
+    extract = {{ csrf = {{ css = "input[name=csrf]", attr = "value" }} }} }},
+  {{ name = "add-to-cart", post = "/cart/items", form = {{ sku = "SKU-00007", qty = 1, csrf = "{{{{ csrf }}}}" }},
+    expect = {{ body_contains = "SKU-00007" }} }},
+  {{ name = "api-cart", get = "/api/cart", expect = {{ json = {{ "$.items[0].sku" = "SKU-00007" }} }} }},
+{extra_steps}]
+"#
+    )
+}
+
+/// `stampede run SCENARIO --smoke [extra]` with the secret set.
+fn smoke(scenario: &Path, extra: &[&str]) -> (Option<i32>, String, String) {
+    let output = stampede()
+        .arg("run")
+        .arg(scenario)
+        .arg("--smoke")
+        .args(extra)
+        .env("STAMPEDE_DEBUG_SECRET", SECRET)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    (output.status.code(), stdout, stderr)
+}
+
+#[test]
+fn the_debug_walk_prints_every_hop_extraction_and_check_and_no_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "buyer.toml", &buyer(""));
+    let (code, stdout, stderr) = smoke(&scenario, &["--verbose"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    // Each hop of the POST-redirect-GET, with status, time, size and type.
+    let post = stdout
+        .lines()
+        .find(|l| l.contains("POST http://127.0.0.1:") && l.contains("/cart/items → 303"))
+        .unwrap_or_else(|| panic!("no POST hop:\n{stdout}"));
+    assert!(
+        post.contains(" ms") && post.contains("(Location: /cart)"),
+        "{post}"
+    );
+    let get = stdout
+        .lines()
+        .find(|l| l.contains("→ GET http://127.0.0.1:") && l.contains("/cart → 200"))
+        .unwrap_or_else(|| panic!("no redirected GET hop:\n{stdout}"));
+    assert!(get.contains(" B  text/html"), "{get}");
+    assert!(stdout.contains("extracted csrf = \""), "{stdout}");
+    assert!(
+        stdout.contains("check body contains \"SKU-00007\": ok"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("check $.items[0].sku == \"SKU-00007\": ok"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("walk: 1 of 1 journeys passed"), "{stdout}");
+    // --verbose shows headers; credentials and the secret are redacted.
+    assert!(stdout.contains("> x-api-key: [redacted]"), "{stdout}");
+    assert!(stdout.contains("> cookie: session=[redacted]"), "{stdout}");
+    assert!(
+        stdout.contains("< set-cookie: session=[redacted]"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
+    // No load, no reports.
+    assert!(!dir.path().join("reports").exists());
+}
+
+#[test]
+fn a_broken_scenario_fails_the_walk_naming_the_step_the_check_and_what_came() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "selector",
+            buyer("").replace("input[name=csrf]", "input[name=token]"),
+            "product",
+            "failed (extract): extract csrf: css \"input[name=token] @value\" matched nothing",
+        ),
+        (
+            "jsonpath",
+            buyer("").replace(
+                r#""$.items[0].sku" = "SKU-00007""#,
+                r#""$.items[0].sku" = "SKU-99999""#,
+            ),
+            "api-cart",
+            "check $.items[0].sku == \"SKU-99999\": FAILED (found \"SKU-00007\")",
+        ),
+        (
+            "status",
+            buyer("").replace(
+                r#"expect = { body_contains = "SKU-00007" }"#,
+                r#"expect = { status = 302 }"#,
+            ),
+            "add-to-cart",
+            "failed (status): expected status 302, got 200 after following redirects (303 → http://127.0.0.1:",
+        ),
+    ];
+    for (name, text, step, message) in cases {
+        let scenario = write(dir.path(), &format!("{name}.toml"), &text);
+        let (code, stdout, stderr) = smoke(&scenario, &[]);
+        assert_eq!(code, Some(4), "{name}:\n{stdout}\n{stderr}");
+        assert!(
+            stdout.contains(&format!("step {step} [FAIL]")),
+            "{name}:\n{stdout}"
+        );
+        assert!(stdout.contains(message), "{name}:\n{stdout}");
+        assert!(
+            stdout.contains("    body: "),
+            "{name}: no body excerpt\n{stdout}"
+        );
+        assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
+    }
+    // The status case tells how to check the redirect itself.
+    let (_, stdout, _) = smoke(&dir.path().join("status.toml"), &[]);
+    assert!(stdout.contains("set follow_redirects = false"), "{stdout}");
+    assert!(
+        stdout.contains("redirects: 303 → http://127.0.0.1:"),
+        "{stdout}"
+    );
+}
+
+/// A loopback JSON shop that counts the requests it answers.
+fn counting_shop(lifetime: Duration) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&requests);
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + lifetime;
+        while Instant::now() < deadline {
+            let Ok((stream, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            };
+            let counted = Arc::clone(&counted);
+            std::thread::spawn(move || {
+                let _ = stream.set_nonblocking(false);
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut reader = BufReader::new(stream);
+                loop {
+                    let mut head = String::new();
+                    loop {
+                        let mut line = String::new();
+                        match reader.read_line(&mut line) {
+                            Ok(0) | Err(_) => break,
+                            Ok(_) if line == "\r\n" => break,
+                            Ok(_) => head.push_str(&line),
+                        }
+                    }
+                    if head.is_empty() {
+                        break;
+                    }
+                    counted.fetch_add(1, Ordering::Relaxed);
+                    let body = br#"{"status":"paid","order":{"number":7}}"#;
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                        body.len()
+                    );
+                    let stream = reader.get_mut();
+                    if stream.write_all(answer.as_bytes()).is_err()
+                        || stream.write_all(body).is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (url, requests)
+}
+
+#[test]
+fn preflight_refuses_a_scenario_that_never_extracts_and_no_preflight_says_why() {
+    let (url, requests) = counting_shop(Duration::from_secs(30));
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "order.toml",
+        &format!(
+            r#"
+name = "order"
+[target]
+base_url = "{url}"
+[load]
+stages = [{{ ramp_to = 2, over = "0s" }}, {{ hold = "1s" }}]
+[slo]
+p95 = "1s"
+[[journey]]
+name = "buyer"
+weight = 1
+think = "50ms"
+steps = [
+  {{ name = "order", get = "/api/order", extract = {{ id = {{ json = "$.order.id" }} }} }},
+  {{ name = "status", get = "/api/order/{{{{ id }}}}" }},
+]
+"#
+        ),
+    );
+    let out = dir.path().join("refused");
+    let output = stampede()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(4), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("error: preflight: journey buyer fails at step order (extract): the scenario fails, not the shop; no load was sent"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("extract id: json \"$.order.id\" matched nothing"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(r#"body: {"status":"paid","order":{"number":7}}"#),
+        "{stderr}"
+    );
+    // Only the walk reached the shop: one request, the journey's first step.
+    assert_eq!(requests.load(Ordering::Relaxed), 1);
+    assert!(!out.join("report.json").exists());
+
+    // Without the preflight the load runs, and the verdict says whose fault it is.
+    let (output, report) = run_scenario(dir.path(), &scenario, &["--no-preflight"]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(4), "{stdout}\n{stderr}");
+    assert!(requests.load(Ordering::Relaxed) > 2);
+    let verdict = report["verdict"].as_str().unwrap();
+    assert!(
+        verdict.starts_with("the scenario fails, not the shop: step order failed 100% of its requests at the first level (extract): extract id: json \"$.order.id\" matched nothing"),
+        "{verdict}"
+    );
+    assert!(!verdict.contains("start the staircase lower"), "{verdict}");
+    assert_eq!(report["scripting_failure"]["step"], "order");
+    // The failure examples, in every output.
+    let group = &report["failure_examples"][0];
+    assert_eq!(group["step"], "order");
+    assert_eq!(group["kind"], "extract");
+    assert_eq!(
+        f(&group["count"]),
+        f(&report["levels"][0]["steps"][0]["requests"])
+    );
+    assert_eq!(
+        group["examples"].as_array().unwrap().len(),
+        1,
+        "one distinct example"
+    );
+    assert_eq!(group["examples"][0]["status"], 200);
+    let what = "extract id: json \"$.order.id\" matched nothing";
+    assert!(
+        stdout.contains("order · extract × ") && stdout.contains(what),
+        "{stdout}"
+    );
+    let run = dir.path().join("out");
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(html.contains("<h2 id=\"what-failed\">What failed</h2>"));
+    assert!(
+        html.contains("extract id: json &quot;$.order.id&quot; matched nothing"),
+        "html"
+    );
+    let md = std::fs::read_to_string(run.join("summary.md")).unwrap();
+    assert!(
+        md.contains("### What failed") && md.contains("matched nothing"),
+        "{md}"
+    );
+    let junit = std::fs::read_to_string(run.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("<testcase name=\"order: extract\"")
+            && junit.contains("<failure message=\"extract × "),
+        "{junit}"
+    );
+    read_report(&run.join("report.json"));
+}
+
+#[test]
+fn a_step_can_check_its_redirect_without_following_it_and_where_it_landed() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = buyer(
+        r#"  { name = "add-again", post = "/cart/items", form = { sku = "SKU-00007", qty = 1, csrf = "{{ csrf }}" },
+    follow_redirects = false, expect = { status = 303, redirected_to = "/cart" } },
+  { name = "add-and-land", post = "/cart/items", form = { sku = "SKU-00007", qty = 1, csrf = "{{ csrf }}" },
+    expect = { status = 200, url = "/cart" } },
+"#,
+    );
+    let scenario = write(dir.path(), "redirects.toml", &text);
+    let (code, stdout, stderr) = smoke(&scenario, &[]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let again = stdout
+        .split("step add-again [ok]")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let again = again.split("  step ").next().unwrap();
+    assert!(again.contains("/cart/items → 303"), "{again}");
+    assert!(
+        !again.contains("→ GET"),
+        "the redirect was followed:\n{again}"
+    );
+    assert!(
+        again.contains("check redirected_to == \"/cart\": ok"),
+        "{again}"
+    );
+    assert!(stdout.contains("check url == \"/cart\": ok"), "{stdout}");
+    // A wrong landing place names where the step landed.
+    let wrong = write(
+        dir.path(),
+        "wrong.toml",
+        &text.replace(r#"url = "/cart""#, r#"url = "/checkout""#),
+    );
+    let (code, stdout, _) = smoke(&wrong, &[]);
+    assert_eq!(code, Some(4), "{stdout}");
+    assert!(
+        stdout.contains("check url == \"/checkout\": FAILED (landed on \"http://127.0.0.1:"),
+        "{stdout}"
+    );
+}
+
+/// One shopper, journeys back to back: the cart must be empty at the start of
+/// each journey with `per_journey`, and is not with `per_shopper`.
+#[test]
+fn sessions_last_a_journey_or_a_shopper() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = |session: &str| {
+        format!(
+            r#"
+name = "sessions"
+[target]
+base_url = "embedded"
+service_time = "1ms"
+[load]
+stages = [{{ ramp_to = 1, over = "0s" }}, {{ hold = "2s" }}]
+{session}
+[[journey]]
+name = "buyer"
+weight = 1
+steps = [
+  {{ name = "empty-cart", get = "/api/cart", expect = {{ json = {{ "$.total_cents" = 0 }} }} }},
+  {{ name = "product", get = "/product/7",
+    extract = {{ csrf = {{ css = "input[name=csrf]", attr = "value" }} }} }},
+  {{ name = "add-to-cart", post = "/cart/items", form = {{ sku = "SKU-00007", qty = 1, csrf = "{{{{ csrf }}}}" }} }},
+]
+"#
+        )
+    };
+    let step = |report: &serde_json::Value, name: &str| {
+        report["levels"][0]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    // The default is per_journey.
+    let path = write(dir.path(), "default.toml", &scenario(""));
+    let (output, report) = run_scenario(&dir.path().join("a"), &path, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output).1);
+    let empty = step(&report, "empty-cart");
+    assert!(f(&empty["requests"]) > 2.0, "{empty}");
+    assert_eq!(f(&empty["error_rate"]), 0.0, "{empty}");
+    assert!(f(&report["levels"][0]["journeys"][0]["completed"]) > 2.0);
+
+    let path = write(
+        dir.path(),
+        "shopper.toml",
+        &scenario("session = \"per_shopper\""),
+    );
+    let (_, report) = run_scenario(&dir.path().join("b"), &path, &[]);
+    let empty = step(&report, "empty-cart");
+    assert!(f(&empty["errors"]["check"]) > 0.0, "{empty}");
+    assert!(
+        report["failed_checks"]["empty-cart: $.total_cents == 0"]
+            .as_f64()
+            .unwrap_or(0.0)
+            > 0.0,
+        "{}",
+        report["failed_checks"]
+    );
+}
+
+#[test]
+fn out_into_an_earlier_run_is_refused_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "tiny.toml",
+        r#"
+name = "tiny"
+[target]
+base_url = "embedded"
+[load]
+stages = [{ ramp_to = 1, over = "0s" }, { hold = "1s" }]
+[[journey]]
+name = "look"
+weight = 1
+think = "100ms"
+steps = [{ name = "home", get = "/" }]
+"#,
+    );
+    let (output, _) = run_scenario(dir.path(), &scenario, &[]);
+    assert_eq!(output.status.code(), Some(0));
+    let out = dir.path().join("out");
+    let stale = out.join("charts").join("stale.svg");
+    std::fs::write(&stale, "old").unwrap();
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    let again = || {
+        let mut command = stampede();
+        command.arg("run").arg(&scenario).arg("--out").arg(&out);
+        command
+    };
+    let output = again().output().unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("already holds a run: its files would mix with this run's. Choose another --out, or add --force"),
+        "{stderr}"
+    );
+    assert!(stale.exists(), "a refused run removed nothing");
+    let output = again().arg("--force").output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output).1);
+    assert!(!stale.exists(), "the old run's chart stayed");
+    assert!(
+        out.join("notes.txt").exists(),
+        "a file not of the run was removed"
+    );
+    read_report(&out.join("report.json"));
+}
+
+#[test]
+fn validate_warns_when_same_named_steps_send_different_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "merged.toml",
+        r#"
+name = "merged"
+[target]
+base_url = "embedded"
+[load]
+stages = [{ ramp_to = 1, over = "0s" }, { hold = "1s" }]
+[[journey]]
+name = "a"
+weight = 1
+steps = [{ name = "cart", get = "/cart" }]
+[[journey]]
+name = "b"
+weight = 1
+steps = [{ name = "cart", post = "/cart/items" }]
+"#,
+    );
+    let output = stampede().arg("validate").arg(&scenario).output().unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("merged.toml: ok"), "{stdout}");
+    assert!(
+        stderr.contains("steps named \"cart\" send different requests (GET /cart; POST /cart/items) but share one statistics row"),
+        "{stderr}"
+    );
+}
