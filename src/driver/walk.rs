@@ -73,6 +73,10 @@ pub fn is_scripting(failure: &Example) -> bool {
         && !(failure.kind == ErrorKind::Http4xx && failure.status == Some(429))
 }
 
+/// The walk's own seed: its shoppers (and trace ids) never repeat those of a
+/// load run with a small seed, so the shop's traces tell the walk apart.
+const WALK_SEED: u64 = 0x5741_4c4b_5741_4c4b;
+
 /// Walks each journey of `scenario` once against `base_url`.
 pub async fn walk(
     scenario: Arc<Scenario>,
@@ -80,7 +84,13 @@ pub async fn walk(
     insecure: bool,
     connector: http::Connector,
 ) -> Result<Walk, SetupError> {
-    let shared = Shared::new(Arc::clone(&scenario), base_url, 1, insecure, connector)?;
+    let shared = Shared::new(
+        Arc::clone(&scenario),
+        base_url,
+        WALK_SEED,
+        insecure,
+        connector,
+    )?;
     let (_keep, retire) = watch::channel(1u32);
     let mut journeys = Vec::new();
     for (index, journey) in scenario.journeys.iter().enumerate() {

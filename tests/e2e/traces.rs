@@ -214,7 +214,7 @@ fn seeded(
         .arg(scenario)
         .arg("--out")
         .arg(&out)
-        .args(["--seed", seed])
+        .args(["--seed", seed, "--force", "--no-preflight"])
         .args(extra)
         .output()
         .expect("the binary runs");
