@@ -213,6 +213,14 @@ fn an_imported_browser_purchase_runs_against_a_fresh_shop() {
     let scenario = import(dir.path(), "shop-purchase.har", &["--journey", "buyer"]);
     assert!(schema_errors(&scenario).is_empty());
     let shop = Shop::start();
+    // The debug walk passes every step of the imported journey...
+    let walk = stampede()
+        .args(["run", "--smoke", "--target", &shop.url])
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    assert_eq!(walk.status.code(), Some(0), "{:?}", text(&walk));
+    // ... and the run (preflight included) completes journeys without an error.
     let (output, report) = run_scenario(dir.path(), &scenario, &["--target", &shop.url]);
     drop(shop);
     assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
