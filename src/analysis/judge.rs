@@ -71,14 +71,18 @@ fn judge(slo: &Slo, stats: &Stats, prefix: &str) -> Vec<String> {
 }
 
 /// Analyses one level's measurements.
+/// Judges one level from everything collected for it: the one judgement the climb
+/// acts on, the live line shows and every report repeats (`analyse` calls it
+/// with the same inputs).
 pub fn level_result(
     plan: &Plan,
     run: &LevelRun,
-    per_step: &[StepStats],
-    journeys: &[JourneyStats],
-    cpu_seconds: f64,
+    collected: &Collected,
     cores: usize,
 ) -> LevelResult {
+    let i = run.spec.index;
+    let (per_step, journeys) = (&collected.levels[i][..], &collected.journeys[i][..]);
+    let cpu_seconds = collected.cpu_seconds[i];
     let seconds = run.held.as_secs_f64();
     let mut all = StepStats::default();
     for stats in per_step {
@@ -110,10 +114,12 @@ pub fn level_result(
         .journeys
         .iter()
         .zip(journeys)
-        .map(|(name, stats)| JourneyResult {
+        .map(|(name, stats): (_, &JourneyStats)| JourneyResult {
             name: name.clone(),
+            started: stats.started,
             completed: stats.completed,
             failed: stats.failed,
+            unfinished: stats.unfinished(),
             completed_per_minute: round2(if seconds > 0.0 {
                 stats.completed as f64 * 60.0 / seconds
             } else {
@@ -143,7 +149,7 @@ pub fn level_result(
         breaches,
         generator_limited,
         generator,
-        dropped: 0,
+        dropped: collected.dropped[i],
         spike: run.spec.spike,
         recovery_s: None,
         steps,
@@ -189,19 +195,7 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         .levels
         .iter()
         .filter(|run| !run.held.is_zero())
-        .map(|run| {
-            let i = run.spec.index;
-            let mut level = level_result(
-                plan,
-                run,
-                &collected.levels[i],
-                &collected.journeys[i],
-                collected.cpu_seconds[i],
-                info.cores,
-            );
-            level.dropped = collected.dropped[i];
-            level
-        })
+        .map(|run| level_result(plan, run, collected, info.cores))
         .collect();
     let end_s = outcome.elapsed.as_secs_f64();
     let slo_set = plan.has_slo();
@@ -456,14 +450,10 @@ steps = [{ name = "home", get = "/" }]
             stats.lag.record(lag_ms * 1000).unwrap();
             stats.counts.requests += 1;
         }
-        level_result(
-            &plan,
-            &run,
-            &[stats],
-            &[JourneyStats::default()],
-            cpu_seconds,
-            2,
-        )
+        let mut collected = Collected::new(1, 1, 1);
+        collected.levels[0][0] = stats;
+        collected.cpu_seconds[0] = cpu_seconds;
+        level_result(&plan, &run, &collected, 2)
     }
 
     #[test]

@@ -261,8 +261,15 @@ pub struct Generator {
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct JourneyResult {
     pub name: String,
+    /// Journeys started in the level: completed + failed + unfinished.
+    #[serde(default)]
+    pub started: u64,
     pub completed: u64,
     pub failed: u64,
+    /// Still running when the level was judged (cut by the level's or the run's
+    /// end); they finished, if at all, outside the level.
+    #[serde(default)]
+    pub unfinished: u64,
     pub completed_per_minute: f64,
     /// Median duration of a completed journey, think times included.
     pub p50_duration_s: Option<f64>,

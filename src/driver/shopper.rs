@@ -130,6 +130,7 @@ impl Shopper {
             return None;
         }
         let level = current_level(shared);
+        shared.recorder.journey_started(self.shard, level, index);
         self.slots.clear();
         self.slots.resize(journey.slots.len(), Vec::new());
         let expected = shared
@@ -170,7 +171,9 @@ impl Shopper {
         intended: Instant,
         expected_interval: Option<Duration>,
     ) -> (Outcome, Instant) {
-        let level = current_level(shared);
+        // Counted in flight against its level until recorded (dropped last).
+        let started = shared.in_flight.start(&shared.level);
+        let level = started.level;
         let mut sample = Sample {
             step: step.id,
             level,

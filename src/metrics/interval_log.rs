@@ -105,6 +105,8 @@ struct CountsLine {
 struct JourneyLine {
     level: Option<usize>,
     journey: usize,
+    #[serde(default)]
+    started: u64,
     completed: u64,
     failed: u64,
 }
@@ -224,6 +226,7 @@ impl IntervalLog {
                 let line = JourneyLine {
                     level,
                     journey,
+                    started: stats.started,
                     completed: stats.completed,
                     failed: stats.failed,
                 };

@@ -68,6 +68,7 @@ pub fn rebuild(dir: &Path) -> Result<(RunHeader, RunOutcome), LogError> {
             .and_then(|l| collected.journeys.get_mut(l))
             .and_then(|l| l.get_mut(line.journey))
         {
+            stats.started += line.started;
             stats.completed += line.completed;
             stats.failed += line.failed;
         }
