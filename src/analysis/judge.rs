@@ -6,16 +6,12 @@ use crate::metrics::{Collected, JourneyStats, LevelRun, RunOutcome, StepStats, T
 use crate::scenario::{LatencyBound, Slo};
 use crate::units::{show_ms, show_percent};
 
+use super::generator::{self, generator_warning};
 use super::plan::Plan;
 use super::{
     BreakingPoint, CooldownResult, Generator, JourneyResult, LastGood, LevelResult, LoadUnit,
     Report, RunEnd, SCHEMA_VERSION, SloClause, Stats, StepResult, Verdict, round2,
 };
-
-/// A level is generator-limited when requests leave this late (p99) ...
-const LAG_LIMIT_MS: f64 = 10.0;
-/// ... or the process uses more than this share of the machine's CPU.
-const CPU_LIMIT_PERCENT: f64 = 90.0;
 
 /// Facts about the run that analysis does not compute.
 pub struct RunInfo {
@@ -103,13 +99,15 @@ pub fn level_result(
     } else {
         0.0
     };
-    let generator = Generator {
+    let stats = Stats::of(&all, seconds);
+    let mut generator = Generator {
         lag_p99_ms: lag(0.99),
         lag_max_ms: lag(1.0),
         cpu_percent: round2(cpu_percent),
+        lag_allowed_ms: Some(round2(generator::lag_allowed_ms(&plan.slo, &stats))),
     };
-    let generator_limited = generator.lag_p99_ms.is_some_and(|l| l > LAG_LIMIT_MS)
-        || generator.cpu_percent > CPU_LIMIT_PERCENT;
+    let generator_limited = generator::limited(&plan.slo, &stats, &generator);
+    generator.lag_allowed_ms = generator.lag_allowed_ms.filter(|_| generator_limited);
     let journeys = plan
         .journeys
         .iter()
@@ -129,7 +127,6 @@ pub fn level_result(
                 .then(|| round2(stats.duration.value_at_quantile(0.5) as f64 / 1e6)),
         })
         .collect();
-    let stats = Stats::of(&all, seconds);
     let mut breaches = judge(&plan.slo, &stats, "");
     for (step, info) in steps.iter().zip(&plan.steps) {
         if step.stats.requests > 0 {
@@ -290,24 +287,6 @@ fn slo_clauses(plan: &Plan) -> Vec<SloClause> {
     all
 }
 
-/// Why a generator-limited level cannot be trusted, and what to do.
-pub fn generator_warning(level: &LevelResult) -> String {
-    let lag = level
-        .generator
-        .lag_p99_ms
-        .map_or_else(|| "-".to_string(), show_ms);
-    let cpu = level.generator.cpu_percent;
-    if cpu > CPU_LIMIT_PERCENT {
-        format!(
-            "the generator used {cpu:.0}% of the machine's CPU (requests left up to {lag} late): these numbers describe the generator, not the shop; use a bigger machine or shard the load"
-        )
-    } else {
-        format!(
-            "requests left up to {lag} late (p99) while stampede used only {cpu:.0}% CPU: the machine is busy with other work, so these numbers are unreliable"
-        )
-    }
-}
-
 /// "300 shoppers", "40 arrivals/s".
 pub fn show_load(report: &Report, load: u32) -> String {
     report.load_unit.show(f64::from(load))
@@ -348,20 +327,23 @@ pub fn verdict(report: &Report) -> String {
         }
     };
     let deciding = report.breaking_point.as_ref().map(|bp| bp.level);
-    if let Some(level) = report
+    let limited: Vec<&LevelResult> = report
         .levels
         .iter()
-        .find(|l| Some(l.index) == deciding && l.generator_limited)
-    {
+        .filter(|l| l.generator_limited)
+        .collect();
+    if let Some(level) = limited.iter().find(|l| Some(l.index) == deciding) {
         text.push_str(&format!(
             ". WARNING at {}: {}",
             load(level.load),
             generator_warning(level)
         ));
-    } else if let Some(level) = report.levels.iter().find(|l| l.generator_limited) {
+    }
+    if !limited.is_empty() {
+        let loads: Vec<String> = limited.iter().map(|l| load(l.load)).collect();
         text.push_str(&format!(
-            ". Warning: the generator was limited at {}",
-            load(level.load)
+            ". Generator-limited (numbers unreliable) at: {}",
+            loads.join(", ")
         ));
     }
     let dropped: u64 = report.levels.iter().map(|l| l.dropped).sum();

@@ -9,6 +9,7 @@ pub mod clauses;
 pub mod compare;
 pub mod enrich;
 pub mod gates;
+pub mod generator;
 mod judge;
 pub mod plan;
 #[cfg(test)]
@@ -19,7 +20,8 @@ pub use plan::Plan;
 pub use capacity::{Capacity, Planning};
 pub use compare::Comparison;
 pub use gates::GateResult;
-pub use judge::{RunInfo, analyse, generator_warning, level_result, show_load};
+pub use generator::generator_warning;
+pub use judge::{RunInfo, analyse, level_result, show_load};
 
 use std::collections::BTreeMap;
 
@@ -255,6 +257,10 @@ pub struct Generator {
     /// The process's CPU use, as a share of all cores (the embedded shop included
     /// when it runs in-process).
     pub cpu_percent: f64,
+    /// On a generator-limited level: the lag (p99) its verdict could bear (see
+    /// `analysis::generator`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag_allowed_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

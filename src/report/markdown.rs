@@ -68,11 +68,12 @@ pub fn summary(report: &Report) -> String {
     if !broke.is_empty() {
         let _ = writeln!(out, "- **What broke first:** {}", md(&broke.join("; ")));
     }
-    if report.levels.iter().any(|l| l.generator_limited) {
+    for level in report.levels.iter().filter(|l| l.generator_limited) {
         let _ = writeln!(
             out,
-            "- ⚠️ **The load generator was the bottleneck** at some levels (marked ⚠️): \
-             their numbers describe the generator, not the shop."
+            "- ⚠️ **Generator-limited at {}** (marked ⚠️): {}",
+            md(&crate::analysis::show_load(report, level.load)),
+            md(&crate::analysis::generator_warning(level))
         );
     }
     let _ = writeln!(
