@@ -199,7 +199,10 @@ pub fn planning(report: &Report) -> Vec<Fact> {
             parts.push(format!("{n:.0}/min at the last good level"));
         }
         if let Some(s) = j.failed_share_at_breaking_point {
-            parts.push(format!("{} failed at the breaking point", show_percent(s)));
+            parts.push(format!(
+                "{} not completed (failed or unfinished) at the breaking point",
+                show_percent(s)
+            ));
         }
         if let Some(v) = j.value_lost_per_minute {
             parts.push(format!("{v:.0} of value lost per minute there"));

@@ -406,23 +406,11 @@ fn step_table(out: &mut String, report: &Report, level: &LevelResult, unit: Load
         );
     }
     out.push_str("</table>\n");
-    if !level.journeys.is_empty() {
-        let journeys: Vec<String> = level
-            .journeys
-            .iter()
-            .map(|j| {
-                format!(
-                    "{} {} done, {} failed",
-                    escape(&j.name),
-                    j.completed,
-                    j.failed
-                )
-            })
-            .collect();
+    if let Some(journeys) = crate::report::view::journey_accounting(level) {
         let _ = writeln!(
             out,
             "<p class=\"note\">Journeys: {}.</p>",
-            journeys.join(" · ")
+            escape(&journeys)
         );
     }
     if level.verdict == Verdict::Fail {

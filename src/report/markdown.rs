@@ -204,6 +204,21 @@ fn levels(out: &mut String, report: &Report, unit: LoadUnit) {
         );
     }
     out.push('\n');
+    for level in report
+        .levels
+        .iter()
+        .filter(|l| crate::report::view::journeys_cut(l))
+    {
+        if let Some(journeys) = crate::report::view::journey_accounting(level) {
+            let _ = writeln!(
+                out,
+                "- level {} journeys: {}",
+                level_number(level),
+                md(&journeys)
+            );
+        }
+    }
+    out.push('\n');
 }
 
 fn step_row(out: &mut String, name: &str, s: &Stats) {

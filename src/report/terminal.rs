@@ -55,6 +55,15 @@ pub fn summary(report: &Report) -> String {
             &verdict,
         );
     }
+    for level in report
+        .levels
+        .iter()
+        .filter(|l| crate::report::view::journeys_cut(l))
+    {
+        if let Some(journeys) = crate::report::view::journey_accounting(level) {
+            let _ = writeln!(out, "  level {}: {journeys}", level_number(level));
+        }
+    }
     if let Some(level) = shown_level(report) {
         let _ = writeln!(
             out,

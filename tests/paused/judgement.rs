@@ -70,3 +70,66 @@ steps = [{ name = "product", get = "/api/products/7" }]
     // Level 2's 0.3 s (about 18 arrivals) and the cool-down are outside levels.
     assert!(report.ramp_requests >= 18, "{}", report.ramp_requests);
 }
+
+/// Open model, 10 arrivals/s for 4 s (40 arrivals, ± 1 at the edges), each a
+/// journey of three 5 ms steps with 1 s of think after each: 3 s long. Only
+/// those arriving in the first second can finish before the level (and the run)
+/// ends; the rest are cut. At most 25 may be active: from about 2.5 s arrivals
+/// are dropped. Every arrival is accounted for: started + dropped = arrivals,
+/// and per journey started = completed + failed + unfinished, exactly; and the
+/// unfinished show in the summaries.
+#[tokio::test(start_paused = true)]
+async fn every_journey_started_is_completed_failed_unfinished_or_dropped() {
+    let run = simulate_twice(
+        r#"
+name = "cut"
+[target]
+base_url = "embedded"
+workers = 64
+service_time = "5ms"
+queue = 1000
+timeout = "500ms"
+[load]
+model = "open"
+arrivals = "uniform"
+max_active = 25
+stages = [{ ramp_to = 10, over = "0s" }, { hold = "4s" }]
+[slo]
+p95 = "1s"
+[[journey]]
+name = "buyer"
+weight = 1
+think = "1s"
+steps = [
+  { name = "home", get = "/" },
+  { name = "product", get = "/api/products/7" },
+  { name = "again", get = "/api/products/8" },
+]
+"#,
+        Duration::ZERO,
+    )
+    .await;
+    let level = &run.report.levels[0];
+    let buyer = &level.journeys[0];
+    assert_eq!(
+        buyer.started,
+        buyer.completed + buyer.failed + buyer.unfinished,
+        "{buyer:?}"
+    );
+    let arrivals = buyer.started + level.dropped;
+    assert!(
+        arrivals.abs_diff(40) <= 1,
+        "{arrivals} arrivals: {buyer:?}, {} dropped",
+        level.dropped
+    );
+    assert!(level.dropped > 0, "max_active 25 was reached");
+    // Arrivals in [0, 1 s) finish by 4 s: 10 ± 1.
+    assert!(buyer.completed.abs_diff(10) <= 1, "{buyer:?}");
+    assert!(buyer.unfinished >= 10, "{buyer:?}");
+    // The line the terminal, HTML and Markdown summaries all show.
+    let shown = stampede::report::view::journey_accounting(level).unwrap();
+    let expected = format!("{} unfinished", buyer.unfinished);
+    assert!(shown.contains(&expected), "{shown}");
+    let terminal = stampede::report::terminal::summary(&run.report);
+    assert!(terminal.contains(&expected), "{terminal}");
+}
