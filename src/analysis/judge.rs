@@ -287,6 +287,20 @@ fn slo_clauses(plan: &Plan) -> Vec<SloClause> {
     all
 }
 
+/// "412 HTTP req/s (383 steps/s served)": requests as the shop's logs count
+/// them, and the steps served.
+fn throughput(report: &Report, level: usize, served_steps: f64) -> String {
+    let http = report
+        .levels
+        .iter()
+        .find(|l| l.index == level)
+        .map_or(0.0, |l| l.stats.http_rps);
+    match http {
+        0.0 => format!("{served_steps:.0} steps/s served"),
+        http => format!("{http:.0} HTTP req/s ({served_steps:.0} steps/s served)"),
+    }
+}
+
 /// "300 shoppers", "40 arrivals/s".
 pub fn show_load(report: &Report, load: u32) -> String {
     report.load_unit.show(f64::from(load))
@@ -301,11 +315,11 @@ pub fn verdict(report: &Report) -> String {
         }
         (None, None) => "no level was measured".to_string(),
         (Some(bp), Some(good)) => format!(
-            "breaking point: {} ({}); last good level: {}, {:.0} req/s served",
+            "breaking point: {} ({}); last good level: {}, {}",
             load(bp.load),
             bp.reason,
             load(good.load),
-            good.throughput_rps
+            throughput(report, good.level, good.throughput_rps)
         ),
         (Some(bp), None) => {
             format!(

@@ -132,8 +132,17 @@ fn ms(micros: u64) -> f64 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Stats {
+    /// Steps sent. A step that follows redirects is several HTTP requests.
     pub requests: u64,
+    /// Steps per second.
     pub throughput_rps: f64,
+    /// HTTP requests sent, every redirect hop included: what the shop's access
+    /// log and APM count.
+    #[serde(default)]
+    pub http_requests: u64,
+    /// HTTP requests per second: the headline throughput.
+    #[serde(default)]
+    pub http_rps: f64,
     pub error_rate: f64,
     #[serde(flatten)]
     pub latency: Latency,
@@ -169,6 +178,12 @@ impl Stats {
             requests,
             throughput_rps: round2(if seconds > 0.0 {
                 requests as f64 / seconds
+            } else {
+                0.0
+            }),
+            http_requests: counts.http_requests,
+            http_rps: round2(if seconds > 0.0 {
+                counts.http_requests as f64 / seconds
             } else {
                 0.0
             }),

@@ -177,6 +177,7 @@ impl Shopper {
         let mut sample = Sample {
             step: step.id,
             level,
+            http_requests: 0,
             latency: None,
             service: None,
             lag: Duration::ZERO,
@@ -214,6 +215,7 @@ impl Shopper {
         let sent = Instant::now();
         let answer = self.client.fetch(request).await;
         let answered = Instant::now();
+        sample.http_requests = self.client.take_sent();
         sample.lag = sent.saturating_duration_since(intended);
         match answer {
             Ok(answer) => {

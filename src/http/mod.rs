@@ -194,6 +194,7 @@ impl ClientFactory {
             common: Arc::clone(&self.common),
             jar: None,
             conns: Vec::new(),
+            sent: 0,
         }
     }
 }
@@ -273,6 +274,8 @@ pub struct Client {
     /// Created by the first cookie.
     jar: Option<Box<cookie_store::CookieStore>>,
     conns: Vec<Conn>,
+    /// HTTP requests sent (every redirect hop) since [`Client::take_sent`].
+    sent: u32,
 }
 
 impl Client {
@@ -289,6 +292,12 @@ impl Client {
             Ok(answer) => answer,
             Err(_) => Err(Failure::kind(ErrorKind::Timeout)),
         }
+    }
+
+    /// HTTP requests sent since the last call (a step's, with every redirect
+    /// hop): counted as sent even when the answer never came.
+    pub fn take_sent(&mut self) -> u32 {
+        std::mem::take(&mut self.sent)
     }
 
     async fn follow(&mut self, request: Request<'_>) -> Result<Answer, Failure> {
@@ -333,6 +342,7 @@ impl Client {
                 headers: request.keep_headers,
                 follow,
             };
+            self.sent += 1;
             let reply = self.exchange(&out, want).await?;
             if !reply.set_cookies.is_empty()
                 && let Some(url) = url.or_else(|| dest.url(&common.base))

@@ -97,6 +97,8 @@ struct CountsLine {
     level: Option<usize>,
     step: usize,
     requests: u64,
+    #[serde(default)]
+    http_requests: u64,
     status: [u64; 6],
     errors: Vec<(String, u64)>,
 }
@@ -207,6 +209,7 @@ impl IntervalLog {
                     level,
                     step,
                     requests: stats.counts.requests,
+                    http_requests: stats.counts.http_requests,
                     status: stats.counts.status_classes,
                     errors: ErrorKind::ALL
                         .iter()

@@ -22,6 +22,8 @@ pub use run::{Cooldown, LevelRun, RunEnd, RunOutcome};
 pub struct Sample {
     pub step: usize,
     pub level: Option<usize>,
+    /// HTTP requests the step sent: 1, plus one per redirect hop followed.
+    pub http_requests: u32,
     /// From the request's intended start to its answer: what the shopper waited,
     /// the generator's own delays included. Present when a response (or a timeout)
     /// gave the request a duration.
@@ -49,7 +51,10 @@ pub struct JourneySample {
 /// Counts of what happened to requests.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counts {
+    /// Steps sent (a step that follows redirects is one step, several requests).
     pub requests: u64,
+    /// HTTP requests sent, every redirect hop included: what a shop's logs count.
+    pub http_requests: u64,
     /// Responses by class: index 1 is 1xx … index 5 is 5xx; index 0 other codes.
     pub status_classes: [u64; 6],
     pub errors: [u64; ErrorKind::ALL.len()],
@@ -66,6 +71,7 @@ impl Counts {
 
     pub fn add(&mut self, other: &Counts) {
         self.requests += other.requests;
+        self.http_requests += other.http_requests;
         for (a, b) in self.status_classes.iter_mut().zip(other.status_classes) {
             *a += b;
         }
@@ -76,6 +82,7 @@ impl Counts {
 
     fn record(&mut self, sample: &Sample) {
         self.requests += 1;
+        self.http_requests += u64::from(sample.http_requests);
         if let Some(status) = sample.status {
             let class = usize::from(status / 100);
             self.status_classes[if (1..=5).contains(&class) { class } else { 0 }] += 1;
@@ -523,6 +530,7 @@ mod tests {
         Sample {
             step,
             level,
+            http_requests: 1,
             latency: Some(Duration::from_millis(ms)),
             service: None,
             lag: Duration::ZERO,

@@ -175,8 +175,8 @@ fn levels(out: &mut String, report: &Report, unit: LoadUnit) {
     }
     let _ = writeln!(
         out,
-        "### Levels\n\n| level | {} | req/s | served/s | errors | p50 | p95 | p99 | verdict |\n\
-         |---:|---:|---:|---:|---:|---:|---:|---:|:---|",
+        "### Levels\n\n| level | {} | http req/s | steps/s | steps served/s | errors | p50 | p95 | p99 | verdict |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|",
         unit.short()
     );
     for level in &report.levels {
@@ -192,9 +192,10 @@ fn levels(out: &mut String, report: &Report, unit: LoadUnit) {
         };
         let _ = writeln!(
             out,
-            "| {}{limited} | {} | {:.1} | {:.1} | {} | {} | {} | {} | {verdict} |",
+            "| {}{limited} | {} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {} | {verdict} |",
             level_number(level),
             show_number(load_of(level)),
+            s.http_rps,
             s.throughput_rps,
             s.served_rps(),
             show_percent(s.error_rate),
@@ -268,7 +269,7 @@ mod tests {
         let text = summary(&report);
         assert!(text.contains("**Breaking point:**"), "{text}");
         assert!(text.contains("**Last good level:**"));
-        assert!(text.contains("| level | shoppers | req/s |"));
+        assert!(text.contains("| level | shoppers | http req/s | steps/s |"));
         let level_rows = text
             .lines()
             .filter(|l| l.starts_with("| ") && (l.contains("✅") || l.contains("❌")))

@@ -11,7 +11,8 @@ use crate::units::{show_latency as cell, show_number, show_percent};
 fn row(out: &mut String, first: &str, second: &str, stats: &Stats, verdict: &str) {
     let _ = writeln!(
         out,
-        "  {first:>5}  {second:>14}  {:>9.1}  {:>7}  {:>9}  {:>9}  {:>9}  {verdict}",
+        "  {first:>5}  {second:>14}  {:>9.1}  {:>9.1}  {:>7}  {:>9}  {:>9}  {:>9}  {verdict}",
+        stats.http_rps,
         stats.throughput_rps,
         show_percent(stats.error_rate),
         cell(stats.latency.p50_ms),
@@ -33,10 +34,11 @@ pub fn summary(report: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "  {:>5}  {:>14}  {:>9}  {:>7}  {:>9}  {:>9}  {:>9}  verdict",
+        "  {:>5}  {:>14}  {:>9}  {:>9}  {:>7}  {:>9}  {:>9}  {:>9}  verdict",
         "level",
         unit.short(),
-        "req/s",
+        "http/s",
+        "steps/s",
         "errors",
         "p50",
         "p95",
@@ -73,8 +75,8 @@ pub fn summary(report: &Report) -> String {
         );
         let _ = writeln!(
             out,
-            "  {:>5}  {:>14}  {:>9}  {:>7}  {:>9}  {:>9}  {:>9}",
-            "", "step", "req/s", "errors", "p50", "p95", "p99"
+            "  {:>5}  {:>14}  {:>9}  {:>9}  {:>7}  {:>9}  {:>9}  {:>9}",
+            "", "step", "http/s", "steps/s", "errors", "p50", "p95", "p99"
         );
         for step in level.steps.iter().filter(|s| s.stats.requests > 0) {
             row(&mut out, "", &step.name, &step.stats, "");

@@ -48,6 +48,7 @@ pub fn rebuild(dir: &Path) -> Result<(RunHeader, RunOutcome), LogError> {
         if let Some(stats) = step_stats(&mut collected, line.level, line.step) {
             let mut counts = Counts {
                 requests: line.requests,
+                http_requests: line.http_requests,
                 status_classes: line.status,
                 ..Counts::default()
             };
