@@ -176,13 +176,32 @@ fn second_ok(slo: &Slo, point: &TimelinePoint) -> bool {
     errors_ok && latency_ok
 }
 
-/// Seconds from `after` until the first second back within the SLO.
+/// How long the shop must stay within the SLO, through the end of the watch, to
+/// count as recovered.
+pub const RECOVERY_WINDOW_S: f64 = 3.0;
+
+/// Recovery: seconds from `after` (the load fell) until the shop is within the SLO
+/// and *stays* there through `until` (the end of the cool-down, or of the level
+/// after a spike) — every second from then on within the SLO, for at least
+/// [`RECOVERY_WINDOW_S`]. `None`: not recovered within the watch. So the headline
+/// and the timeline chart cannot disagree.
 fn recovery(slo: &Slo, timeline: &[TimelinePoint], after: f64, until: f64) -> Option<f64> {
-    timeline
+    let watched: Vec<&TimelinePoint> = timeline
         .iter()
-        .filter(|p| p.t > after && p.t <= until + 0.5)
-        .find(|p| second_ok(slo, p))
-        .map(|p| round2((p.t - 1.0 - after).max(0.0)))
+        // A point where nothing ended (a short harvest at a level's judgement)
+        // says nothing either way.
+        .filter(|p| p.t > after && p.t <= until + 0.5 && p.requests > 0)
+        .collect();
+    let from = watched
+        .iter()
+        .rposition(|p| !second_ok(slo, p))
+        .map_or(0, |bad| bad + 1);
+    let (first, last) = (watched.get(from)?, watched.last()?);
+    let start = (first.t - 1.0).max(after);
+    if last.t - start < RECOVERY_WINDOW_S - 0.05 {
+        return None;
+    }
+    Some(round2(start - after))
 }
 
 /// Analyses a whole run.
@@ -196,13 +215,17 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         .collect();
     let end_s = outcome.elapsed.as_secs_f64();
     let slo_set = plan.has_slo();
-    for (level, run) in levels
-        .iter_mut()
-        .zip(outcome.levels.iter().filter(|r| !r.held.is_zero()))
-    {
+    let runs: Vec<_> = outcome
+        .levels
+        .iter()
+        .filter(|r| !r.held.is_zero())
+        .collect();
+    for (k, level) in levels.iter_mut().enumerate() {
         if level.spike && slo_set {
-            let spike_end = (run.spec.start + run.held).as_secs_f64();
-            level.recovery_s = recovery(&plan.slo, &collected.timeline, spike_end, end_s);
+            let end_of = |r: &LevelRun| (r.spec.start + r.held).as_secs_f64();
+            // Watched through the level that follows the spike (the run's end if none).
+            let until = runs.get(k + 1).map_or(end_s, |r| end_of(r));
+            level.recovery_s = recovery(&plan.slo, &collected.timeline, end_of(runs[k]), until);
         }
     }
     let broken = levels
@@ -369,9 +392,10 @@ pub fn verdict(report: &Report) -> String {
     if report.cooldown.is_some() || report.levels.iter().any(|l| l.spike) {
         match report.recovery_s {
             Some(s) => text.push_str(&format!(
-                ". Recovered within SLO {s:.0} s after the load fell"
+                ". Back within SLO {s:.0} s after the load fell, and stayed"
             )),
-            None => text.push_str(". Did not recover within SLO before the run ended"),
+            None => text
+                .push_str(". Not recovered: not back within SLO for good before the watch ended"),
         }
     }
     let blocked: u64 = report.blocked_hosts.values().sum();
@@ -463,7 +487,7 @@ steps = [{ name = "home", get = "/" }]
     }
 
     #[test]
-    fn recovery_is_the_first_second_back_within_the_slo() {
+    fn recovery_is_when_the_shop_is_back_within_the_slo_for_good() {
         let slo = Slo {
             latency: vec![LatencyBound {
                 percentile: 95.0,
@@ -477,8 +501,20 @@ steps = [{ name = "home", get = "/" }]
             point(12.0, 100, 5, 90.0),
             point(13.0, 100, 0, 80.0),
         ];
-        // The load fell at 10 s; the second ending at 13 s is the first good one.
-        assert_eq!(recovery(&slo, &timeline, 10.0, 14.0), Some(2.0));
-        assert_eq!(recovery(&slo, &timeline[..3], 10.0, 14.0), None);
+        // The load fell at 10 s; from 12 s on every second is within the SLO
+        // (the second ending at 13 s) — but only 1 s of it: not yet "stays".
+        assert_eq!(recovery(&slo, &timeline, 10.0, 13.0), None);
+        let mut longer = timeline.to_vec();
+        longer.push(point(14.0, 100, 0, 85.0));
+        longer.push(point(15.0, 100, 0, 85.0));
+        assert_eq!(recovery(&slo, &longer, 10.0, 15.0), Some(2.0));
+        // At the edge: half the seconds above the SLO (the example's cool-down).
+        let edge: Vec<TimelinePoint> = (1..=10)
+            .map(|i| point(10.0 + f64::from(i), 100, 0, [95.0, 105.0][i as usize % 2]))
+            .collect();
+        assert_eq!(recovery(&slo, &edge, 10.0, 20.0), None);
+        // One bad second at the end spoils it: the shop did not stay.
+        longer.push(point(16.0, 100, 0, 120.0));
+        assert_eq!(recovery(&slo, &longer, 10.0, 16.0), None);
     }
 }

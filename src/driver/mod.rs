@@ -269,7 +269,8 @@ pub async fn run_over(
         if cooldown.is_some_and(|c| c.start == now) {
             continue;
         }
-        if cooldown.is_none() && now >= profile.duration() {
+        // The last level is judged before the run ends: a broken one still cools down.
+        if cooldown.is_none() && now >= profile.duration() && pending.is_empty() {
             break RunEnd::Completed;
         }
         match &open {

@@ -133,3 +133,68 @@ steps = [
     let terminal = stampede::report::terminal::summary(&run.report);
     assert!(terminal.contains(&expected), "{terminal}");
 }
+
+/// Recovery after a break, in an open model: W = 1, S = 20 ms (X_max = 50/s),
+/// a large queue. 20/s passes; 80/s for 2 s (the last level, ending at 4 s)
+/// leaves about 30/s × 2 s = 60 requests queued, a wait of 1.2 s. The level is
+/// judged once they are answered (about 5.2 s; no arrivals meanwhile, the
+/// profile has ended), so the queue has drained when the cool-down at 20/s
+/// begins: the timeline's first point in the cool-down still holds the last
+/// slow answers, every later one is within the 100 ms p95. Recovery is the
+/// start of the first second wholly in the cool-down, under 1 s after it began;
+/// the headline and the timeline agree: every second after it is within the
+/// SLO, and one before it is not.
+#[tokio::test(start_paused = true)]
+async fn recovery_is_when_the_queue_has_drained_and_the_shop_stays_within() {
+    let run = simulate_twice(
+        r#"
+name = "drain"
+[target]
+base_url = "embedded"
+workers = 1
+service_time = "20ms"
+queue = 1000
+timeout = "5s"
+[load]
+model = "open"
+arrivals = "uniform"
+staircase = { start = 20, step = 60, max = 80, hold = "2s", ramp = "0s", stop = "broken" }
+cooldown = "8s"
+[slo]
+p95 = "100ms"
+[[journey]]
+name = "look"
+weight = 1
+steps = [{ name = "product", get = "/api/products/7" }]
+"#,
+        Duration::ZERO,
+    )
+    .await;
+    let report = &run.report;
+    let verdicts: Vec<(u32, Verdict)> = report.levels.iter().map(|l| (l.load, l.verdict)).collect();
+    assert_eq!(verdicts, [(20, Verdict::Pass), (80, Verdict::Fail)]);
+    let cooldown = report.cooldown.as_ref().unwrap();
+    assert_eq!(cooldown.load, 20);
+    let recovery = report.recovery_s.expect("recovered");
+    assert!((5.1..=5.3).contains(&cooldown.start_s), "{}", cooldown.start_s);
+    assert!((0.0..=1.0).contains(&recovery), "recovery {recovery} s");
+    let back = cooldown.start_s + recovery;
+    let p95s: Vec<(f64, f64)> = report
+        .timeline
+        .iter()
+        .filter(|p| p.t > cooldown.start_s && p.requests > 0)
+        .map(|p| (p.t, p.p95_ms.unwrap()))
+        .collect();
+    for &(t, p95) in &p95s {
+        if t > back + 1.0 {
+            assert!(
+                p95 <= 100.0,
+                "{t} s: p95 {p95} after recovery at {back}: {p95s:?}"
+            );
+        }
+    }
+    assert!(
+        p95s.iter().any(|&(t, p95)| t <= back + 1.0 && p95 > 100.0),
+        "{p95s:?}"
+    );
+}
