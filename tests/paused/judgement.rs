@@ -176,7 +176,11 @@ steps = [{ name = "product", get = "/api/products/7" }]
     let cooldown = report.cooldown.as_ref().unwrap();
     assert_eq!(cooldown.load, 20);
     let recovery = report.recovery_s.expect("recovered");
-    assert!((5.1..=5.3).contains(&cooldown.start_s), "{}", cooldown.start_s);
+    assert!(
+        (5.1..=5.3).contains(&cooldown.start_s),
+        "{}",
+        cooldown.start_s
+    );
     assert!((0.0..=1.0).contains(&recovery), "recovery {recovery} s");
     let back = cooldown.start_s + recovery;
     let p95s: Vec<(f64, f64)> = report

@@ -28,6 +28,7 @@ use stampede::shop::sim::SimShop;
 mod closed_model;
 mod judgement;
 mod open_model;
+mod profiles;
 
 const BASE_URL: &str = "http://sim.shop";
 
