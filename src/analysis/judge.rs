@@ -46,8 +46,16 @@ fn judge(slo: &Slo, stats: &Stats, prefix: &str) -> Vec<String> {
         if let Some(measured) = stats.latency.at(bound.percentile)
             && measured > limit
         {
+            let shaky = match stats.latency.is_low_confidence(bound.percentile) {
+                true => format!(
+                    " (low confidence: {} samples, under {} above it)",
+                    stats.requests,
+                    super::MIN_TAIL
+                ),
+                false => String::new(),
+            };
             breaches.push(format!(
-                "{prefix}{} {} > SLO {}",
+                "{prefix}{} {} > SLO {}{shaky}",
                 bound.label(),
                 show_ms(measured),
                 show_ms(limit)
@@ -474,6 +482,33 @@ steps = [{ name = "home", get = "/" }]
         collected.levels[0][0] = stats;
         collected.cpu_seconds[0] = cpu_seconds;
         level_result(&plan, &run, &collected, 2)
+    }
+
+    #[test]
+    fn percentiles_with_fewer_than_ten_samples_above_them_are_low_confidence() {
+        let mut few = StepStats::default();
+        for i in 0..100 {
+            few.latency
+                .record(if i < 95 { 10_000 } else { 900_000 })
+                .unwrap();
+            few.counts.requests += 1;
+        }
+        let stats = Stats::of(&few, 1.0);
+        // 100 samples: 10 above p90, 5 above p95, 1 above p99.
+        assert_eq!(stats.latency.low_confidence, ["p95", "p99"]);
+        let slo = Slo {
+            latency: vec![LatencyBound {
+                percentile: 99.0,
+                bound: std::time::Duration::from_millis(100),
+            }],
+            error_rate: None,
+        };
+        let breaches = judge(&slo, &stats, "");
+        assert_eq!(breaches.len(), 1);
+        assert!(
+            breaches[0].contains("low confidence: 100 samples"),
+            "{breaches:?}"
+        );
     }
 
     #[test]

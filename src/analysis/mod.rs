@@ -98,18 +98,39 @@ pub struct Latency {
     pub p95_ms: Option<f64>,
     pub p99_ms: Option<f64>,
     pub max_ms: Option<f64>,
+    /// Percentiles with fewer than [`MIN_TAIL`] samples above them ("p99"):
+    /// shown, but marked low-confidence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub low_confidence: Vec<String>,
 }
+
+/// A percentile needs at least this many samples above it to be trusted: p95
+/// needs 200 samples, p99 1000.
+pub const MIN_TAIL: f64 = 10.0;
 
 impl Latency {
     fn of(histogram: &Histogram<u64>) -> Latency {
         let at = |q: f64| (!histogram.is_empty()).then(|| ms(histogram.value_at_quantile(q)));
+        let n = histogram.len() as f64;
+        let low_confidence = [(50.0, "p50"), (90.0, "p90"), (95.0, "p95"), (99.0, "p99")]
+            .into_iter()
+            .filter(|&(p, _)| n > 0.0 && n * (1.0 - p / 100.0) < MIN_TAIL - 1e-9)
+            .map(|(_, name)| name.to_string())
+            .collect();
         Latency {
             p50_ms: at(0.5),
             p90_ms: at(0.9),
             p95_ms: at(0.95),
             p99_ms: at(0.99),
             max_ms: at(1.0),
+            low_confidence,
         }
+    }
+
+    /// Whether the percentile named by an SLO bound rests on too few samples.
+    pub fn is_low_confidence(&self, percentile: f64) -> bool {
+        let name = format!("p{}", percentile as u32);
+        self.low_confidence.contains(&name)
     }
 
     /// The percentile named by an SLO bound (50, 90, 95, 99 or 100).

@@ -7,9 +7,9 @@
 
 use std::fmt::Write;
 
+use crate::analysis::capacity::Planning;
 use crate::analysis::compare::{Change, Comparison};
 use crate::analysis::gates::GateUnit;
-use crate::analysis::capacity::Planning;
 use crate::analysis::{GateResult, Report, RunEnd};
 use crate::report::view::LoadUnit;
 use crate::units::{show_ms, show_number, show_percent};

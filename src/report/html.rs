@@ -14,7 +14,7 @@ use std::fmt::Write;
 
 use crate::analysis::{LevelResult, Report, RunEnd, Stats, Verdict};
 use crate::report::view::{Check, Headline, LoadUnit, Outcome, checks, level_number, load_of};
-use crate::units::{show_latency as cell, show_ms, show_number, show_percent};
+use crate::units::{show_ms, show_number, show_percent};
 
 const CSS: &str = include_str!("report.css");
 
@@ -308,9 +308,9 @@ fn level_table(out: &mut String, report: &Report) {
             s.throughput_rps,
             s.served_rps(),
             show_percent(s.error_rate),
-            cell(s.latency.p50_ms),
-            cell(s.latency.p95_ms),
-            cell(s.latency.p99_ms),
+            crate::report::view::percentile_cell(&s.latency, "p50", s.latency.p50_ms),
+            crate::report::view::percentile_cell(&s.latency, "p95", s.latency.p95_ms),
+            crate::report::view::percentile_cell(&s.latency, "p99", s.latency.p99_ms),
             n = level_number(level),
         );
         if dropped {

@@ -12,7 +12,7 @@ use crate::analysis::{Report, Stats, Verdict};
 use crate::report::escape::markdown as md;
 use crate::report::findings;
 use crate::report::view::{Headline, LoadUnit, level_number, load_of, shown_level};
-use crate::units::{show_latency as cell, show_number, show_percent};
+use crate::units::{show_number, show_percent};
 
 /// Text for a code span in a table cell: no backtick to end it, no `|` to split
 /// the cell (GitHub reads `\|` as `|` even in code), no line break.
@@ -199,9 +199,16 @@ fn levels(out: &mut String, report: &Report, unit: LoadUnit) {
             s.throughput_rps,
             s.served_rps(),
             show_percent(s.error_rate),
-            cell(s.latency.p50_ms),
-            cell(s.latency.p95_ms),
-            cell(s.latency.p99_ms),
+            crate::report::view::percentile_cell(&s.latency, "p50", s.latency.p50_ms),
+            crate::report::view::percentile_cell(&s.latency, "p95", s.latency.p95_ms),
+            crate::report::view::percentile_cell(&s.latency, "p99", s.latency.p99_ms),
+        );
+    }
+    if crate::report::view::any_low_confidence(report) {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            crate::report::view::LOW_CONFIDENCE_NOTE.replace('*', "\\*")
         );
     }
     out.push('\n');
@@ -229,9 +236,9 @@ fn step_row(out: &mut String, name: &str, s: &Stats) {
         s.requests,
         s.throughput_rps,
         show_percent(s.error_rate),
-        cell(s.latency.p50_ms),
-        cell(s.latency.p95_ms),
-        cell(s.latency.p99_ms),
+        crate::report::view::percentile_cell(&s.latency, "p50", s.latency.p50_ms),
+        crate::report::view::percentile_cell(&s.latency, "p95", s.latency.p95_ms),
+        crate::report::view::percentile_cell(&s.latency, "p99", s.latency.p99_ms),
     );
 }
 

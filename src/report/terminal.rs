@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use crate::analysis::{Report, Stats};
 use crate::report::view::{Headline, LoadUnit, level_number, load_of, shown_level, verdict_cell};
-use crate::units::{show_latency as cell, show_number, show_percent};
+use crate::units::{show_number, show_percent};
 
 fn row(out: &mut String, first: &str, second: &str, stats: &Stats, verdict: &str) {
     let _ = writeln!(
@@ -15,9 +15,9 @@ fn row(out: &mut String, first: &str, second: &str, stats: &Stats, verdict: &str
         stats.http_rps,
         stats.throughput_rps,
         show_percent(stats.error_rate),
-        cell(stats.latency.p50_ms),
-        cell(stats.latency.p95_ms),
-        cell(stats.latency.p99_ms),
+        crate::report::view::percentile_cell(&stats.latency, "p50", stats.latency.p50_ms),
+        crate::report::view::percentile_cell(&stats.latency, "p95", stats.latency.p95_ms),
+        crate::report::view::percentile_cell(&stats.latency, "p99", stats.latency.p99_ms),
     );
 }
 
@@ -81,6 +81,9 @@ pub fn summary(report: &Report) -> String {
         for step in level.steps.iter().filter(|s| s.stats.requests > 0) {
             row(&mut out, "", &step.name, &step.stats, "");
         }
+    }
+    if crate::report::view::any_low_confidence(report) {
+        let _ = writeln!(out, "  {}", crate::report::view::LOW_CONFIDENCE_NOTE);
     }
     let head = Headline::of(report);
     let broke = head.broke_first_lines();

@@ -160,6 +160,33 @@ pub fn journeys_cut(level: &LevelResult) -> bool {
     level.dropped > 0 || level.journeys.iter().any(|j| j.unfinished > 0)
 }
 
+/// A latency percentile as a table cell, marked `*` when it rests on fewer than
+/// `analysis::MIN_TAIL` samples above it (see [`LOW_CONFIDENCE_NOTE`]).
+pub fn percentile_cell(
+    latency: &crate::analysis::Latency,
+    name: &str,
+    value: Option<f64>,
+) -> String {
+    let shown = crate::units::show_latency(value);
+    match latency.low_confidence.iter().any(|n| n == name) {
+        true => format!("{shown}*"),
+        false => shown,
+    }
+}
+
+/// The rule behind a `*`, for a footnote.
+pub const LOW_CONFIDENCE_NOTE: &str = "* low confidence: fewer than 10 samples above that percentile (p95 needs 200 samples, p99 1000)";
+
+/// Whether any level or step of `report` has a low-confidence percentile shown.
+pub fn any_low_confidence(report: &Report) -> bool {
+    report.levels.iter().any(|l| {
+        !l.stats.latency.low_confidence.is_empty()
+            || l.steps
+                .iter()
+                .any(|s| !s.stats.latency.low_confidence.is_empty())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
