@@ -439,6 +439,7 @@ mod tests {
             shoppers: 1,
             level: None,
             requests,
+            http_requests: requests,
             errors,
             p95_ms: Some(p95),
             lag_p99_ms: None,

@@ -56,6 +56,7 @@ impl Observer for RunObserver<'_> {
     }
 
     fn second(&mut self, point: &TimelinePoint, collected: &Collected) {
+        self.console.second(point);
         self.log.second(point, collected);
     }
 }

@@ -428,6 +428,7 @@ fn harvest(
         shoppers: shared.active.load(Ordering::Relaxed) as u32,
         level: (level != NO_LEVEL).then_some(level),
         requests: interval.counts.requests,
+        http_requests: interval.counts.http_requests,
         errors: interval.counts.error_total(),
         p95_ms: (!interval.latency.is_empty())
             .then(|| interval.latency.value_at_quantile(0.95) as f64 / 1000.0),

@@ -254,7 +254,11 @@ pub struct TimelinePoint {
     pub t: f64,
     pub shoppers: u32,
     pub level: Option<usize>,
+    /// Steps that ended in this interval.
     pub requests: u64,
+    /// HTTP requests (redirect hops included) of those steps.
+    #[serde(default)]
+    pub http_requests: u64,
     pub errors: u64,
     pub p95_ms: Option<f64>,
     /// How late requests left (p99), in this second.
