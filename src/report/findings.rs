@@ -259,7 +259,9 @@ pub fn comparison_rows(c: &Comparison) -> impl Iterator<Item = &Change> {
 
 /// Whether a change is significant: `yes`, `no`, or `too few samples`.
 pub fn significance(r: &Change) -> &'static str {
-    if !r.enough_samples {
+    if r.generator_limited {
+        "cannot judge: generator-limited"
+    } else if !r.enough_samples {
         "too few samples"
     } else if r.significant {
         "yes"
@@ -270,7 +272,9 @@ pub fn significance(r: &Change) -> &'static str {
 
 /// A change's verdict in one word.
 pub fn change_verdict(r: &Change) -> &'static str {
-    if !r.enough_samples {
+    if r.generator_limited {
+        "cannot judge (generator-limited)"
+    } else if !r.enough_samples {
         "too few samples"
     } else if r.regression {
         "REGRESSION"
