@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Model, Report, round2, round4};
+use super::{JourneyResult, Model, Report, round2, round4};
 
 /// Below this R², the fit is reported but not used to extrapolate.
 pub const MIN_R2: f64 = 0.9;
@@ -208,9 +208,11 @@ pub struct JourneyCost {
     pub name: String,
     /// At the last good level.
     pub completed_per_minute: Option<f64>,
-    /// At the breaking point: the share of journeys that failed.
+    /// At the breaking point: the share of journeys started there that did not
+    /// complete in it (failed, or unfinished when the level or run ended).
     pub failed_share_at_breaking_point: Option<f64>,
-    /// At the breaking point: failed journeys per minute × the journey's value.
+    /// At the breaking point: journeys not completed (failed + unfinished) per
+    /// minute × the journey's value.
     pub value_lost_per_minute: Option<f64>,
 }
 
@@ -271,9 +273,11 @@ pub fn plan(report: &Report, capacity: &Capacity, inputs: &PlanInputs) -> Planni
         .iter()
         .map(|j| {
             let at_bp = broken.and_then(|l| l.journeys.iter().find(|x| x.name == j.name));
+            let lost = |x: &JourneyResult| x.failed + x.unfinished;
             let failed_share = at_bp
-                .filter(|x| x.completed + x.failed > 0)
-                .map(|x| round4(x.failed as f64 / (x.completed + x.failed) as f64));
+                .map(|x| (lost(x), x.started.max(x.completed + x.failed)))
+                .filter(|&(_, started)| started > 0)
+                .map(|(lost, started)| round4(lost as f64 / started as f64));
             let value = inputs
                 .values
                 .iter()
@@ -281,7 +285,7 @@ pub fn plan(report: &Report, capacity: &Capacity, inputs: &PlanInputs) -> Planni
                 .map(|v| v.1);
             let lost = match (at_bp, broken, value) {
                 (Some(x), Some(level), Some(v)) if level.held_s > 0.0 => {
-                    Some(round2(x.failed as f64 * 60.0 / level.held_s * v))
+                    Some(round2(lost(x) as f64 * 60.0 / level.held_s * v))
                 }
                 _ => None,
             };

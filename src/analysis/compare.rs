@@ -10,7 +10,11 @@
 //! Throughput: request counts are Poisson; a z-test on the rates decides.
 //! A change is a regression only when it is significant *and* worse than the
 //! tolerance (`max_regression`, default 10%). A percentile with fewer than 10
-//! requests above it in either run is shown but never judged significant.
+//! requests above it in either run is shown but never judged significant; so is
+//! a throughput resting on fewer than 100 requests in either run (a Poisson count
+//! under 100 moves by 10% and more on its own); and a level where either run's
+//! generator was limited is shown as not judgeable: its numbers describe the
+//! generator.
 
 use hdrhistogram::Histogram;
 use rand::{RngExt, SeedableRng};
@@ -27,6 +31,8 @@ const PERCENTILES: [(&str, f64); 3] = [("p50", 0.50), ("p95", 0.95), ("p99", 0.9
 /// the bootstrap of an extreme order statistic is unreliable, and a tail of a
 /// handful of requests moves with any hiccup of the machine.
 const MIN_TAIL: f64 = 10.0;
+/// Throughput is judged only when both runs served this many requests.
+const MIN_COUNT: f64 = 100.0;
 
 /// Two reports compared, as report.json keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,6 +67,9 @@ pub struct Change {
     /// Both runs had enough requests to judge this percentile (see `MIN_TAIL`).
     #[serde(default = "yes")]
     pub enough_samples: bool,
+    /// Either run's generator was limited at this level: not judged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub generator_limited: bool,
 }
 
 fn yes() -> bool {
@@ -105,8 +114,16 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
                 pairs.push((&step.name, &step.stats, &other.stats));
             }
         }
+        let limited = b.generator_limited || n.generator_limited;
         for (step, bs, ns) in pairs {
-            rows.extend(changes(b, n, step, bs, ns, max_regression));
+            for mut row in changes(b, n, step, bs, ns, max_regression) {
+                if limited {
+                    row.generator_limited = true;
+                    row.significant = false;
+                    row.regression = false;
+                }
+                rows.push(row);
+            }
         }
     }
     Comparison {
@@ -156,6 +173,7 @@ fn changes(
                 significant,
                 regression: significant && low > 0.0 && change > tolerance,
                 enough_samples,
+                generator_limited: false,
             });
         }
     }
@@ -257,7 +275,8 @@ fn throughput(
     let change = rn / rb - 1.0;
     let half = 1.96 * se_rate / rb;
     let (low, high) = (change - half, change + half);
-    let significant = low > 0.0 || high < 0.0;
+    let enough_samples = cb.min(cn) >= MIN_COUNT;
+    let significant = enough_samples && (low > 0.0 || high < 0.0);
     Some(Change {
         load: bl.load,
         step: step.to_string(),
@@ -269,7 +288,8 @@ fn throughput(
         ci_high: round4(high),
         significant,
         regression: significant && high < 0.0 && -change > tolerance,
-        enough_samples: true,
+        enough_samples,
+        generator_limited: false,
     })
 }
 

@@ -88,3 +88,38 @@ fn a_long_step_name_compares_without_overflow() {
     assert!(!rows.is_empty(), "{:?}", c.rows);
     assert!(rows.iter().all(|r| !r.significant), "{rows:?}");
 }
+
+#[test]
+fn throughput_from_a_handful_of_requests_or_a_limited_generator_is_not_judged() {
+    // 4.7 → 2.5 req/s over 20 s: 94 and 50 requests, fewer than 100.
+    let mut base = testdata::judged(&[]);
+    let mut new = base.clone();
+    for (b, n) in base.levels.iter_mut().zip(new.levels.iter_mut()) {
+        b.held_s = 20.0;
+        n.held_s = 20.0;
+        b.stats.throughput_rps = 4.7;
+        n.stats.throughput_rps = 2.5;
+        b.stats.error_rate = 0.0;
+        n.stats.error_rate = 0.0;
+    }
+    let c = compare(&base, &new, 0.10);
+    let row = c
+        .rows
+        .iter()
+        .find(|r| r.step == "all" && r.metric == "throughput")
+        .unwrap();
+    assert!(!row.enough_samples && !row.regression, "{row:?}");
+    new.levels[0].generator_limited = true;
+    let c = compare(&base, &new, 0.10);
+    let limited: Vec<&Change> = c
+        .rows
+        .iter()
+        .filter(|r| r.load == new.levels[0].load)
+        .collect();
+    assert!(!limited.is_empty());
+    assert!(
+        limited
+            .iter()
+            .all(|r| r.generator_limited && !r.regression && !r.significant)
+    );
+}

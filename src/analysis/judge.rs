@@ -7,16 +7,12 @@ use crate::scenario::{LatencyBound, Slo};
 use crate::units::{show_ms, show_percent};
 
 use super::clauses::Measure;
+use super::generator::{self, generator_warning};
 use super::plan::Plan;
 use super::{
     BreakingPoint, CooldownResult, GeneratorHealth, JourneyResult, LastGood, LevelResult, LoadUnit,
     Report, RunEnd, SCHEMA_VERSION, SloClause, Stats, StepResult, Verdict, round2,
 };
-
-/// A level is generator-limited when requests leave this late (p99) ...
-const LAG_LIMIT_MS: f64 = 10.0;
-/// ... or the process uses more than this share of the machine's CPU.
-const CPU_LIMIT_PERCENT: f64 = 90.0;
 
 /// Facts about the run that analysis does not compute.
 pub struct RunInfo {
@@ -51,8 +47,16 @@ fn judge(slo: &Slo, stats: &Stats, prefix: &str) -> Vec<String> {
         if let Some(measured) = stats.latency.at(bound.percentile)
             && measured > limit
         {
+            let shaky = match stats.latency.is_low_confidence(bound.percentile) {
+                true => format!(
+                    " (low confidence: {} samples, under {} above it)",
+                    stats.requests,
+                    super::MIN_TAIL
+                ),
+                false => String::new(),
+            };
             breaches.push(format!(
-                "{prefix}{} {} > SLO {}",
+                "{prefix}{} {} > SLO {}{shaky}",
                 bound.label(),
                 show_ms(measured),
                 show_ms(limit)
@@ -72,14 +76,18 @@ fn judge(slo: &Slo, stats: &Stats, prefix: &str) -> Vec<String> {
 }
 
 /// Analyses one level's measurements.
+/// Judges one level from everything collected for it: the one judgement the climb
+/// acts on, the live line shows and every report repeats (`analyse` calls it
+/// with the same inputs).
 pub fn level_result(
     plan: &Plan,
     run: &LevelRun,
-    per_step: &[StepStats],
-    journeys: &[JourneyStats],
-    cpu_seconds: f64,
+    collected: &Collected,
     cores: usize,
 ) -> LevelResult {
+    let i = run.spec.index;
+    let (per_step, journeys) = (&collected.levels[i][..], &collected.journeys[i][..]);
+    let cpu_seconds = collected.cpu_seconds[i];
     let seconds = run.held.as_secs_f64();
     let mut all = StepStats::default();
     for stats in per_step {
@@ -106,21 +114,25 @@ pub fn level_result(
     } else {
         0.0
     };
-    let generator = GeneratorHealth {
+    let stats = Stats::of(&all, seconds);
+    let mut generator = GeneratorHealth {
         lag_p99_ms: lag(0.99),
         lag_max_ms: lag(1.0),
         cpu_percent: round2(cpu_percent),
+        lag_allowed_ms: Some(round2(generator::lag_allowed_ms(&plan.slo, &stats))),
     };
-    let generator_limited = generator.lag_p99_ms.is_some_and(|l| l > LAG_LIMIT_MS)
-        || generator.cpu_percent > CPU_LIMIT_PERCENT;
+    let generator_limited = generator::limited(&plan.slo, &stats, &generator);
+    generator.lag_allowed_ms = generator.lag_allowed_ms.filter(|_| generator_limited);
     let journeys = plan
         .journeys
         .iter()
         .zip(journeys)
-        .map(|(name, stats)| JourneyResult {
+        .map(|(name, stats): (_, &JourneyStats)| JourneyResult {
             name: name.clone(),
+            started: stats.started,
             completed: stats.completed,
             failed: stats.failed,
+            unfinished: stats.unfinished(),
             completed_per_minute: round2(if seconds > 0.0 {
                 stats.completed as f64 * 60.0 / seconds
             } else {
@@ -130,7 +142,6 @@ pub fn level_result(
                 .then(|| round2(stats.duration.value_at_quantile(0.5) as f64 / 1e6)),
         })
         .collect();
-    let stats = Stats::of(&all, seconds);
     let mut breaches = judge(&plan.slo, &stats, "");
     for (step, info) in steps.iter().zip(&plan.steps) {
         if step.stats.requests > 0 {
@@ -150,7 +161,7 @@ pub fn level_result(
         breaches,
         generator_limited,
         generator,
-        dropped: 0,
+        dropped: collected.dropped[i],
         spike: run.spec.spike,
         recovery_s: None,
         steps,
@@ -180,13 +191,32 @@ fn second_ok(slo: &Slo, point: &TimelinePoint) -> bool {
     errors_ok && latency_ok
 }
 
-/// Seconds from `after` until the first second back within the SLO.
+/// How long the shop must stay within the SLO, through the end of the watch, to
+/// count as recovered.
+pub const RECOVERY_WINDOW_S: f64 = 3.0;
+
+/// Recovery: seconds from `after` (the load fell) until the shop is within the SLO
+/// and *stays* there through `until` (the end of the cool-down, or of the level
+/// after a spike) — every second from then on within the SLO, for at least
+/// [`RECOVERY_WINDOW_S`]. `None`: not recovered within the watch. So the headline
+/// and the timeline chart cannot disagree.
 fn recovery(slo: &Slo, timeline: &[TimelinePoint], after: f64, until: f64) -> Option<f64> {
-    timeline
+    let watched: Vec<&TimelinePoint> = timeline
         .iter()
-        .filter(|p| p.t > after && p.t <= until + 0.5)
-        .find(|p| second_ok(slo, p))
-        .map(|p| round2((p.t - 1.0 - after).max(0.0)))
+        // A point where nothing ended (a short harvest at a level's judgement)
+        // says nothing either way.
+        .filter(|p| p.t > after && p.t <= until + 0.5 && p.requests > 0)
+        .collect();
+    let from = watched
+        .iter()
+        .rposition(|p| !second_ok(slo, p))
+        .map_or(0, |bad| bad + 1);
+    let (first, last) = (watched.get(from)?, watched.last()?);
+    let start = (first.t - 1.0).max(after);
+    if last.t - start < RECOVERY_WINDOW_S - 0.05 {
+        return None;
+    }
+    Some(round2(start - after))
 }
 
 /// Analyses a whole run.
@@ -196,29 +226,21 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         .levels
         .iter()
         .filter(|run| !run.held.is_zero())
-        .map(|run| {
-            let i = run.spec.index;
-            let mut level = level_result(
-                plan,
-                run,
-                &collected.levels[i],
-                &collected.journeys[i],
-                collected.cpu_seconds[i],
-                info.cores,
-            );
-            level.dropped = collected.dropped[i];
-            level
-        })
+        .map(|run| level_result(plan, run, collected, info.cores))
         .collect();
     let end_s = outcome.elapsed.as_secs_f64();
     let slo_set = plan.has_slo();
-    for (level, run) in levels
-        .iter_mut()
-        .zip(outcome.levels.iter().filter(|r| !r.held.is_zero()))
-    {
+    let runs: Vec<_> = outcome
+        .levels
+        .iter()
+        .filter(|r| !r.held.is_zero())
+        .collect();
+    for (k, level) in levels.iter_mut().enumerate() {
         if level.spike && slo_set {
-            let spike_end = (run.spec.start + run.held).as_secs_f64();
-            level.recovery_s = recovery(&plan.slo, &collected.timeline, spike_end, end_s);
+            let end_of = |r: &LevelRun| (r.spec.start + r.held).as_secs_f64();
+            // Watched through the level that follows the spike (the run's end if none).
+            let until = runs.get(k + 1).map_or(end_s, |r| end_of(r));
+            level.recovery_s = recovery(&plan.slo, &collected.timeline, end_of(runs[k]), until);
         }
     }
     let broken = levels
@@ -325,21 +347,17 @@ fn slo_clauses(plan: &Plan) -> Vec<SloClause> {
     all
 }
 
-/// Why a generator-limited level cannot be trusted, and what to do.
-pub fn generator_warning(level: &LevelResult) -> String {
-    let lag = level
-        .generator
-        .lag_p99_ms
-        .map_or_else(|| "-".to_string(), show_ms);
-    let cpu = level.generator.cpu_percent;
-    if cpu > CPU_LIMIT_PERCENT {
-        format!(
-            "the generator used {cpu:.0}% of the machine's CPU (requests left up to {lag} late): these numbers describe the generator, not the shop; use a bigger machine or shard the load"
-        )
-    } else {
-        format!(
-            "requests left up to {lag} late (p99) while stampede used only {cpu:.0}% CPU: the machine is busy with other work, so these numbers are unreliable"
-        )
+/// "412 HTTP req/s (383 steps/s served)": requests as the shop's logs count
+/// them, and the steps served.
+fn throughput(report: &Report, level: usize, served_steps: f64) -> String {
+    let http = report
+        .levels
+        .iter()
+        .find(|l| l.index == level)
+        .map_or(0.0, |l| l.stats.http_rps);
+    match http {
+        0.0 => format!("{served_steps:.0} steps/s served"),
+        http => format!("{http:.0} HTTP req/s ({served_steps:.0} steps/s served)"),
     }
 }
 
@@ -358,11 +376,11 @@ pub fn verdict(report: &Report) -> String {
         }
         (None, None) => "no level was measured".to_string(),
         (Some(bp), Some(good)) => format!(
-            "breaking point: {} ({}); last good level: {}, {:.0} req/s served",
+            "breaking point: {} ({}); last good level: {}, {}",
             load(bp.load),
             bp.reason,
             load(good.load),
-            good.throughput_rps
+            throughput(report, good.level, good.throughput_rps)
         ),
         (Some(bp), None) => {
             format!(
@@ -384,20 +402,23 @@ pub fn verdict(report: &Report) -> String {
         }
     };
     let deciding = report.breaking_point.as_ref().map(|bp| bp.level);
-    if let Some(level) = report
+    let limited: Vec<&LevelResult> = report
         .levels
         .iter()
-        .find(|l| Some(l.index) == deciding && l.generator_limited)
-    {
+        .filter(|l| l.generator_limited)
+        .collect();
+    if let Some(level) = limited.iter().find(|l| Some(l.index) == deciding) {
         text.push_str(&format!(
             ". WARNING at {}: {}",
             load(level.load),
             generator_warning(level)
         ));
-    } else if let Some(level) = report.levels.iter().find(|l| l.generator_limited) {
+    }
+    if !limited.is_empty() {
+        let loads: Vec<String> = limited.iter().map(|l| load(l.load)).collect();
         text.push_str(&format!(
-            ". Warning: the generator was limited at {}",
-            load(level.load)
+            ". Generator-limited (numbers unreliable) at: {}",
+            loads.join(", ")
         ));
     }
     let dropped: u64 = report.levels.iter().map(|l| l.dropped).sum();
@@ -409,9 +430,10 @@ pub fn verdict(report: &Report) -> String {
     if report.cooldown.is_some() || report.levels.iter().any(|l| l.spike) {
         match report.recovery_s {
             Some(s) => text.push_str(&format!(
-                ". Recovered within SLO {s:.0} s after the load fell"
+                ". Back within SLO {s:.0} s after the load fell, and stayed"
             )),
-            None => text.push_str(". Did not recover within SLO before the run ended"),
+            None => text
+                .push_str(". Not recovered: not back within SLO for good before the watch ended"),
         }
     }
     let blocked: u64 = report.blocked_hosts.values().sum();
@@ -447,6 +469,7 @@ mod tests {
             shoppers: 1,
             level: None,
             requests,
+            http_requests: requests,
             errors,
             p95_ms: Some(p95),
             lag_p99_ms: None,
@@ -486,14 +509,37 @@ steps = [{ name = "home", get = "/" }]
             stats.lag.record(lag_ms * 1000).unwrap();
             stats.counts.requests += 1;
         }
-        level_result(
-            &plan,
-            &run,
-            &[stats],
-            &[JourneyStats::default()],
-            cpu_seconds,
-            2,
-        )
+        let mut collected = Collected::new(1, 1, 1);
+        collected.levels[0][0] = stats;
+        collected.cpu_seconds[0] = cpu_seconds;
+        level_result(&plan, &run, &collected, 2)
+    }
+
+    #[test]
+    fn percentiles_with_fewer_than_ten_samples_above_them_are_low_confidence() {
+        let mut few = StepStats::default();
+        for i in 0..100 {
+            few.latency
+                .record(if i < 95 { 10_000 } else { 900_000 })
+                .unwrap();
+            few.counts.requests += 1;
+        }
+        let stats = Stats::of(&few, 1.0);
+        // 100 samples: 10 above p90, 5 above p95, 1 above p99.
+        assert_eq!(stats.latency.low_confidence, ["p95", "p99"]);
+        let slo = Slo {
+            latency: vec![LatencyBound {
+                percentile: 99.0,
+                bound: std::time::Duration::from_millis(100),
+            }],
+            error_rate: None,
+        };
+        let breaches = judge(&slo, &stats, "");
+        assert_eq!(breaches.len(), 1);
+        assert!(
+            breaches[0].contains("low confidence: 100 samples"),
+            "{breaches:?}"
+        );
     }
 
     #[test]
@@ -507,7 +553,7 @@ steps = [{ name = "home", get = "/" }]
     }
 
     #[test]
-    fn recovery_is_the_first_second_back_within_the_slo() {
+    fn recovery_is_when_the_shop_is_back_within_the_slo_for_good() {
         let slo = Slo {
             latency: vec![LatencyBound {
                 percentile: 95.0,
@@ -521,8 +567,20 @@ steps = [{ name = "home", get = "/" }]
             point(12.0, 100, 5, 90.0),
             point(13.0, 100, 0, 80.0),
         ];
-        // The load fell at 10 s; the second ending at 13 s is the first good one.
-        assert_eq!(recovery(&slo, &timeline, 10.0, 14.0), Some(2.0));
-        assert_eq!(recovery(&slo, &timeline[..3], 10.0, 14.0), None);
+        // The load fell at 10 s; from 12 s on every second is within the SLO
+        // (the second ending at 13 s) — but only 1 s of it: not yet "stays".
+        assert_eq!(recovery(&slo, &timeline, 10.0, 13.0), None);
+        let mut longer = timeline.to_vec();
+        longer.push(point(14.0, 100, 0, 85.0));
+        longer.push(point(15.0, 100, 0, 85.0));
+        assert_eq!(recovery(&slo, &longer, 10.0, 15.0), Some(2.0));
+        // At the edge: half the seconds above the SLO (the example's cool-down).
+        let edge: Vec<TimelinePoint> = (1..=10)
+            .map(|i| point(10.0 + f64::from(i), 100, 0, [95.0, 105.0][i as usize % 2]))
+            .collect();
+        assert_eq!(recovery(&slo, &edge, 10.0, 20.0), None);
+        // One bad second at the end spoils it: the shop did not stay.
+        longer.push(point(16.0, 100, 0, 120.0));
+        assert_eq!(recovery(&slo, &longer, 10.0, 16.0), None);
     }
 }

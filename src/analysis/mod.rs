@@ -11,6 +11,7 @@ pub mod enrich;
 pub mod exemplars;
 pub mod failures;
 pub mod gates;
+pub mod generator;
 mod judge;
 pub mod plan;
 #[cfg(test)]
@@ -22,7 +23,8 @@ pub use capacity::{Capacity, Planning};
 pub use compare::Comparison;
 pub use exemplars::RequestExample;
 pub use gates::GateResult;
-pub use judge::{RunInfo, analyse, generator_warning, level_result, show_load};
+pub use generator::generator_warning;
+pub use judge::{RunInfo, analyse, level_result, show_load};
 
 use std::collections::BTreeMap;
 
@@ -99,18 +101,39 @@ pub struct Latency {
     pub p95_ms: Option<f64>,
     pub p99_ms: Option<f64>,
     pub max_ms: Option<f64>,
+    /// Percentiles with fewer than [`MIN_TAIL`] samples above them ("p99"):
+    /// shown, but marked low-confidence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub low_confidence: Vec<String>,
 }
+
+/// A percentile needs at least this many samples above it to be trusted: p95
+/// needs 200 samples, p99 1000.
+pub const MIN_TAIL: f64 = 10.0;
 
 impl Latency {
     fn of(histogram: &Histogram<u64>) -> Latency {
         let at = |q: f64| (!histogram.is_empty()).then(|| ms(histogram.value_at_quantile(q)));
+        let n = histogram.len() as f64;
+        let low_confidence = [(50.0, "p50"), (90.0, "p90"), (95.0, "p95"), (99.0, "p99")]
+            .into_iter()
+            .filter(|&(p, _)| n > 0.0 && n * (1.0 - p / 100.0) < MIN_TAIL - 1e-9)
+            .map(|(_, name)| name.to_string())
+            .collect();
         Latency {
             p50_ms: at(0.5),
             p90_ms: at(0.9),
             p95_ms: at(0.95),
             p99_ms: at(0.99),
             max_ms: at(1.0),
+            low_confidence,
         }
+    }
+
+    /// Whether the percentile named by an SLO bound rests on too few samples.
+    pub fn is_low_confidence(&self, percentile: f64) -> bool {
+        let name = format!("p{}", percentile as u32);
+        self.low_confidence.contains(&name)
     }
 
     /// The percentile named by an SLO bound (50, 90, 95, 99 or 100).
@@ -133,8 +156,17 @@ fn ms(micros: u64) -> f64 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Stats {
+    /// Steps sent. A step that follows redirects is several HTTP requests.
     pub requests: u64,
+    /// Steps per second.
     pub throughput_rps: f64,
+    /// HTTP requests sent, every redirect hop included: what the shop's access
+    /// log and APM count.
+    #[serde(default)]
+    pub http_requests: u64,
+    /// HTTP requests per second: the headline throughput.
+    #[serde(default)]
+    pub http_rps: f64,
     pub error_rate: f64,
     #[serde(flatten)]
     pub latency: Latency,
@@ -170,6 +202,12 @@ impl Stats {
             requests,
             throughput_rps: round2(if seconds > 0.0 {
                 requests as f64 / seconds
+            } else {
+                0.0
+            }),
+            http_requests: counts.http_requests,
+            http_rps: round2(if seconds > 0.0 {
+                counts.http_requests as f64 / seconds
             } else {
                 0.0
             }),
@@ -264,14 +302,25 @@ pub struct GeneratorHealth {
     /// The process's CPU use, as a share of all cores (the embedded shop included
     /// when it runs in-process).
     pub cpu_percent: f64,
+    /// On a generator-limited level: the lag (p99) its verdict could bear (see
+    /// `analysis::generator`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag_allowed_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct JourneyResult {
     pub name: String,
+    /// Journeys started in the level: completed + failed + unfinished.
+    #[serde(default)]
+    pub started: u64,
     pub completed: u64,
     pub failed: u64,
+    /// Still running when the level was judged (cut by the level's or the run's
+    /// end); they finished, if at all, outside the level.
+    #[serde(default)]
+    pub unfinished: u64,
     pub completed_per_minute: f64,
     /// Median duration of a completed journey, think times included.
     pub p50_duration_s: Option<f64>,

@@ -38,15 +38,7 @@ impl Observer for RunObserver<'_> {
     }
 
     fn level_done(&mut self, run: &LevelRun, collected: &Collected) -> Judged {
-        let i = run.spec.index;
-        let level = analysis::level_result(
-            self.plan,
-            run,
-            &collected.levels[i],
-            &collected.journeys[i],
-            collected.cpu_seconds[i],
-            cores(),
-        );
+        let level = analysis::level_result(self.plan, run, collected, cores());
         self.console.level(&level);
         match level.verdict {
             analysis::Verdict::Pass => Judged::Pass,
@@ -65,6 +57,7 @@ impl Observer for RunObserver<'_> {
     }
 
     fn second(&mut self, point: &TimelinePoint, collected: &Collected) {
+        self.console.second(point);
         self.log.second(point, collected);
     }
 }

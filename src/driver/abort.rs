@@ -59,6 +59,7 @@ mod tests {
             shoppers: 1,
             level: None,
             requests,
+            http_requests: requests,
             errors,
             p95_ms: Some(10.0),
             lag_p99_ms: None,

@@ -8,6 +8,7 @@
 mod abort;
 mod answer;
 mod arrivals;
+mod attribution;
 pub mod climb;
 mod panic_guard;
 mod shopper;
@@ -50,6 +51,8 @@ struct Shared {
     level: AtomicUsize,
     /// Shoppers alive now.
     active: AtomicUsize,
+    /// Requests in flight per level they belong to (see [`attribution`]).
+    in_flight: attribution::InFlight,
     seed: u64,
     total_weight: u32,
     closed: bool,
@@ -78,6 +81,7 @@ impl Shared {
             recorder: Recorder::new(shards),
             level: AtomicUsize::new(NO_LEVEL),
             active: AtomicUsize::new(0),
+            in_flight: attribution::InFlight::new(scenario.load.profile.levels().len()),
             seed,
             closed: scenario.load.model == Model::Closed,
             feeder_cursors: scenario
@@ -199,8 +203,11 @@ pub async fn run_over(
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     tokio::pin!(stop);
+    let mut pending: Vec<LevelRun> = Vec::new();
+    // Requests of an ended level still in flight after this are counted outside it.
+    let wait_limit = scenario.target.timeout + scenario.target.connect_timeout + HARVEST_EVERY;
     let started = Instant::now();
-    let end = loop {
+    let end = 'run: loop {
         // Biased, the stop first: a tie goes the same way every time.
         tokio::select! {
             biased;
@@ -225,29 +232,52 @@ pub async fn run_over(
                 };
                 levels.push(run);
                 collected.cpu_seconds[done] = (process_cpu() - cpu_at_level_start).as_secs_f64();
-                harvest(&mut collected, &shared, now, done, observer, drops(&open));
-                let judged = observer.level_done(&run, &collected);
-                match climb.judged(&spec, judged) {
-                    Next::Continue => {}
-                    Next::Stop => break RunEnd::StoppedAtBreakingPoint,
-                    Next::CoolDown { load, duration } => {
-                        cooldown = Some(Cooldown {
-                            start: now,
-                            duration,
-                            load,
-                        });
-                        shared.level.store(NO_LEVEL, Ordering::Relaxed);
-                        continue;
-                    }
-                }
+                pending.push(run);
             }
             current = level;
             cpu_at_level_start = process_cpu();
             shared
                 .level
-                .store(level.unwrap_or(NO_LEVEL), Ordering::Relaxed);
+                .store(level.unwrap_or(NO_LEVEL), Ordering::SeqCst);
         }
-        if cooldown.is_none() && now >= profile.duration() {
+        // Each ended level is judged once all its requests are in (see `attribution`).
+        while let Some(&run) = pending.first() {
+            let waited = now.saturating_sub(run.spec.start + run.held);
+            if shared.in_flight.of(run.spec.index) > 0 && waited < wait_limit {
+                break;
+            }
+            pending.remove(0);
+            let level_now = current.unwrap_or(NO_LEVEL);
+            let judged = judge(
+                &mut collected,
+                &shared,
+                now,
+                run,
+                level_now,
+                observer,
+                drops(&open),
+            );
+            match climb.judged(&run.spec, judged) {
+                Next::Continue => {}
+                Next::Stop => break 'run RunEnd::StoppedAtBreakingPoint,
+                Next::CoolDown { load, duration } => {
+                    cooldown = Some(Cooldown {
+                        start: now,
+                        duration,
+                        load,
+                    });
+                    // A level begun while this one was judged is abandoned: what it
+                    // measured is counted outside levels at the end.
+                    current = None;
+                    shared.level.store(NO_LEVEL, Ordering::SeqCst);
+                }
+            }
+        }
+        if cooldown.is_some_and(|c| c.start == now) {
+            continue;
+        }
+        // The last level is judged before the run ends: a broken one still cools down.
+        if cooldown.is_none() && now >= profile.duration() && pending.is_empty() {
             break RunEnd::Completed;
         }
         match &open {
@@ -315,7 +345,15 @@ pub async fn run_over(
         plan.copy_dropped(&mut collected);
     }
     let elapsed = started.elapsed();
+    // Levels that ended with the run are judged now that all is in.
+    for run in &pending {
+        shared.recorder.close_level(run.spec.index);
+    }
     harvest(&mut collected, &shared, elapsed, NO_LEVEL, observer, None);
+    for run in &pending {
+        observer.level_done(run, &collected);
+    }
+    collected.fold_unjudged(&levels.iter().map(|l| l.spec.index).collect::<Vec<_>>());
     Ok(RunOutcome {
         collected,
         levels,
@@ -364,6 +402,22 @@ async fn retire_all(shoppers: &mut [Option<JoinHandle<()>>], grace: Duration) {
     }
 }
 
+/// Closes `run`'s level to late journeys, harvests everything attributed to it and
+/// has the observer judge it.
+fn judge(
+    collected: &mut Collected,
+    shared: &Shared,
+    now: Duration,
+    run: LevelRun,
+    level_now: usize,
+    observer: &mut dyn Observer,
+    drops: Option<&arrivals::Plan>,
+) -> Judged {
+    shared.recorder.close_level(run.spec.index);
+    harvest(collected, shared, now, level_now, observer, drops);
+    observer.level_done(&run, collected)
+}
+
 /// Moves the shards' samples into `collected` and appends a timeline point.
 fn harvest(
     collected: &mut Collected,
@@ -381,6 +435,7 @@ fn harvest(
         shoppers: shared.active.load(Ordering::Relaxed) as u32,
         level: (level != NO_LEVEL).then_some(level),
         requests: interval.counts.requests,
+        http_requests: interval.counts.http_requests,
         errors: interval.counts.error_total(),
         p95_ms: (!interval.latency.is_empty())
             .then(|| interval.latency.value_at_quantile(0.95) as f64 / 1000.0),

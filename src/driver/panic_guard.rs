@@ -23,6 +23,7 @@ impl Drop for PanicGuard<'_> {
             let sample = Sample {
                 step: self.step,
                 level: self.level,
+                http_requests: 0,
                 latency: None,
                 service: None,
                 lag: Duration::ZERO,

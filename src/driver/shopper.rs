@@ -158,6 +158,7 @@ impl Shopper {
         if let Some(tracer) = &mut self.tracer {
             tracer.start_journey();
         }
+        shared.recorder.journey_started(self.shard, level, index);
         self.begin(shared, journey);
         let expected = shared
             .closed
@@ -212,11 +213,14 @@ impl Shopper {
         expected_interval: Option<Duration>,
         walk: Option<&mut WalkStep>,
     ) -> (Outcome, Instant) {
-        let level = current_level(shared);
+        // Counted in flight against its level until recorded (dropped last).
+        let started = shared.in_flight.start(&shared.level);
+        let level = started.level;
         // Built after the answer: a sample is not held while the request is out.
         let sample = |me: &Self, sent: Instant| Sample {
             step: step.id,
             level,
+            http_requests: 0,
             latency: None,
             service: None,
             lag: Duration::ZERO,
@@ -261,6 +265,7 @@ impl Shopper {
         let answer = self.client.fetch(request).await;
         let answered = Instant::now();
         let mut sample = sample(self, sent);
+        sample.http_requests = self.client.take_sent();
         sample.lag = sent.saturating_duration_since(intended);
         match answer {
             Ok(answer) => {

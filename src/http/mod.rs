@@ -203,6 +203,7 @@ impl ClientFactory {
             jar: None,
             conns: Vec::new(),
             walk_hops: None,
+            sent: 0,
         }
     }
 }
@@ -290,6 +291,8 @@ pub struct Client {
     conns: Vec<Conn>,
     /// Every exchange, when recording for the debug walk.
     walk_hops: Option<Vec<Hop>>,
+    /// HTTP requests sent (every redirect hop) since [`Client::take_sent`].
+    sent: u32,
 }
 
 impl Client {
@@ -306,6 +309,12 @@ impl Client {
             Ok(answer) => answer,
             Err(_) => Err(Failure::kind(ErrorKind::Timeout)),
         }
+    }
+
+    /// HTTP requests sent since the last call (a step's, with every redirect
+    /// hop): counted as sent even when the answer never came.
+    pub fn take_sent(&mut self) -> u32 {
+        std::mem::take(&mut self.sent)
     }
 
     async fn follow(&mut self, request: Request<'_>) -> Result<Answer, Failure> {
@@ -355,6 +364,7 @@ impl Client {
                 headers: request.keep_headers || self.walk_hops.is_some(),
                 follow,
             };
+            self.sent += 1;
             let reply = self.traced_exchange(&out, want, &dest).await?;
             if !reply.set_cookies.is_empty()
                 && let Some(url) = url.or_else(|| dest.url(&common.base))

@@ -269,6 +269,7 @@ mod tests {
         Sample {
             step: 0,
             level: Some(0),
+            http_requests: 1,
             latency: Some(Duration::from_millis(ms)),
             service: None,
             lag: Duration::ZERO,

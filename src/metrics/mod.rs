@@ -4,7 +4,7 @@
 //! the run's totals. Memory depends on levels × steps, never on the request count.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -25,6 +25,8 @@ pub use run::{Cooldown, LevelRun, RunEnd, RunOutcome};
 pub struct Sample {
     pub step: usize,
     pub level: Option<usize>,
+    /// HTTP requests the step sent: 1, plus one per redirect hop followed.
+    pub http_requests: u32,
     /// From the request's intended start to its answer: what the shopper waited,
     /// the generator's own delays included. Present when a response (or a timeout)
     /// gave the request a duration.
@@ -54,7 +56,10 @@ pub struct JourneySample {
 /// Counts of what happened to requests.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counts {
+    /// Steps sent (a step that follows redirects is one step, several requests).
     pub requests: u64,
+    /// HTTP requests sent, every redirect hop included: what a shop's logs count.
+    pub http_requests: u64,
     /// Responses by class: index 1 is 1xx … index 5 is 5xx; index 0 other codes.
     pub status_classes: [u64; 6],
     pub errors: [u64; ErrorKind::ALL.len()],
@@ -71,6 +76,7 @@ impl Counts {
 
     pub fn add(&mut self, other: &Counts) {
         self.requests += other.requests;
+        self.http_requests += other.http_requests;
         for (a, b) in self.status_classes.iter_mut().zip(other.status_classes) {
             *a += b;
         }
@@ -81,6 +87,7 @@ impl Counts {
 
     fn record(&mut self, sample: &Sample) {
         self.requests += 1;
+        self.http_requests += u64::from(sample.http_requests);
         if let Some(status) = sample.status {
             let class = usize::from(status / 100);
             self.status_classes[if (1..=5).contains(&class) { class } else { 0 }] += 1;
@@ -178,6 +185,9 @@ impl StepStats {
 /// Journeys of one kind at one level.
 #[derive(Debug, Clone)]
 pub struct JourneyStats {
+    /// Journeys started (see `driver::attribution`): completed + failed +
+    /// unfinished.
+    pub started: u64,
     pub completed: u64,
     pub failed: u64,
     /// Duration of completed journeys, think times included (microseconds).
@@ -187,6 +197,7 @@ pub struct JourneyStats {
 impl Default for JourneyStats {
     fn default() -> Self {
         JourneyStats {
+            started: 0,
             completed: 0,
             failed: 0,
             duration: new_histogram(),
@@ -196,9 +207,15 @@ impl Default for JourneyStats {
 
 impl JourneyStats {
     pub fn add(&mut self, other: &JourneyStats) {
+        self.started += other.started;
         self.completed += other.completed;
         self.failed += other.failed;
         let _ = self.duration.add(&other.duration);
+    }
+
+    /// Journeys still running: started, but neither completed nor failed (yet).
+    pub fn unfinished(&self) -> u64 {
+        self.started.saturating_sub(self.completed + self.failed)
     }
 
     fn record(&mut self, sample: &JourneySample) {
@@ -248,7 +265,11 @@ pub struct TimelinePoint {
     pub t: f64,
     pub shoppers: u32,
     pub level: Option<usize>,
+    /// Steps that ended in this interval.
     pub requests: u64,
+    /// HTTP requests (redirect hops included) of those steps.
+    #[serde(default)]
+    pub http_requests: u64,
     pub errors: u64,
     pub p95_ms: Option<f64>,
     /// How late requests left (p99), in this second.
@@ -292,6 +313,10 @@ pub struct Recorder {
     shards: Box<[Mutex<Shard>]>,
     /// Rare events counted by name: refused hosts, failed checks.
     notes: Mutex<Notes>,
+    /// Levels already judged: a journey of theirs that starts or ends now, or a
+    /// request that outlived the wait for it, is counted outside levels (the
+    /// journey stays unfinished for its level).
+    closed: RwLock<Vec<usize>>,
 }
 
 /// Counts of rare events, by what they were about.
@@ -316,6 +341,7 @@ impl Recorder {
                 .map(|_| Mutex::new(Shard::default()))
                 .collect(),
             notes: Mutex::new(Notes::default()),
+            closed: RwLock::new(Vec::new()),
         }
     }
 
@@ -329,8 +355,10 @@ impl Recorder {
             .unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn record(&self, shard: usize, sample: Sample) {
-        entry(&mut self.lock(shard).steps, sample.level, sample.step).record(&sample);
+    pub fn record(&self, shard: usize, mut sample: Sample) {
+        let mut shard = self.lock(shard);
+        sample.level = self.open(sample.level);
+        entry(&mut shard.steps, sample.level, sample.step).record(&sample);
     }
 
     pub fn note_blocked(&self, host: &str) {
@@ -375,8 +403,36 @@ impl Recorder {
         self.notes.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    pub fn record_journey(&self, shard: usize, sample: JourneySample) {
-        entry(&mut self.lock(shard).journeys, sample.level, sample.journey).record(&sample);
+    /// Counts a journey starting at `level` (the level held when it started).
+    pub fn journey_started(&self, shard: usize, level: Option<usize>, journey: usize) {
+        let mut shard = self.lock(shard);
+        let level = self.open(level);
+        entry(&mut shard.journeys, level, journey).started += 1;
+    }
+
+    /// Records a journey's end against its level, or outside levels when its level
+    /// was judged meanwhile.
+    pub fn record_journey(&self, shard: usize, mut sample: JourneySample) {
+        let mut shard = self.lock(shard);
+        sample.level = self.open(sample.level);
+        entry(&mut shard.journeys, sample.level, sample.journey).record(&sample);
+    }
+
+    /// From now on, journeys of `level` start and end outside levels. Called before
+    /// the harvest that precedes the level's judgement: a shopper holding a shard's
+    /// lock when that harvest takes it is harvested; one taking it later sees the
+    /// level closed.
+    pub fn close_level(&self, level: usize) {
+        self.closed
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(level);
+    }
+
+    fn open(&self, level: Option<usize>) -> Option<usize> {
+        let level = level?;
+        let closed = self.closed.read().unwrap_or_else(|e| e.into_inner());
+        (!closed.contains(&level)).then_some(level)
     }
 }
 
@@ -411,6 +467,22 @@ impl Collected {
             cpu_seconds: vec![0.0; levels],
             timeline: Vec::new(),
             notes: Notes::default(),
+        }
+    }
+
+    /// Counts what was measured in levels the run never finished holding nor
+    /// judged (one begun while its predecessor was judged broken) as outside
+    /// levels: only `held` levels are reported as levels.
+    pub fn fold_unjudged(&mut self, held: &[usize]) {
+        for level in (0..self.levels.len()).filter(|l| !held.contains(l)) {
+            for (ramp, stats) in self.ramps.iter_mut().zip(&mut self.levels[level]) {
+                ramp.add(stats);
+                *stats = StepStats::default();
+            }
+            for stats in &mut self.journeys[level] {
+                *stats = JourneyStats::default();
+            }
+            self.dropped_outside_levels += std::mem::take(&mut self.dropped[level]);
         }
     }
 
@@ -504,6 +576,7 @@ mod tests {
         Sample {
             step,
             level,
+            http_requests: 1,
             latency: Some(Duration::from_millis(ms)),
             service: None,
             lag: Duration::ZERO,

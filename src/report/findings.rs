@@ -7,6 +7,7 @@
 
 use std::fmt::Write;
 
+use crate::analysis::capacity::Planning;
 use crate::analysis::compare::{Change, Comparison};
 use crate::analysis::gates::GateUnit;
 use crate::analysis::{GateResult, Report, RunEnd};
@@ -159,6 +160,42 @@ pub fn capacity_and_planning(report: &Report) -> Vec<Fact> {
         .collect()
 }
 
+/// Where the SLO is lost: a measured breaking point is the answer; the model's
+/// estimate is shown as a model, with how far it was from the measurement, and
+/// stands alone only when nothing broke.
+fn slo_lost(report: &Report, p: &Planning, unit: LoadUnit) -> Fact {
+    let model = p.slo_lost_load.map(|n| unit.show(n.round()));
+    match (&report.breaking_point, p.slo_lost_load) {
+        (Some(bp), Some(n)) => {
+            let off = (n - f64::from(bp.load)) / f64::from(bp.load);
+            Fact::new(
+                "SLO lost at",
+                format!("{} (measured)", unit.show(f64::from(bp.load))),
+                format!(
+                    "the model estimated about {}, {:+.0}% off the measurement ({})",
+                    model.unwrap_or_default(),
+                    off * 100.0,
+                    p.slo_lost_note
+                ),
+            )
+        }
+        (Some(bp), None) => Fact::new(
+            "SLO lost at",
+            format!("{} (measured)", unit.show(f64::from(bp.load))),
+            format!("no model estimate: {}", p.slo_lost_note),
+        ),
+        (None, Some(_)) => Fact::new(
+            "SLO lost at",
+            format!("about {} (model estimate)", model.unwrap_or_default()),
+            format!(
+                "a model, not a measurement: no level broke ({})",
+                p.slo_lost_note
+            ),
+        ),
+        (None, None) => Fact::new("SLO lost at", "not estimated", p.slo_lost_note.clone()),
+    }
+}
+
 pub fn planning(report: &Report) -> Vec<Fact> {
     let Some(p) = &report.planning else {
         return Vec::new();
@@ -188,18 +225,17 @@ pub fn planning(report: &Report) -> Vec<Fact> {
             "no expected peak: pass --expected-peak N or set [load] expected_peak",
         )),
     }
-    let lost = p.slo_lost_load.map_or_else(
-        || "not estimated".to_string(),
-        |n| format!("about {}", unit.show(n.round())),
-    );
-    facts.push(Fact::new("SLO lost at", lost, p.slo_lost_note.clone()));
+    facts.push(slo_lost(report, p, unit));
     for j in &p.journeys {
         let mut parts = Vec::new();
         if let Some(n) = j.completed_per_minute {
             parts.push(format!("{n:.0}/min at the last good level"));
         }
         if let Some(s) = j.failed_share_at_breaking_point {
-            parts.push(format!("{} failed at the breaking point", show_percent(s)));
+            parts.push(format!(
+                "{} not completed (failed or unfinished) at the breaking point",
+                show_percent(s)
+            ));
         }
         if let Some(v) = j.value_lost_per_minute {
             parts.push(format!("{v:.0} of value lost per minute there"));
@@ -223,7 +259,9 @@ pub fn comparison_rows(c: &Comparison) -> impl Iterator<Item = &Change> {
 
 /// Whether a change is significant: `yes`, `no`, or `too few samples`.
 pub fn significance(r: &Change) -> &'static str {
-    if !r.enough_samples {
+    if r.generator_limited {
+        "cannot judge: generator-limited"
+    } else if !r.enough_samples {
         "too few samples"
     } else if r.significant {
         "yes"
@@ -234,7 +272,9 @@ pub fn significance(r: &Change) -> &'static str {
 
 /// A change's verdict in one word.
 pub fn change_verdict(r: &Change) -> &'static str {
-    if !r.enough_samples {
+    if r.generator_limited {
+        "cannot judge (generator-limited)"
+    } else if !r.enough_samples {
         "too few samples"
     } else if r.regression {
         "REGRESSION"

@@ -12,7 +12,7 @@ use crate::analysis::{Report, Stats, Verdict};
 use crate::report::escape::markdown as md;
 use crate::report::findings;
 use crate::report::view::{Headline, LoadUnit, level_number, load_of, shown_level};
-use crate::units::{show_latency as cell, show_number, show_percent};
+use crate::units::{show_number, show_percent};
 
 /// Text for a code span in a table cell: no backtick to end it, no `|` to split
 /// the cell (GitHub reads `\|` as `|` even in code), no line break.
@@ -68,11 +68,12 @@ pub fn summary(report: &Report) -> String {
     if !broke.is_empty() {
         let _ = writeln!(out, "- **What broke first:** {}", md(&broke.join("; ")));
     }
-    if report.levels.iter().any(|l| l.generator_limited) {
+    for level in report.levels.iter().filter(|l| l.generator_limited) {
         let _ = writeln!(
             out,
-            "- ⚠️ **The load generator was the bottleneck** at some levels (marked ⚠️): \
-             their numbers describe the generator, not the shop."
+            "- ⚠️ **Generator-limited at {}** (marked ⚠️): {}",
+            md(&crate::analysis::show_load(report, level.load)),
+            md(&crate::analysis::generator_warning(level))
         );
     }
     let _ = writeln!(
@@ -176,8 +177,8 @@ fn levels(out: &mut String, report: &Report, unit: LoadUnit) {
     }
     let _ = writeln!(
         out,
-        "### Levels\n\n| level | {} | req/s | served/s | errors | p50 | p95 | p99 | verdict |\n\
-         |---:|---:|---:|---:|---:|---:|---:|---:|:---|",
+        "### Levels\n\n| level | {} | http req/s | steps/s | steps served/s | errors | p50 | p95 | p99 | verdict |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|",
         unit.short()
     );
     for level in &report.levels {
@@ -193,16 +194,39 @@ fn levels(out: &mut String, report: &Report, unit: LoadUnit) {
         };
         let _ = writeln!(
             out,
-            "| {}{limited} | {} | {:.1} | {:.1} | {} | {} | {} | {} | {verdict} |",
+            "| {}{limited} | {} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {} | {verdict} |",
             level_number(level),
             show_number(load_of(level)),
+            s.http_rps,
             s.throughput_rps,
             s.served_rps(),
             show_percent(s.error_rate),
-            cell(s.latency.p50_ms),
-            cell(s.latency.p95_ms),
-            cell(s.latency.p99_ms),
+            crate::report::view::percentile_cell(&s.latency, "p50", s.latency.p50_ms),
+            crate::report::view::percentile_cell(&s.latency, "p95", s.latency.p95_ms),
+            crate::report::view::percentile_cell(&s.latency, "p99", s.latency.p99_ms),
         );
+    }
+    if crate::report::view::any_low_confidence(report) {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            crate::report::view::LOW_CONFIDENCE_NOTE.replace('*', "\\*")
+        );
+    }
+    out.push('\n');
+    for level in report
+        .levels
+        .iter()
+        .filter(|l| crate::report::view::journeys_cut(l))
+    {
+        if let Some(journeys) = crate::report::view::journey_accounting(level) {
+            let _ = writeln!(
+                out,
+                "- level {} journeys: {}",
+                level_number(level),
+                md(&journeys)
+            );
+        }
     }
     out.push('\n');
 }
@@ -214,9 +238,9 @@ fn step_row(out: &mut String, name: &str, s: &Stats) {
         s.requests,
         s.throughput_rps,
         show_percent(s.error_rate),
-        cell(s.latency.p50_ms),
-        cell(s.latency.p95_ms),
-        cell(s.latency.p99_ms),
+        crate::report::view::percentile_cell(&s.latency, "p50", s.latency.p50_ms),
+        crate::report::view::percentile_cell(&s.latency, "p95", s.latency.p95_ms),
+        crate::report::view::percentile_cell(&s.latency, "p99", s.latency.p99_ms),
     );
 }
 
@@ -254,7 +278,7 @@ mod tests {
         let text = summary(&report);
         assert!(text.contains("**Breaking point:**"), "{text}");
         assert!(text.contains("**Last good level:**"));
-        assert!(text.contains("| level | shoppers | req/s |"));
+        assert!(text.contains("| level | shoppers | http req/s | steps/s |"));
         let level_rows = text
             .lines()
             .filter(|l| l.starts_with("| ") && (l.contains("✅") || l.contains("❌")))
@@ -323,7 +347,13 @@ mod tests {
         let c = report.comparison.as_ref().expect("a comparison");
         assert_eq!(rows.len(), findings::comparison_rows(c).count());
         let regressions = rows.iter().filter(|r| r.contains("REGRESSION")).count();
-        assert_eq!(regressions, report.levels.len(), "{text}");
+        // A generator-limited level is not judged.
+        let judged = report
+            .levels
+            .iter()
+            .filter(|l| !l.generator_limited)
+            .count();
+        assert_eq!(regressions, judged, "{text}");
         assert!(rows.iter().any(|r| r.contains("| all | throughput |")));
         assert!(text.contains("| `regression` |"), "{text}");
         assert!(!summary(&testdata::judged(&[])).contains("### Comparison"));

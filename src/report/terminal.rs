@@ -6,17 +6,18 @@ use std::fmt::Write;
 
 use crate::analysis::{Report, Stats};
 use crate::report::view::{Headline, LoadUnit, level_number, load_of, shown_level, verdict_cell};
-use crate::units::{show_latency as cell, show_number, show_percent};
+use crate::units::{show_number, show_percent};
 
 fn row(out: &mut String, first: &str, second: &str, stats: &Stats, verdict: &str) {
     let _ = writeln!(
         out,
-        "  {first:>5}  {second:>14}  {:>9.1}  {:>7}  {:>9}  {:>9}  {:>9}  {verdict}",
+        "  {first:>5}  {second:>14}  {:>9.1}  {:>9.1}  {:>7}  {:>9}  {:>9}  {:>9}  {verdict}",
+        stats.http_rps,
         stats.throughput_rps,
         show_percent(stats.error_rate),
-        cell(stats.latency.p50_ms),
-        cell(stats.latency.p95_ms),
-        cell(stats.latency.p99_ms),
+        crate::report::view::percentile_cell(&stats.latency, "p50", stats.latency.p50_ms),
+        crate::report::view::percentile_cell(&stats.latency, "p95", stats.latency.p95_ms),
+        crate::report::view::percentile_cell(&stats.latency, "p99", stats.latency.p99_ms),
     );
 }
 
@@ -33,10 +34,11 @@ pub fn summary(report: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "  {:>5}  {:>14}  {:>9}  {:>7}  {:>9}  {:>9}  {:>9}  verdict",
+        "  {:>5}  {:>14}  {:>9}  {:>9}  {:>7}  {:>9}  {:>9}  {:>9}  verdict",
         "level",
         unit.short(),
-        "req/s",
+        "http/s",
+        "steps/s",
         "errors",
         "p50",
         "p95",
@@ -55,6 +57,15 @@ pub fn summary(report: &Report) -> String {
             &verdict,
         );
     }
+    for level in report
+        .levels
+        .iter()
+        .filter(|l| crate::report::view::journeys_cut(l))
+    {
+        if let Some(journeys) = crate::report::view::journey_accounting(level) {
+            let _ = writeln!(out, "  level {}: {journeys}", level_number(level));
+        }
+    }
     if let Some(level) = shown_level(report) {
         let _ = writeln!(
             out,
@@ -64,12 +75,15 @@ pub fn summary(report: &Report) -> String {
         );
         let _ = writeln!(
             out,
-            "  {:>5}  {:>14}  {:>9}  {:>7}  {:>9}  {:>9}  {:>9}",
-            "", "step", "req/s", "errors", "p50", "p95", "p99"
+            "  {:>5}  {:>14}  {:>9}  {:>9}  {:>7}  {:>9}  {:>9}  {:>9}",
+            "", "step", "http/s", "steps/s", "errors", "p50", "p95", "p99"
         );
         for step in level.steps.iter().filter(|s| s.stats.requests > 0) {
             row(&mut out, "", &step.name, &step.stats, "");
         }
+    }
+    if crate::report::view::any_low_confidence(report) {
+        let _ = writeln!(out, "  {}", crate::report::view::LOW_CONFIDENCE_NOTE);
     }
     let head = Headline::of(report);
     let broke = head.broke_first_lines();

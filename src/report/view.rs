@@ -128,6 +128,65 @@ pub fn per_second(count: u64, interval: f64) -> Option<f64> {
     (interval.is_finite() && interval >= SHORTEST_INTERVAL_S).then(|| count as f64 / interval)
 }
 
+/// Where every journey started in `level` went, e.g. "buyer 16 started: 3
+/// completed, 2 failed, 11 unfinished · 4 arrivals dropped (max_active)"; `None`
+/// when the level started none and dropped none.
+pub fn journey_accounting(level: &LevelResult) -> Option<String> {
+    let mut parts: Vec<String> = level
+        .journeys
+        .iter()
+        .filter(|j| j.started + j.completed + j.failed > 0)
+        .map(|j| {
+            // Reports from before journeys were counted at their start lack it.
+            let started = match j.started {
+                0 => String::new(),
+                n => format!(" {n} started:"),
+            };
+            format!(
+                "{}{started} {} completed, {} failed, {} unfinished",
+                j.name, j.completed, j.failed, j.unfinished
+            )
+        })
+        .collect();
+    if level.dropped > 0 {
+        parts.push(format!("{} arrivals dropped (max_active)", level.dropped));
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+/// Whether some journey of `level` was cut (unfinished) or some arrival dropped:
+/// the summaries list the accounting of those levels.
+pub fn journeys_cut(level: &LevelResult) -> bool {
+    level.dropped > 0 || level.journeys.iter().any(|j| j.unfinished > 0)
+}
+
+/// A latency percentile as a table cell, marked `*` when it rests on fewer than
+/// `analysis::MIN_TAIL` samples above it (see [`LOW_CONFIDENCE_NOTE`]).
+pub fn percentile_cell(
+    latency: &crate::analysis::Latency,
+    name: &str,
+    value: Option<f64>,
+) -> String {
+    let shown = crate::units::show_latency(value);
+    match latency.low_confidence.iter().any(|n| n == name) {
+        true => format!("{shown}*"),
+        false => shown,
+    }
+}
+
+/// The rule behind a `*`, for a footnote.
+pub const LOW_CONFIDENCE_NOTE: &str = "* low confidence: fewer than 10 samples above that percentile (p95 needs 200 samples, p99 1000)";
+
+/// Whether any level or step of `report` has a low-confidence percentile shown.
+pub fn any_low_confidence(report: &Report) -> bool {
+    report.levels.iter().any(|l| {
+        !l.stats.latency.low_confidence.is_empty()
+            || l.steps
+                .iter()
+                .any(|s| !s.stats.latency.low_confidence.is_empty())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

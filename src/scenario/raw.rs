@@ -126,10 +126,15 @@ pub struct RawLoad {
     /// Open model: at most this many shoppers at once; arrivals beyond are dropped.
     #[cfg_attr(test, schemars(with = "Option<i64>"))]
     pub max_active: Option<Spanned<i64>>,
-    /// After a staircase breaks the shop: how long to run at the last good level to
-    /// measure recovery.
-    pub cooldown: Option<Dur>,
-    /// Climb from `start` by `step` every `hold` up to `max`; `stop = "broken"` ends at the first level that breaks the SLO, `"max"` climbs to the top.
+    /// After the shop breaks (`stop = "broken"`): how long to run at the last good
+    /// level to measure recovery.
+    #[cfg_attr(test, schemars(with = "Option<Dur>"))]
+    pub cooldown: Option<Spanned<Dur>>,
+    /// With `stages`: "broken" stops at the first level (not a spike) that breaks
+    /// the SLO, then cools down; "max" (default) runs every stage.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    pub stop: Option<Spanned<String>>,
+    /// Climb from `start` by `step` (or through listed `levels`) every `hold` up to `max`; `stop = "broken"` ends at the first level that breaks the SLO, `"max"` climbs to the top.
     #[cfg_attr(test, schemars(with = "Option<RawStaircase>"))]
     pub staircase: Option<Spanned<RawStaircase>>,
     /// Stages instead of a staircase: `{ ramp_to = N, over = "30s" }`, `{ hold = "1m" }`, `{ spike_to = N }`.
@@ -156,14 +161,17 @@ pub struct RawLoad {
 #[serde(deny_unknown_fields)]
 pub struct RawStaircase {
     /// The first level: shoppers (closed model) or arrivals per second (open).
-    #[cfg_attr(test, schemars(with = "i64"))]
-    pub start: Spanned<i64>,
+    #[cfg_attr(test, schemars(with = "Option<i64>"))]
+    pub start: Option<Spanned<i64>>,
     /// How much each level adds.
-    #[cfg_attr(test, schemars(with = "i64"))]
-    pub step: Spanned<i64>,
+    #[cfg_attr(test, schemars(with = "Option<i64>"))]
+    pub step: Option<Spanned<i64>>,
     /// The highest level.
-    #[cfg_attr(test, schemars(with = "i64"))]
-    pub max: Spanned<i64>,
+    #[cfg_attr(test, schemars(with = "Option<i64>"))]
+    pub max: Option<Spanned<i64>>,
+    /// The levels, listed (uneven steps: `[1, 2, 4, 6, 8]`), instead of start/step/max.
+    #[cfg_attr(test, schemars(with = "Option<Vec<i64>>"))]
+    pub levels: Option<Spanned<Vec<Spanned<i64>>>>,
     /// How long each level is held.
     #[cfg_attr(test, schemars(with = "Dur"))]
     pub hold: Spanned<Dur>,

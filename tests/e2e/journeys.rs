@@ -136,7 +136,13 @@ steps = [
     let failed = report["failed_checks"]["checkout: $.items == 0"]
         .as_f64()
         .unwrap_or(0.0);
-    assert_eq!(failed, f(&checkout["requests"]));
+    // The run's count also holds checkouts started after the level ended (counted
+    // outside levels, with the ramp's).
+    let (in_level, outside) = (f(&checkout["requests"]), f(&report["ramp_requests"]));
+    assert!(
+        failed >= in_level && failed <= in_level + outside,
+        "{failed} failed checks, {in_level} checkouts in the level, {outside} requests outside"
+    );
     assert!(f(&level["journeys"][0]["failed"]) > 0.0);
 }
 
@@ -422,4 +428,56 @@ fn new_scenario_keys_are_checked_at_load() {
             "{stderr}"
         );
     }
+}
+
+/// HTTP requests the redirecting shop below has answered.
+static REDIRECT_SHOP_REQUESTS: AtomicUsize = AtomicUsize::new(0);
+
+#[test]
+fn http_requests_count_every_redirect_hop_as_the_shop_does() {
+    // Every step is "/a" → 302 "/b" → 302 "/c" → 200: three requests.
+    let (shop, _) = serve("127.0.0.1:0", Duration::from_secs(20), |head| {
+        REDIRECT_SHOP_REQUESTS.fetch_add(1, Ordering::SeqCst);
+        match head.split_whitespace().nth(1).unwrap_or("/") {
+            "/a" => respond("302 Found", &[("Location", "/b")], b""),
+            "/b" => respond("302 Found", &[("Location", "/c")], b""),
+            _ => respond("200 OK", &[], b"ok"),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "hops.toml",
+        &format!(
+            r#"
+name = "hops"
+[target]
+base_url = "{shop}"
+timeout = "2s"
+[load]
+stages = [{{ ramp_to = 2, over = "0s" }}, {{ hold = "1s" }}]
+[slo]
+p95 = "1s"
+[[journey]]
+name = "hop"
+weight = 1
+think = "50ms"
+steps = [{{ name = "hop", get = "/a" }}]
+"#
+        ),
+    );
+    let (output, report) = run_scenario(dir.path(), &scenario, &[]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let stats = &report["levels"][0];
+    let (steps, requests) = (f(&stats["requests"]), f(&stats["http_requests"]));
+    assert!(steps > 0.0, "{stats}");
+    assert_eq!(requests, 3.0 * steps, "{stats}");
+    let step = &report["levels"][0]["steps"][0];
+    assert_eq!(f(&step["http_requests"]), 3.0 * f(&step["requests"]));
+    // Exactly what the shop counted: the level's and those outside levels.
+    let outside = f(&report["ramp_requests"]);
+    let served = REDIRECT_SHOP_REQUESTS.load(Ordering::SeqCst) as f64;
+    assert_eq!(requests + 3.0 * outside, served, "{stdout}");
+    assert!(stdout.contains("http/s"), "{stdout}");
 }

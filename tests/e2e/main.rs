@@ -75,7 +75,57 @@ pub fn timed_run(
     if !out.join("report.json").exists() {
         panic!("no report.json\nstdout:\n{stdout}\nstderr:\n{stderr}");
     }
-    (output, read_report(&out.join("report.json")), took)
+    let report = read_report(&out.join("report.json"));
+    assert_live_is_final(&stderr, &report);
+    (output, report, took)
+}
+
+/// Every level line printed live (`level N · … · pass` or `· FAIL (breaches)`) —
+/// the judgement the climb acted on — is the report's: the same verdict, the same
+/// breaches, the same p95; and a cool-down holds the last good level.
+pub fn assert_live_is_final(stderr: &str, report: &serde_json::Value) {
+    let levels = report["levels"].as_array().cloned().unwrap_or_default();
+    for line in stderr
+        .lines()
+        .filter(|l| l.starts_with("level ") && l.contains(" · p95 "))
+    {
+        let n: usize = line["level ".len()..]
+            .split(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("a level line without a number: {line}"));
+        let Some(level) = levels.iter().find(|l| l["index"] == n - 1) else {
+            if line.ends_with("pass") || line.contains("· FAIL (") {
+                panic!("level {n} judged live but not in the report: {line}");
+            }
+            continue;
+        };
+        let verdict = match level["verdict"].as_str() {
+            Some("pass") => "pass".to_string(),
+            _ => {
+                let breaches: Vec<&str> = level["breaches"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|b| b.as_str())
+                    .collect();
+                format!("FAIL ({})", breaches.join("; "))
+            }
+        };
+        assert!(
+            line.ends_with(&format!("· {verdict}")),
+            "live: {line}\nfinal: {verdict}"
+        );
+    }
+    if let (Some(cool), Some(good)) = (
+        report["cooldown"].as_object(),
+        report["last_good"].as_object(),
+    ) {
+        assert_eq!(
+            cool["load"], good["load"],
+            "the cool-down holds the last good level"
+        );
+    }
 }
 
 /// Reads a report.json that a run wrote, and validates it against the checked-in

@@ -26,28 +26,25 @@ use stampede::shop::ShopConfig;
 use stampede::shop::sim::SimShop;
 
 mod closed_model;
+mod judgement;
 mod open_model;
+mod profiles;
 
 const BASE_URL: &str = "http://sim.shop";
 
-/// Judges each level the way `stampede run` does: by the scenario's SLO.
+/// Judges each level the way `stampede run` does: by the scenario's SLO; keeps
+/// each judgement as made live, at the level's end.
 struct Judge<'a> {
     plan: &'a Plan,
+    live: Vec<LevelResult>,
 }
 
 impl Observer for Judge<'_> {
     fn progress(&mut self, _progress: &Progress) {}
 
     fn level_done(&mut self, run: &LevelRun, collected: &Collected) -> Judged {
-        let i = run.spec.index;
-        let level = analysis::level_result(
-            self.plan,
-            run,
-            &collected.levels[i],
-            &collected.journeys[i],
-            collected.cpu_seconds[i],
-            1,
-        );
+        let level = analysis::level_result(self.plan, run, collected, 1);
+        self.live.push(level.clone());
         match level.verdict {
             Verdict::Pass => Judged::Pass,
             Verdict::Fail => Judged::Fail,
@@ -83,7 +80,10 @@ async fn simulate(toml: &str, offset: Duration, seed: u64, stop_after: Option<Du
     let pipes = shop.clone();
     let connector = Connector::memory(move || pipes.connect());
     let plan = Plan::of(&scenario, None);
-    let mut judge = Judge { plan: &plan };
+    let mut judge = Judge {
+        plan: &plan,
+        live: Vec::new(),
+    };
     let stop = async move {
         match stop_after {
             Some(after) => tokio::time::sleep(after).await,
@@ -102,8 +102,10 @@ async fn simulate(toml: &str, offset: Duration, seed: u64, stop_after: Option<Du
     .await
     .unwrap();
     let stats = shop.stats();
+    let report = analysis::analyse(&plan, &outcome, info(&outcome, seed));
+    assert_live_is_final(&judge.live, &report);
     Run {
-        report: analysis::analyse(&plan, &outcome, info(&outcome, seed)),
+        report,
         served: stats.served,
         rejected: stats.rejected_503,
     }
@@ -154,6 +156,26 @@ fn assert_generator_on_time(report: &Report) {
         assert_eq!(level.generator.cpu_percent, 0.0, "level {}", level.load);
         assert!(!level.generator_limited, "level {}", level.load);
     }
+}
+
+/// Every level judged live (the judgement the climb acted on) is the report's
+/// level, to the last count; only recovery, known later, is added.
+fn assert_live_is_final(live: &[LevelResult], report: &Report) {
+    for judged in live {
+        let mut fin = report
+            .levels
+            .iter()
+            .find(|l| l.index == judged.index)
+            .unwrap_or_else(|| panic!("level {} judged live, not in the report", judged.load))
+            .clone();
+        fin.recovery_s = None;
+        assert_eq!(&fin, judged, "level {}: live and final differ", judged.load);
+    }
+    let cut_short = usize::from(report.end == analysis::RunEnd::Interrupted);
+    assert!(
+        live.len() + cut_short >= report.levels.len(),
+        "a level never judged"
+    );
 }
 
 fn p50(level: &LevelResult) -> f64 {

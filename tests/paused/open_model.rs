@@ -196,7 +196,7 @@ steps = [{ name = "product", get = "/api/products/7" }]
     assert!(recovery <= 1.0, "recovery took {recovery} s");
     assert_eq!(spike.recovery_s, report.recovery_s);
     assert!(
-        report.verdict.contains("Recovered within SLO"),
+        report.verdict.contains("Back within SLO"),
         "{}",
         report.verdict
     );

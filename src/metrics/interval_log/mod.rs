@@ -114,6 +114,8 @@ struct CountsLine {
     level: Option<usize>,
     step: usize,
     requests: u64,
+    #[serde(default)]
+    http_requests: u64,
     status: [u64; 6],
     errors: Vec<(String, u64)>,
     /// The interval's exemplars (slowest and failed requests, with trace ids).
@@ -125,6 +127,8 @@ struct CountsLine {
 struct JourneyLine {
     level: Option<usize>,
     journey: usize,
+    #[serde(default)]
+    started: u64,
     completed: u64,
     failed: u64,
 }
@@ -225,6 +229,7 @@ impl IntervalLog {
                     level,
                     step,
                     requests: stats.counts.requests,
+                    http_requests: stats.counts.http_requests,
                     status: stats.counts.status_classes,
                     errors: ErrorKind::ALL
                         .iter()
@@ -245,6 +250,7 @@ impl IntervalLog {
                 let line = JourneyLine {
                     level,
                     journey,
+                    started: stats.started,
                     completed: stats.completed,
                     failed: stats.failed,
                 };

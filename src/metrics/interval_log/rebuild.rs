@@ -105,6 +105,7 @@ fn add_counts(collected: &mut Collected, text: &str) {
         if let Some(stats) = step_stats(collected, line.level, line.step) {
             let mut counts = Counts {
                 requests: line.requests,
+                http_requests: line.http_requests,
                 status_classes: line.status,
                 ..Counts::default()
             };
@@ -128,6 +129,7 @@ fn add_counts(collected: &mut Collected, text: &str) {
             .and_then(|l| collected.journeys.get_mut(l))
             .and_then(|l| l.get_mut(line.journey))
         {
+            stats.started += line.started;
             stats.completed += line.completed;
             stats.failed += line.failed;
         }

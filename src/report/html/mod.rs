@@ -17,7 +17,7 @@ use crate::analysis::{LevelResult, Report, RunEnd, Stats, Verdict};
 use crate::report::view::{
     ClauseCheck, ClauseOutcome, Headline, LoadUnit, checks, level_number, load_of,
 };
-use crate::units::{show_latency as cell, show_ms, show_number, show_percent};
+use crate::units::{show_ms, show_number, show_percent};
 
 const CSS: &str = include_str!("report.css");
 
@@ -312,9 +312,9 @@ fn level_table(out: &mut String, report: &Report) {
             s.throughput_rps,
             s.served_rps(),
             show_percent(s.error_rate),
-            cell(s.latency.p50_ms),
-            cell(s.latency.p95_ms),
-            cell(s.latency.p99_ms),
+            crate::report::view::percentile_cell(&s.latency, "p50", s.latency.p50_ms),
+            crate::report::view::percentile_cell(&s.latency, "p95", s.latency.p95_ms),
+            crate::report::view::percentile_cell(&s.latency, "p99", s.latency.p99_ms),
             n = level_number(level),
         );
         if dropped {
@@ -415,23 +415,11 @@ fn step_table(out: &mut String, report: &Report, level: &LevelResult, unit: Load
     }
     out.push_str("</table>\n");
     exemplars::examples(out, report, level);
-    if !level.journeys.is_empty() {
-        let journeys: Vec<String> = level
-            .journeys
-            .iter()
-            .map(|j| {
-                format!(
-                    "{} {} done, {} failed",
-                    escape(&j.name),
-                    j.completed,
-                    j.failed
-                )
-            })
-            .collect();
+    if let Some(journeys) = crate::report::view::journey_accounting(level) {
         let _ = writeln!(
             out,
             "<p class=\"note\">Journeys: {}.</p>",
-            journeys.join(" · ")
+            escape(&journeys)
         );
     }
     if level.verdict == Verdict::Fail {

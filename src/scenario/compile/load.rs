@@ -46,9 +46,19 @@ impl Compiler<'_> {
             Some(max) => self.positive(max, "max_active")?,
             None => DEFAULT_MAX_ACTIVE,
         };
+        if let (Some(stop), Some(_)) = (&raw.stop, &raw.staircase) {
+            return Err(self
+                .error(stop.span(), "`stop` goes in the staircase with a staircase")
+                .with_hint("staircase = { ..., stop = \"broken\" }"));
+        }
         let (profile, stop_when_broken, hold) = match (raw.staircase, raw.stages) {
             (Some(stairs), None) => self.staircase(stairs)?,
-            (None, Some(stages)) => (self.stages(&stages)?, false, Duration::ZERO),
+            (None, Some(stages)) => {
+                let profile = self.stages(&stages)?;
+                let longest = profile.levels().iter().map(|l| l.duration).max();
+                let stop = self.stop_rule(raw.stop.as_ref(), false)?;
+                (profile, stop, longest.unwrap_or_default())
+            }
             (Some(stairs), Some(_)) => {
                 return Err(self.error(
                     stairs.span(),
@@ -69,9 +79,17 @@ impl Compiler<'_> {
                 "the load profile holds no level: add a `hold` stage at a load above zero",
             ));
         }
+        if let Some(cooldown) = raw.cooldown.as_ref().filter(|_| !stop_when_broken) {
+            return Err(self
+                .error(
+                    cooldown.span(),
+                    "a cooldown follows a break, and this profile never stops at one: it would be ignored",
+                )
+                .with_hint("add stop = \"broken\" (in the staircase, or in [load] with stages), or remove cooldown"));
+        }
         let cooldown = raw
             .cooldown
-            .map_or(hold.min(Duration::from_secs(30)), |d| d.0);
+            .map_or(hold.min(Duration::from_secs(30)), |d| d.get_ref().0);
         if profile.duration().saturating_add(cooldown) > MAX_RUN {
             return Err(self.error(
                 span,
@@ -117,36 +135,46 @@ impl Compiler<'_> {
         raw: Spanned<raw::RawStaircase>,
     ) -> Result<(Profile, bool, Duration)> {
         let s = raw.get_ref();
-        let start = self.positive(&s.start, "start")?;
-        let step = self.positive(&s.step, "step")?;
-        let max = self.positive(&s.max, "max")?;
-        if max < start {
-            return Err(self.error(
-                s.max.span(),
-                format!("max ({max}) is below start ({start})"),
-            ));
-        }
+        let stop_when_broken = self.stop_rule(s.stop.as_ref(), true)?;
         let hold = s.hold.get_ref().0;
         if hold.is_zero() {
             return Err(self.error(s.hold.span(), "hold must be above zero"));
         }
-        let stop_when_broken = match s.stop.as_ref().map(|v| (v.get_ref().as_str(), v.span())) {
-            None | Some(("broken", _)) => true,
-            Some(("max", _)) => false,
-            Some((other, span)) => {
-                return Err(self.error(
-                    span,
-                    format!("unknown stop \"{other}\": expected \"broken\" or \"max\""),
-                ));
+        let ramp = s.ramp.map_or(hold / 10, |d| d.0);
+        let (start, step, max) = match (&s.levels, &s.start, &s.step, &s.max) {
+            (Some(levels), None, None, None) => {
+                let profile = self.listed_levels(levels, hold, ramp)?;
+                return Ok((profile, stop_when_broken, hold));
+            }
+            (None, Some(start), Some(step), Some(max)) => (
+                self.positive(start, "start")?,
+                self.positive(step, "step")?,
+                self.positive(max, "max")?,
+            ),
+            _ => {
+                return Err(self
+                    .error(
+                        raw.span(),
+                        "a staircase takes either `levels = [...]` or `start`, `step` and `max`",
+                    )
+                    .with_hint(
+                        "e.g. levels = [1, 2, 4, 6, 8], or start = 25, step = 25, max = 500",
+                    ));
             }
         };
-        let ramp = s.ramp.map_or(hold / 10, |d| d.0);
+        let max_span = s.max.as_ref().map(Spanned::span).unwrap_or_default();
+        if max < start {
+            return Err(self.error(
+                max_span.clone(),
+                format!("max ({max}) is below start ({start})"),
+            ));
+        }
         // Checked before the profile is built: its size follows the level count.
         let levels = u64::from((max - start) / step) + 1;
         if levels > MAX_LEVELS as u64 {
             return Err(self
                 .error(
-                    s.max.span(),
+                    max_span,
                     format!("this staircase has {levels} levels: a profile may have at most {MAX_LEVELS}"),
                 )
                 .with_hint("take bigger steps, or a lower max"));
@@ -168,6 +196,41 @@ impl Compiler<'_> {
             stop_when_broken,
             hold,
         ))
+    }
+
+    /// `stop = "broken"` or `"max"`; `default` when absent.
+    fn stop_rule(&self, stop: Option<&Spanned<String>>, default: bool) -> Result<bool> {
+        match stop.map(|v| (v.get_ref().as_str(), v.span())) {
+            None => Ok(default),
+            Some(("broken", _)) => Ok(true),
+            Some(("max", _)) => Ok(false),
+            Some((other, span)) => Err(self.error(
+                span,
+                format!("unknown stop \"{other}\": expected \"broken\" or \"max\""),
+            )),
+        }
+    }
+
+    /// A staircase through listed levels, each ramped to over `ramp` and held.
+    fn listed_levels(
+        &self,
+        levels: &Spanned<Vec<Spanned<i64>>>,
+        hold: Duration,
+        ramp: Duration,
+    ) -> Result<Profile> {
+        if levels.get_ref().is_empty() || levels.get_ref().len() > MAX_LEVELS {
+            return Err(self.error(
+                levels.span(),
+                format!("levels lists 1 to {MAX_LEVELS} loads"),
+            ));
+        }
+        let mut stages = Vec::with_capacity(2 * levels.get_ref().len());
+        for level in levels.get_ref() {
+            let load = self.positive(level, "a level")?;
+            stages.push(Stage::RampTo { load, over: ramp });
+            stages.push(Stage::Hold(hold));
+        }
+        Ok(Profile::from_stages(&stages))
     }
 
     pub(super) fn stages(&self, raw: &[Spanned<raw::RawStage>]) -> Result<Profile> {

@@ -1,0 +1,204 @@
+//! One judgement per level: requests in flight when a level ends belong to it
+//! (they started in it), and the judgement waits for them — so the verdict that
+//! stops the climb is the report's, and the cool-down runs at the last good level.
+
+use std::time::Duration;
+
+use stampede::analysis::{RunEnd, Verdict};
+
+use crate::simulate_twice;
+
+/// Open model, 20 → 40 → 60 arrivals/s held 2 s each with no ramp (level 1 is
+/// [2 s, 4 s)); W = 64, S = 5 ms, so without stalls every request takes 5 ms.
+/// The shop stalls for 600 ms from 3.7 s: level 1's last 0.3 s of arrivals
+/// (about 12 of its ~80 requests, 15%) are still waiting when it ends at 4 s
+/// and are answered at 4.3 s, 300–600 ms late. Judged at the boundary without
+/// them, level 1 would pass (its p95 5 ms); with them its p95 is above the
+/// 100 ms SLO. The climb must stop on that one judgement: level 1 fails, the
+/// cool-down holds 20/s (level 0, the last good), and level 2 — begun while
+/// level 1 was judged — is no level of the report. `simulate` asserts every
+/// level judged live equals the report's.
+#[tokio::test(start_paused = true)]
+async fn requests_in_flight_at_a_level_end_count_in_its_one_judgement() {
+    let run = simulate_twice(
+        r#"
+name = "boundary"
+[target]
+base_url = "embedded"
+workers = 64
+service_time = "5ms"
+queue = 1000
+stall_every = "3700ms"
+stall_for = "600ms"
+timeout = "2s"
+[load]
+model = "open"
+arrivals = "uniform"
+staircase = { start = 20, step = 20, max = 60, hold = "2s", ramp = "0s", stop = "broken" }
+cooldown = "2s"
+[slo]
+p95 = "100ms"
+[[journey]]
+name = "look"
+weight = 1
+steps = [{ name = "product", get = "/api/products/7" }]
+"#,
+        Duration::ZERO,
+    )
+    .await;
+    let report = &run.report;
+    let verdicts: Vec<(u32, Verdict)> = report.levels.iter().map(|l| (l.load, l.verdict)).collect();
+    assert_eq!(verdicts, [(20, Verdict::Pass), (40, Verdict::Fail)]);
+    let level = &report.levels[1];
+    // ~80 arrivals in 2 s at 40/s; ± 1 for an arrival at each edge.
+    assert!(
+        level.stats.requests.abs_diff(80) <= 1,
+        "{}",
+        level.stats.requests
+    );
+    let p95 = level.stats.latency.p95_ms.unwrap();
+    assert!((300.0..=600.0).contains(&p95), "p95 {p95} ms");
+    assert_eq!(report.end, RunEnd::StoppedAtBreakingPoint);
+    let cooldown = report.cooldown.as_ref().expect("a cool-down");
+    assert_eq!(cooldown.load, 20, "the cool-down holds the last good level");
+    // Judged once the stalled requests were in: at 4.3 s (± the 10 ms tick).
+    assert!(
+        (4.3..=4.32).contains(&cooldown.start_s),
+        "{}",
+        cooldown.start_s
+    );
+    // Level 2's 0.3 s (about 18 arrivals) and the cool-down are outside levels.
+    assert!(report.ramp_requests >= 18, "{}", report.ramp_requests);
+}
+
+/// Open model, 10 arrivals/s for 4 s (40 arrivals, ± 1 at the edges), each a
+/// journey of three 5 ms steps with 1 s of think after each: 3 s long. Only
+/// those arriving in the first second can finish before the level (and the run)
+/// ends; the rest are cut. At most 25 may be active: from about 2.5 s arrivals
+/// are dropped. Every arrival is accounted for: started + dropped = arrivals,
+/// and per journey started = completed + failed + unfinished, exactly; and the
+/// unfinished show in the summaries.
+#[tokio::test(start_paused = true)]
+async fn every_journey_started_is_completed_failed_unfinished_or_dropped() {
+    let run = simulate_twice(
+        r#"
+name = "cut"
+[target]
+base_url = "embedded"
+workers = 64
+service_time = "5ms"
+queue = 1000
+timeout = "500ms"
+[load]
+model = "open"
+arrivals = "uniform"
+max_active = 25
+stages = [{ ramp_to = 10, over = "0s" }, { hold = "4s" }]
+[slo]
+p95 = "1s"
+[[journey]]
+name = "buyer"
+weight = 1
+think = "1s"
+steps = [
+  { name = "home", get = "/" },
+  { name = "product", get = "/api/products/7" },
+  { name = "again", get = "/api/products/8" },
+]
+"#,
+        Duration::ZERO,
+    )
+    .await;
+    let level = &run.report.levels[0];
+    let buyer = &level.journeys[0];
+    assert_eq!(
+        buyer.started,
+        buyer.completed + buyer.failed + buyer.unfinished,
+        "{buyer:?}"
+    );
+    let arrivals = buyer.started + level.dropped;
+    assert!(
+        arrivals.abs_diff(40) <= 1,
+        "{arrivals} arrivals: {buyer:?}, {} dropped",
+        level.dropped
+    );
+    assert!(level.dropped > 0, "max_active 25 was reached");
+    // Arrivals in [0, 1 s) finish by 4 s: 10 ± 1.
+    assert!(buyer.completed.abs_diff(10) <= 1, "{buyer:?}");
+    assert!(buyer.unfinished >= 10, "{buyer:?}");
+    // The line the terminal, HTML and Markdown summaries all show.
+    let shown = stampede::report::view::journey_accounting(level).unwrap();
+    let expected = format!("{} unfinished", buyer.unfinished);
+    assert!(shown.contains(&expected), "{shown}");
+    let terminal = stampede::report::terminal::summary(&run.report);
+    assert!(terminal.contains(&expected), "{terminal}");
+}
+
+/// Recovery after a break, in an open model: W = 1, S = 20 ms (X_max = 50/s),
+/// a large queue. 20/s passes; 80/s for 2 s (the last level, ending at 4 s)
+/// leaves about 30/s × 2 s = 60 requests queued, a wait of 1.2 s. The level is
+/// judged once they are answered (about 5.2 s; no arrivals meanwhile, the
+/// profile has ended), so the queue has drained when the cool-down at 20/s
+/// begins: the timeline's first point in the cool-down still holds the last
+/// slow answers, every later one is within the 100 ms p95. Recovery is the
+/// start of the first second wholly in the cool-down, under 1 s after it began;
+/// the headline and the timeline agree: every second after it is within the
+/// SLO, and one before it is not.
+#[tokio::test(start_paused = true)]
+async fn recovery_is_when_the_queue_has_drained_and_the_shop_stays_within() {
+    let run = simulate_twice(
+        r#"
+name = "drain"
+[target]
+base_url = "embedded"
+workers = 1
+service_time = "20ms"
+queue = 1000
+timeout = "5s"
+[load]
+model = "open"
+arrivals = "uniform"
+staircase = { start = 20, step = 60, max = 80, hold = "2s", ramp = "0s", stop = "broken" }
+cooldown = "8s"
+[slo]
+p95 = "100ms"
+[[journey]]
+name = "look"
+weight = 1
+steps = [{ name = "product", get = "/api/products/7" }]
+"#,
+        Duration::ZERO,
+    )
+    .await;
+    let report = &run.report;
+    let verdicts: Vec<(u32, Verdict)> = report.levels.iter().map(|l| (l.load, l.verdict)).collect();
+    assert_eq!(verdicts, [(20, Verdict::Pass), (80, Verdict::Fail)]);
+    let cooldown = report.cooldown.as_ref().unwrap();
+    assert_eq!(cooldown.load, 20);
+    let recovery = report.recovery_s.expect("recovered");
+    assert!(
+        (5.1..=5.3).contains(&cooldown.start_s),
+        "{}",
+        cooldown.start_s
+    );
+    assert!((0.0..=1.0).contains(&recovery), "recovery {recovery} s");
+    let back = cooldown.start_s + recovery;
+    let p95s: Vec<(f64, f64)> = report
+        .timeline
+        .iter()
+        .filter(|p| p.t > cooldown.start_s && p.requests > 0)
+        .map(|p| (p.t, p.p95_ms.unwrap()))
+        .collect();
+    for &(t, p95) in &p95s {
+        if t > back + 1.0 {
+            assert!(
+                p95 <= 100.0,
+                "{t} s: p95 {p95} after recovery at {back}: {p95s:?}"
+            );
+        }
+    }
+    assert!(
+        p95s.iter().any(|&(t, p95)| t <= back + 1.0 && p95 > 100.0),
+        "{p95s:?}"
+    );
+}

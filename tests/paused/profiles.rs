@@ -1,0 +1,84 @@
+//! Load profiles the climb must follow as written: a staircase through listed
+//! (uneven) levels, and `stop = "broken"` with a cool-down over stages; a
+//! cool-down that could never run is refused, not ignored.
+
+use std::path::Path;
+use std::time::Duration;
+
+use stampede::analysis::{RunEnd, Verdict};
+use stampede::scenario;
+
+use crate::simulate_twice;
+
+const SHOP: &str = r#"
+[target]
+base_url = "embedded"
+workers = 1
+service_time = "20ms"
+queue = 1000
+timeout = "5s"
+[slo]
+p95 = "100ms"
+[[journey]]
+name = "look"
+weight = 1
+steps = [{ name = "product", get = "/api/products/7" }]
+"#;
+
+/// Open model against X_max = 50/s: the listed levels 5, 10, 20, 30 (uneven
+/// steps) all pass, each held 1 s, in that order.
+#[tokio::test(start_paused = true)]
+async fn a_staircase_climbs_through_its_listed_levels() {
+    let toml = format!(
+        "name = \"listed\"\n[load]\nmodel = \"open\"\narrivals = \"uniform\"\n\
+         staircase = {{ levels = [5, 10, 20, 30], hold = \"1s\", ramp = \"0s\" }}\n{SHOP}"
+    );
+    let run = simulate_twice(&toml, Duration::ZERO).await;
+    let levels: Vec<(u32, Verdict)> = run
+        .report
+        .levels
+        .iter()
+        .map(|l| (l.load, l.verdict))
+        .collect();
+    use Verdict::Pass;
+    assert_eq!(levels, [(5, Pass), (10, Pass), (20, Pass), (30, Pass)]);
+    assert_eq!(run.report.end, RunEnd::Completed);
+}
+
+/// Stages 20/s, 80/s, 140/s held 2 s each with `stop = "broken"`: 80/s (above
+/// X_max = 50/s) breaks, the climb stops there and cools down at 20/s for the
+/// given 3 s; 140/s is never a level.
+#[tokio::test(start_paused = true)]
+async fn stages_stop_at_the_break_and_cool_down() {
+    let toml = format!(
+        "name = \"stages\"\n[load]\nmodel = \"open\"\narrivals = \"uniform\"\n\
+         stop = \"broken\"\ncooldown = \"3s\"\n\
+         stages = [{{ ramp_to = 20, over = \"0s\" }}, {{ hold = \"2s\" }}, \
+         {{ ramp_to = 80, over = \"0s\" }}, {{ hold = \"2s\" }}, \
+         {{ ramp_to = 140, over = \"0s\" }}, {{ hold = \"2s\" }}]\n{SHOP}"
+    );
+    let run = simulate_twice(&toml, Duration::ZERO).await;
+    let report = &run.report;
+    let levels: Vec<(u32, Verdict)> = report.levels.iter().map(|l| (l.load, l.verdict)).collect();
+    assert_eq!(levels, [(20, Verdict::Pass), (80, Verdict::Fail)]);
+    assert_eq!(report.end, RunEnd::StoppedAtBreakingPoint);
+    let cooldown = report.cooldown.as_ref().expect("a cool-down");
+    assert_eq!((cooldown.load, cooldown.duration_s), (20, 3.0));
+}
+
+/// A cool-down follows a break; a profile that never stops at one would ignore
+/// it, so it is refused with the fix.
+#[test]
+fn a_cooldown_that_could_never_run_is_refused() {
+    for load in [
+        "stages = [{ ramp_to = 5, over = \"0s\" }, { hold = \"1s\" }]\ncooldown = \"10s\"",
+        "staircase = { levels = [1, 2], hold = \"1s\", stop = \"max\" }\ncooldown = \"10s\"",
+    ] {
+        let toml = format!("name = \"c\"\n[load]\n{load}\n{SHOP}");
+        let err = scenario::parse(Path::new("c.toml"), &toml)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("would be ignored"), "{err}");
+        assert!(err.contains("stop = \"broken\""), "{err}");
+    }
+}
