@@ -123,7 +123,7 @@ fn verdict(out: &mut String, report: &Report) {
             "good",
             "Last good level",
             &escape(&unit.show(load_of(level))),
-            &format!("{:.0} req/s served", level.stats.served_rps()),
+            &format!("{:.0} steps/s served", level.stats.served_rps()),
         ),
         None => fact(
             out,
@@ -138,7 +138,7 @@ fn verdict(out: &mut String, report: &Report) {
             out,
             "",
             "Peak throughput served",
-            &format!("{rps:.0} req/s"),
+            &format!("{rps:.0} steps/s"),
             &format!("at {}", escape(&unit.show(load_of(level)))),
         );
     }
@@ -294,8 +294,8 @@ fn level_table(out: &mut String, report: &Report) {
     let dropped = report.levels.iter().any(|l| l.dropped > 0);
     let _ = write!(
         out,
-        "<h2 id=\"levels\">Levels</h2>\n<table>\n<tr><th>level</th><th>{}</th><th>req/s</th>\
-         <th>served/s</th><th>errors</th><th>p50</th><th>p95</th><th>p99</th>{}\
+        "<h2 id=\"levels\">Levels</h2>\n<table>\n<tr><th>level</th><th>{}</th><th>steps/s</th>\
+         <th>steps served/s</th><th>errors</th><th>p50</th><th>p95</th><th>p99</th>{}\
          <th class=\"text\">verdict</th></tr>\n",
         unit.short(),
         if dropped { "<th>dropped</th>" } else { "" }
@@ -393,7 +393,7 @@ fn step_table(out: &mut String, report: &Report, level: &LevelResult, unit: Load
     let _ = write!(
         out,
         "<section class=\"level\" id=\"level-{n}\">\n<h3>Level {n} · {} {}</h3>\n<table>\n\
-         <tr><th>step</th><th>requests</th><th>req/s</th><th>errors</th><th class=\"text\">error kinds</th>\
+         <tr><th>step</th><th>requests</th><th>steps/s</th><th>errors</th><th class=\"text\">error kinds</th>\
          <th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th><th class=\"text\">slowest</th></tr>\n",
         escape(&unit.show(load_of(level))),
         tag(level.verdict),
