@@ -269,9 +269,11 @@ steps = [
     let group = &report["failure_examples"][0];
     assert_eq!(group["step"], "order");
     assert_eq!(group["kind"], "extract");
-    assert_eq!(
-        f(&group["count"]),
-        f(&report["levels"][0]["steps"][0]["requests"])
+    // Every failure is counted; a request still in flight when its level was
+    // judged counts outside the level, so the level holds at most them all.
+    assert!(
+        f(&group["count"]) >= f(&report["levels"][0]["steps"][0]["requests"]),
+        "{group}"
     );
     assert_eq!(
         group["examples"].as_array().unwrap().len(),

@@ -132,9 +132,10 @@ fn run_fault(fault: Fault, target_extra: &str, steps: &str) -> Measured {
         duration <= PROFILE_S + TIMEOUT_S + 0.5,
         "{fault:?}: the run took {duration} s"
     );
-    // The same bound from outside, with room for starting the process and writing.
+    // The same bound from outside, with room for starting the process, writing, and
+    // a machine busy with other work (a generous 15 s: this guards against a hang).
     assert!(
-        m.wall < Duration::from_secs_f64(PROFILE_S + TIMEOUT_S + 5.0),
+        m.wall < Duration::from_secs_f64(PROFILE_S + TIMEOUT_S + 15.0),
         "{fault:?}: {:?} from start to exit",
         m.wall
     );

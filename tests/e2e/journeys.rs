@@ -466,18 +466,24 @@ steps = [{{ name = "hop", get = "/a" }}]
 "#
         ),
     );
-    let (output, report) = run_scenario(dir.path(), &scenario, &[]);
-    let (stdout, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let (output, report) = run_scenario(dir.path(), &scenario, &["--no-preflight"]);
+    let (stdout, _) = text(&output);
+    crate::assert_measured(&output, &report);
     let stats = &report["levels"][0];
     let (steps, requests) = (f(&stats["requests"]), f(&stats["http_requests"]));
     assert!(steps > 0.0, "{stats}");
     assert_eq!(requests, 3.0 * steps, "{stats}");
     let step = &report["levels"][0]["steps"][0];
     assert_eq!(f(&step["http_requests"]), 3.0 * f(&step["requests"]));
-    // Exactly what the shop counted: the level's and those outside levels.
+    // What the shop counted: the level's and those outside levels, plus at most
+    // the hops of one step per shopper abandoned in flight when the run ended
+    // (2 shoppers × 3 hops; 0 on a quiet machine).
     let outside = f(&report["ramp_requests"]);
     let served = REDIRECT_SHOP_REQUESTS.load(Ordering::SeqCst) as f64;
-    assert_eq!(requests + 3.0 * outside, served, "{stdout}");
+    let counted = requests + 3.0 * outside;
+    assert!(
+        (0.0..=6.0).contains(&(served - counted)),
+        "the shop served {served}, the report counts {counted}\n{stdout}"
+    );
     assert!(stdout.contains("http/s"), "{stdout}");
 }
