@@ -79,21 +79,7 @@ impl Connection {
         self.io.flush().await.map_err(io_failure)?;
         buf.clear();
 
-        let head = loop {
-            match parse_head(buf, want.headers)? {
-                Some(head) if (100..200).contains(&head.status) && head.status != 101 => {
-                    buf.drain(..head.len);
-                }
-                Some(head) => break head,
-                None if buf.len() >= MAX_HEAD => return Err(Failure::kind(ErrorKind::Malformed)),
-                None => {
-                    buf.reserve(FIRST_READ);
-                    if self.io.read_buf(buf).await.map_err(io_failure)? == 0 {
-                        return Err(Failure::kind(ErrorKind::Reset));
-                    }
-                }
-            }
-        };
+        let head = self.read_head(buf, want.headers).await?;
 
         let no_body = *out.method == Method::HEAD || matches!(head.status, 101 | 204 | 304);
         let mut framing = if no_body {
@@ -109,10 +95,55 @@ impl Connection {
         let (location, mut sink) = plan(want, head.status, head.location, length, head.encoding)?;
         let to_end = matches!(framing, Framing::ToEnd);
 
-        let mut pos = head.len;
+        let pos = self
+            .read_body(buf, head.len, &mut framing, &mut sink, to_end)
+            .await?;
+        let body = sink.finish()?;
+        let reusable = !to_end && !head.close && head.status != 101 && pos == buf.len();
+        Ok((
+            Reply {
+                status: head.status,
+                headers: head.headers,
+                set_cookies: head.set_cookies,
+                location,
+                body,
+            },
+            reusable,
+        ))
+    }
+
+    /// Reads past any interim (1xx but 101) answers to the final head in `buf`.
+    async fn read_head(&mut self, buf: &mut Vec<u8>, keep_headers: bool) -> Result<Head, Failure> {
+        loop {
+            match parse_head(buf, keep_headers)? {
+                Some(head) if (100..200).contains(&head.status) && head.status != 101 => {
+                    buf.drain(..head.len);
+                }
+                Some(head) => return Ok(head),
+                None if buf.len() >= MAX_HEAD => return Err(Failure::kind(ErrorKind::Malformed)),
+                None => {
+                    buf.reserve(FIRST_READ);
+                    if self.io.read_buf(buf).await.map_err(io_failure)? == 0 {
+                        return Err(Failure::kind(ErrorKind::Reset));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Feeds the body from `buf[pos..]` on into `sink` until `framing` is done
+    /// (or the connection ends a read-to-end body); the position it stopped at.
+    async fn read_body(
+        &mut self,
+        buf: &mut Vec<u8>,
+        mut pos: usize,
+        framing: &mut Framing,
+        sink: &mut Sink,
+        to_end: bool,
+    ) -> Result<usize, Failure> {
         let mut read_size = FIRST_READ;
         while !matches!(framing, Framing::Done) {
-            pos += framing.feed(&buf[pos..], &mut sink)?;
+            pos += framing.feed(&buf[pos..], sink)?;
             if matches!(framing, Framing::Done) {
                 break;
             }
@@ -138,18 +169,7 @@ impl Connection {
                 read_size = (read_size * 2).min(MAX_READ);
             }
         }
-        let body = sink.finish()?;
-        let reusable = !to_end && !head.close && head.status != 101 && pos == buf.len();
-        Ok((
-            Reply {
-                status: head.status,
-                headers: head.headers,
-                set_cookies: head.set_cookies,
-                location,
-                body,
-            },
-            reusable,
-        ))
+        Ok(pos)
     }
 }
 
