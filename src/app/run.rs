@@ -10,9 +10,11 @@ use anyhow::anyhow;
 use crate::analysis::{self, Plan, RunInfo, enrich};
 use crate::driver::walk::Walk;
 use crate::driver::{self, Observer, Progress, climb::Judged};
+use crate::http::SetupError;
 use crate::metrics::interval_log::{IntervalLog, RunHeader};
-use crate::metrics::{Collected, Harvested, LevelRun, TimelinePoint};
+use crate::metrics::{Collected, Harvested, LevelRun, RunOutcome, TimelinePoint};
 use crate::scenario::{self, Scenario};
+use crate::shop::Shop;
 use crate::{http, report};
 
 use super::cli::RunArgs;
@@ -73,56 +75,15 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     if args.target.is_some() && scenario.target.base_url.is_none() {
         eprintln!("note: {}", Warning::TargetReplacesEmbeddedShop);
     }
-    // The embedded shop runs on its own thread and runtime, apart from the generator.
-    let (base_url, embedded) = match &options.target {
-        Target::Url(url) => (url.to_string(), None),
-        Target::Embedded => {
-            let shop = shop::start_embedded(&scenario)?;
-            (shop.url().to_string(), Some(shop))
-        }
-    };
-    if embedded.is_none() {
-        http::probe(&base_url, Duration::from_secs(1)).map_err(|e| {
-            cannot_measure(anyhow!(
-                "cannot measure: the target {base_url} is unreachable ({e}); nothing was sent"
-            ))
-        })?;
-    }
-    if args.smoke || !args.no_preflight {
-        let walk = walk(&scenario, &base_url, options.insecure)?;
-        if args.smoke {
-            print!("{}", smoke::show_walk(&walk, args.verbose));
-            return Ok(smoke_exit(&walk));
-        }
-        if let Some((journey, step, failure)) = walk.scripting_failure() {
-            eprint!("{}", smoke::show_step(step, args.verbose));
-            eprintln!(
-                "error: preflight: journey {journey} fails at step {} ({}): the scenario fails, not the shop; \
-                 no load was sent. Run with --smoke to walk every journey, or --no-preflight to run anyway",
-                step.name,
-                failure.kind.name()
-            );
-            return Ok(Exit::ScenarioFails);
-        }
+    let (base_url, embedded) = start_target(&scenario, &options)?;
+    if let Some(exit) = preflight(&args, &scenario, &base_url, options.insecure)? {
+        return Ok(exit);
     }
     outdir::prepare(&options.out, args.force)?;
     check_open_files(&scenario, embedded.is_some())?;
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let plan = Plan::of(&scenario, options.expected_peak);
-    let header = RunHeader {
-        target: base_url.clone(),
-        seed: options.seed,
-        started_at: started_at.clone(),
-        cores: cores(),
-        levels: plan.levels.clone(),
-        steps: plan.steps.len(),
-        journeys: plan.journeys.len(),
-        plan: serde_json::to_value(&plan)
-            .map_err(|e| cannot_measure(anyhow!("cannot record the run plan: {e}")))?,
-    };
-    // Created before the first request: a run that cannot write its results stops here.
-    let mut log = IntervalLog::create(&options.out, &header)
-        .map_err(|e| cannot_measure(anyhow!("cannot write into the output directory: {e}")))?;
+    let mut log = open_log(&options, &plan, &base_url, &started_at)?;
     let runtime = runtime()?;
     eprintln!(
         "running {} against {base_url}: {} levels, up to {:.0} s (seed {})",
@@ -138,20 +99,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         console: Console::new(&scenario),
         log: &mut log,
     };
-    let outcome = runtime.block_on(async {
-        let signals = Signals::watch();
-        tokio::select! {
-            outcome = driver::run(
-                Arc::clone(&scenario),
-                &base_url,
-                options.seed,
-                options.insecure,
-                &mut observer,
-                signals.nth(1),
-            ) => Some(outcome),
-            () = signals.nth(2) => None,
-        }
-    });
+    let outcome = drive(&runtime, &scenario, &base_url, &options, &mut observer);
     observer.console.finish();
     let Some(outcome) = outcome else {
         eprintln!("{}", Warning::InterruptedAgain);
@@ -169,7 +117,115 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         end: outcome.end,
         cores: cores(),
     };
-    let mut report = analysis::analyse(&plan, &outcome, info);
+    analyse_and_write(&plan, &outcome, info, &options)
+}
+
+/// The target's base URL: the given one once it answers a probe, or the embedded shop
+/// started on its own thread and runtime, apart from the generator.
+fn start_target(
+    scenario: &Scenario,
+    options: &RunOptions,
+) -> Result<(String, Option<Shop>), Error> {
+    let (base_url, embedded) = match &options.target {
+        Target::Url(url) => (url.to_string(), None),
+        Target::Embedded => {
+            let shop = shop::start_embedded(scenario)?;
+            (shop.url().to_string(), Some(shop))
+        }
+    };
+    if embedded.is_none() {
+        http::probe(&base_url, Duration::from_secs(1)).map_err(|e| {
+            cannot_measure(anyhow!(
+                "cannot measure: the target {base_url} is unreachable ({e}); nothing was sent"
+            ))
+        })?;
+    }
+    Ok((base_url, embedded))
+}
+
+/// The smoke walk or the preflight walk: `Some(exit)` when the run ends here.
+fn preflight(
+    args: &RunArgs,
+    scenario: &Arc<Scenario>,
+    base_url: &str,
+    insecure: bool,
+) -> Result<Option<Exit>, Error> {
+    if !args.smoke && args.no_preflight {
+        return Ok(None);
+    }
+    let walk = walk(scenario, base_url, insecure)?;
+    if args.smoke {
+        print!("{}", smoke::show_walk(&walk, args.verbose));
+        return Ok(Some(smoke_exit(&walk)));
+    }
+    if let Some((journey, step, failure)) = walk.scripting_failure() {
+        eprint!("{}", smoke::show_step(step, args.verbose));
+        eprintln!(
+            "error: preflight: journey {journey} fails at step {} ({}): the scenario fails, not the shop; \
+             no load was sent. Run with --smoke to walk every journey, or --no-preflight to run anyway",
+            step.name,
+            failure.kind.name()
+        );
+        return Ok(Some(Exit::ScenarioFails));
+    }
+    Ok(None)
+}
+
+/// Creates the interval log with the run header, before the first request: a run
+/// that cannot write its results stops here.
+fn open_log(
+    options: &RunOptions,
+    plan: &Plan,
+    base_url: &str,
+    started_at: &str,
+) -> Result<IntervalLog, Error> {
+    let header = RunHeader {
+        target: base_url.to_string(),
+        seed: options.seed,
+        started_at: started_at.to_string(),
+        cores: cores(),
+        levels: plan.levels.clone(),
+        steps: plan.steps.len(),
+        journeys: plan.journeys.len(),
+        plan: serde_json::to_value(plan)
+            .map_err(|e| cannot_measure(anyhow!("cannot record the run plan: {e}")))?,
+    };
+    IntervalLog::create(&options.out, &header)
+        .map_err(|e| cannot_measure(anyhow!("cannot write into the output directory: {e}")))
+}
+
+/// Drives the load until it ends or the first signal stops it; `None` on a second signal.
+fn drive(
+    runtime: &tokio::runtime::Runtime,
+    scenario: &Arc<Scenario>,
+    base_url: &str,
+    options: &RunOptions,
+    observer: &mut RunObserver<'_>,
+) -> Option<Result<RunOutcome, SetupError>> {
+    runtime.block_on(async {
+        let signals = Signals::watch();
+        tokio::select! {
+            outcome = driver::run(
+                Arc::clone(scenario),
+                base_url,
+                options.seed,
+                options.insecure,
+                observer,
+                signals.nth(1),
+            ) => Some(outcome),
+            () = signals.nth(2) => None,
+        }
+    })
+}
+
+/// Analyses the outcome, enriches the report, prints the summary and writes the reports.
+fn analyse_and_write(
+    plan: &Plan,
+    outcome: &RunOutcome,
+    info: RunInfo,
+    options: &RunOptions,
+) -> Result<Exit, Error> {
+    let mut report = analysis::analyse(plan, outcome, info);
     enrich::enrich(
         &mut report,
         &plan.planning,

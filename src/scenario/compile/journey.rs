@@ -75,6 +75,42 @@ impl Compiler<'_> {
         if name.is_empty() {
             return Err(self.error(raw.name.span(), "the step name is empty"));
         }
+        let (method, path) = self.step_method(span, &name, &raw)?;
+        let text = path.get_ref();
+        let request = format!("{method} {text}");
+        let path = self.template(path, slots)?;
+        let headers = self.step_headers(&raw.headers, slots)?;
+        let body = self.step_body(raw.form, raw.json, slots)?;
+        let id = self.step_id(&name, raw.slo.as_ref(), &request)?;
+        let (expect, checks) = match raw.expect {
+            Some(expect) => self.checks(expect)?,
+            None => (Vec::new(), Vec::new()),
+        };
+        let mut extract = Vec::new();
+        for (var, spec) in raw.extract {
+            extract.push(self.extract(var, spec, slots)?);
+        }
+        Ok(Step {
+            id,
+            method,
+            path,
+            headers,
+            body,
+            expect,
+            checks,
+            extract,
+            think: self.think(raw.think)?,
+            follow_redirects: raw.follow_redirects.unwrap_or(true),
+        })
+    }
+
+    /// The step's one method and its path, which starts with `/`, `{{` or a scheme.
+    fn step_method<'r>(
+        &self,
+        span: std::ops::Range<usize>,
+        name: &str,
+        raw: &'r RawStep,
+    ) -> Result<(http::Method, &'r Spanned<String>)> {
         let methods = [
             (http::Method::GET, &raw.get),
             (http::Method::HEAD, &raw.head),
@@ -109,10 +145,17 @@ impl Compiler<'_> {
                     "the scheme and host come from [target] base_url; a full URL must name a host in allow_hosts",
                 ));
         }
-        let request = format!("{method} {text}");
-        let path = self.template(path, slots)?;
+        Ok((method, path))
+    }
+
+    /// The step's headers: fixed values checked now, templates rendered per request.
+    fn step_headers(
+        &mut self,
+        raw: &BTreeMap<Spanned<String>, Spanned<String>>,
+        slots: &[String],
+    ) -> Result<Vec<(HeaderName, StepHeader)>> {
         let mut headers = Vec::new();
-        for (header, value) in &raw.headers {
+        for (header, value) in raw {
             let header_name =
                 HeaderName::from_bytes(header.get_ref().as_bytes()).map_err(|_| {
                     self.error(
@@ -132,7 +175,17 @@ impl Compiler<'_> {
             };
             headers.push((header_name, value));
         }
-        let body = match (raw.form, raw.json) {
+        Ok(headers)
+    }
+
+    /// The step's body: a form, a JSON document, or none (never both).
+    fn step_body(
+        &mut self,
+        form: Option<BTreeMap<String, Spanned<toml::Value>>>,
+        json: Option<Spanned<toml::Value>>,
+        slots: &[String],
+    ) -> Result<Body> {
+        Ok(match (form, json) {
             (Some(_), Some(json)) => {
                 return Err(self.error(
                     json.span(),
@@ -146,27 +199,6 @@ impl Compiler<'_> {
             ),
             (None, Some(json)) => Body::Json(self.json_template(&json, json.get_ref(), slots)?),
             (None, None) => Body::None,
-        };
-        let id = self.step_id(&name, raw.slo.as_ref(), &request)?;
-        let (expect, checks) = match raw.expect {
-            Some(expect) => self.checks(expect)?,
-            None => (Vec::new(), Vec::new()),
-        };
-        let mut extract = Vec::new();
-        for (var, spec) in raw.extract {
-            extract.push(self.extract(var, spec, slots)?);
-        }
-        Ok(Step {
-            id,
-            method,
-            path,
-            headers,
-            body,
-            expect,
-            checks,
-            extract,
-            think: self.think(raw.think)?,
-            follow_redirects: raw.follow_redirects.unwrap_or(true),
         })
     }
 
