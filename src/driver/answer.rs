@@ -71,32 +71,15 @@ impl Judge<'_> {
             url,
             redirected_to,
         };
-        let mut failed = None;
-        for check in &step.checks {
-            let result = match check.holds(&response) {
-                true => Ok(()),
-                false => Err(check.actual(&response)),
-            };
-            if let Err(actual) = &result
-                && failed.is_none()
-            {
-                failed = Some(Failed {
-                    kind: ErrorKind::Check,
-                    what: format!("{}: {actual}", check.describe()),
-                    check: check.describe(),
-                });
-            }
-            match &mut seen {
-                Some(seen) => seen.checks.push((check.describe(), result)),
-                None if failed.is_some() => break,
-                None => {}
-            }
-        }
-        if let Some(failed) = failed {
-            return Err(failed);
-        }
+        checks(step, &response, seen.as_deref_mut())?;
+        self.extract(&response, seen)
+    }
+
+    /// Sets each extracted variable from `response`; the first that matches nothing fails.
+    fn extract(self, response: &Response, mut seen: Option<&mut Seen>) -> Result<(), Failed> {
+        let step = self.step;
         for extract in &step.extract {
-            let mut found = extract.source.matches(&response);
+            let mut found = extract.source.matches(response);
             if found.is_empty() {
                 return Err(Failed {
                     kind: ErrorKind::Extract,
@@ -120,6 +103,35 @@ impl Judge<'_> {
             self.slots[extract.slot] = found;
         }
         Ok(())
+    }
+}
+
+/// Runs each check on `response`; the first failing one is the failure.
+fn checks(step: &Step, response: &Response, mut seen: Option<&mut Seen>) -> Result<(), Failed> {
+    let mut failed = None;
+    for check in &step.checks {
+        let result = match check.holds(response) {
+            true => Ok(()),
+            false => Err(check.actual(response)),
+        };
+        if let Err(actual) = &result
+            && failed.is_none()
+        {
+            failed = Some(Failed {
+                kind: ErrorKind::Check,
+                what: format!("{}: {actual}", check.describe()),
+                check: check.describe(),
+            });
+        }
+        match &mut seen {
+            Some(seen) => seen.checks.push((check.describe(), result)),
+            None if failed.is_some() => break,
+            None => {}
+        }
+    }
+    match failed {
+        Some(failed) => Err(failed),
+        None => Ok(()),
     }
 }
 

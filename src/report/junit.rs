@@ -11,7 +11,7 @@
 
 use std::fmt::Write;
 
-use crate::analysis::Report;
+use crate::analysis::{LevelResult, Report};
 use crate::report::escape::xml;
 use crate::report::findings;
 use crate::report::view::{self, ClauseOutcome, LoadUnit, level_number, load_of};
@@ -25,68 +25,10 @@ pub fn junit(report: &Report) -> String {
     failures += failed;
     let mut skipped = 0;
     for level in &report.levels {
-        let checks = view::checks(report, level);
-        let failed = checks
-            .iter()
-            .filter(|c| c.outcome == ClauseOutcome::Fail)
-            .count();
-        let skips = checks
-            .iter()
-            .filter(|c| matches!(c.outcome, ClauseOutcome::Skipped(_)))
-            .count();
-        tests += checks.len();
+        let (cases, failed, skips) = level_suite(&mut suites, report, unit, level);
+        tests += cases;
         failures += failed;
         skipped += skips;
-        let suite = format!(
-            "level {} · {}",
-            level_number(level),
-            unit.show(load_of(level))
-        );
-        let _ = writeln!(
-            suites,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" \
-             skipped=\"{skips}\" time=\"{:.3}\">",
-            xml(&suite),
-            checks.len(),
-            finite(level.held_s),
-        );
-        let classname = format!("{}.level-{}", report.scenario, level_number(level));
-        for check in &checks {
-            let name = format!(
-                "{}: {} ≤ {}",
-                check.step.unwrap_or("all requests"),
-                check.metric.replace('_', " "),
-                check.measure.map_or_else(
-                    || check.clause.bound.to_string(),
-                    |m| m.show(check.clause.bound)
-                )
-            );
-            let _ = write!(
-                suites,
-                "    <testcase name=\"{}\" classname=\"{}\" time=\"0\"",
-                xml(&name),
-                xml(&classname)
-            );
-            match &check.outcome {
-                ClauseOutcome::Pass => suites.push_str("/>\n"),
-                ClauseOutcome::Fail => {
-                    let message = xml(&check.describe());
-                    let _ = writeln!(
-                        suites,
-                        ">\n      <failure message=\"{message}\" type=\"slo\">{message}</failure>\n    \
-                         </testcase>"
-                    );
-                }
-                ClauseOutcome::Skipped(why) => {
-                    let _ = writeln!(
-                        suites,
-                        ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                        xml(why)
-                    );
-                }
-            }
-        }
-        suites.push_str("  </testsuite>\n");
     }
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"{}\" tests=\"{tests}\" \
@@ -95,6 +37,80 @@ pub fn junit(report: &Report) -> String {
         xml(&format!("stampede · {}", report.scenario)),
         finite(report.duration_s)
     )
+}
+
+/// One level's suite, one case per SLO clause; returns its (cases, failures, skipped).
+fn level_suite(
+    suites: &mut String,
+    report: &Report,
+    unit: LoadUnit,
+    level: &LevelResult,
+) -> (usize, usize, usize) {
+    let checks = view::checks(report, level);
+    let failed = checks
+        .iter()
+        .filter(|c| c.outcome == ClauseOutcome::Fail)
+        .count();
+    let skips = checks
+        .iter()
+        .filter(|c| matches!(c.outcome, ClauseOutcome::Skipped(_)))
+        .count();
+    let suite = format!(
+        "level {} · {}",
+        level_number(level),
+        unit.show(load_of(level))
+    );
+    let _ = writeln!(
+        suites,
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" \
+         skipped=\"{skips}\" time=\"{:.3}\">",
+        xml(&suite),
+        checks.len(),
+        finite(level.held_s),
+    );
+    let classname = format!("{}.level-{}", report.scenario, level_number(level));
+    for check in &checks {
+        clause_case(suites, check, &classname);
+    }
+    suites.push_str("  </testsuite>\n");
+    (checks.len(), failed, skips)
+}
+
+/// One clause's test case, failed or skipped as its outcome says.
+fn clause_case(suites: &mut String, check: &view::ClauseCheck, classname: &str) {
+    let name = format!(
+        "{}: {} ≤ {}",
+        check.step.unwrap_or("all requests"),
+        check.metric.replace('_', " "),
+        check.measure.map_or_else(
+            || check.clause.bound.to_string(),
+            |m| m.show(check.clause.bound)
+        )
+    );
+    let _ = write!(
+        suites,
+        "    <testcase name=\"{}\" classname=\"{}\" time=\"0\"",
+        xml(&name),
+        xml(classname)
+    );
+    match &check.outcome {
+        ClauseOutcome::Pass => suites.push_str("/>\n"),
+        ClauseOutcome::Fail => {
+            let message = xml(&check.describe());
+            let _ = writeln!(
+                suites,
+                ">\n      <failure message=\"{message}\" type=\"slo\">{message}</failure>\n    \
+                 </testcase>"
+            );
+        }
+        ClauseOutcome::Skipped(why) => {
+            let _ = writeln!(
+                suites,
+                ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                xml(why)
+            );
+        }
+    }
 }
 
 /// The `gates` suite (when there are gates or the run was aborted); returns its
