@@ -13,12 +13,12 @@ pub const MAX_LEVELS: usize = 10_000;
 pub const MAX_RUN: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// One piece of the profile: load goes linearly from `from` to `to` over `duration`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Segment {
     pub start: Duration,
     pub duration: Duration,
-    pub from: u32,
-    pub to: u32,
+    pub from: f64,
+    pub to: f64,
     /// Set on holds: the index of the level this plateau is.
     pub level: Option<usize>,
     /// A spike: the load jumped here at once and falls back right after.
@@ -33,56 +33,57 @@ impl Segment {
 }
 
 /// A plateau of constant load.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LevelSpec {
     pub index: usize,
-    pub load: u32,
+    pub load: f64,
     pub start: Duration,
     pub duration: Duration,
     pub spike: bool,
 }
 
 /// One stage as written in a scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Stage {
     RampTo {
-        load: u32,
+        load: f64,
         over: Duration,
     },
     Hold(Duration),
     /// Jump to `load` at once, hold it, then fall back to the load before.
     Spike {
-        load: u32,
+        load: f64,
         hold: Duration,
     },
 }
 
 /// Where the profile stands at an instant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {
-    pub load: u32,
+    /// Shoppers (closed model; whole at levels, fractional during a ramp) or
+    /// arrivals per second (open model).
+    pub load: f64,
     /// The level being held, or `None` during a ramp.
     pub level: Option<usize>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
     segments: Vec<Segment>,
 }
 
 impl Profile {
     /// Climbs from `start` by `step` up to `max`, ramping for `ramp` into each level
-    /// and holding it for `hold`; at most [`MAX_LEVELS`] levels.
-    pub fn staircase(start: u32, step: u32, max: u32, hold: Duration, ramp: Duration) -> Profile {
-        let mut stages = Vec::new();
-        let mut load = start;
-        while load <= max && stages.len() < 2 * MAX_LEVELS {
+    /// and holding it for `hold`; at most [`MAX_LEVELS`] levels. Loads are
+    /// `start + i × step` (not summed, so `0.1` steps do not drift), and `max`
+    /// is reached when it lies on a step up to rounding.
+    pub fn staircase(start: f64, step: f64, max: f64, hold: Duration, ramp: Duration) -> Profile {
+        let levels = staircase_levels(start, step, max).min(MAX_LEVELS as u64);
+        let mut stages = Vec::with_capacity(2 * levels as usize);
+        for i in 0..levels {
+            let load = round_load(start + i as f64 * step);
             stages.push(Stage::RampTo { load, over: ramp });
             stages.push(Stage::Hold(hold));
-            match load.checked_add(step.max(1)) {
-                Some(next) => load = next,
-                None => break,
-            }
         }
         Profile::from_stages(&stages)
     }
@@ -91,13 +92,13 @@ impl Profile {
     pub fn from_stages(stages: &[Stage]) -> Profile {
         let mut segments = Vec::with_capacity(stages.len());
         let mut now = Duration::ZERO;
-        let mut load = 0;
+        let mut load = 0.0;
         let mut levels = 0;
         for stage in stages {
             let (duration, to, level, spike) = match *stage {
                 Stage::RampTo { load: to, over } => (over, to, None, false),
-                Stage::Hold(duration) => (duration, load, (load > 0).then_some(levels), false),
-                Stage::Spike { load: to, hold } => (hold, to, (to > 0).then_some(levels), true),
+                Stage::Hold(duration) => (duration, load, (load > 0.0).then_some(levels), false),
+                Stage::Spike { load: to, hold } => (hold, to, (to > 0.0).then_some(levels), true),
             };
             levels += usize::from(level.is_some() && !duration.is_zero());
             let from = if spike { to } else { load };
@@ -143,33 +144,46 @@ impl Profile {
     }
 
     /// The highest load the profile asks for.
-    pub fn peak(&self) -> u32 {
+    pub fn peak(&self) -> f64 {
         self.segments
             .iter()
             .map(|s| s.from.max(s.to))
-            .max()
-            .unwrap_or(0)
+            .fold(0.0, f64::max)
     }
 
     /// The target at `t` after the start; zero load once the profile has ended.
     pub fn at(&self, t: Duration) -> Point {
-        let (load, level) = self.exact_at(t);
-        Point {
-            load: load.round() as u32,
-            level,
-        }
-    }
-
-    /// The load at `t` without rounding (an arrival rate may be fractional).
-    pub fn exact_at(&self, t: Duration) -> (f64, Option<usize>) {
         let Some(segment) = self.segments.iter().find(|s| t < s.end()) else {
-            return (0.0, None);
+            return Point {
+                load: 0.0,
+                level: None,
+            };
         };
         let fraction =
             (t.saturating_sub(segment.start)).as_secs_f64() / segment.duration.as_secs_f64();
-        let (from, to) = (f64::from(segment.from), f64::from(segment.to));
-        (from + (to - from) * fraction, segment.level)
+        let (from, to) = (segment.from, segment.to);
+        Point {
+            load: from + (to - from) * fraction,
+            level: segment.level,
+        }
     }
+}
+
+/// How many levels a staircase from `start` by `step` up to `max` has (a `max` within
+/// rounding of a step counts). Zero or negative steps climb once.
+pub fn staircase_levels(start: f64, step: f64, max: f64) -> u64 {
+    if max < start {
+        return 0;
+    }
+    if step <= 0.0 {
+        return 1;
+    }
+    ((max - start) / step + 1e-9).floor() as u64 + 1
+}
+
+/// A load rounded to a millionth, so `0.1 × 3` is written and compared as `0.3`.
+pub fn round_load(load: f64) -> f64 {
+    (load * 1e6).round() / 1e6
 }
 
 #[cfg(test)]
@@ -180,59 +194,59 @@ mod tests {
 
     #[test]
     fn staircase_climbs_in_levels() {
-        let p = Profile::staircase(10, 10, 30, S(20), S(2));
+        let p = Profile::staircase(10.0, 10.0, 30.0, S(20), S(2));
         assert_eq!(p.duration(), S(66));
-        let loads: Vec<u32> = p.levels().iter().map(|l| l.load).collect();
-        assert_eq!(loads, vec![10, 20, 30]);
+        let loads: Vec<f64> = p.levels().iter().map(|l| l.load).collect();
+        assert_eq!(loads, vec![10.0, 20.0, 30.0]);
         assert_eq!(
             p.at(S(1)),
             Point {
-                load: 5,
+                load: 5.0,
                 level: None
             }
         );
         assert_eq!(
             p.at(S(2)),
             Point {
-                load: 10,
+                load: 10.0,
                 level: Some(0)
             }
         );
         assert_eq!(
             p.at(S(23)),
             Point {
-                load: 15,
+                load: 15.0,
                 level: None
             }
         );
         assert_eq!(
             p.at(S(30)),
             Point {
-                load: 20,
+                load: 20.0,
                 level: Some(1)
             }
         );
         assert_eq!(
             p.at(S(66)),
             Point {
-                load: 0,
+                load: 0.0,
                 level: None
             }
         );
         assert_eq!(p.levels()[2].start, S(46));
-        assert_eq!(p.peak(), 30);
+        assert_eq!(p.peak(), 30.0);
     }
 
     #[test]
     fn stages_make_levels_of_holds_only() {
         let p = Profile::from_stages(&[
             Stage::RampTo {
-                load: 50,
+                load: 50.0,
                 over: S(10),
             },
             Stage::Hold(S(30)),
             Stage::RampTo {
-                load: 0,
+                load: 0.0,
                 over: S(5),
             },
         ]);
@@ -240,13 +254,13 @@ mod tests {
             p.levels(),
             vec![LevelSpec {
                 index: 0,
-                load: 50,
+                load: 50.0,
                 start: S(10),
                 duration: S(30),
                 spike: false
             }]
         );
-        assert_eq!(p.at(S(42)).load, 30);
+        assert_eq!(p.at(S(42)).load, 30.0);
         assert_eq!(p.duration(), S(45));
     }
 
@@ -254,12 +268,12 @@ mod tests {
     fn a_spike_jumps_up_and_falls_back() {
         let p = Profile::from_stages(&[
             Stage::RampTo {
-                load: 10,
+                load: 10.0,
                 over: S(1),
             },
             Stage::Hold(S(5)),
             Stage::Spike {
-                load: 100,
+                load: 100.0,
                 hold: S(3),
             },
             Stage::Hold(S(5)),
@@ -267,52 +281,61 @@ mod tests {
         assert_eq!(
             p.at(S(5)),
             Point {
-                load: 10,
+                load: 10.0,
                 level: Some(0)
             }
         );
         assert_eq!(
             p.at(S(6)),
             Point {
-                load: 100,
+                load: 100.0,
                 level: Some(1)
             }
         );
         assert_eq!(
             p.at(S(8)),
             Point {
-                load: 100,
+                load: 100.0,
                 level: Some(1)
             }
         );
         assert_eq!(
             p.at(S(9)),
             Point {
-                load: 10,
+                load: 10.0,
                 level: Some(2)
             }
         );
         let levels = p.levels();
         assert!(levels[1].spike && !levels[2].spike);
-        assert_eq!(p.peak(), 100);
+        assert_eq!(p.peak(), 100.0);
     }
 
     #[test]
     fn zero_ramp_jumps_straight_to_the_level() {
-        let p = Profile::staircase(5, 5, 10, S(1), Duration::ZERO);
+        let p = Profile::staircase(5.0, 5.0, 10.0, S(1), Duration::ZERO);
         assert_eq!(
             p.at(Duration::ZERO),
             Point {
-                load: 5,
+                load: 5.0,
                 level: Some(0)
             }
         );
         assert_eq!(
             p.at(Duration::from_millis(1500)),
             Point {
-                load: 10,
+                load: 10.0,
                 level: Some(1)
             }
         );
+    }
+
+    #[test]
+    fn a_staircase_may_climb_in_fractions_without_drift() {
+        let p = Profile::staircase(0.1, 0.1, 0.5, S(1), Duration::ZERO);
+        let loads: Vec<f64> = p.levels().iter().map(|l| l.load).collect();
+        assert_eq!(loads, vec![0.1, 0.2, 0.3, 0.4, 0.5]);
+        assert_eq!(staircase_levels(0.5, 0.25, 1.0), 3);
+        assert_eq!(staircase_levels(2.0, 1.0, 1.0), 0);
     }
 }

@@ -119,6 +119,13 @@ pub fn show_percent(ratio: f64) -> String {
 }
 
 /// `12`, `12.5`.
+/// A load as a scenario would write it: `150`, `0.5`, `2.25` (at most three
+/// decimals, no trailing zeros).
+pub fn show_load(x: f64) -> String {
+    let text = format!("{x:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 pub fn show_number(x: f64) -> String {
     if x == x.round() {
         format!("{x:.0}")
@@ -130,6 +137,15 @@ pub fn show_number(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loads_show_as_written() {
+        assert_eq!(show_load(150.0), "150");
+        assert_eq!(show_load(0.5), "0.5");
+        assert_eq!(show_load(2.25), "2.25");
+        assert_eq!(show_load(0.1 * 3.0), "0.3");
+        assert_eq!(show_load(0.0), "0");
+    }
 
     #[test]
     fn sizes_parse_with_binary_units() {

@@ -129,7 +129,7 @@ pub fn points(report: &Report) -> Vec<(f64, f64)> {
         .levels
         .iter()
         .filter(|l| !l.spike && l.held_s > 0.0)
-        .map(|l| (f64::from(l.load), l.stats.served_rps()))
+        .map(|l| (l.load, l.stats.served_rps()))
         .collect()
 }
 
@@ -232,7 +232,7 @@ pub struct PlanInputs {
 /// breaking point.
 pub fn plan(report: &Report, capacity: &Capacity, inputs: &PlanInputs) -> Planning {
     let headroom = match (&report.last_good, inputs.expected_peak) {
-        (Some(good), Some(peak)) if peak > 0.0 => Some(round2(f64::from(good.load) / peak)),
+        (Some(good), Some(peak)) if peak > 0.0 => Some(round2(good.load / peak)),
         _ => None,
     };
     let usl = match (capacity.lambda, capacity.sigma, capacity.kappa, capacity.r2) {

@@ -72,7 +72,7 @@ fn few_levels_or_a_poor_fit_are_not_extrapolated() {
         .map(|(i, &x)| {
             let mut l = template.clone();
             l.index = i;
-            l.load = (i as u32 + 1) * 10;
+            l.load = (i as f64 + 1.0) * 10.0;
             l.stats.throughput_rps = x;
             l.stats.error_rate = 0.0;
             l

@@ -42,15 +42,15 @@ pub struct Comparison {
     pub baseline: String,
     pub max_regression: f64,
     pub rows: Vec<Change>,
-    pub base_breaking_point: Option<u32>,
-    pub new_breaking_point: Option<u32>,
+    pub base_breaking_point: Option<f64>,
+    pub new_breaking_point: Option<f64>,
 }
 
 /// One metric of one step at one level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Change {
-    pub load: u32,
+    pub load: f64,
     /// A step's name, or `all`.
     pub step: String,
     /// `p50`, `p95`, `p99` (ms) or `throughput` (req/s served).
@@ -148,7 +148,7 @@ fn changes(
     let name_hash = step
         .bytes()
         .fold(7u64, |h, c| h.wrapping_mul(31).wrapping_add(u64::from(c)));
-    let seed = u64::from(bl.load) << 16 ^ name_hash;
+    let seed = (bl.load.trunc() as u64) << 16 ^ name_hash ^ bl.load.fract().to_bits();
     if let (Some(hb), Some(hn)) = (histogram(b), histogram(n)) {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         for (name, q) in PERCENTILES {

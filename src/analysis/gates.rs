@@ -107,7 +107,7 @@ fn judge(gate: &Gate, report: &Report) -> GateResult {
 
 /// The level a per-level gate judges: `@LOAD`, or the last good level.
 fn level_for<'r>(gate: &Gate, report: &'r Report) -> Result<&'r LevelResult, String> {
-    let find = |load: u32| {
+    let find = |load: f64| {
         report
             .levels
             .iter()
@@ -207,7 +207,7 @@ fn breaking_point(gate: &Gate, report: &Report) -> GateResult {
     };
     match &report.breaking_point {
         Some(bp) => {
-            let measured = f64::from(bp.load);
+            let measured = bp.load;
             result(
                 gate,
                 bound.op.holds(measured, bound.value),
@@ -221,11 +221,11 @@ fn breaking_point(gate: &Gate, report: &Report) -> GateResult {
                 .iter()
                 .filter(|l| !l.spike)
                 .map(|l| l.load)
-                .max();
+                .max_by(f64::total_cmp);
             let Some(top) = top else {
                 return fail(gate, None, "no level was measured".to_string());
             };
-            let reached = f64::from(top) >= bound.value;
+            let reached = top >= bound.value;
             let passed = reached && matches!(bound.op, Op::Ge | Op::Gt);
             let message = if passed {
                 format!("no breaking point up to {}", show_load(report, top))

@@ -362,13 +362,13 @@ fn throughput(report: &Report, level: usize, served_steps: f64) -> String {
 }
 
 /// "300 shoppers", "40 arrivals/s".
-pub fn show_load(report: &Report, load: u32) -> String {
-    report.load_unit.show(f64::from(load))
+pub fn show_load(report: &Report, load: f64) -> String {
+    report.load_unit.show(load)
 }
 
 /// The one-line answer to "where does the shop break?", with what it rests on.
 pub fn verdict(report: &Report) -> String {
-    let load = |n: u32| show_load(report, n);
+    let load = |n: f64| show_load(report, n);
     let mut text = match (&report.breaking_point, &report.last_good) {
         _ if let Some(failure) = &report.scripting_failure => super::failures::verdict(failure),
         (_, _) if report.slo.is_empty() => {

@@ -35,7 +35,6 @@ use crate::error_kind::ErrorKind;
 use crate::metrics::{Counts, StepStats, encode_histogram};
 pub use crate::metrics::{RunEnd, TimelinePoint, decode_histogram};
 pub use crate::scenario::Model;
-use crate::units::show_number;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -83,7 +82,7 @@ impl LoadUnit {
 
     /// `150 shoppers`, `1 shopper`, `20 arrivals/s`.
     pub fn show(self, load: f64) -> String {
-        let n = show_number(load);
+        let n = crate::units::show_load(load);
         match self {
             LoadUnit::Shoppers if load == 1.0 => "1 shopper".to_string(),
             LoadUnit::Shoppers => format!("{n} shoppers"),
@@ -266,7 +265,7 @@ pub enum Verdict {
 pub struct LevelResult {
     pub index: usize,
     /// Target load: concurrent shoppers (closed model) or arrivals per second (open).
-    pub load: u32,
+    pub load: f64,
     pub held_s: f64,
     #[serde(flatten)]
     pub stats: Stats,
@@ -330,7 +329,7 @@ pub struct JourneyResult {
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct BreakingPoint {
     pub level: usize,
-    pub load: u32,
+    pub load: f64,
     pub throughput_rps: f64,
     pub reason: String,
 }
@@ -339,7 +338,7 @@ pub struct BreakingPoint {
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct LastGood {
     pub level: usize,
-    pub load: u32,
+    pub load: f64,
     pub throughput_rps: f64,
 }
 
@@ -364,7 +363,7 @@ pub struct SloClause {
 pub struct CooldownResult {
     pub start_s: f64,
     pub duration_s: f64,
-    pub load: u32,
+    pub load: f64,
 }
 
 /// The analysed run: what `report.json` holds.

@@ -12,7 +12,7 @@ use crate::analysis::{LevelResult, Verdict, generator_warning};
 use crate::driver::Progress;
 use crate::metrics::TimelinePoint;
 use crate::scenario::{Model, Scenario};
-use crate::units::{show_latency, show_percent};
+use crate::units::{show_latency, show_load, show_percent};
 
 /// Seconds between plain progress lines when stderr is not a terminal.
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
@@ -101,7 +101,10 @@ impl Console {
         };
         let message = format!(
             "{phase} · {} {}{active} · {http_rps:.0} HTTP req/s ({steps_rps:.0} steps/s) · p95 {} · {} errors/s",
-            p.load,
+            show_load(match self.model {
+                Model::Closed => p.load.round(),
+                Model::Open => p.load,
+            }),
             self.model.unit(),
             show_latency(p.last_second.p95_ms),
             p.last_second.errors
@@ -132,7 +135,7 @@ impl Console {
         self.say(&format!(
             "level {} · {} {} · {:.0} HTTP req/s ({:.0} steps/s) · p95 {} · errors {} · {verdict}",
             level.index + 1,
-            level.load,
+            show_load(level.load),
             self.model.unit(),
             level.stats.http_rps,
             level.stats.throughput_rps,

@@ -269,7 +269,7 @@ fn smoke_exit(walk: &Walk) -> Exit {
 fn check_open_files(scenario: &Scenario, embedded: bool) -> Result<(), Error> {
     let per_shopper = if embedded { 2 } else { 1 };
     let peak = scenario.load.profile.peak();
-    let needed = u64::from(peak) * per_shopper + 256;
+    let needed = peak.ceil() as u64 * per_shopper + 256;
     match rlimit::increase_nofile_limit(needed) {
         Ok(limit) if limit < needed => Err(bad_input(anyhow!(
             "{peak} shoppers may need {needed} open files, but the open-file limit is {limit} \

@@ -19,12 +19,12 @@ pub enum Judged {
 }
 
 /// What to do next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Next {
     /// Go on with the profile.
     Continue,
     /// Stop climbing; hold `load` for `duration` to watch the shop recover.
-    CoolDown { load: u32, duration: Duration },
+    CoolDown { load: f64, duration: Duration },
     /// Stop the run.
     Stop,
 }
@@ -34,7 +34,7 @@ pub enum Next {
 pub struct Climb {
     stop_when_broken: bool,
     cooldown: Duration,
-    last_good: Option<u32>,
+    last_good: Option<f64>,
 }
 
 impl Climb {
@@ -47,7 +47,7 @@ impl Climb {
     }
 
     /// The highest load judged good so far (spikes excluded).
-    pub fn last_good(&self) -> Option<u32> {
+    pub fn last_good(&self) -> Option<f64> {
         self.last_good
     }
 
@@ -76,7 +76,7 @@ impl Climb {
 mod tests {
     use super::*;
 
-    fn level(index: usize, load: u32, spike: bool) -> LevelSpec {
+    fn level(index: usize, load: f64, spike: bool) -> LevelSpec {
         LevelSpec {
             index,
             load,
@@ -90,17 +90,17 @@ mod tests {
     fn a_broken_level_cools_down_at_the_last_good_one() {
         let mut climb = Climb::new(true, Duration::from_secs(20));
         assert_eq!(
-            climb.judged(&level(0, 25, false), Judged::Pass),
+            climb.judged(&level(0, 25.0, false), Judged::Pass),
             Next::Continue
         );
         assert_eq!(
-            climb.judged(&level(1, 50, false), Judged::Pass),
+            climb.judged(&level(1, 50.0, false), Judged::Pass),
             Next::Continue
         );
         assert_eq!(
-            climb.judged(&level(2, 75, false), Judged::Fail),
+            climb.judged(&level(2, 75.0, false), Judged::Fail),
             Next::CoolDown {
-                load: 50,
+                load: 50.0,
                 duration: Duration::from_secs(20)
             }
         );
@@ -109,26 +109,32 @@ mod tests {
     #[test]
     fn broken_from_the_first_level_or_without_cooldown_stops() {
         let mut climb = Climb::new(true, Duration::from_secs(20));
-        assert_eq!(climb.judged(&level(0, 25, false), Judged::Fail), Next::Stop);
+        assert_eq!(
+            climb.judged(&level(0, 25.0, false), Judged::Fail),
+            Next::Stop
+        );
         let mut climb = Climb::new(true, Duration::ZERO);
-        climb.judged(&level(0, 25, false), Judged::Pass);
-        assert_eq!(climb.judged(&level(1, 50, false), Judged::Fail), Next::Stop);
+        climb.judged(&level(0, 25.0, false), Judged::Pass);
+        assert_eq!(
+            climb.judged(&level(1, 50.0, false), Judged::Fail),
+            Next::Stop
+        );
     }
 
     #[test]
     fn spikes_and_runs_without_the_rule_go_on() {
         let mut climb = Climb::new(true, Duration::from_secs(20));
-        climb.judged(&level(0, 25, false), Judged::Pass);
+        climb.judged(&level(0, 25.0, false), Judged::Pass);
         assert_eq!(
-            climb.judged(&level(1, 500, true), Judged::Fail),
+            climb.judged(&level(1, 500.0, true), Judged::Fail),
             Next::Continue
         );
         // A passed spike is not the last good level of the climb.
-        climb.judged(&level(2, 900, true), Judged::Pass);
-        assert_eq!(climb.last_good(), Some(25));
+        climb.judged(&level(2, 900.0, true), Judged::Pass);
+        assert_eq!(climb.last_good(), Some(25.0));
         let mut climb = Climb::new(false, Duration::from_secs(20));
         assert_eq!(
-            climb.judged(&level(0, 25, false), Judged::Fail),
+            climb.judged(&level(0, 25.0, false), Judged::Fail),
             Next::Continue
         );
     }

@@ -115,7 +115,7 @@ pub fn http_settings(target: &Target, insecure: bool) -> http::Settings {
 pub struct Progress {
     pub elapsed: Duration,
     pub total: Duration,
-    pub load: u32,
+    pub load: f64,
     pub level: Option<LevelSpec>,
     pub cooling_down: bool,
     pub last_second: TimelinePoint,
@@ -220,8 +220,11 @@ pub async fn run_over(
         let now = started.elapsed();
         let (load, level) = match cooldown {
             Some(c) if now >= c.start + c.duration => break RunEnd::StoppedAtBreakingPoint,
-            Some(c) => (f64::from(c.load), None),
-            None => profile.exact_at(now),
+            Some(c) => (c.load, None),
+            None => {
+                let point = profile.at(now);
+                (point.load, point.level)
+            }
         };
         if level != current && cooldown.is_none() {
             if let Some(done) = current.take() {
@@ -305,7 +308,7 @@ pub async fn run_over(
             let progress = Progress {
                 elapsed: now,
                 total: profile.duration(),
-                load: load.round() as u32,
+                load,
                 level: level.map(|l| specs[l]),
                 cooling_down: cooldown.is_some(),
                 last_second,

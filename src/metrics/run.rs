@@ -39,7 +39,7 @@ pub enum RunEnd {
 pub struct Cooldown {
     pub start: Duration,
     pub duration: Duration,
-    pub load: u32,
+    pub load: f64,
 }
 
 /// Everything a run measured, and how it went.

@@ -167,10 +167,10 @@ fn slo_lost(report: &Report, p: &Planning, unit: LoadUnit) -> Fact {
     let model = p.slo_lost_load.map(|n| unit.show(n.round()));
     match (&report.breaking_point, p.slo_lost_load) {
         (Some(bp), Some(n)) => {
-            let off = (n - f64::from(bp.load)) / f64::from(bp.load);
+            let off = (n - bp.load) / bp.load;
             Fact::new(
                 "SLO lost at",
-                format!("{} (measured)", unit.show(f64::from(bp.load))),
+                format!("{} (measured)", unit.show(bp.load)),
                 format!(
                     "the model estimated about {}, {:+.0}% off the measurement ({})",
                     model.unwrap_or_default(),
@@ -181,7 +181,7 @@ fn slo_lost(report: &Report, p: &Planning, unit: LoadUnit) -> Fact {
         }
         (Some(bp), None) => Fact::new(
             "SLO lost at",
-            format!("{} (measured)", unit.show(f64::from(bp.load))),
+            format!("{} (measured)", unit.show(bp.load)),
             format!("no model estimate: {}", p.slo_lost_note),
         ),
         (None, Some(_)) => Fact::new(
@@ -305,7 +305,7 @@ pub fn comparison_heading(c: &Comparison) -> String {
 
 /// `breaking point: 275 → 250; 1 regression(s)`.
 pub fn comparison_footer(c: &Comparison) -> String {
-    let bp = |b: Option<u32>| b.map_or_else(|| "none".to_string(), |l| l.to_string());
+    let bp = |b: Option<f64>| b.map_or_else(|| "none".to_string(), crate::units::show_load);
     format!(
         "breaking point: {} → {}; {} regression(s)",
         bp(c.base_breaking_point),
@@ -359,7 +359,7 @@ pub fn comparison_table(c: &Comparison) -> String {
         let _ = writeln!(
             out,
             "  {:>8}  {:>14}  {:>10}  {:>10.1}  {:>10.1}  {:>+7.1}%  [{:>+6.1}%, {:>+6.1}%]  {}",
-            r.load,
+            crate::units::show_load(r.load),
             r.step,
             r.metric,
             r.base,

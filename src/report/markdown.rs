@@ -157,7 +157,7 @@ fn comparison(out: &mut String, c: &Comparison) {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {:+.1}% | {:+.1}% … {:+.1}% | {} | {regression} |",
-            r.load,
+            crate::units::show_load(r.load),
             md(&r.step),
             md(&r.metric),
             findings::change_value(r, r.base),

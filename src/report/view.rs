@@ -12,7 +12,7 @@ pub use crate::analysis::clauses::{ClauseCheck, ClauseOutcome, Measure, checks};
 
 /// A level's target load as a number, whatever its type in the model.
 pub fn load_of(level: &LevelResult) -> f64 {
-    f64::from(level.load)
+    level.load
 }
 
 /// A level's number as people count it (from 1).

@@ -22,7 +22,7 @@ pub struct Gate {
     pub text: String,
     pub metric: Metric,
     /// The level judged (its load); `None`: the last good level.
-    pub at: Option<u32>,
+    pub at: Option<f64>,
     /// `None` only for `regression`.
     pub bound: Option<Bound>,
 }
@@ -135,12 +135,17 @@ pub fn parse_gate(text: &str) -> Result<Gate, GateError> {
     let (name, at) = match left.trim().split_once('@') {
         Some((name, load)) => {
             let at_col = lead + name.len() + 1;
-            let load: u32 = load.trim().parse().map_err(|_| {
-                error(
-                    at_col,
-                    format!("expected a load after @ (e.g. p95@200), found \"{load}\""),
-                )
-            })?;
+            let load: f64 = load
+                .trim()
+                .parse()
+                .ok()
+                .filter(|l: &f64| l.is_finite() && *l >= 0.0)
+                .ok_or_else(|| {
+                    error(
+                        at_col,
+                        format!("expected a load after @ (e.g. p95@200), found \"{load}\""),
+                    )
+                })?;
             (name.trim(), Some(load))
         }
         None => (left.trim(), None),
@@ -341,7 +346,7 @@ mod tests {
         );
         assert_eq!(bound(&g), (Op::Lt, 0.005));
         let g = parse_gate("p95@200 <= 1.5s").unwrap();
-        assert_eq!(g.at, Some(200));
+        assert_eq!(g.at, Some(200.0));
         assert_eq!(bound(&g), (Op::Le, 1500.0));
         assert_eq!(g.text, "p95@200 <= 1.5s");
         let g = parse_gate("add-to-cart.p99.9 < 1s").unwrap();

@@ -160,18 +160,18 @@ pub struct RawLoad {
 #[cfg_attr(test, schemars(rename = "Staircase"))]
 #[serde(deny_unknown_fields)]
 pub struct RawStaircase {
-    /// The first level: shoppers (closed model) or arrivals per second (open).
-    #[cfg_attr(test, schemars(with = "Option<i64>"))]
-    pub start: Option<Spanned<i64>>,
+    /// The first level: shoppers (closed model, a whole number) or arrivals per second (open, may be fractional: 0.5).
+    #[cfg_attr(test, schemars(with = "Option<f64>"))]
+    pub start: Option<Spanned<f64>>,
     /// How much each level adds.
-    #[cfg_attr(test, schemars(with = "Option<i64>"))]
-    pub step: Option<Spanned<i64>>,
+    #[cfg_attr(test, schemars(with = "Option<f64>"))]
+    pub step: Option<Spanned<f64>>,
     /// The highest level.
-    #[cfg_attr(test, schemars(with = "Option<i64>"))]
-    pub max: Option<Spanned<i64>>,
+    #[cfg_attr(test, schemars(with = "Option<f64>"))]
+    pub max: Option<Spanned<f64>>,
     /// The levels, listed (uneven steps: `[1, 2, 4, 6, 8]`), instead of start/step/max.
-    #[cfg_attr(test, schemars(with = "Option<Vec<i64>>"))]
-    pub levels: Option<Spanned<Vec<Spanned<i64>>>>,
+    #[cfg_attr(test, schemars(with = "Option<Vec<f64>>"))]
+    pub levels: Option<Spanned<Vec<Spanned<f64>>>>,
     /// How long each level is held.
     #[cfg_attr(test, schemars(with = "Dur"))]
     pub hold: Spanned<Dur>,
@@ -188,11 +188,11 @@ pub struct RawStaircase {
 #[serde(deny_unknown_fields)]
 pub struct RawStage {
     /// Ramp the load to this level over `over`.
-    #[cfg_attr(test, schemars(with = "Option<i64>"))]
-    pub ramp_to: Option<Spanned<i64>>,
+    #[cfg_attr(test, schemars(with = "Option<f64>"))]
+    pub ramp_to: Option<Spanned<f64>>,
     /// Jump to this level at once.
-    #[cfg_attr(test, schemars(with = "Option<i64>"))]
-    pub spike_to: Option<Spanned<i64>>,
+    #[cfg_attr(test, schemars(with = "Option<f64>"))]
+    pub spike_to: Option<Spanned<f64>>,
     /// How long the ramp takes.
     pub over: Option<Dur>,
     /// Hold the load for this long.

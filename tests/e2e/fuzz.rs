@@ -263,7 +263,7 @@ fn exercise(scenario: &Scenario, seed: u64) -> Result<(), TestCaseError> {
     let length = profile.duration();
     prop_assert!(length <= MAX_RUN, "{length:?}");
     prop_assert!(length.saturating_add(scenario.load.cooldown) <= MAX_RUN);
-    let peak = f64::from(profile.peak());
+    let peak = profile.peak();
     let instants = [
         Duration::ZERO,
         length / 3,
@@ -274,13 +274,12 @@ fn exercise(scenario: &Scenario, seed: u64) -> Result<(), TestCaseError> {
         Duration::MAX,
     ];
     for at in instants.into_iter().chain(levels.iter().map(|l| l.start)) {
-        let (load, level) = profile.exact_at(at);
+        let stampede::profile::Point { load, level } = profile.at(at);
         prop_assert!(
             load.is_finite() && (0.0..=peak).contains(&load),
             "{load} at {at:?}"
         );
         prop_assert!(level.is_none_or(|l| l < levels.len()));
-        let _ = profile.at(at);
     }
     let mut rng = <rand_xoshiro::Xoshiro256PlusPlus as rand::SeedableRng>::seed_from_u64(seed);
     let journey = &scenario.journeys[0];

@@ -87,3 +87,97 @@ steps = [{ name = "product", get = "/api/products/7" }]
     // Latency and service time are both reported, apart.
     assert!(over["service_time"]["p50_ms"].is_number(), "{over}");
 }
+
+/// Profiles as written, through the binary: fractional arrival rates in a
+/// staircase of listed levels (0.5/s and 1.5/s held 5 s: rate × hold = 2.5 and
+/// 7.5 arrivals, ± 1 for where the first arrival falls), shown as written.
+#[test]
+fn fractional_rates_in_listed_levels_arrive_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "fractional.toml",
+        r#"
+name = "fractional"
+[target]
+base_url = "embedded"
+[load]
+model = "open"
+arrivals = "uniform"
+staircase = { levels = [0.5, 1.5], hold = "5s", ramp = "0s", stop = "max" }
+[slo]
+p95 = "2s"
+[[journey]]
+name = "look"
+weight = 1
+steps = [{ name = "product", get = "/api/products/7" }]
+"#,
+    );
+    let (output, report) = run_scenario(dir.path(), &scenario, &[]);
+    let (stdout, stderr) = text(&output);
+    crate::assert_measured(&output, &report);
+    let levels = report["levels"].as_array().unwrap();
+    let loads: Vec<f64> = levels.iter().map(|l| f(&l["load"])).collect();
+    assert_eq!(loads, [0.5, 1.5], "{stdout}");
+    for level in levels {
+        let law = f(&level["load"]) * 5.0;
+        let arrivals = f(&level["requests"]);
+        assert!(
+            (arrivals - law).abs() <= 1.0,
+            "{arrivals} arrivals, law {law}"
+        );
+    }
+    assert!(
+        format!("{stdout}{stderr}").contains("0.5 arrivals/s"),
+        "{stdout}{stderr}"
+    );
+}
+
+/// `stop = "broken"` and `cooldown` with stages, through the binary: against
+/// X_max = 50/s (1 worker, 20 ms), 10/s passes and 80/s breaks; the run stops
+/// there (the 120/s stage never runs) and cools down for 2 s at 10/s.
+#[test]
+fn stages_stop_at_the_break_and_cool_down_at_the_last_good_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "stages.toml",
+        r#"
+name = "stages"
+[target]
+base_url = "embedded"
+workers = 1
+service_time = "20ms"
+queue = 3
+timeout = "2s"
+[load]
+model = "open"
+arrivals = "uniform"
+stop = "broken"
+cooldown = "2s"
+stages = [
+  { ramp_to = 10, over = "0s" }, { hold = "2s" },
+  { ramp_to = 80, over = "0s" }, { hold = "2s" },
+  { ramp_to = 120, over = "0s" }, { hold = "2s" },
+]
+[slo]
+error_rate = "5%"
+[[journey]]
+name = "look"
+weight = 1
+steps = [{ name = "product", get = "/api/products/7" }]
+"#,
+    );
+    let (output, report) = run_scenario(dir.path(), &scenario, &[]);
+    let (stdout, _) = text(&output);
+    crate::assert_measured(&output, &report);
+    let levels = report["levels"].as_array().unwrap();
+    let seen: Vec<(f64, &str)> = levels
+        .iter()
+        .map(|l| (f(&l["load"]), l["verdict"].as_str().unwrap()))
+        .collect();
+    assert_eq!(seen, [(10.0, "pass"), (80.0, "fail")], "{stdout}");
+    assert_eq!(report["end"], "stopped_at_breaking_point");
+    assert_eq!(f(&report["cooldown"]["load"]), 10.0);
+    assert_eq!(f(&report["cooldown"]["duration_s"]), 2.0);
+}

@@ -39,10 +39,10 @@ steps = [{ name = "product", get = "/api/products/7" }]
     .await;
     let report = &run.report;
     let (w, s, z) = (4.0, 0.010, 0.040);
-    let loads: Vec<u32> = report.levels.iter().map(|l| l.load).collect();
-    assert_eq!(loads, [8, 16, 24, 32], "{}", report.verdict);
+    let loads: Vec<f64> = report.levels.iter().map(|l| l.load).collect();
+    assert_eq!(loads, [8.0, 16.0, 24.0, 32.0], "{}", report.verdict);
     for level in &report.levels {
-        let n = f64::from(level.load);
+        let n = level.load;
         let law = (n / (s + z)).min(w / s);
         let served = level.stats.served_rps();
         assert!(
@@ -61,8 +61,8 @@ steps = [{ name = "product", get = "/api/products/7" }]
     let verdicts: Vec<Verdict> = report.levels.iter().map(|l| l.verdict).collect();
     use Verdict::{Fail, Pass};
     assert_eq!(verdicts, [Pass, Pass, Pass, Fail]);
-    assert_eq!(report.breaking_point.as_ref().map(|b| b.load), Some(32));
-    assert_eq!(report.last_good.as_ref().map(|l| l.load), Some(24));
+    assert_eq!(report.breaking_point.as_ref().map(|b| b.load), Some(32.0));
+    assert_eq!(report.last_good.as_ref().map(|l| l.load), Some(24.0));
     assert_eq!(report.end, RunEnd::StoppedAtBreakingPoint);
 }
 
@@ -191,7 +191,7 @@ steps = [{ name = "product", get = "/api/products/7" }]
         "{held:?}"
     );
     for level in &report.levels {
-        let law = f64::from(level.load) / 0.050;
+        let law = level.load / 0.050;
         let x = level.stats.throughput_rps;
         assert!(
             near(x, law, 0.03),

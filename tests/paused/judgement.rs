@@ -47,8 +47,8 @@ steps = [{ name = "product", get = "/api/products/7" }]
     )
     .await;
     let report = &run.report;
-    let verdicts: Vec<(u32, Verdict)> = report.levels.iter().map(|l| (l.load, l.verdict)).collect();
-    assert_eq!(verdicts, [(20, Verdict::Pass), (40, Verdict::Fail)]);
+    let verdicts: Vec<(f64, Verdict)> = report.levels.iter().map(|l| (l.load, l.verdict)).collect();
+    assert_eq!(verdicts, [(20.0, Verdict::Pass), (40.0, Verdict::Fail)]);
     let level = &report.levels[1];
     // ~80 arrivals in 2 s at 40/s; ± 1 for an arrival at each edge.
     assert!(
@@ -60,7 +60,10 @@ steps = [{ name = "product", get = "/api/products/7" }]
     assert!((300.0..=600.0).contains(&p95), "p95 {p95} ms");
     assert_eq!(report.end, RunEnd::StoppedAtBreakingPoint);
     let cooldown = report.cooldown.as_ref().expect("a cool-down");
-    assert_eq!(cooldown.load, 20, "the cool-down holds the last good level");
+    assert_eq!(
+        cooldown.load, 20.0,
+        "the cool-down holds the last good level"
+    );
     // Judged once the stalled requests were in: at 4.3 s (± the 10 ms tick).
     assert!(
         (4.3..=4.32).contains(&cooldown.start_s),
@@ -171,10 +174,10 @@ steps = [{ name = "product", get = "/api/products/7" }]
     )
     .await;
     let report = &run.report;
-    let verdicts: Vec<(u32, Verdict)> = report.levels.iter().map(|l| (l.load, l.verdict)).collect();
-    assert_eq!(verdicts, [(20, Verdict::Pass), (80, Verdict::Fail)]);
+    let verdicts: Vec<(f64, Verdict)> = report.levels.iter().map(|l| (l.load, l.verdict)).collect();
+    assert_eq!(verdicts, [(20.0, Verdict::Pass), (80.0, Verdict::Fail)]);
     let cooldown = report.cooldown.as_ref().unwrap();
-    assert_eq!(cooldown.load, 20);
+    assert_eq!(cooldown.load, 20.0);
     let recovery = report.recovery_s.expect("recovered");
     assert!(
         (5.1..=5.3).contains(&cooldown.start_s),

@@ -44,7 +44,7 @@ steps = [{ name = "product", get = "/api/products/7" }]
     let levels = &run.report.levels;
     assert_eq!(levels.len(), 3);
     for level in &levels[..2] {
-        let load = f64::from(level.load);
+        let load = level.load;
         assert!(near(level.stats.throughput_rps, load, 0.02), "{load}/s");
         assert_eq!(level.stats.error_rate, 0.0, "{load}/s");
         assert!(
@@ -68,7 +68,10 @@ steps = [{ name = "product", get = "/api/products/7" }]
     );
     assert!(near(p50(over), 80.0, 0.10), "p50 {} ms, law 80", p50(over));
     assert!(over.stats.errors.get("http_5xx").copied().unwrap_or(0) > 0);
-    assert_eq!(run.report.breaking_point.as_ref().map(|b| b.load), Some(75));
+    assert_eq!(
+        run.report.breaking_point.as_ref().map(|b| b.load),
+        Some(75.0)
+    );
     // The shop's own count agrees with the driver's: every refusal is a 503 seen.
     let seen_503: u64 = levels
         .iter()

@@ -34,14 +34,17 @@ async fn a_staircase_climbs_through_its_listed_levels() {
          staircase = {{ levels = [5, 10, 20, 30], hold = \"1s\", ramp = \"0s\" }}\n{SHOP}"
     );
     let run = simulate_twice(&toml, Duration::ZERO).await;
-    let levels: Vec<(u32, Verdict)> = run
+    let levels: Vec<(f64, Verdict)> = run
         .report
         .levels
         .iter()
         .map(|l| (l.load, l.verdict))
         .collect();
     use Verdict::Pass;
-    assert_eq!(levels, [(5, Pass), (10, Pass), (20, Pass), (30, Pass)]);
+    assert_eq!(
+        levels,
+        [(5.0, Pass), (10.0, Pass), (20.0, Pass), (30.0, Pass)]
+    );
     assert_eq!(run.report.end, RunEnd::Completed);
 }
 
@@ -59,11 +62,48 @@ async fn stages_stop_at_the_break_and_cool_down() {
     );
     let run = simulate_twice(&toml, Duration::ZERO).await;
     let report = &run.report;
-    let levels: Vec<(u32, Verdict)> = report.levels.iter().map(|l| (l.load, l.verdict)).collect();
-    assert_eq!(levels, [(20, Verdict::Pass), (80, Verdict::Fail)]);
+    let levels: Vec<(f64, Verdict)> = report.levels.iter().map(|l| (l.load, l.verdict)).collect();
+    assert_eq!(levels, [(20.0, Verdict::Pass), (80.0, Verdict::Fail)]);
     assert_eq!(report.end, RunEnd::StoppedAtBreakingPoint);
     let cooldown = report.cooldown.as_ref().expect("a cool-down");
-    assert_eq!((cooldown.load, cooldown.duration_s), (20, 3.0));
+    assert_eq!((cooldown.load, cooldown.duration_s), (20.0, 3.0));
+}
+/// Fractional open-model rates: 0.5/s and 1.5/s evenly spaced, each held 5 s,
+/// bring rate × hold = 2.5 and 7.5 arrivals, ± 1 for where the first arrival
+/// falls (had the rates been rounded to whole numbers: 0 or 5, and 10).
+#[tokio::test(start_paused = true)]
+async fn fractional_rates_bring_rate_times_hold_arrivals() {
+    let toml = format!(
+        "name = \"fractional\"\n[load]\nmodel = \"open\"\narrivals = \"uniform\"\n\
+         staircase = {{ levels = [0.5, 1.5], hold = \"5s\", ramp = \"0s\" }}\n{SHOP}"
+    );
+    let run = simulate_twice(&toml, Duration::ZERO).await;
+    let levels = &run.report.levels;
+    let loads: Vec<f64> = levels.iter().map(|l| l.load).collect();
+    assert_eq!(loads, [0.5, 1.5]);
+    for level in levels {
+        let law = level.load * 5.0;
+        let arrivals = level.stats.requests as f64;
+        assert!(
+            (arrivals - law).abs() <= 1.0,
+            "{arrivals} arrivals at {}/s, law {law}",
+            level.load
+        );
+    }
+}
+
+/// A closed-model load counts shoppers: a fraction is refused, pointing at it,
+/// with the fix.
+#[test]
+fn a_fractional_shopper_count_is_refused() {
+    let toml =
+        format!("name = \"c\"\n[load]\nstaircase = {{ levels = [1, 2.5], hold = \"1s\" }}\n{SHOP}");
+    let err = scenario::parse(Path::new("c.toml"), &toml)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("c.toml:3:"), "{err}");
+    assert!(err.contains("expected a whole number, found 2.5"), "{err}");
+    assert!(err.contains("model = \"open\""), "{err}");
 }
 
 /// A cool-down follows a break; a profile that never stops at one would ignore

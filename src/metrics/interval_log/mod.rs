@@ -142,7 +142,7 @@ struct EndLine {
     /// (level index, seconds held).
     levels: Vec<(usize, f64)>,
     /// (start s, duration s, load).
-    cooldown: Option<(f64, f64, u32)>,
+    cooldown: Option<(f64, f64, f64)>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -213,7 +213,7 @@ where
 {
     let unit = LoadUnit::of(report);
     if let Some(good) = &report.last_good {
-        let at = f64::from(good.load);
+        let at = good.load;
         chart.draw_series(DashedLineSeries::new(
             [(at, y.0), (at, y.1)],
             5,
@@ -232,7 +232,7 @@ where
         [(from, y.0), (x.end, y.1)],
         BROKEN_FILL.filled(),
     )))?;
-    let bp_x = f64::from(bp.load);
+    let bp_x = bp.load;
     chart.draw_series(std::iter::once(PathElement::new(
         vec![(bp_x, y.0), (bp_x, y.1)],
         SLO.mix(0.6).stroke_width(1),

@@ -561,9 +561,9 @@ fn load_labels(report: &Report, x: &Range<f64>) -> usize {
 /// Where the broken region starts on the load axis: halfway between the last good
 /// level and the breaking point (or half a step before the breaking point).
 fn broken_from(report: &Report, x: &Range<f64>) -> Option<f64> {
-    let bp = f64::from(report.breaking_point.as_ref()?.load);
+    let bp = report.breaking_point.as_ref()?.load;
     let from = match &report.last_good {
-        Some(good) if f64::from(good.load) < bp => (bp + f64::from(good.load)) / 2.0,
+        Some(good) if good.load < bp => (bp + good.load) / 2.0,
         _ => bp - (x.end - bp).max(0.0),
     };
     from.is_finite().then_some(from.max(x.start))

@@ -55,7 +55,7 @@ fn spike() -> Report {
     for (i, level) in levels.iter_mut().enumerate() {
         level.index = i;
     }
-    let loads: Vec<u32> = levels.iter().map(|l| l.load).collect();
+    let loads: Vec<f64> = levels.iter().map(|l| l.load).collect();
     report.levels = levels;
     report.breaking_point = None;
     report.last_good = None;
@@ -63,7 +63,7 @@ fn spike() -> Report {
     report.timeline.retain(|p| p.level.is_some_and(|l| l < 3));
     for point in &mut report.timeline {
         if let Some(l) = point.level {
-            point.shoppers = loads[l];
+            point.shoppers = loads[l] as u32;
         }
     }
     report
@@ -334,7 +334,7 @@ fn a_legend_of_many_levels_stays_inside_its_chart() {
         .map(|i| {
             let mut level = report.levels[i % 10].clone();
             level.index = 11 + i;
-            level.load = 300 + 25 * i as u32;
+            level.load = 300.0 + 25.0 * i as f64;
             level
         })
         .collect();

@@ -99,7 +99,7 @@ pub fn comparison(out: &mut String, report: &Report) {
              <td>{}</td><td>{:+.1}%</td><td>{:+.1}% … {:+.1}%</td><td class=\"text\">{}</td>\
              <td class=\"text\">{verdict}</td></tr>",
             if r.regression { " class=\"fail\"" } else { "" },
-            r.load,
+            crate::units::show_load(r.load),
             escape(&r.step),
             escape(&r.metric),
             escape(&findings::change_value(r, r.base)),

@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// The highest load a scenario may ask for: shoppers, or arrivals per second.
+const MAX_LOAD: f64 = 1e9;
+
 impl Compiler<'_> {
     pub(super) fn load(&self, raw: Spanned<raw::RawLoad>) -> Result<Load> {
         let span = raw.span();
@@ -52,9 +55,9 @@ impl Compiler<'_> {
                 .with_hint("staircase = { ..., stop = \"broken\" }"));
         }
         let (profile, stop_when_broken, hold) = match (raw.staircase, raw.stages) {
-            (Some(stairs), None) => self.staircase(stairs)?,
+            (Some(stairs), None) => self.staircase(stairs, model)?,
             (None, Some(stages)) => {
-                let profile = self.stages(&stages)?;
+                let profile = self.stages(&stages, model)?;
                 let longest = profile.levels().iter().map(|l| l.duration).max();
                 let stop = self.stop_rule(raw.stop.as_ref(), false)?;
                 (profile, stop, longest.unwrap_or_default())
@@ -133,6 +136,7 @@ impl Compiler<'_> {
     pub(super) fn staircase(
         &self,
         raw: Spanned<raw::RawStaircase>,
+        model: Model,
     ) -> Result<(Profile, bool, Duration)> {
         let s = raw.get_ref();
         let stop_when_broken = self.stop_rule(s.stop.as_ref(), true)?;
@@ -143,13 +147,13 @@ impl Compiler<'_> {
         let ramp = s.ramp.map_or(hold / 10, |d| d.0);
         let (start, step, max) = match (&s.levels, &s.start, &s.step, &s.max) {
             (Some(levels), None, None, None) => {
-                let profile = self.listed_levels(levels, hold, ramp)?;
+                let profile = self.listed_levels(levels, hold, ramp, model)?;
                 return Ok((profile, stop_when_broken, hold));
             }
             (None, Some(start), Some(step), Some(max)) => (
-                self.positive(start, "start")?,
-                self.positive(step, "step")?,
-                self.positive(max, "max")?,
+                self.load_value(start, "start", model, false)?,
+                self.load_value(step, "step", model, false)?,
+                self.load_value(max, "max", model, false)?,
             ),
             _ => {
                 return Err(self
@@ -170,7 +174,7 @@ impl Compiler<'_> {
             ));
         }
         // Checked before the profile is built: its size follows the level count.
-        let levels = u64::from((max - start) / step) + 1;
+        let levels = crate::profile::staircase_levels(start, step, max);
         if levels > MAX_LEVELS as u64 {
             return Err(self
                 .error(
@@ -198,6 +202,35 @@ impl Compiler<'_> {
         ))
     }
 
+    /// A load as written: shoppers (closed model: whole) or arrivals per second
+    /// (open model: may be fractional), above zero unless `zero_ok`, at most
+    /// [`MAX_LOAD`].
+    fn load_value(
+        &self,
+        value: &Spanned<f64>,
+        what: &str,
+        model: Model,
+        zero_ok: bool,
+    ) -> Result<f64> {
+        let v = *value.get_ref();
+        let least = if zero_ok { "0 or more" } else { "above zero" };
+        if !v.is_finite() || v < 0.0 || (v == 0.0 && !zero_ok) || v > MAX_LOAD {
+            return Err(self.error(
+                value.span(),
+                format!("{what} must be {least} and at most {MAX_LOAD}, found {v}"),
+            ));
+        }
+        if model == Model::Closed && v.fract() != 0.0 {
+            return Err(self
+                .error(
+                    value.span(),
+                    format!("{what} counts shoppers in the closed model: expected a whole number, found {v}"),
+                )
+                .with_hint("fractional loads are arrival rates: set model = \"open\" in [load]"));
+        }
+        Ok(crate::profile::round_load(v))
+    }
+
     /// `stop = "broken"` or `"max"`; `default` when absent.
     fn stop_rule(&self, stop: Option<&Spanned<String>>, default: bool) -> Result<bool> {
         match stop.map(|v| (v.get_ref().as_str(), v.span())) {
@@ -214,9 +247,10 @@ impl Compiler<'_> {
     /// A staircase through listed levels, each ramped to over `ramp` and held.
     fn listed_levels(
         &self,
-        levels: &Spanned<Vec<Spanned<i64>>>,
+        levels: &Spanned<Vec<Spanned<f64>>>,
         hold: Duration,
         ramp: Duration,
+        model: Model,
     ) -> Result<Profile> {
         if levels.get_ref().is_empty() || levels.get_ref().len() > MAX_LEVELS {
             return Err(self.error(
@@ -226,22 +260,19 @@ impl Compiler<'_> {
         }
         let mut stages = Vec::with_capacity(2 * levels.get_ref().len());
         for level in levels.get_ref() {
-            let load = self.positive(level, "a level")?;
+            let load = self.load_value(level, "a level", model, false)?;
             stages.push(Stage::RampTo { load, over: ramp });
             stages.push(Stage::Hold(hold));
         }
         Ok(Profile::from_stages(&stages))
     }
 
-    pub(super) fn stages(&self, raw: &[Spanned<raw::RawStage>]) -> Result<Profile> {
+    pub(super) fn stages(&self, raw: &[Spanned<raw::RawStage>], model: Model) -> Result<Profile> {
         let mut stages = Vec::with_capacity(raw.len());
         let mut length = Duration::ZERO;
         for stage in raw {
             let s = stage.get_ref();
-            let load = |value: &Spanned<i64>, what: &str| {
-                u32::try_from(*value.get_ref())
-                    .map_err(|_| self.error(value.span(), format!("{what} must be 0 or more")))
-            };
+            let load = |value: &Spanned<f64>, what: &str| self.load_value(value, what, model, true);
             stages.push(match (&s.ramp_to, &s.spike_to, s.over, s.hold) {
                 (Some(to), None, Some(over), None) => Stage::RampTo { load: load(to, "ramp_to")?, over: over.0 },
                 (None, None, None, Some(hold)) => Stage::Hold(hold.0),
