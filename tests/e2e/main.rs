@@ -7,6 +7,7 @@ mod debug;
 mod fault_server;
 mod faults;
 mod fuzz;
+mod generator;
 mod interruption;
 mod invalid_scenarios;
 mod journeys;

@@ -26,6 +26,7 @@ use stampede::shop::ShopConfig;
 use stampede::shop::sim::SimShop;
 
 mod closed_model;
+mod generator;
 mod judgement;
 mod open_model;
 mod profiles;
