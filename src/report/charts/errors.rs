@@ -3,6 +3,7 @@
 //! point like the other load charts.
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -44,24 +45,12 @@ where
     let (plot, side) = frame(root, &caption(report, "errors by kind against load"))?;
     let mut legend = Legend::default();
     let x = load_range(report);
-    let mut kinds: Vec<&str> = Vec::new();
-    for level in &report.levels {
-        for kind in level.stats.errors.keys() {
-            if !kinds.contains(&kind.as_str()) {
-                kinds.push(kind);
-            }
-        }
-    }
-    let rate = |level: &LevelResult, kind: &str| -> f64 {
-        let n = level.stats.errors.get(kind).copied().unwrap_or(0) as f64;
-        let all = level.stats.requests as f64;
-        if all > 0.0 { n / all * 100.0 } else { 0.0 }
-    };
+    let kinds = error_kinds(report);
     let bound = error_bound(report);
     let totals = report
         .levels
         .iter()
-        .map(|l| kinds.iter().map(|k| rate(l, k)).sum::<f64>());
+        .map(|l| kinds.iter().map(|k| error_percent(l, k)).sum::<f64>());
     let top = bounds(totals.chain(bound)).map(|b| b.1);
     let y = from_zero(top, 1.0);
     let mut chart = load_chart(
@@ -78,40 +67,10 @@ where
     )?;
     marks.columns(unit.short(), "error_percent");
     let width = (x.end - x.start) / (report.levels.len().max(1) as f64 + 1.0) * 0.5;
-    for (i, kind) in kinds.iter().enumerate() {
-        let color = kind_color(kind);
-        for level in &report.levels {
-            let below: f64 = kinds[..i].iter().map(|k| rate(level, k)).sum();
-            let own = rate(level, kind);
-            let at = load_of(level);
-            if !(own > 0.0 && at.is_finite()) {
-                continue;
-            }
-            let corners = [(at - width / 2.0, below), (at + width / 2.0, below + own)];
-            chart.draw_series(std::iter::once(Rectangle::new(
-                corners,
-                color.mix(0.8).filled(),
-            )))?;
-            let n = level.stats.errors.get(*kind).copied().unwrap_or(0);
-            let pt = Pt {
-                x: at,
-                y: own,
-                level: Some(level.index + 1),
-            };
-            let tip = format!(
-                "{}: {kind} {}% ({n} of {} requests)",
-                which(unit, &pt),
-                tick(own),
-                level.stats.requests
-            );
-            marks.row(kind, pt.level, at, own);
-            let (a, b) = (
-                chart.backend_coord(&corners[0]),
-                chart.backend_coord(&corners[1]),
-            );
-            marks.bar(a, b, tip);
-        }
-        legend.entry(kind.to_string(), Swatch::Fill(color.mix(0.8)));
+    for i in 0..kinds.len() {
+        draw_kind(&mut chart, report, &kinds, i, width, marks)?;
+        let color = kind_color(kinds[i]);
+        legend.entry(kinds[i].to_string(), Swatch::Fill(color.mix(0.8)));
     }
     if let Some(bound) = bound {
         chart.draw_series(DashedLineSeries::new(
@@ -133,4 +92,75 @@ where
         )))?;
     }
     legend.draw(&side)
+}
+
+/// Every error kind seen at any level, in order of first appearance.
+fn error_kinds(report: &Report) -> Vec<&str> {
+    let mut kinds: Vec<&str> = Vec::new();
+    for level in &report.levels {
+        for kind in level.stats.errors.keys() {
+            if !kinds.contains(&kind.as_str()) {
+                kinds.push(kind);
+            }
+        }
+    }
+    kinds
+}
+
+/// The share of a level's requests that failed with `kind`, in percent.
+fn error_percent(level: &LevelResult, kind: &str) -> f64 {
+    let n = level.stats.errors.get(kind).copied().unwrap_or(0) as f64;
+    let all = level.stats.requests as f64;
+    if all > 0.0 { n / all * 100.0 } else { 0.0 }
+}
+
+/// Draws the bars of `kinds[i]`, stacked on the kinds before it, with a hover
+/// tip and a CSV row for each.
+fn draw_kind<DB, Y>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, Y>>,
+    report: &Report,
+    kinds: &[&str],
+    i: usize,
+    width: f64,
+    marks: &mut Marks,
+) -> Drawn
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+    Y: Ranged<ValueType = f64>,
+{
+    let (kind, unit) = (kinds[i], LoadUnit::of(report));
+    let color = kind_color(kind);
+    for level in &report.levels {
+        let below: f64 = kinds[..i].iter().map(|k| error_percent(level, k)).sum();
+        let own = error_percent(level, kind);
+        let at = load_of(level);
+        if !(own > 0.0 && at.is_finite()) {
+            continue;
+        }
+        let corners = [(at - width / 2.0, below), (at + width / 2.0, below + own)];
+        chart.draw_series(std::iter::once(Rectangle::new(
+            corners,
+            color.mix(0.8).filled(),
+        )))?;
+        let n = level.stats.errors.get(kind).copied().unwrap_or(0);
+        let pt = Pt {
+            x: at,
+            y: own,
+            level: Some(level.index + 1),
+        };
+        let tip = format!(
+            "{}: {kind} {}% ({n} of {} requests)",
+            which(unit, &pt),
+            tick(own),
+            level.stats.requests
+        );
+        marks.row(kind, pt.level, at, own);
+        let (a, b) = (
+            chart.backend_coord(&corners[0]),
+            chart.backend_coord(&corners[1]),
+        );
+        marks.bar(a, b, tip);
+    }
+    Ok(())
 }

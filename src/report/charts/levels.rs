@@ -366,41 +366,9 @@ where
         &mut legend,
     )?;
     marks.columns(unit.short(), "per_second");
-    // Ideal: the lowest level's throughput per unit of load, scaled linearly.
-    for (i, line) in [&served, &journeys].into_iter().enumerate() {
-        let Some(per) = line
-            .line
-            .iter()
-            .find(|p| p.x > 0.0 && p.y > 0.0)
-            .map(|p| p.y / p.x)
-        else {
-            continue;
-        };
-        // plotters clamps what lies outside the axes: keep both ends inside.
-        let end = x.end.min(y.end / per);
-        chart.draw_series(DashedLineSeries::new(
-            [(x.start, x.start * per), (end, end * per)],
-            4,
-            4,
-            MUTED.stroke_width(2),
-        ))?;
-        if i == 0 {
-            legend.entry("ideal: linear from the first level", Swatch::Dashed(MUTED));
-        }
-    }
+    ideal_lines(&mut chart, &x, y.end, [&served, &journeys], &mut legend)?;
     if let Some(peak) = peak {
-        chart.draw_series(DashedLineSeries::new(
-            [(x.start, peak.y), (x.end, peak.y)],
-            8,
-            5,
-            PEAK.stroke_width(1),
-        ))?;
-        let label = format!(
-            "peak served: {} req/s at {}",
-            tick(peak.y),
-            unit.show(peak.x)
-        );
-        legend.entry(label, Swatch::Dashed(PEAK));
+        peak_line(&mut chart, &x, peak, unit, &mut legend)?;
     }
     if let Some(fit) = &fit {
         fit.draw(&mut chart, &mut legend, marks)?;
@@ -433,6 +401,72 @@ where
     }
     spike_entry(report, &mut legend);
     legend.draw(&side)
+}
+
+/// The ideal lines: each line's lowest level's rate per unit of load, scaled
+/// linearly; named once in the legend.
+fn ideal_lines<DB, Y>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<LoadX, Y>>,
+    x: &Range<f64>,
+    y_end: f64,
+    lines: [&Points; 2],
+    legend: &mut Legend,
+) -> Drawn
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+    Y: Ranged<ValueType = f64>,
+{
+    for (i, line) in lines.into_iter().enumerate() {
+        let Some(per) = line
+            .line
+            .iter()
+            .find(|p| p.x > 0.0 && p.y > 0.0)
+            .map(|p| p.y / p.x)
+        else {
+            continue;
+        };
+        // plotters clamps what lies outside the axes: keep both ends inside.
+        let end = x.end.min(y_end / per);
+        chart.draw_series(DashedLineSeries::new(
+            [(x.start, x.start * per), (end, end * per)],
+            4,
+            4,
+            MUTED.stroke_width(2),
+        ))?;
+        if i == 0 {
+            legend.entry("ideal: linear from the first level", Swatch::Dashed(MUTED));
+        }
+    }
+    Ok(())
+}
+
+/// The peak served throughput as a level line, named with where it was reached.
+fn peak_line<DB, Y>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<LoadX, Y>>,
+    x: &Range<f64>,
+    peak: Pt,
+    unit: LoadUnit,
+    legend: &mut Legend,
+) -> Drawn
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+    Y: Ranged<ValueType = f64>,
+{
+    chart.draw_series(DashedLineSeries::new(
+        [(x.start, peak.y), (x.end, peak.y)],
+        8,
+        5,
+        PEAK.stroke_width(1),
+    ))?;
+    let label = format!(
+        "peak served: {} req/s at {}",
+        tick(peak.y),
+        unit.show(peak.x)
+    );
+    legend.entry(label, Swatch::Dashed(PEAK));
+    Ok(())
 }
 
 /// Journeys completed per second at a level; `None` when the report has no
