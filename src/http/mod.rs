@@ -321,17 +321,7 @@ impl Client {
         let common = Arc::clone(&self.common);
         let mut method = request.method.clone();
         let mut payload = request.body;
-        let mut dest = match self.fast_target(request.url) {
-            Some(target) => Dest {
-                origin: Cow::Borrowed(&common.origin),
-                target: Cow::Borrowed(target),
-                url: None,
-            },
-            None => Url::parse(request.url)
-                .ok()
-                .and_then(Dest::of)
-                .ok_or(Failure::kind(ErrorKind::Request))?,
-        };
+        let mut dest = self.first_dest(request.url, &common)?;
         let mut redirected_to = None;
         let mut redirects = Vec::new();
         let mut hops = 0;
@@ -366,16 +356,7 @@ impl Client {
             };
             self.sent += 1;
             let reply = self.traced_exchange(&out, want, &dest).await?;
-            if !reply.set_cookies.is_empty()
-                && let Some(url) = url.or_else(|| dest.url(&common.base))
-            {
-                let jar = self.jar.get_or_insert_default();
-                let cookies = reply
-                    .set_cookies
-                    .iter()
-                    .filter_map(|c| cookie_store::RawCookie::parse(c.clone()).ok());
-                jar.store_response_cookies(cookies, &url);
-            }
+            self.store_cookies(&reply.set_cookies, url.or_else(|| dest.url(&common.base)));
             let Some(location) = reply.location.filter(|_| follow) else {
                 return Ok(Answer {
                     status: reply.status,
@@ -393,8 +374,7 @@ impl Client {
                 .url(&common.base)
                 .and_then(|here| here.join(&location).ok())
                 .ok_or(Failure::kind(ErrorKind::Location))?;
-            if reply.status == 303 || (matches!(reply.status, 301 | 302) && method == Method::POST)
-            {
+            if redirect_drops_the_body(reply.status, &method) {
                 if method != Method::HEAD {
                     method = Method::GET;
                 }
@@ -404,6 +384,35 @@ impl Client {
             redirected_to = Some(next.to_string());
             dest = Dest::of(next).ok_or(Failure::kind(ErrorKind::Location))?;
         }
+    }
+
+    /// Where a request first goes: the base origin for a plain path (no URL
+    /// parsing), else wherever its URL says.
+    fn first_dest<'c>(&self, url: &'c str, common: &'c Common) -> Result<Dest<'c>, Failure> {
+        match self.fast_target(url) {
+            Some(target) => Ok(Dest {
+                origin: Cow::Borrowed(&common.origin),
+                target: Cow::Borrowed(target),
+                url: None,
+            }),
+            None => Url::parse(url)
+                .ok()
+                .and_then(Dest::of)
+                .ok_or(Failure::kind(ErrorKind::Request)),
+        }
+    }
+
+    /// Keeps the cookies an answer from `url` set (the jar is made on the first).
+    fn store_cookies(&mut self, set_cookies: &[String], url: Option<Url>) {
+        if set_cookies.is_empty() {
+            return;
+        }
+        let Some(url) = url else { return };
+        let jar = self.jar.get_or_insert_default();
+        let cookies = set_cookies
+            .iter()
+            .filter_map(|c| cookie_store::RawCookie::parse(c.clone()).ok());
+        jar.store_response_cookies(cookies, &url);
     }
 
     /// The request target when `url` is the base URL followed by a plain path:
@@ -523,6 +532,12 @@ impl Client {
             .find(|(n, _)| *n == name)
             .map(|(_, value)| value.to_string())
     }
+}
+
+/// A 303, or a 301/302 answering a POST, is followed with a GET and no body
+/// (as browsers do).
+fn redirect_drops_the_body(status: u16, method: &Method) -> bool {
+    status == 303 || (matches!(status, 301 | 302) && *method == Method::POST)
 }
 
 #[cfg(test)]
