@@ -75,7 +75,6 @@ fn judge(slo: &Slo, stats: &Stats, prefix: &str) -> Vec<String> {
     breaches
 }
 
-/// Analyses one level's measurements.
 /// Judges one level from everything collected for it: the one judgement the climb
 /// acts on, the live line shows and every report repeats (`analyse` calls it
 /// with the same inputs).
@@ -86,68 +85,20 @@ pub fn level_result(
     cores: usize,
 ) -> LevelResult {
     let i = run.spec.index;
-    let (per_step, journeys) = (&collected.levels[i][..], &collected.journeys[i][..]);
-    let cpu_seconds = collected.cpu_seconds[i];
     let seconds = run.held.as_secs_f64();
     let mut all = StepStats::default();
-    for stats in per_step {
+    for stats in &collected.levels[i] {
         all.add(stats);
     }
-    let steps = plan
-        .steps
-        .iter()
-        .zip(per_step)
-        .map(|(info, stats)| {
-            let (slowest, first_errors) =
-                super::exemplars::examples(&stats.exemplars, &plan.journeys);
-            StepResult {
-                name: info.name.clone(),
-                stats: Stats::of(stats, seconds),
-                slowest,
-                first_errors,
-            }
-        })
-        .collect::<Vec<_>>();
-    let lag = |q: f64| (!all.lag.is_empty()).then(|| all.lag.value_at_quantile(q) as f64 / 1000.0);
+    let steps = step_results(plan, &collected.levels[i], seconds);
+    let stats = Stats::of(&all, seconds);
     let cpu_percent = if seconds > 0.0 {
-        100.0 * cpu_seconds / (seconds * cores.max(1) as f64)
+        100.0 * collected.cpu_seconds[i] / (seconds * cores.max(1) as f64)
     } else {
         0.0
     };
-    let stats = Stats::of(&all, seconds);
-    let mut generator = GeneratorHealth {
-        lag_p99_ms: lag(0.99),
-        lag_max_ms: lag(1.0),
-        cpu_percent: round2(cpu_percent),
-        lag_allowed_ms: Some(round2(generator::lag_allowed_ms(&plan.slo, &stats))),
-    };
-    let generator_limited = generator::limited(&plan.slo, &stats, &generator);
-    generator.lag_allowed_ms = generator.lag_allowed_ms.filter(|_| generator_limited);
-    let journeys = plan
-        .journeys
-        .iter()
-        .zip(journeys)
-        .map(|(name, stats): (_, &JourneyStats)| JourneyResult {
-            name: name.clone(),
-            started: stats.started,
-            completed: stats.completed,
-            failed: stats.failed,
-            unfinished: stats.unfinished(),
-            completed_per_minute: round2(if seconds > 0.0 {
-                stats.completed as f64 * 60.0 / seconds
-            } else {
-                0.0
-            }),
-            p50_duration_s: (!stats.duration.is_empty())
-                .then(|| round2(stats.duration.value_at_quantile(0.5) as f64 / 1e6)),
-        })
-        .collect();
-    let mut breaches = judge(&plan.slo, &stats, "");
-    for (step, info) in steps.iter().zip(&plan.steps) {
-        if step.stats.requests > 0 {
-            breaches.extend(judge(&info.slo, &step.stats, &format!("{} ", info.name)));
-        }
-    }
+    let (generator, generator_limited) = generator_health(plan, &all, &stats, cpu_percent);
+    let breaches = level_breaches(plan, &stats, &steps);
     LevelResult {
         index: run.spec.index,
         load: run.spec.load,
@@ -165,8 +116,80 @@ pub fn level_result(
         spike: run.spec.spike,
         recovery_s: None,
         steps,
-        journeys,
+        journeys: journey_results(plan, &collected.journeys[i], seconds),
     }
+}
+
+/// Each step's statistics at a level, with its slowest requests and first errors.
+fn step_results(plan: &Plan, per_step: &[StepStats], seconds: f64) -> Vec<StepResult> {
+    plan.steps
+        .iter()
+        .zip(per_step)
+        .map(|(info, stats)| {
+            let (slowest, first_errors) =
+                super::exemplars::examples(&stats.exemplars, &plan.journeys);
+            StepResult {
+                name: info.name.clone(),
+                stats: Stats::of(stats, seconds),
+                slowest,
+                first_errors,
+            }
+        })
+        .collect()
+}
+
+/// The generator's lag and CPU over a level, and whether they could have decided
+/// its verdict (the lag it could bear is kept only then).
+fn generator_health(
+    plan: &Plan,
+    all: &StepStats,
+    stats: &Stats,
+    cpu_percent: f64,
+) -> (GeneratorHealth, bool) {
+    let lag = |q: f64| (!all.lag.is_empty()).then(|| all.lag.value_at_quantile(q) as f64 / 1000.0);
+    let mut generator = GeneratorHealth {
+        lag_p99_ms: lag(0.99),
+        lag_max_ms: lag(1.0),
+        cpu_percent: round2(cpu_percent),
+        lag_allowed_ms: Some(round2(generator::lag_allowed_ms(&plan.slo, stats))),
+    };
+    let limited = generator::limited(&plan.slo, stats, &generator);
+    generator.lag_allowed_ms = generator.lag_allowed_ms.filter(|_| limited);
+    (generator, limited)
+}
+
+/// Each journey's outcomes at a level: started, completed, failed, unfinished.
+fn journey_results(plan: &Plan, journeys: &[JourneyStats], seconds: f64) -> Vec<JourneyResult> {
+    plan.journeys
+        .iter()
+        .zip(journeys)
+        .map(|(name, stats)| JourneyResult {
+            name: name.clone(),
+            started: stats.started,
+            completed: stats.completed,
+            failed: stats.failed,
+            unfinished: stats.unfinished(),
+            completed_per_minute: round2(if seconds > 0.0 {
+                stats.completed as f64 * 60.0 / seconds
+            } else {
+                0.0
+            }),
+            p50_duration_s: (!stats.duration.is_empty())
+                .then(|| round2(stats.duration.value_at_quantile(0.5) as f64 / 1e6)),
+        })
+        .collect()
+}
+
+/// The SLO clauses a level broke: first the overall ones, then each step's (a
+/// step with no requests at the level is not judged).
+fn level_breaches(plan: &Plan, stats: &Stats, steps: &[StepResult]) -> Vec<String> {
+    let mut breaches = judge(&plan.slo, stats, "");
+    for (step, info) in steps.iter().zip(&plan.steps) {
+        if step.stats.requests > 0 {
+            breaches.extend(judge(&info.slo, &step.stats, &format!("{} ", info.name)));
+        }
+    }
+    breaches
 }
 
 /// Whether one second of the timeline was within the overall SLO: its error share
@@ -230,38 +253,10 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         .collect();
     let end_s = outcome.elapsed.as_secs_f64();
     let slo_set = plan.has_slo();
-    let runs: Vec<_> = outcome
-        .levels
-        .iter()
-        .filter(|r| !r.held.is_zero())
-        .collect();
-    for (k, level) in levels.iter_mut().enumerate() {
-        if level.spike && slo_set {
-            let end_of = |r: &LevelRun| (r.spec.start + r.held).as_secs_f64();
-            // Watched through the level that follows the spike (the run's end if none).
-            let until = runs.get(k + 1).map_or(end_s, |r| end_of(r));
-            level.recovery_s = recovery(&plan.slo, &collected.timeline, end_of(runs[k]), until);
-        }
+    if slo_set {
+        spike_recoveries(plan, outcome, &mut levels);
     }
-    let broken = levels
-        .iter()
-        .position(|l| l.verdict == Verdict::Fail && !l.spike);
-    let breaking_point = broken.map(|i| BreakingPoint {
-        level: levels[i].index,
-        load: levels[i].load,
-        throughput_rps: levels[i].stats.served_rps(),
-        reason: levels[i].breaches.join("; "),
-    });
-    let good_upto = broken.unwrap_or(levels.len());
-    let last_good = levels[..good_upto]
-        .iter()
-        .rev()
-        .find(|l| !l.spike)
-        .map(|l| LastGood {
-            level: l.index,
-            load: l.load,
-            throughput_rps: l.stats.served_rps(),
-        });
+    let (breaking_point, last_good) = edges(&levels);
     let cooldown = outcome.cooldown.map(|c| CooldownResult {
         start_s: round2(c.start.as_secs_f64()),
         duration_s: round2(c.duration.as_secs_f64()),
@@ -316,6 +311,50 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
     report
 }
 
+/// Each spike's recovery, watched through the level that follows it (the run's
+/// end if none).
+fn spike_recoveries(plan: &Plan, outcome: &RunOutcome, levels: &mut [LevelResult]) {
+    let end_s = outcome.elapsed.as_secs_f64();
+    let runs: Vec<&LevelRun> = outcome
+        .levels
+        .iter()
+        .filter(|r| !r.held.is_zero())
+        .collect();
+    let end_of = |r: &LevelRun| (r.spec.start + r.held).as_secs_f64();
+    for (k, level) in levels.iter_mut().enumerate() {
+        if level.spike {
+            let until = runs.get(k + 1).map_or(end_s, |r| end_of(r));
+            let timeline = &outcome.collected.timeline;
+            level.recovery_s = recovery(&plan.slo, timeline, end_of(runs[k]), until);
+        }
+    }
+}
+
+/// The breaking point (the first broken level that is not a spike) and the last
+/// good level below it.
+fn edges(levels: &[LevelResult]) -> (Option<BreakingPoint>, Option<LastGood>) {
+    let broken = levels
+        .iter()
+        .position(|l| l.verdict == Verdict::Fail && !l.spike);
+    let breaking_point = broken.map(|i| BreakingPoint {
+        level: levels[i].index,
+        load: levels[i].load,
+        throughput_rps: levels[i].stats.served_rps(),
+        reason: levels[i].breaches.join("; "),
+    });
+    let good_upto = broken.unwrap_or(levels.len());
+    let last_good = levels[..good_upto]
+        .iter()
+        .rev()
+        .find(|l| !l.spike)
+        .map(|l| LastGood {
+            level: l.index,
+            load: l.load,
+            throughput_rps: l.stats.served_rps(),
+        });
+    (breaking_point, last_good)
+}
+
 fn slo_clauses(plan: &Plan) -> Vec<SloClause> {
     let clauses = |slo: &Slo, step: Option<&str>| {
         let prefix = step.map_or_else(String::new, |s| format!("{s}."));
@@ -368,8 +407,39 @@ pub fn show_load(report: &Report, load: f64) -> String {
 
 /// The one-line answer to "where does the shop break?", with what it rests on.
 pub fn verdict(report: &Report) -> String {
+    let mut text = headline(report);
+    generator_notes(report, &mut text);
+    let dropped: u64 = report.levels.iter().map(|l| l.dropped).sum();
+    if dropped > 0 {
+        text.push_str(&format!(
+            ". {dropped} arrivals dropped (max_active reached)"
+        ));
+    }
+    if report.cooldown.is_some() || report.levels.iter().any(|l| l.spike) {
+        match report.recovery_s {
+            Some(s) => text.push_str(&format!(
+                ". Back within SLO {s:.0} s after the load fell, and stayed"
+            )),
+            None => text
+                .push_str(". Not recovered: not back within SLO for good before the watch ended"),
+        }
+    }
+    let blocked: u64 = report.blocked_hosts.values().sum();
+    if blocked > 0 {
+        let hosts: Vec<&str> = report.blocked_hosts.keys().map(String::as_str).collect();
+        text.push_str(&format!(
+            ". {blocked} requests to hosts not allowed were blocked ({})",
+            hosts.join(", ")
+        ));
+    }
+    text.push_str(&end_note(report));
+    text
+}
+
+/// Where the shop breaks, or why that cannot be said.
+fn headline(report: &Report) -> String {
     let load = |n: f64| show_load(report, n);
-    let mut text = match (&report.breaking_point, &report.last_good) {
+    match (&report.breaking_point, &report.last_good) {
         _ if let Some(failure) = &report.scripting_failure => super::failures::verdict(failure),
         (_, _) if report.slo.is_empty() => {
             "no SLO in the scenario: add an [slo] section to find a breaking point".to_string()
@@ -400,7 +470,13 @@ pub fn verdict(report: &Report) -> String {
                 load(good.load)
             )
         }
-    };
+    }
+}
+
+/// The warning when the deciding level was generator-limited, and every limited
+/// level.
+fn generator_notes(report: &Report, text: &mut String) {
+    let load = |n: f64| show_load(report, n);
     let deciding = report.breaking_point.as_ref().map(|bp| bp.level);
     let limited: Vec<&LevelResult> = report
         .levels
@@ -421,42 +497,22 @@ pub fn verdict(report: &Report) -> String {
             loads.join(", ")
         ));
     }
-    let dropped: u64 = report.levels.iter().map(|l| l.dropped).sum();
-    if dropped > 0 {
-        text.push_str(&format!(
-            ". {dropped} arrivals dropped (max_active reached)"
-        ));
-    }
-    if report.cooldown.is_some() || report.levels.iter().any(|l| l.spike) {
-        match report.recovery_s {
-            Some(s) => text.push_str(&format!(
-                ". Back within SLO {s:.0} s after the load fell, and stayed"
-            )),
-            None => text
-                .push_str(". Not recovered: not back within SLO for good before the watch ended"),
-        }
-    }
-    let blocked: u64 = report.blocked_hosts.values().sum();
-    if blocked > 0 {
-        let hosts: Vec<&str> = report.blocked_hosts.keys().map(String::as_str).collect();
-        text.push_str(&format!(
-            ". {blocked} requests to hosts not allowed were blocked ({})",
-            hosts.join(", ")
-        ));
-    }
+}
+
+/// How the run ended, when not as planned: ` [run interrupted]`, … .
+fn end_note(report: &Report) -> String {
     match report.end {
-        RunEnd::Interrupted => text.push_str(" [run interrupted]"),
-        RunEnd::DataExhausted => text.push_str(" [stopped: a unique data feeder ran out of rows]"),
-        _ => {}
+        RunEnd::Interrupted => " [run interrupted]".to_string(),
+        RunEnd::DataExhausted => " [stopped: a unique data feeder ran out of rows]".to_string(),
+        RunEnd::Aborted => {
+            let reason = report
+                .abort_reason
+                .as_deref()
+                .unwrap_or("an abort_on condition held");
+            format!(" [run aborted: {reason}]")
+        }
+        _ => String::new(),
     }
-    if report.end == RunEnd::Aborted {
-        let reason = report
-            .abort_reason
-            .as_deref()
-            .unwrap_or("an abort_on condition held");
-        text.push_str(&format!(" [run aborted: {reason}]"));
-    }
-    text
 }
 
 #[cfg(test)]
