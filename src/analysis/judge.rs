@@ -4,8 +4,8 @@
 
 use crate::metrics::{Collected, JourneyStats, LevelRun, RunOutcome, StepStats, TimelinePoint};
 use crate::scenario::{LatencyBound, Slo};
-use crate::units::{show_ms, show_percent};
 
+use super::breach::{Breach, Broken};
 use super::clauses::Measure;
 use super::generator::{self, generator_warning};
 use super::plan::Plan;
@@ -25,52 +25,45 @@ pub struct RunInfo {
     pub cores: usize,
 }
 
-/// `612 ms`, `1.25 s`.
-/// The SLO clauses `stats` breaks, each as "p95 612 ms > SLO 500 ms".
-fn judge(slo: &Slo, stats: &Stats, prefix: &str) -> Vec<String> {
+/// The SLO clauses `stats` breaks (those of `step`, or overall).
+fn judge(slo: &Slo, stats: &Stats, step: Option<&str>) -> Vec<Breach> {
     let mut breaches = Vec::new();
     if slo.latency.is_empty() && slo.error_rate.is_none() {
         return breaches;
     }
     if stats.requests == 0 {
-        breaches.push(format!("{prefix}no request completed"));
+        breaches.push(Breach::new(step, Broken::NoRequest));
         return breaches;
     }
     if stats.latency.p50_ms.is_none() && !slo.latency.is_empty() {
-        breaches.push(format!(
-            "{prefix}none of {} requests was answered",
-            stats.requests
-        ));
+        let requests = stats.requests;
+        breaches.push(Breach::new(step, Broken::NoAnswer { requests }));
     }
     for bound in &slo.latency {
         let limit = bound.bound.as_secs_f64() * 1000.0;
         if let Some(measured) = stats.latency.at(bound.percentile)
             && measured > limit
         {
-            let shaky = match stats.latency.is_low_confidence(bound.percentile) {
-                true => format!(
-                    " (low confidence: {} samples, under {} above it)",
-                    stats.requests,
-                    super::MIN_TAIL
-                ),
-                false => String::new(),
+            let broken = Broken::Latency {
+                percentile: bound.percentile,
+                measured_ms: measured,
+                bound_ms: limit,
+                low_confidence: stats
+                    .latency
+                    .is_low_confidence(bound.percentile)
+                    .then_some(stats.requests),
             };
-            breaches.push(format!(
-                "{prefix}{} {} > SLO {}{shaky}",
-                bound.label(),
-                show_ms(measured),
-                show_ms(limit)
-            ));
+            breaches.push(Breach::new(step, broken));
         }
     }
     if let Some(limit) = slo.error_rate
         && stats.error_rate > limit
     {
-        breaches.push(format!(
-            "{prefix}error rate {} > SLO {}",
-            show_percent(stats.error_rate),
-            show_percent(limit)
-        ));
+        let broken = Broken::ErrorRate {
+            measured: stats.error_rate,
+            bound: limit,
+        };
+        breaches.push(Breach::new(step, broken));
     }
     breaches
 }
@@ -182,11 +175,11 @@ fn journey_results(plan: &Plan, journeys: &[JourneyStats], seconds: f64) -> Vec<
 
 /// The SLO clauses a level broke: first the overall ones, then each step's (a
 /// step with no requests at the level is not judged).
-fn level_breaches(plan: &Plan, stats: &Stats, steps: &[StepResult]) -> Vec<String> {
-    let mut breaches = judge(&plan.slo, stats, "");
+fn level_breaches(plan: &Plan, stats: &Stats, steps: &[StepResult]) -> Vec<Breach> {
+    let mut breaches = judge(&plan.slo, stats, None);
     for (step, info) in steps.iter().zip(&plan.steps) {
         if step.stats.requests > 0 {
-            breaches.extend(judge(&info.slo, &step.stats, &format!("{} ", info.name)));
+            breaches.extend(judge(&info.slo, &step.stats, Some(&info.name)));
         }
     }
     breaches
@@ -340,7 +333,7 @@ fn edges(levels: &[LevelResult]) -> (Option<BreakingPoint>, Option<LastGood>) {
         level: levels[i].index,
         load: levels[i].load,
         throughput_rps: levels[i].stats.served_rps(),
-        reason: levels[i].breaches.join("; "),
+        reason: levels[i].breaches_text(),
     });
     let good_upto = broken.unwrap_or(levels.len());
     let last_good = levels[..good_upto]
@@ -590,10 +583,22 @@ steps = [{ name = "home", get = "/" }]
             }],
             error_rate: None,
         };
-        let breaches = judge(&slo, &stats, "");
+        let breaches = judge(&slo, &stats, None);
         assert_eq!(breaches.len(), 1);
         assert!(
-            breaches[0].contains("low confidence: 100 samples"),
+            matches!(
+                breaches[0].broken,
+                Broken::Latency {
+                    low_confidence: Some(100),
+                    ..
+                }
+            ),
+            "{breaches:?}"
+        );
+        assert!(
+            breaches[0]
+                .to_string()
+                .contains("low confidence: 100 samples"),
             "{breaches:?}"
         );
     }

@@ -4,6 +4,7 @@
 //! the one model every report (terminal, report.json) is written from; `judge`
 //! computes it.
 
+pub mod breach;
 pub mod capacity;
 pub mod clauses;
 pub mod compare;
@@ -17,6 +18,7 @@ pub mod plan;
 #[cfg(test)]
 pub(crate) mod testdata;
 
+pub use breach::{Breach, Broken};
 pub use plan::Plan;
 
 pub use capacity::{Capacity, Planning};
@@ -271,7 +273,7 @@ pub struct LevelResult {
     pub stats: Stats,
     pub verdict: Verdict,
     /// The SLO clauses this level broke, first the overall ones, then per step.
-    pub breaches: Vec<String>,
+    pub breaches: Vec<Breach>,
     /// The generator, not the shop, was the bottleneck: these numbers describe it.
     #[serde(default)]
     pub generator_limited: bool,
@@ -323,6 +325,14 @@ pub struct JourneyResult {
     pub completed_per_minute: f64,
     /// Median duration of a completed journey, think times included.
     pub p50_duration_s: Option<f64>,
+}
+
+impl LevelResult {
+    /// The broken clauses as one sentence: `p95 612 ms > SLO 500 ms; error rate …`.
+    pub fn breaches_text(&self) -> String {
+        let texts: Vec<String> = self.breaches.iter().map(Breach::to_string).collect();
+        texts.join("; ")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -130,7 +130,7 @@ impl Console {
     pub fn level(&self, level: &LevelResult) {
         let verdict = match level.verdict {
             Verdict::Pass => "pass".to_string(),
-            Verdict::Fail => format!("FAIL ({})", level.breaches.join("; ")),
+            Verdict::Fail => format!("FAIL ({})", level.breaches_text()),
         };
         self.say(&format!(
             "level {} · {} {} · {:.0} HTTP req/s ({:.0} steps/s) · p95 {} · errors {} · {verdict}",

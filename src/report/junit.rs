@@ -276,7 +276,7 @@ mod tests {
             .iter()
             .find(|l| l.verdict == Verdict::Fail)
             .expect("a failed level");
-        let message = &broken.breaches[0];
+        let message = broken.breaches[0].to_string();
         // "error rate 8.1% > SLO 1%" is measured 8.1% against bound 1%.
         let measured = message.split_whitespace().nth(2).expect("a value");
         assert!(text.contains(measured), "{measured} in {text}");

@@ -185,7 +185,7 @@ fn levels(out: &mut String, report: &Report, unit: LoadUnit) {
         let s = &level.stats;
         let verdict = match level.verdict {
             Verdict::Pass => "✅ pass".to_string(),
-            Verdict::Fail => format!("❌ {}", md(&level.breaches.join("; "))),
+            Verdict::Fail => format!("❌ {}", md(&level.breaches_text())),
         };
         let limited = if level.generator_limited {
             " ⚠️"

@@ -110,7 +110,7 @@ pub fn levels(report: &Report) -> io::Result<Vec<u8>> {
             opt(s.latency.max_ms),
         ];
         let breaches = if step.is_empty() {
-            level.breaches.join("; ")
+            level.breaches_text()
         } else {
             String::new()
         };

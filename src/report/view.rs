@@ -98,7 +98,7 @@ impl<'a> Headline<'a> {
 pub fn verdict_cell(level: &LevelResult) -> String {
     match level.verdict {
         Verdict::Pass => "pass".to_string(),
-        Verdict::Fail => format!("FAIL: {}", level.breaches.join("; ")),
+        Verdict::Fail => format!("FAIL: {}", level.breaches_text()),
     }
 }
 

@@ -33,7 +33,7 @@ fn broken_at_first() -> Report {
     report.levels.truncate(2);
     let first = &mut report.levels[0];
     first.verdict = Verdict::Fail;
-    first.breaches = vec!["p95 43 ms > SLO 40 ms".to_string()];
+    first.breaches = vec![crate::analysis::Breach::read("p95 43 ms > SLO 40 ms")];
     report.breaking_point = Some(BreakingPoint {
         level: 0,
         load: first.load,

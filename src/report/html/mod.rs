@@ -329,7 +329,7 @@ fn level_table(out: &mut String, report: &Report) {
             out,
             "<td class=\"text\">{}{limited} {}</td></tr>",
             tag(level.verdict),
-            escape(&level.breaches.join("; "))
+            escape(&level.breaches_text())
         );
     }
     out.push_str("</table>\n");
@@ -426,7 +426,7 @@ fn step_table(out: &mut String, report: &Report, level: &LevelResult, unit: Load
         let _ = writeln!(
             out,
             "<p class=\"note\">Broke: {}.</p>",
-            escape(&level.breaches.join("; "))
+            escape(&level.breaches_text())
         );
     }
     out.push_str("</section>\n");
@@ -556,7 +556,7 @@ mod tests {
         report.target = "http://x/\"><img src=x onerror=alert(1)>".to_string();
         for level in &mut report.levels {
             level.steps[0].name = evil.to_string();
-            level.breaches.push(evil.to_string());
+            level.breaches.push(crate::analysis::Breach::read(evil));
         }
         report.end = RunEnd::Aborted;
         report.abort_reason = Some(evil.to_string());

@@ -1,0 +1,240 @@
+//! An SLO clause a level broke, and by how much: typed for analysis and writers,
+//! written in report.json as the sentence reports have always held
+//! (`checkout p95 612 ms > SLO 500 ms`) and read back from it (to the precision
+//! the sentence shows).
+
+use std::fmt;
+
+use crate::units::{show_ms, show_percent};
+
+use super::MIN_TAIL;
+
+/// One broken clause at one level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Breach {
+    /// The step the clause is about; `None` for all requests.
+    pub step: Option<String>,
+    pub broken: Broken,
+}
+
+/// How the clause was broken.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Broken {
+    /// Not one request completed at the level.
+    NoRequest,
+    /// Requests were made and none was answered.
+    NoAnswer { requests: u64 },
+    /// A latency percentile (100 = max) above its bound; `low_confidence` holds
+    /// the sample count when too few samples lie above the percentile.
+    Latency {
+        percentile: f64,
+        measured_ms: f64,
+        bound_ms: f64,
+        low_confidence: Option<u64>,
+    },
+    /// The share of failed requests above its bound.
+    ErrorRate { measured: f64, bound: f64 },
+    /// A sentence this version does not read (a report from another version),
+    /// kept as written.
+    Unread(String),
+}
+
+impl Breach {
+    pub fn new(step: Option<&str>, broken: Broken) -> Breach {
+        Breach {
+            step: step.map(str::to_string),
+            broken,
+        }
+    }
+
+    /// Reads a sentence as [`Breach`]'s `Display` writes it; anything else is
+    /// kept as [`Broken::Unread`].
+    pub fn read(text: &str) -> Breach {
+        read(text).unwrap_or_else(|| Breach::new(None, Broken::Unread(text.to_string())))
+    }
+}
+
+impl fmt::Display for Breach {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let (Some(step), false) = (&self.step, matches!(self.broken, Broken::Unread(_))) {
+            write!(f, "{step} ")?;
+        }
+        match &self.broken {
+            Broken::NoRequest => write!(f, "no request completed"),
+            Broken::NoAnswer { requests } => {
+                write!(f, "none of {requests} requests was answered")
+            }
+            Broken::Latency {
+                percentile,
+                measured_ms,
+                bound_ms,
+                low_confidence,
+            } => {
+                let label = if *percentile >= 100.0 {
+                    "max".to_string()
+                } else {
+                    format!("p{percentile}")
+                };
+                write!(
+                    f,
+                    "{label} {} > SLO {}",
+                    show_ms(*measured_ms),
+                    show_ms(*bound_ms)
+                )?;
+                match low_confidence {
+                    Some(n) => write!(
+                        f,
+                        " (low confidence: {n} samples, under {MIN_TAIL} above it)"
+                    ),
+                    None => Ok(()),
+                }
+            }
+            Broken::ErrorRate { measured, bound } => write!(
+                f,
+                "error rate {} > SLO {}",
+                show_percent(*measured),
+                show_percent(*bound)
+            ),
+            Broken::Unread(text) => f.write_str(text),
+        }
+    }
+}
+
+impl serde::Serialize for Breach {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Breach {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Breach, D::Error> {
+        let text = String::deserialize(d)?;
+        Ok(Breach::read(&text))
+    }
+}
+
+#[cfg(test)]
+impl schemars::JsonSchema for Breach {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Breach".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A broken SLO clause: `[step ]p95 612 ms > SLO 500 ms`, `[step ]error rate 3.1% > SLO 1%`, `[step ]no request completed`, `[step ]none of N requests was answered`.",
+            "type": "string"
+        })
+    }
+}
+
+fn read(text: &str) -> Option<Breach> {
+    let (text, low_confidence) = match text.split_once(" (low confidence: ") {
+        Some((head, tail)) => {
+            let n = tail.split_once(" samples")?.0.parse().ok()?;
+            (head, Some(n))
+        }
+        None => (text, None),
+    };
+    if let Some(step) = text.strip_suffix("no request completed") {
+        return Some(Breach::new(step_of(step), Broken::NoRequest));
+    }
+    if let Some((step, rest)) = text.split_once("none of ") {
+        let requests = rest.strip_suffix(" requests was answered")?.parse().ok()?;
+        return Some(Breach::new(step_of(step), Broken::NoAnswer { requests }));
+    }
+    let (left, bound) = text.split_once(" > SLO ")?;
+    if let Some((step, measured)) = left.rsplit_once("error rate ") {
+        let broken = Broken::ErrorRate {
+            measured: percent(measured)?,
+            bound: percent(bound)?,
+        };
+        return Some(Breach::new(step_of(step), broken));
+    }
+    // `[step ]p95 612 ms`: the last three words are the label, value and unit.
+    let words: Vec<&str> = left.rsplitn(4, ' ').collect();
+    let (unit, value, label) = (words.first()?, words.get(1)?, words.get(2)?);
+    let percentile = match *label {
+        "max" => 100.0,
+        p => p.strip_prefix('p')?.parse().ok()?,
+    };
+    let broken = Broken::Latency {
+        percentile,
+        measured_ms: ms(&format!("{value} {unit}"))?,
+        bound_ms: ms(bound)?,
+        low_confidence,
+    };
+    Some(Breach::new(words.get(3).copied(), broken))
+}
+
+fn step_of(prefix: &str) -> Option<&str> {
+    Some(prefix.trim_end()).filter(|s| !s.is_empty())
+}
+
+/// `612 ms`, `1.25 s` (as `show_ms` writes them) in milliseconds.
+fn ms(text: &str) -> Option<f64> {
+    let (value, unit) = text.split_once(' ')?;
+    let value: f64 = value.parse().ok()?;
+    match unit {
+        "ms" => Some(value),
+        "s" => Some(value * 1000.0),
+        _ => None,
+    }
+}
+
+/// `35.6%` as a ratio.
+fn percent(text: &str) -> Option<f64> {
+    Some(text.strip_suffix('%')?.parse::<f64>().ok()? / 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_breach_reads_back_as_it_was_written() {
+        let breaches = [
+            Breach::new(None, Broken::NoRequest),
+            Breach::new(Some("checkout"), Broken::NoAnswer { requests: 12 }),
+            Breach::new(
+                Some("add to cart"),
+                Broken::Latency {
+                    percentile: 95.0,
+                    measured_ms: 612.0,
+                    bound_ms: 1500.0,
+                    low_confidence: None,
+                },
+            ),
+            Breach::new(
+                None,
+                Broken::Latency {
+                    percentile: 100.0,
+                    measured_ms: 2250.0,
+                    bound_ms: 2000.0,
+                    low_confidence: Some(40),
+                },
+            ),
+            Breach::new(
+                Some("pay"),
+                Broken::ErrorRate {
+                    measured: 0.25,
+                    bound: 0.05,
+                },
+            ),
+        ];
+        for breach in breaches {
+            let text = breach.to_string();
+            assert_eq!(Breach::read(&text), breach, "{text}");
+        }
+        assert_eq!(
+            Breach::read("checkout p95 612 ms > SLO 500 ms").to_string(),
+            "checkout p95 612 ms > SLO 500 ms"
+        );
+    }
+
+    #[test]
+    fn a_sentence_from_another_version_is_kept_as_written() {
+        let breach = Breach::read("p95 is too high");
+        assert_eq!(breach.broken, Broken::Unread("p95 is too high".to_string()));
+        assert_eq!(breach.to_string(), "p95 is too high");
+    }
+}
