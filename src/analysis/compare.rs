@@ -42,7 +42,9 @@ pub struct Comparison {
     pub baseline: String,
     pub max_regression: f64,
     pub rows: Vec<Change>,
+    #[serde(serialize_with = "super::optional_whole_as_integer")]
     pub base_breaking_point: Option<f64>,
+    #[serde(serialize_with = "super::optional_whole_as_integer")]
     pub new_breaking_point: Option<f64>,
 }
 
@@ -50,6 +52,7 @@ pub struct Comparison {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Change {
+    #[serde(serialize_with = "super::whole_as_integer")]
     pub load: f64,
     /// A step's name, or `all`.
     pub step: String,

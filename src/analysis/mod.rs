@@ -267,6 +267,7 @@ pub enum Verdict {
 pub struct LevelResult {
     pub index: usize,
     /// Target load: concurrent shoppers (closed model) or arrivals per second (open).
+    #[serde(serialize_with = "whole_as_integer")]
     pub load: f64,
     pub held_s: f64,
     #[serde(flatten)]
@@ -327,6 +328,27 @@ pub struct JourneyResult {
     pub p50_duration_s: Option<f64>,
 }
 
+/// Writes a load as reports always had it, a whole load as an integer (`6`), and
+/// a fractional one (an arrival rate) as a decimal (`0.5`).
+pub(crate) fn whole_as_integer<S: serde::Serializer>(load: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if load.fract() == 0.0 && load.abs() < 1e15 {
+        s.serialize_i64(*load as i64)
+    } else {
+        s.serialize_f64(*load)
+    }
+}
+
+/// [`whole_as_integer`] for a load that may be absent.
+pub(crate) fn optional_whole_as_integer<S: serde::Serializer>(
+    load: &Option<f64>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match load {
+        Some(load) => whole_as_integer(load, s),
+        None => s.serialize_none(),
+    }
+}
+
 impl LevelResult {
     /// The broken clauses as one sentence: `p95 612 ms > SLO 500 ms; error rate …`.
     pub fn breaches_text(&self) -> String {
@@ -339,6 +361,7 @@ impl LevelResult {
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct BreakingPoint {
     pub level: usize,
+    #[serde(serialize_with = "whole_as_integer")]
     pub load: f64,
     pub throughput_rps: f64,
     pub reason: String,
@@ -348,6 +371,7 @@ pub struct BreakingPoint {
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct LastGood {
     pub level: usize,
+    #[serde(serialize_with = "whole_as_integer")]
     pub load: f64,
     pub throughput_rps: f64,
 }
@@ -373,6 +397,7 @@ pub struct SloClause {
 pub struct CooldownResult {
     pub start_s: f64,
     pub duration_s: f64,
+    #[serde(serialize_with = "whole_as_integer")]
     pub load: f64,
 }
 
@@ -448,6 +473,20 @@ pub struct Report {
 #[cfg(test)]
 mod schema_tests {
     use super::Report;
+
+    /// Whole loads are written as integers, as reports always had them; arrival
+    /// rates keep their fraction; both read back.
+    #[test]
+    fn loads_are_written_as_they_were_given() {
+        let mut report = crate::analysis::testdata::smoke();
+        report.levels[0].load = 6.0;
+        report.levels[1].load = 0.5;
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["levels"][0]["load"], serde_json::json!(6));
+        assert_eq!(json["levels"][1]["load"], serde_json::json!(0.5));
+        let back: Report = serde_json::from_value(json).unwrap();
+        assert_eq!((back.levels[0].load, back.levels[1].load), (6.0, 0.5));
+    }
 
     const SCHEMA: &str = "reports/schema/report.schema.json";
 
