@@ -12,9 +12,11 @@
 //! tolerance (`max_regression`, default 10%). A percentile with fewer than 10
 //! requests above it in either run is shown but never judged significant; so is
 //! a throughput resting on fewer than 100 requests in either run (a Poisson count
-//! under 100 moves by 10% and more on its own); and a level where either run's
-//! generator was limited is shown as not judgeable: its numbers describe the
-//! generator.
+//! under 100 moves by 10% and more on its own); and at a level where either
+//! run's generator was limited, a change is shown as not judgeable — its numbers
+//! may describe the generator — unless it is a latency change whose whole 95%
+//! interval lies further from zero than the generator was ever late in either
+//! run (lateness adds at most itself to a latency, so no lateness explains it).
 
 use hdrhistogram::Histogram;
 use rand::{RngExt, SeedableRng};
@@ -118,9 +120,10 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
             }
         }
         let limited = b.generator_limited || n.generator_limited;
+        let lateness = most_late_ms(b, n);
         for (step, bs, ns) in pairs {
             for mut row in changes(b, n, step, bs, ns, max_regression) {
-                if limited {
+                if limited && !beyond_lateness(&row, lateness) {
                     row.generator_limited = true;
                     row.significant = false;
                     row.regression = false;
@@ -136,6 +139,20 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
         base_breaking_point: base.breaking_point.as_ref().map(|b| b.load),
         new_breaking_point: new.breaking_point.as_ref().map(|b| b.load),
     }
+}
+
+/// The most either run's generator was late at a level (ms); `None` when either
+/// did not measure it.
+fn most_late_ms(b: &LevelResult, n: &LevelResult) -> Option<f64> {
+    Some(b.generator.lag_max_ms?.max(n.generator.lag_max_ms?))
+}
+
+/// A latency change whose whole interval lies further from zero than `lateness`.
+fn beyond_lateness(row: &Change, lateness: Option<f64>) -> bool {
+    let Some(late) = lateness else {
+        return false;
+    };
+    row.metric != "throughput" && (row.ci_low * row.base > late || row.ci_high * row.base < -late)
 }
 
 fn changes(

@@ -123,3 +123,41 @@ fn throughput_from_a_handful_of_requests_or_a_limited_generator_is_not_judged() 
             .all(|r| r.generator_limited && !r.regression && !r.significant)
     );
 }
+
+#[test]
+fn a_limited_generator_cannot_explain_a_change_larger_than_its_lateness() {
+    let mut base = testdata::broken();
+    base.levels.truncate(2);
+    let mut new = slower(&base, 3.0);
+    for level in &mut new.levels {
+        level.generator_limited = true;
+        level.generator.lag_max_ms = Some(5.0);
+    }
+    for level in &mut base.levels {
+        level.generator.lag_max_ms = Some(1.0);
+    }
+    let p50 = |c: &Comparison| {
+        c.rows
+            .iter()
+            .find(|r| r.step == "all" && r.metric == "p50")
+            .cloned()
+            .unwrap()
+    };
+    // p50 ~22 ms tripled: +44 ms, far beyond 5 ms of lateness: judged.
+    let row = p50(&compare(&base, &new, 0.10));
+    assert!(row.regression && !row.generator_limited, "{row:?}");
+    // Lateness as large as the change: not judged.
+    for level in &mut new.levels {
+        level.generator.lag_max_ms = Some(500.0);
+    }
+    let row = p50(&compare(&base, &new, 0.10));
+    assert!(row.generator_limited && !row.regression, "{row:?}");
+    // Throughput is never judged at a limited level.
+    let c = compare(&base, &new, 0.10);
+    assert!(
+        c.rows
+            .iter()
+            .filter(|r| r.metric == "throughput")
+            .all(|r| r.generator_limited && !r.regression)
+    );
+}
