@@ -56,6 +56,9 @@ pub struct RunHeader {
     pub journeys: usize,
     /// What the analysis judges the run against (its `Plan`), kept as it gave it.
     pub plan: serde_json::Value,
+    /// A sharded run's part (`stampede merge` reads it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::metrics::ShardRun>,
 }
 
 /// What the run knows besides the intervals' counts, written when it changes.
