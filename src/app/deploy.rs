@@ -79,7 +79,10 @@ pub fn kubernetes(args: &DeployArgs) -> Result<Exit, Error> {
     };
     for manifest in manifests(&deployment) {
         println!("---");
-        println!("{}", serde_json::to_string_pretty(&manifest).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&manifest).unwrap_or_default()
+        );
     }
     Ok(Exit::Ok)
 }
@@ -90,21 +93,34 @@ fn files(path: &Path) -> anyhow::Result<Vec<(String, String, String)>> {
         std::fs::read_to_string(p).map_err(|e| anyhow!("cannot read {}: {e}", p.display()))
     };
     let text = read(path)?;
-    let name = path
-        .file_name()
-        .map_or_else(|| "scenario.toml".into(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(
+        || "scenario.toml".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let mut files = vec![("scenario".to_string(), name, text.clone())];
     let raw: toml::Table = toml::from_str(&text)?;
     let dir = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
-    let data = raw.get("data").and_then(|d| d.as_array()).cloned().unwrap_or_default();
-    for (i, file) in data.iter().filter_map(|d| d.get("file")?.as_str()).enumerate() {
+    let data = raw
+        .get("data")
+        .and_then(|d| d.as_array())
+        .cloned()
+        .unwrap_or_default();
+    for (i, file) in data
+        .iter()
+        .filter_map(|d| d.get("file")?.as_str())
+        .enumerate()
+    {
         if Path::new(file).is_absolute() || file.split('/').any(|part| part == "..") {
             anyhow::bail!(
                 "{}: data file {file}: only files beside the scenario (or below it) can go into the ConfigMap",
                 path.display()
             );
         }
-        files.push((format!("data-{i}"), file.to_string(), read(&dir.join(file))?));
+        files.push((
+            format!("data-{i}"),
+            file.to_string(),
+            read(&dir.join(file))?,
+        ));
     }
     Ok(files)
 }

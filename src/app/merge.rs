@@ -63,12 +63,19 @@ pub fn merge(args: &MergeArgs) -> Result<Exit, Error> {
             shard.late_s
         );
     }
-    analyse_and_write(&plan, &merged, info, &ci, &args.out, &|report: &mut Report| {
-        report.shards.clone_from(&shard_runs);
-        for level in &mut report.levels {
-            level.generator_limited |= limited.contains(&level.index);
-        }
-    })
+    analyse_and_write(
+        &plan,
+        &merged,
+        info,
+        &ci,
+        &args.out,
+        &|report: &mut Report| {
+            report.shards.clone_from(&shard_runs);
+            for level in &mut report.levels {
+                level.generator_limited |= limited.contains(&level.index);
+            }
+        },
+    )
 }
 
 /// Reads a shard's interval log, with its shard record (the levels it did not
@@ -80,9 +87,8 @@ fn read(dir: &Path) -> Result<ShardDir, Error> {
             dir.display()
         ))
     })?;
-    let plan: Plan = serde_json::from_value(header.plan.clone()).map_err(|e| {
-        bad_input(anyhow!("{}: its run plan: {e}", log_path(dir).display()))
-    })?;
+    let plan: Plan = serde_json::from_value(header.plan.clone())
+        .map_err(|e| bad_input(anyhow!("{}: its run plan: {e}", log_path(dir).display())))?;
     let Some(mut shard) = header.shard.clone() else {
         return Err(bad_input(anyhow!(
             "{}: not a shard of a sharded run (it was run without --shard or --shards)",
@@ -129,7 +135,11 @@ fn check_together(shards: &[ShardDir]) -> Result<(), Error> {
             ))
         };
         if other.plan.scenario != first.plan.scenario {
-            return Err(odd("scenario", other.plan.scenario.clone(), first.plan.scenario.clone()));
+            return Err(odd(
+                "scenario",
+                other.plan.scenario.clone(),
+                first.plan.scenario.clone(),
+            ));
         }
         if other.plan != first.plan {
             return Err(odd(
@@ -139,7 +149,11 @@ fn check_together(shards: &[ShardDir]) -> Result<(), Error> {
             ));
         }
         if other.header.seed != first.header.seed {
-            return Err(odd("seed", other.header.seed.to_string(), first.header.seed.to_string()));
+            return Err(odd(
+                "seed",
+                other.header.seed.to_string(),
+                first.header.seed.to_string(),
+            ));
         }
         if other.shard.count != first.shard.count {
             return Err(odd(
@@ -149,7 +163,11 @@ fn check_together(shards: &[ShardDir]) -> Result<(), Error> {
             ));
         }
         if other.shard.start_at != first.shard.start_at {
-            return Err(odd("start time", other.shard.start_at.clone(), first.shard.start_at.clone()));
+            return Err(odd(
+                "start time",
+                other.shard.start_at.clone(),
+                first.shard.start_at.clone(),
+            ));
         }
     }
     check_complete(shards)

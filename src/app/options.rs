@@ -108,14 +108,19 @@ pub const JOB_COMPLETION_INDEX: &str = "JOB_COMPLETION_INDEX";
 
 /// Resolves `--shard I/N`, or `--shards N` with the index from `env`'s
 /// `JOB_COMPLETION_INDEX`; `None` for a run in one process.
-pub fn shard(args: &ShardArgs, env: impl Fn(&str) -> Option<String>) -> Result<Option<Shard>, Error> {
+pub fn shard(
+    args: &ShardArgs,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<Shard>, Error> {
     let (index, count) = match (&args.shard, args.shards) {
         (Some(text), _) => {
             let parsed = text
                 .split_once('/')
                 .and_then(|(i, n)| Some((i.trim().parse().ok()?, n.trim().parse().ok()?)));
             parsed.ok_or_else(|| {
-                bad_input(anyhow!("--shard {text}: expected I/N, like 0/3 (shard 0 of 3)"))
+                bad_input(anyhow!(
+                    "--shard {text}: expected I/N, like 0/3 (shard 0 of 3)"
+                ))
             })?
         }
         (None, Some(count)) => {
@@ -326,7 +331,10 @@ mod tests {
             Some(Shard { index: 2, count: 3 })
         );
         for (args, env) in [
-            (shard_args(Some("3/3"), None), &none as &dyn Fn(&str) -> Option<String>),
+            (
+                shard_args(Some("3/3"), None),
+                &none as &dyn Fn(&str) -> Option<String>,
+            ),
             (shard_args(Some("x"), None), &none),
             (shard_args(None, Some(3)), &none),
             (shard_args(None, Some(2)), &env),
@@ -348,7 +356,10 @@ mod tests {
     fn a_bare_metrics_port_listens_on_loopback() {
         assert_eq!(metrics_addr("9464").unwrap().to_string(), "127.0.0.1:9464");
         assert_eq!(metrics_addr(":9464").unwrap().to_string(), "127.0.0.1:9464");
-        assert_eq!(metrics_addr("0.0.0.0:9464").unwrap().to_string(), "0.0.0.0:9464");
+        assert_eq!(
+            metrics_addr("0.0.0.0:9464").unwrap().to_string(),
+            "0.0.0.0:9464"
+        );
         assert_eq!(metrics_addr("nowhere").unwrap_err().exit().code(), 2);
     }
 

@@ -13,7 +13,7 @@ use crate::driver::{self, Observer, Progress, climb::Judged};
 use crate::http::SetupError;
 use crate::metrics::interval_log::{IntervalLog, RunHeader};
 use crate::metrics::{Collected, Harvested, LevelRun, RunOutcome, ShardRun, TimelinePoint};
-use crate::scenario::{self, Scenario};
+use crate::scenario::{self, Exhausted, FeedPick, Scenario};
 use crate::shop::Shop;
 use crate::{http, report};
 
@@ -41,7 +41,12 @@ impl Observer for RunObserver<'_> {
         self.console.progress(progress);
         if let Some(live) = self.live {
             let level = progress.level.map(|l| l.index);
-            live.progress(progress.load, level, progress.in_flight, driver::process_cpu());
+            live.progress(
+                progress.load,
+                level,
+                progress.in_flight,
+                driver::process_cpu(),
+            );
         }
     }
 
@@ -96,12 +101,17 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     if let Some(exit) = preflight(&args, &scenario, &base_url, options.insecure)? {
         return Ok(exit);
     }
+    let scenario = match args.no_preflight {
+        true => scenario,
+        false => Arc::new(after_walked_rows(&scenario)),
+    };
     outdir::prepare(&options.out, args.force)?;
     check_open_files(&scenario, embedded.is_some())?;
     let late = wait_for_start(options.start_at);
     let shard = options.shard.map(|s| shard_run(s, &options, late));
-    let started_at = humantime::format_rfc3339_seconds(options.start_at.unwrap_or_else(SystemTime::now))
-        .to_string();
+    let started_at =
+        humantime::format_rfc3339_seconds(options.start_at.unwrap_or_else(SystemTime::now))
+            .to_string();
     let mut log = open_log(&options, &plan, &base_url, &started_at, shard.clone())?;
     let runtime = runtime()?;
     let live = start_live_metrics(&runtime, &options, &plan)?;
@@ -124,8 +134,17 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         log: &mut log,
         live: live.as_ref().map(|l| &l.metrics),
     };
-    let part = options.shard.map_or(driver::shard::Part::WHOLE, |s| part(s, late));
-    let outcome = drive(&runtime, &scenario, &base_url, &options, part, &mut observer);
+    let part = options
+        .shard
+        .map_or(driver::shard::Part::WHOLE, |s| part(s, late));
+    let outcome = drive(
+        &runtime,
+        &scenario,
+        &base_url,
+        &options,
+        part,
+        &mut observer,
+    );
     observer.console.finish();
     let Some(outcome) = outcome else {
         eprintln!("{}", Warning::InterruptedAgain);
@@ -150,9 +169,16 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         })
         .into_iter()
         .collect();
-    let exit = analyse_and_write(&plan, &outcome, info, &options.ci, &options.out, &|report| {
-        report.shards.clone_from(&shards);
-    });
+    let exit = analyse_and_write(
+        &plan,
+        &outcome,
+        info,
+        &options.ci,
+        &options.out,
+        &|report| {
+            report.shards.clone_from(&shards);
+        },
+    );
     if let Some(live) = live {
         live.linger(&runtime, args.metrics_linger);
     }
@@ -213,7 +239,10 @@ pub(super) fn partial_levels(plan: &Plan, outcome: &RunOutcome) -> Vec<usize> {
         .levels
         .iter()
         .filter(|run| {
-            let planned = plan.levels.get(run.spec.index).map_or(run.spec.duration, |l| l.duration);
+            let planned = plan
+                .levels
+                .get(run.spec.index)
+                .map_or(run.spec.duration, |l| l.duration);
             run.held + Duration::from_millis(1) < planned
         })
         .map(|run| run.spec.index)
@@ -283,6 +312,27 @@ fn preflight(
         return Ok(Some(Exit::ScenarioFails));
     }
     Ok(None)
+}
+
+/// The scenario without the `unique` rows the preflight used (it walks each
+/// journey once, taking each feeder's first rows): no row is used twice.
+fn after_walked_rows(scenario: &Scenario) -> Scenario {
+    let mut scenario = scenario.clone();
+    for f in 0..scenario.feeders.len() {
+        let walked = scenario
+            .journeys
+            .iter()
+            .filter(|j| j.feeders.contains(&f))
+            .count();
+        let feeder = &mut scenario.feeders[f];
+        if feeder.pick == FeedPick::Unique {
+            // A recycling feeder keeps a row to recycle.
+            let keep = usize::from(feeder.when_exhausted == Exhausted::Recycle);
+            let skip = walked.min(feeder.rows.len().saturating_sub(keep));
+            feeder.rows.drain(..skip);
+        }
+    }
+    scenario
 }
 
 /// Creates the interval log with the run header, before the first request: a run

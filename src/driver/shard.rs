@@ -117,7 +117,9 @@ mod tests {
             }
         }
         assert_eq!(
-            (0..4).map(|i| part(i, 4).shoppers(30.0)).collect::<Vec<_>>(),
+            (0..4)
+                .map(|i| part(i, 4).shoppers(30.0))
+                .collect::<Vec<_>>(),
             [8.0, 8.0, 7.0, 7.0]
         );
     }

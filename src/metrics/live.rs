@@ -240,14 +240,28 @@ mod tests {
         live.add(1, &stats);
         live.add(1, &stats);
         let text = live.text();
-        assert!(text.contains("stampede_requests_total{step=\"checkout\"} 10"), "{text}");
+        assert!(
+            text.contains("stampede_requests_total{step=\"checkout\"} 10"),
+            "{text}"
+        );
         assert!(
             text.contains("stampede_errors_total{step=\"checkout\",kind=\"http_5xx\"} 4"),
             "{text}"
         );
-        let bucket = |le: &str| format!("stampede_request_duration_seconds_bucket{{le=\"{le}\",step=\"checkout\"}}");
-        for (le, n) in [("0.005", 2), ("0.01", 6), ("0.05", 8), ("2.5", 10), ("+Inf", 10)] {
-            assert!(text.contains(&format!("{} {n}", bucket(le))), "{le}: {text}");
+        let bucket = |le: &str| {
+            format!("stampede_request_duration_seconds_bucket{{le=\"{le}\",step=\"checkout\"}}")
+        };
+        for (le, n) in [
+            ("0.005", 2),
+            ("0.01", 6),
+            ("0.05", 8),
+            ("2.5", 10),
+            ("+Inf", 10),
+        ] {
+            assert!(
+                text.contains(&format!("{} {n}", bucket(le))),
+                "{le}: {text}"
+            );
         }
         assert!(text.ends_with("# EOF\n"), "{text}");
     }

@@ -160,10 +160,11 @@ pub fn timeline(shards: &[RunOutcome]) -> Vec<TimelinePoint> {
 }
 
 fn sum_points(t: f64, points: &[&TimelinePoint]) -> TimelinePoint {
-    let worst = |f: fn(&TimelinePoint) -> Option<f64>| {
-        points.iter().filter_map(|p| f(p)).reduce(f64::max)
-    };
-    let level = points[0].level.filter(|l| points.iter().all(|p| p.level == Some(*l)));
+    let worst =
+        |f: fn(&TimelinePoint) -> Option<f64>| points.iter().filter_map(|p| f(p)).reduce(f64::max);
+    let level = points[0]
+        .level
+        .filter(|l| points.iter().all(|p| p.level == Some(*l)));
     TimelinePoint {
         t,
         shoppers: points.iter().map(|p| p.shoppers).sum(),
@@ -237,7 +238,11 @@ mod tests {
         let late = outcome(&[(0, 1), (1, 3)], &[7, 900]);
         let merged = merge(&[spec(0, 0), spec(1, 3)], &[on_time, late]);
         assert_eq!(
-            merged.levels.iter().map(|l| l.spec.index).collect::<Vec<_>>(),
+            merged
+                .levels
+                .iter()
+                .map(|l| l.spec.index)
+                .collect::<Vec<_>>(),
             [1],
             "level 0 was not held in full by the late shard"
         );
@@ -248,7 +253,10 @@ mod tests {
             assert_eq!(level1.latency.count_at(ms * 1000), want, "{ms} ms");
         }
         assert_eq!(merged.collected.levels[0][0].counts.requests, 0);
-        assert_eq!(merged.collected.ramps[0].counts.requests, 5, "counted outside levels");
+        assert_eq!(
+            merged.collected.ramps[0].counts.requests, 5,
+            "counted outside levels"
+        );
         assert_eq!(merged.collected.timeline.len(), 1);
         assert_eq!(merged.collected.timeline[0].requests, 5);
         assert_eq!(merged.collected.timeline[0].shoppers, 10);

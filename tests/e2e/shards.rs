@@ -1,0 +1,301 @@
+//! Sharded runs through the binary: three shard processes (`JOB_COMPLETION_INDEX`
+//! 0–2, `--shards 3`, one common `--start-at`, one of them 2 s late) against one
+//! `stampede shop` process of known capacity, then `stampede merge`, compared with
+//! one process running the same total load against the same shop; `merge`
+//! refusing runs that do not belong together; `--metrics-addr` scraped and parsed.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, SystemTime};
+
+use stampede::analysis::decode_histogram;
+
+use crate::trace_server::TraceServer;
+use crate::{drain, exclusive, read_report, stampede, text};
+
+/// The shop's model: W slots of S each (capacity W/S = 100 req/s), queue Q.
+const WORKERS: f64 = 2.0;
+const SERVICE_S: f64 = 0.020;
+const QUEUE: u32 = 64;
+/// Think time after every step (constant).
+const THINK_S: f64 = 0.100;
+/// Levels (total shoppers); the last is far past the knee N* = W(2Z+S)/S = 22.
+const LEVELS: [f64; 3] = [6.0, 12.0, 48.0];
+const SHARDS: u32 = 3;
+
+/// A `stampede shop` process, stopped when dropped.
+struct ShopProcess {
+    child: Child,
+    url: String,
+}
+
+impl ShopProcess {
+    fn start() -> ShopProcess {
+        let mut child = stampede()
+            .args(["shop", "--workers", "2", "--service-time", "20ms"])
+            .args(["--queue", &QUEUE.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the shop starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("the shop prints its URL");
+        ShopProcess {
+            child,
+            url: line.trim().to_string(),
+        }
+    }
+}
+
+impl Drop for ShopProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Two steps: a `unique` coupon, redeemed at the test's own counting server
+/// (so every row used is seen), then a product page from the shop.
+fn scenario(dir: &Path, shop: &str, coupons: &str) -> PathBuf {
+    let rows: String = (0..3000).map(|i| format!("C{i:05}\n")).collect();
+    std::fs::write(dir.join("coupons.csv"), format!("code\n{rows}")).unwrap();
+    let stages: Vec<String> = LEVELS
+        .iter()
+        .map(|n| format!("{{ ramp_to = {n}, over = \"0s\" }}, {{ hold = \"3s\" }}"))
+        .collect();
+    let text = format!(
+        r#"
+name = "sharded"
+[target]
+base_url = "{shop}"
+timeout = "3s"
+allow_hosts = ["127.0.0.1"]
+[load]
+stages = [{stages}]
+[slo]
+error_rate = "1%"
+[[data]]
+name = "coupons"
+file = "coupons.csv"
+pick = "unique"
+[[journey]]
+name = "redeem"
+weight = 1
+think = "100ms"
+steps = [
+  {{ name = "coupon", get = "{coupons}/coupon/{{{{ coupons.code }}}}" }},
+  {{ name = "product", get = "/product/5", slo = {{ p95 = "100ms" }} }},
+]
+"#,
+        stages = stages.join(", ")
+    );
+    let path = dir.join("sharded.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn shard(scenario: &Path, out: &Path, index: u32, start_at: u64) -> Child {
+    stampede()
+        .arg("run")
+        .arg(scenario)
+        .arg("--out")
+        .arg(out)
+        .args(["--shards", &SHARDS.to_string()])
+        .args(["--start-at", &start_at.to_string(), "--seed", "7"])
+        .env("JOB_COMPLETION_INDEX", index.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("a shard starts")
+}
+
+fn finish(mut child: Child) -> Output {
+    let readers = [
+        drain(child.stdout.take().expect("stdout")),
+        drain(child.stderr.take().expect("stderr")),
+    ];
+    let status = child.wait().expect("wait");
+    let [stdout, stderr] = readers.map(|r| r.join().expect("reader"));
+    Output {
+        status,
+        stdout,
+        stderr,
+    }
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+fn f(v: &serde_json::Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+fn level(report: &serde_json::Value, index: u64) -> Option<&serde_json::Value> {
+    report["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["index"] == index)
+}
+
+fn step<'r>(level: &'r serde_json::Value, name: &str) -> &'r serde_json::Value {
+    level["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no step {name}"))
+}
+
+/// Exit 0, or 3 only when the deciding level was generator-limited (a busy
+/// machine, which the report says).
+fn assert_ran(output: &Output, report: &serde_json::Value) {
+    crate::assert_measured(output, report);
+}
+
+#[test]
+fn three_shards_merge_losslessly_and_agree_with_one_process() {
+    let _one = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let shop = ShopProcess::start();
+    let coupons = TraceServer::start(&[]);
+    let scenario = scenario(dir.path(), &shop.url, &coupons.url);
+    let out = |name: &str| dir.path().join(name);
+
+    // Shards 0 and 1 start together; shard 2 is started 2 s after the common start.
+    let start_at = unix_now().ceil() as u64 + 5;
+    let early: Vec<Child> = (0..2)
+        .map(|i| shard(&scenario, &out(&format!("shard-{i}")), i, start_at))
+        .collect();
+    let late_by = start_at as f64 + 2.0 - unix_now();
+    std::thread::sleep(Duration::from_secs_f64(late_by.max(0.0)));
+    let late = shard(&scenario, &out("shard-2"), 2, start_at);
+    let outputs: Vec<Output> = early.into_iter().chain([late]).map(finish).collect();
+    let shards: Vec<serde_json::Value> = (0..3)
+        .map(|i| {
+            let (stdout, stderr) = text(&outputs[i]);
+            let path = out(&format!("shard-{i}")).join("report.json");
+            assert!(path.exists(), "shard {i}: no report\n{stdout}\n{stderr}");
+            let report = read_report(&path);
+            assert_ran(&outputs[i], &report);
+            report
+        })
+        .collect();
+    let seen = coupons.take();
+
+    let merge = stampede()
+        .arg("merge")
+        .args((0..3).map(|i| out(&format!("shard-{i}"))))
+        .arg("--out")
+        .arg(out("merged"))
+        .output()
+        .unwrap();
+    let merged = read_report(&out("merged").join("report.json"));
+    assert_ran(&merge, &merged);
+
+    // (d) The late shard says how late it was; the level it joined is not judged.
+    let late = &merged["shards"][2];
+    assert!(f(&late["late_s"]) >= 2.0, "{late}");
+    assert_eq!(late["partial_levels"], serde_json::json!([0]), "{late}");
+    for on_time in [&merged["shards"][0], &merged["shards"][1]] {
+        assert_eq!(on_time["late_s"], 0.0, "{on_time}");
+    }
+    assert!(level(&merged, 0).is_none(), "level 0 was judged");
+    assert_eq!(f(&merged["levels"][0]["load"]), LEVELS[1], "the whole load");
+
+    // (a) Every bucket of every merged histogram is the sum of the shards'.
+    for index in [1, 2] {
+        for name in ["coupon", "product"] {
+            let merged_h = decode_histogram(
+                step(level(&merged, index).unwrap(), name)["histogram"]
+                    .as_str()
+                    .unwrap(),
+            )
+            .unwrap();
+            let mut sum = stampede::metrics::new_histogram();
+            let mut requests = 0.0;
+            for shard in &shards {
+                let s = step(level(shard, index).unwrap(), name);
+                sum.add(decode_histogram(s["histogram"].as_str().unwrap()).unwrap())
+                    .unwrap();
+                requests += f(&s["requests"]);
+            }
+            let buckets = |h: &hdrhistogram::Histogram<u64>| {
+                h.iter_recorded()
+                    .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                    .collect::<Vec<_>>()
+            };
+            assert!(!sum.is_empty());
+            assert_eq!(buckets(&merged_h), buckets(&sum), "level {index} {name}");
+            assert_eq!(
+                f(&step(level(&merged, index).unwrap(), name)["requests"]),
+                requests
+            );
+        }
+    }
+
+    // (c) No coupon was redeemed twice, across all three shards.
+    let mut codes: Vec<&str> = seen.iter().map(|s| s.path.as_str()).collect();
+    let used = codes.len();
+    codes.sort_unstable();
+    codes.dedup();
+    assert!(used > 100, "{used} coupons");
+    assert_eq!(codes.len(), used, "a unique row was used twice");
+
+    // (b) One process, the same total load, the same shop.
+    let single = stampede()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(out("single"))
+        .args(["--seed", "7"])
+        .output()
+        .unwrap();
+    let one = read_report(&out("single").join("report.json"));
+    assert_ran(&single, &one);
+    assert_throughput_agrees(&merged, &one);
+    assert_eq!(
+        merged["breaking_point"]["level"], 2,
+        "{}",
+        merged["verdict"]
+    );
+    assert_eq!(one["breaking_point"]["level"], 2, "{}", one["verdict"]);
+}
+
+/// The closed-model law bounds the product step's served throughput at N
+/// shoppers, each cycle being two think times Z, the product request and the
+/// coupon request: at most min(N / (2Z + S), W / S); at least N / (2Z + S +
+/// (N − 1)·S/W + slack), the product request waiting behind every other shopper
+/// (W at a time), with 100 ms of slack per cycle for the coupon request and the
+/// generator. A merged run and a single process both lie within the bounds, so
+/// they differ by at most their width; 10% more either way for a level's edges
+/// (a cycle cut by the start or end of a 3 s hold).
+fn assert_throughput_agrees(merged: &serde_json::Value, one: &serde_json::Value) {
+    for index in [1u64, 2] {
+        let n = LEVELS[index as usize];
+        let upper = (n / (2.0 * THINK_S + SERVICE_S)).min(WORKERS / SERVICE_S) * 1.1;
+        let lower = n / (2.0 * THINK_S + SERVICE_S + (n - 1.0) * SERVICE_S / WORKERS + 0.1) * 0.9;
+        let served = |r: &serde_json::Value| {
+            let s = step(level(r, index).unwrap(), "product");
+            f(&s["throughput_rps"]) * (1.0 - f(&s["error_rate"]))
+        };
+        let (m, o) = (served(merged), served(one));
+        for (who, x) in [("merged", m), ("one process", o)] {
+            assert!(
+                (lower..=upper).contains(&x),
+                "level {index} ({n} shoppers): {who} served {x:.1} req/s, law: {lower:.1}..{upper:.1}"
+            );
+        }
+        assert!(
+            (m - o).abs() <= upper - lower,
+            "level {index}: {m:.1} vs {o:.1}"
+        );
+    }
+}
