@@ -299,3 +299,255 @@ fn assert_throughput_agrees(merged: &serde_json::Value, one: &serde_json::Value)
         );
     }
 }
+
+/// A one-level shard run of `name` against the embedded shop.
+fn tiny_shard(dir: &Path, name: &str, shard: &str, seed: &str, start_at: &str) -> PathBuf {
+    let scenario = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"
+name = "{name}"
+[target]
+base_url = "embedded"
+service_time = "1ms"
+[load]
+stages = [{{ ramp_to = 2, over = "0s" }}, {{ hold = "1s" }}]
+[[journey]]
+name = "look"
+weight = 1
+think = "50ms"
+steps = [{{ name = "home", get = "/" }}]
+"#
+        ),
+    )
+    .unwrap();
+    let out = dir.join(format!("{name}-{}-seed{seed}", shard.replace('/', "of")));
+    let output = stampede()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .args(["--shard", shard, "--seed", seed, "--start-at", start_at])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    out
+}
+
+#[test]
+fn merge_refuses_runs_that_are_not_shards_of_one_run() {
+    let _one = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let now = (unix_now().floor() as u64).to_string();
+    let first = tiny_shard(dir.path(), "sale", "0/2", "1", &now);
+    let odd_ones = [
+        (
+            tiny_shard(dir.path(), "other", "1/2", "1", &now),
+            "scenario",
+        ),
+        (tiny_shard(dir.path(), "sale", "1/2", "2", &now), "seed"),
+        (
+            tiny_shard(dir.path(), "sale", "1/3", "1", &now),
+            "shard count",
+        ),
+    ];
+    for (odd, what) in &odd_ones {
+        let output = stampede()
+            .arg("merge")
+            .arg(&first)
+            .arg(odd)
+            .arg("--out")
+            .arg(dir.path().join("merged"))
+            .output()
+            .unwrap();
+        let (_, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{what}: {stderr}");
+        let named = odd.join("intervals.hlog").display().to_string();
+        assert!(
+            stderr.contains(&named),
+            "{what}: the odd file is not named: {stderr}"
+        );
+        assert!(stderr.contains(&format!("a different {what}")), "{stderr}");
+        assert!(!dir.path().join("merged").join("report.json").exists());
+    }
+    let missing = stampede()
+        .arg("merge")
+        .arg(&first)
+        .arg("--out")
+        .arg(dir.path().join("merged"))
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        text(&missing).1.contains("shard 1 of 2 is missing"),
+        "{}",
+        text(&missing).1
+    );
+}
+
+/// Reads the `--metrics-addr` URL from the run's stderr, scrapes it while the run
+/// goes and once the reports are written (the run lingers for that scrape), and
+/// parses every scrape with `prometheus-parse`.
+#[test]
+fn live_metrics_scraped_during_a_run_end_at_the_reports_counts() {
+    let _one = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("live.toml");
+    std::fs::write(
+        &scenario,
+        r#"
+name = "live"
+[target]
+base_url = "embedded"
+service_time = "2ms"
+error_rate = "10%"
+[load]
+stages = [{ ramp_to = 3, over = "0s" }, { hold = "2s" }, { ramp_to = 6, over = "0s" }, { hold = "2s" }]
+[slo]
+error_rate = "50%"
+[[journey]]
+name = "look"
+weight = 1
+think = "20ms"
+steps = [{ name = "home", get = "/" }, { name = "product", get = "/product/5" }]
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let mut child = stampede()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .args([
+            "--seed",
+            "3",
+            "--metrics-addr",
+            "0",
+            "--metrics-linger",
+            "60s",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let url = loop {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "no metrics URL");
+        if let Some(url) = line.trim().strip_prefix("live metrics: ") {
+            break url.to_string();
+        }
+    };
+    let rest = drain(stderr);
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let during = scrape(&url);
+    let mut line = String::new();
+    while !line.starts_with("report: ") {
+        line.clear();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "the run ended without a report"
+        );
+    }
+    let last = scrape(&url);
+    let status = child.wait().unwrap();
+    let stderr = String::from_utf8_lossy(&rest.join().unwrap()).into_owned();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    let report = read_report(&out.join("report.json"));
+
+    assert!(
+        during
+            .samples
+            .iter()
+            .any(|s| s.metric == "stampede_shoppers")
+    );
+    let counter = |scrape: &prometheus_parse::Scrape, metric: &str, labels: &[(&str, &str)]| {
+        scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == metric)
+            .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) => v,
+                ref other => panic!("{metric}: {other:?}"),
+            })
+            .sum::<f64>()
+    };
+    // Every step, every level and the time outside levels: the report's count.
+    let levels = report["levels"].as_array().unwrap();
+    let in_levels: f64 = levels.iter().map(|l| f(&l["requests"])).sum();
+    let all = in_levels + f(&report["ramp_requests"]);
+    assert_eq!(counter(&last, "stampede_requests_total", &[]), all);
+    assert!(all > 50.0, "{all} requests");
+    assert!(counter(&during, "stampede_requests_total", &[]) <= all);
+    for name in ["home", "product"] {
+        let in_levels: f64 = levels.iter().map(|l| f(&step(l, name)["requests"])).sum();
+        let live = counter(&last, "stampede_requests_total", &[("step", name)]);
+        assert!(
+            live >= in_levels && live <= in_levels + f(&report["ramp_requests"]),
+            "{name}"
+        );
+    }
+    // Errors by step and kind: the run's failure counts (levels and ramps alike).
+    let mut failures = 0.0;
+    for group in report["failure_examples"].as_array().unwrap() {
+        let labels = [
+            ("step", group["step"].as_str().unwrap()),
+            ("kind", group["kind"].as_str().unwrap()),
+        ];
+        assert_eq!(
+            counter(&last, "stampede_errors_total", &labels),
+            f(&group["count"]),
+            "{group}"
+        );
+        failures += f(&group["count"]);
+    }
+    assert!(failures > 0.0, "the shop's 10% errors were counted");
+    assert_eq!(counter(&last, "stampede_errors_total", &[]), failures);
+    // The latency histogram counts every timed request once, by fixed buckets.
+    let histogram_count: f64 = last
+        .samples
+        .iter()
+        .filter(|s| s.metric == "stampede_request_duration_seconds")
+        .map(|s| match &s.value {
+            prometheus_parse::Value::Histogram(buckets) => {
+                buckets.iter().map(|b| b.count).fold(0.0, f64::max)
+            }
+            other => panic!("{other:?}"),
+        })
+        .sum();
+    assert_eq!(
+        histogram_count, all,
+        "every request answered within the timeout"
+    );
+}
+
+/// `GET url` (http://HOST:PORT/PATH) over a plain socket, parsed.
+fn scrape(url: &str) -> prometheus_parse::Scrape {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (host, path) = rest.split_once('/').expect("a path");
+    let mut stream = std::net::TcpStream::connect(host).expect("the metrics server answers");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("an answer");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a head and a body");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.to_lowercase()
+            .contains("content-type: application/openmetrics-text"),
+        "{head}"
+    );
+    let lines = body.lines().map(|l| Ok(l.to_string()));
+    prometheus_parse::Scrape::parse(lines).expect("the exposition parses")
+}
