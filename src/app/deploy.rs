@@ -87,7 +87,10 @@ pub fn kubernetes(args: &DeployArgs) -> Result<Exit, Error> {
     Ok(Exit::Ok)
 }
 
-/// The scenario file and the data files it names, each with a ConfigMap key.
+/// The scenario file and the data files it names, each with a ConfigMap key and
+/// its path under the mount. A ConfigMap item's path may not hold `..`, so the
+/// scenario goes as many folders deep as its data paths climb (`../data/x.csv`
+/// beside `scenario/sale.toml` is `data/x.csv`).
 fn files(path: &Path) -> anyhow::Result<Vec<(String, String, String)>> {
     let read = |p: &Path| {
         std::fs::read_to_string(p).map_err(|e| anyhow!("cannot read {}: {e}", p.display()))
@@ -97,7 +100,6 @@ fn files(path: &Path) -> anyhow::Result<Vec<(String, String, String)>> {
         || "scenario.toml".into(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let mut files = vec![("scenario".to_string(), name, text.clone())];
     let raw: toml::Table = toml::from_str(&text)?;
     let dir = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
     let data = raw
@@ -105,24 +107,46 @@ fn files(path: &Path) -> anyhow::Result<Vec<(String, String, String)>> {
         .and_then(|d| d.as_array())
         .cloned()
         .unwrap_or_default();
-    for (i, file) in data
+    let data: Vec<&str> = data
         .iter()
         .filter_map(|d| d.get("file")?.as_str())
-        .enumerate()
-    {
-        if Path::new(file).is_absolute() || file.split('/').any(|part| part == "..") {
+        .collect();
+    let depth = data
+        .iter()
+        .map(|file| file.split('/').filter(|part| *part == "..").count())
+        .max()
+        .unwrap_or(0);
+    let home = vec!["scenario"; depth];
+    let mut files = vec![("scenario".to_string(), mounted(&home, &name), text.clone())];
+    for (i, file) in data.iter().enumerate() {
+        if Path::new(file).is_absolute() {
             anyhow::bail!(
-                "{}: data file {file}: only files beside the scenario (or below it) can go into the ConfigMap",
+                "{}: data file {file}: an absolute path cannot go into the ConfigMap; name it relative to the scenario",
                 path.display()
             );
         }
         files.push((
             format!("data-{i}"),
-            file.to_string(),
+            mounted(&home, file),
             read(&dir.join(file))?,
         ));
     }
     Ok(files)
+}
+
+/// `relative` resolved from the folder `home` under the mount.
+fn mounted(home: &[&str], relative: &str) -> String {
+    let mut parts: Vec<&str> = home.to_vec();
+    for part in relative.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
+    parts.join("/")
 }
 
 /// The ConfigMap, the results volume and the Indexed Job.
@@ -261,5 +285,152 @@ fn kube_name(text: &str) -> String {
     match name.trim_end_matches('-') {
         "" => "run".to_string(),
         name => name.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::cli::{Cli, Command};
+    use crate::app::options::{Shard, shard};
+    use clap::Parser;
+
+    const SHARDS: u32 = 4;
+
+    fn manifests_of(path: &str) -> Vec<Value> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+        let scenario = scenario::load(&path).unwrap();
+        let deployment = Deployment {
+            scenario: &scenario,
+            files: files(&path).unwrap(),
+            shards: SHARDS,
+            image: "registry.example/stampede:0.1.0",
+            namespace: "load",
+            start_at: "2026-11-27T08:00:00Z".into(),
+        };
+        manifests(&deployment)
+    }
+
+    /// The vendored schema of a kind (tests/fixtures/kubernetes, from the
+    /// kubernetes-validate package), its definitions inlined so that it stands alone.
+    fn schema(file: &str) -> jsonschema::Validator {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kubernetes");
+        let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+        let text = read(file).replace("/api/_definitions.json#/$defs/", "#/$defs/");
+        let mut schema: Value = serde_json::from_str(&text).unwrap();
+        let definitions: Value = serde_json::from_str(&read("_definitions.json")).unwrap();
+        schema["$defs"] = definitions["$defs"].clone();
+        schema.as_object_mut().unwrap().remove("$id");
+        jsonschema::validator_for(&schema).unwrap()
+    }
+
+    #[test]
+    fn the_manifests_validate_against_the_kubernetes_schemas_of_their_kinds() {
+        let manifests = manifests_of("scenarios/black-friday.toml");
+        let kinds: Vec<&str> = manifests
+            .iter()
+            .map(|m| m["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["ConfigMap", "PersistentVolumeClaim", "Job"]);
+        for (manifest, file) in manifests.iter().zip([
+            "configmap-v1.json",
+            "persistentvolumeclaim-v1.json",
+            "job-batch-v1.json",
+        ]) {
+            let validator = schema(file);
+            let errors: Vec<String> = validator
+                .iter_errors(manifest)
+                .map(|e| format!("{e} at {}", e.instance_path()))
+                .collect();
+            assert!(errors.is_empty(), "{file}: {errors:#?}");
+        }
+        // The schemas are strict: a misspelt field is refused.
+        let mut job = manifests[2].clone();
+        job["spec"]["completionsMode"] = json!("Indexed");
+        assert!(!schema("job-batch-v1.json").is_valid(&job));
+    }
+
+    #[test]
+    fn the_config_map_carries_the_scenario_and_its_data_where_it_names_them() {
+        let manifests = manifests_of("scenarios/black-friday.toml");
+        let data = &manifests[0]["data"];
+        let scenario = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/black-friday.toml"),
+        )
+        .unwrap();
+        assert_eq!(data["scenario"], scenario.as_str());
+        let items = &manifests[2]["spec"]["template"]["spec"]["volumes"][0]["configMap"]["items"];
+        // ../data/products.csv beside scenario/black-friday.toml
+        assert_eq!(items[0]["path"], "scenario/black-friday.toml");
+        assert_eq!(items[1]["path"], "data/products.csv");
+        let args = &manifests[2]["spec"]["template"]["spec"]["containers"][0]["args"];
+        assert_eq!(args[1], "/scenario/scenario/black-friday.toml");
+    }
+
+    /// Each pod of the Indexed Job gets its index in the annotation the Job
+    /// controller sets; the container's environment reads it, Kubernetes expands
+    /// `$(JOB_COMPLETION_INDEX)` in the arguments, and `stampede run` then runs
+    /// that shard, into its own directory, from the common start.
+    #[test]
+    fn each_pod_of_the_job_runs_its_own_shard() {
+        let manifests = manifests_of("scenarios/smoke.toml");
+        let spec = &manifests[2]["spec"];
+        assert_eq!(spec["completionMode"], "Indexed");
+        assert_eq!(spec["completions"], SHARDS);
+        assert_eq!(spec["parallelism"], SHARDS);
+        let container = &spec["template"]["spec"]["containers"][0];
+        let env = &container["env"][0];
+        assert_eq!(env["name"], JOB_COMPLETION_INDEX);
+        assert_eq!(
+            env["valueFrom"]["fieldRef"]["fieldPath"],
+            "metadata.annotations['batch.kubernetes.io/job-completion-index']"
+        );
+        let mut outs = Vec::new();
+        for index in 0..SHARDS {
+            let pod_env = |name: &str| (name == JOB_COMPLETION_INDEX).then(|| index.to_string());
+            let args: Vec<String> = container["args"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| {
+                    let a = a.as_str().unwrap();
+                    a.replace(&format!("$({JOB_COMPLETION_INDEX})"), &index.to_string())
+                })
+                .collect();
+            let cli =
+                Cli::try_parse_from(std::iter::once("stampede".to_string()).chain(args)).unwrap();
+            let Command::Run(run) = cli.command else {
+                panic!("not a run")
+            };
+            assert_eq!(
+                shard(&run.shard, pod_env).unwrap(),
+                Some(Shard {
+                    index,
+                    count: SHARDS
+                })
+            );
+            assert_eq!(run.shard.start_at.as_deref(), Some("2026-11-27T08:00:00Z"));
+            assert_eq!(run.scenario, Path::new("/scenario/smoke.toml"));
+            assert!(run.metrics_addr.is_some());
+            outs.push(run.out.unwrap());
+        }
+        outs.dedup();
+        assert_eq!(
+            outs.len(),
+            SHARDS as usize,
+            "each shard writes its own directory"
+        );
+    }
+
+    #[test]
+    fn memory_requests_grow_with_each_shards_shoppers() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/black-friday.toml");
+        let scenario = scenario::load(&path).unwrap();
+        let one = memory_mib(&scenario, 1);
+        let many = memory_mib(&scenario, 10);
+        assert!(
+            one >= many && many as f64 >= BASE_MEMORY_MIB,
+            "{one} {many}"
+        );
     }
 }
