@@ -82,15 +82,7 @@ impl Observer for RunObserver<'_> {
 }
 
 pub fn run(args: RunArgs) -> Result<Exit, Error> {
-    let mut scenario = scenario::load(&args.scenario).map_err(bad_input)?;
-    scenario.target.tracing.enabled |= args.trace;
-    let options = RunOptions::resolve(&args, &scenario)?;
-    // The whole run's plan (every shard's is the same), before a shard takes its part.
-    let plan = Plan::of(&scenario, options.expected_peak);
-    if let Some(shard) = options.shard {
-        part(shard, Duration::ZERO).apply(&mut scenario);
-    }
-    let scenario = Arc::new(scenario);
+    let (scenario, options, plan) = resolve(&args)?;
     for warning in &scenario.warnings {
         eprintln!("warning: {warning}");
     }
@@ -115,17 +107,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     let mut log = open_log(&options, &plan, &base_url, &started_at, shard.clone())?;
     let runtime = runtime()?;
     let live = start_live_metrics(&runtime, &options, &plan)?;
-    eprintln!(
-        "running {} against {base_url}: {} levels, up to {:.0} s (seed {}){}",
-        scenario.name,
-        scenario.load.profile.levels().len(),
-        scenario.load.profile.duration().as_secs_f64(),
-        options.seed,
-        shard.as_ref().map_or_else(String::new, |s| format!(
-            ", shard {} of {} (0-based), {:.2} s late",
-            s.index, s.count, s.late_s
-        ))
-    );
+    announce(&scenario, &base_url, &options, shard.as_ref());
     let clock = Instant::now();
     let mut observer = RunObserver {
         scenario: &scenario,
@@ -134,9 +116,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         log: &mut log,
         live: live.as_ref().map(|l| &l.metrics),
     };
-    let part = options
-        .shard
-        .map_or(driver::shard::Part::WHOLE, |s| part(s, late));
+    let part = part(options.shard.unwrap_or(Shard { index: 0, count: 1 }), late);
     let outcome = drive(
         &runtime,
         &scenario,
@@ -162,13 +142,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         end: outcome.end,
         cores: cores(),
     };
-    let shards: Vec<ShardRun> = shard
-        .map(|mut s| {
-            s.partial_levels = partial_levels(&plan, &outcome);
-            s
-        })
-        .into_iter()
-        .collect();
+    let shards: Vec<ShardRun> = shard.into_iter().collect();
     let exit = analyse_and_write(
         &plan,
         &outcome,
@@ -177,12 +151,46 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         &options.out,
         &|report| {
             report.shards.clone_from(&shards);
+            for shard in &mut report.shards {
+                shard.partial_levels = partial_levels(&plan, &outcome);
+            }
         },
     );
     if let Some(live) = live {
         live.linger(&runtime, args.metrics_linger);
     }
     exit
+}
+
+/// The scenario (a shard's part of it, in a sharded run), the options, and the
+/// whole run's plan — the same in every shard — computed before a shard takes
+/// its part.
+fn resolve(args: &RunArgs) -> Result<(Arc<Scenario>, RunOptions, Plan), Error> {
+    let mut scenario = scenario::load(&args.scenario).map_err(bad_input)?;
+    scenario.target.tracing.enabled |= args.trace;
+    let options = RunOptions::resolve(args, &scenario)?;
+    let plan = Plan::of(&scenario, options.expected_peak);
+    if let Some(shard) = options.shard {
+        part(shard, Duration::ZERO).apply(&mut scenario);
+    }
+    Ok((Arc::new(scenario), options, plan))
+}
+
+/// The line that says what runs, against what.
+fn announce(scenario: &Scenario, base_url: &str, options: &RunOptions, shard: Option<&ShardRun>) {
+    let shard = shard.map_or_else(String::new, |s| {
+        format!(
+            ", shard {} of {} (0-based), {:.2} s late",
+            s.index, s.count, s.late_s
+        )
+    });
+    eprintln!(
+        "running {} against {base_url}: {} levels, up to {:.0} s (seed {}){shard}",
+        scenario.name,
+        scenario.load.profile.levels().len(),
+        scenario.load.profile.duration().as_secs_f64(),
+        options.seed,
+    );
 }
 
 /// The driver's part for `shard`, `late` after the common start.

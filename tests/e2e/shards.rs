@@ -6,13 +6,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, SystemTime};
 
 use stampede::analysis::decode_histogram;
 
 use crate::trace_server::TraceServer;
-use crate::{drain, exclusive, read_report, stampede, text};
+use crate::{assert_measured, drain, exclusive, read_report, stampede, text};
 
 /// The shop's model: W slots of S each (capacity W/S = 100 req/s), queue Q.
 const WORKERS: f64 = 2.0;
@@ -154,12 +154,6 @@ fn step<'r>(level: &'r serde_json::Value, name: &str) -> &'r serde_json::Value {
         .unwrap_or_else(|| panic!("no step {name}"))
 }
 
-/// Exit 0, or 3 only when the deciding level was generator-limited (a busy
-/// machine, which the report says).
-fn assert_ran(output: &Output, report: &serde_json::Value) {
-    crate::assert_measured(output, report);
-}
-
 #[test]
 fn three_shards_merge_losslessly_and_agree_with_one_process() {
     let _one = exclusive();
@@ -184,7 +178,7 @@ fn three_shards_merge_losslessly_and_agree_with_one_process() {
             let path = out(&format!("shard-{i}")).join("report.json");
             assert!(path.exists(), "shard {i}: no report\n{stdout}\n{stderr}");
             let report = read_report(&path);
-            assert_ran(&outputs[i], &report);
+            assert_measured(&outputs[i], &report);
             report
         })
         .collect();
@@ -198,7 +192,7 @@ fn three_shards_merge_losslessly_and_agree_with_one_process() {
         .output()
         .unwrap();
     let merged = read_report(&out("merged").join("report.json"));
-    assert_ran(&merge, &merged);
+    assert_measured(&merge, &merged);
 
     // (d) The late shard says how late it was; the level it joined is not judged.
     let late = &merged["shards"][2];
@@ -259,7 +253,7 @@ fn three_shards_merge_losslessly_and_agree_with_one_process() {
         .output()
         .unwrap();
     let one = read_report(&out("single").join("report.json"));
-    assert_ran(&single, &one);
+    assert_measured(&single, &one);
     assert_throughput_agrees(&merged, &one);
     assert_eq!(
         merged["breaking_point"]["level"], 2,
