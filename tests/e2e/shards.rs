@@ -202,6 +202,17 @@ fn three_shards_merge_losslessly_and_agree_with_one_process() {
         assert_eq!(on_time["late_s"], 0.0, "{on_time}");
     }
     assert!(level(&merged, 0).is_none(), "level 0 was judged");
+    let (summary, notes) = text(&merge);
+    assert!(summary.contains("3 shards merged"), "{summary}");
+    assert!(
+        summary.contains(&format!("shard 2 started {:.2} s late", f(&late["late_s"]))),
+        "{summary}"
+    );
+    assert!(summary.contains("level 1 not held in full"), "{summary}");
+    assert!(
+        notes.contains("shard 2 did not hold level(s) 1 in full"),
+        "{notes}"
+    );
     assert_eq!(f(&merged["levels"][0]["load"]), LEVELS[1], "the whole load");
 
     // (a) Every bucket of every merged histogram is the sum of the shards'.
