@@ -18,6 +18,9 @@ Examples:
   stampede run ci.toml --gate 'checkout.p95 < 800ms' --gate 'breaking_point >= 300'
   stampede run ci.toml --baseline main/report.json --gate regression
   stampede compare main/report.json reports/new/report.json
+  stampede run sale.toml --shard 0/3 --start-at 2026-11-27T08:00:00Z --out shard-0
+  stampede merge shard-0 shard-1 shard-2 --out merged
+  stampede deploy kubernetes sale.toml --shards 40 --image registry.example/stampede:0.1
 
 Exit codes:
   0    the run completed and every gate passed (a breaking point alone is a finding,
