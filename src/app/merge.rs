@@ -43,7 +43,13 @@ pub fn merge(args: &MergeArgs) -> Result<Exit, Error> {
     ci.gates.splice(0..0, scenario_gates);
     outdir::prepare(&args.out, args.force)?;
     let outcomes: Vec<RunOutcome> = shards.iter_mut().map(take_outcome).collect();
-    let merged = merge::merge(&plan.levels, &outcomes);
+    let mut merged = merge::merge(&plan.levels, &outcomes);
+    let seconds = shards
+        .iter()
+        .map(|s| interval_log::seconds(&s.dir))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad_input(anyhow!("cannot read the shard's run: {e}")))?;
+    merge::exact_percentiles(&mut merged.collected.timeline, &seconds);
     let shard_runs: Vec<ShardRun> = shards.iter().map(|s| s.shard.clone()).collect();
     let limited = limited_levels(&plan, &shards, &outcomes, &merged);
     let first = &shards[0].header;

@@ -8,9 +8,13 @@
 //! shard joined late, or that one shard did not finish, is counted outside levels
 //! (like a ramp): its numbers would mix a part of the load with the whole.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
+use hdrhistogram::Histogram;
+
 use super::examples::{Examples, PER_KIND};
+use super::interval_log::Second;
 use super::{Collected, LevelRun, Notes, RunEnd, RunOutcome, TimelinePoint};
 use crate::profile::LevelSpec;
 
@@ -141,8 +145,9 @@ fn add_examples(total: &mut Examples, other: &Examples) {
 
 /// The shards' timelines added second by second (by wall clock: the shards'
 /// clocks all start at the common start). Counts and shoppers add up; a
-/// second's percentiles are the worst shard's (the points keep no histogram),
-/// and its level is the level when every shard held the same one.
+/// second's percentiles are the worst shard's (a point keeps no histogram: see
+/// [`exact_percentiles`]), and its level is the level when every shard held the
+/// same one.
 pub fn timeline(shards: &[RunOutcome]) -> Vec<TimelinePoint> {
     let mut seconds: Vec<(i64, Vec<&TimelinePoint>)> = Vec::new();
     for point in shards.iter().flat_map(|s| &s.collected.timeline) {
@@ -157,6 +162,28 @@ pub fn timeline(shards: &[RunOutcome]) -> Vec<TimelinePoint> {
         .into_iter()
         .map(|(second, points)| sum_points(second as f64, &points))
         .collect()
+}
+
+/// Replaces each merged second's percentiles by those of the shards' histograms
+/// of that second added (`seconds`: each shard's, from its interval log).
+pub fn exact_percentiles(timeline: &mut [TimelinePoint], seconds: &[BTreeMap<u64, Second>]) {
+    for point in timeline {
+        let mut second = Second::default();
+        for shard in seconds
+            .iter()
+            .filter_map(|s| s.get(&(point.t.round() as u64)))
+        {
+            let _ = second.latency.add(&shard.latency);
+            let _ = second.lag.add(&shard.lag);
+        }
+        let ms = |h: &Histogram<u64>, q: f64| {
+            (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1000.0)
+        };
+        point.p50_ms = ms(&second.latency, 0.5);
+        point.p95_ms = ms(&second.latency, 0.95);
+        point.p99_ms = ms(&second.latency, 0.99);
+        point.lag_p99_ms = ms(&second.lag, 0.99);
+    }
 }
 
 fn sum_points(t: f64, points: &[&TimelinePoint]) -> TimelinePoint {
@@ -260,5 +287,26 @@ mod tests {
         assert_eq!(merged.collected.timeline.len(), 1);
         assert_eq!(merged.collected.timeline[0].requests, 5);
         assert_eq!(merged.collected.timeline[0].shoppers, 10);
+    }
+
+    #[test]
+    fn a_merged_seconds_percentiles_are_those_of_the_shards_histograms_added() {
+        let second = |ms: &[u64]| {
+            let mut s = Second::default();
+            for &v in ms {
+                s.latency.record(v * 1000).unwrap();
+            }
+            BTreeMap::from([(1, s)])
+        };
+        let mut timeline = timeline(&[outcome(&[], &[1]), outcome(&[], &[1])]);
+        // Each shard's own p95 is 10 ms; together, 19 of 20 requests took 10 ms or less.
+        let fast = second(&[10; 10]);
+        let slow = second(&[&[10; 9][..], &[500]].concat());
+        exact_percentiles(&mut timeline, &[fast, slow]);
+        // (HDR values are their bucket's highest equivalent: 3 significant digits.)
+        let near = |got: Option<f64>, ms: f64| (got.unwrap() - ms).abs() <= ms / 1000.0 * 2.0;
+        assert!(near(timeline[0].p95_ms, 10.0), "{:?}", timeline[0]);
+        assert!(near(timeline[0].p99_ms, 500.0), "{:?}", timeline[0]);
+        assert_eq!(timeline[0].lag_p99_ms, None);
     }
 }

@@ -246,6 +246,18 @@ fn three_shards_merge_losslessly_and_agree_with_one_process() {
         }
     }
 
+    // The timelines add up second by second.
+    let timeline_requests = |r: &serde_json::Value| -> f64 {
+        r["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| f(&p["requests"]))
+            .sum()
+    };
+    let by_shard: f64 = shards.iter().map(timeline_requests).sum();
+    assert_eq!(timeline_requests(&merged), by_shard);
+
     // (c) No coupon was redeemed twice, across all three shards.
     let mut codes: Vec<&str> = seen.iter().map(|s| s.path.as_str()).collect();
     let used = codes.len();
