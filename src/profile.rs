@@ -120,6 +120,21 @@ impl Profile {
         Profile { segments }
     }
 
+    /// The same profile with every load mapped by `share` (a shard's part of it):
+    /// the same segments, levels and times.
+    pub fn map_loads(&self, share: impl Fn(f64) -> f64) -> Profile {
+        let segments = self
+            .segments
+            .iter()
+            .map(|s| Segment {
+                from: share(s.from),
+                to: share(s.to),
+                ..s.clone()
+            })
+            .collect();
+        Profile { segments }
+    }
+
     pub fn duration(&self) -> Duration {
         self.segments.last().map_or(Duration::ZERO, Segment::end)
     }

@@ -298,6 +298,7 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
                 .collect::<Vec<_>>(),
         ),
         scripting_failure: None,
+        shards: Vec::new(),
     };
     report.scripting_failure = super::failures::scripting_failure(&report);
     report.verdict = verdict(&report);

@@ -468,6 +468,9 @@ pub struct Report {
     /// level: the scenario fails, not the shop.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scripting_failure: Option<failures::ScriptingFailure>,
+    /// A sharded run: this shard (one entry), or every shard of a merged report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<crate::metrics::ShardRun>,
 }
 
 #[cfg(test)]

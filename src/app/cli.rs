@@ -18,6 +18,9 @@ Examples:
   stampede run ci.toml --gate 'checkout.p95 < 800ms' --gate 'breaking_point >= 300'
   stampede run ci.toml --baseline main/report.json --gate regression
   stampede compare main/report.json reports/new/report.json
+  stampede run sale.toml --shard 0/3 --start-at 2026-11-27T08:00:00Z --out shard-0
+  stampede merge shard-0 shard-1 shard-2 --out merged
+  stampede deploy kubernetes sale.toml --shards 40 --image registry.example/stampede:0.1
 
 Exit codes:
   0    the run completed and every gate passed (a breaking point alone is a finding,
@@ -97,6 +100,59 @@ pub enum Command {
     /// Turn a recording into a scenario.
     #[command(subcommand)]
     Import(super::import::ImportCommand),
+    /// Merge the runs of a sharded run's shards into one report, their histograms
+    /// added without loss, judged as one run.
+    #[command(
+        after_help = "Reads each shard's interval log (intervals.hlog, complete even after a crash).\nRefuses runs of different scenarios, seeds, shard counts or start times.\nExit codes as for `run`.\n\nExample:\n  stampede merge results/shard-0 results/shard-1 results/shard-2 --out merged"
+    )]
+    Merge(MergeArgs),
+    /// Print Kubernetes manifests that run a scenario as N shards (an Indexed Job).
+    #[command(subcommand)]
+    Deploy(DeployCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' run directories.
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Write the merged reports here.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Write into --out even when it holds an earlier run.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub ci: CiArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeployCommand {
+    /// The scenario and its data in a ConfigMap, a volume for the results, and an
+    /// Indexed Job of N shards starting together; print them (JSON documents, which
+    /// are YAML) for `kubectl apply -f -`.
+    #[command(
+        after_help = "Example:\n  stampede deploy kubernetes scenarios/black-friday.toml --shards 8 --image registry.example/stampede:0.1 | kubectl apply -f -"
+    )]
+    Kubernetes(DeployArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// How many shards (pods) share the load.
+    #[arg(long, value_name = "N")]
+    pub shards: u32,
+    /// The container image with the stampede binary.
+    #[arg(long, value_name = "IMAGE", default_value = "stampede:latest")]
+    pub image: String,
+    #[arg(long, value_name = "NS", default_value = "default")]
+    pub namespace: String,
+    /// How far in the future the shards start the profile (time for every pod to be
+    /// scheduled and pull the image).
+    #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "2m")]
+    pub start_in: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -172,6 +228,33 @@ pub struct RunArgs {
     /// Write into --out even when it holds an earlier run: its files are removed first.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub shard: ShardArgs,
+    /// Serve live metrics (Prometheus/OpenMetrics text) at http://ADDR/metrics while
+    /// the run goes; a bare port listens on 127.0.0.1.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
+    /// With --metrics-addr: after the run, keep serving the final values until one
+    /// scrape has read them, at most this long (so the last scrape is not lost).
+    #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "0s", requires = "metrics_addr")]
+    pub metrics_linger: Duration,
+}
+
+/// A sharded run: one of N processes, each running 1/N of the load from a common
+/// start (see docs/distributed.md).
+#[derive(Debug, Args)]
+pub struct ShardArgs {
+    /// Run shard I of N (0-based): I/N of every level's shoppers or arrivals.
+    #[arg(long, value_name = "I/N", conflicts_with = "shards")]
+    pub shard: Option<String>,
+    /// Run one of N shards, its index from JOB_COMPLETION_INDEX (set by a
+    /// Kubernetes Indexed Job).
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u32>,
+    /// Start the profile at this instant (RFC 3339, or Unix seconds), so every
+    /// shard starts together; a shard that starts late joins where the profile stands.
+    #[arg(long, value_name = "TIME")]
+    pub start_at: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -7,8 +7,11 @@
 pub mod cli;
 mod compare;
 mod console;
+mod deploy;
 pub mod exit;
 mod import;
+mod live;
+mod merge;
 mod options;
 mod outdir;
 mod report;
@@ -55,6 +58,8 @@ pub fn execute(command: Command) -> Result<Exit, Error> {
         Command::Completions { shell } => Ok(scaffold::completions(shell)),
         Command::Schema { what } => Ok(scaffold::schema(what)),
         Command::Import(command) => import::import_command(&command),
+        Command::Merge(args) => merge::merge(&args),
+        Command::Deploy(cli::DeployCommand::Kubernetes(args)) => deploy::kubernetes(&args),
     }
 }
 

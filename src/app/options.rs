@@ -3,8 +3,9 @@
 //! checked against the scenario's steps and journeys), the baseline report, the
 //! regression tolerance, the output directory and the seed.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, anyhow};
 use url::Url;
@@ -13,7 +14,7 @@ use crate::analysis::Report;
 use crate::analysis::compare::DEFAULT_MAX_REGRESSION;
 use crate::scenario::{Gate, Metric, Scenario, parse_gate};
 
-use super::cli::{CiArgs, RunArgs};
+use super::cli::{CiArgs, RunArgs, ShardArgs};
 use super::exit::{Error, bad_input};
 
 /// Where the load goes.
@@ -89,6 +90,92 @@ pub struct RunOptions {
     pub seed: u64,
     pub insecure: bool,
     pub expected_peak: Option<f64>,
+    /// When the profile starts (`--start-at`), and which shard this is.
+    pub start_at: Option<SystemTime>,
+    pub shard: Option<Shard>,
+    pub metrics_addr: Option<SocketAddr>,
+}
+
+/// One shard of a sharded run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+/// The environment variable a Kubernetes Indexed Job sets in each pod.
+pub const JOB_COMPLETION_INDEX: &str = "JOB_COMPLETION_INDEX";
+
+/// Resolves `--shard I/N`, or `--shards N` with the index from `env`'s
+/// `JOB_COMPLETION_INDEX`; `None` for a run in one process.
+pub fn shard(
+    args: &ShardArgs,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<Shard>, Error> {
+    let (index, count) = match (&args.shard, args.shards) {
+        (Some(text), _) => {
+            let parsed = text
+                .split_once('/')
+                .and_then(|(i, n)| Some((i.trim().parse().ok()?, n.trim().parse().ok()?)));
+            parsed.ok_or_else(|| {
+                bad_input(anyhow!(
+                    "--shard {text}: expected I/N, like 0/3 (shard 0 of 3)"
+                ))
+            })?
+        }
+        (None, Some(count)) => {
+            let text = env(JOB_COMPLETION_INDEX).ok_or_else(|| {
+                bad_input(anyhow!(
+                    "--shards {count}: {JOB_COMPLETION_INDEX} is not set (a Kubernetes Indexed Job \
+                     sets it in each pod); elsewhere say which shard with --shard I/{count}"
+                ))
+            })?;
+            let index = text.trim().parse().map_err(|_| {
+                bad_input(anyhow!(
+                    "{JOB_COMPLETION_INDEX}={text}: expected a shard index from 0 to {}",
+                    count.saturating_sub(1)
+                ))
+            })?;
+            (index, count)
+        }
+        (None, None) => return Ok(None),
+    };
+    if count == 0 || index >= count {
+        return Err(bad_input(anyhow!(
+            "shard {index} of {count}: the index must be from 0 to one less than the shard count"
+        )));
+    }
+    Ok(Some(Shard { index, count }))
+}
+
+/// Parses `--start-at`: RFC 3339 (`2026-11-27T08:00:00Z`) or Unix seconds.
+pub fn start_at(text: &str) -> Result<SystemTime, Error> {
+    if let Ok(seconds) = text.trim().parse::<f64>()
+        && seconds.is_finite()
+        && seconds >= 0.0
+    {
+        return Ok(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(seconds));
+    }
+    humantime::parse_rfc3339_weak(text.trim().trim_end_matches('Z')).map_err(|e| {
+        bad_input(anyhow!(
+            "--start-at {text}: {e} (expected RFC 3339 like 2026-11-27T08:00:00Z, or Unix seconds)"
+        ))
+    })
+}
+
+/// Parses `--metrics-addr`: `HOST:PORT`, or a bare port on 127.0.0.1.
+pub fn metrics_addr(text: &str) -> Result<SocketAddr, Error> {
+    let text = text.trim();
+    let with_host = match text.parse::<u16>() {
+        Ok(port) => format!("127.0.0.1:{port}"),
+        Err(_) if text.starts_with(':') => format!("127.0.0.1{text}"),
+        Err(_) => text.to_string(),
+    };
+    with_host.parse().map_err(|e| {
+        bad_input(anyhow!(
+            "--metrics-addr {text}: {e} (expected a port like 9464, or an address like 0.0.0.0:9464)"
+        ))
+    })
 }
 
 impl RunOptions {
@@ -97,14 +184,26 @@ impl RunOptions {
             (Some(url), _) | (None, Some(url)) => Target::Url(target(url)?),
             (None, None) => Target::Embedded,
         };
+        let shard = shard(&args.shard, |name| std::env::var(name).ok())?;
+        let start_at = args.shard.start_at.as_deref().map(start_at).transpose()?;
+        let Some(start_at_or_now) = start_at.or(shard.is_none().then(SystemTime::now)) else {
+            return Err(bad_input(anyhow!(
+                "a sharded run needs --start-at TIME: every shard starts the profile at that instant"
+            )));
+        };
+        // Every shard must draw from the same seed: without --seed, the start time's.
+        let common_seed = shard.map(|_| unix_seconds(start_at_or_now));
         Ok(RunOptions {
+            start_at,
+            shard,
+            metrics_addr: args.metrics_addr.as_deref().map(metrics_addr).transpose()?,
             target,
             ci: Ci::resolve(&args.ci, Some(scenario))?,
             out: args
                 .out
                 .clone()
                 .unwrap_or_else(|| default_out_dir(&scenario.name)),
-            seed: args.seed.unwrap_or_else(random_seed),
+            seed: args.seed.or(common_seed).unwrap_or_else(random_seed),
             insecure: args.insecure,
             expected_peak: args.expected_peak,
         })
@@ -186,6 +285,11 @@ fn default_out_dir(scenario: &str) -> PathBuf {
     Path::new("reports").join(format!("{safe}-{stamp}"))
 }
 
+fn unix_seconds(at: SystemTime) -> u64 {
+    at.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 fn random_seed() -> u64 {
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -202,6 +306,61 @@ mod tests {
         let e = parse_gates(&["p95 < 800".into()]).unwrap_err().to_string();
         assert!(e.contains("column 7"), "{e}");
         assert!(e.ends_with("      ^"), "{e:?}");
+    }
+
+    fn shard_args(shard: Option<&str>, shards: Option<u32>) -> ShardArgs {
+        ShardArgs {
+            shard: shard.map(str::to_string),
+            shards,
+            start_at: None,
+        }
+    }
+
+    #[test]
+    fn shards_come_from_the_flag_or_the_indexed_jobs_environment() {
+        let none = |_: &str| None;
+        let env = |name: &str| (name == JOB_COMPLETION_INDEX).then(|| "2".to_string());
+        let got = |args, env: &dyn Fn(&str) -> Option<String>| shard(&args, env);
+        assert_eq!(got(shard_args(None, None), &none).unwrap(), None);
+        assert_eq!(
+            got(shard_args(Some("1/3"), None), &none).unwrap(),
+            Some(Shard { index: 1, count: 3 })
+        );
+        assert_eq!(
+            got(shard_args(None, Some(3)), &env).unwrap(),
+            Some(Shard { index: 2, count: 3 })
+        );
+        for (args, env) in [
+            (
+                shard_args(Some("3/3"), None),
+                &none as &dyn Fn(&str) -> Option<String>,
+            ),
+            (shard_args(Some("x"), None), &none),
+            (shard_args(None, Some(3)), &none),
+            (shard_args(None, Some(2)), &env),
+        ] {
+            let e = got(args, env).unwrap_err();
+            assert_eq!(e.exit().code(), 2, "{e}");
+        }
+    }
+
+    #[test]
+    fn start_times_are_rfc3339_or_unix_seconds() {
+        let unix = start_at("1795000000").unwrap();
+        let rfc = start_at("2026-11-18T11:06:40Z").unwrap();
+        assert_eq!(unix, rfc);
+        assert_eq!(start_at("soon").unwrap_err().exit().code(), 2);
+    }
+
+    #[test]
+    fn a_bare_metrics_port_listens_on_loopback() {
+        assert_eq!(metrics_addr("9464").unwrap().to_string(), "127.0.0.1:9464");
+        assert_eq!(metrics_addr(":9464").unwrap().to_string(), "127.0.0.1:9464");
+        assert_eq!(
+            metrics_addr("0.0.0.0:9464").unwrap().to_string(),
+            "0.0.0.0:9464"
+        );
+        assert_eq!(metrics_addr("nowhere").unwrap_err().exit().code(), 2);
     }
 
     #[test]

@@ -12,18 +12,18 @@ use crate::driver::walk::Walk;
 use crate::driver::{self, Observer, Progress, climb::Judged};
 use crate::http::SetupError;
 use crate::metrics::interval_log::{IntervalLog, RunHeader};
-use crate::metrics::{Collected, Harvested, LevelRun, RunOutcome, TimelinePoint};
-use crate::scenario::{self, Scenario};
+use crate::metrics::{Collected, Harvested, LevelRun, RunOutcome, ShardRun, TimelinePoint};
+use crate::scenario::{self, Exhausted, FeedPick, Scenario};
 use crate::shop::Shop;
 use crate::{http, report};
 
 use super::cli::RunArgs;
 use super::console::Console;
 use super::exit::{Error, Exit, bad_input, cannot_measure};
-use super::options::{RunOptions, Target};
+use super::options::{Ci, RunOptions, Shard, Target};
 use super::signals::Signals;
 use super::warnings::Warning;
-use super::{cores, outdir, runtime, shop, smoke, write_reports};
+use super::{cores, live, outdir, runtime, shop, smoke, write_reports};
 
 /// The run's observer: judges each level once (the judgement the climb acts on),
 /// shows it, and appends every harvest to the interval log.
@@ -32,11 +32,22 @@ struct RunObserver<'a> {
     plan: &'a Plan,
     console: Console,
     log: &'a mut IntervalLog,
+    /// The `--metrics-addr` exposition, kept current.
+    live: Option<&'a crate::metrics::live::LiveMetrics>,
 }
 
 impl Observer for RunObserver<'_> {
     fn progress(&mut self, progress: &Progress) {
         self.console.progress(progress);
+        if let Some(live) = self.live {
+            let level = progress.level.map(|l| l.index);
+            live.progress(
+                progress.load,
+                level,
+                progress.in_flight,
+                driver::process_cpu(),
+            );
+        }
     }
 
     fn level_done(&mut self, run: &LevelRun, collected: &Collected) -> Judged {
@@ -55,20 +66,23 @@ impl Observer for RunObserver<'_> {
     }
 
     fn harvested(&mut self, at: Duration, entry: Harvested<'_>) {
+        if let (Some(live), Harvested::Step { step, stats, .. }) = (self.live, entry) {
+            live.add(step, stats);
+        }
         self.log.entry(at, entry);
     }
 
     fn second(&mut self, point: &TimelinePoint, collected: &Collected) {
+        if let Some(live) = self.live {
+            live.second(point);
+        }
         self.console.second(point);
         self.log.second(point, collected);
     }
 }
 
 pub fn run(args: RunArgs) -> Result<Exit, Error> {
-    let mut scenario = scenario::load(&args.scenario).map_err(bad_input)?;
-    scenario.target.tracing.enabled |= args.trace;
-    let scenario = Arc::new(scenario);
-    let options = RunOptions::resolve(&args, &scenario)?;
+    let (scenario, options, plan) = resolve(&args)?;
     for warning in &scenario.warnings {
         eprintln!("warning: {warning}");
     }
@@ -79,27 +93,38 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     if let Some(exit) = preflight(&args, &scenario, &base_url, options.insecure)? {
         return Ok(exit);
     }
+    let scenario = match args.no_preflight {
+        true => scenario,
+        false => Arc::new(after_walked_rows(&scenario)),
+    };
     outdir::prepare(&options.out, args.force)?;
     check_open_files(&scenario, embedded.is_some())?;
-    let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    let plan = Plan::of(&scenario, options.expected_peak);
-    let mut log = open_log(&options, &plan, &base_url, &started_at)?;
+    let late = wait_for_start(options.start_at);
+    let shard = options.shard.map(|s| shard_run(s, &options, late));
+    let started_at =
+        humantime::format_rfc3339_seconds(options.start_at.unwrap_or_else(SystemTime::now))
+            .to_string();
+    let mut log = open_log(&options, &plan, &base_url, &started_at, shard.clone())?;
     let runtime = runtime()?;
-    eprintln!(
-        "running {} against {base_url}: {} levels, up to {:.0} s (seed {})",
-        scenario.name,
-        scenario.load.profile.levels().len(),
-        scenario.load.profile.duration().as_secs_f64(),
-        options.seed
-    );
+    let live = start_live_metrics(&runtime, &options, &plan)?;
+    announce(&scenario, &base_url, &options, shard.as_ref());
     let clock = Instant::now();
     let mut observer = RunObserver {
         scenario: &scenario,
         plan: &plan,
         console: Console::new(&scenario),
         log: &mut log,
+        live: live.as_ref().map(|l| &l.metrics),
     };
-    let outcome = drive(&runtime, &scenario, &base_url, &options, &mut observer);
+    let part = part(options.shard.unwrap_or(Shard { index: 0, count: 1 }), late);
+    let outcome = drive(
+        &runtime,
+        &scenario,
+        &base_url,
+        &options,
+        part,
+        &mut observer,
+    );
     observer.console.finish();
     let Some(outcome) = outcome else {
         eprintln!("{}", Warning::InterruptedAgain);
@@ -117,7 +142,133 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         end: outcome.end,
         cores: cores(),
     };
-    analyse_and_write(&plan, &outcome, info, &options)
+    let shards: Vec<ShardRun> = shard.into_iter().collect();
+    let exit = analyse_and_write(
+        &plan,
+        &outcome,
+        info,
+        &options.ci,
+        &options.out,
+        &|report| {
+            report.shards.clone_from(&shards);
+            for shard in &mut report.shards {
+                shard.partial_levels = partial_levels(&plan, &outcome);
+            }
+        },
+    );
+    if let Some(live) = live {
+        live.linger(&runtime, args.metrics_linger);
+    }
+    exit
+}
+
+/// The scenario (a shard's part of it, in a sharded run), the options, and the
+/// whole run's plan — the same in every shard — computed before a shard takes
+/// its part.
+fn resolve(args: &RunArgs) -> Result<(Arc<Scenario>, RunOptions, Plan), Error> {
+    let mut scenario = scenario::load(&args.scenario).map_err(bad_input)?;
+    scenario.target.tracing.enabled |= args.trace;
+    let options = RunOptions::resolve(args, &scenario)?;
+    let plan = Plan::of(&scenario, options.expected_peak);
+    if let Some(shard) = options.shard {
+        part(shard, Duration::ZERO).apply(&mut scenario);
+    }
+    Ok((Arc::new(scenario), options, plan))
+}
+
+/// The line that says what runs, against what.
+fn announce(scenario: &Scenario, base_url: &str, options: &RunOptions, shard: Option<&ShardRun>) {
+    let shard = shard.map_or_else(String::new, |s| {
+        format!(
+            ", shard {} of {} (0-based), {:.2} s late",
+            s.index, s.count, s.late_s
+        )
+    });
+    eprintln!(
+        "running {} against {base_url}: {} levels, up to {:.0} s (seed {}){shard}",
+        scenario.name,
+        scenario.load.profile.levels().len(),
+        scenario.load.profile.duration().as_secs_f64(),
+        options.seed,
+    );
+}
+
+/// The driver's part for `shard`, `late` after the common start.
+fn part(shard: Shard, late: Duration) -> driver::shard::Part {
+    driver::shard::Part {
+        index: shard.index,
+        count: shard.count,
+        late,
+    }
+}
+
+/// Sleeps until `start_at`; returns how late we are when it has passed already.
+fn wait_for_start(start_at: Option<SystemTime>) -> Duration {
+    let Some(start_at) = start_at else {
+        return Duration::ZERO;
+    };
+    match start_at.duration_since(SystemTime::now()) {
+        Ok(early) => {
+            eprintln!(
+                "waiting {:.1} s for the common start ({})",
+                early.as_secs_f64(),
+                humantime::format_rfc3339_millis(start_at)
+            );
+            std::thread::sleep(early);
+            Duration::ZERO
+        }
+        Err(late) => late.duration(),
+    }
+}
+
+/// This shard's record: which part it runs, and how late it began.
+fn shard_run(shard: Shard, options: &RunOptions, late: Duration) -> ShardRun {
+    let start_at = options.start_at.unwrap_or(SystemTime::UNIX_EPOCH);
+    if late > Duration::ZERO {
+        eprintln!(
+            "warning: shard {} started {:.2} s after the common start: it joins the profile \
+             where it stands, and the merged report does not judge a level it did not hold in full",
+            shard.index,
+            late.as_secs_f64()
+        );
+    }
+    ShardRun {
+        index: shard.index,
+        count: shard.count,
+        start_at: humantime::format_rfc3339_millis(start_at).to_string(),
+        late_s: (late.as_secs_f64() * 1000.0).round() / 1000.0,
+        partial_levels: Vec::new(),
+    }
+}
+
+/// The levels of `plan` the run began but did not hold in full.
+pub(super) fn partial_levels(plan: &Plan, outcome: &RunOutcome) -> Vec<usize> {
+    outcome
+        .levels
+        .iter()
+        .filter(|run| {
+            let planned = plan
+                .levels
+                .get(run.spec.index)
+                .map_or(run.spec.duration, |l| l.duration);
+            run.held + Duration::from_millis(1) < planned
+        })
+        .map(|run| run.spec.index)
+        .collect()
+}
+
+/// Starts the `--metrics-addr` server on the run's runtime.
+fn start_live_metrics(
+    runtime: &tokio::runtime::Runtime,
+    options: &RunOptions,
+    plan: &Plan,
+) -> Result<Option<live::Server>, Error> {
+    let Some(addr) = options.metrics_addr else {
+        return Ok(None);
+    };
+    let server = live::Server::start(runtime, addr, plan)?;
+    eprintln!("live metrics: http://{}/metrics", server.addr);
+    Ok(Some(server))
 }
 
 /// The target's base URL: the given one once it answers a probe, or the embedded shop
@@ -171,6 +322,27 @@ fn preflight(
     Ok(None)
 }
 
+/// The scenario without the `unique` rows the preflight used (it walks each
+/// journey once, taking each feeder's first rows): no row is used twice.
+fn after_walked_rows(scenario: &Scenario) -> Scenario {
+    let mut scenario = scenario.clone();
+    for f in 0..scenario.feeders.len() {
+        let walked = scenario
+            .journeys
+            .iter()
+            .filter(|j| j.feeders.contains(&f))
+            .count();
+        let feeder = &mut scenario.feeders[f];
+        if feeder.pick == FeedPick::Unique {
+            // A recycling feeder keeps a row to recycle.
+            let keep = usize::from(feeder.when_exhausted == Exhausted::Recycle);
+            let skip = walked.min(feeder.rows.len().saturating_sub(keep));
+            feeder.rows.drain(..skip);
+        }
+    }
+    scenario
+}
+
 /// Creates the interval log with the run header, before the first request: a run
 /// that cannot write its results stops here.
 fn open_log(
@@ -178,6 +350,7 @@ fn open_log(
     plan: &Plan,
     base_url: &str,
     started_at: &str,
+    shard: Option<ShardRun>,
 ) -> Result<IntervalLog, Error> {
     let header = RunHeader {
         target: base_url.to_string(),
@@ -189,6 +362,7 @@ fn open_log(
         journeys: plan.journeys.len(),
         plan: serde_json::to_value(plan)
             .map_err(|e| cannot_measure(anyhow!("cannot record the run plan: {e}")))?,
+        shard,
     };
     IntervalLog::create(&options.out, &header)
         .map_err(|e| cannot_measure(anyhow!("cannot write into the output directory: {e}")))
@@ -200,15 +374,18 @@ fn drive(
     scenario: &Arc<Scenario>,
     base_url: &str,
     options: &RunOptions,
+    part: driver::shard::Part,
     observer: &mut RunObserver<'_>,
 ) -> Option<Result<RunOutcome, SetupError>> {
     runtime.block_on(async {
         let signals = Signals::watch();
         tokio::select! {
             outcome = driver::run(
+                part,
                 Arc::clone(scenario),
                 base_url,
-                options.seed,
+                // Each shard draws its own stream: the run's seed + its index.
+                options.seed.wrapping_add(u64::from(part.index)),
                 options.insecure,
                 observer,
                 signals.nth(1),
@@ -218,23 +395,28 @@ fn drive(
     })
 }
 
-/// Analyses the outcome, enriches the report, prints the summary and writes the reports.
-fn analyse_and_write(
+/// Analyses the outcome, lets `adjust` add what the analysis does not know (the
+/// shards), enriches the report, prints the summary and writes the reports: the
+/// one path from a run's measurements to its reports (`merge` takes it too).
+pub(super) fn analyse_and_write(
     plan: &Plan,
     outcome: &RunOutcome,
     info: RunInfo,
-    options: &RunOptions,
+    ci: &Ci,
+    out: &std::path::Path,
+    adjust: &dyn Fn(&mut analysis::Report),
 ) -> Result<Exit, Error> {
     let mut report = analysis::analyse(plan, outcome, info);
+    adjust(&mut report);
     enrich::enrich(
         &mut report,
         &plan.planning,
-        options.ci.baseline.as_ref(),
-        options.ci.max_regression,
-        &options.ci.gates,
+        ci.baseline.as_ref(),
+        ci.max_regression,
+        &ci.gates,
     );
     print!("{}", report::terminal::summary(&report));
-    write_reports(&report, &options.out)?;
+    write_reports(&report, out)?;
     Ok(super::verdict_exit(&report))
 }
 

@@ -28,14 +28,18 @@ pub struct Plan {
     /// Dropped arrivals per level; the last slot counts those outside levels.
     dropped: Box<[AtomicU64]>,
     seed: u64,
+    /// Evenly spaced arrivals: the first arrival's quota (1 in one process; a
+    /// shard's phase, see [`super::shard::Part::phase`]).
+    first_quota: f64,
 }
 
 impl Plan {
-    pub fn new(levels: usize, seed: u64) -> Plan {
+    pub fn new(levels: usize, seed: u64, first_quota: f64) -> Plan {
         Plan {
             rate: AtomicU64::new(0),
             dropped: (0..=levels).map(|_| AtomicU64::new(0)).collect(),
             seed,
+            first_quota,
         }
     }
 
@@ -85,7 +89,10 @@ pub async fn run(shared: Arc<Shared>, plan: Arc<Plan>, mut running: watch::Recei
     };
     let mut shoppers = JoinSet::new();
     let mut at = Instant::now();
-    let mut needed = quota(&mut rng);
+    let mut needed = match poisson {
+        true => quota(&mut rng),
+        false => plan.first_quota,
+    };
     let mut id = 0u64;
     while *running.borrow() > 0 {
         let rate = plan.rate();

@@ -56,6 +56,11 @@ impl InFlight {
         }
     }
 
+    /// Requests in flight now, whatever their level.
+    pub fn total(&self) -> usize {
+        self.counts.iter().map(|c| c.load(Ordering::Relaxed)).sum()
+    }
+
     /// Requests that started in `level` and are not recorded yet.
     pub fn of(&self, level: usize) -> usize {
         self.counts[self.slot(level)].load(Ordering::SeqCst)

@@ -11,6 +11,7 @@ mod arrivals;
 mod attribution;
 pub mod climb;
 mod panic_guard;
+pub mod shard;
 mod shopper;
 mod trace;
 pub mod walk;
@@ -119,6 +120,8 @@ pub struct Progress {
     pub level: Option<LevelSpec>,
     pub cooling_down: bool,
     pub last_second: TimelinePoint,
+    /// Requests in flight now.
+    pub in_flight: usize,
 }
 
 /// Hooks the run's owner gives the driver.
@@ -136,9 +139,11 @@ pub trait Observer {
     fn second(&mut self, _point: &TimelinePoint, _collected: &Collected) {}
 }
 
-/// Runs `scenario` against `base_url` until its profile ends, the observer says
-/// stop (then cools down), or `stop` resolves.
+/// Runs `scenario` (already made `part`'s share, see [`shard`]) against
+/// `base_url` until its profile ends, the observer says stop (then cools down), or
+/// `stop` resolves.
 pub async fn run(
+    part: shard::Part,
     scenario: Arc<Scenario>,
     base_url: &str,
     seed: u64,
@@ -147,8 +152,8 @@ pub async fn run(
     stop: impl Future<Output = ()>,
 ) -> Result<RunOutcome, SetupError> {
     let connector = http::Connector::Tcp;
-    run_over(
-        connector, scenario, base_url, seed, insecure, observer, stop,
+    run_part(
+        connector, part, scenario, base_url, seed, insecure, observer, stop,
     )
     .await
 }
@@ -159,6 +164,26 @@ pub async fn run(
 /// makes any CPU look like a lot — so levels record none.
 pub async fn run_over(
     connector: http::Connector,
+    scenario: Arc<Scenario>,
+    base_url: &str,
+    seed: u64,
+    insecure: bool,
+    observer: &mut dyn Observer,
+    stop: impl Future<Output = ()>,
+) -> Result<RunOutcome, SetupError> {
+    let part = shard::Part::WHOLE;
+    run_part(
+        connector, part, scenario, base_url, seed, insecure, observer, stop,
+    )
+    .await
+}
+
+/// [`run_over`] for one shard: a late shard's clock starts `part.late` ago, so it
+/// joins the profile where it stands.
+#[allow(clippy::too_many_arguments)]
+async fn run_part(
+    connector: http::Connector,
+    part: shard::Part,
     scenario: Arc<Scenario>,
     base_url: &str,
     seed: u64,
@@ -184,7 +209,7 @@ pub async fn run_over(
     let (target_tx, target_rx) = watch::channel(u32::from(!shared.closed));
     let mut shoppers: Vec<Option<JoinHandle<()>>> = Vec::new();
     let open = (!shared.closed).then(|| {
-        let plan = Arc::new(arrivals::Plan::new(specs.len(), seed));
+        let plan = Arc::new(arrivals::Plan::new(specs.len(), seed, part.phase()));
         let task = tokio::spawn(arrivals::run(
             Arc::clone(&shared),
             Arc::clone(&plan),
@@ -196,7 +221,8 @@ pub async fn run_over(
     let mut current: Option<usize> = None;
     let mut cpu_at_level_start = process_cpu();
     let mut cooldown: Option<Cooldown> = None;
-    let mut next_harvest = HARVEST_EVERY;
+    // Harvests fall on whole seconds of the common start, in every shard.
+    let mut next_harvest = Duration::from_secs(part.late.as_secs()) + HARVEST_EVERY;
     let mut watch = abort::AbortWatch::new(&scenario.load.abort_on);
     let mut climb = Climb::new(scenario.load.stop_when_broken, scenario.load.cooldown);
     let mut abort_reason = None;
@@ -206,7 +232,8 @@ pub async fn run_over(
     let mut pending: Vec<LevelRun> = Vec::new();
     // Requests of an ended level still in flight after this are counted outside it.
     let wait_limit = scenario.target.timeout + scenario.target.connect_timeout + HARVEST_EVERY;
-    let started = Instant::now();
+    let now = Instant::now();
+    let started = now.checked_sub(part.late).unwrap_or(now);
     let end = 'run: loop {
         // Biased, the stop first: a tie goes the same way every time.
         tokio::select! {
@@ -231,7 +258,9 @@ pub async fn run_over(
                 let spec = specs[done];
                 let run = LevelRun {
                     spec,
-                    held: now.saturating_sub(spec.start).min(spec.duration),
+                    held: now
+                        .saturating_sub(spec.start.max(part.late))
+                        .min(spec.duration),
                 };
                 levels.push(run);
                 collected.cpu_seconds[done] = (process_cpu() - cpu_at_level_start).as_secs_f64();
@@ -312,6 +341,7 @@ pub async fn run_over(
                 level: level.map(|l| specs[l]),
                 cooling_down: cooldown.is_some(),
                 last_second,
+                in_flight: shared.in_flight.total(),
             };
             observer.progress(&progress);
         }
@@ -325,7 +355,7 @@ pub async fn run_over(
             spec,
             held: started
                 .elapsed()
-                .saturating_sub(spec.start)
+                .saturating_sub(spec.start.max(part.late))
                 .min(spec.duration),
         });
         collected.cpu_seconds[level] = (process_cpu() - cpu_at_level_start).as_secs_f64();

@@ -15,10 +15,12 @@ use crate::error_kind::ErrorKind;
 pub mod examples;
 pub mod exemplars;
 pub mod interval_log;
+pub mod live;
+pub mod merge;
 mod run;
 
 pub use exemplars::{Exemplar, Exemplars, Origin, TraceId};
-pub use run::{Cooldown, LevelRun, RunEnd, RunOutcome};
+pub use run::{Cooldown, LevelRun, RunEnd, RunOutcome, ShardRun};
 
 /// One finished request.
 #[derive(Debug, Clone, Copy)]

@@ -34,6 +34,24 @@ pub enum RunEnd {
     Aborted,
 }
 
+/// One shard of a sharded run (`--shard I/N`): which part it ran and when it began.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct ShardRun {
+    /// 0-based.
+    pub index: u32,
+    pub count: u32,
+    /// The common start every shard was given (RFC 3339).
+    pub start_at: String,
+    /// How late this shard began the profile, in seconds after `start_at` by its
+    /// own clock (0 when it was on time): it joined the profile where it stood.
+    pub late_s: f64,
+    /// The levels this shard did not hold in full (it joined late, or stopped
+    /// early); a merged report does not judge them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partial_levels: Vec<usize>,
+}
+
 /// A cool-down at the last good level after the climb stopped.
 #[derive(Debug, Clone, Copy)]
 pub struct Cooldown {

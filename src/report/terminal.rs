@@ -22,6 +22,34 @@ fn row(out: &mut String, first: &str, second: &str, stats: &Stats, verdict: &str
 }
 
 /// The whole summary, as text.
+/// A sharded run: which shard this is, or how many were merged, and the late ones.
+fn shards(report: &Report) -> Vec<String> {
+    let lines = report.shards.iter().filter(|s| s.late_s > 0.0).map(|s| {
+        let levels: Vec<String> = s
+            .partial_levels
+            .iter()
+            .map(|l| (l + 1).to_string())
+            .collect();
+        let not_held = match levels.is_empty() {
+            true => String::new(),
+            false => format!("; level {} not held in full", levels.join(", ")),
+        };
+        format!("shard {} started {:.2} s late{not_held}", s.index, s.late_s)
+    });
+    let head = match &report.shards[..] {
+        [] => return Vec::new(),
+        [one] => format!(
+            "shard {} of {} (0-based): this process ran its share of each level",
+            one.index, one.count
+        ),
+        all => format!(
+            "{} shards merged (levels not held in full by every shard are not judged)",
+            all.len()
+        ),
+    };
+    std::iter::once(head).chain(lines).collect()
+}
+
 pub fn summary(report: &Report) -> String {
     let mut out = String::new();
     let unit = LoadUnit::of(report);
@@ -32,6 +60,9 @@ pub fn summary(report: &Report) -> String {
         report.model.name(),
         report.target
     );
+    for line in shards(report) {
+        let _ = writeln!(out, "  {line}");
+    }
     let _ = writeln!(
         out,
         "  {:>5}  {:>14}  {:>9}  {:>9}  {:>7}  {:>9}  {:>9}  {:>9}  verdict",

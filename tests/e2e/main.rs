@@ -15,6 +15,7 @@ mod limits;
 mod open_model;
 mod runs;
 mod scaffold;
+mod shards;
 mod tls;
 mod trace_server;
 mod traces;

@@ -114,7 +114,7 @@ fn smoke_run_writes_a_report_with_every_journey() {
     assert_eq!(report["model"], "closed");
     assert_eq!(report["seed"], 1);
     assert!(report["breaking_point"].is_null());
-    assert_eq!(report["last_good"]["load"], 6);
+    assert_eq!(report["last_good"]["load"], 6.0);
     let levels = report["levels"].as_array().unwrap();
     assert_eq!(
         levels.iter().map(|l| f(&l["load"])).collect::<Vec<_>>(),
@@ -181,7 +181,7 @@ steps = [{{ name = "home", get = "/" }}]
     let first = &report["levels"][0];
     assert!(f(&first["errors"]["connect"]) > 0.0, "{first}");
     assert_eq!(first["error_rate"], 1.0);
-    assert_eq!(report["breaking_point"]["load"], 1);
+    assert_eq!(report["breaking_point"]["load"], 1.0);
     let reason = report["breaking_point"]["reason"].as_str().unwrap();
     assert!(reason.contains("error rate 100% > SLO 1%"), "{reason}");
     assert!(report["last_good"].is_null());

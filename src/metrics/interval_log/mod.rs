@@ -13,6 +13,7 @@
 //! they change) and, when the run ended normally, `#end` (with the abort reason).
 //! The plan is opaque here: the log stores measurements and hands the plan back.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -56,6 +57,9 @@ pub struct RunHeader {
     pub journeys: usize,
     /// What the analysis judges the run against (its `Plan`), kept as it gave it.
     pub plan: serde_json::Value,
+    /// A sharded run's part (`stampede merge` reads it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::metrics::ShardRun>,
 }
 
 /// What the run knows besides the intervals' counts, written when it changes.
@@ -365,6 +369,48 @@ fn add_journey_histogram(stats: &mut JourneyStats, histogram: &Histogram<u64>) {
 
 /// The histogram lines of `text`, with their tags (lines that do not parse are skipped).
 fn histograms(text: &str) -> impl Iterator<Item = (String, Histogram<u64>)> + '_ {
+    timed_histograms(text).map(|(tag, _, histogram)| (tag, histogram))
+}
+
+/// Each harvest's latency and lag over every level and step, by the second it
+/// ended (whole seconds since the start): a merge adds the shards' to give a
+/// merged timeline's percentiles exactly.
+pub fn seconds(dir: &Path) -> Result<BTreeMap<u64, Second>, LogError> {
+    let path = dir.join(FILE_NAME);
+    let text = std::fs::read_to_string(&path).map_err(|source| LogError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let mut seconds: BTreeMap<u64, Second> = BTreeMap::new();
+    for (tag, end, histogram) in timed_histograms(&text) {
+        let second = seconds.entry(end.as_secs_f64().round() as u64).or_default();
+        let _ = match tag.rsplit('.').next() {
+            Some("latency") => second.latency.add(&histogram),
+            Some("lag") => second.lag.add(&histogram),
+            _ => Ok(()),
+        };
+    }
+    Ok(seconds)
+}
+
+/// One second's histograms (see [`seconds`]).
+#[derive(Debug, Clone)]
+pub struct Second {
+    pub latency: Histogram<u64>,
+    pub lag: Histogram<u64>,
+}
+
+impl Default for Second {
+    fn default() -> Self {
+        Second {
+            latency: crate::metrics::new_histogram(),
+            lag: crate::metrics::new_histogram(),
+        }
+    }
+}
+
+/// [`histograms`], with when each interval ended.
+fn timed_histograms(text: &str) -> impl Iterator<Item = (String, Duration, Histogram<u64>)> + '_ {
     text.lines()
         .filter(|line| !line.starts_with('#') && !line.starts_with('"'))
         .filter_map(|line| {
@@ -374,8 +420,9 @@ fn histograms(text: &str) -> impl Iterator<Item = (String, Histogram<u64>)> + '_
                 return None;
             };
             let tag = interval.tag()?.as_str().to_string();
+            let end = interval.start_timestamp() + interval.duration();
             let histogram = crate::metrics::decode_histogram(interval.encoded_histogram())?;
-            Some((tag, histogram))
+            Some((tag, end, histogram))
         })
 }
 

@@ -1,0 +1,241 @@
+//! `stampede merge DIR... --out DIR`: the shards of a sharded run made one run.
+//! Each shard's measurements are rebuilt from its interval log (every histogram,
+//! lossless, and complete after a crash too); runs that do not belong together
+//! are refused, naming the odd one; then the merged measurements take the same
+//! path as a single run's: analysis, gates, baseline, every report format.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::anyhow;
+
+use crate::analysis::{self, Plan, Report, RunInfo};
+use crate::metrics::interval_log::{self, RunHeader};
+use crate::metrics::{RunOutcome, ShardRun, merge};
+use crate::scenario::parse_gate;
+
+use super::cli::MergeArgs;
+use super::exit::{Error, Exit, bad_input};
+use super::options::Ci;
+use super::outdir;
+use super::run::{analyse_and_write, partial_levels};
+
+/// One shard's run as read back.
+struct ShardDir {
+    dir: PathBuf,
+    header: RunHeader,
+    shard: ShardRun,
+    plan: Plan,
+    outcome: RunOutcome,
+}
+
+pub fn merge(args: &MergeArgs) -> Result<Exit, Error> {
+    let mut shards = args
+        .shards
+        .iter()
+        .map(|dir| read(dir))
+        .collect::<Result<Vec<_>, _>>()?;
+    check_together(&shards)?;
+    shards.sort_by_key(|s| s.shard.index);
+    let plan = shards[0].plan.clone();
+    let mut ci = Ci::resolve(&args.ci, None)?;
+    // The gates the run would have been judged by: the scenario's, then --gate's.
+    let scenario_gates = plan.gates.iter().filter_map(|g| parse_gate(g).ok());
+    ci.gates.splice(0..0, scenario_gates);
+    outdir::prepare(&args.out, args.force)?;
+    let outcomes: Vec<RunOutcome> = shards.iter_mut().map(take_outcome).collect();
+    let mut merged = merge::merge(&plan.levels, &outcomes);
+    let seconds = shards
+        .iter()
+        .map(|s| interval_log::seconds(&s.dir))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad_input(anyhow!("cannot read the shard's run: {e}")))?;
+    merge::exact_percentiles(&mut merged.collected.timeline, &seconds);
+    let shard_runs: Vec<ShardRun> = shards.iter().map(|s| s.shard.clone()).collect();
+    let limited = limited_levels(&plan, &shards, &outcomes, &merged);
+    let first = &shards[0].header;
+    let info = RunInfo {
+        target: first.target.clone(),
+        started_at: first.started_at.clone(),
+        duration_s: merged.elapsed.as_secs_f64(),
+        seed: first.seed,
+        end: merged.end,
+        cores: shards.iter().map(|s| s.header.cores).sum(),
+    };
+    for shard in shard_runs.iter().filter(|s| !s.partial_levels.is_empty()) {
+        eprintln!(
+            "note: shard {} did not hold level(s) {} in full ({:.2} s late): not judged",
+            shard.index,
+            show_levels(&shard.partial_levels),
+            shard.late_s
+        );
+    }
+    analyse_and_write(
+        &plan,
+        &merged,
+        info,
+        &ci,
+        &args.out,
+        &|report: &mut Report| {
+            report.shards.clone_from(&shard_runs);
+            for level in &mut report.levels {
+                level.generator_limited |= limited.contains(&level.index);
+            }
+        },
+    )
+}
+
+/// Reads a shard's interval log, with its shard record (the levels it did not
+/// hold in full worked out from the log).
+fn read(dir: &Path) -> Result<ShardDir, Error> {
+    let (header, outcome) = interval_log::rebuild(dir).map_err(|e| {
+        bad_input(anyhow!(
+            "{}: cannot read the shard's run: {e}",
+            dir.display()
+        ))
+    })?;
+    let plan: Plan = serde_json::from_value(header.plan.clone())
+        .map_err(|e| bad_input(anyhow!("{}: its run plan: {e}", log_path(dir).display())))?;
+    let Some(mut shard) = header.shard.clone() else {
+        return Err(bad_input(anyhow!(
+            "{}: not a shard of a sharded run (it was run without --shard or --shards)",
+            log_path(dir).display()
+        )));
+    };
+    shard.partial_levels = partial_levels(&plan, &outcome);
+    Ok(ShardDir {
+        dir: dir.to_path_buf(),
+        header,
+        shard,
+        plan,
+        outcome,
+    })
+}
+
+fn log_path(dir: &Path) -> PathBuf {
+    dir.join(interval_log::FILE_NAME)
+}
+
+fn take_outcome(shard: &mut ShardDir) -> RunOutcome {
+    let levels = shard.plan.levels.len();
+    let empty = RunOutcome {
+        collected: crate::metrics::Collected::new(levels, 0, 0),
+        levels: Vec::new(),
+        cooldown: None,
+        elapsed: shard.outcome.elapsed,
+        end: shard.outcome.end,
+        abort_reason: None,
+    };
+    std::mem::replace(&mut shard.outcome, empty)
+}
+
+/// Refuses shards of different runs: another scenario (or another version of
+/// it), seed, shard count or start time; and a shard given twice or missing.
+fn check_together(shards: &[ShardDir]) -> Result<(), Error> {
+    let first = &shards[0];
+    for other in &shards[1..] {
+        let odd = |what: &str, theirs: String, ours: String| {
+            bad_input(anyhow!(
+                "{}: a different {what} ({theirs}) from {}'s ({ours}): not shards of one run",
+                log_path(&other.dir).display(),
+                first.dir.display()
+            ))
+        };
+        if other.plan.scenario != first.plan.scenario {
+            return Err(odd(
+                "scenario",
+                other.plan.scenario.clone(),
+                first.plan.scenario.clone(),
+            ));
+        }
+        if other.plan != first.plan {
+            return Err(odd(
+                "version of the scenario",
+                "its levels, steps or SLO differ".into(),
+                "as written".into(),
+            ));
+        }
+        if other.header.seed != first.header.seed {
+            return Err(odd(
+                "seed",
+                other.header.seed.to_string(),
+                first.header.seed.to_string(),
+            ));
+        }
+        if other.shard.count != first.shard.count {
+            return Err(odd(
+                "shard count",
+                other.shard.count.to_string(),
+                first.shard.count.to_string(),
+            ));
+        }
+        if other.shard.start_at != first.shard.start_at {
+            return Err(odd(
+                "start time",
+                other.shard.start_at.clone(),
+                first.shard.start_at.clone(),
+            ));
+        }
+    }
+    check_complete(shards)
+}
+
+/// Every shard once.
+fn check_complete(shards: &[ShardDir]) -> Result<(), Error> {
+    let count = shards[0].shard.count;
+    for index in 0..count {
+        let given: Vec<&ShardDir> = shards.iter().filter(|s| s.shard.index == index).collect();
+        match given[..] {
+            [_] => {}
+            [] => {
+                return Err(bad_input(anyhow!(
+                    "shard {index} of {count} is missing: give every shard's directory \
+                     (a merge of some shards would report part of the load as the whole)"
+                )));
+            }
+            [a, b, ..] => {
+                return Err(bad_input(anyhow!(
+                    "{} and {} are both shard {index}",
+                    log_path(&a.dir).display(),
+                    log_path(&b.dir).display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The merged levels that some shard's generator limited, judged on that shard's
+/// own measurements.
+fn limited_levels(
+    plan: &Plan,
+    shards: &[ShardDir],
+    outcomes: &[RunOutcome],
+    merged: &RunOutcome,
+) -> Vec<usize> {
+    merged
+        .levels
+        .iter()
+        .filter(|level| {
+            shards.iter().zip(outcomes).any(|(shard, outcome)| {
+                outcome
+                    .levels
+                    .iter()
+                    .find(|run| run.spec.index == level.spec.index)
+                    .is_some_and(|run| {
+                        analysis::level_result(plan, run, &outcome.collected, shard.header.cores)
+                            .generator_limited
+                    })
+            })
+        })
+        .map(|level| level.spec.index)
+        .collect()
+}
+
+/// `1, 2` (1-based, as the console shows levels).
+fn show_levels(levels: &[usize]) -> String {
+    levels
+        .iter()
+        .map(|l| (l + 1).to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

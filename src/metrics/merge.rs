@@ -1,0 +1,312 @@
+//! Merging the shards of a sharded run into one run's measurements, without loss:
+//! histograms are added bucket by bucket (HDR histograms of the same precision add
+//! exactly), counts and journeys summed, failure examples pooled (bounded as in
+//! one run), timelines added by wall-clock second (every shard's clock starts at
+//! the common start), CPU seconds summed.
+//!
+//! Which levels are judged: only those every shard held in full. A level that a
+//! shard joined late, or that one shard did not finish, is counted outside levels
+//! (like a ramp): its numbers would mix a part of the load with the whole.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+use super::examples::{Examples, PER_KIND};
+use super::interval_log::Second;
+use super::{Collected, LevelRun, Notes, RunEnd, RunOutcome, TimelinePoint};
+use crate::profile::LevelSpec;
+
+/// Merges the shards' outcomes (each rebuilt against `specs`, the whole run's
+/// levels) into one outcome judged on the levels every shard held in full.
+pub fn merge(specs: &[LevelSpec], shards: &[RunOutcome]) -> RunOutcome {
+    let Some(first) = shards.first() else {
+        return empty(specs);
+    };
+    let mut collected = first.collected.clone();
+    for shard in &shards[1..] {
+        add(&mut collected, &shard.collected);
+    }
+    collected.timeline = timeline(shards);
+    let levels: Vec<LevelRun> = full_levels(specs, shards)
+        .into_iter()
+        .map(|spec| LevelRun {
+            spec,
+            held: spec.duration,
+        })
+        .collect();
+    collected.fold_unjudged(&levels.iter().map(|l| l.spec.index).collect::<Vec<_>>());
+    RunOutcome {
+        collected,
+        levels,
+        // Shards never stop at a breaking point, so none cools down.
+        cooldown: None,
+        elapsed: shards.iter().map(|s| s.elapsed).max().unwrap_or_default(),
+        end: end(shards),
+        abort_reason: shards.iter().find_map(|s| s.abort_reason.clone()),
+    }
+}
+
+fn empty(specs: &[LevelSpec]) -> RunOutcome {
+    RunOutcome {
+        collected: Collected::new(specs.len(), 0, 0),
+        levels: Vec::new(),
+        cooldown: None,
+        elapsed: Duration::ZERO,
+        end: RunEnd::Interrupted,
+        abort_reason: None,
+    }
+}
+
+/// The levels every shard held for their whole planned duration.
+pub fn full_levels(specs: &[LevelSpec], shards: &[RunOutcome]) -> Vec<LevelSpec> {
+    specs
+        .iter()
+        .filter(|spec| {
+            shards.iter().all(|shard| {
+                shard.levels.iter().any(|run| {
+                    run.spec.index == spec.index
+                        && run.held + Duration::from_millis(1) >= spec.duration
+                })
+            })
+        })
+        .copied()
+        .collect()
+}
+
+/// How the merged run ended: the first shard's ending that is not a completion.
+fn end(shards: &[RunOutcome]) -> RunEnd {
+    shards
+        .iter()
+        .map(|s| s.end)
+        .find(|&e| e != RunEnd::Completed)
+        .unwrap_or(RunEnd::Completed)
+}
+
+/// Adds `other`'s measurements into `total`.
+pub fn add(total: &mut Collected, other: &Collected) {
+    for (levels, others) in total.levels.iter_mut().zip(&other.levels) {
+        for (stats, o) in levels.iter_mut().zip(others) {
+            stats.add(o);
+        }
+    }
+    for (stats, o) in total.ramps.iter_mut().zip(&other.ramps) {
+        stats.add(o);
+    }
+    for (journeys, others) in total.journeys.iter_mut().zip(&other.journeys) {
+        for (stats, o) in journeys.iter_mut().zip(others) {
+            stats.add(o);
+        }
+    }
+    for (a, b) in total.dropped.iter_mut().zip(&other.dropped) {
+        *a += b;
+    }
+    total.dropped_outside_levels += other.dropped_outside_levels;
+    for (a, b) in total.cpu_seconds.iter_mut().zip(&other.cpu_seconds) {
+        *a += b;
+    }
+    add_notes(&mut total.notes, &other.notes);
+}
+
+fn add_notes(total: &mut Notes, other: &Notes) {
+    for (host, n) in &other.blocked_hosts {
+        *total.blocked_hosts.entry(host.clone()).or_default() += n;
+    }
+    for (check, n) in &other.failed_checks {
+        *total.failed_checks.entry(check.clone()).or_default() += n;
+    }
+    for (kind, message) in &other.error_messages {
+        total
+            .error_messages
+            .entry(kind.clone())
+            .or_insert_with(|| message.clone());
+    }
+    add_examples(&mut total.examples, &other.examples);
+}
+
+/// Pools failure examples: counts added, examples kept up to the same bounds.
+fn add_examples(total: &mut Examples, other: &Examples) {
+    for group in &other.groups {
+        for example in &group.examples {
+            total.note(example.clone());
+        }
+        let noted = group.examples.len() as u64;
+        if let Some(into) = total
+            .groups
+            .iter_mut()
+            .find(|g| g.step == group.step && g.kind == group.kind)
+        {
+            into.count += group.count.saturating_sub(noted);
+        }
+    }
+    debug_assert!(total.groups.iter().all(|g| g.examples.len() <= PER_KIND));
+}
+
+/// The shards' timelines added second by second (by wall clock: the shards'
+/// clocks all start at the common start). Counts and shoppers add up; a
+/// second's percentiles are the worst shard's (a point keeps no histogram: see
+/// [`exact_percentiles`]), and its level is the level when every shard held the
+/// same one.
+pub fn timeline(shards: &[RunOutcome]) -> Vec<TimelinePoint> {
+    let mut seconds: Vec<(i64, Vec<&TimelinePoint>)> = Vec::new();
+    for point in shards.iter().flat_map(|s| &s.collected.timeline) {
+        let second = point.t.round() as i64;
+        match seconds.iter_mut().find(|(s, _)| *s == second) {
+            Some((_, points)) => points.push(point),
+            None => seconds.push((second, vec![point])),
+        }
+    }
+    seconds.sort_by_key(|(s, _)| *s);
+    seconds
+        .into_iter()
+        .map(|(second, points)| sum_points(second as f64, &points))
+        .collect()
+}
+
+/// Replaces each merged second's percentiles by those of the shards' histograms
+/// of that second added (`seconds`: each shard's, from its interval log).
+pub fn exact_percentiles(timeline: &mut [TimelinePoint], seconds: &[BTreeMap<u64, Second>]) {
+    for point in timeline {
+        let mut second = Second::default();
+        for shard in seconds
+            .iter()
+            .filter_map(|s| s.get(&(point.t.round() as u64)))
+        {
+            let _ = second.latency.add(&shard.latency);
+            let _ = second.lag.add(&shard.lag);
+        }
+        let ms = |h: &Histogram<u64>, q: f64| {
+            (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1000.0)
+        };
+        point.p50_ms = ms(&second.latency, 0.5);
+        point.p95_ms = ms(&second.latency, 0.95);
+        point.p99_ms = ms(&second.latency, 0.99);
+        point.lag_p99_ms = ms(&second.lag, 0.99);
+    }
+}
+
+fn sum_points(t: f64, points: &[&TimelinePoint]) -> TimelinePoint {
+    let worst =
+        |f: fn(&TimelinePoint) -> Option<f64>| points.iter().filter_map(|p| f(p)).reduce(f64::max);
+    let level = points[0]
+        .level
+        .filter(|l| points.iter().all(|p| p.level == Some(*l)));
+    TimelinePoint {
+        t,
+        shoppers: points.iter().map(|p| p.shoppers).sum(),
+        level,
+        requests: points.iter().map(|p| p.requests).sum(),
+        http_requests: points.iter().map(|p| p.http_requests).sum(),
+        errors: points.iter().map(|p| p.errors).sum(),
+        p95_ms: worst(|p| p.p95_ms),
+        lag_p99_ms: worst(|p| p.lag_p99_ms),
+        p50_ms: worst(|p| p.p50_ms),
+        p99_ms: worst(|p| p.p99_ms),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::StepStats;
+
+    fn spec(index: usize, start: u64) -> LevelSpec {
+        LevelSpec {
+            index,
+            load: 10.0,
+            start: Duration::from_secs(start),
+            duration: Duration::from_secs(3),
+            spike: false,
+        }
+    }
+
+    fn outcome(held: &[(usize, u64)], latencies_ms: &[u64]) -> RunOutcome {
+        let specs = [spec(0, 0), spec(1, 3)];
+        let mut collected = Collected::new(2, 1, 0);
+        for &ms in latencies_ms {
+            let mut stats = StepStats::default();
+            stats.latency.record(ms * 1000).unwrap();
+            stats.counts.requests = 1;
+            collected.levels[1][0].add(&stats);
+            collected.levels[0][0].add(&stats);
+        }
+        collected.timeline = vec![TimelinePoint {
+            t: 1.0,
+            shoppers: 5,
+            level: Some(0),
+            requests: latencies_ms.len() as u64,
+            http_requests: 0,
+            errors: 0,
+            p95_ms: Some(1.0),
+            lag_p99_ms: None,
+            p50_ms: None,
+            p99_ms: None,
+        }];
+        RunOutcome {
+            collected,
+            levels: held
+                .iter()
+                .map(|&(i, s)| LevelRun {
+                    spec: specs[i],
+                    held: Duration::from_secs(s),
+                })
+                .collect(),
+            cooldown: None,
+            elapsed: Duration::from_secs(6),
+            end: RunEnd::Completed,
+            abort_reason: None,
+        }
+    }
+
+    #[test]
+    fn histograms_add_bucket_by_bucket_and_partial_levels_are_not_judged() {
+        let on_time = outcome(&[(0, 3), (1, 3)], &[5, 10, 10]);
+        let late = outcome(&[(0, 1), (1, 3)], &[7, 900]);
+        let merged = merge(&[spec(0, 0), spec(1, 3)], &[on_time, late]);
+        assert_eq!(
+            merged
+                .levels
+                .iter()
+                .map(|l| l.spec.index)
+                .collect::<Vec<_>>(),
+            [1],
+            "level 0 was not held in full by the late shard"
+        );
+        let level1 = &merged.collected.levels[1][0];
+        assert_eq!(level1.counts.requests, 5);
+        for ms in [5, 7, 10, 900] {
+            let want = if ms == 10 { 2 } else { 1 };
+            assert_eq!(level1.latency.count_at(ms * 1000), want, "{ms} ms");
+        }
+        assert_eq!(merged.collected.levels[0][0].counts.requests, 0);
+        assert_eq!(
+            merged.collected.ramps[0].counts.requests, 5,
+            "counted outside levels"
+        );
+        assert_eq!(merged.collected.timeline.len(), 1);
+        assert_eq!(merged.collected.timeline[0].requests, 5);
+        assert_eq!(merged.collected.timeline[0].shoppers, 10);
+    }
+
+    #[test]
+    fn a_merged_seconds_percentiles_are_those_of_the_shards_histograms_added() {
+        let second = |ms: &[u64]| {
+            let mut s = Second::default();
+            for &v in ms {
+                s.latency.record(v * 1000).unwrap();
+            }
+            BTreeMap::from([(1, s)])
+        };
+        let mut timeline = timeline(&[outcome(&[], &[1]), outcome(&[], &[1])]);
+        // Each shard's own p95 is 10 ms; together, 19 of 20 requests took 10 ms or less.
+        let fast = second(&[10; 10]);
+        let slow = second(&[&[10; 9][..], &[500]].concat());
+        exact_percentiles(&mut timeline, &[fast, slow]);
+        // (HDR values are their bucket's highest equivalent: 3 significant digits.)
+        let near = |got: Option<f64>, ms: f64| (got.unwrap() - ms).abs() <= ms / 1000.0 * 2.0;
+        assert!(near(timeline[0].p95_ms, 10.0), "{:?}", timeline[0]);
+        assert!(near(timeline[0].p99_ms, 500.0), "{:?}", timeline[0]);
+        assert_eq!(timeline[0].lag_p99_ms, None);
+    }
+}

@@ -1,0 +1,606 @@
+//! Sharded runs through the binary: three shard processes (`JOB_COMPLETION_INDEX`
+//! 0–2, `--shards 3`, one common `--start-at`, one of them 2 s late) against one
+//! `stampede shop` process of known capacity, then `stampede merge`, compared with
+//! one process running the same total load against the same shop; `merge`
+//! refusing runs that do not belong together; `--metrics-addr` scraped and parsed.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Output, Stdio};
+use std::time::{Duration, SystemTime};
+
+use stampede::analysis::decode_histogram;
+
+use crate::trace_server::TraceServer;
+use crate::{assert_measured, drain, exclusive, read_report, stampede, text};
+
+/// The shop's model: W slots of S each (capacity W/S = 100 req/s), queue Q.
+const WORKERS: f64 = 2.0;
+const SERVICE_S: f64 = 0.020;
+const QUEUE: u32 = 64;
+/// Think time after every step (constant).
+const THINK_S: f64 = 0.100;
+/// Levels (total shoppers); the last is far past the knee N* = W(2Z+S)/S = 22.
+const LEVELS: [f64; 3] = [6.0, 12.0, 48.0];
+const SHARDS: u32 = 3;
+
+/// A `stampede shop` process, stopped when dropped.
+struct ShopProcess {
+    child: Child,
+    url: String,
+}
+
+impl ShopProcess {
+    fn start() -> ShopProcess {
+        let mut child = stampede()
+            .args(["shop", "--workers", "2", "--service-time", "20ms"])
+            .args(["--queue", &QUEUE.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the shop starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("the shop prints its URL");
+        ShopProcess {
+            child,
+            url: line.trim().to_string(),
+        }
+    }
+}
+
+impl Drop for ShopProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Two steps: a `unique` coupon, redeemed at the test's own counting server
+/// (so every row used is seen), then a product page from the shop.
+fn scenario(dir: &Path, shop: &str, coupons: &str) -> PathBuf {
+    let rows: String = (0..3000).map(|i| format!("C{i:05}\n")).collect();
+    std::fs::write(dir.join("coupons.csv"), format!("code\n{rows}")).unwrap();
+    let stages: Vec<String> = LEVELS
+        .iter()
+        .map(|n| format!("{{ ramp_to = {n}, over = \"0s\" }}, {{ hold = \"3s\" }}"))
+        .collect();
+    let text = format!(
+        r#"
+name = "sharded"
+[target]
+base_url = "{shop}"
+timeout = "3s"
+allow_hosts = ["127.0.0.1"]
+[load]
+stages = [{stages}]
+[slo]
+error_rate = "1%"
+[[data]]
+name = "coupons"
+file = "coupons.csv"
+pick = "unique"
+[[journey]]
+name = "redeem"
+weight = 1
+think = "100ms"
+steps = [
+  {{ name = "coupon", get = "{coupons}/coupon/{{{{ coupons.code }}}}" }},
+  {{ name = "product", get = "/product/5", slo = {{ p95 = "200ms" }} }},
+]
+"#,
+        stages = stages.join(", ")
+    );
+    let path = dir.join("sharded.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn shard(scenario: &Path, out: &Path, index: u32, start_at: u64) -> Child {
+    stampede()
+        .arg("run")
+        .arg(scenario)
+        .arg("--out")
+        .arg(out)
+        .args(["--shards", &SHARDS.to_string()])
+        .args(["--start-at", &start_at.to_string(), "--seed", "7"])
+        .env("JOB_COMPLETION_INDEX", index.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("a shard starts")
+}
+
+fn finish(mut child: Child) -> Output {
+    let readers = [
+        drain(child.stdout.take().expect("stdout")),
+        drain(child.stderr.take().expect("stderr")),
+    ];
+    let status = child.wait().expect("wait");
+    let [stdout, stderr] = readers.map(|r| r.join().expect("reader"));
+    Output {
+        status,
+        stdout,
+        stderr,
+    }
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+fn f(v: &serde_json::Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+fn level(report: &serde_json::Value, index: u64) -> Option<&serde_json::Value> {
+    report["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["index"] == index)
+}
+
+fn step<'r>(level: &'r serde_json::Value, name: &str) -> &'r serde_json::Value {
+    level["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no step {name}"))
+}
+
+#[test]
+fn three_shards_merge_losslessly_and_agree_with_one_process() {
+    let _one = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let shop = ShopProcess::start();
+    let coupons = TraceServer::start(&[]);
+    let scenario = scenario(dir.path(), &shop.url, &coupons.url);
+    let out = |name: &str| dir.path().join(name);
+
+    // Shards 0 and 1 start together; shard 2 is started 2 s after the common start.
+    let start_at = unix_now().ceil() as u64 + 5;
+    let early: Vec<Child> = (0..2)
+        .map(|i| shard(&scenario, &out(&format!("shard-{i}")), i, start_at))
+        .collect();
+    let late_by = start_at as f64 + 2.0 - unix_now();
+    std::thread::sleep(Duration::from_secs_f64(late_by.max(0.0)));
+    let late = shard(&scenario, &out("shard-2"), 2, start_at);
+    let outputs: Vec<Output> = early.into_iter().chain([late]).map(finish).collect();
+    let shards: Vec<serde_json::Value> = (0..3)
+        .map(|i| {
+            let (stdout, stderr) = text(&outputs[i]);
+            let path = out(&format!("shard-{i}")).join("report.json");
+            assert!(path.exists(), "shard {i}: no report\n{stdout}\n{stderr}");
+            let report = read_report(&path);
+            assert_measured(&outputs[i], &report);
+            report
+        })
+        .collect();
+    let seen = coupons.take();
+
+    let merge = stampede()
+        .arg("merge")
+        .args((0..3).map(|i| out(&format!("shard-{i}"))))
+        .arg("--out")
+        .arg(out("merged"))
+        .output()
+        .unwrap();
+    let merged = read_report(&out("merged").join("report.json"));
+    assert_measured(&merge, &merged);
+
+    // (d) The late shard says how late it was; the level it joined is not judged.
+    let late = &merged["shards"][2];
+    assert!(f(&late["late_s"]) >= 2.0, "{late}");
+    assert_eq!(late["partial_levels"], serde_json::json!([0]), "{late}");
+    for on_time in [&merged["shards"][0], &merged["shards"][1]] {
+        assert_eq!(on_time["late_s"], 0.0, "{on_time}");
+    }
+    assert!(level(&merged, 0).is_none(), "level 0 was judged");
+    // It joined where the profile stood: level 0's last second or less, nothing replayed.
+    let own = &shards[2];
+    assert!(
+        f(&level(own, 0).unwrap()["held_s"]) <= 1.0,
+        "{}",
+        level(own, 0).unwrap()
+    );
+    assert_eq!(f(&level(own, 1).unwrap()["held_s"]), 3.0);
+    assert!(f(&own["timeline"][0]["t"]) >= 2.0, "{}", own["timeline"][0]);
+    let (summary, notes) = text(&merge);
+    assert!(summary.contains("3 shards merged"), "{summary}");
+    assert!(
+        summary.contains(&format!("shard 2 started {:.2} s late", f(&late["late_s"]))),
+        "{summary}"
+    );
+    assert!(summary.contains("level 1 not held in full"), "{summary}");
+    assert!(
+        notes.contains("shard 2 did not hold level(s) 1 in full"),
+        "{notes}"
+    );
+    assert_eq!(f(&merged["levels"][0]["load"]), LEVELS[1], "the whole load");
+
+    // (a) Every bucket of every merged histogram is the sum of the shards'.
+    for index in [1, 2] {
+        for name in ["coupon", "product"] {
+            let merged_h = decode_histogram(
+                step(level(&merged, index).unwrap(), name)["histogram"]
+                    .as_str()
+                    .unwrap(),
+            )
+            .unwrap();
+            let mut sum = stampede::metrics::new_histogram();
+            let mut requests = 0.0;
+            for shard in &shards {
+                let s = step(level(shard, index).unwrap(), name);
+                sum.add(decode_histogram(s["histogram"].as_str().unwrap()).unwrap())
+                    .unwrap();
+                requests += f(&s["requests"]);
+            }
+            let buckets = |h: &hdrhistogram::Histogram<u64>| {
+                h.iter_recorded()
+                    .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                    .collect::<Vec<_>>()
+            };
+            assert!(!sum.is_empty());
+            assert_eq!(buckets(&merged_h), buckets(&sum), "level {index} {name}");
+            assert_eq!(
+                f(&step(level(&merged, index).unwrap(), name)["requests"]),
+                requests
+            );
+        }
+    }
+
+    // The timelines add up second by second.
+    let timeline_requests = |r: &serde_json::Value| -> f64 {
+        r["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| f(&p["requests"]))
+            .sum()
+    };
+    let by_shard: f64 = shards.iter().map(timeline_requests).sum();
+    assert_eq!(timeline_requests(&merged), by_shard);
+
+    // (c) No coupon was redeemed twice, across all three shards.
+    let mut codes: Vec<&str> = seen.iter().map(|s| s.path.as_str()).collect();
+    let used = codes.len();
+    codes.sort_unstable();
+    codes.dedup();
+    assert!(used > 100, "{used} coupons");
+    assert_eq!(codes.len(), used, "a unique row was used twice");
+
+    // (b) One process, the same total load, the same shop.
+    let single = stampede()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(out("single"))
+        .args(["--seed", "7"])
+        .output()
+        .unwrap();
+    let one = read_report(&out("single").join("report.json"));
+    assert_measured(&single, &one);
+    assert_throughput_agrees(&merged, &one);
+    // The law: levels 0 and 1 (below the knee, R ≈ S) pass, level 2 (R ≈ N/X − 2Z
+    // = 280 ms > 200 ms) breaks — unless the report says a generator was late at a
+    // level before it (a busy machine), which is stampede telling the truth.
+    for report in [&merged, &one] {
+        if !generator_limited_before(report, 2) {
+            assert_eq!(
+                report["breaking_point"]["level"], 2,
+                "{}",
+                report["verdict"]
+            );
+        }
+    }
+}
+
+/// Whether a level below `index` was generator-limited: its numbers describe the
+/// generator, not the shop.
+fn generator_limited_before(report: &serde_json::Value, index: u64) -> bool {
+    report["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["index"].as_u64() < Some(index) && l["generator_limited"] == true)
+}
+
+/// The closed-model law bounds the product step's served throughput at N
+/// shoppers, each cycle being two think times Z, the product request and the
+/// coupon request: at most min(N / (2Z + S), W / S); at least N / (2Z + S +
+/// (N − 1)·S/W + slack), the product request waiting behind every other shopper
+/// (W at a time), with 100 ms of slack per cycle for the coupon request and the
+/// generator. A merged run and a single process both lie within the bounds, so
+/// they differ by at most their width; 10% more either way for a level's edges
+/// (a cycle cut by the start or end of a 3 s hold). A level the report marks
+/// generator-limited is not held to the law: its numbers are the generator's.
+fn assert_throughput_agrees(merged: &serde_json::Value, one: &serde_json::Value) {
+    for index in [1u64, 2] {
+        let n = LEVELS[index as usize];
+        let upper = (n / (2.0 * THINK_S + SERVICE_S)).min(WORKERS / SERVICE_S) * 1.1;
+        let lower = n / (2.0 * THINK_S + SERVICE_S + (n - 1.0) * SERVICE_S / WORKERS + 0.1) * 0.9;
+        let served = |r: &serde_json::Value| {
+            let s = step(level(r, index).unwrap(), "product");
+            f(&s["throughput_rps"]) * (1.0 - f(&s["error_rate"]))
+        };
+        let (m, o) = (served(merged), served(one));
+        let limited = |r: &serde_json::Value| level(r, index).unwrap()["generator_limited"] == true;
+        if limited(merged) || limited(one) {
+            // The report says the generator, not the shop, set these numbers.
+            continue;
+        }
+        for (who, x) in [("merged", m), ("one process", o)] {
+            assert!(
+                (lower..=upper).contains(&x),
+                "level {index} ({n} shoppers): {who} served {x:.1} req/s, law: {lower:.1}..{upper:.1}"
+            );
+        }
+        assert!(
+            (m - o).abs() <= upper - lower,
+            "level {index}: {m:.1} vs {o:.1}"
+        );
+    }
+}
+
+/// A one-level shard run of `name` against the embedded shop.
+fn tiny_shard(dir: &Path, name: &str, shard: &str, seed: &str, start_at: &str) -> PathBuf {
+    let scenario = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"
+name = "{name}"
+[target]
+base_url = "embedded"
+service_time = "1ms"
+[load]
+stages = [{{ ramp_to = 2, over = "0s" }}, {{ hold = "1s" }}]
+[[journey]]
+name = "look"
+weight = 1
+think = "50ms"
+steps = [{{ name = "home", get = "/" }}]
+"#
+        ),
+    )
+    .unwrap();
+    let out = dir.join(format!("{name}-{}-seed{seed}", shard.replace('/', "of")));
+    let output = stampede()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .args(["--shard", shard, "--seed", seed, "--start-at", start_at])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    out
+}
+
+#[test]
+fn merge_refuses_runs_that_are_not_shards_of_one_run() {
+    let _one = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let now = (unix_now().floor() as u64).to_string();
+    let earlier = (unix_now().floor() as u64 - 60).to_string();
+    let first = tiny_shard(dir.path(), "sale", "0/2", "1", &now);
+    let odd_ones = [
+        (
+            tiny_shard(dir.path(), "other", "1/2", "1", &now),
+            "scenario",
+        ),
+        (tiny_shard(dir.path(), "sale", "1/2", "2", &now), "seed"),
+        (
+            tiny_shard(dir.path(), "sale", "1/3", "1", &now),
+            "shard count",
+        ),
+        (
+            tiny_shard(dir.path(), "sale", "1/2", "1", &earlier),
+            "start time",
+        ),
+    ];
+    for (odd, what) in &odd_ones {
+        let output = stampede()
+            .arg("merge")
+            .arg(&first)
+            .arg(odd)
+            .arg("--out")
+            .arg(dir.path().join("merged"))
+            .output()
+            .unwrap();
+        let (_, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{what}: {stderr}");
+        let named = odd.join("intervals.hlog").display().to_string();
+        assert!(
+            stderr.contains(&named),
+            "{what}: the odd file is not named: {stderr}"
+        );
+        assert!(stderr.contains(&format!("a different {what}")), "{stderr}");
+        assert!(!dir.path().join("merged").join("report.json").exists());
+    }
+    let missing = stampede()
+        .arg("merge")
+        .arg(&first)
+        .arg("--out")
+        .arg(dir.path().join("merged"))
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        text(&missing).1.contains("shard 1 of 2 is missing"),
+        "{}",
+        text(&missing).1
+    );
+}
+
+/// Reads the `--metrics-addr` URL from the run's stderr, scrapes it while the run
+/// goes and once the reports are written (the run lingers for that scrape), and
+/// parses every scrape with `prometheus-parse`.
+#[test]
+fn live_metrics_scraped_during_a_run_end_at_the_reports_counts() {
+    let _one = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("live.toml");
+    std::fs::write(
+        &scenario,
+        r#"
+name = "live"
+[target]
+base_url = "embedded"
+service_time = "2ms"
+error_rate = "10%"
+[load]
+stages = [{ ramp_to = 3, over = "0s" }, { hold = "2s" }, { ramp_to = 6, over = "0s" }, { hold = "2s" }]
+[slo]
+error_rate = "50%"
+[[journey]]
+name = "look"
+weight = 1
+think = "20ms"
+steps = [{ name = "home", get = "/" }, { name = "product", get = "/product/5" }]
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let mut child = stampede()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .args([
+            "--seed",
+            "3",
+            "--metrics-addr",
+            "0",
+            "--metrics-linger",
+            "60s",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let url = loop {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "no metrics URL");
+        if let Some(url) = line.trim().strip_prefix("live metrics: ") {
+            break url.to_string();
+        }
+    };
+    let rest = drain(stderr);
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let during = scrape(&url);
+    let mut line = String::new();
+    while !line.starts_with("report: ") {
+        line.clear();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "the run ended without a report"
+        );
+    }
+    let last = scrape(&url);
+    let status = child.wait().unwrap();
+    let stderr = String::from_utf8_lossy(&rest.join().unwrap()).into_owned();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    let report = read_report(&out.join("report.json"));
+
+    assert!(
+        during
+            .samples
+            .iter()
+            .any(|s| s.metric == "stampede_shoppers")
+    );
+    let counter = |scrape: &prometheus_parse::Scrape, metric: &str, labels: &[(&str, &str)]| {
+        scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == metric)
+            .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) => v,
+                ref other => panic!("{metric}: {other:?}"),
+            })
+            .sum::<f64>()
+    };
+    // Every step, every level and the time outside levels: the report's count.
+    let levels = report["levels"].as_array().unwrap();
+    let in_levels: f64 = levels.iter().map(|l| f(&l["requests"])).sum();
+    let all = in_levels + f(&report["ramp_requests"]);
+    assert_eq!(counter(&last, "stampede_requests_total", &[]), all);
+    assert!(all > 50.0, "{all} requests");
+    assert!(counter(&during, "stampede_requests_total", &[]) <= all);
+    for name in ["home", "product"] {
+        let in_levels: f64 = levels.iter().map(|l| f(&step(l, name)["requests"])).sum();
+        let live = counter(&last, "stampede_requests_total", &[("step", name)]);
+        assert!(
+            live >= in_levels && live <= in_levels + f(&report["ramp_requests"]),
+            "{name}"
+        );
+    }
+    // Errors by step and kind: the run's failure counts (levels and ramps alike).
+    let mut failures = 0.0;
+    for group in report["failure_examples"].as_array().unwrap() {
+        let labels = [
+            ("step", group["step"].as_str().unwrap()),
+            ("kind", group["kind"].as_str().unwrap()),
+        ];
+        assert_eq!(
+            counter(&last, "stampede_errors_total", &labels),
+            f(&group["count"]),
+            "{group}"
+        );
+        failures += f(&group["count"]);
+    }
+    assert!(failures > 0.0, "the shop's 10% errors were counted");
+    assert_eq!(counter(&last, "stampede_errors_total", &[]), failures);
+    // The latency histogram counts every timed request once, by fixed buckets.
+    let histogram_count: f64 = last
+        .samples
+        .iter()
+        .filter(|s| s.metric == "stampede_request_duration_seconds")
+        .map(|s| match &s.value {
+            prometheus_parse::Value::Histogram(buckets) => {
+                buckets.iter().map(|b| b.count).fold(0.0, f64::max)
+            }
+            other => panic!("{other:?}"),
+        })
+        .sum();
+    assert_eq!(
+        histogram_count, all,
+        "every request answered within the timeout"
+    );
+}
+
+/// `GET url` (http://HOST:PORT/PATH) over a plain socket, parsed.
+fn scrape(url: &str) -> prometheus_parse::Scrape {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (host, path) = rest.split_once('/').expect("a path");
+    let mut stream = std::net::TcpStream::connect(host).expect("the metrics server answers");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("an answer");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a head and a body");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.to_lowercase()
+            .contains("content-type: application/openmetrics-text"),
+        "{head}"
+    );
+    let lines = body.lines().map(|l| Ok(l.to_string()));
+    prometheus_parse::Scrape::parse(lines).expect("the exposition parses")
+}
