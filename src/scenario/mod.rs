@@ -78,6 +78,8 @@ pub struct Target {
     pub shop: ShopSettings,
     /// W3C trace context on every request, and links to the shop's trace viewer.
     pub tracing: Tracing,
+    /// `[target] tls_resume`: new shoppers resume earlier shoppers' TLS sessions.
+    pub tls_resume: bool,
 }
 
 /// `[target] trace`, `trace_state` and `trace_url`, checked.
