@@ -35,6 +35,10 @@ use tree::{Builder, Sink, Stack};
 #[derive(Debug)]
 pub struct Streamable {
     list: SelectorList<Simple>,
+    /// The element names the selector can match, when each of its
+    /// alternatives names one (`ul.products > li a`: `a`): other HTML
+    /// elements are passed over without running the matcher.
+    subjects: Option<Vec<String>>,
 }
 
 impl Streamable {
@@ -42,27 +46,37 @@ impl Streamable {
     pub fn parse(text: &str) -> Option<Streamable> {
         let mut parser = cssparser::Parser::new(text);
         let list = SelectorList::parse(&Parser, &mut parser, ParseRelative::No).ok()?;
-        list.slice()
-            .iter()
-            .all(streamable)
-            .then_some(Streamable { list })
+        if !list.slice().iter().all(streamable) {
+            return None;
+        }
+        let subjects = list.slice().iter().map(subject_name).collect();
+        Some(Streamable { list, subjects })
     }
 
-    fn matches(&self, node: &Node<'_, '_>) -> bool {
-        let mut caches = SelectorCaches::default();
-        let mut context = MatchingContext::new(
-            MatchingMode::Normal,
-            None,
-            &mut caches,
-            QuirksMode::NoQuirks,
-            NeedsSelectorFlags::No,
-            MatchingForInvalidation::No,
-        );
+    /// Whether the selector can match an HTML element named `name` (a
+    /// foreign element's name is adjusted: always run the matcher for it).
+    fn may_match(&self, name: &str, foreign: bool) -> bool {
+        foreign
+            || self
+                .subjects
+                .as_ref()
+                .is_none_or(|names| names.iter().any(|n| n == name))
+    }
+
+    fn matches(&self, node: &Node<'_, '_>, context: &mut MatchingContext<'_, Simple>) -> bool {
         self.list
             .slice()
             .iter()
-            .any(|selector| matches_selector(selector, 0, None, node, &mut context))
+            .any(|selector| matches_selector(selector, 0, None, node, context))
     }
+}
+
+/// The type selector of the selector's subject (its rightmost compound), lowercased.
+fn subject_name(selector: &Selector<Simple>) -> Option<String> {
+    selector.iter().find_map(|component| match component {
+        Component::LocalName(name) => Some(name.lower_name.0.to_string()),
+        _ => None,
+    })
 }
 
 fn streamable(selector: &Selector<Simple>) -> bool {
@@ -131,13 +145,27 @@ impl<'a> Sink<'a> for Collect<'_, '_> {
     fn inserted(&mut self, stack: &Stack<'a>) -> Result<(), Unsure> {
         let node = Node::top(stack);
         let depth = stack.open.len() - 1;
+        let open = &stack.open[depth];
+        // One context for every selector tried on this element (its caches
+        // hold this element's place only).
+        let mut caches = SelectorCaches::default();
+        let mut context = MatchingContext::new(
+            MatchingMode::Normal,
+            None,
+            &mut caches,
+            QuirksMode::NoQuirks,
+            NeedsSelectorFlags::No,
+            MatchingForInvalidation::No,
+        );
         for (i, want) in self.wants.iter().enumerate() {
-            if !want.selector.matches(&node) {
+            if !want.selector.may_match(&open.name, open.foreign)
+                || !want.selector.matches(&node, &mut context)
+            {
                 continue;
             }
             match want.attr {
                 Some(attr) => {
-                    if let Some(value) = stack.attr(&stack.open[depth], attr) {
+                    if let Some(value) = stack.attr(open, attr) {
                         self.found[i].push(value.to_string());
                     }
                 }
