@@ -532,9 +532,9 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
                     return Ok(());
                 }
                 Phase::Initial | Phase::BeforeHtml => false,
-                Phase::BeforeHead => self.start_before_head(&name)?,
-                Phase::InHead => self.start_in_head(&name)?,
-                Phase::AfterHead => self.start_after_head(&name)?,
+                Phase::BeforeHead => self.start_before_head(name.clone())?,
+                Phase::InHead => self.start_in_head(name.clone())?,
+                Phase::AfterHead => self.start_after_head(name.clone())?,
                 Phase::InBody => return self.start_in_body(name, self_closing),
             };
             if handled {
@@ -544,8 +544,8 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
         }
     }
 
-    fn start_before_head(&mut self, name: &Cow<'a, str>) -> Result<bool, Unsure> {
-        match &**name {
+    fn start_before_head(&mut self, name: Cow<'a, str>) -> Result<bool, Unsure> {
+        match &*name {
             "html" => Err(Unsure),
             "head" => {
                 self.insert(name.clone(), true, false)?;
@@ -556,8 +556,8 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
         }
     }
 
-    fn start_in_head(&mut self, name: &Cow<'a, str>) -> Result<bool, Unsure> {
-        match &**name {
+    fn start_in_head(&mut self, name: Cow<'a, str>) -> Result<bool, Unsure> {
+        match &*name {
             "html" | "noscript" | "noframes" | "template" => Err(Unsure),
             "base" | "basefont" | "bgsound" | "link" | "meta" => {
                 self.insert_void(name.clone())?;
@@ -572,8 +572,8 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
         }
     }
 
-    fn start_after_head(&mut self, name: &Cow<'a, str>) -> Result<bool, Unsure> {
-        match &**name {
+    fn start_after_head(&mut self, name: Cow<'a, str>) -> Result<bool, Unsure> {
+        match &*name {
             // Head elements after the head go back into it: not modelled.
             "html" | "frameset" | "base" | "basefont" | "bgsound" | "link" | "meta"
             | "noframes" | "script" | "style" | "template" | "title" => Err(Unsure),
@@ -627,9 +627,9 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
                     self.close_cell()?;
                     true
                 }
-                Mode::Row => self.start_in_row(&name)?,
-                Mode::TableBody => self.start_in_table_body(&name)?,
-                Mode::Table => self.start_in_table(&name)?,
+                Mode::Row => self.start_in_row(name.clone())?,
+                Mode::TableBody => self.start_in_table_body(name.clone())?,
+                Mode::Table => self.start_in_table(name.clone())?,
             };
             if !reprocess {
                 return Ok(());
@@ -637,8 +637,8 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
         }
     }
 
-    fn start_in_row(&mut self, name: &Cow<'a, str>) -> Result<bool, Unsure> {
-        match &**name {
+    fn start_in_row(&mut self, name: Cow<'a, str>) -> Result<bool, Unsure> {
+        match &*name {
             "td" | "th" => {
                 self.insert(name.clone(), true, false)?;
                 Ok(false)
@@ -651,8 +651,8 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
         }
     }
 
-    fn start_in_table_body(&mut self, name: &Cow<'a, str>) -> Result<bool, Unsure> {
-        match &**name {
+    fn start_in_table_body(&mut self, name: Cow<'a, str>) -> Result<bool, Unsure> {
+        match &*name {
             "tr" => {
                 self.insert(name.clone(), true, false)?;
                 Ok(false)
@@ -670,8 +670,8 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
     }
 
     /// Directly in a table (or a row group or row, for what they pass on).
-    fn start_in_table(&mut self, name: &Cow<'a, str>) -> Result<bool, Unsure> {
-        match &**name {
+    fn start_in_table(&mut self, name: Cow<'a, str>) -> Result<bool, Unsure> {
+        match &*name {
             "tbody" | "thead" | "tfoot" => {
                 self.insert(name.clone(), true, false)?;
                 Ok(false)
