@@ -27,13 +27,25 @@
 # request of its own, so it is subtracted (k6.js counts the hops): 5 requests per journey
 # for all three. errs = errors / non-2xx / failed checks as each tool reports them.
 #
-# Usage: benches/peers.sh [rounds] [plain|journey|all]     (default: 2 all)
+# browse  a second six-step journey, so that no benchmark can be tuned to one page:
+#         combinator CSS selectors (`main ul.products > li a`, `table.cart tr >
+#         td:nth-child(2)`), every link of a 24-product listing collected, two extractions
+#         from one page, text extraction, a POST whose 303 is not followed, JSON check plus
+#         extraction; the same three tools with browse.toml, browse-k6.js, browse-locust.py.
+# https   HTTPS arrivals: nginx with TLS (ECDSA P-256 certificate made for the run, trusted
+#         through SSL_CERT_FILE: verified, not skipped), 500 new visitors per second for
+#         10 s, each a new connection with a full handshake and one GET /:
+#           A stampede run peers/arrivals.toml --target URL (open model; no tls_resume)
+#           B k6 run peers/arrivals-k6.js (constant-arrival-rate, noVUConnectionReuse)
+#         arrivals per generator CPU-second = requests / (user + sys).
+#
+# Usage: benches/peers.sh [rounds] [plain|journey|browse|https|all]     (default: 2 all)
 # Env: STAMPEDE=bin (see lib.sh), WORK=dir (raw outputs), QUIET_WAIT=s,
 #      OHA= WRK= K6= LOCUST= NGINX= (paths, instead of looking them up on PATH).
 . "$(dirname "$0")/lib.sh"
 ROUNDS=${1:-2}
 WHAT=${2:-all}
-case $WHAT in plain|journey|all) ;; *) echo "usage: $0 [rounds] [plain|journey|all]" >&2; exit 2 ;; esac
+case $WHAT in plain|journey|browse|https|all) ;; *) echo "usage: $0 [rounds] [plain|journey|browse|https|all]" >&2; exit 2 ;; esac
 PEERS=$BENCHES/peers
 QUIET_WAIT=${QUIET_WAIT:-60}
 HZ=$(getconf CLK_TCK)
@@ -186,25 +198,37 @@ stop_server() {
 trap 'stop_server; stop_shop' EXIT
 LIFETIME=$((ROUNDS * 3 * (QUIET_WAIT + 75) + 120))   # the servers' `timeout`: the whole section at worst
 
+# start_nginx [tls]: plain HTTP, or HTTPS with a self-signed ECDSA certificate for
+# 127.0.0.1 made here ($WORK/nginx/tls/cert.pem, trusted by the clients through SSL_CERT_FILE).
 start_nginx() {
-  local prefix=$WORK/nginx port
+  local prefix=$WORK/nginx port listen= tls=
   stop_server
   mkdir -p "$prefix/html" "$prefix/tmp"
   cp "$PEERS/index.html" "$prefix/html/index.html"
+  if [ "${1:-}" = tls ]; then
+    mkdir -p "$prefix/tls"
+    [ -f "$prefix/tls/cert.pem" ] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -keyout "$prefix/tls/key.pem" -out "$prefix/tls/cert.pem" -days 2 -subj /CN=127.0.0.1 \
+      -addext subjectAltName=IP:127.0.0.1 -addext basicConstraints=critical,CA:FALSE \
+      -addext keyUsage=digitalSignature -addext extendedKeyUsage=serverAuth 2>/dev/null
+    listen=ssl tls='s/#tls //'
+  fi
   port=$(free_port)
-  sed -e "s#@PREFIX@#$prefix#g" -e "s#@PORT@#$port#g" "$PEERS/nginx.conf" >"$prefix/nginx.conf"
+  sed -e "s#@PREFIX@#$prefix#g" -e "s#@PORT@#$port#g" -e "s#@LISTEN@#$listen#g" -e "${tls:-s/^\$//}" \
+    "$PEERS/nginx.conf" >"$prefix/nginx.conf"
   timeout "$LIFETIME" "$NGINX" -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log" \
     >"$prefix/stdout" 2>&1 &
   SERVER_PID=$!
-  URL=http://127.0.0.1:$port
+  URL=http${listen:+s}://127.0.0.1:$port
+  CURL=(curl -fso /dev/null ${listen:+--cacert "$prefix/tls/cert.pem"})
   for _ in $(seq 50); do
     SERVER=$(cat "$prefix/nginx.pid" 2>/dev/null || true)
     [ -n "$SERVER" ] && SERVER=$(pgrep -P "$SERVER" | head -n1 || true)   # the worker
-    [ -n "$SERVER" ] && curl -fso /dev/null "$URL/" && break
+    [ -n "$SERVER" ] && "${CURL[@]}" "$URL/" && break
     sleep 0.1
   done
-  curl -fso /dev/null "$URL/" || { echo "nginx did not start:" >&2; cat "$prefix/error.log" "$prefix/stdout" >&2; exit 3; }
-  echo "# nginx: $URL (worker pid $SERVER, $(curl -s "$URL/" | wc -c)-byte page); work dir: $WORK"
+  "${CURL[@]}" "$URL/" || { echo "nginx did not start:" >&2; cat "$prefix/error.log" "$prefix/stdout" >&2; exit 3; }
+  echo "# nginx: $URL (worker pid $SERVER, $(curl -s ${listen:+--cacert "$prefix/tls/cert.pem"} "$URL/" | wc -c)-byte page); work dir: $WORK"
 }
 
 plain() {
@@ -239,30 +263,57 @@ start_journey_shop() {
   echo "# shop: $URL (pid $SERVER, 1024 workers, 0 ms service time); work dir: $WORK"
 }
 
-journey() {
+# shop_journey TARGET TOML K6_SCRIPT LOCUSTFILE: one journey, three tools, A B C per round.
+shop_journey() {
+  local target=$1 toml=$PEERS/$2 k6js=$PEERS/$3 locustfile=$PEERS/$4
   START_SERVER=start_journey_shop
   start_journey_shop
-  echo "# A: /usr/bin/time -v timeout 60 $BIN run $PEERS/journey.toml --target $URL --out DIR --seed 1"
-  [ -z "$K6" ] || echo "# B: /usr/bin/time -v timeout 60 $K6 run --quiet --no-usage-report --summary-export OUT.json -e BASE=$URL $PEERS/k6.js"
-  [ -z "$LOCUST" ] || echo "# C: /usr/bin/time -v timeout 60 $LOCUST -f $PEERS/locustfile.py --headless -u 50 -r 50 -t 10s -H $URL --only-summary --loglevel WARNING --json-file OUT"
+  echo "# A: /usr/bin/time -v timeout 60 $BIN run $toml --target $URL --out DIR --seed 1"
+  [ -z "$K6" ] || echo "# B: /usr/bin/time -v timeout 60 $K6 run --quiet --no-usage-report --summary-export OUT.json -e BASE=$URL $k6js"
+  [ -z "$LOCUST" ] || echo "# C: /usr/bin/time -v timeout 60 $LOCUST -f $locustfile --headless -u 50 -r 50 -t 10s -H $URL --only-summary --loglevel WARNING --json-file OUT"
   header
   for round in $(seq "$ROUNDS"); do
-    run_tool journey stampede "$round" "$BIN" run "$PEERS/journey.toml" --target "$URL" --out "$WORK/journey-$round-stampede" --seed 1
-    row journey stampede "$round"
+    run_tool "$target" stampede "$round" "$BIN" run "$toml" --target "$URL" --out "$WORK/$target-$round-stampede" --seed 1
+    row "$target" stampede "$round"
     if [ -n "$K6" ]; then
-      run_tool journey k6 "$round" "$K6" run --quiet --no-usage-report --summary-export "$WORK/journey-$round-k6.json" \
-        -e BASE="$URL" "$PEERS/k6.js"
-      row journey k6 "$round"
+      run_tool "$target" k6 "$round" "$K6" run --quiet --no-usage-report --summary-export "$WORK/$target-$round-k6.json" \
+        -e BASE="$URL" "$k6js"
+      row "$target" k6 "$round"
     fi
     if [ -n "$LOCUST" ]; then
       # --json-file adds ".json" itself.
-      run_tool journey locust "$round" "$LOCUST" -f "$PEERS/locustfile.py" --headless -u 50 -r 50 -t 10s -H "$URL" \
-        --only-summary --loglevel WARNING --json-file "$WORK/journey-$round-locust"
-      row journey locust "$round"
+      run_tool "$target" locust "$round" "$LOCUST" -f "$locustfile" --headless -u 50 -r 50 -t 10s -H "$URL" \
+        --only-summary --loglevel WARNING --json-file "$WORK/$target-$round-locust"
+      row "$target" locust "$round"
     fi
-    round_ratios journey "$round"
+    round_ratios "$target" "$round"
   done
   stop_shop
+}
+
+journey() { shop_journey journey journey.toml k6.js locustfile.py; }
+browse() { shop_journey browse browse.toml browse-k6.js browse-locust.py; }
+
+https() {
+  if [ -z "$NGINX" ]; then echo "# https: nginx not installed, skipped"; return 0; fi
+  START_SERVER="start_nginx tls"
+  start_nginx tls
+  local roots=$WORK/nginx/tls/cert.pem
+  echo "# A: SSL_CERT_FILE=$roots /usr/bin/time -v timeout 60 $BIN run $PEERS/arrivals.toml --target $URL --out DIR --seed 1"
+  [ -z "$K6" ] || echo "# B: SSL_CERT_FILE=$roots /usr/bin/time -v timeout 60 $K6 run --quiet --no-usage-report --summary-export OUT.json -e BASE=$URL $PEERS/arrivals-k6.js"
+  header
+  for round in $(seq "$ROUNDS"); do
+    run_tool https stampede "$round" env SSL_CERT_FILE="$roots" "$BIN" run "$PEERS/arrivals.toml" --target "$URL" \
+      --out "$WORK/https-$round-stampede" --seed 1
+    row https stampede "$round"
+    if [ -n "$K6" ]; then
+      run_tool https k6 "$round" env SSL_CERT_FILE="$roots" "$K6" run --quiet --no-usage-report \
+        --summary-export "$WORK/https-$round-k6.json" -e BASE="$URL" "$PEERS/arrivals-k6.js"
+      row https k6 "$round"
+    fi
+    round_ratios https "$round"
+  done
+  stop_server
 }
 
 machine
@@ -273,7 +324,9 @@ START=$SECONDS
 case $WHAT in
   plain) plain ;;
   journey) journey ;;
-  all) plain; journey ;;
+  browse) browse ;;
+  https) https ;;
+  all) plain; journey; browse; https ;;
 esac
 
 # Medians over the rounds (runs with errors or a non-zero exit left out), and stampede / peer

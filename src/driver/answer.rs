@@ -78,8 +78,8 @@ impl Judge<'_> {
     /// Sets each extracted variable from `response`; the first that matches nothing fails.
     fn extract(self, response: &Response, mut seen: Option<&mut Seen>) -> Result<(), Failed> {
         let step = self.step;
-        for extract in &step.extract {
-            let mut found = extract.source.matches(response);
+        let all = crate::scenario::matches_all(&step.extract, response);
+        for (extract, mut found) in step.extract.iter().zip(all) {
             if found.is_empty() {
                 return Err(Failed {
                     kind: ErrorKind::Extract,

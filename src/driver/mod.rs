@@ -107,6 +107,7 @@ pub fn http_settings(target: &Target, insecure: bool) -> http::Settings {
         user_agent: target.user_agent.clone(),
         headers: target.headers.clone(),
         insecure,
+        tls_resume: target.tls_resume,
         trace_state: target.tracing.state.clone(),
     }
 }

@@ -102,6 +102,9 @@ pub struct Settings {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Accept any TLS certificate.
     pub insecure: bool,
+    /// Resume TLS sessions across the factory's clients (returning visitors);
+    /// otherwise every new connection makes a full handshake.
+    pub tls_resume: bool,
     /// Sent as `tracestate` with every traced request.
     pub trace_state: Option<HeaderValue>,
 }
@@ -173,7 +176,7 @@ impl ClientFactory {
         fill(header::ACCEPT, "*/*");
         fill(header::ACCEPT_ENCODING, "gzip, deflate, br");
         // In memory there is no TLS: no need to load the system's roots.
-        let tls = transport::tls_config(target.insecure || !connector.is_tcp())?;
+        let tls = transport::tls_config(target.insecure || !connector.is_tcp(), target.tls_resume)?;
         let mut default_lines = Vec::new();
         for (name, value) in &defaults {
             h1::header_line(&mut default_lines, name.as_str(), value.as_bytes());
@@ -553,6 +556,7 @@ mod tests {
             user_agent: "stampede/test".to_string(),
             headers: Vec::new(),
             insecure: false,
+            tls_resume: false,
             trace_state: None,
         };
         ClientFactory::new(base, &settings).unwrap()

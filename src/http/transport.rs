@@ -122,10 +122,14 @@ impl AsyncWrite for Stream {
     }
 }
 
-/// The TLS setup every shopper shares: the system's root certificates, or any
-/// certificate when `insecure`; ALPN offers HTTP/2 first.
+/// The TLS setup every shopper shares, built once: the system's root
+/// certificates (loaded once), or any certificate when `insecure`; ALPN offers
+/// HTTP/2 first. Sessions are resumed only when `resume`: rustls would
+/// otherwise resume from its shared cache, and every new shopper would cost
+/// the shop an abbreviated handshake instead of a first visitor's full one.
 pub fn tls_config(
     insecure: bool,
+    resume: bool,
 ) -> Result<Arc<rustls::ClientConfig>, super::exchange::SetupError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
@@ -145,6 +149,9 @@ pub fn tls_config(
         builder.with_root_certificates(roots).with_no_client_auth()
     };
     tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    if !resume {
+        tls.resumption = rustls::client::Resumption::disabled();
+    }
     Ok(Arc::new(tls))
 }
 

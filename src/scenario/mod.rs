@@ -13,6 +13,7 @@ mod response;
 mod rules;
 mod schema;
 mod size;
+mod stream;
 mod template;
 
 use std::path::{Path, PathBuf};
@@ -28,7 +29,7 @@ pub use size::DEFAULT_MAX_BODY;
 /// Open model: the default cap on shoppers active at once.
 pub const DEFAULT_MAX_ACTIVE: u32 = 10_000;
 pub use data::{Exhausted, FeedPick, Feeder};
-pub use response::{Check, Css, Extract, ExtractSource, Response, Take};
+pub use response::{Check, Css, Extract, ExtractSource, Response, Take, css_matches, matches_all};
 pub use template::{Generator, Pick, Resolved, Scope, Template, TemplateError};
 
 use crate::profile::Profile;
@@ -77,6 +78,8 @@ pub struct Target {
     pub shop: ShopSettings,
     /// W3C trace context on every request, and links to the shop's trace viewer.
     pub tracing: Tracing,
+    /// `[target] tls_resume`: new shoppers resume earlier shoppers' TLS sessions.
+    pub tls_resume: bool,
 }
 
 /// `[target] trace`, `trace_state` and `trace_url`, checked.

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use http::header::{HeaderMap, HeaderName};
 
+use super::stream::{self, Streamable, Want};
+
 /// The parts of an answer that checks and extraction read.
 pub struct Response<'a> {
     pub headers: &'a HeaderMap,
@@ -156,13 +158,13 @@ pub enum ExtractSource {
 pub struct Css {
     /// For the document as a browser builds it (html5ever, via scraper).
     selector: scraper::Selector,
-    /// The same selector for lol_html's streaming parser, when an attribute is
-    /// wanted and the selector looks at the element alone (`input[name=csrf]`,
-    /// `a.product`, `#token`): read without building the document, about 5×
-    /// cheaper (BENCHMARKS.md). Combinators and pseudo-classes depend on the tree
-    /// a browser builds (implied end tags, moved elements), so they, and text,
-    /// are read from the built document.
-    streaming: Option<Arc<lol_html::Selector>>,
+    /// The same selector for the stream (`scenario::stream`), when it looks
+    /// only at an element, its ancestors and its earlier siblings' count
+    /// (`#add_to_basket_form input[name=csrf]`, `ul.products > li:first-child a`):
+    /// read without building the document, several times cheaper
+    /// (BENCHMARKS.md). Where the stream cannot be sure of the tree a browser
+    /// builds, the document is built.
+    streaming: Option<Arc<Streamable>>,
     attr: Option<String>,
     /// The selector as written.
     text: String,
@@ -177,16 +179,9 @@ impl Css {
     pub fn new(selector: &str, attr: Option<String>) -> Result<Css, SelectorError> {
         let parsed =
             scraper::Selector::parse(selector).map_err(|e| SelectorError(e.to_string()))?;
-        let alone = !selector
-            .trim()
-            .contains([' ', '\t', '\n', '\r', '>', '+', '~', ',', ':']);
-        let streaming = (attr.is_some() && alone)
-            .then(|| selector.trim().parse::<lol_html::Selector>().ok())
-            .flatten()
-            .map(Arc::new);
         Ok(Css {
             selector: parsed,
-            streaming,
+            streaming: Streamable::parse(selector).map(Arc::new),
             attr,
             text: selector.to_string(),
         })
@@ -201,13 +196,11 @@ impl Css {
     }
 
     fn matches(&self, body: &[u8]) -> Vec<String> {
-        if let (Some(attr), Some(selector)) = (&self.attr, &self.streaming)
-            && let Some(found) = stream_attributes(selector, attr, body)
-        {
-            return found;
-        }
-        // `Html` is not Send: it lives and dies here, between awaits.
-        let html = scraper::Html::parse_document(&String::from_utf8_lossy(body));
+        css_matches(&[self], body).pop().unwrap_or_default()
+    }
+
+    /// Every match in the built document.
+    fn document_matches(&self, html: &scraper::Html) -> Vec<String> {
         html.select(&self.selector)
             .filter_map(|element| match &self.attr {
                 Some(attr) => element.value().attr(attr).map(str::to_string),
@@ -217,32 +210,47 @@ impl Css {
     }
 }
 
-/// The `attr` of every element `selector` matches, in document order, entities
-/// decoded; `None` if the streaming parser gave up (the document is then built).
-fn stream_attributes(
-    selector: &lol_html::Selector,
-    attr: &str,
-    body: &[u8],
-) -> Option<Vec<String>> {
-    let mut found = Vec::new();
-    {
-        let handlers = lol_html::ElementContentHandlers::default().element(
-            |element: &mut lol_html::html_content::Element<'_, '_>| {
-                if let Some(value) = element.get_attribute(attr) {
-                    found.push(htmlize::unescape_attribute(value).into_owned());
-                }
-                Ok(())
-            },
-        );
-        let settings = lol_html::Settings {
-            element_content_handlers: vec![(std::borrow::Cow::Borrowed(selector), handlers)],
-            ..lol_html::Settings::new()
-        };
-        let mut parser = lol_html::HtmlRewriter::new(settings, |_: &[u8]| {});
-        parser.write(body).ok()?;
-        parser.end().ok()?;
+/// Each extraction's matches from one reading of `body`: one streaming pass
+/// for all of them when each can stream, else the document built once.
+pub fn css_matches(all: &[&Css], body: &[u8]) -> Vec<Vec<String>> {
+    let wants: Option<Vec<Want>> = all
+        .iter()
+        .map(|css| {
+            css.streaming.as_deref().map(|selector| Want {
+                selector,
+                attr: css.attr.as_deref(),
+            })
+        })
+        .collect();
+    if let Some(found) = wants.and_then(|wants| stream::select(&wants, body)) {
+        return found;
     }
-    Some(found)
+    // `Html` is not Send: it lives and dies here, between awaits.
+    let html = scraper::Html::parse_document(&String::from_utf8_lossy(body));
+    all.iter().map(|css| css.document_matches(&html)).collect()
+}
+
+/// Each extraction's matches in `response`, the CSS ones from one reading of the body.
+pub fn matches_all(extracts: &[Extract], response: &Response<'_>) -> Vec<Vec<String>> {
+    let css: Vec<&Css> = extracts
+        .iter()
+        .filter_map(|extract| match &extract.source {
+            ExtractSource::Css(css) => Some(css),
+            _ => None,
+        })
+        .collect();
+    let mut css_found = match css.is_empty() {
+        true => Vec::new(),
+        false => css_matches(&css, response.body),
+    }
+    .into_iter();
+    extracts
+        .iter()
+        .map(|extract| match &extract.source {
+            ExtractSource::Css(_) => css_found.next().unwrap_or_default(),
+            other => other.matches(response),
+        })
+        .collect()
 }
 
 impl ExtractSource {
@@ -343,56 +351,39 @@ mod tests {
         assert!(path("$.nope").matches(&r).is_empty());
     }
 
-    /// The streaming path must find what the built document finds.
+    /// Which selectors stream: those that look at an element, its ancestors
+    /// and its earlier siblings' count; the rest build the document.
     #[test]
-    fn streaming_and_document_css_extraction_agree() {
-        let pages: [&[u8]; 4] = [
-            br#"<ul><li><a class="p" href="/p?a=1&amp;b=2">One</a><li><a class=p href='/q?x=&lt;y&gt;&quot;'>Two</a></ul>"#,
-            br#"<FORM ACTION="/cart"><INPUT TYPE=hidden NAME=csrf VALUE=T0K&#x41;></FORM><input name="csrf">"#,
-            br#"<!DOCTYPE html><html><head><meta name="csrf-token" content="m&eacute;ta"></head><body><div id="main"><p><a href="/deep">deep</a></div></body>"#,
-            br#"<table><tr><td><a href="/cell">c</a></td></tr></table><a href="/after" data-id="7">after</a>"#,
-        ];
-        let cases = [
-            ("a.p", "href"),
-            ("input[name=csrf]", "value"),
-            ("INPUT[name=\"csrf\"]", "value"),
-            ("form", "action"),
-            ("meta[name=csrf-token]", "content"),
-            ("#main", "id"),
-            ("a[data-id]", "data-id"),
-            ("a[href^='/p']", "href"),
-        ];
-        for page in pages {
-            for (selector, attr) in cases {
-                let css = Css::new(selector, Some(attr.to_string())).unwrap();
-                assert!(css.streaming.is_some(), "{selector}");
-                let document = Css {
-                    streaming: None,
-                    ..css.clone()
-                };
-                assert_eq!(
-                    css.matches(page),
-                    document.matches(page),
-                    "{selector} @{attr} in {}",
-                    String::from_utf8_lossy(page)
-                );
-            }
-        }
-        // Selectors that depend on the tree go to the built document: with the
-        // implied end tag, the second <li> is no child of the first.
+    fn selectors_with_combinators_stream_and_sibling_ones_do_not() {
         for selector in [
-            "li:first-child a",
-            "li li a",
-            "div > p > a",
-            "td a",
-            "h1 + p",
-            "a, p",
+            "input[name=csrf]",
+            "#add_to_basket_form input[name=csrfmiddlewaretoken]",
+            "article.product_pod h3 a",
+            "ul.products > li:first-child a",
+            "tr:nth-child(2n+1) td:not(.price)",
+            "a[href^='/p'], a[href$='.html' i]",
+            ":is(h1, h2) > span",
         ] {
             let css = Css::new(selector, Some("href".into())).unwrap();
+            assert!(css.streaming.is_some(), "{selector}");
+        }
+        for selector in [
+            "h1 + p",
+            "li ~ li",
+            "li:last-child",
+            "p:empty",
+            "div:has(a)",
+        ] {
+            let css = Css::new(selector, None).unwrap();
             assert!(css.streaming.is_none(), "{selector}");
         }
+        // With the implied end tag, the second <li> is no child of the first.
+        let page =
+            br#"<ul><li><a class="p" href="/p?a=1&amp;b=2">One</a><li><a href='/q'>Two</a></ul>"#;
         let first = Css::new("li:first-child a", Some("href".into())).unwrap();
-        assert_eq!(first.matches(pages[0]), ["/p?a=1&b=2"]);
+        assert_eq!(first.matches(page), ["/p?a=1&b=2"]);
+        let nested = Css::new("li li a", Some("href".into())).unwrap();
+        assert!(nested.matches(page).is_empty());
     }
 
     #[test]

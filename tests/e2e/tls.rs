@@ -33,6 +33,10 @@ struct TlsServer {
     refused: Arc<AtomicUsize>,
     /// The ALPN protocol agreed on each connection that completed its handshake.
     agreed: Arc<Mutex<Vec<Option<String>>>>,
+    /// Each completed handshake: whether it resumed an earlier session.
+    resumed: Arc<Mutex<Vec<bool>>>,
+    /// The server's certificate, PEM: trusted through `SSL_CERT_FILE`.
+    certificate: String,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -61,11 +65,13 @@ fn serve_tls(alpn: &[&[u8]]) -> TlsServer {
     let served = Arc::new(AtomicUsize::new(0));
     let refused = Arc::new(AtomicUsize::new(0));
     let agreed = Arc::new(Mutex::new(Vec::new()));
+    let resumed = Arc::new(Mutex::new(Vec::new()));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (s, r, a) = (
+    let (s, r, a, k) = (
         Arc::clone(&served),
         Arc::clone(&refused),
         Arc::clone(&agreed),
+        Arc::clone(&resumed),
     );
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -80,11 +86,12 @@ fn serve_tls(alpn: &[&[u8]]) -> TlsServer {
                         tokio::time::sleep(Duration::from_millis(5)).await;
                         continue;
                     };
-                    let (acceptor, served, refused, agreed) = (
+                    let (acceptor, served, refused, agreed, resumed) = (
                         acceptor.clone(),
                         Arc::clone(&s),
                         Arc::clone(&r),
                         Arc::clone(&a),
+                        Arc::clone(&k),
                     );
                     tokio::spawn(async move {
                         let tls = match acceptor.accept(tcp).await {
@@ -101,6 +108,11 @@ fn serve_tls(alpn: &[&[u8]]) -> TlsServer {
                             .map(|p| String::from_utf8_lossy(p).into_owned());
                         let h2 = protocol.as_deref() == Some("h2");
                         agreed.lock().unwrap().push(protocol);
+                        let kind = tls.get_ref().1.handshake_kind();
+                        resumed
+                            .lock()
+                            .unwrap()
+                            .push(kind == Some(rustls::HandshakeKind::Resumed));
                         let service = service_fn(move |request: Request<Incoming>| {
                             served.fetch_add(1, Ordering::Relaxed);
                             let body = format!("{:?}", request.version());
@@ -130,8 +142,25 @@ fn serve_tls(alpn: &[&[u8]]) -> TlsServer {
         served,
         refused,
         agreed,
+        resumed,
+        certificate: pem(certified.cert.der()),
         _stop: stop,
     }
+}
+
+/// A certificate as PEM, for `SSL_CERT_FILE`.
+fn pem(der: &[u8]) -> String {
+    use base64::Engine;
+    let text = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = text
+        .as_bytes()
+        .chunks(64)
+        .map(|line| std::str::from_utf8(line).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    )
 }
 
 /// One shopper for one second, one step `GET /` with `expect` (TOML, may be empty).
@@ -235,4 +264,65 @@ fn http1_is_spoken_when_alpn_offers_only_http1() {
         !agreed.is_empty() && agreed.iter().all(|p| p.as_deref() == Some("http/1.1")),
         "ALPN agreed on {agreed:?}"
     );
+}
+
+/// Arrivals (each a new shopper on a new connection) for two seconds against
+/// `url`, the certificate trusted through `SSL_CERT_FILE` (verified, not
+/// `--insecure`); `tls_resume` as given. Returns the exit code and stderr.
+fn arrivals(server: &TlsServer, dir: &Path, tls_resume: bool) -> (Option<i32>, String) {
+    let scenario = write(
+        dir,
+        "arrivals.toml",
+        &format!(
+            r#"
+name = "arrivals"
+[target]
+base_url = "{}"
+timeout = "2s"
+tls_resume = {tls_resume}
+[load]
+model = "open"
+stages = [{{ ramp_to = 5, over = "0s" }}, {{ hold = "2s" }}]
+[[journey]]
+name = "visit"
+weight = 1
+steps = [{{ name = "home", get = "/" }}]
+"#,
+            server.url
+        ),
+    );
+    let roots = write(dir, "roots.pem", &server.certificate);
+    let _one = crate::exclusive();
+    let output = crate::stampede()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(dir.join("out"))
+        .args(["--seed", "1", "--no-preflight"])
+        .env("SSL_CERT_FILE", &roots)
+        .output()
+        .expect("the binary runs");
+    let (_, stderr) = text(&output);
+    (output.status.code(), stderr)
+}
+
+/// Every new shopper makes a full, verified handshake unless `tls_resume`;
+/// with it, later shoppers resume earlier ones' sessions.
+#[test]
+fn new_shoppers_resume_tls_sessions_only_with_tls_resume() {
+    for tls_resume in [false, true] {
+        let server = serve_tls(&[b"h2", b"http/1.1"]);
+        let dir = tempfile::tempdir().unwrap();
+        let (code, stderr) = arrivals(&server, dir.path(), tls_resume);
+        assert_eq!(code, Some(0), "tls_resume = {tls_resume}\n{stderr}");
+        // (A handshake cut off when the run ends shows as refused: not counted.)
+        let handshakes = server.resumed.lock().unwrap().clone();
+        let resumed = handshakes.iter().filter(|r| **r).count();
+        // Five arrivals a second for two seconds: several connections.
+        assert!(handshakes.len() >= 3, "{handshakes:?}\n{stderr}");
+        match tls_resume {
+            false => assert_eq!(resumed, 0, "{handshakes:?}"),
+            true => assert!(resumed >= 1, "{handshakes:?}"),
+        }
+    }
 }

@@ -323,6 +323,7 @@ impl Compiler<'_> {
             max_body: raw.max_body.map_or(super::size::DEFAULT_MAX_BODY, |s| s.0),
             shop,
             tracing,
+            tls_resume: raw.tls_resume.unwrap_or(false),
         })
     }
 

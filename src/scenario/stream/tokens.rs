@@ -1,0 +1,375 @@
+//! A tokenizer for the HTML that shops serve, after the HTML standard's
+//! tokenizer (§13.2.5) for the common states; at anything it does not model
+//! exactly (a NUL, a bogus comment, an ambiguous character reference, a tag cut
+//! off by the end of the file) it says [`Unsure`], and the caller builds the
+//! document instead.
+
+use std::borrow::Cow;
+
+/// The tokenizer met something it does not model exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Unsure;
+
+/// One attribute: its name, lowercased, and its value, character references decoded.
+pub(super) type Attr<'a> = (Cow<'a, str>, Cow<'a, str>);
+
+#[derive(Debug)]
+pub(super) enum Token<'a> {
+    /// A start tag; its attributes (duplicates dropped, the first kept) are in `attrs`.
+    Start {
+        name: Cow<'a, str>,
+        self_closing: bool,
+    },
+    End {
+        name: Cow<'a, str>,
+    },
+    /// Character data, decoded.
+    Text(Cow<'a, str>),
+    /// A doctype: whether it is exactly `<!DOCTYPE html>` (no public or system id).
+    Doctype {
+        html: bool,
+    },
+    Comment,
+}
+
+pub(super) struct Tokenizer<'a> {
+    input: &'a str,
+    at: usize,
+    /// The attributes of the last start tag.
+    pub attrs: Vec<Attr<'a>>,
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | b'\x0C' | b' ')
+}
+
+fn lowercase(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+impl<'a> Tokenizer<'a> {
+    /// `input` must hold no CR and no NUL (the caller normalises or gives up).
+    pub fn new(input: &'a str) -> Tokenizer<'a> {
+        Tokenizer {
+            input,
+            at: 0,
+            attrs: Vec::new(),
+        }
+    }
+
+    fn rest(&self) -> &'a [u8] {
+        &self.input.as_bytes()[self.at..]
+    }
+
+    /// The next token, `None` at the end of the input.
+    pub fn next(&mut self) -> Result<Option<Token<'a>>, Unsure> {
+        loop {
+            let rest = self.rest();
+            if rest.is_empty() {
+                return Ok(None);
+            }
+            if rest[0] != b'<' {
+                return self.text().map(Some);
+            }
+            match rest.get(1) {
+                Some(b) if b.is_ascii_alphabetic() => return self.start_tag().map(Some),
+                Some(b'/') => match rest.get(2) {
+                    Some(b) if b.is_ascii_alphabetic() => return self.end_tag().map(Some),
+                    Some(b'>') => self.at += 3, // `</>` is dropped
+                    _ => return Err(Unsure),
+                },
+                Some(b'!') => return self.markup_declaration().map(Some),
+                Some(b'?') => return Err(Unsure),
+                // A `<` not opening a tag is text.
+                _ => return self.text().map(Some),
+            }
+        }
+    }
+
+    /// Character data up to the next `<` that may open a tag (a lone `<` is text).
+    fn text(&mut self) -> Result<Token<'a>, Unsure> {
+        let start = self.at;
+        let bytes = self.input.as_bytes();
+        let mut end = start + 1;
+        loop {
+            match memchr::memchr(b'<', &bytes[end..]) {
+                None => {
+                    end = bytes.len();
+                    break;
+                }
+                Some(offset) => {
+                    end += offset;
+                    let next = bytes.get(end + 1).copied();
+                    if next
+                        .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'/' | b'!' | b'?'))
+                    {
+                        break;
+                    }
+                    end += 1;
+                }
+            }
+        }
+        self.at = end;
+        decode(&self.input[start..end], false).map(Token::Text)
+    }
+
+    /// Raw text up to `</name` followed by a space, `/` or `>` (script, style,
+    /// title, textarea); `decode` for the RCDATA ones (title, textarea).
+    pub fn raw_text(&mut self, name: &str, decode_refs: bool) -> Result<Cow<'a, str>, Unsure> {
+        let start = self.at;
+        let bytes = self.input.as_bytes();
+        let mut from = start;
+        let end = loop {
+            let Some(offset) = memchr::memmem::find(&bytes[from..], b"</") else {
+                break bytes.len();
+            };
+            let candidate = from + offset;
+            let after = candidate + 2 + name.len();
+            if bytes.len() >= after
+                && bytes[candidate + 2..after].eq_ignore_ascii_case(name.as_bytes())
+                && bytes
+                    .get(after)
+                    .is_some_and(|&b| is_space(b) || b == b'/' || b == b'>')
+            {
+                break candidate;
+            }
+            from = candidate + 2;
+        };
+        let raw = &self.input[start..end];
+        // Script data with `<!--` has escape states this tokenizer does not model.
+        if name == "script" && raw.contains("<!--") {
+            return Err(Unsure);
+        }
+        self.at = end;
+        match decode_refs {
+            true => decode(raw, false),
+            false => Ok(Cow::Borrowed(raw)),
+        }
+    }
+
+    /// Reads a tag name from just after `<` or `</`.
+    fn tag_name(&mut self) -> Cow<'a, str> {
+        let rest = self.rest();
+        let len = rest
+            .iter()
+            .position(|&b| is_space(b) || b == b'/' || b == b'>')
+            .unwrap_or(rest.len());
+        let name = &self.input[self.at..self.at + len];
+        self.at += len;
+        lowercase(name)
+    }
+
+    fn start_tag(&mut self) -> Result<Token<'a>, Unsure> {
+        self.at += 1;
+        let name = self.tag_name();
+        self.attrs.clear();
+        let self_closing = self.attributes()?;
+        Ok(Token::Start { name, self_closing })
+    }
+
+    fn end_tag(&mut self) -> Result<Token<'a>, Unsure> {
+        self.at += 2;
+        let name = self.tag_name();
+        self.attrs.clear();
+        self.attributes()?;
+        Ok(Token::End { name })
+    }
+
+    /// Reads attributes up to and including the tag's `>`; whether it ended `/>`.
+    fn attributes(&mut self) -> Result<bool, Unsure> {
+        loop {
+            let rest = self.rest();
+            let skip = rest.iter().position(|&b| !is_space(b)).ok_or(Unsure)?;
+            self.at += skip;
+            match self.rest()[0] {
+                b'>' => {
+                    self.at += 1;
+                    return Ok(false);
+                }
+                b'/' => {
+                    self.at += 1;
+                    if self.rest().first() == Some(&b'>') {
+                        self.at += 1;
+                        return Ok(true);
+                    }
+                }
+                _ => self.attribute()?,
+            }
+        }
+    }
+
+    /// One attribute, from its name's first character.
+    fn attribute(&mut self) -> Result<(), Unsure> {
+        let rest = self.rest();
+        // A name may start with `=`; it ends at a space, `/`, `>` or `=`.
+        let len = 1 + rest[1..]
+            .iter()
+            .position(|&b| is_space(b) || matches!(b, b'/' | b'>' | b'='))
+            .ok_or(Unsure)?;
+        let name = lowercase(&self.input[self.at..self.at + len]);
+        self.at += len;
+        let spaces = self
+            .rest()
+            .iter()
+            .position(|&b| !is_space(b))
+            .ok_or(Unsure)?;
+        let value = if self.rest()[spaces] == b'=' {
+            self.at += spaces + 1;
+            self.attribute_value()?
+        } else {
+            Cow::Borrowed("")
+        };
+        if !self.attrs.iter().any(|(known, _)| *known == name) {
+            self.attrs.push((name, value));
+        }
+        Ok(())
+    }
+
+    fn attribute_value(&mut self) -> Result<Cow<'a, str>, Unsure> {
+        let rest = self.rest();
+        let skip = rest.iter().position(|&b| !is_space(b)).ok_or(Unsure)?;
+        self.at += skip;
+        let rest = self.rest();
+        let (raw, consumed) = match rest[0] {
+            quote @ (b'"' | b'\'') => {
+                let len = memchr::memchr(quote, &rest[1..]).ok_or(Unsure)?;
+                (&self.input[self.at + 1..self.at + 1 + len], len + 2)
+            }
+            // A missing value: the `>` ends the tag.
+            b'>' => ("", 0),
+            _ => {
+                let len = rest
+                    .iter()
+                    .position(|&b| is_space(b) || b == b'>')
+                    .ok_or(Unsure)?;
+                (&self.input[self.at..self.at + len], len)
+            }
+        };
+        self.at += consumed;
+        decode(raw, true)
+    }
+
+    /// `<!--…-->`, `<!DOCTYPE …>`; anything else after `<!` is unsure.
+    fn markup_declaration(&mut self) -> Result<Token<'a>, Unsure> {
+        let rest = self.rest();
+        if rest.starts_with(b"<!--") {
+            let body = &rest[4..];
+            // `<!-->` and `<!--->` end early; `--!>` ends too: not modelled.
+            if body.starts_with(b">") || body.starts_with(b"->") {
+                return Err(Unsure);
+            }
+            let end = memchr::memmem::find(body, b"-->").ok_or(Unsure)?;
+            if memchr::memmem::find(&body[..end + 2], b"--!>").is_some() {
+                return Err(Unsure);
+            }
+            self.at += 4 + end + 3;
+            return Ok(Token::Comment);
+        }
+        if rest.len() >= 9 && rest[2..9].eq_ignore_ascii_case(b"doctype") {
+            let end = memchr::memchr(b'>', rest).ok_or(Unsure)?;
+            let inside = &self.input[self.at + 9..self.at + end];
+            self.at += end + 1;
+            let html = inside.trim_matches(|c: char| c.is_ascii_whitespace());
+            return Ok(Token::Doctype {
+                html: html.eq_ignore_ascii_case("html"),
+            });
+        }
+        Err(Unsure)
+    }
+}
+
+/// Decodes character references as the tokenizer would, in text or in an
+/// attribute value; unsure of numbers the standard remaps.
+pub(super) fn decode(raw: &str, in_attribute: bool) -> Result<Cow<'_, str>, Unsure> {
+    let Some(first) = memchr::memchr(b'&', raw.as_bytes()) else {
+        return Ok(Cow::Borrowed(raw));
+    };
+    let mut out = String::with_capacity(raw.len());
+    out.push_str(&raw[..first]);
+    let mut rest = &raw[first..];
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let after = &rest[amp + 1..];
+        let used = reference(after, in_attribute, &mut out)?;
+        rest = &after[used..];
+    }
+    out.push_str(rest);
+    Ok(Cow::Owned(out))
+}
+
+/// Decodes the reference after a `&` into `out`; how many bytes it used.
+fn reference(after: &str, in_attribute: bool, out: &mut String) -> Result<usize, Unsure> {
+    let bytes = after.as_bytes();
+    match bytes.first() {
+        Some(b'#') => numeric(after, out),
+        Some(b) if b.is_ascii_alphanumeric() => Ok(named(after, in_attribute, out)),
+        // `&` before a space, `<`, `&` or the end stays as it is.
+        _ => {
+            out.push('&');
+            Ok(0)
+        }
+    }
+}
+
+/// The longest name the standard's table knows (`&notin;`, or a legacy
+/// `&not` without `;`); in an attribute value a legacy name followed by `=`
+/// or a letter or digit stays as written.
+fn named(after: &str, in_attribute: bool, out: &mut String) -> usize {
+    let bytes = after.as_bytes();
+    let len = bytes
+        .iter()
+        .position(|b| !b.is_ascii_alphanumeric())
+        .unwrap_or(bytes.len());
+    let full = |n: usize| {
+        html5ever::data::NAMED_ENTITIES
+            .get(&after[..n])
+            .filter(|&&(first, _)| first != 0)
+    };
+    let with_semicolon = (bytes.get(len) == Some(&b';'))
+        .then(|| full(len + 1).map(|m| (len + 1, m)))
+        .flatten();
+    let found = with_semicolon.or_else(|| (1..=len).rev().find_map(|n| full(n).map(|m| (n, m))));
+    let Some((used, &(first, second))) = found else {
+        out.push('&');
+        return 0;
+    };
+    let next = bytes.get(used).copied();
+    let legacy = after.as_bytes()[used - 1] != b';';
+    if in_attribute && legacy && next.is_some_and(|b| b == b'=' || b.is_ascii_alphanumeric()) {
+        out.push('&');
+        return 0;
+    }
+    out.extend(char::from_u32(first));
+    if second != 0 {
+        out.extend(char::from_u32(second));
+    }
+    used
+}
+
+/// `#123;` or `#x7B;`: only terminated references to ordinary characters.
+fn numeric(after: &str, out: &mut String) -> Result<usize, Unsure> {
+    let bytes = after.as_bytes();
+    let (radix, start) = match bytes.get(1) {
+        Some(b'x' | b'X') => (16, 2),
+        _ => (10, 1),
+    };
+    let len = bytes[start..]
+        .iter()
+        .position(|b| !b.is_ascii_hexdigit() || (radix == 10 && !b.is_ascii_digit()))
+        .unwrap_or(bytes.len() - start);
+    if len == 0 || len > 6 || bytes.get(start + len) != Some(&b';') {
+        return Err(Unsure);
+    }
+    let value = u32::from_str_radix(&after[start..start + len], radix).map_err(|_| Unsure)?;
+    let ordinary = matches!(value, 0x09 | 0x0A | 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFDCF | 0xFDF0..=0xFFFD)
+        || ((0x10000..=0x10FFFF).contains(&value) && value & 0xFFFE != 0xFFFE);
+    if !ordinary {
+        return Err(Unsure);
+    }
+    out.push(char::from_u32(value).ok_or(Unsure)?);
+    Ok(start + len + 1)
+}

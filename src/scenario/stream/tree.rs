@@ -1,0 +1,1111 @@
+//! The stack of open elements a browser keeps while it parses (HTML standard
+//! §13.2.6), kept without building the document: each element is shown to a
+//! [`Sink`] when it is inserted (its ancestors and its place among its
+//! siblings are then final) and when it is closed. The insertion rules are the
+//! standard's for what shops serve: implied `html`/`head`/`body`, `p`, `li`,
+//! `dd`/`dt`, headings, tables with implied `tbody`/`tr` and cells, forms,
+//! formatting elements closed in order, inline SVG. Wherever the standard
+//! would move or re-create elements (foster parenting, the adoption agency,
+//! reconstructing formatting elements) or the parse takes a path not modelled
+//! here (templates, `select`, frames, MathML, quirky doctypes), the builder
+//! says [`Unsure`] and the caller builds the document instead.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use super::svg;
+use super::tokens::{Attr, Token, Tokenizer, Unsure};
+
+/// An element on the stack of open elements.
+#[derive(Debug)]
+pub(super) struct Open<'a> {
+    pub name: Cow<'a, str>,
+    /// Its attributes, in [`Stack::attrs`].
+    pub attrs: Range<usize>,
+    /// Its place among its parent's element children, from 1.
+    pub index: u32,
+    /// How many element children it has so far.
+    children: u32,
+    /// An SVG element.
+    pub foreign: bool,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Stack<'a> {
+    pub open: Vec<Open<'a>>,
+    pub attrs: Vec<Attr<'a>>,
+}
+
+impl<'a> Stack<'a> {
+    /// The attribute as the document has it: an SVG element's namespaced
+    /// ones (`xlink:href`, `xmlns`) are not found by their name.
+    pub fn attr(&self, open: &Open<'a>, name: &str) -> Option<&str> {
+        self.attrs[open.attrs.clone()]
+            .iter()
+            .find(|(key, _)| key == name && !(open.foreign && svg::is_namespaced_attribute(key)))
+            .map(|(_, value)| &**value)
+    }
+}
+
+/// What the builder shows: each element as it is inserted (on top of the
+/// stack), the text inserted, and each element as it is closed.
+pub(super) trait Sink<'a> {
+    fn inserted(&mut self, stack: &Stack<'a>) -> Result<(), Unsure>;
+    fn text(&mut self, text: &str);
+    /// The element at `depth` on the stack is closed.
+    fn closed(&mut self, depth: usize);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Initial,
+    BeforeHtml,
+    BeforeHead,
+    InHead,
+    AfterHead,
+    InBody,
+}
+
+/// How tokens are processed in the body, from the stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Body,
+    Table,
+    TableBody,
+    Row,
+    Cell,
+}
+
+#[derive(Clone, Copy)]
+enum Scope {
+    Default,
+    Button,
+    ListItem,
+    Table,
+}
+
+fn is_formatting(name: &str) -> bool {
+    matches!(
+        name,
+        "a" | "b"
+            | "big"
+            | "code"
+            | "em"
+            | "font"
+            | "i"
+            | "nobr"
+            | "s"
+            | "small"
+            | "strike"
+            | "strong"
+            | "tt"
+            | "u"
+    )
+}
+
+/// The standard's "special" category (as html5ever has it).
+fn is_special(name: &str) -> bool {
+    matches!(
+        name,
+        "address"
+            | "applet"
+            | "area"
+            | "article"
+            | "aside"
+            | "base"
+            | "basefont"
+            | "bgsound"
+            | "blockquote"
+            | "body"
+            | "br"
+            | "button"
+            | "caption"
+            | "center"
+            | "col"
+            | "colgroup"
+            | "dd"
+            | "details"
+            | "dir"
+            | "div"
+            | "dl"
+            | "dt"
+            | "embed"
+            | "fieldset"
+            | "figcaption"
+            | "figure"
+            | "footer"
+            | "form"
+            | "frame"
+            | "frameset"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "head"
+            | "header"
+            | "hgroup"
+            | "hr"
+            | "html"
+            | "iframe"
+            | "img"
+            | "input"
+            | "isindex"
+            | "li"
+            | "link"
+            | "listing"
+            | "main"
+            | "marquee"
+            | "menu"
+            | "meta"
+            | "nav"
+            | "noembed"
+            | "noframes"
+            | "noscript"
+            | "object"
+            | "ol"
+            | "p"
+            | "param"
+            | "plaintext"
+            | "pre"
+            | "script"
+            | "section"
+            | "select"
+            | "source"
+            | "style"
+            | "summary"
+            | "table"
+            | "tbody"
+            | "td"
+            | "template"
+            | "textarea"
+            | "tfoot"
+            | "th"
+            | "thead"
+            | "title"
+            | "tr"
+            | "track"
+            | "ul"
+            | "wbr"
+            | "xmp"
+    )
+}
+
+/// In a cell, these start tags close it.
+fn closes_cell(name: &str) -> bool {
+    matches!(
+        name,
+        "caption" | "col" | "colgroup" | "tbody" | "td" | "tfoot" | "th" | "thead" | "tr"
+    )
+}
+
+fn is_heading(name: &str) -> bool {
+    matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+}
+
+fn is_implied_end(name: &str) -> bool {
+    matches!(
+        name,
+        "dd" | "dt" | "li" | "option" | "optgroup" | "p" | "rb" | "rp" | "rt" | "rtc"
+    )
+}
+
+fn bounds(scope: Scope, name: &str) -> bool {
+    let default = || {
+        matches!(
+            name,
+            "applet"
+                | "caption"
+                | "html"
+                | "table"
+                | "td"
+                | "th"
+                | "marquee"
+                | "object"
+                | "select"
+                | "template"
+        )
+    };
+    match scope {
+        Scope::Default => default(),
+        Scope::Button => default() || name == "button",
+        Scope::ListItem => default() || name == "ol" || name == "ul",
+        Scope::Table => matches!(name, "html" | "table" | "template"),
+    }
+}
+
+fn is_space_only(text: &str) -> bool {
+    text.bytes()
+        .all(|b| matches!(b, b'\t' | b'\n' | b'\x0C' | b' '))
+}
+
+/// Splits `text` after its leading whitespace.
+fn leading_space(text: &str) -> (&str, &str) {
+    let at = text
+        .bytes()
+        .position(|b| !matches!(b, b'\t' | b'\n' | b'\x0C' | b' '))
+        .unwrap_or(text.len());
+    text.split_at(at)
+}
+
+/// An SVG element's name and attribute names as the document has them.
+fn adjust_svg<'a>(name: Cow<'a, str>, attrs: &mut [Attr<'a>]) -> Cow<'a, str> {
+    for (key, _) in attrs.iter_mut() {
+        if let Some(adjusted) = svg::svg_attribute(key) {
+            *key = Cow::Borrowed(adjusted);
+        }
+    }
+    match svg::svg_name(&name) {
+        Some(adjusted) => Cow::Borrowed(adjusted),
+        None => name,
+    }
+}
+
+pub(super) struct Builder<'a, S> {
+    tokens: Tokenizer<'a>,
+    stack: Stack<'a>,
+    phase: Phase,
+    quirks: bool,
+    /// The standard's form element pointer is set.
+    form_open: bool,
+    /// A newline right after `<pre>`/`<listing>` is dropped.
+    skip_newline: bool,
+    pub sink: S,
+}
+
+impl<'a, S: Sink<'a>> Builder<'a, S> {
+    pub fn new(input: &'a str, sink: S) -> Self {
+        Builder {
+            tokens: Tokenizer::new(input),
+            stack: Stack::default(),
+            phase: Phase::Initial,
+            quirks: false,
+            form_open: false,
+            skip_newline: false,
+            sink,
+        }
+    }
+
+    /// Parses the whole input; the sink has then seen every element closed.
+    pub fn run(mut self) -> Result<S, Unsure> {
+        while let Some(token) = self.tokens.next()? {
+            let skip_newline = std::mem::take(&mut self.skip_newline);
+            match token {
+                Token::Text(text) => {
+                    let text = match skip_newline {
+                        true => text.strip_prefix('\n').unwrap_or(&text),
+                        false => &text,
+                    };
+                    self.text(text)?
+                }
+                Token::Comment => {}
+                Token::Doctype { html } => self.doctype(html)?,
+                Token::Start { name, self_closing } => self.start(name, self_closing)?,
+                Token::End { name } => self.end(&name)?,
+            }
+        }
+        while self.phase != Phase::InBody {
+            self.leave_phase()?;
+        }
+        while !self.stack.open.is_empty() {
+            self.pop();
+        }
+        Ok(self.sink)
+    }
+
+    // ---- the stack ----
+
+    fn current(&self) -> &str {
+        self.stack.open.last().map_or("", |open| &open.name)
+    }
+
+    fn current_is_foreign(&self) -> bool {
+        self.stack.open.last().is_some_and(|open| open.foreign)
+    }
+
+    /// Inserts an element with the last tag's attributes (`with_attrs`) or none.
+    fn insert(
+        &mut self,
+        name: Cow<'a, str>,
+        with_attrs: bool,
+        foreign: bool,
+    ) -> Result<(), Unsure> {
+        let start = self.stack.attrs.len();
+        let name = match foreign {
+            true => adjust_svg(name, &mut self.tokens.attrs),
+            false => name,
+        };
+        if with_attrs {
+            self.stack.attrs.append(&mut self.tokens.attrs);
+        }
+        let index = match self.stack.open.last_mut() {
+            Some(parent) => {
+                parent.children += 1;
+                parent.children
+            }
+            None => 1,
+        };
+        self.stack.open.push(Open {
+            name,
+            attrs: start..self.stack.attrs.len(),
+            index,
+            children: 0,
+            foreign,
+        });
+        self.sink.inserted(&self.stack)
+    }
+
+    fn insert_implied(&mut self, name: &'static str) -> Result<(), Unsure> {
+        self.insert(Cow::Borrowed(name), false, false)
+    }
+
+    fn insert_void(&mut self, name: Cow<'a, str>) -> Result<(), Unsure> {
+        self.insert(name, true, false)?;
+        self.pop();
+        Ok(())
+    }
+
+    /// Inserts a script, style, title or textarea with its text.
+    fn insert_raw(&mut self, name: Cow<'a, str>) -> Result<(), Unsure> {
+        let rcdata = matches!(&*name, "title" | "textarea");
+        let text = self.tokens.raw_text(&name, rcdata)?;
+        // A newline right after `<textarea>` is dropped.
+        let text = match &*name {
+            "textarea" => text.strip_prefix('\n').unwrap_or(&text),
+            _ => &text,
+        };
+        self.insert(name, true, false)?;
+        if !text.is_empty() {
+            self.sink.text(text);
+        }
+        self.pop();
+        // The end tag that ended the text (none at the end of the input).
+        self.tokens.next()?;
+        Ok(())
+    }
+
+    fn pop(&mut self) {
+        let depth = self.stack.open.len() - 1;
+        self.sink.closed(depth);
+        let open = self.stack.open.pop().expect("an open element");
+        self.stack.attrs.truncate(open.attrs.start);
+    }
+
+    /// Pops up to and including the topmost element for which `target` holds.
+    /// Formatting elements popped on the way would be re-created later by the
+    /// standard: unsure, unless `formatting_ok` (closing a table cell).
+    fn pop_until(
+        &mut self,
+        target: impl Fn(&str) -> bool,
+        formatting_ok: bool,
+    ) -> Result<(), Unsure> {
+        loop {
+            let Some(open) = self.stack.open.last() else {
+                return Err(Unsure);
+            };
+            let hit = target(&open.name);
+            if !hit && !formatting_ok && is_formatting(&open.name) {
+                return Err(Unsure);
+            }
+            self.pop();
+            if hit {
+                return Ok(());
+            }
+        }
+    }
+
+    fn in_scope(&self, target: impl Fn(&str) -> bool, scope: Scope) -> bool {
+        for open in self.stack.open.iter().rev() {
+            if target(&open.name) {
+                return true;
+            }
+            if bounds(scope, &open.name) {
+                return false;
+            }
+        }
+        false
+    }
+
+    fn generate_implied_end(&mut self, except: &str) {
+        while is_implied_end(self.current()) && self.current() != except {
+            self.pop();
+        }
+    }
+
+    fn close_p(&mut self) -> Result<(), Unsure> {
+        if self.in_scope(|n| n == "p", Scope::Button) {
+            self.generate_implied_end("p");
+            self.pop_until(|n| n == "p", false)?;
+        }
+        Ok(())
+    }
+
+    fn mode(&self) -> Mode {
+        for open in self.stack.open.iter().rev() {
+            match &*open.name {
+                "td" | "th" => return Mode::Cell,
+                "tr" => return Mode::Row,
+                "tbody" | "thead" | "tfoot" => return Mode::TableBody,
+                "table" => return Mode::Table,
+                "body" | "html" => return Mode::Body,
+                _ => {}
+            }
+        }
+        Mode::Body
+    }
+
+    // ---- before the body ----
+
+    fn doctype(&mut self, html: bool) -> Result<(), Unsure> {
+        if self.phase == Phase::Initial {
+            if !html {
+                return Err(Unsure);
+            }
+            self.phase = Phase::BeforeHtml;
+        }
+        Ok(())
+    }
+
+    /// What the standard does in each phase before the body with "anything else".
+    fn leave_phase(&mut self) -> Result<(), Unsure> {
+        match self.phase {
+            Phase::Initial => {
+                self.quirks = true;
+                self.phase = Phase::BeforeHtml;
+            }
+            Phase::BeforeHtml => {
+                self.insert_implied("html")?;
+                self.phase = Phase::BeforeHead;
+            }
+            Phase::BeforeHead => {
+                self.insert_implied("head")?;
+                self.phase = Phase::InHead;
+            }
+            Phase::InHead => {
+                self.pop();
+                self.phase = Phase::AfterHead;
+            }
+            Phase::AfterHead => {
+                self.insert_implied("body")?;
+                self.phase = Phase::InBody;
+            }
+            Phase::InBody => {}
+        }
+        Ok(())
+    }
+
+    fn text(&mut self, mut text: &str) -> Result<(), Unsure> {
+        while self.phase != Phase::InBody {
+            let (space, rest) = leading_space(text);
+            if matches!(self.phase, Phase::InHead | Phase::AfterHead) && !space.is_empty() {
+                self.sink.text(space);
+            }
+            text = rest;
+            if text.is_empty() {
+                return Ok(());
+            }
+            self.leave_phase()?;
+        }
+        if text.is_empty() {
+            return Ok(());
+        }
+        if !self.current_is_foreign()
+            && matches!(self.mode(), Mode::Table | Mode::TableBody | Mode::Row)
+            && !is_space_only(text)
+        {
+            return Err(Unsure); // foster parenting
+        }
+        self.sink.text(text);
+        Ok(())
+    }
+
+    fn start(&mut self, name: Cow<'a, str>, self_closing: bool) -> Result<(), Unsure> {
+        loop {
+            let handled = match self.phase {
+                Phase::Initial | Phase::BeforeHtml if &*name == "html" => {
+                    if self.phase == Phase::Initial {
+                        self.quirks = true;
+                    }
+                    self.insert(name, true, false)?;
+                    self.phase = Phase::BeforeHead;
+                    return Ok(());
+                }
+                Phase::Initial | Phase::BeforeHtml => false,
+                Phase::BeforeHead => self.start_before_head(name.clone())?,
+                Phase::InHead => self.start_in_head(name.clone())?,
+                Phase::AfterHead => self.start_after_head(name.clone())?,
+                Phase::InBody => return self.start_in_body(name, self_closing),
+            };
+            if handled {
+                return Ok(());
+            }
+            self.leave_phase()?;
+        }
+    }
+
+    fn start_before_head(&mut self, name: Cow<'a, str>) -> Result<bool, Unsure> {
+        match &*name {
+            "html" => Err(Unsure),
+            "head" => {
+                self.insert(name.clone(), true, false)?;
+                self.phase = Phase::InHead;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    fn start_in_head(&mut self, name: Cow<'a, str>) -> Result<bool, Unsure> {
+        match &*name {
+            "html" | "noscript" | "noframes" | "template" => Err(Unsure),
+            "base" | "basefont" | "bgsound" | "link" | "meta" => {
+                self.insert_void(name.clone())?;
+                Ok(true)
+            }
+            "title" | "style" | "script" => {
+                self.insert_raw(name.clone())?;
+                Ok(true)
+            }
+            "head" => Ok(true),
+            _ => Ok(false),
+        }
+    }
+
+    fn start_after_head(&mut self, name: Cow<'a, str>) -> Result<bool, Unsure> {
+        match &*name {
+            // Head elements after the head go back into it: not modelled.
+            "html" | "frameset" | "base" | "basefont" | "bgsound" | "link" | "meta"
+            | "noframes" | "script" | "style" | "template" | "title" => Err(Unsure),
+            "body" => {
+                self.insert(name.clone(), true, false)?;
+                self.phase = Phase::InBody;
+                Ok(true)
+            }
+            "head" => Ok(true),
+            _ => Ok(false),
+        }
+    }
+
+    fn end(&mut self, name: &str) -> Result<(), Unsure> {
+        loop {
+            let structural = matches!(name, "head" | "body" | "html" | "br");
+            match self.phase {
+                Phase::InBody => return self.end_in_body(name),
+                _ if name == "template" => return Err(Unsure),
+                Phase::InHead if name == "head" => {
+                    self.pop();
+                    self.phase = Phase::AfterHead;
+                    return Ok(());
+                }
+                Phase::Initial => {}
+                Phase::BeforeHtml | Phase::BeforeHead if !structural => return Ok(()),
+                Phase::InHead | Phase::AfterHead if !matches!(name, "body" | "html" | "br") => {
+                    return Ok(());
+                }
+                _ => {}
+            }
+            self.leave_phase()?;
+        }
+    }
+}
+
+// ---- in the body ----
+
+impl<'a, S: Sink<'a>> Builder<'a, S> {
+    fn start_in_body(&mut self, name: Cow<'a, str>, self_closing: bool) -> Result<(), Unsure> {
+        if self.current_is_foreign() {
+            return self.start_in_foreign(name, self_closing);
+        }
+        loop {
+            let reprocess = match self.mode() {
+                Mode::Body => return self.start_body_rules(name, self_closing),
+                Mode::Cell if !closes_cell(&name) => {
+                    return self.start_body_rules(name, self_closing);
+                }
+                Mode::Cell => {
+                    self.close_cell()?;
+                    true
+                }
+                Mode::Row => self.start_in_row(name.clone())?,
+                Mode::TableBody => self.start_in_table_body(name.clone())?,
+                Mode::Table => self.start_in_table(name.clone())?,
+            };
+            if !reprocess {
+                return Ok(());
+            }
+        }
+    }
+
+    fn start_in_row(&mut self, name: Cow<'a, str>) -> Result<bool, Unsure> {
+        match &*name {
+            "td" | "th" => {
+                self.insert(name.clone(), true, false)?;
+                Ok(false)
+            }
+            "caption" | "col" | "colgroup" | "tbody" | "tfoot" | "thead" | "tr" => {
+                self.pop(); // the row
+                Ok(true)
+            }
+            _ => self.start_in_table(name),
+        }
+    }
+
+    fn start_in_table_body(&mut self, name: Cow<'a, str>) -> Result<bool, Unsure> {
+        match &*name {
+            "tr" => {
+                self.insert(name.clone(), true, false)?;
+                Ok(false)
+            }
+            "td" | "th" => {
+                self.insert_implied("tr")?;
+                Ok(true)
+            }
+            "caption" | "col" | "colgroup" | "tbody" | "tfoot" | "thead" => {
+                self.pop(); // the table body
+                Ok(true)
+            }
+            _ => self.start_in_table(name),
+        }
+    }
+
+    /// Directly in a table (or a row group or row, for what they pass on).
+    fn start_in_table(&mut self, name: Cow<'a, str>) -> Result<bool, Unsure> {
+        match &*name {
+            "tbody" | "thead" | "tfoot" => {
+                self.insert(name.clone(), true, false)?;
+                Ok(false)
+            }
+            "td" | "th" | "tr" => {
+                self.insert_implied("tbody")?;
+                Ok(true)
+            }
+            "style" | "script" => {
+                self.insert_raw(name.clone())?;
+                Ok(false)
+            }
+            "input" => {
+                let hidden = self
+                    .tokens
+                    .attrs
+                    .iter()
+                    .any(|(k, v)| k == "type" && v.eq_ignore_ascii_case("hidden"));
+                if !hidden {
+                    return Err(Unsure);
+                }
+                self.insert_void(name.clone())?;
+                Ok(false)
+            }
+            // Anything else is foster-parented out of the table.
+            _ => Err(Unsure),
+        }
+    }
+
+    fn close_cell(&mut self) -> Result<(), Unsure> {
+        self.generate_implied_end("");
+        self.pop_until(|n| n == "td" || n == "th", true)
+    }
+
+    fn start_body_rules(&mut self, name: Cow<'a, str>, self_closing: bool) -> Result<(), Unsure> {
+        match &*name {
+            "html" | "body" | "frameset" | "template" | "noframes" | "plaintext" | "image"
+            | "nobr" | "applet" | "marquee" | "object" | "xmp" | "iframe" | "noembed"
+            | "noscript" | "select" | "option" | "optgroup" | "rb" | "rtc" | "rp" | "rt"
+            | "math" => Err(Unsure),
+            "base" | "basefont" | "bgsound" | "link" | "meta" | "area" | "br" | "embed" | "img"
+            | "keygen" | "wbr" | "input" | "param" | "source" | "track" => self.insert_void(name),
+            "title" | "style" | "script" | "textarea" => self.insert_raw(name),
+            "address" | "article" | "aside" | "blockquote" | "center" | "details" | "dialog"
+            | "dir" | "div" | "dl" | "fieldset" | "figcaption" | "figure" | "footer" | "header"
+            | "hgroup" | "main" | "menu" | "nav" | "ol" | "p" | "search" | "section"
+            | "summary" | "ul" => {
+                self.close_p()?;
+                self.insert(name, true, false)
+            }
+            n if is_heading(n) => {
+                self.close_p()?;
+                if is_heading(self.current()) {
+                    self.pop();
+                }
+                self.insert(name, true, false)
+            }
+            "pre" | "listing" => {
+                self.close_p()?;
+                self.insert(name, true, false)?;
+                self.skip_newline = true;
+                Ok(())
+            }
+            "form" => {
+                if self.form_open {
+                    return Err(Unsure);
+                }
+                self.close_p()?;
+                self.insert(name, true, false)?;
+                self.form_open = true;
+                Ok(())
+            }
+            "li" | "dd" | "dt" => self.list_item(name),
+            "button" if self.in_scope(|n| n == "button", Scope::Default) => Err(Unsure),
+            "a" if self.a_since_marker() => Err(Unsure),
+            "table" => {
+                if !self.quirks {
+                    self.close_p()?;
+                }
+                self.insert(name, true, false)
+            }
+            "hr" => {
+                self.close_p()?;
+                self.insert_void(name)
+            }
+            "svg" => {
+                self.insert(name, true, true)?;
+                if self_closing {
+                    self.pop();
+                }
+                Ok(())
+            }
+            "caption" | "col" | "colgroup" | "frame" | "head" | "tbody" | "td" | "tfoot" | "th"
+            | "thead" | "tr" => Ok(()),
+            _ => self.insert(name, true, false),
+        }
+    }
+
+    /// `<li>` closes an open `li` (`<dd>`/`<dt>` an open `dd` or `dt`) unless a
+    /// special element other than `address`, `div` or `p` comes first.
+    fn list_item(&mut self, name: Cow<'a, str>) -> Result<(), Unsure> {
+        let closes = |n: &str| match &*name {
+            "li" => n == "li",
+            _ => n == "dd" || n == "dt",
+        };
+        let mut target = None;
+        for open in self.stack.open.iter().rev() {
+            if closes(&open.name) {
+                target = Some(open.name.to_string());
+                break;
+            }
+            if is_special(&open.name) && !matches!(&*open.name, "address" | "div" | "p") {
+                break;
+            }
+        }
+        if let Some(target) = target {
+            self.generate_implied_end(&target);
+            self.pop_until(|n| n == target, false)?;
+        }
+        self.close_p()?;
+        self.insert(name, true, false)
+    }
+
+    /// An `a` among the formatting elements since the last marker: the
+    /// adoption agency would run.
+    fn a_since_marker(&self) -> bool {
+        for open in self.stack.open.iter().rev() {
+            match &*open.name {
+                "a" => return true,
+                "td" | "th" | "caption" | "applet" | "marquee" | "object" | "template" => {
+                    return false;
+                }
+                _ => {}
+            }
+        }
+        false
+    }
+
+    fn start_in_foreign(&mut self, name: Cow<'a, str>, self_closing: bool) -> Result<(), Unsure> {
+        let breaks_out = matches!(
+            &*name,
+            "b" | "big"
+                | "blockquote"
+                | "body"
+                | "br"
+                | "center"
+                | "code"
+                | "dd"
+                | "div"
+                | "dl"
+                | "dt"
+                | "em"
+                | "embed"
+                | "h1"
+                | "h2"
+                | "h3"
+                | "h4"
+                | "h5"
+                | "h6"
+                | "head"
+                | "hr"
+                | "i"
+                | "img"
+                | "li"
+                | "listing"
+                | "menu"
+                | "meta"
+                | "nobr"
+                | "ol"
+                | "p"
+                | "pre"
+                | "ruby"
+                | "s"
+                | "small"
+                | "span"
+                | "strong"
+                | "strike"
+                | "sub"
+                | "sup"
+                | "table"
+                | "tt"
+                | "u"
+                | "ul"
+                | "var"
+                | "font"
+                | "script"
+        );
+        // Start tags in an HTML integration point are parsed as HTML.
+        let integration = matches!(self.current(), "foreignObject" | "desc" | "title");
+        if breaks_out || integration {
+            return Err(Unsure);
+        }
+        self.insert(name, true, true)?;
+        if self_closing {
+            self.pop();
+        }
+        Ok(())
+    }
+
+    fn end_in_foreign(&mut self, name: &str) -> Result<(), Unsure> {
+        if matches!(name, "script" | "br" | "p") {
+            return Err(Unsure);
+        }
+        let Some(at) = self
+            .stack
+            .open
+            .iter()
+            .rposition(|open| !open.foreign || open.name.eq_ignore_ascii_case(name))
+        else {
+            return Err(Unsure);
+        };
+        if !self.stack.open[at].foreign {
+            return Err(Unsure);
+        }
+        while self.stack.open.len() > at {
+            self.pop();
+        }
+        Ok(())
+    }
+
+    fn end_in_body(&mut self, name: &str) -> Result<(), Unsure> {
+        if self.current_is_foreign() {
+            return self.end_in_foreign(name);
+        }
+        loop {
+            let reprocess = match self.mode() {
+                Mode::Body => return self.end_body_rules(name),
+                Mode::Cell => self.end_in_cell(name)?,
+                Mode::Row => self.end_in_row(name)?,
+                Mode::TableBody => self.end_in_table_body(name)?,
+                Mode::Table => self.end_in_table(name)?,
+            };
+            if !reprocess {
+                return Ok(());
+            }
+        }
+    }
+
+    fn end_in_cell(&mut self, name: &str) -> Result<bool, Unsure> {
+        match name {
+            "td" | "th" => {
+                if self.in_scope(|n| n == name, Scope::Table) {
+                    self.close_cell()?;
+                }
+                Ok(false)
+            }
+            "body" | "caption" | "col" | "colgroup" | "html" => Ok(false),
+            "table" | "tbody" | "tfoot" | "thead" | "tr" => {
+                if !self.in_scope(|n| n == name, Scope::Table) {
+                    return Ok(false);
+                }
+                self.close_cell()?;
+                Ok(true)
+            }
+            _ => {
+                self.end_body_rules(name)?;
+                Ok(false)
+            }
+        }
+    }
+
+    fn end_in_row(&mut self, name: &str) -> Result<bool, Unsure> {
+        match name {
+            "tr" => {
+                self.pop();
+                Ok(false)
+            }
+            "table" => {
+                self.pop();
+                Ok(true)
+            }
+            "tbody" | "tfoot" | "thead" => {
+                if !self.in_scope(|n| n == name, Scope::Table) {
+                    return Ok(false);
+                }
+                self.pop();
+                Ok(true)
+            }
+            _ => self.end_in_table(name),
+        }
+    }
+
+    fn end_in_table_body(&mut self, name: &str) -> Result<bool, Unsure> {
+        match name {
+            "tbody" | "tfoot" | "thead" => {
+                if self.in_scope(|n| n == name, Scope::Table) {
+                    self.pop();
+                }
+                Ok(false)
+            }
+            "table" => {
+                self.pop();
+                Ok(true)
+            }
+            _ => self.end_in_table(name),
+        }
+    }
+
+    fn end_in_table(&mut self, name: &str) -> Result<bool, Unsure> {
+        match name {
+            "table" => {
+                self.pop_until(|n| n == "table", false)?;
+                Ok(false)
+            }
+            "body" | "caption" | "col" | "colgroup" | "html" | "tbody" | "td" | "tfoot" | "th"
+            | "thead" | "tr" => Ok(false),
+            _ => Err(Unsure),
+        }
+    }
+
+    fn end_body_rules(&mut self, name: &str) -> Result<(), Unsure> {
+        match name {
+            "body" | "html" => Ok(()),
+            "address" | "article" | "aside" | "blockquote" | "button" | "center" | "details"
+            | "dialog" | "dir" | "div" | "dl" | "fieldset" | "figcaption" | "figure" | "footer"
+            | "header" | "hgroup" | "listing" | "main" | "menu" | "nav" | "ol" | "pre"
+            | "search" | "section" | "summary" | "ul" => {
+                if self.in_scope(|n| n == name, Scope::Default) {
+                    self.generate_implied_end("");
+                    self.pop_until(|n| n == name, false)?;
+                }
+                Ok(())
+            }
+            "form" => self.end_form(),
+            "p" => {
+                if !self.in_scope(|n| n == "p", Scope::Button) {
+                    return Err(Unsure); // an empty p is inserted
+                }
+                self.close_p()
+            }
+            "li" | "dd" | "dt" => {
+                let scope = match name {
+                    "li" => Scope::ListItem,
+                    _ => Scope::Default,
+                };
+                if self.in_scope(|n| n == name, scope) {
+                    self.generate_implied_end(name);
+                    self.pop_until(|n| n == name, false)?;
+                }
+                Ok(())
+            }
+            n if is_heading(n) => {
+                if self.in_scope(is_heading, Scope::Default) {
+                    self.generate_implied_end("");
+                    self.pop_until(is_heading, false)?;
+                }
+                Ok(())
+            }
+            n if is_formatting(n) => self.end_formatting(name),
+            "applet" | "marquee" | "object" | "br" | "template" | "option" | "optgroup"
+            | "select" => Err(Unsure),
+            _ => self.end_other(name),
+        }
+    }
+
+    fn end_form(&mut self) -> Result<(), Unsure> {
+        if !std::mem::take(&mut self.form_open) {
+            return Ok(());
+        }
+        if !self.in_scope(|n| n == "form", Scope::Default) {
+            return Ok(());
+        }
+        self.generate_implied_end("");
+        if self.current() != "form" {
+            return Err(Unsure); // removed from the middle of the stack
+        }
+        self.pop();
+        Ok(())
+    }
+
+    /// The adoption agency's simple case: the element and what is open inside
+    /// it are closed; anything the standard would re-parent is unsure.
+    fn end_formatting(&mut self, name: &str) -> Result<(), Unsure> {
+        let mut at = None;
+        for (i, open) in self.stack.open.iter().enumerate().rev() {
+            if open.name == name {
+                at = Some(i);
+                break;
+            }
+            if matches!(
+                &*open.name,
+                "td" | "th"
+                    | "caption"
+                    | "applet"
+                    | "marquee"
+                    | "object"
+                    | "template"
+                    | "table"
+                    | "html"
+                    | "select"
+            ) {
+                break;
+            }
+        }
+        let Some(at) = at else {
+            return self.end_other(name);
+        };
+        let inside = &self.stack.open[at + 1..];
+        if inside
+            .iter()
+            .any(|open| is_special(&open.name) || is_formatting(&open.name))
+        {
+            return Err(Unsure);
+        }
+        while self.stack.open.len() > at {
+            self.pop();
+        }
+        Ok(())
+    }
+
+    /// "Any other end tag": closes the nearest open element of that name
+    /// unless a special element comes first.
+    fn end_other(&mut self, name: &str) -> Result<(), Unsure> {
+        let Some(at) = self
+            .stack
+            .open
+            .iter()
+            .rposition(|open| open.name == name || is_special(&open.name))
+        else {
+            return Ok(());
+        };
+        if self.stack.open[at].name != name {
+            return Ok(());
+        }
+        self.generate_implied_end(name);
+        if self.stack.open[at + 1..]
+            .iter()
+            .any(|open| is_formatting(&open.name))
+        {
+            return Err(Unsure);
+        }
+        while self.stack.open.len() > at {
+            self.pop();
+        }
+        Ok(())
+    }
+}
