@@ -10,6 +10,8 @@ mod answer;
 mod arrivals;
 mod attribution;
 pub mod climb;
+#[cfg(test)]
+mod escaping;
 mod panic_guard;
 mod shopper;
 mod trace;
@@ -107,6 +109,7 @@ pub fn http_settings(target: &Target, insecure: bool) -> http::Settings {
         headers: target.headers.clone(),
         insecure,
         trace_state: target.tracing.state.clone(),
+        cookies: target.cookies,
     }
 }
 

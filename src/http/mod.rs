@@ -104,6 +104,8 @@ pub struct Settings {
     pub insecure: bool,
     /// Sent as `tracestate` with every traced request.
     pub trace_state: Option<HeaderValue>,
+    /// Keep a cookie jar (`false`: cookies the shop sets are never sent back).
+    pub cookies: bool,
 }
 
 /// What every shopper's client shares.
@@ -133,6 +135,7 @@ struct Common {
     /// `defaults` as HTTP/1.1 header lines, for requests whose step sets none.
     default_lines: Vec<u8>,
     trace_state: Option<HeaderValue>,
+    cookies: bool,
 }
 
 impl ClientFactory {
@@ -192,6 +195,7 @@ impl ClientFactory {
                 defaults,
                 default_lines,
                 trace_state: target.trace_state.clone(),
+                cookies: target.cookies,
             }),
         })
     }
@@ -366,7 +370,8 @@ impl Client {
             };
             self.sent += 1;
             let reply = self.traced_exchange(&out, want, &dest).await?;
-            if !reply.set_cookies.is_empty()
+            if common.cookies
+                && !reply.set_cookies.is_empty()
                 && let Some(url) = url.or_else(|| dest.url(&common.base))
             {
                 let jar = self.jar.get_or_insert_default();
@@ -539,6 +544,7 @@ mod tests {
             headers: Vec::new(),
             insecure: false,
             trace_state: None,
+            cookies: true,
         };
         ClientFactory::new(base, &settings).unwrap()
     }

@@ -8,12 +8,14 @@ mod compile;
 mod data;
 mod diagnostic;
 mod gate;
+mod json_check;
 mod raw;
 mod response;
 mod rules;
 mod schema;
 mod size;
 mod template;
+mod value;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -21,6 +23,7 @@ use std::time::Duration;
 pub use abort::{AbortCondition, AbortMetric, parse_abort};
 pub use diagnostic::ScenarioError;
 pub use gate::{Bound, Gate, GateError, Metric, Op, VALID_METRICS, parse_gate};
+pub use json_check::{Comparison, JsonCheck, Path as JsonPathText};
 pub use raw::{MAX_THINK, StatusMatch, Think};
 pub use schema::SCENARIO_SCHEMA;
 pub use size::DEFAULT_MAX_BODY;
@@ -29,7 +32,10 @@ pub use size::DEFAULT_MAX_BODY;
 pub const DEFAULT_MAX_ACTIVE: u32 = 10_000;
 pub use data::{Exhausted, FeedPick, Feeder};
 pub use response::{Check, Css, Extract, ExtractSource, Response, Take};
-pub use template::{Generator, Pick, Resolved, Scope, Template, TemplateError};
+pub use template::{
+    Expression, Generator, Pick, RenderError, Resolved, Scope, Template, TemplateError,
+};
+pub use value::{Convert, header_value, text as value_text};
 
 use crate::profile::Profile;
 
@@ -70,8 +76,11 @@ pub struct Target {
     pub allow_hosts: Vec<String>,
     pub max_redirects: usize,
     pub user_agent: String,
-    /// Sent with every request.
+    /// Sent with every request (the constant ones; those reading variables are
+    /// each journey's `headers`).
     pub headers: Vec<(http::header::HeaderName, http::header::HeaderValue)>,
+    /// `false`: no cookie jar — cookies the shop sets are never sent back.
+    pub cookies: bool,
     /// The cap on a body a step keeps; longer ones fail the step as `truncated`.
     pub max_body: u64,
     pub shop: ShopSettings,
@@ -233,6 +242,10 @@ pub struct Journey {
     pub slots: Vec<String>,
     /// The feeders whose rows the journey reads (a row each, picked at its start).
     pub feeders: Vec<usize>,
+    /// Headers for every step (its own, then `[target]`'s that read variables);
+    /// a step's header of the same name wins; one reading an unset variable is
+    /// left out.
+    pub headers: Vec<(http::header::HeaderName, Template)>,
 }
 
 #[derive(Debug, Clone)]
@@ -296,34 +309,44 @@ pub enum Body {
     None,
     Form(Vec<(String, Template)>),
     Json(JsonTemplate),
+    /// A raw body (its Content-Type is a step header).
+    Raw(Template),
 }
 
 /// A JSON body whose strings may hold templates.
 #[derive(Debug, Clone)]
 pub enum JsonTemplate {
     Literal(serde_json::Value),
+    /// Text with templates in it: always a JSON string.
     String(Template),
+    /// Exactly one `{{ … }}`: the value with its own type (a number stays one).
+    Value(Expression),
     Array(Vec<JsonTemplate>),
     Object(Vec<(String, JsonTemplate)>),
 }
 
 impl JsonTemplate {
-    pub fn render(&self, scope: &mut Scope<'_>) -> serde_json::Value {
-        match self {
+    pub fn render(&self, scope: &mut Scope<'_>) -> Result<serde_json::Value, RenderError> {
+        Ok(match self {
             JsonTemplate::Literal(value) => value.clone(),
-            JsonTemplate::String(t) => serde_json::Value::String(t.render(scope)),
-            JsonTemplate::Array(items) => items.iter().map(|i| i.render(scope)).collect(),
+            JsonTemplate::String(t) => serde_json::Value::String(t.render(scope)?),
+            JsonTemplate::Value(e) => e.render(scope)?,
+            JsonTemplate::Array(items) => items
+                .iter()
+                .map(|i| i.render(scope))
+                .collect::<Result<_, _>>()?,
             JsonTemplate::Object(fields) => fields
                 .iter()
-                .map(|(k, v)| (k.clone(), v.render(scope)))
-                .collect(),
-        }
+                .map(|(k, v)| Ok((k.clone(), v.render(scope)?)))
+                .collect::<Result<_, RenderError>>()?,
+        })
     }
 
     fn feeders(&self, out: &mut Vec<usize>) {
         match self {
             JsonTemplate::Literal(_) => {}
             JsonTemplate::String(t) => out.extend(t.feeders()),
+            JsonTemplate::Value(e) => out.extend(e.feeder()),
             JsonTemplate::Array(items) => items.iter().for_each(|i| i.feeders(out)),
             JsonTemplate::Object(fields) => fields.iter().for_each(|(_, v)| v.feeders(out)),
         }
@@ -343,6 +366,7 @@ impl Step {
             Body::None => {}
             Body::Form(fields) => out.extend(fields.iter().flat_map(|(_, t)| t.feeders())),
             Body::Json(json) => json.feeders(&mut out),
+            Body::Raw(t) => out.extend(t.feeders()),
         }
         out
     }
@@ -446,7 +470,7 @@ steps = [{ name = "home", get = "/?q={{ qty }}" }]
         let buyer = &s.journeys[0];
         assert_eq!(buyer.slots, ["token"]);
         let add = &buyer.steps[1];
-        let slots = vec![vec!["abc".to_string()]];
+        let slots = vec![vec![serde_json::Value::from("abc")]];
         let mut rng = <rand_xoshiro::Xoshiro256PlusPlus as rand::SeedableRng>::seed_from_u64(1);
         let mut sequence = 0;
         let mut scope = Scope {
@@ -459,12 +483,12 @@ steps = [{ name = "home", get = "/?q={{ qty }}" }]
         let StepHeader::Rendered(token) = &add.headers[0].1 else {
             panic!("a templated header")
         };
-        assert_eq!(token.render(&mut scope), "abc");
+        assert_eq!(token.render(&mut scope).unwrap(), "abc");
         let Body::Json(json) = &add.body else {
             panic!("json body")
         };
         assert_eq!(
-            json.render(&mut scope),
+            json.render(&mut scope).unwrap(),
             serde_json::json!({ "sku": "SKU-1", "qty": 2, "note": "by abc", "tags": ["a", "abc"] })
         );
         assert_eq!(s.journeys[1].steps[0].path.as_constant(), Some("/?q=2"));

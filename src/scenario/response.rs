@@ -33,6 +33,12 @@ pub enum Check {
     Url(String),
     /// The last redirect pointed here (a path, or a full URL).
     RedirectedTo(String),
+    /// Exists, absent, not equal, matches, a comparison, a `__typename`, GraphQL errors.
+    Json(super::JsonCheck),
+}
+
+fn parsed(body: &[u8]) -> Option<serde_json::Value> {
+    serde_json::from_slice(body).ok()
 }
 
 /// Whether `url` is `wanted`: the same full URL, or the same path (and query).
@@ -70,6 +76,15 @@ impl Check {
             Check::HeaderPresent(name) => format!("header {name} present"),
             Check::Url(url) => format!("url == {url:?}"),
             Check::RedirectedTo(url) => format!("redirected_to == {url:?}"),
+            Check::Json(check) => check.describe(),
+        }
+    }
+
+    /// The kind of error a failure of this check is.
+    pub fn kind(&self) -> crate::error_kind::ErrorKind {
+        match self {
+            Check::Json(check) => check.kind(),
+            _ => crate::error_kind::ErrorKind::Check,
         }
     }
 
@@ -94,6 +109,7 @@ impl Check {
                 Some(to) => format!("redirected to {to:?}"),
                 None => "no redirect".to_string(),
             },
+            Check::Json(check) => check.actual(parsed(response.body).as_ref()),
         }
     }
 
@@ -117,6 +133,7 @@ impl Check {
             Check::RedirectedTo(url) => {
                 response.redirected_to.is_some_and(|to| same_place(to, url))
             }
+            Check::Json(check) => check.holds(parsed(response.body).as_ref()),
         }
     }
 }
@@ -137,6 +154,8 @@ pub struct Extract {
     pub name: String,
     pub source: ExtractSource,
     pub take: Take,
+    /// No match keeps the variable's value instead of failing the step.
+    pub optional: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -253,7 +272,25 @@ impl ExtractSource {
         )
     }
 
-    /// Every match, in document order; empty when nothing matched.
+    /// Every match as a value, in document order: a JSON node keeps its type
+    /// (a number, an object), everything else is text.
+    pub fn values(&self, response: &Response<'_>) -> Vec<serde_json::Value> {
+        match self {
+            ExtractSource::Json(path) => {
+                let Ok(value) = serde_json::from_slice::<serde_json::Value>(response.body) else {
+                    return Vec::new();
+                };
+                path.query(&value).all().into_iter().cloned().collect()
+            }
+            _ => self
+                .matches(response)
+                .into_iter()
+                .map(serde_json::Value::String)
+                .collect(),
+        }
+    }
+
+    /// Every match as text, in document order; empty when nothing matched.
     pub fn matches(&self, response: &Response<'_>) -> Vec<String> {
         match self {
             ExtractSource::Json(path) => {
