@@ -7,6 +7,8 @@ mod debug;
 mod fault_server;
 mod faults;
 mod fuzz;
+mod graphql;
+mod graphql_server;
 mod interruption;
 mod invalid_scenarios;
 mod journeys;
