@@ -138,6 +138,11 @@ pub fn level_result(
             } else {
                 0.0
             }),
+            per_second: round2(if seconds > 0.0 {
+                stats.completed as f64 / seconds
+            } else {
+                0.0
+            }),
             p50_duration_s: (!stats.duration.is_empty())
                 .then(|| round2(stats.duration.value_at_quantile(0.5) as f64 / 1e6)),
         })
@@ -289,6 +294,17 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         last_good,
         verdict: String::new(),
         ramp_requests: collected.ramps.iter().map(|s| s.counts.requests).sum(),
+        ramp_steps: ramp_steps(plan, collected),
+        business: super::business::Business::of(
+            collected,
+            &plan.journeys,
+            &plan
+                .steps
+                .iter()
+                .map(|s| s.name.clone())
+                .collect::<Vec<_>>(),
+            info.duration_s,
+        ),
         recovery_s,
         blocked_hosts: collected.notes.blocked_hosts.clone(),
         failed_checks: collected.notes.failed_checks.clone(),
@@ -314,6 +330,20 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
     report.scripting_failure = super::failures::scripting_failure(&report);
     report.verdict = verdict(&report);
     report
+}
+
+/// Each step's requests outside judged levels.
+fn ramp_steps(plan: &Plan, collected: &Collected) -> Vec<super::RampStep> {
+    plan.steps
+        .iter()
+        .zip(&collected.ramps)
+        .map(|(step, ramp)| super::RampStep {
+            name: step.name.clone(),
+            requests: ramp.counts.requests,
+            http_requests: ramp.counts.http_requests,
+            errors: ramp.counts.error_total(),
+        })
+        .collect()
 }
 
 fn slo_clauses(plan: &Plan) -> Vec<SloClause> {

@@ -4,6 +4,7 @@
 //! the one model every report (terminal, report.json) is written from; `judge`
 //! computes it.
 
+pub mod business;
 pub mod capacity;
 pub mod clauses;
 pub mod compare;
@@ -322,8 +323,24 @@ pub struct JourneyResult {
     #[serde(default)]
     pub unfinished: u64,
     pub completed_per_minute: f64,
+    /// Completed journeys per second: business throughput at this level.
+    #[serde(default)]
+    pub per_second: f64,
     /// Median duration of a completed journey, think times included.
     pub p50_duration_s: Option<f64>,
+}
+
+/// One step's requests outside judged levels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct RampStep {
+    pub name: String,
+    /// Steps sent.
+    pub requests: u64,
+    /// HTTP requests sent, redirect hops included.
+    pub http_requests: u64,
+    /// Steps that failed.
+    pub errors: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -391,6 +408,14 @@ pub struct Report {
     pub verdict: String,
     /// Requests made while ramping between levels and cooling down (not judged).
     pub ramp_requests: u64,
+    /// Steps sent outside judged levels (ramps, cool-down), per step: with the
+    /// levels' counts they are every step sent in the run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ramp_steps: Vec<RampStep>,
+    /// Business throughput over the whole run: completed journeys and passed
+    /// steps per second (`journeys.buyer.per_second`, `steps.pay.per_second`).
+    #[serde(default)]
+    pub business: business::Business,
     /// After the breaking point (or the last spike): seconds until the shop was back
     /// within the SLO; `None` if it never was before the run ended.
     #[serde(default)]

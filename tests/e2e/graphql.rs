@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 
 use crate::graphql_server::GraphqlServer;
-use crate::runs::write;
+use crate::runs::{f, write};
 use crate::{assert_measured, run_scenario, stampede, text};
 
 const START: &str = r#"{ name = "start", graphql = { query = "query Start { session { __typename } }", operation = "Start" },
@@ -177,4 +177,78 @@ fn target_headers_carry_tokens_and_the_jar_can_be_kept_or_not() {
         out.contains("extract token: header x-auth-token matched nothing"),
         "{out}"
     );
+}
+
+/// Business throughput: over a staircase with ramps, the report's completed
+/// buyer journeys are exactly the orders the shop placed, levels and ramps
+/// together, and `journeys.buyer.per_second` is that count over the run; a gate
+/// on it passes, and fails when rejudged against a bound the run did not reach.
+#[test]
+fn completed_journeys_per_second_reconcile_with_the_shops_orders() {
+    let server = GraphqlServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let load =
+        r#"staircase = { start = 1, step = 1, max = 2, hold = "1s", ramp = "1s", stop = "max" }"#;
+    let headers = "headers = { Authorization = \"Bearer {{ token }}\" }\nthink = \"10ms\"";
+    let source = scenario(&server.url, "cookies = false", load, &buyer(headers));
+    let path = write(dir.path(), "business.toml", &source);
+    let gate = [
+        "--no-preflight",
+        "--gate",
+        "journeys.buyer.per_second > 0.5",
+    ];
+    let (output, report) = run_scenario(dir.path(), &path, &gate);
+    assert_measured(&output, &report);
+    let orders = server.counts().checkouts.load(Ordering::Relaxed);
+    let buyer = &report["business"]["journeys"][0];
+    assert_eq!(buyer["name"], "buyer");
+    assert_eq!(buyer["completed"], orders, "{buyer}");
+    assert_eq!(buyer["failed"], 0);
+    let per_second = orders as f64 / f(&report["duration_s"]);
+    assert!(
+        (f(&buyer["per_second"]) - per_second).abs() < 0.02,
+        "{buyer} {per_second}"
+    );
+    // Levels and what ended outside them add up to the whole.
+    let levels = report["levels"].as_array().unwrap();
+    let in_levels: u64 = levels
+        .iter()
+        .map(|l| l["journeys"][0]["completed"].as_u64().unwrap())
+        .sum();
+    let outside = buyer["outside_levels"].as_u64().unwrap();
+    assert!(outside > 0, "the ramps completed journeys too: {buyer}");
+    assert_eq!(in_levels + outside, orders);
+    // Per step, ramps counted apart: the pay steps sent are the orders placed.
+    let pay = |steps: &serde_json::Value| {
+        steps
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "pay")
+            .map_or(0, |s| s["requests"].as_u64().unwrap())
+    };
+    let pay_in_levels: u64 = levels.iter().map(|l| pay(&l["steps"])).sum();
+    assert_eq!(pay_in_levels + pay(&report["ramp_steps"]), orders);
+    let steps = report["business"]["steps"].as_array().unwrap();
+    let passed = steps.iter().find(|s| s["name"] == "pay").unwrap();
+    assert_eq!(passed["completed"], orders);
+
+    let gate = &report["gates"][0];
+    assert_eq!(gate["passed"], true, "{gate}");
+    let last_good = report["last_good"]["level"].as_u64().unwrap();
+    let level = levels.iter().find(|l| l["index"] == last_good).unwrap();
+    assert_eq!(gate["measured"], level["journeys"][0]["per_second"]);
+    assert_eq!(gate["unit"], "per_second");
+    let output = stampede()
+        .args(["report", "--gate", "journeys.buyer.per_second >= 100000"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("FAIL  journeys.buyer.per_second >= 100000"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("journeys.buyer: "), "{stdout}");
 }
