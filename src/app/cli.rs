@@ -172,6 +172,10 @@ pub struct RunArgs {
     /// Write into --out even when it holds an earlier run: its files are removed first.
     #[arg(long)]
     pub force: bool,
+    /// Replace the scenario's whole [load] table with this TOML, checked exactly as
+    /// the file's, e.g. --load 'staircase = { start = 8, step = 8, max = 96, hold = "1m" }'.
+    #[arg(long, value_name = "TOML")]
+    pub load: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -65,7 +65,10 @@ impl Observer for RunObserver<'_> {
 }
 
 pub fn run(args: RunArgs) -> Result<Exit, Error> {
-    let mut scenario = scenario::load(&args.scenario).map_err(bad_input)?;
+    let overrides = scenario::Overrides {
+        load: args.load.clone(),
+    };
+    let mut scenario = scenario::load_with(&args.scenario, &overrides).map_err(bad_input)?;
     scenario.target.tracing.enabled |= args.trace;
     let scenario = Arc::new(scenario);
     let options = RunOptions::resolve(&args, &scenario)?;

@@ -8,6 +8,8 @@ mod compile;
 mod data;
 mod diagnostic;
 mod gate;
+#[cfg(test)]
+mod include_tests;
 mod json_check;
 mod raw;
 mod response;
@@ -389,29 +391,98 @@ fn plain_types(message: &str) -> String {
     })
 }
 
+/// What the command line changes in a scenario file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `run --load`: TOML that replaces the file's whole `[load]` table, read
+    /// and checked exactly as that table is; messages point into it.
+    pub load: Option<String>,
+}
+
+/// How messages name the `--load` text.
+pub const LOAD_OVERRIDE: &str = "--load";
+
 /// Reads, parses, checks and compiles a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    load_with(path, &Overrides::default())
+}
+
+/// [`load`], with `overrides` applied.
+pub fn load_with(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
+    parse_with(path, &read(path, None)?, overrides)
+}
+
+/// The text of a scenario (or included) file; `included`: where the scenario names it.
+fn read(
+    path: &Path,
+    included: Option<(&Path, &str, std::ops::Range<usize>)>,
+) -> Result<String, ScenarioError> {
+    let fail = |message: String| match &included {
+        Some((from, source, span)) => ScenarioError::at(from, source, span.clone(), message),
+        None => ScenarioError::whole_file(path, message),
+    };
     // A device or a pipe (`/dev/zero`) could be read forever.
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        return Err(ScenarioError::whole_file(
-            path,
-            "the scenario must be a regular file (a TOML file)",
+        return Err(fail(
+            "the scenario must be a regular file (a TOML file)".to_string(),
         ));
     }
-    let source = std::fs::read_to_string(path).map_err(|e| {
-        ScenarioError::whole_file(path, format!("cannot read the scenario file: {e}"))
-    })?;
-    parse(path, &source)
+    std::fs::read_to_string(path).map_err(|e| match &included {
+        Some(_) => fail(format!(
+            "cannot read the included file {}: {e}",
+            path.display()
+        )),
+        None => fail(format!("cannot read the scenario file: {e}")),
+    })
 }
 
 /// Parses and compiles scenario text; `path` is used for messages and for
 /// resolving relative paths.
 pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
-    let raw: raw::RawScenario = toml::from_str(source).map_err(|e| {
+    parse_with(path, source, &Overrides::default())
+}
+
+/// TOML text as `T`, or an error placed in it.
+fn from_toml<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    source: &str,
+) -> Result<T, ScenarioError> {
+    toml::from_str(source).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         ScenarioError::at(path, source, span, plain_types(e.message().trim_end()))
-    })?;
-    compile::compile(path, source, raw)
+    })
+}
+
+/// [`parse`], with `overrides` applied and included files read.
+pub fn parse_with(
+    path: &Path,
+    source: &str,
+    overrides: &Overrides,
+) -> Result<Scenario, ScenarioError> {
+    let raw: raw::RawScenario = from_toml(path, source)?;
+    let mut included = Vec::new();
+    for name in &raw.include {
+        let file = path.parent().unwrap_or(Path::new(".")).join(name.get_ref());
+        let text = read(&file, Some((path, source, name.span())))?;
+        included.push((file, text));
+    }
+    let mut beside = compile::Beside::default();
+    for (file, text) in &included {
+        let group: raw::RawIncluded = from_toml(file, text)?;
+        beside
+            .included
+            .push((file.as_path(), text.as_str(), group.journeys));
+    }
+    let label = Path::new(LOAD_OVERRIDE);
+    if let Some(text) = &overrides.load {
+        let load: raw::RawLoad = from_toml(label, text)?;
+        beside.load = Some((
+            label,
+            text.as_str(),
+            toml::Spanned::new(0..text.len(), load),
+        ));
+    }
+    compile::compile(path, source, raw, beside)
 }
 
 #[cfg(test)]

@@ -46,14 +46,27 @@ pub struct RawScenario {
     #[serde(default)]
     #[cfg_attr(test, schemars(with = "Vec<RawData>"))]
     pub data: Vec<Spanned<RawData>>,
+    /// Files of `[[journey]]` tables (relative to this file) whose journeys run
+    /// beside this file's own: variants of a scenario share their journeys.
+    #[serde(default)]
+    #[cfg_attr(test, schemars(with = "Vec<String>"))]
+    pub include: Vec<Spanned<String>>,
     /// A weighted kind of shopper: an ordered list of steps with think time between them.
     #[serde(rename = "journey")]
-    #[cfg_attr(test, schemars(with = "Vec<RawJourney>", length(min = 1)))]
-    pub journeys: Spanned<Vec<Spanned<RawJourney>>>,
+    #[cfg_attr(test, schemars(with = "Option<Vec<RawJourney>>", length(min = 1)))]
+    pub journeys: Option<Spanned<Vec<Spanned<RawJourney>>>>,
     /// CI gates: `"checkout.p95" = "< 800ms"`, and `max_regression`.
     #[serde(default)]
     #[cfg_attr(test, schemars(with = "BTreeMap<String, serde_json::Value>"))]
     pub gates: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+}
+
+/// A file named by `include`: journeys only.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIncluded {
+    #[serde(rename = "journey")]
+    pub journeys: Spanned<Vec<Spanned<RawJourney>>>,
 }
 
 #[derive(Debug, Deserialize)]

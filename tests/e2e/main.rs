@@ -19,6 +19,7 @@ mod scaffold;
 mod tls;
 mod trace_server;
 mod traces;
+mod variants;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -3,18 +3,33 @@
 
 use super::*;
 
-impl Compiler<'_> {
-    pub(super) fn journeys(
-        &mut self,
-        raw: Spanned<Vec<Spanned<RawJourney>>>,
-    ) -> Result<Vec<Journey>> {
-        if raw.get_ref().is_empty() {
-            return Err(self
-                .error(raw.span(), "the scenario has no journeys")
-                .with_hint("add at least one [[journey]] with a name, a weight and steps"));
+impl<'a> Compiler<'a> {
+    /// The journeys of the scenario file, then of each included file, each
+    /// compiled with messages placed in its own file.
+    pub(super) fn journeys(&mut self, groups: Vec<JourneyGroup<'a>>) -> Result<Vec<Journey>> {
+        if groups.iter().all(|(_, _, g)| g.get_ref().is_empty()) {
+            let span = groups.first().map_or(0..0, |(_, _, g)| g.span());
+            return Err(self.error(span, "the scenario has no journeys").with_hint(
+                "add at least one [[journey]] with a name and steps, or include a file of them",
+            ));
         }
         let mut journeys: Vec<Journey> = Vec::new();
-        for journey in raw.into_inner() {
+        for (path, source, group) in groups {
+            self.within(path, source, |c| c.group(group.into_inner(), &mut journeys))?;
+        }
+        // A `[target]` header whose variable no journey sets: the compile error.
+        if let Some((_, value, _)) = self.target_headers.iter().find(|h| !h.2) {
+            self.compile_text(value.get_ref(), value.span(), &[])?;
+        }
+        Ok(journeys)
+    }
+
+    fn group(
+        &mut self,
+        group: Vec<Spanned<RawJourney>>,
+        journeys: &mut Vec<Journey>,
+    ) -> Result<()> {
+        for journey in group {
             let name = journey.get_ref().name.get_ref();
             if journeys.iter().any(|j| &j.name == name) {
                 return Err(self.error(
@@ -24,11 +39,7 @@ impl Compiler<'_> {
             }
             journeys.push(self.journey(journey.into_inner())?);
         }
-        // A `[target]` header whose variable no journey sets: the compile error.
-        if let Some((_, value, _)) = self.target_headers.iter().find(|h| !h.2) {
-            self.compile_text(value.get_ref(), value.span(), &[])?;
-        }
-        Ok(journeys)
+        Ok(())
     }
 
     pub(super) fn journey(&mut self, raw: RawJourney) -> Result<Journey> {

@@ -60,7 +60,23 @@ const BUILT_INS: [(&str, Generator); 4] = [
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
-pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scenario> {
+/// Journeys as written in one file, with the file's path and text for messages.
+pub type JourneyGroup<'a> = (&'a Path, &'a str, Spanned<Vec<Spanned<RawJourney>>>);
+
+/// What is compiled beside the scenario file: a `--load` override (its label and
+/// text) and the journeys of included files.
+#[derive(Default)]
+pub struct Beside<'a> {
+    pub load: Option<(&'a Path, &'a str, Spanned<raw::RawLoad>)>,
+    pub included: Vec<JourneyGroup<'a>>,
+}
+
+pub fn compile<'a>(
+    path: &'a Path,
+    source: &'a str,
+    raw: raw::RawScenario,
+    beside: Beside<'a>,
+) -> Result<Scenario> {
     let mut c = Compiler {
         path,
         source,
@@ -94,9 +110,17 @@ pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scena
         c.graphql_path = path.get_ref().clone();
     }
     let target = c.target(raw.target)?;
-    let load = c.load(raw.load)?;
+    let load = match beside.load {
+        Some((label, text, load)) => c.within(label, text, |c| c.load(load))?,
+        None => c.load(raw.load)?,
+    };
     let slo = c.slo(&raw.slo);
-    let journeys = c.journeys(raw.journeys)?;
+    let mut groups = Vec::new();
+    if let Some(own) = raw.journeys {
+        groups.push((path, source, own));
+    }
+    groups.extend(beside.included);
+    let journeys = c.journeys(groups)?;
     let (gates, max_regression) = super::rules::gates(path, source, &raw.gates)?;
     Ok(Scenario {
         name: raw.name.into_inner(),
@@ -115,7 +139,16 @@ pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scena
     })
 }
 
-impl Compiler<'_> {
+impl<'a> Compiler<'a> {
+    /// Runs `f` with messages placed in another text (an included file, `--load`).
+    fn within<T>(&mut self, path: &'a Path, source: &'a str, f: impl FnOnce(&mut Self) -> T) -> T {
+        let outer = (self.path, self.source);
+        (self.path, self.source) = (path, source);
+        let result = f(self);
+        (self.path, self.source) = outer;
+        result
+    }
+
     fn error(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
         ScenarioError::at(self.path, self.source, span, message)
     }
