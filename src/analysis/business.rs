@@ -6,8 +6,25 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::round2;
+use super::{JourneyResult, StepResult, round2};
 use crate::metrics::Collected;
+use crate::scenario::Slo;
+
+/// The business throughput a level fell short of (`[slo] per_second`), each as
+/// "journeys.buyer 3.20/s < SLO 5/s".
+pub(super) fn breaches(slo: &Slo, steps: &[StepResult], journeys: &[JourneyResult]) -> Vec<String> {
+    slo.min_per_second
+        .iter()
+        .filter_map(|(unit, least)| {
+            let measured = match unit.split_once('.') {
+                Some(("journeys", name)) => journeys.iter().find(|j| j.name == name)?.per_second,
+                Some((_, name)) => steps.iter().find(|s| s.name == name)?.stats.served_rps(),
+                None => return None,
+            };
+            (measured < *least).then(|| format!("{unit} {measured:.2}/s < SLO {least}/s"))
+        })
+        .collect()
+}
 
 /// Business throughput over the run (`report.business`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -132,5 +149,36 @@ mod tests {
         let pay = b.find("steps.pay").unwrap();
         assert_eq!((pay.completed, pay.failed, pay.outside_levels), (43, 2, 3));
         assert!(b.find("pay").is_none());
+    }
+
+    #[test]
+    fn a_level_short_of_its_business_throughput_breaches_the_slo() {
+        let level = &crate::analysis::testdata::smoke().levels[0];
+        let journey = &level.journeys[0];
+        let step = &level.steps[0];
+        let slo = |least_j: f64, least_s: f64| Slo {
+            min_per_second: vec![
+                (format!("journeys.{}", journey.name), least_j),
+                (format!("steps.{}", step.name), least_s),
+            ],
+            ..Slo::default()
+        };
+        let rate = journey.per_second;
+        let served = step.stats.served_rps();
+        assert!(breaches(&slo(rate, served), &level.steps, &level.journeys).is_empty());
+        let short = breaches(
+            &slo(rate + 1.0, served + 1.0),
+            &level.steps,
+            &level.journeys,
+        );
+        assert_eq!(short.len(), 2, "{short:?}");
+        assert_eq!(
+            short[0],
+            format!(
+                "journeys.{} {rate:.2}/s < SLO {}/s",
+                journey.name,
+                rate + 1.0
+            )
+        );
     }
 }

@@ -123,7 +123,7 @@ pub fn level_result(
     };
     let generator_limited = generator::limited(&plan.slo, &stats, &generator);
     generator.lag_allowed_ms = generator.lag_allowed_ms.filter(|_| generator_limited);
-    let journeys = plan
+    let journeys: Vec<JourneyResult> = plan
         .journeys
         .iter()
         .zip(journeys)
@@ -153,6 +153,7 @@ pub fn level_result(
             breaches.extend(judge(&info.slo, &step.stats, &format!("{} ", info.name)));
         }
     }
+    breaches.extend(super::business::breaches(&plan.slo, &steps, &journeys));
     LevelResult {
         index: run.spec.index,
         load: run.spec.load,
@@ -313,6 +314,7 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         timeline: collected.timeline.clone(),
         abort_reason: outcome.abort_reason.clone(),
         capacity: None,
+        capacity_unit: plan.capacity_unit.clone(),
         planning: None,
         comparison: None,
         gates: Vec::new(),
@@ -563,6 +565,7 @@ steps = [{ name = "home", get = "/" }]
                 bound: std::time::Duration::from_millis(100),
             }],
             error_rate: None,
+            ..Slo::default()
         };
         let breaches = judge(&slo, &stats, "");
         assert_eq!(breaches.len(), 1);
@@ -590,6 +593,7 @@ steps = [{ name = "home", get = "/" }]
                 bound: std::time::Duration::from_millis(100),
             }],
             error_rate: Some(0.01),
+            ..Slo::default()
         };
         let timeline = [
             point(10.0, 100, 50, 900.0),

@@ -440,6 +440,10 @@ pub struct Report {
     /// The Universal Scalability Law fit over the levels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<Capacity>,
+    /// What the capacity fit counts instead of HTTP requests/s: "journeys.NAME"
+    /// (completed journeys/s) or "steps.NAME" (passed steps/s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_unit: Option<String>,
     /// Headroom against the expected peak, and what the breaking point costs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub planning: Option<Planning>,

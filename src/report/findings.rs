@@ -139,9 +139,13 @@ pub fn capacity(report: &Report) -> Option<Fact> {
                 .peak_load
                 .map(|n| format!(" at {}", unit.show(n.round())))
                 .unwrap_or_default();
+            let peak = match &c.unit {
+                Some(unit) => format!("{peak:.2} {unit}/s"),
+                None => format!("{peak:.0} req/s"),
+            };
             Fact::new(
                 "capacity (USL)",
-                format!("peak {peak:.0} req/s{at}"),
+                format!("peak {peak}{at}"),
                 format!("{params}; {}", c.note),
             )
         }

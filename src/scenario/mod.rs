@@ -182,6 +182,8 @@ pub struct Load {
     /// Closed model: whether a shopper's cookie jar and connections last one
     /// journey or all of its journeys.
     pub session: Session,
+    /// `capacity_unit`: "journeys.NAME" or "steps.NAME", and where it was written.
+    pub capacity_unit: Option<(String, std::ops::Range<usize>)>,
 }
 
 /// How long a shopper's session (cookie jar, connections) lasts.
@@ -200,6 +202,10 @@ pub enum Session {
 pub struct Slo {
     pub latency: Vec<LatencyBound>,
     pub error_rate: Option<f64>,
+    /// Business throughput a level must reach: ("journeys.buyer" or "steps.pay",
+    /// the least per second).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub min_per_second: Vec<(String, f64)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -174,6 +174,10 @@ pub struct RawLoad {
     #[cfg_attr(test, schemars(with = "Option<String>"))]
     #[cfg_attr(test, schemars(extend("enum" = ["per_journey", "per_shopper"])))]
     pub session: Option<Spanned<String>>,
+    /// What the capacity fit counts instead of HTTP requests/s: "journeys.NAME"
+    /// (completed journeys/s) or "steps.NAME" (passed steps/s, e.g. "steps.pay").
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    pub capacity_unit: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -237,6 +241,12 @@ pub struct RawSlo {
     pub max: Option<Dur>,
     /// The share of failed requests allowed: "1%".
     pub error_rate: Option<Ratio>,
+    /// Business throughput a level must reach (scenario `[slo]` only):
+    /// `{ "journeys.buyer" = 5, "steps.pay" = 5 }` completed journeys or passed
+    /// steps per second at least.
+    #[serde(default)]
+    #[cfg_attr(test, schemars(with = "BTreeMap<String, f64>"))]
+    pub per_second: BTreeMap<Spanned<String>, Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -25,6 +25,10 @@ impl UslCurve {
 
     pub fn of(report: &Report, x: &Range<f64>) -> Option<UslCurve> {
         let c = report.capacity.as_ref()?;
+        // A fit of journeys/s or of one step does not belong on the req/s axis.
+        if c.unit.is_some() {
+            return None;
+        }
         let peak_rps = c.peak_throughput_rps?;
         let usl = Usl {
             lambda: c.lambda?,

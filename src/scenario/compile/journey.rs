@@ -154,6 +154,9 @@ impl<'a> Compiler<'a> {
             },
             slots,
         )?;
+        if let Some(slo) = &raw.slo {
+            self.business_slo(slo.get_ref(), &[], true)?;
+        }
         let id = self.step_id(&name, raw.slo.as_ref(), &request)?;
         let (expect, mut checks) = match raw.expect {
             Some(expect) => self.checks(expect)?,

@@ -110,6 +110,10 @@ pub fn compile<'a>(
         c.graphql_path = path.get_ref().clone();
     }
     let target = c.target(raw.target)?;
+    let load_text = beside
+        .load
+        .as_ref()
+        .map_or((path, source), |(l, t, _)| (*l, *t));
     let load = match beside.load {
         Some((label, text, load)) => c.within(label, text, |c| c.load(load))?,
         None => c.load(raw.load)?,
@@ -121,6 +125,23 @@ pub fn compile<'a>(
     }
     groups.extend(beside.included);
     let journeys = c.journeys(groups)?;
+    c.business_slo(&raw.slo, &journeys, false)?;
+    if let Some((unit, span)) = &load.capacity_unit {
+        let known = match unit.split_once('.') {
+            Some(("journeys", name)) => journeys.iter().any(|j| j.name == name),
+            Some((_, name)) => c.steps.iter().any(|s| s.name == name),
+            None => false,
+        };
+        if !known {
+            let (label, text) = load_text;
+            return Err(c.within(label, text, |c| {
+                c.error(
+                    span.clone(),
+                    format!("capacity_unit: the scenario has no {unit}"),
+                )
+            }));
+        }
+    }
     let (gates, max_regression) = super::rules::gates(path, source, &raw.gates)?;
     Ok(Scenario {
         name: raw.name.into_inner(),
