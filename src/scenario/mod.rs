@@ -9,6 +9,8 @@ mod data;
 mod diagnostic;
 mod gate;
 #[cfg(test)]
+mod headless_tests;
+#[cfg(test)]
 mod include_tests;
 mod json_check;
 mod raw;

@@ -221,8 +221,10 @@ impl<'a> Compiler<'a> {
             .into_iter()
             .filter_map(|(m, p)| p.as_ref().map(|p| (m, p)));
         let (method, path) = match (given.next(), given.next()) {
-            (Some((method, _)), None) if raw.graphql.is_some() && method != http::Method::POST => {
-                return Err(self.error(span, format!("step \"{name}\" sends GraphQL: it is a POST"))
+            (Some((method, path)), None)
+                if raw.graphql.is_some() && method != http::Method::POST =>
+            {
+                return Err(self.error(path.span(), format!("step \"{name}\" sends GraphQL: it is a POST"))
                     .with_hint("write post = \"/graphql\", or leave the method out to use [target] graphql_path"));
             }
             (Some(one), None) => one,
