@@ -60,6 +60,10 @@ const BUILT_INS: [(&str, Generator); 4] = [
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
+/// `Template::compile`, `Template::compile_url` or `Expression::compile_whole`.
+type TemplateCompiler<T> =
+    fn(&str, &mut dyn FnMut(&str) -> Resolved) -> std::result::Result<T, super::TemplateError>;
+
 /// Journeys as written in one file, with the file's path and text for messages.
 pub type JourneyGroup<'a> = (&'a Path, &'a str, Spanned<Vec<Spanned<RawJourney>>>);
 
@@ -485,10 +489,7 @@ impl<'a> Compiler<'a> {
         text: &str,
         span: Range<usize>,
         slots: &[String],
-        compile: fn(
-            &str,
-            &mut dyn FnMut(&str) -> Resolved,
-        ) -> std::result::Result<T, super::TemplateError>,
+        compile: TemplateCompiler<T>,
     ) -> Result<T> {
         let mut resolve = |name: &str| self.resolve(name, slots);
         compile(text, &mut resolve).map_err(|e| {
