@@ -326,7 +326,8 @@ pub struct JourneyResult {
     /// Completed journeys per second: business throughput at this level.
     #[serde(default)]
     pub per_second: f64,
-    /// Median duration of a completed journey, think times included.
+    /// Median duration of a completed journey, from its start to its last
+    /// step's answer (the think times between its steps included).
     pub p50_duration_s: Option<f64>,
 }
 

@@ -190,7 +190,8 @@ pub struct JourneyStats {
     pub started: u64,
     pub completed: u64,
     pub failed: u64,
-    /// Duration of completed journeys, think times included (microseconds).
+    /// Duration of completed journeys, start to last answer, the think times
+    /// between steps included (microseconds).
     pub duration: Histogram<u64>,
 }
 

@@ -71,6 +71,8 @@ enum Source {
 pub struct Expression {
     source: Source,
     convert: Option<Convert>,
+    /// `| raw`: written into a URL as it is (a value already percent-encoded).
+    raw: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,7 +157,7 @@ impl fmt::Display for TemplateError {
             }
             TemplateError::BadFilter { filter, .. } => write!(
                 f,
-                "unknown filter `{filter}`: expected `first`, `last` or `random` (a list), or `int`, `float`, `bool`, `json` or `string` (a conversion)"
+                "unknown filter `{filter}`: expected `first`, `last` or `random` (a list), `int`, `float`, `bool`, `json` or `string` (a conversion), or `raw` (into a URL unescaped)"
             ),
             TemplateError::Convert { message, .. } => write!(f, "cannot convert: {message}"),
         }
@@ -219,8 +221,13 @@ fn expression(
         }
     };
     let mut convert = None;
+    let mut raw = false;
     for filter in filters.split('|').skip(1).map(str::trim) {
         let pick = match filter {
+            "raw" => {
+                raw = true;
+                continue;
+            }
             "first" => Pick::First,
             "last" => Pick::Last,
             "random" => Pick::Random,
@@ -248,9 +255,14 @@ fn expression(
         return Ok(Expression {
             source: Source::Constant(value),
             convert: None,
+            raw,
         });
     }
-    Ok(Expression { source, convert })
+    Ok(Expression {
+        source,
+        convert,
+        raw,
+    })
 }
 
 impl Expression {
@@ -355,7 +367,7 @@ impl Template {
             let after = &rest[open + 2..];
             let close = closing(after).ok_or(TemplateError::Unterminated { offset })?;
             let expression = expression(&after[..close], offset, resolve)?;
-            let escape = url && !(text.is_empty() && parts.is_empty());
+            let escape = url && !expression.raw && !(text.is_empty() && parts.is_empty());
             match expression.as_constant() {
                 Some(value) if escape => push_url_component(&mut text, &value::text(value)),
                 Some(value) => text.push_str(&value::text(value)),
@@ -574,6 +586,9 @@ mod tests {
             Template::compile_url("{{ csrf }}/x/{{ csrf }}?q={{ shop }}", &mut resolve).unwrap();
         let slots = vec![vec!["/p/1".into()]];
         assert_eq!(render(&url, &slots, &[], 1), "/p/1/x/%2Fp%2F1?q=acme");
+        let raw = Template::compile_url("/go?next={{ csrf | raw }}", &mut resolve).unwrap();
+        let slots = vec![vec!["%2Fcart".into()]];
+        assert_eq!(render(&raw, &slots, &[], 1), "/go?next=%2Fcart");
     }
 
     #[test]
