@@ -138,6 +138,47 @@ pub fn levels(report: &Report) -> io::Result<Vec<u8>> {
     finish(w)
 }
 
+pub fn business(report: &Report) -> io::Result<Vec<u8>> {
+    let unit = LoadUnit::of(report);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "of",
+        "name",
+        "level",
+        unit.short(),
+        "completed",
+        "failed",
+        "per_second",
+    ])?;
+    for level in &report.levels {
+        for j in &level.journeys {
+            w.write_record([
+                "journey".to_string(),
+                j.name.clone(),
+                level_number(level).to_string(),
+                show_number(load_of(level)),
+                j.completed.to_string(),
+                j.failed.to_string(),
+                j.per_second.to_string(),
+            ])?;
+        }
+    }
+    let b = &report.business;
+    let totals = b.journeys.iter().map(|c| ("journey", c));
+    for (of, c) in totals.chain(b.steps.iter().map(|c| ("step", c))) {
+        w.write_record([
+            of.to_string(),
+            c.name.clone(),
+            "run".to_string(),
+            String::new(),
+            c.completed.to_string(),
+            c.failed.to_string(),
+            c.per_second.to_string(),
+        ])?;
+    }
+    finish(w)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,45 +221,4 @@ mod tests {
         assert!(rows.iter().all(|r| r.len() == header.len()));
         assert!(rows.iter().any(|r| &r[12] == "fail"));
     }
-}
-
-pub fn business(report: &Report) -> io::Result<Vec<u8>> {
-    let unit = LoadUnit::of(report);
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "of",
-        "name",
-        "level",
-        unit.short(),
-        "completed",
-        "failed",
-        "per_second",
-    ])?;
-    for level in &report.levels {
-        for j in &level.journeys {
-            w.write_record([
-                "journey".to_string(),
-                j.name.clone(),
-                level_number(level).to_string(),
-                show_number(load_of(level)),
-                j.completed.to_string(),
-                j.failed.to_string(),
-                j.per_second.to_string(),
-            ])?;
-        }
-    }
-    let b = &report.business;
-    let totals = b.journeys.iter().map(|c| ("journey", c));
-    for (of, c) in totals.chain(b.steps.iter().map(|c| ("step", c))) {
-        w.write_record([
-            of.to_string(),
-            c.name.clone(),
-            "run".to_string(),
-            String::new(),
-            c.completed.to_string(),
-            c.failed.to_string(),
-            c.per_second.to_string(),
-        ])?;
-    }
-    finish(w)
 }
