@@ -178,7 +178,7 @@ pub fn business(report: &Report) -> Vec<Fact> {
                 format!("journeys.{}", j.name),
                 format!("{:.2}/s", j.per_second),
                 format!(
-                    "{} completed over the run ({} outside levels), {} failed",
+                    "{} completed over the run, {} of them outside levels; {} failed",
                     j.completed, j.outside_levels, j.failed
                 ),
             )
@@ -193,7 +193,7 @@ pub fn business(report: &Report) -> Vec<Fact> {
         facts.push(Fact::new(
             "steps passed",
             steps.join(", "),
-            "over the run, ramps included",
+            "passed steps per second over the run, ramps included",
         ));
     }
     facts

@@ -70,7 +70,7 @@ pub fn summary(report: &Report) -> String {
     if !business.is_empty() {
         let _ = writeln!(out, "\nbusiness throughput over the run:");
         for fact in &business {
-            let _ = writeln!(out, "  {}: {} ({})", fact.label, fact.value, fact.detail);
+            let _ = writeln!(out, "  {}: {} — {}", fact.label, fact.value, fact.detail);
         }
     }
     if let Some(level) = shown_level(report) {
