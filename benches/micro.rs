@@ -53,7 +53,7 @@ fn scenario() -> Scenario {
 
 /// The shopper's state that a template reads.
 struct State<'a> {
-    slots: &'a [Vec<String>],
+    slots: &'a [Vec<serde_json::Value>],
     rows: &'a [Vec<String>],
     rng: Xoshiro256PlusPlus,
     sequence: u64,
@@ -71,7 +71,7 @@ impl State<'_> {
         };
         url.clear();
         url.push_str(BASE_URL);
-        template.render_into(&mut scope, url);
+        template.render_into(&mut scope, url).expect("renders");
     }
 }
 
@@ -112,7 +112,7 @@ fn template_render(c: &mut Criterion) {
         state(&[]),
         "https://shop.example/products/SKU-00007?q=shoes&n=",
     );
-    let slots = vec![vec!["SKU-00042".to_string()]];
+    let slots = vec![vec![serde_json::Value::from("SKU-00042")]];
     render_path(
         c,
         "render/extracted",

@@ -42,10 +42,13 @@ pub enum ErrorKind {
     /// The request could not be built: a rendered URL, header value or body that
     /// is not valid HTTP.
     Request,
+    /// A GraphQL answer that carries a top-level `errors` array, or a union result
+    /// of a `__typename` the step does not accept (a business error sent with 200).
+    Graphql,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 17] = [
+    pub const ALL: [ErrorKind; 18] = [
         ErrorKind::Connect,
         ErrorKind::Timeout,
         ErrorKind::Reset,
@@ -63,6 +66,7 @@ impl ErrorKind {
         ErrorKind::Redirects,
         ErrorKind::Location,
         ErrorKind::Request,
+        ErrorKind::Graphql,
     ];
 
     /// Whether the kind says the scenario is wrong rather than the shop: load
@@ -100,6 +104,7 @@ impl ErrorKind {
             ErrorKind::Redirects => "redirects",
             ErrorKind::Location => "location",
             ErrorKind::Request => "request",
+            ErrorKind::Graphql => "graphql",
         }
     }
 

@@ -34,6 +34,13 @@ pub enum Broken {
     },
     /// The share of failed requests above its bound.
     ErrorRate { measured: f64, bound: f64 },
+    /// A business throughput (`journeys.buyer`, `steps.pay`) per second below its
+    /// least (`[slo] per_second`).
+    PerSecond {
+        unit: String,
+        measured: f64,
+        least: f64,
+    },
     /// A sentence this version does not read (a report from another version),
     /// kept as written.
     Unread(String),
@@ -95,6 +102,11 @@ impl fmt::Display for Breach {
                 show_percent(*measured),
                 show_percent(*bound)
             ),
+            Broken::PerSecond {
+                unit,
+                measured,
+                least,
+            } => write!(f, "{unit} {measured:.2}/s < SLO {least}/s"),
             Broken::Unread(text) => f.write_str(text),
         }
     }
@@ -121,7 +133,7 @@ impl schemars::JsonSchema for Breach {
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
-            "description": "A broken SLO clause: `[step ]p95 612 ms > SLO 500 ms`, `[step ]error rate 3.1% > SLO 1%`, `[step ]no request completed`, `[step ]none of N requests was answered`.",
+            "description": "A broken SLO clause: `[step ]p95 612 ms > SLO 500 ms`, `[step ]error rate 3.1% > SLO 1%`, `[step ]no request completed`, `[step ]none of N requests was answered`, `journeys.buyer 3.20/s < SLO 5/s`.",
             "type": "string"
         })
     }
@@ -141,6 +153,15 @@ fn read(text: &str) -> Option<Breach> {
     if let Some((step, rest)) = text.split_once("none of ") {
         let requests = rest.strip_suffix(" requests was answered")?.parse().ok()?;
         return Some(Breach::new(step_of(step), Broken::NoAnswer { requests }));
+    }
+    if let Some((left, least)) = text.split_once("/s < SLO ") {
+        let (unit, measured) = left.rsplit_once(' ')?;
+        let broken = Broken::PerSecond {
+            unit: unit.to_string(),
+            measured: measured.parse().ok()?,
+            least: least.strip_suffix("/s")?.parse().ok()?,
+        };
+        return Some(Breach::new(None, broken));
     }
     let (left, bound) = text.split_once(" > SLO ")?;
     if let Some((step, measured)) = left.rsplit_once("error rate ") {
@@ -211,6 +232,14 @@ mod tests {
                     measured_ms: 2250.0,
                     bound_ms: 2000.0,
                     low_confidence: Some(40),
+                },
+            ),
+            Breach::new(
+                None,
+                Broken::PerSecond {
+                    unit: "journeys.buyer".to_string(),
+                    measured: 3.25,
+                    least: 5.0,
                 },
             ),
             Breach::new(

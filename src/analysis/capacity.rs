@@ -49,8 +49,13 @@ pub struct Capacity {
     pub sigma: Option<f64>,
     pub kappa: Option<f64>,
     pub r2: Option<f64>,
-    /// The fit's peak throughput (requests/s); `None` when it is not trusted.
+    /// The fit's peak throughput (requests/s, or per second of `unit`); `None`
+    /// when it is not trusted.
     pub peak_throughput_rps: Option<f64>,
+    /// What the throughput counts when not HTTP requests: "journeys.buyer" (its
+    /// completions/s) or "steps.pay" (passed steps/s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
     /// The load at that peak.
     pub peak_load: Option<f64>,
     /// What the numbers rest on, or why there are none.
@@ -123,20 +128,42 @@ pub fn fit(points: &[(f64, f64)]) -> Option<(Usl, f64)> {
     ))
 }
 
-/// The (load, served req/s) points of a report's levels (spikes left out).
-pub fn points(report: &Report) -> Vec<(f64, f64)> {
+/// The (load, throughput) points of a report's levels (spikes left out): served
+/// req/s, or per second of `unit` ("journeys.buyer", "steps.pay").
+pub fn points(report: &Report, unit: Option<&str>) -> Vec<(f64, f64)> {
+    let of = |l: &super::LevelResult| match unit.and_then(|u| u.split_once('.')) {
+        None => Some(l.stats.served_rps()),
+        Some(("journeys", name)) => l
+            .journeys
+            .iter()
+            .find(|j| j.name == name)
+            .map(|j| j.per_second),
+        Some((_, name)) => l
+            .steps
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.stats.served_rps()),
+    };
     report
         .levels
         .iter()
         .filter(|l| !l.spike && l.held_s > 0.0)
-        .map(|l| (l.load, l.stats.served_rps()))
+        .filter_map(|l| Some((l.load, of(l)?)))
         .collect()
 }
 
-/// The fit over a report's levels, or a note saying why there is none.
+/// The fit over a report's levels in its capacity unit, or a note saying why
+/// there is none.
 pub fn assess(report: &Report) -> Capacity {
-    let points = points(report);
+    assess_in(report, report.capacity_unit.as_deref())
+}
+
+/// The fit over a report's levels, of HTTP requests/s (`unit` `None`) or of a
+/// journey's or step's rate.
+pub fn assess_in(report: &Report, unit: Option<&str>) -> Capacity {
+    let points = points(report, unit);
     let mut capacity = Capacity {
+        unit: unit.map(str::to_string),
         lambda: None,
         sigma: None,
         kappa: None,

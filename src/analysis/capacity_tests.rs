@@ -116,3 +116,40 @@ fn planning_gives_headroom_and_the_cost_of_the_breaking_point() {
     let look = plan.journeys.iter().find(|j| j.name != "buyer").unwrap();
     assert!(look.value_lost_per_minute.is_none());
 }
+
+/// `capacity_unit = "journeys.buyer"`: the fit is of completed buyer journeys/s,
+/// not of req/s (whose mix may shift to cheap requests as load grows).
+#[test]
+fn the_fit_speaks_in_the_capacity_unit() {
+    let mut report = crate::analysis::testdata::smoke();
+    let truth = Usl {
+        lambda: 2.0,
+        sigma: 0.05,
+        kappa: 0.004,
+    };
+    let template = report.levels[0].clone();
+    report.levels = (1..=8)
+        .map(|i| {
+            let mut l = template.clone();
+            l.index = i - 1;
+            l.load = i as f64 * 4.0;
+            // Requests keep climbing while checkouts level off.
+            l.stats.throughput_rps = 30.0 * l.load;
+            l.stats.error_rate = 0.0;
+            l.journeys[0].per_second = truth.throughput(l.load);
+            l
+        })
+        .collect();
+    let name = report.levels[0].journeys[0].name.clone();
+    report.capacity_unit = Some(format!("journeys.{name}"));
+    let by_journeys = assess(&report);
+    assert_eq!(by_journeys.unit, report.capacity_unit);
+    let peak = truth.throughput(truth.peak_load().unwrap());
+    let got = by_journeys.peak_throughput_rps.unwrap();
+    assert!((got - peak).abs() < 0.02 * peak, "{got} vs {peak}");
+    let by_requests = assess_in(&report, None);
+    assert!(
+        by_requests.peak_load.is_none(),
+        "req/s never knees: {by_requests:?}"
+    );
+}

@@ -45,6 +45,8 @@ pub enum GateUnit {
     RequestsPerSecond,
     /// Completed journeys per minute.
     PerMinute,
+    /// Completed journeys per second.
+    PerSecond,
     /// The report's load unit (shoppers or arrivals/s).
     Load,
     /// A count of significant regressions.
@@ -61,6 +63,7 @@ impl GateUnit {
             Metric::ErrorRate { .. } => GateUnit::Ratio,
             Metric::Throughput { .. } => GateUnit::RequestsPerSecond,
             Metric::JourneysPerMinute { .. } => GateUnit::PerMinute,
+            Metric::JourneysPerSecond { .. } => GateUnit::PerSecond,
             Metric::BreakingPoint => GateUnit::Load,
             Metric::Regression => GateUnit::Regressions,
         }
@@ -169,6 +172,14 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
                 }
             }
         }
+        Metric::JourneysPerSecond { journey } => {
+            match level.journeys.iter().find(|j| &j.name == journey) {
+                Some(j) => Some(j.per_second),
+                None => {
+                    return fail(gate, None, format!("no journey named `{journey}`"));
+                }
+            }
+        }
         Metric::BreakingPoint | Metric::Regression => None,
     };
     let Some(measured) = measured else {
@@ -180,6 +191,7 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
         Metric::Latency { .. } => show_ms(x),
         Metric::ErrorRate { .. } => show_percent(x),
         Metric::Throughput { .. } => format!("{x:.1} req/s"),
+        Metric::JourneysPerSecond { .. } => format!("{x:.2}/s"),
         _ => format!("{x:.1}/min"),
     };
     result(

@@ -99,6 +99,7 @@ mod tests {
                 bound: Duration::from_millis(bound_ms),
             }],
             error_rate: None,
+            ..Slo::default()
         }
     }
 

@@ -91,7 +91,9 @@ pub fn level_result(
         0.0
     };
     let (generator, generator_limited) = generator_health(plan, &all, &stats, cpu_percent);
-    let breaches = level_breaches(plan, &stats, &steps);
+    let journeys = journey_results(plan, &collected.journeys[i], seconds);
+    let mut breaches = level_breaches(plan, &stats, &steps);
+    breaches.extend(super::business::breaches(&plan.slo, &steps, &journeys));
     LevelResult {
         index: run.spec.index,
         load: run.spec.load,
@@ -109,7 +111,7 @@ pub fn level_result(
         spike: run.spec.spike,
         recovery_s: None,
         steps,
-        journeys: journey_results(plan, &collected.journeys[i], seconds),
+        journeys,
     }
 }
 
@@ -164,6 +166,11 @@ fn journey_results(plan: &Plan, journeys: &[JourneyStats], seconds: f64) -> Vec<
             unfinished: stats.unfinished(),
             completed_per_minute: round2(if seconds > 0.0 {
                 stats.completed as f64 * 60.0 / seconds
+            } else {
+                0.0
+            }),
+            per_second: round2(if seconds > 0.0 {
+                stats.completed as f64 / seconds
             } else {
                 0.0
             }),
@@ -277,6 +284,17 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         last_good,
         verdict: String::new(),
         ramp_requests: collected.ramps.iter().map(|s| s.counts.requests).sum(),
+        ramp_steps: ramp_steps(plan, collected),
+        business: super::business::Business::of(
+            collected,
+            &plan.journeys,
+            &plan
+                .steps
+                .iter()
+                .map(|s| s.name.clone())
+                .collect::<Vec<_>>(),
+            info.duration_s,
+        ),
         recovery_s,
         blocked_hosts: collected.notes.blocked_hosts.clone(),
         failed_checks: collected.notes.failed_checks.clone(),
@@ -285,6 +303,7 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         timeline: collected.timeline.clone(),
         abort_reason: outcome.abort_reason.clone(),
         capacity: None,
+        capacity_unit: plan.capacity_unit.clone(),
         planning: None,
         comparison: None,
         gates: Vec::new(),
@@ -347,6 +366,20 @@ fn edges(levels: &[LevelResult]) -> (Option<BreakingPoint>, Option<LastGood>) {
             throughput_rps: l.stats.served_rps(),
         });
     (breaking_point, last_good)
+}
+
+/// Each step's requests outside judged levels.
+fn ramp_steps(plan: &Plan, collected: &Collected) -> Vec<super::RampStep> {
+    plan.steps
+        .iter()
+        .zip(&collected.ramps)
+        .map(|(step, ramp)| super::RampStep {
+            name: step.name.clone(),
+            requests: ramp.counts.requests,
+            http_requests: ramp.counts.http_requests,
+            errors: ramp.counts.error_total(),
+        })
+        .collect()
 }
 
 fn slo_clauses(plan: &Plan) -> Vec<SloClause> {
@@ -530,18 +563,18 @@ mod tests {
 
     fn plan() -> Plan {
         let text = r#"
-name = "t"
-[target]
-base_url = "embedded"
-[load]
-staircase = { start = 10, step = 10, max = 20, hold = "2s" }
-[slo]
-p95 = "100ms"
-[[journey]]
-name = "look"
-weight = 1
-steps = [{ name = "home", get = "/" }]
-"#;
+    name = "t"
+    [target]
+    base_url = "embedded"
+    [load]
+    staircase = { start = 10, step = 10, max = 20, hold = "2s" }
+    [slo]
+    p95 = "100ms"
+    [[journey]]
+    name = "look"
+    weight = 1
+    steps = [{ name = "home", get = "/" }]
+    "#;
         let scenario = crate::scenario::parse(std::path::Path::new("t.toml"), text).unwrap();
         Plan::of(&scenario, None)
     }
@@ -583,6 +616,7 @@ steps = [{ name = "home", get = "/" }]
                 bound: std::time::Duration::from_millis(100),
             }],
             error_rate: None,
+            ..Slo::default()
         };
         let breaches = judge(&slo, &stats, None);
         assert_eq!(breaches.len(), 1);
@@ -622,6 +656,7 @@ steps = [{ name = "home", get = "/" }]
                 bound: std::time::Duration::from_millis(100),
             }],
             error_rate: Some(0.01),
+            ..Slo::default()
         };
         let timeline = [
             point(10.0, 100, 50, 900.0),

@@ -5,6 +5,7 @@
 //! computes it.
 
 pub mod breach;
+pub mod business;
 pub mod capacity;
 pub mod clauses;
 pub mod compare;
@@ -324,7 +325,11 @@ pub struct JourneyResult {
     #[serde(default)]
     pub unfinished: u64,
     pub completed_per_minute: f64,
-    /// Median duration of a completed journey, think times included.
+    /// Completed journeys per second: business throughput at this level.
+    #[serde(default)]
+    pub per_second: f64,
+    /// Median duration of a completed journey, from its start to its last
+    /// step's answer (the think times between its steps included).
     pub p50_duration_s: Option<f64>,
 }
 
@@ -355,6 +360,19 @@ impl LevelResult {
         let texts: Vec<String> = self.breaches.iter().map(Breach::to_string).collect();
         texts.join("; ")
     }
+}
+
+/// One step's requests outside judged levels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct RampStep {
+    pub name: String,
+    /// Steps sent.
+    pub requests: u64,
+    /// HTTP requests sent, redirect hops included.
+    pub http_requests: u64,
+    /// Steps that failed.
+    pub errors: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -425,6 +443,14 @@ pub struct Report {
     pub verdict: String,
     /// Requests made while ramping between levels and cooling down (not judged).
     pub ramp_requests: u64,
+    /// Steps sent outside judged levels (ramps, cool-down), per step: with the
+    /// levels' counts they are every step sent in the run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ramp_steps: Vec<RampStep>,
+    /// Business throughput over the whole run: completed journeys and passed
+    /// steps per second (`journeys.buyer.per_second`, `steps.pay.per_second`).
+    #[serde(default)]
+    pub business: business::Business,
     /// After the breaking point (or the last spike): seconds until the shop was back
     /// within the SLO; `None` if it never was before the run ended.
     #[serde(default)]
@@ -449,6 +475,10 @@ pub struct Report {
     /// The Universal Scalability Law fit over the levels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<Capacity>,
+    /// What the capacity fit counts instead of HTTP requests/s: "journeys.NAME"
+    /// (completed journeys/s) or "steps.NAME" (passed steps/s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_unit: Option<String>,
     /// Headroom against the expected peak, and what the breaking point costs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub planning: Option<Planning>,

@@ -34,6 +34,9 @@ pub struct Plan {
     /// `[target] trace_url`, for links to the shop's trace viewer.
     #[serde(default)]
     pub trace_url: Option<String>,
+    /// `[load] capacity_unit`: what the capacity fit counts instead of req/s.
+    #[serde(default)]
+    pub capacity_unit: Option<String>,
 }
 
 impl Plan {
@@ -58,6 +61,7 @@ impl Plan {
             max_regression: scenario.max_regression,
             planning: planning_inputs(scenario, expected_peak),
             trace_url: scenario.target.tracing.url.clone(),
+            capacity_unit: scenario.load.capacity_unit.as_ref().map(|u| u.0.clone()),
         }
     }
 

@@ -238,6 +238,10 @@ pub struct RunArgs {
     /// scrape has read them, at most this long (so the last scrape is not lost).
     #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "0s", requires = "metrics_addr")]
     pub metrics_linger: Duration,
+    /// Replace the scenario's whole [load] table with this TOML, checked exactly as
+    /// the file's, e.g. --load 'staircase = { start = 8, step = 8, max = 96, hold = "1m" }'.
+    #[arg(long, value_name = "TOML")]
+    pub load: Option<String>,
 }
 
 /// A sharded run: one of N processes, each running 1/N of the load from a common

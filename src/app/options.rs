@@ -239,7 +239,8 @@ fn check_names(scenario: &Scenario, gates: &[Gate]) -> Result<(), Error> {
                 names.join(", ")
             )));
         }
-        if let Metric::JourneysPerMinute { journey } = &gate.metric
+        if let Metric::JourneysPerMinute { journey } | Metric::JourneysPerSecond { journey } =
+            &gate.metric
             && !scenario.journeys.iter().any(|j| &j.name == journey)
         {
             return Err(bad_input(anyhow!(

@@ -11,13 +11,14 @@ use super::exit::{Error, bad_input, cannot_measure};
 use crate::metrics::interval_log;
 
 /// The files and folders a run writes, at the top of its directory.
-const RUN_FILES: [&str; 7] = [
+const RUN_FILES: [&str; 8] = [
     "report.json",
     "report.html",
     "summary.md",
     "junit.xml",
     "timeline.csv",
     "levels.csv",
+    "business.csv",
     "charts",
 ];
 

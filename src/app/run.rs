@@ -166,7 +166,10 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
 /// whole run's plan — the same in every shard — computed before a shard takes
 /// its part.
 fn resolve(args: &RunArgs) -> Result<(Arc<Scenario>, RunOptions, Plan), Error> {
-    let mut scenario = scenario::load(&args.scenario).map_err(bad_input)?;
+    let overrides = scenario::Overrides {
+        load: args.load.clone(),
+    };
+    let mut scenario = scenario::load_with(&args.scenario, &overrides).map_err(bad_input)?;
     scenario.target.tracing.enabled |= args.trace;
     let options = RunOptions::resolve(args, &scenario)?;
     let plan = Plan::of(&scenario, options.expected_peak);

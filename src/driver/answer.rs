@@ -9,7 +9,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use crate::error_kind::ErrorKind;
 use crate::http;
 use crate::metrics::examples::{Example, excerpt};
-use crate::scenario::{ExtractSource, Response, StatusMatch, Step, Take};
+use crate::scenario::{ExtractSource, Response, StatusMatch, Step, Take, value_text as text};
 
 /// A step that failed on its answer, and why.
 pub(super) struct Failed {
@@ -34,7 +34,7 @@ pub(super) struct Judge<'a> {
     /// The URL asked for.
     pub url: &'a str,
     pub client: &'a http::Client,
-    pub slots: &'a mut [Vec<String>],
+    pub slots: &'a mut [Vec<serde_json::Value>],
     pub rng: &'a mut Xoshiro256PlusPlus,
 }
 
@@ -80,6 +80,10 @@ impl Judge<'_> {
         let step = self.step;
         let all = crate::scenario::matches_all(&step.extract, response);
         for (extract, mut found) in step.extract.iter().zip(all) {
+            if found.is_empty() && extract.optional {
+                // Kept as it was: a token renewed only by some answers.
+                continue;
+            }
             if found.is_empty() {
                 return Err(Failed {
                     kind: ErrorKind::Extract,
@@ -98,7 +102,8 @@ impl Judge<'_> {
                 found.truncate(1);
             }
             if let Some(seen) = &mut seen {
-                seen.extracted.push((extract.name.clone(), found.clone()));
+                let shown = found.iter().map(|v| text(v).into_owned()).collect();
+                seen.extracted.push((extract.name.clone(), shown));
             }
             self.slots[extract.slot] = found;
         }
@@ -118,7 +123,7 @@ fn checks(step: &Step, response: &Response, mut seen: Option<&mut Seen>) -> Resu
             && failed.is_none()
         {
             failed = Some(Failed {
-                kind: ErrorKind::Check,
+                kind: check.kind(),
                 what: format!("{}: {actual}", check.describe()),
                 check: check.describe(),
             });
@@ -202,14 +207,12 @@ pub(super) fn answer_example(step: usize, answer: &http::Answer, failed: &Failed
 }
 
 /// The example a request that could not be built leaves.
-pub(super) fn request_example(step: usize, kind: ErrorKind) -> Example {
+pub(super) fn request_example(step: usize, kind: ErrorKind, why: &str) -> Example {
     Example {
         step,
         kind,
         status: None,
-        what: "the request could not be built from its templates (a header value with a \
-               control character, say)"
-            .to_string(),
+        what: format!("the request could not be built from its templates: {why}"),
         redirects: Vec::new(),
         body: String::new(),
     }

@@ -10,6 +10,8 @@ mod answer;
 mod arrivals;
 mod attribution;
 pub mod climb;
+#[cfg(test)]
+mod escaping;
 mod panic_guard;
 pub mod shard;
 mod shopper;
@@ -109,6 +111,7 @@ pub fn http_settings(target: &Target, insecure: bool) -> http::Settings {
         insecure,
         tls_resume: target.tls_resume,
         trace_state: target.tracing.state.clone(),
+        cookies: target.cookies,
     }
 }
 

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use ::http::header::HeaderValue;
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use tokio::sync::watch;
@@ -26,7 +25,9 @@ use crate::error_kind::ErrorKind;
 use crate::http;
 use crate::metrics::examples::Example;
 use crate::metrics::{JourneySample, Origin, Sample, TraceId};
-use crate::scenario::{Body, Journey, MAX_THINK, Scope, Session, Step, StepHeader, Think};
+use crate::scenario::{
+    Body, Journey, MAX_THINK, RenderError, Scope, Session, Step, StepHeader, Think, header_value,
+};
 
 /// Counts a shopper as active for as long as it lives.
 struct Active<'a>(&'a Shared);
@@ -50,7 +51,7 @@ pub(super) struct Shopper {
     rng: Xoshiro256PlusPlus,
     shard: usize,
     /// Extracted values by slot (a list for `pick = "all"`).
-    slots: Vec<Vec<String>>,
+    slots: Vec<Vec<serde_json::Value>>,
     /// The current row of each data feeder.
     rows: Vec<Vec<String>>,
     sequence: u64,
@@ -159,41 +160,47 @@ impl Shopper {
             tracer.start_journey();
         }
         shared.recorder.journey_started(self.shard, level, index);
-        self.begin(shared, journey);
+        self.begin(shared, index);
         let expected = shared
             .closed
             .then(|| journey.think.mean())
             .filter(|d| !d.is_zero());
         let mut intended = start;
-        let mut completed = true;
-        for step in &journey.steps {
+        for (n, step) in journey.steps.iter().enumerate() {
             if self.retired() {
                 return None;
             }
             let (outcome, answered) = self.step(shared, step, intended, expected, None).await;
+            let failed = matches!(outcome, Outcome::Failed);
+            if failed || n + 1 == journey.steps.len() {
+                // Counted as soon as its last step is answered: what the shop
+                // recorded (an order) is counted even if the run ends during the
+                // think time after it.
+                let sample = JourneySample {
+                    journey: index,
+                    level,
+                    duration: start.elapsed(),
+                    completed: !failed,
+                };
+                shared.recorder.record_journey(self.shard, sample);
+            }
             intended = answered + sample_think(step.think.unwrap_or(journey.think), &mut self.rng);
             if !self.wait_until(intended).await {
                 return None;
             }
-            if let Outcome::Failed = outcome {
-                completed = false;
+            if failed {
                 break;
             }
         }
-        let sample = JourneySample {
-            journey: index,
-            level,
-            duration: start.elapsed(),
-            completed,
-        };
-        shared.recorder.record_journey(self.shard, sample);
         Some(journey.pacing)
     }
 
     /// Starts a journey: its variables empty, and with `session = "per_journey"`
     /// (closed model) an empty cookie jar; connections are kept (as k6 keeps
     /// them across iterations), so a journey is a new session, not a new socket.
-    pub(super) fn begin(&mut self, shared: &Shared, journey: &Journey) {
+    pub(super) fn begin(&mut self, shared: &Shared, index: usize) {
+        let journey = &shared.scenario.journeys[index];
+        self.journey = index;
         self.slots.clear();
         self.slots.resize(journey.slots.len(), Vec::new());
         if shared.closed && shared.scenario.load.session == Session::PerJourney && self.journeys > 0
@@ -201,6 +208,18 @@ impl Shopper {
             self.client.clear_cookies();
         }
         self.journeys += 1;
+    }
+
+    /// Sets a variable, as an extraction does (for tests).
+    #[cfg(test)]
+    pub(super) fn set_slot(&mut self, slot: usize, value: serde_json::Value) {
+        self.slots[slot] = vec![value];
+    }
+
+    /// The URL the last [`Shopper::build`] rendered.
+    #[cfg(test)]
+    pub(super) fn url(&self) -> &str {
+        &self.url
     }
 
     /// Sends one step and records it: how it went, and when it ended. `walk`
@@ -231,10 +250,11 @@ impl Shopper {
         };
         let (headers, body) = match self.build(shared, step) {
             Ok(parts) => parts,
-            Err(kind) => {
+            Err(why) => {
+                let kind = ErrorKind::Request;
                 let mut sample = sample(self, Instant::now());
                 sample.error = Some(kind);
-                let example = || answer::request_example(step.id, kind);
+                let example = || answer::request_example(step.id, kind, &why);
                 note_failure(shared, step.id, kind, walk, example);
                 shared.recorder.record(self.shard, sample);
                 return (Outcome::Failed, Instant::now());
@@ -336,23 +356,26 @@ impl Shopper {
     }
 
     /// Renders the step's URL (into `self.url`), headers and body with the
-    /// shopper's state.
-    fn build(
+    /// shopper's state; `Err` says why the request could not be built.
+    pub(super) fn build(
         &mut self,
         shared: &Shared,
         step: &Step,
-    ) -> Result<(http::Headers, Option<http::Payload>), ErrorKind> {
+    ) -> Result<(http::Headers, Option<http::Payload>), String> {
         let mut scope = Scope {
             slots: &self.slots,
             rows: &self.rows,
             rng: &mut self.rng,
             sequence: &mut self.sequence,
         };
+        let failed = |e: RenderError| e.0;
         // Render the path after the base URL; a full URL (allowed hosts only) drops it.
         self.url.clear();
         self.url.push_str(&shared.base_url);
         let base = self.url.len();
-        step.path.render_into(&mut scope, &mut self.url);
+        step.path
+            .render_into(&mut scope, &mut self.url)
+            .map_err(failed)?;
         if self.url[base..].starts_with("http://") || self.url[base..].starts_with("https://") {
             self.url.drain(..base);
         }
@@ -360,28 +383,43 @@ impl Shopper {
         for (name, value) in &step.headers {
             let value = match value {
                 StepHeader::Fixed(value) => value.clone(),
-                StepHeader::Rendered(t) => {
-                    HeaderValue::from_str(&t.render(&mut scope)).map_err(|_| ErrorKind::Request)?
-                }
+                StepHeader::Rendered(t) => header_value(&t.render(&mut scope).map_err(failed)?)
+                    .map_err(|e| format!("header {name}: {e}"))?,
             };
             headers.push((name.clone(), value));
+        }
+        // The journey's headers (tokens it carries), unless the step sets its own
+        // or they read a variable not set yet.
+        for (name, template) in &shared.scenario.journeys[self.journey].headers {
+            if step.headers.iter().any(|(n, _)| n == name) || template.reads_unset(&scope) {
+                continue;
+            }
+            let text = template.render(&mut scope).map_err(failed)?;
+            headers.push((
+                name.clone(),
+                header_value(&text).map_err(|e| format!("header {name}: {e}"))?,
+            ));
         }
         let body = match &step.body {
             Body::None => None,
             Body::Form(fields) => {
                 let mut form = url::form_urlencoded::Serializer::new(String::new());
                 for (key, value) in fields {
-                    form.append_pair(key, &value.render(&mut scope));
+                    form.append_pair(key, &value.render(&mut scope).map_err(failed)?);
                 }
                 Some(http::Payload {
                     content_type: "application/x-www-form-urlencoded",
                     bytes: form.finish().into_bytes(),
                 })
             }
+            Body::Raw(raw) => Some(http::Payload {
+                content_type: "text/plain; charset=utf-8",
+                bytes: raw.render(&mut scope).map_err(failed)?.into_bytes(),
+            }),
             Body::Json(json) => Some(http::Payload {
                 content_type: "application/json",
-                bytes: serde_json::to_vec(&json.render(&mut scope))
-                    .map_err(|_| ErrorKind::Request)?,
+                bytes: serde_json::to_vec(&json.render(&mut scope).map_err(failed)?)
+                    .map_err(|e| e.to_string())?,
             }),
         };
         Ok((headers, body))
@@ -479,135 +517,5 @@ pub fn sample_think(think: Think, rng: &mut Xoshiro256PlusPlus) -> Duration {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn journeys() -> Vec<Journey> {
-        let text = r#"
-name = "t"
-[target]
-base_url = "embedded"
-[load]
-staircase = { start = 1, step = 1, max = 1, hold = "1s" }
-[[journey]]
-name = "a"
-weight = 3
-steps = [{ name = "home", get = "/" }]
-[[journey]]
-name = "b"
-weight = 1
-steps = [{ name = "home", get = "/" }]
-"#;
-        crate::scenario::parse(std::path::Path::new("t.toml"), text)
-            .unwrap()
-            .journeys
-    }
-
-    /// What a shopper holds while it thinks is its task: the state of every await
-    /// inline. Exchanges and connecting are boxed so that this stays small (it
-    /// was 10.8 KiB before, in release builds; see BENCHMARKS.md).
-    #[test]
-    fn a_shopper_task_is_small() {
-        let text = "name = \"t\"\n[target]\nbase_url = \"http://127.0.0.1:9\"\n[load]\nstages = [{ ramp_to = 1, over = \"0s\" }, { hold = \"1s\" }]\n[[journey]]\nname = \"a\"\nweight = 1\nsteps = [{ name = \"home\", get = \"/\" }]\n";
-        let scenario = crate::scenario::parse(std::path::Path::new("t.toml"), text).unwrap();
-        let shared = Shared::new(
-            Arc::new(scenario),
-            "http://127.0.0.1:9",
-            1,
-            false,
-            http::Connector::Tcp,
-        )
-        .unwrap();
-        let (_tx, rx) = watch::channel(1);
-        let task = closed(Arc::new(shared), 0, rx, Instant::now());
-        let size = std::mem::size_of_val(&task);
-        eprintln!("closed shopper task: {size} bytes");
-        assert!(size <= 1536, "{size} bytes");
-    }
-
-    #[test]
-    fn journeys_are_picked_by_weight_and_repeat_with_the_seed() {
-        let journeys = journeys();
-        let picks = |seed| {
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-            (0..4000)
-                .map(|_| pick(&journeys, 4, &mut rng))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(picks(7), picks(7));
-        assert_ne!(picks(7), picks(8));
-        let share_a = picks(7).iter().filter(|&&j| j == 0).count() as f64 / 4000.0;
-        assert!((share_a - 0.75).abs() < 0.03, "{share_a}");
-    }
-
-    #[test]
-    fn think_times_follow_their_distributions() {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
-        let mut sample = |t: Think| {
-            let mut all: Vec<f64> = (0..20_000)
-                .map(|_| sample_think(t, &mut rng).as_secs_f64())
-                .collect();
-            all.sort_by(f64::total_cmp);
-            let mean = all.iter().sum::<f64>() / all.len() as f64;
-            (mean, all[all.len() / 2], all[all.len() * 9 / 10])
-        };
-        let (mean, _, _) = sample(Think::Exponential {
-            mean: Duration::from_secs(2),
-        });
-        assert!((mean - 2.0).abs() < 0.1, "exponential mean {mean}");
-        let sigma = (4.0f64).ln() / 1.281_551_565_5;
-        let (_, median, p90) = sample(Think::LogNormal {
-            median: Duration::from_secs(1),
-            sigma,
-        });
-        assert!((median - 1.0).abs() < 0.05, "lognormal median {median}");
-        assert!((p90 - 4.0).abs() < 0.3, "lognormal p90 {p90}");
-    }
-
-    #[test]
-    fn uniform_think_stays_in_its_range() {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
-        let (low, high) = (Duration::from_millis(100), Duration::from_millis(300));
-        for _ in 0..1000 {
-            let t = sample_think(Think::Uniform(low, high), &mut rng);
-            assert!(t >= low && t <= high);
-        }
-        assert_eq!(Think::Uniform(low, high).mean(), Duration::from_millis(200));
-    }
-
-    /// `lognormal = { median = "1ms", p90 = "1h" }` has a mean past what a Duration
-    /// holds: the mean and every draw saturate at MAX_THINK instead of panicking.
-    #[test]
-    fn extreme_think_times_saturate() {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
-        let sigma = (3_600_000.0f64).ln() / 1.281_551_565_5;
-        let wide = Think::LogNormal {
-            median: Duration::from_millis(1),
-            sigma,
-        };
-        assert_eq!(wide.mean(), MAX_THINK);
-        let extremes = [
-            wide,
-            Think::LogNormal {
-                median: Duration::MAX,
-                sigma: f64::MAX,
-            },
-            Think::Fixed(Duration::MAX),
-            Think::Uniform(Duration::ZERO, Duration::MAX),
-            Think::Uniform(Duration::MAX, Duration::MAX),
-            Think::Exponential {
-                mean: Duration::MAX,
-            },
-        ];
-        for think in extremes {
-            assert!(think.mean() <= MAX_THINK, "{think:?}");
-            for _ in 0..1000 {
-                assert!(sample_think(think, &mut rng) <= MAX_THINK, "{think:?}");
-            }
-        }
-        // Most draws of the wide lognormal are short, some are cut at the hour.
-        let draws: Vec<Duration> = (0..1000).map(|_| sample_think(wide, &mut rng)).collect();
-        assert!(draws.iter().any(|d| *d < Duration::from_millis(1)));
-        assert!(draws.contains(&MAX_THINK));
-    }
-}
+#[path = "shopper_tests.rs"]
+mod tests;

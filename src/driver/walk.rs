@@ -106,7 +106,7 @@ pub async fn walk(
             });
             continue;
         }
-        shopper.begin(&shared, journey);
+        shopper.begin(&shared, index);
         for step in &journey.steps {
             let mut seen = (Seen::default(), None);
             let (outcome, _) = shopper

@@ -107,6 +107,8 @@ pub struct Settings {
     pub tls_resume: bool,
     /// Sent as `tracestate` with every traced request.
     pub trace_state: Option<HeaderValue>,
+    /// Keep a cookie jar (`false`: cookies the shop sets are never sent back).
+    pub cookies: bool,
 }
 
 /// What every shopper's client shares.
@@ -136,6 +138,7 @@ struct Common {
     /// `defaults` as HTTP/1.1 header lines, for requests whose step sets none.
     default_lines: Vec<u8>,
     trace_state: Option<HeaderValue>,
+    cookies: bool,
 }
 
 impl ClientFactory {
@@ -195,6 +198,7 @@ impl ClientFactory {
                 defaults,
                 default_lines,
                 trace_state: target.trace_state.clone(),
+                cookies: target.cookies,
             }),
         })
     }
@@ -359,7 +363,9 @@ impl Client {
             };
             self.sent += 1;
             let reply = self.traced_exchange(&out, want, &dest).await?;
-            self.store_cookies(&reply.set_cookies, url.or_else(|| dest.url(&common.base)));
+            if common.cookies {
+                self.store_cookies(&reply.set_cookies, url.or_else(|| dest.url(&common.base)));
+            }
             let Some(location) = reply.location.filter(|_| follow) else {
                 return Ok(Answer {
                     status: reply.status,
@@ -558,6 +564,7 @@ mod tests {
             insecure: false,
             tls_resume: false,
             trace_state: None,
+            cookies: true,
         };
         ClientFactory::new(base, &settings).unwrap()
     }

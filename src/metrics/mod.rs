@@ -192,7 +192,8 @@ pub struct JourneyStats {
     pub started: u64,
     pub completed: u64,
     pub failed: u64,
-    /// Duration of completed journeys, think times included (microseconds).
+    /// Duration of completed journeys, start to last answer, the think times
+    /// between steps included (microseconds).
     pub duration: Histogram<u64>,
 }
 
@@ -447,6 +448,10 @@ pub struct Collected {
     pub ramps: Vec<StepStats>,
     /// `journeys[level][journey]`.
     pub journeys: Vec<Vec<JourneyStats>>,
+    /// Journeys that ended outside levels (ramps, cool-down, a level judged
+    /// while they ran), per journey; never judged, but counted: with `journeys`
+    /// they are every journey that ended in the run.
+    pub ramp_journeys: Vec<JourneyStats>,
     /// Open model: arrivals turned away because `max_active` shoppers were busy,
     /// per level, and outside levels.
     pub dropped: Vec<u64>,
@@ -464,6 +469,7 @@ impl Collected {
             levels: vec![vec![StepStats::default(); steps]; levels],
             ramps: vec![StepStats::default(); steps],
             journeys: vec![vec![JourneyStats::default(); journeys]; levels],
+            ramp_journeys: vec![JourneyStats::default(); journeys],
             dropped: vec![0; levels],
             dropped_outside_levels: 0,
             cpu_seconds: vec![0.0; levels],
@@ -481,7 +487,8 @@ impl Collected {
                 ramp.add(stats);
                 *stats = StepStats::default();
             }
-            for stats in &mut self.journeys[level] {
+            for (ramp, stats) in self.ramp_journeys.iter_mut().zip(&mut self.journeys[level]) {
+                ramp.add(stats);
                 *stats = JourneyStats::default();
             }
             self.dropped_outside_levels += std::mem::take(&mut self.dropped[level]);
@@ -543,10 +550,14 @@ impl Collected {
                 journey: *journey,
                 stats,
             });
-            if let Some(total) = level
-                .and_then(|l| self.journeys.get_mut(l))
-                .and_then(|l| l.get_mut(*journey))
-            {
+            let total = match level {
+                Some(level) => self
+                    .journeys
+                    .get_mut(*level)
+                    .and_then(|l| l.get_mut(*journey)),
+                None => self.ramp_journeys.get_mut(*journey),
+            };
+            if let Some(total) = total {
                 total.add(stats);
             }
         }

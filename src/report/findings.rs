@@ -81,6 +81,7 @@ fn value(report: &Report, unit: GateUnit, x: f64) -> String {
         GateUnit::Ratio => show_percent(x),
         GateUnit::RequestsPerSecond => format!("{x:.1} req/s"),
         GateUnit::PerMinute => format!("{x:.1}/min"),
+        GateUnit::PerSecond => format!("{x:.2}/s"),
         GateUnit::Load => report.load_unit.show(x),
         GateUnit::Regressions => {
             format!("{x:.0} regression{}", if x == 1.0 { "" } else { "s" })
@@ -138,9 +139,13 @@ pub fn capacity(report: &Report) -> Option<Fact> {
                 .peak_load
                 .map(|n| format!(" at {}", unit.show(n.round())))
                 .unwrap_or_default();
+            let peak = match &c.unit {
+                Some(unit) => format!("{peak:.2} {unit}/s"),
+                None => format!("{peak:.0} req/s"),
+            };
             Fact::new(
                 "capacity (USL)",
-                format!("peak {peak:.0} req/s{at}"),
+                format!("peak {peak}{at}"),
                 format!("{params}; {}", c.note),
             )
         }
@@ -157,7 +162,41 @@ pub fn capacity_and_planning(report: &Report) -> Vec<Fact> {
     capacity(report)
         .into_iter()
         .chain(planning(report))
+        .chain(business(report))
         .collect()
+}
+
+/// Business throughput over the run: each journey's completions per second, and
+/// the steps that passed per second beside them.
+pub fn business(report: &Report) -> Vec<Fact> {
+    let b = &report.business;
+    let mut facts: Vec<Fact> = b
+        .journeys
+        .iter()
+        .map(|j| {
+            Fact::new(
+                format!("journeys.{}", j.name),
+                format!("{:.2}/s", j.per_second),
+                format!(
+                    "{} completed over the run, {} of them outside levels; {} failed",
+                    j.completed, j.outside_levels, j.failed
+                ),
+            )
+        })
+        .collect();
+    if !b.steps.is_empty() {
+        let steps: Vec<String> = b
+            .steps
+            .iter()
+            .map(|s| format!("{} {:.2}/s", s.name, s.per_second))
+            .collect();
+        facts.push(Fact::new(
+            "steps passed",
+            steps.join(", "),
+            "passed steps per second over the run, ramps included",
+        ));
+    }
+    facts
 }
 
 /// Where the SLO is lost: a measured breaking point is the answer; the model's

@@ -5,7 +5,7 @@
 //! show.
 //!
 //! One file per format: `html` (report.html, charts inline), `markdown`
-//! (summary.md), `junit` (junit.xml), `tables` (timeline.csv, levels.csv),
+//! (summary.md), `junit` (junit.xml), `tables` (timeline.csv, levels.csv, business.csv),
 //! `charts` (the plotters drawings, also written as charts/NAME.svg and .png, with
 //! the values each was drawn from as charts/NAME.csv).
 //! [`ci`] computes the CI and planning view they all show: the gates, the
@@ -86,6 +86,7 @@ pub fn write_all(report: &Report, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     write("junit.xml", junit::junit(report).as_bytes())?;
     write("timeline.csv", &tables::timeline(report)?)?;
     write("levels.csv", &tables::levels(report)?)?;
+    write("business.csv", &tables::business(report)?)?;
 
     let charts = charts::charts(report);
     if !charts.is_empty() {
@@ -150,6 +151,7 @@ mod tests {
             "junit.xml",
             "timeline.csv",
             "levels.csv",
+            "business.csv",
             "charts/latency.svg",
             "charts/latency.png",
             "charts/latency.csv",

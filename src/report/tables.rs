@@ -7,6 +7,9 @@
 //! - levels.csv: one row per level for all requests (`step` empty) followed by
 //!   one row per step, with throughput, error rate, percentiles, and one
 //!   `errors_KIND` column for each error kind the run saw.
+//! - business.csv: completed journeys per level (`level` numbered from 1), then
+//!   over the whole run (`level` "run", ramps included), then passed steps over
+//!   the run: `completed`, `failed` and `per_second`.
 //!
 //! Absent values are empty cells, never zeros.
 
@@ -131,6 +134,47 @@ pub fn levels(report: &Report) -> io::Result<Vec<u8>> {
         for step in &level.steps {
             w.write_record(row(level, &step.name, &step.stats, ""))?;
         }
+    }
+    finish(w)
+}
+
+pub fn business(report: &Report) -> io::Result<Vec<u8>> {
+    let unit = LoadUnit::of(report);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "of",
+        "name",
+        "level",
+        unit.short(),
+        "completed",
+        "failed",
+        "per_second",
+    ])?;
+    for level in &report.levels {
+        for j in &level.journeys {
+            w.write_record([
+                "journey".to_string(),
+                j.name.clone(),
+                level_number(level).to_string(),
+                show_number(load_of(level)),
+                j.completed.to_string(),
+                j.failed.to_string(),
+                j.per_second.to_string(),
+            ])?;
+        }
+    }
+    let b = &report.business;
+    let totals = b.journeys.iter().map(|c| ("journey", c));
+    for (of, c) in totals.chain(b.steps.iter().map(|c| ("step", c))) {
+        w.write_record([
+            of.to_string(),
+            c.name.clone(),
+            "run".to_string(),
+            String::new(),
+            c.completed.to_string(),
+            c.failed.to_string(),
+            c.per_second.to_string(),
+        ])?;
     }
     finish(w)
 }

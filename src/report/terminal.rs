@@ -97,6 +97,13 @@ pub fn summary(report: &Report) -> String {
             let _ = writeln!(out, "  level {}: {journeys}", level_number(level));
         }
     }
+    let business = crate::report::findings::business(report);
+    if !business.is_empty() {
+        let _ = writeln!(out, "\nbusiness throughput over the run:");
+        for fact in &business {
+            let _ = writeln!(out, "  {}: {} — {}", fact.label, fact.value, fact.detail);
+        }
+    }
     if let Some(level) = shown_level(report) {
         let _ = writeln!(
             out,

@@ -13,7 +13,7 @@ use crate::units::{RatioRange, parse_duration, parse_ratio};
 /// The metrics a gate may name, for error messages.
 pub const VALID_METRICS: &str = "p50, p90, p95, p99, p99.9, max, error_rate, error_rate.KIND, \
 throughput, STEP.p95 (any percentile), STEP.error_rate, STEP.error_rate.KIND, STEP.throughput, \
-journeys.JOURNEY.per_minute, breaking_point, regression";
+journeys.JOURNEY.per_minute, journeys.JOURNEY.per_second, steps.STEP.per_second, breaking_point, regression";
 
 /// One pass/fail rule on a run's result.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +43,8 @@ pub enum Metric {
     Throughput { step: Option<String> },
     /// Journeys of one kind completed per minute.
     JourneysPerMinute { journey: String },
+    /// Journeys of one kind completed per second: business throughput.
+    JourneysPerSecond { journey: String },
     /// The breaking point's load (shoppers or arrivals/s).
     BreakingPoint,
     /// No significant regression against the baseline.
@@ -243,6 +245,24 @@ fn parse_metric(name: &str) -> Result<Metric, String> {
             journey: journey.to_string(),
         });
     }
+    if let Some(journey) = name
+        .strip_prefix("journeys.")
+        .and_then(|r| r.strip_suffix(".per_second"))
+    {
+        return Ok(Metric::JourneysPerSecond {
+            journey: journey.to_string(),
+        });
+    }
+    // `steps.pay.per_second`: the passed steps per second, `pay.throughput`.
+    if let Some(step) = name
+        .strip_prefix("steps.")
+        .and_then(|r| r.strip_suffix(".per_second"))
+        .filter(|s| !s.is_empty())
+    {
+        return Ok(Metric::Throughput {
+            step: Some(step.to_string()),
+        });
+    }
     if let Some(kind) = name.strip_prefix("error_rate.") {
         return Ok(Metric::ErrorRate {
             step: None,
@@ -307,6 +327,9 @@ fn parse_value(metric: &Metric, text: &str) -> Result<f64, String> {
             text.trim_end_matches("/min"),
             "journeys per minute like 100",
         ),
+        Metric::JourneysPerSecond { .. } => {
+            number(text.trim_end_matches("/s"), "journeys per second like 5")
+        }
         Metric::BreakingPoint => number(
             text.trim_end_matches("shoppers")
                 .trim_end_matches("arrivals/s"),

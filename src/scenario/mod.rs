@@ -8,6 +8,11 @@ mod compile;
 mod data;
 mod diagnostic;
 mod gate;
+#[cfg(test)]
+mod headless_tests;
+#[cfg(test)]
+mod include_tests;
+mod json_check;
 mod raw;
 mod response;
 mod rules;
@@ -15,6 +20,7 @@ mod schema;
 mod size;
 mod stream;
 mod template;
+mod value;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,6 +28,7 @@ use std::time::Duration;
 pub use abort::{AbortCondition, AbortMetric, parse_abort};
 pub use diagnostic::ScenarioError;
 pub use gate::{Bound, Gate, GateError, Metric, Op, VALID_METRICS, parse_gate};
+pub use json_check::{Comparison, JsonCheck, Path as JsonPathText};
 pub use raw::{MAX_THINK, StatusMatch, Think};
 pub use schema::SCENARIO_SCHEMA;
 pub use size::DEFAULT_MAX_BODY;
@@ -30,7 +37,10 @@ pub use size::DEFAULT_MAX_BODY;
 pub const DEFAULT_MAX_ACTIVE: u32 = 10_000;
 pub use data::{Exhausted, FeedPick, Feeder};
 pub use response::{Check, Css, Extract, ExtractSource, Response, Take, css_matches, matches_all};
-pub use template::{Generator, Pick, Resolved, Scope, Template, TemplateError};
+pub use template::{
+    Expression, Generator, Pick, RenderError, Resolved, Scope, Template, TemplateError,
+};
+pub use value::{Convert, header_value, text as value_text};
 
 use crate::profile::Profile;
 
@@ -71,8 +81,11 @@ pub struct Target {
     pub allow_hosts: Vec<String>,
     pub max_redirects: usize,
     pub user_agent: String,
-    /// Sent with every request.
+    /// Sent with every request (the constant ones; those reading variables are
+    /// each journey's `headers`).
     pub headers: Vec<(http::header::HeaderName, http::header::HeaderValue)>,
+    /// `false`: no cookie jar — cookies the shop sets are never sent back.
+    pub cookies: bool,
     /// The cap on a body a step keeps; longer ones fail the step as `truncated`.
     pub max_body: u64,
     pub shop: ShopSettings,
@@ -174,6 +187,8 @@ pub struct Load {
     /// Closed model: whether a shopper's cookie jar and connections last one
     /// journey or all of its journeys.
     pub session: Session,
+    /// `capacity_unit`: "journeys.NAME" or "steps.NAME", and where it was written.
+    pub capacity_unit: Option<(String, std::ops::Range<usize>)>,
 }
 
 /// How long a shopper's session (cookie jar, connections) lasts.
@@ -192,6 +207,10 @@ pub enum Session {
 pub struct Slo {
     pub latency: Vec<LatencyBound>,
     pub error_rate: Option<f64>,
+    /// Business throughput a level must reach: ("journeys.buyer" or "steps.pay",
+    /// the least per second).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub min_per_second: Vec<(String, f64)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -236,6 +255,10 @@ pub struct Journey {
     pub slots: Vec<String>,
     /// The feeders whose rows the journey reads (a row each, picked at its start).
     pub feeders: Vec<usize>,
+    /// Headers for every step (its own, then `[target]`'s that read variables);
+    /// a step's header of the same name wins; one reading an unset variable is
+    /// left out.
+    pub headers: Vec<(http::header::HeaderName, Template)>,
 }
 
 #[derive(Debug, Clone)]
@@ -299,34 +322,44 @@ pub enum Body {
     None,
     Form(Vec<(String, Template)>),
     Json(JsonTemplate),
+    /// A raw body (its Content-Type is a step header).
+    Raw(Template),
 }
 
 /// A JSON body whose strings may hold templates.
 #[derive(Debug, Clone)]
 pub enum JsonTemplate {
     Literal(serde_json::Value),
+    /// Text with templates in it: always a JSON string.
     String(Template),
+    /// Exactly one `{{ … }}`: the value with its own type (a number stays one).
+    Value(Expression),
     Array(Vec<JsonTemplate>),
     Object(Vec<(String, JsonTemplate)>),
 }
 
 impl JsonTemplate {
-    pub fn render(&self, scope: &mut Scope<'_>) -> serde_json::Value {
-        match self {
+    pub fn render(&self, scope: &mut Scope<'_>) -> Result<serde_json::Value, RenderError> {
+        Ok(match self {
             JsonTemplate::Literal(value) => value.clone(),
-            JsonTemplate::String(t) => serde_json::Value::String(t.render(scope)),
-            JsonTemplate::Array(items) => items.iter().map(|i| i.render(scope)).collect(),
+            JsonTemplate::String(t) => serde_json::Value::String(t.render(scope)?),
+            JsonTemplate::Value(e) => e.render(scope)?,
+            JsonTemplate::Array(items) => items
+                .iter()
+                .map(|i| i.render(scope))
+                .collect::<Result<_, _>>()?,
             JsonTemplate::Object(fields) => fields
                 .iter()
-                .map(|(k, v)| (k.clone(), v.render(scope)))
-                .collect(),
-        }
+                .map(|(k, v)| Ok((k.clone(), v.render(scope)?)))
+                .collect::<Result<_, RenderError>>()?,
+        })
     }
 
     fn feeders(&self, out: &mut Vec<usize>) {
         match self {
             JsonTemplate::Literal(_) => {}
             JsonTemplate::String(t) => out.extend(t.feeders()),
+            JsonTemplate::Value(e) => out.extend(e.feeder()),
             JsonTemplate::Array(items) => items.iter().for_each(|i| i.feeders(out)),
             JsonTemplate::Object(fields) => fields.iter().for_each(|(_, v)| v.feeders(out)),
         }
@@ -346,6 +379,7 @@ impl Step {
             Body::None => {}
             Body::Form(fields) => out.extend(fields.iter().flat_map(|(_, t)| t.feeders())),
             Body::Json(json) => json.feeders(&mut out),
+            Body::Raw(t) => out.extend(t.feeders()),
         }
         out
     }
@@ -368,210 +402,100 @@ fn plain_types(message: &str) -> String {
     })
 }
 
+/// What the command line changes in a scenario file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `run --load`: TOML that replaces the file's whole `[load]` table, read
+    /// and checked exactly as that table is; messages point into it.
+    pub load: Option<String>,
+}
+
+/// How messages name the `--load` text.
+pub const LOAD_OVERRIDE: &str = "--load";
+
 /// Reads, parses, checks and compiles a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    load_with(path, &Overrides::default())
+}
+
+/// [`load`], with `overrides` applied.
+pub fn load_with(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
+    parse_with(path, &read(path, None)?, overrides)
+}
+
+/// The text of a scenario (or included) file; `included`: where the scenario names it.
+fn read(
+    path: &Path,
+    included: Option<(&Path, &str, std::ops::Range<usize>)>,
+) -> Result<String, ScenarioError> {
+    let fail = |message: String| match &included {
+        Some((from, source, span)) => ScenarioError::at(from, source, span.clone(), message),
+        None => ScenarioError::whole_file(path, message),
+    };
     // A device or a pipe (`/dev/zero`) could be read forever.
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        return Err(ScenarioError::whole_file(
-            path,
-            "the scenario must be a regular file (a TOML file)",
+        return Err(fail(
+            "the scenario must be a regular file (a TOML file)".to_string(),
         ));
     }
-    let source = std::fs::read_to_string(path).map_err(|e| {
-        ScenarioError::whole_file(path, format!("cannot read the scenario file: {e}"))
-    })?;
-    parse(path, &source)
+    std::fs::read_to_string(path).map_err(|e| match &included {
+        Some(_) => fail(format!(
+            "cannot read the included file {}: {e}",
+            path.display()
+        )),
+        None => fail(format!("cannot read the scenario file: {e}")),
+    })
 }
 
 /// Parses and compiles scenario text; `path` is used for messages and for
 /// resolving relative paths.
 pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
-    let raw: raw::RawScenario = toml::from_str(source).map_err(|e| {
+    parse_with(path, source, &Overrides::default())
+}
+
+/// TOML text as `T`, or an error placed in it.
+fn from_toml<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    source: &str,
+) -> Result<T, ScenarioError> {
+    toml::from_str(source).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         ScenarioError::at(path, source, span, plain_types(e.message().trim_end()))
-    })?;
-    compile::compile(path, source, raw)
+    })
+}
+
+/// [`parse`], with `overrides` applied and included files read.
+pub fn parse_with(
+    path: &Path,
+    source: &str,
+    overrides: &Overrides,
+) -> Result<Scenario, ScenarioError> {
+    let raw: raw::RawScenario = from_toml(path, source)?;
+    let mut included = Vec::new();
+    for name in &raw.include {
+        let file = path.parent().unwrap_or(Path::new(".")).join(name.get_ref());
+        let text = read(&file, Some((path, source, name.span())))?;
+        included.push((file, text));
+    }
+    let mut beside = compile::Beside::default();
+    for (file, text) in &included {
+        let group: raw::RawIncluded = from_toml(file, text)?;
+        beside
+            .included
+            .push((file.as_path(), text.as_str(), group.journeys));
+    }
+    let label = Path::new(LOAD_OVERRIDE);
+    if let Some(text) = &overrides.load {
+        let load: raw::RawLoad = from_toml(label, text)?;
+        beside.load = Some((
+            label,
+            text.as_str(),
+            toml::Spanned::new(0..text.len(), load),
+        ));
+    }
+    compile::compile(path, source, raw, beside)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SCENARIO: &str = r#"
-name = "t"
-[target]
-base_url = "https://shop.example/"
-[load]
-stages = [{ ramp_to = 10, over = "1s" }, { hold = "5s" }]
-[slo]
-p99 = "1s"
-[vars]
-sku = "SKU-1"
-qty = 2
-[[journey]]
-name = "buyer"
-weight = 3
-steps = [
-  { name = "home", get = "/", extract = { token = { regex = 'tok=(\w+)' } } },
-  { name = "add", post = "/cart/{{ sku }}", headers = { X-Token = "{{ token }}" },
-    json = { sku = "{{ sku }}", qty = 2, note = "by {{ token }}", tags = ["a", "{{ token }}"] },
-    slo = { p95 = "300ms" } },
-]
-[[journey]]
-name = "browser"
-weight = 1
-think = "1s"
-steps = [{ name = "home", get = "/?q={{ qty }}" }]
-"#;
-
-    #[test]
-    fn compiles_templates_bodies_and_step_ids() {
-        let s = parse(Path::new("t.toml"), SCENARIO).unwrap();
-        assert_eq!(s.target.base_url.as_deref(), Some("https://shop.example"));
-        assert_eq!(s.load.profile.levels().len(), 1);
-        assert!(!s.load.stop_when_broken);
-        // "home" in both journeys is one step for statistics; their requests
-        // differ, and validate says so.
-        let names: Vec<&str> = s.steps.iter().map(|st| st.name.as_str()).collect();
-        assert_eq!(names, ["home", "add"]);
-        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
-        let posted = SCENARIO.replace(r#"get = "/?q={{ qty }}""#, r#"post = "/?q={{ qty }}""#);
-        let p = parse(Path::new("t.toml"), &posted).unwrap();
-        assert_eq!(
-            p.warnings,
-            [
-                "steps named \"home\" send different requests (GET /; POST /?q={{ qty }}) but share one statistics row: rename one to measure them apart"
-            ]
-        );
-        assert_eq!(s.journeys[1].steps[0].id, 0);
-        assert_eq!(s.steps[1].slo.latency[0].bound, Duration::from_millis(300));
-
-        let buyer = &s.journeys[0];
-        assert_eq!(buyer.slots, ["token"]);
-        let add = &buyer.steps[1];
-        let slots = vec![vec!["abc".to_string()]];
-        let mut rng = <rand_xoshiro::Xoshiro256PlusPlus as rand::SeedableRng>::seed_from_u64(1);
-        let mut sequence = 0;
-        let mut scope = Scope {
-            slots: &slots,
-            rows: &[],
-            rng: &mut rng,
-            sequence: &mut sequence,
-        };
-        assert_eq!(add.path.as_constant(), Some("/cart/SKU-1"));
-        let StepHeader::Rendered(token) = &add.headers[0].1 else {
-            panic!("a templated header")
-        };
-        assert_eq!(token.render(&mut scope), "abc");
-        let Body::Json(json) = &add.body else {
-            panic!("json body")
-        };
-        assert_eq!(
-            json.render(&mut scope),
-            serde_json::json!({ "sku": "SKU-1", "qty": 2, "note": "by abc", "tags": ["a", "abc"] })
-        );
-        assert_eq!(s.journeys[1].steps[0].path.as_constant(), Some("/?q=2"));
-        assert!(add.status_ok(302) && !add.status_ok(404));
-    }
-
-    #[test]
-    fn a_step_cannot_use_what_it_extracts_itself() {
-        let text = SCENARIO.replace(r#"get = "/", extract"#, r#"get = "/{{ token }}", extract"#);
-        let err = parse(Path::new("t.toml"), &text).unwrap_err();
-        assert!(
-            err.message.contains("undefined template variable `token`"),
-            "{err}"
-        );
-    }
-
-    /// A scenario with `load` as its load section and `think` as its journey's.
-    fn with(load: &str, think: &str) -> String {
-        format!(
-            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\n{load}\n[[journey]]\nname = \"j\"\nweight = 1\nthink = {think}\nsteps = [{{ name = \"home\", get = \"/\" }}]\n"
-        )
-    }
-
-    const STAIRS: &str = "staircase = { start = 1, step = 1, max = 3, hold = \"1s\" }";
-
-    fn error(text: &str) -> String {
-        parse(Path::new("t.toml"), text).unwrap_err().to_string()
-    }
-
-    #[test]
-    fn think_times_are_bounded_at_an_hour() {
-        for ok in [
-            "\"1h\"",
-            "{ uniform = [\"0s\", \"1h\"] }",
-            "{ exponential = \"1h\" }",
-            "{ lognormal = { median = \"1s\", p90 = \"4s\" } }",
-            "{ lognormal = { median = \"20m\", p90 = \"1h\" } }",
-        ] {
-            let s = parse(Path::new("t.toml"), &with(STAIRS, ok)).unwrap();
-            assert!(s.journeys[0].think.mean() <= MAX_THINK, "{ok}");
-        }
-        for (bad, message) in [
-            ("\"61m\"", "t.toml:9:9: think time 1h 1m is too long"),
-            (
-                "{ uniform = [\"1s\", \"2h\"] }",
-                "think time 2h is too long",
-            ),
-            ("{ exponential = \"1day\" }", "think time 1day is too long"),
-            (
-                "{ lognormal = { median = \"2h\", p90 = \"3h\" } }",
-                "think time 2h is too long",
-            ),
-            (
-                "{ lognormal = { median = \"1ms\", p90 = \"1h\" } }",
-                "t.toml:9:9: lognormal think time: this p90 is so far above the median that the mean is 1.4e27s",
-            ),
-            (
-                "{ lognormal = { median = \"1s\", p90 = \"18446744073709551615s\" } }",
-                "lognormal think time",
-            ),
-        ] {
-            let err = error(&with(STAIRS, bad));
-            assert!(err.contains(message), "{bad}: {err}");
-            assert!(err.contains("at most 1h"), "{bad}: {err}");
-        }
-    }
-
-    #[test]
-    fn profiles_are_bounded_in_levels_and_length() {
-        let cases = [
-            (
-                "staircase = { start = 1, step = 1, max = 20000000, hold = \"1s\" }",
-                "t.toml:5:42: this staircase has 20000000 levels: a profile may have at most 10000",
-            ),
-            (
-                "staircase = { start = 1, step = 1, max = 10000, hold = \"1h\" }",
-                "t.toml:5:56: this staircase would run for 458 days: a run may last at most 7 days",
-            ),
-            (
-                "stages = [{ ramp_to = 1, over = \"18446744073709551615s\" }, { hold = \"1s\" }]",
-                "t.toml:5:11: the stages up to here run for more than 7 days",
-            ),
-            (
-                "staircase = { start = 1, step = 1, max = 1, hold = \"1s\" }\ncooldown = \"8days\"",
-                "the profile and its cooldown run for more than 7 days",
-            ),
-        ];
-        for (load, message) in cases {
-            let err = error(&with(load, "\"1s\""));
-            assert!(err.contains(message), "{load}: {err}");
-        }
-        let holds = vec!["{ hold = \"1s\" }"; 10_001].join(", ");
-        let load = format!("stages = [{{ ramp_to = 1, over = \"1s\" }}, {holds}]");
-        let err = error(&with(&load, "\"1s\""));
-        assert!(
-            err.contains("these stages hold 10001 levels: a profile may have at most 10000"),
-            "{}",
-            &err[..200.min(err.len())]
-        );
-        // At the caps exactly, the scenario compiles.
-        let load =
-            "staircase = { start = 1, step = 1, max = 10000, hold = \"50s\", ramp = \"10s\" }";
-        let s = parse(Path::new("t.toml"), &with(load, "\"1s\"")).unwrap();
-        assert_eq!(s.load.profile.levels().len(), crate::profile::MAX_LEVELS);
-        assert!(s.load.profile.duration() <= crate::profile::MAX_RUN);
-    }
-}
+#[path = "tests.rs"]
+mod tests;

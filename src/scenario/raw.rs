@@ -46,14 +46,27 @@ pub struct RawScenario {
     #[serde(default)]
     #[cfg_attr(test, schemars(with = "Vec<RawData>"))]
     pub data: Vec<Spanned<RawData>>,
+    /// Files of `[[journey]]` tables (relative to this file) whose journeys run
+    /// beside this file's own: variants of a scenario share their journeys.
+    #[serde(default)]
+    #[cfg_attr(test, schemars(with = "Vec<String>"))]
+    pub include: Vec<Spanned<String>>,
     /// A weighted kind of shopper: an ordered list of steps with think time between them.
     #[serde(rename = "journey")]
-    #[cfg_attr(test, schemars(with = "Vec<RawJourney>", length(min = 1)))]
-    pub journeys: Spanned<Vec<Spanned<RawJourney>>>,
+    #[cfg_attr(test, schemars(with = "Option<Vec<RawJourney>>", length(min = 1)))]
+    pub journeys: Option<Spanned<Vec<Spanned<RawJourney>>>>,
     /// CI gates: `"checkout.p95" = "< 800ms"`, and `max_regression`.
     #[serde(default)]
     #[cfg_attr(test, schemars(with = "BTreeMap<String, serde_json::Value>"))]
     pub gates: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+}
+
+/// A file named by `include`: journeys only.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIncluded {
+    #[serde(rename = "journey")]
+    pub journeys: Spanned<Vec<Spanned<RawJourney>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,10 +91,18 @@ pub struct RawTarget {
     /// The User-Agent header sent by every shopper.
     #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub user_agent: Option<Spanned<String>>,
-    /// Headers sent with every request (a step's own headers win).
+    /// Headers sent with every request (a journey's or step's own headers win). A
+    /// value may use a variable a journey extracts (`"Bearer {{ token }}"`): until it
+    /// is set, the header is left out.
     #[serde(default)]
     #[cfg_attr(test, schemars(with = "BTreeMap<String, String>"))]
     pub headers: BTreeMap<Spanned<String>, Spanned<String>>,
+    /// Where `graphql` steps without a path of their own are POSTed (default "/graphql").
+    #[cfg_attr(test, schemars(with = "Option<String>", regex(pattern = super::schema::PATH)))]
+    pub graphql_path: Option<Spanned<String>>,
+    /// `false`: no cookie jar at all — cookies the shop sets are never sent back
+    /// (a token-only API client). Default true.
+    pub cookies: Option<bool>,
     /// The cap on a body a step keeps (to extract from it).
     pub max_body: Option<super::size::ByteSize>,
     /// The embedded shop's capacity model (only with `base_url = "embedded"`).
@@ -155,6 +176,10 @@ pub struct RawLoad {
     #[cfg_attr(test, schemars(with = "Option<String>"))]
     #[cfg_attr(test, schemars(extend("enum" = ["per_journey", "per_shopper"])))]
     pub session: Option<Spanned<String>>,
+    /// What the capacity fit counts instead of HTTP requests/s: "journeys.NAME"
+    /// (completed journeys/s) or "steps.NAME" (passed steps/s, e.g. "steps.pay").
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    pub capacity_unit: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -218,6 +243,12 @@ pub struct RawSlo {
     pub max: Option<Dur>,
     /// The share of failed requests allowed: "1%".
     pub error_rate: Option<Ratio>,
+    /// Business throughput a level must reach (scenario `[slo]` only):
+    /// `{ "journeys.buyer" = 5, "steps.pay" = 5 }` completed journeys or passed
+    /// steps per second at least.
+    #[serde(default)]
+    #[cfg_attr(test, schemars(with = "BTreeMap<String, f64>"))]
+    pub per_second: BTreeMap<Spanned<String>, Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -228,15 +259,20 @@ pub struct RawJourney {
     /// The journey's name, used in reports and gates.
     #[cfg_attr(test, schemars(with = "String"))]
     pub name: Spanned<String>,
-    #[cfg_attr(test, schemars(with = "i64"))]
-    /// How often this journey is chosen, relative to the others' weights (at least 1).
+    #[cfg_attr(test, schemars(with = "Option<i64>"))]
+    /// How often this journey is chosen, relative to the others' weights (at least 1; default 1).
     #[cfg_attr(test, schemars(range(min = 1)))]
-    pub weight: Spanned<i64>,
+    pub weight: Option<Spanned<i64>>,
     /// Think time after each step.
     #[cfg_attr(test, schemars(with = "Option<Think>"))]
     pub think: Option<Spanned<Think>>,
     /// Start the next journey no sooner than this after the last one started.
     pub pacing: Option<Dur>,
+    /// Headers sent with every step of the journey (a step's own win); a value may
+    /// use a variable extracted by any step, and is left out until it is set.
+    #[serde(default)]
+    #[cfg_attr(test, schemars(with = "BTreeMap<String, String>"))]
+    pub headers: BTreeMap<Spanned<String>, Spanned<String>>,
     /// The average basket of a completed journey (for value lost per minute).
     #[cfg_attr(test, schemars(with = "Option<serde_json::Value>"))]
     pub value: Option<Spanned<toml::Value>>,
@@ -251,7 +287,11 @@ pub struct RawJourney {
 #[cfg_attr(test, schemars(rename = "Step"))]
 #[cfg_attr(test, schemars(extend("oneOf" = [
     {"required": ["get"]}, {"required": ["head"]}, {"required": ["post"]},
-    {"required": ["put"]}, {"required": ["patch"]}, {"required": ["delete"]}
+    {"required": ["put"]}, {"required": ["patch"]}, {"required": ["delete"]},
+    {"required": ["graphql"], "not": {"anyOf": [
+        {"required": ["get"]}, {"required": ["head"]}, {"required": ["post"]},
+        {"required": ["put"]}, {"required": ["patch"]}, {"required": ["delete"]}
+    ]}}
 ])))]
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
@@ -283,9 +323,20 @@ pub struct RawStep {
     /// A form body (application/x-www-form-urlencoded), field to template.
     #[cfg_attr(test, schemars(with = "Option<BTreeMap<String, serde_json::Value>>"))]
     pub form: Option<BTreeMap<String, Spanned<toml::Value>>>,
-    /// A JSON body; strings in it are templates.
+    /// A JSON body; strings in it are templates, and a string that is exactly one
+    /// `{{ … }}` keeps the type of its value (`"{{ qty }}"` sends a number).
     #[cfg_attr(test, schemars(with = "Option<serde_json::Value>"))]
     pub json: Option<Spanned<toml::Value>>,
+    /// A raw body (a template), sent with `content_type`, for anything but a form or JSON.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    pub body: Option<Spanned<String>>,
+    /// The Content-Type of a raw `body` (default "text/plain; charset=utf-8").
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    pub content_type: Option<Spanned<String>>,
+    /// A GraphQL operation, POSTed as JSON to the step's path or `[target] graphql_path`;
+    /// an answer with a top-level `errors` array fails the step (kind `graphql`).
+    #[cfg_attr(test, schemars(with = "Option<RawGraphql>"))]
+    pub graphql: Option<Spanned<RawGraphql>>,
     /// Checks on the answer; a failed one counts as an error of kind `check`.
     pub expect: Option<RawExpect>,
     /// Variables taken from the answer, for later steps: `{ css = "input[name=csrf]", attr = "value" }`, `{ json = "$.id" }`, `{ regex = "..." }`, `{ header = "Location" }`, `{ cookie = "session" }`.
@@ -300,6 +351,24 @@ pub struct RawStep {
     pub think: Option<Spanned<Think>>,
     /// `false`: answer with the redirect (3xx) itself instead of following it.
     pub follow_redirects: Option<bool>,
+}
+
+/// A GraphQL operation: `{ query = """…""", variables = { … }, operation = "AddToCart" }`.
+#[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Graphql"))]
+#[serde(deny_unknown_fields)]
+pub struct RawGraphql {
+    /// The query or mutation text (a template).
+    #[cfg_attr(test, schemars(with = "String"))]
+    pub query: Spanned<String>,
+    /// The variables: a JSON object whose strings are templates (typed as in `json`).
+    #[cfg_attr(test, schemars(with = "Option<serde_json::Value>"))]
+    pub variables: Option<Spanned<toml::Value>>,
+    /// The operation to run (`operationName`), when the query holds several.
+    pub operation: Option<String>,
+    /// `true`: an answer with a top-level `errors` array does not fail the step.
+    pub allow_errors: Option<bool>,
 }
 
 /// A data feeder: rows from a CSV file or a JSON array of objects.
@@ -342,6 +411,32 @@ pub struct RawExpect {
     #[serde(default)]
     #[cfg_attr(test, schemars(with = "BTreeMap<String, serde_json::Value>"))]
     pub json: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    /// JSONPaths that must match something: `["$.data.order.id"]`.
+    #[serde(default)]
+    #[cfg_attr(test, schemars(with = "Vec<String>"))]
+    pub json_exists: Vec<Spanned<String>>,
+    /// JSONPaths that must match nothing: `["$.errors"]`.
+    #[serde(default)]
+    #[cfg_attr(test, schemars(with = "Vec<String>"))]
+    pub json_absent: Vec<Spanned<String>>,
+    /// JSONPath → a value it must not equal.
+    #[serde(default)]
+    #[cfg_attr(test, schemars(with = "BTreeMap<String, serde_json::Value>"))]
+    pub json_not: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    /// JSONPath → a regular expression its text must match.
+    #[serde(default)]
+    #[cfg_attr(test, schemars(with = "BTreeMap<String, String>"))]
+    pub json_matches: BTreeMap<Spanned<String>, Spanned<String>>,
+    /// JSONPath → a numeric comparison: `{ "$.total" = ">= 10" }` (<, <=, >, >=, ==, !=).
+    #[serde(default)]
+    #[cfg_attr(test, schemars(with = "BTreeMap<String, String>"))]
+    pub json_compare: BTreeMap<Spanned<String>, Spanned<String>>,
+    /// JSONPath → the `__typename` the object there must have: "Order", one of a
+    /// list `["Order", "Cart"]`, or none of a list `{ not = ["InsufficientStockError"] }`.
+    /// A failure is of kind `graphql`.
+    #[serde(default)]
+    #[cfg_attr(test, schemars(with = "BTreeMap<String, serde_json::Value>"))]
+    pub typename: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     /// A header that must be present.
     #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub header: Option<Spanned<String>>,
@@ -376,6 +471,9 @@ pub struct RawExtract {
     /// A cookie's value from the shopper's jar.
     #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub cookie: Option<Spanned<String>>,
+    /// `true`: when the answer has no match, keep the variable's value (unset if it
+    /// had none) instead of failing the step: a session token renewed only sometimes.
+    pub optional: Option<bool>,
     /// "first" (default), "random" or "all" (a list a later step picks from).
     #[cfg_attr(test, schemars(with = "Option<String>"))]
     #[cfg_attr(test, schemars(extend("enum" = ["first", "random", "all"])))]

@@ -35,6 +35,12 @@ pub enum Check {
     Url(String),
     /// The last redirect pointed here (a path, or a full URL).
     RedirectedTo(String),
+    /// Exists, absent, not equal, matches, a comparison, a `__typename`, GraphQL errors.
+    Json(super::JsonCheck),
+}
+
+fn parsed(body: &[u8]) -> Option<serde_json::Value> {
+    serde_json::from_slice(body).ok()
 }
 
 /// Whether `url` is `wanted`: the same full URL, or the same path (and query).
@@ -72,6 +78,15 @@ impl Check {
             Check::HeaderPresent(name) => format!("header {name} present"),
             Check::Url(url) => format!("url == {url:?}"),
             Check::RedirectedTo(url) => format!("redirected_to == {url:?}"),
+            Check::Json(check) => check.describe(),
+        }
+    }
+
+    /// The kind of error a failure of this check is.
+    pub fn kind(&self) -> crate::error_kind::ErrorKind {
+        match self {
+            Check::Json(check) => check.kind(),
+            _ => crate::error_kind::ErrorKind::Check,
         }
     }
 
@@ -96,6 +111,7 @@ impl Check {
                 Some(to) => format!("redirected to {to:?}"),
                 None => "no redirect".to_string(),
             },
+            Check::Json(check) => check.actual(parsed(response.body).as_ref()),
         }
     }
 
@@ -119,6 +135,7 @@ impl Check {
             Check::RedirectedTo(url) => {
                 response.redirected_to.is_some_and(|to| same_place(to, url))
             }
+            Check::Json(check) => check.holds(parsed(response.body).as_ref()),
         }
     }
 }
@@ -139,6 +156,8 @@ pub struct Extract {
     pub name: String,
     pub source: ExtractSource,
     pub take: Take,
+    /// No match keeps the variable's value instead of failing the step.
+    pub optional: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -231,7 +250,7 @@ pub fn css_matches(all: &[&Css], body: &[u8]) -> Vec<Vec<String>> {
 }
 
 /// Each extraction's matches in `response`, the CSS ones from one reading of the body.
-pub fn matches_all(extracts: &[Extract], response: &Response<'_>) -> Vec<Vec<String>> {
+pub fn matches_all(extracts: &[Extract], response: &Response<'_>) -> Vec<Vec<serde_json::Value>> {
     let css: Vec<&Css> = extracts
         .iter()
         .filter_map(|extract| match &extract.source {
@@ -247,8 +266,13 @@ pub fn matches_all(extracts: &[Extract], response: &Response<'_>) -> Vec<Vec<Str
     extracts
         .iter()
         .map(|extract| match &extract.source {
-            ExtractSource::Css(_) => css_found.next().unwrap_or_default(),
-            other => other.matches(response),
+            ExtractSource::Css(_) => css_found
+                .next()
+                .unwrap_or_default()
+                .into_iter()
+                .map(serde_json::Value::String)
+                .collect(),
+            other => other.values(response),
         })
         .collect()
 }
@@ -261,7 +285,25 @@ impl ExtractSource {
         )
     }
 
-    /// Every match, in document order; empty when nothing matched.
+    /// Every match as a value, in document order: a JSON node keeps its type
+    /// (a number, an object), everything else is text.
+    pub fn values(&self, response: &Response<'_>) -> Vec<serde_json::Value> {
+        match self {
+            ExtractSource::Json(path) => {
+                let Ok(value) = serde_json::from_slice::<serde_json::Value>(response.body) else {
+                    return Vec::new();
+                };
+                path.query(&value).all().into_iter().cloned().collect()
+            }
+            _ => self
+                .matches(response)
+                .into_iter()
+                .map(serde_json::Value::String)
+                .collect(),
+        }
+    }
+
+    /// Every match as text, in document order; empty when nothing matched.
     pub fn matches(&self, response: &Response<'_>) -> Vec<String> {
         match self {
             ExtractSource::Json(path) => {

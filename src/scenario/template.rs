@@ -1,5 +1,6 @@
-//! Templates in paths, headers and bodies: `{{ name }}`, `{{ source.field }}` and
-//! `{{ list | random }}`.
+//! Templates in paths, headers and bodies: `{{ name }}`, `{{ source.field }}`,
+//! `{{ list | random }}`, conversions (`{{ qty | int }}`) and quoted text
+//! (`{{ '{{' }}` writes a literal `{{`).
 //!
 //! A template is compiled once, when the scenario loads: constants (`[vars]`,
 //! `env.*`) are substituted then and there, and every other name is resolved to
@@ -12,11 +13,15 @@ use std::fmt;
 
 use rand::RngExt;
 use rand_xoshiro::Xoshiro256PlusPlus;
+use serde_json::Value;
+
+use super::value::{self, Convert, push_url_component};
 
 /// What a variable name means, decided by the scenario while compiling.
 pub enum Resolved {
-    /// Known at load time (`[vars]`, `env.NAME`): inlined into the template.
-    Constant(String),
+    /// Known at load time (`[vars]`, `env.NAME`): inlined into the template, its
+    /// type kept for a JSON value.
+    Constant(Value),
     /// Set while the shopper runs (extracted by an earlier step): the slot's index.
     Slot(usize),
     /// A column of a data feeder's row, picked when the journey starts.
@@ -38,7 +43,7 @@ pub enum Generator {
         low: i64,
         high: i64,
     },
-    OneOf(Vec<String>),
+    OneOf(Vec<Value>),
     FakeEmail,
     FakeName,
 }
@@ -52,12 +57,32 @@ pub enum Pick {
     Random,
 }
 
+/// Where an expression's value comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Part {
-    Text(String),
+enum Source {
     Slot(usize, Pick),
     Data { feeder: usize, column: usize },
     Generated(Generator),
+    Constant(Value),
+}
+
+/// One `{{ … }}`: where its value comes from, and the conversion asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expression {
+    source: Source,
+    convert: Option<Convert>,
+    /// `| raw`: written into a URL as it is (a value already percent-encoded).
+    raw: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Text(String),
+    /// A value written as text; `url`: percent-encoded as a URL component.
+    Value {
+        expression: Expression,
+        url: bool,
+    },
 }
 
 /// A compiled template.
@@ -68,8 +93,8 @@ pub struct Template {
 
 /// What a template reads while rendering: the shopper's state.
 pub struct Scope<'a> {
-    /// Extracted values, by slot; a list is all its elements.
-    pub slots: &'a [Vec<String>],
+    /// Extracted values, by slot; a list is all its elements; empty: not set.
+    pub slots: &'a [Vec<Value>],
     /// The current row of each data feeder (empty when the journey uses none).
     pub rows: &'a [Vec<String>],
     pub rng: &'a mut Xoshiro256PlusPlus,
@@ -79,11 +104,31 @@ pub struct Scope<'a> {
 /// Why a template did not compile; `offset` is the byte offset inside the template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TemplateError {
-    Unterminated { offset: usize },
-    BadName { offset: usize, name: String },
-    Undefined { offset: usize, name: String },
-    BadFilter { offset: usize, filter: String },
+    Unterminated {
+        offset: usize,
+    },
+    BadName {
+        offset: usize,
+        name: String,
+    },
+    Undefined {
+        offset: usize,
+        name: String,
+    },
+    BadFilter {
+        offset: usize,
+        filter: String,
+    },
+    /// A constant that the expression's conversion refuses.
+    Convert {
+        offset: usize,
+        message: String,
+    },
 }
+
+/// Why a template could not be rendered: a conversion refused a run-time value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderError(pub String);
 
 impl TemplateError {
     pub fn offset(&self) -> usize {
@@ -91,7 +136,8 @@ impl TemplateError {
             TemplateError::Unterminated { offset }
             | TemplateError::BadName { offset, .. }
             | TemplateError::Undefined { offset, .. }
-            | TemplateError::BadFilter { offset, .. } => *offset,
+            | TemplateError::BadFilter { offset, .. }
+            | TemplateError::Convert { offset, .. } => *offset,
         }
     }
 }
@@ -104,15 +150,186 @@ impl fmt::Display for TemplateError {
             }
             TemplateError::BadName { name, .. } => write!(
                 f,
-                "expected a variable name like `{{{{ sku }}}}` or `{{{{ products.sku }}}}`, found `{name}`"
+                "expected a variable name like `{{{{ sku }}}}` or `{{{{ products.sku }}}}`, or a quoted text like `{{{{ '{{{{' }}}}`, found `{name}`"
             ),
             TemplateError::Undefined { name, .. } => {
                 write!(f, "undefined template variable `{name}`")
             }
             TemplateError::BadFilter { filter, .. } => write!(
                 f,
-                "unknown filter `{filter}`: expected `first`, `last` or `random`"
+                "unknown filter `{filter}`: expected `first`, `last` or `random` (a list), `int`, `float`, `bool`, `json` or `string` (a conversion), or `raw` (into a URL unescaped)"
             ),
+            TemplateError::Convert { message, .. } => write!(f, "cannot convert: {message}"),
+        }
+    }
+}
+
+/// Where the `}}` closing an expression starts in `after` (the text after `{{`);
+/// a quoted text (`{{ '}}' }}`) may hold one.
+fn closing(after: &str) -> Option<usize> {
+    let lead = after.len() - after.trim_start().len();
+    let rest = &after[lead..];
+    let from = match rest.chars().next() {
+        Some(quote @ ('\'' | '"')) => lead + 1 + rest[1..].find(quote)? + 1,
+        _ => 0,
+    };
+    after[from..].find("}}").map(|i| from + i)
+}
+
+/// Parses and resolves the inside of one `{{ … }}` found at `offset`.
+fn expression(
+    body: &str,
+    offset: usize,
+    resolve: &mut dyn FnMut(&str) -> Resolved,
+) -> Result<Expression, TemplateError> {
+    let body = body.trim();
+    let (mut source, filters) = match body.chars().next() {
+        Some(quote @ ('\'' | '"')) => {
+            let end = 1 + body[1..].find(quote).unwrap_or(body.len() - 1);
+            let literal = body[1..end].to_string();
+            let rest = body.get(end + 1..).unwrap_or("").trim_start();
+            if !(rest.is_empty() || rest.starts_with('|')) {
+                return Err(TemplateError::BadName {
+                    offset,
+                    name: body.to_string(),
+                });
+            }
+            (Source::Constant(Value::String(literal)), rest)
+        }
+        _ => {
+            let (name, filters) = body.split_at(body.find('|').unwrap_or(body.len()));
+            let name = name.trim();
+            if !is_variable_name(name) {
+                return Err(TemplateError::BadName {
+                    offset,
+                    name: name.to_string(),
+                });
+            }
+            let source = match resolve(name) {
+                Resolved::Constant(value) => Source::Constant(value),
+                Resolved::Slot(slot) => Source::Slot(slot, Pick::First),
+                Resolved::Data { feeder, column } => Source::Data { feeder, column },
+                Resolved::Generated(generator) => Source::Generated(generator),
+                Resolved::Unknown => {
+                    return Err(TemplateError::Undefined {
+                        offset,
+                        name: name.to_string(),
+                    });
+                }
+            };
+            (source, filters)
+        }
+    };
+    let mut convert = None;
+    let mut raw = false;
+    for filter in filters.split('|').skip(1).map(str::trim) {
+        let pick = match filter {
+            "raw" => {
+                raw = true;
+                continue;
+            }
+            "first" => Pick::First,
+            "last" => Pick::Last,
+            "random" => Pick::Random,
+            other => match Convert::from_name(other) {
+                Some(c) if convert.is_none() => {
+                    convert = Some(c);
+                    continue;
+                }
+                _ => {
+                    return Err(TemplateError::BadFilter {
+                        offset,
+                        filter: other.to_string(),
+                    });
+                }
+            },
+        };
+        if let Source::Slot(_, p) = &mut source {
+            *p = pick;
+        }
+    }
+    if let (Source::Constant(value), Some(c)) = (&source, convert) {
+        let value = c
+            .apply(value.clone())
+            .map_err(|message| TemplateError::Convert { offset, message })?;
+        return Ok(Expression {
+            source: Source::Constant(value),
+            convert: None,
+            raw,
+        });
+    }
+    Ok(Expression {
+        source,
+        convert,
+        raw,
+    })
+}
+
+impl Expression {
+    /// The expression, when `source` is exactly one `{{ … }}` and nothing else: a
+    /// JSON value that keeps the type of what it yields.
+    pub fn compile_whole(
+        source: &str,
+        resolve: &mut dyn FnMut(&str) -> Resolved,
+    ) -> Result<Option<Expression>, TemplateError> {
+        let Some(after) = source.strip_prefix("{{") else {
+            return Ok(None);
+        };
+        match closing(after) {
+            Some(close) if close + 2 == after.len() => {
+                expression(&after[..close], 0, resolve).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The value, when it is known at load time.
+    pub fn as_constant(&self) -> Option<&Value> {
+        match &self.source {
+            Source::Constant(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// The feeder whose row it reads.
+    pub fn feeder(&self) -> Option<usize> {
+        match self.source {
+            Source::Data { feeder, .. } => Some(feeder),
+            _ => None,
+        }
+    }
+
+    /// The value, converted as asked; `Null` for a variable not set.
+    pub fn render(&self, scope: &mut Scope<'_>) -> Result<Value, RenderError> {
+        let value = match &self.source {
+            Source::Constant(value) => value.clone(),
+            Source::Slot(slot, pick) => {
+                let values = scope.slots.get(*slot).map_or(&[][..], Vec::as_slice);
+                let value = match pick {
+                    Pick::First => values.first(),
+                    Pick::Last => values.last(),
+                    Pick::Random if values.is_empty() => None,
+                    Pick::Random => values.get(scope.rng.random_range(0..values.len())),
+                };
+                value.cloned().unwrap_or(Value::Null)
+            }
+            Source::Data { feeder, column } => {
+                let row = scope.rows.get(*feeder).map_or(&[][..], Vec::as_slice);
+                Value::String(row.get(*column).cloned().unwrap_or_default())
+            }
+            Source::Generated(generator) => generate(generator, scope),
+        };
+        match self.convert {
+            Some(convert) => convert.apply(value).map_err(RenderError),
+            None => Ok(value),
+        }
+    }
+
+    /// Whether it reads a variable that is not set (yet) in `scope`.
+    fn unset(&self, scope: &Scope<'_>) -> bool {
+        match self.source {
+            Source::Slot(slot, _) => scope.slots.get(slot).is_none_or(Vec::is_empty),
+            _ => false,
         }
     }
 }
@@ -123,6 +340,24 @@ impl Template {
         source: &str,
         resolve: &mut dyn FnMut(&str) -> Resolved,
     ) -> Result<Template, TemplateError> {
+        Template::compile_in(source, resolve, false)
+    }
+
+    /// Compiles a URL (a step's path): a value after any literal text is
+    /// percent-encoded as a URL component; a value that starts the URL (a link
+    /// extracted from a page) is taken as it is.
+    pub fn compile_url(
+        source: &str,
+        resolve: &mut dyn FnMut(&str) -> Resolved,
+    ) -> Result<Template, TemplateError> {
+        Template::compile_in(source, resolve, true)
+    }
+
+    fn compile_in(
+        source: &str,
+        resolve: &mut dyn FnMut(&str) -> Resolved,
+        url: bool,
+    ) -> Result<Template, TemplateError> {
         let mut parts = Vec::new();
         let mut text = String::new();
         let mut rest = source;
@@ -130,50 +365,21 @@ impl Template {
             let offset = source.len() - rest.len() + open;
             text.push_str(&rest[..open]);
             let after = &rest[open + 2..];
-            let close = after
-                .find("}}")
-                .ok_or(TemplateError::Unterminated { offset })?;
-            let (name, filter) = match after[..close].split_once('|') {
-                Some((name, filter)) => (name.trim(), Some(filter.trim())),
-                None => (after[..close].trim(), None),
-            };
-            if !is_variable_name(name) {
-                return Err(TemplateError::BadName {
-                    offset,
-                    name: name.to_string(),
-                });
-            }
-            let pick = match filter {
-                None | Some("first") => Pick::First,
-                Some("last") => Pick::Last,
-                Some("random") => Pick::Random,
-                Some(other) => {
-                    return Err(TemplateError::BadFilter {
-                        offset,
-                        filter: other.to_string(),
+            let close = closing(after).ok_or(TemplateError::Unterminated { offset })?;
+            let expression = expression(&after[..close], offset, resolve)?;
+            let escape = url && !expression.raw && !(text.is_empty() && parts.is_empty());
+            match expression.as_constant() {
+                Some(value) if escape => push_url_component(&mut text, &value::text(value)),
+                Some(value) => text.push_str(&value::text(value)),
+                None => {
+                    if !text.is_empty() {
+                        parts.push(Part::Text(std::mem::take(&mut text)));
+                    }
+                    parts.push(Part::Value {
+                        expression,
+                        url: escape,
                     });
                 }
-            };
-            let part = match resolve(name) {
-                Resolved::Constant(value) => {
-                    text.push_str(&value);
-                    None
-                }
-                Resolved::Slot(slot) => Some(Part::Slot(slot, pick)),
-                Resolved::Data { feeder, column } => Some(Part::Data { feeder, column }),
-                Resolved::Generated(generator) => Some(Part::Generated(generator)),
-                Resolved::Unknown => {
-                    return Err(TemplateError::Undefined {
-                        offset,
-                        name: name.to_string(),
-                    });
-                }
-            };
-            if let Some(part) = part {
-                if !text.is_empty() {
-                    parts.push(Part::Text(std::mem::take(&mut text)));
-                }
-                parts.push(part);
             }
             rest = &after[close + 2..];
         }
@@ -203,39 +409,41 @@ impl Template {
     /// The feeders whose rows this template reads.
     pub fn feeders(&self) -> impl Iterator<Item = usize> + '_ {
         self.parts.iter().filter_map(|p| match p {
-            Part::Data { feeder, .. } => Some(*feeder),
-            _ => None,
+            Part::Value { expression, .. } => expression.feeder(),
+            Part::Text(_) => None,
+        })
+    }
+
+    /// Whether it reads a variable not set (yet): a journey or target header
+    /// that does is left out of the request.
+    pub fn reads_unset(&self, scope: &Scope<'_>) -> bool {
+        self.parts.iter().any(|p| match p {
+            Part::Value { expression, .. } => expression.unset(scope),
+            Part::Text(_) => false,
         })
     }
 
     /// Appends the rendered text to `out`.
-    pub fn render_into(&self, scope: &mut Scope<'_>, out: &mut String) {
+    pub fn render_into(&self, scope: &mut Scope<'_>, out: &mut String) -> Result<(), RenderError> {
         for part in &self.parts {
             match part {
                 Part::Text(text) => out.push_str(text),
-                Part::Slot(slot, pick) => {
-                    let values = scope.slots.get(*slot).map_or(&[][..], Vec::as_slice);
-                    let value = match pick {
-                        Pick::First => values.first(),
-                        Pick::Last => values.last(),
-                        Pick::Random if values.is_empty() => None,
-                        Pick::Random => values.get(scope.rng.random_range(0..values.len())),
-                    };
-                    out.push_str(value.map_or("", String::as_str));
+                Part::Value { expression, url } => {
+                    let value = expression.render(scope)?;
+                    match url {
+                        true => push_url_component(out, &value::text(&value)),
+                        false => out.push_str(&value::text(&value)),
+                    }
                 }
-                Part::Data { feeder, column } => {
-                    let row = scope.rows.get(*feeder).map_or(&[][..], Vec::as_slice);
-                    out.push_str(row.get(*column).map_or("", String::as_str));
-                }
-                Part::Generated(generator) => generate(generator, scope, out),
             }
         }
+        Ok(())
     }
 
-    pub fn render(&self, scope: &mut Scope<'_>) -> String {
+    pub fn render(&self, scope: &mut Scope<'_>) -> Result<String, RenderError> {
         let mut out = String::new();
-        self.render_into(scope, &mut out);
-        out
+        self.render_into(scope, &mut out)?;
+        Ok(out)
     }
 }
 
@@ -246,8 +454,7 @@ const LAST_NAMES: [&str; 10] = [
     "Okafor", "Silva", "Nguyen", "Müller", "Rossi", "Kowalski", "Tanaka", "Smith", "Haddad", "Berg",
 ];
 
-fn generate(generator: &Generator, scope: &mut Scope<'_>, out: &mut String) {
-    use std::fmt::Write;
+fn generate(generator: &Generator, scope: &mut Scope<'_>) -> Value {
     let rng = &mut *scope.rng;
     match generator {
         Generator::Uuid => {
@@ -255,37 +462,33 @@ fn generate(generator: &Generator, scope: &mut Scope<'_>, out: &mut String) {
             // Version 4, variant 1 (RFC 9562).
             let bits = (bits & !(0xF << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62);
             let hex = format!("{bits:032x}");
-            let _ = write!(
-                out,
+            Value::String(format!(
                 "{}-{}-{}-{}-{}",
                 &hex[..8],
                 &hex[8..12],
                 &hex[12..16],
                 &hex[16..20],
                 &hex[20..]
-            );
+            ))
         }
         Generator::Sequence => {
             *scope.sequence += 1;
-            let _ = write!(out, "{}", scope.sequence);
+            Value::from(*scope.sequence)
         }
-        Generator::RandomInt { low, high } => {
-            let _ = write!(out, "{}", rng.random_range(*low..=*high));
-        }
-        Generator::OneOf(choices) if choices.is_empty() => {}
-        Generator::OneOf(choices) => out.push_str(&choices[rng.random_range(0..choices.len())]),
+        Generator::RandomInt { low, high } => Value::from(rng.random_range(*low..=*high)),
+        Generator::OneOf(choices) if choices.is_empty() => Value::Null,
+        Generator::OneOf(choices) => choices[rng.random_range(0..choices.len())].clone(),
         Generator::FakeEmail => {
             let first = FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())].to_lowercase();
-            let _ = write!(
-                out,
+            Value::String(format!(
                 "{first}.{}@example.com",
                 rng.random_range(1000..100_000)
-            );
+            ))
         }
         Generator::FakeName => {
             let first = FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())];
             let last = LAST_NAMES[rng.random_range(0..LAST_NAMES.len())];
-            let _ = write!(out, "{first} {last}");
+            Value::String(format!("{first} {last}"))
         }
     }
 }
@@ -302,92 +505,5 @@ fn is_variable_name(name: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use rand::SeedableRng;
-
-    fn resolve(name: &str) -> Resolved {
-        match name {
-            "shop" => Resolved::Constant("acme".into()),
-            "csrf" => Resolved::Slot(0),
-            "order.id" => Resolved::Slot(1),
-            "products.sku" => Resolved::Data {
-                feeder: 0,
-                column: 1,
-            },
-            "uuid" => Resolved::Generated(Generator::Uuid),
-            "seq" => Resolved::Generated(Generator::Sequence),
-            _ => Resolved::Unknown,
-        }
-    }
-
-    fn render(t: &Template, slots: &[Vec<String>], rows: &[Vec<String>], seed: u64) -> String {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        let mut sequence = 0;
-        t.render(&mut Scope {
-            slots,
-            rows,
-            rng: &mut rng,
-            sequence: &mut sequence,
-        })
-    }
-
-    #[test]
-    fn inlines_constants_and_renders_slots_rows_and_lists() {
-        let t = Template::compile(
-            "/{{shop}}/x/{{ csrf }}?o={{ order.id | last }}&s={{ products.sku }}",
-            &mut resolve,
-        )
-        .unwrap();
-        assert_eq!(t.as_constant(), None);
-        let slots = vec![vec!["tok".into()], vec!["41".into(), "42".into()]];
-        let rows = vec![vec!["1".into(), "SKU-9".into()]];
-        assert_eq!(render(&t, &slots, &rows, 1), "/acme/x/tok?o=42&s=SKU-9");
-        assert_eq!(t.feeders().collect::<Vec<_>>(), [0]);
-        let c = Template::compile("/{{ shop }}/home", &mut resolve).unwrap();
-        assert_eq!(c.as_constant(), Some("/acme/home"));
-        let r = Template::compile("{{ order.id | random }}", &mut resolve).unwrap();
-        let seen: std::collections::BTreeSet<String> =
-            (0..40).map(|s| render(&r, &slots, &rows, s)).collect();
-        assert_eq!(seen.len(), 2);
-    }
-
-    #[test]
-    fn generators_make_fresh_values_from_the_seed() {
-        let t = Template::compile("{{ uuid }} {{ seq }} {{ seq }}", &mut resolve).unwrap();
-        let a = render(&t, &[], &[], 7);
-        assert_eq!(a, render(&t, &[], &[], 7));
-        assert_ne!(a, render(&t, &[], &[], 8));
-        let (uuid, rest) = a.split_once(' ').unwrap();
-        assert_eq!(rest, "1 2");
-        assert_eq!(uuid.len(), 36);
-        assert_eq!(&uuid[14..15], "4");
-    }
-
-    #[test]
-    fn reports_errors_with_offsets() {
-        assert_eq!(
-            Template::compile("/a/{{ csrf", &mut resolve),
-            Err(TemplateError::Unterminated { offset: 3 })
-        );
-        assert_eq!(
-            Template::compile("/{{ nope }}", &mut resolve),
-            Err(TemplateError::Undefined {
-                offset: 1,
-                name: "nope".into()
-            })
-        );
-        assert!(matches!(
-            Template::compile("{{ a b }}", &mut resolve),
-            Err(TemplateError::BadName { .. })
-        ));
-        assert!(matches!(
-            Template::compile("{{}}", &mut resolve),
-            Err(TemplateError::BadName { .. })
-        ));
-        assert!(matches!(
-            Template::compile("{{ csrf | upper }}", &mut resolve),
-            Err(TemplateError::BadFilter { .. })
-        ));
-    }
-}
+#[path = "template_tests.rs"]
+mod tests;

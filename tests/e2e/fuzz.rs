@@ -138,12 +138,12 @@ fn templates_never_panic_and_render_what_they_read() {
         .run(&source, |source| {
             let mut resolve = |name: &str| match name {
                 "csrf" => Resolved::Slot(0),
-                "category" => Resolved::Constant("toys".to_string()),
+                "category" => Resolved::Constant("toys".into()),
                 _ => Resolved::Unknown,
             };
             match Template::compile(&source, &mut resolve) {
                 Ok(template) => {
-                    let slots = [vec!["TOKEN".to_string()]];
+                    let slots = [vec![serde_json::Value::from("TOKEN")]];
                     let mut rng =
                         <rand_xoshiro::Xoshiro256PlusPlus as rand::SeedableRng>::seed_from_u64(1);
                     let mut sequence = 0;
@@ -156,7 +156,7 @@ fn templates_never_panic_and_render_what_they_read() {
                     let rendered = template.render(&mut scope);
                     // Without `{{` the text is taken as it is.
                     if !source.contains("{{") {
-                        prop_assert_eq!(rendered, source);
+                        prop_assert_eq!(rendered, Ok(source));
                     }
                 }
                 Err(e) => {

@@ -8,6 +8,8 @@ mod fault_server;
 mod faults;
 mod fuzz;
 mod generator;
+mod graphql;
+mod graphql_server;
 mod interruption;
 mod invalid_scenarios;
 mod journeys;
@@ -19,6 +21,7 @@ mod shards;
 mod tls;
 mod trace_server;
 mod traces;
+mod variants;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

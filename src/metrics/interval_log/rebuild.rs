@@ -124,11 +124,7 @@ fn add_counts(collected: &mut Collected, text: &str) {
         let Ok(line) = serde_json::from_str::<JourneyLine>(json) else {
             continue;
         };
-        if let Some(stats) = line
-            .level
-            .and_then(|l| collected.journeys.get_mut(l))
-            .and_then(|l| l.get_mut(line.journey))
-        {
+        if let Some(stats) = journey_stats(collected, line.level, line.journey) {
             stats.started += line.started;
             stats.completed += line.completed;
             stats.failed += line.failed;
@@ -156,9 +152,7 @@ fn add_histograms(collected: &mut Collected, text: &str) {
                 add_histogram(stats, kind, &histogram);
             }
         } else if let Some(journey) = index('j')
-            && let Some(stats) = level
-                .and_then(|l| collected.journeys.get_mut(l))
-                .and_then(|l| l.get_mut(journey))
+            && let Some(stats) = journey_stats(collected, level, journey)
         {
             add_journey_histogram(stats, &histogram);
         }
@@ -167,6 +161,18 @@ fn add_histograms(collected: &mut Collected, text: &str) {
 
 fn seconds(s: f64) -> Duration {
     Duration::try_from_secs_f64(s).unwrap_or_default()
+}
+
+/// A journey's totals at a level, or outside levels.
+fn journey_stats(
+    collected: &mut Collected,
+    level: Option<usize>,
+    journey: usize,
+) -> Option<&mut crate::metrics::JourneyStats> {
+    match level {
+        Some(level) => collected.journeys.get_mut(level)?.get_mut(journey),
+        None => collected.ramp_journeys.get_mut(journey),
+    }
 }
 
 fn step_stats(

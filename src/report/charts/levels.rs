@@ -340,7 +340,11 @@ where
     let x = load_range(report);
     let served = Points::of(report, |l| Some(l.stats.served_rps()));
     let sent = Points::of(report, |l| Some(l.stats.throughput_rps));
-    let journeys = Points::of(report, journeys_per_second);
+    let journey = report
+        .capacity_unit
+        .as_deref()
+        .and_then(|u| u.strip_prefix("journeys."));
+    let journeys = Points::of(report, |l| journeys_per_second(l, journey));
     let peak = served
         .line
         .iter()
@@ -397,7 +401,11 @@ where
     if !journeys.line.is_empty() || !journeys.spikes.is_empty() {
         let tip = rps("journeys completed");
         journeys.draw(&mut chart, marks, "journeys completed", (P99, 3), &tip)?;
-        legend.entry("journeys completed per second", Swatch::Points(P99, 3));
+        let label = match journey {
+            Some(name) => format!("{name} journeys completed per second"),
+            None => "journeys completed per second".to_string(),
+        };
+        legend.entry(label, Swatch::Points(P99, 3));
     }
     spike_entry(report, &mut legend);
     legend.draw(&side)
@@ -469,13 +477,18 @@ where
     Ok(())
 }
 
-/// Journeys completed per second at a level; `None` when the report has no
-/// journey counts.
-fn journeys_per_second(level: &LevelResult) -> Option<f64> {
+/// Journeys completed per second at a level — of one journey (the capacity
+/// unit's), or all; `None` when the report has no journey counts.
+fn journeys_per_second(level: &LevelResult, only: Option<&str>) -> Option<f64> {
     if level.journeys.is_empty() || level.held_s <= 0.0 {
         return None;
     }
-    let completed: u64 = level.journeys.iter().map(|j| j.completed).sum();
+    let completed: u64 = level
+        .journeys
+        .iter()
+        .filter(|j| only.is_none_or(|name| j.name == name))
+        .map(|j| j.completed)
+        .sum();
     Some(completed as f64 / level.held_s)
 }
 
@@ -530,5 +543,25 @@ mod tests {
         capacity.peak_throughput_rps = None;
         capacity.peak_load = None;
         assert_eq!(throughput_svg(&report), without);
+    }
+
+    /// `capacity_unit = "journeys.buyer"`: the chart shows that journey's
+    /// completions per second beside req/s, and the fit in its unit.
+    #[test]
+    fn a_business_capacity_unit_is_drawn_beside_requests() {
+        let mut report = testdata::judged(&[]);
+        let name = report.levels[0].journeys[0].name.clone();
+        report.capacity_unit = Some(format!("journeys.{name}"));
+        let capacity = report.capacity.as_mut().expect("a fit");
+        capacity.unit = report.capacity_unit.clone();
+        capacity.kappa = Some(2.5e-5);
+        capacity.sigma = Some(0.0);
+        capacity.peak_load = Some(200.0);
+        capacity.peak_throughput_rps = Some(12.0);
+        let svg = throughput_svg(&report);
+        // The peak's tip (the legend wraps its label), and the journey's series.
+        let tip = format!("predicted peak: 12 journeys.{name}/s at 200");
+        assert!(svg.contains(&tip), "{svg}");
+        assert!(svg.contains(&format!("{name} journeys")), "{svg}");
     }
 }

@@ -15,9 +15,11 @@ use crate::report::view::LoadUnit;
 
 pub struct UslCurve {
     pub points: Vec<(f64, f64)>,
-    /// The predicted peak (load, req/s), when it lies on the chart.
+    /// The predicted peak (load, per second), when it lies on the chart.
     pub peak: Option<(f64, f64)>,
     label: String,
+    /// What the throughput counts: `req/s`, `journeys.buyer/s`.
+    per: String,
 }
 
 impl UslCurve {
@@ -26,6 +28,12 @@ impl UslCurve {
     pub fn of(report: &Report, x: &Range<f64>) -> Option<UslCurve> {
         let c = report.capacity.as_ref()?;
         let peak_rps = c.peak_throughput_rps?;
+        // The axis is "per second": a fit of completed journeys (or of a step) is
+        // drawn on it too, named in its unit.
+        let per = match &c.unit {
+            Some(unit) => format!("{unit}/s"),
+            None => "req/s".to_string(),
+        };
         let usl = Usl {
             lambda: c.lambda?,
             sigma: c.sigma?,
@@ -42,7 +50,7 @@ impl UslCurve {
             return None;
         }
         let r2 = c.r2.map(|r| format!(", R² {r:.2}")).unwrap_or_default();
-        let peak = |n: f64| format!("{} req/s at {}", tick(peak_rps), unit.show(n.round()));
+        let peak = |n: f64| format!("{} {per} at {}", tick(peak_rps), unit.show(n.round()));
         let (peak, label) = match c.peak_load {
             Some(n) if x.contains(&n) => (
                 Some((n, peak_rps)),
@@ -54,13 +62,14 @@ impl UslCurve {
             ),
             None => (
                 None,
-                format!("USL fit{r2}: no peak, approaches {} req/s", tick(peak_rps)),
+                format!("USL fit{r2}: no peak, approaches {} {per}", tick(peak_rps)),
             ),
         };
         Some(UslCurve {
             points,
             peak,
             label,
+            per,
         })
     }
 
@@ -94,14 +103,22 @@ impl UslCurve {
             7,
             color.stroke_width(3),
         )))?;
-        legend.note(format!("× predicted peak: {} req/s", tick(rps)), color);
+        legend.note(
+            format!("× predicted peak: {} {}", tick(rps), self.per),
+            color,
+        );
         let peak = [Pt {
             x: n,
             y: rps,
             level: None,
         }];
         dots(chart, marks, "usl predicted peak", &peak, (color, 0), |p| {
-            format!("predicted peak: {} req/s at {}", tick(p.y), tick(p.x))
+            format!(
+                "predicted peak: {} {} at {}",
+                tick(p.y),
+                self.per,
+                tick(p.x)
+            )
         })
     }
 }

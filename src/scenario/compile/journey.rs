@@ -3,18 +3,33 @@
 
 use super::*;
 
-impl Compiler<'_> {
-    pub(super) fn journeys(
-        &mut self,
-        raw: Spanned<Vec<Spanned<RawJourney>>>,
-    ) -> Result<Vec<Journey>> {
-        if raw.get_ref().is_empty() {
-            return Err(self
-                .error(raw.span(), "the scenario has no journeys")
-                .with_hint("add at least one [[journey]] with a name, a weight and steps"));
+impl<'a> Compiler<'a> {
+    /// The journeys of the scenario file, then of each included file, each
+    /// compiled with messages placed in its own file.
+    pub(super) fn journeys(&mut self, groups: Vec<JourneyGroup<'a>>) -> Result<Vec<Journey>> {
+        if groups.iter().all(|(_, _, g)| g.get_ref().is_empty()) {
+            let span = groups.first().map_or(0..0, |(_, _, g)| g.span());
+            return Err(self.error(span, "the scenario has no journeys").with_hint(
+                "add at least one [[journey]] with a name and steps, or include a file of them",
+            ));
         }
         let mut journeys: Vec<Journey> = Vec::new();
-        for journey in raw.into_inner() {
+        for (path, source, group) in groups {
+            self.within(path, source, |c| c.group(group.into_inner(), &mut journeys))?;
+        }
+        // A `[target]` header whose variable no journey sets: the compile error.
+        if let Some((_, value, _)) = self.target_headers.iter().find(|h| !h.2) {
+            self.compile_text(value.get_ref(), value.span(), &[])?;
+        }
+        Ok(journeys)
+    }
+
+    fn group(
+        &mut self,
+        group: Vec<Spanned<RawJourney>>,
+        journeys: &mut Vec<Journey>,
+    ) -> Result<()> {
+        for journey in group {
             let name = journey.get_ref().name.get_ref();
             if journeys.iter().any(|j| &j.name == name) {
                 return Err(self.error(
@@ -24,14 +39,17 @@ impl Compiler<'_> {
             }
             journeys.push(self.journey(journey.into_inner())?);
         }
-        Ok(journeys)
+        Ok(())
     }
 
     pub(super) fn journey(&mut self, raw: RawJourney) -> Result<Journey> {
         if raw.name.get_ref().trim().is_empty() {
             return Err(self.error(raw.name.span(), "the journey name is empty"));
         }
-        let weight = self.positive(&raw.weight, "weight")?;
+        let weight = match &raw.weight {
+            Some(weight) => self.positive(weight, "weight")?,
+            None => 1,
+        };
         if raw.steps.get_ref().is_empty() {
             return Err(self.error(
                 raw.steps.span(),
@@ -43,7 +61,9 @@ impl Compiler<'_> {
         for step in raw.steps.into_inner() {
             steps.push(self.step(step, &mut slots)?);
         }
+        let headers = self.journey_headers(&raw.headers, &slots)?;
         let mut feeders: Vec<usize> = steps.iter().flat_map(Step::feeders).collect();
+        feeders.extend(headers.iter().flat_map(|(_, t)| t.feeders()));
         feeders.sort_unstable();
         feeders.dedup();
         Ok(Journey {
@@ -65,7 +85,38 @@ impl Compiler<'_> {
             steps,
             slots,
             feeders,
+            headers,
         })
+    }
+
+    /// The journey's headers, then the `[target]` headers that read variables
+    /// this journey sets (or generators); every variable extracted by any step
+    /// may be read.
+    fn journey_headers(
+        &mut self,
+        raw: &BTreeMap<Spanned<String>, Spanned<String>>,
+        slots: &[String],
+    ) -> Result<Vec<(HeaderName, Template)>> {
+        let mut headers = Vec::new();
+        for (name, step_header) in self.step_headers(raw, slots)? {
+            let template = match step_header {
+                StepHeader::Rendered(t) => t,
+                StepHeader::Fixed(v) => Template::literal(v.to_str().unwrap_or_default()),
+            };
+            headers.push((name, template));
+        }
+        let mut target = std::mem::take(&mut self.target_headers);
+        for (name, value, used) in &mut target {
+            if headers.iter().any(|(n, _)| n == name) {
+                continue;
+            }
+            if let Ok(template) = self.compile_text(value.get_ref(), value.span(), slots) {
+                headers.push((name.clone(), template));
+                *used = true;
+            }
+        }
+        self.target_headers = target;
+        Ok(headers)
     }
 
     pub(super) fn step(&mut self, raw: Spanned<RawStep>, slots: &mut Vec<String>) -> Result<Step> {
@@ -76,16 +127,44 @@ impl Compiler<'_> {
             return Err(self.error(raw.name.span(), "the step name is empty"));
         }
         let (method, path) = self.step_method(span, &name, &raw)?;
-        let text = path.get_ref();
-        let request = format!("{method} {text}");
-        let path = self.template(path, slots)?;
-        let headers = self.step_headers(&raw.headers, slots)?;
-        let body = self.step_body(raw.form, raw.json, slots)?;
+        let (request, path) = match path {
+            Some(path) => (
+                format!("{method} {}", path.get_ref()),
+                self.url_template(path, slots)?,
+            ),
+            None => (
+                format!("{method} {}", self.graphql_path),
+                Template::literal(&self.graphql_path),
+            ),
+        };
+        let mut headers = self.step_headers(&raw.headers, slots)?;
+        if let Some(content_type) = &raw.content_type {
+            self.content_type(content_type, raw.body.is_some(), &mut headers)?;
+        }
+        let graphql_errors_fail = raw
+            .graphql
+            .as_ref()
+            .is_some_and(|g| g.get_ref().allow_errors != Some(true));
+        let body = self.step_body(
+            request::RawBody {
+                form: raw.form,
+                json: raw.json,
+                body: raw.body,
+                graphql: raw.graphql,
+            },
+            slots,
+        )?;
+        if let Some(slo) = &raw.slo {
+            self.business_slo(slo.get_ref(), &[], true)?;
+        }
         let id = self.step_id(&name, raw.slo.as_ref(), &request)?;
-        let (expect, checks) = match raw.expect {
+        let (expect, mut checks) = match raw.expect {
             Some(expect) => self.checks(expect)?,
             None => (Vec::new(), Vec::new()),
         };
+        if graphql_errors_fail {
+            checks.insert(0, Check::Json(crate::scenario::JsonCheck::NoGraphqlErrors));
+        }
         let mut extract = Vec::new();
         for (var, spec) in raw.extract {
             extract.push(self.extract(var, spec, slots)?);
@@ -104,13 +183,32 @@ impl Compiler<'_> {
         })
     }
 
-    /// The step's one method and its path, which starts with `/`, `{{` or a scheme.
+    /// A raw body's Content-Type, sent as a step header.
+    fn content_type(
+        &self,
+        content_type: &Spanned<String>,
+        has_body: bool,
+        headers: &mut Vec<(HeaderName, StepHeader)>,
+    ) -> Result<()> {
+        if !has_body {
+            return Err(self.error(content_type.span(), "`content_type` goes with a raw `body`"));
+        }
+        let value = HeaderValue::from_str(content_type.get_ref())
+            .map_err(|_| self.error(content_type.span(), "invalid content type"))?;
+        if !headers.iter().any(|(n, _)| n == http::header::CONTENT_TYPE) {
+            headers.push((http::header::CONTENT_TYPE, StepHeader::Fixed(value)));
+        }
+        Ok(())
+    }
+
+    /// The step's one method and its path, which starts with `/`, `{{` or a
+    /// scheme; `None` for a GraphQL step POSTed to `[target] graphql_path`.
     fn step_method<'r>(
         &self,
         span: std::ops::Range<usize>,
         name: &str,
         raw: &'r RawStep,
-    ) -> Result<(http::Method, &'r Spanned<String>)> {
+    ) -> Result<(http::Method, Option<&'r Spanned<String>>)> {
         let methods = [
             (http::Method::GET, &raw.get),
             (http::Method::HEAD, &raw.head),
@@ -123,7 +221,14 @@ impl Compiler<'_> {
             .into_iter()
             .filter_map(|(m, p)| p.as_ref().map(|p| (m, p)));
         let (method, path) = match (given.next(), given.next()) {
+            (Some((method, path)), None)
+                if raw.graphql.is_some() && method != http::Method::POST =>
+            {
+                return Err(self.error(path.span(), format!("step \"{name}\" sends GraphQL: it is a POST"))
+                    .with_hint("write post = \"/graphql\", or leave the method out to use [target] graphql_path"));
+            }
             (Some(one), None) => one,
+            (None, _) if raw.graphql.is_some() => return Ok((http::Method::POST, None)),
             (None, _) => {
                 return Err(self
                     .error(span, format!("step \"{name}\" needs a method and a path"))
@@ -145,7 +250,7 @@ impl Compiler<'_> {
                     "the scheme and host come from [target] base_url; a full URL must name a host in allow_hosts",
                 ));
         }
-        Ok((method, path))
+        Ok((method, Some(path)))
     }
 
     /// The step's headers: fixed values checked now, templates rendered per request.
@@ -176,30 +281,6 @@ impl Compiler<'_> {
             headers.push((header_name, value));
         }
         Ok(headers)
-    }
-
-    /// The step's body: a form, a JSON document, or none (never both).
-    fn step_body(
-        &mut self,
-        form: Option<BTreeMap<String, Spanned<toml::Value>>>,
-        json: Option<Spanned<toml::Value>>,
-        slots: &[String],
-    ) -> Result<Body> {
-        Ok(match (form, json) {
-            (Some(_), Some(json)) => {
-                return Err(self.error(
-                    json.span(),
-                    "a step sends either `form` or `json`, not both",
-                ));
-            }
-            (Some(form), None) => Body::Form(
-                form.iter()
-                    .map(|(k, v)| Ok((k.clone(), self.value_template(v, slots)?)))
-                    .collect::<Result<_>>()?,
-            ),
-            (None, Some(json)) => Body::Json(self.json_template(&json, json.get_ref(), slots)?),
-            (None, None) => Body::None,
-        })
     }
 
     /// A think time within [`MAX_THINK`]: a longer one (or a lognormal whose mean
@@ -245,6 +326,7 @@ impl Compiler<'_> {
     }
 
     pub(super) fn checks(&self, raw: raw::RawExpect) -> Result<(Vec<StatusMatch>, Vec<Check>)> {
+        let json_checks = self.json_checks(&raw)?;
         let status = raw.status.map(|s| s.into_inner().0).unwrap_or_default();
         for text in [&raw.body_contains, &raw.body_not_contains]
             .into_iter()
@@ -290,6 +372,7 @@ impl Compiler<'_> {
         if let Some(url) = raw.redirected_to {
             checks.push(Check::RedirectedTo(url.into_inner()));
         }
+        checks.extend(json_checks);
         Ok((status, checks))
     }
 
@@ -367,11 +450,20 @@ impl Compiler<'_> {
             slots.push(name.clone());
             slots.len() - 1
         });
+        if matches!(source, ExtractSource::Cookie(_)) && !self.cookies {
+            return Err(self
+                .error(
+                    spec.span(),
+                    "a cookie cannot be extracted: [target] cookies = false",
+                )
+                .with_hint("take it from the Set-Cookie header instead, or keep the cookie jar"));
+        }
         Ok(Extract {
             slot,
             name,
             source,
             take,
+            optional: raw.optional.unwrap_or(false),
         })
     }
 

@@ -99,7 +99,23 @@ impl Compiler<'_> {
                 "the profile and its cooldown run for more than 7 days: a run may last at most 7 days",
             ));
         }
+        let capacity_unit = match &raw.capacity_unit {
+            Some(unit) => {
+                let text = unit.get_ref();
+                let named = ["journeys.", "steps."]
+                    .iter()
+                    .any(|p| text.strip_prefix(p).is_some_and(|n| !n.is_empty()));
+                if !named {
+                    return Err(self
+                        .error(unit.span(), format!("expected \"journeys.NAME\" or \"steps.NAME\", found \"{text}\""))
+                        .with_hint("e.g. capacity_unit = \"journeys.buyer\" (checkouts/s) or \"steps.pay\""));
+                }
+                Some((text.clone(), unit.span()))
+            }
+            None => None,
+        };
         Ok(Load {
+            capacity_unit,
             model,
             profile,
             stop_when_broken,
@@ -324,6 +340,43 @@ impl Compiler<'_> {
                 })
                 .collect(),
             error_rate: raw.error_rate.map(|r| r.0),
+            min_per_second: raw
+                .per_second
+                .iter()
+                .map(|(unit, least)| (unit.get_ref().clone(), *least.get_ref()))
+                .collect(),
         }
+    }
+
+    /// `[slo] per_second`: each names a journey or a step of the scenario, with a
+    /// rate of zero or more; a step's own `slo` takes none.
+    pub(super) fn business_slo(
+        &self,
+        raw: &RawSlo,
+        journeys: &[Journey],
+        step_slos: bool,
+    ) -> Result<()> {
+        for (unit, least) in &raw.per_second {
+            if step_slos {
+                return Err(self.error(
+                    unit.span(),
+                    "per_second goes in the scenario's [slo], not a step's",
+                ));
+            }
+            let known = match unit.get_ref().split_once('.') {
+                Some(("journeys", name)) => journeys.iter().any(|j| j.name == name),
+                Some(("steps", name)) => self.steps.iter().any(|s| s.name == name),
+                _ => false,
+            };
+            if !known {
+                return Err(self
+                    .error(unit.span(), format!("expected \"journeys.NAME\" or \"steps.NAME\" of this scenario, found \"{}\"", unit.get_ref()))
+                    .with_hint("e.g. per_second = { \"journeys.buyer\" = 5 }"));
+            }
+            if !(least.get_ref().is_finite() && *least.get_ref() >= 0.0) {
+                return Err(self.error(least.span(), "expected a rate of 0 or more per second"));
+            }
+        }
+        Ok(())
     }
 }

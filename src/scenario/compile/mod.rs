@@ -11,15 +11,16 @@ use toml::Spanned;
 
 use super::raw::{self, RawJourney, RawSlo, RawStep};
 use super::{
-    Arrivals, Body, Check, Css, DEFAULT_MAX_ACTIVE, Exhausted, Extract, ExtractSource, FeedPick,
-    Feeder, Generator, Journey, JsonTemplate, LatencyBound, Load, MAX_THINK, Model, Resolved,
-    Scenario, ScenarioError, Session, ShopSettings, Slo, StatusMatch, Step, StepHeader, StepInfo,
-    Take, Target, Template, Think,
+    Arrivals, Body, Check, Css, DEFAULT_MAX_ACTIVE, Exhausted, Expression, Extract, ExtractSource,
+    FeedPick, Feeder, Generator, Journey, JsonTemplate, LatencyBound, Load, MAX_THINK, Model,
+    Resolved, Scenario, ScenarioError, Session, ShopSettings, Slo, StatusMatch, Step, StepHeader,
+    StepInfo, Take, Target, Template, Think,
 };
 use crate::profile::{MAX_LEVELS, MAX_RUN, Profile, Stage};
 
 mod journey;
 mod load;
+mod request;
 mod trace;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -33,12 +34,19 @@ struct Compiler<'a> {
     /// Values read from the environment.
     secrets: std::cell::RefCell<Vec<String>>,
     warnings: Vec<String>,
+    /// `[target] graphql_path`: where GraphQL steps without a path go.
+    graphql_path: String,
+    /// `[target] headers` that read variables: compiled in each journey, and
+    /// whether some journey could.
+    target_headers: Vec<(HeaderName, Spanned<String>, bool)>,
+    /// `[target] cookies`.
+    cookies: bool,
 }
 
 /// A `[vars]` entry: a constant, or a generator (`{ random_int = [1, 5] }`,
 /// `{ one_of = ["S", "M"] }`).
 enum Resolvable {
-    Constant(String),
+    Constant(serde_json::Value),
     Generated(Generator),
 }
 
@@ -52,7 +60,27 @@ const BUILT_INS: [(&str, Generator); 4] = [
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
-pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scenario> {
+/// `Template::compile`, `Template::compile_url` or `Expression::compile_whole`.
+type TemplateCompiler<T> =
+    fn(&str, &mut dyn FnMut(&str) -> Resolved) -> std::result::Result<T, super::TemplateError>;
+
+/// Journeys as written in one file, with the file's path and text for messages.
+pub type JourneyGroup<'a> = (&'a Path, &'a str, Spanned<Vec<Spanned<RawJourney>>>);
+
+/// What is compiled beside the scenario file: a `--load` override (its label and
+/// text) and the journeys of included files.
+#[derive(Default)]
+pub struct Beside<'a> {
+    pub load: Option<(&'a Path, &'a str, Spanned<raw::RawLoad>)>,
+    pub included: Vec<JourneyGroup<'a>>,
+}
+
+pub fn compile<'a>(
+    path: &'a Path,
+    source: &'a str,
+    raw: raw::RawScenario,
+    beside: Beside<'a>,
+) -> Result<Scenario> {
     let mut c = Compiler {
         path,
         source,
@@ -61,6 +89,9 @@ pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scena
         steps: Vec::new(),
         secrets: std::cell::RefCell::new(Vec::new()),
         warnings: Vec::new(),
+        graphql_path: "/graphql".to_string(),
+        target_headers: Vec::new(),
+        cookies: raw.target.cookies.unwrap_or(true),
     };
     if raw.name.get_ref().trim().is_empty() {
         return Err(c.error(raw.name.span(), "the scenario name is empty"));
@@ -73,10 +104,48 @@ pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scena
         let feeder = c.feeder(data)?;
         c.feeders.push(feeder);
     }
+    if let Some(path) = &raw.target.graphql_path {
+        if !path.get_ref().starts_with('/') {
+            return Err(c.error(
+                path.span(),
+                "expected a path starting with `/`, like \"/graphql\"",
+            ));
+        }
+        c.graphql_path = path.get_ref().clone();
+    }
     let target = c.target(raw.target)?;
-    let load = c.load(raw.load)?;
+    let load_text = beside
+        .load
+        .as_ref()
+        .map_or((path, source), |(l, t, _)| (*l, *t));
+    let load = match beside.load {
+        Some((label, text, load)) => c.within(label, text, |c| c.load(load))?,
+        None => c.load(raw.load)?,
+    };
     let slo = c.slo(&raw.slo);
-    let journeys = c.journeys(raw.journeys)?;
+    let mut groups = Vec::new();
+    if let Some(own) = raw.journeys {
+        groups.push((path, source, own));
+    }
+    groups.extend(beside.included);
+    let journeys = c.journeys(groups)?;
+    c.business_slo(&raw.slo, &journeys, false)?;
+    if let Some((unit, span)) = &load.capacity_unit {
+        let known = match unit.split_once('.') {
+            Some(("journeys", name)) => journeys.iter().any(|j| j.name == name),
+            Some((_, name)) => c.steps.iter().any(|s| s.name == name),
+            None => false,
+        };
+        if !known {
+            let (label, text) = load_text;
+            return Err(c.within(label, text, |c| {
+                c.error(
+                    span.clone(),
+                    format!("capacity_unit: the scenario has no {unit}"),
+                )
+            }));
+        }
+    }
     let (gates, max_regression) = super::rules::gates(path, source, &raw.gates)?;
     Ok(Scenario {
         name: raw.name.into_inner(),
@@ -95,7 +164,16 @@ pub fn compile(path: &Path, source: &str, raw: raw::RawScenario) -> Result<Scena
     })
 }
 
-impl Compiler<'_> {
+impl<'a> Compiler<'a> {
+    /// Runs `f` with messages placed in another text (an included file, `--load`).
+    fn within<T>(&mut self, path: &'a Path, source: &'a str, f: impl FnOnce(&mut Self) -> T) -> T {
+        let outer = (self.path, self.source);
+        (self.path, self.source) = (path, source);
+        let result = f(self);
+        (self.path, self.source) = outer;
+        result
+    }
+
     fn error(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
         ScenarioError::at(self.path, self.source, span, message)
     }
@@ -103,10 +181,12 @@ impl Compiler<'_> {
     fn var(&self, value: &Spanned<toml::Value>) -> Result<Resolvable> {
         let expected = "expected a string, a number, a boolean, { random_int = [1, 5] } or { one_of = [\"S\", \"M\"] }";
         Ok(match value.get_ref() {
-            toml::Value::String(s) => Resolvable::Constant(s.clone()),
-            toml::Value::Integer(i) => Resolvable::Constant(i.to_string()),
-            toml::Value::Float(f) => Resolvable::Constant(f.to_string()),
-            toml::Value::Boolean(b) => Resolvable::Constant(b.to_string()),
+            toml::Value::String(s) => Resolvable::Constant(s.clone().into()),
+            toml::Value::Integer(i) => Resolvable::Constant((*i).into()),
+            toml::Value::Float(f) => Resolvable::Constant(
+                serde_json::Number::from_f64(*f).map_or_else(|| f.to_string().into(), Into::into),
+            ),
+            toml::Value::Boolean(b) => Resolvable::Constant((*b).into()),
             toml::Value::Table(table) if table.len() == 1 => match table.iter().next() {
                 Some((kind, toml::Value::Array(range))) if kind == "random_int" => {
                     match range.as_slice() {
@@ -130,9 +210,8 @@ impl Compiler<'_> {
                     Resolvable::Generated(Generator::OneOf(
                         choices
                             .iter()
-                            .map(|c| match c {
-                                toml::Value::String(s) => s.clone(),
-                                other => other.to_string(),
+                            .map(|c| {
+                                serde_json::to_value(c).unwrap_or_else(|_| c.to_string().into())
                             })
                             .collect(),
                     ))
@@ -186,7 +265,7 @@ impl Compiler<'_> {
         })
     }
 
-    fn target(&self, raw: raw::RawTarget) -> Result<Target> {
+    fn target(&mut self, raw: raw::RawTarget) -> Result<Target> {
         let url = raw.base_url.get_ref().trim();
         let base_url = if url == "embedded" {
             None
@@ -297,13 +376,15 @@ impl Compiler<'_> {
                     format!("invalid header name \"{}\"", name.get_ref()),
                 )
             })?;
-            let template = self.compile_text(value.get_ref(), value.span(), &[])?;
-            let text = template.as_constant().ok_or_else(|| {
-                self.error(
-                    value.span(),
-                    "default headers take constants: [vars] and env.* only",
-                )
-            })?;
+            let text = match self.compile_text(value.get_ref(), value.span(), &[]) {
+                Ok(template) if template.as_constant().is_some() => template,
+                // A variable set while shoppers run: rendered per journey.
+                _ => {
+                    self.target_headers.push((header, value.clone(), false));
+                    continue;
+                }
+            };
+            let text = text.as_constant().unwrap_or_default();
             let value = HeaderValue::from_str(text).map_err(|_| {
                 self.error(
                     value.span(),
@@ -320,6 +401,7 @@ impl Compiler<'_> {
             max_redirects,
             user_agent,
             headers,
+            cookies: raw.cookies.unwrap_or(true),
             max_body: raw.max_body.map_or(super::size::DEFAULT_MAX_BODY, |s| s.0),
             shop,
             tracing,
@@ -375,7 +457,7 @@ impl Compiler<'_> {
                     if !value.is_empty() {
                         self.secrets.borrow_mut().push(value.clone());
                     }
-                    Resolved::Constant(value)
+                    Resolved::Constant(value.into())
                 }
                 Err(_) => Resolved::Unknown,
             };
@@ -393,8 +475,25 @@ impl Compiler<'_> {
     }
 
     fn compile_text(&self, text: &str, span: Range<usize>, slots: &[String]) -> Result<Template> {
+        self.compile_as(text, span, slots, Template::compile)
+    }
+
+    /// A step's path: values inside it are escaped as URL components.
+    fn url_template(&self, text: &Spanned<String>, slots: &[String]) -> Result<Template> {
+        self.compile_as(text.get_ref(), text.span(), slots, Template::compile_url)
+    }
+
+    /// Compiles `text` with `compile`, resolving names against what the journey
+    /// sees here; an error points inside the string.
+    fn compile_as<T>(
+        &self,
+        text: &str,
+        span: Range<usize>,
+        slots: &[String],
+        compile: TemplateCompiler<T>,
+    ) -> Result<T> {
         let mut resolve = |name: &str| self.resolve(name, slots);
-        Template::compile(text, &mut resolve).map_err(|e| {
+        compile(text, &mut resolve).map_err(|e| {
             // Point inside the string: past its opening quote, at the template's offset.
             let at = span.start + 1 + e.offset();
             let at = if at < span.end { at } else { span.start };
@@ -426,6 +525,15 @@ impl Compiler<'_> {
     ) -> Result<JsonTemplate> {
         Ok(match value {
             toml::Value::String(s) => {
+                // Exactly one expression: a value of the type it yields.
+                if let Some(e) =
+                    self.compile_as(s, whole.span(), slots, Expression::compile_whole)?
+                {
+                    return Ok(match e.as_constant() {
+                        Some(value) => JsonTemplate::Literal(value.clone()),
+                        None => JsonTemplate::Value(e),
+                    });
+                }
                 let template = self.compile_text(s, whole.span(), slots)?;
                 match template.as_constant() {
                     Some(text) => {

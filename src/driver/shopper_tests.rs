@@ -1,0 +1,132 @@
+//! Tests of the shopper: its task size, journey choice and think times.
+
+use super::*;
+
+fn journeys() -> Vec<Journey> {
+    let text = r#"
+name = "t"
+[target]
+base_url = "embedded"
+[load]
+staircase = { start = 1, step = 1, max = 1, hold = "1s" }
+[[journey]]
+name = "a"
+weight = 3
+steps = [{ name = "home", get = "/" }]
+[[journey]]
+name = "b"
+weight = 1
+steps = [{ name = "home", get = "/" }]
+"#;
+    crate::scenario::parse(std::path::Path::new("t.toml"), text)
+        .unwrap()
+        .journeys
+}
+
+/// What a shopper holds while it thinks is its task: the state of every await
+/// inline. Exchanges and connecting are boxed so that this stays small (it
+/// was 10.8 KiB before, in release builds; see BENCHMARKS.md).
+#[test]
+fn a_shopper_task_is_small() {
+    let text = "name = \"t\"\n[target]\nbase_url = \"http://127.0.0.1:9\"\n[load]\nstages = [{ ramp_to = 1, over = \"0s\" }, { hold = \"1s\" }]\n[[journey]]\nname = \"a\"\nweight = 1\nsteps = [{ name = \"home\", get = \"/\" }]\n";
+    let scenario = crate::scenario::parse(std::path::Path::new("t.toml"), text).unwrap();
+    let shared = Shared::new(
+        Arc::new(scenario),
+        "http://127.0.0.1:9",
+        1,
+        false,
+        http::Connector::Tcp,
+    )
+    .unwrap();
+    let (_tx, rx) = watch::channel(1);
+    let task = closed(Arc::new(shared), 0, rx, Instant::now());
+    let size = std::mem::size_of_val(&task);
+    eprintln!("closed shopper task: {size} bytes");
+    assert!(size <= 1536, "{size} bytes");
+}
+
+#[test]
+fn journeys_are_picked_by_weight_and_repeat_with_the_seed() {
+    let journeys = journeys();
+    let picks = |seed| {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        (0..4000)
+            .map(|_| pick(&journeys, 4, &mut rng))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(picks(7), picks(7));
+    assert_ne!(picks(7), picks(8));
+    let share_a = picks(7).iter().filter(|&&j| j == 0).count() as f64 / 4000.0;
+    assert!((share_a - 0.75).abs() < 0.03, "{share_a}");
+}
+
+#[test]
+fn think_times_follow_their_distributions() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+    let mut sample = |t: Think| {
+        let mut all: Vec<f64> = (0..20_000)
+            .map(|_| sample_think(t, &mut rng).as_secs_f64())
+            .collect();
+        all.sort_by(f64::total_cmp);
+        let mean = all.iter().sum::<f64>() / all.len() as f64;
+        (mean, all[all.len() / 2], all[all.len() * 9 / 10])
+    };
+    let (mean, _, _) = sample(Think::Exponential {
+        mean: Duration::from_secs(2),
+    });
+    assert!((mean - 2.0).abs() < 0.1, "exponential mean {mean}");
+    let sigma = (4.0f64).ln() / 1.281_551_565_5;
+    let (_, median, p90) = sample(Think::LogNormal {
+        median: Duration::from_secs(1),
+        sigma,
+    });
+    assert!((median - 1.0).abs() < 0.05, "lognormal median {median}");
+    assert!((p90 - 4.0).abs() < 0.3, "lognormal p90 {p90}");
+}
+
+#[test]
+fn uniform_think_stays_in_its_range() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+    let (low, high) = (Duration::from_millis(100), Duration::from_millis(300));
+    for _ in 0..1000 {
+        let t = sample_think(Think::Uniform(low, high), &mut rng);
+        assert!(t >= low && t <= high);
+    }
+    assert_eq!(Think::Uniform(low, high).mean(), Duration::from_millis(200));
+}
+
+/// `lognormal = { median = "1ms", p90 = "1h" }` has a mean past what a Duration
+/// holds: the mean and every draw saturate at MAX_THINK instead of panicking.
+#[test]
+fn extreme_think_times_saturate() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+    let sigma = (3_600_000.0f64).ln() / 1.281_551_565_5;
+    let wide = Think::LogNormal {
+        median: Duration::from_millis(1),
+        sigma,
+    };
+    assert_eq!(wide.mean(), MAX_THINK);
+    let extremes = [
+        wide,
+        Think::LogNormal {
+            median: Duration::MAX,
+            sigma: f64::MAX,
+        },
+        Think::Fixed(Duration::MAX),
+        Think::Uniform(Duration::ZERO, Duration::MAX),
+        Think::Uniform(Duration::MAX, Duration::MAX),
+        Think::Exponential {
+            mean: Duration::MAX,
+        },
+    ];
+    for think in extremes {
+        assert!(think.mean() <= MAX_THINK, "{think:?}");
+        for _ in 0..1000 {
+            assert!(sample_think(think, &mut rng) <= MAX_THINK, "{think:?}");
+        }
+    }
+    // Most draws of the wide lognormal are short, some are cut at the hour.
+    let draws: Vec<Duration> = (0..1000).map(|_| sample_think(wide, &mut rng)).collect();
+    assert!(draws.iter().any(|d| *d < Duration::from_millis(1)));
+    assert!(draws.contains(&MAX_THINK));
+}

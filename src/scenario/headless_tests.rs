@@ -1,0 +1,154 @@
+//! Scenarios for headless shops, compiled: GraphQL steps, raw bodies, journey
+//! and `[target]` headers that read extracted values, `cookies = false`, and the
+//! business-throughput SLO and capacity unit — and the mistakes each refuses.
+
+use std::path::Path;
+
+use super::{Body, Check, JsonCheck, Scenario, StepHeader, parse};
+
+fn scenario(target: &str, load: &str, slo: &str, steps: &str) -> String {
+    format!(
+        "name = \"h\"\n[target]\nbase_url = \"http://127.0.0.1:9\"\n{target}\n[load]\nstaircase = {{ start = 1, step = 1, max = 2, hold = \"1s\" }}\n{load}\n[slo]\n{slo}\n[vars]\nqty = 2\n[[journey]]\nname = \"buyer\"\nheaders = {{ Authorization = \"Bearer {{{{ token }}}}\" }}\nsteps = [\n{steps}\n]\n"
+    )
+}
+
+const STEPS: &str = r#"  { name = "start", graphql = { query = "query Start { s }", operation = "Start" }, extract = { token = { header = "x-auth-token" } } },
+  { name = "add", post = "/api", graphql = { query = "mutation A($q: Int!) { a(q: $q) }", variables = { q = "{{ qty }}", note = "x{{ qty }}" }, allow_errors = true } },
+  { name = "raw", put = "/raw", body = "qty={{ qty }}", content_type = "text/csv" },"#;
+
+fn ok(text: &str) -> Scenario {
+    parse(Path::new("h.toml"), text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn err(text: &str) -> String {
+    parse(Path::new("h.toml"), text).unwrap_err().to_string()
+}
+
+#[test]
+fn graphql_steps_post_typed_variables_and_check_for_errors() {
+    let s = ok(&scenario("graphql_path = \"/gql\"", "", "", STEPS));
+    let steps = &s.journeys[0].steps;
+    assert_eq!(s.steps[0].request, "POST /gql");
+    assert_eq!(steps[0].path.as_constant(), Some("/gql"));
+    assert!(matches!(
+        steps[0].checks[0],
+        Check::Json(JsonCheck::NoGraphqlErrors)
+    ));
+    assert_eq!(s.steps[1].request, "POST /api");
+    assert!(steps[1].checks.is_empty(), "allow_errors");
+    let Body::Json(json) = &steps[1].body else {
+        panic!("a JSON body")
+    };
+    let mut rng = <rand_xoshiro::Xoshiro256PlusPlus as rand::SeedableRng>::seed_from_u64(1);
+    let mut sequence = 0;
+    let mut scope = super::Scope {
+        slots: &[],
+        rows: &[],
+        rng: &mut rng,
+        sequence: &mut sequence,
+    };
+    assert_eq!(
+        json.render(&mut scope).unwrap(),
+        serde_json::json!({ "query": "mutation A($q: Int!) { a(q: $q) }",
+            "variables": { "q": 2, "note": "x2" } })
+    );
+    let (name, StepHeader::Fixed(value)) = &steps[2].headers[0] else {
+        panic!("a fixed header")
+    };
+    assert_eq!(
+        (name.as_str(), value.to_str().unwrap()),
+        ("content-type", "text/csv")
+    );
+    assert!(matches!(&steps[2].body, Body::Raw(t) if t.as_constant() == Some("qty=2")));
+    // The journey's header reads the token any step extracts.
+    assert_eq!(s.journeys[0].headers[0].0.as_str(), "authorization");
+}
+
+#[test]
+fn headless_mistakes_are_placed_and_explained() {
+    let cases = [
+        (
+            scenario(
+                "",
+                "",
+                "",
+                &STEPS.replace("post = \"/api\", graphql", "get = \"/api\", graphql"),
+            ),
+            "h.toml:17:25: step \"add\" sends GraphQL: it is a POST",
+        ),
+        (
+            scenario("", "", "", &STEPS.replace("body = \"qty={{ qty }}\", ", "")),
+            "`content_type` goes with a raw `body`",
+        ),
+        (
+            scenario(
+                "",
+                "",
+                "",
+                &STEPS.replace(
+                    "allow_errors = true",
+                    "allow_errors = true }, json = { a = 1",
+                ),
+            ),
+            "a step sends one of `form`, `json`, `body` or `graphql`",
+        ),
+        (
+            scenario(
+                "cookies = false",
+                "",
+                "",
+                &STEPS.replace("header = \"x-auth-token\"", "cookie = \"session\""),
+            ),
+            "a cookie cannot be extracted: [target] cookies = false",
+        ),
+        (
+            scenario("headers = { X-Cart = \"{{ cart }}\" }", "", "", STEPS),
+            "h.toml:4:23: undefined template variable `cart`",
+        ),
+        (
+            scenario("", "capacity_unit = \"checkouts\"", "", STEPS),
+            "expected \"journeys.NAME\" or \"steps.NAME\", found \"checkouts\"",
+        ),
+        (
+            scenario("", "capacity_unit = \"journeys.nobody\"", "", STEPS),
+            "h.toml:7:17: capacity_unit: the scenario has no journeys.nobody",
+        ),
+        (
+            scenario("", "", "per_second = { \"steps.pay\" = 5 }", STEPS),
+            "h.toml:9:16: expected \"journeys.NAME\" or \"steps.NAME\" of this scenario",
+        ),
+        (
+            scenario(
+                "",
+                "",
+                "",
+                &STEPS.replace(
+                    "content_type = \"text/csv\"",
+                    "slo = { per_second = { \"steps.raw\" = 1 } }",
+                ),
+            ),
+            "per_second goes in the scenario's [slo], not a step's",
+        ),
+        (
+            scenario(
+                "",
+                "",
+                "",
+                &STEPS.replace("\"{{ qty }}\", note", "\"{{ qty | money }}\", note"),
+            ),
+            "unknown filter `money`",
+        ),
+    ];
+    for (text, message) in cases {
+        let e = err(&text);
+        assert!(e.contains(message), "{message}\n{e}");
+    }
+    let s = ok(&scenario(
+        "",
+        "capacity_unit = \"steps.add\"",
+        "per_second = { \"journeys.buyer\" = 0.5 }",
+        STEPS,
+    ));
+    assert_eq!(s.load.capacity_unit.as_ref().unwrap().0, "steps.add");
+    assert_eq!(s.slo.min_per_second, [("journeys.buyer".to_string(), 0.5)]);
+}

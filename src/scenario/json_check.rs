@@ -1,0 +1,256 @@
+//! Checks on a JSON answer beyond equality: a path that must match something or
+//! nothing, a value it must not be, a pattern, a numeric comparison, a union
+//! result's `__typename`, and GraphQL's top-level `errors`.
+
+use serde_json::Value;
+use serde_json_path::JsonPath;
+
+use crate::error_kind::ErrorKind;
+
+/// A check on the JSON body.
+#[derive(Debug, Clone)]
+pub enum JsonCheck {
+    Exists(Path),
+    Absent(Path),
+    NotEquals(Path, Value),
+    Matches(Path, regex::Regex),
+    Compare(Path, Comparison, f64),
+    /// The object at the path has one of these `__typename`s (`negate`: none of them).
+    Typename {
+        path: Path,
+        names: Vec<String>,
+        negate: bool,
+    },
+    /// No top-level `errors` array with something in it (GraphQL).
+    NoGraphqlErrors,
+}
+
+/// A JSONPath and the text it was written as.
+#[derive(Debug, Clone)]
+pub struct Path {
+    pub path: JsonPath,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+impl Comparison {
+    /// `>= 10` as a comparison and its number.
+    pub fn parse(text: &str) -> Result<(Comparison, f64), String> {
+        let text = text.trim();
+        let ops = [
+            ("<=", Comparison::Le),
+            (">=", Comparison::Ge),
+            ("==", Comparison::Eq),
+            ("!=", Comparison::Ne),
+            ("<", Comparison::Lt),
+            (">", Comparison::Gt),
+        ];
+        let expected = || {
+            format!("expected a comparison like \">= 10\" (<, <=, >, >=, ==, !=), found \"{text}\"")
+        };
+        let (op, rest) = ops
+            .iter()
+            .find_map(|(s, op)| text.strip_prefix(s).map(|rest| (*op, rest)))
+            .ok_or_else(expected)?;
+        let bound: f64 = rest.trim().parse().map_err(|_| expected())?;
+        if !bound.is_finite() {
+            return Err(expected());
+        }
+        Ok((op, bound))
+    }
+
+    fn symbol(self) -> &'static str {
+        match self {
+            Comparison::Lt => "<",
+            Comparison::Le => "<=",
+            Comparison::Gt => ">",
+            Comparison::Ge => ">=",
+            Comparison::Eq => "==",
+            Comparison::Ne => "!=",
+        }
+    }
+
+    fn holds(self, a: f64, b: f64) -> bool {
+        match self {
+            Comparison::Lt => a < b,
+            Comparison::Le => a <= b,
+            Comparison::Gt => a > b,
+            Comparison::Ge => a >= b,
+            Comparison::Eq => a == b,
+            Comparison::Ne => a != b,
+        }
+    }
+}
+
+/// A number, or a string holding one.
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn typename(value: &Value) -> Option<&str> {
+    value.get("__typename").and_then(Value::as_str)
+}
+
+impl JsonCheck {
+    /// Failures of a GraphQL check are of kind `graphql`; the others `check`.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            JsonCheck::Typename { .. } | JsonCheck::NoGraphqlErrors => ErrorKind::Graphql,
+            _ => ErrorKind::Check,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            JsonCheck::Exists(p) => format!("{} exists", p.source),
+            JsonCheck::Absent(p) => format!("{} absent", p.source),
+            JsonCheck::NotEquals(p, v) => format!("{} != {v}", p.source),
+            JsonCheck::Matches(p, r) => format!("{} matches {:?}", p.source, r.as_str()),
+            JsonCheck::Compare(p, op, bound) => format!("{} {} {bound}", p.source, op.symbol()),
+            JsonCheck::Typename {
+                path,
+                names,
+                negate,
+            } => {
+                let verb = if *negate { "not one of" } else { "one of" };
+                format!("{}.__typename {verb} {names:?}", path.source)
+            }
+            JsonCheck::NoGraphqlErrors => "no GraphQL errors".to_string(),
+        }
+    }
+
+    /// Whether the check holds on `json` (the body, parsed; `None`: not JSON).
+    pub fn holds(&self, json: Option<&Value>) -> bool {
+        let Some(json) = json else {
+            // Nothing can be found in a body that is not JSON.
+            return matches!(self, JsonCheck::Absent(_));
+        };
+        let first = |p: &Path| p.path.query(json).first();
+        match self {
+            JsonCheck::Exists(p) => first(p).is_some(),
+            JsonCheck::Absent(p) => first(p).is_none(),
+            JsonCheck::NotEquals(p, v) => first(p).is_some_and(|found| found != v),
+            JsonCheck::Matches(p, r) => {
+                first(p).is_some_and(|found| r.is_match(&super::value_text(found)))
+            }
+            JsonCheck::Compare(p, op, bound) => first(p)
+                .and_then(number)
+                .is_some_and(|n| op.holds(n, *bound)),
+            JsonCheck::Typename {
+                path,
+                names,
+                negate,
+            } => first(path)
+                .and_then(typename)
+                .is_some_and(|t| names.iter().any(|n| n == t) != *negate),
+            JsonCheck::NoGraphqlErrors => json
+                .get("errors")
+                .and_then(Value::as_array)
+                .is_none_or(Vec::is_empty),
+        }
+    }
+
+    /// What the answer holds where the check looked, for a failure message;
+    /// a GraphQL error or a business error carries its `message`.
+    pub fn actual(&self, json: Option<&Value>) -> String {
+        let Some(json) = json else {
+            return "the body is not JSON".to_string();
+        };
+        match self {
+            JsonCheck::NoGraphqlErrors => {
+                let first = &json["errors"][0];
+                match first.get("message").and_then(Value::as_str) {
+                    Some(message) => format!("errors[0].message: {message:?}"),
+                    None => format!("errors[0]: {first}"),
+                }
+            }
+            JsonCheck::Typename { path, .. } => match path.path.query(json).first() {
+                None => "the path matched nothing".to_string(),
+                Some(found) => {
+                    let name = typename(found).unwrap_or("(none)");
+                    match found.get("message").and_then(Value::as_str) {
+                        Some(message) => format!("__typename {name:?}, message: {message:?}"),
+                        None => format!("__typename {name:?}"),
+                    }
+                }
+            },
+            JsonCheck::Exists(p)
+            | JsonCheck::Absent(p)
+            | JsonCheck::NotEquals(p, _)
+            | JsonCheck::Matches(p, _)
+            | JsonCheck::Compare(p, ..) => match p.path.query(json).first() {
+                Some(found) => format!("found {found}"),
+                None => "the path matched nothing".to_string(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn path(p: &str) -> Path {
+        Path {
+            path: JsonPath::parse(p).unwrap(),
+            source: p.to_string(),
+        }
+    }
+
+    #[test]
+    fn each_check_holds_or_says_what_it_found() {
+        let body = json!({"data": {"add": {"__typename": "InsufficientStockError", "message": "only 1 left"},
+                                    "total": "12.50", "code": "A17"}});
+        let j = Some(&body);
+        assert!(JsonCheck::Exists(path("$.data.total")).holds(j));
+        assert!(!JsonCheck::Exists(path("$.data.nope")).holds(j));
+        assert!(JsonCheck::Absent(path("$.errors")).holds(j));
+        assert!(JsonCheck::Absent(path("$.errors")).holds(None));
+        assert!(JsonCheck::NotEquals(path("$.data.code"), json!("B")).holds(j));
+        assert!(!JsonCheck::NotEquals(path("$.data.nope"), json!("B")).holds(j));
+        let re = regex::Regex::new(r"^A\d+$").unwrap();
+        assert!(JsonCheck::Matches(path("$.data.code"), re).holds(j));
+        let (op, bound) = Comparison::parse(">= 12.5").unwrap();
+        assert!(JsonCheck::Compare(path("$.data.total"), op, bound).holds(j));
+        assert!(!JsonCheck::Compare(path("$.data.code"), op, bound).holds(j));
+        assert!(Comparison::parse("about 3").is_err());
+        let order = JsonCheck::Typename {
+            path: path("$.data.add"),
+            names: vec!["Order".into()],
+            negate: false,
+        };
+        assert!(!order.holds(j));
+        assert_eq!(order.kind(), ErrorKind::Graphql);
+        assert_eq!(
+            order.actual(j),
+            r#"__typename "InsufficientStockError", message: "only 1 left""#
+        );
+        let not_error = JsonCheck::Typename {
+            path: path("$.data.add"),
+            names: vec!["InsufficientStockError".into()],
+            negate: true,
+        };
+        assert!(!not_error.holds(j));
+        let errors = json!({"errors": [{"message": "Variable \"$qty\" got invalid value"}]});
+        assert!(!JsonCheck::NoGraphqlErrors.holds(Some(&errors)));
+        assert!(JsonCheck::NoGraphqlErrors.holds(j));
+        assert_eq!(
+            JsonCheck::NoGraphqlErrors.actual(Some(&errors)),
+            r#"errors[0].message: "Variable \"$qty\" got invalid value""#
+        );
+    }
+}

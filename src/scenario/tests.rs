@@ -1,0 +1,181 @@
+//! Tests of scenario compilation: templates, bodies, step ids, think times and
+//! the caps on profiles.
+
+use super::*;
+
+const SCENARIO: &str = r#"
+name = "t"
+[target]
+base_url = "https://shop.example/"
+[load]
+stages = [{ ramp_to = 10, over = "1s" }, { hold = "5s" }]
+[slo]
+p99 = "1s"
+[vars]
+sku = "SKU-1"
+qty = 2
+[[journey]]
+name = "buyer"
+weight = 3
+steps = [
+  { name = "home", get = "/", extract = { token = { regex = 'tok=(\w+)' } } },
+  { name = "add", post = "/cart/{{ sku }}", headers = { X-Token = "{{ token }}" },
+json = { sku = "{{ sku }}", qty = 2, note = "by {{ token }}", tags = ["a", "{{ token }}"] },
+slo = { p95 = "300ms" } },
+]
+[[journey]]
+name = "browser"
+weight = 1
+think = "1s"
+steps = [{ name = "home", get = "/?q={{ qty }}" }]
+"#;
+
+#[test]
+fn compiles_templates_bodies_and_step_ids() {
+    let s = parse(Path::new("t.toml"), SCENARIO).unwrap();
+    assert_eq!(s.target.base_url.as_deref(), Some("https://shop.example"));
+    assert_eq!(s.load.profile.levels().len(), 1);
+    assert!(!s.load.stop_when_broken);
+    // "home" in both journeys is one step for statistics; their requests
+    // differ, and validate says so.
+    let names: Vec<&str> = s.steps.iter().map(|st| st.name.as_str()).collect();
+    assert_eq!(names, ["home", "add"]);
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    let posted = SCENARIO.replace(r#"get = "/?q={{ qty }}""#, r#"post = "/?q={{ qty }}""#);
+    let p = parse(Path::new("t.toml"), &posted).unwrap();
+    assert_eq!(
+        p.warnings,
+        [
+            "steps named \"home\" send different requests (GET /; POST /?q={{ qty }}) but share one statistics row: rename one to measure them apart"
+        ]
+    );
+    assert_eq!(s.journeys[1].steps[0].id, 0);
+    assert_eq!(s.steps[1].slo.latency[0].bound, Duration::from_millis(300));
+
+    let buyer = &s.journeys[0];
+    assert_eq!(buyer.slots, ["token"]);
+    let add = &buyer.steps[1];
+    let slots = vec![vec![serde_json::Value::from("abc")]];
+    let mut rng = <rand_xoshiro::Xoshiro256PlusPlus as rand::SeedableRng>::seed_from_u64(1);
+    let mut sequence = 0;
+    let mut scope = Scope {
+        slots: &slots,
+        rows: &[],
+        rng: &mut rng,
+        sequence: &mut sequence,
+    };
+    assert_eq!(add.path.as_constant(), Some("/cart/SKU-1"));
+    let StepHeader::Rendered(token) = &add.headers[0].1 else {
+        panic!("a templated header")
+    };
+    assert_eq!(token.render(&mut scope).unwrap(), "abc");
+    let Body::Json(json) = &add.body else {
+        panic!("json body")
+    };
+    assert_eq!(
+        json.render(&mut scope).unwrap(),
+        serde_json::json!({ "sku": "SKU-1", "qty": 2, "note": "by abc", "tags": ["a", "abc"] })
+    );
+    assert_eq!(s.journeys[1].steps[0].path.as_constant(), Some("/?q=2"));
+    assert!(add.status_ok(302) && !add.status_ok(404));
+}
+
+#[test]
+fn a_step_cannot_use_what_it_extracts_itself() {
+    let text = SCENARIO.replace(r#"get = "/", extract"#, r#"get = "/{{ token }}", extract"#);
+    let err = parse(Path::new("t.toml"), &text).unwrap_err();
+    assert!(
+        err.message.contains("undefined template variable `token`"),
+        "{err}"
+    );
+}
+
+/// A scenario with `load` as its load section and `think` as its journey's.
+fn with(load: &str, think: &str) -> String {
+    format!(
+        "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\n{load}\n[[journey]]\nname = \"j\"\nweight = 1\nthink = {think}\nsteps = [{{ name = \"home\", get = \"/\" }}]\n"
+    )
+}
+
+const STAIRS: &str = "staircase = { start = 1, step = 1, max = 3, hold = \"1s\" }";
+
+fn error(text: &str) -> String {
+    parse(Path::new("t.toml"), text).unwrap_err().to_string()
+}
+
+#[test]
+fn think_times_are_bounded_at_an_hour() {
+    for ok in [
+        "\"1h\"",
+        "{ uniform = [\"0s\", \"1h\"] }",
+        "{ exponential = \"1h\" }",
+        "{ lognormal = { median = \"1s\", p90 = \"4s\" } }",
+        "{ lognormal = { median = \"20m\", p90 = \"1h\" } }",
+    ] {
+        let s = parse(Path::new("t.toml"), &with(STAIRS, ok)).unwrap();
+        assert!(s.journeys[0].think.mean() <= MAX_THINK, "{ok}");
+    }
+    for (bad, message) in [
+        ("\"61m\"", "t.toml:9:9: think time 1h 1m is too long"),
+        (
+            "{ uniform = [\"1s\", \"2h\"] }",
+            "think time 2h is too long",
+        ),
+        ("{ exponential = \"1day\" }", "think time 1day is too long"),
+        (
+            "{ lognormal = { median = \"2h\", p90 = \"3h\" } }",
+            "think time 2h is too long",
+        ),
+        (
+            "{ lognormal = { median = \"1ms\", p90 = \"1h\" } }",
+            "t.toml:9:9: lognormal think time: this p90 is so far above the median that the mean is 1.4e27s",
+        ),
+        (
+            "{ lognormal = { median = \"1s\", p90 = \"18446744073709551615s\" } }",
+            "lognormal think time",
+        ),
+    ] {
+        let err = error(&with(STAIRS, bad));
+        assert!(err.contains(message), "{bad}: {err}");
+        assert!(err.contains("at most 1h"), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn profiles_are_bounded_in_levels_and_length() {
+    let cases = [
+        (
+            "staircase = { start = 1, step = 1, max = 20000000, hold = \"1s\" }",
+            "t.toml:5:42: this staircase has 20000000 levels: a profile may have at most 10000",
+        ),
+        (
+            "staircase = { start = 1, step = 1, max = 10000, hold = \"1h\" }",
+            "t.toml:5:56: this staircase would run for 458 days: a run may last at most 7 days",
+        ),
+        (
+            "stages = [{ ramp_to = 1, over = \"18446744073709551615s\" }, { hold = \"1s\" }]",
+            "t.toml:5:11: the stages up to here run for more than 7 days",
+        ),
+        (
+            "staircase = { start = 1, step = 1, max = 1, hold = \"1s\" }\ncooldown = \"8days\"",
+            "the profile and its cooldown run for more than 7 days",
+        ),
+    ];
+    for (load, message) in cases {
+        let err = error(&with(load, "\"1s\""));
+        assert!(err.contains(message), "{load}: {err}");
+    }
+    let holds = vec!["{ hold = \"1s\" }"; 10_001].join(", ");
+    let load = format!("stages = [{{ ramp_to = 1, over = \"1s\" }}, {holds}]");
+    let err = error(&with(&load, "\"1s\""));
+    assert!(
+        err.contains("these stages hold 10001 levels: a profile may have at most 10000"),
+        "{}",
+        &err[..200.min(err.len())]
+    );
+    // At the caps exactly, the scenario compiles.
+    let load = "staircase = { start = 1, step = 1, max = 10000, hold = \"50s\", ramp = \"10s\" }";
+    let s = parse(Path::new("t.toml"), &with(load, "\"1s\"")).unwrap();
+    assert_eq!(s.load.profile.levels().len(), crate::profile::MAX_LEVELS);
+    assert!(s.load.profile.duration() <= crate::profile::MAX_RUN);
+}
