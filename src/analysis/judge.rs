@@ -296,6 +296,7 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         cooldown,
         timeline: collected.timeline.clone(),
         abort_reason: outcome.abort_reason.clone(),
+        capacity_search: None,
         capacity: None,
         planning: None,
         comparison: None,
@@ -312,6 +313,7 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         scripting_failure: None,
     };
     report.scripting_failure = super::failures::scripting_failure(&report);
+    super::search::apply(plan, &mut report);
     report.verdict = verdict(&report);
     report
 }
@@ -374,6 +376,7 @@ pub fn verdict(report: &Report) -> String {
         (_, _) if report.slo.is_empty() => {
             "no SLO in the scenario: add an [slo] section to find a breaking point".to_string()
         }
+        _ if let Some(search) = &report.capacity_search => search.answer.clone(),
         (None, None) => "no level was measured".to_string(),
         (Some(bp), Some(good)) => format!(
             "breaking point: {} ({}); last good level: {}, {}",

@@ -32,6 +32,8 @@ struct RunObserver<'a> {
     plan: &'a Plan,
     console: Console,
     log: &'a mut IntervalLog,
+    /// The last level judged, for a search's next step.
+    last: Option<analysis::LevelResult>,
 }
 
 impl Observer for RunObserver<'_> {
@@ -42,7 +44,9 @@ impl Observer for RunObserver<'_> {
     fn level_done(&mut self, run: &LevelRun, collected: &Collected) -> Judged {
         let level = analysis::level_result(self.plan, run, collected, cores());
         self.console.level(&level);
-        match level.verdict {
+        let verdict = level.verdict;
+        self.last = Some(level);
+        match verdict {
             analysis::Verdict::Pass => Judged::Pass,
             analysis::Verdict::Fail => {
                 if self.scenario.load.stop_when_broken && !run.spec.spike {
@@ -51,6 +55,16 @@ impl Observer for RunObserver<'_> {
                 }
                 Judged::Fail
             }
+        }
+    }
+
+    fn probe_signals(&mut self, judged: Judged) -> driver::Signals {
+        match &self.last {
+            Some(level) => analysis::search::signals(self.plan, level),
+            None => driver::Signals {
+                pass: judged == Judged::Pass,
+                ..Default::default()
+            },
         }
     }
 
@@ -98,6 +112,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         plan: &plan,
         console: Console::new(&scenario),
         log: &mut log,
+        last: None,
     };
     let outcome = drive(&runtime, &scenario, &base_url, &options, &mut observer);
     observer.console.finish();

@@ -212,6 +212,11 @@ impl Search {
         self.current
     }
 
+    /// The probe awaiting its judgement (the first, before any).
+    pub fn current(&self) -> Probe {
+        self.current
+    }
+
     /// The probes judged so far, in order.
     pub fn history(&self) -> &[Judged] {
         &self.history

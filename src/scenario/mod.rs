@@ -156,6 +156,9 @@ pub enum Arrivals {
 pub struct Load {
     pub model: Model,
     pub profile: Profile,
+    /// A capacity search: the profile then holds only its first probe, and the
+    /// driver appends each next one (see `profile::search`).
+    pub search: Option<crate::profile::search::SearchSpec>,
     /// End the climb after the first level that breaches the SLO.
     pub stop_when_broken: bool,
     pub arrivals: Arrivals,
