@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{BreakingPoint, LastGood, LevelResult, Plan, Report, Stats, Verdict, round2, round4};
 use crate::metrics::decode_histogram;
-use crate::profile::search::{Ending, Precision, Purpose, Search, Signals};
+pub use crate::profile::search::{Ending, Purpose};
+use crate::profile::search::{Precision, Search, Signals};
 use crate::scenario::Slo;
 
 /// The search as report.json keeps it.
