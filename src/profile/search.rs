@@ -355,7 +355,16 @@ impl Search {
             });
         }
         self.broken = Some(self.broken.map_or(load, |b| b.min(load)));
-        let down = self.spec.round(load - self.spec.resolution(load));
+        // One precision below: the gap to the load that broke is the precision.
+        let down = match self.spec.precision {
+            Precision::Relative(share) => load / (1.0 + share),
+            Precision::Absolute(step) => load - step,
+        };
+        let down = if self.spec.whole {
+            down.ceil().min(load - 1.0)
+        } else {
+            super::round_load(down)
+        };
         if self.confirms >= MAX_CONFIRMS || down <= 0.0 || down >= load {
             return Step::Done(Ending::NotConverged {
                 last_good: None,
@@ -514,12 +523,12 @@ mod tests {
             .filter(|j| j.probe.purpose == Purpose::Confirm)
             .map(|j| j.probe.load)
             .collect();
-        assert_eq!(confirms, [100.0, 90.0, 81.0]);
+        assert_eq!(confirms, [100.0, 90.909091, 82.644628]);
         assert_eq!(
             ending,
             Ending::NotConverged {
                 last_good: None,
-                breaking: Some(81.0)
+                breaking: Some(82.644628)
             }
         );
     }
