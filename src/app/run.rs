@@ -100,10 +100,9 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     let mut log = open_log(&options, &plan, &base_url, &started_at)?;
     let runtime = runtime()?;
     eprintln!(
-        "running {} against {base_url}: {} levels, up to {:.0} s (seed {})",
+        "running {} against {base_url}: {} (seed {})",
         scenario.name,
-        scenario.load.profile.levels().len(),
-        scenario.load.profile.duration().as_secs_f64(),
+        scenario.load.shape(),
         options.seed
     );
     let clock = Instant::now();

@@ -13,8 +13,9 @@
 //!
 //! **Noise.** A probe whose verdict is uncertain (low-confidence percentiles, or a
 //! margin to the SLO within the sampling noise) is repeated, up to [`MAX_TRIES`]
-//! tries of one load; the tries' majority decides. A generator-limited probe
-//! ends the search: above it stampede cannot measure the shop.
+//! tries of one load; the tries' majority decides. A generator-limited probe is
+//! tried once more (a hiccup); limited twice in a row — or during a
+//! confirmation — it ends the search: above it stampede cannot measure the shop.
 
 use std::time::Duration;
 
@@ -179,6 +180,8 @@ pub struct Search {
     good: Option<f64>,
     broken: Option<f64>,
     confirms: usize,
+    /// Generator-limited tries in a row.
+    limited: usize,
     history: Vec<Judged>,
     ending: Option<Ending>,
 }
@@ -198,6 +201,7 @@ impl Search {
             good: None,
             broken: None,
             confirms: 0,
+            limited: 0,
             history: Vec::new(),
             ending: None,
         }
@@ -265,11 +269,22 @@ impl Search {
     fn decide(&mut self, signals: Signals) -> Step {
         let load = self.current.load;
         if signals.generator_limited {
-            return Step::Done(Ending::GeneratorLimited {
-                load,
-                last_good: self.good,
+            // Once may be a hiccup (the run's first second, a busy machine):
+            // tried again; limited twice in a row, the load is beyond the generator.
+            self.limited += 1;
+            if self.limited >= 2 || self.phase == Phase::Confirm {
+                return Step::Done(Ending::GeneratorLimited {
+                    load,
+                    last_good: self.good,
+                });
+            }
+            return Step::Probe(Probe {
+                settle: Duration::ZERO,
+                purpose: Purpose::Repeat,
+                ..self.current
             });
         }
+        self.limited = 0;
         let settle = if signals.pass {
             Duration::ZERO
         } else {
@@ -539,7 +554,10 @@ mod tests {
             generator_limited: l >= 80.0,
             ..certain(l, 500.0)
         });
-        assert_eq!(probes.len(), 4);
+        // 80 is tried again, once: limited twice, it ends the search.
+        let loads: Vec<f64> = probes.iter().map(|p| p.0).collect();
+        assert_eq!(loads, [10.0, 20.0, 40.0, 80.0, 80.0]);
+        assert_eq!(probes[4].1, Purpose::Repeat);
         assert_eq!(
             ending,
             Ending::GeneratorLimited {
@@ -547,6 +565,16 @@ mod tests {
                 last_good: Some(40.0)
             }
         );
+    }
+
+    #[test]
+    fn one_generator_limited_hiccup_is_tried_again() {
+        let mut hiccup = true;
+        let (_, ending) = search(spec(10.0, 40.0, Precision::Relative(0.05)), |l| Signals {
+            generator_limited: std::mem::take(&mut hiccup),
+            ..certain(l, 30.0)
+        });
+        assert!(matches!(ending, Ending::Found { .. }), "{ending:?}");
     }
 
     #[test]

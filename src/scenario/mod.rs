@@ -176,6 +176,24 @@ pub struct Load {
     pub session: Session,
 }
 
+impl Load {
+    /// "4 levels, 66 s", or "a capacity search: up to 40 probes, at most 812 s".
+    pub fn shape(&self) -> String {
+        match &self.search {
+            Some(search) => format!(
+                "a capacity search: up to {} probes, at most {:.0} s",
+                search.max_probes(),
+                search.longest().as_secs_f64()
+            ),
+            None => format!(
+                "{} levels, {:.0} s",
+                self.profile.levels().len(),
+                self.profile.duration().as_secs_f64()
+            ),
+        }
+    }
+}
+
 /// How long a shopper's session (cookie jar, connections) lasts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Session {

@@ -14,6 +14,7 @@ mod limits;
 mod open_model;
 mod runs;
 mod scaffold;
+mod search;
 mod tls;
 mod trace_server;
 mod traces;
