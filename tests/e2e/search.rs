@@ -9,16 +9,18 @@ use std::path::Path;
 use crate::runs::{f, write};
 use crate::{read_report, run_scenario, stampede, text};
 
-/// W = 2 slots of S = 20 ms serve X = 100 req/s; evenly spaced arrivals meet
+/// W = 40 slots of S = 400 ms serve X = 100 req/s; evenly spaced arrivals meet
 /// `error_rate ≤ 1%` up to X (and a little more while the queue of 3 absorbs
 /// the excess), so the capacity found lies near 100. Loose bounds here (a real
-/// clock on a shared machine): between 70 and 120.
+/// clock on a shared machine): between 70 and 120. A long service time lets the
+/// generator be late by up to 40 ms (a busy machine) before a probe is
+/// generator-limited.
 const SEARCH: &str = r#"
 name = "search"
 [target]
 base_url = "embedded"
-workers = 2
-service_time = "20ms"
+workers = 40
+service_time = "400ms"
 queue = 3
 timeout = "2s"
 [load]
