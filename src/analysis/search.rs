@@ -352,3 +352,107 @@ fn answer(report: &Report, search: &CapacitySearch) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::StepStats;
+    use crate::scenario::LatencyBound;
+
+    /// `n` requests taking 1..=n ms, evenly: p95 is 0.95 n ms.
+    fn stats(n: u64, errors: u64) -> Stats {
+        let mut s = StepStats::default();
+        for ms in 1..=n {
+            s.latency.record(ms * 1000).unwrap();
+        }
+        s.counts.requests = n;
+        s.counts.errors[0] = errors;
+        Stats::of(&s, 1.0)
+    }
+
+    fn slo(p95_ms: u64, error_rate: Option<f64>) -> Slo {
+        Slo {
+            latency: vec![LatencyBound {
+                percentile: 95.0,
+                bound: Duration::from_millis(p95_ms),
+            }],
+            error_rate,
+        }
+    }
+
+    #[test]
+    fn a_bound_inside_the_percentiles_sampling_interval_is_noise() {
+        // 1000 requests: p95 = 950 ms; its rank varies by sd = 6.9 requests, so
+        // values from about 936 to 964 ms are within 2 sd.
+        let s = stats(1000, 0);
+        let far = clauses(&slo(2000, None), &s);
+        assert_eq!(far.len(), 1);
+        assert!((far[0].0 - 0.525).abs() < 0.01 && !far[0].1, "{far:?}");
+        let near = clauses(&slo(955, None), &s);
+        assert!(near[0].1, "{near:?}");
+        let broken_near = clauses(&slo(945, None), &s);
+        assert!(
+            broken_near[0].0 < 0.0 && broken_near[0].1,
+            "{broken_near:?}"
+        );
+        let broken_far = clauses(&slo(800, None), &s);
+        assert!(!broken_far[0].1, "{broken_far:?}");
+    }
+
+    #[test]
+    fn an_error_rate_within_two_standard_errors_of_its_bound_is_noise() {
+        // 2% of 1000: sd = 0.44%, so a 1.5% bound lies within 2 sd, a 0.5% not.
+        let s = stats(1000, 20);
+        let near = clauses(
+            &Slo {
+                latency: vec![],
+                error_rate: Some(0.015),
+            },
+            &s,
+        );
+        assert!(near[0].0 < 0.0 && near[0].1, "{near:?}");
+        let far = clauses(
+            &Slo {
+                latency: vec![],
+                error_rate: Some(0.005),
+            },
+            &s,
+        );
+        assert!(!far[0].1, "{far:?}");
+    }
+
+    #[test]
+    fn a_low_confidence_percentile_reaches_up_to_the_max() {
+        // 40 requests: p95 has 2 samples above it; the max (40 ms) bounds it.
+        let s = stats(40, 0);
+        assert!(s.latency.is_low_confidence(95.0));
+        assert!(clauses(&slo(39, None), &s)[0].1);
+        assert!(!clauses(&slo(41, None), &s)[0].1);
+    }
+
+    #[test]
+    fn repeats_count_loads_tried_again_and_those_that_flipped() {
+        let probe = |load: f64, purpose: Purpose, verdict: Verdict| SearchProbe {
+            level: 0,
+            load,
+            purpose,
+            verdict,
+            margin: 0.0,
+            uncertain: true,
+            generator_limited: false,
+            start_s: 0.0,
+            held_s: 1.0,
+        };
+        let (b, r, c) = (Purpose::Bisect, Purpose::Repeat, Purpose::Confirm);
+        let (pass, fail) = (Verdict::Pass, Verdict::Fail);
+        let probes = [
+            probe(10.0, b, pass),
+            probe(10.0, r, pass),
+            probe(20.0, b, fail),
+            probe(20.0, r, pass),
+            probe(20.0, r, fail),
+            probe(15.0, c, pass),
+        ];
+        assert_eq!(repeated(&probes), (2, 1));
+    }
+}
