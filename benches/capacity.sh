@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A capacity search against a staircase of the same resolution, side by side:
 # wall time to the answer, and the answer. Both against the embedded shop with a
-# known capacity (capacity-*.toml: X = 400 req/s, resolution 10 arrivals/s).
+# known capacity (capacity-*.toml: X = 100 req/s, resolution 2.5 arrivals/s).
 # Usage: benches/capacity.sh [rounds]     (about 4 minutes a round)
 . "$(dirname "$0")/lib.sh"
 rounds=${1:-1}

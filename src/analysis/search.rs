@@ -329,7 +329,7 @@ fn answer(report: &Report, search: &CapacitySearch) -> String {
             last_good.map_or_else(|| "the first probe".to_string(), &load),
             load(at),
             last_good.map_or_else(String::new, |g| format!(
-                "; the capacity is at least {}",
+                "; the shop met the SLO at {} (not confirmed)",
                 load(g)
             ))
         ),
