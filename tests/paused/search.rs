@@ -114,8 +114,8 @@ steps = [{ name = "product", get = "/api/products/7" }]
     )
     .await;
     let search = search_of(&run.report);
-    let (w, s, z, l) = (4.0, 10.0, 40.0, 52.0);
-    let knee = (w * (l + z) / s as f64).floor();
+    let (w, s, z, l): (f64, f64, f64, f64) = (4.0, 10.0, 40.0, 52.0);
+    let knee = (w * (l + z) / s).floor();
     assert_eq!(knee, 36.0);
     eprintln!("knee: {}", describe(search));
     let capacity = search

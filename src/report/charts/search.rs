@@ -107,7 +107,7 @@ where
         Swatch::Fill(MUTED.mix(0.4)),
     );
     legend.note("thicker bars: confirmation holds", MUTED);
-    legend.note(search.answer.clone(), BLACK.into());
+    legend.note(search.answer.clone(), BLACK);
     legend.draw(&side)
 }
 
