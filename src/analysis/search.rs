@@ -161,28 +161,14 @@ pub fn apply(plan: &Plan, report: &mut Report) {
         return;
     };
     let mut search = Search::new(spec);
-    let mut probes = Vec::new();
-    for level in report.levels.iter().filter(|l| !l.spike) {
-        let signals = signals(plan, level);
-        probes.push(SearchProbe {
-            level: level.index,
-            load: level.load,
-            purpose: search.current().purpose,
-            verdict: level.verdict,
-            margin: signals.margin,
-            uncertain: signals.uncertain,
-            generator_limited: level.generator_limited,
-            start_s: level_start(report, level),
-            held_s: level.held_s,
-        });
-        search.judged(signals);
-    }
+    let probes = replay(plan, report, &mut search);
     let ending = search.ending();
     let (low, high, capacity) = interval(ending);
     report.breaking_point = high
         .filter(|_| !matches!(ending, Some(Ending::GeneratorLimited { .. })))
         .and_then(|load| lowest_broken(report, load));
     report.last_good = capacity.and_then(|load| confirmed(report, &probes, load));
+    let (repeated, flipped) = repeated(&probes);
     let mut result = CapacitySearch {
         from: spec.from,
         to: spec.to,
@@ -199,8 +185,8 @@ pub fn apply(plan: &Plan, report: &mut Report) {
                 passed: p.verdict == Verdict::Pass,
             })
             .collect(),
-        repeated: repeated(&probes).0,
-        flipped: repeated(&probes).1,
+        repeated,
+        flipped,
         probes,
         ending,
         capacity,
@@ -211,6 +197,28 @@ pub fn apply(plan: &Plan, report: &mut Report) {
     };
     result.answer = answer(report, &result);
     report.capacity_search = Some(result);
+}
+
+/// Feeds each level's judgement to `search`, as the driver did live; returns
+/// the probes as made.
+fn replay(plan: &Plan, report: &Report, search: &mut Search) -> Vec<SearchProbe> {
+    let mut probes = Vec::new();
+    for level in report.levels.iter().filter(|l| !l.spike) {
+        let signals = signals(plan, level);
+        probes.push(SearchProbe {
+            level: level.index,
+            load: level.load,
+            purpose: search.current().purpose,
+            verdict: level.verdict,
+            margin: signals.margin,
+            uncertain: signals.uncertain,
+            generator_limited: level.generator_limited,
+            start_s: level_start(report, level),
+            held_s: level.held_s,
+        });
+        search.judged(signals);
+    }
+    probes
 }
 
 /// (low, high, capacity) of an ending.
