@@ -333,13 +333,12 @@ fn answer(report: &Report, search: &CapacitySearch) -> String {
             load: at,
             last_good,
         }) => format!(
-            "cannot measure above {}: the probe at {} was generator-limited, so it says nothing about the shop{}",
-            last_good.map_or_else(|| "the first probe".to_string(), &load),
+            "cannot measure at or above {} from this machine: the probe there was generator-limited twice, so it says nothing about the shop; {}",
             load(at),
-            last_good.map_or_else(String::new, |g| format!(
-                "; the shop met the SLO at {} (not confirmed)",
-                load(g)
-            ))
+            last_good.map_or_else(
+                || "no load met the SLO before it".to_string(),
+                |g| format!("the shop met the SLO at {} (not confirmed)", load(g))
+            )
         ),
         Some(Ending::NotConverged { breaking, .. }) => format!(
             "the search did not converge: the found load kept breaking when held for the confirmation{}; no capacity is claimed",

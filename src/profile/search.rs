@@ -14,8 +14,8 @@
 //! **Noise.** A probe whose verdict is uncertain (low-confidence percentiles, or a
 //! margin to the SLO within the sampling noise) is repeated, up to [`MAX_TRIES`]
 //! tries of one load; the tries' majority decides. A generator-limited probe is
-//! tried once more (a hiccup); limited twice in a row — or during a
-//! confirmation — it ends the search: above it stampede cannot measure the shop.
+//! tried once more (a hiccup); limited twice in a row, it ends the search: at
+//! that load stampede cannot measure the shop.
 
 use std::time::Duration;
 
@@ -272,15 +272,19 @@ impl Search {
             // Once may be a hiccup (the run's first second, a busy machine):
             // tried again; limited twice in a row, the load is beyond the generator.
             self.limited += 1;
-            if self.limited >= 2 || self.phase == Phase::Confirm {
+            if self.limited >= 2 {
                 return Step::Done(Ending::GeneratorLimited {
                     load,
                     last_good: self.good,
                 });
             }
+            let purpose = match self.phase {
+                Phase::Confirm => Purpose::Confirm,
+                _ => Purpose::Repeat,
+            };
             return Step::Probe(Probe {
                 settle: Duration::ZERO,
-                purpose: Purpose::Repeat,
+                purpose,
                 ..self.current
             });
         }
@@ -575,6 +579,31 @@ mod tests {
             ..certain(l, 30.0)
         });
         assert!(matches!(ending, Ending::Found { .. }), "{ending:?}");
+    }
+
+    #[test]
+    fn a_generator_limited_confirmation_is_held_again_as_a_confirmation() {
+        let mut search = Search::new(spec(10.0, 20.0, Precision::Relative(0.05)));
+        search.judged(certain(10.0, 30.0));
+        let Step::Probe(confirm) = search.judged(certain(20.0, 30.0)) else {
+            panic!()
+        };
+        assert_eq!((confirm.load, confirm.purpose), (20.0, Purpose::Confirm));
+        let limited = Signals {
+            generator_limited: true,
+            ..certain(20.0, 30.0)
+        };
+        let Step::Probe(again) = search.judged(limited) else {
+            panic!()
+        };
+        assert_eq!(again, confirm);
+        assert_eq!(
+            search.judged(certain(20.0, 30.0)),
+            Step::Done(Ending::Found {
+                capacity: 20.0,
+                breaking: None
+            })
+        );
     }
 
     #[test]

@@ -90,7 +90,7 @@ fn a_search_answers_everywhere_and_the_capacity_gate_decides_the_exit() {
 /// out of CPU as the bracketing doubles the load (to 1 000 000/s if need be;
 /// the SLO is loose enough that the shop never breaks it first). The probe
 /// that is generator-limited stops the search: exit 3, no capacity and no
-/// breaking point claimed, and the answer says above which load it cannot
+/// breaking point claimed, and the answer says from which load on it cannot
 /// measure.
 #[test]
 fn a_generator_limited_probe_stops_the_search_with_exit_3() {
@@ -140,6 +140,9 @@ steps = [{ name = "product", get = "/api/products/7" }]
         (stopped_at, &true.into())
     );
     let answer = search["answer"].as_str().unwrap();
-    assert!(answer.starts_with("cannot measure above "), "{answer}");
+    assert!(
+        answer.starts_with("cannot measure at or above "),
+        "{answer}"
+    );
     assert!(stdout.contains(answer), "{stdout}");
 }
