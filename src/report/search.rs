@@ -38,7 +38,8 @@ fn method(search: &CapacitySearch) -> String {
     )
 }
 
-/// One row's cells: level, load, purpose, verdict, margin, noise.
+/// One row's cells: level, load, purpose, verdict, margin, and why the load
+/// verdict may be shaky (within the noise, or generator-limited).
 fn cells(probe: &SearchProbe, unit: LoadUnit) -> [String; 6] {
     [
         (probe.level + 1).to_string(),
@@ -46,10 +47,10 @@ fn cells(probe: &SearchProbe, unit: LoadUnit) -> [String; 6] {
         purpose(probe).to_string(),
         verdict(probe).to_string(),
         format!("{:+.0}%", probe.margin * 100.0),
-        if probe.uncertain {
-            "within the noise"
-        } else {
-            ""
+        match (probe.generator_limited, probe.uncertain) {
+            (true, _) => "generator-limited",
+            (false, true) => "within the noise",
+            (false, false) => "",
         }
         .to_string(),
     ]
@@ -66,7 +67,7 @@ pub fn markdown_section(out: &mut String, report: &Report) {
         markdown(&search.answer)
     );
     let _ = writeln!(out, "{}\n", markdown(&method(search)));
-    out.push_str("| level | load | probe | verdict | margin to SLO | noise |\n|---:|---:|---|---|---:|---|\n");
+    out.push_str("| level | load | probe | verdict | margin to SLO | caveat |\n|---:|---:|---|---|---:|---|\n");
     for probe in &search.probes {
         let _ = writeln!(out, "| {} |", cells(probe, report.load_unit).join(" | "));
     }
@@ -82,7 +83,7 @@ pub fn html_section(out: &mut String, report: &Report) {
         out,
         "<h2 id=\"capacity-search\">Capacity search</h2>\n<p><strong>{}</strong></p>\n<p>{} \
          (<a href=\"#chart-search\">chart</a>)</p>\n<table>\n<tr><th>level</th><th>load</th>\
-         <th>probe</th><th>verdict</th><th>margin to SLO</th><th>noise</th></tr>\n",
+         <th>probe</th><th>verdict</th><th>margin to SLO</th><th>caveat</th></tr>\n",
         html(&search.answer),
         html(&method(search))
     );
