@@ -7,7 +7,8 @@
 //! ```text
 //! scenario file ──► scenario (parse, validate, compile templates)
 //!                        │
-//! load profile ──► driver (virtual shoppers; a pure climb policy decides stops, cool-down)
+//! load profile ──► driver (virtual shoppers; a pure climb policy decides stops, cool-down;
+//!                        │  a capacity search, a pure policy too, picks each next probe)
 //!                        │  samples through http, recorded into metrics
 //!                        ▼
 //!                  metrics (HDR histograms per step × level, timeline, interval log)

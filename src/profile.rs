@@ -3,6 +3,8 @@
 //! hold is a **level**: a plateau whose statistics are judged on their own. Everything
 //! here is pure: `at(t)` answers for any instant, so it is tested without a clock.
 
+pub mod search;
+
 use std::time::Duration;
 
 /// The most levels a profile may have: a scenario asking for more is refused, and
@@ -133,6 +135,26 @@ impl Profile {
             })
             .collect();
         Profile { segments }
+    }
+
+    /// Appends `stages` from `at` (or the profile's end, if later), starting from
+    /// `load`; their holds continue the level numbering. A search grows its
+    /// profile so, one probe at a time.
+    pub fn append(&mut self, at: Duration, load: f64, stages: &[Stage]) {
+        let start = at.max(self.duration());
+        let levels = self.segments.iter().filter(|s| s.level.is_some()).count();
+        let mut lead = vec![Stage::RampTo {
+            load,
+            over: Duration::ZERO,
+        }];
+        lead.extend_from_slice(stages);
+        let more = Profile::from_stages(&lead);
+        self.segments
+            .extend(more.segments.into_iter().map(|s| Segment {
+                start: s.start + start,
+                level: s.level.map(|l| l + levels),
+                ..s
+            }));
     }
 
     pub fn duration(&self) -> Duration {
@@ -277,6 +299,42 @@ mod tests {
         );
         assert_eq!(p.at(S(42)).load, 30.0);
         assert_eq!(p.duration(), S(45));
+    }
+
+    #[test]
+    fn appended_stages_start_later_and_continue_the_levels() {
+        let mut p = Profile::staircase(10.0, 10.0, 10.0, S(5), S(1));
+        p.append(
+            S(8),
+            10.0,
+            &[
+                Stage::RampTo {
+                    load: 0.0,
+                    over: Duration::ZERO,
+                },
+                Stage::Hold(S(2)),
+                Stage::RampTo {
+                    load: 40.0,
+                    over: S(2),
+                },
+                Stage::Hold(S(5)),
+            ],
+        );
+        assert_eq!(
+            p.at(S(9)),
+            Point {
+                load: 0.0,
+                level: None
+            }
+        );
+        assert_eq!(p.at(S(11)).load, 20.0);
+        let levels = p.levels();
+        assert_eq!(levels.len(), 2);
+        assert_eq!(
+            (levels[1].index, levels[1].load, levels[1].start),
+            (1, 40.0, S(12))
+        );
+        assert_eq!(p.duration(), S(17));
     }
 
     #[test]

@@ -64,7 +64,7 @@ impl GateUnit {
             Metric::Throughput { .. } => GateUnit::RequestsPerSecond,
             Metric::JourneysPerMinute { .. } => GateUnit::PerMinute,
             Metric::JourneysPerSecond { .. } => GateUnit::PerSecond,
-            Metric::BreakingPoint => GateUnit::Load,
+            Metric::BreakingPoint | Metric::Capacity => GateUnit::Load,
             Metric::Regression => GateUnit::Regressions,
         }
     }
@@ -101,6 +101,7 @@ fn judge(gate: &Gate, report: &Report) -> GateResult {
     match &gate.metric {
         Metric::Regression => regression(gate, report),
         Metric::BreakingPoint => breaking_point(gate, report),
+        Metric::Capacity => capacity(gate, report),
         _ => match level_for(gate, report) {
             Ok(level) => at_level(gate, report, level),
             Err(why) => fail(gate, None, why),
@@ -180,7 +181,7 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
                 }
             }
         }
-        Metric::BreakingPoint | Metric::Regression => None,
+        Metric::BreakingPoint | Metric::Capacity | Metric::Regression => None,
     };
     let Some(measured) = measured else {
         return fail(gate, None, format!("nothing was measured {where_}"));
@@ -254,6 +255,27 @@ fn breaking_point(gate: &Gate, report: &Report) -> GateResult {
             };
             result(gate, passed, None, message)
         }
+    }
+}
+
+/// `capacity >= 400`: the load a capacity search found and confirmed. Without
+/// an answer (no search, or one that found none) the gate fails and says why.
+fn capacity(gate: &Gate, report: &Report) -> GateResult {
+    let Some(search) = &report.capacity_search else {
+        return fail(
+            gate,
+            None,
+            "no capacity search in this run: add `search = { ... }` to [load]".to_string(),
+        );
+    };
+    match (search.capacity, gate.bound) {
+        (Some(found), Some(bound)) => result(
+            gate,
+            bound.op.holds(found, bound.value),
+            Some(found),
+            format!("capacity {} (confirmed)", show_load(report, found)),
+        ),
+        _ => fail(gate, None, format!("no capacity found: {}", search.answer)),
     }
 }
 

@@ -109,3 +109,36 @@ fn old_reports_without_gates_still_parse() {
     let r = testdata::smoke();
     assert!(r.gates.is_empty() && r.capacity.is_none() && r.comparison.is_none());
 }
+
+#[test]
+fn the_capacity_gate_judges_the_confirmed_capacity() {
+    let mut r = testdata::broken();
+    let m = fails(&r, "capacity >= 100");
+    assert!(m.contains("no capacity search"), "{m}");
+    r.capacity_search = Some(crate::analysis::search::CapacitySearch {
+        from: 25.0,
+        to: 1000.0,
+        precision: "5%".to_string(),
+        probes: Vec::new(),
+        ending: Some(crate::analysis::search::Ending::Found {
+            capacity: 250.0,
+            breaking: Some(262.0),
+        }),
+        capacity: Some(250.0),
+        low: Some(250.0),
+        high: Some(262.0),
+        confirmations: Vec::new(),
+        repeated: 0,
+        flipped: 0,
+        duration_s: 100.0,
+        answer: "capacity: 250 shoppers".to_string(),
+    });
+    passes(&r, "capacity >= 250");
+    let failed = check(&r, "capacity > 250");
+    assert_eq!((failed.passed, failed.measured), (false, Some(250.0)));
+    let search = r.capacity_search.as_mut().unwrap();
+    search.capacity = None;
+    search.answer = "the search did not converge".to_string();
+    let m = fails(&r, "capacity >= 1");
+    assert!(m.contains("did not converge"), "{m}");
+}

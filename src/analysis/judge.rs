@@ -302,6 +302,7 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         cooldown,
         timeline: collected.timeline.clone(),
         abort_reason: outcome.abort_reason.clone(),
+        capacity_search: None,
         capacity: None,
         capacity_unit: plan.capacity_unit.clone(),
         planning: None,
@@ -320,6 +321,7 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         shards: Vec::new(),
     };
     report.scripting_failure = super::failures::scripting_failure(&report);
+    super::search::apply(plan, &mut report);
     report.verdict = verdict(&report);
     report
 }
@@ -471,6 +473,7 @@ fn headline(report: &Report) -> String {
         (_, _) if report.slo.is_empty() => {
             "no SLO in the scenario: add an [slo] section to find a breaking point".to_string()
         }
+        _ if let Some(search) = &report.capacity_search => search.answer.clone(),
         (None, None) => "no level was measured".to_string(),
         (Some(bp), Some(good)) => format!(
             "breaking point: {} ({}); last good level: {}, {}",

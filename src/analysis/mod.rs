@@ -16,6 +16,7 @@ pub mod gates;
 pub mod generator;
 mod judge;
 pub mod plan;
+pub mod search;
 #[cfg(test)]
 pub(crate) mod testdata;
 
@@ -472,6 +473,10 @@ pub struct Report {
     /// Why the run was aborted (`end: "aborted"`): the `abort_on` condition that held.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub abort_reason: Option<String>,
+    /// `[load] search`: the probes, the capacity found with its interval, the
+    /// confirmation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_search: Option<search::CapacitySearch>,
     /// The Universal Scalability Law fit over the levels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<Capacity>,

@@ -27,6 +27,9 @@ pub struct Plan {
     pub steps: Vec<StepPlan>,
     pub journeys: Vec<String>,
     pub levels: Vec<LevelSpec>,
+    /// `[load] search`: the levels are then its probes, found as it runs.
+    #[serde(default)]
+    pub search: Option<crate::profile::search::SearchSpec>,
     /// The scenario's `[gates]`, as written.
     pub gates: Vec<String>,
     pub max_regression: Option<f64>,
@@ -57,6 +60,7 @@ impl Plan {
                 .collect(),
             journeys: scenario.journeys.iter().map(|j| j.name.clone()).collect(),
             levels: scenario.load.profile.levels(),
+            search: scenario.load.search,
             gates: scenario.gates.iter().map(|g| g.text.clone()).collect(),
             max_regression: scenario.max_regression,
             planning: planning_inputs(scenario, expected_peak),

@@ -30,7 +30,12 @@ pub struct Console {
 impl Console {
     pub fn new(scenario: &Scenario) -> Console {
         let bar = std::io::stderr().is_terminal().then(|| {
-            let total = scenario.load.profile.duration().as_secs_f64().ceil() as u64;
+            // A search's length is known only as a bound.
+            let total = match &scenario.load.search {
+                Some(search) => search.longest(),
+                None => scenario.load.profile.duration(),
+            };
+            let total = total.as_secs_f64().ceil() as u64;
             let bar = ProgressBar::new(total);
             let style = ProgressStyle::with_template("{spinner} {elapsed_precise} {bar:20} {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar());

@@ -6,7 +6,7 @@
 //! | 0 | completed; every gate passed (a breaking point alone is a finding) |
 //! | 1 | a gate failed, an `abort_on` condition held, or `compare` found a regression |
 //! | 2 | bad input or usage |
-//! | 3 | could not measure: target unreachable, generator-limited verdict, I/O |
+//! | 3 | could not measure: target unreachable, generator-limited verdict (or a capacity search stopped by a generator-limited probe), I/O |
 //! | 4 | the scenario fails, not the shop: preflight or debug walk failed for a scripting reason, or every journey failed so from the first level |
 //! | 130 | interrupted: the reports hold what was measured |
 
@@ -59,13 +59,21 @@ impl Exit {
     }
 }
 
-/// Whether the level the verdict rests on (the breaking point) was generator-limited.
+/// Whether the level the verdict rests on (the breaking point, or the probe
+/// that stopped a capacity search) was generator-limited.
 pub fn deciding_level_limited(report: &Report) -> bool {
+    let search_stopped = report.capacity_search.as_ref().is_some_and(|s| {
+        matches!(
+            s.ending,
+            Some(crate::profile::search::Ending::GeneratorLimited { .. })
+        )
+    });
     let deciding = report.breaking_point.as_ref().map(|bp| bp.level);
     report
         .levels
         .iter()
         .any(|l| Some(l.index) == deciding && l.generator_limited)
+        || search_stopped
 }
 
 impl From<Exit> for ExitCode {

@@ -185,6 +185,11 @@ impl RunOptions {
             (None, None) => Target::Embedded,
         };
         let shard = shard(&args.shard, |name| std::env::var(name).ok())?;
+        if shard.is_some() && scenario.load.search.is_some() {
+            return Err(bad_input(anyhow!(
+                "a capacity search cannot be sharded: each probe follows the last one's judgement,                  which no shard has alone. Shard a staircase (its levels cover the search's range),                  or run the search from one machine"
+            )));
+        }
         let start_at = args.shard.start_at.as_deref().map(start_at).transpose()?;
         let Some(start_at_or_now) = start_at.or(shard.is_none().then(SystemTime::now)) else {
             return Err(bad_input(anyhow!(

@@ -34,6 +34,8 @@ struct RunObserver<'a> {
     log: &'a mut IntervalLog,
     /// The `--metrics-addr` exposition, kept current.
     live: Option<&'a crate::metrics::live::LiveMetrics>,
+    /// The last level judged, for a search's next step.
+    last: Option<analysis::LevelResult>,
 }
 
 impl Observer for RunObserver<'_> {
@@ -53,7 +55,9 @@ impl Observer for RunObserver<'_> {
     fn level_done(&mut self, run: &LevelRun, collected: &Collected) -> Judged {
         let level = analysis::level_result(self.plan, run, collected, cores());
         self.console.level(&level);
-        match level.verdict {
+        let verdict = level.verdict;
+        self.last = Some(level);
+        match verdict {
             analysis::Verdict::Pass => Judged::Pass,
             analysis::Verdict::Fail => {
                 if self.scenario.load.stop_when_broken && !run.spec.spike {
@@ -62,6 +66,16 @@ impl Observer for RunObserver<'_> {
                 }
                 Judged::Fail
             }
+        }
+    }
+
+    fn probe_signals(&mut self, judged: Judged) -> driver::Signals {
+        match &self.last {
+            Some(level) => analysis::search::signals(self.plan, level),
+            None => driver::Signals {
+                pass: judged == Judged::Pass,
+                ..Default::default()
+            },
         }
     }
 
@@ -115,6 +129,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         console: Console::new(&scenario),
         log: &mut log,
         live: live.as_ref().map(|l| &l.metrics),
+        last: None,
     };
     let part = part(options.shard.unwrap_or(Shard { index: 0, count: 1 }), late);
     let outcome = drive(
@@ -188,10 +203,9 @@ fn announce(scenario: &Scenario, base_url: &str, options: &RunOptions, shard: Op
         )
     });
     eprintln!(
-        "running {} against {base_url}: {} levels, up to {:.0} s (seed {}){shard}",
+        "running {} against {base_url}: {} (seed {}){shard}",
         scenario.name,
-        scenario.load.profile.levels().len(),
-        scenario.load.profile.duration().as_secs_f64(),
+        scenario.load.shape(),
         options.seed,
     );
 }

@@ -13,11 +13,10 @@ pub fn validate(paths: &[PathBuf]) -> Exit {
         match scenario::load(path) {
             Ok(s) => {
                 println!(
-                    "{}: ok ({} journeys, {} levels, {:.0} s)",
+                    "{}: ok ({} journeys, {})",
                     path.display(),
                     s.journeys.len(),
-                    s.load.profile.levels().len(),
-                    s.load.profile.duration().as_secs_f64()
+                    s.load.shape()
                 );
                 for warning in &s.warnings {
                     eprintln!("warning: {}: {warning}", path.display());

@@ -13,6 +13,7 @@ pub mod climb;
 #[cfg(test)]
 mod escaping;
 mod panic_guard;
+mod search;
 pub mod shard;
 mod shopper;
 mod trace;
@@ -34,6 +35,8 @@ use crate::metrics::{
     Collected, Cooldown, Harvested, LevelRun, Recorder, RunEnd, RunOutcome, TimelinePoint,
 };
 use crate::profile::LevelSpec;
+use crate::profile::search::Search;
+pub use crate::profile::search::Signals;
 use crate::scenario::{Model, Scenario, Target};
 use climb::{Climb, Judged, Next};
 
@@ -84,7 +87,7 @@ impl Shared {
             recorder: Recorder::new(shards),
             level: AtomicUsize::new(NO_LEVEL),
             active: AtomicUsize::new(0),
-            in_flight: attribution::InFlight::new(scenario.load.profile.levels().len()),
+            in_flight: attribution::InFlight::new(level_slots(&scenario)),
             seed,
             closed: scenario.load.model == Model::Closed,
             feeder_cursors: scenario
@@ -96,6 +99,14 @@ impl Shared {
             started: Instant::now(),
             scenario,
         })
+    }
+}
+
+/// How many levels the run may hold: the profile's, or a search's most probes.
+fn level_slots(scenario: &Scenario) -> usize {
+    match &scenario.load.search {
+        Some(search) => search.max_probes(),
+        None => scenario.load.profile.levels().len(),
     }
 }
 
@@ -135,6 +146,14 @@ pub trait Observer {
     /// Called once a level's hold has ended and everything attributed to it has been
     /// harvested: judges it. The one judgement drives the climb (see [`climb`]).
     fn level_done(&mut self, level: &LevelRun, collected: &Collected) -> Judged;
+    /// During a capacity search, right after `level_done`: what the search needs
+    /// of that same judgement. The default knows only the verdict.
+    fn probe_signals(&mut self, judged: Judged) -> Signals {
+        Signals {
+            pass: judged == Judged::Pass,
+            ..Signals::default()
+        }
+    }
     /// Called at every harvest for each (level, step) and (level, journey) measured
     /// in the interval that ended `at`, before the totals absorb it.
     fn harvested(&mut self, _at: Duration, _entry: Harvested<'_>) {}
@@ -199,8 +218,13 @@ async fn run_part(
         true => process_cpu,
         false => || Duration::ZERO,
     };
-    let profile = scenario.load.profile.clone();
-    let specs = profile.levels();
+    let mut profile = scenario.load.profile.clone();
+    let mut specs = profile.levels();
+    let mut adaptive = scenario
+        .load
+        .search
+        .map(|s| search::Adaptive::new(Search::new(s)));
+    let slots = level_slots(&scenario);
     let shared = Arc::new(Shared::new(
         Arc::clone(&scenario),
         base_url,
@@ -208,12 +232,12 @@ async fn run_part(
         insecure,
         connector,
     )?);
-    let mut collected = Collected::new(specs.len(), scenario.steps.len(), scenario.journeys.len());
+    let mut collected = Collected::new(slots, scenario.steps.len(), scenario.journeys.len());
     // Closed model: the number of shoppers wanted. Open model: 1 while arrivals run.
     let (target_tx, target_rx) = watch::channel(u32::from(!shared.closed));
     let mut shoppers: Vec<Option<JoinHandle<()>>> = Vec::new();
     let open = (!shared.closed).then(|| {
-        let plan = Arc::new(arrivals::Plan::new(specs.len(), seed, part.phase()));
+        let plan = Arc::new(arrivals::Plan::new(slots, seed, part.phase()));
         let task = tokio::spawn(arrivals::run(
             Arc::clone(&shared),
             Arc::clone(&plan),
@@ -252,6 +276,10 @@ async fn run_part(
         let (load, level) = match cooldown {
             Some(c) if now >= c.start + c.duration => break RunEnd::StoppedAtBreakingPoint,
             Some(c) => (c.load, None),
+            // A search holds its last probe's load until the probe is judged.
+            None if adaptive.is_some() && now >= profile.duration() => {
+                (search::held_load(&profile), None)
+            }
             None => {
                 let point = profile.at(now);
                 (point.load, point.level)
@@ -293,6 +321,14 @@ async fn run_part(
                 observer,
                 drops(&open),
             );
+            if let Some(adaptive) = adaptive.as_mut() {
+                let signals = observer.probe_signals(judged);
+                if !adaptive.judged(signals, &mut profile, now) {
+                    break 'run RunEnd::Completed;
+                }
+                specs = profile.levels();
+                continue;
+            }
             match climb.judged(&run.spec, judged) {
                 Next::Continue => {}
                 Next::Stop => break 'run RunEnd::StoppedAtBreakingPoint,

@@ -23,6 +23,9 @@ pub fn junit(report: &Report) -> String {
     let (cases, failed) = crate::report::failures::junit_suite(&mut suites, report);
     tests += cases;
     failures += failed;
+    let (cases, failed) = crate::report::search::junit_suite(&mut suites, report);
+    tests += cases;
+    failures += failed;
     let mut skipped = 0;
     for level in &report.levels {
         let (cases, failed, skips) = level_suite(&mut suites, report, unit, level);

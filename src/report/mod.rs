@@ -19,6 +19,7 @@ pub mod findings;
 mod html;
 mod junit;
 mod markdown;
+mod search;
 #[cfg(test)]
 mod snapshots;
 mod tables;

@@ -13,7 +13,7 @@ use crate::units::{RatioRange, parse_duration, parse_ratio};
 /// The metrics a gate may name, for error messages.
 pub const VALID_METRICS: &str = "p50, p90, p95, p99, p99.9, max, error_rate, error_rate.KIND, \
 throughput, STEP.p95 (any percentile), STEP.error_rate, STEP.error_rate.KIND, STEP.throughput, \
-journeys.JOURNEY.per_minute, journeys.JOURNEY.per_second, steps.STEP.per_second, breaking_point, regression";
+journeys.JOURNEY.per_minute, journeys.JOURNEY.per_second, steps.STEP.per_second, breaking_point, capacity, regression";
 
 /// One pass/fail rule on a run's result.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +47,8 @@ pub enum Metric {
     JourneysPerSecond { journey: String },
     /// The breaking point's load (shoppers or arrivals/s).
     BreakingPoint,
+    /// The load a capacity search found and confirmed (`[load] search`).
+    Capacity,
     /// No significant regression against the baseline.
     Regression,
 }
@@ -54,7 +56,10 @@ pub enum Metric {
 impl Metric {
     /// Whether the gate judges one level (and so takes `@LOAD`).
     pub fn per_level(&self) -> bool {
-        !matches!(self, Metric::BreakingPoint | Metric::Regression)
+        !matches!(
+            self,
+            Metric::BreakingPoint | Metric::Capacity | Metric::Regression
+        )
     }
 
     /// The step or journey the gate names, to check against a scenario.
@@ -221,6 +226,7 @@ fn parse_metric(name: &str) -> Result<Metric, String> {
     }
     match name {
         "breaking_point" => return Ok(Metric::BreakingPoint),
+        "capacity" => return Ok(Metric::Capacity),
         "regression" => return Ok(Metric::Regression),
         "throughput" => return Ok(Metric::Throughput { step: None }),
         "error_rate" => {
@@ -330,7 +336,7 @@ fn parse_value(metric: &Metric, text: &str) -> Result<f64, String> {
         Metric::JourneysPerSecond { .. } => {
             number(text.trim_end_matches("/s"), "journeys per second like 5")
         }
-        Metric::BreakingPoint => number(
+        Metric::BreakingPoint | Metric::Capacity => number(
             text.trim_end_matches("shoppers")
                 .trim_end_matches("arrivals/s"),
             "a load like 300 (shoppers or arrivals/s)",
@@ -384,6 +390,12 @@ mod tests {
             parse_gate("breaking_point >= 300 shoppers").unwrap().metric,
             Metric::BreakingPoint
         );
+        let g = parse_gate("capacity >= 400 arrivals/s").unwrap();
+        assert_eq!(
+            (g.metric.clone(), bound(&g)),
+            (Metric::Capacity, (Op::Ge, 400.0))
+        );
+        assert!(parse_gate("capacity@10 >= 400").is_err());
         assert_eq!(
             bound(&parse_gate("throughput >= 350").unwrap()),
             (Op::Ge, 350.0)

@@ -172,6 +172,9 @@ pub enum Arrivals {
 pub struct Load {
     pub model: Model,
     pub profile: Profile,
+    /// A capacity search: the profile then holds only its first probe, and the
+    /// driver appends each next one (see `profile::search`).
+    pub search: Option<crate::profile::search::SearchSpec>,
     /// End the climb after the first level that breaches the SLO.
     pub stop_when_broken: bool,
     pub arrivals: Arrivals,
@@ -189,6 +192,24 @@ pub struct Load {
     pub session: Session,
     /// `capacity_unit`: "journeys.NAME" or "steps.NAME", and where it was written.
     pub capacity_unit: Option<(String, std::ops::Range<usize>)>,
+}
+
+impl Load {
+    /// "4 levels, 66 s", or "a capacity search: up to 40 probes, at most 812 s".
+    pub fn shape(&self) -> String {
+        match &self.search {
+            Some(search) => format!(
+                "a capacity search: up to {} probes, at most {:.0} s",
+                search.max_probes(),
+                search.longest().as_secs_f64()
+            ),
+            None => format!(
+                "{} levels, {:.0} s",
+                self.profile.levels().len(),
+                self.profile.duration().as_secs_f64()
+            ),
+        }
+    }
 }
 
 /// How long a shopper's session (cookie jar, connections) lasts.

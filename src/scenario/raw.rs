@@ -135,7 +135,7 @@ pub struct RawTarget {
 #[derive(Debug, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[cfg_attr(test, schemars(rename = "Load"))]
-#[cfg_attr(test, schemars(extend("anyOf" = [{"required": ["staircase"]}, {"required": ["stages"]}])))]
+#[cfg_attr(test, schemars(extend("anyOf" = [{"required": ["staircase"]}, {"required": ["stages"]}, {"required": ["search"]}])))]
 #[serde(deny_unknown_fields)]
 pub struct RawLoad {
     #[cfg_attr(test, schemars(with = "Option<String>"))]
@@ -163,6 +163,9 @@ pub struct RawLoad {
     /// Stages instead of a staircase: `{ ramp_to = N, over = "30s" }`, `{ hold = "1m" }`, `{ spike_to = N }`.
     #[cfg_attr(test, schemars(with = "Option<Vec<RawStage>>"))]
     pub stages: Option<Vec<Spanned<RawStage>>>,
+    /// Find the capacity instead of climbing: `{ from = 10, to = 2000, precision = "5%", hold = "15s", confirm = "60s" }`.
+    #[cfg_attr(test, schemars(with = "Option<RawSearch>"))]
+    pub search: Option<Spanned<RawSearch>>,
     /// Conditions that stop the run early: `"error_rate > 50% for 10s"`.
     #[serde(default)]
     #[cfg_attr(test, schemars(with = "Vec<String>"))]
@@ -207,6 +210,29 @@ pub struct RawStaircase {
     /// "broken" (stop at the first level that breaks the SLO) or "max".
     #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub stop: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "Search"))]
+#[serde(deny_unknown_fields)]
+pub struct RawSearch {
+    /// The first probe: shoppers (closed model, whole) or arrivals per second (open).
+    #[cfg_attr(test, schemars(with = "f64"))]
+    pub from: Spanned<f64>,
+    /// The highest load probed.
+    #[cfg_attr(test, schemars(with = "f64"))]
+    pub to: Spanned<f64>,
+    /// When the bisection stops: "5%" (default) of the load, or a load step (10).
+    #[cfg_attr(test, schemars(with = "Option<serde_json::Value>"))]
+    pub precision: Option<Spanned<toml::Value>>,
+    /// How long each probe is held.
+    #[cfg_attr(test, schemars(with = "Dur"))]
+    pub hold: Spanned<Dur>,
+    /// How long the found load is held to confirm it (default: four holds).
+    pub confirm: Option<Dur>,
+    /// The ramp into each probe (default: a tenth of the hold).
+    pub ramp: Option<Dur>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -236,6 +236,8 @@ mod tests {
             "data-not-a-file",
             "duplicate-journey",
             "max-below-start",
+            "search-and-staircase",
+            "search-bad-precision",
             "shop-keys-on-real-target",
             "stages-too-long",
             "staircase-too-many-levels",

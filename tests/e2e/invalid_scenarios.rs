@@ -18,6 +18,16 @@ const CASES: &[(&str, &str, &str)] = &[
     ),
     ("bad-abort-on", "8:13", "no `for DURATION`"),
     (
+        "search-and-staircase",
+        "8:10",
+        "a load section takes one of `staircase`, `stages` or `search`",
+    ),
+    (
+        "search-bad-precision",
+        "7:45",
+        "precision is a percentage of the load like \"5%\"",
+    ),
+    (
         "wrong-type",
         "14:10",
         "invalid type: string \"ten\", expected a whole number",

@@ -17,6 +17,7 @@ mod limits;
 mod open_model;
 mod runs;
 mod scaffold;
+mod search;
 mod shards;
 mod tls;
 mod trace_server;

@@ -30,6 +30,7 @@ mod generator;
 mod judgement;
 mod open_model;
 mod profiles;
+mod search;
 
 const BASE_URL: &str = "http://sim.shop";
 
@@ -50,6 +51,11 @@ impl Observer for Judge<'_> {
             Verdict::Pass => Judged::Pass,
             Verdict::Fail => Judged::Fail,
         }
+    }
+
+    /// A search's next step rests on the same judgement, as in `stampede run`.
+    fn probe_signals(&mut self, _judged: Judged) -> driver::Signals {
+        analysis::search::signals(self.plan, self.live.last().unwrap())
     }
 }
 

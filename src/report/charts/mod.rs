@@ -19,6 +19,7 @@ mod levels;
 mod marks;
 mod percentiles;
 mod png;
+mod search;
 mod timeline;
 mod usl;
 
@@ -92,6 +93,8 @@ enum Kind {
     /// e. the latency percentile distribution of all requests (`None`) or of one
     /// step (its position in the levels' step lists), one line per level.
     Percentiles(Option<usize>),
+    /// f. a capacity search's probes against time.
+    Search,
 }
 
 /// One chart of a report.
@@ -113,6 +116,13 @@ pub fn charts(report: &Report) -> Vec<Chart<'_>> {
         report,
     };
     let mut all = Vec::new();
+    if report.capacity_search.is_some() {
+        all.push(chart(
+            "search".into(),
+            "The capacity search, probe by probe".into(),
+            Kind::Search,
+        ));
+    }
     if !report.levels.is_empty() {
         all.push(chart(
             "latency".into(),
@@ -263,6 +273,7 @@ impl Chart<'_> {
             Kind::Errors => errors::draw(root, r, marks),
             Kind::Timeline => timeline::draw(root, r, marks),
             Kind::Percentiles(step) => percentiles::draw(root, r, step, marks),
+            Kind::Search => search::draw(root, r, marks),
         }
     }
 }

@@ -43,6 +43,7 @@ pub fn html(report: &Report, figures: &[Figure]) -> String {
     verdict(&mut out, report);
     findings::gates(&mut out, report);
     crate::report::failures::html_section(&mut out, report);
+    crate::report::search::html_section(&mut out, report);
     findings::capacity(&mut out, report);
     charts(&mut out, figures);
     level_table(&mut out, report);
@@ -192,7 +193,14 @@ fn warnings(out: &mut String, report: &Report, unit: LoadUnit) {
 
 /// What each chart shows, under it; every per-step percentile chart
 /// (`percentiles-STEP`) shares [`STEP_CAPTION`].
-const CAPTIONS: [(&str, &str); 5] = [
+const CAPTIONS: [(&str, &str); 6] = [
+    (
+        "search",
+        "Each probe of the capacity search as a bar over its hold, at its load: green met \
+         the SLO, red broke it, paler ones lay within the noise and were tried again, thick \
+         ones are confirmation holds. The green band runs from the capacity found to the \
+         lowest broken load: the shop's edge lies inside it.",
+    ),
     (
         "latency",
         "p50, p95 and p99 latency at each level (log scale). The dashed line is the SLO \

@@ -2,9 +2,21 @@
 //! caps on levels and run length), arrivals, abort rules, and the SLO.
 
 use super::*;
+use crate::profile::search::{Precision, SearchSpec};
 
 /// The highest load a scenario may ask for: shoppers, or arrivals per second.
 const MAX_LOAD: f64 = 1e9;
+
+/// A search's profile before its first judgement: the first probe.
+fn search_start(search: &SearchSpec) -> Profile {
+    Profile::from_stages(&[
+        Stage::RampTo {
+            load: search.from,
+            over: search.ramp,
+        },
+        Stage::Hold(search.hold),
+    ])
+}
 
 impl Compiler<'_> {
     pub(super) fn load(&self, raw: Spanned<raw::RawLoad>) -> Result<Load> {
@@ -54,7 +66,18 @@ impl Compiler<'_> {
                 .error(stop.span(), "`stop` goes in the staircase with a staircase")
                 .with_hint("staircase = { ..., stop = \"broken\" }"));
         }
+        let search = match raw.search {
+            Some(search) if raw.staircase.is_some() || raw.stages.is_some() => {
+                return Err(self.error(
+                    search.span(),
+                    "a load section takes one of `staircase`, `stages` or `search`",
+                ));
+            }
+            Some(search) => Some(self.search(search, model)?),
+            None => None,
+        };
         let (profile, stop_when_broken, hold) = match (raw.staircase, raw.stages) {
+            _ if let Some(search) = &search => (search_start(search), false, search.hold),
             (Some(stairs), None) => self.staircase(stairs, model)?,
             (None, Some(stages)) => {
                 let profile = self.stages(&stages, model)?;
@@ -72,7 +95,7 @@ impl Compiler<'_> {
                 return Err(self
                     .error(span, "the load section needs a `staircase` or `stages`")
                     .with_hint(
-                        "e.g. staircase = { start = 25, step = 25, hold = \"20s\", max = 500 }",
+                        "e.g. staircase = { start = 25, step = 25, hold = \"20s\", max = 500 }, or search = { from = 10, to = 2000, hold = \"15s\" }",
                     ));
             }
         };
@@ -118,6 +141,7 @@ impl Compiler<'_> {
             capacity_unit,
             model,
             profile,
+            search,
             stop_when_broken,
             arrivals,
             max_active,
@@ -216,6 +240,66 @@ impl Compiler<'_> {
             stop_when_broken,
             hold,
         ))
+    }
+
+    /// `search = { from, to, precision, hold, confirm, ramp }`, checked: `to`
+    /// above `from`, a precision above zero, and a search that fits in 7 days.
+    fn search(&self, raw: Spanned<raw::RawSearch>, model: Model) -> Result<SearchSpec> {
+        let s = raw.get_ref();
+        let from = self.load_value(&s.from, "from", model, false)?;
+        let to = self.load_value(&s.to, "to", model, false)?;
+        if to <= from {
+            return Err(self.error(
+                s.to.span(),
+                format!("to ({to}) must be above from ({from})"),
+            ));
+        }
+        let hold = s.hold.get_ref().0;
+        if hold.is_zero() {
+            return Err(self.error(s.hold.span(), "hold must be above zero"));
+        }
+        let spec = SearchSpec {
+            from,
+            to,
+            precision: match &s.precision {
+                Some(p) => self.precision(p)?,
+                None => Precision::Relative(0.05),
+            },
+            hold,
+            confirm: s.confirm.map_or(hold * 4, |d| d.0),
+            ramp: s.ramp.map_or(hold / 10, |d| d.0),
+            whole: model == Model::Closed,
+        };
+        if spec.longest() > MAX_RUN {
+            return Err(self
+                .error(
+                    raw.span(),
+                    "this search could run for more than 7 days: a run may last at most 7 days",
+                )
+                .with_hint("shorten hold and confirm, or take a coarser precision"));
+        }
+        Ok(spec)
+    }
+
+    /// `"5%"` (relative to the load) or a load step above zero.
+    fn precision(&self, value: &Spanned<toml::Value>) -> Result<Precision> {
+        let wrong = || {
+            self.error(
+                value.span(),
+                "precision is a percentage of the load like \"5%\" (above 0%, below 100%) or a load step above zero like 10",
+            )
+        };
+        match value.get_ref() {
+            toml::Value::String(text) if text.trim().ends_with('%') => {
+                match crate::units::parse_ratio(text, crate::units::RatioRange::Fraction) {
+                    Ok(r) if r > 0.0 && r < 1.0 => Ok(Precision::Relative(r)),
+                    _ => Err(wrong()),
+                }
+            }
+            toml::Value::Integer(n) if *n > 0 => Ok(Precision::Absolute(*n as f64)),
+            toml::Value::Float(x) if x.is_finite() && *x > 0.0 => Ok(Precision::Absolute(*x)),
+            _ => Err(wrong()),
+        }
     }
 
     /// A load as written: shoppers (closed model: whole) or arrivals per second

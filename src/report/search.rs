@@ -1,0 +1,133 @@
+//! The capacity search in each format: its answer, the confirmation and every
+//! probe — a Markdown table, an HTML section (the chart is drawn with the other
+//! charts) and a JUnit suite whose one case passes when a capacity was found and
+//! confirmed.
+
+use std::fmt::Write;
+
+use crate::analysis::search::{CapacitySearch, Purpose, SearchProbe};
+use crate::analysis::{Report, Verdict};
+use crate::report::escape::{html, markdown, xml};
+use crate::report::view::LoadUnit;
+
+fn purpose(probe: &SearchProbe) -> &'static str {
+    match probe.purpose {
+        Purpose::Bracket => "bracket",
+        Purpose::Bisect => "bisect",
+        Purpose::Repeat => "repeat",
+        Purpose::Confirm => "confirm",
+    }
+}
+
+fn verdict(probe: &SearchProbe) -> &'static str {
+    match probe.verdict {
+        Verdict::Pass => "pass",
+        Verdict::Fail => "FAIL",
+    }
+}
+
+/// "5% (bracket ×2, bisect, confirm), 9 probes in 41 s".
+fn method(search: &CapacitySearch) -> String {
+    format!(
+        "from {} to {}, precision {}: {} probes in {:.0} s",
+        crate::units::show_load(search.from),
+        crate::units::show_load(search.to),
+        search.precision,
+        search.probes.len(),
+        search.duration_s
+    )
+}
+
+/// One row's cells: level, load, purpose, verdict, margin, and why the load
+/// verdict may be shaky (within the noise, or generator-limited).
+fn cells(probe: &SearchProbe, unit: LoadUnit) -> [String; 6] {
+    [
+        (probe.level + 1).to_string(),
+        unit.show(probe.load),
+        purpose(probe).to_string(),
+        verdict(probe).to_string(),
+        format!("{:+.0}%", probe.margin * 100.0),
+        match (probe.generator_limited, probe.uncertain) {
+            (true, _) => "generator-limited",
+            (false, true) => "within the noise",
+            (false, false) => "",
+        }
+        .to_string(),
+    ]
+}
+
+/// The Markdown section.
+pub fn markdown_section(out: &mut String, report: &Report) {
+    let Some(search) = &report.capacity_search else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "### Capacity search\n\n**{}**\n",
+        markdown(&search.answer)
+    );
+    let _ = writeln!(out, "{}\n", markdown(&method(search)));
+    out.push_str("| level | load | probe | verdict | margin to SLO | caveat |\n|---:|---:|---|---|---:|---|\n");
+    for probe in &search.probes {
+        let _ = writeln!(out, "| {} |", cells(probe, report.load_unit).join(" | "));
+    }
+    out.push('\n');
+}
+
+/// The HTML section, before the charts.
+pub fn html_section(out: &mut String, report: &Report) {
+    let Some(search) = &report.capacity_search else {
+        return;
+    };
+    let _ = write!(
+        out,
+        "<h2 id=\"capacity-search\">Capacity search</h2>\n<p><strong>{}</strong></p>\n<p>{} \
+         (<a href=\"#chart-search\">chart</a>)</p>\n<table>\n<tr><th>level</th><th>load</th>\
+         <th>probe</th><th>verdict</th><th>margin to SLO</th><th>caveat</th></tr>\n",
+        html(&search.answer),
+        html(&method(search))
+    );
+    for probe in &search.probes {
+        out.push_str("<tr>");
+        for cell in cells(probe, report.load_unit) {
+            let _ = write!(out, "<td>{}</td>", html(&cell));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n");
+}
+
+/// A JUnit suite with one case: a capacity found and confirmed. Returns
+/// (cases, failures).
+pub fn junit_suite(suites: &mut String, report: &Report) -> (usize, usize) {
+    let Some(search) = &report.capacity_search else {
+        return (0, 0);
+    };
+    let failed = usize::from(search.capacity.is_none());
+    let _ = writeln!(
+        suites,
+        "  <testsuite name=\"capacity search\" tests=\"1\" failures=\"{failed}\" errors=\"0\" \
+         skipped=\"0\" time=\"{:.3}\">",
+        search.duration_s
+    );
+    let classname = xml(&format!("{}.capacity-search", report.scenario));
+    let answer = xml(&search.answer);
+    let _ = write!(
+        suites,
+        "    <testcase name=\"a capacity found and confirmed\" classname=\"{classname}\" time=\"{:.3}\"",
+        search.duration_s
+    );
+    if failed == 1 {
+        let _ = writeln!(
+            suites,
+            ">\n      <failure message=\"{answer}\" type=\"capacity\">{answer}</failure>\n    </testcase>"
+        );
+    } else {
+        let _ = writeln!(
+            suites,
+            ">\n      <system-out>{answer}</system-out>\n    </testcase>"
+        );
+    }
+    suites.push_str("  </testsuite>\n");
+    (1, failed)
+}
