@@ -296,6 +296,20 @@ fn contradictory_flags_are_refused_before_any_traffic() {
     let (_, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--stall-for"), "{stderr}");
+
+    // A capacity search follows one judgement per probe: no shard has it alone.
+    let output = stampede()
+        .arg("run")
+        .arg(repo("scenarios/capacity.toml"))
+        .args(["--shard", "0/2", "--start-at", "0"])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("a capacity search cannot be sharded"),
+        "{stderr}"
+    );
 }
 
 /// `--target` takes only http:// and https:// (an ftp:// URL used to pass the parse
