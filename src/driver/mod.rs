@@ -12,6 +12,7 @@ mod attribution;
 pub mod climb;
 #[cfg(test)]
 mod escaping;
+mod follow;
 mod panic_guard;
 mod search;
 pub mod shard;
@@ -31,14 +32,11 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::http::{self, ClientFactory, SetupError};
-use crate::metrics::{
-    Collected, Cooldown, Harvested, LevelRun, Recorder, RunEnd, RunOutcome, TimelinePoint,
-};
+use crate::metrics::{Collected, Harvested, LevelRun, Recorder, RunEnd, RunOutcome, TimelinePoint};
 use crate::profile::LevelSpec;
-use crate::profile::search::Search;
 pub use crate::profile::search::Signals;
 use crate::scenario::{Model, Scenario, Target};
-use climb::{Climb, Judged, Next};
+use climb::Judged;
 
 const NO_LEVEL: usize = usize::MAX;
 const TICK: Duration = Duration::from_millis(10);
@@ -214,227 +212,22 @@ async fn run_part(
     observer: &mut dyn Observer,
     stop: impl Future<Output = ()>,
 ) -> Result<RunOutcome, SetupError> {
-    let process_cpu: fn() -> Duration = match connector.is_tcp() {
-        true => process_cpu,
-        false => || Duration::ZERO,
-    };
-    let mut profile = scenario.load.profile.clone();
-    let mut specs = profile.levels();
-    let mut adaptive = scenario
-        .load
-        .search
-        .map(|s| search::Adaptive::new(Search::new(s)));
-    let slots = level_slots(&scenario);
-    let shared = Arc::new(Shared::new(
-        Arc::clone(&scenario),
-        base_url,
-        seed,
-        insecure,
-        connector,
-    )?);
-    let mut collected = Collected::new(slots, scenario.steps.len(), scenario.journeys.len());
-    // Closed model: the number of shoppers wanted. Open model: 1 while arrivals run.
-    let (target_tx, target_rx) = watch::channel(u32::from(!shared.closed));
-    let mut shoppers: Vec<Option<JoinHandle<()>>> = Vec::new();
-    let open = (!shared.closed).then(|| {
-        let plan = Arc::new(arrivals::Plan::new(slots, seed, part.phase()));
-        let task = tokio::spawn(arrivals::run(
-            Arc::clone(&shared),
-            Arc::clone(&plan),
-            target_rx.clone(),
-        ));
-        (plan, task)
-    });
-    let mut levels: Vec<LevelRun> = Vec::new();
-    let mut current: Option<usize> = None;
-    let mut cpu_at_level_start = process_cpu();
-    let mut cooldown: Option<Cooldown> = None;
-    // Harvests fall on whole seconds of the common start, in every shard.
-    let mut next_harvest = Duration::from_secs(part.late.as_secs()) + HARVEST_EVERY;
-    let mut watch = abort::AbortWatch::new(&scenario.load.abort_on);
-    let mut climb = Climb::new(scenario.load.stop_when_broken, scenario.load.cooldown);
-    let mut abort_reason = None;
+    let mut run = follow::Follow::new(connector, part, scenario, base_url, seed, insecure)?;
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     tokio::pin!(stop);
-    let mut pending: Vec<LevelRun> = Vec::new();
-    // Requests of an ended level still in flight after this are counted outside it.
-    let wait_limit = scenario.target.timeout + scenario.target.connect_timeout + HARVEST_EVERY;
-    let now = Instant::now();
-    let started = now.checked_sub(part.late).unwrap_or(now);
-    let end = 'run: loop {
+    let end = loop {
         // Biased, the stop first: a tie goes the same way every time.
         tokio::select! {
             biased;
             () = &mut stop => break RunEnd::Interrupted,
             _ = ticker.tick() => {}
         }
-        if shared.exhausted.load(Ordering::Relaxed) {
-            break RunEnd::DataExhausted;
-        }
-        let now = started.elapsed();
-        let (load, level) = match cooldown {
-            Some(c) if now >= c.start + c.duration => break RunEnd::StoppedAtBreakingPoint,
-            Some(c) => (c.load, None),
-            // A search holds its last probe's load until the probe is judged.
-            None if adaptive.is_some() && now >= profile.duration() => {
-                (search::held_load(&profile), None)
-            }
-            None => {
-                let point = profile.at(now);
-                (point.load, point.level)
-            }
-        };
-        if level != current && cooldown.is_none() {
-            if let Some(done) = current.take() {
-                let spec = specs[done];
-                let run = LevelRun {
-                    spec,
-                    held: now
-                        .saturating_sub(spec.start.max(part.late))
-                        .min(spec.duration),
-                };
-                levels.push(run);
-                collected.cpu_seconds[done] = (process_cpu() - cpu_at_level_start).as_secs_f64();
-                pending.push(run);
-            }
-            current = level;
-            cpu_at_level_start = process_cpu();
-            shared
-                .level
-                .store(level.unwrap_or(NO_LEVEL), Ordering::SeqCst);
-        }
-        // Each ended level is judged once all its requests are in (see `attribution`).
-        while let Some(&run) = pending.first() {
-            let waited = now.saturating_sub(run.spec.start + run.held);
-            if shared.in_flight.of(run.spec.index) > 0 && waited < wait_limit {
-                break;
-            }
-            pending.remove(0);
-            let level_now = current.unwrap_or(NO_LEVEL);
-            let judged = judge(
-                &mut collected,
-                &shared,
-                now,
-                run,
-                level_now,
-                observer,
-                drops(&open),
-            );
-            if let Some(adaptive) = adaptive.as_mut() {
-                let signals = observer.probe_signals(judged);
-                if !adaptive.judged(signals, &mut profile, now) {
-                    break 'run RunEnd::Completed;
-                }
-                specs = profile.levels();
-                continue;
-            }
-            match climb.judged(&run.spec, judged) {
-                Next::Continue => {}
-                Next::Stop => break 'run RunEnd::StoppedAtBreakingPoint,
-                Next::CoolDown { load, duration } => {
-                    cooldown = Some(Cooldown {
-                        start: now,
-                        duration,
-                        load,
-                    });
-                    // A level begun while this one was judged is abandoned: what it
-                    // measured is counted outside levels at the end.
-                    current = None;
-                    shared.level.store(NO_LEVEL, Ordering::SeqCst);
-                }
-            }
-        }
-        if cooldown.is_some_and(|c| c.start == now) {
-            continue;
-        }
-        // The last level is judged before the run ends: a broken one still cools down.
-        if cooldown.is_none() && now >= profile.duration() && pending.is_empty() {
-            break RunEnd::Completed;
-        }
-        match &open {
-            Some((plan, _)) => plan.set_rate(load),
-            None => {
-                let wanted = load.round() as u32;
-                target_tx.send_if_modified(|n| std::mem::replace(n, wanted) != wanted);
-                spawn_missing(&shared, &mut shoppers, wanted as usize, &target_rx);
-            }
-        }
-        if now >= next_harvest {
-            next_harvest += HARVEST_EVERY;
-            let last_second = harvest(
-                &mut collected,
-                &shared,
-                now,
-                level.unwrap_or(NO_LEVEL),
-                observer,
-                drops(&open),
-            );
-            if let Some(reason) = watch.second_done(&last_second) {
-                abort_reason = Some(reason);
-                break RunEnd::Aborted;
-            }
-            let progress = Progress {
-                elapsed: now,
-                total: profile.duration(),
-                load,
-                level: level.map(|l| specs[l]),
-                cooling_down: cooldown.is_some(),
-                last_second,
-                in_flight: shared.in_flight.total(),
-            };
-            observer.progress(&progress);
+        if let Some(end) = run.tick(observer) {
+            break end;
         }
     };
-    // A level cut short still counts for what it measured.
-    if let Some(level) =
-        current.filter(|_| cooldown.is_none() && end != RunEnd::StoppedAtBreakingPoint)
-    {
-        let spec = specs[level];
-        levels.push(LevelRun {
-            spec,
-            held: started
-                .elapsed()
-                .saturating_sub(spec.start.max(part.late))
-                .min(spec.duration),
-        });
-        collected.cpu_seconds[level] = (process_cpu() - cpu_at_level_start).as_secs_f64();
-    }
-    let grace = match end {
-        RunEnd::Interrupted => scenario.target.timeout.min(INTERRUPT_GRACE),
-        _ => scenario.target.timeout,
-    };
-    let _ = target_tx.send(0);
-    retire_all(&mut shoppers, grace).await;
-    if let Some((plan, mut task)) = open {
-        // The arrival task waits for its shoppers up to the request timeout; after
-        // an interrupt it is cut short (aborting it drops its shoppers).
-        if tokio::time::timeout(grace + Duration::from_secs(1), &mut task)
-            .await
-            .is_err()
-        {
-            task.abort();
-        }
-        plan.copy_dropped(&mut collected);
-    }
-    let elapsed = started.elapsed();
-    // Levels that ended with the run are judged now that all is in.
-    for run in &pending {
-        shared.recorder.close_level(run.spec.index);
-    }
-    harvest(&mut collected, &shared, elapsed, NO_LEVEL, observer, None);
-    for run in &pending {
-        observer.level_done(run, &collected);
-    }
-    collected.fold_unjudged(&levels.iter().map(|l| l.spec.index).collect::<Vec<_>>());
-    Ok(RunOutcome {
-        collected,
-        levels,
-        cooldown,
-        elapsed,
-        end,
-        abort_reason,
-    })
+    Ok(run.finish(end, observer).await)
 }
 
 /// The open model's arrival plan, whose drop counts each harvest copies.
