@@ -21,7 +21,36 @@ fn search_start(search: &SearchSpec) -> Profile {
 impl Compiler<'_> {
     pub(super) fn load(&self, raw: Spanned<raw::RawLoad>) -> Result<Load> {
         let span = raw.span();
-        let raw = raw.into_inner();
+        let mut raw = raw.into_inner();
+        let (model, arrivals, max_active) = self.model(&raw)?;
+        let (profile, search, stop_when_broken, hold) = self.profile(&mut raw, model, &span)?;
+        let cooldown = self.cooldown(&raw, &profile, stop_when_broken, hold, span)?;
+        Ok(Load {
+            capacity_unit: self.capacity_unit(&raw)?,
+            model,
+            profile,
+            search,
+            stop_when_broken,
+            arrivals,
+            max_active,
+            cooldown,
+            session: self.session(&raw)?,
+            abort_on: crate::scenario::rules::abort_on(self.path, self.source, &raw.abort_on)?,
+            expected_peak: match &raw.expected_peak {
+                Some(v) => Some(crate::scenario::rules::positive(
+                    self.path,
+                    self.source,
+                    v,
+                    "expected_peak",
+                )?),
+                None => None,
+            },
+        })
+    }
+
+    /// The model, how arrivals are spaced and how many may be active (the last
+    /// two belong to the open model only).
+    fn model(&self, raw: &raw::RawLoad) -> Result<(Model, Arrivals, u32)> {
         let model = match raw.model.as_ref().map(|m| (m.get_ref().as_str(), m.span())) {
             None | Some(("closed", _)) => Model::Closed,
             Some(("open", _)) => Model::Open,
@@ -61,12 +90,23 @@ impl Compiler<'_> {
             Some(max) => self.positive(max, "max_active")?,
             None => DEFAULT_MAX_ACTIVE,
         };
+        Ok((model, arrivals, max_active))
+    }
+
+    /// The profile from the one of `staircase`, `stages` or `search` given; with
+    /// whether it stops at a break and its longest hold.
+    fn profile(
+        &self,
+        raw: &mut raw::RawLoad,
+        model: Model,
+        span: &std::ops::Range<usize>,
+    ) -> Result<(Profile, Option<SearchSpec>, bool, Duration)> {
         if let (Some(stop), Some(_)) = (&raw.stop, &raw.staircase) {
             return Err(self
                 .error(stop.span(), "`stop` goes in the staircase with a staircase")
                 .with_hint("staircase = { ..., stop = \"broken\" }"));
         }
-        let search = match raw.search {
+        let search = match raw.search.take() {
             Some(search) if raw.staircase.is_some() || raw.stages.is_some() => {
                 return Err(self.error(
                     search.span(),
@@ -76,7 +116,7 @@ impl Compiler<'_> {
             Some(search) => Some(self.search(search, model)?),
             None => None,
         };
-        let (profile, stop_when_broken, hold) = match (raw.staircase, raw.stages) {
+        let (profile, stop_when_broken, hold) = match (raw.staircase.take(), raw.stages.take()) {
             _ if let Some(search) = &search => (search_start(search), false, search.hold),
             (Some(stairs), None) => self.staircase(stairs, model)?,
             (None, Some(stages)) => {
@@ -93,7 +133,7 @@ impl Compiler<'_> {
             }
             (None, None) => {
                 return Err(self
-                    .error(span, "the load section needs a `staircase` or `stages`")
+                    .error(span.clone(), "the load section needs a `staircase` or `stages`")
                     .with_hint(
                         "e.g. staircase = { start = 25, step = 25, hold = \"20s\", max = 500 }, or search = { from = 10, to = 2000, hold = \"15s\" }",
                     ));
@@ -101,10 +141,23 @@ impl Compiler<'_> {
         };
         if profile.levels().is_empty() {
             return Err(self.error(
-                span,
+                span.clone(),
                 "the load profile holds no level: add a `hold` stage at a load above zero",
             ));
         }
+        Ok((profile, search, stop_when_broken, hold))
+    }
+
+    /// The cool-down after a break: refused where nothing stops at one (it would
+    /// be ignored); by default the hold, up to 30 s; within the 7-day cap.
+    fn cooldown(
+        &self,
+        raw: &raw::RawLoad,
+        profile: &Profile,
+        stop_when_broken: bool,
+        hold: Duration,
+        span: std::ops::Range<usize>,
+    ) -> Result<Duration> {
         if let Some(cooldown) = raw.cooldown.as_ref().filter(|_| !stop_when_broken) {
             return Err(self
                 .error(
@@ -115,6 +168,7 @@ impl Compiler<'_> {
         }
         let cooldown = raw
             .cooldown
+            .as_ref()
             .map_or(hold.min(Duration::from_secs(30)), |d| d.get_ref().0);
         if profile.duration().saturating_add(cooldown) > MAX_RUN {
             return Err(self.error(
@@ -122,55 +176,48 @@ impl Compiler<'_> {
                 "the profile and its cooldown run for more than 7 days: a run may last at most 7 days",
             ));
         }
-        let capacity_unit = match &raw.capacity_unit {
-            Some(unit) => {
-                let text = unit.get_ref();
-                let named = ["journeys.", "steps."]
-                    .iter()
-                    .any(|p| text.strip_prefix(p).is_some_and(|n| !n.is_empty()));
-                if !named {
-                    return Err(self
-                        .error(unit.span(), format!("expected \"journeys.NAME\" or \"steps.NAME\", found \"{text}\""))
-                        .with_hint("e.g. capacity_unit = \"journeys.buyer\" (checkouts/s) or \"steps.pay\""));
-                }
-                Some((text.clone(), unit.span()))
-            }
-            None => None,
+        Ok(cooldown)
+    }
+
+    /// `capacity_unit = "journeys.NAME"` or `"steps.NAME"`, with where it was written.
+    fn capacity_unit(
+        &self,
+        raw: &raw::RawLoad,
+    ) -> Result<Option<(String, std::ops::Range<usize>)>> {
+        let Some(unit) = &raw.capacity_unit else {
+            return Ok(None);
         };
-        Ok(Load {
-            capacity_unit,
-            model,
-            profile,
-            search,
-            stop_when_broken,
-            arrivals,
-            max_active,
-            cooldown,
-            session: match raw
-                .session
-                .as_ref()
-                .map(|s| (s.get_ref().as_str(), s.span()))
-            {
-                None | Some(("per_journey", _)) => Session::PerJourney,
-                Some(("per_shopper", _)) => Session::PerShopper,
-                Some((other, span)) => {
-                    return Err(self.error(
-                        span,
-                        format!("unknown session \"{other}\": expected \"per_journey\" or \"per_shopper\""),
-                    ));
-                }
-            },
-            abort_on: crate::scenario::rules::abort_on(self.path, self.source, &raw.abort_on)?,
-            expected_peak: match &raw.expected_peak {
-                Some(v) => Some(crate::scenario::rules::positive(
-                    self.path,
-                    self.source,
-                    v,
-                    "expected_peak",
-                )?),
-                None => None,
-            },
-        })
+        let text = unit.get_ref();
+        let named = ["journeys.", "steps."]
+            .iter()
+            .any(|p| text.strip_prefix(p).is_some_and(|n| !n.is_empty()));
+        if !named {
+            return Err(self
+                .error(
+                    unit.span(),
+                    format!("expected \"journeys.NAME\" or \"steps.NAME\", found \"{text}\""),
+                )
+                .with_hint(
+                    "e.g. capacity_unit = \"journeys.buyer\" (checkouts/s) or \"steps.pay\"",
+                ));
+        }
+        Ok(Some((text.clone(), unit.span())))
+    }
+
+    /// `session = "per_journey"` (default) or `"per_shopper"`.
+    fn session(&self, raw: &raw::RawLoad) -> Result<Session> {
+        match raw
+            .session
+            .as_ref()
+            .map(|s| (s.get_ref().as_str(), s.span()))
+        {
+            None | Some(("per_journey", _)) => Ok(Session::PerJourney),
+            Some(("per_shopper", _)) => Ok(Session::PerShopper),
+            Some((other, span)) => Err(self.error(
+                span,
+                format!("unknown session \"{other}\": expected \"per_journey\" or \"per_shopper\""),
+            )),
+        }
     }
 
     pub(super) fn staircase(
