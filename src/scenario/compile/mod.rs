@@ -266,90 +266,13 @@ impl<'a> Compiler<'a> {
     }
 
     fn target(&mut self, raw: raw::RawTarget) -> Result<Target> {
-        let url = raw.base_url.get_ref().trim();
-        let base_url = if url == "embedded" {
-            None
-        } else {
-            let parsed = url::Url::parse(url).map_err(|e| {
-                self.error(raw.base_url.span(), format!("invalid base_url \"{url}\": {e}"))
-                    .with_hint("write a URL like \"https://shop.example.com\", or \"embedded\" for the demo shop")
-            })?;
-            if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-                return Err(self.error(
-                    raw.base_url.span(),
-                    "expected an http:// or https:// URL with a host",
-                ));
-            }
-            Some(url.trim_end_matches('/').to_string())
-        };
-        let mut shop = ShopSettings::default();
-        let shop_keys = [
-            raw.workers.as_ref().map(Spanned::span),
-            raw.queue.as_ref().map(Spanned::span),
-            raw.service_time.as_ref().map(Spanned::span),
-            raw.stall_every.as_ref().map(Spanned::span),
-            raw.stall_for.as_ref().map(Spanned::span),
-            raw.error_rate.as_ref().map(Spanned::span),
-        ];
-        if base_url.is_some()
-            && let Some(span) = shop_keys.into_iter().flatten().next()
-        {
-            return Err(self
-                .error(
-                    span,
-                    "workers, service_time, queue and the fault keys set the embedded shop",
-                )
-                .with_hint(
-                    "they only apply with base_url = \"embedded\"; remove them for a real shop",
-                ));
-        }
-        if let Some(workers) = raw.workers {
-            shop.workers = self.positive(&workers, "workers")?;
-        }
-        if let Some(queue) = raw.queue {
-            shop.queue = u32::try_from(*queue.get_ref())
-                .map_err(|_| self.error(queue.span(), "expected a queue length of 0 or more"))?;
-        }
-        if let Some(service) = raw.service_time {
-            if service.get_ref().0.is_zero() {
-                return Err(self.error(service.span(), "service_time must be above zero"));
-            }
-            shop.service_time = service.get_ref().0;
-        }
-        match (raw.stall_every, raw.stall_for) {
-            (Some(every), Some(stall)) => {
-                if stall.get_ref().0 >= every.get_ref().0 || stall.get_ref().0.is_zero() {
-                    return Err(self.error(
-                        stall.span(),
-                        "stall_for must be above zero and shorter than stall_every",
-                    ));
-                }
-                shop.stall_every = Some(every.get_ref().0);
-                shop.stall_for = stall.get_ref().0;
-            }
-            (Some(one), None) | (None, Some(one)) => {
-                return Err(self
-                    .error(one.span(), "a stall needs both stall_every and stall_for")
-                    .with_hint("e.g. stall_every = \"5s\", stall_for = \"1s\""));
-            }
-            (None, None) => {}
-        }
-        shop.error_rate = raw.error_rate.map_or(0.0, |r| r.get_ref().0);
+        let base_url = self.base_url(&raw)?;
+        let shop = self.shop_settings(&raw, base_url.is_some())?;
         let timeout = raw.timeout.map_or(DEFAULT_TIMEOUT, |d| d.0);
         let connect_timeout = raw
             .connect_timeout
             .map_or(timeout.min(Duration::from_secs(5)), |d| d.0);
-        let mut allow_hosts = Vec::new();
-        for host in &raw.allow_hosts {
-            let name = host.get_ref().trim().to_ascii_lowercase();
-            if name.is_empty() || name.contains('/') || name.contains(':') {
-                return Err(self.error(
-                    host.span(),
-                    format!("expected a host name like \"cdn.example.com\", found \"{name}\""),
-                ));
-            }
-            allow_hosts.push(name);
-        }
+        let allow_hosts = self.allow_hosts(&raw)?;
         let max_redirects = match &raw.max_redirects {
             Some(n) => usize::try_from(*n.get_ref())
                 .map_err(|_| self.error(n.span(), "max_redirects must be 0 or more"))?,
@@ -367,32 +290,12 @@ impl<'a> Compiler<'a> {
             }
             None => concat!("stampede/", env!("CARGO_PKG_VERSION")).to_string(),
         };
-        let tracing = self.tracing(raw.trace, raw.trace_state, raw.trace_url)?;
-        let mut headers = Vec::new();
-        for (name, value) in &raw.headers {
-            let header = HeaderName::from_bytes(name.get_ref().as_bytes()).map_err(|_| {
-                self.error(
-                    name.span(),
-                    format!("invalid header name \"{}\"", name.get_ref()),
-                )
-            })?;
-            let text = match self.compile_text(value.get_ref(), value.span(), &[]) {
-                Ok(template) if template.as_constant().is_some() => template,
-                // A variable set while shoppers run: rendered per journey.
-                _ => {
-                    self.target_headers.push((header, value.clone(), false));
-                    continue;
-                }
-            };
-            let text = text.as_constant().unwrap_or_default();
-            let value = HeaderValue::from_str(text).map_err(|_| {
-                self.error(
-                    value.span(),
-                    "invalid header value (control characters are not allowed)",
-                )
-            })?;
-            headers.push((header, value));
-        }
+        let tracing = self.tracing(
+            raw.trace.clone(),
+            raw.trace_state.clone(),
+            raw.trace_url.clone(),
+        )?;
+        let headers = self.constant_headers(&raw)?;
         Ok(Target {
             base_url,
             timeout,
@@ -407,6 +310,132 @@ impl<'a> Compiler<'a> {
             tracing,
             tls_resume: raw.tls_resume.unwrap_or(false),
         })
+    }
+
+    /// `base_url`: an http(s) URL with a host, or `None` for "embedded".
+    fn base_url(&self, raw: &raw::RawTarget) -> Result<Option<String>> {
+        let url = raw.base_url.get_ref().trim();
+        if url == "embedded" {
+            return Ok(None);
+        }
+        let parsed = url::Url::parse(url).map_err(|e| {
+            self.error(
+                raw.base_url.span(),
+                format!("invalid base_url \"{url}\": {e}"),
+            )
+            .with_hint(
+                "write a URL like \"https://shop.example.com\", or \"embedded\" for the demo shop",
+            )
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+            return Err(self.error(
+                raw.base_url.span(),
+                "expected an http:// or https:// URL with a host",
+            ));
+        }
+        Ok(Some(url.trim_end_matches('/').to_string()))
+    }
+
+    /// The embedded shop's model and faults; refused for a real shop.
+    fn shop_settings(&self, raw: &raw::RawTarget, real_shop: bool) -> Result<ShopSettings> {
+        let mut shop = ShopSettings::default();
+        let shop_keys = [
+            raw.workers.as_ref().map(Spanned::span),
+            raw.queue.as_ref().map(Spanned::span),
+            raw.service_time.as_ref().map(Spanned::span),
+            raw.stall_every.as_ref().map(Spanned::span),
+            raw.stall_for.as_ref().map(Spanned::span),
+            raw.error_rate.as_ref().map(Spanned::span),
+        ];
+        if real_shop && let Some(span) = shop_keys.into_iter().flatten().next() {
+            return Err(self
+                .error(
+                    span,
+                    "workers, service_time, queue and the fault keys set the embedded shop",
+                )
+                .with_hint(
+                    "they only apply with base_url = \"embedded\"; remove them for a real shop",
+                ));
+        }
+        if let Some(workers) = &raw.workers {
+            shop.workers = self.positive(workers, "workers")?;
+        }
+        if let Some(queue) = &raw.queue {
+            shop.queue = u32::try_from(*queue.get_ref())
+                .map_err(|_| self.error(queue.span(), "expected a queue length of 0 or more"))?;
+        }
+        if let Some(service) = &raw.service_time {
+            if service.get_ref().0.is_zero() {
+                return Err(self.error(service.span(), "service_time must be above zero"));
+            }
+            shop.service_time = service.get_ref().0;
+        }
+        match (&raw.stall_every, &raw.stall_for) {
+            (Some(every), Some(stall)) => {
+                if stall.get_ref().0 >= every.get_ref().0 || stall.get_ref().0.is_zero() {
+                    return Err(self.error(
+                        stall.span(),
+                        "stall_for must be above zero and shorter than stall_every",
+                    ));
+                }
+                shop.stall_every = Some(every.get_ref().0);
+                shop.stall_for = stall.get_ref().0;
+            }
+            (Some(one), None) | (None, Some(one)) => {
+                return Err(self
+                    .error(one.span(), "a stall needs both stall_every and stall_for")
+                    .with_hint("e.g. stall_every = \"5s\", stall_for = \"1s\""));
+            }
+            (None, None) => {}
+        }
+        shop.error_rate = raw.error_rate.as_ref().map_or(0.0, |r| r.get_ref().0);
+        Ok(shop)
+    }
+
+    /// `allow_hosts`: host names, lower-cased.
+    fn allow_hosts(&self, raw: &raw::RawTarget) -> Result<Vec<String>> {
+        let mut allow_hosts = Vec::new();
+        for host in &raw.allow_hosts {
+            let name = host.get_ref().trim().to_ascii_lowercase();
+            if name.is_empty() || name.contains('/') || name.contains(':') {
+                return Err(self.error(
+                    host.span(),
+                    format!("expected a host name like \"cdn.example.com\", found \"{name}\""),
+                ));
+            }
+            allow_hosts.push(name);
+        }
+        Ok(allow_hosts)
+    }
+
+    /// `[target] headers` that are constants; a header that reads a variable set
+    /// while shoppers run is kept aside, rendered per journey.
+    fn constant_headers(&mut self, raw: &raw::RawTarget) -> Result<Vec<(HeaderName, HeaderValue)>> {
+        let mut headers = Vec::new();
+        for (name, value) in &raw.headers {
+            let header = HeaderName::from_bytes(name.get_ref().as_bytes()).map_err(|_| {
+                self.error(
+                    name.span(),
+                    format!("invalid header name \"{}\"", name.get_ref()),
+                )
+            })?;
+            let text = match self.compile_text(value.get_ref(), value.span(), &[]) {
+                Ok(template) if template.as_constant().is_some() => template,
+                _ => {
+                    self.target_headers.push((header, value.clone(), false));
+                    continue;
+                }
+            };
+            let text = text.as_constant().unwrap_or_default();
+            let value = HeaderValue::from_str(text).map_err(|_| {
+                self.error(
+                    value.span(),
+                    "invalid header value (control characters are not allowed)",
+                )
+            })?;
+            headers.push((header, value));
+        }
+        Ok(headers)
     }
 
     fn positive(&self, value: &Spanned<i64>, what: &str) -> Result<u32> {
