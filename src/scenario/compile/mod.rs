@@ -290,11 +290,7 @@ impl<'a> Compiler<'a> {
             }
             None => concat!("stampede/", env!("CARGO_PKG_VERSION")).to_string(),
         };
-        let tracing = self.tracing(
-            raw.trace.clone(),
-            raw.trace_state.clone(),
-            raw.trace_url.clone(),
-        )?;
+        let tracing = self.tracing(raw.trace, raw.trace_state.clone(), raw.trace_url.clone())?;
         let headers = self.constant_headers(&raw)?;
         Ok(Target {
             base_url,
