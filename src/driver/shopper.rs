@@ -251,11 +251,10 @@ impl Shopper {
         let (headers, body) = match self.build(shared, step) {
             Ok(parts) => parts,
             Err(why) => {
-                let kind = ErrorKind::Request;
                 let mut sample = sample(self, Instant::now());
-                sample.error = Some(kind);
-                let example = || answer::request_example(step.id, kind, &why);
-                note_failure(shared, step.id, kind, walk, example);
+                sample.error = Some(ErrorKind::Request);
+                let example = || answer::request_example(step.id, ErrorKind::Request, &why);
+                note_failure(shared, step.id, ErrorKind::Request, walk, example);
                 shared.recorder.record(self.shard, sample);
                 return (Outcome::Failed, Instant::now());
             }
@@ -292,17 +291,7 @@ impl Shopper {
                 sample.status = Some(answer.status);
                 sample.error = self.judge(shared, step, &answer, walk);
             }
-            Err(failure) => {
-                if let Some(host) = &failure.host {
-                    shared.recorder.note_blocked(host);
-                }
-                if let Some(message) = &failure.message {
-                    shared.recorder.note_error(failure.kind, message);
-                }
-                sample.error = Some(failure.kind);
-                let example = || answer::transport_example(step.id, &failure);
-                note_failure(shared, step.id, failure.kind, walk, example);
-            }
+            Err(failure) => sample.error = Some(transport_failed(shared, step, &failure, walk)),
         }
         if sample.status.is_some() || sample.error == Some(ErrorKind::Timeout) {
             sample.latency = Some(answered.saturating_duration_since(intended));
@@ -514,6 +503,25 @@ pub fn sample_think(think: Think, rng: &mut Xoshiro256PlusPlus) -> Duration {
         seconds
     };
     Duration::from_secs_f64(seconds.clamp(0.0, MAX_THINK.as_secs_f64()))
+}
+
+/// Notes a request that got no answer (blocked host, first message of its kind,
+/// a failure example) and says what kind of failure it was.
+fn transport_failed(
+    shared: &Shared,
+    step: &Step,
+    failure: &http::Failure,
+    walk: Option<&mut WalkStep>,
+) -> ErrorKind {
+    if let Some(host) = &failure.host {
+        shared.recorder.note_blocked(host);
+    }
+    if let Some(message) = &failure.message {
+        shared.recorder.note_error(failure.kind, message);
+    }
+    let example = || answer::transport_example(step.id, failure);
+    note_failure(shared, step.id, failure.kind, walk, example);
+    failure.kind
 }
 
 #[cfg(test)]
