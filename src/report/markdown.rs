@@ -52,15 +52,19 @@ pub fn summary(report: &Report) -> String {
     if let Some(level) = head.last_good {
         let _ = writeln!(
             out,
-            "- **Last good level:** {}, {:.0} req/s served",
+            "- **Last good level:** {}, {:.0} steps/s served",
             unit.show(load_of(level)),
             level.stats.served_rps()
         );
     }
     if let Some((level, rps)) = head.peak {
+        let http = match level.stats.http_rps {
+            http if http > 0.0 => format!("{http:.0} HTTP req/s, "),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "- **Peak throughput served:** {rps:.0} req/s at {}",
+            "- **Peak throughput served:** {http}{rps:.0} steps/s served at {}",
             unit.show(load_of(level))
         );
     }

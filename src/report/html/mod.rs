@@ -135,13 +135,16 @@ fn verdict(out: &mut String, report: &Report) {
         ),
     }
     if let Some((level, rps)) = head.peak {
-        fact(
-            out,
-            "",
-            "Peak throughput served",
-            &format!("{rps:.0} steps/s"),
-            &format!("at {}", escape(&unit.show(load_of(level)))),
-        );
+        let at = escape(&unit.show(load_of(level)));
+        // HTTP requests as the shop's logs count them; steps in reports without them.
+        let (value, detail) = match level.stats.http_rps {
+            http if http > 0.0 => (
+                format!("{http:.0} HTTP req/s"),
+                format!("{rps:.0} steps/s served, at {at}"),
+            ),
+            _ => (format!("{rps:.0} steps/s"), format!("at {at}")),
+        };
+        fact(out, "", "Peak throughput served", &value, &detail);
     }
     if let Some(recovery) = report.recovery_s {
         fact(
