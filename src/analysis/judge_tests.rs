@@ -1,0 +1,137 @@
+//! Tests of the judgement: SLO clauses, low confidence, the generator, recovery.
+use super::*;
+
+fn point(t: f64, requests: u64, errors: u64, p95: f64) -> TimelinePoint {
+    TimelinePoint {
+        t,
+        shoppers: 1,
+        level: None,
+        requests,
+        http_requests: requests,
+        errors,
+        p95_ms: Some(p95),
+        lag_p99_ms: None,
+        p50_ms: None,
+        p99_ms: None,
+    }
+}
+
+fn plan() -> Plan {
+    let text = r#"
+name = "t"
+[target]
+base_url = "embedded"
+[load]
+staircase = { start = 10, step = 10, max = 20, hold = "2s" }
+[slo]
+p95 = "100ms"
+[[journey]]
+name = "look"
+weight = 1
+steps = [{ name = "home", get = "/" }]
+"#;
+    let scenario = crate::scenario::parse(std::path::Path::new("t.toml"), text).unwrap();
+    Plan::of(&scenario, None)
+}
+
+fn level_with(lag_ms: u64, cpu_seconds: f64) -> LevelResult {
+    let plan = plan();
+    let spec = plan.levels[0];
+    let run = LevelRun {
+        spec,
+        held: std::time::Duration::from_secs(2),
+    };
+    let mut stats = StepStats::default();
+    for _ in 0..100 {
+        stats.latency.record(20_000).unwrap();
+        stats.lag.record(lag_ms * 1000).unwrap();
+        stats.counts.requests += 1;
+    }
+    let mut collected = Collected::new(1, 1, 1);
+    collected.levels[0][0] = stats;
+    collected.cpu_seconds[0] = cpu_seconds;
+    level_result(&plan, &run, &collected, 2)
+}
+
+#[test]
+fn percentiles_with_fewer_than_ten_samples_above_them_are_low_confidence() {
+    let mut few = StepStats::default();
+    for i in 0..100 {
+        few.latency
+            .record(if i < 95 { 10_000 } else { 900_000 })
+            .unwrap();
+        few.counts.requests += 1;
+    }
+    let stats = Stats::of(&few, 1.0);
+    // 100 samples: 10 above p90, 5 above p95, 1 above p99.
+    assert_eq!(stats.latency.low_confidence, ["p95", "p99"]);
+    let slo = Slo {
+        latency: vec![LatencyBound {
+            percentile: 99.0,
+            bound: std::time::Duration::from_millis(100),
+        }],
+        error_rate: None,
+        ..Slo::default()
+    };
+    let breaches = judge(&slo, &stats, None);
+    assert_eq!(breaches.len(), 1);
+    assert!(
+        matches!(
+            breaches[0].broken,
+            Broken::Latency {
+                low_confidence: Some(100),
+                ..
+            }
+        ),
+        "{breaches:?}"
+    );
+    assert!(
+        breaches[0]
+            .to_string()
+            .contains("low confidence: 100 samples"),
+        "{breaches:?}"
+    );
+}
+
+#[test]
+fn a_late_or_busy_generator_marks_the_level() {
+    let calm = level_with(1, 0.5);
+    assert!(!calm.generator_limited);
+    assert_eq!(calm.generator.cpu_percent, 12.5);
+    assert_eq!(calm.verdict, Verdict::Pass);
+    assert!(level_with(25, 0.5).generator_limited, "lag p99 25 ms");
+    assert!(level_with(1, 3.8).generator_limited, "CPU 95%");
+}
+
+#[test]
+fn recovery_is_when_the_shop_is_back_within_the_slo_for_good() {
+    let slo = Slo {
+        latency: vec![LatencyBound {
+            percentile: 95.0,
+            bound: std::time::Duration::from_millis(100),
+        }],
+        error_rate: Some(0.01),
+        ..Slo::default()
+    };
+    let timeline = [
+        point(10.0, 100, 50, 900.0),
+        point(11.0, 100, 20, 400.0),
+        point(12.0, 100, 5, 90.0),
+        point(13.0, 100, 0, 80.0),
+    ];
+    // The load fell at 10 s; from 12 s on every second is within the SLO
+    // (the second ending at 13 s) — but only 1 s of it: not yet "stays".
+    assert_eq!(recovery(&slo, &timeline, 10.0, 13.0), None);
+    let mut longer = timeline.to_vec();
+    longer.push(point(14.0, 100, 0, 85.0));
+    longer.push(point(15.0, 100, 0, 85.0));
+    assert_eq!(recovery(&slo, &longer, 10.0, 15.0), Some(2.0));
+    // At the edge: half the seconds above the SLO (the example's cool-down).
+    let edge: Vec<TimelinePoint> = (1..=10)
+        .map(|i| point(10.0 + f64::from(i), 100, 0, [95.0, 105.0][i as usize % 2]))
+        .collect();
+    assert_eq!(recovery(&slo, &edge, 10.0, 20.0), None);
+    // One bad second at the end spoils it: the shop did not stay.
+    longer.push(point(16.0, 100, 0, 120.0));
+    assert_eq!(recovery(&slo, &longer, 10.0, 16.0), None);
+}

@@ -1,0 +1,271 @@
+//! Values with a grammar of their own in scenario files: durations, ratios,
+//! think times and status lists, each read with a message that says what was
+//! expected.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use crate::units::{DURATION_EXPECTED, RatioRange, parse_duration, parse_ratio};
+
+/// A duration written as `"250ms"`, `"30s"`, `"2m"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dur(pub Duration);
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(DurVisitor)
+    }
+}
+
+struct DurVisitor;
+
+impl Visitor<'_> for DurVisitor {
+    type Value = Dur;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(DURATION_EXPECTED)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Dur, E> {
+        parse_duration(v).map(Dur).map_err(E::custom)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Dur, E> {
+        Err(E::custom(format!(
+            "expected {DURATION_EXPECTED}, found the bare number {v}"
+        )))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Dur, E> {
+        Err(E::custom(format!(
+            "expected {DURATION_EXPECTED}, found the bare number {v}"
+        )))
+    }
+}
+
+/// A fraction written as `"1%"` or `0.01`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ratio(pub f64);
+
+impl<'de> Deserialize<'de> for Ratio {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RatioVisitor)
+    }
+}
+
+struct RatioVisitor;
+
+impl Visitor<'_> for RatioVisitor {
+    type Value = Ratio;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a percentage like \"1%\" or a fraction like 0.01")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Ratio, E> {
+        if !v.trim().ends_with('%') {
+            return Err(E::custom(format!(
+                "invalid percentage \"{v}\": expected a percentage like \"1%\", or a fraction like 0.01"
+            )));
+        }
+        parse_ratio(v, RatioRange::Fraction)
+            .map(Ratio)
+            .map_err(E::custom)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Ratio, E> {
+        parse_ratio(&v.to_string(), RatioRange::Fraction)
+            .map(Ratio)
+            .map_err(E::custom)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Ratio, E> {
+        match v {
+            0 => Ok(Ratio(0.0)),
+            _ => Err(E::custom(format!(
+                "ambiguous rate {v}: write a percentage like \"{v}%\" or a fraction like 0.01"
+            ))),
+        }
+    }
+}
+
+/// Think time after a step: `"2s"`, `{ uniform = ["1s", "3s"] }`,
+/// `{ exponential = "2s" }` (the mean) or `{ lognormal = { median = "1s", p90 = "4s" } }`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Think {
+    Fixed(Duration),
+    Uniform(Duration, Duration),
+    Exponential {
+        mean: Duration,
+    },
+    /// ln(think) is normal with mean ln(median) and deviation `sigma`.
+    LogNormal {
+        median: Duration,
+        sigma: f64,
+    },
+}
+
+/// The longest think time: a scenario may not ask for more (compile checks it), and
+/// a draw from a distribution is cut to it.
+pub const MAX_THINK: Duration = Duration::from_secs(3600);
+
+impl Think {
+    /// The mean of the distribution, at most [`MAX_THINK`] (draws are cut there).
+    pub fn mean(self) -> Duration {
+        let mean = match self {
+            Think::Fixed(d) => d,
+            Think::Uniform(low, high) => low / 2 + high / 2,
+            Think::Exponential { mean } => mean,
+            Think::LogNormal { median, sigma } => {
+                match Duration::try_from_secs_f64(Think::lognormal_mean_s(median, sigma)) {
+                    Ok(mean) => mean,
+                    // Too large for a Duration (or not a number): past any cut.
+                    Err(_) => MAX_THINK,
+                }
+            }
+        };
+        mean.min(MAX_THINK)
+    }
+
+    /// A lognormal's mean in seconds, uncut: median × exp(σ²/2); may be infinite.
+    pub fn lognormal_mean_s(median: Duration, sigma: f64) -> f64 {
+        median.as_secs_f64() * (sigma * sigma / 2.0).exp()
+    }
+}
+
+/// 90th percentile of the standard normal distribution.
+const Z90: f64 = 1.281_551_565_5;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThinkTable {
+    uniform: Option<[Dur; 2]>,
+    exponential: Option<Dur>,
+    lognormal: Option<LogNormal>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogNormal {
+    median: Dur,
+    p90: Dur,
+}
+
+impl<'de> Deserialize<'de> for Think {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ThinkVisitor)
+    }
+}
+
+struct ThinkVisitor;
+
+impl<'de> Visitor<'de> for ThinkVisitor {
+    type Value = Think;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a think time like \"2s\", { uniform = [\"1s\", \"3s\"] }, { exponential = \"2s\" } or { lognormal = { median = \"1s\", p90 = \"4s\" } }")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Think, E> {
+        parse_duration(v).map(Think::Fixed).map_err(E::custom)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Think, A::Error> {
+        let table = ThinkTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        match (table.uniform, table.exponential, table.lognormal) {
+            (Some([Dur(low), Dur(high)]), None, None) => {
+                if low > high {
+                    return Err(de::Error::custom(
+                        "uniform think time: the first bound must not exceed the second",
+                    ));
+                }
+                Ok(Think::Uniform(low, high))
+            }
+            (None, Some(Dur(mean)), None) => Ok(Think::Exponential { mean }),
+            (
+                None,
+                None,
+                Some(LogNormal {
+                    median: Dur(median),
+                    p90: Dur(p90),
+                }),
+            ) => {
+                if median.is_zero() || p90 <= median {
+                    return Err(de::Error::custom(
+                        "lognormal think time: p90 must be above a median above zero",
+                    ));
+                }
+                let sigma = (p90.as_secs_f64() / median.as_secs_f64()).ln() / Z90;
+                Ok(Think::LogNormal { median, sigma })
+            }
+            _ => Err(de::Error::custom(
+                "expected exactly one of uniform, exponential or lognormal",
+            )),
+        }
+    }
+}
+
+/// Expected statuses: `200`, `[200, 201]`, `"2xx"`, `["2xx", 404]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusSpec(pub Vec<StatusMatch>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusMatch {
+    Code(u16),
+    /// `2xx` is `Class(2)`.
+    Class(u16),
+}
+
+impl StatusMatch {
+    pub fn matches(self, status: u16) -> bool {
+        match self {
+            StatusMatch::Code(code) => code == status,
+            StatusMatch::Class(class) => status / 100 == class,
+        }
+    }
+
+    fn parse_code<E: de::Error>(v: i64) -> Result<StatusMatch, E> {
+        match u16::try_from(v) {
+            Ok(code @ 100..=599) => Ok(StatusMatch::Code(code)),
+            _ => Err(E::custom(format!(
+                "invalid HTTP status {v}: expected a code between 100 and 599"
+            ))),
+        }
+    }
+
+    fn parse_class<E: de::Error>(v: &str) -> Result<StatusMatch, E> {
+        match v.as_bytes() {
+            [c @ b'1'..=b'5', b'x' | b'X', b'x' | b'X'] => {
+                Ok(StatusMatch::Class(u16::from(c - b'0')))
+            }
+            _ => Err(E::custom(format!(
+                "invalid status class \"{v}\": expected one like \"2xx\""
+            ))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for StatusSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StatusVisitor)
+    }
+}
+
+struct StatusVisitor;
+
+impl<'de> Visitor<'de> for StatusVisitor {
+    type Value = StatusSpec;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a status like 200, a class like \"2xx\", or a list of them")
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<StatusSpec, E> {
+        Ok(StatusSpec(vec![StatusMatch::parse_code(v)?]))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<StatusSpec, E> {
+        Ok(StatusSpec(vec![StatusMatch::parse_class(v)?]))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StatusSpec, A::Error> {
+        let mut all = Vec::new();
+        while let Some(one) = seq.next_element::<StatusSpec>()? {
+            all.extend(one.0);
+        }
+        if all.is_empty() {
+            return Err(de::Error::custom(
+                "an empty status list would fail every request",
+            ));
+        }
+        Ok(StatusSpec(all))
+    }
+}
