@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{JourneyResult, Model, Report, round2, round4};
+use super::{JourneyResult, LevelResult, Model, Report, round2, round4};
 
 /// Below this R², the fit is reported but not used to extrapolate.
 pub const MIN_R2: f64 = 0.9;
@@ -60,6 +60,20 @@ pub struct Capacity {
     pub peak_load: Option<f64>,
     /// What the numbers rest on, or why there are none.
     pub note: String,
+}
+
+impl Capacity {
+    /// The fitted law, when the fit is trusted (R² ≥ [`MIN_R2`]).
+    pub fn usl(&self) -> Option<Usl> {
+        match (self.lambda, self.sigma, self.kappa, self.r2) {
+            (Some(lambda), Some(sigma), Some(kappa), Some(r2)) if r2 >= MIN_R2 => Some(Usl {
+                lambda,
+                sigma,
+                kappa,
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// Fits the law to (load, throughput) points; `None` with fewer than two points.
@@ -128,27 +142,37 @@ pub fn fit(points: &[(f64, f64)]) -> Option<(Usl, f64)> {
     ))
 }
 
-/// The (load, throughput) points of a report's levels (spikes left out): served
-/// req/s, or per second of `unit` ("journeys.buyer", "steps.pay").
-pub fn points(report: &Report, unit: Option<&str>) -> Vec<(f64, f64)> {
-    let of = |l: &super::LevelResult| match unit.and_then(|u| u.split_once('.')) {
-        None => Some(l.stats.served_rps()),
-        Some(("journeys", name)) => l
+/// A level's throughput in `unit`: served HTTP req/s (`None`), completed
+/// journeys/s of "journeys.NAME", or passed steps/s of "steps.NAME".
+pub fn throughput_in(level: &LevelResult, unit: Option<&str>) -> Option<f64> {
+    match unit.and_then(|u| u.split_once('.')) {
+        None => Some(level.stats.served_rps()),
+        Some(("journeys", name)) => level
             .journeys
             .iter()
             .find(|j| j.name == name)
             .map(|j| j.per_second),
-        Some((_, name)) => l
+        Some((_, name)) => level
             .steps
             .iter()
             .find(|s| s.name == name)
             .map(|s| s.stats.served_rps()),
-    };
+    }
+}
+
+/// How a rate in `unit` reads after its number: "req/s", "journeys.buyer/s".
+pub fn per_second(unit: Option<&str>) -> String {
+    unit.map_or_else(|| "req/s".to_string(), |u| format!("{u}/s"))
+}
+
+/// The (load, throughput) points of a report's levels (spikes left out): served
+/// req/s, or per second of `unit` ("journeys.buyer", "steps.pay").
+pub fn points(report: &Report, unit: Option<&str>) -> Vec<(f64, f64)> {
     report
         .levels
         .iter()
         .filter(|l| !l.spike && l.held_s > 0.0)
-        .filter_map(|l| Some((l.load, of(l)?)))
+        .filter_map(|l| Some((l.load, throughput_in(l, unit)?)))
         .collect()
 }
 
@@ -225,6 +249,17 @@ pub struct Planning {
     pub slo_lost_load: Option<f64>,
     /// How that load was estimated.
     pub slo_lost_note: String,
+    /// What `served_at_last_good` and `fit_at_expected_peak` count: `[load]
+    /// capacity_unit` ("journeys.buyer", "steps.pay"); absent: HTTP req/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Per second in `unit`, measured at the last good level.
+    #[serde(default)]
+    pub served_at_last_good: Option<f64>,
+    /// Per second in `unit` that the capacity fit predicts at the expected peak
+    /// (a trusted fit only).
+    #[serde(default)]
+    pub fit_at_expected_peak: Option<f64>,
     pub journeys: Vec<JourneyCost>,
 }
 
@@ -256,36 +291,43 @@ pub struct PlanInputs {
 }
 
 /// Headroom, the load at which the SLO is lost, and per journey the cost of the
-/// breaking point.
-pub fn plan(report: &Report, capacity: &Capacity, inputs: &PlanInputs) -> Planning {
+/// breaking point. `capacity` is the fit in the report's capacity unit, which
+/// the view speaks in; `requests` the fit of HTTP req/s, which Little's law (a
+/// closed model's SLO estimate, over requests and think times) needs.
+pub fn plan(
+    report: &Report,
+    capacity: &Capacity,
+    requests: &Capacity,
+    inputs: &PlanInputs,
+) -> Planning {
     let headroom = match (&report.last_good, inputs.expected_peak) {
         (Some(good), Some(peak)) if peak > 0.0 => Some(round2(good.load / peak)),
         _ => None,
     };
-    let usl = match (capacity.lambda, capacity.sigma, capacity.kappa, capacity.r2) {
-        (Some(lambda), Some(sigma), Some(kappa), Some(r2)) if r2 >= MIN_R2 => Some(Usl {
-            lambda,
-            sigma,
-            kappa,
-        }),
-        _ => None,
-    };
-    let (slo_lost_load, slo_lost_note) = match (usl, report.model, inputs.slo_latency_s) {
-        (None, _, _) => (None, "no trusted USL fit".to_string()),
-        (Some(u), Model::Open, _) => (
-            u.peak_load().map(round2),
-            "open model: beyond the fit's peak, arrivals outpace service and the queue grows"
-                .to_string(),
-        ),
-        (Some(_), _, None) => (None, "no latency bound in the SLO".to_string()),
-        (Some(u), _, Some(bound)) => (
-            closed_slo_load(&u, inputs.think_mean_s, bound).map(round2),
-            format!(
-                "closed model, Little's law: R(N) = N / X(N) − Z with Z = {:.3} s think time, solved for R = the SLO's latency bound ({:.0} ms); R is a mean, so this is optimistic for a percentile bound",
-                inputs.think_mean_s,
-                bound * 1000.0
+    let unit = capacity.unit.as_deref();
+    let (slo_lost_load, slo_lost_note) = match report.model {
+        Model::Open => match capacity.usl() {
+            None => (None, format!("no trusted USL fit of {}", per_second(unit))),
+            Some(u) => (
+                u.peak_load().map(round2),
+                format!(
+                    "open model: beyond the peak of the fit of {}, arrivals outpace service and the queue grows",
+                    per_second(unit)
+                ),
             ),
-        ),
+        },
+        _ => match (requests.usl(), inputs.slo_latency_s) {
+            (None, _) => (None, "no trusted USL fit of req/s".to_string()),
+            (Some(_), None) => (None, "no latency bound in the SLO".to_string()),
+            (Some(u), Some(bound)) => (
+                closed_slo_load(&u, inputs.think_mean_s, bound).map(round2),
+                format!(
+                    "closed model, Little's law over requests: R(N) = N / X(N) − Z with X the fit of req/s and Z = {:.3} s think time, solved for R = the SLO's latency bound ({:.0} ms); R is a mean, so this is optimistic for a percentile bound",
+                    inputs.think_mean_s,
+                    bound * 1000.0
+                ),
+            ),
+        },
     };
     let good = report
         .last_good
@@ -331,6 +373,12 @@ pub fn plan(report: &Report, capacity: &Capacity, inputs: &PlanInputs) -> Planni
         headroom,
         slo_lost_load,
         slo_lost_note,
+        unit: capacity.unit.clone(),
+        served_at_last_good: good.and_then(|l| throughput_in(l, unit)).map(round2),
+        fit_at_expected_peak: capacity
+            .usl()
+            .zip(inputs.expected_peak)
+            .map(|(u, peak)| round2(u.throughput(peak))),
         journeys,
     }
 }

@@ -106,7 +106,7 @@ fn planning_gives_headroom_and_the_cost_of_the_breaking_point() {
         slo_latency_s: Some(0.25),
         values: vec![("buyer".to_string(), 80.0)],
     };
-    let plan = plan(&report, &capacity, &inputs);
+    let plan = plan(&report, &capacity, &capacity, &inputs);
     assert_eq!(plan.headroom, Some(1.25), "250 / 200");
     let buyer = plan.journeys.iter().find(|j| j.name == "buyer").unwrap();
     assert!(buyer.completed_per_minute.unwrap() > 0.0);
@@ -115,6 +115,85 @@ fn planning_gives_headroom_and_the_cost_of_the_breaking_point() {
     assert!(buyer.value_lost_per_minute.unwrap() > 0.0);
     let look = plan.journeys.iter().find(|j| j.name != "buyer").unwrap();
     assert!(look.value_lost_per_minute.is_none());
+}
+
+/// Eight levels of a shop whose checkouts follow `truth` while its requests keep
+/// climbing, judged with `capacity_unit = "journeys.NAME"`; last good at 24.
+fn checkouts_level_off(truth: &Usl, model: Model) -> Report {
+    let mut report = crate::analysis::testdata::smoke();
+    report.model = model;
+    let template = report.levels[0].clone();
+    report.levels = (1..=8)
+        .map(|i| {
+            let mut l = template.clone();
+            l.index = i - 1;
+            l.load = i as f64 * 4.0;
+            // Requests keep climbing (contention only) while checkouts knee.
+            l.stats.throughput_rps = 30.0 * l.load / (1.0 + 0.02 * (l.load - 1.0));
+            l.stats.error_rate = 0.0;
+            l.journeys[0].per_second = truth.throughput(l.load);
+            l
+        })
+        .collect();
+    report.last_good = Some(crate::analysis::LastGood {
+        level: 5,
+        load: 24.0,
+        throughput_rps: 720.0,
+    });
+    let name = report.levels[0].journeys[0].name.clone();
+    report.capacity_unit = Some(format!("journeys.{name}"));
+    report
+}
+
+/// The planning view speaks in the capacity unit: what the last good level
+/// served and what the fit predicts at the expected peak are journeys/s, and an
+/// open model's SLO estimate is the peak of the journeys' fit — while a closed
+/// model's Little's law still works over requests.
+#[test]
+fn planning_speaks_in_the_capacity_unit() {
+    let truth = Usl {
+        lambda: 2.0,
+        sigma: 0.05,
+        kappa: 0.004,
+    };
+    let inputs = PlanInputs {
+        expected_peak: Some(30.0),
+        think_mean_s: 0.5,
+        slo_latency_s: Some(0.25),
+        values: Vec::new(),
+    };
+    let report = checkouts_level_off(&truth, Model::Open);
+    let (fit, requests) = (assess(&report), assess_in(&report, None));
+    let p = plan(&report, &fit, &requests, &inputs);
+    assert_eq!(p.unit, report.capacity_unit);
+    let good = truth.throughput(24.0);
+    assert!(
+        (p.served_at_last_good.unwrap() - good).abs() < 0.01,
+        "{p:?}"
+    );
+    let at_peak = p.fit_at_expected_peak.unwrap();
+    assert!(
+        (at_peak - truth.throughput(30.0)).abs() < 0.02 * at_peak,
+        "{p:?}"
+    );
+    let knee = truth.peak_load().unwrap();
+    let lost = p.slo_lost_load.unwrap();
+    assert!((lost - knee).abs() < 0.05 * knee, "{lost} vs {knee}");
+    assert!(p.slo_lost_note.contains("journeys."), "{}", p.slo_lost_note);
+
+    // Closed: the requests' fit (no knee) drives Little's law.
+    let report = checkouts_level_off(&truth, Model::Closed);
+    let (fit, requests) = (assess(&report), assess_in(&report, None));
+    let p = plan(&report, &fit, &requests, &inputs);
+    assert!(
+        p.slo_lost_note.contains("over requests"),
+        "{}",
+        p.slo_lost_note
+    );
+    let by_requests = closed_slo_load(&requests.usl().unwrap(), 0.5, 0.25);
+    assert!(by_requests.is_some());
+    assert_eq!(p.slo_lost_load, by_requests.map(round2));
+    assert!(p.fit_at_expected_peak.is_some());
 }
 
 /// `capacity_unit = "journeys.buyer"`: the fit is of completed buyer journeys/s,

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::capacity::{per_second, throughput_in};
 use super::{BreakingPoint, LastGood, LevelResult, Plan, Report, Stats, Verdict, round2, round4};
 use crate::metrics::decode_histogram;
 pub use crate::profile::search::{Ending, Purpose};
@@ -31,6 +32,10 @@ pub struct CapacitySearch {
     pub to: f64,
     /// "5%" of the load, or a load step ("10").
     pub precision: String,
+    /// What the probes' `served` counts: `[load] capacity_unit`
+    /// ("journeys.buyer", "steps.pay"); absent: HTTP req/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
     /// Every probe, in the order made.
     pub probes: Vec<SearchProbe>,
     /// How the search ended; absent when the run stopped before it did.
@@ -67,6 +72,9 @@ pub struct SearchProbe {
     /// The verdict lay within the noise (so the load was tried again).
     pub uncertain: bool,
     pub generator_limited: bool,
+    /// Per second in the search's `unit`, as the probe served it.
+    #[serde(default)]
+    pub served: Option<f64>,
     pub start_s: f64,
     pub held_s: f64,
 }
@@ -187,6 +195,7 @@ pub fn apply(plan: &Plan, report: &mut Report) {
             .collect(),
         repeated,
         flipped,
+        unit: plan.capacity_unit.clone(),
         probes,
         ending,
         capacity,
@@ -213,6 +222,7 @@ fn replay(plan: &Plan, report: &Report, search: &mut Search) -> Vec<SearchProbe>
             margin: signals.margin,
             uncertain: signals.uncertain,
             generator_limited: level.generator_limited,
+            served: throughput_in(level, plan.capacity_unit.as_deref()).map(round2),
             start_s: level_start(report, level),
             held_s: level.held_s,
         });
@@ -304,16 +314,29 @@ fn answer(report: &Report, search: &CapacitySearch) -> String {
             .find(|c| c.passed && c.load == x)
             .map_or(0.0, |c| c.held_s)
     };
+    // ", serving 5.21 journeys.buyer/s": what the confirmation hold served.
+    let serving = |x: f64| {
+        search
+            .probes
+            .iter()
+            .rev()
+            .find(|p| p.purpose == Purpose::Confirm && p.load == x && p.verdict == Verdict::Pass)
+            .and_then(|p| p.served)
+            .map_or_else(String::new, |r| {
+                format!(", serving {r:.2} {}", per_second(search.unit.as_deref()))
+            })
+    };
     let mut text = match search.ending {
         Some(Ending::Found {
             capacity,
             breaking: Some(breaking),
         }) => format!(
-            "capacity: {} (between {} and {}: +{}), confirmed for {:.0} s; breaking point: {}",
+            "capacity: {} (between {} and {}: +{}){}, confirmed for {:.0} s; breaking point: {}",
             load(capacity),
             crate::units::show_load(capacity),
             crate::units::show_load(breaking),
             crate::units::show_percent((breaking - capacity) / capacity),
+            serving(capacity),
             confirm_s(capacity),
             load(breaking)
         ),
@@ -321,8 +344,9 @@ fn answer(report: &Report, search: &CapacitySearch) -> String {
             capacity,
             breaking: None,
         }) => format!(
-            "capacity: at least {}, the top of the search, confirmed for {:.0} s; raise `to` to find where the shop breaks",
+            "capacity: at least {}, the top of the search{}, confirmed for {:.0} s; raise `to` to find where the shop breaks",
             load(capacity),
+            serving(capacity),
             confirm_s(capacity)
         ),
         Some(Ending::BelowRange { from }) => format!(
@@ -450,6 +474,7 @@ mod tests {
             margin: 0.0,
             uncertain: true,
             generator_limited: false,
+            served: None,
             start_s: 0.0,
             held_s: 1.0,
         };

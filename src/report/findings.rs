@@ -157,22 +157,43 @@ pub fn capacity(report: &Report) -> Option<Fact> {
 
 /// Headroom against the expected peak, the load where the SLO is predicted lost,
 /// and per journey what the breaking point costs.
-/// The capacity fit and the planning view together, as the reports show them.
+/// The capacity fit and the planning view together, as the reports show them;
+/// a journey the planning view speaks of has one card, with its run totals.
 pub fn capacity_and_planning(report: &Report) -> Vec<Fact> {
+    let planned: Vec<&str> = report
+        .planning
+        .iter()
+        .flat_map(|p| &p.journeys)
+        .map(|j| j.name.as_str())
+        .collect();
     capacity(report)
         .into_iter()
         .chain(planning(report))
-        .chain(business(report))
+        .chain(business_except(report, &planned))
         .collect()
 }
 
 /// Business throughput over the run: each journey's completions per second, and
 /// the steps that passed per second beside them.
 pub fn business(report: &Report) -> Vec<Fact> {
+    business_except(report, &[])
+}
+
+/// A journey's run totals: "4.00/s over the run: 1200 completed, …".
+fn over_the_run(j: &crate::analysis::business::Completed) -> String {
+    format!(
+        "{:.2}/s over the run: {} completed, {} of them outside levels; {} failed",
+        j.per_second, j.completed, j.outside_levels, j.failed
+    )
+}
+
+/// [`business`] without the journeys named in `shown`.
+fn business_except(report: &Report, shown: &[&str]) -> Vec<Fact> {
     let b = &report.business;
     let mut facts: Vec<Fact> = b
         .journeys
         .iter()
+        .filter(|j| !shown.contains(&j.name.as_str()))
         .map(|j| {
             Fact::new(
                 format!("journeys.{}", j.name),
@@ -235,6 +256,33 @@ fn slo_lost(report: &Report, p: &Planning, unit: LoadUnit) -> Fact {
     }
 }
 
+/// The throughput planned for, in the capacity unit: what the fit predicts at
+/// the expected peak, and (with a `capacity_unit`; req/s is in the headline)
+/// what the last good level served.
+fn in_capacity_unit(p: &Planning, load: LoadUnit) -> Vec<Fact> {
+    let per_second = crate::analysis::capacity::per_second(p.unit.as_deref());
+    let rate = |x: f64| match x {
+        x if x < 100.0 => format!("{x:.2} {per_second}"),
+        x => format!("{x:.0} {per_second}"),
+    };
+    let mut facts = Vec::new();
+    if let (Some(x), Some(peak)) = (p.fit_at_expected_peak, p.expected_peak) {
+        facts.push(Fact::new(
+            "at the expected peak",
+            format!("about {} (model)", rate(x)),
+            format!("the USL fit of {per_second} at {}", load.show(peak)),
+        ));
+    }
+    if let (Some(_), Some(x)) = (&p.unit, p.served_at_last_good) {
+        facts.push(Fact::new(
+            "served at the last good level",
+            rate(x),
+            "measured, in the capacity unit",
+        ));
+    }
+    facts
+}
+
 pub fn planning(report: &Report) -> Vec<Fact> {
     let Some(p) = &report.planning else {
         return Vec::new();
@@ -265,6 +313,7 @@ pub fn planning(report: &Report) -> Vec<Fact> {
         )),
     }
     facts.push(slo_lost(report, p, unit));
+    facts.extend(in_capacity_unit(p, unit));
     for j in &p.journeys {
         let mut parts = Vec::new();
         if let Some(n) = j.completed_per_minute {
@@ -278,6 +327,9 @@ pub fn planning(report: &Report) -> Vec<Fact> {
         }
         if let Some(v) = j.value_lost_per_minute {
             parts.push(format!("{v:.0} of value lost per minute there"));
+        }
+        if let Some(run) = report.business.journeys.iter().find(|b| b.name == j.name) {
+            parts.push(over_the_run(run));
         }
         if let Some((first, rest)) = parts.split_first() {
             facts.push(Fact::new(
@@ -451,6 +503,77 @@ mod tests {
         assert!(text.contains("SLO lost at: "), "{text}");
         assert!(text.contains("gates: 0 passed, 1 failed"), "{text}");
         assert!(text.contains("  FAIL  p95 < 150ms  ("), "{text}");
+    }
+
+    /// A journey the planning view speaks of gets one card, holding its run
+    /// totals too; a journey it does not still gets its business card.
+    #[test]
+    fn each_journey_has_one_card() {
+        let mut report = testdata::judged(&[]);
+        let names = report
+            .planning
+            .as_ref()
+            .unwrap()
+            .journeys
+            .iter()
+            .map(|j| j.name.clone());
+        report.business.journeys = names
+            .map(|name| crate::analysis::business::Completed {
+                name,
+                completed: 1200,
+                failed: 3,
+                outside_levels: 40,
+                per_second: 4.0,
+            })
+            .collect();
+        assert!(report.business.journeys.len() >= 2);
+        let cards = |report: &Report, name: &str| {
+            capacity_and_planning(report)
+                .into_iter()
+                .filter(|f| {
+                    f.label == format!("journey {name}") || f.label == format!("journeys.{name}")
+                })
+                .collect::<Vec<_>>()
+        };
+        for j in &report.business.journeys {
+            let cards = cards(&report, &j.name);
+            assert_eq!(cards.len(), 1, "{}: {cards:?}", j.name);
+            assert_eq!(cards[0].label, format!("journey {}", j.name));
+            assert!(cards[0].detail.contains(&over_the_run(j)), "{cards:?}");
+        }
+        let first = report.business.journeys[0].name.clone();
+        report
+            .planning
+            .as_mut()
+            .unwrap()
+            .journeys
+            .retain(|j| j.name != first);
+        let cards = cards(&report, &first);
+        assert_eq!(cards.len(), 1, "{cards:?}");
+        assert_eq!(cards[0].label, format!("journeys.{first}"));
+    }
+
+    /// With a capacity unit the planning view says what the fit predicts at
+    /// the expected peak, and what the last good level served, in that unit.
+    #[test]
+    fn the_planning_cards_speak_in_the_capacity_unit() {
+        let mut report = testdata::judged(&[]);
+        let p = report.planning.as_mut().unwrap();
+        p.unit = Some("journeys.buyer".to_string());
+        p.served_at_last_good = Some(4.5);
+        p.fit_at_expected_peak = Some(3.25);
+        let facts = planning(&report);
+        let at_peak = facts
+            .iter()
+            .find(|f| f.label == "at the expected peak")
+            .unwrap();
+        assert_eq!(at_peak.value, "about 3.25 journeys.buyer/s (model)");
+        assert!(at_peak.detail.contains("200 shoppers"), "{at_peak:?}");
+        let good = facts
+            .iter()
+            .find(|f| f.label == "served at the last good level")
+            .unwrap();
+        assert_eq!(good.value, "4.50 journeys.buyer/s");
     }
 
     #[test]

@@ -38,15 +38,35 @@ fn method(search: &CapacitySearch) -> String {
     )
 }
 
-/// One row's cells: level, load, purpose, verdict, margin, and why the load
+/// The column headers, the served rate in the search's capacity unit.
+fn headers(search: &CapacitySearch) -> [String; 7] {
+    [
+        "level",
+        "load",
+        "probe",
+        "verdict",
+        "margin to SLO",
+        &format!(
+            "served ({})",
+            crate::analysis::capacity::per_second(search.unit.as_deref())
+        ),
+        "caveat",
+    ]
+    .map(str::to_string)
+}
+
+/// One row's cells: level, load, purpose, verdict, margin, served, and why the
 /// verdict may be shaky (within the noise, or generator-limited).
-fn cells(probe: &SearchProbe, unit: LoadUnit) -> [String; 6] {
+fn cells(probe: &SearchProbe, unit: LoadUnit) -> [String; 7] {
     [
         (probe.level + 1).to_string(),
         unit.show(probe.load),
         purpose(probe).to_string(),
         verdict(probe).to_string(),
         format!("{:+.0}%", probe.margin * 100.0),
+        probe
+            .served
+            .map_or_else(|| "-".to_string(), |x| format!("{x:.2}")),
         match (probe.generator_limited, probe.uncertain) {
             (true, _) => "generator-limited",
             (false, true) => "within the noise",
@@ -67,7 +87,11 @@ pub fn markdown_section(out: &mut String, report: &Report) {
         markdown(&search.answer)
     );
     let _ = writeln!(out, "{}\n", markdown(&method(search)));
-    out.push_str("| level | load | probe | verdict | margin to SLO | caveat |\n|---:|---:|---|---|---:|---|\n");
+    let _ = writeln!(
+        out,
+        "| {} |\n|---:|---:|---|---|---:|---:|---|",
+        headers(search).join(" | ")
+    );
     for probe in &search.probes {
         let _ = writeln!(out, "| {} |", cells(probe, report.load_unit).join(" | "));
     }
@@ -82,11 +106,14 @@ pub fn html_section(out: &mut String, report: &Report) {
     let _ = write!(
         out,
         "<h2 id=\"capacity-search\">Capacity search</h2>\n<p><strong>{}</strong></p>\n<p>{} \
-         (<a href=\"#chart-search\">chart</a>)</p>\n<table>\n<tr><th>level</th><th>load</th>\
-         <th>probe</th><th>verdict</th><th>margin to SLO</th><th>caveat</th></tr>\n",
+         (<a href=\"#chart-search\">chart</a>)</p>\n<table>\n<tr>",
         html(&search.answer),
         html(&method(search))
     );
+    for header in headers(search) {
+        let _ = write!(out, "<th>{}</th>", html(&header));
+    }
+    out.push_str("</tr>\n");
     for probe in &search.probes {
         out.push_str("<tr>");
         for cell in cells(probe, report.load_unit) {

@@ -425,14 +425,20 @@ impl Template {
 
     /// Appends the rendered text to `out`.
     pub fn render_into(&self, scope: &mut Scope<'_>, out: &mut String) -> Result<(), RenderError> {
-        for part in &self.parts {
+        for (i, part) in self.parts.iter().enumerate() {
             match part {
                 Part::Text(text) => out.push_str(text),
                 Part::Value { expression, url } => {
                     let value = expression.render(scope)?;
+                    let text = value::text(&value);
+                    if *url && dot_segment(&text, out, self.parts.get(i + 1)) {
+                        return Err(RenderError(format!(
+                            "the value {text:?} would be a whole URL path segment, which every URL parser removes (a dot segment, RFC 3986 5.2.4); percent-encoding does not help (`%2E` is the same segment)"
+                        )));
+                    }
                     match url {
-                        true => push_url_component(out, &value::text(&value)),
-                        false => out.push_str(&value::text(&value)),
+                        true => push_url_component(out, &text),
+                        false => out.push_str(&text),
                     }
                 }
             }
@@ -445,6 +451,19 @@ impl Template {
         self.render_into(scope, &mut out)?;
         Ok(out)
     }
+}
+
+/// Whether `text`, put after `before` and followed by `next`, is a whole path
+/// segment `.` or `..` (which a URL cannot carry: parsers remove it).
+fn dot_segment(text: &str, before: &str, next: Option<&Part>) -> bool {
+    let in_path = !before.contains(['?', '#']);
+    let starts = before.ends_with('/');
+    let ends = match next {
+        None => true,
+        Some(Part::Text(t)) => t.starts_with(['/', '?', '#']),
+        Some(Part::Value { .. }) => false,
+    };
+    matches!(text, "." | "..") && in_path && starts && ends
 }
 
 const FIRST_NAMES: [&str; 12] = [

@@ -87,6 +87,9 @@ steps = [{ name = "product", get = "/api/products/7" }]
 /// up to N = W (L + Z) / S = 36.8: 36 shoppers (R = 50 ms) meet it, 37 (R =
 /// 52.5 ms) break it. The law: the shopper count found lies within the
 /// precision (5%) of 36 — [34.2, 37.8] — and the breaking point above it.
+/// With `capacity_unit = "journeys.look"` (one request per journey) the search
+/// speaks in completed journeys/s: past N* the shop serves X_max = W / S = 400/s,
+/// so the confirmation hold served 400 journeys/s (within 2%).
 #[tokio::test(start_paused = true)]
 async fn the_closed_model_finds_the_knee_the_law_predicts() {
     let run = simulate(
@@ -100,6 +103,7 @@ queue = 1000
 timeout = "2s"
 [load]
 search = { from = 4, to = 128, precision = "5%", hold = "3s", confirm = "6s", ramp = "300ms" }
+capacity_unit = "journeys.look"
 [slo]
 p95 = "52ms"
 [[journey]]
@@ -134,6 +138,24 @@ steps = [{ name = "product", get = "/api/products/7" }]
         describe(search)
     );
     assert_eq!(run.report.last_good.as_ref().unwrap().load, capacity);
+    assert_eq!(search.unit.as_deref(), Some("journeys.look"));
+    let confirmed = search
+        .probes
+        .iter()
+        .rev()
+        .find(|p| p.load == capacity && p.verdict == stampede::analysis::Verdict::Pass)
+        .and_then(|p| p.served)
+        .unwrap();
+    assert!(
+        (confirmed - 400.0).abs() <= 8.0,
+        "{confirmed} journeys/s at capacity: {}",
+        describe(search)
+    );
+    assert!(
+        search.answer.contains(" journeys.look/s, confirmed for"),
+        "{}",
+        search.answer
+    );
 }
 
 /// A shop that stalls intermittently near the edge: X = W / S = 100 req/s (W =

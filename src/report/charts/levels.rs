@@ -340,11 +340,28 @@ where
     let x = load_range(report);
     let served = Points::of(report, |l| Some(l.stats.served_rps()));
     let sent = Points::of(report, |l| Some(l.stats.throughput_rps));
-    let journey = report
-        .capacity_unit
-        .as_deref()
-        .and_then(|u| u.strip_prefix("journeys."));
-    let journeys = Points::of(report, |l| journeys_per_second(l, journey));
+    // The business series: the capacity unit's (a journey's completions or a
+    // step's passes), or every journey's completions.
+    let capacity_unit = report.capacity_unit.as_deref();
+    let (journeys, what, label) = match capacity_unit.and_then(|u| u.split_once('.')) {
+        Some(("steps", name)) => (
+            Points::of(report, |l| {
+                crate::analysis::capacity::throughput_in(l, capacity_unit)
+            }),
+            "steps passed",
+            format!("{name} steps passed per second"),
+        ),
+        Some((_, name)) => (
+            Points::of(report, |l| journeys_per_second(l, Some(name))),
+            "journeys completed",
+            format!("{name} journeys completed per second"),
+        ),
+        None => (
+            Points::of(report, |l| journeys_per_second(l, None)),
+            "journeys completed",
+            "journeys completed per second".to_string(),
+        ),
+    };
     let peak = served
         .line
         .iter()
@@ -399,12 +416,8 @@ where
     )?;
     legend.entry("served (requests/s without errors)", Swatch::Points(P50, 3));
     if !journeys.line.is_empty() || !journeys.spikes.is_empty() {
-        let tip = rps("journeys completed");
-        journeys.draw(&mut chart, marks, "journeys completed", (P99, 3), &tip)?;
-        let label = match journey {
-            Some(name) => format!("{name} journeys completed per second"),
-            None => "journeys completed per second".to_string(),
-        };
+        let tip = rps(what);
+        journeys.draw(&mut chart, marks, what, (P99, 3), &tip)?;
         legend.entry(label, Swatch::Points(P99, 3));
     }
     spike_entry(report, &mut legend);
@@ -563,5 +576,11 @@ mod tests {
         let tip = format!("predicted peak: 12 journeys.{name}/s at 200");
         assert!(svg.contains(&tip), "{svg}");
         assert!(svg.contains(&format!("{name} journeys")), "{svg}");
+
+        // A step as the unit: that step's passes per second are drawn.
+        let step = report.levels[0].steps[0].name.clone();
+        report.capacity_unit = Some(format!("steps.{step}"));
+        let svg = throughput_svg(&report);
+        assert!(svg.contains(&format!("{step} steps passed")), "{svg}");
     }
 }
