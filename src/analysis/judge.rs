@@ -23,6 +23,8 @@ pub struct RunInfo {
     pub end: RunEnd,
     /// CPU cores the generator could use.
     pub cores: usize,
+    /// The worker threads that ran the shoppers (`--threads`), when known.
+    pub threads: Option<usize>,
 }
 
 /// The SLO clauses `stats` breaks (those of `step`, or overall).
@@ -278,6 +280,7 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         end: info.end,
         target: info.target,
         seed: info.seed,
+        threads: info.threads,
         slo: slo_clauses(plan),
         levels,
         breaking_point,

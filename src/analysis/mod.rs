@@ -436,6 +436,10 @@ pub struct Report {
     pub end: RunEnd,
     pub target: String,
     pub seed: u64,
+    /// The generator's worker threads that ran the shoppers (`--threads`; summed
+    /// over the shards of a merged run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<usize>,
     pub slo: Vec<SloClause>,
     pub levels: Vec<LevelResult>,
     pub breaking_point: Option<BreakingPoint>,

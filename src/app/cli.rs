@@ -238,6 +238,11 @@ pub struct RunArgs {
     /// scrape has read them, at most this long (so the last scrape is not lost).
     #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "0s", requires = "metrics_addr")]
     pub metrics_linger: Duration,
+    /// Worker threads that run the shoppers, like wrk's -t [default: one per CPU
+    /// core but one, at least one]. Workers hand shoppers to each other and wake
+    /// each other up: fewer threads cost less CPU per request, more can send more.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
     /// Replace the scenario's whole [load] table with this TOML, checked exactly as
     /// the file's, e.g. --load 'staircase = { start = 8, step = 8, max = 96, hold = "1m" }'.
     #[arg(long, value_name = "TOML")]

@@ -60,6 +60,7 @@ pub fn merge(args: &MergeArgs) -> Result<Exit, Error> {
         seed: first.seed,
         end: merged.end,
         cores: shards.iter().map(|s| s.header.cores).sum(),
+        threads: shards.iter().map(|s| s.header.threads).sum(),
     };
     for shard in shard_runs.iter().filter(|s| !s.partial_levels.is_empty()) {
         eprintln!(

@@ -63,8 +63,10 @@ pub fn execute(command: Command) -> Result<Exit, Error> {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+/// A runtime of `threads` workers.
+fn runtime(threads: usize) -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
         .enable_all()
         .build()
         .map_err(|e| cannot_measure(anyhow!("cannot start the runtime: {e}")))

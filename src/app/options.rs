@@ -94,6 +94,8 @@ pub struct RunOptions {
     pub start_at: Option<SystemTime>,
     pub shard: Option<Shard>,
     pub metrics_addr: Option<SocketAddr>,
+    /// The generator's worker threads (`--threads`, or one per core).
+    pub threads: usize,
 }
 
 /// One shard of a sharded run.
@@ -211,8 +213,18 @@ impl RunOptions {
             seed: args.seed.or(common_seed).unwrap_or_else(random_seed),
             insecure: args.insecure,
             expected_peak: args.expected_peak,
+            threads: args.threads.map_or_else(default_threads, usize::from),
         })
     }
+}
+
+/// The generator's worker threads without `--threads`: one per core but one,
+/// at least one. The core left over runs the run's own clock (levels, harvests,
+/// the console) and the kernel's network stack; workers on every core hand
+/// shoppers to each other and wake each other up, which cost 10–25% more CPU
+/// per request on two cores (BENCHMARKS.md).
+fn default_threads() -> usize {
+    super::cores().saturating_sub(1).max(1)
 }
 
 /// Parses `--gate` expressions; the error shows the expression with a caret.

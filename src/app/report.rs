@@ -62,6 +62,7 @@ fn load(path: &Path) -> anyhow::Result<Report> {
             seed: header.seed,
             end: outcome.end,
             cores: header.cores,
+            threads: header.threads,
         };
         let mut report = analysis::analyse(&plan, &outcome, info);
         // The gates the run would have been judged by: the scenario's.

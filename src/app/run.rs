@@ -119,7 +119,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         humantime::format_rfc3339_seconds(options.start_at.unwrap_or_else(SystemTime::now))
             .to_string();
     let mut log = open_log(&options, &plan, &base_url, &started_at, shard.clone())?;
-    let runtime = runtime()?;
+    let runtime = runtime(options.threads)?;
     let live = start_live_metrics(&runtime, &options, &plan)?;
     announce(&scenario, &base_url, &options, shard.as_ref());
     let clock = Instant::now();
@@ -156,6 +156,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         seed: options.seed,
         end: outcome.end,
         cores: cores(),
+        threads: Some(options.threads),
     };
     let shards: Vec<ShardRun> = shard.into_iter().collect();
     let exit = analyse_and_write(
@@ -374,6 +375,7 @@ fn open_log(
         seed: options.seed,
         started_at: started_at.to_string(),
         cores: cores(),
+        threads: Some(options.threads),
         levels: plan.levels.clone(),
         steps: plan.steps.len(),
         journeys: plan.journeys.len(),
@@ -439,7 +441,7 @@ pub(super) fn analyse_and_write(
 
 /// One shopper through each journey (the debug walk), on a runtime of its own.
 fn walk(scenario: &Arc<Scenario>, base_url: &str, insecure: bool) -> Result<Walk, Error> {
-    let runtime = runtime()?;
+    let runtime = runtime(1)?;
     runtime
         .block_on(driver::walk::walk(
             Arc::clone(scenario),

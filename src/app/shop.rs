@@ -32,7 +32,7 @@ pub fn serve(args: &ShopArgs) -> Result<Exit, Error> {
         args.queue,
         f64::from(args.workers) / args.service_time.as_secs_f64()
     );
-    let _ = runtime()?.block_on(tokio::signal::ctrl_c());
+    let _ = runtime(1)?.block_on(tokio::signal::ctrl_c());
     shop.stop();
     Ok(Exit::Ok)
 }

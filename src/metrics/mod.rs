@@ -4,7 +4,7 @@
 //! the run's totals. Memory depends on levels × steps, never on the request count.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, RwLock};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -290,6 +290,17 @@ pub struct TimelinePoint {
 struct Shard {
     steps: Vec<(Option<usize>, usize, StepStats)>,
     journeys: Vec<(Option<usize>, usize, JourneyStats)>,
+    /// Levels already judged: a journey of theirs that starts or ends now, or a
+    /// request that outlived the wait for it, is counted outside levels (the
+    /// journey stays unfinished for its level). Each shard keeps its own copy,
+    /// read under the lock a record takes anyway.
+    closed: Vec<usize>,
+}
+
+impl Shard {
+    fn open(&self, level: Option<usize>) -> Option<usize> {
+        level.filter(|l| !self.closed.contains(l))
+    }
 }
 
 /// Finds the entry for (level, index), creating it on first use.
@@ -316,10 +327,6 @@ pub struct Recorder {
     shards: Box<[Mutex<Shard>]>,
     /// Rare events counted by name: refused hosts, failed checks.
     notes: Mutex<Notes>,
-    /// Levels already judged: a journey of theirs that starts or ends now, or a
-    /// request that outlived the wait for it, is counted outside levels (the
-    /// journey stays unfinished for its level).
-    closed: RwLock<Vec<usize>>,
 }
 
 /// Counts of rare events, by what they were about.
@@ -344,7 +351,6 @@ impl Recorder {
                 .map(|_| Mutex::new(Shard::default()))
                 .collect(),
             notes: Mutex::new(Notes::default()),
-            closed: RwLock::new(Vec::new()),
         }
     }
 
@@ -360,7 +366,7 @@ impl Recorder {
 
     pub fn record(&self, shard: usize, mut sample: Sample) {
         let mut shard = self.lock(shard);
-        sample.level = self.open(sample.level);
+        sample.level = shard.open(sample.level);
         entry(&mut shard.steps, sample.level, sample.step).record(&sample);
     }
 
@@ -409,7 +415,7 @@ impl Recorder {
     /// Counts a journey starting at `level` (the level held when it started).
     pub fn journey_started(&self, shard: usize, level: Option<usize>, journey: usize) {
         let mut shard = self.lock(shard);
-        let level = self.open(level);
+        let level = shard.open(level);
         entry(&mut shard.journeys, level, journey).started += 1;
     }
 
@@ -417,7 +423,7 @@ impl Recorder {
     /// was judged meanwhile.
     pub fn record_journey(&self, shard: usize, mut sample: JourneySample) {
         let mut shard = self.lock(shard);
-        sample.level = self.open(sample.level);
+        sample.level = shard.open(sample.level);
         entry(&mut shard.journeys, sample.level, sample.journey).record(&sample);
     }
 
@@ -426,16 +432,9 @@ impl Recorder {
     /// lock when that harvest takes it is harvested; one taking it later sees the
     /// level closed.
     pub fn close_level(&self, level: usize) {
-        self.closed
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(level);
-    }
-
-    fn open(&self, level: Option<usize>) -> Option<usize> {
-        let level = level?;
-        let closed = self.closed.read().unwrap_or_else(|e| e.into_inner());
-        (!closed.contains(&level)).then_some(level)
+        for shard in 0..self.shards.len() {
+            self.lock(shard).closed.push(level);
+        }
     }
 }
 

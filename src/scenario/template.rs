@@ -456,14 +456,12 @@ impl Template {
 /// Whether `text`, put after `before` and followed by `next`, is a whole path
 /// segment `.` or `..` (which a URL cannot carry: parsers remove it).
 fn dot_segment(text: &str, before: &str, next: Option<&Part>) -> bool {
-    let in_path = !before.contains(['?', '#']);
-    let starts = before.ends_with('/');
-    let ends = match next {
+    let ends = || match next {
         None => true,
         Some(Part::Text(t)) => t.starts_with(['/', '?', '#']),
         Some(Part::Value { .. }) => false,
     };
-    matches!(text, "." | "..") && in_path && starts && ends
+    matches!(text, "." | "..") && before.ends_with('/') && !before.contains(['?', '#']) && ends()
 }
 
 const FIRST_NAMES: [&str; 12] = [

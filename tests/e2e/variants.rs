@@ -78,3 +78,32 @@ fn a_fault_in_an_included_file_names_that_file_and_line() {
         "{stderr}"
     );
 }
+
+/// `--threads N` sets the generator's worker threads, and report.json says how
+/// many ran the shoppers; 0 is bad input.
+#[test]
+fn a_run_uses_the_worker_threads_it_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "variant.toml", VARIANT);
+    write(dir.path(), "journeys.toml", JOURNEYS);
+    let load = r#"stages = [{ ramp_to = 2, over = "0s" }, { hold = "1s" }]"#;
+    let (output, report) = run_scenario(
+        dir.path(),
+        &scenario,
+        &["--no-preflight", "--load", load, "--threads", "3"],
+    );
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    assert_eq!(report["threads"], 3);
+    assert!(report["levels"][0]["requests"].as_u64().unwrap() > 0);
+
+    let output = stampede()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--threads", "0"])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--threads"), "{stderr}");
+}

@@ -126,6 +126,7 @@ fn info(outcome: &RunOutcome, seed: u64) -> RunInfo {
         seed,
         end: outcome.end,
         cores: 1,
+        threads: None,
     }
 }
 

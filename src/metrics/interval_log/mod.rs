@@ -51,6 +51,9 @@ pub struct RunHeader {
     pub seed: u64,
     pub started_at: String,
     pub cores: usize,
+    /// The worker threads that ran the shoppers (`--threads`).
+    #[serde(default)]
+    pub threads: Option<usize>,
     /// The profile's levels, and how many steps and journeys are counted.
     pub levels: Vec<LevelSpec>,
     pub steps: usize,
