@@ -157,8 +157,9 @@ pub fn capacity(report: &Report) -> Option<Fact> {
 
 /// Headroom against the expected peak, the load where the SLO is predicted lost,
 /// and per journey what the breaking point costs.
-/// The capacity fit and the planning view together, as the reports show them;
-/// a journey the planning view speaks of has one card, with its run totals.
+/// The capacity fit and the planning view together, as summary.md and
+/// report.html show them: a journey the planning view speaks of has one card,
+/// with its run totals (the terminal prints those in its business section).
 pub fn capacity_and_planning(report: &Report) -> Vec<Fact> {
     let planned: Vec<&str> = report
         .planning
@@ -166,9 +167,19 @@ pub fn capacity_and_planning(report: &Report) -> Vec<Fact> {
         .flat_map(|p| &p.journeys)
         .map(|j| j.name.as_str())
         .collect();
+    let with_run_totals = planning(report).into_iter().map(|mut fact| {
+        let name = fact.label.strip_prefix("journey ").unwrap_or_default();
+        if let Some(run) = report.business.journeys.iter().find(|b| b.name == name) {
+            fact.detail = match fact.detail.is_empty() {
+                true => over_the_run(run),
+                false => format!("{}, {}", fact.detail, over_the_run(run)),
+            };
+        }
+        fact
+    });
     capacity(report)
         .into_iter()
-        .chain(planning(report))
+        .chain(with_run_totals)
         .chain(business_except(report, &planned))
         .collect()
 }
@@ -327,9 +338,6 @@ pub fn planning(report: &Report) -> Vec<Fact> {
         }
         if let Some(v) = j.value_lost_per_minute {
             parts.push(format!("{v:.0} of value lost per minute there"));
-        }
-        if let Some(run) = report.business.journeys.iter().find(|b| b.name == j.name) {
-            parts.push(over_the_run(run));
         }
         if let Some((first, rest)) = parts.split_first() {
             facts.push(Fact::new(
