@@ -70,6 +70,7 @@ impl Judge<'_> {
             cookie: &cookie,
             url,
             redirected_to,
+            json: std::cell::OnceCell::new(),
         };
         checks(step, &response, seen.as_deref_mut())?;
         self.extract(&response, seen)

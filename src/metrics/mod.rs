@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error_kind::ErrorKind;
 
+pub(crate) mod deflate;
 pub mod examples;
 pub mod exemplars;
 pub mod interval_log;
@@ -235,7 +236,7 @@ impl JourneyStats {
 pub fn encode_histogram(histogram: &Histogram<u64>) -> String {
     use base64::Engine;
     let mut bytes = Vec::new();
-    let mut serializer = hdrhistogram::serialization::V2DeflateSerializer::new();
+    let mut serializer = deflate::FastDeflate::default();
     match hdrhistogram::serialization::Serializer::serialize(&mut serializer, histogram, &mut bytes)
     {
         Ok(_) => base64::engine::general_purpose::STANDARD.encode(bytes),

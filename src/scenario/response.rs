@@ -18,6 +18,16 @@ pub struct Response<'a> {
     pub url: &'a str,
     /// Where the last redirect pointed (followed or not).
     pub redirected_to: Option<&'a str>,
+    /// The body as JSON, parsed by the first check or extraction that needs it
+    /// (`None` inside: not JSON): the others read the same parse.
+    pub json: std::cell::OnceCell<Option<serde_json::Value>>,
+}
+
+impl Response<'_> {
+    /// The body as JSON, parsed once for every check and extraction.
+    pub fn json(&self) -> Option<&serde_json::Value> {
+        self.json.get_or_init(|| parsed(self.body)).as_ref()
+    }
 }
 
 /// A check on the answer (the status is checked apart, by `expect.status`).
@@ -97,9 +107,9 @@ impl Check {
             Check::BodyContains(_) => "not in the body".to_string(),
             Check::BodyNotContains(_) => "found in the body".to_string(),
             Check::JsonEquals { path, .. } => {
-                match serde_json::from_slice::<serde_json::Value>(response.body) {
-                    Err(_) => "the body is not JSON".to_string(),
-                    Ok(json) => match path.query(&json).first() {
+                match response.json() {
+                    None => "the body is not JSON".to_string(),
+                    Some(json) => match path.query(json).first() {
                         Some(found) => format!("found {found}"),
                         None => "the path matched nothing".to_string(),
                     },
@@ -111,7 +121,7 @@ impl Check {
                 Some(to) => format!("redirected to {to:?}"),
                 None => "no redirect".to_string(),
             },
-            Check::Json(check) => check.actual(parsed(response.body).as_ref()),
+            Check::Json(check) => check.actual(response.json()),
         }
     }
 
@@ -121,21 +131,17 @@ impl Check {
         match self {
             Check::BodyContains(text) => contains(text),
             Check::BodyNotContains(text) => !contains(text),
-            Check::JsonEquals { path, value, .. } => {
-                serde_json::from_slice::<serde_json::Value>(response.body)
-                    .ok()
-                    .is_some_and(|json| {
-                        path.query(&json)
-                            .first()
-                            .is_some_and(|found| found == value)
-                    })
-            }
+            Check::JsonEquals { path, value, .. } => response.json().is_some_and(|json| {
+                path.query(json)
+                    .first()
+                    .is_some_and(|found| found == value)
+            }),
             Check::HeaderPresent(name) => response.headers.contains_key(name),
             Check::Url(url) => same_place(response.url, url),
             Check::RedirectedTo(url) => {
                 response.redirected_to.is_some_and(|to| same_place(to, url))
             }
-            Check::Json(check) => check.holds(parsed(response.body).as_ref()),
+            Check::Json(check) => check.holds(response.json()),
         }
     }
 }
@@ -290,10 +296,10 @@ impl ExtractSource {
     pub fn values(&self, response: &Response<'_>) -> Vec<serde_json::Value> {
         match self {
             ExtractSource::Json(path) => {
-                let Ok(value) = serde_json::from_slice::<serde_json::Value>(response.body) else {
+                let Some(value) = response.json() else {
                     return Vec::new();
                 };
-                path.query(&value).all().into_iter().cloned().collect()
+                path.query(value).all().into_iter().cloned().collect()
             }
             _ => self
                 .matches(response)
@@ -307,10 +313,10 @@ impl ExtractSource {
     pub fn matches(&self, response: &Response<'_>) -> Vec<String> {
         match self {
             ExtractSource::Json(path) => {
-                let Ok(value) = serde_json::from_slice::<serde_json::Value>(response.body) else {
+                let Some(value) = response.json() else {
                     return Vec::new();
                 };
-                path.query(&value)
+                path.query(value)
                     .all()
                     .into_iter()
                     .map(|node| match node {
@@ -353,7 +359,29 @@ mod tests {
             cookie: &|name| (name == "session").then(|| "s3cr3t".to_string()),
             url: "http://shop.test/cart?x=1",
             redirected_to: None,
+            json: std::cell::OnceCell::new(),
         }
+    }
+
+    /// A JSON check and JSON extractions of one answer read one parse of it.
+    #[test]
+    fn checks_and_extractions_share_one_parse_of_a_json_body() {
+        let headers = HeaderMap::new();
+        let r = response(&headers, br#"{"order": {"id": 7, "state": "paid"}}"#);
+        assert!(r.json.get().is_none(), "nothing parsed before it is needed");
+        let path = |p: &str| serde_json_path::JsonPath::parse(p).unwrap();
+        let check = Check::JsonEquals {
+            path: path("$.order.state"),
+            source: "$.order.state".into(),
+            value: serde_json::json!("paid"),
+        };
+        assert!(check.holds(&r));
+        let first: *const serde_json::Value = r.json().unwrap();
+        assert_eq!(ExtractSource::Json(path("$.order.id")).matches(&r), ["7"]);
+        assert!(std::ptr::eq(first, r.json().unwrap()), "parsed again");
+        let not_json = response(&headers, b"<html>");
+        assert!(!check.holds(&not_json));
+        assert_eq!(check.actual(&not_json), "the body is not JSON");
     }
 
     #[test]

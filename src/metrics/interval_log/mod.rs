@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::serialization::interval_log::{
     IntervalLogIterator, IntervalLogWriterBuilder, LogEntry, Tag,
 };
@@ -168,7 +167,7 @@ pub struct IntervalLog {
     file: File,
     path: PathBuf,
     buffer: Vec<u8>,
-    serializer: V2DeflateSerializer,
+    serializer: crate::metrics::deflate::FastDeflate,
     /// The end of the last interval written.
     since: Duration,
     /// The last state written.
@@ -189,7 +188,7 @@ impl IntervalLog {
             file: File::create(&path).map_err(io)?,
             path: path.clone(),
             buffer: Vec::new(),
-            serializer: V2DeflateSerializer::new(),
+            serializer: crate::metrics::deflate::FastDeflate::default(),
             since: Duration::ZERO,
             state: StateLine::default(),
             broken: false,

@@ -5,6 +5,15 @@
 //! document instead.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
+/// The needles searched in every page, built once (`memmem::find` builds its
+/// searcher at each call).
+static END_TAG: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"</"));
+static COMMENT_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"-->"));
+static COMMENT_BANG_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"--!>"));
 
 /// The tokenizer met something it does not model exactly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +133,7 @@ impl<'a> Tokenizer<'a> {
         let bytes = self.input.as_bytes();
         let mut from = start;
         let end = loop {
-            let Some(offset) = memchr::memmem::find(&bytes[from..], b"</") else {
+            let Some(offset) = END_TAG.find(&bytes[from..]) else {
                 break bytes.len();
             };
             let candidate = from + offset;
@@ -262,8 +271,8 @@ impl<'a> Tokenizer<'a> {
             if body.starts_with(b">") || body.starts_with(b"->") {
                 return Err(Unsure);
             }
-            let end = memchr::memmem::find(body, b"-->").ok_or(Unsure)?;
-            if memchr::memmem::find(&body[..end + 2], b"--!>").is_some() {
+            let end = COMMENT_END.find(body).ok_or(Unsure)?;
+            if COMMENT_BANG_END.find(&body[..end + 2]).is_some() {
                 return Err(Unsure);
             }
             self.at += 4 + end + 3;
