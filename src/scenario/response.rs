@@ -106,15 +106,13 @@ impl Check {
         match self {
             Check::BodyContains(_) => "not in the body".to_string(),
             Check::BodyNotContains(_) => "found in the body".to_string(),
-            Check::JsonEquals { path, .. } => {
-                match response.json() {
-                    None => "the body is not JSON".to_string(),
-                    Some(json) => match path.query(json).first() {
-                        Some(found) => format!("found {found}"),
-                        None => "the path matched nothing".to_string(),
-                    },
-                }
-            }
+            Check::JsonEquals { path, .. } => match response.json() {
+                None => "the body is not JSON".to_string(),
+                Some(json) => match path.query(json).first() {
+                    Some(found) => format!("found {found}"),
+                    None => "the path matched nothing".to_string(),
+                },
+            },
             Check::HeaderPresent(_) => "no such header".to_string(),
             Check::Url(_) => format!("landed on {:?}", response.url),
             Check::RedirectedTo(_) => match response.redirected_to {
@@ -131,11 +129,9 @@ impl Check {
         match self {
             Check::BodyContains(text) => contains(text),
             Check::BodyNotContains(text) => !contains(text),
-            Check::JsonEquals { path, value, .. } => response.json().is_some_and(|json| {
-                path.query(json)
-                    .first()
-                    .is_some_and(|found| found == value)
-            }),
+            Check::JsonEquals { path, value, .. } => response
+                .json()
+                .is_some_and(|json| path.query(json).first().is_some_and(|found| found == value)),
             Check::HeaderPresent(name) => response.headers.contains_key(name),
             Check::Url(url) => same_place(response.url, url),
             Check::RedirectedTo(url) => {
