@@ -270,11 +270,13 @@ pub struct JourneyCost {
     pub name: String,
     /// At the last good level.
     pub completed_per_minute: Option<f64>,
-    /// At the breaking point: the share of journeys started there that did not
-    /// complete in it (failed, or unfinished when the level or run ended).
+    /// At the breaking point: the share of journeys started there that were
+    /// lost — failed, or left unfinished beyond the share the last good level
+    /// left unfinished (every level's end cuts some journeys short; only the
+    /// excess is the break's).
     pub failed_share_at_breaking_point: Option<f64>,
-    /// At the breaking point: journeys not completed (failed + unfinished) per
-    /// minute × the journey's value.
+    /// At the breaking point: those lost journeys per minute × the journey's
+    /// value.
     pub value_lost_per_minute: Option<f64>,
 }
 
@@ -342,11 +344,19 @@ pub fn plan(
         .iter()
         .map(|j| {
             let at_bp = broken.and_then(|l| l.journeys.iter().find(|x| x.name == j.name));
-            let lost = |x: &JourneyResult| x.failed + x.unfinished;
+            let started = |x: &JourneyResult| x.started.max(x.completed + x.failed);
+            // The share a healthy level leaves unfinished when it ends.
+            let cut_short = good
+                .and_then(|l| l.journeys.iter().find(|x| x.name == j.name))
+                .filter(|x| started(x) > 0)
+                .map_or(0.0, |x| x.unfinished as f64 / started(x) as f64);
+            let lost = |x: &JourneyResult| {
+                let excess = x.unfinished as f64 - cut_short * started(x) as f64;
+                x.failed as f64 + excess.max(0.0)
+            };
             let failed_share = at_bp
-                .map(|x| (lost(x), x.started.max(x.completed + x.failed)))
-                .filter(|&(_, started)| started > 0)
-                .map(|(lost, started)| round4(lost as f64 / started as f64));
+                .filter(|x| started(x) > 0)
+                .map(|x| round4(lost(x) / started(x) as f64));
             let value = inputs
                 .values
                 .iter()
@@ -354,7 +364,7 @@ pub fn plan(
                 .map(|v| v.1);
             let lost = match (at_bp, broken, value) {
                 (Some(x), Some(level), Some(v)) if level.held_s > 0.0 => {
-                    Some(round2(lost(x) as f64 * 60.0 / level.held_s * v))
+                    Some(round2(lost(x) * 60.0 / level.held_s * v))
                 }
                 _ => None,
             };

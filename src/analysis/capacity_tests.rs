@@ -232,3 +232,39 @@ fn the_fit_speaks_in_the_capacity_unit() {
         "req/s never knees: {by_requests:?}"
     );
 }
+
+/// Every level's end cuts some journeys short: at the breaking point only the
+/// unfinished share beyond the last good level's, and the failures, are lost.
+#[test]
+fn journeys_cut_short_by_a_levels_end_are_not_priced_as_lost() {
+    let mut report = crate::analysis::testdata::broken();
+    let good = report.last_good.as_ref().unwrap().level;
+    let broken = report.breaking_point.as_ref().unwrap().level;
+    let set = |report: &mut Report, level: usize, (started, completed, failed, unfinished)| {
+        let l = report.levels.iter_mut().find(|l| l.index == level).unwrap();
+        let j = l.journeys.iter_mut().find(|j| j.name == "buyer").unwrap();
+        (j.started, j.completed, j.failed, j.unfinished) = (started, completed, failed, unfinished);
+        l.held_s
+    };
+    set(&mut report, good, (100, 90, 0, 10));
+    let held = set(&mut report, broken, (200, 180, 0, 20));
+    let inputs = PlanInputs {
+        values: vec![("buyer".to_string(), 80.0)],
+        ..PlanInputs::default()
+    };
+    let capacity = assess(&report);
+    let buyer = |report: &Report| {
+        let p = plan(report, &capacity, &capacity, &inputs);
+        p.journeys.into_iter().find(|j| j.name == "buyer").unwrap()
+    };
+    let same_share = buyer(&report);
+    assert_eq!(same_share.failed_share_at_breaking_point, Some(0.0));
+    assert_eq!(same_share.value_lost_per_minute, Some(0.0));
+
+    // 10 failed and 40 unfinished where 10% (20) is a level's usual cut: 30 lost.
+    set(&mut report, broken, (200, 150, 10, 40));
+    let lost = buyer(&report);
+    assert_eq!(lost.failed_share_at_breaking_point, Some(0.15));
+    let per_minute = 30.0 * 60.0 / held * 80.0;
+    assert!((lost.value_lost_per_minute.unwrap() - per_minute).abs() < 0.01);
+}

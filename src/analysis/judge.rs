@@ -496,12 +496,14 @@ fn headline(report: &Report) -> String {
             let peak = report
                 .levels
                 .iter()
-                .map(|l| l.stats.served_rps())
-                .fold(0.0, f64::max);
-            format!(
-                "no breaking point up to {} (peak {peak:.0} req/s served)",
-                load(good.load)
-            )
+                .max_by(|a, b| a.stats.served_rps().total_cmp(&b.stats.served_rps()));
+            let peak = peak.map_or_else(String::new, |l| {
+                format!(
+                    "; peak {}",
+                    throughput(report, l.index, l.stats.served_rps())
+                )
+            });
+            format!("no breaking point up to {}{peak}", load(good.load))
         }
     }
 }

@@ -135,3 +135,29 @@ fn recovery_is_when_the_shop_is_back_within_the_slo_for_good() {
     longer.push(point(16.0, 100, 0, 120.0));
     assert_eq!(recovery(&slo, &longer, 10.0, 16.0), None);
 }
+
+/// Without a breaking point the verdict names the peak as the shop's logs count
+/// it, HTTP req/s, with the steps served beside (it said steps/s as "req/s").
+#[test]
+fn the_verdict_without_a_breaking_point_names_http_requests_and_steps() {
+    let mut report = crate::analysis::testdata::smoke();
+    for l in &mut report.levels {
+        l.stats.http_rps = l.stats.throughput_rps * 1.25;
+    }
+    let top = report
+        .levels
+        .iter()
+        .max_by(|a, b| a.stats.served_rps().total_cmp(&b.stats.served_rps()))
+        .unwrap();
+    let expected = format!(
+        "; peak {:.0} HTTP req/s ({:.0} steps/s served)",
+        top.stats.http_rps,
+        top.stats.served_rps()
+    );
+    let verdict = super::verdict(&report);
+    assert!(
+        verdict.starts_with("no breaking point up to 6 shoppers; peak "),
+        "{verdict}"
+    );
+    assert!(verdict.ends_with(&expected), "{verdict}");
+}

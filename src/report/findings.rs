@@ -303,7 +303,11 @@ pub fn planning(report: &Report) -> Vec<Fact> {
     match (p.expected_peak, p.headroom) {
         (Some(peak), Some(headroom)) => facts.push(Fact::new(
             "headroom",
-            format!("{headroom:.2}× the expected peak"),
+            // Nothing broke: the shop may hold more than the last level tried.
+            match report.breaking_point {
+                Some(_) => format!("{headroom:.2}× the expected peak"),
+                None => format!("at least {headroom:.2}× the expected peak"),
+            },
             format!(
                 "last good level against the expected peak of {}",
                 unit.show(peak)
@@ -332,7 +336,7 @@ pub fn planning(report: &Report) -> Vec<Fact> {
         }
         if let Some(s) = j.failed_share_at_breaking_point {
             parts.push(format!(
-                "{} not completed (failed or unfinished) at the breaking point",
+                "{} lost at the breaking point (failed, or unfinished beyond the last good level's share)",
                 show_percent(s)
             ));
         }
@@ -582,6 +586,21 @@ mod tests {
             .find(|f| f.label == "served at the last good level")
             .unwrap();
         assert_eq!(good.value, "4.50 journeys.buyer/s");
+    }
+
+    /// Headroom is a lower bound when nothing broke: the shop may hold more.
+    #[test]
+    fn headroom_without_a_breaking_point_is_at_least() {
+        let mut report = testdata::judged(&[]);
+        let headroom = |r: &Report| {
+            planning(r)
+                .into_iter()
+                .find(|f| f.label == "headroom")
+                .unwrap()
+        };
+        assert_eq!(headroom(&report).value, "1.25× the expected peak");
+        report.breaking_point = None;
+        assert_eq!(headroom(&report).value, "at least 1.25× the expected peak");
     }
 
     #[test]

@@ -100,6 +100,24 @@ fn a_load_override_replaces_the_table_and_is_checked_like_it() {
     let s = load_with(&path, &wide).unwrap();
     assert_eq!(s.load.model, super::Model::Open);
     assert_eq!(s.load.profile.levels().len(), 5);
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+
+    // Keys the file's [load] sets and the override leaves out are named (the
+    // profile's shape, `staircase` here, is what an override is for).
+    let file = MAIN.replace(
+        "[load]\n",
+        "[load]\ncapacity_unit = \"journeys.buyer\"\narrivals = \"uniform\"\n",
+    );
+    std::fs::write(&path, file).unwrap();
+    let s = load_with(&path, &wide).unwrap();
+    assert_eq!(
+        s.warnings,
+        [
+            "--load replaces the whole [load] table: the file's `arrivals`, `capacity_unit` are not used; restate them in --load to keep them"
+        ]
+    );
+    assert_eq!(s.load.capacity_unit, None);
+    std::fs::write(&path, MAIN).unwrap();
 
     for (text, message) in [
         (

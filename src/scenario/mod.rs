@@ -514,7 +514,41 @@ pub fn parse_with(
             toml::Spanned::new(0..text.len(), load),
         ));
     }
-    compile::compile(path, source, raw, beside)
+    let mut scenario = compile::compile(path, source, raw, beside)?;
+    if let Some(text) = &overrides.load {
+        scenario.warnings.extend(dropped_by_load(source, text));
+    }
+    Ok(scenario)
+}
+
+/// The warning when `--load` leaves out keys the file's `[load]` sets (other
+/// than the profile's shape, which an override is for): the override replaces
+/// the whole table, so they are not used.
+fn dropped_by_load(source: &str, text: &str) -> Option<String> {
+    let keys = |text: &str, table: Option<&str>| -> Vec<String> {
+        let parsed: toml::Table = text.parse().unwrap_or_default();
+        let load = match table {
+            Some(name) => parsed.get(name).and_then(|t| t.as_table()).cloned(),
+            None => Some(parsed),
+        };
+        load.map(|t| t.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let given = keys(text, None);
+    let dropped: Vec<String> = keys(source, Some("load"))
+        .into_iter()
+        .filter(|k| !given.contains(k) && !matches!(k.as_str(), "staircase" | "stages" | "search"))
+        .map(|k| format!("`{k}`"))
+        .collect();
+    (!dropped.is_empty()).then(|| {
+        format!(
+            "--load replaces the whole [load] table: the file's {} {} not used; restate {} in --load to keep {}",
+            dropped.join(", "),
+            if dropped.len() == 1 { "is" } else { "are" },
+            if dropped.len() == 1 { "it" } else { "them" },
+            if dropped.len() == 1 { "it" } else { "them" },
+        )
+    })
 }
 
 #[cfg(test)]

@@ -404,17 +404,11 @@ where
             light.stroke_width(2),
         ))?;
         legend.entry("sent (served + failed)", Swatch::Line(P50, 1));
-        let tip = rps("requests sent");
+        let tip = rps("steps sent");
         dots(&mut chart, marks, "sent", &sent.line, (P50, 0), tip)?;
     }
-    served.draw(
-        &mut chart,
-        marks,
-        "served",
-        (P50, 3),
-        &rps("requests served"),
-    )?;
-    legend.entry("served (requests/s without errors)", Swatch::Points(P50, 3));
+    served.draw(&mut chart, marks, "served", (P50, 3), &rps("steps served"))?;
+    legend.entry("served (steps/s without errors)", Swatch::Points(P50, 3));
     if !journeys.line.is_empty() || !journeys.spikes.is_empty() {
         let tip = rps(what);
         journeys.draw(&mut chart, marks, what, (P99, 3), &tip)?;
@@ -482,7 +476,7 @@ where
         PEAK.stroke_width(1),
     ))?;
     let label = format!(
-        "peak served: {} req/s at {}",
+        "peak served: {} steps/s at {}",
         tick(peak.y),
         unit.show(peak.x)
     );
