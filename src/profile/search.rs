@@ -81,12 +81,17 @@ impl SearchSpec {
         probe * (self.max_probes() - MAX_CONFIRMS) as u32 + confirm * MAX_CONFIRMS as u32
     }
 
+    /// A probe's load: whole shoppers, or arrivals/s to the decimal a tenth of
+    /// the precision needs (86.4, not 86.363636: readable, and no coarser than
+    /// the search can tell apart).
     fn round(&self, load: f64) -> f64 {
         if self.whole {
-            load.round()
-        } else {
-            super::round_load(load)
+            return load.round();
         }
+        let tenth = self.resolution(load) / 10.0;
+        let decimals = (-tenth.log10()).ceil().clamp(0.0, 6.0) as i32;
+        let scale = 10f64.powi(decimals);
+        super::round_load((load * scale).round() / scale)
     }
 }
 
@@ -382,7 +387,7 @@ impl Search {
         let down = if self.spec.whole {
             down.ceil().min(load - 1.0)
         } else {
-            super::round_load(down)
+            self.spec.round(down)
         };
         if self.confirms >= MAX_CONFIRMS || down <= 0.0 || down >= load {
             return Step::Done(Ending::NotConverged {
@@ -542,12 +547,13 @@ mod tests {
             .filter(|j| j.probe.purpose == Purpose::Confirm)
             .map(|j| j.probe.load)
             .collect();
-        assert_eq!(confirms, [100.0, 90.909091, 82.644628]);
+        // Each step down divides by 1 + precision, to a tenth of the precision.
+        assert_eq!(confirms, [100.0, 90.9, 82.6]);
         assert_eq!(
             ending,
             Ending::NotConverged {
                 last_good: None,
-                breaking: Some(82.644628)
+                breaking: Some(82.6)
             }
         );
     }

@@ -111,7 +111,11 @@ fn headless_mistakes_are_placed_and_explained() {
         ),
         (
             scenario("", "capacity_unit = \"journeys.nobody\"", "", STEPS),
-            "h.toml:7:17: capacity_unit: the scenario has no journeys.nobody",
+            "h.toml:7:17: capacity_unit: the scenario has no journeys.nobody; it has journeys.buyer",
+        ),
+        (
+            scenario("", "capacity_unit = \"steps.pay\"", "", STEPS),
+            "h.toml:7:17: capacity_unit: the scenario has no steps.pay; it has steps.start, steps.add, steps.raw",
         ),
         (
             scenario("", "", "per_second = { \"steps.pay\" = 5 }", STEPS),

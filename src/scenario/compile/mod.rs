@@ -131,17 +131,27 @@ pub fn compile<'a>(
     let journeys = c.journeys(groups)?;
     c.business_slo(&raw.slo, &journeys, false)?;
     if let Some((unit, span)) = &load.capacity_unit {
-        let known = match unit.split_once('.') {
-            Some(("journeys", name)) => journeys.iter().any(|j| j.name == name),
-            Some((_, name)) => c.steps.iter().any(|s| s.name == name),
-            None => false,
+        // The names the unit could take, to say which exist.
+        let names: Vec<String> = match unit.split_once('.') {
+            Some(("journeys", _)) => journeys
+                .iter()
+                .map(|j| format!("journeys.{}", j.name))
+                .collect(),
+            _ => c
+                .steps
+                .iter()
+                .map(|s| format!("steps.{}", s.name))
+                .collect(),
         };
-        if !known {
+        if !names.contains(unit) {
             let (label, text) = load_text;
             return Err(c.within(label, text, |c| {
                 c.error(
                     span.clone(),
-                    format!("capacity_unit: the scenario has no {unit}"),
+                    format!(
+                        "capacity_unit: the scenario has no {unit}; it has {}",
+                        names.join(", ")
+                    ),
                 )
             }));
         }
