@@ -40,6 +40,15 @@ pub fn lines(report: &Report) -> String {
     out
 }
 
+/// A group's count, on its first example's row only (the others are more
+/// examples of the same failures, not more failures).
+fn count_cell(example: usize, count: u64) -> String {
+    match example {
+        0 => count.to_string(),
+        _ => String::new(),
+    }
+}
+
 /// A Markdown section: one row per example.
 pub fn markdown_section(out: &mut String, report: &Report) {
     if report.failure_examples.is_empty() {
@@ -49,7 +58,7 @@ pub fn markdown_section(out: &mut String, report: &Report) {
         "### What failed\n\n| step | kind | count | what | body |\n|:---|:---|---:|:---|:---|\n",
     );
     for group in &report.failure_examples {
-        for example in &group.examples {
+        for (i, example) in group.examples.iter().enumerate() {
             let mut what = example.what.clone();
             if !example.redirects.is_empty() {
                 what.push_str(&format!(" (redirects: {})", example.redirects.join(", ")));
@@ -59,7 +68,7 @@ pub fn markdown_section(out: &mut String, report: &Report) {
                 "| {} | {} | {} | {} | {} |",
                 markdown(&group.step),
                 markdown(&group.kind),
-                group.count,
+                count_cell(i, group.count),
                 markdown(&what),
                 markdown(&example.body)
             );
@@ -78,13 +87,13 @@ pub fn html_section(out: &mut String, report: &Report) {
          <th>count</th><th>what</th><th>redirects</th><th>body</th></tr>\n",
     );
     for group in &report.failure_examples {
-        for example in &group.examples {
+        for (i, example) in group.examples.iter().enumerate() {
             let _ = writeln!(
                 out,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
                 html(&group.step),
                 html(&group.kind),
-                group.count,
+                count_cell(i, group.count),
                 html(&example.what),
                 html(&example.redirects.join(", ")),
                 html(&example.body)
@@ -183,6 +192,25 @@ mod tests {
         let mut xml_text = String::new();
         assert_eq!(junit_suite(&mut xml_text, &report), (1, 1));
         assert!(xml_text.contains("found &quot;paid&quot;"), "{xml_text}");
+    }
+
+    /// Two examples of one step and kind: the count is the group's, shown once
+    /// (it read as twice the failures there were).
+    #[test]
+    fn a_groups_count_is_shown_once_however_many_examples() {
+        let mut report = with_examples();
+        let mut second = report.failure_examples[0].examples[0].clone();
+        second.what = "after following redirects".into();
+        report.failure_examples[0].examples.push(second);
+        let mut md = String::new();
+        markdown_section(&mut md, &report);
+        let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| checkout")).collect();
+        assert_eq!(rows.len(), 2, "{md}");
+        assert!(rows[0].starts_with("| checkout | check | 7 |"), "{md}");
+        assert!(rows[1].starts_with("| checkout | check |  |"), "{md}");
+        let mut page = String::new();
+        html_section(&mut page, &report);
+        assert_eq!(page.matches("<td>7</td>").count(), 1, "{page}");
     }
 
     #[test]
