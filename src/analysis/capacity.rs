@@ -231,8 +231,10 @@ pub fn assess_in(report: &Report, unit: Option<&str>) -> Capacity {
             );
         }
         None => {
-            capacity.note =
-                "throughput still grows linearly: no knee in the measured levels".to_string();
+            capacity.note = format!(
+                "{} still grow linearly: no knee in the measured levels",
+                per_second(unit)
+            );
         }
     }
     capacity

@@ -231,6 +231,11 @@ fn the_fit_speaks_in_the_capacity_unit() {
         by_requests.peak_load.is_none(),
         "req/s never knees: {by_requests:?}"
     );
+    assert!(
+        by_requests.note.starts_with("req/s still grow linearly"),
+        "the note names what it fitted: {}",
+        by_requests.note
+    );
 }
 
 /// Every level's end cuts some journeys short: at the breaking point only the

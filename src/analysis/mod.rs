@@ -379,6 +379,8 @@ pub struct RampStep {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct BreakingPoint {
+    /// The level's index in `levels`, from 0 (the terminal and reports count
+    /// levels from 1).
     pub level: usize,
     #[serde(serialize_with = "whole_as_integer")]
     pub load: f64,
@@ -389,6 +391,8 @@ pub struct BreakingPoint {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct LastGood {
+    /// The level's index in `levels`, from 0 (the terminal and reports count
+    /// levels from 1).
     pub level: usize,
     #[serde(serialize_with = "whole_as_integer")]
     pub load: f64,

@@ -38,6 +38,15 @@ fn method(search: &CapacitySearch) -> String {
     )
 }
 
+/// The margin to the SLO: "+12%", "-8%"; a clause broken past twice its
+/// bound as how many times the bound it measured ("30× the bound", not "-2914%").
+fn margin(margin: f64) -> String {
+    match margin {
+        m if m <= -1.0 => format!("{:.0}× the bound", 1.0 - m),
+        m => format!("{:+.0}%", m * 100.0),
+    }
+}
+
 /// The column headers, the served rate in the search's capacity unit.
 fn headers(search: &CapacitySearch) -> [String; 7] {
     [
@@ -63,7 +72,7 @@ fn cells(probe: &SearchProbe, unit: LoadUnit) -> [String; 7] {
         unit.show(probe.load),
         purpose(probe).to_string(),
         verdict(probe).to_string(),
-        format!("{:+.0}%", probe.margin * 100.0),
+        margin(probe.margin),
         probe
             .served
             .map_or_else(|| "-".to_string(), |x| format!("{x:.2}")),
@@ -157,4 +166,16 @@ pub fn junit_suite(suites: &mut String, report: &Report) -> (usize, usize) {
     }
     suites.push_str("  </testsuite>\n");
     (1, failed)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Margins read as percentages near the bound, as multiples of it far past.
+    #[test]
+    fn margins_far_past_the_bound_read_as_multiples() {
+        assert_eq!(super::margin(0.12), "+12%");
+        assert_eq!(super::margin(-0.08), "-8%");
+        assert_eq!(super::margin(-0.999), "-100%");
+        assert_eq!(super::margin(-29.14), "30× the bound");
+    }
 }
