@@ -142,8 +142,9 @@ pub fn fit(points: &[(f64, f64)]) -> Option<(Usl, f64)> {
     ))
 }
 
-/// A level's throughput in `unit`: served HTTP req/s (`None`), completed
-/// journeys/s of "journeys.NAME", or passed steps/s of "steps.NAME".
+/// A level's throughput in `unit`: served req/s as every fit counts them
+/// (`None`: steps served per second, a followed redirect inside its step),
+/// completed journeys/s of "journeys.NAME", or passed steps/s of "steps.NAME".
 pub fn throughput_in(level: &LevelResult, unit: Option<&str>) -> Option<f64> {
     match unit.and_then(|u| u.split_once('.')) {
         None => Some(level.stats.served_rps()),
@@ -251,15 +252,12 @@ pub struct Planning {
     pub slo_lost_load: Option<f64>,
     /// How that load was estimated.
     pub slo_lost_note: String,
-    /// What `served_at_last_good` and `fit_at_expected_peak` count: `[load]
-    /// capacity_unit` ("journeys.buyer", "steps.pay"); absent: HTTP req/s.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<String>,
-    /// Per second in `unit`, measured at the last good level.
+    /// Per second in the report's `capacity_unit` (absent: served req/s),
+    /// measured at the last good level.
     #[serde(default)]
     pub served_at_last_good: Option<f64>,
-    /// Per second in `unit` that the capacity fit predicts at the expected peak
-    /// (a trusted fit only).
+    /// Per second in the report's `capacity_unit` that the capacity fit
+    /// predicts at the expected peak (a trusted fit only).
     #[serde(default)]
     pub fit_at_expected_peak: Option<f64>,
     pub journeys: Vec<JourneyCost>,
@@ -385,7 +383,6 @@ pub fn plan(
         headroom,
         slo_lost_load,
         slo_lost_note,
-        unit: capacity.unit.clone(),
         served_at_last_good: good.and_then(|l| throughput_in(l, unit)).map(round2),
         fit_at_expected_peak: capacity
             .usl()

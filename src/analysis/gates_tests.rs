@@ -119,7 +119,6 @@ fn the_capacity_gate_judges_the_confirmed_capacity() {
         from: 25.0,
         to: 1000.0,
         precision: "5%".to_string(),
-        unit: None,
         probes: Vec::new(),
         ending: Some(crate::analysis::search::Ending::Found {
             capacity: 250.0,

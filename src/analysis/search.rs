@@ -32,10 +32,6 @@ pub struct CapacitySearch {
     pub to: f64,
     /// "5%" of the load, or a load step ("10").
     pub precision: String,
-    /// What the probes' `served` counts: `[load] capacity_unit`
-    /// ("journeys.buyer", "steps.pay"); absent: HTTP req/s.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<String>,
     /// Every probe, in the order made.
     pub probes: Vec<SearchProbe>,
     /// How the search ended; absent when the run stopped before it did.
@@ -72,7 +68,8 @@ pub struct SearchProbe {
     /// The verdict lay within the noise (so the load was tried again).
     pub uncertain: bool,
     pub generator_limited: bool,
-    /// Per second in the search's `unit`, as the probe served it.
+    /// Per second in the report's `capacity_unit` (absent: served req/s), as
+    /// the probe served it.
     #[serde(default)]
     pub served: Option<f64>,
     pub start_s: f64,
@@ -195,7 +192,6 @@ pub fn apply(plan: &Plan, report: &mut Report) {
             .collect(),
         repeated,
         flipped,
-        unit: plan.capacity_unit.clone(),
         probes,
         ending,
         capacity,
@@ -323,7 +319,10 @@ fn answer(report: &Report, search: &CapacitySearch) -> String {
             .find(|p| p.purpose == Purpose::Confirm && p.load == x && p.verdict == Verdict::Pass)
             .and_then(|p| p.served)
             .map_or_else(String::new, |r| {
-                format!(", serving {r:.2} {}", per_second(search.unit.as_deref()))
+                format!(
+                    ", serving {r:.2} {}",
+                    per_second(report.capacity_unit.as_deref())
+                )
             })
     };
     let mut text = match search.ending {

@@ -167,19 +167,9 @@ pub fn capacity_and_planning(report: &Report) -> Vec<Fact> {
         .flat_map(|p| &p.journeys)
         .map(|j| j.name.as_str())
         .collect();
-    let with_run_totals = planning(report).into_iter().map(|mut fact| {
-        let name = fact.label.strip_prefix("journey ").unwrap_or_default();
-        if let Some(run) = report.business.journeys.iter().find(|b| b.name == name) {
-            fact.detail = match fact.detail.is_empty() {
-                true => over_the_run(run),
-                false => format!("{}, {}", fact.detail, over_the_run(run)),
-            };
-        }
-        fact
-    });
     capacity(report)
         .into_iter()
-        .chain(with_run_totals)
+        .chain(planning_with(report, true))
         .chain(business_except(report, &planned))
         .collect()
 }
@@ -270,8 +260,8 @@ fn slo_lost(report: &Report, p: &Planning, unit: LoadUnit) -> Fact {
 /// The throughput planned for, in the capacity unit: what the fit predicts at
 /// the expected peak, and (with a `capacity_unit`; req/s is in the headline)
 /// what the last good level served.
-fn in_capacity_unit(p: &Planning, load: LoadUnit) -> Vec<Fact> {
-    let per_second = crate::analysis::capacity::per_second(p.unit.as_deref());
+fn in_capacity_unit(p: &Planning, capacity_unit: Option<&str>, load: LoadUnit) -> Vec<Fact> {
+    let per_second = crate::analysis::capacity::per_second(capacity_unit);
     let rate = |x: f64| match x {
         x if x < 100.0 => format!("{x:.2} {per_second}"),
         x => format!("{x:.0} {per_second}"),
@@ -284,7 +274,7 @@ fn in_capacity_unit(p: &Planning, load: LoadUnit) -> Vec<Fact> {
             format!("the USL fit of {per_second} at {}", load.show(peak)),
         ));
     }
-    if let (Some(_), Some(x)) = (&p.unit, p.served_at_last_good) {
+    if let (Some(_), Some(x)) = (capacity_unit, p.served_at_last_good) {
         facts.push(Fact::new(
             "served at the last good level",
             rate(x),
@@ -294,7 +284,14 @@ fn in_capacity_unit(p: &Planning, load: LoadUnit) -> Vec<Fact> {
     facts
 }
 
+/// The planning view's facts, as the terminal prints them.
 pub fn planning(report: &Report) -> Vec<Fact> {
+    planning_with(report, false)
+}
+
+/// [`planning`]; with `run_totals`, each journey's card also holds its totals
+/// over the run.
+fn planning_with(report: &Report, run_totals: bool) -> Vec<Fact> {
     let Some(p) = &report.planning else {
         return Vec::new();
     };
@@ -328,7 +325,7 @@ pub fn planning(report: &Report) -> Vec<Fact> {
         )),
     }
     facts.push(slo_lost(report, p, unit));
-    facts.extend(in_capacity_unit(p, unit));
+    facts.extend(in_capacity_unit(p, report.capacity_unit.as_deref(), unit));
     for j in &p.journeys {
         let mut parts = Vec::new();
         if let Some(n) = j.completed_per_minute {
@@ -342,6 +339,10 @@ pub fn planning(report: &Report) -> Vec<Fact> {
         }
         if let Some(v) = j.value_lost_per_minute {
             parts.push(format!("{v:.0} of value lost per minute there"));
+        }
+        let totals = report.business.journeys.iter().find(|b| b.name == j.name);
+        if let Some(run) = totals.filter(|_| run_totals) {
+            parts.push(over_the_run(run));
         }
         if let Some((first, rest)) = parts.split_first() {
             facts.push(Fact::new(
@@ -570,8 +571,8 @@ mod tests {
     #[test]
     fn the_planning_cards_speak_in_the_capacity_unit() {
         let mut report = testdata::judged(&[]);
+        report.capacity_unit = Some("journeys.buyer".to_string());
         let p = report.planning.as_mut().unwrap();
-        p.unit = Some("journeys.buyer".to_string());
         p.served_at_last_good = Some(4.5);
         p.fit_at_expected_peak = Some(3.25);
         let facts = planning(&report);

@@ -48,7 +48,7 @@ fn margin(margin: f64) -> String {
 }
 
 /// The column headers, the served rate in the search's capacity unit.
-fn headers(search: &CapacitySearch) -> [String; 7] {
+fn headers(report: &Report) -> [String; 7] {
     [
         "level",
         "load",
@@ -57,7 +57,7 @@ fn headers(search: &CapacitySearch) -> [String; 7] {
         "margin to SLO",
         &format!(
             "served ({})",
-            crate::analysis::capacity::per_second(search.unit.as_deref())
+            crate::analysis::capacity::per_second(report.capacity_unit.as_deref())
         ),
         "caveat",
     ]
@@ -99,7 +99,7 @@ pub fn markdown_section(out: &mut String, report: &Report) {
     let _ = writeln!(
         out,
         "| {} |\n|---:|---:|---|---|---:|---:|---|",
-        headers(search).join(" | ")
+        headers(report).join(" | ")
     );
     for probe in &search.probes {
         let _ = writeln!(out, "| {} |", cells(probe, report.load_unit).join(" | "));
@@ -119,7 +119,7 @@ pub fn html_section(out: &mut String, report: &Report) {
         html(&search.answer),
         html(&method(search))
     );
-    for header in headers(search) {
+    for header in headers(report) {
         let _ = write!(out, "<th>{}</th>", html(&header));
     }
     out.push_str("</tr>\n");

@@ -138,7 +138,7 @@ steps = [{ name = "product", get = "/api/products/7" }]
         describe(search)
     );
     assert_eq!(run.report.last_good.as_ref().unwrap().load, capacity);
-    assert_eq!(search.unit.as_deref(), Some("journeys.look"));
+    assert_eq!(run.report.capacity_unit.as_deref(), Some("journeys.look"));
     let confirmed = search
         .probes
         .iter()
