@@ -540,13 +540,14 @@ fn dropped_by_load(source: &str, text: &str) -> Option<String> {
         .filter(|k| !given.contains(k) && !matches!(k.as_str(), "staircase" | "stages" | "search"))
         .map(|k| format!("`{k}`"))
         .collect();
+    let (is, it) = match dropped.len() {
+        1 => ("is", "it"),
+        _ => ("are", "them"),
+    };
     (!dropped.is_empty()).then(|| {
         format!(
-            "--load replaces the whole [load] table: the file's {} {} not used; restate {} in --load to keep {}",
+            "--load replaces the whole [load] table: the file's {} {is} not used; restate {it} in --load to keep {it}",
             dropped.join(", "),
-            if dropped.len() == 1 { "is" } else { "are" },
-            if dropped.len() == 1 { "it" } else { "them" },
-            if dropped.len() == 1 { "it" } else { "them" },
         )
     })
 }
