@@ -153,7 +153,16 @@ pub fn tls_config(
             // A certificate the store rejects is skipped, as browsers do.
             let _ = roots.add(cert);
         }
-        builder.with_root_certificates(roots).with_no_client_auth()
+        let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
+            Arc::new(roots),
+            Arc::clone(&provider),
+        )
+        .build()
+        .map_err(|e| super::exchange::SetupError::Tls(e.to_string()))?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(VerifiedChains::new(webpki)))
+            .with_no_client_auth()
     };
     tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     if !resume {
@@ -171,6 +180,116 @@ fn browsers_first(suite: rustls::CipherSuite) -> bool {
             | S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
             | S::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
     )
+}
+
+/// The system roots' verifier, remembering for a minute each certificate chain it
+/// accepted for a server name, as Chromium's caching verifier does across a
+/// browser's connections: every new shopper still makes a full handshake and has
+/// the server prove its key (the handshake's signature is checked every time), but
+/// the chain's own signatures, checked once, are not checked again for each
+/// arrival. A chain it refused is checked again each time (and refused again).
+#[derive(Debug)]
+struct VerifiedChains {
+    inner: Arc<dyn rustls::client::danger::ServerCertVerifier>,
+    /// Chain and server name (their bytes) → when it was verified (Unix seconds).
+    seen: std::sync::Mutex<std::collections::HashMap<Vec<u8>, u64>>,
+}
+
+impl VerifiedChains {
+    /// How long a verified chain is remembered.
+    const FOR_SECONDS: u64 = 60;
+    /// Chains remembered at most (forgotten all at once beyond it).
+    const AT_MOST: usize = 256;
+
+    fn new(inner: Arc<dyn rustls::client::danger::ServerCertVerifier>) -> VerifiedChains {
+        VerifiedChains {
+            inner,
+            seen: Default::default(),
+        }
+    }
+
+    /// What identifies a verification: every certificate, the name and the stapled
+    /// OCSP answer, each with its length (so that no two differ only in where one
+    /// ends).
+    fn key(
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+    ) -> Vec<u8> {
+        let name = server_name.to_str();
+        let parts = std::iter::once(end_entity.as_ref())
+            .chain(intermediates.iter().map(|c| c.as_ref()))
+            .chain([name.as_bytes(), ocsp_response]);
+        let mut key = Vec::with_capacity(parts.clone().map(|p| p.len() + 8).sum());
+        for part in parts {
+            key.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            key.extend_from_slice(part);
+        }
+        key
+    }
+}
+
+impl rustls::client::danger::ServerCertVerifier for VerifiedChains {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        let key = Self::key(end_entity, intermediates, server_name, ocsp_response);
+        let lock = || self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let at = now.as_secs();
+        let fresh = |verified: u64| verified <= at && at - verified < Self::FOR_SECONDS;
+        if lock().get(&key).is_some_and(|&verified| fresh(verified)) {
+            return Ok(rustls::client::danger::ServerCertVerified::assertion());
+        }
+        let verified = self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )?;
+        let mut seen = lock();
+        if seen.len() >= Self::AT_MOST {
+            seen.clear();
+        }
+        seen.insert(key, at);
+        Ok(verified)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+
+    fn requires_raw_public_keys(&self) -> bool {
+        self.inner.requires_raw_public_keys()
+    }
+
+    fn root_hint_subjects(&self) -> Option<&[rustls::DistinguishedName]> {
+        self.inner.root_hint_subjects()
+    }
 }
 
 /// Accepts any server certificate (`--insecure`), still checking signatures.
@@ -238,6 +357,87 @@ mod tests {
         let mut stream = Stream::Memory(mine);
         drop(theirs);
         assert!(!stream.idle_and_open(), "closed");
+    }
+
+    /// Counts the chains it is asked to verify; refuses those for `bad.example`.
+    #[derive(Debug, Default)]
+    struct Counting(std::sync::atomic::AtomicUsize);
+
+    impl rustls::client::danger::ServerCertVerifier for Counting {
+        fn verify_server_cert(
+            &self,
+            _end_entity: &rustls::pki_types::CertificateDer<'_>,
+            _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+            server_name: &rustls::pki_types::ServerName<'_>,
+            _ocsp_response: &[u8],
+            _now: rustls::pki_types::UnixTime,
+        ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            match server_name.to_str().as_ref() {
+                "bad.example" => Err(rustls::Error::InvalidCertificate(
+                    rustls::CertificateError::UnknownIssuer,
+                )),
+                _ => Ok(rustls::client::danger::ServerCertVerified::assertion()),
+            }
+        }
+
+        fn verify_tls12_signature(
+            &self,
+            _: &[u8],
+            _: &rustls::pki_types::CertificateDer<'_>,
+            _: &rustls::DigitallySignedStruct,
+        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+            unreachable!("not asked here")
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            _: &[u8],
+            _: &rustls::pki_types::CertificateDer<'_>,
+            _: &rustls::DigitallySignedStruct,
+        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+            unreachable!("not asked here")
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+            Vec::new()
+        }
+    }
+
+    /// A chain verified for a name is not verified again for a minute; another
+    /// certificate, another intermediate, another name or a minute later is; a
+    /// refused chain is refused every time.
+    #[test]
+    fn a_verified_chain_is_remembered_for_a_minute_and_a_refused_one_never() {
+        use rustls::client::danger::ServerCertVerifier;
+        use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+        let counting = Arc::new(Counting::default());
+        let chains = VerifiedChains::new(Arc::clone(&counting) as _);
+        let asked = || counting.0.load(std::sync::atomic::Ordering::Relaxed);
+        let leaf = CertificateDer::from(vec![1, 2, 3]);
+        let other_leaf = CertificateDer::from(vec![1, 2, 4]);
+        let ca = CertificateDer::from(vec![9, 9]);
+        let shop = ServerName::try_from("shop.example").unwrap();
+        let bad = ServerName::try_from("bad.example").unwrap();
+        let t = |s| UnixTime::since_unix_epoch(std::time::Duration::from_secs(s));
+        let verify = |leaf: &CertificateDer<'_>, chain: &[CertificateDer<'_>], name, at| {
+            chains
+                .verify_server_cert(leaf, chain, name, &[], t(at))
+                .is_ok()
+        };
+        assert!(verify(&leaf, &[], &shop, 1000));
+        assert!(verify(&leaf, &[], &shop, 1059));
+        assert_eq!(asked(), 1, "the same chain within the minute");
+        assert!(verify(&other_leaf, &[], &shop, 1001));
+        assert!(verify(&leaf, std::slice::from_ref(&ca), &shop, 1001));
+        assert_eq!(asked(), 3, "another leaf, another intermediate");
+        assert!(!verify(&leaf, &[], &bad, 1002));
+        assert!(!verify(&leaf, &[], &bad, 1002));
+        assert_eq!(asked(), 5, "refused each time");
+        assert!(verify(&leaf, &[], &shop, 1060));
+        assert_eq!(asked(), 6, "a minute later");
+        assert!(verify(&leaf, &[], &shop, 999));
+        assert_eq!(asked(), 7, "a clock that went back");
     }
 
     /// Offered as browsers offer them: AES-128-GCM first (TLS 1.3, then 1.2),

@@ -255,6 +255,9 @@ impl Chart<'_> {
         let mut encoder = ::png::Encoder::new(&mut png, width, height);
         encoder.set_color(::png::ColorType::Rgb);
         encoder.set_depth(::png::BitDepth::Eight);
+        // fdeflate, tuned for PNG: a chart (flat colours, long runs) compresses to within a
+        // few percent of the default level at a fraction of its time, which every run pays.
+        encoder.set_compression(::png::Compression::Fast);
         let mut writer = encoder.write_header().map_err(error)?;
         writer.write_image_data(&rgb).map_err(error)?;
         writer.finish().map_err(error)?;
