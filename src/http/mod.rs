@@ -294,7 +294,7 @@ impl<'a> Dest<'a> {
 pub struct Client {
     common: Arc<Common>,
     /// Created by the first cookie.
-    jar: Option<Box<cookie_store::CookieStore>>,
+    jar: Option<Box<Jar>>,
     conns: Vec<Conn>,
     /// Every exchange, when recording for the debug walk.
     walk_hops: Option<Vec<Hop>>,
@@ -340,8 +340,10 @@ impl Client {
                     message: None,
                 });
             }
-            let url = self.jar.is_some().then(|| dest.url(&common.base)).flatten();
-            let cookie = url.as_ref().and_then(|url| self.cookie_header(url));
+            let cookie = self
+                .jar
+                .as_mut()
+                .and_then(|jar| jar.header(&dest, &common.base));
             let follow = common.max_redirects > 0 && request.follow;
             let traced = request.trace.map(|t| {
                 trace::with_trace(&request.headers, &t, hops, common.trace_state.as_ref())
@@ -364,7 +366,7 @@ impl Client {
             self.sent += 1;
             let reply = self.traced_exchange(&out, want, &dest).await?;
             if common.cookies {
-                self.store_cookies(&reply.set_cookies, url.or_else(|| dest.url(&common.base)));
+                self.store_cookies(&reply.set_cookies, &dest, &common.base);
             }
             let Some(location) = reply.location.filter(|_| follow) else {
                 return Ok(Answer {
@@ -411,17 +413,18 @@ impl Client {
         }
     }
 
-    /// Keeps the cookies an answer from `url` set (the jar is made on the first).
-    fn store_cookies(&mut self, set_cookies: &[String], url: Option<Url>) {
+    /// Keeps the cookies an answer from `dest` set (the jar is made on the first).
+    fn store_cookies(&mut self, set_cookies: &[String], dest: &Dest<'_>, base: &Url) {
         if set_cookies.is_empty() {
             return;
         }
-        let Some(url) = url else { return };
+        let Some(url) = dest.url(base) else { return };
         let jar = self.jar.get_or_insert_default();
         let cookies = set_cookies
             .iter()
             .filter_map(|c| cookie_store::RawCookie::parse(c.clone()).ok());
-        jar.store_response_cookies(cookies, &url);
+        jar.store.store_response_cookies(cookies, &url);
+        jar.last = None;
     }
 
     /// The request target when `url` is the base URL followed by a plain path:
@@ -519,10 +522,54 @@ impl Client {
         Ok(reply)
     }
 
-    fn cookie_header(&self, url: &Url) -> Option<String> {
+    /// The value of cookie `name` that this client would send to `url`.
+    pub fn cookie(&self, url: &str, name: &str) -> Option<String> {
+        let url = Url::parse(url).ok()?;
         let jar = self.jar.as_ref()?;
+        jar.store
+            .get_request_values(&url)
+            .find(|(n, _)| *n == name)
+            .map(|(_, value)| value.to_string())
+    }
+}
+
+/// A shopper's cookies, and the `Cookie` header last sent from them.
+#[derive(Default)]
+struct Jar {
+    store: cookie_store::CookieStore,
+    /// Sent again while it holds (see [`Jar::header`]); forgotten when the
+    /// store changes.
+    last: Option<LastHeader>,
+}
+
+struct LastHeader {
+    origin: Origin,
+    value: Option<Arc<str>>,
+    /// When the first cookie of the store expires (Unix nanoseconds), if one does.
+    until: Option<i128>,
+}
+
+impl Jar {
+    /// The `Cookie` header for a request to `dest`, as the store matches it. The
+    /// last one is sent again, without matching, to the same origin while the store
+    /// is unchanged and none of its cookies has expired — when every cookie is for
+    /// the path `/`: a cookie for a narrower path makes the header depend on the
+    /// request's path, and it is matched each time.
+    fn header(&mut self, dest: &Dest<'_>, base: &Url) -> Option<Arc<str>> {
+        let now = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as i128)
+        };
+        if let Some(last) = &self.last
+            && last.origin == *dest.origin
+            && last.until.is_none_or(|until| now() < until)
+        {
+            return last.value.clone();
+        }
+        let url = dest.url(base)?;
         let mut header = String::new();
-        for (name, value) in jar.get_request_values(url) {
+        for (name, value) in self.store.get_request_values(&url) {
             if !header.is_empty() {
                 header.push_str("; ");
             }
@@ -530,16 +577,22 @@ impl Client {
             header.push('=');
             header.push_str(value);
         }
-        (!header.is_empty()).then_some(header)
-    }
-
-    /// The value of cookie `name` that this client would send to `url`.
-    pub fn cookie(&self, url: &str, name: &str) -> Option<String> {
-        let url = Url::parse(url).ok()?;
-        let jar = self.jar.as_ref()?;
-        jar.get_request_values(&url)
-            .find(|(n, _)| *n == name)
-            .map(|(_, value)| value.to_string())
+        let value: Option<Arc<str>> = (!header.is_empty()).then(|| header.into());
+        let mut until = None::<i128>;
+        let mut by_path = false;
+        for cookie in self.store.iter_any() {
+            by_path |= &*cookie.path != "/";
+            if let cookie_store::CookieExpiration::AtUtc(at) = &cookie.expires {
+                let at = at.unix_timestamp_nanos();
+                until = Some(until.map_or(at, |u| u.min(at)));
+            }
+        }
+        self.last = (!by_path).then(|| LastHeader {
+            origin: dest.origin.clone().into_owned(),
+            value: value.clone(),
+            until,
+        });
+        value
     }
 }
 
@@ -554,7 +607,11 @@ mod tests {
     use super::*;
 
     fn factory(base: &str) -> ClientFactory {
-        let settings = Settings {
+        ClientFactory::new(base, &settings()).unwrap()
+    }
+
+    fn settings() -> Settings {
+        Settings {
             timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(1),
             allow_hosts: Vec::new(),
@@ -565,8 +622,144 @@ mod tests {
             tls_resume: false,
             trace_state: None,
             cookies: true,
-        };
-        ClientFactory::new(base, &settings).unwrap()
+        }
+    }
+
+    /// A shop in memory that answers every request with 200 and the `Set-Cookie`
+    /// put in `next` (if any), and keeps the `Cookie` header each request brought.
+    #[derive(Clone, Default)]
+    struct CookieShop {
+        next: Arc<std::sync::Mutex<Option<&'static str>>>,
+        seen: Arc<std::sync::Mutex<Vec<Option<String>>>>,
+    }
+
+    impl CookieShop {
+        fn connector(&self) -> Connector {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let shop = self.clone();
+            Connector::memory(move || {
+                let (client, mut server) = tokio::io::duplex(4096);
+                let shop = shop.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 1024];
+                    loop {
+                        let end = loop {
+                            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                                break i + 4;
+                            }
+                            match server.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        };
+                        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+                        buf.drain(..end);
+                        let cookie = head.lines().find_map(|line| {
+                            let (name, value) = line.split_once(':')?;
+                            name.eq_ignore_ascii_case("cookie")
+                                .then(|| value.trim().to_string())
+                        });
+                        shop.seen.lock().unwrap().push(cookie);
+                        let set = shop.next.lock().unwrap().take();
+                        let set = set.map(|c| format!("set-cookie: {c}\r\n"));
+                        let answer = format!(
+                            "HTTP/1.1 200 OK\r\n{}content-length: 0\r\n\r\n",
+                            set.unwrap_or_default()
+                        );
+                        if server.write_all(answer.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+                client
+            })
+        }
+
+        /// GETs `url`, the answer setting `set_cookie`; the cookies it sent, sorted.
+        async fn get(
+            &self,
+            client: &mut Client,
+            url: &str,
+            set_cookie: Option<&'static str>,
+        ) -> String {
+            *self.next.lock().unwrap() = set_cookie;
+            let request = Request {
+                method: &Method::GET,
+                url,
+                headers: Vec::new(),
+                body: None,
+                body_use: BodyUse::Drain,
+                keep_headers: false,
+                trace: None,
+                follow: false,
+            };
+            assert_eq!(client.fetch(request).await.ok().unwrap().status, 200);
+            let sent = self.seen.lock().unwrap().pop().unwrap().unwrap_or_default();
+            let mut cookies: Vec<_> = sent.split("; ").filter(|c| !c.is_empty()).collect();
+            cookies.sort_unstable();
+            cookies.join("; ")
+        }
+    }
+
+    /// The `Cookie` header, reused from one request to the next, is always what
+    /// the jar would match: a new or changed cookie, a cookie for a narrower
+    /// path, another host and an expired cookie are each seen at once.
+    #[tokio::test]
+    async fn the_cookie_header_follows_every_change_of_the_jar() {
+        let shop = CookieShop::default();
+        let mut settings = settings();
+        settings.allow_hosts = vec!["other.test".to_string()];
+        let factory = ClientFactory::over(shop.connector(), "http://shop.test", &settings).unwrap();
+        let mut client = factory.client();
+        let base = "http://shop.test";
+        let get = |path: &str| format!("{base}{path}");
+        assert_eq!(
+            shop.get(&mut client, &get("/a"), Some("a=1; Path=/")).await,
+            ""
+        );
+        assert_eq!(shop.get(&mut client, &get("/b"), None).await, "a=1");
+        assert_eq!(shop.get(&mut client, &get("/c"), None).await, "a=1");
+        assert_eq!(
+            shop.get(&mut client, &get("/d"), Some("a=2; Path=/")).await,
+            "a=1"
+        );
+        assert_eq!(
+            shop.get(&mut client, &get("/e"), None).await,
+            "a=2",
+            "changed"
+        );
+        assert_eq!(
+            shop.get(&mut client, "http://other.test/", None).await,
+            "",
+            "host"
+        );
+        assert_eq!(
+            shop.get(&mut client, &get("/f"), Some("b=3; Path=/cart"))
+                .await,
+            "a=2"
+        );
+        assert_eq!(
+            shop.get(&mut client, &get("/cart/x"), None).await,
+            "a=2; b=3"
+        );
+        assert_eq!(shop.get(&mut client, &get("/g"), None).await, "a=2", "path");
+        assert_eq!(shop.get(&mut client, &get("/cart"), None).await, "a=2; b=3");
+
+        let mut client = factory.client();
+        shop.get(&mut client, &get("/a"), Some("a=1; Path=/")).await;
+        shop.get(&mut client, &get("/b"), Some("c=3; Path=/; Max-Age=1"))
+            .await;
+        assert_eq!(shop.get(&mut client, &get("/c"), None).await, "a=1; c=3");
+        assert_eq!(shop.get(&mut client, &get("/d"), None).await, "a=1; c=3");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        assert_eq!(
+            shop.get(&mut client, &get("/e"), None).await,
+            "a=1",
+            "expired"
+        );
+        client.clear_cookies();
+        assert_eq!(shop.get(&mut client, &get("/f"), None).await, "", "cleared");
     }
 
     #[test]
