@@ -580,12 +580,18 @@ impl Jar {
         let value: Option<Arc<str>> = (!header.is_empty()).then(|| header.into());
         let mut until = None::<i128>;
         let mut by_path = false;
+        let now = now();
+        // The store keeps expired (and deleted: expired at 1970) cookies; they
+        // are sent to no one and cannot end the header's validity.
         for cookie in self.store.iter_any() {
-            by_path |= &*cookie.path != "/";
             if let cookie_store::CookieExpiration::AtUtc(at) = &cookie.expires {
                 let at = at.unix_timestamp_nanos();
+                if at <= now {
+                    continue;
+                }
                 until = Some(until.map_or(at, |u| u.min(at)));
             }
+            by_path |= &*cookie.path != "/";
         }
         self.last = (!by_path).then(|| LastHeader {
             origin: dest.origin.clone().into_owned(),
@@ -760,6 +766,26 @@ mod tests {
         );
         client.clear_cookies();
         assert_eq!(shop.get(&mut client, &get("/f"), None).await, "", "cleared");
+
+        // A deleted cookie (kept by the store, expired) leaves the header reusable.
+        let mut client = factory.client();
+        shop.get(&mut client, &get("/a"), Some("a=1; Path=/")).await;
+        shop.get(&mut client, &get("/b"), Some("f=2; Path=/")).await;
+        assert_eq!(
+            shop.get(&mut client, &get("/c"), Some("f=; Path=/; Max-Age=0"))
+                .await,
+            "a=1; f=2"
+        );
+        assert_eq!(
+            shop.get(&mut client, &get("/d"), None).await,
+            "a=1",
+            "deleted"
+        );
+        let last = client.jar.as_ref().and_then(|jar| jar.last.as_ref());
+        assert!(
+            last.is_some_and(|last| last.until.is_none()),
+            "kept, for as long as the jar holds"
+        );
     }
 
     #[test]

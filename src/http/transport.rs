@@ -153,22 +153,40 @@ pub fn tls_config(
             // A certificate the store rejects is skipped, as browsers do.
             let _ = roots.add(cert);
         }
-        let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
-            Arc::new(roots),
-            Arc::clone(&provider),
-        )
-        .build()
-        .map_err(|e| super::exchange::SetupError::Tls(e.to_string()))?;
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(VerifiedChains::new(webpki)))
-            .with_no_client_auth()
+        match verifier(roots, &provider)? {
+            Some(verifier) => builder
+                .dangerous()
+                .with_custom_certificate_verifier(verifier)
+                .with_no_client_auth(),
+            // No root at all (a machine without a CA bundle): plain HTTP still
+            // runs, and every HTTPS handshake fails as untrusted.
+            None => builder
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth(),
+        }
     };
     tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     if !resume {
         tls.resumption = rustls::client::Resumption::disabled();
     }
     Ok(Arc::new(tls))
+}
+
+/// The roots' verifier, remembering the chains it verified; `None` without roots.
+fn verifier(
+    roots: rustls::RootCertStore,
+    provider: &Arc<rustls::crypto::CryptoProvider>,
+) -> Result<Option<Arc<VerifiedChains>>, super::exchange::SetupError> {
+    if roots.is_empty() {
+        return Ok(None);
+    }
+    let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
+        Arc::new(roots),
+        Arc::clone(provider),
+    )
+    .build()
+    .map_err(|e| super::exchange::SetupError::Tls(e.to_string()))?;
+    Ok(Some(Arc::new(VerifiedChains::new(webpki))))
 }
 
 /// The suites browsers offer first: AES-128-GCM, in TLS 1.3 and 1.2.
@@ -188,7 +206,7 @@ fn browsers_first(suite: rustls::CipherSuite) -> bool {
 /// the server prove its key (the handshake's signature is checked every time), but
 /// the chain's own signatures, checked once, are not checked again for each
 /// arrival. A chain it refused is checked again each time (and refused again).
-#[derive(Debug)]
+/// A certificate that expires within that minute is trusted until the minute ends.
 struct VerifiedChains {
     inner: Arc<dyn rustls::client::danger::ServerCertVerifier>,
     /// Chain and server name (their bytes) → when it was verified (Unix seconds).
@@ -227,6 +245,13 @@ impl VerifiedChains {
             key.extend_from_slice(part);
         }
         key
+    }
+}
+
+impl fmt::Debug for VerifiedChains {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let chains = self.seen.lock().map_or(0, |seen| seen.len());
+        write!(f, "VerifiedChains({chains} chains remembered)")
     }
 }
 
@@ -438,6 +463,23 @@ mod tests {
         assert_eq!(asked(), 6, "a minute later");
         assert!(verify(&leaf, &[], &shop, 999));
         assert_eq!(asked(), 7, "a clock that went back");
+    }
+
+    /// A machine without root certificates still runs plain HTTP: no verifier is
+    /// built (it would refuse an empty store), HTTPS handshakes fail as untrusted.
+    #[test]
+    fn no_roots_no_verifier_and_no_setup_error() {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let none = verifier(rustls::RootCertStore::empty(), &provider).unwrap();
+        assert!(none.is_none());
+        let mut roots = rustls::RootCertStore::empty();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["shop.example".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        roots.add(cert.der().clone()).unwrap();
+        assert!(verifier(roots, &provider).unwrap().is_some());
     }
 
     /// Offered as browsers offer them: AES-128-GCM first (TLS 1.3, then 1.2),

@@ -119,7 +119,7 @@ pub struct RawTarget {
     pub stall_for: Option<Spanned<Dur>>,
     #[cfg_attr(test, schemars(with = "Option<Ratio>"))]
     pub error_rate: Option<Spanned<Ratio>>,
-    /// Resume TLS sessions (session tickets) across shoppers: each new shopper then costs the shop an abbreviated handshake, as returning visitors do (default false: every new shopper makes a full handshake with certificate verification, as first-time visitors do).
+    /// Resume TLS sessions (session tickets) across shoppers: each new shopper then costs the shop an abbreviated handshake, as returning visitors do (default false: every new shopper makes a full handshake, as first-time visitors do; a certificate chain verified for a host is trusted for a minute, as a browser remembers it).
     pub tls_resume: Option<bool>,
     /// Send W3C trace context (`traceparent`) with every request, so the report's slowest requests can be opened in the shop's trace viewer (default false; `--trace` turns it on).
     pub trace: Option<bool>,
