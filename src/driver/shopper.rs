@@ -109,9 +109,11 @@ impl Shopper {
         *self.retire.borrow() <= self.index
     }
 
-    /// Sleeps until `when`; `false` if retired meanwhile.
-    async fn wait_until(&mut self, when: Instant) -> bool {
-        if when <= Instant::now() {
+    /// Sleeps until `when`; `false` if retired meanwhile. `read` is a reading of
+    /// the clock already taken (a step's answer): no need to read it again when
+    /// `when` is not after it.
+    async fn wait_until(&mut self, when: Instant, read: Instant) -> bool {
+        if when <= read || when <= Instant::now() {
             // No think time: no timer to set and fire.
             return !self.retired();
         }
@@ -179,13 +181,13 @@ impl Shopper {
                 let sample = JourneySample {
                     journey: index,
                     level,
-                    duration: start.elapsed(),
+                    duration: answered.saturating_duration_since(start),
                     completed: !failed,
                 };
                 shared.recorder.record_journey(self.shard, sample);
             }
             intended = answered + sample_think(step.think.unwrap_or(journey.think), &mut self.rng);
-            if !self.wait_until(intended).await {
+            if !self.wait_until(intended, answered).await {
                 return None;
             }
             if failed {
@@ -281,7 +283,7 @@ impl Shopper {
             follow: step.follow_redirects,
         };
         let sent = Instant::now();
-        let answer = self.client.fetch(request).await;
+        let answer = self.client.fetch(request, sent).await;
         let answered = Instant::now();
         let mut sample = sample(self, sent);
         sample.http_requests = self.client.take_sent();
@@ -450,8 +452,9 @@ pub async fn closed(shared: Arc<Shared>, index: u32, target: watch::Receiver<u32
         let Some(pacing) = shopper.journey(&shared, start).await else {
             return;
         };
-        let next = pacing.map_or_else(Instant::now, |p| (start + p).max(Instant::now()));
-        if !shopper.wait_until(next).await {
+        let now = Instant::now();
+        let next = pacing.map_or(now, |p| (start + p).max(now));
+        if !shopper.wait_until(next, now).await {
             return;
         }
         start = next;

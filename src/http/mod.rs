@@ -307,12 +307,17 @@ impl Client {
     /// and reads the answer to its last byte (the request is complete only then),
     /// or up to the cap when the body is kept. The request timeout bounds the
     /// whole exchange, so a huge or trickled body ends as a timeout; a connection
-    /// caught mid-exchange by it is dropped.
-    pub async fn fetch(&mut self, request: Request<'_>) -> Result<Answer, Failure> {
-        let timeout = self.common.timeout;
+    /// caught mid-exchange by it is dropped. The timeout runs from `sent`, the
+    /// caller's reading of the clock as it sends.
+    pub async fn fetch(
+        &mut self,
+        request: Request<'_>,
+        sent: tokio::time::Instant,
+    ) -> Result<Answer, Failure> {
+        let deadline = sent + self.common.timeout;
         // Boxed: an exchange's state lives on the heap while it runs, so that a
         // thinking shopper's task stays small.
-        match tokio::time::timeout(timeout, Box::pin(self.follow(request))).await {
+        match tokio::time::timeout_at(deadline, Box::pin(self.follow(request))).await {
             Ok(answer) => answer,
             Err(_) => Err(Failure::kind(ErrorKind::Timeout)),
         }
@@ -700,7 +705,8 @@ mod tests {
                 trace: None,
                 follow: false,
             };
-            assert_eq!(client.fetch(request).await.ok().unwrap().status, 200);
+            let sent = tokio::time::Instant::now();
+            assert_eq!(client.fetch(request, sent).await.ok().unwrap().status, 200);
             let sent = self.seen.lock().unwrap().pop().unwrap().unwrap_or_default();
             let mut cookies: Vec<_> = sent.split("; ").filter(|c| !c.is_empty()).collect();
             cookies.sort_unstable();
