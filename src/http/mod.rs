@@ -561,14 +561,9 @@ impl Jar {
     /// the path `/`: a cookie for a narrower path makes the header depend on the
     /// request's path, and it is matched each time.
     fn header(&mut self, dest: &Dest<'_>, base: &Url) -> Option<Arc<str>> {
-        let now = || {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos() as i128)
-        };
         if let Some(last) = &self.last
             && last.origin == *dest.origin
-            && last.until.is_none_or(|until| now() < until)
+            && last.until.is_none_or(|until| unix_nanos() < until)
         {
             return last.value.clone();
         }
@@ -585,7 +580,7 @@ impl Jar {
         let value: Option<Arc<str>> = (!header.is_empty()).then(|| header.into());
         let mut until = None::<i128>;
         let mut by_path = false;
-        let now = now();
+        let now = unix_nanos();
         // The store keeps expired (and deleted: expired at 1970) cookies; they
         // are sent to no one and cannot end the header's validity.
         for cookie in self.store.iter_any() {
@@ -605,6 +600,13 @@ impl Jar {
         });
         value
     }
+}
+
+/// The wall clock in nanoseconds since 1970, as cookie expiry times are kept.
+fn unix_nanos() -> i128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128)
 }
 
 /// A 303, or a 301/302 answering a POST, is followed with a GET and no body
