@@ -144,9 +144,14 @@ impl Shopper {
         true
     }
 
-    /// Runs one journey from `start`; returns its pacing, or `None` when the
-    /// shopper should stop.
-    async fn journey(&mut self, shared: &Shared, start: Instant) -> Option<Option<Duration>> {
+    /// Runs one journey from `start`; returns its pacing and when it ended (its
+    /// last answer, or the think time after it), or `None` when the shopper
+    /// should stop.
+    async fn journey(
+        &mut self,
+        shared: &Shared,
+        start: Instant,
+    ) -> Option<(Option<Duration>, Instant)> {
         let index = pick(
             &shared.scenario.journeys,
             shared.total_weight,
@@ -194,7 +199,7 @@ impl Shopper {
                 break;
             }
         }
-        Some(journey.pacing)
+        Some((journey.pacing, intended))
     }
 
     /// Starts a journey: its variables empty, and with `session = "per_journey"`
@@ -449,12 +454,11 @@ pub async fn closed(shared: Arc<Shared>, index: u32, target: watch::Receiver<u32
     let mut shopper = Shopper::new(&shared, u64::from(index), index, target);
     let mut start = due;
     while !shopper.retired() {
-        let Some(pacing) = shopper.journey(&shared, start).await else {
+        let Some((pacing, ended)) = shopper.journey(&shared, start).await else {
             return;
         };
-        let now = Instant::now();
-        let next = pacing.map_or(now, |p| (start + p).max(now));
-        if !shopper.wait_until(next, now).await {
+        let next = pacing.map_or(ended, |p| (start + p).max(ended));
+        if !shopper.wait_until(next, ended).await {
             return;
         }
         start = next;

@@ -63,6 +63,20 @@ impl std::fmt::Display for TooLong {
 
 impl std::error::Error for TooLong {}
 
+/// The most a kept body's buffer is sized for up front, whatever length the
+/// answer announces: a longer one grows as it arrives.
+const PRESIZE_MAX: u64 = 1 << 20;
+
+impl Out {
+    /// Sizes a kept body's buffer for the `length` the answer announced (up to
+    /// [`PRESIZE_MAX`]), so that it is not grown and copied as the body arrives.
+    fn expect(&mut self, length: u64) {
+        if let Some(kept) = &mut self.kept {
+            kept.reserve_exact(length.min(self.max).min(PRESIZE_MAX) as usize);
+        }
+    }
+}
+
 impl Write for Out {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
         if let Some(kept) = &mut self.kept {
@@ -159,7 +173,11 @@ pub fn plan(
     {
         return Err(Failure::kind(ErrorKind::Truncated));
     }
-    Ok((location, Sink::new(body, encoding)))
+    let mut sink = Sink::new(body, encoding);
+    if let (Decoder::Identity(out), Some(length)) = (&mut sink.decoder, length) {
+        out.expect(length);
+    }
+    Ok((location, sink))
 }
 
 #[cfg(test)]
@@ -206,6 +224,42 @@ mod tests {
         let mut sink = Sink::new(BodyUse::Drain, Encoding::Identity);
         sink.write(&[b'x'; 100_000]).unwrap();
         assert!(sink.finish().unwrap().is_empty());
+    }
+
+    /// The capacity of a kept, plain body's buffer.
+    fn kept_capacity(sink: &Sink) -> usize {
+        match &sink.decoder {
+            Decoder::Identity(out) => out.kept.as_ref().map_or(0, Vec::capacity),
+            _ => panic!("not a plain body"),
+        }
+    }
+
+    #[test]
+    fn a_kept_body_of_announced_length_is_sized_once_and_capped() {
+        let want = |max| Want {
+            body: BodyUse::Keep { max },
+            headers: false,
+            follow: false,
+        };
+        let (_, mut sink) =
+            plan(want(1 << 30), 200, None, Some(25_000), Encoding::Identity).unwrap();
+        assert_eq!(kept_capacity(&sink), 25_000);
+        for piece in [b'x'; 25_000].chunks(4096) {
+            sink.write(piece).unwrap();
+        }
+        assert_eq!(kept_capacity(&sink), 25_000, "grown while the body arrived");
+        assert_eq!(sink.finish().unwrap().len(), 25_000);
+        // A length announced beyond the cap on sizing up front is not trusted.
+        let (_, sink) = plan(want(1 << 30), 200, None, Some(1 << 29), Encoding::Identity).unwrap();
+        assert_eq!(kept_capacity(&sink) as u64, PRESIZE_MAX);
+        // Nothing to keep, nothing sized.
+        let drain = Want {
+            body: BodyUse::Drain,
+            headers: false,
+            follow: false,
+        };
+        let (_, sink) = plan(drain, 200, None, Some(25_000), Encoding::Identity).unwrap();
+        assert!(matches!(&sink.decoder, Decoder::Identity(out) if out.kept.is_none()));
     }
 
     #[test]

@@ -143,9 +143,14 @@ struct Collect<'w, 'q> {
 
 impl<'a> Sink<'a> for Collect<'_, '_> {
     fn inserted(&mut self, stack: &Stack<'a>) -> Result<(), Unsure> {
-        let node = Node::top(stack);
         let depth = stack.open.len() - 1;
         let open = &stack.open[depth];
+        let may_match = |want: &Want<'_>| want.selector.may_match(&open.name, open.foreign);
+        if !self.wants.iter().any(may_match) {
+            // Most elements: no selector is about them, nothing to set up.
+            return Ok(());
+        }
+        let node = Node::top(stack);
         // One context for every selector tried on this element (its caches
         // hold this element's place only).
         let mut caches = SelectorCaches::default();
@@ -158,9 +163,7 @@ impl<'a> Sink<'a> for Collect<'_, '_> {
             MatchingForInvalidation::No,
         );
         for (i, want) in self.wants.iter().enumerate() {
-            if !want.selector.may_match(&open.name, open.foreign)
-                || !want.selector.matches(&node, &mut context)
-            {
+            if !may_match(want) || !want.selector.matches(&node, &mut context) {
                 continue;
             }
             match want.attr {
