@@ -156,7 +156,13 @@ impl Connection {
                 buf.drain(..pos);
             }
             pos = 0;
-            buf.reserve(read_size);
+            if buf.is_empty() && buf.capacity() < read_size {
+                // Nothing to keep: a new buffer, not a grown one (growing copies
+                // the old buffer's whole capacity).
+                *buf = Vec::with_capacity(read_size);
+            } else {
+                buf.reserve(read_size);
+            }
             let spare = buf.capacity() - buf.len();
             let n = self.io.read_buf(buf).await.map_err(io_failure)?;
             if n == 0 {
@@ -440,6 +446,70 @@ mod tests {
         bodies.dedup();
         assert_eq!(bodies.len(), 1);
         bodies.remove(0)
+    }
+
+    /// Sends one GET over an in-memory connection whose server writes `answer`
+    /// in pieces of `piece` bytes; the kept body and whether the connection
+    /// can carry another request.
+    async fn exchange(answer: Vec<u8>, piece: usize) -> (Vec<u8>, bool) {
+        let (client, mut server) = tokio::io::duplex(64 * 1024);
+        let shop = tokio::spawn(async move {
+            let mut request = [0u8; 1024];
+            let _ = server.read(&mut request).await.unwrap();
+            for part in answer.chunks(piece) {
+                server.write_all(part).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+            server
+        });
+        let url = url::Url::parse("http://shop.test/").unwrap();
+        let origin = crate::http::exchange::Origin::of(&url).unwrap();
+        let out = Outgoing {
+            method: &Method::GET,
+            origin: &origin,
+            target: "/",
+            step_headers: &[],
+            defaults: &[],
+            default_lines: b"",
+            cookie: None,
+            body: None,
+        };
+        let want = Want {
+            body: BodyUse::Keep { max: 1 << 22 },
+            headers: false,
+            follow: false,
+        };
+        let mut connection = Connection::new(Stream::Memory(client));
+        let (reply, reusable) = connection.send(&out, want).await.unwrap();
+        drop(shop.await.unwrap());
+        (reply.body.to_vec(), reusable)
+    }
+
+    #[tokio::test]
+    async fn long_bodies_come_whole_in_reads_of_any_size() {
+        // Longer than the largest read, so that the read buffer grows to it.
+        let body: Vec<u8> = (0..600_000u32).map(|i| (i % 251) as u8).collect();
+        let mut sized =
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+        sized.extend_from_slice(&body);
+        let mut chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        for part in body.chunks(70_000) {
+            chunked.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+            chunked.extend_from_slice(part);
+            chunked.extend_from_slice(b"\r\n");
+        }
+        chunked.extend_from_slice(b"0\r\n\r\n");
+        for answer in [sized, chunked] {
+            for piece in [1000, 8192, 8193, 65_536, answer.len()] {
+                let (kept, reusable) = exchange(answer.clone(), piece).await;
+                assert!(
+                    kept == body,
+                    "{piece}-byte pieces: {} bytes kept",
+                    kept.len()
+                );
+                assert!(reusable, "{piece}-byte pieces");
+            }
+        }
     }
 
     #[test]

@@ -66,7 +66,7 @@ impl<'a> Tokenizer<'a> {
         Tokenizer {
             input,
             at: 0,
-            attrs: Vec::new(),
+            attrs: Vec::with_capacity(8),
         }
     }
 

@@ -280,7 +280,12 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
     pub fn new(input: &'a str, sink: S) -> Self {
         Builder {
             tokens: Tokenizer::new(input),
-            stack: Stack::default(),
+            // Room for a shop page's usual depth and attributes, so that the
+            // stack is not grown (and copied) a dozen times per page.
+            stack: Stack {
+                open: Vec::with_capacity(32),
+                attrs: Vec::with_capacity(64),
+            },
             phase: Phase::Initial,
             quirks: false,
             form_open: false,
