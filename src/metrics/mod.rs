@@ -217,6 +217,13 @@ impl JourneyStats {
         let _ = self.duration.add(&other.duration);
     }
 
+    fn reset(&mut self) {
+        self.started = 0;
+        self.completed = 0;
+        self.failed = 0;
+        self.duration.reset();
+    }
+
     /// Journeys still running: started, but neither completed nor failed (yet).
     pub fn unfinished(&self) -> u64 {
         self.started.saturating_sub(self.completed + self.failed)
@@ -524,9 +531,14 @@ impl Collected {
                 stats.reset();
                 true
             });
-            for (level, journey, stats) in shard.journeys.drain(..) {
-                entry(&mut journeys, level, journey).add(&stats);
-            }
+            shard.journeys.retain_mut(|(level, journey, stats)| {
+                if stats.started == 0 && stats.completed == 0 && stats.failed == 0 {
+                    return false;
+                }
+                entry(&mut journeys, *level, *journey).add(stats);
+                stats.reset();
+                true
+            });
         }
         let mut interval = StepStats::default();
         for (level, step, stats) in &steps {
