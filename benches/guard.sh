@@ -21,8 +21,11 @@
 #
 # The verdict, per journey: r = median over rounds of (current / base) req/cpu_s, each
 # round's pair run back to back. noise = the larger relative spread (max - min) / median
-# of either build's own rounds. A regression is r < 1 - max(TOLERANCE, noise). Exit 0: no
-# regression; 1: a regression; 2: usage; 3: a build or the shop failed.
+# of either build's own rounds. A regression is r < 1 - max(TOLERANCE, noise). With
+# valgrind on PATH, also the checks' and extractions' user-space instructions per request
+# (callgrind, journey and browse, one 5-s run per build): above 1.02 x the base's is a
+# regression too — steady where the timing is not. Exit 0: no regression; 1: a
+# regression; 2: usage; 3: a build or the shop failed.
 # Not part of .ci/run: it needs a quiet machine and minutes, not seconds.
 . "$(dirname "$0")/lib.sh"
 BASE=${1:-$(git -C "$ROOT" describe --tags --abbrev=0 2>/dev/null || true)}
@@ -93,7 +96,36 @@ for spec in "${JOURNEYS[@]}"; do
   done
 done
 
-python3 - "$RESULTS" "$TOLERANCE" <<'PY'
+# The checks and extractions, counted: user-space instructions per request inside
+# `Judge::judge` (status, body and JSON checks, CSS/JSON/regex extraction) under callgrind,
+# one short run per build and journey. The answers are the same bytes for both builds, so
+# the count is steady to a few parts in 10,000 where the timing's noise is 10-30%.
+# Skipped without valgrind (apt-get install valgrind) or when a build's checks are not
+# found under that name (nothing counted).
+COUNTS=$WORK/guard-instructions.tsv
+: >"$COUNTS"
+if command -v valgrind >/dev/null; then
+  for spec in journey:peers/journey.toml browse:peers/browse.toml; do
+    name=${spec%%:*}; toml=$BENCHES/${spec#*:}
+    "$OLD" validate "$toml" >/dev/null 2>&1 || continue
+    for build in base current; do
+      bin=$OLD; [ $build = base ] || bin=$NEW
+      out=$WORK/$name-callgrind-$build
+      timeout 300 valgrind --tool=callgrind --collect-atstart=no \
+        '--toggle-collect=stampede::driver::answer::Judge::judge*' \
+        --callgrind-out-file="$out.callgrind" "$bin" run "$toml" --target "$SHOP_URL" \
+        --out "$out" --seed 1 --force --no-preflight \
+        --load 'stages = [ { ramp_to = 10, over = "1s" }, { hold = "4s" } ]' >"$out.out" 2>"$out.err" || true
+      read -r req _ < <(report_counts "$out/report.json" 2>/dev/null || echo "0 ?")
+      ir=$(grep -o 'Collected : [0-9]*' "$out.err" | grep -o '[0-9]*$' || echo 0)
+      printf '%s\t%s\t%s\t%s\n' "$name" "$build" "$req" "${ir:-0}" >>"$COUNTS"
+    done
+  done
+else
+  echo "# valgrind not found: the instruction counts are skipped"
+fi
+
+python3 - "$RESULTS" "$TOLERANCE" "$COUNTS" <<'PY'
 import statistics, sys
 rows = [l.split("\t") for l in open(sys.argv[1]).read().splitlines() if l]
 tolerance = float(sys.argv[2])
@@ -111,5 +143,21 @@ for name in dict.fromkeys(r[0] for r in rows):
     worst |= ratio < bar
     print("# %-8s current/base %.3f (per round: %s); noise %.1f%%; fails below %.3f: %s" % (
         name, ratio, " ".join("%.2f" % (c / b) for c, b in zip(cur, base)), 100 * noise, bar, verdict))
+# Instructions per request in the checks: more than 2% above the base's is a regression.
+counts = {}
+for line in open(sys.argv[3]).read().splitlines():
+    name, build, req, ir = line.split("\t")
+    counts.setdefault(name, {})[build] = (int(req), int(ir))
+for name, both in counts.items():
+    per = {b: ir / req for b, (req, ir) in both.items() if req > 0 and ir > 0}
+    if len(per) < 2:
+        print("# %-8s checks' instructions per request: not counted (%s)" % (
+            name, ", ".join("%s %d requests, %d instructions" % (b, *both[b]) for b in both)))
+        continue
+    ratio = per["current"] / per["base"]
+    verdict = "REGRESSION" if ratio > 1.02 else "ok"
+    worst |= ratio > 1.02
+    print("# %-8s checks' instructions per request: base %.0f, current %.0f, current/base %.3f; fails above 1.020: %s" % (
+        name, per["base"], per["current"], ratio, verdict))
 sys.exit(1 if worst else 0)
 PY
