@@ -67,16 +67,6 @@ impl std::error::Error for TooLong {}
 /// answer announces: a longer one grows as it arrives.
 const PRESIZE_MAX: u64 = 1 << 20;
 
-impl Out {
-    /// Sizes a kept body's buffer for the `length` the answer announced (up to
-    /// [`PRESIZE_MAX`]), so that it is not grown and copied as the body arrives.
-    fn expect(&mut self, length: u64) {
-        if let Some(kept) = &mut self.kept {
-            kept.reserve_exact(length.min(self.max).min(PRESIZE_MAX) as usize);
-        }
-    }
-}
-
 impl Write for Out {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
         if let Some(kept) = &mut self.kept {
@@ -94,13 +84,22 @@ impl Write for Out {
 }
 
 impl Sink {
-    pub fn new(body: BodyUse, encoding: Encoding) -> Sink {
+    /// Where a body goes; a kept plain one's buffer is sized for the `length`
+    /// the answer announced (up to [`PRESIZE_MAX`]), so that it is not grown and
+    /// copied as the body arrives.
+    pub fn new(body: BodyUse, encoding: Encoding, length: Option<u64>) -> Sink {
         let out = match body {
             BodyUse::Drain => Out { kept: None, max: 0 },
-            BodyUse::Keep { max } => Out {
-                kept: Some(Vec::new()),
-                max,
-            },
+            BodyUse::Keep { max } => {
+                let size = match (encoding, length) {
+                    (Encoding::Identity, Some(length)) => length.min(max).min(PRESIZE_MAX),
+                    _ => 0,
+                };
+                Out {
+                    kept: Some(Vec::with_capacity(size as usize)),
+                    max,
+                }
+            }
         };
         let decoder = match encoding {
             Encoding::Identity => Decoder::Identity(out),
@@ -173,11 +172,7 @@ pub fn plan(
     {
         return Err(Failure::kind(ErrorKind::Truncated));
     }
-    let mut sink = Sink::new(body, encoding);
-    if let (Decoder::Identity(out), Some(length)) = (&mut sink.decoder, length) {
-        out.expect(length);
-    }
-    Ok((location, sink))
+    Ok((location, Sink::new(body, encoding, length)))
 }
 
 #[cfg(test)]
@@ -194,7 +189,7 @@ mod tests {
     fn gzip_is_decoded_across_writes() {
         let text = b"<p id=\"greeting\">hello</p>".repeat(50);
         let packed = gzip(&text);
-        let mut sink = Sink::new(BodyUse::Keep { max: 1 << 20 }, Encoding::Gzip);
+        let mut sink = Sink::new(BodyUse::Keep { max: 1 << 20 }, Encoding::Gzip, None);
         for piece in packed.chunks(7) {
             sink.write(piece).unwrap();
         }
@@ -203,25 +198,25 @@ mod tests {
 
     #[test]
     fn bad_or_cut_gzip_is_a_body_error() {
-        let mut sink = Sink::new(BodyUse::Drain, Encoding::Gzip);
+        let mut sink = Sink::new(BodyUse::Drain, Encoding::Gzip, None);
         let bad = sink
             .write(b"\x1f\x8bthis is not gzip at all")
             .and_then(|()| sink.finish().map(drop));
         assert_eq!(bad.err().map(|f| f.kind), Some(ErrorKind::Body));
         let packed = gzip(b"hello hello hello");
-        let mut sink = Sink::new(BodyUse::Drain, Encoding::Gzip);
+        let mut sink = Sink::new(BodyUse::Drain, Encoding::Gzip, None);
         sink.write(&packed[..packed.len() - 6]).unwrap();
         assert_eq!(sink.finish().err().map(|f| f.kind), Some(ErrorKind::Body));
     }
 
     #[test]
     fn a_kept_body_past_its_cap_is_truncated_and_a_drained_one_is_not_kept() {
-        let mut sink = Sink::new(BodyUse::Keep { max: 4 }, Encoding::Identity);
+        let mut sink = Sink::new(BodyUse::Keep { max: 4 }, Encoding::Identity, None);
         assert_eq!(
             sink.write(b"hello").err().map(|f| f.kind),
             Some(ErrorKind::Truncated)
         );
-        let mut sink = Sink::new(BodyUse::Drain, Encoding::Identity);
+        let mut sink = Sink::new(BodyUse::Drain, Encoding::Identity, None);
         sink.write(&[b'x'; 100_000]).unwrap();
         assert!(sink.finish().unwrap().is_empty());
     }

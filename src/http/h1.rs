@@ -425,7 +425,7 @@ mod tests {
     use crate::http::BodyUse;
 
     fn drain() -> Sink {
-        Sink::new(BodyUse::Keep { max: 1 << 20 }, Encoding::Identity)
+        Sink::new(BodyUse::Keep { max: 1 << 20 }, Encoding::Identity, None)
     }
 
     /// Feeds `input` split at every position; the body must come out whole.
@@ -492,22 +492,18 @@ mod tests {
         let mut sized =
             format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
         sized.extend_from_slice(&body);
-        let mut chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
-        for part in body.chunks(70_000) {
-            chunked.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
-            chunked.extend_from_slice(part);
-            chunked.extend_from_slice(b"\r\n");
-        }
-        chunked.extend_from_slice(b"0\r\n\r\n");
-        // Small chunks: reads end inside chunk-size lines, which are kept for the next.
-        let mut small = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
-        for part in body.chunks(7) {
-            small.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
-            small.extend_from_slice(part);
-            small.extend_from_slice(b"\r\n");
-        }
-        small.extend_from_slice(b"0\r\n\r\n");
-        for answer in [sized, chunked, small] {
+        let chunked = |size: usize| {
+            let mut answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+            for part in body.chunks(size) {
+                answer.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+                answer.extend_from_slice(part);
+                answer.extend_from_slice(b"\r\n");
+            }
+            answer.extend_from_slice(b"0\r\n\r\n");
+            answer
+        };
+        // 7-byte chunks: reads end inside chunk-size lines, kept for the next read.
+        for answer in [sized, chunked(70_000), chunked(7)] {
             for piece in [1000, 8192, 8193, 65_536, answer.len()] {
                 let (kept, reusable) = exchange(answer.clone(), piece).await;
                 assert!(

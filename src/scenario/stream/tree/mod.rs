@@ -32,7 +32,7 @@ pub(super) struct Open<'a> {
     pub foreign: bool,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Stack<'a> {
     pub open: Vec<Open<'a>>,
     pub attrs: Vec<Attr<'a>>,
