@@ -12,7 +12,6 @@ use crate::metrics::{Recorder, Sample};
 /// Records a `panic` sample for `step` if dropped while the thread is panicking.
 pub struct PanicGuard<'a> {
     pub recorder: &'a Recorder,
-    pub shard: usize,
     pub step: usize,
     pub level: Option<usize>,
 }
@@ -32,7 +31,7 @@ impl Drop for PanicGuard<'_> {
                 error: Some(ErrorKind::Panic),
                 origin: Default::default(),
             };
-            self.recorder.record(self.shard, sample);
+            self.recorder.record(sample);
         }
     }
 }
@@ -51,7 +50,6 @@ mod tests {
             tokio::spawn(async move {
                 let _guard = PanicGuard {
                     recorder: &recorder,
-                    shard: 0,
                     step: 1,
                     level: Some(0),
                 };

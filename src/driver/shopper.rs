@@ -49,7 +49,6 @@ impl Drop for Active<'_> {
 pub(super) struct Shopper {
     pub(super) client: http::Client,
     rng: Xoshiro256PlusPlus,
-    shard: usize,
     /// Extracted values by slot (a list for `pick = "all"`).
     slots: Vec<Vec<serde_json::Value>>,
     /// The current row of each data feeder.
@@ -86,7 +85,6 @@ impl Shopper {
         Shopper {
             client: shared.factory.client(),
             rng: Xoshiro256PlusPlus::seed_from_u64(seed),
-            shard: shared.recorder.shard_for(id as usize),
             slots: Vec::new(),
             rows: vec![Vec::new(); shared.scenario.feeders.len()],
             sequence: 0,
@@ -166,7 +164,7 @@ impl Shopper {
         if let Some(tracer) = &mut self.tracer {
             tracer.start_journey();
         }
-        shared.recorder.journey_started(self.shard, level, index);
+        shared.recorder.journey_started(level, index);
         self.begin(shared, index);
         let expected = shared
             .closed
@@ -189,7 +187,7 @@ impl Shopper {
                     duration: answered.saturating_duration_since(start),
                     completed: !failed,
                 };
-                shared.recorder.record_journey(self.shard, sample);
+                shared.recorder.record_journey(sample);
             }
             intended = answered + sample_think(step.think.unwrap_or(journey.think), &mut self.rng);
             if !self.wait_until(intended, answered).await {
@@ -262,13 +260,12 @@ impl Shopper {
                 sample.error = Some(ErrorKind::Request);
                 let example = || answer::request_example(step.id, ErrorKind::Request, &why);
                 note_failure(shared, step.id, ErrorKind::Request, walk, example);
-                shared.recorder.record(self.shard, sample);
+                shared.recorder.record(sample);
                 return (Outcome::Failed, Instant::now());
             }
         };
         let _counted_if_it_panics = super::panic_guard::PanicGuard {
             recorder: &shared.recorder,
-            shard: self.shard,
             step: step.id,
             level,
         };
@@ -304,7 +301,7 @@ impl Shopper {
             sample.latency = Some(answered.saturating_duration_since(intended));
             sample.service = Some(answered - sent);
         }
-        shared.recorder.record(self.shard, sample);
+        shared.recorder.record(sample);
         let outcome = if sample.error.is_none() {
             Outcome::Ok
         } else {

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -330,7 +331,10 @@ fn entry<T: Default>(
     &mut entries[at].2
 }
 
-/// Where shoppers record. Cheap to share; each shopper sticks to one shard.
+/// Where shoppers record. Cheap to share; each thread records into its own
+/// shard: shoppers move between the runtime's workers, and a shard per thread
+/// keeps a worker's histograms in its core's cache (a shard per shopper spread
+/// them over every shard, a cache miss per sample).
 pub struct Recorder {
     shards: Box<[Mutex<Shard>]>,
     /// Rare events counted by name: refused hosts, failed checks.
@@ -362,18 +366,23 @@ impl Recorder {
         }
     }
 
-    pub fn shard_for(&self, shopper: usize) -> usize {
-        shopper % self.shards.len()
-    }
-
     fn lock(&self, shard: usize) -> std::sync::MutexGuard<'_, Shard> {
         self.shards[shard % self.shards.len()]
             .lock()
             .unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn record(&self, shard: usize, mut sample: Sample) {
-        let mut shard = self.lock(shard);
+    /// The calling thread's shard.
+    fn lock_here(&self) -> std::sync::MutexGuard<'_, Shard> {
+        static THREADS: AtomicUsize = AtomicUsize::new(0);
+        thread_local! {
+            static THREAD: usize = THREADS.fetch_add(1, Ordering::Relaxed);
+        }
+        self.lock(THREAD.with(|thread| *thread))
+    }
+
+    pub fn record(&self, mut sample: Sample) {
+        let mut shard = self.lock_here();
         sample.level = shard.open(sample.level);
         entry(&mut shard.steps, sample.level, sample.step).record(&sample);
     }
@@ -421,16 +430,16 @@ impl Recorder {
     }
 
     /// Counts a journey starting at `level` (the level held when it started).
-    pub fn journey_started(&self, shard: usize, level: Option<usize>, journey: usize) {
-        let mut shard = self.lock(shard);
+    pub fn journey_started(&self, level: Option<usize>, journey: usize) {
+        let mut shard = self.lock_here();
         let level = shard.open(level);
         entry(&mut shard.journeys, level, journey).started += 1;
     }
 
     /// Records a journey's end against its level, or outside levels when its level
     /// was judged meanwhile.
-    pub fn record_journey(&self, shard: usize, mut sample: JourneySample) {
-        let mut shard = self.lock(shard);
+    pub fn record_journey(&self, mut sample: JourneySample) {
+        let mut shard = self.lock_here();
         sample.level = shard.open(sample.level);
         entry(&mut shard.journeys, sample.level, sample.journey).record(&sample);
     }
@@ -616,11 +625,19 @@ mod tests {
     fn harvest_moves_samples_into_levels_and_ramps() {
         let recorder = Recorder::new(4);
         let mut collected = Collected::new(2, 2, 1);
-        for i in 0..100 {
-            recorder.record(i % 4, sample(Some(1), 0, 10 + i as u64, 200));
-        }
-        recorder.record(0, sample(Some(1), 1, 5, 503));
-        recorder.record(1, sample(None, 0, 7, 200));
+        // From four threads (each records into its own shard), merged by the harvest.
+        std::thread::scope(|threads| {
+            for t in 0..4 {
+                let recorder = &recorder;
+                threads.spawn(move || {
+                    for i in (t..100).step_by(4) {
+                        recorder.record(sample(Some(1), 0, 10 + i as u64, 200));
+                    }
+                });
+            }
+        });
+        recorder.record(sample(Some(1), 1, 5, 503));
+        recorder.record(sample(None, 0, 7, 200));
         let interval = collected.harvest(&recorder);
         assert_eq!(interval.counts.requests, 102);
         assert_eq!(interval.counts.error_total(), 1);
