@@ -159,7 +159,7 @@ fn histogram_record(c: &mut Criterion) {
                 error: None,
                 origin: Default::default(),
             };
-            recorder.record(black_box(3), black_box(sample));
+            recorder.record(black_box(sample));
         })
     });
 
