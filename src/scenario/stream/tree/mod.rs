@@ -30,6 +30,8 @@ pub(super) struct Open<'a> {
     children: u32,
     /// An SVG element.
     pub foreign: bool,
+    /// How tokens are processed while it is the current element (see [`Mode`]).
+    mode: Mode,
 }
 
 #[derive(Debug)]
@@ -76,6 +78,20 @@ enum Mode {
     TableBody,
     Row,
     Cell,
+}
+
+impl Mode {
+    /// The mode an element named `name` sets for what it holds, if any.
+    fn set_by(name: &str) -> Option<Mode> {
+        match name {
+            "td" | "th" => Some(Mode::Cell),
+            "tr" => Some(Mode::Row),
+            "tbody" | "thead" | "tfoot" => Some(Mode::TableBody),
+            "table" => Some(Mode::Table),
+            "body" | "html" => Some(Mode::Body),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -346,14 +362,15 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
         if with_attrs {
             self.stack.attrs.append(&mut self.tokens.attrs);
         }
-        let index = match self.stack.open.last_mut() {
+        let (index, inherited) = match self.stack.open.last_mut() {
             Some(parent) => {
                 parent.children += 1;
-                parent.children
+                (parent.children, parent.mode)
             }
-            None => 1,
+            None => (1, Mode::Body),
         };
         self.stack.open.push(Open {
+            mode: Mode::set_by(&name).unwrap_or(inherited),
             name,
             attrs: start..self.stack.attrs.len(),
             index,
@@ -448,18 +465,10 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
         Ok(())
     }
 
+    /// The mode of the innermost element that sets one (kept on each element
+    /// as it is inserted: asked for at every token).
     fn mode(&self) -> Mode {
-        for open in self.stack.open.iter().rev() {
-            match &*open.name {
-                "td" | "th" => return Mode::Cell,
-                "tr" => return Mode::Row,
-                "tbody" | "thead" | "tfoot" => return Mode::TableBody,
-                "table" => return Mode::Table,
-                "body" | "html" => return Mode::Body,
-                _ => {}
-            }
-        }
-        Mode::Body
+        self.stack.open.last().map_or(Mode::Body, |open| open.mode)
     }
 
     // ---- before the body ----
