@@ -36,7 +36,9 @@ pub use size::DEFAULT_MAX_BODY;
 /// Open model: the default cap on shoppers active at once.
 pub const DEFAULT_MAX_ACTIVE: u32 = 10_000;
 pub use data::{Exhausted, FeedPick, Feeder};
-pub use response::{Check, Css, Extract, ExtractSource, Response, Take, css_matches, matches_all};
+pub use response::{
+    Check, Css, Extract, ExtractSource, Needle, Response, Take, css_matches, matches_all,
+};
 pub use template::{
     Expression, Generator, Pick, RenderError, Resolved, Scope, Template, TemplateError,
 };

@@ -33,8 +33,8 @@ impl Response<'_> {
 /// A check on the answer (the status is checked apart, by `expect.status`).
 #[derive(Debug, Clone)]
 pub enum Check {
-    BodyContains(String),
-    BodyNotContains(String),
+    BodyContains(Needle),
+    BodyNotContains(Needle),
     JsonEquals {
         path: serde_json_path::JsonPath,
         source: String,
@@ -47,6 +47,31 @@ pub enum Check {
     RedirectedTo(String),
     /// Exists, absent, not equal, matches, a comparison, a `__typename`, GraphQL errors.
     Json(super::JsonCheck),
+}
+
+/// Text searched for in bodies, its searcher built once (`memmem::find` builds
+/// one at every call).
+#[derive(Debug, Clone)]
+pub struct Needle {
+    text: String,
+    finder: memchr::memmem::Finder<'static>,
+}
+
+impl Needle {
+    pub fn new(text: String) -> Needle {
+        let finder = memchr::memmem::Finder::new(text.as_bytes()).into_owned();
+        Needle { text, finder }
+    }
+
+    fn found_in(&self, body: &[u8]) -> bool {
+        self.finder.find(body).is_some()
+    }
+}
+
+impl std::fmt::Display for Needle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.text)
+    }
 }
 
 fn parsed(body: &[u8]) -> Option<serde_json::Value> {
@@ -82,8 +107,8 @@ impl Check {
     /// How the check is named in reports: `body contains "Thank you"`.
     pub fn describe(&self) -> String {
         match self {
-            Check::BodyContains(text) => format!("body contains {text:?}"),
-            Check::BodyNotContains(text) => format!("body does not contain {text:?}"),
+            Check::BodyContains(text) => format!("body contains {text}"),
+            Check::BodyNotContains(text) => format!("body does not contain {text}"),
             Check::JsonEquals { source, value, .. } => format!("{source} == {value}"),
             Check::HeaderPresent(name) => format!("header {name} present"),
             Check::Url(url) => format!("url == {url:?}"),
@@ -124,11 +149,9 @@ impl Check {
     }
 
     pub fn holds(&self, response: &Response<'_>) -> bool {
-        let contains =
-            |needle: &str| memchr::memmem::find(response.body, needle.as_bytes()).is_some();
         match self {
-            Check::BodyContains(text) => contains(text),
-            Check::BodyNotContains(text) => !contains(text),
+            Check::BodyContains(text) => text.found_in(response.body),
+            Check::BodyNotContains(text) => !text.found_in(response.body),
             Check::JsonEquals { path, value, .. } => response
                 .json()
                 .is_some_and(|json| path.query(json).first().is_some_and(|found| found == value)),
@@ -456,8 +479,8 @@ mod tests {
     fn checks_hold_or_fail() {
         let headers = HeaderMap::new();
         let r = response(&headers, br#"{"status": "paid", "total": 42}"#);
-        assert!(Check::BodyContains("paid".into()).holds(&r));
-        assert!(!Check::BodyNotContains("paid".into()).holds(&r));
+        assert!(Check::BodyContains(Needle::new("paid".into())).holds(&r));
+        assert!(!Check::BodyNotContains(Needle::new("paid".into())).holds(&r));
         let equals = |p: &str, v: serde_json::Value| Check::JsonEquals {
             path: serde_json_path::JsonPath::parse(p).unwrap(),
             source: p.into(),

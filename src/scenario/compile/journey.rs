@@ -341,10 +341,10 @@ impl<'a> Compiler<'a> {
         }
         let mut checks = Vec::new();
         if let Some(text) = raw.body_contains {
-            checks.push(Check::BodyContains(text.into_inner()));
+            checks.push(Check::BodyContains(Needle::new(text.into_inner())));
         }
         if let Some(text) = raw.body_not_contains {
-            checks.push(Check::BodyNotContains(text.into_inner()));
+            checks.push(Check::BodyNotContains(Needle::new(text.into_inner())));
         }
         for (path, value) in raw.json {
             let parsed = serde_json_path::JsonPath::parse(path.get_ref())
