@@ -2,8 +2,8 @@
 //! nothing, a value it must not be, a pattern, a numeric comparison, a union
 //! result's `__typename`, and GraphQL's top-level `errors`.
 
+use super::JsonPath;
 use serde_json::Value;
-use serde_json_path::JsonPath;
 
 use crate::error_kind::ErrorKind;
 
@@ -138,7 +138,7 @@ impl JsonCheck {
             // Nothing can be found in a body that is not JSON.
             return matches!(self, JsonCheck::Absent(_));
         };
-        let first = |p: &Path| p.path.query(json).first();
+        let first = |p: &Path| p.path.first(json);
         match self {
             JsonCheck::Exists(p) => first(p).is_some(),
             JsonCheck::Absent(p) => first(p).is_none(),
@@ -177,7 +177,7 @@ impl JsonCheck {
                     None => format!("errors[0]: {first}"),
                 }
             }
-            JsonCheck::Typename { path, .. } => match path.path.query(json).first() {
+            JsonCheck::Typename { path, .. } => match path.path.first(json) {
                 None => "the path matched nothing".to_string(),
                 Some(found) => {
                     let name = typename(found).unwrap_or("(none)");
@@ -191,7 +191,7 @@ impl JsonCheck {
             | JsonCheck::Absent(p)
             | JsonCheck::NotEquals(p, _)
             | JsonCheck::Matches(p, _)
-            | JsonCheck::Compare(p, ..) => match p.path.query(json).first() {
+            | JsonCheck::Compare(p, ..) => match p.path.first(json) {
                 Some(found) => format!("found {found}"),
                 None => "the path matched nothing".to_string(),
             },

@@ -36,7 +36,7 @@ pub enum Check {
     BodyContains(Needle),
     BodyNotContains(Needle),
     JsonEquals {
-        path: serde_json_path::JsonPath,
+        path: super::JsonPath,
         source: String,
         value: serde_json::Value,
     },
@@ -133,7 +133,7 @@ impl Check {
             Check::BodyNotContains(_) => "found in the body".to_string(),
             Check::JsonEquals { path, .. } => match response.json() {
                 None => "the body is not JSON".to_string(),
-                Some(json) => match path.query(json).first() {
+                Some(json) => match path.first(json) {
                     Some(found) => format!("found {found}"),
                     None => "the path matched nothing".to_string(),
                 },
@@ -154,7 +154,7 @@ impl Check {
             Check::BodyNotContains(text) => !text.found_in(response.body),
             Check::JsonEquals { path, value, .. } => response
                 .json()
-                .is_some_and(|json| path.query(json).first().is_some_and(|found| found == value)),
+                .is_some_and(|json| path.first(json).is_some_and(|found| found == value)),
             Check::HeaderPresent(name) => response.headers.contains_key(name),
             Check::Url(url) => same_place(response.url, url),
             Check::RedirectedTo(url) => {
@@ -188,7 +188,7 @@ pub struct Extract {
 #[derive(Debug, Clone)]
 pub enum ExtractSource {
     /// RFC 9535 JSONPath.
-    Json(serde_json_path::JsonPath),
+    Json(super::JsonPath),
     /// Each match's first capture group (the whole match without one).
     Regex(regex::Regex),
     /// A CSS selector; the element's attribute, or its text.
@@ -318,7 +318,7 @@ impl ExtractSource {
                 let Some(value) = response.json() else {
                     return Vec::new();
                 };
-                path.query(value).all().into_iter().cloned().collect()
+                path.all(value).into_iter().cloned().collect()
             }
             _ => self
                 .matches(response)
@@ -335,8 +335,7 @@ impl ExtractSource {
                 let Some(value) = response.json() else {
                     return Vec::new();
                 };
-                path.query(value)
-                    .all()
+                path.all(value)
                     .into_iter()
                     .map(|node| match node {
                         serde_json::Value::String(s) => s.clone(),
@@ -388,7 +387,7 @@ mod tests {
         let headers = HeaderMap::new();
         let r = response(&headers, br#"{"order": {"id": 7, "state": "paid"}}"#);
         assert!(r.json.get().is_none(), "nothing parsed before it is needed");
-        let path = |p: &str| serde_json_path::JsonPath::parse(p).unwrap();
+        let path = |p: &str| crate::scenario::JsonPath::parse(p).unwrap();
         let check = Check::JsonEquals {
             path: path("$.order.state"),
             source: "$.order.state".into(),
@@ -434,7 +433,7 @@ mod tests {
 
         let json = br#"{"order_id": 1001, "items": [{"sku": "A"}, {"sku": "B"}]}"#;
         let r = response(&headers, json);
-        let path = |p: &str| ExtractSource::Json(serde_json_path::JsonPath::parse(p).unwrap());
+        let path = |p: &str| ExtractSource::Json(crate::scenario::JsonPath::parse(p).unwrap());
         assert_eq!(path("$.order_id").matches(&r), ["1001"]);
         assert_eq!(path("$.items[*].sku").matches(&r), ["A", "B"]);
         assert!(path("$.nope").matches(&r).is_empty());
@@ -482,7 +481,7 @@ mod tests {
         assert!(Check::BodyContains(Needle::new("paid".into())).holds(&r));
         assert!(!Check::BodyNotContains(Needle::new("paid".into())).holds(&r));
         let equals = |p: &str, v: serde_json::Value| Check::JsonEquals {
-            path: serde_json_path::JsonPath::parse(p).unwrap(),
+            path: crate::scenario::JsonPath::parse(p).unwrap(),
             source: p.into(),
             value: v,
         };

@@ -347,7 +347,7 @@ impl<'a> Compiler<'a> {
             checks.push(Check::BodyNotContains(Needle::new(text.into_inner())));
         }
         for (path, value) in raw.json {
-            let parsed = serde_json_path::JsonPath::parse(path.get_ref())
+            let parsed = JsonPath::parse(path.get_ref())
                 .map_err(|e| self.error(path.span(), format!("invalid JSONPath: {e}")))?;
             let value = serde_json::to_value(value.get_ref())
                 .map_err(|e| self.error(value.span(), format!("cannot compare with JSON: {e}")))?;
@@ -469,7 +469,7 @@ impl<'a> Compiler<'a> {
 
     pub(super) fn extract_source(&self, raw: &raw::RawExtract) -> Result<ExtractSource> {
         if let Some(path) = &raw.json {
-            let parsed = serde_json_path::JsonPath::parse(path.get_ref()).map_err(|e| {
+            let parsed = JsonPath::parse(path.get_ref()).map_err(|e| {
                 self.error(path.span(), format!("invalid JSONPath: {e}"))
                     .with_hint("e.g. json = \"$.order_id\"")
             })?;

@@ -1,0 +1,247 @@
+//! JSONPath (RFC 9535, by serde_json_path), with a shortcut for the paths most
+//! checks and extractions are written as — `$.order_id`, `$.data.cart.lines[0].qty`,
+//! `$['sku']`: member names and array indexes only, so at most one node, found
+//! by walking the value (serde_json_path builds a list of nodes at every query).
+//! Every other path is queried by serde_json_path; both give the same nodes
+//! (the test below compares them).
+
+use serde_json::Value;
+
+/// A JSONPath as parsed when the scenario is compiled.
+#[derive(Debug, Clone)]
+pub struct JsonPath {
+    full: serde_json_path::JsonPath,
+    /// The path as names and indexes, when it is only those.
+    direct: Option<Vec<Segment>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Segment {
+    Name(String),
+    /// From the end when negative.
+    Index(i64),
+}
+
+impl JsonPath {
+    pub fn parse(text: &str) -> Result<JsonPath, serde_json_path::ParseError> {
+        Ok(JsonPath {
+            full: serde_json_path::JsonPath::parse(text)?,
+            direct: direct(text),
+        })
+    }
+
+    /// The first node the path selects.
+    pub fn first<'v>(&self, value: &'v Value) -> Option<&'v Value> {
+        match &self.direct {
+            Some(segments) => walk(segments, value),
+            None => self.full.query(value).first(),
+        }
+    }
+
+    /// Every node the path selects, in order.
+    pub fn all<'v>(&self, value: &'v Value) -> Vec<&'v Value> {
+        match &self.direct {
+            Some(segments) => walk(segments, value).into_iter().collect(),
+            None => self.full.query(value).all(),
+        }
+    }
+}
+
+impl std::fmt::Display for JsonPath {
+    /// As serde_json_path writes it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.full.fmt(f)
+    }
+}
+
+fn walk<'v>(segments: &[Segment], mut value: &'v Value) -> Option<&'v Value> {
+    for segment in segments {
+        value = match (segment, value) {
+            (Segment::Name(name), Value::Object(object)) => object.get(name)?,
+            (Segment::Index(index), Value::Array(array)) => {
+                let at = match *index {
+                    i if i >= 0 => usize::try_from(i).ok()?,
+                    i => array
+                        .len()
+                        .checked_sub(usize::try_from(i.unsigned_abs()).ok()?)?,
+                };
+                array.get(at)?
+            }
+            _ => return None,
+        };
+    }
+    Some(value)
+}
+
+/// `$` then `.name` (ASCII letters, digits and `_`, not starting with a digit),
+/// `['name']` / `["name"]` (no escapes) or `[index]`; `None` for anything else.
+fn direct(text: &str) -> Option<Vec<Segment>> {
+    let mut rest = text.strip_prefix('$')?;
+    let mut segments = Vec::new();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('.') {
+            let len = after
+                .bytes()
+                .position(|b| !(b.is_ascii_alphanumeric() || b == b'_'))
+                .unwrap_or(after.len());
+            let name = &after[..len];
+            if name.is_empty() || name.as_bytes()[0].is_ascii_digit() {
+                return None;
+            }
+            segments.push(Segment::Name(name.to_string()));
+            rest = &after[len..];
+        } else if let Some(after) = rest.strip_prefix('[') {
+            let end = after.find(']')?;
+            let inside = &after[..end];
+            segments.push(bracketed(inside)?);
+            rest = &after[end + 1..];
+        } else {
+            return None;
+        }
+    }
+    Some(segments)
+}
+
+/// `'name'`, `"name"` or an integer as RFC 9535 writes it (no leading zeros, no `-0`).
+fn bracketed(inside: &str) -> Option<Segment> {
+    for quote in ['\'', '"'] {
+        if let Some(name) = inside
+            .strip_prefix(quote)
+            .and_then(|s| s.strip_suffix(quote))
+        {
+            let plain = !name.contains(['\'', '"', '\\']) && !name.chars().any(char::is_control);
+            return plain.then(|| Segment::Name(name.to_string()));
+        }
+    }
+    let digits = inside.strip_prefix('-').unwrap_or(inside);
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+        && inside != "-0";
+    if !canonical {
+        return None;
+    }
+    inside.parse().ok().map(Segment::Index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+    use serde_json::json;
+
+    fn documents() -> Vec<Value> {
+        vec![
+            json!({"sku": "SKU-1", "order_id": 7, "items": [{"qty": 1}, {"qty": 2, "sku": null}],
+                   "data": {"cart": {"lines": [[1, 2], [3]], "id": "c1"}, "0": "zero"},
+                   "a b": 1, "é": 2, "_x": {"y_1": true}}),
+            json!([10, 20, {"sku": "in an array"}, [30]]),
+            json!("text"),
+            json!(null),
+            json!({}),
+            json!({"items": "not a list", "data": []}),
+        ]
+    }
+
+    #[test]
+    fn names_and_indexes_are_walked_and_agree_with_serde_json_path() {
+        let paths = [
+            "$",
+            "$.sku",
+            "$.order_id",
+            "$.items[0].qty",
+            "$.items[1].qty",
+            "$.items[-1].qty",
+            "$.items[-2]",
+            "$.items[-3]",
+            "$.items[2]",
+            "$.items[1].sku",
+            "$['sku']",
+            "$[\"items\"][0]['qty']",
+            "$.data.cart.lines[0][1]",
+            "$.data.cart.lines[-1][0]",
+            "$.data['0']",
+            "$[0]",
+            "$[-1][0]",
+            "$[2].sku",
+            "$['a b']",
+            "$._x.y_1",
+            "$.missing",
+            "$.sku.more",
+            "$[0].sku",
+            "$.items[123456789]",
+            "$.items[-123456789]",
+        ];
+        for text in paths {
+            let path = JsonPath::parse(text).unwrap();
+            assert!(path.direct.is_some(), "{text} is walked");
+            check_agrees(&path, text);
+        }
+    }
+
+    #[test]
+    fn other_paths_are_left_to_serde_json_path() {
+        for text in [
+            "$.items[*].qty",
+            "$..qty",
+            "$.items[0:1]",
+            "$.items[?@.qty > 1]",
+            "$.é",
+            "$[ 0 ]",
+            "$['a\\'b']",
+            "$.items[01]",
+            "$.items[-0]",
+            "$.0",
+            "$.items[0,1]",
+        ] {
+            let Ok(path) = JsonPath::parse(text) else {
+                continue; // not a JSONPath at all: the compile error
+            };
+            assert!(path.direct.is_none(), "{text} goes to serde_json_path");
+            check_agrees(&path, text);
+        }
+    }
+
+    #[test]
+    fn generated_paths_agree_with_serde_json_path() {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(19);
+        let names = [
+            "sku", "items", "qty", "data", "cart", "lines", "0", "id", "x",
+        ];
+        let mut walked = 0;
+        for _ in 0..2000 {
+            let mut text = String::from("$");
+            for _ in 0..rng.random_range(0..5) {
+                let name = names[rng.random_range(0..names.len())];
+                match rng.random_range(0..4) {
+                    0 => text += &format!(".{name}"),
+                    1 => text += &format!("['{name}']"),
+                    2 => text += &format!("[{}]", rng.random_range(-4..4)),
+                    _ => text += &format!("[\"{name}\"]"),
+                }
+            }
+            let Ok(path) = JsonPath::parse(&text) else {
+                assert!(
+                    direct(&text).is_none(),
+                    "{text}: serde_json_path refuses it"
+                );
+                continue;
+            };
+            walked += usize::from(path.direct.is_some());
+            check_agrees(&path, &text);
+        }
+        assert!(walked > 1000, "most generated paths are walked ({walked})");
+    }
+
+    fn check_agrees(path: &JsonPath, text: &str) {
+        for doc in documents() {
+            let expected = path.full.query(&doc).all();
+            assert_eq!(path.all(&doc), expected, "{text} on {doc}");
+            assert_eq!(
+                path.first(&doc),
+                expected.first().copied(),
+                "{text} on {doc}"
+            );
+        }
+    }
+}
