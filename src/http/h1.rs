@@ -115,7 +115,12 @@ impl Connection {
     /// Reads past any interim (1xx but 101) answers to the final head in `buf`.
     async fn read_head(&mut self, buf: &mut Vec<u8>, keep_headers: bool) -> Result<Head, Failure> {
         loop {
-            match parse_head(buf, keep_headers)? {
+            // Nothing read yet (the usual start): nothing to parse.
+            let parsed = match buf.is_empty() {
+                true => None,
+                false => parse_head(buf, keep_headers)?,
+            };
+            match parsed {
                 Some(head) if (100..200).contains(&head.status) && head.status != 101 => {
                     buf.drain(..head.len);
                 }

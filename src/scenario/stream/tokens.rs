@@ -103,9 +103,11 @@ impl<'a> Tokenizer<'a> {
     fn text(&mut self) -> Result<Token<'a>, Unsure> {
         let start = self.at;
         let bytes = self.input.as_bytes();
+        // One scan finds the end and whether there is a reference to decode.
+        let mut references = bytes[start] == b'&';
         let mut end = start + 1;
         loop {
-            match memchr::memchr(b'<', &bytes[end..]) {
+            match memchr::memchr2(b'<', b'&', &bytes[end..]) {
                 None => {
                     end = bytes.len();
                     break;
@@ -113,7 +115,9 @@ impl<'a> Tokenizer<'a> {
                 Some(offset) => {
                     end += offset;
                     let next = bytes.get(end + 1).copied();
-                    if next
+                    if bytes[end] == b'&' {
+                        references = true;
+                    } else if next
                         .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'/' | b'!' | b'?'))
                     {
                         break;
@@ -123,7 +127,11 @@ impl<'a> Tokenizer<'a> {
             }
         }
         self.at = end;
-        decode(&self.input[start..end], false).map(Token::Text)
+        let text = &self.input[start..end];
+        match references {
+            true => decode(text, false).map(Token::Text),
+            false => Ok(Token::Text(Cow::Borrowed(text))),
+        }
     }
 
     /// Raw text up to `</name` followed by a space, `/` or `>` (script, style,
