@@ -251,9 +251,16 @@ impl<'a> Tokenizer<'a> {
         let skip = rest.iter().position(|&b| !is_space(b)).ok_or(Unsure)?;
         self.at += skip;
         let rest = self.rest();
+        let mut references = true;
         let (raw, consumed) = match rest[0] {
             quote @ (b'"' | b'\'') => {
-                let len = memchr::memchr(quote, &rest[1..]).ok_or(Unsure)?;
+                // One scan finds the closing quote and whether a reference comes first.
+                let value = &rest[1..];
+                let mut len = memchr::memchr2(quote, b'&', value).ok_or(Unsure)?;
+                references = value[len] == b'&';
+                if references {
+                    len += memchr::memchr(quote, &value[len..]).ok_or(Unsure)?;
+                }
                 (&self.input[self.at + 1..self.at + 1 + len], len + 2)
             }
             // A missing value: the `>` ends the tag.
@@ -267,7 +274,10 @@ impl<'a> Tokenizer<'a> {
             }
         };
         self.at += consumed;
-        decode(raw, true)
+        match references {
+            true => decode(raw, true),
+            false => Ok(Cow::Borrowed(raw)),
+        }
     }
 
     /// `<!--…-->`, `<!DOCTYPE …>`; anything else after `<!` is unsure.
