@@ -5,6 +5,8 @@
 //! Every other path is queried by serde_json_path; both give the same nodes
 //! (the test below compares them).
 
+use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 /// A JSONPath as parsed when the scenario is compiled.
@@ -44,6 +46,131 @@ impl JsonPath {
             Some(segments) => walk(segments, value).into_iter().collect(),
             None => self.full.query(value).all(),
         }
+    }
+}
+
+impl JsonPath {
+    /// The node the path selects in `body`, read from the text without building
+    /// the document: the other members and elements are skipped, not built.
+    /// `None` when the path is not only names and indexes from the start
+    /// (negative indexes need the array's length): build the document then.
+    /// `Some(None)` when the body is not JSON or the path selects nothing — as
+    /// parsing the body into a `Value` and walking it would say, but for
+    /// documents `Value` refuses (nesting beyond 128, a number beyond `f64`),
+    /// where the walk still reads what it passes over.
+    pub fn find_in(&self, body: &[u8]) -> Option<Option<Value>> {
+        let segments = self.direct.as_deref()?;
+        if segments
+            .iter()
+            .any(|s| matches!(s, Segment::Index(i) if *i < 0))
+        {
+            return None;
+        }
+        let mut reader = serde_json::Deserializer::from_slice(body);
+        let found = Walk(segments).deserialize(&mut reader);
+        Some(found.ok().filter(|_| reader.end().is_ok()).flatten())
+    }
+}
+
+/// Reads a JSON value, keeping only the node at the end of the path.
+struct Walk<'p>(&'p [Segment]);
+
+impl<'de> DeserializeSeed<'de> for Walk<'_> {
+    type Value = Option<Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, reader: D) -> Result<Option<Value>, D::Error> {
+        match self.0 {
+            [] => Value::deserialize(reader).map(Some),
+            _ => reader.deserialize_any(self),
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for Walk<'_> {
+    type Value = Option<Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    // A scalar where the path goes on: nothing there.
+    fn visit_bool<E>(self, _: bool) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+
+    /// The member named (the last one, as `Value` keeps, when a name repeats).
+    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Option<Value>, A::Error> {
+        let (first, rest) = (&self.0[0], &self.0[1..]);
+        let mut found = None;
+        while let Some(wanted) = members.next_key_seed(KeyIs(first))? {
+            match wanted {
+                true => found = members.next_value_seed(Walk(rest))?,
+                false => {
+                    members.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut elements: A) -> Result<Option<Value>, A::Error> {
+        let (first, rest) = (&self.0[0], &self.0[1..]);
+        let wanted = match first {
+            Segment::Index(i) => usize::try_from(*i).ok(),
+            Segment::Name(_) => None,
+        };
+        let mut found = None;
+        let mut at = 0;
+        loop {
+            if Some(at) == wanted {
+                match elements.next_element_seed(Walk(rest))? {
+                    Some(node) => found = node,
+                    None => break,
+                }
+            } else if elements.next_element::<IgnoredAny>()?.is_none() {
+                break;
+            }
+            at += 1;
+        }
+        Ok(found)
+    }
+}
+
+/// Reads a member's name: whether it is the segment's (no copy of the name).
+struct KeyIs<'p>(&'p Segment);
+
+impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, reader: D) -> Result<bool, D::Error> {
+        reader.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_str<E>(self, name: &str) -> Result<bool, E> {
+        Ok(matches!(self.0, Segment::Name(wanted) if wanted == name))
     }
 }
 
@@ -231,6 +358,62 @@ mod tests {
             check_agrees(&path, &text);
         }
         assert!(walked > 1000, "most generated paths are walked ({walked})");
+    }
+
+    /// Bodies as a shop may send them: duplicate names, escapes, whitespace,
+    /// and bodies that are not JSON.
+    fn bodies() -> Vec<&'static str> {
+        vec![
+            r#"{"sku": "SKU-1", "order_id": 7, "items": [{"qty": 1}, {"qty": 2, "sku": null}]}"#,
+            r#" { "sku" : "first" , "sku" : "last", "items" : [ 1 , [ 2 , { "qty" : 3 } ] ] } "#,
+            r#"{"s\u006bu": "escaped name", "items": [], "data": {"cart": {"id": "c\"1"}}}"#,
+            r#"{"data": {"cart": {"lines": [[1, 2], [3]], "id": "c1"}, "0": "zero"}, "x": 1.5e3}"#,
+            r#"[10, 20, {"sku": "in an array"}, [30]]"#,
+            r#""text""#,
+            "null",
+            "{}",
+            r#"{"sku": "SKU-1"} trailing"#,
+            r#"{"sku": "SKU-1", "items": [1, 2"#,
+            r#"{"sku": "SKU-1", "items": [1, 2,]}"#,
+            "",
+            "<html>not json</html>",
+        ]
+    }
+
+    #[test]
+    fn a_walk_in_the_text_finds_what_the_built_document_holds() {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(20);
+        let names = [
+            "sku", "items", "qty", "data", "cart", "lines", "0", "id", "x",
+        ];
+        let mut walked = 0;
+        for _ in 0..2000 {
+            let mut text = String::from("$");
+            for _ in 0..rng.random_range(0..5) {
+                match rng.random_range(0..3) {
+                    0 => text += &format!(".{}", names[rng.random_range(0..names.len())]),
+                    1 => text += &format!("['{}']", names[rng.random_range(0..names.len())]),
+                    _ => text += &format!("[{}]", rng.random_range(-1..4)),
+                }
+            }
+            let Ok(path) = JsonPath::parse(&text) else {
+                continue;
+            };
+            for body in bodies() {
+                let Some(found) = path.find_in(body.as_bytes()) else {
+                    assert!(
+                        text.contains("[-") || path.direct.is_none(),
+                        "{text} is walked"
+                    );
+                    continue;
+                };
+                walked += 1;
+                let document = serde_json::from_slice::<Value>(body.as_bytes()).ok();
+                let expected = document.as_ref().and_then(|d| path.first(d)).cloned();
+                assert_eq!(found, expected, "{text} in {body}");
+            }
+        }
+        assert!(walked > 10_000, "most are walked ({walked})");
     }
 
     fn check_agrees(path: &JsonPath, text: &str) {

@@ -2,6 +2,7 @@
 //! error of kind `check`) and values extracted into variables (a missing one is an
 //! error of kind `extract`, never an empty value that silently flows on).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use http::header::{HeaderMap, HeaderName};
@@ -27,6 +28,22 @@ impl Response<'_> {
     /// The body as JSON, parsed once for every check and extraction.
     pub fn json(&self) -> Option<&serde_json::Value> {
         self.json.get_or_init(|| parsed(self.body)).as_ref()
+    }
+
+    /// Every node `path` selects in the body, in order (none: not JSON, or
+    /// nothing there): read from the text while the document is not built
+    /// and the path allows it (see [`super::JsonPath::find_in`]), else from
+    /// the document, built once.
+    pub fn json_nodes(&self, path: &super::JsonPath) -> Vec<Cow<'_, serde_json::Value>> {
+        if self.json.get().is_none()
+            && let Some(found) = path.find_in(self.body)
+        {
+            return found.map(Cow::Owned).into_iter().collect();
+        }
+        let Some(json) = self.json() else {
+            return Vec::new();
+        };
+        path.all(json).into_iter().map(Cow::Borrowed).collect()
     }
 }
 
@@ -153,8 +170,9 @@ impl Check {
             Check::BodyContains(text) => text.found_in(response.body),
             Check::BodyNotContains(text) => !text.found_in(response.body),
             Check::JsonEquals { path, value, .. } => response
-                .json()
-                .is_some_and(|json| path.first(json).is_some_and(|found| found == value)),
+                .json_nodes(path)
+                .first()
+                .is_some_and(|found| **found == *value),
             Check::HeaderPresent(name) => response.headers.contains_key(name),
             Check::Url(url) => same_place(response.url, url),
             Check::RedirectedTo(url) => {
@@ -314,12 +332,11 @@ impl ExtractSource {
     /// (a number, an object), everything else is text.
     pub fn values(&self, response: &Response<'_>) -> Vec<serde_json::Value> {
         match self {
-            ExtractSource::Json(path) => {
-                let Some(value) = response.json() else {
-                    return Vec::new();
-                };
-                path.all(value).into_iter().cloned().collect()
-            }
+            ExtractSource::Json(path) => response
+                .json_nodes(path)
+                .into_iter()
+                .map(Cow::into_owned)
+                .collect(),
             _ => self
                 .matches(response)
                 .into_iter()
@@ -331,18 +348,14 @@ impl ExtractSource {
     /// Every match as text, in document order; empty when nothing matched.
     pub fn matches(&self, response: &Response<'_>) -> Vec<String> {
         match self {
-            ExtractSource::Json(path) => {
-                let Some(value) = response.json() else {
-                    return Vec::new();
-                };
-                path.all(value)
-                    .into_iter()
-                    .map(|node| match node {
-                        serde_json::Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    })
-                    .collect()
-            }
+            ExtractSource::Json(path) => response
+                .json_nodes(path)
+                .into_iter()
+                .map(|node| match node.into_owned() {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                })
+                .collect(),
             ExtractSource::Regex(regex) => {
                 let text = String::from_utf8_lossy(response.body);
                 regex
@@ -394,8 +407,12 @@ mod tests {
             value: serde_json::json!("paid"),
         };
         assert!(check.holds(&r));
+        assert!(r.json.get().is_none(), "names only: read from the text, not built");
+        // Any other path builds the document, once; then every path reads it.
+        assert_eq!(ExtractSource::Json(path("$..id")).matches(&r), ["7"]);
         let first: *const serde_json::Value = r.json().unwrap();
         assert_eq!(ExtractSource::Json(path("$.order.id")).matches(&r), ["7"]);
+        assert!(check.holds(&r));
         assert!(std::ptr::eq(first, r.json().unwrap()), "parsed again");
         let not_json = response(&headers, b"<html>");
         assert!(!check.holds(&not_json));
