@@ -1,9 +1,11 @@
 //! JSONPath (RFC 9535, by serde_json_path), with a shortcut for the paths most
 //! checks and extractions are written as — `$.order_id`, `$.data.cart.lines[0].qty`,
 //! `$['sku']`: member names and array indexes only, so at most one node, found
-//! by walking the value (serde_json_path builds a list of nodes at every query).
-//! Every other path is queried by serde_json_path; both give the same nodes
-//! (the test below compares them).
+//! by walking the value (serde_json_path builds a list of nodes at every query),
+//! or, before the body has been parsed, by reading the body's text and building
+//! only that node ([`JsonPath::find_in`]). Every other path is queried by
+//! serde_json_path on the parsed body; all give the same nodes (the tests below
+//! compare them).
 
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
