@@ -331,13 +331,13 @@ mod tests {
         }
     }
 
-    #[test]
-    fn generated_paths_agree_with_serde_json_path() {
-        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(19);
+    /// Paths of names (dotted, quoted) and indexes (negative too), from `seed`.
+    fn generated_paths(seed: u64) -> Vec<String> {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
         let names = [
             "sku", "items", "qty", "data", "cart", "lines", "0", "id", "x",
         ];
-        let mut walked = 0;
+        let mut paths = Vec::new();
         for _ in 0..2000 {
             let mut text = String::from("$");
             for _ in 0..rng.random_range(0..5) {
@@ -349,6 +349,15 @@ mod tests {
                     _ => text += &format!("[\"{name}\"]"),
                 }
             }
+            paths.push(text);
+        }
+        paths
+    }
+
+    #[test]
+    fn generated_paths_agree_with_serde_json_path() {
+        let mut walked = 0;
+        for text in generated_paths(19) {
             let Ok(path) = JsonPath::parse(&text) else {
                 assert!(
                     direct(&text).is_none(),
@@ -384,20 +393,8 @@ mod tests {
 
     #[test]
     fn a_walk_in_the_text_finds_what_the_built_document_holds() {
-        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(20);
-        let names = [
-            "sku", "items", "qty", "data", "cart", "lines", "0", "id", "x",
-        ];
         let mut walked = 0;
-        for _ in 0..2000 {
-            let mut text = String::from("$");
-            for _ in 0..rng.random_range(0..5) {
-                match rng.random_range(0..3) {
-                    0 => text += &format!(".{}", names[rng.random_range(0..names.len())]),
-                    1 => text += &format!("['{}']", names[rng.random_range(0..names.len())]),
-                    _ => text += &format!("[{}]", rng.random_range(-1..4)),
-                }
-            }
+        for text in generated_paths(20) {
             let Ok(path) = JsonPath::parse(&text) else {
                 continue;
             };

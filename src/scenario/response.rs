@@ -407,7 +407,10 @@ mod tests {
             value: serde_json::json!("paid"),
         };
         assert!(check.holds(&r));
-        assert!(r.json.get().is_none(), "names only: read from the text, not built");
+        assert!(
+            r.json.get().is_none(),
+            "names only: read from the text, not built"
+        );
         // Any other path builds the document, once; then every path reads it.
         assert_eq!(ExtractSource::Json(path("$..id")).matches(&r), ["7"]);
         let first: *const serde_json::Value = r.json().unwrap();
