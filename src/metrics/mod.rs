@@ -625,7 +625,7 @@ mod tests {
     fn harvest_moves_samples_into_levels_and_ramps() {
         let recorder = Recorder::new(4);
         let mut collected = Collected::new(2, 2, 1);
-        // From four threads (each records into its own shard), merged by the harvest.
+        // From four threads (a shard per thread that records), merged by the harvest.
         std::thread::scope(|threads| {
             for t in 0..4 {
                 let recorder = &recorder;

@@ -81,7 +81,7 @@ impl Compiler<'_> {
     }
 
     fn json_path(&self, path: &Spanned<String>) -> Result<CheckPath> {
-        let parsed = crate::scenario::JsonPath::parse(path.get_ref())
+        let parsed = JsonPath::parse(path.get_ref())
             .map_err(|e| self.error(path.span(), format!("invalid JSONPath: {e}")))?;
         Ok(CheckPath {
             path: parsed,
