@@ -20,6 +20,7 @@ pub mod trace;
 mod transport;
 
 use std::borrow::Cow;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -211,6 +212,7 @@ impl ClientFactory {
             conns: Vec::new(),
             walk_hops: None,
             sent: 0,
+            timer: None,
         }
     }
 }
@@ -300,6 +302,11 @@ pub struct Client {
     walk_hops: Option<Vec<Hop>>,
     /// HTTP requests sent (every redirect hop) since [`Client::take_sent`].
     sent: u32,
+    /// The request timeout, kept from one request to the next: moving a
+    /// registered timer's deadline later is one atomic store, where a new timer
+    /// per request is an insertion into the runtime's timer wheel and a removal
+    /// under its lock. Made by the first request, on the runtime that runs it.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl Client {
@@ -315,12 +322,23 @@ impl Client {
         sent: tokio::time::Instant,
     ) -> Result<Answer, Failure> {
         let deadline = sent + self.common.timeout;
+        let mut timer = match self.timer.take() {
+            Some(mut timer) => {
+                timer.as_mut().reset(deadline);
+                timer
+            }
+            None => Box::pin(tokio::time::sleep_until(deadline)),
+        };
         // Boxed: an exchange's state lives on the heap while it runs, so that a
         // thinking shopper's task stays small.
-        match tokio::time::timeout_at(deadline, Box::pin(self.follow(request))).await {
-            Ok(answer) => answer,
-            Err(_) => Err(Failure::kind(ErrorKind::Timeout)),
-        }
+        let exchange = Box::pin(self.follow(request));
+        let answer = tokio::select! {
+            biased;
+            answer = exchange => answer,
+            () = timer.as_mut() => Err(Failure::kind(ErrorKind::Timeout)),
+        };
+        self.timer = Some(timer);
+        answer
     }
 
     /// HTTP requests sent since the last call (a step's, with every redirect
@@ -794,6 +812,76 @@ mod tests {
             last.is_some_and(|last| last.until.is_none()),
             "kept, for as long as the jar holds"
         );
+    }
+
+    /// The request timeout, one timer kept from request to request, bounds
+    /// each request from its own sending: after quick answers (the deadline
+    /// moved later), after a wait longer than the timeout (the timer fired
+    /// while idle), and after a timeout.
+    #[tokio::test(start_paused = true)]
+    async fn each_request_times_out_from_its_own_start_with_the_timer_kept() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        // Answers every request at once, except `/stall`: never.
+        let connector = Connector::memory(|| {
+            let (client, mut server) = tokio::io::duplex(4096);
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                loop {
+                    let end = loop {
+                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break i + 4;
+                        }
+                        match server.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    if buf.starts_with(b"GET /stall ") {
+                        // Holds the connection, silent, until the client drops it.
+                        while server.read(&mut chunk).await.is_ok_and(|n| n > 0) {}
+                        return;
+                    }
+                    buf.drain(..end);
+                    let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+                    if server.write_all(answer).await.is_err() {
+                        return;
+                    }
+                }
+            });
+            client
+        });
+        let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
+        let mut client = factory.client();
+        // How long each request took, or that it timed out.
+        let mut get = async |path: &str| {
+            let url = format!("http://shop.test{path}");
+            let request = Request {
+                method: &Method::GET,
+                url: &url,
+                headers: Vec::new(),
+                body: None,
+                body_use: BodyUse::Drain,
+                keep_headers: false,
+                trace: None,
+                follow: false,
+            };
+            let sent = tokio::time::Instant::now();
+            let answer = client.fetch(request, sent).await;
+            (answer.map(|a| a.status).map_err(|f| f.kind), sent.elapsed())
+        };
+        let timeout = Duration::from_secs(5);
+        assert_eq!(get("/a").await, (Ok(200), Duration::ZERO));
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(get("/b").await, (Ok(200), Duration::ZERO));
+        // Sent at 4 s: it ends at 9 s, not at the 5 s or 8 s the others set.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(get("/stall").await, (Err(ErrorKind::Timeout), timeout));
+        // Idle well past the deadline (the timer has fired), then again.
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert_eq!(get("/c").await, (Ok(200), Duration::ZERO));
+        assert_eq!(get("/stall").await, (Err(ErrorKind::Timeout), timeout));
+        assert_eq!(get("/d").await, (Ok(200), Duration::ZERO));
     }
 
     #[test]
