@@ -258,7 +258,9 @@ impl Css {
     }
 
     fn matches(&self, body: &[u8]) -> Vec<String> {
-        css_matches(&[self], body).pop().unwrap_or_default()
+        css_matches(&[(self, false)], body)
+            .pop()
+            .unwrap_or_default()
     }
 
     /// Every match in the built document.
@@ -273,14 +275,17 @@ impl Css {
 }
 
 /// Each extraction's matches from one reading of `body`: one streaming pass
-/// for all of them when each can stream, else the document built once.
-pub fn css_matches(all: &[&Css], body: &[u8]) -> Vec<Vec<String>> {
+/// for all of them when each can stream, else the document built once. With
+/// `true` beside it, an extraction wants its first match only, and may be
+/// given just that: a streaming pass can then end early.
+pub fn css_matches(all: &[(&Css, bool)], body: &[u8]) -> Vec<Vec<String>> {
     let wants: Option<Vec<Want>> = all
         .iter()
-        .map(|css| {
+        .map(|&(css, first_only)| {
             css.streaming.as_deref().map(|selector| Want {
                 selector,
                 attr: css.attr.as_deref(),
+                first_only,
             })
         })
         .collect();
@@ -289,15 +294,17 @@ pub fn css_matches(all: &[&Css], body: &[u8]) -> Vec<Vec<String>> {
     }
     // `Html` is not Send: it lives and dies here, between awaits.
     let html = scraper::Html::parse_document(&String::from_utf8_lossy(body));
-    all.iter().map(|css| css.document_matches(&html)).collect()
+    all.iter()
+        .map(|(css, _)| css.document_matches(&html))
+        .collect()
 }
 
 /// Each extraction's matches in `response`, the CSS ones from one reading of the body.
 pub fn matches_all(extracts: &[Extract], response: &Response<'_>) -> Vec<Vec<serde_json::Value>> {
-    let css: Vec<&Css> = extracts
+    let css: Vec<(&Css, bool)> = extracts
         .iter()
         .filter_map(|extract| match &extract.source {
-            ExtractSource::Css(css) => Some(css),
+            ExtractSource::Css(css) => Some((css, extract.take == Take::First)),
             _ => None,
         })
         .collect();

@@ -39,6 +39,12 @@ pub struct Streamable {
     /// alternatives names one (`ul.products > li a`: `a`): other HTML
     /// elements are passed over without running the matcher.
     subjects: Option<Vec<String>>,
+    /// Whether a match is about the element alone: each alternative is one
+    /// compound (no combinator, not even inside `:not`) naming an element
+    /// other than `html` and `body`. Its first match is then final once the
+    /// parse has nothing open that a later tag could move or re-create (see
+    /// [`Want::first_only`]).
+    alone: bool,
 }
 
 impl Streamable {
@@ -49,8 +55,16 @@ impl Streamable {
         if !list.slice().iter().all(streamable) {
             return None;
         }
-        let subjects = list.slice().iter().map(subject_name).collect();
-        Some(Streamable { list, subjects })
+        let subjects: Option<Vec<String>> = list.slice().iter().map(subject_name).collect();
+        let alone = list.slice().iter().all(one_compound)
+            && subjects
+                .as_ref()
+                .is_some_and(|names| names.iter().all(|n| n != "html" && n != "body"));
+        Some(Streamable {
+            list,
+            subjects,
+            alone,
+        })
     }
 
     /// Whether the selector can match an HTML element named `name` (a
@@ -77,6 +91,19 @@ fn subject_name(selector: &Selector<Simple>) -> Option<String> {
         Component::LocalName(name) => Some(name.lower_name.0.to_string()),
         _ => None,
     })
+}
+
+/// No combinator anywhere in the selector, its `:not`, `:is` and `:where` included.
+fn one_compound(selector: &Selector<Simple>) -> bool {
+    selector
+        .iter_raw_match_order()
+        .all(|component| match component {
+            Component::Combinator(_) => false,
+            Component::Negation(list) | Component::Is(list) | Component::Where(list) => {
+                list.slice().iter().all(one_compound)
+            }
+            _ => true,
+        })
 }
 
 fn streamable(selector: &Selector<Simple>) -> bool {
@@ -106,6 +133,17 @@ fn streamable(selector: &Selector<Simple>) -> bool {
 pub struct Want<'q> {
     pub selector: &'q Streamable,
     pub attr: Option<&'q str>,
+    /// Only the first match is wanted. When every want of a pass is an
+    /// attribute's first value, by a selector about the element alone, the
+    /// pass ends once each has one and nothing later can change it: a
+    /// CSRF token near the top of a long page is read without the rest.
+    pub first_only: bool,
+}
+
+impl Want<'_> {
+    fn ends_early(&self) -> bool {
+        self.first_only && self.attr.is_some() && self.selector.alone
+    }
 }
 
 /// Each want's matches in document order — the attribute's value, or the
@@ -130,6 +168,10 @@ pub fn select(wants: &[Want<'_>], body: &[u8]) -> Option<Vec<Vec<String>>> {
         wants,
         found: vec![Vec::new(); wants.len()],
         texts: Vec::new(),
+        waiting: match wants.iter().all(Want::ends_early) {
+            true => wants.len(),
+            false => usize::MAX,
+        },
     };
     Builder::new(text, collect).run().ok().map(|c| c.found)
 }
@@ -139,6 +181,9 @@ struct Collect<'w, 'q> {
     found: Vec<Vec<String>>,
     /// Texts being read: (want, match, depth of the element on the stack).
     texts: Vec<(usize, usize, usize)>,
+    /// How many wants have no match yet, when every want ends early
+    /// (`usize::MAX` when the pass reads the whole page).
+    waiting: usize,
 }
 
 impl<'a> Sink<'a> for Collect<'_, '_> {
@@ -163,13 +208,17 @@ impl<'a> Sink<'a> for Collect<'_, '_> {
             MatchingForInvalidation::No,
         );
         for (i, want) in self.wants.iter().enumerate() {
-            if !may_match(want) || !want.selector.matches(&node, &mut context) {
+            let had_one = self.waiting != usize::MAX && !self.found[i].is_empty();
+            if had_one || !may_match(want) || !want.selector.matches(&node, &mut context) {
                 continue;
             }
             match want.attr {
                 Some(attr) => {
                     if let Some(value) = stack.attr(open, attr) {
                         self.found[i].push(value.to_string());
+                        if self.waiting != usize::MAX {
+                            self.waiting -= 1;
+                        }
                     }
                 }
                 None => {
@@ -179,6 +228,10 @@ impl<'a> Sink<'a> for Collect<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    fn done(&self) -> bool {
+        self.waiting == 0
     }
 
     fn text(&mut self, text: &str) {

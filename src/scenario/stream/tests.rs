@@ -25,10 +25,31 @@ fn streamed(selector: &str, attr: Option<&str>, page: &[u8]) -> Option<Vec<Strin
         &[Want {
             selector: &selector,
             attr,
+            first_only: false,
         }],
         page,
     )?;
     found.pop()
+}
+
+/// The stream's answer when only the first match is wanted (it may stop
+/// reading there): at most one value.
+fn first_streamed(selector: &str, attr: &str, page: &[u8]) -> Option<Vec<String>> {
+    let selector = Streamable::parse(selector)?;
+    let want = Want {
+        selector: &selector,
+        attr: Some(attr),
+        first_only: true,
+    };
+    let mut found = select(&[want], page)?.pop()?;
+    found.truncate(1);
+    Some(found)
+}
+
+fn first_in_document(selector: &str, attr: &str, page: &[u8]) -> Vec<String> {
+    let mut found = document(selector, attr.into(), page);
+    found.truncate(1);
+    found
 }
 
 const PAGES: [(&str, &[u8], bool); 8] = [
@@ -169,6 +190,7 @@ fn several_extractions_read_in_one_pass_equal_each_alone() {
         .map(|(selector, attr)| Want {
             selector,
             attr: *attr,
+            first_only: false,
         })
         .collect();
     let page = PAGES[1].1;
@@ -219,6 +241,82 @@ fn what_the_stream_gives_up_on() {
     );
 }
 
+/// A first match about the element alone is read without the rest of the
+/// page once nothing later can change it — and not before: what follows an
+/// open table, an open formatting element, or a body that a `<frameset>`
+/// could still replace is read to the end (here: to where the stream gives
+/// up, so the built document answers).
+#[test]
+fn a_first_match_ends_the_pass_only_when_the_rest_cannot_change_it() {
+    // Past the match, a page the stream cannot read (a `<template>`): the
+    // answer shows whether the pass stopped before it.
+    let tail = "<template><input name=csrf value=late></template>";
+    let page = |head: &str| format!("<!DOCTYPE html><body>{head}{tail}");
+    let stops = |head: &str| {
+        let page = page(head);
+        let first = first_streamed("input[name=csrf]", "value", page.as_bytes());
+        if let Some(found) = &first {
+            assert_eq!(
+                *found,
+                first_in_document("input[name=csrf]", "value", page.as_bytes())
+            );
+        }
+        first.is_some()
+    };
+    assert!(stops("<p>Shop</p><form><input name=csrf value=t></form>"));
+    assert!(
+        !stops("<form><input type=hidden name=csrf value=t></form>"),
+        "frameset-ok"
+    );
+    assert!(
+        stops("<form><input name=csrf value=t></form>"),
+        "a visible input"
+    );
+    assert!(!stops("<p>Shop<b><input name=csrf value=t>"), "formatting");
+    assert!(
+        !stops("<p>Shop</p><table><tr><td><input name=csrf value=t>"),
+        "table"
+    );
+    assert!(stops(
+        "<p>Shop</p><b>x</b><table><tr><td>y</table><input name=csrf value=t>"
+    ));
+    // A selector about ancestors, the whole page, or text: read to the end.
+    let page = page("<p>Shop</p><form><input name=csrf value=t></form>");
+    for (selector, attr, first_only) in [
+        ("form input[name=csrf]", Some("value"), true),
+        ("input:not(form input)", Some("value"), true),
+        ("[name=csrf]", None, true),
+        ("input[name=csrf]", Some("value"), false),
+    ] {
+        let selector = Streamable::parse(selector).unwrap();
+        let want = Want {
+            selector: &selector,
+            attr,
+            first_only,
+        };
+        assert_eq!(select(&[want], page.as_bytes()), None);
+    }
+    // Two wants: the pass ends when both have a match.
+    let (csrf, sku) = (
+        Streamable::parse("input[name=csrf]").unwrap(),
+        Streamable::parse("input[name=sku]").unwrap(),
+    );
+    let want = |selector| Want {
+        selector,
+        attr: Some("value"),
+        first_only: true,
+    };
+    let two =
+        format!("<!DOCTYPE html><p>Shop<input name=csrf value=a><input name=sku value=b>{tail}");
+    assert_eq!(
+        select(&[want(&csrf), want(&sku)], two.as_bytes()),
+        Some(vec![vec!["a".to_string()], vec!["b".to_string()]])
+    );
+    let one =
+        format!("<!DOCTYPE html><p>Shop<input name=csrf value=a>{tail}<input name=sku value=b>");
+    assert_eq!(select(&[want(&csrf), want(&sku)], one.as_bytes()), None);
+}
+
 // ---- generated pages and selectors ----
 
 fn tag_name() -> impl Strategy<Value = &'static str> {
@@ -230,6 +328,7 @@ fn tag_name() -> impl Strategy<Value = &'static str> {
         1 => prop::sample::select(vec![
             "i", "em", "svg", "path", "select", "option", "template", "title", "script",
             "body", "textarea", "h1", "article", "foreignObject", "clipPath", "nobr",
+            "frameset", "html",
         ]),
     ]
 }
@@ -396,6 +495,34 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A pass that may end at the first match gives the built document's first match.
+    #[test]
+    fn a_first_match_is_the_built_documents_first(
+        page in page(),
+        selector in compound(),
+        attr in prop::sample::select(vec!["value", "href", "class"]),
+    ) {
+        for selector in FIRST.iter().copied().chain([selector.as_str()]) {
+            if let Some(found) = first_streamed(selector, attr, page.as_bytes()) {
+                prop_assert_eq!(found, first_in_document(selector, attr, page.as_bytes()), "{}", selector);
+            }
+        }
+    }
+}
+
+/// Selectors about the element alone, tried on every generated page.
+const FIRST: [&str; 6] = [
+    "input[name=csrf]",
+    "a",
+    "[class]",
+    "li:nth-child(2)",
+    "td:first-child",
+    ":not(div)",
+];
 
 /// The property above is only as strong as the share of pages the stream
 /// answers: over a fixed sample it must answer most broad queries, many with

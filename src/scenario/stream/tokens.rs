@@ -48,15 +48,79 @@ pub(super) struct Tokenizer<'a> {
     pub attrs: Vec<Attr<'a>>,
 }
 
-fn is_space(b: u8) -> bool {
+const fn is_space(b: u8) -> bool {
     matches!(b, b'\t' | b'\n' | b'\x0C' | b' ')
 }
 
-fn lowercase(s: &str) -> Cow<'_, str> {
-    if s.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Owned(s.to_ascii_lowercase())
-    } else {
-        Cow::Borrowed(s)
+// What each byte is to the scans of tag and attribute names, one table
+// lookup per byte.
+const SPACE: u8 = 1;
+/// `/` or `>`: ends a tag name or an attribute's name.
+const ENDS_TAG: u8 = 2;
+/// `=`: ends an attribute's name (after its first character).
+const EQUALS: u8 = 4;
+const UPPER: u8 = 8;
+
+static CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = if is_space(byte) {
+            SPACE
+        } else if byte == b'/' || byte == b'>' {
+            ENDS_TAG
+        } else if byte == b'=' {
+            EQUALS
+        } else if byte.is_ascii_uppercase() {
+            UPPER
+        } else {
+            0
+        };
+        b += 1;
+    }
+    table
+};
+
+fn class(b: u8) -> u8 {
+    CLASS[usize::from(b)]
+}
+
+/// Where a name that goes on at `from` ends: at the first byte of a class in
+/// `ends`, or the end of `bytes`; and whether it has an uppercase letter.
+fn scan_name(bytes: &[u8], from: usize, ends: u8) -> (usize, bool) {
+    let mut end = from;
+    let mut upper = false;
+    while let Some(&b) = bytes.get(end) {
+        let c = class(b);
+        if c & ends != 0 {
+            break;
+        }
+        upper |= c == UPPER;
+        end += 1;
+    }
+    (end, upper)
+}
+
+fn lowercased(name: &str, upper: bool) -> Cow<'_, str> {
+    match upper {
+        true => Cow::Owned(name.to_ascii_lowercase()),
+        false => Cow::Borrowed(name),
+    }
+}
+
+/// The first `a` or `b` in `hay`: [`memchr::memchr2`], after a plain look at
+/// the first bytes — most texts and values between tags are short, where
+/// the vector search's set-up costs more than it saves.
+fn find2(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
+    const PLAIN: usize = 16;
+    let head = &hay[..hay.len().min(PLAIN)];
+    if let Some(at) = head.iter().position(|&c| c == a || c == b) {
+        return Some(at);
+    }
+    match hay.len() > PLAIN {
+        true => memchr::memchr2(a, b, &hay[PLAIN..]).map(|at| at + PLAIN),
+        false => None,
     }
 }
 
@@ -107,7 +171,7 @@ impl<'a> Tokenizer<'a> {
         let mut references = bytes[start] == b'&';
         let mut end = start + 1;
         loop {
-            match memchr::memchr2(b'<', b'&', &bytes[end..]) {
+            match find2(b'<', b'&', &bytes[end..]) {
                 None => {
                     end = bytes.len();
                     break;
@@ -170,14 +234,22 @@ impl<'a> Tokenizer<'a> {
 
     /// Reads a tag name from just after `<` or `</`.
     fn tag_name(&mut self) -> Cow<'a, str> {
-        let rest = self.rest();
-        let len = rest
-            .iter()
-            .position(|&b| is_space(b) || b == b'/' || b == b'>')
-            .unwrap_or(rest.len());
-        let name = &self.input[self.at..self.at + len];
-        self.at += len;
-        lowercase(name)
+        let (end, upper) = scan_name(self.input.as_bytes(), self.at, SPACE | ENDS_TAG);
+        let name = lowercased(&self.input[self.at..end], upper);
+        self.at = end;
+        name
+    }
+
+    /// Moves past spaces; the byte there, if any.
+    fn skip_spaces(&mut self) -> Option<u8> {
+        let bytes = self.input.as_bytes();
+        while let Some(&b) = bytes.get(self.at) {
+            if class(b) != SPACE {
+                return Some(b);
+            }
+            self.at += 1;
+        }
+        None
     }
 
     fn start_tag(&mut self) -> Result<Token<'a>, Unsure> {
@@ -199,10 +271,7 @@ impl<'a> Tokenizer<'a> {
     /// Reads attributes up to and including the tag's `>`; whether it ended `/>`.
     fn attributes(&mut self) -> Result<bool, Unsure> {
         loop {
-            let rest = self.rest();
-            let skip = rest.iter().position(|&b| !is_space(b)).ok_or(Unsure)?;
-            self.at += skip;
-            match self.rest()[0] {
+            match self.skip_spaces().ok_or(Unsure)? {
                 b'>' => {
                     self.at += 1;
                     return Ok(false);
@@ -221,21 +290,17 @@ impl<'a> Tokenizer<'a> {
 
     /// One attribute, from its name's first character.
     fn attribute(&mut self) -> Result<(), Unsure> {
-        let rest = self.rest();
         // A name may start with `=`; it ends at a space, `/`, `>` or `=`.
-        let len = 1 + rest[1..]
-            .iter()
-            .position(|&b| is_space(b) || matches!(b, b'/' | b'>' | b'='))
-            .ok_or(Unsure)?;
-        let name = lowercase(&self.input[self.at..self.at + len]);
-        self.at += len;
-        let spaces = self
-            .rest()
-            .iter()
-            .position(|&b| !is_space(b))
-            .ok_or(Unsure)?;
-        let value = if self.rest()[spaces] == b'=' {
-            self.at += spaces + 1;
+        let bytes = self.input.as_bytes();
+        let (end, upper) = scan_name(bytes, self.at + 1, SPACE | ENDS_TAG | EQUALS);
+        if end == bytes.len() {
+            return Err(Unsure);
+        }
+        let upper = upper || bytes[self.at].is_ascii_uppercase();
+        let name = lowercased(&self.input[self.at..end], upper);
+        self.at = end;
+        let value = if self.skip_spaces().ok_or(Unsure)? == b'=' {
+            self.at += 1;
             self.attribute_value()?
         } else {
             Cow::Borrowed("")
@@ -247,16 +312,14 @@ impl<'a> Tokenizer<'a> {
     }
 
     fn attribute_value(&mut self) -> Result<Cow<'a, str>, Unsure> {
-        let rest = self.rest();
-        let skip = rest.iter().position(|&b| !is_space(b)).ok_or(Unsure)?;
-        self.at += skip;
+        self.skip_spaces().ok_or(Unsure)?;
         let rest = self.rest();
         let mut references = true;
         let (raw, consumed) = match rest[0] {
             quote @ (b'"' | b'\'') => {
                 // One scan finds the closing quote and whether a reference comes first.
                 let value = &rest[1..];
-                let mut len = memchr::memchr2(quote, b'&', value).ok_or(Unsure)?;
+                let mut len = find2(quote, b'&', value).ok_or(Unsure)?;
                 references = value[len] == b'&';
                 if references {
                     len += memchr::memchr(quote, &value[len..]).ok_or(Unsure)?;

@@ -55,6 +55,9 @@ impl<'a> Stack<'a> {
 /// stack), the text inserted, and each element as it is closed.
 pub(super) trait Sink<'a> {
     fn inserted(&mut self, stack: &Stack<'a>) -> Result<(), Unsure>;
+    /// The sink has all it wants, if nothing it has seen can change: the
+    /// builder then ends the pass as soon as that holds (see [`Builder::settled`]).
+    fn done(&self) -> bool;
     fn text(&mut self, text: &str);
     /// The element at `depth` on the stack is closed.
     fn closed(&mut self, depth: usize);
@@ -289,6 +292,9 @@ pub(super) struct Builder<'a, S> {
     form_open: bool,
     /// A newline right after `<pre>`/`<listing>` is dropped.
     skip_newline: bool,
+    /// The standard's frameset-ok flag: until text or one of a few elements
+    /// comes in the body, a `<frameset>` would replace the body, and all in it.
+    frameset_ok: bool,
     pub sink: S,
 }
 
@@ -306,6 +312,7 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
             quirks: false,
             form_open: false,
             skip_newline: false,
+            frameset_ok: true,
             sink,
         }
     }
@@ -327,6 +334,9 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
                 Token::Start { name, self_closing } => self.start(name, self_closing)?,
                 Token::End { name } => self.end(&name)?,
             }
+            if self.sink.done() && self.settled() {
+                return Ok(self.sink);
+            }
         }
         while self.phase != Phase::InBody {
             self.leave_phase()?;
@@ -335,6 +345,24 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
             self.pop();
         }
         Ok(self.sink)
+    }
+
+    /// Whether nothing later in the page can move, re-create or remove an
+    /// element inserted so far, or insert one before it: in the body, with
+    /// the frameset-ok flag off (no `<frameset>` can replace the body), no
+    /// table open (only an open table's misplaced content is inserted before
+    /// it: foster parenting) and no formatting element open (only those are
+    /// moved or re-created around what they hold: the adoption agency). The
+    /// elements so far then stay as they are with what came before them;
+    /// `<html>` and `<body>` tags can still add attributes to those two.
+    fn settled(&self) -> bool {
+        self.phase == Phase::InBody
+            && !self.frameset_ok
+            && !self
+                .stack
+                .open
+                .iter()
+                .any(|open| open.name == "table" || is_formatting(&open.name))
     }
 
     // ---- the stack ----
@@ -531,6 +559,9 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
             && !is_space_only(text)
         {
             return Err(Unsure); // foster parenting
+        }
+        if self.frameset_ok && !is_space_only(text) {
+            self.frameset_ok = false;
         }
         self.sink.text(text);
         Ok(())

@@ -10,6 +10,9 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
         name: Cow<'a, str>,
         self_closing: bool,
     ) -> Result<(), Unsure> {
+        if self.frameset_ok && self.ends_frameset_ok(&name) {
+            self.frameset_ok = false;
+        }
         if self.current_is_foreign() {
             return self.start_in_foreign(name, self_closing);
         }
@@ -30,6 +33,41 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
             if !reprocess {
                 return Ok(());
             }
+        }
+    }
+
+    /// The start tags in the body that set the frameset-ok flag to "not ok".
+    fn ends_frameset_ok(&self, name: &str) -> bool {
+        match name {
+            "input" => !self
+                .tokens
+                .attrs
+                .iter()
+                .any(|(k, v)| k == "type" && v.eq_ignore_ascii_case("hidden")),
+            _ => matches!(
+                name,
+                "pre"
+                    | "listing"
+                    | "li"
+                    | "dd"
+                    | "dt"
+                    | "button"
+                    | "applet"
+                    | "marquee"
+                    | "object"
+                    | "table"
+                    | "area"
+                    | "br"
+                    | "embed"
+                    | "img"
+                    | "keygen"
+                    | "wbr"
+                    | "hr"
+                    | "textarea"
+                    | "xmp"
+                    | "iframe"
+                    | "select"
+            ),
         }
     }
 
