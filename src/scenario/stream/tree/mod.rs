@@ -627,6 +627,8 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
             "body" => {
                 self.insert(name.clone(), true, false)?;
                 self.phase = Phase::InBody;
+                // A `<body>` as written: a later `<frameset>` is ignored.
+                self.frameset_ok = false;
                 Ok(true)
             }
             "head" => Ok(true),

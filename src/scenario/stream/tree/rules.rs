@@ -10,11 +10,13 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
         name: Cow<'a, str>,
         self_closing: bool,
     ) -> Result<(), Unsure> {
+        if self.current_is_foreign() {
+            // Inside SVG a tag is an SVG element (the frameset-ok flag stays),
+            // or breaks out and is unsure.
+            return self.start_in_foreign(name, self_closing);
+        }
         if self.frameset_ok && self.ends_frameset_ok(&name) {
             self.frameset_ok = false;
-        }
-        if self.current_is_foreign() {
-            return self.start_in_foreign(name, self_closing);
         }
         loop {
             let reprocess = match self.mode() {
