@@ -656,6 +656,22 @@ mod tests {
         }
     }
 
+    /// Reads from `server` into `buf` until it holds a whole request head;
+    /// where the head ends, `None` when the client is gone.
+    async fn read_head(server: &mut tokio::io::DuplexStream, buf: &mut Vec<u8>) -> Option<usize> {
+        use tokio::io::AsyncReadExt;
+        let mut chunk = [0u8; 1024];
+        loop {
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                return Some(i + 4);
+            }
+            match server.read(&mut chunk).await {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
     /// A shop in memory that answers every request with 200 and the `Set-Cookie`
     /// put in `next` (if any), and keeps the `Cookie` header each request brought.
     #[derive(Clone, Default)]
@@ -666,23 +682,16 @@ mod tests {
 
     impl CookieShop {
         fn connector(&self) -> Connector {
-            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            use tokio::io::AsyncWriteExt;
             let shop = self.clone();
             Connector::memory(move || {
                 let (client, mut server) = tokio::io::duplex(4096);
                 let shop = shop.clone();
                 tokio::spawn(async move {
                     let mut buf = Vec::new();
-                    let mut chunk = [0u8; 1024];
                     loop {
-                        let end = loop {
-                            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                                break i + 4;
-                            }
-                            match server.read(&mut chunk).await {
-                                Ok(0) | Err(_) => return,
-                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                            }
+                        let Some(end) = read_head(&mut server, &mut buf).await else {
+                            return;
                         };
                         let head = String::from_utf8_lossy(&buf[..end]).into_owned();
                         buf.drain(..end);
@@ -826,19 +835,13 @@ mod tests {
             let (client, mut server) = tokio::io::duplex(4096);
             tokio::spawn(async move {
                 let mut buf = Vec::new();
-                let mut chunk = [0u8; 1024];
                 loop {
-                    let end = loop {
-                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            break i + 4;
-                        }
-                        match server.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
+                    let Some(end) = read_head(&mut server, &mut buf).await else {
+                        return;
                     };
                     if buf.starts_with(b"GET /stall ") {
                         // Holds the connection, silent, until the client drops it.
+                        let mut chunk = [0u8; 64];
                         while server.read(&mut chunk).await.is_ok_and(|n| n > 0) {}
                         return;
                     }

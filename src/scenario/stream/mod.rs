@@ -168,10 +168,7 @@ pub fn select(wants: &[Want<'_>], body: &[u8]) -> Option<Vec<Vec<String>>> {
         wants,
         found: vec![Vec::new(); wants.len()],
         texts: Vec::new(),
-        waiting: match wants.iter().all(Want::ends_early) {
-            true => wants.len(),
-            false => usize::MAX,
-        },
+        waiting: wants.iter().all(Want::ends_early).then_some(wants.len()),
     };
     Builder::new(text, collect).run().ok().map(|c| c.found)
 }
@@ -181,9 +178,9 @@ struct Collect<'w, 'q> {
     found: Vec<Vec<String>>,
     /// Texts being read: (want, match, depth of the element on the stack).
     texts: Vec<(usize, usize, usize)>,
-    /// How many wants have no match yet, when every want ends early
-    /// (`usize::MAX` when the pass reads the whole page).
-    waiting: usize,
+    /// How many wants have no match yet, when every want ends early (`None`:
+    /// the pass reads the whole page).
+    waiting: Option<usize>,
 }
 
 impl<'a> Sink<'a> for Collect<'_, '_> {
@@ -208,7 +205,7 @@ impl<'a> Sink<'a> for Collect<'_, '_> {
             MatchingForInvalidation::No,
         );
         for (i, want) in self.wants.iter().enumerate() {
-            let had_one = self.waiting != usize::MAX && !self.found[i].is_empty();
+            let had_one = self.waiting.is_some() && !self.found[i].is_empty();
             if had_one || !may_match(want) || !want.selector.matches(&node, &mut context) {
                 continue;
             }
@@ -216,8 +213,8 @@ impl<'a> Sink<'a> for Collect<'_, '_> {
                 Some(attr) => {
                     if let Some(value) = stack.attr(open, attr) {
                         self.found[i].push(value.to_string());
-                        if self.waiting != usize::MAX {
-                            self.waiting -= 1;
+                        if let Some(waiting) = &mut self.waiting {
+                            *waiting -= 1;
                         }
                     }
                 }
@@ -231,7 +228,7 @@ impl<'a> Sink<'a> for Collect<'_, '_> {
     }
 
     fn done(&self) -> bool {
-        self.waiting == 0
+        self.waiting == Some(0)
     }
 
     fn text(&mut self, text: &str) {

@@ -38,14 +38,18 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
         }
     }
 
+    /// Whether the last tag (an `input`) is `type=hidden`.
+    fn hidden_input(&self) -> bool {
+        self.tokens
+            .attrs
+            .iter()
+            .any(|(k, v)| k == "type" && v.eq_ignore_ascii_case("hidden"))
+    }
+
     /// The start tags in the body that set the frameset-ok flag to "not ok".
     fn ends_frameset_ok(&self, name: &str) -> bool {
         match name {
-            "input" => !self
-                .tokens
-                .attrs
-                .iter()
-                .any(|(k, v)| k == "type" && v.eq_ignore_ascii_case("hidden")),
+            "input" => !self.hidden_input(),
             _ => matches!(
                 name,
                 "pre"
@@ -121,12 +125,7 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
                 Ok(false)
             }
             "input" => {
-                let hidden = self
-                    .tokens
-                    .attrs
-                    .iter()
-                    .any(|(k, v)| k == "type" && v.eq_ignore_ascii_case("hidden"));
-                if !hidden {
+                if !self.hidden_input() {
                     return Err(Unsure);
                 }
                 self.insert_void(name.clone())?;
