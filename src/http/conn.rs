@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 
 use super::exchange::{Failure, Origin, Outgoing, Reply, Want, classify_io};
-use super::transport::{Connector, Stream, TlsTcp};
+use super::transport::{Connector, Stream};
 use super::{h1, h2};
 use crate::error_kind::ErrorKind;
 
@@ -50,7 +50,7 @@ impl Conn {
             }
             let name = rustls::pki_types::ServerName::try_from(origin.bare_host().to_string())
                 .map_err(|_| Failure::kind(ErrorKind::Tls))?;
-            let mut stream = tls.connect(name, TlsTcp::new(tcp)).await.map_err(|e| {
+            let stream = tls.connect(name, tcp).await.map_err(|e| {
                 let kind = classify_io(&e);
                 // A handshake that breaks off is a TLS failure, not a reset.
                 let kind = if kind == ErrorKind::Reset {
@@ -60,7 +60,6 @@ impl Conn {
                 };
                 Failure::with(kind, &e)
             })?;
-            stream.get_mut().0.handshake_done();
             if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
                 Ok(Conn::H2(h2::Connection::handshake(stream).await?, origin))
             } else {

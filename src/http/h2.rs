@@ -5,10 +5,10 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpStream;
 
 use super::body::{Encoding, plan};
 use super::exchange::{Failure, Outgoing, Reply, Want, classify_io};
-use super::transport::TlsTcp;
 use crate::error_kind::ErrorKind;
 
 pub struct Connection {
@@ -17,7 +17,7 @@ pub struct Connection {
 
 impl Connection {
     pub async fn handshake(
-        stream: tokio_rustls::client::TlsStream<TlsTcp>,
+        stream: tokio_rustls::client::TlsStream<TcpStream>,
     ) -> Result<Connection, Failure> {
         let (send, connection) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
             .await

@@ -5,10 +5,10 @@
 //! clock — with the same HTTP/1.1 code on the shopper's side.
 
 use std::fmt;
-use std::io::{self, IoSlice};
+use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
 use tokio::net::TcpStream;
@@ -54,7 +54,7 @@ impl fmt::Debug for Connector {
 /// A plain, TLS or in-memory stream, without a box or a vtable for the plain one.
 pub enum Stream {
     Tcp(TcpStream),
-    Tls(Box<tokio_rustls::client::TlsStream<TlsTcp>>),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
     Memory(DuplexStream),
 }
 
@@ -66,7 +66,7 @@ impl Stream {
         let mut probe = [0u8; 1];
         let tcp = match self {
             Stream::Tcp(s) => s,
-            Stream::Tls(s) => &s.get_ref().0.tcp,
+            Stream::Tls(s) => s.get_ref().0,
             Stream::Memory(pipe) => {
                 let mut cx = Context::from_waker(std::task::Waker::noop());
                 let mut buf = ReadBuf::new(&mut probe);
@@ -119,158 +119,6 @@ impl AsyncWrite for Stream {
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
             Stream::Memory(s) => Pin::new(s).poll_shutdown(cx),
         }
-    }
-}
-
-/// The TCP connection under TLS. While the handshake runs, it holds back the
-/// client's last flight when that is all encrypted records (TLS 1.3's Finished,
-/// after a change-cipher-spec record or not): it leaves with the first request,
-/// in one write and one segment, as browsers send them, and the shop is woken
-/// once for both. Any other flight (a ClientHello, TLS 1.2's flights, which the
-/// server answers before the client may go on) is written at once.
-pub struct TlsTcp {
-    tcp: TcpStream,
-    /// The held flight, written before anything else.
-    held: Vec<u8>,
-    handshaking: bool,
-}
-
-impl TlsTcp {
-    pub fn new(tcp: TcpStream) -> TlsTcp {
-        TlsTcp {
-            tcp,
-            held: Vec::new(),
-            handshaking: true,
-        }
-    }
-
-    /// The handshake is over: what is held goes with the next write (or before
-    /// a read, a flush or the end, whichever comes first).
-    pub fn handshake_done(&mut self) {
-        self.handshaking = false;
-    }
-
-    /// Writes what is held.
-    fn poll_release(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while !self.held.is_empty() {
-            let n = ready!(Pin::new(&mut self.tcp).poll_write(cx, &self.held))?;
-            if n == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-            }
-            self.held.drain(..n);
-        }
-        Poll::Ready(Ok(()))
-    }
-}
-
-/// Whether `bufs` are whole TLS records, each encrypted (application data, 23)
-/// or a change cipher spec (20), at least one encrypted.
-fn only_encrypted(bufs: &[IoSlice<'_>]) -> bool {
-    let mut encrypted = false;
-    let mut header = [0u8; 5];
-    let mut have = 0;
-    // Bytes of the current record's body still to pass.
-    let mut body = 0;
-    for mut bytes in bufs.iter().map(|b| &b[..]) {
-        while !bytes.is_empty() {
-            if body > 0 {
-                let n = body.min(bytes.len());
-                body -= n;
-                bytes = &bytes[n..];
-                continue;
-            }
-            let n = (header.len() - have).min(bytes.len());
-            header[have..have + n].copy_from_slice(&bytes[..n]);
-            have += n;
-            bytes = &bytes[n..];
-            if have == header.len() {
-                match header[0] {
-                    23 => encrypted = true,
-                    20 => {}
-                    _ => return false,
-                }
-                body = usize::from(u16::from_be_bytes([header[3], header[4]]));
-                have = 0;
-            }
-        }
-    }
-    encrypted && have == 0 && body == 0
-}
-
-impl AsyncRead for TlsTcp {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        // The server answers nothing before the held flight.
-        if !this.handshaking {
-            ready!(this.poll_release(cx))?;
-        }
-        Pin::new(&mut this.tcp).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for TlsTcp {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_vectored(cx, &[IoSlice::new(buf)])
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        if this.handshaking && only_encrypted(bufs) {
-            let mut n = 0;
-            for buf in bufs {
-                this.held.extend_from_slice(buf);
-                n += buf.len();
-            }
-            return Poll::Ready(Ok(n));
-        }
-        loop {
-            if this.held.is_empty() {
-                return Pin::new(&mut this.tcp).poll_write_vectored(cx, bufs);
-            }
-            // The held flight and the new bytes in one write.
-            let mut all = Vec::with_capacity(bufs.len() + 1);
-            all.push(IoSlice::new(&this.held));
-            all.extend(bufs.iter().map(|b| IoSlice::new(b)));
-            let n = ready!(Pin::new(&mut this.tcp).poll_write_vectored(cx, &all))?;
-            if n == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-            }
-            let from_held = n.min(this.held.len());
-            this.held.drain(..from_held);
-            if n > from_held {
-                return Poll::Ready(Ok(n - from_held));
-            }
-        }
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if !this.handshaking {
-            ready!(this.poll_release(cx))?;
-        }
-        Pin::new(&mut this.tcp).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        ready!(this.poll_release(cx))?;
-        Pin::new(&mut this.tcp).poll_shutdown(cx)
     }
 }
 
@@ -522,96 +370,6 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
 mod tests {
     use super::*;
     use tokio::io::AsyncWriteExt;
-
-    /// A TLS record of `kind` with a body of `len` bytes.
-    fn record(kind: u8, len: u16) -> Vec<u8> {
-        let mut record = vec![kind, 3, 3];
-        record.extend_from_slice(&len.to_be_bytes());
-        record.resize(5 + usize::from(len), 0xAB);
-        record
-    }
-
-    #[test]
-    fn only_a_flight_of_encrypted_records_is_held() {
-        let (hello, ccs, sealed) = (record(22, 300), record(20, 1), record(23, 53));
-        let held = |flight: &[&[u8]]| {
-            let slices: Vec<IoSlice> = flight.iter().map(|b| IoSlice::new(b)).collect();
-            only_encrypted(&slices)
-        };
-        // TLS 1.3's last flight, with a change cipher spec before it or not,
-        // in one slice or split anywhere.
-        assert!(held(&[&ccs, &sealed]));
-        assert!(held(&[&[ccs.clone(), sealed.clone()].concat()]));
-        assert!(held(&[&sealed[..3], &sealed[3..9], &sealed[9..]]));
-        // A ClientHello (first, or again after a retry request), TLS 1.2's
-        // flights (their Finished is a handshake record), an alert, a change
-        // cipher spec alone, a cut record: written at once.
-        assert!(!held(&[&hello]));
-        assert!(!held(&[&ccs, &hello]));
-        assert!(!held(&[&record(22, 70), &ccs, &record(22, 40)]));
-        assert!(!held(&[&record(21, 2)]));
-        assert!(!held(&[&ccs]));
-        assert!(!held(&[&sealed[..20]]));
-        assert!(!held(&[]));
-    }
-
-    /// The handshake's last flight leaves with the first request: the server
-    /// reads the two in one read, though the client waits a while between its
-    /// handshake and its request.
-    #[tokio::test]
-    async fn the_last_handshake_flight_leaves_with_the_first_request() {
-        use std::io::{Read, Write};
-        let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
-        let key =
-            rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
-        let server_config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![certified.cert.der().clone()], key)
-        .unwrap();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let address = listener.local_addr().unwrap();
-        // The server reads the raw bytes itself: the read that ends its
-        // handshake must hold the request too.
-        let server = std::thread::spawn(move || {
-            let (mut tcp, _) = listener.accept().unwrap();
-            tcp.set_read_timeout(Some(std::time::Duration::from_secs(30)))
-                .unwrap();
-            let mut tls = rustls::ServerConnection::new(Arc::new(server_config)).unwrap();
-            let mut bytes = [0u8; 64 * 1024];
-            loop {
-                let n = tcp.read(&mut bytes).unwrap();
-                assert!(n > 0, "the client hung up during the handshake");
-                tls.read_tls(&mut &bytes[..n]).unwrap();
-                tls.process_new_packets().unwrap();
-                while tls.wants_write() {
-                    let mut out = Vec::new();
-                    tls.write_tls(&mut out).unwrap();
-                    tcp.write_all(&out).unwrap();
-                }
-                if !tls.is_handshaking() {
-                    let mut request = Vec::new();
-                    let _ = tls.reader().read_to_end(&mut request);
-                    return request;
-                }
-            }
-        });
-        let tcp = TcpStream::connect(address).await.unwrap();
-        let connector = tokio_rustls::TlsConnector::from(tls_config(true, false).unwrap());
-        let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
-        let mut stream = connector.connect(name, TlsTcp::new(tcp)).await.unwrap();
-        stream.get_mut().0.handshake_done();
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        stream.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
-        stream.flush().await.unwrap();
-        let request = tokio::task::spawn_blocking(move || server.join().unwrap())
-            .await
-            .unwrap();
-        assert_eq!(request, b"GET / HTTP/1.1\r\n\r\n");
-    }
 
     #[tokio::test]
     async fn a_pipe_is_usable_until_the_other_end_closes_or_speaks() {
