@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use tokio::sync::watch;
 
 use super::Shared;
@@ -121,8 +122,17 @@ fn check(text: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Failing cases are kept under tests/proptest-regressions/ (by source path), and
+/// run again first.
+const KEPT: FileFailurePersistence =
+    FileFailurePersistence::SourceParallel("tests/proptest-regressions");
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: Some(Box::new(KEPT)),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn any_text_reaches_the_shop_exactly(text in any::<String>()) {

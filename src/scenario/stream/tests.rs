@@ -4,6 +4,7 @@
 //! generated HTML and selectors.
 
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 
 use super::{Streamable, Want, select};
 
@@ -497,8 +498,17 @@ const BROAD: [&str; 14] = [
     "input[name=csrf]",
 ];
 
+/// Failing cases are kept under tests/proptest-regressions/ (by source path), and
+/// run again first.
+const KEPT: FileFailurePersistence =
+    FileFailurePersistence::SourceParallel("tests/proptest-regressions");
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: Some(Box::new(KEPT)),
+        ..ProptestConfig::default()
+    })]
 
     /// Whenever the stream answers, it answers what the built document does.
     #[test]
@@ -516,7 +526,11 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: Some(Box::new(KEPT)),
+        ..ProptestConfig::default()
+    })]
 
     /// A pass that may end at the first match gives the built document's first match.
     #[test]
