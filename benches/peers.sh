@@ -342,9 +342,13 @@ for target, rnd, tool, req, err, user, sys_, wall, srv, rc, busy in rows:
         print("# left out: %s %s round %s (errs %s, exit %s)" % (target, tool, rnd, err, rc))
         continue
     by.setdefault(target, {}).setdefault(tool, []).append(
-        (int(req), err, cpu, float(wall), float(srv), int(req) / cpu if cpu else 0.0, int(rnd)))
-print("%-8s %-8s %6s %9s %9s %9s %9s %-22s %s" % ("target", "tool", "rounds", "requests", "cpu_s", "srv_s",
-                                                  "req/cpu_s", "(min-max)", "stampede/tool median (per round)"))
+        (int(req), err, cpu, float(wall), float(srv), int(req) / cpu if cpu else 0.0, int(rnd),
+         1e6 * float(user) / int(req), 1e6 * float(sys_) / int(req)))
+# usr_us and sys_us: user and kernel CPU per request, in microseconds (medians): the
+# kernel's share moves from run to run for every tool, and shows here apart from the user's.
+print("%-8s %-8s %6s %9s %9s %9s %7s %7s %9s %-22s %s" % ("target", "tool", "rounds", "requests", "cpu_s",
+                                                          "srv_s", "usr_us", "sys_us", "req/cpu_s", "(min-max)",
+                                                          "stampede/tool median (per round)"))
 for target, tools in by.items():
     st = {r[6]: r[5] for r in tools.get("stampede", [])}
     med_st = statistics.median(st.values()) if st else None
@@ -355,7 +359,8 @@ for target, tools in by.items():
         if tool != "stampede" and med_st and med:
             per = ["%.2f" % (st[r[6]] / r[5]) for r in rs if r[6] in st and r[5]]
             ratio = "%.2f (%s)" % (med_st / med, " ".join(per))
-        print("%-8s %-8s %6d %9d %9.2f %9.2f %9.0f %-22s %s" % (
+        print("%-8s %-8s %6d %9d %9.2f %9.2f %7.1f %7.1f %9.0f %-22s %s" % (
             target, tool, len(rs), statistics.median(r[0] for r in rs), statistics.median(r[2] for r in rs),
-            statistics.median(r[4] for r in rs), med, "(%.0f-%.0f)" % (min(rate), max(rate)), ratio))
+            statistics.median(r[4] for r in rs), statistics.median(r[7] for r in rs),
+            statistics.median(r[8] for r in rs), med, "(%.0f-%.0f)" % (min(rate), max(rate)), ratio))
 PY
