@@ -122,17 +122,12 @@ fn check(text: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// Failing cases are kept under tests/proptest-regressions/ (by source path), and
-/// run again first.
+/// Failing cases are kept (and run again first) under tests/proptest-regressions/.
 const KEPT: FileFailurePersistence =
     FileFailurePersistence::SourceParallel("tests/proptest-regressions");
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 256,
-        failure_persistence: Some(Box::new(KEPT)),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(ProptestConfig { failure_persistence: Some(Box::new(KEPT)), ..ProptestConfig::with_cases(256) })]
 
     #[test]
     fn any_text_reaches_the_shop_exactly(text in any::<String>()) {

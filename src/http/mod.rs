@@ -658,6 +658,20 @@ mod tests {
 
     /// Reads from `server` into `buf` until it holds a whole request head;
     /// where the head ends, `None` when the client is gone.
+    /// A plain GET of `url`, its body drained.
+    fn get(url: &str) -> Request<'_> {
+        Request {
+            method: &Method::GET,
+            url,
+            headers: Vec::new(),
+            body: None,
+            body_use: BodyUse::Drain,
+            keep_headers: false,
+            trace: None,
+            follow: false,
+        }
+    }
+
     async fn read_head(server: &mut tokio::io::DuplexStream, buf: &mut Vec<u8>) -> Option<usize> {
         use tokio::io::AsyncReadExt;
         let mut chunk = [0u8; 1024];
@@ -724,16 +738,7 @@ mod tests {
             set_cookie: Option<&'static str>,
         ) -> String {
             *self.next.lock().unwrap() = set_cookie;
-            let request = Request {
-                method: &Method::GET,
-                url,
-                headers: Vec::new(),
-                body: None,
-                body_use: BodyUse::Drain,
-                keep_headers: false,
-                trace: None,
-                follow: false,
-            };
+            let request = get(url);
             let sent = tokio::time::Instant::now();
             assert_eq!(client.fetch(request, sent).await.ok().unwrap().status, 200);
             let sent = self.seen.lock().unwrap().pop().unwrap().unwrap_or_default();
@@ -859,16 +864,7 @@ mod tests {
         // How long each request took, or that it timed out.
         let mut get = async |path: &str| {
             let url = format!("http://shop.test{path}");
-            let request = Request {
-                method: &Method::GET,
-                url: &url,
-                headers: Vec::new(),
-                body: None,
-                body_use: BodyUse::Drain,
-                keep_headers: false,
-                trace: None,
-                follow: false,
-            };
+            let request = get(&url);
             let sent = tokio::time::Instant::now();
             let answer = client.fetch(request, sent).await;
             (answer.map(|a| a.status).map_err(|f| f.kind), sent.elapsed())

@@ -498,17 +498,12 @@ const BROAD: [&str; 14] = [
     "input[name=csrf]",
 ];
 
-/// Failing cases are kept under tests/proptest-regressions/ (by source path), and
-/// run again first.
+/// Failing cases are kept (and run again first) under tests/proptest-regressions/.
 const KEPT: FileFailurePersistence =
     FileFailurePersistence::SourceParallel("tests/proptest-regressions");
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 256,
-        failure_persistence: Some(Box::new(KEPT)),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(ProptestConfig { failure_persistence: Some(Box::new(KEPT)), ..ProptestConfig::with_cases(256) })]
 
     /// Whenever the stream answers, it answers what the built document does.
     #[test]
@@ -523,14 +518,6 @@ proptest! {
             }
         }
     }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 256,
-        failure_persistence: Some(Box::new(KEPT)),
-        ..ProptestConfig::default()
-    })]
 
     /// A pass that may end at the first match gives the built document's first match.
     #[test]
