@@ -21,7 +21,7 @@ pub const MIN_LEVELS: usize = 4;
 /// The fitted law's parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Usl {
-    /// Throughput of one unit of load, requests/s.
+    /// Throughput of one unit of load, steps served/s (or per second of the fit's unit).
     pub lambda: f64,
     /// Contention.
     pub sigma: f64,
@@ -49,10 +49,10 @@ pub struct Capacity {
     pub sigma: Option<f64>,
     pub kappa: Option<f64>,
     pub r2: Option<f64>,
-    /// The fit's peak throughput (requests/s, or per second of `unit`); `None`
+    /// The fit's peak throughput (steps served/s, or per second of `unit`); `None`
     /// when it is not trusted.
     pub peak_throughput_rps: Option<f64>,
-    /// What the throughput counts when not HTTP requests: "journeys.buyer" (its
+    /// What the throughput counts when not steps served: "journeys.buyer" (its
     /// completions/s) or "steps.pay" (passed steps/s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
@@ -142,7 +142,7 @@ pub fn fit(points: &[(f64, f64)]) -> Option<(Usl, f64)> {
     ))
 }
 
-/// A level's throughput in `unit`: served req/s as every fit counts them
+/// A level's throughput in `unit`: served steps/s as every fit counts them
 /// (`None`: steps served per second, a followed redirect inside its step),
 /// completed journeys/s of "journeys.NAME", or passed steps/s of "steps.NAME".
 pub fn throughput_in(level: &LevelResult, unit: Option<&str>) -> Option<f64> {
@@ -161,13 +161,14 @@ pub fn throughput_in(level: &LevelResult, unit: Option<&str>) -> Option<f64> {
     }
 }
 
-/// How a rate in `unit` reads after its number: "req/s", "journeys.buyer/s".
+/// How a rate in `unit` reads after its number: "steps/s" (steps served),
+/// "journeys.buyer/s".
 pub fn per_second(unit: Option<&str>) -> String {
-    unit.map_or_else(|| "req/s".to_string(), |u| format!("{u}/s"))
+    unit.map_or_else(|| "steps/s".to_string(), |u| format!("{u}/s"))
 }
 
 /// The (load, throughput) points of a report's levels (spikes left out): served
-/// req/s, or per second of `unit` ("journeys.buyer", "steps.pay").
+/// steps/s, or per second of `unit` ("journeys.buyer", "steps.pay").
 pub fn points(report: &Report, unit: Option<&str>) -> Vec<(f64, f64)> {
     report
         .levels
@@ -252,7 +253,7 @@ pub struct Planning {
     pub slo_lost_load: Option<f64>,
     /// How that load was estimated.
     pub slo_lost_note: String,
-    /// Per second in the report's `capacity_unit` (absent: served req/s),
+    /// Per second in the report's `capacity_unit` (absent: served steps/s),
     /// measured at the last good level.
     #[serde(default)]
     pub served_at_last_good: Option<f64>,
@@ -294,12 +295,12 @@ pub struct PlanInputs {
 
 /// Headroom, the load at which the SLO is lost, and per journey the cost of the
 /// breaking point. `capacity` is the fit in the report's capacity unit, which
-/// the view speaks in; `requests` the fit of HTTP req/s, which Little's law (a
-/// closed model's SLO estimate, over requests and think times) needs.
+/// the view speaks in; `steps` the fit of steps served/s, which Little's law (a
+/// closed model's SLO estimate, over steps and the think times between them) needs.
 pub fn plan(
     report: &Report,
     capacity: &Capacity,
-    requests: &Capacity,
+    steps: &Capacity,
     inputs: &PlanInputs,
 ) -> Planning {
     let headroom = match (&report.last_good, inputs.expected_peak) {
@@ -318,13 +319,13 @@ pub fn plan(
                 ),
             ),
         },
-        _ => match (requests.usl(), inputs.slo_latency_s) {
-            (None, _) => (None, "no trusted USL fit of req/s".to_string()),
+        _ => match (steps.usl(), inputs.slo_latency_s) {
+            (None, _) => (None, "no trusted USL fit of steps/s".to_string()),
             (Some(_), None) => (None, "no latency bound in the SLO".to_string()),
             (Some(u), Some(bound)) => (
                 closed_slo_load(&u, inputs.think_mean_s, bound).map(round2),
                 format!(
-                    "closed model, Little's law over requests: R(N) = N / X(N) − Z with X the fit of req/s and Z = {:.3} s think time, solved for R = the SLO's latency bound ({:.0} ms); R is a mean, so this is optimistic for a percentile bound",
+                    "closed model, Little's law over steps: R(N) = N / X(N) − Z with X the fit of steps/s and Z = {:.3} s think time, solved for R = the SLO's latency bound ({:.0} ms); R is a mean, so this is optimistic for a percentile bound",
                     inputs.think_mean_s,
                     bound * 1000.0
                 ),

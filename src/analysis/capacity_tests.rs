@@ -85,7 +85,7 @@ fn few_levels_or_a_poor_fit_are_not_extrapolated() {
 
 #[test]
 fn the_closed_model_slo_load_follows_littles_law() {
-    // A flat X = 100 req/s (σ = 1 after N = 1): R(N) = N / 100 − Z.
+    // A flat X = 100 steps/s (σ = 1 after N = 1): R(N) = N / 100 − Z.
     let u = Usl {
         lambda: 100.0,
         sigma: 1.0,
@@ -180,12 +180,12 @@ fn planning_speaks_in_the_capacity_unit() {
     assert!((lost - knee).abs() < 0.05 * knee, "{lost} vs {knee}");
     assert!(p.slo_lost_note.contains("journeys."), "{}", p.slo_lost_note);
 
-    // Closed: the requests' fit (no knee) drives Little's law.
+    // Closed: the steps' fit (no knee) drives Little's law.
     let report = checkouts_level_off(&truth, Model::Closed);
     let (fit, requests) = (assess(&report), assess_in(&report, None));
     let p = plan(&report, &fit, &requests, &inputs);
     assert!(
-        p.slo_lost_note.contains("over requests"),
+        p.slo_lost_note.contains("over steps"),
         "{}",
         p.slo_lost_note
     );
@@ -196,7 +196,7 @@ fn planning_speaks_in_the_capacity_unit() {
 }
 
 /// `capacity_unit = "journeys.buyer"`: the fit is of completed buyer journeys/s,
-/// not of req/s (whose mix may shift to cheap requests as load grows).
+/// not of steps/s (whose mix may shift to cheap steps as load grows).
 #[test]
 fn the_fit_speaks_in_the_capacity_unit() {
     let mut report = crate::analysis::testdata::smoke();
@@ -228,10 +228,10 @@ fn the_fit_speaks_in_the_capacity_unit() {
     let by_requests = assess_in(&report, None);
     assert!(
         by_requests.peak_load.is_none(),
-        "req/s never knees: {by_requests:?}"
+        "steps/s never knee: {by_requests:?}"
     );
     assert!(
-        by_requests.note.starts_with("req/s still grow linearly"),
+        by_requests.note.starts_with("steps/s still grow linearly"),
         "the note names what it fitted: {}",
         by_requests.note
     );

@@ -58,7 +58,7 @@ pub struct Change {
     pub load: f64,
     /// A step's name, or `all`.
     pub step: String,
-    /// `p50`, `p95`, `p99` (ms) or `throughput` (req/s served).
+    /// `p50`, `p95`, `p99` (ms) or `throughput` (steps served/s).
     pub metric: String,
     pub base: f64,
     pub new: f64,

@@ -16,12 +16,12 @@ pub fn enrich(
     gates: &[Gate],
 ) {
     let fit = capacity::assess(report);
-    // Little's law, behind a closed model's SLO estimate, speaks of requests.
-    let requests = match fit.unit {
+    // Little's law, behind a closed model's SLO estimate, speaks of steps.
+    let steps = match fit.unit {
         Some(_) => capacity::assess_in(report, None),
         None => fit.clone(),
     };
-    report.planning = Some(capacity::plan(report, &fit, &requests, inputs));
+    report.planning = Some(capacity::plan(report, &fit, &steps, inputs));
     report.capacity = Some(fit);
     if let Some(base) = baseline {
         report.comparison = Some(compare::compare(base, report, max_regression));

@@ -41,8 +41,8 @@ pub enum GateUnit {
     Ms,
     /// A share between 0 and 1 (an error rate).
     Ratio,
-    /// Requests served per second.
-    RequestsPerSecond,
+    /// Steps served per second (a followed redirect inside its step).
+    StepsPerSecond,
     /// Completed journeys per minute.
     PerMinute,
     /// Completed journeys per second.
@@ -61,7 +61,7 @@ impl GateUnit {
         match metric {
             Metric::Latency { .. } => GateUnit::Ms,
             Metric::ErrorRate { .. } => GateUnit::Ratio,
-            Metric::Throughput { .. } => GateUnit::RequestsPerSecond,
+            Metric::Throughput { .. } => GateUnit::StepsPerSecond,
             Metric::JourneysPerMinute { .. } => GateUnit::PerMinute,
             Metric::JourneysPerSecond { .. } => GateUnit::PerSecond,
             Metric::BreakingPoint | Metric::Capacity => GateUnit::Load,
@@ -191,7 +191,7 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
     let show = |x: f64| match gate.metric {
         Metric::Latency { .. } => show_ms(x),
         Metric::ErrorRate { .. } => show_percent(x),
-        Metric::Throughput { .. } => format!("{x:.1} req/s"),
+        Metric::Throughput { .. } => format!("{x:.1} steps/s"),
         Metric::JourneysPerSecond { .. } => format!("{x:.2}/s"),
         _ => format!("{x:.1}/min"),
     };

@@ -37,7 +37,7 @@ pub struct Plan {
     /// `[target] trace_url`, for links to the shop's trace viewer.
     #[serde(default)]
     pub trace_url: Option<String>,
-    /// `[load] capacity_unit`: what the capacity fit counts instead of req/s.
+    /// `[load] capacity_unit`: what the capacity fit counts instead of steps served/s.
     #[serde(default)]
     pub capacity_unit: Option<String>,
 }

@@ -68,7 +68,7 @@ pub struct SearchProbe {
     /// The verdict lay within the noise (so the load was tried again).
     pub uncertain: bool,
     pub generator_limited: bool,
-    /// Per second in the report's `capacity_unit` (absent: served req/s), as
+    /// Per second in the report's `capacity_unit` (absent: served steps/s), as
     /// the probe served it.
     #[serde(default)]
     pub served: Option<f64>,

@@ -38,7 +38,7 @@ Exit codes:
 
 const GATE_HELP: &str = "A CI gate, repeatable: METRIC[@LOAD] OP VALUE, with OP one of < <= > >=.
 Metrics: p50 p90 p95 p99 p99.9 max (any percentile), error_rate,
-error_rate.KIND (http_5xx, timeout, connect, ...), throughput (req/s served),
+error_rate.KIND (http_5xx, timeout, connect, ...), throughput (steps served/s),
 STEP.p95, STEP.error_rate, STEP.throughput, journeys.NAME.per_minute,
 breaking_point (no breaking point below it), regression (no significant
 regression against --baseline). Per-level gates are judged at the last good

@@ -55,6 +55,10 @@ impl Judge<'_> {
                 check: status_check(step),
             });
         }
+        if step.checks.is_empty() && step.extract.is_empty() {
+            // Nothing more to judge (a plain GET): no URL or header is looked up.
+            return Ok(());
+        }
         let url = answer.redirected_to.as_deref().unwrap_or(self.url);
         let location = answer
             .headers

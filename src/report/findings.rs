@@ -79,7 +79,7 @@ fn value(report: &Report, unit: GateUnit, x: f64) -> String {
     match unit {
         GateUnit::Ms => show_ms(x),
         GateUnit::Ratio => show_percent(x),
-        GateUnit::RequestsPerSecond => format!("{x:.1} req/s"),
+        GateUnit::StepsPerSecond => format!("{x:.1} steps/s"),
         GateUnit::PerMinute => format!("{x:.1}/min"),
         GateUnit::PerSecond => format!("{x:.2}/s"),
         GateUnit::Load => report.load_unit.show(x),
@@ -141,7 +141,7 @@ pub fn capacity(report: &Report) -> Option<Fact> {
                 .unwrap_or_default();
             let peak = match &c.unit {
                 Some(unit) => format!("{peak:.2} {unit}/s"),
-                None => format!("{peak:.0} req/s"),
+                None => format!("{peak:.0} steps/s"),
             };
             Fact::new(
                 "capacity (USL)",
@@ -258,7 +258,7 @@ fn slo_lost(report: &Report, p: &Planning, unit: LoadUnit) -> Fact {
 }
 
 /// The throughput planned for, in the capacity unit: what the fit predicts at
-/// the expected peak, and (with a `capacity_unit`; req/s is in the headline)
+/// the expected peak, and (with a `capacity_unit`; steps/s are in the headline)
 /// what the last good level served.
 fn in_capacity_unit(p: &Planning, capacity_unit: Option<&str>, load: LoadUnit) -> Vec<Fact> {
     let per_second = crate::analysis::capacity::per_second(capacity_unit);
@@ -389,10 +389,10 @@ pub fn change_verdict(r: &Change) -> &'static str {
     }
 }
 
-/// A compared value in its metric's unit: `181 ms`, `382.6 req/s`.
+/// A compared value in its metric's unit: `181 ms`, `382.6 steps/s`.
 pub fn change_value(r: &Change, x: f64) -> String {
     if r.metric == "throughput" {
-        format!("{x:.1} req/s")
+        format!("{x:.1} steps/s")
     } else {
         show_ms(x)
     }

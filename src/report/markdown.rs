@@ -239,8 +239,9 @@ fn levels(out: &mut String, report: &Report, unit: LoadUnit) {
 fn step_row(out: &mut String, name: &str, s: &Stats) {
     let _ = writeln!(
         out,
-        "| {name} | {} | {:.1} | {} | {} | {} | {} |",
+        "| {name} | {} | {:.1} | {:.1} | {} | {} | {} | {} |",
         s.requests,
+        s.http_rps,
         s.throughput_rps,
         show_percent(s.error_rate),
         crate::report::view::percentile_cell(&s.latency, "p50", s.latency.p50_ms),
@@ -261,7 +262,7 @@ fn steps(out: &mut String, report: &Report, unit: LoadUnit) {
     let _ = writeln!(
         out,
         "### Steps at {which}: {} (level {})\n\n\
-         | step | requests | req/s | errors | p50 | p95 | p99 |\n|:---|---:|---:|---:|---:|---:|---:|",
+         | step | steps | http req/s | steps/s | errors | p50 | p95 | p99 |\n|:---|---:|---:|---:|---:|---:|---:|---:|",
         unit.show(load_of(level)),
         level_number(level)
     );

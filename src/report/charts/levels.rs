@@ -255,7 +255,7 @@ fn breaking_notes(report: &Report, legend: &mut Legend) {
     if let Some(good) = head.last_good {
         legend.note(
             format!(
-                "the last good level served {} req/s",
+                "the last good level served {} steps/s",
                 show_number(good.stats.served_rps().round())
             ),
             GOOD,
@@ -535,7 +535,7 @@ mod tests {
         capacity.peak_load = Some(200.0);
         capacity.peak_throughput_rps = Some(215.0);
         let marked = throughput_svg(&report);
-        assert!(marked.contains("predicted peak: 215 req/s"), "{marked}");
+        assert!(marked.contains("predicted peak: 215 steps/s"), "{marked}");
         assert!(
             count(&marked, "<line") > count(&fitted, "<line"),
             "{marked}"
@@ -553,7 +553,7 @@ mod tests {
     }
 
     /// `capacity_unit = "journeys.buyer"`: the chart shows that journey's
-    /// completions per second beside req/s, and the fit in its unit.
+    /// completions per second beside steps/s, and the fit in its unit.
     #[test]
     fn a_business_capacity_unit_is_drawn_beside_requests() {
         let mut report = testdata::judged(&[]);

@@ -18,7 +18,7 @@ pub struct UslCurve {
     /// The predicted peak (load, per second), when it lies on the chart.
     pub peak: Option<(f64, f64)>,
     label: String,
-    /// What the throughput counts: `req/s`, `journeys.buyer/s`.
+    /// What the throughput counts: `steps/s`, `journeys.buyer/s`.
     per: String,
 }
 
@@ -30,10 +30,7 @@ impl UslCurve {
         let peak_rps = c.peak_throughput_rps?;
         // The axis is "per second": a fit of completed journeys (or of a step) is
         // drawn on it too, named in its unit.
-        let per = match &c.unit {
-            Some(unit) => format!("{unit}/s"),
-            None => "req/s".to_string(),
-        };
+        let per = crate::analysis::capacity::per_second(c.unit.as_deref());
         let usl = Usl {
             lambda: c.lambda?,
             sigma: c.sigma?,
