@@ -380,7 +380,9 @@ pub struct RampStep {
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct BreakingPoint {
     /// The level's index in `levels`, from 0 (the terminal and reports count
-    /// levels from 1).
+    /// levels from 1, so it is named an index in report.json; `level` in
+    /// reports written before).
+    #[serde(rename = "level_index", alias = "level")]
     pub level: usize,
     #[serde(serialize_with = "whole_as_integer")]
     pub load: f64,
@@ -392,7 +394,9 @@ pub struct BreakingPoint {
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct LastGood {
     /// The level's index in `levels`, from 0 (the terminal and reports count
-    /// levels from 1).
+    /// levels from 1, so it is named an index in report.json; `level` in
+    /// reports written before).
+    #[serde(rename = "level_index", alias = "level")]
     pub level: usize,
     #[serde(serialize_with = "whole_as_integer")]
     pub load: f64,
@@ -532,6 +536,24 @@ mod schema_tests {
         assert_eq!(json["levels"][1]["load"], serde_json::json!(0.5));
         let back: Report = serde_json::from_value(json).unwrap();
         assert_eq!((back.levels[0].load, back.levels[1].load), (6.0, 0.5));
+    }
+
+    /// Level indices are written as `level_index` (a reader would take `level: 2`
+    /// for the terminal's level 2, which is index 1); reports that said `level`
+    /// (the fixture is one) still read.
+    #[test]
+    fn level_indices_are_named_so_and_old_reports_still_read() {
+        let report = crate::analysis::testdata::smoke();
+        let old = include_str!("../../tests/fixtures/reports/smoke.json");
+        assert!(old.contains("\"level\": 2") && !old.contains("level_index"));
+        assert_eq!(report.last_good.as_ref().unwrap().level, 2);
+        assert_eq!(report.timeline[0].level, Some(0));
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["last_good"]["level_index"], 2);
+        assert_eq!(json["timeline"][0]["level_index"], 0);
+        assert!(json["last_good"].get("level").is_none());
+        let back: Report = serde_json::from_value(json).unwrap();
+        assert_eq!(back, report);
     }
 
     const SCHEMA: &str = "reports/schema/report.schema.json";

@@ -58,7 +58,8 @@ pub struct CapacitySearch {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct SearchProbe {
-    /// The level's index in `levels`.
+    /// The level's index in `levels`, from 0 (`level` in reports written before).
+    #[serde(rename = "level_index", alias = "level")]
     pub level: usize,
     pub load: f64,
     pub purpose: Purpose,

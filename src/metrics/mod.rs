@@ -276,6 +276,9 @@ pub struct TimelinePoint {
     /// Seconds since the start, at the end of the interval.
     pub t: f64,
     pub shoppers: u32,
+    /// The index in `levels` (from 0) of the level held, if one was (`level`
+    /// in reports written before).
+    #[serde(rename = "level_index", alias = "level")]
     pub level: Option<usize>,
     /// Steps that ended in this interval.
     pub requests: u64,

@@ -245,7 +245,7 @@ fn completed_journeys_per_second_reconcile_with_the_shops_orders() {
 
     let gate = &report["gates"][0];
     assert_eq!(gate["passed"], true, "{gate}");
-    let last_good = report["last_good"]["level"].as_u64().unwrap();
+    let last_good = report["last_good"]["level_index"].as_u64().unwrap();
     let level = levels.iter().find(|l| l["index"] == last_good).unwrap();
     assert_eq!(gate["measured"], level["journeys"][0]["per_second"]);
     assert_eq!(gate["unit"], "per_second");

@@ -176,7 +176,7 @@ pub fn drain(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::Join
 pub fn assert_measured(output: &Output, report: &serde_json::Value) {
     let (stdout, stderr) = text(output);
     if output.status.code() == Some(3) {
-        let deciding = report["breaking_point"]["level"].as_u64();
+        let deciding = report["breaking_point"]["level_index"].as_u64();
         let limited = report["levels"]
             .as_array()
             .into_iter()

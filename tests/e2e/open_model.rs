@@ -88,7 +88,7 @@ steps = [{ name = "product", get = "/api/products/7" }]
         );
     }
     assert!(f(&over["errors"]["http_5xx"]) > 0.0);
-    let deciding = report["breaking_point"]["level"].as_u64().unwrap() as usize;
+    let deciding = report["breaking_point"]["level_index"].as_u64().unwrap() as usize;
     if trusted(&levels[deciding]) {
         let breaking = f(&report["breaking_point"]["load"]);
         assert!(

@@ -61,7 +61,9 @@ steps = [{ name = "product", get = "/api/products/7" }]
     let (output, report) = run_scenario(dir.path(), &scenario, &[]);
     let (stdout, _) = text(&output);
     crate::assert_measured(&output, &report);
-    let deciding = report["breaking_point"]["level"].as_u64().unwrap_or(0) as usize;
+    let deciding = report["breaking_point"]["level_index"]
+        .as_u64()
+        .unwrap_or(0) as usize;
     if report["levels"][deciding]["generator_limited"] == true {
         // The run itself says it could not measure there (exit 3, checked above):
         // a machine too busy to test the law on the real clock; paused time does.
@@ -290,7 +292,7 @@ steps = [{ name = "home", get = "/" }]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|p| p["level"] == 1)
+        .filter(|p| p["level_index"] == 1)
         .map(|p| f(&p["shoppers"]))
         .collect();
     assert!(!in_second_level.is_empty());

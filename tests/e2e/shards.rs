@@ -293,7 +293,7 @@ fn three_shards_merge_losslessly_and_agree_with_one_process() {
     for report in [&merged, &one] {
         if !generator_limited_before(report, 2) {
             assert_eq!(
-                report["breaking_point"]["level"], 2,
+                report["breaking_point"]["level_index"], 2,
                 "{}",
                 report["verdict"]
             );
