@@ -20,12 +20,12 @@ pub fn compare(args: &CompareArgs) -> Result<Exit, Error> {
         &new,
         args.max_regression.unwrap_or(DEFAULT_MAX_REGRESSION),
     );
-    print!("{}", findings::comparison_table(&c));
+    out!("{}", findings::comparison_table(&c));
     if c.regressions() > 0 {
-        println!("REGRESSION: {}", c.worst().unwrap_or_default());
+        outln!("REGRESSION: {}", c.worst().unwrap_or_default());
         Ok(Exit::GateFailed)
     } else {
-        println!("no significant regression");
+        outln!("no significant regression");
         Ok(Exit::Ok)
     }
 }

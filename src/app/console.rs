@@ -54,7 +54,7 @@ impl Console {
     pub fn say(&self, line: &str) {
         match &self.bar {
             Some(bar) => bar.println(line),
-            None => eprintln!("{line}"),
+            None => errln!("{line}"),
         }
     }
 
@@ -121,7 +121,7 @@ impl Console {
             }
             None if p.elapsed >= self.next_plain => {
                 self.next_plain += PLAIN_EVERY;
-                eprintln!(
+                errln!(
                     "[{:>4}s/{}s] {message}",
                     p.elapsed.as_secs(),
                     p.total.as_secs()

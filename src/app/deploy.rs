@@ -54,7 +54,7 @@ pub fn kubernetes(args: &DeployArgs) -> Result<Exit, Error> {
     }
     let scenario = scenario::load(&args.scenario).map_err(bad_input)?;
     if scenario.target.base_url.is_none() {
-        eprintln!(
+        errln!(
             "warning: {} has no base_url: each pod would load its own embedded shop; \
              set [target] base_url to the shop under test",
             args.scenario.display()
@@ -78,8 +78,8 @@ pub fn kubernetes(args: &DeployArgs) -> Result<Exit, Error> {
         start_at: humantime::format_rfc3339_seconds(start).to_string(),
     };
     for manifest in manifests(&deployment) {
-        println!("---");
-        println!(
+        outln!("---");
+        outln!(
             "{}",
             serde_json::to_string_pretty(&manifest).unwrap_or_default()
         );

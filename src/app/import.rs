@@ -47,17 +47,17 @@ fn duration(text: &str) -> Result<Duration, UnitError> {
 pub fn import_command(command: &ImportCommand) -> Result<Exit, Error> {
     let ImportCommand::Har(args) = command;
     let (out, imported) = import_file(args).map_err(bad_input)?;
-    println!("wrote {}\n\n{}", out.display(), imported.summary);
+    outln!("wrote {}\n\n{}", out.display(), imported.summary);
     if !imported.env.is_empty() {
         let names: Vec<String> = imported.env.iter().map(|n| format!("{n}=…")).collect();
-        println!("before a run: export {}", names.join(" "));
+        outln!("before a run: export {}", names.join(" "));
     } else if let Err(e) = crate::scenario::load(&out) {
         // The import's own fault: say so rather than leave it for the run.
         return Err(bad_input(anyhow::anyhow!(
             "the imported scenario does not validate: {e}"
         )));
     }
-    println!(
+    outln!(
         "next: stampede run {0} --smoke   # one shopper through each journey, every request shown\n      \
          then: stampede run {0}",
         out.display()

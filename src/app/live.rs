@@ -78,7 +78,7 @@ impl Server {
         }
         let notified = self.shared.final_scrape.notified();
         self.shared.finished.store(true, Ordering::SeqCst);
-        eprintln!(
+        errln!(
             "live metrics: serving the final values until a scrape reads them (at most {:.0} s)",
             linger.as_secs_f64()
         );

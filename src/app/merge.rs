@@ -63,7 +63,7 @@ pub fn merge(args: &MergeArgs) -> Result<Exit, Error> {
         threads: shards.iter().map(|s| s.header.threads).sum(),
     };
     for shard in shard_runs.iter().filter(|s| !s.partial_levels.is_empty()) {
-        eprintln!(
+        errln!(
             "note: shard {} did not hold level(s) {} in full ({:.2} s late): not judged",
             shard.index,
             show_levels(&shard.partial_levels),

@@ -4,6 +4,40 @@
 //! goes, [`warnings`] says what to do next, and [`exit`] maps every outcome to the
 //! documented exit code. Nothing below this layer prints a verdict or exits.
 
+/// `print!` to standard output, except that a reader gone away (`stampede run
+/// … | head`) ends the printing, not the command: its exit code stays the
+/// run's (a `print!` would panic, exit 101).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `println!` as [`out!`] is `print!`.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `eprint!`, to standard error, as [`out!`] is `print!`.
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` as [`err!`] is `eprint!`.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 pub mod cli;
 mod compare;
 mod console;
@@ -40,7 +74,7 @@ pub fn main() -> ExitCode {
     match execute(cli.command) {
         Ok(exit) => exit.into(),
         Err(error) => {
-            eprintln!("error: {error}");
+            errln!("error: {error}");
             error.exit().into()
         }
     }
@@ -97,7 +131,7 @@ fn write_reports(report: &Report, dir: &Path) -> Result<(), Error> {
     let html = paths
         .iter()
         .find(|p| p.extension().is_some_and(|e| e == "html"));
-    println!(
+    outln!(
         "report: {}",
         html.unwrap_or(&dir.join("report.json")).display()
     );
@@ -108,7 +142,7 @@ fn write_reports(report: &Report, dir: &Path) -> Result<(), Error> {
 fn verdict_exit(report: &Report) -> Exit {
     let exit = Exit::of(report);
     match exit {
-        Exit::GateFailed if report.end == crate::analysis::RunEnd::Aborted => eprintln!(
+        Exit::GateFailed if report.end == crate::analysis::RunEnd::Aborted => errln!(
             "aborted: {}",
             report
                 .abort_reason
@@ -119,7 +153,7 @@ fn verdict_exit(report: &Report) -> Exit {
             if let Some(bp) = &report.breaking_point
                 && let Some(level) = report.levels.iter().find(|l| l.index == bp.level)
             {
-                eprintln!(
+                errln!(
                     "error: cannot measure at the breaking point ({}): {}",
                     crate::analysis::show_load(report, level.load),
                     crate::analysis::generator_warning(level)

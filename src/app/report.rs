@@ -28,7 +28,7 @@ pub fn report(args: &ReportArgs) -> Result<Exit, Error> {
             .parent()
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
     };
-    print!("{}", crate::report::terminal::summary(&report));
+    out!("{}", crate::report::terminal::summary(&report));
     write_reports(&report, &dir)?;
     // The run's interruption was the run's exit; judging its report is not.
     Ok(match super::verdict_exit(&report) {
@@ -51,7 +51,7 @@ fn load(path: &Path) -> anyhow::Result<Report> {
             interval_log::rebuild(dir).map_err(|e| anyhow!("cannot rebuild the report: {e}"))?;
         let plan: Plan = serde_json::from_value(header.plan)
             .map_err(|e| anyhow!("cannot rebuild the report: its run plan: {e}"))?;
-        println!(
+        outln!(
             "report rebuilt from the interval log: {}",
             dir.join(interval_log::FILE_NAME).display()
         );

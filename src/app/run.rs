@@ -98,10 +98,10 @@ impl Observer for RunObserver<'_> {
 pub fn run(args: RunArgs) -> Result<Exit, Error> {
     let (scenario, options, plan) = resolve(&args)?;
     for warning in &scenario.warnings {
-        eprintln!("warning: {warning}");
+        errln!("warning: {warning}");
     }
     if args.target.is_some() && scenario.target.base_url.is_none() {
-        eprintln!("note: {}", Warning::TargetReplacesEmbeddedShop);
+        errln!("note: {}", Warning::TargetReplacesEmbeddedShop);
     }
     let (base_url, embedded) = start_target(&scenario, &options)?;
     if let Some(exit) = preflight(&args, &scenario, &base_url, options.insecure)? {
@@ -142,7 +142,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     );
     observer.console.finish();
     let Some(outcome) = outcome else {
-        eprintln!("{}", Warning::InterruptedAgain);
+        errln!("{}", Warning::InterruptedAgain);
         runtime.shutdown_background();
         return Ok(Exit::Interrupted);
     };
@@ -203,7 +203,7 @@ fn announce(scenario: &Scenario, base_url: &str, options: &RunOptions, shard: Op
             s.index, s.count, s.late_s
         )
     });
-    eprintln!(
+    errln!(
         "running {} against {base_url}: {} (seed {}){shard}",
         scenario.name,
         scenario.load.shape(),
@@ -227,7 +227,7 @@ fn wait_for_start(start_at: Option<SystemTime>) -> Duration {
     };
     match start_at.duration_since(SystemTime::now()) {
         Ok(early) => {
-            eprintln!(
+            errln!(
                 "waiting {:.1} s for the common start ({})",
                 early.as_secs_f64(),
                 humantime::format_rfc3339_millis(start_at)
@@ -243,7 +243,7 @@ fn wait_for_start(start_at: Option<SystemTime>) -> Duration {
 fn shard_run(shard: Shard, options: &RunOptions, late: Duration) -> ShardRun {
     let start_at = options.start_at.unwrap_or(SystemTime::UNIX_EPOCH);
     if late > Duration::ZERO {
-        eprintln!(
+        errln!(
             "warning: shard {} started {:.2} s after the common start: it joins the profile \
              where it stands, and the merged report does not judge a level it did not hold in full",
             shard.index,
@@ -285,7 +285,7 @@ fn start_live_metrics(
         return Ok(None);
     };
     let server = live::Server::start(runtime, addr, plan)?;
-    eprintln!("live metrics: http://{}/metrics", server.addr);
+    errln!("live metrics: http://{}/metrics", server.addr);
     Ok(Some(server))
 }
 
@@ -324,12 +324,12 @@ fn preflight(
     }
     let walk = walk(scenario, base_url, insecure)?;
     if args.smoke {
-        print!("{}", smoke::show_walk(&walk, args.verbose));
+        out!("{}", smoke::show_walk(&walk, args.verbose));
         return Ok(Some(smoke_exit(&walk)));
     }
     if let Some((journey, step, failure)) = walk.scripting_failure() {
-        eprint!("{}", smoke::show_step(step, args.verbose));
-        eprintln!(
+        err!("{}", smoke::show_step(step, args.verbose));
+        errln!(
             "error: preflight: journey {journey} fails at step {} ({}): the scenario fails, not the shop; \
              no load was sent. Run with --smoke to walk every journey, or --no-preflight to run anyway",
             step.name,
@@ -434,7 +434,7 @@ pub(super) fn analyse_and_write(
         ci.max_regression,
         &ci.gates,
     );
-    print!("{}", report::terminal::summary(&report));
+    out!("{}", report::terminal::summary(&report));
     write_reports(&report, out)?;
     Ok(super::verdict_exit(&report))
 }
@@ -480,7 +480,7 @@ fn check_open_files(scenario: &Scenario, embedded: bool) -> Result<(), Error> {
         ))),
         Ok(_) => Ok(()),
         Err(e) => {
-            eprintln!("warning: {}", Warning::OpenFileLimitUnknown(e));
+            errln!("warning: {}", Warning::OpenFileLimitUnknown(e));
             Ok(())
         }
     }

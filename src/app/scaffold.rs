@@ -67,8 +67,8 @@ pub enum InitError {
 pub fn init(args: &InitArgs) -> Result<Exit, Error> {
     write_starter(args).map_err(bad_input)?;
     let file = args.file.display();
-    println!("wrote {file}: a starter scenario with two journeys");
-    println!("next: stampede validate {file} && stampede run {file}");
+    outln!("wrote {file}: a starter scenario with two journeys");
+    outln!("next: stampede validate {file} && stampede run {file}");
     Ok(Exit::Ok)
 }
 
@@ -142,7 +142,7 @@ pub fn completions(shell: clap_complete::Shell) -> Exit {
 
 /// `stampede schema scenario|report`.
 pub fn schema(what: SchemaKind) -> Exit {
-    print!(
+    out!(
         "{}",
         match what {
             SchemaKind::Scenario => crate::scenario::SCENARIO_SCHEMA,

@@ -24,8 +24,8 @@ pub fn serve(args: &ShopArgs) -> Result<Exit, Error> {
         ..ShopConfig::default()
     };
     let shop = Shop::start(config).map_err(bad_input)?;
-    println!("{}", shop.url());
-    eprintln!(
+    outln!("{}", shop.url());
+    errln!(
         "demo shop: {} workers × {:?}, queue {} → capacity {:.0} req/s. Ctrl-C stops it.",
         args.workers,
         args.service_time,
@@ -50,7 +50,7 @@ pub fn start_embedded(scenario: &Scenario) -> Result<Shop, Error> {
         ..ShopConfig::default()
     })
     .map_err(|e| cannot_measure(anyhow!("the embedded shop could not start: {e}")))?;
-    eprintln!(
+    errln!(
         "embedded shop at {}: {} workers × {:?} service time, queue {} (capacity {:.0} req/s)",
         shop.url(),
         s.workers,

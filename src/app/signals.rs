@@ -30,7 +30,7 @@ impl Signals {
                         }
                         tx.send_modify(|n| *n += 1);
                         if *tx.borrow() == 1 {
-                            eprintln!(
+                            errln!(
                                 "{}",
                                 Warning::Interrupted {
                                     grace: crate::driver::INTERRUPT_GRACE
@@ -40,7 +40,7 @@ impl Signals {
                     }
                 });
             }
-            _ => eprintln!("warning: {}", Warning::NoSignals),
+            _ => errln!("warning: {}", Warning::NoSignals),
         }
         Signals { count }
     }

@@ -12,18 +12,18 @@ pub fn validate(paths: &[PathBuf]) -> Exit {
     for path in paths {
         match scenario::load(path) {
             Ok(s) => {
-                println!(
+                outln!(
                     "{}: ok ({} journeys, {})",
                     path.display(),
                     s.journeys.len(),
                     s.load.shape()
                 );
                 for warning in &s.warnings {
-                    eprintln!("warning: {}: {warning}", path.display());
+                    errln!("warning: {}: {warning}", path.display());
                 }
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 exit = Exit::BadInput;
             }
         }

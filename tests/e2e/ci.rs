@@ -72,6 +72,18 @@ fn gates_decide_the_exit_code_of_run_and_report() {
     let (code, stdout, _) = command(&["report", "--gate", "product.p95 < 1ms"], &[&out]);
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("FAIL  product.p95 < 1ms"), "{stdout}");
+    // The same with its reader gone (`stampede report … | head`): the printing
+    // stops, the exit code is still the gate's (a panicking print gave 101).
+    let (gone, writer) = std::io::pipe().unwrap();
+    drop(gone);
+    let status = stampede()
+        .args(["report", "--gate", "product.p95 < 1ms"])
+        .arg(&out)
+        .stdout(writer.try_clone().unwrap())
+        .stderr(writer)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "{status:?}");
     let (code, _, stderr) = command(&["report", "--gate", "p95 <"], &[&out]);
     assert_eq!(code, Some(2), "{stderr}");
 
