@@ -263,15 +263,52 @@ impl Css {
             .unwrap_or_default()
     }
 
-    /// Every match in the built document.
+    /// Every match in the built document, as a browser's `querySelectorAll`
+    /// finds them: in tree order, and none inside a `<template>`.
     fn document_matches(&self, html: &scraper::Html) -> Vec<String> {
-        html.select(&self.selector)
+        elements_in_tree_order(html)
+            .filter(|element| self.selector.matches(element))
             .filter_map(|element| match &self.attr {
                 Some(attr) => element.value().attr(attr).map(str::to_string),
-                None => Some(element.text().collect::<String>().trim().to_string()),
+                None => Some(text_content(element).trim().to_string()),
             })
             .collect()
     }
+}
+
+/// The document's elements in tree order, leaving out each template's contents
+/// (inert in a browser: no selector finds them). `Html::select` would walk the
+/// elements in the order the parser made them, so an element moved out of a
+/// table (`<table><tr>…</tr><input></table>`: the input goes before the
+/// table) came after the table's.
+fn elements_in_tree_order(html: &scraper::Html) -> impl Iterator<Item = scraper::ElementRef<'_>> {
+    let mut stack = vec![html.root_element()];
+    std::iter::from_fn(move || {
+        let element = stack.pop()?;
+        // A template's contents hang below it as a fragment, not an element.
+        stack.extend(
+            element
+                .children()
+                .rev()
+                .filter_map(scraper::ElementRef::wrap),
+        );
+        Some(element)
+    })
+}
+
+/// An element's text as a browser's `textContent` has it: a template's
+/// contents left out.
+fn text_content(element: scraper::ElementRef<'_>) -> String {
+    let mut text = String::new();
+    let mut stack = vec![*element];
+    while let Some(node) = stack.pop() {
+        match node.value() {
+            scraper::Node::Text(t) => text.push_str(t),
+            scraper::Node::Fragment => {}
+            _ => stack.extend(node.children().rev()),
+        }
+    }
+    text
 }
 
 /// Each extraction's matches from one reading of `body`: one streaming pass
@@ -499,6 +536,28 @@ mod tests {
         assert_eq!(first.matches(page), ["/p?a=1&b=2"]);
         let nested = Css::new("li li a", Some("href".into())).unwrap();
         assert!(nested.matches(page).is_empty());
+    }
+
+    /// What a browser's `querySelectorAll` finds where the stream gives up and
+    /// the document is built: nothing inside a template (a theme's inert
+    /// copy of a form), and an input moved out of a table before the table's.
+    #[test]
+    fn the_built_document_is_read_as_a_browser_reads_it() {
+        let csrf = Css::new("input[name=csrf]", Some("value".into())).unwrap();
+        let template = br#"<template><form><input name="csrf" value="INERT"></form></template>
+            <form><input name="csrf" value="REAL"></form>"#;
+        assert_eq!(csrf.matches(template), ["REAL"]);
+        let fostered = br#"<table><tr><td><input name="csrf" value="IN-CELL"></td></tr>
+            <input name="csrf" value="FOSTERED"></table>"#;
+        assert_eq!(csrf.matches(fostered), ["FOSTERED", "IN-CELL"]);
+        // A hidden input stays in the table.
+        let hidden = br#"<table><tr><td><input name="csrf" value="IN-CELL"></td></tr>
+            <input type="hidden" name="csrf" value="HIDDEN"></table>"#;
+        assert_eq!(csrf.matches(hidden), ["IN-CELL", "HIDDEN"]);
+        // Text as textContent has it: the template's contents left out.
+        let text = Css::new("div.price", None).unwrap();
+        let page = br#"<div class="price">9.99 <template>0.00</template>EUR</div>"#;
+        assert_eq!(text.matches(page), ["9.99 EUR"]);
     }
 
     #[test]
