@@ -90,6 +90,17 @@ pub fn parse_size(text: &str) -> Result<u64, UnitError> {
     Ok(bytes as u64)
 }
 
+/// A byte size as `parse_size` reads it: `1 MiB`, `512 KiB`, `300 B` (rounded
+/// down to the unit only when it is whole).
+pub fn show_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 && b % (1 << 30) == 0 => format!("{} GiB", b >> 30),
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} B"),
+    }
+}
+
 /// A latency in milliseconds as people read it: `4.2 ms`, `612 ms`, `1.25 s`.
 pub fn show_ms(ms: f64) -> String {
     if !ms.is_finite() {

@@ -235,7 +235,7 @@ pub(super) fn transport_example(step: usize, failure: &http::Failure) -> Example
     Example {
         step,
         kind: failure.kind,
-        status: None,
+        status: failure.status,
         what,
         redirects: Vec::new(),
         body: String::new(),

@@ -53,11 +53,15 @@ struct Out {
 
 /// A kept body went past its cap.
 #[derive(Debug)]
-struct TooLong;
+struct TooLong(u64);
 
 impl std::fmt::Display for TooLong {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("body longer than max_body")
+        write!(
+            f,
+            "body longer than max_body ({}): the rest was not read",
+            crate::units::show_size(self.0)
+        )
     }
 }
 
@@ -71,7 +75,7 @@ impl Write for Out {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
         if let Some(kept) = &mut self.kept {
             if (kept.len() + data.len()) as u64 > self.max {
-                return Err(std::io::Error::other(TooLong));
+                return Err(std::io::Error::other(TooLong(self.max)));
             }
             kept.extend_from_slice(data);
         }
@@ -170,7 +174,12 @@ pub fn plan(
     if let (BodyUse::Keep { max }, Some(length)) = (body, length)
         && length > max
     {
-        return Err(Failure::kind(ErrorKind::Truncated));
+        let what = format!(
+            "body of {} announced, longer than max_body ({}): not read",
+            crate::units::show_size(length),
+            crate::units::show_size(max)
+        );
+        return Err(Failure::with(ErrorKind::Truncated, &what));
     }
     Ok((location, Sink::new(body, encoding, length)))
 }

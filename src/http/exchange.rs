@@ -126,6 +126,9 @@ pub struct Failure {
     pub host: Option<String>,
     /// What the transport said (`Connection refused (os error 111)`, a TLS alert).
     pub message: Option<String>,
+    /// The answer's status when its head came and then its body failed (cut
+    /// short, over `max_body`, a bad encoding).
+    pub status: Option<u16>,
 }
 
 impl Failure {
@@ -134,6 +137,7 @@ impl Failure {
             kind,
             host: None,
             message: None,
+            status: None,
         }
     }
 
@@ -143,6 +147,15 @@ impl Failure {
             kind,
             host: None,
             message: Some(error.to_string()),
+            status: None,
+        }
+    }
+
+    /// This failure, of an answer whose head said `status`.
+    pub fn after(self, status: u16) -> Failure {
+        Failure {
+            status: Some(status),
+            ..self
         }
     }
 }

@@ -92,13 +92,16 @@ impl Connection {
             Framing::ToEnd
         };
         let length = if no_body { Some(0) } else { head.length };
-        let (location, mut sink) = plan(want, head.status, head.location, length, head.encoding)?;
+        let answered = |failure: Failure| failure.after(head.status);
+        let (location, mut sink) =
+            plan(want, head.status, head.location, length, head.encoding).map_err(answered)?;
         let to_end = matches!(framing, Framing::ToEnd);
 
         let pos = self
             .read_body(buf, head.len, &mut framing, &mut sink, to_end)
-            .await?;
-        let body = sink.finish()?;
+            .await
+            .map_err(answered)?;
+        let body = sink.finish().map_err(answered)?;
         let reusable = !to_end && !head.close && head.status != 101 && pos == buf.len();
         Ok((
             Reply {

@@ -73,10 +73,12 @@ impl Connection {
         let encoding = headers
             .get(::http::header::CONTENT_ENCODING)
             .map_or(Encoding::Identity, |v| Encoding::of(v.as_bytes()));
-        let (location, mut sink) = plan(want, status, location, length, encoding)?;
+        let answered = |failure: Failure| failure.after(status);
+        let (location, mut sink) =
+            plan(want, status, location, length, encoding).map_err(answered)?;
         while let Some(frame) = body.frame().await {
-            if let Ok(data) = frame.map_err(|e| failure(&e))?.into_data() {
-                sink.write(&data)?;
+            if let Ok(data) = frame.map_err(|e| answered(failure(&e)))?.into_data() {
+                sink.write(&data).map_err(answered)?;
             }
         }
         Ok(Reply {
@@ -88,7 +90,7 @@ impl Connection {
             },
             set_cookies,
             location,
-            body: sink.finish()?,
+            body: sink.finish().map_err(answered)?,
         })
     }
 }

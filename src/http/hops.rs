@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::exchange::{Outgoing, Reply};
+use super::exchange::{Failure, Outgoing, Reply};
 
 /// One request and its answer, as the debug walk shows them.
 #[derive(Debug, Clone)]
@@ -14,6 +14,8 @@ pub struct Hop {
     /// `None` when no answer came.
     pub status: Option<u16>,
     pub elapsed: Duration,
+    /// When it was sent.
+    pub(super) started: tokio::time::Instant,
     /// The body's length (as announced, or as read).
     pub size: Option<u64>,
     pub content_type: Option<String>,
@@ -41,6 +43,7 @@ impl Hop {
             url,
             status: None,
             elapsed: Duration::ZERO,
+            started: tokio::time::Instant::now(),
             size: None,
             content_type: None,
             location: None,
@@ -49,10 +52,16 @@ impl Hop {
         }
     }
 
+    /// The side of an answer that failed: its status, when its head came.
+    pub(super) fn failed(&mut self, failure: &Failure) {
+        self.status = failure.status;
+        self.elapsed = self.started.elapsed();
+    }
+
     /// The answer's side.
-    pub(super) fn answered(&mut self, reply: &Reply, elapsed: Duration) {
+    pub(super) fn answered(&mut self, reply: &Reply) {
         self.status = Some(reply.status);
-        self.elapsed = elapsed;
+        self.elapsed = self.started.elapsed();
         let header =
             |name: ::http::header::HeaderName| reply.headers.get(name).map(|v| text(v.as_bytes()));
         self.content_type = header(::http::header::CONTENT_TYPE);

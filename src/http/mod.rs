@@ -335,7 +335,13 @@ impl Client {
         let answer = tokio::select! {
             biased;
             answer = exchange => answer,
-            () = timer.as_mut() => Err(Failure::kind(ErrorKind::Timeout)),
+            () = timer.as_mut() => Err(Failure::with(
+                ErrorKind::Timeout,
+                &format_args!(
+                    "no complete answer within the timeout ({})",
+                    crate::units::show_ms(self.common.timeout.as_secs_f64() * 1000.0)
+                ),
+            )),
         };
         self.timer = Some(timer);
         answer
@@ -361,6 +367,7 @@ impl Client {
                     kind: ErrorKind::Blocked,
                     host: Some(dest.origin.host.clone()),
                     message: None,
+                    status: None,
                 });
             }
             let cookie = self
@@ -402,12 +409,20 @@ impl Client {
             };
             hops += 1;
             if hops > common.max_redirects {
-                return Err(Failure::kind(ErrorKind::Redirects));
+                let what = format!(
+                    "more redirects than max_redirects ({}); the last answer, {}, redirects to {location}",
+                    common.max_redirects, reply.status
+                );
+                return Err(Failure::with(ErrorKind::Redirects, &what).after(reply.status));
             }
+            let unusable = || {
+                let what = format!("a Location header that cannot be followed: {location:?}");
+                Failure::with(ErrorKind::Location, &what).after(reply.status)
+            };
             let next = dest
                 .url(&common.base)
                 .and_then(|here| here.join(&location).ok())
-                .ok_or(Failure::kind(ErrorKind::Location))?;
+                .ok_or_else(unusable)?;
             if redirect_drops_the_body(reply.status, &method) {
                 if method != Method::HEAD {
                     method = Method::GET;
@@ -416,7 +431,7 @@ impl Client {
             }
             redirects.push((reply.status, next.to_string()));
             redirected_to = Some(next.to_string());
-            dest = Dest::of(next).ok_or(Failure::kind(ErrorKind::Location))?;
+            dest = Dest::of(next).ok_or_else(unusable)?;
         }
     }
 
@@ -474,12 +489,18 @@ impl Client {
         self.walk_hops = Some(Vec::new());
     }
 
-    /// The exchanges recorded since the last call.
+    /// The exchanges recorded since the last call; one cut by the timeout ends
+    /// now, without its answer.
     pub fn take_hops(&mut self) -> Vec<Hop> {
-        self.walk_hops
+        let mut hops = self
+            .walk_hops
             .as_mut()
             .map(std::mem::take)
-            .unwrap_or_default()
+            .unwrap_or_default();
+        for hop in hops.iter_mut().filter(|hop| hop.elapsed.is_zero()) {
+            hop.elapsed = hop.started.elapsed();
+        }
+        hops
     }
 
     /// [`Client::exchange`], recorded when recording.
@@ -495,14 +516,17 @@ impl Client {
         let url = dest
             .url(&self.common.base)
             .map_or_else(|| dest.target.to_string(), |u| u.to_string());
-        let mut hop = Hop::sent(out, url);
-        let started = tokio::time::Instant::now();
-        let reply = self.exchange(out, want).await;
-        if let Ok(reply) = &reply {
-            hop.answered(reply, started.elapsed());
+        // Kept before the answer: a timeout drops this future, and the walk
+        // still shows what was sent.
+        if let Some(hops) = &mut self.walk_hops {
+            hops.push(Hop::sent(out, url));
         }
-        if let Some(trace) = &mut self.walk_hops {
-            trace.push(hop);
+        let reply = self.exchange(out, want).await;
+        if let Some(hop) = self.walk_hops.as_mut().and_then(|hops| hops.last_mut()) {
+            match &reply {
+                Ok(reply) => hop.answered(reply),
+                Err(failure) => hop.failed(failure),
+            }
         }
         reply
     }
@@ -918,5 +942,59 @@ mod tests {
         assert!(!allow.allows_origin(&origin("http://shop.example:8081/x")));
         assert!(allow.allows_origin(&origin("https://pay.example/x")));
         assert!(!allow.allows_origin(&origin("http://127.0.0.2:8080/x")));
+    }
+
+    /// A redirect loop and a Location that cannot be followed fail with their
+    /// kinds and say what came: the bound and where the last answer pointed,
+    /// the header as sent; both with the status of the answer that failed.
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_redirect_says_where_it_went() {
+        use tokio::io::AsyncWriteExt;
+        // `/loop` redirects to itself; `/bad` to a Location that is no URL.
+        let connector = Connector::memory(|| {
+            let (client, mut server) = tokio::io::duplex(4096);
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                while let Some(end) = read_head(&mut server, &mut buf).await {
+                    let location = match buf.starts_with(b"GET /loop ") {
+                        true => "/loop",
+                        false => "http://[::1",
+                    };
+                    buf.drain(..end);
+                    let answer = format!(
+                        "HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\n\r\n"
+                    );
+                    if server.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+            client
+        });
+        let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
+        let mut client = factory.client();
+        for (path, kind, what) in [
+            (
+                "/loop",
+                ErrorKind::Redirects,
+                "more redirects than max_redirects (5); the last answer, 302, redirects to /loop",
+            ),
+            (
+                "/bad",
+                ErrorKind::Location,
+                "a Location header that cannot be followed: \"http://[::1\"",
+            ),
+        ] {
+            let url = format!("http://shop.test{path}");
+            let request = Request {
+                follow: true,
+                ..get(&url)
+            };
+            let failure = client.fetch(request, tokio::time::Instant::now()).await;
+            let failure = failure.err().expect(path);
+            assert_eq!(failure.kind, kind, "{path}");
+            assert_eq!(failure.message.as_deref(), Some(what), "{path}");
+            assert_eq!(failure.status, Some(302), "{path}");
+        }
     }
 }

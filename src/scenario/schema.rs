@@ -246,6 +246,7 @@ mod tests {
             "undefined-variable",
             "unknown-gate-metric",
             "unterminated-template",
+            "zero-timeout",
         ];
         assert_eq!(passed, SEMANTIC);
     }

@@ -491,3 +491,58 @@ steps = [{ name = "cart", post = "/cart/items" }]
         "{stderr}"
     );
 }
+
+/// A failed answer reads in the walk as what happened: the request line with
+/// the status that came and how long it took, and the failure in words — a
+/// timeout names its bound, a body over `max_body` both sizes, a bad encoding
+/// the decoder's reason — not just the error kind's name.
+#[test]
+fn the_walk_says_how_a_failed_answer_failed() {
+    use crate::fault_server::{Fault, FaultServer};
+    let dir = tempfile::tempdir().unwrap();
+    for (fault, target, kind, said) in [
+        (
+            Fault::Silent,
+            "timeout = \"300ms\"",
+            "timeout",
+            "no complete answer within the timeout (300 ms)",
+        ),
+        (
+            Fault::HugeBody,
+            "max_body = \"64KB\"",
+            "truncated",
+            "body longer than max_body (64 KiB): the rest was not read",
+        ),
+        (Fault::InvalidGzip, "", "body", "invalid gzip header"),
+    ] {
+        let server = FaultServer::start(fault);
+        let scenario = write(
+            dir.path(),
+            "fault.toml",
+            &format!(
+                "name = \"fault\"\n[target]\nbase_url = \"{}\"\n{target}\n\
+                 [load]\nstaircase = {{ levels = [1], hold = \"1s\" }}\n\
+                 [[journey]]\nname = \"j\"\nsteps = [{{ name = \"page\", get = \"/page\" }}]\n",
+                server.url
+            ),
+        );
+        let (code, stdout, stderr) = smoke(&scenario, &[]);
+        // The shop's fault, not the scenario's: the walk exits 3.
+        assert_eq!(code, Some(3), "{fault:?}\n{stdout}\n{stderr}");
+        assert!(
+            stdout.contains(&format!("failed ({kind}): {said}")),
+            "{fault:?}\n{stdout}"
+        );
+        // The request line: the status when the head came, the time it took.
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(&format!("GET {}/page →", server.url)))
+            .unwrap_or_else(|| panic!("{fault:?}: no request line\n{stdout}"));
+        let status = match fault {
+            Fault::Silent => "→ no answer",
+            _ => "→ 200",
+        };
+        assert!(line.contains(status), "{fault:?}: {line}");
+        assert!(!line.contains(" 0.0 ms"), "{fault:?}: {line}");
+    }
+}

@@ -38,6 +38,7 @@ const CASES: &[(&str, &str, &str)] = &[
         "unknown field `wieght`, expected one of `name`, `weight`",
     ),
     ("bad-duration", "7:53", "invalid duration \"2 parsecs\""),
+    ("zero-timeout", "5:11", "timeout must be above zero"),
     (
         "bare-number-duration",
         "7:53",

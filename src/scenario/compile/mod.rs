@@ -278,10 +278,16 @@ impl<'a> Compiler<'a> {
     fn target(&mut self, raw: raw::RawTarget) -> Result<Target> {
         let base_url = self.base_url(&raw)?;
         let shop = self.shop_settings(&raw, base_url.is_some())?;
-        let timeout = raw.timeout.map_or(DEFAULT_TIMEOUT, |d| d.0);
-        let connect_timeout = raw
-            .connect_timeout
-            .map_or(timeout.min(Duration::from_secs(5)), |d| d.0);
+        let above_zero = |d: &Option<toml::Spanned<crate::scenario::raw::Dur>>, name: &str| match d
+        {
+            Some(d) if d.get_ref().0.is_zero() => {
+                Err(self.error(d.span(), format!("{name} must be above zero")))
+            }
+            d => Ok(d.as_ref().map(|d| d.get_ref().0)),
+        };
+        let timeout = above_zero(&raw.timeout, "timeout")?.unwrap_or(DEFAULT_TIMEOUT);
+        let connect_timeout = above_zero(&raw.connect_timeout, "connect_timeout")?
+            .unwrap_or(timeout.min(Duration::from_secs(5)));
         let allow_hosts = self.allow_hosts(&raw)?;
         let max_redirects = match &raw.max_redirects {
             Some(n) => usize::try_from(*n.get_ref())

@@ -77,9 +77,11 @@ pub struct RawTarget {
     #[cfg_attr(test, schemars(with = "String"))]
     pub base_url: Spanned<String>,
     /// The longest a request may take (default 10s).
-    pub timeout: Option<Dur>,
+    #[cfg_attr(test, schemars(with = "Option<Dur>"))]
+    pub timeout: Option<Spanned<Dur>>,
     /// The longest a connection may take to open.
-    pub connect_timeout: Option<Dur>,
+    #[cfg_attr(test, schemars(with = "Option<Dur>"))]
+    pub connect_timeout: Option<Spanned<Dur>>,
     /// Other hosts the shoppers may contact (the target's is always allowed).
     #[serde(default)]
     #[cfg_attr(test, schemars(with = "Vec<String>"))]
