@@ -18,6 +18,11 @@ pub const MIN_R2: f64 = 0.9;
 /// Fewer levels than this: no fit.
 pub const MIN_LEVELS: usize = 4;
 
+/// How far beyond the highest level measured the fit is believed: a peak (or a
+/// ceiling, or where the SLO is lost) further out than this many times that
+/// load (or its throughput) is not given as a number.
+pub const MAX_EXTRAPOLATION: f64 = 2.0;
+
 /// The fitted law's parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Usl {
@@ -219,11 +224,32 @@ pub fn assess_in(report: &Report, unit: Option<&str>) -> Capacity {
         );
         return capacity;
     }
+    let highest = points.iter().map(|p| p.0).fold(0.0, f64::max);
+    let served = points.iter().map(|p| p.1).fold(0.0, f64::max);
+    let still_linear = || {
+        format!(
+            "{} still grow linearly: no knee in the measured levels",
+            per_second(unit)
+        )
+    };
     match usl.peak_load() {
+        Some(n) if n > MAX_EXTRAPOLATION * highest => {
+            capacity.note = format!(
+                "{}; the fit's peak lies beyond {MAX_EXTRAPOLATION}× the highest level measured ({}): not extrapolated that far",
+                still_linear(),
+                round2(highest)
+            );
+        }
         Some(n) => {
             capacity.peak_load = Some(round2(n));
             capacity.peak_throughput_rps = Some(round2(usl.throughput(n)));
             capacity.note = format!("USL fit over {} levels", points.len());
+        }
+        None if usl.sigma > 0.0 && usl.lambda / usl.sigma > MAX_EXTRAPOLATION * served => {
+            capacity.note = format!(
+                "{}; the fit's ceiling λ/σ lies beyond {MAX_EXTRAPOLATION}× the most served: not extrapolated that far",
+                still_linear()
+            );
         }
         None if usl.sigma > 0.0 => {
             capacity.peak_throughput_rps = Some(round2(usl.lambda / usl.sigma));
@@ -232,12 +258,7 @@ pub fn assess_in(report: &Report, unit: Option<&str>) -> Capacity {
                 points.len()
             );
         }
-        None => {
-            capacity.note = format!(
-                "{} still grow linearly: no knee in the measured levels",
-                per_second(unit)
-            );
-        }
+        None => capacity.note = still_linear(),
     }
     capacity
 }
@@ -308,7 +329,7 @@ pub fn plan(
         _ => None,
     };
     let unit = capacity.unit.as_deref();
-    let (slo_lost_load, slo_lost_note) = match report.model {
+    let (slo_lost_load, mut slo_lost_note) = match report.model {
         Model::Open => match capacity.usl() {
             None => (None, format!("no trusted USL fit of {}", per_second(unit))),
             Some(u) => (
@@ -331,6 +352,18 @@ pub fn plan(
                 ),
             ),
         },
+    };
+    // An estimate far beyond what was measured is not given as a number.
+    let highest = points(report, None).iter().map(|p| p.0).fold(0.0, f64::max);
+    let slo_lost_load = match slo_lost_load {
+        Some(n) if n > MAX_EXTRAPOLATION * highest => {
+            slo_lost_note = format!(
+                "beyond {MAX_EXTRAPOLATION}× the highest level measured ({}): not extrapolated that far ({slo_lost_note})",
+                round2(highest)
+            );
+            None
+        }
+        n => n,
     };
     let good = report
         .last_good

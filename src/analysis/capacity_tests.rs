@@ -83,6 +83,72 @@ fn few_levels_or_a_poor_fit_are_not_extrapolated() {
     assert!(capacity.peak_throughput_rps.is_none());
 }
 
+/// Levels that still grow linearly (20 to 80 shoppers serving 38 to 165
+/// steps/s, as a shop far from its limit does) give no peak, no ceiling and
+/// no SLO estimate tens of times beyond them: the fit said "peak 151156 req/s"
+/// and "SLO lost at about 34665 shoppers".
+#[test]
+fn levels_far_from_a_knee_are_not_extrapolated_far_beyond_them() {
+    let mut report = crate::analysis::testdata::smoke();
+    report.model = Model::Closed;
+    let template = report.levels[0].clone();
+    let truth = Usl {
+        lambda: 2.07,
+        sigma: 0.000_01,
+        kappa: 0.0,
+    };
+    report.levels = [20.0, 40.0, 60.0, 80.0]
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let mut l = template.clone();
+            l.index = i;
+            l.load = n;
+            l.stats.throughput_rps = truth.throughput(n);
+            l.stats.error_rate = 0.0;
+            l
+        })
+        .collect();
+    let capacity = assess(&report);
+    assert!(capacity.r2.unwrap() > 0.99, "{capacity:?}");
+    assert_eq!(capacity.peak_throughput_rps, None, "{capacity:?}");
+    assert_eq!(capacity.peak_load, None, "{capacity:?}");
+    assert!(
+        capacity.note.starts_with("steps/s still grow linearly"),
+        "{}",
+        capacity.note
+    );
+    let inputs = PlanInputs {
+        expected_peak: None,
+        think_mean_s: 0.5,
+        slo_latency_s: Some(0.25),
+        values: Vec::new(),
+    };
+    let plan = plan(&report, &capacity, &capacity, &inputs);
+    assert_eq!(plan.slo_lost_load, None, "{plan:?}");
+    assert!(
+        plan.slo_lost_note
+            .starts_with("beyond 2× the highest level measured (80)"),
+        "{}",
+        plan.slo_lost_note
+    );
+    // Within reach the estimate stands: a knee at about 100 shoppers.
+    let near = Usl {
+        lambda: 2.0,
+        sigma: 0.02,
+        kappa: 0.0001,
+    };
+    for (l, n) in report.levels.iter_mut().zip([20.0, 40.0, 60.0, 80.0]) {
+        l.stats.throughput_rps = near.throughput(n);
+    }
+    let capacity = assess(&report);
+    let peak = capacity.peak_load.expect("a peak within reach");
+    assert!(
+        (peak - near.peak_load().unwrap()).abs() < 5.0,
+        "{capacity:?}"
+    );
+}
+
 #[test]
 fn the_closed_model_slo_load_follows_littles_law() {
     // A flat X = 100 steps/s (σ = 1 after N = 1): R(N) = N / 100 − Z.
@@ -189,9 +255,17 @@ fn planning_speaks_in_the_capacity_unit() {
         "{}",
         p.slo_lost_note
     );
-    let by_requests = closed_slo_load(&requests.usl().unwrap(), 0.5, 0.25);
-    assert!(by_requests.is_some());
-    assert_eq!(p.slo_lost_load, by_requests.map(round2));
+    // Little's law puts it at about 1,076 shoppers, 34× the highest level
+    // (32): too far to give as a number.
+    let by_requests = closed_slo_load(&requests.usl().unwrap(), 0.5, 0.25).unwrap();
+    assert!(by_requests > 1000.0, "{by_requests}");
+    assert_eq!(p.slo_lost_load, None);
+    assert!(
+        p.slo_lost_note
+            .starts_with("beyond 2× the highest level measured (32): not extrapolated"),
+        "{}",
+        p.slo_lost_note
+    );
     assert!(p.fit_at_expected_peak.is_some());
 }
 
