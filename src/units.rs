@@ -16,13 +16,25 @@ pub const SIZE_EXPECTED: &str = "a size like \"10MB\", \"512KB\" or \"1MiB\"";
 #[error("{0}")]
 pub struct UnitError(pub String);
 
-/// Parses `"250ms"`, `"30s"`, `"2m"`, `"1h 30m"`; the one duration syntax of stampede.
+/// The longest duration stampede takes anywhere: a year. Longer ones are
+/// typing slips (`"500000000000y"`), and would overflow the clock they are
+/// added to.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// Parses `"250ms"`, `"30s"`, `"2m"`, `"1h 30m"`, up to [`MAX_DURATION`]; the
+/// one duration syntax of stampede.
 pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
-    humantime::parse_duration(text.trim()).map_err(|e| {
+    let duration = humantime::parse_duration(text.trim()).map_err(|e| {
         UnitError(format!(
             "invalid duration \"{text}\" ({e}): expected {DURATION_EXPECTED}"
         ))
-    })
+    })?;
+    if duration > MAX_DURATION {
+        return Err(UnitError(format!(
+            "duration \"{text}\" is too long: expected at most a year (\"365d\")"
+        )));
+    }
+    Ok(duration)
 }
 
 /// The ranges a ratio may take: an SLO's error rate is at most 100%, a regression

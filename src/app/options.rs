@@ -150,19 +150,29 @@ pub fn shard(
     Ok(Some(Shard { index, count }))
 }
 
-/// Parses `--start-at`: RFC 3339 (`2026-11-27T08:00:00Z`) or Unix seconds.
+/// Parses `--start-at`: RFC 3339 (`2026-11-27T08:00:00Z`) or Unix seconds,
+/// at most a year from now (a later one is a slip, and would never start).
 pub fn start_at(text: &str) -> Result<SystemTime, Error> {
-    if let Ok(seconds) = text.trim().parse::<f64>()
-        && seconds.is_finite()
-        && seconds >= 0.0
-    {
-        return Ok(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(seconds));
-    }
-    humantime::parse_rfc3339_weak(text.trim().trim_end_matches('Z')).map_err(|e| {
+    let too_late = || {
         bad_input(anyhow!(
-            "--start-at {text}: {e} (expected RFC 3339 like 2026-11-27T08:00:00Z, or Unix seconds)"
+            "--start-at {text}: more than a year from now (expected the sale test's start, like 2026-11-27T08:00:00Z)"
         ))
-    })
+    };
+    let at = match text.trim().parse::<f64>() {
+        Ok(seconds) if seconds >= 0.0 => Duration::try_from_secs_f64(seconds)
+            .ok()
+            .and_then(|d| SystemTime::UNIX_EPOCH.checked_add(d))
+            .ok_or_else(too_late)?,
+        _ => humantime::parse_rfc3339_weak(text.trim().trim_end_matches('Z')).map_err(|e| {
+            bad_input(anyhow!(
+                "--start-at {text}: {e} (expected RFC 3339 like 2026-11-27T08:00:00Z, or Unix seconds)"
+            ))
+        })?,
+    };
+    if at > SystemTime::now() + crate::units::MAX_DURATION {
+        return Err(too_late());
+    }
+    Ok(at)
 }
 
 /// Parses `--metrics-addr`: `HOST:PORT`, or a bare port on 127.0.0.1.

@@ -111,6 +111,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         true => scenario,
         false => Arc::new(after_walked_rows(&scenario)),
     };
+    refuse_a_start_long_past(options.start_at, scenario.load.profile.duration())?;
     outdir::prepare(&options.out, args.force)?;
     check_open_files(&scenario, embedded.is_some())?;
     let late = wait_for_start(options.start_at);
@@ -218,6 +219,23 @@ fn part(shard: Shard, late: Duration) -> driver::shard::Part {
         count: shard.count,
         late,
     }
+}
+
+/// A shard whose `--start-at` passed longer ago than the whole profile lasts
+/// would join after its end: nothing to run (it ran nothing and exited 0).
+fn refuse_a_start_long_past(start_at: Option<SystemTime>, profile: Duration) -> Result<(), Error> {
+    let Some(Err(past)) = start_at.map(|at| at.duration_since(SystemTime::now())) else {
+        return Ok(());
+    };
+    if past.duration() < profile {
+        return Ok(());
+    }
+    Err(bad_input(anyhow!(
+        "--start-at {}: passed {:.0} s ago, longer than the whole profile ({:.0} s): nothing would be left to run; give a start in the future",
+        humantime::format_rfc3339_seconds(start_at.unwrap_or(SystemTime::UNIX_EPOCH)),
+        past.duration().as_secs_f64(),
+        profile.as_secs_f64()
+    )))
 }
 
 /// Sleeps until `start_at`; returns how late we are when it has passed already.

@@ -12,8 +12,8 @@ use tokio::time::Instant;
 
 use super::climb::{Climb, Judged, Next};
 use super::{
-    HARVEST_EVERY, INTERRUPT_GRACE, NO_LEVEL, Observer, Progress, Shared, abort, arrivals, drops,
-    harvest, judge, level_slots, process_cpu, retire_all, search, shard, spawn_missing,
+    Drain, HARVEST_EVERY, INTERRUPT_GRACE, NO_LEVEL, Observer, Progress, Shared, abort, arrivals,
+    drops, harvest, judge, level_slots, process_cpu, retire_all, search, shard, spawn_missing,
 };
 use crate::http::{self, SetupError};
 use crate::metrics::{Collected, Cooldown, LevelRun, RunEnd, RunOutcome};
@@ -289,7 +289,15 @@ impl Follow {
     /// Ends the run: keeps a level cut short, retires the shoppers (in-flight
     /// requests get at most the request timeout), judges the levels that ended
     /// with the run once all is in.
-    pub(super) async fn finish(mut self, end: RunEnd, observer: &mut dyn Observer) -> RunOutcome {
+    /// Ends the run: waits for the last requests (up to the request timeout, or
+    /// the interrupt's grace once `interrupt` is notified), then judges what is
+    /// left.
+    pub(super) async fn finish(
+        mut self,
+        mut end: RunEnd,
+        observer: &mut dyn Observer,
+        interrupt: &tokio::sync::Notify,
+    ) -> RunOutcome {
         // A level cut short still counts for what it measured.
         if let Some(level) = self
             .current
@@ -313,17 +321,17 @@ impl Follow {
             _ => timeout,
         };
         let _ = self.target_tx.send(0);
-        retire_all(&mut self.shoppers, grace).await;
+        let mut drain = Drain::new(grace, interrupt);
+        retire_all(&mut self.shoppers, &mut drain).await;
         if let Some((plan, mut task)) = self.open.take() {
             // The arrival task waits for its shoppers up to the request timeout;
             // after an interrupt it is cut short (aborting it drops its shoppers).
-            if tokio::time::timeout(grace + Duration::from_secs(1), &mut task)
-                .await
-                .is_err()
-            {
-                task.abort();
-            }
+            drain.deadline += Duration::from_secs(1);
+            drain.wait(&mut task).await;
             plan.copy_dropped(&mut self.collected);
+        }
+        if drain.interrupted {
+            end = RunEnd::Interrupted;
         }
         let elapsed = self.started.elapsed();
         // Levels that ended with the run are judged now that all is in.

@@ -227,7 +227,19 @@ async fn run_part(
             break end;
         }
     };
-    Ok(run.finish(end, observer).await)
+    // A stop while the last requests drain (up to the request timeout) cuts
+    // the wait to the interrupt's grace, and the run ends interrupted.
+    let interrupt = tokio::sync::Notify::new();
+    let finish = run.finish(end, observer, &interrupt);
+    tokio::pin!(finish);
+    if end != RunEnd::Interrupted {
+        tokio::select! {
+            biased;
+            outcome = &mut finish => return Ok(outcome),
+            () = &mut stop => interrupt.notify_one(),
+        }
+    }
+    Ok(finish.await)
 }
 
 /// The open model's arrival plan, whose drop counts each harvest copies.
@@ -256,15 +268,48 @@ fn spawn_missing(
     }
 }
 
-/// Waits for retiring shoppers' in-flight requests at most `grace`, then abandons
-/// the rest.
-async fn retire_all(shoppers: &mut [Option<JoinHandle<()>>], grace: Duration) {
-    let deadline = Instant::now() + grace;
-    for handle in shoppers.iter_mut().filter_map(Option::take) {
-        let abort = handle.abort_handle();
-        if tokio::time::timeout_at(deadline, handle).await.is_err() {
-            abort.abort();
+/// The wait for the last requests at a run's end: until a deadline, which an
+/// interrupt brings forward to [`INTERRUPT_GRACE`] from then.
+struct Drain<'a> {
+    deadline: Instant,
+    interrupt: std::pin::Pin<Box<tokio::sync::futures::Notified<'a>>>,
+    interrupted: bool,
+}
+
+impl<'a> Drain<'a> {
+    fn new(grace: Duration, interrupt: &'a tokio::sync::Notify) -> Drain<'a> {
+        Drain {
+            deadline: Instant::now() + grace,
+            interrupt: Box::pin(interrupt.notified()),
+            interrupted: false,
         }
+    }
+
+    /// Waits for `task` until the deadline, then aborts it.
+    async fn wait<T>(&mut self, task: &mut JoinHandle<T>) {
+        loop {
+            tokio::select! {
+                biased;
+                () = self.interrupt.as_mut(), if !self.interrupted => {
+                    self.interrupted = true;
+                    self.deadline = self.deadline.min(Instant::now() + INTERRUPT_GRACE);
+                }
+                done = tokio::time::timeout_at(self.deadline, &mut *task) => {
+                    if done.is_err() {
+                        task.abort();
+                    }
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Waits for retiring shoppers' in-flight requests as `drain` allows, then
+/// abandons the rest.
+async fn retire_all(shoppers: &mut [Option<JoinHandle<()>>], drain: &mut Drain<'_>) {
+    for mut handle in shoppers.iter_mut().filter_map(Option::take) {
+        drain.wait(&mut handle).await;
     }
 }
 

@@ -243,6 +243,8 @@ mod tests {
             "staircase-too-many-levels",
             "step-think-too-long",
             "think-lognormal-too-wide",
+            "too-long-timeout",
+            "too-many-workers",
             "undefined-variable",
             "unknown-gate-metric",
             "unterminated-template",

@@ -42,6 +42,9 @@ const MAX_SESSIONS: usize = 200_000;
 const GRACE: Duration = Duration::from_secs(5);
 /// The largest catalog the shop will generate.
 const MAX_PRODUCTS: u32 = 1_000_000;
+/// The most slots the shop serves with (each is a little state, made up front:
+/// 4294967295 asked for 64 GiB). The scenario's `workers` has the same bound.
+const MAX_WORKERS: u32 = 100_000;
 /// The longest service time, stall period or stall the shop accepts.
 const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 
@@ -87,8 +90,14 @@ impl Default for ShopConfig {
 impl ShopConfig {
     fn validate(&self) -> Result<(), ShopError> {
         let invalid = |msg: String| Err(ShopError::InvalidConfig(msg));
-        if self.workers == 0 {
-            return invalid("workers must be at least 1".into());
+        if self.workers == 0 || self.workers > MAX_WORKERS {
+            return invalid(format!(
+                "workers must be from 1 to {MAX_WORKERS}, got {}",
+                self.workers
+            ));
+        }
+        if self.service_time.is_zero() {
+            return invalid("the service time must be above zero".into());
         }
         if !(0.0..=1.0).contains(&self.error_rate) {
             return invalid(format!(

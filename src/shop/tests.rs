@@ -285,7 +285,7 @@ where
 async fn error_rate_one_fails_every_request() {
     let shop = start(ShopConfig {
         error_rate: 1.0,
-        service_time: Duration::ZERO,
+        service_time: Duration::from_millis(1),
         ..ShopConfig::default()
     });
     let c = client(false);
@@ -320,6 +320,15 @@ fn bad_settings_and_busy_ports_are_errors() {
     let bad = [
         ShopConfig {
             workers: 0,
+            ..ShopConfig::default()
+        },
+        // 64 GiB of slots: refused, not attempted.
+        ShopConfig {
+            workers: u32::MAX,
+            ..ShopConfig::default()
+        },
+        ShopConfig {
+            service_time: Duration::ZERO,
             ..ShopConfig::default()
         },
         ShopConfig {

@@ -40,6 +40,12 @@ const CASES: &[(&str, &str, &str)] = &[
     ("bad-duration", "7:53", "invalid duration \"2 parsecs\""),
     ("zero-timeout", "5:11", "timeout must be above zero"),
     (
+        "too-long-timeout",
+        "5:11",
+        "duration \"500000000000y\" is too long: expected at most a year",
+    ),
+    ("too-many-workers", "5:11", "workers must be at most 100000"),
+    (
         "bare-number-duration",
         "7:53",
         "expected a duration with a unit, like \"250ms\"",

@@ -604,3 +604,39 @@ fn scrape(url: &str) -> prometheus_parse::Scrape {
     let lines = body.lines().map(|l| Ok(l.to_string()));
     prometheus_parse::Scrape::parse(lines).expect("the exposition parses")
 }
+
+/// A `--start-at` that cannot be a sale test's start is refused before
+/// anything runs, exit 2: one that passed longer ago than the whole profile
+/// (it ran nothing and exited 0), one beyond a year (it would never start),
+/// and one too large for the clock (it panicked).
+#[test]
+fn a_start_that_cannot_be_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"s\"\n[target]\nbase_url = \"embedded\"\n[load]\n\
+         stages = [{ ramp_to = 1, over = \"0s\" }, { hold = \"1s\" }]\n\
+         [[journey]]\nname = \"look\"\nsteps = [{ name = \"home\", get = \"/\" }]\n",
+    )
+    .unwrap();
+    for (start_at, said) in [
+        ("2020-01-01T00:00:00Z", "longer than the whole profile"),
+        ("2999-01-01T00:00:00Z", "more than a year from now"),
+        ("99999999999999999999", "more than a year from now"),
+        ("1e30", "more than a year from now"),
+    ] {
+        let out = dir.path().join("out");
+        let output = stampede()
+            .arg("run")
+            .arg(&scenario)
+            .args(["--shard", "0/2", "--start-at", start_at, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let (_, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{start_at}: {stderr}");
+        assert!(stderr.contains(said), "{start_at}: {stderr}");
+        assert!(!out.exists(), "{start_at}: nothing may be written");
+    }
+}

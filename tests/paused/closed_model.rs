@@ -200,3 +200,34 @@ steps = [{ name = "product", get = "/api/products/7" }]
         );
     }
 }
+
+/// A stop while the last requests drain after the profile (they may take the
+/// request timeout) cuts the wait to the interrupt's 2 s grace, and the run
+/// ends interrupted: stopped at 5 s, 4 s after a 1 s profile whose requests
+/// never finish (one slot held for an hour), the run ends at 7 s, not at the
+/// 60 s timeout, which was the run's end before. Exact in paused time.
+#[tokio::test(start_paused = true)]
+async fn a_stop_during_the_last_drain_cuts_it_short() {
+    let toml = r#"
+name = "stuck"
+[target]
+base_url = "embedded"
+service_time = "1h"
+timeout = "60s"
+[load]
+staircase = { start = 1, step = 1, max = 2, hold = "1s", stop = "max" }
+[[journey]]
+name = "look"
+steps = [{ name = "home", get = "/" }]
+"#;
+    let started = tokio::time::Instant::now();
+    let report = simulate(toml, Duration::ZERO, 1, Some(Duration::from_secs(5)))
+        .await
+        .report;
+    let took = started.elapsed();
+    assert_eq!(report.end, RunEnd::Interrupted);
+    assert!(
+        took >= Duration::from_secs(7) && took < Duration::from_millis(7100),
+        "{took:?}"
+    );
+}

@@ -371,6 +371,10 @@ impl<'a> Compiler<'a> {
         }
         if let Some(workers) = &raw.workers {
             shop.workers = self.positive(workers, "workers")?;
+            // The embedded shop's bound (it checks it too).
+            if shop.workers > 100_000 {
+                return Err(self.error(workers.span(), "workers must be at most 100000"));
+            }
         }
         if let Some(queue) = &raw.queue {
             shop.queue = u32::try_from(*queue.get_ref())
