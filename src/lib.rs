@@ -30,7 +30,9 @@
 //!   [`scenario`]).
 //! - [`scenario`] compiles the file (and may use [`profile`]); [`http`] knows only
 //!   HTTP; [`metrics`] only measurements.
-//! - [`units`] and [`error_kind`] are leaves every layer may use.
+//! - [`units`] and [`error_kind`] are leaves every layer may use; [`files`]
+//!   (reading a file the user named, bounded) is one too, for the layers that
+//!   read files.
 //! - [`shop`], the embedded demo shop, uses nothing else of the crate.
 //!
 //! The allowed edges are written once more, as data, in `tests/layering.rs`, which
@@ -40,6 +42,7 @@ pub mod analysis;
 pub mod app;
 pub mod driver;
 pub mod error_kind;
+pub mod files;
 pub mod har;
 pub mod http;
 pub mod metrics;

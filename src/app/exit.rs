@@ -86,11 +86,25 @@ impl From<Exit> for ExitCode {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Bad input or usage (exit 2).
-    #[error("{0:#}")]
+    #[error("{}", chain_text(.0))]
     BadInput(anyhow::Error),
     /// Nothing could be measured, or the result could not be kept (exit 3).
-    #[error("{0:#}")]
+    #[error("{}", chain_text(.0))]
     CannotMeasure(anyhow::Error),
+}
+
+/// An error and its causes, each said once: a message that already quotes its
+/// cause (`cannot read X: No such file…`) is not followed by it again.
+fn chain_text(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 impl Error {
@@ -118,6 +132,24 @@ mod tests {
     use crate::analysis::enrich;
     use crate::analysis::testdata;
     use crate::scenario::parse_gate;
+
+    /// A cause the message already quotes is not said twice (`cannot read
+    /// x.json: No such file… (os error 2): No such file… (os error 2)`); one
+    /// it does not quote still is.
+    #[test]
+    fn an_error_says_each_cause_once() {
+        let missing = crate::report::read_json(std::path::Path::new("/nonexistent/x.json"));
+        let error = bad_input(missing.unwrap_err());
+        let text = error.to_string();
+        assert_eq!(text.matches("os error 2").count(), 1, "{text}");
+        assert!(
+            text.starts_with("cannot read /nonexistent/x.json: "),
+            "{text}"
+        );
+        let io = std::io::Error::other("disk on fire");
+        let error = cannot_measure(anyhow::Error::new(io).context("cannot write the report"));
+        assert_eq!(error.to_string(), "cannot write the report: disk on fire");
+    }
 
     #[test]
     fn a_generator_limited_breaking_point_cannot_be_measured() {

@@ -41,6 +41,10 @@ pub fn write_json(report: &Report, dir: &Path) -> std::io::Result<PathBuf> {
     Ok(path)
 }
 
+/// The largest report.json read back: far above any run's (their histograms
+/// are compressed), far below what would exhaust memory.
+const MAX_REPORT: u64 = 1 << 30;
+
 /// Reads a report back (a run directory or the report.json itself).
 pub fn read_json(path: &Path) -> Result<Report, ReadError> {
     let file = if path.is_dir() {
@@ -48,21 +52,16 @@ pub fn read_json(path: &Path) -> Result<Report, ReadError> {
     } else {
         path.to_path_buf()
     };
-    let text = std::fs::read_to_string(&file).map_err(|source| ReadError::Io {
-        path: file.clone(),
-        source,
-    })?;
+    let text =
+        crate::files::read_regular_text(&file, MAX_REPORT, "a report").map_err(ReadError::Io)?;
     serde_json::from_str(&text).map_err(|source| ReadError::NotAReport { path: file, source })
 }
 
 /// Why a report.json cannot be read back.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("cannot read {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("{0}")]
+    Io(crate::files::FileError),
     #[error("{}: not a stampede report: {source}", path.display())]
     NotAReport {
         path: PathBuf,

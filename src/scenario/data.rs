@@ -50,7 +50,8 @@ impl Feeder {
     }
 
     fn read_rows(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
-        let text = read_regular_file(path)?;
+        let text =
+            crate::files::read_regular_text(path, MAX_DATA_FILE, "a data file").map_err(|e| e.0)?;
         let is_json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
@@ -90,34 +91,6 @@ impl Feeder {
         };
         Some(&self.rows[index])
     }
-}
-
-/// The text of a regular file of at most [`MAX_DATA_FILE`] bytes. A device
-/// (`/dev/zero`), a pipe or a directory is refused before it is opened: reading one
-/// may never end (or opening it, for a pipe).
-fn read_regular_file(path: &Path) -> Result<String, String> {
-    use std::io::Read;
-    let shown = path.display();
-    let cannot = |e: std::io::Error| format!("cannot read {shown}: {e}");
-    let too_big = || format!("{shown} is larger than the 64 MiB a data file may hold");
-    let metadata = std::fs::metadata(path).map_err(cannot)?;
-    if !metadata.is_file() {
-        return Err(format!(
-            "{shown} is not a regular file: a data file must be a regular file (CSV or JSON) of at most 64 MiB"
-        ));
-    }
-    if metadata.len() > MAX_DATA_FILE {
-        return Err(too_big());
-    }
-    // The file may grow between the check and the read: read one byte past the cap.
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_DATA_FILE + 1).read_to_end(&mut bytes))
-        .map_err(cannot)?;
-    if bytes.len() as u64 > MAX_DATA_FILE {
-        return Err(too_big());
-    }
-    String::from_utf8(bytes).map_err(|_| format!("{shown} is not UTF-8 text"))
 }
 
 fn read_csv(text: &str) -> Result<(Vec<String>, Vec<Vec<String>>), String> {

@@ -342,3 +342,31 @@ fn a_target_that_is_not_http_is_bad_input() {
         assert!(stdout.is_empty(), "{stdout}");
     }
 }
+
+/// A report named on the command line that is a device or a pipe is refused
+/// before it is read, exit 2 (`/dev/zero` grew without bound until killed).
+#[test]
+fn a_report_that_is_no_regular_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = repo("tests/fixtures/reports/smoke.json");
+    for args in [
+        vec!["compare".into(), report.clone(), "/dev/zero".into()],
+        vec!["report".into(), "/dev/zero".into()],
+        vec![
+            "report".into(),
+            report.clone(),
+            "--baseline".into(),
+            "/dev/zero".into(),
+            "--out".into(),
+            dir.path().join("out"),
+        ],
+    ] {
+        let output = stampede().args(&args).output().unwrap();
+        let (_, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("/dev/zero is not a regular file: a report must be a regular file"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
