@@ -39,9 +39,11 @@ Exit codes:
 const GATE_HELP: &str = "A CI gate, repeatable: METRIC[@LOAD] OP VALUE, with OP one of < <= > >=.
 Metrics: p50 p90 p95 p99 p99.9 max (any percentile), error_rate,
 error_rate.KIND (http_5xx, timeout, connect, ...), throughput (steps served/s),
-STEP.p95, STEP.error_rate, STEP.throughput, journeys.NAME.per_minute,
-breaking_point (no breaking point below it), regression (no significant
-regression against --baseline). Per-level gates are judged at the last good
+STEP.p95, STEP.error_rate, STEP.error_rate.KIND, STEP.throughput,
+journeys.NAME.per_minute, journeys.NAME.per_second, steps.STEP.per_second,
+breaking_point (no breaking point below it), capacity (the load a capacity
+search found and confirmed), regression (no significant regression against
+--baseline). Per-level gates are judged at the last good
 level (the operating point) unless @LOAD names a level: 'p95@200 < 300ms'.";
 
 /// Traffic-spike load testing for online shops: find the breaking point before the sale does.
@@ -212,7 +214,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub ci: CiArgs,
     /// The sale's expected peak, in shoppers or arrivals/s: the report gives the headroom.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = load_above_zero)]
     pub expected_peak: Option<f64>,
     /// Debug walk: one shopper runs each journey once, no load, and every request,
     /// redirect hop, extracted value and check is printed. Exit 0 when every step passed.
@@ -298,6 +300,16 @@ fn duration(text: &str) -> Result<Duration, UnitError> {
     parse_duration(text)
 }
 
+/// A load (shoppers, or arrivals/s): a finite number above zero, as
+/// `[load] expected_peak` must be.
+fn load_above_zero(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite() && *x > 0.0)
+        .ok_or_else(|| format!("\"{text}\": expected a number above zero, like 200"))
+}
+
 /// A share from 0 to 1: `1%` or `0.01`.
 fn fraction(text: &str) -> Result<f64, UnitError> {
     parse_ratio(text, RatioRange::Fraction)
@@ -328,5 +340,21 @@ mod tests {
             assert!((args.error_rate - rate).abs() < 1e-12, "{text}");
         }
         assert!(Cli::try_parse_from(["stampede", "shop", "--error-rate", "150%"]).is_err());
+    }
+
+    /// `--expected-peak` is refused as `[load] expected_peak` is unless a
+    /// finite number above zero (0 gave "no good level", inf "at least 0.00×").
+    #[test]
+    fn the_expected_peak_is_a_load_above_zero() {
+        let parse = |peak: &str| {
+            Cli::try_parse_from(["stampede", "run", "s.toml", "--expected-peak", peak])
+        };
+        for bad in ["0", "-5", "NaN", "inf", "lots"] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+        let Command::Run(args) = parse("200").unwrap().command else {
+            panic!("run")
+        };
+        assert_eq!(args.expected_peak, Some(200.0));
     }
 }

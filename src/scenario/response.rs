@@ -239,8 +239,7 @@ pub struct SelectorError(pub String);
 
 impl Css {
     pub fn new(selector: &str, attr: Option<String>) -> Result<Css, SelectorError> {
-        let parsed =
-            scraper::Selector::parse(selector).map_err(|e| SelectorError(e.to_string()))?;
+        let parsed = scraper::Selector::parse(selector).map_err(selector_error)?;
         Ok(Css {
             selector: parsed,
             streaming: Streamable::parse(selector).map(Arc::new),
@@ -309,6 +308,41 @@ fn text_content(element: scraper::ElementRef<'_>) -> String {
         }
     }
     text
+}
+
+/// Why a selector does not parse, in words (the parser's own text for most
+/// kinds is "Unexpected error occurred. Please report this to the developer").
+fn selector_error(kind: scraper::error::SelectorErrorKind) -> SelectorError {
+    use scraper::error::SelectorErrorKind as Css;
+    use selectors::parser::SelectorParseErrorKind as Kind;
+    let why = match kind {
+        Css::UnexpectedToken => "a character that has no place there",
+        Css::EndOfLine => "the selector ends too soon: a name is missing at its end",
+        Css::InvalidAtRule | Css::InvalidAtRuleBody | Css::QualRuleInvalid => {
+            "a CSS rule, not a selector"
+        }
+        Css::TooManyNestedBlocks => "too deeply nested",
+        Css::ExpectedColonOnPseudoElement | Css::ExpectedIdentityOnPseudoElement => {
+            "a pseudo-element needs its name after `::`"
+        }
+        Css::UnexpectedSelectorParseError(kind) => match kind {
+            Kind::EmptySelector => "the selector is empty",
+            Kind::DanglingCombinator => "a combinator (`>`, `+`, `~`) with nothing after it",
+            Kind::NoQualifiedNameInAttributeSelector
+            | Kind::UnexpectedTokenInAttributeSelector
+            | Kind::ExpectedBarInAttr
+            | Kind::BadValueInAttr
+            | Kind::InvalidQualNameInAttr => {
+                "an attribute selector is written [name], [name=value] or [name^=value] (also ~= |= $= *=)"
+            }
+            Kind::UnsupportedPseudoClassOrElement | Kind::NoIdentForPseudo => {
+                "an unknown pseudo-class (known: :first-child, :last-child, :nth-child(2n+1), :not(…), :is(…), :has(…), :empty, …)"
+            }
+            Kind::ClassNeedsIdent => "a `.` needs a class name after it",
+            _ => "not a selector this parser understands",
+        },
+    };
+    SelectorError(why.to_string())
 }
 
 /// Each extraction's matches from one reading of `body`: one streaming pass
@@ -558,6 +592,23 @@ mod tests {
         let text = Css::new("div.price", None).unwrap();
         let page = br#"<div class="price">9.99 <template>0.00</template>EUR</div>"#;
         assert_eq!(text.matches(page), ["9.99 EUR"]);
+    }
+
+    /// A selector that does not parse says why in words, not as the parser's
+    /// "Unexpected error occurred. Please report this to the developer".
+    #[test]
+    fn a_bad_selector_says_why() {
+        for (selector, why) in [
+            ("li[[[", "an attribute selector is written [name]"),
+            ("div:nope", "an unknown pseudo-class"),
+            ("", "the selector is empty"),
+            ("ul >", "a combinator (`>`, `+`, `~`) with nothing after it"),
+            ("a.", "the selector ends too soon"),
+        ] {
+            let error = Css::new(selector, None).unwrap_err().0;
+            assert!(error.starts_with(why), "{selector:?}: {error}");
+            assert!(!error.contains("report this"), "{selector:?}: {error}");
+        }
     }
 
     #[test]
