@@ -18,9 +18,9 @@ pub const MIN_R2: f64 = 0.9;
 /// Fewer levels than this: no fit.
 pub const MIN_LEVELS: usize = 4;
 
-/// How far beyond the highest level measured the fit is believed: a peak (or a
-/// ceiling, or where the SLO is lost) further out than this many times that
-/// load (or its throughput) is not given as a number.
+/// How far beyond what was measured the fit is believed: a peak or ceiling
+/// above this many times the most served, or an estimate of where the SLO is
+/// lost beyond this many times the highest level, is not given as a number.
 pub const MAX_EXTRAPOLATION: f64 = 2.0;
 
 /// The fitted law's parameters.
@@ -224,7 +224,6 @@ pub fn assess_in(report: &Report, unit: Option<&str>) -> Capacity {
         );
         return capacity;
     }
-    let highest = points.iter().map(|p| p.0).fold(0.0, f64::max);
     let served = points.iter().map(|p| p.1).fold(0.0, f64::max);
     let still_linear = || {
         format!(
@@ -233,11 +232,10 @@ pub fn assess_in(report: &Report, unit: Option<&str>) -> Capacity {
         )
     };
     match usl.peak_load() {
-        Some(n) if n > MAX_EXTRAPOLATION * highest => {
+        Some(n) if usl.throughput(n) > MAX_EXTRAPOLATION * served => {
             capacity.note = format!(
-                "{}; the fit's peak lies beyond {MAX_EXTRAPOLATION}× the highest level measured ({}): not extrapolated that far",
-                still_linear(),
-                round2(highest)
+                "{}; the fit's peak lies beyond {MAX_EXTRAPOLATION}× the most served: not extrapolated that far",
+                still_linear()
             );
         }
         Some(n) => {
@@ -329,11 +327,13 @@ pub fn plan(
         _ => None,
     };
     let unit = capacity.unit.as_deref();
+    // The law behind the estimate and the unit it counts in.
+    let mut law = None;
     let (slo_lost_load, mut slo_lost_note) = match report.model {
         Model::Open => match capacity.usl() {
             None => (None, format!("no trusted USL fit of {}", per_second(unit))),
             Some(u) => (
-                u.peak_load().map(round2),
+                u.peak_load().inspect(|_| law = Some((u, unit))).map(round2),
                 format!(
                     "open model: beyond the peak of the fit of {}, arrivals outpace service and the queue grows",
                     per_second(unit)
@@ -344,7 +344,9 @@ pub fn plan(
             (None, _) => (None, "no trusted USL fit of steps/s".to_string()),
             (Some(_), None) => (None, "no latency bound in the SLO".to_string()),
             (Some(u), Some(bound)) => (
-                closed_slo_load(&u, inputs.think_mean_s, bound).map(round2),
+                closed_slo_load(&u, inputs.think_mean_s, bound)
+                    .inspect(|_| law = Some((u, None)))
+                    .map(round2),
                 format!(
                     "closed model, Little's law over steps: R(N) = N / X(N) − Z with X the fit of steps/s and Z = {:.3} s think time, solved for R = the SLO's latency bound ({:.0} ms); R is a mean, so this is optimistic for a percentile bound",
                     inputs.think_mean_s,
@@ -353,17 +355,21 @@ pub fn plan(
             ),
         },
     };
-    // An estimate far beyond what was measured is not given as a number.
-    let highest = points(report, None).iter().map(|p| p.0).fold(0.0, f64::max);
-    let slo_lost_load = match slo_lost_load {
-        Some(n) if n > MAX_EXTRAPOLATION * highest => {
-            slo_lost_note = format!(
-                "beyond {MAX_EXTRAPOLATION}× the highest level measured ({}): not extrapolated that far ({slo_lost_note})",
-                round2(highest)
-            );
-            None
+    // An estimate resting on throughput far above any measured is not given
+    // as a number (a fit still growing linearly put it tens of times beyond).
+    let slo_lost_load = match (slo_lost_load, law) {
+        (Some(n), Some((u, unit))) => {
+            let served = points(report, unit).iter().map(|p| p.1).fold(0.0, f64::max);
+            if u.throughput(n) > MAX_EXTRAPOLATION * served {
+                slo_lost_note = format!(
+                    "beyond what was measured: the fit would serve more than {MAX_EXTRAPOLATION}× the most served there; not extrapolated that far ({slo_lost_note})"
+                );
+                None
+            } else {
+                Some(n)
+            }
         }
-        n => n,
+        (n, _) => n,
     };
     let good = report
         .last_good

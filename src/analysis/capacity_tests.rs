@@ -128,7 +128,7 @@ fn levels_far_from_a_knee_are_not_extrapolated_far_beyond_them() {
     assert_eq!(plan.slo_lost_load, None, "{plan:?}");
     assert!(
         plan.slo_lost_note
-            .starts_with("beyond 2× the highest level measured (80)"),
+            .starts_with("beyond what was measured: the fit would serve more than 2×"),
         "{}",
         plan.slo_lost_note
     );
@@ -255,14 +255,14 @@ fn planning_speaks_in_the_capacity_unit() {
         "{}",
         p.slo_lost_note
     );
-    // Little's law puts it at about 1,076 shoppers, 34× the highest level
-    // (32): too far to give as a number.
+    // Little's law puts it at about 1,076 shoppers, where the steps' fit would
+    // serve 2.4× the most served (at 32): too far to give as a number.
     let by_requests = closed_slo_load(&requests.usl().unwrap(), 0.5, 0.25).unwrap();
     assert!(by_requests > 1000.0, "{by_requests}");
     assert_eq!(p.slo_lost_load, None);
     assert!(
         p.slo_lost_note
-            .starts_with("beyond 2× the highest level measured (32): not extrapolated"),
+            .starts_with("beyond what was measured: the fit would serve more than 2×"),
         "{}",
         p.slo_lost_note
     );

@@ -55,8 +55,8 @@ pub fn kubernetes(args: &DeployArgs) -> Result<Exit, Error> {
     let scenario = scenario::load(&args.scenario).map_err(bad_input)?;
     if scenario.target.base_url.is_none() {
         errln!(
-            "warning: {} has no base_url: each pod would load its own embedded shop; \
-             set [target] base_url to the shop under test",
+            "warning: {} targets the embedded demo shop (base_url = \"embedded\"): each pod \
+             would load its own; set [target] base_url to the shop under test",
             args.scenario.display()
         );
     }

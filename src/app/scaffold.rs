@@ -16,9 +16,39 @@ pub const STARTER: &str = include_str!("../../scenarios/starter.toml");
 /// The JSON Schema of report.json, as checked in (and tested to match the model).
 pub const REPORT_SCHEMA: &str = include_str!("../../reports/schema/report.schema.json");
 
-/// The starter's closed-model load, which `--model open` swaps for [`OPEN_LOAD`].
-const CLOSED_LOAD: &str = "[load]\nmodel = \"closed\"\n";
-const OPEN_LOAD: &str = "[load]\nmodel = \"open\"            # shoppers arrive per second, whatever the shop does\nmax_active = 200          # arrivals beyond this many shoppers at once are dropped\n";
+/// The starter's closed-model load and the open one offered in comments,
+/// which `--model open` swaps for [`OPEN_LOAD`]: the open model active, the
+/// closed one offered, each comment beside its own table.
+const CLOSED_LOAD: &str = "\
+# The closed model: a number of shoppers at once, each starting a new journey when
+# the last one ends. Start small; raise max once the scenario does what you want.
+[load]
+model = \"closed\"
+staircase = { start = 2, step = 2, max = 6, hold = \"3s\", ramp = \"300ms\", stop = \"broken\" }
+
+# The open model (truer to a sale crowd: shoppers arrive at a rate whatever the
+# shop does) climbs in arrivals per second instead:
+#
+# [load]
+# model = \"open\"
+# staircase = { start = 2, step = 2, max = 6, hold = \"3s\", ramp = \"300ms\", stop = \"broken\" }
+# max_active = 200      # arrivals beyond this many shoppers at once are dropped
+";
+const OPEN_LOAD: &str = "\
+# The open model (truer to a sale crowd): shoppers arrive at a rate, whatever the
+# shop does. Start small; raise max once the scenario does what you want.
+[load]
+model = \"open\"
+staircase = { start = 2, step = 2, max = 6, hold = \"3s\", ramp = \"300ms\", stop = \"broken\" }
+max_active = 200      # arrivals beyond this many shoppers at once are dropped
+
+# The closed model (a number of shoppers at once, each starting a new journey
+# when the last one ends) climbs in shoppers instead:
+#
+# [load]
+# model = \"closed\"
+# staircase = { start = 2, step = 2, max = 6, hold = \"3s\", ramp = \"300ms\", stop = \"broken\" }
+";
 const STARTER_TARGET: &str =
     "base_url = \"embedded\"   # the demo shop; or \"https://staging.example.com\"";
 const STARTER_NAME: &str = "name = \"starter\"";
@@ -173,9 +203,13 @@ mod tests {
         .unwrap();
         assert!(text.contains("name = \"sale\""));
         assert!(text.contains("base_url = \"https://staging.example.com\"\n"));
-        assert!(text.contains("model = \"open\""));
-        assert!(!text.contains("model = \"closed\""));
+        // The open model active under its own comment, the closed one offered
+        // (the closed model's comment stood over the open table).
+        assert!(text.contains("# The open model (truer to a sale crowd): shoppers arrive at a rate, whatever the\n# shop does. Start small; raise max once the scenario does what you want.\n[load]\nmodel = \"open\""));
+        assert!(text.contains("# [load]\n# model = \"closed\""));
+        assert!(!text.contains("# The closed model: a number"));
         let raw: toml::Value = toml::from_str(&text).unwrap();
+        assert_eq!(raw["load"]["model"].as_str(), Some("open"));
         assert_eq!(raw["load"]["max_active"].as_integer(), Some(200));
     }
 

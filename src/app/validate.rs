@@ -12,10 +12,11 @@ pub fn validate(paths: &[PathBuf]) -> Exit {
     for path in paths {
         match scenario::load(path) {
             Ok(s) => {
+                let journeys = s.journeys.len();
                 outln!(
-                    "{}: ok ({} journeys, {})",
+                    "{}: ok ({journeys} journey{}, {})",
                     path.display(),
-                    s.journeys.len(),
+                    if journeys == 1 { "" } else { "s" },
                     s.load.shape()
                 );
                 for warning in &s.warnings {

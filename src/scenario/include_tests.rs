@@ -86,6 +86,12 @@ fn a_fault_in_an_included_file_is_placed_in_that_file() {
         err.contains("variant.toml:2:12: cannot read the included file"),
         "{err}"
     );
+
+    // A file naming itself (it said "unknown field `include`, expected `journey`").
+    let dir = files(&MAIN.replace("journeys.toml", "./variant.toml"), JOURNEYS);
+    let err = error(dir.path(), &Overrides::default());
+    assert!(err.contains("variant.toml:2:12: "), "{err}");
+    assert!(err.contains("variant.toml includes itself"), "{err}");
 }
 
 #[test]

@@ -207,11 +207,14 @@ impl Load {
                 search.max_probes(),
                 search.longest().as_secs_f64()
             ),
-            None => format!(
-                "{} levels, {:.0} s",
-                self.profile.levels().len(),
-                self.profile.duration().as_secs_f64()
-            ),
+            None => {
+                let levels = self.profile.levels().len();
+                format!(
+                    "{levels} level{}, {:.0} s",
+                    if levels == 1 { "" } else { "s" },
+                    self.profile.duration().as_secs_f64()
+                )
+            }
         }
     }
 }
@@ -499,6 +502,21 @@ pub fn parse_with(
     let mut included = Vec::new();
     for name in &raw.include {
         let file = path.parent().unwrap_or(Path::new(".")).join(name.get_ref());
+        let same = |a: &Path, b: &Path| {
+            a.canonicalize()
+                .is_ok_and(|a| b.canonicalize().is_ok_and(|b| a == b))
+        };
+        if same(&file, path) {
+            return Err(ScenarioError::at(
+                path,
+                source,
+                name.span(),
+                format!(
+                    "{} includes itself: include names other files, each holding [[journey]] tables",
+                    path.display()
+                ),
+            ));
+        }
         let text = read(&file, Some((path, source, name.span())))?;
         included.push((file, text));
     }

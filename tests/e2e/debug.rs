@@ -83,7 +83,7 @@ fn the_debug_walk_prints_every_hop_extraction_and_check_and_no_secret() {
         stdout.contains("check $.items[0].sku == \"SKU-00007\": ok"),
         "{stdout}"
     );
-    assert!(stdout.contains("walk: 1 of 1 journeys passed"), "{stdout}");
+    assert!(stdout.contains("walk: 1 of 1 journey passed"), "{stdout}");
     // --verbose shows headers; credentials and the secret are redacted.
     assert!(stdout.contains("> x-api-key: [redacted]"), "{stdout}");
     assert!(stdout.contains("> cookie: session=[redacted]"), "{stdout}");
