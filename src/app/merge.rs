@@ -88,14 +88,16 @@ pub fn merge(args: &MergeArgs) -> Result<Exit, Error> {
 /// Reads a shard's interval log, with its shard record (the levels it did not
 /// hold in full worked out from the log).
 fn read(dir: &Path) -> Result<ShardDir, Error> {
-    let (header, outcome) = interval_log::rebuild(dir).map_err(|e| {
+    let cannot_read = |e: &dyn std::fmt::Display| {
         bad_input(anyhow!(
             "{}: cannot read the shard's run: {e}",
             dir.display()
         ))
-    })?;
-    let plan: Plan = serde_json::from_value(header.plan.clone())
-        .map_err(|e| bad_input(anyhow!("{}: its run plan: {e}", log_path(dir).display())))?;
+    };
+    let log = interval_log::open(dir).map_err(|e| cannot_read(&e))?;
+    let plan = Plan::of_header(log.header())
+        .map_err(|e| bad_input(anyhow!("{}: {e}", log_path(dir).display())))?;
+    let (header, outcome) = log.rebuild().map_err(|e| cannot_read(&e))?;
     let Some(mut shard) = header.shard.clone() else {
         return Err(bad_input(anyhow!(
             "{}: not a shard of a sharded run (it was run without --shard or --shards)",
