@@ -1,6 +1,7 @@
 //! Reading a run's own files back — `stampede report DIR` rebuilding from the
-//! interval log — when they were edited or damaged: a clear error naming the
-//! file (and the line), exit code 2; never a panic, an abort or a silent gap.
+//! interval log, `stampede merge` adding up shards' logs — when they were edited
+//! or damaged: a clear error naming the file (and the line), exit code 2; never a
+//! panic, an abort or a silent gap.
 //! The files are made by hand, as stampede writes them, then changed.
 
 use std::path::{Path, PathBuf};
@@ -53,6 +54,17 @@ fn header() -> Value {
     })
 }
 
+/// The same header as shard `index` of two.
+fn shard(mut header: Value, index: u32) -> Value {
+    header["shard"] = json!({
+        "index": index,
+        "count": 2,
+        "start_at": "2026-12-02T21:41:57.000Z",
+        "late_s": 0.0
+    });
+    header
+}
+
 /// The line number (from 1) of the latency histogram in [`write_log`]'s file.
 const LATENCY_LINE: usize = 6;
 
@@ -82,6 +94,16 @@ fn report(dir: &Path, out: &Path) -> Output {
     stampede()
         .arg("report")
         .arg(dir)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+fn merge(shards: &[&Path], out: &Path) -> Output {
+    stampede()
+        .arg("merge")
+        .args(shards)
         .arg("--out")
         .arg(out)
         .output()
@@ -188,6 +210,87 @@ fn report_refuses_a_histogram_that_does_not_decode_naming_its_line() {
             "{}:{LATENCY_LINE}: the histogram tagged l0.s0.latency does not decode",
             log.display()
         )],
+    );
+    assert!(!out.join("report.json").exists());
+}
+
+#[test]
+fn merge_refuses_shards_whose_logs_do_not_belong_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("merged");
+    let write = |name: &str, header: Value| {
+        let path = write_log(&dir.path().join(name), &header);
+        (
+            path.parent().unwrap().to_path_buf(),
+            path.display().to_string(),
+        )
+    };
+    let (first, _) = write("s0", shard(header(), 0));
+    let (second, _) = write("s1", shard(header(), 1));
+    let output = merge(&[&first, &second], &out);
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    std::fs::remove_dir_all(&out).unwrap();
+
+    // A header edited against its plan: it was merged (steps) or panicked (0 steps).
+    let (edited, log) = write("steps5", {
+        let mut h = shard(header(), 1);
+        h["steps"] = 5.into();
+        h
+    });
+    assert_refused(
+        &merge(&[&first, &edited], &out),
+        &[
+            &log,
+            "its header's number of steps (5) is not its run plan's (1)",
+        ],
+    );
+    let (zero, log) = write("steps0", {
+        let mut h = shard(header(), 1);
+        h["steps"] = 0.into();
+        h
+    });
+    assert_refused(
+        &merge(&[&first, &zero], &out),
+        &[&log, "its header's number of steps (0)"],
+    );
+
+    // Shards of another version of the scenario: the message says what differs.
+    let (two_steps, log) = write("two_steps", {
+        let mut h = shard(header(), 1);
+        h["steps"] = 2.into();
+        h["plan"]["steps"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": "cart", "slo": {"error_rate": null, "latency": []}}));
+        h
+    });
+    assert_refused(
+        &merge(&[&first, &two_steps], &out),
+        &[&log, "a different number of steps (2) from", "'s (1)"],
+    );
+    let (one_level, log) = write("one_level", {
+        let mut h = shard(header(), 1);
+        h["levels"] = json!([level(0, 1.0)]);
+        h["plan"]["levels"] = json!([level(0, 1.0)]);
+        h
+    });
+    assert_refused(
+        &merge(&[&first, &one_level], &out),
+        &[&log, "a different number of levels (1) from", "'s (2)"],
+    );
+    let (other_load, log) = write("other_load", {
+        let mut h = shard(header(), 1);
+        h["levels"][1]["load"] = 3.0.into();
+        h["plan"]["levels"][1]["load"] = 3.0.into();
+        h
+    });
+    assert_refused(
+        &merge(&[&first, &other_load], &out),
+        &[
+            &log,
+            "a different profile (level 1: load 3 from 1.0 s for 1.0 s) from",
+            "'s (level 1: load 2 from 1.0 s for 1.0 s)",
+        ],
     );
     assert!(!out.join("report.json").exists());
 }
