@@ -75,5 +75,11 @@ fn load(path: &Path) -> anyhow::Result<Report> {
         enrich::enrich(&mut report, &plan.planning, None, 0.0, &gates);
         return Ok(report);
     }
-    read_report(&json).map_err(|e| anyhow!("{e} (and no interval log to rebuild it from)"))
+    read_report(&json).map_err(|e| {
+        if json.exists() {
+            e
+        } else {
+            anyhow!("{e} (and no interval log to rebuild it from)")
+        }
+    })
 }

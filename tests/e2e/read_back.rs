@@ -1,7 +1,7 @@
 //! Reading a run's own files back — `stampede report DIR` rebuilding from the
-//! interval log, `stampede merge` adding up shards' logs — when they were edited
-//! or damaged: a clear error naming the file (and the line), exit code 2; never a
-//! panic, an abort or a silent gap.
+//! interval log, `stampede merge` adding up shards' logs, `report` and `compare`
+//! reading report.json — when they were edited or damaged: a clear error naming the
+//! file (and the line), exit code 2; never a panic, an abort or a silent gap.
 //! The files are made by hand, as stampede writes them, then changed.
 
 use std::path::{Path, PathBuf};
@@ -9,7 +9,7 @@ use std::process::Output;
 
 use serde_json::{Value, json};
 
-use crate::{stampede, text};
+use crate::{repo, stampede, text};
 
 /// A level of the hand-made run: one second each, one after the other.
 fn level(index: u64, load: f64) -> Value {
@@ -292,5 +292,52 @@ fn merge_refuses_shards_whose_logs_do_not_belong_together() {
             "'s (level 1: load 2 from 1.0 s for 1.0 s)",
         ],
     );
+    assert!(!out.join("report.json").exists());
+}
+
+#[test]
+fn report_and_compare_refuse_a_report_json_of_a_newer_schema_or_with_a_damaged_histogram() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture: Value = serde_json::from_slice(
+        &std::fs::read(repo("tests/fixtures/reports/black-friday.json")).unwrap(),
+    )
+    .unwrap();
+    let write = |name: &str, edit: &dyn Fn(&mut Value)| {
+        let mut json = fixture.clone();
+        edit(&mut json);
+        let run = dir.path().join(name);
+        std::fs::create_dir_all(&run).unwrap();
+        let path = run.join("report.json");
+        std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
+        path
+    };
+    let good = write("good", &|_| {});
+    let compare = |base: &Path, new: &Path| {
+        stampede()
+            .arg("compare")
+            .arg(base)
+            .arg(new)
+            .output()
+            .unwrap()
+    };
+    let out = dir.path().join("out");
+    let newer = write("newer", &|json| json["schema_version"] = 2.into());
+    let wanted = format!(
+        "{}: schema_version 2 is not one this stampede",
+        newer.display()
+    );
+    assert_refused(&report(&newer, &out), &[&wanted]);
+    assert_refused(&compare(&good, &newer), &[&wanted]);
+
+    // `compare` left this level's percentile rows out without a word.
+    let damaged = write("damaged", &|json| {
+        json["levels"][2]["histogram"] = "AAAA".into()
+    });
+    let wanted = format!(
+        "{}: levels[2]: the latency histogram does not decode",
+        damaged.display()
+    );
+    assert_refused(&report(&damaged, &out), &[&wanted]);
+    assert_refused(&compare(&damaged, &good), &[&wanted]);
     assert!(!out.join("report.json").exists());
 }
