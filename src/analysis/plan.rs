@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::capacity::PlanInputs;
+use crate::metrics::interval_log::RunHeader;
 use crate::profile::LevelSpec;
 use crate::scenario::{Model, Scenario, Slo, Think};
 
@@ -69,6 +70,39 @@ impl Plan {
         }
     }
 
+    /// The plan an interval log's header carries, checked against the header's
+    /// own counts: the rebuilt totals are sized by the header (its levels, steps
+    /// and journeys) and named and judged by the plan, so where a hand-edited
+    /// header and its plan disagree the analysis would index past the totals.
+    /// Checked before the log is added up, this also bounds the header's `steps`
+    /// and `journeys` by the plan's lists, as the levels are by `MAX_LEVELS`.
+    pub fn of_header(header: &RunHeader) -> Result<Plan, String> {
+        let plan: Plan = serde_json::from_value(header.plan.clone())
+            .map_err(|e| format!("its run plan: {e}"))?;
+        let disagree = |what: &str, header: usize, plan: usize| {
+            Err(format!(
+                "its header's number of {what} ({header}) is not its run plan's ({plan}): \
+                 the log was edited or damaged"
+            ))
+        };
+        if header.steps != plan.steps.len() {
+            return disagree("steps", header.steps, plan.steps.len());
+        }
+        if header.journeys != plan.journeys.len() {
+            return disagree("journeys", header.journeys, plan.journeys.len());
+        }
+        if header.levels.len() != plan.levels.len() {
+            return disagree("levels", header.levels.len(), plan.levels.len());
+        }
+        if let Some(i) = (0..plan.levels.len()).find(|&i| header.levels[i] != plan.levels[i]) {
+            return Err(format!(
+                "its header's level {i} is not its run plan's level {i}: \
+                 the log was edited or damaged"
+            ));
+        }
+        Ok(plan)
+    }
+
     /// Whether the plan has an SLO at all.
     pub fn has_slo(&self) -> bool {
         !self.slo.latency.is_empty() || self.slo.error_rate.is_some()
@@ -115,5 +149,67 @@ mod tests {
         assert_eq!(back, plan);
         assert_eq!(back.levels.len(), scenario.load.profile.levels().len());
         assert_eq!(back.planning.expected_peak, Some(200.0));
+    }
+
+    #[test]
+    fn a_header_whose_counts_are_not_its_plans_is_refused() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/black-friday.toml");
+        let plan = Plan::of(&crate::scenario::load(&path).unwrap(), None);
+        let header = RunHeader {
+            target: "http://shop.test".to_string(),
+            seed: 1,
+            started_at: "2026-01-01T00:00:00Z".to_string(),
+            cores: 1,
+            threads: None,
+            levels: plan.levels.clone(),
+            steps: plan.steps.len(),
+            journeys: plan.journeys.len(),
+            plan: serde_json::to_value(&plan).unwrap(),
+            shard: None,
+        };
+        assert_eq!(Plan::of_header(&header), Ok(plan.clone()));
+        let (steps, journeys, levels) = (plan.steps.len(), plan.journeys.len(), plan.levels.len());
+
+        let no_steps = RunHeader {
+            steps: 0,
+            ..header.clone()
+        };
+        assert_eq!(
+            Plan::of_header(&no_steps).unwrap_err(),
+            format!(
+                "its header's number of steps (0) is not its run plan's ({steps}): \
+                 the log was edited or damaged"
+            )
+        );
+        let many_journeys = RunHeader {
+            journeys: 1_000_000_000_000,
+            ..header.clone()
+        };
+        assert_eq!(
+            Plan::of_header(&many_journeys).unwrap_err(),
+            format!(
+                "its header's number of journeys (1000000000000) is not its run plan's \
+                 ({journeys}): the log was edited or damaged"
+            )
+        );
+        let fewer_levels = RunHeader {
+            levels: plan.levels[1..].to_vec(),
+            ..header.clone()
+        };
+        assert_eq!(
+            Plan::of_header(&fewer_levels).unwrap_err(),
+            format!(
+                "its header's number of levels ({}) is not its run plan's ({levels}): \
+                 the log was edited or damaged",
+                levels - 1
+            )
+        );
+        let mut other_load = header.clone();
+        other_load.levels[1].load += 1.0;
+        assert_eq!(
+            Plan::of_header(&other_load).unwrap_err(),
+            "its header's level 1 is not its run plan's level 1: the log was edited or damaged"
+        );
     }
 }

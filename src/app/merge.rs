@@ -11,6 +11,7 @@ use anyhow::anyhow;
 use crate::analysis::{self, Plan, Report, RunInfo};
 use crate::metrics::interval_log::{self, RunHeader};
 use crate::metrics::{RunOutcome, ShardRun, merge};
+use crate::profile::LevelSpec;
 use crate::scenario::parse_gate;
 
 use super::cli::MergeArgs;
@@ -88,14 +89,16 @@ pub fn merge(args: &MergeArgs) -> Result<Exit, Error> {
 /// Reads a shard's interval log, with its shard record (the levels it did not
 /// hold in full worked out from the log).
 fn read(dir: &Path) -> Result<ShardDir, Error> {
-    let (header, outcome) = interval_log::rebuild(dir).map_err(|e| {
+    let cannot_read = |e: &dyn std::fmt::Display| {
         bad_input(anyhow!(
             "{}: cannot read the shard's run: {e}",
             dir.display()
         ))
-    })?;
-    let plan: Plan = serde_json::from_value(header.plan.clone())
-        .map_err(|e| bad_input(anyhow!("{}: its run plan: {e}", log_path(dir).display())))?;
+    };
+    let log = interval_log::open(dir).map_err(|e| cannot_read(&e))?;
+    let plan = Plan::of_header(log.header())
+        .map_err(|e| bad_input(anyhow!("{}: {e}", log_path(dir).display())))?;
+    let (header, outcome) = log.rebuild().map_err(|e| cannot_read(&e))?;
     let Some(mut shard) = header.shard.clone() else {
         return Err(bad_input(anyhow!(
             "{}: not a shard of a sharded run (it was run without --shard or --shards)",
@@ -130,7 +133,8 @@ fn take_outcome(shard: &mut ShardDir) -> RunOutcome {
 }
 
 /// Refuses shards of different runs: another scenario (or another version of
-/// it), seed, shard count or start time; and a shard given twice or missing.
+/// it: other levels, another number of steps or journeys, named by what
+/// differs), seed, shard count or start time; and a shard given twice or missing.
 fn check_together(shards: &[ShardDir]) -> Result<(), Error> {
     let first = &shards[0];
     for other in &shards[1..] {
@@ -146,6 +150,41 @@ fn check_together(shards: &[ShardDir]) -> Result<(), Error> {
                 "scenario",
                 other.plan.scenario.clone(),
                 first.plan.scenario.clone(),
+            ));
+        }
+        // Each shard's totals are sized by its header: those of another profile or
+        // another version of the journeys do not add up level by level, step by step.
+        let counts = |s: &ShardDir| {
+            [
+                ("levels", s.header.levels.len()),
+                ("steps", s.header.steps),
+                ("journeys", s.header.journeys),
+            ]
+        };
+        for ((what, theirs), (_, ours)) in counts(other).into_iter().zip(counts(first)) {
+            if theirs != ours {
+                return Err(odd(
+                    &format!("number of {what}"),
+                    theirs.to_string(),
+                    ours.to_string(),
+                ));
+            }
+        }
+        if let Some(i) = (0..first.header.levels.len())
+            .find(|&i| other.header.levels[i] != first.header.levels[i])
+        {
+            let show = |level: &LevelSpec| {
+                format!(
+                    "level {i}: load {} from {:.1} s for {:.1} s",
+                    level.load,
+                    level.start.as_secs_f64(),
+                    level.duration.as_secs_f64()
+                )
+            };
+            return Err(odd(
+                "profile",
+                show(&other.header.levels[i]),
+                show(&first.header.levels[i]),
             ));
         }
         if other.plan != first.plan {

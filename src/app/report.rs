@@ -47,10 +47,11 @@ fn load(path: &Path) -> anyhow::Result<Report> {
     };
     let dir = json.parent().unwrap_or(Path::new("."));
     if !json.exists() && dir.join(interval_log::FILE_NAME).exists() {
-        let (header, outcome) =
-            interval_log::rebuild(dir).map_err(|e| anyhow!("cannot rebuild the report: {e}"))?;
-        let plan: Plan = serde_json::from_value(header.plan)
-            .map_err(|e| anyhow!("cannot rebuild the report: its run plan: {e}"))?;
+        let cannot = |e: &dyn std::fmt::Display| anyhow!("cannot rebuild the report: {e}");
+        let log = interval_log::open(dir).map_err(|e| cannot(&e))?;
+        let plan = Plan::of_header(log.header())
+            .map_err(|e| cannot(&format!("{}: {e}", log.path().display())))?;
+        let (header, outcome) = log.rebuild().map_err(|e| cannot(&e))?;
         outln!(
             "report rebuilt from the interval log: {}",
             dir.join(interval_log::FILE_NAME).display()
@@ -74,5 +75,11 @@ fn load(path: &Path) -> anyhow::Result<Report> {
         enrich::enrich(&mut report, &plan.planning, None, 0.0, &gates);
         return Ok(report);
     }
-    read_report(&json).map_err(|e| anyhow!("{e} (and no interval log to rebuild it from)"))
+    read_report(&json).map_err(|e| {
+        if json.exists() {
+            e
+        } else {
+            anyhow!("{e} (and no interval log to rebuild it from)")
+        }
+    })
 }

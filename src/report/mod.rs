@@ -29,7 +29,7 @@ pub mod view;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::analysis::Report;
+use crate::analysis::{Report, SCHEMA_VERSION, decode_histogram};
 
 /// Writes `report.json` into `dir` (created if needed), atomically: a crash never
 /// leaves half a file. Returns the file's path.
@@ -54,7 +54,61 @@ pub fn read_json(path: &Path) -> Result<Report, ReadError> {
     };
     let text =
         crate::files::read_regular_text(&file, MAX_REPORT, "a report").map_err(ReadError::Io)?;
-    serde_json::from_str(&text).map_err(|source| ReadError::NotAReport { path: file, source })
+    // The version first: a newer report may not parse as this one's, and "missing
+    // field" would hide that it is the reader that is too old.
+    let version: Version = serde_json::from_str(&text).map_err(|source| ReadError::NotAReport {
+        path: file.clone(),
+        source,
+    })?;
+    if let Some(v) = version.schema_version
+        && !(1..=SCHEMA_VERSION).contains(&v)
+    {
+        return Err(ReadError::Unreadable {
+            path: file,
+            why: format!(
+                "schema_version {v} is not one this stampede ({}) reads (1 to {SCHEMA_VERSION}): \
+                 read it with the stampede that wrote it ({})",
+                env!("CARGO_PKG_VERSION"),
+                version.stampede_version.as_deref().unwrap_or("unknown")
+            ),
+        });
+    }
+    let report: Report = serde_json::from_str(&text).map_err(|source| ReadError::NotAReport {
+        path: file.clone(),
+        source,
+    })?;
+    check_histograms(&report).map_err(|why| ReadError::Unreadable { path: file, why })?;
+    Ok(report)
+}
+
+/// What a report.json says of its own format, read before the rest.
+#[derive(serde::Deserialize)]
+struct Version {
+    schema_version: Option<u32>,
+    stampede_version: Option<String>,
+}
+
+/// Every latency histogram decodes (or is empty, as a run writes one it could not
+/// encode). The percentiles `compare`, the gates and the charts read come from
+/// them: one that does not decode would drop that level's or step's rows without
+/// a word.
+fn check_histograms(report: &Report) -> Result<(), String> {
+    let decodes = |histogram: &str| histogram.is_empty() || decode_histogram(histogram).is_some();
+    let damaged = "does not decode (the file was edited or damaged)";
+    for (l, level) in report.levels.iter().enumerate() {
+        if !decodes(&level.stats.histogram) {
+            return Err(format!("levels[{l}]: the latency histogram {damaged}"));
+        }
+        if let Some((s, step)) =
+            (level.steps.iter().enumerate()).find(|(_, s)| !decodes(&s.stats.histogram))
+        {
+            return Err(format!(
+                "levels[{l}].steps[{s}] ({}): the latency histogram {damaged}",
+                step.name
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Why a report.json cannot be read back.
@@ -67,6 +121,9 @@ pub enum ReadError {
         path: PathBuf,
         source: serde_json::Error,
     },
+    /// A report of another schema version, or one whose contents do not read.
+    #[error("{}: {why}", path.display())]
+    Unreadable { path: PathBuf, why: String },
 }
 
 /// Writes every report into `dir` (created if needed): report.json, summary.md,
@@ -135,6 +192,65 @@ mod tests {
         assert_eq!(read_json(&path).unwrap(), report);
         assert_eq!(read_json(dir.path()).unwrap(), report);
         assert!(!dir.path().join(".report.json.tmp").exists());
+    }
+
+    /// `report` written to a report.json whose JSON `change` edits, read back.
+    fn read_edited(
+        change: impl FnOnce(&mut serde_json::Value),
+    ) -> (tempfile::TempDir, PathBuf, Result<Report, ReadError>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_json(&testdata::broken(), dir.path()).unwrap();
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        change(&mut json);
+        std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
+        let read = read_json(&path);
+        (dir, path, read)
+    }
+
+    #[test]
+    fn a_report_of_a_newer_schema_is_refused_saying_so() {
+        let (_dir, path, read) = read_edited(|json| {
+            json["schema_version"] = 2.into();
+            json["stampede_version"] = "9.0.0".into();
+            // What a newer report might no longer have.
+            json.as_object_mut().unwrap().remove("levels");
+        });
+        assert_eq!(
+            read.unwrap_err().to_string(),
+            format!(
+                "{}: schema_version 2 is not one this stampede ({}) reads (1 to 1): \
+                 read it with the stampede that wrote it (9.0.0)",
+                path.display(),
+                env!("CARGO_PKG_VERSION")
+            )
+        );
+    }
+
+    #[test]
+    fn a_histogram_that_does_not_decode_is_an_error_naming_where_it_is() {
+        let (_dir, path, read) = read_edited(|json| json["levels"][1]["histogram"] = "AAAA".into());
+        assert_eq!(
+            read.unwrap_err().to_string(),
+            format!(
+                "{}: levels[1]: the latency histogram does not decode (the file was edited or damaged)",
+                path.display()
+            )
+        );
+        let (_dir, path, read) =
+            read_edited(|json| json["levels"][0]["steps"][1]["histogram"] = "not base64!".into());
+        let step = testdata::broken().levels[0].steps[1].name.clone();
+        assert_eq!(
+            read.unwrap_err().to_string(),
+            format!(
+                "{}: levels[0].steps[1] ({step}): the latency histogram does not decode \
+                 (the file was edited or damaged)",
+                path.display()
+            )
+        );
+        // An empty one is a run's that could not be encoded: read, with no percentiles.
+        let (_dir, _, read) = read_edited(|json| json["levels"][1]["histogram"] = "".into());
+        assert_eq!(read.unwrap().levels[1].stats.histogram, "");
     }
 
     #[test]

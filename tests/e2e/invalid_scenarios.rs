@@ -142,7 +142,7 @@ const CASES: &[(&str, &str, &str)] = &[
     (
         "data-not-a-file",
         "11:8",
-        "/dev/zero is not a regular file: a data file must be a regular file (CSV or JSON) of at most 64 MiB",
+        "/dev/zero is not a regular file: a data file must be a regular file of at most 64 MiB",
     ),
 ];
 

@@ -15,6 +15,7 @@ mod invalid_scenarios;
 mod journeys;
 mod limits;
 mod open_model;
+mod read_back;
 mod runs;
 mod scaffold;
 mod search;

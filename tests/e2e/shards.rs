@@ -348,13 +348,20 @@ fn assert_throughput_agrees(merged: &serde_json::Value, one: &serde_json::Value)
     }
 }
 
-/// A one-level shard run of `name` against the embedded shop.
-fn tiny_shard(dir: &Path, name: &str, shard: &str, seed: &str, start_at: &str) -> PathBuf {
-    let scenario = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &scenario,
-        format!(
-            r#"
+/// One-level shard runs against the embedded shop, each `(name, shard, seed,
+/// start_at)`, run side by side (each waits for its start: one run after
+/// another would begin later than its start by more than the profile lasts,
+/// which is refused); their output directories.
+fn tiny_shards(dir: &Path, runs: &[(&str, &str, &str, &str)]) -> Vec<PathBuf> {
+    let children: Vec<(PathBuf, std::process::Child)> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, &(name, shard, seed, start_at))| {
+            let scenario = dir.join(format!("{i}-{name}.toml"));
+            std::fs::write(
+                &scenario,
+                format!(
+                    r#"
 name = "{name}"
 [target]
 base_url = "embedded"
@@ -367,44 +374,59 @@ weight = 1
 think = "50ms"
 steps = [{{ name = "home", get = "/" }}]
 "#
-        ),
-    )
-    .unwrap();
-    let out = dir.join(format!("{name}-{}-seed{seed}", shard.replace('/', "of")));
-    let output = stampede()
-        .arg("run")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .args(["--shard", shard, "--seed", seed, "--start-at", start_at])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
-    out
+                ),
+            )
+            .unwrap();
+            let out = dir.join(format!(
+                "{i}-{name}-{}-seed{seed}",
+                shard.replace('/', "of")
+            ));
+            let child = stampede()
+                .arg("run")
+                .arg(&scenario)
+                .arg("--out")
+                .arg(&out)
+                .args(["--shard", shard, "--seed", seed, "--start-at", start_at])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            (out, child)
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|(out, child)| {
+            let output = child.wait_with_output().unwrap();
+            let (stdout, stderr) = text(&output);
+            assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+            out
+        })
+        .collect()
 }
 
 #[test]
 fn merge_refuses_runs_that_are_not_shards_of_one_run() {
     let _one = exclusive();
     let dir = tempfile::tempdir().unwrap();
-    let now = (unix_now().floor() as u64).to_string();
-    let earlier = (unix_now().floor() as u64 - 60).to_string();
-    let first = tiny_shard(dir.path(), "sale", "0/2", "1", &now);
+    let start = (unix_now().ceil() as u64 + 2).to_string();
+    let later = (unix_now().ceil() as u64 + 3).to_string();
+    let runs = tiny_shards(
+        dir.path(),
+        &[
+            ("sale", "0/2", "1", &start),
+            ("other", "1/2", "1", &start),
+            ("sale", "1/2", "2", &start),
+            ("sale", "1/3", "1", &start),
+            ("sale", "1/2", "1", &later),
+        ],
+    );
+    let first = runs[0].clone();
     let odd_ones = [
-        (
-            tiny_shard(dir.path(), "other", "1/2", "1", &now),
-            "scenario",
-        ),
-        (tiny_shard(dir.path(), "sale", "1/2", "2", &now), "seed"),
-        (
-            tiny_shard(dir.path(), "sale", "1/3", "1", &now),
-            "shard count",
-        ),
-        (
-            tiny_shard(dir.path(), "sale", "1/2", "1", &earlier),
-            "start time",
-        ),
+        (runs[1].clone(), "scenario"),
+        (runs[2].clone(), "seed"),
+        (runs[3].clone(), "shard count"),
+        (runs[4].clone(), "start time"),
     ];
     for (odd, what) in &odd_ones {
         let output = stampede()

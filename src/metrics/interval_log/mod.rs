@@ -30,7 +30,7 @@ use crate::metrics::{
     Collected, Harvested, JourneyStats, LevelRun, Notes, RunEnd, RunOutcome, StepStats,
     TimelinePoint,
 };
-use crate::profile::LevelSpec;
+use crate::profile::{LevelSpec, MAX_LEVELS, MAX_RUN};
 
 /// The log's file name in the run directory.
 pub const FILE_NAME: &str = "intervals.hlog";
@@ -62,6 +62,49 @@ pub struct RunHeader {
     /// A sharded run's part (`stampede merge` reads it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<crate::metrics::ShardRun>,
+}
+
+impl RunHeader {
+    /// Whether this header is one a run could have written: at most
+    /// [`MAX_LEVELS`] levels (what a scenario may ask for), numbered 0, 1, 2… in
+    /// order, each with a load and ending within [`MAX_RUN`]. The totals are
+    /// sized by the levels and indexed by their numbers, so a hand-edited count or
+    /// index would otherwise panic or ask for memory without bound. `steps` and
+    /// `journeys` are checked against the plan, which names them (see
+    /// [`LogFile`]).
+    fn check(&self) -> Result<(), String> {
+        if self.levels.len() > MAX_LEVELS {
+            return Err(format!(
+                "its header lists {} levels: a run has at most {MAX_LEVELS}",
+                self.levels.len()
+            ));
+        }
+        for (position, level) in self.levels.iter().enumerate() {
+            if level.index != position {
+                return Err(format!(
+                    "its header's level {position} says it is level {}: a run's levels \
+                     are numbered 0, 1, 2… in order",
+                    level.index
+                ));
+            }
+            if !(level.load.is_finite() && level.load >= 0.0) {
+                return Err(format!(
+                    "its header's level {position} has a load of {}",
+                    level.load
+                ));
+            }
+            if level
+                .start
+                .checked_add(level.duration)
+                .is_none_or(|end| end > MAX_RUN)
+            {
+                return Err(format!(
+                    "its header's level {position} ends after 7 days: a run lasts at most 7 days"
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What the run knows besides the intervals' counts, written when it changes.
@@ -160,6 +203,17 @@ pub enum LogError {
     },
     #[error("{path}: not a stampede interval log: {why}")]
     Invalid { path: PathBuf, why: String },
+    /// Not a file to read: a device, a pipe, or larger than any log.
+    #[error("{0}")]
+    File(crate::files::FileError),
+    /// A line the run wrote whole that no longer reads: the log was edited or
+    /// damaged, and adding up the rest would report a part of the run as the whole.
+    #[error("{path}:{line}: {why}")]
+    BadLine {
+        path: PathBuf,
+        line: usize,
+        why: String,
+    },
 }
 
 /// Appends a run's intervals to its log.
@@ -345,7 +399,7 @@ fn level_tag(level: Option<usize>) -> String {
     level.map_or_else(|| "ramp".to_string(), |l| format!("l{l}"))
 }
 
-pub use rebuild::rebuild;
+pub use rebuild::{LogFile, open};
 
 mod rebuild;
 
@@ -369,9 +423,35 @@ fn add_journey_histogram(stats: &mut JourneyStats, histogram: &Histogram<u64>) {
     let _ = stats.duration.add(histogram);
 }
 
-/// The histogram lines of `text`, with their tags (lines that do not parse are skipped).
-fn histograms(text: &str) -> impl Iterator<Item = (String, Histogram<u64>)> + '_ {
-    timed_histograms(text).map(|(tag, _, histogram)| (tag, histogram))
+/// The histogram lines of `text`, with their tags.
+fn histograms(text: &str) -> impl Iterator<Item = Result<(String, Histogram<u64>), BadLine>> + '_ {
+    timed_histograms(text).map(|entry| entry.map(|(tag, _, histogram)| (tag, histogram)))
+}
+
+/// A histogram line that does not read: its line number (from 1) and why.
+#[derive(Debug)]
+struct BadLine {
+    line: usize,
+    why: String,
+}
+
+impl BadLine {
+    fn in_file(self, path: &Path) -> LogError {
+        LogError::BadLine {
+            path: path.to_path_buf(),
+            line: self.line,
+            why: self.why,
+        }
+    }
+}
+
+/// The largest interval log read back: a week's run of a large scenario stays
+/// far below it; `/dev/zero` named as a log does not.
+const MAX_LOG: u64 = 16 << 30;
+
+/// The bytes of the log at `path`: a regular file of at most [`MAX_LOG`].
+pub(super) fn read(path: &Path) -> Result<Vec<u8>, LogError> {
+    crate::files::read_regular(path, MAX_LOG, "an interval log").map_err(LogError::File)
 }
 
 /// Each harvest's latency and lag over every level and step, by the second it
@@ -379,12 +459,11 @@ fn histograms(text: &str) -> impl Iterator<Item = (String, Histogram<u64>)> + '_
 /// merged timeline's percentiles exactly.
 pub fn seconds(dir: &Path) -> Result<BTreeMap<u64, Second>, LogError> {
     let path = dir.join(FILE_NAME);
-    let text = std::fs::read_to_string(&path).map_err(|source| LogError::Io {
-        path: path.clone(),
-        source,
-    })?;
+    let bytes = read(&path)?;
+    let text = String::from_utf8_lossy(&bytes);
     let mut seconds: BTreeMap<u64, Second> = BTreeMap::new();
-    for (tag, end, histogram) in timed_histograms(&text) {
+    for entry in timed_histograms(complete_lines(&text)) {
+        let (tag, end, histogram) = entry.map_err(|bad| bad.in_file(&path))?;
         let second = seconds.entry(end.as_secs_f64().round() as u64).or_default();
         let _ = match tag.rsplit('.').next() {
             Some("latency") => second.latency.add(&histogram),
@@ -411,21 +490,47 @@ impl Default for Second {
     }
 }
 
-/// [`histograms`], with when each interval ended.
-fn timed_histograms(text: &str) -> impl Iterator<Item = (String, Duration, Histogram<u64>)> + '_ {
+/// [`histograms`], with when each interval ended. Every line that is neither a
+/// comment nor the column names is a histogram the run wrote whole (a line cut
+/// off by a crash is left out before: see [`complete_lines`]), so one that does
+/// not parse or whose histogram does not decode is an error: skipping it would
+/// drop that level's or step's requests from its percentiles without a word.
+/// Blank lines are skipped; a histogram without a tag is not one of the run's.
+fn timed_histograms(
+    text: &str,
+) -> impl Iterator<Item = Result<(String, Duration, Histogram<u64>), BadLine>> + '_ {
     text.lines()
-        .filter(|line| !line.starts_with('#') && !line.starts_with('"'))
-        .filter_map(|line| {
+        .enumerate()
+        .filter(|(_, line)| {
+            !line.starts_with('#') && !line.starts_with('"') && !line.trim().is_empty()
+        })
+        .filter_map(|(number, line)| {
+            let bad = |why: String| {
+                Some(Err(BadLine {
+                    line: number + 1,
+                    why,
+                }))
+            };
             let with_newline = format!("{line}\n");
-            let entry = IntervalLogIterator::new(with_newline.as_bytes()).next()?;
-            let Ok(LogEntry::Interval(interval)) = entry else {
-                return None;
+            let interval = match IntervalLogIterator::new(with_newline.as_bytes()).next() {
+                Some(Ok(LogEntry::Interval(interval))) => interval,
+                _ => return bad("not a histogram line of an interval log".to_string()),
             };
             let tag = interval.tag()?.as_str().to_string();
             let end = interval.start_timestamp() + interval.duration();
-            let histogram = crate::metrics::decode_histogram(interval.encoded_histogram())?;
-            Some((tag, end, histogram))
+            match crate::metrics::decode_histogram(interval.encoded_histogram()) {
+                Some(histogram) => Some(Ok((tag, end, histogram))),
+                None => bad(format!(
+                    "the histogram tagged {tag} does not decode (the file was edited or damaged)"
+                )),
+            }
         })
+}
+
+/// The lines of `text` up to its last newline: a line cut off by a crash
+/// mid-write is dropped.
+fn complete_lines(text: &str) -> &str {
+    text.rfind('\n').map_or("", |end| &text[..=end])
 }
 
 /// The JSON comments of `text` that start with `kind`.
