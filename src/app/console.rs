@@ -19,12 +19,21 @@ const PLAIN_EVERY: Duration = Duration::from_secs(5);
 /// The live rates are averaged over this sliding window.
 const RATE_WINDOW_S: f64 = 5.0;
 
+/// One harvest, as the live line's rates count it.
+struct Recent {
+    /// Seconds since the start, at the harvest's end.
+    t: f64,
+    steps: u64,
+    http: u64,
+    errors: u64,
+}
+
 pub struct Console {
     model: Model,
     bar: Option<ProgressBar>,
     next_plain: Duration,
-    /// Recent harvests (end time, steps, HTTP requests), for the live rates.
-    recent: VecDeque<(f64, u64, u64)>,
+    /// Recent harvests, for the live rates.
+    recent: VecDeque<Recent>,
 }
 
 impl Console {
@@ -66,29 +75,32 @@ impl Console {
 
     /// Takes every harvest (sub-second ones at judgements included).
     pub fn second(&mut self, point: &TimelinePoint) {
-        self.recent
-            .push_back((point.t, point.requests, point.http_requests));
+        self.recent.push_back(Recent {
+            t: point.t,
+            steps: point.requests,
+            http: point.http_requests,
+            errors: point.errors,
+        });
         while self
             .recent
             .front()
-            .is_some_and(|&(t, _, _)| t < point.t - RATE_WINDOW_S)
+            .is_some_and(|r| r.t < point.t - RATE_WINDOW_S)
         {
             self.recent.pop_front();
         }
     }
 
-    /// HTTP requests/s and steps/s over the sliding window.
-    fn rates(&self) -> (f64, f64) {
+    /// HTTP requests/s, steps/s and errors/s over the one sliding window (the
+    /// errors were the last harvest's, which may be a fraction of a second:
+    /// more errors per second than requests).
+    fn rates(&self) -> (f64, f64, f64) {
         let (Some(first), Some(last)) = (self.recent.front(), self.recent.back()) else {
-            return (0.0, 0.0);
+            return (0.0, 0.0, 0.0);
         };
         // The first point's interval began a second before its end.
-        let span = (last.0 - first.0 + 1.0).clamp(1.0, RATE_WINDOW_S);
-        let (steps, http) = self
-            .recent
-            .iter()
-            .fold((0, 0), |(s, h), &(_, steps, http)| (s + steps, h + http));
-        (http as f64 / span, steps as f64 / span)
+        let span = (last.t - first.t + 1.0).clamp(1.0, RATE_WINDOW_S);
+        let sum = |f: fn(&Recent) -> u64| self.recent.iter().map(f).sum::<u64>() as f64 / span;
+        (sum(|r| r.http), sum(|r| r.steps), sum(|r| r.errors))
     }
 
     /// The live line: the phase, and rates over a sliding window.
@@ -99,20 +111,19 @@ impl Console {
             (Some(l), false) => format!("level {}", l.index + 1),
             (None, false) => "ramp".to_string(),
         };
-        let (http_rps, steps_rps) = self.rates();
+        let (http_rps, steps_rps, errors_ps) = self.rates();
         let active = match self.model {
             Model::Closed => String::new(),
             Model::Open => format!(" · {} active", p.last_second.shoppers),
         };
         let message = format!(
-            "{phase} · {} {}{active} · {http_rps:.0} HTTP req/s ({steps_rps:.0} steps/s) · p95 {} · {} errors/s",
+            "{phase} · {} {}{active} · {http_rps:.0} HTTP req/s ({steps_rps:.0} steps/s) · p95 {} · {errors_ps:.0} errors/s",
             show_load(match self.model {
                 Model::Closed => p.load.round(),
                 Model::Open => p.load,
             }),
             self.model.unit(),
             show_latency(p.last_second.p95_ms),
-            p.last_second.errors
         );
         match &self.bar {
             Some(bar) => {
@@ -150,5 +161,39 @@ impl Console {
         if level.generator_limited {
             self.say(&format!("  warning: {}", generator_warning(level)));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every rate of the live line is over the same window: a shop failing
+    /// every request shows as many errors/s as steps/s, with a harvest of a
+    /// fraction of a second (at a level's judgement) among them.
+    #[test]
+    fn errors_per_second_are_counted_over_the_rates_window() {
+        let mut console = Console {
+            model: Model::Closed,
+            bar: None,
+            next_plain: PLAIN_EVERY,
+            recent: VecDeque::new(),
+        };
+        for (t, n) in [(1.0, 20), (2.0, 20), (2.3, 6), (3.0, 14), (4.0, 30)] {
+            console.second(&TimelinePoint {
+                t,
+                shoppers: 2,
+                level: Some(0),
+                requests: n,
+                http_requests: n,
+                errors: n,
+                p95_ms: Some(2.0),
+                lag_p99_ms: None,
+                p50_ms: None,
+                p99_ms: None,
+            });
+        }
+        let (http, steps, errors) = console.rates();
+        assert_eq!((http, steps, errors), (22.5, 22.5, 22.5));
     }
 }
