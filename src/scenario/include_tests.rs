@@ -12,6 +12,8 @@ include = ["journeys.toml"]
 base_url = "embedded"
 [load]
 staircase = { start = 1, step = 1, max = 3, hold = "1s" }
+[slo]
+error_rate = "1%"
 "#;
 
 const JOURNEYS: &str = r#"[[journey]]

@@ -11,6 +11,7 @@ base_url = "https://shop.example/"
 stages = [{ ramp_to = 10, over = "1s" }, { hold = "5s" }]
 [slo]
 p99 = "1s"
+error_rate = "1%"
 [vars]
 sku = "SKU-1"
 qty = 2
@@ -41,6 +42,15 @@ fn compiles_templates_bodies_and_step_ids() {
     let names: Vec<&str> = s.steps.iter().map(|st| st.name.as_str()).collect();
     assert_eq!(names, ["home", "add"]);
     assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    // Without an error bound, a failing level would pass: said.
+    let unbounded = SCENARIO.replace("error_rate = \"1%\"\n", "");
+    let u = parse(Path::new("t.toml"), &unbounded).unwrap();
+    assert_eq!(
+        u.warnings,
+        [
+            "[slo] sets no error_rate: a level whose requests fail still passes on latency alone; add error_rate = \"1%\" (or the share the sale can bear)"
+        ]
+    );
     let posted = SCENARIO.replace(r#"get = "/?q={{ qty }}""#, r#"post = "/?q={{ qty }}""#);
     let p = parse(Path::new("t.toml"), &posted).unwrap();
     assert_eq!(

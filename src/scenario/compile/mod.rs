@@ -123,6 +123,13 @@ pub fn compile<'a>(
         None => c.load(raw.load)?,
     };
     let slo = c.slo(&raw.slo);
+    if slo.error_rate.is_none() {
+        // k6 and Gatling pass a run with no thresholds; here the SLO is the
+        // verdict, and a level whose requests fail would pass it.
+        c.warnings.push(
+            "[slo] sets no error_rate: a level whose requests fail still passes on latency alone; add error_rate = \"1%\" (or the share the sale can bear)".to_string(),
+        );
+    }
     let mut groups = Vec::new();
     if let Some(own) = raw.journeys {
         groups.push((path, source, own));
