@@ -15,6 +15,13 @@ pub fn compare(args: &CompareArgs) -> Result<Exit, Error> {
         .context("baseline")
         .map_err(bad_input)?;
     let new = read_report(&args.new).map_err(bad_input)?;
+    if base.scenario != new.scenario {
+        errln!(
+            "warning: the reports are of different scenarios (\"{}\" and \"{}\"): levels are matched by load and steps by name, whatever they measured",
+            base.scenario,
+            new.scenario
+        );
+    }
     let c = compare::compare(
         &base,
         &new,

@@ -297,3 +297,20 @@ fn compare_takes_long_step_names() {
     assert!(stdout.contains("0 regression(s)"), "{stdout}");
     assert!(stdout.contains("no significant regression"), "{stdout}");
 }
+
+/// `compare` of two reports of different scenarios says so (it compared them
+/// in silence, level by load and step by name).
+#[test]
+fn compare_warns_of_reports_of_different_scenarios() {
+    let smoke = crate::repo("tests/fixtures/reports/smoke.json");
+    let sale = crate::repo("tests/fixtures/reports/black-friday.json");
+    let (_, _, stderr) = command(&["compare"], &[&smoke, &sale]);
+    assert!(
+        stderr.contains(
+            "warning: the reports are of different scenarios (\"smoke\" and \"black-friday\")"
+        ),
+        "{stderr}"
+    );
+    let (_, _, stderr) = command(&["compare"], &[&smoke, &smoke]);
+    assert!(!stderr.contains("different scenarios"), "{stderr}");
+}
