@@ -305,7 +305,7 @@ fn level_table(out: &mut String, report: &Report) {
     let dropped = report.levels.iter().any(|l| l.dropped > 0);
     let _ = write!(
         out,
-        "<h2 id=\"levels\">Levels</h2>\n<table>\n<tr><th>level</th><th>{}</th><th>steps/s</th>\
+        "<h2 id=\"levels\">Levels</h2>\n<table>\n<tr><th>level</th><th>{}</th><th>HTTP req/s</th><th>steps/s</th>\
          <th>steps served/s</th><th>errors</th><th>p50</th><th>p95</th><th>p99</th>{}\
          <th class=\"text\">verdict</th></tr>\n",
         unit.short(),
@@ -316,10 +316,11 @@ fn level_table(out: &mut String, report: &Report) {
         let fail = level.verdict == Verdict::Fail;
         let _ = write!(
             out,
-            "<tr{}><td><a href=\"#level-{n}\">{n}</a></td><td>{}</td><td>{:.1}</td><td>{:.1}</td>\
+            "<tr{}><td><a href=\"#level-{n}\">{n}</a></td><td>{}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td>\
              <td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
             if fail { " class=\"fail\"" } else { "" },
             escape(&show_number(load_of(level))),
+            s.http_rps,
             s.throughput_rps,
             s.served_rps(),
             show_percent(s.error_rate),
@@ -513,6 +514,8 @@ mod tests {
         assert!(at("id=\"gates\"") < at("id=\"capacity\""));
         assert!(at("id=\"capacity\"") < at("<svg"));
         assert!(at("id=\"levels\"") < at("id=\"comparison\""));
+        // The levels table counts HTTP requests beside steps, as the terminal does.
+        assert!(page[at("id=\"levels\"")..].contains("<th>HTTP req/s</th><th>steps/s</th>"));
         let gates = &page[at("id=\"gates\"")..at("id=\"capacity\"")];
         assert!(gates.contains("1 passed, 2 failed"), "{gates}");
         assert_eq!(gates.matches("tag fail").count(), 2);
