@@ -55,10 +55,12 @@ impl Feeder {
         let is_json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        // The data file's own fault, named: the scenario only points at it.
+        let in_file = |why: String| format!("{}: {why}", path.display());
         let (columns, rows) = if is_json {
-            read_json(&text)?
+            read_json(&text).map_err(in_file)?
         } else {
-            read_csv(&text)?
+            read_csv(&text).map_err(in_file)?
         };
         if rows.is_empty() {
             return Err(format!("{} holds no rows", path.display()));
@@ -105,7 +107,7 @@ fn read_csv(text: &str) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
         .collect();
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| format!("CSV {e}"))?;
+        let record = record.map_err(|e| e.to_string())?;
         rows.push(record.iter().map(str::to_string).collect());
     }
     Ok((columns, rows))
@@ -166,6 +168,28 @@ mod tests {
         assert_eq!(columns, ["qty", "sku", "note"]);
         assert_eq!(rows[0], ["2", "A", ""]);
         assert!(read_json(r#"{"sku": "A"}"#).is_err());
+    }
+
+    /// A data file's own fault names that file, once ("CSV CSV error: …" at
+    /// the scenario's line before).
+    #[test]
+    fn a_bad_data_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let ragged = dir.path().join("ragged.csv");
+        std::fs::write(&ragged, "a,b\n1,2\n3\n").unwrap();
+        let err = Feeder::read(&ragged).unwrap_err().0;
+        assert!(
+            err.starts_with(&format!("{}: CSV error: ", ragged.display())),
+            "{err}"
+        );
+        assert!(!err.contains("CSV CSV"), "{err}");
+        let cut = dir.path().join("cut.json");
+        std::fs::write(&cut, "[{\"sku\": ").unwrap();
+        let err = Feeder::read(&cut).unwrap_err().0;
+        assert!(
+            err.starts_with(&format!("{}: JSON: ", cut.display())),
+            "{err}"
+        );
     }
 
     #[test]
