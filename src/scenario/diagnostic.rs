@@ -5,6 +5,11 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+/// How many characters of a long line are shown, and how many of them before
+/// the column.
+const SHOWN: usize = 120;
+const LEAD: usize = 40;
+
 /// A problem in a scenario file, located in its source text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScenarioError {
@@ -14,8 +19,9 @@ pub struct ScenarioError {
     pub line: usize,
     pub column: usize,
     pub message: String,
-    /// The source line the error points at, and the caret's width.
-    source_line: Option<(String, usize)>,
+    /// The source line the error points at (a long one around the column),
+    /// where the caret starts in it (in characters), and the caret's width.
+    source_line: Option<(String, usize, usize)>,
     pub hint: Option<String>,
 }
 
@@ -34,12 +40,26 @@ impl ScenarioError {
             .chars()
             .count()
             .max(1);
+        let text = text.trim_end_matches('\r');
+        // A long line (a minified blob, 50 MB on one line) is shown around
+        // the column, not whole.
+        let from = (column - 1).saturating_sub(LEAD);
+        let mut shown: String = text.chars().skip(from).take(SHOWN).collect();
+        let mut caret = column - 1 - from;
+        if from > 0 {
+            shown.insert(0, '…');
+            caret += 1;
+        }
+        if text.chars().skip(from + SHOWN).next().is_some() {
+            shown.push('…');
+        }
+        let width = width.min(shown.chars().count().saturating_sub(caret).max(1));
         ScenarioError {
             path: path.to_path_buf(),
             line,
             column,
             message: message.into(),
-            source_line: Some((text.trim_end_matches('\r').to_string(), width)),
+            source_line: Some((shown, caret, width)),
             hint: None,
         }
     }
@@ -76,12 +96,12 @@ impl fmt::Display for ScenarioError {
                 self.message
             )?;
         }
-        if let Some((text, width)) = &self.source_line {
+        if let Some((text, caret, width)) = &self.source_line {
             let number = self.line.to_string();
             let pad = " ".repeat(number.len());
             let indent: String = text
                 .chars()
-                .take(self.column - 1)
+                .take(*caret)
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
             write!(
@@ -115,5 +135,28 @@ mod tests {
             shown.contains("3 | model = \"sideways\"\n  |         ^^^^^^^^^^"),
             "{shown}"
         );
+    }
+
+    /// A long line is shown around the column, cut with `…` on either side,
+    /// the caret still under the fault (a 1 MB line was echoed whole).
+    #[test]
+    fn a_long_line_is_shown_around_the_column() {
+        let source = format!("name = \"{}\" wrong\n", "x".repeat(1_000_000));
+        let start = source.find("wrong").unwrap();
+        let err = ScenarioError::at(Path::new("s.toml"), &source, start..start + 5, "bad");
+        assert_eq!((err.line, err.column), (1, start + 1));
+        let shown = err.to_string();
+        assert!(shown.len() < 600, "{} bytes", shown.len());
+        let lines: Vec<&str> = shown.lines().collect();
+        let text = lines[2].strip_prefix("1 | ").unwrap();
+        assert!(
+            text.starts_with('…') && text.ends_with("\" wrong"),
+            "{text}"
+        );
+        let caret = lines[3].strip_prefix("  | ").unwrap();
+        let at = caret.chars().position(|c| c == '^').unwrap();
+        let under: String = text.chars().skip(at).take(5).collect();
+        assert_eq!(under, "wrong");
+        assert_eq!(caret.matches('^').count(), 5);
     }
 }
