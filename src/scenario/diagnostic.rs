@@ -21,7 +21,8 @@ pub struct ScenarioError {
     pub message: String,
     /// The source line the error points at (a long one around the column),
     /// where the caret starts in it (in characters), and the caret's width.
-    source_line: Option<(String, usize, usize)>,
+    /// Boxed: every compile step returns this error, and it stays small.
+    source_line: Option<Box<(String, usize, usize)>>,
     pub hint: Option<String>,
 }
 
@@ -50,7 +51,7 @@ impl ScenarioError {
             shown.insert(0, '…');
             caret += 1;
         }
-        if text.chars().skip(from + SHOWN).next().is_some() {
+        if text.chars().nth(from + SHOWN).is_some() {
             shown.push('…');
         }
         let width = width.min(shown.chars().count().saturating_sub(caret).max(1));
@@ -59,7 +60,7 @@ impl ScenarioError {
             line,
             column,
             message: message.into(),
-            source_line: Some((shown, caret, width)),
+            source_line: Some(Box::new((shown, caret, width))),
             hint: None,
         }
     }
@@ -96,7 +97,7 @@ impl fmt::Display for ScenarioError {
                 self.message
             )?;
         }
-        if let Some((text, caret, width)) = &self.source_line {
+        if let Some((text, caret, width)) = self.source_line.as_deref() {
             let number = self.line.to_string();
             let pad = " ".repeat(number.len());
             let indent: String = text
