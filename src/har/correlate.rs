@@ -4,8 +4,9 @@
 //! a `[vars]` entry; secrets become `{{ env.NAME }}` and are never written; the
 //! rest stays literal, each with its reason in the summary.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
+use super::index::AnswerIndex;
 use super::locate::{Extraction, locate};
 use super::select::Recorded;
 
@@ -51,6 +52,9 @@ pub struct Plan {
     /// Recorded secret → its `{{ env.NAME }}`: never written, whatever else holds it.
     pub secrets: Vec<(String, String)>,
     pub notes: Notes,
+    /// How many times an earlier answer was searched for a sent value: the work
+    /// correlation did, which must grow with the recording, not with its square.
+    pub answers_searched: usize,
 }
 
 /// Where a sent value sits, which decides what an unmatched one becomes.
@@ -103,17 +107,33 @@ pub fn keep_header(name: &str) -> bool {
 
 struct Correlator<'a> {
     recorded: &'a [Recorded],
+    /// Which answers hold which values, listed once for the whole recording.
+    index: AnswerIndex,
+    /// Value → how many of the answers holding it were searched without an
+    /// extraction: a later step goes on from there instead of starting over.
+    searched: HashMap<String, usize>,
     plan: Plan,
     /// Recorded value → the template that stands for it.
     known: BTreeMap<String, String>,
+    /// Every variable name given out (vars and extractions), and for each name
+    /// asked for, the next number to try after it (`csrf_2`, `csrf_3`…).
+    names: HashSet<String>,
+    next_number: HashMap<String, usize>,
+    /// (var name, value) of each `[vars]` entry → its name, for a value typed again.
+    typed: HashMap<(String, String), String>,
 }
 
 /// Plans the steps of one journey from the recorded ones, names already chosen.
 pub fn correlate(recorded: &[Recorded], names: Vec<String>) -> Plan {
     let mut c = Correlator {
         recorded,
+        index: AnswerIndex::new(recorded.iter().map(|step| &step.last)),
+        searched: HashMap::new(),
         plan: Plan::default(),
         known: BTreeMap::new(),
+        names: HashSet::new(),
+        next_number: HashMap::new(),
+        typed: HashMap::new(),
     };
     for (i, (step, name)) in recorded.iter().zip(names).enumerate() {
         let planned = c.step(i, step, name);
@@ -292,10 +312,7 @@ impl Correlator<'_> {
         if !worth_correlating(value) {
             return None;
         }
-        let (source, extraction) = self.recorded[..i]
-            .iter()
-            .enumerate()
-            .find_map(|(j, earlier)| locate(&earlier.last, value).map(|e| (j, e)))?;
+        let (source, extraction) = self.earliest_source(i, value)?;
         let name = self.fresh_name(hint);
         let template = format!("{{{{ {name} }}}}");
         self.plan.notes.correlated.push(format!(
@@ -308,6 +325,28 @@ impl Correlator<'_> {
             .push((name.clone(), extraction));
         self.known.insert(value.to_string(), template.clone());
         Some(template)
+    }
+
+    /// The earliest answer before step `i` that gives `value`, and how. Only the
+    /// answers the index lists are searched, and each of them once for a value:
+    /// what an earlier step searched in vain is not searched again.
+    fn earliest_source(&mut self, i: usize, value: &str) -> Option<(usize, Extraction)> {
+        let holders = self.index.holders(value);
+        let mut searched = self.searched.get(value).copied().unwrap_or(0);
+        let mut found = None;
+        for &j in &holders[searched.min(holders.len())..] {
+            if j >= i {
+                break;
+            }
+            searched += 1;
+            self.plan.answers_searched += 1;
+            if let Some(extraction) = locate(&self.recorded[j].last, value) {
+                found = Some((j, extraction));
+                break;
+            }
+        }
+        self.searched.insert(value.to_string(), searched);
+        found
     }
 
     fn secret(&mut self, step: &str, field: &str, value: &str) -> String {
@@ -336,13 +375,9 @@ impl Correlator<'_> {
     }
 
     fn typed(&mut self, step: &str, field: &str, value: &str) -> String {
-        if let Some(var) = self
-            .plan
-            .vars
-            .iter()
-            .find(|v| v.value == value && v.name == var_name(field))
-        {
-            return format!("{{{{ {} }}}}", var.name);
+        let again = (var_name(field), value.to_string());
+        if let Some(name) = self.typed.get(&again) {
+            return format!("{{{{ {name} }}}}");
         }
         let name = self.fresh_name(field);
         let hint = suggestion(field, value);
@@ -355,27 +390,27 @@ impl Correlator<'_> {
             value: value.to_string(),
             hint,
         });
+        self.typed.insert(again, name.clone());
         format!("{{{{ {name} }}}}")
     }
 
-    fn fresh_name(&self, hint: &str) -> String {
+    /// A variable name from `hint` that no var or extraction has yet (`sku`,
+    /// else `sku_2`, `sku_3`…), taken by this call.
+    fn fresh_name(&mut self, hint: &str) -> String {
         let base = var_name(hint);
-        let taken = |n: &str| {
-            self.plan.vars.iter().any(|v| v.name == n)
-                || self
-                    .plan
-                    .steps
-                    .iter()
-                    .any(|s| s.extract.iter().any(|(e, _)| e == n))
-                || self.known.values().any(|t| t == &format!("{{{{ {n} }}}}"))
-        };
-        if !taken(&base) {
-            return base;
+        let mut name = base.clone();
+        if self.names.contains(&name) {
+            let next = self.next_number.entry(base.clone()).or_insert(2);
+            loop {
+                name = format!("{base}_{next}");
+                *next += 1;
+                if !self.names.contains(&name) {
+                    break;
+                }
+            }
         }
-        (2..)
-            .map(|k| format!("{base}_{k}"))
-            .find(|n| !taken(n))
-            .unwrap_or(base)
+        self.names.insert(name.clone());
+        name
     }
 }
 
@@ -402,7 +437,7 @@ fn var_name(hint: &str) -> String {
 }
 
 /// Long and specific enough that finding it in an answer is no coincidence.
-fn worth_correlating(value: &str) -> bool {
+pub fn worth_correlating(value: &str) -> bool {
     let long = value.chars().count();
     long >= 6 && (value.chars().any(|c| c.is_ascii_digit()) || long >= 16)
 }
@@ -453,6 +488,80 @@ fn suggestion(field: &str, value: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::har::model::{Exchange, Pair};
+
+    /// A recorded step: `method url`, answered 200 with `body` of type `mime`.
+    fn recorded(
+        method: &str,
+        url: &str,
+        form: &[(&str, &str)],
+        mime: &str,
+        body: &str,
+    ) -> Recorded {
+        let exchange = Exchange {
+            method: method.into(),
+            url: url::Url::parse(url).unwrap(),
+            started_ms: 0.0,
+            time_ms: 0.0,
+            resource_type: None,
+            request_headers: Vec::new(),
+            request_mime: String::new(),
+            request_body: None,
+            form: form
+                .iter()
+                .map(|(name, value)| Pair {
+                    name: name.to_string(),
+                    value: value.to_string(),
+                })
+                .collect(),
+            status: 200,
+            response_headers: Vec::new(),
+            response_mime: mime.into(),
+            response_body: body.into(),
+        };
+        Recorded {
+            first: exchange.clone(),
+            last: exchange,
+            hops: 0,
+        }
+    }
+
+    fn plan(steps: &[Recorded]) -> Plan {
+        let names = (0..steps.len()).map(|k| format!("s{k}")).collect();
+        correlate(steps, names)
+    }
+
+    /// A recording of 2,000 visits to one product page, whose path every page
+    /// links to where no extraction can single it out (so no answer gives it), and
+    /// 2,000 searches for a term no answer holds. Each answer is searched at most
+    /// once for a value: searching every earlier answer again for every later
+    /// request made a few thousand requests take minutes.
+    #[test]
+    fn each_answer_is_searched_at_most_once_for_a_value() {
+        const VISITS: usize = 2_000;
+        let page = "<html><body><ul>\n<li><a href=\"/\">home</a></li>\n\
+                    <li><a href=\"/product/12345\">again</a></li>\n</ul></body></html>";
+        let mut steps = Vec::new();
+        for k in 0..VISITS {
+            steps.push(recorded(
+                "GET",
+                "http://s.test/product/12345",
+                &[],
+                "text/html",
+                page,
+            ));
+            let search = format!("http://s.test/search?q=term-{k:05}");
+            steps.push(recorded("GET", &search, &[], "text/html", "<p>none</p>"));
+        }
+        let plan = plan(&steps);
+        // The path is in every product page but never extractable: each of the
+        // 1,999 earlier product pages is searched for it once; the search terms
+        // are in no answer, so none is searched for them.
+        assert_eq!(plan.answers_searched, VISITS - 1);
+        assert_eq!(plan.steps[2].path, "/product/12345");
+        assert_eq!(plan.steps[3].path, "/search?q={{ q_2 }}");
+        assert_eq!(plan.vars.len(), VISITS);
+    }
 
     #[test]
     fn names_and_kinds_of_values() {

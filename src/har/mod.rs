@@ -10,6 +10,7 @@
 //! imported journey run.
 
 pub mod correlate;
+pub mod index;
 pub mod locate;
 pub mod model;
 pub mod select;
@@ -124,6 +125,10 @@ pub fn import(text: &str, path: &Path, options: &Options) -> Result<Imported, Im
 /// parts with digits (ids, tokens) are left out, and repeats get `-2`, `-3`.
 fn step_names(steps: &[select::Recorded]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
+    let mut taken = std::collections::HashSet::new();
+    // The next number to try for a name already taken (a recording may visit
+    // one page hundreds of times).
+    let mut next_number: std::collections::HashMap<String, usize> = Default::default();
     for step in steps {
         let words: Vec<&str> = step
             .first
@@ -146,13 +151,18 @@ fn step_names(steps: &[select::Recorded]) -> Vec<String> {
                 }
             })
             .collect();
-        let name = (1..)
-            .map(|k| match k {
-                1 => base.clone(),
-                _ => format!("{base}-{k}"),
-            })
-            .find(|n| !names.contains(n))
-            .unwrap_or(base);
+        let mut name = base.clone();
+        if taken.contains(&name) {
+            let next = next_number.entry(base.clone()).or_insert(2);
+            loop {
+                name = format!("{base}-{next}");
+                *next += 1;
+                if !taken.contains(&name) {
+                    break;
+                }
+            }
+        }
+        taken.insert(name.clone());
         names.push(name);
     }
     names
