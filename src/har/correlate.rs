@@ -157,6 +157,17 @@ impl Correlator<'_> {
             think_ms: None,
         };
         for header in sent.request_headers.iter().filter(|h| keep_header(&h.name)) {
+            // What no HTTP client can send (a recording tool's slip) would make
+            // the whole scenario fail to load.
+            if http::HeaderName::from_bytes(header.name.as_bytes()).is_err()
+                || http::HeaderValue::from_str(&header.value).is_err()
+            {
+                self.plan.notes.human.push(format!(
+                    "{name}: header {:?} left out: not a valid HTTP header name and value",
+                    header.name
+                ));
+                continue;
+            }
             let hint = header.name.to_ascii_lowercase();
             let value = self.value(i, &name, Slot::Header, &hint, &header.value);
             plan.headers.push((header.name.clone(), value));
@@ -194,10 +205,11 @@ impl Correlator<'_> {
 
     /// The path and query, with correlated parts as templates.
     fn path(&mut self, i: usize, step: &str, url: &url::Url) -> String {
-        let mut text = match url.query() {
+        let mut text = literal_in_path(&match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
             None => url.path().to_string(),
-        };
+        });
+        let mut templated = false;
         // The whole path, then its prefixes (a Location header's `/orders/7f3a` in
         // `/orders/7f3a/receipt`), then each segment.
         let path = url.path().to_string();
@@ -218,6 +230,7 @@ impl Correlator<'_> {
                 && let Some(template) = self.correlated(i, step, &hint, &candidate)
             {
                 text = text.replace(candidate.as_str(), &template);
+                templated = true;
             }
         }
         for (key, value) in url.query_pairs() {
@@ -234,9 +247,10 @@ impl Correlator<'_> {
                     ));
                 }
                 text = text.replacen(&whole, &format!("{key}={template}"), 1);
+                templated = true;
             }
         }
-        if !text.contains("{{") && text.chars().any(|c| c.is_ascii_digit()) {
+        if !templated && text.chars().any(|c| c.is_ascii_digit()) {
             self.plan.notes.literal.push(format!(
                 "{step}: path {text} kept as recorded (no part of it came from an answer)"
             ));
@@ -280,7 +294,7 @@ impl Correlator<'_> {
             && let Some((scheme, token)) = value.split_once(' ')
             && let Some(template) = self.correlated(i, step, "token", token)
         {
-            return format!("{scheme} {template}");
+            return format!("{} {template}", literal(scheme));
         }
         if is_secret(slot, field) {
             return self.secret(step, field, value);
@@ -298,7 +312,7 @@ impl Correlator<'_> {
                         "{step}: header {field} kept as recorded (a constant, not from an answer)"
                     ));
                 }
-                value.to_string()
+                literal(value)
             }
         }
     }
@@ -412,6 +426,18 @@ impl Correlator<'_> {
         self.names.insert(name.clone());
         name
     }
+}
+
+/// Recorded text as template text that renders to it: a `{{` in it would start
+/// a template (`?q={{evil}}`), so it is written as the quoted text `{{ '{{' }}`.
+pub fn literal(text: &str) -> String {
+    text.replace("{{", "{{ '{{' }}")
+}
+
+/// [`literal`] in a path, where a quoted text is sent `raw`: as recorded, not
+/// URL-encoded as a value in a path is.
+fn literal_in_path(text: &str) -> String {
+    text.replace("{{", "{{ '{{' | raw }}")
 }
 
 /// A template variable name from a field name: `X-CSRFToken` → `x_csrftoken`.

@@ -37,8 +37,15 @@ pub enum ImportError {
     NoSteps(PathBuf),
     #[error("{0} already exists: import never overwrites a file (pass --out NEW.toml)")]
     Exists(PathBuf),
-    #[error("--target {0}: expected \"embedded\" or a URL like http://127.0.0.1:8080")]
+    #[error("--target {0}: expected \"embedded\" or an http(s) URL like http://127.0.0.1:8080")]
     BadTarget(String),
+    #[error("--journey {0:?}: a journey needs a name")]
+    BadJourney(String),
+    /// Import's own fault, caught before anything is written.
+    #[error(
+        "the scenario imported from {recording} does not validate, so it was not written: {message}"
+    )]
+    Invalid { recording: PathBuf, message: String },
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -70,9 +77,13 @@ pub fn import(text: &str, path: &Path, options: &Options) -> Result<Imported, Im
     })?;
     if let Some(target) = &options.target
         && target != "embedded"
-        && url::Url::parse(target).is_err()
+        && !url::Url::parse(target)
+            .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
     {
         return Err(ImportError::BadTarget(target.clone()));
+    }
+    if options.journey.trim().is_empty() {
+        return Err(ImportError::BadJourney(options.journey.clone()));
     }
     let (exchanges, unreadable) = model::exchanges(har);
     let requests = exchanges.len() + unreadable.len();
@@ -119,6 +130,23 @@ pub fn import(text: &str, path: &Path, options: &Options) -> Result<Imported, Im
         summary,
         env: plan.env.clone(),
     })
+}
+
+/// Compiles the scenario `imported` as `stampede run` will, so that a scenario
+/// that would not load is refused before it is written: `out` is where it is to
+/// go (for relative paths). Secrets are read from the environment at run time;
+/// here each stands for a value whether or not it is exported.
+pub fn check(imported: &Imported, recording: &Path, out: &Path) -> Result<(), ImportError> {
+    let mut text = imported.scenario.clone();
+    for name in &imported.env {
+        text = text.replace(&format!("{{{{ env.{name} }}}}"), "{{ 'exported' }}");
+    }
+    crate::scenario::parse(out, &text)
+        .map(|_| ())
+        .map_err(|e| ImportError::Invalid {
+            recording: recording.to_path_buf(),
+            message: e.to_string(),
+        })
 }
 
 /// Step names from their paths: `/cart/items` → `cart-items`, `/` → `home`;
