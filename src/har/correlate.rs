@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::index::AnswerIndex;
-use super::locate::{Extraction, locate};
+use super::locate::{Extraction, hidden_input, locate};
 use super::select::Recorded;
 
 /// One step as it will be written: every text already a template.
@@ -20,10 +20,23 @@ pub struct StepPlan {
     pub headers: Vec<(String, String)>,
     pub form: Vec<(String, String)>,
     pub json: Option<serde_json::Value>,
+    /// A JSON body shaped as a GraphQL request, sent as a `graphql` step (whose
+    /// answer fails on GraphQL `errors`, whatever its HTTP status).
+    pub graphql: Option<Graphql>,
     pub extract: Vec<(String, Extraction)>,
     /// The recorded final status.
     pub status: u16,
     pub think_ms: Option<u64>,
+}
+
+/// `graphql = { query, variables, operation }`.
+#[derive(Debug, Clone)]
+pub struct Graphql {
+    /// The query text (template text once planned).
+    pub query: String,
+    /// Correlated like any JSON body.
+    pub variables: Option<serde_json::Value>,
+    pub operation: Option<String>,
 }
 
 /// A `[vars]` entry for a value the user typed.
@@ -121,6 +134,9 @@ struct Correlator<'a> {
     next_number: HashMap<String, usize>,
     /// (var name, value) of each `[vars]` entry → its name, for a value typed again.
     typed: HashMap<(String, String), String>,
+    /// (field, value) taken from a hidden input → its template. Apart from
+    /// `known`: a short value must not stand for itself wherever it appears.
+    hidden_known: HashMap<(String, String), String>,
 }
 
 /// Plans the steps of one journey from the recorded ones, names already chosen.
@@ -134,6 +150,7 @@ pub fn correlate(recorded: &[Recorded], names: Vec<String>) -> Plan {
         names: HashSet::new(),
         next_number: HashMap::new(),
         typed: HashMap::new(),
+        hidden_known: HashMap::new(),
     };
     for (i, (step, name)) in recorded.iter().zip(names).enumerate() {
         let planned = c.step(i, step, name);
@@ -152,6 +169,7 @@ impl Correlator<'_> {
             headers: Vec::new(),
             form: Vec::new(),
             json: None,
+            graphql: None,
             extract: Vec::new(),
             status: step.last.status,
             think_ms: None,
@@ -189,9 +207,24 @@ impl Correlator<'_> {
             && sent.form.is_empty()
         {
             match serde_json::from_str::<serde_json::Value>(body) {
-                Ok(mut json) if sent.request_mime.contains("json") => {
-                    self.json(i, &name, "body", &mut json);
-                    plan.json = Some(json);
+                Ok(json) if sent.request_mime.contains("json") => {
+                    let as_graphql = match sent.method.as_str() {
+                        "POST" => graphql(json),
+                        _ => Err(json),
+                    };
+                    match as_graphql {
+                        Ok(mut operation) => {
+                            operation.query = literal(&operation.query);
+                            if let Some(variables) = &mut operation.variables {
+                                self.json(i, &name, "variables", variables);
+                            }
+                            plan.graphql = Some(operation);
+                        }
+                        Err(mut json) => {
+                            self.json(i, &name, "body", &mut json);
+                            plan.json = Some(json);
+                        }
+                    }
                 }
                 _ if !body.is_empty() => self.plan.notes.human.push(format!(
                     "{name}: a body of type `{}` was not imported (a step sends form or JSON bodies)",
@@ -299,6 +332,11 @@ impl Correlator<'_> {
         if is_secret(slot, field) {
             return self.secret(step, field, value);
         }
+        if slot != Slot::Header
+            && let Some(template) = self.taken_from_hidden_input(i, step, field, value)
+        {
+            return template;
+        }
         match slot {
             Slot::Form | Slot::Json | Slot::Query => self.typed(step, field, value),
             Slot::Header => {
@@ -338,6 +376,50 @@ impl Correlator<'_> {
             .extract
             .push((name.clone(), extraction));
         self.known.insert(value.to_string(), template.clone());
+        Some(template)
+    }
+
+    /// `{{ name }}` for a value too short to correlate anywhere (`SKU-2`) that an
+    /// earlier page held in a hidden input of the name it is sent under: the
+    /// form the browser submitted. Numbers and values under three characters
+    /// are left alone (a quantity `1` is as likely typed as given).
+    fn taken_from_hidden_input(
+        &mut self,
+        i: usize,
+        step: &str,
+        field: &str,
+        value: &str,
+    ) -> Option<String> {
+        if worth_correlating(value)
+            || value.chars().count() < 3
+            || value.chars().all(|c| c.is_ascii_digit())
+        {
+            return None;
+        }
+        let key = (field.to_string(), value.to_string());
+        if let Some(template) = self.hidden_known.get(&key) {
+            return Some(template.clone());
+        }
+        let (source, extraction) = self
+            .index
+            .hidden_inputs(field, value)
+            .iter()
+            .take_while(|&&j| j < i)
+            .find_map(|&j| {
+                self.plan.answers_searched += 1;
+                hidden_input(&self.recorded[j].last, field, value).map(|e| (j, e))
+            })?;
+        let name = self.fresh_name(field);
+        let template = format!("{{{{ {name} }}}}");
+        self.plan.notes.correlated.push(format!(
+            "{name}: sent by {step}, taken from {} ({})",
+            self.plan.steps[source].name,
+            extraction.describe()
+        ));
+        self.plan.steps[source]
+            .extract
+            .push((name.clone(), extraction));
+        self.hidden_known.insert(key, template.clone());
         Some(template)
     }
 
@@ -428,6 +510,35 @@ impl Correlator<'_> {
     }
 }
 
+/// A JSON body as a GraphQL request: a `query` text, with at most `variables`
+/// (an object) and `operationName` beside it; any other body is given back.
+fn graphql(json: serde_json::Value) -> Result<Graphql, serde_json::Value> {
+    let shaped = json.as_object().is_some_and(|body| {
+        body.get("query").is_some_and(serde_json::Value::is_string)
+            && body
+                .get("variables")
+                .is_none_or(|v| v.is_object() || v.is_null())
+            && body
+                .get("operationName")
+                .is_none_or(|v| v.is_string() || v.is_null())
+            && body
+                .keys()
+                .all(|k| ["query", "variables", "operationName"].contains(&k.as_str()))
+    });
+    let serde_json::Value::Object(mut body) = json else {
+        return Err(json);
+    };
+    if !shaped {
+        return Err(serde_json::Value::Object(body));
+    }
+    let text = |v: Option<serde_json::Value>| v.and_then(|v| v.as_str().map(str::to_string));
+    Ok(Graphql {
+        query: text(body.remove("query")).unwrap_or_default(),
+        variables: body.remove("variables").filter(|v| !v.is_null()),
+        operation: text(body.remove("operationName")),
+    })
+}
+
 /// Recorded text as template text that renders to it: a `{{` in it would start
 /// a template (`?q={{evil}}`), so it is written as the quoted text `{{ '{{' }}`.
 pub fn literal(text: &str) -> String {
@@ -489,12 +600,38 @@ fn is_uuid(value: &str) -> bool {
             .all(|p| p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// A field for a person's name (`name`, `last_name`, `billingName`), not another
+/// kind of name (`username`, `operationName`, `filename`).
+fn is_person_name(field: &str) -> bool {
+    let letters: String = field
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    letters.strip_suffix("name").is_some_and(|kind| {
+        ![
+            "user",
+            "operation",
+            "file",
+            "host",
+            "domain",
+            "path",
+            "tag",
+            "type",
+            "key",
+            "field",
+        ]
+        .iter()
+        .any(|other| kind.ends_with(other))
+    })
+}
+
 /// A generator worth trying in place of a typed value.
 fn suggestion(field: &str, value: &str) -> Option<&'static str> {
     let field = field.to_ascii_lowercase();
     if value.contains('@') || field.contains("email") {
         Some("try \"{{ fake.email }}\" for a new address per shopper")
-    } else if field.contains("name") {
+    } else if is_person_name(&field) {
         Some("try \"{{ fake.name }}\"")
     } else if ["qty", "quantity", "count", "amount"]
         .iter()
@@ -602,6 +739,12 @@ mod tests {
         assert!(is_secret(Slot::Header, "X-Api-Key"));
         assert!(!is_secret(Slot::Form, "email"));
         assert!(is_uuid("123e4567-e89b-12d3-a456-426614174000"));
+        for name in ["name", "last_name", "billingName", "Full-Name"] {
+            assert!(is_person_name(name), "{name}");
+        }
+        for other in ["operationName", "username", "filename", "qty"] {
+            assert!(!is_person_name(other), "{other}");
+        }
         assert!(!keep_header("Sec-Fetch-Mode") && !keep_header("Cookie"));
         assert!(keep_header("X-CSRFToken"));
     }

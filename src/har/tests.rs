@@ -352,3 +352,154 @@ fn a_scenario_that_would_not_load_is_refused_by_the_check() {
         "{message}"
     );
 }
+
+/// A recorded request with a body of type `mime`, answered 200 with `answer`
+/// of type `answer_mime`; `second`: when it was sent.
+fn posted(
+    second: u32,
+    url: &str,
+    mime: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+    answer: (&str, &str),
+) -> serde_json::Value {
+    let headers: Vec<serde_json::Value> = headers
+        .iter()
+        .map(|(name, value)| serde_json::json!({ "name": name, "value": value }))
+        .collect();
+    serde_json::json!({
+        "startedDateTime": format!("2026-12-01T10:00:{second:02}.000Z"),
+        "time": 10,
+        "request": {
+            "method": if body.is_empty() { "GET" } else { "POST" },
+            "url": url,
+            "headers": headers,
+            "postData": { "mimeType": mime, "text": body }
+        },
+        "response": {
+            "status": 200,
+            "headers": [],
+            "content": { "mimeType": answer.0, "text": answer.1 }
+        }
+    })
+}
+
+fn import_entries(entries: Vec<serde_json::Value>) -> (super::Imported, toml::Value) {
+    let text = serde_json::json!({ "log": { "entries": entries } }).to_string();
+    let path = Path::new("recorded.har");
+    let imported = import(&text, path, &options("recorded", None)).unwrap();
+    super::check(&imported, path, Path::new("recorded.toml")).unwrap();
+    let scenario = toml::from_str(&imported.scenario).unwrap();
+    (imported, scenario)
+}
+
+#[test]
+fn a_graphql_post_becomes_a_graphql_step_whose_variables_are_correlated() {
+    let query =
+        "query P($id: ID!, $order: ID!) { product(id: $id) { id name } order(id: $order) { id } }";
+    let request = serde_json::json!({
+        "query": query,
+        "variables": { "id": 2, "order": "ord-55aa66" },
+        "operationName": "P"
+    });
+    let (imported, s) = import_entries(vec![
+        posted(
+            0,
+            "https://shop.test/login",
+            "application/json",
+            r#"{"user": "ann@example.com"}"#,
+            &[],
+            (
+                "application/json",
+                r#"{"access_token": "tok-4f5e6d7c8b9a", "order": {"id": "ord-55aa66"}}"#,
+            ),
+        ),
+        posted(
+            1,
+            "https://shop.test/graphql",
+            "application/json",
+            &request.to_string(),
+            &[("Authorization", "Bearer tok-4f5e6d7c8b9a")],
+            (
+                "application/json",
+                r#"{"data": {"product": {"id": "2", "name": "Lamp"}}}"#,
+            ),
+        ),
+    ]);
+    let step = &steps(&s)[1];
+    assert_eq!(step["post"].as_str(), Some("/graphql"));
+    assert!(step.get("json").is_none(), "{}", imported.scenario);
+    assert_eq!(step["graphql"]["query"].as_str(), Some(query));
+    assert_eq!(step["graphql"]["operation"].as_str(), Some("P"));
+    assert_eq!(step["graphql"]["variables"]["id"].as_integer(), Some(2));
+    assert_eq!(
+        step["graphql"]["variables"]["order"].as_str(),
+        Some("{{ order }}")
+    );
+    assert_eq!(
+        step["headers"]["Authorization"].as_str(),
+        Some("Bearer {{ token }}")
+    );
+    // Only what the user typed is a var: not the operation's name, not its text.
+    let vars: Vec<&String> = s["vars"].as_table().unwrap().keys().collect();
+    assert_eq!(vars, ["user"]);
+    assert!(
+        imported
+            .summary
+            .contains("order: sent by graphql, taken from login (json $.order.id)"),
+        "{}",
+        imported.summary
+    );
+    assert!(
+        !imported.summary.contains("fake.name"),
+        "{}",
+        imported.summary
+    );
+}
+
+#[test]
+fn a_short_value_from_a_hidden_input_of_its_name_is_correlated_and_a_number_is_not() {
+    let page = "<form><input type=hidden name=csrf_token value=ad19d060d1a61e33>\
+                <input type=hidden name=sku value=SKU-2><input type=hidden name=qty value=1>\
+                <input type=hidden name=tab value=ab><input name=color value=red></form>";
+    let (imported, s) = import_entries(vec![
+        posted(0, "https://shop.test/p/2", "", "", &[], ("text/html", page)),
+        posted(
+            1,
+            "https://shop.test/cart",
+            "application/x-www-form-urlencoded",
+            "csrf_token=ad19d060d1a61e33&sku=SKU-2&qty=1&tab=ab&color=red&note=SKU-2",
+            &[],
+            ("text/html", "<p>added</p>"),
+        ),
+    ]);
+    let steps = steps(&s);
+    assert_eq!(
+        steps[0]["extract"]["sku"]["css"].as_str(),
+        Some("input[name=\"sku\"]")
+    );
+    assert_eq!(steps[0]["extract"]["sku"]["attr"].as_str(), Some("value"));
+    let form = &steps[1]["form"];
+    assert_eq!(form["csrf_token"].as_str(), Some("{{ csrf_token }}"));
+    assert_eq!(form["sku"].as_str(), Some("{{ sku }}"));
+    // A number, two letters, a visible input, another field's value: typed.
+    for (field, value) in [
+        ("qty", "1"),
+        ("tab", "ab"),
+        ("color", "red"),
+        ("note", "SKU-2"),
+    ] {
+        assert_eq!(
+            form[field].as_str(),
+            Some(format!("{{{{ {field} }}}}").as_str())
+        );
+        assert_eq!(s["vars"][field].as_str(), Some(value), "{field}");
+    }
+    assert!(
+        imported
+            .summary
+            .contains("sku: sent by cart, taken from p (css input[name=\"sku\"] @value)"),
+        "{}",
+        imported.summary
+    );
+}
