@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use super::correlate::worth_correlating;
 use super::model::Exchange;
+use crate::scenario::DEFAULT_MAX_BODY;
 
 /// The values of recorded answers, each with the answers that hold it.
 #[derive(Debug, Default)]
@@ -66,7 +67,13 @@ impl AnswerIndex {
                 });
             }
         }
-        let body = answer.response_body.as_str();
+        // A run reads no more of an answer than max_body (the imported scenario
+        // keeps the default): a larger body cannot give a value then, and
+        // listing it (a 200 MB page of zeros) would take minutes.
+        let body = match answer.response_body.len() as u64 {
+            size if size <= DEFAULT_MAX_BODY => answer.response_body.as_str(),
+            _ => "",
+        };
         if answer.response_mime.contains("html") || body.trim_start().starts_with('<') {
             self.add_html(at, body, &mut values);
         } else if let Ok(json) = serde_json::from_str::<serde_json::Value>(body) {
@@ -204,6 +211,14 @@ mod tests {
             assert_eq!(index.holders(value), holders, "{value}");
         }
         assert_eq!(index.hidden_inputs("sku", "SKU-2"), [0]);
+
+        // An answer over what a run reads: its headers only.
+        let mut body = String::from("tok-123456 ");
+        body.push_str(&"x".repeat(DEFAULT_MAX_BODY as usize));
+        let huge = answer("text/plain", &body, &[("X-Id", "id-654321")]);
+        let index = AnswerIndex::new([&huge]);
+        assert_eq!(index.holders("tok-123456"), [] as [usize; 0]);
+        assert_eq!(index.holders("id-654321"), [0]);
         assert_eq!(
             index.hidden_inputs("note", "two words 123456"),
             [] as [usize; 0]
