@@ -2,12 +2,12 @@
 //!
 //! The recording is read ([`model`]), its documents and API calls to the target
 //! become steps ([`select`]), every value a step sends that an earlier answer gave
-//! becomes an extraction and a template ([`correlate`], [`locate`]), and the
-//! scenario is written with a summary of what was done and what needs a human
-//! ([`write`]); `app::import` is its command-line face. Replaying recorded tokens would
-//! fail against a live shop (a CSRF
-//! token belongs to the session that got it); correlation is what makes the
-//! imported journey run.
+//! becomes an extraction and a template ([`correlate`], looked up in the
+//! [`index`] of what the answers held, found by [`locate`]), and the scenario is
+//! written with a summary of what was done and what needs a human ([`write`](mod@write)),
+//! once [`check`] has compiled it; `app::import` is its command-line face.
+//! Replaying recorded tokens would fail against a live shop (a CSRF token belongs
+//! to the session that got it); correlation is what makes the imported journey run.
 
 pub mod correlate;
 pub mod index;
