@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 
 use super::exit::{Error, Exit, bad_input};
-use crate::har::{ImportError, Imported, Options, import};
+use crate::har::{ImportError, Imported, Options, check, import};
 use crate::units::{UnitError, parse_duration};
 
 #[derive(Debug, Subcommand)]
@@ -51,11 +51,6 @@ pub fn import_command(command: &ImportCommand) -> Result<Exit, Error> {
     if !imported.env.is_empty() {
         let names: Vec<String> = imported.env.iter().map(|n| format!("{n}=…")).collect();
         outln!("before a run: export {}", names.join(" "));
-    } else if let Err(e) = crate::scenario::load(&out) {
-        // The import's own fault: say so rather than leave it for the run.
-        return Err(bad_input(anyhow::anyhow!(
-            "the imported scenario does not validate: {e}"
-        )));
     }
     outln!(
         "next: stampede run {0} --smoke   # one shopper through each journey, every request shown\n      \
@@ -87,6 +82,9 @@ fn import_file(args: &HarArgs) -> Result<(PathBuf, Imported), ImportError> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{stem}.toml")));
+    // Checked before it is written: a scenario that cannot load leaves no file
+    // behind (one that a second import would then refuse to overwrite).
+    check(&imported, path, &out)?;
     write_new(&out, &imported.scenario)?;
     let schema = out
         .parent()

@@ -4,9 +4,10 @@
 //! a `[vars]` entry; secrets become `{{ env.NAME }}` and are never written; the
 //! rest stays literal, each with its reason in the summary.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::locate::{Extraction, locate};
+use super::index::AnswerIndex;
+use super::locate::{Extraction, hidden_input, locate};
 use super::select::Recorded;
 
 /// One step as it will be written: every text already a template.
@@ -19,10 +20,23 @@ pub struct StepPlan {
     pub headers: Vec<(String, String)>,
     pub form: Vec<(String, String)>,
     pub json: Option<serde_json::Value>,
+    /// A JSON body shaped as a GraphQL request, sent as a `graphql` step (whose
+    /// answer fails on GraphQL `errors`, whatever its HTTP status).
+    pub graphql: Option<Graphql>,
     pub extract: Vec<(String, Extraction)>,
     /// The recorded final status.
     pub status: u16,
     pub think_ms: Option<u64>,
+}
+
+/// `graphql = { query, variables, operation }`.
+#[derive(Debug, Clone)]
+pub struct Graphql {
+    /// The query text (template text once planned).
+    pub query: String,
+    /// Correlated like any JSON body.
+    pub variables: Option<serde_json::Value>,
+    pub operation: Option<String>,
 }
 
 /// A `[vars]` entry for a value the user typed.
@@ -51,6 +65,9 @@ pub struct Plan {
     /// Recorded secret → its `{{ env.NAME }}`: never written, whatever else holds it.
     pub secrets: Vec<(String, String)>,
     pub notes: Notes,
+    /// How many times an earlier answer was searched for a sent value: the work
+    /// correlation did, which must grow with the recording, not with its square.
+    pub answers_searched: usize,
 }
 
 /// Where a sent value sits, which decides what an unmatched one becomes.
@@ -103,17 +120,37 @@ pub fn keep_header(name: &str) -> bool {
 
 struct Correlator<'a> {
     recorded: &'a [Recorded],
+    /// Which answers hold which values, listed once for the whole recording.
+    index: AnswerIndex,
+    /// Value → how many of the answers holding it were searched without an
+    /// extraction: a later step goes on from there instead of starting over.
+    searched: HashMap<String, usize>,
     plan: Plan,
     /// Recorded value → the template that stands for it.
     known: BTreeMap<String, String>,
+    /// Every variable name given out (vars and extractions), and for each name
+    /// asked for, the next number to try after it (`csrf_2`, `csrf_3`…).
+    names: HashSet<String>,
+    next_number: HashMap<String, usize>,
+    /// (var name, value) of each `[vars]` entry → its name, for a value typed again.
+    typed: HashMap<(String, String), String>,
+    /// (field, value) taken from a hidden input → its template. Apart from
+    /// `known`: a short value must not stand for itself wherever it appears.
+    hidden_known: HashMap<(String, String), String>,
 }
 
 /// Plans the steps of one journey from the recorded ones, names already chosen.
 pub fn correlate(recorded: &[Recorded], names: Vec<String>) -> Plan {
     let mut c = Correlator {
         recorded,
+        index: AnswerIndex::new(recorded.iter().map(|step| &step.last)),
+        searched: HashMap::new(),
         plan: Plan::default(),
         known: BTreeMap::new(),
+        names: HashSet::new(),
+        next_number: HashMap::new(),
+        typed: HashMap::new(),
+        hidden_known: HashMap::new(),
     };
     for (i, (step, name)) in recorded.iter().zip(names).enumerate() {
         let planned = c.step(i, step, name);
@@ -132,11 +169,23 @@ impl Correlator<'_> {
             headers: Vec::new(),
             form: Vec::new(),
             json: None,
+            graphql: None,
             extract: Vec::new(),
             status: step.last.status,
             think_ms: None,
         };
         for header in sent.request_headers.iter().filter(|h| keep_header(&h.name)) {
+            // What no HTTP client can send (a recording tool's slip) would make
+            // the whole scenario fail to load.
+            if http::HeaderName::from_bytes(header.name.as_bytes()).is_err()
+                || http::HeaderValue::from_str(&header.value).is_err()
+            {
+                self.plan.notes.human.push(format!(
+                    "{name}: header {:?} left out: not a valid HTTP header name and value",
+                    header.name
+                ));
+                continue;
+            }
             let hint = header.name.to_ascii_lowercase();
             let value = self.value(i, &name, Slot::Header, &hint, &header.value);
             plan.headers.push((header.name.clone(), value));
@@ -158,9 +207,24 @@ impl Correlator<'_> {
             && sent.form.is_empty()
         {
             match serde_json::from_str::<serde_json::Value>(body) {
-                Ok(mut json) if sent.request_mime.contains("json") => {
-                    self.json(i, &name, "body", &mut json);
-                    plan.json = Some(json);
+                Ok(json) if sent.request_mime.contains("json") => {
+                    let as_graphql = match sent.method.as_str() {
+                        "POST" => graphql(json),
+                        _ => Err(json),
+                    };
+                    match as_graphql {
+                        Ok(mut operation) => {
+                            operation.query = literal(&operation.query);
+                            if let Some(variables) = &mut operation.variables {
+                                self.json(i, &name, "variables", variables);
+                            }
+                            plan.graphql = Some(operation);
+                        }
+                        Err(mut json) => {
+                            self.json(i, &name, "body", &mut json);
+                            plan.json = Some(json);
+                        }
+                    }
                 }
                 _ if !body.is_empty() => self.plan.notes.human.push(format!(
                     "{name}: a body of type `{}` was not imported (a step sends form or JSON bodies)",
@@ -174,10 +238,11 @@ impl Correlator<'_> {
 
     /// The path and query, with correlated parts as templates.
     fn path(&mut self, i: usize, step: &str, url: &url::Url) -> String {
-        let mut text = match url.query() {
+        let mut text = literal_in_path(&match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
             None => url.path().to_string(),
-        };
+        });
+        let mut templated = false;
         // The whole path, then its prefixes (a Location header's `/orders/7f3a` in
         // `/orders/7f3a/receipt`), then each segment.
         let path = url.path().to_string();
@@ -198,6 +263,7 @@ impl Correlator<'_> {
                 && let Some(template) = self.correlated(i, step, &hint, &candidate)
             {
                 text = text.replace(candidate.as_str(), &template);
+                templated = true;
             }
         }
         for (key, value) in url.query_pairs() {
@@ -214,9 +280,10 @@ impl Correlator<'_> {
                     ));
                 }
                 text = text.replacen(&whole, &format!("{key}={template}"), 1);
+                templated = true;
             }
         }
-        if !text.contains("{{") && text.chars().any(|c| c.is_ascii_digit()) {
+        if !templated && text.chars().any(|c| c.is_ascii_digit()) {
             self.plan.notes.literal.push(format!(
                 "{step}: path {text} kept as recorded (no part of it came from an answer)"
             ));
@@ -260,10 +327,15 @@ impl Correlator<'_> {
             && let Some((scheme, token)) = value.split_once(' ')
             && let Some(template) = self.correlated(i, step, "token", token)
         {
-            return format!("{scheme} {template}");
+            return format!("{} {template}", literal(scheme));
         }
         if is_secret(slot, field) {
             return self.secret(step, field, value);
+        }
+        if slot != Slot::Header
+            && let Some(template) = self.taken_from_hidden_input(i, step, field, value)
+        {
+            return template;
         }
         match slot {
             Slot::Form | Slot::Json | Slot::Query => self.typed(step, field, value),
@@ -278,7 +350,7 @@ impl Correlator<'_> {
                         "{step}: header {field} kept as recorded (a constant, not from an answer)"
                     ));
                 }
-                value.to_string()
+                literal(value)
             }
         }
     }
@@ -292,10 +364,7 @@ impl Correlator<'_> {
         if !worth_correlating(value) {
             return None;
         }
-        let (source, extraction) = self.recorded[..i]
-            .iter()
-            .enumerate()
-            .find_map(|(j, earlier)| locate(&earlier.last, value).map(|e| (j, e)))?;
+        let (source, extraction) = self.earliest_source(i, value)?;
         let name = self.fresh_name(hint);
         let template = format!("{{{{ {name} }}}}");
         self.plan.notes.correlated.push(format!(
@@ -308,6 +377,72 @@ impl Correlator<'_> {
             .push((name.clone(), extraction));
         self.known.insert(value.to_string(), template.clone());
         Some(template)
+    }
+
+    /// `{{ name }}` for a value too short to correlate anywhere (`SKU-2`) that an
+    /// earlier page held in a hidden input of the name it is sent under: the
+    /// form the browser submitted. Numbers and values under three characters
+    /// are left alone (a quantity `1` is as likely typed as given).
+    fn taken_from_hidden_input(
+        &mut self,
+        i: usize,
+        step: &str,
+        field: &str,
+        value: &str,
+    ) -> Option<String> {
+        if worth_correlating(value)
+            || value.chars().count() < 3
+            || value.chars().all(|c| c.is_ascii_digit())
+        {
+            return None;
+        }
+        let key = (field.to_string(), value.to_string());
+        if let Some(template) = self.hidden_known.get(&key) {
+            return Some(template.clone());
+        }
+        let (source, extraction) = self
+            .index
+            .hidden_inputs(field, value)
+            .iter()
+            .take_while(|&&j| j < i)
+            .find_map(|&j| {
+                self.plan.answers_searched += 1;
+                hidden_input(&self.recorded[j].last, field, value).map(|e| (j, e))
+            })?;
+        let name = self.fresh_name(field);
+        let template = format!("{{{{ {name} }}}}");
+        self.plan.notes.correlated.push(format!(
+            "{name}: sent by {step}, taken from {} ({})",
+            self.plan.steps[source].name,
+            extraction.describe()
+        ));
+        self.plan.steps[source]
+            .extract
+            .push((name.clone(), extraction));
+        self.hidden_known.insert(key, template.clone());
+        Some(template)
+    }
+
+    /// The earliest answer before step `i` that gives `value`, and how. Only the
+    /// answers the index lists are searched, and each of them once for a value:
+    /// what an earlier step searched in vain is not searched again.
+    fn earliest_source(&mut self, i: usize, value: &str) -> Option<(usize, Extraction)> {
+        let holders = self.index.holders(value);
+        let mut searched = self.searched.get(value).copied().unwrap_or(0);
+        let mut found = None;
+        for &j in &holders[searched.min(holders.len())..] {
+            if j >= i {
+                break;
+            }
+            searched += 1;
+            self.plan.answers_searched += 1;
+            if let Some(extraction) = locate(&self.recorded[j].last, value) {
+                found = Some((j, extraction));
+                break;
+            }
+        }
+        self.searched.insert(value.to_string(), searched);
+        found
     }
 
     fn secret(&mut self, step: &str, field: &str, value: &str) -> String {
@@ -336,13 +471,9 @@ impl Correlator<'_> {
     }
 
     fn typed(&mut self, step: &str, field: &str, value: &str) -> String {
-        if let Some(var) = self
-            .plan
-            .vars
-            .iter()
-            .find(|v| v.value == value && v.name == var_name(field))
-        {
-            return format!("{{{{ {} }}}}", var.name);
+        let again = (var_name(field), value.to_string());
+        if let Some(name) = self.typed.get(&again) {
+            return format!("{{{{ {name} }}}}");
         }
         let name = self.fresh_name(field);
         let hint = suggestion(field, value);
@@ -355,28 +486,69 @@ impl Correlator<'_> {
             value: value.to_string(),
             hint,
         });
+        self.typed.insert(again, name.clone());
         format!("{{{{ {name} }}}}")
     }
 
-    fn fresh_name(&self, hint: &str) -> String {
+    /// A variable name from `hint` that no var or extraction has yet (`sku`,
+    /// else `sku_2`, `sku_3`…), taken by this call.
+    fn fresh_name(&mut self, hint: &str) -> String {
         let base = var_name(hint);
-        let taken = |n: &str| {
-            self.plan.vars.iter().any(|v| v.name == n)
-                || self
-                    .plan
-                    .steps
-                    .iter()
-                    .any(|s| s.extract.iter().any(|(e, _)| e == n))
-                || self.known.values().any(|t| t == &format!("{{{{ {n} }}}}"))
-        };
-        if !taken(&base) {
-            return base;
+        let mut name = base.clone();
+        if self.names.contains(&name) {
+            let next = self.next_number.entry(base.clone()).or_insert(2);
+            loop {
+                name = format!("{base}_{next}");
+                *next += 1;
+                if !self.names.contains(&name) {
+                    break;
+                }
+            }
         }
-        (2..)
-            .map(|k| format!("{base}_{k}"))
-            .find(|n| !taken(n))
-            .unwrap_or(base)
+        self.names.insert(name.clone());
+        name
     }
+}
+
+/// A JSON body as a GraphQL request: a `query` text, with at most `variables`
+/// (an object) and `operationName` beside it; any other body is given back.
+fn graphql(json: serde_json::Value) -> Result<Graphql, serde_json::Value> {
+    let shaped = json.as_object().is_some_and(|body| {
+        body.get("query").is_some_and(serde_json::Value::is_string)
+            && body
+                .get("variables")
+                .is_none_or(|v| v.is_object() || v.is_null())
+            && body
+                .get("operationName")
+                .is_none_or(|v| v.is_string() || v.is_null())
+            && body
+                .keys()
+                .all(|k| ["query", "variables", "operationName"].contains(&k.as_str()))
+    });
+    let serde_json::Value::Object(mut body) = json else {
+        return Err(json);
+    };
+    if !shaped {
+        return Err(serde_json::Value::Object(body));
+    }
+    let text = |v: Option<serde_json::Value>| v.and_then(|v| v.as_str().map(str::to_string));
+    Ok(Graphql {
+        query: text(body.remove("query")).unwrap_or_default(),
+        variables: body.remove("variables").filter(|v| !v.is_null()),
+        operation: text(body.remove("operationName")),
+    })
+}
+
+/// Recorded text as template text that renders to it: a `{{` in it would start
+/// a template (`?q={{evil}}`), so it is written as the quoted text `{{ '{{' }}`.
+pub fn literal(text: &str) -> String {
+    text.replace("{{", "{{ '{{' }}")
+}
+
+/// [`literal`] in a path, where a quoted text is sent `raw`: as recorded, not
+/// URL-encoded as a value in a path is.
+fn literal_in_path(text: &str) -> String {
+    text.replace("{{", "{{ '{{' | raw }}")
 }
 
 /// A template variable name from a field name: `X-CSRFToken` → `x_csrftoken`.
@@ -402,7 +574,7 @@ fn var_name(hint: &str) -> String {
 }
 
 /// Long and specific enough that finding it in an answer is no coincidence.
-fn worth_correlating(value: &str) -> bool {
+pub fn worth_correlating(value: &str) -> bool {
     let long = value.chars().count();
     long >= 6 && (value.chars().any(|c| c.is_ascii_digit()) || long >= 16)
 }
@@ -428,12 +600,38 @@ fn is_uuid(value: &str) -> bool {
             .all(|p| p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// A field for a person's name (`name`, `last_name`, `billingName`), not another
+/// kind of name (`username`, `operationName`, `filename`).
+fn is_person_name(field: &str) -> bool {
+    let letters: String = field
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    letters.strip_suffix("name").is_some_and(|kind| {
+        ![
+            "user",
+            "operation",
+            "file",
+            "host",
+            "domain",
+            "path",
+            "tag",
+            "type",
+            "key",
+            "field",
+        ]
+        .iter()
+        .any(|other| kind.ends_with(other))
+    })
+}
+
 /// A generator worth trying in place of a typed value.
 fn suggestion(field: &str, value: &str) -> Option<&'static str> {
     let field = field.to_ascii_lowercase();
     if value.contains('@') || field.contains("email") {
         Some("try \"{{ fake.email }}\" for a new address per shopper")
-    } else if field.contains("name") {
+    } else if is_person_name(&field) {
         Some("try \"{{ fake.name }}\"")
     } else if ["qty", "quantity", "count", "amount"]
         .iter()
@@ -453,6 +651,80 @@ fn suggestion(field: &str, value: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::har::model::{Exchange, Pair};
+
+    /// A recorded step: `method url`, answered 200 with `body` of type `mime`.
+    fn recorded(
+        method: &str,
+        url: &str,
+        form: &[(&str, &str)],
+        mime: &str,
+        body: &str,
+    ) -> Recorded {
+        let exchange = Exchange {
+            method: method.into(),
+            url: url::Url::parse(url).unwrap(),
+            started_ms: 0.0,
+            time_ms: 0.0,
+            resource_type: None,
+            request_headers: Vec::new(),
+            request_mime: String::new(),
+            request_body: None,
+            form: form
+                .iter()
+                .map(|(name, value)| Pair {
+                    name: name.to_string(),
+                    value: value.to_string(),
+                })
+                .collect(),
+            status: 200,
+            response_headers: Vec::new(),
+            response_mime: mime.into(),
+            response_body: body.into(),
+        };
+        Recorded {
+            first: exchange.clone(),
+            last: exchange,
+            hops: 0,
+        }
+    }
+
+    fn plan(steps: &[Recorded]) -> Plan {
+        let names = (0..steps.len()).map(|k| format!("s{k}")).collect();
+        correlate(steps, names)
+    }
+
+    /// A recording of 2,000 visits to one product page, whose path every page
+    /// links to where no extraction can single it out (so no answer gives it), and
+    /// 2,000 searches for a term no answer holds. Each answer is searched at most
+    /// once for a value: searching every earlier answer again for every later
+    /// request made a few thousand requests take minutes.
+    #[test]
+    fn each_answer_is_searched_at_most_once_for_a_value() {
+        const VISITS: usize = 2_000;
+        let page = "<html><body><ul>\n<li><a href=\"/\">home</a></li>\n\
+                    <li><a href=\"/product/12345\">again</a></li>\n</ul></body></html>";
+        let mut steps = Vec::new();
+        for k in 0..VISITS {
+            steps.push(recorded(
+                "GET",
+                "http://s.test/product/12345",
+                &[],
+                "text/html",
+                page,
+            ));
+            let search = format!("http://s.test/search?q=term-{k:05}");
+            steps.push(recorded("GET", &search, &[], "text/html", "<p>none</p>"));
+        }
+        let plan = plan(&steps);
+        // The path is in every product page but never extractable: each of the
+        // 1,999 earlier product pages is searched for it once; the search terms
+        // are in no answer, so none is searched for them.
+        assert_eq!(plan.answers_searched, VISITS - 1);
+        assert_eq!(plan.steps[2].path, "/product/12345");
+        assert_eq!(plan.steps[3].path, "/search?q={{ q_2 }}");
+        assert_eq!(plan.vars.len(), VISITS);
+    }
 
     #[test]
     fn names_and_kinds_of_values() {
@@ -467,6 +739,12 @@ mod tests {
         assert!(is_secret(Slot::Header, "X-Api-Key"));
         assert!(!is_secret(Slot::Form, "email"));
         assert!(is_uuid("123e4567-e89b-12d3-a456-426614174000"));
+        for name in ["name", "last_name", "billingName", "Full-Name"] {
+            assert!(is_person_name(name), "{name}");
+        }
+        for other in ["operationName", "username", "filename", "qty"] {
+            assert!(!is_person_name(other), "{other}");
+        }
         assert!(!keep_header("Sec-Fetch-Mode") && !keep_header("Cookie"));
         assert!(keep_header("X-CSRFToken"));
     }

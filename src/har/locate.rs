@@ -153,6 +153,25 @@ fn in_html(body: &str, value: &str) -> Option<Extraction> {
     None
 }
 
+/// The extraction of the value of a hidden input named `name` in the page
+/// `answer`, when one holds `value` and an extraction finds it first.
+pub fn hidden_input(answer: &Exchange, name: &str, value: &str) -> Option<Extraction> {
+    let html = scraper::Html::parse_document(&answer.response_body);
+    let inputs = scraper::Selector::parse("input").ok()?;
+    let input = html.select(&inputs).find(|input| {
+        let e = input.value();
+        e.attr("type")
+            .is_some_and(|t| t.eq_ignore_ascii_case("hidden"))
+            && e.attr("name") == Some(name)
+            && e.attr("value") == Some(value)
+    })?;
+    let attr = Some("value".to_string());
+    selectors(&input, attr.as_deref())
+        .into_iter()
+        .find(|selector| first_match(&html, selector, attr.as_deref()).as_deref() == Some(value))
+        .map(|selector| Extraction::Css { selector, attr })
+}
+
 /// Selectors for `element`, the most telling first; none of them names the value.
 fn selectors(element: &scraper::ElementRef<'_>, attr: Option<&str>) -> Vec<String> {
     let e = element.value();

@@ -2,14 +2,15 @@
 //!
 //! The recording is read ([`model`]), its documents and API calls to the target
 //! become steps ([`select`]), every value a step sends that an earlier answer gave
-//! becomes an extraction and a template ([`correlate`], [`locate`]), and the
-//! scenario is written with a summary of what was done and what needs a human
-//! ([`write`]); `app::import` is its command-line face. Replaying recorded tokens would
-//! fail against a live shop (a CSRF
-//! token belongs to the session that got it); correlation is what makes the
-//! imported journey run.
+//! becomes an extraction and a template ([`correlate`], looked up in the
+//! [`index`] of what the answers held, found by [`locate`]), and the scenario is
+//! written with a summary of what was done and what needs a human ([`write`](mod@write)),
+//! once [`check`] has compiled it; `app::import` is its command-line face.
+//! Replaying recorded tokens would fail against a live shop (a CSRF token belongs
+//! to the session that got it); correlation is what makes the imported journey run.
 
 pub mod correlate;
+pub mod index;
 pub mod locate;
 pub mod model;
 pub mod select;
@@ -36,8 +37,15 @@ pub enum ImportError {
     NoSteps(PathBuf),
     #[error("{0} already exists: import never overwrites a file (pass --out NEW.toml)")]
     Exists(PathBuf),
-    #[error("--target {0}: expected \"embedded\" or a URL like http://127.0.0.1:8080")]
+    #[error("--target {0}: expected \"embedded\" or an http(s) URL like http://127.0.0.1:8080")]
     BadTarget(String),
+    #[error("--journey {0:?}: a journey needs a name")]
+    BadJourney(String),
+    /// Import's own fault, caught before anything is written.
+    #[error(
+        "the scenario imported from {recording} does not validate, so it was not written: {message}"
+    )]
+    Invalid { recording: PathBuf, message: String },
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -69,9 +77,13 @@ pub fn import(text: &str, path: &Path, options: &Options) -> Result<Imported, Im
     })?;
     if let Some(target) = &options.target
         && target != "embedded"
-        && url::Url::parse(target).is_err()
+        && !url::Url::parse(target)
+            .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
     {
         return Err(ImportError::BadTarget(target.clone()));
+    }
+    if options.journey.trim().is_empty() {
+        return Err(ImportError::BadJourney(options.journey.clone()));
     }
     let (exchanges, unreadable) = model::exchanges(har);
     let requests = exchanges.len() + unreadable.len();
@@ -120,10 +132,31 @@ pub fn import(text: &str, path: &Path, options: &Options) -> Result<Imported, Im
     })
 }
 
+/// Compiles the scenario `imported` as `stampede run` will, so that a scenario
+/// that would not load is refused before it is written: `out` is where it is to
+/// go (for relative paths). Secrets are read from the environment at run time;
+/// here each stands for a value whether or not it is exported.
+pub fn check(imported: &Imported, recording: &Path, out: &Path) -> Result<(), ImportError> {
+    let mut text = imported.scenario.clone();
+    for name in &imported.env {
+        text = text.replace(&format!("{{{{ env.{name} }}}}"), "{{ 'exported' }}");
+    }
+    crate::scenario::parse(out, &text)
+        .map(|_| ())
+        .map_err(|e| ImportError::Invalid {
+            recording: recording.to_path_buf(),
+            message: e.to_string(),
+        })
+}
+
 /// Step names from their paths: `/cart/items` → `cart-items`, `/` → `home`;
 /// parts with digits (ids, tokens) are left out, and repeats get `-2`, `-3`.
 fn step_names(steps: &[select::Recorded]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
+    let mut taken = std::collections::HashSet::new();
+    // The next number to try for a name already taken (a recording may visit
+    // one page hundreds of times).
+    let mut next_number: std::collections::HashMap<String, usize> = Default::default();
     for step in steps {
         let words: Vec<&str> = step
             .first
@@ -146,13 +179,18 @@ fn step_names(steps: &[select::Recorded]) -> Vec<String> {
                 }
             })
             .collect();
-        let name = (1..)
-            .map(|k| match k {
-                1 => base.clone(),
-                _ => format!("{base}-{k}"),
-            })
-            .find(|n| !names.contains(n))
-            .unwrap_or(base);
+        let mut name = base.clone();
+        if taken.contains(&name) {
+            let next = next_number.entry(base.clone()).or_insert(2);
+            loop {
+                name = format!("{base}-{next}");
+                *next += 1;
+                if !taken.contains(&name) {
+                    break;
+                }
+            }
+        }
+        taken.insert(name.clone());
         names.push(name);
     }
     names

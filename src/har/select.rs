@@ -21,6 +21,10 @@ pub enum DropReason {
     Analytics,
     ThirdParty,
     Preflight,
+    /// A method a step cannot send (`BREW`, an empty one).
+    Method,
+    /// Not http(s): a `data:`, `blob:` or `ftp:` URL.
+    NotHttp,
 }
 
 impl DropReason {
@@ -30,6 +34,10 @@ impl DropReason {
             DropReason::Analytics => "analytics beacon",
             DropReason::ThirdParty => "third-party host (load goes only to the target)",
             DropReason::Preflight => "CORS preflight (a shopper's client sends none)",
+            DropReason::Method => {
+                "a step sends only GET, HEAD, POST, PUT, PATCH or DELETE (edit the scenario by hand)"
+            }
+            DropReason::NotHttp => "not an http(s) URL",
         }
     }
 }
@@ -43,7 +51,7 @@ pub struct Dropped {
 
 #[derive(Debug)]
 pub struct Selection {
-    /// `scheme://host[:port]` of the first request.
+    /// `scheme://host[:port]` of the first http(s) request.
     pub origin: String,
     pub steps: Vec<Recorded>,
     pub dropped: Vec<Dropped>,
@@ -76,7 +84,12 @@ const ANALYTICS_PATHS: &[&str] = &[
 
 /// Splits the exchanges into steps and dropped requests; `None` when there are none.
 pub fn select(exchanges: Vec<Exchange>, keep_assets: bool) -> Option<Selection> {
-    let origin = exchanges.first()?.url.origin().ascii_serialization();
+    let origin = exchanges
+        .iter()
+        .find(|e| is_http(&e.url))?
+        .url
+        .origin()
+        .ascii_serialization();
     let mut steps: Vec<Recorded> = Vec::new();
     let mut dropped = Vec::new();
     for exchange in exchanges {
@@ -117,12 +130,25 @@ fn follows(last: &Exchange, next: &Exchange) -> bool {
         .is_some_and(|target| target == next.url)
 }
 
+/// The methods a step can send (`get = …`, `post = …`).
+const STEP_METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+
+fn is_http(url: &url::Url) -> bool {
+    matches!(url.scheme(), "http" | "https") && url.host().is_some()
+}
+
 fn classify(exchange: &Exchange, origin: &str, keep_assets: bool) -> Option<DropReason> {
+    if !is_http(&exchange.url) {
+        return Some(DropReason::NotHttp);
+    }
     if exchange.method == "OPTIONS" {
         return Some(DropReason::Preflight);
     }
     if exchange.url.origin().ascii_serialization() != origin {
         return Some(DropReason::ThirdParty);
+    }
+    if !STEP_METHODS.contains(&exchange.method.as_str()) {
+        return Some(DropReason::Method);
     }
     let path = exchange.url.path().to_ascii_lowercase();
     if exchange.resource_type.as_deref() == Some("ping")
@@ -175,7 +201,7 @@ mod tests {
     }
 
     #[test]
-    fn a_followed_redirect_stays_in_its_step_and_untyped_assets_are_known_by_mime() {
+    fn a_followed_redirect_stays_in_its_step_and_what_no_step_can_send_is_dropped() {
         let all = vec![
             exchange("POST", "http://s.test/cart/items", 303, "", "/cart"),
             exchange("GET", "http://s.test/cart", 200, "text/html", ""),
@@ -188,6 +214,9 @@ mod tests {
                 "",
             ),
             exchange("OPTIONS", "http://s.test/api", 204, "", ""),
+            exchange("BREW", "http://s.test/pot", 418, "text/plain", ""),
+            exchange("", "http://s.test/", 200, "text/html", ""),
+            exchange("GET", "data:text/plain,hi", 200, "text/plain", ""),
         ];
         let selection = select(all, false).unwrap();
         assert_eq!(selection.origin, "http://s.test");
@@ -197,7 +226,14 @@ mod tests {
         let reasons: Vec<DropReason> = selection.dropped.iter().map(|d| d.reason).collect();
         assert_eq!(
             reasons,
-            [DropReason::Asset, DropReason::Asset, DropReason::Preflight]
+            [
+                DropReason::Asset,
+                DropReason::Asset,
+                DropReason::Preflight,
+                DropReason::Method,
+                DropReason::Method,
+                DropReason::NotHttp
+            ]
         );
     }
 }

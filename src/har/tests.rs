@@ -22,7 +22,10 @@ fn imported(name: &str, keep_assets: bool) -> (String, toml::Value) {
         target: None,
         max_think: Duration::from_secs(5),
     };
-    let out = import(&text, &path, &options).unwrap().scenario;
+    let imported = import(&text, &path, &options).unwrap();
+    // What import writes loads as a scenario (secrets as if exported).
+    super::check(&imported, &path, Path::new("imported.toml")).unwrap();
+    let out = imported.scenario;
     let parsed = toml::from_str(&out).unwrap_or_else(|e| panic!("{e}\n{out}"));
     (out, parsed)
 }
@@ -199,4 +202,304 @@ fn what_is_not_a_har_is_a_clear_error() {
         .err()
         .unwrap();
     assert!(empty.to_string().contains("holds no requests"));
+}
+
+/// A recorded request: method, URL, request headers (name, value), answer's body.
+type Entry<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a str);
+
+/// A HAR of `entries`, answered 200 with HTML one second apart.
+fn har(entries: &[Entry<'_>]) -> String {
+    let entries: Vec<serde_json::Value> = entries
+        .iter()
+        .enumerate()
+        .map(|(k, (method, url, headers, body))| {
+            let headers: Vec<serde_json::Value> = headers
+                .iter()
+                .map(|(name, value)| serde_json::json!({ "name": name, "value": value }))
+                .collect();
+            serde_json::json!({
+                "startedDateTime": format!("2026-12-01T10:00:{k:02}.000Z"),
+                "time": 10,
+                "request": { "method": method, "url": url, "headers": headers },
+                "response": {
+                    "status": 200,
+                    "headers": [],
+                    "content": { "mimeType": "text/html", "text": body }
+                }
+            })
+        })
+        .collect();
+    serde_json::json!({ "log": { "entries": entries } }).to_string()
+}
+
+fn options(journey: &str, target: Option<&str>) -> Options {
+    Options {
+        journey: journey.into(),
+        keep_assets: false,
+        target: target.map(str::to_string),
+        max_think: Duration::from_secs(5),
+    }
+}
+
+#[test]
+fn literal_braces_in_a_recording_are_written_as_quoted_text_and_the_scenario_loads() {
+    let text = har(&[
+        ("GET", "https://shop.test/", &[], "<p>hi</p>"),
+        (
+            "GET",
+            "https://shop.test/search?q={{evil}}",
+            &[("X-Note", "a {{b}} }}")],
+            "<p>none</p>",
+        ),
+    ]);
+    let path = Path::new("braces.har");
+    let imported = import(&text, path, &options("braces", None)).unwrap();
+    let scenario: toml::Value = toml::from_str(&imported.scenario).unwrap();
+    let steps = steps(&scenario);
+    assert_eq!(
+        steps[1]["get"].as_str(),
+        Some("/search?q={{ '{{' | raw }}evil}}")
+    );
+    assert_eq!(
+        steps[1]["headers"]["X-Note"].as_str(),
+        Some("a {{ '{{' }}b}} }}")
+    );
+    super::check(&imported, path, Path::new("braces.toml")).unwrap();
+}
+
+#[test]
+fn what_no_step_can_send_is_dropped_or_left_out_and_the_scenario_loads() {
+    let text = har(&[
+        ("GET", "data:text/html,<p>hi</p>", &[], ""),
+        ("GET", "https://shop.test/", &[("X A:", "1")], "<p>hi</p>"),
+        ("BREW", "https://shop.test/pot", &[], ""),
+        ("", "https://shop.test/", &[], ""),
+        ("GET", "https://shop.test/cart", &[("X-Line", "a\r\nb")], ""),
+    ]);
+    let path = Path::new("odd.har");
+    let imported = import(&text, path, &options("odd", None)).unwrap();
+    let scenario: toml::Value = toml::from_str(&imported.scenario).unwrap();
+    assert_eq!(
+        scenario["target"]["base_url"].as_str(),
+        Some("https://shop.test")
+    );
+    let paths: Vec<&str> = steps(&scenario)
+        .iter()
+        .map(|step| step["get"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["/", "/cart"]);
+    assert!(
+        steps(&scenario)
+            .iter()
+            .all(|step| step.get("headers").is_none())
+    );
+    for line in [
+        "GET data:text/html,<p>hi</p>: not an http(s) URL",
+        "BREW https://shop.test/pot: a step sends only GET, HEAD, POST, PUT, PATCH or DELETE",
+        " https://shop.test/: a step sends only GET",
+        "home: header \"X A:\" left out: not a valid HTTP header name and value",
+        "cart: header \"X-Line\" left out",
+    ] {
+        assert!(
+            imported.summary.contains(line),
+            "{line}:\n{}",
+            imported.summary
+        );
+    }
+    super::check(&imported, path, Path::new("odd.toml")).unwrap();
+}
+
+#[test]
+fn a_journey_without_a_name_or_a_target_that_is_not_http_is_refused() {
+    let text = har(&[("GET", "https://shop.test/", &[], "<p>hi</p>")]);
+    let path = Path::new("x.har");
+    for (journey, target, error) in [
+        ("", None, "--journey \"\": a journey needs a name"),
+        (" ", None, "--journey \" \": a journey needs a name"),
+        (
+            "x",
+            Some("ftp://x"),
+            "--target ftp://x: expected \"embedded\" or an http(s) URL",
+        ),
+        ("x", Some("http://"), "--target http://: expected"),
+        ("x", Some("shop.test"), "--target shop.test: expected"),
+    ] {
+        let err = import(&text, path, &options(journey, target))
+            .err()
+            .unwrap();
+        assert!(err.to_string().starts_with(error), "{err}");
+    }
+    assert!(import(&text, path, &options("x", Some("embedded"))).is_ok());
+    assert!(import(&text, path, &options("x", Some("https://shop.example"))).is_ok());
+}
+
+#[test]
+fn a_scenario_that_would_not_load_is_refused_by_the_check() {
+    let text = har(&[("GET", "https://shop.test/", &[], "<p>hi</p>")]);
+    let path = Path::new("x.har");
+    let mut imported = import(&text, path, &options("x", None)).unwrap();
+    imported.scenario = imported
+        .scenario
+        .replace("get = \"/\"", "get = \"/{{ nowhere }}\"");
+    let err = super::check(&imported, path, Path::new("x.toml"))
+        .err()
+        .unwrap();
+    let message = err.to_string();
+    assert!(
+        message.starts_with(
+            "the scenario imported from x.har does not validate, so it was not written: "
+        ) && message.contains("undefined template variable `nowhere`"),
+        "{message}"
+    );
+}
+
+/// A recorded request with a body of type `mime`, answered 200 with `answer`
+/// of type `answer_mime`; `second`: when it was sent.
+fn posted(
+    second: u32,
+    url: &str,
+    mime: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+    answer: (&str, &str),
+) -> serde_json::Value {
+    let headers: Vec<serde_json::Value> = headers
+        .iter()
+        .map(|(name, value)| serde_json::json!({ "name": name, "value": value }))
+        .collect();
+    serde_json::json!({
+        "startedDateTime": format!("2026-12-01T10:00:{second:02}.000Z"),
+        "time": 10,
+        "request": {
+            "method": if body.is_empty() { "GET" } else { "POST" },
+            "url": url,
+            "headers": headers,
+            "postData": { "mimeType": mime, "text": body }
+        },
+        "response": {
+            "status": 200,
+            "headers": [],
+            "content": { "mimeType": answer.0, "text": answer.1 }
+        }
+    })
+}
+
+fn import_entries(entries: Vec<serde_json::Value>) -> (super::Imported, toml::Value) {
+    let text = serde_json::json!({ "log": { "entries": entries } }).to_string();
+    let path = Path::new("recorded.har");
+    let imported = import(&text, path, &options("recorded", None)).unwrap();
+    super::check(&imported, path, Path::new("recorded.toml")).unwrap();
+    let scenario = toml::from_str(&imported.scenario).unwrap();
+    (imported, scenario)
+}
+
+#[test]
+fn a_graphql_post_becomes_a_graphql_step_whose_variables_are_correlated() {
+    let query =
+        "query P($id: ID!, $order: ID!) { product(id: $id) { id name } order(id: $order) { id } }";
+    let request = serde_json::json!({
+        "query": query,
+        "variables": { "id": 2, "order": "ord-55aa66" },
+        "operationName": "P"
+    });
+    let (imported, s) = import_entries(vec![
+        posted(
+            0,
+            "https://shop.test/login",
+            "application/json",
+            r#"{"user": "ann@example.com"}"#,
+            &[],
+            (
+                "application/json",
+                r#"{"access_token": "tok-4f5e6d7c8b9a", "order": {"id": "ord-55aa66"}}"#,
+            ),
+        ),
+        posted(
+            1,
+            "https://shop.test/graphql",
+            "application/json",
+            &request.to_string(),
+            &[("Authorization", "Bearer tok-4f5e6d7c8b9a")],
+            (
+                "application/json",
+                r#"{"data": {"product": {"id": "2", "name": "Lamp"}}}"#,
+            ),
+        ),
+    ]);
+    let step = &steps(&s)[1];
+    assert_eq!(step["post"].as_str(), Some("/graphql"));
+    assert!(step.get("json").is_none(), "{}", imported.scenario);
+    assert_eq!(step["graphql"]["query"].as_str(), Some(query));
+    assert_eq!(step["graphql"]["operation"].as_str(), Some("P"));
+    assert_eq!(step["graphql"]["variables"]["id"].as_integer(), Some(2));
+    assert_eq!(
+        step["graphql"]["variables"]["order"].as_str(),
+        Some("{{ order }}")
+    );
+    assert_eq!(
+        step["headers"]["Authorization"].as_str(),
+        Some("Bearer {{ token }}")
+    );
+    // Only what the user typed is a var: not the operation's name, not its text.
+    let vars: Vec<&String> = s["vars"].as_table().unwrap().keys().collect();
+    assert_eq!(vars, ["user"]);
+    assert!(
+        imported
+            .summary
+            .contains("order: sent by graphql, taken from login (json $.order.id)"),
+        "{}",
+        imported.summary
+    );
+    assert!(
+        !imported.summary.contains("fake.name"),
+        "{}",
+        imported.summary
+    );
+}
+
+#[test]
+fn a_short_value_from_a_hidden_input_of_its_name_is_correlated_and_a_number_is_not() {
+    let page = "<form><input type=hidden name=csrf_token value=ad19d060d1a61e33>\
+                <input type=hidden name=sku value=SKU-2><input type=hidden name=qty value=1>\
+                <input type=hidden name=tab value=ab><input name=color value=red></form>";
+    let (imported, s) = import_entries(vec![
+        posted(0, "https://shop.test/p/2", "", "", &[], ("text/html", page)),
+        posted(
+            1,
+            "https://shop.test/cart",
+            "application/x-www-form-urlencoded",
+            "csrf_token=ad19d060d1a61e33&sku=SKU-2&qty=1&tab=ab&color=red&note=SKU-2",
+            &[],
+            ("text/html", "<p>added</p>"),
+        ),
+    ]);
+    let steps = steps(&s);
+    assert_eq!(
+        steps[0]["extract"]["sku"]["css"].as_str(),
+        Some("input[name=\"sku\"]")
+    );
+    assert_eq!(steps[0]["extract"]["sku"]["attr"].as_str(), Some("value"));
+    let form = &steps[1]["form"];
+    assert_eq!(form["csrf_token"].as_str(), Some("{{ csrf_token }}"));
+    assert_eq!(form["sku"].as_str(), Some("{{ sku }}"));
+    // A number, two letters, a visible input, another field's value: typed.
+    for (field, value) in [
+        ("qty", "1"),
+        ("tab", "ab"),
+        ("color", "red"),
+        ("note", "SKU-2"),
+    ] {
+        assert_eq!(
+            form[field].as_str(),
+            Some(format!("{{{{ {field} }}}}").as_str())
+        );
+        assert_eq!(s["vars"][field].as_str(), Some(value), "{field}");
+    }
+    assert!(
+        imported
+            .summary
+            .contains("sku: sent by cart, taken from p (css input[name=\"sku\"] @value)"),
+        "{}",
+        imported.summary
+    );
 }

@@ -117,6 +117,16 @@ fn write_step(out: &mut String, step: &StepPlan) {
     if let Some(json) = &step.json {
         let _ = writeln!(out, "json = {}", inline(json));
     }
+    if let Some(graphql) = &step.graphql {
+        let mut parts = vec![format!("query = {}", quote(&graphql.query))];
+        if let Some(variables) = &graphql.variables {
+            parts.push(format!("variables = {}", inline(variables)));
+        }
+        if let Some(operation) = &graphql.operation {
+            parts.push(format!("operation = {}", quote(operation)));
+        }
+        let _ = writeln!(out, "graphql = {{ {} }}", parts.join(", "));
+    }
     if step.status != 200 && (200..400).contains(&step.status) {
         let _ = writeln!(out, "expect = {{ status = {} }}", step.status);
     }

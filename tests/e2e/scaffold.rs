@@ -300,3 +300,79 @@ fn every_imported_fixture_validates_and_keeps_its_secrets() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad).1.contains("is not a HAR recording"));
 }
+
+/// A recording with literal `{{` in its URL, a method no step sends and a
+/// header no client can send imports into a scenario that validates; an empty
+/// `--journey` or a `--target` that is not http(s) is refused with exit 2 and
+/// writes nothing (a file left behind would make the next import refuse to
+/// overwrite it).
+#[test]
+fn an_odd_recording_imports_into_a_scenario_that_loads_and_bad_options_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let entry = |second: u32, method: &str, url: &str, headers: serde_json::Value| {
+        serde_json::json!({
+            "startedDateTime": format!("2026-12-01T10:00:{second:02}.000Z"),
+            "time": 10,
+            "request": { "method": method, "url": url, "headers": headers },
+            "response": { "status": 200, "headers": [],
+                          "content": { "mimeType": "text/html", "text": "<p>hi</p>" } }
+        })
+    };
+    let har = serde_json::json!({ "log": { "entries": [
+        entry(0, "GET", "http://127.0.0.1:9/?q={{evil}}", serde_json::json!([])),
+        entry(1, "BREW", "http://127.0.0.1:9/pot", serde_json::json!([])),
+        entry(2, "GET", "http://127.0.0.1:9/cart",
+              serde_json::json!([{ "name": "X A:", "value": "1" }])),
+    ] } });
+    let recording = dir.path().join("odd.har");
+    std::fs::write(&recording, har.to_string()).unwrap();
+
+    let out = dir.path().join("odd.toml");
+    let output = stampede()
+        .args(["import", "har"])
+        .arg(&recording)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        written.contains("get = \"/?q={{ '{{' | raw }}evil}}\""),
+        "{written}"
+    );
+    assert!(written.contains("BREW http://127.0.0.1:9/pot: a step sends only GET"));
+    let validate = stampede().arg("validate").arg(&out).output().unwrap();
+    assert_eq!(validate.status.code(), Some(0), "{:?}", text(&validate));
+
+    for (option, value, message) in [
+        ("--journey", "", "--journey \"\": a journey needs a name"),
+        (
+            "--target",
+            "ftp://x",
+            "--target ftp://x: expected \"embedded\" or an http(s) URL",
+        ),
+    ] {
+        let refused = dir.path().join("refused.toml");
+        let output = stampede()
+            .args(["import", "har"])
+            .arg(&recording)
+            .arg("--out")
+            .arg(&refused)
+            .args([option, value])
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{option}: {:?}",
+            text(&output)
+        );
+        assert!(
+            text(&output).1.contains(message),
+            "{option}: {:?}",
+            text(&output)
+        );
+        assert!(!refused.exists(), "{option}: a file was written");
+    }
+}
