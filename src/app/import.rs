@@ -62,10 +62,9 @@ pub fn import_command(command: &ImportCommand) -> Result<Exit, Error> {
 
 fn import_file(args: &HarArgs) -> Result<(PathBuf, Imported), ImportError> {
     let path = &args.recording;
-    let text = std::fs::read_to_string(path).map_err(|source| ImportError::Read {
-        path: path.clone(),
-        source,
-    })?;
+    // A recording of a long session with its pages is large; /dev/zero is not one.
+    let text = crate::files::read_regular_text(path, 1 << 30, "a HAR recording")
+        .map_err(ImportError::Read)?;
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

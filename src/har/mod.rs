@@ -21,11 +21,8 @@ use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("{0}")]
+    Read(crate::files::FileError),
     #[error(
         "{path} is not a HAR recording: {source} (expected the JSON a browser saves with \"Save all as HAR\")"
     )]
