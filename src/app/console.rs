@@ -84,7 +84,8 @@ impl Console {
         while self
             .recent
             .front()
-            .is_some_and(|r| r.t < point.t - RATE_WINDOW_S)
+            // A point ending 5 s ago covers the second before the window.
+            .is_some_and(|r| r.t <= point.t - RATE_WINDOW_S)
         {
             self.recent.pop_front();
         }
@@ -195,5 +196,34 @@ mod tests {
         }
         let (http, steps, errors) = console.rates();
         assert_eq!((http, steps, errors), (22.5, 22.5, 22.5));
+    }
+
+    /// A steady 380 steps/s reads as 380 once the window is full (six points
+    /// were kept over a 5 s span: the live line said 456 while the level
+    /// served 380).
+    #[test]
+    fn a_steady_rate_reads_as_itself() {
+        let mut console = Console {
+            model: Model::Closed,
+            bar: None,
+            next_plain: PLAIN_EVERY,
+            recent: VecDeque::new(),
+        };
+        for t in 1..=12 {
+            console.second(&TimelinePoint {
+                t: f64::from(t),
+                shoppers: 225,
+                level: Some(8),
+                requests: 380,
+                http_requests: 400,
+                errors: 0,
+                p95_ms: Some(110.0),
+                lag_p99_ms: None,
+                p50_ms: None,
+                p99_ms: None,
+            });
+            let (http, steps, _) = console.rates();
+            assert_eq!((http, steps), (400.0, 380.0), "at {t} s");
+        }
     }
 }
