@@ -29,11 +29,9 @@ pub fn show_walk(walk: &Walk, verbose: bool) -> String {
             .iter()
             .filter(|j| j.steps.iter().any(|s| s.failure.is_some()))
             .count();
-    let _ = write!(
-        out,
-        "walk: {passed} of {} journeys passed",
-        walk.journeys.len()
-    );
+    let total = walk.journeys.len();
+    let noun = if total == 1 { "journey" } else { "journeys" };
+    let _ = write!(out, "walk: {passed} of {total} {noun} passed");
     if !failed.is_empty() {
         let _ = write!(out, "; failed: {}", failed.join(", "));
     }
