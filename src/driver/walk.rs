@@ -141,10 +141,16 @@ const SECRET_HEADERS: [&str; 4] = [
     "proxy-authorization",
 ];
 
-/// Hides every secret value and every credential header's value.
+/// Hides every secret value and every credential header's value, and each
+/// credential wherever else it shows: a token extracted from a login answer
+/// and sent as `Authorization: Bearer …` is hidden where it was extracted too.
 fn redact(walk: &mut Walk, secrets: &[String]) {
+    let mut secrets: Vec<String> = secrets.iter().cloned().chain(credentials(walk)).collect();
+    // The longest first: a secret that contains another is hidden whole.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets.dedup();
     let hide = |text: &mut String| {
-        for secret in secrets {
+        for secret in &secrets {
             if text.contains(secret.as_str()) {
                 *text = text.replace(secret.as_str(), REDACTED);
             }
@@ -181,6 +187,48 @@ fn redact(walk: &mut Walk, secrets: &[String]) {
             failure.redirects.iter_mut().for_each(hide);
         }
     }
+}
+
+/// Credentials shorter than this are not hidden elsewhere: `1` or `yes` would
+/// blot out half the output, and no real token is so short.
+const SHORTEST_CREDENTIAL: usize = 6;
+
+/// Every credential the walk sent or received: each cookie's value and each
+/// Authorization value with and without its scheme.
+fn credentials(walk: &Walk) -> Vec<String> {
+    let mut found = Vec::new();
+    let hops = walk
+        .journeys
+        .iter()
+        .flat_map(|j| &j.steps)
+        .flat_map(|s| &s.hops);
+    for hop in hops {
+        let headers = hop.request_headers.iter().chain(&hop.response_headers);
+        for (name, value) in headers {
+            match name.to_ascii_lowercase().as_str() {
+                "authorization" | "proxy-authorization" => {
+                    found.push(value.trim().to_string());
+                    if let Some((_, token)) = value.trim().split_once(' ') {
+                        found.push(token.trim().to_string());
+                    }
+                }
+                "cookie" | "set-cookie" => {
+                    let pairs = value.split(';').map(str::trim);
+                    for pair in pairs.filter(|p| !p.is_empty()) {
+                        match pair.split_once('=') {
+                            Some((name, value)) if !is_attribute(name) => {
+                                found.push(value.trim_matches('"').to_string());
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    found.retain(|c| c.len() >= SHORTEST_CREDENTIAL);
+    found
 }
 
 /// `a=1; b=2` → `a=[redacted]; b=[redacted]`; `Bearer xyz` → `[redacted]`.

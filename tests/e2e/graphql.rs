@@ -138,6 +138,10 @@ fn graphql_and_business_errors_fail_the_step_with_their_message() {
     let (code, out) = smoke(&write(dir.path(), "ok.toml", &ok));
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(server.counts().added.load(Ordering::Relaxed), 1);
+    // The token the walk extracted and sent as a bearer is no more shown where
+    // it was extracted than in the Authorization header.
+    assert!(out.contains("extracted token = \"[redacted]\""), "{out}");
+    assert!(!out.contains("session-0"), "{out}");
 }
 
 /// `[target] headers` may carry an extracted token too; with the cookie jar on

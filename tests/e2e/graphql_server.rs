@@ -136,7 +136,7 @@ async fn graphql(State(shop): State<Arc<Shop>>, headers: HeaderMap, body: Bytes)
     let variables = &request["variables"];
     match request["operationName"].as_str() {
         Some("Start") => {
-            let id = format!("s{}", shop.next.fetch_add(1, Ordering::Relaxed));
+            let id = format!("session-{:06}", shop.next.fetch_add(1, Ordering::Relaxed));
             counts.starts.fetch_add(1, Ordering::Relaxed);
             shop.sessions.lock().unwrap().insert(id.clone(), 0);
             let mut response =
