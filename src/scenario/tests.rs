@@ -51,6 +51,13 @@ fn compiles_templates_bodies_and_step_ids() {
             "[slo] sets no error_rate: a level whose requests fail still passes on latency alone; add error_rate = \"1%\" (or the share the sale can bear)"
         ]
     );
+    let none = unbounded.replace("[slo]\np99 = \"1s\"\n", "");
+    assert_eq!(
+        parse(Path::new("t.toml"), &none).unwrap().warnings,
+        [
+            "[slo] sets no error_rate: a level whose requests fail still passes; add error_rate = \"1%\" (or the share the sale can bear)"
+        ]
+    );
     let posted = SCENARIO.replace(r#"get = "/?q={{ qty }}""#, r#"post = "/?q={{ qty }}""#);
     let p = parse(Path::new("t.toml"), &posted).unwrap();
     assert_eq!(
@@ -188,4 +195,41 @@ fn profiles_are_bounded_in_levels_and_length() {
     let s = parse(Path::new("t.toml"), &with(load, "\"1s\"")).unwrap();
     assert_eq!(s.load.profile.levels().len(), crate::profile::MAX_LEVELS);
     assert!(s.load.profile.duration() <= crate::profile::MAX_RUN);
+}
+
+#[test]
+fn names_are_neither_empty_nor_longer_than_a_table_can_head() {
+    let long = "x".repeat(201);
+    let longest = "é".repeat(200);
+    let ok = with(STAIRS, "\"1s\"")
+        .replace("name = \"t\"", &format!("name = \"{longest}\""))
+        .replace("name = \"home\"", &format!("name = \"{longest}\""));
+    assert_eq!(parse(Path::new("t.toml"), &ok).unwrap().name, longest);
+    for (from, to, message) in [
+        (
+            "name = \"t\"",
+            "name = \" \"",
+            "t.toml:1:8: the scenario name is empty",
+        ),
+        ("name = \"j\"", "name = \"\"", "the journey name is empty"),
+        ("name = \"home\"", "name = \"\"", "the step name is empty"),
+        (
+            "name = \"t\"",
+            &format!("name = \"{long}\""),
+            "t.toml:1:8: the scenario name is 201 characters long: at most 200",
+        ),
+        (
+            "name = \"j\"",
+            &format!("name = \"{long}\""),
+            "the journey name is 201",
+        ),
+        (
+            "name = \"home\"",
+            &format!("name = \"{long}\""),
+            "the step name is 201",
+        ),
+    ] {
+        let err = error(&with(STAIRS, "\"1s\"").replace(from, to));
+        assert!(err.contains(message), "{to}: {err}");
+    }
 }

@@ -43,9 +43,7 @@ impl<'a> Compiler<'a> {
     }
 
     pub(super) fn journey(&mut self, raw: RawJourney) -> Result<Journey> {
-        if raw.name.get_ref().trim().is_empty() {
-            return Err(self.error(raw.name.span(), "the journey name is empty"));
-        }
+        self.name(&raw.name, "journey")?;
         let weight = match &raw.weight {
             Some(weight) => self.positive(weight, "weight")?,
             None => 1,
@@ -122,10 +120,8 @@ impl<'a> Compiler<'a> {
     pub(super) fn step(&mut self, raw: Spanned<RawStep>, slots: &mut Vec<String>) -> Result<Step> {
         let span = raw.span();
         let raw = raw.into_inner();
+        self.name(&raw.name, "step")?;
         let name = raw.name.get_ref().trim().to_string();
-        if name.is_empty() {
-            return Err(self.error(raw.name.span(), "the step name is empty"));
-        }
         let (method, path) = self.step_method(span, &name, &raw)?;
         let (request, path) = match path {
             Some(path) => (

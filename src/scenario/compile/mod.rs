@@ -23,6 +23,9 @@ mod load;
 mod request;
 mod trace;
 
+/// The longest scenario, journey or step name, in characters (a name heads
+/// tables and charts, and the scenario's names the report's directory).
+const MAX_NAME: usize = 200;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 struct Compiler<'a> {
@@ -93,9 +96,7 @@ pub fn compile<'a>(
         target_headers: Vec::new(),
         cookies: raw.target.cookies.unwrap_or(true),
     };
-    if raw.name.get_ref().trim().is_empty() {
-        return Err(c.error(raw.name.span(), "the scenario name is empty"));
-    }
+    c.name(&raw.name, "scenario")?;
     for (name, value) in &raw.vars {
         let var = c.var(value)?;
         c.vars.insert(name.get_ref().clone(), var);
@@ -126,9 +127,14 @@ pub fn compile<'a>(
     if slo.error_rate.is_none() {
         // k6 and Gatling pass a run with no thresholds; here the SLO is the
         // verdict, and a level whose requests fail would pass it.
-        c.warnings.push(
-            "[slo] sets no error_rate: a level whose requests fail still passes on latency alone; add error_rate = \"1%\" (or the share the sale can bear)".to_string(),
-        );
+        let alone = if slo.latency.is_empty() {
+            ""
+        } else {
+            " on latency alone"
+        };
+        c.warnings.push(format!(
+            "[slo] sets no error_rate: a level whose requests fail still passes{alone}; add error_rate = \"1%\" (or the share the sale can bear)"
+        ));
     }
     let mut groups = Vec::new();
     if let Some(own) = raw.journeys {
@@ -193,6 +199,22 @@ impl<'a> Compiler<'a> {
 
     fn error(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
         ScenarioError::at(self.path, self.source, span, message)
+    }
+
+    /// A scenario's, journey's or step's name: not empty, and short enough to
+    /// head a report's table and name its directory.
+    fn name(&self, name: &Spanned<String>, of: &str) -> Result<()> {
+        let chars = name.get_ref().trim().chars().count();
+        if chars == 0 {
+            return Err(self.error(name.span(), format!("the {of} name is empty")));
+        }
+        if chars > MAX_NAME {
+            return Err(self.error(
+                name.span(),
+                format!("the {of} name is {chars} characters long: at most {MAX_NAME}"),
+            ));
+        }
+        Ok(())
     }
 
     fn var(&self, value: &Spanned<toml::Value>) -> Result<Resolvable> {
