@@ -403,8 +403,9 @@ pub use rebuild::{LogFile, open};
 
 mod rebuild;
 
-/// Adds one interval's histogram to the totals of the entry its tag names.
-fn add_histogram(stats: &mut StepStats, kind: &str, histogram: &Histogram<u64>) {
+/// Adds one interval's histogram to the totals of the entry its tag names;
+/// false when `kind` is none a run writes.
+fn add_histogram(stats: &mut StepStats, kind: &str, histogram: &Histogram<u64>) -> bool {
     let target = match kind {
         "latency" => &mut stats.latency,
         "lag" => &mut stats.lag,
@@ -414,18 +415,22 @@ fn add_histogram(stats: &mut StepStats, kind: &str, histogram: &Histogram<u64>) 
         "corrected" => stats
             .corrected
             .get_or_insert_with(crate::metrics::new_histogram),
-        _ => return,
+        _ => return false,
     };
     let _ = target.add(histogram);
+    true
 }
 
 fn add_journey_histogram(stats: &mut JourneyStats, histogram: &Histogram<u64>) {
     let _ = stats.duration.add(histogram);
 }
 
-/// The histogram lines of `text`, with their tags.
-fn histograms(text: &str) -> impl Iterator<Item = Result<(String, Histogram<u64>), BadLine>> + '_ {
-    timed_histograms(text).map(|entry| entry.map(|(tag, _, histogram)| (tag, histogram)))
+/// The histogram lines of `text`, with their line numbers (from 1) and tags.
+fn histograms(
+    text: &str,
+) -> impl Iterator<Item = Result<(usize, String, Histogram<u64>), BadLine>> + '_ {
+    timed_histograms(text)
+        .map(|entry| entry.map(|(line, tag, _, histogram)| (line, tag, histogram)))
 }
 
 /// A histogram line that does not read: its line number (from 1) and why.
@@ -463,7 +468,7 @@ pub fn seconds(dir: &Path) -> Result<BTreeMap<u64, Second>, LogError> {
     let text = String::from_utf8_lossy(&bytes);
     let mut seconds: BTreeMap<u64, Second> = BTreeMap::new();
     for entry in timed_histograms(complete_lines(&text)) {
-        let (tag, end, histogram) = entry.map_err(|bad| bad.in_file(&path))?;
+        let (_, tag, end, histogram) = entry.map_err(|bad| bad.in_file(&path))?;
         let second = seconds.entry(end.as_secs_f64().round() as u64).or_default();
         let _ = match tag.rsplit('.').next() {
             Some("latency") => second.latency.add(&histogram),
@@ -490,7 +495,7 @@ impl Default for Second {
     }
 }
 
-/// [`histograms`], with when each interval ended. Every line that is neither a
+/// [`histograms`], with when each interval ended (after the line number). Every line that is neither a
 /// comment nor the column names is a histogram the run wrote whole (a line cut
 /// off by a crash is left out before: see [`complete_lines`]), so one that does
 /// not parse or whose histogram does not decode is an error: skipping it would
@@ -498,7 +503,7 @@ impl Default for Second {
 /// Blank lines are skipped; a histogram without a tag is not one of the run's.
 fn timed_histograms(
     text: &str,
-) -> impl Iterator<Item = Result<(String, Duration, Histogram<u64>), BadLine>> + '_ {
+) -> impl Iterator<Item = Result<(usize, String, Duration, Histogram<u64>), BadLine>> + '_ {
     text.lines()
         .enumerate()
         .filter(|(_, line)| {
@@ -519,7 +524,7 @@ fn timed_histograms(
             let tag = interval.tag()?.as_str().to_string();
             let end = interval.start_timestamp() + interval.duration();
             match crate::metrics::decode_histogram(interval.encoded_histogram()) {
-                Some(histogram) => Some(Ok((tag, end, histogram))),
+                Some(histogram) => Some(Ok((number + 1, tag, end, histogram))),
                 None => bad(format!(
                     "the histogram tagged {tag} does not decode (the file was edited or damaged)"
                 )),
@@ -535,8 +540,17 @@ fn complete_lines(text: &str) -> &str {
 
 /// The JSON comments of `text` that start with `kind`.
 fn comments<'t>(text: &'t str, kind: &'t str) -> impl Iterator<Item = &'t str> + 't {
-    text.lines()
-        .filter_map(move |line| line.strip_prefix('#')?.strip_prefix(kind))
+    numbered_comments(text, kind).map(|(_, json)| json)
+}
+
+/// [`comments`], each with its line number (from 1).
+fn numbered_comments<'t>(
+    text: &'t str,
+    kind: &'t str,
+) -> impl Iterator<Item = (usize, &'t str)> + 't {
+    text.lines().enumerate().filter_map(move |(number, line)| {
+        Some((number + 1, line.strip_prefix('#')?.strip_prefix(kind)?))
+    })
 }
 
 /// The level runs derived from the timeline when the log has no end line (the

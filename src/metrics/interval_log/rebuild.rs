@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{
-    COUNTS, END, EndLine, FILE_NAME, HEADER, JOURNEY, JourneyLine, LogError, RunHeader, SECOND,
-    STATE, StateLine, add_histogram, add_journey_histogram, comments, complete_lines, histograms,
-    levels_from_timeline,
+    BadLine, COUNTS, CountsLine, END, EndLine, FILE_NAME, HEADER, JOURNEY, JourneyLine, LogError,
+    RunHeader, SECOND, STATE, StateLine, add_histogram, add_journey_histogram, comments,
+    complete_lines, histograms, levels_from_timeline, numbered_comments,
 };
 use crate::error_kind::ErrorKind;
 use crate::metrics::{
@@ -68,11 +68,11 @@ impl LogFile {
 }
 
 /// What the run measured, as `text` (the whole log) records it.
-fn outcome(header: &RunHeader, text: &str) -> Result<RunOutcome, super::BadLine> {
+fn outcome(header: &RunHeader, text: &str) -> Result<RunOutcome, BadLine> {
     let specs = &header.levels;
     let mut collected = Collected::new(specs.len(), header.steps, header.journeys);
-    add_counts(&mut collected, text);
-    add_histograms(&mut collected, text)?;
+    add_counts(&mut collected, header, text)?;
+    add_histograms(&mut collected, header, text)?;
     collected.timeline = comments(text, SECOND)
         .filter_map(|json| serde_json::from_str::<TimelinePoint>(json).ok())
         .collect();
@@ -126,66 +126,116 @@ fn outcome(header: &RunHeader, text: &str) -> Result<RunOutcome, super::BadLine>
     })
 }
 
-/// Adds every interval's counts (`#counts`, `#journey`) to the totals.
-fn add_counts(collected: &mut Collected, text: &str) {
-    for json in comments(text, COUNTS) {
-        let Ok(line) = serde_json::from_str::<super::CountsLine>(json) else {
-            continue;
+/// Adds every interval's counts (`#counts`, `#journey`) to the totals. A line
+/// that does not parse or names an entry the header has not is an error, as a
+/// histogram's is: skipping it would drop requests without a word.
+fn add_counts(collected: &mut Collected, header: &RunHeader, text: &str) -> Result<(), BadLine> {
+    for (line, json) in numbered_comments(text, COUNTS) {
+        let counts: CountsLine = serde_json::from_str(json).map_err(|e| BadLine {
+            line,
+            why: format!("its counts do not read: {e}"),
+        })?;
+        let stats = step_stats(collected, counts.level, counts.step)
+            .ok_or_else(|| outside(header, line, counts.level, Entry::Step(counts.step)))?;
+        let mut added = Counts {
+            requests: counts.requests,
+            http_requests: counts.http_requests,
+            status_classes: counts.status,
+            ..Counts::default()
         };
-        if let Some(stats) = step_stats(collected, line.level, line.step) {
-            let mut counts = Counts {
-                requests: line.requests,
-                http_requests: line.http_requests,
-                status_classes: line.status,
-                ..Counts::default()
-            };
-            for (name, n) in &line.errors {
-                if let Some(kind) = ErrorKind::ALL.iter().position(|k| k.name() == name) {
-                    counts.errors[kind] += n;
-                }
+        for (name, n) in &counts.errors {
+            if let Some(kind) = ErrorKind::ALL.iter().position(|k| k.name() == name) {
+                added.errors[kind] += n;
             }
-            stats.counts.add(&counts);
-            stats
-                .exemplars
-                .add(&crate::metrics::Exemplars::from_all(&line.exemplars));
         }
+        stats.counts.add(&added);
+        stats
+            .exemplars
+            .add(&crate::metrics::Exemplars::from_all(&counts.exemplars));
     }
-    for json in comments(text, JOURNEY) {
-        let Ok(line) = serde_json::from_str::<JourneyLine>(json) else {
-            continue;
-        };
-        if let Some(stats) = journey_stats(collected, line.level, line.journey) {
-            stats.started += line.started;
-            stats.completed += line.completed;
-            stats.failed += line.failed;
+    for (line, json) in numbered_comments(text, JOURNEY) {
+        let journey: JourneyLine = serde_json::from_str(json).map_err(|e| BadLine {
+            line,
+            why: format!("its journey counts do not read: {e}"),
+        })?;
+        let stats = journey_stats(collected, journey.level, journey.journey)
+            .ok_or_else(|| outside(header, line, journey.level, Entry::Journey(journey.journey)))?;
+        stats.started += journey.started;
+        stats.completed += journey.completed;
+        stats.failed += journey.failed;
+    }
+    Ok(())
+}
+
+/// What a line of the log adds to: a step's or a journey's totals.
+#[derive(Debug, Clone, Copy)]
+enum Entry {
+    Step(usize),
+    Journey(usize),
+}
+
+/// A line naming a level, step or journey the header has not.
+fn outside(header: &RunHeader, line: usize, level: Option<usize>, entry: Entry) -> BadLine {
+    let levels = header.levels.len();
+    let (what, index, has) = match entry {
+        Entry::Step(step) => ("step", step, header.steps),
+        Entry::Journey(journey) => ("journey", journey, header.journeys),
+    };
+    let why = match level {
+        Some(level) if level >= levels => {
+            format!("it names level {level}, but the header lists {levels}")
         }
+        _ => format!("it names {what} {index}, but the header lists {has}"),
+    };
+    BadLine {
+        line,
+        why: format!("{why} (the file was edited or damaged)"),
     }
 }
 
-/// Adds every interval's histograms to the totals of the entries their tags name.
-fn add_histograms(collected: &mut Collected, text: &str) -> Result<(), super::BadLine> {
+/// Adds every interval's histograms to the totals of the entries their tags
+/// name; a tag no run writes, or one naming an entry the header has not, is an
+/// error.
+fn add_histograms(
+    collected: &mut Collected,
+    header: &RunHeader,
+    text: &str,
+) -> Result<(), BadLine> {
     for entry in histograms(text) {
-        let (tag, histogram) = entry?;
+        let (line, tag, histogram) = entry?;
+        let unknown = || BadLine {
+            line,
+            why: format!(
+                "the histogram tag {tag} is none a run writes (l<level>.s<step>.latency, ramp.j<journey>.journey, …)"
+            ),
+        };
         let parts: Vec<&str> = tag.split('.').collect();
         let [level, which, kind] = parts[..] else {
-            continue;
+            return Err(unknown());
         };
         let level = match level {
             "ramp" => None,
-            l => match l.strip_prefix('l').and_then(|n| n.parse().ok()) {
-                Some(l) => Some(l),
-                None => continue,
-            },
+            l => Some(
+                l.strip_prefix('l')
+                    .and_then(|n| n.parse().ok())
+                    .ok_or_else(unknown)?,
+            ),
         };
         let index = |prefix: char| which.strip_prefix(prefix).and_then(|n| n.parse().ok());
-        if let (Some(step), true) = (index('s'), kind != "journey") {
-            if let Some(stats) = step_stats(collected, level, step) {
-                add_histogram(stats, kind, &histogram);
+        match (index('s'), index('j'), kind) {
+            (Some(step), None, _) if kind != "journey" => {
+                let stats = step_stats(collected, level, step)
+                    .ok_or_else(|| outside(header, line, level, Entry::Step(step)))?;
+                if !add_histogram(stats, kind, &histogram) {
+                    return Err(unknown());
+                }
             }
-        } else if let Some(journey) = index('j')
-            && let Some(stats) = journey_stats(collected, level, journey)
-        {
-            add_journey_histogram(stats, &histogram);
+            (None, Some(journey), "journey") => {
+                let stats = journey_stats(collected, level, journey)
+                    .ok_or_else(|| outside(header, line, level, Entry::Journey(journey)))?;
+                add_journey_histogram(stats, &histogram);
+            }
+            _ => return Err(unknown()),
         }
     }
     Ok(())
@@ -381,6 +431,57 @@ mod tests {
             super::super::seconds(dir.path()).unwrap_err().to_string(),
             want
         );
+    }
+
+    /// Each line naming what the header has not, or written by no run, is an
+    /// error naming the line: none is dropped without a word.
+    #[test]
+    fn a_line_outside_the_header_or_of_no_known_kind_is_an_error_naming_it() {
+        let cases: [(&str, &str, &str); 6] = [
+            (
+                r#"{"level":0,"step":0,"#,
+                r#"{"level":0,"step":5,"#,
+                "it names step 5, but the header lists 1",
+            ),
+            (
+                r#"{"level":0,"step":0,"#,
+                r#"{"level":7,"step":0,"#,
+                "it names level 7, but the header lists 2",
+            ),
+            (
+                r#"{"level":0,"step":0,"#,
+                r#"{"level":0,"step":"x","#,
+                "its counts do not read: invalid type",
+            ),
+            (
+                "Tag=l0.s0.latency,",
+                "Tag=l9.s0.latency,",
+                "it names level 9, but the header lists 2",
+            ),
+            (
+                "Tag=l0.s0.latency,",
+                "Tag=l0.s3.latency,",
+                "it names step 3, but the header lists 1",
+            ),
+            (
+                "Tag=l0.s0.latency,",
+                "Tag=l0.s0.speed,",
+                "the histogram tag l0.s0.speed is none a run writes",
+            ),
+        ];
+        for (from, to, why) in cases {
+            let dir = logged(&header(2));
+            let mut number = 0;
+            edit(dir.path(), |text| {
+                number = text.lines().position(|l| l.contains(from)).unwrap() + 1;
+                text.replacen(from, to, 1)
+            });
+            let Err(err) = open(dir.path()).unwrap().rebuild() else {
+                panic!("{to}: a damaged log was rebuilt");
+            };
+            let want = format!("{}:{number}: {why}", dir.path().join(FILE_NAME).display());
+            assert!(err.to_string().starts_with(&want), "{to}: {err}");
+        }
     }
 
     #[test]
