@@ -147,9 +147,10 @@ pub struct DeployArgs {
     #[arg(long, value_name = "N")]
     pub shards: u32,
     /// The container image with the stampede binary.
-    #[arg(long, value_name = "IMAGE", default_value = "stampede:latest")]
+    #[arg(long, value_name = "IMAGE", default_value = "stampede:latest", value_parser = image)]
     pub image: String,
-    #[arg(long, value_name = "NS", default_value = "default")]
+    /// The Kubernetes namespace of every object.
+    #[arg(long, value_name = "NS", default_value = "default", value_parser = namespace)]
     pub namespace: String,
     /// How far in the future the shards start the profile (time for every pod to be
     /// scheduled and pull the image).
@@ -310,6 +311,34 @@ fn load_above_zero(text: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("\"{text}\": expected a number above zero, like 200"))
 }
 
+/// A container image reference: not empty, no spaces or control characters
+/// (the registry checks the rest when it pulls).
+fn image(text: &str) -> Result<String, String> {
+    if text.is_empty() || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "{text:?}: expected an image reference without spaces, like registry.example/stampede:0.1"
+        ));
+    }
+    Ok(text.to_string())
+}
+
+/// A Kubernetes namespace: a DNS label (RFC 1123) — lower-case letters, digits
+/// and `-`, starting and ending with a letter or digit, at most 63 characters.
+fn namespace(text: &str) -> Result<String, String> {
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let ok = (1..=63).contains(&text.len())
+        && text.chars().all(|c| allowed(c) || c == '-')
+        && text.starts_with(allowed)
+        && text.ends_with(allowed);
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "{text:?}: a namespace is lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters, like load-test"
+        ))
+    }
+}
+
 /// A share from 0 to 1: `1%` or `0.01`.
 fn fraction(text: &str) -> Result<f64, UnitError> {
     parse_ratio(text, RatioRange::Fraction)
@@ -356,5 +385,38 @@ mod tests {
             panic!("run")
         };
         assert_eq!(args.expected_peak, Some(200.0));
+    }
+
+    #[test]
+    fn a_deployment_names_a_namespace_and_an_image_kubernetes_accepts() {
+        let parse = |flag: &str, value: &str| {
+            Cli::try_parse_from([
+                "stampede",
+                "deploy",
+                "kubernetes",
+                "s.toml",
+                "--shards",
+                "2",
+                &format!("{flag}={value}"),
+            ])
+        };
+        for bad in ["", "Load", "load_test", "-load", "load-", &"n".repeat(64)] {
+            let err = parse("--namespace", bad).unwrap_err().to_string();
+            assert!(
+                err.contains("a namespace is lower-case letters"),
+                "{bad}: {err}"
+            );
+        }
+        for bad in ["", "stampede latest", "stampede:0.1\n"] {
+            let err = parse("--image", bad).unwrap_err().to_string();
+            assert!(err.contains("expected an image reference"), "{bad}: {err}");
+        }
+        let Command::Deploy(DeployCommand::Kubernetes(deploy)) =
+            parse("--namespace", "load-2").unwrap().command
+        else {
+            panic!("deploy")
+        };
+        assert_eq!(deploy.namespace, "load-2");
+        assert_eq!(deploy.image, "stampede:latest");
     }
 }
