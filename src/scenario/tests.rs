@@ -233,3 +233,25 @@ fn names_are_neither_empty_nor_longer_than_a_table_can_head() {
         assert!(err.contains(message), "{to}: {err}");
     }
 }
+
+#[test]
+fn a_load_below_a_millionth_is_no_load_and_is_refused() {
+    let open = |levels: &str| {
+        format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nmodel = \"open\"\nstaircase = {{ levels = [{levels}], hold = \"1s\", ramp = \"0s\" }}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"/\" }}]\n"
+        )
+    };
+    let tiny = error(&open("1e-300, 2"));
+    assert!(
+        tiny.starts_with("t.toml:6:25: a level must be at least 0.000001, found 1e-300\n"),
+        "{tiny}"
+    );
+    let s = parse(Path::new("t.toml"), &open("0.000001, 2")).unwrap();
+    assert_eq!(s.load.profile.levels()[0].load, 0.000001);
+    let closed = open("0.5, 1e-300").replace("model = \"open\"", "model = \"closed\"");
+    assert!(
+        error(&closed).contains("expected a whole number, found 0.5"),
+        "{}",
+        error(&closed)
+    );
+}

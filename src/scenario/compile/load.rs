@@ -360,22 +360,36 @@ impl Compiler<'_> {
         zero_ok: bool,
     ) -> Result<f64> {
         let v = *value.get_ref();
+        // 1e-300 as written, not as 301 digits.
+        let found = if v != 0.0 && !(1e-6..1e15).contains(&v.abs()) {
+            format!("{v:e}")
+        } else {
+            v.to_string()
+        };
         let least = if zero_ok { "0 or more" } else { "above zero" };
         if !v.is_finite() || v < 0.0 || (v == 0.0 && !zero_ok) || v > MAX_LOAD {
             return Err(self.error(
                 value.span(),
-                format!("{what} must be {least} and at most {MAX_LOAD}, found {v}"),
+                format!("{what} must be {least} and at most {MAX_LOAD}, found {found}"),
             ));
         }
         if model == Model::Closed && v.fract() != 0.0 {
             return Err(self
                 .error(
                     value.span(),
-                    format!("{what} counts shoppers in the closed model: expected a whole number, found {v}"),
+                    format!("{what} counts shoppers in the closed model: expected a whole number, found {found}"),
                 )
                 .with_hint("fractional loads are arrival rates: set model = \"open\" in [load]"));
         }
-        Ok(crate::profile::round_load(v))
+        let load = crate::profile::round_load(v);
+        if load == 0.0 && !zero_ok {
+            // Loads are kept to a millionth: less than half of one is no load.
+            return Err(self.error(
+                value.span(),
+                format!("{what} must be at least 0.000001, found {found}"),
+            ));
+        }
+        Ok(load)
     }
 
     /// `stop = "broken"` or `"max"`; `default` when absent.
