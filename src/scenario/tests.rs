@@ -255,3 +255,33 @@ fn a_load_below_a_millionth_is_no_load_and_is_refused() {
         error(&closed)
     );
 }
+
+#[test]
+fn statuses_are_codes_classes_or_one_flat_list_of_them() {
+    let with_status = |status: &str| {
+        format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\n{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"/\", expect = {{ status = {status} }} }}]\n"
+        )
+    };
+    for ok in ["200", "\"2xx\"", "[200, \"3xx\"]"] {
+        assert!(parse(Path::new("t.toml"), &with_status(ok)).is_ok(), "{ok}");
+    }
+    for (bad, why) in [
+        (
+            "[[200, 201]]",
+            "a status like 200 or a class like \"2xx\" in the list",
+        ),
+        ("[]", "an empty status list would fail every request"),
+        ("[600]", "invalid HTTP status 600"),
+    ] {
+        let err = error(&with_status(bad));
+        assert!(err.contains(why), "{bad}: {err}");
+    }
+    // One way to write steps: `steps`, not an undocumented `step`.
+    let step = with_status("200").replace("steps = [", "step = [");
+    assert!(
+        error(&step).contains("unknown field `step`"),
+        "{}",
+        error(&step)
+    );
+}

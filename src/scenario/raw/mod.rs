@@ -304,7 +304,6 @@ pub struct RawJourney {
     #[cfg_attr(test, schemars(with = "Option<serde_json::Value>"))]
     pub value: Option<Spanned<toml::Value>>,
     /// The journey's requests, in order.
-    #[serde(alias = "step")]
     #[cfg_attr(test, schemars(with = "Vec<RawStep>", length(min = 1)))]
     pub steps: Spanned<Vec<Spanned<RawStep>>>,
 }

@@ -245,6 +245,28 @@ impl<'de> Deserialize<'de> for StatusSpec {
 
 struct StatusVisitor;
 
+/// One entry of a status list: a code or a class, not another list.
+struct OneStatus(StatusMatch);
+
+impl<'de> Deserialize<'de> for OneStatus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OneVisitor;
+        impl<'de> Visitor<'de> for OneVisitor {
+            type Value = OneStatus;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a status like 200 or a class like \"2xx\" in the list")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<OneStatus, E> {
+                StatusMatch::parse_code(v).map(OneStatus)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<OneStatus, E> {
+                StatusMatch::parse_class(v).map(OneStatus)
+            }
+        }
+        deserializer.deserialize_any(OneVisitor)
+    }
+}
+
 impl<'de> Visitor<'de> for StatusVisitor {
     type Value = StatusSpec;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -258,8 +280,8 @@ impl<'de> Visitor<'de> for StatusVisitor {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StatusSpec, A::Error> {
         let mut all = Vec::new();
-        while let Some(one) = seq.next_element::<StatusSpec>()? {
-            all.extend(one.0);
+        while let Some(OneStatus(one)) = seq.next_element()? {
+            all.push(one);
         }
         if all.is_empty() {
             return Err(de::Error::custom(
