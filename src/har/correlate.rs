@@ -365,8 +365,21 @@ impl Correlator<'_> {
             return None;
         }
         let (source, extraction) = self.earliest_source(i, value)?;
+        let template = self.extracted(source, extraction, hint, step);
+        self.known.insert(value.to_string(), template.clone());
+        Some(template)
+    }
+
+    /// `{{ name }}`, a fresh variable named after `hint`, which step `source`
+    /// now sets by `extraction` (and the notes say so).
+    fn extracted(
+        &mut self,
+        source: usize,
+        extraction: Extraction,
+        hint: &str,
+        step: &str,
+    ) -> String {
         let name = self.fresh_name(hint);
-        let template = format!("{{{{ {name} }}}}");
         self.plan.notes.correlated.push(format!(
             "{name}: sent by {step}, taken from {} ({})",
             self.plan.steps[source].name,
@@ -375,8 +388,7 @@ impl Correlator<'_> {
         self.plan.steps[source]
             .extract
             .push((name.clone(), extraction));
-        self.known.insert(value.to_string(), template.clone());
-        Some(template)
+        format!("{{{{ {name} }}}}")
     }
 
     /// `{{ name }}` for a value too short to correlate anywhere (`SKU-2`) that an
@@ -409,16 +421,7 @@ impl Correlator<'_> {
                 self.plan.answers_searched += 1;
                 hidden_input(&self.recorded[j].last, field, value).map(|e| (j, e))
             })?;
-        let name = self.fresh_name(field);
-        let template = format!("{{{{ {name} }}}}");
-        self.plan.notes.correlated.push(format!(
-            "{name}: sent by {step}, taken from {} ({})",
-            self.plan.steps[source].name,
-            extraction.describe()
-        ));
-        self.plan.steps[source]
-            .extract
-            .push((name.clone(), extraction));
+        let template = self.extracted(source, extraction, field, step);
         self.hidden_known.insert(key, template.clone());
         Some(template)
     }
@@ -662,25 +665,8 @@ mod tests {
         body: &str,
     ) -> Recorded {
         let exchange = Exchange {
-            method: method.into(),
-            url: url::Url::parse(url).unwrap(),
-            started_ms: 0.0,
-            time_ms: 0.0,
-            resource_type: None,
-            request_headers: Vec::new(),
-            request_mime: String::new(),
-            request_body: None,
-            form: form
-                .iter()
-                .map(|(name, value)| Pair {
-                    name: name.to_string(),
-                    value: value.to_string(),
-                })
-                .collect(),
-            status: 200,
-            response_headers: Vec::new(),
-            response_mime: mime.into(),
-            response_body: body.into(),
+            form: Pair::all(form),
+            ..Exchange::answered(method, url, 200, mime, body)
         };
         Recorded {
             first: exchange.clone(),

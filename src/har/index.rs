@@ -153,25 +153,8 @@ mod tests {
 
     fn answer(mime: &str, body: &str, headers: &[(&str, &str)]) -> Exchange {
         Exchange {
-            method: "GET".into(),
-            url: url::Url::parse("http://s.test/").unwrap(),
-            started_ms: 0.0,
-            time_ms: 0.0,
-            resource_type: None,
-            request_headers: Vec::new(),
-            request_mime: String::new(),
-            request_body: None,
-            form: Vec::new(),
-            status: 200,
-            response_headers: headers
-                .iter()
-                .map(|(name, value)| Pair {
-                    name: name.to_string(),
-                    value: value.to_string(),
-                })
-                .collect(),
-            response_mime: mime.into(),
-            response_body: body.into(),
+            response_headers: Pair::all(headers),
+            ..Exchange::answered("GET", "http://s.test/", 200, mime, body)
         }
     }
 

@@ -256,25 +256,8 @@ mod tests {
 
     fn answer(mime: &str, body: &str, headers: &[(&str, &str)]) -> Exchange {
         Exchange {
-            method: "GET".into(),
-            url: url::Url::parse("http://127.0.0.1/").unwrap(),
-            started_ms: 0.0,
-            time_ms: 0.0,
-            resource_type: None,
-            request_headers: Vec::new(),
-            request_mime: String::new(),
-            request_body: None,
-            form: Vec::new(),
-            status: 200,
-            response_headers: headers
-                .iter()
-                .map(|(n, v)| super::super::model::Pair {
-                    name: n.to_string(),
-                    value: v.to_string(),
-                })
-                .collect(),
-            response_mime: mime.into(),
-            response_body: body.into(),
+            response_headers: super::super::model::Pair::all(headers),
+            ..Exchange::answered("GET", "http://127.0.0.1/", 200, mime, body)
         }
     }
 

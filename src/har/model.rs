@@ -111,6 +111,43 @@ impl Exchange {
     }
 }
 
+#[cfg(test)]
+impl Exchange {
+    /// A test's exchange: `method url` answered `status`, `mime` `body`, with
+    /// `headers`; nothing else recorded.
+    pub fn answered(method: &str, url: &str, status: u16, mime: &str, body: &str) -> Exchange {
+        Exchange {
+            method: method.into(),
+            url: url::Url::parse(url).unwrap(),
+            started_ms: 0.0,
+            time_ms: 0.0,
+            resource_type: None,
+            request_headers: Vec::new(),
+            request_mime: String::new(),
+            request_body: None,
+            form: Vec::new(),
+            status,
+            response_headers: Vec::new(),
+            response_mime: mime.into(),
+            response_body: body.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+impl Pair {
+    /// `[("name", "value")]` as pairs.
+    pub fn all(pairs: &[(&str, &str)]) -> Vec<Pair> {
+        pairs
+            .iter()
+            .map(|(name, value)| Pair {
+                name: name.to_string(),
+                value: value.to_string(),
+            })
+            .collect()
+    }
+}
+
 pub fn header<'a>(headers: &'a [Pair], name: &str) -> Option<&'a str> {
     headers
         .iter()

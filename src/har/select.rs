@@ -181,22 +181,8 @@ mod tests {
 
     fn exchange(method: &str, url: &str, status: u16, mime: &str, location: &str) -> Exchange {
         Exchange {
-            method: method.into(),
-            url: url::Url::parse(url).unwrap(),
-            started_ms: 0.0,
-            time_ms: 0.0,
-            resource_type: None,
-            request_headers: Vec::new(),
-            request_mime: String::new(),
-            request_body: None,
-            form: Vec::new(),
-            status,
-            response_headers: vec![Pair {
-                name: "Location".into(),
-                value: location.into(),
-            }],
-            response_mime: mime.into(),
-            response_body: String::new(),
+            response_headers: Pair::all(&[("Location", location)]),
+            ..Exchange::answered(method, url, status, mime, "")
         }
     }
 
