@@ -15,14 +15,20 @@ pub fn enrich(
     max_regression: f64,
     gates: &[Gate],
 ) {
-    let fit = capacity::assess(report);
-    // Little's law, behind a closed model's SLO estimate, speaks of steps.
-    let steps = match fit.unit {
-        Some(_) => capacity::assess_in(report, None),
-        None => fit.clone(),
-    };
-    report.planning = Some(capacity::plan(report, &fit, &steps, inputs));
-    report.capacity = Some(fit);
+    if report.scripting_failure.is_some() {
+        // No capacity to fit nor plan from levels the scenario itself failed.
+        report.capacity = None;
+        report.planning = None;
+    } else {
+        let fit = capacity::assess(report);
+        // Little's law, behind a closed model's SLO estimate, speaks of steps.
+        let steps = match fit.unit {
+            Some(_) => capacity::assess_in(report, None),
+            None => fit.clone(),
+        };
+        report.planning = Some(capacity::plan(report, &fit, &steps, inputs));
+        report.capacity = Some(fit);
+    }
     if let Some(base) = baseline {
         report.comparison = Some(compare::compare(base, report, max_regression));
     }
@@ -46,7 +52,7 @@ pub fn rejudge(report: &mut Report, gates: &[Gate], baseline: Option<(&Report, f
     if let Some((base, tolerance)) = baseline {
         report.comparison = Some(compare::compare(base, report, tolerance));
     }
-    if report.capacity.is_none() {
+    if report.capacity.is_none() && report.scripting_failure.is_none() {
         report.capacity = Some(capacity::assess(report));
     }
     report.gates = gates::evaluate(gates, report);

@@ -85,7 +85,21 @@ fn result(gate: &Gate, passed: bool, measured: Option<f64>, message: String) -> 
 
 /// Judges every gate on `report`.
 pub fn evaluate(gates: &[Gate], report: &Report) -> Vec<GateResult> {
-    gates.iter().map(|g| judge(g, report)).collect()
+    gates
+        .iter()
+        .map(|g| match &report.scripting_failure {
+            // Nothing the run measured speaks of the shop: no gate passes.
+            Some(failure) => fail(
+                g,
+                None,
+                format!(
+                    "not judged: the scenario fails, not the shop ({} failed with {} from the first level)",
+                    failure.step, failure.kind
+                ),
+            ),
+            None => judge(g, report),
+        })
+        .collect()
 }
 
 /// Whether every gate passed (true when there are none).

@@ -324,6 +324,12 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         shards: Vec::new(),
     };
     report.scripting_failure = super::failures::scripting_failure(&report);
+    if report.scripting_failure.is_some() {
+        // Levels failed by the scenario's own errors say nothing of the shop:
+        // no breaking point, no last good level.
+        report.breaking_point = None;
+        report.last_good = None;
+    }
     super::search::apply(plan, &mut report);
     report.verdict = verdict(&report);
     report

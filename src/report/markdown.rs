@@ -27,7 +27,9 @@ pub fn summary(report: &Report) -> String {
     let head = Headline::of(report);
     let unit = head.unit;
     let _ = writeln!(out, "## stampede · {}\n", md(&report.scenario));
-    let icon = if head.breaking.is_some() {
+    let icon = if report.scripting_failure.is_some() {
+        "⚠️"
+    } else if head.breaking.is_some() {
         "🔴"
     } else {
         "🟢"

@@ -254,10 +254,29 @@ steps = [
     assert!(!out.join("report.json").exists());
 
     // Without the preflight the load runs, and the verdict says whose fault it is.
-    let (output, report) = run_scenario(dir.path(), &scenario, &["--no-preflight"]);
+    let (output, report) = run_scenario(
+        dir.path(),
+        &scenario,
+        &["--no-preflight", "--gate", "breaking_point >= 1"],
+    );
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(4), "{stdout}\n{stderr}");
     assert!(requests.load(Ordering::Relaxed) > 2);
+    // Levels the scenario failed say nothing of the shop: no breaking point,
+    // no capacity, and no gate passes on them.
+    for nothing in ["breaking_point", "last_good", "capacity", "planning"] {
+        assert!(report[nothing].is_null(), "{nothing}: {}", report[nothing]);
+    }
+    assert_eq!(report["gates"][0]["passed"], false);
+    assert!(
+        report["gates"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("not judged: the scenario fails, not the shop (order failed with extract"),
+        "{}",
+        report["gates"][0]
+    );
+    assert!(!stdout.contains("SLO lost at"), "{stdout}");
     let verdict = report["verdict"].as_str().unwrap();
     assert!(
         verdict.starts_with("the scenario fails, not the shop: step order failed 100% of its requests at the first level (extract): extract id: json \"$.order.id\" matched nothing"),
@@ -289,6 +308,7 @@ steps = [
     let run = dir.path().join("out");
     let html = std::fs::read_to_string(run.join("report.html")).unwrap();
     assert!(html.contains("<h2 id=\"what-failed\">What failed</h2>"));
+    assert!(html.contains("<section class=\"verdict failing\""));
     assert!(
         html.contains("extract id: json &quot;$.order.id&quot; matched nothing"),
         "html"
@@ -296,6 +316,10 @@ steps = [
     let md = std::fs::read_to_string(run.join("summary.md")).unwrap();
     assert!(
         md.contains("### What failed") && md.contains("matched nothing"),
+        "{md}"
+    );
+    assert!(
+        !md.contains("Breaking point") && md.contains("⚠️ **the scenario fails"),
         "{md}"
     );
     let junit = std::fs::read_to_string(run.join("junit.xml")).unwrap();

@@ -92,7 +92,9 @@ fn fact(out: &mut String, class: &str, label: &str, value: &str, detail: &str) {
 fn verdict(out: &mut String, report: &Report) {
     let head = Headline::of(report);
     let unit = head.unit;
-    let class = if head.breaking.is_some() {
+    let class = if report.scripting_failure.is_some() {
+        "verdict failing"
+    } else if head.breaking.is_some() {
         "verdict broken"
     } else {
         "verdict"
