@@ -48,6 +48,12 @@ pub struct Comparison {
     pub base_breaking_point: Option<f64>,
     #[serde(serialize_with = "super::optional_whole_as_integer")]
     pub new_breaking_point: Option<f64>,
+    /// The highest load each run reached (a breaking point of `none` holds up to
+    /// it); absent in reports written before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_highest_load: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_highest_load: Option<f64>,
 }
 
 /// One metric of one step at one level.
@@ -81,7 +87,23 @@ fn yes() -> bool {
     true
 }
 
+impl Change {
+    /// Whether the new run did worse: slower, or less served.
+    pub fn worse(&self) -> bool {
+        if self.metric == "throughput" {
+            self.change < 0.0
+        } else {
+            self.change > 0.0
+        }
+    }
+}
+
 impl Comparison {
+    /// Whether any level was compared: the runs share a load.
+    pub fn compared_anything(&self) -> bool {
+        !self.rows.is_empty()
+    }
+
     pub fn regressions(&self) -> usize {
         self.rows.iter().filter(|r| r.regression).count()
     }
@@ -138,7 +160,19 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
         rows,
         base_breaking_point: base.breaking_point.as_ref().map(|b| b.load),
         new_breaking_point: new.breaking_point.as_ref().map(|b| b.load),
+        base_highest_load: highest_load(base),
+        new_highest_load: highest_load(new),
     }
+}
+
+/// The highest load a run held (spikes aside).
+fn highest_load(report: &Report) -> Option<f64> {
+    report
+        .levels
+        .iter()
+        .filter(|l| !l.spike)
+        .map(|l| l.load)
+        .max_by(f64::total_cmp)
 }
 
 /// The most either run's generator was late at a level (ms); `None` when either

@@ -27,6 +27,23 @@ pub fn compare(args: &CompareArgs) -> Result<Exit, Error> {
         &new,
         args.max_regression.unwrap_or(DEFAULT_MAX_REGRESSION),
     );
+    if !c.compared_anything() {
+        // Passing here would pass a CI step that compared nothing.
+        let levels = |r: &crate::analysis::Report| {
+            let loads: Vec<String> = r
+                .levels
+                .iter()
+                .filter(|l| !l.spike)
+                .map(|l| crate::units::show_load(l.load))
+                .collect();
+            loads.join(", ")
+        };
+        return Err(bad_input(anyhow::anyhow!(
+            "nothing compared: the runs share no load level (the baseline's: {}; the new run's: {}); run both with the same levels",
+            levels(&base),
+            levels(&new)
+        )));
+    }
     out!("{}", findings::comparison_table(&c));
     if c.regressions() > 0 {
         outln!("REGRESSION: {}", c.worst().unwrap_or_default());

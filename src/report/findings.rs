@@ -382,8 +382,10 @@ pub fn change_verdict(r: &Change) -> &'static str {
         "too few samples"
     } else if r.regression {
         "REGRESSION"
+    } else if r.significant && r.worse() {
+        "worse, within tolerance"
     } else if r.significant {
-        "significant"
+        "better"
     } else {
         "noise"
     }
@@ -407,15 +409,27 @@ pub fn comparison_heading(c: &Comparison) -> String {
     )
 }
 
-/// `breaking point: 275 → 250; 1 regression(s)`.
+/// `breaking point: 275 → none up to 300; 1 regression(s)`.
 pub fn comparison_footer(c: &Comparison) -> String {
-    let bp = |b: Option<f64>| b.map_or_else(|| "none".to_string(), crate::units::show_load);
-    format!(
-        "breaking point: {} → {}; {} regression(s)",
-        bp(c.base_breaking_point),
-        bp(c.new_breaking_point),
-        c.regressions()
-    )
+    let bp = |b: Option<f64>, highest: Option<f64>| match (b, highest) {
+        (Some(b), _) => crate::units::show_load(b),
+        (None, Some(top)) => format!("none up to {}", crate::units::show_load(top)),
+        (None, None) => "none".to_string(),
+    };
+    let regressions = c.regressions();
+    let mut footer = format!(
+        "breaking point: {} → {}; {regressions} regression{}",
+        bp(c.base_breaking_point, c.base_highest_load),
+        bp(c.new_breaking_point, c.new_highest_load),
+        if regressions == 1 { "" } else { "s" }
+    );
+    if !c.compared_anything() {
+        footer.push_str(&format!(
+            "\nnothing compared: {}",
+            crate::analysis::gates::NO_SHARED_LEVEL
+        ));
+    }
+    footer
 }
 
 /// Everything below the levels table that CI and planning read, as plain text.
@@ -488,6 +502,40 @@ mod tests {
         let report = testdata::compared(&[]);
         let table = comparison_table(report.comparison.as_ref().unwrap());
         assert!(table.contains("REGRESSION"), "{table}");
+    }
+
+    /// A significant change says which way it went: an improvement is not
+    /// "significant" beside a regression.
+    #[test]
+    fn a_significant_change_is_better_or_worse() {
+        let report = testdata::compared(&[]);
+        let c = report.comparison.as_ref().unwrap();
+        let mut row = c.rows.iter().find(|r| r.metric == "p95").unwrap().clone();
+        (row.significant, row.regression, row.enough_samples) = (true, false, true);
+        row.generator_limited = false;
+        row.change = -0.2;
+        assert_eq!(change_verdict(&row), "better");
+        row.change = 0.05;
+        assert_eq!(change_verdict(&row), "worse, within tolerance");
+        row.metric = "throughput".to_string();
+        assert_eq!(change_verdict(&row), "better");
+        row.change = -0.05;
+        assert_eq!(change_verdict(&row), "worse, within tolerance");
+        row.significant = false;
+        assert_eq!(change_verdict(&row), "noise");
+    }
+
+    #[test]
+    fn a_breaking_point_of_none_says_how_high_the_run_went() {
+        let report = testdata::compared(&[]);
+        let mut c = report.comparison.clone().unwrap();
+        c.new_breaking_point = None;
+        c.new_highest_load = Some(300.0);
+        assert!(
+            comparison_footer(&c).starts_with("breaking point: 275 → none up to 300; "),
+            "{}",
+            comparison_footer(&c)
+        );
     }
 
     #[test]

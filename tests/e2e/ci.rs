@@ -294,7 +294,7 @@ fn compare_takes_long_step_names() {
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     // Every step was compared (the table shows the "all" rows).
-    assert!(stdout.contains("0 regression(s)"), "{stdout}");
+    assert!(stdout.contains("; 0 regressions"), "{stdout}");
     assert!(stdout.contains("no significant regression"), "{stdout}");
 }
 
@@ -313,4 +313,41 @@ fn compare_warns_of_reports_of_different_scenarios() {
     );
     let (_, _, stderr) = command(&["compare"], &[&smoke, &smoke]);
     assert!(!stderr.contains("different scenarios"), "{stderr}");
+}
+
+/// Two runs that share no load level compare nothing: `compare` says so with
+/// exit 2 and a regression gate fails, where both passed in silence.
+#[test]
+fn runs_sharing_no_level_are_not_passed_as_no_regression() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = crate::repo("tests/fixtures/reports/smoke.json");
+    let mut report: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    for level in report["levels"].as_array_mut().unwrap() {
+        level["load"] = Value::from(f(&level["load"]) * 1000.0);
+    }
+    let moved = dir.path().join("moved.json");
+    std::fs::write(&moved, serde_json::to_string(&report).unwrap()).unwrap();
+    let (code, stdout, stderr) = command(&["compare"], &[&base, &moved]);
+    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("nothing compared: the runs share no load level (the baseline's: "),
+        "{stderr}"
+    );
+    let out = dir.path().join("again");
+    let output = stampede()
+        .args(["report"])
+        .arg(&moved)
+        .arg("--out")
+        .arg(&out)
+        .arg("--baseline")
+        .arg(&base)
+        .args(["--gate", "regression"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("nothing compared: the baseline and this run share no load level"),
+        "{stdout}"
+    );
 }
