@@ -185,6 +185,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
 fn resolve(args: &RunArgs) -> Result<(Arc<Scenario>, RunOptions, Plan), Error> {
     let overrides = scenario::Overrides {
         load: args.load.clone(),
+        ..Default::default()
     };
     let mut scenario = scenario::load_with(&args.scenario, &overrides).map_err(bad_input)?;
     scenario.target.tracing.enabled |= args.trace;

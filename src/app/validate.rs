@@ -10,7 +10,11 @@ use super::exit::Exit;
 pub fn validate(paths: &[PathBuf]) -> Exit {
     let mut exit = Exit::Ok;
     for path in paths {
-        match scenario::load(path) {
+        let lint = scenario::Overrides {
+            unset_env_ok: true,
+            ..Default::default()
+        };
+        match scenario::load_with(path, &lint) {
             Ok(s) => {
                 let journeys = s.journeys.len();
                 outln!(

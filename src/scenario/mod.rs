@@ -436,6 +436,9 @@ pub struct Overrides {
     /// `run --load`: TOML that replaces the file's whole `[load]` table, read
     /// and checked exactly as that table is; messages point into it.
     pub load: Option<String>,
+    /// `validate`: an unset `{{ env.NAME }}` is a warning (a lint in CI runs
+    /// without the secrets), not an error.
+    pub unset_env_ok: bool,
 }
 
 /// How messages name the `--load` text.
@@ -520,7 +523,10 @@ pub fn parse_with(
         let text = read(&file, Some((path, source, name.span())))?;
         included.push((file, text));
     }
-    let mut beside = compile::Beside::default();
+    let mut beside = compile::Beside {
+        unset_env_ok: overrides.unset_env_ok,
+        ..Default::default()
+    };
     for (file, text) in &included {
         let group: raw::RawIncluded = from_toml(file, text)?;
         beside

@@ -36,6 +36,8 @@ struct Compiler<'a> {
     steps: Vec<StepInfo>,
     /// Values read from the environment.
     secrets: std::cell::RefCell<Vec<String>>,
+    /// With `Beside::unset_env_ok`, the environment variables read but not set.
+    unset_env: Option<std::cell::RefCell<std::collections::BTreeSet<String>>>,
     warnings: Vec<String>,
     /// `[target] graphql_path`: where GraphQL steps without a path go.
     graphql_path: String,
@@ -76,6 +78,8 @@ pub type JourneyGroup<'a> = (&'a Path, &'a str, Spanned<Vec<Spanned<RawJourney>>
 pub struct Beside<'a> {
     pub load: Option<(&'a Path, &'a str, Spanned<raw::RawLoad>)>,
     pub included: Vec<JourneyGroup<'a>>,
+    /// `validate`: an unset `{{ env.NAME }}` is a warning, not an error.
+    pub unset_env_ok: bool,
 }
 
 pub fn compile<'a>(
@@ -91,6 +95,7 @@ pub fn compile<'a>(
         feeders: Vec::new(),
         steps: Vec::new(),
         secrets: std::cell::RefCell::new(Vec::new()),
+        unset_env: beside.unset_env_ok.then(Default::default),
         warnings: Vec::new(),
         graphql_path: "/graphql".to_string(),
         target_headers: Vec::new(),
@@ -168,6 +173,11 @@ pub fn compile<'a>(
                 )
             }));
         }
+    }
+    for name in c.unset_env.take().unwrap_or_default().into_inner() {
+        c.warnings.push(format!(
+            "the environment variable {name} is not set: checked without it; a run needs it exported"
+        ));
     }
     let (gates, max_regression) = super::rules::gates(path, source, &raw.gates)?;
     Ok(Scenario {
@@ -533,7 +543,13 @@ impl<'a> Compiler<'a> {
                     }
                     Resolved::Constant(value.into())
                 }
-                Err(_) => Resolved::Unknown,
+                Err(_) => match &self.unset_env {
+                    Some(unset) => {
+                        unset.borrow_mut().insert(variable.to_string());
+                        Resolved::Constant(String::new().into())
+                    }
+                    None => Resolved::Unknown,
+                },
             };
         }
         if let Some((_, generator)) = BUILT_INS.iter().find(|(n, _)| *n == name) {
