@@ -104,6 +104,7 @@ fn a_load_override_replaces_the_table_and_is_checked_like_it() {
         load: Some(
             "model = \"open\"\nstaircase = { start = 2, step = 2, max = 10, hold = \"1s\" }".into(),
         ),
+        ..Default::default()
     };
     let s = load_with(&path, &wide).unwrap();
     assert_eq!(s.load.model, super::Model::Open);
@@ -147,6 +148,7 @@ fn a_load_override_replaces_the_table_and_is_checked_like_it() {
     ] {
         let over = Overrides {
             load: Some(text.to_string()),
+            ..Default::default()
         };
         let err = error(dir.path(), &over);
         assert!(err.starts_with(message), "{text}: {err}");
