@@ -48,6 +48,16 @@ impl Judge<'_> {
         mut seen: Option<&mut Seen>,
     ) -> Result<(), Failed> {
         let step = self.step;
+        if let Some(seen) = seen.as_deref_mut()
+            && !step.expect.is_empty()
+        {
+            // A status the scenario asks for is a check like the others.
+            let result = match step.status_ok(answer.status) {
+                true => Ok(()),
+                false => Err(format!("found {}", answer.status)),
+            };
+            seen.checks.push((status_check(step), result));
+        }
         if !step.status_ok(answer.status) {
             return Err(Failed {
                 kind: ErrorKind::for_status(answer.status),

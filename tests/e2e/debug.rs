@@ -34,7 +34,7 @@ steps = [
     extract = {{ csrf = {{ css = "input[name=csrf]", attr = "value" }} }} }},
   {{ name = "add-to-cart", post = "/cart/items", form = {{ sku = "SKU-00007", qty = 1, csrf = "{{{{ csrf }}}}" }},
     expect = {{ body_contains = "SKU-00007" }} }},
-  {{ name = "api-cart", get = "/api/cart", expect = {{ json = {{ "$.items[0].sku" = "SKU-00007" }} }} }},
+  {{ name = "api-cart", get = "/api/cart", expect = {{ status = 200, json = {{ "$.items[0].sku" = "SKU-00007" }} }} }},
 {extra_steps}]
 "#
     )
@@ -83,6 +83,7 @@ fn the_debug_walk_prints_every_hop_extraction_and_check_and_no_secret() {
         stdout.contains("check $.items[0].sku == \"SKU-00007\": ok"),
         "{stdout}"
     );
+    assert!(stdout.contains("check status == 200: ok"), "{stdout}");
     assert!(stdout.contains("walk: 1 of 1 journey passed"), "{stdout}");
     // --verbose shows headers; credentials and the secret are redacted.
     assert!(stdout.contains("> x-api-key: [redacted]"), "{stdout}");
@@ -143,6 +144,10 @@ fn a_broken_scenario_fails_the_walk_naming_the_step_the_check_and_what_came() {
     // The status case tells how to check the redirect itself.
     let (_, stdout, _) = smoke(&dir.path().join("status.toml"), &[]);
     assert!(stdout.contains("set follow_redirects = false"), "{stdout}");
+    assert!(
+        stdout.contains("check status == 302: FAILED (found 200)"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("redirects: 303 → http://127.0.0.1:"),
         "{stdout}"
