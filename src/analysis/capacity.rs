@@ -63,6 +63,10 @@ pub struct Capacity {
     pub unit: Option<String>,
     /// The load at that peak.
     pub peak_load: Option<f64>,
+    /// The peak is the plateau measured (throughput stopped growing), not the
+    /// fit's: the fit ran on past anything served.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub measured: bool,
     /// What the numbers rest on, or why there are none.
     pub note: String,
 }
@@ -172,6 +176,28 @@ pub fn per_second(unit: Option<&str>) -> String {
     unit.map_or_else(|| "steps/s".to_string(), |u| format!("{u}/s"))
 }
 
+/// Growth within this share counts as none (a level's throughput moves by a
+/// few percent on its own).
+const PLATEAU_GROWTH: f64 = 0.05;
+
+/// Where throughput stopped growing, as (load, throughput) of the most served:
+/// when the highest level served at most [`PLATEAU_GROWTH`] more than the best
+/// level at a load at least 20% lower.
+fn plateau(points: &[(f64, f64)]) -> Option<(f64, f64)> {
+    let &(top_load, top) = points.iter().max_by(|a, b| a.0.total_cmp(&b.0))?;
+    let below = points
+        .iter()
+        .filter(|p| p.0 * 1.2 <= top_load)
+        .map(|p| p.1)
+        .fold(None, |best: Option<f64>, x| {
+            Some(best.map_or(x, |b| b.max(x)))
+        })?;
+    if top > below * (1.0 + PLATEAU_GROWTH) {
+        return None;
+    }
+    points.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1))
+}
+
 /// The (load, throughput) points of a report's levels (spikes left out): served
 /// steps/s, or per second of `unit` ("journeys.buyer", "steps.pay").
 pub fn points(report: &Report, unit: Option<&str>) -> Vec<(f64, f64)> {
@@ -201,6 +227,7 @@ pub fn assess_in(report: &Report, unit: Option<&str>) -> Capacity {
         r2: None,
         peak_throughput_rps: None,
         peak_load: None,
+        measured: false,
         note: String::new(),
     };
     if points.len() < MIN_LEVELS {
@@ -225,6 +252,26 @@ pub fn assess_in(report: &Report, unit: Option<&str>) -> Capacity {
         return capacity;
     }
     let served = points.iter().map(|p| p.1).fold(0.0, f64::max);
+    let fitted_top = usl
+        .peak_load()
+        .map(|n| usl.throughput(n))
+        .or((usl.sigma > 0.0).then(|| usl.lambda / usl.sigma));
+    if let Some((load, most)) = plateau(&points)
+        && fitted_top.is_some_and(|top| top > most * (1.0 + PLATEAU_GROWTH))
+    {
+        // A shop whose throughput stopped growing (a pool or a queue full) has
+        // its capacity measured; the smooth law runs on past it.
+        capacity.peak_load = Some(round2(load));
+        capacity.peak_throughput_rps = Some(round2(most));
+        capacity.measured = true;
+        capacity.note = format!(
+            "measured: {} stopped growing at the highest levels; the USL fit over {} levels would put the peak at {:.0}, above anything served",
+            per_second(unit),
+            points.len(),
+            fitted_top.unwrap_or_default()
+        );
+        return capacity;
+    }
     let still_linear = || {
         format!(
             "{} still grow linearly: no knee in the measured levels",

@@ -346,3 +346,48 @@ fn journeys_cut_short_by_a_levels_end_are_not_priced_as_lost() {
     let per_minute = 30.0 * 60.0 / held * 80.0;
     assert!((lost.value_lost_per_minute.unwrap() - per_minute).abs() < 0.01);
 }
+
+/// A shop with a hard ceiling (a worker pool: 1.9 steps/s per shopper up to
+/// 380) flattens at the top levels; the smooth law, fitted to them, put its
+/// peak at 436 steps/s, above anything the shop can serve. The capacity is then
+/// the plateau measured, and the note says what the fit would have said.
+#[test]
+fn a_throughput_that_stopped_growing_is_the_capacity_measured() {
+    let mut report = crate::analysis::testdata::smoke();
+    report.model = Model::Closed;
+    let template = report.levels[0].clone();
+    let served = [
+        (50.0, 95.0),
+        (100.0, 190.0),
+        (150.0, 285.0),
+        (200.0, 372.0),
+        (250.0, 379.0),
+    ];
+    report.levels = served
+        .iter()
+        .enumerate()
+        .map(|(i, &(n, x))| {
+            let mut l = template.clone();
+            l.index = i;
+            l.load = n;
+            l.stats.throughput_rps = x;
+            l.stats.error_rate = 0.0;
+            l
+        })
+        .collect();
+    let capacity = assess(&report);
+    assert_eq!(capacity.peak_throughput_rps, Some(379.0), "{capacity:?}");
+    assert_eq!(capacity.peak_load, Some(250.0), "{capacity:?}");
+    assert!(capacity.measured);
+    assert!(
+        capacity
+            .note
+            .starts_with("measured: steps/s stopped growing at the highest levels; the USL fit over 5 levels would put the peak at "),
+        "{}",
+        capacity.note
+    );
+    // Still growing at the top (by 20% for 25% more load): the fit stands.
+    report.levels[4].stats.throughput_rps = 446.0;
+    let capacity = assess(&report);
+    assert!(!capacity.note.starts_with("measured"), "{capacity:?}");
+}

@@ -143,8 +143,12 @@ pub fn capacity(report: &Report) -> Option<Fact> {
                 Some(unit) => format!("{peak:.2} {unit}/s"),
                 None => format!("{peak:.0} steps/s"),
             };
+            let label = match c.measured {
+                true => "capacity (measured)",
+                false => "capacity (USL)",
+            };
             Fact::new(
-                "capacity (USL)",
+                label,
                 format!("peak {peak}{at}"),
                 format!("{params}; {}", c.note),
             )
@@ -559,7 +563,10 @@ mod tests {
     fn the_terminal_lines_hold_capacity_planning_and_gates() {
         let report = testdata::judged(&["p95 < 150ms"]);
         let text = lines(&report);
-        assert!(text.contains("capacity (USL): "), "{text}");
+        assert!(
+            text.contains("capacity (measured): peak 383 steps/s at 250 shoppers"),
+            "{text}"
+        );
         assert!(text.contains("headroom: "), "{text}");
         assert!(text.contains("SLO lost at: "), "{text}");
         assert!(text.contains("gates: 0 passed, 1 failed"), "{text}");

@@ -336,7 +336,7 @@ mod tests {
     fn capacity_and_planning_are_listed() {
         let text = summary(&testdata::judged(&[]));
         assert!(text.contains("### Capacity and planning"), "{text}");
-        assert!(text.contains("- **capacity (USL):** "), "{text}");
+        assert!(text.contains("- **capacity (measured):** "), "{text}");
         assert!(
             text.contains("- **headroom:** 1.25× the expected peak"),
             "{text}"

@@ -520,6 +520,17 @@ mod tests {
     fn a_trusted_fit_draws_the_usl_curve_and_marks_its_peak() {
         let without = throughput_svg(&testdata::broken());
         let mut report = testdata::judged(&[]);
+        // The fixture's shop stopped growing at its top levels: the peak marked
+        // is the one measured, the fit running past it.
+        let capacity = report.capacity.as_mut().expect("a fit");
+        assert!(capacity.measured, "{capacity:?}");
+        let measured = throughput_svg(&report);
+        assert!(measured.contains("measured peak: "), "{measured}");
+        assert!(measured.contains("running past the"), "{measured}");
+        // A fit whose peak lies beyond the levels.
+        let capacity = report.capacity.as_mut().expect("a fit");
+        capacity.measured = false;
+        capacity.peak_load = Some(300.0);
         let fitted = throughput_svg(&report);
         // The curve and its legend swatch; the fixture's peak lies beyond the levels.
         assert_eq!(
@@ -565,6 +576,7 @@ mod tests {
         capacity.sigma = Some(0.0);
         capacity.peak_load = Some(200.0);
         capacity.peak_throughput_rps = Some(12.0);
+        capacity.measured = false;
         let svg = throughput_svg(&report);
         // The peak's tip (the legend wraps its label), and the journey's series.
         let tip = format!("predicted peak: 12 journeys.{name}/s at 200");

@@ -20,6 +20,9 @@ pub struct UslCurve {
     label: String,
     /// What the throughput counts: `steps/s`, `journeys.buyer/s`.
     per: String,
+    /// `predicted peak`, or `measured peak` where throughput stopped growing
+    /// below the fit's peak.
+    what: &'static str,
 }
 
 impl UslCurve {
@@ -48,14 +51,22 @@ impl UslCurve {
         }
         let r2 = c.r2.map(|r| format!(", R² {r:.2}")).unwrap_or_default();
         let peak = |n: f64| format!("{} {per} at {}", tick(peak_rps), unit.show(n.round()));
+        let what = match c.measured {
+            true => "measured peak",
+            false => "predicted peak",
+        };
         let (peak, label) = match c.peak_load {
+            Some(n) if c.measured => (
+                Some((n, peak_rps)),
+                format!("USL fit{r2}, running past the {what} {}", peak(n)),
+            ),
             Some(n) if x.contains(&n) => (
                 Some((n, peak_rps)),
-                format!("USL fit{r2}: predicted peak {}", peak(n)),
+                format!("USL fit{r2}: {what} {}", peak(n)),
             ),
             Some(n) => (
                 None,
-                format!("USL fit{r2}: predicted peak {}, beyond the levels", peak(n)),
+                format!("USL fit{r2}: {what} {}, beyond the levels", peak(n)),
             ),
             None => (
                 None,
@@ -67,6 +78,7 @@ impl UslCurve {
             peak,
             label,
             per,
+            what,
         })
     }
 
@@ -101,7 +113,7 @@ impl UslCurve {
             color.stroke_width(3),
         )))?;
         legend.note(
-            format!("× predicted peak: {} {}", tick(rps), self.per),
+            format!("× {}: {} {}", self.what, tick(rps), self.per),
             color,
         );
         let peak = [Pt {
@@ -109,13 +121,9 @@ impl UslCurve {
             y: rps,
             level: None,
         }];
-        dots(chart, marks, "usl predicted peak", &peak, (color, 0), |p| {
-            format!(
-                "predicted peak: {} {} at {}",
-                tick(p.y),
-                self.per,
-                tick(p.x)
-            )
+        let series = format!("usl {}", self.what);
+        dots(chart, marks, &series, &peak, (color, 0), |p| {
+            format!("{}: {} {} at {}", self.what, tick(p.y), self.per, tick(p.x))
         })
     }
 }

@@ -523,7 +523,7 @@ mod tests {
         assert_eq!(gates.matches("tag fail").count(), 2);
         assert_eq!(gates.matches("tag pass").count(), 1);
         assert!(gates.contains("<code>p95 &lt; 150ms</code>"), "{gates}");
-        assert!(page.contains("<dt>capacity (USL)</dt>"));
+        assert!(page.contains("<dt>capacity (measured)</dt>"));
         assert!(page.contains("<dt>journey buyer</dt>"));
         let c = report.comparison.as_ref().expect("a comparison");
         let table = &page[at("id=\"comparison\"")..at("id=\"steps\"")];
