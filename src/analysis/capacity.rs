@@ -377,6 +377,13 @@ pub fn plan(
     // The law behind the estimate and the unit it counts in.
     let mut law = None;
     let (slo_lost_load, mut slo_lost_note) = match report.model {
+        Model::Open if capacity.measured => (
+            capacity.peak_load,
+            format!(
+                "open model: {} stopped growing at this load (measured); arrivals beyond it outpace service and the queue grows",
+                per_second(unit)
+            ),
+        ),
         Model::Open => match capacity.usl() {
             None => (None, format!("no trusted USL fit of {}", per_second(unit))),
             Some(u) => (

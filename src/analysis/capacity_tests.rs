@@ -386,6 +386,18 @@ fn a_throughput_that_stopped_growing_is_the_capacity_measured() {
         "{}",
         capacity.note
     );
+    // In the open model the queue grows past the plateau's load.
+    report.model = Model::Open;
+    let inputs = PlanInputs {
+        expected_peak: None,
+        think_mean_s: 0.0,
+        slo_latency_s: Some(0.25),
+        values: Vec::new(),
+    };
+    let plan = plan(&report, &capacity, &capacity, &inputs);
+    assert_eq!(plan.slo_lost_load, Some(250.0), "{plan:?}");
+    assert!(plan.slo_lost_note.contains("(measured)"), "{plan:?}");
+    report.model = Model::Closed;
     // Still growing at the top (by 20% for 25% more load): the fit stands.
     report.levels[4].stats.throughput_rps = 446.0;
     let capacity = assess(&report);
