@@ -24,14 +24,14 @@ const CLOSED_LOAD: &str = "\
 # the last one ends. Start small; raise max once the scenario does what you want.
 [load]
 model = \"closed\"
-staircase = { start = 2, step = 2, max = 6, hold = \"3s\", ramp = \"300ms\", stop = \"broken\" }
+staircase = { start = 2, step = 2, max = 8, hold = \"3s\", ramp = \"300ms\", stop = \"broken\" }
 
 # The open model (truer to a sale crowd: shoppers arrive at a rate whatever the
 # shop does) climbs in arrivals per second instead:
 #
 # [load]
 # model = \"open\"
-# staircase = { start = 2, step = 2, max = 6, hold = \"3s\", ramp = \"300ms\", stop = \"broken\" }
+# staircase = { start = 2, step = 2, max = 8, hold = \"3s\", ramp = \"300ms\", stop = \"broken\" }
 # max_active = 200      # arrivals beyond this many shoppers at once are dropped
 ";
 const OPEN_LOAD: &str = "\
@@ -39,7 +39,7 @@ const OPEN_LOAD: &str = "\
 # shop does. Start small; raise max once the scenario does what you want.
 [load]
 model = \"open\"
-staircase = { start = 2, step = 2, max = 6, hold = \"3s\", ramp = \"300ms\", stop = \"broken\" }
+staircase = { start = 2, step = 2, max = 8, hold = \"3s\", ramp = \"300ms\", stop = \"broken\" }
 max_active = 200      # arrivals beyond this many shoppers at once are dropped
 
 # The closed model (a number of shoppers at once, each starting a new journey
@@ -47,7 +47,7 @@ max_active = 200      # arrivals beyond this many shoppers at once are dropped
 #
 # [load]
 # model = \"closed\"
-# staircase = { start = 2, step = 2, max = 6, hold = \"3s\", ramp = \"300ms\", stop = \"broken\" }
+# staircase = { start = 2, step = 2, max = 8, hold = \"3s\", ramp = \"300ms\", stop = \"broken\" }
 ";
 const STARTER_TARGET: &str =
     "base_url = \"embedded\"   # the demo shop; or \"https://staging.example.com\"";

@@ -40,12 +40,12 @@ pub fn lines(report: &Report) -> String {
     out
 }
 
-/// A group's count, on its first example's row only (the others are more
-/// examples of the same failures, not more failures).
+/// A group's count, on its first example's row only: the others are more
+/// examples of the same failures, not more failures, and say so.
 fn count_cell(example: usize, count: u64) -> String {
     match example {
         0 => count.to_string(),
-        _ => String::new(),
+        _ => "another example".to_string(),
     }
 }
 
@@ -207,7 +207,10 @@ mod tests {
         let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| checkout")).collect();
         assert_eq!(rows.len(), 2, "{md}");
         assert!(rows[0].starts_with("| checkout | check | 7 |"), "{md}");
-        assert!(rows[1].starts_with("| checkout | check |  |"), "{md}");
+        assert!(
+            rows[1].starts_with("| checkout | check | another example |"),
+            "{md}"
+        );
         let mut page = String::new();
         html_section(&mut page, &report);
         assert_eq!(page.matches("<td>7</td>").count(), 1, "{page}");

@@ -307,6 +307,10 @@ fn planning_with(report: &Report, run_totals: bool) -> Vec<Fact> {
             // Nothing broke: the shop may hold more than the last level tried.
             match report.breaking_point {
                 Some(_) => format!("{headroom:.2}× the expected peak"),
+                // Stopped short of the peak without breaking: nothing is known there.
+                None if headroom < 1.0 => format!(
+                    "not tested: nothing broke, but the run stopped at {headroom:.2}× the expected peak"
+                ),
                 None => format!("at least {headroom:.2}× the expected peak"),
             },
             format!(
@@ -657,6 +661,13 @@ mod tests {
         assert_eq!(headroom(&report).value, "1.25× the expected peak");
         report.breaking_point = None;
         assert_eq!(headroom(&report).value, "at least 1.25× the expected peak");
+        // A run stopped (or killed) below the peak without breaking.
+        let planning = report.planning.as_mut().unwrap();
+        planning.headroom = Some(0.5);
+        assert_eq!(
+            headroom(&report).value,
+            "not tested: nothing broke, but the run stopped at 0.50× the expected peak"
+        );
     }
 
     #[test]

@@ -61,12 +61,13 @@ pub fn summary(report: &Report) -> String {
     }
     if let Some((level, rps)) = head.peak {
         let http = match level.stats.http_rps {
-            http if http > 0.0 => format!("{http:.0} HTTP req/s, "),
+            // HTTP requests sent (failed ones too), as the shop's logs count them.
+            http if http > 0.0 => format!("{http:.0} HTTP req/s sent, "),
             _ => String::new(),
         };
         let _ = writeln!(
             out,
-            "- **Peak throughput served:** {http}{rps:.0} steps/s served at {}",
+            "- **Peak throughput:** {http}{rps:.0} steps/s served at {}",
             unit.show(load_of(level))
         );
     }

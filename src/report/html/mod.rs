@@ -142,11 +142,11 @@ fn verdict(out: &mut String, report: &Report) {
         let (value, detail) = match level.stats.http_rps {
             http if http > 0.0 => (
                 format!("{http:.0} HTTP req/s"),
-                format!("{rps:.0} steps/s served, at {at}"),
+                format!("sent (failed ones too); {rps:.0} steps/s served, at {at}"),
             ),
-            _ => (format!("{rps:.0} steps/s"), format!("at {at}")),
+            _ => (format!("{rps:.0} steps/s"), format!("served, at {at}")),
         };
-        fact(out, "", "Peak throughput served", &value, &detail);
+        fact(out, "", "Peak throughput", &value, &detail);
     }
     if let Some(recovery) = report.recovery_s {
         fact(
