@@ -285,3 +285,26 @@ fn statuses_are_codes_classes_or_one_flat_list_of_them() {
         error(&step)
     );
 }
+
+/// A template inside a `json` body is pointed at where it stands, not at the
+/// table's opening brace (TOML keeps no span inside an inline table).
+#[test]
+fn an_error_inside_a_json_body_points_at_its_template() {
+    let text = with(STAIRS, "\"1s\"").replace(
+        "steps = [{ name = \"home\", get = \"/\" }]",
+        "steps = [{ name = \"login\", post = \"/login\", json = { user = \"a\", password = \"{{ pasword }}\" } }]",
+    );
+    let err = error(&text);
+    let line = text.lines().position(|l| l.contains("pasword")).unwrap() + 1;
+    let column = text
+        .lines()
+        .nth(line - 1)
+        .unwrap()
+        .find("{{ pasword")
+        .unwrap()
+        + 1;
+    assert!(
+        err.starts_with(&format!("t.toml:{line}:{column}: ")),
+        "line {line}, column {column}: {err}"
+    );
+}

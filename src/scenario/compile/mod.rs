@@ -607,6 +607,20 @@ impl<'a> Compiler<'a> {
         })
     }
 
+    /// Where the quoted string `text` first stands in `within` (its quotes
+    /// included); `within` itself when it is not found as written (escaped).
+    fn string_within(&self, within: Range<usize>, text: &str) -> Range<usize> {
+        let Some(region) = self.source.get(within.clone()) else {
+            return within;
+        };
+        ['"', '\'']
+            .iter()
+            .find_map(|quote| region.find(&format!("{quote}{text}{quote}")))
+            .map_or(within.clone(), |at| {
+                within.start + at..within.start + at + text.len() + 2
+            })
+    }
+
     fn json_template(
         &self,
         whole: &Spanned<toml::Value>,
@@ -615,16 +629,19 @@ impl<'a> Compiler<'a> {
     ) -> Result<JsonTemplate> {
         Ok(match value {
             toml::Value::String(s) => {
+                // TOML keeps no span inside a table: find the string in it, so
+                // that an error points at its template, not the table's brace.
+                let span = self.string_within(whole.span(), s);
                 // Exactly one expression: a value of the type it yields.
                 if let Some(e) =
-                    self.compile_as(s, whole.span(), slots, Expression::compile_whole)?
+                    self.compile_as(s, span.clone(), slots, Expression::compile_whole)?
                 {
                     return Ok(match e.as_constant() {
                         Some(value) => JsonTemplate::Literal(value.clone()),
                         None => JsonTemplate::Value(e),
                     });
                 }
-                let template = self.compile_text(s, whole.span(), slots)?;
+                let template = self.compile_text(s, span, slots)?;
                 match template.as_constant() {
                     Some(text) => {
                         JsonTemplate::Literal(serde_json::Value::String(text.to_string()))
