@@ -41,10 +41,11 @@ Metrics: p50 p90 p95 p99 p99.9 max (any percentile), error_rate,
 error_rate.KIND (http_5xx, timeout, connect, ...), throughput (steps served/s),
 STEP.p95, STEP.error_rate, STEP.error_rate.KIND, STEP.throughput,
 journeys.NAME.per_minute, journeys.NAME.per_second, steps.STEP.per_second,
-breaking_point (no breaking point below it), capacity (the load a capacity
-search found and confirmed), regression (no significant regression against
---baseline). Per-level gates are judged at the last good
-level (the operating point) unless @LOAD names a level: 'p95@200 < 300ms'.";
+breaking_point (no breaking point below it),
+capacity (the load a capacity search found and confirmed),
+regression (no significant regression against --baseline).
+Per-level gates are judged at the last good level (the operating point)
+unless @LOAD names a level: 'p95@200 < 300ms'.";
 
 /// Traffic-spike load testing for online shops: find the breaking point before the sale does.
 #[derive(Debug, Parser)]

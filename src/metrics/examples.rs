@@ -144,9 +144,12 @@ impl Examples {
 }
 
 /// The first [`EXCERPT`] characters of `body`, escaped so that any terminal,
-/// Markdown table or XML attribute shows it as text; `…` when cut.
+/// Markdown table or XML attribute shows it as text; `…` when cut. In a JSON
+/// body, the values of keys that name credentials are hidden (see
+/// [`hide_json_credentials`]).
 pub fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
+    let body = String::from_utf8_lossy(body);
+    let text = hide_json_credentials(&body);
     let mut out = String::new();
     for (i, c) in text.chars().enumerate() {
         if i == EXCERPT {
@@ -164,9 +167,77 @@ pub fn excerpt(body: &[u8]) -> String {
     out
 }
 
+/// Words in a JSON key that mark its value as a credential: a login answer's
+/// `access_token`, a `sessionId`, a `password` echoed back.
+const CREDENTIAL_KEYS: [&str; 8] = [
+    "token", "secret", "password", "passwd", "apikey", "api_key", "session", "jwt",
+];
+
+/// Bodies parsed for credentials at most this long (an example's excerpt is
+/// short; a large body's credentials beyond it are never shown).
+const CREDENTIAL_SCAN: usize = 256 << 10;
+
+/// `text` with every string value of a credential key (of six characters or
+/// more) replaced by `[redacted]` wherever it stands, the layout kept; `text`
+/// itself when it is no JSON.
+fn hide_json_credentials(text: &str) -> std::borrow::Cow<'_, str> {
+    fn collect(value: &serde_json::Value, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, value) in map {
+                    let key = key.to_ascii_lowercase();
+                    match value {
+                        serde_json::Value::String(s)
+                            if s.len() >= 6 && CREDENTIAL_KEYS.iter().any(|k| key.contains(k)) =>
+                        {
+                            found.push(s.clone());
+                        }
+                        other => collect(other, found),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| collect(v, found)),
+            _ => {}
+        }
+    }
+    let trimmed = text.trim_start();
+    if text.len() > CREDENTIAL_SCAN || !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+        return text.into();
+    }
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(text) else {
+        return text.into();
+    };
+    let mut found = Vec::new();
+    collect(&json, &mut found);
+    if found.is_empty() {
+        return text.into();
+    }
+    found.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut hidden = text.to_string();
+    for secret in &found {
+        hidden = hidden.replace(secret.as_str(), "[redacted]");
+    }
+    hidden.into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A login answer's token, shown in a failed extraction's body, is hidden;
+    /// the rest of the body stays as it came.
+    #[test]
+    fn credentials_in_a_json_body_are_hidden_from_its_excerpt() {
+        let body = br#"{"user": {"id": 7, "sessionId": "s-0123456789"},
+  "access_token": "eyJhbGciOiJIUzI1NiJ9.abc", "csrf": "short", "expires": 3600}"#;
+        assert_eq!(
+            excerpt(body),
+            r#"{"user": {"id": 7, "sessionId": "[redacted]"},\n  "access_token": "[redacted]", "csrf": "short", "expires": 3600}"#
+        );
+        // Not JSON, or no credential: as it came.
+        assert_eq!(excerpt(b"token=abcdefgh"), "token=abcdefgh");
+        assert_eq!(excerpt(br#"{"name": "lamp"}"#), r#"{"name": "lamp"}"#);
+    }
 
     fn example(step: usize, kind: ErrorKind, what: &str) -> Example {
         Example {
