@@ -161,7 +161,8 @@ fn ms(micros: u64) -> f64 {
 pub struct Stats {
     /// Steps sent. A step that follows redirects is several HTTP requests.
     pub requests: u64,
-    /// Steps per second.
+    /// Steps sent per second, failed ones too (served: `throughput_rps × (1 −
+    /// error_rate)`).
     pub throughput_rps: f64,
     /// HTTP requests sent, every redirect hop included: what the shop's access
     /// log and APM count.
@@ -386,6 +387,7 @@ pub struct BreakingPoint {
     pub level: usize,
     #[serde(serialize_with = "whole_as_integer")]
     pub load: f64,
+    /// Steps served per second there (failed ones left out).
     pub throughput_rps: f64,
     pub reason: String,
 }
@@ -400,6 +402,7 @@ pub struct LastGood {
     pub level: usize,
     #[serde(serialize_with = "whole_as_integer")]
     pub load: f64,
+    /// Steps served per second there (failed ones left out).
     pub throughput_rps: f64,
 }
 

@@ -26,11 +26,11 @@ pub fn serve(args: &ShopArgs) -> Result<Exit, Error> {
     let shop = Shop::start(config).map_err(bad_input)?;
     outln!("{}", shop.url());
     errln!(
-        "demo shop: {} workers × {:?}, queue {} → capacity {:.0} req/s. Ctrl-C stops it.",
+        "demo shop: {} workers × {:?}, queue {} → {}. Ctrl-C stops it.",
         args.workers,
         args.service_time,
         args.queue,
-        f64::from(args.workers) / args.service_time.as_secs_f64()
+        capacity(args.workers, args.service_time)
     );
     let _ = runtime(1)?.block_on(tokio::signal::ctrl_c());
     shop.stop();
@@ -51,12 +51,25 @@ pub fn start_embedded(scenario: &Scenario) -> Result<Shop, Error> {
     })
     .map_err(|e| cannot_measure(anyhow!("the embedded shop could not start: {e}")))?;
     errln!(
-        "embedded shop at {}: {} workers × {:?} service time, queue {} (capacity {:.0} req/s)",
+        "embedded shop at {}: {} workers × {:?} service time, queue {} ({})",
         shop.url(),
         s.workers,
         s.service_time,
         s.queue,
-        f64::from(s.workers) / s.service_time.as_secs_f64()
+        capacity(s.workers, s.service_time)
     );
     Ok(shop)
+}
+
+/// `capacity 400 req/s`; with no service time, the shop answers at once and
+/// has no capacity of its own (a benchmark's target).
+fn capacity(workers: u32, service_time: std::time::Duration) -> String {
+    if service_time.is_zero() {
+        "no service time: answers at once, no capacity of its own".to_string()
+    } else {
+        format!(
+            "capacity {:.0} req/s",
+            f64::from(workers) / service_time.as_secs_f64()
+        )
+    }
 }

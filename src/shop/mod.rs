@@ -96,9 +96,6 @@ impl ShopConfig {
                 self.workers
             ));
         }
-        if self.service_time.is_zero() {
-            return invalid("the service time must be above zero".into());
-        }
         if !(0.0..=1.0).contains(&self.error_rate) {
             return invalid(format!(
                 "error rate must be between 0 and 1, got {}",
