@@ -57,8 +57,7 @@ pub fn show_step(step: &StepWalk, verbose: bool) -> String {
         }
     }
     for (name, values) in &step.seen.extracted {
-        let shown: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
-        let _ = writeln!(out, "    extracted {name} = {}", shown.join(", "));
+        let _ = writeln!(out, "    extracted {name} = {}", values.join(", "));
     }
     for (check, result) in &step.seen.checks {
         match result {

@@ -24,7 +24,8 @@ pub(super) struct Failed {
 pub struct Seen {
     /// Each check: how it is named, and `Err(what was found)` when it failed.
     pub checks: Vec<(String, Result<(), String>)>,
-    /// Each variable set: its name and values.
+    /// Each variable set: its name and values, as JSON writes them (a text
+    /// quoted, a number bare).
     pub extracted: Vec<(String, Vec<String>)>,
 }
 
@@ -119,7 +120,14 @@ impl Judge<'_> {
                 found.truncate(1);
             }
             if let Some(seen) = &mut seen {
-                let shown = found.iter().map(|v| text(v).into_owned()).collect();
+                // As written in JSON: a text quoted, a number or a flag bare.
+                let shown = found
+                    .iter()
+                    .map(|v| match v {
+                        serde_json::Value::String(s) => format!("{s:?}"),
+                        other => text(other).into_owned(),
+                    })
+                    .collect();
                 seen.extracted.push((extract.name.clone(), shown));
             }
             self.slots[extract.slot] = found;

@@ -285,7 +285,7 @@ impl Correlator<'_> {
         }
         if !templated && text.chars().any(|c| c.is_ascii_digit()) {
             self.plan.notes.literal.push(format!(
-                "{step}: path {text} kept as recorded (no part of it came from an answer)"
+                "{step}: path {text} kept as recorded (no part of six characters or more came from an answer; shorter ones are not traced)"
             ));
         }
         text

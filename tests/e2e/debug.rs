@@ -57,9 +57,23 @@ fn smoke(scenario: &Path, extra: &[&str]) -> (Option<i32>, String, String) {
 #[test]
 fn the_debug_walk_prints_every_hop_extraction_and_check_and_no_secret() {
     let dir = tempfile::tempdir().unwrap();
-    let scenario = write(dir.path(), "buyer.toml", &buyer(""));
+    let checkout = r#"  { name = "checkout", post = "/checkout", form = { csrf = "{{ csrf }}" },
+    extract = { order = { json = "$.order_id" } } },
+"#;
+    let scenario = write(dir.path(), "buyer.toml", &buyer(checkout));
     let (code, stdout, stderr) = smoke(&scenario, &["--verbose"]);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    // A number extracted from JSON shows as JSON writes it, a text quoted.
+    let order = stdout
+        .lines()
+        .find(|l| l.contains("extracted order = "))
+        .unwrap_or_else(|| panic!("no order extracted:\n{stdout}"));
+    assert!(
+        order.trim()["extracted order = ".len()..]
+            .parse::<u64>()
+            .is_ok(),
+        "{order}"
+    );
     // Each hop of the POST-redirect-GET, with status, time, size and type.
     let post = stdout
         .lines()
