@@ -83,7 +83,7 @@ pub fn html_section(out: &mut String, report: &Report) {
         return;
     }
     out.push_str(
-        "<h2 id=\"what-failed\">What failed</h2>\n<table>\n<tr><th>step</th><th>kind</th>\
+        "<h2 id=\"what-failed\">What failed</h2>\n<table class=\"failures\">\n<tr><th>step</th><th>kind</th>\
          <th>count</th><th>what</th><th>redirects</th><th>body</th></tr>\n",
     );
     for group in &report.failure_examples {

@@ -329,6 +329,10 @@ steps = [
     assert!(html.contains("<h2 id=\"what-failed\">What failed</h2>"));
     assert!(html.contains("<section class=\"verdict failing\""));
     assert!(
+        !html.contains("none found") && html.contains("not judged"),
+        "html"
+    );
+    assert!(
         html.contains("extract id: json &quot;$.order.id&quot; matched nothing"),
         "html"
     );

@@ -63,6 +63,9 @@ pub fn html(report: &Report, figures: &[Figure]) -> String {
 fn header(out: &mut String, report: &Report) {
     let end = match report.end {
         RunEnd::Completed => "completed",
+        RunEnd::StoppedAtBreakingPoint if report.scripting_failure.is_some() => {
+            "stopped at the first failing level"
+        }
         RunEnd::StoppedAtBreakingPoint => "stopped at the breaking point",
         RunEnd::Interrupted => "interrupted",
         RunEnd::DataExhausted => "stopped: a unique data feeder ran out of rows",
@@ -104,37 +107,24 @@ fn verdict(out: &mut String, report: &Report) {
         "<section class=\"{class}\" id=\"verdict\">\n<p class=\"answer\">{}</p>\n<dl class=\"facts\">\n",
         escape(&report.verdict)
     );
-    match head.breaking {
-        Some(level) => fact(
+    if report.scripting_failure.is_some() {
+        // Levels the scenario failed say nothing of the shop.
+        fact(
             out,
-            "bad",
+            "",
             "Breaking point",
-            &escape(&unit.show(load_of(level))),
-            &format!("level {}", level_number(level)),
-        ),
-        None => fact(
+            "not judged",
+            "the scenario fails, not the shop",
+        );
+        fact(
             out,
-            "good",
-            "Breaking point",
-            "none found",
-            "every level met the SLO",
-        ),
-    }
-    match head.last_good {
-        Some(level) => fact(
-            out,
-            "good",
+            "",
             "Last good level",
-            &escape(&unit.show(load_of(level))),
-            &format!("{:.0} steps/s served", level.stats.served_rps()),
-        ),
-        None => fact(
-            out,
-            "bad",
-            "Last good level",
-            "none",
-            "start the load lower",
-        ),
+            "not judged",
+            "fix the scenario first: stampede run --smoke shows every step",
+        );
+    } else {
+        shop_facts(out, &head);
     }
     if let Some((level, rps)) = head.peak {
         let at = escape(&unit.show(load_of(level)));
@@ -172,6 +162,43 @@ fn verdict(out: &mut String, report: &Report) {
     out.push_str("</dl>\n");
     warnings(out, report, unit);
     out.push_str("</section>\n");
+}
+
+/// The breaking point and the last good level, as the run found them.
+fn shop_facts(out: &mut String, head: &Headline<'_>) {
+    let unit = head.unit;
+    match head.breaking {
+        Some(level) => fact(
+            out,
+            "bad",
+            "Breaking point",
+            &escape(&unit.show(load_of(level))),
+            &format!("level {}", level_number(level)),
+        ),
+        None => fact(
+            out,
+            "good",
+            "Breaking point",
+            "none found",
+            "every level met the SLO",
+        ),
+    }
+    match head.last_good {
+        Some(level) => fact(
+            out,
+            "good",
+            "Last good level",
+            &escape(&unit.show(load_of(level))),
+            &format!("{:.0} steps/s served", level.stats.served_rps()),
+        ),
+        None => fact(
+            out,
+            "bad",
+            "Last good level",
+            "none",
+            "start the load lower",
+        ),
+    }
 }
 
 fn warnings(out: &mut String, report: &Report, unit: LoadUnit) {
@@ -537,6 +564,26 @@ mod tests {
         for id in ["gates", "capacity", "comparison"] {
             assert!(!plain.contains(&format!("id=\"{id}\"")), "{id}");
         }
+    }
+
+    /// A scenario that fails: nothing is said of the shop's breaking point.
+    #[test]
+    fn a_failing_scenario_judges_no_breaking_point() {
+        let mut report = testdata::smoke();
+        report.end = RunEnd::StoppedAtBreakingPoint;
+        report.breaking_point = None;
+        report.last_good = None;
+        report.scripting_failure = Some(crate::analysis::failures::ScriptingFailure {
+            step: "login".to_string(),
+            kind: "extract".to_string(),
+            share: 1.0,
+            example: None,
+        });
+        let page = render(&report);
+        assert!(page.contains("<section class=\"verdict failing\""));
+        assert!(page.contains("stopped at the first failing level"));
+        assert!(!page.contains("none found") && !page.contains("start the load lower"));
+        assert_eq!(page.matches("<dd>not judged<small>").count(), 2, "{page}");
     }
 
     #[test]
