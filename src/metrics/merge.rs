@@ -99,6 +99,9 @@ pub fn add(total: &mut Collected, other: &Collected) {
             stats.add(o);
         }
     }
+    for (stats, o) in total.ramp_journeys.iter_mut().zip(&other.ramp_journeys) {
+        stats.add(o);
+    }
     for (a, b) in total.dropped.iter_mut().zip(&other.dropped) {
         *a += b;
     }
@@ -287,6 +290,24 @@ mod tests {
         assert_eq!(merged.collected.timeline.len(), 1);
         assert_eq!(merged.collected.timeline[0].requests, 5);
         assert_eq!(merged.collected.timeline[0].shoppers, 10);
+    }
+
+    /// Every count of every shard is added: journeys that ended outside levels
+    /// too (the merge kept the first shard's alone).
+    #[test]
+    fn add_sums_every_shards_journeys_in_and_outside_levels() {
+        let shard = |completed: u64, outside: u64| {
+            let mut c = Collected::new(1, 1, 1);
+            c.journeys[0][0].completed = completed;
+            c.ramp_journeys[0].completed = outside;
+            c.ramp_journeys[0].failed = 1;
+            c
+        };
+        let mut total = shard(768, 100);
+        add(&mut total, &shard(778, 97));
+        assert_eq!(total.journeys[0][0].completed, 1546);
+        assert_eq!(total.ramp_journeys[0].completed, 197);
+        assert_eq!(total.ramp_journeys[0].failed, 2);
     }
 
     #[test]
