@@ -103,6 +103,9 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     if args.target.is_some() && scenario.target.base_url.is_none() {
         errln!("note: {}", Warning::TargetReplacesEmbeddedShop);
     }
+    if options.shard.is_some() && matches!(options.target, Target::Embedded) {
+        errln!("warning: {}", Warning::ShardsEachWithTheirOwnShop);
+    }
     let (base_url, embedded) = start_target(&scenario, &options)?;
     if let Some(exit) = preflight(&args, &scenario, &base_url, options.insecure)? {
         return Ok(exit);

@@ -8,6 +8,8 @@ use std::time::Duration;
 pub enum Warning {
     /// `--target` was given for a scenario that would have used the embedded shop.
     TargetReplacesEmbeddedShop,
+    /// A shard of a sharded run against the embedded shop: each shard has its own.
+    ShardsEachWithTheirOwnShop,
     /// The open-file limit could not be read.
     OpenFileLimitUnknown(std::io::Error),
     /// Ctrl-C / SIGTERM cannot be watched.
@@ -24,6 +26,12 @@ impl fmt::Display for Warning {
             Warning::TargetReplacesEmbeddedShop => write!(
                 f,
                 "--target replaces the embedded shop; the scenario's shop settings are not used"
+            ),
+            Warning::ShardsEachWithTheirOwnShop => write!(
+                f,
+                "each shard starts its own embedded shop: merged, the shards measure as many \
+                 shops as there are shards, not one. Start one (`stampede shop`) and give every \
+                 shard --target URL"
             ),
             Warning::OpenFileLimitUnknown(e) => write!(
                 f,

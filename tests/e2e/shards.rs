@@ -194,6 +194,19 @@ fn three_shards_merge_losslessly_and_agree_with_one_process() {
     let merged = read_report(&out("merged").join("report.json"));
     assert_measured(&merge, &merged);
 
+    // Every journey of every shard is in the merge, those outside levels too
+    // (and more there: the level the late shard joined is not judged).
+    let count =
+        |r: &serde_json::Value, field: &str| r["business"]["journeys"][0][field].as_u64().unwrap();
+    for field in ["completed", "failed", "outside_levels"] {
+        let sum: u64 = shards.iter().map(|s| count(s, field)).sum();
+        let merged_count = count(&merged, field);
+        match field {
+            "outside_levels" => assert!(merged_count >= sum, "{}", merged["business"]),
+            _ => assert_eq!(merged_count, sum, "{field}: {}", merged["business"]),
+        }
+    }
+
     // (d) The late shard says how late it was; the level it joined is not judged.
     let late = &merged["shards"][2];
     assert!(f(&late["late_s"]) >= 2.0, "{late}");
@@ -661,4 +674,29 @@ fn a_start_that_cannot_be_is_refused() {
         assert!(stderr.contains(said), "{start_at}: {stderr}");
         assert!(!out.exists(), "{start_at}: nothing may be written");
     }
+}
+
+/// A shard of a run against the embedded shop would measure a shop of its own:
+/// said before anything runs.
+#[test]
+fn shards_of_an_embedded_shop_are_warned_that_each_has_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("embedded.toml");
+    std::fs::write(
+        &path,
+        "name = \"e\"\n[target]\nbase_url = \"embedded\"\n[load]\nstages = [{ ramp_to = 1, over = \"0s\" }, { hold = \"1s\" }]\n[slo]\nerror_rate = \"1%\"\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n",
+    )
+    .unwrap();
+    let start_at = (unix_now() as u64 + 3600).to_string();
+    let output = stampede()
+        .arg("run")
+        .arg(&path)
+        .args(["--shard", "0/2", "--start-at", &start_at, "--smoke"])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&output);
+    assert!(
+        stderr.contains("warning: each shard starts its own embedded shop"),
+        "{stderr}"
+    );
 }
