@@ -33,11 +33,21 @@ fn finish(writer: csv::Writer<Vec<u8>>) -> io::Result<Vec<u8>> {
 pub fn timeline(report: &Report) -> io::Result<Vec<u8>> {
     let unit = LoadUnit::of(report);
     let mut w = csv::Writer::from_writer(Vec::new());
+    // The open model's load is the level's arrival rate; its shoppers are
+    // those busy at that second.
+    let load = |point: &crate::metrics::TimelinePoint| match unit {
+        LoadUnit::Shoppers => point.shoppers.to_string(),
+        LoadUnit::Arrivals => point
+            .level
+            .and_then(|l| report.levels.iter().find(|level| level.index == l))
+            .map_or_else(String::new, |level| level.load.to_string()),
+    };
     w.write_record([
         "t_s",
         "interval_s",
         "level",
         unit.short(),
+        "busy_shoppers",
         "requests",
         "errors",
         "requests_per_s",
@@ -53,6 +63,7 @@ pub fn timeline(report: &Report) -> io::Result<Vec<u8>> {
             point
                 .level
                 .map_or_else(String::new, |l| (l + 1).to_string()),
+            load(point),
             point.shoppers.to_string(),
             point.requests.to_string(),
             point.errors.to_string(),
@@ -197,12 +208,33 @@ mod tests {
         let (header, rows) = read(&timeline(&report).unwrap());
         assert_eq!(&header[0], "t_s");
         assert_eq!(&header[3], "shoppers");
+        assert_eq!(&header[4], "busy_shoppers");
         assert_eq!(rows.len(), report.timeline.len());
-        let requests: u64 = rows.iter().map(|r| r[4].parse::<u64>().unwrap()).sum();
+        let requests: u64 = rows.iter().map(|r| r[5].parse::<u64>().unwrap()).sum();
         assert_eq!(
             requests,
             report.timeline.iter().map(|p| p.requests).sum::<u64>()
         );
+    }
+
+    /// The open model's load column is the arrival rate of the level held, not
+    /// its busy shoppers (it read 2, 2, 0, 4 during levels of 50–260 arrivals/s).
+    #[test]
+    fn the_open_models_timeline_gives_the_arrival_rate_as_its_load() {
+        let mut report = testdata::broken();
+        report.model = crate::scenario::Model::Open;
+        report.load_unit = LoadUnit::Arrivals;
+        let (header, rows) = read(&timeline(&report).unwrap());
+        assert_eq!(&header[3], "arrivals/s");
+        for (row, point) in rows.iter().zip(&report.timeline) {
+            let want = point
+                .level
+                .and_then(|l| report.levels.iter().find(|level| level.index == l))
+                .map_or_else(String::new, |level| level.load.to_string());
+            assert_eq!(&row[3], want.as_str(), "{row:?}");
+            assert_eq!(row[4].parse::<u32>().unwrap(), point.shoppers);
+        }
+        assert!(rows.iter().any(|r| !r[3].is_empty()));
     }
 
     #[test]

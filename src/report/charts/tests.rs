@@ -442,3 +442,17 @@ fn render_fixtures_for_review() {
         }
     }
 }
+
+/// The open model's top panel draws the arrival rate as the load, and the busy
+/// shoppers beside it (it drew the busy shoppers as "arrivals/s").
+#[test]
+fn the_open_models_timeline_draws_arrivals_and_busy_shoppers() {
+    let mut report = testdata::broken();
+    report.model = crate::scenario::Model::Open;
+    report.load_unit = crate::analysis::LoadUnit::Arrivals;
+    let svg = svg_of(&report, "timeline");
+    assert!(svg.contains("busy shoppers"), "{svg}");
+    let level = &report.levels[0];
+    let tip = format!(": {} arrivals/s</title>", tick(level.load));
+    assert!(svg.contains(&tip), "{tip}");
+}

@@ -15,8 +15,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::marks::{Marks, Pt, dots};
 use super::{
-    BROKEN_FILL, Drawn, GOOD, Legend, P50, P95, SLO, Swatch, bounds, caption, frame, from_zero,
-    text_style, tick, tick_ms,
+    BROKEN_FILL, Drawn, GOOD, Legend, MUTED, P50, P95, SLO, Swatch, bounds, caption, frame,
+    from_zero, text_style, tick, tick_ms,
 };
 use crate::analysis::Report;
 use crate::analysis::TimelinePoint;
@@ -291,12 +291,30 @@ fn load_panel(report: &Report, legend: &mut Legend) -> Panel<'static> {
         LoadUnit::Shoppers => |v| format!("{} shoppers", tick(v)),
         LoadUnit::Arrivals => |v| format!("{} arrivals/s", tick(v)),
     };
-    let mut load = line(unit.short(), BLACK, show, report, |p, _| {
-        Some(f64::from(p.shoppers))
+    // The closed model's load is its shoppers; the open model's is the arrival
+    // rate of the level held (its busy shoppers are drawn beside it).
+    let mut load = line(unit.short(), BLACK, show, report, |p, _| match unit {
+        LoadUnit::Shoppers => Some(f64::from(p.shoppers)),
+        LoadUnit::Arrivals => p
+            .level
+            .and_then(|l| report.levels.iter().find(|level| level.index == l))
+            .map(|level| level.load),
     });
     load.runs = vec![load.runs.concat()];
     legend.entry(format!("load ({})", unit.short()), Swatch::Line(BLACK, 2));
-    let lines = vec![load];
+    let mut lines = vec![load];
+    if unit == LoadUnit::Arrivals {
+        let mut busy = line(
+            "busy shoppers",
+            MUTED,
+            |v| format!("{} busy shoppers", tick(v)),
+            report,
+            |p, _| Some(f64::from(p.shoppers)),
+        );
+        busy.runs = vec![busy.runs.concat()];
+        legend.entry("busy shoppers".to_string(), Swatch::Line(MUTED, 2));
+        lines.push(busy);
+    }
     Panel {
         y: from_zero(top_of(&lines), 1.0),
         y_desc: unit.short(),
