@@ -34,6 +34,9 @@ pub enum Broken {
     },
     /// The share of failed requests above its bound.
     ErrorRate { measured: f64, bound: f64 },
+    /// Open model: the share of arrivals dropped (`max_active` busy shoppers)
+    /// above the error-rate bound: a shopper turned away is one not served.
+    Dropped { measured: f64, bound: f64 },
     /// A business throughput (`journeys.buyer`, `steps.pay`) per second below its
     /// least (`[slo] per_second`).
     PerSecond {
@@ -102,6 +105,12 @@ impl fmt::Display for Breach {
                 show_percent(*measured),
                 show_percent(*bound)
             ),
+            Broken::Dropped { measured, bound } => write!(
+                f,
+                "arrivals dropped {} > SLO {}",
+                show_percent(*measured),
+                show_percent(*bound)
+            ),
             Broken::PerSecond {
                 unit,
                 measured,
@@ -133,7 +142,7 @@ impl schemars::JsonSchema for Breach {
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
-            "description": "A broken SLO clause: `[step ]p95 612 ms > SLO 500 ms`, `[step ]error rate 3.1% > SLO 1%`, `[step ]no request completed`, `[step ]none of N requests was answered`, `journeys.buyer 3.20/s < SLO 5/s`.",
+            "description": "A broken SLO clause: `[step ]p95 612 ms > SLO 500 ms`, `[step ]error rate 3.1% > SLO 1%`, `arrivals dropped 22% > SLO 1%`, `[step ]no request completed`, `[step ]none of N requests was answered`, `journeys.buyer 3.20/s < SLO 5/s`.",
             "type": "string"
         })
     }
@@ -164,6 +173,13 @@ fn read(text: &str) -> Option<Breach> {
         return Some(Breach::new(None, broken));
     }
     let (left, bound) = text.split_once(" > SLO ")?;
+    if let Some(measured) = left.strip_prefix("arrivals dropped ") {
+        let broken = Broken::Dropped {
+            measured: percent(measured)?,
+            bound: percent(bound)?,
+        };
+        return Some(Breach::new(None, broken));
+    }
     if let Some((step, measured)) = left.rsplit_once("error rate ") {
         let broken = Broken::ErrorRate {
             measured: percent(measured)?,
@@ -247,6 +263,13 @@ mod tests {
                 Broken::ErrorRate {
                     measured: 0.25,
                     bound: 0.05,
+                },
+            ),
+            Breach::new(
+                None,
+                Broken::Dropped {
+                    measured: 0.22,
+                    bound: 0.01,
                 },
             ),
         ];

@@ -96,6 +96,22 @@ pub fn level_result(
     let journeys = journey_results(plan, &collected.journeys[i], seconds);
     let mut breaches = level_breaches(plan, &stats, &steps);
     breaches.extend(super::business::breaches(&plan.slo, &steps, &journeys));
+    // Open model: an arrival turned away (max_active busy) is a shopper not
+    // served, held to the error-rate bound as a failed request is.
+    let dropped = collected.dropped[i];
+    let started: u64 = collected.journeys[i].iter().map(|j| j.started).sum();
+    if let Some(bound) = plan.slo.error_rate
+        && dropped > 0
+    {
+        let share = dropped as f64 / (dropped + started) as f64;
+        if share > bound {
+            let broken = super::breach::Broken::Dropped {
+                measured: share,
+                bound,
+            };
+            breaches.push(super::breach::Breach::new(None, broken));
+        }
+    }
     LevelResult {
         index: run.spec.index,
         load: run.spec.load,
@@ -109,7 +125,7 @@ pub fn level_result(
         breaches,
         generator_limited,
         generator,
-        dropped: collected.dropped[i],
+        dropped,
         spike: run.spec.spike,
         recovery_s: None,
         steps,

@@ -161,3 +161,51 @@ fn the_verdict_without_a_breaking_point_names_http_requests_and_steps() {
     );
     assert!(verdict.ends_with(&expected), "{verdict}");
 }
+
+/// Open model: arrivals turned away because `max_active` shoppers were busy
+/// are shoppers not served, held to the error-rate bound (22% dropped passed
+/// every level, the shop's ceiling hidden behind max_active).
+#[test]
+fn dropped_arrivals_beyond_the_error_bound_fail_the_level() {
+    let text = r#"
+name = "t"
+[target]
+base_url = "embedded"
+[load]
+model = "open"
+max_active = 8
+staircase = { levels = [200], hold = "2s" }
+[slo]
+p95 = "100ms"
+error_rate = "1%"
+[[journey]]
+name = "look"
+steps = [{ name = "home", get = "/" }]
+"#;
+    let scenario = crate::scenario::parse(std::path::Path::new("t.toml"), text).unwrap();
+    let plan = Plan::of(&scenario, None);
+    let run = LevelRun {
+        spec: plan.levels[0],
+        held: std::time::Duration::from_secs(2),
+    };
+    let judged = |started: u64, dropped: u64| {
+        let mut stats = StepStats::default();
+        for _ in 0..started {
+            stats.latency.record(20_000).unwrap();
+            stats.counts.requests += 1;
+        }
+        let mut collected = Collected::new(1, 1, 1);
+        collected.levels[0][0] = stats;
+        collected.journeys[0][0].started = started;
+        collected.dropped[0] = dropped;
+        level_result(&plan, &run, &collected, 2)
+    };
+    let level = judged(312, 88);
+    assert_eq!(level.verdict, Verdict::Fail);
+    assert_eq!(
+        level.breaches[0].to_string(),
+        "arrivals dropped 22% > SLO 1%"
+    );
+    // Within the bound (1 in 400): the level stands on its requests.
+    assert_eq!(judged(399, 1).verdict, Verdict::Pass);
+}
