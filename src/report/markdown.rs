@@ -85,11 +85,12 @@ pub fn summary(report: &Report) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{} model · target `{}` · {:.0} s · started {}\n",
+        "\n{} model · target `{}` · {:.0} s · started {}{}\n",
         md(report.model.name()),
         report.target.replace('`', "'"),
         report.duration_s,
-        md(&report.started_at)
+        md(&report.started_at),
+        crate::report::view::merged_from(report)
     );
     gates(&mut out, report);
     crate::report::failures::markdown_section(&mut out, report);

@@ -187,6 +187,15 @@ pub fn any_low_confidence(report: &Report) -> bool {
     })
 }
 
+/// ` · merged from 3 shards` for a merged run (its target the first shard's);
+/// nothing for one process or one shard.
+pub fn merged_from(report: &Report) -> String {
+    match report.shards.len() {
+        0 | 1 => String::new(),
+        n => format!(" · merged from {n} shards (target as the first shard named it)"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

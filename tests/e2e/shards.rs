@@ -194,6 +194,12 @@ fn three_shards_merge_losslessly_and_agree_with_one_process() {
     let merged = read_report(&out("merged").join("report.json"));
     assert_measured(&merge, &merged);
 
+    // The merged reports say they are.
+    for file in ["summary.md", "report.html"] {
+        let text = std::fs::read_to_string(out("merged").join(file)).unwrap();
+        assert!(text.contains("merged from 3 shards"), "{file}");
+    }
+
     // Every journey of every shard is in the merge, those outside levels too
     // (and more there: the level the late shard joined is not judged).
     let count =

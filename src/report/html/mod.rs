@@ -75,13 +75,14 @@ fn header(out: &mut String, report: &Report) {
         out,
         "<header>\n<h1>{} <span>· capacity report</span></h1>\n\
          <p class=\"meta\">{} model · target <code>{}</code> · started {} · {:.0} s, {end} · \
-         seed {}</p>\n</header>\n",
+         seed {}{}</p>\n</header>\n",
         escape(&report.scenario),
         escape(report.model.name()),
         escape(&report.target),
         escape(&report.started_at),
         report.duration_s,
-        report.seed
+        report.seed,
+        crate::report::view::merged_from(report)
     );
 }
 
