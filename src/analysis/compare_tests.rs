@@ -63,6 +63,22 @@ fn a_30_percent_slowdown_is_a_significant_regression() {
     assert_eq!(compare(&new, &base, 0.1).regressions(), 0);
 }
 
+/// A level of one step is that step: its change is one regression, not two
+/// (the `all` row and the step's row said the same).
+#[test]
+fn a_single_step_is_compared_once() {
+    let mut base = testdata::broken();
+    base.levels.truncate(2);
+    for level in &mut base.levels {
+        level.steps.truncate(1);
+        level.steps[0].stats = level.stats.clone();
+    }
+    let new = slower(&base, 1.3);
+    let c = compare(&base, &new, DEFAULT_MAX_REGRESSION);
+    assert!(c.rows.iter().all(|r| r.step == "all"), "{:?}", c.rows);
+    assert!(c.regressions() >= 2, "p50 at each of two levels at least");
+}
+
 #[test]
 fn beta_draws_have_the_right_mean() {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
