@@ -124,7 +124,16 @@ impl Fact {
 }
 
 /// The USL fit: its peak and parameters, or the note saying why there is none.
+/// A capacity search that found and confirmed a capacity has answered in the
+/// verdict: the fit over its probes is no second answer.
 pub fn capacity(report: &Report) -> Option<Fact> {
+    if report
+        .capacity_search
+        .as_ref()
+        .is_some_and(|s| s.capacity.is_some())
+    {
+        return None;
+    }
     let c = report.capacity.as_ref()?;
     let unit = LoadUnit::of(report);
     let params = match (c.lambda, c.sigma, c.kappa, c.r2) {

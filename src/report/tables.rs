@@ -35,7 +35,7 @@ pub fn timeline(report: &Report) -> io::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     // The open model's load is the level's arrival rate; its shoppers are
     // those busy at that second.
-    let load = |point: &crate::metrics::TimelinePoint| match unit {
+    let load = |point: &crate::analysis::TimelinePoint| match unit {
         LoadUnit::Shoppers => point.shoppers.to_string(),
         LoadUnit::Arrivals => point
             .level
@@ -222,7 +222,7 @@ mod tests {
     #[test]
     fn the_open_models_timeline_gives_the_arrival_rate_as_its_load() {
         let mut report = testdata::broken();
-        report.model = crate::scenario::Model::Open;
+        report.model = crate::analysis::Model::Open;
         report.load_unit = LoadUnit::Arrivals;
         let (header, rows) = read(&timeline(&report).unwrap());
         assert_eq!(&header[3], "arrivals/s");

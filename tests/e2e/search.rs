@@ -76,6 +76,20 @@ fn a_search_answers_everywhere_and_the_capacity_gate_decides_the_exit() {
     assert!(out.join("charts/search.svg").exists() && out.join("charts/search.png").exists());
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(summary.contains("### Capacity search"), "{summary}");
+    // One answer: the search's, green; no second "capacity" from a fit over
+    // its probes.
+    assert!(
+        summary.starts_with(&format!(
+            "## stampede · {}\n\n🟢",
+            report["scenario"].as_str().unwrap()
+        )),
+        "{summary}"
+    );
+    assert!(
+        !summary.contains("capacity (USL)") && !summary.contains("capacity (measured)"),
+        "{summary}"
+    );
+    assert!(!html.contains("verdict broken"), "html");
     let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
     assert!(junit.contains("<testsuite name=\"capacity search\" tests=\"1\" failures=\"0\""));
     let (code, said) = rejudge(&out, "capacity >= 1000");

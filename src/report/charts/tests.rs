@@ -448,7 +448,7 @@ fn render_fixtures_for_review() {
 #[test]
 fn the_open_models_timeline_draws_arrivals_and_busy_shoppers() {
     let mut report = testdata::broken();
-    report.model = crate::scenario::Model::Open;
+    report.model = crate::analysis::Model::Open;
     report.load_unit = crate::analysis::LoadUnit::Arrivals;
     let svg = svg_of(&report, "timeline");
     assert!(svg.contains("busy shoppers"), "{svg}");

@@ -56,7 +56,7 @@ pub fn capacity(out: &mut String, report: &Report) {
         "<section id=\"capacity\">\n<h2>Capacity and planning</h2>\n<dl class=\"facts plan\">\n",
     );
     for f in &facts {
-        let class = if f.label == "capacity (USL)" {
+        let class = if f.label.starts_with("capacity (") {
             "wide"
         } else {
             "half"

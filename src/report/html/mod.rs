@@ -96,9 +96,15 @@ fn fact(out: &mut String, class: &str, label: &str, value: &str, detail: &str) {
 fn verdict(out: &mut String, report: &Report) {
     let head = Headline::of(report);
     let unit = head.unit;
+    let found = report
+        .capacity_search
+        .as_ref()
+        .is_some_and(|s| s.capacity.is_some());
     let class = if report.scripting_failure.is_some() {
         "verdict failing"
-    } else if head.breaking.is_some() {
+    } else if head.breaking.is_some() && !found {
+        // A search brackets the capacity between probes that held and probes
+        // that broke: one that found it is an answer, not a break.
         "verdict broken"
     } else {
         "verdict"
