@@ -127,11 +127,7 @@ impl Fact {
 /// A capacity search that found and confirmed a capacity has answered in the
 /// verdict: the fit over its probes is no second answer.
 pub fn capacity(report: &Report) -> Option<Fact> {
-    if report
-        .capacity_search
-        .as_ref()
-        .is_some_and(|s| s.capacity.is_some())
-    {
+    if crate::report::view::search_found(report) {
         return None;
     }
     let c = report.capacity.as_ref()?;

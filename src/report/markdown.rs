@@ -27,10 +27,7 @@ pub fn summary(report: &Report) -> String {
     let head = Headline::of(report);
     let unit = head.unit;
     let _ = writeln!(out, "## stampede · {}\n", md(&report.scenario));
-    let found = report
-        .capacity_search
-        .as_ref()
-        .is_some_and(|s| s.capacity.is_some());
+    let found = crate::report::view::search_found(report);
     let icon = if report.scripting_failure.is_some() {
         "⚠️"
     } else if head.breaking.is_some() && !found {

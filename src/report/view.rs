@@ -187,6 +187,15 @@ pub fn any_low_confidence(report: &Report) -> bool {
     })
 }
 
+/// Whether a capacity search found and confirmed a capacity: its answer is the
+/// run's, and the probes that broke around it are no breaking point.
+pub fn search_found(report: &Report) -> bool {
+    report
+        .capacity_search
+        .as_ref()
+        .is_some_and(|s| s.capacity.is_some())
+}
+
 /// ` · merged from 3 shards` for a merged run (its target the first shard's);
 /// nothing for one process or one shard.
 pub fn merged_from(report: &Report) -> String {

@@ -96,10 +96,7 @@ fn fact(out: &mut String, class: &str, label: &str, value: &str, detail: &str) {
 fn verdict(out: &mut String, report: &Report) {
     let head = Headline::of(report);
     let unit = head.unit;
-    let found = report
-        .capacity_search
-        .as_ref()
-        .is_some_and(|s| s.capacity.is_some());
+    let found = crate::report::view::search_found(report);
     let class = if report.scripting_failure.is_some() {
         "verdict failing"
     } else if head.breaking.is_some() && !found {
