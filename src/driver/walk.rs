@@ -15,7 +15,7 @@ use super::answer::Seen;
 use super::shopper::{Outcome, Shopper};
 use crate::error_kind::ErrorKind;
 use crate::http::{self, Hop, SetupError};
-use crate::metrics::examples::Example;
+use crate::metrics::examples::{Example, SHORTEST_CREDENTIAL};
 use crate::scenario::Scenario;
 
 /// What stands in for a hidden value.
@@ -188,10 +188,6 @@ fn redact(walk: &mut Walk, secrets: &[String]) {
         }
     }
 }
-
-/// Credentials shorter than this are not hidden elsewhere: `1` or `yes` would
-/// blot out half the output, and no real token is so short.
-const SHORTEST_CREDENTIAL: usize = 6;
 
 /// Every credential the walk sent or received: each cookie's value and each
 /// Authorization value with and without its scheme.

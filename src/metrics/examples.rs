@@ -173,12 +173,16 @@ const CREDENTIAL_KEYS: [&str; 8] = [
     "token", "secret", "password", "passwd", "apikey", "api_key", "session", "jwt",
 ];
 
+/// Credentials shorter than this are not hidden: `1` or `yes` would blot out
+/// half the output, and no real token is so short.
+pub const SHORTEST_CREDENTIAL: usize = 6;
+
 /// Bodies parsed for credentials at most this long (an example's excerpt is
 /// short; a large body's credentials beyond it are never shown).
 const CREDENTIAL_SCAN: usize = 256 << 10;
 
-/// `text` with every string value of a credential key (of six characters or
-/// more) replaced by `[redacted]` wherever it stands, the layout kept; `text`
+/// `text` with every string value of a credential key (of
+/// [`SHORTEST_CREDENTIAL`] characters or more) replaced by `[redacted]` wherever it stands, the layout kept; `text`
 /// itself when it is no JSON.
 fn hide_json_credentials(text: &str) -> std::borrow::Cow<'_, str> {
     fn collect(value: &serde_json::Value, found: &mut Vec<String>) {
@@ -188,7 +192,8 @@ fn hide_json_credentials(text: &str) -> std::borrow::Cow<'_, str> {
                     let key = key.to_ascii_lowercase();
                     match value {
                         serde_json::Value::String(s)
-                            if s.len() >= 6 && CREDENTIAL_KEYS.iter().any(|k| key.contains(k)) =>
+                            if s.len() >= SHORTEST_CREDENTIAL
+                                && CREDENTIAL_KEYS.iter().any(|k| key.contains(k)) =>
                         {
                             found.push(s.clone());
                         }
