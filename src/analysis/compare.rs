@@ -17,13 +17,18 @@
 //! may describe the generator — unless it is a latency change whose whole 95%
 //! interval lies further from zero than the generator was ever late in either
 //! run (lateness adds at most itself to a latency, so no lateness explains it).
+//! A shared level that met its SLO in the baseline and fails it in the new run is
+//! a regression too, whatever the numbers above say: more errors, or arrivals
+//! dropped, make a run worse while its latency may look better.
+//! Runs of different load models share no level: a closed run's 50 is shoppers,
+//! an open run's 50 arrivals per second.
 
 use hdrhistogram::Histogram;
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
-use super::{LevelResult, Report, Stats, round4};
+use super::{Breach, LevelResult, Model, Report, Stats, Verdict, round4};
 use crate::metrics::decode_histogram;
 
 pub const DEFAULT_MAX_REGRESSION: f64 = 0.10;
@@ -54,6 +59,47 @@ pub struct Comparison {
     pub base_highest_load: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_highest_load: Option<f64>,
+    /// Shared levels that met the SLO in the baseline and fail it now.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub newly_failed: Vec<NewlyFailed>,
+    /// The baseline's and the new run's load models, when they differ: nothing
+    /// is compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub different_models: Option<[Model; 2]>,
+}
+
+/// A shared level that passed in the baseline and fails in the new run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct NewlyFailed {
+    #[serde(serialize_with = "super::whole_as_integer")]
+    pub load: f64,
+    /// What the new run broke at this level.
+    pub breaches: Vec<Breach>,
+    /// Either run's generator was limited at this level: shown, not counted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub generator_limited: bool,
+}
+
+impl NewlyFailed {
+    /// `level 30 met the SLO in the baseline and fails now: errors 3.1% > SLO 1%`.
+    pub fn line(&self) -> String {
+        let broke: Vec<String> = self.breaches.iter().map(ToString::to_string).collect();
+        format!(
+            "level {} met the SLO in the baseline and fails now: {}{}",
+            crate::units::show_load(self.load),
+            if broke.is_empty() {
+                "its verdict".to_string()
+            } else {
+                broke.join("; ")
+            },
+            if self.generator_limited {
+                " (cannot judge: generator-limited)"
+            } else {
+                ""
+            }
+        )
+    }
 }
 
 /// One metric of one step at one level.
@@ -101,15 +147,40 @@ impl Change {
 impl Comparison {
     /// Whether any level was compared: the runs share a load.
     pub fn compared_anything(&self) -> bool {
-        !self.rows.is_empty()
+        !self.rows.is_empty() || !self.newly_failed.is_empty()
     }
 
+    /// Why nothing was compared (see [`Comparison::compared_anything`]).
+    pub fn why_nothing_compared(&self) -> String {
+        match self.different_models {
+            Some([base, new]) => format!(
+                "the baseline is a {}-model run and this one {}: a level of 50 is 50 {} in one and 50 {} in the other",
+                base.name(),
+                new.name(),
+                super::LoadUnit::for_model(base).short(),
+                super::LoadUnit::for_model(new).short()
+            ),
+            None => NO_SHARED_LEVEL.to_string(),
+        }
+    }
+
+    /// Regressions: significant changes beyond the tolerance, and levels that
+    /// met the SLO in the baseline and fail now.
     pub fn regressions(&self) -> usize {
-        self.rows.iter().filter(|r| r.regression).count()
+        self.rows.iter().filter(|r| r.regression).count() + self.failing().count()
     }
 
-    /// The largest regression, in words.
+    /// The newly failed levels that count (not generator-limited).
+    fn failing(&self) -> impl Iterator<Item = &NewlyFailed> {
+        self.newly_failed.iter().filter(|f| !f.generator_limited)
+    }
+
+    /// The regression to name first, in words: a level that fails now, else the
+    /// largest change.
     pub fn worst(&self) -> Option<String> {
+        if let Some(failed) = self.failing().next() {
+            return Some(failed.line());
+        }
         self.rows
             .iter()
             .filter(|r| r.regression)
@@ -131,7 +202,10 @@ impl Comparison {
 /// Compares `new` with `base`.
 pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
     let mut rows = Vec::new();
-    for b in base.levels.iter().filter(|l| !l.spike) {
+    let mut newly_failed = Vec::new();
+    let different_models = (base.model != new.model).then_some([base.model, new.model]);
+    let shared = base.levels.iter().filter(|_| different_models.is_none());
+    for b in shared.filter(|l| !l.spike) {
         let Some(n) = new.levels.iter().find(|l| !l.spike && l.load == b.load) else {
             continue;
         };
@@ -143,6 +217,13 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
             }
         }
         let limited = b.generator_limited || n.generator_limited;
+        if b.verdict == Verdict::Pass && n.verdict == Verdict::Fail {
+            newly_failed.push(NewlyFailed {
+                load: b.load,
+                breaches: n.breaches.clone(),
+                generator_limited: limited,
+            });
+        }
         let lateness = most_late_ms(b, n);
         for (step, bs, ns) in pairs {
             for mut row in changes(b, n, step, bs, ns, max_regression) {
@@ -163,8 +244,13 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
         new_breaking_point: new.breaking_point.as_ref().map(|b| b.load),
         base_highest_load: highest_load(base),
         new_highest_load: highest_load(new),
+        newly_failed,
+        different_models,
     }
 }
+
+/// Why two runs could not be compared when they share no level.
+pub const NO_SHARED_LEVEL: &str = "the baseline and this run share no load level (levels are matched by load): run both with the same levels";
 
 /// The highest load a run held (spikes aside).
 fn highest_load(report: &Report) -> Option<f64> {

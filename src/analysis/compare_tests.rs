@@ -177,3 +177,64 @@ fn a_limited_generator_cannot_explain_a_change_larger_than_its_lateness() {
             .all(|r| r.generator_limited && !r.regression)
     );
 }
+
+#[test]
+fn a_level_that_met_the_slo_and_fails_now_is_a_regression_whatever_its_latency() {
+    use crate::analysis::breach::Broken;
+    let mut base = testdata::broken();
+    base.levels.truncate(2);
+    assert!(base.levels.iter().all(|l| l.verdict == Verdict::Pass));
+    // The same numbers, but the second level dropped arrivals: its latency is
+    // unchanged, its verdict is not.
+    let mut new = base.clone();
+    new.levels[1].verdict = Verdict::Fail;
+    new.levels[1].breaches = vec![Breach::new(
+        None,
+        Broken::Dropped {
+            measured: 0.22,
+            bound: 0.01,
+        },
+    )];
+    let c = compare(&base, &new, DEFAULT_MAX_REGRESSION);
+    assert!(c.rows.iter().all(|r| !r.regression));
+    assert_eq!(c.newly_failed.len(), 1);
+    assert_eq!(c.regressions(), 1);
+    let load = crate::units::show_load(base.levels[1].load);
+    assert_eq!(
+        c.worst().unwrap(),
+        format!(
+            "level {load} met the SLO in the baseline and fails now: arrivals dropped 22% > SLO 1%"
+        )
+    );
+    // The other way round is no regression, and a limited generator is not judged.
+    assert_eq!(
+        compare(&new, &base, DEFAULT_MAX_REGRESSION).regressions(),
+        0
+    );
+    new.levels[1].generator_limited = true;
+    let c = compare(&base, &new, DEFAULT_MAX_REGRESSION);
+    assert_eq!((c.newly_failed.len(), c.regressions()), (1, 0));
+    assert!(
+        c.newly_failed[0]
+            .line()
+            .ends_with("(cannot judge: generator-limited)")
+    );
+}
+
+#[test]
+fn runs_of_different_load_models_share_no_level() {
+    let base = testdata::broken();
+    let mut new = base.clone();
+    new.model = Model::Open;
+    let c = compare(&base, &new, DEFAULT_MAX_REGRESSION);
+    assert!(!c.compared_anything());
+    assert_eq!(c.different_models, Some([Model::Closed, Model::Open]));
+    assert_eq!(
+        c.why_nothing_compared(),
+        "the baseline is a closed-model run and this one open: a level of 50 is 50 shoppers in one and 50 arrivals/s in the other"
+    );
+    assert_eq!(
+        compare(&base, &base, DEFAULT_MAX_REGRESSION).different_models,
+        None
+    );
+}

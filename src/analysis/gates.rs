@@ -293,9 +293,6 @@ fn capacity(gate: &Gate, report: &Report) -> GateResult {
     }
 }
 
-/// Why two runs could not be compared.
-pub const NO_SHARED_LEVEL: &str = "the baseline and this run share no load level (levels are matched by load): run both with the same levels";
-
 fn regression(gate: &Gate, report: &Report) -> GateResult {
     match &report.comparison {
         None => fail(
@@ -304,9 +301,11 @@ fn regression(gate: &Gate, report: &Report) -> GateResult {
             "no baseline to compare with: pass --baseline FILE (or use stampede compare)"
                 .to_string(),
         ),
-        Some(c) if !c.compared_anything() => {
-            fail(gate, None, format!("nothing compared: {NO_SHARED_LEVEL}"))
-        }
+        Some(c) if !c.compared_anything() => fail(
+            gate,
+            None,
+            format!("nothing compared: {}", c.why_nothing_compared()),
+        ),
         Some(c) => {
             let n = c.regressions();
             result(

@@ -29,6 +29,12 @@ pub fn compare(args: &CompareArgs) -> Result<Exit, Error> {
     );
     if !c.compared_anything() {
         // Passing here would pass a CI step that compared nothing.
+        if c.different_models.is_some() {
+            return Err(bad_input(anyhow::anyhow!(
+                "nothing compared: {}; compare runs of the same [load] model",
+                c.why_nothing_compared()
+            )));
+        }
         let levels = |r: &crate::analysis::Report| {
             let loads: Vec<String> = r
                 .levels

@@ -436,11 +436,19 @@ pub fn comparison_footer(c: &Comparison) -> String {
         bp(c.new_breaking_point, c.new_highest_load),
         if regressions == 1 { "" } else { "s" }
     );
-    if !c.compared_anything() {
+    for failed in &c.newly_failed {
         footer.push_str(&format!(
-            "\nnothing compared: {}",
-            crate::analysis::gates::NO_SHARED_LEVEL
+            "\n{}{}",
+            failed.line(),
+            if failed.generator_limited {
+                ""
+            } else {
+                ": REGRESSION"
+            }
         ));
+    }
+    if !c.compared_anything() {
+        footer.push_str(&format!("\nnothing compared: {}", c.why_nothing_compared()));
     }
     footer
 }

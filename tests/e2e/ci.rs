@@ -355,3 +355,43 @@ fn runs_sharing_no_level_are_not_passed_as_no_regression() {
         "{stdout}"
     );
 }
+
+/// A level that met the SLO in the baseline and fails now is a regression (exit
+/// 1), though its latency and throughput are the baseline's; runs of different
+/// load models compare nothing (exit 2), where levels were matched by number.
+#[test]
+fn a_newly_failing_level_regresses_and_different_models_compare_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = crate::repo("tests/fixtures/reports/smoke.json");
+    let original: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    let mut failing = original.clone();
+    failing["levels"][1]["verdict"] = Value::from("fail");
+    failing["levels"][1]["breaches"] = serde_json::json!(["error rate 5% > SLO 1%"]);
+    let failing_path = dir.path().join("failing.json");
+    std::fs::write(&failing_path, serde_json::to_string(&failing).unwrap()).unwrap();
+    let (code, stdout, stderr) = command(&["compare"], &[&base, &failing_path]);
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(
+            "level 4 met the SLO in the baseline and fails now: error rate 5% > SLO 1%: REGRESSION"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "REGRESSION: level 4 met the SLO in the baseline and fails now: error rate 5% > SLO 1%"
+        ),
+        "{stdout}"
+    );
+    let mut open = original;
+    open["model"] = Value::from("open");
+    open["load_unit"] = Value::from("arrivals/s");
+    let open_path = dir.path().join("open.json");
+    std::fs::write(&open_path, serde_json::to_string(&open).unwrap()).unwrap();
+    let (code, stdout, stderr) = command(&["compare"], &[&base, &open_path]);
+    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("nothing compared: the baseline is a closed-model run and this one open"),
+        "{stderr}"
+    );
+}
