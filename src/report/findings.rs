@@ -430,27 +430,30 @@ pub fn comparison_footer(c: &Comparison) -> String {
         (None, None) => "none".to_string(),
     };
     let regressions = c.regressions();
-    let mut footer = format!(
+    format!(
         "breaking point: {} → {}; {regressions} regression{}",
         bp(c.base_breaking_point, c.base_highest_load),
         bp(c.new_breaking_point, c.new_highest_load),
         if regressions == 1 { "" } else { "s" }
-    );
-    for failed in &c.newly_failed {
-        footer.push_str(&format!(
-            "\n{}{}",
-            failed.line(),
-            if failed.generator_limited {
-                ""
-            } else {
-                ": REGRESSION"
-            }
+    )
+}
+
+/// What the comparison's rows do not show, one line each: the levels that met
+/// the SLO in the baseline and fail now (`true`: a regression), and why nothing
+/// was compared.
+pub fn comparison_notes(c: &Comparison) -> Vec<(String, bool)> {
+    let mut notes: Vec<(String, bool)> = c
+        .newly_failed
+        .iter()
+        .map(|f| (f.line(), !f.generator_limited))
+        .collect();
+    if !c.compared_anything() {
+        notes.push((
+            format!("nothing compared: {}", c.why_nothing_compared()),
+            true,
         ));
     }
-    if !c.compared_anything() {
-        footer.push_str(&format!("\nnothing compared: {}", c.why_nothing_compared()));
-    }
-    footer
+    notes
 }
 
 /// Everything below the levels table that CI and planning read, as plain text.
@@ -510,6 +513,10 @@ pub fn comparison_table(c: &Comparison) -> String {
         );
     }
     let _ = writeln!(out, "{}", comparison_footer(c));
+    for (note, regression) in comparison_notes(c) {
+        let mark = if regression { "REGRESSION: " } else { "" };
+        let _ = writeln!(out, "  {mark}{note}");
+    }
     out
 }
 

@@ -154,13 +154,22 @@ fn capacity(out: &mut String, report: &Report) {
 }
 
 fn comparison(out: &mut String, c: &Comparison) {
+    let mut notes = String::new();
+    for (note, regression) in findings::comparison_notes(c) {
+        let mark = if regression { "❌ REGRESSION: " } else { "" };
+        let _ = writeln!(notes, "- {mark}{}", md(&note));
+    }
+    if !notes.is_empty() {
+        notes.push('\n');
+    }
     let _ = writeln!(
         out,
-        "### Comparison with the baseline\n\n{}; {}.\n\n\
+        "### Comparison with the baseline\n\n{}; {}.\n\n{}\
          | load | step | metric | base | new | change | 95% interval | significant | regression |\n\
          |---:|:---|:---|---:|---:|---:|---:|:---|:---|",
         md(&findings::comparison_heading(c)),
-        md(&findings::comparison_footer(c))
+        md(&findings::comparison_footer(c)),
+        notes
     );
     for r in findings::comparison_rows(c) {
         let regression = if r.regression { "❌ REGRESSION" } else { "" };
@@ -368,6 +377,31 @@ mod tests {
         assert!(rows.iter().any(|r| r.contains("| all | throughput |")));
         assert!(text.contains("| `regression` |"), "{text}");
         assert!(!summary(&testdata::judged(&[])).contains("### Comparison"));
+    }
+
+    #[test]
+    fn a_level_failing_now_is_listed_above_the_comparison_rows() {
+        let mut report = testdata::compared(&["regression"]);
+        let c = report.comparison.as_mut().unwrap();
+        c.newly_failed = vec![crate::analysis::compare::NewlyFailed {
+            load: 30.0,
+            breaches: vec![crate::analysis::breach::Breach::read(
+                "error rate 5% > SLO 1%",
+            )],
+            generator_limited: false,
+        }];
+        let text = summary(&report);
+        assert!(
+            text.contains(
+                "\n- ❌ REGRESSION: level 30 met the SLO in the baseline and fails now: error rate 5% &gt; SLO 1%\n\n| load |"
+            ),
+            "{text}"
+        );
+        let page = crate::report::html::html(&report, &[]);
+        assert!(
+            page.contains("<span class=\"tag fail\">REGRESSION</span> level 30 met the SLO"),
+            "{page}"
+        );
     }
 
     #[test]

@@ -373,13 +373,13 @@ fn a_newly_failing_level_regresses_and_different_models_compare_nothing() {
     assert_eq!(code, Some(1), "{stdout}\n{stderr}");
     assert!(
         stdout.contains(
-            "level 4 met the SLO in the baseline and fails now: error rate 5% > SLO 1%: REGRESSION"
+            "\n  REGRESSION: level 4 met the SLO in the baseline and fails now: error rate 5% > SLO 1%\n"
         ),
         "{stdout}"
     );
     assert!(
         stdout.contains(
-            "REGRESSION: level 4 met the SLO in the baseline and fails now: error rate 5% > SLO 1%"
+            "\nREGRESSION: level 4 met the SLO in the baseline and fails now: error rate 5% > SLO 1%\n"
         ),
         "{stdout}"
     );

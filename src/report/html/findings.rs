@@ -87,6 +87,19 @@ pub fn comparison(out: &mut String, report: &Report) {
         escape(&findings::comparison_heading(c)),
         escape(&findings::comparison_footer(c))
     );
+    for (note, regression) in findings::comparison_notes(c) {
+        let _ = writeln!(
+            out,
+            "<tr{}><td colspan=\"9\" class=\"text\">{}{}</td></tr>",
+            if regression { " class=\"fail\"" } else { "" },
+            if regression {
+                "<span class=\"tag fail\">REGRESSION</span> "
+            } else {
+                ""
+            },
+            escape(&note)
+        );
+    }
     for r in findings::comparison_rows(c) {
         let verdict = if r.regression {
             "<span class=\"tag fail\">REGRESSION</span>".to_string()
