@@ -242,8 +242,8 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
         rows,
         base_breaking_point: base.breaking_point.as_ref().map(|b| b.load),
         new_breaking_point: new.breaking_point.as_ref().map(|b| b.load),
-        base_highest_load: highest_load(base),
-        new_highest_load: highest_load(new),
+        base_highest_load: base.highest_load(),
+        new_highest_load: new.highest_load(),
         newly_failed,
         different_models,
     }
@@ -251,16 +251,6 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
 
 /// Why two runs could not be compared when they share no level.
 pub const NO_SHARED_LEVEL: &str = "the baseline and this run share no load level (levels are matched by load): run both with the same levels";
-
-/// The highest load a run held (spikes aside).
-fn highest_load(report: &Report) -> Option<f64> {
-    report
-        .levels
-        .iter()
-        .filter(|l| !l.spike)
-        .map(|l| l.load)
-        .max_by(f64::total_cmp)
-}
 
 /// The most either run's generator was late at a level (ms); `None` when either
 /// did not measure it.

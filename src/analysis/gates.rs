@@ -243,13 +243,7 @@ fn breaking_point(gate: &Gate, report: &Report) -> GateResult {
             )
         }
         None => {
-            let top = report
-                .levels
-                .iter()
-                .filter(|l| !l.spike)
-                .map(|l| l.load)
-                .max_by(f64::total_cmp);
-            let Some(top) = top else {
+            let Some(top) = report.highest_load() else {
                 return fail(gate, None, "no level was measured".to_string());
             };
             let reached = top >= bound.value;

@@ -523,6 +523,17 @@ pub struct Report {
     pub shards: Vec<crate::metrics::ShardRun>,
 }
 
+impl Report {
+    /// The highest load the run held, spikes aside; `None` with no level.
+    pub fn highest_load(&self) -> Option<f64> {
+        self.levels
+            .iter()
+            .filter(|l| !l.spike)
+            .map(|l| l.load)
+            .max_by(f64::total_cmp)
+    }
+}
+
 #[cfg(test)]
 mod schema_tests {
     use super::Report;
