@@ -72,7 +72,9 @@ impl ErrorKind {
     /// Whether the kind says the scenario is wrong rather than the shop: load
     /// does not cause it (a failed check or extraction, a 4xx — 429 aside, which
     /// only the status tells —, a 2xx or 3xx other than the one expected, a
-    /// blocked host, a request that cannot be built).
+    /// blocked host, a request that cannot be built, a GraphQL answer with
+    /// `errors` or a `__typename` not accepted: a misspelt field or a wrong
+    /// variable type fails every request, as a failed check does).
     pub fn is_scripting(self) -> bool {
         matches!(
             self,
@@ -82,6 +84,7 @@ impl ErrorKind {
                 | ErrorKind::Status
                 | ErrorKind::Blocked
                 | ErrorKind::Request
+                | ErrorKind::Graphql
         )
     }
 

@@ -132,6 +132,15 @@ fn graphql_and_business_errors_fail_the_step_with_their_message() {
         assert!(what.ends_with(message), "{what}");
         assert_eq!(group["examples"][0]["status"], 200);
     }
+    // A step whose every answer carries GraphQL errors is the scenario's fault,
+    // as a failed check is: exit 4, not a shop broken from the first level.
+    assert_eq!(
+        report["scripting_failure"]["kind"], "graphql",
+        "{}",
+        report["scripting_failure"]
+    );
+    let (code, out) = smoke(&path);
+    assert_eq!(code, Some(4), "{out}");
     // The typed variable is accepted where the string was not.
     assert_eq!(server.counts().added.load(Ordering::Relaxed), 0);
     let ok = scenario(&server.url, "cookies = false", ONE_SHOPPER, &buyer(headers));
