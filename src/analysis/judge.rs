@@ -371,7 +371,8 @@ fn spike_recoveries(plan: &Plan, outcome: &RunOutcome, levels: &mut [LevelResult
 }
 
 /// The breaking point (the first broken level that is not a spike) and the last
-/// good level below it.
+/// good level below it: of the levels before the break, the highest load held (a
+/// staircase that does not rise, `[3, 1, 1]`, held 3, whatever came last).
 fn edges(levels: &[LevelResult]) -> (Option<BreakingPoint>, Option<LastGood>) {
     let broken = levels
         .iter()
@@ -385,8 +386,8 @@ fn edges(levels: &[LevelResult]) -> (Option<BreakingPoint>, Option<LastGood>) {
     let good_upto = broken.unwrap_or(levels.len());
     let last_good = levels[..good_upto]
         .iter()
-        .rev()
-        .find(|l| !l.spike)
+        .filter(|l| !l.spike)
+        .max_by(|a, b| a.load.total_cmp(&b.load))
         .map(|l| LastGood {
             level: l.index,
             load: l.load,

@@ -162,6 +162,24 @@ fn the_verdict_without_a_breaking_point_names_http_requests_and_steps() {
     assert!(verdict.ends_with(&expected), "{verdict}");
 }
 
+/// A staircase that does not rise (`[6, 2, 4]`): the last good level is the
+/// highest load held before the break, not the last one climbed.
+#[test]
+fn the_last_good_level_is_the_highest_held_not_the_last() {
+    let mut levels = crate::analysis::testdata::smoke().levels;
+    let loads: Vec<f64> = levels.iter().map(|l| l.load).collect();
+    assert_eq!(loads, [2.0, 4.0, 6.0]);
+    levels.swap(0, 2);
+    levels.swap(1, 2);
+    let (breaking_point, good) = edges(&levels);
+    assert!(breaking_point.is_none());
+    assert_eq!(good.unwrap().load, 6.0);
+    levels[2].verdict = Verdict::Fail;
+    let (breaking_point, good) = edges(&levels);
+    assert_eq!(breaking_point.unwrap().load, 4.0);
+    assert_eq!(good.unwrap().load, 6.0);
+}
+
 /// Open model: arrivals turned away because `max_active` shoppers were busy
 /// are shoppers not served, held to the error-rate bound (22% dropped passed
 /// every level, the shop's ceiling hidden behind max_active).

@@ -257,6 +257,16 @@ fn a_load_below_a_millionth_is_no_load_and_is_refused() {
 }
 
 #[test]
+fn a_spike_to_no_load_is_refused() {
+    let text = "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstages = [ { ramp_to = 2, over = \"1s\" }, { spike_to = 0, hold = \"1s\" } ]\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n";
+    let e = error(text);
+    assert!(
+        e.starts_with("t.toml:5:55: spike_to must be above zero and at most "),
+        "{e}"
+    );
+}
+
+#[test]
 fn statuses_are_codes_classes_or_one_flat_list_of_them() {
     let with_status = |status: &str| {
         format!(

@@ -437,7 +437,11 @@ impl Compiler<'_> {
             stages.push(match (&s.ramp_to, &s.spike_to, s.over, s.hold) {
                 (Some(to), None, Some(over), None) => Stage::RampTo { load: load(to, "ramp_to")?, over: over.0 },
                 (None, None, None, Some(hold)) => Stage::Hold(hold.0),
-                (None, Some(to), None, Some(hold)) => Stage::Spike { load: load(to, "spike_to")?, hold: hold.0 },
+                // A spike to nothing is no spike: it would vanish from the levels.
+                (None, Some(to), None, Some(hold)) => Stage::Spike {
+                    load: self.load_value(to, "spike_to", model, false)?,
+                    hold: hold.0,
+                },
                 _ => {
                     return Err(self.error(
                         stage.span(),
