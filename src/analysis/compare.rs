@@ -205,8 +205,18 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
     let mut newly_failed = Vec::new();
     let different_models = (base.model != new.model).then_some([base.model, new.model]);
     let shared = base.levels.iter().filter(|_| different_models.is_none());
+    let mut seen: Vec<f64> = Vec::new();
     for b in shared.filter(|l| !l.spike) {
-        let Some(n) = new.levels.iter().find(|l| !l.spike && l.load == b.load) else {
+        // A load met again (a capacity search probes one load twice) pairs
+        // with the new run's same occurrence of it: first with first.
+        let nth = seen.iter().filter(|&&l| l == b.load).count();
+        seen.push(b.load);
+        let Some(n) = new
+            .levels
+            .iter()
+            .filter(|l| !l.spike && l.load == b.load)
+            .nth(nth)
+        else {
             continue;
         };
         let mut pairs: Vec<(&str, &Stats, &Stats)> = vec![("all", &b.stats, &n.stats)];

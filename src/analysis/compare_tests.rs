@@ -238,3 +238,23 @@ fn runs_of_different_load_models_share_no_level() {
         None
     );
 }
+
+/// A load held twice (a capacity search's probe again) is compared occurrence
+/// by occurrence: a run compared with itself shows no change anywhere.
+#[test]
+fn a_load_held_twice_pairs_first_with_first() {
+    let mut base = testdata::broken();
+    base.levels.truncate(3);
+    let mut again = slower(&base, 1.5).levels[0].clone();
+    again.index = base.levels.len() + 1;
+    base.levels.push(again);
+    let c = compare(&base, &base, DEFAULT_MAX_REGRESSION);
+    assert!(c.rows.iter().all(|r| r.change == 0.0), "{:?}", c.rows);
+    assert_eq!(
+        c.rows
+            .iter()
+            .filter(|r| r.step == "all" && r.metric == "p50")
+            .count(),
+        4
+    );
+}
