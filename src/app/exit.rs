@@ -45,7 +45,15 @@ impl Exit {
     pub fn of(report: &Report) -> Exit {
         if report.end == RunEnd::Interrupted {
             Exit::Interrupted
-        } else if report.end == RunEnd::Aborted {
+        } else {
+            Exit::judged(report)
+        }
+    }
+
+    /// The exit of the report's judgement, whether or not the run was
+    /// interrupted: `stampede report` of an interrupted run fails on its gates.
+    pub fn judged(report: &Report) -> Exit {
+        if report.end == RunEnd::Aborted {
             Exit::GateFailed
         } else if report.scripting_failure.is_some() {
             Exit::ScenarioFails

@@ -27,18 +27,31 @@ fn holds_a_run(dir: &Path) -> bool {
     dir.join("report.json").exists() || dir.join(interval_log::FILE_NAME).exists()
 }
 
-/// Makes `dir` ready for a new run: refuses one that holds a run, unless `force`,
-/// then removes that run's files.
-pub fn prepare(dir: &Path, force: bool) -> Result<(), Error> {
-    if !holds_a_run(dir) {
-        return Ok(());
+/// Refuses `dir` as a new run's: a path that is not a directory, or one that
+/// holds a run (unless `force`). Touches nothing.
+pub fn check(dir: &Path, force: bool) -> Result<(), Error> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(bad_input(anyhow!(
+            "--out {}: not a directory (the reports are a directory of files)",
+            dir.display()
+        )));
     }
-    if !force {
+    if holds_a_run(dir) && !force {
         return Err(bad_input(anyhow!(
             "{} already holds a run: its files would mix with this run's. \
              Choose another --out, or add --force to remove the old run's files first",
             dir.display()
         )));
+    }
+    Ok(())
+}
+
+/// Makes `dir` ready for a new run: refuses it as [`check`] does, then removes
+/// the old run's files (`force`).
+pub fn prepare(dir: &Path, force: bool) -> Result<(), Error> {
+    check(dir, force)?;
+    if !holds_a_run(dir) {
+        return Ok(());
     }
     for name in RUN_FILES.iter().copied().chain([interval_log::FILE_NAME]) {
         let path = dir.join(name);

@@ -13,26 +13,41 @@ use crate::scenario::parse_gate;
 use super::cli::ReportArgs;
 use super::exit::{Error, Exit, bad_input};
 use super::options::{Ci, read_report};
-use super::write_reports;
+use super::{outdir, write_reports};
 
 pub fn report(args: &ReportArgs) -> Result<Exit, Error> {
     let mut report = load(&args.path).map_err(bad_input)?;
     let ci = Ci::resolve(&args.ci, None)?;
     let baseline = ci.baseline.as_ref().map(|b| (b, ci.max_regression));
     enrich::rejudge(&mut report, &ci.gates, baseline);
-    let dir = match &args.out {
-        Some(dir) => dir.clone(),
-        None if args.path.is_dir() => args.path.clone(),
-        None => args
-            .path
+    let source = if args.path.is_dir() {
+        args.path.clone()
+    } else {
+        args.path
             .parent()
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
     };
     out!("{}", crate::report::terminal::summary(&report));
-    write_reports(&report, &dir)?;
-    // The run's interruption was the run's exit; judging its report is not.
+    match &args.out {
+        Some(dir) => {
+            if !same_dir(dir, &source) && !holds_this_run(dir, &report) {
+                // Another run's report.json beside this one's charts would mix two runs.
+                outdir::check(dir, false)?;
+            }
+            write_reports(&report, dir)?;
+        }
+        // Judged by other gates or against a baseline: the run's own reports
+        // keep the judgement it was run with.
+        None if !ci.gates.is_empty() || ci.baseline.is_some() => outln!(
+            "(judged again, not written: {} keeps the gates the run was judged by; add --out DIR to write these reports)",
+            source.display()
+        ),
+        None => write_reports(&report, &source)?,
+    }
+    // The run's interruption was the run's exit; judging its report is its
+    // judgement alone (a failed gate fails).
     Ok(match super::verdict_exit(&report) {
-        Exit::Interrupted => Exit::Ok,
+        Exit::Interrupted => Exit::judged(&report),
         exit => exit,
     })
 }
@@ -82,4 +97,19 @@ fn load(path: &Path) -> anyhow::Result<Report> {
             anyhow!("{e} (and no interval log to rebuild it from)")
         }
     })
+}
+
+/// Whether two paths name one directory.
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Whether `dir` holds reports of the same run as `report` (written by an
+/// earlier `report --out dir`): writing them again mixes nothing.
+fn holds_this_run(dir: &Path, report: &Report) -> bool {
+    read_report(&dir.join("report.json"))
+        .is_ok_and(|r| r.scenario == report.scenario && r.started_at == report.started_at)
 }

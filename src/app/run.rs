@@ -13,7 +13,7 @@ use crate::driver::{self, Observer, Progress, climb::Judged};
 use crate::http::SetupError;
 use crate::metrics::interval_log::{IntervalLog, RunHeader};
 use crate::metrics::{Collected, Harvested, LevelRun, RunOutcome, ShardRun, TimelinePoint};
-use crate::scenario::{self, Exhausted, FeedPick, Scenario};
+use crate::scenario::{self, Exhausted, FeedPick, Model, Scenario};
 use crate::shop::Shop;
 use crate::{http, report};
 
@@ -106,6 +106,13 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     if options.shard.is_some() && matches!(options.target, Target::Embedded) {
         errln!("warning: {}", Warning::ShardsEachWithTheirOwnShop);
     }
+    // Everything that refuses the run, before a shop starts or a request leaves.
+    // The debug walk writes no report and opens one connection at a time.
+    if !args.smoke {
+        refuse_a_start_long_past(options.start_at, scenario.load.profile.duration())?;
+        outdir::check(&options.out, args.force)?;
+        check_open_files(&scenario, matches!(options.target, Target::Embedded))?;
+    }
     let (base_url, embedded) = start_target(&scenario, &options)?;
     if let Some(exit) = preflight(&args, &scenario, &base_url, options.insecure)? {
         return Ok(exit);
@@ -114,9 +121,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         true => scenario,
         false => Arc::new(after_walked_rows(&scenario)),
     };
-    refuse_a_start_long_past(options.start_at, scenario.load.profile.duration())?;
     outdir::prepare(&options.out, args.force)?;
-    check_open_files(&scenario, embedded.is_some())?;
     let late = wait_for_start(options.start_at);
     let shard = options.shard.map(|s| shard_run(s, &options, late));
     let started_at =
@@ -491,11 +496,22 @@ fn smoke_exit(walk: &Walk) -> Exit {
 /// command that would fix it when even the hard limit is too low.
 fn check_open_files(scenario: &Scenario, embedded: bool) -> Result<(), Error> {
     let per_shopper = if embedded { 2 } else { 1 };
-    let peak = scenario.load.profile.peak();
-    let needed = peak.ceil() as u64 * per_shopper + 256;
+    // The closed model has its peak load at once. The open model, a second's
+    // arrivals at its peak (journeys of a second or more keep more; a file short
+    // is a failed connection, counted), never more than max_active: arrivals
+    // beyond it are dropped.
+    let peak = scenario.load.profile.peak().ceil() as u64;
+    let (at_once, which) = match scenario.load.model {
+        Model::Open if u64::from(scenario.load.max_active) < peak => (
+            u64::from(scenario.load.max_active),
+            " (the open model's max_active)",
+        ),
+        _ => (peak, ""),
+    };
+    let needed = at_once * per_shopper + 256;
     match rlimit::increase_nofile_limit(needed) {
         Ok(limit) if limit < needed => Err(bad_input(anyhow!(
-            "{peak} shoppers may need {needed} open files, but the open-file limit is {limit} \
+            "{at_once} shoppers at once{which} may need {needed} open files, but the open-file limit is {limit} \
              and cannot be raised further by this user. Raise it and run again: \
              `ulimit -n {needed}` (if that is refused, as root: `ulimit -Hn {needed}`, \
              or set `nofile` in /etc/security/limits.conf)"

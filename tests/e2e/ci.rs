@@ -86,6 +86,35 @@ fn gates_decide_the_exit_code_of_run_and_report() {
     assert_eq!(status.code(), Some(1), "{status:?}");
     let (code, _, stderr) = command(&["report", "--gate", "p95 <"], &[&out]);
     assert_eq!(code, Some(2), "{stderr}");
+    // Judging by another gate wrote over the run's reports, and its gates with
+    // them: a plain `report` failed from then on. It writes only with --out.
+    let (code, stdout, _) = command(&["report"], &[&out]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("gates: 4 passed, 0 failed"), "{stdout}");
+    let judged = dir.path().join("judged");
+    let (code, stdout, _) = command(
+        &[
+            "report",
+            "--gate",
+            "product.p95 < 1ms",
+            "--out",
+            judged.to_str().unwrap(),
+        ],
+        &[&out],
+    );
+    assert_eq!(code, Some(1), "{stdout}");
+    let rejudged = crate::read_report(&judged.join("report.json"));
+    assert_eq!(rejudged["gates"].as_array().unwrap().len(), 1);
+    // Again into the same place: the same run's reports, written over.
+    let (code, _, stderr) = command(&["report", "--out", judged.to_str().unwrap()], &[&out]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // Into another run's directory, its files and these would mix: refused.
+    let mut other = rejudged;
+    other["started_at"] = Value::from("2026-01-01T00:00:00Z");
+    std::fs::write(judged.join("report.json"), other.to_string()).unwrap();
+    let (code, _, stderr) = command(&["report", "--out", judged.to_str().unwrap()], &[&out]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("already holds a run"), "{stderr}");
 
     let fresh = dir.path().join("never");
     let (code, _, stderr) = command(

@@ -248,6 +248,20 @@ fn an_interrupted_run_still_writes_what_it_measured() {
             .unwrap()
             .ends_with("[run interrupted]")
     );
+    // Judging the interrupted run again is its judgement alone: a failed gate
+    // fails (it exited 0), a passed one passes.
+    let rejudge = |gate: &str| {
+        stampede()
+            .args(["report", "--gate", gate, "--out"])
+            .arg(dir.path().join("judged"))
+            .arg(&out)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(rejudge("p95 < 1us"), Some(1));
+    assert_eq!(rejudge("p95 < 1h"), Some(0));
 }
 
 #[test]
