@@ -62,10 +62,31 @@ pub struct Comparison {
     /// Shared levels that met the SLO in the baseline and fail it now.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub newly_failed: Vec<NewlyFailed>,
-    /// The baseline's and the new run's load models, when they differ: nothing
-    /// is compared.
+    /// Why nothing was compared; absent when something was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub different_models: Option<[Model; 2]>,
+    pub nothing_compared: Option<Incomparable>,
+}
+
+/// Why two runs compare nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case", tag = "why")]
+pub enum Incomparable {
+    /// No load level of one is a level of the other.
+    NoSharedLevel,
+    /// A closed run's 50 is shoppers, an open run's 50 arrivals per second.
+    DifferentModels { base: Model, new: Model },
+    /// A run whose scenario failed (exit 4) measured its own failures.
+    ScenarioFailed { run: Side },
+}
+
+/// One of the two runs compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Baseline,
+    New,
 }
 
 /// A shared level that passed in the baseline and fails in the new run.
@@ -147,20 +168,27 @@ impl Change {
 impl Comparison {
     /// Whether any level was compared: the runs share a load.
     pub fn compared_anything(&self) -> bool {
-        !self.rows.is_empty() || !self.newly_failed.is_empty()
+        self.nothing_compared.is_none()
     }
 
     /// Why nothing was compared (see [`Comparison::compared_anything`]).
     pub fn why_nothing_compared(&self) -> String {
-        match self.different_models {
-            Some([base, new]) => format!(
+        match self.nothing_compared {
+            Some(Incomparable::DifferentModels { base, new }) => format!(
                 "the baseline is a {}-model run and this one {}: a level of 50 is 50 {} in one and 50 {} in the other",
                 base.name(),
                 new.name(),
                 super::LoadUnit::for_model(base).short(),
                 super::LoadUnit::for_model(new).short()
             ),
-            None => NO_SHARED_LEVEL.to_string(),
+            Some(Incomparable::ScenarioFailed { run }) => format!(
+                "{} scenario failed, not the shop (exit 4): its levels measure the scenario's failures",
+                match run {
+                    Side::Baseline => "the baseline's",
+                    Side::New => "the new run's",
+                }
+            ),
+            Some(Incomparable::NoSharedLevel) | None => NO_SHARED_LEVEL.to_string(),
         }
     }
 
@@ -203,8 +231,21 @@ impl Comparison {
 pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
     let mut rows = Vec::new();
     let mut newly_failed = Vec::new();
-    let different_models = (base.model != new.model).then_some([base.model, new.model]);
-    let shared = base.levels.iter().filter(|_| different_models.is_none());
+    let mut nothing_compared = if base.model != new.model {
+        Some(Incomparable::DifferentModels {
+            base: base.model,
+            new: new.model,
+        })
+    } else if base.scripting_failure.is_some() {
+        Some(Incomparable::ScenarioFailed {
+            run: Side::Baseline,
+        })
+    } else if new.scripting_failure.is_some() {
+        Some(Incomparable::ScenarioFailed { run: Side::New })
+    } else {
+        None
+    };
+    let shared = base.levels.iter().filter(|_| nothing_compared.is_none());
     let mut seen: Vec<f64> = Vec::new();
     for b in shared.filter(|l| !l.spike) {
         // A load met again (a capacity search probes one load twice) pairs
@@ -246,6 +287,9 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
             }
         }
     }
+    if nothing_compared.is_none() && rows.is_empty() && newly_failed.is_empty() {
+        nothing_compared = Some(Incomparable::NoSharedLevel);
+    }
     Comparison {
         baseline: format!("{} ({})", base.scenario, base.started_at),
         max_regression,
@@ -255,7 +299,7 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
         base_highest_load: base.highest_load(),
         new_highest_load: new.highest_load(),
         newly_failed,
-        different_models,
+        nothing_compared,
     }
 }
 

@@ -228,13 +228,19 @@ fn runs_of_different_load_models_share_no_level() {
     new.model = Model::Open;
     let c = compare(&base, &new, DEFAULT_MAX_REGRESSION);
     assert!(!c.compared_anything());
-    assert_eq!(c.different_models, Some([Model::Closed, Model::Open]));
+    assert_eq!(
+        c.nothing_compared,
+        Some(Incomparable::DifferentModels {
+            base: Model::Closed,
+            new: Model::Open
+        })
+    );
     assert_eq!(
         c.why_nothing_compared(),
         "the baseline is a closed-model run and this one open: a level of 50 is 50 shoppers in one and 50 arrivals/s in the other"
     );
     assert_eq!(
-        compare(&base, &base, DEFAULT_MAX_REGRESSION).different_models,
+        compare(&base, &base, DEFAULT_MAX_REGRESSION).nothing_compared,
         None
     );
 }
@@ -256,5 +262,31 @@ fn a_load_held_twice_pairs_first_with_first() {
             .filter(|r| r.step == "all" && r.metric == "p50")
             .count(),
         4
+    );
+}
+
+/// A run whose scenario failed (exit 4) measured its own failures: nothing is
+/// compared with it, either way round (it read "none up to 20 → …", no regression).
+#[test]
+fn a_run_whose_scenario_failed_is_compared_with_nothing() {
+    let good = testdata::smoke();
+    let failed = testdata::scripting_failure();
+    assert!(failed.scripting_failure.is_some());
+    let c = compare(&good, &failed, DEFAULT_MAX_REGRESSION);
+    assert_eq!(
+        c.nothing_compared,
+        Some(Incomparable::ScenarioFailed { run: Side::New })
+    );
+    assert!(c.rows.is_empty() && c.regressions() == 0);
+    assert_eq!(
+        c.why_nothing_compared(),
+        "the new run's scenario failed, not the shop (exit 4): its levels measure the scenario's failures"
+    );
+    let c = compare(&failed, &good, DEFAULT_MAX_REGRESSION);
+    assert_eq!(
+        c.nothing_compared,
+        Some(Incomparable::ScenarioFailed {
+            run: Side::Baseline
+        })
     );
 }

@@ -22,6 +22,22 @@ pub fn broken() -> Report {
     ))
 }
 
+/// `smoke()` as a run whose scenario failed (exit 4): its login step failed
+/// to extract on every request of the first level, where it stopped.
+pub fn scripting_failure() -> Report {
+    let mut report = smoke();
+    report.end = super::RunEnd::StoppedAtBreakingPoint;
+    report.breaking_point = None;
+    report.last_good = None;
+    report.scripting_failure = Some(super::failures::ScriptingFailure {
+        step: "login".to_string(),
+        kind: "extract".to_string(),
+        share: 1.0,
+        example: None,
+    });
+    report
+}
+
 /// `broken()` as a run with `--gate`s and `--expected-peak 200` leaves it: the
 /// USL fit, the planning view and the gates judged (the analysis's own code).
 pub fn judged(gates: &[&str]) -> Report {

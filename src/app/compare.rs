@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 
-use crate::analysis::compare::{self, DEFAULT_MAX_REGRESSION};
+use crate::analysis::compare::{self, DEFAULT_MAX_REGRESSION, Incomparable};
 use crate::report::findings;
 
 use super::cli::CompareArgs;
@@ -22,6 +22,13 @@ pub fn compare(args: &CompareArgs) -> Result<Exit, Error> {
             new.scenario
         );
     }
+    for (which, report) in [("baseline", &base), ("new run", &new)] {
+        if report.end == crate::analysis::RunEnd::Interrupted {
+            errln!(
+                "warning: the {which} was interrupted: its last level may have been cut short, and the levels it never reached are not compared"
+            );
+        }
+    }
     let c = compare::compare(
         &base,
         &new,
@@ -29,9 +36,9 @@ pub fn compare(args: &CompareArgs) -> Result<Exit, Error> {
     );
     if !c.compared_anything() {
         // Passing here would pass a CI step that compared nothing.
-        if c.different_models.is_some() {
+        if c.nothing_compared != Some(Incomparable::NoSharedLevel) {
             return Err(bad_input(anyhow::anyhow!(
-                "nothing compared: {}; compare runs of the same [load] model",
+                "nothing compared: {}",
                 c.why_nothing_compared()
             )));
         }

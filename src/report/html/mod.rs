@@ -573,17 +573,7 @@ mod tests {
     /// A scenario that fails: nothing is said of the shop's breaking point.
     #[test]
     fn a_failing_scenario_judges_no_breaking_point() {
-        let mut report = testdata::smoke();
-        report.end = RunEnd::StoppedAtBreakingPoint;
-        report.breaking_point = None;
-        report.last_good = None;
-        report.scripting_failure = Some(crate::analysis::failures::ScriptingFailure {
-            step: "login".to_string(),
-            kind: "extract".to_string(),
-            share: 1.0,
-            example: None,
-        });
-        let page = render(&report);
+        let page = render(&testdata::scripting_failure());
         assert!(page.contains("<section class=\"verdict failing\""));
         assert!(page.contains("stopped at the first failing level"));
         assert!(!page.contains("none found") && !page.contains("start the load lower"));
