@@ -253,9 +253,28 @@ pub fn parse_gates(texts: &[String]) -> Result<Vec<Gate>, Error> {
         .collect()
 }
 
-/// Checks that gates name steps and journeys the scenario has (before any traffic).
+/// Checks that gates name steps, journeys and levels the scenario has (before
+/// any traffic). A capacity search's levels are its probes, unknown in advance.
 fn check_names(scenario: &Scenario, gates: &[Gate]) -> Result<(), Error> {
+    let levels = scenario.load.profile.levels();
     for gate in gates {
+        if let Some(at) = gate.at
+            && scenario.load.search.is_none()
+            && !levels.iter().any(|l| (l.load - at).abs() < 1e-9)
+        {
+            let unit = crate::analysis::LoadUnit::for_model(scenario.load.model);
+            let loads: Vec<String> = levels
+                .iter()
+                .filter(|l| !l.spike)
+                .map(|l| crate::units::show_load(l.load))
+                .collect();
+            return Err(bad_input(anyhow!(
+                "gate `{}`: no level at {} in the scenario's load (levels: {})",
+                gate.text,
+                unit.show(at),
+                loads.join(", ")
+            )));
+        }
         if let Some(step) = gate.metric.step()
             && !scenario.steps.iter().any(|s| s.name == step)
         {

@@ -136,6 +136,14 @@ fn gates_decide_the_exit_code_of_run_and_report() {
     let (code, _, stderr) = command(&["run", "--gate", "checkout.p95 < 1s"], &[&scenario]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("no step named `checkout`"), "{stderr}");
+    // A level the load never holds is refused as early (it failed after the run).
+    let (code, _, stderr) = command(&["run", "--gate", "p95@7 < 1s"], &[&scenario]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr
+            .contains("gate `p95@7 < 1s`: no level at 7 shoppers in the scenario's load (levels: "),
+        "{stderr}"
+    );
 }
 
 /// A shop that fails every request: `error_rate > 50% for 2s` stops a run planned
