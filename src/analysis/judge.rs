@@ -232,9 +232,7 @@ fn second_ok(slo: &Slo, point: &TimelinePoint) -> bool {
     errors_ok && latency_ok
 }
 
-/// How long the shop must stay within the SLO, through the end of the watch, to
-/// count as recovered.
-pub const RECOVERY_WINDOW_S: f64 = 3.0;
+pub use crate::scenario::RECOVERY_WINDOW_S;
 
 /// Recovery: seconds from `after` (the load fell) until the shop is within the SLO
 /// and *stays* there through `until` (the end of the cool-down, or of the level
@@ -455,6 +453,20 @@ fn throughput(report: &Report, level: usize, served_steps: f64) -> String {
     }
 }
 
+/// How long the shop was watched after the load fell: the cool-down, or the
+/// level after the last spike (none: the run ended with the spike).
+fn recovery_watch_s(report: &Report) -> f64 {
+    if let Some(c) = &report.cooldown {
+        return c.duration_s;
+    }
+    let after_spike = report
+        .levels
+        .iter()
+        .rposition(|l| l.spike)
+        .and_then(|k| report.levels.get(k + 1));
+    after_spike.map_or(0.0, |l| l.held_s)
+}
+
 /// "300 shoppers", "40 arrivals/s".
 pub fn show_load(report: &Report, load: f64) -> String {
     report.load_unit.show(load)
@@ -471,11 +483,14 @@ pub fn verdict(report: &Report) -> String {
         ));
     }
     if report.cooldown.is_some() || report.levels.iter().any(|l| l.spike) {
-        match report.recovery_s {
-            Some(s) => text.push_str(&format!(
+        match (report.recovery_s, recovery_watch_s(report)) {
+            (Some(s), _) => text.push_str(&format!(
                 ". Back within SLO {s:.0} s after the load fell, and stayed"
             )),
-            None => text
+            (None, watched) if watched < RECOVERY_WINDOW_S - 0.05 => text.push_str(&format!(
+                ". Recovery not judged: the load fell for {watched:.1} s, under the {RECOVERY_WINDOW_S:.0} s a recovery must hold (hold longer after the spike, or set a longer cooldown)"
+            )),
+            (None, _) => text
                 .push_str(". Not recovered: not back within SLO for good before the watch ended"),
         }
     }

@@ -227,3 +227,24 @@ steps = [{ name = "home", get = "/" }]
     // Within the bound (1 in 400): the level stands on its requests.
     assert_eq!(judged(399, 1).verdict, Verdict::Pass);
 }
+
+/// A watch shorter than a recovery must hold cannot say "not recovered": the
+/// shop was never given the time (every level passed, the verdict said it).
+#[test]
+fn a_watch_shorter_than_the_recovery_window_is_not_judged() {
+    let mut report = crate::analysis::testdata::smoke();
+    report.levels[1].spike = true;
+    report.levels[2].held_s = 1.0;
+    report.recovery_s = None;
+    let text = verdict(&report);
+    assert!(
+        text.contains(
+            ". Recovery not judged: the load fell for 1.0 s, under the 3 s a recovery must hold"
+        ),
+        "{text}"
+    );
+    report.levels[2].held_s = 5.0;
+    assert!(verdict(&report).contains(". Not recovered: "));
+    report.recovery_s = Some(0.0);
+    assert!(verdict(&report).contains(". Back within SLO 0 s after the load fell"));
+}

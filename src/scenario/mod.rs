@@ -231,6 +231,10 @@ pub enum Session {
 }
 
 /// Bounds that define "available".
+/// How long the shop must stay within the SLO, through the end of the watch
+/// after the load fell, to count as recovered.
+pub const RECOVERY_WINDOW_S: f64 = 3.0;
+
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Slo {
     pub latency: Vec<LatencyBound>,

@@ -257,6 +257,32 @@ fn a_load_below_a_millionth_is_no_load_and_is_refused() {
 }
 
 #[test]
+fn a_watch_too_short_to_judge_a_recovery_is_warned_of() {
+    let with = |stages: &str| {
+        parse(
+            Path::new("t.toml"),
+            &format!(
+                "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstages = [ {stages} ]\n[slo]\np95 = \"1s\"\nerror_rate = \"1%\"\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"/\" }}]\n"
+            ),
+        )
+        .unwrap()
+        .warnings
+    };
+    let short =
+        with(r#"{ ramp_to = 2, over = "1s" }, { spike_to = 6, hold = "1s" }, { hold = "1s" }"#);
+    assert_eq!(
+        short,
+        [
+            "the level after the last spike holds 1 s, under the 3 s a recovery must stay within the SLO: recovery will not be judged"
+        ]
+    );
+    assert!(
+        with(r#"{ ramp_to = 2, over = "1s" }, { spike_to = 6, hold = "1s" }, { hold = "3s" }"#)
+            .is_empty()
+    );
+}
+
+#[test]
 fn a_spike_to_no_load_is_refused() {
     let text = "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstages = [ { ramp_to = 2, over = \"1s\" }, { spike_to = 0, hold = \"1s\" } ]\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n";
     let e = error(text);

@@ -141,6 +141,9 @@ pub fn compile<'a>(
             "[slo] sets no error_rate: a level whose requests fail still passes{alone}; add error_rate = \"1%\" (or the share the sale can bear)"
         ));
     }
+    if !slo.latency.is_empty() || slo.error_rate.is_some() {
+        c.warnings.extend(short_recovery_watch(&load));
+    }
     let mut groups = Vec::new();
     if let Some(own) = raw.journeys {
         groups.push((path, source, own));
@@ -667,4 +670,28 @@ impl<'a> Compiler<'a> {
             ),
         })
     }
+}
+
+/// A warning when the shop is watched after a spike, or in the cool-down, for
+/// less than a recovery must hold: the verdict can then only say "not judged".
+fn short_recovery_watch(load: &super::Load) -> Option<String> {
+    let window = super::RECOVERY_WINDOW_S;
+    let levels = load.profile.levels();
+    let spike = levels.iter().rposition(|l| l.spike);
+    let watched = match spike {
+        Some(k) => levels.get(k + 1).map_or(0.0, |l| l.duration.as_secs_f64()),
+        // A zero cooldown asks for no watch.
+        None if load.stop_when_broken && !load.cooldown.is_zero() => load.cooldown.as_secs_f64(),
+        None => return None,
+    };
+    (watched < window - 0.05).then(|| {
+        let what = if spike.is_some() {
+            "the level after the last spike holds"
+        } else {
+            "the cooldown lasts"
+        };
+        format!(
+            "{what} {watched:.0} s, under the {window:.0} s a recovery must stay within the SLO: recovery will not be judged"
+        )
+    })
 }
