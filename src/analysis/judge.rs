@@ -116,6 +116,7 @@ pub fn level_result(
         index: run.spec.index,
         load: run.spec.load,
         held_s: round2(seconds),
+        planned_s: cut_short(run),
         stats,
         verdict: if breaches.is_empty() {
             Verdict::Pass
@@ -131,6 +132,13 @@ pub fn level_result(
         steps,
         journeys,
     }
+}
+
+/// A level the run's end cut short (held under 90% of its hold): its planned
+/// hold, in seconds.
+fn cut_short(run: &LevelRun) -> Option<f64> {
+    let planned = run.spec.duration.as_secs_f64();
+    (run.held.as_secs_f64() < 0.9 * planned).then(|| round2(planned))
 }
 
 /// Each step's statistics at a level, with its slowest requests and first errors.
@@ -369,8 +377,8 @@ fn spike_recoveries(plan: &Plan, outcome: &RunOutcome, levels: &mut [LevelResult
 }
 
 /// The breaking point (the first broken level that is not a spike) and the last
-/// good level below it: of the levels before the break, the highest load held (a
-/// staircase that does not rise, `[3, 1, 1]`, held 3, whatever came last).
+/// good level below it: of the levels before the break held in full, the highest
+/// load (a staircase that does not rise, `[3, 1, 1]`, held 3, whatever came last).
 fn edges(levels: &[LevelResult]) -> (Option<BreakingPoint>, Option<LastGood>) {
     let broken = levels
         .iter()
@@ -382,9 +390,10 @@ fn edges(levels: &[LevelResult]) -> (Option<BreakingPoint>, Option<LastGood>) {
         reason: levels[i].breaches_text(),
     });
     let good_upto = broken.unwrap_or(levels.len());
+    // A level cut short passed on part of its hold: not a good level confirmed.
     let last_good = levels[..good_upto]
         .iter()
-        .filter(|l| !l.spike)
+        .filter(|l| !l.spike && l.planned_s.is_none())
         .max_by(|a, b| a.load.total_cmp(&b.load))
         .map(|l| LastGood {
             level: l.index,

@@ -248,3 +248,20 @@ fn a_watch_shorter_than_the_recovery_window_is_not_judged() {
     report.recovery_s = Some(0.0);
     assert!(verdict(&report).contains(". Back within SLO 0 s after the load fell"));
 }
+
+/// A level the run's end cut short (1 s of 3) passed on a third of its hold:
+/// marked, and never the last good level (it was, and read as confirmed).
+#[test]
+fn a_level_cut_short_is_marked_and_never_the_last_good_level() {
+    let spec = plan().levels[0];
+    let run = |held_ms| LevelRun {
+        spec,
+        held: std::time::Duration::from_millis(held_ms),
+    };
+    assert_eq!(cut_short(&run(1000)), Some(2.0));
+    assert_eq!(cut_short(&run(1950)), None);
+    let mut levels = crate::analysis::testdata::smoke().levels;
+    levels[2].planned_s = Some(3.0);
+    levels[2].held_s = 1.0;
+    assert_eq!(edges(&levels).1.unwrap().load, 4.0);
+}

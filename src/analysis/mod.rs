@@ -273,6 +273,10 @@ pub struct LevelResult {
     #[serde(serialize_with = "whole_as_integer")]
     pub load: f64,
     pub held_s: f64,
+    /// Cut short (the run ended during it): the hold it was planned for, in
+    /// seconds. Such a level is never the last good level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_s: Option<f64>,
     #[serde(flatten)]
     pub stats: Stats,
     pub verdict: Verdict,

@@ -28,7 +28,12 @@ pub fn summary(report: &Report) -> String {
     let unit = head.unit;
     let _ = writeln!(out, "## stampede · {}\n", md(&report.scenario));
     let found = crate::report::view::search_found(report);
-    let icon = if report.scripting_failure.is_some() {
+    // An interrupted or aborted run is not a green answer, whatever it held.
+    let cut = matches!(
+        report.end,
+        crate::analysis::RunEnd::Interrupted | crate::analysis::RunEnd::Aborted
+    );
+    let icon = if report.scripting_failure.is_some() || cut {
         "⚠️"
     } else if head.breaking.is_some() && !found {
         "🔴"
@@ -210,6 +215,10 @@ fn levels(out: &mut String, report: &Report, unit: LoadUnit) {
             " ⚠️"
         } else {
             ""
+        };
+        let verdict = match crate::report::view::cut_short(level) {
+            Some(cut) => format!("{verdict} ({cut})"),
+            None => verdict,
         };
         let _ = writeln!(
             out,

@@ -80,6 +80,9 @@ pub fn summary(report: &Report) -> String {
         if level.generator_limited {
             verdict.push_str(" (generator-limited)");
         }
+        if let Some(cut) = crate::report::view::cut_short(level) {
+            verdict.push_str(&format!(" ({cut})"));
+        }
         row(
             &mut out,
             &level_number(level).to_string(),
@@ -151,5 +154,20 @@ mod tests {
         assert!(text.contains("what broke first: "));
         assert!(text.contains("steps at 250 shoppers"), "{text}");
         assert_eq!(text.matches("FAIL").count(), 1);
+    }
+
+    #[test]
+    fn a_level_cut_short_says_so_in_every_table() {
+        let mut report = testdata::smoke();
+        report.end = crate::analysis::RunEnd::Interrupted;
+        report.levels[2].planned_s = Some(3.0);
+        report.levels[2].held_s = 1.0;
+        let mark = "cut short: held 1.0 of 3 s";
+        assert!(summary(&report).contains(&format!("pass ({mark})")));
+        let md = crate::report::markdown::summary(&report);
+        assert!(md.contains(&format!("✅ pass ({mark})")), "{md}");
+        assert!(md.starts_with("## stampede · smoke\n\n⚠️ "), "{md}");
+        let page = crate::report::html::html(&report, &[]);
+        assert!(page.contains(&format!("<span class=\"tag warn\">{mark}</span>")));
     }
 }

@@ -102,6 +102,13 @@ pub fn verdict_cell(level: &LevelResult) -> String {
     }
 }
 
+/// `cut short: held 1.0 of 3 s` for a level the run's end cut short.
+pub fn cut_short(level: &LevelResult) -> Option<String> {
+    level
+        .planned_s
+        .map(|planned| format!("cut short: held {:.1} of {planned:.0} s", level.held_s))
+}
+
 /// The level whose steps are worth showing: the last good one, else the first.
 pub fn shown_level(report: &Report) -> Option<&LevelResult> {
     match &report.last_good {

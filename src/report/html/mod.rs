@@ -370,9 +370,12 @@ fn level_table(out: &mut String, report: &Report) {
         } else {
             ""
         };
+        let cut = crate::report::view::cut_short(level).map_or_else(String::new, |cut| {
+            format!(" <span class=\"tag warn\">{}</span>", escape(&cut))
+        });
         let _ = writeln!(
             out,
-            "<td class=\"text\">{}{limited} {}</td></tr>",
+            "<td class=\"text\">{}{limited}{cut} {}</td></tr>",
             tag(level.verdict),
             escape(&level.breaches_text())
         );
