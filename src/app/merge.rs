@@ -63,15 +63,12 @@ pub fn merge(args: &MergeArgs) -> Result<Exit, Error> {
         cores: shards.iter().map(|s| s.header.cores).sum(),
         threads: shards.iter().map(|s| s.header.threads).sum(),
     };
-    for shard in shard_runs.iter().filter(|s| !s.partial_levels.is_empty()) {
-        errln!(
-            "note: shard {} did not hold level(s) {} in full ({:.2} s late): not judged",
-            shard.index,
-            show_levels(&shard.partial_levels),
-            shard.late_s
-        );
+    for (shard, outcome) in shard_runs.iter().zip(&outcomes) {
+        if let Some(note) = unheld_note(&plan, shard, outcome) {
+            errln!("note: {note}");
+        }
     }
-    analyse_and_write(
+    let report = analyse_and_write(
         &plan,
         &merged,
         info,
@@ -83,7 +80,48 @@ pub fn merge(args: &MergeArgs) -> Result<Exit, Error> {
                 level.generator_limited |= limited.contains(&level.index);
             }
         },
-    )
+    )?;
+    // A shard cut short is in the report ("interrupted"); merging it was not.
+    Ok(match super::verdict_exit(&report) {
+        Exit::Interrupted => Exit::judged(&report),
+        exit => exit,
+    })
+}
+
+/// What a shard did not hold, which the merged run therefore does not judge:
+/// levels cut short and levels never reached (a shard killed during level 3
+/// of 4 held neither 3 nor 4).
+fn unheld_note(plan: &Plan, shard: &ShardRun, outcome: &RunOutcome) -> Option<String> {
+    let reached: Vec<usize> = outcome.levels.iter().map(|r| r.spec.index).collect();
+    let never: Vec<usize> = plan
+        .levels
+        .iter()
+        .map(|l| l.index)
+        .filter(|i| !reached.contains(i))
+        .collect();
+    if shard.partial_levels.is_empty() && never.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if !shard.partial_levels.is_empty() {
+        parts.push(format!(
+            "did not hold level(s) {} in full",
+            show_levels(&shard.partial_levels)
+        ));
+    }
+    if !never.is_empty() {
+        parts.push(format!("never reached level(s) {}", show_levels(&never)));
+    }
+    let late = if shard.late_s >= 0.005 {
+        format!(" (it started {:.2} s late)", shard.late_s)
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "shard {} {}{late}: not judged in the merged run",
+        shard.index,
+        parts.join(" and ")
+    ))
 }
 
 /// Reads a shard's interval log, with its shard record (the levels it did not
@@ -278,4 +316,46 @@ fn show_levels(levels: &[usize]) -> String {
         .map(|l| (l + 1).to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::metrics::{Collected, LevelRun, RunEnd};
+
+    /// A shard killed during level 3 of 4 held neither 3 nor 4: both are said
+    /// (level 4 was dropped from the merge without a word), and a shard on time
+    /// is not called late.
+    #[test]
+    fn a_shard_killed_mid_run_names_the_levels_it_cut_and_never_reached() {
+        let text = "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = { start = 2, step = 2, max = 8, hold = \"3s\", ramp = \"0s\" }\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n";
+        let scenario = crate::scenario::parse(Path::new("t.toml"), text).unwrap();
+        let plan = Plan::of(&scenario, None);
+        assert_eq!(plan.levels.len(), 4);
+        let held = |i: usize, ms: u64| LevelRun {
+            spec: plan.levels[i],
+            held: Duration::from_millis(ms),
+        };
+        let outcome = RunOutcome {
+            collected: Collected::new(4, 1, 1),
+            levels: vec![held(0, 3000), held(1, 3000), held(2, 1100)],
+            cooldown: None,
+            elapsed: Duration::from_millis(7100),
+            end: RunEnd::Interrupted,
+            abort_reason: None,
+        };
+        let shard = ShardRun {
+            index: 2,
+            count: 3,
+            start_at: "2026-12-03T00:00:00Z".to_string(),
+            late_s: 0.0,
+            partial_levels: partial_levels(&plan, &outcome),
+        };
+        assert_eq!(
+            unheld_note(&plan, &shard, &outcome).unwrap(),
+            "shard 2 did not hold level(s) 3 in full and never reached level(s) 4: not judged in the merged run"
+        );
+    }
 }

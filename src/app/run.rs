@@ -168,7 +168,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         threads: Some(options.threads),
     };
     let shards: Vec<ShardRun> = shard.into_iter().collect();
-    let exit = analyse_and_write(
+    let report = analyse_and_write(
         &plan,
         &outcome,
         info,
@@ -184,7 +184,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     if let Some(live) = live {
         live.linger(&runtime, args.metrics_linger);
     }
-    exit
+    Ok(super::verdict_exit(&report?))
 }
 
 /// The scenario (a shard's part of it, in a sharded run), the options, and the
@@ -451,7 +451,7 @@ pub(super) fn analyse_and_write(
     ci: &Ci,
     out: &std::path::Path,
     adjust: &dyn Fn(&mut analysis::Report),
-) -> Result<Exit, Error> {
+) -> Result<analysis::Report, Error> {
     let mut report = analysis::analyse(plan, outcome, info);
     adjust(&mut report);
     enrich::enrich(
@@ -463,7 +463,7 @@ pub(super) fn analyse_and_write(
     );
     out!("{}", report::terminal::summary(&report));
     write_reports(&report, out)?;
-    Ok(super::verdict_exit(&report))
+    Ok(report)
 }
 
 /// One shopper through each journey (the debug walk), on a runtime of its own.
