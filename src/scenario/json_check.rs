@@ -142,7 +142,9 @@ impl JsonCheck {
         match self {
             JsonCheck::Exists(p) => first(p).is_some(),
             JsonCheck::Absent(p) => first(p).is_none(),
-            JsonCheck::NotEquals(p, v) => first(p).is_some_and(|found| found != v),
+            JsonCheck::NotEquals(p, v) => {
+                first(p).is_some_and(|found| !super::json_equal(found, v))
+            }
             JsonCheck::Matches(p, r) => {
                 first(p).is_some_and(|found| r.is_match(&super::value_text(found)))
             }

@@ -13,6 +13,7 @@ mod headless_tests;
 #[cfg(test)]
 mod include_tests;
 mod json_check;
+mod json_number;
 mod json_path;
 mod raw;
 mod response;
@@ -30,6 +31,7 @@ pub use abort::{AbortCondition, AbortMetric, parse_abort};
 pub use diagnostic::ScenarioError;
 pub use gate::{Bound, Gate, GateError, Metric, Op, VALID_METRICS, parse_gate};
 pub use json_check::{Comparison, JsonCheck, Path as JsonPathText};
+pub use json_number::json_equal;
 pub use json_path::JsonPath;
 pub use raw::{MAX_THINK, StatusMatch, Think};
 pub use schema::SCENARIO_SCHEMA;
