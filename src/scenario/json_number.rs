@@ -12,7 +12,7 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Number {
     Int(i128),
-    /// Always finite: JSON has no NaN or infinity.
+    /// Always finite: JSON has no NaN or infinity, and [`Number::parse`] refuses them.
     Float(f64),
 }
 
@@ -23,6 +23,19 @@ impl Number {
             .map(|i| Number::Int(i.into()))
             .or_else(|| n.as_u64().map(|u| Number::Int(u.into())))
             .or_else(|| n.as_f64().map(Number::Float))
+    }
+
+    /// Text such as `12.50`, `-3` or `1e3` (a scenario's bound, a number a shop
+    /// sends as a string); a whole number written as one is kept exactly.
+    pub fn parse(text: &str) -> Option<Number> {
+        let text = text.trim();
+        if let Ok(i) = text.parse::<i128>() {
+            return Some(Number::Int(i));
+        }
+        text.parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(Number::Float)
     }
 
     /// The exact order of two numbers, whatever their forms.
@@ -117,6 +130,9 @@ mod tests {
         assert_eq!(n("1000").cmp(n("1e3")), Ordering::Equal);
         assert_eq!(n("5").cmp(Number::Float(1e300)), Ordering::Less);
         assert_eq!(n("5").cmp(Number::Float(-1e300)), Ordering::Greater);
+        assert_eq!(Number::parse(" 12.50 "), Some(Number::Float(12.5)));
+        assert_eq!(Number::parse("-12"), Some(Number::Int(-12)));
+        assert!(Number::parse("inf").is_none() && Number::parse("about 3").is_none());
         let of = |v: Value| Number::of(v.as_number().unwrap()).unwrap();
         assert_eq!(of(json!(u64::MAX)), Number::Int(u64::MAX.into()));
         assert_eq!(of(json!(-7)), Number::Int(-7));
