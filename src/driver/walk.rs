@@ -17,7 +17,9 @@ use super::answer::Seen;
 use super::shopper::{Outcome, Shopper};
 use crate::error_kind::ErrorKind;
 use crate::http::{self, Hop, SetupError};
-use crate::metrics::examples::{Example, SHORTEST_CREDENTIAL};
+use crate::metrics::examples::{
+    Example, SHORTEST_CREDENTIAL, cut_and_escape, hide_json_credentials,
+};
 use crate::scenario::Scenario;
 
 /// What stands in for a hidden value.
@@ -185,6 +187,12 @@ fn redact(walk: &mut Walk, secrets: &[String]) {
             hide(&mut hop.url);
             if let Some(location) = &mut hop.location {
                 hide(location);
+            }
+            if !hop.request_body.is_empty() {
+                // Hidden whole, then cut: a secret across the cut is hidden too.
+                let mut body = hide_json_credentials(&hop.request_body).into_owned();
+                hide(&mut body);
+                hop.request_body = cut_and_escape(&body);
             }
             for (name, value) in hop
                 .request_headers

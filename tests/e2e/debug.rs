@@ -279,6 +279,54 @@ steps = [
     );
 }
 
+/// With `--verbose` the walk shows each request's body, so that a number
+/// extracted from JSON can be seen going out as a number: an excerpt as long
+/// as a response's, credential-named JSON keys hidden; without it, none.
+#[test]
+fn verbose_shows_each_request_body_numbers_as_numbers_and_no_password() {
+    let (url, _) = json_shop(Duration::from_secs(30), r#"{"n":2,"total":30.0}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let long = "x".repeat(300);
+    let scenario = write(
+        dir.path(),
+        "bodies.toml",
+        &format!(
+            r#"
+name = "bodies"
+[target]
+base_url = "{url}"
+[load]
+stages = [{{ ramp_to = 1, over = "0s" }}, {{ hold = "1s" }}]
+[[journey]]
+name = "api"
+steps = [
+  {{ name = "cart", get = "/cart", extract = {{ n = {{ json = "$.n" }}, total = {{ json = "$.total" }} }} }},
+  {{ name = "order", post = "/orders",
+    json = {{ qty = "{{{{ n }}}}", total = "{{{{ total }}}}", password = "hunter2-in-the-file" }} }},
+  {{ name = "note", post = "/notes", form = {{ note = "{long}" }} }},
+]
+"#
+        ),
+    );
+    let (code, stdout, stderr) = smoke(&scenario, &["--verbose"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(r#"        > body: {"password":"[redacted]","qty":2,"total":30.0}"#),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("hunter2"), "{stdout}");
+    // Cut where a response's excerpt is cut (240 characters).
+    let note = stdout
+        .lines()
+        .find(|l| l.contains("> body: note="))
+        .unwrap_or_else(|| panic!("no form body:\n{stdout}"));
+    let shown = note.trim()["> body: ".len()..].to_string();
+    assert_eq!(shown, format!("note={}…", &long[..240 - "note=".len()]));
+    let (code, stdout, _) = smoke(&scenario, &[]);
+    assert_eq!(code, Some(0));
+    assert!(!stdout.contains("> body:"), "{stdout}");
+}
+
 #[test]
 fn preflight_refuses_a_scenario_that_never_extracts_and_no_preflight_says_why() {
     let (url, requests) = counting_shop(Duration::from_secs(30));
