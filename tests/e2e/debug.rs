@@ -327,6 +327,48 @@ steps = [
     assert!(!stdout.contains("> body:"), "{stdout}");
 }
 
+/// What docs/headless.md says of a whole number beyond 64 bits: `json`
+/// extraction reads it as a float and sends it rounded; a `regex` match in a
+/// raw `body` sends it as written.
+#[test]
+fn a_number_beyond_64_bits_goes_out_as_written_from_a_regex_in_a_raw_body() {
+    let (url, _) = json_shop(
+        Duration::from_secs(30),
+        r#"{"id":123456789012345678901234567890}"#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "big.toml",
+        &format!(
+            r#"
+name = "big"
+[target]
+base_url = "{url}"
+[load]
+stages = [{{ ramp_to = 1, over = "0s" }}, {{ hold = "1s" }}]
+[[journey]]
+name = "api"
+steps = [
+  {{ name = "get", get = "/thing", extract = {{ id = {{ json = "$.id" }}, digits = {{ regex = '"id":\s*(\d+)' }} }} }},
+  {{ name = "json", post = "/json", json = {{ id = "{{{{ id }}}}" }} }},
+  {{ name = "raw", post = "/raw", body = '{{"id": {{{{ digits }}}}}}', content_type = "application/json" }},
+]
+"#
+        ),
+    );
+    let (code, stdout, stderr) = smoke(&scenario, &["--verbose"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(r#"> body: {"id":1.2345678901234568e+29}"#),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r#"> body: {"id": 123456789012345678901234567890}"#),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn preflight_refuses_a_scenario_that_never_extracts_and_no_preflight_says_why() {
     let (url, requests) = counting_shop(Duration::from_secs(30));
