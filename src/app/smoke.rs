@@ -1,9 +1,9 @@
 //! Printing the debug walk (`stampede run --smoke`) and a failed preflight: for
 //! each journey, each step's requests and redirect hops (method, URL, status,
-//! time, size, content type; headers with `--verbose`), the values extracted,
-//! each check with its result, and for a failure what was expected and what
-//! came, the redirect chain and an excerpt of the body. Secrets arrive here
-//! redacted (see `driver::walk`).
+//! time, size, content type; with `--verbose` the headers and an excerpt of
+//! the body sent), the values extracted, each check with its result, and for
+//! a failure what was expected and what came, the redirect chain and an
+//! excerpt of the body. Secrets arrive here redacted (see `driver::walk`).
 
 use std::fmt::Write as _;
 
@@ -50,6 +50,9 @@ pub fn show_step(step: &StepWalk, verbose: bool) -> String {
         if verbose {
             for (name, value) in &hop.request_headers {
                 let _ = writeln!(out, "        > {name}: {value}");
+            }
+            if !hop.request_body.is_empty() {
+                let _ = writeln!(out, "        > body: {}", hop.request_body);
             }
             for (name, value) in &hop.response_headers {
                 let _ = writeln!(out, "        < {name}: {value}");

@@ -27,6 +27,9 @@ pub struct Seen {
     /// Each variable set: its name and values, as JSON writes them (a text
     /// quoted, a number bare).
     pub extracted: Vec<(String, Vec<String>)>,
+    /// The same values as a template writes them into a header (a text bare):
+    /// the walk hides one that it finds in a credential header.
+    pub extracted_text: Vec<String>,
 }
 
 /// The parts of the shopper a judgement reads and sets.
@@ -129,6 +132,8 @@ impl Judge<'_> {
                     })
                     .collect();
                 seen.extracted.push((extract.name.clone(), shown));
+                seen.extracted_text
+                    .extend(found.iter().map(|v| text(v).into_owned()));
             }
             self.slots[extract.slot] = found;
         }

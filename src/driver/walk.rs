@@ -2,8 +2,10 @@
 //! shopper runs each journey once, in order, without think time or load
 //! profile, and keeps everything seen on the way — every request and redirect
 //! hop, each value extracted, each check with its result, and on a failure what
-//! was expected and what came. Secrets (values from `{{ env.NAME }}`) and
-//! cookie and Authorization values are redacted before anything leaves here.
+//! was expected and what came. Secrets (values from `{{ env.NAME }}`),
+//! cookie and Authorization values, and values extracted and sent in a header
+//! that carries credentials (`X-Api-Key`) are redacted before anything leaves
+//! here.
 
 use std::sync::Arc;
 
@@ -15,7 +17,9 @@ use super::answer::Seen;
 use super::shopper::{Outcome, Shopper};
 use crate::error_kind::ErrorKind;
 use crate::http::{self, Hop, SetupError};
-use crate::metrics::examples::{Example, SHORTEST_CREDENTIAL};
+use crate::metrics::examples::{
+    Example, SHORTEST_CREDENTIAL, cut_and_escape, hide_json_credentials,
+};
 use crate::scenario::Scenario;
 
 /// What stands in for a hidden value.
@@ -133,13 +137,35 @@ pub async fn walk(
     Ok(walk)
 }
 
-/// Headers whose values are credentials.
+/// Headers whose values are credentials, whole: shown as `[redacted]` (a
+/// cookie keeps its name and attributes).
 const SECRET_HEADERS: [&str; 4] = [
     "cookie",
     "set-cookie",
     "authorization",
     "proxy-authorization",
 ];
+
+/// Words in a header name that mark it as carrying a credential: the four
+/// above and `X-Api-Key`, `X-Auth-Token`, `X-Session-Id`, `X-Client-Secret`,
+/// `X-Password`, `X-Jwt`. A value extracted from an answer that shows in such a
+/// header is hidden wherever it shows.
+const CREDENTIAL_HEADER_WORDS: [&str; 8] = [
+    "auth", "key", "token", "secret", "session", "password", "passwd", "jwt",
+];
+
+/// Header names with a credential word that carry none: a CSRF token only
+/// proves a form came from the shop's own page, grants nothing alone, and is
+/// what a refused form POST is debugged by (`X-CSRF-Token`, `X-XSRF-TOKEN`);
+/// an `Idempotency-Key` names one request.
+const NOT_CREDENTIAL_HEADERS: [&str; 3] = ["csrf", "xsrf", "idempotency"];
+
+/// Whether a header (its name in lower case) may carry a credential.
+fn carries_credential(name: &str) -> bool {
+    SECRET_HEADERS.contains(&name)
+        || (CREDENTIAL_HEADER_WORDS.iter().any(|w| name.contains(w))
+            && !NOT_CREDENTIAL_HEADERS.iter().any(|w| name.contains(w)))
+}
 
 /// Hides every secret value and every credential header's value, and each
 /// credential wherever else it shows: a token extracted from a login answer
@@ -161,6 +187,12 @@ fn redact(walk: &mut Walk, secrets: &[String]) {
             hide(&mut hop.url);
             if let Some(location) = &mut hop.location {
                 hide(location);
+            }
+            if !hop.request_body.is_empty() {
+                // Hidden whole, then cut: a secret across the cut is hidden too.
+                let mut body = hide_json_credentials(&hop.request_body).into_owned();
+                hide(&mut body);
+                hop.request_body = cut_and_escape(&body);
             }
             for (name, value) in hop
                 .request_headers
@@ -189,19 +221,27 @@ fn redact(walk: &mut Walk, secrets: &[String]) {
     }
 }
 
-/// Every credential the walk sent or received: each cookie's value and each
-/// Authorization value with and without its scheme.
+/// Every credential the walk sent or received: each cookie's value, each
+/// Authorization value with and without its scheme, and each value extracted
+/// that shows in a header carrying credentials (`X-Api-Key: {{ token }}`,
+/// `Authorization: Bearer v2-{{ token }}`).
 fn credentials(walk: &Walk) -> Vec<String> {
     let mut found = Vec::new();
-    let hops = walk
-        .journeys
-        .iter()
-        .flat_map(|j| &j.steps)
-        .flat_map(|s| &s.hops);
-    for hop in hops {
+    let steps = walk.journeys.iter().flat_map(|j| &j.steps);
+    let extracted: Vec<&String> = steps
+        .clone()
+        .flat_map(|s| &s.seen.extracted_text)
+        .filter(|v| v.len() >= SHORTEST_CREDENTIAL)
+        .collect();
+    for hop in steps.flat_map(|s| &s.hops) {
         let headers = hop.request_headers.iter().chain(&hop.response_headers);
         for (name, value) in headers {
-            match name.to_ascii_lowercase().as_str() {
+            let name = name.to_ascii_lowercase();
+            if carries_credential(&name) {
+                let shown = extracted.iter().filter(|v| value.contains(v.as_str()));
+                found.extend(shown.map(|v| v.to_string()));
+            }
+            match name.as_str() {
                 "authorization" | "proxy-authorization" => {
                     found.push(value.trim().to_string());
                     if let Some((_, token)) = value.trim().split_once(' ') {
@@ -259,5 +299,31 @@ mod tests {
             "session=[redacted]; Path=/; HttpOnly"
         );
         assert_eq!(redact_cookie_values("Bearer xyz"), REDACTED);
+    }
+
+    #[test]
+    fn api_keys_and_auth_tokens_carry_credentials_and_csrf_tokens_do_not() {
+        for name in [
+            "authorization",
+            "cookie",
+            "x-api-key",
+            "apikey",
+            "x-auth-token",
+            "x-session-id",
+            "x-client-secret",
+            "x-amz-security-token",
+        ] {
+            assert!(carries_credential(name), "{name}");
+        }
+        for name in [
+            "x-csrf-token",
+            "x-xsrf-token",
+            "x-csrftoken",
+            "idempotency-key",
+            "accept",
+            "x-request-id",
+        ] {
+            assert!(!carries_credential(name), "{name}");
+        }
     }
 }

@@ -22,11 +22,13 @@ pub struct Hop {
     /// Where this answer redirects to, when it does.
     pub location: Option<String>,
     pub request_headers: Vec<(String, String)>,
+    /// The body sent, as text (empty: none); the walk cuts it to an excerpt.
+    pub request_body: String,
     pub response_headers: Vec<(String, String)>,
 }
 
 impl Hop {
-    /// The request's side: method, URL and every header sent.
+    /// The request's side: method, URL, every header sent and the body.
     pub(super) fn sent(out: &Outgoing<'_>, url: String) -> Hop {
         let mut headers = vec![("host".to_string(), out.origin.authority.clone())];
         for (name, value) in out.headers() {
@@ -48,6 +50,7 @@ impl Hop {
             content_type: None,
             location: None,
             request_headers: headers,
+            request_body: out.body.map(|b| text(&b.bytes)).unwrap_or_default(),
             response_headers: Vec::new(),
         }
     }

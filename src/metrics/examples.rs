@@ -149,7 +149,13 @@ impl Examples {
 /// [`hide_json_credentials`]).
 pub fn excerpt(body: &[u8]) -> String {
     let body = String::from_utf8_lossy(body);
-    let text = hide_json_credentials(&body);
+    cut_and_escape(&hide_json_credentials(&body))
+}
+
+/// The first [`EXCERPT`] characters of `text`, escaped as [`excerpt`] escapes
+/// them: for a body whose secrets a caller hides before the cut (a secret cut
+/// in two would show its first half).
+pub fn cut_and_escape(text: &str) -> String {
     let mut out = String::new();
     for (i, c) in text.chars().enumerate() {
         if i == EXCERPT {
@@ -184,7 +190,7 @@ const CREDENTIAL_SCAN: usize = 256 << 10;
 /// `text` with every string value of a credential key (of
 /// [`SHORTEST_CREDENTIAL`] characters or more) replaced by `[redacted]` wherever it stands, the layout kept; `text`
 /// itself when it is no JSON.
-fn hide_json_credentials(text: &str) -> std::borrow::Cow<'_, str> {
+pub fn hide_json_credentials(text: &str) -> std::borrow::Cow<'_, str> {
     fn collect(value: &serde_json::Value, found: &mut Vec<String>) {
         match value {
             serde_json::Value::Object(map) => {

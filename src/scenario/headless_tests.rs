@@ -142,6 +142,16 @@ fn headless_mistakes_are_placed_and_explained() {
             ),
             "unknown filter `money`",
         ),
+        (
+            // Where docs/headless.md once put it: beside `graphql`, not in it.
+            scenario(
+                "",
+                "",
+                "",
+                &STEPS.replace(", allow_errors = true } }", " }, allow_errors = true }"),
+            ),
+            "hint: allow_errors goes inside the step's graphql table: graphql = { query = \"…\", allow_errors = true }",
+        ),
     ];
     for (text, message) in cases {
         let e = err(&text);

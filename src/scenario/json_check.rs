@@ -3,6 +3,7 @@
 //! result's `__typename`, and GraphQL's top-level `errors`.
 
 use super::JsonPath;
+use super::json_number::Number;
 use serde_json::Value;
 
 use crate::error_kind::ErrorKind;
@@ -14,7 +15,7 @@ pub enum JsonCheck {
     Absent(Path),
     NotEquals(Path, Value),
     Matches(Path, regex::Regex),
-    Compare(Path, Comparison, f64),
+    Compare(Path, Comparison, Bound),
     /// The object at the path has one of these `__typename`s (`negate`: none of them).
     Typename {
         path: Path,
@@ -32,6 +33,20 @@ pub struct Path {
     pub source: String,
 }
 
+/// The number a comparison holds a value to, and the text it was written as
+/// (shown as written: `18446744073709551614`, not the float it is nearest to).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bound {
+    number: Number,
+    text: String,
+}
+
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Comparison {
     Lt,
@@ -43,8 +58,8 @@ pub enum Comparison {
 }
 
 impl Comparison {
-    /// `>= 10` as a comparison and its number.
-    pub fn parse(text: &str) -> Result<(Comparison, f64), String> {
+    /// `>= 10` as a comparison and its bound: exact when a whole number.
+    pub fn parse(text: &str) -> Result<(Comparison, Bound), String> {
         let text = text.trim();
         let ops = [
             ("<=", Comparison::Le),
@@ -61,10 +76,12 @@ impl Comparison {
             .iter()
             .find_map(|(s, op)| text.strip_prefix(s).map(|rest| (*op, rest)))
             .ok_or_else(expected)?;
-        let bound: f64 = rest.trim().parse().map_err(|_| expected())?;
-        if !bound.is_finite() {
-            return Err(expected());
-        }
+        let written = rest.trim();
+        let number = Number::parse(written).ok_or_else(expected)?;
+        let bound = Bound {
+            number,
+            text: written.to_string(),
+        };
         Ok((op, bound))
     }
 
@@ -79,23 +96,24 @@ impl Comparison {
         }
     }
 
-    fn holds(self, a: f64, b: f64) -> bool {
+    fn holds(self, a: Number, b: Number) -> bool {
+        let order = a.cmp(b);
         match self {
-            Comparison::Lt => a < b,
-            Comparison::Le => a <= b,
-            Comparison::Gt => a > b,
-            Comparison::Ge => a >= b,
-            Comparison::Eq => a == b,
-            Comparison::Ne => a != b,
+            Comparison::Lt => order.is_lt(),
+            Comparison::Le => order.is_le(),
+            Comparison::Gt => order.is_gt(),
+            Comparison::Ge => order.is_ge(),
+            Comparison::Eq => order.is_eq(),
+            Comparison::Ne => order.is_ne(),
         }
     }
 }
 
 /// A number, or a string holding one.
-fn number(value: &Value) -> Option<f64> {
+fn number(value: &Value) -> Option<Number> {
     match value {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse().ok(),
+        Value::Number(n) => Number::of(n),
+        Value::String(s) => Number::parse(s),
         _ => None,
     }
 }
@@ -142,13 +160,15 @@ impl JsonCheck {
         match self {
             JsonCheck::Exists(p) => first(p).is_some(),
             JsonCheck::Absent(p) => first(p).is_none(),
-            JsonCheck::NotEquals(p, v) => first(p).is_some_and(|found| found != v),
+            JsonCheck::NotEquals(p, v) => {
+                first(p).is_some_and(|found| !super::json_equal(found, v))
+            }
             JsonCheck::Matches(p, r) => {
                 first(p).is_some_and(|found| r.is_match(&super::value_text(found)))
             }
             JsonCheck::Compare(p, op, bound) => first(p)
                 .and_then(number)
-                .is_some_and(|n| op.holds(n, *bound)),
+                .is_some_and(|n| op.holds(n, bound.number)),
             JsonCheck::Typename {
                 path,
                 names,
@@ -225,7 +245,7 @@ mod tests {
         let re = regex::Regex::new(r"^A\d+$").unwrap();
         assert!(JsonCheck::Matches(path("$.data.code"), re).holds(j));
         let (op, bound) = Comparison::parse(">= 12.5").unwrap();
-        assert!(JsonCheck::Compare(path("$.data.total"), op, bound).holds(j));
+        assert!(JsonCheck::Compare(path("$.data.total"), op, bound.clone()).holds(j));
         assert!(!JsonCheck::Compare(path("$.data.code"), op, bound).holds(j));
         assert!(Comparison::parse("about 3").is_err());
         let order = JsonCheck::Typename {
@@ -252,5 +272,35 @@ mod tests {
             JsonCheck::NoGraphqlErrors.actual(Some(&errors)),
             r#"errors[0].message: "Variable \"$qty\" got invalid value""#
         );
+    }
+
+    /// Past 2^53 an `f64` cannot tell neighbours apart (an order id, a
+    /// 64-bit counter): whole numbers compare exactly, and the bound shows as
+    /// it was written, not as the float it rounds to.
+    #[test]
+    fn whole_numbers_compare_exactly_and_the_bound_shows_as_written() {
+        let body = json!({"got": {"id": 9007199254740993_u64, "max": u64::MAX, "f": 2.0,
+                                  "text": "18446744073709551615"}});
+        let j = Some(&body);
+        let check = |p: &str, comparison: &str| {
+            let (op, bound) = Comparison::parse(comparison).unwrap();
+            JsonCheck::Compare(path(p), op, bound)
+        };
+        assert!(check("$.got.id", "> 9007199254740992").holds(j));
+        assert!(!check("$.got.id", "== 9007199254740992").holds(j));
+        assert!(!check("$.got.max", "== 18446744073709551614").holds(j));
+        assert!(check("$.got.max", "== 18446744073709551615").holds(j));
+        assert!(check("$.got.text", "> 18446744073709551614").holds(j));
+        assert!(check("$.got.f", "== 2").holds(j));
+        assert!(check("$.got.f", "< 2.5").holds(j));
+        assert!(check("$.got.id", "> 1e15").holds(j));
+        assert_eq!(
+            check("$.got.max", "==  18446744073709551614").describe(),
+            "$.got.max == 18446744073709551614"
+        );
+        assert_eq!(check("$.got.f", ">= 1e0").describe(), "$.got.f >= 1e0");
+        for refused in ["> inf", "== NaN", "<= 1e999", ">"] {
+            assert!(Comparison::parse(refused).is_err(), "{refused}");
+        }
     }
 }

@@ -13,6 +13,7 @@ mod headless_tests;
 #[cfg(test)]
 mod include_tests;
 mod json_check;
+mod json_number;
 mod json_path;
 mod raw;
 mod response;
@@ -30,6 +31,7 @@ pub use abort::{AbortCondition, AbortMetric, parse_abort};
 pub use diagnostic::ScenarioError;
 pub use gate::{Bound, Gate, GateError, Metric, Op, VALID_METRICS, parse_gate};
 pub use json_check::{Comparison, JsonCheck, Path as JsonPathText};
+pub use json_number::json_equal;
 pub use json_path::JsonPath;
 pub use raw::{MAX_THINK, StatusMatch, Think};
 pub use schema::SCENARIO_SCHEMA;
@@ -488,6 +490,12 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
     parse_with(path, source, &Overrides::default())
 }
 
+/// Keys written in the wrong table, and where each goes.
+const MISPLACED: [(&str, &str); 1] = [(
+    "unknown field `allow_errors`",
+    "allow_errors goes inside the step's graphql table: graphql = { query = \"…\", allow_errors = true }",
+)];
+
 /// TOML text as `T`, or an error placed in it.
 fn from_toml<T: serde::de::DeserializeOwned>(
     path: &Path,
@@ -495,7 +503,13 @@ fn from_toml<T: serde::de::DeserializeOwned>(
 ) -> Result<T, ScenarioError> {
     toml::from_str(source).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
-        ScenarioError::at(path, source, span, plain_types(e.message().trim_end()))
+        let message = plain_types(e.message().trim_end());
+        let hint = MISPLACED.iter().find(|(m, _)| message.starts_with(m));
+        let error = ScenarioError::at(path, source, span, message);
+        match hint {
+            Some((_, hint)) => error.with_hint(*hint),
+            None => error,
+        }
     })
 }
 

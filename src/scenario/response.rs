@@ -172,7 +172,7 @@ impl Check {
             Check::JsonEquals { path, value, .. } => response
                 .json_nodes(path)
                 .first()
-                .is_some_and(|found| **found == *value),
+                .is_some_and(|found| super::json_equal(found, value)),
             Check::HeaderPresent(name) => response.headers.contains_key(name),
             Check::Url(url) => same_place(response.url, url),
             Check::RedirectedTo(url) => {
@@ -638,5 +638,34 @@ mod tests {
             equals("$.status", "paid".into()).describe(),
             r#"$.status == "paid""#
         );
+    }
+
+    /// A shop that writes 30 as `30.0` has answered 30: `expect.json` and
+    /// `json_not` compare numbers as numbers, not as serde_json's integer
+    /// and float kinds.
+    #[test]
+    fn json_numbers_compare_as_numbers_whatever_their_form() {
+        let headers = HeaderMap::new();
+        let r = response(&headers, br#"{"got": {"f": 2.0, "n": 2}, "total": 30.0}"#);
+        let path = |p: &str| crate::scenario::JsonPath::parse(p).unwrap();
+        let equals = |p: &str, v: serde_json::Value| Check::JsonEquals {
+            path: path(p),
+            source: p.into(),
+            value: v,
+        };
+        assert!(equals("$.got.f", 2.into()).holds(&r));
+        assert!(equals("$.got.n", 2.0.into()).holds(&r));
+        assert!(equals("$.total", 30.into()).holds(&r));
+        assert!(equals("$.got", serde_json::json!({"f": 2, "n": 2.0})).holds(&r));
+        assert!(!equals("$.total", 31.into()).holds(&r));
+        let not = |p: &str, v: serde_json::Value| {
+            let p = crate::scenario::JsonPathText {
+                path: path(p),
+                source: p.into(),
+            };
+            Check::Json(crate::scenario::JsonCheck::NotEquals(p, v))
+        };
+        assert!(!not("$.total", 30.into()).holds(&r));
+        assert!(not("$.total", 31.into()).holds(&r));
     }
 }

@@ -170,6 +170,12 @@ fn a_broken_scenario_fails_the_walk_naming_the_step_the_check_and_what_came() {
 
 /// A loopback JSON shop that counts the requests it answers.
 fn counting_shop(lifetime: Duration) -> (String, Arc<AtomicUsize>) {
+    json_shop(lifetime, r#"{"status":"paid","order":{"number":7}}"#)
+}
+
+/// A loopback shop that answers every request with `body` as JSON, and
+/// counts the requests it answers.
+fn json_shop(lifetime: Duration, body: &'static str) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -201,14 +207,13 @@ fn counting_shop(lifetime: Duration) -> (String, Arc<AtomicUsize>) {
                         break;
                     }
                     counted.fetch_add(1, Ordering::Relaxed);
-                    let body = br#"{"status":"paid","order":{"number":7}}"#;
                     let answer = format!(
                         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
                         body.len()
                     );
                     let stream = reader.get_mut();
                     if stream.write_all(answer.as_bytes()).is_err()
-                        || stream.write_all(body).is_err()
+                        || stream.write_all(body.as_bytes()).is_err()
                     {
                         break;
                     }
@@ -217,6 +222,151 @@ fn counting_shop(lifetime: Duration) -> (String, Arc<AtomicUsize>) {
         }
     });
     (url, requests)
+}
+
+const TOKEN: &str = "tok-4242-abcdef-0123";
+const CSRF: &str = "csrf-visible-98765";
+
+/// A token extracted from an answer and sent in any header that carries
+/// credentials is hidden wherever it shows, however the header writes it
+/// (`Bearer nope-{{ tok }}` as well as `Bearer {{ tok }}`); a CSRF token,
+/// no credential, stays visible to debug a refused form with.
+#[test]
+fn a_token_sent_in_a_credential_header_is_hidden_and_a_csrf_token_is_not() {
+    let answer = format!(r#"{{"token":"{TOKEN}","csrf":"{CSRF}"}}"#);
+    let (url, _) = json_shop(Duration::from_secs(30), answer.leak());
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "tokens.toml",
+        &format!(
+            r#"
+name = "tokens"
+[target]
+base_url = "{url}"
+[load]
+stages = [{{ ramp_to = 1, over = "0s" }}, {{ hold = "1s" }}]
+[[journey]]
+name = "api"
+steps = [
+  {{ name = "login", get = "/login",
+    extract = {{ tok = {{ json = "$.token" }}, csrf = {{ json = "$.csrf" }} }} }},
+  {{ name = "key", get = "/orders", headers = {{ X-Api-Key = "{{{{ tok }}}}", X-CSRF-Token = "{{{{ csrf }}}}" }} }},
+  {{ name = "bearer", get = "/orders", headers = {{ Authorization = "Bearer nope-{{{{ tok }}}}" }} }},
+]
+"#
+        ),
+    );
+    let (code, stdout, stderr) = smoke(&scenario, &["--verbose"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        !stdout.contains(TOKEN) && !stderr.contains(TOKEN),
+        "{stdout}"
+    );
+    assert!(stdout.contains("> x-api-key: [redacted]"), "{stdout}");
+    assert!(stdout.contains("> authorization: [redacted]"), "{stdout}");
+    assert!(
+        stdout.contains(r#"extracted tok = "[redacted]""#),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("> x-csrf-token: {CSRF}")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(r#"extracted csrf = "{CSRF}""#)),
+        "{stdout}"
+    );
+}
+
+/// With `--verbose` the walk shows each request's body, so that a number
+/// extracted from JSON can be seen going out as a number: an excerpt as long
+/// as a response's, credential-named JSON keys hidden; without it, none.
+#[test]
+fn verbose_shows_each_request_body_numbers_as_numbers_and_no_password() {
+    let (url, _) = json_shop(Duration::from_secs(30), r#"{"n":2,"total":30.0}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let long = "x".repeat(300);
+    let scenario = write(
+        dir.path(),
+        "bodies.toml",
+        &format!(
+            r#"
+name = "bodies"
+[target]
+base_url = "{url}"
+[load]
+stages = [{{ ramp_to = 1, over = "0s" }}, {{ hold = "1s" }}]
+[[journey]]
+name = "api"
+steps = [
+  {{ name = "cart", get = "/cart", extract = {{ n = {{ json = "$.n" }}, total = {{ json = "$.total" }} }} }},
+  {{ name = "order", post = "/orders",
+    json = {{ qty = "{{{{ n }}}}", total = "{{{{ total }}}}", password = "hunter2-in-the-file" }} }},
+  {{ name = "note", post = "/notes", form = {{ note = "{long}" }} }},
+]
+"#
+        ),
+    );
+    let (code, stdout, stderr) = smoke(&scenario, &["--verbose"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(r#"        > body: {"password":"[redacted]","qty":2,"total":30.0}"#),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("hunter2"), "{stdout}");
+    // Cut where a response's excerpt is cut (240 characters).
+    let note = stdout
+        .lines()
+        .find(|l| l.contains("> body: note="))
+        .unwrap_or_else(|| panic!("no form body:\n{stdout}"));
+    let shown = note.trim()["> body: ".len()..].to_string();
+    assert_eq!(shown, format!("note={}…", &long[..240 - "note=".len()]));
+    let (code, stdout, _) = smoke(&scenario, &[]);
+    assert_eq!(code, Some(0));
+    assert!(!stdout.contains("> body:"), "{stdout}");
+}
+
+/// What docs/headless.md says of a whole number beyond 64 bits: `json`
+/// extraction reads it as a float and sends it rounded; a `regex` match in a
+/// raw `body` sends it as written.
+#[test]
+fn a_number_beyond_64_bits_goes_out_as_written_from_a_regex_in_a_raw_body() {
+    let (url, _) = json_shop(
+        Duration::from_secs(30),
+        r#"{"id":123456789012345678901234567890}"#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "big.toml",
+        &format!(
+            r#"
+name = "big"
+[target]
+base_url = "{url}"
+[load]
+stages = [{{ ramp_to = 1, over = "0s" }}, {{ hold = "1s" }}]
+[[journey]]
+name = "api"
+steps = [
+  {{ name = "get", get = "/thing", extract = {{ id = {{ json = "$.id" }}, digits = {{ regex = '"id":\s*(\d+)' }} }} }},
+  {{ name = "json", post = "/json", json = {{ id = "{{{{ id }}}}" }} }},
+  {{ name = "raw", post = "/raw", body = '{{"id": {{{{ digits }}}}}}', content_type = "application/json" }},
+]
+"#
+        ),
+    );
+    let (code, stdout, stderr) = smoke(&scenario, &["--verbose"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(r#"> body: {"id":1.2345678901234568e+29}"#),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r#"> body: {"id": 123456789012345678901234567890}"#),
+        "{stdout}"
+    );
 }
 
 #[test]
