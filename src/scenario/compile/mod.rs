@@ -672,26 +672,20 @@ impl<'a> Compiler<'a> {
     }
 }
 
-/// A warning when the shop is watched after a spike, or in the cool-down, for
-/// less than a recovery must hold: the verdict can then only say "not judged".
+/// A warning when the shop is watched after a spike for less than a recovery
+/// must hold: the verdict can then only say "not judged". (A cool-down is by
+/// default as long as a level's hold: a short one is the short staircase's, and
+/// the verdict says so.)
 fn short_recovery_watch(load: &super::Load) -> Option<String> {
     let window = super::RECOVERY_WINDOW_S;
     let levels = load.profile.levels();
-    let spike = levels.iter().rposition(|l| l.spike);
-    let watched = match spike {
-        Some(k) => levels.get(k + 1).map_or(0.0, |l| l.duration.as_secs_f64()),
-        // A zero cooldown asks for no watch.
-        None if load.stop_when_broken && !load.cooldown.is_zero() => load.cooldown.as_secs_f64(),
-        None => return None,
-    };
+    let spike = levels.iter().rposition(|l| l.spike)?;
+    let watched = levels
+        .get(spike + 1)
+        .map_or(0.0, |l| l.duration.as_secs_f64());
     (watched < window - 0.05).then(|| {
-        let what = if spike.is_some() {
-            "the level after the last spike holds"
-        } else {
-            "the cooldown lasts"
-        };
         format!(
-            "{what} {watched:.0} s, under the {window:.0} s a recovery must stay within the SLO: recovery will not be judged"
+            "the level after the last spike holds {watched:.0} s, under the {window:.0} s a recovery must stay within the SLO: recovery will not be judged"
         )
     })
 }
