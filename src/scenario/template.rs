@@ -55,6 +55,8 @@ pub enum Pick {
     First,
     Last,
     Random,
+    /// The whole list, as a JSON array (`{{ ids | all }}`).
+    All,
 }
 
 /// Where an expression's value comes from.
@@ -231,6 +233,7 @@ fn expression(
             "first" => Pick::First,
             "last" => Pick::Last,
             "random" => Pick::Random,
+            "all" => Pick::All,
             other => match Convert::from_name(other) {
                 Some(c) if convert.is_none() => {
                     convert = Some(c);
@@ -310,6 +313,18 @@ impl Expression {
                     Pick::Last => values.last(),
                     Pick::Random if values.is_empty() => None,
                     Pick::Random => values.get(scope.rng.random_range(0..values.len())),
+                    // Each element converted as asked: `{{ ids | all | int }}`.
+                    Pick::All => {
+                        let all = values.iter().cloned();
+                        return match self.convert {
+                            Some(convert) => all
+                                .map(|v| convert.apply(v))
+                                .collect::<Result<Vec<_>, _>>()
+                                .map(Value::Array)
+                                .map_err(RenderError),
+                            None => Ok(Value::Array(all.collect())),
+                        };
+                    }
                 };
                 value.cloned().unwrap_or(Value::Null)
             }

@@ -58,6 +58,13 @@ fn a_whole_expression_keeps_its_type_and_filters_convert_it() {
     assert_eq!(typed("{{ csrf | string }}", &slots), Ok(json!("3")));
     assert_eq!(typed("{{ 'a}}b' }}", &slots), Ok(json!("a}}b")));
     assert!(typed("{{ order.id | last | int }}", &slots).is_err());
+    // A list whole, each element converted as asked.
+    let ids = vec![vec![json!("1"), json!("22")]];
+    assert_eq!(typed("{{ csrf | all }}", &ids), Ok(json!(["1", "22"])));
+    assert_eq!(typed("{{ csrf | all | int }}", &ids), Ok(json!([1, 22])));
+    assert_eq!(typed("{{ csrf | all }}", &[vec![]]), Ok(json!([])));
+    let list = Template::compile("ids={{ csrf | all | int }}", &mut resolve).unwrap();
+    assert_eq!(render(&list, &ids, &[], 1), "ids=[1,22]");
     for not_whole in [
         "x{{ csrf }}",
         "{{ csrf }} ",
