@@ -16,7 +16,9 @@ use super::{
 use crate::analysis::{LevelResult, Report};
 use crate::report::view::{LoadUnit, load_of};
 
-/// Colours for error kinds, by name; others take the grey.
+/// A colour of its own for each error kind, by name (two kinds in one colour
+/// could not be told apart in a stacked bar); a name this version does not
+/// know takes the grey.
 fn kind_color(kind: &str) -> RGBColor {
     match kind {
         "http_5xx" => SLO,
@@ -28,6 +30,15 @@ fn kind_color(kind: &str) -> RGBColor {
         "extract" => RGBColor(23, 190, 207),
         "blocked" => BLACK,
         "tls" => P50,
+        "check" => RGBColor(44, 160, 44),
+        "graphql" => RGBColor(0, 102, 102),
+        "malformed" => RGBColor(255, 187, 120),
+        "body" => RGBColor(174, 199, 232),
+        "truncated" => RGBColor(152, 223, 138),
+        "panic" => RGBColor(120, 0, 0),
+        "redirects" => RGBColor(197, 176, 213),
+        "location" => RGBColor(196, 156, 148),
+        "request" => RGBColor(247, 182, 210),
         _ => MUTED,
     }
 }
@@ -163,4 +174,35 @@ where
         marks.bar(a, b, tip);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error_kind::ErrorKind;
+
+    #[test]
+    fn every_error_kind_has_a_colour_of_its_own() {
+        let colours: Vec<(u8, u8, u8)> = ErrorKind::ALL
+            .iter()
+            .map(|k| {
+                let c = kind_color(k.name());
+                (c.0, c.1, c.2)
+            })
+            .collect();
+        for (i, c) in colours.iter().enumerate() {
+            assert_ne!(
+                *c,
+                (MUTED.0, MUTED.1, MUTED.2),
+                "{}",
+                ErrorKind::ALL[i].name()
+            );
+            assert_eq!(
+                colours.iter().filter(|o| *o == c).count(),
+                1,
+                "{}",
+                ErrorKind::ALL[i].name()
+            );
+        }
+    }
 }
