@@ -82,6 +82,21 @@ fn a_value_in_two_answers_is_extracted_from_the_earliest() {
     assert_eq!(steps[2]["form"]["csrf"].as_str(), Some("{{ csrf }}"));
     // The recorded pause of 6 s is capped at --max-think (5 s).
     assert_eq!(steps[1]["think"].as_str(), Some("5000ms"));
+    // The one level holds twice the recorded journey: whole journeys complete
+    // (a 5 s hold under 5 s of think time completed none).
+    let think_ms: u64 = steps
+        .iter()
+        .filter_map(|st| st.get("think").and_then(|t| t.as_str()))
+        .map(|t| t.trim_end_matches("ms").parse::<u64>().unwrap())
+        .sum();
+    let hold = s["load"]["staircase"]["hold"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{text}"));
+    let hold_s: u64 = hold.trim_end_matches('s').parse().unwrap();
+    assert!(
+        hold_s * 1000 >= 2 * think_ms && hold_s >= 10,
+        "{hold} for {think_ms} ms"
+    );
     // What the user typed: vars, with generator suggestions beside them.
     assert_eq!(s["vars"]["email"].as_str(), Some("jane.doe@example.com"));
     assert!(text.contains("{{ fake.email }}") && text.contains("{{ fake.name }}"));

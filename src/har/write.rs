@@ -63,11 +63,13 @@ pub fn scenario(header: &Header<'_>, plan: &Plan, summary: &str) -> String {
         out,
         "\nname = {}\n\n[target]\nbase_url = {}   # the recording's origin; --target URL overrides\n\n\
          # One shopper, to check the journey against the shop; then climb (see `stampede init`).\n\
+         # The hold is at least twice the recorded journey, so whole journeys complete in it.\n\
          [load]\nmodel = \"closed\"\n\
-         staircase = {{ start = 1, step = 1, max = 1, hold = \"5s\", stop = \"max\" }}\n\n\
+         staircase = {{ start = 1, step = 1, max = 1, hold = \"{}s\", stop = \"max\" }}\n\n\
          [slo]\np95 = \"1s\"\nerror_rate = \"1%\"\n",
         quote(header.journey),
-        quote(header.origin)
+        quote(header.origin),
+        hold_s(plan)
     );
     if !plan.vars.is_empty() {
         out.push_str("\n# Values the user typed: vary them to look like many shoppers.\n[vars]\n");
@@ -88,6 +90,15 @@ pub fn scenario(header: &Header<'_>, plan: &Plan, summary: &str) -> String {
         write_step(&mut out, step);
     }
     out
+}
+
+/// The hold of the imported scenario's one level, in seconds: twice the
+/// recorded journey (its think times, and a fifth of a second per request), at
+/// least 5 s. A 5 s hold under a journey of 4 s of think time completed none.
+fn hold_s(plan: &Plan) -> u64 {
+    let think_ms: u64 = plan.steps.iter().filter_map(|s| s.think_ms).sum();
+    let journey_ms = think_ms + 200 * plan.steps.len() as u64;
+    (2 * journey_ms).div_ceil(1000).max(5)
 }
 
 fn write_step(out: &mut String, step: &StepPlan) {
