@@ -35,9 +35,11 @@ weight = 1
 steps = [{ name = "product", get = "/api/products/7" }]
 "#;
 
+/// `stampede report OUT --gate GATE`, written beside OUT in `judged/`.
 fn rejudge(out: &Path, gate: &str) -> (Option<i32>, String) {
     let output = stampede()
-        .args(["report", "--gate", gate])
+        .args(["report", "--gate", gate, "--out"])
+        .arg(out.with_file_name("judged"))
         .arg(out)
         .output()
         .expect("the binary runs");
@@ -95,7 +97,7 @@ fn a_search_answers_everywhere_and_the_capacity_gate_decides_the_exit() {
     let (code, said) = rejudge(&out, "capacity >= 1000");
     assert_eq!(code, Some(1), "{said}");
     assert!(said.contains("capacity >= 1000"), "{said}");
-    let rejudged = read_report(&out.join("report.json"));
+    let rejudged = read_report(&out.with_file_name("judged").join("report.json"));
     assert_eq!(rejudged["gates"][0]["passed"], false);
     assert_eq!(f(&rejudged["gates"][0]["measured"]), capacity);
 }
