@@ -232,8 +232,9 @@ pub fn assess_in(report: &Report, unit: Option<&str>) -> Capacity {
     };
     if points.len() < MIN_LEVELS {
         capacity.note = format!(
-            "{} levels measured; the USL fit needs at least {MIN_LEVELS}: no extrapolation",
-            points.len()
+            "{} level{} measured; the USL fit needs at least {MIN_LEVELS}: no extrapolation",
+            points.len(),
+            if points.len() == 1 { "" } else { "s" }
         );
         return capacity;
     }

@@ -198,7 +198,7 @@ pub struct CompareArgs {
 pub struct RunArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
-    /// Send the load here instead of the scenario's base_url (e.g. http://127.0.0.1:8080).
+    /// Send the load here instead of the scenario's base_url (e.g. http://127.0.0.1:8080; "embedded": the demo shop in-process).
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
     /// Write the reports into DIR [default: reports/<scenario>-<timestamp>].

@@ -193,6 +193,8 @@ pub fn metrics_addr(text: &str) -> Result<SocketAddr, Error> {
 impl RunOptions {
     pub fn resolve(args: &RunArgs, scenario: &Scenario) -> Result<RunOptions, Error> {
         let target = match (&args.target, &scenario.target.base_url) {
+            // As `base_url = "embedded"` and `import har --target embedded` say it.
+            (Some(embedded), _) if embedded == "embedded" => Target::Embedded,
             (Some(url), _) | (None, Some(url)) => Target::Url(target(url)?),
             (None, None) => Target::Embedded,
         };

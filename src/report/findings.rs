@@ -494,18 +494,18 @@ pub fn comparison_table(c: &Comparison) -> String {
     let mut out = format!("\n{}:\n", comparison_heading(c));
     let _ = writeln!(
         out,
-        "  {:>8}  {:>14}  {:>10}  {:>10}  {:>10}  {:>8}  {:>17}  verdict",
+        "  {:>8}  {:>14}  {:>10}  {:>14}  {:>14}  {:>8}  {:>17}  verdict",
         "load", "step", "metric", "base", "new", "change", "95% interval"
     );
     for r in comparison_rows(c) {
         let _ = writeln!(
             out,
-            "  {:>8}  {:>14}  {:>10}  {:>10.1}  {:>10.1}  {:>+7.1}%  [{:>+6.1}%, {:>+6.1}%]  {}",
+            "  {:>8}  {:>14}  {:>10}  {:>14}  {:>14}  {:>+7.1}%  [{:>+6.1}%, {:>+6.1}%]  {}",
             crate::units::show_load(r.load),
             r.step,
             r.metric,
-            r.base,
-            r.new,
+            change_value(r, r.base),
+            change_value(r, r.new),
             r.change * 100.0,
             r.ci_low * 100.0,
             r.ci_high * 100.0,

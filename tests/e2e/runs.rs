@@ -348,3 +348,25 @@ fn the_shop_command_serves_the_demo_shop() {
     assert!(response.contains("\"sku\":\"SKU-00007\""), "{response}");
     assert_eq!(status.code(), Some(0));
 }
+
+/// `--target embedded` is the demo shop in-process, as `base_url = "embedded"`
+/// and `import har --target embedded` say it (it was refused as a relative URL).
+#[test]
+fn target_embedded_runs_against_the_demo_shop() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "elsewhere.toml",
+        "name = \"elsewhere\"\n[target]\nbase_url = \"http://127.0.0.1:9\"\n[load]\nstaircase = { start = 1, step = 1, max = 1, hold = \"1s\" }\n[[journey]]\nname = \"look\"\nsteps = [{ name = \"home\", get = \"/\" }]\n",
+    );
+    let output = stampede()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--target", "embedded", "--smoke"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = crate::text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("GET http://127.0.0.1:"), "{stdout}");
+    assert!(!stdout.contains("127.0.0.1:9/"), "{stdout}");
+}
