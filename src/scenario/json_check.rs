@@ -176,10 +176,13 @@ impl JsonCheck {
             } => first(path)
                 .and_then(typename)
                 .is_some_and(|t| names.iter().any(|n| n == t) != *negate),
-            JsonCheck::NoGraphqlErrors => json
-                .get("errors")
-                .and_then(Value::as_array)
-                .is_none_or(Vec::is_empty),
+            // A GraphQL answer is an object with `data`, `errors`, or both;
+            // `errors`, when there, a list. `{}` or `"errors": "boom"` is not
+            // an answer without errors.
+            JsonCheck::NoGraphqlErrors => match json.get("errors") {
+                None | Some(Value::Null) => json.get("data").is_some(),
+                Some(errors) => errors.as_array().is_some_and(Vec::is_empty),
+            },
         }
     }
 
@@ -190,13 +193,19 @@ impl JsonCheck {
             return "the body is not JSON".to_string();
         };
         match self {
-            JsonCheck::NoGraphqlErrors => {
-                let first = &json["errors"][0];
-                match first.get("message").and_then(Value::as_str) {
-                    Some(message) => format!("errors[0].message: {message:?}"),
-                    None => format!("errors[0]: {first}"),
+            JsonCheck::NoGraphqlErrors => match json.get("errors") {
+                None | Some(Value::Null) => {
+                    "neither data nor errors: not a GraphQL answer".to_string()
                 }
-            }
+                Some(errors) if !errors.is_array() => format!("errors: {errors} (not a list)"),
+                Some(errors) => {
+                    let first = &errors[0];
+                    match first.get("message").and_then(Value::as_str) {
+                        Some(message) => format!("errors[0].message: {message:?}"),
+                        None => format!("errors[0]: {first}"),
+                    }
+                }
+            },
             JsonCheck::Typename { path, .. } => match path.path.first(json) {
                 None => "the path matched nothing".to_string(),
                 Some(found) => {
@@ -272,6 +281,19 @@ mod tests {
             JsonCheck::NoGraphqlErrors.actual(Some(&errors)),
             r#"errors[0].message: "Variable \"$qty\" got invalid value""#
         );
+        // Not GraphQL answers without errors: they passed.
+        for (odd, actual) in [
+            (json!({}), "neither data nor errors: not a GraphQL answer"),
+            (
+                json!({"errors": "boom", "data": null}),
+                r#"errors: "boom" (not a list)"#,
+            ),
+            (json!([1]), "neither data nor errors: not a GraphQL answer"),
+        ] {
+            assert!(!JsonCheck::NoGraphqlErrors.holds(Some(&odd)), "{odd}");
+            assert_eq!(JsonCheck::NoGraphqlErrors.actual(Some(&odd)), actual);
+        }
+        assert!(JsonCheck::NoGraphqlErrors.holds(Some(&json!({"data": null, "errors": []}))));
     }
 
     /// Past 2^53 an `f64` cannot tell neighbours apart (an order id, a

@@ -283,6 +283,16 @@ fn a_watch_too_short_to_judge_a_recovery_is_warned_of() {
 }
 
 #[test]
+fn a_latency_bound_of_zero_is_warned_of() {
+    let text = "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = { start = 1, step = 1, max = 2, hold = \"1s\" }\n[slo]\np95 = \"0ms\"\nerror_rate = \"1%\"\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n";
+    let s = parse(Path::new("t.toml"), text).unwrap();
+    assert_eq!(
+        s.warnings,
+        ["[slo] p95 = 0 ms: no request is answered in no time, so every level will fail"]
+    );
+}
+
+#[test]
 fn a_spike_to_no_load_is_refused() {
     let text = "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstages = [ { ramp_to = 2, over = \"1s\" }, { spike_to = 0, hold = \"1s\" } ]\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n";
     let e = error(text);

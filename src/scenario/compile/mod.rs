@@ -141,6 +141,15 @@ pub fn compile<'a>(
             "[slo] sets no error_rate: a level whose requests fail still passes{alone}; add error_rate = \"1%\" (or the share the sale can bear)"
         ));
     }
+    for bound in slo.latency.iter().filter(|b| b.bound.is_zero()) {
+        let label = match bound.percentile {
+            p if p >= 100.0 => "max".to_string(),
+            p => format!("p{p}"),
+        };
+        c.warnings.push(format!(
+            "[slo] {label} = 0 ms: no request is answered in no time, so every level will fail"
+        ));
+    }
     if !slo.latency.is_empty() || slo.error_rate.is_some() {
         c.warnings.extend(short_recovery_watch(&load));
     }
