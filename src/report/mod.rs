@@ -77,8 +77,33 @@ pub fn read_json(path: &Path) -> Result<Report, ReadError> {
         path: file.clone(),
         source,
     })?;
-    check_histograms(&report).map_err(|why| ReadError::Unreadable { path: file, why })?;
+    check_histograms(&report)
+        .and_then(|()| check_level_references(&report))
+        .map_err(|why| ReadError::Unreadable { path: file, why })?;
     Ok(report)
+}
+
+/// The breaking point and the last good level name levels the report holds
+/// (an edited `level_index` of 99 was rendered as if it meant something).
+fn check_level_references(report: &Report) -> Result<(), String> {
+    let named = [
+        (
+            "breaking_point",
+            report.breaking_point.as_ref().map(|b| b.level),
+        ),
+        ("last_good", report.last_good.as_ref().map(|g| g.level)),
+    ];
+    for (field, index) in named {
+        if let Some(index) = index
+            && !report.levels.iter().any(|l| l.index == index)
+        {
+            return Err(format!(
+                "{field}.level_index {index} names no level of the report's {} (the file was edited or damaged)",
+                report.levels.len()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// What a report.json says of its own format, read before the rest.

@@ -339,5 +339,14 @@ fn report_and_compare_refuse_a_report_json_of_a_newer_schema_or_with_a_damaged_h
     );
     assert_refused(&report(&damaged, &out), &[&wanted]);
     assert_refused(&compare(&damaged, &good), &[&wanted]);
+    // A last good level the report does not hold was rendered as one.
+    let pointing = write("pointing", &|json| {
+        json["last_good"]["level_index"] = 99.into()
+    });
+    let wanted = format!(
+        "{}: last_good.level_index 99 names no level of the report's ",
+        pointing.display()
+    );
+    assert_refused(&report(&pointing, &out), &[&wanted]);
     assert!(!out.join("report.json").exists());
 }

@@ -67,10 +67,36 @@ impl LogFile {
     }
 }
 
+/// Refuses a `#` line of no kind a run writes (a `#counts` line whose tag was
+/// mangled was skipped, its requests gone without a word); `#[` is the
+/// HdrHistogram log's own (its start and base times).
+fn known_comment_kinds(text: &str) -> Result<(), BadLine> {
+    let kinds = [HEADER, COUNTS, JOURNEY, SECOND, END, STATE, "["];
+    for (number, line) in text.lines().enumerate() {
+        if let Some(comment) = line.strip_prefix('#')
+            && !kinds.iter().any(|k| comment.starts_with(k))
+        {
+            let kind: String = comment
+                .chars()
+                .take_while(|c| !c.is_whitespace())
+                .take(40)
+                .collect();
+            return Err(BadLine {
+                line: number + 1,
+                why: format!(
+                    "`#{kind}` is no kind of line a run writes (the file was edited or damaged)"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// What the run measured, as `text` (the whole log) records it.
 fn outcome(header: &RunHeader, text: &str) -> Result<RunOutcome, BadLine> {
     let specs = &header.levels;
     let mut collected = Collected::new(specs.len(), header.steps, header.journeys);
+    known_comment_kinds(text)?;
     add_counts(&mut collected, header, text)?;
     add_histograms(&mut collected, header, text)?;
     collected.timeline = comments(text, SECOND)
@@ -437,7 +463,7 @@ mod tests {
     /// error naming the line: none is dropped without a word.
     #[test]
     fn a_line_outside_the_header_or_of_no_known_kind_is_an_error_naming_it() {
-        let cases: [(&str, &str, &str); 6] = [
+        let cases: [(&str, &str, &str); 7] = [
             (
                 r#"{"level":0,"step":0,"#,
                 r#"{"level":0,"step":5,"#,
@@ -467,6 +493,11 @@ mod tests {
                 "Tag=l0.s0.latency,",
                 "Tag=l0.s0.speed,",
                 "the histogram tag l0.s0.speed is none a run writes",
+            ),
+            (
+                "#counts ",
+                "#cuonts ",
+                "`#cuonts` is no kind of line a run writes",
             ),
         ];
         for (from, to, why) in cases {
