@@ -269,10 +269,13 @@ fn recovery(slo: &Slo, timeline: &[TimelinePoint], after: f64, until: f64) -> Op
 /// Analyses a whole run.
 pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
     let collected: &Collected = &outcome.collected;
+    // A level of no load (a shard's share of 5 shoppers over 10, a stage that
+    // ramps to 0) measures nothing: it is not judged, as it was ("no request
+    // completed", the shop "broken from the first level").
     let mut levels: Vec<LevelResult> = outcome
         .levels
         .iter()
-        .filter(|run| !run.held.is_zero())
+        .filter(|run| !run.held.is_zero() && run.spec.load > 0.0)
         .map(|run| level_result(plan, run, collected, info.cores))
         .collect();
     let end_s = outcome.elapsed.as_secs_f64();

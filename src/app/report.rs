@@ -66,7 +66,21 @@ fn load(path: &Path) -> anyhow::Result<Report> {
         let log = interval_log::open(dir).map_err(|e| cannot(&e))?;
         let plan = Plan::of_header(log.header())
             .map_err(|e| cannot(&format!("{}: {e}", log.path().display())))?;
-        let (header, outcome) = log.rebuild().map_err(|e| cannot(&e))?;
+        let (header, mut outcome) = log.rebuild().map_err(|e| cannot(&e))?;
+        // A shard's log holds the whole run's plan; its levels held its share.
+        if let Some(shard) = &header.shard {
+            let part = crate::driver::shard::Part {
+                index: shard.index,
+                count: shard.count,
+                late: std::time::Duration::ZERO,
+            };
+            for run in &mut outcome.levels {
+                run.spec.load = match plan.model {
+                    crate::scenario::Model::Closed => part.shoppers(run.spec.load),
+                    crate::scenario::Model::Open => part.rate(run.spec.load),
+                };
+            }
+        }
         outln!(
             "report rebuilt from the interval log: {}",
             dir.join(interval_log::FILE_NAME).display()
@@ -81,6 +95,12 @@ fn load(path: &Path) -> anyhow::Result<Report> {
             threads: header.threads,
         };
         let mut report = analysis::analyse(&plan, &outcome, info);
+        if let Some(shard) = header.shard.clone() {
+            report.shards = vec![crate::metrics::ShardRun {
+                partial_levels: super::run::partial_levels(&plan, &outcome),
+                ..shard
+            }];
+        }
         // The gates the run would have been judged by: the scenario's.
         let gates: Vec<_> = plan
             .gates

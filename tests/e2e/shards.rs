@@ -184,6 +184,30 @@ fn three_shards_merge_losslessly_and_agree_with_one_process() {
         .collect();
     let seen = coupons.take();
 
+    // A shard's report rebuilt from its interval log alone (as after kill -9)
+    // gives the shard's own loads and says it is a shard (it gave the whole
+    // run's loads beside the shard's throughput).
+    let rebuilt = out("rebuilt-1");
+    std::fs::create_dir(&rebuilt).unwrap();
+    std::fs::copy(
+        out("shard-1").join("intervals.hlog"),
+        rebuilt.join("intervals.hlog"),
+    )
+    .unwrap();
+    let again = stampede().arg("report").arg(&rebuilt).output().unwrap();
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again).1);
+    let again = read_report(&rebuilt.join("report.json"));
+    let loads = |r: &serde_json::Value| -> Vec<f64> {
+        r["levels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| f(&l["load"]))
+            .collect()
+    };
+    assert_eq!(loads(&again), loads(&shards[1]));
+    assert_eq!(again["shards"][0]["index"], 1, "{}", again["shards"]);
+
     let merge = stampede()
         .arg("merge")
         .args((0..3).map(|i| out(&format!("shard-{i}"))))
@@ -705,4 +729,35 @@ fn shards_of_an_embedded_shop_are_warned_that_each_has_its_own() {
         stderr.contains("warning: each shard starts its own embedded shop"),
         "{stderr}"
     );
+}
+
+/// A shard whose share of a level is no shopper (5 over 10 shards: shard 7
+/// gets 0) does not judge that level: it read "0 shoppers · FAIL (no request
+/// completed)" and "broken from the first level".
+#[test]
+fn a_shard_with_no_shopper_at_a_level_does_not_judge_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("few.toml");
+    std::fs::write(
+        &path,
+        "name = \"few\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = { start = 5, step = 5, max = 10, hold = \"1s\", ramp = \"0s\" }\n[slo]\nerror_rate = \"1%\"\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = stampede()
+        .arg("run")
+        .arg(&path)
+        .args(["--shard", "7/10", "--no-preflight", "--start-at"])
+        .arg((unix_now().ceil() as u64 + 1).to_string())
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    let report = read_report(&out.join("report.json"));
+    let levels = report["levels"].as_array().unwrap();
+    assert_eq!(levels.len(), 1, "{levels:?}");
+    assert_eq!(f(&levels[0]["load"]), 1.0);
+    assert!(!stdout.contains("broken from the first level"), "{stdout}");
 }
