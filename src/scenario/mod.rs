@@ -421,6 +421,12 @@ impl Step {
 
 /// serde names Rust types in its messages; a scenario author thinks in TOML's.
 fn plain_types(message: &str) -> String {
+    // An integer beyond i64 reaches serde as an i128 (`max = 1e20` written out).
+    if let Some(rest) = message.strip_prefix("invalid type: integer `")
+        && let Some((digits, "as i128, expected f64")) = rest.split_once("` ")
+    {
+        return format!("the number {digits} is too large: no setting takes one beyond 2^63");
+    }
     [
         ("expected i64", "expected a whole number"),
         ("expected u32", "expected a whole number"),

@@ -121,6 +121,16 @@ fn error(text: &str) -> String {
 }
 
 #[test]
+fn a_number_beyond_64_bits_is_named_too_large_not_in_serde_words() {
+    let text = "name = \"b\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = { start = 1, step = 1, max = 99999999999999999999, hold = \"1s\" }\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n";
+    let e = error(text);
+    assert!(
+        e.starts_with("t.toml:5:42: the number 99999999999999999999 is too large"),
+        "{e}"
+    );
+}
+
+#[test]
 fn think_times_are_bounded_at_an_hour() {
     for ok in [
         "\"1h\"",
