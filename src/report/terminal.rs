@@ -91,6 +91,15 @@ pub fn summary(report: &Report) -> String {
             &verdict,
         );
     }
+    // Why each limited level was: the verdict's sentence speaks of one.
+    for level in report.levels.iter().filter(|l| l.generator_limited) {
+        let _ = writeln!(
+            out,
+            "  level {}: generator-limited: {}",
+            level_number(level),
+            crate::analysis::generator_warning(level)
+        );
+    }
     for level in report
         .levels
         .iter()
@@ -154,6 +163,11 @@ mod tests {
         assert!(text.contains("what broke first: "));
         assert!(text.contains("steps at 250 shoppers"), "{text}");
         assert_eq!(text.matches("FAIL").count(), 1);
+        // The limited level says why under the table.
+        assert!(
+            text.contains("  level 9: generator-limited: requests left up to "),
+            "{text}"
+        );
     }
 
     #[test]
