@@ -128,11 +128,18 @@ impl Connection {
                     buf.drain(..head.len);
                 }
                 Some(head) => return Ok(head),
-                None if buf.len() >= MAX_HEAD => return Err(Failure::kind(ErrorKind::Malformed)),
+                None if buf.len() >= MAX_HEAD => {
+                    return Err(malformed(format_args!(
+                        "the answer's head is over {MAX_HEAD} bytes"
+                    )));
+                }
                 None => {
                     buf.reserve(FIRST_READ);
                     if self.io.read_buf(buf).await.map_err(io_failure)? == 0 {
-                        return Err(Failure::kind(ErrorKind::Reset));
+                        return Err(Failure::with(
+                            ErrorKind::Reset,
+                            &"the connection closed before the answer's head came",
+                        ));
                     }
                 }
             }
@@ -159,7 +166,9 @@ impl Connection {
                 buf.clear();
             } else {
                 if buf.len() - pos >= MAX_HEAD {
-                    return Err(Failure::kind(ErrorKind::Malformed));
+                    return Err(malformed(format_args!(
+                        "a chunk's size line is over {MAX_HEAD} bytes"
+                    )));
                 }
                 buf.drain(..pos);
             }
@@ -177,7 +186,10 @@ impl Connection {
                 if to_end {
                     break;
                 }
-                return Err(Failure::kind(ErrorKind::Reset));
+                return Err(Failure::with(
+                    ErrorKind::Reset,
+                    &"the connection closed before the body ended (shorter than its Content-Length or chunks said)",
+                ));
             }
             if n == spare {
                 read_size = (read_size * 2).min(MAX_READ);
@@ -185,6 +197,11 @@ impl Connection {
         }
         Ok(pos)
     }
+}
+
+/// A `malformed` failure, saying what was wrong (only on the failure path).
+fn malformed(why: impl std::fmt::Display) -> Failure {
+    Failure::with(ErrorKind::Malformed, &why)
 }
 
 fn io_failure(e: std::io::Error) -> Failure {
@@ -257,7 +274,6 @@ struct Head {
 
 /// The head at the start of `buf`, `None` while it is incomplete.
 fn parse_head(buf: &[u8], keep_headers: bool) -> Result<Option<Head>, Failure> {
-    let malformed = || Failure::kind(ErrorKind::Malformed);
     // Left uninitialised (httparse fills those it parses): an answer's head is
     // parsed once or twice per request, and 128 empty headers are 4 KiB to clear.
     let mut headers = [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
@@ -270,12 +286,18 @@ fn parse_head(buf: &[u8], keep_headers: bool) -> Result<Option<Head>, Failure> {
     let len = match parsed {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return Ok(None),
-        Err(_) => return Err(malformed()),
+        Err(e) => {
+            return Err(malformed(format_args!(
+                "the answer's head does not parse: {e}"
+            )));
+        }
     };
     let http11 = response.version == Some(1);
     let mut head = Head {
         len,
-        status: response.code.ok_or_else(malformed)?,
+        status: response
+            .code
+            .ok_or_else(|| malformed("the answer's head has no status code"))?,
         close: !http11,
         ..Head::default()
     };
@@ -287,9 +309,14 @@ fn parse_head(buf: &[u8], keep_headers: bool) -> Result<Option<Head>, Failure> {
             let length = std::str::from_utf8(value)
                 .ok()
                 .and_then(|v| v.trim().parse::<u64>().ok())
-                .ok_or_else(malformed)?;
+                .ok_or_else(|| {
+                    malformed(format_args!(
+                        "Content-Length {:?} is not a length",
+                        String::from_utf8_lossy(value)
+                    ))
+                })?;
             if head.length.is_some_and(|l| l != length) {
-                return Err(malformed());
+                return Err(malformed("two Content-Length headers disagree"));
             }
             head.length = Some(length);
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
@@ -355,7 +382,6 @@ impl Framing {
     /// Passes the body bytes at the start of `input` to `sink`; returns how many
     /// bytes of `input` were used.
     fn feed(&mut self, input: &[u8], sink: &mut Sink) -> Result<usize, Failure> {
-        let malformed = || Failure::kind(ErrorKind::Malformed);
         match self {
             Framing::Done => Ok(0),
             Framing::ToEnd => {
@@ -386,7 +412,7 @@ impl Framing {
                                 *chunk = Chunk::Data(size);
                             }
                             Ok(httparse::Status::Partial) => return Ok(pos),
-                            Err(_) => return Err(malformed()),
+                            Err(_) => return Err(malformed("a chunk's size does not parse")),
                         },
                         Chunk::Data(left) => {
                             let n = (*left).min(rest.len() as u64) as usize;
@@ -405,7 +431,7 @@ impl Framing {
                                 return Ok(pos);
                             }
                             if &rest[..2] != b"\r\n" {
-                                return Err(malformed());
+                                return Err(malformed("a chunk does not end where its size said"));
                             }
                             pos += 2;
                             *chunk = Chunk::Size;

@@ -189,6 +189,15 @@ fn malformed_http_counts_as_malformed() {
     let m = run_fault(Fault::Malformed, "", HOME);
     only_kinds(&m, &["malformed"]);
     assert_eq!(m.report["levels"][0]["error_rate"], 1.0);
+    // What was wrong is said (a bare "malformed" was all there was).
+    let message = m.report["error_messages"]["malformed"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.starts_with("the answer's head does not parse: "),
+        "{}",
+        m.report["error_messages"]
+    );
 }
 
 #[test]
