@@ -37,10 +37,8 @@ pub fn timeline(report: &Report) -> io::Result<Vec<u8>> {
     // those busy at that second.
     let load = |point: &crate::analysis::TimelinePoint| match unit {
         LoadUnit::Shoppers => point.shoppers.to_string(),
-        LoadUnit::Arrivals => point
-            .level
-            .and_then(|l| report.levels.iter().find(|level| level.index == l))
-            .map_or_else(String::new, |level| level.load.to_string()),
+        LoadUnit::Arrivals => crate::report::view::arrival_rate(report, point)
+            .map_or_else(String::new, |load| load.to_string()),
     };
     w.write_record([
         "t_s",
@@ -226,15 +224,23 @@ mod tests {
         report.load_unit = LoadUnit::Arrivals;
         let (header, rows) = read(&timeline(&report).unwrap());
         assert_eq!(&header[3], "arrivals/s");
+        let cooldown = report.cooldown.clone().expect("the run cooled down");
         for (row, point) in rows.iter().zip(&report.timeline) {
-            let want = point
+            let level = point
                 .level
                 .and_then(|l| report.levels.iter().find(|level| level.index == l))
-                .map_or_else(String::new, |level| level.load.to_string());
+                .map(|level| level.load);
+            // The cool-down is held at its load too (it was blank).
+            let cooling = (point.t > cooldown.start_s).then_some(cooldown.load);
+            let want = level
+                .or(cooling)
+                .map_or_else(String::new, |l| l.to_string());
             assert_eq!(&row[3], want.as_str(), "{row:?}");
             assert_eq!(row[4].parse::<u32>().unwrap(), point.shoppers);
         }
         assert!(rows.iter().any(|r| !r[3].is_empty()));
+        let last = rows.last().unwrap();
+        assert_eq!(last[3], cooldown.load.to_string(), "{last:?}");
     }
 
     #[test]

@@ -102,6 +102,24 @@ pub fn verdict_cell(level: &LevelResult) -> String {
     }
 }
 
+/// The open model's load at a timeline point: the arrival rate of the level
+/// held, or of the cool-down after the break (it was blank there, the load
+/// line stopping); `None` on a ramp between levels.
+pub fn arrival_rate(report: &Report, point: &crate::analysis::TimelinePoint) -> Option<f64> {
+    match point.level {
+        Some(l) => report
+            .levels
+            .iter()
+            .find(|level| level.index == l)
+            .map(|level| level.load),
+        None => report
+            .cooldown
+            .as_ref()
+            .filter(|c| point.t > c.start_s)
+            .map(|c| c.load),
+    }
+}
+
 /// `cut short: held 1.0 of 3 s` for a level the run's end cut short.
 pub fn cut_short(level: &LevelResult) -> Option<String> {
     level

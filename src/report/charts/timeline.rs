@@ -295,10 +295,7 @@ fn load_panel(report: &Report, legend: &mut Legend) -> Panel<'static> {
     // rate of the level held (its busy shoppers are drawn beside it).
     let mut load = line(unit.short(), BLACK, show, report, |p, _| match unit {
         LoadUnit::Shoppers => Some(f64::from(p.shoppers)),
-        LoadUnit::Arrivals => p
-            .level
-            .and_then(|l| report.levels.iter().find(|level| level.index == l))
-            .map(|level| level.load),
+        LoadUnit::Arrivals => crate::report::view::arrival_rate(report, p),
     });
     load.runs = vec![load.runs.concat()];
     legend.entry(format!("load ({})", unit.short()), Swatch::Line(BLACK, 2));
