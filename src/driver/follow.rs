@@ -275,7 +275,10 @@ impl Follow {
         }
         let progress = Progress {
             elapsed: now,
-            total: self.profile.duration(),
+            // Once the climb stopped at a break, the run ends with its cool-down.
+            total: self
+                .cooldown
+                .map_or_else(|| self.profile.duration(), |c| c.start + c.duration),
             load,
             level: level.map(|l| self.specs[l]),
             cooling_down: self.cooldown.is_some(),

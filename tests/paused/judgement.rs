@@ -72,6 +72,17 @@ steps = [{ name = "product", get = "/api/products/7" }]
     );
     // Level 2's 0.3 s (about 18 arrivals) and the cool-down are outside levels.
     assert!(report.ramp_requests >= 18, "{}", report.ramp_requests);
+    // While it cools down, the run's announced length is its end with the
+    // cool-down (the live line read "25s/24s": the staircase's whole length).
+    let ends = Duration::from_secs_f64(cooldown.start_s + cooldown.duration_s);
+    let cooling: Vec<Duration> = run.totals.iter().filter(|t| t.1).map(|t| t.0).collect();
+    assert!(!cooling.is_empty());
+    for total in cooling {
+        assert!(
+            total.abs_diff(ends) < Duration::from_millis(20),
+            "{total:?} vs {ends:?}"
+        );
+    }
 }
 
 /// Open model, 10 arrivals/s for 4 s (40 arrivals, ± 1 at the edges), each a

@@ -39,10 +39,15 @@ const BASE_URL: &str = "http://sim.shop";
 struct Judge<'a> {
     plan: &'a Plan,
     live: Vec<LevelResult>,
+    /// The run's length each progress call announced, with whether it was
+    /// cooling down.
+    totals: Vec<(Duration, bool)>,
 }
 
 impl Observer for Judge<'_> {
-    fn progress(&mut self, _progress: &Progress) {}
+    fn progress(&mut self, progress: &Progress) {
+        self.totals.push((progress.total, progress.cooling_down));
+    }
 
     fn level_done(&mut self, run: &LevelRun, collected: &Collected) -> Judged {
         let level = analysis::level_result(self.plan, run, collected, 1);
@@ -64,6 +69,8 @@ struct Run {
     report: Report,
     served: u64,
     rejected: u64,
+    /// The run's length announced each second, with whether it cooled down.
+    totals: Vec<(Duration, bool)>,
 }
 
 /// Runs `toml` with `seed` against a simulated shop with the scenario's
@@ -90,6 +97,7 @@ async fn simulate(toml: &str, offset: Duration, seed: u64, stop_after: Option<Du
     let mut judge = Judge {
         plan: &plan,
         live: Vec::new(),
+        totals: Vec::new(),
     };
     let stop = async move {
         match stop_after {
@@ -115,6 +123,7 @@ async fn simulate(toml: &str, offset: Duration, seed: u64, stop_after: Option<Du
         report,
         served: stats.served,
         rejected: stats.rejected_503,
+        totals: judge.totals,
     }
 }
 
