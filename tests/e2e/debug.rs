@@ -40,6 +40,27 @@ steps = [
     )
 }
 
+/// A one-shopper scenario `NAME.toml` of one journey, `api`, against `url`.
+fn api_journey(dir: &Path, name: &str, url: &str, steps: &str) -> std::path::PathBuf {
+    write(
+        dir,
+        &format!("{name}.toml"),
+        &format!(
+            r#"
+name = "{name}"
+[target]
+base_url = "{url}"
+[load]
+stages = [{{ ramp_to = 1, over = "0s" }}, {{ hold = "1s" }}]
+[[journey]]
+name = "api"
+steps = [
+{steps}]
+"#
+        ),
+    )
+}
+
 /// `stampede run SCENARIO --smoke [extra]` with the secret set.
 fn smoke(scenario: &Path, extra: &[&str]) -> (Option<i32>, String, String) {
     let output = stampede()
@@ -236,26 +257,15 @@ fn a_token_sent_in_a_credential_header_is_hidden_and_a_csrf_token_is_not() {
     let answer = format!(r#"{{"token":"{TOKEN}","csrf":"{CSRF}"}}"#);
     let (url, _) = json_shop(Duration::from_secs(30), answer.leak());
     let dir = tempfile::tempdir().unwrap();
-    let scenario = write(
+    let scenario = api_journey(
         dir.path(),
-        "tokens.toml",
-        &format!(
-            r#"
-name = "tokens"
-[target]
-base_url = "{url}"
-[load]
-stages = [{{ ramp_to = 1, over = "0s" }}, {{ hold = "1s" }}]
-[[journey]]
-name = "api"
-steps = [
-  {{ name = "login", get = "/login",
-    extract = {{ tok = {{ json = "$.token" }}, csrf = {{ json = "$.csrf" }} }} }},
-  {{ name = "key", get = "/orders", headers = {{ X-Api-Key = "{{{{ tok }}}}", X-CSRF-Token = "{{{{ csrf }}}}" }} }},
-  {{ name = "bearer", get = "/orders", headers = {{ Authorization = "Bearer nope-{{{{ tok }}}}" }} }},
-]
-"#
-        ),
+        "tokens",
+        &url,
+        r#"
+  { name = "login", get = "/login",
+    extract = { tok = { json = "$.token" }, csrf = { json = "$.csrf" } } },
+  { name = "key", get = "/orders", headers = { X-Api-Key = "{{ tok }}", X-CSRF-Token = "{{ csrf }}" } },
+  { name = "bearer", get = "/orders", headers = { Authorization = "Bearer nope-{{ tok }}" } },"#,
     );
     let (code, stdout, stderr) = smoke(&scenario, &["--verbose"]);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
@@ -287,25 +297,16 @@ fn verbose_shows_each_request_body_numbers_as_numbers_and_no_password() {
     let (url, _) = json_shop(Duration::from_secs(30), r#"{"n":2,"total":30.0}"#);
     let dir = tempfile::tempdir().unwrap();
     let long = "x".repeat(300);
-    let scenario = write(
+    let scenario = api_journey(
         dir.path(),
-        "bodies.toml",
+        "bodies",
+        &url,
         &format!(
             r#"
-name = "bodies"
-[target]
-base_url = "{url}"
-[load]
-stages = [{{ ramp_to = 1, over = "0s" }}, {{ hold = "1s" }}]
-[[journey]]
-name = "api"
-steps = [
   {{ name = "cart", get = "/cart", extract = {{ n = {{ json = "$.n" }}, total = {{ json = "$.total" }} }} }},
   {{ name = "order", post = "/orders",
     json = {{ qty = "{{{{ n }}}}", total = "{{{{ total }}}}", password = "hunter2-in-the-file" }} }},
-  {{ name = "note", post = "/notes", form = {{ note = "{long}" }} }},
-]
-"#
+  {{ name = "note", post = "/notes", form = {{ note = "{long}" }} }},"#
         ),
     );
     let (code, stdout, stderr) = smoke(&scenario, &["--verbose"]);
@@ -337,25 +338,14 @@ fn a_number_beyond_64_bits_goes_out_as_written_from_a_regex_in_a_raw_body() {
         r#"{"id":123456789012345678901234567890}"#,
     );
     let dir = tempfile::tempdir().unwrap();
-    let scenario = write(
+    let scenario = api_journey(
         dir.path(),
-        "big.toml",
-        &format!(
-            r#"
-name = "big"
-[target]
-base_url = "{url}"
-[load]
-stages = [{{ ramp_to = 1, over = "0s" }}, {{ hold = "1s" }}]
-[[journey]]
-name = "api"
-steps = [
-  {{ name = "get", get = "/thing", extract = {{ id = {{ json = "$.id" }}, digits = {{ regex = '"id":\s*(\d+)' }} }} }},
-  {{ name = "json", post = "/json", json = {{ id = "{{{{ id }}}}" }} }},
-  {{ name = "raw", post = "/raw", body = '{{"id": {{{{ digits }}}}}}', content_type = "application/json" }},
-]
-"#
-        ),
+        "big",
+        &url,
+        r#"
+  { name = "get", get = "/thing", extract = { id = { json = "$.id" }, digits = { regex = '"id":\s*(\d+)' } } },
+  { name = "json", post = "/json", json = { id = "{{ id }}" } },
+  { name = "raw", post = "/raw", body = '{"id": {{ digits }}}', content_type = "application/json" },"#,
     );
     let (code, stdout, stderr) = smoke(&scenario, &["--verbose"]);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
