@@ -245,7 +245,7 @@ fn levels(out: &mut String, report: &Report, unit: LoadUnit) {
     for level in report
         .levels
         .iter()
-        .filter(|l| crate::report::view::journeys_cut(l))
+        .filter(|l| crate::report::view::journeys_to_account(l))
     {
         if let Some(journeys) = crate::report::view::journey_accounting(level) {
             let _ = writeln!(

@@ -103,7 +103,7 @@ pub fn summary(report: &Report) -> String {
     for level in report
         .levels
         .iter()
-        .filter(|l| crate::report::view::journeys_cut(l))
+        .filter(|l| crate::report::view::journeys_to_account(l))
     {
         if let Some(journeys) = crate::report::view::journey_accounting(level) {
             let _ = writeln!(out, "  level {}: {journeys}", level_number(level));
@@ -168,6 +168,26 @@ mod tests {
             text.contains("  level 9: generator-limited: requests left up to "),
             "{text}"
         );
+    }
+
+    /// A level whose journeys failed is accounted for like one whose journeys
+    /// were cut (it was left out when none was cut).
+    #[test]
+    fn a_level_with_failed_journeys_lists_its_journey_accounting() {
+        let mut report = testdata::smoke();
+        for level in &mut report.levels {
+            for j in &mut level.journeys {
+                j.unfinished = 0;
+                j.started = j.completed + j.failed;
+            }
+        }
+        assert!(!summary(&report).contains("\n  level 1: "));
+        let j = &mut report.levels[0].journeys[0];
+        j.failed += 831;
+        j.started += 831;
+        let text = summary(&report);
+        assert!(text.contains("\n  level 1: "), "{text}");
+        assert!(text.contains(" 831 failed"), "{text}");
     }
 
     #[test]

@@ -179,10 +179,15 @@ pub fn journey_accounting(level: &LevelResult) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
-/// Whether some journey of `level` was cut (unfinished) or some arrival dropped:
-/// the summaries list the accounting of those levels.
-pub fn journeys_cut(level: &LevelResult) -> bool {
-    level.dropped > 0 || level.journeys.iter().any(|j| j.unfinished > 0)
+/// Whether some journey of `level` failed or was cut (unfinished), or some
+/// arrival was dropped: the summaries list the accounting of those levels (a
+/// level where 831 journeys failed and none was cut was left out).
+pub fn journeys_to_account(level: &LevelResult) -> bool {
+    level.dropped > 0
+        || level
+            .journeys
+            .iter()
+            .any(|j| j.unfinished > 0 || j.failed > 0)
 }
 
 /// A latency percentile as a table cell, marked `*` when it rests on fewer than
