@@ -163,7 +163,7 @@ pub struct DeployArgs {
 pub struct ReportArgs {
     /// A run directory or its report.json.
     pub path: PathBuf,
-    /// Write the reports here instead of beside report.json.
+    /// Write the reports here instead of beside report.json (judged by --gate or against --baseline, they are written only here: the run's own keep its judgement).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     #[command(flatten)]
