@@ -49,7 +49,14 @@ enum Decoder {
 struct Out {
     kept: Option<Vec<u8>>,
     max: u64,
+    /// Keep only the first `max` bytes and drop the rest, no failure: the
+    /// excerpt of an error answer whose body the step does not use.
+    excerpt: bool,
 }
+
+/// How much of an error answer's body (4xx, 5xx) is kept when the step keeps
+/// no body, for its failure example: a 401's or a 503's few words say why.
+pub const ERROR_EXCERPT: u64 = 1024;
 
 /// A kept body went past its cap.
 #[derive(Debug)]
@@ -75,7 +82,12 @@ impl Write for Out {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
         if let Some(kept) = &mut self.kept {
             if (kept.len() + data.len()) as u64 > self.max {
-                return Err(std::io::Error::other(TooLong(self.max)));
+                if !self.excerpt {
+                    return Err(std::io::Error::other(TooLong(self.max)));
+                }
+                let room = (self.max as usize).saturating_sub(kept.len());
+                kept.extend_from_slice(&data[..room.min(data.len())]);
+                return Ok(data.len());
             }
             kept.extend_from_slice(data);
         }
@@ -93,7 +105,16 @@ impl Sink {
     /// copied as the body arrives.
     pub fn new(body: BodyUse, encoding: Encoding, length: Option<u64>) -> Sink {
         let out = match body {
-            BodyUse::Drain => Out { kept: None, max: 0 },
+            BodyUse::Drain => Out {
+                kept: None,
+                max: 0,
+                excerpt: false,
+            },
+            BodyUse::Excerpt => Out {
+                kept: Some(Vec::new()),
+                max: ERROR_EXCERPT,
+                excerpt: true,
+            },
             BodyUse::Keep { max } => {
                 let size = match (encoding, length) {
                     (Encoding::Identity, Some(length)) => length.min(max).min(PRESIZE_MAX),
@@ -102,6 +123,7 @@ impl Sink {
                 Out {
                     kept: Some(Vec::with_capacity(size as usize)),
                     max,
+                    excerpt: false,
                 }
             }
         };
@@ -167,9 +189,11 @@ pub fn plan(
 ) -> Result<(Option<String>, Sink), Failure> {
     let location =
         location.filter(|_| want.follow && matches!(status, 301 | 302 | 303 | 307 | 308));
-    let body = match location {
-        Some(_) => BodyUse::Drain,
-        None => want.body,
+    let body = match (&location, want.body) {
+        (Some(_), _) => BodyUse::Drain,
+        // An error answer's body says why it failed: its start is kept.
+        (None, BodyUse::Drain) if status >= 400 => BodyUse::Excerpt,
+        (None, body) => body,
     };
     if let (BodyUse::Keep { max }, Some(length)) = (body, length)
         && length > max

@@ -97,6 +97,9 @@ pub enum BodyUse {
     /// Kept (a step checks or extracts from it), up to this many bytes; a longer
     /// body fails as [`ErrorKind::Truncated`] and the rest is not read.
     Keep { max: u64 },
+    /// Its first [`super::body::ERROR_EXCERPT`] bytes kept, the rest read and
+    /// dropped: an error answer's, for its failure example.
+    Excerpt,
 }
 
 /// What of the answer to keep.
