@@ -175,7 +175,8 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
             None => stats.error_rate,
             Some(k) => {
                 let n = stats.errors.get(k.name()).copied().unwrap_or(0);
-                n as f64 / stats.requests as f64
+                // Rounded as `error_rate` is, so a table and a gate show one number.
+                super::round4(n as f64 / stats.requests as f64)
             }
         }),
         Metric::Throughput { .. } => Some(stats.served_rps()),

@@ -142,3 +142,27 @@ fn the_capacity_gate_judges_the_confirmed_capacity() {
     let m = fails(&r, "capacity >= 1");
     assert!(m.contains("did not converge"), "{m}");
 }
+
+/// A gate on one error kind measures the share rounded as `error_rate` is:
+/// with every error of that kind, the two are one number (13.849% showed as
+/// 13.8% in the gate beside 13.9% in the table).
+#[test]
+fn an_error_kind_gate_measures_what_the_table_shows() {
+    let mut r = testdata::broken();
+    let good = r.last_good.as_ref().unwrap().level;
+    let level = r.levels.iter_mut().find(|l| l.index == good).unwrap();
+    level.stats.requests = 100_000;
+    level.stats.errors = [("http_5xx".to_string(), 13_849)].into_iter().collect();
+    level.stats.error_rate = crate::analysis::round4(13_849.0 / 100_000.0);
+    let kind = check(&r, "error_rate.http_5xx < 1%");
+    assert_eq!(kind.measured, Some(level_rate(&r, good)));
+}
+
+fn level_rate(r: &Report, index: usize) -> f64 {
+    r.levels
+        .iter()
+        .find(|l| l.index == index)
+        .unwrap()
+        .stats
+        .error_rate
+}
