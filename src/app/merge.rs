@@ -82,10 +82,7 @@ pub fn merge(args: &MergeArgs) -> Result<Exit, Error> {
         },
     )?;
     // A shard cut short is in the report ("interrupted"); merging it was not.
-    Ok(match super::verdict_exit(&report) {
-        Exit::Interrupted => Exit::judged(&report),
-        exit => exit,
-    })
+    Ok(super::judgement_exit(&report))
 }
 
 /// What a shard did not hold, which the merged run therefore does not judge:

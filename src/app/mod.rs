@@ -139,6 +139,15 @@ fn write_reports(report: &Report, dir: &Path) -> Result<(), Error> {
 }
 
 /// The exit a judged report earns, with the reason printed when it is not a gate's.
+/// The exit of judging a report after its run (`report`, `merge`): a run's
+/// interruption was that run's exit, not this command's; the judgement stands.
+fn judgement_exit(report: &Report) -> Exit {
+    match verdict_exit(report) {
+        Exit::Interrupted => Exit::judged(report),
+        exit => exit,
+    }
+}
+
 fn verdict_exit(report: &Report) -> Exit {
     let exit = Exit::of(report);
     match exit {

@@ -44,12 +44,7 @@ pub fn report(args: &ReportArgs) -> Result<Exit, Error> {
         ),
         None => write_reports(&report, &source)?,
     }
-    // The run's interruption was the run's exit; judging its report is its
-    // judgement alone (a failed gate fails).
-    Ok(match super::verdict_exit(&report) {
-        Exit::Interrupted => Exit::judged(&report),
-        exit => exit,
-    })
+    Ok(super::judgement_exit(&report))
 }
 
 /// The report of a run directory (or a report.json): read, or rebuilt from the
