@@ -152,12 +152,17 @@ fn add_examples(total: &mut Examples, other: &Examples) {
 /// [`exact_percentiles`]), and its level is the level when every shard held the
 /// same one.
 pub fn timeline(shards: &[RunOutcome]) -> Vec<TimelinePoint> {
-    let mut seconds: Vec<(i64, Vec<&TimelinePoint>)> = Vec::new();
-    for point in shards.iter().flat_map(|s| &s.collected.timeline) {
+    // (second, the points in it with the shard each came from)
+    let mut seconds: Vec<(i64, Vec<(usize, &TimelinePoint)>)> = Vec::new();
+    for (shard, point) in shards
+        .iter()
+        .enumerate()
+        .flat_map(|(k, s)| s.collected.timeline.iter().map(move |p| (k, p)))
+    {
         let second = point.t.round() as i64;
         match seconds.iter_mut().find(|(s, _)| *s == second) {
-            Some((_, points)) => points.push(point),
-            None => seconds.push((second, vec![point])),
+            Some((_, points)) => points.push((shard, point)),
+            None => seconds.push((second, vec![(shard, point)])),
         }
     }
     seconds.sort_by_key(|(s, _)| *s);
@@ -189,15 +194,30 @@ pub fn exact_percentiles(timeline: &mut [TimelinePoint], seconds: &[BTreeMap<u64
     }
 }
 
-fn sum_points(t: f64, points: &[&TimelinePoint]) -> TimelinePoint {
-    let worst =
-        |f: fn(&TimelinePoint) -> Option<f64>| points.iter().filter_map(|p| f(p)).reduce(f64::max);
+/// One merged second: counts added; shoppers are each shard's at the last of
+/// its points in the second, added (a shard's part-second point at a level's
+/// judgement and its whole second are one second of the same shoppers: adding
+/// both counted them twice, 15 shoppers where there were 9).
+fn sum_points(t: f64, points: &[(usize, &TimelinePoint)]) -> TimelinePoint {
+    let worst = |f: fn(&TimelinePoint) -> Option<f64>| {
+        points.iter().filter_map(|(_, p)| f(p)).reduce(f64::max)
+    };
     let level = points[0]
+        .1
         .level
-        .filter(|l| points.iter().all(|p| p.level == Some(*l)));
+        .filter(|l| points.iter().all(|(_, p)| p.level == Some(*l)));
+    let mut last: Vec<(usize, &TimelinePoint)> = Vec::new();
+    for &(shard, point) in points {
+        match last.iter_mut().find(|(s, _)| *s == shard) {
+            Some(kept) if point.t >= kept.1.t => kept.1 = point,
+            Some(_) => {}
+            None => last.push((shard, point)),
+        }
+    }
+    let points: Vec<&TimelinePoint> = points.iter().map(|(_, p)| *p).collect();
     TimelinePoint {
         t,
-        shoppers: points.iter().map(|p| p.shoppers).sum(),
+        shoppers: last.iter().map(|(_, p)| p.shoppers).sum(),
         level,
         requests: points.iter().map(|p| p.requests).sum(),
         http_requests: points.iter().map(|p| p.http_requests).sum(),
@@ -329,5 +349,38 @@ mod tests {
         assert!(near(timeline[0].p95_ms, 10.0), "{:?}", timeline[0]);
         assert!(near(timeline[0].p99_ms, 500.0), "{:?}", timeline[0]);
         assert_eq!(timeline[0].lag_p99_ms, None);
+    }
+
+    /// A shard's part-second point at a level's judgement (t = 4.3) falls in
+    /// the same merged second as its whole second: its requests add, its
+    /// shoppers are not counted twice (the merged chart showed false spikes).
+    #[test]
+    fn a_part_second_point_adds_requests_and_not_shoppers_again() {
+        let point = |t: f64, shoppers: u32, requests: u64| TimelinePoint {
+            t,
+            shoppers,
+            level: None,
+            requests,
+            http_requests: requests,
+            errors: 0,
+            p95_ms: None,
+            lag_p99_ms: None,
+            p50_ms: None,
+            p99_ms: None,
+        };
+        let shard = |shoppers: u32| {
+            let mut o = outcome(&[(0, 3)], &[]);
+            o.collected.timeline = vec![
+                point(3.0, shoppers, 10),
+                point(4.0, shoppers, 10),
+                point(4.3, shoppers, 3),
+                point(5.0, shoppers, 7),
+            ];
+            o
+        };
+        let merged = timeline(&[shard(3), shard(6)]);
+        let at = |t: f64| merged.iter().find(|p| p.t == t).unwrap();
+        assert_eq!((at(4.0).shoppers, at(4.0).requests), (9, 26));
+        assert_eq!((at(3.0).shoppers, at(3.0).requests), (9, 20));
     }
 }
