@@ -103,11 +103,12 @@ pub struct NewlyFailed {
 }
 
 impl NewlyFailed {
-    /// `level 30 met the SLO in the baseline and fails now: errors 3.1% > SLO 1%`.
+    /// `the level at 30 met the SLO in the baseline and fails now: error rate
+    /// 3.1% > SLO 1%` (its load: the two runs may number their levels apart).
     pub fn line(&self) -> String {
         let broke: Vec<String> = self.breaches.iter().map(ToString::to_string).collect();
         format!(
-            "level {} met the SLO in the baseline and fails now: {}{}",
+            "the level at {} met the SLO in the baseline and fails now: {}{}",
             crate::units::show_load(self.load),
             if broke.is_empty() {
                 "its verdict".to_string()
@@ -175,7 +176,8 @@ impl Comparison {
     pub fn why_nothing_compared(&self) -> String {
         match self.nothing_compared {
             Some(Incomparable::DifferentModels { base, new }) => format!(
-                "the baseline is a {}-model run and this one {}: a level of 50 is 50 {} in one and 50 {} in the other",
+                "the baseline is {} {}-model run and this one {}: a level of 50 is 50 {} in one and 50 {} in the other",
+                if base == Model::Open { "an" } else { "a" },
                 base.name(),
                 new.name(),
                 super::LoadUnit::for_model(base).short(),

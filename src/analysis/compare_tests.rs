@@ -203,7 +203,7 @@ fn a_level_that_met_the_slo_and_fails_now_is_a_regression_whatever_its_latency()
     assert_eq!(
         c.worst().unwrap(),
         format!(
-            "level {load} met the SLO in the baseline and fails now: arrivals dropped 22% > SLO 1%"
+            "the level at {load} met the SLO in the baseline and fails now: arrivals dropped 22% > SLO 1%"
         )
     );
     // The other way round is no regression, and a limited generator is not judged.
@@ -242,6 +242,11 @@ fn runs_of_different_load_models_share_no_level() {
     assert_eq!(
         compare(&base, &base, DEFAULT_MAX_REGRESSION).nothing_compared,
         None
+    );
+    assert!(
+        compare(&new, &base, DEFAULT_MAX_REGRESSION)
+            .why_nothing_compared()
+            .starts_with("the baseline is an open-model run and this one closed: ")
     );
 }
 

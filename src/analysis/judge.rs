@@ -543,9 +543,12 @@ fn headline(report: &Report) -> String {
             )
         }
         (None, Some(good)) => {
+            // Of the levels held in full: a spike or a level cut short is no
+            // level the shop held.
             let peak = report
                 .levels
                 .iter()
+                .filter(|l| !l.spike && l.planned_s.is_none())
                 .max_by(|a, b| a.stats.served_rps().total_cmp(&b.stats.served_rps()));
             let peak = peak.map_or_else(String::new, |l| {
                 format!(

@@ -265,3 +265,20 @@ fn a_level_cut_short_is_marked_and_never_the_last_good_level() {
     levels[2].held_s = 1.0;
     assert_eq!(edges(&levels).1.unwrap().load, 4.0);
 }
+
+/// The peak the verdict names is of a level the shop held: not a spike's, not
+/// a level cut short's (the spike's 412 req/s stood beside "no breaking point
+/// up to 4 shoppers").
+#[test]
+fn the_verdicts_peak_is_of_a_level_held_in_full() {
+    let mut report = crate::analysis::testdata::smoke();
+    report.levels[2].spike = true;
+    report.levels[2].stats.throughput_rps *= 10.0;
+    report.levels[2].stats.http_rps *= 10.0;
+    let peak = report.levels[1].stats.served_rps();
+    let text = verdict(&report);
+    assert!(
+        text.contains(&format!("peak {peak:.0} steps/s served")),
+        "{text}"
+    );
+}

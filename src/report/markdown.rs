@@ -402,13 +402,13 @@ mod tests {
         let text = summary(&report);
         assert!(
             text.contains(
-                "\n- ❌ REGRESSION: level 30 met the SLO in the baseline and fails now: error rate 5% &gt; SLO 1%\n\n| load |"
+                "\n- ❌ REGRESSION: the level at 30 met the SLO in the baseline and fails now: error rate 5% &gt; SLO 1%\n\n| load |"
             ),
             "{text}"
         );
         let page = crate::report::html::html(&report, &[]);
         assert!(
-            page.contains("<span class=\"tag fail\">REGRESSION</span> level 30 met the SLO"),
+            page.contains("<span class=\"tag fail\">REGRESSION</span> the level at 30 met the SLO"),
             "{page}"
         );
     }

@@ -410,13 +410,13 @@ fn a_newly_failing_level_regresses_and_different_models_compare_nothing() {
     assert_eq!(code, Some(1), "{stdout}\n{stderr}");
     assert!(
         stdout.contains(
-            "\n  REGRESSION: level 4 met the SLO in the baseline and fails now: error rate 5% > SLO 1%\n"
+            "\n  REGRESSION: the level at 4 met the SLO in the baseline and fails now: error rate 5% > SLO 1%\n"
         ),
         "{stdout}"
     );
     assert!(
         stdout.contains(
-            "\nREGRESSION: level 4 met the SLO in the baseline and fails now: error rate 5% > SLO 1%\n"
+            "\nREGRESSION: the level at 4 met the SLO in the baseline and fails now: error rate 5% > SLO 1%\n"
         ),
         "{stdout}"
     );
