@@ -23,17 +23,20 @@ const RUN_FILES: [&str; 8] = [
 ];
 
 /// Whether `dir` holds a run's files.
-fn holds_a_run(dir: &Path) -> bool {
+pub fn holds_a_run(dir: &Path) -> bool {
     dir.join("report.json").exists() || dir.join(interval_log::FILE_NAME).exists()
 }
 
 /// Refuses `dir` as a new run's: a path that is not a directory, or one that
 /// holds a run (unless `force`). Touches nothing.
 pub fn check(dir: &Path, force: bool) -> Result<(), Error> {
-    if dir.exists() && !dir.is_dir() {
+    // The directory, or the nearest of its parents that exists (`afile/sub`).
+    let existing = dir.ancestors().find(|a| a.exists());
+    if let Some(file) = existing.filter(|a| !a.is_dir()) {
         return Err(bad_input(anyhow!(
-            "--out {}: not a directory (the reports are a directory of files)",
-            dir.display()
+            "--out {}: {} is not a directory (the reports are a directory of files)",
+            dir.display(),
+            file.display()
         )));
     }
     if holds_a_run(dir) && !force {

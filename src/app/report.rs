@@ -27,15 +27,20 @@ pub fn report(args: &ReportArgs) -> Result<Exit, Error> {
             .parent()
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
     };
+    // Another run's report.json beside this one's charts would mix two runs:
+    // refused before anything is printed.
+    if let Some(dir) = &args.out {
+        outdir::check(dir, true)?;
+        if !same_dir(dir, &source) && !holds_this_run(dir, &report) && outdir::holds_a_run(dir) {
+            return Err(bad_input(anyhow!(
+                "{} already holds another run: its files would mix with this one's. Choose a new or empty --out",
+                dir.display()
+            )));
+        }
+    }
     out!("{}", crate::report::terminal::summary(&report));
     match &args.out {
-        Some(dir) => {
-            if !same_dir(dir, &source) && !holds_this_run(dir, &report) {
-                // Another run's report.json beside this one's charts would mix two runs.
-                outdir::check(dir, false)?;
-            }
-            write_reports(&report, dir)?;
-        }
+        Some(dir) => write_reports(&report, dir)?,
         // Judged by other gates or against a baseline: the run's own reports
         // keep the judgement it was run with.
         None if !ci.gates.is_empty() || ci.baseline.is_some() => outln!(

@@ -112,9 +112,17 @@ fn gates_decide_the_exit_code_of_run_and_report() {
     let mut other = rejudged;
     other["started_at"] = Value::from("2026-01-01T00:00:00Z");
     std::fs::write(judged.join("report.json"), other.to_string()).unwrap();
-    let (code, _, stderr) = command(&["report", "--out", judged.to_str().unwrap()], &[&out]);
+    let (code, stdout, stderr) = command(&["report", "--out", judged.to_str().unwrap()], &[&out]);
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("already holds a run"), "{stderr}");
+    assert!(stderr.contains("already holds another run"), "{stderr}");
+    assert!(
+        !stderr.contains("--force"),
+        "report takes no --force: {stderr}"
+    );
+    assert!(
+        stdout.is_empty(),
+        "refused before anything is printed: {stdout}"
+    );
 
     let fresh = dir.path().join("never");
     let (code, _, stderr) = command(

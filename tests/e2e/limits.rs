@@ -96,7 +96,18 @@ fn a_file_as_the_output_directory_is_refused_before_anything_starts() {
         .unwrap();
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
-    assert!(stderr.contains(": not a directory"), "{stderr}");
+    assert!(stderr.contains(" is not a directory"), "{stderr}");
     assert!(!stdout.contains("shop"), "{stdout}");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+    // Below a file too (it started the shop, then exited 3).
+    let output = crate::stampede()
+        .arg("run")
+        .arg(crate::repo("scenarios/starter.toml"))
+        .arg("--out")
+        .arg(file.join("sub"))
+        .output()
+        .unwrap();
+    let stderr = text(&output).1;
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("afile is not a directory"), "{stderr}");
 }
