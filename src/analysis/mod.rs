@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error_kind::ErrorKind;
 use crate::metrics::{Counts, StepStats, encode_histogram};
-pub use crate::metrics::{RunEnd, TimelinePoint, decode_histogram};
+pub use crate::metrics::{RunEnd, ShardRun, TimelinePoint, decode_histogram};
 pub use crate::scenario::Model;
 
 pub const SCHEMA_VERSION: u32 = 1;

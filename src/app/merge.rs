@@ -90,20 +90,20 @@ pub fn merge(args: &MergeArgs) -> Result<Exit, Error> {
 /// of 4 held neither 3 nor 4).
 fn unheld_note(plan: &Plan, shard: &ShardRun, outcome: &RunOutcome) -> Option<String> {
     let reached: Vec<usize> = outcome.levels.iter().map(|r| r.spec.index).collect();
-    let never: Vec<usize> = plan
+    let (cut, never): (Vec<usize>, Vec<usize>) = plan
         .levels
         .iter()
         .map(|l| l.index)
-        .filter(|i| !reached.contains(i))
-        .collect();
-    if shard.partial_levels.is_empty() && never.is_empty() {
+        .filter(|i| shard.partial_levels.contains(i) || !reached.contains(i))
+        .partition(|i| reached.contains(i));
+    if cut.is_empty() && never.is_empty() {
         return None;
     }
     let mut parts = Vec::new();
-    if !shard.partial_levels.is_empty() {
+    if !cut.is_empty() {
         parts.push(format!(
             "did not hold level(s) {} in full",
-            show_levels(&shard.partial_levels)
+            show_levels(&cut)
         ));
     }
     if !never.is_empty() {
@@ -140,7 +140,12 @@ fn read(dir: &Path) -> Result<ShardDir, Error> {
             log_path(dir).display()
         )));
     };
-    shard.partial_levels = partial_levels(&plan, &outcome);
+    // Not held in full: cut short, or never reached (a shard killed mid-run).
+    let cut = partial_levels(&plan, &outcome);
+    let reached = |i: &usize| outcome.levels.iter().any(|r| r.spec.index == *i);
+    shard.partial_levels = (plan.levels.iter().map(|l| l.index))
+        .filter(|i| cut.contains(i) || !reached(i))
+        .collect();
     Ok(ShardDir {
         dir: dir.to_path_buf(),
         header,

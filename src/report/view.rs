@@ -231,7 +231,31 @@ pub fn search_found(report: &Report) -> bool {
 pub fn merged_from(report: &Report) -> String {
     match report.shards.len() {
         0 | 1 => String::new(),
-        n => format!(" · merged from {n} shards (target as the first shard named it)"),
+        n => {
+            // The levels some shard did not hold in full are not judged: say
+            // which, and whose (only the terminal's note said it).
+            let unheld: Vec<String> = report
+                .shards
+                .iter()
+                .filter(|s| !s.partial_levels.is_empty())
+                .map(|s| {
+                    let levels: Vec<String> = s
+                        .partial_levels
+                        .iter()
+                        .map(|l| (l + 1).to_string())
+                        .collect();
+                    format!("shard {}: level {}", s.index, levels.join(", "))
+                })
+                .collect();
+            let unheld = match unheld.is_empty() {
+                true => String::new(),
+                false => format!(
+                    "; not held in full by every shard, so not judged: {}",
+                    unheld.join("; ")
+                ),
+            };
+            format!(" · merged from {n} shards (target as the first shard named it){unheld}")
+        }
     }
 }
 
@@ -239,6 +263,27 @@ pub fn merged_from(report: &Report) -> String {
 mod tests {
     use super::*;
     use crate::analysis::testdata;
+
+    /// A merged report's header says which levels a shard did not hold in
+    /// full, so not judged (only the terminal's note said it).
+    #[test]
+    fn a_merged_run_names_the_levels_not_judged_and_whose() {
+        let mut report = testdata::smoke();
+        let shard = |index: u32, partial_levels: Vec<usize>| crate::analysis::ShardRun {
+            index,
+            count: 2,
+            start_at: "2026-12-03T00:00:00Z".to_string(),
+            late_s: 0.0,
+            partial_levels,
+        };
+        report.shards = vec![shard(0, vec![]), shard(1, vec![2, 3])];
+        assert_eq!(
+            merged_from(&report),
+            " · merged from 2 shards (target as the first shard named it); not held in full by every shard, so not judged: shard 1: level 3, 4"
+        );
+        report.shards.pop();
+        assert_eq!(merged_from(&report), "");
+    }
 
     #[test]
     fn headline_of_a_broken_run_names_the_clause_and_the_worst_step() {
