@@ -52,6 +52,11 @@ pub fn limited(slo: &Slo, stats: &Stats, generator: &GeneratorHealth) -> bool {
     let Some(lag) = generator.lag_p99_ms.filter(|&l| l > LAG_FLOOR_MS) else {
         return false;
     };
+    // Failed requests are the shop's answers: a late start adds none, so a
+    // level over its error bound fails whatever the generator's lateness.
+    if slo.error_rate.is_some_and(|bound| stats.error_rate > bound) {
+        return false;
+    }
     let flips_a_breach = slo.latency.iter().any(|b| {
         let bound = b.bound.as_secs_f64() * 1000.0;
         stats
@@ -143,6 +148,21 @@ mod tests {
         assert!(limited(&slo_300, &just_over, &generator(11.0, 1.0)));
         // 400 ms against 300 ms is a breach 11 ms of lag cannot explain.
         assert!(!limited(&slo_300, &stats(400), &generator(11.0, 1.0)));
+    }
+
+    /// A level over its error bound fails whatever the lag (an open level
+    /// failing on 5% errors was marked limited by one 12.9 ms late start);
+    /// the CPU still limits it.
+    #[test]
+    fn lag_cannot_limit_a_level_failing_on_errors() {
+        let mut slo_50 = slo(50);
+        slo_50.error_rate = Some(0.01);
+        let mut failing = stats(5);
+        failing.error_rate = 0.05;
+        assert!(!limited(&slo_50, &failing, &generator(12.9, 1.0)));
+        assert!(limited(&slo_50, &failing, &generator(12.9, 95.0)));
+        failing.error_rate = 0.0;
+        assert!(limited(&slo_50, &failing, &generator(12.9, 1.0)));
     }
 
     #[test]
