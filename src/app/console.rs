@@ -117,13 +117,17 @@ impl Console {
             Model::Closed => String::new(),
             Model::Open => format!(" · {} active", p.last_second.shoppers),
         };
+        let load = match self.model {
+            Model::Closed => p.load.round(),
+            Model::Open => p.load,
+        };
+        let unit = match (self.model, load == 1.0) {
+            (Model::Closed, true) => "shopper",
+            _ => self.model.unit(),
+        };
         let message = format!(
-            "{phase} · {} {}{active} · {http_rps:.0} HTTP req/s ({steps_rps:.0} steps/s) · p95 {} · {errors_ps:.0} errors/s",
-            show_load(match self.model {
-                Model::Closed => p.load.round(),
-                Model::Open => p.load,
-            }),
-            self.model.unit(),
+            "{phase} · {} {unit}{active} · {http_rps:.0} HTTP req/s ({steps_rps:.0} steps/s) · p95 {} · {errors_ps:.0} errors/s",
+            show_load(load),
             show_latency(p.last_second.p95_ms),
         );
         match &self.bar {
