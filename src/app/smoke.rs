@@ -34,6 +34,15 @@ pub fn show_walk(walk: &Walk, verbose: bool) -> String {
     let _ = write!(out, "walk: {passed} of {total} {noun} passed");
     if !failed.is_empty() {
         let _ = write!(out, "; failed: {}", failed.join(", "));
+        // Whose failure it is, as the exit code says it (4 or 3).
+        let _ = write!(
+            out,
+            "{}",
+            match walk.scripting_failure() {
+                Some(_) => " — the scenario fails, not the shop",
+                None => " — the shop fails",
+            }
+        );
     }
     out.push('\n');
     out

@@ -171,6 +171,10 @@ fn a_broken_scenario_fails_the_walk_naming_the_step_the_check_and_what_came() {
         );
         assert!(stdout.contains(message), "{name}:\n{stdout}");
         assert!(
+            stdout.contains(") — the scenario fails, not the shop\n"),
+            "{name}:\n{stdout}"
+        );
+        assert!(
             stdout.contains("    body: "),
             "{name}: no body excerpt\n{stdout}"
         );
@@ -718,6 +722,10 @@ fn the_walk_says_how_a_failed_answer_failed() {
         assert_eq!(code, Some(3), "{fault:?}\n{stdout}\n{stderr}");
         assert!(
             stdout.contains(&format!("failed ({kind}): {said}")),
+            "{fault:?}\n{stdout}"
+        );
+        assert!(
+            stdout.contains(") — the shop fails\n"),
             "{fault:?}\n{stdout}"
         );
         // The request line: the status when the head came, the time it took.
