@@ -1,8 +1,25 @@
 //! Resource limits: a profile that needs more sockets than the open-file limit can
 //! be raised to is refused before any traffic, with the command that fixes it.
 
+use std::path::Path;
+
 use crate::runs::write;
 use crate::text;
+
+/// `stampede run SCENARIO --out OUT` under an open-file limit of `limit`:
+/// `ulimit -n` in sh sets both the soft and the hard limit, so it cannot be raised.
+fn run_with_open_files(limit: u32, scenario: &Path, out: &Path) -> std::process::Output {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n {limit} && exec \"$0\" run \"$1\" --out \"$2\""
+        ))
+        .arg(env!("CARGO_BIN_EXE_stampede"))
+        .arg(scenario)
+        .arg(out)
+        .output()
+        .unwrap()
+}
 
 #[test]
 fn too_low_an_open_file_limit_is_refused_with_the_fix() {
@@ -22,15 +39,7 @@ weight = 1
 steps = [{ name = "home", get = "/" }]
 "#,
     );
-    // `ulimit -n` in sh sets both the soft and the hard limit: they cannot be raised.
-    let output = std::process::Command::new("sh")
-        .arg("-c")
-        .arg("ulimit -n 256 && exec \"$0\" run \"$1\" --out \"$2\"")
-        .arg(env!("CARGO_BIN_EXE_stampede"))
-        .arg(&scenario)
-        .arg(dir.path().join("out"))
-        .output()
-        .unwrap();
+    let output = run_with_open_files(256, &scenario, &dir.path().join("out"));
     let stderr = text(&output).1;
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     // 1000 shoppers × 2 sockets (the shop is in-process) + 256 spare.
@@ -66,14 +75,7 @@ weight = 1
 steps = [{ name = "home", get = "/" }]
 "#,
     );
-    let output = std::process::Command::new("sh")
-        .arg("-c")
-        .arg("ulimit -n 512 && exec \"$0\" run \"$1\" --out \"$2\"")
-        .arg(env!("CARGO_BIN_EXE_stampede"))
-        .arg(&scenario)
-        .arg(dir.path().join("out"))
-        .output()
-        .unwrap();
+    let output = run_with_open_files(512, &scenario, &dir.path().join("out"));
     let stderr = text(&output).1;
     assert!(!stderr.contains("open files"), "{stderr}");
     assert_eq!(output.status.code(), Some(3), "{stderr}");
