@@ -121,13 +121,9 @@ impl Console {
             Model::Closed => p.load.round(),
             Model::Open => p.load,
         };
-        let unit = match (self.model, load == 1.0) {
-            (Model::Closed, true) => "shopper",
-            _ => self.model.unit(),
-        };
         let message = format!(
-            "{phase} · {} {unit}{active} · {http_rps:.0} HTTP req/s ({steps_rps:.0} steps/s) · p95 {} · {errors_ps:.0} errors/s",
-            show_load(load),
+            "{phase} · {}{active} · {http_rps:.0} HTTP req/s ({steps_rps:.0} steps/s) · p95 {} · {errors_ps:.0} errors/s",
+            crate::analysis::LoadUnit::for_model(self.model).show(load),
             show_latency(p.last_second.p95_ms),
         );
         match &self.bar {

@@ -64,7 +64,7 @@ pub fn merge(args: &MergeArgs) -> Result<Exit, Error> {
         threads: shards.iter().map(|s| s.header.threads).sum(),
     };
     for (shard, outcome) in shard_runs.iter().zip(&outcomes) {
-        if let Some(note) = unheld_note(&plan, shard, outcome) {
+        if let Some(note) = unheld_note(shard, outcome) {
             errln!("note: {note}");
         }
     }
@@ -88,14 +88,11 @@ pub fn merge(args: &MergeArgs) -> Result<Exit, Error> {
 /// What a shard did not hold, which the merged run therefore does not judge:
 /// levels cut short and levels never reached (a shard killed during level 3
 /// of 4 held neither 3 nor 4).
-fn unheld_note(plan: &Plan, shard: &ShardRun, outcome: &RunOutcome) -> Option<String> {
-    let reached: Vec<usize> = outcome.levels.iter().map(|r| r.spec.index).collect();
-    let (cut, never): (Vec<usize>, Vec<usize>) = plan
-        .levels
+fn unheld_note(shard: &ShardRun, outcome: &RunOutcome) -> Option<String> {
+    let (cut, never): (Vec<usize>, Vec<usize>) = shard
+        .partial_levels
         .iter()
-        .map(|l| l.index)
-        .filter(|i| shard.partial_levels.contains(i) || !reached.contains(i))
-        .partition(|i| reached.contains(i));
+        .partition(|&&i| outcome.levels.iter().any(|r| r.spec.index == i));
     if cut.is_empty() && never.is_empty() {
         return None;
     }
@@ -140,12 +137,7 @@ fn read(dir: &Path) -> Result<ShardDir, Error> {
             log_path(dir).display()
         )));
     };
-    // Not held in full: cut short, or never reached (a shard killed mid-run).
-    let cut = partial_levels(&plan, &outcome);
-    let reached = |i: &usize| outcome.levels.iter().any(|r| r.spec.index == *i);
-    shard.partial_levels = (plan.levels.iter().map(|l| l.index))
-        .filter(|i| cut.contains(i) || !reached(i))
-        .collect();
+    shard.partial_levels = partial_levels(&plan, &outcome);
     Ok(ShardDir {
         dir: dir.to_path_buf(),
         header,
@@ -356,7 +348,7 @@ mod tests {
             partial_levels: partial_levels(&plan, &outcome),
         };
         assert_eq!(
-            unheld_note(&plan, &shard, &outcome).unwrap(),
+            unheld_note(&shard, &outcome).unwrap(),
             "shard 2 did not hold level(s) 3 in full and never reached level(s) 4: not judged in the merged run"
         );
     }

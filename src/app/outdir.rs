@@ -27,18 +27,24 @@ pub fn holds_a_run(dir: &Path) -> bool {
     dir.join("report.json").exists() || dir.join(interval_log::FILE_NAME).exists()
 }
 
-/// Refuses `dir` as a new run's: a path that is not a directory, or one that
-/// holds a run (unless `force`). Touches nothing.
-pub fn check(dir: &Path, force: bool) -> Result<(), Error> {
-    // The directory, or the nearest of its parents that exists (`afile/sub`).
+/// Refuses `dir` when it, or the nearest of its parents that exists
+/// (`afile/sub`), is no directory.
+pub fn check_is_dir(dir: &Path) -> Result<(), Error> {
     let existing = dir.ancestors().find(|a| a.exists());
-    if let Some(file) = existing.filter(|a| !a.is_dir()) {
-        return Err(bad_input(anyhow!(
+    match existing.filter(|a| !a.is_dir()) {
+        Some(file) => Err(bad_input(anyhow!(
             "--out {}: {} is not a directory (the reports are a directory of files)",
             dir.display(),
             file.display()
-        )));
+        ))),
+        None => Ok(()),
     }
+}
+
+/// Refuses `dir` as a new run's: a path that is not a directory, or one that
+/// holds a run (unless `force`). Touches nothing.
+pub fn check(dir: &Path, force: bool) -> Result<(), Error> {
+    check_is_dir(dir)?;
     if holds_a_run(dir) && !force {
         return Err(bad_input(anyhow!(
             "{} already holds a run: its files would mix with this run's. \

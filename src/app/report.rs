@@ -30,7 +30,7 @@ pub fn report(args: &ReportArgs) -> Result<Exit, Error> {
     // Another run's report.json beside this one's charts would mix two runs:
     // refused before anything is printed.
     if let Some(dir) = &args.out {
-        outdir::check(dir, true)?;
+        outdir::check_is_dir(dir)?;
         if !same_dir(dir, &source) && !holds_this_run(dir, &report) && outdir::holds_a_run(dir) {
             return Err(bad_input(anyhow!(
                 "{} already holds another run: its files would mix with this one's. Choose a new or empty --out",

@@ -286,19 +286,19 @@ fn shard_run(shard: Shard, options: &RunOptions, late: Duration) -> ShardRun {
     }
 }
 
-/// The levels of `plan` the run began but did not hold in full.
+/// The levels of `plan` the run did not hold in full: cut short, or never
+/// reached (a shard stopped or killed mid-run).
 pub(super) fn partial_levels(plan: &Plan, outcome: &RunOutcome) -> Vec<usize> {
-    outcome
-        .levels
+    plan.levels
         .iter()
-        .filter(|run| {
-            let planned = plan
+        .filter(|planned| {
+            let run = outcome
                 .levels
-                .get(run.spec.index)
-                .map_or(run.spec.duration, |l| l.duration);
-            run.held + Duration::from_millis(1) < planned
+                .iter()
+                .find(|r| r.spec.index == planned.index);
+            run.is_none_or(|run| run.held + Duration::from_millis(1) < planned.duration)
         })
-        .map(|run| run.spec.index)
+        .map(|planned| planned.index)
         .collect()
 }
 
