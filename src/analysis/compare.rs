@@ -17,6 +17,15 @@
 //! may describe the generator — unless it is a latency change whose whole 95%
 //! interval lies further from zero than the generator was ever late in either
 //! run (lateness adds at most itself to a latency, so no lateness explains it).
+//! Two runs of one shop on one machine differ by more than their sampling noise
+//! (the bootstrap sees only that), so two more rules keep an unchanged shop from
+//! failing the gate. A latency change is judged only when its whole 95% interval
+//! lies further from zero than the generator's own lateness (its p99, the larger
+//! of the two runs'): a request leaves up to that late, so a shift within it may
+//! be the generator's. And a level that fails its SLO in both runs is shown, not
+//! judged: past the breaking point a queue grows, and its latency and throughput
+//! say how long the level was held more than how the shop did (the breaking
+//! point, compared beside the rows, says whether capacity moved).
 //! A shared level that met its SLO in the baseline and fails it in the new run is
 //! a regression too, whatever the numbers above say: more errors, or arrivals
 //! dropped, make a run worse while its latency may look better.
@@ -149,6 +158,9 @@ pub struct Change {
     /// Either run's generator was limited at this level: not judged.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub generator_limited: bool,
+    /// The level failed its SLO in both runs: past the breaking point, not judged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub past_breaking_point: bool,
 }
 
 fn yes() -> bool {
@@ -277,11 +289,23 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
                 generator_limited: limited,
             });
         }
+        let both_failed = b.verdict == Verdict::Fail && n.verdict == Verdict::Fail;
         let lateness = most_late_ms(b, n);
+        let usual_lateness = usually_late_ms(b, n);
         for (step, bs, ns) in pairs {
             for mut row in changes(b, n, step, bs, ns, max_regression) {
-                if limited && !beyond_lateness(&row, lateness) {
-                    row.generator_limited = true;
+                let judged = if limited {
+                    row.generator_limited = !beyond_lateness(&row, lateness);
+                    !row.generator_limited
+                } else if both_failed {
+                    row.past_breaking_point = true;
+                    false
+                } else {
+                    row.metric == "throughput"
+                        || usual_lateness.is_none()
+                        || beyond_lateness(&row, usual_lateness)
+                };
+                if !judged {
                     row.significant = false;
                     row.regression = false;
                 }
@@ -312,6 +336,15 @@ pub const NO_SHARED_LEVEL: &str = "the baseline and this run share no load level
 /// did not measure it.
 fn most_late_ms(b: &LevelResult, n: &LevelResult) -> Option<f64> {
     Some(b.generator.lag_max_ms?.max(n.generator.lag_max_ms?))
+}
+
+/// How late either run's generator usually was at a level (its p99, ms); `None`
+/// when neither measured it (a change is then judged without this floor).
+fn usually_late_ms(b: &LevelResult, n: &LevelResult) -> Option<f64> {
+    match (b.generator.lag_p99_ms, n.generator.lag_p99_ms) {
+        (Some(b), Some(n)) => Some(b.max(n)),
+        (late, None) | (None, late) => late,
+    }
 }
 
 /// A latency change whose whole interval lies further from zero than `lateness`.
@@ -361,6 +394,7 @@ fn changes(
                 regression: significant && low > 0.0 && change > tolerance,
                 enough_samples,
                 generator_limited: false,
+                past_breaking_point: false,
             });
         }
     }
@@ -477,6 +511,7 @@ fn throughput(
         regression: significant && high < 0.0 && -change > tolerance,
         enough_samples,
         generator_limited: false,
+        past_breaking_point: false,
     })
 }
 

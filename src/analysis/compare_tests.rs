@@ -178,6 +178,74 @@ fn a_limited_generator_cannot_explain_a_change_larger_than_its_lateness() {
     );
 }
 
+/// Two runs of an unchanged shop differ by more than sampling noise: a shift
+/// no larger than the generator's own lateness is noise, and a level failing in
+/// both runs (past the breaking point, a growing queue) is shown, not judged.
+#[test]
+fn a_shift_within_the_generators_lateness_or_past_the_breaking_point_is_not_a_regression() {
+    let mut base = testdata::broken();
+    base.levels.truncate(2);
+    let slower_by_30 = slower(&base, 1.3);
+    let with_lateness = |report: &Report, ms: f64| {
+        let mut report = report.clone();
+        for level in &mut report.levels {
+            level.generator.lag_p99_ms = Some(ms);
+        }
+        report
+    };
+    let p50 = |c: &Comparison| {
+        c.rows
+            .iter()
+            .find(|r| r.step == "all" && r.metric == "p50")
+            .cloned()
+            .unwrap()
+    };
+    // p50 ~22 ms, +30%: ~6.6 ms. A generator late by 1 ms cannot explain it…
+    let c = compare(
+        &with_lateness(&base, 1.0),
+        &with_lateness(&slower_by_30, 1.0),
+        DEFAULT_MAX_REGRESSION,
+    );
+    assert!(p50(&c).regression, "{:?}", p50(&c));
+    // …one late by 20 ms in either run can: noise, not judged significant.
+    let c = compare(
+        &with_lateness(&base, 1.0),
+        &with_lateness(&slower_by_30, 20.0),
+        DEFAULT_MAX_REGRESSION,
+    );
+    let row = p50(&c);
+    assert!(!row.significant && !row.regression, "{row:?}");
+    assert_eq!(crate::report::findings::change_verdict(&row), "noise");
+    // Both levels failing in both runs: every row shown, none judged.
+    let failed = |report: &Report| {
+        let mut report = report.clone();
+        for level in &mut report.levels {
+            level.verdict = Verdict::Fail;
+        }
+        report
+    };
+    let c = compare(
+        &failed(&base),
+        &failed(&slower_by_30),
+        DEFAULT_MAX_REGRESSION,
+    );
+    assert!(!c.rows.is_empty());
+    assert!(
+        c.rows
+            .iter()
+            .all(|r| r.past_breaking_point && !r.significant && !r.regression)
+    );
+    assert_eq!(c.regressions(), 0);
+    assert_eq!(
+        crate::report::findings::change_verdict(&c.rows[0]),
+        "not judged (failed in both runs)"
+    );
+    // Failing in the new run only is still judged (and a regression).
+    let c = compare(&base, &failed(&slower_by_30), DEFAULT_MAX_REGRESSION);
+    assert!(c.rows.iter().all(|r| !r.past_breaking_point));
+    assert_eq!(c.newly_failed.len(), 2);
+}
+
 #[test]
 fn a_level_that_met_the_slo_and_fails_now_is_a_regression_whatever_its_latency() {
     use crate::analysis::breach::Broken;

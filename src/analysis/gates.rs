@@ -314,9 +314,10 @@ fn regression(gate: &Gate, report: &Report) -> GateResult {
                     )
                 } else {
                     format!(
-                        "{n} significant regression{} beyond {}: {}",
+                        "{n} significant regression{} beyond {}: {}{}",
                         if n == 1 { "" } else { "s" },
                         show_percent(c.max_regression),
+                        if n == 1 { "" } else { "the worst, " },
                         c.worst().unwrap_or_default()
                     )
                 },

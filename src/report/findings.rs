@@ -378,6 +378,8 @@ pub fn comparison_rows(c: &Comparison) -> impl Iterator<Item = &Change> {
 pub fn significance(r: &Change) -> &'static str {
     if r.generator_limited {
         "cannot judge: generator-limited"
+    } else if r.past_breaking_point {
+        "not judged: past the breaking point in both runs"
     } else if !r.enough_samples {
         "too few samples"
     } else if r.significant {
@@ -391,6 +393,8 @@ pub fn significance(r: &Change) -> &'static str {
 pub fn change_verdict(r: &Change) -> &'static str {
     if r.generator_limited {
         "cannot judge (generator-limited)"
+    } else if r.past_breaking_point {
+        "not judged (failed in both runs)"
     } else if !r.enough_samples {
         "too few samples"
     } else if r.regression {
@@ -413,10 +417,11 @@ pub fn change_value(r: &Change, x: f64) -> String {
     }
 }
 
-/// `compared with X (regression: significant and worse than 10%)`.
+/// `compared with X (regression: significant, beyond the generator's lateness,
+/// and worse than 10%)`.
 pub fn comparison_heading(c: &Comparison) -> String {
     format!(
-        "compared with {} (regression: significant and worse than {})",
+        "compared with {} (regression: significant, beyond the generator's lateness, and worse than {})",
         c.baseline,
         show_percent(c.max_regression)
     )
