@@ -543,20 +543,18 @@ fn headline(report: &Report) -> String {
             )
         }
         (None, Some(good)) => {
-            // Of the levels held in full: a spike or a level cut short is no
-            // level the shop held.
-            let peak = report
-                .levels
-                .iter()
-                .filter(|l| !l.spike && l.planned_s.is_none())
-                .max_by(|a, b| a.stats.served_rps().total_cmp(&b.stats.served_rps()));
-            let peak = peak.map_or_else(String::new, |l| {
+            let peak = report.peak_level().map_or_else(String::new, |l| {
                 format!(
                     "; peak {}",
                     throughput(report, l.index, l.stats.served_rps())
                 )
             });
-            format!("no breaking point up to {}{peak}", load(good.load))
+            let spikes: String = report
+                .failed_spikes()
+                .iter()
+                .map(|s| format!("; {s}"))
+                .collect();
+            format!("no breaking point up to {}{peak}{spikes}", load(good.load))
         }
     }
 }

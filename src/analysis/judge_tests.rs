@@ -266,6 +266,22 @@ fn a_level_cut_short_is_marked_and_never_the_last_good_level() {
     assert_eq!(edges(&levels).1.unwrap().load, 4.0);
 }
 
+/// A spike that broke the SLO is never the breaking point, and no level "met
+/// the SLO" beside it either: the verdict says so.
+#[test]
+fn a_spike_that_broke_the_slo_is_named_beside_no_breaking_point() {
+    let report = crate::analysis::testdata::failed_spike();
+    let said = report.failed_spikes();
+    assert_eq!(said.len(), 1);
+    assert!(
+        said[0].ends_with(" broke the SLO (arrivals dropped 22% > SLO 1%)"),
+        "{said:?}"
+    );
+    let text = verdict(&report);
+    assert!(text.starts_with("no breaking point up to "), "{text}");
+    assert!(text.contains(&format!("; {}", said[0])), "{text}");
+}
+
 /// The peak the verdict names is of a level the shop held: not a spike's, not
 /// a level cut short's (the spike's 412 req/s stood beside "no breaking point
 /// up to 4 shoppers").

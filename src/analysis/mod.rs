@@ -536,6 +536,34 @@ impl Report {
             .map(|l| l.load)
             .max_by(f64::total_cmp)
     }
+
+    /// The level held in full that served the most steps per second: a spike or
+    /// a level cut short is no level the shop held.
+    pub fn peak_level(&self) -> Option<&LevelResult> {
+        self.levels
+            .iter()
+            .filter(|l| !l.spike && l.planned_s.is_none())
+            .filter(|l| l.stats.served_rps().is_finite())
+            .max_by(|a, b| a.stats.served_rps().total_cmp(&b.stats.served_rps()))
+    }
+
+    /// `the spike to 220 shoppers broke the SLO (p95 1.20 s > SLO 300 ms)`, for
+    /// each spike that failed: never a breaking point, but no level "met the SLO"
+    /// either.
+    pub fn failed_spikes(&self) -> Vec<String> {
+        let unit = LoadUnit::of(self);
+        self.levels
+            .iter()
+            .filter(|l| l.spike && l.verdict == Verdict::Fail)
+            .map(|l| {
+                format!(
+                    "the spike to {} broke the SLO ({})",
+                    unit.show(l.load),
+                    l.breaches_text()
+                )
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -22,6 +22,25 @@ pub fn broken() -> Report {
     ))
 }
 
+/// `smoke()` with its last level a spike that broke the SLO (arrivals
+/// dropped), the verdict judged again: no breaking point, a failed spike.
+pub fn failed_spike() -> Report {
+    use super::breach::{Breach, Broken};
+    let mut report = smoke();
+    let top = report.levels.len() - 1;
+    report.levels[top].spike = true;
+    report.levels[top].verdict = super::Verdict::Fail;
+    report.levels[top].breaches = vec![Breach::new(
+        None,
+        Broken::Dropped {
+            measured: 0.22,
+            bound: 0.01,
+        },
+    )];
+    report.verdict = super::judge::verdict(&report);
+    report
+}
+
 /// `smoke()` as a run whose scenario failed (exit 4): its login step failed
 /// to extract on every request of the first level, where it stopped.
 pub fn scripting_failure() -> Report {

@@ -37,6 +37,8 @@ pub fn summary(report: &Report) -> String {
         "⚠️"
     } else if head.breaking.is_some() && !found {
         "🔴"
+    } else if !head.failed_spikes.is_empty() {
+        "⚠️"
     } else {
         "🟢"
     };
@@ -301,6 +303,17 @@ mod tests {
     use super::*;
     use crate::analysis::testdata;
 
+    /// A failed spike beside no breaking point is no green answer.
+    #[test]
+    fn a_failed_spike_is_marked_and_said() {
+        let report = testdata::failed_spike();
+        let text = summary(&report);
+        let verdict = format!("⚠️ **{}**", md(&report.verdict));
+        assert!(text.contains(&verdict), "{text}");
+        assert!(text.contains("broke the SLO"), "{text}");
+        assert!(summary(&testdata::smoke()).contains("🟢"));
+    }
+
     #[test]
     fn summary_has_the_verdict_and_the_tables() {
         let report = testdata::broken();
@@ -376,11 +389,11 @@ mod tests {
         let c = report.comparison.as_ref().expect("a comparison");
         assert_eq!(rows.len(), findings::comparison_rows(c).count());
         let regressions = rows.iter().filter(|r| r.contains("REGRESSION")).count();
-        // A generator-limited level is not judged.
+        // A generator-limited level is not judged, nor one failing in both runs.
         let judged = report
             .levels
             .iter()
-            .filter(|l| !l.generator_limited)
+            .filter(|l| !l.generator_limited && l.verdict == crate::analysis::Verdict::Pass)
             .count();
         assert_eq!(regressions, judged, "{text}");
         assert!(rows.iter().any(|r| r.contains("| all | throughput |")));

@@ -36,8 +36,10 @@ pub struct Headline<'a> {
     pub unit: LoadUnit,
     pub breaking: Option<&'a LevelResult>,
     pub last_good: Option<&'a LevelResult>,
-    /// The level that served the most requests per second, and that rate.
+    /// The level held in full that served the most steps per second, and that rate.
     pub peak: Option<(&'a LevelResult, f64)>,
+    /// Each spike that broke the SLO, in words (see [`Report::failed_spikes`]).
+    pub failed_spikes: Vec<String>,
     /// The clauses the breaking level broke, each with the worst step on it when
     /// the clause is about all requests.
     pub broke_first: Vec<(ClauseCheck<'a>, Option<(&'a str, f64)>)>,
@@ -48,12 +50,7 @@ impl<'a> Headline<'a> {
         let find = |index: usize| report.levels.iter().find(|l| l.index == index);
         let breaking = report.breaking_point.as_ref().and_then(|b| find(b.level));
         let last_good = report.last_good.as_ref().and_then(|g| find(g.level));
-        let peak = report
-            .levels
-            .iter()
-            .map(|l| (l, l.stats.served_rps()))
-            .filter(|(_, x)| x.is_finite())
-            .max_by(|a, b| a.1.total_cmp(&b.1));
+        let peak = report.peak_level().map(|l| (l, l.stats.served_rps()));
         let broke_first = breaking
             .map(|level| {
                 checks(report, level)
@@ -74,6 +71,7 @@ impl<'a> Headline<'a> {
             breaking,
             last_good,
             peak,
+            failed_spikes: report.failed_spikes(),
             broke_first,
         }
     }

@@ -103,6 +103,9 @@ fn verdict(out: &mut String, report: &Report) {
         // A search brackets the capacity between probes that held and probes
         // that broke: one that found it is an answer, not a break.
         "verdict broken"
+    } else if head.breaking.is_none() && !head.failed_spikes.is_empty() {
+        // No level held broke, but a spike did: amber, not green.
+        "verdict failing"
     } else {
         "verdict"
     };
@@ -179,13 +182,22 @@ fn shop_facts(out: &mut String, head: &Headline<'_>) {
             &escape(&unit.show(load_of(level))),
             &format!("level {}", level_number(level)),
         ),
-        None => fact(
-            out,
-            "good",
-            "Breaking point",
-            "none found",
-            "every level met the SLO",
-        ),
+        None => {
+            let detail = match head.failed_spikes.is_empty() {
+                true => "every level met the SLO".to_string(),
+                false => format!(
+                    "every level held met the SLO; {}",
+                    head.failed_spikes.join("; ")
+                ),
+            };
+            fact(
+                out,
+                "good",
+                "Breaking point",
+                "none found",
+                &escape(&detail),
+            )
+        }
     }
     match head.last_good {
         Some(level) => fact(
@@ -571,6 +583,19 @@ mod tests {
         for id in ["gates", "capacity", "comparison"] {
             assert!(!plain.contains(&format!("id=\"{id}\"")), "{id}");
         }
+    }
+
+    /// A spike that broke the SLO beside no breaking point: amber, and said
+    /// (it read "none found — every level met the SLO", in green).
+    #[test]
+    fn a_failed_spike_is_no_level_that_met_the_slo() {
+        let report = testdata::failed_spike();
+        let page = render(&report);
+        assert!(page.contains("<section class=\"verdict failing\""));
+        let said = escape(&report.failed_spikes()[0]);
+        assert!(page.contains(&format!("every level held met the SLO; {said}")));
+        assert!(!page.contains("every level met the SLO"));
+        assert!(render(&testdata::smoke()).contains("every level met the SLO"));
     }
 
     /// A scenario that fails: nothing is said of the shop's breaking point.
