@@ -130,7 +130,8 @@ fn level_for<'r>(gate: &Gate, report: &'r Report) -> Result<&'r LevelResult, Str
             .levels
             .iter()
             .filter(|l| l.load == load)
-            .min_by_key(|l| l.spike)
+            // The first held in full: not a spike, not cut short by the run's end.
+            .min_by_key(|l| (l.spike, l.planned_s.is_some()))
     };
     match gate.at {
         Some(load) => find(load).ok_or_else(|| {
@@ -154,7 +155,21 @@ fn level_for<'r>(gate: &Gate, report: &'r Report) -> Result<&'r LevelResult, Str
 }
 
 fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
-    let where_ = format!("at {}", show_load(report, level.load));
+    // A load held twice (before and after a spike, a search's probes) names its level.
+    let held_twice = report
+        .levels
+        .iter()
+        .filter(|l| l.load == level.load)
+        .count()
+        > 1;
+    let where_ = match held_twice {
+        true => format!(
+            "at {}, level {}",
+            show_load(report, level.load),
+            level.index + 1
+        ),
+        false => format!("at {}", show_load(report, level.load)),
+    };
     let stats: &Stats = match gate.metric.step() {
         None => &level.stats,
         Some(name) => match level.steps.iter().find(|s| s.name == name) {

@@ -166,3 +166,28 @@ fn level_rate(r: &Report, index: usize) -> f64 {
         .stats
         .error_rate
 }
+
+/// A load held twice (before and after a spike) is judged at its first level
+/// held in full, and the line names the level: two gates "at 90 shoppers" gave
+/// two answers and said nothing of which level each was.
+#[test]
+fn a_load_held_twice_names_its_level() {
+    let mut r = testdata::smoke();
+    let first = r.levels[0].clone();
+    let mut again = first.clone();
+    again.index = r.levels.len();
+    r.levels.push(again);
+    let load = crate::analysis::show_load(&r, first.load);
+    let m = check(&r, &format!("p95@{} < 1ms", first.load)).message;
+    assert!(m.ends_with(&format!("at {load}, level 1")), "{m}");
+    // A spike at that load is never the one judged.
+    r.levels[0].spike = true;
+    let m = check(&r, &format!("p95@{} < 1ms", first.load)).message;
+    assert!(
+        m.ends_with(&format!("at {load}, level {}", r.levels.len())),
+        "{m}"
+    );
+    // A load held once says only its load.
+    let m = check(&testdata::smoke(), &format!("p95@{} < 1ms", first.load)).message;
+    assert!(m.ends_with(&format!("at {load}")), "{m}");
+}
