@@ -113,8 +113,23 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         outdir::check(&options.out, args.force)?;
         check_open_files(&scenario, matches!(options.target, Target::Embedded))?;
     }
+    // One runtime for the preflight and the load, and the signals watched from here
+    // on: a Ctrl-C during the preflight or the wait for a common start stops the
+    // run there (it was lost, and the load started after it).
+    let runtime = runtime(options.threads)?;
+    let signals = {
+        let _inside = runtime.enter();
+        Signals::watch()
+    };
     let (base_url, embedded) = start_target(&scenario, &options)?;
-    if let Some(exit) = preflight(&args, &scenario, &base_url, options.insecure)? {
+    if let Some(exit) = preflight(
+        &args,
+        &scenario,
+        &base_url,
+        options.insecure,
+        &runtime,
+        &signals,
+    )? {
         return Ok(exit);
     }
     let scenario = match args.no_preflight {
@@ -122,13 +137,15 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         false => Arc::new(after_walked_rows(&scenario)),
     };
     outdir::prepare(&options.out, args.force)?;
-    let late = wait_for_start(options.start_at);
+    let Some(late) = wait_for_start(options.start_at, &runtime, &signals) else {
+        errln!("{}", Warning::InterruptedBeforeLoad);
+        return Ok(Exit::Interrupted);
+    };
     let shard = options.shard.map(|s| shard_run(s, &options, late));
     let started_at =
         humantime::format_rfc3339_seconds(options.start_at.unwrap_or_else(SystemTime::now))
             .to_string();
     let mut log = open_log(&options, &plan, &base_url, &started_at, shard.clone())?;
-    let runtime = runtime(options.threads)?;
     let live = start_live_metrics(&runtime, &options, &plan)?;
     announce(&scenario, &base_url, &options, shard.as_ref());
     let clock = Instant::now();
@@ -143,6 +160,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     let part = part(options.shard.unwrap_or(Shard { index: 0, count: 1 }), late);
     let outcome = drive(
         &runtime,
+        &signals,
         &scenario,
         &base_url,
         &options,
@@ -248,9 +266,17 @@ fn refuse_a_start_long_past(start_at: Option<SystemTime>, profile: Duration) -> 
 }
 
 /// Sleeps until `start_at`; returns how late we are when it has passed already.
-fn wait_for_start(start_at: Option<SystemTime>) -> Duration {
+/// `None` when a signal came before the start.
+fn wait_for_start(
+    start_at: Option<SystemTime>,
+    runtime: &tokio::runtime::Runtime,
+    signals: &Signals,
+) -> Option<Duration> {
+    if signals.came() {
+        return None;
+    }
     let Some(start_at) = start_at else {
-        return Duration::ZERO;
+        return Some(Duration::ZERO);
     };
     match start_at.duration_since(SystemTime::now()) {
         Ok(early) => {
@@ -259,10 +285,14 @@ fn wait_for_start(start_at: Option<SystemTime>) -> Duration {
                 early.as_secs_f64(),
                 humantime::format_rfc3339_millis(start_at)
             );
-            std::thread::sleep(early);
-            Duration::ZERO
+            runtime.block_on(async {
+                tokio::select! {
+                    () = tokio::time::sleep(early) => Some(Duration::ZERO),
+                    () = signals.nth(1) => None,
+                }
+            })
         }
-        Err(late) => late.duration(),
+        Err(late) => Some(late.duration()),
     }
 }
 
@@ -345,11 +375,16 @@ fn preflight(
     scenario: &Arc<Scenario>,
     base_url: &str,
     insecure: bool,
+    runtime: &tokio::runtime::Runtime,
+    signals: &Signals,
 ) -> Result<Option<Exit>, Error> {
     if !args.smoke && args.no_preflight {
         return Ok(None);
     }
-    let walk = walk(scenario, base_url, insecure)?;
+    let Some(walk) = walk(scenario, base_url, insecure, runtime, signals)? else {
+        errln!("{}", Warning::InterruptedBeforeLoad);
+        return Ok(Some(Exit::Interrupted));
+    };
     if args.smoke {
         out!("{}", smoke::show_walk(&walk, args.verbose));
         return Ok(Some(smoke_exit(&walk)));
@@ -417,6 +452,7 @@ fn open_log(
 /// Drives the load until it ends or the first signal stops it; `None` on a second signal.
 fn drive(
     runtime: &tokio::runtime::Runtime,
+    signals: &Signals,
     scenario: &Arc<Scenario>,
     base_url: &str,
     options: &RunOptions,
@@ -424,7 +460,9 @@ fn drive(
     observer: &mut RunObserver<'_>,
 ) -> Option<Result<RunOutcome, SetupError>> {
     runtime.block_on(async {
-        let signals = Signals::watch();
+        signals.say_at_first(Warning::Interrupted {
+            grace: driver::INTERRUPT_GRACE,
+        });
         tokio::select! {
             outcome = driver::run(
                 part,
@@ -466,17 +504,26 @@ pub(super) fn analyse_and_write(
     Ok(report)
 }
 
-/// One shopper through each journey (the debug walk), on a runtime of its own.
-fn walk(scenario: &Arc<Scenario>, base_url: &str, insecure: bool) -> Result<Walk, Error> {
-    let runtime = runtime(1)?;
-    runtime
-        .block_on(driver::walk::walk(
-            Arc::clone(scenario),
-            base_url,
-            insecure,
-            http::Connector::Tcp,
-        ))
-        .map_err(|e| cannot_measure(anyhow!(e)))
+/// One shopper through each journey (the debug walk); `None` when a signal
+/// stopped it.
+fn walk(
+    scenario: &Arc<Scenario>,
+    base_url: &str,
+    insecure: bool,
+    runtime: &tokio::runtime::Runtime,
+    signals: &Signals,
+) -> Result<Option<Walk>, Error> {
+    runtime.block_on(async {
+        tokio::select! {
+            walk = driver::walk::walk(
+                Arc::clone(scenario),
+                base_url,
+                insecure,
+                http::Connector::Tcp,
+            ) => walk.map(Some).map_err(|e| cannot_measure(anyhow!(e))),
+            () = signals.nth(1) => Ok(None),
+        }
+    })
 }
 
 /// The debug walk's exit: 0 when every step passed, 4 when the scenario fails,

@@ -8,7 +8,11 @@ use tokio::sync::watch;
 
 use super::warnings::Warning;
 
-/// Counts SIGINT and SIGTERM. Must be created inside the runtime.
+/// Counts SIGINT and SIGTERM from its creation on, whatever the run is doing
+/// (the preflight, the wait for a common start, the load): a signal is never
+/// lost between phases. Must be created inside the runtime; says nothing itself
+/// (each phase says what a signal means to it).
+#[derive(Clone)]
 pub struct Signals {
     count: watch::Receiver<u32>,
 }
@@ -29,20 +33,26 @@ impl Signals {
                             _ = term.recv() => {}
                         }
                         tx.send_modify(|n| *n += 1);
-                        if *tx.borrow() == 1 {
-                            errln!(
-                                "{}",
-                                Warning::Interrupted {
-                                    grace: crate::driver::INTERRUPT_GRACE
-                                }
-                            );
-                        }
                     }
                 });
             }
             _ => errln!("warning: {}", Warning::NoSignals),
         }
         Signals { count }
+    }
+
+    /// Says `warning` at the first signal (a task on the current runtime).
+    pub fn say_at_first(&self, warning: Warning) {
+        let signals = self.clone();
+        tokio::spawn(async move {
+            signals.nth(1).await;
+            errln!("{warning}");
+        });
+    }
+
+    /// Whether a signal came already.
+    pub fn came(&self) -> bool {
+        *self.count.borrow() > 0
     }
 
     /// Resolves at the `n`th signal; never, if signals cannot be watched.

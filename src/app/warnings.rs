@@ -18,6 +18,8 @@ pub enum Warning {
     Interrupted { grace: Duration },
     /// The second Ctrl-C: the run was abandoned.
     InterruptedAgain,
+    /// Ctrl-C before the load started (the preflight, the wait for the common start).
+    InterruptedBeforeLoad,
 }
 
 impl fmt::Display for Warning {
@@ -46,6 +48,10 @@ impl fmt::Display for Warning {
                 f,
                 "interrupted: starting no new journeys, waiting up to {grace:?} for requests in \
                  flight, then writing the reports. Press Ctrl-C again to exit at once."
+            ),
+            Warning::InterruptedBeforeLoad => write!(
+                f,
+                "interrupted before the load started: no load was sent, no report written"
             ),
             Warning::InterruptedAgain => write!(
                 f,

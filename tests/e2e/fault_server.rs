@@ -35,6 +35,8 @@ pub enum Fault {
 
 pub struct FaultServer {
     pub url: String,
+    /// Connections accepted so far.
+    pub accepted: Arc<std::sync::atomic::AtomicUsize>,
     stop: Arc<AtomicBool>,
 }
 
@@ -51,11 +53,14 @@ impl FaultServer {
         listener.set_nonblocking(true).expect("nonblocking");
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = Arc::clone(&accepted);
         std::thread::spawn(move || {
             let until = Instant::now() + LIFETIME;
             while !flag.load(Ordering::Relaxed) && Instant::now() < until {
                 match listener.accept() {
                     Ok((stream, _)) => {
+                        count.fetch_add(1, Ordering::Relaxed);
                         let flag = Arc::clone(&flag);
                         std::thread::spawn(move || serve(stream, fault, &flag, until));
                     }
@@ -63,7 +68,11 @@ impl FaultServer {
                 }
             }
         });
-        FaultServer { url, stop }
+        FaultServer {
+            url,
+            accepted,
+            stop,
+        }
     }
 }
 

@@ -166,6 +166,53 @@ fn a_second_interrupt_exits_at_once() {
     );
 }
 
+/// A Ctrl-C during the preflight (one shopper walking each journey before the
+/// load) stops the run there: it was lost, the preflight waited out its
+/// timeout, and the load started and exited 0.
+#[test]
+fn an_interrupt_during_the_preflight_stops_the_run_before_any_load() {
+    let _one = crate::exclusive();
+    let server = FaultServer::start(Fault::Silent);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut child = stampede()
+        .arg("run")
+        .arg(long_run(dir.path(), &server.url, "30s"))
+        .arg("--out")
+        .arg(&out)
+        .env("STAMPEDE_TEST_SECRET", "hunter2")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    // The reachability check's connection, then the preflight's request, which
+    // the shop never answers.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.accepted.load(std::sync::atomic::Ordering::Relaxed) < 2 {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the run ended early: {status}");
+        }
+        assert!(Instant::now() < deadline, "no preflight request after 20 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    signal(&child, "-INT");
+    let code = exit_within(&mut child, Duration::from_secs(5));
+    let output = child.wait_with_output().unwrap();
+    let stderr = text(&output).1;
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted before the load started: no load was sent"),
+        "{stderr}"
+    );
+    assert!(!out.join("report.json").exists());
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        server.accepted.load(std::sync::atomic::Ordering::Relaxed),
+        2,
+        "the reachability check's and the preflight's connections, no load"
+    );
+}
+
 #[test]
 fn after_kill_9_the_interval_log_rebuilds_the_report() {
     let _one = crate::exclusive();
