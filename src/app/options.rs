@@ -32,6 +32,16 @@ pub fn target(text: &str) -> Result<Url, Error> {
             "--target {text}: {e} (expected a URL like http://127.0.0.1:8080)"
         ))
     })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        // Shown without its password: the error may land in a CI log.
+        let mut shown = url.clone();
+        let _ = shown.set_password(url.password().map(|_| "***"));
+        return Err(bad_input(anyhow!(
+            "--target {shown}: a user or password in the URL is not sent, and the URL is written \
+             into every report; send credentials in a header read from the environment: \
+             [target] headers = {{ Authorization = \"Basic {{{{ env.SHOP_AUTH }}}}\" }}"
+        )));
+    }
     let problem = match url.scheme() {
         "http" | "https" if url.host().is_some() => return Ok(url),
         "http" | "https" => "no host".to_string(),
@@ -419,5 +429,31 @@ mod tests {
         let e = target("ftp://127.0.0.1").unwrap_err();
         assert_eq!(e.exit().code(), 2);
         assert!(e.to_string().contains("the scheme ftp://"), "{e}");
+    }
+
+    /// A password in the target was never sent and landed in every report and
+    /// the terminal: refused, and not echoed.
+    #[test]
+    fn a_target_with_credentials_is_refused_without_showing_them() {
+        for text in [
+            "http://user:secretpw@127.0.0.1:8080/",
+            "http://user@127.0.0.1:8080/",
+        ] {
+            let e = target(text).unwrap_err();
+            assert_eq!(e.exit().code(), 2);
+            let said = e.to_string();
+            assert!(!said.contains("secretpw"), "{said}");
+            assert!(
+                said.contains("a user or password in the URL is not sent"),
+                "{said}"
+            );
+            assert!(said.contains("{{ env.SHOP_AUTH }}"), "{said}");
+        }
+        assert!(
+            target("http://user:secretpw@127.0.0.1:8080/")
+                .unwrap_err()
+                .to_string()
+                .starts_with("--target http://user:***@127.0.0.1:8080/:")
+        );
     }
 }
