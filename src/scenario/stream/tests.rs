@@ -209,6 +209,29 @@ fn several_extractions_read_in_one_pass_equal_each_alone() {
     }
 }
 
+/// A page nesting 100,000 `<div>`s streams in one pass: each block's start
+/// tag asked whether a `p` was in scope by scanning the whole stack, and 40,000
+/// took seconds (200,000 two minutes) on the worker thread, out of every timeout.
+#[test]
+fn deeply_nested_blocks_stream_without_rescanning_the_stack() {
+    let depth = 100_000;
+    let page = format!(
+        "<!DOCTYPE html><body>{}<form><input name=csrf value=tok></form>{}<p>after",
+        "<div>".repeat(depth),
+        "</div>".repeat(depth)
+    );
+    assert_eq!(
+        streamed("input[name=csrf]", Some("value"), page.as_bytes()),
+        Some(vec!["tok".to_string()])
+    );
+    // A `p` open around them is still closed by each block, as the standard says.
+    let page = format!("<p>{}<input name=csrf value=tok>", "<div>".repeat(depth));
+    assert_eq!(
+        streamed("p input", Some("value"), page.as_bytes()),
+        Some(vec![])
+    );
+}
+
 #[test]
 fn what_the_stream_gives_up_on() {
     let unsure = |page: &str| streamed("a", Some("href"), page.as_bytes()).is_none();

@@ -295,6 +295,10 @@ pub(super) struct Builder<'a, S> {
     /// The standard's frameset-ok flag: until text or one of a few elements
     /// comes in the body, a `<frameset>` would replace the body, and all in it.
     frameset_ok: bool,
+    /// How many `p` elements are open: every block's start tag asks whether one
+    /// is in scope, and a scan of the stack for it each time made 40,000 nested
+    /// `<div>`s take seconds (quadratic); with none open, the answer is at hand.
+    open_p: usize,
     pub sink: S,
 }
 
@@ -313,6 +317,7 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
             form_open: false,
             skip_newline: false,
             frameset_ok: true,
+            open_p: 0,
             sink,
         }
     }
@@ -397,6 +402,7 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
             }
             None => (1, Mode::Body),
         };
+        self.open_p += usize::from(name == "p");
         self.stack.open.push(Open {
             mode: Mode::set_by(&name).unwrap_or(inherited),
             name,
@@ -441,6 +447,7 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
         let depth = self.stack.open.len() - 1;
         self.sink.closed(depth);
         let open = self.stack.open.pop().expect("an open element");
+        self.open_p -= usize::from(open.name == "p");
         self.stack.attrs.truncate(open.attrs.start);
     }
 
@@ -486,7 +493,7 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
     }
 
     fn close_p(&mut self) -> Result<(), Unsure> {
-        if self.in_scope(|n| n == "p", Scope::Button) {
+        if self.open_p > 0 && self.in_scope(|n| n == "p", Scope::Button) {
             self.generate_implied_end("p");
             self.pop_until(|n| n == "p", false)?;
         }
