@@ -536,8 +536,13 @@ fn headline(report: &Report) -> String {
             throughput(report, good.level, good.throughput_rps)
         ),
         (Some(bp), None) => {
+            // Below one shopper (or one arrival a second) there is nowhere to start.
+            let advice = match bp.load > 1.0 {
+                true => "; start the staircase lower",
+                false => "",
+            };
             format!(
-                "broken from the first level: {} ({}); start the staircase lower",
+                "broken from the first level: {} ({}){advice}",
                 load(bp.load),
                 bp.reason
             )

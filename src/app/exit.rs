@@ -40,8 +40,8 @@ impl Exit {
     }
 
     /// The exit a finished report earns: interrupted; aborted (1); a scenario
-    /// that fails from the first level (4); a generator-limited deciding level
-    /// (3); a failed gate (1); otherwise 0.
+    /// that fails from the first level (4); nothing measured, or a
+    /// generator-limited deciding level (3); a failed gate (1); otherwise 0.
     pub fn of(report: &Report) -> Exit {
         if report.end == RunEnd::Interrupted {
             Exit::Interrupted
@@ -57,7 +57,7 @@ impl Exit {
             Exit::GateFailed
         } else if report.scripting_failure.is_some() {
             Exit::ScenarioFails
-        } else if deciding_level_limited(report) {
+        } else if measured_nothing(report) || deciding_level_limited(report) {
             Exit::CannotMeasure
         } else if gates::all_passed(&report.gates) {
             Exit::Ok
@@ -65,6 +65,17 @@ impl Exit {
             Exit::GateFailed
         }
     }
+}
+
+/// Whether the run measured nothing of the shop: no level was measured (a
+/// feeder ran dry first, a page stalled the run), or not one request at any
+/// level got an HTTP answer (the target answers garbage, resets, or nothing):
+/// such a run is no verdict on the shop, and exited 0.
+pub fn measured_nothing(report: &Report) -> bool {
+    report
+        .levels
+        .iter()
+        .all(|l| l.stats.latency.p50_ms.is_none())
 }
 
 /// Whether the level the verdict rests on (the breaking point, or the probe
@@ -157,6 +168,23 @@ mod tests {
         let io = std::io::Error::other("disk on fire");
         let error = cannot_measure(anyhow::Error::new(io).context("cannot write the report"));
         assert_eq!(error.to_string(), "cannot write the report: disk on fire");
+    }
+
+    /// No level measured, or not one answer at any level: nothing of the shop
+    /// was measured (both exited 0).
+    #[test]
+    fn a_run_that_measured_nothing_cannot_measure() {
+        let mut report = testdata::broken();
+        assert!(!measured_nothing(&report));
+        // One level answered is a measurement.
+        for level in report.levels.iter_mut().skip(1) {
+            level.stats.latency.p50_ms = None;
+        }
+        assert_eq!(Exit::of(&report), Exit::Ok);
+        report.levels[0].stats.latency.p50_ms = None;
+        assert_eq!(Exit::of(&report), Exit::CannotMeasure);
+        report.levels.clear();
+        assert_eq!(Exit::of(&report), Exit::CannotMeasure);
     }
 
     #[test]

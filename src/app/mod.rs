@@ -158,6 +158,13 @@ fn verdict_exit(report: &Report) -> Exit {
                 .as_deref()
                 .unwrap_or("an abort_on condition held")
         ),
+        Exit::CannotMeasure if exit::measured_nothing(report) => errln!(
+            "error: cannot measure: {}",
+            match report.levels.is_empty() {
+                true => "no level was measured",
+                false => "not one request was answered at any level (see what failed above)",
+            }
+        ),
         Exit::CannotMeasure => {
             if let Some(bp) = &report.breaking_point
                 && let Some(level) = report.levels.iter().find(|l| l.index == bp.level)

@@ -121,9 +121,13 @@ fn run_fault(fault: Fault, target_extra: &str, steps: &str) -> Measured {
     let path = scenario(dir.path(), &server.url, target_extra, steps);
     let m = measure(dir.path(), &path);
     let (stdout, stderr) = text(&m.output);
+    // A shop that answered not once was not measured (3); one that did, judged (0).
+    let answered = m.report["levels"]
+        .as_array()
+        .is_some_and(|levels| levels.iter().any(|l| !l["p50_ms"].is_null()));
     assert_eq!(
         m.output.status.code(),
-        Some(0),
+        Some(if answered { 0 } else { 3 }),
         "{fault:?}\n{stdout}\n{stderr}"
     );
     // On time: the profile, plus at most the request timeout for requests in flight.
@@ -189,6 +193,15 @@ fn malformed_http_counts_as_malformed() {
     let m = run_fault(Fault::Malformed, "", HOME);
     only_kinds(&m, &["malformed"]);
     assert_eq!(m.report["levels"][0]["error_rate"], 1.0);
+    // Not one HTTP answer in the whole run: nothing of the shop was measured
+    // (it exited 0, "broken from the first level: 1 shopper; start the staircase lower").
+    let (stdout, stderr) = text(&m.output);
+    assert_eq!(m.output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("error: cannot measure: not one request was answered at any level"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("start the staircase lower"), "{stdout}");
     // What was wrong is said (a bare "malformed" was all there was).
     let message = m.report["error_messages"]["malformed"]
         .as_str()
