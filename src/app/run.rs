@@ -389,18 +389,52 @@ fn preflight(
         out!("{}", smoke::show_walk(&walk, args.verbose));
         return Ok(Some(smoke_exit(&walk)));
     }
+    // A failure the shop gives now and then (a 409 "out of stock" one checkout in
+    // twenty) is no scripting error: the walk is made again, and only a failure
+    // in every walk stops the run. A scripting error fails every time.
+    let mut walk = walk;
+    let mut first_failure = None;
+    for _ in 1..PREFLIGHT_WALKS {
+        let Some((journey, step, failure)) = walk.scripting_failure() else {
+            break;
+        };
+        first_failure.get_or_insert_with(|| {
+            format!(
+                "journey {journey} failed at step {} ({})",
+                step.name,
+                failure.kind.name()
+            )
+        });
+        let Some(again) = self::walk(scenario, base_url, insecure, runtime, signals)? else {
+            errln!("{}", Warning::InterruptedBeforeLoad);
+            return Ok(Some(Exit::Interrupted));
+        };
+        walk = again;
+    }
     if let Some((journey, step, failure)) = walk.scripting_failure() {
         err!("{}", smoke::show_step(step, args.verbose));
         errln!(
-            "error: preflight: journey {journey} fails at step {} ({}): the scenario fails, not the shop; \
-             no load was sent. Run with --smoke to walk every journey, or --no-preflight to run anyway",
+            "error: preflight: journey {journey} fails at step {} ({}), in each of {PREFLIGHT_WALKS} walks: \
+             the scenario fails, not the shop; no load was sent. Run with --smoke to walk every journey, \
+             or --no-preflight to run anyway",
             step.name,
             failure.kind.name()
         );
         return Ok(Some(Exit::ScenarioFails));
     }
+    if let Some(first) = first_failure {
+        errln!(
+            "note: preflight: {first}, then passed when walked again: a failure the shop gives \
+             now and then, not the scenario's; the run goes on (expect its status with \
+             `expect = {{ status = [201, 409] }}` if it is a business answer)"
+        );
+    }
     Ok(None)
 }
+
+/// How many times the preflight walks the journeys before a scripting failure
+/// stops the run: a failure in each walk is the scenario's.
+const PREFLIGHT_WALKS: usize = 3;
 
 /// The scenario without the `unique` rows the preflight used (it walks each
 /// journey once, taking each feeder's first rows): no row is used twice.

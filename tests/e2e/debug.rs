@@ -201,6 +201,15 @@ fn counting_shop(lifetime: Duration) -> (String, Arc<AtomicUsize>) {
 /// A loopback shop that answers every request with `body` as JSON, and
 /// counts the requests it answers.
 fn json_shop(lifetime: Duration, body: &'static str) -> (String, Arc<AtomicUsize>) {
+    json_shop_with(lifetime, body, |_| "200 OK")
+}
+
+/// `json_shop` whose status line for the n-th request (from 1) is `status(n)`.
+fn json_shop_with(
+    lifetime: Duration,
+    body: &'static str,
+    status: fn(usize) -> &'static str,
+) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -231,9 +240,10 @@ fn json_shop(lifetime: Duration, body: &'static str) -> (String, Arc<AtomicUsize
                     if head.is_empty() {
                         break;
                     }
-                    counted.fetch_add(1, Ordering::Relaxed);
+                    let n = counted.fetch_add(1, Ordering::Relaxed) + 1;
                     let answer = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                        "HTTP/1.1 {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                        status(n),
                         body.len()
                     );
                     let stream = reader.get_mut();
@@ -363,6 +373,54 @@ fn a_number_beyond_64_bits_goes_out_as_written_from_a_regex_in_a_raw_body() {
     );
 }
 
+/// A 4xx the shop gives now and then (a 409 "out of stock") in the preflight is
+/// walked again, and the run goes on when the next walk passes: it stopped the
+/// run with exit 4, "the scenario fails", one checkout in twenty.
+#[test]
+fn preflight_walks_again_past_a_failure_the_shop_gives_now_and_then() {
+    let (url, requests) = json_shop_with(Duration::from_secs(30), r#"{"ok":true}"#, |n| match n {
+        1 => "409 Conflict",
+        _ => "200 OK",
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "checkout.toml",
+        &format!(
+            r#"
+name = "checkout"
+[target]
+base_url = "{url}"
+[load]
+stages = [{{ ramp_to = 1, over = "0s" }}, {{ hold = "1s" }}]
+[slo]
+p95 = "1s"
+[[journey]]
+name = "buyer"
+weight = 1
+think = "200ms"
+steps = [{{ name = "checkout", post = "/checkout", json = {{ sku = "A" }} }}]
+"#
+        ),
+    );
+    let out = dir.path().join("out");
+    let output = stampede()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("note: preflight: journey buyer failed at step checkout (http_4xx), then passed when walked again"),
+        "{stderr}"
+    );
+    assert!(out.join("report.json").exists());
+    assert!(requests.load(Ordering::Relaxed) > 2, "the load ran");
+}
+
 #[test]
 fn preflight_refuses_a_scenario_that_never_extracts_and_no_preflight_says_why() {
     let (url, requests) = counting_shop(Duration::from_secs(30));
@@ -401,7 +459,7 @@ steps = [
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(4), "{stdout}\n{stderr}");
     assert!(
-        stderr.contains("error: preflight: journey buyer fails at step order (extract): the scenario fails, not the shop; no load was sent"),
+        stderr.contains("error: preflight: journey buyer fails at step order (extract), in each of 3 walks: the scenario fails, not the shop; no load was sent"),
         "{stderr}"
     );
     assert!(
@@ -412,8 +470,8 @@ steps = [
         stderr.contains(r#"body: {"status":"paid","order":{"number":7}}"#),
         "{stderr}"
     );
-    // Only the walk reached the shop: one request, the journey's first step.
-    assert_eq!(requests.load(Ordering::Relaxed), 1);
+    // Only the walks reached the shop: three, each one request (the journey's first step).
+    assert_eq!(requests.load(Ordering::Relaxed), 3);
     assert!(!out.join("report.json").exists());
 
     // Without the preflight the load runs, and the verdict says whose fault it is.
