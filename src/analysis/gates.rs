@@ -225,11 +225,18 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
         Metric::JourneysPerSecond { .. } => format!("{x:.2}/s"),
         _ => format!("{x:.1}/min"),
     };
+    // A percentile resting on too few samples says so, as the tables mark it.
+    let shaky = match gate.metric {
+        Metric::Latency { percentile, .. } if stats.latency.is_low_confidence(percentile) => {
+            format!(" (low confidence: {} samples)", stats.requests)
+        }
+        _ => String::new(),
+    };
     result(
         gate,
         passed,
         Some(measured),
-        format!("{} {where_}", show(measured)),
+        format!("{} {where_}{shaky}", show(measured)),
     )
 }
 
@@ -269,6 +276,11 @@ fn breaking_point(gate: &Gate, report: &Report) -> GateResult {
             } else if reached {
                 format!(
                     "no breaking point up to {}: the shop never broke",
+                    show_load(report, top)
+                )
+            } else if report.end == super::RunEnd::Interrupted {
+                format!(
+                    "no breaking point up to {}, but the run was interrupted below the bound",
                     show_load(report, top)
                 )
             } else {

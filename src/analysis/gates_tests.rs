@@ -191,3 +191,53 @@ fn a_load_held_twice_names_its_level() {
     let m = check(&testdata::smoke(), &format!("p95@{} < 1ms", first.load)).message;
     assert!(m.ends_with(&format!("at {load}")), "{m}");
 }
+
+/// A gate on a percentile resting on too few samples says so, as the tables
+/// mark it (`86 ms*`): the gate line read as firm.
+#[test]
+fn a_gate_on_a_low_confidence_percentile_says_so() {
+    let mut r = testdata::broken();
+    let good = r.last_good.as_ref().unwrap().level;
+    assert!(
+        !check(&r, "checkout.p95 < 10s")
+            .message
+            .contains("low confidence")
+    );
+    let requests = {
+        let level = r.levels.iter_mut().find(|l| l.index == good).unwrap();
+        let checkout = level
+            .steps
+            .iter_mut()
+            .find(|s| s.name == "checkout")
+            .unwrap();
+        checkout.stats.latency.low_confidence = vec!["p95".to_string()];
+        checkout.stats.requests
+    };
+    let m = check(&r, "checkout.p95 < 10s").message;
+    assert!(
+        m.ends_with(&format!("(low confidence: {requests} samples)")),
+        "{m}"
+    );
+    // Another percentile of the same step stands on its samples.
+    assert!(
+        !check(&r, "checkout.p50 < 10s")
+            .message
+            .contains("low confidence")
+    );
+}
+
+/// An interrupted run that stopped below a `breaking_point >=` bound is not
+/// told to raise the staircase's max.
+#[test]
+fn an_interrupted_run_below_the_bound_says_it_was_interrupted() {
+    let mut r = testdata::smoke();
+    r.breaking_point = None;
+    r.end = crate::analysis::RunEnd::Interrupted;
+    let m = fails(&r, "breaking_point >= 1000");
+    assert!(
+        m.ends_with("but the run was interrupted below the bound"),
+        "{m}"
+    );
+    r.end = crate::analysis::RunEnd::Completed;
+    assert!(fails(&r, "breaking_point >= 1000").ends_with("raise the staircase's max"));
+}
