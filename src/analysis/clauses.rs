@@ -132,7 +132,10 @@ fn check<'a>(clause: &'a SloClause, level: &'a LevelResult) -> ClauseCheck<'a> {
     };
     let stats = step.map_or(&level.stats, |s| &s.stats);
     let measure = clause.measure.or_else(|| Measure::parse(metric));
-    let measured = measure.and_then(|m| m.of(stats));
+    // With no request, there is no rate to show: "error rate 0% > 5%" was said.
+    let measured = measure
+        .and_then(|m| m.of(stats))
+        .filter(|_| stats.requests > 0);
     let outcome = match (measure, measured) {
         (None, _) => ClauseOutcome::Skipped(format!("unknown metric `{metric}`")),
         _ if clause.step.is_some() && step.is_none() => {
@@ -153,5 +156,29 @@ fn check<'a>(clause: &'a SloClause, level: &'a LevelResult) -> ClauseCheck<'a> {
         measure,
         measured,
         outcome,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A level where no request completed breaks every clause, and says so
+    /// without a number: it said "error rate 0% > 5%".
+    #[test]
+    fn a_level_with_no_request_breaks_its_clauses_without_a_number() {
+        let mut report = crate::analysis::testdata::smoke();
+        let mut level = report.levels[0].clone();
+        level.stats.requests = 0;
+        level.stats.error_rate = 0.0;
+        level.stats.latency = Default::default();
+        report.levels[0] = level;
+        let checks = checks(&report, &report.levels[0]);
+        assert!(!checks.is_empty());
+        for check in &checks {
+            assert_eq!(check.outcome, ClauseOutcome::Fail);
+            let said = check.describe();
+            assert!(said.ends_with(": nothing was answered"), "{said}");
+        }
     }
 }
