@@ -190,13 +190,14 @@ fn journey_results(plan: &Plan, journeys: &[JourneyStats], seconds: f64) -> Vec<
             completed: stats.completed,
             failed: stats.failed,
             unfinished: stats.unfinished(),
+            ended: stats.ended,
             completed_per_minute: round2(if seconds > 0.0 {
-                stats.completed as f64 * 60.0 / seconds
+                stats.ended as f64 * 60.0 / seconds
             } else {
                 0.0
             }),
             per_second: round2(if seconds > 0.0 {
-                stats.completed as f64 / seconds
+                stats.ended as f64 / seconds
             } else {
                 0.0
             }),

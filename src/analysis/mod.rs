@@ -330,6 +330,11 @@ pub struct JourneyResult {
     /// end); they finished, if at all, outside the level.
     #[serde(default)]
     pub unfinished: u64,
+    /// Journeys completed while the level was held, whichever level they
+    /// started in: what the rates below count (as a shop's order log would).
+    #[serde(default)]
+    pub ended: u64,
+    /// Completed journeys per minute over the hold (of `ended`).
     pub completed_per_minute: f64,
     /// Completed journeys per second: business throughput at this level.
     #[serde(default)]

@@ -184,6 +184,7 @@ impl Shopper {
                 let sample = JourneySample {
                     journey: index,
                     level,
+                    ended_in: current_level(shared),
                     duration: answered.saturating_duration_since(start),
                     completed: !failed,
                 };

@@ -52,7 +52,10 @@ pub struct Sample {
 #[derive(Debug, Clone, Copy)]
 pub struct JourneySample {
     pub journey: usize,
+    /// The level held when it started (it is counted there).
     pub level: Option<usize>,
+    /// The level held when it ended (its completion counts in that level's rate).
+    pub ended_in: Option<usize>,
     pub duration: Duration,
     pub completed: bool,
 }
@@ -194,6 +197,10 @@ pub struct JourneyStats {
     pub started: u64,
     pub completed: u64,
     pub failed: u64,
+    /// Journeys completed while this level was held, whichever level they
+    /// started in: the count of its completion rate (those started here and
+    /// completed are fewer by about a journey's length over the hold).
+    pub ended: u64,
     /// Duration of completed journeys, start to last answer, the think times
     /// between steps included (microseconds).
     pub duration: Histogram<u64>,
@@ -205,6 +212,7 @@ impl Default for JourneyStats {
             started: 0,
             completed: 0,
             failed: 0,
+            ended: 0,
             duration: new_histogram(),
         }
     }
@@ -215,6 +223,7 @@ impl JourneyStats {
         self.started += other.started;
         self.completed += other.completed;
         self.failed += other.failed;
+        self.ended += other.ended;
         let _ = self.duration.add(&other.duration);
     }
 
@@ -222,6 +231,7 @@ impl JourneyStats {
         self.started = 0;
         self.completed = 0;
         self.failed = 0;
+        self.ended = 0;
         self.duration.reset();
     }
 
@@ -445,6 +455,10 @@ impl Recorder {
         let mut shard = self.lock_here();
         sample.level = shard.open(sample.level);
         entry(&mut shard.journeys, sample.level, sample.journey).record(&sample);
+        if sample.completed {
+            let ended_in = shard.open(sample.ended_in);
+            entry(&mut shard.journeys, ended_in, sample.journey).ended += 1;
+        }
     }
 
     /// From now on, journeys of `level` start and end outside levels. Called before
@@ -544,7 +558,11 @@ impl Collected {
                 true
             });
             shard.journeys.retain_mut(|(level, journey, stats)| {
-                if stats.started == 0 && stats.completed == 0 && stats.failed == 0 {
+                if stats.started == 0
+                    && stats.completed == 0
+                    && stats.failed == 0
+                    && stats.ended == 0
+                {
                     return false;
                 }
                 entry(&mut journeys, *level, *journey).add(stats);

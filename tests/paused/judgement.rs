@@ -149,6 +149,59 @@ steps = [
     assert!(terminal.contains(&expected), "{terminal}");
 }
 
+/// A level's completed journeys per minute count the journeys completed while
+/// it was held, whichever level started them, as a shop's order log counts
+/// them: 10 shoppers, each journey two steps with 0.5–1.5 s of think after
+/// each (a journey every ~2 s a shopper, the shoppers out of step), so ~5
+/// completions a second, 300 a minute, at the second level. Counting only
+/// journeys started and completed inside the hold gave fewer by about a
+/// journey's length over the hold: finding 4 of a new user's trial.
+#[tokio::test(start_paused = true)]
+async fn journeys_per_minute_count_the_completions_during_the_hold() {
+    let run = simulate_twice(
+        r#"
+name = "rate"
+[target]
+base_url = "embedded"
+workers = 64
+service_time = "5ms"
+queue = 1000
+timeout = "500ms"
+[load]
+staircase = { levels = [10, 10], hold = "8s", ramp = "0s" }
+[slo]
+p95 = "1s"
+[[journey]]
+name = "buyer"
+weight = 1
+think = { uniform = ["0.5s", "1.5s"] }
+steps = [
+  { name = "home", get = "/" },
+  { name = "product", get = "/api/products/7" },
+]
+"#,
+        Duration::ZERO,
+    )
+    .await;
+    let level = &run.report.levels[1];
+    let buyer = &level.journeys[0];
+    // 10 shoppers × 8 s / ~2 s a journey: ~40 completions in the hold.
+    assert!(
+        (buyer.completed_per_minute - 300.0).abs() <= 300.0 * 0.1,
+        "{buyer:?}"
+    );
+    // The rate is of every completion in the hold; those started and completed
+    // in it (the accounting line's count) are fewer.
+    let rate = (buyer.ended as f64 * 60.0 / level.held_s * 100.0).round() / 100.0;
+    assert_eq!(buyer.completed_per_minute, rate, "{buyer:?}");
+    assert!(buyer.completed < buyer.ended, "{buyer:?}");
+    assert_eq!(
+        buyer.started,
+        buyer.completed + buyer.failed + buyer.unfinished,
+        "{buyer:?}"
+    );
+}
+
 /// Recovery after a break, in an open model: W = 1, S = 20 ms (X_max = 50/s),
 /// a large queue. 20/s passes; 80/s for 2 s (the last level, ending at 4 s)
 /// leaves about 30/s × 2 s = 60 requests queued, a wait of 1.2 s. The level is

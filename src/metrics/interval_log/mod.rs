@@ -180,6 +180,10 @@ struct JourneyLine {
     started: u64,
     completed: u64,
     failed: u64,
+    /// Completed while the level was held, whichever level started them; absent
+    /// in logs written before (their `completed` stands in).
+    #[serde(default)]
+    ended: Option<u64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -313,6 +317,7 @@ impl IntervalLog {
                     started: stats.started,
                     completed: stats.completed,
                     failed: stats.failed,
+                    ended: Some(stats.ended),
                 };
                 serde_json::to_string(&line).map(|j| format!("{JOURNEY}{j}"))
             }

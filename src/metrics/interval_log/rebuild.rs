@@ -189,6 +189,7 @@ fn add_counts(collected: &mut Collected, header: &RunHeader, text: &str) -> Resu
         stats.started += journey.started;
         stats.completed += journey.completed;
         stats.failed += journey.failed;
+        stats.ended += journey.ended.unwrap_or(journey.completed);
     }
     Ok(())
 }
