@@ -1,4 +1,4 @@
-//! Templates in paths, headers and bodies: `{{ name }}`, `{{ source.field }}`,
+//! Templates in paths, headers, bodies and check values: `{{ name }}`, `{{ source.field }}`,
 //! `{{ list | random }}`, conversions (`{{ qty | int }}`) and quoted text
 //! (`{{ '{{' }}` writes a literal `{{`).
 //!

@@ -14,7 +14,7 @@ use super::{
     Arrivals, Body, Check, Css, DEFAULT_MAX_ACTIVE, Exhausted, Expression, Extract, ExtractSource,
     FeedPick, Feeder, Generator, Journey, JsonPath, JsonTemplate, LatencyBound, Load, MAX_THINK,
     Model, Needle, Resolved, Scenario, ScenarioError, Session, ShopSettings, Slo, StatusMatch,
-    Step, StepHeader, StepInfo, Take, Target, Template, Think,
+    Step, StepCheck, StepHeader, StepInfo, Take, Target, Template, Think,
 };
 use crate::profile::{MAX_LEVELS, MAX_RUN, Profile, Stage};
 
