@@ -446,3 +446,54 @@ fn a_check_reading_an_unknown_variable_is_refused_where_it_is_written() {
         error(&text)
     );
 }
+
+/// Finding 14: a variable read before the step that extracts it says which step.
+#[test]
+fn a_variable_read_too_early_names_the_step_that_extracts_it() {
+    let later = SCENARIO.replace(r#"get = "/", extract"#, r#"get = "/{{ order }}", extract"#);
+    let later = later.replace(
+        "slo = { p95 = \"300ms\" } },",
+        "extract = { order = { json = \"$.id\" } } },",
+    );
+    let err = error(&later);
+    assert!(
+        err.contains("hint: `order` is extracted by step `add`, later in this journey"),
+        "{err}"
+    );
+    let own = SCENARIO.replace(r#"get = "/", extract"#, r#"get = "/{{ token }}", extract"#);
+    assert!(
+        error(&own).contains("hint: `token` is extracted by this step (`home`) from its answer"),
+        "{}",
+        error(&own)
+    );
+}
+
+/// Finding 14: a think range and several statuses written as one text are
+/// answered with the form the scenario takes.
+#[test]
+fn a_range_or_a_status_list_in_one_text_is_answered_with_the_form_to_write() {
+    let err = error(&with(STAIRS, "\"1s-3s\""));
+    assert!(
+        err.contains(
+            "t.toml:9:9: invalid think time \"1s-3s\": a range is written { uniform = [\"1s\", \"3s\"] }"
+        ),
+        "{err}"
+    );
+    let err = error(&with(STAIRS, "\"2 parsecs\""));
+    assert!(err.contains("invalid duration \"2 parsecs\""), "{err}");
+    let status = |spec: &str| {
+        error(&SCENARIO.replace(
+            "slo = { p95 = \"300ms\" } },",
+            &format!("expect = {{ status = {spec} }} }},"),
+        ))
+    };
+    let err = status("\"201|409\"");
+    assert!(
+        err.contains("invalid status \"201|409\": several statuses are written as a list: status = [201, 409]"),
+        "{err}"
+    );
+    let err = status("\"2xx or 404\"");
+    assert!(err.contains("status = [\"2xx\", 404]"), "{err}");
+    let err = status("\"2yy\"");
+    assert!(err.contains("invalid status class \"2yy\""), "{err}");
+}

@@ -54,10 +54,26 @@ impl<'a> Compiler<'a> {
                 format!("journey \"{}\" has no steps", raw.name.get_ref()),
             ));
         }
+        // Each step's name and the variables it extracts, for the hint on a
+        // variable read before it is set.
+        let extracts: Vec<(String, Vec<String>)> = (raw.steps.get_ref().iter())
+            .map(|step| {
+                let step = step.get_ref();
+                let vars = step.extract.keys().map(|v| v.get_ref().clone()).collect();
+                (step.name.get_ref().trim().to_string(), vars)
+            })
+            .collect();
         let mut slots = Vec::new();
         let mut steps = Vec::new();
-        for step in raw.steps.into_inner() {
-            steps.push(self.step(step, &mut slots)?);
+        for (i, step) in raw.steps.into_inner().into_iter().enumerate() {
+            self.extracted_later = (extracts[i..].iter().enumerate())
+                .flat_map(|(j, (step, vars))| {
+                    vars.iter().map(move |v| (v.clone(), step.clone(), j == 0))
+                })
+                .collect();
+            let step = self.step(step, &mut slots);
+            self.extracted_later.clear();
+            steps.push(step?);
         }
         let headers = self.journey_headers(&raw.headers, &slots)?;
         let mut feeders: Vec<usize> = steps.iter().flat_map(Step::feeders).collect();
