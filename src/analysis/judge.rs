@@ -268,6 +268,19 @@ fn recovery(slo: &Slo, timeline: &[TimelinePoint], after: f64, until: f64) -> Op
 }
 
 /// Analyses a whole run.
+/// The timeline as reported: a second of a level the run never held as one (a
+/// level begun while its predecessor was judged broken, abandoned for the
+/// cool-down) is outside levels, as its requests are counted.
+fn timeline(points: &[TimelinePoint], held: &[LevelRun]) -> Vec<TimelinePoint> {
+    let held = |level: usize| held.iter().any(|run| run.spec.index == level);
+    (points.iter())
+        .map(|point| TimelinePoint {
+            level: point.level.filter(|&l| held(l)),
+            ..point.clone()
+        })
+        .collect()
+}
+
 pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
     let collected: &Collected = &outcome.collected;
     // A level of no load (a shard's share of 5 shoppers over 10, a stage that
@@ -329,7 +342,7 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         failed_checks: collected.notes.failed_checks.clone(),
         error_messages: collected.notes.error_messages.clone(),
         cooldown,
-        timeline: collected.timeline.clone(),
+        timeline: timeline(&collected.timeline, &outcome.levels),
         abort_reason: outcome.abort_reason.clone(),
         capacity_search: None,
         capacity: None,

@@ -40,7 +40,7 @@ const GATE_HELP: &str = "A CI gate, repeatable: METRIC[@LOAD] OP VALUE, with OP 
 Metrics: p50 p90 p95 p99 p99.9 max (any percentile), error_rate,
 error_rate.KIND (http_5xx, timeout, connect, ...), throughput (steps served/s),
 STEP.p95, STEP.error_rate, STEP.error_rate.KIND, STEP.throughput,
-journeys.NAME.per_minute, journeys.NAME.per_second, steps.STEP.per_second,
+journeys.JOURNEY.per_minute, journeys.JOURNEY.per_second, steps.STEP.per_second,
 breaking_point (no breaking point below it),
 capacity (the load a capacity search found and confirmed),
 regression (no significant regression against --baseline).
@@ -358,6 +358,19 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// The gate metrics the parser takes are the ones `run --help` and the
+    /// README list (finding 14: the README left out the `per_second` ones).
+    #[test]
+    fn help_and_readme_list_every_gate_metric() {
+        let readme = include_str!("../../README.md");
+        let help = GATE_HELP.replace(['\n', ','], " ");
+        for metric in crate::scenario::VALID_METRICS.split(", ") {
+            let metric = metric.trim_end_matches(" (any percentile)");
+            assert!(readme.contains(&format!("`{metric}`")), "README: {metric}");
+            assert!(help.split(' ').any(|w| w == metric), "--help: {metric}");
+        }
     }
 
     #[test]

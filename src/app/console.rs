@@ -73,8 +73,13 @@ impl Console {
         }
     }
 
-    /// Takes every harvest (sub-second ones at judgements included).
+    /// Takes every harvest (sub-second ones at judgements included); a point at
+    /// the `t` of the last one is that point with a harvest merged in: it
+    /// replaces it.
     pub fn second(&mut self, point: &TimelinePoint) {
+        if self.recent.back().is_some_and(|r| r.t == point.t) {
+            self.recent.pop_back();
+        }
         self.recent.push_back(Recent {
             t: point.t,
             steps: point.requests,
@@ -117,9 +122,11 @@ impl Console {
             Model::Closed => String::new(),
             Model::Open => format!(" · {} active", p.last_second.shoppers),
         };
-        let load = match self.model {
-            Model::Closed => p.load.round(),
-            Model::Open => p.load,
+        let load = match (self.model, p.level) {
+            (Model::Closed, _) => p.load.round(),
+            (Model::Open, Some(_)) => p.load,
+            // Between levels the rate climbs every tick: not to the thousandth.
+            (Model::Open, None) => ramp_rate(p.load),
         };
         let message = format!(
             "{phase} · {}{active} · {http_rps:.0} HTTP req/s ({steps_rps:.0} steps/s) · p95 {} · {errors_ps:.0} errors/s",
@@ -165,9 +172,59 @@ impl Console {
     }
 }
 
+/// An arrival rate on its way between levels, to two significant figures at
+/// most (`50.042` shows as 50, `0.347` as 0.35); a level's rate shows as written.
+fn ramp_rate(load: f64) -> f64 {
+    let step = match load {
+        x if x >= 10.0 => 1.0,
+        x if x >= 1.0 => 0.1,
+        _ => 0.01,
+    };
+    (load / step).round() * step
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Finding 9: the live line said `ramp · 50.042 arrivals/s`.
+    #[test]
+    fn a_ramping_rate_shows_to_two_figures() {
+        let shown = |x| crate::units::show_load(ramp_rate(x));
+        assert_eq!(shown(50.042), "50");
+        assert_eq!(shown(153.7), "154");
+        assert_eq!(shown(5.4321), "5.4");
+        assert_eq!(shown(0.347), "0.35");
+        assert_eq!(shown(0.0), "0");
+    }
+
+    /// Finding 9: a harvest merged into the last point (same `t`) replaces it
+    /// in the rates' window rather than counting its requests twice.
+    #[test]
+    fn a_merged_point_replaces_the_last_one() {
+        let mut console = Console {
+            model: Model::Closed,
+            bar: None,
+            next_plain: PLAIN_EVERY,
+            recent: VecDeque::new(),
+        };
+        let point = |t, n| TimelinePoint {
+            t,
+            shoppers: 2,
+            level: Some(0),
+            requests: n,
+            http_requests: n,
+            errors: 0,
+            p95_ms: Some(2.0),
+            lag_p99_ms: None,
+            p50_ms: None,
+            p99_ms: None,
+        };
+        for (t, n) in [(1.0, 20), (2.0, 20), (2.0, 22)] {
+            console.second(&point(t, n));
+        }
+        assert_eq!(console.rates().1, 21.0);
+    }
 
     /// Every rate of the live line is over the same window: a shop failing
     /// every request shows as many errors/s as steps/s, with a harvest of a

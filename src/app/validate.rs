@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-use crate::scenario;
+use crate::scenario::{self, Metric};
 
 use super::exit::Exit;
+use super::warnings::Warning;
 
 /// Every file is checked; exit 2 when any is invalid.
 pub fn validate(paths: &[PathBuf]) -> Exit {
@@ -24,6 +25,10 @@ pub fn validate(paths: &[PathBuf]) -> Exit {
                     s.load.shape()
                 );
                 for warning in &s.warnings {
+                    errln!("warning: {}: {warning}", path.display());
+                }
+                if s.gates.iter().any(|g| g.metric == Metric::Regression) {
+                    let warning = Warning::RegressionGateNeedsBaseline;
                     errln!("warning: {}: {warning}", path.display());
                 }
             }

@@ -20,6 +20,9 @@ pub enum Warning {
     InterruptedAgain,
     /// Ctrl-C before the load started (the preflight, the wait for the common start).
     InterruptedBeforeLoad,
+    /// `validate`: the scenario's `[gates] regression`, which `run` refuses
+    /// without a baseline.
+    RegressionGateNeedsBaseline,
 }
 
 impl fmt::Display for Warning {
@@ -57,6 +60,12 @@ impl fmt::Display for Warning {
                 f,
                 "interrupted again: exiting at once. `stampede report DIR` rebuilds the report \
                  from the interval log (everything up to the last whole second)."
+            ),
+            Warning::RegressionGateNeedsBaseline => write!(
+                f,
+                "[gates] regression = true compares with a baseline: `run` refuses to start \
+                 without --baseline FILE (an earlier run's report.json); to run without one, \
+                 drop it from [gates] and pass --gate regression with --baseline (docs/ci.md)"
             ),
         }
     }

@@ -9,7 +9,9 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use crate::error_kind::ErrorKind;
 use crate::http;
 use crate::metrics::examples::{Example, excerpt};
-use crate::scenario::{ExtractSource, Response, StatusMatch, Step, Take, value_text as text};
+use crate::scenario::{
+    ExtractSource, Response, Scope, StatusMatch, Step, Take, value_text as text,
+};
 
 /// A step that failed on its answer, and why.
 pub(super) struct Failed {
@@ -39,7 +41,10 @@ pub(super) struct Judge<'a> {
     pub url: &'a str,
     pub client: &'a http::Client,
     pub slots: &'a mut [Vec<serde_json::Value>],
+    /// The journey's data rows: a check's template may read them.
+    pub rows: &'a [Vec<String>],
     pub rng: &'a mut Xoshiro256PlusPlus,
+    pub sequence: &'a mut u64,
 }
 
 impl Judge<'_> {
@@ -47,7 +52,7 @@ impl Judge<'_> {
     /// Never inlined: `benches/guard.sh` counts its instructions by its name.
     #[inline(never)]
     pub(super) fn judge(
-        self,
+        mut self,
         answer: &http::Answer,
         mut seen: Option<&mut Seen>,
     ) -> Result<(), Failed> {
@@ -92,8 +97,55 @@ impl Judge<'_> {
             redirected_to,
             json: std::cell::OnceCell::new(),
         };
-        checks(step, &response, seen.as_deref_mut())?;
+        self.checks(&response, seen.as_deref_mut())?;
         self.extract(&response, seen)
+    }
+
+    /// Runs each check on `response`, its value rendered with the shopper's
+    /// variables when it reads any; the first failing one is the failure.
+    fn checks(&mut self, response: &Response, mut seen: Option<&mut Seen>) -> Result<(), Failed> {
+        let mut scope = Scope {
+            slots: self.slots,
+            rows: self.rows,
+            rng: self.rng,
+            sequence: self.sequence,
+        };
+        let mut failed = None;
+        for step_check in &self.step.checks {
+            // Counted under the check as written: one name for every value.
+            let named = step_check.check();
+            let (shown, result) = match step_check.render(&mut scope) {
+                Ok(check) => {
+                    let result = match check.holds(response) {
+                        true => Ok(()),
+                        false => Err(check.actual(response)),
+                    };
+                    (check.describe(), result)
+                }
+                Err(why) => (
+                    named.describe(),
+                    Err(format!("its value could not be rendered: {}", why.0)),
+                ),
+            };
+            if let Err(actual) = &result
+                && failed.is_none()
+            {
+                failed = Some(Failed {
+                    kind: named.kind(),
+                    what: format!("{shown}: {actual}"),
+                    check: named.describe(),
+                });
+            }
+            match &mut seen {
+                Some(seen) => seen.checks.push((shown, result)),
+                None if failed.is_some() => break,
+                None => {}
+            }
+        }
+        match failed {
+            Some(failed) => Err(failed),
+            None => Ok(()),
+        }
     }
 
     /// Sets each extracted variable from `response`; the first that matches nothing fails.
@@ -138,35 +190,6 @@ impl Judge<'_> {
             self.slots[extract.slot] = found;
         }
         Ok(())
-    }
-}
-
-/// Runs each check on `response`; the first failing one is the failure.
-fn checks(step: &Step, response: &Response, mut seen: Option<&mut Seen>) -> Result<(), Failed> {
-    let mut failed = None;
-    for check in &step.checks {
-        let result = match check.holds(response) {
-            true => Ok(()),
-            false => Err(check.actual(response)),
-        };
-        if let Err(actual) = &result
-            && failed.is_none()
-        {
-            failed = Some(Failed {
-                kind: check.kind(),
-                what: format!("{}: {actual}", check.describe()),
-                check: check.describe(),
-            });
-        }
-        match &mut seen {
-            Some(seen) => seen.checks.push((check.describe(), result)),
-            None if failed.is_some() => break,
-            None => {}
-        }
-    }
-    match failed {
-        Some(failed) => Err(failed),
-        None => Ok(()),
     }
 }
 

@@ -329,7 +329,9 @@ fn judge(
     observer.level_done(&run, collected)
 }
 
-/// Moves the shards' samples into `collected` and appends a timeline point.
+/// Moves the shards' samples into `collected` and appends a timeline point (or
+/// merges the interval into the last one, when it ends in the same tenth of a
+/// second; the observer then sees the merged point again, at the same `t`).
 fn harvest(
     collected: &mut Collected,
     shared: &Shared,
@@ -338,13 +340,23 @@ fn harvest(
     observer: &mut dyn Observer,
     drops: Option<&arrivals::Plan>,
 ) -> TimelinePoint {
-    let interval = collected.harvest_with(&shared.recorder, &mut |entry| {
+    let mut interval = collected.harvest_with(&shared.recorder, &mut |entry| {
         observer.harvested(now, entry);
     });
+    let t = (now.as_secs_f64() * 10.0).round() / 10.0;
+    let mut level = (level != NO_LEVEL).then_some(level);
+    // A harvest in the same tenth of a second as the last point (a level judged
+    // just before or after a whole second) joins it: the point keeps its level
+    // and gets this harvest's requests (once a second of no length at the same
+    // `t`, and a live line with no p95 while requests were measured).
+    if collected.timeline.last().is_some_and(|last| last.t == t) {
+        interval.add(&collected.last_interval);
+        level = collected.timeline.pop().and_then(|last| last.level);
+    }
     let point = TimelinePoint {
-        t: (now.as_secs_f64() * 10.0).round() / 10.0,
+        t,
         shoppers: shared.active.load(Ordering::Relaxed) as u32,
-        level: (level != NO_LEVEL).then_some(level),
+        level,
         requests: interval.counts.requests,
         http_requests: interval.counts.http_requests,
         errors: interval.counts.error_total(),
@@ -363,6 +375,7 @@ fn harvest(
     }
     observer.second(&point, collected);
     collected.timeline.push(point.clone());
+    collected.last_interval = interval;
     point
 }
 
@@ -379,4 +392,84 @@ pub fn process_cpu() -> Duration {
     let time =
         |t: libc::timeval| Duration::new(t.tv_sec.max(0) as u64, (t.tv_usec.max(0) as u32) * 1000);
     time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{Origin, Sample};
+
+    struct Silent;
+
+    impl Observer for Silent {
+        fn progress(&mut self, _progress: &Progress) {}
+        fn level_done(&mut self, _level: &LevelRun, _collected: &Collected) -> Judged {
+            Judged::Pass
+        }
+    }
+
+    /// Finding 9: a level judged 20 ms after a whole second's harvest made a
+    /// second point at the same `t` (a timeline.csv row of interval 0); one
+    /// judged just before it left the second's point empty (the live line's
+    /// `p95 -` while requests were measured). Both join the one point now.
+    #[test]
+    fn a_harvest_in_the_same_tenth_of_a_second_joins_the_last_point() {
+        let text = "name = \"t\"\n[target]\nbase_url = \"http://127.0.0.1:9\"\n[load]\nstages = [{ ramp_to = 1, over = \"0s\" }, { hold = \"5s\" }]\n[[journey]]\nname = \"a\"\nsteps = [{ name = \"home\", get = \"/\" }]\n";
+        let scenario = crate::scenario::parse(std::path::Path::new("t.toml"), text).unwrap();
+        let connector = http::Connector::Tcp;
+        let shared = Shared::new(
+            Arc::new(scenario),
+            "http://127.0.0.1:9",
+            1,
+            false,
+            connector,
+        );
+        let shared = shared.unwrap();
+        let mut collected = Collected::new(1, 1, 1);
+        let record = |n: u64, ms: u64| {
+            for _ in 0..n {
+                shared.recorder.record(Sample {
+                    step: 0,
+                    level: Some(0),
+                    http_requests: 1,
+                    latency: Some(Duration::from_millis(ms)),
+                    service: None,
+                    lag: Duration::ZERO,
+                    expected_interval: None,
+                    status: Some(200),
+                    error: None,
+                    origin: Origin::default(),
+                });
+            }
+        };
+        let mut harvest_at = |ms: u64, level: usize| {
+            let at = Duration::from_millis(ms);
+            harvest(&mut collected, &shared, at, level, &mut Silent, None)
+        };
+        record(10, 5);
+        harvest_at(1000, 0);
+        // A judgement 20 ms later: 2 slow requests join the point at 1 s.
+        record(2, 900);
+        let joined = harvest_at(1020, NO_LEVEL);
+        assert_eq!(
+            (joined.t, joined.requests, joined.level),
+            (1.0, 12, Some(0))
+        );
+        assert!(joined.p95_ms.is_some_and(|p95| p95 > 800.0), "{joined:?}");
+        // A judgement 40 ms before 2 s, then the second's harvest with nothing
+        // in it: the point keeps the judged requests and their p95.
+        record(8, 5);
+        harvest_at(1960, 0);
+        let second = harvest_at(2000, 0);
+        assert_eq!((second.t, second.requests), (2.0, 8));
+        assert!(second.p95_ms.is_some(), "{second:?}");
+        record(3, 5);
+        harvest_at(2100, 0);
+        let points: Vec<(f64, u64)> = collected
+            .timeline
+            .iter()
+            .map(|p| (p.t, p.requests))
+            .collect();
+        assert_eq!(points, [(1.0, 12), (2.0, 8), (2.1, 3)]);
+    }
 }

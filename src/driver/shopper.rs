@@ -335,7 +335,9 @@ impl Shopper {
             url: &self.url,
             client: &self.client,
             slots: &mut self.slots,
+            rows: &self.rows,
             rng: &mut self.rng,
+            sequence: &mut self.sequence,
         };
         let seen = walk.as_deref_mut().map(|w| &mut w.0);
         let failed = judge.judge(answer, seen).err()?;

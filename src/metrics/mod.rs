@@ -492,6 +492,11 @@ pub struct Collected {
     /// Process CPU seconds spent during each level's hold.
     pub cpu_seconds: Vec<f64>,
     pub timeline: Vec<TimelinePoint>,
+    /// The interval of the timeline's last point, with its histograms: a harvest
+    /// that ends in the same tenth of a second (a level judged just before or
+    /// after a whole second) is merged into that point, never a second point of
+    /// no length at the same time.
+    pub last_interval: StepStats,
     /// Refused hosts and failed checks over the whole run.
     pub notes: Notes,
 }
@@ -507,6 +512,7 @@ impl Collected {
             dropped_outside_levels: 0,
             cpu_seconds: vec![0.0; levels],
             timeline: Vec::new(),
+            last_interval: StepStats::default(),
             notes: Notes::default(),
         }
     }

@@ -1,7 +1,8 @@
 //! The CSV files, for spreadsheets and plotting tools:
 //! - timeline.csv: one row per timeline interval (a second; shorter at level
 //!   boundaries): `t_s` (seconds since the start, at the interval's end),
-//!   `interval_s`, `level` (numbered from 1, empty while ramping), the load,
+//!   `interval_s`, `level` (numbered from 1; empty outside levels: ramps, the
+//!   cool-down, a level begun but abandoned for it), the load,
 //!   `requests`, `errors`, their per-second rates (empty for intervals too short
 //!   to say), `p95_ms`, and the generator's own lag.
 //! - levels.csv: one row per level for all requests (`step` empty) followed by

@@ -195,7 +195,12 @@ pub fn percentile_cell(
     name: &str,
     value: Option<f64>,
 ) -> String {
-    let shown = crate::units::show_latency(value);
+    marked(latency, name, crate::units::show_latency(value))
+}
+
+/// `shown` (percentile `name` of `latency`, in a writer's own format), marked
+/// `*` when it is low-confidence: the one rule every format marks by.
+pub fn marked(latency: &crate::analysis::Latency, name: &str, shown: String) -> String {
     match latency.low_confidence.iter().any(|n| n == name) {
         true => format!("{shown}*"),
         false => shown,

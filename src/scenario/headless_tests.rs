@@ -31,7 +31,7 @@ fn graphql_steps_post_typed_variables_and_check_for_errors() {
     assert_eq!(s.steps[0].request, "POST /gql");
     assert_eq!(steps[0].path.as_constant(), Some("/gql"));
     assert!(matches!(
-        steps[0].checks[0],
+        steps[0].checks[0].check(),
         Check::Json(JsonCheck::NoGraphqlErrors)
     ));
     assert_eq!(s.steps[1].request, "POST /api");

@@ -20,6 +20,7 @@ mod response;
 mod rules;
 mod schema;
 mod size;
+mod step_check;
 mod stream;
 mod template;
 mod value;
@@ -36,6 +37,7 @@ pub use json_path::JsonPath;
 pub use raw::{MAX_THINK, StatusMatch, Think};
 pub use schema::SCENARIO_SCHEMA;
 pub use size::DEFAULT_MAX_BODY;
+pub use step_check::StepCheck;
 
 /// Open model: the default cap on shoppers active at once.
 pub const DEFAULT_MAX_ACTIVE: u32 = 10_000;
@@ -306,7 +308,7 @@ pub struct Step {
     /// Statuses that count as success; empty means any 2xx or 3xx.
     pub expect: Vec<StatusMatch>,
     /// Further checks on the answer.
-    pub checks: Vec<Check>,
+    pub checks: Vec<StepCheck>,
     pub extract: Vec<Extract>,
     /// Think time after this step, instead of the journey's.
     pub think: Option<Think>,
@@ -317,7 +319,7 @@ pub struct Step {
 impl Step {
     /// Whether the answer's body must be read and kept.
     pub fn needs_body(&self) -> bool {
-        self.checks.iter().any(Check::needs_body)
+        self.checks.iter().any(|c| c.check().needs_body())
             || self.extract.iter().any(|e| e.source.needs_body())
     }
 
@@ -327,7 +329,7 @@ impl Step {
             || self
                 .checks
                 .iter()
-                .any(|c| matches!(c, Check::HeaderPresent(_) | Check::RedirectedTo(_)))
+                .any(|c| matches!(c.check(), Check::HeaderPresent(_) | Check::RedirectedTo(_)))
             || self
                 .extract
                 .iter()
@@ -389,6 +391,26 @@ impl JsonTemplate {
         })
     }
 
+    /// The value, when it reads no variable.
+    pub fn constant(&self) -> Option<serde_json::Value> {
+        Some(match self {
+            JsonTemplate::Literal(value) => value.clone(),
+            JsonTemplate::String(_) | JsonTemplate::Value(_) => return None,
+            JsonTemplate::Array(items) => serde_json::Value::Array(
+                items
+                    .iter()
+                    .map(JsonTemplate::constant)
+                    .collect::<Option<_>>()?,
+            ),
+            JsonTemplate::Object(fields) => serde_json::Value::Object(
+                fields
+                    .iter()
+                    .map(|(k, v)| Some((k.clone(), v.constant()?)))
+                    .collect::<Option<_>>()?,
+            ),
+        })
+    }
+
     fn feeders(&self, out: &mut Vec<usize>) {
         match self {
             JsonTemplate::Literal(_) => {}
@@ -415,6 +437,7 @@ impl Step {
             Body::Json(json) => json.feeders(&mut out),
             Body::Raw(t) => out.extend(t.feeders()),
         }
+        self.checks.iter().for_each(|c| c.feeders(&mut out));
         out
     }
 }

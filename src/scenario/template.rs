@@ -1,4 +1,4 @@
-//! Templates in paths, headers and bodies: `{{ name }}`, `{{ source.field }}`,
+//! Templates in paths, headers, bodies and check values: `{{ name }}`, `{{ source.field }}`,
 //! `{{ list | random }}`, conversions (`{{ qty | int }}`) and quoted text
 //! (`{{ '{{' }}` writes a literal `{{`).
 //!
@@ -26,7 +26,7 @@ pub enum Resolved {
     Slot(usize),
     /// A column of a data feeder's row, picked when the journey starts.
     Data { feeder: usize, column: usize },
-    /// A fresh value at every use.
+    /// A fresh value at every use (two uses in one template draw twice).
     Generated(Generator),
     /// Not defined anywhere the template can see.
     Unknown,

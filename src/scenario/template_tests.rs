@@ -124,6 +124,25 @@ fn generators_make_fresh_values_from_the_seed() {
     assert_eq!(&uuid[14..15], "4");
 }
 
+/// Finding 7 (as the README says): a `[vars]` generator draws at every use,
+/// even twice in one template; a data column reads the journey's one row.
+#[test]
+fn a_generator_draws_at_each_use_and_a_data_row_is_read_the_same_each_time() {
+    let mut resolve = |name: &str| match name {
+        "size" => Resolved::Generated(Generator::OneOf((0..20).map(Value::from).collect())),
+        other => resolve(other),
+    };
+    let t = Template::compile("{{ size }} {{ size }}", &mut resolve).unwrap();
+    let differ = (0..20)
+        .map(|seed| render(&t, &[], &[], seed))
+        .filter(|r| r.split_once(' ').is_some_and(|(a, b)| a != b))
+        .count();
+    assert!(differ > 10, "{differ} of 20 draws differ");
+    let d = Template::compile("{{ products.sku }} {{ products.sku }}", &mut resolve).unwrap();
+    let rows = vec![vec!["1".into(), "SKU-9".into()]];
+    assert_eq!(render(&d, &[], &rows, 3), "SKU-9 SKU-9");
+}
+
 #[test]
 fn reports_errors_with_offsets() {
     assert_eq!(

@@ -364,3 +364,136 @@ fn an_error_inside_a_json_body_points_at_its_template() {
         "line {line}, column {column}: {err}"
     );
 }
+
+/// Finding 6: a check's value may be a template, rendered from the shopper's
+/// variables when the answer is judged; the check keeps its written name.
+#[test]
+fn checks_compare_with_templates_rendered_from_the_shoppers_variables() {
+    let expect = r#"expect = { body_contains = "tok={{ token }}", url = "/cart/{{ token }}", json = { "$.by" = "{{ token }}", "$.sku" = "{{ sku }}", "$.n" = "{{ seq }}" }, json_not = { "$.old" = "{{ token }}" } },"#;
+    let text = SCENARIO.replace("slo = { p95 = \"300ms\" } },", &format!("{expect} }},"));
+    let s = parse(Path::new("t.toml"), &text).unwrap();
+    let checks = &s.journeys[0].steps[1].checks;
+    let names: Vec<(String, bool)> = (checks.iter())
+        .map(|c| {
+            let rendered = matches!(c, StepCheck::Rendered { .. });
+            (c.check().describe(), rendered)
+        })
+        .collect();
+    let name = |n: &str, rendered| (n.to_string(), rendered);
+    assert_eq!(
+        names,
+        [
+            name("body contains \"tok={{ token }}\"", true),
+            name("$.by == \"{{ token }}\"", true),
+            name("$.n == \"{{ seq }}\"", true),
+            // A constant is inlined when the scenario loads.
+            name("$.sku == \"SKU-1\"", false),
+            name("url == \"/cart/{{ token }}\"", true),
+            name("$.old != \"{{ token }}\"", true),
+        ]
+    );
+    let judge = |token: &str, body: &[u8]| -> Vec<bool> {
+        let slots = vec![vec![serde_json::Value::from(token)]];
+        let mut rng = <rand_xoshiro::Xoshiro256PlusPlus as rand::SeedableRng>::seed_from_u64(1);
+        let mut sequence = 0;
+        let mut scope = Scope {
+            slots: &slots,
+            rows: &[],
+            rng: &mut rng,
+            sequence: &mut sequence,
+        };
+        let headers = http::HeaderMap::new();
+        let cookie = |_: &str| None;
+        let response = Response {
+            headers: &headers,
+            body,
+            cookie: &cookie,
+            url: "https://shop.example/cart/abc",
+            redirected_to: None,
+            json: Default::default(),
+        };
+        (checks.iter())
+            .map(|c| c.render(&mut scope).unwrap().holds(&response))
+            .collect()
+    };
+    let body = br#"{"by": "abc", "sku": "SKU-1", "n": 1, "old": "xyz", "t": "tok=abc"}"#;
+    assert_eq!(judge("abc", body), [true; 6]);
+    // Another shopper's token: every check that reads it fails (`$.n` is the
+    // shopper's first `seq`, a number as in a `json` body).
+    assert_eq!(judge("xyz", body), [false, false, true, true, false, false]);
+}
+
+/// Finding 6: a template in a check is compiled with the scenario, so an
+/// unknown name is an error before any traffic, placed in the file.
+#[test]
+fn a_check_reading_an_unknown_variable_is_refused_where_it_is_written() {
+    let text = SCENARIO.replace(
+        "slo = { p95 = \"300ms\" } },",
+        "expect = { json = { \"$.user\" = \"{{ users.email }}\" } } },",
+    );
+    let err = error(&text);
+    assert!(
+        err.starts_with("t.toml:20:33: undefined template variable `users.email`"),
+        "{err}"
+    );
+    let text = SCENARIO.replace(
+        "slo = { p95 = \"300ms\" } },",
+        "expect = { body_contains = \"{{ nope }}\" } },",
+    );
+    assert!(
+        error(&text).contains("undefined template variable `nope`"),
+        "{}",
+        error(&text)
+    );
+}
+
+/// Finding 14: a variable read before the step that extracts it says which step.
+#[test]
+fn a_variable_read_too_early_names_the_step_that_extracts_it() {
+    let later = SCENARIO.replace(r#"get = "/", extract"#, r#"get = "/{{ order }}", extract"#);
+    let later = later.replace(
+        "slo = { p95 = \"300ms\" } },",
+        "extract = { order = { json = \"$.id\" } } },",
+    );
+    let err = error(&later);
+    assert!(
+        err.contains("hint: `order` is extracted by step `add`, later in this journey"),
+        "{err}"
+    );
+    let own = SCENARIO.replace(r#"get = "/", extract"#, r#"get = "/{{ token }}", extract"#);
+    assert!(
+        error(&own).contains("hint: `token` is extracted by this step (`home`) from its answer"),
+        "{}",
+        error(&own)
+    );
+}
+
+/// Finding 14: a think range and several statuses written as one text are
+/// answered with the form the scenario takes.
+#[test]
+fn a_range_or_a_status_list_in_one_text_is_answered_with_the_form_to_write() {
+    let err = error(&with(STAIRS, "\"1s-3s\""));
+    assert!(
+        err.contains(
+            "t.toml:9:9: invalid think time \"1s-3s\": a range is written { uniform = [\"1s\", \"3s\"] }"
+        ),
+        "{err}"
+    );
+    let err = error(&with(STAIRS, "\"2 parsecs\""));
+    assert!(err.contains("invalid duration \"2 parsecs\""), "{err}");
+    let status = |spec: &str| {
+        error(&SCENARIO.replace(
+            "slo = { p95 = \"300ms\" } },",
+            &format!("expect = {{ status = {spec} }} }},"),
+        ))
+    };
+    let err = status("\"201|409\"");
+    assert!(
+        err.contains("invalid status \"201|409\": several statuses are written as a list: status = [201, 409]"),
+        "{err}"
+    );
+    let err = status("\"2xx or 404\"");
+    assert!(err.contains("status = [\"2xx\", 404]"), "{err}");
+    let err = status("\"2yy\"");
+    assert!(err.contains("invalid status class \"2yy\""), "{err}");
+}

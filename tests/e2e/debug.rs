@@ -193,6 +193,72 @@ fn a_broken_scenario_fails_the_walk_naming_the_step_the_check_and_what_came() {
     );
 }
 
+/// Finding 6: a check's value may be a template, rendered with the journey's
+/// data row and extracted values when the answer is judged (it was compared as
+/// literal text, and `validate` said ok); a failure shows the value compared with.
+#[test]
+fn checks_compare_with_the_journeys_data_row_rendered_at_judge_time() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "products.csv",
+        "id,sku,other\n7,SKU-00007,SKU-00012\n",
+    );
+    let scenario = |check: &str| {
+        format!(
+            r#"
+name = "data-checks"
+[target]
+base_url = "embedded"
+[load]
+stages = [{{ ramp_to = 1, over = "0s" }}, {{ hold = "1s" }}]
+[[data]]
+name = "products"
+file = "products.csv"
+[[journey]]
+name = "buyer"
+steps = [
+  {{ name = "product", get = "/product/{{{{ products.id }}}}", expect = {{ body_contains = "{{{{ products.sku }}}}" }},
+    extract = {{ csrf = {{ css = "input[name=csrf]", attr = "value" }} }} }},
+  {{ name = "add-to-cart", post = "/cart/items", form = {{ sku = "{{{{ products.sku }}}}", qty = 1, csrf = "{{{{ csrf }}}}" }} }},
+  {{ name = "api-cart", get = "/api/cart", expect = {{ json = {{ "$.items[0].sku" = "{{{{ {check} }}}}" }} }} }},
+]
+"#
+        )
+    };
+    let good = write(dir.path(), "good.toml", &scenario("products.sku"));
+    let (code, stdout, stderr) = smoke(&good, &[]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("check body contains \"SKU-00007\": ok"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("check $.items[0].sku == \"SKU-00007\": ok"),
+        "{stdout}"
+    );
+    let wrong = write(dir.path(), "wrong.toml", &scenario("products.other"));
+    let (code, stdout, stderr) = smoke(&wrong, &[]);
+    assert_eq!(code, Some(4), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("check $.items[0].sku == \"SKU-00012\": FAILED (found \"SKU-00007\")"),
+        "{stdout}"
+    );
+    // An unknown name is refused by `validate`, placed in the file.
+    let unknown = write(dir.path(), "unknown.toml", &scenario("products.colour"));
+    let output = stampede().arg("validate").arg(&unknown).output().unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("unknown.toml:16:83: undefined template variable `products.colour`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: the data `products` has the columns: id, sku, other"),
+        "{stderr}"
+    );
+}
+
 /// A loopback JSON shop that counts the requests it answers.
 fn counting_shop(lifetime: Duration) -> (String, Arc<AtomicUsize>) {
     json_shop(lifetime, r#"{"status":"paid","order":{"number":7}}"#)

@@ -269,6 +269,35 @@ fn the_shipped_scenarios_are_valid() {
     );
 }
 
+/// Finding 14: `validate` says ok to `[gates] regression = true` (valid) but
+/// warns that every `run` without `--baseline` is refused (exit 2).
+#[test]
+fn validate_warns_that_a_regression_gate_needs_a_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let smoke = std::fs::read_to_string(repo("scenarios/smoke.toml")).unwrap();
+    let file = dir.path().join("ci-reg.toml");
+    std::fs::write(&file, format!("{smoke}\n[gates]\nregression = true\n")).unwrap();
+    let output = stampede().arg("validate").arg(&file).output().unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("ci-reg.toml: ok"), "{stdout}");
+    assert!(
+        stderr.contains("ci-reg.toml: [gates] regression = true compares with a baseline: `run` refuses to start without --baseline FILE"),
+        "{stderr}"
+    );
+    // The shipped scenario, without it, gets no such warning.
+    let output = stampede()
+        .arg("validate")
+        .arg(repo("scenarios/smoke.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        !text(&output).1.contains("regression"),
+        "{}",
+        text(&output).1
+    );
+}
+
 #[test]
 fn contradictory_flags_are_refused_before_any_traffic() {
     let smoke = repo("scenarios/smoke.toml");

@@ -270,3 +270,59 @@ steps = [{ name = "product", get = "/api/products/7" }]
         "{p95s:?}"
     );
 }
+
+/// Finding 9: W = 1, S = 20 ms (X_max = 50/s). 80/s breaks the shop and leaves a
+/// queue that takes over a second to drain, so the next level (140/s, after a
+/// 200 ms ramp) has begun when 80/s is judged broken; the climb cools down and
+/// that level never runs as one. Its seconds are outside levels in the
+/// timeline, as its requests are counted (they were labelled level 3, a band
+/// "L3" in the chart). And a level judged within a tenth of a second of a
+/// whole second's harvest joins that second's point: the timeline never has
+/// two points at one `t` (a row of interval 0 in timeline.csv).
+#[tokio::test(start_paused = true)]
+async fn a_level_abandoned_for_the_cooldown_is_not_in_the_timeline_and_no_second_is_twice() {
+    let run = simulate_twice(
+        r#"
+name = "abandoned"
+[target]
+base_url = "embedded"
+workers = 1
+service_time = "20ms"
+queue = 1000
+timeout = "5s"
+[load]
+model = "open"
+arrivals = "uniform"
+staircase = { start = 20, step = 60, max = 140, hold = "2s", ramp = "200ms", stop = "broken" }
+cooldown = "3s"
+[slo]
+p95 = "100ms"
+[[journey]]
+name = "look"
+weight = 1
+steps = [{ name = "product", get = "/api/products/7" }]
+"#,
+        Duration::ZERO,
+    )
+    .await;
+    let report = &run.report;
+    let verdicts: Vec<(f64, Verdict)> = report.levels.iter().map(|l| (l.load, l.verdict)).collect();
+    assert_eq!(verdicts, [(20.0, Verdict::Pass), (80.0, Verdict::Fail)]);
+    let labels: Vec<(f64, Option<usize>)> =
+        report.timeline.iter().map(|p| (p.t, p.level)).collect();
+    assert!(
+        labels.iter().all(|&(_, level)| level.is_none_or(|l| l < 2)),
+        "{labels:?}"
+    );
+    // The cool-down began after level 3 was entered (4.4 s): it did begin.
+    assert!(report.cooldown.as_ref().unwrap().start_s > 4.4);
+    assert!(
+        labels.windows(2).all(|w| w[1].0 > w[0].0),
+        "a time twice: {labels:?}"
+    );
+    // Every request is in some point: none was lost by merging.
+    let in_points: u64 = report.timeline.iter().map(|p| p.requests).sum();
+    let counted =
+        report.levels.iter().map(|l| l.stats.requests).sum::<u64>() + report.ramp_requests;
+    assert_eq!(in_points, counted);
+}

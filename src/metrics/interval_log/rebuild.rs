@@ -102,6 +102,15 @@ fn outcome(header: &RunHeader, text: &str) -> Result<RunOutcome, BadLine> {
     collected.timeline = comments(text, SECOND)
         .filter_map(|json| serde_json::from_str::<TimelinePoint>(json).ok())
         .collect();
+    // A point at the `t` of the one before is that point with a harvest
+    // merged in (see `driver::harvest`): it replaces it.
+    collected.timeline.dedup_by(|later, earlier| {
+        let same = later.t == earlier.t;
+        if same {
+            std::mem::swap(later, earlier);
+        }
+        same
+    });
 
     let states: Vec<StateLine> = comments(text, STATE)
         .filter_map(|json| serde_json::from_str::<StateLine>(json).ok())
@@ -382,6 +391,27 @@ mod tests {
         assert_eq!(stats.counts.requests, 3);
         assert_eq!(stats.latency.len(), 3);
         assert_eq!(outcome.end, RunEnd::Interrupted);
+    }
+
+    /// A point logged again at the same `t` is the first with a harvest merged
+    /// in (see `driver::harvest`): the rebuilt timeline has it once, merged.
+    #[test]
+    fn a_second_logged_twice_at_one_time_is_rebuilt_once_as_merged() {
+        let dir = logged(&header(2));
+        edit(dir.path(), |text| {
+            let line = (text.lines())
+                .find(|l| l.starts_with(&format!("#{SECOND}")))
+                .unwrap()
+                .to_string();
+            let merged = line.replace(r#""requests":3,"#, r#""requests":5,"#);
+            assert_ne!(merged, line);
+            text.replacen(&line, &format!("{line}\n{merged}"), 1)
+        });
+        let (_, outcome) = open(dir.path()).unwrap().rebuild().unwrap();
+        let points: Vec<(f64, u64)> = (outcome.collected.timeline.iter())
+            .map(|p| (p.t, p.requests))
+            .collect();
+        assert_eq!(points, [(1.0, 5)]);
     }
 
     #[test]

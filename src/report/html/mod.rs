@@ -393,6 +393,16 @@ fn level_table(out: &mut String, report: &Report) {
         );
     }
     out.push_str("</table>\n");
+    low_confidence_note(out, report);
+}
+
+/// The rule behind a `*`, under the tables that mark one (as in the terminal
+/// and summary.md).
+fn low_confidence_note(out: &mut String, report: &Report) {
+    if crate::report::view::any_low_confidence(report) {
+        let note = escape(crate::report::view::LOW_CONFIDENCE_NOTE);
+        let _ = writeln!(out, "<p class=\"note\">{note}</p>");
+    }
 }
 
 /// The cells of one row: which of its values broke a clause.
@@ -420,6 +430,7 @@ fn stats_row(
     };
     let kinds: Vec<String> = s.errors.iter().map(|(k, n)| format!("{k}: {n}")).collect();
     let latency = |v: Option<f64>| v.map_or_else(|| "-".to_string(), show_ms);
+    let percentile = |name: &str, v| crate::report::view::marked(&s.latency, name, latency(v));
     let _ = writeln!(
         out,
         "<tr{}><td>{}</td><td>{}</td><td>{:.1}</td>{}<td class=\"text\">{}</td>{}{}{}{}{}{last}</tr>",
@@ -429,10 +440,10 @@ fn stats_row(
         s.throughput_rps,
         td(show_percent(s.error_rate), "error_rate"),
         escape(&kinds.join(", ")),
-        td(latency(s.latency.p50_ms), "p50"),
-        td(latency(s.latency.p90_ms), "p90"),
-        td(latency(s.latency.p95_ms), "p95"),
-        td(latency(s.latency.p99_ms), "p99"),
+        td(percentile("p50", s.latency.p50_ms), "p50"),
+        td(percentile("p90", s.latency.p90_ms), "p90"),
+        td(percentile("p95", s.latency.p95_ms), "p95"),
+        td(percentile("p99", s.latency.p99_ms), "p99"),
         td(latency(s.latency.max_ms), "max"),
     );
 }
@@ -446,6 +457,7 @@ fn step_tables(out: &mut String, report: &Report) {
     for level in &report.levels {
         step_table(out, report, level, unit);
     }
+    low_confidence_note(out, report);
 }
 
 fn step_table(out: &mut String, report: &Report, level: &LevelResult, unit: LoadUnit) {
@@ -525,6 +537,36 @@ mod tests {
         for level in &report.levels {
             assert!(page.contains(&format!("id=\"level-{}\"", level.index + 1)));
         }
+    }
+
+    /// Finding 8: the terminal and summary.md mark a low-confidence percentile
+    /// `*` with a note; the HTML's step tables did not, and no page said why.
+    #[test]
+    fn low_confidence_percentiles_are_marked_and_explained_as_elsewhere() {
+        let mut report = testdata::broken();
+        for level in &mut report.levels {
+            level.stats.latency.low_confidence.clear();
+            for step in &mut level.steps {
+                step.stats.latency.low_confidence.clear();
+            }
+        }
+        let step = &mut report.levels[0].steps[0];
+        step.stats.latency.low_confidence = vec!["p99".to_string()];
+        let p99 = step.stats.latency.p99_ms.expect("timed");
+        let page = render(&report);
+        let cell = format!("<td>{}*</td>", show_ms(p99));
+        assert_eq!(page.matches(&cell).count(), 1, "{cell}");
+        let note = escape(crate::report::view::LOW_CONFIDENCE_NOTE);
+        assert!(page.contains(&format!("<p class=\"note\">{note}</p>")));
+        // The terminal marks the same percentile by the same rule.
+        let terminal = crate::report::terminal::summary(&report);
+        assert!(terminal.contains(crate::report::view::LOW_CONFIDENCE_NOTE));
+        report.levels[0].steps[0]
+            .stats
+            .latency
+            .low_confidence
+            .clear();
+        assert!(!render(&report).contains("low confidence"));
     }
 
     #[test]

@@ -54,10 +54,26 @@ impl<'a> Compiler<'a> {
                 format!("journey \"{}\" has no steps", raw.name.get_ref()),
             ));
         }
+        // Each step's name and the variables it extracts, for the hint on a
+        // variable read before it is set.
+        let extracts: Vec<(String, Vec<String>)> = (raw.steps.get_ref().iter())
+            .map(|step| {
+                let step = step.get_ref();
+                let vars = step.extract.keys().map(|v| v.get_ref().clone()).collect();
+                (step.name.get_ref().trim().to_string(), vars)
+            })
+            .collect();
         let mut slots = Vec::new();
         let mut steps = Vec::new();
-        for step in raw.steps.into_inner() {
-            steps.push(self.step(step, &mut slots)?);
+        for (i, step) in raw.steps.into_inner().into_iter().enumerate() {
+            self.extracted_later = (extracts[i..].iter().enumerate())
+                .flat_map(|(j, (step, vars))| {
+                    vars.iter().map(move |v| (v.clone(), step.clone(), j == 0))
+                })
+                .collect();
+            let step = self.step(step, &mut slots);
+            self.extracted_later.clear();
+            steps.push(step?);
         }
         let headers = self.journey_headers(&raw.headers, &slots)?;
         let mut feeders: Vec<usize> = steps.iter().flat_map(Step::feeders).collect();
@@ -155,11 +171,12 @@ impl<'a> Compiler<'a> {
         }
         let id = self.step_id(&name, raw.slo.as_ref(), &request)?;
         let (expect, mut checks) = match raw.expect {
-            Some(expect) => self.checks(expect)?,
+            Some(expect) => self.checks(expect, slots)?,
             None => (Vec::new(), Vec::new()),
         };
         if graphql_errors_fail {
-            checks.insert(0, Check::Json(crate::scenario::JsonCheck::NoGraphqlErrors));
+            let errors = Check::Json(crate::scenario::JsonCheck::NoGraphqlErrors);
+            checks.insert(0, StepCheck::Fixed(errors));
         }
         let mut extract = Vec::new();
         for (var, spec) in raw.extract {
@@ -321,37 +338,31 @@ impl<'a> Compiler<'a> {
         Ok(Some(think))
     }
 
-    pub(super) fn checks(&self, raw: raw::RawExpect) -> Result<(Vec<StatusMatch>, Vec<Check>)> {
-        let json_checks = self.json_checks(&raw)?;
+    /// The expected statuses and the checks; a compared value may be a template,
+    /// reading what the journey has seen before this step's answer.
+    pub(super) fn checks(
+        &self,
+        raw: raw::RawExpect,
+        slots: &[String],
+    ) -> Result<(Vec<StatusMatch>, Vec<StepCheck>)> {
+        let json_checks = self.json_checks(&raw, slots)?;
         let status = raw.status.map(|s| s.into_inner().0).unwrap_or_default();
-        for text in [&raw.body_contains, &raw.body_not_contains]
-            .into_iter()
-            .flatten()
-        {
-            if text.get_ref().contains("{{") {
-                return Err(self.error(
-                    text.span(),
-                    "checks compare with literal text, not templates",
-                ));
-            }
-        }
         let mut checks = Vec::new();
-        if let Some(text) = raw.body_contains {
-            checks.push(Check::BodyContains(Needle::new(text.into_inner())));
+        if let Some(text) = &raw.body_contains {
+            checks.push(self.text_check(text, slots, |t| Check::BodyContains(Needle::new(t)))?);
         }
-        if let Some(text) = raw.body_not_contains {
-            checks.push(Check::BodyNotContains(Needle::new(text.into_inner())));
+        if let Some(text) = &raw.body_not_contains {
+            checks.push(self.text_check(text, slots, |t| Check::BodyNotContains(Needle::new(t)))?);
         }
         for (path, value) in raw.json {
             let parsed = JsonPath::parse(path.get_ref())
                 .map_err(|e| self.error(path.span(), format!("invalid JSONPath: {e}")))?;
-            let value = serde_json::to_value(value.get_ref())
-                .map_err(|e| self.error(value.span(), format!("cannot compare with JSON: {e}")))?;
-            checks.push(Check::JsonEquals {
+            let source = path.into_inner();
+            checks.push(self.value_check(&value, slots, |value| Check::JsonEquals {
                 path: parsed,
-                source: path.into_inner(),
+                source,
                 value,
-            });
+            })?);
         }
         if let Some(header) = raw.header {
             let name = HeaderName::from_bytes(header.get_ref().as_bytes()).map_err(|_| {
@@ -360,16 +371,58 @@ impl<'a> Compiler<'a> {
                     format!("invalid header name \"{}\"", header.get_ref()),
                 )
             })?;
-            checks.push(Check::HeaderPresent(name));
+            checks.push(StepCheck::Fixed(Check::HeaderPresent(name)));
         }
-        if let Some(url) = raw.url {
-            checks.push(Check::Url(url.into_inner()));
+        if let Some(url) = &raw.url {
+            checks.push(self.text_check(url, slots, Check::Url)?);
         }
-        if let Some(url) = raw.redirected_to {
-            checks.push(Check::RedirectedTo(url.into_inner()));
+        if let Some(url) = &raw.redirected_to {
+            checks.push(self.text_check(url, slots, Check::RedirectedTo)?);
         }
         checks.extend(json_checks);
         Ok((status, checks))
+    }
+
+    /// A check comparing with `text`, made by `make`: fixed when the text reads
+    /// no variable, else rendered at each judgement (named by the text as written).
+    fn text_check(
+        &self,
+        text: &Spanned<String>,
+        slots: &[String],
+        make: impl Fn(String) -> Check,
+    ) -> Result<StepCheck> {
+        let template = self.template(text, slots)?;
+        Ok(match template.as_constant() {
+            Some(fixed) => StepCheck::Fixed(make(fixed.to_string())),
+            None => StepCheck::Rendered {
+                check: make(text.get_ref().clone()),
+                value: JsonTemplate::String(template),
+            },
+        })
+    }
+
+    /// A check comparing with a JSON value, made by `make`: fixed when the value
+    /// reads no variable, else rendered at each judgement, typed as a `json`
+    /// body's values are (`"{{ qty }}"` compares with a number).
+    pub(super) fn value_check(
+        &self,
+        value: &Spanned<toml::Value>,
+        slots: &[String],
+        make: impl FnOnce(serde_json::Value) -> Check,
+    ) -> Result<StepCheck> {
+        let template = self.json_template(value, value.get_ref(), slots)?;
+        Ok(match template.constant() {
+            Some(fixed) => StepCheck::Fixed(make(fixed)),
+            None => {
+                let written = serde_json::to_value(value.get_ref()).map_err(|e| {
+                    self.error(value.span(), format!("cannot compare with JSON: {e}"))
+                })?;
+                StepCheck::Rendered {
+                    check: make(written),
+                    value: template,
+                }
+            }
+        })
     }
 
     /// The statistics id of a step name; a per-step SLO may be given once per name.

@@ -14,7 +14,7 @@ use super::{
     Arrivals, Body, Check, Css, DEFAULT_MAX_ACTIVE, Exhausted, Expression, Extract, ExtractSource,
     FeedPick, Feeder, Generator, Journey, JsonPath, JsonTemplate, LatencyBound, Load, MAX_THINK,
     Model, Needle, Resolved, Scenario, ScenarioError, Session, ShopSettings, Slo, StatusMatch,
-    Step, StepHeader, StepInfo, Take, Target, Template, Think,
+    Step, StepCheck, StepHeader, StepInfo, Take, Target, Template, Think,
 };
 use crate::profile::{MAX_LEVELS, MAX_RUN, Profile, Stage};
 
@@ -46,6 +46,10 @@ struct Compiler<'a> {
     target_headers: Vec<(HeaderName, Spanned<String>, bool)>,
     /// `[target] cookies`.
     cookies: bool,
+    /// While a step compiles: the variables its journey extracts from that step
+    /// on (its own extractions first), with the step that extracts each and
+    /// whether it is this step; a template reading one is told where it is set.
+    extracted_later: Vec<(String, String, bool)>,
 }
 
 /// A `[vars]` entry: a constant, or a generator (`{ random_int = [1, 5] }`,
@@ -100,6 +104,7 @@ pub fn compile<'a>(
         graphql_path: "/graphql".to_string(),
         target_headers: Vec::new(),
         cookies: raw.target.cookies.unwrap_or(true),
+        extracted_later: Vec::new(),
     };
     c.name(&raw.name, "scenario")?;
     for (name, value) in &raw.vars {
@@ -605,6 +610,14 @@ impl<'a> Compiler<'a> {
                     "the environment variable {} is not set: export it before the run",
                     &name[4..]
                 )),
+                super::TemplateError::Undefined { name, .. }
+                    if let Some((_, step, own)) = self.extracted_later.iter().find(|e| e.0 == name) =>
+                {
+                    err.with_hint(match own {
+                        true => format!("`{name}` is extracted by this step (`{step}`) from its answer, after its request is sent and checked: extract it in an earlier step"),
+                        false => format!("`{name}` is extracted by step `{step}`, later in this journey: a step reads only what earlier steps extracted"),
+                    })
+                }
                 super::TemplateError::Undefined { name, .. } => {
                     let feeder = name.split_once('.').and_then(|(d, _)| self.feeders.iter().find(|f| f.name == d));
                     match feeder {

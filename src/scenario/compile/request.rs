@@ -91,38 +91,44 @@ impl Compiler<'_> {
 
     /// `json_exists`, `json_absent`, `json_not`, `json_matches`, `json_compare`
     /// and `typename`, in that order.
-    pub(super) fn json_checks(&self, raw: &raw::RawExpect) -> Result<Vec<Check>> {
+    pub(super) fn json_checks(
+        &self,
+        raw: &raw::RawExpect,
+        slots: &[String],
+    ) -> Result<Vec<StepCheck>> {
+        let fixed = |check: JsonCheck| StepCheck::Fixed(Check::Json(check));
         let mut checks = Vec::new();
         for path in &raw.json_exists {
-            checks.push(JsonCheck::Exists(self.json_path(path)?));
+            checks.push(fixed(JsonCheck::Exists(self.json_path(path)?)));
         }
         for path in &raw.json_absent {
-            checks.push(JsonCheck::Absent(self.json_path(path)?));
+            checks.push(fixed(JsonCheck::Absent(self.json_path(path)?)));
         }
         for (path, value) in &raw.json_not {
-            let value = serde_json::to_value(value.get_ref())
-                .map_err(|e| self.error(value.span(), format!("cannot compare with JSON: {e}")))?;
-            checks.push(JsonCheck::NotEquals(self.json_path(path)?, value));
+            let path = self.json_path(path)?;
+            checks.push(self.value_check(value, slots, |value| {
+                Check::Json(JsonCheck::NotEquals(path, value))
+            })?);
         }
         for (path, pattern) in &raw.json_matches {
             let regex = regex::Regex::new(pattern.get_ref())
                 .map_err(|e| self.error(pattern.span(), format!("invalid regex: {e}")))?;
-            checks.push(JsonCheck::Matches(self.json_path(path)?, regex));
+            checks.push(fixed(JsonCheck::Matches(self.json_path(path)?, regex)));
         }
         for (path, comparison) in &raw.json_compare {
             let (op, bound) = Comparison::parse(comparison.get_ref())
                 .map_err(|e| self.error(comparison.span(), e))?;
-            checks.push(JsonCheck::Compare(self.json_path(path)?, op, bound));
+            checks.push(fixed(JsonCheck::Compare(self.json_path(path)?, op, bound)));
         }
         for (path, names) in &raw.typename {
             let (names, negate) = self.typenames(names)?;
-            checks.push(JsonCheck::Typename {
+            checks.push(fixed(JsonCheck::Typename {
                 path: self.json_path(path)?,
                 names,
                 negate,
-            });
+            }));
         }
-        Ok(checks.into_iter().map(Check::Json).collect())
+        Ok(checks)
     }
 
     /// `"Order"`, `["Order", "Cart"]` or `{ not = ["InsufficientStockError"] }`.

@@ -160,7 +160,12 @@ impl<'de> Visitor<'de> for ThinkVisitor {
         f.write_str("a think time like \"2s\", { uniform = [\"1s\", \"3s\"] }, { exponential = \"2s\" } or { lognormal = { median = \"1s\", p90 = \"4s\" } }")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Think, E> {
-        parse_duration(v).map(Think::Fixed).map_err(E::custom)
+        parse_duration(v).map(Think::Fixed).map_err(|e| match duration_range(v) {
+            Some((low, high)) => E::custom(format!(
+                "invalid think time \"{v}\": a range is written {{ uniform = [\"{low}\", \"{high}\"] }} (a think time drawn evenly between the two)"
+            )),
+            None => E::custom(e),
+        })
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Think, A::Error> {
         let table = ThinkTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
@@ -195,6 +200,16 @@ impl<'de> Visitor<'de> for ThinkVisitor {
             )),
         }
     }
+}
+
+/// The two durations of a range written as one text (`"1s-3s"`, `"1s..3s"`,
+/// `"1s to 3s"`), which a think time writes as a table.
+fn duration_range(text: &str) -> Option<(&str, &str)> {
+    ["..", " to ", "-"].iter().find_map(|sep| {
+        let (low, high) = text.split_once(sep)?;
+        let (low, high) = (low.trim(), high.trim());
+        (parse_duration(low).is_ok() && parse_duration(high).is_ok()).then_some((low, high))
+    })
 }
 
 /// Expected statuses: `200`, `[200, 201]`, `"2xx"`, `["2xx", 404]`.
@@ -237,6 +252,28 @@ impl StatusMatch {
     }
 }
 
+/// Several statuses written as one text (`"201|409"`, `"2xx, 404"`, `"200 or
+/// 201"`), as the list they mean (`201, 409`); `None` when it is not that.
+fn status_list(text: &str) -> Option<String> {
+    let parts: Vec<&str> = text
+        .split(['|', ',', '/', ' '])
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && *p != "or")
+        .collect();
+    let one = |p: &&str| -> Option<String> {
+        match p.parse::<i64>() {
+            Ok(code) => StatusMatch::parse_code::<de::value::Error>(code)
+                .ok()
+                .map(|_| code.to_string()),
+            Err(_) => StatusMatch::parse_class::<de::value::Error>(p)
+                .ok()
+                .map(|_| format!("{p:?}")),
+        }
+    };
+    let list: Vec<String> = parts.iter().map(one).collect::<Option<_>>()?;
+    (list.len() > 1).then(|| list.join(", "))
+}
+
 impl<'de> Deserialize<'de> for StatusSpec {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(StatusVisitor)
@@ -276,6 +313,11 @@ impl<'de> Visitor<'de> for StatusVisitor {
         Ok(StatusSpec(vec![StatusMatch::parse_code(v)?]))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<StatusSpec, E> {
+        if let Some(list) = status_list(v) {
+            return Err(E::custom(format!(
+                "invalid status \"{v}\": several statuses are written as a list: status = [{list}]"
+            )));
+        }
         Ok(StatusSpec(vec![StatusMatch::parse_class(v)?]))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StatusSpec, A::Error> {
