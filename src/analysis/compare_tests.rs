@@ -215,7 +215,7 @@ fn a_shift_within_the_generators_lateness_or_past_the_breaking_point_is_not_a_re
     );
     let row = p50(&c);
     assert!(!row.significant && !row.regression, "{row:?}");
-    assert_eq!(crate::report::findings::change_verdict(&row), "noise");
+    assert!(!row.generator_limited && !row.past_breaking_point && row.enough_samples);
     // Both levels failing in both runs: every row shown, none judged.
     let failed = |report: &Report| {
         let mut report = report.clone();
@@ -236,10 +236,6 @@ fn a_shift_within_the_generators_lateness_or_past_the_breaking_point_is_not_a_re
             .all(|r| r.past_breaking_point && !r.significant && !r.regression)
     );
     assert_eq!(c.regressions(), 0);
-    assert_eq!(
-        crate::report::findings::change_verdict(&c.rows[0]),
-        "not judged (failed in both runs)"
-    );
     // Failing in the new run only is still judged (and a regression).
     let c = compare(&base, &failed(&slower_by_30), DEFAULT_MAX_REGRESSION);
     assert!(c.rows.iter().all(|r| !r.past_breaking_point));

@@ -556,6 +556,12 @@ mod tests {
         assert_eq!(change_verdict(&row), "worse, within tolerance");
         row.significant = false;
         assert_eq!(change_verdict(&row), "noise");
+        row.past_breaking_point = true;
+        assert_eq!(change_verdict(&row), "not judged (failed in both runs)");
+        assert_eq!(
+            significance(&row),
+            "not judged: past the breaking point in both runs"
+        );
     }
 
     #[test]
