@@ -370,3 +370,50 @@ fn a_report_that_is_no_regular_file_is_refused() {
         );
     }
 }
+
+/// A JSONPath nested past the limits is refused before serde_json_path parses
+/// it: 5000 parentheses and 3000 filters overflowed the stack (exit 134), 200
+/// filters inside one another parsed for hours.
+#[test]
+fn a_jsonpath_nested_too_deeply_is_refused_not_parsed() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "paren5000",
+            format!("$[?{}@.a==1{}]", "(".repeat(5000), ")".repeat(5000)),
+            "the path is 10010 bytes long: at most 4096",
+        ),
+        (
+            "paren2000",
+            format!("$[?{}@.a==1{}]", "(".repeat(2000), ")".repeat(2000)),
+            "brackets and parentheses nested too deeply (more than 32 inside one another)",
+        ),
+        (
+            "sub3000",
+            format!("${}.a{}", "[?@".repeat(3000), "]".repeat(3000)),
+            "the path is 12003 bytes long: at most 4096",
+        ),
+        (
+            "sub200",
+            format!("${}.a{}", "[?@".repeat(200), "]".repeat(200)),
+            "filters nested too deeply (more than 4 `?` inside one another)",
+        ),
+    ];
+    for (name, path, message) in cases {
+        let file = crate::runs::write(
+            dir.path(),
+            &format!("{name}.toml"),
+            &format!(
+                "name = \"x\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = {{ levels = [2], hold = \"2s\" }}\n[[journey]]\nname = \"j\"\nsteps = [\n  {{ name = \"a\", get = \"/\", extract = {{ t = {{ json = \"{path}\" }} }} }},\n]\n"
+            ),
+        );
+        let output = stampede().arg("validate").arg(&file).output().unwrap();
+        let (_, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        let expected = format!("{}:9:53: invalid JSONPath: {message}", file.display());
+        assert!(
+            stderr.contains(&expected),
+            "{name}: expected\n  {expected}\ngot\n{stderr}"
+        );
+    }
+}
