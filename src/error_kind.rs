@@ -29,7 +29,8 @@ pub enum ErrorKind {
     Blocked,
     /// The answer was not valid HTTP.
     Malformed,
-    /// The body could not be decoded (invalid gzip, say).
+    /// The body could not be decoded (invalid gzip, say), or its JSON, nested
+    /// 128 levels deep or more, could not be read by a check or an extraction.
     Body,
     /// A body the step keeps (to extract from) was longer than `max_body`.
     Truncated,

@@ -9,7 +9,9 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use crate::error_kind::ErrorKind;
 use crate::http;
 use crate::metrics::examples::{Example, excerpt};
-use crate::scenario::{ExtractSource, Response, StatusMatch, Step, Take, value_text as text};
+use crate::scenario::{
+    ExtractSource, Response, StatusMatch, Step, Take, Unread, value_text as text,
+};
 
 /// A step that failed on its answer, and why.
 pub(super) struct Failed {
@@ -91,9 +93,19 @@ impl Judge<'_> {
             url,
             redirected_to,
             json: std::cell::OnceCell::new(),
+            too_deep: std::cell::Cell::new(false),
         };
         checks(step, &response, seen.as_deref_mut())?;
-        self.extract(&response, seen)
+        self.extract(&response, seen)?;
+        if response.too_deep() {
+            // A check that held (`json_absent`) on JSON it could not read.
+            return Err(Failed {
+                kind: ErrorKind::Body,
+                what: Unread::TooDeep.to_string(),
+                check: String::new(),
+            });
+        }
+        Ok(())
     }
 
     /// Sets each extracted variable from `response`; the first that matches nothing fails.
@@ -101,6 +113,19 @@ impl Judge<'_> {
         let step = self.step;
         let all = crate::scenario::matches_all(&step.extract, response);
         for (extract, mut found) in step.extract.iter().zip(all) {
+            if found.is_empty() && response.too_deep() {
+                // Not "nothing there": the JSON was not read.
+                return Err(Failed {
+                    kind: ErrorKind::Body,
+                    what: format!(
+                        "extract {}: {}: {}",
+                        extract.name,
+                        source_text(&extract.source),
+                        Unread::TooDeep
+                    ),
+                    check: format!("extract {}", extract.name),
+                });
+            }
             if found.is_empty() && extract.optional {
                 // Kept as it was: a token renewed only by some answers.
                 continue;
@@ -152,8 +177,13 @@ fn checks(step: &Step, response: &Response, mut seen: Option<&mut Seen>) -> Resu
         if let Err(actual) = &result
             && failed.is_none()
         {
+            // JSON the check could not read fails the answer, not the check.
+            let unread = check.reads_json() && response.too_deep();
             failed = Some(Failed {
-                kind: check.kind(),
+                kind: match unread {
+                    true => ErrorKind::Body,
+                    false => check.kind(),
+                },
                 what: format!("{}: {actual}", check.describe()),
                 check: check.describe(),
             });

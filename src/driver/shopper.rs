@@ -338,8 +338,9 @@ impl Shopper {
         };
         let seen = walk.as_deref_mut().map(|w| &mut w.0);
         let failed = judge.judge(answer, seen).err()?;
-        if failed.kind != ErrorKind::Extract {
-            // Status checks are counted with the others.
+        if !matches!(failed.kind, ErrorKind::Extract | ErrorKind::Body) {
+            // Status checks are counted with the others; JSON too deeply
+            // nested to read is the answer's failure, not a check's.
             let name = &shared.scenario.steps[step.id].name;
             shared.recorder.note_failed_check(name, &failed.check);
         }

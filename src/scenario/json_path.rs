@@ -90,11 +90,13 @@ impl JsonPath {
     /// the document: the other members and elements are skipped, not built.
     /// `None` when the path is not only names and indexes from the start
     /// (negative indexes need the array's length): build the document then.
-    /// `Some(None)` when the body is not JSON or the path selects nothing — as
-    /// parsing the body into a `Value` and walking it would say, but for
-    /// documents `Value` refuses (nesting beyond 128, a number beyond `f64`),
-    /// where the walk still reads what it passes over.
-    pub fn find_in(&self, body: &[u8]) -> Option<Option<Value>> {
+    /// `Some(Ok(None))` when the path selects nothing, `Some(Err(_))` when the
+    /// body is not read — as parsing the body into a `Value` and walking it
+    /// would say, but for a number beyond `f64` passed over, which the walk
+    /// skips and `Value` refuses. Nesting 128 deep or more is refused as `Value`
+    /// refuses it ([`Unread::TooDeep`]): the reader's limit, which keeps its
+    /// recursion off the end of the stack.
+    pub fn find_in(&self, body: &[u8]) -> Option<Result<Option<Value>, Unread>> {
         let segments = self.direct.as_deref()?;
         if segments
             .iter()
@@ -103,8 +105,31 @@ impl JsonPath {
             return None;
         }
         let mut reader = serde_json::Deserializer::from_slice(body);
-        let found = Walk(segments).deserialize(&mut reader);
-        Some(found.ok().filter(|_| reader.end().is_ok()).flatten())
+        let found = Walk(segments)
+            .deserialize(&mut reader)
+            .and_then(|found| reader.end().map(|()| found));
+        Some(found.map_err(|e| Unread::of(&e)))
+    }
+}
+
+/// Why a body was not read as JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Unread {
+    #[error("the body is not JSON")]
+    NotJson,
+    /// Valid JSON, maybe, but nested deeper than serde_json reads.
+    #[error("the answer's JSON is nested 128 levels deep or more: not read")]
+    TooDeep,
+}
+
+impl Unread {
+    /// serde_json's error for the JSON it reads no deeper: it says so in its
+    /// message only (a test below holds it to that).
+    pub fn of(error: &serde_json::Error) -> Unread {
+        match error.to_string().starts_with("recursion limit exceeded") {
+            true => Unread::TooDeep,
+            false => Unread::NotJson,
+        }
     }
 }
 
@@ -473,7 +498,7 @@ mod tests {
                 continue;
             };
             for body in bodies() {
-                let Some(found) = path.find_in(body.as_bytes()) else {
+                let Some(found) = path.find_in(body.as_bytes()).map(Result::ok) else {
                     assert!(
                         text.contains("[-") || path.direct.is_none(),
                         "{text} is walked"
@@ -482,7 +507,7 @@ mod tests {
                 };
                 walked += 1;
                 let document = serde_json::from_slice::<Value>(body.as_bytes()).ok();
-                let expected = document.as_ref().and_then(|d| path.first(d)).cloned();
+                let expected = document.as_ref().map(|d| path.first(d).cloned());
                 assert_eq!(found, expected, "{text} in {body}");
             }
         }
@@ -543,6 +568,35 @@ mod tests {
         for text in ["$..a", "$[ 0 ]", "$['sku']", "$.items[?@.qty > 1]"] {
             assert_eq!(JsonPath::parse(text).unwrap().to_string(), text);
         }
+    }
+
+    /// `{"b":{"b":…{"a":1}…}}`, `depth` objects inside one another.
+    fn nested(depth: usize) -> String {
+        format!(
+            "{}{{\"a\":1}}{}",
+            "{\"b\":".repeat(depth - 1),
+            "}".repeat(depth - 1)
+        )
+    }
+
+    /// JSON nested 128 levels deep or more is not read, and says so: serde_json's
+    /// limit, for the walk in the text and the built document alike.
+    #[test]
+    fn json_nested_128_levels_deep_is_unread_as_too_deep() {
+        let direct = |depth: usize| format!("${}.a", ".b".repeat(depth - 1));
+        let path = JsonPath::parse(&direct(127)).unwrap();
+        let found = path.find_in(nested(127).as_bytes()).unwrap();
+        assert_eq!(found, Ok(Some(json!(1))));
+        serde_json::from_str::<Value>(&nested(127)).unwrap();
+        let path = JsonPath::parse(&direct(128)).unwrap();
+        let found = path.find_in(nested(128).as_bytes()).unwrap();
+        assert_eq!(found, Err(Unread::TooDeep));
+        let error = serde_json::from_str::<Value>(&nested(128)).unwrap_err();
+        assert_eq!(Unread::of(&error), Unread::TooDeep, "{error}");
+        let error = serde_json::from_str::<Value>(&"[".repeat(100_000)).unwrap_err();
+        assert_eq!(Unread::of(&error), Unread::TooDeep, "{error}");
+        let error = serde_json::from_str::<Value>("{\"a\": nope}").unwrap_err();
+        assert_eq!(Unread::of(&error), Unread::NotJson, "{error}");
     }
 
     fn check_agrees(path: &JsonPath, text: &str) {

@@ -32,7 +32,7 @@ pub use diagnostic::ScenarioError;
 pub use gate::{Bound, Gate, GateError, Metric, Op, VALID_METRICS, parse_gate};
 pub use json_check::{Comparison, JsonCheck, Path as JsonPathText};
 pub use json_number::json_equal;
-pub use json_path::JsonPath;
+pub use json_path::{JsonPath, Unread};
 pub use raw::{MAX_THINK, StatusMatch, Think};
 pub use schema::SCENARIO_SCHEMA;
 pub use size::DEFAULT_MAX_BODY;
