@@ -41,7 +41,7 @@ pub enum ErrorKind {
     /// A redirect's Location that is not a URL stampede can follow.
     Location,
     /// The request could not be built: a rendered URL, header value or body that
-    /// is not valid HTTP.
+    /// is not valid HTTP, or a URL or header value over 64 KiB.
     Request,
     /// A GraphQL answer that carries a top-level `errors` array, or a union result
     /// of a `__typename` the step does not accept (a business error sent with 200).
