@@ -417,3 +417,30 @@ fn a_jsonpath_nested_too_deeply_is_refused_not_parsed() {
         );
     }
 }
+
+/// `--out` where no directory can be made is bad input, refused before the
+/// embedded shop starts (it was exit 3, after the shop had started). The note
+/// that `--target` replaces the embedded shop is for another target only: with
+/// `--target embedded` the scenario's shop settings are used.
+#[test]
+fn an_out_that_cannot_be_written_is_refused_before_the_shop_starts() {
+    let smoke = repo("scenarios/smoke.toml");
+    let note = "--target replaces the embedded shop";
+    for (target, noted) in [("embedded", false), ("http://127.0.0.1:9", true)] {
+        let output = stampede()
+            .arg("run")
+            .arg(&smoke)
+            .args(["--target", target, "--out", "/proc/self/x"])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{target}: {stderr}");
+        assert!(
+            stderr.contains("--out /proc/self/x: cannot write there"),
+            "{target}: {stderr}"
+        );
+        assert!(!stderr.contains("embedded shop at"), "{target}: {stderr}");
+        assert_eq!(stderr.contains(note), noted, "{target}: {stderr}");
+        assert!(stdout.is_empty(), "{target}: {stdout}");
+    }
+}
