@@ -481,12 +481,19 @@ fn read(
             "the scenario must be a regular file (a TOML file)".to_string(),
         ));
     }
-    std::fs::read_to_string(path).map_err(|e| match &included {
+    let bytes = std::fs::read(path).map_err(|e| match &included {
         Some(_) => fail(format!(
             "cannot read the included file {}: {e}",
             path.display()
         )),
         None => fail(format!("cannot read the scenario file: {e}")),
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        // Shown in the file itself, at the byte (U+FFFD in the line shown).
+        let at = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(e.as_bytes());
+        let message = crate::files::not_utf8(e.as_bytes(), at);
+        ScenarioError::at(path, &text, at..at + '\u{FFFD}'.len_utf8(), message)
     })
 }
 

@@ -444,3 +444,43 @@ fn an_out_that_cannot_be_written_is_refused_before_the_shop_starts() {
         assert!(stdout.is_empty(), "{target}: {stdout}");
     }
 }
+
+/// A scenario or data file that is not UTF-8 is refused at the line and
+/// column of its first bad byte (the message had no place in the file).
+#[test]
+fn a_file_that_is_not_utf8_is_refused_where_it_stops_being_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("latin1.toml");
+    std::fs::write(&scenario, b"name = \"x\"\n# caf\xE9\n").unwrap();
+    std::fs::write(dir.path().join("skus.csv"), b"sku\nA-1\nB\xFF2\n").unwrap();
+    let with_data = crate::runs::write(
+        dir.path(),
+        "data.toml",
+        "name = \"x\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = { levels = [1], hold = \"1s\" }\n[[data]]\nname = \"p\"\nfile = \"skus.csv\"\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"a\", get = \"/product/{{ p.sku }}\" }]\n",
+    );
+    for (file, expected) in [
+        (
+            &scenario,
+            format!(
+                "{}:2:6: not UTF-8 text (byte 0xE9); save the file as UTF-8",
+                scenario.display()
+            ),
+        ),
+        (
+            &with_data,
+            format!(
+                "{}:8:8: {}:3:2: not UTF-8 text (byte 0xFF)",
+                with_data.display(),
+                dir.path().join("skus.csv").display()
+            ),
+        ),
+    ] {
+        let output = stampede().arg("validate").arg(file).output().unwrap();
+        let (_, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&expected),
+            "expected\n  {expected}\ngot\n{stderr}"
+        );
+    }
+}
