@@ -427,6 +427,13 @@ fn plain_types(message: &str) -> String {
     {
         return format!("the number {digits} is too large: no setting takes one beyond 2^63");
     }
+    // One beyond i64 written as a whole number (`queue = 18446744073709551615`):
+    // "expected a whole number" would say it is not one.
+    if let Some(rest) = message.strip_prefix("invalid value: integer `")
+        && let Some((digits, "expected i64")) = rest.split_once("`, ")
+    {
+        return format!("the number {digits} is too large: no setting takes one beyond 2^63");
+    }
     [
         ("expected i64", "expected a whole number"),
         ("expected u32", "expected a whole number"),
@@ -477,9 +484,13 @@ fn read(
     };
     // A device or a pipe (`/dev/zero`) could be read forever.
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        return Err(fail(
-            "the scenario must be a regular file (a TOML file)".to_string(),
-        ));
+        return Err(fail(match included {
+            Some(_) => format!(
+                "the included file {} must be a regular file (a TOML file)",
+                path.display()
+            ),
+            None => "the scenario must be a regular file (a TOML file)".to_string(),
+        }));
     }
     let bytes = std::fs::read(path).map_err(|e| match &included {
         Some(_) => fail(format!(

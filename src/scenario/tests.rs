@@ -364,3 +364,16 @@ fn an_error_inside_a_json_body_points_at_its_template() {
         "line {line}, column {column}: {err}"
     );
 }
+
+/// A whole number beyond i64 is called too large, not "not a whole number".
+#[test]
+fn a_whole_number_beyond_i64_is_too_large() {
+    let text = "name = \"t\"\n[target]\nbase_url = \"embedded\"\nqueue = 18446744073709551615\n[load]\nstaircase = { levels = [1], hold = \"1s\" }\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n";
+    let refused = error(text);
+    assert!(
+        refused.starts_with(
+            "t.toml:4:9: the number 18446744073709551615 is too large: no setting takes one beyond 2^63"
+        ),
+        "{refused}"
+    );
+}
