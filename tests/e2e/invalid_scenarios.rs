@@ -484,3 +484,26 @@ fn a_file_that_is_not_utf8_is_refused_where_it_stops_being_so() {
         );
     }
 }
+
+/// A run directory whose report.json is a folder: that folder is named, not
+/// report.json/report.json (the path was joined twice).
+#[test]
+fn a_report_json_that_is_a_folder_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    std::fs::create_dir_all(run.join("report.json")).unwrap();
+    let output = stampede()
+        .arg("report")
+        .arg(&run)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let expected = format!(
+        "{} is not a regular file: a report must be a regular file",
+        run.join("report.json").display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+}
