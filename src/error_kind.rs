@@ -29,7 +29,8 @@ pub enum ErrorKind {
     Blocked,
     /// The answer was not valid HTTP.
     Malformed,
-    /// The body could not be decoded (invalid gzip, say).
+    /// The body could not be decoded (invalid gzip, say), or its JSON, nested
+    /// 128 levels deep or more, could not be read by a check or an extraction.
     Body,
     /// A body the step keeps (to extract from) was longer than `max_body`.
     Truncated,
@@ -40,7 +41,7 @@ pub enum ErrorKind {
     /// A redirect's Location that is not a URL stampede can follow.
     Location,
     /// The request could not be built: a rendered URL, header value or body that
-    /// is not valid HTTP.
+    /// is not valid HTTP, or a URL or header value over 64 KiB.
     Request,
     /// A GraphQL answer that carries a top-level `errors` array, or a union result
     /// of a `__typename` the step does not accept (a business error sent with 200).

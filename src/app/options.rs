@@ -312,12 +312,8 @@ fn check_names(scenario: &Scenario, gates: &[Gate]) -> Result<(), Error> {
 
 /// Reads a report.json (or the one in a run directory).
 pub fn read_report(path: &Path) -> anyhow::Result<Report> {
-    let json = if path.is_dir() {
-        path.join("report.json")
-    } else {
-        path.to_path_buf()
-    };
-    Ok(crate::report::read_json(&json)?)
+    // A directory is looked into there, once.
+    Ok(crate::report::read_json(path)?)
 }
 
 /// `reports/<scenario>-<YYYYmmdd-HHMMSS>`.

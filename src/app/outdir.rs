@@ -41,10 +41,12 @@ pub fn check_is_dir(dir: &Path) -> Result<(), Error> {
     }
 }
 
-/// Refuses `dir` as a new run's: a path that is not a directory, or one that
-/// holds a run (unless `force`). Touches nothing.
+/// Refuses `dir` as a new run's: a path that is not a directory, one that
+/// cannot be written, or one that holds a run (unless `force`). Leaves nothing
+/// behind.
 pub fn check(dir: &Path, force: bool) -> Result<(), Error> {
     check_is_dir(dir)?;
+    check_writable(dir)?;
     if holds_a_run(dir) && !force {
         return Err(bad_input(anyhow!(
             "{} already holds a run: its files would mix with this run's. \
@@ -53,6 +55,31 @@ pub fn check(dir: &Path, force: bool) -> Result<(), Error> {
         )));
     }
     Ok(())
+}
+
+/// Refuses `dir` when a run could not write into it (`/proc/self/x`, a
+/// read-only file system, a folder of someone else's): tried, by making what
+/// is missing of it and a file in it, then removing them — permissions alone
+/// do not tell (root passes them, /proc refuses everyone).
+fn check_writable(dir: &Path) -> Result<(), Error> {
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .collect();
+    let tried = std::fs::create_dir_all(dir).and_then(|()| {
+        let probe = dir.join(format!(".stampede-probe-{}", std::process::id()));
+        std::fs::File::create(&probe).and_then(|_| std::fs::remove_file(&probe))
+    });
+    // Innermost first: each is empty when its turn comes.
+    for made in missing {
+        let _ = std::fs::remove_dir(made);
+    }
+    tried.map_err(|e| {
+        bad_input(anyhow!(
+            "--out {}: cannot write there ({e}); choose another directory",
+            dir.display()
+        ))
+    })
 }
 
 /// Makes `dir` ready for a new run: refuses it as [`check`] does, then removes
@@ -79,4 +106,30 @@ pub fn prepare(dir: &Path, force: bool) -> Result<(), Error> {
         })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_that_cannot_be_made_is_refused_and_nothing_is_left() {
+        let root = tempfile::tempdir().unwrap();
+        let fresh = root.path().join("a/b/c");
+        check(&fresh, false).unwrap();
+        assert!(!root.path().join("a").exists(), "the probe is removed");
+        let existing = root.path().join("there");
+        std::fs::create_dir(&existing).unwrap();
+        check(&existing, false).unwrap();
+        assert_eq!(std::fs::read_dir(&existing).unwrap().count(), 0);
+        // /proc refuses a new directory to root too (the trial's `--out /proc/self/x`).
+        let refused = check(Path::new("/proc/self/x"), false).unwrap_err();
+        assert!(matches!(refused.exit(), super::super::exit::Exit::BadInput));
+        assert!(
+            refused
+                .to_string()
+                .starts_with("--out /proc/self/x: cannot write there ("),
+            "{refused}"
+        );
+    }
 }

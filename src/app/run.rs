@@ -100,7 +100,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     for warning in &scenario.warnings {
         errln!("warning: {warning}");
     }
-    if args.target.is_some() && scenario.target.base_url.is_none() {
+    if !matches!(options.target, Target::Embedded) && scenario.target.base_url.is_none() {
         errln!("note: {}", Warning::TargetReplacesEmbeddedShop);
     }
     if options.shard.is_some() && matches!(options.target, Target::Embedded) {

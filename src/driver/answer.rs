@@ -10,7 +10,7 @@ use crate::error_kind::ErrorKind;
 use crate::http;
 use crate::metrics::examples::{Example, excerpt};
 use crate::scenario::{
-    ExtractSource, Response, Scope, StatusMatch, Step, Take, value_text as text,
+    ExtractSource, Response, Scope, StatusMatch, Step, Take, Unread, value_text as text,
 };
 
 /// A step that failed on its answer, and why.
@@ -96,9 +96,19 @@ impl Judge<'_> {
             url,
             redirected_to,
             json: std::cell::OnceCell::new(),
+            too_deep: std::cell::Cell::new(false),
         };
         self.checks(&response, seen.as_deref_mut())?;
-        self.extract(&response, seen)
+        self.extract(&response, seen)?;
+        if response.too_deep() {
+            // A check that held (`json_absent`) on JSON it could not read.
+            return Err(Failed {
+                kind: ErrorKind::Body,
+                what: Unread::TooDeep.to_string(),
+                check: String::new(),
+            });
+        }
+        Ok(())
     }
 
     /// Runs each check on `response`, its value rendered with the shopper's
@@ -130,8 +140,13 @@ impl Judge<'_> {
             if let Err(actual) = &result
                 && failed.is_none()
             {
+                // JSON the check could not read fails the answer, not the check.
+                let unread = named.reads_json() && response.too_deep();
                 failed = Some(Failed {
-                    kind: named.kind(),
+                    kind: match unread {
+                        true => ErrorKind::Body,
+                        false => named.kind(),
+                    },
                     what: format!("{shown}: {actual}"),
                     check: named.describe(),
                 });
@@ -153,6 +168,19 @@ impl Judge<'_> {
         let step = self.step;
         let all = crate::scenario::matches_all(&step.extract, response);
         for (extract, mut found) in step.extract.iter().zip(all) {
+            if found.is_empty() && response.too_deep() {
+                // Not "nothing there": the JSON was not read.
+                return Err(Failed {
+                    kind: ErrorKind::Body,
+                    what: format!(
+                        "extract {}: {}: {}",
+                        extract.name,
+                        source_text(&extract.source),
+                        Unread::TooDeep
+                    ),
+                    check: format!("extract {}", extract.name),
+                });
+            }
             if found.is_empty() && extract.optional {
                 // Kept as it was: a token renewed only by some answers.
                 continue;

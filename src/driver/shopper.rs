@@ -341,8 +341,9 @@ impl Shopper {
         };
         let seen = walk.as_deref_mut().map(|w| &mut w.0);
         let failed = judge.judge(answer, seen).err()?;
-        if failed.kind != ErrorKind::Extract {
-            // Status checks are counted with the others.
+        if !matches!(failed.kind, ErrorKind::Extract | ErrorKind::Body) {
+            // Status checks are counted with the others; JSON too deeply
+            // nested to read is the answer's failure, not a check's.
             let name = &shared.scenario.steps[step.id].name;
             shared.recorder.note_failed_check(name, &failed.check);
         }
@@ -375,12 +376,16 @@ impl Shopper {
         if self.url[base..].starts_with("http://") || self.url[base..].starts_with("https://") {
             self.url.drain(..base);
         }
+        if self.url.len() > http::MAX_REQUEST_LINE {
+            return Err(too_long("the URL", self.url.len()));
+        }
         let mut headers = Vec::with_capacity(step.headers.len());
         for (name, value) in &step.headers {
             let value = match value {
                 StepHeader::Fixed(value) => value.clone(),
-                StepHeader::Rendered(t) => header_value(&t.render(&mut scope).map_err(failed)?)
-                    .map_err(|e| format!("header {name}: {e}"))?,
+                StepHeader::Rendered(t) => {
+                    sized_header(name, &t.render(&mut scope).map_err(failed)?)?
+                }
             };
             headers.push((name.clone(), value));
         }
@@ -391,10 +396,7 @@ impl Shopper {
                 continue;
             }
             let text = template.render(&mut scope).map_err(failed)?;
-            headers.push((
-                name.clone(),
-                header_value(&text).map_err(|e| format!("header {name}: {e}"))?,
-            ));
+            headers.push((name.clone(), sized_header(name, &text)?));
         }
         let body = match &step.body {
             Body::None => None,
@@ -420,6 +422,21 @@ impl Shopper {
         };
         Ok((headers, body))
     }
+}
+
+/// A rendered header value as HTTP carries it, at most [`http::MAX_REQUEST_LINE`] long.
+fn sized_header(name: &impl std::fmt::Display, text: &str) -> Result<::http::HeaderValue, String> {
+    if text.len() > http::MAX_REQUEST_LINE {
+        return Err(too_long(&format!("header {name}"), text.len()));
+    }
+    header_value(text).map_err(|e| format!("header {name}: {e}"))
+}
+
+fn too_long(what: &str, len: usize) -> String {
+    format!(
+        "{what} is {len} bytes long: a request carries at most {} (64 KiB) in one",
+        http::MAX_REQUEST_LINE
+    )
 }
 
 /// What the debug walk keeps of a step: everything seen, and the failure.

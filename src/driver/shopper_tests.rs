@@ -130,3 +130,58 @@ fn extreme_think_times_saturate() {
     assert!(draws.iter().any(|d| *d < Duration::from_millis(1)));
     assert!(draws.contains(&MAX_THINK));
 }
+
+/// A URL or header value rendered past 64 KiB (a 60 MB data cell in the
+/// path) is refused before anything is sent: it went out as a 60 MB request
+/// line, 500 MB of memory, and came back as `reset: Broken pipe`.
+#[test]
+fn a_url_or_header_rendered_past_64_kib_is_not_built() {
+    let text = r#"
+name = "t"
+[target]
+base_url = "http://127.0.0.1:9"
+[load]
+stages = [{ ramp_to = 1, over = "0s" }, { hold = "1s" }]
+[[journey]]
+name = "j"
+steps = [
+  { name = "get", get = "/", extract = { v = { header = "x" } } },
+  { name = "path", get = "/p/{{ v | raw }}" },
+  { name = "header", get = "/h", headers = { X-V = "{{ v }}" } },
+]
+"#;
+    let scenario = crate::scenario::parse(std::path::Path::new("t.toml"), text).unwrap();
+    let shared = Shared::new(
+        Arc::new(scenario),
+        "http://127.0.0.1:9",
+        1,
+        false,
+        http::Connector::Tcp,
+    )
+    .unwrap();
+    let (_tx, rx) = watch::channel(1);
+    let mut shopper = Shopper::new(&shared, 0, 0, rx);
+    shopper.begin(&shared, 0);
+    let steps = &shared.scenario.journeys[0].steps;
+    // "http://127.0.0.1:9/p/" is 21 bytes: the URL at the limit is built.
+    shopper.set_slot(
+        0,
+        serde_json::Value::from("x".repeat(http::MAX_REQUEST_LINE - 21)),
+    );
+    shopper.build(&shared, &steps[1]).unwrap();
+    shopper.build(&shared, &steps[2]).unwrap();
+    shopper.set_slot(
+        0,
+        serde_json::Value::from("x".repeat(http::MAX_REQUEST_LINE + 1)),
+    );
+    let why = shopper.build(&shared, &steps[1]).err().unwrap();
+    assert_eq!(
+        why,
+        "the URL is 65558 bytes long: a request carries at most 65536 (64 KiB) in one"
+    );
+    let why = shopper.build(&shared, &steps[2]).err().unwrap();
+    assert_eq!(
+        why,
+        "header x-v is 65537 bytes long: a request carries at most 65536 (64 KiB) in one"
+    );
+}

@@ -30,6 +30,25 @@ fn imported(name: &str, keep_assets: bool) -> (String, toml::Value) {
     (out, parsed)
 }
 
+/// The header counts as English does: "1 request, 1 step", "2 requests, 2 steps".
+#[test]
+fn the_header_counts_in_the_singular_and_the_plural() {
+    let page = |second, url| posted(second, url, "", "", &[], ("text/html", "<p>hi</p>"));
+    let one = vec![page(0, "https://shop.test/")];
+    let two = vec![
+        page(0, "https://shop.test/"),
+        page(1, "https://shop.test/cart"),
+    ];
+    for (entries, counts) in [
+        (one, "(1 request, 1 step)."),
+        (two, "(2 requests, 2 steps)."),
+    ] {
+        let (imported, _) = import_entries(entries);
+        let header = imported.scenario.lines().nth(1).unwrap().to_string();
+        assert!(header.ends_with(counts), "{header}");
+    }
+}
+
 fn steps(scenario: &toml::Value) -> &Vec<toml::Value> {
     scenario["journey"][0]["steps"].as_array().unwrap()
 }

@@ -46,15 +46,23 @@ pub fn summary(notes: &Notes, dropped: &[Dropped]) -> String {
     out
 }
 
+/// `1 request`, `3 requests`.
+fn counted(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
+}
+
 pub fn scenario(header: &Header<'_>, plan: &Plan, summary: &str) -> String {
     let mut out = String::from("#:schema ./scenario.schema.json\n");
     let _ = writeln!(
         out,
-        "# Imported by `stampede import har` from {} ({} requests, {} steps).\n\
+        "# Imported by `stampede import har` from {} ({}, {}).\n\
          # Recorded cookies are not written: each shopper's jar keeps what the shop sets.\n#",
         header.recording,
-        header.requests,
-        plan.steps.len()
+        counted(header.requests, "request"),
+        counted(plan.steps.len(), "step")
     );
     for line in summary.lines() {
         let _ = writeln!(out, "# {line}");

@@ -32,6 +32,12 @@ use crate::error_kind::ErrorKind;
 use conn::Conn;
 use exchange::Origin;
 pub use exchange::{BodyUse, Failure, Payload, SetupError};
+
+/// The longest URL, and the longest header value, a request carries: as long
+/// as an answer's whole head may be ([`h1`]), where servers refuse far less
+/// (8 KiB is common). A step that renders a longer one (a huge data cell in the
+/// path) fails as `request` before anything is sent.
+pub const MAX_REQUEST_LINE: usize = 64 * 1024;
 pub use hops::Hop;
 pub use trace::Trace;
 pub use transport::{Connector, Pipe};

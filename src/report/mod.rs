@@ -47,7 +47,8 @@ const MAX_REPORT: u64 = 1 << 30;
 
 /// Reads a report back (a run directory or the report.json itself).
 pub fn read_json(path: &Path) -> Result<Report, ReadError> {
-    let file = if path.is_dir() {
+    // A folder named report.json is refused as one, not looked into.
+    let file = if path.is_dir() && !path.ends_with("report.json") {
         path.join("report.json")
     } else {
         path.to_path_buf()
@@ -56,9 +57,17 @@ pub fn read_json(path: &Path) -> Result<Report, ReadError> {
         crate::files::read_regular_text(&file, MAX_REPORT, "a report").map_err(ReadError::Io)?;
     // The version first: a newer report may not parse as this one's, and "missing
     // field" would hide that it is the reader that is too old.
-    let version: Version = serde_json::from_str(&text).map_err(|source| ReadError::NotAReport {
-        path: file.clone(),
-        source,
+    let version: Version = serde_json::from_str(&text).map_err(|source| {
+        match source.is_data().then(|| not_an_object(&text)).flatten() {
+            Some(kind) => ReadError::Unreadable {
+                path: file.clone(),
+                why: format!("not a stampede report: a report is a JSON object, this is {kind}"),
+            },
+            None => ReadError::NotAReport {
+                path: file.clone(),
+                source,
+            },
+        }
     })?;
     if let Some(v) = version.schema_version
         && !(1..=SCHEMA_VERSION).contains(&v)
@@ -104,6 +113,19 @@ fn check_level_references(report: &Report) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// What JSON `text` holds when it is not an object: `an array` (serde's own
+/// words for `[]` name a struct of this reader's).
+fn not_an_object(text: &str) -> Option<&'static str> {
+    match text.trim_start().bytes().next()? {
+        b'[' => Some("an array"),
+        b'"' => Some("a string"),
+        b't' | b'f' => Some("true or false"),
+        b'n' => Some("null"),
+        b'-' | b'0'..=b'9' => Some("a number"),
+        _ => None,
+    }
 }
 
 /// What a report.json says of its own format, read before the rest.
@@ -231,6 +253,35 @@ mod tests {
         std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
         let read = read_json(&path);
         (dir, path, read)
+    }
+
+    /// JSON that is no object is named as what it is (`[]` said "invalid
+    /// length 0, expected struct Version with 2 elements"), and a folder named
+    /// report.json is refused as such (it was looked into for report.json/report.json).
+    #[test]
+    fn a_report_that_is_no_object_or_no_file_says_what_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.json");
+        for (json, what) in [
+            ("[]", "an array"),
+            (" \"x\"", "a string"),
+            ("7", "a number"),
+        ] {
+            std::fs::write(&path, json).unwrap();
+            let refused = read_json(&path).unwrap_err().to_string();
+            let expected = format!(
+                "{}: not a stampede report: a report is a JSON object, this is {what}",
+                path.display()
+            );
+            assert_eq!(refused, expected);
+        }
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        for named in [dir.path(), path.as_path()] {
+            let refused = read_json(named).unwrap_err().to_string();
+            let expected = format!("{} is not a regular file", path.display());
+            assert!(refused.starts_with(&expected), "{refused}");
+        }
     }
 
     #[test]

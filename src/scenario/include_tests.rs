@@ -89,6 +89,18 @@ fn a_fault_in_an_included_file_is_placed_in_that_file() {
         "{err}"
     );
 
+    // A device or a folder named as an included file: the message is about it,
+    // not "the scenario".
+    for named in ["/dev/zero", "."] {
+        let dir = files(&MAIN.replace("journeys.toml", named), JOURNEYS);
+        let err = error(dir.path(), &Overrides::default());
+        assert!(
+            err.contains("variant.toml:2:12: the included file ")
+                && err.contains(" must be a regular file (a TOML file)"),
+            "{err}"
+        );
+    }
+
     // A file naming itself (it said "unknown field `include`, expected `journey`").
     let dir = files(&MAIN.replace("journeys.toml", "./variant.toml"), JOURNEYS);
     let err = error(dir.path(), &Overrides::default());

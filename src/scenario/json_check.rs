@@ -4,6 +4,7 @@
 
 use super::JsonPath;
 use super::json_number::Number;
+use super::json_path::Unread;
 use serde_json::Value;
 
 use crate::error_kind::ErrorKind;
@@ -150,11 +151,14 @@ impl JsonCheck {
         }
     }
 
-    /// Whether the check holds on `json` (the body, parsed; `None`: not JSON).
-    pub fn holds(&self, json: Option<&Value>) -> bool {
-        let Some(json) = json else {
+    /// Whether the check holds on `json` (the body, parsed, or why not).
+    pub fn holds(&self, json: Result<&Value, Unread>) -> bool {
+        let json = match json {
+            Ok(json) => json,
             // Nothing can be found in a body that is not JSON.
-            return matches!(self, JsonCheck::Absent(_));
+            Err(Unread::NotJson) => return matches!(self, JsonCheck::Absent(_)),
+            // Anything may be in one not read.
+            Err(Unread::TooDeep) => return false,
         };
         let first = |p: &Path| p.path.first(json);
         match self {
@@ -188,9 +192,10 @@ impl JsonCheck {
 
     /// What the answer holds where the check looked, for a failure message;
     /// a GraphQL error or a business error carries its `message`.
-    pub fn actual(&self, json: Option<&Value>) -> String {
-        let Some(json) = json else {
-            return "the body is not JSON".to_string();
+    pub fn actual(&self, json: Result<&Value, Unread>) -> String {
+        let json = match json {
+            Ok(json) => json,
+            Err(unread) => return unread.to_string(),
         };
         match self {
             JsonCheck::NoGraphqlErrors => match json.get("errors") {
@@ -244,11 +249,11 @@ mod tests {
     fn each_check_holds_or_says_what_it_found() {
         let body = json!({"data": {"add": {"__typename": "InsufficientStockError", "message": "only 1 left"},
                                     "total": "12.50", "code": "A17"}});
-        let j = Some(&body);
+        let j = Ok(&body);
         assert!(JsonCheck::Exists(path("$.data.total")).holds(j));
         assert!(!JsonCheck::Exists(path("$.data.nope")).holds(j));
         assert!(JsonCheck::Absent(path("$.errors")).holds(j));
-        assert!(JsonCheck::Absent(path("$.errors")).holds(None));
+        assert!(JsonCheck::Absent(path("$.errors")).holds(Err(Unread::NotJson)));
         assert!(JsonCheck::NotEquals(path("$.data.code"), json!("B")).holds(j));
         assert!(!JsonCheck::NotEquals(path("$.data.nope"), json!("B")).holds(j));
         let re = regex::Regex::new(r"^A\d+$").unwrap();
@@ -275,10 +280,10 @@ mod tests {
         };
         assert!(!not_error.holds(j));
         let errors = json!({"errors": [{"message": "Variable \"$qty\" got invalid value"}]});
-        assert!(!JsonCheck::NoGraphqlErrors.holds(Some(&errors)));
+        assert!(!JsonCheck::NoGraphqlErrors.holds(Ok(&errors)));
         assert!(JsonCheck::NoGraphqlErrors.holds(j));
         assert_eq!(
-            JsonCheck::NoGraphqlErrors.actual(Some(&errors)),
+            JsonCheck::NoGraphqlErrors.actual(Ok(&errors)),
             r#"errors[0].message: "Variable \"$qty\" got invalid value""#
         );
         // Not GraphQL answers without errors: they passed.
@@ -290,10 +295,10 @@ mod tests {
             ),
             (json!([1]), "neither data nor errors: not a GraphQL answer"),
         ] {
-            assert!(!JsonCheck::NoGraphqlErrors.holds(Some(&odd)), "{odd}");
-            assert_eq!(JsonCheck::NoGraphqlErrors.actual(Some(&odd)), actual);
+            assert!(!JsonCheck::NoGraphqlErrors.holds(Ok(&odd)), "{odd}");
+            assert_eq!(JsonCheck::NoGraphqlErrors.actual(Ok(&odd)), actual);
         }
-        assert!(JsonCheck::NoGraphqlErrors.holds(Some(&json!({"data": null, "errors": []}))));
+        assert!(JsonCheck::NoGraphqlErrors.holds(Ok(&json!({"data": null, "errors": []}))));
     }
 
     /// Past 2^53 an `f64` cannot tell neighbours apart (an order id, a
@@ -303,7 +308,7 @@ mod tests {
     fn whole_numbers_compare_exactly_and_the_bound_shows_as_written() {
         let body = json!({"got": {"id": 9007199254740993_u64, "max": u64::MAX, "f": 2.0,
                                   "text": "18446744073709551615"}});
-        let j = Some(&body);
+        let j = Ok(&body);
         let check = |p: &str, comparison: &str| {
             let (op, bound) = Comparison::parse(comparison).unwrap();
             JsonCheck::Compare(path(p), op, bound)

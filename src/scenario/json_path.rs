@@ -6,15 +6,47 @@
 //! only that node ([`JsonPath::find_in`]). Every other path is queried by
 //! serde_json_path on the parsed body; all give the same nodes (the tests below
 //! compare them).
+//!
+//! serde_json_path parses recursively, and a filter inside a filter is parsed
+//! again at each alternative tried: the stack overflows past some thousands of
+//! nested parentheses, and each nested filter doubles the time (`$[?@[?@[?@…`
+//! 200 deep never ends). [`JsonPath::parse`] refuses such text before it reaches
+//! the parser: at most [`MAX_LEN`] bytes, [`MAX_DEPTH`] brackets and parentheses
+//! inside one another, [`MAX_FILTERS`] filters inside one another — far above any
+//! real path, and parsed in well under a millisecond at the limits.
 
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
+/// The longest JSONPath read, in bytes.
+pub const MAX_LEN: usize = 4096;
+/// The most brackets and parentheses inside one another.
+pub const MAX_DEPTH: usize = 32;
+/// The most filters (`?`) inside one another.
+pub const MAX_FILTERS: usize = 4;
+
+/// Why a JSONPath is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PathError {
+    #[error("{0}")]
+    Invalid(#[from] serde_json_path::ParseError),
+    #[error("the path is {0} bytes long: at most {MAX_LEN}")]
+    TooLong(usize),
+    #[error(
+        "brackets and parentheses nested too deeply (more than {MAX_DEPTH} inside one another)"
+    )]
+    TooDeep,
+    #[error("filters nested too deeply (more than {MAX_FILTERS} `?` inside one another)")]
+    TooManyFilters,
+}
+
 /// A JSONPath as parsed when the scenario is compiled.
 #[derive(Debug, Clone)]
 pub struct JsonPath {
     full: serde_json_path::JsonPath,
+    /// The path as written (serde_json_path writes `$..a` as `$...a`).
+    text: String,
     /// The path as names and indexes, when it is only those.
     direct: Option<Vec<Segment>>,
 }
@@ -27,9 +59,11 @@ enum Segment {
 }
 
 impl JsonPath {
-    pub fn parse(text: &str) -> Result<JsonPath, serde_json_path::ParseError> {
+    pub fn parse(text: &str) -> Result<JsonPath, PathError> {
+        within_limits(text)?;
         Ok(JsonPath {
             full: serde_json_path::JsonPath::parse(text)?,
+            text: text.to_string(),
             direct: direct(text),
         })
     }
@@ -56,11 +90,13 @@ impl JsonPath {
     /// the document: the other members and elements are skipped, not built.
     /// `None` when the path is not only names and indexes from the start
     /// (negative indexes need the array's length): build the document then.
-    /// `Some(None)` when the body is not JSON or the path selects nothing — as
-    /// parsing the body into a `Value` and walking it would say, but for
-    /// documents `Value` refuses (nesting beyond 128, a number beyond `f64`),
-    /// where the walk still reads what it passes over.
-    pub fn find_in(&self, body: &[u8]) -> Option<Option<Value>> {
+    /// `Some(Ok(None))` when the path selects nothing, `Some(Err(_))` when the
+    /// body is not read — as parsing the body into a `Value` and walking it
+    /// would say, but for a number beyond `f64` passed over, which the walk
+    /// skips and `Value` refuses. Nesting 128 deep or more is refused as `Value`
+    /// refuses it ([`Unread::TooDeep`]): the reader's limit, which keeps its
+    /// recursion off the end of the stack.
+    pub fn find_in(&self, body: &[u8]) -> Option<Result<Option<Value>, Unread>> {
         let segments = self.direct.as_deref()?;
         if segments
             .iter()
@@ -69,8 +105,31 @@ impl JsonPath {
             return None;
         }
         let mut reader = serde_json::Deserializer::from_slice(body);
-        let found = Walk(segments).deserialize(&mut reader);
-        Some(found.ok().filter(|_| reader.end().is_ok()).flatten())
+        let found = Walk(segments)
+            .deserialize(&mut reader)
+            .and_then(|found| reader.end().map(|()| found));
+        Some(found.map_err(|e| Unread::of(&e)))
+    }
+}
+
+/// Why a body was not read as JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Unread {
+    #[error("the body is not JSON")]
+    NotJson,
+    /// Valid JSON, maybe, but nested deeper than serde_json reads.
+    #[error("the answer's JSON is nested 128 levels deep or more: not read")]
+    TooDeep,
+}
+
+impl Unread {
+    /// serde_json's error for the JSON it reads no deeper: it says so in its
+    /// message only (a test below holds it to that).
+    pub fn of(error: &serde_json::Error) -> Unread {
+        match error.to_string().starts_with("recursion limit exceeded") {
+            true => Unread::TooDeep,
+            false => Unread::NotJson,
+        }
     }
 }
 
@@ -177,10 +236,50 @@ impl<'de> Visitor<'de> for KeyIs<'_> {
 }
 
 impl std::fmt::Display for JsonPath {
-    /// As serde_json_path writes it.
+    /// As written in the scenario.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.full.fmt(f)
+        f.write_str(&self.text)
     }
+}
+
+/// Refuses a path too long or nested too deeply for serde_json_path to parse
+/// in bounded time and stack, reading it once (quoted names skipped).
+fn within_limits(text: &str) -> Result<(), PathError> {
+    if text.len() > MAX_LEN {
+        return Err(PathError::TooLong(text.len()));
+    }
+    // Each open bracket or parenthesis: whether a filter opened in it.
+    let mut open: Vec<bool> = Vec::new();
+    let mut filters = 0;
+    let mut quote = None;
+    let mut bytes = text.bytes();
+    while let Some(b) = bytes.next() {
+        if let Some(q) = quote {
+            if b == b'\\' {
+                bytes.next();
+            } else if b == q {
+                quote = None;
+            }
+            continue;
+        }
+        match b {
+            b'\'' | b'"' => quote = Some(b),
+            b'[' | b'(' if open.len() == MAX_DEPTH => return Err(PathError::TooDeep),
+            b'[' | b'(' => open.push(false),
+            b']' | b')' => filters -= usize::from(open.pop() == Some(true)),
+            b'?' => {
+                if let Some(filtered @ false) = open.last_mut() {
+                    *filtered = true;
+                    filters += 1;
+                    if filters > MAX_FILTERS {
+                        return Err(PathError::TooManyFilters);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn walk<'v>(segments: &[Segment], mut value: &'v Value) -> Option<&'v Value> {
@@ -399,7 +498,7 @@ mod tests {
                 continue;
             };
             for body in bodies() {
-                let Some(found) = path.find_in(body.as_bytes()) else {
+                let Some(found) = path.find_in(body.as_bytes()).map(Result::ok) else {
                     assert!(
                         text.contains("[-") || path.direct.is_none(),
                         "{text} is walked"
@@ -408,11 +507,96 @@ mod tests {
                 };
                 walked += 1;
                 let document = serde_json::from_slice::<Value>(body.as_bytes()).ok();
-                let expected = document.as_ref().and_then(|d| path.first(d)).cloned();
+                let expected = document.as_ref().map(|d| path.first(d).cloned());
                 assert_eq!(found, expected, "{text} in {body}");
             }
         }
         assert!(walked > 10_000, "most are walked ({walked})");
+    }
+
+    /// `$[?((…(@.a==1)…))]` with `n` parentheses.
+    fn parens(n: usize) -> String {
+        format!("$[?{}@.a==1{}]", "(".repeat(n), ")".repeat(n))
+    }
+
+    /// `$[?@[?@[?@.a]]]` with `n` filters inside one another.
+    fn filters(n: usize) -> String {
+        format!("${}.a{}", "[?@".repeat(n), "]".repeat(n))
+    }
+
+    #[test]
+    fn paths_at_the_limits_parse() {
+        // The outer bracket and 31 parentheses: 32 inside one another.
+        JsonPath::parse(&parens(MAX_DEPTH - 1)).unwrap();
+        JsonPath::parse(&filters(MAX_FILTERS)).unwrap();
+        // Filters side by side are not inside one another.
+        let side_by_side = ["@[?@[?@.a]]"; 8].join(" && ");
+        JsonPath::parse(&format!("$[?{side_by_side}]")).unwrap();
+        // Brackets in a quoted name are not nesting.
+        let name = format!("$['{}\\'{}']", "(".repeat(100), "[".repeat(100));
+        JsonPath::parse(&name).unwrap();
+        let long = format!("$.{}", "a".repeat(MAX_LEN - 2));
+        JsonPath::parse(&long).unwrap();
+    }
+
+    /// Paths that overflowed the stack (5000 parentheses, 3000 filters) or
+    /// parsed for hours (200 filters) are refused before serde_json_path sees them.
+    #[test]
+    fn paths_past_the_limits_are_refused() {
+        for text in [parens(MAX_DEPTH), parens(2000)] {
+            let refused = JsonPath::parse(&text).unwrap_err();
+            assert!(matches!(refused, PathError::TooDeep), "{refused}");
+        }
+        for text in [filters(MAX_FILTERS + 1), filters(200)] {
+            let refused = JsonPath::parse(&text).unwrap_err();
+            assert!(matches!(refused, PathError::TooManyFilters), "{refused}");
+        }
+        for text in [parens(5000), filters(3000)] {
+            let refused = JsonPath::parse(&text).unwrap_err();
+            assert!(matches!(refused, PathError::TooLong(_)), "{refused}");
+        }
+        let long = format!("$.{}", "a".repeat(MAX_LEN - 1));
+        let refused = JsonPath::parse(&long).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "the path is 4097 bytes long: at most 4096"
+        );
+    }
+
+    #[test]
+    fn a_path_shows_as_written() {
+        for text in ["$..a", "$[ 0 ]", "$['sku']", "$.items[?@.qty > 1]"] {
+            assert_eq!(JsonPath::parse(text).unwrap().to_string(), text);
+        }
+    }
+
+    /// `{"b":{"b":…{"a":1}…}}`, `depth` objects inside one another.
+    fn nested(depth: usize) -> String {
+        format!(
+            "{}{{\"a\":1}}{}",
+            "{\"b\":".repeat(depth - 1),
+            "}".repeat(depth - 1)
+        )
+    }
+
+    /// JSON nested 128 levels deep or more is not read, and says so: serde_json's
+    /// limit, for the walk in the text and the built document alike.
+    #[test]
+    fn json_nested_128_levels_deep_is_unread_as_too_deep() {
+        let direct = |depth: usize| format!("${}.a", ".b".repeat(depth - 1));
+        let path = JsonPath::parse(&direct(127)).unwrap();
+        let found = path.find_in(nested(127).as_bytes()).unwrap();
+        assert_eq!(found, Ok(Some(json!(1))));
+        serde_json::from_str::<Value>(&nested(127)).unwrap();
+        let path = JsonPath::parse(&direct(128)).unwrap();
+        let found = path.find_in(nested(128).as_bytes()).unwrap();
+        assert_eq!(found, Err(Unread::TooDeep));
+        let error = serde_json::from_str::<Value>(&nested(128)).unwrap_err();
+        assert_eq!(Unread::of(&error), Unread::TooDeep, "{error}");
+        let error = serde_json::from_str::<Value>(&"[".repeat(100_000)).unwrap_err();
+        assert_eq!(Unread::of(&error), Unread::TooDeep, "{error}");
+        let error = serde_json::from_str::<Value>("{\"a\": nope}").unwrap_err();
+        assert_eq!(Unread::of(&error), Unread::NotJson, "{error}");
     }
 
     fn check_agrees(path: &JsonPath, text: &str) {

@@ -33,7 +33,7 @@ pub use diagnostic::ScenarioError;
 pub use gate::{Bound, Gate, GateError, Metric, Op, VALID_METRICS, parse_gate};
 pub use json_check::{Comparison, JsonCheck, Path as JsonPathText};
 pub use json_number::json_equal;
-pub use json_path::JsonPath;
+pub use json_path::{JsonPath, Unread};
 pub use raw::{MAX_THINK, StatusMatch, Think};
 pub use schema::SCENARIO_SCHEMA;
 pub use size::DEFAULT_MAX_BODY;
@@ -450,6 +450,13 @@ fn plain_types(message: &str) -> String {
     {
         return format!("the number {digits} is too large: no setting takes one beyond 2^63");
     }
+    // One beyond i64 written as a whole number (`queue = 18446744073709551615`):
+    // "expected a whole number" would say it is not one.
+    if let Some(rest) = message.strip_prefix("invalid value: integer `")
+        && let Some((digits, "expected i64")) = rest.split_once("`, ")
+    {
+        return format!("the number {digits} is too large: no setting takes one beyond 2^63");
+    }
     [
         ("expected i64", "expected a whole number"),
         ("expected u32", "expected a whole number"),
@@ -500,16 +507,27 @@ fn read(
     };
     // A device or a pipe (`/dev/zero`) could be read forever.
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        return Err(fail(
-            "the scenario must be a regular file (a TOML file)".to_string(),
-        ));
+        return Err(fail(match included {
+            Some(_) => format!(
+                "the included file {} must be a regular file (a TOML file)",
+                path.display()
+            ),
+            None => "the scenario must be a regular file (a TOML file)".to_string(),
+        }));
     }
-    std::fs::read_to_string(path).map_err(|e| match &included {
+    let bytes = std::fs::read(path).map_err(|e| match &included {
         Some(_) => fail(format!(
             "cannot read the included file {}: {e}",
             path.display()
         )),
         None => fail(format!("cannot read the scenario file: {e}")),
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        // Shown in the file itself, at the byte (U+FFFD in the line shown).
+        let at = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(e.as_bytes());
+        let message = crate::files::not_utf8(e.as_bytes(), at);
+        ScenarioError::at(path, &text, at..at + '\u{FFFD}'.len_utf8(), message)
     })
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use http::header::{HeaderMap, HeaderName};
 
+use super::json_path::Unread;
 use super::stream::{self, Streamable, Want};
 
 /// The parts of an answer that checks and extraction read.
@@ -20,14 +21,18 @@ pub struct Response<'a> {
     /// Where the last redirect pointed (followed or not).
     pub redirected_to: Option<&'a str>,
     /// The body as JSON, parsed by the first check or extraction that needs it
-    /// (`None` inside: not JSON): the others read the same parse.
-    pub json: std::cell::OnceCell<Option<serde_json::Value>>,
+    /// (`Err` inside: not read): the others read the same parse.
+    pub json: std::cell::OnceCell<Result<serde_json::Value, Unread>>,
+    /// Whether a check or an extraction found the body's JSON nested too
+    /// deeply to read (see [`Response::too_deep`]).
+    pub too_deep: std::cell::Cell<bool>,
 }
 
 impl Response<'_> {
     /// The body as JSON, parsed once for every check and extraction.
-    pub fn json(&self) -> Option<&serde_json::Value> {
-        self.json.get_or_init(|| parsed(self.body)).as_ref()
+    pub fn json(&self) -> Result<&serde_json::Value, Unread> {
+        let json = self.json.get_or_init(|| parsed(self.body)).as_ref();
+        json.map_err(|&unread| self.unread(unread))
     }
 
     /// Every node `path` selects in the body, in order (none: not JSON, or
@@ -38,12 +43,27 @@ impl Response<'_> {
         if self.json.get().is_none()
             && let Some(found) = path.find_in(self.body)
         {
-            return found.map(Cow::Owned).into_iter().collect();
+            let found = found.map_err(|unread| self.unread(unread));
+            return found.ok().flatten().map(Cow::Owned).into_iter().collect();
         }
-        let Some(json) = self.json() else {
+        let Ok(json) = self.json() else {
             return Vec::new();
         };
         path.all(json).into_iter().map(Cow::Borrowed).collect()
+    }
+
+    /// Whether a check or an extraction met JSON nested deeper than it can
+    /// read: then whatever it concluded (nothing there, the check holds or
+    /// not) is not known, and the step fails on the answer (kind `body`).
+    pub fn too_deep(&self) -> bool {
+        self.too_deep.get()
+    }
+
+    fn unread(&self, unread: Unread) -> Unread {
+        if unread == Unread::TooDeep {
+            self.too_deep.set(true);
+        }
+        unread
     }
 }
 
@@ -91,8 +111,8 @@ impl std::fmt::Display for Needle {
     }
 }
 
-fn parsed(body: &[u8]) -> Option<serde_json::Value> {
-    serde_json::from_slice(body).ok()
+fn parsed(body: &[u8]) -> Result<serde_json::Value, Unread> {
+    serde_json::from_slice(body).map_err(|e| Unread::of(&e))
 }
 
 /// Whether `url` is `wanted`: the same full URL, or the same path (and query).
@@ -134,6 +154,11 @@ impl Check {
         }
     }
 
+    /// Whether the check reads the body as JSON.
+    pub fn reads_json(&self) -> bool {
+        matches!(self, Check::JsonEquals { .. } | Check::Json(_))
+    }
+
     /// The kind of error a failure of this check is.
     pub fn kind(&self) -> crate::error_kind::ErrorKind {
         match self {
@@ -149,8 +174,8 @@ impl Check {
             Check::BodyContains(_) => "not in the body".to_string(),
             Check::BodyNotContains(_) => "found in the body".to_string(),
             Check::JsonEquals { path, .. } => match response.json() {
-                None => "the body is not JSON".to_string(),
-                Some(json) => match path.first(json) {
+                Err(unread) => unread.to_string(),
+                Ok(json) => match path.first(json) {
                     Some(found) => format!("found {found}"),
                     None => "the path matched nothing".to_string(),
                 },
@@ -469,6 +494,7 @@ mod tests {
             url: "http://shop.test/cart?x=1",
             redirected_to: None,
             json: std::cell::OnceCell::new(),
+            too_deep: std::cell::Cell::new(false),
         }
     }
 
@@ -498,6 +524,34 @@ mod tests {
         let not_json = response(&headers, b"<html>");
         assert!(!check.holds(&not_json));
         assert_eq!(check.actual(&not_json), "the body is not JSON");
+    }
+
+    /// JSON nested 128 levels deep or more is not read: a check fails saying so, an
+    /// extraction finds nothing, and the answer is marked for the judge.
+    #[test]
+    fn json_too_deep_to_read_is_marked_not_taken_for_not_json() {
+        let headers = HeaderMap::new();
+        let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        let path = |p: &str| crate::scenario::JsonPath::parse(p).unwrap();
+        let equals = Check::JsonEquals {
+            path: path("$[0][0]"),
+            source: "$[0][0]".into(),
+            value: serde_json::json!(1),
+        };
+        let r = response(&headers, deep.as_bytes());
+        assert!(!equals.holds(&r));
+        assert!(r.too_deep(), "the walk in the text met the limit");
+        let r = response(&headers, deep.as_bytes());
+        assert!(ExtractSource::Json(path("$..x")).matches(&r).is_empty());
+        assert!(r.too_deep(), "the built document met the limit");
+        assert_eq!(
+            equals.actual(&r),
+            "the answer's JSON is nested 128 levels deep or more: not read"
+        );
+        let not_json = response(&headers, b"[[1]");
+        assert!(!equals.holds(&not_json));
+        assert_eq!(equals.actual(&not_json), "the body is not JSON");
+        assert!(!not_json.too_deep());
     }
 
     #[test]

@@ -411,6 +411,7 @@ fn checks_compare_with_templates_rendered_from_the_shoppers_variables() {
             url: "https://shop.example/cart/abc",
             redirected_to: None,
             json: Default::default(),
+            too_deep: Default::default(),
         };
         (checks.iter())
             .map(|c| c.render(&mut scope).unwrap().holds(&response))
@@ -496,4 +497,17 @@ fn a_range_or_a_status_list_in_one_text_is_answered_with_the_form_to_write() {
     assert!(err.contains("status = [\"2xx\", 404]"), "{err}");
     let err = status("\"2yy\"");
     assert!(err.contains("invalid status class \"2yy\""), "{err}");
+}
+
+/// A whole number beyond i64 is called too large, not "not a whole number".
+#[test]
+fn a_whole_number_beyond_i64_is_too_large() {
+    let text = "name = \"t\"\n[target]\nbase_url = \"embedded\"\nqueue = 18446744073709551615\n[load]\nstaircase = { levels = [1], hold = \"1s\" }\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n";
+    let refused = error(text);
+    assert!(
+        refused.starts_with(
+            "t.toml:4:9: the number 18446744073709551615 is too large: no setting takes one beyond 2^63"
+        ),
+        "{refused}"
+    );
 }

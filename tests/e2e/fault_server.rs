@@ -31,6 +31,8 @@ pub enum Fault {
     /// Answers with keep-alive, then closes the idle connection (FIN) after 20 ms:
     /// a shop whose keep-alive timeout is shorter than the shoppers' think time.
     IdleClose,
+    /// Answers valid JSON nested 200 deep: `{"b":{"b":…{"a":1}…}}`.
+    DeepJson,
 }
 
 pub struct FaultServer {
@@ -186,6 +188,15 @@ fn serve(mut stream: TcpStream, fault: Fault, stop: &AtomicBool, until: Instant)
             );
             let _ = stream.write_all(head.as_bytes());
             let _ = stream.write_all(body);
+        }
+        Fault::DeepJson => {
+            let body = format!("{}{{\"a\":1}}{}", "{\"b\":".repeat(199), "}".repeat(199));
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body.as_bytes());
         }
     }
 }

@@ -276,3 +276,32 @@ fn invalid_gzip_counts_as_a_body_error() {
     let m = run_fault(Fault::InvalidGzip, "", HOME);
     only_kinds(&m, &["body"]);
 }
+
+/// Valid JSON nested 128 levels deep or more (serde_json reads 127) is the answer's
+/// failure, kind `body`, and says so: an extraction said "matched nothing" and
+/// a check "the body is not JSON", both scripting failures.
+#[test]
+fn json_nested_too_deeply_to_read_is_a_body_error_that_says_so() {
+    for (steps, what) in [
+        (
+            r#"{ name = "order", get = "/", extract = { id = { json = "$..a" } } }"#,
+            r#"extract id: json "$..a": the answer's JSON is nested 128 levels deep or more: not read"#,
+        ),
+        (
+            r#"{ name = "order", get = "/", expect = { json = { "$.b.b.a" = 1 } } }"#,
+            "$.b.b.a == 1: the answer's JSON is nested 128 levels deep or more: not read",
+        ),
+        (
+            r#"{ name = "order", get = "/", expect = { json_absent = ["$.error"] } }"#,
+            "the answer's JSON is nested 128 levels deep or more: not read",
+        ),
+    ] {
+        let m = run_fault(Fault::DeepJson, "", steps);
+        only_kinds(&m, &["body"]);
+        let (stdout, stderr) = text(&m.output);
+        assert!(
+            stdout.contains(what) || stderr.contains(what),
+            "{steps}: {what}\n{stdout}\n{stderr}"
+        );
+    }
+}

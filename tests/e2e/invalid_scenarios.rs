@@ -399,3 +399,140 @@ fn a_report_that_is_no_regular_file_is_refused() {
         );
     }
 }
+
+/// A JSONPath nested past the limits is refused before serde_json_path parses
+/// it: 5000 parentheses and 3000 filters overflowed the stack (exit 134), 200
+/// filters inside one another parsed for hours.
+#[test]
+fn a_jsonpath_nested_too_deeply_is_refused_not_parsed() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "paren5000",
+            format!("$[?{}@.a==1{}]", "(".repeat(5000), ")".repeat(5000)),
+            "the path is 10010 bytes long: at most 4096",
+        ),
+        (
+            "paren2000",
+            format!("$[?{}@.a==1{}]", "(".repeat(2000), ")".repeat(2000)),
+            "brackets and parentheses nested too deeply (more than 32 inside one another)",
+        ),
+        (
+            "sub3000",
+            format!("${}.a{}", "[?@".repeat(3000), "]".repeat(3000)),
+            "the path is 12003 bytes long: at most 4096",
+        ),
+        (
+            "sub200",
+            format!("${}.a{}", "[?@".repeat(200), "]".repeat(200)),
+            "filters nested too deeply (more than 4 `?` inside one another)",
+        ),
+    ];
+    for (name, path, message) in cases {
+        let file = crate::runs::write(
+            dir.path(),
+            &format!("{name}.toml"),
+            &format!(
+                "name = \"x\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = {{ levels = [2], hold = \"2s\" }}\n[[journey]]\nname = \"j\"\nsteps = [\n  {{ name = \"a\", get = \"/\", extract = {{ t = {{ json = \"{path}\" }} }} }},\n]\n"
+            ),
+        );
+        let output = stampede().arg("validate").arg(&file).output().unwrap();
+        let (_, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        let expected = format!("{}:9:53: invalid JSONPath: {message}", file.display());
+        assert!(
+            stderr.contains(&expected),
+            "{name}: expected\n  {expected}\ngot\n{stderr}"
+        );
+    }
+}
+
+/// `--out` where no directory can be made is bad input, refused before the
+/// embedded shop starts (it was exit 3, after the shop had started). The note
+/// that `--target` replaces the embedded shop is for another target only: with
+/// `--target embedded` the scenario's shop settings are used.
+#[test]
+fn an_out_that_cannot_be_written_is_refused_before_the_shop_starts() {
+    let smoke = repo("scenarios/smoke.toml");
+    let note = "--target replaces the embedded shop";
+    for (target, noted) in [("embedded", false), ("http://127.0.0.1:9", true)] {
+        let output = stampede()
+            .arg("run")
+            .arg(&smoke)
+            .args(["--target", target, "--out", "/proc/self/x"])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{target}: {stderr}");
+        assert!(
+            stderr.contains("--out /proc/self/x: cannot write there"),
+            "{target}: {stderr}"
+        );
+        assert!(!stderr.contains("embedded shop at"), "{target}: {stderr}");
+        assert_eq!(stderr.contains(note), noted, "{target}: {stderr}");
+        assert!(stdout.is_empty(), "{target}: {stdout}");
+    }
+}
+
+/// A scenario or data file that is not UTF-8 is refused at the line and
+/// column of its first bad byte (the message had no place in the file).
+#[test]
+fn a_file_that_is_not_utf8_is_refused_where_it_stops_being_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("latin1.toml");
+    std::fs::write(&scenario, b"name = \"x\"\n# caf\xE9\n").unwrap();
+    std::fs::write(dir.path().join("skus.csv"), b"sku\nA-1\nB\xFF2\n").unwrap();
+    let with_data = crate::runs::write(
+        dir.path(),
+        "data.toml",
+        "name = \"x\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = { levels = [1], hold = \"1s\" }\n[[data]]\nname = \"p\"\nfile = \"skus.csv\"\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"a\", get = \"/product/{{ p.sku }}\" }]\n",
+    );
+    for (file, expected) in [
+        (
+            &scenario,
+            format!(
+                "{}:2:6: not UTF-8 text (byte 0xE9); save the file as UTF-8",
+                scenario.display()
+            ),
+        ),
+        (
+            &with_data,
+            format!(
+                "{}:8:8: {}:3:2: not UTF-8 text (byte 0xFF)",
+                with_data.display(),
+                dir.path().join("skus.csv").display()
+            ),
+        ),
+    ] {
+        let output = stampede().arg("validate").arg(file).output().unwrap();
+        let (_, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&expected),
+            "expected\n  {expected}\ngot\n{stderr}"
+        );
+    }
+}
+
+/// A run directory whose report.json is a folder: that folder is named, not
+/// report.json/report.json (the path was joined twice).
+#[test]
+fn a_report_json_that_is_a_folder_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    std::fs::create_dir_all(run.join("report.json")).unwrap();
+    let output = stampede()
+        .arg("report")
+        .arg(&run)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let expected = format!(
+        "{} is not a regular file: a report must be a regular file",
+        run.join("report.json").display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+}
