@@ -407,11 +407,18 @@ fn edges(levels: &[LevelResult]) -> (Option<BreakingPoint>, Option<LastGood>) {
         reason: levels[i].breaches_text(),
     });
     let good_upto = broken.unwrap_or(levels.len());
+    // A level held right after a spike is recovering from it: at a load held
+    // before the spike too, the level before is the operating point.
+    let recovering = |i: usize| i > 0 && levels[i - 1].spike;
     // A level cut short passed on part of its hold: not a good level confirmed.
     let last_good = levels[..good_upto]
         .iter()
-        .filter(|l| !l.spike && l.planned_s.is_none())
-        .max_by(|a, b| a.load.total_cmp(&b.load))
+        .enumerate()
+        .filter(|(_, l)| !l.spike && l.planned_s.is_none())
+        .max_by(|(i, a), (j, b)| {
+            (a.load.total_cmp(&b.load)).then(recovering(*j).cmp(&recovering(*i)))
+        })
+        .map(|(_, l)| l)
         .map(|l| LastGood {
             level: l.index,
             load: l.load,

@@ -282,6 +282,26 @@ fn a_spike_that_broke_the_slo_is_named_beside_no_breaking_point() {
     assert!(text.contains(&format!("; {}", said[0])), "{text}");
 }
 
+/// The last good level at a load held before and after a spike is the one
+/// before: the one after is recovering from the spike (its p99 held the
+/// spike's queue), and the default gates judged it. A load probed twice
+/// without a spike between (a search's confirmation) is still the later one.
+#[test]
+fn the_last_good_level_is_not_the_one_recovering_from_a_spike() {
+    let base = crate::analysis::testdata::smoke().levels;
+    let mut before = base[0].clone();
+    before.index = 0;
+    let mut spike = base[1].clone();
+    (spike.index, spike.spike, spike.load) = (1, true, before.load * 10.0);
+    let mut after = before.clone();
+    after.index = 2;
+    let levels = vec![before.clone(), spike, after.clone()];
+    assert_eq!(edges(&levels).1.unwrap().level, 0);
+    // No spike between: the later of two levels at one load.
+    let levels = vec![before, after];
+    assert_eq!(edges(&levels).1.unwrap().level, 2);
+}
+
 /// The peak the verdict names is of a level the shop held: not a spike's, not
 /// a level cut short's (the spike's 412 req/s stood beside "no breaking point
 /// up to 4 shoppers").
