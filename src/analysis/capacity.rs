@@ -273,18 +273,25 @@ pub fn assess_in(report: &Report, unit: Option<&str>) -> Capacity {
         );
         return capacity;
     }
-    let still_linear = || {
-        format!(
-            "{} still grow linearly: no knee in the measured levels",
+    // In an open model the served rate follows the arrivals until the shop
+    // saturates: a straight line there says nothing of headroom ("no knee"
+    // stood beside a shop serving 248 of its 250 requests/s).
+    let still_linear = |beyond: &str| match report.model {
+        Model::Open => format!(
+            "{} followed the arrival rate, as an open model's does until the shop saturates: \
+             the levels show no knee to fit (the breaking point, or a capacity search, measures the ceiling)",
             per_second(unit)
-        )
+        ),
+        Model::Closed => format!(
+            "{} still grow linearly: no knee in the measured levels{beyond}",
+            per_second(unit)
+        ),
     };
     match usl.peak_load() {
         Some(n) if usl.throughput(n) > MAX_EXTRAPOLATION * served => {
-            capacity.note = format!(
-                "{}; the fit's peak lies beyond {MAX_EXTRAPOLATION}× the most served: not extrapolated that far",
-                still_linear()
-            );
+            capacity.note = still_linear(&format!(
+                "; the fit's peak lies beyond {MAX_EXTRAPOLATION}× the most served: not extrapolated that far"
+            ));
         }
         Some(n) => {
             capacity.peak_load = Some(round2(n));
@@ -292,10 +299,9 @@ pub fn assess_in(report: &Report, unit: Option<&str>) -> Capacity {
             capacity.note = format!("USL fit over {} levels", points.len());
         }
         None if usl.sigma > 0.0 && usl.lambda / usl.sigma > MAX_EXTRAPOLATION * served => {
-            capacity.note = format!(
-                "{}; the fit's ceiling λ/σ lies beyond {MAX_EXTRAPOLATION}× the most served: not extrapolated that far",
-                still_linear()
-            );
+            capacity.note = still_linear(&format!(
+                "; the fit's ceiling λ/σ lies beyond {MAX_EXTRAPOLATION}× the most served: not extrapolated that far"
+            ));
         }
         None if usl.sigma > 0.0 => {
             capacity.peak_throughput_rps = Some(round2(usl.lambda / usl.sigma));
@@ -304,7 +310,7 @@ pub fn assess_in(report: &Report, unit: Option<&str>) -> Capacity {
                 points.len()
             );
         }
-        None => capacity.note = still_linear(),
+        None => capacity.note = still_linear(""),
     }
     capacity
 }

@@ -118,6 +118,18 @@ fn levels_far_from_a_knee_are_not_extrapolated_far_beyond_them() {
         "{}",
         capacity.note
     );
+    // The same line in an open model is the arrivals, followed: no headroom read
+    // into it ("no knee" stood beside a shop at 248 of its 250 requests/s).
+    let mut open = report.clone();
+    open.model = Model::Open;
+    let note = assess(&open).note;
+    assert!(
+        note.starts_with(
+            "steps/s followed the arrival rate, as an open model's does until the shop saturates"
+        ),
+        "{note}"
+    );
+    assert!(!note.contains("no knee in the measured levels"), "{note}");
     let inputs = PlanInputs {
         expected_peak: None,
         think_mean_s: 0.5,
