@@ -170,6 +170,11 @@ fn add_counts(collected: &mut Collected, header: &RunHeader, text: &str) -> Resu
             line,
             why: format!("its counts do not read: {e}"),
         })?;
+        let all = [counts.requests, counts.http_requests]
+            .into_iter()
+            .chain(counts.status)
+            .chain(counts.errors.iter().map(|(_, n)| *n));
+        plausible(line, all)?;
         let stats = step_stats(collected, counts.level, counts.step)
             .ok_or_else(|| outside(header, line, counts.level, Entry::Step(counts.step)))?;
         let mut added = Counts {
@@ -193,6 +198,8 @@ fn add_counts(collected: &mut Collected, header: &RunHeader, text: &str) -> Resu
             line,
             why: format!("its journey counts do not read: {e}"),
         })?;
+        let all = [journey.started, journey.completed, journey.failed];
+        plausible(line, all.into_iter().chain(journey.ended))?;
         let stats = journey_stats(collected, journey.level, journey.journey)
             .ok_or_else(|| outside(header, line, journey.level, Entry::Journey(journey.journey)))?;
         stats.started += journey.started;
@@ -201,6 +208,23 @@ fn add_counts(collected: &mut Collected, header: &RunHeader, text: &str) -> Resu
         stats.ended += journey.ended.unwrap_or(journey.completed);
     }
     Ok(())
+}
+
+/// More than any second of any run can count (a trillion): a line beyond it was
+/// damaged or edited, and added up it would wrap the totals round.
+const MOST_IN_A_SECOND: u64 = 1 << 40;
+
+/// Refuses a line whose counts no second of a run can reach.
+fn plausible(line: usize, counts: impl IntoIterator<Item = u64>) -> Result<(), BadLine> {
+    match counts.into_iter().find(|&n| n > MOST_IN_A_SECOND) {
+        Some(n) => Err(BadLine {
+            line,
+            why: format!(
+                "it counts {n} in one interval, more than any run can ({MOST_IN_A_SECOND}): the log is damaged"
+            ),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// What a line of the log adds to: a step's or a journey's totals.
@@ -494,7 +518,12 @@ mod tests {
     /// error naming the line: none is dropped without a word.
     #[test]
     fn a_line_outside_the_header_or_of_no_known_kind_is_an_error_naming_it() {
-        let cases: [(&str, &str, &str); 7] = [
+        let cases: [(&str, &str, &str); 8] = [
+            (
+                r#""step":0,"requests":"#,
+                r#""step":0,"requests":18446744073709551615,"was":"#,
+                "it counts 18446744073709551615 in one interval, more than any run can",
+            ),
             (
                 r#"{"level":0,"step":0,"#,
                 r#"{"level":0,"step":5,"#,
