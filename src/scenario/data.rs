@@ -105,6 +105,17 @@ fn read_csv(text: &str) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
         .iter()
         .map(str::to_string)
         .collect();
+    // `{{ p.sku }}` would read one of two `sku` columns without a word of which.
+    if let Some((at, name)) = columns
+        .iter()
+        .enumerate()
+        .find(|(i, c)| columns[..*i].contains(c))
+    {
+        return Err(format!(
+            "CSV header: column {} is named `{name}` as an earlier one is: name each column once",
+            at + 1
+        ));
+    }
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| e.to_string())?;
@@ -147,6 +158,11 @@ mod tests {
     use rand::SeedableRng;
 
     fn feeder(pick: FeedPick, when_exhausted: Exhausted) -> Feeder {
+        let refused = read_csv("sku,sku\nA,B\n").unwrap_err();
+        assert_eq!(
+            refused,
+            "CSV header: column 2 is named `sku` as an earlier one is: name each column once"
+        );
         let (columns, rows) = read_csv("sku, price\nA,1\nB,2\nC,3\n").unwrap();
         Feeder {
             name: "p".into(),
