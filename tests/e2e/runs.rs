@@ -178,7 +178,13 @@ steps = [{{ name = "home", get = "/" }}]
     let (output, report, took) = crate::timed_run(dir.path(), &scenario, &[]);
     // The profile lasts 2 s and the timeout is 1 s; a hang would take far longer.
     assert!(took < Duration::from_secs(8), "took {took:?}");
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output).1);
+    // Not one answer in the run: judged, but nothing of the shop was measured (3).
+    let stderr = text(&output).1;
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("error: cannot measure: not one request was answered at any level"),
+        "{stderr}"
+    );
     assert!(gone.join().unwrap(), "the start-up check connected");
     let first = &report["levels"][0];
     assert!(f(&first["errors"]["connect"]) > 0.0, "{first}");
