@@ -511,3 +511,16 @@ fn a_whole_number_beyond_i64_is_too_large() {
         "{refused}"
     );
 }
+
+/// A base_url with a user or password is refused where it is written: it was
+/// never sent, and it went into every report.
+#[test]
+fn a_base_url_with_credentials_is_refused() {
+    let text = "name = \"t\"\n[target]\nbase_url = \"http://user:pw@127.0.0.1:8080\"\n[load]\nstaircase = { levels = [1], hold = \"1s\" }\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n";
+    let refused = error(text);
+    assert!(
+        refused.starts_with("t.toml:3:12: a user or password in base_url is not sent"),
+        "{refused}"
+    );
+    assert!(refused.contains("{{ env.SHOP_AUTH }}"), "{refused}");
+}

@@ -401,6 +401,16 @@ impl<'a> Compiler<'a> {
                 "expected an http:// or https:// URL with a host",
             ));
         }
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(self
+                .error(
+                    raw.base_url.span(),
+                    "a user or password in base_url is not sent, and the URL is written into every report",
+                )
+                .with_hint(
+                    "send credentials in a header read from the environment: headers = { Authorization = \"Basic {{ env.SHOP_AUTH }}\" }",
+                ));
+        }
         Ok(Some(url.trim_end_matches('/').to_string()))
     }
 
