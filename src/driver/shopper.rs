@@ -112,7 +112,12 @@ impl Shopper {
     /// `when` is not after it.
     async fn wait_until(&mut self, when: Instant, read: Instant) -> bool {
         if when <= read || when <= Instant::now() {
-            // No think time: no timer to set and fire.
+            // No think time: no timer to set and fire. A step that failed before
+            // sending (a blocked host, a URL too long) awaited nothing, and a
+            // journey of such steps looped without yielding: the worker, the
+            // run's clock and Ctrl-C starved. The task's budget yields now and
+            // then (every 128 units), costing next to nothing when it does not.
+            tokio::task::coop::consume_budget().await;
             return !self.retired();
         }
         let index = self.index;

@@ -376,3 +376,61 @@ fn target_embedded_runs_against_the_demo_shop() {
     assert!(stdout.contains("GET http://127.0.0.1:"), "{stdout}");
     assert!(!stdout.contains("127.0.0.1:9/"), "{stdout}");
 }
+
+/// A journey without think time whose step fails before anything is sent (a
+/// host not allowed, from a data row) awaited nothing: the shopper looped on
+/// the only worker without yielding, the run never ended and ignored Ctrl-C
+/// and SIGTERM. It ends on time now, the blocked requests counted.
+#[test]
+fn a_journey_that_fails_before_sending_and_never_thinks_still_ends_on_time() {
+    let _one = crate::exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "spin.toml",
+        r#"
+name = "spin"
+[target]
+base_url = "embedded"
+timeout = "1s"
+[load]
+staircase = { start = 2, step = 1, max = 2, hold = "2s", ramp = "0s", stop = "max" }
+[slo]
+p95 = "500ms"
+[[journey]]
+name = "away"
+weight = 1
+steps = [{ name = "elsewhere", get = "http://127.0.0.2:9/elsewhere" }]
+"#,
+    );
+    let out = dir.path().join("out");
+    let mut child = stampede()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .args(["--seed", "1", "--no-preflight"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the binary runs");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the run did not end within 30 s of a 2 s profile");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // The scenario fails, not the shop: every step went to a host not allowed.
+    assert_eq!(status.code(), Some(4));
+    let report = crate::read_report(&out.join("report.json"));
+    assert!(
+        f(&report["levels"][0]["errors"]["blocked"]) > 100.0,
+        "{}",
+        report["levels"][0]
+    );
+}
