@@ -300,7 +300,7 @@ fn extraction(c: &mut Criterion) {
             url: "http://127.0.0.1/product/7",
             redirected_to: None,
             json: std::cell::OnceCell::new(),
-            too_deep: std::cell::Cell::new(false),
+            too_deep: std::cell::Cell::new(None),
         };
         assert_eq!(source.matches(&response()).len(), 1, "{name}");
         c.bench_function(name, |b| b.iter(|| black_box(source.matches(&response()))));

@@ -10,7 +10,7 @@ use crate::error_kind::ErrorKind;
 use crate::http;
 use crate::metrics::examples::{Example, excerpt};
 use crate::scenario::{
-    ExtractSource, Response, Scope, StatusMatch, Step, Take, Unread, value_text as text,
+    ExtractSource, Response, Scope, StatusMatch, Step, Take, value_text as text,
 };
 
 /// A step that failed on its answer, and why.
@@ -96,15 +96,15 @@ impl Judge<'_> {
             url,
             redirected_to,
             json: std::cell::OnceCell::new(),
-            too_deep: std::cell::Cell::new(false),
+            too_deep: std::cell::Cell::new(None),
         };
         self.checks(&response, seen.as_deref_mut())?;
         self.extract(&response, seen)?;
-        if response.too_deep() {
+        if let Some(too_deep) = response.too_deep() {
             // A check that held (`json_absent`) on JSON it could not read.
             return Err(Failed {
                 kind: ErrorKind::Body,
-                what: Unread::TooDeep.to_string(),
+                what: too_deep.to_string(),
                 check: String::new(),
             });
         }
@@ -141,7 +141,7 @@ impl Judge<'_> {
                 && failed.is_none()
             {
                 // JSON the check could not read fails the answer, not the check.
-                let unread = named.reads_json() && response.too_deep();
+                let unread = named.reads_json() && response.too_deep().is_some();
                 failed = Some(Failed {
                     kind: match unread {
                         true => ErrorKind::Body,
@@ -168,15 +168,15 @@ impl Judge<'_> {
         let step = self.step;
         let all = crate::scenario::matches_all(&step.extract, response);
         for (extract, mut found) in step.extract.iter().zip(all) {
-            if found.is_empty() && response.too_deep() {
-                // Not "nothing there": the JSON was not read.
+            if let Some(too_deep) = response.too_deep().filter(|_| found.is_empty()) {
+                // Not "nothing there": the JSON or the page was not read.
                 return Err(Failed {
                     kind: ErrorKind::Body,
                     what: format!(
                         "extract {}: {}: {}",
                         extract.name,
                         source_text(&extract.source),
-                        Unread::TooDeep
+                        too_deep
                     ),
                     check: format!("extract {}", extract.name),
                 });

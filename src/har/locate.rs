@@ -121,7 +121,7 @@ fn is_identifier(text: &str) -> bool {
 }
 
 fn in_html(body: &str, value: &str) -> Option<Extraction> {
-    let html = scraper::Html::parse_document(body);
+    let html = crate::scenario::build_page(body).ok()?;
     let all = scraper::Selector::parse("*").ok()?;
     for element in html.select(&all) {
         for (attr, found) in element.value().attrs() {
@@ -156,7 +156,7 @@ fn in_html(body: &str, value: &str) -> Option<Extraction> {
 /// The extraction of the value of a hidden input named `name` in the page
 /// `answer`, when one holds `value` and an extraction finds it first.
 pub fn hidden_input(answer: &Exchange, name: &str, value: &str) -> Option<Extraction> {
-    let html = scraper::Html::parse_document(&answer.response_body);
+    let html = crate::scenario::build_page(&answer.response_body).ok()?;
     let inputs = scraper::Selector::parse("input").ok()?;
     let input = html.select(&inputs).find(|input| {
         let e = input.value();

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use http::header::{HeaderMap, HeaderName};
 
 use super::json_path::Unread;
+use super::page::{self, PageTooDeep};
 use super::stream::{self, Streamable, Want};
 
 /// The parts of an answer that checks and extraction read.
@@ -23,9 +24,18 @@ pub struct Response<'a> {
     /// The body as JSON, parsed by the first check or extraction that needs it
     /// (`Err` inside: not read): the others read the same parse.
     pub json: std::cell::OnceCell<Result<serde_json::Value, Unread>>,
-    /// Whether a check or an extraction found the body's JSON nested too
-    /// deeply to read (see [`Response::too_deep`]).
-    pub too_deep: std::cell::Cell<bool>,
+    /// Whether a check or an extraction found the body's JSON, or the page's
+    /// elements, nested too deeply to read (see [`Response::too_deep`]).
+    pub too_deep: std::cell::Cell<Option<TooDeep>>,
+}
+
+/// A body nested deeper than stampede reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TooDeep {
+    #[error("{}", Unread::TooDeep)]
+    Json,
+    #[error(transparent)]
+    Page(#[from] PageTooDeep),
 }
 
 impl Response<'_> {
@@ -52,18 +62,27 @@ impl Response<'_> {
         path.all(json).into_iter().map(Cow::Borrowed).collect()
     }
 
-    /// Whether a check or an extraction met JSON nested deeper than it can
-    /// read: then whatever it concluded (nothing there, the check holds or
-    /// not) is not known, and the step fails on the answer (kind `body`).
-    pub fn too_deep(&self) -> bool {
+    /// Whether a check or an extraction met JSON or a page nested deeper
+    /// than it can read: then whatever it concluded (nothing there, the check
+    /// holds or not) is not known, and the step fails on the answer (kind
+    /// `body`).
+    pub fn too_deep(&self) -> Option<TooDeep> {
         self.too_deep.get()
     }
 
     fn unread(&self, unread: Unread) -> Unread {
         if unread == Unread::TooDeep {
-            self.too_deep.set(true);
+            self.too_deep.set(Some(TooDeep::Json));
         }
         unread
+    }
+
+    /// The CSS extractions' matches, or none, the page marked too deep.
+    fn css(&self, all: &[(&Css, bool)]) -> Vec<Vec<String>> {
+        css_matches(all, self.body).unwrap_or_else(|too_deep| {
+            self.too_deep.set(Some(too_deep.into()));
+            vec![Vec::new(); all.len()]
+        })
     }
 }
 
@@ -281,10 +300,9 @@ impl Css {
         }
     }
 
+    #[cfg(test)]
     fn matches(&self, body: &[u8]) -> Vec<String> {
-        css_matches(&[(self, false)], body)
-            .pop()
-            .unwrap_or_default()
+        css_matches(&[(self, false)], body).unwrap().pop().unwrap()
     }
 
     /// Every match in the built document, as a browser's `querySelectorAll`
@@ -373,8 +391,9 @@ fn selector_error(kind: scraper::error::SelectorErrorKind) -> SelectorError {
 /// Each extraction's matches from one reading of `body`: one streaming pass
 /// for all of them when each can stream, else the document built once. With
 /// `true` beside it, an extraction wants its first match only, and may be
-/// given just that: a streaming pass can then end early.
-pub fn css_matches(all: &[(&Css, bool)], body: &[u8]) -> Vec<Vec<String>> {
+/// given just that: a streaming pass can then end early. A page nested too
+/// deeply to build answers [`PageTooDeep`].
+pub fn css_matches(all: &[(&Css, bool)], body: &[u8]) -> Result<Vec<Vec<String>>, PageTooDeep> {
     let wants: Option<Vec<Want>> = all
         .iter()
         .map(|&(css, first_only)| {
@@ -386,13 +405,14 @@ pub fn css_matches(all: &[(&Css, bool)], body: &[u8]) -> Vec<Vec<String>> {
         })
         .collect();
     if let Some(found) = wants.and_then(|wants| stream::select(&wants, body)) {
-        return found;
+        return Ok(found);
     }
     // `Html` is not Send: it lives and dies here, between awaits.
-    let html = scraper::Html::parse_document(&String::from_utf8_lossy(body));
-    all.iter()
+    let html = page::build(&String::from_utf8_lossy(body))?;
+    Ok(all
+        .iter()
         .map(|(css, _)| css.document_matches(&html))
-        .collect()
+        .collect())
 }
 
 /// Each extraction's matches in `response`, the CSS ones from one reading of the body.
@@ -406,7 +426,7 @@ pub fn matches_all(extracts: &[Extract], response: &Response<'_>) -> Vec<Vec<ser
         .collect();
     let mut css_found = match css.is_empty() {
         true => Vec::new(),
-        false => css_matches(&css, response.body),
+        false => response.css(&css),
     }
     .into_iter();
     extracts
@@ -470,7 +490,7 @@ impl ExtractSource {
                     })
                     .collect()
             }
-            ExtractSource::Css(css) => css.matches(response.body),
+            ExtractSource::Css(css) => response.css(&[(css, false)]).pop().unwrap_or_default(),
             ExtractSource::Header(name) => response
                 .headers
                 .get_all(name)
@@ -494,7 +514,7 @@ mod tests {
             url: "http://shop.test/cart?x=1",
             redirected_to: None,
             json: std::cell::OnceCell::new(),
-            too_deep: std::cell::Cell::new(false),
+            too_deep: std::cell::Cell::new(None),
         }
     }
 
@@ -540,10 +560,18 @@ mod tests {
         };
         let r = response(&headers, deep.as_bytes());
         assert!(!equals.holds(&r));
-        assert!(r.too_deep(), "the walk in the text met the limit");
+        assert_eq!(
+            r.too_deep(),
+            Some(TooDeep::Json),
+            "the walk in the text met the limit"
+        );
         let r = response(&headers, deep.as_bytes());
         assert!(ExtractSource::Json(path("$..x")).matches(&r).is_empty());
-        assert!(r.too_deep(), "the built document met the limit");
+        assert_eq!(
+            r.too_deep(),
+            Some(TooDeep::Json),
+            "the built document met the limit"
+        );
         assert_eq!(
             equals.actual(&r),
             "the answer's JSON is nested 128 levels deep or more: not read"
@@ -551,7 +579,7 @@ mod tests {
         let not_json = response(&headers, b"[[1]");
         assert!(!equals.holds(&not_json));
         assert_eq!(equals.actual(&not_json), "the body is not JSON");
-        assert!(!not_json.too_deep());
+        assert_eq!(not_json.too_deep(), None);
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub enum Fault {
     IdleClose,
     /// Answers valid JSON nested 200 deep: `{"b":{"b":…{"a":1}…}}`.
     DeepJson,
+    /// Answers an HTML page of 100,000 `div`s nested inside one another.
+    DeepHtml,
 }
 
 pub struct FaultServer {
@@ -193,6 +195,19 @@ fn serve(mut stream: TcpStream, fault: Fault, stop: &AtomicBool, until: Instant)
             let body = format!("{}{{\"a\":1}}{}", "{\"b\":".repeat(199), "}".repeat(199));
             let head = format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body.as_bytes());
+        }
+        Fault::DeepHtml => {
+            let body = format!(
+                "<!doctype html><body>{}<a href=/x>x</a>{}",
+                "<div>".repeat(100_000),
+                "</div>".repeat(100_000)
+            );
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 body.len()
             );
             let _ = stream.write_all(head.as_bytes());

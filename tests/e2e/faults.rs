@@ -305,3 +305,26 @@ fn json_nested_too_deeply_to_read_is_a_body_error_that_says_so() {
         );
     }
 }
+
+/// A page of elements nested 100,000 deep, read with selectors the stream
+/// cannot take (the document is built), is the answer's failure, kind `body`,
+/// and says so — on time: html5ever took minutes to build such a page, and
+/// `:has(…)` overflowed the worker's stack (the process aborted).
+#[test]
+fn html_nested_too_deeply_to_build_is_a_body_error_that_says_so() {
+    for selector in ["div:has(a)", "a:last-child"] {
+        let steps = format!(
+            r#"{{ name = "page", get = "/", extract = {{ link = {{ css = "{selector}", attr = "href" }} }} }}"#
+        );
+        let m = run_fault(Fault::DeepHtml, "", &steps);
+        only_kinds(&m, &["body"]);
+        let what = format!(
+            r#"extract link: css "{selector} @href": the page's elements nest more than 512 deep, where a browser stops nesting them: not read"#
+        );
+        let (stdout, stderr) = text(&m.output);
+        assert!(
+            stdout.contains(&what) || stderr.contains(&what),
+            "{what}\n{stdout}\n{stderr}"
+        );
+    }
+}
