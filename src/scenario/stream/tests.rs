@@ -7,6 +7,8 @@ use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
 use super::{Streamable, Want, select};
+use crate::scenario::page::{MAX_NESTING, PageTooDeep};
+use crate::scenario::{Css, css_matches};
 
 fn document(selector: &str, attr: Option<&str>, page: &[u8]) -> Vec<String> {
     let parsed = scraper::Selector::parse(selector).unwrap();
@@ -209,23 +211,50 @@ fn several_extractions_read_in_one_pass_equal_each_alone() {
     }
 }
 
-/// A page nesting 100,000 `<div>`s streams in one pass: each block's start
-/// tag asked whether a `p` was in scope by scanning the whole stack, and 40,000
-/// took seconds (200,000 two minutes) on the worker thread, out of every timeout.
+/// A page nesting `<div>`s as deep as a browser nests them streams in one
+/// pass: each block's start tag asked whether a `p` was in scope by scanning
+/// the whole stack (40,000 took seconds on the worker). Deeper, the stream
+/// gives up as soon as it gets there, and the page is not built either.
 #[test]
 fn deeply_nested_blocks_stream_without_rescanning_the_stack() {
-    let depth = 100_000;
-    let page = format!(
-        "<!DOCTYPE html><body>{}<form><input name=csrf value=tok></form>{}<p>after",
-        "<div>".repeat(depth),
-        "</div>".repeat(depth)
-    );
+    let nested = |depth: usize| {
+        format!(
+            "<!DOCTYPE html><body>{}<form><input name=csrf value=tok></form>{}<p>after",
+            "<div>".repeat(depth),
+            "</div>".repeat(depth)
+        )
+    };
+    // Below html, body, the divs and the form, the input sits at the limit:
+    // streamed, and built alike (`:last-child` builds the document).
+    let built = Css::new("input:last-child", Some("value".into())).unwrap();
+    let page = nested(MAX_NESTING - 4);
     assert_eq!(
         streamed("input[name=csrf]", Some("value"), page.as_bytes()),
         Some(vec!["tok".to_string()])
     );
+    assert_eq!(
+        css_matches(&[(&built, false)], page.as_bytes()),
+        Ok(vec![vec!["tok".to_string()]])
+    );
+    // One deeper, neither reads it.
+    let css = Css::new("input[name=csrf]", Some("value".into())).unwrap();
+    for page in [nested(MAX_NESTING - 3), nested(100_000)] {
+        assert_eq!(
+            streamed("input[name=csrf]", Some("value"), page.as_bytes()),
+            None
+        );
+        for css in [&css, &built] {
+            assert_eq!(
+                css_matches(&[(css, false)], page.as_bytes()),
+                Err(PageTooDeep)
+            );
+        }
+    }
     // A `p` open around them is still closed by each block, as the standard says.
-    let page = format!("<p>{}<input name=csrf value=tok>", "<div>".repeat(depth));
+    let page = format!(
+        "<p>{}<input name=csrf value=tok>",
+        "<div>".repeat(MAX_NESTING - 4)
+    );
     assert_eq!(
         streamed("p input", Some("value"), page.as_bytes()),
         Some(vec![])

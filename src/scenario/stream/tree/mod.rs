@@ -13,6 +13,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
+use super::super::page::MAX_NESTING;
 use super::svg;
 use super::tokens::{Attr, Token, Tokenizer, Unsure};
 
@@ -387,6 +388,10 @@ impl<'a, S: Sink<'a>> Builder<'a, S> {
         with_attrs: bool,
         foreign: bool,
     ) -> Result<(), Unsure> {
+        if self.stack.open.len() >= MAX_NESTING {
+            // Deeper than a browser nests: the document is not built either.
+            return Err(Unsure);
+        }
         let start = self.stack.attrs.len();
         let name = match foreign {
             true => adjust_svg(name, &mut self.tokens.attrs),
