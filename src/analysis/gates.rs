@@ -267,7 +267,11 @@ fn breaking_point(gate: &Gate, report: &Report) -> GateResult {
         }
         None => {
             let Some(top) = report.highest_load() else {
-                return fail(gate, None, "no level was measured".to_string());
+                let why = match report.levels.is_empty() {
+                    true => "no level was measured",
+                    false => "no level was held in full",
+                };
+                return fail(gate, None, why.to_string());
             };
             let reached = top >= bound.value;
             let passed = reached && matches!(bound.op, Op::Ge | Op::Gt);

@@ -241,3 +241,34 @@ fn an_interrupted_run_below_the_bound_says_it_was_interrupted() {
     r.end = crate::analysis::RunEnd::Completed;
     assert!(fails(&r, "breaking_point >= 1000").ends_with("raise the staircase's max"));
 }
+
+/// Interrupted a moment into its top level, a run said "no breaking point up to"
+/// that level (and passed a gate at it) where the verdict said the level below:
+/// a level cut short is no evidence, in the gate as in the verdict.
+#[test]
+fn a_level_cut_short_is_not_reached_by_the_breaking_point_gate() {
+    let mut r = testdata::smoke();
+    r.breaking_point = None;
+    r.end = crate::analysis::RunEnd::Interrupted;
+    let top = r.levels.last().unwrap().load;
+    let below = r.levels[r.levels.len() - 2].load;
+    passes(&r, &format!("breaking_point >= {top}"));
+    let last = r.levels.last_mut().unwrap();
+    last.planned_s = Some(last.held_s);
+    last.held_s /= 10.0;
+    let m = fails(&r, &format!("breaking_point >= {top}"));
+    let shown = crate::analysis::show_load(&r, below);
+    assert!(
+        m.starts_with(&format!(
+            "no breaking point up to {shown}, but the run was interrupted"
+        )),
+        "{m}"
+    );
+    for level in &mut r.levels {
+        level.planned_s = Some(level.held_s);
+    }
+    assert_eq!(
+        fails(&r, "breaking_point >= 1"),
+        "no level was held in full"
+    );
+}

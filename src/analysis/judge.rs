@@ -548,7 +548,20 @@ fn headline(report: &Report) -> String {
             "no SLO in the scenario: add an [slo] section to find a breaking point".to_string()
         }
         _ if let Some(search) = &report.capacity_search => search.answer.clone(),
-        (None, None) => "no level was measured".to_string(),
+        (None, None) => match report.levels.iter().rev().find(|l| l.planned_s.is_some()) {
+            // Held, not in full: a short hold is no evidence either way.
+            Some(level) => format!(
+                "no level held in full: {} was cut short after {:.1} of {:.0} s{}",
+                load(level.load),
+                level.held_s,
+                level.planned_s.unwrap_or_default(),
+                match level.verdict {
+                    Verdict::Pass => " (within the SLO while it lasted)",
+                    Verdict::Fail => "",
+                }
+            ),
+            None => "no level was measured".to_string(),
+        },
         (Some(bp), Some(good)) => format!(
             "breaking point: {} ({}); last good level: {}, {}",
             load(bp.load),

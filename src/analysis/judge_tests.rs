@@ -266,6 +266,30 @@ fn a_level_cut_short_is_marked_and_never_the_last_good_level() {
     assert_eq!(edges(&levels).1.unwrap().load, 4.0);
 }
 
+/// A run whose only level was cut short (a feeder ran dry after 2.1 of 8 s)
+/// said "no level was measured": it held one, not in full.
+#[test]
+fn a_run_of_one_level_cut_short_says_so_not_that_nothing_was_measured() {
+    let mut report = crate::analysis::testdata::smoke();
+    report.levels.truncate(1);
+    report.levels[0].planned_s = Some(8.0);
+    report.levels[0].held_s = 2.1;
+    report.levels[0].verdict = Verdict::Pass;
+    report.last_good = None;
+    report.breaking_point = None;
+    report.end = RunEnd::DataExhausted;
+    let load = report.levels[0].load;
+    assert_eq!(
+        super::verdict(&report),
+        format!(
+            "no level held in full: {} was cut short after 2.1 of 8 s (within the SLO while it lasted) [stopped: a unique data feeder ran out of rows]",
+            super::show_load(&report, load)
+        )
+    );
+    report.levels.clear();
+    assert!(super::verdict(&report).starts_with("no level was measured"));
+}
+
 /// A spike that broke the SLO is never the breaking point, and no level "met
 /// the SLO" beside it either: the verdict says so.
 #[test]

@@ -533,11 +533,13 @@ pub struct Report {
 }
 
 impl Report {
-    /// The highest load the run held, spikes aside; `None` with no level.
+    /// The highest load the run held in full, spikes aside (a breaking point
+    /// of `none` holds up to it): a level cut short by an interrupt held for
+    /// a moment is no evidence. `None` with no such level.
     pub fn highest_load(&self) -> Option<f64> {
         self.levels
             .iter()
-            .filter(|l| !l.spike)
+            .filter(|l| !l.spike && l.planned_s.is_none())
             .map(|l| l.load)
             .max_by(f64::total_cmp)
     }
