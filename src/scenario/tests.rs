@@ -524,3 +524,24 @@ fn a_base_url_with_credentials_is_refused() {
     );
     assert!(refused.contains("{{ env.SHOP_AUTH }}"), "{refused}");
 }
+
+/// `max_redirects` had no upper bound: a step told to follow a billion
+/// redirects followed a loop until its timeout.
+#[test]
+fn max_redirects_is_bounded() {
+    let with_max = |n: &str| {
+        format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\nmax_redirects = {n}\n[load]\n{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"/\" }}]\n"
+        )
+    };
+    for ok in ["0", "20", "100"] {
+        parse(Path::new("t.toml"), &with_max(ok)).unwrap();
+    }
+    for refused in ["101", "-1", "1000000000"] {
+        let e = error(&with_max(refused));
+        assert!(
+            e.starts_with("t.toml:4:17: max_redirects must be 0 to 100 (browsers follow 20)"),
+            "{refused}: {e}"
+        );
+    }
+}

@@ -26,6 +26,9 @@ mod trace;
 /// The longest scenario, journey or step name, in characters (a name heads
 /// tables and charts, and the scenario's names the report's directory).
 const MAX_NAME: usize = 200;
+
+/// The most redirects a step may follow: a browser gives up after 20.
+const MAX_REDIRECTS: usize = 100;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 struct Compiler<'a> {
@@ -347,7 +350,14 @@ impl<'a> Compiler<'a> {
         let allow_hosts = self.allow_hosts(&raw)?;
         let max_redirects = match &raw.max_redirects {
             Some(n) => usize::try_from(*n.get_ref())
-                .map_err(|_| self.error(n.span(), "max_redirects must be 0 or more"))?,
+                .ok()
+                .filter(|&n| n <= MAX_REDIRECTS)
+                .ok_or_else(|| {
+                    self.error(
+                        n.span(),
+                        format!("max_redirects must be 0 to {MAX_REDIRECTS} (browsers follow 20)"),
+                    )
+                })?,
             None => 10,
         };
         let user_agent = match &raw.user_agent {

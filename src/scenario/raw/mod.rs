@@ -86,8 +86,8 @@ pub struct RawTarget {
     #[serde(default)]
     #[cfg_attr(test, schemars(with = "Vec<String>"))]
     pub allow_hosts: Vec<Spanned<String>>,
-    /// Redirects a step follows at most.
-    #[cfg_attr(test, schemars(with = "Option<i64>"))]
+    /// Redirects a step follows at most (0 to 100; default 10).
+    #[cfg_attr(test, schemars(with = "Option<i64>", range(min = 0, max = 100)))]
     pub max_redirects: Option<Spanned<i64>>,
     /// The User-Agent header sent by every shopper.
     #[cfg_attr(test, schemars(with = "Option<String>"))]
