@@ -82,8 +82,9 @@ pub fn import(text: &str, path: &Path, options: &Options) -> Result<Imported, Im
     if options.journey.trim().is_empty() {
         return Err(ImportError::BadJourney(options.journey.clone()));
     }
-    let (exchanges, unreadable) = model::exchanges(har);
-    let requests = exchanges.len() + unreadable.len();
+    let har_entries = har.log.entries.len();
+    let (exchanges, unread) = model::exchanges(har);
+    let requests = har_entries;
     let script_cookies = cookies_set_by_scripts(&exchanges);
     let selection = select::select(exchanges, options.keep_assets)
         .filter(|s| !s.steps.is_empty())
@@ -102,11 +103,7 @@ pub fn import(text: &str, path: &Path, options: &Options) -> Result<Imported, Im
             "cookie `{name}` was sent but never set by an answer (set by JavaScript?): a shopper's jar will not have it"
         ));
     }
-    for url in unreadable {
-        plan.notes
-            .human
-            .push(format!("unreadable URL skipped: {url}"));
-    }
+    plan.notes.human.extend(unread);
     let summary = write::summary(&plan.notes, &selection.dropped);
     let origin = options.target.as_deref().unwrap_or(&selection.origin);
     let header = write::Header {

@@ -155,22 +155,45 @@ pub fn header<'a>(headers: &'a [Pair], name: &str) -> Option<&'a str> {
         .map(|p| p.value.as_str())
 }
 
-/// The entries as exchanges, in the order they were sent; entries whose URL does
-/// not parse are returned apart, by URL, to be listed.
+/// The entries as exchanges, in the order they were sent, and a note for each
+/// entry not read in full: one whose URL does not parse (left out), whose start
+/// time does not read (kept where the recording has it, with no think time
+/// before it), or whose body says base64 and is not (its values not looked for).
 pub fn exchanges(har: Har) -> (Vec<Exchange>, Vec<String>) {
     let mut all = Vec::new();
-    let mut unreadable = Vec::new();
+    let mut notes = Vec::new();
+    let mut last_ms = 0.0;
     for entry in har.log.entries {
-        match url::Url::parse(&entry.request.url) {
-            Ok(url) => all.push(exchange(entry, url)),
-            Err(_) => unreadable.push(entry.request.url),
+        let url = match url::Url::parse(&entry.request.url) {
+            Ok(url) => url,
+            Err(_) => {
+                notes.push(format!("unreadable URL skipped: {}", entry.request.url));
+                continue;
+            }
+        };
+        let said = format!("{} {url}", entry.request.method.to_ascii_uppercase());
+        let started = started_ms(&entry.started_date_time).unwrap_or_else(|| {
+            notes.push(format!(
+                "unreadable startedDateTime {:?} of {said}: kept in the recording's order, no think time before it",
+                entry.started_date_time
+            ));
+            last_ms
+        });
+        last_ms = started;
+        let (exchange, body_read) = exchange(entry, url, started);
+        if !body_read {
+            notes.push(format!(
+                "the answer to {said} says base64 but is not: its values are not looked for"
+            ));
         }
+        all.push(exchange);
     }
     all.sort_by(|a, b| a.started_ms.total_cmp(&b.started_ms));
-    (all, unreadable)
+    (all, notes)
 }
 
-fn exchange(entry: Entry, url: url::Url) -> Exchange {
+/// The entry as an exchange, and whether its answer's body was read.
+fn exchange(entry: Entry, url: url::Url, started_ms: f64) -> (Exchange, bool) {
     let post = entry.request.post_data;
     let request_mime = post
         .as_ref()
@@ -190,10 +213,12 @@ fn exchange(entry: Entry, url: url::Url) -> Exchange {
             .collect();
     }
     let content = entry.response.content;
-    Exchange {
+    let body = decode_body(content.text.as_deref(), content.encoding.as_deref());
+    let body_read = body.is_some();
+    let exchange = Exchange {
         method: entry.request.method.to_ascii_uppercase(),
         url,
-        started_ms: started_ms(&entry.started_date_time),
+        started_ms,
         time_ms: entry.time,
         resource_type: entry.resource_type.map(|t| t.to_ascii_lowercase()),
         request_headers: entry.request.headers,
@@ -203,23 +228,24 @@ fn exchange(entry: Entry, url: url::Url) -> Exchange {
         status: entry.response.status,
         response_headers: entry.response.headers,
         response_mime: content.mime_type.to_ascii_lowercase(),
-        response_body: decode_body(content.text.as_deref(), content.encoding.as_deref()),
-    }
+        response_body: body.unwrap_or_default(),
+    };
+    (exchange, body_read)
 }
 
 /// The body's text: base64 undone when the HAR says so, then gzip undone when the
-/// bytes are gzip (some tools store the body as it came off the wire).
-pub fn decode_body(text: Option<&str>, encoding: Option<&str>) -> String {
+/// bytes are gzip (some tools store the body as it came off the wire). `None`:
+/// said to be base64, and not.
+pub fn decode_body(text: Option<&str>, encoding: Option<&str>) -> Option<String> {
     let Some(text) = text else {
-        return String::new();
+        return Some(String::new());
     };
     let bytes = match encoding {
         Some(e) if e.eq_ignore_ascii_case("base64") => {
             let compact: String = text.split_whitespace().collect();
-            match base64::engine::general_purpose::STANDARD.decode(compact) {
-                Ok(bytes) => bytes,
-                Err(_) => return String::new(),
-            }
+            base64::engine::general_purpose::STANDARD
+                .decode(compact)
+                .ok()?
         }
         _ => text.as_bytes().to_vec(),
     };
@@ -229,14 +255,15 @@ pub fn decode_body(text: Option<&str>, encoding: Option<&str>) -> String {
             .read_to_end(&mut out)
             .is_ok()
         {
-            return String::from_utf8_lossy(&out).into_owned();
+            return Some(String::from_utf8_lossy(&out).into_owned());
         }
     }
-    String::from_utf8_lossy(&bytes).into_owned()
+    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// `2026-12-01T22:18:41.507061Z` (or with an offset) as milliseconds since the epoch.
-fn started_ms(text: &str) -> f64 {
+/// `2026-12-01T22:18:41.507061Z` (or with an offset) as milliseconds since the
+/// epoch; `None` when it does not read.
+fn started_ms(text: &str) -> Option<f64> {
     let normal = text.trim();
     let offset_at = normal.len().saturating_sub(6);
     let has_offset = normal.len() > 6
@@ -245,17 +272,17 @@ fn started_ms(text: &str) -> f64 {
         && normal.as_bytes()[offset_at + 3] == b':';
     if !has_offset {
         return humantime::parse_rfc3339_weak(normal.trim_end_matches('Z'))
-            .map(millis)
-            .unwrap_or(0.0);
+            .ok()
+            .map(millis);
     }
     // An offset like +02:00: humantime reads only UTC; shift by hand.
     let (time, offset) = normal.split_at(offset_at);
     let sign = if offset.starts_with('+') { -1.0 } else { 1.0 };
-    let hours: f64 = offset[1..3].parse().unwrap_or(0.0);
-    let minutes: f64 = offset[4..].parse().unwrap_or(0.0);
+    let hours: f64 = offset[1..3].parse().ok()?;
+    let minutes: f64 = offset[4..].parse().ok()?;
     humantime::parse_rfc3339_weak(time)
+        .ok()
         .map(|t| millis(t) + sign * (hours * 60.0 + minutes) * 60_000.0)
-        .unwrap_or(0.0)
 }
 
 fn millis(t: std::time::SystemTime) -> f64 {
@@ -275,19 +302,21 @@ mod tests {
         gz.write_all(b"{\"token\":\"abc\"}").unwrap();
         let packed = base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap());
         assert_eq!(
-            decode_body(Some(&packed), Some("base64")),
+            decode_body(Some(&packed), Some("base64")).unwrap(),
             "{\"token\":\"abc\"}"
         );
-        assert_eq!(decode_body(Some("aGk="), Some("base64")), "hi");
-        assert_eq!(decode_body(Some("plain"), None), "plain");
+        assert_eq!(decode_body(Some("aGk="), Some("base64")).unwrap(), "hi");
+        assert_eq!(decode_body(Some("plain"), None).unwrap(), "plain");
+        assert_eq!(decode_body(Some("not base64!"), Some("base64")), None);
     }
 
     #[test]
     fn start_times_read_utc_and_offsets() {
-        let utc = started_ms("2026-12-01T22:18:41.500Z");
-        let offset = started_ms("2026-12-01T23:18:41.500+01:00");
+        let utc = started_ms("2026-12-01T22:18:41.500Z").unwrap();
+        let offset = started_ms("2026-12-01T23:18:41.500+01:00").unwrap();
         assert!(utc > 0.0);
         assert_eq!(utc, offset);
-        assert_eq!(started_ms("yesterday"), 0.0);
+        assert_eq!(started_ms("yesterday"), None);
+        assert_eq!(started_ms("2026-12-01T23:18:41.500+0x:00"), None);
     }
 }

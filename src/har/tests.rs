@@ -537,3 +537,41 @@ fn a_short_value_from_a_hidden_input_of_its_name_is_correlated_and_a_number_is_n
         imported.summary
     );
 }
+
+/// An entry whose start time does not read kept its place only by luck (it
+/// sorted as 1970, first), and a body marked base64 that is not was searched as
+/// empty: both are kept in the recording's order and named in the summary.
+#[test]
+fn an_unreadable_start_time_or_body_is_named_and_the_order_kept() {
+    let text = har(&[
+        ("GET", "https://shop.test/", &[], "<p>home</p>"),
+        ("GET", "https://shop.test/cart", &[], "<p>cart</p>"),
+        ("GET", "https://shop.test/checkout", &[], "<p>pay</p>"),
+    ]);
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let entries = value["log"]["entries"].as_array_mut().unwrap();
+    entries[1]["startedDateTime"] = "yesterday".into();
+    entries[2]["response"]["content"]["encoding"] = "base64".into();
+    let imported = import(
+        &value.to_string(),
+        Path::new("odd.har"),
+        &options("odd", None),
+    )
+    .unwrap();
+    let scenario: toml::Value = toml::from_str(&imported.scenario).unwrap();
+    let gets: Vec<&str> = steps(&scenario)
+        .iter()
+        .map(|s| s["get"].as_str().unwrap())
+        .collect();
+    assert_eq!(gets, ["/", "/cart", "/checkout"]);
+    for line in [
+        r#"unreadable startedDateTime "yesterday" of GET https://shop.test/cart: kept in the recording's order, no think time before it"#,
+        "the answer to GET https://shop.test/checkout says base64 but is not: its values are not looked for",
+    ] {
+        assert!(
+            imported.summary.contains(line),
+            "{line}\n{}",
+            imported.summary
+        );
+    }
+}
