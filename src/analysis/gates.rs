@@ -60,7 +60,7 @@ impl GateUnit {
     pub fn of(metric: &Metric) -> GateUnit {
         match metric {
             Metric::Latency { .. } => GateUnit::Ms,
-            Metric::ErrorRate { .. } => GateUnit::Ratio,
+            Metric::ErrorRate { .. } | Metric::StatusRate { .. } => GateUnit::Ratio,
             Metric::Throughput { .. } => GateUnit::StepsPerSecond,
             Metric::JourneysPerMinute { .. } => GateUnit::PerMinute,
             Metric::JourneysPerSecond { .. } => GateUnit::PerSecond,
@@ -194,6 +194,19 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
                 super::round4(n as f64 / stats.requests as f64)
             }
         }),
+        Metric::StatusRate { code, .. } => {
+            if stats.codes.is_empty() && !stats.status.is_empty() {
+                return fail(
+                    gate,
+                    None,
+                    "this report counts answers by class only (written before status codes were counted)".to_string(),
+                );
+            }
+            (stats.requests > 0).then(|| {
+                let n = stats.codes.get(&code.to_string()).copied().unwrap_or(0);
+                super::round4(n as f64 / stats.requests as f64)
+            })
+        }
         Metric::Throughput { .. } => Some(stats.served_rps()),
         Metric::JourneysPerMinute { journey } => {
             match level.journeys.iter().find(|j| &j.name == journey) {
@@ -220,7 +233,7 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
     let passed = gate.bound.is_some_and(|b| b.op.holds(measured, bound));
     let show = |x: f64| match gate.metric {
         Metric::Latency { .. } => show_ms(x),
-        Metric::ErrorRate { .. } => show_percent(x),
+        Metric::ErrorRate { .. } | Metric::StatusRate { .. } => show_percent(x),
         Metric::Throughput { .. } => format!("{x:.1} steps/s"),
         Metric::JourneysPerSecond { .. } => format!("{x:.2}/s"),
         _ => format!("{x:.1}/min"),

@@ -56,6 +56,35 @@ fn error_rate_gates_overall_per_step_and_per_kind() {
     passes(&r, "home.error_rate.http_5xx < 2%");
 }
 
+/// `status_rate.409`: the share of a level's requests answered 409, accepted
+/// or not; a report written before codes were counted cannot say.
+#[test]
+fn status_rate_gates_overall_and_per_step() {
+    let mut r = testdata::broken();
+    let good = r.last_good.as_ref().unwrap().level;
+    let m = fails(&r, "status_rate.409 < 1%");
+    assert!(
+        m.contains("written before status codes were counted"),
+        "{m}"
+    );
+    let level = r.levels.iter_mut().find(|l| l.index == good).unwrap();
+    let requests = level.stats.requests;
+    level.stats.codes = [
+        ("200".to_string(), requests - requests / 20),
+        ("409".to_string(), requests / 20),
+    ]
+    .into();
+    let step = &mut level.steps[1];
+    let name = step.name.clone();
+    step.stats.codes = [("200".to_string(), step.stats.requests)].into();
+    passes(&r, "status_rate.409 < 6%");
+    let m = fails(&r, "status_rate.409 < 4%");
+    assert!(m.starts_with("5.0"), "{m}");
+    passes(&r, "status_rate.503 <= 0%");
+    passes(&r, &format!("{name}.status_rate.409 <= 0%"));
+    passes(&r, &format!("{name}.status_rate.200 >= 100%"));
+}
+
 #[test]
 fn throughput_and_journey_gates() {
     let r = testdata::broken();

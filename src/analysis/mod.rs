@@ -176,6 +176,9 @@ pub struct Stats {
     pub latency: Latency,
     /// Responses by status class ("2xx": n).
     pub status: BTreeMap<String, u64>,
+    /// Responses by status code ("409": n); absent in reports written before.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub codes: BTreeMap<String, u64>,
     /// Failures by kind ("http_5xx": n).
     pub errors: BTreeMap<String, u64>,
     /// Service time: from the actual send (latency is from the intended start).
@@ -222,6 +225,12 @@ impl Stats {
             },
             latency: Latency::of(&stats.latency),
             status,
+            codes: counts
+                .codes
+                .all()
+                .iter()
+                .map(|&(code, n)| (code.to_string(), n))
+                .collect(),
             errors,
             service_time: stats.service.as_ref().map(Latency::of).unwrap_or_default(),
             corrected: stats.corrected.as_ref().map(Latency::of),

@@ -38,8 +38,9 @@ Exit codes:
 
 const GATE_HELP: &str = "A CI gate, repeatable: METRIC[@LOAD] OP VALUE, with OP one of < <= > >=.
 Metrics: p50 p90 p95 p99 p99.9 max (any percentile), error_rate,
-error_rate.KIND (http_5xx, timeout, connect, ...), throughput (steps served/s),
-STEP.p95, STEP.error_rate, STEP.error_rate.KIND, STEP.throughput,
+error_rate.KIND (http_5xx, timeout, connect, ...), status_rate.CODE (answered
+with that status code: status_rate.409 < 2%), throughput (steps served/s),
+STEP.p95, STEP.error_rate, STEP.error_rate.KIND, STEP.status_rate.CODE, STEP.throughput,
 journeys.JOURNEY.per_minute, journeys.JOURNEY.per_second, steps.STEP.per_second,
 breaking_point (no breaking point below it),
 capacity (the load a capacity search found and confirmed),

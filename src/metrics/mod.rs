@@ -69,7 +69,28 @@ pub struct Counts {
     pub http_requests: u64,
     /// Responses by class: index 1 is 1xx … index 5 is 5xx; index 0 other codes.
     pub status_classes: [u64; 6],
+    /// Responses by status code, in order of the code.
+    pub codes: StatusCodes,
     pub errors: [u64; ErrorKind::ALL.len()],
+}
+
+/// Responses by status code: a step meets few codes (200; a 409 now and then;
+/// 503s past the knee), so a short list ordered by the code, searched in place.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusCodes(Vec<(u16, u64)>);
+
+impl StatusCodes {
+    pub fn add(&mut self, code: u16, n: u64) {
+        match self.0.binary_search_by_key(&code, |&(c, _)| c) {
+            Ok(at) => self.0[at].1 += n,
+            Err(at) => self.0.insert(at, (code, n)),
+        }
+    }
+
+    /// Each code met, with its count, in order of the code.
+    pub fn all(&self) -> &[(u16, u64)] {
+        &self.0
+    }
 }
 
 impl Counts {
@@ -87,6 +108,9 @@ impl Counts {
         for (a, b) in self.status_classes.iter_mut().zip(other.status_classes) {
             *a += b;
         }
+        for &(code, n) in other.codes.all() {
+            self.codes.add(code, n);
+        }
         for (a, b) in self.errors.iter_mut().zip(other.errors) {
             *a += b;
         }
@@ -98,6 +122,7 @@ impl Counts {
         if let Some(status) = sample.status {
             let class = usize::from(status / 100);
             self.status_classes[if (1..=5).contains(&class) { class } else { 0 }] += 1;
+            self.codes.add(status, 1);
         }
         if let Some(kind) = sample.error {
             self.errors[kind as usize] += 1;
@@ -671,6 +696,9 @@ mod tests {
         let step0 = &collected.levels[1][0];
         assert_eq!(step0.counts.requests, 100);
         assert_eq!(step0.counts.status_classes[2], 100);
+        assert_eq!(step0.counts.codes.all(), [(200, 100)]);
+        assert_eq!(collected.levels[1][1].counts.codes.all(), [(503, 1)]);
+        assert_eq!(interval.counts.codes.all(), [(200, 101), (503, 1)]);
         let p50 = step0.latency.value_at_quantile(0.5);
         assert!((59_000..=61_000).contains(&p50), "{p50}");
         assert_eq!(

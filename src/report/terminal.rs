@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::analysis::{Report, Stats};
+use crate::analysis::{LevelResult, Report, Stats};
 use crate::report::view::{Headline, LoadUnit, level_number, load_of, shown_level, verdict_cell};
 use crate::units::{show_number, show_percent};
 
@@ -131,6 +131,7 @@ pub fn summary(report: &Report) -> String {
         for step in level.steps.iter().filter(|s| s.stats.requests > 0) {
             row(&mut out, "", &step.name, &step.stats, "");
         }
+        status_codes(&mut out, report, level);
     }
     if crate::report::view::any_low_confidence(report) {
         let _ = writeln!(out, "  {}", crate::report::view::LOW_CONFIDENCE_NOTE);
@@ -150,10 +151,38 @@ pub fn summary(report: &Report) -> String {
     out
 }
 
+/// The steps answered with more than one status code or an error code, at
+/// the level shown and at the breaking point: which 4xx (a 409 on add-to-cart)
+/// or 5xx a status class hides.
+fn status_codes(out: &mut String, report: &Report, shown: &LevelResult) {
+    let notable = crate::report::view::notable_status_codes(shown);
+    if !notable.is_empty() {
+        let _ = writeln!(out, "  status codes: {}", notable.join("; "));
+    }
+    let broken = report
+        .breaking_point
+        .as_ref()
+        .and_then(|bp| report.levels.iter().find(|l| l.index == bp.level))
+        .filter(|level| level.index != shown.index);
+    if let Some(level) = broken {
+        let notable = crate::report::view::notable_status_codes(level);
+        if !notable.is_empty() {
+            let _ = writeln!(
+                out,
+                "  status codes at the breaking point ({}, level {}): {}",
+                LoadUnit::of(report).show(load_of(level)),
+                level_number(level),
+                notable.join("; ")
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::analysis::testdata;
+    use std::collections::BTreeMap;
 
     #[test]
     fn summary_shows_levels_steps_and_verdict() {
@@ -168,6 +197,51 @@ mod tests {
             text.contains("  level 9: generator-limited: requests left up to "),
             "{text}"
         );
+    }
+
+    /// A 409 on add-to-cart read only as "4xx": the steps answered with more
+    /// than one code or an error code are listed by code, at the level shown and
+    /// at the breaking point; a step answered 200 alone is not.
+    #[test]
+    fn steps_answered_with_several_codes_or_an_error_code_are_listed_by_code() {
+        let mut report = testdata::broken();
+        assert!(!summary(&report).contains("status codes"));
+        let good = report.last_good.as_ref().unwrap().level;
+        let broke = report.breaking_point.as_ref().unwrap().level;
+        let codes = |pairs: &[(&str, u64)]| {
+            pairs
+                .iter()
+                .map(|&(c, n)| (c.to_string(), n))
+                .collect::<BTreeMap<_, _>>()
+        };
+        for level in &mut report.levels {
+            let (first, second) = level.steps.split_at_mut(1);
+            first[0].stats.codes = codes(&[("200", 900)]);
+            if level.index == good {
+                second[0].stats.codes = codes(&[("200", 300), ("409", 12)]);
+            }
+            if level.index == broke {
+                second[0].stats.codes = codes(&[("503", 40)]);
+            }
+        }
+        let text = summary(&report);
+        let (first, second) = (
+            &report.levels[0].steps[0].name,
+            &report.levels[0].steps[1].name,
+        );
+        assert!(
+            text.contains(&format!(
+                "\n  status codes: {second} 200 × 300 · 409 × 12\n"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "\n  status codes at the breaking point (275 shoppers, level 11): {second} 503 × 40\n"
+            )),
+            "{text}"
+        );
+        assert!(!text.contains(&format!("{first} 200 × 900")), "{text}");
     }
 
     /// A level whose journeys failed is accounted for like one whose journeys

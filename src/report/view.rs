@@ -125,6 +125,30 @@ pub fn cut_short(level: &LevelResult) -> Option<String> {
         .map(|planned| format!("cut short: held {:.1} of {planned:.0} s", level.held_s))
 }
 
+/// The answers by status code: `200 × 300 · 409 × 12`.
+pub fn status_codes(stats: &crate::analysis::Stats) -> String {
+    let codes: Vec<String> = stats
+        .codes
+        .iter()
+        .map(|(code, n)| format!("{code} × {n}"))
+        .collect();
+    codes.join(" · ")
+}
+
+/// The steps of `level` answered with more than one status code, or with one
+/// of 400 and above: `add_to_cart 200 × 300 · 409 × 12`, one each.
+pub fn notable_status_codes(level: &LevelResult) -> Vec<String> {
+    level
+        .steps
+        .iter()
+        .filter(|step| {
+            let codes = &step.stats.codes;
+            codes.len() > 1 || codes.keys().any(|code| code.as_str() >= "400")
+        })
+        .map(|step| format!("{} {}", step.name, status_codes(&step.stats)))
+        .collect()
+}
+
 /// The level whose steps are worth showing: the last good one, else the first.
 pub fn shown_level(report: &Report) -> Option<&LevelResult> {
     match &report.last_good {

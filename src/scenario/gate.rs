@@ -12,7 +12,8 @@ use crate::units::{RatioRange, parse_duration, parse_ratio};
 
 /// The metrics a gate may name, for error messages.
 pub const VALID_METRICS: &str = "p50, p90, p95, p99, p99.9, max, error_rate, error_rate.KIND, \
-throughput, STEP.p95 (any percentile), STEP.error_rate, STEP.error_rate.KIND, STEP.throughput, \
+status_rate.CODE, throughput, STEP.p95 (any percentile), STEP.error_rate, STEP.error_rate.KIND, \
+STEP.status_rate.CODE, STEP.throughput, \
 journeys.JOURNEY.per_minute, journeys.JOURNEY.per_second, steps.STEP.per_second, breaking_point, capacity, regression";
 
 /// One pass/fail rule on a run's result.
@@ -39,6 +40,8 @@ pub enum Metric {
         step: Option<String>,
         kind: Option<ErrorKind>,
     },
+    /// The share of requests answered with one status code, overall or of one step.
+    StatusRate { step: Option<String>, code: u16 },
     /// Requests per second served (errors excluded).
     Throughput { step: Option<String> },
     /// Journeys of one kind completed per minute.
@@ -67,6 +70,7 @@ impl Metric {
         match self {
             Metric::Latency { step, .. }
             | Metric::ErrorRate { step, .. }
+            | Metric::StatusRate { step, .. }
             | Metric::Throughput { step } => step.as_deref(),
             _ => None,
         }
@@ -219,6 +223,14 @@ fn error_kind(name: &str) -> Result<ErrorKind, String> {
         })
 }
 
+/// `409`: a status code, 100 to 599.
+fn status_code(text: &str) -> Result<u16, String> {
+    text.parse()
+        .ok()
+        .filter(|code| (100..=599).contains(code))
+        .ok_or_else(|| format!("`{text}` is no status code: expected 100 to 599, like 409"))
+}
+
 fn parse_metric(name: &str) -> Result<Metric, String> {
     let unknown = || format!("unknown metric `{name}`: expected one of {VALID_METRICS}");
     if name.is_empty() {
@@ -275,7 +287,19 @@ fn parse_metric(name: &str) -> Result<Metric, String> {
             kind: Some(error_kind(kind)?),
         });
     }
+    if let Some(code) = name.strip_prefix("status_rate.") {
+        return Ok(Metric::StatusRate {
+            step: None,
+            code: status_code(code)?,
+        });
+    }
     let step = |s: &str| (!s.is_empty()).then(|| s.to_string()).ok_or_else(unknown);
+    if let Some((head, code)) = name.rsplit_once(".status_rate.") {
+        return Ok(Metric::StatusRate {
+            step: Some(step(head)?),
+            code: status_code(code)?,
+        });
+    }
     if let Some((head, kind)) = name.rsplit_once(".error_rate.") {
         return Ok(Metric::ErrorRate {
             step: Some(step(head)?),
@@ -324,7 +348,9 @@ fn parse_value(metric: &Metric, text: &str) -> Result<f64, String> {
                 .map(|d: Duration| d.as_secs_f64() * 1000.0)
                 .map_err(|e| e.0)
         }
-        Metric::ErrorRate { .. } => parse_ratio(text, RatioRange::Fraction).map_err(|e| e.0),
+        Metric::ErrorRate { .. } | Metric::StatusRate { .. } => {
+            parse_ratio(text, RatioRange::Fraction).map_err(|e| e.0)
+        }
         Metric::Throughput { .. } => number(
             text.trim_end_matches("req/s").trim_end_matches("rps"),
             "requests per second like 350",
@@ -421,6 +447,33 @@ mod tests {
                 kind: Some(ErrorKind::Http4xx)
             }
         );
+        let g = parse_gate("add_to_cart.status_rate.409 < 2%").unwrap();
+        assert_eq!(
+            g.metric,
+            Metric::StatusRate {
+                step: Some("add_to_cart".into()),
+                code: 409
+            }
+        );
+        assert_eq!(bound(&g), (Op::Lt, 0.02));
+        assert_eq!(
+            parse_gate("status_rate.503@200 <= 0.1%").unwrap().metric,
+            Metric::StatusRate {
+                step: None,
+                code: 503
+            }
+        );
+        for bad in [
+            "status_rate.4xx < 1%",
+            "status_rate.99 < 1%",
+            "x.status_rate.600 < 1%",
+        ] {
+            let e = parse_gate(bad).unwrap_err();
+            assert!(
+                e.message.contains("expected 100 to 599, like 409"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

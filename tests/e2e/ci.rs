@@ -72,6 +72,15 @@ fn gates_decide_the_exit_code_of_run_and_report() {
     let (code, stdout, _) = command(&["report", "--gate", "product.p95 < 1ms"], &[&out]);
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("FAIL  product.p95 < 1ms"), "{stdout}");
+    // Answers by status code: the product page answers 200.
+    let (code, stdout, _) = command(
+        &["report", "--gate", "product.status_rate.200 >= 90%"],
+        &[&out],
+    );
+    assert_eq!(code, Some(0), "{stdout}");
+    let (code, stdout, _) = command(&["report", "--gate", "status_rate.200 < 50%"], &[&out]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  status_rate.200 < 50%"), "{stdout}");
     // The same with its reader gone (`stampede report … | head`): the printing
     // stops, the exit code is still the gate's (a panicking print gave 101).
     let (gone, writer) = std::io::pipe().unwrap();

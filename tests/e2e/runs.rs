@@ -128,6 +128,18 @@ fn smoke_run_writes_a_report_with_every_journey() {
         }
         assert_eq!(level["verdict"], "pass");
         assert_eq!(level["error_rate"], 0.0, "{level}");
+        // Every answer by its status code, each in its class's count.
+        let mut classes = std::collections::BTreeMap::<String, f64>::new();
+        for (code, n) in level["codes"].as_object().unwrap() {
+            *classes.entry(format!("{}xx", &code[..1])).or_default() += f(n);
+        }
+        let status: std::collections::BTreeMap<String, f64> = level["status"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(class, n)| (class.clone(), f(n)))
+            .collect();
+        assert_eq!(classes, status, "{level}");
     }
     // Checkout needs the csrf token extracted from the product page: it only
     // succeeds when extraction, templates and the cookie jar all work.

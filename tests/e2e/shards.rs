@@ -278,12 +278,26 @@ fn three_shards_merge_losslessly_and_agree_with_one_process() {
             .unwrap();
             let mut sum = stampede::metrics::new_histogram();
             let mut requests = 0.0;
+            let mut codes = std::collections::BTreeMap::<String, f64>::new();
             for shard in &shards {
                 let s = step(level(shard, index).unwrap(), name);
                 sum.add(decode_histogram(s["histogram"].as_str().unwrap()).unwrap())
                     .unwrap();
                 requests += f(&s["requests"]);
+                for (code, n) in s["codes"].as_object().unwrap() {
+                    *codes.entry(code.clone()).or_default() += f(n);
+                }
             }
+            // The answers by status code add up too.
+            let merged_codes: std::collections::BTreeMap<String, f64> =
+                step(level(&merged, index).unwrap(), name)["codes"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(code, n)| (code.clone(), f(n)))
+                    .collect();
+            assert!(!codes.is_empty(), "level {index} {name}");
+            assert_eq!(merged_codes, codes, "level {index} {name}");
             let buckets = |h: &hdrhistogram::Histogram<u64>| {
                 h.iter_recorded()
                     .map(|v| (v.value_iterated_to(), v.count_at_value()))

@@ -166,6 +166,9 @@ struct CountsLine {
     #[serde(default)]
     http_requests: u64,
     status: [u64; 6],
+    /// Responses by status code; absent in logs written before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    codes: Vec<(u16, u64)>,
     errors: Vec<(String, u64)>,
     /// The interval's exemplars (slowest and failed requests, with trace ids).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -295,6 +298,7 @@ impl IntervalLog {
                     requests: stats.counts.requests,
                     http_requests: stats.counts.http_requests,
                     status: stats.counts.status_classes,
+                    codes: stats.counts.codes.all().to_vec(),
                     errors: ErrorKind::ALL
                         .iter()
                         .filter(|&&k| stats.counts.errors_of(k) > 0)

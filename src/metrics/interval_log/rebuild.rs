@@ -173,6 +173,7 @@ fn add_counts(collected: &mut Collected, header: &RunHeader, text: &str) -> Resu
         let all = [counts.requests, counts.http_requests]
             .into_iter()
             .chain(counts.status)
+            .chain(counts.codes.iter().map(|(_, n)| *n))
             .chain(counts.errors.iter().map(|(_, n)| *n));
         plausible(line, all)?;
         let stats = step_stats(collected, counts.level, counts.step)
@@ -183,6 +184,9 @@ fn add_counts(collected: &mut Collected, header: &RunHeader, text: &str) -> Resu
             status_classes: counts.status,
             ..Counts::default()
         };
+        for &(code, n) in &counts.codes {
+            added.codes.add(code, n);
+        }
         for (name, n) in &counts.errors {
             if let Some(kind) = ErrorKind::ALL.iter().position(|k| k.name() == name) {
                 added.errors[kind] += n;
@@ -367,6 +371,10 @@ mod tests {
             stats.latency.record(20_000).unwrap();
         }
         stats.counts.requests = 3;
+        stats.counts.status_classes[2] = 2;
+        stats.counts.status_classes[4] = 1;
+        stats.counts.codes.add(200, 2);
+        stats.counts.codes.add(409, 1);
         let at = Duration::from_secs(1);
         log.entry(
             at,
@@ -413,8 +421,24 @@ mod tests {
         assert_eq!(header.levels.len(), 2);
         let stats = &outcome.collected.levels[0][0];
         assert_eq!(stats.counts.requests, 3);
+        assert_eq!(stats.counts.status_classes, [0, 0, 2, 0, 1, 0]);
+        assert_eq!(stats.counts.codes.all(), [(200, 2), (409, 1)]);
         assert_eq!(stats.latency.len(), 3);
         assert_eq!(outcome.end, RunEnd::Interrupted);
+    }
+
+    /// A log written before status codes were counted reads as before, with
+    /// none (the classes stand).
+    #[test]
+    fn a_log_without_status_codes_rebuilds_without_them() {
+        let dir = logged(&header(1));
+        edit(dir.path(), |text| {
+            text.replace(r#""codes":[[200,2],[409,1]],"#, "")
+        });
+        let (_, outcome) = open(dir.path()).unwrap().rebuild().unwrap();
+        let counts = &outcome.collected.levels[0][0].counts;
+        assert_eq!(counts.status_classes, [0, 0, 2, 0, 1, 0]);
+        assert!(counts.codes.all().is_empty());
     }
 
     /// A point logged again at the same `t` is the first with a harvest merged

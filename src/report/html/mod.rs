@@ -433,13 +433,14 @@ fn stats_row(
     let percentile = |name: &str, v| crate::report::view::marked(&s.latency, name, latency(v));
     let _ = writeln!(
         out,
-        "<tr{}><td>{}</td><td>{}</td><td>{:.1}</td>{}<td class=\"text\">{}</td>{}{}{}{}{}{last}</tr>",
+        "<tr{}><td>{}</td><td>{}</td><td>{:.1}</td>{}<td class=\"text\">{}</td><td class=\"text\">{}</td>{}{}{}{}{}{last}</tr>",
         if total { " class=\"total\"" } else { "" },
         escape(name),
         s.requests,
         s.throughput_rps,
         td(show_percent(s.error_rate), "error_rate"),
         escape(&kinds.join(", ")),
+        escape(&crate::report::view::status_codes(s)),
         td(percentile("p50", s.latency.p50_ms), "p50"),
         td(percentile("p90", s.latency.p90_ms), "p90"),
         td(percentile("p95", s.latency.p95_ms), "p95"),
@@ -466,7 +467,7 @@ fn step_table(out: &mut String, report: &Report, level: &LevelResult, unit: Load
         out,
         "<section class=\"level\" id=\"level-{n}\">\n<h3>Level {n} · {} {}</h3>\n<table>\n\
          <tr><th>step</th><th>requests</th><th>steps/s</th><th>errors</th><th class=\"text\">error kinds</th>\
-         <th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th><th class=\"text\">slowest</th></tr>\n",
+         <th class=\"text\">status codes</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th><th class=\"text\">slowest</th></tr>\n",
         escape(&unit.show(load_of(level))),
         tag(level.verdict),
         n = level_number(level),
@@ -537,6 +538,24 @@ mod tests {
         for level in &report.levels {
             assert!(page.contains(&format!("id=\"level-{}\"", level.index + 1)));
         }
+    }
+
+    /// Each step's answers by status code stand in its row, beside its error
+    /// kinds (a 409 was only a `4xx`).
+    #[test]
+    fn step_rows_show_the_answers_by_status_code() {
+        let mut report = testdata::broken();
+        let step = &mut report.levels[0].steps[0];
+        step.stats.codes = [("200".to_string(), 300), ("409".to_string(), 12)].into();
+        let name = escape(&step.name);
+        let page = render(&report);
+        assert!(page.contains("<th class=\"text\">status codes</th>"));
+        let row = &page[page.find(&format!("<tr><td>{name}</td>")).unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(
+            row.contains("<td class=\"text\">200 × 300 · 409 × 12</td>"),
+            "{row}"
+        );
     }
 
     /// Finding 8: the terminal and summary.md mark a low-confidence percentile
