@@ -157,7 +157,10 @@ pub fn summary(report: &Report) -> String {
 fn status_codes(out: &mut String, report: &Report, shown: &LevelResult) {
     let notable = crate::report::view::notable_status_codes(shown);
     if !notable.is_empty() {
-        let _ = writeln!(out, "  status codes: {}", notable.join("; "));
+        let _ = writeln!(out, "  status codes:");
+        for step in notable {
+            let _ = writeln!(out, "    {step}");
+        }
     }
     let broken = report
         .breaking_point
@@ -169,11 +172,13 @@ fn status_codes(out: &mut String, report: &Report, shown: &LevelResult) {
         if !notable.is_empty() {
             let _ = writeln!(
                 out,
-                "  status codes at the breaking point ({}, level {}): {}",
+                "  status codes at the breaking point ({}, level {}):",
                 LoadUnit::of(report).show(load_of(level)),
                 level_number(level),
-                notable.join("; ")
             );
+            for step in notable {
+                let _ = writeln!(out, "    {step}");
+            }
         }
     }
 }
@@ -231,13 +236,13 @@ mod tests {
         );
         assert!(
             text.contains(&format!(
-                "\n  status codes: {second} 200 × 300 · 409 × 12\n"
+                "\n  status codes:\n    {second} 200 × 300 · 409 × 12\n"
             )),
             "{text}"
         );
         assert!(
             text.contains(&format!(
-                "\n  status codes at the breaking point (275 shoppers, level 11): {second} 503 × 40\n"
+                "\n  status codes at the breaking point (275 shoppers, level 11):\n    {second} 503 × 40\n"
             )),
             "{text}"
         );
