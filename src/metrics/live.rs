@@ -1,6 +1,6 @@
 //! Live metrics for `--metrics-addr`: what the run measured so far, as
-//! OpenMetrics text a Prometheus scrapes — requests and errors by step and kind
-//! (counters), shoppers and requests in flight, the current level and load, latency
+//! OpenMetrics text a Prometheus scrapes — requests and errors by step and kind,
+//! answers by step and status code (counters), shoppers and requests in flight, the current level and load, latency
 //! as a histogram with fixed buckets (the same in every shard, so a query can add
 //! the shards' buckets before it takes a quantile), the generator's lag and CPU.
 //!
@@ -39,6 +39,12 @@ struct StepLabel {
 struct ErrorLabels {
     step: String,
     kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CodeLabels {
+    step: String,
+    code: String,
 }
 
 /// A histogram with [`BUCKETS_S`], filled a whole HDR histogram at a time.
@@ -99,6 +105,7 @@ pub struct LiveMetrics {
     steps: Vec<String>,
     requests: Family<StepLabel, Counter>,
     errors: Family<ErrorLabels, Counter>,
+    responses: Family<CodeLabels, Counter>,
     latency: Family<StepLabel, Buckets>,
     shoppers: Gauge,
     in_flight: Gauge,
@@ -116,6 +123,7 @@ impl LiveMetrics {
             steps,
             requests: Family::default(),
             errors: Family::default(),
+            responses: Family::default(),
             latency: Family::default(),
             shoppers: Gauge::default(),
             in_flight: Gauge::default(),
@@ -134,6 +142,11 @@ impl LiveMetrics {
             "errors",
             "Failed steps, by step and error kind",
             metrics.errors.clone(),
+        );
+        registry.register(
+            "responses",
+            "Answers, by step and status code (a step that follows redirects: its last)",
+            metrics.responses.clone(),
         );
         registry.register_with_unit(
             "request_duration",
@@ -194,6 +207,13 @@ impl LiveMetrics {
                 self.errors.get_or_create(&labels).inc_by(n);
             }
         }
+        for &(code, n) in stats.counts.codes.all() {
+            let labels = CodeLabels {
+                step: name.clone(),
+                code: code.to_string(),
+            };
+            self.responses.get_or_create(&labels).inc_by(n);
+        }
         self.latency.get_or_create(&label).add(&stats.latency);
     }
 
@@ -237,6 +257,8 @@ mod tests {
         }
         stats.counts.requests = 5;
         stats.counts.errors[ErrorKind::Http5xx as usize] = 2;
+        stats.counts.codes.add(200, 3);
+        stats.counts.codes.add(503, 2);
         live.add(1, &stats);
         live.add(1, &stats);
         let text = live.text();
@@ -248,6 +270,10 @@ mod tests {
             text.contains("stampede_errors_total{step=\"checkout\",kind=\"http_5xx\"} 4"),
             "{text}"
         );
+        for (code, n) in [("200", 6), ("503", 4)] {
+            let line = format!("stampede_responses_total{{step=\"checkout\",code=\"{code}\"}} {n}");
+            assert!(text.contains(&line), "{line}: {text}");
+        }
         let bucket = |le: &str| {
             format!("stampede_request_duration_seconds_bucket{{le=\"{le}\",step=\"checkout\"}}")
         };

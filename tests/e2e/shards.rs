@@ -623,6 +623,17 @@ steps = [{ name = "home", get = "/" }, { name = "product", get = "/product/5" }]
             "{name}"
         );
     }
+    // Answers by status code: the levels' codes, and those of the time outside them.
+    let codes_in_levels: f64 = levels
+        .iter()
+        .flat_map(|l| l["codes"].as_object().unwrap().values())
+        .map(f)
+        .sum();
+    let live = counter(&last, "stampede_responses_total", &[]);
+    assert!(
+        live >= codes_in_levels && live <= codes_in_levels + f(&report["ramp_requests"]),
+        "{live} answers counted live, {codes_in_levels} in the levels"
+    );
     // Errors by step and kind: the run's failure counts (levels and ramps alike).
     let mut failures = 0.0;
     for group in report["failure_examples"].as_array().unwrap() {
