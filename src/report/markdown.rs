@@ -264,11 +264,12 @@ fn levels(out: &mut String, report: &Report, unit: LoadUnit) {
 fn step_row(out: &mut String, name: &str, s: &Stats) {
     let _ = writeln!(
         out,
-        "| {name} | {} | {:.1} | {:.1} | {} | {} | {} | {} |",
+        "| {name} | {} | {:.1} | {:.1} | {} | {} | {} | {} | {} |",
         s.requests,
         s.http_rps,
         s.throughput_rps,
         show_percent(s.error_rate),
+        crate::report::view::status_codes(s),
         crate::report::view::percentile_cell(&s.latency, "p50", s.latency.p50_ms),
         crate::report::view::percentile_cell(&s.latency, "p95", s.latency.p95_ms),
         crate::report::view::percentile_cell(&s.latency, "p99", s.latency.p99_ms),
@@ -287,7 +288,7 @@ fn steps(out: &mut String, report: &Report, unit: LoadUnit) {
     let _ = writeln!(
         out,
         "### Steps at {which}: {} (level {})\n\n\
-         | step | steps | http req/s | steps/s | errors | p50 | p95 | p99 |\n|:---|---:|---:|---:|---:|---:|---:|---:|",
+         | step | steps | http req/s | steps/s | errors | status codes | p50 | p95 | p99 |\n|:---|---:|---:|---:|---:|:---|---:|---:|---:|",
         unit.show(load_of(level)),
         level_number(level)
     );
@@ -334,6 +335,23 @@ mod tests {
             .map_or(0, |t| t.lines().filter(|l| l.starts_with("| ")).count());
         // Header, all requests, then each step that saw requests.
         assert!(step_rows >= 2 && step_rows <= steps + 2, "{step_rows}");
+    }
+
+    /// The steps table says which status codes answered each step.
+    #[test]
+    fn the_steps_table_has_the_status_codes() {
+        let mut report = testdata::broken();
+        let good = report.last_good.as_ref().unwrap().level;
+        let level = report.levels.iter_mut().find(|l| l.index == good).unwrap();
+        level.steps[0].stats.codes = [("200".to_string(), 90), ("409".to_string(), 3)].into();
+        let name = md(&level.steps[0].name);
+        let text = summary(&report);
+        assert!(text.contains("| errors | status codes | p50 |"), "{text}");
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} |")))
+            .unwrap();
+        assert!(row.contains("| 200 × 90 · 409 × 3 |"), "{row}");
     }
 
     /// The rows of the table under `heading`, header and rule left out.
