@@ -177,7 +177,7 @@ pub struct Stats {
     /// Responses by status class ("2xx": n).
     pub status: BTreeMap<String, u64>,
     /// Responses by status code ("409": n); absent in reports written before.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
     pub codes: BTreeMap<String, u64>,
     /// Failures by kind ("http_5xx": n).
     pub errors: BTreeMap<String, u64>,

@@ -344,6 +344,7 @@ mod tests {
         let good = report.last_good.as_ref().unwrap().level;
         let level = report.levels.iter_mut().find(|l| l.index == good).unwrap();
         level.steps[0].stats.codes = [("200".to_string(), 90), ("409".to_string(), 3)].into();
+        level.steps[0].stats.requests = 93;
         let name = md(&level.steps[0].name);
         let text = summary(&report);
         assert!(text.contains("| errors | status codes | p50 |"), "{text}");

@@ -155,30 +155,27 @@ pub fn summary(report: &Report) -> String {
 /// the level shown and at the breaking point: which 4xx (a 409 on add-to-cart)
 /// or 5xx a status class hides.
 fn status_codes(out: &mut String, report: &Report, shown: &LevelResult) {
-    let notable = crate::report::view::notable_status_codes(shown);
-    if !notable.is_empty() {
-        let _ = writeln!(out, "  status codes:");
-        for step in notable {
-            let _ = writeln!(out, "    {step}");
-        }
-    }
     let broken = report
         .breaking_point
         .as_ref()
         .and_then(|bp| report.levels.iter().find(|l| l.index == bp.level))
         .filter(|level| level.index != shown.index);
-    if let Some(level) = broken {
+    let levels = [(shown, "")]
+        .into_iter()
+        .chain(broken.map(|level| (level, "the breaking point, ")));
+    for (level, which) in levels {
         let notable = crate::report::view::notable_status_codes(level);
-        if !notable.is_empty() {
-            let _ = writeln!(
-                out,
-                "  status codes at the breaking point ({}, level {}):",
-                LoadUnit::of(report).show(load_of(level)),
-                level_number(level),
-            );
-            for step in notable {
-                let _ = writeln!(out, "    {step}");
-            }
+        if notable.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "  status codes at {which}{} (level {}):",
+            LoadUnit::of(report).show(load_of(level)),
+            level_number(level),
+        );
+        for step in notable {
+            let _ = writeln!(out, "    {step}");
         }
     }
 }
@@ -205,28 +202,30 @@ mod tests {
     }
 
     /// A 409 on add-to-cart read only as "4xx": the steps answered with more
-    /// than one code or an error code are listed by code, at the level shown and
-    /// at the breaking point; a step answered 200 alone is not.
+    /// than one code, an error code or none are listed by code, at the level
+    /// shown and at the breaking point; a step answered 200 alone is not.
     #[test]
     fn steps_answered_with_several_codes_or_an_error_code_are_listed_by_code() {
         let mut report = testdata::broken();
         assert!(!summary(&report).contains("status codes"));
         let good = report.last_good.as_ref().unwrap().level;
         let broke = report.breaking_point.as_ref().unwrap().level;
-        let codes = |pairs: &[(&str, u64)]| {
-            pairs
+        let answered = |stats: &mut Stats, pairs: &[(&str, u64)], unanswered: u64| {
+            stats.codes = pairs
                 .iter()
                 .map(|&(c, n)| (c.to_string(), n))
-                .collect::<BTreeMap<_, _>>()
+                .collect::<BTreeMap<_, _>>();
+            stats.requests = stats.codes.values().sum::<u64>() + unanswered;
         };
         for level in &mut report.levels {
             let (first, second) = level.steps.split_at_mut(1);
-            first[0].stats.codes = codes(&[("200", 900)]);
+            answered(&mut first[0].stats, &[("200", 900)], 0);
+            answered(&mut second[0].stats, &[("200", 100)], 0);
             if level.index == good {
-                second[0].stats.codes = codes(&[("200", 300), ("409", 12)]);
+                answered(&mut second[0].stats, &[("200", 300), ("409", 12)], 0);
             }
             if level.index == broke {
-                second[0].stats.codes = codes(&[("503", 40)]);
+                answered(&mut second[0].stats, &[("503", 40)], 7);
             }
         }
         let text = summary(&report);
@@ -236,13 +235,13 @@ mod tests {
         );
         assert!(
             text.contains(&format!(
-                "\n  status codes:\n    {second} 200 × 300 · 409 × 12\n"
+                "\n  status codes at 250 shoppers (level 10):\n    {second} 200 × 300 · 409 × 12\n"
             )),
             "{text}"
         );
         assert!(
             text.contains(&format!(
-                "\n  status codes at the breaking point (275 shoppers, level 11):\n    {second} 503 × 40\n"
+                "\n  status codes at the breaking point, 275 shoppers (level 11):\n    {second} 503 × 40 · no answer × 7\n"
             )),
             "{text}"
         );

@@ -126,24 +126,45 @@ pub fn cut_short(level: &LevelResult) -> Option<String> {
 }
 
 /// The answers by status code: `200 × 300 · 409 × 12`.
+/// Requests that got no answer (a timeout, a reset, a refused connection)
+/// close the list, so that it adds up to the requests: `… · no answer × 40`.
+/// A report written before codes were counted shows none.
 pub fn status_codes(stats: &crate::analysis::Stats) -> String {
-    let codes: Vec<String> = stats
+    if stats.codes.is_empty() && !stats.status.is_empty() {
+        return String::new();
+    }
+    let mut codes: Vec<String> = stats
         .codes
         .iter()
         .map(|(code, n)| format!("{code} × {n}"))
         .collect();
+    let unanswered = unanswered(stats);
+    if unanswered > 0 {
+        codes.push(format!("no answer × {unanswered}"));
+    }
     codes.join(" · ")
 }
 
-/// The steps of `level` answered with more than one status code, or with one
-/// of 400 and above: `add_to_cart 200 × 300 · 409 × 12`, one each.
+/// Requests with no status code: no answer came.
+fn unanswered(stats: &crate::analysis::Stats) -> u64 {
+    match stats.codes.is_empty() && !stats.status.is_empty() {
+        true => 0,
+        false => stats.requests.saturating_sub(stats.codes.values().sum()),
+    }
+}
+
+/// The steps of `level` answered with more than one status code, with one of
+/// 400 and above, or not answered at all: `add_to_cart 200 × 300 · 409 × 12`,
+/// one each.
 pub fn notable_status_codes(level: &LevelResult) -> Vec<String> {
     level
         .steps
         .iter()
         .filter(|step| {
             let codes = &step.stats.codes;
-            codes.len() > 1 || codes.keys().any(|code| code.as_str() >= "400")
+            codes.len() > 1
+                || codes.keys().any(|code| code.as_str() >= "400")
+                || unanswered(&step.stats) > 0
         })
         .map(|step| format!("{} {}", step.name, status_codes(&step.stats)))
         .collect()

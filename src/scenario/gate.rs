@@ -228,7 +228,11 @@ fn status_code(text: &str) -> Result<u16, String> {
     text.parse()
         .ok()
         .filter(|code| (100..=599).contains(code))
-        .ok_or_else(|| format!("`{text}` is no status code: expected 100 to 599, like 409"))
+        .ok_or_else(|| {
+            format!(
+                "`{text}` is no status code: expected 100 to 599, like 409 (failures by class: error_rate.http_4xx, error_rate.http_5xx)"
+            )
+        })
 }
 
 fn parse_metric(name: &str) -> Result<Metric, String> {

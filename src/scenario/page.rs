@@ -28,7 +28,7 @@ const CHUNK: usize = 4 * 1024;
 /// A page whose elements nest deeper than [`MAX_NESTING`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "the page's elements nest more than {MAX_NESTING} deep, where a browser stops nesting them: not read"
+    "the page's elements nest more than {MAX_NESTING} deep (a browser puts deeper ones beside their parent, not inside it: it does not build the page as sent): not read; a `regex` extraction reads it"
 )]
 pub struct PageTooDeep;
 

@@ -440,7 +440,8 @@ fn stats_row(
         s.throughput_rps,
         td(show_percent(s.error_rate), "error_rate"),
         escape(&kinds.join(", ")),
-        escape(&crate::report::view::status_codes(s)),
+        // A count stays beside its code when the cell wraps.
+        escape(&crate::report::view::status_codes(s)).replace(" × ", "&nbsp;×&nbsp;"),
         td(percentile("p50", s.latency.p50_ms), "p50"),
         td(percentile("p90", s.latency.p90_ms), "p90"),
         td(percentile("p95", s.latency.p95_ms), "p95"),
@@ -547,13 +548,16 @@ mod tests {
         let mut report = testdata::broken();
         let step = &mut report.levels[0].steps[0];
         step.stats.codes = [("200".to_string(), 300), ("409".to_string(), 12)].into();
+        step.stats.requests = 314;
         let name = escape(&step.name);
         let page = render(&report);
         assert!(page.contains("<th class=\"text\">status codes</th>"));
         let row = &page[page.find(&format!("<tr><td>{name}</td>")).unwrap()..];
         let row = &row[..row.find("</tr>").unwrap()];
         assert!(
-            row.contains("<td class=\"text\">200 × 300 · 409 × 12</td>"),
+            row.contains(
+                "<td class=\"text\">200&nbsp;×&nbsp;300 · 409&nbsp;×&nbsp;12 · no answer&nbsp;×&nbsp;2</td>"
+            ),
             "{row}"
         );
     }
