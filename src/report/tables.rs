@@ -6,8 +6,9 @@
 //!   `requests`, `errors`, their per-second rates (empty for intervals too short
 //!   to say), `p95_ms`, and the generator's own lag.
 //! - levels.csv: one row per level for all requests (`step` empty) followed by
-//!   one row per step, with throughput, error rate, percentiles, and one
-//!   `errors_KIND` column for each error kind the run saw.
+//!   one row per step, with throughput, error rate, percentiles, one
+//!   `errors_KIND` column for each error kind the run saw and one
+//!   `status_CODE` column for each status code that answered.
 //! - business.csv: completed journeys per level (`level` numbered from 1), then
 //!   over the whole run (`level` "run", ramps included), then passed steps over
 //!   the run: `completed`, `failed` and `per_second`.
@@ -86,6 +87,12 @@ pub fn levels(report: &Report) -> io::Result<Vec<u8>> {
             }
         }
     }
+    let codes: std::collections::BTreeSet<&str> = report
+        .levels
+        .iter()
+        .flat_map(|l| std::iter::once(&l.stats).chain(l.steps.iter().map(|s| &s.stats)))
+        .flat_map(|s| s.codes.keys().map(String::as_str))
+        .collect();
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = [
         "level",
@@ -107,6 +114,7 @@ pub fn levels(report: &Report) -> io::Result<Vec<u8>> {
     .map(String::from)
     .to_vec();
     header.extend(kinds.iter().map(|k| format!("errors_{k}")));
+    header.extend(codes.iter().map(|c| format!("status_{c}")));
     w.write_record(&header)?;
     let row = |level: &crate::analysis::LevelResult, step: &str, s: &Stats, verdict: &str| {
         let mut row = vec![
@@ -134,6 +142,11 @@ pub fn levels(report: &Report) -> io::Result<Vec<u8>> {
             kinds
                 .iter()
                 .map(|k| s.errors.get(*k).copied().unwrap_or(0).to_string()),
+        );
+        row.extend(
+            codes
+                .iter()
+                .map(|c| s.codes.get(*c).copied().unwrap_or(0).to_string()),
         );
         row
     };
@@ -250,6 +263,9 @@ mod tests {
     fn levels_has_a_row_per_level_and_step_and_a_column_per_error_kind() {
         let mut report = testdata::broken();
         report.levels[0].steps[0].name = "with, comma \"and quotes\"".to_string();
+        report.levels[0].steps[0].stats.codes =
+            [("200".to_string(), 7), ("409".to_string(), 2)].into();
+        report.levels[1].steps[1].stats.codes = [("503".to_string(), 3)].into();
         let (header, rows) = read(&levels(&report).unwrap());
         let expected: usize = report.levels.iter().map(|l| 1 + l.steps.len()).sum();
         assert_eq!(rows.len(), expected);
@@ -259,6 +275,12 @@ mod tests {
         );
         assert!(header.iter().any(|h| h == "errors_http_5xx"));
         assert_eq!(&rows[1][2], "with, comma \"and quotes\"");
+        // A column per status code that answered, in order; 0 where none did.
+        let at = header.iter().position(|h| h == "status_200").unwrap();
+        let tail =
+            |r: &csv::StringRecord| r.iter().skip(at).map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(tail(&header), ["status_200", "status_409", "status_503"]);
+        assert_eq!(tail(&rows[1]), ["7", "2", "0"]);
         assert!(rows.iter().all(|r| r.len() == header.len()));
         assert!(header.iter().any(|h| h == "http_rps"));
         let verdict = header.iter().position(|h| h == "verdict").unwrap();
