@@ -25,7 +25,7 @@ pub fn lines(report: &Report) -> String {
     if report.failure_examples.is_empty() {
         return out;
     }
-    out.push_str("\nwhat failed (first example of each step and kind; all in report.html):\n");
+    out.push_str("\nwhat failed over the run, ramps included (first example of each step and kind; all in report.html):\n");
     for group in &report.failure_examples {
         if let Some(example) = group.examples.first() {
             let _ = writeln!(out, "  {} · {}", group.step, headline(group, example));
@@ -55,7 +55,7 @@ pub fn markdown_section(out: &mut String, report: &Report) {
         return;
     }
     out.push_str(
-        "### What failed\n\n| step | kind | count | what | body |\n|:---|:---|---:|:---|:---|\n",
+        "### What failed\n\nCounted over the run, ramps included.\n\n| step | kind | count | what | body |\n|:---|:---|---:|:---|:---|\n",
     );
     for group in &report.failure_examples {
         for (i, example) in group.examples.iter().enumerate() {
@@ -83,7 +83,7 @@ pub fn html_section(out: &mut String, report: &Report) {
         return;
     }
     out.push_str(
-        "<h2 id=\"what-failed\">What failed</h2>\n<table class=\"failures\">\n<tr><th>step</th><th>kind</th>\
+        "<h2 id=\"what-failed\">What failed</h2>\n<p class=\"note\">Counted over the run, ramps included.</p>\n<table class=\"failures\">\n<tr><th>step</th><th>kind</th>\
          <th>count</th><th>what</th><th>redirects</th><th>body</th></tr>\n",
     );
     for group in &report.failure_examples {
@@ -185,10 +185,14 @@ mod tests {
         let mut md = String::new();
         markdown_section(&mut md, &report);
         assert!(md.contains("### What failed"), "{md}");
+        // The counts are the run's, not a level's: each format says so.
+        assert!(md.contains("Counted over the run, ramps included."), "{md}");
+        assert!(text.contains("what failed over the run, ramps included"), "{text}");
         assert!(!md.contains("<script>"), "{md}");
         let mut page = String::new();
         html_section(&mut page, &report);
         assert!(page.contains("&lt;script&gt;"), "{page}");
+        assert!(page.contains("Counted over the run, ramps included."), "{page}");
         let mut xml_text = String::new();
         assert_eq!(junit_suite(&mut xml_text, &report), (1, 1));
         assert!(xml_text.contains("found &quot;paid&quot;"), "{xml_text}");
