@@ -187,12 +187,18 @@ mod tests {
         assert!(md.contains("### What failed"), "{md}");
         // The counts are the run's, not a level's: each format says so.
         assert!(md.contains("Counted over the run, ramps included."), "{md}");
-        assert!(text.contains("what failed over the run, ramps included"), "{text}");
+        assert!(
+            text.contains("what failed over the run, ramps included"),
+            "{text}"
+        );
         assert!(!md.contains("<script>"), "{md}");
         let mut page = String::new();
         html_section(&mut page, &report);
         assert!(page.contains("&lt;script&gt;"), "{page}");
-        assert!(page.contains("Counted over the run, ramps included."), "{page}");
+        assert!(
+            page.contains("Counted over the run, ramps included."),
+            "{page}"
+        );
         let mut xml_text = String::new();
         assert_eq!(junit_suite(&mut xml_text, &report), (1, 1));
         assert!(xml_text.contains("found &quot;paid&quot;"), "{xml_text}");
