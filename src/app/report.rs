@@ -15,9 +15,43 @@ use super::exit::{Error, Exit, bad_input};
 use super::options::{Ci, read_report};
 use super::{outdir, write_reports};
 
+/// A gate naming a step or a journey the report does not have is a typo:
+/// bad input (exit 2), as it is for `run`, not a failed gate (exit 1, which CI
+/// reads as the shop's). A level the run did not reach stays a gate's failure.
+fn check_names(report: &Report, gates: &[crate::scenario::Gate]) -> Result<(), Error> {
+    use crate::scenario::Metric;
+    let Some(level) = report.levels.first() else {
+        return Ok(());
+    };
+    for gate in gates {
+        if let Some(step) = gate.metric.step()
+            && !level.steps.iter().any(|s| s.name == step)
+        {
+            let names: Vec<&str> = level.steps.iter().map(|s| s.name.as_str()).collect();
+            return Err(bad_input(anyhow!(
+                "gate `{}`: no step named `{step}` in the report (steps: {})",
+                gate.text,
+                names.join(", ")
+            )));
+        }
+        if let Metric::JourneysPerMinute { journey } | Metric::JourneysPerSecond { journey } =
+            &gate.metric
+            && !level.journeys.is_empty()
+            && !level.journeys.iter().any(|j| &j.name == journey)
+        {
+            return Err(bad_input(anyhow!(
+                "gate `{}`: no journey named `{journey}` in the report",
+                gate.text
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub fn report(args: &ReportArgs) -> Result<Exit, Error> {
     let mut report = load(&args.path).map_err(bad_input)?;
     let ci = Ci::resolve(&args.ci, None)?;
+    check_names(&report, &ci.gates)?;
     let baseline = ci.baseline.as_ref().map(|b| (b, ci.max_regression));
     enrich::rejudge(&mut report, &ci.gates, baseline);
     let source = if args.path.is_dir() {

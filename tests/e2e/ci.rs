@@ -95,6 +95,16 @@ fn gates_decide_the_exit_code_of_run_and_report() {
     assert_eq!(status.code(), Some(1), "{status:?}");
     let (code, _, stderr) = command(&["report", "--gate", "p95 <"], &[&out]);
     assert_eq!(code, Some(2), "{stderr}");
+    // A misspelt step is bad input, as it is for `run`: not a failed gate.
+    let (code, _, stderr) = command(
+        &["report", "--gate", "prodcut.status_rate.200 > 1%"],
+        &[&out],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no step named `prodcut` in the report (steps: "),
+        "{stderr}"
+    );
     // Judging by another gate wrote over the run's reports, and its gates with
     // them: a plain `report` failed from then on. It writes only with --out.
     let (code, stdout, _) = command(&["report"], &[&out]);
