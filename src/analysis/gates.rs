@@ -195,7 +195,7 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
             }
         }),
         Metric::StatusRate { code, .. } => {
-            if stats.codes.is_empty() && !stats.status.is_empty() {
+            if stats.unanswered().is_none() {
                 return fail(
                     gate,
                     None,

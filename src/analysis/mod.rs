@@ -238,6 +238,16 @@ impl Stats {
         }
     }
 
+    /// Requests that got no status code (a timeout, a reset, a refused
+    /// connection); `None` in a report written before codes were counted
+    /// (answers by class, none by code).
+    pub fn unanswered(&self) -> Option<u64> {
+        match self.codes.is_empty() && !self.status.is_empty() {
+            true => None,
+            false => Some(self.requests.saturating_sub(self.codes.values().sum())),
+        }
+    }
+
     /// Requests per second that were served (not counted as errors).
     pub fn served_rps(&self) -> f64 {
         round2(self.throughput_rps * (1.0 - self.error_rate))

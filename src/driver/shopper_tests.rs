@@ -23,21 +23,26 @@ steps = [{ name = "home", get = "/" }]
         .journeys
 }
 
-/// What a shopper holds while it thinks is its task: the state of every await
-/// inline. Exchanges and connecting are boxed so that this stays small (it
-/// was 10.8 KiB before, in release builds; see BENCHMARKS.md).
-#[test]
-fn a_shopper_task_is_small() {
-    let text = "name = \"t\"\n[target]\nbase_url = \"http://127.0.0.1:9\"\n[load]\nstages = [{ ramp_to = 1, over = \"0s\" }, { hold = \"1s\" }]\n[[journey]]\nname = \"a\"\nweight = 1\nsteps = [{ name = \"home\", get = \"/\" }]\n";
+/// The shared state of a run of `text` (a scenario) against a closed port.
+fn shared(text: &str) -> Shared {
     let scenario = crate::scenario::parse(std::path::Path::new("t.toml"), text).unwrap();
-    let shared = Shared::new(
+    Shared::new(
         Arc::new(scenario),
         "http://127.0.0.1:9",
         1,
         false,
         http::Connector::Tcp,
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// What a shopper holds while it thinks is its task: the state of every await
+/// inline. Exchanges and connecting are boxed so that this stays small (it
+/// was 10.8 KiB before, in release builds; see BENCHMARKS.md).
+#[test]
+fn a_shopper_task_is_small() {
+    let text = "name = \"t\"\n[target]\nbase_url = \"http://127.0.0.1:9\"\n[load]\nstages = [{ ramp_to = 1, over = \"0s\" }, { hold = \"1s\" }]\n[[journey]]\nname = \"a\"\nweight = 1\nsteps = [{ name = \"home\", get = \"/\" }]\n";
+    let shared = shared(text);
     let (_tx, rx) = watch::channel(1);
     let task = closed(Arc::new(shared), 0, rx, Instant::now());
     let size = std::mem::size_of_val(&task);
@@ -150,15 +155,7 @@ steps = [
   { name = "header", get = "/h", headers = { X-V = "{{ v }}" } },
 ]
 "#;
-    let scenario = crate::scenario::parse(std::path::Path::new("t.toml"), text).unwrap();
-    let shared = Shared::new(
-        Arc::new(scenario),
-        "http://127.0.0.1:9",
-        1,
-        false,
-        http::Connector::Tcp,
-    )
-    .unwrap();
+    let shared = shared(text);
     let (_tx, rx) = watch::channel(1);
     let mut shopper = Shopper::new(&shared, 0, 0, rx);
     shopper.begin(&shared, 0);

@@ -130,27 +130,18 @@ pub fn cut_short(level: &LevelResult) -> Option<String> {
 /// close the list, so that it adds up to the requests: `… · no answer × 40`.
 /// A report written before codes were counted shows none.
 pub fn status_codes(stats: &crate::analysis::Stats) -> String {
-    if stats.codes.is_empty() && !stats.status.is_empty() {
+    let Some(unanswered) = stats.unanswered() else {
         return String::new();
-    }
+    };
     let mut codes: Vec<String> = stats
         .codes
         .iter()
         .map(|(code, n)| format!("{code} × {n}"))
         .collect();
-    let unanswered = unanswered(stats);
     if unanswered > 0 {
         codes.push(format!("no answer × {unanswered}"));
     }
     codes.join(" · ")
-}
-
-/// Requests with no status code: no answer came.
-fn unanswered(stats: &crate::analysis::Stats) -> u64 {
-    match stats.codes.is_empty() && !stats.status.is_empty() {
-        true => 0,
-        false => stats.requests.saturating_sub(stats.codes.values().sum()),
-    }
 }
 
 /// The steps of `level` answered with more than one status code, with one of
@@ -164,7 +155,7 @@ pub fn notable_status_codes(level: &LevelResult) -> Vec<String> {
             let codes = &step.stats.codes;
             codes.len() > 1
                 || codes.keys().any(|code| code.as_str() >= "400")
-                || unanswered(&step.stats) > 0
+                || step.stats.unanswered().is_some_and(|n| n > 0)
         })
         .map(|step| format!("{} {}", step.name, status_codes(&step.stats)))
         .collect()

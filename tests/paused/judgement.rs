@@ -202,6 +202,33 @@ steps = [
     );
 }
 
+/// An open-model run on one worker of 20 ms (50 arrivals/s at most) whose
+/// staircase from 20 arrivals/s breaks at 80, then cools down for `cooldown`.
+fn one_worker_breaking_at_80(staircase: &str, cooldown: &str) -> String {
+    format!(
+        r#"
+name = "drain"
+[target]
+base_url = "embedded"
+workers = 1
+service_time = "20ms"
+queue = 1000
+timeout = "5s"
+[load]
+model = "open"
+arrivals = "uniform"
+staircase = {staircase}
+cooldown = "{cooldown}"
+[slo]
+p95 = "100ms"
+[[journey]]
+name = "look"
+weight = 1
+steps = [{{ name = "product", get = "/api/products/7" }}]
+"#
+    )
+}
+
 /// Recovery after a break, in an open model: W = 1, S = 20 ms (X_max = 50/s),
 /// a large queue. 20/s passes; 80/s for 2 s (the last level, ending at 4 s)
 /// leaves about 30/s × 2 s = 60 requests queued, a wait of 1.2 s. The level is
@@ -215,26 +242,10 @@ steps = [
 #[tokio::test(start_paused = true)]
 async fn recovery_is_when_the_queue_has_drained_and_the_shop_stays_within() {
     let run = simulate_twice(
-        r#"
-name = "drain"
-[target]
-base_url = "embedded"
-workers = 1
-service_time = "20ms"
-queue = 1000
-timeout = "5s"
-[load]
-model = "open"
-arrivals = "uniform"
-staircase = { start = 20, step = 60, max = 80, hold = "2s", ramp = "0s", stop = "broken" }
-cooldown = "8s"
-[slo]
-p95 = "100ms"
-[[journey]]
-name = "look"
-weight = 1
-steps = [{ name = "product", get = "/api/products/7" }]
-"#,
+        &one_worker_breaking_at_80(
+            r#"{ start = 20, step = 60, max = 80, hold = "2s", ramp = "0s", stop = "broken" }"#,
+            "8s",
+        ),
         Duration::ZERO,
     )
     .await;
@@ -282,26 +293,10 @@ steps = [{ name = "product", get = "/api/products/7" }]
 #[tokio::test(start_paused = true)]
 async fn a_level_abandoned_for_the_cooldown_is_not_in_the_timeline_and_no_second_is_twice() {
     let run = simulate_twice(
-        r#"
-name = "abandoned"
-[target]
-base_url = "embedded"
-workers = 1
-service_time = "20ms"
-queue = 1000
-timeout = "5s"
-[load]
-model = "open"
-arrivals = "uniform"
-staircase = { start = 20, step = 60, max = 140, hold = "2s", ramp = "200ms", stop = "broken" }
-cooldown = "3s"
-[slo]
-p95 = "100ms"
-[[journey]]
-name = "look"
-weight = 1
-steps = [{ name = "product", get = "/api/products/7" }]
-"#,
+        &one_worker_breaking_at_80(
+            r#"{ start = 20, step = 60, max = 140, hold = "2s", ramp = "200ms", stop = "broken" }"#,
+            "3s",
+        ),
         Duration::ZERO,
     )
     .await;
