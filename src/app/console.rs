@@ -111,28 +111,7 @@ impl Console {
 
     /// The live line: the phase, and rates over a sliding window.
     pub fn progress(&mut self, p: &Progress) {
-        let phase = match (p.level, p.cooling_down) {
-            (_, true) => "cool-down".to_string(),
-            (Some(l), false) if l.spike => format!("spike (level {})", l.index + 1),
-            (Some(l), false) => format!("level {}", l.index + 1),
-            (None, false) => "ramp".to_string(),
-        };
-        let (http_rps, steps_rps, errors_ps) = self.rates();
-        let active = match self.model {
-            Model::Closed => String::new(),
-            Model::Open => format!(" · {} active", p.last_second.shoppers),
-        };
-        let load = match (self.model, p.level) {
-            (Model::Closed, _) => p.load.round(),
-            (Model::Open, Some(_)) => p.load,
-            // Between levels the rate climbs every tick: not to the thousandth.
-            (Model::Open, None) => ramp_rate(p.load),
-        };
-        let message = format!(
-            "{phase} · {}{active} · {http_rps:.0} HTTP req/s ({steps_rps:.0} steps/s) · p95 {} · {errors_ps:.0} errors/s",
-            crate::analysis::LoadUnit::for_model(self.model).show(load),
-            show_latency(p.last_second.p95_ms),
-        );
+        let message = self.progress_line(p);
         match &self.bar {
             Some(bar) => {
                 bar.set_position(p.elapsed.as_secs());
@@ -148,6 +127,40 @@ impl Console {
             }
             None => {}
         }
+    }
+
+    /// The live line's text. Past the plan's end the last level waits for its
+    /// answers: no load is set then (it read `ramp · 0 shoppers` beside the
+    /// answers still coming in).
+    fn progress_line(&self, p: &Progress) -> String {
+        let (http_rps, steps_rps, errors_ps) = self.rates();
+        let rates = format!(
+            "{http_rps:.0} HTTP req/s ({steps_rps:.0} steps/s) · p95 {} · {errors_ps:.0} errors/s",
+            show_latency(p.last_second.p95_ms),
+        );
+        let phase = match (p.level, p.cooling_down) {
+            (_, true) => "cool-down".to_string(),
+            (Some(l), false) if l.spike => format!("spike (level {})", l.index + 1),
+            (Some(l), false) => format!("level {}", l.index + 1),
+            (None, false) if p.elapsed >= p.total => {
+                return format!("judging the last level · {rates}");
+            }
+            (None, false) => "ramp".to_string(),
+        };
+        let active = match self.model {
+            Model::Closed => String::new(),
+            Model::Open => format!(" · {} active", p.last_second.shoppers),
+        };
+        let load = match (self.model, p.level) {
+            (Model::Closed, _) => p.load.round(),
+            (Model::Open, Some(_)) => p.load,
+            // Between levels the rate climbs every tick: not to the thousandth.
+            (Model::Open, None) => ramp_rate(p.load),
+        };
+        format!(
+            "{phase} · {}{active} · {rates}",
+            crate::analysis::LoadUnit::for_model(self.model).show(load),
+        )
     }
 
     /// The line for a judged level: the same judgement the climb acts on.
@@ -282,5 +295,48 @@ mod tests {
             let (http, steps, _) = console.rates();
             assert_eq!((http, steps), (400.0, 380.0), "at {t} s");
         }
+    }
+
+    /// Past the plan's end the last level waits for its answers: the line said
+    /// `ramp · 0 shoppers` beside 280 HTTP req/s.
+    #[test]
+    fn past_the_plans_end_the_line_says_the_last_level_is_being_judged() {
+        let console = Console {
+            model: Model::Closed,
+            bar: None,
+            next_plain: PLAIN_EVERY,
+            recent: VecDeque::new(),
+        };
+        let at = |elapsed| Progress {
+            elapsed: Duration::from_secs(elapsed),
+            total: Duration::from_secs(40),
+            load: 0.0,
+            level: None,
+            cooling_down: false,
+            last_second: TimelinePoint {
+                t: elapsed as f64,
+                shoppers: 0,
+                level: None,
+                requests: 0,
+                http_requests: 0,
+                errors: 0,
+                p95_ms: None,
+                lag_p99_ms: None,
+                p50_ms: None,
+                p99_ms: None,
+            },
+            in_flight: 3,
+        };
+        assert!(
+            console
+                .progress_line(&at(12))
+                .starts_with("ramp · 0 shoppers · ")
+        );
+        let line = console.progress_line(&at(41));
+        assert!(
+            line.starts_with("judging the last level · 0 HTTP req/s"),
+            "{line}"
+        );
+        assert!(!line.contains("shoppers"), "{line}");
     }
 }
