@@ -105,6 +105,16 @@ fn gates_decide_the_exit_code_of_run_and_report() {
         stderr.contains("no step named `prodcut` in the report (steps: "),
         "{stderr}"
     );
+    // So is a level that a run which held its whole plan did not have (one an
+    // interrupted run did not reach is a failed gate: `interruption.rs`).
+    let (code, _, stderr) = command(&["report", "--gate", "p95@7 < 1s"], &[&out]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "gate `p95@7 < 1s`: no level at 7 shoppers in the report, whose run held its whole plan (levels: "
+        ),
+        "{stderr}"
+    );
     // Judging by another gate wrote over the run's reports, and its gates with
     // them: a plain `report` failed from then on. It writes only with --out.
     let (code, stdout, _) = command(&["report"], &[&out]);

@@ -280,6 +280,9 @@ fn an_interrupted_run_still_writes_what_it_measured() {
     };
     assert_eq!(rejudge("p95 < 1us"), Some(1));
     assert_eq!(rejudge("p95 < 1h"), Some(0));
+    // A level it did not reach fails its gate: not bad input, as it is for a
+    // run that held its whole plan (`ci::gates_decide_the_exit_code_of_run_and_report`).
+    assert_eq!(rejudge("p95@6 < 1h"), Some(1));
 }
 
 #[test]
