@@ -437,6 +437,7 @@ fn ramp_steps(plan: &Plan, collected: &Collected) -> Vec<super::RampStep> {
             requests: ramp.counts.requests,
             http_requests: ramp.counts.http_requests,
             errors: ramp.counts.error_total(),
+            codes: ramp.counts.codes.by_name(),
         })
         .collect()
 }

@@ -225,12 +225,7 @@ impl Stats {
             },
             latency: Latency::of(&stats.latency),
             status,
-            codes: counts
-                .codes
-                .all()
-                .iter()
-                .map(|&(code, n)| (code.to_string(), n))
-                .collect(),
+            codes: counts.codes.by_name(),
             errors,
             service_time: stats.service.as_ref().map(Latency::of).unwrap_or_default(),
             corrected: stats.corrected.as_ref().map(Latency::of),
@@ -403,6 +398,9 @@ pub struct RampStep {
     pub http_requests: u64,
     /// Steps that failed.
     pub errors: u64,
+    /// Responses by status code ("409": n); absent in reports written before.
+    #[serde(default)]
+    pub codes: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -91,6 +91,14 @@ impl StatusCodes {
     pub fn all(&self) -> &[(u16, u64)] {
         &self.0
     }
+
+    /// As report.json keys them: "409" → n.
+    pub fn by_name(&self) -> BTreeMap<String, u64> {
+        self.0
+            .iter()
+            .map(|&(code, n)| (code.to_string(), n))
+            .collect()
+    }
 }
 
 impl Counts {

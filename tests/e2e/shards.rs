@@ -629,11 +629,36 @@ steps = [{ name = "home", get = "/" }, { name = "product", get = "/product/5" }]
         .flat_map(|l| l["codes"].as_object().unwrap().values())
         .map(f)
         .sum();
-    let live = counter(&last, "stampede_responses_total", &[]);
-    assert!(
-        live >= codes_in_levels && live <= codes_in_levels + f(&report["ramp_requests"]),
-        "{live} answers counted live, {codes_in_levels} in the levels"
+    let codes_in_ramps: f64 = report["ramp_steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["codes"].as_object().unwrap().values())
+        .map(f)
+        .sum();
+    assert_eq!(
+        counter(&last, "stampede_responses_total", &[]),
+        codes_in_levels + codes_in_ramps
     );
+    // And code by code, for one step.
+    for code in ["200", "500"] {
+        let of = |stats: &serde_json::Value| stats["codes"].get(code).map_or(0.0, f);
+        let in_report = levels.iter().map(|l| of(step(l, "product"))).sum::<f64>()
+            + report["ramp_steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["name"] == "product")
+                .map(of)
+                .sum::<f64>();
+        assert!(in_report > 0.0, "the shop answers {code} at 10% errors");
+        let labels = [("step", "product"), ("code", code)];
+        assert_eq!(
+            counter(&last, "stampede_responses_total", &labels),
+            in_report,
+            "{code}"
+        );
+    }
     // Errors by step and kind: the run's failure counts (levels and ramps alike).
     let mut failures = 0.0;
     for group in report["failure_examples"].as_array().unwrap() {
