@@ -103,6 +103,13 @@ pub fn import(text: &str, path: &Path, options: &Options) -> Result<Imported, Im
             "cookie `{name}` was sent but never set by an answer (set by JavaScript?): a shopper's jar will not have it"
         ));
     }
+    for step in plan.steps.iter().filter(|s| s.status >= 400) {
+        plan.notes.human.push(format!(
+            "step `{}` was answered {} in the recording: a replay counts that as failed; \
+             if it is the answer the journey expects, add expect = {{ status = {} }} to the step",
+            step.name, step.status, step.status
+        ));
+    }
     plan.notes.human.extend(unread);
     let summary = write::summary(&plan.notes, &selection.dropped);
     let origin = options.target.as_deref().unwrap_or(&selection.origin);

@@ -575,3 +575,48 @@ fn an_unreadable_start_time_or_body_is_named_and_the_order_kept() {
         );
     }
 }
+
+/// A step the recording got an error answer to (a 409 on add-to-cart) fails in
+/// every replay: the summary and the step say so, and how to expect it.
+#[test]
+fn a_recorded_error_answer_is_named_with_the_expect_that_accepts_it() {
+    let text = har(&[
+        ("GET", "https://shop.test/", &[], "<p>home</p>"),
+        ("GET", "https://shop.test/cart", &[], "<p>sold out</p>"),
+    ]);
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    value["log"]["entries"][1]["response"]["status"] = 409.into();
+    let imported = import(
+        &value.to_string(),
+        Path::new("conflict.har"),
+        &options("conflict", None),
+    )
+    .unwrap();
+    let line = "step `cart` was answered 409 in the recording: a replay counts that as failed; \
+                if it is the answer the journey expects, add expect = { status = 409 } to the step";
+    assert!(
+        imported.summary.contains(line),
+        "{line}\n{}",
+        imported.summary
+    );
+    let scenario: toml::Value = toml::from_str(&imported.scenario).unwrap();
+    let cart = &steps(&scenario)[1];
+    assert_eq!(cart["get"].as_str(), Some("/cart"));
+    assert!(cart.get("expect").is_none(), "{cart}");
+    assert!(
+        imported.scenario.contains(
+            "# recorded answer: 409, which a replay counts as failed; if it is the one expected:\n# expect = { status = 409 }\n"
+        ),
+        "{}",
+        imported.scenario
+    );
+    // Uncommented, the suggestion is a step that loads.
+    let accepted = imported
+        .scenario
+        .replace("# expect = { status = 409 }", "expect = { status = 409 }");
+    let scenario: toml::Value = toml::from_str(&accepted).unwrap();
+    assert_eq!(
+        steps(&scenario)[1]["expect"]["status"].as_integer(),
+        Some(409)
+    );
+}

@@ -149,6 +149,14 @@ fn write_step(out: &mut String, step: &StepPlan) {
     if step.status != 200 && (200..400).contains(&step.status) {
         let _ = writeln!(out, "expect = {{ status = {} }}", step.status);
     }
+    if step.status >= 400 {
+        let _ = writeln!(
+            out,
+            "# recorded answer: {status}, which a replay counts as failed; if it is the one expected:\n\
+             # expect = {{ status = {status} }}",
+            status = step.status
+        );
+    }
     if !step.extract.is_empty() {
         let pairs: Vec<String> = step
             .extract
