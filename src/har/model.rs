@@ -200,18 +200,23 @@ fn exchange(entry: Entry, url: url::Url, started_ms: f64) -> (Exchange, bool) {
         .map(|p| p.mime_type.clone())
         .unwrap_or_default();
     let request_body = post.as_ref().and_then(|p| p.text.clone());
-    let mut form = post.map(|p| p.params).unwrap_or_default();
-    if form.is_empty()
-        && request_mime.starts_with("application/x-www-form-urlencoded")
-        && let Some(text) = &request_body
-    {
-        form = url::form_urlencoded::parse(text.as_bytes())
-            .map(|(name, value)| Pair {
-                name: name.into_owned(),
-                value: value.into_owned(),
-            })
-            .collect();
-    }
+    let params = post.map(|p| p.params).unwrap_or_default();
+    let form = match &request_body {
+        // The body as sent is the truth: Chrome writes `params` as they stand
+        // in the body, still percent-encoded (a base64 CSRF token's `+/=` as
+        // %2B%2F%3D), Firefox decoded.
+        Some(text) if request_mime.starts_with("application/x-www-form-urlencoded") => {
+            form_pairs(text)
+        }
+        _ if params.iter().any(|p| percent_encoded(&p.value)) => {
+            let text: Vec<String> = params
+                .iter()
+                .map(|p| format!("{}={}", p.name, p.value))
+                .collect();
+            form_pairs(&text.join("&"))
+        }
+        _ => params,
+    };
     let content = entry.response.content;
     let body = decode_body(content.text.as_deref(), content.encoding.as_deref());
     let body_read = body.is_some();
@@ -231,6 +236,24 @@ fn exchange(entry: Entry, url: url::Url, started_ms: f64) -> (Exchange, bool) {
         response_body: body.unwrap_or_default(),
     };
     (exchange, body_read)
+}
+
+/// A form body's fields, decoded.
+fn form_pairs(text: &str) -> Vec<Pair> {
+    url::form_urlencoded::parse(text.as_bytes())
+        .map(|(name, value)| Pair {
+            name: name.into_owned(),
+            value: value.into_owned(),
+        })
+        .collect()
+}
+
+/// Whether a value holds a percent escape (`%2F`): as Chrome writes `params`.
+fn percent_encoded(value: &str) -> bool {
+    value
+        .as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
 }
 
 /// The body's text: base64 undone when the HAR says so, then gzip undone when the

@@ -620,3 +620,62 @@ fn a_recorded_error_answer_is_named_with_the_expect_that_accepts_it() {
         Some(409)
     );
 }
+
+/// A base64 CSRF token (`+/=`) in a form: Chrome writes `postData.params` as
+/// they stand in the body, percent-encoded. Taken as they were, the token was
+/// "typed by the user" and sent encoded twice (`%252F`): 403 on every replay.
+#[test]
+fn a_percent_encoded_form_token_is_decoded_and_correlated() {
+    let token = "WzWRXuomnCcj/a94AR1Wm7Sd+eMfw3k=";
+    let page = format!("<form><input type=hidden name=csrf_token value=\"{token}\"></form>");
+    let encoded: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
+    assert!(encoded.contains("%2F"), "{encoded}");
+    let body = format!("csrf_token={encoded}&qty=1");
+    for with_text in [true, false] {
+        let mut post = posted(
+            1,
+            "https://shop.test/cart",
+            "application/x-www-form-urlencoded",
+            &body,
+            &[("X-CSRF-Token", token)],
+            ("text/html", "<p>added</p>"),
+        );
+        post["request"]["postData"]["params"] = serde_json::json!([
+            { "name": "csrf_token", "value": encoded },
+            { "name": "qty", "value": "1" }
+        ]);
+        if !with_text {
+            post["request"]["postData"]
+                .as_object_mut()
+                .unwrap()
+                .remove("text");
+        }
+        let (imported, s) = import_entries(vec![
+            posted(
+                0,
+                "https://shop.test/p/2",
+                "",
+                "",
+                &[],
+                ("text/html", &page),
+            ),
+            post,
+        ]);
+        let steps = steps(&s);
+        // The header sends the same token: one value, extracted once.
+        let sent = "{{ x_csrf_token }}";
+        assert_eq!(
+            steps[1]["form"]["csrf_token"].as_str(),
+            Some(sent),
+            "with text: {with_text}\n{}",
+            imported.scenario
+        );
+        assert_eq!(steps[1]["headers"]["X-CSRF-Token"].as_str(), Some(sent));
+        assert_eq!(
+            steps[0]["extract"]["x_csrf_token"]["css"].as_str(),
+            Some("input[name=\"csrf_token\"]")
+        );
+        assert!(s.get("vars").is_none_or(|v| v.get("csrf_token").is_none()));
+        assert!(!imported.scenario.contains("%2F"), "{}", imported.scenario);
+    }
+}
