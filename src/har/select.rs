@@ -25,6 +25,11 @@ pub enum DropReason {
     Method,
     /// Not http(s): a `data:`, `blob:` or `ftp:` URL.
     NotHttp,
+    /// Status 0: the browser cancelled or blocked it (`net::ERR_ABORTED`).
+    NoAnswer,
+    /// A static asset kept by --keep-assets that the shop answered with an
+    /// error (a missing favicon): it would fail every replay.
+    FailedAsset,
 }
 
 impl DropReason {
@@ -38,6 +43,12 @@ impl DropReason {
                 "a step sends only GET, HEAD, POST, PUT, PATCH or DELETE (edit the scenario by hand)"
             }
             DropReason::NotHttp => "not an http(s) URL",
+            DropReason::NoAnswer => {
+                "no answer in the recording (status 0: the browser cancelled or blocked it)"
+            }
+            DropReason::FailedAsset => {
+                "static asset answered with an error in the recording: kept, it would fail every replay"
+            }
         }
     }
 }
@@ -141,6 +152,9 @@ fn classify(exchange: &Exchange, origin: &str, keep_assets: bool) -> Option<Drop
     if !is_http(&exchange.url) {
         return Some(DropReason::NotHttp);
     }
+    if exchange.status == 0 {
+        return Some(DropReason::NoAnswer);
+    }
     if exchange.method == "OPTIONS" {
         return Some(DropReason::Preflight);
     }
@@ -171,7 +185,11 @@ fn classify(exchange: &Exchange, origin: &str, keep_assets: bool) -> Option<Drop
         .iter()
         .any(|m| mime.starts_with(m))
         || mime.contains("javascript");
-    ((by_type || by_extension || by_mime) && !keep_assets).then_some(DropReason::Asset)
+    match (by_type || by_extension || by_mime, keep_assets) {
+        (false, _) => None,
+        (true, false) => Some(DropReason::Asset),
+        (true, true) => (exchange.status >= 400).then_some(DropReason::FailedAsset),
+    }
 }
 
 #[cfg(test)]
@@ -203,6 +221,7 @@ mod tests {
             exchange("BREW", "http://s.test/pot", 418, "text/plain", ""),
             exchange("", "http://s.test/", 200, "text/html", ""),
             exchange("GET", "data:text/plain,hi", 200, "text/plain", ""),
+            exchange("GET", "http://s.test/product/1", 0, "", ""),
         ];
         let selection = select(all, false).unwrap();
         assert_eq!(selection.origin, "http://s.test");
@@ -218,8 +237,26 @@ mod tests {
                 DropReason::Preflight,
                 DropReason::Method,
                 DropReason::Method,
-                DropReason::NotHttp
+                DropReason::NotHttp,
+                DropReason::NoAnswer,
             ]
         );
+    }
+
+    /// --keep-assets keeps the assets the shop served, not a missing favicon
+    /// (its 404 failed every replay, exit 4 from the first walk).
+    #[test]
+    fn kept_assets_leave_out_those_answered_with_an_error() {
+        let all = vec![
+            exchange("GET", "http://s.test/", 200, "text/html", ""),
+            exchange("GET", "http://s.test/theme.css", 200, "text/css", ""),
+            exchange("GET", "http://s.test/favicon.ico", 404, "text/html", ""),
+        ];
+        let selection = select(all, true).unwrap();
+        let kept: Vec<&str> = selection.steps.iter().map(|s| s.first.url.path()).collect();
+        assert_eq!(kept, ["/", "/theme.css"]);
+        assert_eq!(selection.dropped.len(), 1);
+        assert_eq!(selection.dropped[0].reason, DropReason::FailedAsset);
+        assert!(selection.dropped[0].url.ends_with("/favicon.ico"));
     }
 }
