@@ -23,6 +23,9 @@ pub struct StepPlan {
     /// A JSON body shaped as a GraphQL request, sent as a `graphql` step (whose
     /// answer fails on GraphQL `errors`, whatever its HTTP status).
     pub graphql: Option<Graphql>,
+    /// A body neither form nor JSON (a template), and its Content-Type.
+    pub body: Option<String>,
+    pub content_type: Option<String>,
     pub extract: Vec<(String, Extraction)>,
     /// The recorded final status.
     pub status: u16,
@@ -170,6 +173,8 @@ impl Correlator<'_> {
             form: Vec::new(),
             json: None,
             graphql: None,
+            body: None,
+            content_type: None,
             extract: Vec::new(),
             status: step.last.status,
             think_ms: None,
@@ -226,14 +231,36 @@ impl Correlator<'_> {
                         }
                     }
                 }
-                _ if !body.is_empty() => self.plan.notes.human.push(format!(
-                    "{name}: a body of type `{}` was not imported (a step sends form or JSON bodies)",
-                    sent.request_mime
-                )),
+                _ if !body.is_empty() => {
+                    plan.body = Some(self.raw_body(i, &name, &sent.request_mime, body));
+                    plan.content_type = http::HeaderValue::from_str(&sent.request_mime)
+                        .is_ok_and(|_| !sent.request_mime.is_empty())
+                        .then(|| sent.request_mime.clone());
+                }
                 _ => {}
             }
         }
         plan
+    }
+
+    /// A body neither form nor JSON, kept as recorded: a multipart form's text
+    /// fields are correlated as a form's are; any other body is sent as is.
+    fn raw_body(&mut self, i: usize, step: &str, mime: &str, body: &str) -> String {
+        let Some(parts) = multipart_fields(mime, body) else {
+            self.plan.notes.human.push(format!(
+                "{step}: a body of type `{mime}` is kept as recorded: values in it are not correlated"
+            ));
+            return literal(body);
+        };
+        let mut out = String::new();
+        let mut at = 0;
+        for (name, range) in parts {
+            out.push_str(&literal(&body[at..range.start]));
+            out.push_str(&self.value(i, step, Slot::Form, &name, &body[range.clone()]));
+            at = range.end;
+        }
+        out.push_str(&literal(&body[at..]));
+        out
     }
 
     /// The path and query, with correlated parts as templates.
@@ -544,6 +571,55 @@ fn graphql(json: serde_json::Value) -> Result<Graphql, serde_json::Value> {
 
 /// Recorded text as template text that renders to it: a `{{` in it would start
 /// a template (`?q={{evil}}`), so it is written as the quoted text `{{ '{{' }}`.
+/// A `multipart/form-data` body's text fields: each name and where its value
+/// stands in the body (file parts are left as they are). `None`: not multipart,
+/// or no boundary.
+fn multipart_fields(mime: &str, body: &str) -> Option<Vec<(String, std::ops::Range<usize>)>> {
+    let (kind, params) = mime.split_once(';')?;
+    if !kind.trim().eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    let boundary = params.split(';').find_map(|p| {
+        let (key, value) = p.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| value.trim().trim_matches('"'))
+    })?;
+    let delimiter = format!("--{boundary}");
+    let mut fields = Vec::new();
+    let starts: Vec<usize> = body.match_indices(&delimiter).map(|(i, _)| i).collect();
+    for pair in starts.windows(2) {
+        let part = pair[0] + delimiter.len()..pair[1];
+        let text = &body[part.clone()];
+        let Some(head_end) = text.find("\r\n\r\n") else {
+            continue;
+        };
+        let head = &text[..head_end];
+        let disposition = head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"));
+        let Some(disposition) = disposition else {
+            continue;
+        };
+        if disposition.contains("filename=") {
+            continue;
+        }
+        let Some(name) = disposition.split(';').find_map(|p| {
+            p.trim()
+                .strip_prefix("name=")
+                .map(|n| n.trim_matches('"').to_string())
+        }) else {
+            continue;
+        };
+        let value_start = part.start + head_end + 4;
+        let value_end = part.end - usize::from(text.ends_with("\r\n")) * 2;
+        if value_start <= value_end {
+            fields.push((name, value_start..value_end));
+        }
+    }
+    Some(fields)
+}
+
 pub fn literal(text: &str) -> String {
     text.replace("{{", "{{ '{{' }}")
 }

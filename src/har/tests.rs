@@ -679,3 +679,63 @@ fn a_percent_encoded_form_token_is_decoded_and_correlated() {
         assert!(!imported.scenario.contains("%2F"), "{}", imported.scenario);
     }
 }
+
+/// A multipart form (the README promised "kept as recorded"; it was dropped, an
+/// empty POST): kept as a raw body with its boundary, its text fields
+/// correlated as a form's are; any other body is kept as is and named.
+#[test]
+fn a_multipart_body_is_kept_with_its_fields_correlated() {
+    let token = "ad19d060d1a61e33b7";
+    let page = format!("<form><input type=hidden name=csrf_token value={token}></form>");
+    let mime = "multipart/form-data; boundary=----WebKitFormBoundaryabc";
+    let body = format!(
+        "------WebKitFormBoundaryabc\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n\
+         ------WebKitFormBoundaryabc\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a.txt\"\r\n\
+         Content-Type: text/plain\r\n\r\n{{{{ not a template\r\n------WebKitFormBoundaryabc--\r\n"
+    );
+    let (imported, s) = import_entries(vec![
+        posted(
+            0,
+            "https://shop.test/p/2",
+            "",
+            "",
+            &[],
+            ("text/html", &page),
+        ),
+        posted(
+            1,
+            "https://shop.test/cart",
+            mime,
+            &body,
+            &[],
+            ("text/html", "<p>ok</p>"),
+        ),
+        posted(
+            2,
+            "https://shop.test/note",
+            "text/plain",
+            "a note",
+            &[],
+            ("text/html", "<p>ok</p>"),
+        ),
+    ]);
+    let steps = steps(&s);
+    assert_eq!(steps[1]["content_type"].as_str(), Some(mime));
+    let sent = steps[1]["body"].as_str().unwrap();
+    assert_eq!(
+        sent,
+        body.replace(token, "{{ csrf_token }}")
+            .replace("{{ not", "{{ '{{' }} not"),
+        "{}",
+        imported.scenario
+    );
+    assert_eq!(steps[2]["body"].as_str(), Some("a note"));
+    assert_eq!(steps[2]["content_type"].as_str(), Some("text/plain"));
+    assert!(
+        imported
+            .summary
+            .contains("note: a body of type `text/plain` is kept as recorded"),
+        "{}",
+        imported.summary
+    );
+}

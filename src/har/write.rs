@@ -136,6 +136,12 @@ fn write_step(out: &mut String, step: &StepPlan) {
     if let Some(json) = &step.json {
         let _ = writeln!(out, "json = {}", inline(json));
     }
+    if let Some(body) = &step.body {
+        let _ = writeln!(out, "body = {}", quote(body));
+    }
+    if let Some(content_type) = &step.content_type {
+        let _ = writeln!(out, "content_type = {}", quote(content_type));
+    }
     if let Some(graphql) = &step.graphql {
         let mut parts = vec![format!("query = {}", quote(&graphql.query))];
         if let Some(variables) = &graphql.variables {
