@@ -55,8 +55,9 @@ struct Out {
 }
 
 /// How much of an error answer's body (4xx, 5xx) is kept when the step keeps
-/// no body, for its failure example: a 401's or a 503's few words say why.
-pub const ERROR_EXCERPT: u64 = 1024;
+/// no body, for its failure example: a 401's or a 503's few words say why (a
+/// framework's 403 page says it after 1 KiB of `<head>` and styles).
+pub const ERROR_EXCERPT: u64 = 4096;
 
 /// A kept body went past its cap.
 #[derive(Debug)]

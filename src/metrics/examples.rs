@@ -149,7 +149,123 @@ impl Examples {
 /// [`hide_json_credentials`]).
 pub fn excerpt(body: &[u8]) -> String {
     let body = String::from_utf8_lossy(body);
+    if let Some(text) = page_text(&body) {
+        return cut_and_escape(&format!("(HTML page, its text) {text}"));
+    }
     cut_and_escape(&hide_json_credentials(&body))
+}
+
+/// How much of an HTML page is read for its text.
+const PAGE_TEXT_SCAN: usize = 16 << 10;
+
+/// An HTML page's title and visible text, whitespace collapsed: a 403 page's
+/// first 240 characters were its `<head>` (styles, scripts, links) and never
+/// reached the "Invalid CSRF token" it said. `None` when `body` is no HTML
+/// page. A linear scan of the page's start, no parse: it runs per failure.
+fn page_text(body: &str) -> Option<String> {
+    let start = body.trim_start();
+    let head = start.get(..start.len().min(256)).unwrap_or(start);
+    let head = head.to_ascii_lowercase();
+    if !(head.starts_with("<!doctype html") || head.starts_with("<html") || head.contains("<head"))
+    {
+        return None;
+    }
+    let mut scan = start.len().min(PAGE_TEXT_SCAN);
+    while !start.is_char_boundary(scan) {
+        scan -= 1;
+    }
+    let page = &start[..scan];
+    let lower = page.to_ascii_lowercase();
+    let mut text = String::new();
+    let mut at = 0;
+    while at < page.len() {
+        let Some(open) = page[at..].find('<').map(|i| at + i) else {
+            push_text(&mut text, &page[at..]);
+            break;
+        };
+        push_text(&mut text, &page[at..open]);
+        let name: String = lower[open + 1..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '!' || *c == '/')
+            .collect();
+        let Some(close) = page[open..].find('>').map(|i| open + i + 1) else {
+            break;
+        };
+        at = close;
+        match name.as_str() {
+            "script" | "style" | "noscript" | "template" | "svg" => {
+                // Their content is no text a reader sees.
+                at = lower[close..]
+                    .find(&format!("</{name}"))
+                    .map_or(page.len(), |i| close + i);
+            }
+            "!--" => {
+                at = lower[open..]
+                    .find("-->")
+                    .map_or(page.len(), |i| open + i + 3)
+            }
+            "/title" => text.push_str(" —"),
+            _ => {}
+        }
+        // An inline element is part of its words (`<a>back</a>.`); any other
+        // tag parts them.
+        const INLINE: [&str; 12] = [
+            "a", "span", "b", "i", "em", "strong", "small", "code", "abbr", "u", "sub", "sup",
+        ];
+        if !INLINE.contains(&name.trim_start_matches('/')) {
+            text.push(' ');
+        }
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    Some(words.join(" "))
+}
+
+/// Text between tags, with the few entities error pages use decoded.
+fn push_text(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        let named = [
+            ("&amp;", '&'),
+            ("&lt;", '<'),
+            ("&gt;", '>'),
+            ("&quot;", '"'),
+            ("&apos;", '\''),
+            ("&nbsp;", ' '),
+            ("&copy;", '©'),
+            ("&reg;", '®'),
+            ("&hellip;", '…'),
+            ("&mdash;", '—'),
+            ("&ndash;", '–'),
+        ]
+        .into_iter()
+        .find(|(name, _)| rest.starts_with(name));
+        // `&#39;`, `&#x27;`.
+        let numeric = rest.strip_prefix("&#").and_then(|digits| {
+            let end = digits.find(';').filter(|&end| end <= 8)?;
+            let code = match digits[..end].strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => digits[..end].parse().ok()?,
+            };
+            Some((char::from_u32(code)?, end + 3))
+        });
+        match (named, numeric) {
+            (Some((name, c)), _) => {
+                out.push(c);
+                rest = &rest[name.len()..];
+            }
+            (None, Some((c, len))) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            (None, None) => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
 }
 
 /// The first [`EXCERPT`] characters of `text`, escaped as [`excerpt`] escapes
@@ -332,6 +448,40 @@ mod tests {
         }
         assert_eq!(examples.groups[0].examples.len(), 1);
         assert_eq!(examples.groups[0].count, 5);
+    }
+
+    /// A 403 page's excerpt was its `<head>`: `<!doctype html>\n<HTML lang=en>
+    /// <head>…<di…`, never the "Invalid CSRF token" it said.
+    #[test]
+    fn an_html_page_is_shown_by_its_text() {
+        let page = "<!doctype html>\n<HTML lang=en><head><meta charset=utf-8>\
+                    <title>Forbidden | Tidewater Outfitters</title>\n\
+                    <link rel=stylesheet href=\"/static/site.css\">\
+                    <style>body { color: red }</style>\
+                    <script>window.dataLayer=window.dataLayer||[];if (a<b) {}</script>\n\
+                    </head><body class=\"shop  v2\"><!-- nav --><div id=nav><a href=/>Home</a></div>\
+                    <div class=err><h1>Forbidden</h1><p>Invalid CSRF token &amp; session&#39;s &copy; &#x2014; &#xZZ; \
+                    Go <a href=/>back</a>.</p></div></body></HTML>";
+        assert_eq!(
+            excerpt(page.as_bytes()),
+            "(HTML page, its text) Forbidden | Tidewater Outfitters — Home Forbidden \
+             Invalid CSRF token & session's © — &#xZZ; Go back."
+        );
+        // A fragment, a JSON answer, plain text: as they came.
+        assert_eq!(excerpt(b"<p>sold out</p>"), "<p>sold out</p>");
+        assert_eq!(
+            excerpt(b"{\"error\": \"<html>\"}"),
+            "{\"error\": \"<html>\"}"
+        );
+        // A page cut inside a tag or a script still gives what came before.
+        assert_eq!(
+            excerpt(b"<html><title>Busy</title><script>var x = '"),
+            "(HTML page, its text) Busy —"
+        );
+        assert_eq!(
+            excerpt(b"<html><p>Sorry</p><a hr"),
+            "(HTML page, its text) Sorry"
+        );
     }
 
     #[test]
