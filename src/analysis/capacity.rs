@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{JourneyResult, LevelResult, Model, Report, round2, round4};
+use super::{JourneyResult, LevelResult, Model, Report, Verdict, round2, round4};
 
 /// Below this R², the fit is reported but not used to extrapolate.
 pub const MIN_R2: f64 = 0.9;
@@ -198,6 +198,71 @@ fn plateau(points: &[(f64, f64)]) -> Option<(f64, f64)> {
     points.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1))
 }
 
+/// Whether throughput grew with load up to `peak_load` (no level served
+/// [`PLATEAU_GROWTH`] less than one below it): without a trusted fit, a most
+/// served level among throughputs that jump about is no capacity.
+fn grew_to(points: &[(f64, f64)], peak_load: f64) -> bool {
+    let mut sorted: Vec<(f64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|p| p.0 <= peak_load)
+        .collect();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut best = 0.0_f64;
+    sorted.iter().all(|&(_, x)| {
+        let orderly = x >= best * (1.0 - PLATEAU_GROWTH);
+        best = best.max(x);
+        orderly
+    })
+}
+
+/// Open model: the most served (load, throughput) and why it is the capacity,
+/// when a level that failed served less than its arrivals asked, by more than
+/// [`PLATEAU_GROWTH`] against what an arrival brought at the levels that
+/// passed. One level past the knee shows it (with `stop = "broken"` there is
+/// no other), where the plateau needs two: a fit over the passing levels'
+/// straight line put a 200 req/s shop's peak at 354.
+fn fell_behind(report: &Report, unit: Option<&str>) -> Option<((f64, f64), String)> {
+    if report.model != Model::Open {
+        return None;
+    }
+    let levels: Vec<(&LevelResult, f64)> = report
+        .levels
+        .iter()
+        .filter(|l| !l.spike && l.held_s > 0.0 && l.load > 0.0)
+        .filter_map(|l| Some((l, throughput_in(l, unit)?)))
+        .collect();
+    let per_arrival: Vec<f64> = levels
+        .iter()
+        .filter(|(l, _)| l.verdict == Verdict::Pass)
+        .map(|(l, x)| x / l.load)
+        .collect();
+    if per_arrival.is_empty() {
+        return None;
+    }
+    let per_arrival = per_arrival.iter().sum::<f64>() / per_arrival.len() as f64;
+    let (behind, short) = levels
+        .iter()
+        .filter(|(l, _)| l.verdict == Verdict::Fail)
+        .map(|(l, x)| (l, 1.0 - x / (l.load * per_arrival)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    if short <= PLATEAU_GROWTH {
+        return None;
+    }
+    let most = levels
+        .iter()
+        .map(|(l, x)| (l.load, *x))
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    let why = format!(
+        "at {} the shop served {:.0}% less than its arrivals asked (it fell behind them), {} {} at most",
+        report.load_unit.show(behind.load),
+        short * 100.0,
+        crate::units::show_load(round2(most.1)),
+        per_second(unit),
+    );
+    Some((most, why))
+}
+
 /// The (load, throughput) points of a report's levels (spikes left out): served
 /// steps/s, or per second of `unit` ("journeys.buyer", "steps.pay").
 pub fn points(report: &Report, unit: Option<&str>) -> Vec<(f64, f64)> {
@@ -246,30 +311,44 @@ pub fn assess_in(report: &Report, unit: Option<&str>) -> Capacity {
     capacity.sigma = Some(usl.sigma);
     capacity.kappa = Some(usl.kappa);
     capacity.r2 = Some(round4(r2));
-    if r2 < MIN_R2 {
-        capacity.note = format!(
-            "poor fit (R² {r2:.2} < {MIN_R2}): the levels do not follow the USL, no extrapolation"
-        );
-        return capacity;
-    }
+    let trusted = r2 >= MIN_R2;
     let served = points.iter().map(|p| p.1).fold(0.0, f64::max);
     let fitted_top = usl
         .peak_load()
         .map(|n| usl.throughput(n))
-        .or((usl.sigma > 0.0).then(|| usl.lambda / usl.sigma));
-    if let Some((load, most)) = plateau(&points)
-        && fitted_top.is_some_and(|top| top > most * (1.0 + PLATEAU_GROWTH))
+        .or((usl.sigma > 0.0).then(|| usl.lambda / usl.sigma))
+        .filter(|_| trusted);
+    // A shop whose throughput stopped growing (a pool or a queue full), or that
+    // fell behind its arrivals, has its capacity measured; the smooth law runs
+    // on past it, and a poor fit needs none.
+    let measured = plateau(&points)
+        .map(|top| {
+            let why = format!("{} stopped growing at the highest levels", per_second(unit));
+            (top, why)
+        })
+        .or_else(|| fell_behind(report, unit));
+    if let Some(((load, most), why)) = measured
+        && fitted_top.is_none_or(|top| top > most * (1.0 + PLATEAU_GROWTH))
+        && (trusted || grew_to(&points, load))
     {
-        // A shop whose throughput stopped growing (a pool or a queue full) has
-        // its capacity measured; the smooth law runs on past it.
         capacity.peak_load = Some(round2(load));
         capacity.peak_throughput_rps = Some(round2(most));
         capacity.measured = true;
+        capacity.note = match fitted_top {
+            Some(top) => format!(
+                "measured: {why}; the USL fit over {} levels would put the peak at {top:.0}, above anything served",
+                points.len(),
+            ),
+            None if !trusted => {
+                format!("measured: {why}; the USL fit is poor (R² {r2:.2} < {MIN_R2})")
+            }
+            None => format!("measured: {why}"),
+        };
+        return capacity;
+    }
+    if !trusted {
         capacity.note = format!(
-            "measured: {} stopped growing at the highest levels; the USL fit over {} levels would put the peak at {:.0}, above anything served",
-            per_second(unit),
-            points.len(),
-            fitted_top.unwrap_or_default()
+            "poor fit (R² {r2:.2} < {MIN_R2}): the levels do not follow the USL, no extrapolation"
         );
         return capacity;
     }
@@ -287,10 +366,18 @@ pub fn assess_in(report: &Report, unit: Option<&str>) -> Capacity {
             per_second(unit)
         ),
     };
+    let highest = points.iter().map(|p| p.0).fold(0.0, f64::max);
     match usl.peak_load() {
         Some(n) if usl.throughput(n) > MAX_EXTRAPOLATION * served => {
             capacity.note = still_linear(&format!(
                 "; the fit's peak lies beyond {MAX_EXTRAPOLATION}× the most served: not extrapolated that far"
+            ));
+        }
+        // "Peak 354 steps/s at 672 arrivals/s" from levels up to 210.
+        Some(n) if n > MAX_EXTRAPOLATION * highest => {
+            capacity.note = still_linear(&format!(
+                "; the fit's peak lies at {}, beyond {MAX_EXTRAPOLATION}× the highest level: not extrapolated that far",
+                report.load_unit.show(round2(n))
             ));
         }
         Some(n) => {

@@ -415,3 +415,143 @@ fn a_throughput_that_stopped_growing_is_the_capacity_measured() {
     let capacity = assess(&report);
     assert!(!capacity.note.starts_with("measured"), "{capacity:?}");
 }
+
+/// An open-model staircase with `stop = "broken"` against a 200 req/s shop:
+/// every level served its arrivals, the breaking one 197.5 of 210. No plateau
+/// (one level past the knee), and the fit over the straight line put the peak
+/// at 354 steps/s, "at 672 arrivals/s". The shop fell behind its arrivals: the
+/// capacity is what it served.
+#[test]
+fn an_open_model_shop_that_fell_behind_its_arrivals_has_its_capacity_measured() {
+    let mut report = crate::analysis::testdata::smoke();
+    report.model = Model::Open;
+    report.load_unit = crate::analysis::LoadUnit::Arrivals;
+    let template = report.levels[0].clone();
+    let served = [
+        (110.0, 110.2),
+        (130.0, 129.6),
+        (150.0, 150.3),
+        (170.0, 169.8),
+        (190.0, 189.7),
+        (210.0, 197.5),
+    ];
+    let levels = |served: &[(f64, f64)]| -> Vec<LevelResult> {
+        served
+            .iter()
+            .enumerate()
+            .map(|(i, &(n, x))| {
+                let mut l = template.clone();
+                l.index = i;
+                l.load = n;
+                l.stats.throughput_rps = x;
+                l.stats.error_rate = 0.0;
+                l.verdict = match i + 1 == served.len() {
+                    true => Verdict::Fail,
+                    false => Verdict::Pass,
+                };
+                l
+            })
+            .collect()
+    };
+    report.levels = levels(&served);
+    let capacity = assess(&report);
+    assert!(capacity.measured, "{capacity:?}");
+    assert_eq!(capacity.peak_throughput_rps, Some(197.5), "{capacity:?}");
+    assert_eq!(capacity.peak_load, Some(210.0), "{capacity:?}");
+    assert!(
+        capacity.note.starts_with(
+            "measured: at 210 arrivals/s the shop served 6% less than its arrivals asked (it fell behind them), 197.5 steps/s at most"
+        ),
+        "{}",
+        capacity.note
+    );
+    // A breaking level that kept up (its latency broke, not its throughput):
+    // the fit stands as before.
+    let mut kept_up = served;
+    kept_up[5].1 = 208.0;
+    report.levels = levels(&kept_up);
+    assert!(!assess(&report).measured);
+    // A closed model's load is shoppers, not arrivals: nothing to fall behind.
+    report.levels = levels(&served);
+    report.model = Model::Closed;
+    assert!(!assess(&report).note.contains("fell behind"));
+}
+
+/// A plateau (151 steps/s at the three highest levels) is measured even where
+/// the smooth law fits it poorly: a regressed build got "poor fit (R² 0.86), no
+/// extrapolation" and no capacity at all to compare with the last build's.
+#[test]
+fn a_plateau_is_measured_even_when_the_fit_is_poor() {
+    let mut report = crate::analysis::testdata::smoke();
+    report.model = Model::Open;
+    let template = report.levels[0].clone();
+    let served = [
+        (110.0, 110.0),
+        (130.0, 130.0),
+        (150.0, 150.5),
+        (170.0, 151.0),
+        (190.0, 150.8),
+        (210.0, 151.2),
+    ];
+    report.levels = served
+        .iter()
+        .enumerate()
+        .map(|(i, &(n, x))| {
+            let mut l = template.clone();
+            l.index = i;
+            l.load = n;
+            l.stats.throughput_rps = x;
+            l.stats.error_rate = 0.0;
+            l
+        })
+        .collect();
+    let capacity = assess(&report);
+    assert!(capacity.measured, "{capacity:?}");
+    assert_eq!(capacity.peak_throughput_rps, Some(151.2), "{capacity:?}");
+    assert!(
+        capacity
+            .note
+            .starts_with("measured: steps/s stopped growing at the highest levels"),
+        "{}",
+        capacity.note
+    );
+}
+
+/// The helper's staircase read as a closed model (no arrivals to fall
+/// behind): the fit over a near-straight line put the peak at 672, more than
+/// 2× the highest level, 210. Not extrapolated that far.
+#[test]
+fn a_peak_far_beyond_the_highest_level_is_not_extrapolated() {
+    let mut report = crate::analysis::testdata::smoke();
+    report.model = Model::Closed;
+    let template = report.levels[0].clone();
+    let served = [
+        (110.0, 110.17),
+        (150.0, 150.0),
+        (170.0, 170.0),
+        (190.0, 190.0),
+        (210.0, 197.5),
+    ];
+    report.levels = served
+        .iter()
+        .enumerate()
+        .map(|(i, &(n, x))| {
+            let mut l = template.clone();
+            l.index = i;
+            l.load = n;
+            l.stats.throughput_rps = x;
+            l.stats.error_rate = 0.0;
+            l
+        })
+        .collect();
+    let capacity = assess(&report);
+    assert!(!capacity.measured, "{capacity:?}");
+    assert_eq!(capacity.peak_throughput_rps, None, "{capacity:?}");
+    assert!(
+        capacity
+            .note
+            .contains("shoppers, beyond 2× the highest level: not extrapolated that far"),
+        "{}",
+        capacity.note
+    );
+}
