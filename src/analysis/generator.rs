@@ -12,8 +12,14 @@
 //!
 //! So 12 ms of lag under 2 s latencies and a 5 s SLO is noise; 300 ms of lag
 //! under a 300 ms bound, or 11 ms under a breach by 2 ms, is not.
+//!
+//! In an open model the share rule does not apply: latency is counted from each
+//! arrival's intended start, lag included, and the arrivals keep their rate, so
+//! lag can only have made a level look slower. It limits a level only when it
+//! could explain a breach (14 ms of lag beside a p95 of 65 ms under a 120 ms
+//! bound marked a passing level, whose verdict no lateness could change).
 
-use crate::scenario::Slo;
+use crate::scenario::{Model, Slo};
 use crate::units::show_ms;
 
 use super::{GeneratorHealth, LevelResult, Stats};
@@ -43,9 +49,9 @@ pub fn lag_allowed_ms(slo: &Slo, stats: &Stats) -> f64 {
     judged.map_or(LAG_FLOOR_MS, |ms| (LAG_SHARE * ms).max(LAG_FLOOR_MS))
 }
 
-/// Whether the generator could have changed the verdict of a level judged by
-/// `slo` with `stats`.
-pub fn limited(slo: &Slo, stats: &Stats, generator: &GeneratorHealth) -> bool {
+/// Whether the generator could have changed the verdict of a level of `model`
+/// judged by `slo` with `stats`.
+pub fn limited(model: Model, slo: &Slo, stats: &Stats, generator: &GeneratorHealth) -> bool {
     if generator.cpu_percent > CPU_LIMIT_PERCENT {
         return true;
     }
@@ -64,7 +70,7 @@ pub fn limited(slo: &Slo, stats: &Stats, generator: &GeneratorHealth) -> bool {
             .at(b.percentile)
             .is_some_and(|m| m > bound && m - lag <= bound)
     });
-    lag > lag_allowed_ms(slo, stats) || flips_a_breach
+    flips_a_breach || (model == Model::Closed && lag > lag_allowed_ms(slo, stats))
 }
 
 /// Why a generator-limited level cannot be trusted: stampede's own CPU, or a
@@ -131,23 +137,58 @@ mod tests {
         // 2 s latencies under a 5 s SLO bear 200 ms of lag.
         let (slo_5s, slow) = (slo(5000), stats(2000));
         assert!((lag_allowed_ms(&slo_5s, &slow) - 200.0).abs() < 2.0);
-        assert!(!limited(&slo_5s, &slow, &generator(15.0, 2.0)));
-        assert!(!limited(&slo_5s, &slow, &generator(190.0, 2.0)));
-        assert!(limited(&slo_5s, &slow, &generator(210.0, 2.0)));
+        assert!(!limited(
+            Model::Closed,
+            &slo_5s,
+            &slow,
+            &generator(15.0, 2.0)
+        ));
+        assert!(!limited(
+            Model::Closed,
+            &slo_5s,
+            &slow,
+            &generator(190.0, 2.0)
+        ));
+        assert!(limited(
+            Model::Closed,
+            &slo_5s,
+            &slow,
+            &generator(210.0, 2.0)
+        ));
         // Fast answers under a tight SLO: the 10 ms floor.
         let (slo_50, fast) = (slo(50), stats(5));
         assert_eq!(lag_allowed_ms(&slo_50, &fast), LAG_FLOOR_MS);
-        assert!(!limited(&slo_50, &fast, &generator(9.9, 1.0)));
-        assert!(limited(&slo_50, &fast, &generator(10.5, 1.0)));
+        assert!(!limited(
+            Model::Closed,
+            &slo_50,
+            &fast,
+            &generator(9.9, 1.0)
+        ));
+        assert!(limited(
+            Model::Closed,
+            &slo_50,
+            &fast,
+            &generator(10.5, 1.0)
+        ));
     }
 
     #[test]
     fn lag_larger_than_a_breach_margin_limits_the_level() {
         // p95 302 ms against 300 ms: 11 ms of lag might be the whole breach.
         let (slo_300, just_over) = (slo(300), stats(302));
-        assert!(limited(&slo_300, &just_over, &generator(11.0, 1.0)));
+        assert!(limited(
+            Model::Closed,
+            &slo_300,
+            &just_over,
+            &generator(11.0, 1.0)
+        ));
         // 400 ms against 300 ms is a breach 11 ms of lag cannot explain.
-        assert!(!limited(&slo_300, &stats(400), &generator(11.0, 1.0)));
+        assert!(!limited(
+            Model::Closed,
+            &slo_300,
+            &stats(400),
+            &generator(11.0, 1.0)
+        ));
     }
 
     /// A level over its error bound fails whatever the lag (an open level
@@ -159,16 +200,60 @@ mod tests {
         slo_50.error_rate = Some(0.01);
         let mut failing = stats(5);
         failing.error_rate = 0.05;
-        assert!(!limited(&slo_50, &failing, &generator(12.9, 1.0)));
-        assert!(limited(&slo_50, &failing, &generator(12.9, 95.0)));
+        assert!(!limited(
+            Model::Closed,
+            &slo_50,
+            &failing,
+            &generator(12.9, 1.0)
+        ));
+        assert!(limited(
+            Model::Closed,
+            &slo_50,
+            &failing,
+            &generator(12.9, 95.0)
+        ));
         failing.error_rate = 0.0;
-        assert!(limited(&slo_50, &failing, &generator(12.9, 1.0)));
+        assert!(limited(
+            Model::Closed,
+            &slo_50,
+            &failing,
+            &generator(12.9, 1.0)
+        ));
+    }
+
+    /// An open level's latency counts the lag (from the intended start):
+    /// lateness only made it look slower. A pass with room to spare is no
+    /// generator's verdict; a breach the lag could explain still is.
+    #[test]
+    fn an_open_level_is_limited_by_lag_only_where_it_could_explain_a_breach() {
+        let slo_120 = slo(120);
+        let lag = generator(14.0, 30.0);
+        assert!(limited(Model::Closed, &slo_120, &stats(65), &lag));
+        assert!(!limited(Model::Open, &slo_120, &stats(65), &lag));
+        assert!(!limited(Model::Open, &slo_120, &stats(182), &lag));
+        assert!(limited(Model::Open, &slo_120, &stats(130), &lag));
+        assert!(limited(
+            Model::Open,
+            &slo_120,
+            &stats(65),
+            &generator(0.0, 95.0)
+        ));
     }
 
     #[test]
     fn cpu_is_judged_against_the_cores_the_generator_has() {
         let (slo_5s, slow) = (slo(5000), stats(2000));
-        assert!(!limited(&slo_5s, &slow, &generator(0.0, 89.0)));
-        assert!(limited(&slo_5s, &slow, &generator(0.0, 91.0)));
+        assert!(!limited(
+            Model::Closed,
+            &slo_5s,
+            &slow,
+            &generator(0.0, 89.0)
+        ));
+        assert!(limited(
+            Model::Closed,
+            &slo_5s,
+            &slow,
+            &generator(0.0, 91.0)
+        ));
     }
 }

@@ -174,7 +174,7 @@ fn generator_health(
         cpu_percent: round2(cpu_percent),
         lag_allowed_ms: Some(round2(generator::lag_allowed_ms(&plan.slo, stats))),
     };
-    let limited = generator::limited(&plan.slo, stats, &generator);
+    let limited = generator::limited(plan.model, &plan.slo, stats, &generator);
     generator.lag_allowed_ms = generator.lag_allowed_ms.filter(|_| limited);
     (generator, limited)
 }

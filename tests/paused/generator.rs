@@ -1,6 +1,6 @@
 //! The generator check judges lateness against what is measured (issue 13.2):
-//! the same ~15 ms of lag is noise under 2 s answers and a 5 s SLO, and decides
-//! the verdict under a 50 ms SLO. The lag is made exactly, in paused time: a busy
+//! the same ~15 ms of lag is noise under 2 s answers and a 5 s SLO, and may
+//! decide the verdict where a 25 ms SLO is breached by less than it. The lag is made exactly, in paused time: a busy
 //! runtime that every 100 ms holds the clock for 15 ms, so the arrivals due
 //! meanwhile leave late by up to 15 ms.
 
@@ -51,17 +51,32 @@ async fn fifteen_ms_of_lag_under_two_second_answers_does_not_limit_a_5s_slo() {
     assert!(!level.generator_limited, "{:?}", level.generator);
 }
 
-/// The same lag under 20 ms answers and a 50 ms SLO: more than the 10 ms such a
-/// level can bear, so the level is generator-limited, and the warning says the
-/// machine (not stampede's CPU) was busy and what to do.
+/// The same lag under 20 ms answers and a 25 ms SLO: the breach (p95 ~30 ms)
+/// is one the lag could explain, so the level is generator-limited, and the
+/// warning says the machine (not stampede's CPU) was busy and what to do.
 #[tokio::test(start_paused = true)]
-async fn the_same_lag_under_a_50ms_slo_limits_the_level_and_says_why() {
-    let level = level_under_lag("20ms", "50ms").await;
+async fn the_same_lag_under_a_breach_it_could_explain_limits_the_level_and_says_why() {
+    let level = level_under_lag("20ms", "25ms").await;
     let lag = level.generator.lag_p99_ms.unwrap();
     assert!((10.0..=15.5).contains(&lag), "lag p99 {lag} ms");
+    let p95 = level.stats.latency.p95_ms.unwrap();
+    assert!((25.0..=35.5).contains(&p95), "p95 {p95} ms");
     assert!(level.generator_limited, "{:?}", level.generator);
     assert_eq!(level.generator.lag_allowed_ms, Some(10.0));
     let warning = generator_warning(&level);
     assert!(warning.contains("busy with other work"), "{warning}");
     assert!(warning.contains("run again"), "{warning}");
+}
+
+/// The same lag beside a pass with room (p95 ~30 ms under 50 ms): an open
+/// level's latency counts its lag from the intended start, so lateness only
+/// made it look slower, and the verdict stands (it was marked limited, and a
+/// CI job failing on it exits 3).
+#[tokio::test(start_paused = true)]
+async fn the_same_lag_beside_a_pass_with_room_does_not_limit_an_open_level() {
+    let level = level_under_lag("20ms", "50ms").await;
+    let lag = level.generator.lag_p99_ms.unwrap();
+    assert!((10.0..=15.5).contains(&lag), "lag p99 {lag} ms");
+    assert!(!level.generator_limited, "{:?}", level.generator);
+    assert_eq!(level.generator.lag_allowed_ms, None);
 }
