@@ -149,6 +149,17 @@ pub fn show_load(x: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// A rate per second to two figures at least: `401`, `12`, `2.2`, `0.42` (a
+/// run of 0.4 requests/s read "peak 0 HTTP req/s").
+pub fn show_rate(x: f64) -> String {
+    match x.abs() {
+        0.0 => "0".to_string(),
+        a if a >= 9.95 => format!("{x:.0}"),
+        a if a >= 0.995 => format!("{x:.1}"),
+        _ => format!("{x:.2}"),
+    }
+}
+
 pub fn show_number(x: f64) -> String {
     if x == x.round() {
         format!("{x:.0}")
@@ -160,6 +171,16 @@ pub fn show_number(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rates_show_to_two_figures_at_least() {
+        assert_eq!(show_rate(401.4), "401");
+        assert_eq!(show_rate(12.4), "12");
+        assert_eq!(show_rate(9.96), "10");
+        assert_eq!(show_rate(2.2), "2.2");
+        assert_eq!(show_rate(0.4), "0.40");
+        assert_eq!(show_rate(0.0), "0");
+    }
 
     #[test]
     fn loads_show_as_written() {

@@ -481,9 +481,13 @@ fn throughput(report: &Report, level: usize, served_steps: f64) -> String {
         .iter()
         .find(|l| l.index == level)
         .map_or(0.0, |l| l.stats.http_rps);
+    let served = crate::units::show_rate(served_steps);
     match http {
-        0.0 => format!("{served_steps:.0} steps/s served"),
-        http => format!("{http:.0} HTTP req/s ({served_steps:.0} steps/s served)"),
+        0.0 => format!("{served} steps/s served"),
+        http => format!(
+            "{} HTTP req/s ({served} steps/s served)",
+            crate::units::show_rate(http)
+        ),
     }
 }
 

@@ -160,6 +160,18 @@ fn the_verdict_without_a_breaking_point_names_http_requests_and_steps() {
         "{verdict}"
     );
     assert!(verdict.ends_with(&expected), "{verdict}");
+    // A slow trickle reads as itself: "peak 0 HTTP req/s (0 steps/s served)"
+    // said nothing was served while the table said 0.4.
+    for l in &mut report.levels {
+        l.stats.throughput_rps = 0.42;
+        l.stats.http_rps = 0.5;
+        l.stats.error_rate = 0.0;
+    }
+    let verdict = super::verdict(&report);
+    assert!(
+        verdict.ends_with("; peak 0.50 HTTP req/s (0.42 steps/s served)"),
+        "{verdict}"
+    );
 }
 
 /// A staircase that does not rise (`[6, 2, 4]`): the last good level is the

@@ -12,7 +12,7 @@ use crate::analysis::{Report, Stats, Verdict};
 use crate::report::escape::markdown as md;
 use crate::report::findings;
 use crate::report::view::{Headline, LoadUnit, level_number, load_of, shown_level};
-use crate::units::{show_number, show_percent};
+use crate::units::{show_number, show_percent, show_rate};
 
 /// Text for a code span in a table cell: no backtick to end it, no `|` to split
 /// the cell (GitHub reads `\|` as `|` even in code), no line break.
@@ -62,20 +62,21 @@ pub fn summary(report: &Report) -> String {
     if let Some(level) = head.last_good {
         let _ = writeln!(
             out,
-            "- **Last good level:** {}, {:.0} steps/s served",
+            "- **Last good level:** {}, {} steps/s served",
             unit.show(load_of(level)),
-            level.stats.served_rps()
+            show_rate(level.stats.served_rps())
         );
     }
     if let Some((level, rps)) = head.peak {
         let http = match level.stats.http_rps {
             // HTTP requests sent (failed ones too), as the shop's logs count them.
-            http if http > 0.0 => format!("{http:.0} HTTP req/s sent, "),
+            http if http > 0.0 => format!(" ({} HTTP req/s sent)", show_rate(http)),
             _ => String::new(),
         };
         let _ = writeln!(
             out,
-            "- **Peak throughput:** {http}{rps:.0} steps/s served at {}",
+            "- **Peak throughput:** {} steps/s served at {}{http}",
+            show_rate(rps),
             unit.show(load_of(level))
         );
     }

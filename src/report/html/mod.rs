@@ -17,7 +17,7 @@ use crate::analysis::{LevelResult, Report, RunEnd, Stats, Verdict};
 use crate::report::view::{
     ClauseCheck, ClauseOutcome, Headline, LoadUnit, checks, level_number, load_of,
 };
-use crate::units::{show_ms, show_number, show_percent};
+use crate::units::{show_ms, show_number, show_percent, show_rate};
 
 const CSS: &str = include_str!("report.css");
 
@@ -136,12 +136,15 @@ fn verdict(out: &mut String, report: &Report) {
     if let Some((level, rps)) = head.peak {
         let at = escape(&unit.show(load_of(level)));
         // HTTP requests as the shop's logs count them; steps in reports without them.
-        let (value, detail) = match level.stats.http_rps {
-            http if http > 0.0 => (
-                format!("{http:.0} HTTP req/s"),
-                format!("sent (failed ones too); {rps:.0} steps/s served, at {at}"),
+        // Served, as the verdict and the capacity count it: the HTTP requests
+        // sent (503s too) read as the shop's throughput.
+        let value = format!("{} steps/s", show_rate(rps));
+        let detail = match level.stats.http_rps {
+            http if http > 0.0 => format!(
+                "served, at {at}; {} HTTP req/s sent (failed ones and redirect hops too)",
+                show_rate(http)
             ),
-            _ => (format!("{rps:.0} steps/s"), format!("served, at {at}")),
+            _ => format!("served, at {at}"),
         };
         fact(out, "", "Peak throughput", &value, &detail);
     }
@@ -205,7 +208,7 @@ fn shop_facts(out: &mut String, head: &Headline<'_>) {
             "good",
             "Last good level",
             &escape(&unit.show(load_of(level))),
-            &format!("{:.0} steps/s served", level.stats.served_rps()),
+            &format!("{} steps/s served", show_rate(level.stats.served_rps())),
         ),
         None => fact(
             out,
@@ -539,6 +542,26 @@ mod tests {
         for level in &report.levels {
             assert!(page.contains(&format!("id=\"level-{}\"", level.index + 1)));
         }
+    }
+
+    /// The peak card's number is what the shop served, as the verdict and the
+    /// capacity count it: "200 HTTP req/s" for a 154/s shop counted its 503s.
+    #[test]
+    fn the_peak_card_leads_with_the_steps_served() {
+        let mut report = testdata::broken();
+        for level in &mut report.levels {
+            level.stats.http_rps = level.stats.served_rps() * 1.3 + 1.0;
+        }
+        let page = render(&report);
+        let card = &page[page.find("Peak throughput").expect("a peak card")..];
+        let card = &card[..card.find("</div>").unwrap_or(card.len())];
+        let head = crate::report::view::Headline::of(&report);
+        let (_, served) = head.peak.expect("a peak");
+        assert!(
+            card.contains(&format!("{} steps/s", show_rate(served))),
+            "{card}"
+        );
+        assert!(card.contains("HTTP req/s sent (failed ones"), "{card}");
     }
 
     /// Each step's answers by status code stand in its row, beside its error
