@@ -575,10 +575,29 @@ fn headline(report: &Report) -> String {
             throughput(report, good.level, good.throughput_rps)
         ),
         (Some(bp), None) => {
-            // Below one shopper (or one arrival a second) there is nowhere to start.
-            let advice = match bp.load > 1.0 {
-                true => "; start the staircase lower",
-                false => "",
+            // Below one shopper (or one arrival a second) there is nowhere to
+            // start. Errors may not depend on load at all (every third checkout
+            // answering 200 with an error): a lower start alone would not help.
+            let on_errors = report
+                .levels
+                .iter()
+                .find(|l| l.index == bp.level)
+                .is_some_and(|l| {
+                    l.breaches
+                        .iter()
+                        .any(|b| matches!(b.broken, Broken::ErrorRate { .. }))
+                });
+            let advice = match (bp.load > 1.0, on_errors) {
+                (true, false) => "; start the staircase lower",
+                (true, true) => {
+                    "; start the staircase lower, or, if these errors do not depend on load, \
+                     see what failed (stampede run --smoke walks each journey with one shopper)"
+                }
+                (false, true) => {
+                    "; if these errors do not depend on load, see what failed \
+                     (stampede run --smoke walks each journey with one shopper)"
+                }
+                (false, false) => "",
             };
             format!(
                 "broken from the first level: {} ({}){advice}",

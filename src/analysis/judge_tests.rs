@@ -354,3 +354,47 @@ fn the_verdicts_peak_is_of_a_level_held_in_full() {
         "{text}"
     );
 }
+
+/// Broken from the first level on errors: a lower start alone would not help
+/// errors that do not depend on load (every third checkout answering 200 with
+/// an error), so the advice names the debug walk too; on latency it stays
+/// "start the staircase lower".
+#[test]
+fn broken_from_the_first_level_on_errors_points_to_what_failed_too() {
+    use crate::analysis::breach::{Breach, Broken};
+    let mut report = crate::analysis::testdata::smoke();
+    let first = &mut report.levels[0];
+    first.verdict = Verdict::Fail;
+    first.breaches = vec![Breach::new(
+        None,
+        Broken::ErrorRate {
+            measured: 0.078,
+            bound: 0.01,
+        },
+    )];
+    let bp = BreakingPoint {
+        level: first.index,
+        load: first.load,
+        throughput_rps: first.stats.served_rps(),
+        reason: first.breaches_text(),
+    };
+    report.breaking_point = Some(bp);
+    report.last_good = None;
+    let verdict = super::verdict(&report);
+    assert!(
+        verdict.starts_with("broken from the first level: 2 shoppers (error rate 7.8% > SLO 1%); start the staircase lower, or, if these errors do not depend on load, see what failed (stampede run --smoke walks each journey with one shopper)"),
+        "{verdict}"
+    );
+    report.levels[0].breaches = vec![Breach::new(
+        None,
+        Broken::Latency {
+            percentile: 95.0,
+            measured_ms: 900.0,
+            bound_ms: 500.0,
+            low_confidence: None,
+        },
+    )];
+    let verdict = super::verdict(&report);
+    assert!(verdict.contains("; start the staircase lower"), "{verdict}");
+    assert!(!verdict.contains("--smoke"), "{verdict}");
+}
