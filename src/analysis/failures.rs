@@ -2,7 +2,7 @@
 //! and error kind, see `metrics::examples`) named for the reader, and whether the
 //! run's journeys failed for the scenario's own reasons — a check, an extraction,
 //! a 4xx other than 429, a blocked host, a template — from the first level: then
-//! the scenario fails, not the shop, and no breaking point is claimed.
+//! the scenario fails, not the shop's capacity, and no breaking point is claimed.
 
 use serde::{Deserialize, Serialize};
 
@@ -133,7 +133,7 @@ fn is_scripting(kind: &str) -> bool {
 /// The verdict's text for a scenario that fails.
 pub fn verdict(failure: &ScriptingFailure) -> String {
     let mut text = format!(
-        "the scenario fails, not the shop: step {} failed {:.0}% of its requests at the first level ({})",
+        "the scenario fails, not the shop's capacity: step {} failed {:.0}% of its requests at the first level ({})",
         failure.step,
         failure.share * 100.0,
         failure.kind
@@ -141,7 +141,7 @@ pub fn verdict(failure: &ScriptingFailure) -> String {
     if let Some(example) = &failure.example {
         text.push_str(&format!(": {}", example.what));
     }
-    text.push_str("; fix the scenario (stampede run --smoke shows every step) before reading capacity from it");
+    text.push_str("; fix the scenario, or the shop if it answers one shopper so (out of stock, a failing payment), before reading capacity from it (stampede run --smoke shows every step)");
     text
 }
 
@@ -179,7 +179,9 @@ mod tests {
         let failure = scripting_failure(&report).expect("a scripting failure");
         assert_eq!(failure.kind, "http_4xx");
         assert_eq!(failure.share, 1.0);
-        assert!(verdict(&failure).starts_with("the scenario fails, not the shop: step "));
+        assert!(
+            verdict(&failure).starts_with("the scenario fails, not the shop's capacity: step ")
+        );
         assert!(verdict(&failure).contains("got 404"));
     }
 

@@ -93,7 +93,7 @@ pub fn evaluate(gates: &[Gate], report: &Report) -> Vec<GateResult> {
                 g,
                 None,
                 format!(
-                    "not judged: the scenario fails, not the shop ({} failed with {} from the first level)",
+                    "not judged: the scenario fails, not the shop's capacity ({} failed with {} from the first level)",
                     failure.step, failure.kind
                 ),
             ),

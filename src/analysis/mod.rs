@@ -541,7 +541,7 @@ pub struct Report {
     #[serde(default)]
     pub failure_examples: Vec<failures::FailureExamples>,
     /// Set when a step failed for the scenario's own reasons from the first
-    /// level: the scenario fails, not the shop.
+    /// level: the scenario fails, not the shop's capacity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scripting_failure: Option<failures::ScriptingFailure>,
     /// A sharded run: this shard (one entry), or every shard of a merged report.

@@ -31,7 +31,7 @@ Exit codes:
   3    the run could not measure what was asked: the target was unreachable at
        the start, the breaking point was generator-limited, or the embedded shop,
        the runtime or the report failed
-  4    the scenario fails, not the shop: a journey fails for a scripting reason
+  4    the scenario fails, not the shop's capacity: a journey fails for a scripting reason
        (a check, an extraction, a 4xx, a blocked host, a template) in the
        preflight or the debug walk (--smoke), or from the first level of a run
   130  interrupted: the report still holds what was measured";

@@ -415,7 +415,7 @@ fn preflight(
         err!("{}", smoke::show_step(step, args.verbose));
         errln!(
             "error: preflight: journey {journey} fails at step {} ({}), in each of {PREFLIGHT_WALKS} walks: \
-             the scenario fails, not the shop; no load was sent. Run with --smoke to walk every journey, \
+             the scenario fails, not the shop's capacity; no load was sent. Run with --smoke to walk every journey, \
              or --no-preflight to run anyway",
             step.name,
             failure.kind.name()

@@ -39,7 +39,7 @@ pub fn show_walk(walk: &Walk, verbose: bool) -> String {
             out,
             "{}",
             match walk.scripting_failure() {
-                Some(_) => " — the scenario fails, not the shop",
+                Some(_) => " — the scenario fails, not the shop's capacity",
                 None => " — the shop fails",
             }
         );

@@ -1,6 +1,6 @@
 //! From a new shop to a working scenario (issue 14): the debug walk (`run
 //! --smoke`), the preflight before load, failure examples in every report,
-//! "the scenario fails, not the shop", redirect control, sessions and `--out`
+//! "the scenario fails, not the shop's capacity", redirect control, sessions and `--out`
 //! into an earlier run.
 
 use std::io::{BufRead, BufReader, Write};
@@ -171,7 +171,7 @@ fn a_broken_scenario_fails_the_walk_naming_the_step_the_check_and_what_came() {
         );
         assert!(stdout.contains(message), "{name}:\n{stdout}");
         assert!(
-            stdout.contains(") — the scenario fails, not the shop\n"),
+            stdout.contains(") — the scenario fails, not the shop's capacity\n"),
             "{name}:\n{stdout}"
         );
         assert!(
@@ -525,7 +525,7 @@ steps = [
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(4), "{stdout}\n{stderr}");
     assert!(
-        stderr.contains("error: preflight: journey buyer fails at step order (extract), in each of 3 walks: the scenario fails, not the shop; no load was sent"),
+        stderr.contains("error: preflight: journey buyer fails at step order (extract), in each of 3 walks: the scenario fails, not the shop's capacity; no load was sent"),
         "{stderr}"
     );
     assert!(
@@ -556,17 +556,16 @@ steps = [
     }
     assert_eq!(report["gates"][0]["passed"], false);
     assert!(
-        report["gates"][0]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("not judged: the scenario fails, not the shop (order failed with extract"),
+        report["gates"][0]["message"].as_str().unwrap().starts_with(
+            "not judged: the scenario fails, not the shop's capacity (order failed with extract"
+        ),
         "{}",
         report["gates"][0]
     );
     assert!(!stdout.contains("SLO lost at"), "{stdout}");
     let verdict = report["verdict"].as_str().unwrap();
     assert!(
-        verdict.starts_with("the scenario fails, not the shop: step order failed 100% of its requests at the first level (extract): extract id: json \"$.order.id\" matched nothing"),
+        verdict.starts_with("the scenario fails, not the shop's capacity: step order failed 100% of its requests at the first level (extract): extract id: json \"$.order.id\" matched nothing"),
         "{verdict}"
     );
     assert!(!verdict.contains("start the staircase lower"), "{verdict}");

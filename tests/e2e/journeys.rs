@@ -114,7 +114,7 @@ steps = [
     );
     let (output, report) = run_scenario(dir.path(), &scenario, &["--no-preflight"]);
     let (stdout, stderr) = text(&output);
-    // Checkout never passes its check: the scenario fails, not the shop (exit 4).
+    // Checkout never passes its check: the scenario fails, not the shop's capacity (exit 4).
     assert_eq!(output.status.code(), Some(4), "{stdout}\n{stderr}");
     let level = &report["levels"][0];
     let steps = level["steps"].as_array().unwrap();
@@ -191,7 +191,7 @@ steps = [
     );
     let (output, report) = run_scenario(dir.path(), &scenario, &["--no-preflight"]);
     let (stdout, stderr) = text(&output);
-    // Every journey is refused at its first step: the scenario fails, not the shop.
+    // Every journey is refused at its first step: the scenario fails, not the shop's capacity.
     assert_eq!(output.status.code(), Some(4), "{stderr}");
     let blocked = &report["blocked_hosts"];
     assert!(f(&blocked["127.0.0.2"]) > 0.0, "{blocked}\n{stdout}");
@@ -206,7 +206,7 @@ steps = [
         report["verdict"]
             .as_str()
             .unwrap()
-            .contains("the scenario fails, not the shop: step redirected failed 100% of its requests at the first level (blocked): 127.0.0.2 is not in allow_hosts"),
+            .contains("the scenario fails, not the shop's capacity: step redirected failed 100% of its requests at the first level (blocked): 127.0.0.2 is not in allow_hosts"),
         "{stdout}"
     );
     // The journey never gets past the refused redirect, so "direct" was never tried:

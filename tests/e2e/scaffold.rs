@@ -248,7 +248,7 @@ fn an_imported_browser_purchase_runs_against_a_fresh_shop() {
     let (completed, failed, _) = outcomes(&report);
     assert_eq!(completed, 0.0, "a replayed token must not pass");
     assert!(failed >= 1.0);
-    // A 403 from the first level on: the scenario fails, not the shop.
+    // A 403 from the first level on: the scenario fails, not the shop's capacity.
     assert_eq!(output.status.code(), Some(4), "{:?}", text(&output));
 }
 

@@ -121,7 +121,7 @@ fn verdict(out: &mut String, report: &Report) {
             "",
             "Breaking point",
             "not judged",
-            "the scenario fails, not the shop",
+            "the scenario fails, not the shop's capacity",
         );
         fact(
             out,
