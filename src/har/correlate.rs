@@ -30,6 +30,8 @@ pub struct StepPlan {
     /// The recorded final status.
     pub status: u16,
     pub think_ms: Option<u64>,
+    /// The pause as recorded, where `--max-think` cut it to `think_ms`.
+    pub think_cut_from_ms: Option<u64>,
 }
 
 /// `graphql = { query, variables, operation }`.
@@ -140,6 +142,28 @@ struct Correlator<'a> {
     /// (field, value) taken from a hidden input → its template. Apart from
     /// `known`: a short value must not stand for itself wherever it appears.
     hidden_known: HashMap<(String, String), String>,
+    /// Template → its note in `notes.correlated`: the variable, the steps that
+    /// send it (every one, not the first only) and where it is taken from.
+    senders: HashMap<String, Sent>,
+}
+
+/// What a correlated value's note says.
+struct Sent {
+    note: usize,
+    name: String,
+    by: Vec<String>,
+    from: String,
+}
+
+impl Sent {
+    fn note(&self) -> String {
+        format!(
+            "{}: sent by {}, taken from {}",
+            self.name,
+            self.by.join(", "),
+            self.from
+        )
+    }
 }
 
 /// Plans the steps of one journey from the recorded ones, names already chosen.
@@ -154,6 +178,7 @@ pub fn correlate(recorded: &[Recorded], names: Vec<String>) -> Plan {
         next_number: HashMap::new(),
         typed: HashMap::new(),
         hidden_known: HashMap::new(),
+        senders: HashMap::new(),
     };
     for (i, (step, name)) in recorded.iter().zip(names).enumerate() {
         let planned = c.step(i, step, name);
@@ -178,6 +203,7 @@ impl Correlator<'_> {
             extract: Vec::new(),
             status: step.last.status,
             think_ms: None,
+            think_cut_from_ms: None,
         };
         for header in sent.request_headers.iter().filter(|h| keep_header(&h.name)) {
             // What no HTTP client can send (a recording tool's slip) would make
@@ -385,8 +411,9 @@ impl Correlator<'_> {
     /// `{{ name }}` for a value an earlier answer held, with the extraction added
     /// to the earliest such step; `None` when no answer held it.
     fn correlated(&mut self, i: usize, step: &str, hint: &str, value: &str) -> Option<String> {
-        if let Some(template) = self.known.get(value) {
-            return Some(template.clone());
+        if let Some(template) = self.known.get(value).cloned() {
+            self.also_sent_by(&template, step);
+            return Some(template);
         }
         if !worth_correlating(value) {
             return None;
@@ -407,15 +434,33 @@ impl Correlator<'_> {
         step: &str,
     ) -> String {
         let name = self.fresh_name(hint);
-        self.plan.notes.correlated.push(format!(
-            "{name}: sent by {step}, taken from {} ({})",
-            self.plan.steps[source].name,
-            extraction.describe()
-        ));
+        let sent = Sent {
+            note: self.plan.notes.correlated.len(),
+            name: name.clone(),
+            by: vec![step.to_string()],
+            from: format!(
+                "{} ({})",
+                self.plan.steps[source].name,
+                extraction.describe()
+            ),
+        };
+        self.plan.notes.correlated.push(sent.note());
         self.plan.steps[source]
             .extract
             .push((name.clone(), extraction));
-        format!("{{{{ {name} }}}}")
+        let template = format!("{{{{ {name} }}}}");
+        self.senders.insert(template.clone(), sent);
+        template
+    }
+
+    /// Names `step` among the senders of a correlated value's note.
+    fn also_sent_by(&mut self, template: &str, step: &str) {
+        if let Some(sent) = self.senders.get_mut(template)
+            && !sent.by.iter().any(|s| s == step)
+        {
+            sent.by.push(step.to_string());
+            self.plan.notes.correlated[sent.note] = sent.note();
+        }
     }
 
     /// `{{ name }}` for a value too short to correlate anywhere (`SKU-2`) that an
@@ -436,8 +481,9 @@ impl Correlator<'_> {
             return None;
         }
         let key = (field.to_string(), value.to_string());
-        if let Some(template) = self.hidden_known.get(&key) {
-            return Some(template.clone());
+        if let Some(template) = self.hidden_known.get(&key).cloned() {
+            self.also_sent_by(&template, step);
+            return Some(template);
         }
         let (source, extraction) = self
             .index

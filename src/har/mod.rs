@@ -96,6 +96,7 @@ pub fn import(text: &str, path: &Path, options: &Options) -> Result<Imported, Im
         if pair[1].first.started_ms > 0.0 {
             let capped = gap.clamp(0.0, options.max_think.as_secs_f64() * 1000.0);
             plan.steps[i].think_ms = Some(capped.round() as u64);
+            plan.steps[i].think_cut_from_ms = (gap > capped).then(|| gap.round() as u64);
         }
     }
     for name in script_cookies {

@@ -99,8 +99,13 @@ fn a_value_in_two_answers_is_extracted_from_the_earliest() {
     );
     assert!(steps[1].get("extract").is_none());
     assert_eq!(steps[2]["form"]["csrf"].as_str(), Some("{{ csrf }}"));
-    // The recorded pause of 6 s is capped at --max-think (5 s).
+    // The recorded pause of 6 s is capped at --max-think (5 s), and said so
+    // (it read "the recorded pause" beside the cut value).
     assert_eq!(steps[1]["think"].as_str(), Some("5000ms"));
+    assert!(
+        text.contains("think = \"5000ms\"   # the recorded pause was 5950ms: cut to --max-think\n"),
+        "{text}"
+    );
     // The one level holds twice the recorded journey: whole journeys complete
     // (a 5 s hold under 5 s of think time completed none).
     let think_ms: u64 = steps
@@ -735,6 +740,52 @@ fn a_multipart_body_is_kept_with_its_fields_correlated() {
         imported
             .summary
             .contains("note: a body of type `text/plain` is kept as recorded"),
+        "{}",
+        imported.summary
+    );
+}
+
+/// A token two steps send is one variable, and its note names both senders:
+/// "sent by cart-add" left out the checkout sending it as X-CSRF-Token.
+#[test]
+fn a_value_sent_by_several_steps_names_every_sender() {
+    let token = "ad19d060d1a61e33b7";
+    let page = format!("<form><input type=hidden name=csrf_token value={token}></form>");
+    let (imported, s) = import_entries(vec![
+        posted(
+            0,
+            "https://shop.test/p/2",
+            "",
+            "",
+            &[],
+            ("text/html", &page),
+        ),
+        posted(
+            1,
+            "https://shop.test/cart",
+            "application/x-www-form-urlencoded",
+            &format!("csrf_token={token}"),
+            &[("X-CSRF-Token", token)],
+            ("text/html", "<p>ok</p>"),
+        ),
+        posted(
+            2,
+            "https://shop.test/api/checkout",
+            "application/json",
+            "{\"pay\": true}",
+            &[("X-CSRF-Token", token)],
+            ("application/json", "{}"),
+        ),
+    ]);
+    let steps = steps(&s);
+    assert_eq!(
+        steps[2]["headers"]["X-CSRF-Token"].as_str(),
+        Some("{{ x_csrf_token }}")
+    );
+    assert!(
+        imported
+            .summary
+            .contains("x_csrf_token: sent by cart, api-checkout, taken from p (css input[name=\"csrf_token\"] @value)"),
         "{}",
         imported.summary
     );

@@ -171,8 +171,17 @@ fn write_step(out: &mut String, step: &StepPlan) {
             .collect();
         let _ = writeln!(out, "extract = {{ {} }}", pairs.join(", "));
     }
-    if let Some(ms) = step.think_ms {
-        let _ = writeln!(out, "think = \"{ms}ms\"   # the recorded pause");
+    match (step.think_ms, step.think_cut_from_ms) {
+        (Some(ms), Some(recorded)) => {
+            let _ = writeln!(
+                out,
+                "think = \"{ms}ms\"   # the recorded pause was {recorded}ms: cut to --max-think"
+            );
+        }
+        (Some(ms), None) => {
+            let _ = writeln!(out, "think = \"{ms}ms\"   # the recorded pause");
+        }
+        _ => {}
     }
 }
 
