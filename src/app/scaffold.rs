@@ -52,6 +52,17 @@ max_active = 200      # arrivals beyond this many shoppers at once are dropped
 const STARTER_TARGET: &str =
     "base_url = \"embedded\"   # the demo shop; or \"https://staging.example.com\"";
 const STARTER_NAME: &str = "name = \"starter\"";
+/// The starter's opening lines about where it runs, for the demo shop.
+const STARTER_RUNS: &str = "\
+# A starter scenario, written by `stampede init`. It runs as written against the
+# embedded demo shop (about 10 seconds):
+#
+#   stampede validate starter.toml
+#   stampede run starter.toml
+#
+# Point it at your own shop with `--target https://staging.example.com`, or by
+# changing base_url below; then change the paths of the steps to your shop's.
+";
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
@@ -141,6 +152,19 @@ pub fn starter(file: &Path, target: Option<&str>, model: Model) -> Result<String
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "starter".into());
     text = text.replacen(STARTER_NAME, &format!("name = {}", quote(&name)), 1);
+    // The commands name the file written; with --target, the shop it points at.
+    let shown = file.to_string_lossy();
+    let runs = match target {
+        None => STARTER_RUNS.replace("starter.toml", &shown),
+        Some(url) => format!(
+            "# A starter scenario, written by `stampede init` for {url}. Its steps are the\n\
+             # embedded demo shop's: change their paths to your shop's, then\n\
+             #\n\
+             #   stampede run {shown} --smoke   # one shopper through each journey\n\
+             #   stampede run {shown}\n"
+        ),
+    };
+    text = text.replacen(STARTER_RUNS, &runs, 1);
     if let Some(url) = target {
         let bad = |reason: String| InitError::BadTarget {
             url: url.to_string(),
@@ -188,7 +212,7 @@ mod tests {
 
     #[test]
     fn the_replaced_lines_are_in_the_starter() {
-        for line in [CLOSED_LOAD, STARTER_TARGET, STARTER_NAME] {
+        for line in [CLOSED_LOAD, STARTER_TARGET, STARTER_NAME, STARTER_RUNS] {
             assert_eq!(STARTER.matches(line).count(), 1, "{line}");
         }
     }
@@ -203,6 +227,17 @@ mod tests {
         .unwrap();
         assert!(text.contains("name = \"sale\""));
         assert!(text.contains("base_url = \"https://staging.example.com\"\n"));
+        // The header names the file and the shop, not the demo shop's
+        // `starter.toml` it "runs as written against".
+        assert!(
+            text.contains("written by `stampede init` for https://staging.example.com. Its steps")
+                && text.contains("#   stampede run dir/sale.toml --smoke"),
+            "{text}"
+        );
+        assert!(!text.contains("embedded demo shop (about"), "{text}");
+        assert!(!text.contains("starter.toml"), "{text}");
+        let demo = starter(Path::new("mine.toml"), None, Model::Closed).unwrap();
+        assert!(demo.contains("#   stampede validate mine.toml\n#   stampede run mine.toml\n"));
         // The open model active under its own comment, the closed one offered
         // (the closed model's comment stood over the open table).
         assert!(text.contains("# The open model (truer to a sale crowd): shoppers arrive at a rate, whatever the\n# shop does. Start small; raise max once the scenario does what you want.\n[load]\nmodel = \"open\""));
