@@ -29,6 +29,11 @@ pub struct FailureExamples {
 pub struct FailureExample {
     /// The status received, when an answer came.
     pub status: Option<u16>,
+    /// The request as sent: `POST http://shop.test/orders/ORD-7` (credentials in
+    /// the URL hidden); empty when it could not be built, or in a report written
+    /// before.
+    #[serde(default)]
+    pub request: String,
     /// What failed: `expected status 302, got 200`, `$.status == "shipped": found "paid"`.
     pub what: String,
     /// Each redirect followed: `302 → URL`.
@@ -74,6 +79,7 @@ pub fn examples(examples: &Examples, step_names: &[String]) -> Vec<FailureExampl
 fn example(e: &Example) -> FailureExample {
     FailureExample {
         status: e.status,
+        request: e.request.clone(),
         what: e.what.clone(),
         redirects: e.redirects.clone(),
         body: e.body.clone(),
@@ -165,6 +171,7 @@ mod tests {
             count: step.stats.requests,
             examples: vec![FailureExample {
                 status: Some(status),
+                request: String::new(),
                 what: format!("expected status 2xx or 3xx, got {status}"),
                 redirects: Vec::new(),
                 body: String::new(),

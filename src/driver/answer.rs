@@ -276,11 +276,17 @@ fn source_text(source: &ExtractSource) -> String {
 }
 
 /// The example a failure on an answer leaves.
-pub(super) fn answer_example(step: usize, answer: &http::Answer, failed: &Failed) -> Example {
+pub(super) fn answer_example(
+    step: usize,
+    request: &str,
+    answer: &http::Answer,
+    failed: &Failed,
+) -> Example {
     Example {
         step,
         kind: failed.kind,
         status: Some(answer.status),
+        request: request.to_string(),
         what: failed.what.clone(),
         redirects: answer.redirects.iter().map(hop_text).collect(),
         body: excerpt(&answer.body),
@@ -293,6 +299,7 @@ pub(super) fn request_example(step: usize, kind: ErrorKind, why: &str) -> Exampl
         step,
         kind,
         status: None,
+        request: String::new(),
         what: format!("the request could not be built from its templates: {why}"),
         redirects: Vec::new(),
         body: String::new(),
@@ -300,7 +307,7 @@ pub(super) fn request_example(step: usize, kind: ErrorKind, why: &str) -> Exampl
 }
 
 /// The example a failure without an answer leaves.
-pub(super) fn transport_example(step: usize, failure: &http::Failure) -> Example {
+pub(super) fn transport_example(step: usize, request: &str, failure: &http::Failure) -> Example {
     let what = match (&failure.message, &failure.host) {
         (Some(message), _) => message.clone(),
         (None, Some(host)) => format!("{host} is not in allow_hosts: the request was blocked"),
@@ -310,6 +317,7 @@ pub(super) fn transport_example(step: usize, failure: &http::Failure) -> Example
         step,
         kind: failure.kind,
         status: failure.status,
+        request: request.to_string(),
         what,
         redirects: Vec::new(),
         body: String::new(),

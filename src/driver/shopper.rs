@@ -23,7 +23,7 @@ use super::trace::Tracer;
 use super::{NO_LEVEL, Shared};
 use crate::error_kind::ErrorKind;
 use crate::http;
-use crate::metrics::examples::Example;
+use crate::metrics::examples::{Example, request_line};
 use crate::metrics::{JourneySample, Origin, Sample, TraceId};
 use crate::scenario::{
     Body, Journey, MAX_THINK, RenderError, Scope, Session, Step, StepHeader, Think, header_value,
@@ -301,7 +301,10 @@ impl Shopper {
                 sample.status = Some(answer.status);
                 sample.error = self.judge(shared, step, &answer, walk);
             }
-            Err(failure) => sample.error = Some(transport_failed(shared, step, &failure, walk)),
+            Err(failure) => {
+                let url = &self.url;
+                sample.error = Some(transport_failed(shared, step, url, &failure, walk));
+            }
         }
         if sample.status.is_some() || sample.error == Some(ErrorKind::Timeout) {
             sample.latency = Some(answered.saturating_duration_since(intended));
@@ -352,7 +355,10 @@ impl Shopper {
             let name = &shared.scenario.steps[step.id].name;
             shared.recorder.note_failed_check(name, &failed.check);
         }
-        let example = || answer::answer_example(step.id, answer, &failed);
+        let example = || {
+            let request = request_line(step.method.as_str(), &self.url);
+            answer::answer_example(step.id, &request, answer, &failed)
+        };
         note_failure(shared, step.id, failed.kind, walk, example);
         Some(failed.kind)
     }
@@ -539,6 +545,7 @@ pub fn sample_think(think: Think, rng: &mut Xoshiro256PlusPlus) -> Duration {
 fn transport_failed(
     shared: &Shared,
     step: &Step,
+    url: &str,
     failure: &http::Failure,
     walk: Option<&mut WalkStep>,
 ) -> ErrorKind {
@@ -548,7 +555,10 @@ fn transport_failed(
     if let Some(message) = &failure.message {
         shared.recorder.note_error(failure.kind, message);
     }
-    let example = || answer::transport_example(step.id, failure);
+    let example = || {
+        let request = request_line(step.method.as_str(), url);
+        answer::transport_example(step.id, &request, failure)
+    };
     note_failure(shared, step.id, failure.kind, walk, example);
     failure.kind
 }

@@ -24,6 +24,11 @@ pub struct Example {
     pub kind: ErrorKind,
     /// The status received, when an answer came.
     pub status: Option<u16>,
+    /// The request as sent: `POST http://shop.test/cart?token=[redacted]` (a
+    /// templated path rendered; credentials in the URL hidden). Empty when it
+    /// could not be built.
+    #[serde(default)]
+    pub request: String,
     /// What failed: `expected status 302, got 200`, `$.status == "shipped": found
     /// "paid"`, `css "input[name=csrf]" matched nothing`, the transport's message.
     pub what: String,
@@ -289,6 +294,43 @@ pub fn cut_and_escape(text: &str) -> String {
     out
 }
 
+/// `METHOD URL` as a failure example shows it: the values of query parameters
+/// whose names mark credentials ([`CREDENTIAL_KEYS`], `key`, `auth`, `sig`) and a
+/// password in the URL hidden, and cut as a body is ([`cut_and_escape`]).
+pub fn request_line(method: &str, url: &str) -> String {
+    let secret = |name: &str| {
+        let name = name.to_ascii_lowercase();
+        CREDENTIAL_KEYS
+            .iter()
+            .chain(&["key", "auth", "sig"])
+            .any(|w| name.contains(w))
+    };
+    let mut shown = url.to_string();
+    if let Ok(parsed) = url::Url::parse(url) {
+        if let Some(password) = parsed.password() {
+            shown = shown.replacen(&format!(":{password}@"), ":[redacted]@", 1);
+        }
+        if let Some(query) = parsed.query() {
+            let hidden: Vec<String> = query
+                .split('&')
+                .map(|pair| {
+                    let name = pair.split_once('=').map_or(pair, |(name, _)| name);
+                    let decoded = url::form_urlencoded::parse(name.as_bytes())
+                        .next()
+                        .map(|(n, _)| n.into_owned())
+                        .unwrap_or_default();
+                    match secret(&decoded) {
+                        true => format!("{name}=[redacted]"),
+                        false => pair.to_string(),
+                    }
+                })
+                .collect();
+            shown = shown.replacen(&format!("?{query}"), &format!("?{}", hidden.join("&")), 1);
+        }
+    }
+    cut_and_escape(&format!("{method} {shown}"))
+}
+
 /// Words in a JSON key that mark its value as a credential: a login answer's
 /// `access_token`, a `sessionId`, a `password` echoed back.
 const CREDENTIAL_KEYS: [&str; 8] = [
@@ -370,6 +412,7 @@ mod tests {
         Example {
             step,
             kind,
+            request: String::new(),
             status: Some(200),
             what: what.to_string(),
             redirects: Vec::new(),
@@ -482,6 +525,24 @@ mod tests {
             excerpt(b"<html><p>Sorry</p><a hr"),
             "(HTML page, its text) Sorry"
         );
+    }
+
+    /// The failed request in an example: credentials in its URL hidden, as a
+    /// body's are.
+    #[test]
+    fn a_request_line_hides_credentials_in_its_url() {
+        assert_eq!(
+            request_line("GET", "http://shop.test/orders/ORD-7?page=2"),
+            "GET http://shop.test/orders/ORD-7?page=2"
+        );
+        assert_eq!(
+            request_line(
+                "POST",
+                "http://jane:hunter22@shop.test/cart?api_key=abc123&qty=2&Session_Id=xyz"
+            ),
+            "POST http://jane:[redacted]@shop.test/cart?api_key=[redacted]&qty=2&Session_Id=[redacted]"
+        );
+        assert_eq!(request_line("GET", "not a url\n"), "GET not a url\\n");
     }
 
     #[test]

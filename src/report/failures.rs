@@ -29,6 +29,9 @@ pub fn lines(report: &Report) -> String {
     for group in &report.failure_examples {
         if let Some(example) = group.examples.first() {
             let _ = writeln!(out, "  {} · {}", group.step, headline(group, example));
+            if !example.request.is_empty() {
+                let _ = writeln!(out, "      request: {}", example.request);
+            }
             if !example.redirects.is_empty() {
                 let _ = writeln!(out, "      redirects: {}", example.redirects.join(", "));
             }
@@ -55,7 +58,7 @@ pub fn markdown_section(out: &mut String, report: &Report) {
         return;
     }
     out.push_str(
-        "### What failed\n\nCounted over the run, ramps included.\n\n| step | kind | count | what | body |\n|:---|:---|---:|:---|:---|\n",
+        "### What failed\n\nCounted over the run, ramps included.\n\n| step | kind | count | request | what | body |\n|:---|:---|---:|:---|:---|:---|\n",
     );
     for group in &report.failure_examples {
         for (i, example) in group.examples.iter().enumerate() {
@@ -65,10 +68,11 @@ pub fn markdown_section(out: &mut String, report: &Report) {
             }
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} |",
                 markdown(&group.step),
                 markdown(&group.kind),
                 count_cell(i, group.count),
+                markdown(&example.request),
                 markdown(&what),
                 markdown(&example.body)
             );
@@ -84,16 +88,17 @@ pub fn html_section(out: &mut String, report: &Report) {
     }
     out.push_str(
         "<h2 id=\"what-failed\">What failed</h2>\n<p class=\"note\">Counted over the run, ramps included.</p>\n<table class=\"failures\">\n<tr><th>step</th><th>kind</th>\
-         <th>count</th><th>what</th><th>redirects</th><th>body</th></tr>\n",
+         <th>count</th><th>request</th><th>what</th><th>redirects</th><th>body</th></tr>\n",
     );
     for group in &report.failure_examples {
         for (i, example) in group.examples.iter().enumerate() {
             let _ = writeln!(
                 out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
                 html(&group.step),
                 html(&group.kind),
                 count_cell(i, group.count),
+                html(&example.request),
                 html(&example.what),
                 html(&example.redirects.join(", ")),
                 html(&example.body)
@@ -125,6 +130,9 @@ pub fn junit_suite(suites: &mut String, report: &Report) -> (usize, usize) {
             .iter()
             .map(|e| {
                 let mut text = e.what.clone();
+                if !e.request.is_empty() {
+                    text.push_str(&format!("\nrequest: {}", e.request));
+                }
                 if !e.redirects.is_empty() {
                     text.push_str(&format!("\nredirects: {}", e.redirects.join(", ")));
                 }
@@ -164,6 +172,7 @@ mod tests {
             count: 7,
             examples: vec![FailureExample {
                 status: Some(200),
+                request: "POST http://127.0.0.1/checkout/ORD-7".into(),
                 what: "$.status == \"shipped\": found \"paid\"".into(),
                 redirects: vec!["303 → http://127.0.0.1/cart".into()],
                 body: "<script>alert(1)</script>|x".into(),
@@ -182,9 +191,18 @@ mod tests {
             ),
             "{text}"
         );
+        // Which request failed: a templated path, rendered.
+        assert!(
+            text.contains("\n      request: POST http://127.0.0.1/checkout/ORD-7\n"),
+            "{text}"
+        );
         let mut md = String::new();
         markdown_section(&mut md, &report);
         assert!(md.contains("### What failed"), "{md}");
+        assert!(
+            md.contains("| POST http://127.0.0.1/checkout/ORD-7 |"),
+            "{md}"
+        );
         // The counts are the run's, not a level's: each format says so.
         assert!(md.contains("Counted over the run, ramps included."), "{md}");
         assert!(
@@ -196,12 +214,20 @@ mod tests {
         html_section(&mut page, &report);
         assert!(page.contains("&lt;script&gt;"), "{page}");
         assert!(
+            page.contains("<td><code>POST http://127.0.0.1/checkout/ORD-7</code></td>"),
+            "{page}"
+        );
+        assert!(
             page.contains("Counted over the run, ramps included."),
             "{page}"
         );
         let mut xml_text = String::new();
         assert_eq!(junit_suite(&mut xml_text, &report), (1, 1));
         assert!(xml_text.contains("found &quot;paid&quot;"), "{xml_text}");
+        assert!(
+            xml_text.contains("request: POST http://127.0.0.1/checkout/ORD-7"),
+            "{xml_text}"
+        );
     }
 
     /// Two examples of one step and kind: the count is the group's, shown once

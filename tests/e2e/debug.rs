@@ -586,6 +586,16 @@ steps = [
         "one distinct example"
     );
     assert_eq!(group["examples"][0]["status"], 200);
+    // Which request: method and URL as sent.
+    let request = group["examples"][0]["request"].as_str().unwrap_or_default();
+    assert!(
+        request.starts_with("GET http://127.0.0.1:") && request.ends_with("/api/order"),
+        "{request}"
+    );
+    assert!(
+        stdout.contains(&format!("      request: {request}\n")),
+        "{stdout}"
+    );
     let what = "extract id: json \"$.order.id\" matched nothing";
     assert!(
         stdout.contains("order · extract × ") && stdout.contains(what),
