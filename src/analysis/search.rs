@@ -369,8 +369,9 @@ fn answer(report: &Report, search: &CapacitySearch) -> String {
             breaking.map_or_else(String::new, |b| format!(" (broken at {})", load(b)))
         ),
         None => format!(
-            "the search stopped after {} probes before it ended; no capacity is claimed",
-            search.probes.len()
+            "the search stopped after {} probes before it ended; no capacity is claimed{}",
+            search.probes.len(),
+            so_far(report, search)
         ),
     };
     if search.repeated > 0 {
@@ -384,11 +385,114 @@ fn answer(report: &Report, search: &CapacitySearch) -> String {
     text
 }
 
+/// What the probes of a search stopped before its end said, unconfirmed: the
+/// highest load that met the SLO and the lowest above it that broke it, of the
+/// probes held in full and not generator-limited (an interrupted search said
+/// only "no capacity is claimed" beside a pass at 100 and a break at 200).
+fn so_far(report: &Report, search: &CapacitySearch) -> String {
+    let load = |x: f64| report.load_unit.show(x);
+    let counted = |p: &&SearchProbe| {
+        !p.generator_limited
+            && report
+                .levels
+                .iter()
+                .find(|l| l.index == p.level)
+                .is_some_and(|l| l.planned_s.is_none())
+    };
+    let held = search
+        .probes
+        .iter()
+        .filter(counted)
+        .filter(|p| p.verdict == Verdict::Pass)
+        .map(|p| p.load)
+        .reduce(f64::max);
+    let broke = search
+        .probes
+        .iter()
+        .filter(counted)
+        .filter(|p| p.verdict == Verdict::Fail && held.is_none_or(|h| p.load > h))
+        .map(|p| p.load)
+        .reduce(f64::min);
+    match (held, broke) {
+        (Some(h), Some(b)) => format!(
+            "; so far, unconfirmed: the SLO held at {} and broke at {}",
+            load(h),
+            load(b)
+        ),
+        (Some(h), None) => format!("; so far, unconfirmed: the SLO held at {}", load(h)),
+        (None, Some(b)) => format!("; so far, unconfirmed: the SLO broke at {}", load(b)),
+        (None, None) => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::metrics::StepStats;
     use crate::scenario::LatencyBound;
+
+    /// A search interrupted after a pass at 2 and a break at 6 (a probe at 5
+    /// cut short, and one generator-limited, left out) says what its probes
+    /// found so far, unconfirmed: it said only "no capacity is claimed".
+    #[test]
+    fn an_interrupted_search_says_what_its_probes_found_so_far() {
+        let mut report = crate::analysis::testdata::smoke();
+        report.load_unit = crate::analysis::LoadUnit::Arrivals;
+        let template = report.levels[0].clone();
+        let tried = [
+            (2.0, Verdict::Pass, false, false),
+            (8.0, Verdict::Fail, false, false),
+            (6.0, Verdict::Fail, false, false),
+            (4.0, Verdict::Pass, true, false),
+            (5.0, Verdict::Fail, false, true),
+        ];
+        let mut probes = Vec::new();
+        report.levels = tried
+            .iter()
+            .enumerate()
+            .map(|(i, &(load, verdict, limited, cut))| {
+                let mut l = template.clone();
+                l.index = i;
+                l.load = load;
+                l.verdict = verdict;
+                l.generator_limited = limited;
+                l.planned_s = cut.then_some(10.0);
+                probes.push(SearchProbe {
+                    level: i,
+                    load,
+                    purpose: Purpose::Bracket,
+                    verdict,
+                    margin: 0.0,
+                    uncertain: false,
+                    generator_limited: limited,
+                    served: None,
+                    start_s: 0.0,
+                    held_s: 1.0,
+                });
+                l
+            })
+            .collect();
+        let search = CapacitySearch {
+            from: 2.0,
+            to: 8.0,
+            precision: "5%".into(),
+            probes,
+            ending: None,
+            capacity: None,
+            low: None,
+            high: None,
+            confirmations: Vec::new(),
+            repeated: 0,
+            flipped: 0,
+            duration_s: 10.0,
+            answer: String::new(),
+        };
+        assert_eq!(
+            answer(&report, &search),
+            "the search stopped after 5 probes before it ended; no capacity is claimed; \
+             so far, unconfirmed: the SLO held at 2 arrivals/s and broke at 6 arrivals/s"
+        );
+    }
 
     /// `n` requests taking 1..=n ms, evenly: p95 is 0.95 n ms.
     fn stats(n: u64, errors: u64) -> Stats {
