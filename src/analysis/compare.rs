@@ -261,6 +261,7 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
     };
     let shared = base.levels.iter().filter(|_| nothing_compared.is_none());
     let mut seen: Vec<f64> = Vec::new();
+    let mut paired: Vec<(usize, usize)> = Vec::new();
     for b in shared.filter(|l| !l.spike) {
         // A load met again (a capacity search probes one load twice) pairs
         // with the new run's same occurrence of it: first with first.
@@ -274,6 +275,13 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
         else {
             continue;
         };
+        // But an occurrence the generator limited, or cut short, gives way to
+        // one of the same load held cleanly (the search's repeat that decided).
+        let (b, n) = (clean(&base.levels, b), clean(&new.levels, n));
+        if paired.contains(&(b.index, n.index)) {
+            continue;
+        }
+        paired.push((b.index, n.index));
         let mut pairs: Vec<(&str, &Stats, &Stats)> = vec![("all", &b.stats, &n.stats)];
         // One step is the whole level: its rows would count each change twice.
         for step in b.steps.iter().filter(|_| b.steps.len() > 1) {
@@ -334,6 +342,19 @@ pub const NO_SHARED_LEVEL: &str = "the baseline and this run share no load level
 
 /// The most either run's generator was late at a level (ms); `None` when either
 /// did not measure it.
+/// `level`, or when the generator limited it or it was cut short, the first
+/// level of its load that was held in full and not limited (if any).
+fn clean<'r>(levels: &'r [LevelResult], level: &'r LevelResult) -> &'r LevelResult {
+    let held_cleanly = |l: &LevelResult| !l.generator_limited && l.planned_s.is_none();
+    if held_cleanly(level) {
+        return level;
+    }
+    levels
+        .iter()
+        .find(|l| !l.spike && l.load == level.load && held_cleanly(l))
+        .unwrap_or(level)
+}
+
 fn most_late_ms(b: &LevelResult, n: &LevelResult) -> Option<f64> {
     Some(b.generator.lag_max_ms?.max(n.generator.lag_max_ms?))
 }

@@ -334,6 +334,30 @@ fn a_load_held_twice_pairs_first_with_first() {
     );
 }
 
+/// A search probed a load twice, the first try generator-limited, the repeat
+/// clean: the comparison takes the clean one ("cannot judge
+/// (generator-limited)" stood beside the repeat that decided the search).
+#[test]
+fn a_load_held_again_cleanly_is_compared_not_its_limited_try() {
+    let mut base = testdata::broken();
+    base.levels.truncate(3);
+    let mut new = slower(&base, 1.5);
+    new.levels[1].generator_limited = true;
+    let mut repeat = slower(&base, 1.5).levels[1].clone();
+    repeat.index = new.levels.len();
+    new.levels.push(repeat);
+    let load = new.levels[1].load;
+    let c = compare(&base, &new, DEFAULT_MAX_REGRESSION);
+    let rows: Vec<&Change> = c
+        .rows
+        .iter()
+        .filter(|r| r.load == load && r.step == "all" && r.metric == "p50")
+        .collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(!rows[0].generator_limited, "{:?}", rows[0]);
+    assert!(rows[0].change > 0.4, "{:?}", rows[0]);
+}
+
 /// A run whose scenario failed (exit 4) measured its own failures: nothing is
 /// compared with it, either way round (it read "none up to 20 → …", no regression).
 #[test]
