@@ -300,9 +300,15 @@ impl Correlator<'_> {
         // `/orders/7f3a/receipt`), then each segment.
         let path = url.path().to_string();
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        let mut candidates = vec![(text.clone(), "location".to_string())];
+        // Named after the path's first segment (`product_path`): a link's href
+        // was named `location`, as if from the Location header (which still
+        // names what it gives, see `extracted`).
+        let whole = segments
+            .first()
+            .map_or_else(|| "path".to_string(), |s| format!("{s}_path"));
+        let mut candidates = vec![(text.clone(), whole.clone())];
         for end in (1..=segments.len()).rev() {
-            candidates.push((format!("/{}", segments[..end].join("/")), "location".into()));
+            candidates.push((format!("/{}", segments[..end].join("/")), whole.clone()));
         }
         for (k, segment) in segments.iter().enumerate() {
             let hint = match k {
@@ -433,7 +439,13 @@ impl Correlator<'_> {
         hint: &str,
         step: &str,
     ) -> String {
-        let name = self.fresh_name(hint);
+        let name = match &extraction {
+            // A path from a header is named after it: `location`, not `orders_path`.
+            Extraction::Header(header) if hint == "path" || hint.ends_with("_path") => {
+                self.fresh_name(header)
+            }
+            _ => self.fresh_name(hint),
+        };
         let sent = Sent {
             note: self.plan.notes.correlated.len(),
             name: name.clone(),

@@ -790,3 +790,34 @@ fn a_value_sent_by_several_steps_names_every_sender() {
         imported.summary
     );
 }
+
+/// A path taken from a link is named after the path (`product_path`), one from
+/// a Location header after the header: both were `location`.
+#[test]
+fn a_correlated_path_is_named_after_where_it_leads() {
+    let home = "<ul><li><a class=p href=\"/product/7\">Lamp</a></li>\
+                <li><a class=p href=\"/product/101\">Chair</a></li></ul>";
+    let (imported, s) = import_entries(vec![
+        posted(0, "https://shop.test/", "", "", &[], ("text/html", home)),
+        posted(
+            1,
+            "https://shop.test/product/101",
+            "",
+            "",
+            &[],
+            ("text/html", "<p>chair</p>"),
+        ),
+    ]);
+    let steps = steps(&s);
+    assert_eq!(steps[1]["get"].as_str(), Some("{{ product_path }}"));
+    assert!(
+        steps[0]["extract"].get("product_path").is_some(),
+        "{}",
+        imported.scenario
+    );
+    assert!(
+        !imported.scenario.contains("location"),
+        "{}",
+        imported.scenario
+    );
+}
