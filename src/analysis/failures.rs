@@ -34,6 +34,9 @@ pub struct FailureExample {
     /// before.
     #[serde(default)]
     pub request: String,
+    /// The W3C trace id it carried, when the run was traced (`--trace`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
     /// What failed: `expected status 302, got 200`, `$.status == "shipped": found "paid"`.
     pub what: String,
     /// Each redirect followed: `302 → URL`.
@@ -80,6 +83,7 @@ fn example(e: &Example) -> FailureExample {
     FailureExample {
         status: e.status,
         request: e.request.clone(),
+        trace_id: e.trace_id.clone(),
         what: e.what.clone(),
         redirects: e.redirects.clone(),
         body: e.body.clone(),
@@ -172,6 +176,7 @@ mod tests {
             examples: vec![FailureExample {
                 status: Some(status),
                 request: String::new(),
+                trace_id: None,
                 what: format!("expected status 2xx or 3xx, got {status}"),
                 redirects: Vec::new(),
                 body: String::new(),

@@ -279,6 +279,7 @@ fn source_text(source: &ExtractSource) -> String {
 pub(super) fn answer_example(
     step: usize,
     request: &str,
+    trace_id: Option<String>,
     answer: &http::Answer,
     failed: &Failed,
 ) -> Example {
@@ -287,6 +288,7 @@ pub(super) fn answer_example(
         kind: failed.kind,
         status: Some(answer.status),
         request: request.to_string(),
+        trace_id,
         what: failed.what.clone(),
         redirects: answer.redirects.iter().map(hop_text).collect(),
         body: excerpt(&answer.body),
@@ -300,6 +302,7 @@ pub(super) fn request_example(step: usize, kind: ErrorKind, why: &str) -> Exampl
         kind,
         status: None,
         request: String::new(),
+        trace_id: None,
         what: format!("the request could not be built from its templates: {why}"),
         redirects: Vec::new(),
         body: String::new(),
@@ -307,7 +310,12 @@ pub(super) fn request_example(step: usize, kind: ErrorKind, why: &str) -> Exampl
 }
 
 /// The example a failure without an answer leaves.
-pub(super) fn transport_example(step: usize, request: &str, failure: &http::Failure) -> Example {
+pub(super) fn transport_example(
+    step: usize,
+    request: &str,
+    trace_id: Option<String>,
+    failure: &http::Failure,
+) -> Example {
     let what = match (&failure.message, &failure.host) {
         (Some(message), _) => message.clone(),
         (None, Some(host)) => format!("{host} is not in allow_hosts: the request was blocked"),
@@ -318,6 +326,7 @@ pub(super) fn transport_example(step: usize, request: &str, failure: &http::Fail
         kind: failure.kind,
         status: failure.status,
         request: request.to_string(),
+        trace_id,
         what,
         redirects: Vec::new(),
         body: String::new(),

@@ -302,8 +302,11 @@ impl Shopper {
                 sample.error = self.judge(shared, step, &answer, walk);
             }
             Err(failure) => {
-                let url = &self.url;
-                sample.error = Some(transport_failed(shared, step, url, &failure, walk));
+                let sent = Sent {
+                    url: &self.url,
+                    trace: self.tracer.as_ref().map(|t| TraceId(t.trace_id())),
+                };
+                sample.error = Some(transport_failed(shared, step, sent, &failure, walk));
             }
         }
         if sample.status.is_some() || sample.error == Some(ErrorKind::Timeout) {
@@ -357,7 +360,11 @@ impl Shopper {
         }
         let example = || {
             let request = request_line(step.method.as_str(), &self.url);
-            answer::answer_example(step.id, &request, answer, &failed)
+            let trace = self
+                .tracer
+                .as_ref()
+                .map(|t| TraceId(t.trace_id()).to_string());
+            answer::answer_example(step.id, &request, trace, answer, &failed)
         };
         note_failure(shared, step.id, failed.kind, walk, example);
         Some(failed.kind)
@@ -540,12 +547,19 @@ pub fn sample_think(think: Think, rng: &mut Xoshiro256PlusPlus) -> Duration {
     Duration::from_secs_f64(seconds.clamp(0.0, MAX_THINK.as_secs_f64()))
 }
 
+/// The request a failure without an answer was about: its URL and trace.
+#[derive(Clone, Copy)]
+struct Sent<'a> {
+    url: &'a str,
+    trace: Option<TraceId>,
+}
+
 /// Notes a request that got no answer (blocked host, first message of its kind,
 /// a failure example) and says what kind of failure it was.
 fn transport_failed(
     shared: &Shared,
     step: &Step,
-    url: &str,
+    sent: Sent<'_>,
     failure: &http::Failure,
     walk: Option<&mut WalkStep>,
 ) -> ErrorKind {
@@ -556,8 +570,9 @@ fn transport_failed(
         shared.recorder.note_error(failure.kind, message);
     }
     let example = || {
-        let request = request_line(step.method.as_str(), url);
-        answer::transport_example(step.id, &request, failure)
+        let request = request_line(step.method.as_str(), sent.url);
+        let trace = sent.trace.map(|t| t.to_string());
+        answer::transport_example(step.id, &request, trace, failure)
     };
     note_failure(shared, step.id, failure.kind, walk, example);
     failure.kind

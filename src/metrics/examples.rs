@@ -29,6 +29,10 @@ pub struct Example {
     /// could not be built.
     #[serde(default)]
     pub request: String,
+    /// The W3C trace id the request carried (32 hex digits), when the run was
+    /// traced (`--trace`): to look it up in the shop's trace viewer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
     /// What failed: `expected status 302, got 200`, `$.status == "shipped": found
     /// "paid"`, `css "input[name=csrf]" matched nothing`, the transport's message.
     pub what: String,
@@ -413,6 +417,7 @@ mod tests {
             step,
             kind,
             request: String::new(),
+            trace_id: None,
             status: Some(200),
             what: what.to_string(),
             redirects: Vec::new(),

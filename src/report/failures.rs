@@ -18,6 +18,15 @@ fn headline(group: &FailureExamples, example: &FailureExample) -> String {
     format!("{} × {}: {}{status}", group.kind, group.count, example.what)
 }
 
+/// `POST http://shop.test/cart · trace 4bf9…`: the request, and its trace id
+/// when the run was traced.
+fn request(example: &FailureExample) -> String {
+    match &example.trace_id {
+        Some(trace) => format!("{} · trace {trace}", example.request),
+        None => example.request.clone(),
+    }
+}
+
 /// Terminal lines, after the levels: the first example of each step and kind,
 /// with its redirects and body.
 pub fn lines(report: &Report) -> String {
@@ -30,7 +39,7 @@ pub fn lines(report: &Report) -> String {
         if let Some(example) = group.examples.first() {
             let _ = writeln!(out, "  {} · {}", group.step, headline(group, example));
             if !example.request.is_empty() {
-                let _ = writeln!(out, "      request: {}", example.request);
+                let _ = writeln!(out, "      request: {}", request(example));
             }
             if !example.redirects.is_empty() {
                 let _ = writeln!(out, "      redirects: {}", example.redirects.join(", "));
@@ -72,7 +81,7 @@ pub fn markdown_section(out: &mut String, report: &Report) {
                 markdown(&group.step),
                 markdown(&group.kind),
                 count_cell(i, group.count),
-                markdown(&example.request),
+                markdown(&request(example)),
                 markdown(&what),
                 markdown(&example.body)
             );
@@ -98,7 +107,7 @@ pub fn html_section(out: &mut String, report: &Report) {
                 html(&group.step),
                 html(&group.kind),
                 count_cell(i, group.count),
-                html(&example.request),
+                html(&request(example)),
                 html(&example.what),
                 html(&example.redirects.join(", ")),
                 html(&example.body)
@@ -131,7 +140,7 @@ pub fn junit_suite(suites: &mut String, report: &Report) -> (usize, usize) {
             .map(|e| {
                 let mut text = e.what.clone();
                 if !e.request.is_empty() {
-                    text.push_str(&format!("\nrequest: {}", e.request));
+                    text.push_str(&format!("\nrequest: {}", request(e)));
                 }
                 if !e.redirects.is_empty() {
                     text.push_str(&format!("\nredirects: {}", e.redirects.join(", ")));
@@ -173,6 +182,7 @@ mod tests {
             examples: vec![FailureExample {
                 status: Some(200),
                 request: "POST http://127.0.0.1/checkout/ORD-7".into(),
+                trace_id: Some("ab".repeat(16)),
                 what: "$.status == \"shipped\": found \"paid\"".into(),
                 redirects: vec!["303 → http://127.0.0.1/cart".into()],
                 body: "<script>alert(1)</script>|x".into(),
@@ -193,14 +203,17 @@ mod tests {
         );
         // Which request failed: a templated path, rendered.
         assert!(
-            text.contains("\n      request: POST http://127.0.0.1/checkout/ORD-7\n"),
+            text.contains(&format!(
+                "\n      request: POST http://127.0.0.1/checkout/ORD-7 · trace {}\n",
+                "ab".repeat(16)
+            )),
             "{text}"
         );
         let mut md = String::new();
         markdown_section(&mut md, &report);
         assert!(md.contains("### What failed"), "{md}");
         assert!(
-            md.contains("| POST http://127.0.0.1/checkout/ORD-7 |"),
+            md.contains("| POST http://127.0.0.1/checkout/ORD-7 · trace abab"),
             "{md}"
         );
         // The counts are the run's, not a level's: each format says so.
@@ -214,7 +227,7 @@ mod tests {
         html_section(&mut page, &report);
         assert!(page.contains("&lt;script&gt;"), "{page}");
         assert!(
-            page.contains("<td><code>POST http://127.0.0.1/checkout/ORD-7</code></td>"),
+            page.contains("<td><code>POST http://127.0.0.1/checkout/ORD-7 · trace abab"),
             "{page}"
         );
         assert!(

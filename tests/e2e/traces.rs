@@ -161,6 +161,22 @@ fn traces_name_the_requests_the_shop_made_slow() {
         failed.iter().map(String::as_str).collect(),
         "{product}"
     );
+    // The failure example carries the trace of a request the shop failed.
+    let group = report["failure_examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["step"] == "product")
+        .expect("the product failures' examples");
+    let example_trace = group["examples"][0]["trace_id"].as_str().unwrap();
+    assert!(
+        seen.iter().any(|s| s.failed
+            && parse_traceparent(s.traceparent.as_deref().unwrap())
+                .unwrap()
+                .0
+                == example_trace),
+        "{group}"
+    );
 
     // The HTML report shows them, with links whose hostile template is escaped.
     let html = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
