@@ -474,7 +474,7 @@ pub fn plan(
         Model::Open if capacity.measured => (
             capacity.peak_load,
             format!(
-                "open model: {} stopped growing at this load (measured); arrivals beyond it outpace service and the queue grows",
+                "open model: {} peaked at this load (measured); arrivals beyond it outpace service and the queue grows",
                 per_second(unit)
             ),
         ),

@@ -238,11 +238,19 @@ fn slo_lost(report: &Report, p: &Planning, unit: LoadUnit) -> Fact {
     match (&report.breaking_point, p.slo_lost_load) {
         (Some(bp), Some(n)) => {
             let off = (n - bp.load) / bp.load;
+            // A measured capacity's load is no model's estimate ("the model
+            // estimated about 210, +0% off" beside a breaking point at 210).
+            let measured = report.model == crate::scenario::Model::Open
+                && report.capacity.as_ref().is_some_and(|c| c.measured);
+            let estimate = match measured {
+                true => "the most was served at",
+                false => "the model estimated about",
+            };
             Fact::new(
                 "SLO lost at",
                 format!("{} (measured)", unit.show(bp.load)),
                 format!(
-                    "the model estimated about {}, {:+.0}% off the measurement ({})",
+                    "{estimate} {}, {:+.0}% off the measurement ({})",
                     model.unwrap_or_default(),
                     off * 100.0,
                     p.slo_lost_note
@@ -699,6 +707,36 @@ mod tests {
             headroom(&report).value,
             "not tested: nothing broke, but the run stopped at 0.50× the expected peak"
         );
+    }
+
+    /// An open model's measured capacity is where the SLO-lost load comes
+    /// from: no model's estimate ("the model estimated about 210, +0% off").
+    #[test]
+    fn a_measured_capacity_is_not_called_a_model_estimate() {
+        let mut report = testdata::judged(&[]);
+        let slo_lost = |r: &Report| {
+            planning(r)
+                .into_iter()
+                .find(|f| f.label == "SLO lost at")
+                .unwrap()
+        };
+        let bp = report.breaking_point.as_ref().unwrap().load;
+        report.planning.as_mut().unwrap().slo_lost_load = Some(bp);
+        assert!(
+            slo_lost(&report)
+                .detail
+                .starts_with("the model estimated about"),
+            "{:?}",
+            slo_lost(&report)
+        );
+        report.model = crate::scenario::Model::Open;
+        report.capacity.as_mut().unwrap().measured = true;
+        let fact = slo_lost(&report);
+        assert!(
+            fact.detail.starts_with("the most was served at "),
+            "{fact:?}"
+        );
+        assert!(!fact.detail.contains("model estimated"), "{fact:?}");
     }
 
     #[test]
