@@ -302,11 +302,7 @@ impl Shopper {
                 sample.error = self.judge(shared, step, &answer, walk);
             }
             Err(failure) => {
-                let sent = Sent {
-                    url: &self.url,
-                    trace: self.tracer.as_ref().map(|t| TraceId(t.trace_id())),
-                };
-                sample.error = Some(transport_failed(shared, step, sent, &failure, walk));
+                sample.error = Some(transport_failed(shared, step, self.sent(), &failure, walk));
             }
         }
         if sample.status.is_some() || sample.error == Some(ErrorKind::Timeout) {
@@ -320,6 +316,14 @@ impl Shopper {
             Outcome::Failed
         };
         (outcome, answered)
+    }
+
+    /// The request just sent, as a failure example names it: its URL and trace.
+    fn sent(&self) -> Sent<'_> {
+        Sent {
+            url: &self.url,
+            trace: self.tracer.as_ref().map(|t| TraceId(t.trace_id())),
+        }
     }
 
     /// Who sent a request at `sent`, in which journey and trace.
@@ -358,12 +362,10 @@ impl Shopper {
             let name = &shared.scenario.steps[step.id].name;
             shared.recorder.note_failed_check(name, &failed.check);
         }
+        let sent = self.sent();
         let example = || {
-            let request = request_line(step.method.as_str(), &self.url);
-            let trace = self
-                .tracer
-                .as_ref()
-                .map(|t| TraceId(t.trace_id()).to_string());
+            let request = request_line(step.method.as_str(), sent.url);
+            let trace = sent.trace.map(|t| t.to_string());
             answer::answer_example(step.id, &request, trace, answer, &failed)
         };
         note_failure(shared, step.id, failed.kind, walk, example);
@@ -547,7 +549,7 @@ pub fn sample_think(think: Think, rng: &mut Xoshiro256PlusPlus) -> Duration {
     Duration::from_secs_f64(seconds.clamp(0.0, MAX_THINK.as_secs_f64()))
 }
 
-/// The request a failure without an answer was about: its URL and trace.
+/// The request a failure was about: its URL and trace.
 #[derive(Clone, Copy)]
 struct Sent<'a> {
     url: &'a str,

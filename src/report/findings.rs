@@ -240,7 +240,7 @@ fn slo_lost(report: &Report, p: &Planning, unit: LoadUnit) -> Fact {
             let off = (n - bp.load) / bp.load;
             // A measured capacity's load is no model's estimate ("the model
             // estimated about 210, +0% off" beside a breaking point at 210).
-            let measured = report.model == crate::scenario::Model::Open
+            let measured = report.model == crate::analysis::Model::Open
                 && report.capacity.as_ref().is_some_and(|c| c.measured);
             let estimate = match measured {
                 true => "the most was served at",
@@ -729,7 +729,7 @@ mod tests {
             "{:?}",
             slo_lost(&report)
         );
-        report.model = crate::scenario::Model::Open;
+        report.model = crate::analysis::Model::Open;
         report.capacity.as_mut().unwrap().measured = true;
         let fact = slo_lost(&report);
         assert!(
