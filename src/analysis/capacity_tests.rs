@@ -17,6 +17,28 @@ fn synthetic(usl: Usl, loads: &[f64], noise: f64, seed: u64) -> Vec<(f64, f64)> 
         .collect()
 }
 
+/// Levels of `report`'s first one, serving `served` (load, steps/s) without
+/// errors: a staircase that broke at its top level, the others passing.
+fn staircase(report: &Report, served: &[(f64, f64)]) -> Vec<LevelResult> {
+    let template = &report.levels[0];
+    served
+        .iter()
+        .enumerate()
+        .map(|(i, &(n, x))| {
+            let mut l = template.clone();
+            l.index = i;
+            l.load = n;
+            l.stats.throughput_rps = x;
+            l.stats.error_rate = 0.0;
+            l.verdict = match i + 1 == served.len() {
+                true => Verdict::Fail,
+                false => Verdict::Pass,
+            };
+            l
+        })
+        .collect()
+}
+
 #[test]
 fn the_fit_recovers_known_parameters_from_noisy_points() {
     let truth = Usl {
@@ -367,7 +389,6 @@ fn journeys_cut_short_by_a_levels_end_are_not_priced_as_lost() {
 fn a_throughput_that_stopped_growing_is_the_capacity_measured() {
     let mut report = crate::analysis::testdata::smoke();
     report.model = Model::Closed;
-    let template = report.levels[0].clone();
     let served = [
         (50.0, 95.0),
         (100.0, 190.0),
@@ -375,18 +396,7 @@ fn a_throughput_that_stopped_growing_is_the_capacity_measured() {
         (200.0, 372.0),
         (250.0, 379.0),
     ];
-    report.levels = served
-        .iter()
-        .enumerate()
-        .map(|(i, &(n, x))| {
-            let mut l = template.clone();
-            l.index = i;
-            l.load = n;
-            l.stats.throughput_rps = x;
-            l.stats.error_rate = 0.0;
-            l
-        })
-        .collect();
+    report.levels = staircase(&report, &served);
     let capacity = assess(&report);
     assert_eq!(capacity.peak_throughput_rps, Some(379.0), "{capacity:?}");
     assert_eq!(capacity.peak_load, Some(250.0), "{capacity:?}");
@@ -426,7 +436,6 @@ fn an_open_model_shop_that_fell_behind_its_arrivals_has_its_capacity_measured() 
     let mut report = crate::analysis::testdata::smoke();
     report.model = Model::Open;
     report.load_unit = crate::analysis::LoadUnit::Arrivals;
-    let template = report.levels[0].clone();
     let served = [
         (110.0, 110.2),
         (130.0, 129.6),
@@ -435,25 +444,7 @@ fn an_open_model_shop_that_fell_behind_its_arrivals_has_its_capacity_measured() 
         (190.0, 189.7),
         (210.0, 197.5),
     ];
-    let levels = |served: &[(f64, f64)]| -> Vec<LevelResult> {
-        served
-            .iter()
-            .enumerate()
-            .map(|(i, &(n, x))| {
-                let mut l = template.clone();
-                l.index = i;
-                l.load = n;
-                l.stats.throughput_rps = x;
-                l.stats.error_rate = 0.0;
-                l.verdict = match i + 1 == served.len() {
-                    true => Verdict::Fail,
-                    false => Verdict::Pass,
-                };
-                l
-            })
-            .collect()
-    };
-    report.levels = levels(&served);
+    report.levels = staircase(&report, &served);
     let capacity = assess(&report);
     assert!(capacity.measured, "{capacity:?}");
     assert_eq!(capacity.peak_throughput_rps, Some(197.5), "{capacity:?}");
@@ -469,10 +460,10 @@ fn an_open_model_shop_that_fell_behind_its_arrivals_has_its_capacity_measured() 
     // the fit stands as before.
     let mut kept_up = served;
     kept_up[5].1 = 208.0;
-    report.levels = levels(&kept_up);
+    report.levels = staircase(&report, &kept_up);
     assert!(!assess(&report).measured);
     // A closed model's load is shoppers, not arrivals: nothing to fall behind.
-    report.levels = levels(&served);
+    report.levels = staircase(&report, &served);
     report.model = Model::Closed;
     assert!(!assess(&report).note.contains("fell behind"));
 }
@@ -484,7 +475,6 @@ fn an_open_model_shop_that_fell_behind_its_arrivals_has_its_capacity_measured() 
 fn a_plateau_is_measured_even_when_the_fit_is_poor() {
     let mut report = crate::analysis::testdata::smoke();
     report.model = Model::Open;
-    let template = report.levels[0].clone();
     let served = [
         (110.0, 110.0),
         (130.0, 130.0),
@@ -493,18 +483,7 @@ fn a_plateau_is_measured_even_when_the_fit_is_poor() {
         (190.0, 150.8),
         (210.0, 151.2),
     ];
-    report.levels = served
-        .iter()
-        .enumerate()
-        .map(|(i, &(n, x))| {
-            let mut l = template.clone();
-            l.index = i;
-            l.load = n;
-            l.stats.throughput_rps = x;
-            l.stats.error_rate = 0.0;
-            l
-        })
-        .collect();
+    report.levels = staircase(&report, &served);
     let capacity = assess(&report);
     assert!(capacity.measured, "{capacity:?}");
     assert_eq!(capacity.peak_throughput_rps, Some(151.2), "{capacity:?}");
@@ -524,7 +503,6 @@ fn a_plateau_is_measured_even_when_the_fit_is_poor() {
 fn a_peak_far_beyond_the_highest_level_is_not_extrapolated() {
     let mut report = crate::analysis::testdata::smoke();
     report.model = Model::Closed;
-    let template = report.levels[0].clone();
     let served = [
         (110.0, 110.17),
         (150.0, 150.0),
@@ -532,18 +510,7 @@ fn a_peak_far_beyond_the_highest_level_is_not_extrapolated() {
         (190.0, 190.0),
         (210.0, 197.5),
     ];
-    report.levels = served
-        .iter()
-        .enumerate()
-        .map(|(i, &(n, x))| {
-            let mut l = template.clone();
-            l.index = i;
-            l.load = n;
-            l.stats.throughput_rps = x;
-            l.stats.error_rate = 0.0;
-            l
-        })
-        .collect();
+    report.levels = staircase(&report, &served);
     let capacity = assess(&report);
     assert!(!capacity.measured, "{capacity:?}");
     assert_eq!(capacity.peak_throughput_rps, None, "{capacity:?}");
