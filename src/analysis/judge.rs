@@ -627,18 +627,30 @@ fn headline(report: &Report) -> String {
 fn generator_notes(report: &Report, text: &mut String) {
     let load = |n: f64| show_load(report, n);
     let deciding = report.breaking_point.as_ref().map(|bp| bp.level);
-    let limited: Vec<&LevelResult> = report
+    // A load held again cleanly (a search's repeat) was measured after all:
+    // its limited try is no unreliable number the verdict rests on.
+    let held_cleanly = |load: f64| {
+        report
+            .levels
+            .iter()
+            .any(|l| l.load == load && !l.generator_limited && l.planned_s.is_none())
+    };
+    if let Some(level) = report
         .levels
         .iter()
-        .filter(|l| l.generator_limited)
-        .collect();
-    if let Some(level) = limited.iter().find(|l| Some(l.index) == deciding) {
+        .find(|l| l.generator_limited && Some(l.index) == deciding)
+    {
         text.push_str(&format!(
             ". WARNING at {}: {}",
             load(level.load),
             generator_warning(level)
         ));
     }
+    let limited: Vec<&LevelResult> = report
+        .levels
+        .iter()
+        .filter(|l| l.generator_limited && !held_cleanly(l.load))
+        .collect();
     if !limited.is_empty() {
         let loads: Vec<String> = limited.iter().map(|l| load(l.load)).collect();
         text.push_str(&format!(

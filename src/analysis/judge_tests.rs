@@ -398,3 +398,29 @@ fn broken_from_the_first_level_on_errors_points_to_what_failed_too() {
     assert!(verdict.contains("; start the staircase lower"), "{verdict}");
     assert!(!verdict.contains("--smoke"), "{verdict}");
 }
+
+/// A load a search held again cleanly after a generator-limited try was
+/// measured after all: the verdict lists only the limited loads never held
+/// cleanly ("Generator-limited (numbers unreliable) at: 150" stood beside the
+/// clean repeat that decided the search).
+#[test]
+fn a_load_held_again_cleanly_is_not_listed_as_generator_limited() {
+    let mut report = crate::analysis::testdata::smoke();
+    report.levels[0].generator_limited = true;
+    report.levels[2].generator_limited = true;
+    let verdict = super::verdict(&report);
+    assert!(
+        verdict.contains("Generator-limited (numbers unreliable) at: 2 shoppers, 6 shoppers"),
+        "{verdict}"
+    );
+    let mut again = report.levels[0].clone();
+    again.index = report.levels.len();
+    again.generator_limited = false;
+    report.levels.push(again);
+    let verdict = super::verdict(&report);
+    assert!(
+        verdict.contains("Generator-limited (numbers unreliable) at: 6 shoppers"),
+        "{verdict}"
+    );
+    assert!(!verdict.contains("at: 2 shoppers"), "{verdict}");
+}
