@@ -269,40 +269,63 @@ pub fn parse_gates(texts: &[String]) -> Result<Vec<Gate>, Error> {
 /// any traffic). A capacity search's levels are its probes, unknown in advance.
 fn check_names(scenario: &Scenario, gates: &[Gate]) -> Result<(), Error> {
     let levels = scenario.load.profile.levels();
+    let known = Known {
+        within: "the scenario",
+        levels: scenario.load.search.is_none().then(|| {
+            let loads = levels.iter().map(|l| l.load);
+            (loads.collect(), "the scenario's load")
+        }),
+        unit: crate::analysis::LoadUnit::for_model(scenario.load.model),
+        steps: scenario.steps.iter().map(|s| s.name.as_str()).collect(),
+        journeys: Some(scenario.journeys.iter().map(|j| j.name.as_str()).collect()),
+    };
+    check_gate_names(gates, &known)
+}
+
+/// The levels, steps and journeys a gate may name: a scenario's, or a report's.
+pub(super) struct Known<'a> {
+    /// "the scenario", "the report".
+    pub within: &'a str,
+    /// Every level's load, and where they are (`None`: not known in full).
+    pub levels: Option<(Vec<f64>, &'a str)>,
+    pub unit: crate::analysis::LoadUnit,
+    pub steps: Vec<&'a str>,
+    /// `None`: not known (a report written before journeys were counted).
+    pub journeys: Option<Vec<&'a str>>,
+}
+
+/// A gate naming a level, a step or a journey that is not there is a typo: bad
+/// input (exit 2), not a failed gate (exit 1, which CI reads as the shop's).
+pub(super) fn check_gate_names(gates: &[Gate], known: &Known<'_>) -> Result<(), Error> {
+    let within = known.within;
     for gate in gates {
-        if let Some(at) = gate.at
-            && scenario.load.search.is_none()
-            && !levels.iter().any(|l| (l.load - at).abs() < 1e-9)
+        if let (Some(at), Some((loads, whose))) = (gate.at, &known.levels)
+            && !loads.iter().any(|&l| (l - at).abs() < 1e-9)
         {
-            let unit = crate::analysis::LoadUnit::for_model(scenario.load.model);
-            let loads: Vec<String> = levels
-                .iter()
-                .filter(|l| !l.spike)
-                .map(|l| crate::units::show_load(l.load))
-                .collect();
+            let shown: Vec<String> = loads.iter().map(|&l| crate::units::show_load(l)).collect();
             return Err(bad_input(anyhow!(
-                "gate `{}`: no level at {} in the scenario's load (levels: {})",
+                "gate `{}`: no level at {} in {whose} (levels: {})",
                 gate.text,
-                unit.show(at),
-                loads.join(", ")
+                known.unit.show(at),
+                shown.join(", ")
             )));
         }
         if let Some(step) = gate.metric.step()
-            && !scenario.steps.iter().any(|s| s.name == step)
+            && !known.steps.contains(&step)
         {
-            let names: Vec<&str> = scenario.steps.iter().map(|s| s.name.as_str()).collect();
             return Err(bad_input(anyhow!(
-                "gate `{}`: no step named `{step}` in the scenario (steps: {})",
+                "gate `{}`: no step named `{step}` in {within} (steps: {})",
                 gate.text,
-                names.join(", ")
+                known.steps.join(", ")
             )));
         }
         if let Metric::JourneysPerMinute { journey } | Metric::JourneysPerSecond { journey } =
             &gate.metric
-            && !scenario.journeys.iter().any(|j| &j.name == journey)
+            && let Some(journeys) = &known.journeys
+            && !journeys.contains(&journey.as_str())
         {
             return Err(bad_input(anyhow!(
-                "gate `{}`: no journey named `{journey}` in the scenario",
+                "gate `{}`: no journey named `{journey}` in {within}",
                 gate.text
             )));
         }

@@ -9,64 +9,32 @@ use anyhow::anyhow;
 use crate::analysis::{self, Plan, Report, RunInfo, enrich};
 use crate::metrics::{RunEnd, interval_log};
 use crate::scenario::parse_gate;
-use crate::units::show_load;
 
 use super::cli::ReportArgs;
 use super::exit::{Error, Exit, bad_input};
-use super::options::{Ci, read_report};
+use super::options::{Ci, Known, check_gate_names, read_report};
 use super::{outdir, write_reports};
 
-/// A gate naming a step or a journey the report does not have is a typo:
-/// bad input (exit 2), as it is for `run`, not a failed gate (exit 1, which CI
-/// reads as the shop's). So is a level a run that held its whole plan did not
-/// have; a level an interrupted or stopped run did not reach stays a gate's
-/// failure.
+/// The gates' names checked against the report (see [`check_gate_names`]): a
+/// level only when its run held its whole plan; one an interrupted or stopped
+/// run did not reach stays a gate's failure.
 fn check_names(report: &Report, gates: &[crate::scenario::Gate]) -> Result<(), Error> {
-    use crate::scenario::Metric;
     let Some(level) = report.levels.first() else {
         return Ok(());
     };
     let whole_plan = report.end == RunEnd::Completed && report.capacity_search.is_none();
-    for gate in gates {
-        if let Some(at) = gate.at
-            && whole_plan
-            && !report.levels.iter().any(|l| l.load == at)
-        {
-            let loads: Vec<String> = report
-                .levels
-                .iter()
-                .filter(|l| !l.spike)
-                .map(|l| show_load(l.load))
-                .collect();
-            return Err(bad_input(anyhow!(
-                "gate `{}`: no level at {} in the report, whose run held its whole plan (levels: {})",
-                gate.text,
-                report.load_unit.show(at),
-                loads.join(", ")
-            )));
-        }
-        if let Some(step) = gate.metric.step()
-            && !level.steps.iter().any(|s| s.name == step)
-        {
-            let names: Vec<&str> = level.steps.iter().map(|s| s.name.as_str()).collect();
-            return Err(bad_input(anyhow!(
-                "gate `{}`: no step named `{step}` in the report (steps: {})",
-                gate.text,
-                names.join(", ")
-            )));
-        }
-        if let Metric::JourneysPerMinute { journey } | Metric::JourneysPerSecond { journey } =
-            &gate.metric
-            && !level.journeys.is_empty()
-            && !level.journeys.iter().any(|j| &j.name == journey)
-        {
-            return Err(bad_input(anyhow!(
-                "gate `{}`: no journey named `{journey}` in the report",
-                gate.text
-            )));
-        }
-    }
-    Ok(())
+    let known = Known {
+        within: "the report",
+        levels: whole_plan.then(|| {
+            let loads = report.levels.iter().map(|l| l.load);
+            (loads.collect(), "the report, whose run held its whole plan")
+        }),
+        unit: report.load_unit,
+        steps: level.steps.iter().map(|s| s.name.as_str()).collect(),
+        journeys: (!level.journeys.is_empty())
+            .then(|| level.journeys.iter().map(|j| j.name.as_str()).collect()),
+    };
+    check_gate_names(gates, &known)
 }
 
 pub fn report(args: &ReportArgs) -> Result<Exit, Error> {
