@@ -56,13 +56,25 @@ impl RatioRange {
     }
 }
 
-/// Parses `"1%"`, `"0.5 %"` or `0.01` into a fraction within `range`.
+/// Parses `"1%"`, `"0.5 %"` or `0.01` into a fraction within `range`. A bare
+/// number of 1 or more is refused: `"< 1"` read as a fraction is a 100% bound that
+/// cannot fail, and `"10"` a 1000% tolerance, where "1%" and "10%" were meant.
 pub fn parse_ratio(text: &str, range: RatioRange) -> Result<f64, UnitError> {
     let trimmed = text.trim();
     let value = match trimmed.strip_suffix('%') {
         Some(pct) => pct.trim().parse::<f64>().map(|p| p / 100.0),
         None => trimmed.parse::<f64>(),
     };
+    if let (None, Ok(v)) = (trimmed.strip_suffix('%'), &value)
+        && *v >= 1.0
+    {
+        return Err(UnitError(format!(
+            "ambiguous percentage \"{text}\": a number without % is a fraction, so it \
+             reads as {}%; write \"{trimmed}%\" for {trimmed} percent, or a fraction \
+             below 1 like 0.01",
+            v * 100.0
+        )));
+    }
     let max = range.max();
     value
         .ok()
@@ -212,6 +224,24 @@ mod tests {
             assert!(parse_ratio(bad, RatioRange::Fraction).is_err(), "{bad}");
         }
         assert!(parse_ratio("1001%", RatioRange::Tolerance).is_err());
+        assert_eq!(parse_ratio("100%", RatioRange::Fraction), Ok(1.0));
+    }
+
+    /// `"< 1"` meant one percent, not a bound of 100% that no run can break; a
+    /// bare `"10"` tolerance meant 10%, not 1000%.
+    #[test]
+    fn a_bare_number_of_one_or_more_is_refused_as_ambiguous() {
+        for (text, range) in [
+            ("1", RatioRange::Fraction),
+            ("1.0", RatioRange::Fraction),
+            ("10", RatioRange::Tolerance),
+            ("1", RatioRange::Tolerance),
+        ] {
+            let e = parse_ratio(text, range).unwrap_err();
+            assert!(e.0.contains("ambiguous percentage"), "{text}: {e}");
+            assert!(e.0.contains(&format!("\"{text}%\"")), "{text}: {e}");
+        }
+        assert_eq!(parse_ratio("0.99", RatioRange::Fraction), Ok(0.99));
     }
 
     #[test]

@@ -35,6 +35,19 @@ pub fn gates(
             continue;
         }
         let text = match value.get_ref() {
+            // `error_rate = "5%"` copied from `[slo]`, or k6's `"rate<0.05"`: the
+            // value is what lacks the comparison, not the metric that is unknown.
+            toml::Value::String(bound) if !bound.trim_start().starts_with(['<', '>', '=', '!']) => {
+                let example = if bound.trim().is_empty() || bound.contains(['<', '>']) {
+                    "< 800ms".to_string()
+                } else {
+                    format!("< {}", bound.trim())
+                };
+                return Err(at_value(format!(
+                    "a gate's value starts with its comparison: write {name} = \"{example}\" \
+                     (<, <=, >, >=), found \"{bound}\""
+                )));
+            }
             toml::Value::String(bound) => format!("{name} {bound}"),
             toml::Value::Boolean(true) if name == "regression" => name.to_string(),
             _ => {

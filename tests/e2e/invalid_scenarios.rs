@@ -94,6 +94,16 @@ const CASES: &[(&str, &str, &str)] = &[
     ),
     ("max-below-start", "7:42", "max (2) is below start (5)"),
     ("bad-percentage", "11:14", "invalid percentage \"120%\""),
+    (
+        "gate-without-comparison",
+        "10:14",
+        "a gate's value starts with its comparison: write error_rate = \"< 5%\"",
+    ),
+    (
+        "bare-gate-ratio",
+        "10:14",
+        "ambiguous percentage \"1\": a number without % is a fraction, so it reads as 100%",
+    ),
     ("toml-syntax", "6:6", "unclosed table, expected `]`"),
     ("bad-regex", "15:79", "invalid regex"),
     (
