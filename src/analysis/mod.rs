@@ -86,11 +86,14 @@ impl LoadUnit {
 
     /// `150 shoppers`, `1 shopper`, `20 arrivals/s`.
     pub fn show(self, load: f64) -> String {
-        let n = crate::units::show_load(load);
+        self.model().show_load(load)
+    }
+
+    /// The load model whose levels count this.
+    pub fn model(self) -> Model {
         match self {
-            LoadUnit::Shoppers if load == 1.0 => "1 shopper".to_string(),
-            LoadUnit::Shoppers => format!("{n} shoppers"),
-            LoadUnit::Arrivals => format!("{n} arrivals/s"),
+            LoadUnit::Shoppers => Model::Closed,
+            LoadUnit::Arrivals => Model::Open,
         }
     }
 }

@@ -12,7 +12,7 @@ use url::Url;
 
 use crate::analysis::Report;
 use crate::analysis::compare::DEFAULT_MAX_REGRESSION;
-use crate::scenario::{Gate, Metric, Scenario, parse_gate};
+use crate::scenario::{Gate, GateNames, Metric, Scenario, parse_gate};
 
 use super::cli::{CiArgs, RunArgs, ShardArgs};
 use super::exit::{Error, bad_input};
@@ -267,70 +267,24 @@ pub fn parse_gates(texts: &[String]) -> Result<Vec<Gate>, Error> {
 
 /// Checks that gates name steps, journeys and levels the scenario has (before
 /// any traffic). A capacity search's levels are its probes, unknown in advance.
+/// The scenario's own `[gates]` were checked as it loaded; this finds `--gate`'s.
 fn check_names(scenario: &Scenario, gates: &[Gate]) -> Result<(), Error> {
-    let levels = scenario.load.profile.levels();
-    let known = Known {
-        within: "the scenario",
-        levels: scenario.load.search.is_none().then(|| {
-            let loads = levels.iter().map(|l| l.load);
-            (loads.collect(), "the scenario's load")
-        }),
-        unit: crate::analysis::LoadUnit::for_model(scenario.load.model),
-        steps: scenario.steps.iter().map(|s| s.name.as_str()).collect(),
-        journeys: Some(scenario.journeys.iter().map(|j| j.name.as_str()).collect()),
-    };
-    check_gate_names(gates, &known)
+    check_gate_names(gates, &scenario.gate_names())
 }
 
-/// The levels, steps and journeys a gate may name: a scenario's, or a report's.
-pub(super) struct Known<'a> {
-    /// "the scenario", "the report".
-    pub within: &'a str,
-    /// Every level's load, and where they are (`None`: not known in full).
-    pub levels: Option<(Vec<f64>, &'a str)>,
-    pub unit: crate::analysis::LoadUnit,
-    pub steps: Vec<&'a str>,
-    /// `None`: not known (a report written before journeys were counted).
-    pub journeys: Option<Vec<&'a str>>,
-}
-
-/// A gate naming a level, a step or a journey that is not there is a typo: bad
-/// input (exit 2), not a failed gate (exit 1, which CI reads as the shop's).
-pub(super) fn check_gate_names(gates: &[Gate], known: &Known<'_>) -> Result<(), Error> {
-    let within = known.within;
-    for gate in gates {
-        if let (Some(at), Some((loads, whose))) = (gate.at, &known.levels)
-            && !loads.iter().any(|&l| (l - at).abs() < 1e-9)
-        {
-            let shown: Vec<String> = loads.iter().map(|&l| crate::units::show_load(l)).collect();
-            return Err(bad_input(anyhow!(
-                "gate `{}`: no level at {} in {whose} (levels: {})",
-                gate.text,
-                known.unit.show(at),
-                shown.join(", ")
-            )));
-        }
-        if let Some(step) = gate.metric.step()
-            && !known.steps.contains(&step)
-        {
-            return Err(bad_input(anyhow!(
-                "gate `{}`: no step named `{step}` in {within} (steps: {})",
-                gate.text,
-                known.steps.join(", ")
-            )));
-        }
-        if let Metric::JourneysPerMinute { journey } | Metric::JourneysPerSecond { journey } =
-            &gate.metric
-            && let Some(journeys) = &known.journeys
-            && !journeys.contains(&journey.as_str())
-        {
-            return Err(bad_input(anyhow!(
-                "gate `{}`: no journey named `{journey}` in {within}",
-                gate.text
-            )));
-        }
+/// A `--gate` naming a level, a step or a journey that is not there is bad input
+/// (exit 2), shown as its parse errors are.
+pub(super) fn check_gate_names(gates: &[Gate], names: &GateNames<'_>) -> Result<(), Error> {
+    match gates
+        .iter()
+        .find_map(|g| g.unknown_name(names).map(|why| (g, why)))
+    {
+        Some((gate, why)) => Err(bad_input(anyhow!(
+            "--gate '{text}': column 1: {why}\n  {text}\n  ^",
+            text = gate.text
+        ))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Reads a report.json (or the one in a run directory).

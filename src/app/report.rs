@@ -12,7 +12,7 @@ use crate::scenario::parse_gate;
 
 use super::cli::ReportArgs;
 use super::exit::{Error, Exit, bad_input};
-use super::options::{Ci, Known, check_gate_names, read_report};
+use super::options::{Ci, check_gate_names, read_report};
 use super::{outdir, write_reports};
 
 /// The gates' names checked against the report (see [`check_gate_names`]): a
@@ -23,13 +23,13 @@ fn check_names(report: &Report, gates: &[crate::scenario::Gate]) -> Result<(), E
         return Ok(());
     };
     let whole_plan = report.end == RunEnd::Completed && report.capacity_search.is_none();
-    let known = Known {
+    let known = crate::scenario::GateNames {
         within: "the report",
         levels: whole_plan.then(|| {
             let loads = report.levels.iter().map(|l| l.load);
             (loads.collect(), "the report, whose run held its whole plan")
         }),
-        unit: report.load_unit,
+        model: report.load_unit.model(),
         steps: level.steps.iter().map(|s| s.name.as_str()).collect(),
         journeys: (!level.journeys.is_empty())
             .then(|| level.journeys.iter().map(|j| j.name.as_str()).collect()),

@@ -28,6 +28,78 @@ pub struct Gate {
     pub bound: Option<Bound>,
 }
 
+/// The levels, steps and journeys a gate may name: a scenario's, or a report's.
+pub struct GateNames<'a> {
+    /// "the scenario", "the report".
+    pub within: &'a str,
+    /// Every level's load, and where they are (`None`: not known in full, as a
+    /// capacity search's probes are not).
+    pub levels: Option<(Vec<f64>, &'a str)>,
+    /// The model the loads are of (`3 shoppers`, `3 arrivals/s`).
+    pub model: super::Model,
+    pub steps: Vec<&'a str>,
+    /// `None`: not known (a report written before journeys were counted).
+    pub journeys: Option<Vec<&'a str>>,
+}
+
+impl<'a> GateNames<'a> {
+    /// A scenario's names, from its parts (as it compiles, or compiled).
+    pub fn of(
+        load: &super::Load,
+        steps: &'a [super::StepInfo],
+        journeys: &'a [super::Journey],
+    ) -> Self {
+        GateNames {
+            within: "the scenario",
+            levels: load.search.is_none().then(|| {
+                let loads = load.profile.levels().iter().map(|l| l.load).collect();
+                (loads, "the scenario's load")
+            }),
+            model: load.model,
+            steps: steps.iter().map(|s| s.name.as_str()).collect(),
+            journeys: Some(journeys.iter().map(|j| j.name.as_str()).collect()),
+        }
+    }
+}
+
+impl Gate {
+    /// Why this gate names a level, a step or a journey that `names` lacks: a
+    /// typo, bad input (exit 2), not a failed gate (exit 1, which CI reads as
+    /// the shop's). One check for a scenario's `[gates]`, `--gate` and `report`.
+    pub fn unknown_name(&self, names: &GateNames<'_>) -> Option<String> {
+        let within = names.within;
+        if let (Some(at), Some((loads, whose))) = (self.at, &names.levels)
+            && !loads.iter().any(|&l| (l - at).abs() < 1e-9)
+        {
+            let shown: Vec<String> = loads.iter().map(|&l| crate::units::show_load(l)).collect();
+            return Some(format!(
+                "no level at {} in {whose} (levels: {})",
+                names.model.show_load(at),
+                shown.join(", ")
+            ));
+        }
+        if let Some(step) = self.metric.step()
+            && !names.steps.contains(&step)
+        {
+            return Some(format!(
+                "no step named `{step}` in {within} (steps: {})",
+                names.steps.join(", ")
+            ));
+        }
+        if let Metric::JourneysPerMinute { journey } | Metric::JourneysPerSecond { journey } =
+            &self.metric
+            && let Some(journeys) = &names.journeys
+            && !journeys.contains(&journey.as_str())
+        {
+            return Some(format!(
+                "no journey named `{journey}` in {within} (journeys: {})",
+                journeys.join(", ")
+            ));
+        }
+        None
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Metric {
     /// A latency percentile (50.0 … 100.0 = max), overall or of one step.

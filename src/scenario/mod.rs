@@ -31,7 +31,7 @@ use std::time::Duration;
 
 pub use abort::{AbortCondition, AbortMetric, parse_abort};
 pub use diagnostic::ScenarioError;
-pub use gate::{Bound, Gate, GateError, Metric, Op, VALID_METRICS, parse_gate};
+pub use gate::{Bound, Gate, GateError, GateNames, Metric, Op, VALID_METRICS, parse_gate};
 pub use json_check::{Comparison, JsonCheck, Path as JsonPathText};
 pub use json_number::json_equal;
 pub use json_path::{JsonPath, Unread};
@@ -79,6 +79,13 @@ pub struct Scenario {
     pub warnings: Vec<String>,
     /// `[gates] max_regression`: the tolerance before a change counts as a regression.
     pub max_regression: Option<f64>,
+}
+
+impl Scenario {
+    /// The levels, steps and journeys its gates may name.
+    pub fn gate_names(&self) -> GateNames<'_> {
+        GateNames::of(&self.load, &self.steps, &self.journeys)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -165,6 +172,14 @@ impl Model {
         match self {
             Model::Closed => "shoppers",
             Model::Open => "arrivals/s",
+        }
+    }
+
+    /// `150 shoppers`, `1 shopper`, `20 arrivals/s`.
+    pub fn show_load(self, load: f64) -> String {
+        match self {
+            Model::Closed if load == 1.0 => "1 shopper".to_string(),
+            _ => format!("{} {}", crate::units::show_load(load), self.unit()),
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::units::{RatioRange, parse_ratio};
 
 use super::ScenarioError;
 use super::abort::{AbortCondition, parse_abort};
-use super::gate::{Gate, parse_gate};
+use super::gate::{Gate, GateNames, parse_gate};
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
@@ -21,6 +21,7 @@ pub fn gates(
     path: &Path,
     source: &str,
     table: &BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    names: &GateNames<'_>,
 ) -> Result<(Vec<Gate>, Option<f64>)> {
     let mut gates = Vec::new();
     let mut max_regression = None;
@@ -64,6 +65,9 @@ pub fn gates(
             };
             ScenarioError::at(path, source, span, e.message)
         })?;
+        if let Some(why) = gate.unknown_name(names) {
+            return Err(ScenarioError::at(path, source, key.span(), why));
+        }
         gates.push(gate);
     }
     Ok((gates, max_regression))

@@ -99,6 +99,22 @@ const CASES: &[(&str, &str, &str)] = &[
         "10:14",
         "a gate's value starts with its comparison: write error_rate = \"< 5%\"",
     ),
+    // These passed `validate` and were refused only by `run`, with no line.
+    (
+        "gate-unknown-step",
+        "11:1",
+        "no step named `checkot` in the scenario (steps: home, checkout)",
+    ),
+    (
+        "gate-unknown-journey",
+        "11:1",
+        "no journey named `buyr` in the scenario (journeys: buyer)",
+    ),
+    (
+        "gate-unknown-level",
+        "11:1",
+        "no level at 7 shoppers in the scenario's load (levels: 5, 10)",
+    ),
     (
         "bare-gate-ratio",
         "10:14",

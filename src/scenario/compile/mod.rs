@@ -199,7 +199,8 @@ pub fn compile<'a>(
             "the environment variable {name} is not set: checked without it; a run needs it exported"
         ));
     }
-    let (gates, max_regression) = super::rules::gates(path, source, &raw.gates)?;
+    let names = super::GateNames::of(&load, &c.steps, &journeys);
+    let (gates, max_regression) = super::rules::gates(path, source, &raw.gates, &names)?;
     Ok(Scenario {
         name: raw.name.into_inner(),
         description: raw.description,
