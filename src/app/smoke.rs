@@ -88,6 +88,18 @@ pub fn show_step(step: &StepWalk, verbose: bool) -> String {
             failure.kind.name(),
             failure.what
         );
+        // What the failing request carried (the verbose walk shows it above):
+        // a GraphQL step's variables tell a bad input from the shop's fault.
+        // As the run's failure examples show it: a GraphQL request's operation
+        // and variables, not its query.
+        if !verbose
+            && step
+                .hops
+                .first()
+                .is_some_and(|h| !h.request_body.is_empty())
+        {
+            let _ = writeln!(out, "    request: {}", failure.request);
+        }
         if !failure.redirects.is_empty() {
             let _ = writeln!(out, "    redirects: {}", failure.redirects.join(", "));
         }

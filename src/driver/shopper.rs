@@ -279,7 +279,7 @@ impl Shopper {
             method: &step.method,
             url: &self.url,
             headers,
-            body,
+            body: body.as_ref(),
             body_use: match step.needs_body() || walk.is_some() {
                 true => http::BodyUse::Keep {
                     max: shared.scenario.target.max_body,
@@ -299,10 +299,11 @@ impl Shopper {
         match answer {
             Ok(answer) => {
                 sample.status = Some(answer.status);
-                sample.error = self.judge(shared, step, &answer, walk);
+                sample.error = self.judge(shared, step, body.as_ref(), &answer, walk);
             }
             Err(failure) => {
-                sample.error = Some(transport_failed(shared, step, self.sent(), &failure, walk));
+                let sent = self.sent(body.as_ref());
+                sample.error = Some(transport_failed(shared, step, sent, &failure, walk));
             }
         }
         if sample.status.is_some() || sample.error == Some(ErrorKind::Timeout) {
@@ -318,10 +319,12 @@ impl Shopper {
         (outcome, answered)
     }
 
-    /// The request just sent, as a failure example names it: its URL and trace.
-    fn sent(&self) -> Sent<'_> {
+    /// The request just sent, as a failure example names it: its URL, what it
+    /// carried and its trace.
+    fn sent<'s>(&'s self, body: Option<&'s http::Payload>) -> Sent<'s> {
         Sent {
             url: &self.url,
+            body,
             trace: self.tracer.as_ref().map(|t| TraceId(t.trace_id())),
         }
     }
@@ -342,6 +345,7 @@ impl Shopper {
         &mut self,
         shared: &Shared,
         step: &Step,
+        body: Option<&http::Payload>,
         answer: &http::Answer,
         mut walk: Option<&mut WalkStep>,
     ) -> Option<ErrorKind> {
@@ -362,9 +366,14 @@ impl Shopper {
             let name = &shared.scenario.steps[step.id].name;
             shared.recorder.note_failed_check(name, &failed.check);
         }
-        let sent = self.sent();
+        let sent = self.sent(body);
         let example = || {
-            let request = request_line(step.method.as_str(), sent.url);
+            let request = request_line(
+                step.method.as_str(),
+                sent.url,
+                sent.body(),
+                &shared.scenario.secrets,
+            );
             let trace = sent.trace.map(|t| t.to_string());
             answer::answer_example(step.id, &request, trace, answer, &failed)
         };
@@ -553,7 +562,15 @@ pub fn sample_think(think: Think, rng: &mut Xoshiro256PlusPlus) -> Duration {
 #[derive(Clone, Copy)]
 struct Sent<'a> {
     url: &'a str,
+    body: Option<&'a http::Payload>,
     trace: Option<TraceId>,
+}
+
+impl Sent<'_> {
+    /// The body sent and its content type, for the example's request line.
+    fn body(&self) -> Option<(&str, &[u8])> {
+        self.body.map(|b| (b.content_type, b.bytes.as_slice()))
+    }
 }
 
 /// Notes a request that got no answer (blocked host, first message of its kind,
@@ -572,7 +589,12 @@ fn transport_failed(
         shared.recorder.note_error(failure.kind, message);
     }
     let example = || {
-        let request = request_line(step.method.as_str(), sent.url);
+        let request = request_line(
+            step.method.as_str(),
+            sent.url,
+            sent.body(),
+            &shared.scenario.secrets,
+        );
         let trace = sent.trace.map(|t| t.to_string());
         answer::transport_example(step.id, &request, trace, failure)
     };

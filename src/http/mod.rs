@@ -233,7 +233,8 @@ pub struct Request<'a> {
     pub url: &'a str,
     /// The step's own headers (they replace defaults of the same name).
     pub headers: Headers,
-    pub body: Option<Payload>,
+    /// Borrowed: the step keeps it, to show it in a failure example.
+    pub body: Option<&'a Payload>,
     /// What of the answer the step reads.
     pub body_use: BodyUse,
     /// Whether the step reads the answer's headers.
@@ -392,7 +393,7 @@ impl Client {
                 defaults: &common.defaults,
                 default_lines: &common.default_lines,
                 cookie: cookie.as_deref(),
-                body: payload.as_ref(),
+                body: payload,
             };
             let want = exchange::Want {
                 body: request.body_use,

@@ -298,10 +298,73 @@ pub fn cut_and_escape(text: &str) -> String {
     out
 }
 
-/// `METHOD URL` as a failure example shows it: the values of query parameters
-/// whose names mark credentials ([`CREDENTIAL_KEYS`], `key`, `auth`, `sig`) and a
-/// password in the URL hidden, and cut as a body is ([`cut_and_escape`]).
-pub fn request_line(method: &str, url: &str) -> String {
+/// `METHOD URL` as a failure example shows it, with what the request carried:
+/// the values of query parameters and form fields whose names mark credentials
+/// ([`CREDENTIAL_KEYS`], `key`, `auth`, `sig`), credentials in a JSON body and a
+/// password in the URL hidden, and cut as a body is ([`cut_and_escape`]). A
+/// GraphQL request shows its operation and variables: every one is `POST
+/// /graphql`, and its query is the scenario's own text. `secrets` (values read
+/// from the environment) are hidden wherever they stand.
+pub fn request_line(
+    method: &str,
+    url: &str,
+    body: Option<(&str, &[u8])>,
+    secrets: &[String],
+) -> String {
+    let mut shown = url.to_string();
+    if let Ok(parsed) = url::Url::parse(url) {
+        if let Some(password) = parsed.password() {
+            shown = shown.replacen(&format!(":{password}@"), ":[redacted]@", 1);
+        }
+        if let Some(query) = parsed.query() {
+            let hidden = hide_form_credentials(query);
+            shown = shown.replacen(&format!("?{query}"), &format!("?{hidden}"), 1);
+        }
+    }
+    let carried = match body {
+        Some((content_type, bytes)) if !bytes.is_empty() => {
+            format!(" · {}", body_line(content_type, bytes))
+        }
+        _ => String::new(),
+    };
+    let mut line = format!("{method} {shown}{carried}");
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        if line.contains(secret.as_str()) {
+            line = line.replace(secret.as_str(), "[redacted]");
+        }
+    }
+    cut_and_escape(&line)
+}
+
+/// What a request carried, in a line: `GraphQL AddToCart {"qty":0}`, `form
+/// sku=S1&password=[redacted]`, `json {"sku":"S1"}`, `body …`.
+fn body_line(content_type: &str, bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    if content_type == "application/x-www-form-urlencoded" {
+        return format!("form {}", hide_form_credentials(&text));
+    }
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(serde_json::Value::Object(map)) if map.get("query").is_some_and(|q| q.is_string()) => {
+            let operation = match map.get("operationName") {
+                Some(serde_json::Value::String(name)) => name.as_str(),
+                _ => "(unnamed operation)",
+            };
+            let variables = match map.get("variables") {
+                Some(v @ serde_json::Value::Object(m)) if !m.is_empty() => {
+                    format!(" {}", hide_json_credentials(&v.to_string()))
+                }
+                _ => String::new(),
+            };
+            format!("GraphQL {operation}{variables}")
+        }
+        Ok(json) => format!("json {}", hide_json_credentials(&json.to_string())),
+        Err(_) => format!("body {text}"),
+    }
+}
+
+/// `a=1&token=[redacted]`: a query string or form body with the values of
+/// fields named like credentials hidden.
+fn hide_form_credentials(pairs: &str) -> String {
     let secret = |name: &str| {
         let name = name.to_ascii_lowercase();
         CREDENTIAL_KEYS
@@ -309,30 +372,21 @@ pub fn request_line(method: &str, url: &str) -> String {
             .chain(&["key", "auth", "sig"])
             .any(|w| name.contains(w))
     };
-    let mut shown = url.to_string();
-    if let Ok(parsed) = url::Url::parse(url) {
-        if let Some(password) = parsed.password() {
-            shown = shown.replacen(&format!(":{password}@"), ":[redacted]@", 1);
-        }
-        if let Some(query) = parsed.query() {
-            let hidden: Vec<String> = query
-                .split('&')
-                .map(|pair| {
-                    let name = pair.split_once('=').map_or(pair, |(name, _)| name);
-                    let decoded = url::form_urlencoded::parse(name.as_bytes())
-                        .next()
-                        .map(|(n, _)| n.into_owned())
-                        .unwrap_or_default();
-                    match secret(&decoded) {
-                        true => format!("{name}=[redacted]"),
-                        false => pair.to_string(),
-                    }
-                })
-                .collect();
-            shown = shown.replacen(&format!("?{query}"), &format!("?{}", hidden.join("&")), 1);
-        }
-    }
-    cut_and_escape(&format!("{method} {shown}"))
+    pairs
+        .split('&')
+        .map(|pair| {
+            let name = pair.split_once('=').map_or(pair, |(name, _)| name);
+            let decoded = url::form_urlencoded::parse(name.as_bytes())
+                .next()
+                .map(|(n, _)| n.into_owned())
+                .unwrap_or_default();
+            match secret(&decoded) {
+                true => format!("{name}=[redacted]"),
+                false => pair.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Words in a JSON key that mark its value as a credential: a login answer's
@@ -537,17 +591,66 @@ mod tests {
     #[test]
     fn a_request_line_hides_credentials_in_its_url() {
         assert_eq!(
-            request_line("GET", "http://shop.test/orders/ORD-7?page=2"),
+            request_line("GET", "http://shop.test/orders/ORD-7?page=2", None, &[]),
             "GET http://shop.test/orders/ORD-7?page=2"
         );
         assert_eq!(
             request_line(
                 "POST",
-                "http://jane:hunter22@shop.test/cart?api_key=abc123&qty=2&Session_Id=xyz"
+                "http://jane:hunter22@shop.test/cart?api_key=abc123&qty=2&Session_Id=xyz",
+                None,
+                &[]
             ),
             "POST http://jane:[redacted]@shop.test/cart?api_key=[redacted]&qty=2&Session_Id=[redacted]"
         );
-        assert_eq!(request_line("GET", "not a url\n"), "GET not a url\\n");
+        assert_eq!(
+            request_line("GET", "not a url\n", None, &[]),
+            "GET not a url\\n"
+        );
+    }
+
+    /// Every GraphQL request is `POST /graphql`: its example names the operation
+    /// and the variables sent (not the query, the scenario's own text); other
+    /// bodies show as sent. Credentials are hidden in each.
+    #[test]
+    fn a_request_line_shows_what_the_request_carried() {
+        let graphql = br#"{"query":"mutation Add($productId: Int!, $qty: Int!) { addToCart(productId: $productId, qty: $qty) { id } }","variables":{"productId":8,"qty":0},"operationName":"Add"}"#;
+        let url = "http://shop.test/graphql";
+        assert_eq!(
+            request_line("POST", url, Some(("application/json", graphql)), &[]),
+            r#"POST http://shop.test/graphql · GraphQL Add {"productId":8,"qty":0}"#
+        );
+        let login = br#"{"query":"mutation { login }","variables":{"email":"a@b.test","password":"hunter2"}}"#;
+        assert_eq!(
+            request_line("POST", url, Some(("application/json", login)), &[]),
+            r#"POST http://shop.test/graphql · GraphQL (unnamed operation) {"email":"a@b.test","password":"[redacted]"}"#
+        );
+        let form = Some((
+            "application/x-www-form-urlencoded",
+            &b"sku=S-1&qty=0&password=hunter22"[..],
+        ));
+        assert_eq!(
+            request_line("POST", "http://shop.test/cart", form, &[]),
+            "POST http://shop.test/cart · form sku=S-1&qty=0&password=[redacted]"
+        );
+        let json = Some((
+            "application/json",
+            &br#"{"sku": "S-1", "pin": "98765432"}"#[..],
+        ));
+        assert_eq!(
+            request_line(
+                "POST",
+                "http://shop.test/api",
+                json,
+                &["98765432".to_string()]
+            ),
+            r#"POST http://shop.test/api · json {"pin":"[redacted]","sku":"S-1"}"#
+        );
+        let raw = Some(("text/plain; charset=utf-8", &b"hello"[..]));
+        assert_eq!(
+            request_line("PUT", "http://shop.test/note", raw, &[]),
+            "PUT http://shop.test/note · body hello"
+        );
     }
 
     #[test]

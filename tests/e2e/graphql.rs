@@ -132,6 +132,15 @@ fn graphql_and_business_errors_fail_the_step_with_their_message() {
         assert!(what.ends_with(message), "{what}");
         assert_eq!(group["examples"][0]["status"], 200);
     }
+    // Every GraphQL request is `POST /graphql`: the example names the
+    // operation and the variables as sent, the string where an Int was due.
+    let request = group("add-typo")["examples"][0]["request"]
+        .as_str()
+        .unwrap();
+    assert!(
+        request.ends_with(r#"/graphql · GraphQL AddToCart {"quantity":"2","sku":"SKU-1"}"#),
+        "{request}"
+    );
     // A step whose every answer carries GraphQL errors is the scenario's fault,
     // as a failed check is: exit 4, not a shop broken from the first level.
     assert_eq!(
@@ -141,6 +150,11 @@ fn graphql_and_business_errors_fail_the_step_with_their_message() {
     );
     let (code, out) = smoke(&path);
     assert_eq!(code, Some(4), "{out}");
+    // The walk shows what the failing request sent, without --verbose.
+    assert!(
+        out.contains(r#"/graphql · GraphQL AddToCart {"quantity":"2","sku":"SKU-1"}"#),
+        "{out}"
+    );
     // The typed variable is accepted where the string was not.
     assert_eq!(server.counts().added.load(Ordering::Relaxed), 0);
     let ok = scenario(&server.url, "cookies = false", ONE_SHOPPER, &buyer(headers));
