@@ -71,6 +71,19 @@ pub fn show_step(step: &StepWalk, verbose: bool) -> String {
     for (name, values) in &step.seen.extracted {
         let _ = writeln!(out, "    extracted {name} = {}", values.join(", "));
     }
+    for skipped in &step.seen.skipped {
+        let _ = writeln!(out, "    skipped {skipped}");
+    }
+    // Before a token is extracted its header is left out by design: said only
+    // where it may be why the step failed.
+    if step.failure.is_some() {
+        for name in &step.seen.headers_left_out {
+            let _ = writeln!(
+                out,
+                "    header {name} left out: it reads a variable not set (an optional extraction that matched nothing?)"
+            );
+        }
+    }
     for (check, result) in &step.seen.checks {
         match result {
             Ok(()) => {

@@ -32,6 +32,10 @@ pub struct Seen {
     /// The same values as a template writes them into a header (a text bare):
     /// the walk hides one that it finds in a credential header.
     pub extracted_text: Vec<String>,
+    /// Optional extractions that matched nothing, said as the walk shows them.
+    pub skipped: Vec<String>,
+    /// The journey's headers left out because they read a variable not set.
+    pub headers_left_out: Vec<String>,
 }
 
 /// The parts of the shopper a judgement reads and sets.
@@ -183,6 +187,18 @@ impl Judge<'_> {
             }
             if found.is_empty() && extract.optional {
                 // Kept as it was: a token renewed only by some answers.
+                if let Some(seen) = &mut seen {
+                    let kept = match self.slots[extract.slot].is_empty() {
+                        true => "not set",
+                        false => "keeps its value",
+                    };
+                    seen.skipped.push(format!(
+                        "extract {}: {} matched nothing (optional: {} {kept})",
+                        extract.name,
+                        source_text(&extract.source),
+                        extract.name
+                    ));
+                }
                 continue;
             }
             if found.is_empty() {

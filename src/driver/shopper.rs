@@ -241,7 +241,7 @@ impl Shopper {
         step: &Step,
         intended: Instant,
         expected_interval: Option<Duration>,
-        walk: Option<&mut WalkStep>,
+        mut walk: Option<&mut WalkStep>,
     ) -> (Outcome, Instant) {
         // Counted in flight against its level until recorded (dropped last).
         let started = shared.in_flight.start(&shared.level);
@@ -259,6 +259,9 @@ impl Shopper {
             error: None,
             origin: me.origin(shared, sent),
         };
+        if let Some((seen, _)) = walk.as_deref_mut() {
+            seen.headers_left_out = self.headers_left_out(shared, step);
+        }
         let (headers, body) = match self.build(shared, step) {
             Ok(parts) => parts,
             Err(why) => {
@@ -379,6 +382,26 @@ impl Shopper {
         };
         note_failure(shared, step.id, failed.kind, walk, example);
         Some(failed.kind)
+    }
+
+    /// The journey's headers [`Shopper::build`] leaves out because they read a
+    /// variable not set (an optional extraction that has not matched yet): the
+    /// debug walk says so, where the shop would only say the token is missing.
+    fn headers_left_out(&mut self, shared: &Shared, step: &Step) -> Vec<String> {
+        let scope = Scope {
+            slots: &self.slots,
+            rows: &self.rows,
+            rng: &mut self.rng,
+            sequence: &mut self.sequence,
+        };
+        shared.scenario.journeys[self.journey]
+            .headers
+            .iter()
+            .filter(|(name, template)| {
+                !step.headers.iter().any(|(n, _)| n == name) && template.reads_unset(&scope)
+            })
+            .map(|(name, _)| name.to_string())
+            .collect()
     }
 
     /// Renders the step's URL (into `self.url`), headers and body with the

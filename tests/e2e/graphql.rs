@@ -204,6 +204,25 @@ fn target_headers_carry_tokens_and_the_jar_can_be_kept_or_not() {
         out.contains("extract token: header x-auth-token matched nothing"),
         "{out}"
     );
+    // An optional extraction that matches nothing leaves the bearer header out:
+    // the walk says both, where the shop says only that the token is missing.
+    let lost = no_jar.replace(
+        r#"token = { header = "x-auth-token" } }"#,
+        r#"token = { header = "x-auth-tokn", optional = true } }"#,
+    );
+    assert_ne!(lost, no_jar);
+    let (code, out) = smoke(&write(dir.path(), "lost.toml", &lost));
+    assert_eq!(code, Some(4), "{out}");
+    assert!(
+        out.contains(
+            "skipped extract token: header x-auth-tokn matched nothing (optional: token not set)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("header authorization left out: it reads a variable not set"),
+        "{out}"
+    );
 }
 
 /// Business throughput: over a staircase with ramps, the report's completed
