@@ -10,6 +10,7 @@ use anyhow::anyhow;
 use crate::analysis::{self, Plan, RunInfo, enrich};
 use crate::driver::walk::Walk;
 use crate::driver::{self, Observer, Progress, climb::Judged};
+use crate::error_kind::ErrorKind;
 use crate::http::SetupError;
 use crate::metrics::interval_log::{IntervalLog, RunHeader};
 use crate::metrics::{Collected, Harvested, LevelRun, RunOutcome, ShardRun, TimelinePoint};
@@ -399,11 +400,13 @@ fn preflight(
             break;
         };
         first_failure.get_or_insert_with(|| {
-            format!(
-                "journey {journey} failed at step {} ({})",
+            let said = format!(
+                "journey {journey} failed at step {} ({}: {})",
                 step.name,
-                failure.kind.name()
-            )
+                failure.kind.name(),
+                failure.what
+            );
+            (said, failure.kind)
         });
         let Some(again) = self::walk(scenario, base_url, insecure, runtime, signals)? else {
             errln!("{}", Warning::InterruptedBeforeLoad);
@@ -422,11 +425,21 @@ fn preflight(
         );
         return Ok(Some(Exit::ScenarioFails));
     }
-    if let Some(first) = first_failure {
+    if let Some((first, kind)) = first_failure {
+        let accept = match kind {
+            ErrorKind::Graphql => {
+                "accept a business error with the step's `expect.typename`, or `allow_errors = true` \
+                 in its graphql table"
+            }
+            ErrorKind::Extract => "make the extraction `optional` if the answer may lack it",
+            ErrorKind::Check => "loosen the check if the shop may answer so",
+            _ => "expect its status with `expect = { status = [201, 409] }`",
+        };
         errln!(
-            "note: preflight: {first}, then passed when walked again: a failure the shop gives \
-             now and then, not the scenario's; the run goes on (expect its status with \
-             `expect = {{ status = [201, 409] }}` if it is a business answer)"
+            "note: preflight: {first}, then passed when walked again: a failure that comes and \
+             goes, either the shop's business answer now and then (out of stock) or the \
+             scenario's fault on some requests only (a random value the shop refuses); the run \
+             goes on. If it is a business answer, {accept}"
         );
     }
     Ok(None)
