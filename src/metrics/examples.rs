@@ -81,21 +81,32 @@ impl Examples {
             None => return,
         };
         group.count += 1;
-        if group.examples.len() < PER_KIND && !group.examples.iter().any(|e| e.what == example.what)
+        if group.examples.len() < PER_KIND
+            && !group
+                .examples
+                .iter()
+                .any(|e| same_shape(&e.what, &example.what))
         {
             group.examples.push(example);
         }
     }
 
     /// Whether there is room for another example of (step, kind): a caller can
-    /// skip building one (its strings) when not.
+    /// skip building one (its strings) when not. While fewer than [`PER_KIND`]
+    /// distinct ones have come, the first [`EAGER`] failures are each looked at,
+    /// then only the 128th, 256th, 512th…: a step failing the same way a million
+    /// times builds 77 examples, not a million, and a new way of failing
+    /// late in the run still has its chances.
     pub fn wants(&self, step: usize, kind: ErrorKind) -> bool {
         match self
             .groups
             .iter()
             .find(|g| g.step == step && g.kind == kind)
         {
-            Some(group) => group.examples.len() < PER_KIND,
+            Some(group) => {
+                group.examples.len() < PER_KIND
+                    && (group.count < EAGER || (group.count + 1).is_power_of_two())
+            }
             None => self.groups.len() < MAX_KEYS,
         }
     }
@@ -150,6 +161,22 @@ impl Examples {
         }
         self
     }
+}
+
+/// Failures of a (step, kind) each looked at for a distinct example.
+const EAGER: u64 = 64;
+
+/// Whether two failures say the same thing but for their numbers: "Product 4
+/// (SKU-00004) is out of stock" and "Product 1 (SKU-00001) …" are one failure,
+/// whose second example would crowd out a different one ("qty must be at least
+/// 1") from the few kept.
+fn same_shape(a: &str, b: &str) -> bool {
+    let shape = |s: &str| {
+        s.chars()
+            .filter(|c| !c.is_ascii_digit())
+            .collect::<String>()
+    };
+    a == b || shape(a) == shape(b)
 }
 
 /// The first [`EXCERPT`] characters of `body`, escaped so that any terminal,
@@ -484,7 +511,10 @@ mod tests {
         let mut examples = Examples::default();
         for i in 0..1_000_000u64 {
             let step = (i % 1000) as usize;
-            let what = format!("found {}", i % 7);
+            let what = format!(
+                "found {}",
+                ["a", "b", "c", "d", "e", "f", "g"][(i % 7) as usize]
+            );
             if examples.wants(step, ErrorKind::Check) {
                 examples.note(example(step, ErrorKind::Check, &what));
             } else {
@@ -499,7 +529,7 @@ mod tests {
             .iter()
             .map(|e| e.what.as_str())
             .collect();
-        assert_eq!(first, ["found 0", "found 6", "found 5"]);
+        assert_eq!(first, ["found a", "found g", "found f"]);
     }
 
     /// Through the recorder shoppers use: a million failing requests build at
@@ -513,7 +543,8 @@ mod tests {
             let step = (i % 300) as usize;
             recorder.note_failure(step, ErrorKind::Extract, || {
                 built += 1;
-                example(step, ErrorKind::Extract, &format!("body {i}"))
+                let letter = char::from(b'a' + (i % 26) as u8);
+                example(step, ErrorKind::Extract, &format!("body {letter}"))
             });
         }
         let notes = recorder.notes();
@@ -524,6 +555,38 @@ mod tests {
         let counted: u64 = groups.iter().map(|g| g.count).sum();
         // Steps 0..100 fail 3334 times, the others 3333; the first 256 are kept.
         assert_eq!(counted, 100 * 3334 + (MAX_KEYS as u64 - 100) * 3333);
+    }
+
+    /// Failures that differ only in their numbers are one example; one that
+    /// says something else still gets a place, and a step that fails the same
+    /// way every time builds a few examples, not one per failure.
+    #[test]
+    fn failures_differing_only_in_numbers_are_one_example_and_cost_few_builds() {
+        let recorder = crate::metrics::Recorder::new(1);
+        let mut built = 0u64;
+        for i in 0..1_000_000u64 {
+            let what = match i {
+                5 => "qty must be at least 1".to_string(),
+                _ => format!("Product {i} (SKU-{i:05}) is out of stock"),
+            };
+            recorder.note_failure(0, ErrorKind::Graphql, || {
+                built += 1;
+                example(0, ErrorKind::Graphql, &what)
+            });
+        }
+        let notes = recorder.notes();
+        let group = &notes.examples.groups[0];
+        assert_eq!(group.count, 1_000_000);
+        let kept: Vec<&str> = group.examples.iter().map(|e| e.what.as_str()).collect();
+        assert_eq!(
+            kept,
+            [
+                "Product 0 (SKU-00000) is out of stock",
+                "qty must be at least 1"
+            ]
+        );
+        // 64 looked at one by one, then the 128th, 256th, … 524,288th (2^7 … 2^19).
+        assert_eq!(built, 64 + 13, "{built}");
     }
 
     /// What the interval log writes each second (counts only) and what a
@@ -538,7 +601,7 @@ mod tests {
         let written = later.counts_only();
         assert!(written.groups[0].examples.is_empty());
         assert_eq!(written.with_examples_of(&full), later);
-        later.note(example(1, ErrorKind::Check, "found 2"));
+        later.note(example(1, ErrorKind::Check, "found none"));
         assert!(!later.same_examples(&full));
     }
 

@@ -205,8 +205,14 @@ impl JsonCheck {
                 Some(errors) if !errors.is_array() => format!("errors: {errors} (not a list)"),
                 Some(errors) => {
                     let first = &errors[0];
+                    // `extensions.code` tells a business error (OUT_OF_STOCK) from
+                    // the scenario's (BAD_USER_INPUT) where messages vary.
+                    let code = match first.pointer("/extensions/code") {
+                        Some(Value::String(code)) => format!(" ({code})"),
+                        _ => String::new(),
+                    };
                     match first.get("message").and_then(Value::as_str) {
-                        Some(message) => format!("errors[0].message: {message:?}"),
+                        Some(message) => format!("errors[0].message{code}: {message:?}"),
                         None => format!("errors[0]: {first}"),
                     }
                 }
@@ -285,6 +291,11 @@ mod tests {
         assert_eq!(
             JsonCheck::NoGraphqlErrors.actual(Ok(&errors)),
             r#"errors[0].message: "Variable \"$qty\" got invalid value""#
+        );
+        let coded = json!({"errors": [{"message": "SKU-4 is out of stock", "extensions": {"code": "OUT_OF_STOCK"}}]});
+        assert_eq!(
+            JsonCheck::NoGraphqlErrors.actual(Ok(&coded)),
+            r#"errors[0].message (OUT_OF_STOCK): "SKU-4 is out of stock""#
         );
         // Not GraphQL answers without errors: they passed.
         for (odd, actual) in [
