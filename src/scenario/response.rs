@@ -192,9 +192,23 @@ impl Check {
         match self {
             Check::BodyContains(_) => "not in the body".to_string(),
             Check::BodyNotContains(_) => "found in the body".to_string(),
-            Check::JsonEquals { path, .. } => match response.json() {
+            Check::JsonEquals { path, value, .. } => match response.json() {
                 Err(unread) => unread.to_string(),
                 Ok(json) => match path.first(json) {
+                    // `"1"` against `1` read like a contradiction: say the types.
+                    Some(found)
+                        if json_type(found) != json_type(value) && bare(found) == bare(value) =>
+                    {
+                        let fix = match value.is_string() {
+                            true => "write the value without quotes",
+                            false => "quote the value",
+                        };
+                        format!(
+                            "found the {} {found}, not the {} {value} ({fix})",
+                            json_type(found),
+                            json_type(value)
+                        )
+                    }
                     Some(found) => format!("found {found}"),
                     None => "the path matched nothing".to_string(),
                 },
@@ -502,6 +516,26 @@ impl ExtractSource {
     }
 }
 
+/// `string`, `number`, …: a JSON value's type, as a message names it.
+fn json_type(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "list",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+/// A value as text without JSON's quotes: `"1"` and `1` both read `1`.
+fn bare(value: &serde_json::Value) -> std::borrow::Cow<'_, str> {
+    match value {
+        serde_json::Value::String(s) => s.as_str().into(),
+        other => other.to_string().into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -716,6 +750,15 @@ mod tests {
         );
         assert!(!Check::RedirectedTo("/cart".into()).holds(&r));
         assert_eq!(equals("$.total", 43.into()).actual(&r), "found 42");
+        // `"42"` against 42 read like a contradiction ("== \"42\": found 42").
+        assert_eq!(
+            equals("$.total", "42".into()).actual(&r),
+            r#"found the number 42, not the string "42" (write the value without quotes)"#
+        );
+        assert_eq!(
+            equals("$.status", serde_json::json!(["paid"])).actual(&r),
+            r#"found "paid""#
+        );
         assert_eq!(
             equals("$.status", "paid".into()).describe(),
             r#"$.status == "paid""#
