@@ -25,8 +25,15 @@ pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 /// one duration syntax of stampede.
 pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
     let duration = humantime::parse_duration(text.trim()).map_err(|e| {
+        // "expected number at 0" is the parser's position, not a reader's hint;
+        // an unknown unit's list of units is one.
+        let why = match e {
+            humantime::DurationError::UnknownUnit { .. }
+            | humantime::DurationError::NumberOverflow => format!(" ({e})"),
+            _ => String::new(),
+        };
         UnitError(format!(
-            "invalid duration \"{text}\" ({e}): expected {DURATION_EXPECTED}"
+            "invalid duration \"{text}\"{why}: expected {DURATION_EXPECTED}"
         ))
     })?;
     if duration > MAX_DURATION {

@@ -29,6 +29,9 @@ pub const MAX_FILTERS: usize = 4;
 /// Why a JSONPath is refused.
 #[derive(Debug, thiserror::Error)]
 pub enum PathError {
+    /// `data.login.token`, as gjson or lodash write it.
+    #[error("a JSONPath starts with `$`, the whole document: write \"{0}\"")]
+    NoRoot(String),
     #[error("{0}")]
     Invalid(#[from] serde_json_path::ParseError),
     #[error("the path is {0} bytes long: at most {MAX_LEN}")]
@@ -60,6 +63,13 @@ enum Segment {
 
 impl JsonPath {
     pub fn parse(text: &str) -> Result<JsonPath, PathError> {
+        if !text.starts_with('$') {
+            let rooted = match text.starts_with(['.', '[']) {
+                true => format!("${text}"),
+                false => format!("$.{text}"),
+            };
+            return Err(PathError::NoRoot(rooted));
+        }
         within_limits(text)?;
         Ok(JsonPath {
             full: serde_json_path::JsonPath::parse(text)?,

@@ -487,6 +487,14 @@ fn plain_types(message: &str) -> String {
     .fold(message.to_string(), |text, (from, to)| {
         text.replace(from, to)
     })
+    .split(' ')
+    // The parser's own type names (`RawExtract`) mean nothing to a reader.
+    .map(|word| match word.strip_prefix("Raw") {
+        Some(rest) if rest.starts_with(|c: char| c.is_ascii_uppercase()) => "{ ... }",
+        _ => word,
+    })
+    .collect::<Vec<_>>()
+    .join(" ")
 }
 
 /// What the command line changes in a scenario file.
@@ -554,11 +562,17 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
     parse_with(path, source, &Overrides::default())
 }
 
-/// Keys written in the wrong table, and where each goes.
-const MISPLACED: [(&str, &str); 1] = [(
-    "unknown field `allow_errors`",
-    "allow_errors goes inside the step's graphql table: graphql = { query = \"…\", allow_errors = true }",
-)];
+/// Keys written in the wrong table or values of the wrong shape, and what fixes them.
+const MISPLACED: [(&str, &str); 2] = [
+    (
+        "expected struct RawExtract",
+        "an extraction names its source: token = { json = \"$.data.login.token\" } (or css, regex, header, cookie)",
+    ),
+    (
+        "unknown field `allow_errors`",
+        "allow_errors goes inside the step's graphql table: graphql = { query = \"…\", allow_errors = true }",
+    ),
+];
 
 /// TOML text as `T`, or an error placed in it.
 fn from_toml<T: serde::de::DeserializeOwned>(
@@ -567,8 +581,8 @@ fn from_toml<T: serde::de::DeserializeOwned>(
 ) -> Result<T, ScenarioError> {
     toml::from_str(source).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
+        let hint = MISPLACED.iter().find(|(m, _)| e.message().contains(m));
         let message = plain_types(e.message().trim_end());
-        let hint = MISPLACED.iter().find(|(m, _)| message.starts_with(m));
         let error = ScenarioError::at(path, source, span, message);
         match hint {
             Some((_, hint)) => error.with_hint(*hint),

@@ -545,3 +545,39 @@ fn max_redirects_is_bounded() {
         );
     }
 }
+
+/// A new user's slips, answered in their words, not the parser's: a type name
+/// (`RawExtract`), a position ("expected number at 0"), a bare "parser error",
+/// a quoted status code.
+#[test]
+fn a_new_users_slips_are_answered_in_their_words() {
+    let step = |extra: &str| {
+        error(&format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\n{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"/\", {extra} }}]\n"
+        ))
+    };
+    let e = step(r#"extract = { token = "$.data.token" }"#);
+    assert!(
+        e.contains("expected a table { ... }") && !e.contains("Raw"),
+        "{e}"
+    );
+    assert!(
+        e.contains("hint: an extraction names its source: token = { json = "),
+        "{e}"
+    );
+    let e = step(r#"extract = { token = { json = "data.login.token" } }"#);
+    assert!(
+        e.contains("a JSONPath starts with `$`, the whole document: write \"$.data.login.token\""),
+        "{e}"
+    );
+    let e = step(r#"expect = { status = "200" }"#);
+    assert!(
+        e.contains("a status code is a number: write 200 without quotes"),
+        "{e}"
+    );
+    let e = error(&with(STAIRS, "\"fast\""));
+    assert!(
+        e.contains("invalid duration \"fast\": expected a duration with a unit"),
+        "{e}"
+    );
+}

@@ -245,6 +245,10 @@ impl StatusMatch {
             [c @ b'1'..=b'5', b'x' | b'X', b'x' | b'X'] => {
                 Ok(StatusMatch::Class(u16::from(c - b'0')))
             }
+            _ if v.trim().parse::<u16>().is_ok() => Err(E::custom(format!(
+                "a status code is a number: write {} without quotes (or a class like \"2xx\")",
+                v.trim()
+            ))),
             _ => Err(E::custom(format!(
                 "invalid status class \"{v}\": expected one like \"2xx\""
             ))),
