@@ -581,3 +581,68 @@ fn a_new_users_slips_are_answered_in_their_words() {
         "{e}"
     );
 }
+
+/// A GraphQL step's `variables` and `operation` checked against its query as
+/// it loads: each slip here failed every request at run time instead.
+#[test]
+fn graphql_variables_and_operation_are_checked_against_the_query() {
+    let gql = |graphql: &str| {
+        parse(
+            Path::new("t.toml"),
+            &format!(
+                "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\n{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"add\", graphql = {graphql} }}]\n"
+            ),
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    };
+    let add = r#"query = """mutation Add($productId: Int!, $qty: Int = 1) { add(id: $productId, qty: $qty) { id } }""""#;
+    for (graphql, said) in [
+        (
+            format!("{{ {add}, variables = {{ productID = 1 }} }}"),
+            "the query requires $productId (a non-null type without a default), which `variables` does not give: it gives `productID`, which the query does not declare",
+        ),
+        (
+            format!("{{ {add}, variables = {{ \"$productId\" = 1 }} }}"),
+            "variables: `$productId`: a variable's name is written without the $",
+        ),
+        (
+            format!("{{ {add}, variables = {{ qty = 2 }} }}"),
+            "the query requires $productId (a non-null type without a default)",
+        ),
+        (
+            format!("{{ {add}, variables = {{ productId = 1 }}, operation = \"add\" }}"),
+            "operation = \"add\": the query has no operation of that name (it holds Add)",
+        ),
+        (
+            r#"{ query = "mutation Add($qty: Int!) { add(qty: $quantity) { id } }", variables = { qty = 1 } }"#.to_string(),
+            "the query uses $quantity, which it does not declare (it declares $qty)",
+        ),
+    ] {
+        let e = gql(&graphql).unwrap_err();
+        assert!(e.contains(said), "{graphql}\n{e}");
+    }
+    // What the shop accepts loads: a default, an anonymous query, list types,
+    // `$` and names in comments and strings, one of several operations named.
+    for graphql in [
+        format!("{{ {add}, variables = {{ productId = \"{{{{ n }}}}\" }} }}"),
+        r#"{ query = "query($ids: [ID!]!) { products(ids: $ids) { id } }", variables = { ids = [1] } }"#.to_string(),
+        r#"{ query = "{ products(first: 3) { id } }" }"#.to_string(),
+        "{ query = \"\"\"# pays $5\nquery Find($q: String!) { search(q: $q, note: \"$x \\\"q\\\"\") { id } }\"\"\", variables = { q = \"lamp\" } }".to_string(),
+        r#"{ query = "query A { a } mutation B($x: Int!) { b(x: $x) }", operation = "B", variables = { x = 1 } }"#.to_string(),
+    ] {
+        let graphql = graphql.replace("{{ n }}", "{{ seq }}");
+        assert_eq!(gql(&graphql), Ok(()), "{graphql}");
+    }
+    // A variable the query does not declare is ignored by the shop: a warning,
+    // for a misspelt optional one is silently not sent.
+    let text = format!(
+        "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\n{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"add\", graphql = {{ {add}, variables = {{ productId = 1, qyt = 2 }} }} }}]\n"
+    );
+    let scenario = parse(Path::new("t.toml"), &text).unwrap();
+    assert!(
+        scenario.warnings.iter().any(|w| w.starts_with("variables: `qyt` is not a variable of the query (it declares $productId, $qty): the shop ignores it (at t.toml:8:")),
+        "{:?}",
+        scenario.warnings
+    );
+}

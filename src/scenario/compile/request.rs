@@ -56,6 +56,7 @@ impl Compiler<'_> {
     /// `{ "query": …, "variables": …, "operationName": … }`, variables typed as
     /// in a `json` body.
     fn graphql_body(&mut self, raw: raw::RawGraphql, slots: &[String]) -> Result<Body> {
+        self.graphql_names(&raw)?;
         let query = self.template(&raw.query, slots)?;
         let query = match query.as_constant() {
             Some(text) => JsonTemplate::Literal(text.into()),
@@ -78,6 +79,127 @@ impl Compiler<'_> {
             ));
         }
         Ok(Body::Json(JsonTemplate::Object(fields)))
+    }
+
+    /// The names a GraphQL step's `variables` and `operation` give, against
+    /// the query's own text: a variable it does not declare (`productID` for
+    /// `$productId`, `"$qty"`), one it requires and is not given, an operation it
+    /// does not hold. The shop would refuse each, on every request, at run time.
+    fn graphql_names(&mut self, raw: &raw::RawGraphql) -> Result<()> {
+        if raw.query.get_ref().contains("{{") {
+            // Part of it is written at run time: not known here.
+            return Ok(());
+        }
+        let query = graphql_text(raw.query.get_ref());
+        let operations = graphql_operations(&query);
+        if let Some(name) = &raw.operation
+            && !operations.iter().any(|(op, _)| op == name)
+        {
+            let held = match operations.is_empty() {
+                true => "it names no operation".to_string(),
+                false => {
+                    let names: Vec<&str> = operations.iter().map(|(n, _)| n.as_str()).collect();
+                    format!("it holds {}", names.join(", "))
+                }
+            };
+            return Err(self.error(
+                raw.query.span(),
+                format!("operation = \"{name}\": the query has no operation of that name ({held})"),
+            ));
+        }
+        // Whose declarations count: the operation run, or the only one.
+        let declared: Vec<(String, bool)> = match (&raw.operation, operations.as_slice()) {
+            (Some(name), ops) => ops
+                .iter()
+                .filter(|(op, _)| op == name)
+                .flat_map(|(_, vars)| vars.clone())
+                .collect(),
+            (None, [(_, vars)]) => vars.clone(),
+            (None, []) => graphql_declarations(&query),
+            // Several operations and none named: the shop refuses the request.
+            (None, _) => return Ok(()),
+        };
+        let given: Vec<&str> = match raw.variables.as_ref().map(|v| v.get_ref()) {
+            Some(toml::Value::Table(table)) => table.keys().map(String::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let span = raw
+            .variables
+            .as_ref()
+            .map_or_else(|| raw.query.span(), |v| v.span());
+        let names = || {
+            let all: Vec<String> = declared.iter().map(|(n, _)| format!("${n}")).collect();
+            match all.is_empty() {
+                true => "it declares none".to_string(),
+                false => format!("it declares {}", all.join(", ")),
+            }
+        };
+        let mut unknown = Vec::new();
+        for key in &given {
+            if let Some(bare) = key.strip_prefix('$') {
+                return Err(self.error(
+                    span.clone(),
+                    format!("variables: `{key}`: a variable's name is written without the $ ({bare} = …)"),
+                ));
+            }
+            if !declared.iter().any(|(n, _)| n == key) {
+                // Not an error: a shop ignores variables its query does not
+                // declare. But a misspelt optional one is silently not sent.
+                let said = self.error(
+                    span.clone(),
+                    format!(
+                        "variables: `{key}` is not a variable of the query ({}): the shop ignores it",
+                        names()
+                    ),
+                );
+                unknown.push(format!(
+                    "{} (at {}:{}:{})",
+                    said.message,
+                    said.path.display(),
+                    said.line,
+                    said.column
+                ));
+            }
+        }
+        // A variable used and not declared (`$quantity` for `$qty`), where the
+        // document is one operation without fragments (whose uses are shared).
+        if operations.len() <= 1 && !query.contains("fragment ") {
+            let used = query.match_indices('$').map(|(i, _)| {
+                query[i + 1..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect::<String>()
+            });
+            if let Some(undeclared) = used
+                .filter(|n| !n.is_empty())
+                .find(|n| !declared.iter().any(|(d, _)| d == n))
+            {
+                return Err(self.error(
+                    raw.query.span(),
+                    format!(
+                        "the query uses ${undeclared}, which it does not declare ({})",
+                        names()
+                    ),
+                ));
+            }
+        }
+        if let Some((missing, _)) = declared
+            .iter()
+            .find(|(n, required)| *required && !given.contains(&n.as_str()))
+        {
+            return Err(self.error(
+                span,
+                format!(
+                    "the query requires ${missing} (a non-null type without a default), which `variables` does not give{}",
+                    match given.iter().find(|k| !declared.iter().any(|(n, _)| n == *k)) {
+                        Some(stray) => format!(": it gives `{stray}`, which the query does not declare"),
+                        None => String::new(),
+                    }
+                ),
+            ));
+        }
+        self.warnings.extend(unknown);
+        Ok(())
     }
 
     fn json_path(&self, path: &Spanned<String>) -> Result<CheckPath> {
@@ -156,4 +278,99 @@ impl Compiler<'_> {
             )
         })
     }
+}
+
+/// A GraphQL document without its comments and string literals (their text
+/// may hold `$`, `#` and names that are not the document's).
+fn graphql_text(query: &str) -> String {
+    let mut out = String::with_capacity(query.len());
+    let mut chars = query.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '#' => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                out.push_str("\"\"");
+                let mut escaped = false;
+                for c in chars.by_ref() {
+                    match c {
+                        '\\' if !escaped => escaped = true,
+                        '"' if !escaped => break,
+                        _ => escaped = false,
+                    }
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Each named operation (`query Start`, `mutation AddToCart(...)`) with the
+/// variables it declares.
+fn graphql_operations(query: &str) -> Vec<(String, Vec<(String, bool)>)> {
+    let words = ["query", "mutation", "subscription"];
+    let mut found = Vec::new();
+    let bytes = query.as_bytes();
+    let mut at = 0;
+    while at < query.len() {
+        let rest = &query[at..];
+        let starts_word = at == 0 || !is_name_char(bytes[at - 1]);
+        if let Some(word) = words.iter().find(|w| starts_word && rest.starts_with(**w)) {
+            let after = &rest[word.len()..];
+            let name: String = after
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if after.starts_with(char::is_whitespace) && !name.is_empty() {
+                // Its declarations: from the name to the selection set's `{`.
+                let header = after.split('{').next().unwrap_or("");
+                found.push((name, graphql_declarations(header)));
+            }
+            at += word.len();
+        } else {
+            at += rest.chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    found
+}
+
+/// `$name: Type` declarations, each with whether it is required (`Type!`
+/// without a `= default`).
+fn graphql_declarations(text: &str) -> Vec<(String, bool)> {
+    let mut declared = Vec::new();
+    for (i, _) in text.match_indices('$') {
+        let rest = &text[i + 1..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let after = rest[name.len()..].trim_start();
+        let Some(ty) = after.strip_prefix(':') else {
+            continue;
+        };
+        // The type runs to the next declaration, the `)` or a default.
+        let end = ty.find(['$', ')', '=']).unwrap_or(ty.len());
+        let required = ty[..end]
+            .trim_end()
+            .trim_end_matches(',')
+            .trim_end()
+            .ends_with('!')
+            && !ty[end..].starts_with('=');
+        if !name.is_empty() {
+            declared.push((name, required));
+        }
+    }
+    declared
+}
+
+fn is_name_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
 }
