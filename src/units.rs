@@ -136,9 +136,11 @@ pub fn show_size(bytes: u64) -> String {
 pub fn show_ms(ms: f64) -> String {
     if !ms.is_finite() {
         "n/a".to_string()
-    } else if ms >= 1000.0 {
+    } else if ms >= 999.5 {
+        // Compared as rounded: 9.96 ms reads "10 ms", not a more precise-looking
+        // "10.0 ms" beside a 10.3 ms shown as "10 ms".
         format!("{:.2} s", ms / 1000.0)
-    } else if ms >= 10.0 {
+    } else if ms >= 9.95 {
         format!("{ms:.0} ms")
     } else {
         format!("{ms:.1} ms")
@@ -254,6 +256,11 @@ mod tests {
     #[test]
     fn values_show_as_people_read_them() {
         assert_eq!(show_ms(4.24), "4.2 ms");
+        // At the edges, as the rounded value reads.
+        assert_eq!(show_ms(9.951), "10 ms");
+        assert_eq!(show_ms(9.94), "9.9 ms");
+        assert_eq!(show_ms(999.6), "1.00 s");
+        assert_eq!(show_ms(999.4), "999 ms");
         assert_eq!(show_ms(612.4), "612 ms");
         assert_eq!(show_ms(1250.0), "1.25 s");
         assert_eq!(show_latency(None), "-");

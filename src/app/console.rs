@@ -119,10 +119,11 @@ impl Console {
             }
             None if p.elapsed >= self.next_plain => {
                 self.next_plain += PLAIN_EVERY;
+                // Rounded as the run's first line rounds it ("5 levels, 18 s").
                 errln!(
-                    "[{:>4}s/{}s] {message}",
+                    "[{:>4}s/{:.0}s] {message}",
                     p.elapsed.as_secs(),
-                    p.total.as_secs()
+                    p.total.as_secs_f64()
                 );
             }
             None => {}

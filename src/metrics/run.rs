@@ -24,7 +24,9 @@ pub struct LevelRun {
 pub enum RunEnd {
     /// The profile ran to its end.
     Completed,
-    /// The climb stopped: a level broke with `stop = "broken"`.
+    /// The climb stopped: a level broke with `stop = "broken"` (the report's
+    /// `breaking_point`), or the scenario failed from the first level (its
+    /// `scripting_failure`, with no breaking point).
     StoppedAtBreakingPoint,
     /// The stop signal came (Ctrl-C), or the process died (a rebuilt log).
     Interrupted,

@@ -242,19 +242,24 @@ fn slo_lost(report: &Report, p: &Planning, unit: LoadUnit) -> Fact {
             // estimated about 210, +0% off" beside a breaking point at 210).
             let measured = report.model == crate::analysis::Model::Open
                 && report.capacity.as_ref().is_some_and(|c| c.measured);
-            let estimate = match measured {
-                true => "the most was served at",
-                false => "the model estimated about",
-            };
-            Fact::new(
-                "SLO lost at",
-                format!("{} (measured)", unit.show(bp.load)),
-                format!(
-                    "{estimate} {}, {:+.0}% off the measurement ({})",
+            // Nor is it "off" the breaking point: it is the load below it.
+            let said = match measured {
+                true => format!(
+                    "the most was served at {} ({})",
+                    model.unwrap_or_default(),
+                    p.slo_lost_note
+                ),
+                false => format!(
+                    "the model estimated about {}, {:+.0}% off the measurement ({})",
                     model.unwrap_or_default(),
                     off * 100.0,
                     p.slo_lost_note
                 ),
+            };
+            Fact::new(
+                "SLO lost at",
+                format!("{} (measured)", unit.show(bp.load)),
+                said,
             )
         }
         (Some(bp), None) => Fact::new(
@@ -737,6 +742,8 @@ mod tests {
             "{fact:?}"
         );
         assert!(!fact.detail.contains("model estimated"), "{fact:?}");
+        // The level below the breaking point is not "-20% off the measurement".
+        assert!(!fact.detail.contains("off the measurement"), "{fact:?}");
     }
 
     #[test]
