@@ -245,11 +245,24 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
         }
         _ => String::new(),
     };
+    // A k6 threshold covers the whole run: say that this one judged the last
+    // good level, not the one that broke, and how to judge that one.
+    let judged = match (&report.breaking_point, gate.at) {
+        (Some(bp), None) if bp.load != level.load => {
+            let name = gate.text.split([' ', '<', '>']).next().unwrap_or_default();
+            format!(
+                ", the last good level (the run broke at {}; {name}@{} judges that level)",
+                show_load(report, bp.load),
+                crate::units::show_load(bp.load)
+            )
+        }
+        _ => String::new(),
+    };
     result(
         gate,
         passed,
         Some(measured),
-        format!("{} {where_}{shaky}", show(measured)),
+        format!("{} {where_}{judged}{shaky}", show(measured)),
     )
 }
 

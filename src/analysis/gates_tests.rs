@@ -29,6 +29,14 @@ fn percentile_gates_judge_the_last_good_level() {
     passes(&r, "p95 < 200ms");
     let m = fails(&r, "p95 < 150ms");
     assert!(m.contains("at 250 shoppers"), "{m}");
+    // A k6 threshold covers the whole run: this one says what it judged, and
+    // how to judge the level that broke.
+    assert!(
+        m.contains("at 250 shoppers, the last good level (the run broke at 275 shoppers; p95@275 judges that level)"),
+        "{m}"
+    );
+    let at = check(&r, "p95@25 < 30ms").message;
+    assert!(!at.contains("last good level"), "{at}");
     passes(&r, "checkout.p95 < 800ms");
     fails(&r, "checkout.p95 < 100ms");
     // Any percentile, from the histogram.
