@@ -366,6 +366,9 @@ pub fn request_line(
 /// What a request carried, in a line: `GraphQL AddToCart {"qty":0}`, `form
 /// sku=S1&password=[redacted]`, `json {"sku":"S1"}`, `body …`.
 fn body_line(content_type: &str, bytes: &[u8]) -> String {
+    // What an example shows is a line: a large upload is read no further than
+    // this (cut, it is no JSON, and shows as its first characters).
+    let bytes = &bytes[..bytes.len().min(64 << 10)];
     let text = String::from_utf8_lossy(bytes);
     if content_type == "application/x-www-form-urlencoded" {
         return format!("form {}", hide_form_credentials(&text));
