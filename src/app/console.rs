@@ -119,12 +119,7 @@ impl Console {
             }
             None if p.elapsed >= self.next_plain => {
                 self.next_plain += PLAIN_EVERY;
-                // Rounded as the run's first line rounds it ("5 levels, 18 s").
-                errln!(
-                    "[{:>4}s/{:.0}s] {message}",
-                    p.elapsed.as_secs(),
-                    p.total.as_secs_f64()
-                );
+                errln!("{}", plain_line(p.elapsed, p.total, &message));
             }
             None => {}
         }
@@ -197,9 +192,30 @@ fn ramp_rate(load: f64) -> f64 {
     (load / step).round() * step
 }
 
+/// The live line without a terminal: `[  15s/18s] …`, the run's length rounded
+/// as its first line rounds it ("5 levels, 18 s"), not cut to 17.
+fn plain_line(elapsed: Duration, total: Duration, message: &str) -> String {
+    format!(
+        "[{:>4}s/{:.0}s] {message}",
+        elapsed.as_secs(),
+        total.as_secs_f64()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The run's first line said "18 s" and the live line "/17s".
+    #[test]
+    fn the_plain_live_line_rounds_the_runs_length_as_its_first_line_does() {
+        let line = plain_line(
+            Duration::from_secs(15),
+            Duration::from_millis(17_500),
+            "level 3",
+        );
+        assert_eq!(line, "[  15s/18s] level 3");
+    }
 
     /// Finding 9: the live line said `ramp · 50.042 arrivals/s`.
     #[test]
