@@ -116,11 +116,39 @@ fn judge(gate: &Gate, report: &Report) -> GateResult {
         Metric::Regression => regression(gate, report),
         Metric::BreakingPoint => breaking_point(gate, report),
         Metric::Capacity => capacity(gate, report),
+        _ if gate.over_run => match whole_run(report) {
+            Some(whole) => at_level(gate, report, &whole),
+            None => fail(gate, None, "no level was measured".to_string()),
+        },
         _ => match level_for(gate, report) {
             Ok(level) => at_level(gate, report, level),
             Err(why) => fail(gate, None, why),
         },
     }
+}
+
+/// Every level held, together (`@all`), overall and step by step.
+fn whole_run(report: &Report) -> Option<LevelResult> {
+    let mut whole = report.levels.first()?.clone();
+    for level in &report.levels[1..] {
+        for step in &level.steps {
+            if !whole.steps.iter().any(|s| s.name == step.name) {
+                whole.steps.push(step.clone());
+            }
+        }
+    }
+    let all: Vec<&Stats> = report.levels.iter().map(|l| &l.stats).collect();
+    whole.stats = Stats::over(&all);
+    for step in &mut whole.steps {
+        let of: Vec<&Stats> = report
+            .levels
+            .iter()
+            .filter_map(|l| l.steps.iter().find(|s| s.name == step.name))
+            .map(|s| &s.stats)
+            .collect();
+        step.stats = Stats::over(&of);
+    }
+    Some(whole)
 }
 
 /// The level a per-level gate judges: `@LOAD`, or the last good level.
@@ -163,6 +191,11 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
         .count()
         > 1;
     let where_ = match held_twice {
+        _ if gate.over_run => format!(
+            "over the run's {} level{}",
+            report.levels.len(),
+            if report.levels.len() == 1 { "" } else { "s" }
+        ),
         true => format!(
             "at {}, level {}",
             show_load(report, level.load),
@@ -248,10 +281,14 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
     // A k6 threshold covers the whole run: say that this one judged the last
     // good level, not the one that broke, and how to judge that one.
     let judged = match (&report.breaking_point, gate.at) {
-        (Some(bp), None) if bp.load != level.load => {
+        (Some(bp), None) if !gate.over_run && bp.load != level.load => {
             let name = gate.text.split([' ', '<', '>']).next().unwrap_or_default();
+            let whole = match gate.metric.over_run() {
+                true => format!(", {name}@all the whole run"),
+                false => String::new(),
+            };
             format!(
-                ", the last good level (the run broke at {}; {name}@{} judges that level)",
+                ", the last good level (the run broke at {}; {name}@{} judges that level{whole})",
                 show_load(report, bp.load),
                 crate::units::show_load(bp.load)
             )

@@ -32,7 +32,7 @@ fn percentile_gates_judge_the_last_good_level() {
     // A k6 threshold covers the whole run: this one says what it judged, and
     // how to judge the level that broke.
     assert!(
-        m.contains("at 250 shoppers, the last good level (the run broke at 275 shoppers; p95@275 judges that level)"),
+        m.contains("at 250 shoppers, the last good level (the run broke at 275 shoppers; p95@275 judges that level, p95@all the whole run)"),
         "{m}"
     );
     let at = check(&r, "p95@25 < 30ms").message;
@@ -307,5 +307,51 @@ fn a_level_cut_short_is_not_reached_by_the_breaking_point_gate() {
     assert_eq!(
         fails(&r, "breaking_point >= 1"),
         "no level was held in full"
+    );
+}
+
+/// `@all` judges every level held together, as a k6 threshold judges the whole
+/// test: the failures over the requests of all levels, the latency of their
+/// histograms added.
+#[test]
+fn gates_over_the_run_add_every_level_up() {
+    let r = testdata::broken();
+    let requests: u64 = r.levels.iter().map(|l| l.stats.requests).sum();
+    let failed: u64 = r.levels.iter().flat_map(|l| l.stats.errors.values()).sum();
+    let rate = crate::analysis::round4(failed as f64 / requests as f64);
+    assert!(failed > 0, "the broken run failed some requests");
+    let result = check(&r, "error_rate@all < 100%");
+    assert!(result.passed, "{result:?}");
+    assert_eq!(result.measured, Some(rate));
+    let levels = r.levels.len();
+    assert!(
+        result
+            .message
+            .ends_with(&format!("over the run's {levels} levels")),
+        "{}",
+        result.message
+    );
+    // Between the fastest and the slowest level's p95, from the added histograms.
+    let p95 = check(&r, "p95@all < 1h").measured.unwrap();
+    let each: Vec<f64> = r
+        .levels
+        .iter()
+        .filter_map(|l| l.stats.latency.p95_ms)
+        .collect();
+    let (lo, hi) = each
+        .iter()
+        .fold((f64::MAX, 0.0f64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    assert!((lo..=hi).contains(&p95), "{p95} not in {lo}..{hi}");
+    // A step's too; and what does not add up across levels is refused.
+    passes(&r, "checkout.error_rate@all < 100%");
+    for bad in ["throughput@all > 1", "journeys.buyer.per_minute@all > 1"] {
+        let e = parse_gate(bad).unwrap_err();
+        assert!(e.message.contains("judged over the run"), "{bad}: {e}");
+    }
+    assert!(
+        parse_gate("p95@al < 1s")
+            .unwrap_err()
+            .message
+            .contains("or all (p95@all)")
     );
 }

@@ -246,6 +246,58 @@ impl Stats {
         }
     }
 
+    /// Several levels' statistics together (a gate's `@all`): requests,
+    /// answers and failures added, latency from the histograms added bucket by
+    /// bucket (none when a part has no histogram: a report written before).
+    /// Rates per second are left at zero: they do not add up across levels.
+    pub fn over(parts: &[&Stats]) -> Stats {
+        let add = |into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>| {
+            for (k, n) in from {
+                *into.entry(k.clone()).or_default() += n;
+            }
+        };
+        let mut histogram = crate::metrics::new_histogram();
+        let mut whole = true;
+        let (mut status, mut codes, mut errors) = Default::default();
+        let (mut requests, mut http_requests) = (0, 0);
+        for part in parts {
+            requests += part.requests;
+            http_requests += part.http_requests;
+            add(&mut status, &part.status);
+            add(&mut codes, &part.codes);
+            add(&mut errors, &part.errors);
+            match crate::metrics::decode_histogram(&part.histogram) {
+                // Both auto-resize: adding cannot run out of range.
+                Some(h) => whole &= histogram.add(&h).is_ok(),
+                None => whole &= part.requests == 0,
+            }
+        }
+        let failed: u64 = errors.values().sum();
+        Stats {
+            requests,
+            throughput_rps: 0.0,
+            http_requests,
+            http_rps: 0.0,
+            error_rate: match requests {
+                0 => 0.0,
+                n => round4(failed as f64 / n as f64),
+            },
+            latency: match whole {
+                true => Latency::of(&histogram),
+                false => Latency::default(),
+            },
+            status,
+            codes,
+            errors,
+            service_time: Latency::default(),
+            corrected: None,
+            histogram: match whole {
+                true => encode_histogram(&histogram),
+                false => String::new(),
+            },
+        }
+    }
+
     /// Requests per second that were served (not counted as errors).
     pub fn served_rps(&self) -> f64 {
         round2(self.throughput_rps * (1.0 - self.error_rate))

@@ -22,8 +22,12 @@ pub struct Gate {
     /// The expression as written, normalised (`checkout.p95 < 800ms`).
     pub text: String,
     pub metric: Metric,
-    /// The level judged (its load); `None`: the last good level.
+    /// The level judged (its load); `None`: the last good level, or every
+    /// level together when `over_run`.
     pub at: Option<f64>,
+    /// `@all`: judged over every level held, together, as a k6 threshold is
+    /// over the whole test (latency, error and status rates only).
+    pub over_run: bool,
     /// `None` only for `regression`.
     pub bound: Option<Bound>,
 }
@@ -137,6 +141,15 @@ impl Metric {
         )
     }
 
+    /// Whether `@all` may judge it over every level together: what adds up
+    /// across levels (a rate per second or per minute does not).
+    pub fn over_run(&self) -> bool {
+        matches!(
+            self,
+            Metric::Latency { .. } | Metric::ErrorRate { .. } | Metric::StatusRate { .. }
+        )
+    }
+
     /// The step or journey the gate names, to check against a scenario.
     pub fn step(&self) -> Option<&str> {
         match self {
@@ -215,7 +228,8 @@ pub fn parse_gate(text: &str) -> Result<Gate, GateError> {
         None => (text, ""),
     };
     let lead = left.len() - left.trim_start().len();
-    let (name, at) = match left.trim().split_once('@') {
+    let (name, at, over_run) = match left.trim().split_once('@') {
+        Some((name, "all")) => (name.trim(), None, true),
         Some((name, load)) => {
             let at_col = lead + name.len() + 1;
             let load: f64 = load
@@ -226,18 +240,28 @@ pub fn parse_gate(text: &str) -> Result<Gate, GateError> {
                 .ok_or_else(|| {
                     error(
                         at_col,
-                        format!("expected a load after @ (e.g. p95@200), found \"{load}\""),
+                        format!(
+                            "expected a load after @ (e.g. p95@200), or all (p95@all), found \"{load}\""
+                        ),
                     )
                 })?;
-            (name.trim(), Some(load))
+            (name.trim(), Some(load), false)
         }
-        None => (left.trim(), None),
+        None => (left.trim(), None, false),
     };
     let metric = parse_metric(name).map_err(|m| error(lead, m))?;
-    if at.is_some() && !metric.per_level() {
+    if (at.is_some() || over_run) && !metric.per_level() {
         return Err(error(
             lead,
             format!("`{name}` is not judged per level: drop the @LOAD"),
+        ));
+    }
+    if over_run && !metric.over_run() {
+        return Err(error(
+            lead,
+            format!(
+                "`{name}@all`: only latency, error_rate and status_rate gates are judged over the run"
+            ),
         ));
     }
     if metric == Metric::Regression {
@@ -248,6 +272,7 @@ pub fn parse_gate(text: &str) -> Result<Gate, GateError> {
             text: "regression".to_string(),
             metric,
             at: None,
+            over_run: false,
             bound: None,
         });
     }
@@ -263,11 +288,16 @@ pub fn parse_gate(text: &str) -> Result<Gate, GateError> {
         .ok_or_else(|| error(op_at, "expected one of <, <=, >, >="))?;
     let value_col = text.len() - rest.len() + (rest.len() - rest.trim_start().len());
     let value = parse_value(&metric, rest.trim()).map_err(|m| error(value_col, m))?;
-    let at_text = at.map_or_else(String::new, |l| format!("@{l}"));
+    let at_text = match (at, over_run) {
+        (Some(l), _) => format!("@{l}"),
+        (None, true) => "@all".to_string(),
+        (None, false) => String::new(),
+    };
     Ok(Gate {
         text: format!("{name}{at_text} {op} {}", rest.trim()),
         metric,
         at,
+        over_run,
         bound: Some(Bound { op, value }),
     })
 }
