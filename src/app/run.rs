@@ -127,7 +127,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         &args,
         &scenario,
         &base_url,
-        options.insecure,
+        (options.insecure, options.seed),
         &runtime,
         &signals,
     )? {
@@ -375,19 +375,19 @@ fn preflight(
     args: &RunArgs,
     scenario: &Arc<Scenario>,
     base_url: &str,
-    insecure: bool,
+    (insecure, seed): (bool, u64),
     runtime: &tokio::runtime::Runtime,
     signals: &Signals,
 ) -> Result<Option<Exit>, Error> {
     if !args.smoke && args.no_preflight {
         return Ok(None);
     }
-    let Some(walk) = walk(scenario, base_url, insecure, runtime, signals)? else {
+    let Some(walk) = walk(scenario, base_url, (insecure, seed), runtime, signals)? else {
         errln!("{}", Warning::InterruptedBeforeLoad);
         return Ok(Some(Exit::Interrupted));
     };
     if args.smoke {
-        out!("{}", smoke::show_walk(&walk, args.verbose));
+        out!("{}", smoke::show_walk(&walk, args.verbose, seed));
         return Ok(Some(smoke_exit(&walk)));
     }
     // A failure the shop gives now and then (a 409 "out of stock" one checkout in
@@ -395,7 +395,7 @@ fn preflight(
     // in every walk stops the run. A scripting error fails every time.
     let mut walk = walk;
     let mut first_failure = None;
-    for _ in 1..PREFLIGHT_WALKS {
+    for again in 1..PREFLIGHT_WALKS {
         let Some((journey, step, failure)) = walk.scripting_failure() else {
             break;
         };
@@ -408,7 +408,10 @@ fn preflight(
             );
             (said, failure.kind)
         });
-        let Some(again) = self::walk(scenario, base_url, insecure, runtime, signals)? else {
+        // Drawn anew: a random value the shop refuses fails some walks, not all.
+        let drawn = seed.wrapping_add(again as u64);
+        let Some(again) = self::walk(scenario, base_url, (insecure, drawn), runtime, signals)?
+        else {
             errln!("{}", Warning::InterruptedBeforeLoad);
             return Ok(Some(Exit::Interrupted));
         };
@@ -556,7 +559,7 @@ pub(super) fn analyse_and_write(
 fn walk(
     scenario: &Arc<Scenario>,
     base_url: &str,
-    insecure: bool,
+    (insecure, seed): (bool, u64),
     runtime: &tokio::runtime::Runtime,
     signals: &Signals,
 ) -> Result<Option<Walk>, Error> {
@@ -565,7 +568,7 @@ fn walk(
             walk = driver::walk::walk(
                 Arc::clone(scenario),
                 base_url,
-                insecure,
+                (insecure, seed),
                 http::Connector::Tcp,
             ) => walk.map(Some).map_err(|e| cannot_measure(anyhow!(e))),
             () = signals.nth(1) => Ok(None),

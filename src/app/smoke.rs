@@ -11,7 +11,7 @@ use crate::driver::walk::{StepWalk, Walk};
 use crate::http::Hop;
 
 /// The whole walk, as `--smoke` prints it.
-pub fn show_walk(walk: &Walk, verbose: bool) -> String {
+pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
     let mut out = String::new();
     for journey in &walk.journeys {
         let _ = writeln!(out, "journey {}", journey.name);
@@ -44,7 +44,8 @@ pub fn show_walk(walk: &Walk, verbose: bool) -> String {
             }
         );
     }
-    out.push('\n');
+    // Its random values are the seed's: `--seed` walks with them again.
+    let _ = writeln!(out, " (seed {seed})");
     out
 }
 

@@ -77,21 +77,22 @@ pub fn is_scripting(failure: &Example) -> bool {
         && !(failure.kind == ErrorKind::Http4xx && failure.status == Some(429))
 }
 
-/// The walk's own seed: its shoppers (and trace ids) never repeat those of a
-/// load run with a small seed, so the shop's traces tell the walk apart.
+/// Mixed into the walk's seed: its shoppers (and trace ids) never repeat those
+/// of a load run with a small seed, so the shop's traces tell the walk apart.
 const WALK_SEED: u64 = 0x5741_4c4b_5741_4c4b;
 
-/// Walks each journey of `scenario` once against `base_url`.
+/// Walks each journey of `scenario` once against `base_url`, its random values
+/// drawn from `seed` (the run's `--seed`: each seed walks with other values).
 pub async fn walk(
     scenario: Arc<Scenario>,
     base_url: &str,
-    insecure: bool,
+    (insecure, seed): (bool, u64),
     connector: http::Connector,
 ) -> Result<Walk, SetupError> {
     let shared = Shared::new(
         Arc::clone(&scenario),
         base_url,
-        WALK_SEED,
+        WALK_SEED ^ seed,
         insecure,
         connector,
     )?;

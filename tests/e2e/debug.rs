@@ -171,7 +171,7 @@ fn a_broken_scenario_fails_the_walk_naming_the_step_the_check_and_what_came() {
         );
         assert!(stdout.contains(message), "{name}:\n{stdout}");
         assert!(
-            stdout.contains(") — the scenario fails, not the shop's capacity\n"),
+            stdout.contains(") — the scenario fails, not the shop's capacity (seed "),
             "{name}:\n{stdout}"
         );
         assert!(
@@ -865,7 +865,7 @@ fn the_walk_says_how_a_failed_answer_failed() {
             "{fault:?}\n{stdout}"
         );
         assert!(
-            stdout.contains(") — the shop fails\n"),
+            stdout.contains(") — the shop fails (seed "),
             "{fault:?}\n{stdout}"
         );
         // The request line: the status when the head came, the time it took.
@@ -880,4 +880,46 @@ fn the_walk_says_how_a_failed_answer_failed() {
         assert!(line.contains(status), "{fault:?}: {line}");
         assert!(!line.contains(" 0.0 ms"), "{fault:?}: {line}");
     }
+}
+
+/// The walk draws its random values from `--seed`: a seed walks with the same
+/// values again (and says which it is), another seed with others. It always
+/// drew the same ones, so three preflight walks failed a random value the
+/// same way and a "now and then" failure never passed.
+#[test]
+fn the_walk_draws_its_random_values_from_the_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "seeded.toml",
+        r#"name = "seeded"
+[target]
+base_url = "embedded"
+[load]
+staircase = { start = 1, step = 1, max = 1, hold = "1s" }
+[vars]
+n = { random_int = [1, 1000000000] }
+[[journey]]
+name = "browse"
+steps = [{ name = "search", get = "/search?q={{ n }}", expect = { status = "2xx" } }]
+"#,
+    );
+    let walk = |seed: &str| {
+        let output = stampede()
+            .args(["run", "--smoke", "--seed", seed])
+            .arg(&scenario)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+        assert!(stdout.contains(&format!("(seed {seed})")), "{stdout}");
+        let hop = stdout
+            .lines()
+            .find(|l| l.contains("/search?q="))
+            .unwrap_or_else(|| panic!("no search hop:\n{stdout}"));
+        hop.split("/search?q=").nth(1).unwrap().split(' ').next().unwrap().to_string()
+    };
+    let (one, again, two) = (walk("1"), walk("1"), walk("2"));
+    assert_eq!(one, again, "a seed walks with the same values");
+    assert_ne!(one, two, "another seed draws others");
 }
