@@ -77,7 +77,12 @@ pub fn show_step(step: &StepWalk, verbose: bool) -> String {
     }
     // Before a token is extracted its header is left out by design: said only
     // where it may be why the step failed.
-    if step.failure.is_some() {
+    // Not where the step's own extraction failed: its token was never there.
+    if step
+        .failure
+        .as_ref()
+        .is_some_and(|f| f.kind != crate::error_kind::ErrorKind::Extract)
+    {
         for name in &step.seen.headers_left_out {
             let _ = writeln!(
                 out,

@@ -40,7 +40,12 @@ pub fn gates(
             // value is what lacks the comparison, not the metric that is unknown.
             toml::Value::String(bound) if !bound.trim_start().starts_with(['<', '>', '=', '!']) => {
                 let example = if bound.trim().is_empty() || bound.contains(['<', '>']) {
-                    "< 800ms".to_string()
+                    match name {
+                        n if n.contains("error_rate") || n.contains("status_rate") => "< 1%",
+                        n if n.starts_with("journeys.") || n == "breaking_point" => ">= 100",
+                        _ => "< 800ms",
+                    }
+                    .to_string()
                 } else {
                     format!("< {}", bound.trim())
                 };

@@ -236,6 +236,7 @@ mod tests {
             "bare-gate-ratio",
             "data-not-a-file",
             "duplicate-journey",
+            "gate-k6-threshold",
             "gate-unknown-journey",
             "gate-unknown-level",
             "gate-unknown-step",

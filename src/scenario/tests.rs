@@ -618,6 +618,10 @@ fn graphql_variables_and_operation_are_checked_against_the_query() {
             r#"{ query = "mutation Add($qty: Int!) { add(qty: $quantity) { id } }", variables = { qty = 1 } }"#.to_string(),
             "the query uses $quantity, which it does not declare (it declares $qty)",
         ),
+        (
+            r#"{ query = "query A { a } query B { b }" }"#.to_string(),
+            "the query holds several operations (A, B): name the one to run, operation = \"A\"",
+        ),
     ] {
         let e = gql(&graphql).unwrap_err();
         assert!(e.contains(said), "{graphql}\n{e}");
@@ -640,6 +644,24 @@ fn graphql_variables_and_operation_are_checked_against_the_query() {
         "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\n{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"add\", graphql = {{ {add}, variables = {{ productId = 1, qyt = 2 }} }} }}]\n"
     );
     let scenario = parse(Path::new("t.toml"), &text).unwrap();
+    // One a fragment uses is to be declared, not dropped.
+    let used = text
+        .replace(
+            "variables = { productId = 1, qyt = 2 }",
+            "variables = { productId = 1, qyt = 2, first = 3 }",
+        )
+        .replace(
+            "{ id } }",
+            "{ ...F } } fragment F on X { items(first: $first) }",
+        );
+    let used = parse(Path::new("t.toml"), &used).unwrap();
+    assert!(
+        used.warnings.iter().any(|w| w.contains(
+            "variables: `first` is used in the query but its operation does not declare it"
+        )),
+        "{:?}",
+        used.warnings
+    );
     assert!(
         scenario.warnings.iter().any(|w| w.starts_with("variables: `qyt` is not a variable of the query (it declares $productId, $qty): the shop ignores it (at t.toml:8:")),
         "{:?}",

@@ -917,7 +917,13 @@ steps = [{ name = "search", get = "/search?q={{ n }}", expect = { status = "2xx"
             .lines()
             .find(|l| l.contains("/search?q="))
             .unwrap_or_else(|| panic!("no search hop:\n{stdout}"));
-        hop.split("/search?q=").nth(1).unwrap().split(' ').next().unwrap().to_string()
+        hop.split("/search?q=")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_string()
     };
     let (one, again, two) = (walk("1"), walk("1"), walk("2"));
     assert_eq!(one, again, "a seed walks with the same values");

@@ -116,6 +116,11 @@ const CASES: &[(&str, &str, &str)] = &[
         "no level at 7 shoppers in the scenario's load (levels: 5, 10)",
     ),
     (
+        "gate-k6-threshold",
+        "10:14",
+        "a gate's value starts with its comparison: write error_rate = \"< 1%\" (<, <=, >, >=), found \"rate<0.05\"",
+    ),
+    (
         "bare-gate-ratio",
         "10:14",
         "ambiguous percentage \"1\": a number without % is a fraction, so it reads as 100%",

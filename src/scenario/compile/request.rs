@@ -117,7 +117,17 @@ impl Compiler<'_> {
             (None, [(_, vars)]) => vars.clone(),
             (None, []) => graphql_declarations(&query),
             // Several operations and none named: the shop refuses the request.
-            (None, _) => return Ok(()),
+            (None, ops) => {
+                let names: Vec<&str> = ops.iter().map(|(n, _)| n.as_str()).collect();
+                return Err(self.error(
+                    raw.query.span(),
+                    format!(
+                        "the query holds several operations ({}): name the one to run, operation = \"{}\"",
+                        names.join(", "),
+                        names[0]
+                    ),
+                ));
+            }
         };
         let given: Vec<&str> = match raw.variables.as_ref().map(|v| v.get_ref()) {
             Some(toml::Value::Table(table)) => table.keys().map(String::as_str).collect(),
@@ -144,14 +154,23 @@ impl Compiler<'_> {
             }
             if !declared.iter().any(|(n, _)| n == key) {
                 // Not an error: a shop ignores variables its query does not
-                // declare. But a misspelt optional one is silently not sent.
-                let said = self.error(
-                    span.clone(),
-                    format!(
+                // declare. But a misspelt optional one is silently not sent,
+                // and one a fragment uses must be declared by the operation.
+                let used = query.match_indices(&format!("${key}")).any(|(i, _)| {
+                    !query[i + 1 + key.len()..]
+                        .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                });
+                let what = match used {
+                    true => format!(
+                        "variables: `{key}` is used in the query but its operation does not declare it ({}): declare ${key} with its type",
+                        names()
+                    ),
+                    false => format!(
                         "variables: `{key}` is not a variable of the query ({}): the shop ignores it",
                         names()
                     ),
-                );
+                };
+                let said = self.error(span.clone(), what);
                 unknown.push(format!(
                     "{} (at {}:{}:{})",
                     said.message,
