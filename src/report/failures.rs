@@ -28,13 +28,14 @@ fn request(example: &FailureExample) -> String {
 }
 
 /// Terminal lines, after the levels: the first example of each step and kind,
-/// with its redirects and body.
+/// with its redirects and body, and what each other one said (a different
+/// failure of the same kind: "qty must be at least 1" beside "out of stock").
 pub fn lines(report: &Report) -> String {
     let mut out = String::new();
     if report.failure_examples.is_empty() {
         return out;
     }
-    out.push_str("\nwhat failed over the run, ramps included (first example of each step and kind; all in report.html):\n");
+    out.push_str("\nwhat failed over the run, ramps included (first example of each step and kind in full; all in report.html):\n");
     for group in &report.failure_examples {
         if let Some(example) = group.examples.first() {
             let _ = writeln!(out, "  {} · {}", group.step, headline(group, example));
@@ -47,6 +48,12 @@ pub fn lines(report: &Report) -> String {
             if !example.body.is_empty() {
                 let _ = writeln!(out, "      body: {}", example.body);
             }
+        }
+        for other in group.examples.iter().skip(1) {
+            let status = other
+                .status
+                .map_or_else(String::new, |s| format!(" (status {s})"));
+            let _ = writeln!(out, "      also: {}{status}", other.what);
         }
     }
     out
@@ -189,6 +196,23 @@ mod tests {
             }],
         }];
         report
+    }
+
+    /// A second, different failure of a step and kind is said in the
+    /// terminal too, not only in report.html.
+    #[test]
+    fn the_terminal_says_what_each_other_example_said() {
+        let mut report = with_examples();
+        let mut other = report.failure_examples[0].examples[0].clone();
+        other.what = "$.status == \"shipped\": found \"cancelled\"".into();
+        report.failure_examples[0].examples.push(other);
+        let text = lines(&report);
+        assert!(
+            text.contains(
+                "\n      also: $.status == \"shipped\": found \"cancelled\" (status 200)\n"
+            ),
+            "{text}"
+        );
     }
 
     #[test]
