@@ -371,13 +371,7 @@ impl Shopper {
         }
         let sent = self.sent(body);
         let example = || {
-            let request = request_line(
-                step.method.as_str(),
-                sent.url,
-                sent.body(),
-                &shared.scenario.secrets,
-            );
-            let trace = sent.trace.map(|t| t.to_string());
+            let (request, trace) = sent.named(shared, step);
             answer::answer_example(step.id, &request, trace, answer, &failed)
         };
         note_failure(shared, step.id, failed.kind, walk, example);
@@ -590,9 +584,16 @@ struct Sent<'a> {
 }
 
 impl Sent<'_> {
-    /// The body sent and its content type, for the example's request line.
-    fn body(&self) -> Option<(&str, &[u8])> {
-        self.body.map(|b| (b.content_type, b.bytes.as_slice()))
+    /// The request line and trace id a failure example names it by.
+    fn named(&self, shared: &Shared, step: &Step) -> (String, Option<String>) {
+        let body = self.body.map(|b| (b.content_type, b.bytes.as_slice()));
+        let request = request_line(
+            step.method.as_str(),
+            self.url,
+            body,
+            &shared.scenario.secrets,
+        );
+        (request, self.trace.map(|t| t.to_string()))
     }
 }
 
@@ -612,13 +613,7 @@ fn transport_failed(
         shared.recorder.note_error(failure.kind, message);
     }
     let example = || {
-        let request = request_line(
-            step.method.as_str(),
-            sent.url,
-            sent.body(),
-            &shared.scenario.secrets,
-        );
-        let trace = sent.trace.map(|t| t.to_string());
+        let (request, trace) = sent.named(shared, step);
         answer::transport_example(step.id, &request, trace, failure)
     };
     note_failure(shared, step.id, failure.kind, walk, example);
