@@ -62,6 +62,13 @@ pub struct ScriptingFailure {
 /// the first level failed for scripting reasons.
 const NEVER_WORKS: f64 = 0.9;
 
+/// ... and at least this many failed: one "out of stock" in a one-second run is
+/// no pattern (a business answer one request in twenty fails three in a row one
+/// time in 8,000), while a step the scenario breaks fails on every journey that
+/// reaches it. The preflight, before any load, catches a scenario broken for
+/// every shopper; this rule judges what only the run saw.
+const FEWEST_FAILED: u64 = 3;
+
 /// The kept examples, named by step.
 pub fn examples(examples: &Examples, step_names: &[String]) -> Vec<FailureExamples> {
     examples
@@ -91,7 +98,7 @@ fn example(e: &Example) -> FailureExample {
 }
 
 /// The step of the first level whose requests (nearly) all failed for
-/// scripting reasons, if one did.
+/// scripting reasons, at least [`FEWEST_FAILED`] of them, if one did.
 pub fn scripting_failure(report: &Report) -> Option<ScriptingFailure> {
     let first: &LevelResult = report.levels.first()?;
     first.steps.iter().find_map(|step| {
@@ -125,7 +132,7 @@ pub fn scripting_failure(report: &Report) -> Option<ScriptingFailure> {
             .map(|(_, n)| n)
             .sum();
         let share = failed as f64 / stats.requests as f64;
-        (*count > 0 && share >= NEVER_WORKS).then(|| ScriptingFailure {
+        (failed >= FEWEST_FAILED && share >= NEVER_WORKS).then(|| ScriptingFailure {
             step: step.name.clone(),
             kind: kind.clone(),
             share,
@@ -195,6 +202,22 @@ mod tests {
             verdict(&failure).starts_with("the scenario fails, not the shop's capacity: step ")
         );
         assert!(verdict(&failure).contains("got 404"));
+    }
+
+    #[test]
+    fn a_step_failing_its_only_requests_is_no_pattern_until_three_failed() {
+        // One journey reached the checkout in a one-second run and was told
+        // "out of stock": 100% of one request is not a scenario that fails.
+        let with = |requests: u64| {
+            let mut report = failing("graphql", 200);
+            let step = &mut report.levels[0].steps[0];
+            step.stats.requests = requests;
+            step.stats.errors.insert("graphql".to_string(), requests);
+            scripting_failure(&report)
+        };
+        assert_eq!(with(1), None);
+        assert_eq!(with(2), None);
+        assert_eq!(with(3).map(|f| f.share), Some(1.0));
     }
 
     #[test]
