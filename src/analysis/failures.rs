@@ -120,7 +120,7 @@ pub fn scripting_failure(report: &Report) -> Option<ScriptingFailure> {
                     || examples(kind)
                         .is_none_or(|f| f.examples.iter().any(|e| e.status != Some(429))))
         };
-        let (kind, count) = stats
+        let (kind, _) = stats
             .errors
             .iter()
             .filter(|(kind, _)| scripting(kind))

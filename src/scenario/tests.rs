@@ -622,6 +622,26 @@ fn graphql_variables_and_operation_are_checked_against_the_query() {
             r#"{ query = "query A { a } query B { b }" }"#.to_string(),
             "the query holds several operations (A, B): name the one to run, operation = \"A\"",
         ),
+        (
+            "{ query = \"\"\"query Cart {\n  cart { lines { sku }\n}\"\"\" }".to_string(),
+            "the query's `{` on its line 1 is never closed",
+        ),
+        (
+            r#"{ query = "query Cart { cart(id: 1} { id } }" }"#.to_string(),
+            "the query's `}` on its line 1 closes the `(` of its line 1: a bracket is missing or extra",
+        ),
+        (
+            r#"{ query = "query Cart { cart { id } } }" }"#.to_string(),
+            "the query's `}` on its line 1 closes nothing",
+        ),
+        (
+            r#"{ query = "query Cart { cart { ...Lines } } fragment Line on Cart { id }" }"#.to_string(),
+            "the query spreads ...Lines, a fragment it does not define (it defines Line)",
+        ),
+        (
+            r#"{ query = "query Cart { cart { id } } fragment Lines on Cart { id }" }"#.to_string(),
+            "the query defines fragment Lines and never spreads it (...Lines)",
+        ),
     ] {
         let e = gql(&graphql).unwrap_err();
         assert!(e.contains(said), "{graphql}\n{e}");
@@ -634,6 +654,8 @@ fn graphql_variables_and_operation_are_checked_against_the_query() {
         r#"{ query = "{ products(first: 3) { id } }" }"#.to_string(),
         "{ query = \"\"\"# pays $5\nquery Find($q: String!) { search(q: $q, note: \"$x \\\"q\\\"\") { id } }\"\"\", variables = { q = \"lamp\" } }".to_string(),
         r#"{ query = "query A { a } mutation B($x: Int!) { b(x: $x) }", operation = "B", variables = { x = 1 } }"#.to_string(),
+        // Fragments, inline fragments, and brackets inside strings and comments.
+        "{ query = \"\"\"query Cart { cart { ...Lines ... on Cart { id } note(t: \"}\") } } # ) unpaired\nfragment Lines on Cart { lines { sku } }\"\"\" }".to_string(),
     ] {
         let graphql = graphql.replace("{{ n }}", "{{ seq }}");
         assert_eq!(gql(&graphql), Ok(()), "{graphql}");

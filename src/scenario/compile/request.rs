@@ -91,6 +91,7 @@ impl Compiler<'_> {
             return Ok(());
         }
         let query = graphql_text(raw.query.get_ref());
+        graphql_shape(&query).map_err(|what| self.error(raw.query.span(), what))?;
         let operations = graphql_operations(&query);
         if let Some(name) = &raw.operation
             && !operations.iter().any(|(op, _)| op == name)
@@ -329,6 +330,86 @@ fn graphql_text(query: &str) -> String {
         }
     }
     out
+}
+
+/// What every GraphQL server refuses before it runs anything: brackets that
+/// do not pair (a `}` lost in editing), a fragment spread (`...CartLines`)
+/// the document does not define, a fragment it defines and never spreads.
+/// `query` is [`graphql_text`]'s: no comments, no strings.
+fn graphql_shape(query: &str) -> std::result::Result<(), String> {
+    let line = |at: usize| query[..at].matches('\n').count() + 1;
+    let mut open: Vec<(char, usize)> = Vec::new();
+    for (at, c) in query.char_indices() {
+        match c {
+            '{' | '(' | '[' => open.push((c, at)),
+            '}' | ')' | ']' => {
+                let wanted = match c {
+                    '}' => '{',
+                    ')' => '(',
+                    _ => '[',
+                };
+                match open.pop() {
+                    Some((o, _)) if o == wanted => {}
+                    Some((o, from)) => {
+                        return Err(format!(
+                            "the query's `{c}` on its line {} closes the `{o}` of its line {}: a bracket is missing or extra",
+                            line(at),
+                            line(from)
+                        ));
+                    }
+                    None => {
+                        return Err(format!(
+                            "the query's `{c}` on its line {} closes nothing: a bracket is missing or extra",
+                            line(at)
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some((o, from)) = open.pop() {
+        return Err(format!(
+            "the query's `{o}` on its line {} is never closed",
+            line(from)
+        ));
+    }
+    let bytes = query.as_bytes();
+    let name_at = |at: usize| -> &str {
+        let rest = query[at..].trim_start();
+        let len = rest.bytes().take_while(|&b| is_name_char(b)).count();
+        &rest[..len]
+    };
+    let defined: Vec<&str> = query
+        .match_indices("fragment")
+        .filter(|&(i, _)| {
+            (i == 0 || !is_name_char(bytes[i - 1]))
+                && query[i + 8..].starts_with(char::is_whitespace)
+        })
+        .map(|(i, _)| name_at(i + 8))
+        .filter(|n| !n.is_empty())
+        .collect();
+    let spread: Vec<&str> = query
+        .match_indices("...")
+        .map(|(i, _)| name_at(i + 3))
+        .filter(|n| !n.is_empty() && *n != "on")
+        .collect();
+    let names = |all: &[&str]| match all.is_empty() {
+        true => "it defines none".to_string(),
+        false => format!("it defines {}", all.join(", ")),
+    };
+    if let Some(missing) = spread.iter().find(|n| !defined.contains(n)) {
+        return Err(format!(
+            "the query spreads ...{missing}, a fragment it does not define ({})",
+            names(&defined)
+        ));
+    }
+    if let Some(unused) = defined.iter().find(|n| !spread.contains(n)) {
+        return Err(format!(
+            "the query defines fragment {unused} and never spreads it (...{unused}): a GraphQL server refuses an unused fragment"
+        ));
+    }
+    Ok(())
 }
 
 /// Each named operation (`query Start`, `mutation AddToCart(...)`) with the
