@@ -656,6 +656,7 @@ fn graphql_variables_and_operation_are_checked_against_the_query() {
         r#"{ query = "query A { a } mutation B($x: Int!) { b(x: $x) }", operation = "B", variables = { x = 1 } }"#.to_string(),
         // Fragments, inline fragments, and brackets inside strings and comments.
         "{ query = \"\"\"query Cart { cart { ...Lines ... on Cart { id } note(t: \"}\") } } # ) unpaired\nfragment Lines on Cart { lines { sku } }\"\"\" }".to_string(),
+        r#"{ query = "query Shop { settings { fragment id } }" }"#.to_string(),
     ] {
         let graphql = graphql.replace("{{ n }}", "{{ seq }}");
         assert_eq!(gql(&graphql), Ok(()), "{graphql}");

@@ -386,8 +386,16 @@ fn graphql_shape(query: &str) -> std::result::Result<(), String> {
             (i == 0 || !is_name_char(bytes[i - 1]))
                 && query[i + 8..].starts_with(char::is_whitespace)
         })
-        .map(|(i, _)| name_at(i + 8))
-        .filter(|n| !n.is_empty())
+        .map(|(i, _)| (i + 8, name_at(i + 8)))
+        // `fragment Name on Type`: a field that happens to be called
+        // `fragment` is not a definition.
+        .filter(|&(at, n)| {
+            let after = query[at..].trim_start()[n.len()..].trim_start();
+            !n.is_empty()
+                && after.starts_with("on")
+                && !after[2..].starts_with(|c: char| is_name_char(c as u8))
+        })
+        .map(|(_, n)| n)
         .collect();
     let spread: Vec<&str> = query
         .match_indices("...")
