@@ -190,6 +190,14 @@ pub struct Stats {
     /// Closed model: latency corrected for coordinated omission (an estimate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corrected: Option<Latency>,
+    /// When some requests failed with a latency (an error answer, a timeout):
+    /// the latency of those that succeeded, apart — the percentiles above mix
+    /// both, and a step failing fast (a 429 in 2 ms) looks faster than it serves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ok: Option<Latency>,
+    /// ... and of those that failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_failed: Option<Latency>,
     /// The latency histogram (microseconds): HdrHistogram V2 + DEFLATE, base64.
     #[serde(default)]
     pub histogram: String,
@@ -232,6 +240,12 @@ impl Stats {
             errors,
             service_time: stats.service.as_ref().map(Latency::of).unwrap_or_default(),
             corrected: stats.corrected.as_ref().map(Latency::of),
+            latency_ok: succeeded(stats).as_ref().map(Latency::of),
+            latency_failed: stats
+                .failed
+                .as_ref()
+                .filter(|h| !h.is_empty())
+                .map(Latency::of),
             histogram: encode_histogram(&stats.latency),
         }
     }
@@ -291,6 +305,8 @@ impl Stats {
             errors,
             service_time: Latency::default(),
             corrected: None,
+            latency_ok: None,
+            latency_failed: None,
             histogram: match whole {
                 true => encode_histogram(&histogram),
                 false => String::new(),
@@ -302,6 +318,16 @@ impl Stats {
     pub fn served_rps(&self) -> f64 {
         round2(self.throughput_rps * (1.0 - self.error_rate))
     }
+}
+
+/// The latency of the requests that succeeded: every latency but the failed
+/// ones' (the same histograms' buckets, so the difference is exact); `None`
+/// when none failed with a latency.
+fn succeeded(stats: &StepStats) -> Option<Histogram<u64>> {
+    let failed = stats.failed.as_ref().filter(|h| !h.is_empty())?;
+    let mut ok = stats.latency.clone();
+    ok.subtract(failed).ok()?;
+    Some(ok)
 }
 
 pub(crate) fn round2(x: f64) -> f64 {

@@ -250,6 +250,12 @@ mod tests {
         for &ms in latencies_ms {
             let mut stats = StepStats::default();
             stats.latency.record(ms * 1000).unwrap();
+            if ms >= 900 {
+                // A timeout: failed, with its latency.
+                let mut failed = crate::metrics::new_histogram();
+                failed.record(ms * 1000).unwrap();
+                stats.failed = Some(failed);
+            }
             stats.counts.requests = 1;
             collected.levels[1][0].add(&stats);
             collected.levels[0][0].add(&stats);
@@ -302,6 +308,8 @@ mod tests {
             let want = if ms == 10 { 2 } else { 1 };
             assert_eq!(level1.latency.count_at(ms * 1000), want, "{ms} ms");
         }
+        let failed = level1.failed.as_ref().expect("the failed latency, merged");
+        assert_eq!((failed.len(), failed.count_at(900_000)), (1, 1));
         assert_eq!(merged.collected.levels[0][0].counts.requests, 0);
         assert_eq!(
             merged.collected.ramps[0].counts.requests, 5,

@@ -148,6 +148,10 @@ pub struct StepStats {
     pub corrected: Option<Histogram<u64>>,
     /// How late requests left versus their intended start.
     pub lag: Histogram<u64>,
+    /// The latency of the failed requests among `latency` (a 429 in 2 ms, a
+    /// timeout): made at the first. `latency` minus it is the latency of the
+    /// requests that succeeded, which a step failing fast would otherwise hide.
+    pub failed: Option<Histogram<u64>>,
     pub counts: Counts,
     /// The slowest and a few failed requests (bounded).
     pub exemplars: Exemplars,
@@ -160,6 +164,7 @@ impl Default for StepStats {
             service: None,
             corrected: None,
             lag: new_histogram(),
+            failed: None,
             counts: Counts::default(),
             exemplars: Exemplars::default(),
         }
@@ -183,6 +188,7 @@ impl StepStats {
         let _ = self.lag.add(&other.lag);
         add_into(&mut self.service, &other.service);
         add_into(&mut self.corrected, &other.corrected);
+        add_into(&mut self.failed, &other.failed);
         self.counts.add(&other.counts);
         self.exemplars.add(&other.exemplars);
     }
@@ -190,7 +196,7 @@ impl StepStats {
     fn reset(&mut self) {
         self.latency.reset();
         self.lag.reset();
-        for h in [&mut self.service, &mut self.corrected]
+        for h in [&mut self.service, &mut self.corrected, &mut self.failed]
             .into_iter()
             .flatten()
         {
@@ -200,12 +206,18 @@ impl StepStats {
         self.exemplars.clear();
     }
 
-    fn record(&mut self, sample: &Sample) {
+    pub(crate) fn record(&mut self, sample: &Sample) {
         self.exemplars.record(sample);
         // `record` grows the histogram (`saturating_record` would clamp instead);
         // it fails only beyond u64::MAX / 4 microseconds.
         if let Some(latency) = sample.latency {
             let _ = self.latency.record(micros(latency));
+            if sample.error.is_some() {
+                let _ = self
+                    .failed
+                    .get_or_insert_with(new_histogram)
+                    .record(micros(latency));
+            }
             if let Some(interval) = sample.expected_interval {
                 let corrected = self.corrected.get_or_insert_with(new_histogram);
                 let _ = corrected.record_correct(micros(latency), micros(interval));

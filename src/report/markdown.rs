@@ -298,6 +298,14 @@ fn steps(out: &mut String, report: &Report, unit: LoadUnit) {
         step_row(out, &md(&step.name), &step.stats);
     }
     out.push('\n');
+    let apart = crate::report::view::latencies_apart(level);
+    if !apart.is_empty() {
+        out.push_str("Latency of the succeeded and the failed apart (the table mixes both):\n\n");
+        for line in apart {
+            let _ = writeln!(out, "- {}", md(&line));
+        }
+        out.push('\n');
+    }
 }
 
 #[cfg(test)]

@@ -164,18 +164,27 @@ fn status_codes(out: &mut String, report: &Report, shown: &LevelResult) {
         .into_iter()
         .chain(broken.map(|level| (level, "the breaking point, ")));
     for (level, which) in levels {
-        let notable = crate::report::view::notable_status_codes(level);
-        if notable.is_empty() {
-            continue;
-        }
-        let _ = writeln!(
-            out,
-            "  status codes at {which}{} (level {}):",
+        let at = format!(
+            "{which}{} (level {})",
             LoadUnit::of(report).show(load_of(level)),
             level_number(level),
         );
-        for step in notable {
-            let _ = writeln!(out, "    {step}");
+        let notable = crate::report::view::notable_status_codes(level);
+        if !notable.is_empty() {
+            let _ = writeln!(out, "  status codes at {at}:");
+            for step in notable {
+                let _ = writeln!(out, "    {step}");
+            }
+        }
+        let apart = crate::report::view::latencies_apart(level);
+        if !apart.is_empty() {
+            let _ = writeln!(
+                out,
+                "  latency of the succeeded and the failed apart at {at}:"
+            );
+            for line in apart {
+                let _ = writeln!(out, "    {line}");
+            }
         }
     }
 }

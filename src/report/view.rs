@@ -161,6 +161,58 @@ pub fn notable_status_codes(level: &LevelResult) -> Vec<String> {
         .collect()
 }
 
+/// Where the failed requests' latency changes what the percentiles say (a
+/// step answering 429 in 2 ms looks fast while its orders take a second): the
+/// succeeded and the failed apart, `checkout: succeeded p50 420 ms · p95 800 ms ·
+/// p99 1.2 s; failed (30) p50 2 ms · p95 3 ms · p99 4 ms`. `None` when the
+/// split changes none of p50, p95 and p99.
+pub fn latency_apart(name: &str, stats: &crate::analysis::Stats) -> Option<String> {
+    let (ok, failed) = (stats.latency_ok.as_ref()?, stats.latency_failed.as_ref()?);
+    let all = &stats.latency;
+    let moved = [
+        (ok.p50_ms, all.p50_ms),
+        (ok.p95_ms, all.p95_ms),
+        (ok.p99_ms, all.p99_ms),
+    ]
+    .iter()
+    .any(|(a, b)| a != b);
+    if !moved {
+        return None;
+    }
+    let show = |l: &crate::analysis::Latency| {
+        [("p50", l.p50_ms), ("p95", l.p95_ms), ("p99", l.p99_ms)]
+            .iter()
+            .map(|&(p, v)| format!("{p} {}", marked(l, p, crate::units::show_latency(v))))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
+    let failed_count: u64 = stats.errors.values().sum();
+    let succeeded = match ok.p50_ms {
+        Some(_) => format!("succeeded {}", show(ok)),
+        None => "none succeeded".to_string(),
+    };
+    Some(format!(
+        "{name}: {succeeded}; failed ({failed_count}) {}",
+        show(failed)
+    ))
+}
+
+/// [`latency_apart`] for each step of `level`, and for all its requests
+/// when several steps were sent.
+pub fn latencies_apart(level: &LevelResult) -> Vec<String> {
+    let several = level.steps.iter().filter(|s| s.stats.requests > 0).count() > 1;
+    let all = several.then(|| latency_apart("all requests", &level.stats));
+    all.into_iter()
+        .chain(
+            level
+                .steps
+                .iter()
+                .map(|step| latency_apart(&step.name, &step.stats)),
+        )
+        .flatten()
+        .collect()
+}
+
 /// The level whose steps are worth showing: the last good one, else the first.
 pub fn shown_level(report: &Report) -> Option<&LevelResult> {
     match &report.last_good {
@@ -322,6 +374,69 @@ mod tests {
         );
         report.shards.pop();
         assert_eq!(merged_from(&report), "");
+    }
+
+    /// Thirty 429s in 2 ms beside ten orders of 400 ms: the step's p50 says
+    /// 2 ms; apart, the orders say what the shop serves. A failure whose
+    /// latency moves no percentile is not worth a line.
+    #[test]
+    fn fast_failures_are_shown_apart_from_what_succeeded() {
+        use crate::error_kind::ErrorKind;
+        use crate::metrics::{Origin, Sample, StepStats};
+        use std::time::Duration;
+        let sample = |ms: u64, error: Option<ErrorKind>| Sample {
+            step: 0,
+            level: Some(0),
+            http_requests: 1,
+            latency: Some(Duration::from_millis(ms)),
+            service: None,
+            lag: Duration::ZERO,
+            expected_interval: None,
+            status: Some(if error.is_some() { 429 } else { 200 }),
+            error,
+            origin: Origin {
+                shopper: 0,
+                journey: 0,
+                at: Duration::ZERO,
+                trace: None,
+            },
+        };
+        let mut step = StepStats::default();
+        for _ in 0..30 {
+            step.record(&sample(2, Some(ErrorKind::Http4xx)));
+        }
+        for _ in 0..10 {
+            step.record(&sample(400, None));
+        }
+        let stats = crate::analysis::Stats::of(&step, 1.0);
+        assert_eq!(stats.latency.p50_ms, Some(2.0));
+        // HDR buckets: 400 ms reads back within 0.1%.
+        let ok = stats.latency_ok.as_ref().and_then(|l| l.p50_ms).unwrap();
+        assert!((ok - 400.0).abs() < 0.5, "{ok}");
+        assert_eq!(
+            stats.latency_failed.as_ref().and_then(|l| l.p99_ms),
+            Some(2.0)
+        );
+        assert_eq!(
+            latency_apart("checkout", &stats).as_deref(),
+            Some(
+                "checkout: succeeded p50 400 ms* · p95 400 ms* · p99 400 ms*; failed (30) p50 2.0 ms · p95 2.0 ms* · p99 2.0 ms*"
+            )
+        );
+        // One slow failure in a thousand moves no percentile shown.
+        let mut step = StepStats::default();
+        for _ in 0..999 {
+            step.record(&sample(100, None));
+        }
+        step.record(&sample(100, Some(ErrorKind::Http4xx)));
+        let stats = crate::analysis::Stats::of(&step, 1.0);
+        assert!(stats.latency_ok.is_some());
+        assert_eq!(latency_apart("browse", &stats), None);
+        // No failure with a latency: nothing apart.
+        let mut step = StepStats::default();
+        step.record(&sample(100, None));
+        let stats = crate::analysis::Stats::of(&step, 1.0);
+        assert_eq!((stats.latency_ok, stats.latency_failed), (None, None));
     }
 
     #[test]

@@ -86,6 +86,28 @@ steps = [{ name = "product", get = "/api/products/7" }]
             (served - 50.0).abs() <= 7.5,
             "served {served} req/s, capacity 50"
         );
+        // The refused third is answered at once, the admitted wait for the
+        // queue: the two apart, not one mix that looks faster than the shop
+        // serves (its p50 falls among the admitted only while refusals are
+        // fewer than half).
+        let step = &over["steps"][0];
+        let ok = f(&step["latency_ok"]["p50_ms"]);
+        assert!(
+            (56.0..=104.0).contains(&ok),
+            "succeeded p50 {ok} ms, law says 80 ms"
+        );
+        let refused = f(&step["latency_failed"]["p50_ms"]);
+        assert!(refused < 20.0, "refused p50 {refused} ms: a 503 at once");
+        // The terminal shows the breaking point's steps (50/s may break on
+        // p95 alone, on the edge: then level 3 is not shown).
+        if f(&report["breaking_point"]["load"]) == 75.0 {
+            assert!(
+                stdout.contains(
+                    "latency of the succeeded and the failed apart at the breaking point, 75 arrivals/s"
+                ),
+                "{stdout}"
+            );
+        }
     }
     assert!(f(&over["errors"]["http_5xx"]) > 0.0);
     let deciding = report["breaking_point"]["level_index"].as_u64().unwrap() as usize;

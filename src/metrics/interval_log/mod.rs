@@ -5,7 +5,7 @@
 //!
 //! The file is an HdrHistogram interval log (readable by HdrHistogram's tools): one
 //! tagged histogram line per (level, step, kind) and interval, tagged
-//! `l<level>.s<step>.<latency|service|corrected|lag>` (`ramp` for requests outside
+//! `l<level>.s<step>.<latency|service|corrected|lag|failed>` (`ramp` for requests outside
 //! levels) and `l<level>.j<journey>.journey`. Comment lines carry the rest as JSON:
 //! `#stampede-run` (the header: the resolved run plan, target, seed, start),
 //! `#counts` and `#journey` (the interval's counts; `#counts` with its exemplars), `#second` (the timeline point),
@@ -292,6 +292,9 @@ impl IntervalLog {
                 if let Some(h) = &stats.corrected {
                     lines.push((format!("{prefix}.corrected"), h));
                 }
+                if let Some(h) = &stats.failed {
+                    lines.push((format!("{prefix}.failed"), h));
+                }
                 let counts = CountsLine {
                     level,
                     step,
@@ -423,6 +426,9 @@ fn add_histogram(stats: &mut StepStats, kind: &str, histogram: &Histogram<u64>) 
             .get_or_insert_with(crate::metrics::new_histogram),
         "corrected" => stats
             .corrected
+            .get_or_insert_with(crate::metrics::new_histogram),
+        "failed" => stats
+            .failed
             .get_or_insert_with(crate::metrics::new_histogram),
         _ => return false,
     };

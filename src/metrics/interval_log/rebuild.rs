@@ -370,6 +370,10 @@ mod tests {
         for _ in 0..3 {
             stats.latency.record(20_000).unwrap();
         }
+        // The 409 failed: its latency is also among the failed.
+        let mut failed = crate::metrics::new_histogram();
+        failed.record(20_000).unwrap();
+        stats.failed = Some(failed);
         stats.counts.requests = 3;
         stats.counts.status_classes[2] = 2;
         stats.counts.status_classes[4] = 1;
@@ -424,6 +428,7 @@ mod tests {
         assert_eq!(stats.counts.status_classes, [0, 0, 2, 0, 1, 0]);
         assert_eq!(stats.counts.codes.all(), [(200, 2), (409, 1)]);
         assert_eq!(stats.latency.len(), 3);
+        assert_eq!(stats.failed.as_ref().map(|h| h.len()), Some(1));
         assert_eq!(outcome.end, RunEnd::Interrupted);
     }
 

@@ -453,6 +453,19 @@ fn stats_row(
     );
 }
 
+/// Under a row whose percentiles mix fast failures with slow successes: the
+/// two apart (see [`crate::report::view::latency_apart`]).
+fn apart_row(out: &mut String, name: &str, s: &Stats) {
+    if let Some(text) = crate::report::view::latency_apart(name, s) {
+        let text = text.strip_prefix(&format!("{name}: ")).unwrap_or(&text);
+        let _ = writeln!(
+            out,
+            "<tr class=\"apart\"><td></td><td colspan=\"11\" class=\"text\">↳ {}</td></tr>",
+            escape(text)
+        );
+    }
+}
+
 fn step_tables(out: &mut String, report: &Report) {
     if report.levels.is_empty() {
         return;
@@ -485,10 +498,14 @@ fn step_table(out: &mut String, report: &Report, level: &LevelResult, unit: Load
         true,
         "<td></td>",
     );
+    if level.steps.iter().filter(|s| s.stats.requests > 0).count() > 1 {
+        apart_row(out, "all requests", &level.stats);
+    }
     for step in &level.steps {
         let slowest = exemplars::slowest_cell(report, step);
         let name = Some(step.name.as_str());
         stats_row(out, &step.name, &step.stats, &checks, name, false, &slowest);
+        apart_row(out, &step.name, &step.stats);
     }
     out.push_str("</table>\n");
     exemplars::examples(out, report, level);
