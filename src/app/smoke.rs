@@ -52,6 +52,10 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
 /// One step: its hops, extractions, checks and failure.
 pub fn show_step(step: &StepWalk, verbose: bool) -> String {
     let mut out = String::new();
+    if let Some(why) = &step.skipped {
+        let _ = writeln!(out, "  step {} [not sent: {why}]", step.name);
+        return out;
+    }
     let mark = if step.failure.is_some() { "FAIL" } else { "ok" };
     let _ = writeln!(out, "  step {} [{mark}]", step.name);
     for (i, hop) in step.hops.iter().enumerate() {

@@ -176,24 +176,25 @@ impl Shopper {
             .then(|| journey.think.mean())
             .filter(|d| !d.is_zero());
         let mut intended = start;
+        // The last answer: a journey whose last steps are not sent (`when`)
+        // ends with it.
+        let mut last_answer = start;
         for (n, step) in journey.steps.iter().enumerate() {
             if self.retired() {
                 return None;
             }
+            let last = n + 1 == journey.steps.len();
+            if !self.sends(step) {
+                if last {
+                    self.journey_ended(shared, (index, level), start, last_answer, true);
+                }
+                continue;
+            }
             let (outcome, answered) = self.step(shared, step, intended, expected, None).await;
+            last_answer = answered;
             let failed = matches!(outcome, Outcome::Failed);
-            if failed || n + 1 == journey.steps.len() {
-                // Counted as soon as its last step is answered: what the shop
-                // recorded (an order) is counted even if the run ends during the
-                // think time after it.
-                let sample = JourneySample {
-                    journey: index,
-                    level,
-                    ended_in: current_level(shared),
-                    duration: answered.saturating_duration_since(start),
-                    completed: !failed,
-                };
-                shared.recorder.record_journey(sample);
+            if failed || last {
+                self.journey_ended(shared, (index, level), start, answered, !failed);
             }
             intended = answered + sample_think(step.think.unwrap_or(journey.think), &mut self.rng);
             if !self.wait_until(intended, answered).await {
@@ -204,6 +205,31 @@ impl Shopper {
             }
         }
         Some((journey.pacing, intended))
+    }
+
+    /// Whether `step` is sent: its `when` holds (or it has none).
+    pub(super) fn sends(&self, step: &Step) -> bool {
+        step.when.as_ref().is_none_or(|w| w.holds(&self.slots))
+    }
+
+    /// Counts journey `index` (started at `level`) as ended at `answered`:
+    /// as soon as its last step is answered, so that what the shop recorded (an
+    /// order) is counted even if the run ends during the think time after it.
+    fn journey_ended(
+        &self,
+        shared: &Shared,
+        (index, level): (usize, Option<usize>),
+        start: Instant,
+        answered: Instant,
+        completed: bool,
+    ) {
+        shared.recorder.record_journey(JourneySample {
+            journey: index,
+            level,
+            ended_in: current_level(shared),
+            duration: answered.saturating_duration_since(start),
+            completed,
+        });
     }
 
     /// Starts a journey: its variables empty, and with `session = "per_journey"`

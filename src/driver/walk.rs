@@ -46,6 +46,8 @@ pub struct StepWalk {
     pub seen: Seen,
     /// Why the step failed, when it did.
     pub failure: Option<Example>,
+    /// Why the step was not sent (`when`), when it was not.
+    pub skipped: Option<String>,
 }
 
 impl Walk {
@@ -113,6 +115,16 @@ pub async fn walk(
         }
         shopper.begin(&shared, index);
         for step in &journey.steps {
+            if !shopper.sends(step) {
+                steps.push(StepWalk {
+                    name: scenario.steps[step.id].name.clone(),
+                    hops: Vec::new(),
+                    seen: Seen::default(),
+                    failure: None,
+                    skipped: step.when.as_ref().map(crate::scenario::When::why_not),
+                });
+                continue;
+            }
             let mut seen = (Seen::default(), None);
             let (outcome, _) = shopper
                 .step(&shared, step, Instant::now(), None, Some(&mut seen))
@@ -123,6 +135,7 @@ pub async fn walk(
                 hops: shopper.client.take_hops(),
                 seen,
                 failure,
+                skipped: None,
             });
             if let Outcome::Failed = outcome {
                 break;

@@ -331,6 +331,40 @@ pub struct Step {
     pub think: Option<Think>,
     /// Follow redirects (the default), or answer with the 3xx itself.
     pub follow_redirects: bool,
+    /// Sent only when this holds (`when = "order_id"`).
+    pub when: Option<When>,
+}
+
+/// `when = "order_id"` (or `"!order_id"`): whether a variable extracted by
+/// an earlier step holds a value — not unset (an optional extraction that
+/// matched nothing), `null`, `false` or `""`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct When {
+    pub slot: usize,
+    pub name: String,
+    /// `true` for `"name"`, `false` for `"!name"`.
+    pub set: bool,
+}
+
+impl When {
+    pub fn holds(&self, slots: &[Vec<serde_json::Value>]) -> bool {
+        let set = slots
+            .get(self.slot)
+            .and_then(|values| values.first())
+            .is_some_and(|v| {
+                !matches!(v, serde_json::Value::Null | serde_json::Value::Bool(false))
+                    && v.as_str() != Some("")
+            });
+        set == self.set
+    }
+
+    /// `order_id is not set`, as a skipped step says why.
+    pub fn why_not(&self) -> String {
+        match self.set {
+            true => format!("when {}: not set", self.name),
+            false => format!("when !{}: {} is set", self.name, self.name),
+        }
+    }
 }
 
 impl Step {

@@ -691,3 +691,68 @@ fn graphql_variables_and_operation_are_checked_against_the_query() {
         scenario.warnings
     );
 }
+
+/// `when` names a variable an earlier step of the journey extracts: one the
+/// step itself or a later step extracts, a [vars] value (always set) or a
+/// stray name is an error at its line, saying which.
+#[test]
+fn when_reads_a_variable_an_earlier_step_extracts() {
+    let journey = |steps: &str| {
+        parse(
+            Path::new("t.toml"),
+            &format!(
+                "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[vars]\nregion = \"eu\"\n[load]\n{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [\n{steps}\n]\n"
+            ),
+        )
+        .map_err(|e| e.to_string())
+    };
+    let add = r#"{ name = "add", post = "/cart", extract = { order = { json = "$.id", optional = true } } },"#;
+    let scenario = journey(&format!(
+        "{add}\n{{ name = \"pay\", when = \"order\", post = \"/pay\" }},\n{{ name = \"browse\", when = \" ! {{{{ order }}}} \", get = \"/\" }}"
+    ))
+    .unwrap();
+    let steps = &scenario.journeys[0].steps;
+    let when = |i: usize| steps[i].when.clone().unwrap();
+    assert_eq!((when(1).slot, when(1).set), (0, true));
+    assert_eq!((when(2).name.as_str(), when(2).set), ("order", false));
+    // Unset, null, false and "" do not hold; anything else does.
+    let holds = |values: Vec<serde_json::Value>| when(1).holds(&[values]);
+    assert!(!holds(vec![]));
+    for value in [
+        serde_json::json!(null),
+        serde_json::json!(false),
+        serde_json::json!(""),
+    ] {
+        assert!(!holds(vec![value.clone()]), "{value}");
+        assert!(when(2).holds(&[vec![value]]));
+    }
+    for value in [
+        serde_json::json!(0),
+        serde_json::json!("A-1"),
+        serde_json::json!(true),
+        serde_json::json!([]),
+    ] {
+        assert!(holds(vec![value.clone()]), "{value}");
+    }
+    for (steps, said) in [
+        (
+            format!("{{ name = \"pay\", when = \"order\", post = \"/pay\" }},\n{add}"),
+            "t.toml:11:24: when = \"order\": expected a variable an earlier step extracts (\"name\", or \"!name\" for not set): `order` is extracted by step `add`, later in this journey",
+        ),
+        (
+            r#"{ name = "add", post = "/cart", when = "order", extract = { order = { json = "$.id" } } }"#.to_string(),
+            "`order` is extracted by this step (`add`), from the answer to the request `when` decides on",
+        ),
+        (
+            format!("{add}\n{{ name = \"pay\", when = \"region\", post = \"/pay\" }}"),
+            "`region` is a [vars] value: always set",
+        ),
+        (
+            format!("{add}\n{{ name = \"pay\", when = \"ordr\", post = \"/pay\" }}"),
+            "when = \"ordr\": expected a variable an earlier step extracts (\"name\", or \"!name\" for not set): earlier steps extract order",
+        ),
+    ] {
+        let e = journey(&steps).unwrap_err();
+        assert!(e.contains(said), "{steps}\n{e}");
+    }
+}

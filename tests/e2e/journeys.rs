@@ -505,3 +505,76 @@ steps = [{{ name = "hop", get = "/a" }}]
     );
     assert!(stdout.contains("http/s"), "{stdout}");
 }
+
+/// `when`: a step is sent only when a variable an earlier step extracted holds
+/// a value (or, with `!`, when it does not) — k6's `if`. An optional extraction
+/// that matched nothing leaves its steps unsent: not counted, no failure, and
+/// the journey completes, also when its last step is the one not sent. The debug
+/// walk says which steps were not sent and why.
+#[test]
+fn steps_are_sent_only_when_their_variable_holds_a_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "when.toml",
+        r#"
+name = "when"
+[target]
+base_url = "embedded"
+[load]
+stages = [ { ramp_to = 2, over = "500ms" }, { hold = "2s" } ]
+[slo]
+p95 = "2s"
+error_rate = "1%"
+[[journey]]
+name = "browse"
+think = "50ms"
+steps = [
+  { name = "product", get = "/api/products/7", extract = { sku = { json = "$.sku" }, coupon = { json = "$.coupon", optional = true } } },
+  { name = "coupon-page", when = "coupon", get = "/no-such-page" },
+  { name = "page", when = "{{ sku }}", get = "/product/{{ sku }}" },
+  { name = "welcome", when = "!coupon", get = "/" },
+  { name = "coupon-api", when = "coupon", get = "/no-such-api" },
+]
+"#,
+    );
+    let walk = crate::stampede()
+        .args(["run", scenario.to_str().unwrap(), "--smoke"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&walk);
+    assert_eq!(walk.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("  step coupon-page [not sent: when coupon: not set]\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  step page [ok]\n"), "{stdout}");
+    assert!(stdout.contains("  step welcome [ok]\n"), "{stdout}");
+    assert!(
+        stdout.contains("  step coupon-api [not sent: when coupon: not set]\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("walk: 1 of 1 journey passed"), "{stdout}");
+
+    let (output, report) = run_scenario(dir.path(), &scenario, &[]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    let level = &report["levels"][0];
+    let requests = |name: &str| {
+        let steps = level["steps"].as_array().unwrap();
+        let step = steps.iter().find(|s| s["name"] == name).unwrap();
+        f(&step["requests"])
+    };
+    assert_eq!(
+        (requests("coupon-page"), requests("coupon-api")),
+        (0.0, 0.0)
+    );
+    assert!(
+        requests("page") > 0.0 && requests("welcome") > 0.0,
+        "{level}"
+    );
+    let journey = &level["journeys"][0];
+    assert_eq!(f(&journey["failed"]), 0.0, "{journey}");
+    assert!(f(&journey["completed"]) > 0.0, "{journey}");
+    assert_eq!(f(&level["error_rate"]), 0.0, "{level}");
+}

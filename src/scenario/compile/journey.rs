@@ -178,6 +178,11 @@ impl<'a> Compiler<'a> {
             let errors = Check::Json(crate::scenario::JsonCheck::NoGraphqlErrors);
             checks.insert(0, StepCheck::Fixed(errors));
         }
+        // Read before this step's own extractions: it is decided before sending.
+        let when = match &raw.when {
+            Some(when) => Some(self.when(when, slots)?),
+            None => None,
+        };
         let mut extract = Vec::new();
         for (var, spec) in raw.extract {
             extract.push(self.extract(var, spec, slots)?);
@@ -193,7 +198,56 @@ impl<'a> Compiler<'a> {
             extract,
             think: self.think(raw.think)?,
             follow_redirects: raw.follow_redirects.unwrap_or(true),
+            when,
         })
+    }
+
+    /// `when = "order_id"` or `"!order_id"`: a variable an earlier step of the
+    /// journey extracts (one from [vars] or a data file is always set).
+    fn when(&self, raw: &Spanned<String>, slots: &[String]) -> Result<crate::scenario::When> {
+        let text = raw.get_ref().trim();
+        let (set, name) = match text.strip_prefix('!') {
+            Some(rest) => (false, rest.trim()),
+            None => (true, text),
+        };
+        let name = name
+            .strip_prefix("{{")
+            .and_then(|n| n.strip_suffix("}}"))
+            .map_or(name, str::trim);
+        if let Some(slot) = slots.iter().position(|s| s == name) {
+            return Ok(crate::scenario::When {
+                slot,
+                name: name.to_string(),
+                set,
+            });
+        }
+        let extracted = match slots.is_empty() {
+            true => "no earlier step of this journey extracts one".to_string(),
+            false => format!("earlier steps extract {}", slots.join(", ")),
+        };
+        let why = match self.extracted_later.iter().find(|e| e.0 == name) {
+            Some((_, step, true)) => format!(
+                "`{name}` is extracted by this step (`{step}`), from the answer to the request `when` decides on: extract it in an earlier step"
+            ),
+            Some((_, step, false)) => {
+                format!("`{name}` is extracted by step `{step}`, later in this journey")
+            }
+            None if self.vars.contains_key(name) => {
+                format!("`{name}` is a [vars] value: always set")
+            }
+            None => extracted.clone(),
+        };
+        Err(self
+            .error(
+                raw.span(),
+                format!(
+                    "when = \"{text}\": expected a variable an earlier step extracts (\"name\", or \"!name\" for not set): {why}"
+                ),
+            )
+            .with_hint(match slots.first() {
+                Some(first) => format!("e.g. when = \"{first}\" ({extracted})"),
+                None => "extract it first with an optional extraction: extract = { order_id = { json = \"$.id\", optional = true } }".to_string(),
+            }))
     }
 
     /// A raw body's Content-Type, sent as a step header.

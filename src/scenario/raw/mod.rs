@@ -377,6 +377,18 @@ pub struct RawStep {
     pub think: Option<Spanned<Think>>,
     /// `false`: answer with the redirect (3xx) itself instead of following it.
     pub follow_redirects: Option<bool>,
+    /// Send this step only when a variable an earlier step extracted holds a
+    /// value (`"order_id"`: an optional extraction that matched), or, with `!`,
+    /// when it does not (`"!token"`): k6's `if`, Gatling's `doIf`. A step not
+    /// sent is not counted; the journey goes on with the next.
+    #[cfg_attr(
+        test,
+        schemars(
+            with = "Option<String>",
+            regex(pattern = r"^!?\s*[A-Za-z_][A-Za-z0-9_]*$")
+        )
+    )]
+    pub when: Option<Spanned<String>>,
 }
 
 /// A GraphQL operation: `{ query = """…""", variables = { … }, operation = "AddToCart" }`.
