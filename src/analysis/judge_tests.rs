@@ -424,3 +424,60 @@ fn a_load_held_again_cleanly_is_not_listed_as_generator_limited() {
     );
     assert!(!verdict.contains("at: 2 shoppers"), "{verdict}");
 }
+
+/// The failed requests' latency is recorded apart: thirty 429s in 2 ms beside
+/// ten orders of 400 ms read p50 2 ms together, 400 ms for the orders alone
+/// (every latency less the failed ones, exact: the same buckets). One slow
+/// failure in a thousand is apart too, and moves nothing; with no failure
+/// there is nothing apart.
+#[test]
+fn the_latency_of_what_succeeded_is_measured_apart_from_what_failed() {
+    use crate::error_kind::ErrorKind;
+    use crate::metrics::{Origin, Sample};
+    use std::time::Duration;
+    let sample = |ms: u64, error: Option<ErrorKind>| Sample {
+        step: 0,
+        level: Some(0),
+        http_requests: 1,
+        latency: Some(Duration::from_millis(ms)),
+        service: None,
+        lag: Duration::ZERO,
+        expected_interval: None,
+        status: Some(if error.is_some() { 429 } else { 200 }),
+        error,
+        origin: Origin {
+            shopper: 0,
+            journey: 0,
+            at: Duration::ZERO,
+            trace: None,
+        },
+    };
+    let mut step = StepStats::default();
+    for _ in 0..30 {
+        step.record(&sample(2, Some(ErrorKind::Http4xx)));
+    }
+    for _ in 0..10 {
+        step.record(&sample(400, None));
+    }
+    let stats = Stats::of(&step, 1.0);
+    assert_eq!(stats.latency.p50_ms, Some(2.0));
+    // HDR buckets: 400 ms reads back within 0.1%.
+    let ok = stats.latency_ok.as_ref().and_then(|l| l.p50_ms).unwrap();
+    assert!((ok - 400.0).abs() < 0.5, "{ok}");
+    let failed = stats.latency_failed.as_ref().unwrap();
+    assert_eq!((failed.p50_ms, failed.max_ms), (Some(2.0), Some(2.0)));
+    let mut step = StepStats::default();
+    for _ in 0..999 {
+        step.record(&sample(100, None));
+    }
+    step.record(&sample(100, Some(ErrorKind::Http4xx)));
+    let stats = Stats::of(&step, 1.0);
+    assert_eq!(
+        stats.latency_ok.map(|l| l.p99_ms),
+        Some(stats.latency.p99_ms)
+    );
+    let mut step = StepStats::default();
+    step.record(&sample(100, None));
+    let stats = Stats::of(&step, 1.0);
+    assert_eq!((stats.latency_ok, stats.latency_failed), (None, None));
+}

@@ -377,66 +377,52 @@ mod tests {
     }
 
     /// Thirty 429s in 2 ms beside ten orders of 400 ms: the step's p50 says
-    /// 2 ms; apart, the orders say what the shop serves. A failure whose
-    /// latency moves no percentile is not worth a line.
+    /// 2 ms; apart, the orders say what the shop serves. A split that moves no
+    /// percentile shown is not worth a line.
     #[test]
     fn fast_failures_are_shown_apart_from_what_succeeded() {
-        use crate::error_kind::ErrorKind;
-        use crate::metrics::{Origin, Sample, StepStats};
-        use std::time::Duration;
-        let sample = |ms: u64, error: Option<ErrorKind>| Sample {
-            step: 0,
-            level: Some(0),
-            http_requests: 1,
-            latency: Some(Duration::from_millis(ms)),
-            service: None,
-            lag: Duration::ZERO,
-            expected_interval: None,
-            status: Some(if error.is_some() { 429 } else { 200 }),
-            error,
-            origin: Origin {
-                shopper: 0,
-                journey: 0,
-                at: Duration::ZERO,
-                trace: None,
-            },
+        use crate::analysis::Latency;
+        let latency = |p50, p95, p99| Latency {
+            p50_ms: Some(p50),
+            p90_ms: Some(p95),
+            p95_ms: Some(p95),
+            p99_ms: Some(p99),
+            max_ms: Some(p99),
+            low_confidence: Vec::new(),
         };
-        let mut step = StepStats::default();
-        for _ in 0..30 {
-            step.record(&sample(2, Some(ErrorKind::Http4xx)));
-        }
-        for _ in 0..10 {
-            step.record(&sample(400, None));
-        }
-        let stats = crate::analysis::Stats::of(&step, 1.0);
-        assert_eq!(stats.latency.p50_ms, Some(2.0));
-        // HDR buckets: 400 ms reads back within 0.1%.
-        let ok = stats.latency_ok.as_ref().and_then(|l| l.p50_ms).unwrap();
-        assert!((ok - 400.0).abs() < 0.5, "{ok}");
-        assert_eq!(
-            stats.latency_failed.as_ref().and_then(|l| l.p99_ms),
-            Some(2.0)
-        );
+        let mut stats = testdata::smoke().levels[0].stats.clone();
+        stats.errors = [("http_4xx".to_string(), 30)].into_iter().collect();
+        stats.latency = latency(2.0, 400.0, 400.0);
+        stats.latency_ok = Some(Latency {
+            low_confidence: vec!["p95".to_string(), "p99".to_string()],
+            ..latency(400.0, 400.0, 400.0)
+        });
+        stats.latency_failed = Some(latency(2.0, 2.0, 2.1));
         assert_eq!(
             latency_apart("checkout", &stats).as_deref(),
             Some(
-                "checkout: succeeded p50 400 ms* · p95 400 ms* · p99 400 ms*; failed (30) p50 2.0 ms · p95 2.0 ms* · p99 2.0 ms*"
+                "checkout: succeeded p50 400 ms · p95 400 ms* · p99 400 ms*; failed (30) p50 2.0 ms · p95 2.0 ms · p99 2.1 ms"
             )
         );
-        // One slow failure in a thousand moves no percentile shown.
-        let mut step = StepStats::default();
-        for _ in 0..999 {
-            step.record(&sample(100, None));
-        }
-        step.record(&sample(100, Some(ErrorKind::Http4xx)));
-        let stats = crate::analysis::Stats::of(&step, 1.0);
-        assert!(stats.latency_ok.is_some());
-        assert_eq!(latency_apart("browse", &stats), None);
-        // No failure with a latency: nothing apart.
-        let mut step = StepStats::default();
-        step.record(&sample(100, None));
-        let stats = crate::analysis::Stats::of(&step, 1.0);
-        assert_eq!((stats.latency_ok, stats.latency_failed), (None, None));
+        // Every percentile shown the same with and without the failures.
+        stats.latency = latency(400.0, 400.0, 400.0);
+        assert_eq!(latency_apart("checkout", &stats), None);
+        // None succeeded: said so.
+        stats.latency = latency(2.0, 2.0, 2.1);
+        stats.latency_ok = Some(Latency {
+            p50_ms: None,
+            p90_ms: None,
+            p95_ms: None,
+            p99_ms: None,
+            max_ms: None,
+            low_confidence: Vec::new(),
+        });
+        assert_eq!(
+            latency_apart("checkout", &stats).as_deref(),
+            Some("checkout: none succeeded; failed (30) p50 2.0 ms · p95 2.0 ms · p99 2.1 ms")
+        );
+        stats.latency_ok = None;
+        assert_eq!(latency_apart("checkout", &stats), None);
     }
 
     #[test]
