@@ -18,7 +18,7 @@ use super::shopper::{Outcome, Shopper};
 use crate::error_kind::ErrorKind;
 use crate::http::{self, Hop, SetupError};
 use crate::metrics::examples::{
-    Example, SHORTEST_CREDENTIAL, cut_and_escape, hide_json_credentials,
+    Example, NameOf, SHORTEST_CREDENTIAL, cut_and_escape, hide_json_credentials, names_credential,
 };
 use crate::scenario::Scenario;
 
@@ -160,25 +160,12 @@ const SECRET_HEADERS: [&str; 4] = [
     "proxy-authorization",
 ];
 
-/// Words in a header name that mark it as carrying a credential: the four
-/// above and `X-Api-Key`, `X-Auth-Token`, `X-Session-Id`, `X-Client-Secret`,
-/// `X-Password`, `X-Jwt`. A value extracted from an answer that shows in such a
-/// header is hidden wherever it shows.
-const CREDENTIAL_HEADER_WORDS: [&str; 8] = [
-    "auth", "key", "token", "secret", "session", "password", "passwd", "jwt",
-];
-
-/// Header names with a credential word that carry none: a CSRF token only
-/// proves a form came from the shop's own page, grants nothing alone, and is
-/// what a refused form POST is debugged by (`X-CSRF-Token`, `X-XSRF-TOKEN`);
-/// an `Idempotency-Key` names one request.
-const NOT_CREDENTIAL_HEADERS: [&str; 3] = ["csrf", "xsrf", "idempotency"];
-
-/// Whether a header (its name in lower case) may carry a credential.
+/// Whether a header (its name in lower case) may carry a credential: the
+/// four above, and those [`names_credential`] names (`X-Api-Key`,
+/// `X-Auth-Token`, `X-Session-Id`, not `X-CSRF-Token`). A value extracted from
+/// an answer that shows in such a header is hidden wherever it shows.
 fn carries_credential(name: &str) -> bool {
-    SECRET_HEADERS.contains(&name)
-        || (CREDENTIAL_HEADER_WORDS.iter().any(|w| name.contains(w))
-            && !NOT_CREDENTIAL_HEADERS.iter().any(|w| name.contains(w)))
+    SECRET_HEADERS.contains(&name) || names_credential(name, NameOf::Header)
 }
 
 /// Hides every secret value and every credential header's value, and each

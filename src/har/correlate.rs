@@ -90,6 +90,11 @@ const SECRET_HEADERS: &[&str] = &[
     "x-auth-token",
     "x-access-token",
 ];
+/// Words in a field's name that mark what a user typed and no answer gives
+/// (a password, an API key): written as `{{ env.NAME }}`, never as recorded.
+/// Narrower than the words that hide a credential in stampede's output
+/// (`metrics::examples::names_credential`): a recorded token or session id
+/// came from an answer, and is extracted from it (correlated) instead.
 const SECRET_WORDS: &[&str] = &[
     "password", "passwd", "pwd", "secret", "apikey", "api_key", "api-key",
 ];

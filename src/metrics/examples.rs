@@ -327,7 +327,7 @@ pub fn cut_and_escape(text: &str) -> String {
 
 /// `METHOD URL` as a failure example shows it, with what the request carried:
 /// the values of query parameters and form fields whose names mark credentials
-/// ([`CREDENTIAL_KEYS`], `key`, `auth`, `sig`), credentials in a JSON body and a
+/// ([`names_credential`]), credentials in a JSON body and a
 /// password in the URL hidden, and cut as a body is ([`cut_and_escape`]). A
 /// GraphQL request shows its operation and variables: every one is `POST
 /// /graphql`, and its query is the scenario's own text. `secrets` (values read
@@ -395,13 +395,7 @@ fn body_line(content_type: &str, bytes: &[u8]) -> String {
 /// `a=1&token=[redacted]`: a query string or form body with the values of
 /// fields named like credentials hidden.
 fn hide_form_credentials(pairs: &str) -> String {
-    let secret = |name: &str| {
-        let name = name.to_ascii_lowercase();
-        CREDENTIAL_KEYS
-            .iter()
-            .chain(&["key", "auth", "sig"])
-            .any(|w| name.contains(w))
-    };
+    let secret = |name: &str| names_credential(name, NameOf::Field);
     pairs
         .split('&')
         .map(|pair| {
@@ -419,11 +413,49 @@ fn hide_form_credentials(pairs: &str) -> String {
         .join("&")
 }
 
-/// Words in a JSON key that mark its value as a credential: a login answer's
-/// `access_token`, a `sessionId`, a `password` echoed back.
-const CREDENTIAL_KEYS: [&str; 8] = [
+/// Where a name that may mark a credential stands: the words differ, for one
+/// common in a place is a credential's in another (`X-Api-Key`, `Authorization`
+/// and `sig=` carry credentials; a JSON `key` or `author` does not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameOf {
+    Header,
+    Field,
+    JsonKey,
+}
+
+/// Words in a name that mark its value as a credential, wherever it stands: a
+/// login answer's `access_token`, a `sessionId`, a `password` echoed back,
+/// `X-Auth-Token`, `X-Client-Secret`.
+const CREDENTIAL_WORDS: [&str; 8] = [
     "token", "secret", "password", "passwd", "apikey", "api_key", "session", "jwt",
 ];
+
+/// ... and, in a header's or a query or form field's name, these: `X-Api-Key`,
+/// `Authorization`, `?key=`, `&sig=`.
+const CREDENTIAL_WORDS_OUTSIDE_JSON: [&str; 3] = ["key", "auth", "sig"];
+
+/// Names with a credential word that carry none: a CSRF token only proves a
+/// form came from the shop's own page, grants nothing alone, and is what a
+/// refused form POST is debugged by (`X-CSRF-Token`, `csrfToken`); an
+/// `Idempotency-Key` names one request.
+const NOT_CREDENTIALS: [&str; 3] = ["csrf", "xsrf", "idempotency"];
+
+/// Whether a name (a header's, a field's, a JSON key's) marks its value as a
+/// credential, to be hidden wherever stampede shows it. (`import har` asks
+/// another question, with its own words: which recorded values a user typed,
+/// never to be written into a scenario.)
+pub fn names_credential(name: &str, of: NameOf) -> bool {
+    let name = name.to_ascii_lowercase();
+    let extra: &[&str] = match of {
+        NameOf::JsonKey => &[],
+        NameOf::Header | NameOf::Field => &CREDENTIAL_WORDS_OUTSIDE_JSON,
+    };
+    CREDENTIAL_WORDS
+        .iter()
+        .chain(extra)
+        .any(|w| name.contains(w))
+        && !NOT_CREDENTIALS.iter().any(|w| name.contains(w))
+}
 
 /// Credentials shorter than this are not hidden: `1` or `yes` would blot out
 /// half the output, and no real token is so short.
@@ -441,11 +473,10 @@ pub fn hide_json_credentials(text: &str) -> std::borrow::Cow<'_, str> {
         match value {
             serde_json::Value::Object(map) => {
                 for (key, value) in map {
-                    let key = key.to_ascii_lowercase();
                     match value {
                         serde_json::Value::String(s)
                             if s.len() >= SHORTEST_CREDENTIAL
-                                && CREDENTIAL_KEYS.iter().any(|k| key.contains(k)) =>
+                                && names_credential(key, NameOf::JsonKey) =>
                         {
                             found.push(s.clone());
                         }
@@ -480,6 +511,39 @@ pub fn hide_json_credentials(text: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One word list for every place stampede hides a credential, with the
+    /// place's own additions: `key`/`auth`/`sig` name credentials in headers and
+    /// fields but not in JSON (`author`, a `key` of a map); CSRF tokens and
+    /// idempotency keys are never hidden.
+    #[test]
+    fn a_name_marks_a_credential_by_one_list_wherever_it_stands() {
+        use NameOf::{Field, Header, JsonKey};
+        for (name, of) in [
+            ("X-Api-Key", Header),
+            ("Authorization", Header),
+            ("X-Session-Id", Header),
+            ("api_key", Field),
+            ("sig", Field),
+            ("password", Field),
+            ("accessToken", JsonKey),
+            ("client_secret", JsonKey),
+            ("sessionId", JsonKey),
+        ] {
+            assert!(names_credential(name, of), "{name} ({of:?})");
+        }
+        for (name, of) in [
+            ("X-CSRF-Token", Header),
+            ("Idempotency-Key", Header),
+            ("csrfmiddlewaretoken", Field),
+            ("csrfToken", JsonKey),
+            ("author", JsonKey),
+            ("key", JsonKey),
+            ("sku", Field),
+        ] {
+            assert!(!names_credential(name, of), "{name} ({of:?})");
+        }
+    }
 
     /// A login answer's token, shown in a failed extraction's body, is hidden;
     /// the rest of the body stays as it came.
