@@ -340,6 +340,7 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         recovery_s,
         blocked_hosts: collected.notes.blocked_hosts.clone(),
         failed_checks: collected.notes.failed_checks.clone(),
+        graphql_codes: collected.notes.graphql_codes.clone(),
         error_messages: collected.notes.error_messages.clone(),
         cooldown,
         timeline: timeline(&collected.timeline, &outcome.levels),

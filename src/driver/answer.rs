@@ -19,6 +19,8 @@ pub(super) struct Failed {
     pub what: String,
     /// The failed check, as failed checks are counted.
     pub check: String,
+    /// A GraphQL failure's code (`OUT_OF_STOCK`) or business error's type.
+    pub code: Option<String>,
 }
 
 /// What the debug walk is shown of a judgement.
@@ -76,6 +78,7 @@ impl Judge<'_> {
                 kind: ErrorKind::for_status(answer.status),
                 what: status_failure(step, answer),
                 check: status_check(step),
+                code: None,
             });
         }
         if step.checks.is_empty() && step.extract.is_empty() {
@@ -110,6 +113,7 @@ impl Judge<'_> {
                 kind: ErrorKind::Body,
                 what: too_deep.to_string(),
                 check: String::new(),
+                code: None,
             });
         }
         Ok(())
@@ -128,17 +132,19 @@ impl Judge<'_> {
         for step_check in &self.step.checks {
             // Counted under the check as written: one name for every value.
             let named = step_check.check();
-            let (shown, result) = match step_check.render(&mut scope) {
-                Ok(check) => {
-                    let result = match check.holds(response) {
-                        true => Ok(()),
-                        false => Err(check.actual(response)),
-                    };
-                    (check.describe(), result)
-                }
+            let (shown, result, code) = match step_check.render(&mut scope) {
+                Ok(check) => match check.holds(response) {
+                    true => (check.describe(), Ok(()), None),
+                    false => (
+                        check.describe(),
+                        Err(check.actual(response)),
+                        check.code(response),
+                    ),
+                },
                 Err(why) => (
                     named.describe(),
                     Err(format!("its value could not be rendered: {}", why.0)),
+                    None,
                 ),
             };
             if let Err(actual) = &result
@@ -153,6 +159,7 @@ impl Judge<'_> {
                     },
                     what: format!("{shown}: {actual}"),
                     check: named.describe(),
+                    code,
                 });
             }
             match &mut seen {
@@ -183,6 +190,7 @@ impl Judge<'_> {
                         too_deep
                     ),
                     check: format!("extract {}", extract.name),
+                    code: None,
                 });
             }
             if found.is_empty() && extract.optional {
@@ -210,6 +218,7 @@ impl Judge<'_> {
                         source_text(&extract.source)
                     ),
                     check: format!("extract {}", extract.name),
+                    code: None,
                 });
             }
             if extract.take == Take::Random {

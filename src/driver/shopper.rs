@@ -394,6 +394,9 @@ impl Shopper {
             // nested to read is the answer's failure, not a check's.
             let name = &shared.scenario.steps[step.id].name;
             shared.recorder.note_failed_check(name, &failed.check);
+            if let Some(code) = &failed.code {
+                shared.recorder.note_graphql_code(name, code);
+            }
         }
         let sent = self.sent(body);
         let example = || {

@@ -406,6 +406,10 @@ pub struct Notes {
     pub blocked_hosts: BTreeMap<String, u64>,
     /// Failed checks, by "step: check".
     pub failed_checks: BTreeMap<String, u64>,
+    /// GraphQL failures by step and code: the first error's `extensions.code`
+    /// or a business error's `__typename` ("add-to-cart: OUT_OF_STOCK").
+    #[serde(default)]
+    pub graphql_codes: BTreeMap<String, u64>,
     /// The first message the transport gave for each error kind (by kind name).
     #[serde(default)]
     pub error_messages: BTreeMap<String, String>,
@@ -455,6 +459,15 @@ impl Recorder {
         *notes
             .failed_checks
             .entry(format!("{step}: {check}"))
+            .or_default() += 1;
+    }
+
+    /// Counts a GraphQL failure of `step` by its code.
+    pub fn note_graphql_code(&self, step: &str, code: &str) {
+        let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
+        *notes
+            .graphql_codes
+            .entry(format!("{step}: {code}"))
             .or_default() += 1;
     }
 

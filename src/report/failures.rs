@@ -18,6 +18,31 @@ fn headline(group: &FailureExamples, example: &FailureExample) -> String {
     format!("{} × {}: {}{status}", group.kind, group.count, example.what)
 }
 
+/// A GraphQL group's failures by code, the most first: `OUT_OF_STOCK × 27 ·
+/// BAD_USER_INPUT × 3` (examples show a few; these count every one).
+fn by_code(report: &Report, group: &FailureExamples) -> Option<String> {
+    if group.kind != crate::error_kind::ErrorKind::Graphql.name() {
+        return None;
+    }
+    let prefix = format!("{}: ", group.step);
+    let mut codes: Vec<(&str, u64)> = report
+        .graphql_codes
+        .iter()
+        .filter_map(|(key, &n)| Some((key.strip_prefix(&prefix)?, n)))
+        .collect();
+    codes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let shown: Vec<String> = codes.iter().map(|(c, n)| format!("{c} × {n}")).collect();
+    (!shown.is_empty()).then(|| shown.join(" · "))
+}
+
+/// The kind cell of a group's first row: `graphql (OUT_OF_STOCK × 27 · …)`.
+fn kind_cell(report: &Report, group: &FailureExamples, example: usize) -> String {
+    match (example, by_code(report, group)) {
+        (0, Some(codes)) => format!("{} ({codes})", group.kind),
+        _ => group.kind.clone(),
+    }
+}
+
 /// `POST http://shop.test/cart · trace 4bf9…`: the request, and its trace id
 /// when the run was traced.
 fn request(example: &FailureExample) -> String {
@@ -39,6 +64,9 @@ pub fn lines(report: &Report) -> String {
     for group in &report.failure_examples {
         if let Some(example) = group.examples.first() {
             let _ = writeln!(out, "  {} · {}", group.step, headline(group, example));
+            if let Some(codes) = by_code(report, group) {
+                let _ = writeln!(out, "      by code: {codes}");
+            }
             if !example.request.is_empty() {
                 let _ = writeln!(out, "      request: {}", request(example));
             }
@@ -86,7 +114,7 @@ pub fn markdown_section(out: &mut String, report: &Report) {
                 out,
                 "| {} | {} | {} | {} | {} | {} |",
                 markdown(&group.step),
-                markdown(&group.kind),
+                markdown(&kind_cell(report, group, i)),
                 count_cell(i, group.count),
                 markdown(&request(example)),
                 markdown(&what),
@@ -112,7 +140,7 @@ pub fn html_section(out: &mut String, report: &Report) {
                 out,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
                 html(&group.step),
-                html(&group.kind),
+                html(&kind_cell(report, group, i)),
                 count_cell(i, group.count),
                 html(&request(example)),
                 html(&example.what),
@@ -213,6 +241,40 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    /// A GraphQL step's failures, counted by code, the most first, in the
+    /// terminal and on the group's first row elsewhere; another step's codes
+    /// are not its own.
+    #[test]
+    fn graphql_failures_are_counted_by_code() {
+        let mut report = with_examples();
+        report.failure_examples[0].kind = "graphql".into();
+        report.graphql_codes = [
+            ("checkout: BAD_USER_INPUT", 3),
+            ("checkout: OUT_OF_STOCK", 27),
+            ("checkout-2: OUT_OF_STOCK", 5),
+        ]
+        .into_iter()
+        .map(|(k, n)| (k.to_string(), n))
+        .collect();
+        let text = lines(&report);
+        assert!(
+            text.contains(
+                "
+      by code: OUT_OF_STOCK × 27 · BAD_USER_INPUT × 3
+"
+            ),
+            "{text}"
+        );
+        let mut md = String::new();
+        markdown_section(&mut md, &report);
+        assert!(
+            md.contains(r"| checkout | graphql (OUT\_OF\_STOCK × 27 · BAD\_USER\_INPUT × 3) | 7 |"),
+            "{md}"
+        );
+        report.failure_examples[0].kind = "check".into();
+        assert!(!lines(&report).contains("by code"));
     }
 
     #[test]

@@ -190,6 +190,26 @@ impl JsonCheck {
         }
     }
 
+    /// What a failed GraphQL check is counted by: the first error's
+    /// `extensions.code` (`OUT_OF_STOCK`), or the `__typename` of the business
+    /// error a union answered (`InsufficientStockError`); `None` for other checks
+    /// and for an error without a code.
+    pub fn code(&self, json: Result<&Value, Unread>) -> Option<String> {
+        let json = json.ok()?;
+        match self {
+            JsonCheck::NoGraphqlErrors => json
+                .get("errors")?
+                .get(0)?
+                .pointer("/extensions/code")?
+                .as_str()
+                .map(str::to_string),
+            JsonCheck::Typename { path, .. } => {
+                path.path.first(json).and_then(typename).map(str::to_string)
+            }
+            _ => None,
+        }
+    }
+
     /// What the answer holds where the check looked, for a failure message;
     /// a GraphQL error or a business error carries its `message`.
     pub fn actual(&self, json: Result<&Value, Unread>) -> String {
@@ -275,6 +295,8 @@ mod tests {
         };
         assert!(!order.holds(j));
         assert_eq!(order.kind(), ErrorKind::Graphql);
+        assert_eq!(order.code(j).as_deref(), Some("InsufficientStockError"));
+        assert_eq!(JsonCheck::Exists(path("$.data.code")).code(j), None);
         assert_eq!(
             order.actual(j),
             r#"__typename "InsufficientStockError", message: "only 1 left""#
@@ -293,6 +315,13 @@ mod tests {
             r#"errors[0].message: "Variable \"$qty\" got invalid value""#
         );
         let coded = json!({"errors": [{"message": "SKU-4 is out of stock", "extensions": {"code": "OUT_OF_STOCK"}}]});
+        // Counted by its code; an error without one, and a check that is
+        // no GraphQL check, by none.
+        assert_eq!(
+            JsonCheck::NoGraphqlErrors.code(Ok(&coded)).as_deref(),
+            Some("OUT_OF_STOCK")
+        );
+        assert_eq!(JsonCheck::NoGraphqlErrors.code(Ok(&errors)), None);
         assert_eq!(
             JsonCheck::NoGraphqlErrors.actual(Ok(&coded)),
             r#"errors[0].message (OUT_OF_STOCK): "SKU-4 is out of stock""#

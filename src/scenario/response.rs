@@ -223,6 +223,14 @@ impl Check {
         }
     }
 
+    /// What a failure of a GraphQL check is counted by (see [`JsonCheck::code`]).
+    pub fn code(&self, response: &Response<'_>) -> Option<String> {
+        match self {
+            Check::Json(check) => check.code(response.json()),
+            _ => None,
+        }
+    }
+
     pub fn holds(&self, response: &Response<'_>) -> bool {
         match self {
             Check::BodyContains(text) => text.found_in(response.body),

@@ -132,6 +132,16 @@ fn graphql_and_business_errors_fail_the_step_with_their_message() {
         assert!(what.ends_with(message), "{what}");
         assert_eq!(group["examples"][0]["status"], 200);
     }
+    // Every failure is counted by its code: a business error by the type the
+    // union answered (examples show a few; this counts each). An error without
+    // `extensions.code` has none.
+    let codes = &report["graphql_codes"];
+    assert_eq!(
+        codes["add-rare: InsufficientStockError"],
+        group("add-rare")["count"],
+        "{codes}"
+    );
+    assert_eq!(codes.as_object().map(|c| c.len()), Some(1), "{codes}");
     // Every GraphQL request is `POST /graphql`: the example names the
     // operation and the variables as sent, the string where an Int was due.
     let request = group("add-typo")["examples"][0]["request"]
