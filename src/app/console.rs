@@ -12,7 +12,7 @@ use crate::analysis::{LevelResult, Verdict, generator_warning};
 use crate::driver::Progress;
 use crate::metrics::TimelinePoint;
 use crate::scenario::{Model, Scenario};
-use crate::units::{show_latency, show_load, show_percent};
+use crate::units::{show_latency, show_percent};
 
 /// Seconds between plain progress lines when stderr is not a terminal.
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
@@ -166,10 +166,9 @@ impl Console {
             Verdict::Fail => format!("FAIL ({})", level.breaches_text()),
         };
         self.say(&format!(
-            "level {} · {} {} · {:.0} HTTP req/s ({:.0} steps/s) · p95 {} · errors {} · {verdict}",
+            "level {} · {} · {:.0} HTTP req/s ({:.0} steps/s) · p95 {} · errors {} · {verdict}",
             level.index + 1,
-            show_load(level.load),
-            self.model.unit(),
+            self.model.show_load(level.load),
             level.stats.http_rps,
             level.stats.throughput_rps,
             show_latency(level.stats.latency.p95_ms),

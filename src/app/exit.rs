@@ -7,7 +7,7 @@
 //! | 1 | a gate failed, an `abort_on` condition held, or `compare` found a regression |
 //! | 2 | bad input or usage |
 //! | 3 | could not measure: target unreachable, generator-limited verdict (or a capacity search stopped by a generator-limited probe), I/O |
-//! | 4 | the scenario fails, not the shop's capacity: preflight or debug walk failed for a scripting reason, or a step failed so on (nearly) every request, at least three, from the first level |
+//! | 4 | the scenario fails, not the shop's capacity: preflight or debug walk failed for a scripting reason, or a step failed so on 90% or more of its requests at the first level, at least three |
 //! | 130 | interrupted: the reports hold what was measured |
 
 use std::process::ExitCode;

@@ -298,9 +298,27 @@ fn steps(out: &mut String, report: &Report, unit: LoadUnit) {
         step_row(out, &md(&step.name), &step.stats);
     }
     out.push('\n');
-    let apart = crate::report::view::latencies_apart(level);
-    if !apart.is_empty() {
-        out.push_str("Latency of the succeeded and the failed apart (the table mixes both):\n\n");
+    // Apart at the level shown and at the breaking point, as the terminal
+    // says it: the breaking point is where fast failures mislead most.
+    let broken = report
+        .breaking_point
+        .as_ref()
+        .and_then(|bp| report.levels.iter().find(|l| l.index == bp.level))
+        .filter(|broken| broken.index != level.index);
+    let levels = [(level, "")]
+        .into_iter()
+        .chain(broken.map(|l| (l, "the breaking point, ")));
+    for (level, which) in levels {
+        let apart = crate::report::view::latencies_apart(level);
+        if apart.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "Latency of the succeeded and the failed apart at {which}{} (level {}); the tables mix both:\n",
+            unit.show(load_of(level)),
+            level_number(level)
+        );
         for line in apart {
             let _ = writeln!(out, "- {}", md(&line));
         }

@@ -161,21 +161,33 @@ pub fn notable_status_codes(level: &LevelResult) -> Vec<String> {
         .collect()
 }
 
+/// The share of a step's requests that must have failed for their latency to
+/// be shown apart ([`latency_apart`]).
+const MATERIAL_FAILURES: f64 = 0.01;
+
 /// Where the failed requests' latency changes what the percentiles say (a
 /// step answering 429 in 2 ms looks fast while its orders take a second): the
 /// succeeded and the failed apart, `checkout: succeeded p50 420 ms · p95 800 ms ·
-/// p99 1.2 s; failed (30) p50 2 ms · p95 3 ms · p99 4 ms`. `None` when the
-/// split changes none of p50, p95 and p99.
+/// p99 1.2 s; failed (30) p50 2 ms · p95 3 ms · p99 4 ms`. `None` when under
+/// 1% of the requests failed, or the split changes none of p50, p95 and p99 as
+/// they are shown.
 pub fn latency_apart(name: &str, stats: &crate::analysis::Stats) -> Option<String> {
     let (ok, failed) = (stats.latency_ok.as_ref()?, stats.latency_failed.as_ref()?);
+    let failed_count: u64 = stats.errors.values().sum();
+    // A failure in a thousand moves a p99 by a sample: no story either.
+    if (failed_count as f64) < MATERIAL_FAILURES * stats.requests as f64 {
+        return None;
+    }
     let all = &stats.latency;
+    // As shown: a bucket's last digit is no story.
+    let shown = crate::units::show_latency;
     let moved = [
         (ok.p50_ms, all.p50_ms),
         (ok.p95_ms, all.p95_ms),
         (ok.p99_ms, all.p99_ms),
     ]
     .iter()
-    .any(|(a, b)| a != b);
+    .any(|&(a, b)| shown(a) != shown(b));
     if !moved {
         return None;
     }
@@ -186,7 +198,6 @@ pub fn latency_apart(name: &str, stats: &crate::analysis::Stats) -> Option<Strin
             .collect::<Vec<_>>()
             .join(" · ")
     };
-    let failed_count: u64 = stats.errors.values().sum();
     let succeeded = match ok.p50_ms {
         Some(_) => format!("succeeded {}", show(ok)),
         None => "none succeeded".to_string(),
@@ -391,6 +402,7 @@ mod tests {
             low_confidence: Vec::new(),
         };
         let mut stats = testdata::smoke().levels[0].stats.clone();
+        stats.requests = 40;
         stats.errors = [("http_4xx".to_string(), 30)].into_iter().collect();
         stats.latency = latency(2.0, 400.0, 400.0);
         stats.latency_ok = Some(Latency {
@@ -404,8 +416,9 @@ mod tests {
                 "checkout: succeeded p50 400 ms · p95 400 ms* · p99 400 ms*; failed (30) p50 2.0 ms · p95 2.0 ms · p99 2.1 ms"
             )
         );
-        // Every percentile shown the same with and without the failures.
-        stats.latency = latency(400.0, 400.0, 400.0);
+        // Every percentile shown the same with and without the failures
+        // (400.3 ms and 400.1 ms both read "400 ms").
+        stats.latency = latency(400.3, 400.1, 400.0);
         assert_eq!(latency_apart("checkout", &stats), None);
         // None succeeded: said so.
         stats.latency = latency(2.0, 2.0, 2.1);
@@ -421,6 +434,10 @@ mod tests {
             latency_apart("checkout", &stats).as_deref(),
             Some("checkout: none succeeded; failed (30) p50 2.0 ms · p95 2.0 ms · p99 2.1 ms")
         );
+        // Under 1% of the requests failed: not shown, whatever moved.
+        stats.requests = 3001;
+        assert_eq!(latency_apart("checkout", &stats), None);
+        stats.requests = 40;
         stats.latency_ok = None;
         assert_eq!(latency_apart("checkout", &stats), None);
     }

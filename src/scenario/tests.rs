@@ -751,8 +751,35 @@ fn when_reads_a_variable_an_earlier_step_extracts() {
             format!("{add}\n{{ name = \"pay\", when = \"ordr\", post = \"/pay\" }}"),
             "when = \"ordr\": expected a variable an earlier step extracts (\"name\", or \"!name\" for not set): earlier steps extract order",
         ),
+        (
+            format!("{add}\n{{ name = \"pay\", when = \"uuid\", post = \"/pay\" }}"),
+            "`uuid` is a data column, a generator or the environment's: always set",
+        ),
+        (
+            // k6's `if (order == 1)`: `when` does not compare, and says so.
+            format!("{add}\n{{ name = \"pay\", when = \"order == 1\", post = \"/pay\" }}"),
+            "when = \"order == 1\": `when` names one variable (\"name\", or \"!name\" for not set) and does not compare values",
+        ),
     ] {
         let e = journey(&steps).unwrap_err();
         assert!(e.contains(said), "{steps}\n{e}");
     }
+    // On a variable extracted without `optional`, `when` decides nothing: a
+    // warning says whether the step is then always or never sent.
+    let required = journey(
+        "{ name = \"add\", post = \"/cart\", extract = { order = { json = \"$.id\" } } },\n{ name = \"pay\", when = \"!order\", post = \"/pay\" }",
+    )
+    .unwrap();
+    assert!(
+        required.warnings.iter().any(|w| w.starts_with(
+            "when = \"!order\": `order` is extracted without `optional = true`, so it is always set here: the step is never sent (at t.toml:12:"
+        )),
+        "{:?}",
+        required.warnings
+    );
+    assert!(
+        !scenario.warnings.iter().any(|w| w.starts_with("when")),
+        "{:?}",
+        scenario.warnings
+    );
 }

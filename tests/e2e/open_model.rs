@@ -107,6 +107,13 @@ steps = [{ name = "product", get = "/api/products/7" }]
                 ),
                 "{stdout}"
             );
+            let md = std::fs::read_to_string(dir.path().join("out/summary.md")).unwrap();
+            assert!(
+                md.contains(
+                    "Latency of the succeeded and the failed apart at the breaking point, 75 arrivals/s (level 3)"
+                ),
+                "{md}"
+            );
         }
     }
     assert!(f(&over["errors"]["http_5xx"]) > 0.0);

@@ -65,6 +65,7 @@ impl<'a> Compiler<'a> {
             .collect();
         let mut slots = Vec::new();
         let mut steps = Vec::new();
+        self.optional_slots.clear();
         for (i, step) in raw.steps.into_inner().into_iter().enumerate() {
             self.extracted_later = (extracts[i..].iter().enumerate())
                 .flat_map(|(j, (step, vars))| {
@@ -204,7 +205,7 @@ impl<'a> Compiler<'a> {
 
     /// `when = "order_id"` or `"!order_id"`: a variable an earlier step of the
     /// journey extracts (one from [vars] or a data file is always set).
-    fn when(&self, raw: &Spanned<String>, slots: &[String]) -> Result<crate::scenario::When> {
+    fn when(&mut self, raw: &Spanned<String>, slots: &[String]) -> Result<crate::scenario::When> {
         let text = raw.get_ref().trim();
         let (set, name) = match text.strip_prefix('!') {
             Some(rest) => (false, rest.trim()),
@@ -215,11 +216,45 @@ impl<'a> Compiler<'a> {
             .and_then(|n| n.strip_suffix("}}"))
             .map_or(name, str::trim);
         if let Some(slot) = slots.iter().position(|s| s == name) {
+            if !self.optional_slots.iter().any(|o| o == name) {
+                // Extracted without `optional`: a journey that reaches this
+                // step has it, so `when` decides nothing.
+                let said = self.error(
+                    raw.span(),
+                    format!(
+                        "when = \"{text}\": `{name}` is extracted without `optional = true`, so it is always set here: the step is {} sent",
+                        match set {
+                            true => "always",
+                            false => "never",
+                        }
+                    ),
+                );
+                self.warnings.push(format!(
+                    "{} (at {}:{}:{})",
+                    said.message,
+                    said.path.display(),
+                    said.line,
+                    said.column
+                ));
+            }
             return Ok(crate::scenario::When {
                 slot,
                 name: name.to_string(),
                 set,
             });
+        }
+        if name.contains(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')) {
+            // `cart == 1`, `qty > 0`: a k6 `if` compares; `when` does not.
+            return Err(self
+                .error(
+                    raw.span(),
+                    format!(
+                        "when = \"{text}\": `when` names one variable (\"name\", or \"!name\" for not set) and does not compare values"
+                    ),
+                )
+                .with_hint(
+                    "extract only what qualifies, optionally, and name it: e.g. in_stock = { json = \"$.items[?@.qty > 0].sku\", optional = true }, then when = \"in_stock\"",
+                ));
         }
         let extracted = match slots.is_empty() {
             true => "no earlier step of this journey extracts one".to_string(),
@@ -234,6 +269,15 @@ impl<'a> Compiler<'a> {
             }
             None if self.vars.contains_key(name) => {
                 format!("`{name}` is a [vars] value: always set")
+            }
+            None if matches!(
+                self.resolve(name, slots),
+                crate::scenario::template::Resolved::Generated(_)
+                    | crate::scenario::template::Resolved::Constant(_)
+                    | crate::scenario::template::Resolved::Data { .. }
+            ) =>
+            {
+                format!("`{name}` is a data column, a generator or the environment's: always set")
             }
             None => extracted.clone(),
         };
@@ -516,7 +560,7 @@ impl<'a> Compiler<'a> {
     }
 
     pub(super) fn extract(
-        &self,
+        &mut self,
         var: Spanned<String>,
         spec: Spanned<raw::RawExtract>,
         slots: &mut Vec<String>,
@@ -561,12 +605,16 @@ impl<'a> Compiler<'a> {
                 )
                 .with_hint("take it from the Set-Cookie header instead, or keep the cookie jar"));
         }
+        let optional = raw.optional.unwrap_or(false);
+        if optional {
+            self.optional_slots.push(name.clone());
+        }
         Ok(Extract {
             slot,
             name,
             source,
             take,
-            optional: raw.optional.unwrap_or(false),
+            optional,
         })
     }
 

@@ -53,6 +53,9 @@ struct Compiler<'a> {
     /// on (its own extractions first), with the step that extracts each and
     /// whether it is this step; a template reading one is told where it is set.
     extracted_later: Vec<(String, String, bool)>,
+    /// Variables some extraction of the journey compiled so far sets with
+    /// `optional = true` (only those may be unset when a later step runs).
+    optional_slots: Vec<String>,
 }
 
 /// A `[vars]` entry: a constant, or a generator (`{ random_int = [1, 5] }`,
@@ -108,6 +111,7 @@ pub fn compile<'a>(
         target_headers: Vec::new(),
         cookies: raw.target.cookies.unwrap_or(true),
         extracted_later: Vec::new(),
+        optional_slots: Vec::new(),
     };
     c.name(&raw.name, "scenario")?;
     for (name, value) in &raw.vars {

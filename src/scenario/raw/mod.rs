@@ -378,14 +378,15 @@ pub struct RawStep {
     /// `false`: answer with the redirect (3xx) itself instead of following it.
     pub follow_redirects: Option<bool>,
     /// Send this step only when a variable an earlier step extracted holds a
-    /// value (`"order_id"`: an optional extraction that matched), or, with `!`,
-    /// when it does not (`"!token"`): k6's `if`, Gatling's `doIf`. A step not
+    /// value (`"order_id"` or `"{{ order_id }}"`: an optional extraction that
+    /// matched), or, with `!`, when it does not (`"!token"`): k6's `if`,
+    /// Gatling's `doIf`. It names a variable; it does not compare. A step not
     /// sent is not counted; the journey goes on with the next.
     #[cfg_attr(
         test,
         schemars(
             with = "Option<String>",
-            regex(pattern = r"^!?\s*[A-Za-z_][A-Za-z0-9_]*$")
+            regex(pattern = r"^\s*!?\s*(\{\{\s*)?[A-Za-z_][A-Za-z0-9_]*(\s*\}\})?\s*$")
         )
     )]
     pub when: Option<Spanned<String>>,
