@@ -627,6 +627,15 @@ fn graphql_variables_and_operation_are_checked_against_the_query() {
             "the query's `{` on its line 1 is never closed",
         ),
         (
+            // The error points at the bracket itself, in the file.
+            "{ query = \"\"\"\nquery Cart {\n  cart(id: 1} { id }\n}\"\"\" }".to_string(),
+            "t.toml:10:13: the query's `}` on its line 2 closes the `(` of its line 2",
+        ),
+        (
+            r#"{ query = "query \u00e9 { a { ...Lines } }" }"#.to_string(),
+            "t.toml:8:66: the query spreads ...Lines",
+        ),
+        (
             r#"{ query = "query Cart { cart(id: 1} { id } }" }"#.to_string(),
             "the query's `}` on its line 1 closes the `(` of its line 1: a bracket is missing or extra",
         ),

@@ -657,6 +657,66 @@ impl<'a> Compiler<'a> {
         })
     }
 
+    /// Where byte `at` of a string's value stands in the source, for an error
+    /// that points inside it (the bracket a GraphQL query lacks): `span` is the
+    /// string as written, quotes included. A literal string maps one to one; a
+    /// basic string's escapes are walked; where that is unsure (a line-ending
+    /// backslash), the whole string.
+    pub(super) fn within_string(&self, span: Range<usize>, at: usize) -> Range<usize> {
+        let Some(token) = self.source.get(span.clone()) else {
+            return span;
+        };
+        let (quote, literal) = match token {
+            t if t.starts_with("\"\"\"") => (3, false),
+            t if t.starts_with("'''") => (3, true),
+            t if t.starts_with('"') => (1, false),
+            t if t.starts_with('\'') => (1, true),
+            _ => return span,
+        };
+        let mut body = &token[quote..];
+        let mut start = span.start + quote;
+        // A newline right after a multi-line string's opening quotes is not
+        // part of its value.
+        if quote == 3 {
+            let skip = [("\r\n", 2), ("\n", 1)]
+                .iter()
+                .find(|(nl, _)| body.starts_with(nl))
+                .map_or(0, |(_, n)| *n);
+            body = &body[skip..];
+            start += skip;
+        }
+        let mut decoded = 0;
+        let mut chars = body.char_indices();
+        while let Some((i, c)) = chars.next() {
+            if decoded >= at {
+                return start + i..start + i + c.len_utf8();
+            }
+            if literal || c != '\\' {
+                decoded += c.len_utf8();
+                continue;
+            }
+            let escape = chars.next().map(|(_, e)| e);
+            let digits = match escape {
+                Some('u') => 4,
+                Some('U') => 8,
+                Some(e) if !e.is_whitespace() => 0,
+                // A line-ending backslash drops what follows: unsure.
+                _ => return span,
+            };
+            let code = (0..digits).try_fold(0, |n, _| {
+                chars
+                    .next()
+                    .and_then(|(_, h)| h.to_digit(16))
+                    .map(|d| n * 16 + d)
+            });
+            decoded += match digits {
+                0 => 1,
+                _ => code.and_then(char::from_u32).map_or(1, char::len_utf8),
+            };
+        }
+        span
+    }
+
     /// Where the quoted string `text` first stands in `within` (its quotes
     /// included); `within` itself when it is not found as written (escaped).
     fn string_within(&self, within: Range<usize>, text: &str) -> Range<usize> {

@@ -91,7 +91,10 @@ impl Compiler<'_> {
             return Ok(());
         }
         let query = graphql_text(raw.query.get_ref());
-        graphql_shape(&query).map_err(|what| self.error(raw.query.span(), what))?;
+        graphql_shape(&query).map_err(|(at, what)| {
+            let span = self.within_string(raw.query.span(), at);
+            self.error(span, what)
+        })?;
         let operations = graphql_operations(&query);
         if let Some(name) = &raw.operation
             && !operations.iter().any(|(op, _)| op == name)
@@ -300,29 +303,42 @@ impl Compiler<'_> {
     }
 }
 
-/// A GraphQL document without its comments and string literals (their text
-/// may hold `$`, `#` and names that are not the document's).
+/// A GraphQL document with its comments and the insides of its string literals
+/// blanked (their text may hold `$`, `#`, brackets and names that are not the
+/// document's), every byte where it was: an offset in it is an offset in the
+/// query, for an error that points at the bracket.
 fn graphql_text(query: &str) -> String {
     let mut out = String::with_capacity(query.len());
+    let blank = |out: &mut String, c: char| match c {
+        '\n' => out.push('\n'),
+        c => out.extend(std::iter::repeat_n(' ', c.len_utf8())),
+    };
     let mut chars = query.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
             '#' => {
+                blank(&mut out, c);
                 for c in chars.by_ref() {
+                    blank(&mut out, c);
                     if c == '\n' {
-                        out.push('\n');
                         break;
                     }
                 }
             }
             '"' => {
-                out.push_str("\"\"");
+                out.push('"');
                 let mut escaped = false;
                 for c in chars.by_ref() {
                     match c {
                         '\\' if !escaped => escaped = true,
-                        '"' if !escaped => break,
+                        '"' if !escaped => {
+                            out.push('"');
+                            break;
+                        }
                         _ => escaped = false,
+                    }
+                    if c != '"' || escaped {
+                        blank(&mut out, c);
                     }
                 }
             }
@@ -336,7 +352,7 @@ fn graphql_text(query: &str) -> String {
 /// do not pair (a `}` lost in editing), a fragment spread (`...CartLines`)
 /// the document does not define, a fragment it defines and never spreads.
 /// `query` is [`graphql_text`]'s: no comments, no strings.
-fn graphql_shape(query: &str) -> std::result::Result<(), String> {
+fn graphql_shape(query: &str) -> std::result::Result<(), (usize, String)> {
     let line = |at: usize| query[..at].matches('\n').count() + 1;
     let mut open: Vec<(char, usize)> = Vec::new();
     for (at, c) in query.char_indices() {
@@ -351,16 +367,22 @@ fn graphql_shape(query: &str) -> std::result::Result<(), String> {
                 match open.pop() {
                     Some((o, _)) if o == wanted => {}
                     Some((o, from)) => {
-                        return Err(format!(
-                            "the query's `{c}` on its line {} closes the `{o}` of its line {}: a bracket is missing or extra",
-                            line(at),
-                            line(from)
+                        return Err((
+                            at,
+                            format!(
+                                "the query's `{c}` on its line {} closes the `{o}` of its line {}: a bracket is missing or extra",
+                                line(at),
+                                line(from)
+                            ),
                         ));
                     }
                     None => {
-                        return Err(format!(
-                            "the query's `{c}` on its line {} closes nothing: a bracket is missing or extra",
-                            line(at)
+                        return Err((
+                            at,
+                            format!(
+                                "the query's `{c}` on its line {} closes nothing: a bracket is missing or extra",
+                                line(at)
+                            ),
                         ));
                     }
                 }
@@ -369,9 +391,12 @@ fn graphql_shape(query: &str) -> std::result::Result<(), String> {
         }
     }
     if let Some((o, from)) = open.pop() {
-        return Err(format!(
-            "the query's `{o}` on its line {} is never closed",
-            line(from)
+        return Err((
+            from,
+            format!(
+                "the query's `{o}` on its line {} is never closed",
+                line(from)
+            ),
         ));
     }
     let bytes = query.as_bytes();
@@ -380,41 +405,49 @@ fn graphql_shape(query: &str) -> std::result::Result<(), String> {
         let len = rest.bytes().take_while(|&b| is_name_char(b)).count();
         &rest[..len]
     };
-    let defined: Vec<&str> = query
+    // Each fragment defined and each spread, with where it stands.
+    let defined: Vec<(usize, &str)> = query
         .match_indices("fragment")
         .filter(|&(i, _)| {
             (i == 0 || !is_name_char(bytes[i - 1]))
                 && query[i + 8..].starts_with(char::is_whitespace)
         })
-        .map(|(i, _)| (i + 8, name_at(i + 8)))
+        .map(|(i, _)| (i, name_at(i + 8)))
         // `fragment Name on Type`: a field that happens to be called
         // `fragment` is not a definition.
-        .filter(|&(at, n)| {
-            let after = query[at..].trim_start()[n.len()..].trim_start();
+        .filter(|&(i, n)| {
+            let after = query[i + 8..].trim_start()[n.len()..].trim_start();
             !n.is_empty()
                 && after.starts_with("on")
                 && !after[2..].starts_with(|c: char| is_name_char(c as u8))
         })
-        .map(|(_, n)| n)
         .collect();
-    let spread: Vec<&str> = query
+    let spread: Vec<(usize, &str)> = query
         .match_indices("...")
-        .map(|(i, _)| name_at(i + 3))
-        .filter(|n| !n.is_empty() && *n != "on")
+        .map(|(i, _)| (i, name_at(i + 3)))
+        .filter(|(_, n)| !n.is_empty() && *n != "on")
         .collect();
-    let names = |all: &[&str]| match all.is_empty() {
-        true => "it defines none".to_string(),
-        false => format!("it defines {}", all.join(", ")),
-    };
-    if let Some(missing) = spread.iter().find(|n| !defined.contains(n)) {
-        return Err(format!(
-            "the query spreads ...{missing}, a fragment it does not define ({})",
-            names(&defined)
+    let is_defined = |name: &str| defined.iter().any(|(_, d)| *d == name);
+    if let Some((at, missing)) = spread.iter().find(|(_, n)| !is_defined(n)) {
+        let names: Vec<&str> = defined.iter().map(|(_, n)| *n).collect();
+        let defines = match names.is_empty() {
+            true => "it defines none".to_string(),
+            false => format!("it defines {}", names.join(", ")),
+        };
+        return Err((
+            *at,
+            format!("the query spreads ...{missing}, a fragment it does not define ({defines})"),
         ));
     }
-    if let Some(unused) = defined.iter().find(|n| !spread.contains(n)) {
-        return Err(format!(
-            "the query defines fragment {unused} and never spreads it (...{unused}): a GraphQL server refuses an unused fragment"
+    if let Some((at, unused)) = defined
+        .iter()
+        .find(|(_, n)| !spread.iter().any(|(_, s)| s == n))
+    {
+        return Err((
+            *at,
+            format!(
+                "the query defines fragment {unused} and never spreads it (...{unused}): a GraphQL server refuses an unused fragment"
+            ),
         ));
     }
     Ok(())
