@@ -290,7 +290,9 @@ impl<'a> Compiler<'a> {
             )
             .with_hint(match slots.first() {
                 Some(first) => format!("e.g. when = \"{first}\" ({extracted})"),
-                None => "extract it first with an optional extraction: extract = { order_id = { json = \"$.id\", optional = true } }".to_string(),
+                None => format!(
+                    "extract it in an earlier step, optionally: extract = {{ {name} = {{ json = \"$.id\", optional = true }} }}"
+                ),
             }))
     }
 
