@@ -52,8 +52,8 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
 /// One step: its hops, extractions, checks and failure.
 pub fn show_step(step: &StepWalk, verbose: bool) -> String {
     let mut out = String::new();
-    if let Some(why) = &step.skipped {
-        let _ = writeln!(out, "  step {} [not sent: {why}]", step.name);
+    if let Some(when) = &step.not_sent {
+        let _ = writeln!(out, "  step {} [not sent: {}]", step.name, when.why_not());
         return out;
     }
     let mark = if step.failure.is_some() { "FAIL" } else { "ok" };

@@ -176,23 +176,18 @@ impl Shopper {
             .then(|| journey.think.mean())
             .filter(|d| !d.is_zero());
         let mut intended = start;
-        // The last answer: a journey whose last steps are not sent (`when`)
-        // ends with it.
-        let mut last_answer = start;
         for (n, step) in journey.steps.iter().enumerate() {
             if self.retired() {
                 return None;
             }
-            let last = n + 1 == journey.steps.len();
             if !self.sends(step) {
-                if last {
-                    self.journey_ended(shared, (index, level), start, last_answer, true);
-                }
                 continue;
             }
             let (outcome, answered) = self.step(shared, step, intended, expected, None).await;
-            last_answer = answered;
             let failed = matches!(outcome, Outcome::Failed);
+            // The last step sent: none after it is (`when`). Exact now, for
+            // variables change only when a step is sent.
+            let last = !journey.steps[n + 1..].iter().any(|s| self.sends(s));
             if failed || last {
                 self.journey_ended(shared, (index, level), start, answered, !failed);
             }

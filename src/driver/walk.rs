@@ -46,8 +46,8 @@ pub struct StepWalk {
     pub seen: Seen,
     /// Why the step failed, when it did.
     pub failure: Option<Example>,
-    /// Why the step was not sent (`when`), when it was not.
-    pub skipped: Option<String>,
+    /// The `when` that kept the step from being sent, when one did.
+    pub not_sent: Option<crate::scenario::When>,
 }
 
 impl Walk {
@@ -121,7 +121,7 @@ pub async fn walk(
                     hops: Vec::new(),
                     seen: Seen::default(),
                     failure: None,
-                    skipped: step.when.as_ref().map(crate::scenario::When::why_not),
+                    not_sent: step.when.clone(),
                 });
                 continue;
             }
@@ -135,7 +135,7 @@ pub async fn walk(
                 hops: shopper.client.take_hops(),
                 seen,
                 failure,
-                skipped: None,
+                not_sent: None,
             });
             if let Outcome::Failed = outcome {
                 break;

@@ -342,8 +342,8 @@ pub struct Step {
 pub struct When {
     pub slot: usize,
     pub name: String,
-    /// `true` for `"name"`, `false` for `"!name"`.
-    pub set: bool,
+    /// `"!name"`: sent when the variable does not hold a value.
+    pub negated: bool,
 }
 
 impl When {
@@ -355,14 +355,14 @@ impl When {
                 !matches!(v, serde_json::Value::Null | serde_json::Value::Bool(false))
                     && v.as_str() != Some("")
             });
-        set == self.set
+        set != self.negated
     }
 
     /// `order_id is not set`, as a skipped step says why.
     pub fn why_not(&self) -> String {
-        match self.set {
-            true => format!("when {}: not set", self.name),
-            false => format!("when !{}: {} is set", self.name, self.name),
+        match self.negated {
+            false => format!("when {}: not set", self.name),
+            true => format!("when !{}: {} is set", self.name, self.name),
         }
     }
 }

@@ -722,8 +722,8 @@ fn when_reads_a_variable_an_earlier_step_extracts() {
     .unwrap();
     let steps = &scenario.journeys[0].steps;
     let when = |i: usize| steps[i].when.clone().unwrap();
-    assert_eq!((when(1).slot, when(1).set), (0, true));
-    assert_eq!((when(2).name.as_str(), when(2).set), ("order", false));
+    assert_eq!((when(1).slot, when(1).negated), (0, false));
+    assert_eq!((when(2).name.as_str(), when(2).negated), ("order", true));
     // Unset, null, false and "" do not hold; anything else does.
     let holds = |values: Vec<serde_json::Value>| when(1).holds(&[values]);
     assert!(!holds(vec![]));
@@ -781,7 +781,7 @@ fn when_reads_a_variable_an_earlier_step_extracts() {
     .unwrap();
     assert!(
         required.warnings.iter().any(|w| w.starts_with(
-            "when = \"!order\": `order` is extracted without `optional = true`, so it is always set here: the step is never sent (at t.toml:12:"
+            "when = \"!order\": `order` is extracted without `optional = true`: an answer without it fails the step that extracts it (the journey ends there), so this step is sent only on a null, false or \"\" value; make the extraction optional to send it when the value is missing (at t.toml:12:"
         )),
         "{:?}",
         required.warnings

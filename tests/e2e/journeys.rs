@@ -559,6 +559,13 @@ steps = [
     let (output, report) = run_scenario(dir.path(), &scenario, &[]);
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    // What the preflight did not send, it did not check: it says so.
+    assert!(
+        stderr.contains(
+            "note: preflight: not sent, so not checked before the load: browse/coupon-page (when coupon: not set), browse/coupon-api (when coupon: not set)"
+        ),
+        "{stderr}"
+    );
     let level = &report["levels"][0];
     let requests = |name: &str| {
         let steps = level["steps"].as_array().unwrap();

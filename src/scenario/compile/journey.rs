@@ -207,9 +207,9 @@ impl<'a> Compiler<'a> {
     /// journey extracts (one from [vars] or a data file is always set).
     fn when(&mut self, raw: &Spanned<String>, slots: &[String]) -> Result<crate::scenario::When> {
         let text = raw.get_ref().trim();
-        let (set, name) = match text.strip_prefix('!') {
-            Some(rest) => (false, rest.trim()),
-            None => (true, text),
+        let (negated, name) = match text.strip_prefix('!') {
+            Some(rest) => (true, rest.trim()),
+            None => (false, text),
         };
         let name = name
             .strip_prefix("{{")
@@ -217,15 +217,19 @@ impl<'a> Compiler<'a> {
             .map_or(name, str::trim);
         if let Some(slot) = slots.iter().position(|s| s == name) {
             if !self.optional_slots.iter().any(|o| o == name) {
-                // Extracted without `optional`: a journey that reaches this
-                // step has it, so `when` decides nothing.
+                // Extracted without `optional`: an answer without it fails
+                // the step that extracts it, and the journey ends there.
                 let said = self.error(
                     raw.span(),
                     format!(
-                        "when = \"{text}\": `{name}` is extracted without `optional = true`, so it is always set here: the step is {} sent",
-                        match set {
-                            true => "always",
-                            false => "never",
+                        "when = \"{text}\": `{name}` is extracted without `optional = true`: an answer without it fails the step that extracts it (the journey ends there), so this step is {} only on a null, false or \"\" value; make the extraction optional to {} it when the value is missing",
+                        match negated {
+                            false => "skipped",
+                            true => "sent",
+                        },
+                        match negated {
+                            false => "skip",
+                            true => "send",
                         }
                     ),
                 );
@@ -240,7 +244,7 @@ impl<'a> Compiler<'a> {
             return Ok(crate::scenario::When {
                 slot,
                 name: name.to_string(),
-                set,
+                negated,
             });
         }
         if name.contains(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')) {
