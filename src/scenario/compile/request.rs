@@ -304,9 +304,10 @@ impl Compiler<'_> {
 }
 
 /// A GraphQL document with its comments and the insides of its string literals
-/// blanked (their text may hold `$`, `#`, brackets and names that are not the
-/// document's), every byte where it was: an offset in it is an offset in the
-/// query, for an error that points at the bracket.
+/// (`"…"` and block strings `"""…"""`) blanked — their text may hold `$`, `#`,
+/// brackets and names that are not the document's — every byte where it was:
+/// an offset in it is an offset in the query, for an error that points at the
+/// bracket.
 fn graphql_text(query: &str) -> String {
     let mut out = String::with_capacity(query.len());
     let blank = |out: &mut String, c: char| match c {
@@ -318,27 +319,50 @@ fn graphql_text(query: &str) -> String {
         match c {
             '#' => {
                 blank(&mut out, c);
-                for c in chars.by_ref() {
+                while let Some(c) = chars.next_if(|&c| c != '\n') {
                     blank(&mut out, c);
-                    if c == '\n' {
+                }
+            }
+            '"' if chars.clone().take(2).eq(['"', '"']) => {
+                // A block string: to the next `"""` not escaped as `\"""`.
+                chars.nth(1);
+                out.push_str("\"\"\"");
+                while let Some(c) = chars.next() {
+                    if c == '\\' && chars.clone().take(3).eq(['"', '"', '"']) {
+                        blank(&mut out, c);
+                        for _ in 0..3 {
+                            chars.next();
+                            out.push(' ');
+                        }
+                    } else if c == '"' && chars.clone().take(2).eq(['"', '"']) {
+                        chars.nth(1);
+                        out.push_str("\"\"\"");
                         break;
+                    } else {
+                        blank(&mut out, c);
                     }
                 }
             }
             '"' => {
                 out.push('"');
-                let mut escaped = false;
-                for c in chars.by_ref() {
+                while let Some(c) = chars.next() {
                     match c {
-                        '\\' if !escaped => escaped = true,
-                        '"' if !escaped => {
+                        '\\' => {
+                            blank(&mut out, c);
+                            if let Some(escaped) = chars.next() {
+                                blank(&mut out, escaped);
+                            }
+                        }
+                        '"' => {
                             out.push('"');
                             break;
                         }
-                        _ => escaped = false,
-                    }
-                    if c != '"' || escaped {
-                        blank(&mut out, c);
+                        // A string does not run past its line.
+                        '\n' => {
+                            out.push('\n');
+                            break;
+                        }
+                        c => blank(&mut out, c),
                     }
                 }
             }
@@ -514,4 +538,35 @@ fn graphql_declarations(text: &str) -> Vec<(String, bool)> {
 
 fn is_name_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Comments, strings and block strings (with quotes and an escaped `\"""`
+    /// inside) are blanked byte for byte: what is left is the document's own,
+    /// each byte where it was.
+    #[test]
+    fn a_documents_strings_and_comments_are_blanked_in_place() {
+        for (query, kept) in [
+            (
+                r#"query { a(note: "x \" { y") { b } } # } ("#,
+                r#"query { a(note: "        ") { b } }      "#,
+            ),
+            (
+                r#"{ note(text: """He said "hi""") { id } }"#,
+                r#"{ note(text: """           """) { id } }"#,
+            ),
+            (
+                "{ a(t: \"\"\"x \\\"\"\" {\"\"\") { é } }",
+                "{ a(t: \"\"\"        \"\"\") { é } }",
+            ),
+        ] {
+            let text = graphql_text(query);
+            assert_eq!(text, kept, "{query}");
+            assert_eq!(text.len(), query.len(), "{query}");
+            assert_eq!(graphql_shape(&text), Ok(()), "{query}");
+        }
+    }
 }
