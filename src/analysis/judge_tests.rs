@@ -466,6 +466,10 @@ fn the_latency_of_what_succeeded_is_measured_apart_from_what_failed() {
     assert!((ok - 400.0).abs() < 0.5, "{ok}");
     let failed = stats.latency_failed.as_ref().unwrap();
     assert_eq!((failed.p50_ms, failed.max_ms), (Some(2.0), Some(2.0)));
+    // Each says how many requests it rests on; the step's own percentiles do not.
+    assert_eq!(failed.samples, Some(30));
+    assert_eq!(stats.latency_ok.as_ref().unwrap().samples, Some(10));
+    assert_eq!(stats.latency.samples, None);
     let mut step = StepStats::default();
     for _ in 0..999 {
         step.record(&sample(100, None));

@@ -111,6 +111,11 @@ pub struct Latency {
     /// shown, but marked low-confidence.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub low_confidence: Vec<String>,
+    /// How many requests these percentiles rest on: given for the split of
+    /// the succeeded and the failed (`latency_ok`, `latency_failed`), whose
+    /// counts no other field says (a failure without an answer has no latency).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<u64>,
 }
 
 /// A percentile needs at least this many samples above it to be trusted: p95
@@ -133,6 +138,15 @@ impl Latency {
             p99_ms: at(0.99),
             max_ms: at(1.0),
             low_confidence,
+            samples: None,
+        }
+    }
+
+    /// [`Latency::of`], saying how many samples it rests on.
+    fn counted(histogram: &Histogram<u64>) -> Latency {
+        Latency {
+            samples: Some(histogram.len()),
+            ..Latency::of(histogram)
         }
     }
 
@@ -240,12 +254,12 @@ impl Stats {
             errors,
             service_time: stats.service.as_ref().map(Latency::of).unwrap_or_default(),
             corrected: stats.corrected.as_ref().map(Latency::of),
-            latency_ok: succeeded(stats).as_ref().map(Latency::of),
+            latency_ok: succeeded(stats).as_ref().map(Latency::counted),
             latency_failed: stats
                 .failed
                 .as_ref()
                 .filter(|h| !h.is_empty())
-                .map(Latency::of),
+                .map(Latency::counted),
             histogram: encode_histogram(&stats.latency),
         }
     }

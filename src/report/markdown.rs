@@ -300,11 +300,7 @@ fn steps(out: &mut String, report: &Report, unit: LoadUnit) {
     out.push('\n');
     // Apart at the level shown and at the breaking point, as the terminal
     // says it: the breaking point is where fast failures mislead most.
-    let broken = report
-        .breaking_point
-        .as_ref()
-        .and_then(|bp| report.levels.iter().find(|l| l.index == bp.level))
-        .filter(|broken| broken.index != level.index);
+    let broken = crate::report::view::breaking_level(report, level);
     let levels = [(level, "")]
         .into_iter()
         .chain(broken.map(|l| (l, "the breaking point, ")));
@@ -319,7 +315,8 @@ fn steps(out: &mut String, report: &Report, unit: LoadUnit) {
             unit.show(load_of(level)),
             level_number(level)
         );
-        for line in apart {
+        for line in &apart {
+            let line = crate::report::view::apart_line(level, line);
             let _ = writeln!(out, "- {}", md(&line));
         }
         out.push('\n');

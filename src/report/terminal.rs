@@ -131,7 +131,7 @@ pub fn summary(report: &Report) -> String {
         for step in level.steps.iter().filter(|s| s.stats.requests > 0) {
             row(&mut out, "", &step.name, &step.stats, "");
         }
-        status_codes(&mut out, report, level);
+        level_details(&mut out, report, level);
     }
     if crate::report::view::any_low_confidence(report) {
         let _ = writeln!(out, "  {}", crate::report::view::LOW_CONFIDENCE_NOTE);
@@ -151,15 +151,12 @@ pub fn summary(report: &Report) -> String {
     out
 }
 
-/// The steps answered with more than one status code or an error code, at
-/// the level shown and at the breaking point: which 4xx (a 409 on add-to-cart)
-/// or 5xx a status class hides.
-fn status_codes(out: &mut String, report: &Report, shown: &LevelResult) {
-    let broken = report
-        .breaking_point
-        .as_ref()
-        .and_then(|bp| report.levels.iter().find(|l| l.index == bp.level))
-        .filter(|level| level.index != shown.index);
+/// At the level shown and at the breaking point: the steps answered with more
+/// than one status code or an error code (which 4xx — a 409 on add-to-cart —
+/// or 5xx a status class hides), and where fast failures hide slow successes,
+/// the two apart.
+fn level_details(out: &mut String, report: &Report, shown: &LevelResult) {
+    let broken = crate::report::view::breaking_level(report, shown);
     let levels = [(shown, "")]
         .into_iter()
         .chain(broken.map(|level| (level, "the breaking point, ")));
@@ -182,8 +179,8 @@ fn status_codes(out: &mut String, report: &Report, shown: &LevelResult) {
                 out,
                 "  latency of the succeeded and the failed apart at {at}:"
             );
-            for line in apart {
-                let _ = writeln!(out, "    {line}");
+            for line in &apart {
+                let _ = writeln!(out, "    {}", crate::report::view::apart_line(level, line));
             }
         }
     }

@@ -167,13 +167,14 @@ const MATERIAL_FAILURES: f64 = 0.01;
 
 /// Where the failed requests' latency changes what the percentiles say (a
 /// step answering 429 in 2 ms looks fast while its orders take a second): the
-/// succeeded and the failed apart, `checkout: succeeded p50 420 ms · p95 800 ms ·
-/// p99 1.2 s; failed (30) p50 2 ms · p95 3 ms · p99 4 ms`. `None` when under
-/// 1% of the requests failed, or the split changes none of p50, p95 and p99 as
-/// they are shown.
-pub fn latency_apart(name: &str, stats: &crate::analysis::Stats) -> Option<String> {
+/// succeeded and the failed apart, `succeeded p50 420 ms · p95 800 ms · p99 1.2
+/// s; failed (30) p50 2 ms · p95 3 ms · p99 4 ms`. `None` when under 1% of the
+/// requests failed, or the split changes none of p50, p95 and p99 as they are
+/// shown.
+pub fn latency_apart(stats: &crate::analysis::Stats) -> Option<String> {
     let (ok, failed) = (stats.latency_ok.as_ref()?, stats.latency_failed.as_ref()?);
-    let failed_count: u64 = stats.errors.values().sum();
+    // The failures timed (one without an answer has no latency).
+    let failed_count = failed.samples.unwrap_or(0);
     // A failure in a thousand moves a p99 by a sample: no story either.
     if (failed_count as f64) < MATERIAL_FAILURES * stats.requests as f64 {
         return None;
@@ -203,25 +204,38 @@ pub fn latency_apart(name: &str, stats: &crate::analysis::Stats) -> Option<Strin
         None => "none succeeded".to_string(),
     };
     Some(format!(
-        "{name}: {succeeded}; failed ({failed_count}) {}",
+        "{succeeded}; failed ({failed_count}) {}",
         show(failed)
     ))
 }
 
-/// [`latency_apart`] for each step of `level`, and for all its requests
-/// when several steps were sent.
-pub fn latencies_apart(level: &LevelResult) -> Vec<String> {
+/// [`latency_apart`] for each step of `level` (by its index), and for all
+/// its requests (`None`) when several steps were sent.
+pub fn latencies_apart(level: &LevelResult) -> Vec<(Option<usize>, String)> {
     let several = level.steps.iter().filter(|s| s.stats.requests > 0).count() > 1;
-    let all = several.then(|| latency_apart("all requests", &level.stats));
+    let all = several
+        .then(|| latency_apart(&level.stats).map(|text| (None, text)))
+        .flatten();
+    let steps = level.steps.iter().enumerate();
     all.into_iter()
-        .chain(
-            level
-                .steps
-                .iter()
-                .map(|step| latency_apart(&step.name, &step.stats)),
-        )
-        .flatten()
+        .chain(steps.filter_map(|(i, step)| Some((Some(i), latency_apart(&step.stats)?))))
         .collect()
+}
+
+/// `checkout: succeeded …` (or `all requests: …`): a [`latencies_apart`] line.
+pub fn apart_line(level: &LevelResult, (step, text): &(Option<usize>, String)) -> String {
+    let name = step.map_or("all requests", |i| level.steps[i].name.as_str());
+    format!("{name}: {text}")
+}
+
+/// The breaking point's level, when it is not `shown` (the level whose steps
+/// a summary shows): a summary says what its steps did there too.
+pub fn breaking_level<'r>(report: &'r Report, shown: &LevelResult) -> Option<&'r LevelResult> {
+    report
+        .breaking_point
+        .as_ref()
+        .and_then(|bp| report.levels.iter().find(|l| l.index == bp.level))
+        .filter(|level| level.index != shown.index)
 }
 
 /// The level whose steps are worth showing: the last good one, else the first.
@@ -400,6 +414,7 @@ mod tests {
             p99_ms: Some(p99),
             max_ms: Some(p99),
             low_confidence: Vec::new(),
+            samples: None,
         };
         let mut stats = testdata::smoke().levels[0].stats.clone();
         stats.requests = 40;
@@ -409,17 +424,20 @@ mod tests {
             low_confidence: vec!["p95".to_string(), "p99".to_string()],
             ..latency(400.0, 400.0, 400.0)
         });
-        stats.latency_failed = Some(latency(2.0, 2.0, 2.1));
+        stats.latency_failed = Some(Latency {
+            samples: Some(30),
+            ..latency(2.0, 2.0, 2.1)
+        });
         assert_eq!(
-            latency_apart("checkout", &stats).as_deref(),
+            latency_apart(&stats).as_deref(),
             Some(
-                "checkout: succeeded p50 400 ms · p95 400 ms* · p99 400 ms*; failed (30) p50 2.0 ms · p95 2.0 ms · p99 2.1 ms"
+                "succeeded p50 400 ms · p95 400 ms* · p99 400 ms*; failed (30) p50 2.0 ms · p95 2.0 ms · p99 2.1 ms"
             )
         );
         // Every percentile shown the same with and without the failures
         // (400.3 ms and 400.1 ms both read "400 ms").
         stats.latency = latency(400.3, 400.1, 400.0);
-        assert_eq!(latency_apart("checkout", &stats), None);
+        assert_eq!(latency_apart(&stats), None);
         // None succeeded: said so.
         stats.latency = latency(2.0, 2.0, 2.1);
         stats.latency_ok = Some(Latency {
@@ -429,17 +447,18 @@ mod tests {
             p99_ms: None,
             max_ms: None,
             low_confidence: Vec::new(),
+            samples: Some(0),
         });
         assert_eq!(
-            latency_apart("checkout", &stats).as_deref(),
-            Some("checkout: none succeeded; failed (30) p50 2.0 ms · p95 2.0 ms · p99 2.1 ms")
+            latency_apart(&stats).as_deref(),
+            Some("none succeeded; failed (30) p50 2.0 ms · p95 2.0 ms · p99 2.1 ms")
         );
         // Under 1% of the requests failed: not shown, whatever moved.
         stats.requests = 3001;
-        assert_eq!(latency_apart("checkout", &stats), None);
+        assert_eq!(latency_apart(&stats), None);
         stats.requests = 40;
         stats.latency_ok = None;
-        assert_eq!(latency_apart("checkout", &stats), None);
+        assert_eq!(latency_apart(&stats), None);
     }
 
     #[test]

@@ -292,7 +292,9 @@ impl IntervalLog {
                 if let Some(h) = &stats.corrected {
                     lines.push((format!("{prefix}.corrected"), h));
                 }
-                if let Some(h) = &stats.failed {
+                // Once a step failed, its histogram stays (reset, empty): a
+                // second with no failure writes no line.
+                if let Some(h) = stats.failed.as_ref().filter(|h| !h.is_empty()) {
                     lines.push((format!("{prefix}.failed"), h));
                 }
                 let counts = CountsLine {

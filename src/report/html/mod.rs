@@ -453,11 +453,10 @@ fn stats_row(
     );
 }
 
-/// Under a row whose percentiles mix fast failures with slow successes: the
-/// two apart (see [`crate::report::view::latency_apart`]).
-fn apart_row(out: &mut String, name: &str, s: &Stats) {
-    if let Some(text) = crate::report::view::latency_apart(name, s) {
-        let text = text.strip_prefix(&format!("{name}: ")).unwrap_or(&text);
+/// Under a row (`None`: all requests; a step's index) whose percentiles mix
+/// fast failures with slow successes: the two apart.
+fn apart_row(out: &mut String, apart: &[(Option<usize>, String)], row: Option<usize>) {
+    if let Some((_, text)) = apart.iter().find(|(r, _)| *r == row) {
         let _ = writeln!(
             out,
             "<tr class=\"apart\"><td></td><td colspan=\"11\" class=\"text\">↳ {}</td></tr>",
@@ -498,14 +497,13 @@ fn step_table(out: &mut String, report: &Report, level: &LevelResult, unit: Load
         true,
         "<td></td>",
     );
-    if level.steps.iter().filter(|s| s.stats.requests > 0).count() > 1 {
-        apart_row(out, "all requests", &level.stats);
-    }
-    for step in &level.steps {
+    let apart = crate::report::view::latencies_apart(level);
+    apart_row(out, &apart, None);
+    for (i, step) in level.steps.iter().enumerate() {
         let slowest = exemplars::slowest_cell(report, step);
         let name = Some(step.name.as_str());
         stats_row(out, &step.name, &step.stats, &checks, name, false, &slowest);
-        apart_row(out, &step.name, &step.stats);
+        apart_row(out, &apart, Some(i));
     }
     out.push_str("</table>\n");
     exemplars::examples(out, report, level);
