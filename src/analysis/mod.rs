@@ -598,11 +598,12 @@ pub struct Report {
     /// Failed checks over the run, by "step: check".
     #[serde(default)]
     pub failed_checks: BTreeMap<String, u64>,
-    /// GraphQL failures by step and code (`"add-to-cart: OUT_OF_STOCK": 27`):
-    /// the first error's `extensions.code`, or the `__typename` of a business
-    /// error a union answered; over the run, ramps included.
+    /// GraphQL failures by step, then code (`{"add-to-cart": {"OUT_OF_STOCK":
+    /// 27}}`): the first error's `extensions.code`, or the `__typename` of a
+    /// business error a union answered; over the run, ramps included; at most
+    /// 32 codes a step, the rest under "(other codes)".
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub graphql_codes: BTreeMap<String, u64>,
+    pub graphql_codes: BTreeMap<String, BTreeMap<String, u64>>,
     /// The first message the transport gave for each error kind (`connect`:
     /// "Connection refused (os error 111)").
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -388,10 +388,8 @@ impl Shopper {
             // Status checks are counted with the others; JSON too deeply
             // nested to read is the answer's failure, not a check's.
             let name = &shared.scenario.steps[step.id].name;
-            shared.recorder.note_failed_check(name, &failed.check);
-            if let Some(code) = &failed.code {
-                shared.recorder.note_graphql_code(name, code);
-            }
+            let code = failed.code.as_deref();
+            shared.recorder.note_failed_check(name, &failed.check, code);
         }
         let sent = self.sent(body);
         let example = || {

@@ -119,9 +119,7 @@ fn add_notes(total: &mut Notes, other: &Notes) {
     for (check, n) in &other.failed_checks {
         *total.failed_checks.entry(check.clone()).or_default() += n;
     }
-    for (code, n) in &other.graphql_codes {
-        *total.graphql_codes.entry(code.clone()).or_default() += n;
-    }
+    super::add_codes(&mut total.graphql_codes, &other.graphql_codes);
     for (kind, message) in &other.error_messages {
         total
             .error_messages

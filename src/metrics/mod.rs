@@ -406,10 +406,11 @@ pub struct Notes {
     pub blocked_hosts: BTreeMap<String, u64>,
     /// Failed checks, by "step: check".
     pub failed_checks: BTreeMap<String, u64>,
-    /// GraphQL failures by step and code: the first error's `extensions.code`
-    /// or a business error's `__typename` ("add-to-cart: OUT_OF_STOCK").
+    /// GraphQL failures by step, then code: the first error's `extensions.code`
+    /// or a business error's `__typename` (`OUT_OF_STOCK`), at most
+    /// [`MAX_CODES`] codes a step (the shop chooses them), the rest as one.
     #[serde(default)]
-    pub graphql_codes: BTreeMap<String, u64>,
+    pub graphql_codes: BTreeMap<String, BTreeMap<String, u64>>,
     /// The first message the transport gave for each error kind (by kind name).
     #[serde(default)]
     pub error_messages: BTreeMap<String, String>,
@@ -454,21 +455,16 @@ impl Recorder {
         *notes.blocked_hosts.entry(host.to_string()).or_default() += 1;
     }
 
-    pub fn note_failed_check(&self, step: &str, check: &str) {
+    /// Counts a failed check of `step`, and a GraphQL failure's `code`.
+    pub fn note_failed_check(&self, step: &str, check: &str, code: Option<&str>) {
         let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
         *notes
             .failed_checks
             .entry(format!("{step}: {check}"))
             .or_default() += 1;
-    }
-
-    /// Counts a GraphQL failure of `step` by its code.
-    pub fn note_graphql_code(&self, step: &str, code: &str) {
-        let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
-        *notes
-            .graphql_codes
-            .entry(format!("{step}: {code}"))
-            .or_default() += 1;
+        if let Some(code) = code {
+            count_code(&mut notes.graphql_codes, step, code, 1);
+        }
     }
 
     /// Keeps `message` if it is the first for `kind`.
@@ -526,6 +522,45 @@ impl Recorder {
     pub fn close_level(&self, level: usize) {
         for shard in 0..self.shards.len() {
             self.lock(shard).closed.push(level);
+        }
+    }
+}
+
+/// The most GraphQL codes counted apart per step; the rest are counted as
+/// [`OTHER_CODES`].
+pub const MAX_CODES: usize = 32;
+
+/// Where the codes past [`MAX_CODES`] are counted.
+pub const OTHER_CODES: &str = "(other codes)";
+
+/// Adds `n` failures of `step` with `code` (bounded: see [`MAX_CODES`]).
+fn count_code(codes: &mut BTreeMap<String, BTreeMap<String, u64>>, step: &str, code: &str, n: u64) {
+    if !codes.contains_key(step) {
+        codes.insert(step.to_string(), BTreeMap::new());
+    }
+    let Some(of_step) = codes.get_mut(step) else {
+        return;
+    };
+    let code = match of_step.contains_key(code) || of_step.len() < MAX_CODES {
+        true => code,
+        false => OTHER_CODES,
+    };
+    match of_step.get_mut(code) {
+        Some(count) => *count += n,
+        None => {
+            of_step.insert(code.to_string(), n);
+        }
+    }
+}
+
+/// Adds `other`'s GraphQL codes into `total` (shards merged).
+pub fn add_codes(
+    total: &mut BTreeMap<String, BTreeMap<String, u64>>,
+    other: &BTreeMap<String, BTreeMap<String, u64>>,
+) {
+    for (step, codes) in other {
+        for (code, &n) in codes {
+            count_code(total, step, code, n);
         }
     }
 }
@@ -689,6 +724,30 @@ pub enum Harvested<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// GraphQL codes are the shop's words: counted apart up to MAX_CODES a
+    /// step, the rest together; another step's codes are its own, whatever its
+    /// name; shards add up the same way.
+    #[test]
+    fn graphql_codes_are_counted_per_step_and_bounded() {
+        let recorder = Recorder::new(1);
+        for i in 0..40 {
+            recorder.note_failed_check("add", "no GraphQL errors", Some(&format!("E{i}")));
+        }
+        recorder.note_failed_check("add", "no GraphQL errors", Some("E0"));
+        recorder.note_failed_check("add: express", "no GraphQL errors", Some("E0"));
+        recorder.note_failed_check("add", "status == 201", None);
+        let notes = recorder.notes();
+        let add = &notes.graphql_codes["add"];
+        assert_eq!(add.len(), MAX_CODES + 1);
+        assert_eq!((add["E0"], add[OTHER_CODES]), (2, 40 - MAX_CODES as u64));
+        assert_eq!(notes.graphql_codes["add: express"]["E0"], 1);
+        assert_eq!(notes.failed_checks["add: no GraphQL errors"], 41);
+        let mut total = notes.graphql_codes.clone();
+        add_codes(&mut total, &notes.graphql_codes);
+        assert_eq!(total["add"]["E0"], 4);
+        assert_eq!(total["add"][OTHER_CODES], 2 * (40 - MAX_CODES as u64));
+    }
 
     fn sample(level: Option<usize>, step: usize, ms: u64, status: u16) -> Sample {
         let error = (status >= 500).then_some(ErrorKind::Http5xx);

@@ -24,11 +24,11 @@ fn by_code(report: &Report, group: &FailureExamples) -> Option<String> {
     if group.kind != crate::error_kind::ErrorKind::Graphql.name() {
         return None;
     }
-    let prefix = format!("{}: ", group.step);
     let mut codes: Vec<(&str, u64)> = report
         .graphql_codes
+        .get(&group.step)?
         .iter()
-        .filter_map(|(key, &n)| Some((key.strip_prefix(&prefix)?, n)))
+        .map(|(code, &n)| (code.as_str(), n))
         .collect();
     codes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let shown: Vec<String> = codes.iter().map(|(c, n)| format!("{c} × {n}")).collect();
@@ -250,13 +250,19 @@ mod tests {
     fn graphql_failures_are_counted_by_code() {
         let mut report = with_examples();
         report.failure_examples[0].kind = "graphql".into();
+        let codes =
+            |pairs: &[(&str, u64)]| pairs.iter().map(|&(c, n)| (c.to_string(), n)).collect();
         report.graphql_codes = [
-            ("checkout: BAD_USER_INPUT", 3),
-            ("checkout: OUT_OF_STOCK", 27),
-            ("checkout-2: OUT_OF_STOCK", 5),
+            (
+                "checkout".to_string(),
+                codes(&[("BAD_USER_INPUT", 3), ("OUT_OF_STOCK", 27)]),
+            ),
+            (
+                "checkout: express".to_string(),
+                codes(&[("OUT_OF_STOCK", 5)]),
+            ),
         ]
         .into_iter()
-        .map(|(k, n)| (k.to_string(), n))
         .collect();
         let text = lines(&report);
         assert!(

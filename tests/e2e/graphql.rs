@@ -137,7 +137,7 @@ fn graphql_and_business_errors_fail_the_step_with_their_message() {
     // `extensions.code` has none.
     let codes = &report["graphql_codes"];
     assert_eq!(
-        codes["add-rare: InsufficientStockError"],
+        codes["add-rare"]["InsufficientStockError"],
         group("add-rare")["count"],
         "{codes}"
     );
