@@ -433,25 +433,8 @@ fn a_load_held_again_cleanly_is_not_listed_as_generator_limited() {
 #[test]
 fn the_latency_of_what_succeeded_is_measured_apart_from_what_failed() {
     use crate::error_kind::ErrorKind;
-    use crate::metrics::{Origin, Sample};
-    use std::time::Duration;
-    let sample = |ms: u64, error: Option<ErrorKind>| Sample {
-        step: 0,
-        level: Some(0),
-        http_requests: 1,
-        latency: Some(Duration::from_millis(ms)),
-        service: None,
-        lag: Duration::ZERO,
-        expected_interval: None,
-        status: Some(if error.is_some() { 429 } else { 200 }),
-        error,
-        origin: Origin {
-            shopper: 0,
-            journey: 0,
-            at: Duration::ZERO,
-            trace: None,
-        },
-    };
+    use crate::metrics::Sample;
+    let sample = Sample::answered;
     let mut step = StepStats::default();
     for _ in 0..30 {
         step.record(&sample(2, Some(ErrorKind::Http4xx)));

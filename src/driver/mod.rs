@@ -397,7 +397,7 @@ pub fn process_cpu() -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::{Origin, Sample};
+    use crate::metrics::Sample;
 
     struct Silent;
 
@@ -428,18 +428,7 @@ mod tests {
         let mut collected = Collected::new(1, 1, 1);
         let record = |n: u64, ms: u64| {
             for _ in 0..n {
-                shared.recorder.record(Sample {
-                    step: 0,
-                    level: Some(0),
-                    http_requests: 1,
-                    latency: Some(Duration::from_millis(ms)),
-                    service: None,
-                    lag: Duration::ZERO,
-                    expected_interval: None,
-                    status: Some(200),
-                    error: None,
-                    origin: Origin::default(),
-                });
+                shared.recorder.record(Sample::answered(ms, None));
             }
         };
         let mut harvest_at = |ms: u64, level: usize| {

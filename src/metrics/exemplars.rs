@@ -267,21 +267,13 @@ mod tests {
 
     fn sample(ms: u64, at_ms: u64, error: Option<ErrorKind>) -> Sample {
         Sample {
-            step: 0,
-            level: Some(0),
-            http_requests: 1,
-            latency: Some(Duration::from_millis(ms)),
-            service: None,
-            lag: Duration::ZERO,
-            expected_interval: None,
-            status: Some(if error.is_some() { 503 } else { 200 }),
-            error,
             origin: Origin {
                 shopper: at_ms % 97,
                 journey: 0,
                 at: Duration::from_millis(at_ms),
                 trace: Some(TraceId((at_ms as u128).to_be_bytes())),
             },
+            ..Sample::answered(ms, error)
         }
     }
 

@@ -48,6 +48,26 @@ pub struct Sample {
     pub origin: Origin,
 }
 
+#[cfg(test)]
+impl Sample {
+    /// For tests: a request of step 0 at level 0 answered in `ms`, with a 200,
+    /// or a 503 when it failed with `error`.
+    pub fn answered(ms: u64, error: Option<ErrorKind>) -> Sample {
+        Sample {
+            step: 0,
+            level: Some(0),
+            http_requests: 1,
+            latency: Some(Duration::from_millis(ms)),
+            service: None,
+            lag: Duration::ZERO,
+            expected_interval: None,
+            status: Some(if error.is_some() { 503 } else { 200 }),
+            error,
+            origin: Origin::default(),
+        }
+    }
+}
+
 /// One finished (or abandoned) journey.
 #[derive(Debug, Clone, Copy)]
 pub struct JourneySample {
