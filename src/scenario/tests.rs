@@ -651,6 +651,18 @@ fn graphql_variables_and_operation_are_checked_against_the_query() {
             r#"{ query = "query Cart { cart { id } } fragment Lines on Cart { id }" }"#.to_string(),
             "the query defines fragment Lines and never spreads it (...Lines)",
         ),
+        (
+            "{ query = \"\"\"query Cart { cart { ...Lines } }\nfragment Lines on Cart { id }\nfragment Lines on Cart { sku }\"\"\" }".to_string(),
+            "t.toml:10:1: the query defines fragment Lines twice (on its lines 2 and 3)",
+        ),
+        (
+            "{ query = \"\"\"query Cart { cart { ...A } }\nfragment A on Cart { lines { ...B } }\nfragment B on Line { product { ...A } }\"\"\" }".to_string(),
+            "the query's fragments spread each other in a circle (A → B → A)",
+        ),
+        (
+            r#"{ query = "query Cart { cart { ...A } } fragment A on Cart { id next { ...A } }" }"#.to_string(),
+            "the query's fragments spread each other in a circle (A → A)",
+        ),
     ] {
         let e = gql(&graphql).unwrap_err();
         assert!(e.contains(said), "{graphql}\n{e}");
@@ -666,6 +678,8 @@ fn graphql_variables_and_operation_are_checked_against_the_query() {
         // Fragments, inline fragments, and brackets inside strings and comments.
         "{ query = \"\"\"query Cart { cart { ...Lines ... on Cart { id } note(t: \"}\") } } # ) unpaired\nfragment Lines on Cart { lines { sku } }\"\"\" }".to_string(),
         r#"{ query = "query Shop { settings { fragment id } }" }"#.to_string(),
+        // One fragment spread by two others, twice over: shared, not a circle.
+        "{ query = \"\"\"query Cart { cart { ...A ...B } }\nfragment A on Cart { ...C }\nfragment B on Cart { ...C }\nfragment C on Cart { id }\"\"\" }".to_string(),
     ] {
         let graphql = graphql.replace("{{ n }}", "{{ seq }}");
         assert_eq!(gql(&graphql), Ok(()), "{graphql}");

@@ -474,7 +474,98 @@ fn graphql_shape(query: &str) -> std::result::Result<(), (usize, String)> {
             ),
         ));
     }
+    if let Some((i, (at, twice))) = defined
+        .iter()
+        .enumerate()
+        .find(|(i, (_, n))| defined[..*i].iter().any(|(_, d)| d == n))
+    {
+        let first = defined[..i]
+            .iter()
+            .find(|(_, d)| d == twice)
+            .map_or(0, |d| d.0);
+        return Err((
+            *at,
+            format!(
+                "the query defines fragment {twice} twice (on its lines {} and {}): a GraphQL server refuses two fragments of one name",
+                line(first),
+                line(*at)
+            ),
+        ));
+    }
+    // The spreads inside each fragment's selection set: a fragment that
+    // spreads itself, directly or through others, never ends.
+    let body = |at: usize| -> (usize, usize) {
+        let open = query[at..].find('{').map_or(query.len(), |o| at + o);
+        let mut depth = 0usize;
+        for (i, c) in query[open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return (open, open + i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        (open, query.len())
+    };
+    let uses: Vec<Vec<usize>> = defined
+        .iter()
+        .map(|&(at, _)| {
+            let (from, to) = body(at);
+            spread
+                .iter()
+                .filter(|(s, _)| (from..to).contains(s))
+                .filter_map(|(_, n)| defined.iter().position(|(_, d)| d == n))
+                .collect()
+        })
+        .collect();
+    for start in 0..defined.len() {
+        if let Some(path) = cycle_from(start, &uses) {
+            let names: Vec<&str> = path.iter().map(|&f| defined[f].1).collect();
+            return Err((
+                defined[start].0,
+                format!(
+                    "the query's fragments spread each other in a circle ({}): a GraphQL server refuses a fragment that spreads itself",
+                    names.join(" → ")
+                ),
+            ));
+        }
+    }
     Ok(())
+}
+
+/// The fragments from `start` back to itself, where its spreads (`uses`, by
+/// index) lead back to it.
+fn cycle_from(start: usize, uses: &[Vec<usize>]) -> Option<Vec<usize>> {
+    let mut path = vec![start];
+    let mut seen = vec![false; uses.len()];
+    fn walk(
+        at: usize,
+        start: usize,
+        uses: &[Vec<usize>],
+        path: &mut Vec<usize>,
+        seen: &mut [bool],
+    ) -> bool {
+        for &next in &uses[at] {
+            if next == start {
+                path.push(start);
+                return true;
+            }
+            if !seen[next] {
+                seen[next] = true;
+                path.push(next);
+                if walk(next, start, uses, path, seen) {
+                    return true;
+                }
+                path.pop();
+            }
+        }
+        false
+    }
+    walk(start, start, uses, &mut path, &mut seen).then_some(path)
 }
 
 /// Each named operation (`query Start`, `mutation AddToCart(...)`) with the
