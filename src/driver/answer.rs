@@ -132,24 +132,27 @@ impl Judge<'_> {
         for step_check in &self.step.checks {
             // Counted under the check as written: one name for every value.
             let named = step_check.check();
-            let (shown, result, code) = match step_check.render(&mut scope) {
+            let rendered = step_check.render(&mut scope);
+            let (result, code) = match &rendered {
                 Ok(check) => match check.holds(response) {
-                    true => (check.describe(), Ok(()), None),
-                    false => (
-                        check.describe(),
-                        Err(check.actual(response)),
-                        check.code(response),
-                    ),
+                    true => (Ok(()), None),
+                    false => (Err(check.actual(response)), check.code(response)),
                 },
                 Err(why) => (
-                    named.describe(),
                     Err(format!("its value could not be rendered: {}", why.0)),
                     None,
                 ),
             };
+            // Described only for a failure or the walk: a check that held
+            // under load is not formatted.
+            let shown = || match &rendered {
+                Ok(check) => check.describe(),
+                Err(_) => named.describe(),
+            };
             if let Err(actual) = &result
                 && failed.is_none()
             {
+                let shown = shown();
                 // JSON the check could not read fails the answer, not the check.
                 let unread = named.reads_json() && response.too_deep().is_some();
                 failed = Some(Failed {
@@ -163,7 +166,7 @@ impl Judge<'_> {
                 });
             }
             match &mut seen {
-                Some(seen) => seen.checks.push((shown, result)),
+                Some(seen) => seen.checks.push((shown(), result)),
                 None if failed.is_some() => break,
                 None => {}
             }

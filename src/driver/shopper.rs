@@ -469,9 +469,13 @@ impl Shopper {
         let body = match &step.body {
             Body::None => None,
             Body::Form(fields) => {
-                let mut form = url::form_urlencoded::Serializer::new(String::new());
+                // Sized once for a short form; each value rendered into one buffer.
+                let mut form = url::form_urlencoded::Serializer::new(String::with_capacity(128));
+                let mut text = String::new();
                 for (key, value) in fields {
-                    form.append_pair(key, &value.render(&mut scope).map_err(failed)?);
+                    text.clear();
+                    value.render_into(&mut scope, &mut text).map_err(failed)?;
+                    form.append_pair(key, &text);
                 }
                 Some(http::Payload {
                     content_type: "application/x-www-form-urlencoded",

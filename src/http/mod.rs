@@ -299,6 +299,25 @@ impl<'a> Dest<'a> {
     }
 }
 
+/// The bytes a request target is sent with as written: letters, digits and
+/// `-._~!$&'()*+,;=:@/?%`.
+const PLAIN_TARGET: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric();
+        b += 1;
+    }
+    let extra = b"-._~!$&'()*+,;=:@/?%";
+    let mut i = 0;
+    while i < extra.len() {
+        table[extra[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// One shopper's HTTP client: a cookie jar and a connection per origin.
 pub struct Client {
     common: Arc<Common>,
@@ -477,11 +496,12 @@ impl Client {
     /// characters to escape, dot segments) goes through the URL parser.
     fn fast_target<'u>(&self, url: &'u str) -> Option<&'u str> {
         let rest = url.strip_prefix(self.common.prefix.as_str())?;
-        let plain = rest.starts_with('/')
-            && !rest.contains("/.")
-            && rest
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&b));
+        let bytes = rest.as_bytes();
+        // One pass, a table look-up a byte: no `/.` (a dot segment), nothing to escape.
+        let plain = bytes.first() == Some(&b'/')
+            && bytes.iter().zip(bytes.iter().skip(1)).all(|(&before, &b)| {
+                PLAIN_TARGET[usize::from(b)] && !(before == b'/' && b == b'.')
+            });
         plain.then_some(rest)
     }
 
@@ -927,6 +947,19 @@ mod tests {
         assert_eq!(fast("http://127.0.0.1:8080/p#frag"), None);
         assert_eq!(fast("http://127.0.0.1:80800/p"), None);
         assert_eq!(fast("https://other.example/p"), None);
+        assert_eq!(fast("http://127.0.0.1:8080/store/./x"), None);
+        assert_eq!(fast("http://127.0.0.1:8080/store/x/."), None);
+        assert_eq!(fast("http://127.0.0.1:8080/store/caf\u{e9}"), None);
+        assert_eq!(fast("http://127.0.0.1:8080/store/"), Some("/store/"));
+        assert_eq!(
+            fast("http://127.0.0.1:8080/store/a.b/c."),
+            Some("/store/a.b/c.")
+        );
+        // The table holds exactly the characters a target is sent with as written.
+        for b in 0..=255u8 {
+            let written = b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&b);
+            assert_eq!(PLAIN_TARGET[usize::from(b)], written, "{b}");
+        }
     }
 
     #[test]
