@@ -18,7 +18,8 @@ use super::shopper::{Outcome, Shopper};
 use crate::error_kind::ErrorKind;
 use crate::http::{self, Hop, SetupError};
 use crate::metrics::examples::{
-    Example, NameOf, SHORTEST_CREDENTIAL, cut_and_escape, hide_json_credentials, names_credential,
+    Example, NameOf, SHORTEST_CREDENTIAL, cut_and_escape, hide_body_credentials,
+    hide_url_credentials, names_credential,
 };
 use crate::scenario::Scenario;
 
@@ -185,13 +186,19 @@ fn redact(walk: &mut Walk, secrets: &[String]) {
     };
     for step in walk.journeys.iter_mut().flat_map(|j| j.steps.iter_mut()) {
         for hop in &mut step.hops {
+            hop.url = hide_url_credentials(&hop.url);
             hide(&mut hop.url);
             if let Some(location) = &mut hop.location {
                 hide(location);
             }
             if !hop.request_body.is_empty() {
                 // Hidden whole, then cut: a secret across the cut is hidden too.
-                let mut body = hide_json_credentials(&hop.request_body).into_owned();
+                let sent_as = hop
+                    .request_headers
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+                    .map(|(_, value)| value.as_str());
+                let mut body = hide_body_credentials(sent_as, &hop.request_body).into_owned();
                 hide(&mut body);
                 hop.request_body = cut_and_escape(&body);
             }

@@ -338,16 +338,7 @@ pub fn request_line(
     body: Option<(&str, &[u8])>,
     secrets: &[String],
 ) -> String {
-    let mut shown = url.to_string();
-    if let Ok(parsed) = url::Url::parse(url) {
-        if let Some(password) = parsed.password() {
-            shown = shown.replacen(&format!(":{password}@"), ":[redacted]@", 1);
-        }
-        if let Some(query) = parsed.query() {
-            let hidden = hide_form_credentials(query);
-            shown = shown.replacen(&format!("?{query}"), &format!("?{hidden}"), 1);
-        }
-    }
+    let shown = hide_url_credentials(url);
     let carried = match body {
         Some((content_type, bytes)) if !bytes.is_empty() => {
             format!(" · {}", body_line(content_type, bytes))
@@ -389,6 +380,34 @@ fn body_line(content_type: &str, bytes: &[u8]) -> String {
         }
         Ok(json) => format!("json {}", hide_json_credentials(&json.to_string())),
         Err(_) => format!("body {text}"),
+    }
+}
+
+/// `url` with its password and the values of query parameters named like
+/// credentials hidden (`?api_key=[redacted]`).
+pub fn hide_url_credentials(url: &str) -> String {
+    let mut shown = url.to_string();
+    if let Ok(parsed) = url::Url::parse(url) {
+        if let Some(password) = parsed.password() {
+            shown = shown.replacen(&format!(":{password}@"), ":[redacted]@", 1);
+        }
+        if let Some(query) = parsed.query() {
+            let hidden = hide_form_credentials(query);
+            shown = shown.replacen(&format!("?{query}"), &format!("?{hidden}"), 1);
+        }
+    }
+    shown
+}
+
+/// A request body with its credentials hidden: a form's fields named like
+/// credentials, a JSON body's credential keys ([`hide_json_credentials`]).
+pub fn hide_body_credentials<'b>(
+    content_type: Option<&str>,
+    body: &'b str,
+) -> std::borrow::Cow<'b, str> {
+    match content_type.is_some_and(|t| t.starts_with("application/x-www-form-urlencoded")) {
+        true => std::borrow::Cow::Owned(hide_form_credentials(body)),
+        false => hide_json_credentials(body),
     }
 }
 

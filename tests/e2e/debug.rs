@@ -386,7 +386,8 @@ fn verbose_shows_each_request_body_numbers_as_numbers_and_no_password() {
   {{ name = "cart", get = "/cart", extract = {{ n = {{ json = "$.n" }}, total = {{ json = "$.total" }} }} }},
   {{ name = "order", post = "/orders",
     json = {{ qty = "{{{{ n }}}}", total = "{{{{ total }}}}", password = "hunter2-in-the-file" }} }},
-  {{ name = "note", post = "/notes", form = {{ note = "{long}" }} }},"#
+  {{ name = "note", post = "/notes", form = {{ note = "{long}" }} }},
+  {{ name = "login", post = "/login?api_key=key-in-the-query-1", form = {{ email = "bob@example.com", password = "hunter2-in-a-form" }} }},"#
         ),
     );
     let (code, stdout, stderr) = smoke(&scenario, &["--verbose"]);
@@ -403,6 +404,13 @@ fn verbose_shows_each_request_body_numbers_as_numbers_and_no_password() {
         .unwrap_or_else(|| panic!("no form body:\n{stdout}"));
     let shown = note.trim()["> body: ".len()..].to_string();
     assert_eq!(shown, format!("note={}…", &long[..240 - "note=".len()]));
+    // A form's credential fields and a query's are hidden as failure examples hide them.
+    assert!(
+        stdout.contains("> body: email=bob%40example.com&password=[redacted]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("/login?api_key=[redacted]"), "{stdout}");
+    assert!(!stdout.contains("key-in-the-query"), "{stdout}");
     let (code, stdout, _) = smoke(&scenario, &[]);
     assert_eq!(code, Some(0));
     assert!(!stdout.contains("> body:"), "{stdout}");
