@@ -432,9 +432,10 @@ pub struct JourneyCost {
     /// At the last good level.
     pub completed_per_minute: Option<f64>,
     /// At the breaking point: the share of journeys started there that were
-    /// lost — failed, or left unfinished beyond the share the last good level
-    /// left unfinished (every level's end cuts some journeys short; only the
-    /// excess is the break's).
+    /// lost — failed, or (open model) left unfinished beyond the share the
+    /// last good level left unfinished (every level's end cuts some journeys
+    /// short; only the excess is the break's). In a closed model a level's end
+    /// leaves each shopper's one journey unfinished, never lost.
     pub failed_share_at_breaking_point: Option<f64>,
     /// At the breaking point: those lost journeys per minute × the journey's
     /// value.
@@ -533,13 +534,23 @@ pub fn plan(
         .map(|j| {
             let at_bp = broken.and_then(|l| l.journeys.iter().find(|x| x.name == j.name));
             let started = |x: &JourneyResult| x.started.max(x.completed + x.failed);
-            // The share a healthy level leaves unfinished when it ends.
-            let cut_short = good
-                .and_then(|l| l.journeys.iter().find(|x| x.name == j.name))
-                .filter(|x| started(x) > 0)
-                .map_or(0.0, |x| x.unfinished as f64 / started(x) as f64);
+            // The share a healthy level leaves unfinished when it ends. Closed
+            // model: each shopper leaves at most its one journey in flight, so
+            // what is unfinished is cut by the level's end, however slow the
+            // shop (its slowness is the completed rate's fall), never lost.
+            // Open model: arrivals queue, and unfinished beyond a healthy
+            // level's share are lost; with no healthy level to compare, only
+            // the failed are counted.
+            let cut_short = match report.model {
+                Model::Closed => None,
+                Model::Open => good
+                    .and_then(|l| l.journeys.iter().find(|x| x.name == j.name))
+                    .filter(|x| started(x) > 0)
+                    .map(|x| x.unfinished as f64 / started(x) as f64),
+            };
             let lost = |x: &JourneyResult| {
-                let excess = x.unfinished as f64 - cut_short * started(x) as f64;
+                let excess =
+                    cut_short.map_or(0.0, |share| x.unfinished as f64 - share * started(x) as f64);
                 x.failed as f64 + excess.max(0.0)
             };
             let failed_share = at_bp

@@ -346,10 +346,12 @@ fn the_fit_speaks_in_the_capacity_unit() {
 }
 
 /// Every level's end cuts some journeys short: at the breaking point only the
-/// unfinished share beyond the last good level's, and the failures, are lost.
+/// unfinished share beyond the last good level's (open model), and the
+/// failures, are lost.
 #[test]
 fn journeys_cut_short_by_a_levels_end_are_not_priced_as_lost() {
     let mut report = crate::analysis::testdata::broken();
+    report.model = Model::Open;
     let good = report.last_good.as_ref().unwrap().level;
     let broken = report.breaking_point.as_ref().unwrap().level;
     let set = |report: &mut Report, level: usize, (started, completed, failed, unfinished)| {
@@ -379,6 +381,21 @@ fn journeys_cut_short_by_a_levels_end_are_not_priced_as_lost() {
     assert_eq!(lost.failed_share_at_breaking_point, Some(0.15));
     let per_minute = 30.0 * 60.0 / held * 80.0;
     assert!((lost.value_lost_per_minute.unwrap() - per_minute).abs() < 0.01);
+
+    // With no healthy level to compare (broken from the first), only the failed.
+    let mut first = report.clone();
+    first.last_good = None;
+    assert_eq!(buyer(&first).failed_share_at_breaking_point, Some(0.05));
+
+    // Closed model: a shopper leaves one journey in flight at a level's end,
+    // however slow the shop: the unfinished are never lost, the failed are
+    // (a new user's run priced 5.1% lost with none failed).
+    report.model = Model::Closed;
+    assert_eq!(buyer(&report).failed_share_at_breaking_point, Some(0.05));
+    set(&mut report, broken, (200, 150, 0, 50));
+    assert_eq!(buyer(&report).failed_share_at_breaking_point, Some(0.0));
+    report.last_good = None;
+    assert_eq!(buyer(&report).failed_share_at_breaking_point, Some(0.0));
 }
 
 /// A shop with a hard ceiling (a worker pool: 1.9 steps/s per shopper up to

@@ -358,8 +358,14 @@ fn planning_with(report: &Report, run_totals: bool) -> Vec<Fact> {
             parts.push(format!("{n:.0}/min at the last good level"));
         }
         if let Some(s) = j.failed_share_at_breaking_point {
+            let counted = match report.model {
+                crate::analysis::Model::Closed => "failed",
+                crate::analysis::Model::Open => {
+                    "failed, or unfinished beyond the last good level's share"
+                }
+            };
             parts.push(format!(
-                "{} lost at the breaking point (failed, or unfinished beyond the last good level's share)",
+                "{} lost at the breaking point ({counted})",
                 show_percent(s)
             ));
         }
