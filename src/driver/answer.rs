@@ -270,7 +270,8 @@ fn expected_statuses(step: &Step) -> String {
 }
 
 /// `expected status 302, got 200`, and when redirects were followed, the chain
-/// and how to check the redirect itself.
+/// and — when the page it led to answered, not failed — how to check the
+/// redirect itself (a 503 at the end is the shop's failure, not the script's).
 fn status_failure(step: &Step, answer: &http::Answer) -> String {
     let mut what = format!(
         "expected status {}, got {}",
@@ -280,10 +281,15 @@ fn status_failure(step: &Step, answer: &http::Answer) -> String {
     if !answer.redirects.is_empty() {
         let chain: Vec<String> = answer.redirects.iter().map(hop_text).collect();
         what.push_str(&format!(
-            " after following redirects ({}, then {}); to check the redirect itself, set follow_redirects = false on the step",
+            " after following redirects ({}, then {})",
             chain.join(", "),
             answer.status
         ));
+        if answer.status < 400 {
+            what.push_str(
+                "; to check the redirect itself, set follow_redirects = false on the step",
+            );
+        }
     }
     what
 }
@@ -369,5 +375,30 @@ mod tests {
         let s = crate::scenario::parse(std::path::Path::new("t.toml"), text).unwrap();
         let step = &s.journeys[0].steps[0];
         assert_eq!(super::status_check(step), "status == 302 or 2xx");
+    }
+
+    /// A redirect followed to a page that answered tells how to check the
+    /// redirect itself; one followed to a page that failed (a 503 under load)
+    /// does not: that is the shop's failure, not the script's.
+    #[test]
+    fn the_follow_redirects_hint_comes_only_when_the_page_answered() {
+        let text = "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = { start = 1, step = 1, max = 1, hold = \"1s\" }\n[[journey]]\nname = \"a\"\nweight = 1\nsteps = [{ name = \"add\", post = \"/cart\", expect = { status = 302 } }]\n";
+        let s = crate::scenario::parse(std::path::Path::new("t.toml"), text).unwrap();
+        let step = &s.journeys[0].steps[0];
+        let answer = |status| crate::http::Answer {
+            status,
+            headers: Default::default(),
+            redirected_to: Some("http://shop/cart".to_string()),
+            redirects: vec![(303, "http://shop/cart".to_string())],
+            body: Default::default(),
+        };
+        assert_eq!(
+            super::status_failure(step, &answer(200)),
+            "expected status 302, got 200 after following redirects (303 → http://shop/cart, then 200); to check the redirect itself, set follow_redirects = false on the step"
+        );
+        assert_eq!(
+            super::status_failure(step, &answer(503)),
+            "expected status 302, got 503 after following redirects (303 → http://shop/cart, then 503)"
+        );
     }
 }
