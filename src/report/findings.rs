@@ -537,6 +537,15 @@ pub fn comparison_table(c: &Comparison) -> String {
         );
     }
     let _ = writeln!(out, "{}", comparison_footer(c));
+    let steps = c.rows.iter().filter(|r| r.step != "all");
+    let hidden = steps.clone().filter(|r| !r.significant).count();
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "  per step, only the significant changes are shown: {hidden} of {} were not (noise or too few samples)",
+            steps.count()
+        );
+    }
     for (note, regression) in comparison_notes(c) {
         let mark = if regression { "REGRESSION: " } else { "" };
         let _ = writeln!(out, "  {mark}{note}");
@@ -552,8 +561,19 @@ mod tests {
     #[test]
     fn the_comparison_table_marks_significant_changes() {
         let report = testdata::compared(&[]);
-        let table = comparison_table(report.comparison.as_ref().unwrap());
+        let c = report.comparison.as_ref().unwrap();
+        let table = comparison_table(c);
         assert!(table.contains("REGRESSION"), "{table}");
+        // The step rows left out are counted, so that an empty table is not
+        // read as steps never compared.
+        let steps = c.rows.iter().filter(|r| r.step != "all");
+        let hidden = steps.clone().filter(|r| !r.significant).count();
+        assert!(hidden > 0, "{table}");
+        let said = format!(
+            "per step, only the significant changes are shown: {hidden} of {} were not",
+            steps.count()
+        );
+        assert!(table.contains(&said), "{table}");
     }
 
     /// A significant change says which way it went: an improvement is not
