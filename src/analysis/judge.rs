@@ -588,8 +588,13 @@ fn headline(report: &Report) -> String {
                         .iter()
                         .any(|b| matches!(b.broken, Broken::ErrorRate { .. }))
                 });
+            // On latency, the SLO may be below what the shop answers unloaded
+            // (a login's POST, 303 and GET): no lower start can pass it.
             let advice = match (bp.load > 1.0, on_errors) {
-                (true, false) => "; start the staircase lower",
+                (true, false) => {
+                    "; start the staircase lower, or, if one shopper is as slow, the SLO is \
+                     below the shop's latency unloaded (stampede run --smoke times each request)"
+                }
                 (true, true) => {
                     "; start the staircase lower, or, if these errors do not depend on load, \
                      see what failed (stampede run --smoke walks each journey with one shopper)"
@@ -598,7 +603,10 @@ fn headline(report: &Report) -> String {
                     "; if these errors do not depend on load, see what failed \
                      (stampede run --smoke walks each journey with one shopper)"
                 }
-                (false, false) => "",
+                (false, false) => {
+                    "; one shopper is the lightest load: the SLO is below the shop's latency \
+                     unloaded (stampede run --smoke times each request)"
+                }
             };
             format!(
                 "broken from the first level: {} ({}){advice}",
