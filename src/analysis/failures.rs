@@ -6,7 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{LevelResult, Report};
+use super::breach::Broken;
+use super::{LevelResult, Report, StepResult};
 use crate::error_kind::ErrorKind;
 use crate::metrics::examples::{Example, Examples};
 
@@ -102,42 +103,103 @@ fn example(e: &Example) -> FailureExample {
 pub fn scripting_failure(report: &Report) -> Option<ScriptingFailure> {
     let first: &LevelResult = report.levels.first()?;
     first.steps.iter().find_map(|step| {
-        let stats = &step.stats;
-        if stats.requests == 0 {
-            return None;
-        }
-        let examples = |kind: &str| {
-            report
-                .failure_examples
-                .iter()
-                .find(|f| f.step == step.name && f.kind == kind)
-        };
-        // 429 is the shop's answer to load, not the scenario's fault: a 4xx
-        // counts when an example of it is another status.
-        let scripting = |kind: &str| {
-            is_scripting(kind)
-                && (kind != "http_4xx"
-                    || examples(kind)
-                        .is_none_or(|f| f.examples.iter().any(|e| e.status != Some(429))))
-        };
-        let (kind, _) = stats
-            .errors
-            .iter()
-            .filter(|(kind, _)| scripting(kind))
-            .max_by_key(|(_, n)| **n)?;
-        let failed: u64 = stats
-            .errors
-            .iter()
-            .filter(|(kind, _)| scripting(kind))
-            .map(|(_, n)| n)
-            .sum();
-        let share = failed as f64 / stats.requests as f64;
+        let (kind, failed) = scripting_errors(report, step)?;
+        let share = failed as f64 / step.stats.requests as f64;
         (failed >= FEWEST_FAILED && share >= NEVER_WORKS).then(|| ScriptingFailure {
             step: step.name.clone(),
-            kind: kind.clone(),
+            kind: kind.to_string(),
             share,
-            example: examples(kind).and_then(|f| f.examples.first().cloned()),
+            example: examples_of(report, &step.name, kind)
+                .and_then(|f| f.examples.first().cloned()),
         })
+    })
+}
+
+/// A step's requests at a level that failed for the scenario's own reasons
+/// (a check, an extraction, a GraphQL error, a 4xx other than 429): the
+/// commonest such kind and how many; `None` when there were none.
+fn scripting_errors<'r>(report: &Report, step: &'r StepResult) -> Option<(&'r str, u64)> {
+    let stats = &step.stats;
+    if stats.requests == 0 {
+        return None;
+    }
+    // 429 is the shop's answer to load, not the scenario's fault: a 4xx
+    // counts when an example of it is another status.
+    let scripting = |kind: &str| {
+        is_scripting(kind)
+            && (kind != "http_4xx"
+                || examples_of(report, &step.name, kind)
+                    .is_none_or(|f| f.examples.iter().any(|e| e.status != Some(429))))
+    };
+    let (kind, _) = stats
+        .errors
+        .iter()
+        .filter(|(kind, _)| scripting(kind))
+        .max_by_key(|(_, n)| **n)?;
+    let failed: u64 = stats
+        .errors
+        .iter()
+        .filter(|(kind, _)| scripting(kind))
+        .map(|(_, n)| n)
+        .sum();
+    Some((kind, failed))
+}
+
+fn examples_of<'r>(report: &'r Report, step: &str, kind: &str) -> Option<&'r FailureExamples> {
+    report
+        .failure_examples
+        .iter()
+        .find(|f| f.step == step && f.kind == kind)
+}
+
+/// A step failing at least this share at the first level, for its own reasons,
+/// can carry a level over the error-rate bound with no help from the load.
+const STEADY_SHARE: f64 = 0.02;
+
+/// A breaking point on the error rate alone that rests on a step failing for
+/// the scenario's own reasons (an out-of-stock answer, a check) at about the
+/// share it failed at the first level — no more than twice it — where the
+/// level would be within the error-rate bound without them: errors that do not
+/// grow with load. The verdict keeps the breaking point the SLO gives and says
+/// so, in a sentence.
+pub fn steady_errors(report: &Report) -> Option<String> {
+    if report.scripting_failure.is_some() {
+        return None;
+    }
+    let bp = report.breaking_point.as_ref()?;
+    let level = report.levels.iter().find(|l| l.index == bp.level)?;
+    let first = report.levels.first().filter(|f| f.index != level.index)?;
+    let on_errors_only = level
+        .breaches
+        .iter()
+        .all(|b| matches!(b.broken, Broken::ErrorRate { .. }));
+    let bound = level.breaches.iter().find_map(|b| match b.broken {
+        Broken::ErrorRate { bound, .. } if b.step.is_none() => Some(bound),
+        _ => None,
+    });
+    let (true, Some(bound)) = (on_errors_only, bound) else {
+        return None;
+    };
+    let level_failed = (level.stats.error_rate * level.stats.requests as f64).round();
+    level.steps.iter().find_map(|step| {
+        let at_first = first.steps.iter().find(|s| s.name == step.name)?;
+        let (kind, first_failed) = scripting_errors(report, at_first)?;
+        let first_share = first_failed as f64 / at_first.stats.requests as f64;
+        let (_, failed) = scripting_errors(report, step)?;
+        let share = failed as f64 / step.stats.requests as f64;
+        let without = (level_failed - failed as f64).max(0.0) / level.stats.requests.max(1) as f64;
+        (first_failed >= FEWEST_FAILED
+            && first_share >= STEADY_SHARE
+            && share <= 2.0 * first_share
+            && without <= bound)
+            .then(|| {
+                format!(
+                    "it rests on errors that do not grow with load: step {} failed {:.0}% of its requests at the first level and {:.0}% here, for the scenario's own reasons ({kind}), and without them this level is within the SLO's error rate; accept such answers (`allow_errors`, a `when`) or change the data, and the breaking point is the shop's",
+                    step.name,
+                    first_share * 100.0,
+                    share * 100.0
+                )
+            })
     })
 }
 
@@ -218,6 +280,89 @@ mod tests {
         assert_eq!(with(1), None);
         assert_eq!(with(2), None);
         assert_eq!(with(3).map(|f| f.share), Some(1.0));
+    }
+
+    /// A new user's shop answered OUT_OF_STOCK (GraphQL, 200) for one product
+    /// in five at every load: the error rate crossed 1% at the second level,
+    /// the breaking point the SLO gives, and the verdict says those errors do
+    /// not grow with load. Errors that do grow, or a level that would fail
+    /// without them, are the shop's.
+    #[test]
+    fn a_break_on_errors_that_do_not_grow_with_load_says_so() {
+        use crate::analysis::breach::Breach;
+        let mut report = testdata::broken();
+        report.scripting_failure = None;
+        let bp = report.breaking_point.as_ref().unwrap().level;
+        let first = report.levels[0].index;
+        assert_ne!(first, bp);
+        let set = |report: &mut Report, level: usize, requests: u64, failed: u64, total: f64| {
+            let l = report.levels.iter_mut().find(|l| l.index == level).unwrap();
+            for step in &mut l.steps {
+                step.stats.errors.clear();
+            }
+            let step = &mut l.steps[0];
+            step.stats.requests = requests;
+            step.stats.errors.insert("graphql".to_string(), failed);
+            l.stats.error_rate = total;
+            l.stats.requests = 10 * requests;
+        };
+        // 16% of the step's requests at the first level, 20% at the break;
+        // 2% of all requests failed there, all of them this step's.
+        set(&mut report, first, 100, 16, 0.016);
+        set(&mut report, bp, 100, 20, 0.02);
+        let level = report.levels.iter_mut().find(|l| l.index == bp).unwrap();
+        level.breaches = vec![Breach::new(
+            None,
+            Broken::ErrorRate {
+                measured: 0.02,
+                bound: 0.01,
+            },
+        )];
+        let step = report.levels[0].steps[0].name.clone();
+        let said = steady_errors(&report).expect("errors that do not grow with load");
+        assert!(
+            said.starts_with(&format!("it rests on errors that do not grow with load: step {step} failed 16% of its requests at the first level and 20% here, for the scenario's own reasons (graphql)")),
+            "{said}"
+        );
+        assert!(crate::analysis::judge::verdict(&report).contains(". But it rests on errors"));
+        // Errors that grew with load (16% to 40%) are the shop's.
+        let mut grew = report.clone();
+        set(&mut grew, bp, 100, 40, 0.04);
+        assert_eq!(steady_errors(&grew), None);
+        // A level failing beyond this step's errors is the shop's too.
+        let mut more = report.clone();
+        more.levels
+            .iter_mut()
+            .find(|l| l.index == bp)
+            .unwrap()
+            .stats
+            .error_rate = 0.05;
+        assert_eq!(steady_errors(&more), None);
+        // So is one that broke on latency as well.
+        let mut slow = report.clone();
+        slow.levels
+            .iter_mut()
+            .find(|l| l.index == bp)
+            .unwrap()
+            .breaches
+            .push(Breach::new(
+                None,
+                Broken::Latency {
+                    percentile: 95.0,
+                    measured_ms: 900.0,
+                    bound_ms: 500.0,
+                    low_confidence: None,
+                },
+            ));
+        assert_eq!(steady_errors(&slow), None);
+        // A 5xx is the shop's whatever its share.
+        let mut shop = report.clone();
+        for l in &mut shop.levels {
+            if let Some(n) = l.steps[0].stats.errors.remove("graphql") {
+                l.steps[0].stats.errors.insert("http_5xx".to_string(), n);
+            }
+        }
+        assert_eq!(steady_errors(&shop), None);
     }
 
     #[test]

@@ -514,6 +514,9 @@ pub fn show_load(report: &Report, load: f64) -> String {
 /// The one-line answer to "where does the shop break?", with what it rests on.
 pub fn verdict(report: &Report) -> String {
     let mut text = headline(report);
+    if let Some(steady) = super::failures::steady_errors(report) {
+        text.push_str(&format!(". But {steady}"));
+    }
     generator_notes(report, &mut text);
     let dropped: u64 = report.levels.iter().map(|l| l.dropped).sum();
     if dropped > 0 {
