@@ -327,22 +327,35 @@ pub fn assess_in(report: &Report, unit: Option<&str>) -> Capacity {
             (top, why)
         })
         .or_else(|| fell_behind(report, unit));
+    // The fit's peak, when it lies at a load beyond every level measured:
+    // an extrapolation where the levels say throughput stopped.
+    let highest = points.iter().map(|p| p.0).fold(0.0, f64::max);
+    let fitted_beyond = usl
+        .peak_load()
+        .filter(|&n| trusted && n > highest);
     if let Some(((load, most), why)) = measured
-        && fitted_top.is_none_or(|top| top > most * (1.0 + PLATEAU_GROWTH))
+        && (fitted_top.is_none_or(|top| top > most * (1.0 + PLATEAU_GROWTH))
+            || fitted_beyond.is_some())
         && (trusted || grew_to(&points, load))
     {
         capacity.peak_load = Some(round2(load));
         capacity.peak_throughput_rps = Some(round2(most));
         capacity.measured = true;
-        capacity.note = match fitted_top {
-            Some(top) => format!(
+        capacity.note = match (fitted_top, fitted_beyond) {
+            (Some(top), _) if top > most * (1.0 + PLATEAU_GROWTH) => format!(
                 "measured: {why}; the USL fit over {} levels would put the peak at {top:.0}, above anything served",
                 points.len(),
             ),
-            None if !trusted => {
+            (Some(top), Some(n)) => format!(
+                "measured: {why}; the USL fit over {} levels would put the peak at {top:.0} at {}, beyond the highest level measured ({})",
+                points.len(),
+                report.load_unit.show(n.round()),
+                report.load_unit.show(highest),
+            ),
+            _ if !trusted => {
                 format!("measured: {why}; the USL fit is poor (R² {r2:.2} < {MIN_R2})")
             }
-            None => format!("measured: {why}"),
+            _ => format!("measured: {why}"),
         };
         return capacity;
     }

@@ -443,6 +443,35 @@ fn a_throughput_that_stopped_growing_is_the_capacity_measured() {
     assert!(!capacity.note.starts_with("measured"), "{capacity:?}");
 }
 
+/// A new user's shop (8 workers × 20 ms: ~350 steps/s) stopped growing at 32
+/// shoppers; the fit put its peak 3.5% above the most served, at 45 shoppers,
+/// beyond every level. Within 5% of the most served, but an extrapolation: the
+/// capacity is the plateau measured.
+#[test]
+fn a_fitted_peak_beyond_every_level_is_not_the_capacity_of_a_plateau() {
+    let mut report = crate::analysis::testdata::smoke();
+    report.model = Model::Closed;
+    let served = [
+        (8.0, 118.0),
+        (16.0, 233.0),
+        (24.0, 315.0),
+        (32.0, 345.8),
+        (40.0, 343.2),
+    ];
+    report.levels = staircase(&report, &served);
+    let capacity = assess(&report);
+    assert!(capacity.measured, "{capacity:?}");
+    assert_eq!(capacity.peak_load, Some(32.0), "{capacity:?}");
+    assert_eq!(capacity.peak_throughput_rps, Some(345.8), "{capacity:?}");
+    assert!(
+        capacity
+            .note
+            .contains("beyond the highest level measured (40 shoppers)"),
+        "{}",
+        capacity.note
+    );
+}
+
 /// An open-model staircase with `stop = "broken"` against a 200 req/s shop:
 /// every level served its arrivals, the breaking one 197.5 of 210. No plateau
 /// (one level past the knee), and the fit over the straight line put the peak
