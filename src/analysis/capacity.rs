@@ -330,9 +330,7 @@ pub fn assess_in(report: &Report, unit: Option<&str>) -> Capacity {
     // The fit's peak, when it lies at a load beyond every level measured:
     // an extrapolation where the levels say throughput stopped.
     let highest = points.iter().map(|p| p.0).fold(0.0, f64::max);
-    let fitted_beyond = usl
-        .peak_load()
-        .filter(|&n| trusted && n > highest);
+    let fitted_beyond = usl.peak_load().filter(|&n| trusted && n > highest);
     if let Some(((load, most), why)) = measured
         && (fitted_top.is_none_or(|top| top > most * (1.0 + PLATEAU_GROWTH))
             || fitted_beyond.is_some())

@@ -30,6 +30,18 @@ struct ShardDir {
 }
 
 pub fn merge(args: &MergeArgs) -> Result<Exit, Error> {
+    // `--out` is emptied before the merge is written: never one of the shards.
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    if let Some(shard) = args.shards.iter().find(|dir| same(dir, &args.out)) {
+        return Err(bad_input(anyhow!(
+            "--out {} is one of the shards merged ({}): the merge would overwrite it; write it elsewhere",
+            args.out.display(),
+            shard.display()
+        )));
+    }
     let mut shards = args
         .shards
         .iter()

@@ -517,6 +517,24 @@ fn merge_refuses_runs_that_are_not_shards_of_one_run() {
         "{}",
         text(&missing).1
     );
+    // The merge never writes over a shard, even with --force (it would empty
+    // the directory first, and the shard's log would be gone).
+    let over = stampede()
+        .arg("merge")
+        .arg(&first)
+        .arg(&runs[1])
+        .arg("--out")
+        .arg(&first)
+        .arg("--force")
+        .output()
+        .unwrap();
+    assert_eq!(over.status.code(), Some(2));
+    assert!(
+        text(&over).1.contains("is one of the shards merged"),
+        "{}",
+        text(&over).1
+    );
+    assert!(first.join("intervals.hlog").exists());
 }
 
 /// Reads the `--metrics-addr` URL from the run's stderr, scrapes it while the run
