@@ -25,6 +25,11 @@ pub const MAX_LEN: usize = 4096;
 pub const MAX_DEPTH: usize = 32;
 /// The most filters (`?`) inside one another.
 pub const MAX_FILTERS: usize = 4;
+/// The most descendant segments (`..`) in a path, filters included: each more
+/// multiplies the nodes selected by the document's depth (a node is selected
+/// once for each of its ancestors): `$..*..*..*..*` on a 3 KB answer of arrays
+/// 30 deep built gigabytes of nodes.
+pub const MAX_DESCENDANTS: usize = 1;
 
 /// Why a JSONPath is refused.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +47,10 @@ pub enum PathError {
     TooDeep,
     #[error("filters nested too deeply (more than {MAX_FILTERS} `?` inside one another)")]
     TooManyFilters,
+    #[error(
+        "the path has {0} descendant segments (`..`): at most {MAX_DESCENDANTS}, for each more selects a node once for each of its ancestors and the nodes multiply with the answer's depth; one `..` finds a name at any depth (`$..sku`)"
+    )]
+    TooManyDescendants(usize),
 }
 
 /// A JSONPath as parsed when the scenario is compiled.
@@ -261,14 +270,23 @@ fn within_limits(text: &str) -> Result<(), PathError> {
     // Each open bracket or parenthesis: whether a filter opened in it.
     let mut open: Vec<bool> = Vec::new();
     let mut filters = 0;
+    let mut descendants = 0;
     let mut quote = None;
-    let mut bytes = text.bytes();
+    let mut bytes = text.bytes().peekable();
     while let Some(b) = bytes.next() {
         if let Some(q) = quote {
             if b == b'\\' {
                 bytes.next();
             } else if b == q {
                 quote = None;
+            }
+            continue;
+        }
+        if b == b'.' && bytes.next_if_eq(&b'.').is_some() {
+            descendants += 1;
+            if descendants > MAX_DESCENDANTS {
+                let more = text.matches("..").count().max(descendants);
+                return Err(PathError::TooManyDescendants(more));
             }
             continue;
         }
@@ -564,6 +582,35 @@ mod tests {
         for text in [parens(5000), filters(3000)] {
             let refused = JsonPath::parse(&text).unwrap_err();
             assert!(matches!(refused, PathError::TooLong(_)), "{refused}");
+        }
+        // `..` after `..` multiplies the nodes by the answer's depth each time.
+        for text in [
+            "$..*..*",
+            "$..*..*..*..*..*..*..*",
+            "$..a[?@..b]",
+            "$..products..sku",
+        ] {
+            let refused = JsonPath::parse(text).unwrap_err();
+            assert!(
+                matches!(refused, PathError::TooManyDescendants(_)),
+                "{text}: {refused}"
+            );
+        }
+        assert!(
+            JsonPath::parse("$..*..*..*")
+                .unwrap_err()
+                .to_string()
+                .starts_with("the path has 3 descendant segments (`..`): at most 1")
+        );
+        // One, and dots in a quoted name, are read.
+        for text in [
+            "$..sku",
+            "$..*",
+            "$..[?@.qty > 0].sku",
+            "$['a..b']..c",
+            "$[?@.n == '..']",
+        ] {
+            JsonPath::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
         }
         let long = format!("$.{}", "a".repeat(MAX_LEN - 1));
         let refused = JsonPath::parse(&long).unwrap_err();
