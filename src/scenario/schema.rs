@@ -234,6 +234,7 @@ mod tests {
             "bad-regex",
             "bad-url",
             "bare-gate-ratio",
+            "base-url-with-query",
             "data-not-a-file",
             "duplicate-journey",
             "gate-k6-threshold",

@@ -88,6 +88,11 @@ const CASES: &[(&str, &str, &str)] = &[
     ),
     ("bad-url", "4:12", "invalid base_url \"shop.example.com\""),
     (
+        "base-url-with-query",
+        "4:12",
+        "base_url \"http://127.0.0.1:8080/shop?lang=en\" has a query (`?…`): every step's path is written after it",
+    ),
+    (
         "shop-keys-on-real-target",
         "5:11",
         "workers, service_time, queue and the fault keys set the embedded shop",

@@ -426,6 +426,23 @@ impl<'a> Compiler<'a> {
                     "send credentials in a header read from the environment: headers = { Authorization = \"Basic {{ env.SHOP_AUTH }}\" }",
                 ));
         }
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            // Each step's path is written after base_url: `…?x=1#f/cart`.
+            return Err(self
+                .error(
+                    raw.base_url.span(),
+                    format!(
+                        "base_url \"{url}\" has a {}: every step's path is written after it, and would land inside it",
+                        match parsed.query().is_some() {
+                            true => "query (`?…`)",
+                            false => "fragment (`#…`)",
+                        }
+                    ),
+                )
+                .with_hint(
+                    "base_url takes a scheme, a host and a path prefix; put query parameters on the steps: get = \"/cart?x=1\"",
+                ));
+        }
         Ok(Some(url.trim_end_matches('/').to_string()))
     }
 
