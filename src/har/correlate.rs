@@ -772,9 +772,13 @@ fn is_person_name(field: &str) -> bool {
 fn suggestion(field: &str, value: &str) -> Option<&'static str> {
     let field = field.to_ascii_lowercase();
     if value.contains('@') || field.contains("email") {
-        Some("try \"{{ fake.email }}\" for a new address per shopper")
+        Some(
+            "for a new address per shopper, write {{ fake.email }} in the step in place of this variable",
+        )
     } else if is_person_name(&field) {
-        Some("try \"{{ fake.name }}\"")
+        Some(
+            "for a new name per shopper, write {{ fake.name }} in the step in place of this variable",
+        )
     } else if ["qty", "quantity", "count", "amount"]
         .iter()
         .any(|w| field.contains(w))

@@ -806,3 +806,25 @@ fn when_reads_a_variable_an_earlier_step_extracts() {
         scenario.warnings
     );
 }
+
+/// A [vars] value is sent as written: a template in it would go out with its
+/// braces (`X-Token: {{ env.API_TOKEN }}`, a QA helper's finding), so it is an
+/// error where it stands, with where to write the template instead.
+#[test]
+fn a_template_in_vars_is_refused_where_it_stands() {
+    for value in [
+        "\"{{ env.API_TOKEN }}\"",
+        "\"user-{{ seq }}@example.com\"",
+        "{ one_of = [\"a\", \"{{ fake.name }}\"] }",
+    ] {
+        let text = format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[vars]\ntoken = {value}\n[load]\n{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"/\", headers = {{ X-Token = \"{{{{ token }}}}\" }} }}]\n"
+        );
+        let e = parse(Path::new("t.toml"), &text).unwrap_err().to_string();
+        assert!(
+            e.contains("t.toml:5:9: a [vars] value is sent as written: a template (`{{ … }}`) in it is not rendered"),
+            "{value}: {e}"
+        );
+        assert!(e.contains("X-Token = \"{{ env.API_TOKEN }}\""), "{e}");
+    }
+}

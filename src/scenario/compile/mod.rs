@@ -254,6 +254,31 @@ impl<'a> Compiler<'a> {
 
     fn var(&self, value: &Spanned<toml::Value>) -> Result<Resolvable> {
         let expected = "expected a string, a number, a boolean, { random_int = [1, 5] } or { one_of = [\"S\", \"M\"] }";
+        // A [vars] value is sent as written: a template in it would go out
+        // as `{{ env.API_TOKEN }}`, braces and all.
+        let templated = |v: &toml::Value| match v {
+            toml::Value::String(s) => s.contains("{{"),
+            toml::Value::Array(items) => items
+                .iter()
+                .any(|i| i.as_str().is_some_and(|s| s.contains("{{"))),
+            toml::Value::Table(table) => table.values().any(|i| match i {
+                toml::Value::Array(items) => items
+                    .iter()
+                    .any(|i| i.as_str().is_some_and(|s| s.contains("{{"))),
+                _ => false,
+            }),
+            _ => false,
+        };
+        if templated(value.get_ref()) {
+            return Err(self
+                .error(
+                    value.span(),
+                    "a [vars] value is sent as written: a template (`{{ … }}`) in it is not rendered",
+                )
+                .with_hint(
+                    "write the template where the value is used: headers = { X-Token = \"{{ env.API_TOKEN }}\" }, form = { email = \"{{ fake.email }}\" }",
+                ));
+        }
         Ok(match value.get_ref() {
             toml::Value::String(s) => Resolvable::Constant(s.clone().into()),
             toml::Value::Integer(i) => Resolvable::Constant((*i).into()),
