@@ -828,3 +828,36 @@ fn a_template_in_vars_is_refused_where_it_stands() {
         assert!(e.contains("X-Token = \"{{ env.API_TOKEN }}\""), "{e}");
     }
 }
+
+/// JSON has no date and no NaN or infinity: a TOML date in a JSON body went
+/// out as `{"$__toml_private_datetime": …}`, `nan` as null (a QA helper's
+/// finding); each is refused where it stands, in a body, GraphQL variables
+/// and a check alike.
+#[test]
+fn toml_dates_and_nan_are_refused_in_json() {
+    for (step, said) in [
+        (
+            "post = \"/o\", json = { at = 1979-05-27T07:32:00Z }",
+            "1979-05-27T07:32:00Z is a TOML date, which JSON has no type for",
+        ),
+        ("post = \"/o\", json = { n = nan }", "NaN is no JSON number"),
+        (
+            "post = \"/o\", json = { n = [1, inf] }",
+            "inf is no JSON number",
+        ),
+        (
+            "graphql = { query = \"query Q($d: String) { a(d: $d) }\", variables = { d = 1979-05-27 } }",
+            "1979-05-27 is a TOML date",
+        ),
+        (
+            "get = \"/o\", expect = { json = { \"$.n\" = -inf } }",
+            "-inf is no JSON number",
+        ),
+    ] {
+        let text = format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\n{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"s\", {step} }}]\n"
+        );
+        let e = parse(Path::new("t.toml"), &text).unwrap_err().to_string();
+        assert!(e.contains("t.toml:8:") && e.contains(said), "{step}: {e}");
+    }
+}

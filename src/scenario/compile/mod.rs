@@ -813,6 +813,24 @@ impl<'a> Compiler<'a> {
                     .map(|(k, v)| Ok((k.clone(), self.json_template(whole, v, slots)?)))
                     .collect::<Result<_>>()?,
             ),
+            // JSON has no date and no NaN or infinity: serde would send a date
+            // as `{"$__toml_private_datetime": …}` and NaN as null.
+            toml::Value::Datetime(date) => {
+                return Err(self
+                    .error(
+                        whole.span(),
+                        format!("{date} is a TOML date, which JSON has no type for"),
+                    )
+                    .with_hint(format!("quote it to send it as a string: \"{date}\"")));
+            }
+            toml::Value::Float(f) if !f.is_finite() => {
+                return Err(self
+                    .error(
+                        whole.span(),
+                        format!("{f} is no JSON number (JSON has no NaN or infinity)"),
+                    )
+                    .with_hint("send a number, null, or a string: \"NaN\""));
+            }
             other => JsonTemplate::Literal(
                 serde_json::to_value(other)
                     .map_err(|e| self.error(whole.span(), format!("cannot send as JSON: {e}")))?,
