@@ -11,6 +11,12 @@ use std::time::Duration;
 /// [`Profile::staircase`] stops climbing there.
 pub const MAX_LEVELS: usize = 10_000;
 
+/// The most levels × (steps + journeys) a run may count: it keeps histograms
+/// for each step and journey at each level (about 33 KB a step), made when it
+/// starts — 30,000 of them is about 1 GB. 10,000 levels of 50 steps asked for
+/// 16 GB and aborted.
+pub const MAX_LEVEL_CELLS: usize = 30_000;
+
 /// The longest run a scenario may ask for (its profile, plus a cooldown): 7 days.
 pub const MAX_RUN: Duration = Duration::from_secs(7 * 24 * 3600);
 

@@ -861,3 +861,29 @@ fn toml_dates_and_nan_are_refused_in_json() {
         assert!(e.contains("t.toml:8:") && e.contains(said), "{step}: {e}");
     }
 }
+
+/// A run keeps histograms for each step and journey at each level, made when
+/// it starts: 10,000 levels of 50 steps passed `validate` and aborted the run
+/// on 16 GB (a QA helper's finding). Refused at the `[load]` section.
+#[test]
+fn levels_times_steps_beyond_what_a_run_can_count_are_refused() {
+    let steps: Vec<String> = (0..50)
+        .map(|i| format!("{{ name = \"s{i}\", get = \"/{i}\" }}"))
+        .collect();
+    let scenario = |max: u32| {
+        format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = {{ start = 1, step = 1, max = {max}, hold = \"1s\", ramp = \"0s\" }}\n[[journey]]\nname = \"j\"\nsteps = [{}]\n",
+            steps.join(", ")
+        )
+    };
+    let e = parse(Path::new("t.toml"), &scenario(1000))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(
+            "t.toml:4:1: 1000 levels × (50 steps + 1 journeys) = 51000: the run keeps histograms"
+        ),
+        "{e}"
+    );
+    parse(Path::new("t.toml"), &scenario(500)).unwrap();
+}

@@ -30,7 +30,7 @@ use crate::metrics::{
     Collected, Harvested, JourneyStats, LevelRun, Notes, RunEnd, RunOutcome, StepStats,
     TimelinePoint,
 };
-use crate::profile::{LevelSpec, MAX_LEVELS, MAX_RUN};
+use crate::profile::{LevelSpec, MAX_LEVEL_CELLS, MAX_LEVELS, MAX_RUN};
 
 /// The log's file name in the run directory.
 pub const FILE_NAME: &str = "intervals.hlog";
@@ -77,6 +77,18 @@ impl RunHeader {
             return Err(format!(
                 "its header lists {} levels: a run has at most {MAX_LEVELS}",
                 self.levels.len()
+            ));
+        }
+        let cells = self
+            .levels
+            .len()
+            .saturating_mul(self.steps.saturating_add(self.journeys));
+        if cells > MAX_LEVEL_CELLS {
+            return Err(format!(
+                "its header lists {} levels of {} steps and {} journeys: a run counts at most {MAX_LEVEL_CELLS} levels × (steps + journeys)",
+                self.levels.len(),
+                self.steps,
+                self.journeys
             ));
         }
         for (position, level) in self.levels.iter().enumerate() {

@@ -477,6 +477,17 @@ mod tests {
         // The most a scenario may ask for still reads.
         let dir = logged(&header(MAX_LEVELS));
         assert_eq!(open(dir.path()).unwrap().header().levels.len(), MAX_LEVELS);
+        // Levels × (steps + journeys) beyond what a run counts: the totals
+        // would be sized by them (10,000 × 20,000 aborted `stampede report`).
+        let dir = logged(&header(2));
+        edit(dir.path(), |text| {
+            assert!(text.contains("\"steps\":1,"), "{text}");
+            text.replacen("\"steps\":1,", "\"steps\":20000,", 1)
+        });
+        assert_eq!(
+            invalid_why(dir.path()),
+            "its header lists 2 levels of 20000 steps and 1 journeys: a run counts at most 30000 levels × (steps + journeys)"
+        );
     }
 
     #[test]

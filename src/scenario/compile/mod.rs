@@ -171,6 +171,24 @@ pub fn compile<'a>(
     }
     groups.extend(beside.included);
     let journeys = c.journeys(groups)?;
+    let levels = load.profile.levels().len();
+    let cells = levels * (c.steps.len() + journeys.len());
+    if cells > crate::profile::MAX_LEVEL_CELLS {
+        let (label, text) = load_text;
+        let at = text.find("[load]").map_or(0..0, |i| i..i + "[load]".len());
+        return Err(c.within(label, text, |c| {
+            c.error(
+                at,
+                format!(
+                    "{levels} levels × ({} steps + {} journeys) = {cells}: the run keeps histograms for each step and journey at each level (about 33 KB each), at most {} (about 1 GB)",
+                    c.steps.len(),
+                    journeys.len(),
+                    crate::profile::MAX_LEVEL_CELLS
+                ),
+            )
+            .with_hint("fewer levels (a larger step, or a capacity search), or fewer steps")
+        }));
+    }
     c.business_slo(&raw.slo, &journeys, false)?;
     if let Some((unit, span)) = &load.capacity_unit {
         // The names the unit could take, to say which exist.
