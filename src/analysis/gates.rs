@@ -157,7 +157,7 @@ fn level_for<'r>(gate: &Gate, report: &'r Report) -> Result<&'r LevelResult, Str
         report
             .levels
             .iter()
-            .filter(|l| l.load == load)
+            .filter(|l| crate::units::same_load(l.load, load))
             // The first held in full: not a spike, not cut short by the run's end.
             .min_by_key(|l| (l.spike, l.planned_s.is_some()))
     };
@@ -166,7 +166,7 @@ fn level_for<'r>(gate: &Gate, report: &'r Report) -> Result<&'r LevelResult, Str
             let loads: Vec<String> = report.levels.iter().map(|l| l.load.to_string()).collect();
             format!(
                 "no level at {} was measured (levels: {})",
-                show_load(report, load),
+                report.load_unit.model().show_load_exact(load),
                 loads.join(", ")
             )
         }),

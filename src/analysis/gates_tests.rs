@@ -47,6 +47,14 @@ fn percentile_gates_judge_the_last_good_level() {
     fails(&r, "p95@275 < 200ms");
     let m = fails(&r, "p95@333 < 1s");
     assert!(m.contains("no level at 333 shoppers"), "{m}");
+    // A load validate took for a level's (a rounding apart) judges that level,
+    // as validate said; one further off says its every digit, not "25".
+    passes(&r, "p95@25.0000000001 < 30ms");
+    let m = fails(&r, "p95@25.0000001 < 30ms");
+    assert!(
+        m.contains("no level at 25.0000001 shoppers was measured"),
+        "{m}"
+    );
     let m = fails(&r, "nosuchstep.p95 < 1s");
     assert!(m.contains("no step named `nosuchstep`"), "{m}");
 }

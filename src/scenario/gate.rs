@@ -73,12 +73,12 @@ impl Gate {
     pub fn unknown_name(&self, names: &GateNames<'_>) -> Option<String> {
         let within = names.within;
         if let (Some(at), Some((loads, whose))) = (self.at, &names.levels)
-            && !loads.iter().any(|&l| (l - at).abs() < 1e-9)
+            && !loads.iter().any(|&l| crate::units::same_load(l, at))
         {
             let shown: Vec<String> = loads.iter().map(|&l| crate::units::show_load(l)).collect();
             return Some(format!(
                 "no level at {} in {whose} (levels: {})",
-                names.model.show_load(at),
+                names.model.show_load_exact(at),
                 shown.join(", ")
             ));
         }

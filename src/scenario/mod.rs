@@ -182,6 +182,16 @@ impl Model {
             _ => format!("{} {}", crate::units::show_load(load), self.unit()),
         }
     }
+
+    /// As [`Model::show_load`], with every digit where that rounds (a gate's
+    /// `@2.0000001` is no "2 shoppers").
+    pub fn show_load_exact(self, load: f64) -> String {
+        let exact = crate::units::show_load_exact(load);
+        match exact == crate::units::show_load(load) {
+            true => self.show_load(load),
+            false => format!("{exact} {}", self.unit()),
+        }
+    }
 }
 
 /// Gaps between arrivals in the open model.

@@ -887,3 +887,25 @@ fn levels_times_steps_beyond_what_a_run_can_count_are_refused() {
     );
     parse(Path::new("t.toml"), &scenario(500)).unwrap();
 }
+
+/// A gate's `@LOAD` names a level as the run will judge it: a rounding apart
+/// is that level, in `validate` and after the run alike (`p95@2.0000000001`
+/// passed validate and failed the run after all its traffic); further off is
+/// no level, said with every digit ("no level at 2 shoppers (levels: 2, 4)"
+/// contradicted itself).
+#[test]
+fn a_gate_load_is_a_level_as_the_run_judges_it() {
+    let scenario = |gate: &str| {
+        format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = {{ levels = [2, 4], hold = \"1s\" }}\n[gates]\n\"{gate}\" = \"< 500ms\"\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"/\" }}]\n"
+        )
+    };
+    parse(Path::new("t.toml"), &scenario("p95@2.0000000001")).unwrap();
+    let e = parse(Path::new("t.toml"), &scenario("p95@2.0000001"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no level at 2.0000001 shoppers in the scenario's load (levels: 2, 4)"),
+        "{e}"
+    );
+}
