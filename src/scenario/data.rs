@@ -38,6 +38,20 @@ pub struct Feeder {
 /// The largest data file (64 MiB): every row is kept in memory for the whole run.
 pub const MAX_DATA_FILE: u64 = 64 * 1024 * 1024;
 
+/// The most columns a data file may have (a journey reads a few).
+pub const MAX_COLUMNS: usize = 1_000;
+
+/// The most values (rows × columns) a data file may hold: each is a string of
+/// its own in memory, some 50 bytes beside its text, so that a file of short
+/// rows costs many times its size (64 MiB of one-letter rows asked for 3 GB).
+pub const MAX_VALUES: usize = 4_000_000;
+
+fn too_many_values(rows: usize, columns: usize, max_values: usize) -> String {
+    format!(
+        "{rows} rows of {columns} columns are more than the {max_values} values a data file may hold (each is kept in memory for the whole run): keep the rows and columns the journeys use"
+    )
+}
+
 /// Why a data file cannot be used, said for a person.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -58,9 +72,9 @@ impl Feeder {
         // The data file's own fault, named: the scenario only points at it.
         let in_file = |why: String| format!("{}: {why}", path.display());
         let (columns, rows) = if is_json {
-            read_json(&text).map_err(in_file)?
+            read_json(&text, MAX_VALUES).map_err(in_file)?
         } else {
-            read_csv(&text).map_err(in_file)?
+            read_csv(&text, MAX_VALUES).map_err(in_file)?
         };
         if rows.is_empty() {
             return Err(format!("{} holds no rows", path.display()));
@@ -95,7 +109,8 @@ impl Feeder {
     }
 }
 
-fn read_csv(text: &str) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
+/// Columns and rows, at most `max_values` values in all ([`MAX_VALUES`]).
+fn read_csv(text: &str, max_values: usize) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
@@ -105,50 +120,175 @@ fn read_csv(text: &str) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
         .iter()
         .map(str::to_string)
         .collect();
+    if columns.len() > MAX_COLUMNS {
+        return Err(format!(
+            "CSV header: {} columns, at most {MAX_COLUMNS}",
+            columns.len()
+        ));
+    }
     // `{{ p.sku }}` would read one of two `sku` columns without a word of which.
+    let mut seen = std::collections::HashSet::new();
     if let Some((at, name)) = columns
         .iter()
         .enumerate()
-        .find(|(i, c)| columns[..*i].contains(c))
+        .find(|(_, c)| !seen.insert(c.as_str()))
     {
         return Err(format!(
             "CSV header: column {} is named `{name}` as an earlier one is: name each column once",
             at + 1
         ));
     }
-    let mut rows = Vec::new();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut values = 0usize;
     for record in reader.records() {
         let record = record.map_err(|e| e.to_string())?;
+        values += record.len().max(1);
+        if values > max_values {
+            return Err(too_many_values(rows.len() + 1, columns.len(), max_values));
+        }
         rows.push(record.iter().map(str::to_string).collect());
     }
     Ok((columns, rows))
 }
 
-fn read_json(text: &str) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("JSON: {e}"))?;
-    let items = value.as_array().ok_or("expected a JSON array of objects")?;
-    let mut columns: Vec<String> = Vec::new();
-    for item in items {
-        let object = item.as_object().ok_or("expected a JSON array of objects")?;
-        for key in object.keys() {
-            if !columns.contains(key) {
-                columns.push(key.clone());
+/// An array of objects, read twice as it streams, never built whole (a value
+/// tree of 8 MiB of small objects took 827 MB): once for the columns (every
+/// key, in order of first use), once for the rows. A key an object lacks is
+/// "" in its row; a string is its text, anything else its JSON.
+fn read_json(text: &str, max_values: usize) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
+    use serde::de::{
+        DeserializeSeed, Deserializer, Error, IgnoredAny, MapAccess, SeqAccess, Visitor,
+    };
+
+    /// Each object of the array, handed to `each` as it is read.
+    struct Objects<'f, F>(&'f mut F);
+    impl<'de, F: FnMut(&mut dyn ObjectFields<'de>) -> Result<(), String>> DeserializeSeed<'de>
+        for Objects<'_, F>
+    {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    impl<'de, F: FnMut(&mut dyn ObjectFields<'de>) -> Result<(), String>> Visitor<'de>
+        for Objects<'_, F>
+    {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON array of objects")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while seq.next_element_seed(Object(&mut *self.0))?.is_some() {}
+            Ok(())
+        }
+    }
+    struct Object<'f, F>(&'f mut F);
+    impl<'de, F: FnMut(&mut dyn ObjectFields<'de>) -> Result<(), String>> DeserializeSeed<'de>
+        for Object<'_, F>
+    {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    impl<'de, F: FnMut(&mut dyn ObjectFields<'de>) -> Result<(), String>> Visitor<'de>
+        for Object<'_, F>
+    {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON array of objects")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+            let mut fields = Fields { map, failed: None };
+            let done = (self.0)(&mut fields);
+            match (fields.failed, done) {
+                (Some(e), _) => Err(A::Error::custom(e)),
+                (None, Err(why)) => Err(A::Error::custom(why)),
+                (None, Ok(())) => Ok(()),
             }
         }
     }
-    let rows = items
-        .iter()
-        .map(|item| {
-            columns
-                .iter()
-                .map(|c| match item.get(c) {
-                    Some(serde_json::Value::String(s)) => s.clone(),
-                    Some(serde_json::Value::Null) | None => String::new(),
-                    Some(other) => other.to_string(),
+    /// An object's keys and values, read in order.
+    trait ObjectFields<'de> {
+        fn next_key(&mut self) -> Option<String>;
+        fn skip_value(&mut self);
+        fn next_value(&mut self) -> Option<serde_json::Value>;
+    }
+    struct Fields<A> {
+        map: A,
+        failed: Option<String>,
+    }
+    impl<'de, A: MapAccess<'de>> ObjectFields<'de> for Fields<A> {
+        fn next_key(&mut self) -> Option<String> {
+            self.map
+                .next_key::<String>()
+                .unwrap_or_else(|e| {
+                    self.failed.get_or_insert(e.to_string());
+                    None
                 })
-                .collect()
-        })
-        .collect();
+                .filter(|_| self.failed.is_none())
+        }
+        fn skip_value(&mut self) {
+            if let Err(e) = self.map.next_value::<IgnoredAny>() {
+                self.failed.get_or_insert(e.to_string());
+            }
+        }
+        fn next_value(&mut self) -> Option<serde_json::Value> {
+            self.map
+                .next_value()
+                .map_err(|e| self.failed.get_or_insert(e.to_string()).clone())
+                .ok()
+        }
+    }
+    let read = |each: &mut dyn FnMut(&mut dyn ObjectFields<'_>) -> Result<(), String>| {
+        let mut reader = serde_json::Deserializer::from_str(text);
+        let mut each = |fields: &mut dyn ObjectFields<'_>| each(fields);
+        Objects(&mut each)
+            .deserialize(&mut reader)
+            .and_then(|()| reader.end())
+            .map_err(|e| format!("JSON: {e}"))
+    };
+    // The columns, and how many objects hold them.
+    let mut columns: Vec<String> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut objects = 0usize;
+    read(&mut |fields| {
+        objects += 1;
+        while let Some(key) = fields.next_key() {
+            fields.skip_value();
+            if !index.contains_key(&key) {
+                if columns.len() == MAX_COLUMNS {
+                    return Err(format!(
+                        "more than {MAX_COLUMNS} keys, at most {MAX_COLUMNS} columns"
+                    ));
+                }
+                index.insert(key.clone(), columns.len());
+                columns.push(key);
+            }
+        }
+        Ok(())
+    })?;
+    if objects.saturating_mul(columns.len().max(1)) > max_values {
+        return Err(too_many_values(objects, columns.len(), max_values));
+    }
+    let mut rows: Vec<Vec<String>> = Vec::with_capacity(objects);
+    read(&mut |fields| {
+        let mut row = vec![String::new(); columns.len()];
+        while let Some(key) = fields.next_key() {
+            let Some(value) = fields.next_value() else {
+                break;
+            };
+            if let Some(&at) = index.get(&key) {
+                row[at] = match value {
+                    serde_json::Value::String(s) => s,
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+            }
+        }
+        rows.push(row);
+        Ok(())
+    })?;
     Ok((columns, rows))
 }
 
@@ -158,12 +298,12 @@ mod tests {
     use rand::SeedableRng;
 
     fn feeder(pick: FeedPick, when_exhausted: Exhausted) -> Feeder {
-        let refused = read_csv("sku,sku\nA,B\n").unwrap_err();
+        let refused = read_csv("sku,sku\nA,B\n", 10).unwrap_err();
         assert_eq!(
             refused,
             "CSV header: column 2 is named `sku` as an earlier one is: name each column once"
         );
-        let (columns, rows) = read_csv("sku, price\nA,1\nB,2\nC,3\n").unwrap();
+        let (columns, rows) = read_csv("sku, price\nA,1\nB,2\nC,3\n", 10).unwrap();
         Feeder {
             name: "p".into(),
             columns,
@@ -178,12 +318,15 @@ mod tests {
         let f = feeder(FeedPick::Random, Exhausted::Stop);
         assert_eq!(f.columns, ["sku", "price"]);
         assert_eq!(f.rows[2], ["C", "3"]);
-        let (columns, rows) =
-            read_json(r#"[{"sku": "A", "qty": 2}, {"sku": "B", "note": null}]"#).unwrap();
-        // serde_json keeps object keys sorted.
-        assert_eq!(columns, ["qty", "sku", "note"]);
-        assert_eq!(rows[0], ["2", "A", ""]);
-        assert!(read_json(r#"{"sku": "A"}"#).is_err());
+        let (columns, rows) = read_json(
+            r#"[{"sku": "A", "qty": 2}, {"sku": "B", "note": null}]"#,
+            10,
+        )
+        .unwrap();
+        // Columns in the order the file first names them.
+        assert_eq!(columns, ["sku", "qty", "note"]);
+        assert_eq!(rows[0], ["A", "2", ""]);
+        assert!(read_json(r#"{"sku": "A"}"#, 10).is_err());
     }
 
     /// A data file's own fault names that file, once ("CSV CSV error: …" at
@@ -206,6 +349,55 @@ mod tests {
             err.starts_with(&format!("{}: JSON: ", cut.display())),
             "{err}"
         );
+    }
+
+    /// A file of many short rows costs many times its size in memory (64 MiB
+    /// of one-letter rows asked for 3 GB and aborted `validate`), and a header
+    /// of 400,000 columns took minutes (a QA helper's findings): both are
+    /// refused, as is an array of other than objects; a JSON file streams.
+    #[test]
+    fn a_data_file_too_wide_or_of_too_many_values_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        // At most so many values (the cap given here is small; a file's is
+        // MAX_VALUES): counted as rows stream, before any more are kept.
+        let err = read_csv(&format!("s\n{}", "a\n".repeat(11)), 10).unwrap_err();
+        assert_eq!(err, too_many_values(11, 1, 10));
+        assert!(
+            err.starts_with(
+                "11 rows of 1 columns are more than the 10 values a data file may hold"
+            ),
+            "{err}"
+        );
+        read_csv(&format!("s\n{}", "a\n".repeat(10)), 10).unwrap();
+        let header: Vec<String> = (0..=MAX_COLUMNS).map(|i| format!("c{i}")).collect();
+        let wide = write("wide.csv", &format!("{}\n", header.join(",")));
+        let err = Feeder::read(&wide).unwrap_err().0;
+        assert!(
+            err.ends_with("CSV header: 1001 columns, at most 1000"),
+            "{err}"
+        );
+        let objects = format!("[{}{{\"s\":1}}]", "{\"s\":1},".repeat(10));
+        assert_eq!(
+            read_json(&objects, 10).unwrap_err(),
+            too_many_values(11, 1, 10)
+        );
+        read_json(&objects, 11).unwrap();
+        let numbers = write("numbers.json", "[1, 2]");
+        let err = Feeder::read(&numbers).unwrap_err().0;
+        assert!(
+            err.contains("JSON: invalid type: integer `1`, expected a JSON array of objects"),
+            "{err}"
+        );
+        // What fits reads as before: keys in order of first use, "" where missing.
+        let json = write("ok.json", r#"[{"a":"x","b":2},{"c":null,"a":"y"}]"#);
+        let (columns, rows) = Feeder::read(&json).unwrap();
+        assert_eq!(columns, ["a", "b", "c"]);
+        assert_eq!(rows, [["x", "2", ""], ["y", "", ""]]);
     }
 
     #[test]
