@@ -10,7 +10,6 @@ use anyhow::anyhow;
 use crate::analysis::{self, Plan, RunInfo, enrich};
 use crate::driver::walk::Walk;
 use crate::driver::{self, Observer, Progress, climb::Judged};
-use crate::error_kind::ErrorKind;
 use crate::http::SetupError;
 use crate::metrics::interval_log::{IntervalLog, RunHeader};
 use crate::metrics::{Collected, Harvested, LevelRun, RunOutcome, ShardRun, TimelinePoint};
@@ -429,15 +428,7 @@ fn preflight(
         return Ok(Some(Exit::ScenarioFails));
     }
     if let Some((first, kind)) = first_failure {
-        let accept = match kind {
-            ErrorKind::Graphql => {
-                "accept a business error with the step's `expect.typename`, or `allow_errors = true` \
-                 in its graphql table"
-            }
-            ErrorKind::Extract => "make the extraction `optional` if the answer may lack it",
-            ErrorKind::Check => "loosen the check if the shop may answer so",
-            _ => "expect its status with `expect = { status = [201, 409] }`",
-        };
+        let accept = smoke::accept_hint(kind);
         errln!(
             "note: preflight: {first}, then passed when walked again: a failure that comes and \
              goes, either the shop's business answer now and then (out of stock) or the \

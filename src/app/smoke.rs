@@ -8,6 +8,7 @@
 use std::fmt::Write as _;
 
 use crate::driver::walk::{StepWalk, Walk};
+use crate::error_kind::ErrorKind;
 use crate::http::Hop;
 
 /// The whole walk, as `--smoke` prints it.
@@ -35,18 +36,36 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
     if !failed.is_empty() {
         let _ = write!(out, "; failed: {}", failed.join(", "));
         // Whose failure it is, as the exit code says it (4 or 3).
-        let _ = write!(
-            out,
-            "{}",
-            match walk.scripting_failure() {
-                Some(_) => " — the scenario fails, not the shop's capacity",
-                None => " — the shop fails",
+        match walk.scripting_failure() {
+            Some((_, _, failure)) => {
+                let _ = write!(
+                    out,
+                    " — the scenario fails, not the shop's capacity; if it is the shop's business answer (out of stock), {}",
+                    accept_hint(failure.kind)
+                );
             }
-        );
+            None => {
+                let _ = write!(out, " — the shop fails");
+            }
+        }
     }
     // Its random values are the seed's: `--seed` walks with them again.
     let _ = writeln!(out, " (seed {seed})");
     out
+}
+
+/// How to accept a failure of `kind` that is the shop's business answer (out
+/// of stock), not the scenario's fault.
+pub fn accept_hint(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Graphql => {
+            "accept a business error with the step's `expect.typename`, or `allow_errors = true` \
+             in its graphql table"
+        }
+        ErrorKind::Extract => "make the extraction `optional` if the answer may lack it",
+        ErrorKind::Check => "loosen the check if the shop may answer so",
+        _ => "expect its status with `expect = { status = [201, 409] }`",
+    }
 }
 
 /// One step: its hops, extractions, checks and failure.
