@@ -88,6 +88,7 @@ pub fn read_json(path: &Path) -> Result<Report, ReadError> {
     })?;
     check_histograms(&report)
         .and_then(|()| check_level_references(&report))
+        .and_then(|()| check_values(&report))
         .map_err(|why| ReadError::Unreadable { path: file, why })?;
     Ok(report)
 }
@@ -110,6 +111,35 @@ fn check_level_references(report: &Report) -> Result<(), String> {
                 "{field}.level_index {index} names no level of the report's {} (the file was edited or damaged)",
                 report.levels.len()
             ));
+        }
+    }
+    Ok(())
+}
+
+/// Values a run cannot have written: a load below zero or not finite, an
+/// error rate outside 0–1 (an edited 7.5 was shown as "750% … pass").
+fn check_values(report: &Report) -> Result<(), String> {
+    let share = |x: f64| (0.0..=1.0).contains(&x);
+    for level in &report.levels {
+        if !(level.load.is_finite() && level.load >= 0.0) {
+            return Err(format!(
+                "level {} has a load of {} (the file was edited or damaged)",
+                level.index, level.load
+            ));
+        }
+        let rates = std::iter::once(("all steps", level.stats.error_rate)).chain(
+            level
+                .steps
+                .iter()
+                .map(|s| (s.name.as_str(), s.stats.error_rate)),
+        );
+        for (what, rate) in rates {
+            if !share(rate) {
+                return Err(format!(
+                    "level {}'s error_rate of {what} is {rate}, not a share from 0 to 1 (the file was edited or damaged)",
+                    level.index
+                ));
+            }
         }
     }
     Ok(())

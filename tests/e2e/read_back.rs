@@ -159,7 +159,10 @@ fn report_refuses_an_interval_log_header_no_run_could_have_written() {
     let (run, log) = edited("steps_huge", &|h| h["steps"] = 1_000_000_000_000_u64.into());
     assert_refused(
         &report(&run, &out),
-        &[&log, "its header's number of steps (1000000000000)"],
+        &[
+            &log,
+            "its header lists 2 levels of 1000000000000 steps and 1 journeys: a run counts at most 30000",
+        ],
     );
     let (run, log) = edited("index_huge", &|h| {
         h["levels"][1]["index"] = u64::MAX.into();
@@ -348,5 +351,16 @@ fn report_and_compare_refuse_a_report_json_of_a_newer_schema_or_with_a_damaged_h
         pointing.display()
     );
     assert_refused(&report(&pointing, &out), &[&wanted]);
+    // An error rate of 7.5 was shown as "750% … pass", a load of -5 as "-5 shoppers".
+    let rate = write("rate", &|json| json["levels"][1]["error_rate"] = 7.5.into());
+    let wanted = format!(
+        "{}: level 1's error_rate of all steps is 7.5, not a share from 0 to 1",
+        rate.display()
+    );
+    assert_refused(&report(&rate, &out), &[&wanted]);
+    assert_refused(&compare(&good, &rate), &[&wanted]);
+    let load = write("load", &|json| json["levels"][0]["load"] = (-5).into());
+    let wanted = format!("{}: level 0 has a load of -5", load.display());
+    assert_refused(&report(&load, &out), &[&wanted]);
     assert!(!out.join("report.json").exists());
 }

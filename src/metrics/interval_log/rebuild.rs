@@ -176,6 +176,20 @@ fn add_counts(collected: &mut Collected, header: &RunHeader, text: &str) -> Resu
             .chain(counts.codes.iter().map(|(_, n)| *n))
             .chain(counts.errors.iter().map(|(_, n)| *n));
         plausible(line, all)?;
+        // What one interval's requests can add up to: each answered once at
+        // most (by class and by code), and failed once at most.
+        let answered: u64 = counts.status.iter().sum();
+        let coded: u64 = counts.codes.iter().map(|(_, n)| n).sum();
+        let failed: u64 = counts.errors.iter().map(|(_, n)| n).sum();
+        if answered > counts.requests || coded > counts.requests || failed > counts.requests {
+            return Err(BadLine {
+                line,
+                why: format!(
+                    "its counts do not add up: {} requests, {} HTTP requests, {answered} answered by class, {coded} by code, {failed} failed",
+                    counts.requests, counts.http_requests
+                ),
+            });
+        }
         let stats = step_stats(collected, counts.level, counts.step)
             .ok_or_else(|| outside(header, line, counts.level, Entry::Step(counts.step)))?;
         let mut added = Counts {
@@ -558,7 +572,7 @@ mod tests {
     /// error naming the line: none is dropped without a word.
     #[test]
     fn a_line_outside_the_header_or_of_no_known_kind_is_an_error_naming_it() {
-        let cases: [(&str, &str, &str); 8] = [
+        let cases: [(&str, &str, &str); 9] = [
             (
                 r#""step":0,"requests":"#,
                 r#""step":0,"requests":18446744073709551615,"was":"#,
@@ -598,6 +612,13 @@ mod tests {
                 "#counts ",
                 "#cuonts ",
                 "`#cuonts` is no kind of line a run writes",
+            ),
+            // Three requests answered as one (a status total edited to
+            // 3,000,016 read "2xx: 3000016" for 38 requests).
+            (
+                "\"requests\":3,",
+                "\"requests\":1,",
+                "its counts do not add up: 1 requests, 0 HTTP requests, 3 answered by class, 3 by code, 0 failed",
             ),
         ];
         for (from, to, why) in cases {
