@@ -54,7 +54,16 @@ fn parse_condition(text: &str) -> Result<AbortCondition, String> {
     let (metric, bound) = condition
         .split_once('>')
         .ok_or_else(|| format!("no `>` in \"{text}\": {expected}"))?;
-    let bound = bound.trim_start_matches('=').trim();
+    if bound.starts_with('=') {
+        // Read as `>` it would never abort at `>= 0%`: said, not bent.
+        return Err(format!(
+            "`>=` in \"{text}\": an abort condition compares with `>` only (write \"{} > {} for {}\")",
+            metric.trim(),
+            bound.trim_start_matches('=').trim(),
+            window.trim()
+        ));
+    }
+    let bound = bound.trim();
     let window = parse_duration(window).map_err(|e| e.0)?;
     if window.is_zero() {
         return Err("the window after `for` must be above zero".to_string());
@@ -81,6 +90,17 @@ fn parse_condition(text: &str) -> Result<AbortCondition, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `>=` read as `>` never aborted at `error_rate >= 0%` (a QA helper's
+    /// finding): refused, with the condition to write.
+    #[test]
+    fn greater_or_equal_is_refused_with_what_to_write() {
+        let e = parse_abort("error_rate >= 0% for 1s").unwrap_err().0;
+        assert_eq!(
+            e,
+            "`>=` in \"error_rate >= 0% for 1s\": an abort condition compares with `>` only (write \"error_rate > 0% for 1s\")"
+        );
+    }
 
     #[test]
     fn parses_error_rate_and_latency_conditions() {

@@ -48,6 +48,33 @@ pub enum Generator {
     FakeName,
 }
 
+impl Generator {
+    /// A value of each kind the generator draws, for a conversion to try at
+    /// load: a UUID, a sequence number, the bounds of a range, every choice.
+    fn kinds(&self) -> Vec<Value> {
+        match self {
+            Generator::Uuid => vec![Value::from("00000000-0000-4000-8000-000000000000")],
+            Generator::Sequence => vec![Value::from(1)],
+            Generator::RandomInt { low, high } => vec![Value::from(*low), Value::from(*high)],
+            Generator::OneOf(choices) => choices.clone(),
+            Generator::FakeEmail => vec![Value::from("ann.lee@example.com")],
+            Generator::FakeName => vec![Value::from("Ann Lee")],
+        }
+    }
+
+    /// What it is called in a message: `uuid`, `one_of`.
+    fn name(&self) -> &'static str {
+        match self {
+            Generator::Uuid => "uuid",
+            Generator::Sequence => "seq",
+            Generator::RandomInt { .. } => "random_int",
+            Generator::OneOf(_) => "one_of",
+            Generator::FakeEmail => "fake.email",
+            Generator::FakeName => "fake.name",
+        }
+    }
+}
+
 /// How a template reads a slot that may hold a list (`extract … pick = "all"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pick {
@@ -249,6 +276,21 @@ fn expression(
         };
         if let Source::Slot(_, p) = &mut source {
             *p = pick;
+        }
+    }
+    if let (Source::Generated(generator), Some(c)) = (&source, convert) {
+        // A generator's values are of one kind (a UUID is never an int, a
+        // sequence number never a bool): one the conversion refuses fails
+        // every request, said at load with the kind of value it draws.
+        if let Some(message) = generator
+            .kinds()
+            .into_iter()
+            .find_map(|value| c.apply(value).err())
+        {
+            return Err(TemplateError::Convert {
+                offset,
+                message: format!("{message} (a value {} draws)", generator.name()),
+            });
         }
     }
     if let (Source::Constant(value), Some(c)) = (&source, convert) {

@@ -663,6 +663,22 @@ fn graphql_variables_and_operation_are_checked_against_the_query() {
             r#"{ query = "query Cart { cart { ...A } } fragment A on Cart { id next { ...A } }" }"#.to_string(),
             "the query's fragments spread each other in a circle (A → A)",
         ),
+        (
+            r#"{ query = "query { a } query { b }" }"#.to_string(),
+            "the query holds 2 operations, one of them without a name",
+        ),
+        (
+            r#"{ query = "{ a } query B { b }", operation = "B" }"#.to_string(),
+            "the query holds 2 operations, one of them without a name",
+        ),
+        (
+            r#"{ query = "query Q { a } query Q { b }", operation = "Q" }"#.to_string(),
+            "the query holds two operations named Q",
+        ),
+        (
+            r#"{ query = "query Q($a: Int!, $a: Int!) { f(a: $a) }", variables = { a = 1 } }"#.to_string(),
+            "operation Q declares $a twice",
+        ),
     ] {
         let e = gql(&graphql).unwrap_err();
         assert!(e.contains(said), "{graphql}\n{e}");
@@ -678,6 +694,8 @@ fn graphql_variables_and_operation_are_checked_against_the_query() {
         // Fragments, inline fragments, and brackets inside strings and comments.
         "{ query = \"\"\"query Cart { cart { ...Lines ... on Cart { id } note(t: \"}\") } } # ) unpaired\nfragment Lines on Cart { lines { sku } }\"\"\" }".to_string(),
         r#"{ query = "query Shop { settings { fragment id } }" }"#.to_string(),
+        // A default value with braces is no selection set.
+        r#"{ query = "query Q($f: Filter = {size: 1}) { products(f: $f) { id } }" }"#.to_string(),
         // One fragment spread by two others, twice over: shared, not a circle.
         "{ query = \"\"\"query Cart { cart { ...A ...B } }\nfragment A on Cart { ...C }\nfragment B on Cart { ...C }\nfragment C on Cart { id }\"\"\" }".to_string(),
     ] {
@@ -908,4 +926,126 @@ fn a_gate_load_is_a_level_as_the_run_judges_it() {
         e.contains("no level at 2.0000001 shoppers in the scenario's load (levels: 2, 4)"),
         "{e}"
     );
+}
+
+/// `allow_hosts` matches hosts exactly: `"*"` allowed nothing, silently (a
+/// QA helper's finding); refused where it stands.
+#[test]
+fn a_wildcard_in_allow_hosts_is_refused() {
+    for host in ["*", "*.example.com"] {
+        let text = format!(
+            "name = \"t\"\n[target]\nbase_url = \"http://127.0.0.1:8080\"\nallow_hosts = [\"{host}\"]\n[load]\n{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"/\" }}]\n"
+        );
+        let e = parse(Path::new("t.toml"), &text).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("t.toml:4:16: allow_hosts names hosts exactly, with no wildcard: \"{host}\" would match none")),
+            "{e}"
+        );
+    }
+}
+
+/// A name is printed as written, in the terminal too: an escape character in
+/// a step's or journey's name drove the terminal (a QA helper's finding).
+#[test]
+fn a_control_character_in_a_name_is_refused() {
+    for (journey, step) in [("j\\u001b[2J", "home"), ("j", "ho\\u0000me")] {
+        let text = format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\n{STAIRS}\n[[journey]]\nname = \"{journey}\"\nsteps = [{{ name = \"{step}\", get = \"/\" }}]\n"
+        );
+        let e = parse(Path::new("t.toml"), &text).unwrap_err().to_string();
+        assert!(e.contains("name holds a control character (U+00"), "{e}");
+    }
+}
+
+/// A conversion a generator's every value refuses failed every request at run
+/// time (`{{ uuid | int }}`, `{{ seq | bool }}`, a `one_of` of sizes as ints:
+/// a QA helper's finding): a load error, as for a constant.
+#[test]
+fn a_conversion_a_generator_always_refuses_is_a_load_error() {
+    for (template, said) in [
+        ("{{ uuid | int }}", "is not a int (a value uuid draws)"),
+        ("{{ uuid | json }}", "is not JSON"),
+        (
+            "{{ fake.email | int }}",
+            "is not a int (a value fake.email draws)",
+        ),
+        ("{{ seq | bool }}", "1 is not a bool (a value seq draws)"),
+        (
+            "{{ size | int }}",
+            "\"S\" is not a int (a value one_of draws)",
+        ),
+    ] {
+        let text = format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[vars]\nsize = {{ one_of = [\"S\", \"M\"] }}\n[load]\n{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"s\", post = \"/o\", json = {{ v = \"{template}\" }} }}]\n"
+        );
+        let e = parse(Path::new("t.toml"), &text).unwrap_err().to_string();
+        assert!(
+            e.contains("cannot convert: ") && e.contains(said),
+            "{template}: {e}"
+        );
+    }
+    // What converts loads: a sequence as a string, a range as an int.
+    for template in [
+        "{{ seq | string }}",
+        "{{ seq | int }}",
+        "{{ uuid | string }}",
+    ] {
+        let text = format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\n{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"s\", post = \"/o\", json = {{ v = \"{template}\" }} }}]\n"
+        );
+        parse(Path::new("t.toml"), &text).unwrap_or_else(|e| panic!("{template}: {e}"));
+    }
+}
+
+/// A name a template reads elsewhere first was silently shadowed or made
+/// unreachable (an extraction named `seq`, `[[data]] name = "env"`: a QA
+/// helper's finding): refused where it stands.
+#[test]
+fn names_that_templates_read_elsewhere_are_refused() {
+    let scenario = |vars: &str, extract: &str| {
+        format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[vars]\n{vars}\n[load]\n{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"s\", get = \"/\", extract = {{ {extract} = {{ header = \"Date\" }} }} }}]\n"
+        )
+    };
+    for (vars, extract, said) in [
+        (
+            "a = 1",
+            "seq",
+            "`seq` cannot be an extracted variable's name: it is a generator's name",
+        ),
+        (
+            "a = 1",
+            "\"p.sku\"",
+            "`p.sku` cannot be an extracted variable's name: a dotted name",
+        ),
+        (
+            "uuid = 1",
+            "d",
+            "`uuid` cannot be a [vars] name: it is a generator's name",
+        ),
+        (
+            "\"env.HOME\" = 1",
+            "d",
+            "`env.HOME` cannot be a [vars] name",
+        ),
+    ] {
+        let e = parse(Path::new("t.toml"), &scenario(vars, extract))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(said), "{vars} / {extract}: {e}");
+    }
+    parse(Path::new("t.toml"), &scenario("a = 1", "d")).unwrap();
+    // A feeder named as the environment or the generators could never be read
+    // (its name is checked before its file is looked for).
+    for name in ["env", "fake"] {
+        let text = scenario("a = 1", "d").replace(
+            "[load]",
+            &format!("[[data]]\nname = \"{name}\"\nfile = \"none.csv\"\n[load]"),
+        );
+        let e = parse(Path::new("t.toml"), &text).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("`{name}` cannot name a [[data]] file")),
+            "{e}"
+        );
+    }
 }

@@ -572,6 +572,7 @@ impl<'a> Compiler<'a> {
         slots: &mut Vec<String>,
     ) -> Result<Extract> {
         let name = var.get_ref().clone();
+        self.not_reserved(&var, "an extracted variable's name")?;
         if self.vars.contains_key(&name) {
             return Err(self.error(var.span(), format!("`{name}` is already defined in [vars]")));
         }

@@ -115,6 +115,7 @@ pub fn compile<'a>(
     };
     c.name(&raw.name, "scenario")?;
     for (name, value) in &raw.vars {
+        c.not_reserved(name, "a [vars] name")?;
         let var = c.var(value)?;
         c.vars.insert(name.get_ref().clone(), var);
     }
@@ -267,6 +268,17 @@ impl<'a> Compiler<'a> {
                 format!("the {of} name is {chars} characters long: at most {MAX_NAME}"),
             ));
         }
+        if let Some(c) = name.get_ref().chars().find(|c| c.is_control()) {
+            // Printed in the terminal, reports and file names: an escape
+            // character in it would drive the terminal.
+            return Err(self.error(
+                name.span(),
+                format!(
+                    "the {of} name holds a control character (U+{:04X}): names are printed as written",
+                    u32::from(c)
+                ),
+            ));
+        }
         Ok(())
     }
 
@@ -342,6 +354,14 @@ impl<'a> Compiler<'a> {
     fn feeder(&self, raw: &Spanned<raw::RawData>) -> Result<Feeder> {
         let data = raw.get_ref();
         let name = data.name.get_ref().clone();
+        if matches!(name.as_str(), "env" | "fake") || name.contains('.') {
+            // `{{ env.sku }}` reads the environment, `{{ fake.email }}` the
+            // generator: a feeder so named could never be read.
+            return Err(self.error(
+                data.name.span(),
+                format!("`{name}` cannot name a [[data]] file: `env.` and `fake.` are the environment's and the generators', and a dot parts the name from the column"),
+            ));
+        }
         if self.vars.contains_key(&name) || self.feeders.iter().any(|f| f.name == name) {
             return Err(self.error(data.name.span(), format!("`{name}` is already defined")));
         }
@@ -436,6 +456,27 @@ impl<'a> Compiler<'a> {
             tracing,
             tls_resume: raw.tls_resume.unwrap_or(false),
         })
+    }
+
+    /// A variable's own name must not be one a template reads elsewhere first
+    /// or instead: a generator's (`seq`, `uuid`, `fake.email`), the
+    /// environment's (`env.…`), or a data column's (`p.sku`, a dot).
+    pub(super) fn not_reserved(&self, name: &Spanned<String>, what: &str) -> Result<()> {
+        let text = name.get_ref();
+        let built_in = BUILT_INS.iter().any(|(n, _)| n == text);
+        if built_in || text.starts_with("env.") || text.contains('.') {
+            return Err(self.error(
+                name.span(),
+                format!(
+                    "`{text}` cannot be {what}: {}",
+                    match built_in {
+                        true => "it is a generator's name (uuid, seq, fake.email, fake.name)",
+                        false => "a dotted name is the environment's (env.NAME) or a data column's (file.column)",
+                    }
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// `base_url`: an http(s) URL with a host, or `None` for "embedded".
@@ -559,6 +600,15 @@ impl<'a> Compiler<'a> {
                     host.span(),
                     format!("expected a host name like \"cdn.example.com\", found \"{name}\""),
                 ));
+            }
+            if name.contains(['*', '?']) {
+                // Matched exactly: "*" would allow nothing, silently.
+                return Err(self
+                    .error(
+                        host.span(),
+                        format!("allow_hosts names hosts exactly, with no wildcard: \"{name}\" would match none"),
+                    )
+                    .with_hint("list each host the journeys reach: allow_hosts = [\"cdn.example.com\", \"pay.example.com\"]"));
             }
             allow_hosts.push(name);
         }

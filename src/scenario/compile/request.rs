@@ -96,6 +96,9 @@ impl Compiler<'_> {
             self.error(span, what)
         })?;
         let operations = graphql_operations(&query);
+        if let Some(what) = graphql_operation_names(&query, &operations) {
+            return Err(self.error(raw.query.span(), what));
+        }
         if let Some(name) = &raw.operation
             && !operations.iter().any(|(op, _)| op == name)
         {
@@ -566,6 +569,70 @@ fn cycle_from(start: usize, uses: &[Vec<usize>]) -> Option<Vec<usize>> {
         false
     }
     walk(start, start, uses, &mut path, &mut seen).then_some(path)
+}
+
+/// What a GraphQL server refuses in the operations' names: an anonymous
+/// operation beside others, two operations of one name, a variable declared
+/// twice by one operation. `query` is [`graphql_text`]'s.
+fn graphql_operation_names(query: &str, named: &[(String, Vec<(String, bool)>)]) -> Option<String> {
+    // Each top-level definition's head: the text before its selection set.
+    let mut heads = Vec::new();
+    let (mut braces, mut parens, mut from) = (0usize, 0usize, 0usize);
+    for (at, c) in query.char_indices() {
+        match c {
+            '(' => parens += 1,
+            ')' => parens = parens.saturating_sub(1),
+            '{' if parens == 0 => {
+                if braces == 0 {
+                    heads.push(query[from..at].trim());
+                }
+                braces += 1;
+            }
+            '}' if parens == 0 => {
+                braces = braces.saturating_sub(1);
+                if braces == 0 {
+                    from = at + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let operations: Vec<&str> = heads
+        .into_iter()
+        .filter(|h| !h.starts_with("fragment"))
+        .collect();
+    let anonymous = |h: &&str| {
+        let name = h
+            .trim_start_matches("query")
+            .trim_start_matches("mutation")
+            .trim_start_matches("subscription")
+            .trim_start();
+        name.is_empty() || name.starts_with(['(', '@'])
+    };
+    if operations.len() > 1 && operations.iter().any(anonymous) {
+        return Some(format!(
+            "the query holds {} operations, one of them without a name: a GraphQL server refuses an anonymous operation beside others; name each (query Cart {{ … }}) and set operation = \"…\"",
+            operations.len()
+        ));
+    }
+    for (i, (name, vars)) in named.iter().enumerate() {
+        if named[..i].iter().any(|(earlier, _)| earlier == name) {
+            return Some(format!(
+                "the query holds two operations named {name}: a GraphQL server refuses it; name each once"
+            ));
+        }
+        if let Some((twice, _)) = vars
+            .iter()
+            .enumerate()
+            .find(|(j, (v, _))| vars[..*j].iter().any(|(w, _)| w == v))
+            .map(|(_, v)| v)
+        {
+            return Some(format!(
+                "operation {name} declares ${twice} twice: a GraphQL server refuses it; declare each variable once"
+            ));
+        }
+    }
+    None
 }
 
 /// Each named operation (`query Start`, `mutation AddToCart(...)`) with the
