@@ -963,16 +963,16 @@ fn a_control_character_in_a_name_is_refused() {
 #[test]
 fn a_conversion_a_generator_always_refuses_is_a_load_error() {
     for (template, said) in [
-        ("{{ uuid | int }}", "is not a int (a value uuid draws)"),
+        ("{{ uuid | int }}", "is not an int (a value uuid draws)"),
         ("{{ uuid | json }}", "is not JSON"),
         (
             "{{ fake.email | int }}",
-            "is not a int (a value fake.email draws)",
+            "is not an int (a value fake.email draws)",
         ),
         ("{{ seq | bool }}", "1 is not a bool (a value seq draws)"),
         (
             "{{ size | int }}",
-            "\"S\" is not a int (a value one_of draws)",
+            "\"S\" is not an int (a value one_of draws)",
         ),
     ] {
         let text = format!(

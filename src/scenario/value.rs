@@ -44,7 +44,10 @@ impl Convert {
 
     /// Converts `value`, or says why it cannot be: `"abc" is not an int`.
     pub fn apply(self, value: Value) -> Result<Value, String> {
-        let refused = |value: &Value| format!("{value} is not a {}", self.name());
+        let refused = |value: &Value| {
+            let article = if self == Convert::Int { "an" } else { "a" };
+            format!("{value} is not {article} {}", self.name())
+        };
         match (self, value) {
             (Convert::String, value) => Ok(Value::String(text(&value).into_owned())),
             (Convert::Int, Value::Number(n)) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
@@ -147,7 +150,7 @@ mod tests {
         assert_eq!(ok(Convert::String, json!({"a": 1})), json!("{\"a\":1}"));
         assert_eq!(
             Convert::Int.apply(json!("2.5")).unwrap_err(),
-            "\"2.5\" is not a int"
+            "\"2.5\" is not an int"
         );
         assert!(Convert::Bool.apply(json!(1)).is_err());
         assert!(Convert::Float.apply(json!("NaN")).is_err());
