@@ -1049,3 +1049,34 @@ fn names_that_templates_read_elsewhere_are_refused() {
         );
     }
 }
+
+/// A level held a millisecond was judged from one request ("1000 HTTP req/s"
+/// at the last good level: a QA helper's finding): a staircase's or a
+/// search's hold is at least a second.
+#[test]
+fn a_level_is_held_at_least_a_second() {
+    for (load, said) in [
+        (
+            "staircase = { start = 1, step = 1, max = 2, hold = \"1ms\" }",
+            "t.toml:5:52: hold is 1 ms: a level is held at least 1 s",
+        ),
+        (
+            "staircase = { levels = [1, 2], hold = \"999ms\" }",
+            "hold is 999 ms",
+        ),
+        (
+            "staircase = { start = 1, step = 1, max = 2, hold = \"0s\" }",
+            "hold is 0 ms",
+        ),
+        (
+            "search = { from = 1, to = 10, hold = \"500ms\" }",
+            "hold is 500 ms",
+        ),
+    ] {
+        let text = format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\n{load}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"s\", get = \"/\" }}]\n"
+        );
+        let e = parse(Path::new("t.toml"), &text).unwrap_err().to_string();
+        assert!(e.contains(said), "{load}: {e}");
+    }
+}

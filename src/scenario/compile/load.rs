@@ -228,9 +228,7 @@ impl Compiler<'_> {
         let s = raw.get_ref();
         let stop_when_broken = self.stop_rule(s.stop.as_ref(), true)?;
         let hold = s.hold.get_ref().0;
-        if hold.is_zero() {
-            return Err(self.error(s.hold.span(), "hold must be above zero"));
-        }
+        self.level_hold(&s.hold)?;
         let ramp = s.ramp.map_or(hold / 10, |d| d.0);
         let (start, step, max) = match (&s.levels, &s.start, &s.step, &s.max) {
             (Some(levels), None, None, None) => {
@@ -289,6 +287,25 @@ impl Compiler<'_> {
         ))
     }
 
+    /// A staircase's or search's `hold`: at least a second. A level is judged
+    /// over whole seconds (its timeline, its rates per second); one held for a
+    /// millisecond read "1000 HTTP req/s" from one request.
+    fn level_hold(&self, hold: &Spanned<raw::Dur>) -> Result<()> {
+        let held = hold.get_ref().0;
+        if held < Duration::from_secs(1) {
+            return Err(self
+                .error(
+                    hold.span(),
+                    format!(
+                        "hold is {} ms: a level is held at least 1 s (its rates and timeline are per second)",
+                        held.as_millis()
+                    ),
+                )
+                .with_hint("hold = \"20s\" is typical: long enough for the shop's queues to settle"));
+        }
+        Ok(())
+    }
+
     /// `search = { from, to, precision, hold, confirm, ramp }`, checked: `to`
     /// above `from`, a precision above zero, and a search that fits in 7 days.
     fn search(&self, raw: Spanned<raw::RawSearch>, model: Model) -> Result<SearchSpec> {
@@ -302,9 +319,7 @@ impl Compiler<'_> {
             ));
         }
         let hold = s.hold.get_ref().0;
-        if hold.is_zero() {
-            return Err(self.error(s.hold.span(), "hold must be above zero"));
-        }
+        self.level_hold(&s.hold)?;
         let spec = SearchSpec {
             from,
             to,
