@@ -24,8 +24,13 @@ pub enum Resolved {
     Constant(Value),
     /// Set while the shopper runs (extracted by an earlier step): the slot's index.
     Slot(usize),
-    /// A column of a data feeder's row, picked when the journey starts.
-    Data { feeder: usize, column: usize },
+    /// A column of a data feeder's row, picked when the journey starts; with
+    /// the column's first rows ([`DATA_SAMPLE`]), for a conversion to try at load.
+    Data {
+        feeder: usize,
+        column: usize,
+        sample: Vec<String>,
+    },
     /// A fresh value at every use (two uses in one template draw twice).
     Generated(Generator),
     /// Not defined anywhere the template can see.
@@ -74,6 +79,11 @@ impl Generator {
         }
     }
 }
+
+/// The rows of a data column a conversion is tried on at load: a column that
+/// is not numbers shows it in its first rows; one odd row deep in a large
+/// file fails its journeys at run time, counted as `request`.
+pub const DATA_SAMPLE: usize = 1_000;
 
 /// How a template reads a slot that may hold a list (`extract … pick = "all"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,6 +222,7 @@ fn expression(
     resolve: &mut dyn FnMut(&str) -> Resolved,
 ) -> Result<Expression, TemplateError> {
     let body = body.trim();
+    let mut data_sample = Vec::new();
     let (mut source, filters) = match body.chars().next() {
         Some(quote @ ('\'' | '"')) => {
             let end = 1 + body[1..].find(quote).unwrap_or(body.len() - 1);
@@ -237,7 +248,14 @@ fn expression(
             let source = match resolve(name) {
                 Resolved::Constant(value) => Source::Constant(value),
                 Resolved::Slot(slot) => Source::Slot(slot, Pick::First),
-                Resolved::Data { feeder, column } => Source::Data { feeder, column },
+                Resolved::Data {
+                    feeder,
+                    column,
+                    sample,
+                } => {
+                    data_sample = sample;
+                    Source::Data { feeder, column }
+                }
                 Resolved::Generated(generator) => Source::Generated(generator),
                 Resolved::Unknown => {
                     return Err(TemplateError::Undefined {
@@ -292,6 +310,18 @@ fn expression(
                 message: format!("{message} (a value {} draws)", generator.name()),
             });
         }
+    }
+    if let (Source::Data { .. }, Some(c)) = (&source, convert)
+        && let Some((row, message)) = data_sample
+            .into_iter()
+            .enumerate()
+            .find_map(|(row, text)| c.apply(Value::String(text)).err().map(|e| (row, e)))
+    {
+        // A column the conversion refuses fails every journey that takes that row.
+        return Err(TemplateError::Convert {
+            offset,
+            message: format!("{message} (the column's row {})", row + 1),
+        });
     }
     if let (Source::Constant(value), Some(c)) = (&source, convert) {
         let value = c

@@ -12,6 +12,12 @@ fn resolve(name: &str) -> Resolved {
         "products.sku" => Resolved::Data {
             feeder: 0,
             column: 1,
+            sample: vec!["7".to_string()],
+        },
+        "sizes.label" => Resolved::Data {
+            feeder: 1,
+            column: 0,
+            sample: vec!["12".to_string(), "M".to_string()],
         },
         "uuid" => Resolved::Generated(Generator::Uuid),
         "seq" => Resolved::Generated(Generator::Sequence),
@@ -55,6 +61,14 @@ fn a_whole_expression_keeps_its_type_and_filters_convert_it() {
     assert_eq!(typed("{{ seq }}", &slots), Ok(json!(1)));
     assert_eq!(typed("{{ products.sku }}", &slots), Ok(json!("7")));
     assert_eq!(typed("{{ products.sku | int }}", &slots), Ok(json!(7)));
+    // A data column's first rows are tried at load: one the conversion
+    // refuses would fail every journey that took that row.
+    let refused = Template::compile("{{ sizes.label | int }}", &mut resolve).unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "cannot convert: \"M\" is not an int (the column's row 2)"
+    );
+    Template::compile("{{ sizes.label }}", &mut resolve).unwrap();
     assert_eq!(typed("{{ csrf | string }}", &slots), Ok(json!("3")));
     assert_eq!(typed("{{ 'a}}b' }}", &slots), Ok(json!("a}}b")));
     assert!(typed("{{ order.id | last | int }}", &slots).is_err());

@@ -711,7 +711,17 @@ impl<'a> Compiler<'a> {
             && let Some(feeder) = self.feeders.iter().position(|f| f.name == data)
             && let Some(column) = self.feeders[feeder].column(column)
         {
-            return Resolved::Data { feeder, column };
+            let sample = self.feeders[feeder]
+                .rows
+                .iter()
+                .take(crate::scenario::template::DATA_SAMPLE)
+                .map(|row| row.get(column).cloned().unwrap_or_default())
+                .collect();
+            return Resolved::Data {
+                feeder,
+                column,
+                sample,
+            };
         }
         Resolved::Unknown
     }
