@@ -140,13 +140,28 @@ fn read_csv(text: &str, max_values: usize) -> Result<(Vec<String>, Vec<Vec<Strin
     }
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut values = 0usize;
+    // The line of the last record, when a value of it spans lines.
+    let mut spanning = None;
     for record in reader.records() {
         let record = record.map_err(|e| e.to_string())?;
         values += record.len().max(1);
         if values > max_values {
             return Err(too_many_values(rows.len() + 1, columns.len(), max_values));
         }
+        spanning = record
+            .iter()
+            .any(|v| v.contains('\n'))
+            .then(|| record.position().map_or(0, csv::Position::line));
         rows.push(record.iter().map(str::to_string).collect());
+    }
+    // A quote never closed takes the rest of the file into one value, and the
+    // reader says nothing: a quoted value over lines ends with its quote.
+    if let Some(line) = spanning
+        && !text.trim_end().ends_with('"')
+    {
+        return Err(format!(
+            "line {line}: a quote opened there is never closed: it takes the rest of the file into one value"
+        ));
     }
     Ok((columns, rows))
 }
@@ -374,6 +389,17 @@ mod tests {
             "{err}"
         );
         read_csv(&format!("s\n{}", "a\n".repeat(10)), 10).unwrap();
+        // A quote never closed swallowed the rest of the file into one value.
+        let err = read_csv("sku,note\nA,\"soft\nB,x\nC,y\n", 10).unwrap_err();
+        assert_eq!(
+            err,
+            "line 2: a quote opened there is never closed: it takes the rest of the file into one value"
+        );
+        // A value quoted over two lines, closed, reads.
+        let (_, rows) = read_csv("sku,note\nA,\"two\nlines\"\nB,x\n", 10).unwrap();
+        assert_eq!(rows, [["A", "two\nlines"], ["B", "x"]]);
+        let (_, rows) = read_csv("sku,note\nB,x\nA,\"two\nlines\"\n", 10).unwrap();
+        assert_eq!(rows[1], ["A", "two\nlines"]);
         let header: Vec<String> = (0..=MAX_COLUMNS).map(|i| format!("c{i}")).collect();
         let wide = write("wide.csv", &format!("{}\n", header.join(",")));
         let err = Feeder::read(&wide).unwrap_err().0;
