@@ -166,144 +166,117 @@ fn read_csv(text: &str, max_values: usize) -> Result<(Vec<String>, Vec<Vec<Strin
     Ok((columns, rows))
 }
 
-/// An array of objects, read twice as it streams, never built whole (a value
-/// tree of 8 MiB of small objects took 827 MB): once for the columns (every
-/// key, in order of first use), once for the rows. A key an object lacks is
-/// "" in its row; a string is its text, anything else its JSON.
+/// An array of objects, read as it streams, never built whole (a value tree
+/// of 8 MiB of small objects took 827 MB): each object's (column, value)
+/// pairs are kept as they come, the columns being every key in order of first
+/// use, then laid out as rows. A key an object lacks is "" in its row; a
+/// string is its text, anything else its JSON.
 fn read_json(text: &str, max_values: usize) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
-    use serde::de::{
-        DeserializeSeed, Deserializer, Error, IgnoredAny, MapAccess, SeqAccess, Visitor,
-    };
+    use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
 
-    /// Each object of the array, handed to `each` as it is read.
-    struct Objects<'f, F>(&'f mut F);
-    impl<'de, F: FnMut(&mut dyn ObjectFields<'de>) -> Result<(), String>> DeserializeSeed<'de>
-        for Objects<'_, F>
-    {
+    #[derive(Default)]
+    struct Table {
+        columns: Vec<String>,
+        index: std::collections::HashMap<String, usize>,
+        /// Each object's values by column, as written.
+        objects: Vec<Vec<(usize, String)>>,
+        values: usize,
+        max_values: usize,
+        /// Rows and columns when the values went past the cap: reading stops.
+        over: Option<(usize, usize)>,
+    }
+    impl<'de> DeserializeSeed<'de> for &mut Table {
         type Value = ();
         fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
             d.deserialize_seq(self)
         }
     }
-    impl<'de, F: FnMut(&mut dyn ObjectFields<'de>) -> Result<(), String>> Visitor<'de>
-        for Objects<'_, F>
-    {
+    impl<'de> Visitor<'de> for &mut Table {
         type Value = ();
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("a JSON array of objects")
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-            while seq.next_element_seed(Object(&mut *self.0))?.is_some() {}
+            while seq.next_element_seed(Object(&mut *self))?.is_some() {}
             Ok(())
         }
     }
-    struct Object<'f, F>(&'f mut F);
-    impl<'de, F: FnMut(&mut dyn ObjectFields<'de>) -> Result<(), String>> DeserializeSeed<'de>
-        for Object<'_, F>
-    {
+    /// One element of the array, added to the table.
+    struct Object<'t>(&'t mut Table);
+    impl<'de> DeserializeSeed<'de> for Object<'_> {
         type Value = ();
         fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
             d.deserialize_map(self)
         }
     }
-    impl<'de, F: FnMut(&mut dyn ObjectFields<'de>) -> Result<(), String>> Visitor<'de>
-        for Object<'_, F>
-    {
+    impl<'de> Visitor<'de> for Object<'_> {
         type Value = ();
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("a JSON array of objects")
         }
-        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-            let mut fields = Fields { map, failed: None };
-            let done = (self.0)(&mut fields);
-            match (fields.failed, done) {
-                (Some(e), _) => Err(A::Error::custom(e)),
-                (None, Err(why)) => Err(A::Error::custom(why)),
-                (None, Ok(())) => Ok(()),
-            }
-        }
-    }
-    /// An object's keys and values, read in order.
-    trait ObjectFields<'de> {
-        fn next_key(&mut self) -> Option<String>;
-        fn skip_value(&mut self);
-        fn next_value(&mut self) -> Option<serde_json::Value>;
-    }
-    struct Fields<A> {
-        map: A,
-        failed: Option<String>,
-    }
-    impl<'de, A: MapAccess<'de>> ObjectFields<'de> for Fields<A> {
-        fn next_key(&mut self) -> Option<String> {
-            self.map
-                .next_key::<String>()
-                .unwrap_or_else(|e| {
-                    self.failed.get_or_insert(e.to_string());
-                    None
-                })
-                .filter(|_| self.failed.is_none())
-        }
-        fn skip_value(&mut self) {
-            if let Err(e) = self.map.next_value::<IgnoredAny>() {
-                self.failed.get_or_insert(e.to_string());
-            }
-        }
-        fn next_value(&mut self) -> Option<serde_json::Value> {
-            self.map
-                .next_value()
-                .map_err(|e| self.failed.get_or_insert(e.to_string()).clone())
-                .ok()
-        }
-    }
-    let read = |each: &mut dyn FnMut(&mut dyn ObjectFields<'_>) -> Result<(), String>| {
-        let mut reader = serde_json::Deserializer::from_str(text);
-        let mut each = |fields: &mut dyn ObjectFields<'_>| each(fields);
-        Objects(&mut each)
-            .deserialize(&mut reader)
-            .and_then(|()| reader.end())
-            .map_err(|e| format!("JSON: {e}"))
-    };
-    // The columns, and how many objects hold them.
-    let mut columns: Vec<String> = Vec::new();
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    let mut objects = 0usize;
-    read(&mut |fields| {
-        objects += 1;
-        while let Some(key) = fields.next_key() {
-            fields.skip_value();
-            if !index.contains_key(&key) {
-                if columns.len() == MAX_COLUMNS {
-                    return Err(format!(
-                        "more than {MAX_COLUMNS} keys, at most {MAX_COLUMNS} columns"
-                    ));
-                }
-                index.insert(key.clone(), columns.len());
-                columns.push(key);
-            }
-        }
-        Ok(())
-    })?;
-    if objects.saturating_mul(columns.len().max(1)) > max_values {
-        return Err(too_many_values(objects, columns.len(), max_values));
-    }
-    let mut rows: Vec<Vec<String>> = Vec::with_capacity(objects);
-    read(&mut |fields| {
-        let mut row = vec![String::new(); columns.len()];
-        while let Some(key) = fields.next_key() {
-            let Some(value) = fields.next_value() else {
-                break;
-            };
-            if let Some(&at) = index.get(&key) {
-                row[at] = match value {
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let table = self.0;
+            let mut row = Vec::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let value = match map.next_value::<serde_json::Value>()? {
                     serde_json::Value::String(s) => s,
                     serde_json::Value::Null => String::new(),
                     other => other.to_string(),
                 };
+                let column = match table.index.get(&key) {
+                    Some(&column) => column,
+                    None if table.columns.len() == MAX_COLUMNS => {
+                        return Err(A::Error::custom(format!(
+                            "more than {MAX_COLUMNS} keys, at most {MAX_COLUMNS} columns"
+                        )));
+                    }
+                    None => {
+                        table.index.insert(key.clone(), table.columns.len());
+                        table.columns.push(key);
+                        table.columns.len() - 1
+                    }
+                };
+                table.values += 1;
+                if table.values > table.max_values {
+                    table.over = Some((table.objects.len() + 1, table.columns.len()));
+                    return Err(A::Error::custom("too many values"));
+                }
+                row.push((column, value));
             }
+            table.objects.push(row);
+            Ok(())
         }
-        rows.push(row);
-        Ok(())
-    })?;
+    }
+
+    let mut table = Table {
+        max_values,
+        ..Table::default()
+    };
+    let mut reader = serde_json::Deserializer::from_str(text);
+    let read = (&mut table)
+        .deserialize(&mut reader)
+        .and_then(|()| reader.end());
+    if let Some((rows, columns)) = table.over {
+        return Err(too_many_values(rows, columns, max_values));
+    }
+    read.map_err(|e| format!("JSON: {e}"))?;
+    let Table {
+        columns, objects, ..
+    } = table;
+    // Laid out, a value for every column of every object: within the cap too.
+    if objects.len().saturating_mul(columns.len().max(1)) > max_values {
+        return Err(too_many_values(objects.len(), columns.len(), max_values));
+    }
+    let rows = objects
+        .into_iter()
+        .map(|pairs| {
+            let mut row = vec![String::new(); columns.len()];
+            for (column, value) in pairs {
+                row[column] = value;
+            }
+            row
+        })
+        .collect();
     Ok((columns, rows))
 }
 
