@@ -170,16 +170,6 @@ pub fn show_load(x: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// A load as [`show_load`] shows it, or every digit when that would round it
-/// (a gate's `@2.0000001` is not "2").
-pub fn show_load_exact(x: f64) -> String {
-    let shown = show_load(x);
-    match shown.parse::<f64>() {
-        Ok(back) if back == x => shown,
-        _ => x.to_string(),
-    }
-}
-
 /// Whether two loads are one: equal but for floating-point rounding (a
 /// level's `0.1 + 0.2` arrivals/s is a gate's `@0.3`).
 pub fn same_load(a: f64, b: f64) -> bool {

@@ -186,10 +186,9 @@ impl Model {
     /// As [`Model::show_load`], with every digit where that rounds (a gate's
     /// `@2.0000001` is no "2 shoppers").
     pub fn show_load_exact(self, load: f64) -> String {
-        let exact = crate::units::show_load_exact(load);
-        match exact == crate::units::show_load(load) {
-            true => self.show_load(load),
-            false => format!("{exact} {}", self.unit()),
+        match crate::units::show_load(load).parse::<f64>() {
+            Ok(shown) if shown == load => self.show_load(load),
+            _ => format!("{load} {}", self.unit()),
         }
     }
 }
