@@ -286,19 +286,14 @@ impl<'a> Compiler<'a> {
         let expected = "expected a string, a number, a boolean, { random_int = [1, 5] } or { one_of = [\"S\", \"M\"] }";
         // A [vars] value is sent as written: a template in it would go out
         // as `{{ env.API_TOKEN }}`, braces and all.
-        let templated = |v: &toml::Value| match v {
-            toml::Value::String(s) => s.contains("{{"),
-            toml::Value::Array(items) => items
-                .iter()
-                .any(|i| i.as_str().is_some_and(|s| s.contains("{{"))),
-            toml::Value::Table(table) => table.values().any(|i| match i {
-                toml::Value::Array(items) => items
-                    .iter()
-                    .any(|i| i.as_str().is_some_and(|s| s.contains("{{"))),
+        fn templated(v: &toml::Value) -> bool {
+            match v {
+                toml::Value::String(s) => s.contains("{{"),
+                toml::Value::Array(items) => items.iter().any(templated),
+                toml::Value::Table(table) => table.values().any(templated),
                 _ => false,
-            }),
-            _ => false,
-        };
+            }
+        }
         if templated(value.get_ref()) {
             return Err(self
                 .error(
