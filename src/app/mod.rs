@@ -97,10 +97,10 @@ pub fn execute(command: Command) -> Result<Exit, Error> {
     }
 }
 
-/// A runtime of `threads` workers.
-fn runtime(threads: usize) -> Result<tokio::runtime::Runtime, Error> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
+/// The runtime on the caller's thread: the run's own loop, signals, the
+/// preflight, live metrics (shoppers run on [`driver::Workers`]).
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| cannot_measure(anyhow!("cannot start the runtime: {e}")))

@@ -116,7 +116,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     // One runtime for the preflight and the load, and the signals watched from here
     // on: a Ctrl-C during the preflight or the wait for a common start stops the
     // run there (it was lost, and the load started after it).
-    let runtime = runtime(options.threads)?;
+    let runtime = runtime()?;
     let signals = {
         let _inside = runtime.enter();
         Signals::watch()
@@ -158,8 +158,11 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         last: None,
     };
     let part = part(options.shard.unwrap_or(Shard { index: 0, count: 1 }), late);
+    let workers = driver::Workers::start(options.threads)
+        .map_err(|e| cannot_measure(anyhow!("cannot start the worker threads: {e}")))?;
     let outcome = drive(
         &runtime,
+        &workers,
         &signals,
         &scenario,
         &base_url,
@@ -168,6 +171,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         &mut observer,
     );
     observer.console.finish();
+    drop(workers);
     let Some(outcome) = outcome else {
         errln!("{}", Warning::InterruptedAgain);
         runtime.shutdown_background();
@@ -510,8 +514,10 @@ fn open_log(
 }
 
 /// Drives the load until it ends or the first signal stops it; `None` on a second signal.
+#[allow(clippy::too_many_arguments)]
 fn drive(
     runtime: &tokio::runtime::Runtime,
+    workers: &driver::Workers,
     signals: &Signals,
     scenario: &Arc<Scenario>,
     base_url: &str,
@@ -525,6 +531,7 @@ fn drive(
         });
         tokio::select! {
             outcome = driver::run(
+                workers.spawner(),
                 part,
                 Arc::clone(scenario),
                 base_url,

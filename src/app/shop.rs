@@ -32,7 +32,7 @@ pub fn serve(args: &ShopArgs) -> Result<Exit, Error> {
         args.queue,
         capacity(args.workers, args.service_time)
     );
-    let _ = runtime(1)?.block_on(tokio::signal::ctrl_c());
+    let _ = runtime()?.block_on(tokio::signal::ctrl_c());
     shop.stop();
     Ok(Exit::Ok)
 }

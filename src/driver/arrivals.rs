@@ -121,7 +121,8 @@ pub async fn run(shared: Arc<Shared>, plan: Arc<Plan>, mut running: watch::Recei
             continue;
         }
         id += 1;
-        shoppers.spawn(shopper::open(Arc::clone(&shared), id, at, running.clone()));
+        let shopper = shopper::open(Arc::clone(&shared), id, at, running.clone());
+        shoppers.spawn_on(shopper, &shared.spawner.next());
     }
     let grace = shared.scenario.target.timeout;
     let _ = tokio::time::timeout(grace, async {

@@ -36,6 +36,7 @@ fn shopper() -> (Shared, Shopper) {
         1,
         false,
         http::Connector::Tcp,
+        super::Spawner::default(),
     )
     .unwrap();
     let (_tx, rx) = watch::channel(1);

@@ -54,6 +54,7 @@ pub(super) struct Follow {
 impl Follow {
     pub(super) fn new(
         connector: http::Connector,
+        spawner: super::Spawner,
         part: shard::Part,
         scenario: Arc<Scenario>,
         base_url: &str,
@@ -72,11 +73,12 @@ impl Follow {
             seed,
             insecure,
             connector,
+            spawner,
         )?);
         let (target_tx, target_rx) = watch::channel(u32::from(!shared.closed));
         let open = (!shared.closed).then(|| {
             let plan = Arc::new(arrivals::Plan::new(slots, seed, part.phase()));
-            let task = tokio::spawn(arrivals::run(
+            let task = shared.spawner.spawn(arrivals::run(
                 Arc::clone(&shared),
                 Arc::clone(&plan),
                 target_rx.clone(),

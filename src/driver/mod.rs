@@ -19,8 +19,10 @@ pub mod shard;
 mod shopper;
 mod trace;
 pub mod walk;
+mod workers;
 
 pub use shopper::sample_think;
+pub use workers::{Spawner, Workers};
 
 use std::future::Future;
 use std::sync::Arc;
@@ -66,6 +68,8 @@ struct Shared {
     exhausted: AtomicBool,
     /// The run's start, for when each request was sent.
     started: Instant,
+    /// Where shoppers are started.
+    spawner: Spawner,
 }
 
 impl Shared {
@@ -75,6 +79,7 @@ impl Shared {
         seed: u64,
         insecure: bool,
         connector: http::Connector,
+        spawner: Spawner,
     ) -> Result<Shared, SetupError> {
         let shards = 4 * std::thread::available_parallelism().map_or(2, |n| n.get());
         let settings = http_settings(&scenario.target, insecure);
@@ -95,6 +100,7 @@ impl Shared {
                 .collect(),
             exhausted: AtomicBool::new(false),
             started: Instant::now(),
+            spawner,
             scenario,
         })
     }
@@ -161,9 +167,11 @@ pub trait Observer {
 }
 
 /// Runs `scenario` (already made `part`'s share, see [`shard`]) against
-/// `base_url` until its profile ends, the observer says stop (then cools down), or
-/// `stop` resolves.
+/// `base_url`, its shoppers started by `spawner`, until its profile ends, the
+/// observer says stop (then cools down), or `stop` resolves.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
+    spawner: Spawner,
     part: shard::Part,
     scenario: Arc<Scenario>,
     base_url: &str,
@@ -174,12 +182,13 @@ pub async fn run(
 ) -> Result<RunOutcome, SetupError> {
     let connector = http::Connector::Tcp;
     run_part(
-        connector, part, scenario, base_url, seed, insecure, observer, stop,
+        connector, spawner, part, scenario, base_url, seed, insecure, observer, stop,
     )
     .await
 }
 
-/// [`run`], with shoppers' connections opened by `connector`. Over an in-memory
+/// [`run`] on the caller's runtime, with shoppers' connections opened by
+/// `connector`. Over an in-memory
 /// connector (a simulated shop, usually in paused tokio time) the process's CPU
 /// time is not the generator's — the shop shares the process, and paused time
 /// makes any CPU look like a lot — so levels record none.
@@ -193,8 +202,9 @@ pub async fn run_over(
     stop: impl Future<Output = ()>,
 ) -> Result<RunOutcome, SetupError> {
     let part = shard::Part::WHOLE;
+    let spawner = Spawner::default();
     run_part(
-        connector, part, scenario, base_url, seed, insecure, observer, stop,
+        connector, spawner, part, scenario, base_url, seed, insecure, observer, stop,
     )
     .await
 }
@@ -204,6 +214,7 @@ pub async fn run_over(
 #[allow(clippy::too_many_arguments)]
 async fn run_part(
     connector: http::Connector,
+    spawner: Spawner,
     part: shard::Part,
     scenario: Arc<Scenario>,
     base_url: &str,
@@ -212,7 +223,8 @@ async fn run_part(
     observer: &mut dyn Observer,
     stop: impl Future<Output = ()>,
 ) -> Result<RunOutcome, SetupError> {
-    let mut run = follow::Follow::new(connector, part, scenario, base_url, seed, insecure)?;
+    let mut run =
+        follow::Follow::new(connector, spawner, part, scenario, base_url, seed, insecure)?;
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     tokio::pin!(stop);
@@ -263,7 +275,7 @@ fn spawn_missing(
     for (index, slot) in shoppers.iter_mut().enumerate().take(target) {
         if slot.as_ref().is_none_or(JoinHandle::is_finished) {
             let task = shopper::closed(Arc::clone(shared), index as u32, target_rx.clone(), due);
-            *slot = Some(tokio::spawn(task));
+            *slot = Some(shared.spawner.spawn(task));
         }
     }
 }
@@ -423,6 +435,7 @@ mod tests {
             1,
             false,
             connector,
+            Spawner::default(),
         );
         let shared = shared.unwrap();
         let mut collected = Collected::new(1, 1, 1);

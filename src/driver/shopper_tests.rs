@@ -32,6 +32,7 @@ fn shared(text: &str) -> Shared {
         1,
         false,
         http::Connector::Tcp,
+        crate::driver::Spawner::default(),
     )
     .unwrap()
 }

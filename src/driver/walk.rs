@@ -98,6 +98,7 @@ pub async fn walk(
         WALK_SEED ^ seed,
         insecure,
         connector,
+        super::Spawner::default(),
     )?;
     let (_keep, retire) = watch::channel(1u32);
     let mut journeys = Vec::new();
