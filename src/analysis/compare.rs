@@ -217,6 +217,24 @@ impl Comparison {
         self.newly_failed.iter().filter(|f| !f.generator_limited)
     }
 
+    /// The verdict in one line: how many regressions beyond the tolerance, and
+    /// the worst in words (`regression` gates and `compare` end with it).
+    pub fn summary(&self) -> String {
+        let n = self.regressions();
+        let beyond = crate::units::show_percent(self.max_regression);
+        match n {
+            0 => format!("no significant regression beyond {beyond} against the baseline"),
+            1 => format!(
+                "1 significant regression beyond {beyond}: {}",
+                self.worst().unwrap_or_default()
+            ),
+            _ => format!(
+                "{n} significant regressions beyond {beyond}: the worst, {}",
+                self.worst().unwrap_or_default()
+            ),
+        }
+    }
+
     /// The regression to name first, in words: a level that fails now, else the
     /// largest change.
     pub fn worst(&self) -> Option<String> {

@@ -397,25 +397,7 @@ fn regression(gate: &Gate, report: &Report) -> GateResult {
         ),
         Some(c) => {
             let n = c.regressions();
-            result(
-                gate,
-                n == 0,
-                Some(n as f64),
-                if n == 0 {
-                    format!(
-                        "no significant regression beyond {} against the baseline",
-                        show_percent(c.max_regression)
-                    )
-                } else {
-                    format!(
-                        "{n} significant regression{} beyond {}: {}{}",
-                        if n == 1 { "" } else { "s" },
-                        show_percent(c.max_regression),
-                        if n == 1 { "" } else { "the worst, " },
-                        c.worst().unwrap_or_default()
-                    )
-                },
-            )
+            result(gate, n == 0, Some(n as f64), c.summary())
         }
     }
 }

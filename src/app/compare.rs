@@ -59,10 +59,10 @@ pub fn compare(args: &CompareArgs) -> Result<Exit, Error> {
     }
     out!("{}", findings::comparison_table(&c));
     if c.regressions() > 0 {
-        outln!("REGRESSION: {}", c.worst().unwrap_or_default());
+        outln!("REGRESSION: {}", c.summary());
         Ok(Exit::GateFailed)
     } else {
-        outln!("no significant regression");
+        outln!("{}", c.summary());
         Ok(Exit::Ok)
     }
 }

@@ -454,7 +454,7 @@ fn a_newly_failing_level_regresses_and_different_models_compare_nothing() {
     );
     assert!(
         stdout.contains(
-            "\nREGRESSION: the level at 4 met the SLO in the baseline and fails now: error rate 5% > SLO 1%\n"
+            "\nREGRESSION: 1 significant regression beyond 10%: the level at 4 met the SLO in the baseline and fails now: error rate 5% > SLO 1%\n"
         ),
         "{stdout}"
     );
