@@ -1080,3 +1080,14 @@ fn a_level_is_held_at_least_a_second() {
         assert!(e.contains(said), "{load}: {e}");
     }
 }
+
+#[test]
+fn an_empty_regex_is_refused_where_it_is_written() {
+    let text = SCENARIO.replace(r"regex = 'tok=(\w+)'", "regex = ''");
+    let e = error(&text);
+    assert!(
+        e.contains("t.toml:17:61:") && e.contains("an empty regex extracts \"\" from every answer"),
+        "{e}"
+    );
+    assert!(e.contains("the first group is taken"), "{e}");
+}

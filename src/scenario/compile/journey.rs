@@ -634,6 +634,12 @@ impl<'a> Compiler<'a> {
             return Ok(ExtractSource::Json(parsed));
         }
         if let Some(pattern) = &raw.regex {
+            if pattern.get_ref().is_empty() {
+                // It would match before the first byte of every answer: "" each time.
+                return Err(self
+                    .error(pattern.span(), "an empty regex extracts \"\" from every answer")
+                    .with_hint("e.g. regex = 'name=\"csrf\" value=\"([^\"]+)\"' (the first group is taken)"));
+            }
             let regex = regex::Regex::new(pattern.get_ref())
                 .map_err(|e| self.error(pattern.span(), format!("invalid regex: {e}")))?;
             return Ok(ExtractSource::Regex(regex));
