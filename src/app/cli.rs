@@ -244,8 +244,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "0s", requires = "metrics_addr")]
     pub metrics_linger: Duration,
     /// Worker threads that run the shoppers, like wrk's -t [default: one per CPU
-    /// core but one, at least one]. Workers hand shoppers to each other and wake
-    /// each other up: fewer threads cost less CPU per request, more can send more.
+    /// core but one, at least one]. Each thread runs its own event loop and keeps
+    /// the shoppers dealt to it; the run's own loop keeps the main thread.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
     /// Replace the scenario's whole [load] table with this TOML, checked exactly as
