@@ -242,9 +242,8 @@ impl RunOptions {
 
 /// The generator's worker threads without `--threads`: one per core but one,
 /// at least one. The core left over runs the run's own clock (levels, harvests,
-/// the console) and the kernel's network stack; workers on every core hand
-/// shoppers to each other and wake each other up, which cost 10–25% more CPU
-/// per request on two cores (BENCHMARKS.md).
+/// the console) and the kernel's network stack; on two cores, two workers cost
+/// 3% more CPU per journey request than one (BENCHMARKS.md, seventeenth session).
 fn default_threads() -> usize {
     super::cores().saturating_sub(1).max(1)
 }
