@@ -94,38 +94,28 @@ impl Drop for Workers {
 mod tests {
     use super::*;
 
-    #[test]
-    fn shoppers_are_dealt_to_every_worker_in_turn() {
+    #[tokio::test]
+    async fn shoppers_are_dealt_to_every_worker_in_turn() {
         let workers = Workers::start(3).unwrap();
         let spawner = workers.spawner();
-        let control = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let names: Vec<String> = control.block_on(async {
-            let mut names = Vec::new();
-            for _ in 0..6 {
-                let task = spawner
-                    .spawn(async { std::thread::current().name().unwrap_or("").to_string() });
-                names.push(task.await.unwrap());
-            }
-            names
-        });
+        let mut names = Vec::new();
+        for _ in 0..6 {
+            let task =
+                spawner.spawn(async { std::thread::current().name().unwrap_or("").to_string() });
+            names.push(task.await.unwrap());
+        }
         assert_eq!(
             names,
             [0, 1, 2, 0, 1, 2].map(|i| format!("stampede-worker-{i}"))
         );
     }
 
-    #[test]
-    fn dropping_the_workers_abandons_what_is_still_running() {
+    #[tokio::test]
+    async fn dropping_the_workers_abandons_what_is_still_running() {
         let workers = Workers::start(1).unwrap();
-        let spawner = workers.spawner();
-        let control = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let task = spawner.spawn(std::future::pending::<()>());
+        let task = workers.spawner().spawn(std::future::pending::<()>());
         drop(workers);
-        let ended = control.block_on(task).expect_err("cancelled, not finished");
+        let ended = task.await.expect_err("cancelled, not finished");
         assert!(ended.is_cancelled());
     }
 }
