@@ -623,6 +623,15 @@ fn from_toml<T: serde::de::DeserializeOwned>(
     source: &str,
 ) -> Result<T, ScenarioError> {
     toml::from_str(source).map_err(|e| {
+        if e.message().trim_end() == "recursion limit" {
+            // The parser says neither where nor what: point at the deepest line.
+            return ScenarioError::at(
+                path,
+                source,
+                deepest_line(source),
+                "nested too deeply: tables, arrays or dotted keys inside each other".to_string(),
+            );
+        }
         let span = e.span().unwrap_or(0..0);
         let hint = MISPLACED.iter().find(|(m, _)| e.message().contains(m));
         let message = plain_types(e.message().trim_end());
@@ -632,6 +641,36 @@ fn from_toml<T: serde::de::DeserializeOwned>(
             None => error,
         }
     })
+}
+
+/// The span of the line that nests deepest (brackets and braces open at its
+/// end, and dots in its key), outside strings and comments.
+fn deepest_line(source: &str) -> std::ops::Range<usize> {
+    let (mut depth, mut best, mut best_depth, mut start) = (0usize, 0..0, 0usize, 0usize);
+    for line in source.split_inclusive('\n') {
+        let mut dots = 0;
+        let mut quote = None;
+        let mut deepest = depth;
+        for c in line.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#') => break,
+                (None, '[' | '{') => depth += 1,
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                (None, '.') => dots += 1,
+                _ => {}
+            }
+            deepest = deepest.max(depth + dots);
+        }
+        if deepest > best_depth {
+            best_depth = deepest;
+            best = start..start + line.trim_end().len();
+        }
+        start += line.len();
+    }
+    best
 }
 
 /// [`parse`], with `overrides` applied and included files read.

@@ -1091,3 +1091,16 @@ fn an_empty_regex_is_refused_where_it_is_written() {
     );
     assert!(e.contains("the first group is taken"), "{e}");
 }
+
+#[test]
+fn toml_nested_too_deeply_is_placed_on_its_line() {
+    let keys = vec!["a"; 200].join(".");
+    let text = SCENARIO.replace("[vars]\n", &format!("[vars]\nx.{keys} = 1\n"));
+    let e = error(&text);
+    assert!(e.contains("t.toml:11:1: nested too deeply"), "{e}");
+    let arrays = format!("{}1{}", "[".repeat(300), "]".repeat(300));
+    let text = SCENARIO.replace("qty = 2\n", &format!("qty = 2\ny = {arrays}\n"));
+    let e = error(&text);
+    // Arrays the parser places itself.
+    assert!(e.contains("t.toml:13:85: cannot recurse further"), "{e}");
+}
