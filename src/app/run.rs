@@ -409,7 +409,7 @@ fn preflight(
                 failure.kind.name(),
                 failure.what
             );
-            (said, failure.kind)
+            (said, failure.kind, failure.status)
         });
         // Drawn anew: a random value the shop refuses fails some walks, not all.
         let drawn = seed.wrapping_add(again as u64);
@@ -431,13 +431,16 @@ fn preflight(
         );
         return Ok(Some(Exit::ScenarioFails));
     }
-    if let Some((first, kind)) = first_failure {
-        let accept = smoke::accept_hint(kind);
+    if let Some((first, kind, status)) = first_failure {
+        let accept = match smoke::accept_hint(kind, status) {
+            Some(accept) => format!(" If it is a business answer, {accept}"),
+            None => String::new(),
+        };
         errln!(
             "note: preflight: {first}, then passed when walked again: a failure that comes and \
              goes, either the shop's business answer now and then (out of stock) or the \
              scenario's fault on some requests only (a random value the shop refuses); the run \
-             goes on. If it is a business answer, {accept}"
+             goes on.{accept}"
         );
     }
     // A step behind `when` the walk did not send was not checked: a broken

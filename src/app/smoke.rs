@@ -38,11 +38,18 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
         // Whose failure it is, as the exit code says it (4 or 3).
         match walk.scripting_failure() {
             Some((_, _, failure)) => {
-                let _ = write!(
-                    out,
-                    " — the scenario fails, not the shop's capacity; if it is the shop's business answer (out of stock), {}",
-                    accept_hint(failure.kind)
-                );
+                let _ = write!(out, " — the scenario fails, not the shop's capacity");
+                let _ = match (accept_hint(failure.kind, failure.status), failure.status) {
+                    (Some(accept), _) => write!(
+                        out,
+                        "; if it is the shop's business answer (out of stock), {accept}"
+                    ),
+                    (None, Some(status)) => write!(
+                        out,
+                        "; a {status} refuses what the request sent (`--smoke --verbose` shows its headers)"
+                    ),
+                    (None, None) => Ok(()),
+                };
             }
             None => {
                 let _ = write!(out, " — the shop fails");
@@ -55,9 +62,19 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
 }
 
 /// How to accept a failure of `kind` that is the shop's business answer (out
-/// of stock), not the scenario's fault.
-pub fn accept_hint(kind: ErrorKind) -> &'static str {
-    match kind {
+/// of stock), not the scenario's fault; `None` for a status no shop answers a
+/// well-formed request with as its business (a 401, 403 or 404 says the request
+/// lacked something or went astray).
+pub fn accept_hint(kind: ErrorKind, status: Option<u16>) -> Option<&'static str> {
+    if kind == ErrorKind::Http4xx
+        && matches!(
+            status,
+            Some(400 | 401 | 403 | 404 | 405 | 406 | 411 | 413 | 414 | 415 | 431)
+        )
+    {
+        return None;
+    }
+    Some(match kind {
         ErrorKind::Graphql => {
             "accept a business error with the step's `expect.typename`, or `allow_errors = true` \
              in its graphql table"
@@ -65,7 +82,7 @@ pub fn accept_hint(kind: ErrorKind) -> &'static str {
         ErrorKind::Extract => "make the extraction `optional` if the answer may lack it",
         ErrorKind::Check => "loosen the check if the shop may answer so",
         _ => "expect its status with `expect = { status = [201, 409] }`",
-    }
+    })
 }
 
 /// One step: its hops, extractions, checks and failure.
@@ -173,4 +190,23 @@ fn hop_line(hop: &Hop) -> String {
         let _ = write!(line, "  (Location: {location})");
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_answer_a_shop_gives_as_its_business_is_offered_to_accept() {
+        let http = |status| accept_hint(ErrorKind::Http4xx, Some(status));
+        assert_eq!(
+            http(409),
+            Some("expect its status with `expect = { status = [201, 409] }`")
+        );
+        assert!(http(422).is_some() && http(410).is_some());
+        for refused in [400, 401, 403, 404] {
+            assert_eq!(http(refused), None, "{refused}");
+        }
+        assert!(accept_hint(ErrorKind::Extract, None).is_some());
+    }
 }
