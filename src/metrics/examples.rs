@@ -423,7 +423,12 @@ fn hide_form_credentials(pairs: &str) -> String {
                 .next()
                 .map(|(n, _)| n.into_owned())
                 .unwrap_or_default();
-            match secret(&decoded) {
+            // An empty value hides nothing, and shown empty it tells why a
+            // form was refused.
+            let empty = pair
+                .split_once('=')
+                .is_none_or(|(_, value)| value.is_empty());
+            match secret(&decoded) && !empty {
                 true => format!("{name}=[redacted]"),
                 false => pair.to_string(),
             }
@@ -457,7 +462,10 @@ const CREDENTIAL_WORDS_OUTSIDE_JSON: [&str; 3] = ["key", "auth", "sig"];
 /// form came from the shop's own page, grants nothing alone, and is what a
 /// refused form POST is debugged by (`X-CSRF-Token`, `csrfToken`); an
 /// `Idempotency-Key` names one request.
-const NOT_CREDENTIALS: [&str; 3] = ["csrf", "xsrf", "idempotency"];
+const NOT_CREDENTIALS: [&str; 4] = ["csrf", "xsrf", "idempotency", "authenticity_token"];
+
+/// CSRF fields named by a credential word alone: Laravel's `_token`.
+const CSRF_FIELDS: [&str; 1] = ["_token"];
 
 /// Whether a name (a header's, a field's, a JSON key's) marks its value as a
 /// credential, to be hidden wherever stampede shows it. (`import har` asks
@@ -474,6 +482,7 @@ pub fn names_credential(name: &str, of: NameOf) -> bool {
         .chain(extra)
         .any(|w| name.contains(w))
         && !NOT_CREDENTIALS.iter().any(|w| name.contains(w))
+        && !CSRF_FIELDS.contains(&name.as_str())
 }
 
 /// Credentials shorter than this are not hidden: `1` or `yes` would blot out
@@ -577,6 +586,17 @@ mod tests {
         // Not JSON, or no credential: as it came.
         assert_eq!(excerpt(b"token=abcdefgh"), "token=abcdefgh");
         assert_eq!(excerpt(br#"{"name": "lamp"}"#), r#"{"name": "lamp"}"#);
+    }
+
+    #[test]
+    fn csrf_fields_and_empty_values_are_shown_in_a_form() {
+        assert_eq!(
+            hide_form_credentials(
+                "sku=1&_token=&password=hunter22&authenticity_token=abc123&access_token=xyz789&pin="
+            ),
+            "sku=1&_token=&password=[redacted]&authenticity_token=abc123&access_token=[redacted]&pin="
+        );
+        assert_eq!(hide_form_credentials("_token=abc123"), "_token=abc123");
     }
 
     fn example(step: usize, kind: ErrorKind, what: &str) -> Example {

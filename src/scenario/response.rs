@@ -314,6 +314,27 @@ impl Css {
         })
     }
 
+    /// When every element the selector can match is a void element (`input`,
+    /// `img`, `meta`, …: never any text), the first one's name and the
+    /// attribute usually wanted of it.
+    pub fn void_subject(&self) -> Option<(&str, &'static str)> {
+        let names = self.streaming.as_ref()?.subjects()?;
+        let wanted = |name: &str| {
+            Some(match name {
+                "input" | "param" => "value",
+                "img" | "source" | "embed" | "track" => "src",
+                "meta" => "content",
+                "link" | "area" | "base" => "href",
+                _ => return None,
+            })
+        };
+        let attr = wanted(names.first()?)?;
+        names
+            .iter()
+            .all(|n| wanted(n).is_some())
+            .then_some((names[0].as_str(), attr))
+    }
+
     /// The selector as written, and the attribute read: `input[name=csrf] @value`.
     pub fn selector_text(&self) -> String {
         match &self.attr {

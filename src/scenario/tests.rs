@@ -1104,3 +1104,29 @@ fn toml_nested_too_deeply_is_placed_on_its_line() {
     // Arrays the parser places itself.
     assert!(e.contains("t.toml:13:85: cannot recurse further"), "{e}");
 }
+
+#[test]
+fn text_asked_of_an_element_that_has_none_is_refused_with_the_attribute_meant() {
+    let text = SCENARIO.replace(
+        r"{ token = { regex = 'tok=(\w+)' } }",
+        r#"{ token = { css = "form input[name=_token]" } }"#,
+    );
+    let e = error(&text);
+    assert!(
+        e.contains("t.toml:17:") && e.contains("<input> has no text to extract"),
+        "{e}"
+    );
+    assert!(
+        e.contains(r#"e.g. { css = "form input[name=_token]", attr = "value" }"#),
+        "{e}"
+    );
+    // With the attribute, or of an element that has text, it compiles.
+    for css in [
+        r#"{ css = "input[name=_token]", attr = "value" }"#,
+        r#"{ css = "p.sku" }"#,
+        r#"{ css = "input, p" }"#,
+    ] {
+        let text = SCENARIO.replace(r"{ regex = 'tok=(\w+)' }", css);
+        assert!(parse(Path::new("t.toml"), &text).is_ok(), "{css}");
+    }
+}

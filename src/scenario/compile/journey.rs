@@ -645,9 +645,23 @@ impl<'a> Compiler<'a> {
             return Ok(ExtractSource::Regex(regex));
         }
         if let Some(css) = &raw.css {
-            return Css::new(css.get_ref(), raw.attr.clone())
-                .map(ExtractSource::Css)
-                .map_err(|e| self.error(css.span(), format!("invalid CSS selector: {e}")));
+            let parsed = Css::new(css.get_ref(), raw.attr.clone())
+                .map_err(|e| self.error(css.span(), format!("invalid CSS selector: {e}")))?;
+            if raw.attr.is_none()
+                && let Some((element, attr)) = parsed.void_subject()
+            {
+                // Its text is always "": the attribute was meant.
+                return Err(self
+                    .error(
+                        css.span(),
+                        format!("<{element}> has no text to extract: name the attribute wanted"),
+                    )
+                    .with_hint(format!(
+                        "e.g. {{ css = {:?}, attr = \"{attr}\" }}",
+                        css.get_ref()
+                    )));
+            }
+            return Ok(ExtractSource::Css(parsed));
         }
         if let Some(header) = &raw.header {
             let name = HeaderName::from_bytes(header.get_ref().as_bytes()).map_err(|_| {

@@ -67,6 +67,11 @@ impl Streamable {
         })
     }
 
+    /// The element names the selector can match, when each alternative names one.
+    pub fn subjects(&self) -> Option<&[String]> {
+        self.subjects.as_deref()
+    }
+
     /// Whether the selector can match an HTML element named `name` (a
     /// foreign element's name is adjusted: always run the matcher for it).
     fn may_match(&self, name: &str, foreign: bool) -> bool {
