@@ -203,6 +203,54 @@ pub fn steady_errors(report: &Report) -> Option<String> {
     })
 }
 
+/// When the breaking point broke on the error rate alone and every request
+/// that failed there failed for the scenario's own reasons — 4xx answers (not
+/// 429), checks, extractions; none timed out, none got a 5xx — a sentence
+/// saying so: an out-of-stock 409 that begins once stock runs out mid-run is
+/// the shop's business answer, not a sign of load ([`steady_errors`] needs
+/// it at the first level too). It may also be the shop's answer to load (a
+/// 409 from contended locks): the verdict keeps the breaking point and says
+/// what it rests on.
+pub fn scenario_errors_only(report: &Report) -> Option<String> {
+    if report.scripting_failure.is_some() {
+        return None;
+    }
+    let bp = report.breaking_point.as_ref()?;
+    let level = report.levels.iter().find(|l| l.index == bp.level)?;
+    let on_errors_only = !level.breaches.is_empty()
+        && level
+            .breaches
+            .iter()
+            .all(|b| matches!(b.broken, Broken::ErrorRate { .. }));
+    if !on_errors_only {
+        return None;
+    }
+    let mut total = 0;
+    // The step that failed most there, and its kind.
+    let mut most: Option<(&str, &str, u64)> = None;
+    for step in &level.steps {
+        let all: u64 = step.stats.errors.values().sum();
+        let (kind, scripting) = scripting_errors(report, step).unwrap_or(("", 0));
+        if scripting != all {
+            return None;
+        }
+        total += all;
+        if all > most.map_or(0, |(_, _, n)| n) {
+            most = Some((step.name.as_str(), kind, all));
+        }
+    }
+    let (step, answer, _) = most?;
+    let status = examples_of(report, step, answer)
+        .and_then(|f| f.examples.iter().find_map(|e| e.status))
+        .map(|code| format!(" ({code})"))
+        .unwrap_or_default();
+    (total >= FEWEST_FAILED).then(|| {
+        format!(
+            "every request that failed there failed for the scenario's own reasons, most at step {step}: {answer}{status}, none timed out or got a 5xx; if that is the shop's business answer (out of stock), not its answer to load, accept it (`expect = {{ status = [201, 409] }}`, `allow_errors`, a `when`) or change the data, and the breaking point is the shop's"
+        )
+    })
+}
+
 fn is_scripting(kind: &str) -> bool {
     ErrorKind::ALL
         .iter()
@@ -363,6 +411,66 @@ mod tests {
             }
         }
         assert_eq!(steady_errors(&shop), None);
+    }
+
+    /// A new user's checkout answered 409 once a product's stock ran out,
+    /// after the first level: the error rate crossed 1%, latency was fine. The
+    /// verdict says every failure there was the scenario's own; a timeout or
+    /// a 5xx among them, or a break on latency too, is the shop's.
+    #[test]
+    fn a_break_on_the_scenarios_own_errors_alone_says_so() {
+        use crate::analysis::breach::Breach;
+        let mut report = testdata::broken();
+        report.scripting_failure = None;
+        let bp = report.breaking_point.as_ref().unwrap().level;
+        for l in &mut report.levels {
+            for step in &mut l.steps {
+                step.stats.errors.clear();
+            }
+        }
+        let level = report.levels.iter_mut().find(|l| l.index == bp).unwrap();
+        level.breaches = vec![Breach::new(
+            None,
+            Broken::ErrorRate {
+                measured: 0.021,
+                bound: 0.01,
+            },
+        )];
+        let step = level.steps[0].name.clone();
+        level.steps[0]
+            .stats
+            .errors
+            .insert("http_4xx".to_string(), 21);
+        assert_eq!(steady_errors(&report), None, "none at the first level");
+        let said = scenario_errors_only(&report).expect("the scenario's own errors");
+        assert!(
+            said.starts_with(&format!("every request that failed there failed for the scenario's own reasons, most at step {step}: http_4xx, none timed out or got a 5xx")),
+            "{said}"
+        );
+        assert!(
+            crate::analysis::judge::verdict(&report)
+                .contains(". But every request that failed there")
+        );
+        fn at_bp(r: &mut Report, bp: usize) -> &mut crate::analysis::LevelResult {
+            r.levels.iter_mut().find(|l| l.index == bp).unwrap()
+        }
+        let mut timed_out = report.clone();
+        at_bp(&mut timed_out, bp).steps[0]
+            .stats
+            .errors
+            .insert("timeout".to_string(), 2);
+        assert_eq!(scenario_errors_only(&timed_out), None);
+        let mut slow = report.clone();
+        at_bp(&mut slow, bp).breaches.push(Breach::new(
+            None,
+            Broken::Latency {
+                percentile: 95.0,
+                measured_ms: 900.0,
+                bound_ms: 500.0,
+                low_confidence: None,
+            },
+        ));
+        assert_eq!(scenario_errors_only(&slow), None);
     }
 
     #[test]

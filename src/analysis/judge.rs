@@ -516,6 +516,8 @@ pub fn verdict(report: &Report) -> String {
     let mut text = headline(report);
     if let Some(steady) = super::failures::steady_errors(report) {
         text.push_str(&format!(". But {steady}"));
+    } else if let Some(own) = super::failures::scenario_errors_only(report) {
+        text.push_str(&format!(". But {own}"));
     }
     generator_notes(report, &mut text);
     let dropped: u64 = report.levels.iter().map(|l| l.dropped).sum();
