@@ -219,19 +219,20 @@ fn level_breaches(plan: &Plan, stats: &Stats, steps: &[StepResult]) -> Vec<Breac
     breaches
 }
 
-/// Whether one second of the timeline was within the overall SLO: its error share
-/// within the bound, and its p95 within the tightest latency bound.
-fn second_ok(slo: &Slo, point: &TimelinePoint) -> bool {
+/// Whether one second of the timeline was within the overall SLO (its clauses
+/// about all requests): its error share within the bound, and its p95 within
+/// the tightest latency bound.
+fn second_ok(slo: &[SloClause], point: &TimelinePoint) -> bool {
     if point.requests == 0 {
         return false;
     }
-    let errors_ok = slo
-        .error_rate
-        .is_none_or(|limit| point.errors as f64 / point.requests as f64 <= limit);
-    let tightest = slo
-        .latency
-        .iter()
-        .map(|b: &LatencyBound| b.bound.as_secs_f64() * 1000.0)
+    let overall = || slo.iter().filter(|c| c.step.is_none());
+    let errors_ok = overall()
+        .filter(|c| c.unit == "ratio")
+        .all(|c| point.errors as f64 / point.requests as f64 <= c.bound);
+    let tightest = overall()
+        .filter(|c| c.unit == "ms")
+        .map(|c| c.bound)
         .reduce(f64::min);
     let latency_ok = match (tightest, point.p95_ms) {
         (None, _) => true,
@@ -248,7 +249,7 @@ pub use crate::scenario::RECOVERY_WINDOW_S;
 /// after a spike) — every second from then on within the SLO, for at least
 /// [`RECOVERY_WINDOW_S`]. `None`: not recovered within the watch. So the headline
 /// and the timeline chart cannot disagree.
-fn recovery(slo: &Slo, timeline: &[TimelinePoint], after: f64, until: f64) -> Option<f64> {
+fn recovery(slo: &[SloClause], timeline: &[TimelinePoint], after: f64, until: f64) -> Option<f64> {
     let watched: Vec<&TimelinePoint> = timeline
         .iter()
         // A point where nothing ended (a short harvest at a level's judgement)
@@ -304,7 +305,12 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         load: c.load,
     });
     let recovery_s = match (&cooldown, levels.iter().rev().find(|l| l.spike)) {
-        (Some(c), _) if slo_set => recovery(&plan.slo, &collected.timeline, c.start_s, end_s),
+        (Some(c), _) if slo_set => recovery(
+            &slo_clauses(plan),
+            &collected.timeline,
+            c.start_s,
+            end_s,
+        ),
         (None, Some(spike)) => spike.recovery_s,
         _ => None,
     };
@@ -389,7 +395,7 @@ fn spike_recoveries(plan: &Plan, outcome: &RunOutcome, levels: &mut [LevelResult
         if level.spike {
             let until = runs.get(k + 1).map_or(end_s, |r| end_of(r));
             let timeline = &outcome.collected.timeline;
-            level.recovery_s = recovery(&plan.slo, timeline, end_of(runs[k]), until);
+            level.recovery_s = recovery(&slo_clauses(plan), timeline, end_of(runs[k]), until);
         }
     }
 }
@@ -506,6 +512,19 @@ fn recovery_watch_s(report: &Report) -> f64 {
     after_spike.map_or(0.0, |l| l.held_s)
 }
 
+/// Whether a cool-down's last second was within the SLO: a recovery begun
+/// too late in it to have held the window is not judged, not "not recovered".
+fn back_at_the_end(report: &Report) -> bool {
+    let Some(cooldown) = &report.cooldown else {
+        return false;
+    };
+    (report.timeline.iter())
+        .rev()
+        .take_while(|p| p.t > cooldown.start_s)
+        .find(|p| p.requests > 0)
+        .is_some_and(|p| second_ok(&report.slo, p))
+}
+
 /// "300 shoppers", "40 arrivals/s".
 pub fn show_load(report: &Report, load: f64) -> String {
     report.load_unit.show(load)
@@ -533,6 +552,9 @@ pub fn verdict(report: &Report) -> String {
             )),
             (None, watched) if watched < RECOVERY_WINDOW_S - 0.05 => text.push_str(&format!(
                 ". Recovery not judged: the load fell for {watched:.1} s, under the {RECOVERY_WINDOW_S:.0} s a recovery must hold (hold longer after the spike, or set a longer cooldown)"
+            )),
+            (None, watched) if back_at_the_end(report) => text.push_str(&format!(
+                ". Recovery not judged: back within SLO at the end of the {watched:.1} s cool-down, but for less than the {RECOVERY_WINDOW_S:.0} s a recovery must hold (set a longer cooldown)"
             )),
             (None, _) => text
                 .push_str(". Not recovered: not back within SLO for good before the watch ended"),

@@ -105,14 +105,14 @@ fn a_late_or_busy_generator_marks_the_level() {
 
 #[test]
 fn recovery_is_when_the_shop_is_back_within_the_slo_for_good() {
-    let slo = Slo {
-        latency: vec![LatencyBound {
-            percentile: 95.0,
-            bound: std::time::Duration::from_millis(100),
-        }],
-        error_rate: Some(0.01),
-        ..Slo::default()
+    let clause = |metric: &str, bound: f64, unit: &str| SloClause {
+        metric: metric.to_string(),
+        bound,
+        unit: unit.to_string(),
+        step: None,
+        measure: None,
     };
+    let slo = [clause("p95", 100.0, "ms"), clause("error_rate", 0.01, "ratio")];
     let timeline = [
         point(10.0, 100, 50, 900.0),
         point(11.0, 100, 20, 400.0),
@@ -259,6 +259,41 @@ fn a_watch_shorter_than_the_recovery_window_is_not_judged() {
     assert!(verdict(&report).contains(". Not recovered: "));
     report.recovery_s = Some(0.0);
     assert!(verdict(&report).contains(". Back within SLO 0 s after the load fell"));
+}
+
+/// A new user's shop was back within the SLO 0.4 s into a 3 s cool-down and
+/// stayed so to its end: 2.6 s, under the 3 s window. Not "not recovered".
+#[test]
+fn a_recovery_begun_too_late_in_the_cool_down_to_hold_the_window_is_not_judged() {
+    let mut report = crate::analysis::testdata::smoke();
+    report.slo = vec![SloClause {
+        metric: "p95".to_string(),
+        bound: 100.0,
+        unit: "ms".to_string(),
+        step: None,
+        measure: None,
+    }];
+    report.cooldown = Some(crate::analysis::CooldownResult {
+        start_s: 17.6,
+        duration_s: 3.0,
+        load: 40.0,
+    });
+    report.recovery_s = None;
+    report.timeline = vec![
+        point(17.0, 175, 0, 150.0),
+        point(18.0, 69, 0, 152.0),
+        point(19.0, 169, 0, 71.0),
+        point(20.0, 168, 0, 67.0),
+        point(20.7, 108, 0, 85.0),
+    ];
+    let text = verdict(&report);
+    assert!(
+        text.contains(". Recovery not judged: back within SLO at the end of the 3.0 s cool-down, but for less than the 3 s a recovery must hold (set a longer cooldown)"),
+        "{text}"
+    );
+    // Still above the SLO at the end: not recovered.
+    report.timeline.last_mut().unwrap().p95_ms = Some(130.0);
+    assert!(verdict(&report).contains(". Not recovered: "));
 }
 
 /// A level the run's end cut short (1 s of 3) passed on a third of its hold:
