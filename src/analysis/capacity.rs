@@ -394,7 +394,16 @@ pub fn assess_in(report: &Report, unit: Option<&str>) -> Capacity {
         Some(n) => {
             capacity.peak_load = Some(round2(n));
             capacity.peak_throughput_rps = Some(round2(usl.throughput(n)));
-            capacity.note = format!("USL fit over {} levels", points.len());
+            capacity.note = match n > highest {
+                // A shop at its limit already may serve no more: say what was.
+                true => format!(
+                    "USL fit over {} levels, extrapolated past the highest level measured ({}), where {served:.0} {} were served at most",
+                    points.len(),
+                    report.load_unit.show(highest),
+                    per_second(unit)
+                ),
+                false => format!("USL fit over {} levels", points.len()),
+            };
         }
         None if usl.sigma > 0.0 && usl.lambda / usl.sigma > MAX_EXTRAPOLATION * served => {
             capacity.note = still_linear(&format!(

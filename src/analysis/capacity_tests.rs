@@ -398,6 +398,31 @@ fn journeys_cut_short_by_a_levels_end_are_not_priced_as_lost() {
     assert_eq!(buyer(&report).failed_share_at_breaking_point, Some(0.0));
 }
 
+/// A new user's shop (4 slots × 20 ms) served 46, 86, 134, 164 and 176
+/// steps/s at 10 to 50 shoppers: its limit, reached. The fit's peak, 204 at 84
+/// shoppers, lies past every level: it is said to be an extrapolation, beside
+/// the most served.
+#[test]
+fn a_fitted_peak_past_the_highest_level_is_called_an_extrapolation() {
+    let mut report = crate::analysis::testdata::smoke();
+    report.model = Model::Closed;
+    let served = [
+        (10.0, 46.0),
+        (20.0, 86.0),
+        (30.0, 133.67),
+        (40.0, 164.33),
+        (50.0, 176.0),
+    ];
+    report.levels = staircase(&report, &served);
+    let capacity = assess(&report);
+    assert!(!capacity.measured);
+    assert!(capacity.peak_load.unwrap() > 50.0, "{capacity:?}");
+    assert_eq!(
+        capacity.note,
+        "USL fit over 5 levels, extrapolated past the highest level measured (50 shoppers), where 176 steps/s were served at most"
+    );
+}
+
 /// A shop with a hard ceiling (a worker pool: 1.9 steps/s per shopper up to
 /// 380) flattens at the top levels; the smooth law, fitted to them, put its
 /// peak at 436 steps/s, above anything the shop can serve. The capacity is then

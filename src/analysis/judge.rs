@@ -305,12 +305,9 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         load: c.load,
     });
     let recovery_s = match (&cooldown, levels.iter().rev().find(|l| l.spike)) {
-        (Some(c), _) if slo_set => recovery(
-            &slo_clauses(plan),
-            &collected.timeline,
-            c.start_s,
-            end_s,
-        ),
+        (Some(c), _) if slo_set => {
+            recovery(&slo_clauses(plan), &collected.timeline, c.start_s, end_s)
+        }
         (None, Some(spike)) => spike.recovery_s,
         _ => None,
     };

@@ -112,7 +112,10 @@ fn recovery_is_when_the_shop_is_back_within_the_slo_for_good() {
         step: None,
         measure: None,
     };
-    let slo = [clause("p95", 100.0, "ms"), clause("error_rate", 0.01, "ratio")];
+    let slo = [
+        clause("p95", 100.0, "ms"),
+        clause("error_rate", 0.01, "ratio"),
+    ];
     let timeline = [
         point(10.0, 100, 50, 900.0),
         point(11.0, 100, 20, 400.0),

@@ -148,9 +148,11 @@ pub fn capacity(report: &Report) -> Option<Fact> {
                 Some(unit) => format!("{peak:.2} {unit}/s"),
                 None => format!("{peak:.0} steps/s"),
             };
-            let label = match c.measured {
-                true => "capacity (measured)",
-                false => "capacity (USL)",
+            let highest = report.levels.iter().map(|l| l.load).fold(0.0, f64::max);
+            let label = match (c.measured, c.peak_load) {
+                (true, _) => "capacity (measured)",
+                (false, Some(load)) if load > highest => "capacity (USL, extrapolated)",
+                (false, _) => "capacity (USL)",
             };
             Fact::new(
                 label,
@@ -738,6 +740,24 @@ mod tests {
             headroom(&report).value,
             "not tested: nothing broke, but the run stopped at 0.50× the expected peak"
         );
+    }
+
+    /// A fitted peak at a load past every level is labelled an extrapolation;
+    /// one among the levels is not.
+    #[test]
+    fn a_fitted_peak_past_every_level_is_labelled_extrapolated() {
+        let mut report = testdata::judged(&[]);
+        let highest = report.levels.iter().map(|l| l.load).fold(0.0, f64::max);
+        let c = report.capacity.as_mut().unwrap();
+        c.measured = false;
+        c.peak_throughput_rps = Some(204.0);
+        c.peak_load = Some(highest * 1.5);
+        assert_eq!(
+            capacity(&report).unwrap().label,
+            "capacity (USL, extrapolated)"
+        );
+        report.capacity.as_mut().unwrap().peak_load = Some(highest);
+        assert_eq!(capacity(&report).unwrap().label, "capacity (USL)");
     }
 
     /// An open model's measured capacity is where the SLO-lost load comes
