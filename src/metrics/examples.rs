@@ -224,6 +224,11 @@ fn page_text(body: &str) -> Option<String> {
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '!' || *c == '/')
             .collect();
+        if page[open..].starts_with("<!--") {
+            // A comment's markup is no text, whatever `>` it holds.
+            at = page[open + 4..].find("-->").map_or(page.len(), |i| open + 4 + i + 3);
+            continue;
+        }
         let Some(close) = page[open..].find('>').map(|i| open + i + 1) else {
             break;
         };
@@ -234,11 +239,6 @@ fn page_text(body: &str) -> Option<String> {
                 at = lower[close..]
                     .find(&format!("</{name}"))
                     .map_or(page.len(), |i| close + i);
-            }
-            "!--" => {
-                at = lower[open..]
-                    .find("-->")
-                    .map_or(page.len(), |i| open + i + 3)
             }
             "/title" => text.push_str(" —"),
             _ => {}
@@ -262,21 +262,16 @@ fn push_text(out: &mut String, text: &str) {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         rest = &rest[amp..];
-        let named = [
-            ("&amp;", '&'),
-            ("&lt;", '<'),
-            ("&gt;", '>'),
-            ("&quot;", '"'),
-            ("&apos;", '\''),
-            ("&nbsp;", ' '),
-            ("&copy;", '©'),
-            ("&reg;", '®'),
-            ("&hellip;", '…'),
-            ("&mdash;", '—'),
-            ("&ndash;", '–'),
-        ]
-        .into_iter()
-        .find(|(name, _)| rest.starts_with(name));
+        // `&euro;`: the HTML standard's table, terminated names only.
+        let named = rest[1..]
+            .find(';')
+            .filter(|&end| end <= 32)
+            .and_then(|end| {
+                let name = &rest[..end + 2];
+                let &(first, second) = html5ever::data::NAMED_ENTITIES.get(&name[1..])?;
+                let first = char::from_u32(first).filter(|_| first != 0)?;
+                Some((name, first, char::from_u32(second).filter(|_| second != 0)))
+            });
         // `&#39;`, `&#x27;`.
         let numeric = rest.strip_prefix("&#").and_then(|digits| {
             let end = digits.find(';').filter(|&end| end <= 8)?;
@@ -287,8 +282,9 @@ fn push_text(out: &mut String, text: &str) {
             Some((char::from_u32(code)?, end + 3))
         });
         match (named, numeric) {
-            (Some((name, c)), _) => {
-                out.push(c);
+            (Some((name, first, second)), _) => {
+                out.push(first);
+                out.extend(second);
                 rest = &rest[name.len()..];
             }
             (None, Some((c, len))) => {
@@ -752,6 +748,13 @@ mod tests {
         assert_eq!(
             excerpt(b"<html><p>Sorry</p><a hr"),
             "(HTML page, its text) Sorry"
+        );
+        // A comment's markup is left out whole; any named reference decoded.
+        assert_eq!(
+            excerpt(
+                b"<html><!-- <div class=price>$0.00</div> --><span>&euro;13.49 &hearts; &notaname; &amp</span>"
+            ),
+            "(HTML page, its text) \u{20ac}13.49 \u{2665} &notaname; &amp"
         );
     }
 
