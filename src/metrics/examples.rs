@@ -226,7 +226,9 @@ fn page_text(body: &str) -> Option<String> {
             .collect();
         if page[open..].starts_with("<!--") {
             // A comment's markup is no text, whatever `>` it holds.
-            at = page[open + 4..].find("-->").map_or(page.len(), |i| open + 4 + i + 3);
+            at = page[open + 4..]
+                .find("-->")
+                .map_or(page.len(), |i| open + 4 + i + 3);
             continue;
         }
         let Some(close) = page[open..].find('>').map(|i| open + i + 1) else {

@@ -122,6 +122,35 @@ impl Needle {
     fn found_in(&self, body: &[u8]) -> bool {
         self.finder.find(body).is_some()
     }
+
+    /// The text as an HTML page escapes it (`lamp &amp; co`), when the body
+    /// holds it so: what a failed `body_contains` was after.
+    fn escaped_in(&self, body: &[u8]) -> Option<String> {
+        if !self.text.contains(['&', '<', '>', '"', '\'']) {
+            return None;
+        }
+        let escape = |quot: &str, apos: &str| {
+            let mut out = String::with_capacity(self.text.len() + 16);
+            for c in self.text.chars() {
+                match c {
+                    '&' => out.push_str("&amp;"),
+                    '<' => out.push_str("&lt;"),
+                    '>' => out.push_str("&gt;"),
+                    '"' => out.push_str(quot),
+                    '\'' => out.push_str(apos),
+                    c => out.push(c),
+                }
+            }
+            out
+        };
+        [
+            escape("&quot;", "&#39;"),
+            escape("&#34;", "&#x27;"),
+            escape("\"", "'"),
+        ]
+        .into_iter()
+        .find(|escaped| memchr::memmem::find(body, escaped.as_bytes()).is_some())
+    }
 }
 
 impl std::fmt::Display for Needle {
@@ -190,7 +219,12 @@ impl Check {
     /// `found "paid"`, `no match`, `landed on "/login"`.
     pub fn actual(&self, response: &Response<'_>) -> String {
         match self {
-            Check::BodyContains(_) => "not in the body".to_string(),
+            Check::BodyContains(needle) => match needle.escaped_in(response.body) {
+                Some(escaped) => format!(
+                    "not in the body as written; the body holds it HTML-escaped, {escaped:?}: body_contains matches the raw body, write that"
+                ),
+                None => "not in the body".to_string(),
+            },
             Check::BodyNotContains(_) => "found in the body".to_string(),
             Check::JsonEquals { path, value, .. } => match response.json() {
                 Err(unread) => unread.to_string(),
@@ -761,6 +795,19 @@ mod tests {
         let headers = HeaderMap::new();
         let r = response(&headers, br#"{"status": "paid", "total": 42}"#);
         assert!(Check::BodyContains(Needle::new("paid".into())).holds(&r));
+        // A needle the page holds HTML-escaped says so.
+        let page = response(
+            &headers,
+            br#"<h1>Results for &quot;lamp &amp; co&quot;</h1>"#,
+        );
+        let check = Check::BodyContains(Needle::new(r#"Results for "lamp & co""#.into()));
+        assert!(!check.holds(&page));
+        assert_eq!(
+            check.actual(&page),
+            r#"not in the body as written; the body holds it HTML-escaped, "Results for &quot;lamp &amp; co&quot;": body_contains matches the raw body, write that"#
+        );
+        let plain = Check::BodyContains(Needle::new("sold out".into()));
+        assert_eq!(plain.actual(&page), "not in the body");
         assert!(!Check::BodyNotContains(Needle::new("paid".into())).holds(&r));
         let equals = |p: &str, v: serde_json::Value| Check::JsonEquals {
             path: crate::scenario::JsonPath::parse(p).unwrap(),
