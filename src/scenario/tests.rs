@@ -1130,3 +1130,29 @@ fn text_asked_of_an_element_that_has_none_is_refused_with_the_attribute_meant() 
         assert!(parse(Path::new("t.toml"), &text).is_ok(), "{css}");
     }
 }
+
+#[test]
+fn a_misspelt_variable_is_told_the_name_it_most_likely_meant() {
+    for (written, meant) in [
+        ("tokne", Some("token")),
+        ("skus", Some("sku")),
+        ("xyz", None),
+    ] {
+        let text = SCENARIO.replace(
+            r#""by {{ token }}""#,
+            &format!(r#""by {{{{ {written} }}}}""#),
+        );
+        let e = error(&text);
+        assert!(
+            e.contains(&format!("undefined template variable `{written}`")),
+            "{e}"
+        );
+        match meant {
+            Some(meant) => assert!(
+                e.contains(&format!("hint: did you mean `{meant}`? a variable must be")),
+                "{e}"
+            ),
+            None => assert!(!e.contains("did you mean"), "{e}"),
+        }
+    }
+}

@@ -762,14 +762,37 @@ impl<'a> Compiler<'a> {
                     let feeder = name.split_once('.').and_then(|(d, _)| self.feeders.iter().find(|f| f.name == d));
                     match feeder {
                         Some(f) => err.with_hint(format!("the data `{}` has the columns: {}", f.name, f.columns.join(", "))),
-                        None => err.with_hint(
-                            "a variable must be defined in [vars], be a [[data]] column (name.column), env.NAME, uuid, seq, fake.email, fake.name, or be extracted by an earlier step of the same journey",
-                        ),
+                        None => {
+                            let known = "a variable must be defined in [vars], be a [[data]] column (name.column), env.NAME, uuid, seq, fake.email, fake.name, or be extracted by an earlier step of the same journey";
+                            err.with_hint(match self.closest_name(&name, slots) {
+                                Some(close) => format!("did you mean `{close}`? {known}"),
+                                None => known.to_string(),
+                            })
+                        }
                     }
                 }
                 _ => err,
             }
         })
+    }
+
+    /// The name a journey here can read that `name` most likely misspells: at
+    /// most two edits (a swap counts one) and a third of its length away.
+    fn closest_name(&self, name: &str, slots: &[String]) -> Option<String> {
+        let data = self.feeders.iter().flat_map(|f| {
+            f.columns
+                .iter()
+                .map(move |column| format!("{}.{column}", f.name))
+        });
+        let known = (self.vars.keys().cloned())
+            .chain(slots.iter().cloned())
+            .chain(BUILT_INS.iter().map(|(n, _)| n.to_string()))
+            .chain(data);
+        known
+            .map(|candidate| (strsim::damerau_levenshtein(name, &candidate), candidate))
+            .filter(|(distance, _)| *distance <= 2 && 3 * distance <= name.len())
+            .min_by_key(|(distance, _)| *distance)
+            .map(|(_, candidate)| candidate)
     }
 
     /// Where byte `at` of a string's value stands in the source, for an error
