@@ -276,12 +276,16 @@ fn check_names(scenario: &Scenario, gates: &[Gate]) -> Result<(), Error> {
 pub(super) fn check_gate_names(gates: &[Gate], names: &GateNames<'_>) -> Result<(), Error> {
     match gates
         .iter()
-        .find_map(|g| g.unknown_name(names).map(|why| (g, why)))
+        .find_map(|g| g.unknown_part(names).map(|part| (g, part)))
     {
-        Some((gate, why)) => Err(bad_input(anyhow!(
-            "--gate '{text}': column 1: {why}\n  {text}\n  ^",
-            text = gate.text
-        ))),
+        Some((gate, (why, at))) => {
+            let column = gate.text[..at].chars().count() + 1;
+            Err(bad_input(anyhow!(
+                "--gate '{text}': column {column}: {why}\n  {text}\n  {:>column$}",
+                "^",
+                text = gate.text
+            )))
+        }
         None => Ok(()),
     }
 }

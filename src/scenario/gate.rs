@@ -71,34 +71,44 @@ impl Gate {
     /// typo, bad input (exit 2), not a failed gate (exit 1, which CI reads as
     /// the shop's). One check for a scenario's `[gates]`, `--gate` and `report`.
     pub fn unknown_name(&self, names: &GateNames<'_>) -> Option<String> {
+        self.unknown_part(names).map(|(why, _)| why)
+    }
+
+    /// [`Gate::unknown_name`], with where the name stands in the gate's text
+    /// (a byte offset: the level after `@`, the step's or journey's name).
+    pub fn unknown_part(&self, names: &GateNames<'_>) -> Option<(String, usize)> {
         let within = names.within;
+        let find = |name: &str| self.text.find(name).unwrap_or(0);
         if let (Some(at), Some((loads, whose))) = (self.at, &names.levels)
             && !loads.iter().any(|&l| crate::units::same_load(l, at))
         {
             let shown: Vec<String> = loads.iter().map(|&l| crate::units::show_load(l)).collect();
-            return Some(format!(
+            let why = format!(
                 "no level at {} in {whose} (levels: {})",
                 names.model.show_load_exact(at),
                 shown.join(", ")
-            ));
+            );
+            return Some((why, self.text.find('@').map_or(0, |i| i + 1)));
         }
         if let Some(step) = self.metric.step()
             && !names.steps.contains(&step)
         {
-            return Some(format!(
+            let why = format!(
                 "no step named `{step}` in {within} (steps: {})",
                 names.steps.join(", ")
-            ));
+            );
+            return Some((why, find(step)));
         }
         if let Metric::JourneysPerMinute { journey } | Metric::JourneysPerSecond { journey } =
             &self.metric
             && let Some(journeys) = &names.journeys
             && !journeys.contains(&journey.as_str())
         {
-            return Some(format!(
+            let why = format!(
                 "no journey named `{journey}` in {within} (journeys: {})",
                 journeys.join(", ")
-            ));
+            );
+            return Some((why, find(journey)));
         }
         None
     }

@@ -111,7 +111,7 @@ fn gates_decide_the_exit_code_of_run_and_report() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(
         stderr.contains(
-            "--gate 'p95@7 < 1s': column 1: no level at 7 shoppers in the report, whose run held its whole plan (levels: "
+            "--gate 'p95@7 < 1s': column 5: no level at 7 shoppers in the report, whose run held its whole plan (levels: "
         ),
         "{stderr}"
     );
@@ -178,7 +178,7 @@ fn gates_decide_the_exit_code_of_run_and_report() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(
         stderr.contains(
-            "--gate 'p95@7 < 1s': column 1: no level at 7 shoppers in the scenario's load (levels: "
+            "--gate 'p95@7 < 1s': column 5: no level at 7 shoppers in the scenario's load (levels: "
         ),
         "{stderr}"
     );
