@@ -1147,6 +1147,9 @@ fn a_misspelt_variable_is_told_the_name_it_most_likely_meant() {
             e.contains(&format!("undefined template variable `{written}`")),
             "{e}"
         );
+        // The caret spans the whole expression.
+        let caret = "^".repeat(format!("{{{{ {written} }}}}").len());
+        assert!(e.contains(&format!(" {caret}\n")), "{e}");
         match meant {
             Some(meant) => assert!(
                 e.contains(&format!("hint: did you mean `{meant}`? a variable must be")),

@@ -744,7 +744,11 @@ impl<'a> Compiler<'a> {
             // Point inside the string: past its opening quote, at the template's offset.
             let at = span.start + 1 + e.offset();
             let at = if at < span.end { at } else { span.start };
-            let err = self.error(at..at + 2, e.to_string());
+            // Under the whole `{{ … }}`, where it closes.
+            let width = (text.get(e.offset()..))
+                .and_then(|rest| rest.find("}}"))
+                .map_or(2, |end| end + 2);
+            let err = self.error(at..(at + width).min(span.end).max(at + 2), e.to_string());
             match e {
                 super::TemplateError::Undefined { name, .. } if name.starts_with("env.") => err.with_hint(format!(
                     "the environment variable {} is not set: export it before the run",
