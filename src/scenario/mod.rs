@@ -679,7 +679,14 @@ pub fn parse_with(
     source: &str,
     overrides: &Overrides,
 ) -> Result<Scenario, ScenarioError> {
-    let raw: raw::RawScenario = from_toml(path, source)?;
+    let raw: raw::RawScenario = from_toml(path, source).map_err(|e| {
+        match toml::from_str::<raw::RawIncluded>(source) {
+            Ok(_) => e.with_hint(
+                "this file holds only [[journey]] tables, as an included file does: validate or run the scenario that names it in `include = [...]`",
+            ),
+            Err(_) => e,
+        }
+    })?;
     let mut included = Vec::new();
     for name in &raw.include {
         let file = path.parent().unwrap_or(Path::new(".")).join(name.get_ref());

@@ -1159,3 +1159,15 @@ fn a_misspelt_variable_is_told_the_name_it_most_likely_meant() {
         }
     }
 }
+
+#[test]
+fn an_included_file_validated_alone_is_told_to_validate_its_scenario() {
+    let included = "[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n";
+    let e = error(included);
+    assert!(e.contains("missing field `name`"), "{e}");
+    assert!(
+        e.contains("validate or run the scenario that names it in `include = [...]`"),
+        "{e}"
+    );
+    assert!(!error("name = 1\n").contains("include"));
+}
