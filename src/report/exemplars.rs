@@ -5,6 +5,7 @@
 
 use std::fmt::Write;
 
+use crate::analysis::clauses::Measure;
 use crate::analysis::{LevelResult, Report, RequestExample, StepResult};
 use crate::report::escape;
 use crate::report::view::{LoadUnit, level_number, load_of, shown_level};
@@ -17,22 +18,29 @@ const TERMINAL_ROWS: usize = 3;
 const TRACE_ID: &str = "{trace_id}";
 
 /// The step to look at first, and its level: at the breaking point (or, without
-/// one, the level the summary shows), the step with the highest p99 that kept
-/// slow requests.
+/// one, the level the summary shows), the step "what broke first" names as the
+/// worst under a broken latency clause, else the step with the highest p99 —
+/// one that kept slow requests.
 pub fn worst_step(report: &Report) -> Option<(&LevelResult, &StepResult)> {
     let level = report
         .breaking_point
         .as_ref()
         .and_then(|b| report.levels.iter().find(|l| l.index == b.level))
         .or_else(|| shown_level(report))?;
-    let step = level
-        .steps
-        .iter()
-        .filter(|s| !s.slowest.is_empty())
-        .max_by(|a, b| {
-            let p99 = |s: &StepResult| s.stats.latency.p99_ms.unwrap_or(0.0);
-            p99(a).total_cmp(&p99(b))
-        })?;
+    let kept = || level.steps.iter().filter(|s| !s.slowest.is_empty());
+    let named = crate::report::view::Headline::of(report)
+        .broke_first
+        .into_iter()
+        .filter(|(check, _)| matches!(check.measure, Some(Measure::Percentile(_))))
+        .filter_map(|(_, worst)| worst)
+        .find_map(|(name, _)| kept().find(|s| s.name == name));
+    if let Some(step) = named {
+        return Some((level, step));
+    }
+    let step = kept().max_by(|a, b| {
+        let p99 = |s: &StepResult| s.stats.latency.p99_ms.unwrap_or(0.0);
+        p99(a).total_cmp(&p99(b))
+    })?;
     Some((level, step))
 }
 
@@ -195,8 +203,11 @@ mod tests {
         let mut report = crate::analysis::testdata::broken();
         let broke = report.breaking_point.as_ref().unwrap().level;
         let level = report.levels.iter_mut().find(|l| l.index == broke).unwrap();
+        let steps = level.steps.len();
         for (i, step) in level.steps.iter_mut().enumerate() {
+            // p99 grows with the index; p95 (the broken clause's) falls.
             step.stats.latency.p99_ms = Some(100.0 * (i + 1) as f64);
+            step.stats.latency.p95_ms = Some(90.0 * (steps - i) as f64);
             step.slowest = vec![RequestExample {
                 latency_ms: Some(900.0 + i as f64),
                 status: Some(200),
@@ -207,9 +218,13 @@ mod tests {
                 trace_id: Some(ID.to_string()),
             }];
         }
-        let worst = level.steps.last().unwrap().name.clone();
+        // The step "what broke first" names (the worst under the broken p95).
+        let head = crate::report::view::Headline::of(&report);
+        let named = head.broke_first.iter().find_map(|(_, w)| *w).unwrap().0;
+        assert_eq!(named, level_steps_first(&report, broke));
         let (_, step) = worst_step(&report).unwrap();
-        assert_eq!(step.name, worst);
+        assert_eq!(step.name, named);
+        let worst = named.to_string();
         let text = terminal(&report);
         assert!(
             text.contains(&format!("slowest {worst} requests at")),
@@ -220,5 +235,15 @@ mod tests {
         assert!(md.starts_with("### Slowest "), "{md}");
         assert!(md.contains(&format!("| buyer\\|x | `{ID}` |")), "{md}");
         assert_eq!(terminal(&crate::analysis::testdata::broken()), "");
+        // Without a broken latency clause, the highest p99.
+        report.slo.retain(|clause| clause.unit != "ms");
+        let level = report.levels.iter().find(|l| l.index == broke).unwrap();
+        let last = level.steps.last().unwrap().name.clone();
+        assert_eq!(worst_step(&report).unwrap().1.name, last);
+    }
+
+    fn level_steps_first(report: &Report, level: usize) -> &str {
+        let level = report.levels.iter().find(|l| l.index == level).unwrap();
+        &level.steps[0].name
     }
 }
