@@ -81,11 +81,18 @@ impl<'a> Headline<'a> {
         self.broke_first
             .iter()
             .map(|(check, worst)| match (worst, check.measure) {
-                (Some((step, value)), Some(m)) => format!(
-                    "{} (worst step: {step}, {})",
-                    check.describe(),
-                    m.show(*value)
-                ),
+                (Some((step, value)), Some(m)) => {
+                    // Marked `*` as the step's table marks the same value.
+                    let latency = (self.breaking.iter())
+                        .flat_map(|level| &level.steps)
+                        .find(|s| s.name == *step)
+                        .map(|s| &s.stats.latency);
+                    let shown = match latency {
+                        Some(latency) => marked(latency, check.metric, m.show(*value)),
+                        None => m.show(*value),
+                    };
+                    format!("{} (worst step: {step}, {shown})", check.describe())
+                }
                 _ => check.describe(),
             })
             .collect()
@@ -473,6 +480,26 @@ mod tests {
         let lines = head.broke_first_lines();
         assert!(lines[0].contains(" > "), "{lines:?}");
         assert!(head.peak.is_some());
+        // The worst step's value is marked as its table marks it.
+        let (check, worst) = head
+            .broke_first
+            .iter()
+            .find(|(c, w)| w.is_some() && matches!(c.measure, Some(Measure::Percentile(_))))
+            .expect("a latency clause broken with a worst step");
+        let (metric, step) = (check.metric.to_string(), worst.unwrap().0.to_string());
+        assert!(!lines.iter().any(|l| l.contains("ms*)")), "{lines:?}");
+        let mut report = report.clone();
+        let index = breaking.index;
+        let level = report.levels.iter_mut().find(|l| l.index == index).unwrap();
+        let at = level.steps.iter_mut().find(|s| s.name == step).unwrap();
+        at.stats.latency.low_confidence = vec![metric];
+        let lines = Headline::of(&report).broke_first_lines();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(&format!("(worst step: {step}, ")) && l.ends_with("ms*)")),
+            "{lines:?}"
+        );
     }
 
     #[test]
