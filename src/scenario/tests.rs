@@ -384,10 +384,11 @@ fn checks_compare_with_templates_rendered_from_the_shoppers_variables() {
         names,
         [
             name("body contains \"tok={{ token }}\"", true),
+            // In the order written, not the map's.
             name("$.by == \"{{ token }}\"", true),
-            name("$.n == \"{{ seq }}\"", true),
             // A constant is inlined when the scenario loads.
             name("$.sku == \"SKU-1\"", false),
+            name("$.n == \"{{ seq }}\"", true),
             name("url == \"/cart/{{ token }}\"", true),
             name("$.old != \"{{ token }}\"", true),
         ]

@@ -458,11 +458,11 @@ impl<'a> Compiler<'a> {
         if let Some(text) = &raw.body_not_contains {
             checks.push(self.text_check(text, slots, |t| Check::BodyNotContains(Needle::new(t)))?);
         }
-        for (path, value) in raw.json {
+        for (path, value) in super::as_written(&raw.json) {
             let parsed = JsonPath::parse(path.get_ref())
                 .map_err(|e| self.error(path.span(), format!("invalid JSONPath: {e}")))?;
-            let source = path.into_inner();
-            checks.push(self.value_check(&value, slots, |value| Check::JsonEquals {
+            let source = path.get_ref().clone();
+            checks.push(self.value_check(value, slots, |value| Check::JsonEquals {
                 path: parsed,
                 source,
                 value,

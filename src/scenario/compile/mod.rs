@@ -956,3 +956,11 @@ fn short_recovery_watch(load: &super::Load) -> Option<String> {
         )
     })
 }
+
+/// A TOML table's entries in the order they were written: serde reads them
+/// into a sorted map, and checks report in the order the scenario gives them.
+pub(super) fn as_written<V>(map: &BTreeMap<Spanned<String>, V>) -> Vec<(&Spanned<String>, &V)> {
+    let mut entries: Vec<_> = map.iter().collect();
+    entries.sort_by_key(|(key, _)| key.span().start);
+    entries
+}

@@ -252,18 +252,18 @@ impl Compiler<'_> {
         for path in &raw.json_absent {
             checks.push(fixed(JsonCheck::Absent(self.json_path(path)?)));
         }
-        for (path, value) in &raw.json_not {
+        for (path, value) in super::as_written(&raw.json_not) {
             let path = self.json_path(path)?;
             checks.push(self.value_check(value, slots, |value| {
                 Check::Json(JsonCheck::NotEquals(path, value))
             })?);
         }
-        for (path, pattern) in &raw.json_matches {
+        for (path, pattern) in super::as_written(&raw.json_matches) {
             let regex = regex::Regex::new(pattern.get_ref())
                 .map_err(|e| self.error(pattern.span(), format!("invalid regex: {e}")))?;
             checks.push(fixed(JsonCheck::Matches(self.json_path(path)?, regex)));
         }
-        for (path, comparison) in &raw.json_compare {
+        for (path, comparison) in super::as_written(&raw.json_compare) {
             let (op, bound) = Comparison::parse(comparison.get_ref())
                 .map_err(|e| self.error(comparison.span(), e))?;
             checks.push(fixed(JsonCheck::Compare(self.json_path(path)?, op, bound)));
