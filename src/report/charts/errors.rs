@@ -1,6 +1,6 @@
 //! c. Error rate by kind against load: stacked bars per level, each with its
-//! count on hover, and the SLO's error-rate bound; shaded past the breaking
-//! point like the other load charts.
+//! count on hover, and the SLO's error-rate bound; shaded from halfway past the
+//! last good level, like the other load charts.
 
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;

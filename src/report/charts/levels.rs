@@ -238,7 +238,13 @@ where
         SLO.mix(0.6).stroke_width(1),
     )))?;
     legend.entry(
-        format!("breaking point: {}; shaded past it", unit.show(bp_x)),
+        match report.last_good.as_ref().is_some_and(|g| g.load < bp_x) {
+            true => format!(
+                "breaking point: {}; shaded from halfway past the last good level",
+                unit.show(bp_x)
+            ),
+            false => format!("breaking point: {}; shaded", unit.show(bp_x)),
+        },
         Swatch::Fill(BROKEN_FILL.mix(3.0)),
     );
     Ok(())

@@ -255,7 +255,8 @@ const CAPTIONS: [(&str, &str); 6] = [
     (
         "latency",
         "p50, p95 and p99 latency at each level (log scale). The dashed line is the SLO \
-         bound; the shaded area lies past the breaking point.",
+         bound; the shaded area is where the shop broke (from halfway past the last good \
+         level, when there is one).",
     ),
     (
         "throughput",
