@@ -401,9 +401,18 @@ fn spike_recoveries(plan: &Plan, outcome: &RunOutcome, levels: &mut [LevelResult
 /// good level below it: of the levels before the break held in full, the highest
 /// load (a staircase that does not rise, `[3, 1, 1]`, held 3, whatever came last).
 fn edges(levels: &[LevelResult]) -> (Option<BreakingPoint>, Option<LastGood>) {
-    let broken = levels
-        .iter()
-        .position(|l| l.verdict == Verdict::Fail && !l.spike);
+    // A level held right after a spike, at a load that passed before it, fails
+    // on the spike's backlog (an open model's queue drains into it): its
+    // recovery is measured (`recovery_s`), and it is no breaking point.
+    let aftermath = |i: usize| {
+        i > 0
+            && levels[i - 1].spike
+            && levels[..i]
+                .iter()
+                .any(|p| !p.spike && p.verdict == Verdict::Pass && p.load >= levels[i].load)
+    };
+    let broken = (0..levels.len())
+        .find(|&i| levels[i].verdict == Verdict::Fail && !levels[i].spike && !aftermath(i));
     let breaking_point = broken.map(|i| BreakingPoint {
         level: levels[i].index,
         load: levels[i].load,
@@ -418,7 +427,7 @@ fn edges(levels: &[LevelResult]) -> (Option<BreakingPoint>, Option<LastGood>) {
     let last_good = levels[..good_upto]
         .iter()
         .enumerate()
-        .filter(|(_, l)| !l.spike && l.planned_s.is_none())
+        .filter(|(_, l)| !l.spike && l.planned_s.is_none() && l.verdict == Verdict::Pass)
         .max_by(|(i, a), (j, b)| {
             (a.load.total_cmp(&b.load)).then(recovering(*j).cmp(&recovering(*i)))
         })

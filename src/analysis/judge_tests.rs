@@ -376,6 +376,31 @@ fn the_last_good_level_is_not_the_one_recovering_from_a_spike() {
     assert_eq!(edges(&levels).1.unwrap().level, 2);
 }
 
+/// An open model's spike (250/s against a 150/s shop) leaves a queue that the
+/// level after it, at the 100/s that passed before, drains with p95 1.16 s:
+/// it failed on the spike's backlog, not the shop's capacity. It was named
+/// the breaking point, at the last good level's own load. A level after the
+/// spike at a load never passed before is judged as any other.
+#[test]
+fn a_level_failing_on_a_spikes_backlog_at_a_load_passed_before_is_no_breaking_point() {
+    let base = crate::analysis::testdata::smoke().levels;
+    let mut before = base[0].clone();
+    (before.index, before.verdict) = (0, Verdict::Pass);
+    let mut spike = base[1].clone();
+    (spike.index, spike.spike, spike.load) = (1, true, before.load * 2.5);
+    spike.verdict = Verdict::Fail;
+    let mut after = before.clone();
+    (after.index, after.verdict) = (2, Verdict::Fail);
+    let levels = vec![before.clone(), spike.clone(), after.clone()];
+    let (breaking, good) = edges(&levels);
+    assert_eq!(breaking, None);
+    assert_eq!(good.unwrap().level, 0);
+    // Higher than anything passed before the spike: a breaking point.
+    after.load = before.load * 2.0;
+    let (breaking, _) = edges(&[before, spike, after]);
+    assert_eq!(breaking.unwrap().level, 2);
+}
+
 /// The peak the verdict names is of a level the shop held: not a spike's, not
 /// a level cut short's (the spike's 412 req/s stood beside "no breaking point
 /// up to 4 shoppers").
