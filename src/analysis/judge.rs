@@ -306,7 +306,16 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
     });
     let recovery_s = match (&cooldown, levels.iter().rev().find(|l| l.spike)) {
         (Some(c), _) if slo_set => {
-            recovery(&slo_clauses(plan), &collected.timeline, c.start_s, end_s)
+            // From when the load fell: the end of the last level held before
+            // the cool-down (judging it may take a moment with no load sent).
+            let fell = (outcome.levels.iter())
+                .map(|run| (run.spec.start + run.held).as_secs_f64())
+                .filter(|&end| end <= c.start_s + 1e-9)
+                .fold(None, |last: Option<f64>, end| {
+                    Some(last.map_or(end, |l| l.max(end)))
+                })
+                .map_or(c.start_s, round2);
+            recovery(&slo_clauses(plan), &collected.timeline, fell, end_s)
         }
         (None, Some(spike)) => spike.recovery_s,
         _ => None,
