@@ -42,7 +42,8 @@ fn method(search: &CapacitySearch) -> String {
 /// bound as how many times the bound it measured ("30× the bound", not "-2914%").
 fn margin(margin: f64) -> String {
     match margin {
-        m if m <= -1.0 => format!("{:.0}× the bound", 1.0 - m),
+        m if m <= -9.0 => format!("{:.0}× the bound", 1.0 - m),
+        m if m <= -1.0 => format!("{:.1}× the bound", 1.0 - m),
         m => format!("{:+.0}%", m * 100.0),
     }
 }
@@ -177,5 +178,8 @@ mod tests {
         assert_eq!(super::margin(-0.08), "-8%");
         assert_eq!(super::margin(-0.999), "-100%");
         assert_eq!(super::margin(-29.14), "30× the bound");
+        // 350 ms against 100: 3.5×, not "4×".
+        assert_eq!(super::margin(-2.5), "3.5× the bound");
+        assert_eq!(super::margin(-1.0), "2.0× the bound");
     }
 }
