@@ -244,7 +244,6 @@ fn a_shift_within_the_generators_lateness_or_past_the_breaking_point_is_not_a_re
 
 #[test]
 fn a_level_that_met_the_slo_and_fails_now_is_a_regression_whatever_its_latency() {
-    use crate::analysis::breach::Broken;
     let mut base = testdata::broken();
     base.levels.truncate(2);
     assert!(base.levels.iter().all(|l| l.verdict == Verdict::Pass));
@@ -252,13 +251,7 @@ fn a_level_that_met_the_slo_and_fails_now_is_a_regression_whatever_its_latency()
     // unchanged, its verdict is not.
     let mut new = base.clone();
     new.levels[1].verdict = Verdict::Fail;
-    new.levels[1].breaches = vec![Breach::new(
-        None,
-        Broken::Dropped {
-            measured: 0.22,
-            bound: 0.01,
-        },
-    )];
+    new.levels[1].breaches = vec![testdata::dropped_breach(0.22, 0.01)];
     let c = compare(&base, &new, DEFAULT_MAX_REGRESSION);
     assert!(c.rows.iter().all(|r| !r.regression));
     assert_eq!(c.newly_failed.len(), 1);

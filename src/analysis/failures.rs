@@ -337,7 +337,6 @@ mod tests {
     /// without them, are the shop's.
     #[test]
     fn a_break_on_errors_that_do_not_grow_with_load_says_so() {
-        use crate::analysis::breach::Breach;
         let mut report = testdata::broken();
         report.scripting_failure = None;
         let bp = report.breaking_point.as_ref().unwrap().level;
@@ -359,13 +358,7 @@ mod tests {
         set(&mut report, first, 100, 16, 0.016);
         set(&mut report, bp, 100, 20, 0.02);
         let level = report.levels.iter_mut().find(|l| l.index == bp).unwrap();
-        level.breaches = vec![Breach::new(
-            None,
-            Broken::ErrorRate {
-                measured: 0.02,
-                bound: 0.01,
-            },
-        )];
+        level.breaches = vec![testdata::error_rate_breach(0.02, 0.01)];
         let step = report.levels[0].steps[0].name.clone();
         let said = steady_errors(&report).expect("errors that do not grow with load");
         assert!(
@@ -393,15 +386,7 @@ mod tests {
             .find(|l| l.index == bp)
             .unwrap()
             .breaches
-            .push(Breach::new(
-                None,
-                Broken::Latency {
-                    percentile: 95.0,
-                    measured_ms: 900.0,
-                    bound_ms: 500.0,
-                    low_confidence: None,
-                },
-            ));
+            .push(testdata::p95_breach(900.0, 500.0));
         assert_eq!(steady_errors(&slow), None);
         // A 5xx is the shop's whatever its share.
         let mut shop = report.clone();
@@ -419,7 +404,6 @@ mod tests {
     /// a 5xx among them, or a break on latency too, is the shop's.
     #[test]
     fn a_break_on_the_scenarios_own_errors_alone_says_so() {
-        use crate::analysis::breach::Breach;
         let mut report = testdata::broken();
         report.scripting_failure = None;
         let bp = report.breaking_point.as_ref().unwrap().level;
@@ -429,13 +413,7 @@ mod tests {
             }
         }
         let level = report.levels.iter_mut().find(|l| l.index == bp).unwrap();
-        level.breaches = vec![Breach::new(
-            None,
-            Broken::ErrorRate {
-                measured: 0.021,
-                bound: 0.01,
-            },
-        )];
+        level.breaches = vec![testdata::error_rate_breach(0.021, 0.01)];
         let step = level.steps[0].name.clone();
         level.steps[0]
             .stats
@@ -461,15 +439,9 @@ mod tests {
             .insert("timeout".to_string(), 2);
         assert_eq!(scenario_errors_only(&timed_out), None);
         let mut slow = report.clone();
-        at_bp(&mut slow, bp).breaches.push(Breach::new(
-            None,
-            Broken::Latency {
-                percentile: 95.0,
-                measured_ms: 900.0,
-                bound_ms: 500.0,
-                low_confidence: None,
-            },
-        ));
+        at_bp(&mut slow, bp)
+            .breaches
+            .push(testdata::p95_breach(900.0, 500.0));
         assert_eq!(scenario_errors_only(&slow), None);
     }
 

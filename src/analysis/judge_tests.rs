@@ -424,17 +424,10 @@ fn the_verdicts_peak_is_of_a_level_held_in_full() {
 /// "start the staircase lower".
 #[test]
 fn broken_from_the_first_level_on_errors_points_to_what_failed_too() {
-    use crate::analysis::breach::{Breach, Broken};
     let mut report = crate::analysis::testdata::smoke();
     let first = &mut report.levels[0];
     first.verdict = Verdict::Fail;
-    first.breaches = vec![Breach::new(
-        None,
-        Broken::ErrorRate {
-            measured: 0.078,
-            bound: 0.01,
-        },
-    )];
+    first.breaches = vec![crate::analysis::testdata::error_rate_breach(0.078, 0.01)];
     let bp = BreakingPoint {
         level: first.index,
         load: first.load,
@@ -448,15 +441,7 @@ fn broken_from_the_first_level_on_errors_points_to_what_failed_too() {
         verdict.starts_with("broken from the first level: 2 shoppers (error rate 7.8% > SLO 1%); start the staircase lower, or, if these errors do not depend on load, see what failed (stampede run --smoke walks each journey with one shopper)"),
         "{verdict}"
     );
-    report.levels[0].breaches = vec![Breach::new(
-        None,
-        Broken::Latency {
-            percentile: 95.0,
-            measured_ms: 900.0,
-            bound_ms: 500.0,
-            low_confidence: None,
-        },
-    )];
+    report.levels[0].breaches = vec![crate::analysis::testdata::p95_breach(900.0, 500.0)];
     report.breaking_point.as_mut().unwrap().reason = report.levels[0].breaches_text();
     let verdict = super::verdict(&report);
     assert!(

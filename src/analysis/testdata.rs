@@ -22,21 +22,37 @@ pub fn broken() -> Report {
     ))
 }
 
+/// An overall breach of the error rate: `measured` over `bound` (ratios).
+pub fn error_rate_breach(measured: f64, bound: f64) -> super::breach::Breach {
+    super::breach::Breach::new(None, super::breach::Broken::ErrorRate { measured, bound })
+}
+
+/// An overall breach of the p95 bound, in ms.
+pub fn p95_breach(measured_ms: f64, bound_ms: f64) -> super::breach::Breach {
+    super::breach::Breach::new(
+        None,
+        super::breach::Broken::Latency {
+            percentile: 95.0,
+            measured_ms,
+            bound_ms,
+            low_confidence: None,
+        },
+    )
+}
+
+/// An overall breach of the dropped-arrivals bound (ratios).
+pub fn dropped_breach(measured: f64, bound: f64) -> super::breach::Breach {
+    super::breach::Breach::new(None, super::breach::Broken::Dropped { measured, bound })
+}
+
 /// `smoke()` with its last level a spike that broke the SLO (arrivals
 /// dropped), the verdict judged again: no breaking point, a failed spike.
 pub fn failed_spike() -> Report {
-    use super::breach::{Breach, Broken};
     let mut report = smoke();
     let top = report.levels.len() - 1;
     report.levels[top].spike = true;
     report.levels[top].verdict = super::Verdict::Fail;
-    report.levels[top].breaches = vec![Breach::new(
-        None,
-        Broken::Dropped {
-            measured: 0.22,
-            bound: 0.01,
-        },
-    )];
+    report.levels[top].breaches = vec![dropped_breach(0.22, 0.01)];
     report.verdict = super::judge::verdict(&report);
     report
 }
