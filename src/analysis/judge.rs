@@ -295,8 +295,9 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         .collect();
     let end_s = outcome.elapsed.as_secs_f64();
     let slo_set = plan.has_slo();
+    let slo = slo_clauses(plan);
     if slo_set {
-        spike_recoveries(plan, outcome, &mut levels);
+        spike_recoveries(&slo, outcome, &mut levels);
     }
     let (breaking_point, last_good) = edges(&levels);
     let cooldown = outcome.cooldown.map(|c| CooldownResult {
@@ -311,11 +312,9 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
             let fell = (outcome.levels.iter())
                 .map(|run| (run.spec.start + run.held).as_secs_f64())
                 .filter(|&end| end <= c.start_s + 1e-9)
-                .fold(None, |last: Option<f64>, end| {
-                    Some(last.map_or(end, |l| l.max(end)))
-                })
+                .reduce(f64::max)
                 .map_or(c.start_s, round2);
-            recovery(&slo_clauses(plan), &collected.timeline, fell, end_s)
+            recovery(&slo, &collected.timeline, fell, end_s)
         }
         (None, Some(spike)) => spike.recovery_s,
         _ => None,
@@ -332,7 +331,7 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         target: info.target,
         seed: info.seed,
         threads: info.threads,
-        slo: slo_clauses(plan),
+        slo,
         levels,
         breaking_point,
         last_good,
@@ -389,7 +388,7 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
 
 /// Each spike's recovery, watched through the level that follows it (the run's
 /// end if none).
-fn spike_recoveries(plan: &Plan, outcome: &RunOutcome, levels: &mut [LevelResult]) {
+fn spike_recoveries(slo: &[SloClause], outcome: &RunOutcome, levels: &mut [LevelResult]) {
     let end_s = outcome.elapsed.as_secs_f64();
     let runs: Vec<&LevelRun> = outcome
         .levels
@@ -401,7 +400,7 @@ fn spike_recoveries(plan: &Plan, outcome: &RunOutcome, levels: &mut [LevelResult
         if level.spike {
             let until = runs.get(k + 1).map_or(end_s, |r| end_of(r));
             let timeline = &outcome.collected.timeline;
-            level.recovery_s = recovery(&slo_clauses(plan), timeline, end_of(runs[k]), until);
+            level.recovery_s = recovery(slo, timeline, end_of(runs[k]), until);
         }
     }
 }

@@ -204,6 +204,7 @@ mod tests {
         let broke = report.breaking_point.as_ref().unwrap().level;
         let level = report.levels.iter_mut().find(|l| l.index == broke).unwrap();
         let steps = level.steps.len();
+        let first = level.steps[0].name.clone();
         for (i, step) in level.steps.iter_mut().enumerate() {
             // p99 grows with the index; p95 (the broken clause's) falls.
             step.stats.latency.p99_ms = Some(100.0 * (i + 1) as f64);
@@ -221,7 +222,7 @@ mod tests {
         // The step "what broke first" names (the worst under the broken p95).
         let head = crate::report::view::Headline::of(&report);
         let named = head.broke_first.iter().find_map(|(_, w)| *w).unwrap().0;
-        assert_eq!(named, level_steps_first(&report, broke));
+        assert_eq!(named, first);
         let (_, step) = worst_step(&report).unwrap();
         assert_eq!(step.name, named);
         let worst = named.to_string();
@@ -240,10 +241,5 @@ mod tests {
         let level = report.levels.iter().find(|l| l.index == broke).unwrap();
         let last = level.steps.last().unwrap().name.clone();
         assert_eq!(worst_step(&report).unwrap().1.name, last);
-    }
-
-    fn level_steps_first(report: &Report, level: usize) -> &str {
-        let level = report.levels.iter().find(|l| l.index == level).unwrap();
-        &level.steps[0].name
     }
 }
