@@ -150,6 +150,7 @@ fn histogram_record(c: &mut Criterion) {
             let sample = Sample {
                 step: 2,
                 level: Some(3),
+                ended_in: Some(3),
                 http_requests: 1,
                 latency: Some(latency),
                 service: Some(latency),

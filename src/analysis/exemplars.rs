@@ -73,6 +73,7 @@ mod tests {
         exemplars.record(&Sample {
             step: 0,
             level: Some(0),
+            ended_in: Some(0),
             http_requests: 1,
             latency: Some(Duration::from_micros(1_820_400)),
             service: None,

@@ -178,9 +178,13 @@ fn ms(micros: u64) -> f64 {
 pub struct Stats {
     /// Steps sent. A step that follows redirects is several HTTP requests.
     pub requests: u64,
-    /// Steps sent per second, failed ones too (served: `throughput_rps × (1 −
-    /// error_rate)`).
+    /// Steps sent per second, failed ones too.
     pub throughput_rps: f64,
+    /// Steps answered without error while the level was held, per second,
+    /// whichever level sent them: what the shop served. Absent in reports
+    /// written before (and in sums over levels): see [`Stats::served_rps`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served_rps: Option<f64>,
     /// HTTP requests sent, every redirect hop included: what the shop's access
     /// log and APM count.
     #[serde(default)]
@@ -237,6 +241,11 @@ impl Stats {
             } else {
                 0.0
             }),
+            served_rps: Some(round2(if seconds > 0.0 {
+                stats.served as f64 / seconds
+            } else {
+                0.0
+            })),
             http_requests: counts.http_requests,
             http_rps: round2(if seconds > 0.0 {
                 counts.http_requests as f64 / seconds
@@ -304,6 +313,7 @@ impl Stats {
         Stats {
             requests,
             throughput_rps: 0.0,
+            served_rps: None,
             http_requests,
             http_rps: 0.0,
             error_rate: match requests {
@@ -328,9 +338,12 @@ impl Stats {
         }
     }
 
-    /// Requests per second that were served (not counted as errors).
+    /// Steps served per second: answered without error while the level was
+    /// held. A report written before counted the steps sent in the hold that
+    /// did not fail, which a queue draining after the hold inflates.
     pub fn served_rps(&self) -> f64 {
-        round2(self.throughput_rps * (1.0 - self.error_rate))
+        self.served_rps
+            .unwrap_or_else(|| round2(self.throughput_rps * (1.0 - self.error_rate)))
     }
 }
 

@@ -22,6 +22,7 @@ impl Drop for PanicGuard<'_> {
             let sample = Sample {
                 step: self.step,
                 level: self.level,
+                ended_in: None,
                 http_requests: 0,
                 latency: None,
                 service: None,

@@ -271,6 +271,7 @@ impl Shopper {
         let sample = |me: &Self, sent: Instant| Sample {
             step: step.id,
             level,
+            ended_in: None,
             http_requests: 0,
             latency: None,
             service: None,
@@ -334,6 +335,7 @@ impl Shopper {
             sample.latency = Some(answered.saturating_duration_since(intended));
             sample.service = Some(answered - sent);
         }
+        sample.ended_in = current_level(shared);
         shared.recorder.record(sample);
         let outcome = if sample.error.is_none() {
             Outcome::Ok

@@ -29,6 +29,9 @@ pub use run::{Cooldown, LevelRun, RunEnd, RunOutcome, ShardRun};
 pub struct Sample {
     pub step: usize,
     pub level: Option<usize>,
+    /// The level held when it was answered: an answer without error counts in
+    /// that level's served rate, whichever level sent it.
+    pub ended_in: Option<usize>,
     /// HTTP requests the step sent: 1, plus one per redirect hop followed.
     pub http_requests: u32,
     /// From the request's intended start to its answer: what the shopper waited,
@@ -56,6 +59,7 @@ impl Sample {
         Sample {
             step: 0,
             level: Some(0),
+            ended_in: Some(0),
             http_requests: 1,
             latency: Some(Duration::from_millis(ms)),
             service: None,
@@ -173,6 +177,12 @@ pub struct StepStats {
     /// requests that succeeded, which a step failing fast would otherwise hide.
     pub failed: Option<Histogram<u64>>,
     pub counts: Counts,
+    /// Steps answered without error while this level was held, whichever level
+    /// sent them: the count of its served rate. Those sent here and answered
+    /// without error are more when a queue drains after the hold (an open
+    /// model past the shop's capacity sends what its arrivals ask, and the shop
+    /// answers them later).
+    pub served: u64,
     /// The slowest and a few failed requests (bounded).
     pub exemplars: Exemplars,
 }
@@ -186,6 +196,7 @@ impl Default for StepStats {
             lag: new_histogram(),
             failed: None,
             counts: Counts::default(),
+            served: 0,
             exemplars: Exemplars::default(),
         }
     }
@@ -210,6 +221,7 @@ impl StepStats {
         add_into(&mut self.corrected, &other.corrected);
         add_into(&mut self.failed, &other.failed);
         self.counts.add(&other.counts);
+        self.served += other.served;
         self.exemplars.add(&other.exemplars);
     }
 
@@ -223,6 +235,7 @@ impl StepStats {
             h.reset();
         }
         self.counts = Counts::default();
+        self.served = 0;
         self.exemplars.clear();
     }
 
@@ -467,7 +480,15 @@ impl Recorder {
     pub fn record(&self, mut sample: Sample) {
         let mut shard = self.lock_here();
         sample.level = shard.open(sample.level);
-        entry(&mut shard.steps, sample.level, sample.step).record(&sample);
+        let ended_in = shard.open(sample.ended_in);
+        let sent_in = entry(&mut shard.steps, sample.level, sample.step);
+        sent_in.record(&sample);
+        if sample.error.is_none() {
+            match ended_in == sample.level {
+                true => sent_in.served += 1,
+                false => entry(&mut shard.steps, ended_in, sample.step).served += 1,
+            }
+        }
     }
 
     pub fn note_blocked(&self, host: &str) {
@@ -669,7 +690,7 @@ impl Collected {
             // Entries idle for a whole interval (a level that is over) are dropped;
             // the others are reset and kept, to reuse their histograms' memory.
             shard.steps.retain_mut(|(level, step, stats)| {
-                if stats.counts.requests == 0 {
+                if stats.counts.requests == 0 && stats.served == 0 {
                     return false;
                 }
                 entry(&mut steps, *level, *step).add(stats);
@@ -774,6 +795,7 @@ mod tests {
         Sample {
             step,
             level,
+            ended_in: level,
             http_requests: 1,
             latency: Some(Duration::from_millis(ms)),
             service: None,
@@ -821,6 +843,37 @@ mod tests {
         // A second harvest finds nothing new.
         assert_eq!(collected.harvest(&recorder).counts.requests, 0);
         assert_eq!(collected.levels[1][0].counts.requests, 100);
+    }
+
+    /// A level's served count is of the answers without error while it was
+    /// held, whichever level sent them; its requests are those it sent.
+    #[test]
+    fn answers_count_as_served_where_they_ended_requests_where_they_started() {
+        let recorder = Recorder::new(1);
+        let mut collected = Collected::new(2, 1, 1);
+        let ended = |level, ended_in, status| Sample {
+            ended_in,
+            ..sample(level, 0, 10, status)
+        };
+        recorder.record(ended(Some(0), Some(0), 200));
+        recorder.record(ended(Some(0), Some(1), 200));
+        recorder.record(ended(Some(0), Some(1), 503));
+        recorder.record(ended(Some(1), Some(1), 200));
+        recorder.record(ended(Some(1), None, 200));
+        recorder.close_level(0);
+        // Level 0 judged: an answer ending there now counts outside levels.
+        recorder.record(ended(Some(1), Some(0), 200));
+        collected.harvest(&recorder);
+        let (zero, one) = (&collected.levels[0][0], &collected.levels[1][0]);
+        assert_eq!((zero.counts.requests, zero.served), (3, 1));
+        assert_eq!((one.counts.requests, one.served), (3, 2));
+        assert_eq!(
+            (
+                collected.ramps[0].counts.requests,
+                collected.ramps[0].served
+            ),
+            (0, 2)
+        );
     }
 
     #[test]

@@ -182,6 +182,10 @@ struct CountsLine {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     codes: Vec<(u16, u64)>,
     errors: Vec<(String, u64)>,
+    /// Answered without error while the level was held, whichever level sent
+    /// them; absent in logs written before (the requests without error stand in).
+    #[serde(default)]
+    served: Option<u64>,
     /// The interval's exemplars (slowest and failed requests, with trace ids).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     exemplars: Vec<crate::metrics::Exemplar>,
@@ -321,6 +325,7 @@ impl IntervalLog {
                         .filter(|&&k| stats.counts.errors_of(k) > 0)
                         .map(|&k| (k.name().to_string(), stats.counts.errors_of(k)))
                         .collect(),
+                    served: Some(stats.served),
                     exemplars: stats.exemplars.all().copied().collect(),
                 };
                 serde_json::to_string(&counts).map(|j| format!("{COUNTS}{j}"))

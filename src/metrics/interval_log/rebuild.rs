@@ -174,7 +174,8 @@ fn add_counts(collected: &mut Collected, header: &RunHeader, text: &str) -> Resu
             .into_iter()
             .chain(counts.status)
             .chain(counts.codes.iter().map(|(_, n)| *n))
-            .chain(counts.errors.iter().map(|(_, n)| *n));
+            .chain(counts.errors.iter().map(|(_, n)| *n))
+            .chain(counts.served);
         plausible(line, all)?;
         // What one interval's requests can add up to: each answered once at
         // most (by class and by code), and failed once at most.
@@ -207,6 +208,7 @@ fn add_counts(collected: &mut Collected, header: &RunHeader, text: &str) -> Resu
             }
         }
         stats.counts.add(&added);
+        stats.served += counts.served.unwrap_or(counts.requests - failed);
         stats
             .exemplars
             .add(&crate::metrics::Exemplars::from_all(&counts.exemplars));
@@ -393,6 +395,10 @@ mod tests {
         stats.counts.status_classes[4] = 1;
         stats.counts.codes.add(200, 2);
         stats.counts.codes.add(409, 1);
+        stats.counts.errors[crate::error_kind::ErrorKind::Http4xx as usize] = 1;
+        // Answered without error during the level: the two 200s and one more,
+        // sent before the level.
+        stats.served = 3;
         let at = Duration::from_secs(1);
         log.entry(
             at,
@@ -443,7 +449,18 @@ mod tests {
         assert_eq!(stats.counts.codes.all(), [(200, 2), (409, 1)]);
         assert_eq!(stats.latency.len(), 3);
         assert_eq!(stats.failed.as_ref().map(|h| h.len()), Some(1));
+        assert_eq!(stats.served, 3);
         assert_eq!(outcome.end, RunEnd::Interrupted);
+    }
+
+    /// A log written before the answers during a level were counted rebuilds
+    /// its served count as the requests sent there without error.
+    #[test]
+    fn a_log_without_served_counts_the_requests_without_error() {
+        let dir = logged(&header(1));
+        edit(dir.path(), |text| text.replace(r#","served":3"#, ""));
+        let (_, outcome) = open(dir.path()).unwrap().rebuild().unwrap();
+        assert_eq!(outcome.collected.levels[0][0].served, 2);
     }
 
     /// A log written before status codes were counted reads as before, with
@@ -618,7 +635,7 @@ mod tests {
             (
                 "\"requests\":3,",
                 "\"requests\":1,",
-                "its counts do not add up: 1 requests, 0 HTTP requests, 3 answered by class, 3 by code, 0 failed",
+                "its counts do not add up: 1 requests, 0 HTTP requests, 3 answered by class, 3 by code, 1 failed",
             ),
         ];
         for (from, to, why) in cases {
