@@ -408,6 +408,7 @@ fn a_level_failing_on_a_spikes_backlog_at_a_load_passed_before_is_no_breaking_po
 fn the_verdicts_peak_is_of_a_level_held_in_full() {
     let mut report = crate::analysis::testdata::smoke();
     report.levels[2].spike = true;
+    report.levels[2].stats.served_rps = Some(report.levels[2].stats.served_rps() * 10.0);
     report.levels[2].stats.throughput_rps *= 10.0;
     report.levels[2].stats.http_rps *= 10.0;
     let peak = report.levels[1].stats.served_rps();
@@ -415,6 +416,21 @@ fn the_verdicts_peak_is_of_a_level_held_in_full() {
     assert!(
         text.contains(&format!("peak {peak:.0} steps/s served")),
         "{text}"
+    );
+}
+
+/// Levels tied on a plateau: the peak is the first to serve the most (the
+/// headline's "peak … at 2 shoppers", not the highest load tied with it).
+#[test]
+fn the_peak_of_a_plateau_is_its_first_level() {
+    let mut report = crate::analysis::testdata::smoke();
+    for level in &mut report.levels {
+        level.stats.served_rps = Some(40.0);
+    }
+    report.levels[0].stats.served_rps = Some(20.0);
+    assert_eq!(
+        report.peak_level().map(|l| l.index),
+        Some(report.levels[1].index)
     );
 }
 

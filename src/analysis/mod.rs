@@ -679,14 +679,20 @@ impl Report {
             .max_by(f64::total_cmp)
     }
 
-    /// The level held in full that served the most steps per second: a spike or
-    /// a level cut short is no level the shop held.
+    /// The level held in full that served the most steps per second, the first
+    /// to serve it when levels tie on a plateau: a spike or a level cut short is
+    /// no level the shop held.
     pub fn peak_level(&self) -> Option<&LevelResult> {
         self.levels
             .iter()
             .filter(|l| !l.spike && l.planned_s.is_none())
             .filter(|l| l.stats.served_rps().is_finite())
-            .max_by(|a, b| a.stats.served_rps().total_cmp(&b.stats.served_rps()))
+            .reduce(
+                |best, l| match l.stats.served_rps() > best.stats.served_rps() {
+                    true => l,
+                    false => best,
+                },
+            )
     }
 
     /// `the spike to 220 shoppers broke the SLO (p95 1.20 s > SLO 300 ms)`, for
