@@ -192,13 +192,13 @@ impl Follow {
                 break;
             }
             self.pending.remove(0);
-            let level_now = self.current.unwrap_or(NO_LEVEL);
+            let held = self.held_over_harvest(now);
             let judged = judge(
                 &mut self.collected,
                 &self.shared,
                 now,
                 run,
-                level_now,
+                held,
                 observer,
                 drops(&self.open),
             );
@@ -237,6 +237,26 @@ impl Follow {
         }
     }
 
+    /// The level a harvest at `now` is labelled with: the one held at the middle
+    /// of the interval since the last harvest (the level held at `now` itself
+    /// would name a second mostly of the ramp before it, and leave a level's
+    /// last partial second outside it); `NO_LEVEL` when none was.
+    fn held_over_harvest(&self, now: Duration) -> usize {
+        let since = (self.collected.timeline.last()).map_or(self.part.late, |p| {
+            Duration::from_secs_f64(p.t.max(0.0)).min(now)
+        });
+        let middle = since + (now - since) / 2;
+        let begun = |spec: &LevelSpec| spec.start.max(self.part.late);
+        if let Some(level) = self.current
+            && begun(&self.specs[level]) <= middle
+        {
+            return level;
+        }
+        (self.levels.iter().rev())
+            .find(|run| begun(&run.spec) <= middle && middle < begun(&run.spec) + run.held)
+            .map_or(NO_LEVEL, |run| run.spec.index)
+    }
+
     /// Sets the arrival rate (open model) or the shoppers alive (closed).
     fn set_load(&mut self, load: f64) {
         match &self.open {
@@ -263,11 +283,12 @@ impl Follow {
         level: Option<usize>,
         observer: &mut dyn Observer,
     ) -> Option<RunEnd> {
+        let held = self.held_over_harvest(now);
         let last_second = harvest(
             &mut self.collected,
             &self.shared,
             now,
-            level.unwrap_or(NO_LEVEL),
+            held,
             observer,
             drops(&self.open),
         );

@@ -48,6 +48,39 @@ async fn a_staircase_climbs_through_its_listed_levels() {
     assert_eq!(run.report.end, RunEnd::Completed);
 }
 
+/// The timeline's seconds are labelled with the level held over most of them:
+/// levels of 10, 20, 30/s held 3 s after 700 ms ramps hold 0.7–3.7 s, 4.4–7.4 s
+/// and 8.1–11.1 s, so the seconds ending 2, 3 and 4 (and the judgement's
+/// harvest between) are the first level's, not those ending 1, 2 and 3. Each
+/// level's labelled span is its hold within half a second at either end (a
+/// harvest falls on a whole second, or when a level is judged).
+#[tokio::test(start_paused = true)]
+async fn the_timeline_labels_each_second_with_the_level_held_over_most_of_it() {
+    let toml = format!(
+        "name = \"spans\"\n[load]\nmodel = \"open\"\narrivals = \"uniform\"\n\
+         staircase = {{ levels = [10, 20, 30], hold = \"3s\", ramp = \"700ms\" }}\n{SHOP}"
+    );
+    let run = simulate_twice(&toml, Duration::ZERO).await;
+    let timeline = &run.report.timeline;
+    for (index, held_from) in [(0, 0.7), (1, 4.4), (2, 8.1)] {
+        let mut span: Option<(f64, f64)> = None;
+        let mut before = 0.0;
+        for point in timeline {
+            if point.level == Some(index) {
+                let from = span.map_or(before, |s| s.0);
+                span = Some((from, point.t));
+            }
+            before = point.t;
+        }
+        let (from, to) = span.unwrap_or_else(|| panic!("level {index} is in no second"));
+        let held_to = held_from + 3.0;
+        assert!(
+            (from - held_from).abs() <= 0.5 && (to - held_to).abs() <= 0.5,
+            "level {index} labelled over {from}–{to} s, held {held_from}–{held_to} s"
+        );
+    }
+}
+
 /// Stages 20/s, 80/s, 140/s held 2 s each with `stop = "broken"`: 80/s (above
 /// X_max = 50/s) breaks, the climb stops there and cools down at 20/s for the
 /// given 3 s; 140/s is never a level.
