@@ -87,7 +87,7 @@ pub fn kubernetes(args: &DeployArgs) -> Result<Exit, Error> {
     Ok(Exit::Ok)
 }
 
-/// The scenario file and the data files it names, each with a ConfigMap key and
+/// The scenario file and the files it names (included journeys, data), each with a ConfigMap key and
 /// its path under the mount. A ConfigMap item's path may not hold `..`, so the
 /// scenario goes as many folders deep as its data paths climb (`../data/x.csv`
 /// beside `scenario/sale.toml` is `data/x.csv`).
@@ -107,29 +107,32 @@ fn files(path: &Path) -> anyhow::Result<Vec<(String, String, String)>> {
         .and_then(|d| d.as_array())
         .cloned()
         .unwrap_or_default();
-    let data: Vec<&str> = data
-        .iter()
-        .filter_map(|d| d.get("file")?.as_str())
+    let data = data.iter().filter_map(|d| d.get("file")?.as_str());
+    let included = raw.get("include").and_then(|i| i.as_array());
+    let included = included.into_iter().flatten().filter_map(|i| i.as_str());
+    // (key, what it is, path relative to the scenario): its journeys' files, then its data.
+    let named: Vec<(String, &str, &str)> = (included.enumerate())
+        .map(|(i, file)| (format!("include-{i}"), "included file", file))
+        .chain(
+            data.enumerate()
+                .map(|(i, file)| (format!("data-{i}"), "data file", file)),
+        )
         .collect();
-    let depth = data
+    let depth = named
         .iter()
-        .map(|file| file.split('/').filter(|part| *part == "..").count())
+        .map(|(_, _, file)| file.split('/').filter(|part| *part == "..").count())
         .max()
         .unwrap_or(0);
     let home = vec!["scenario"; depth];
     let mut files = vec![("scenario".to_string(), mounted(&home, &name), text.clone())];
-    for (i, file) in data.iter().enumerate() {
+    for (key, what, file) in named {
         if Path::new(file).is_absolute() {
             anyhow::bail!(
-                "{}: data file {file}: an absolute path cannot go into the ConfigMap; name it relative to the scenario",
+                "{}: {what} {file}: an absolute path cannot go into the ConfigMap; name it relative to the scenario",
                 path.display()
             );
         }
-        files.push((
-            format!("data-{i}"),
-            mounted(&home, file),
-            read(&dir.join(file))?,
-        ));
+        files.push((key, mounted(&home, file), read(&dir.join(file))?));
     }
     Ok(files)
 }
@@ -365,6 +368,43 @@ mod tests {
         assert_eq!(items[1]["path"], "data/products.csv");
         let args = &manifests[2]["spec"]["template"]["spec"]["containers"][0]["args"];
         assert_eq!(args[1], "/scenario/scenario/black-friday.toml");
+    }
+
+    /// What a pod sees: the ConfigMap's items written where the Job mounts
+    /// them, in which its scenario loads as it does here — included journeys
+    /// and data files too (an included file left out failed every pod).
+    #[test]
+    fn the_scenario_loads_in_the_pod_from_what_the_config_map_mounts() {
+        for scenario in [
+            "scenarios/headless-graphql.toml",
+            "scenarios/black-friday.toml",
+        ] {
+            let manifests = manifests_of(scenario);
+            let data = &manifests[0]["data"];
+            let pod = &manifests[2]["spec"]["template"]["spec"];
+            let items = pod["volumes"][0]["configMap"]["items"].as_array().unwrap();
+            let mount = tempfile::tempdir().unwrap();
+            for item in items {
+                let path = mount.path().join(item["path"].as_str().unwrap());
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, data[item["key"].as_str().unwrap()].as_str().unwrap())
+                    .unwrap();
+            }
+            let run_as = pod["containers"][0]["args"][1].as_str().unwrap();
+            let in_pod = mount
+                .path()
+                .join(run_as.strip_prefix("/scenario/").unwrap());
+            let loaded = scenario::load(&in_pod).unwrap_or_else(|e| panic!("{scenario}: {e:#}"));
+            let here =
+                scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join(scenario)).unwrap();
+            let names = |s: &Scenario| {
+                s.journeys
+                    .iter()
+                    .map(|j| j.name.clone())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(names(&loaded), names(&here), "{scenario}");
+        }
     }
 
     /// Each pod of the Indexed Job gets its index in the annotation the Job
