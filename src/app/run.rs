@@ -106,6 +106,23 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     if options.shard.is_some() && matches!(options.target, Target::Embedded) {
         errln!("warning: {}", Warning::ShardsEachWithTheirOwnShop);
     }
+    // A shard's share of the load would fail every absolute gate (journeys per
+    // second, throughput) on every shard: the merge judges the whole run.
+    let unjudged;
+    let ci = match options.shard {
+        Some(_) => {
+            if !options.ci.gates.is_empty() || options.ci.baseline.is_some() {
+                errln!("note: {}", Warning::ShardGatesJudgedByMerge);
+            }
+            unjudged = Ci {
+                gates: Vec::new(),
+                baseline: None,
+                max_regression: options.ci.max_regression,
+            };
+            &unjudged
+        }
+        None => &options.ci,
+    };
     // Everything that refuses the run, before a shop starts or a request leaves.
     // The debug walk writes no report and opens one connection at a time.
     if !args.smoke {
@@ -190,19 +207,12 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         threads: Some(options.threads),
     };
     let shards: Vec<ShardRun> = shard.into_iter().collect();
-    let report = analyse_and_write(
-        &plan,
-        &outcome,
-        info,
-        &options.ci,
-        &options.out,
-        &|report| {
-            report.shards.clone_from(&shards);
-            for shard in &mut report.shards {
-                shard.partial_levels = partial_levels(&plan, &outcome);
-            }
-        },
-    );
+    let report = analyse_and_write(&plan, &outcome, info, ci, &options.out, &|report| {
+        report.shards.clone_from(&shards);
+        for shard in &mut report.shards {
+            shard.partial_levels = partial_levels(&plan, &outcome);
+        }
+    });
     if let Some(live) = live {
         live.linger(&runtime, args.metrics_linger);
     }

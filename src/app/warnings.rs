@@ -10,6 +10,8 @@ pub enum Warning {
     TargetReplacesEmbeddedShop,
     /// A shard of a sharded run against the embedded shop: each shard has its own.
     ShardsEachWithTheirOwnShop,
+    /// A shard of a sharded run with gates or a baseline: `merge` judges them.
+    ShardGatesJudgedByMerge,
     /// The open-file limit could not be read.
     OpenFileLimitUnknown(std::io::Error),
     /// Ctrl-C / SIGTERM cannot be watched.
@@ -37,6 +39,12 @@ impl fmt::Display for Warning {
                 "each shard starts its own embedded shop: merged, the shards measure as many \
                  shops as there are shards, not one. Start one (`stampede shop`) and give every \
                  shard --target URL"
+            ),
+            Warning::ShardGatesJudgedByMerge => write!(
+                f,
+                "a shard runs a share of the load: its gates and baseline are judged by \
+                 `stampede merge` over every shard's run (pass the same --gate and --baseline \
+                 there), not here on this shard's share"
             ),
             Warning::OpenFileLimitUnknown(e) => write!(
                 f,

@@ -829,3 +829,41 @@ fn a_shard_with_no_shopper_at_a_level_does_not_judge_it() {
     assert_eq!(f(&levels[0]["load"]), 1.0);
     assert!(!stdout.contains("broken from the first level"), "{stdout}");
 }
+
+/// A shard runs a share of the load: a gate on an absolute rate would fail on
+/// every shard (2.17 journeys/s each where the merge served 4.50) and fail the
+/// Job. The shard says the merge judges its gates, judges none and exits 0.
+#[test]
+fn a_shard_leaves_its_gates_to_the_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gated.toml");
+    std::fs::write(
+        &path,
+        "name = \"gated\"\n[target]\nbase_url = \"embedded\"\n[load]\nstages = [{ ramp_to = 2, over = \"0s\" }, { hold = \"1s\" }]\n[slo]\nerror_rate = \"1%\"\n[gates]\nthroughput = \"> 1000000\"\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = stampede()
+        .arg("run")
+        .arg(&path)
+        .args(["--shard", "0/2", "--no-preflight", "--gate", "p95 < 1ms"])
+        .arg("--start-at")
+        .arg((unix_now().ceil() as u64 + 1).to_string())
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("note: a shard runs a share of the load: its gates and baseline are judged by `stampede merge`"),
+        "{stderr}"
+    );
+    let report = read_report(&out.join("report.json"));
+    assert_eq!(
+        report["gates"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        report["gates"]
+    );
+}
