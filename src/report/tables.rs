@@ -11,7 +11,9 @@
 //!   `status_CODE` column for each status code that answered.
 //! - business.csv: completed journeys per level (`level` numbered from 1), then
 //!   over the whole run (`level` "run", ramps included), then passed steps over
-//!   the run: `completed`, `failed` and `per_second`.
+//!   the run: `completed` and `failed` (of those started in the level),
+//!   `per_second` and, per level, `ended` (those that completed while it was
+//!   held, whichever level started them: what `per_second` counts).
 //!
 //! Absent values are empty cells, never zeros.
 
@@ -174,6 +176,7 @@ pub fn business(report: &Report) -> io::Result<Vec<u8>> {
         "completed",
         "failed",
         "per_second",
+        "ended",
     ])?;
     for level in &report.levels {
         for j in &level.journeys {
@@ -185,6 +188,7 @@ pub fn business(report: &Report) -> io::Result<Vec<u8>> {
                 j.completed.to_string(),
                 j.failed.to_string(),
                 j.per_second.to_string(),
+                j.ended.to_string(),
             ])?;
         }
     }
@@ -199,6 +203,7 @@ pub fn business(report: &Report) -> io::Result<Vec<u8>> {
             c.completed.to_string(),
             c.failed.to_string(),
             c.per_second.to_string(),
+            String::new(),
         ])?;
     }
     finish(w)
@@ -257,6 +262,34 @@ mod tests {
         assert!(rows.iter().any(|r| !r[3].is_empty()));
         let last = rows.last().unwrap();
         assert_eq!(last[3], cooldown.load.to_string(), "{last:?}");
+    }
+
+    /// A level's journey row carries the count its rate is of: those that
+    /// ended during the hold (not `completed`, of those started there).
+    #[test]
+    fn business_rows_carry_the_journeys_their_rate_counts() {
+        let report = testdata::judged(&[]);
+        let (header, rows) = read(&business(&report).unwrap());
+        let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let (level, per_second, ended) = (column("level"), column("per_second"), column("ended"));
+        let mut checked = 0;
+        for row in rows.iter().filter(|r| &r[level] != "run") {
+            let index: usize = row[level].parse().unwrap();
+            let held = report.levels[index - 1].held_s;
+            let rate: f64 = row[per_second].parse().unwrap();
+            let count: f64 = row[ended].parse().unwrap();
+            assert!(
+                (rate * held - count).abs() < 0.05 * count.max(1.0),
+                "{row:?}"
+            );
+            checked += 1;
+        }
+        assert!(checked > 0);
+        assert!(
+            rows.iter()
+                .filter(|r| &r[level] == "run")
+                .all(|r| r[ended].is_empty())
+        );
     }
 
     #[test]

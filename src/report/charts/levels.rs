@@ -491,18 +491,18 @@ where
 }
 
 /// Journeys completed per second at a level — of one journey (the capacity
-/// unit's), or all; `None` when the report has no journey counts.
+/// unit's), or all: those that ended while it was held, as the journeys' own
+/// rates count them (not those started there that completed, which a queue
+/// draining after the hold inflates); `None` when the report has no journey counts.
 fn journeys_per_second(level: &LevelResult, only: Option<&str>) -> Option<f64> {
     if level.journeys.is_empty() || level.held_s <= 0.0 {
         return None;
     }
-    let completed: u64 = level
-        .journeys
-        .iter()
+    let per_second = (level.journeys.iter())
         .filter(|j| only.is_none_or(|name| j.name == name))
-        .map(|j| j.completed)
+        .map(|j| j.per_second)
         .sum();
-    Some(completed as f64 / level.held_s)
+    Some(per_second)
 }
 
 #[cfg(test)]
@@ -571,6 +571,30 @@ mod tests {
 
     /// `capacity_unit = "journeys.buyer"`: the chart shows that journey's
     /// completions per second beside steps/s, and the fit in its unit.
+    /// The journeys' series is their completion rate during each hold, as
+    /// their own rates count it: not those started there that completed (172/s
+    /// drawn where a shop's order log showed 132/s past its capacity).
+    #[test]
+    fn journeys_completed_are_those_that_ended_during_the_hold() {
+        let mut report = testdata::judged(&[]);
+        for level in &mut report.levels {
+            let kinds = level.journeys.len() as f64;
+            for journey in &mut level.journeys {
+                journey.completed += 1000;
+                journey.per_second = 7.25 / kinds;
+            }
+        }
+        let chart = (charts(&report).into_iter())
+            .find(|c| c.name == "throughput")
+            .unwrap();
+        let csv = String::from_utf8(chart.drawing().unwrap().csv).unwrap();
+        let rows: Vec<&str> = (csv.lines())
+            .filter(|l| l.starts_with("journeys completed,"))
+            .collect();
+        assert_eq!(rows.len(), report.levels.len(), "{csv}");
+        assert!(rows.iter().all(|row| row.ends_with(",7.25")), "{csv}");
+    }
+
     #[test]
     fn a_business_capacity_unit_is_drawn_beside_requests() {
         let mut report = testdata::judged(&[]);
