@@ -44,10 +44,7 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                         out,
                         "; if it is the shop's business answer (out of stock), {accept}"
                     ),
-                    (None, Some(status)) => write!(
-                        out,
-                        "; a {status} refuses what the request sent (`--smoke --verbose` shows its headers)"
-                    ),
+                    (None, Some(status)) => write!(out, "; {}", refused_hint(status)),
                     (None, None) => Ok(()),
                 };
             }
@@ -83,6 +80,27 @@ pub fn accept_hint(kind: ErrorKind, status: Option<u16>) -> Option<&'static str>
         ErrorKind::Check => "loosen the check if the shop may answer so",
         _ => "expect its status with `expect = { status = [201, 409] }`",
     })
+}
+
+/// What a status that refuses a request points at: the path for a 404, the
+/// method for a 405, credentials for a 401 or 403, else what the request sent.
+fn refused_hint(status: u16) -> String {
+    match status {
+        404 | 410 => format!(
+            "a {status} says no such path: check the step's URL (`get`/`post`, or `graphql_path`) \
+             against the shop's (`--smoke` shows each URL sent)"
+        ),
+        405 => {
+            "a 405 refuses the method: check the step's `get`/`post`/… against the shop's".into()
+        }
+        401 | 403 => format!(
+            "a {status} refuses the credentials: check the token or cookie the step sends and the \
+             step that extracts it (`--smoke --verbose` shows its headers)"
+        ),
+        _ => format!(
+            "a {status} refuses what the request sent (`--smoke --verbose` shows its headers and body)"
+        ),
+    }
 }
 
 /// One step: its hops, extractions, checks and failure.
@@ -208,5 +226,15 @@ mod tests {
             assert_eq!(http(refused), None, "{refused}");
         }
         assert!(accept_hint(ErrorKind::Extract, None).is_some());
+    }
+
+    /// A refusal points at what it refuses: a wrong `graphql_path` answered 404
+    /// was sent to the headers.
+    #[test]
+    fn a_refusal_points_at_what_it_refuses() {
+        assert!(refused_hint(404).contains("check the step's URL"));
+        assert!(refused_hint(405).contains("the method"));
+        assert!(refused_hint(401).contains("credentials"));
+        assert!(refused_hint(400).contains("headers and body"));
     }
 }

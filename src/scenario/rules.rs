@@ -56,6 +56,16 @@ pub fn gates(
             }
             toml::Value::String(bound) => format!("{name} {bound}"),
             toml::Value::Boolean(true) if name == "regression" => name.to_string(),
+            // `checkout.p95 = "< 500ms"` unquoted: TOML reads a dotted key as a table.
+            toml::Value::Table(table) => {
+                let (inner, bound) = table.iter().next().map_or(("p95", "< 800ms"), |(k, v)| {
+                    (k.as_str(), v.as_str().unwrap_or("< 800ms"))
+                });
+                return Err(at_value(format!(
+                    "a dotted gate name is quoted: write \"{name}.{inner}\" = \"{bound}\" \
+                     (unquoted, TOML reads {name}.{inner} as a table {name} holding {inner})"
+                )));
+            }
             _ => {
                 return Err(at_value(format!(
                     "expected a bound as a string, like {name} = \"< 800ms\""

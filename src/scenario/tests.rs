@@ -824,6 +824,17 @@ fn when_reads_a_variable_an_earlier_step_extracts() {
         "{:?}",
         scenario.warnings
     );
+    // Extracted by a step itself sent only `when`: unset when that step was not
+    // sent, so the chained `when` decides, and no warning says otherwise.
+    let chained = journey(
+        "{ name = \"add\", post = \"/cart\", extract = { cart = { json = \"$.id\", optional = true } } },\n{ name = \"checkout\", when = \"cart\", post = \"/checkout\", extract = { order = { json = \"$.order\" } } },\n{ name = \"pay\", when = \"order\", post = \"/pay\" }",
+    )
+    .unwrap();
+    assert!(
+        !chained.warnings.iter().any(|w| w.starts_with("when")),
+        "{:?}",
+        chained.warnings
+    );
 }
 
 /// A [vars] value is sent as written: a template in it would go out with its
@@ -927,6 +938,19 @@ fn a_gate_load_is_a_level_as_the_run_judges_it() {
         e.contains("no level at 2.0000001 shoppers in the scenario's load (levels: 2, 4)"),
         "{e}"
     );
+}
+
+/// `checkout.p95 = "< 500ms"` unquoted is a TOML table: the error says to quote
+/// the dotted name ("expected a bound as a string" left the writer puzzled).
+#[test]
+fn an_unquoted_dotted_gate_name_is_told_to_quote_it() {
+    let text = "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = { levels = [2, 4], hold = \"1s\" }\n[gates]\ncheckout.p95 = \"< 500ms\"\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"checkout\", get = \"/\" }]\n";
+    let e = parse(Path::new("t.toml"), text).unwrap_err().to_string();
+    assert!(
+        e.contains("a dotted gate name is quoted: write \"checkout.p95\" = \"< 500ms\""),
+        "{e}"
+    );
+    assert!(e.starts_with("t.toml:7:"), "{e}");
 }
 
 /// `allow_hosts` matches hosts exactly: `"*"` allowed nothing, silently (a

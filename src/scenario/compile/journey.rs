@@ -188,6 +188,10 @@ impl<'a> Compiler<'a> {
         for (var, spec) in raw.extract {
             extract.push(self.extract(var, spec, slots)?);
         }
+        // A step sent only `when` a variable is set may leave its own unset.
+        if when.is_some() {
+            (self.optional_slots).extend(extract.iter().map(|e| e.name.clone()));
+        }
         Ok(Step {
             id,
             method,

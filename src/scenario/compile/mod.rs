@@ -53,8 +53,8 @@ struct Compiler<'a> {
     /// on (its own extractions first), with the step that extracts each and
     /// whether it is this step; a template reading one is told where it is set.
     extracted_later: Vec<(String, String, bool)>,
-    /// Variables some extraction of the journey compiled so far sets with
-    /// `optional = true` (only those may be unset when a later step runs).
+    /// Variables the journey compiled so far may leave unset: extracted with
+    /// `optional = true`, or by a step sent only `when` another is set.
     optional_slots: Vec<String>,
 }
 

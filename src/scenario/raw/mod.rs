@@ -76,7 +76,7 @@ pub struct RawTarget {
     /// The shop: "embedded" (the demo shop, started for the run) or a URL such as "http://127.0.0.1:8080". `--target URL` overrides it.
     #[cfg_attr(test, schemars(with = "String"))]
     pub base_url: Spanned<String>,
-    /// The longest a request may take (default 10s).
+    /// The longest a step may take: its request and the redirects it follows (default 10s).
     #[cfg_attr(test, schemars(with = "Option<Dur>"))]
     pub timeout: Option<Spanned<Dur>>,
     /// The longest a connection may take to open.
