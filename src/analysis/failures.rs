@@ -429,6 +429,21 @@ mod tests {
             crate::analysis::judge::verdict(&report)
                 .contains(". But every request that failed there")
         );
+        // Still failing so in the cool-down: that says nothing of the shop's
+        // recovery ("Not recovered" blamed a healthy shop for its stock).
+        report.cooldown = Some(crate::analysis::CooldownResult {
+            start_s: 60.0,
+            duration_s: 10.0,
+            load: 250.0,
+        });
+        report.recovery_s = None;
+        let verdict = crate::analysis::judge::verdict(&report);
+        assert!(
+            verdict.contains(
+                ". Recovery not judged: the scenario's own errors keep the error rate over the SLO"
+            ),
+            "{verdict}"
+        );
         fn at_bp(r: &mut Report, bp: usize) -> &mut crate::analysis::LevelResult {
             r.levels.iter_mut().find(|l| l.index == bp).unwrap()
         }

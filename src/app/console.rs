@@ -248,6 +248,7 @@ mod tests {
             lag_p99_ms: None,
             p50_ms: None,
             p99_ms: None,
+            slow: Vec::new(),
         };
         for (t, n) in [(1.0, 20), (2.0, 20), (2.0, 22)] {
             console.second(&point(t, n));
@@ -278,6 +279,7 @@ mod tests {
                 lag_p99_ms: None,
                 p50_ms: None,
                 p99_ms: None,
+                slow: Vec::new(),
             });
         }
         let (http, steps, errors) = console.rates();
@@ -307,6 +309,7 @@ mod tests {
                 lag_p99_ms: None,
                 p50_ms: None,
                 p99_ms: None,
+                slow: Vec::new(),
             });
             let (http, steps, _) = console.rates();
             assert_eq!((http, steps), (400.0, 380.0), "at {t} s");
@@ -340,6 +343,7 @@ mod tests {
                 lag_p99_ms: None,
                 p50_ms: None,
                 p99_ms: None,
+                slow: Vec::new(),
             },
             in_flight: 3,
         };

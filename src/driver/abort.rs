@@ -65,6 +65,7 @@ mod tests {
             lag_p99_ms: None,
             p50_ms: Some(5.0),
             p99_ms: Some(20.0),
+            slow: Vec::new(),
         }
     }
 

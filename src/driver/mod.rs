@@ -380,6 +380,9 @@ fn harvest(
             .then(|| interval.latency.value_at_quantile(0.99) as f64 / 1000.0),
         lag_p99_ms: (!interval.lag.is_empty())
             .then(|| interval.lag.value_at_quantile(0.99) as f64 / 1000.0),
+        slow: (shared.scenario.slo.latency.iter())
+            .map(|bound| slower_than(&interval.latency, bound.bound))
+            .collect(),
     };
     collected.notes = shared.recorder.notes();
     if let Some(plan) = drops {
@@ -389,6 +392,16 @@ fn harvest(
     collected.timeline.push(point.clone());
     collected.last_interval = interval;
     point
+}
+
+/// How many of `latency`'s values (microseconds) are above `bound`, as its
+/// percentiles read them (a value in the bound's equivalence range is not).
+fn slower_than(latency: &hdrhistogram::Histogram<u64>, bound: Duration) -> u64 {
+    let bound = u64::try_from(bound.as_micros()).unwrap_or(u64::MAX);
+    match latency.is_empty() {
+        true => 0,
+        false => latency.len() - latency.count_between(0, bound),
+    }
 }
 
 /// CPU time (user + system) this process has used so far.

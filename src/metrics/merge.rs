@@ -227,6 +227,9 @@ fn sum_points(t: f64, points: &[(usize, &TimelinePoint)]) -> TimelinePoint {
         lag_p99_ms: worst(|p| p.lag_p99_ms),
         p50_ms: worst(|p| p.p50_ms),
         p99_ms: worst(|p| p.p99_ms),
+        slow: (0..points[0].slow.len())
+            .map(|i| points.iter().filter_map(|p| p.slow.get(i)).sum())
+            .collect(),
     }
 }
 
@@ -272,6 +275,7 @@ mod tests {
             lag_p99_ms: None,
             p50_ms: None,
             p99_ms: None,
+            slow: Vec::new(),
         }];
         RunOutcome {
             collected,
@@ -376,6 +380,7 @@ mod tests {
             lag_p99_ms: None,
             p50_ms: None,
             p99_ms: None,
+            slow: Vec::new(),
         };
         let shard = |shoppers: u32| {
             let mut o = outcome(&[(0, 3)], &[]);

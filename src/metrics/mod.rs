@@ -383,6 +383,13 @@ pub struct TimelinePoint {
     pub p50_ms: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p99_ms: Option<f64>,
+    /// Of this second's steps, how many took longer than each latency bound of
+    /// the SLO over all requests, in the order written: a window's share over a
+    /// bound says whether its percentile kept within it, which the seconds' own
+    /// percentiles cannot (absent in reports written before, and without such
+    /// a bound).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slow: Vec<u64>,
 }
 
 /// What one shard holds since the last harvest, keyed by (level, step or journey).

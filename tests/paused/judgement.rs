@@ -238,9 +238,10 @@ steps = [{{ name = "product", get = "/api/products/7" }}]
 /// slow answers, every later one is within the 100 ms p95. Recovery counts
 /// from the load falling at 4 s (the README's definition; it counted from the
 /// cool-down's start, 1.2 s later, and read 0 s where the slow answers of that
-/// pause came before it) to the start of the first second wholly in the
-/// cool-down; the headline and the timeline agree: every second after it is
-/// within the SLO, and one before it is not.
+/// pause came before it) to the cool-down's start, within the timeline's
+/// tenth of a second, or the second after it: every 3 s window from then on is
+/// within the SLO, though its first second may still hold a few slow answers;
+/// every second after that one is within it, and one before is not.
 #[tokio::test(start_paused = true)]
 async fn recovery_is_when_the_queue_has_drained_and_the_shop_stays_within() {
     let run = simulate_twice(
@@ -264,7 +265,7 @@ async fn recovery_is_when_the_queue_has_drained_and_the_shop_stays_within() {
     );
     let fell = 4.0;
     assert!(
-        (cooldown.start_s - fell..=cooldown.start_s - fell + 1.0).contains(&recovery),
+        (cooldown.start_s - fell - 0.1..=cooldown.start_s - fell + 1.0).contains(&recovery),
         "recovery {recovery} s"
     );
     let back = fell + recovery;

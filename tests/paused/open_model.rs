@@ -144,6 +144,18 @@ steps = [{ name = "product", get = "/api/products/7" }]
         );
         assert_eq!(over.verdict, Verdict::Fail, "{load}/s");
     }
+    // Each second counts its steps slower than the SLO's p95 bound (60 ms):
+    // none below capacity (20 ms each), all of them once the queue is seconds long.
+    for point in &run.report.timeline {
+        let slow = point.slow.as_slice();
+        match point.level {
+            Some(0) => assert_eq!(slow, [0], "at {} s", point.t),
+            Some(3) if point.requests > 0 => {
+                assert_eq!(slow, [point.requests], "at {} s", point.t)
+            }
+            _ => assert_eq!(slow.len(), 1, "at {} s", point.t),
+        }
+    }
     let capacity = stampede::analysis::capacity::assess(&run.report);
     let peak = capacity.peak_throughput_rps.expect("a peak");
     assert!(near(peak, 50.0, 0.04), "capacity {peak}: {}", capacity.note);

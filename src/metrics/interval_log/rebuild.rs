@@ -419,6 +419,7 @@ mod tests {
             lag_p99_ms: None,
             p50_ms: None,
             p99_ms: None,
+            slow: Vec::new(),
         };
         let collected = Collected::new(header.levels.len(), header.steps, header.journeys);
         log.second(&point, &collected);
