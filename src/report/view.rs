@@ -255,7 +255,7 @@ pub fn shown_level(report: &Report) -> Option<&LevelResult> {
 
 /// Intervals shorter than this give no per-second rate (a level boundary can cut
 /// an interval to nothing).
-const SHORTEST_INTERVAL_S: f64 = 0.25;
+pub const SHORTEST_INTERVAL_S: f64 = 0.25;
 
 /// Each timeline point with the length of the interval it closes.
 pub fn intervals(timeline: &[TimelinePoint]) -> impl Iterator<Item = (&TimelinePoint, f64)> {

@@ -456,3 +456,29 @@ fn the_open_models_timeline_draws_arrivals_and_busy_shoppers() {
     let tip = format!(": {} arrivals/s</title>", tick(level.load));
     assert!(svg.contains(&tip), "{tip}");
 }
+
+/// A level judged a fifth of a second after a whole second's harvest leaves a
+/// point of 0.2 s: too short to give a rate, it is passed over, not a gap (the
+/// line broke there, and the legend read it as a second with no completed
+/// request, where 40 had completed).
+#[test]
+fn an_interval_too_short_for_a_rate_is_passed_over_not_a_gap() {
+    let mut report = testdata::smoke();
+    let at = report.timeline.iter().position(|p| p.requests > 0).unwrap() + 1;
+    let mut short = report.timeline[at - 1].clone();
+    short.t += 0.2;
+    short.requests = 40;
+    report.timeline.insert(at, short);
+    for point in &mut report.timeline[at + 1..] {
+        point.t += 0.2;
+    }
+    let svg = svg_of(&report, "timeline");
+    let blue = "stroke=\"#1F77B4\"";
+    let lines = svg
+        .split("<polyline")
+        .skip(1)
+        .filter(|line| line.split('>').next().unwrap_or("").contains(blue))
+        .count();
+    // One unbroken requests/s line, and the legend's swatch.
+    assert_eq!(lines, 2, "the requests/s line broke at the short interval");
+}

@@ -2,9 +2,9 @@
 //! in three panels over one time axis, with each level's span shaded (the
 //! breaking level in red) so a spike can be matched to the level it happened in.
 //!
-//! Gaps are gaps: a second in which no request completed has no p95, and an
-//! interval too short to give a rate (a level edge) has no rate; the line breaks
-//! there instead of joining its neighbours. The p95 panel is scaled to the
+//! Gaps are gaps: a second in which no request completed has no p95 and the
+//! line breaks there instead of joining its neighbours; an interval too short
+//! to give a rate (a level judged just after a whole second) is passed over. The p95 panel is scaled to the
 //! data; an SLO far above it is named in the legend rather than drawn.
 
 use std::ops::Range;
@@ -20,7 +20,7 @@ use super::{
 };
 use crate::analysis::Report;
 use crate::analysis::TimelinePoint;
-use crate::report::view::{LoadUnit, Measure, checks, intervals, per_second};
+use crate::report::view::{LoadUnit, Measure, SHORTEST_INTERVAL_S, checks, intervals, per_second};
 
 /// (level index, start, end) of each level's span in time.
 fn level_spans(timeline: &[TimelinePoint]) -> Vec<(usize, f64, f64)> {
@@ -120,13 +120,14 @@ struct Line {
     show: fn(f64) -> String,
 }
 
-/// Splits timeline values into runs: `None` (no request completed, or too short
-/// an interval to say) ends a run, so the line has a gap there. Instants (a level
-/// edge closes an interval of no length) carry no time and are passed over.
+/// Splits timeline values into runs: `None` (no request completed) ends a run,
+/// so the line has a gap there. An interval too short to give a rate (a level
+/// judged a fifth of a second after a whole second's harvest) is passed over,
+/// not a gap: requests did complete in it.
 fn runs(values: impl Iterator<Item = (f64, f64, Option<usize>, Option<f64>)>) -> Vec<Vec<Pt>> {
     let mut runs: Vec<Vec<Pt>> = vec![Vec::new()];
     for (t, interval, level, value) in values {
-        if interval <= 1e-9 {
+        if interval < SHORTEST_INTERVAL_S {
             continue;
         }
         match value.filter(|v| v.is_finite() && *v >= 0.0) {
@@ -356,7 +357,7 @@ fn rates_panel(report: &Report, legend: &mut Legend) -> Panel<'static> {
 /// it would not flatten the line onto zero.
 fn p95_panel(report: &Report, legend: &mut Legend) -> Panel<'static> {
     let lines = vec![line("p95 ms", P95, tick_ms, report, |p, i| {
-        // No completed request, or too short an interval to say: a gap.
+        // No completed request: a gap (a too short interval is passed over).
         per_second(p.requests, i).filter(|_| p.requests > 0)?;
         p.p95_ms
     })];

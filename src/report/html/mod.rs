@@ -274,8 +274,8 @@ const CAPTIONS: [(&str, &str); 6] = [
         "timeline",
         "Load, requests and errors per second, and p95 latency over the run. Shaded \
          bands are levels (red: the breaking level); the gaps between them are ramps, \
-         which no verdict counts. A break in a line is a second with no value: no \
-         request completed in it, or too short an interval to give a rate.",
+         which no verdict counts. A break in a line is a second in which no request \
+         completed.",
     ),
     (
         "percentiles",
