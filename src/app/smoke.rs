@@ -39,7 +39,15 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
         match walk.scripting_failure() {
             Some((_, _, failure)) => {
                 let _ = write!(out, " — the scenario fails, not the shop's capacity");
+                let refusal = (failure.kind == ErrorKind::Graphql)
+                    .then(|| refusing_code(&failure.what))
+                    .flatten();
                 let _ = match (accept_hint(failure.kind, failure.status), failure.status) {
+                    _ if let Some(code) = refusal => write!(
+                        out,
+                        "; {code} is GraphQL's refusal of the request itself (its token, query or \
+                         variables), no business answer to accept: `--smoke --verbose` shows what was sent"
+                    ),
                     (Some(accept), _) => write!(
                         out,
                         "; if it is the shop's business answer (out of stock), {accept}"
@@ -73,13 +81,31 @@ pub fn accept_hint(kind: ErrorKind, status: Option<u16>) -> Option<&'static str>
     }
     Some(match kind {
         ErrorKind::Graphql => {
-            "accept a business error with the step's `expect.typename`, or `allow_errors = true` \
-             in its graphql table"
+            "accept a business error with the step's `expect.typename`, or its code with \
+             `allow_errors = [\"OUT_OF_STOCK\"]` in its graphql table"
         }
         ErrorKind::Extract => "make the extraction `optional` if the answer may lack it",
         ErrorKind::Check => "loosen the check if the shop may answer so",
         _ => "expect its status with `expect = { status = [201, 409] }`",
     })
+}
+
+/// The standard GraphQL error codes (Apollo's, and the spec's usage) that
+/// refuse the request itself — its credentials, its query or its variables —
+/// as the failure's text names them (`errors[0].message (UNAUTHENTICATED): …`).
+fn refusing_code(what: &str) -> Option<&'static str> {
+    const REFUSING: [&str; 7] = [
+        "UNAUTHENTICATED",
+        "FORBIDDEN",
+        "GRAPHQL_VALIDATION_FAILED",
+        "GRAPHQL_PARSE_FAILED",
+        "BAD_USER_INPUT",
+        "BAD_REQUEST",
+        "PERSISTED_QUERY_NOT_FOUND",
+    ];
+    REFUSING
+        .into_iter()
+        .find(|code| what.contains(&format!("({code})")))
 }
 
 /// What a status that refuses a request points at: the path for a 404, the
@@ -226,6 +252,22 @@ mod tests {
             assert_eq!(http(refused), None, "{refused}");
         }
         assert!(accept_hint(ErrorKind::Extract, None).is_some());
+    }
+
+    /// A GraphQL error refusing the request (a lost token, a misspelt field) is
+    /// not offered as a business answer to accept.
+    #[test]
+    fn a_graphql_refusal_is_told_apart_from_a_business_answer() {
+        let what = |code: &str| format!("errors[0].message ({code}): \"no\"");
+        assert_eq!(
+            refusing_code(&what("UNAUTHENTICATED")),
+            Some("UNAUTHENTICATED")
+        );
+        assert_eq!(
+            refusing_code(&what("GRAPHQL_VALIDATION_FAILED")),
+            Some("GRAPHQL_VALIDATION_FAILED")
+        );
+        assert_eq!(refusing_code(&what("OUT_OF_STOCK")), None);
     }
 
     /// A refusal points at what it refuses: a wrong `graphql_path` answered 404

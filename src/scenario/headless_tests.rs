@@ -32,10 +32,17 @@ fn graphql_steps_post_typed_variables_and_check_for_errors() {
     assert_eq!(steps[0].path.as_constant(), Some("/gql"));
     assert!(matches!(
         steps[0].checks[0].check(),
-        Check::Json(JsonCheck::NoGraphqlErrors)
+        Check::Json(JsonCheck::NoGraphqlErrors { except }) if except.is_empty()
     ));
     assert_eq!(s.steps[1].request, "POST /api");
     assert!(steps[1].checks.is_empty(), "allow_errors");
+    // A list of codes: those pass, the check stays for the others.
+    let listed = STEPS.replace("allow_errors = true", "allow_errors = [\"OUT_OF_STOCK\"]");
+    let s = ok(&scenario("graphql_path = \"/gql\"", "", "", &listed));
+    assert!(matches!(
+        s.journeys[0].steps[1].checks[0].check(),
+        Check::Json(JsonCheck::NoGraphqlErrors { except }) if except == &["OUT_OF_STOCK"]
+    ));
     let Body::Json(json) = &steps[1].body else {
         panic!("a JSON body")
     };

@@ -23,8 +23,12 @@ pub enum JsonCheck {
         names: Vec<String>,
         negate: bool,
     },
-    /// No top-level `errors` array with something in it (GraphQL).
-    NoGraphqlErrors,
+    /// No top-level `errors` array with something in it (GraphQL), but errors
+    /// whose `extensions.code` is one of `except` (`OUT_OF_STOCK`: the shop's
+    /// business answer, accepted).
+    NoGraphqlErrors {
+        except: Vec<String>,
+    },
 }
 
 /// A JSONPath and the text it was written as.
@@ -119,6 +123,18 @@ fn number(value: &Value) -> Option<Number> {
     }
 }
 
+/// A GraphQL error's `extensions.code`.
+fn error_code(error: &Value) -> Option<&str> {
+    error.pointer("/extensions/code").and_then(Value::as_str)
+}
+
+/// The first of `errors` whose code is not one of `except`.
+fn refused<'j>(errors: &'j [Value], except: &[String]) -> Option<&'j Value> {
+    errors
+        .iter()
+        .find(|e| !error_code(e).is_some_and(|code| except.iter().any(|c| c == code)))
+}
+
 fn typename(value: &Value) -> Option<&str> {
     value.get("__typename").and_then(Value::as_str)
 }
@@ -127,7 +143,7 @@ impl JsonCheck {
     /// Failures of a GraphQL check are of kind `graphql`; the others `check`.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            JsonCheck::Typename { .. } | JsonCheck::NoGraphqlErrors => ErrorKind::Graphql,
+            JsonCheck::Typename { .. } | JsonCheck::NoGraphqlErrors { .. } => ErrorKind::Graphql,
             _ => ErrorKind::Check,
         }
     }
@@ -147,7 +163,12 @@ impl JsonCheck {
                 let verb = if *negate { "not one of" } else { "one of" };
                 format!("{}.__typename {verb} {names:?}", path.source)
             }
-            JsonCheck::NoGraphqlErrors => "no GraphQL errors".to_string(),
+            JsonCheck::NoGraphqlErrors { except } if except.is_empty() => {
+                "no GraphQL errors".to_string()
+            }
+            JsonCheck::NoGraphqlErrors { except } => {
+                format!("no GraphQL errors but {}", except.join(", "))
+            }
         }
     }
 
@@ -183,9 +204,11 @@ impl JsonCheck {
             // A GraphQL answer is an object with `data`, `errors`, or both;
             // `errors`, when there, a list. `{}` or `"errors": "boom"` is not
             // an answer without errors.
-            JsonCheck::NoGraphqlErrors => match json.get("errors") {
+            JsonCheck::NoGraphqlErrors { except } => match json.get("errors") {
                 None | Some(Value::Null) => json.get("data").is_some(),
-                Some(errors) => errors.as_array().is_some_and(Vec::is_empty),
+                Some(errors) => errors
+                    .as_array()
+                    .is_some_and(|errors| refused(errors, except).is_none()),
             },
         }
     }
@@ -197,12 +220,11 @@ impl JsonCheck {
     pub fn code(&self, json: Result<&Value, Unread>) -> Option<String> {
         let json = json.ok()?;
         match self {
-            JsonCheck::NoGraphqlErrors => json
-                .get("errors")?
-                .get(0)?
-                .pointer("/extensions/code")?
-                .as_str()
-                .map(str::to_string),
+            JsonCheck::NoGraphqlErrors { except } => {
+                refused(json.get("errors")?.as_array()?, except)
+                    .and_then(error_code)
+                    .map(str::to_string)
+            }
             JsonCheck::Typename { path, .. } => {
                 path.path.first(json).and_then(typename).map(str::to_string)
             }
@@ -218,13 +240,15 @@ impl JsonCheck {
             Err(unread) => return unread.to_string(),
         };
         match self {
-            JsonCheck::NoGraphqlErrors => match json.get("errors") {
+            JsonCheck::NoGraphqlErrors { except } => match json.get("errors") {
                 None | Some(Value::Null) => {
                     "neither data nor errors: not a GraphQL answer".to_string()
                 }
                 Some(errors) if !errors.is_array() => format!("errors: {errors} (not a list)"),
                 Some(errors) => {
-                    let first = &errors[0];
+                    let all = errors.as_array().map_or(&[][..], Vec::as_slice);
+                    let first = refused(all, except).unwrap_or(&errors[0]);
+                    let at = all.iter().position(|e| std::ptr::eq(e, first)).unwrap_or(0);
                     // `extensions.code` tells a business error (OUT_OF_STOCK) from
                     // the scenario's (BAD_USER_INPUT) where messages vary.
                     let code = match first.pointer("/extensions/code") {
@@ -232,8 +256,8 @@ impl JsonCheck {
                         _ => String::new(),
                     };
                     match first.get("message").and_then(Value::as_str) {
-                        Some(message) => format!("errors[0].message{code}: {message:?}"),
-                        None => format!("errors[0]: {first}"),
+                        Some(message) => format!("errors[{at}].message{code}: {message:?}"),
+                        None => format!("errors[{at}]: {first}"),
                     }
                 }
             },
@@ -308,22 +332,27 @@ mod tests {
         };
         assert!(!not_error.holds(j));
         let errors = json!({"errors": [{"message": "Variable \"$qty\" got invalid value"}]});
-        assert!(!JsonCheck::NoGraphqlErrors.holds(Ok(&errors)));
-        assert!(JsonCheck::NoGraphqlErrors.holds(j));
+        assert!(!JsonCheck::NoGraphqlErrors { except: Vec::new() }.holds(Ok(&errors)));
+        assert!(JsonCheck::NoGraphqlErrors { except: Vec::new() }.holds(j));
         assert_eq!(
-            JsonCheck::NoGraphqlErrors.actual(Ok(&errors)),
+            JsonCheck::NoGraphqlErrors { except: Vec::new() }.actual(Ok(&errors)),
             r#"errors[0].message: "Variable \"$qty\" got invalid value""#
         );
         let coded = json!({"errors": [{"message": "SKU-4 is out of stock", "extensions": {"code": "OUT_OF_STOCK"}}]});
         // Counted by its code; an error without one, and a check that is
         // no GraphQL check, by none.
         assert_eq!(
-            JsonCheck::NoGraphqlErrors.code(Ok(&coded)).as_deref(),
+            JsonCheck::NoGraphqlErrors { except: Vec::new() }
+                .code(Ok(&coded))
+                .as_deref(),
             Some("OUT_OF_STOCK")
         );
-        assert_eq!(JsonCheck::NoGraphqlErrors.code(Ok(&errors)), None);
         assert_eq!(
-            JsonCheck::NoGraphqlErrors.actual(Ok(&coded)),
+            JsonCheck::NoGraphqlErrors { except: Vec::new() }.code(Ok(&errors)),
+            None
+        );
+        assert_eq!(
+            JsonCheck::NoGraphqlErrors { except: Vec::new() }.actual(Ok(&coded)),
             r#"errors[0].message (OUT_OF_STOCK): "SKU-4 is out of stock""#
         );
         // Not GraphQL answers without errors: they passed.
@@ -335,10 +364,44 @@ mod tests {
             ),
             (json!([1]), "neither data nor errors: not a GraphQL answer"),
         ] {
-            assert!(!JsonCheck::NoGraphqlErrors.holds(Ok(&odd)), "{odd}");
-            assert_eq!(JsonCheck::NoGraphqlErrors.actual(Ok(&odd)), actual);
+            assert!(
+                !JsonCheck::NoGraphqlErrors { except: Vec::new() }.holds(Ok(&odd)),
+                "{odd}"
+            );
+            assert_eq!(
+                JsonCheck::NoGraphqlErrors { except: Vec::new() }.actual(Ok(&odd)),
+                actual
+            );
         }
-        assert!(JsonCheck::NoGraphqlErrors.holds(Ok(&json!({"data": null, "errors": []}))));
+        assert!(
+            JsonCheck::NoGraphqlErrors { except: Vec::new() }
+                .holds(Ok(&json!({"data": null, "errors": []})))
+        );
+    }
+
+    /// `allow_errors = ["OUT_OF_STOCK"]`: the shop's business answer passes,
+    /// any other error still fails, shown and counted by its own code (an
+    /// `allow_errors = true` for the first let a missing token pass unseen).
+    #[test]
+    fn errors_with_an_allowed_code_pass_any_other_fails() {
+        let allowed = JsonCheck::NoGraphqlErrors {
+            except: vec!["OUT_OF_STOCK".into()],
+        };
+        let error =
+            |code: &str| json!({"message": format!("{code} it is"), "extensions": {"code": code}});
+        let stock = json!({"data": null, "errors": [error("OUT_OF_STOCK")]});
+        assert!(allowed.holds(Ok(&stock)));
+        let both =
+            json!({"data": null, "errors": [error("OUT_OF_STOCK"), error("UNAUTHENTICATED")]});
+        assert!(!allowed.holds(Ok(&both)));
+        assert_eq!(allowed.code(Ok(&both)).as_deref(), Some("UNAUTHENTICATED"));
+        assert_eq!(
+            allowed.actual(Ok(&both)),
+            r#"errors[1].message (UNAUTHENTICATED): "UNAUTHENTICATED it is""#
+        );
+        // An error without a code is no allowed one.
+        assert!(!allowed.holds(Ok(&json!({"errors": [{"message": "boom"}]}))));
+        assert_eq!(allowed.describe(), "no GraphQL errors but OUT_OF_STOCK");
     }
 
     /// Past 2^53 an `f64` cannot tell neighbours apart (an order id, a

@@ -154,10 +154,15 @@ impl<'a> Compiler<'a> {
         if let Some(content_type) = &raw.content_type {
             self.content_type(content_type, raw.body.is_some(), &mut headers)?;
         }
-        let graphql_errors_fail = raw
-            .graphql
-            .as_ref()
-            .is_some_and(|g| g.get_ref().allow_errors != Some(true));
+        // The GraphQL errors that fail the step: any, any but those codes, or none.
+        let graphql_errors_fail =
+            raw.graphql
+                .as_ref()
+                .and_then(|g| match g.get_ref().allow_errors.clone() {
+                    None | Some(RawAllowErrors::All(false)) => Some(Vec::new()),
+                    Some(RawAllowErrors::All(true)) => None,
+                    Some(RawAllowErrors::Codes(codes)) => Some(codes),
+                });
         let body = self.step_body(
             request::RawBody {
                 form: raw.form,
@@ -175,8 +180,8 @@ impl<'a> Compiler<'a> {
             Some(expect) => self.checks(expect, slots)?,
             None => (Vec::new(), Vec::new()),
         };
-        if graphql_errors_fail {
-            let errors = Check::Json(crate::scenario::JsonCheck::NoGraphqlErrors);
+        if let Some(except) = graphql_errors_fail {
+            let errors = Check::Json(crate::scenario::JsonCheck::NoGraphqlErrors { except });
             checks.insert(0, StepCheck::Fixed(errors));
         }
         // Read before this step's own extractions: it is decided before sending.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use http::header::{HeaderName, HeaderValue};
 use toml::Spanned;
 
-use super::raw::{self, RawJourney, RawSlo, RawStep};
+use super::raw::{self, RawAllowErrors, RawJourney, RawSlo, RawStep};
 use super::{
     Arrivals, Body, Check, Css, DEFAULT_MAX_ACTIVE, Exhausted, Expression, Extract, ExtractSource,
     FeedPick, Feeder, Generator, Journey, JsonPath, JsonTemplate, LatencyBound, Load, MAX_THINK,

@@ -406,8 +406,48 @@ pub struct RawGraphql {
     pub variables: Option<Spanned<toml::Value>>,
     /// The operation to run (`operationName`), when the query holds several.
     pub operation: Option<String>,
-    /// `true`: an answer with a top-level `errors` array does not fail the step.
-    pub allow_errors: Option<bool>,
+    /// `true`: an answer with a top-level `errors` array does not fail the step;
+    /// a list of codes (`["OUT_OF_STOCK"]`): errors whose `extensions.code` is
+    /// one of them do not, any other still does.
+    #[cfg_attr(test, schemars(with = "Option<RawAllowErrors>"))]
+    pub allow_errors: Option<RawAllowErrors>,
+}
+
+/// `allow_errors = true`, or the error codes allowed.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(untagged, rename = "AllowErrors"))]
+pub enum RawAllowErrors {
+    All(bool),
+    Codes(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for RawAllowErrors {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawAllowErrors;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "true, false, or a list of the error codes allowed, like [\"OUT_OF_STOCK\"]",
+                )
+            }
+            fn visit_bool<E: serde::de::Error>(self, all: bool) -> Result<RawAllowErrors, E> {
+                Ok(RawAllowErrors::All(all))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawAllowErrors, A::Error> {
+                let mut codes = Vec::new();
+                while let Some(code) = seq.next_element::<String>()? {
+                    codes.push(code);
+                }
+                Ok(RawAllowErrors::Codes(codes))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// A data feeder: rows from a CSV file or a JSON array of objects.
