@@ -245,11 +245,7 @@ fn levels(out: &mut String, report: &Report, unit: LoadUnit) {
         );
     }
     out.push('\n');
-    for level in report
-        .levels
-        .iter()
-        .filter(|l| crate::report::view::journeys_to_account(l))
-    {
+    for level in crate::report::view::levels_to_account(report) {
         if let Some(journeys) = crate::report::view::journey_accounting(level) {
             let _ = writeln!(
                 out,

@@ -100,11 +100,7 @@ pub fn summary(report: &Report) -> String {
             crate::analysis::generator_warning(level)
         );
     }
-    for level in report
-        .levels
-        .iter()
-        .filter(|l| crate::report::view::journeys_to_account(l))
-    {
+    for level in crate::report::view::levels_to_account(report) {
         if let Some(journeys) = crate::report::view::journey_accounting(level) {
             let _ = writeln!(out, "  level {}: {journeys}", level_number(level));
         }
@@ -255,7 +251,8 @@ mod tests {
     }
 
     /// A level whose journeys failed is accounted for like one whose journeys
-    /// were cut (it was left out when none was cut).
+    /// were cut (it was left out when none was cut), and then every level is:
+    /// the others listed, not missing.
     #[test]
     fn a_level_with_failed_journeys_lists_its_journey_accounting() {
         let mut report = testdata::smoke();
@@ -272,6 +269,10 @@ mod tests {
         let text = summary(&report);
         assert!(text.contains("\n  level 1: "), "{text}");
         assert!(text.contains(" 831 failed"), "{text}");
+        assert!(
+            text.contains("\n  level 2: ") && text.contains("\n  level 3: "),
+            "{text}"
+        );
     }
 
     #[test]

@@ -297,15 +297,18 @@ pub fn journey_accounting(level: &LevelResult) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
-/// Whether some journey of `level` failed or was cut (unfinished), or some
-/// arrival was dropped: the summaries list the accounting of those levels (a
-/// level where 831 journeys failed and none was cut was left out).
-pub fn journeys_to_account(level: &LevelResult) -> bool {
-    level.dropped > 0
-        || level
-            .journeys
-            .iter()
-            .any(|j| j.unfinished > 0 || j.failed > 0)
+/// The levels whose journeys the summaries account for: every level, once some
+/// journey of one failed or was cut (unfinished) or some arrival was dropped (a
+/// level where 831 journeys failed and none was cut was left out; listing only
+/// those levels read as levels missing); none when all went through.
+pub fn levels_to_account(report: &Report) -> &[LevelResult] {
+    let to_account = |level: &LevelResult| {
+        level.dropped > 0 || (level.journeys.iter()).any(|j| j.unfinished > 0 || j.failed > 0)
+    };
+    match report.levels.iter().any(to_account) {
+        true => &report.levels,
+        false => &[],
+    }
 }
 
 /// A latency percentile as a table cell, marked `*` when it rests on fewer than
