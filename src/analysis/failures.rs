@@ -211,6 +211,24 @@ pub fn steady_errors(report: &Report) -> Option<String> {
 /// it at the first level too). It may also be the shop's answer to load (a
 /// 409 from contended locks): the verdict keeps the breaking point and says
 /// what it rests on.
+/// When most requests that failed at the breaking point were answered 429: a
+/// rate limit, which may be the shop's front door counting one client address
+/// (one generator machine sends the whole crowd) rather than its capacity.
+pub fn rate_limited(report: &Report) -> Option<String> {
+    let bp = report.breaking_point.as_ref()?;
+    let level = report.levels.iter().find(|l| l.index == bp.level)?;
+    let failed: u64 = level.stats.errors.values().sum();
+    let limited = level.stats.codes.get("429").copied().unwrap_or(0);
+    (failed > 0 && limited * 2 > failed).then(|| {
+        format!(
+            "{limited} of the {failed} requests that failed there were answered 429 Too Many Requests: \
+             a rate limit, often counted per client address, which one generator machine sending the \
+             whole crowd trips before the shop's capacity; ask whether the limit applies to real \
+             shoppers (or spread the load: docs/distributed.md) before reading it as capacity"
+        )
+    })
+}
+
 pub fn scenario_errors_only(report: &Report) -> Option<String> {
     if report.scripting_failure.is_some() {
         return None;
@@ -465,5 +483,26 @@ mod tests {
         assert!(scripting_failure(&failing("http_4xx", 429)).is_none());
         assert!(scripting_failure(&failing("http_5xx", 503)).is_none());
         assert!(scripting_failure(&testdata::broken()).is_none());
+    }
+
+    /// A break on 429s is the shop's, and the verdict says what a 429 is: a
+    /// limit that one generator machine may trip long before the capacity (a
+    /// new user's "5 arrivals/s" breaking point was its rate limiter's).
+    #[test]
+    fn a_break_on_429s_says_it_may_be_a_rate_limit() {
+        let mut report = testdata::broken();
+        let bp = report.breaking_point.as_ref().unwrap().level;
+        let level = report.levels.iter_mut().find(|l| l.index == bp).unwrap();
+        let failed: u64 = level.stats.errors.values().sum();
+        assert_eq!(rate_limited(&report), None, "503s: no rate limit");
+        let level = report.levels.iter_mut().find(|l| l.index == bp).unwrap();
+        level.stats.codes.insert("429".to_string(), failed);
+        let verdict = crate::analysis::judge::verdict(&report);
+        assert!(
+            verdict.contains(&format!(
+                ". {failed} of the {failed} requests that failed there were answered 429 Too Many Requests: a rate limit"
+            )),
+            "{verdict}"
+        );
     }
 }

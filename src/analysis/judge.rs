@@ -594,6 +594,8 @@ pub fn verdict(report: &Report) -> String {
         text.push_str(&format!(". But {steady}"));
     } else if let Some(own) = super::failures::scenario_errors_only(report) {
         text.push_str(&format!(". But {own}"));
+    } else if let Some(limited) = super::failures::rate_limited(report) {
+        text.push_str(&format!(". {limited}"));
     }
     generator_notes(report, &mut text);
     let dropped: u64 = report.levels.iter().map(|l| l.dropped).sum();
