@@ -3,8 +3,10 @@
 //!   boundaries): `t_s` (seconds since the start, at the interval's end),
 //!   `interval_s`, `level` (numbered from 1; empty outside levels: ramps, the
 //!   cool-down, a level begun but abandoned for it), the load,
-//!   `requests`, `errors`, their per-second rates (empty for intervals too short
-//!   to say), `p95_ms`, and the generator's own lag.
+//!   `requests` (steps, as the levels count them), `errors`, their per-second
+//!   rates (empty for intervals too short to say), `p95_ms`, the generator's own
+//!   lag, then `http_requests` (every redirect hop: what the shop's access log
+//!   counts) and its rate.
 //! - levels.csv: one row per level for all requests (`step` empty) followed by
 //!   one row per step, with throughput, error rate, percentiles, one
 //!   `errors_KIND` column for each error kind the run saw and one
@@ -56,6 +58,8 @@ pub fn timeline(report: &Report) -> io::Result<Vec<u8>> {
         "errors_per_s",
         "p95_ms",
         "generator_lag_p99_ms",
+        "http_requests",
+        "http_requests_per_s",
     ])?;
     for (point, interval) in intervals(&report.timeline) {
         let rate = |n| opt(per_second(n, interval).map(|r| (r * 100.0).round() / 100.0));
@@ -73,6 +77,8 @@ pub fn timeline(report: &Report) -> io::Result<Vec<u8>> {
             rate(point.errors),
             opt(point.p95_ms),
             opt(point.lag_p99_ms),
+            point.http_requests.to_string(),
+            rate(point.http_requests),
         ])?;
     }
     finish(w)
@@ -233,6 +239,13 @@ mod tests {
         assert_eq!(
             requests,
             report.timeline.iter().map(|p| p.requests).sum::<u64>()
+        );
+        // And the HTTP requests a shop's access log counts, redirect hops included.
+        let http = header.iter().position(|h| h == "http_requests").unwrap();
+        let sent: u64 = rows.iter().map(|r| r[http].parse::<u64>().unwrap()).sum();
+        assert_eq!(
+            sent,
+            report.timeline.iter().map(|p| p.http_requests).sum::<u64>()
         );
     }
 
