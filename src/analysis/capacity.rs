@@ -195,7 +195,13 @@ fn plateau(points: &[(f64, f64)]) -> Option<(f64, f64)> {
     if top > below * (1.0 + PLATEAU_GROWTH) {
         return None;
     }
-    points.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1))
+    first_most(points.iter().copied())
+}
+
+/// The (load, throughput) that served the most, the first of those tied (the
+/// headline's peak is the first level to reach a plateau, and so is this).
+fn first_most(points: impl Iterator<Item = (f64, f64)>) -> Option<(f64, f64)> {
+    points.reduce(|best, p| if p.1 > best.1 { p } else { best })
 }
 
 /// Whether throughput grew with load up to `peak_load` (no level served
@@ -249,10 +255,7 @@ fn fell_behind(report: &Report, unit: Option<&str>) -> Option<((f64, f64), Strin
     if short <= PLATEAU_GROWTH {
         return None;
     }
-    let most = levels
-        .iter()
-        .map(|(l, x)| (l.load, *x))
-        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    let most = first_most(levels.iter().map(|(l, x)| (l.load, *x)))?;
     let why = format!(
         "at {} the shop served {:.0}% less than its arrivals asked (it fell behind them), {} {} at most",
         report.load_unit.show(behind.load),

@@ -29,6 +29,7 @@ fn staircase(report: &Report, served: &[(f64, f64)]) -> Vec<LevelResult> {
             l.index = i;
             l.load = n;
             l.stats.throughput_rps = x;
+            l.stats.served_rps = Some(x);
             l.stats.error_rate = 0.0;
             l.verdict = match i + 1 == served.len() {
                 true => Verdict::Fail,
@@ -37,6 +38,15 @@ fn staircase(report: &Report, served: &[(f64, f64)]) -> Vec<LevelResult> {
             l
         })
         .collect()
+}
+
+/// Levels tied at the plateau: the capacity is the first to serve the most, as
+/// the headline's peak is (the capacity line said 24 shoppers where the
+/// headline said 16, for one 158.4 steps/s).
+#[test]
+fn a_plateau_tied_at_its_top_is_the_first_level_to_reach_it() {
+    let points = [(4.0, 50.0), (8.0, 100.0), (16.0, 158.4), (24.0, 158.4)];
+    assert_eq!(plateau(&points), Some((16.0, 158.4)));
 }
 
 #[test]
@@ -463,7 +473,7 @@ fn a_throughput_that_stopped_growing_is_the_capacity_measured() {
     assert!(plan.slo_lost_note.contains("(measured)"), "{plan:?}");
     report.model = Model::Closed;
     // Still growing at the top (by 20% for 25% more load): the fit stands.
-    report.levels[4].stats.throughput_rps = 446.0;
+    report.levels[4].stats.served_rps = Some(446.0);
     let capacity = assess(&report);
     assert!(!capacity.note.starts_with("measured"), "{capacity:?}");
 }

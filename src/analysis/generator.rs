@@ -63,6 +63,16 @@ pub fn limited(model: Model, slo: &Slo, stats: &Stats, generator: &GeneratorHeal
     if slo.error_rate.is_some_and(|bound| stats.error_rate > bound) {
         return false;
     }
+    // Nor can it undo a latency breach larger than the lag: the level fails
+    // whatever the generator's lateness (in the closed model a late generator
+    // only sent less load).
+    let stands = slo.latency.iter().any(|b| {
+        let bound = b.bound.as_secs_f64() * 1000.0;
+        (stats.latency.at(b.percentile)).is_some_and(|m| m - lag > bound)
+    });
+    if stands {
+        return false;
+    }
     let flips_a_breach = slo.latency.iter().any(|b| {
         let bound = b.bound.as_secs_f64() * 1000.0;
         stats
@@ -188,6 +198,14 @@ mod tests {
             &slo_300,
             &stats(400),
             &generator(11.0, 1.0)
+        ));
+        // Nor 264 ms against 80 ms, past the 10 ms the closed level could bear
+        // had it passed (a ground-truth check's shop agreed with every number).
+        assert!(!limited(
+            Model::Closed,
+            &slo(80),
+            &stats(264),
+            &generator(10.6, 1.0)
         ));
     }
 

@@ -409,7 +409,7 @@ where
             sent.line.iter().map(|p| (p.x, p.y)),
             light.stroke_width(2),
         ))?;
-        legend.entry("sent (served + failed)", Swatch::Line(P50, 1));
+        legend.entry("sent", Swatch::Line(P50, 1));
         let tip = rps("steps sent");
         dots(&mut chart, marks, "sent", &sent.line, (P50, 0), tip)?;
     }

@@ -399,8 +399,5 @@ fn legend_notes(legend: &mut Legend, report: &Report) {
     if report.cooldown.is_some() {
         legend.note("green band: the cool-down", GOOD);
     }
-    legend.note(
-        "a gap in a line: a ramp, or a second with no completed request",
-        BLACK,
-    );
+    legend.note("a gap in a line: a second with no completed request", BLACK);
 }
