@@ -432,9 +432,18 @@ pub struct Planning {
     pub expected_peak: Option<f64>,
     /// Last good level ÷ expected peak (above 1: room to spare).
     pub headroom: Option<f64>,
-    /// The load at which the fit says the SLO is lost.
+    /// The load at which the SLO is lost, as the reports lead with it: the
+    /// breaking point's when a level broke (`slo_lost_measured`), else the
+    /// model's estimate. (Reports written before held the model's here.)
     pub slo_lost_load: Option<f64>,
-    /// How that load was estimated.
+    /// Whether `slo_lost_load` was measured (a level broke there).
+    #[serde(default)]
+    pub slo_lost_measured: bool,
+    /// The model's estimate of that load (the fit, Little's law), beside the
+    /// measurement; absent in reports written before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo_lost_model: Option<f64>,
+    /// How the model's estimate was made.
     pub slo_lost_note: String,
     /// Per second in the report's `capacity_unit` (absent: served steps/s),
     /// measured at the last good level.
@@ -600,10 +609,13 @@ pub fn plan(
             }
         })
         .collect();
+    let measured = report.breaking_point.as_ref().map(|b| b.load);
     Planning {
         expected_peak: inputs.expected_peak,
         headroom,
-        slo_lost_load,
+        slo_lost_load: measured.or(slo_lost_load),
+        slo_lost_measured: measured.is_some(),
+        slo_lost_model: slo_lost_load,
         slo_lost_note,
         served_at_last_good: good.and_then(|l| throughput_in(l, unit)).map(round2),
         fit_at_expected_peak: capacity

@@ -236,8 +236,12 @@ fn business_except(report: &Report, shown: &[&str]) -> Vec<Fact> {
 /// estimate is shown as a model, with how far it was from the measurement, and
 /// stands alone only when nothing broke.
 fn slo_lost(report: &Report, p: &Planning, unit: LoadUnit) -> Fact {
-    let model = p.slo_lost_load.map(|n| unit.show(n.round()));
-    match (&report.breaking_point, p.slo_lost_load) {
+    // The model's estimate (a report written before held it as the load).
+    let estimate = p
+        .slo_lost_model
+        .or(p.slo_lost_load.filter(|_| !p.slo_lost_measured));
+    let model = estimate.map(|n| unit.show(n.round()));
+    match (&report.breaking_point, estimate) {
         (Some(bp), Some(n)) => {
             let off = (n - bp.load) / bp.load;
             // A measured capacity's load is no model's estimate ("the model
@@ -772,7 +776,17 @@ mod tests {
                 .unwrap()
         };
         let bp = report.breaking_point.as_ref().unwrap().load;
-        report.planning.as_mut().unwrap().slo_lost_load = Some(bp);
+        // report.json leads with what the text does: the load measured.
+        let planned = report.planning.as_ref().unwrap();
+        assert_eq!(
+            (planned.slo_lost_load, planned.slo_lost_measured),
+            (Some(bp), true)
+        );
+        assert!(
+            planned.slo_lost_model.is_some_and(|m| m != bp),
+            "{planned:?}"
+        );
+        report.planning.as_mut().unwrap().slo_lost_model = Some(bp);
         assert!(
             slo_lost(&report)
                 .detail
