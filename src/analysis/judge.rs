@@ -537,14 +537,14 @@ fn slo_clauses(plan: &Plan) -> Vec<SloClause> {
     all
 }
 
-/// "412 HTTP req/s (383 steps/s served)": requests as the shop's logs count
-/// them, and the steps served.
+/// "412 HTTP req/s (383 steps/s served)": the requests served as the shop's
+/// logs count them (redirect hops too), and the steps served.
 fn throughput(report: &Report, level: usize, served_steps: f64) -> String {
     let http = report
         .levels
         .iter()
         .find(|l| l.index == level)
-        .map_or(0.0, |l| l.stats.http_rps);
+        .map_or(0.0, |l| l.stats.served_http_rps());
     let served = crate::units::show_rate(served_steps);
     match http {
         0.0 => format!("{served} steps/s served"),

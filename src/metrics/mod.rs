@@ -183,6 +183,8 @@ pub struct StepStats {
     /// model past the shop's capacity sends what its arrivals ask, and the shop
     /// answers them later).
     pub served: u64,
+    /// The HTTP requests of those (a step's redirect hops included).
+    pub served_http: u64,
     /// The slowest and a few failed requests (bounded).
     pub exemplars: Exemplars,
 }
@@ -197,6 +199,7 @@ impl Default for StepStats {
             failed: None,
             counts: Counts::default(),
             served: 0,
+            served_http: 0,
             exemplars: Exemplars::default(),
         }
     }
@@ -222,6 +225,7 @@ impl StepStats {
         add_into(&mut self.failed, &other.failed);
         self.counts.add(&other.counts);
         self.served += other.served;
+        self.served_http += other.served_http;
         self.exemplars.add(&other.exemplars);
     }
 
@@ -236,7 +240,14 @@ impl StepStats {
         }
         self.counts = Counts::default();
         self.served = 0;
+        self.served_http = 0;
         self.exemplars.clear();
+    }
+
+    /// Counts `sample`, answered without error, as served while this level was held.
+    fn serve(&mut self, sample: &Sample) {
+        self.served += 1;
+        self.served_http += u64::from(sample.http_requests);
     }
 
     pub(crate) fn record(&mut self, sample: &Sample) {
@@ -492,8 +503,8 @@ impl Recorder {
         sent_in.record(&sample);
         if sample.error.is_none() {
             match ended_in == sample.level {
-                true => sent_in.served += 1,
-                false => entry(&mut shard.steps, ended_in, sample.step).served += 1,
+                true => sent_in.serve(&sample),
+                false => entry(&mut shard.steps, ended_in, sample.step).serve(&sample),
             }
         }
     }

@@ -11,9 +11,10 @@ use crate::units::{show_number, show_percent};
 fn row(out: &mut String, first: &str, second: &str, stats: &Stats, verdict: &str) {
     let _ = writeln!(
         out,
-        "  {first:>5}  {second:>14}  {:>9.1}  {:>9.1}  {:>7}  {:>9}  {:>9}  {:>9}  {verdict}",
+        "  {first:>5}  {second:>14}  {:>9.1}  {:>9.1}  {:>9.1}  {:>7}  {:>9}  {:>9}  {:>9}  {verdict}",
         stats.http_rps,
         stats.throughput_rps,
+        stats.served_rps(),
         show_percent(stats.error_rate),
         crate::report::view::percentile_cell(&stats.latency, "p50", stats.latency.p50_ms),
         crate::report::view::percentile_cell(&stats.latency, "p95", stats.latency.p95_ms),
@@ -65,11 +66,12 @@ pub fn summary(report: &Report) -> String {
     }
     let _ = writeln!(
         out,
-        "  {:>5}  {:>14}  {:>9}  {:>9}  {:>7}  {:>9}  {:>9}  {:>9}  verdict",
+        "  {:>5}  {:>14}  {:>9}  {:>9}  {:>9}  {:>7}  {:>9}  {:>9}  {:>9}  verdict",
         "level",
         unit.short(),
         "http/s",
         "steps/s",
+        "served/s",
         "errors",
         "p50",
         "p95",
@@ -121,8 +123,8 @@ pub fn summary(report: &Report) -> String {
         );
         let _ = writeln!(
             out,
-            "  {:>5}  {:>14}  {:>9}  {:>9}  {:>7}  {:>9}  {:>9}  {:>9}",
-            "", "step", "http/s", "steps/s", "errors", "p50", "p95", "p99"
+            "  {:>5}  {:>14}  {:>9}  {:>9}  {:>9}  {:>7}  {:>9}  {:>9}  {:>9}",
+            "", "step", "http/s", "steps/s", "served/s", "errors", "p50", "p95", "p99"
         );
         for step in level.steps.iter().filter(|s| s.stats.requests > 0) {
             row(&mut out, "", &step.name, &step.stats, "");

@@ -186,6 +186,10 @@ struct CountsLine {
     /// them; absent in logs written before (the requests without error stand in).
     #[serde(default)]
     served: Option<u64>,
+    /// Their HTTP requests; absent in logs written before (the HTTP requests
+    /// of the requests without error, in proportion, stand in).
+    #[serde(default)]
+    served_http: Option<u64>,
     /// The interval's exemplars (slowest and failed requests, with trace ids).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     exemplars: Vec<crate::metrics::Exemplar>,
@@ -326,6 +330,7 @@ impl IntervalLog {
                         .map(|&k| (k.name().to_string(), stats.counts.errors_of(k)))
                         .collect(),
                     served: Some(stats.served),
+                    served_http: Some(stats.served_http),
                     exemplars: stats.exemplars.all().copied().collect(),
                 };
                 serde_json::to_string(&counts).map(|j| format!("{COUNTS}{j}"))

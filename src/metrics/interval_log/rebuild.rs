@@ -175,7 +175,8 @@ fn add_counts(collected: &mut Collected, header: &RunHeader, text: &str) -> Resu
             .chain(counts.status)
             .chain(counts.codes.iter().map(|(_, n)| *n))
             .chain(counts.errors.iter().map(|(_, n)| *n))
-            .chain(counts.served);
+            .chain(counts.served)
+            .chain(counts.served_http);
         plausible(line, all)?;
         // What one interval's requests can add up to: each answered once at
         // most (by class and by code), and failed once at most.
@@ -208,7 +209,14 @@ fn add_counts(collected: &mut Collected, header: &RunHeader, text: &str) -> Resu
             }
         }
         stats.counts.add(&added);
-        stats.served += counts.served.unwrap_or(counts.requests - failed);
+        let served = counts.served.unwrap_or(counts.requests - failed);
+        stats.served += served;
+        stats.served_http += counts.served_http.unwrap_or_else(|| {
+            // Before it was counted: the HTTP requests of the steps served, as
+            // a share of all the line's steps.
+            let share = served as f64 / counts.requests.max(1) as f64;
+            (counts.http_requests as f64 * share).round() as u64
+        });
         stats
             .exemplars
             .add(&crate::metrics::Exemplars::from_all(&counts.exemplars));
