@@ -68,9 +68,9 @@ pub fn summary(report: &Report) -> String {
         );
     }
     if let Some((level, rps)) = head.peak {
-        let http = match level.stats.http_rps {
-            // HTTP requests sent (failed ones too), as the shop's logs count them.
-            http if http > 0.0 => format!(" ({} HTTP req/s sent)", show_rate(http)),
+        let http = match level.stats.served_http_rps() {
+            // Their HTTP requests (redirect hops too), as the shop's logs count them.
+            http if http > 0.0 => format!(" ({} HTTP req/s)", show_rate(http)),
             _ => String::new(),
         };
         let _ = writeln!(

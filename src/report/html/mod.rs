@@ -136,12 +136,12 @@ fn verdict(out: &mut String, report: &Report) {
     if let Some((level, rps)) = head.peak {
         let at = escape(&unit.show(load_of(level)));
         // HTTP requests as the shop's logs count them; steps in reports without them.
-        // Served, as the verdict and the capacity count it: the HTTP requests
-        // sent (503s too) read as the shop's throughput.
+        // Served, as the verdict and the capacity count it (a report written
+        // before has the HTTP requests sent: 503s too).
         let value = format!("{} steps/s", show_rate(rps));
-        let detail = match level.stats.http_rps {
+        let detail = match level.stats.served_http_rps() {
             http if http > 0.0 => format!(
-                "served, at {at}; {} HTTP req/s sent (failed ones and redirect hops too)",
+                "served, at {at}; {} HTTP req/s (redirect hops too)",
                 show_rate(http)
             ),
             _ => format!("served, at {at}"),
@@ -577,7 +577,15 @@ mod tests {
             card.contains(&format!("{} steps/s", show_rate(served))),
             "{card}"
         );
-        assert!(card.contains("HTTP req/s sent (failed ones"), "{card}");
+        assert!(card.contains("HTTP req/s (redirect hops too)"), "{card}");
+        // Of the HTTP requests served, where the report counts them.
+        for level in &mut report.levels {
+            level.stats.served_http_rps = Some(1234.0);
+        }
+        let page = render(&report);
+        let card = &page[page.find("Peak throughput").expect("a peak card")..];
+        let card = &card[..card.find("</div>").unwrap_or(card.len())];
+        assert!(card.contains("1234 HTTP req/s"), "{card}");
     }
 
     /// Each step's answers by status code stand in its row, beside its error
