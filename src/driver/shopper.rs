@@ -412,11 +412,22 @@ impl Shopper {
             rng: &mut self.rng,
             sequence: &mut self.sequence,
         };
-        shared.scenario.journeys[self.journey]
+        let journey = &shared.scenario.journeys[self.journey];
+        // Only a variable an earlier step extracts should be set by now: before
+        // the first step that extracts it (a login extracting its bearer token),
+        // its header is left out by design.
+        let earlier = journey.steps.iter().take_while(|s| s.id != step.id);
+        let expected: Vec<usize> = earlier
+            .flat_map(|s| s.extract.iter().map(|e| e.slot))
+            .collect();
+        journey
             .headers
             .iter()
             .filter(|(name, template)| {
-                !step.headers.iter().any(|(n, _)| n == name) && template.reads_unset(&scope)
+                !step.headers.iter().any(|(n, _)| n == name)
+                    && template
+                        .unset_slots(&scope)
+                        .any(|slot| expected.contains(&slot))
             })
             .map(|(name, _)| name.to_string())
             .collect()

@@ -414,9 +414,18 @@ impl Expression {
 
     /// Whether it reads a variable that is not set (yet) in `scope`.
     fn unset(&self, scope: &Scope<'_>) -> bool {
+        self.unset_slot(scope).is_some()
+    }
+
+    /// The variable it reads, when that is not set (yet) in `scope`.
+    fn unset_slot(&self, scope: &Scope<'_>) -> Option<usize> {
         match self.source {
-            Source::Slot(slot, _) => scope.slots.get(slot).is_none_or(Vec::is_empty),
-            _ => false,
+            Source::Slot(slot, _) => scope
+                .slots
+                .get(slot)
+                .is_none_or(Vec::is_empty)
+                .then_some(slot),
+            _ => None,
         }
     }
 }
@@ -497,6 +506,14 @@ impl Template {
     pub fn feeders(&self) -> impl Iterator<Item = usize> + '_ {
         self.parts.iter().filter_map(|p| match p {
             Part::Value { expression, .. } => expression.feeder(),
+            Part::Text(_) => None,
+        })
+    }
+
+    /// The variables it reads that are not set (yet) in `scope`.
+    pub fn unset_slots<'t>(&'t self, scope: &'t Scope<'_>) -> impl Iterator<Item = usize> + 't {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Value { expression, .. } => expression.unset_slot(scope),
             Part::Text(_) => None,
         })
     }
