@@ -173,3 +173,27 @@ fn headless_mistakes_are_placed_and_explained() {
     assert_eq!(s.load.capacity_unit.as_ref().unwrap().0, "steps.add");
     assert_eq!(s.slo.min_per_second, [("journeys.buyer".to_string(), 0.5)]);
 }
+
+/// `expect.typename` on a query that asks for no `__typename` fails every
+/// answer (`__typename "(none)"` at run time): `validate` warns where it is
+/// written; a query asking for it is not warned about.
+#[test]
+fn a_typename_check_on_a_query_without_typename_is_warned_about() {
+    let unasked = r#"  { name = "start", graphql = { query = "query Start { s }" }, extract = { token = { header = "x-auth-token" } } },
+  { name = "pay", graphql = { query = "mutation P { pay { state } }" }, expect = { typename = { "$.data.pay" = "Order" } } },"#;
+    let s = ok(&scenario("", "", "", unasked));
+    assert!(
+        s.warnings.iter().any(|w| w.starts_with(
+            "expect.typename reads $.data.pay.__typename, but the query asks for no __typename"
+        ) && w.contains("h.toml:")),
+        "{:?}",
+        s.warnings
+    );
+    let asked = unasked.replace("{ state }", "{ __typename state }");
+    let s = ok(&scenario("", "", "", &asked));
+    assert!(
+        !s.warnings.iter().any(|w| w.contains("typename")),
+        "{:?}",
+        s.warnings
+    );
+}

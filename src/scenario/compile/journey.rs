@@ -163,6 +163,29 @@ impl<'a> Compiler<'a> {
                     Some(RawAllowErrors::All(true)) => None,
                     Some(RawAllowErrors::Codes(codes)) => Some(codes),
                 });
+        // `expect.typename` on a GraphQL query that asks for no `__typename`:
+        // the answer cannot hold one, and every request fails the check.
+        let typename_unasked = raw
+            .graphql
+            .as_ref()
+            .filter(|g| !g.get_ref().query.get_ref().contains("__typename"))
+            .and_then(|_| raw.expect.as_ref()?.typename.keys().next())
+            .map(|path| (path.span(), path.get_ref().clone()));
+        if let Some((span, path)) = typename_unasked {
+            let said = self.error(
+                span,
+                format!(
+                    "expect.typename reads {path}.__typename, but the query asks for no __typename: every answer fails the check; add __typename to the selection at {path}"
+                ),
+            );
+            self.warnings.push(format!(
+                "{} (at {}:{}:{})",
+                said.message,
+                said.path.display(),
+                said.line,
+                said.column
+            ));
+        }
         let body = self.step_body(
             request::RawBody {
                 form: raw.form,
