@@ -24,6 +24,9 @@ pub struct RequestExample {
     /// The shopper's number and its journey.
     pub shopper: u64,
     pub journey: String,
+    /// The shard that sent it, in a merged run (each shard numbers its shoppers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<u32>,
     /// The W3C trace id it carried (32 hex digits), when the run was traced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, schemars(regex(pattern = "^[0-9a-f]{32}$")))]
@@ -43,6 +46,7 @@ impl RequestExample {
                 .cloned()
                 .unwrap_or_else(|| format!("journey {}", exemplar.journey)),
             trace_id: exemplar.trace.map(|t| t.to_string()),
+            shard: exemplar.shard,
         }
     }
 }
@@ -86,6 +90,7 @@ mod tests {
                 journey: 1,
                 at: Duration::from_millis(12_345),
                 trace: Some(TraceId([0xab; 16])),
+                shard: None,
             },
         });
         let journeys = ["browser".to_string(), "buyer".to_string()];

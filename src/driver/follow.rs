@@ -67,14 +67,16 @@ impl Follow {
             false => || Duration::ZERO,
         };
         let slots = level_slots(&scenario);
-        let shared = Arc::new(Shared::new(
+        let mut shared = Shared::new(
             Arc::clone(&scenario),
             base_url,
             seed,
             insecure,
             connector,
             spawner,
-        )?);
+        )?;
+        shared.shard = (part.count > 1).then_some(part.index);
+        let shared = Arc::new(shared);
         let (target_tx, target_rx) = watch::channel(u32::from(!shared.closed));
         let open = (!shared.closed).then(|| {
             let plan = Arc::new(arrivals::Plan::new(slots, seed, part.phase()));

@@ -70,6 +70,8 @@ struct Shared {
     started: Instant,
     /// Where shoppers are started.
     spawner: Spawner,
+    /// This process's shard of a sharded run (its requests' examples say so).
+    shard: Option<u32>,
 }
 
 impl Shared {
@@ -101,6 +103,7 @@ impl Shared {
             exhausted: AtomicBool::new(false),
             started: Instant::now(),
             spawner,
+            shard: None,
             scenario,
         })
     }

@@ -362,6 +362,7 @@ impl Shopper {
             journey: self.journey,
             at: sent.saturating_duration_since(shared.started),
             trace: self.tracer.as_ref().map(|t| TraceId(t.trace_id())),
+            shard: shared.shard,
         }
     }
 

@@ -66,6 +66,9 @@ pub struct Origin {
     pub at: Duration,
     /// The W3C trace id the request carried (`[target] trace = true`).
     pub trace: Option<TraceId>,
+    /// The shard that sent it, in a sharded run (shopper numbers are each
+    /// shard's own).
+    pub shard: Option<u32>,
 }
 
 /// One request kept as an example.
@@ -83,6 +86,8 @@ pub struct Exemplar {
     pub journey: usize,
     #[serde(default)]
     pub trace: Option<TraceId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<u32>,
 }
 
 impl Exemplar {
@@ -97,6 +102,7 @@ impl Exemplar {
             shopper: sample.origin.shopper,
             journey: sample.origin.journey,
             trace: sample.origin.trace,
+            shard: sample.origin.shard,
         }
     }
 
@@ -107,6 +113,7 @@ impl Exemplar {
             .latency_us
             .cmp(&self.latency_us)
             .then(self.at_us.cmp(&other.at_us))
+            .then(self.shard.cmp(&other.shard))
             .then(self.shopper.cmp(&other.shopper))
     }
 
@@ -114,6 +121,7 @@ impl Exemplar {
     fn earlier_first(&self, other: &Exemplar) -> std::cmp::Ordering {
         self.at_us
             .cmp(&other.at_us)
+            .then(self.shard.cmp(&other.shard))
             .then(self.shopper.cmp(&other.shopper))
     }
 }
@@ -272,6 +280,7 @@ mod tests {
                 journey: 0,
                 at: Duration::from_millis(at_ms),
                 trace: Some(TraceId((at_ms as u128).to_be_bytes())),
+                shard: None,
             },
             ..Sample::answered(ms, error)
         }

@@ -70,7 +70,13 @@ pub fn describe(e: &RequestExample) -> String {
         parts.push(outcome);
     }
     parts.push(format!("at {:.1} s", e.at_s));
-    parts.push(format!("shopper {} ({})", e.shopper, e.journey));
+    match e.shard {
+        Some(shard) => parts.push(format!(
+            "shard {shard} shopper {} ({})",
+            e.shopper, e.journey
+        )),
+        None => parts.push(format!("shopper {} ({})", e.shopper, e.journey)),
+    }
     parts.join(" · ")
 }
 
@@ -188,10 +194,20 @@ mod tests {
             shopper: 7,
             journey: "buyer".to_string(),
             trace_id: Some(ID.to_string()),
+            shard: None,
         };
         assert_eq!(
             describe(&e),
             "1.82 s · 503 http_5xx · at 12.3 s · shopper 7 (buyer)"
+        );
+        // Merged shards number their shoppers each: the shard says whose.
+        let merged = RequestExample {
+            shard: Some(2),
+            ..e.clone()
+        };
+        assert_eq!(
+            describe(&merged),
+            "1.82 s · 503 http_5xx · at 12.3 s · shard 2 shopper 7 (buyer)"
         );
         assert_eq!(short_id(ID), "4bf92f…");
     }
@@ -217,6 +233,7 @@ mod tests {
                 shopper: i as u64,
                 journey: "buyer|x".to_string(),
                 trace_id: Some(ID.to_string()),
+                shard: None,
             }];
         }
         // The step "what broke first" names (the worst under the broken p95).

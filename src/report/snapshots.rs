@@ -57,6 +57,7 @@ fn traced() -> crate::analysis::Report {
                         "{:032x}",
                         0x4bf9_2f35_77b3_4da6_u128 * 1000 + (s * 10 + i) as u128
                     )),
+                    shard: None,
                 })
                 .collect();
         }

@@ -223,6 +223,20 @@ fn three_shards_merge_losslessly_and_agree_with_one_process() {
         let text = std::fs::read_to_string(out("merged").join(file)).unwrap();
         assert!(text.contains("merged from 3 shards"), "{file}");
     }
+    // Each shard numbers its shoppers from 0: the merged slowest requests say
+    // which shard sent each (two "shopper 0 (buyer)" read as one shopper).
+    let shards_named: std::collections::BTreeSet<u64> = merged["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|l| l["steps"].as_array().unwrap().iter())
+        .flat_map(|s| s["slowest"].as_array().into_iter().flatten())
+        .map(|e| e["shard"].as_u64().expect("a shard"))
+        .collect();
+    assert!(
+        shards_named.len() > 1 && shards_named.iter().all(|&s| s < 3),
+        "{shards_named:?}"
+    );
 
     // Every journey of every shard is in the merge, those outside levels too
     // (and more there: the level the late shard joined is not judged).

@@ -101,6 +101,7 @@ mod tests {
             shopper: 2,
             journey: "buyer <b>".to_string(),
             trace_id: Some(ID.to_string()),
+            shard: None,
         };
         report.levels[0].steps[0].slowest = vec![example];
         report
