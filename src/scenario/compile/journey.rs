@@ -172,19 +172,12 @@ impl<'a> Compiler<'a> {
             .and_then(|_| raw.expect.as_ref()?.typename.keys().next())
             .map(|path| (path.span(), path.get_ref().clone()));
         if let Some((span, path)) = typename_unasked {
-            let said = self.error(
+            self.warn_at(
                 span,
                 format!(
                     "expect.typename reads {path}.__typename, but the query asks for no __typename: every answer fails the check; add __typename to the selection at {path}"
                 ),
             );
-            self.warnings.push(format!(
-                "{} (at {}:{}:{})",
-                said.message,
-                said.path.display(),
-                said.line,
-                said.column
-            ));
         }
         let body = self.step_body(
             request::RawBody {
@@ -251,7 +244,7 @@ impl<'a> Compiler<'a> {
             if !self.optional_slots.iter().any(|o| o == name) {
                 // Extracted without `optional`: an answer without it fails
                 // the step that extracts it, and the journey ends there.
-                let said = self.error(
+                self.warn_at(
                     raw.span(),
                     format!(
                         "when = \"{text}\": `{name}` is extracted without `optional = true`: an answer without it fails the step that extracts it (the journey ends there), so this step is {} only on a null, false or \"\" value; make the extraction optional to {} it when the value is missing",
@@ -265,13 +258,6 @@ impl<'a> Compiler<'a> {
                         }
                     ),
                 );
-                self.warnings.push(format!(
-                    "{} (at {}:{}:{})",
-                    said.message,
-                    said.path.display(),
-                    said.line,
-                    said.column
-                ));
             }
             return Ok(crate::scenario::When {
                 slot,

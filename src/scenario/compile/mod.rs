@@ -251,6 +251,18 @@ impl<'a> Compiler<'a> {
         result
     }
 
+    /// Keeps a warning about the text at `span`, with where it stands.
+    fn warn_at(&mut self, span: Range<usize>, message: impl Into<String>) {
+        let said = self.error(span, message);
+        self.warnings.push(format!(
+            "{} (at {}:{}:{})",
+            said.message,
+            said.path.display(),
+            said.line,
+            said.column
+        ));
+    }
+
     fn error(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
         ScenarioError::at(self.path, self.source, span, message)
     }
