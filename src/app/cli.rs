@@ -205,7 +205,7 @@ pub struct RunArgs {
     /// Write the reports into DIR [default: reports/<scenario>-<timestamp>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Seed for journey choice and think times, to repeat a run exactly [default: random].
+    /// Seed for journey choice, think times, arrivals, generated values, data picks and trace ids, to repeat a run exactly [default: random].
     #[arg(long)]
     pub seed: Option<u64>,
     /// Accept any TLS certificate (self-signed staging shops). Verified by default.
@@ -258,7 +258,7 @@ pub struct RunArgs {
 /// start (see docs/distributed.md).
 #[derive(Debug, Args)]
 pub struct ShardArgs {
-    /// Run shard I of N (0-based): I/N of every level's shoppers or arrivals.
+    /// Run shard I of N (0-based): 1/N of every level's shoppers or arrivals.
     #[arg(long, value_name = "I/N", conflicts_with = "shards")]
     pub shard: Option<String>,
     /// Run one of N shards, its index from JOB_COMPLETION_INDEX (set by a
