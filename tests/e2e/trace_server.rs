@@ -137,7 +137,7 @@ fn serve(
             *n += 1;
             let n = *n;
             let is_slow = slow.iter().any(|(p, ns)| *p == path && ns.contains(&n));
-            let failed = path == "/product" && n % FAIL_EVERY == 0;
+            let failed = path == "/product" && n.is_multiple_of(FAIL_EVERY);
             log.seen.push(Seen {
                 path: path.clone(),
                 traceparent: header(&head, "traceparent"),

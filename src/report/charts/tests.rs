@@ -310,10 +310,10 @@ fn ten_levels_take_ten_colours_with_the_last_good_and_breaking_emphasised() {
     let mut colours: Vec<String> = Vec::new();
     for line in svg.split("<polyline").skip(1) {
         let tag = line.split('>').next().unwrap_or("");
-        if let (Some(c), Some(w)) = (attr(tag, "stroke"), attr(tag, "stroke-width")) {
-            if !colours.contains(&format!("{c}/{w}")) {
-                colours.push(format!("{c}/{w}"));
-            }
+        if let (Some(c), Some(w)) = (attr(tag, "stroke"), attr(tag, "stroke-width"))
+            && !colours.contains(&format!("{c}/{w}"))
+        {
+            colours.push(format!("{c}/{w}"));
         }
     }
     let levels = report.levels.len();
