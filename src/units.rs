@@ -132,6 +132,15 @@ pub fn show_size(bytes: u64) -> String {
     }
 }
 
+/// A span of seconds such as a recovery: `0.2 s` under ten (a recovery of
+/// 0.2 s read "0 s"), whole above: `6 s`, `12 s`.
+pub fn show_seconds(s: f64) -> String {
+    match s {
+        s if s < 9.95 && (s * 10.0).round() % 10.0 != 0.0 => format!("{s:.1} s"),
+        s => format!("{s:.0} s"),
+    }
+}
+
 /// A latency in milliseconds as people read it: `4.2 ms`, `612 ms`, `1.25 s`.
 pub fn show_ms(ms: f64) -> String {
     if !ms.is_finite() {
@@ -197,6 +206,14 @@ pub fn show_number(x: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn seconds_keep_a_tenth_under_ten() {
+        let shown: Vec<String> = [0.0, 0.2, 1.95, 6.0, 9.96, 12.4]
+            .map(super::show_seconds)
+            .into();
+        assert_eq!(shown, ["0 s", "0.2 s", "2 s", "6 s", "10 s", "12 s"]);
+    }
+
     use super::*;
 
     #[test]

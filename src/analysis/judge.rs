@@ -607,7 +607,8 @@ pub fn verdict(report: &Report) -> String {
     if report.cooldown.is_some() || report.levels.iter().any(|l| l.spike) {
         match (report.recovery_s, recovery_watch_s(report)) {
             (Some(s), _) => text.push_str(&format!(
-                ". Back within SLO {s:.0} s after the load fell, and stayed"
+                ". Back within SLO {} after the load fell, and stayed",
+                crate::units::show_seconds(s)
             )),
             (None, watched) if watched < RECOVERY_WINDOW_S - 0.05 => text.push_str(&format!(
                 ". Recovery not judged: the load fell for {watched:.1} s, under the {RECOVERY_WINDOW_S:.0} s a recovery must hold (hold longer after the spike, or set a longer cooldown)"

@@ -26,11 +26,14 @@ Exit codes:
   0    the run completed and every gate passed (a breaking point alone is a finding,
        not a failure)
   1    a gate failed, the run was aborted by an abort_on condition, or (compare)
-       a significant regression was found
+       a significant regression was found or a level that passed in the baseline
+       fails now
   2    bad input or usage: the message names the file, line and column
   3    the run could not measure what was asked: the target was unreachable at
-       the start, the breaking point was generator-limited, or the embedded shop,
-       the runtime or the report failed
+       the start, no level was measured or not one request got an HTTP answer,
+       the breaking point was generator-limited (or a generator-limited probe
+       stopped a capacity search), or the embedded shop, the runtime or the
+       report failed
   4    the scenario fails, not the shop's capacity: a journey fails for a scripting reason
        (a check, an extraction, a 4xx, a blocked host, a template) in the
        preflight or the debug walk (--smoke), or from the first level of a run

@@ -153,7 +153,7 @@ fn verdict(out: &mut String, report: &Report) {
             out,
             "",
             "Recovery",
-            &format!("{recovery:.0} s"),
+            &crate::units::show_seconds(recovery),
             "back within the SLO",
         );
     }
