@@ -813,23 +813,18 @@ fn shards_of_an_embedded_shop_are_warned_that_each_has_its_own() {
     );
 }
 
-/// A shard whose share of a level is no shopper (5 over 10 shards: shard 7
-/// gets 0) does not judge that level: it read "0 shoppers · FAIL (no request
-/// completed)" and "broken from the first level".
-#[test]
-fn a_shard_with_no_shopper_at_a_level_does_not_judge_it() {
+/// Runs `scenario` (TOML, against the embedded shop) as one shard with `args`,
+/// starting at the next whole second: its output, and its report.json.
+fn one_shard(scenario: &str, args: &[&str]) -> (Output, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("few.toml");
-    std::fs::write(
-        &path,
-        "name = \"few\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = { start = 5, step = 5, max = 10, hold = \"1s\", ramp = \"0s\" }\n[slo]\nerror_rate = \"1%\"\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n",
-    )
-    .unwrap();
+    let path = dir.path().join("shard.toml");
+    std::fs::write(&path, scenario).unwrap();
     let out = dir.path().join("out");
     let output = stampede()
         .arg("run")
         .arg(&path)
-        .args(["--shard", "7/10", "--no-preflight", "--start-at"])
+        .args(args)
+        .args(["--no-preflight", "--start-at"])
         .arg((unix_now().ceil() as u64 + 1).to_string())
         .arg("--out")
         .arg(&out)
@@ -838,9 +833,22 @@ fn a_shard_with_no_shopper_at_a_level_does_not_judge_it() {
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
     let report = read_report(&out.join("report.json"));
+    (output, report)
+}
+
+/// A shard whose share of a level is no shopper (5 over 10 shards: shard 7
+/// gets 0) does not judge that level: it read "0 shoppers · FAIL (no request
+/// completed)" and "broken from the first level".
+#[test]
+fn a_shard_with_no_shopper_at_a_level_does_not_judge_it() {
+    let (output, report) = one_shard(
+        "name = \"few\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = { start = 5, step = 5, max = 10, hold = \"1s\", ramp = \"0s\" }\n[slo]\nerror_rate = \"1%\"\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n",
+        &["--shard", "7/10"],
+    );
     let levels = report["levels"].as_array().unwrap();
     assert_eq!(levels.len(), 1, "{levels:?}");
     assert_eq!(f(&levels[0]["load"]), 1.0);
+    let (stdout, _) = text(&output);
     assert!(!stdout.contains("broken from the first level"), "{stdout}");
 }
 
@@ -849,35 +857,15 @@ fn a_shard_with_no_shopper_at_a_level_does_not_judge_it() {
 /// Job. The shard says the merge judges its gates, judges none and exits 0.
 #[test]
 fn a_shard_leaves_its_gates_to_the_merge() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("gated.toml");
-    std::fs::write(
-        &path,
+    let (output, report) = one_shard(
         "name = \"gated\"\n[target]\nbase_url = \"embedded\"\n[load]\nstages = [{ ramp_to = 2, over = \"0s\" }, { hold = \"1s\" }]\n[slo]\nerror_rate = \"1%\"\n[gates]\nthroughput = \"> 1000000\"\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n",
-    )
-    .unwrap();
-    let out = dir.path().join("out");
-    let output = stampede()
-        .arg("run")
-        .arg(&path)
-        .args(["--shard", "0/2", "--no-preflight", "--gate", "p95 < 1ms"])
-        .arg("--start-at")
-        .arg((unix_now().ceil() as u64 + 1).to_string())
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+        &["--shard", "0/2", "--gate", "p95 < 1ms"],
+    );
+    let (_, stderr) = text(&output);
     assert!(
         stderr.contains("note: a shard runs a share of the load: its gates and baseline are judged by `stampede merge`"),
         "{stderr}"
     );
-    let report = read_report(&out.join("report.json"));
-    assert_eq!(
-        report["gates"].as_array().map(Vec::len),
-        Some(0),
-        "{}",
-        report["gates"]
-    );
+    let gates = report["gates"].as_array().map(Vec::len);
+    assert_eq!(gates, Some(0), "{}", report["gates"]);
 }
