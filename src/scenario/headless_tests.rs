@@ -36,6 +36,10 @@ fn graphql_steps_post_typed_variables_and_check_for_errors() {
     ));
     assert_eq!(s.steps[1].request, "POST /api");
     assert!(steps[1].checks.is_empty(), "allow_errors");
+    // An empty list accepts nothing: said, not taken as "none allowed" silently.
+    let empty = STEPS.replace("allow_errors = true", "allow_errors = []");
+    let e = err(&scenario("graphql_path = \"/gql\"", "", "", &empty));
+    assert!(e.contains("allow_errors = [] lists no code"), "{e}");
     // A list of codes: those pass, the check stays for the others.
     let listed = STEPS.replace("allow_errors = true", "allow_errors = [\"OUT_OF_STOCK\"]");
     let s = ok(&scenario("graphql_path = \"/gql\"", "", "", &listed));

@@ -155,14 +155,21 @@ impl<'a> Compiler<'a> {
             self.content_type(content_type, raw.body.is_some(), &mut headers)?;
         }
         // The GraphQL errors that fail the step: any, any but those codes, or none.
-        let graphql_errors_fail =
-            raw.graphql
-                .as_ref()
-                .and_then(|g| match g.get_ref().allow_errors.clone() {
-                    None | Some(RawAllowErrors::All(false)) => Some(Vec::new()),
-                    Some(RawAllowErrors::All(true)) => None,
-                    Some(RawAllowErrors::Codes(codes)) => Some(codes),
-                });
+        let graphql_errors_fail = match raw.graphql.as_ref() {
+            None => None,
+            Some(g) => match g.get_ref().allow_errors.clone() {
+                None | Some(RawAllowErrors::All(false)) => Some(Vec::new()),
+                Some(RawAllowErrors::All(true)) => None,
+                Some(RawAllowErrors::Codes(codes)) if codes.is_empty() => {
+                    return Err(self.error(
+                        g.span(),
+                        "allow_errors = [] lists no code, so every GraphQL error still fails the step: \
+                         list the codes to accept (allow_errors = [\"OUT_OF_STOCK\"]), or leave it out",
+                    ));
+                }
+                Some(RawAllowErrors::Codes(codes)) => Some(codes),
+            },
+        };
         // `expect.typename` on a GraphQL query that asks for no `__typename`:
         // the answer cannot hold one, and every request fails the check.
         let typename_unasked = raw
