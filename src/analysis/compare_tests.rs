@@ -376,3 +376,34 @@ fn a_run_whose_scenario_failed_is_compared_with_nothing() {
         })
     );
 }
+
+/// A baseline from before served was counted where it ended has the steps sent
+/// without error: compared with a new report's served rate, a shop past its
+/// capacity would read a throughput drop from the upgrade alone. Both are read
+/// as sent then; two reports that count served compare it.
+#[test]
+fn a_baseline_without_served_counts_compares_the_steps_sent() {
+    let base = testdata::judged(&[]);
+    assert!(base.levels.iter().all(|l| l.stats.served_rps.is_none()));
+    let mut new = base.clone();
+    for level in &mut new.levels {
+        level.stats.served_rps = Some(level.stats.served_rps() * 0.5);
+    }
+    let dropped = |c: &super::Comparison| {
+        c.rows
+            .iter()
+            .any(|r| r.metric == "throughput" && r.significant && r.regression)
+    };
+    assert!(
+        !dropped(&compare(&base, &new, 0.10)),
+        "an upgrade is no regression"
+    );
+    let mut counted = base.clone();
+    for level in &mut counted.levels {
+        level.stats.served_rps = Some(level.stats.served_rps());
+    }
+    assert!(
+        dropped(&compare(&counted, &new, 0.10)),
+        "a halved served rate is"
+    );
+}

@@ -203,14 +203,6 @@ pub fn steady_errors(report: &Report) -> Option<String> {
     })
 }
 
-/// When the breaking point broke on the error rate alone and every request
-/// that failed there failed for the scenario's own reasons — 4xx answers (not
-/// 429), checks, extractions; none timed out, none got a 5xx — a sentence
-/// saying so: an out-of-stock 409 that begins once stock runs out mid-run is
-/// the shop's business answer, not a sign of load ([`steady_errors`] needs
-/// it at the first level too). It may also be the shop's answer to load (a
-/// 409 from contended locks): the verdict keeps the breaking point and says
-/// what it rests on.
 /// When most requests that failed at the breaking point were answered 429: a
 /// rate limit, which may be the shop's front door counting one client address
 /// (one generator machine sends the whole crowd) rather than its capacity.
@@ -229,6 +221,14 @@ pub fn rate_limited(report: &Report) -> Option<String> {
     })
 }
 
+/// When the breaking point broke on the error rate alone and every request
+/// that failed there failed for the scenario's own reasons — 4xx answers (not
+/// 429), checks, extractions; none timed out, none got a 5xx — a sentence
+/// saying so: an out-of-stock 409 that begins once stock runs out mid-run is
+/// the shop's business answer, not a sign of load ([`steady_errors`] needs
+/// it at the first level too). It may also be the shop's answer to load (a
+/// 409 from contended locks): the verdict keeps the breaking point and says
+/// what it rests on.
 pub fn scenario_errors_only(report: &Report) -> Option<String> {
     if report.scripting_failure.is_some() {
         return None;

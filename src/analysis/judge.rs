@@ -290,11 +290,12 @@ fn recovery(slo: &[SloClause], timeline: &[TimelinePoint], after: f64, until: f6
         .filter(|p| p.t > after && p.t <= until + 0.5 && p.requests > 0)
         .collect();
     let last = watched.last()?;
-    // Where the seconds from `i` on begin: the point before's end (a second back
-    // for the first), not before the load fell.
+    // Where the seconds from `i` on begin: the point before's end, at most a
+    // second back (seconds where nothing completed are left out of `watched`),
+    // not before the load fell.
     let begins = |i: usize| match i {
         0 => (watched[0].t - 1.0).max(after),
-        i => watched[i - 1].t.max(after),
+        i => watched[i - 1].t.max(watched[i].t - 1.0).max(after),
     };
     // The window from point `i`: its points up to a window's length on, when
     // the watch lasts that long.

@@ -198,9 +198,14 @@ fn recovery_is_judged_over_windows_of_seconds_as_levels_are() {
     // back only after the last of them.
     timeline[5].slow = vec![20];
     assert_eq!(recovery(&slo, &timeline, 10.0, 20.0), Some(6.0));
+    // Seconds where nothing completed are no part of a window: back from the
+    // second after them (4 s), not from the bad one's end (1 s).
+    let mut sparse = vec![second(61.0, 281.0, 60)];
+    sparse.extend((65..=68).map(|t| second(f64::from(t), 48.0, 1)));
+    assert_eq!(recovery(&slo, &sparse, 60.0, 68.0), Some(4.0));
 }
 
-/// Without a breaking point the verdict names the peak as the shop's logs count/// Without a breaking point the verdict names the peak as the shop's logs count
+/// Without a breaking point the verdict names the peak as the shop's logs count
 /// it, HTTP req/s, with the steps served beside (it said steps/s as "req/s").
 #[test]
 fn the_verdict_without_a_breaking_point_names_http_requests_and_steps() {

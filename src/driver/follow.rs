@@ -343,6 +343,10 @@ impl Follow {
             self.collected.cpu_seconds[level] =
                 ((self.cpu)() - self.cpu_at_level_start).as_secs_f64();
         }
+        // No level is held while the last requests drain: what they bring is
+        // served outside levels (a level cut short by an interrupt or abort_on
+        // counted its drain's answers as served during its hold).
+        self.shared.level.store(NO_LEVEL, Ordering::SeqCst);
         let timeout = self.shared.scenario.target.timeout;
         let grace = match end {
             RunEnd::Interrupted => timeout.min(INTERRUPT_GRACE),

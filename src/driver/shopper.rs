@@ -417,7 +417,8 @@ impl Shopper {
         // Only a variable an earlier step extracts should be set by now: before
         // the first step that extracts it (a login extracting its bearer token),
         // its header is left out by design.
-        let earlier = journey.steps.iter().take_while(|s| s.id != step.id);
+        // By place, not id: a step name repeated in a journey shares its id.
+        let earlier = journey.steps.iter().take_while(|s| !std::ptr::eq(*s, step));
         let expected: Vec<usize> = earlier
             .flat_map(|s| s.extract.iter().map(|e| e.slot))
             .collect();

@@ -227,9 +227,14 @@ fn sum_points(t: f64, points: &[(usize, &TimelinePoint)]) -> TimelinePoint {
         lag_p99_ms: worst(|p| p.lag_p99_ms),
         p50_ms: worst(|p| p.p50_ms),
         p99_ms: worst(|p| p.p99_ms),
-        slow: (0..points[0].slow.len())
-            .map(|i| points.iter().filter_map(|p| p.slow.get(i)).sum())
-            .collect(),
+        // Shards that disagree on the bounds counted (a log written before):
+        // none, and the second is judged on its own percentiles.
+        slow: match points.iter().all(|p| p.slow.len() == points[0].slow.len()) {
+            true => (0..points[0].slow.len())
+                .map(|i| points.iter().map(|p| p.slow[i]).sum())
+                .collect(),
+            false => Vec::new(),
+        },
     }
 }
 
@@ -362,6 +367,30 @@ mod tests {
         assert!(near(timeline[0].p95_ms, 10.0), "{:?}", timeline[0]);
         assert!(near(timeline[0].p99_ms, 500.0), "{:?}", timeline[0]);
         assert_eq!(timeline[0].lag_p99_ms, None);
+    }
+
+    /// Shards' slow counts add bound by bound; shards that counted different
+    /// bounds (a log written before) leave the merged second without them, so
+    /// it is judged on its own percentiles rather than on too few slow steps.
+    #[test]
+    fn slow_counts_add_only_when_every_shard_counted_them() {
+        let point = |slow: Vec<u64>| TimelinePoint {
+            t: 1.0,
+            shoppers: 1,
+            level: Some(0),
+            requests: 100,
+            http_requests: 100,
+            errors: 0,
+            p95_ms: Some(50.0),
+            lag_p99_ms: None,
+            p50_ms: None,
+            p99_ms: None,
+            slow,
+        };
+        let (a, b, old) = (point(vec![3, 1]), point(vec![4, 0]), point(Vec::new()));
+        assert_eq!(sum_points(1.0, &[(0, &a), (1, &b)]).slow, [7, 1]);
+        assert!(sum_points(1.0, &[(0, &a), (1, &old)]).slow.is_empty());
+        assert!(sum_points(1.0, &[(0, &old), (1, &a)]).slow.is_empty());
     }
 
     /// A shard's part-second point at a level's judgement (t = 4.3) falls in

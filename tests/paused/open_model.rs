@@ -161,6 +161,41 @@ steps = [{ name = "product", get = "/api/products/7" }]
     assert!(near(peak, 50.0, 0.04), "capacity {peak}: {}", capacity.note);
 }
 
+/// A level cut short (an interrupt 3 s into it) is over when it is cut: the
+/// answers its queue brings during the drain after it are not served in it.
+/// W = 1 slot of S = 20 ms (50/s) under 100 arrivals/s: 50/s served, not the
+/// 83/s that counting the 2 s drain's answers read. Tolerance ± 4%.
+#[tokio::test(start_paused = true)]
+async fn a_level_cut_short_serves_nothing_after_it_is_cut() {
+    let toml = r#"
+name = "cut"
+[target]
+base_url = "embedded"
+workers = 1
+service_time = "20ms"
+queue = 10000
+timeout = "20s"
+[load]
+model = "open"
+arrivals = "uniform"
+stages = [{ ramp_to = 100, over = "0s" }, { hold = "6s" }]
+[slo]
+p95 = "60ms"
+[[journey]]
+name = "look"
+weight = 1
+steps = [{ name = "product", get = "/api/products/7" }]
+"#;
+    let run = crate::simulate(toml, Duration::ZERO, 1, Some(Duration::from_secs(3))).await;
+    let level = &run.report.levels[0];
+    assert!(level.planned_s.is_some(), "cut short: {level:?}");
+    let served = level.stats.served_rps();
+    assert!(
+        near(served, 50.0, 0.04),
+        "served {served}, the shop's most is 50"
+    );
+}
+
 /// The stall law: stalls of T = 300 ms every P = 1 s under a constant open rate
 /// (100/s, S = 5 ms, W = 64 so the slots never run out): a fraction T/P of
 /// arrivals land in a stall and wait a uniform share of its rest, so for
