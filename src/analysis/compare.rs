@@ -514,12 +514,6 @@ fn normal(rng: &mut Xoshiro256PlusPlus) -> f64 {
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
-/// Steps sent per second that did not fail: what reports written before
-/// served was counted where it ended called served.
-fn sent_ok(stats: &Stats) -> f64 {
-    stats.throughput_rps * (1.0 - stats.error_rate)
-}
-
 /// Served throughput: Poisson counts over each level's hold; a drop is worse.
 fn throughput(
     bl: &LevelResult,
@@ -537,7 +531,7 @@ fn throughput(
     // read as a drop past the shop's capacity.
     let (rb, rn) = match (b.served_rps, n.served_rps) {
         (Some(_), Some(_)) => (b.served_rps(), n.served_rps()),
-        _ => (sent_ok(b), sent_ok(n)),
+        _ => (b.sent_ok_rps(), n.sent_ok_rps()),
     };
     if rb <= 0.0 {
         return None;

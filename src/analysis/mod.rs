@@ -352,7 +352,13 @@ impl Stats {
     /// did not fail, which a queue draining after the hold inflates.
     pub fn served_rps(&self) -> f64 {
         self.served_rps
-            .unwrap_or_else(|| round2(self.throughput_rps * (1.0 - self.error_rate)))
+            .unwrap_or_else(|| round2(self.sent_ok_rps()))
+    }
+
+    /// Steps sent per second that did not fail: what reports written before
+    /// served was counted where it ended called served.
+    pub fn sent_ok_rps(&self) -> f64 {
+        self.throughput_rps * (1.0 - self.error_rate)
     }
 
     /// HTTP requests served per second: those of the steps [`Stats::served_rps`]

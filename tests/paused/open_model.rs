@@ -29,7 +29,7 @@ timeout = "2s"
 [load]
 model = "open"
 arrivals = "uniform"
-staircase = { start = 25, step = 25, max = 100, hold = "4s", ramp = "200ms", stop = "max" }
+staircase = { start = 25, step = 25, max = 75, hold = "4s", ramp = "200ms", stop = "max" }
 [slo]
 p95 = "60ms"
 error_rate = "1%"
@@ -42,7 +42,7 @@ steps = [{ name = "product", get = "/api/products/7" }]
     )
     .await;
     let levels = &run.report.levels;
-    assert_eq!(levels.len(), 4);
+    assert_eq!(levels.len(), 3);
     for level in &levels[..2] {
         let load = level.load;
         assert!(near(level.stats.throughput_rps, load, 0.02), "{load}/s");
@@ -84,6 +84,33 @@ steps = [{ name = "product", get = "/api/products/7" }]
     );
 }
 
+/// One slot of 20 ms (50 req/s) with a queue long enough to refuse nothing and
+/// a timeout long enough to lose nothing, under the open-model `profile`.
+fn queued_slot(profile: &str) -> String {
+    format!(
+        r#"
+name = "queued"
+[target]
+base_url = "embedded"
+workers = 1
+service_time = "20ms"
+queue = 10000
+timeout = "20s"
+[load]
+model = "open"
+arrivals = "uniform"
+{profile}
+[slo]
+p95 = "60ms"
+error_rate = "1%"
+[[journey]]
+name = "look"
+weight = 1
+steps = [{{ name = "product", get = "/api/products/7" }}]
+"#
+    )
+}
+
 /// Served is what the shop answered while the level was held, not what was
 /// sent then: W = 1 slot of S = 20 ms serves X_max = 50 req/s, and a queue long
 /// enough to refuse nothing (and a timeout long enough to lose nothing) lets
@@ -96,26 +123,9 @@ steps = [{ name = "product", get = "/api/products/7" }]
 #[tokio::test(start_paused = true)]
 async fn served_counts_the_answers_during_the_hold_not_a_queue_drained_after_it() {
     let run = simulate_twice(
-        r#"
-name = "open-queue"
-[target]
-base_url = "embedded"
-workers = 1
-service_time = "20ms"
-queue = 10000
-timeout = "20s"
-[load]
-model = "open"
-arrivals = "uniform"
-staircase = { start = 25, step = 25, max = 100, hold = "4s", ramp = "200ms", stop = "max" }
-[slo]
-p95 = "60ms"
-error_rate = "1%"
-[[journey]]
-name = "look"
-weight = 1
-steps = [{ name = "product", get = "/api/products/7" }]
-"#,
+        &queued_slot(
+            r#"staircase = { start = 25, step = 25, max = 100, hold = "4s", ramp = "200ms", stop = "max" }"#,
+        ),
         Duration::ZERO,
     )
     .await;
@@ -167,26 +177,8 @@ steps = [{ name = "product", get = "/api/products/7" }]
 /// 83/s that counting the 2 s drain's answers read. Tolerance ± 4%.
 #[tokio::test(start_paused = true)]
 async fn a_level_cut_short_serves_nothing_after_it_is_cut() {
-    let toml = r#"
-name = "cut"
-[target]
-base_url = "embedded"
-workers = 1
-service_time = "20ms"
-queue = 10000
-timeout = "20s"
-[load]
-model = "open"
-arrivals = "uniform"
-stages = [{ ramp_to = 100, over = "0s" }, { hold = "6s" }]
-[slo]
-p95 = "60ms"
-[[journey]]
-name = "look"
-weight = 1
-steps = [{ name = "product", get = "/api/products/7" }]
-"#;
-    let run = crate::simulate(toml, Duration::ZERO, 1, Some(Duration::from_secs(3))).await;
+    let toml = queued_slot(r#"stages = [{ ramp_to = 100, over = "0s" }, { hold = "6s" }]"#);
+    let run = crate::simulate(&toml, Duration::ZERO, 1, Some(Duration::from_secs(3))).await;
     let level = &run.report.levels[0];
     assert!(level.planned_s.is_some(), "cut short: {level:?}");
     let served = level.stats.served_rps();
