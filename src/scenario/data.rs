@@ -31,8 +31,28 @@ pub struct Feeder {
     pub name: String,
     pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// The columns some JSON objects lack (their rows hold "" there).
+    pub gaps: Vec<Gap>,
     pub pick: FeedPick,
     pub when_exhausted: Exhausted,
+}
+
+/// A column some objects of a JSON data file lack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    pub column: usize,
+    /// How many objects lack it.
+    pub objects: usize,
+    /// The first of them, counted from 1.
+    pub first: usize,
+}
+
+/// A data file as read: its columns, its rows, and the columns some rows lack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub gaps: Vec<Gap>,
 }
 
 /// The largest data file (64 MiB): every row is kept in memory for the whole run.
@@ -59,11 +79,11 @@ pub struct DataError(pub String);
 
 impl Feeder {
     /// Reads `path` (`.csv`, or `.json` for an array of objects) into columns and rows.
-    pub fn read(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), DataError> {
+    pub fn read(path: &Path) -> Result<Table, DataError> {
         Self::read_rows(path).map_err(DataError)
     }
 
-    fn read_rows(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
+    fn read_rows(path: &Path) -> Result<Table, String> {
         let text =
             crate::files::read_regular_text(path, MAX_DATA_FILE, "a data file").map_err(|e| e.0)?;
         let is_json = path
@@ -71,15 +91,20 @@ impl Feeder {
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
         // The data file's own fault, named: the scenario only points at it.
         let in_file = |why: String| format!("{}: {why}", path.display());
-        let (columns, rows) = if is_json {
+        let table = if is_json {
             read_json(&text, MAX_VALUES).map_err(in_file)?
         } else {
-            read_csv(&text, MAX_VALUES).map_err(in_file)?
+            let (columns, rows) = read_csv(&text, MAX_VALUES).map_err(in_file)?;
+            Table {
+                columns,
+                rows,
+                gaps: Vec::new(),
+            }
         };
-        if rows.is_empty() {
+        if table.rows.is_empty() {
             return Err(format!("{} holds no rows", path.display()));
         }
-        Ok((columns, rows))
+        Ok(table)
     }
 
     pub fn column(&self, name: &str) -> Option<usize> {
@@ -169,13 +194,13 @@ fn read_csv(text: &str, max_values: usize) -> Result<(Vec<String>, Vec<Vec<Strin
 /// An array of objects, read as it streams, never built whole (a value tree
 /// of 8 MiB of small objects took 827 MB): each object's (column, value)
 /// pairs are kept as they come, the columns being every key in order of first
-/// use, then laid out as rows. A key an object lacks is "" in its row; a
-/// string is its text, anything else its JSON.
-fn read_json(text: &str, max_values: usize) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
+/// use, then laid out as rows. A key an object lacks is "" in its row (and
+/// counted in the table's gaps); a string is its text, anything else its JSON.
+fn read_json(text: &str, max_values: usize) -> Result<Table, String> {
     use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
 
     #[derive(Default)]
-    struct Table {
+    struct Objects {
         columns: Vec<String>,
         index: std::collections::HashMap<String, usize>,
         /// Each object's values by column, as written.
@@ -185,13 +210,13 @@ fn read_json(text: &str, max_values: usize) -> Result<(Vec<String>, Vec<Vec<Stri
         /// Rows and columns when the values went past the cap: reading stops.
         over: Option<(usize, usize)>,
     }
-    impl<'de> DeserializeSeed<'de> for &mut Table {
+    impl<'de> DeserializeSeed<'de> for &mut Objects {
         type Value = ();
         fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
             d.deserialize_seq(self)
         }
     }
-    impl<'de> Visitor<'de> for &mut Table {
+    impl<'de> Visitor<'de> for &mut Objects {
         type Value = ();
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("a JSON array of objects")
@@ -202,7 +227,7 @@ fn read_json(text: &str, max_values: usize) -> Result<(Vec<String>, Vec<Vec<Stri
         }
     }
     /// One element of the array, added to the table.
-    struct Object<'t>(&'t mut Table);
+    struct Object<'t>(&'t mut Objects);
     impl<'de> DeserializeSeed<'de> for Object<'_> {
         type Value = ();
         fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -248,9 +273,9 @@ fn read_json(text: &str, max_values: usize) -> Result<(Vec<String>, Vec<Vec<Stri
         }
     }
 
-    let mut table = Table {
+    let mut table = Objects {
         max_values,
-        ..Table::default()
+        ..Objects::default()
     };
     let mut reader = serde_json::Deserializer::from_str(text);
     let read = (&mut table)
@@ -260,24 +285,48 @@ fn read_json(text: &str, max_values: usize) -> Result<(Vec<String>, Vec<Vec<Stri
         return Err(too_many_values(rows, columns, max_values));
     }
     read.map_err(|e| format!("JSON: {e}"))?;
-    let Table {
+    let Objects {
         columns, objects, ..
     } = table;
     // Laid out, a value for every column of every object: within the cap too.
     if objects.len().saturating_mul(columns.len().max(1)) > max_values {
         return Err(too_many_values(objects.len(), columns.len(), max_values));
     }
+    let mut gaps: Vec<Gap> = Vec::new();
+    let mut present = vec![false; columns.len()];
     let rows = objects
         .into_iter()
-        .map(|pairs| {
+        .enumerate()
+        .map(|(object, pairs)| {
             let mut row = vec![String::new(); columns.len()];
+            present.fill(false);
             for (column, value) in pairs {
                 row[column] = value;
+                present[column] = true;
+            }
+            for column in present
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| !**p)
+                .map(|(c, _)| c)
+            {
+                match gaps.iter_mut().find(|g| g.column == column) {
+                    Some(gap) => gap.objects += 1,
+                    None => gaps.push(Gap {
+                        column,
+                        objects: 1,
+                        first: object + 1,
+                    }),
+                }
             }
             row
         })
         .collect();
-    Ok((columns, rows))
+    Ok(Table {
+        columns,
+        rows,
+        gaps,
+    })
 }
 
 #[cfg(test)]
@@ -296,6 +345,7 @@ mod tests {
             name: "p".into(),
             columns,
             rows,
+            gaps: Vec::new(),
             pick,
             when_exhausted,
         }
@@ -306,14 +356,21 @@ mod tests {
         let f = feeder(FeedPick::Random, Exhausted::Stop);
         assert_eq!(f.columns, ["sku", "price"]);
         assert_eq!(f.rows[2], ["C", "3"]);
-        let (columns, rows) = read_json(
-            r#"[{"sku": "A", "qty": 2}, {"sku": "B", "note": null}]"#,
+        let table = read_json(
+            r#"[{"sku": "A", "qty": 2}, {"sku": "B", "note": null}, {"sku": "C"}]"#,
             10,
         )
         .unwrap();
         // Columns in the order the file first names them.
-        assert_eq!(columns, ["sku", "qty", "note"]);
-        assert_eq!(rows[0], ["A", "2", ""]);
+        assert_eq!(table.columns, ["sku", "qty", "note"]);
+        assert_eq!(table.rows[0], ["A", "2", ""]);
+        // A key an object lacks is "", and said (a null is a value: "").
+        let gap = |column, objects, first| Gap {
+            column,
+            objects,
+            first,
+        };
+        assert_eq!(table.gaps, [gap(2, 2, 1), gap(1, 2, 2)]);
         assert!(read_json(r#"{"sku": "A"}"#, 10).is_err());
     }
 
@@ -394,9 +451,9 @@ mod tests {
         );
         // What fits reads as before: keys in order of first use, "" where missing.
         let json = write("ok.json", r#"[{"a":"x","b":2},{"c":null,"a":"y"}]"#);
-        let (columns, rows) = Feeder::read(&json).unwrap();
-        assert_eq!(columns, ["a", "b", "c"]);
-        assert_eq!(rows, [["x", "2", ""], ["y", "", ""]]);
+        let table = Feeder::read(&json).unwrap();
+        assert_eq!(table.columns, ["a", "b", "c"]);
+        assert_eq!(table.rows, [["x", "2", ""], ["y", "", ""]]);
     }
 
     #[test]
@@ -436,6 +493,6 @@ mod tests {
 
         let small = dir.path().join("small.csv");
         std::fs::write(&small, "sku\nA\n").unwrap();
-        assert_eq!(Feeder::read(&small).unwrap().1, [["A"]]);
+        assert_eq!(Feeder::read(&small).unwrap().rows, [["A"]]);
     }
 }

@@ -18,18 +18,18 @@ use serde_json::Value;
 use super::value::{self, Convert, push_url_component};
 
 /// What a variable name means, decided by the scenario while compiling.
-pub enum Resolved {
+pub enum Resolved<'r> {
     /// Known at load time (`[vars]`, `env.NAME`): inlined into the template, its
     /// type kept for a JSON value.
     Constant(Value),
     /// Set while the shopper runs (extracted by an earlier step): the slot's index.
     Slot(usize),
     /// A column of a data feeder's row, picked when the journey starts; with
-    /// the column's first rows ([`DATA_SAMPLE`]), for a conversion to try at load.
+    /// the feeder's rows, for a conversion to try on every one at load.
     Data {
         feeder: usize,
         column: usize,
-        sample: Vec<String>,
+        rows: &'r [Vec<String>],
     },
     /// A fresh value at every use (two uses in one template draw twice).
     Generated(Generator),
@@ -79,11 +79,6 @@ impl Generator {
         }
     }
 }
-
-/// The rows of a data column a conversion is tried on at load: a column that
-/// is not numbers shows it in its first rows; one odd row deep in a large
-/// file fails its journeys at run time, counted as `request`.
-pub const DATA_SAMPLE: usize = 1_000;
 
 /// How a template reads a slot that may hold a list (`extract … pick = "all"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,13 +211,13 @@ fn closing(after: &str) -> Option<usize> {
 }
 
 /// Parses and resolves the inside of one `{{ … }}` found at `offset`.
-fn expression(
+fn expression<'r>(
     body: &str,
     offset: usize,
-    resolve: &mut dyn FnMut(&str) -> Resolved,
+    resolve: &mut dyn FnMut(&str) -> Resolved<'r>,
 ) -> Result<Expression, TemplateError> {
     let body = body.trim();
-    let mut data_sample = Vec::new();
+    let mut data_rows: Option<(&[Vec<String>], usize)> = None;
     let (mut source, filters) = match body.chars().next() {
         Some(quote @ ('\'' | '"')) => {
             let end = 1 + body[1..].find(quote).unwrap_or(body.len() - 1);
@@ -251,9 +246,9 @@ fn expression(
                 Resolved::Data {
                     feeder,
                     column,
-                    sample,
+                    rows,
                 } => {
-                    data_sample = sample;
+                    data_rows = Some((rows, column));
                     Source::Data { feeder, column }
                 }
                 Resolved::Generated(generator) => Source::Generated(generator),
@@ -311,13 +306,14 @@ fn expression(
             });
         }
     }
-    if let (Source::Data { .. }, Some(c)) = (&source, convert)
-        && let Some((row, message)) = data_sample
-            .into_iter()
-            .enumerate()
-            .find_map(|(row, text)| c.apply(Value::String(text)).err().map(|e| (row, e)))
+    if let (Some((rows, column)), Some(c)) = (data_rows, convert)
+        && let Some((row, message)) = rows.iter().enumerate().find_map(|(row, values)| {
+            let text = values.get(column).cloned().unwrap_or_default();
+            c.apply(Value::String(text)).err().map(|e| (row, e))
+        })
     {
-        // A column the conversion refuses fails every journey that takes that row.
+        // Every row is tried: one the conversion refuses would fail every
+        // journey that takes it, at run time, counted as `request`.
         return Err(TemplateError::Convert {
             offset,
             message: format!("{message} (the column's row {})", row + 1),
@@ -343,9 +339,9 @@ fn expression(
 impl Expression {
     /// The expression, when `source` is exactly one `{{ … }}` and nothing else: a
     /// JSON value that keeps the type of what it yields.
-    pub fn compile_whole(
+    pub fn compile_whole<'r>(
         source: &str,
-        resolve: &mut dyn FnMut(&str) -> Resolved,
+        resolve: &mut dyn FnMut(&str) -> Resolved<'r>,
     ) -> Result<Option<Expression>, TemplateError> {
         let Some(after) = source.strip_prefix("{{") else {
             return Ok(None);
@@ -432,9 +428,9 @@ impl Expression {
 
 impl Template {
     /// Compiles `source`, asking `resolve` what each variable name means.
-    pub fn compile(
+    pub fn compile<'r>(
         source: &str,
-        resolve: &mut dyn FnMut(&str) -> Resolved,
+        resolve: &mut dyn FnMut(&str) -> Resolved<'r>,
     ) -> Result<Template, TemplateError> {
         Template::compile_in(source, resolve, false)
     }
@@ -442,16 +438,16 @@ impl Template {
     /// Compiles a URL (a step's path): a value after any literal text is
     /// percent-encoded as a URL component; a value that starts the URL (a link
     /// extracted from a page) is taken as it is.
-    pub fn compile_url(
+    pub fn compile_url<'r>(
         source: &str,
-        resolve: &mut dyn FnMut(&str) -> Resolved,
+        resolve: &mut dyn FnMut(&str) -> Resolved<'r>,
     ) -> Result<Template, TemplateError> {
         Template::compile_in(source, resolve, true)
     }
 
-    fn compile_in(
+    fn compile_in<'r>(
         source: &str,
-        resolve: &mut dyn FnMut(&str) -> Resolved,
+        resolve: &mut dyn FnMut(&str) -> Resolved<'r>,
         url: bool,
     ) -> Result<Template, TemplateError> {
         let mut parts = Vec::new();

@@ -4,7 +4,16 @@
 use super::*;
 use rand::SeedableRng;
 
-fn resolve(name: &str) -> Resolved {
+/// A data file's rows, whole (a test's rows live for the test run).
+fn rows(rows: &[&[&str]]) -> &'static [Vec<String>] {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(|v| v.to_string()).collect())
+        .collect();
+    rows.leak()
+}
+
+fn resolve(name: &str) -> Resolved<'static> {
     match name {
         "shop" => Resolved::Constant("acme".into()),
         "csrf" => Resolved::Slot(0),
@@ -12,12 +21,12 @@ fn resolve(name: &str) -> Resolved {
         "products.sku" => Resolved::Data {
             feeder: 0,
             column: 1,
-            sample: vec!["7".to_string()],
+            rows: rows(&[&["A-1", "7"]]),
         },
         "sizes.label" => Resolved::Data {
             feeder: 1,
             column: 0,
-            sample: vec!["12".to_string(), "M".to_string()],
+            rows: rows(&[&["12"], &["M"]]),
         },
         "uuid" => Resolved::Generated(Generator::Uuid),
         "seq" => Resolved::Generated(Generator::Sequence),
@@ -61,7 +70,7 @@ fn a_whole_expression_keeps_its_type_and_filters_convert_it() {
     assert_eq!(typed("{{ seq }}", &slots), Ok(json!(1)));
     assert_eq!(typed("{{ products.sku }}", &slots), Ok(json!("7")));
     assert_eq!(typed("{{ products.sku | int }}", &slots), Ok(json!(7)));
-    // A data column's first rows are tried at load: one the conversion
+    // Every row of a data column is tried at load: one the conversion
     // refuses would fail every journey that took that row.
     let refused = Template::compile("{{ sizes.label | int }}", &mut resolve).unwrap_err();
     assert_eq!(

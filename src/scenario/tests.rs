@@ -1196,3 +1196,45 @@ fn an_included_file_validated_alone_is_told_to_validate_its_scenario() {
     );
     assert!(!error("name = 1\n").contains("include"));
 }
+
+/// A data column is read whole at load: a conversion is tried on every row
+/// (a bad one deep in the file failed its journeys at run time, counted as
+/// `request`), and a JSON key some objects lack is said, with the first.
+#[test]
+fn a_data_column_is_checked_whole_and_its_gaps_are_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("sku,qty\n");
+    for i in 0..1500 {
+        csv.push_str(&format!("S{i},{}\n", if i == 1400 { "two" } else { "2" }));
+    }
+    std::fs::write(dir.path().join("rows.csv"), csv).unwrap();
+    std::fs::write(
+        dir.path().join("rows.json"),
+        r#"[{"sku": "A", "coupon": "X"}, {"sku": "B"}, {"sku": "C", "coupon": ""}, {"sku": "D"}]"#,
+    )
+    .unwrap();
+    let scenario = |file: &str, body: &str| {
+        let path = dir.path().join("s.toml");
+        let text = format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = {{ levels = [1], hold = \"1s\" }}\n[slo]\nerror_rate = \"1%\"\n[[data]]\nname = \"p\"\nfile = \"{file}\"\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"a\", post = \"/cart\", json = {body} }}]\n"
+        );
+        parse(&path, &text)
+    };
+    let err = scenario("rows.csv", r#"{ qty = "{{ p.qty | int }}" }"#).unwrap_err();
+    assert!(
+        err.message
+            .contains("cannot convert: \"two\" is not an int (the column's row 1401)"),
+        "{}",
+        err.message
+    );
+    let ok = scenario("rows.json", r#"{ code = "{{ p.coupon }}" }"#).unwrap();
+    assert_eq!(
+        ok.warnings,
+        [
+            "data `p`: 2 of 4 objects have no `coupon` (the first: object 2); `{{ p.coupon }}` is \"\" in their journeys: write the key with \"\" where that is meant"
+        ]
+    );
+    // A column every object has is not warned of.
+    let ok = scenario("rows.json", r#"{ sku = "{{ p.sku }}" }"#).unwrap();
+    assert!(ok.warnings.is_empty(), "{:?}", ok.warnings);
+}

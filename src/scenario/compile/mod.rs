@@ -41,6 +41,8 @@ struct Compiler<'a> {
     secrets: std::cell::RefCell<Vec<String>>,
     /// With `Beside::unset_env_ok`, the environment variables read but not set.
     unset_env: Option<std::cell::RefCell<std::collections::BTreeSet<String>>>,
+    /// The data columns read that some JSON objects lack: (feeder, column).
+    gaps_read: std::cell::RefCell<std::collections::BTreeSet<(usize, usize)>>,
     warnings: Vec<String>,
     /// `[target] graphql_path`: where GraphQL steps without a path go.
     graphql_path: String,
@@ -76,8 +78,8 @@ const BUILT_INS: [(&str, Generator); 4] = [
 type Result<T> = std::result::Result<T, ScenarioError>;
 
 /// `Template::compile`, `Template::compile_url` or `Expression::compile_whole`.
-type TemplateCompiler<T> =
-    fn(&str, &mut dyn FnMut(&str) -> Resolved) -> std::result::Result<T, super::TemplateError>;
+type TemplateCompiler<'r, T> =
+    fn(&str, &mut dyn FnMut(&str) -> Resolved<'r>) -> std::result::Result<T, super::TemplateError>;
 
 /// Journeys as written in one file, with the file's path and text for messages.
 pub type JourneyGroup<'a> = (&'a Path, &'a str, Spanned<Vec<Spanned<RawJourney>>>);
@@ -106,6 +108,7 @@ pub fn compile<'a>(
         steps: Vec::new(),
         secrets: std::cell::RefCell::new(Vec::new()),
         unset_env: beside.unset_env_ok.then(Default::default),
+        gaps_read: Default::default(),
         warnings: Vec::new(),
         graphql_path: "/graphql".to_string(),
         target_headers: Vec::new(),
@@ -215,6 +218,18 @@ pub fn compile<'a>(
                     ),
                 )
             }));
+        }
+    }
+    for (feeder, column) in c.gaps_read.take() {
+        let feeder = &c.feeders[feeder];
+        if let Some(gap) = feeder.gaps.iter().find(|g| g.column == column) {
+            let (data, key) = (&feeder.name, &feeder.columns[column]);
+            c.warnings.push(format!(
+                "data `{data}`: {} of {} objects have no `{key}` (the first: object {}); `{{{{ {data}.{key} }}}}` is \"\" in their journeys: write the key with \"\" where that is meant",
+                gap.objects,
+                feeder.rows.len(),
+                gap.first
+            ));
         }
     }
     for name in c.unset_env.take().unwrap_or_default().into_inner() {
@@ -377,7 +392,7 @@ impl<'a> Compiler<'a> {
             .parent()
             .unwrap_or(Path::new("."))
             .join(data.file.get_ref());
-        let (columns, rows) = Feeder::read(&file).map_err(|e| self.error(data.file.span(), e.0))?;
+        let table = Feeder::read(&file).map_err(|e| self.error(data.file.span(), e.0))?;
         let pick = match data.pick.as_ref().map(|p| (p.get_ref().as_str(), p.span())) {
             None | Some(("random", _)) => FeedPick::Random,
             Some(("sequential", _)) => FeedPick::Sequential,
@@ -402,8 +417,9 @@ impl<'a> Compiler<'a> {
         };
         Ok(Feeder {
             name,
-            columns,
-            rows,
+            columns: table.columns,
+            rows: table.rows,
+            gaps: table.gaps,
             pick,
             when_exhausted,
         })
@@ -684,7 +700,7 @@ impl<'a> Compiler<'a> {
 
     /// What a template name means here: a var, an environment value, a built-in
     /// generator, a feeder's column or a value an earlier step extracted.
-    fn resolve(&self, name: &str, slots: &[String]) -> Resolved {
+    fn resolve(&self, name: &str, slots: &[String]) -> Resolved<'_> {
         if let Some(var) = self.vars.get(name) {
             return match var {
                 Resolvable::Constant(value) => Resolved::Constant(value.clone()),
@@ -718,16 +734,13 @@ impl<'a> Compiler<'a> {
             && let Some(feeder) = self.feeders.iter().position(|f| f.name == data)
             && let Some(column) = self.feeders[feeder].column(column)
         {
-            let sample = self.feeders[feeder]
-                .rows
-                .iter()
-                .take(crate::scenario::template::DATA_SAMPLE)
-                .map(|row| row.get(column).cloned().unwrap_or_default())
-                .collect();
+            if self.feeders[feeder].gaps.iter().any(|g| g.column == column) {
+                self.gaps_read.borrow_mut().insert((feeder, column));
+            }
             return Resolved::Data {
                 feeder,
                 column,
-                sample,
+                rows: &self.feeders[feeder].rows,
             };
         }
         Resolved::Unknown
@@ -744,12 +757,12 @@ impl<'a> Compiler<'a> {
 
     /// Compiles `text` with `compile`, resolving names against what the journey
     /// sees here; an error points inside the string.
-    fn compile_as<T>(
-        &self,
+    fn compile_as<'s, T>(
+        &'s self,
         text: &str,
         span: Range<usize>,
         slots: &[String],
-        compile: TemplateCompiler<T>,
+        compile: TemplateCompiler<'s, T>,
     ) -> Result<T> {
         let mut resolve = |name: &str| self.resolve(name, slots);
         compile(text, &mut resolve).map_err(|e| {
