@@ -260,11 +260,12 @@ pub enum Session {
     PerShopper,
 }
 
-/// Bounds that define "available".
-/// How long the shop must stay within the SLO, through the end of the watch
-/// after the load fell, to count as recovered.
+/// The seconds a recovery must hold at least: the shop is back when such a
+/// window of seconds is within the SLO, and the seconds from it to the end of
+/// the watch, together, are too.
 pub const RECOVERY_WINDOW_S: f64 = 3.0;
 
+/// Bounds that define "available".
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Slo {
     pub latency: Vec<LatencyBound>,
