@@ -482,3 +482,15 @@ fn an_interval_too_short_for_a_rate_is_passed_over_not_a_gap() {
     // One unbroken requests/s line, and the legend's swatch.
     assert_eq!(lines, 2, "the requests/s line broke at the short interval");
 }
+
+/// A spike's span is shaded apart from the levels (it read as one more grey
+/// level) and the legend says what the purple band is.
+#[test]
+fn the_timeline_shades_a_spike_and_names_it_in_the_legend() {
+    let svg = svg_of(&spike(), "timeline");
+    assert!(svg.contains("purple band: a spike"), "{svg}");
+    let purple = format!("fill=\"#{:02X}{:02X}{:02X}\"", PEAK.0, PEAK.1, PEAK.2);
+    assert!(svg.contains(&purple), "no band in {purple}");
+    let svg = svg_of(&testdata::broken(), "timeline");
+    assert!(!svg.contains("purple band"), "no spike, no note");
+}

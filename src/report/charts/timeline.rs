@@ -15,7 +15,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::marks::{Marks, Pt, dots};
 use super::{
-    BROKEN_FILL, Drawn, GOOD, Legend, MUTED, P50, P95, SLO, Swatch, bounds, caption, frame,
+    BROKEN_FILL, Drawn, GOOD, Legend, MUTED, P50, P95, PEAK, SLO, Swatch, bounds, caption, frame,
     from_zero, text_style, tick, tick_ms,
 };
 use crate::analysis::Report;
@@ -46,25 +46,28 @@ struct Band {
     ink: RGBColor,
 }
 
-/// The bands of a run: levels in alternating greys (the breaking level red), and
-/// the cool-down in green.
+/// The bands of a run: levels in alternating greys (the breaking level red,
+/// a spike purple), and the cool-down in green.
 fn bands(report: &Report) -> Vec<Band> {
     let broken = report.breaking_point.as_ref().map(|b| b.level);
+    let spike = |level: usize| report.levels.iter().any(|l| l.index == level && l.spike);
     let mut bands: Vec<Band> = level_spans(&report.timeline)
         .into_iter()
         .enumerate()
         .map(|(i, (level, start, end))| {
-            let is_broken = Some(level) == broken;
+            let (fill, ink) = if Some(level) == broken {
+                (BROKEN_FILL.mix(2.0), SLO)
+            } else if spike(level) {
+                (PEAK.mix(0.14), PEAK)
+            } else {
+                (BLACK.mix(if i % 2 == 0 { 0.06 } else { 0.025 }), BLACK)
+            };
             Band {
                 label: format!("L{}", level + 1),
                 start,
                 end,
-                fill: if is_broken {
-                    BROKEN_FILL.mix(2.0)
-                } else {
-                    BLACK.mix(if i % 2 == 0 { 0.06 } else { 0.025 })
-                },
-                ink: if is_broken { SLO } else { BLACK },
+                fill,
+                ink,
             }
         })
         .collect();
@@ -395,6 +398,9 @@ fn legend_notes(legend: &mut Legend, report: &Report) {
     legend.note("grey bands: levels (L1, L2, …)", BLACK);
     if report.breaking_point.is_some() {
         legend.note("red band: the breaking level", SLO);
+    }
+    if report.levels.iter().any(|l| l.spike) {
+        legend.note("purple band: a spike", PEAK);
     }
     if report.cooldown.is_some() {
         legend.note("green band: the cool-down", GOOD);
