@@ -140,6 +140,8 @@ impl Follow {
             return Some(RunEnd::Completed);
         }
         self.set_load(load);
+        self.collected
+            .saw_shoppers(self.shared.active.load(Ordering::Relaxed) as u32);
         if now >= self.next_harvest {
             self.next_harvest += HARVEST_EVERY;
             return self.second(now, load, level, observer);

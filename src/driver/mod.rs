@@ -364,13 +364,17 @@ fn harvest(
     // just before or after a whole second) joins it: the point keeps its level
     // and gets this harvest's requests (once a second of no length at the same
     // `t`, and a live line with no p95 while requests were measured).
+    let mut shoppers = collected.take_shoppers(shared.active.load(Ordering::Relaxed) as u32);
     if collected.timeline.last().is_some_and(|last| last.t == t) {
         interval.add(&collected.last_interval);
-        level = collected.timeline.pop().and_then(|last| last.level);
+        let last = collected.timeline.pop();
+        level = last.as_ref().and_then(|last| last.level);
+        // The joined point's mean: the moment added says little beside it.
+        shoppers = last.map_or(shoppers, |last| last.shoppers);
     }
     let point = TimelinePoint {
         t,
-        shoppers: shared.active.load(Ordering::Relaxed) as u32,
+        shoppers,
         level,
         requests: interval.counts.requests,
         http_requests: interval.counts.http_requests,

@@ -655,6 +655,10 @@ pub struct Collected {
     /// after a whole second) is merged into that point, never a second point of
     /// no length at the same time.
     pub last_interval: StepStats,
+    /// The shoppers alive (closed model) or busy (open) at each tick since the
+    /// last harvest, summed, and the ticks: a point's shoppers are their mean
+    /// over its interval (the count at its end could be the next level's).
+    pub shoppers_seen: (u64, u32),
     /// Refused hosts and failed checks over the whole run.
     pub notes: Notes,
 }
@@ -671,7 +675,23 @@ impl Collected {
             cpu_seconds: vec![0.0; levels],
             timeline: Vec::new(),
             last_interval: StepStats::default(),
+            shoppers_seen: (0, 0),
             notes: Notes::default(),
+        }
+    }
+
+    /// One tick's count of shoppers, for the next point's mean.
+    pub fn saw_shoppers(&mut self, shoppers: u32) {
+        self.shoppers_seen.0 += u64::from(shoppers);
+        self.shoppers_seen.1 += 1;
+    }
+
+    /// The mean of the shoppers seen since the last call, rounded; `now` when
+    /// no tick saw any.
+    pub fn take_shoppers(&mut self, now: u32) -> u32 {
+        match std::mem::take(&mut self.shoppers_seen) {
+            (_, 0) => now,
+            (sum, ticks) => (sum as f64 / f64::from(ticks)).round() as u32,
         }
     }
 

@@ -81,6 +81,41 @@ async fn the_timeline_labels_each_second_with_the_level_held_over_most_of_it() {
     }
 }
 
+/// A second's shoppers are their mean over it, not the count at its end: with
+/// closed levels of 1, 2 and 3 shoppers (under X_max = 50/s: all pass) held
+/// 2.5 s each, without ramps, a level's last interval (harvested when its
+/// last request is in, once the next level's shoppers have started) is
+/// labelled with a level shows no more
+/// shoppers than that level's (the count at its end could be the next level's,
+/// ramping up: "3 shoppers" in a second of the 2-shopper level), and the
+/// seconds inside a hold show exactly it.
+#[tokio::test(start_paused = true)]
+async fn a_seconds_shoppers_are_their_mean_over_it() {
+    let toml = format!(
+        "name = \"means\"\n[load]\n\
+         staircase = {{ levels = [1, 2, 3], hold = \"2.5s\", ramp = \"0s\" }}\n{SHOP}"
+    );
+    let run = simulate_twice(&toml, Duration::ZERO).await;
+    let loads: Vec<f64> = run.report.levels.iter().map(|l| l.load).collect();
+    assert_eq!(loads, [1.0, 2.0, 3.0]);
+    let mut inside = 0;
+    for point in &run.report.timeline {
+        let Some(level) = point.level else { continue };
+        let load = loads[level] as u32;
+        assert!(
+            point.shoppers <= load,
+            "{} shoppers at {} s, in the {load}-shopper level",
+            point.shoppers,
+            point.t
+        );
+        if point.shoppers == load {
+            inside += 1;
+        }
+    }
+    // Each 2.5 s hold has at least one whole second inside it.
+    assert!(inside >= 3, "{:?}", run.report.timeline);
+}
+
 /// Stages 20/s, 80/s, 140/s held 2 s each with `stop = "broken"`: 80/s (above
 /// X_max = 50/s) breaks, the climb stops there and cools down at 20/s for the
 /// given 3 s; 140/s is never a level.
