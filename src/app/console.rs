@@ -16,13 +16,16 @@ use crate::units::{show_latency, show_percent};
 
 /// Seconds between plain progress lines when stderr is not a terminal.
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
-/// The live rates are averaged over this sliding window.
+/// The live rates are averaged over this sliding window, within the level
+/// (or the ramp or cool-down) held now.
 const RATE_WINDOW_S: f64 = 5.0;
 
 /// One harvest, as the live line's rates count it.
 struct Recent {
     /// Seconds since the start, at the harvest's end.
     t: f64,
+    /// The level it is labelled with.
+    level: Option<usize>,
     steps: u64,
     http: u64,
     errors: u64,
@@ -80,8 +83,14 @@ impl Console {
         if self.recent.back().is_some_and(|r| r.t == point.t) {
             self.recent.pop_back();
         }
+        // A new level, ramp or cool-down starts the window afresh: the
+        // cool-down's rates read as the level's before it for 5 s.
+        if self.recent.back().is_some_and(|r| r.level != point.level) {
+            self.recent.clear();
+        }
         self.recent.push_back(Recent {
             t: point.t,
+            level: point.level,
             steps: point.requests,
             http: point.http_requests,
             errors: point.errors,
@@ -284,6 +293,40 @@ mod tests {
         }
         let (http, steps, errors) = console.rates();
         assert_eq!((http, steps, errors), (22.5, 22.5, 22.5));
+    }
+
+    /// The window starts afresh where the level changes: the first second of a
+    /// cool-down at 30 steps/s after a level at 300 read 246 (the level's four
+    /// seconds with it).
+    #[test]
+    fn the_rates_window_starts_afresh_at_a_new_phase() {
+        let mut console = Console {
+            model: Model::Closed,
+            bar: None,
+            next_plain: PLAIN_EVERY,
+            recent: VecDeque::new(),
+        };
+        let point = |t: f64, level, n| TimelinePoint {
+            t,
+            shoppers: 2,
+            level,
+            requests: n,
+            http_requests: n,
+            errors: 0,
+            p95_ms: Some(2.0),
+            lag_p99_ms: None,
+            p50_ms: None,
+            p99_ms: None,
+            slow: Vec::new(),
+        };
+        for t in 1..=4 {
+            console.second(&point(f64::from(t), Some(3), 300));
+        }
+        assert_eq!(console.rates().1, 300.0);
+        console.second(&point(5.0, None, 30));
+        assert_eq!(console.rates().1, 30.0);
+        console.second(&point(6.0, None, 40));
+        assert_eq!(console.rates().1, 35.0);
     }
 
     /// A steady 380 steps/s reads as 380 once the window is full (six points
