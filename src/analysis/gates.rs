@@ -59,7 +59,7 @@ pub enum GateUnit {
 impl GateUnit {
     pub fn of(metric: &Metric) -> GateUnit {
         match metric {
-            Metric::Latency { .. } => GateUnit::Ms,
+            Metric::Latency { .. } | Metric::Recovery => GateUnit::Ms,
             Metric::ErrorRate { .. } | Metric::StatusRate { .. } => GateUnit::Ratio,
             Metric::Throughput { .. } => GateUnit::StepsPerSecond,
             Metric::JourneysPerMinute { .. } => GateUnit::PerMinute,
@@ -116,6 +116,7 @@ fn judge(gate: &Gate, report: &Report) -> GateResult {
         Metric::Regression => regression(gate, report),
         Metric::BreakingPoint => breaking_point(gate, report),
         Metric::Capacity => capacity(gate, report),
+        Metric::Recovery => recovery(gate, report),
         _ if gate.over_run => match whole_run(report) {
             Some(whole) => at_level(gate, report, &whole),
             None => fail(gate, None, "no level was measured".to_string()),
@@ -257,7 +258,7 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
                 }
             }
         }
-        Metric::BreakingPoint | Metric::Capacity | Metric::Regression => None,
+        Metric::BreakingPoint | Metric::Capacity | Metric::Recovery | Metric::Regression => None,
     };
     let Some(measured) = measured else {
         return fail(gate, None, format!("nothing was measured {where_}"));
@@ -314,6 +315,40 @@ fn latency(stats: &Stats, percentile: f64) -> Option<f64> {
 
 /// `breaking_point >= 300`: no breaking point below 300. Without a breaking
 /// point, the climb must have reached the bound for the gate to pass.
+/// `recovery < 30s`: the time back within the SLO after the load fell. A run
+/// whose load never fell (no spike, and no break to cool down from) passes:
+/// nothing to recover from. One that was not back, or could not be judged,
+/// fails with the verdict's own words.
+fn recovery(gate: &Gate, report: &Report) -> GateResult {
+    let Some(bound) = gate.bound else {
+        return fail(gate, None, "no bound".to_string());
+    };
+    if let Some(s) = report.recovery_s {
+        let measured = s * 1000.0;
+        return result(
+            gate,
+            bound.op.holds(measured, bound.value),
+            Some(measured),
+            format!(
+                "back within SLO {} after the load fell",
+                crate::units::show_seconds(s)
+            ),
+        );
+    }
+    match super::judge::recovery_sentence(report) {
+        Some(why) => fail(gate, None, why),
+        None => {
+            let never = "the load never fell: no spike, and no break to cool down from";
+            result(
+                gate,
+                matches!(bound.op, Op::Lt | Op::Le),
+                None,
+                never.to_string(),
+            )
+        }
+    }
+}
+
 fn breaking_point(gate: &Gate, report: &Report) -> GateResult {
     let Some(bound) = gate.bound else {
         return fail(gate, None, "no bound".to_string());

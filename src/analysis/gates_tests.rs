@@ -363,3 +363,32 @@ fn gates_over_the_run_add_every_level_up() {
             .contains("or all (p95@all)")
     );
 }
+
+/// `recovery < 30s`: the seconds back within the SLO after the load fell (the
+/// black-friday run cooled down after its break and was back in 4 s); a shop
+/// not back fails with the verdict's words; a run whose load never fell has
+/// nothing to recover from.
+#[test]
+fn the_recovery_gate_judges_the_time_back_within_the_slo() {
+    let mut r = testdata::broken();
+    assert_eq!(r.recovery_s, Some(4.0));
+    passes(&r, "recovery < 10s");
+    let back = check(&r, "recovery <= 3s");
+    assert!(!back.passed, "{back:?}");
+    assert_eq!(back.measured, Some(4000.0));
+    assert_eq!(back.message, "back within SLO 4 s after the load fell");
+    // Not back for a whole window by the end: the verdict's sentence.
+    r.recovery_s = None;
+    let m = fails(&r, "recovery < 10s");
+    assert!(
+        m.starts_with("Recovery not judged: back within SLO at the end"),
+        "{m}"
+    );
+    r.timeline.last_mut().unwrap().errors = r.timeline.last().unwrap().requests;
+    let m = fails(&r, "recovery < 10s");
+    assert!(m.starts_with("Not recovered"), "{m}");
+    let smoke = testdata::smoke();
+    let never = check(&smoke, "recovery < 10s");
+    assert!(never.passed, "{never:?}");
+    assert!(never.message.contains("the load never fell"), "{never:?}");
+}

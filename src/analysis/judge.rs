@@ -584,6 +584,35 @@ fn back_at_the_end(report: &Report) -> bool {
         .is_some_and(|p| second_ok(&report.slo, p))
 }
 
+/// What the run says of the shop's recovery, when the load fell (after a spike,
+/// or in a cool-down): back within the SLO when, not back, or not judged and
+/// why. `None` when the load never fell.
+pub fn recovery_sentence(report: &Report) -> Option<String> {
+    if report.cooldown.is_none() && !report.levels.iter().any(|l| l.spike) {
+        return None;
+    }
+    Some(match (report.recovery_s, recovery_watch_s(report)) {
+        (Some(s), _) => format!(
+            "Back within SLO {} after the load fell, and stayed",
+            crate::units::show_seconds(s)
+        ),
+        (None, watched) if watched < RECOVERY_WINDOW_S - 0.05 => format!(
+            "Recovery not judged: the load fell for {watched:.1} s, under the {RECOVERY_WINDOW_S:.0} s a recovery must hold (hold longer after the spike, or set a longer cooldown)"
+        ),
+        // The scenario's own errors (out of stock) go on whatever the shop
+        // does: they say nothing of its recovery.
+        (None, _) if super::failures::scenario_errors_only(report).is_some() => {
+            "Recovery not judged: the scenario's own errors keep the error rate over the SLO, whatever the shop does".to_string()
+        }
+        (None, watched) if back_at_the_end(report) => format!(
+            "Recovery not judged: back within SLO at the end of the {watched:.1} s cool-down, but for less than the {RECOVERY_WINDOW_S:.0} s a recovery must hold (set a longer cooldown)"
+        ),
+        (None, _) => {
+            "Not recovered: not back within SLO for good before the watch ended".to_string()
+        }
+    })
+}
+
 /// "300 shoppers", "40 arrivals/s".
 pub fn show_load(report: &Report, load: f64) -> String {
     report.load_unit.show(load)
@@ -606,26 +635,8 @@ pub fn verdict(report: &Report) -> String {
             ". {dropped} arrivals dropped (max_active reached)"
         ));
     }
-    if report.cooldown.is_some() || report.levels.iter().any(|l| l.spike) {
-        match (report.recovery_s, recovery_watch_s(report)) {
-            (Some(s), _) => text.push_str(&format!(
-                ". Back within SLO {} after the load fell, and stayed",
-                crate::units::show_seconds(s)
-            )),
-            (None, watched) if watched < RECOVERY_WINDOW_S - 0.05 => text.push_str(&format!(
-                ". Recovery not judged: the load fell for {watched:.1} s, under the {RECOVERY_WINDOW_S:.0} s a recovery must hold (hold longer after the spike, or set a longer cooldown)"
-            )),
-            // The scenario's own errors (out of stock) go on whatever the shop
-            // does: they say nothing of its recovery.
-            (None, _) if super::failures::scenario_errors_only(report).is_some() => text.push_str(
-                ". Recovery not judged: the scenario's own errors keep the error rate over the SLO, whatever the shop does",
-            ),
-            (None, watched) if back_at_the_end(report) => text.push_str(&format!(
-                ". Recovery not judged: back within SLO at the end of the {watched:.1} s cool-down, but for less than the {RECOVERY_WINDOW_S:.0} s a recovery must hold (set a longer cooldown)"
-            )),
-            (None, _) => text
-                .push_str(". Not recovered: not back within SLO for good before the watch ended"),
-        }
+    if let Some(recovery) = recovery_sentence(report) {
+        text.push_str(&format!(". {recovery}"));
     }
     let blocked: u64 = report.blocked_hosts.values().sum();
     if blocked > 0 {

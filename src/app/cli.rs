@@ -47,6 +47,7 @@ STEP.p95, STEP.error_rate, STEP.error_rate.KIND, STEP.status_rate.CODE, STEP.thr
 journeys.JOURNEY.per_minute, journeys.JOURNEY.per_second, steps.STEP.per_second,
 breaking_point (no breaking point below it),
 capacity (the load a capacity search found and confirmed),
+recovery (seconds back within the SLO after a spike or a break: recovery < 30s),
 regression (no significant regression against --baseline).
 Per-level gates are judged at the last good level (the operating point)
 unless @LOAD names a level: 'p95@200 < 300ms'.";

@@ -33,6 +33,9 @@ fn check_names(report: &Report, gates: &[crate::scenario::Gate]) -> Result<(), E
         steps: level.steps.iter().map(|s| s.name.as_str()).collect(),
         journeys: (!level.journeys.is_empty())
             .then(|| level.journeys.iter().map(|j| j.name.as_str()).collect()),
+        // A run that never broke held no cool-down it could have: not known.
+        recovery_watched: (report.cooldown.is_some() || report.levels.iter().any(|l| l.spike))
+            .then_some(true),
     };
     check_gate_names(gates, &known)
 }

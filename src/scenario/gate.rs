@@ -14,7 +14,7 @@ use crate::units::{RatioRange, parse_duration, parse_ratio};
 pub const VALID_METRICS: &str = "p50, p90, p95, p99, p99.9, max, error_rate, error_rate.KIND, \
 status_rate.CODE, throughput, STEP.p95 (any percentile), STEP.error_rate, STEP.error_rate.KIND, \
 STEP.status_rate.CODE, STEP.throughput, \
-journeys.JOURNEY.per_minute, journeys.JOURNEY.per_second, steps.STEP.per_second, breaking_point, capacity, regression";
+journeys.JOURNEY.per_minute, journeys.JOURNEY.per_second, steps.STEP.per_second, breaking_point, capacity, recovery, regression";
 
 /// One pass/fail rule on a run's result.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +44,10 @@ pub struct GateNames<'a> {
     pub steps: Vec<&'a str>,
     /// `None`: not known (a report written before journeys were counted).
     pub journeys: Option<Vec<&'a str>>,
+    /// Whether the load falls for a recovery to be watched: a spike, or a
+    /// cool-down after a break (`false`: a `recovery` gate could never be
+    /// judged); `None`: not known.
+    pub recovery_watched: Option<bool>,
 }
 
 impl<'a> GateNames<'a> {
@@ -62,6 +66,10 @@ impl<'a> GateNames<'a> {
             model: load.model,
             steps: steps.iter().map(|s| s.name.as_str()).collect(),
             journeys: Some(journeys.iter().map(|j| j.name.as_str()).collect()),
+            recovery_watched: Some(
+                (load.stop_when_broken && !load.cooldown.is_zero())
+                    || load.profile.levels().iter().any(|l| l.spike),
+            ),
         }
     }
 }
@@ -98,6 +106,12 @@ impl Gate {
                 names.steps.join(", ")
             );
             return Some((why, find(step)));
+        }
+        if self.metric == Metric::Recovery && names.recovery_watched == Some(false) {
+            let why = format!(
+                "`recovery` is watched after a spike or in the cool-down after a break, and {within} has neither: add a spike stage, or stop = \"broken\" with a cooldown"
+            );
+            return Some((why, 0));
         }
         if let Metric::JourneysPerMinute { journey } | Metric::JourneysPerSecond { journey } =
             &self.metric
@@ -138,6 +152,9 @@ pub enum Metric {
     BreakingPoint,
     /// The load a capacity search found and confirmed (`[load] search`).
     Capacity,
+    /// Seconds from the load falling (after a spike, or a break's cool-down)
+    /// until the shop was back within the SLO for good.
+    Recovery,
     /// No significant regression against the baseline.
     Regression,
 }
@@ -147,7 +164,7 @@ impl Metric {
     pub fn per_level(&self) -> bool {
         !matches!(
             self,
-            Metric::BreakingPoint | Metric::Capacity | Metric::Regression
+            Metric::BreakingPoint | Metric::Capacity | Metric::Recovery | Metric::Regression
         )
     }
 
@@ -355,6 +372,7 @@ fn parse_metric(name: &str) -> Result<Metric, String> {
     match name {
         "breaking_point" => return Ok(Metric::BreakingPoint),
         "capacity" => return Ok(Metric::Capacity),
+        "recovery" => return Ok(Metric::Recovery),
         "regression" => return Ok(Metric::Regression),
         "throughput" => return Ok(Metric::Throughput { step: None }),
         "error_rate" => {
@@ -454,10 +472,14 @@ fn parse_value(metric: &Metric, text: &str) -> Result<f64, String> {
             .ok_or_else(|| format!("expected {what}, found \"{text}\""))
     };
     match metric {
-        Metric::Latency { .. } => {
+        Metric::Latency { .. } | Metric::Recovery => {
             if text.parse::<f64>().is_ok() {
+                let what = match metric {
+                    Metric::Recovery => "a recovery bound",
+                    _ => "a latency bound",
+                };
                 return Err(format!(
-                    "a latency bound needs a unit: write \"{text}ms\" or \"{text}s\""
+                    "{what} needs a unit: write \"{text}ms\" or \"{text}s\""
                 ));
             }
             parse_duration(text)
@@ -538,6 +560,16 @@ mod tests {
             (Metric::Capacity, (Op::Ge, 400.0))
         );
         assert!(parse_gate("capacity@10 >= 400").is_err());
+        let g = parse_gate("recovery < 30s").unwrap();
+        assert_eq!(
+            (g.metric.clone(), bound(&g)),
+            (Metric::Recovery, (Op::Lt, 30_000.0))
+        );
+        assert_eq!(
+            parse_gate("recovery < 30").unwrap_err().message,
+            "a recovery bound needs a unit: write \"30ms\" or \"30s\""
+        );
+        assert!(parse_gate("recovery@10 < 30s").is_err());
         assert_eq!(
             bound(&parse_gate("throughput >= 350").unwrap()),
             (Op::Ge, 350.0)

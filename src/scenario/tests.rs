@@ -1238,3 +1238,23 @@ fn a_data_column_is_checked_whole_and_its_gaps_are_said() {
     let ok = scenario("rows.json", r#"{ sku = "{{ p.sku }}" }"#).unwrap();
     assert!(ok.warnings.is_empty(), "{:?}", ok.warnings);
 }
+
+/// A `recovery` gate needs the load to fall: a spike, or a cool-down after a
+/// break. Without either it could never be judged: refused at load, where the
+/// gate is written.
+#[test]
+fn a_recovery_gate_needs_a_spike_or_a_cool_down() {
+    let gated = |load: &str| format!("{}[gates]\nrecovery = \"< 30s\"\n", with(load, "\"0s\""));
+    let err = error(&gated(
+        "staircase = { start = 1, step = 1, max = 3, hold = \"1s\", stop = \"max\" }",
+    ));
+    assert!(
+        err.contains("`recovery` is watched after a spike or in the cool-down after a break, and the scenario has neither"),
+        "{err}"
+    );
+    assert!(err.contains("t.toml:"), "{err}");
+    let stairs = "staircase = { start = 1, step = 1, max = 3, hold = \"1s\", stop = \"broken\" }";
+    parse(Path::new("t.toml"), &gated(stairs)).unwrap();
+    let spike = r#"stages = [{ ramp_to = 2, over = "1s" }, { spike_to = 6, hold = "1s" }, { hold = "3s" }]"#;
+    parse(Path::new("t.toml"), &gated(spike)).unwrap();
+}
