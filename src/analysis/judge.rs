@@ -244,6 +244,10 @@ fn second_ok(slo: &[SloClause], point: &TimelinePoint) -> bool {
 
 pub use crate::scenario::RECOVERY_WINDOW_S;
 
+/// The end of a recovery's watch judged on its own: a shop falling behind again
+/// for this long before the end is not back, however long the watch.
+const RECOVERY_END_S: f64 = 10.0;
+
 /// Whether a window of seconds was within the overall SLO as a level is judged,
 /// over all its requests: its error share within the bound, and for each
 /// latency bound the share of its steps slower than it within what the
@@ -252,40 +256,89 @@ pub use crate::scenario::RECOVERY_WINDOW_S;
 /// window of three is within it, as its levels were. Seconds that do not count
 /// their slow steps (a report written before) are judged each on its own.
 fn window_ok(slo: &[SloClause], window: &[&TimelinePoint]) -> bool {
-    let requests: u64 = window.iter().map(|p| p.requests).sum();
-    if requests == 0 {
-        return false;
+    let mut seconds = Seconds::new(slo);
+    window.iter().for_each(|p| seconds.add(p));
+    seconds.ok()
+}
+
+/// Seconds added up, to judge them together as [`window_ok`] says; one added
+/// at a time, so that every run of seconds to the watch's end is judged in one
+/// pass back from it.
+struct Seconds<'s> {
+    slo: &'s [SloClause],
+    /// The overall latency clauses, in the order of a second's `slow` counts.
+    latency: Vec<&'s SloClause>,
+    requests: u64,
+    errors: u64,
+    slow: Vec<u64>,
+    /// Every second counted its slow steps, one per latency clause.
+    counted: bool,
+    /// Every second was within the SLO on its own.
+    each_ok: bool,
+}
+
+impl<'s> Seconds<'s> {
+    fn new(slo: &'s [SloClause]) -> Seconds<'s> {
+        let latency: Vec<&SloClause> = (slo.iter())
+            .filter(|c| c.step.is_none() && c.unit == "ms")
+            .collect();
+        Seconds {
+            slo,
+            slow: vec![0; latency.len()],
+            latency,
+            requests: 0,
+            errors: 0,
+            counted: true,
+            each_ok: true,
+        }
     }
-    let overall = || slo.iter().filter(|c| c.step.is_none());
-    let latency: Vec<&SloClause> = overall().filter(|c| c.unit == "ms").collect();
-    if window.iter().any(|p| p.slow.len() != latency.len()) {
-        return window.iter().all(|p| second_ok(slo, p));
+
+    fn add(&mut self, point: &TimelinePoint) {
+        self.requests += point.requests;
+        self.errors += point.errors;
+        self.each_ok &= second_ok(self.slo, point);
+        self.counted &= point.slow.len() == self.latency.len();
+        if self.counted {
+            self.slow
+                .iter_mut()
+                .zip(&point.slow)
+                .for_each(|(s, n)| *s += n);
+        }
     }
-    let errors: u64 = window.iter().map(|p| p.errors).sum();
-    let errors_ok = overall()
-        .filter(|c| c.unit == "ratio")
-        .all(|c| errors as f64 / requests as f64 <= c.bound);
-    let latency_ok = latency.iter().enumerate().all(|(i, clause)| {
-        let slow: u64 = window.iter().map(|p| p.slow[i]).sum();
-        let allowed = match clause.measure {
-            Some(Measure::Percentile(q)) => 1.0 - q / 100.0,
-            _ => 0.0,
-        };
-        slow as f64 <= allowed * requests as f64 + 1e-9
-    });
-    errors_ok && latency_ok
+
+    fn ok(&self) -> bool {
+        if self.requests == 0 {
+            return false;
+        }
+        if !self.counted {
+            return self.each_ok;
+        }
+        let requests = self.requests as f64;
+        let errors_ok = (self.slo.iter())
+            .filter(|c| c.step.is_none() && c.unit == "ratio")
+            .all(|c| self.errors as f64 / requests <= c.bound);
+        let latency_ok = self.latency.iter().zip(&self.slow).all(|(clause, &slow)| {
+            let allowed = match clause.measure {
+                Some(Measure::Percentile(q)) => 1.0 - q / 100.0,
+                _ => 0.0,
+            };
+            slow as f64 <= allowed * requests + 1e-9
+        });
+        errors_ok && latency_ok
+    }
 }
 
 /// Recovery: seconds from `after` (the load fell) until the shop is within the SLO
 /// and *stays* there through `until` (the end of the cool-down, or of the level
 /// after a spike): the first [`RECOVERY_WINDOW_S`] window of seconds from then
-/// within the SLO, and every second from then to the end, taken together, within
-/// it too — judged as a level is, over all its requests (see [`window_ok`]). A
-/// rule that every later window pass would read a shop near its capacity as
-/// never back the longer it was watched: one burst of arrivals puts some window
-/// over a p95 bound while the seconds together keep within it. `None`: not
-/// recovered within the watch. So the headline and the timeline chart cannot
-/// disagree.
+/// within the SLO, every second from then to the end, taken together, within it
+/// too, and the watch's last [`RECOVERY_END_S`] — each judged as a level is,
+/// over all its requests (see [`window_ok`]). A rule that every later window
+/// pass would read a shop near its capacity as never back the longer it was
+/// watched (one burst of arrivals puts some window over a p95 bound while the
+/// seconds together keep within it); the end's own check keeps a late relapse
+/// from being averaged away by a long watch. `None`: not recovered within the
+/// watch. So the headline and the timeline chart cannot disagree.
 fn recovery(slo: &[SloClause], timeline: &[TimelinePoint], after: f64, until: f64) -> Option<f64> {
     let watched: Vec<&TimelinePoint> = timeline
         .iter()
@@ -308,8 +361,24 @@ fn recovery(slo: &[SloClause], timeline: &[TimelinePoint], after: f64, until: f6
         let n = watched[i..].iter().take_while(|p| p.t < end).count() + 1;
         (last.t >= end).then(|| &watched[i..(i + n).min(watched.len())])
     };
-    let from = (0..watched.len())
-        .find(|&i| window(i).is_some_and(|w| window_ok(slo, w)) && window_ok(slo, &watched[i..]))?;
+    // Whether the seconds from `i` to the end, together, are within the SLO:
+    // added up back from the end, once.
+    let mut tail = Seconds::new(slo);
+    let mut tail_ok: Vec<bool> = (watched.iter().rev())
+        .map(|p| {
+            tail.add(p);
+            tail.ok()
+        })
+        .collect();
+    tail_ok.reverse();
+    // The watch's end, within the SLO on its own: a late relapse is not
+    // diluted by a long watch before it.
+    let end = (watched.iter()).position(|p| p.t > last.t - RECOVERY_END_S + 0.05);
+    let end = end.unwrap_or(0);
+    let end_ok = window_ok(slo, &watched[end..]);
+    let from = (0..watched.len()).find(|&i| {
+        tail_ok[i] && (i >= end || end_ok) && window(i).is_some_and(|w| window_ok(slo, w))
+    })?;
     Some(round2(begins(from) - after))
 }
 

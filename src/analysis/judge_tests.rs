@@ -213,6 +213,22 @@ fn recovery_is_judged_over_windows_of_seconds_as_levels_are() {
     long.extend((12..=40).map(|t| second(f64::from(t), 80.0, 3)));
     long.extend((41..=43).map(|t| second(f64::from(t), 120.0, 6)));
     assert_eq!(recovery(&slo, &long, 10.0, 43.0), Some(1.0));
+    // A cool-down of a day (a cooldown may be that long), relapsing for its
+    // last hour: judged in one pass back from the end, not a window of
+    // seconds added up again for every second.
+    let mut day = vec![second(11.0, 281.0, 60)];
+    day.extend((12..86_400).map(|t| second(f64::from(t), 80.0, 3)));
+    day.extend((86_400..90_000).map(|t| second(f64::from(t), 400.0, 100)));
+    assert_eq!(recovery(&slo, &day, 10.0, 90_000.0), None);
+    // Relapsing for its last 30 s only: 3% slow over the day and the relapse
+    // together, but the watch's last 10 s are not within the SLO: not back.
+    day.truncate(86_389);
+    day.extend((86_400..86_430).map(|t| second(f64::from(t), 400.0, 100)));
+    assert_eq!(recovery(&slo, &day, 10.0, 86_430.0), None);
+    // A burst in the last 3 s alone keeps the last 10 s within it: back.
+    day.truncate(86_389);
+    day.extend((86_400..86_403).map(|t| second(f64::from(t), 120.0, 7)));
+    assert_eq!(recovery(&slo, &day, 10.0, 86_403.0), Some(1.0));
     // Seconds where nothing completed are no part of a window: back from the
     // second after them (4 s), not from the bad one's end (1 s).
     let mut sparse = vec![second(61.0, 281.0, 60)];
