@@ -175,11 +175,32 @@ fn level_for<'r>(gate: &Gate, report: &'r Report) -> Result<&'r LevelResult, Str
             .last_good
             .as_ref()
             .and_then(|good| report.levels.iter().find(|l| l.index == good.level))
-            .ok_or_else(|| {
-                "no good level to judge: the shop broke from the first level \
-                 (pick one with @LOAD, or start the staircase lower)"
-                    .to_string()
-            }),
+            .ok_or_else(|| no_good_level(report)),
+    }
+}
+
+/// Why a run has no last good level for a gate to judge: the shop broke from
+/// the first level, or the run ended before any level was held in full.
+fn no_good_level(report: &Report) -> String {
+    if report.breaking_point.is_some() {
+        return "no good level to judge: the shop broke from the first level \
+                (pick one with @LOAD, or start the load lower)"
+            .to_string();
+    }
+    let why = match report.end {
+        super::RunEnd::DataExhausted => "a `unique` data feeder ran out of rows",
+        super::RunEnd::Interrupted => "the run was interrupted",
+        super::RunEnd::Aborted => "an abort_on condition stopped the run",
+        _ => "the run ended",
+    };
+    match report.levels.last() {
+        Some(level) => format!(
+            "no good level to judge: {why} {:.1} s into level {} ({}), before any level was held in full",
+            level.held_s,
+            level.index + 1,
+            report.load_unit.show(level.load)
+        ),
+        None => format!("no level was measured: {why} before the first"),
     }
 }
 
@@ -336,7 +357,8 @@ fn recovery(gate: &Gate, report: &Report) -> GateResult {
         );
     }
     match super::judge::recovery_sentence(report) {
-        Some(why) => fail(gate, None, why),
+        // The verdict's sentence, inside the gate's line.
+        Some(why) => fail(gate, None, why[..1].to_lowercase() + &why[1..]),
         None => {
             let never = "the load never fell: no spike, and no break to cool down from";
             result(
@@ -387,7 +409,7 @@ fn breaking_point(gate: &Gate, report: &Report) -> GateResult {
                 )
             } else {
                 format!(
-                    "no breaking point up to {}, but the climb stopped below the bound: raise the staircase's max",
+                    "no breaking point up to {}, but the load stopped below the bound: raise the staircase's max (or the stages' last load)",
                     show_load(report, top)
                 )
             };

@@ -480,7 +480,8 @@ fn preflight(
 const PREFLIGHT_WALKS: usize = 3;
 
 /// The scenario without the `unique` rows the preflight used (it walks each
-/// journey once, taking each feeder's first rows): no row is used twice.
+/// journey once, taking each feeder's first rows): no row is used twice; a
+/// recycling feeder has them last, for when it starts over.
 fn after_walked_rows(scenario: &Scenario) -> Scenario {
     let mut scenario = scenario.clone();
     for f in 0..scenario.feeders.len() {
@@ -491,10 +492,11 @@ fn after_walked_rows(scenario: &Scenario) -> Scenario {
             .count();
         let feeder = &mut scenario.feeders[f];
         if feeder.pick == FeedPick::Unique {
-            // A recycling feeder keeps a row to recycle.
-            let keep = usize::from(feeder.when_exhausted == Exhausted::Recycle);
-            let skip = walked.min(feeder.rows.len().saturating_sub(keep));
-            feeder.rows.drain(..skip);
+            let walked = walked.min(feeder.rows.len());
+            match feeder.when_exhausted {
+                Exhausted::Recycle => feeder.rows.rotate_left(walked),
+                Exhausted::Stop => drop(feeder.rows.drain(..walked)),
+            }
         }
     }
     scenario

@@ -1258,3 +1258,26 @@ fn a_recovery_gate_needs_a_spike_or_a_cool_down() {
     let spike = r#"stages = [{ ramp_to = 2, over = "1s" }, { spike_to = 6, hold = "1s" }, { hold = "3s" }]"#;
     parse(Path::new("t.toml"), &gated(spike)).unwrap();
 }
+
+/// `when_exhausted` is read by `unique` feeders alone: on a sequential or
+/// random one it was accepted and did nothing.
+#[test]
+fn when_exhausted_is_refused_where_no_feeder_runs_out() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rows.csv"), "sku\nA\nB\n").unwrap();
+    let scenario = |pick: &str| {
+        format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = {{ levels = [1], hold = \"1s\" }}\n[[data]]\nname = \"p\"\nfile = \"rows.csv\"\npick = \"{pick}\"\nwhen_exhausted = \"stop\"\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"a\", get = \"/product/{{{{ p.sku }}}}\" }}]\n"
+        )
+    };
+    let path = dir.path().join("s.toml");
+    let err = parse(&path, &scenario("sequential")).unwrap_err();
+    assert!(
+        err.message
+            .starts_with("when_exhausted applies to pick = \"unique\""),
+        "{}",
+        err.message
+    );
+    assert_eq!(err.line, 10);
+    parse(&path, &scenario("unique")).unwrap();
+}

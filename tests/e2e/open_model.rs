@@ -241,7 +241,7 @@ steps = [{ name = "product", get = "/api/products/7" }]
     let (stdout, stderr) = text(&gated);
     assert_eq!(gated.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(
-        stdout.contains("Recovery not judged: the load fell for 2.0 s"),
+        stdout.contains("(recovery not judged: the load fell for 2.0 s"),
         "{stdout}"
     );
 }

@@ -401,6 +401,14 @@ impl<'a> Compiler<'a> {
                 return Err(self.error(span, format!("unknown pick \"{other}\": expected \"random\", \"sequential\" or \"unique\"")));
             }
         };
+        if let Some(when) = &data.when_exhausted
+            && pick != FeedPick::Unique
+        {
+            return Err(self.error(
+                when.span(),
+                "when_exhausted applies to pick = \"unique\": a sequential feeder starts over at its end, and a random one never runs out",
+            ));
+        }
         let when_exhausted = match data
             .when_exhausted
             .as_ref()
