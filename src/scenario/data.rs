@@ -33,6 +33,10 @@ pub struct Feeder {
     pub rows: Vec<Vec<String>>,
     /// The columns some JSON objects lack (their rows hold "" there).
     pub gaps: Vec<Gap>,
+    /// Per column: it holds JSON values, not strings (a JSON file's numbers,
+    /// booleans, arrays or objects, written as JSON text): a whole `"{{ … }}"`
+    /// in a JSON body sends them with their type.
+    pub typed: Vec<bool>,
     pub pick: FeedPick,
     pub when_exhausted: Exhausted,
 }
@@ -47,12 +51,14 @@ pub struct Gap {
     pub first: usize,
 }
 
-/// A data file as read: its columns, its rows, and the columns some rows lack.
+/// A data file as read: its columns, its rows, the columns some rows lack, and
+/// those of JSON values (see [`Feeder::typed`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,
     pub gaps: Vec<Gap>,
+    pub typed: Vec<bool>,
 }
 
 /// The largest data file (64 MiB): every row is kept in memory for the whole run.
@@ -96,6 +102,7 @@ impl Feeder {
         } else {
             let (columns, rows) = read_csv(&text, MAX_VALUES).map_err(in_file)?;
             Table {
+                typed: vec![false; columns.len()],
                 columns,
                 rows,
                 gaps: Vec::new(),
@@ -195,7 +202,8 @@ fn read_csv(text: &str, max_values: usize) -> Result<(Vec<String>, Vec<Vec<Strin
 /// of 8 MiB of small objects took 827 MB): each object's (column, value)
 /// pairs are kept as they come, the columns being every key in order of first
 /// use, then laid out as rows. A key an object lacks is "" in its row (and
-/// counted in the table's gaps); a string is its text, anything else its JSON.
+/// counted in the table's gaps); a string is its text, anything else its JSON
+/// (a column of no strings is typed: its values are JSON).
 fn read_json(text: &str, max_values: usize) -> Result<Table, String> {
     use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
 
@@ -205,6 +213,8 @@ fn read_json(text: &str, max_values: usize) -> Result<Table, String> {
         index: std::collections::HashMap<String, usize>,
         /// Each object's values by column, as written.
         objects: Vec<Vec<(usize, String)>>,
+        /// The columns where some object has a string.
+        strings: std::collections::HashSet<usize>,
         values: usize,
         max_values: usize,
         /// Rows and columns when the values went past the cap: reading stops.
@@ -243,10 +253,10 @@ fn read_json(text: &str, max_values: usize) -> Result<Table, String> {
             let table = self.0;
             let mut row = Vec::new();
             while let Some(key) = map.next_key::<String>()? {
-                let value = match map.next_value::<serde_json::Value>()? {
-                    serde_json::Value::String(s) => s,
-                    serde_json::Value::Null => String::new(),
-                    other => other.to_string(),
+                let (value, string) = match map.next_value::<serde_json::Value>()? {
+                    serde_json::Value::String(s) => (s, true),
+                    serde_json::Value::Null => (String::new(), false),
+                    other => (other.to_string(), false),
                 };
                 let column = match table.index.get(&key) {
                     Some(&column) => column,
@@ -261,6 +271,9 @@ fn read_json(text: &str, max_values: usize) -> Result<Table, String> {
                         table.columns.len() - 1
                     }
                 };
+                if string {
+                    table.strings.insert(column);
+                }
                 table.values += 1;
                 if table.values > table.max_values {
                     table.over = Some((table.objects.len() + 1, table.columns.len()));
@@ -286,7 +299,10 @@ fn read_json(text: &str, max_values: usize) -> Result<Table, String> {
     }
     read.map_err(|e| format!("JSON: {e}"))?;
     let Objects {
-        columns, objects, ..
+        columns,
+        objects,
+        strings,
+        ..
     } = table;
     // Laid out, a value for every column of every object: within the cap too.
     if objects.len().saturating_mul(columns.len().max(1)) > max_values {
@@ -322,10 +338,12 @@ fn read_json(text: &str, max_values: usize) -> Result<Table, String> {
             row
         })
         .collect();
+    let typed = (0..columns.len()).map(|c| !strings.contains(&c)).collect();
     Ok(Table {
         columns,
         rows,
         gaps,
+        typed,
     })
 }
 
@@ -346,6 +364,7 @@ mod tests {
             columns,
             rows,
             gaps: Vec::new(),
+            typed: vec![false; 2],
             pick,
             when_exhausted,
         }

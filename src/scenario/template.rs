@@ -25,11 +25,13 @@ pub enum Resolved<'r> {
     /// Set while the shopper runs (extracted by an earlier step): the slot's index.
     Slot(usize),
     /// A column of a data feeder's row, picked when the journey starts; with
-    /// the feeder's rows, for a conversion to try on every one at load.
+    /// the feeder's rows, for a conversion to try on every one at load, and
+    /// whether the column holds JSON values (a JSON file's numbers…), not text.
     Data {
         feeder: usize,
         column: usize,
         rows: &'r [Vec<String>],
+        json: bool,
     },
     /// A fresh value at every use (two uses in one template draw twice).
     Generated(Generator),
@@ -95,7 +97,12 @@ pub enum Pick {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Source {
     Slot(usize, Pick),
-    Data { feeder: usize, column: usize },
+    /// `json`: the column's values are JSON text, read as their values.
+    Data {
+        feeder: usize,
+        column: usize,
+        json: bool,
+    },
     Generated(Generator),
     Constant(Value),
 }
@@ -210,6 +217,16 @@ fn closing(after: &str) -> Option<usize> {
     after[from..].find("}}").map(|i| from + i)
 }
 
+/// A data column's value: its text, or in a column of JSON values the value
+/// that text writes (nothing, a key an object lacks or a null, is null).
+fn data_value(text: &str, json: bool) -> Value {
+    match json {
+        false => Value::String(text.to_string()),
+        true if text.is_empty() => Value::Null,
+        true => serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string())),
+    }
+}
+
 /// Parses and resolves the inside of one `{{ … }}` found at `offset`.
 fn expression<'r>(
     body: &str,
@@ -217,7 +234,7 @@ fn expression<'r>(
     resolve: &mut dyn FnMut(&str) -> Resolved<'r>,
 ) -> Result<Expression, TemplateError> {
     let body = body.trim();
-    let mut data_rows: Option<(&[Vec<String>], usize)> = None;
+    let mut data_rows: Option<(&[Vec<String>], usize, bool)> = None;
     let (mut source, filters) = match body.chars().next() {
         Some(quote @ ('\'' | '"')) => {
             let end = 1 + body[1..].find(quote).unwrap_or(body.len() - 1);
@@ -247,9 +264,14 @@ fn expression<'r>(
                     feeder,
                     column,
                     rows,
+                    json,
                 } => {
-                    data_rows = Some((rows, column));
-                    Source::Data { feeder, column }
+                    data_rows = Some((rows, column, json));
+                    Source::Data {
+                        feeder,
+                        column,
+                        json,
+                    }
                 }
                 Resolved::Generated(generator) => Source::Generated(generator),
                 Resolved::Unknown => {
@@ -306,10 +328,10 @@ fn expression<'r>(
             });
         }
     }
-    if let (Some((rows, column)), Some(c)) = (data_rows, convert)
+    if let (Some((rows, column, json)), Some(c)) = (data_rows, convert)
         && let Some((row, message)) = rows.iter().enumerate().find_map(|(row, values)| {
-            let text = values.get(column).cloned().unwrap_or_default();
-            c.apply(Value::String(text)).err().map(|e| (row, e))
+            let text = values.get(column).map_or("", String::as_str);
+            c.apply(data_value(text, json)).err().map(|e| (row, e))
         })
     {
         // Every row is tried: one the conversion refuses would fail every
@@ -396,9 +418,13 @@ impl Expression {
                 };
                 value.cloned().unwrap_or(Value::Null)
             }
-            Source::Data { feeder, column } => {
+            Source::Data {
+                feeder,
+                column,
+                json,
+            } => {
                 let row = scope.rows.get(*feeder).map_or(&[][..], Vec::as_slice);
-                Value::String(row.get(*column).cloned().unwrap_or_default())
+                data_value(row.get(*column).map_or("", String::as_str), *json)
             }
             Source::Generated(generator) => generate(generator, scope),
         };

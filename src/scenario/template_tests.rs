@@ -22,11 +22,13 @@ fn resolve(name: &str) -> Resolved<'static> {
             feeder: 0,
             column: 1,
             rows: rows(&[&["A-1", "7"]]),
+            json: false,
         },
         "sizes.label" => Resolved::Data {
             feeder: 1,
             column: 0,
             rows: rows(&[&["12"], &["M"]]),
+            json: false,
         },
         "uuid" => Resolved::Generated(Generator::Uuid),
         "seq" => Resolved::Generated(Generator::Sequence),

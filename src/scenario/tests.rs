@@ -1239,6 +1239,64 @@ fn a_data_column_is_checked_whole_and_its_gaps_are_said() {
     assert!(ok.warnings.is_empty(), "{:?}", ok.warnings);
 }
 
+/// A JSON file's numbers, booleans and objects keep their type in a JSON body
+/// (`"{{ p.qty }}"` sent `"5"`, a string); a column with any string in it is
+/// text; a key an object lacks, or a null, is null in a typed column.
+#[test]
+fn a_json_data_files_values_keep_their_type_in_a_json_body() {
+    use rand::SeedableRng;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rows.json"),
+        r#"[{"qty": 5, "vip": false, "sku": "A", "tags": {"a": [1]}, "mixed": 1},
+            {"qty": 2, "sku": "B", "vip": true, "tags": null, "mixed": "x"}]"#,
+    )
+    .unwrap();
+    let text = "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = { levels = [1], hold = \"1s\" }\n[slo]\nerror_rate = \"1%\"\n[[data]]\nname = \"p\"\nfile = \"rows.json\"\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"a\", post = \"/cart?q={{ p.qty }}\", json = { qty = \"{{ p.qty }}\", vip = \"{{ p.vip }}\", sku = \"{{ p.sku }}\", tags = \"{{ p.tags }}\", mixed = \"{{ p.mixed }}\", n = \"{{ p.qty | string }}\" } }]\n";
+    let scenario = parse(&dir.path().join("s.toml"), text).unwrap();
+    let feeder = &scenario.feeders[0];
+    let typed: Vec<(&str, bool)> = (feeder.columns.iter().map(String::as_str))
+        .zip(feeder.typed.iter().copied())
+        .collect();
+    assert_eq!(
+        typed,
+        [
+            ("qty", true),
+            ("vip", true),
+            ("sku", false),
+            ("tags", true),
+            ("mixed", false)
+        ]
+    );
+    let Body::Json(body) = &scenario.journeys[0].steps[0].body else {
+        panic!("a JSON body");
+    };
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
+    let mut sequence = 0;
+    let rendered: Vec<serde_json::Value> = feeder
+        .rows
+        .iter()
+        .map(|row| {
+            let rows = [row.clone()];
+            let mut scope = Scope {
+                slots: &[],
+                rows: &rows,
+                rng: &mut rng,
+                sequence: &mut sequence,
+            };
+            body.render(&mut scope).unwrap()
+        })
+        .collect();
+    assert_eq!(
+        rendered[0],
+        serde_json::json!({"qty": 5, "vip": false, "sku": "A", "tags": {"a": [1]}, "mixed": "1", "n": "5"})
+    );
+    assert_eq!(
+        rendered[1],
+        serde_json::json!({"qty": 2, "vip": true, "sku": "B", "tags": null, "mixed": "x", "n": "2"})
+    );
+}
+
 /// A `recovery` gate needs the load to fall: a spike, or a cool-down after a
 /// break. Without either it could never be judged: refused at load, where the
 /// gate is written.

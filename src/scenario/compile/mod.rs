@@ -428,6 +428,7 @@ impl<'a> Compiler<'a> {
             columns: table.columns,
             rows: table.rows,
             gaps: table.gaps,
+            typed: table.typed,
             pick,
             when_exhausted,
         })
@@ -749,6 +750,7 @@ impl<'a> Compiler<'a> {
                 feeder,
                 column,
                 rows: &self.feeders[feeder].rows,
+                json: self.feeders[feeder].typed[column],
             };
         }
         Resolved::Unknown
