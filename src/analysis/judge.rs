@@ -420,16 +420,10 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         load: c.load,
     });
     let recovery_s = match (&cooldown, levels.iter().rev().find(|l| l.spike)) {
-        (Some(c), _) if slo_set => {
-            // From when the load fell: the end of the last level held before
-            // the cool-down (judging it may take a moment with no load sent).
-            let fell = (outcome.levels.iter())
-                .map(|run| (run.spec.start + run.held).as_secs_f64())
-                .filter(|&end| end <= c.start_s + 1e-9)
-                .reduce(f64::max)
-                .map_or(c.start_s, round2);
-            recovery(&slo, &collected.timeline, fell, end_s)
-        }
+        // From when the load fell to the cool-down's: a level begun while the
+        // broken one was judged held its load (higher) until then; after the
+        // profile's last level, the cool-down's load was held from its end.
+        (Some(c), _) if slo_set => recovery(&slo, &collected.timeline, c.start_s, end_s),
         (None, Some(spike)) => spike.recovery_s,
         _ => None,
     };
@@ -640,17 +634,26 @@ fn recovery_watch_s(report: &Report) -> f64 {
     after_spike.map_or(0.0, |l| l.held_s)
 }
 
-/// Whether a cool-down's last second was within the SLO: a recovery begun
-/// too late in it to have held the window is not judged, not "not recovered".
+/// Whether the watch's last second (of the cool-down, or of the level after
+/// the last spike) was within the SLO: a recovery begun too late in it to have
+/// held the window is not judged, not "not recovered".
 fn back_at_the_end(report: &Report) -> bool {
-    let Some(cooldown) = &report.cooldown else {
-        return false;
+    let last = match &report.cooldown {
+        Some(cooldown) => (report.timeline.iter())
+            .rev()
+            .take_while(|p| p.t > cooldown.start_s)
+            .find(|p| p.requests > 0),
+        None => {
+            let spike = report.levels.iter().rposition(|l| l.spike);
+            let after = spike
+                .and_then(|k| report.levels.get(k + 1))
+                .map(|l| l.index);
+            (report.timeline.iter())
+                .rev()
+                .find(|p| after.is_some() && p.level == after && p.requests > 0)
+        }
     };
-    (report.timeline.iter())
-        .rev()
-        .take_while(|p| p.t > cooldown.start_s)
-        .find(|p| p.requests > 0)
-        .is_some_and(|p| second_ok(&report.slo, p))
+    last.is_some_and(|p| second_ok(&report.slo, p))
 }
 
 /// What the run says of the shop's recovery, when the load fell (after a spike,
@@ -673,9 +676,14 @@ pub fn recovery_sentence(report: &Report) -> Option<String> {
         (None, _) if super::failures::scenario_errors_only(report).is_some() => {
             "Recovery not judged: the scenario's own errors keep the error rate over the SLO, whatever the shop does".to_string()
         }
-        (None, watched) if back_at_the_end(report) => format!(
-            "Recovery not judged: back within SLO at the end of the {watched:.1} s cool-down, but for less than the {RECOVERY_WINDOW_S:.0} s a recovery must hold (set a longer cooldown)"
-        ),
+        (None, watched) if back_at_the_end(report) => match report.cooldown {
+            Some(_) => format!(
+                "Recovery not judged: back within SLO at the end of the {watched:.1} s cool-down, but for less than the {RECOVERY_WINDOW_S:.0} s a recovery must hold (set a longer cooldown)"
+            ),
+            None => format!(
+                "Recovery not judged: back within SLO at the end of the {watched:.1} s after the spike, but for less than the {RECOVERY_WINDOW_S:.0} s a recovery must hold (hold longer after the spike)"
+            ),
+        },
         (None, _) => {
             "Not recovered: not back within SLO for good before the watch ended".to_string()
         }

@@ -394,6 +394,20 @@ fn a_recovery_begun_too_late_in_the_cool_down_to_hold_the_window_is_not_judged()
     // Still above the SLO at the end: not recovered.
     report.timeline.last_mut().unwrap().p95_ms = Some(130.0);
     assert!(verdict(&report).contains(". Not recovered: "));
+    // After a spike the same: back only in the last 2 s of the level after it
+    // is not judged (it read "Not recovered": only a cool-down was looked at).
+    report.cooldown = None;
+    report.levels.truncate(2);
+    report.levels[0].spike = true;
+    report.levels[1].held_s = 11.0;
+    let after = Some(report.levels[1].index);
+    report.timeline.iter_mut().for_each(|p| p.level = after);
+    report.timeline.last_mut().unwrap().p95_ms = Some(85.0);
+    let text = verdict(&report);
+    assert!(
+        text.contains(". Recovery not judged: back within SLO at the end of the 11.0 s after the spike, but for less than the 3 s a recovery must hold (hold longer after the spike)"),
+        "{text}"
+    );
 }
 
 /// A level the run's end cut short (1 s of 3) passed on a third of its hold:

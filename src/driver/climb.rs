@@ -51,6 +51,14 @@ impl Climb {
         self.last_good
     }
 
+    /// The load a cool-down would hold if the level being judged broke: the
+    /// last good one, when the climb stops at a break and cools down.
+    pub fn cooldown_load(&self) -> Option<f64> {
+        (self.stop_when_broken && !self.cooldown.is_zero())
+            .then_some(self.last_good)
+            .flatten()
+    }
+
     /// Takes a level's judgement and says what comes next.
     pub fn judged(&mut self, level: &LevelSpec, judged: Judged) -> Next {
         match judged {

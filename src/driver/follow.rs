@@ -129,10 +129,11 @@ impl Follow {
         if level != self.current && self.cooldown.is_none() {
             self.enter(level, now);
         }
+        let cooling = self.cooldown.is_some();
         if let Some(end) = self.judge_pending(now, observer) {
             return Some(end);
         }
-        if self.cooldown.is_some_and(|c| c.start == now) {
+        if !cooling && self.cooldown.is_some() {
             return None;
         }
         // The last level is judged before the run ends: a broken one still cools down.
@@ -151,6 +152,11 @@ impl Follow {
 
     /// The load and level wanted at `now`; `None`: the cool-down is over.
     fn target_at(&self, now: Duration) -> Option<(f64, Option<usize>)> {
+        // While the last level is judged, the load its cool-down would hold
+        // (none was sent: a break's recovery was timed over a pause).
+        let provisional = (now >= self.profile.duration() && self.judging_the_last_level())
+            .then(|| self.climb.cooldown_load())
+            .flatten();
         match self.cooldown {
             Some(c) if now >= c.start + c.duration => None,
             Some(c) => Some((c.load, None)),
@@ -158,11 +164,20 @@ impl Follow {
             None if self.adaptive.is_some() && now >= self.profile.duration() => {
                 Some((search::held_load(&self.profile), None))
             }
+            None if provisional.is_some() => provisional.map(|load| (load, None)),
             None => {
                 let point = self.profile.at(now);
                 Some((point.load, point.level))
             }
         }
+    }
+
+    /// Whether the profile's last level, not a spike, has ended (or ends at
+    /// this tick) and waits for its judgement.
+    fn judging_the_last_level(&self) -> bool {
+        let last = (self.current.map(|level| &self.specs[level]))
+            .or(self.pending.last().map(|run| &run.spec));
+        self.adaptive.is_none() && last.is_some_and(|spec| !spec.spike)
     }
 
     /// Ends the level being held (it waits for its judgement) and starts `level`.
@@ -227,8 +242,12 @@ impl Follow {
             Next::Continue => None,
             Next::Stop => Some(RunEnd::StoppedAtBreakingPoint),
             Next::CoolDown { load, duration } => {
+                // The profile's last level: its cool-down's load was held from
+                // its end, while it was judged.
+                let end = self.profile.duration();
+                let held = self.adaptive.is_none() && run.spec.start + run.spec.duration >= end;
                 self.cooldown = Some(Cooldown {
-                    start: now,
+                    start: if held { end.min(now) } else { now },
                     duration,
                     load,
                 });
