@@ -175,7 +175,7 @@ fn read_csv(text: &str, max_values: usize) -> Result<(Vec<String>, Vec<Vec<Strin
     // The line of the last record, when a value of it spans lines.
     let mut spanning = None;
     for record in reader.records() {
-        let record = record.map_err(|e| e.to_string())?;
+        let record = record.map_err(|e| csv_error(&e, text))?;
         values += record.len().max(1);
         if values > max_values {
             return Err(too_many_values(rows.len() + 1, columns.len(), max_values));
@@ -196,6 +196,34 @@ fn read_csv(text: &str, max_values: usize) -> Result<(Vec<String>, Vec<Vec<Strin
         ));
     }
     Ok((columns, rows))
+}
+
+/// A CSV reader's error in the file's own terms: a row of too few or too many
+/// values names its line and the header's count, or the quote left open on it
+/// (which joins the lines after it into one value: the reader saw a short row).
+fn csv_error(e: &csv::Error, text: &str) -> String {
+    let csv::ErrorKind::UnequalLengths {
+        pos: Some(pos),
+        expected_len,
+        len,
+    } = e.kind()
+    else {
+        return e.to_string();
+    };
+    let line = pos.line();
+    let raw = usize::try_from(line)
+        .ok()
+        .and_then(|n| text.lines().nth(n.saturating_sub(1)))
+        .unwrap_or("");
+    match raw.matches('"').count() % 2 {
+        1 => format!(
+            "line {line}: a quote opened there is not closed on its line: it takes the lines after it into one value, up to the next quote"
+        ),
+        _ => format!(
+            "line {line}: {len} value{}, where the header names {expected_len} columns",
+            if *len == 1 { "" } else { "s" }
+        ),
+    }
 }
 
 /// An array of objects, read as it streams, never built whole (a value tree
@@ -401,10 +429,24 @@ mod tests {
         let ragged = dir.path().join("ragged.csv");
         std::fs::write(&ragged, "a,b\n1,2\n3\n").unwrap();
         let err = Feeder::read(&ragged).unwrap_err().0;
+        assert_eq!(
+            err,
+            format!(
+                "{}: line 3: 1 value, where the header names 2 columns",
+                ragged.display()
+            )
+        );
+        // A quote left open mid-file: the reader sees a short row, the message
+        // names the quote (it said "found record with 2 fields").
+        std::fs::write(&ragged, "sku,qty,x\nA,1,2\nB,\"1,2\nC,1,2\n").unwrap();
+        let err = Feeder::read(&ragged).unwrap_err().0;
         assert!(
-            err.starts_with(&format!("{}: CSV error: ", ragged.display())),
+            err.ends_with("line 3: a quote opened there is not closed on its line: it takes the lines after it into one value, up to the next quote"),
             "{err}"
         );
+        let broken = dir.path().join("broken.csv");
+        std::fs::write(&broken, b"a,b\n\xff,1\n").unwrap();
+        let err = Feeder::read(&broken).unwrap_err().0;
         assert!(!err.contains("CSV CSV"), "{err}");
         let cut = dir.path().join("cut.json");
         std::fs::write(&cut, "[{\"sku\": ").unwrap();
