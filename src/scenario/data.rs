@@ -37,6 +37,8 @@ pub struct Feeder {
     /// booleans, arrays or objects, written as JSON text): a whole `"{{ … }}"`
     /// in a JSON body sends them with their type.
     pub typed: Vec<bool>,
+    /// The file, as the scenario names it.
+    pub file: String,
     pub pick: FeedPick,
     pub when_exhausted: Exhausted,
 }
@@ -393,6 +395,7 @@ mod tests {
             rows,
             gaps: Vec::new(),
             typed: vec![false; 2],
+            file: "p.csv".into(),
             pick,
             when_exhausted,
         }

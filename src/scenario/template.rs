@@ -32,6 +32,8 @@ pub enum Resolved<'r> {
         column: usize,
         rows: &'r [Vec<String>],
         json: bool,
+        /// The data file, as the scenario names it.
+        file: &'r str,
     },
     /// A fresh value at every use (two uses in one template draw twice).
     Generated(Generator),
@@ -217,6 +219,14 @@ fn closing(after: &str) -> Option<usize> {
     after[from..].find("}}").map(|i| from + i)
 }
 
+/// What a data file's rows are called: a JSON file's objects, a CSV file's rows.
+pub fn row_word(file: &str) -> &'static str {
+    match file.to_ascii_lowercase().ends_with(".json") {
+        true => "object",
+        false => "row",
+    }
+}
+
 /// A data column's value: its text, or in a column of JSON values the value
 /// that text writes (nothing, a key an object lacks or a null, is null).
 fn data_value(text: &str, json: bool) -> Value {
@@ -234,7 +244,7 @@ fn expression<'r>(
     resolve: &mut dyn FnMut(&str) -> Resolved<'r>,
 ) -> Result<Expression, TemplateError> {
     let body = body.trim();
-    let mut data_rows: Option<(&[Vec<String>], usize, bool)> = None;
+    let mut data_rows: Option<(&[Vec<String>], usize, bool, &str)> = None;
     let (mut source, filters) = match body.chars().next() {
         Some(quote @ ('\'' | '"')) => {
             let end = 1 + body[1..].find(quote).unwrap_or(body.len() - 1);
@@ -265,8 +275,9 @@ fn expression<'r>(
                     column,
                     rows,
                     json,
+                    file,
                 } => {
-                    data_rows = Some((rows, column, json));
+                    data_rows = Some((rows, column, json, file));
                     Source::Data {
                         feeder,
                         column,
@@ -328,7 +339,7 @@ fn expression<'r>(
             });
         }
     }
-    if let (Some((rows, column, json)), Some(c)) = (data_rows, convert)
+    if let (Some((rows, column, json, file)), Some(c)) = (data_rows, convert)
         && let Some((row, message)) = rows.iter().enumerate().find_map(|(row, values)| {
             let text = values.get(column).map_or("", String::as_str);
             c.apply(data_value(text, json)).err().map(|e| (row, e))
@@ -338,7 +349,7 @@ fn expression<'r>(
         // journey that takes it, at run time, counted as `request`.
         return Err(TemplateError::Convert {
             offset,
-            message: format!("{message} (the column's row {})", row + 1),
+            message: format!("{message} ({file}, {} {})", row_word(file), row + 1),
         });
     }
     if let (Source::Constant(value), Some(c)) = (&source, convert) {

@@ -23,12 +23,14 @@ fn resolve(name: &str) -> Resolved<'static> {
             column: 1,
             rows: rows(&[&["A-1", "7"]]),
             json: false,
+            file: "products.csv",
         },
         "sizes.label" => Resolved::Data {
             feeder: 1,
             column: 0,
             rows: rows(&[&["12"], &["M"]]),
             json: false,
+            file: "sizes.csv",
         },
         "uuid" => Resolved::Generated(Generator::Uuid),
         "seq" => Resolved::Generated(Generator::Sequence),
@@ -77,7 +79,7 @@ fn a_whole_expression_keeps_its_type_and_filters_convert_it() {
     let refused = Template::compile("{{ sizes.label | int }}", &mut resolve).unwrap_err();
     assert_eq!(
         refused.to_string(),
-        "cannot convert: \"M\" is not an int (the column's row 2)"
+        "cannot convert: \"M\" is not an int (sizes.csv, row 2)"
     );
     Template::compile("{{ sizes.label }}", &mut resolve).unwrap();
     assert_eq!(typed("{{ csrf | string }}", &slots), Ok(json!("3")));

@@ -1223,7 +1223,7 @@ fn a_data_column_is_checked_whole_and_its_gaps_are_said() {
     let err = scenario("rows.csv", r#"{ qty = "{{ p.qty | int }}" }"#).unwrap_err();
     assert!(
         err.message
-            .contains("cannot convert: \"two\" is not an int (the column's row 1401)"),
+            .contains("cannot convert: \"two\" is not an int (rows.csv, row 1401)"),
         "{}",
         err.message
     );
@@ -1231,7 +1231,7 @@ fn a_data_column_is_checked_whole_and_its_gaps_are_said() {
     assert_eq!(
         ok.warnings,
         [
-            "data `p`: 2 of 4 objects have no `coupon` (the first: object 2); `{{ p.coupon }}` is \"\" in their journeys: write the key with \"\" where that is meant"
+            "data `p` (rows.json): 2 of 4 objects have no `coupon` (the first: object 2); `{{ p.coupon }}` is \"\" in their journeys: write the key with \"\" where that is meant"
         ]
     );
     // A column every object has is not warned of.

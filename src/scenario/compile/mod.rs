@@ -225,7 +225,8 @@ pub fn compile<'a>(
         if let Some(gap) = feeder.gaps.iter().find(|g| g.column == column) {
             let (data, key) = (&feeder.name, &feeder.columns[column]);
             c.warnings.push(format!(
-                "data `{data}`: {} of {} objects have no `{key}` (the first: object {}); `{{{{ {data}.{key} }}}}` is \"\" in their journeys: write the key with \"\" where that is meant",
+                "data `{data}` ({}): {} of {} objects have no `{key}` (the first: object {}); `{{{{ {data}.{key} }}}}` is \"\" in their journeys: write the key with \"\" where that is meant",
+                feeder.file,
                 gap.objects,
                 feeder.rows.len(),
                 gap.first
@@ -429,6 +430,7 @@ impl<'a> Compiler<'a> {
             rows: table.rows,
             gaps: table.gaps,
             typed: table.typed,
+            file: data.file.get_ref().clone(),
             pick,
             when_exhausted,
         })
@@ -751,6 +753,7 @@ impl<'a> Compiler<'a> {
                 column,
                 rows: &self.feeders[feeder].rows,
                 json: self.feeders[feeder].typed[column],
+                file: &self.feeders[feeder].file,
             };
         }
         Resolved::Unknown
