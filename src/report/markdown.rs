@@ -219,8 +219,8 @@ fn levels(out: &mut String, report: &Report, unit: LoadUnit) {
         } else {
             ""
         };
-        let verdict = match crate::report::view::cut_short(level) {
-            Some(cut) => format!("{verdict} ({cut})"),
+        let verdict = match crate::report::view::level_note(report, level) {
+            Some(note) => format!("{verdict} ({note})"),
             None => verdict,
         };
         let _ = writeln!(

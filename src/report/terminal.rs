@@ -82,8 +82,8 @@ pub fn summary(report: &Report) -> String {
         if level.generator_limited {
             verdict.push_str(" (generator-limited)");
         }
-        if let Some(cut) = crate::report::view::cut_short(level) {
-            verdict.push_str(&format!(" ({cut})"));
+        if let Some(note) = crate::report::view::level_note(report, level) {
+            verdict.push_str(&format!(" ({note})"));
         }
         row(
             &mut out,

@@ -125,6 +125,23 @@ pub fn arrival_rate(report: &Report, point: &crate::analysis::TimelinePoint) -> 
     }
 }
 
+/// What a level's verdict needs beside it in a table: cut short by the run's
+/// end, or failed on a spike's backlog (the level after it: no breaking point,
+/// where a bare FAIL read as one beside a verdict of none).
+pub fn level_note(report: &Report, level: &LevelResult) -> Option<String> {
+    let position = report.levels.iter().position(|l| l.index == level.index);
+    let after_spike = position.is_some_and(|i| i > 0 && report.levels[i - 1].spike)
+        && level.verdict == Verdict::Fail
+        && report
+            .breaking_point
+            .as_ref()
+            .is_none_or(|b| b.level != level.index);
+    let notes: Vec<String> = (cut_short(level).into_iter())
+        .chain(after_spike.then(|| "the spike's backlog: not a breaking point".to_string()))
+        .collect();
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
+
 /// `cut short: held 1.0 of 3 s` for a level the run's end cut short.
 pub fn cut_short(level: &LevelResult) -> Option<String> {
     level
@@ -389,6 +406,32 @@ pub fn merged_from(report: &Report) -> String {
 mod tests {
     use super::*;
     use crate::analysis::testdata;
+
+    /// The level after a spike that failed on its backlog says so in the
+    /// tables (a bare FAIL beside "no breaking point" read as a contradiction);
+    /// the breaking level itself does not.
+    #[test]
+    fn a_level_failed_on_a_spikes_backlog_says_so() {
+        let mut report = testdata::broken();
+        report.levels.truncate(3);
+        report.levels[1].spike = true;
+        report.levels[2].verdict = Verdict::Fail;
+        report.breaking_point = None;
+        let note = |r: &Report, i: usize| level_note(r, &r.levels[i]);
+        assert_eq!(note(&report, 0), None);
+        assert_eq!(note(&report, 1), None);
+        assert_eq!(
+            note(&report, 2).as_deref(),
+            Some("the spike's backlog: not a breaking point")
+        );
+        report.breaking_point = Some(crate::analysis::BreakingPoint {
+            level: report.levels[2].index,
+            load: report.levels[2].load,
+            throughput_rps: 1.0,
+            reason: String::new(),
+        });
+        assert_eq!(note(&report, 2), None);
+    }
 
     /// A merged report's header says which levels a shard did not hold in
     /// full, so not judged (only the terminal's note said it).

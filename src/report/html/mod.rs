@@ -386,8 +386,8 @@ fn level_table(out: &mut String, report: &Report) {
         } else {
             ""
         };
-        let cut = crate::report::view::cut_short(level).map_or_else(String::new, |cut| {
-            format!(" <span class=\"tag warn\">{}</span>", escape(&cut))
+        let cut = crate::report::view::level_note(report, level).map_or_else(String::new, |note| {
+            format!(" <span class=\"tag warn\">{}</span>", escape(&note))
         });
         let _ = writeln!(
             out,
