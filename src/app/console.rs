@@ -214,6 +214,33 @@ fn plain_line(elapsed: Duration, total: Duration, message: &str) -> String {
 mod tests {
     use super::*;
 
+    /// A console of the closed model with no progress bar.
+    fn quiet() -> Console {
+        Console {
+            model: Model::Closed,
+            bar: None,
+            next_plain: PLAIN_EVERY,
+            recent: VecDeque::new(),
+        }
+    }
+
+    /// A second of `n` steps (and HTTP requests), none failed, at `level`.
+    fn second(t: f64, level: Option<usize>, n: u64) -> TimelinePoint {
+        TimelinePoint {
+            t,
+            shoppers: 2,
+            level,
+            requests: n,
+            http_requests: n,
+            errors: 0,
+            p95_ms: Some(2.0),
+            lag_p99_ms: None,
+            p50_ms: None,
+            p99_ms: None,
+            slow: Vec::new(),
+        }
+    }
+
     /// The run's first line said "18 s" and the live line "/17s".
     #[test]
     fn the_plain_live_line_rounds_the_runs_length_as_its_first_line_does() {
@@ -240,27 +267,9 @@ mod tests {
     /// in the rates' window rather than counting its requests twice.
     #[test]
     fn a_merged_point_replaces_the_last_one() {
-        let mut console = Console {
-            model: Model::Closed,
-            bar: None,
-            next_plain: PLAIN_EVERY,
-            recent: VecDeque::new(),
-        };
-        let point = |t, n| TimelinePoint {
-            t,
-            shoppers: 2,
-            level: Some(0),
-            requests: n,
-            http_requests: n,
-            errors: 0,
-            p95_ms: Some(2.0),
-            lag_p99_ms: None,
-            p50_ms: None,
-            p99_ms: None,
-            slow: Vec::new(),
-        };
+        let mut console = quiet();
         for (t, n) in [(1.0, 20), (2.0, 20), (2.0, 22)] {
-            console.second(&point(t, n));
+            console.second(&second(t, Some(0), n));
         }
         assert_eq!(console.rates().1, 21.0);
     }
@@ -270,12 +279,7 @@ mod tests {
     /// fraction of a second (at a level's judgement) among them.
     #[test]
     fn errors_per_second_are_counted_over_the_rates_window() {
-        let mut console = Console {
-            model: Model::Closed,
-            bar: None,
-            next_plain: PLAIN_EVERY,
-            recent: VecDeque::new(),
-        };
+        let mut console = quiet();
         for (t, n) in [(1.0, 20), (2.0, 20), (2.3, 6), (3.0, 14), (4.0, 30)] {
             console.second(&TimelinePoint {
                 t,
@@ -300,32 +304,14 @@ mod tests {
     /// seconds with it).
     #[test]
     fn the_rates_window_starts_afresh_at_a_new_phase() {
-        let mut console = Console {
-            model: Model::Closed,
-            bar: None,
-            next_plain: PLAIN_EVERY,
-            recent: VecDeque::new(),
-        };
-        let point = |t: f64, level, n| TimelinePoint {
-            t,
-            shoppers: 2,
-            level,
-            requests: n,
-            http_requests: n,
-            errors: 0,
-            p95_ms: Some(2.0),
-            lag_p99_ms: None,
-            p50_ms: None,
-            p99_ms: None,
-            slow: Vec::new(),
-        };
+        let mut console = quiet();
         for t in 1..=4 {
-            console.second(&point(f64::from(t), Some(3), 300));
+            console.second(&second(f64::from(t), Some(3), 300));
         }
         assert_eq!(console.rates().1, 300.0);
-        console.second(&point(5.0, None, 30));
+        console.second(&second(5.0, None, 30));
         assert_eq!(console.rates().1, 30.0);
-        console.second(&point(6.0, None, 40));
+        console.second(&second(6.0, None, 40));
         assert_eq!(console.rates().1, 35.0);
     }
 
@@ -334,12 +320,7 @@ mod tests {
     /// served 380).
     #[test]
     fn a_steady_rate_reads_as_itself() {
-        let mut console = Console {
-            model: Model::Closed,
-            bar: None,
-            next_plain: PLAIN_EVERY,
-            recent: VecDeque::new(),
-        };
+        let mut console = quiet();
         for t in 1..=12 {
             console.second(&TimelinePoint {
                 t: f64::from(t),
@@ -363,12 +344,7 @@ mod tests {
     /// `ramp · 0 shoppers` beside 280 HTTP req/s.
     #[test]
     fn past_the_plans_end_the_line_says_the_last_level_is_being_judged() {
-        let console = Console {
-            model: Model::Closed,
-            bar: None,
-            next_plain: PLAIN_EVERY,
-            recent: VecDeque::new(),
-        };
+        let console = quiet();
         let at = |elapsed| Progress {
             elapsed: Duration::from_secs(elapsed),
             total: Duration::from_secs(40),

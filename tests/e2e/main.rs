@@ -33,6 +33,19 @@ pub fn stampede() -> Command {
     Command::new(env!("CARGO_BIN_EXE_stampede"))
 }
 
+/// `stampede report DIR --gate GATE`: the run in DIR judged again by one gate;
+/// the exit code (0 or 1) and the terminal's text.
+pub fn judged_again(dir: &Path, gate: &str) -> (Option<i32>, String) {
+    let output = stampede()
+        .arg("report")
+        .arg(dir)
+        .args(["--gate", gate])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    (output.status.code(), format!("{stdout}\n{stderr}"))
+}
+
 pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }

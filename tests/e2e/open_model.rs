@@ -232,16 +232,10 @@ steps = [{ name = "product", get = "/api/products/7" }]
     assert_eq!(f(&report["cooldown"]["duration_s"]), 2.0);
     // A recovery gate on the run: a 2 s cool-down is too short to judge one,
     // and the gate fails saying so (exit 1), as the verdict does.
-    let gated = crate::stampede()
-        .arg("report")
-        .arg(dir.path().join("out"))
-        .args(["--gate", "recovery < 30s"])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&gated);
-    assert_eq!(gated.status.code(), Some(1), "{stdout}\n{stderr}");
+    let (code, said) = crate::judged_again(&dir.path().join("out"), "recovery < 30s");
+    assert_eq!(code, Some(1), "{said}");
     assert!(
-        stdout.contains("(recovery not judged: the load fell for 2.0 s"),
-        "{stdout}"
+        said.contains("(recovery not judged: the load fell for 2.0 s"),
+        "{said}"
     );
 }
