@@ -332,7 +332,8 @@ impl<'s> Seconds<'s> {
 /// and *stays* there through `until` (the end of the cool-down, or of the level
 /// after a spike): the first [`RECOVERY_WINDOW_S`] window of seconds from then
 /// within the SLO, every second from then to the end, taken together, within it
-/// too, and the watch's last [`RECOVERY_END_S`] — each judged as a level is,
+/// too, and the watch's last [`RECOVERY_END_S`] (from then, when fewer) — each
+/// judged as a level is,
 /// over all its requests (see [`window_ok`]). A rule that every later window
 /// pass would read a shop near its capacity as never back the longer it was
 /// watched (one burst of arrivals puts some window over a p95 bound while the

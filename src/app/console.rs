@@ -147,6 +147,10 @@ impl Console {
             (_, true) => "cool-down".to_string(),
             (Some(l), false) if l.spike => format!("spike (level {})", l.index + 1),
             (Some(l), false) => format!("level {}", l.index + 1),
+            // A cool-down's load is held while the last level is judged.
+            (None, false) if p.elapsed >= p.total && p.load > 0.0 => {
+                "judging the last level, at the cool-down's load".to_string()
+            }
             (None, false) if p.elapsed >= p.total => {
                 return format!("judging the last level · {rates}");
             }
@@ -377,5 +381,15 @@ mod tests {
             "{line}"
         );
         assert!(!line.contains("shoppers"), "{line}");
+        // With a cooldown, its load is sent while the last level is judged.
+        let cooling = Progress {
+            load: 20.0,
+            ..at(41)
+        };
+        let line = console.progress_line(&cooling);
+        assert!(
+            line.starts_with("judging the last level, at the cool-down's load · 20 shoppers · "),
+            "{line}"
+        );
     }
 }
