@@ -670,7 +670,11 @@ pub fn recovery_sentence(report: &Report) -> Option<String> {
             crate::units::show_seconds(s)
         ),
         (None, watched) if watched < RECOVERY_WINDOW_S - 0.05 => format!(
-            "Recovery not judged: the load fell for {watched:.1} s, under the {RECOVERY_WINDOW_S:.0} s a recovery must hold (hold longer after the spike, or set a longer cooldown)"
+            "Recovery not judged: the load fell for {watched:.1} s, under the {RECOVERY_WINDOW_S:.0} s a recovery must hold ({})",
+            match report.cooldown {
+                Some(_) => "set a longer cooldown",
+                None => "hold longer after the spike",
+            }
         ),
         // The scenario's own errors (out of stock) go on whatever the shop
         // does: they say nothing of its recovery.

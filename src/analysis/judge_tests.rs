@@ -356,6 +356,12 @@ fn a_watch_shorter_than_the_recovery_window_is_not_judged() {
         "{text}"
     );
     report.levels[2].held_s = 5.0;
+    // Not within the SLO at the watch's end either: not recovered.
+    let after = Some(report.levels[2].index);
+    let last = (report.timeline.iter_mut().rev())
+        .find(|p| p.level == after && p.requests > 0)
+        .unwrap();
+    last.errors = last.requests;
     assert!(verdict(&report).contains(". Not recovered: "));
     report.recovery_s = Some(0.0);
     assert!(verdict(&report).contains(". Back within SLO 0 s after the load fell"));

@@ -1231,7 +1231,7 @@ fn a_data_column_is_checked_whole_and_its_gaps_are_said() {
     assert_eq!(
         ok.warnings,
         [
-            "data `p` (rows.json): 2 of 4 objects have no `coupon` (the first: object 2); `{{ p.coupon }}` is \"\" in their journeys: write the key with \"\" where that is meant"
+            "data `p` (rows.json): 2 of 4 objects have no `coupon` (the first: object 2); `{{ p.coupon }}` is \"\" in their journeys: write the key where a value is meant"
         ]
     );
     // A column every object has is not warned of.

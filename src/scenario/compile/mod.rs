@@ -224,8 +224,12 @@ pub fn compile<'a>(
         let feeder = &c.feeders[feeder];
         if let Some(gap) = feeder.gaps.iter().find(|g| g.column == column) {
             let (data, key) = (&feeder.name, &feeder.columns[column]);
+            let sent = match feeder.typed[column] {
+                true => "null in a JSON body (\"\" elsewhere)",
+                false => "\"\"",
+            };
             c.warnings.push(format!(
-                "data `{data}` ({}): {} of {} objects have no `{key}` (the first: object {}); `{{{{ {data}.{key} }}}}` is \"\" in their journeys: write the key with \"\" where that is meant",
+                "data `{data}` ({}): {} of {} objects have no `{key}` (the first: object {}); `{{{{ {data}.{key} }}}}` is {sent} in their journeys: write the key where a value is meant",
                 feeder.file,
                 gap.objects,
                 feeder.rows.len(),

@@ -161,7 +161,7 @@ pub struct RawLoad {
     /// Climb from `start` by `step` (or through listed `levels`) every `hold` up to `max`; `stop = "broken"` ends at the first level that breaks the SLO, `"max"` climbs to the top.
     #[cfg_attr(test, schemars(with = "Option<RawStaircase>"))]
     pub staircase: Option<Spanned<RawStaircase>>,
-    /// Stages instead of a staircase: `{ ramp_to = N, over = "30s" }`, `{ hold = "1m" }`, `{ spike_to = N }`.
+    /// Stages instead of a staircase: `{ ramp_to = N, over = "30s" }`, `{ hold = "1m" }`, `{ spike_to = N, hold = "10s" }`.
     #[cfg_attr(test, schemars(with = "Option<Vec<RawStage>>"))]
     pub stages: Option<Vec<Spanned<RawStage>>>,
     /// Find the capacity instead of climbing: `{ from = 10, to = 2000, precision = "5%", hold = "15s", confirm = "60s" }`.
