@@ -141,8 +141,9 @@ impl Follow {
             return Some(RunEnd::Completed);
         }
         self.set_load(load);
-        self.collected
-            .saw_shoppers(self.shared.active.load(Ordering::Relaxed) as u32);
+        let held = self.current.unwrap_or(NO_LEVEL);
+        let active = self.shared.active.load(Ordering::Relaxed) as u32;
+        self.collected.saw_shoppers(held, active);
         if now >= self.next_harvest {
             self.next_harvest += HARVEST_EVERY;
             return self.second(now, load, level, observer);

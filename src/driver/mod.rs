@@ -364,7 +364,8 @@ fn harvest(
     // just before or after a whole second) joins it: the point keeps its level
     // and gets this harvest's requests (once a second of no length at the same
     // `t`, and a live line with no p95 while requests were measured).
-    let mut shoppers = collected.take_shoppers(shared.active.load(Ordering::Relaxed) as u32);
+    let now_active = shared.active.load(Ordering::Relaxed) as u32;
+    let mut shoppers = collected.take_shoppers(level.unwrap_or(NO_LEVEL), now_active);
     if collected.timeline.last().is_some_and(|last| last.t == t) {
         interval.add(&collected.last_interval);
         let last = collected.timeline.pop();

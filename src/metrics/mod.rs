@@ -656,9 +656,10 @@ pub struct Collected {
     /// no length at the same time.
     pub last_interval: StepStats,
     /// The shoppers alive (closed model) or busy (open) at each tick since the
-    /// last harvest, summed, and the ticks: a point's shoppers are their mean
-    /// over its interval (the count at its end could be the next level's).
-    pub shoppers_seen: (u64, u32),
+    /// last harvest, with the level held then: a point's shoppers are their
+    /// mean over the ticks of the level it is labelled with (the count at its
+    /// end could be the next level's, and a ramp's ticks are not the level's).
+    pub shoppers_seen: Vec<(usize, u32)>,
     /// Refused hosts and failed checks over the whole run.
     pub notes: Notes,
 }
@@ -675,23 +676,34 @@ impl Collected {
             cpu_seconds: vec![0.0; levels],
             timeline: Vec::new(),
             last_interval: StepStats::default(),
-            shoppers_seen: (0, 0),
+            shoppers_seen: Vec::new(),
             notes: Notes::default(),
         }
     }
 
-    /// One tick's count of shoppers, for the next point's mean.
-    pub fn saw_shoppers(&mut self, shoppers: u32) {
-        self.shoppers_seen.0 += u64::from(shoppers);
-        self.shoppers_seen.1 += 1;
+    /// One tick's count of shoppers, with the level held (an index, or any
+    /// other number for none), for the next point's mean.
+    pub fn saw_shoppers(&mut self, level: usize, shoppers: u32) {
+        self.shoppers_seen.push((level, shoppers));
     }
 
-    /// The mean of the shoppers seen since the last call, rounded; `now` when
-    /// no tick saw any.
-    pub fn take_shoppers(&mut self, now: u32) -> u32 {
-        match std::mem::take(&mut self.shoppers_seen) {
-            (_, 0) => now,
-            (sum, ticks) => (sum as f64 / f64::from(ticks)).round() as u32,
+    /// The mean of the shoppers seen since the last call at `level` (of all
+    /// seen, when none was at it), rounded; `now` when no tick saw any.
+    pub fn take_shoppers(&mut self, level: usize, now: u32) -> u32 {
+        let seen = std::mem::take(&mut self.shoppers_seen);
+        let at_level: Vec<u32> = (seen.iter())
+            .filter(|(l, _)| *l == level)
+            .map(|(_, n)| *n)
+            .collect();
+        let counts = match at_level.is_empty() {
+            true => seen.iter().map(|(_, n)| *n).collect(),
+            false => at_level,
+        };
+        match counts.len() {
+            0 => now,
+            ticks => {
+                (counts.iter().map(|&n| f64::from(n)).sum::<f64>() / ticks as f64).round() as u32
+            }
         }
     }
 

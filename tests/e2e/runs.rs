@@ -323,8 +323,9 @@ steps = [{ name = "home", get = "/" }]
         high > 2.0 * low,
         "6 shoppers: {high} req/s, 2 shoppers: {low} req/s"
     );
-    // Shoppers as counted at each second's end, inside the second level's hold
-    // (2.7–4.7 s; the harvest when it is judged counts them after the ramp down).
+    // A second's shoppers, their mean over its ticks at the level it is
+    // labelled with, inside the second level's hold (2.7–4.7 s: the ramp down
+    // before it, in the same second, is not the level's).
     let in_second_level: Vec<f64> = report["timeline"]
         .as_array()
         .unwrap()

@@ -81,7 +81,8 @@ async fn the_timeline_labels_each_second_with_the_level_held_over_most_of_it() {
     }
 }
 
-/// A second's shoppers are their mean over it, not the count at its end: with
+/// A second's shoppers are their mean over its ticks at the level it is
+/// labelled with, not the count at its end: with
 /// closed levels of 1, 2 and 3 shoppers (under X_max = 50/s: all pass) held
 /// 2.5 s each, without ramps, a level's last interval (harvested when its
 /// last request is in, once the next level's shoppers have started) is
