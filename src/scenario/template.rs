@@ -25,15 +25,12 @@ pub enum Resolved<'r> {
     /// Set while the shopper runs (extracted by an earlier step): the slot's index.
     Slot(usize),
     /// A column of a data feeder's row, picked when the journey starts; with
-    /// the feeder's rows, for a conversion to try on every one at load, and
+    /// the feeder, for a conversion to try on every row at load and for
     /// whether the column holds JSON values (a JSON file's numbers…), not text.
     Data {
         feeder: usize,
         column: usize,
-        rows: &'r [Vec<String>],
-        json: bool,
-        /// The data file, as the scenario names it.
-        file: &'r str,
+        data: &'r super::data::Feeder,
     },
     /// A fresh value at every use (two uses in one template draw twice).
     Generated(Generator),
@@ -244,7 +241,7 @@ fn expression<'r>(
     resolve: &mut dyn FnMut(&str) -> Resolved<'r>,
 ) -> Result<Expression, TemplateError> {
     let body = body.trim();
-    let mut data_rows: Option<(&[Vec<String>], usize, bool, &str)> = None;
+    let mut read: Option<(&super::data::Feeder, usize)> = None;
     let (mut source, filters) = match body.chars().next() {
         Some(quote @ ('\'' | '"')) => {
             let end = 1 + body[1..].find(quote).unwrap_or(body.len() - 1);
@@ -273,11 +270,10 @@ fn expression<'r>(
                 Resolved::Data {
                     feeder,
                     column,
-                    rows,
-                    json,
-                    file,
+                    data,
                 } => {
-                    data_rows = Some((rows, column, json, file));
+                    let json = data.typed[column];
+                    read = Some((data, column));
                     Source::Data {
                         feeder,
                         column,
@@ -339,17 +335,24 @@ fn expression<'r>(
             });
         }
     }
-    if let (Some((rows, column, json, file)), Some(c)) = (data_rows, convert)
-        && let Some((row, message)) = rows.iter().enumerate().find_map(|(row, values)| {
+    if let (Some((feeder, column)), Some(c)) = (read, convert)
+        && let Some((row, message)) = feeder.rows.iter().enumerate().find_map(|(row, values)| {
             let text = values.get(column).map_or("", String::as_str);
-            c.apply(data_value(text, json)).err().map(|e| (row, e))
+            c.apply(data_value(text, feeder.typed[column]))
+                .err()
+                .map(|e| (row, e))
         })
     {
         // Every row is tried: one the conversion refuses would fail every
         // journey that takes it, at run time, counted as `request`.
         return Err(TemplateError::Convert {
             offset,
-            message: format!("{message} ({file}, {} {})", row_word(file), row + 1),
+            message: format!(
+                "{message} ({}, {} {})",
+                feeder.file,
+                row_word(&feeder.file),
+                row + 1
+            ),
         });
     }
     if let (Source::Constant(value), Some(c)) = (&source, convert) {
@@ -442,6 +445,19 @@ impl Expression {
         match self.convert {
             Some(convert) => convert.apply(value).map_err(RenderError),
             None => Ok(value),
+        }
+    }
+
+    /// A data column's value as text, when nothing converts it: the row's
+    /// string as read (a typed column's JSON text is its value's text), not
+    /// copied, nor parsed and written again, for every request.
+    fn data_text<'s>(&self, rows: &'s [Vec<String>]) -> Option<&'s str> {
+        match (&self.source, self.convert) {
+            (Source::Data { feeder, column, .. }, None) => {
+                let row = rows.get(*feeder).map_or(&[][..], Vec::as_slice);
+                Some(row.get(*column).map_or("", String::as_str))
+            }
+            _ => None,
         }
     }
 
@@ -566,8 +582,15 @@ impl Template {
             match part {
                 Part::Text(text) => out.push_str(text),
                 Part::Value { expression, url } => {
-                    let value = expression.render(scope)?;
-                    let text = value::text(&value);
+                    let rows = scope.rows;
+                    let rendered;
+                    let text = match expression.data_text(rows) {
+                        Some(text) => std::borrow::Cow::Borrowed(text),
+                        None => {
+                            rendered = expression.render(scope)?;
+                            value::text(&rendered)
+                        }
+                    };
                     if *url && dot_segment(&text, out, self.parts.get(i + 1)) {
                         return Err(RenderError(format!(
                             "the value {text:?} would be a whole URL path segment, which every URL parser removes (a dot segment, RFC 3986 5.2.4); percent-encoding does not help (`%2E` is the same segment)"

@@ -4,13 +4,22 @@
 use super::*;
 use rand::SeedableRng;
 
-/// A data file's rows, whole (a test's rows live for the test run).
-fn rows(rows: &[&[&str]]) -> &'static [Vec<String>] {
+/// A data file of text columns, whole (a test's feeder lives for the test run).
+fn feeder(file: &str, rows: &[&[&str]]) -> &'static crate::scenario::data::Feeder {
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|row| row.iter().map(|v| v.to_string()).collect())
         .collect();
-    rows.leak()
+    Box::leak(Box::new(crate::scenario::data::Feeder {
+        name: "p".into(),
+        columns: vec![String::new(); rows[0].len()],
+        typed: vec![false; rows[0].len()],
+        rows,
+        gaps: Vec::new(),
+        file: file.into(),
+        pick: crate::scenario::data::FeedPick::Random,
+        when_exhausted: crate::scenario::data::Exhausted::Stop,
+    }))
 }
 
 fn resolve(name: &str) -> Resolved<'static> {
@@ -21,16 +30,12 @@ fn resolve(name: &str) -> Resolved<'static> {
         "products.sku" => Resolved::Data {
             feeder: 0,
             column: 1,
-            rows: rows(&[&["A-1", "7"]]),
-            json: false,
-            file: "products.csv",
+            data: feeder("products.csv", &[&["A-1", "7"]]),
         },
         "sizes.label" => Resolved::Data {
             feeder: 1,
             column: 0,
-            rows: rows(&[&["12"], &["M"]]),
-            json: false,
-            file: "sizes.csv",
+            data: feeder("sizes.csv", &[&["12"], &["M"]]),
         },
         "uuid" => Resolved::Generated(Generator::Uuid),
         "seq" => Resolved::Generated(Generator::Sequence),

@@ -205,27 +205,12 @@ steps = [
 /// An open-model run on one worker of 20 ms (50 arrivals/s at most) whose
 /// staircase from 20 arrivals/s breaks at 80, then cools down for `cooldown`.
 fn one_worker_breaking_at_80(staircase: &str, cooldown: &str) -> String {
-    format!(
-        r#"
-name = "drain"
-[target]
-base_url = "embedded"
-workers = 1
-service_time = "20ms"
-queue = 1000
-timeout = "5s"
-[load]
-model = "open"
-arrivals = "uniform"
-staircase = {staircase}
-cooldown = "{cooldown}"
-[slo]
-p95 = "100ms"
-[[journey]]
-name = "look"
-weight = 1
-steps = [{{ name = "product", get = "/api/products/7" }}]
-"#
+    crate::one_slot(
+        "queue = 1000\ntimeout = \"5s\"",
+        &format!(
+            "model = \"open\"\narrivals = \"uniform\"\nstaircase = {staircase}\ncooldown = \"{cooldown}\""
+        ),
+        "p95 = \"100ms\"",
     )
 }
 

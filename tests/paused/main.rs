@@ -34,6 +34,17 @@ mod search;
 
 const BASE_URL: &str = "http://sim.shop";
 
+/// A scenario against one slot of 20 ms (X_max = 50/s): the shop's `queue` and
+/// `timeout` lines, the `[load]` and `[slo]` sections' lines, one journey of
+/// one product page.
+fn one_slot(shop: &str, load: &str, slo: &str) -> String {
+    format!(
+        "name = \"one-slot\"\n[target]\nbase_url = \"embedded\"\nworkers = 1\nservice_time = \"20ms\"\n{shop}\n\
+         [load]\n{load}\n[slo]\n{slo}\n\
+         [[journey]]\nname = \"look\"\nweight = 1\nsteps = [{{ name = \"product\", get = \"/api/products/7\" }}]\n"
+    )
+}
+
 /// Judges each level the way `stampede run` does: by the scenario's SLO; keeps
 /// each judgement as made live, at the level's end.
 struct Judge<'a> {

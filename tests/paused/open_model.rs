@@ -87,27 +87,10 @@ steps = [{ name = "product", get = "/api/products/7" }]
 /// One slot of 20 ms (50 req/s) with a queue long enough to refuse nothing and
 /// a timeout long enough to lose nothing, under the open-model `profile`.
 fn queued_slot(profile: &str) -> String {
-    format!(
-        r#"
-name = "queued"
-[target]
-base_url = "embedded"
-workers = 1
-service_time = "20ms"
-queue = 10000
-timeout = "20s"
-[load]
-model = "open"
-arrivals = "uniform"
-{profile}
-[slo]
-p95 = "60ms"
-error_rate = "1%"
-[[journey]]
-name = "look"
-weight = 1
-steps = [{{ name = "product", get = "/api/products/7" }}]
-"#
+    crate::one_slot(
+        "queue = 10000\ntimeout = \"20s\"",
+        &format!("model = \"open\"\narrivals = \"uniform\"\n{profile}"),
+        "p95 = \"60ms\"\nerror_rate = \"1%\"",
     )
 }
 

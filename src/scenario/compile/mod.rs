@@ -755,9 +755,7 @@ impl<'a> Compiler<'a> {
             return Resolved::Data {
                 feeder,
                 column,
-                rows: &self.feeders[feeder].rows,
-                json: self.feeders[feeder].typed[column],
-                file: &self.feeders[feeder].file,
+                data: &self.feeders[feeder],
             };
         }
         Resolved::Unknown
