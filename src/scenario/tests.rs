@@ -293,6 +293,30 @@ fn a_watch_too_short_to_judge_a_recovery_is_warned_of() {
 }
 
 #[test]
+fn a_cooldown_too_short_to_judge_a_recovery_is_warned_of() {
+    let with = |cooldown: &str| {
+        parse(
+            Path::new("t.toml"),
+            &format!(
+                "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = {{ start = 1, step = 1, max = 3, hold = \"1s\", stop = \"broken\" }}\n{cooldown}\n[slo]\np95 = \"1s\"\nerror_rate = \"1%\"\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"/\" }}]\n"
+            ),
+        )
+        .unwrap()
+        .warnings
+    };
+    assert_eq!(
+        with("cooldown = \"2500ms\""),
+        [
+            "a cooldown of 2.5 s, under the 3 s a recovery must stay within the SLO: the recovery after a break will not be judged (at t.toml:6:12)"
+        ]
+    );
+    assert!(with("cooldown = \"3s\"").is_empty());
+    assert!(with("cooldown = \"0s\"").is_empty());
+    // The default (the hold, here 1 s) belongs to a short staircase: not warned of.
+    assert!(with("").is_empty());
+}
+
+#[test]
 fn a_latency_bound_of_zero_is_warned_of() {
     let text = "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = { start = 1, step = 1, max = 2, hold = \"1s\" }\n[slo]\np95 = \"0ms\"\nerror_rate = \"1%\"\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n";
     let s = parse(Path::new("t.toml"), text).unwrap();

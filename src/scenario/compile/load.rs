@@ -19,7 +19,7 @@ fn search_start(search: &SearchSpec) -> Profile {
 }
 
 impl Compiler<'_> {
-    pub(super) fn load(&self, raw: Spanned<raw::RawLoad>) -> Result<Load> {
+    pub(super) fn load(&mut self, raw: Spanned<raw::RawLoad>) -> Result<Load> {
         let span = raw.span();
         let mut raw = raw.into_inner();
         let (model, arrivals, max_active) = self.model(&raw)?;
@@ -149,9 +149,11 @@ impl Compiler<'_> {
     }
 
     /// The cool-down after a break: refused where nothing stops at one (it would
-    /// be ignored); by default the hold, up to 30 s; within the 7-day cap.
+    /// be ignored); by default the hold, up to 30 s; within the 7-day cap. One
+    /// written shorter than a recovery must hold (and not zero: none at all) is
+    /// warned of, since the recovery after the break can only be "not judged".
     fn cooldown(
-        &self,
+        &mut self,
         raw: &raw::RawLoad,
         profile: &Profile,
         stop_when_broken: bool,
@@ -170,6 +172,19 @@ impl Compiler<'_> {
             .cooldown
             .as_ref()
             .map_or(hold.min(Duration::from_secs(30)), |d| d.get_ref().0);
+        let window = crate::scenario::RECOVERY_WINDOW_S;
+        if let Some(written) = &raw.cooldown
+            && !cooldown.is_zero()
+            && cooldown.as_secs_f64() < window
+        {
+            self.warn_at(
+                written.span(),
+                format!(
+                    "a cooldown of {}, under the {window:.0} s a recovery must stay within the SLO: the recovery after a break will not be judged",
+                    crate::units::show_seconds(cooldown.as_secs_f64())
+                ),
+            );
+        }
         if profile.duration().saturating_add(cooldown) > MAX_RUN {
             return Err(self.error(
                 span,
