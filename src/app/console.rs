@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::io::IsTerminal;
 use std::time::Duration;
 
+use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::analysis::{LevelResult, Verdict, generator_warning};
@@ -16,7 +17,7 @@ use crate::units::{show_latency, show_percent};
 
 /// Seconds between plain progress lines when stderr is not a terminal.
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
-/// The live rates are averaged over this sliding window, within the level
+/// The live rates and p95 are taken over this sliding window, within the level
 /// (or the ramp or cool-down) held now.
 const RATE_WINDOW_S: f64 = 5.0;
 
@@ -29,6 +30,8 @@ struct Recent {
     steps: u64,
     http: u64,
     errors: u64,
+    /// Its requests' latencies (µs).
+    latency: Histogram<u64>,
 }
 
 pub struct Console {
@@ -76,10 +79,10 @@ impl Console {
         }
     }
 
-    /// Takes every harvest (sub-second ones at judgements included); a point at
-    /// the `t` of the last one is that point with a harvest merged in: it
-    /// replaces it.
-    pub fn second(&mut self, point: &TimelinePoint) {
+    /// Takes every harvest (sub-second ones at judgements included) with its
+    /// latencies; a point at the `t` of the last one is that point with a
+    /// harvest merged in: it replaces it.
+    pub fn second(&mut self, point: &TimelinePoint, latency: &Histogram<u64>) {
         if self.recent.back().is_some_and(|r| r.t == point.t) {
             self.recent.pop_back();
         }
@@ -94,6 +97,7 @@ impl Console {
             steps: point.requests,
             http: point.http_requests,
             errors: point.errors,
+            latency: latency.clone(),
         });
         while self
             .recent
@@ -116,6 +120,19 @@ impl Console {
         let span = (last.t - first.t + 1.0).clamp(1.0, RATE_WINDOW_S);
         let sum = |f: fn(&Recent) -> u64| self.recent.iter().map(f).sum::<u64>() as f64 / span;
         (sum(|r| r.http), sum(|r| r.steps), sum(|r| r.errors))
+    }
+
+    /// The p95 over the rates' window (ms): one second's swung from 40 ms to
+    /// 900 ms and back beside steady rates.
+    fn p95_ms(&self) -> Option<f64> {
+        let mut recent = self.recent.iter();
+        let mut all = recent.next()?.latency.clone();
+        for r in recent {
+            // Histograms of one run share their bounds; a value beyond them is
+            // left out rather than the line.
+            let _ = all.add(&r.latency);
+        }
+        (!all.is_empty()).then(|| all.value_at_quantile(0.95) as f64 / 1000.0)
     }
 
     /// The live line: the phase, and rates over a sliding window.
@@ -141,7 +158,7 @@ impl Console {
         let (http_rps, steps_rps, errors_ps) = self.rates();
         let rates = format!(
             "{http_rps:.0} HTTP req/s ({steps_rps:.0} steps/s) · p95 {} · {errors_ps:.0} errors/s",
-            show_latency(p.last_second.p95_ms),
+            show_latency(self.p95_ms()),
         );
         let phase = match (p.level, p.cooling_down) {
             (_, true) => "cool-down".to_string(),
@@ -228,6 +245,11 @@ mod tests {
         }
     }
 
+    /// A second's latencies: none.
+    fn none() -> Histogram<u64> {
+        Histogram::new(3).unwrap()
+    }
+
     /// A second of `n` steps (and HTTP requests), none failed, at `level`.
     fn second(t: f64, level: Option<usize>, n: u64) -> TimelinePoint {
         TimelinePoint {
@@ -267,13 +289,36 @@ mod tests {
         assert_eq!(shown(0.0), "0");
     }
 
+    /// The p95 is the window's, as the rates are: one slow second among steady
+    /// ones read 900 ms (its own p95) beside rates of the last 5 s.
+    #[test]
+    fn the_p95_is_over_the_rates_window() {
+        let mut console = quiet();
+        let latencies = |fast: u64, slow: u64| {
+            let mut h = none();
+            h.record_n(10_000, fast).unwrap();
+            h.record_n(900_000, slow).unwrap();
+            h
+        };
+        assert_eq!(console.p95_ms(), None);
+        console.second(&second(1.0, Some(0), 100), &latencies(100, 0));
+        console.second(&second(2.0, Some(0), 100), &latencies(100, 0));
+        console.second(&second(3.0, Some(0), 100), &latencies(90, 10));
+        let p95 = console.p95_ms().unwrap();
+        assert!((9.9..10.1).contains(&p95), "{p95}");
+        // A new phase starts the window afresh, p95 with the rates.
+        console.second(&second(4.0, Some(1), 100), &latencies(90, 10));
+        let p95 = console.p95_ms().unwrap();
+        assert!((899.0..901.0).contains(&p95), "{p95}");
+    }
+
     /// Finding 9: a harvest merged into the last point (same `t`) replaces it
     /// in the rates' window rather than counting its requests twice.
     #[test]
     fn a_merged_point_replaces_the_last_one() {
         let mut console = quiet();
         for (t, n) in [(1.0, 20), (2.0, 20), (2.0, 22)] {
-            console.second(&second(t, Some(0), n));
+            console.second(&second(t, Some(0), n), &none());
         }
         assert_eq!(console.rates().1, 21.0);
     }
@@ -285,19 +330,22 @@ mod tests {
     fn errors_per_second_are_counted_over_the_rates_window() {
         let mut console = quiet();
         for (t, n) in [(1.0, 20), (2.0, 20), (2.3, 6), (3.0, 14), (4.0, 30)] {
-            console.second(&TimelinePoint {
-                t,
-                shoppers: 2,
-                level: Some(0),
-                requests: n,
-                http_requests: n,
-                errors: n,
-                p95_ms: Some(2.0),
-                lag_p99_ms: None,
-                p50_ms: None,
-                p99_ms: None,
-                slow: Vec::new(),
-            });
+            console.second(
+                &TimelinePoint {
+                    t,
+                    shoppers: 2,
+                    level: Some(0),
+                    requests: n,
+                    http_requests: n,
+                    errors: n,
+                    p95_ms: Some(2.0),
+                    lag_p99_ms: None,
+                    p50_ms: None,
+                    p99_ms: None,
+                    slow: Vec::new(),
+                },
+                &none(),
+            );
         }
         let (http, steps, errors) = console.rates();
         assert_eq!((http, steps, errors), (22.5, 22.5, 22.5));
@@ -310,12 +358,12 @@ mod tests {
     fn the_rates_window_starts_afresh_at_a_new_phase() {
         let mut console = quiet();
         for t in 1..=4 {
-            console.second(&second(f64::from(t), Some(3), 300));
+            console.second(&second(f64::from(t), Some(3), 300), &none());
         }
         assert_eq!(console.rates().1, 300.0);
-        console.second(&second(5.0, None, 30));
+        console.second(&second(5.0, None, 30), &none());
         assert_eq!(console.rates().1, 30.0);
-        console.second(&second(6.0, None, 40));
+        console.second(&second(6.0, None, 40), &none());
         assert_eq!(console.rates().1, 35.0);
     }
 
@@ -326,19 +374,22 @@ mod tests {
     fn a_steady_rate_reads_as_itself() {
         let mut console = quiet();
         for t in 1..=12 {
-            console.second(&TimelinePoint {
-                t: f64::from(t),
-                shoppers: 225,
-                level: Some(8),
-                requests: 380,
-                http_requests: 400,
-                errors: 0,
-                p95_ms: Some(110.0),
-                lag_p99_ms: None,
-                p50_ms: None,
-                p99_ms: None,
-                slow: Vec::new(),
-            });
+            console.second(
+                &TimelinePoint {
+                    t: f64::from(t),
+                    shoppers: 225,
+                    level: Some(8),
+                    requests: 380,
+                    http_requests: 400,
+                    errors: 0,
+                    p95_ms: Some(110.0),
+                    lag_p99_ms: None,
+                    p50_ms: None,
+                    p99_ms: None,
+                    slow: Vec::new(),
+                },
+                &none(),
+            );
             let (http, steps, _) = console.rates();
             assert_eq!((http, steps), (400.0, 380.0), "at {t} s");
         }

@@ -90,7 +90,7 @@ impl Observer for RunObserver<'_> {
         if let Some(live) = self.live {
             live.second(point);
         }
-        self.console.second(point);
+        self.console.second(point, &collected.last_interval.latency);
         self.log.second(point, collected);
     }
 }

@@ -396,9 +396,10 @@ fn harvest(
     if let Some(plan) = drops {
         plan.copy_dropped(collected);
     }
+    // The observer reads this second's histograms from `last_interval`.
+    collected.last_interval = interval;
     observer.second(&point, collected);
     collected.timeline.push(point.clone());
-    collected.last_interval = interval;
     point
 }
 
