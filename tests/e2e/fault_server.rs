@@ -177,8 +177,10 @@ fn serve(mut stream: TcpStream, fault: Fault, stop: &AtomicBool, until: Instant)
                 "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\r\n{body}",
                 body.len()
             );
+            // Closed right after answering, while the shopper thinks: a close
+            // some milliseconds later raced the next request on a busy machine
+            // (a shop closing a connection as a request is sent is a reset).
             if stream.write_all(answer.as_bytes()).is_ok() {
-                std::thread::sleep(Duration::from_millis(20));
                 let _ = stream.shutdown(std::net::Shutdown::Write);
             }
         }

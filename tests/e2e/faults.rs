@@ -265,7 +265,7 @@ fn keep_alive_connections_closed_under_a_request_count_resets() {
 
 #[test]
 fn connections_the_shop_closed_while_shoppers_thought_are_replaced_not_failed() {
-    // The shop closes each connection 20 ms after answering; shoppers think 50 ms.
+    // The shop closes each connection as it answers; shoppers think 50 ms.
     let m = run_fault(Fault::IdleClose, "", HOME);
     assert!(errors(&m).is_empty(), "{:?}", errors(&m));
     assert!(f(&m.report["levels"][0]["status"]["2xx"]) >= 5.0);

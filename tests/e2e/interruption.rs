@@ -118,8 +118,9 @@ fn sigterm_ends_the_run_gracefully_with_the_report_marked_interrupted() {
     let mut child = spawn(&long_run(dir.path(), "embedded", "2s"), &out);
     wait_for_seconds(&mut child, &out, 2);
     signal(&child, "-TERM");
-    // The grace period is 2 s; writing the reports takes well under a second more.
-    let code = exit_within(&mut child, Duration::from_secs(5));
+    // The grace period is 2 s; writing the reports took 2.3 s after the signal on
+    // a busy machine (a debug build): well within the profile's minutes.
+    let code = exit_within(&mut child, Duration::from_secs(15));
     let output = child.wait_with_output().unwrap();
     assert_eq!(code, Some(130), "{}", text(&output).1);
     let report = report(&out);

@@ -400,11 +400,12 @@ steps = [{ name = "search", get = "/search?q={{ coupons.code }}" }]
     let (output, report, took) = crate::timed_run(dir.path(), &scenario, &[]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output).1);
     assert_eq!(report["end"], "data_exhausted");
-    // The profile lasts 5 s; three requests take well under a second.
-    assert!(
-        took < Duration::from_secs(4),
-        "the run went on for {took:?}"
-    );
+    // The profile lasts 5 s; three requests take well under a second (on the
+    // run's own clock: starting and writing the reports took 2 s of a debug
+    // build on a busy machine).
+    let ran = f(&report["duration_s"]);
+    assert!(ran < 2.0, "the run went on for {ran} s");
+    assert!(took < Duration::from_secs(15), "{took:?}");
     let requests: f64 = report["levels"]
         .as_array()
         .unwrap()

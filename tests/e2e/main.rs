@@ -79,6 +79,16 @@ pub fn timed_run(
     extra: &[&str],
 ) -> (Output, serde_json::Value, Duration) {
     let _one = exclusive();
+    run_in_turn(dir, scenario, extra)
+}
+
+/// `timed_run` for a caller already holding [`exclusive`] (to set up what the run
+/// must measure, and nothing else's, before it starts).
+pub fn run_in_turn(
+    dir: &Path,
+    scenario: &Path,
+    extra: &[&str],
+) -> (Output, serde_json::Value, Duration) {
     let out = dir.join("out");
     let started = Instant::now();
     let output = stampede()

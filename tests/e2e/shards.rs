@@ -163,12 +163,14 @@ fn three_shards_merge_losslessly_and_agree_with_one_process() {
     let scenario = scenario(dir.path(), &shop.url, &coupons.url);
     let out = |name: &str| dir.path().join(name);
 
-    // Shards 0 and 1 start together; shard 2 is started 2 s after the common start.
+    // Shards 0 and 1 start together; shard 2 is started 1 s after the common start
+    // (it must be running within level 0's 3 s: started 2 s late, a shard slow to
+    // start on a busy machine missed it).
     let start_at = unix_now().ceil() as u64 + 5;
     let early: Vec<Child> = (0..2)
         .map(|i| shard(&scenario, &out(&format!("shard-{i}")), i, start_at))
         .collect();
-    let late_by = start_at as f64 + 2.0 - unix_now();
+    let late_by = start_at as f64 + 1.0 - unix_now();
     std::thread::sleep(Duration::from_secs_f64(late_by.max(0.0)));
     let late = shard(&scenario, &out("shard-2"), 2, start_at);
     let outputs: Vec<Output> = early.into_iter().chain([late]).map(finish).collect();
@@ -253,21 +255,21 @@ fn three_shards_merge_losslessly_and_agree_with_one_process() {
 
     // (d) The late shard says how late it was; the level it joined is not judged.
     let late = &merged["shards"][2];
-    assert!(f(&late["late_s"]) >= 2.0, "{late}");
+    assert!(f(&late["late_s"]) >= 1.0, "{late}");
     assert_eq!(late["partial_levels"], serde_json::json!([0]), "{late}");
     for on_time in [&merged["shards"][0], &merged["shards"][1]] {
         assert_eq!(on_time["late_s"], 0.0, "{on_time}");
     }
     assert!(level(&merged, 0).is_none(), "level 0 was judged");
-    // It joined where the profile stood: level 0's last second or less, nothing replayed.
+    // It joined where the profile stood: level 0's last 2 s or less, nothing replayed.
     let own = &shards[2];
     assert!(
-        f(&level(own, 0).unwrap()["held_s"]) <= 1.0,
+        f(&level(own, 0).unwrap()["held_s"]) <= 2.0,
         "{}",
         level(own, 0).unwrap()
     );
     assert_eq!(f(&level(own, 1).unwrap()["held_s"]), 3.0);
-    assert!(f(&own["timeline"][0]["t"]) >= 2.0, "{}", own["timeline"][0]);
+    assert!(f(&own["timeline"][0]["t"]) >= 1.0, "{}", own["timeline"][0]);
     let (summary, notes) = text(&merge);
     assert!(summary.contains("3 shards merged"), "{summary}");
     assert!(

@@ -88,7 +88,7 @@ fn traces_name_the_requests_the_shop_made_slow() {
     let dir = tempfile::tempdir().unwrap();
     let hostile = r#"https://tempo.example/trace/{trace_id}?q=\"><script>alert(1)</script>"#;
     let target = format!("trace = true\ntrace_state = \"stampede=e2e\"\ntrace_url = \"{hostile}\"");
-    let load = r#"stages = [{ ramp_to = 3, over = "0s" }, { hold = "3s" }]"#;
+    let load = r#"stages = [{ ramp_to = 3, over = "0s" }, { hold = "5s" }]"#;
     let file = scenario(dir.path(), "traced", &server.url, &target, load, "");
     let (output, report) = run_scenario(dir.path(), &file, &[]);
     let (stdout, stderr) = text(&output);
