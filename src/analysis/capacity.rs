@@ -235,7 +235,7 @@ fn fell_behind(report: &Report, unit: Option<&str>) -> Option<((f64, f64), Strin
     let levels: Vec<(&LevelResult, f64)> = report
         .levels
         .iter()
-        .filter(|l| !l.spike && l.held_s > 0.0 && l.load > 0.0)
+        .filter(|l| l.fits() && l.load > 0.0)
         .filter_map(|l| Some((l, throughput_in(l, unit)?)))
         .collect();
     let per_arrival: Vec<f64> = levels
@@ -266,13 +266,14 @@ fn fell_behind(report: &Report, unit: Option<&str>) -> Option<((f64, f64), Strin
     Some((most, why))
 }
 
-/// The (load, throughput) points of a report's levels (spikes left out): served
-/// steps/s, or per second of `unit` ("journeys.buyer", "steps.pay").
+/// The (load, throughput) points of a report's levels (spikes and levels cut
+/// short left out): served steps/s, or per second of `unit` ("journeys.buyer",
+/// "steps.pay").
 pub fn points(report: &Report, unit: Option<&str>) -> Vec<(f64, f64)> {
     report
         .levels
         .iter()
-        .filter(|l| !l.spike && l.held_s > 0.0)
+        .filter(|l| l.fits())
         .filter_map(|l| Some((l.load, throughput_in(l, unit)?)))
         .collect()
 }

@@ -433,6 +433,37 @@ fn a_fitted_peak_past_the_highest_level_is_called_an_extrapolation() {
     );
 }
 
+/// A level cut short (an interrupt 2 s into a 30 s hold, while its shoppers
+/// were still arriving) is no point of the fit: its 40 steps/s at 250 shoppers
+/// read as a collapse past a peak the shop never showed; without it, the
+/// levels held grow linearly.
+#[test]
+fn a_level_cut_short_is_no_point_of_the_fit() {
+    let mut report = crate::analysis::testdata::smoke();
+    report.model = Model::Closed;
+    let served = [
+        (50.0, 95.0),
+        (100.0, 190.0),
+        (150.0, 285.0),
+        (200.0, 372.0),
+        (250.0, 40.0),
+    ];
+    report.levels = staircase(&report, &served);
+    let whole = points(&report, None);
+    assert_eq!(whole.len(), 5);
+    report.levels[4].held_s = 2.0;
+    report.levels[4].planned_s = Some(30.0);
+    assert_eq!(points(&report, None), whole[..4]);
+    let capacity = assess(&report);
+    assert!(
+        capacity
+            .note
+            .starts_with("steps/s still grow linearly: no knee"),
+        "{}",
+        capacity.note
+    );
+}
+
 /// A shop with a hard ceiling (a worker pool: 1.9 steps/s per shopper up to
 /// 380) flattens at the top levels; the smooth law, fitted to them, put its
 /// peak at 436 steps/s, above anything the shop can serve. The capacity is then

@@ -513,6 +513,13 @@ pub(crate) fn optional_whole_as_integer<S: serde::Serializer>(
 }
 
 impl LevelResult {
+    /// Whether the level is a point of the capacity fit: held in full, and no
+    /// spike (a spike's few seconds, a level's first seconds before an interrupt,
+    /// an abort or a feeder running dry, are no steady state of that load).
+    pub fn fits(&self) -> bool {
+        !self.spike && self.held_s > 0.0 && self.planned_s.is_none()
+    }
+
     /// The broken clauses as one sentence: `p95 612 ms > SLO 500 ms; error rate …`.
     pub fn breaches_text(&self) -> String {
         let texts: Vec<String> = self.breaches.iter().map(Breach::to_string).collect();
