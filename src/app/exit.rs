@@ -6,7 +6,7 @@
 //! | 0 | completed; every gate passed (a breaking point alone is a finding) |
 //! | 1 | a gate failed, an `abort_on` condition held, or `compare` found a regression |
 //! | 2 | bad input or usage |
-//! | 3 | could not measure: target unreachable, generator-limited verdict (or a capacity search stopped by a generator-limited probe), I/O |
+//! | 3 | could not measure: target unreachable, no level held in full with an answer, generator-limited verdict (or a capacity search stopped by a generator-limited probe), I/O |
 //! | 4 | the scenario fails, not the shop's capacity: preflight or debug walk failed for a scripting reason, or a step failed so on 90% or more of its requests at the first level, at least three |
 //! | 130 | interrupted: the reports hold what was measured |
 
@@ -68,14 +68,27 @@ impl Exit {
 }
 
 /// Whether the run measured nothing of the shop: no level was measured (a
-/// feeder ran dry first, a page stalled the run), or not one request at any
+/// page stalled the run), none was held in full (a feeder ran dry, a run ended
+/// early: a short hold is no evidence either way), or not one request at any
 /// level got an HTTP answer (the target answers garbage, resets, or nothing):
 /// such a run is no verdict on the shop, and exited 0.
 pub fn measured_nothing(report: &Report) -> bool {
     report
         .levels
         .iter()
-        .all(|l| l.stats.latency.p50_ms.is_none())
+        .all(|l| l.stats.latency.p50_ms.is_none() || l.planned_s.is_some())
+}
+
+/// Why [`measured_nothing`] holds, for the error line.
+pub fn why_nothing_measured(report: &Report) -> &'static str {
+    let answered = |l: &&crate::analysis::LevelResult| l.stats.latency.p50_ms.is_some();
+    if report.levels.is_empty() {
+        "no level was measured"
+    } else if report.levels.iter().any(|l| answered(&l)) {
+        "no level was held in full (see the verdict above)"
+    } else {
+        "not one request was answered at any level (see what failed above)"
+    }
 }
 
 /// Whether the level the verdict rests on (the breaking point, or the probe
@@ -185,6 +198,32 @@ mod tests {
         assert_eq!(Exit::of(&report), Exit::CannotMeasure);
         report.levels.clear();
         assert_eq!(Exit::of(&report), Exit::CannotMeasure);
+        assert_eq!(why_nothing_measured(&report), "no level was measured");
+    }
+
+    /// Levels answered but none held in full (a unique feeder ran dry 0.1 s
+    /// into a 5 s level) are no verdict either: the run exited 0, green on no
+    /// evidence.
+    #[test]
+    fn a_run_with_no_level_held_in_full_cannot_measure() {
+        let mut report = testdata::broken();
+        for level in &mut report.levels {
+            level.planned_s = Some(level.held_s + 1.0);
+        }
+        assert_eq!(Exit::of(&report), Exit::CannotMeasure);
+        assert_eq!(
+            why_nothing_measured(&report),
+            "no level was held in full (see the verdict above)"
+        );
+        report.levels[0].planned_s = None;
+        assert_ne!(Exit::of(&report), Exit::CannotMeasure);
+        for level in &mut report.levels {
+            level.stats.latency.p50_ms = None;
+        }
+        assert_eq!(
+            why_nothing_measured(&report),
+            "not one request was answered at any level (see what failed above)"
+        );
     }
 
     #[test]

@@ -160,10 +160,7 @@ fn verdict_exit(report: &Report) -> Exit {
         ),
         Exit::CannotMeasure if exit::measured_nothing(report) => errln!(
             "error: cannot measure: {}",
-            match report.levels.is_empty() {
-                true => "no level was measured",
-                false => "not one request was answered at any level (see what failed above)",
-            }
+            exit::why_nothing_measured(report)
         ),
         Exit::CannotMeasure => {
             if let Some(bp) = &report.breaking_point

@@ -398,7 +398,14 @@ steps = [{ name = "search", get = "/search?q={{ coupons.code }}" }]
 "#,
     );
     let (output, report, took) = crate::timed_run(dir.path(), &scenario, &[]);
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output).1);
+    let (_, stderr) = text(&output);
+    // No level held in full: no verdict on the shop (it exited 0, green on no
+    // evidence).
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("error: cannot measure: no level was held in full"),
+        "{stderr}"
+    );
     assert_eq!(report["end"], "data_exhausted");
     // The profile lasts 5 s; three requests take well under a second (on the
     // run's own clock: starting and writing the reports took 2 s of a debug
@@ -417,7 +424,7 @@ steps = [{ name = "search", get = "/search?q={{ coupons.code }}" }]
     assert_eq!(requests, 2.0, "each coupon once");
     // A gate on it says the data ran out, not that the shop broke.
     let (code, said) = crate::judged_again(&dir.path().join("out"), "p95 < 1s");
-    assert_eq!(code, Some(1), "{said}");
+    assert_eq!(code, Some(3), "{said}");
     assert!(
         said.contains("no good level to judge: a `unique` data feeder ran out of rows"),
         "{said}"
