@@ -10,8 +10,23 @@ use crate::error_kind::ErrorKind;
 use crate::http;
 use crate::metrics::examples::{Example, excerpt};
 use crate::scenario::{
-    ExtractSource, Response, Scope, StatusMatch, Step, Take, value_text as text,
+    Check, ExtractSource, JsonCheck, Response, Scope, StatusMatch, Step, Take, value_text as text,
 };
+
+/// Whether `step` fails on GraphQL errors and `answer` holds a list of them.
+fn graphql_errors_judge(step: &Step, answer: &http::Answer) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Errors {
+        errors: Option<Vec<serde::de::IgnoredAny>>,
+    }
+    let graphql = matches!(
+        step.checks.first().map(|c| c.check()),
+        Some(Check::Json(JsonCheck::NoGraphqlErrors { .. }))
+    );
+    graphql
+        && serde_json::from_slice::<Errors>(&answer.body)
+            .is_ok_and(|json| json.errors.is_some_and(|errors| !errors.is_empty()))
+}
 
 /// A step that failed on its answer, and why.
 pub(super) struct Failed {
@@ -63,17 +78,24 @@ impl Judge<'_> {
         mut seen: Option<&mut Seen>,
     ) -> Result<(), Failed> {
         let step = self.step;
+        let status_ok = step.status_ok(answer.status);
+        // A GraphQL answer's errors are its judgement whatever its status (a
+        // 400 for a query the shop could not parse, a 500 from a resolver that
+        // crashed), as with a 200: counted by their code, accepted by
+        // `allow_errors`.
+        let by_graphql = !status_ok && graphql_errors_judge(step, answer);
         if let Some(seen) = seen.as_deref_mut()
             && !step.expect.is_empty()
+            && !by_graphql
         {
             // A status the scenario asks for is a check like the others.
-            let result = match step.status_ok(answer.status) {
+            let result = match status_ok {
                 true => Ok(()),
                 false => Err(format!("found {}", answer.status)),
             };
             seen.checks.push((status_check(step), result));
         }
-        if !step.status_ok(answer.status) {
+        if !status_ok && !by_graphql {
             return Err(Failed {
                 kind: ErrorKind::for_status(answer.status),
                 what: status_failure(step, answer),

@@ -177,6 +177,53 @@ fn graphql_and_business_errors_fail_the_step_with_their_message() {
     assert!(!out.contains("session-0"), "{out}");
 }
 
+/// GraphQL errors answered with HTTP 400 or 500 (Apollo's for a query it cannot
+/// parse, a resolver that crashed) are judged as with a 200, as the docs say:
+/// kind `graphql`, counted by their code, accepted by `allow_errors` (they were
+/// `http_4xx` and `http_5xx`, uncounted, and `allow_errors` had no effect).
+#[test]
+fn graphql_errors_are_judged_whatever_the_http_status() {
+    let server = GraphqlServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let journeys = r#"[[journey]]
+name = "unparsed"
+steps = [{ name = "unparsed", graphql = { query = "query Unparsed { price }", operation = "Unparsed" } }]
+[[journey]]
+name = "crashed"
+steps = [{ name = "crashed", graphql = { query = "query Crashed { price }", operation = "Crashed", allow_errors = ["INTERNAL_SERVER_ERROR"] } }]
+"#;
+    let text = scenario(&server.url, "", ONE_SHOPPER, journeys);
+    let path = write(dir.path(), "statuses.toml", &text);
+    let (_, report) = run_scenario(dir.path(), &path, &["--no-preflight"]);
+    let groups = report["failure_examples"].as_array().unwrap();
+    assert_eq!(groups.len(), 1, "{groups:#?}");
+    let group = &groups[0];
+    assert_eq!(group["step"], "unparsed", "{group}");
+    assert_eq!(group["kind"], "graphql", "{group}");
+    assert_eq!(group["examples"][0]["status"], 400, "{group}");
+    let what = group["examples"][0]["what"].as_str().unwrap();
+    assert!(what.contains("(GRAPHQL_PARSE_FAILED)"), "{what}");
+    assert_eq!(
+        report["graphql_codes"]["unparsed"]["GRAPHQL_PARSE_FAILED"], group["count"],
+        "{}",
+        report["graphql_codes"]
+    );
+    // The accepted 500s failed nothing.
+    let level = &report["levels"][0];
+    let crashed = level["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "crashed")
+        .unwrap();
+    assert!(f(&crashed["requests"]) > 0.0, "{crashed}");
+    assert_eq!(f(&crashed["error_rate"]), 0.0, "{crashed}");
+    // The walk shows the GraphQL error, not only the status.
+    let (code, out) = smoke(&path);
+    assert_eq!(code, Some(4), "{out}");
+    assert!(out.contains("GRAPHQL_PARSE_FAILED"), "{out}");
+}
+
 /// `[target] headers` may carry an extracted token too; with the cookie jar on
 /// (the default) the shop's cookie comes back and is what it reads first.
 /// Without `optional`, the answer without a token header fails the step.

@@ -6,7 +6,9 @@
 //! answers a union (`Order`, or `InsufficientStockError` for the SKU "RARE");
 //! `Checkout` places the order. Every operation but `Start` needs the session,
 //! by cookie or `Authorization: Bearer`; none is a top-level "unauthenticated"
-//! error. The server counts what it did, so a test can reconcile a run exactly.
+//! error. `Unparsed` and `Crashed` answer GraphQL errors with HTTP 400 and 500,
+//! as Apollo does for a query it cannot parse and a resolver that crashed.
+//! The server counts what it did, so a test can reconcile a run exactly.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,7 +17,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -134,7 +136,23 @@ async fn graphql(State(shop): State<Arc<Shop>>, headers: HeaderMap, body: Bytes)
         return axum::Json(error("no query")).into_response();
     }
     let variables = &request["variables"];
+    // As Apollo answers a query it cannot parse, and a resolver that crashed:
+    // GraphQL errors under another status than 200.
+    let coded = |status: StatusCode, message: &str, code: &str| {
+        let errors = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+        (status, axum::Json(errors)).into_response()
+    };
     match request["operationName"].as_str() {
+        Some("Unparsed") => coded(
+            StatusCode::BAD_REQUEST,
+            "Syntax Error: Expected Name, found \")\".",
+            "GRAPHQL_PARSE_FAILED",
+        ),
+        Some("Crashed") => coded(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Cannot read properties of undefined (reading 'price')",
+            "INTERNAL_SERVER_ERROR",
+        ),
         Some("Start") => {
             let id = format!("session-{:06}", shop.next.fetch_add(1, Ordering::Relaxed));
             counts.starts.fetch_add(1, Ordering::Relaxed);
