@@ -10,7 +10,8 @@ use crate::error_kind::ErrorKind;
 use crate::http;
 use crate::metrics::examples::{Example, excerpt};
 use crate::scenario::{
-    Check, ExtractSource, JsonCheck, Response, Scope, StatusMatch, Step, Take, value_text as text,
+    Check, ExtractSource, JsonCheck, Response, Scope, StatusMatch, Step, StepCheck, Take,
+    value_text as text,
 };
 
 /// Whether `step` fails on GraphQL errors and `answer` holds a list of them.
@@ -158,7 +159,13 @@ impl Judge<'_> {
             let (result, code) = match &rendered {
                 Ok(check) => match check.holds(response) {
                     true => (Ok(()), None),
-                    false => (Err(check.actual(response)), check.code(response)),
+                    false => {
+                        let found = match step_check {
+                            StepCheck::Fixed(_) => check.actual(response),
+                            StepCheck::Rendered { .. } => check.actual_rendered(response),
+                        };
+                        (Err(found), check.code(response))
+                    }
                 },
                 Err(why) => (
                     Err(format!("its value could not be rendered: {}", why.0)),

@@ -218,6 +218,17 @@ impl Check {
     /// What the answer holds where the check looked, for a failure message:
     /// `found "paid"`, `no match`, `landed on "/login"`.
     pub fn actual(&self, response: &Response<'_>) -> String {
+        self.found(response, false)
+    }
+
+    /// [`Check::actual`] of a check whose value a template gave
+    /// (`"{{ products.id }}"`): a text where the answer has a number is fixed by
+    /// a conversion, not by unquoting (which TOML refuses).
+    pub fn actual_rendered(&self, response: &Response<'_>) -> String {
+        self.found(response, true)
+    }
+
+    fn found(&self, response: &Response<'_>, rendered: bool) -> String {
         match self {
             Check::BodyContains(needle) => match needle.escaped_in(response.body) {
                 Some(escaped) => format!(
@@ -233,9 +244,18 @@ impl Check {
                     Some(found)
                         if json_type(found) != json_type(value) && bare(found) == bare(value) =>
                     {
-                        let fix = match value.is_string() {
-                            true => "write the value without quotes",
-                            false => "quote the value",
+                        let fix = match (value.is_string(), rendered) {
+                            (true, false) => "write the value without quotes".to_string(),
+                            (true, true) => format!(
+                                "convert it: {{{{ … | {} }}}}",
+                                match found {
+                                    serde_json::Value::Bool(_) => "bool",
+                                    serde_json::Value::Number(n) if n.is_f64() => "float",
+                                    _ => "int",
+                                }
+                            ),
+                            (false, false) => "quote the value".to_string(),
+                            (false, true) => "convert it: {{ … | string }}".to_string(),
                         };
                         format!(
                             "found the {} {found}, not the {} {value} ({fix})",
@@ -830,6 +850,15 @@ mod tests {
         assert_eq!(
             equals("$.total", "42".into()).actual(&r),
             r#"found the number 42, not the string "42" (write the value without quotes)"#
+        );
+        // A template's text is not unquoted (TOML refuses `= {{ … }}`): converted.
+        assert_eq!(
+            equals("$.total", "42".into()).actual_rendered(&r),
+            r#"found the number 42, not the string "42" (convert it: {{ … | int }})"#
+        );
+        assert_eq!(
+            equals("$.status", serde_json::json!(["paid"])).actual_rendered(&r),
+            r#"found "paid""#
         );
         assert_eq!(
             equals("$.status", serde_json::json!(["paid"])).actual(&r),
