@@ -237,7 +237,12 @@ fn levels(out: &mut String, report: &Report, unit: LoadUnit) {
             crate::report::view::percentile_cell(&s.latency, "p99", s.latency.p99_ms),
         );
     }
-    if crate::report::view::any_low_confidence(report) {
+    // One footnote for this table and the steps table below it.
+    let steps = shown_level(report)
+        .into_iter()
+        .flat_map(crate::report::view::step_rows);
+    let rows = crate::report::view::level_rows(report).chain(steps);
+    if crate::report::view::marks_any(rows, &crate::report::view::TABLE_PERCENTILES) {
         let _ = writeln!(
             out,
             "\n{}",

@@ -131,7 +131,12 @@ pub fn summary(report: &Report) -> String {
         }
         level_details(&mut out, report, level);
     }
-    if crate::report::view::any_low_confidence(report) {
+    let shown = crate::report::view::TABLE_PERCENTILES;
+    let steps = shown_level(report)
+        .into_iter()
+        .flat_map(|l| l.steps.iter().map(|s| &s.stats));
+    if crate::report::view::marks_any(crate::report::view::level_rows(report).chain(steps), &shown)
+    {
         let _ = writeln!(out, "  {}", crate::report::view::LOW_CONFIDENCE_NOTE);
     }
     let head = Headline::of(report);

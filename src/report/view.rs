@@ -350,14 +350,28 @@ pub fn marked(latency: &crate::analysis::Latency, name: &str, shown: String) -> 
 /// The rule behind a `*`, for a footnote.
 pub const LOW_CONFIDENCE_NOTE: &str = "* low confidence: fewer than 10 samples above that percentile (p95 needs 200 samples, p99 1000)";
 
-/// Whether any level or step of `report` has a low-confidence percentile shown.
-pub fn any_low_confidence(report: &Report) -> bool {
-    report.levels.iter().any(|l| {
-        !l.stats.latency.low_confidence.is_empty()
-            || l.steps
-                .iter()
-                .any(|s| !s.stats.latency.low_confidence.is_empty())
-    })
+/// The percentiles the terminal's and summary.md's tables show.
+pub const TABLE_PERCENTILES: [&str; 3] = ["p50", "p95", "p99"];
+
+/// Whether rows of these statistics, showing the percentiles `shown`, mark a
+/// cell `*`: the footnote is due under them, and only then (it was printed
+/// under tables with no `*`, for a p90 or a level's step not shown).
+pub fn marks_any<'a>(
+    rows: impl IntoIterator<Item = &'a crate::analysis::Stats>,
+    shown: &[&str],
+) -> bool {
+    rows.into_iter()
+        .any(|s| (s.latency.low_confidence.iter()).any(|name| shown.contains(&name.as_str())))
+}
+
+/// The levels table's rows.
+pub fn level_rows(report: &Report) -> impl Iterator<Item = &crate::analysis::Stats> {
+    report.levels.iter().map(|l| &l.stats)
+}
+
+/// A level's steps table's rows: all its requests, then each step's.
+pub fn step_rows(level: &LevelResult) -> impl Iterator<Item = &crate::analysis::Stats> {
+    std::iter::once(&level.stats).chain(level.steps.iter().map(|s| &s.stats))
 }
 
 /// Whether a capacity search found and confirmed a capacity: its answer is the

@@ -397,13 +397,19 @@ fn level_table(out: &mut String, report: &Report) {
         );
     }
     out.push_str("</table>\n");
-    low_confidence_note(out, report);
+    low_confidence_note(out, crate::report::view::level_rows(report));
 }
 
-/// The rule behind a `*`, under the tables that mark one (as in the terminal
-/// and summary.md).
-fn low_confidence_note(out: &mut String, report: &Report) {
-    if crate::report::view::any_low_confidence(report) {
+/// The percentiles the HTML tables show.
+const PERCENTILES: [&str; 4] = ["p50", "p90", "p95", "p99"];
+
+/// The rule behind a `*`, under tables of `rows` when they mark one (as in the
+/// terminal and summary.md).
+fn low_confidence_note<'a>(
+    out: &mut String,
+    rows: impl IntoIterator<Item = &'a crate::analysis::Stats>,
+) {
+    if crate::report::view::marks_any(rows, &PERCENTILES) {
         let note = escape(crate::report::view::LOW_CONFIDENCE_NOTE);
         let _ = writeln!(out, "<p class=\"note\">{note}</p>");
     }
@@ -475,7 +481,11 @@ fn step_tables(out: &mut String, report: &Report) {
     for level in &report.levels {
         step_table(out, report, level, unit);
     }
-    low_confidence_note(out, report);
+    let rows = report
+        .levels
+        .iter()
+        .flat_map(crate::report::view::step_rows);
+    low_confidence_note(out, rows);
 }
 
 fn step_table(out: &mut String, report: &Report, level: &LevelResult, unit: LoadUnit) {
@@ -628,15 +638,29 @@ mod tests {
         assert_eq!(page.matches(&cell).count(), 1, "{cell}");
         let note = escape(crate::report::view::LOW_CONFIDENCE_NOTE);
         assert!(page.contains(&format!("<p class=\"note\">{note}</p>")));
-        // The terminal marks the same percentile by the same rule.
+        // The terminal shows the steps of the last good level only (level 10
+        // here): no `*`, so no footnote (it was printed under tables with none).
         let terminal = crate::report::terminal::summary(&report);
-        assert!(terminal.contains(crate::report::view::LOW_CONFIDENCE_NOTE));
+        let markdown = crate::report::markdown::summary(&report);
+        assert!(!terminal.contains("low confidence"), "{terminal}");
+        assert!(!markdown.contains("low confidence"), "{markdown}");
         report.levels[0].steps[0]
             .stats
             .latency
             .low_confidence
             .clear();
         assert!(!render(&report).contains("low confidence"));
+        // A step of the level it shows: marked, and explained, by the same rule.
+        report.levels[9].steps[0].stats.latency.low_confidence = vec!["p99".to_string()];
+        let terminal = crate::report::terminal::summary(&report);
+        assert!(terminal.contains(crate::report::view::LOW_CONFIDENCE_NOTE));
+        let markdown = crate::report::markdown::summary(&report);
+        assert!(markdown.contains("low confidence"), "{markdown}");
+        // A p90 is shown by the page alone.
+        report.levels[9].steps[0].stats.latency.low_confidence = vec!["p90".to_string()];
+        assert!(render(&report).contains("low confidence"));
+        let terminal = crate::report::terminal::summary(&report);
+        assert!(!terminal.contains("low confidence"), "{terminal}");
     }
 
     #[test]
