@@ -33,6 +33,10 @@ pub struct Feeder {
     pub rows: Vec<Vec<String>>,
     /// The columns some JSON objects lack (their rows hold "" there).
     pub gaps: Vec<Gap>,
+    /// The columns where some JSON objects hold a string and others a number,
+    /// boolean, array or object: the column is text (see `typed`), its values
+    /// sent as strings; counted by the objects holding a string.
+    pub mixed: Vec<Gap>,
     /// Per column: it holds JSON values, not strings (a JSON file's numbers,
     /// booleans, arrays or objects, written as JSON text): a whole `"{{ … }}"`
     /// in a JSON body sends them with their type.
@@ -43,11 +47,12 @@ pub struct Feeder {
     pub when_exhausted: Exhausted,
 }
 
-/// A column some objects of a JSON data file lack.
+/// A column and some objects of a JSON data file: those that lack it (a gap),
+/// or that hold a string in it where others hold JSON values (mixed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gap {
     pub column: usize,
-    /// How many objects lack it.
+    /// How many objects.
     pub objects: usize,
     /// The first of them, counted from 1.
     pub first: usize,
@@ -60,6 +65,7 @@ pub struct Table {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,
     pub gaps: Vec<Gap>,
+    pub mixed: Vec<Gap>,
     pub typed: Vec<bool>,
 }
 
@@ -108,6 +114,7 @@ impl Feeder {
                 columns,
                 rows,
                 gaps: Vec::new(),
+                mixed: Vec::new(),
             }
         };
         if table.rows.is_empty() {
@@ -243,8 +250,10 @@ fn read_json(text: &str, max_values: usize) -> Result<Table, String> {
         index: std::collections::HashMap<String, usize>,
         /// Each object's values by column, as written.
         objects: Vec<Vec<(usize, String)>>,
-        /// The columns where some object has a string.
-        strings: std::collections::HashSet<usize>,
+        /// The columns where some object has a string: how many, the first.
+        strings: std::collections::HashMap<usize, Gap>,
+        /// The columns where some object has a number, boolean, array or object.
+        values_seen: std::collections::HashSet<usize>,
         values: usize,
         max_values: usize,
         /// Rows and columns when the values went past the cap: reading stops.
@@ -302,7 +311,16 @@ fn read_json(text: &str, max_values: usize) -> Result<Table, String> {
                     }
                 };
                 if string {
-                    table.strings.insert(column);
+                    let object = table.objects.len() + 1;
+                    let gap = table.strings.entry(column).or_insert(Gap {
+                        column,
+                        objects: 0,
+                        first: object,
+                    });
+                    gap.objects += 1;
+                } else if !value.is_empty() {
+                    // (A null is "": no value of either kind.)
+                    table.values_seen.insert(column);
                 }
                 table.values += 1;
                 if table.values > table.max_values {
@@ -332,6 +350,7 @@ fn read_json(text: &str, max_values: usize) -> Result<Table, String> {
         columns,
         objects,
         strings,
+        values_seen,
         ..
     } = table;
     // Laid out, a value for every column of every object: within the cap too.
@@ -368,11 +387,18 @@ fn read_json(text: &str, max_values: usize) -> Result<Table, String> {
             row
         })
         .collect();
-    let typed = (0..columns.len()).map(|c| !strings.contains(&c)).collect();
+    let typed = (0..columns.len())
+        .map(|c| !strings.contains_key(&c))
+        .collect();
+    let mut mixed: Vec<Gap> = (strings.into_values())
+        .filter(|g| values_seen.contains(&g.column))
+        .collect();
+    mixed.sort_by_key(|g| g.column);
     Ok(Table {
         columns,
         rows,
         gaps: gaps.into_iter().flatten().collect(),
+        mixed,
         typed,
     })
 }
@@ -394,6 +420,7 @@ mod tests {
             columns,
             rows,
             gaps: Vec::new(),
+            mixed: Vec::new(),
             typed: vec![false; 2],
             file: "p.csv".into(),
             pick,

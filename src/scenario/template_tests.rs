@@ -16,6 +16,7 @@ fn feeder(file: &str, rows: &[&[&str]]) -> &'static crate::scenario::data::Feede
         typed: vec![false; rows[0].len()],
         rows,
         gaps: Vec::new(),
+        mixed: Vec::new(),
         file: file.into(),
         pick: crate::scenario::data::FeedPick::Random,
         when_exhausted: crate::scenario::data::Exhausted::Stop,

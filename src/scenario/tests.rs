@@ -1261,6 +1261,28 @@ fn a_data_column_is_checked_whole_and_its_gaps_are_said() {
     // A column every object has is not warned of.
     let ok = scenario("rows.json", r#"{ sku = "{{ p.sku }}" }"#).unwrap();
     assert!(ok.warnings.is_empty(), "{:?}", ok.warnings);
+    // A string among numbers makes the column text: the shop got "2" for a
+    // quantity and refused it, with no word at load.
+    std::fs::write(
+        dir.path().join("mixed.json"),
+        r#"[{"qty": 2}, {"qty": "1"}, {"qty": null}, {"qty": "3"}]"#,
+    )
+    .unwrap();
+    let ok = scenario("mixed.json", r#"{ qty = "{{ p.qty }}" }"#).unwrap();
+    assert_eq!(
+        ok.warnings,
+        [
+            "data `p` (mixed.json): `qty` is a string in 2 of 4 objects (the first: object 2) and a number, boolean, array or object in others: the column is text, `{{ p.qty }}` a string in a JSON body; write every value of one type, or convert it (`{{ p.qty | int }}`)"
+        ]
+    );
+    // Strings and nulls alone are no mix.
+    std::fs::write(
+        dir.path().join("texts.json"),
+        r#"[{"qty": "2"}, {"qty": null}]"#,
+    )
+    .unwrap();
+    let ok = scenario("texts.json", r#"{ qty = "{{ p.qty }}" }"#).unwrap();
+    assert!(ok.warnings.is_empty(), "{:?}", ok.warnings);
 }
 
 /// A JSON file's numbers, booleans and objects keep their type in a JSON body

@@ -41,7 +41,8 @@ struct Compiler<'a> {
     secrets: std::cell::RefCell<Vec<String>>,
     /// With `Beside::unset_env_ok`, the environment variables read but not set.
     unset_env: Option<std::cell::RefCell<std::collections::BTreeSet<String>>>,
-    /// The data columns read that some JSON objects lack: (feeder, column).
+    /// The data columns read that some JSON objects lack or hold a string in
+    /// among JSON values: (feeder, column).
     gaps_read: std::cell::RefCell<std::collections::BTreeSet<(usize, usize)>>,
     warnings: Vec<String>,
     /// `[target] graphql_path`: where GraphQL steps without a path go.
@@ -234,6 +235,16 @@ pub fn compile<'a>(
                 gap.objects,
                 feeder.rows.len(),
                 gap.first
+            ));
+        }
+        if let Some(mixed) = feeder.mixed.iter().find(|g| g.column == column) {
+            let (data, key) = (&feeder.name, &feeder.columns[column]);
+            c.warnings.push(format!(
+                "data `{data}` ({}): `{key}` is a string in {} of {} objects (the first: object {}) and a number, boolean, array or object in others: the column is text, `{{{{ {data}.{key} }}}}` a string in a JSON body; write every value of one type, or convert it (`{{{{ {data}.{key} | int }}}}`)",
+                feeder.file,
+                mixed.objects,
+                feeder.rows.len(),
+                mixed.first
             ));
         }
     }
@@ -433,6 +444,7 @@ impl<'a> Compiler<'a> {
             columns: table.columns,
             rows: table.rows,
             gaps: table.gaps,
+            mixed: table.mixed,
             typed: table.typed,
             file: data.file.get_ref().clone(),
             pick,
@@ -749,7 +761,10 @@ impl<'a> Compiler<'a> {
             && let Some(feeder) = self.feeders.iter().position(|f| f.name == data)
             && let Some(column) = self.feeders[feeder].column(column)
         {
-            if self.feeders[feeder].gaps.iter().any(|g| g.column == column) {
+            let noted =
+                |gaps: &[crate::scenario::data::Gap]| gaps.iter().any(|g| g.column == column);
+            let read = &self.feeders[feeder];
+            if noted(&read.gaps) || noted(&read.mixed) {
                 self.gaps_read.borrow_mut().insert((feeder, column));
             }
             return Resolved::Data {
