@@ -171,6 +171,36 @@ pub fn show_percent(ratio: f64) -> String {
     }
 }
 
+/// `ratio` as a percentage with the digits that tell it from `bound` (up to
+/// four decimals): 0.8598% beside a bound of 0.86% is `0.8598%`, not the
+/// `0.9%` that read as over it; 0.995% beside 1% is `0.995%`.
+pub fn show_percent_beside(ratio: f64, bound: f64) -> String {
+    // One decimal from the share rounded as report.json's `error_rate` is, so
+    // the number reads as the tables' (13.849% is 13.9% in both).
+    let table = || show_percent((ratio * 10_000.0).round() / 10_000.0);
+    let (pct, bound) = (ratio * 100.0, bound * 100.0);
+    if pct != bound {
+        for digits in 1..=4 {
+            let scale = 10f64.powi(digits);
+            if (pct * scale).round() != (bound * scale).round() {
+                return match digits {
+                    1 => table(),
+                    _ => format!("{pct:.*}%", digits as usize),
+                };
+            }
+        }
+    }
+    table()
+}
+
+/// A share as a scenario writes it: `0.86%`, `1%`, `0.125%` (up to four
+/// decimals, no trailing zeros).
+pub fn show_share(ratio: f64) -> String {
+    let text = format!("{:.4}", ratio * 100.0);
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}%")
+}
+
 /// `12`, `12.5`.
 /// A load as a scenario would write it: `150`, `0.5`, `2.25` (at most three
 /// decimals, no trailing zeros).
@@ -274,6 +304,20 @@ mod tests {
             assert!(e.0.contains(&format!("\"{text}%\"")), "{text}: {e}");
         }
         assert_eq!(parse_ratio("0.99", RatioRange::Fraction), Ok(0.99));
+    }
+
+    #[test]
+    fn a_share_shows_the_digits_that_tell_it_from_its_bound() {
+        assert_eq!(show_percent_beside(0.008598, 0.0086), "0.8598%");
+        assert_eq!(show_percent_beside(0.00995, 0.01), "0.995%");
+        assert_eq!(show_percent_beside(0.0088, 0.0086), "0.88%");
+        assert_eq!(show_percent_beside(0.05, 0.01), "5%");
+        assert_eq!(show_percent_beside(0.0123, 0.05), "1.2%");
+        assert_eq!(show_percent_beside(0.13849, 0.01), show_percent(0.1385));
+        assert_eq!(show_percent_beside(0.01, 0.01), "1%");
+        assert_eq!(show_share(0.0086), "0.86%");
+        assert_eq!(show_share(0.01), "1%");
+        assert_eq!(show_share(0.00125), "0.125%");
     }
 
     #[test]

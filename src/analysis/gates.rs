@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{LevelResult, Report, Stats, show_load};
 use crate::metrics::decode_histogram;
 use crate::scenario::{Gate, Metric, Op};
-use crate::units::{show_ms, show_percent};
+use crate::units::show_ms;
 
 /// How one gate fared, as report.json keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -241,13 +241,11 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
     };
     let measured = match &gate.metric {
         Metric::Latency { percentile, .. } => latency(stats, *percentile),
+        // Shares are judged exact (a rounded 0.8598% failed `< 0.86%`), and
+        // shown to the digits that tell them from the bound.
         Metric::ErrorRate { kind, .. } => (stats.requests > 0).then(|| match kind {
-            None => stats.error_rate,
-            Some(k) => {
-                let n = stats.errors.get(k.name()).copied().unwrap_or(0);
-                // Rounded as `error_rate` is, so a table and a gate show one number.
-                super::round4(n as f64 / stats.requests as f64)
-            }
+            None => stats.error_share(),
+            Some(k) => stats.share_of(stats.errors.get(k.name()).copied().unwrap_or(0)),
         }),
         Metric::StatusRate { code, .. } => {
             if stats.unanswered().is_none() {
@@ -257,10 +255,8 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
                     "this report counts answers by class only (written before status codes were counted)".to_string(),
                 );
             }
-            (stats.requests > 0).then(|| {
-                let n = stats.codes.get(&code.to_string()).copied().unwrap_or(0);
-                super::round4(n as f64 / stats.requests as f64)
-            })
+            (stats.requests > 0)
+                .then(|| stats.share_of(stats.codes.get(&code.to_string()).copied().unwrap_or(0)))
         }
         Metric::Throughput { .. } => Some(stats.served_rps()),
         Metric::JourneysPerMinute { journey } => {
@@ -288,7 +284,9 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
     let passed = gate.bound.is_some_and(|b| b.op.holds(measured, bound));
     let show = |x: f64| match gate.metric {
         Metric::Latency { .. } => show_ms(x),
-        Metric::ErrorRate { .. } | Metric::StatusRate { .. } => show_percent(x),
+        Metric::ErrorRate { .. } | Metric::StatusRate { .. } => {
+            crate::units::show_percent_beside(x, bound)
+        }
         Metric::Throughput { .. } => format!("{x:.1} steps/s"),
         Metric::JourneysPerSecond { .. } => format!("{x:.2}/s"),
         _ => format!("{x:.1}/min"),

@@ -188,11 +188,11 @@ fn the_capacity_gate_judges_the_confirmed_capacity() {
     assert!(m.contains("did not converge"), "{m}");
 }
 
-/// A gate on one error kind measures the share rounded as `error_rate` is:
-/// with every error of that kind, the two are one number (13.849% showed as
-/// 13.8% in the gate beside 13.9% in the table).
+/// A gate on one error kind measures the exact share and shows it as the table
+/// does: with every error of that kind, one number (13.849% showed as 13.8% in
+/// the gate beside 13.9% in the table).
 #[test]
-fn an_error_kind_gate_measures_what_the_table_shows() {
+fn an_error_kind_gate_shows_what_the_table_shows() {
     let mut r = testdata::broken();
     let good = r.last_good.as_ref().unwrap().level;
     let level = r.levels.iter_mut().find(|l| l.index == good).unwrap();
@@ -200,7 +200,40 @@ fn an_error_kind_gate_measures_what_the_table_shows() {
     level.stats.errors = [("http_5xx".to_string(), 13_849)].into_iter().collect();
     level.stats.error_rate = crate::analysis::round4(13_849.0 / 100_000.0);
     let kind = check(&r, "error_rate.http_5xx < 1%");
-    assert_eq!(kind.measured, Some(level_rate(&r, good)));
+    assert_eq!(kind.measured, Some(0.13849));
+    let table = crate::units::show_percent(level_rate(&r, good));
+    assert!(
+        kind.message.starts_with(&format!("{table} at ")),
+        "{}",
+        kind.message
+    );
+}
+
+/// A share is judged exact: 13 failed of 1,512 (0.8598%, stored as 0.0086)
+/// failed `error_rate < 0.86%` and read "0.9%", and the SLO's verdict beside
+/// it said the level passed.
+#[test]
+fn an_error_rate_gate_judges_the_exact_share() {
+    let mut r = testdata::broken();
+    let good = r.last_good.as_ref().unwrap().level;
+    let level = r.levels.iter_mut().find(|l| l.index == good).unwrap();
+    level.stats.requests = 1_512;
+    level.stats.errors = [("http_5xx".to_string(), 13)].into_iter().collect();
+    level.stats.codes = [("200".to_string(), 1_499), ("503".to_string(), 13)]
+        .into_iter()
+        .collect();
+    level.stats.error_rate = crate::analysis::round4(13.0 / 1_512.0);
+    let passed = check(&r, "error_rate < 0.86%");
+    assert!(passed.passed, "{}", passed.message);
+    assert!(
+        passed.message.starts_with("0.8598% at "),
+        "{}",
+        passed.message
+    );
+    fails(&r, "error_rate < 0.85%");
+    passes(&r, "error_rate.http_5xx < 0.86%");
+    passes(&r, "status_rate.503 < 0.86%");
+    fails(&r, "status_rate.503 < 0.85%");
 }
 
 fn level_rate(r: &Report, index: usize) -> f64 {
@@ -329,7 +362,7 @@ fn gates_over_the_run_add_every_level_up() {
     let r = testdata::broken();
     let requests: u64 = r.levels.iter().map(|l| l.stats.requests).sum();
     let failed: u64 = r.levels.iter().flat_map(|l| l.stats.errors.values()).sum();
-    let rate = crate::analysis::round4(failed as f64 / requests as f64);
+    let rate = failed as f64 / requests as f64;
     assert!(failed > 0, "the broken run failed some requests");
     let result = check(&r, "error_rate@all < 100%");
     assert!(result.passed, "{result:?}");

@@ -59,10 +59,10 @@ fn judge(slo: &Slo, stats: &Stats, step: Option<&str>) -> Vec<Breach> {
         }
     }
     if let Some(limit) = slo.error_rate
-        && stats.error_rate > limit
+        && stats.error_share() > limit
     {
         let broken = Broken::ErrorRate {
-            measured: stats.error_rate,
+            measured: stats.error_share(),
             bound: limit,
         };
         breaches.push(Breach::new(step, broken));

@@ -12,7 +12,7 @@ use crate::analysis::compare::{Change, Comparison};
 use crate::analysis::gates::GateUnit;
 use crate::analysis::{GateResult, Report, RunEnd};
 use crate::report::view::LoadUnit;
-use crate::units::{show_ms, show_number, show_percent};
+use crate::units::{show_ms, show_number, show_percent, show_percent_beside, show_share};
 
 /// `the run was aborted: error_rate > 50% for 3s`, for an aborted run.
 pub fn aborted(report: &Report) -> Option<String> {
@@ -62,12 +62,18 @@ pub fn gate_rows(report: &Report) -> Vec<GateRow<'_>> {
                 |x: Option<f64>| x.map_or_else(|| "-".to_string(), |x| value(report, g.unit, x));
             let bound = match (g.unit, g.op, g.bound) {
                 (GateUnit::Regressions, _, _) => "no significant regression".to_string(),
+                // A share as written (`< 0.86%` read `< 0.9%`).
+                (GateUnit::Ratio, Some(op), Some(b)) => format!("{op} {}", show_share(b)),
                 (_, Some(op), Some(b)) => format!("{op} {}", value(report, g.unit, b)),
                 _ => show(g.bound),
             };
+            let measured = match (g.unit, g.measured, g.bound) {
+                (GateUnit::Ratio, Some(m), Some(b)) => show_percent_beside(m, b),
+                _ => show(g.measured),
+            };
             GateRow {
                 result: g,
-                measured: show(g.measured),
+                measured,
                 bound,
             }
         })
