@@ -695,6 +695,22 @@ pub fn recovery_sentence(report: &Report) -> Option<String> {
     })
 }
 
+/// Seconds the climb went on past the breaking level while its answers came in
+/// and it was judged (the next level's load, which the shop saw and no table
+/// showed; its requests are counted outside levels), when half a second or
+/// more: a cool-down after a break begins once the break is known.
+pub fn climbed_past_the_break_s(report: &Report) -> Option<f64> {
+    let cooldown = report.cooldown.as_ref()?;
+    let broke = report.breaking_point.as_ref()?.level;
+    let ended = (report.timeline.iter())
+        .filter(|p| p.level == Some(broke))
+        .map(|p| p.t)
+        .reduce(f64::max)?;
+    let climbed = (report.timeline.iter()).any(|p| p.level.is_some_and(|l| l > broke));
+    let past = cooldown.start_s - ended;
+    (climbed && past >= 0.5).then_some(past)
+}
+
 /// "300 shoppers", "40 arrivals/s".
 pub fn show_load(report: &Report, load: f64) -> String {
     report.load_unit.show(load)
@@ -719,6 +735,11 @@ pub fn verdict(report: &Report) -> String {
     }
     if let Some(recovery) = recovery_sentence(report) {
         text.push_str(&format!(". {recovery}"));
+    }
+    if let Some(past) = climbed_past_the_break_s(report) {
+        text.push_str(&format!(
+            ". The next level's load was sent for {past:.1} s after the breaking level ended, while its break was judged: the cool-down began then"
+        ));
     }
     let blocked: u64 = report.blocked_hosts.values().sum();
     if blocked > 0 {

@@ -676,3 +676,44 @@ fn the_latency_of_what_succeeded_is_measured_apart_from_what_failed() {
     let stats = Stats::of(&step, 1.0);
     assert_eq!((stats.latency_ok, stats.latency_failed), (None, None));
 }
+
+/// A break not at the last level is known once its answers are in: the climb
+/// went on for 2.1 s at the next level's load meanwhile (a shop checked against
+/// its own log saw ~600 more arrivals before the cool-down), and nothing said
+/// so. The verdict says so; a break at the last level (no level after it) or
+/// one judged at once does not.
+#[test]
+fn the_climb_past_a_break_while_it_was_judged_is_said() {
+    let mut report = crate::analysis::testdata::broken();
+    let broke = report.breaking_point.as_ref().unwrap().level;
+    let at = |t: f64, level: usize| TimelinePoint {
+        level: Some(level),
+        ..point(t, 100, 0, 50.0)
+    };
+    report.timeline = vec![
+        at(19.0, broke),
+        at(20.0, broke),
+        at(21.0, broke),
+        at(22.0, broke + 1),
+        at(23.0, broke + 1),
+    ];
+    report.cooldown = Some(crate::analysis::CooldownResult {
+        start_s: 23.1,
+        duration_s: 15.0,
+        load: 250.0,
+    });
+    assert_eq!(
+        climbed_past_the_break_s(&report).map(|s| (s * 10.0).round()),
+        Some(21.0)
+    );
+    let text = verdict(&report);
+    assert!(
+        text.contains(". The next level's load was sent for 2.1 s after the breaking level ended, while its break was judged: the cool-down began then"),
+        "{text}"
+    );
+    report.timeline.truncate(3);
+    assert_eq!(climbed_past_the_break_s(&report), None);
+    report.timeline.push(at(21.2, broke + 1));
+    report.cooldown.as_mut().unwrap().start_s = 21.2;
+    assert_eq!(climbed_past_the_break_s(&report), None);
+}
