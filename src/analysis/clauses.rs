@@ -35,7 +35,8 @@ impl Measure {
     pub fn of(self, stats: &Stats) -> Option<f64> {
         match self {
             Measure::Percentile(p) => stats.latency.at(p),
-            Measure::ErrorRate => Some(stats.error_rate),
+            // Exact, as the level was judged (the rounded share passed 1.004%).
+            Measure::ErrorRate => Some(stats.error_share()),
         }
     }
 

@@ -5,7 +5,7 @@
 //! writers all read these, so they never disagree.
 
 use crate::analysis::TimelinePoint;
-use crate::analysis::{LevelResult, Report, Verdict};
+use crate::analysis::{Broken, LevelResult, Report, Verdict};
 
 pub use crate::analysis::LoadUnit;
 pub use crate::analysis::clauses::{ClauseCheck, ClauseOutcome, Measure, checks};
@@ -95,6 +95,16 @@ impl<'a> Headline<'a> {
                 }
                 _ => check.describe(),
             })
+            // Breaches of no latency or error clause: arrivals dropped, a
+            // business rate below its least (it said only the p95 beside
+            // "arrivals dropped 5.3% > SLO 1%").
+            .chain(self.breaking.iter().flat_map(|level| {
+                (level.breaches.iter())
+                    .filter(|b| {
+                        matches!(b.broken, Broken::Dropped { .. } | Broken::PerSecond { .. })
+                    })
+                    .map(|b| b.to_string())
+            }))
             .collect()
     }
 }
@@ -560,6 +570,28 @@ mod tests {
                 .any(|l| l.contains(&format!("(worst step: {step}, ")) && l.ends_with("ms*)")),
             "{lines:?}"
         );
+    }
+
+    /// Arrivals dropped past `max_active` broke the level beside its p95: "what
+    /// broke first" named the p95 alone.
+    #[test]
+    fn what_broke_first_names_the_arrivals_dropped() {
+        let mut report = testdata::broken();
+        let index = report.breaking_point.as_ref().unwrap().level;
+        let level = report.levels.iter_mut().find(|l| l.index == index).unwrap();
+        let dropped = crate::analysis::Breach::new(
+            None,
+            Broken::Dropped {
+                measured: 0.053,
+                bound: 0.01,
+            },
+        );
+        let said = dropped.to_string();
+        level.breaches.push(dropped);
+        let lines = Headline::of(&report).broke_first_lines();
+        assert_eq!(lines.last(), Some(&said), "{lines:?}");
+        assert!(said.contains("dropped"), "{said}");
+        assert_eq!(lines.iter().filter(|l| **l == said).count(), 1);
     }
 
     #[test]
