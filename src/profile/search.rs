@@ -13,7 +13,8 @@
 //!
 //! **Noise.** A probe whose verdict is uncertain (low-confidence percentiles, or a
 //! margin to the SLO within the sampling noise) is repeated, up to [`MAX_TRIES`]
-//! tries of one load; the tries' majority decides. A generator-limited probe is
+//! tries of one load; the tries' majority decides (a confirmation is not
+//! repeated: its long hold is the test). A generator-limited probe is
 //! tried once more (a hiccup); limited twice in a row, it ends the search: at
 //! that load stampede cannot measure the shop.
 
