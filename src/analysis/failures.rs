@@ -258,13 +258,23 @@ pub fn scenario_errors_only(report: &Report) -> Option<String> {
         }
     }
     let (step, answer, _) = most?;
-    let status = examples_of(report, step, answer)
-        .and_then(|f| f.examples.iter().find_map(|e| e.status))
-        .map(|code| format!(" ({code})"))
-        .unwrap_or_default();
+    let code =
+        examples_of(report, step, answer).and_then(|f| f.examples.iter().find_map(|e| e.status));
+    let status = code.map(|code| format!(" ({code})")).unwrap_or_default();
+    // How to accept it, for the kind it is (a GraphQL step was told of `status`).
+    let graphql_code = (report.graphql_codes.get(step))
+        .and_then(|codes| codes.iter().max_by_key(|(_, n)| **n))
+        .map(|(code, _)| code.as_str());
+    let accept = match (answer, code, graphql_code) {
+        ("graphql", _, Some(code)) => format!("`allow_errors = [\"{code}\"]` in its graphql table"),
+        ("graphql", _, None) => "`allow_errors` in its graphql table".to_string(),
+        ("http_4xx", Some(code), _) => format!("`expect = {{ status = [200, {code}] }}`"),
+        ("http_4xx", None, _) => "`expect = { status = [200, …] }` with its status".to_string(),
+        _ => "`optional = true` on the extraction, or a `when`".to_string(),
+    };
     (total >= FEWEST_FAILED).then(|| {
         format!(
-            "every request that failed there failed for the scenario's own reasons, most at step {step}: {answer}{status}, none timed out or got a 5xx; if that is the shop's business answer (out of stock), not its answer to load, accept it (`expect = {{ status = [201, 409] }}`, `allow_errors`, a `when`) or change the data, and the breaking point is the shop's"
+            "every request that failed there failed for the scenario's own reasons, most at step {step}: {answer}{status}, none timed out or got a 5xx; if that is the shop's business answer (out of stock), not its answer to load, accept it ({accept}) or change the data, and the breaking point is the shop's"
         )
     })
 }
@@ -446,6 +456,31 @@ mod tests {
         assert!(
             crate::analysis::judge::verdict(&report)
                 .contains(". But every request that failed there")
+        );
+        assert!(
+            said.contains("accept it (`expect = { status = [200, …] }` with its status)"),
+            "{said}"
+        );
+        // A GraphQL step is told of `allow_errors`, with the code seen most
+        // (it was told of `expect = { status = [201, 409] }`).
+        let mut graphql = report.clone();
+        let at = graphql.levels.iter_mut().find(|l| l.index == bp).unwrap();
+        at.steps[0].stats.errors = [("graphql".to_string(), 21)].into_iter().collect();
+        graphql.graphql_codes = [(
+            step.clone(),
+            [
+                ("OUT_OF_STOCK".to_string(), 20),
+                ("BAD_USER_INPUT".to_string(), 1),
+            ]
+            .into_iter()
+            .collect(),
+        )]
+        .into_iter()
+        .collect();
+        let said = scenario_errors_only(&graphql).expect("the scenario's own errors");
+        assert!(
+            said.contains("accept it (`allow_errors = [\"OUT_OF_STOCK\"]` in its graphql table)"),
+            "{said}"
         );
         // Still failing so in the cool-down: that says nothing of the shop's
         // recovery ("Not recovered" blamed a healthy shop for its stock).
