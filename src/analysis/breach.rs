@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::units::{show_ms, show_percent};
+use crate::units::{show_ms, show_percent_beside, show_share};
 
 use super::MIN_TAIL;
 
@@ -99,17 +99,19 @@ impl fmt::Display for Breach {
                     None => Ok(()),
                 }
             }
+            // The digits that tell the share from its bound (1.004% read
+            // "1.0% > SLO 1%").
             Broken::ErrorRate { measured, bound } => write!(
                 f,
                 "error rate {} > SLO {}",
-                show_percent(*measured),
-                show_percent(*bound)
+                show_percent_beside(*measured, *bound),
+                show_share(*bound)
             ),
             Broken::Dropped { measured, bound } => write!(
                 f,
                 "arrivals dropped {} > SLO {}",
-                show_percent(*measured),
-                show_percent(*bound)
+                show_percent_beside(*measured, *bound),
+                show_share(*bound)
             ),
             Broken::PerSecond {
                 unit,
@@ -281,6 +283,16 @@ mod tests {
             Breach::read("checkout p95 612 ms > SLO 500 ms").to_string(),
             "checkout p95 612 ms > SLO 500 ms"
         );
+        // A share just over its bound says by how much (it read "1.0% > SLO 1%").
+        let edge = Breach::new(
+            None,
+            Broken::ErrorRate {
+                measured: 0.01004,
+                bound: 0.01,
+            },
+        );
+        assert_eq!(edge.to_string(), "error rate 1.004% > SLO 1%");
+        assert_eq!(Breach::read(&edge.to_string()), edge);
     }
 
     #[test]

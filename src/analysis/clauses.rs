@@ -44,7 +44,8 @@ impl Measure {
     pub fn show(self, value: f64) -> String {
         match self {
             Measure::Percentile(_) => show_ms(value),
-            Measure::ErrorRate => show_percent(value),
+            // Read as the tables read the rounded `error_rate`.
+            Measure::ErrorRate => show_percent(super::round4(value)),
         }
     }
 }

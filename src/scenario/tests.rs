@@ -648,6 +648,16 @@ fn graphql_variables_and_operation_are_checked_against_the_query() {
             "the query holds several operations (A, B): name the one to run, operation = \"A\"",
         ),
         (
+            // At the word (it read "no operation of that name").
+            r#"{ query = "mutaton Add($qty: Int!) { add(qty: $qty) { id } }", variables = { qty = 1 }, operation = "Add" }"#.to_string(),
+            "t.toml:8:47: the query's `mutaton` on its line 1 starts no definition: expected query, mutation, subscription or fragment",
+        ),
+        (
+            // At the declaration (it read "uses $qty, which it does not declare").
+            r#"{ query = "mutation Add($qty Int!) { add(qty: $qty) { id } }", variables = { qty = 1 } }"#.to_string(),
+            "t.toml:8:60: $qty on the query's line 1 is declared without its type: expected `:` and a type ($qty: ID!)",
+        ),
+        (
             "{ query = \"\"\"query Cart {\n  cart { lines { sku }\n}\"\"\" }".to_string(),
             "the query's `{` on its line 1 is never closed",
         ),

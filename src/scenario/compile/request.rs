@@ -91,10 +91,12 @@ impl Compiler<'_> {
             return Ok(());
         }
         let query = graphql_text(raw.query.get_ref());
-        graphql_shape(&query).map_err(|(at, what)| {
-            let span = self.within_string(raw.query.span(), at);
-            self.error(span, what)
-        })?;
+        graphql_shape(&query)
+            .and_then(|()| graphql_heads(&query))
+            .map_err(|(at, what)| {
+                let span = self.within_string(raw.query.span(), at);
+                self.error(span, what)
+            })?;
         let operations = graphql_operations(&query);
         if let Some(what) = graphql_operation_names(&query, &operations) {
             return Err(self.error(raw.query.span(), what));
@@ -535,6 +537,77 @@ fn graphql_shape(query: &str) -> std::result::Result<(), (usize, String)> {
                     names.join(" → ")
                 ),
             ));
+        }
+    }
+    Ok(())
+}
+
+/// What a GraphQL server refuses in a definition's head (the text before its
+/// selection set): a first word other than `query`, `mutation`, `subscription`
+/// or `fragment` (`mutaton Add`: it read "no operation of that name"), and a
+/// variable declared without its type (`$id ID!`: it read "uses $id, which it
+/// does not declare"). `query` is [`graphql_text`]'s; the error's offset is
+/// the word's or the variable's.
+fn graphql_heads(query: &str) -> std::result::Result<(), (usize, String)> {
+    let line = |at: usize| query[..at].matches('\n').count() + 1;
+    let (mut braces, mut parens, mut from) = (0usize, 0usize, 0usize);
+    let mut heads = Vec::new();
+    for (at, c) in query.char_indices() {
+        match c {
+            '(' => parens += 1,
+            ')' => parens = parens.saturating_sub(1),
+            '{' if parens == 0 => {
+                if braces == 0 {
+                    heads.push((from, at));
+                }
+                braces += 1;
+            }
+            '}' if parens == 0 => {
+                braces = braces.saturating_sub(1);
+                if braces == 0 {
+                    from = at + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    for (from, to) in heads {
+        let head = &query[from..to];
+        let start = from + (head.len() - head.trim_start().len());
+        let text = head.trim();
+        if text.is_empty() {
+            // `{ … }`: a query written short.
+            continue;
+        }
+        let word_len = text.bytes().take_while(|&b| is_name_char(b)).count();
+        let word = match word_len {
+            0 => text.chars().next().map(String::from).unwrap_or_default(),
+            n => text[..n].to_string(),
+        };
+        if !["query", "mutation", "subscription", "fragment"].contains(&word.as_str()) {
+            return Err((
+                start,
+                format!(
+                    "the query's `{word}` on its line {} starts no definition: expected query, mutation, subscription or fragment (or a `{{` alone)",
+                    line(start)
+                ),
+            ));
+        }
+        if word == "fragment" {
+            continue;
+        }
+        for (i, _) in head.match_indices('$') {
+            let rest = &head[i + 1..];
+            let name = &rest[..rest.bytes().take_while(|&b| is_name_char(b)).count()];
+            if !rest[name.len()..].trim_start().starts_with(':') {
+                return Err((
+                    from + i,
+                    format!(
+                        "${name} on the query's line {} is declared without its type: expected `:` and a type (${name}: ID!)",
+                        line(from + i)
+                    ),
+                ));
+            }
         }
     }
     Ok(())
