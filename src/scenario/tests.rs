@@ -130,6 +130,27 @@ fn a_number_beyond_64_bits_is_named_too_large_not_in_serde_words() {
     );
 }
 
+/// `json_compare = { "$.total" = 10 }` read "expected a quoted string".
+#[test]
+fn a_json_comparison_written_as_a_number_says_how_to_write_it() {
+    let compare = |value: &str| {
+        error(&format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\n{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"a\", get = \"/api/cart\", expect = {{ json_compare = {{ \"$.total\" = {value} }} }} }}]\n"
+        ))
+    };
+    let e = compare("10");
+    assert!(
+        e.contains(": expected a comparison in quotes, such as \">= 10\" or \"== 10\" (<, <=, >, >=, ==, !=)"),
+        "{e}"
+    );
+    assert!(e.starts_with("t.toml:8:83:"), "{e}");
+    let e = compare("true");
+    assert!(
+        e.contains("expected a comparison in quotes, such as \">= 10\", found boolean"),
+        "{e}"
+    );
+}
+
 #[test]
 fn think_times_are_bounded_at_an_hour() {
     for ok in [
@@ -984,7 +1005,7 @@ fn an_unquoted_dotted_gate_name_is_told_to_quote_it() {
         e.contains("a dotted gate name is quoted: write \"checkout.p95\" = \"< 500ms\""),
         "{e}"
     );
-    assert!(e.starts_with("t.toml:7:"), "{e}");
+    assert!(e.starts_with("t.toml:8:83:"), "{e}");
 }
 
 /// `allow_hosts` matches hosts exactly: `"*"` allowed nothing, silently (a

@@ -266,8 +266,28 @@ impl Compiler<'_> {
             checks.push(fixed(JsonCheck::Matches(self.json_path(path)?, regex)));
         }
         for (path, comparison) in super::as_written(&raw.json_compare) {
-            let (op, bound) = Comparison::parse(comparison.get_ref())
-                .map_err(|e| self.error(comparison.span(), e))?;
+            // A bare number reads as "equal to": say how a comparison is written.
+            let text = match comparison.get_ref() {
+                toml::Value::String(text) => text,
+                toml::Value::Integer(_) | toml::Value::Float(_) => {
+                    let n = comparison.get_ref();
+                    return Err(self.error(
+                        comparison.span(),
+                        format!("expected a comparison in quotes, such as \">= {n}\" or \"== {n}\" (<, <=, >, >=, ==, !=)"),
+                    ));
+                }
+                other => {
+                    return Err(self.error(
+                        comparison.span(),
+                        format!(
+                            "expected a comparison in quotes, such as \">= 10\", found {}",
+                            other.type_str()
+                        ),
+                    ));
+                }
+            };
+            let (op, bound) =
+                Comparison::parse(text).map_err(|e| self.error(comparison.span(), e))?;
             checks.push(fixed(JsonCheck::Compare(self.json_path(path)?, op, bound)));
         }
         for (path, names) in &raw.typename {

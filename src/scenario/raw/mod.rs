@@ -509,7 +509,7 @@ pub struct RawExpect {
     /// JSONPath → a numeric comparison: `{ "$.total" = ">= 10" }` (<, <=, >, >=, ==, !=).
     #[serde(default)]
     #[cfg_attr(test, schemars(with = "BTreeMap<String, String>"))]
-    pub json_compare: BTreeMap<Spanned<String>, Spanned<String>>,
+    pub json_compare: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     /// JSONPath → the `__typename` the object there must have: "Order", one of a
     /// list `["Order", "Cart"]`, or none of a list `{ not = ["InsufficientStockError"] }`.
     /// A failure is of kind `graphql`.
