@@ -34,7 +34,7 @@ pub use diagnostic::ScenarioError;
 pub use gate::{Bound, Gate, GateError, GateNames, Metric, Op, VALID_METRICS, parse_gate};
 pub use json_check::{Comparison, JsonCheck, Path as JsonPathText};
 pub use json_number::json_equal;
-pub use json_path::{JsonPath, Unread};
+pub use json_path::{JsonPath, PathError, Unread};
 pub use page::{MAX_NESTING, PageTooDeep, build as build_page};
 pub use raw::{MAX_THINK, StatusMatch, Think};
 pub use schema::SCENARIO_SCHEMA;

@@ -130,6 +130,22 @@ fn a_number_beyond_64_bits_is_named_too_large_not_in_serde_words() {
     );
 }
 
+/// A JSONPath the parser stops in is refused at that character, with what a
+/// path looks like (it read "at position 6, parser error" under the string).
+#[test]
+fn a_json_path_that_does_not_parse_is_refused_where_it_stops() {
+    let e = error(&format!(
+        "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\n{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"a\", get = \"/\", extract = {{ t = {{ json = \"$.auth[token\" }} }} }}]\n"
+    ));
+    assert!(
+        e.starts_with(
+            "t.toml:8:67: invalid JSONPath: read up to `[`, its character 7 (parser error)"
+        ),
+        "{e}"
+    );
+    assert!(e.contains("a path reads $.name, $.items[0]"), "{e}");
+}
+
 /// `json_compare = { "$.total" = 10 }` read "expected a quoted string".
 #[test]
 fn a_json_comparison_written_as_a_number_says_how_to_write_it() {

@@ -484,8 +484,7 @@ impl<'a> Compiler<'a> {
             checks.push(self.text_check(text, slots, |t| Check::BodyNotContains(Needle::new(t)))?);
         }
         for (path, value) in super::as_written(&raw.json) {
-            let parsed = JsonPath::parse(path.get_ref())
-                .map_err(|e| self.error(path.span(), format!("invalid JSONPath: {e}")))?;
+            let parsed = self.parse_path(path)?;
             let source = path.get_ref().clone();
             checks.push(self.value_check(value, slots, |value| Check::JsonEquals {
                 path: parsed,
@@ -652,10 +651,7 @@ impl<'a> Compiler<'a> {
 
     pub(super) fn extract_source(&self, raw: &raw::RawExtract) -> Result<ExtractSource> {
         if let Some(path) = &raw.json {
-            let parsed = JsonPath::parse(path.get_ref()).map_err(|e| {
-                self.error(path.span(), format!("invalid JSONPath: {e}"))
-                    .with_hint("e.g. json = \"$.order_id\"")
-            })?;
+            let parsed = self.parse_path(path)?;
             return Ok(ExtractSource::Json(parsed));
         }
         if let Some(pattern) = &raw.regex {

@@ -298,6 +298,29 @@ impl<'a> Compiler<'a> {
         ScenarioError::at(self.path, self.source, span, message)
     }
 
+    /// A JSONPath as written, parsed; refused at the character that stops it
+    /// (it read "at position 6, parser error" under the whole string).
+    fn parse_path(&self, path: &Spanned<String>) -> Result<JsonPath> {
+        JsonPath::parse(path.get_ref()).map_err(|e| match e {
+            crate::scenario::PathError::Invalid(invalid) => {
+                let at = invalid.position();
+                let span = self.within_string(path.span(), at);
+                let stop = match path.get_ref().get(at..).and_then(|rest| rest.chars().next()) {
+                    Some(c) => format!("`{c}`, its character {}", at + 1),
+                    None => "its end".to_string(),
+                };
+                self.error(
+                    span,
+                    format!("invalid JSONPath: read up to {stop} ({})", invalid.message()),
+                )
+                .with_hint(
+                    "a path reads $.name, $.items[0], $.items[*].sku, $['a b'], $..sku or $.items[?@.stock > 0]",
+                )
+            }
+            other => self.error(path.span(), format!("invalid JSONPath: {other}")),
+        })
+    }
+
     /// A scenario's, journey's or step's name: not empty, and short enough to
     /// head a report's table and name its directory.
     fn name(&self, name: &Spanned<String>, of: &str) -> Result<()> {

@@ -231,8 +231,7 @@ impl Compiler<'_> {
     }
 
     fn json_path(&self, path: &Spanned<String>) -> Result<CheckPath> {
-        let parsed = JsonPath::parse(path.get_ref())
-            .map_err(|e| self.error(path.span(), format!("invalid JSONPath: {e}")))?;
+        let parsed = self.parse_path(path)?;
         Ok(CheckPath {
             path: parsed,
             source: path.get_ref().clone(),
