@@ -228,10 +228,19 @@ impl RunOptions {
             metrics_addr: args.metrics_addr.as_deref().map(metrics_addr).transpose()?,
             target,
             ci: Ci::resolve(&args.ci, Some(scenario))?,
-            out: args
-                .out
-                .clone()
-                .unwrap_or_else(|| default_out_dir(&scenario.name)),
+            // A shard's own by default: shards started together on one
+            // machine wrote into one directory.
+            out: args.out.clone().unwrap_or_else(|| {
+                let dir = default_out_dir(&scenario.name);
+                match shard {
+                    Some(s) => dir.with_file_name(format!(
+                        "{}-shard-{}",
+                        dir.file_name().unwrap_or_default().to_string_lossy(),
+                        s.index
+                    )),
+                    None => dir,
+                }
+            }),
             seed: args.seed.or(common_seed).unwrap_or_else(random_seed),
             insecure: args.insecure,
             expected_peak: args.expected_peak,

@@ -524,8 +524,17 @@ fn open_log(
             .map_err(|e| cannot_measure(anyhow!("cannot record the run plan: {e}")))?,
         shard,
     };
-    IntervalLog::create(&options.out, &header)
-        .map_err(|e| cannot_measure(anyhow!("cannot write into the output directory: {e}")))
+    IntervalLog::create(&options.out, &header).map_err(|e| match &e {
+        crate::metrics::interval_log::LogError::Io { source, .. }
+            if source.kind() == std::io::ErrorKind::AlreadyExists =>
+        {
+            bad_input(anyhow!(
+                "{}: another run started writing there since it was checked (two shards given one --out?): choose another --out",
+                options.out.display()
+            ))
+        }
+        _ => cannot_measure(anyhow!("cannot write into the output directory: {e}")),
+    })
 }
 
 /// Drives the load until it ends or the first signal stops it; `None` on a second signal.

@@ -257,7 +257,9 @@ pub struct IntervalLog {
 }
 
 impl IntervalLog {
-    /// Creates `dir/intervals.hlog` (and `dir`) and writes the header.
+    /// Creates `dir/intervals.hlog` (and `dir`) and writes the header. A log
+    /// already there is another run's, started since `dir` was checked (two
+    /// shards given one `--out`): refused, `AlreadyExists`, never written over.
     pub fn create(dir: &Path, header: &RunHeader) -> Result<IntervalLog, LogError> {
         let path = dir.join(FILE_NAME);
         let io = |source| LogError::Io {
@@ -266,7 +268,11 @@ impl IntervalLog {
         };
         std::fs::create_dir_all(dir).map_err(io)?;
         let mut log = IntervalLog {
-            file: File::create(&path).map_err(io)?,
+            file: File::options()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(io)?,
             path: path.clone(),
             buffer: Vec::new(),
             serializer: crate::metrics::deflate::FastDeflate::default(),

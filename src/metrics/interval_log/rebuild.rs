@@ -447,6 +447,20 @@ mod tests {
         }
     }
 
+    /// A second run into a directory whose log another run has just made (two
+    /// shards given one `--out`, both past the check) is refused: the shards'
+    /// files mixed, and one shard's log was lost.
+    #[test]
+    fn a_log_is_never_written_over() {
+        let dir = logged(&header(1));
+        let before = std::fs::read(dir.path().join(FILE_NAME)).unwrap();
+        let Err(LogError::Io { source, .. }) = IntervalLog::create(dir.path(), &header(2)) else {
+            panic!("a second log was made");
+        };
+        assert_eq!(source.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(dir.path().join(FILE_NAME)).unwrap(), before);
+    }
+
     #[test]
     fn a_log_rebuilds_what_its_intervals_measured() {
         let dir = logged(&header(2));
