@@ -47,7 +47,7 @@ impl DropReason {
                 "no answer in the recording (status 0: the browser cancelled or blocked it)"
             }
             DropReason::FailedAsset => {
-                "static asset answered with an error in the recording: kept, it would fail every replay"
+                "static asset answered with an error in the recording: not kept (it would fail every replay)"
             }
         }
     }
@@ -95,12 +95,7 @@ const ANALYTICS_PATHS: &[&str] = &[
 
 /// Splits the exchanges into steps and dropped requests; `None` when there are none.
 pub fn select(exchanges: Vec<Exchange>, keep_assets: bool) -> Option<Selection> {
-    let origin = exchanges
-        .iter()
-        .find(|e| is_http(&e.url))?
-        .url
-        .origin()
-        .ascii_serialization();
+    let origin = shop_origin(&exchanges)?;
     let mut steps: Vec<Recorded> = Vec::new();
     let mut dropped = Vec::new();
     for exchange in exchanges {
@@ -129,6 +124,29 @@ pub fn select(exchanges: Vec<Exchange>, keep_assets: bool) -> Option<Selection> 
         steps,
         dropped,
     })
+}
+
+/// The shop's origin: the one most of the recording's pages and API calls went
+/// to (the first of those tied). The first request's was taken: a recording
+/// that began with a search on another site was imported as that site's, every
+/// shop request dropped as a third party's.
+fn shop_origin(exchanges: &[Exchange]) -> Option<String> {
+    let mut counted: Vec<(String, usize)> = Vec::new();
+    for exchange in exchanges.iter().filter(|e| is_http(&e.url)) {
+        let origin = exchange.url.origin().ascii_serialization();
+        // A step there, were it the shop's.
+        let step = classify(exchange, &origin, false).is_none();
+        match counted.iter_mut().find(|(o, _)| *o == origin) {
+            Some((_, n)) => *n += usize::from(step),
+            None => counted.push((origin, usize::from(step))),
+        }
+    }
+    // The first of the most: `max_by_key` would take the last.
+    let most = counted.iter().map(|(_, n)| *n).max()?;
+    counted
+        .into_iter()
+        .find(|(_, n)| *n == most)
+        .map(|(o, _)| o)
 }
 
 /// Whether `next` is the browser following `last`'s redirect.
@@ -240,6 +258,36 @@ mod tests {
                 DropReason::NotHttp,
                 DropReason::NoAnswer,
             ]
+        );
+    }
+
+    /// A recording that began on another site (a search that led to the shop)
+    /// is the shop's: it was imported as the search engine's, with one step.
+    #[test]
+    fn the_shop_is_the_origin_most_pages_went_to() {
+        let all = vec![
+            exchange("GET", "http://search.test/?q=hats", 200, "text/html", ""),
+            exchange("GET", "http://search.test/logo.png", 200, "image/png", ""),
+            exchange(
+                "GET",
+                "http://search.test/app.js",
+                200,
+                "application/javascript",
+                "",
+            ),
+            exchange("GET", "http://s.test/", 200, "text/html", ""),
+            exchange("GET", "http://s.test/product/1", 200, "text/html", ""),
+            exchange("POST", "http://s.test/cart", 200, "text/html", ""),
+        ];
+        let selection = select(all, false).unwrap();
+        assert_eq!(selection.origin, "http://s.test");
+        assert_eq!(selection.steps.len(), 3);
+        assert_eq!(selection.dropped.len(), 3);
+        assert!(
+            selection
+                .dropped
+                .iter()
+                .all(|d| d.reason == DropReason::ThirdParty)
         );
     }
 
