@@ -570,10 +570,20 @@ impl Correlator<'_> {
         }
         let name = self.fresh_name(field);
         let hint = suggestion(field, value);
-        self.plan.notes.typed.push(format!(
-            "{name}: typed into {step} ({field}) → [vars]{}",
-            hint.map(|h| format!("; {h}")).unwrap_or_default()
-        ));
+        // No person types a 32-digit hex nonce: it came from a page (whose
+        // body the recording lacks?) or a script. Listed as typed, it read as
+        // done while every replay sent one session's token.
+        if looks_like_token(value) {
+            self.plan.notes.human.push(format!(
+                "{step}: {field} `{value}` never appeared in an answer: computed by JavaScript, or from an answer the recording holds no body of? kept as recorded in [vars] as {name}{}",
+                if is_uuid(value) { " (try {{ uuid }})" } else { "" }
+            ));
+        } else {
+            self.plan.notes.typed.push(format!(
+                "{name}: typed into {step} ({field}) → [vars]{}",
+                hint.as_ref().map(|h| format!("; {h}")).unwrap_or_default()
+            ));
+        }
         self.plan.vars.push(Var {
             name: name.clone(),
             value: value.to_string(),
@@ -732,6 +742,20 @@ fn looks_generated(value: &str) -> bool {
         && value.chars().any(|c| c.is_ascii_digit())
         && value.chars().any(|c| c.is_ascii_alphabetic())
         && !value.contains(' ')
+}
+
+/// A value no person types: a UUID, 16 or more hex digits, or 24 or more
+/// letters and digits of a token's alphabet with both in it (not an e-mail, a
+/// name or an address: no `@`, `.` or space).
+fn looks_like_token(value: &str) -> bool {
+    let hex = value.len() >= 16 && value.chars().all(|c| c.is_ascii_hexdigit());
+    let token = value.len() >= 24
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_+/=".contains(c))
+        && value.chars().any(|c| c.is_ascii_digit())
+        && value.chars().any(|c| c.is_ascii_alphabetic());
+    is_uuid(value) || hex || token
 }
 
 fn is_uuid(value: &str) -> bool {

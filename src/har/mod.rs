@@ -112,6 +112,17 @@ pub fn import(text: &str, path: &Path, options: &Options) -> Result<Imported, Im
         ));
     }
     plan.notes.human.extend(unread);
+    // Nothing can be correlated from answers the recording does not hold.
+    if selection
+        .steps
+        .iter()
+        .all(|s| s.last.response_body.is_empty())
+    {
+        plan.notes.human.insert(
+            0,
+            "the recording holds no answer bodies (exported without content?): no value could be taken from a page or an answer; export the HAR with content (Chrome: \"Save all as HAR with content\")".to_string(),
+        );
+    }
     let summary = write::summary(&plan.notes, &selection.dropped);
     let origin = options.target.as_deref().unwrap_or(&selection.origin);
     let header = write::Header {

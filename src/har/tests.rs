@@ -821,3 +821,60 @@ fn a_correlated_path_is_named_after_where_it_leads() {
         imported.scenario
     );
 }
+
+/// A nonce no answer gave is not something a person typed: it is listed as
+/// needing a human (it was "typed into checkout → [vars]"), an e-mail stays
+/// typed; a recording without answer bodies says so first (its CSRF token and
+/// cart id were "typed by the user" and every replay was refused).
+#[test]
+fn a_token_no_answer_gave_needs_a_human_and_a_recording_without_bodies_is_named() {
+    let nonce = "9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+    let (imported, s) = import_entries(vec![
+        posted(
+            0,
+            "https://shop.test/",
+            "",
+            "",
+            &[],
+            ("text/html", "<p>shop</p>"),
+        ),
+        posted(
+            1,
+            "https://shop.test/checkout",
+            "application/x-www-form-urlencoded",
+            &format!("nonce={nonce}&email=bob123%40example.com"),
+            &[],
+            ("text/html", "<p>thanks</p>"),
+        ),
+    ]);
+    assert_eq!(steps(&s)[1]["form"]["nonce"].as_str(), Some("{{ nonce }}"));
+    let summary = &imported.summary;
+    let (typed, human) = summary.split_once("Needs a human").expect("a human's list");
+    assert!(
+        human.contains(&format!(
+            "checkout: nonce `{nonce}` never appeared in an answer"
+        )),
+        "{summary}"
+    );
+    assert!(!typed.contains("nonce: typed"), "{summary}");
+    assert!(typed.contains("email: typed into checkout"), "{summary}");
+    assert!(!summary.contains("holds no answer bodies"), "{summary}");
+    let (imported, _) = import_entries(vec![
+        posted(0, "https://shop.test/", "", "", &[], ("text/html", "")),
+        posted(
+            1,
+            "https://shop.test/cart",
+            "application/x-www-form-urlencoded",
+            "sku=7",
+            &[],
+            ("text/html", ""),
+        ),
+    ]);
+    assert!(
+        imported
+            .summary
+            .contains("the recording holds no answer bodies"),
+        "{}",
+        imported.summary
+    );
+}
