@@ -49,6 +49,12 @@ pub fn merge(args: &MergeArgs) -> Result<Exit, Error> {
         .collect::<Result<Vec<_>, _>>()?;
     check_together(&shards)?;
     shards.sort_by_key(|s| s.shard.index);
+    let targets = shards
+        .iter()
+        .map(|s| (s.shard.index, s.header.target.as_str()));
+    if let Some(note) = targets_note(targets) {
+        errln!("warning: {note}");
+    }
     let plan = shards[0].plan.clone();
     let mut ci = Ci::resolve(&args.ci, None)?;
     // The gates the run would have been judged by: the scenario's, then --gate's.
@@ -263,6 +269,22 @@ fn check_together(shards: &[ShardDir]) -> Result<(), Error> {
     check_complete(shards)
 }
 
+/// The shards loaded different targets (one given `--target`, another not):
+/// the merge adds their load up as one shop's, and the report names the first
+/// shard's. Said, not refused: one shop may answer at several addresses.
+fn targets_note<'a>(targets: impl IntoIterator<Item = (u32, &'a str)>) -> Option<String> {
+    let targets: Vec<(u32, &str)> = targets.into_iter().collect();
+    let first = targets.first()?.1;
+    targets.iter().any(|(_, t)| *t != first).then(|| {
+        let each: Vec<String> = targets.iter().map(|(i, t)| format!("shard {i}: {t}")).collect();
+        format!(
+            "the shards loaded different targets ({}): the merge adds their load up as one shop's, named by shard {}'s",
+            each.join(", "),
+            targets[0].0
+        )
+    })
+}
+
 /// Every shard once.
 fn check_complete(shards: &[ShardDir]) -> Result<(), Error> {
     let count = shards[0].shard.count;
@@ -330,6 +352,21 @@ mod tests {
 
     use super::*;
     use crate::metrics::{Collected, LevelRun, RunEnd};
+
+    /// Shards that loaded two shops (one given --target) merged without a word,
+    /// the report naming the first's.
+    #[test]
+    fn shards_of_different_targets_are_said() {
+        let one = [(0, "http://127.0.0.1:8081"), (1, "http://127.0.0.1:8081")];
+        assert_eq!(targets_note(one), None);
+        let two = [(0, "http://127.0.0.1:8081"), (1, "http://127.0.0.1:8082")];
+        assert_eq!(
+            targets_note(two).as_deref(),
+            Some(
+                "the shards loaded different targets (shard 0: http://127.0.0.1:8081, shard 1: http://127.0.0.1:8082): the merge adds their load up as one shop's, named by shard 0's"
+            )
+        );
+    }
 
     /// A shard killed during level 3 of 4 held neither 3 nor 4: both are said
     /// (level 4 was dropped from the merge without a word), and a shard on time
