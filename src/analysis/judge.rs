@@ -528,8 +528,19 @@ fn edges(levels: &[LevelResult]) -> (Option<BreakingPoint>, Option<LastGood>) {
                 .iter()
                 .any(|p| !p.spike && p.verdict == Verdict::Pass && p.load >= levels[i].load)
     };
-    let broken = (0..levels.len())
-        .find(|&i| levels[i].verdict == Verdict::Fail && !levels[i].spike && !aftermath(i));
+    // A level cut short before anything came back (a feeder ran dry 0.1 s into
+    // it) failed for want of time, not of the shop: no breaking point.
+    let unheard = |l: &LevelResult| {
+        l.planned_s.is_some()
+            && (l.breaches.iter())
+                .all(|b| matches!(b.broken, Broken::NoRequest | Broken::NoAnswer { .. }))
+    };
+    let broken = (0..levels.len()).find(|&i| {
+        levels[i].verdict == Verdict::Fail
+            && !levels[i].spike
+            && !aftermath(i)
+            && !unheard(&levels[i])
+    });
     let breaking_point = broken.map(|i| BreakingPoint {
         level: levels[i].index,
         load: levels[i].load,

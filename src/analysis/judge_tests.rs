@@ -433,6 +433,22 @@ fn a_level_cut_short_is_marked_and_never_the_last_good_level() {
     assert_eq!(edges(&levels).1.unwrap().load, 4.0);
 }
 
+/// A level cut short before anything came back (a feeder ran dry 0.1 s into
+/// it: "no request completed") was the breaking point; one cut short that
+/// broke on what it measured still is.
+#[test]
+fn a_level_cut_short_before_an_answer_is_no_breaking_point() {
+    let mut levels = crate::analysis::testdata::smoke().levels;
+    let last = levels.len() - 1;
+    levels[last].planned_s = Some(3.0);
+    levels[last].held_s = 0.1;
+    levels[last].verdict = Verdict::Fail;
+    levels[last].breaches = vec![crate::analysis::Breach::new(None, Broken::NoRequest)];
+    assert!(edges(&levels).0.is_none());
+    levels[last].breaches = vec![crate::analysis::testdata::p95_breach(900.0, 500.0)];
+    assert_eq!(edges(&levels).0.unwrap().level, levels[last].index);
+}
+
 /// A run whose only level was cut short (a feeder ran dry after 2.1 of 8 s)
 /// said "no level was measured": it held one, not in full.
 #[test]

@@ -70,24 +70,30 @@ impl Exit {
 /// Whether the run measured nothing of the shop: no level was measured (a
 /// page stalled the run), none was held in full (a feeder ran dry, a run ended
 /// early: a short hold is no evidence either way), or not one request at any
-/// level got an HTTP answer (the target answers garbage, resets, or nothing):
-/// such a run is no verdict on the shop, and exited 0.
+/// level held in full got an HTTP answer (the target answers garbage, resets,
+/// or nothing before the timeout): such a run is no verdict on the shop, and
+/// exited 0.
 pub fn measured_nothing(report: &Report) -> bool {
     report
         .levels
         .iter()
-        .all(|l| l.stats.latency.p50_ms.is_none() || l.planned_s.is_some())
+        .all(|l| !answered(l) || l.planned_s.is_some())
+}
+
+/// Whether some request at `level` got an HTTP answer (a timeout has a latency,
+/// and no status).
+fn answered(level: &crate::analysis::LevelResult) -> bool {
+    level.stats.status.values().any(|&n| n > 0)
 }
 
 /// Why [`measured_nothing`] holds, for the error line.
 pub fn why_nothing_measured(report: &Report) -> &'static str {
-    let answered = |l: &&crate::analysis::LevelResult| l.stats.latency.p50_ms.is_some();
     if report.levels.is_empty() {
         "no level was measured"
-    } else if report.levels.iter().any(|l| answered(&l)) {
+    } else if report.levels.iter().all(|l| l.planned_s.is_some()) {
         "no level was held in full (see the verdict above)"
     } else {
-        "not one request was answered at any level (see what failed above)"
+        "not one request was answered at any level held in full (see what failed above)"
     }
 }
 
@@ -184,18 +190,26 @@ mod tests {
     }
 
     /// No level measured, or not one answer at any level: nothing of the shop
-    /// was measured (both exited 0).
+    /// was measured (both exited 0). Only timeouts are no answer either, though
+    /// each has a latency (it exited 0, "broken from the first level").
     #[test]
     fn a_run_that_measured_nothing_cannot_measure() {
         let mut report = testdata::broken();
         assert!(!measured_nothing(&report));
+        let timed_out = |level: &mut crate::analysis::LevelResult| {
+            level.stats.status.clear();
+            level.stats.errors = [("timeout".to_string(), level.stats.requests)].into();
+        };
         // One level answered is a measurement.
-        for level in report.levels.iter_mut().skip(1) {
-            level.stats.latency.p50_ms = None;
-        }
+        report.levels.iter_mut().skip(1).for_each(timed_out);
+        assert!(report.levels[1].stats.latency.p50_ms.is_some());
         assert_eq!(Exit::of(&report), Exit::Ok);
-        report.levels[0].stats.latency.p50_ms = None;
+        timed_out(&mut report.levels[0]);
         assert_eq!(Exit::of(&report), Exit::CannotMeasure);
+        assert_eq!(
+            why_nothing_measured(&report),
+            "not one request was answered at any level held in full (see what failed above)"
+        );
         report.levels.clear();
         assert_eq!(Exit::of(&report), Exit::CannotMeasure);
         assert_eq!(why_nothing_measured(&report), "no level was measured");
@@ -217,12 +231,12 @@ mod tests {
         );
         report.levels[0].planned_s = None;
         assert_ne!(Exit::of(&report), Exit::CannotMeasure);
-        for level in &mut report.levels {
-            level.stats.latency.p50_ms = None;
-        }
+        // The one level held in full got no answer; the others were cut short.
+        report.levels[0].stats.status.clear();
+        assert_eq!(Exit::of(&report), Exit::CannotMeasure);
         assert_eq!(
             why_nothing_measured(&report),
-            "not one request was answered at any level (see what failed above)"
+            "not one request was answered at any level held in full (see what failed above)"
         );
     }
 

@@ -198,7 +198,9 @@ fn malformed_http_counts_as_malformed() {
     let (stdout, stderr) = text(&m.output);
     assert_eq!(m.output.status.code(), Some(3), "{stderr}");
     assert!(
-        stderr.contains("error: cannot measure: not one request was answered at any level"),
+        stderr.contains(
+            "error: cannot measure: not one request was answered at any level held in full"
+        ),
         "{stderr}"
     );
     assert!(!stdout.contains("start the staircase lower"), "{stdout}");

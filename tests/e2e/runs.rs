@@ -194,7 +194,9 @@ steps = [{{ name = "home", get = "/" }}]
     let stderr = text(&output).1;
     assert_eq!(output.status.code(), Some(3), "{stderr}");
     assert!(
-        stderr.contains("error: cannot measure: not one request was answered at any level"),
+        stderr.contains(
+            "error: cannot measure: not one request was answered at any level held in full"
+        ),
         "{stderr}"
     );
     assert!(gone.join().unwrap(), "the start-up check connected");
