@@ -569,28 +569,7 @@ fn graphql_shape(query: &str) -> std::result::Result<(), (usize, String)> {
 /// the word's or the variable's.
 fn graphql_heads(query: &str) -> std::result::Result<(), (usize, String)> {
     let line = |at: usize| query[..at].matches('\n').count() + 1;
-    let (mut braces, mut parens, mut from) = (0usize, 0usize, 0usize);
-    let mut heads = Vec::new();
-    for (at, c) in query.char_indices() {
-        match c {
-            '(' => parens += 1,
-            ')' => parens = parens.saturating_sub(1),
-            '{' if parens == 0 => {
-                if braces == 0 {
-                    heads.push((from, at));
-                }
-                braces += 1;
-            }
-            '}' if parens == 0 => {
-                braces = braces.saturating_sub(1);
-                if braces == 0 {
-                    from = at + 1;
-                }
-            }
-            _ => {}
-        }
-    }
-    for (from, to) in heads {
+    for (from, to) in definition_heads(query) {
         let head = &query[from..to];
         let start = from + (head.len() - head.trim_start().len());
         let text = head.trim();
@@ -663,20 +642,18 @@ fn cycle_from(start: usize, uses: &[Vec<usize>]) -> Option<Vec<usize>> {
     walk(start, start, uses, &mut path, &mut seen).then_some(path)
 }
 
-/// What a GraphQL server refuses in the operations' names: an anonymous
-/// operation beside others, two operations of one name, a variable declared
-/// twice by one operation. `query` is [`graphql_text`]'s.
-fn graphql_operation_names(query: &str, named: &[(String, Vec<(String, bool)>)]) -> Option<String> {
-    // Each top-level definition's head: the text before its selection set.
-    let mut heads = Vec::new();
+/// Each top-level definition's head, the text before its selection set, as
+/// (start, end) offsets in `query` ([`graphql_text`]'s).
+fn definition_heads(query: &str) -> Vec<(usize, usize)> {
     let (mut braces, mut parens, mut from) = (0usize, 0usize, 0usize);
+    let mut heads = Vec::new();
     for (at, c) in query.char_indices() {
         match c {
             '(' => parens += 1,
             ')' => parens = parens.saturating_sub(1),
             '{' if parens == 0 => {
                 if braces == 0 {
-                    heads.push(query[from..at].trim());
+                    heads.push((from, at));
                 }
                 braces += 1;
             }
@@ -689,8 +666,16 @@ fn graphql_operation_names(query: &str, named: &[(String, Vec<(String, bool)>)])
             _ => {}
         }
     }
-    let operations: Vec<&str> = heads
+    heads
+}
+
+/// What a GraphQL server refuses in the operations' names: an anonymous
+/// operation beside others, two operations of one name, a variable declared
+/// twice by one operation. `query` is [`graphql_text`]'s.
+fn graphql_operation_names(query: &str, named: &[(String, Vec<(String, bool)>)]) -> Option<String> {
+    let operations: Vec<&str> = definition_heads(query)
         .into_iter()
+        .map(|(from, to)| query[from..to].trim())
         .filter(|h| !h.starts_with("fragment"))
         .collect();
     let anonymous = |h: &&str| {
