@@ -225,7 +225,8 @@ fn check_together(shards: &[ShardDir]) -> Result<(), Error> {
         {
             let show = |level: &LevelSpec| {
                 format!(
-                    "level {i}: load {} from {:.1} s for {:.1} s",
+                    "level {}: load {} from {:.1} s for {:.1} s",
+                    i + 1,
                     level.load,
                     level.start.as_secs_f64(),
                     level.duration.as_secs_f64()

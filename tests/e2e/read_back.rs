@@ -291,8 +291,8 @@ fn merge_refuses_shards_whose_logs_do_not_belong_together() {
         &merge(&[&first, &other_load], &out),
         &[
             &log,
-            "a different profile (level 1: load 3 from 1.0 s for 1.0 s) from",
-            "'s (level 1: load 2 from 1.0 s for 1.0 s)",
+            "a different profile (level 2: load 3 from 1.0 s for 1.0 s) from",
+            "'s (level 2: load 2 from 1.0 s for 1.0 s)",
         ],
     );
     assert!(!out.join("report.json").exists());
