@@ -1302,7 +1302,7 @@ fn a_data_column_is_checked_whole_and_its_gaps_are_said() {
     assert_eq!(
         ok.warnings,
         [
-            "data `p` (rows.json): 2 of 4 objects have no `coupon` (the first: object 2); `{{ p.coupon }}` is \"\" in their journeys: write the key where a value is meant"
+            "data `p` (rows.json): 2 of 4 objects (the first: object 2) have no `coupon`; `{{ p.coupon }}` is \"\" in their journeys: write the key where a value is meant"
         ]
     );
     // A column every object has is not warned of.
@@ -1319,7 +1319,7 @@ fn a_data_column_is_checked_whole_and_its_gaps_are_said() {
     assert_eq!(
         ok.warnings,
         [
-            "data `p` (mixed.json): `qty` is a string in 2 of 4 objects (the first: object 2) and a number, boolean, array or object in others: the column is text, `{{ p.qty }}` a string in a JSON body; write every value of one type, or convert it (`{{ p.qty | int }}`)"
+            "data `p` (mixed.json): 2 of 4 objects (the first: object 2) hold a string in `qty`, others a number, boolean, array or object: the column is text, `{{ p.qty }}` a string in a JSON body; write every value of one type, or convert it (`{{ p.qty | int }}`)"
         ]
     );
     // Strings and nulls alone are no mix.

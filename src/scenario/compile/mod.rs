@@ -42,8 +42,8 @@ struct Compiler<'a> {
     /// With `Beside::unset_env_ok`, the environment variables read but not set.
     unset_env: Option<std::cell::RefCell<std::collections::BTreeSet<String>>>,
     /// The data columns read that some JSON objects lack or hold a string in
-    /// among JSON values: (feeder, column).
-    gaps_read: std::cell::RefCell<std::collections::BTreeSet<(usize, usize)>>,
+    /// among JSON values (each warned of): (feeder, column).
+    noted_columns_read: std::cell::RefCell<std::collections::BTreeSet<(usize, usize)>>,
     warnings: Vec<String>,
     /// `[target] graphql_path`: where GraphQL steps without a path go.
     graphql_path: String,
@@ -109,7 +109,7 @@ pub fn compile<'a>(
         steps: Vec::new(),
         secrets: std::cell::RefCell::new(Vec::new()),
         unset_env: beside.unset_env_ok.then(Default::default),
-        gaps_read: Default::default(),
+        noted_columns_read: Default::default(),
         warnings: Vec::new(),
         graphql_path: "/graphql".to_string(),
         target_headers: Vec::new(),
@@ -221,30 +221,31 @@ pub fn compile<'a>(
             }));
         }
     }
-    for (feeder, column) in c.gaps_read.take() {
+    for (feeder, column) in c.noted_columns_read.take() {
         let feeder = &c.feeders[feeder];
-        if let Some(gap) = feeder.gaps.iter().find(|g| g.column == column) {
-            let (data, key) = (&feeder.name, &feeder.columns[column]);
+        let (data, key) = (&feeder.name, &feeder.columns[column]);
+        let in_file = |gaps: &[crate::scenario::data::Gap]| {
+            let gap = gaps.iter().find(|g| g.column == column)?;
+            Some(format!(
+                "data `{data}` ({}): {} of {} objects (the first: object {})",
+                feeder.file,
+                gap.objects,
+                feeder.rows.len(),
+                gap.first
+            ))
+        };
+        if let Some(which) = in_file(&feeder.gaps) {
             let sent = match feeder.typed[column] {
                 true => "null in a JSON body (\"\" elsewhere)",
                 false => "\"\"",
             };
             c.warnings.push(format!(
-                "data `{data}` ({}): {} of {} objects have no `{key}` (the first: object {}); `{{{{ {data}.{key} }}}}` is {sent} in their journeys: write the key where a value is meant",
-                feeder.file,
-                gap.objects,
-                feeder.rows.len(),
-                gap.first
+                "{which} have no `{key}`; `{{{{ {data}.{key} }}}}` is {sent} in their journeys: write the key where a value is meant"
             ));
         }
-        if let Some(mixed) = feeder.mixed.iter().find(|g| g.column == column) {
-            let (data, key) = (&feeder.name, &feeder.columns[column]);
+        if let Some(which) = in_file(&feeder.mixed) {
             c.warnings.push(format!(
-                "data `{data}` ({}): `{key}` is a string in {} of {} objects (the first: object {}) and a number, boolean, array or object in others: the column is text, `{{{{ {data}.{key} }}}}` a string in a JSON body; write every value of one type, or convert it (`{{{{ {data}.{key} | int }}}}`)",
-                feeder.file,
-                mixed.objects,
-                feeder.rows.len(),
-                mixed.first
+                "{which} hold a string in `{key}`, others a number, boolean, array or object: the column is text, `{{{{ {data}.{key} }}}}` a string in a JSON body; write every value of one type, or convert it (`{{{{ {data}.{key} | int }}}}`)"
             ));
         }
     }
@@ -784,11 +785,11 @@ impl<'a> Compiler<'a> {
             && let Some(feeder) = self.feeders.iter().position(|f| f.name == data)
             && let Some(column) = self.feeders[feeder].column(column)
         {
-            let noted =
-                |gaps: &[crate::scenario::data::Gap]| gaps.iter().any(|g| g.column == column);
             let read = &self.feeders[feeder];
-            if noted(&read.gaps) || noted(&read.mixed) {
-                self.gaps_read.borrow_mut().insert((feeder, column));
+            if (read.gaps.iter().chain(&read.mixed)).any(|g| g.column == column) {
+                self.noted_columns_read
+                    .borrow_mut()
+                    .insert((feeder, column));
             }
             return Resolved::Data {
                 feeder,
