@@ -463,6 +463,7 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         graphql_codes: collected.notes.graphql_codes.clone(),
         error_messages: collected.notes.error_messages.clone(),
         cooldown,
+        recovery_watched: plan.recovery_watched,
         timeline: timeline(&collected.timeline, &outcome.levels),
         abort_reason: outcome.abort_reason.clone(),
         capacity_search: None,

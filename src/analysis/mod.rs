@@ -671,6 +671,12 @@ pub struct Report {
     /// The cool-down at the last good level after the climb stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cooldown: Option<CooldownResult>,
+    /// Whether the scenario let the load fall for a recovery to be watched (a
+    /// spike, or `stop = "broken"` with a cool-down), broken or not: a
+    /// `recovery` gate means nothing otherwise. Absent in reports written
+    /// before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_watched: Option<bool>,
     pub timeline: Vec<crate::metrics::TimelinePoint>,
     /// Why the run was aborted (`end: "aborted"`): the `abort_on` condition that held.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -41,6 +41,10 @@ pub struct Plan {
     /// `[load] capacity_unit`: what the capacity fit counts instead of steps served/s.
     #[serde(default)]
     pub capacity_unit: Option<String>,
+    /// Whether the load falls for a recovery to be watched (a spike, or a
+    /// cool-down after a break); `None` in logs written before it was kept.
+    #[serde(default)]
+    pub recovery_watched: Option<bool>,
 }
 
 impl Plan {
@@ -67,6 +71,7 @@ impl Plan {
             planning: planning_inputs(scenario, expected_peak),
             trace_url: scenario.target.tracing.url.clone(),
             capacity_unit: scenario.load.capacity_unit.as_ref().map(|u| u.0.clone()),
+            recovery_watched: Some(scenario.load.watches_recovery()),
         }
     }
 

@@ -33,9 +33,11 @@ fn check_names(report: &Report, gates: &[crate::scenario::Gate]) -> Result<(), E
         steps: level.steps.iter().map(|s| s.name.as_str()).collect(),
         journeys: (!level.journeys.is_empty())
             .then(|| level.journeys.iter().map(|j| j.name.as_str()).collect()),
-        // A run that never broke held no cool-down it could have: not known.
-        recovery_watched: (report.cooldown.is_some() || report.levels.iter().any(|l| l.spike))
-            .then_some(true),
+        // A report written before this was kept: a run that never broke held
+        // no cool-down it could have, so only a spike or a cool-down tells.
+        recovery_watched: report.recovery_watched.or((report.cooldown.is_some()
+            || report.levels.iter().any(|l| l.spike))
+        .then_some(true)),
     };
     check_gate_names(gates, &known)
 }

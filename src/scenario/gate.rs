@@ -66,10 +66,7 @@ impl<'a> GateNames<'a> {
             model: load.model,
             steps: steps.iter().map(|s| s.name.as_str()).collect(),
             journeys: Some(journeys.iter().map(|j| j.name.as_str()).collect()),
-            recovery_watched: Some(
-                (load.stop_when_broken && !load.cooldown.is_zero())
-                    || load.profile.levels().iter().any(|l| l.spike),
-            ),
+            recovery_watched: Some(load.watches_recovery()),
         }
     }
 }

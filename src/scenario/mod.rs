@@ -229,6 +229,13 @@ pub struct Load {
 }
 
 impl Load {
+    /// Whether the load falls for a recovery to be watched: a spike, or a
+    /// cool-down after a break (`stop = "broken"` with a `cooldown`).
+    pub fn watches_recovery(&self) -> bool {
+        (self.stop_when_broken && !self.cooldown.is_zero())
+            || self.profile.levels().iter().any(|l| l.spike)
+    }
+
     /// "4 levels, 66 s", or "a capacity search: up to 40 probes, at most 812 s".
     pub fn shape(&self) -> String {
         match &self.search {

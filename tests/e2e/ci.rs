@@ -115,6 +115,14 @@ fn gates_decide_the_exit_code_of_run_and_report() {
         ),
         "{stderr}"
     );
+    // A recovery gate on a run whose load never could fall (stop = "max", no
+    // spike) is refused as `run` refuses it, not passed as "nothing to recover".
+    let (code, _, stderr) = command(&["report", "--gate", "recovery < 30s"], &[&out]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`recovery` is watched after a spike or in the cool-down after a break, and the report has neither"),
+        "{stderr}"
+    );
     // Judging by another gate wrote over the run's reports, and its gates with
     // them: a plain `report` failed from then on. It writes only with --out.
     let (code, stdout, _) = command(&["report"], &[&out]);
