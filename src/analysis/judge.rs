@@ -461,6 +461,7 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         blocked_hosts: collected.notes.blocked_hosts.clone(),
         failed_checks: collected.notes.failed_checks.clone(),
         graphql_codes: collected.notes.graphql_codes.clone(),
+        graphql_accepted: collected.notes.graphql_accepted.clone(),
         error_messages: collected.notes.error_messages.clone(),
         cooldown,
         recovery_watched: plan.recovery_watched,

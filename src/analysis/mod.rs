@@ -664,6 +664,11 @@ pub struct Report {
     /// 32 codes a step, the rest under "(other codes)".
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub graphql_codes: BTreeMap<String, BTreeMap<String, u64>>,
+    /// GraphQL errors a step's `allow_errors` accepted (its step passed), by
+    /// step, then the first error's code: how often the shop answered its
+    /// business error. Over the run, ramps included; bounded as `graphql_codes`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub graphql_accepted: BTreeMap<String, BTreeMap<String, u64>>,
     /// The first message the transport gave for each error kind (`connect`:
     /// "Connection refused (os error 111)").
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

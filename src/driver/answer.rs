@@ -71,13 +71,14 @@ pub(super) struct Judge<'a> {
 
 impl Judge<'_> {
     /// Judges `answer`; `seen`, when given, gets every check and extraction.
+    /// A pass gives the GraphQL error code `allow_errors` accepted, if any.
     /// Never inlined: `benches/guard.sh` counts its instructions by its name.
     #[inline(never)]
     pub(super) fn judge(
         mut self,
         answer: &http::Answer,
         mut seen: Option<&mut Seen>,
-    ) -> Result<(), Failed> {
+    ) -> Result<Option<String>, Failed> {
         let step = self.step;
         let status_ok = step.status_ok(answer.status);
         // A GraphQL answer's errors are its judgement whatever its status (a
@@ -106,7 +107,7 @@ impl Judge<'_> {
         }
         if step.checks.is_empty() && step.extract.is_empty() {
             // Nothing more to judge (a plain GET): no URL or header is looked up.
-            return Ok(());
+            return Ok(None);
         }
         let url = answer.redirected_to.as_deref().unwrap_or(self.url);
         let location = answer
@@ -128,7 +129,7 @@ impl Judge<'_> {
             json: std::cell::OnceCell::new(),
             too_deep: std::cell::Cell::new(None),
         };
-        self.checks(&response, seen.as_deref_mut())?;
+        let accepted = self.checks(&response, seen.as_deref_mut())?;
         self.extract(&response, seen)?;
         if let Some(too_deep) = response.too_deep() {
             // A check that held (`json_absent`) on JSON it could not read.
@@ -139,12 +140,17 @@ impl Judge<'_> {
                 code: None,
             });
         }
-        Ok(())
+        Ok(accepted)
     }
 
     /// Runs each check on `response`, its value rendered with the shopper's
-    /// variables when it reads any; the first failing one is the failure.
-    fn checks(&mut self, response: &Response, mut seen: Option<&mut Seen>) -> Result<(), Failed> {
+    /// variables when it reads any; the first failing one is the failure. A
+    /// pass gives the GraphQL error code `allow_errors` accepted, if any.
+    fn checks(
+        &mut self,
+        response: &Response,
+        mut seen: Option<&mut Seen>,
+    ) -> Result<Option<String>, Failed> {
         let mut scope = Scope {
             slots: self.slots,
             rows: self.rows,
@@ -152,13 +158,18 @@ impl Judge<'_> {
             sequence: self.sequence,
         };
         let mut failed = None;
+        let mut accepted = None;
         for step_check in &self.step.checks {
             // Counted under the check as written: one name for every value.
             let named = step_check.check();
             let rendered = step_check.render(&mut scope);
+            let mut allowed = None;
             let (result, code) = match &rendered {
                 Ok(check) => match check.holds(response) {
-                    true => (Ok(()), None),
+                    true => {
+                        allowed = check.accepted(response);
+                        (Ok(()), None)
+                    }
                     false => {
                         let found = match step_check {
                             StepCheck::Fixed(_) => check.actual(response),
@@ -178,6 +189,9 @@ impl Judge<'_> {
                 Ok(check) => check.describe(),
                 Err(_) => named.describe(),
             };
+            if accepted.is_none() {
+                accepted = allowed.clone();
+            }
             if let Err(actual) = &result
                 && failed.is_none()
             {
@@ -195,14 +209,20 @@ impl Judge<'_> {
                 });
             }
             match &mut seen {
-                Some(seen) => seen.checks.push((shown(), result)),
+                Some(seen) => {
+                    let shown = match &allowed {
+                        Some(code) => format!("{} ({code} answered, allowed)", shown()),
+                        None => shown(),
+                    };
+                    seen.checks.push((shown, result));
+                }
                 None if failed.is_some() => break,
                 None => {}
             }
         }
         match failed {
             Some(failed) => Err(failed),
-            None => Ok(()),
+            None => Ok(accepted),
         }
     }
 

@@ -386,7 +386,15 @@ impl Shopper {
             sequence: &mut self.sequence,
         };
         let seen = walk.as_deref_mut().map(|w| &mut w.0);
-        let failed = judge.judge(answer, seen).err()?;
+        let failed = match judge.judge(answer, seen) {
+            Ok(None) => return None,
+            Ok(Some(accepted)) => {
+                let name = &shared.scenario.steps[step.id].name;
+                shared.recorder.note_accepted(name, &accepted);
+                return None;
+            }
+            Err(failed) => failed,
+        };
         if !matches!(failed.kind, ErrorKind::Extract | ErrorKind::Body) {
             // Status checks are counted with the others; JSON too deeply
             // nested to read is the answer's failure, not a check's.

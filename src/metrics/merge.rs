@@ -120,6 +120,7 @@ fn add_notes(total: &mut Notes, other: &Notes) {
         *total.failed_checks.entry(check.clone()).or_default() += n;
     }
     super::add_codes(&mut total.graphql_codes, &other.graphql_codes);
+    super::add_codes(&mut total.graphql_accepted, &other.graphql_accepted);
     for (kind, message) in &other.error_messages {
         total
             .error_messages

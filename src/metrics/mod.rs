@@ -462,6 +462,10 @@ pub struct Notes {
     /// [`MAX_CODES`] codes a step (the shop chooses them), the rest as one.
     #[serde(default)]
     pub graphql_codes: BTreeMap<String, BTreeMap<String, u64>>,
+    /// GraphQL errors a step's `allow_errors` accepted, by step, then the
+    /// first error's code, bounded as `graphql_codes` are.
+    #[serde(default)]
+    pub graphql_accepted: BTreeMap<String, BTreeMap<String, u64>>,
     /// The first message the transport gave for each error kind (by kind name).
     #[serde(default)]
     pub error_messages: BTreeMap<String, String>,
@@ -530,6 +534,12 @@ impl Recorder {
         if let Some(code) = code {
             count_code(&mut notes.graphql_codes, step, code, 1);
         }
+    }
+
+    /// Counts a GraphQL error `code` that `step`'s `allow_errors` accepted.
+    pub fn note_accepted(&self, step: &str, code: &str) {
+        let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
+        count_code(&mut notes.graphql_accepted, step, code, 1);
     }
 
     /// Keeps `message` if it is the first for `kind`.

@@ -4,6 +4,7 @@
 //! and a JUnit suite. Everything shown came from the target, so each format
 //! escapes it.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::analysis::Report;
@@ -24,15 +25,40 @@ fn by_code(report: &Report, group: &FailureExamples) -> Option<String> {
     if group.kind != crate::error_kind::ErrorKind::Graphql.name() {
         return None;
     }
-    let mut codes: Vec<(&str, u64)> = report
-        .graphql_codes
-        .get(&group.step)?
-        .iter()
-        .map(|(code, &n)| (code.as_str(), n))
-        .collect();
+    counted(report.graphql_codes.get(&group.step)?)
+}
+
+/// Codes and their counts, the most first: `OUT_OF_STOCK × 27 · BAD_USER_INPUT × 3`.
+fn counted(codes: &BTreeMap<String, u64>) -> Option<String> {
+    let mut codes: Vec<(&str, u64)> = codes.iter().map(|(code, &n)| (code.as_str(), n)).collect();
     codes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let shown: Vec<String> = codes.iter().map(|(c, n)| format!("{c} × {n}")).collect();
     (!shown.is_empty()).then(|| shown.join(" · "))
+}
+
+/// Each step's GraphQL errors that `allow_errors` accepted: (step, codes).
+fn allowed(report: &Report) -> Vec<(&str, String)> {
+    report
+        .graphql_accepted
+        .iter()
+        .filter_map(|(step, codes)| Some((step.as_str(), counted(codes)?)))
+        .collect()
+}
+
+const ALLOWED: &str =
+    "GraphQL errors allowed by `allow_errors` (the step passed), over the run, ramps included";
+
+/// Terminal lines: the GraphQL errors the steps accepted, by code — how
+/// often the shop answered its business error instead of doing the thing.
+pub fn allowed_lines(report: &Report) -> String {
+    let mut out = String::new();
+    for (i, (step, codes)) in allowed(report).iter().enumerate() {
+        if i == 0 {
+            let _ = writeln!(out, "\n{ALLOWED}:");
+        }
+        let _ = writeln!(out, "  {step} · {codes}");
+    }
+    out
 }
 
 /// The kind cell of a group's first row: `graphql (OUT_OF_STOCK × 27 · …)`.
@@ -123,6 +149,41 @@ pub fn markdown_section(out: &mut String, report: &Report) {
         }
     }
     out.push('\n');
+}
+
+/// The Markdown lines of [`allowed_lines`].
+pub fn markdown_allowed(out: &mut String, report: &Report) {
+    let allowed = allowed(report);
+    if allowed.is_empty() {
+        return;
+    }
+    let _ = write!(out, "{ALLOWED}:\n\n| step | codes |\n|:---|:---|\n");
+    for (step, codes) in allowed {
+        let _ = writeln!(out, "| {} | {} |", markdown(step), markdown(&codes));
+    }
+    out.push('\n');
+}
+
+/// The HTML lines of [`allowed_lines`].
+pub fn html_allowed(out: &mut String, report: &Report) {
+    let allowed = allowed(report);
+    if allowed.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">{}:</p>\n<table class=\"failures\">\n<tr><th>step</th><th>codes</th></tr>",
+        html(ALLOWED).replace("`allow_errors`", "<code>allow_errors</code>")
+    );
+    for (step, codes) in allowed {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td></tr>",
+            html(step),
+            html(&codes)
+        );
+    }
+    out.push_str("</table>\n");
 }
 
 /// The HTML section: one row per example.
@@ -281,6 +342,42 @@ mod tests {
         );
         report.failure_examples[0].kind = "check".into();
         assert!(!lines(&report).contains("by code"));
+    }
+
+    /// The GraphQL errors `allow_errors` accepted are counted by code in every
+    /// format, with no failure to hang them on; none, no section.
+    #[test]
+    fn graphql_errors_allowed_are_counted_by_code() {
+        let mut report = testdata::broken();
+        report.failure_examples.clear();
+        assert_eq!(allowed_lines(&report), "");
+        report.graphql_accepted = [(
+            "add-to-cart".to_string(),
+            [("OUT_OF_STOCK".to_string(), 27), ("LIMIT".to_string(), 2)]
+                .into_iter()
+                .collect(),
+        )]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            allowed_lines(&report),
+            format!("\n{ALLOWED}:\n  add-to-cart · OUT_OF_STOCK × 27 · LIMIT × 2\n")
+        );
+        let mut md = String::new();
+        markdown_allowed(&mut md, &report);
+        assert!(
+            md.contains(r"| add-to-cart | OUT\_OF\_STOCK × 27 · LIMIT × 2 |"),
+            "{md}"
+        );
+        let mut page = String::new();
+        html_allowed(&mut page, &report);
+        assert!(
+            page.contains("<code>allow_errors</code>")
+                && page.contains(
+                    "<tr><td>add-to-cart</td><td>OUT_OF_STOCK × 27 · LIMIT × 2</td></tr>"
+                ),
+            "{page}"
+        );
     }
 
     #[test]

@@ -103,6 +103,7 @@ pub fn summary(report: &Report) -> String {
     );
     gates(&mut out, report);
     crate::report::failures::markdown_section(&mut out, report);
+    crate::report::failures::markdown_allowed(&mut out, report);
     crate::report::search::markdown_section(&mut out, report);
     capacity(&mut out, report);
     levels(&mut out, report, unit);

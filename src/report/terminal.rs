@@ -150,6 +150,7 @@ pub fn summary(report: &Report) -> String {
     out.push_str(&crate::report::exemplars::terminal(report));
     out.push_str(&crate::report::findings::lines(report));
     out.push_str(&crate::report::failures::lines(report));
+    out.push_str(&crate::report::failures::allowed_lines(report));
     let _ = writeln!(out, "\n{}", report.verdict);
     out
 }

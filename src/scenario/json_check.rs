@@ -213,6 +213,22 @@ impl JsonCheck {
         }
     }
 
+    /// The code of the first GraphQL error an answer that passed this check
+    /// holds, when `allow_errors` accepted it (`OUT_OF_STOCK`): counted, so a
+    /// run says how often the shop answered its business error. `None` for
+    /// other checks and for an answer without errors.
+    pub fn accepted<'j>(&self, json: Result<&'j Value, Unread>) -> Option<&'j str> {
+        match self {
+            JsonCheck::NoGraphqlErrors { except } if !except.is_empty() => json
+                .ok()?
+                .get("errors")?
+                .as_array()?
+                .first()
+                .and_then(error_code),
+            _ => None,
+        }
+    }
+
     /// What a failed GraphQL check is counted by: the first error's
     /// `extensions.code` (`OUT_OF_STOCK`), or the `__typename` of the business
     /// error a union answered (`InsufficientStockError`); `None` for other checks

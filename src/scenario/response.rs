@@ -277,6 +277,20 @@ impl Check {
         }
     }
 
+    /// The GraphQL error code `allow_errors` accepted in an answer that passed
+    /// (see [`JsonCheck::accepted`]); only a GraphQL check with `allow_errors`
+    /// reads the answer for it.
+    pub fn accepted(&self, response: &Response<'_>) -> Option<String> {
+        match self {
+            Check::Json(check @ super::JsonCheck::NoGraphqlErrors { except })
+                if !except.is_empty() =>
+            {
+                check.accepted(response.json()).map(str::to_string)
+            }
+            _ => None,
+        }
+    }
+
     /// What a failure of a GraphQL check is counted by (see [`JsonCheck::code`]).
     pub fn code(&self, response: &Response<'_>) -> Option<String> {
         match self {

@@ -218,10 +218,48 @@ steps = [{ name = "crashed", graphql = { query = "query Crashed { price }", oper
         .unwrap();
     assert!(f(&crashed["requests"]) > 0.0, "{crashed}");
     assert_eq!(f(&crashed["error_rate"]), 0.0, "{crashed}");
+    // ... and are counted by code: every answer the step had, over the run
+    // (its levels and the ramps), was the crash it allowed.
+    let steps_of = |levels: &serde_json::Value| -> f64 {
+        levels
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|l| l["steps"].as_array().unwrap().iter())
+            .filter(|s| s["name"] == "crashed")
+            .map(|s| f(&s["requests"]))
+            .sum()
+    };
+    let ramps: f64 = report["ramp_steps"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter(|s| s["name"] == "crashed")
+                .map(|s| f(&s["requests"]))
+                .sum()
+        })
+        .unwrap_or(0.0);
+    assert_eq!(
+        f(&report["graphql_accepted"]["crashed"]["INTERNAL_SERVER_ERROR"]),
+        steps_of(&report["levels"]) + ramps,
+        "{}",
+        report["graphql_accepted"]
+    );
+    assert!(
+        report
+            .get("graphql_codes")
+            .and_then(|c| c.get("crashed"))
+            .is_none()
+    );
     // The walk shows the GraphQL error, not only the status.
     let (code, out) = smoke(&path);
     assert_eq!(code, Some(4), "{out}");
     assert!(out.contains("GRAPHQL_PARSE_FAILED"), "{out}");
+    // The walk says which error it allowed.
+    assert!(
+        out.contains("(INTERNAL_SERVER_ERROR answered, allowed)"),
+        "{out}"
+    );
 }
 
 /// `[target] headers` may carry an extracted token too; with the cookie jar on

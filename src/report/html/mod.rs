@@ -43,6 +43,7 @@ pub fn html(report: &Report, figures: &[Figure]) -> String {
     verdict(&mut out, report);
     findings::gates(&mut out, report);
     crate::report::failures::html_section(&mut out, report);
+    crate::report::failures::html_allowed(&mut out, report);
     crate::report::search::html_section(&mut out, report);
     findings::capacity(&mut out, report);
     charts(&mut out, figures);
