@@ -41,6 +41,9 @@ pub struct Feeder {
     /// booleans, arrays or objects, written as JSON text): a whole `"{{ … }}"`
     /// in a JSON body sends them with their type.
     pub typed: Vec<bool>,
+    /// A CSV file's: the line each row starts at (empty for JSON, whose rows
+    /// are its objects).
+    pub lines: Vec<u32>,
     /// The file, as the scenario names it.
     pub file: String,
     pub pick: FeedPick,
@@ -67,6 +70,8 @@ pub struct Table {
     pub gaps: Vec<Gap>,
     pub mixed: Vec<Gap>,
     pub typed: Vec<bool>,
+    /// A CSV file's: the line each row starts at (empty for JSON).
+    pub lines: Vec<u32>,
 }
 
 /// The largest data file (64 MiB): every row is kept in memory for the whole run.
@@ -108,13 +113,14 @@ impl Feeder {
         let table = if is_json {
             read_json(&text, MAX_VALUES).map_err(in_file)?
         } else {
-            let (columns, rows) = read_csv(&text, MAX_VALUES).map_err(in_file)?;
+            let (columns, rows, lines) = read_csv(&text, MAX_VALUES).map_err(in_file)?;
             Table {
                 typed: vec![false; columns.len()],
                 columns,
                 rows,
                 gaps: Vec::new(),
                 mixed: Vec::new(),
+                lines,
             }
         };
         if table.rows.is_empty() {
@@ -125,6 +131,15 @@ impl Feeder {
 
     pub fn column(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c == name)
+    }
+
+    /// Where row `row` (from 0) is in the file, as an editor finds it: a CSV
+    /// row's line (`rows.csv, line 1402`), a JSON file's object (`object 3`).
+    pub fn place(&self, row: usize) -> String {
+        match self.lines.get(row) {
+            Some(line) => format!("{}, line {line}", self.file),
+            None => format!("{}, object {}", self.file, row + 1),
+        }
     }
 
     /// The row for one journey; `None` when `unique` rows ran out and the run
@@ -151,7 +166,45 @@ impl Feeder {
 }
 
 /// Columns and rows, at most `max_values` values in all ([`MAX_VALUES`]).
-fn read_csv(text: &str, max_values: usize) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
+/// The header, the rows, and the line each row starts at.
+type Csv = (Vec<String>, Vec<Vec<String>>, Vec<u32>);
+
+/// The line a byte of a text is on, as an editor counts lines (the CSV
+/// reader's own count skips blank lines and, after a `\r\n`, is one short).
+/// Asked in order, each newline is counted once.
+struct Lines<'t> {
+    text: &'t [u8],
+    at: usize,
+    line: u64,
+}
+
+impl<'t> Lines<'t> {
+    fn new(text: &'t str) -> Self {
+        Lines {
+            text: text.as_bytes(),
+            at: 0,
+            line: 1,
+        }
+    }
+
+    /// The line a record starts on: the reader's position is where it began
+    /// reading, before the line ends (and blank lines) it passed over.
+    fn of(&mut self, position: &csv::Position) -> u64 {
+        let mut to =
+            usize::try_from(position.byte()).map_or(self.text.len(), |b| b.min(self.text.len()));
+        while self.text.get(to).is_some_and(|&b| b == b'\r' || b == b'\n') {
+            to += 1;
+        }
+        if to < self.at {
+            (self.at, self.line) = (0, 1);
+        }
+        self.line += memchr::memchr_iter(b'\n', &self.text[self.at..to]).count() as u64;
+        self.at = to;
+        self.line
+    }
+}
+
+fn read_csv(text: &str, max_values: usize) -> Result<Csv, String> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
@@ -180,19 +233,20 @@ fn read_csv(text: &str, max_values: usize) -> Result<(Vec<String>, Vec<Vec<Strin
         ));
     }
     let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut lines: Vec<u32> = Vec::new();
+    let mut counted = Lines::new(text);
     let mut values = 0usize;
     // The line of the last record, when a value of it spans lines.
     let mut spanning = None;
     for record in reader.records() {
-        let record = record.map_err(|e| csv_error(&e, text))?;
+        let record = record.map_err(|e| csv_error(&e, text, &mut counted))?;
         values += record.len().max(1);
         if values > max_values {
             return Err(too_many_values(rows.len() + 1, columns.len(), max_values));
         }
-        spanning = record
-            .iter()
-            .any(|v| v.contains('\n'))
-            .then(|| record.position().map_or(0, csv::Position::line));
+        let line = record.position().map_or(0, |p| counted.of(p));
+        spanning = record.iter().any(|v| v.contains('\n')).then_some(line);
+        lines.push(u32::try_from(line).unwrap_or(u32::MAX));
         rows.push(record.iter().map(str::to_string).collect());
     }
     // A quote never closed takes the rest of the file into one value, and the
@@ -204,13 +258,13 @@ fn read_csv(text: &str, max_values: usize) -> Result<(Vec<String>, Vec<Vec<Strin
             "line {line}: a quote opened there is never closed: it takes the rest of the file into one value"
         ));
     }
-    Ok((columns, rows))
+    Ok((columns, rows, lines))
 }
 
 /// A CSV reader's error in the file's own terms: a row of too few or too many
 /// values names its line and the header's count, or the quote left open on it
 /// (which joins the lines after it into one value: the reader saw a short row).
-fn csv_error(e: &csv::Error, text: &str) -> String {
+fn csv_error(e: &csv::Error, text: &str, lines: &mut Lines<'_>) -> String {
     let csv::ErrorKind::UnequalLengths {
         pos: Some(pos),
         expected_len,
@@ -219,7 +273,7 @@ fn csv_error(e: &csv::Error, text: &str) -> String {
     else {
         return e.to_string();
     };
-    let line = pos.line();
+    let line = lines.of(pos);
     let raw = usize::try_from(line)
         .ok()
         .and_then(|n| text.lines().nth(n.saturating_sub(1)))
@@ -400,6 +454,7 @@ fn read_json(text: &str, max_values: usize) -> Result<Table, String> {
         gaps: gaps.into_iter().flatten().collect(),
         mixed,
         typed,
+        lines: Vec::new(),
     })
 }
 
@@ -414,7 +469,7 @@ mod tests {
             refused,
             "CSV header: column 2 is named `sku` as an earlier one is: name each column once"
         );
-        let (columns, rows) = read_csv("sku, price\nA,1\nB,2\nC,3\n", 10).unwrap();
+        let (columns, rows, lines) = read_csv("sku, price\nA,1\nB,2\nC,3\n", 10).unwrap();
         Feeder {
             name: "p".into(),
             columns,
@@ -422,6 +477,7 @@ mod tests {
             gaps: Vec::new(),
             mixed: Vec::new(),
             typed: vec![false; 2],
+            lines,
             file: "p.csv".into(),
             pick,
             when_exhausted,
@@ -517,10 +573,19 @@ mod tests {
             "line 2: a quote opened there is never closed: it takes the rest of the file into one value"
         );
         // A value quoted over two lines, closed, reads.
-        let (_, rows) = read_csv("sku,note\nA,\"two\nlines\"\nB,x\n", 10).unwrap();
+        let (_, rows, _) = read_csv("sku,note\nA,\"two\nlines\"\nB,x\n", 10).unwrap();
         assert_eq!(rows, [["A", "two\nlines"], ["B", "x"]]);
-        let (_, rows) = read_csv("sku,note\nB,x\nA,\"two\nlines\"\n", 10).unwrap();
+        let (_, rows, _) = read_csv("sku,note\nB,x\nA,\"two\nlines\"\n", 10).unwrap();
         assert_eq!(rows[1], ["A", "two\nlines"]);
+        // Each row's line, as an editor counts it: after a value over two
+        // lines and a blank line, the next row is on line 5.
+        let (_, _, a) = read_csv("sku,note\nA,\"two\nlines\"\nB,x\n", 10).unwrap();
+        let (_, _, b) = read_csv("sku,note\nA,x\n\nB,x\n", 10).unwrap();
+        let (_, _, c) = read_csv("sku,note\r\nA,x\r\n\r\nB,x\r\n", 10).unwrap();
+        assert_eq!((a, b, c), (vec![2, 4], vec![2, 4], vec![2, 4]));
+        // A short row is named on its line too (the reader said line 2).
+        let err = read_csv("a,b\r\nA,1\r\n\r\nB\r\n", 10).unwrap_err();
+        assert_eq!(err, "line 4: 1 value, where the header names 2 columns");
         let header: Vec<String> = (0..=MAX_COLUMNS).map(|i| format!("c{i}")).collect();
         let wide = write("wide.csv", &format!("{}\n", header.join(",")));
         let err = Feeder::read(&wide).unwrap_err().0;

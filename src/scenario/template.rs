@@ -216,14 +216,6 @@ fn closing(after: &str) -> Option<usize> {
     after[from..].find("}}").map(|i| from + i)
 }
 
-/// What a data file's rows are called: a JSON file's objects, a CSV file's rows.
-pub fn row_word(file: &str) -> &'static str {
-    match file.to_ascii_lowercase().ends_with(".json") {
-        true => "object",
-        false => "row",
-    }
-}
-
 /// A data column's value: its text, or in a column of JSON values the value
 /// that text writes (nothing, a key an object lacks or a null, is null).
 fn data_value(text: &str, json: bool) -> Value {
@@ -347,12 +339,7 @@ fn expression<'r>(
         // journey that takes it, at run time, counted as `request`.
         return Err(TemplateError::Convert {
             offset,
-            message: format!(
-                "{message} ({}, {} {})",
-                feeder.file,
-                row_word(&feeder.file),
-                row + 1
-            ),
+            message: format!("{message} ({})", feeder.place(row)),
         });
     }
     if let (Source::Constant(value), Some(c)) = (&source, convert) {

@@ -10,6 +10,11 @@ fn feeder(file: &str, rows: &[&[&str]]) -> &'static crate::scenario::data::Feede
         .iter()
         .map(|row| row.iter().map(|v| v.to_string()).collect())
         .collect();
+    // A CSV file's rows on the lines after its header.
+    let lines = match file.ends_with(".csv") {
+        true => (2..).take(rows.len()).collect(),
+        false => Vec::new(),
+    };
     Box::leak(Box::new(crate::scenario::data::Feeder {
         name: "p".into(),
         columns: vec![String::new(); rows[0].len()],
@@ -17,6 +22,7 @@ fn feeder(file: &str, rows: &[&[&str]]) -> &'static crate::scenario::data::Feede
         rows,
         gaps: Vec::new(),
         mixed: Vec::new(),
+        lines,
         file: file.into(),
         pick: crate::scenario::data::FeedPick::Random,
         when_exhausted: crate::scenario::data::Exhausted::Stop,
@@ -85,7 +91,7 @@ fn a_whole_expression_keeps_its_type_and_filters_convert_it() {
     let refused = Template::compile("{{ sizes.label | int }}", &mut resolve).unwrap_err();
     assert_eq!(
         refused.to_string(),
-        "cannot convert: \"M\" is not an int (sizes.csv, row 2)"
+        "cannot convert: \"M\" is not an int (sizes.csv, line 3)"
     );
     Template::compile("{{ sizes.label }}", &mut resolve).unwrap();
     assert_eq!(typed("{{ csrf | string }}", &slots), Ok(json!("3")));

@@ -1294,7 +1294,7 @@ fn a_data_column_is_checked_whole_and_its_gaps_are_said() {
     let err = scenario("rows.csv", r#"{ qty = "{{ p.qty | int }}" }"#).unwrap_err();
     assert!(
         err.message
-            .contains("cannot convert: \"two\" is not an int (rows.csv, row 1401)"),
+            .contains("cannot convert: \"two\" is not an int (rows.csv, line 1402)"),
         "{}",
         err.message
     );

@@ -470,6 +470,7 @@ impl<'a> Compiler<'a> {
             gaps: table.gaps,
             mixed: table.mixed,
             typed: table.typed,
+            lines: table.lines,
             file: data.file.get_ref().clone(),
             pick,
             when_exhausted,
