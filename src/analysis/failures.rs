@@ -268,8 +268,7 @@ pub fn scenario_errors_only(report: &Report) -> Option<String> {
     let accept = match (answer, code, graphql_code) {
         ("graphql", _, Some(code)) => format!("`allow_errors = [\"{code}\"]` in its graphql table"),
         ("graphql", _, None) => "`allow_errors` in its graphql table".to_string(),
-        ("http_4xx", Some(code), _) => format!("`expect = {{ status = [200, {code}] }}`"),
-        ("http_4xx", None, _) => "`expect = { status = [200, …] }` with its status".to_string(),
+        ("http_4xx", code, _) => expect_status(code),
         _ => "`optional = true` on the extraction, or a `when`".to_string(),
     };
     (total >= FEWEST_FAILED).then(|| {
@@ -277,6 +276,14 @@ pub fn scenario_errors_only(report: &Report) -> Option<String> {
             "every request that failed there failed for the scenario's own reasons, most at step {step}: {answer}{status}, none timed out or got a 5xx; if that is the shop's business answer (out of stock), not its answer to load, accept it ({accept}) or change the data, and the breaking point is the shop's"
         )
     })
+}
+
+/// The `expect` that accepts `status` beside the answers a step passes with
+/// by default (any 2xx or 3xx): a list of its own replaces them, and the
+/// step's usual answer (a 200 after a redirect, a 201) would then fail.
+pub fn expect_status(status: Option<u16>) -> String {
+    let code = status.map_or_else(|| "…".to_string(), |s| s.to_string());
+    format!("`expect = {{ status = [\"2xx\", \"3xx\", {code}] }}`")
 }
 
 fn is_scripting(kind: &str) -> bool {
@@ -458,11 +465,11 @@ mod tests {
                 .contains(". But every request that failed there")
         );
         assert!(
-            said.contains("accept it (`expect = { status = [200, …] }` with its status)"),
+            said.contains("accept it (`expect = { status = [\"2xx\", \"3xx\", …] }`)"),
             "{said}"
         );
         // A GraphQL step is told of `allow_errors`, with the code seen most
-        // (it was told of `expect = { status = [201, 409] }`).
+        // (it was told of `expect = { status = … }`).
         let mut graphql = report.clone();
         let at = graphql.levels.iter_mut().find(|l| l.index == bp).unwrap();
         at.steps[0].stats.errors = [("graphql".to_string(), 21)].into_iter().collect();

@@ -43,6 +43,9 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                     .then(|| refusing_code(&failure.what))
                     .flatten();
                 let _ = match (accept_hint(failure.kind, failure.status), failure.status) {
+                    _ if csrf_refusal(failure.status, &failure.body) => {
+                        write!(out, "; {CSRF_HINT}")
+                    }
                     _ if let Some(code) = refusal => write!(
                         out,
                         "; {code} is GraphQL's refusal of the request itself (its token, query or \
@@ -70,25 +73,54 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
 /// of stock), not the scenario's fault; `None` for a status no shop answers a
 /// well-formed request with as its business (a 401, 403 or 404 says the request
 /// lacked something or went astray).
-pub fn accept_hint(kind: ErrorKind, status: Option<u16>) -> Option<&'static str> {
+pub fn accept_hint(kind: ErrorKind, status: Option<u16>) -> Option<String> {
     if kind == ErrorKind::Http4xx
         && matches!(
             status,
-            Some(400 | 401 | 403 | 404 | 405 | 406 | 411 | 413 | 414 | 415 | 431)
+            Some(400 | 401 | 403 | 404 | 405 | 406 | 411 | 413 | 414 | 415 | 419 | 431)
         )
     {
         return None;
     }
     Some(match kind {
-        ErrorKind::Graphql => {
-            "accept a business error with the step's `expect.typename`, or its code with \
-             `allow_errors = [\"OUT_OF_STOCK\"]` in its graphql table"
-        }
-        ErrorKind::Extract => "make the extraction `optional` if the answer may lack it",
-        ErrorKind::Check => "loosen the check if the shop may answer so",
-        _ => "expect its status with `expect = { status = [201, 409] }`",
+        ErrorKind::Graphql => "accept a business error with the step's `expect.typename`, or its \
+             code with `allow_errors = [\"OUT_OF_STOCK\"]` in its graphql table"
+            .to_string(),
+        ErrorKind::Extract => "make the extraction `optional` if the answer may lack it".into(),
+        ErrorKind::Check => "loosen the check if the shop may answer so".into(),
+        // The step expects statuses of its own: the answer is one more.
+        ErrorKind::Status => match status {
+            Some(code) => format!("add {code} to the statuses the step's `expect` lists"),
+            None => "add its status to those the step's `expect` lists".into(),
+        },
+        _ => expect_status(status),
     })
 }
+
+/// How to accept `status` beside the answers a step passes with by default.
+fn expect_status(status: Option<u16>) -> String {
+    format!(
+        "add its status to those the step passes with (by default any 2xx or 3xx): {}",
+        crate::analysis::failures::expect_status(status)
+    )
+}
+
+/// Whether a refusal names a CSRF token (Rails' 422 `InvalidAuthenticityToken`,
+/// Laravel's 419, Django's 403 "CSRF verification failed"): the token the
+/// step sends is missing, stale or sent where the shop does not read it.
+pub fn csrf_refusal(status: Option<u16>, body: &str) -> bool {
+    let body = body.to_ascii_lowercase();
+    matches!(status, Some(403 | 419 | 422))
+        && ["csrf", "xsrf", "authenticity"]
+            .iter()
+            .any(|word| body.contains(word))
+}
+
+/// What to check when the shop refused the CSRF token.
+pub const CSRF_HINT: &str = "the shop refused the CSRF token: extract it from the page the \
+    step before gets (a form's hidden input, or `<meta name=\"csrf-token\">` with \
+    `attr = \"content\"`) and send it where the shop reads it (the form field, or a header \
+    such as X-CSRF-Token); `--smoke --verbose` shows what was sent";
 
 /// The standard GraphQL error codes (Apollo's, and the spec's usage) that
 /// refuse the request itself — its credentials, its query or its variables —
@@ -243,12 +275,15 @@ mod tests {
     #[test]
     fn only_an_answer_a_shop_gives_as_its_business_is_offered_to_accept() {
         let http = |status| accept_hint(ErrorKind::Http4xx, Some(status));
+        // The default answers stay accepted beside it (a list of its own
+        // would fail the step's usual 200).
         assert_eq!(
-            http(409),
-            Some("expect its status with `expect = { status = [201, 409] }`")
+            http(409).unwrap(),
+            "add its status to those the step passes with (by default any 2xx or 3xx): \
+             `expect = { status = [\"2xx\", \"3xx\", 409] }`"
         );
         assert!(http(422).is_some() && http(410).is_some());
-        for refused in [400, 401, 403, 404] {
+        for refused in [400, 401, 403, 404, 419] {
             assert_eq!(http(refused), None, "{refused}");
         }
         assert!(accept_hint(ErrorKind::Extract, None).is_some());

@@ -174,7 +174,10 @@ fn a_broken_scenario_fails_the_walk_naming_the_step_the_check_and_what_came() {
         let accept = match name {
             "selector" => "make the extraction `optional` if the answer may lack it",
             "jsonpath" => "loosen the check if the shop may answer so",
-            _ => "expect its status with `expect = { status = [201, 409] }`",
+            "status" => "add 200 to the statuses the step's `expect` lists",
+            _ => {
+                "add its status to those the step passes with (by default any 2xx or 3xx): `expect = { status = [\"2xx\", \"3xx\", 409] }`"
+            }
         };
         assert!(
             stdout.contains(&format!(") — the scenario fails, not the shop's capacity; if it is the shop's business answer (out of stock), {accept} (seed ")),
@@ -186,6 +189,15 @@ fn a_broken_scenario_fails_the_walk_naming_the_step_the_check_and_what_came() {
         );
         assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
     }
+    // A token sent where the shop does not read it: the demo shop's 403 names
+    // the CSRF token, and so does the hint (not "the credentials").
+    let misnamed = buyer("").replace(r#"csrf = "{{ csrf }}""#, r#"token = "{{ csrf }}""#);
+    let (code, stdout, _) = smoke(&write(dir.path(), "csrf.toml", &misnamed), &[]);
+    assert_eq!(code, Some(4), "{stdout}");
+    assert!(
+        stdout.contains("— the scenario fails, not the shop's capacity; the shop refused the CSRF token: extract it from the page"),
+        "{stdout}"
+    );
     // The status case tells how to check the redirect itself.
     let (_, stdout, _) = smoke(&dir.path().join("status.toml"), &[]);
     assert!(stdout.contains("set follow_redirects = false"), "{stdout}");
@@ -501,7 +513,7 @@ steps = [{{ name = "checkout", post = "/checkout", json = {{ sku = "A" }} }}]
     // what accepts a business answer of this kind.
     assert!(
         stderr.contains("either the shop's business answer now and then (out of stock) or the scenario's fault on some requests only")
-            && stderr.contains("If it is a business answer, expect its status with `expect = { status = [201, 409] }`"),
+            && stderr.contains("If it is a business answer, add its status to those the step passes with (by default any 2xx or 3xx): `expect = { status = [\"2xx\", \"3xx\", 409] }`"),
         "{stderr}"
     );
     assert!(out.join("report.json").exists());
