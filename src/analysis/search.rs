@@ -188,7 +188,7 @@ pub fn apply(plan: &Plan, report: &mut Report) {
             .map(|p| Confirmation {
                 load: p.load,
                 held_s: p.held_s,
-                passed: p.verdict == Verdict::Pass,
+                passed: p.verdict == Verdict::Pass && held_in_full(report, p),
             })
             .collect(),
         repeated,
@@ -206,7 +206,10 @@ pub fn apply(plan: &Plan, report: &mut Report) {
 }
 
 /// Feeds each level's judgement to `search`, as the driver did live; returns
-/// the probes as made.
+/// the probes as made. A level cut short (the run interrupted or stopped
+/// during it, always its last) is a probe shown, not a judgement: a
+/// confirmation held 2.7 of its 5 s confirmed nothing, and the search has
+/// not ended.
 fn replay(plan: &Plan, report: &Report, search: &mut Search) -> Vec<SearchProbe> {
     let mut probes = Vec::new();
     for level in report.levels.iter().filter(|l| !l.spike) {
@@ -223,9 +226,21 @@ fn replay(plan: &Plan, report: &Report, search: &mut Search) -> Vec<SearchProbe>
             start_s: level_start(report, level),
             held_s: level.held_s,
         });
+        if level.planned_s.is_some() {
+            break;
+        }
         search.judged(signals);
     }
     probes
+}
+
+/// Whether the probe's level was held for all it was planned (not cut short).
+fn held_in_full(report: &Report, probe: &SearchProbe) -> bool {
+    report
+        .levels
+        .iter()
+        .find(|l| l.index == probe.level)
+        .is_some_and(|l| l.planned_s.is_none())
 }
 
 /// (low, high, capacity) of an ending.
@@ -391,28 +406,23 @@ fn answer(report: &Report, search: &CapacitySearch) -> String {
 /// only "no capacity is claimed" beside a pass at 100 and a break at 200).
 fn so_far(report: &Report, search: &CapacitySearch) -> String {
     let load = |x: f64| report.load_unit.show(x);
-    let counted = |p: &&SearchProbe| {
-        !p.generator_limited
-            && report
-                .levels
-                .iter()
-                .find(|l| l.index == p.level)
-                .is_some_and(|l| l.planned_s.is_none())
-    };
-    let held = search
-        .probes
-        .iter()
-        .filter(counted)
-        .filter(|p| p.verdict == Verdict::Pass)
-        .map(|p| p.load)
-        .reduce(f64::max);
+    let counted = |p: &&SearchProbe| !p.generator_limited && held_in_full(report, p);
+    // The lowest break, and the highest pass below it: a confirmation that
+    // broke at a load a shorter probe passed at is the answer there.
     let broke = search
         .probes
         .iter()
         .filter(counted)
-        .filter(|p| p.verdict == Verdict::Fail && held.is_none_or(|h| p.load > h))
+        .filter(|p| p.verdict == Verdict::Fail)
         .map(|p| p.load)
         .reduce(f64::min);
+    let held = search
+        .probes
+        .iter()
+        .filter(counted)
+        .filter(|p| p.verdict == Verdict::Pass && broke.is_none_or(|b| p.load < b))
+        .map(|p| p.load)
+        .reduce(f64::max);
     match (held, broke) {
         (Some(h), Some(b)) => format!(
             "; so far, unconfirmed: the SLO held at {} and broke at {}",
@@ -433,7 +443,9 @@ mod tests {
 
     /// A search interrupted after a pass at 2 and a break at 6 (a probe at 5
     /// cut short, and one generator-limited, left out) says what its probes
-    /// found so far, unconfirmed: it said only "no capacity is claimed".
+    /// found so far, unconfirmed: it said only "no capacity is claimed". A
+    /// pass at 6 on a shorter hold than the break there (a confirmation that
+    /// broke) does not hide the break (it said "held at 6 and broke at 8").
     #[test]
     fn an_interrupted_search_says_what_its_probes_found_so_far() {
         let mut report = crate::analysis::testdata::smoke();
@@ -442,6 +454,7 @@ mod tests {
         let tried = [
             (2.0, Verdict::Pass, false, false),
             (8.0, Verdict::Fail, false, false),
+            (6.0, Verdict::Pass, false, false),
             (6.0, Verdict::Fail, false, false),
             (4.0, Verdict::Pass, true, false),
             (5.0, Verdict::Fail, false, true),
@@ -489,7 +502,7 @@ mod tests {
         };
         assert_eq!(
             answer(&report, &search),
-            "the search stopped after 5 probes before it ended; no capacity is claimed; \
+            "the search stopped after 6 probes before it ended; no capacity is claimed; \
              so far, unconfirmed: the SLO held at 2 arrivals/s and broke at 6 arrivals/s"
         );
     }

@@ -279,14 +279,23 @@ fn slo_lost(report: &Report, p: &Planning, unit: LoadUnit) -> Fact {
             format!("{} (measured)", unit.show(bp.load)),
             format!("no model estimate: {}", p.slo_lost_note),
         ),
-        (None, Some(_)) => Fact::new(
-            "SLO lost at",
-            format!("about {} (model estimate)", model.unwrap_or_default()),
-            format!(
-                "a model, not a measurement: no level broke ({})",
-                p.slo_lost_note
-            ),
-        ),
+        (None, Some(_)) => {
+            // Levels may have broken with no breaking point judged (a search
+            // interrupted before its end, a scenario that fails).
+            let broke = report
+                .levels
+                .iter()
+                .any(|l| !l.spike && l.verdict == crate::analysis::Verdict::Fail);
+            let why = match broke {
+                true => "no breaking point was judged",
+                false => "no level broke",
+            };
+            Fact::new(
+                "SLO lost at",
+                format!("about {} (model estimate)", model.unwrap_or_default()),
+                format!("a model, not a measurement: {why} ({})", p.slo_lost_note),
+            )
+        }
         (None, None) => Fact::new("SLO lost at", "not estimated", p.slo_lost_note.clone()),
     }
 }
@@ -810,6 +819,25 @@ mod tests {
         assert!(!fact.detail.contains("model estimated"), "{fact:?}");
         // The level below the breaking point is not "-20% off the measurement".
         assert!(!fact.detail.contains("off the measurement"), "{fact:?}");
+        // With no breaking point judged (a search stopped before its end),
+        // levels that broke are not "no level broke".
+        report.breaking_point = None;
+        report.planning.as_mut().unwrap().slo_lost_measured = false;
+        let fact = slo_lost(&report);
+        assert!(
+            fact.detail
+                .starts_with("a model, not a measurement: no breaking point was judged"),
+            "{fact:?}"
+        );
+        for level in &mut report.levels {
+            level.verdict = crate::analysis::Verdict::Pass;
+        }
+        let fact = slo_lost(&report);
+        assert!(
+            fact.detail
+                .starts_with("a model, not a measurement: no level broke"),
+            "{fact:?}"
+        );
     }
 
     #[test]

@@ -211,3 +211,56 @@ steps = [{ name = "product", get = "/api/products/7" }]
     }
     assert!(repeated >= 1, "no probe was repeated in 5 runs");
 }
+
+/// A search stopped (as by a CI time limit) while its confirmation holds
+/// claims no capacity: the confirmation cut short confirmed nothing (it said
+/// "capacity: 100 arrivals/s … confirmed for 3 s", and a capacity gate passed).
+/// The same search run to its end finds one; stopped 1 s into that
+/// confirmation, it has no capacity, no last good level, and the
+/// confirmation is not counted as passed.
+#[tokio::test(start_paused = true)]
+async fn a_confirmation_cut_short_confirms_nothing() {
+    let toml = r#"
+name = "search"
+[target]
+base_url = "embedded"
+workers = 2
+service_time = "20ms"
+queue = 3
+timeout = "2s"
+[load]
+model = "open"
+arrivals = "uniform"
+search = { from = 10, to = 400, precision = "5%", hold = "2s", confirm = "4s", ramp = "200ms" }
+[slo]
+p95 = "60ms"
+error_rate = "1%"
+[[journey]]
+name = "look"
+weight = 1
+steps = [{ name = "product", get = "/api/products/7" }]
+"#;
+    let whole = simulate(toml, Duration::ZERO, 1, None).await;
+    let search = search_of(&whole.report);
+    assert!(search.capacity.is_some(), "{}", describe(search));
+    let confirm = search
+        .probes
+        .iter()
+        .find(|p| p.purpose == stampede::profile::search::Purpose::Confirm)
+        .unwrap_or_else(|| panic!("{}", describe(search)));
+    let stop = Duration::from_secs_f64(confirm.start_s + 1.5);
+    let cut = simulate(toml, Duration::ZERO, 1, Some(stop)).await;
+    let search = search_of(&cut.report);
+    assert_eq!(search.capacity, None, "{}", describe(search));
+    assert!(cut.report.last_good.is_none(), "{}", describe(search));
+    assert!(
+        search.answer.contains("no capacity is claimed"),
+        "{}",
+        describe(search)
+    );
+    assert!(
+        search.confirmations.iter().all(|c| !c.passed),
+        "{:?}",
+        search.confirmations
+    );
+}
