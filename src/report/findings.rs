@@ -27,6 +27,50 @@ pub fn aborted(report: &Report) -> Option<String> {
     })
 }
 
+/// Closed model: the first level whose latency SLO held as measured but not
+/// corrected for coordinated omission — a shop that stalls holds its shoppers
+/// back, so few requests see the stall; arrivals at the same rate would. A
+/// note, not a verdict: the SLO judges what the crowd measured.
+pub fn held_back(report: &Report) -> Option<String> {
+    if report.model != crate::analysis::Model::Closed {
+        return None;
+    }
+    let unit = report.load_unit;
+    report
+        .levels
+        .iter()
+        .filter(|l| !l.spike && l.planned_s.is_none())
+        .find_map(|level| {
+            crate::analysis::clauses::checks(report, level)
+                .into_iter()
+                .find_map(|check| {
+                    let crate::analysis::clauses::Measure::Percentile(p) = check.measure? else {
+                        return None;
+                    };
+                    let measured = check.measured?;
+                    let stats = match check.step {
+                        Some(name) => &level.steps.iter().find(|s| s.name == name)?.stats,
+                        None => &level.stats,
+                    };
+                    let corrected = stats.corrected.as_ref()?.at(p)?;
+                    let bound = check.clause.bound;
+                    (measured <= bound && corrected > bound).then(|| {
+                        format!(
+                            "closed model: at {} the {} was {} as measured, but {} corrected for \
+                             the requests the shoppers held back while answers were slow \
+                             (coordinated omission; `corrected` in report.json): arrivals at \
+                             that rate (the open model) would break the SLO's {}",
+                            unit.show(level.load),
+                            check.name(),
+                            show_ms(measured),
+                            show_ms(corrected),
+                            show_ms(bound)
+                        )
+                    })
+                })
+        })
+}
+
 /// One gate as the reports show it.
 #[derive(Debug, Clone)]
 pub struct GateRow<'a> {

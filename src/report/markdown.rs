@@ -46,6 +46,9 @@ pub fn summary(report: &Report) -> String {
     if let Some(why) = findings::aborted(report) {
         let _ = writeln!(out, "- ⛔ **Aborted:** {}", md(&why));
     }
+    if let Some(note) = findings::held_back(report) {
+        let _ = writeln!(out, "- ⚠️ **Held back:** {}", md(&note));
+    }
     if !report.gates.is_empty() {
         let (passed, failed) = findings::gate_tally(report);
         let mark = if failed > 0 { "❌" } else { "✅" };

@@ -147,6 +147,9 @@ pub fn summary(report: &Report) -> String {
     for (kind, message) in &report.error_messages {
         let _ = writeln!(out, "first {kind} error: {message}");
     }
+    if let Some(note) = crate::report::findings::held_back(report) {
+        let _ = writeln!(out, "note: {note}");
+    }
     out.push_str(&crate::report::exemplars::terminal(report));
     out.push_str(&crate::report::findings::lines(report));
     out.push_str(&crate::report::failures::lines(report));

@@ -231,6 +231,9 @@ fn warnings(out: &mut String, report: &Report, unit: LoadUnit) {
     if let Some(why) = crate::report::findings::aborted(report) {
         warn(format!("<strong>Aborted</strong>: {}.", escape(&why)));
     }
+    if let Some(note) = crate::report::findings::held_back(report) {
+        warn(format!("<strong>Held back</strong>: {}.", escape(&note)));
+    }
     if report.slo.is_empty() {
         warn("The scenario has no SLO, so no level can break: add an [slo] section.".into());
     }
