@@ -205,19 +205,47 @@ pub fn steady_errors(report: &Report) -> Option<String> {
 
 /// When most requests that failed at the breaking point were answered 429: a
 /// rate limit, which may be the shop's front door counting one client address
-/// (one generator machine sends the whole crowd) rather than its capacity.
+/// (one generator machine sends the whole crowd) rather than its capacity —
+/// unless the answers that got through had slowed by half again or more since
+/// the first level: the shop queued, then shed load with 429 (as a gateway
+/// or CDN in front of it does), and the break is its capacity.
 pub fn rate_limited(report: &Report) -> Option<String> {
     let bp = report.breaking_point.as_ref()?;
     let level = report.levels.iter().find(|l| l.index == bp.level)?;
     let failed: u64 = level.stats.errors.values().sum();
     let limited = level.stats.codes.get("429").copied().unwrap_or(0);
-    (failed > 0 && limited * 2 > failed).then(|| {
-        format!(
-            "{limited} of the {failed} requests that failed there were answered 429 Too Many Requests: \
-             a rate limit, often counted per client address, which one generator machine sending the \
-             whole crowd trips before the shop's capacity; ask whether the limit applies to real \
-             shoppers (or spread the load: docs/distributed.md) before reading it as capacity"
-        )
+    if failed == 0 || limited * 2 <= failed {
+        return None;
+    }
+    let served_p50 = |l: &crate::analysis::LevelResult| {
+        l.stats
+            .latency_ok
+            .as_ref()
+            .unwrap_or(&l.stats.latency)
+            .p50_ms
+    };
+    let first = report.levels.iter().find(|l| !l.spike)?;
+    let slowed = match (served_p50(first), served_p50(level)) {
+        (Some(before), Some(there)) if first.index != level.index && there >= 1.5 * before => {
+            Some((before, there))
+        }
+        _ => None,
+    };
+    Some(match slowed {
+        Some((before, there)) => format!(
+            "{limited} of the {failed} requests that failed there were answered 429 Too Many Requests, \
+             and the answers that got through had slowed (p50 {} at the first level, {} there): \
+             the shop queued, then shed load — its capacity, not a limit on one client",
+            crate::units::show_ms(before),
+            crate::units::show_ms(there)
+        ),
+        None => format!(
+            "{limited} of the {failed} requests that failed there were answered 429 Too Many Requests, \
+             and the answers that got through were as fast as at the first level: a rate limit, often \
+             counted per client address, which one generator machine sending the whole crowd trips \
+             before the shop's capacity; ask whether the limit applies to real shoppers (or spread \
+             the load: docs/distributed.md) before reading it as capacity"
+        ),
     })
 }
 
@@ -529,7 +557,10 @@ mod tests {
 
     /// A break on 429s is the shop's, and the verdict says what a 429 is: a
     /// limit that one generator machine may trip long before the capacity (a
-    /// new user's "5 arrivals/s" breaking point was its rate limiter's).
+    /// new user's "5 arrivals/s" breaking point was its rate limiter's) when
+    /// the answers that got through were as fast as at the first level; the
+    /// shop's own load shedding when they had slowed (a shop of known capacity
+    /// answering 429 past its queue was told to doubt its correct break).
     #[test]
     fn a_break_on_429s_says_it_may_be_a_rate_limit() {
         let mut report = testdata::broken();
@@ -539,11 +570,25 @@ mod tests {
         assert_eq!(rate_limited(&report), None, "503s: no rate limit");
         let level = report.levels.iter_mut().find(|l| l.index == bp).unwrap();
         level.stats.codes.insert("429".to_string(), failed);
+        let mut p50 = |report: &mut Report, index: usize, ms: f64| {
+            let level = report.levels.iter_mut().find(|l| l.index == index).unwrap();
+            level.stats.latency_ok = None;
+            level.stats.latency.p50_ms = Some(ms);
+        };
+        let first = report.levels[0].index;
+        p50(&mut report, first, 20.0);
+        p50(&mut report, bp, 24.0);
         let verdict = crate::analysis::judge::verdict(&report);
         assert!(
             verdict.contains(&format!(
-                ". {failed} of the {failed} requests that failed there were answered 429 Too Many Requests: a rate limit"
+                ". {failed} of the {failed} requests that failed there were answered 429 Too Many Requests, and the answers that got through were as fast as at the first level: a rate limit"
             )),
+            "{verdict}"
+        );
+        p50(&mut report, bp, 45.0);
+        let verdict = crate::analysis::judge::verdict(&report);
+        assert!(
+            verdict.contains("answered 429 Too Many Requests, and the answers that got through had slowed (p50 20 ms at the first level, 45 ms there): the shop queued, then shed load — its capacity, not a limit on one client"),
             "{verdict}"
         );
     }
