@@ -570,7 +570,7 @@ mod tests {
         assert_eq!(rate_limited(&report), None, "503s: no rate limit");
         let level = report.levels.iter_mut().find(|l| l.index == bp).unwrap();
         level.stats.codes.insert("429".to_string(), failed);
-        let mut p50 = |report: &mut Report, index: usize, ms: f64| {
+        let p50 = |report: &mut Report, index: usize, ms: f64| {
             let level = report.levels.iter_mut().find(|l| l.index == index).unwrap();
             level.stats.latency_ok = None;
             level.stats.latency.p50_ms = Some(ms);
