@@ -517,6 +517,20 @@ mod tests {
             said.contains("accept it (`allow_errors = [\"OUT_OF_STOCK\"]` in its graphql table)"),
             "{said}"
         );
+        // Broken so from the first level: no "start the staircase lower"
+        // first (a lower start breaks the same way); what they are comes next.
+        let mut first = report.clone();
+        first.levels.retain(|l| l.index >= bp);
+        first.last_good = None;
+        let verdict = crate::analysis::judge::verdict(&first);
+        assert!(
+            verdict.starts_with("broken from the first level: ")
+                && verdict.contains(
+                    "). But every request that failed there failed for the scenario's own reasons"
+                )
+                && !verdict.contains("lower"),
+            "{verdict}"
+        );
         // Still failing so in the cool-down: that says nothing of the shop's
         // recovery ("Not recovered" blamed a healthy shop for its stock).
         report.cooldown = Some(crate::analysis::CooldownResult {
