@@ -18,7 +18,8 @@ fn synthetic(usl: Usl, loads: &[f64], noise: f64, seed: u64) -> Vec<(f64, f64)> 
 }
 
 /// Levels of `report`'s first one, serving `served` (load, steps/s) without
-/// errors: a staircase that broke at its top level, the others passing.
+/// errors, one HTTP request a step: a staircase that broke at its top level,
+/// the others passing.
 fn staircase(report: &Report, served: &[(f64, f64)]) -> Vec<LevelResult> {
     let template = &report.levels[0];
     served
@@ -30,6 +31,8 @@ fn staircase(report: &Report, served: &[(f64, f64)]) -> Vec<LevelResult> {
             l.load = n;
             l.stats.throughput_rps = x;
             l.stats.served_rps = Some(x);
+            l.stats.http_rps = x;
+            l.stats.served_http_rps = Some(x);
             l.stats.error_rate = 0.0;
             l.verdict = match i + 1 == served.len() {
                 true => Verdict::Fail,
@@ -433,6 +436,45 @@ fn a_fitted_peak_past_the_highest_level_is_called_an_extrapolation() {
     );
 }
 
+/// The HTTP requests served stopped growing (a shop of 200 req/s: 191.6 and
+/// 191.4 at its two highest levels) while steps/s still grew 6.7%, journeys
+/// failing early leaving their 3-request add-to-cart unsent: the capacity is
+/// measured where the HTTP requests stopped, not extrapolated from steps/s
+/// (189 steps/s at 78 shoppers, 20% above anything the shop could serve).
+#[test]
+fn http_requests_that_stopped_growing_are_the_capacity_when_the_mix_shifts() {
+    let mut report = crate::analysis::testdata::smoke();
+    report.model = Model::Closed;
+    let served = [
+        (10.0, 44.2),
+        (20.0, 87.6),
+        (30.0, 130.2),
+        (40.0, 158.4),
+        (50.0, 169.0),
+    ];
+    report.levels = staircase(&report, &served);
+    for (level, http) in report
+        .levels
+        .iter_mut()
+        .zip([53.8, 110.8, 161.4, 191.6, 191.4])
+    {
+        level.stats.served_http_rps = Some(http);
+    }
+    let capacity = assess(&report);
+    assert!(capacity.measured, "{capacity:?}");
+    assert_eq!(
+        (capacity.peak_load, capacity.peak_throughput_rps),
+        (Some(40.0), Some(158.4))
+    );
+    assert!(
+        capacity.note.starts_with(
+            "measured: the HTTP requests served stopped growing at the highest levels (191.6 req/s at 40 shoppers), while steps/s grew"
+        ),
+        "{}",
+        capacity.note
+    );
+}
+
 /// A level cut short (an interrupt 2 s into a 30 s hold, while its shoppers
 /// were still arriving) is no point of the fit: its 40 steps/s at 250 shoppers
 /// read as a collapse past a peak the shop never showed; without it, the
@@ -505,6 +547,7 @@ fn a_throughput_that_stopped_growing_is_the_capacity_measured() {
     report.model = Model::Closed;
     // Still growing at the top (by 20% for 25% more load): the fit stands.
     report.levels[4].stats.served_rps = Some(446.0);
+    report.levels[4].stats.served_http_rps = Some(446.0);
     let capacity = assess(&report);
     assert!(!capacity.note.starts_with("measured"), "{capacity:?}");
 }
