@@ -386,7 +386,7 @@ impl Shopper {
             sequence: &mut self.sequence,
         };
         let seen = walk.as_deref_mut().map(|w| &mut w.0);
-        let failed = match judge.judge(answer, seen) {
+        let mut failed = match judge.judge(answer, seen) {
             Ok(None) => return None,
             Ok(Some(accepted)) => {
                 let name = &shared.scenario.steps[step.id].name;
@@ -395,6 +395,19 @@ impl Shopper {
             }
             Err(failed) => failed,
         };
+        if matches!(answer.status, 401 | 403 | 419) {
+            // A refusal after the shop's cookie ran out: said where it shows
+            // (the walk, without think time, never lets it run out).
+            let expired = self.client.expired_cookies(&self.url);
+            if !expired.is_empty() {
+                failed.what.push_str(&format!(
+                    "; the shop's cookie {} for this URL had run out before the request (its \
+                     Max-Age or Expires, or the shop deleted it): a think time longer than the \
+                     shop's session?",
+                    expired.join(", ")
+                ));
+            }
+        }
         if !matches!(failed.kind, ErrorKind::Extract | ErrorKind::Body) {
             // Status checks are counted with the others; JSON too deeply
             // nested to read is the answer's failure, not a check's.

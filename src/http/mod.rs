@@ -605,6 +605,21 @@ impl Client {
             .find(|(n, _)| *n == name)
             .map(|(_, value)| value.to_string())
     }
+
+    /// The names of the jar's cookies for `url` that ran out (their `Max-Age`
+    /// or `Expires`, or deleted by the shop: kept, not sent): a session cookie
+    /// gone before a step is why a shop answers 401 where the walk, without
+    /// think time, passed.
+    pub fn expired_cookies(&self, url: &str) -> Vec<String> {
+        let (Ok(url), Some(jar)) = (Url::parse(url), self.jar.as_ref()) else {
+            return Vec::new();
+        };
+        jar.store
+            .iter_any()
+            .filter(|c| c.is_expired() && c.matches(&url))
+            .map(|c| c.name().to_string())
+            .collect()
+    }
 }
 
 /// A shopper's cookies, and the `Cookie` header last sent from them.
@@ -855,6 +870,9 @@ mod tests {
             "a=1",
             "expired"
         );
+        // What a refused step's failure names (the walk never waits so long).
+        assert_eq!(client.expired_cookies(&get("/e")), ["c"]);
+        assert!(client.expired_cookies("http://other.test/").is_empty());
         client.clear_cookies();
         assert_eq!(shop.get(&mut client, &get("/f"), None).await, "", "cleared");
 
