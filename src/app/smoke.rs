@@ -259,6 +259,16 @@ fn hop_line(hop: &Hop) -> String {
     if let Some(size) = hop.size {
         let _ = write!(line, "  {size} B");
     }
+    // The size above is decoded: the wire's is said beside it.
+    match &hop.encoding {
+        Some((encoding, Some(sent))) => {
+            let _ = write!(line, " ({encoding}: {sent} B sent)");
+        }
+        Some((encoding, None)) => {
+            let _ = write!(line, " ({encoding})");
+        }
+        None => {}
+    }
     if let Some(content_type) = &hop.content_type {
         let _ = write!(line, "  {content_type}");
     }

@@ -16,8 +16,11 @@ pub struct Hop {
     pub elapsed: Duration,
     /// When it was sent.
     pub(super) started: tokio::time::Instant,
-    /// The body's length (as announced, or as read).
+    /// The body's length, decoded (as read; as announced when none was read).
     pub size: Option<u64>,
+    /// Its `Content-Encoding`, and the length announced for the encoded body:
+    /// `("gzip", Some(232))` where 708 bytes were read.
+    pub encoding: Option<(String, Option<u64>)>,
     pub content_type: Option<String>,
     /// Where this answer redirects to, when it does.
     pub location: Option<String>,
@@ -47,6 +50,7 @@ impl Hop {
             elapsed: Duration::ZERO,
             started: tokio::time::Instant::now(),
             size: None,
+            encoding: None,
             content_type: None,
             location: None,
             request_headers: headers,
@@ -69,9 +73,14 @@ impl Hop {
             |name: ::http::header::HeaderName| reply.headers.get(name).map(|v| text(v.as_bytes()));
         self.content_type = header(::http::header::CONTENT_TYPE);
         self.location = header(::http::header::LOCATION);
-        self.size = header(::http::header::CONTENT_LENGTH)
-            .and_then(|l| l.parse().ok())
-            .or_else(|| (!reply.body.is_empty()).then_some(reply.body.len() as u64));
+        let announced = header(::http::header::CONTENT_LENGTH).and_then(|l| l.parse().ok());
+        self.size = match reply.body.is_empty() {
+            true => announced,
+            false => Some(reply.body.len() as u64),
+        };
+        self.encoding = header(::http::header::CONTENT_ENCODING)
+            .filter(|e| !e.eq_ignore_ascii_case("identity"))
+            .map(|e| (e, announced));
         self.response_headers = reply
             .headers
             .iter()

@@ -366,6 +366,18 @@ steps = [{{ name = "page", get = "/", expect = {{ body_contains = "hello from" }
         f(&level["requests"]) > 0.0 && level["error_rate"] == 0.0,
         "{level}\n{stdout}"
     );
+    // The walk shows the size decoded, and the wire's beside it (it showed
+    // the 66 bytes announced for one answer, the decoded size for another).
+    let walk = crate::stampede()
+        .args(["run", "--smoke"])
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&walk);
+    assert!(
+        stdout.contains(" 46 B (gzip: 66 B sent)  text/html"),
+        "{stdout}"
+    );
 }
 
 #[test]
