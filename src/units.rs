@@ -28,6 +28,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
         // "expected number at 0" is the parser's position, not a reader's hint;
         // an unknown unit's list of units is one.
         let why = match e {
+            // "time unit needed, for example 5sec or 5ms" said of "5sec5".
+            humantime::DurationError::UnknownUnit {
+                ref unit, value, ..
+            } if unit.is_empty() => {
+                format!(" (the number {value} at its end has no unit)")
+            }
             humantime::DurationError::UnknownUnit { .. }
             | humantime::DurationError::NumberOverflow => format!(" ({e})"),
             _ => String::new(),
@@ -263,6 +269,21 @@ mod tests {
         assert_eq!(show_load(2.25), "2.25");
         assert_eq!(show_load(0.1 * 3.0), "0.3");
         assert_eq!(show_load(0.0), "0");
+    }
+
+    #[test]
+    fn a_duration_error_says_what_is_wrong_in_the_readers_words() {
+        let err = |text: &str| parse_duration(text).unwrap_err().0;
+        assert_eq!(
+            err("5sec5"),
+            "invalid duration \"5sec5\" (the number 5 at its end has no unit): expected a duration with a unit, like \"250ms\", \"30s\" or \"2m\""
+        );
+        assert!(
+            err("2 parsecs").contains("(unknown time unit \"parsecs\""),
+            "{}",
+            err("2 parsecs")
+        );
+        assert_eq!(parse_duration("1m 30s"), Ok(Duration::from_secs(90)));
     }
 
     #[test]
