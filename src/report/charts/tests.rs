@@ -218,10 +218,10 @@ fn tip_x(svg: &str, title: &str) -> f64 {
 #[test]
 fn the_timeline_breaks_its_p95_line_where_no_request_completed() {
     let svg = svg_of(&with_ramp(), "timeline");
-    // The requests/s line knows the ramp seconds (0 requests/s is a value).
+    // The steps/s line knows the ramp seconds (0 steps/s is a value).
     let (from, to) = (
-        tip_x(&svg, "4 s (ramp): 0 requests/s"),
-        tip_x(&svg, "5 s (ramp): 0 requests/s"),
+        tip_x(&svg, "4 s (ramp): 0 steps/s"),
+        tip_x(&svg, "5 s (ramp): 0 steps/s"),
     );
     let orange = "stroke=\"#FF7F0E\"";
     let mut segments = 0;
@@ -252,7 +252,7 @@ fn the_timeline_breaks_its_p95_line_where_no_request_completed() {
             .skip(1)
             .filter_map(|rest| rest.split("</title>").next())
             .collect();
-        // The load, requests/s and errors/s; no latency.
+        // The load, steps/s and errors/s; no latency.
         assert_eq!(titles.len(), 3, "{titles:?}");
         assert!(titles.iter().all(|v| !v.ends_with(" ms")), "{titles:?}");
     }
@@ -479,8 +479,8 @@ fn an_interval_too_short_for_a_rate_is_passed_over_not_a_gap() {
         .skip(1)
         .filter(|line| line.split('>').next().unwrap_or("").contains(blue))
         .count();
-    // One unbroken requests/s line, and the legend's swatch.
-    assert_eq!(lines, 2, "the requests/s line broke at the short interval");
+    // One unbroken steps/s line, and the legend's swatch.
+    assert_eq!(lines, 2, "the steps/s line broke at the short interval");
 }
 
 /// A spike's span is shaded apart from the levels (it read as one more grey

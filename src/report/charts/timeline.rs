@@ -119,7 +119,7 @@ struct Line {
     label: String,
     color: RGBColor,
     runs: Vec<Vec<Pt>>,
-    /// How a value reads in a tooltip: `81 requests/s`.
+    /// How a value reads in a tooltip: `81 steps/s`.
     show: fn(f64) -> String,
 }
 
@@ -326,13 +326,14 @@ fn load_panel(report: &Report, legend: &mut Legend) -> Panel<'static> {
     }
 }
 
-/// The middle panel: requests and errors per second.
+/// The middle panel: steps and errors per second (a step that follows a
+/// redirect is one step: the HTTP requests are in timeline.csv).
 fn rates_panel(report: &Report, legend: &mut Legend) -> Panel<'static> {
     let lines = vec![
         line(
-            "requests/s",
+            "steps/s",
             P50,
-            |v| format!("{} requests/s", tick(v)),
+            |v| format!("{} steps/s", tick(v)),
             report,
             |p, i| per_second(p.requests, i),
         ),
@@ -344,7 +345,7 @@ fn rates_panel(report: &Report, legend: &mut Legend) -> Panel<'static> {
             |p, i| per_second(p.errors, i),
         ),
     ];
-    legend.entry("requests/s", Swatch::Line(P50, 2));
+    legend.entry("steps/s", Swatch::Line(P50, 2));
     legend.entry("errors/s", Swatch::Line(SLO, 2));
     Panel {
         y: from_zero(top_of(&lines), 1.0),
