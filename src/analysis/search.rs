@@ -161,7 +161,11 @@ fn latency_noise(stats: &Stats, percentile: f64) -> Option<(f64, f64)> {
 
 /// Replays the search over the report's levels; sets `capacity_search`, and
 /// `breaking_point` and `last_good` to the lowest broken probe and the
-/// confirmed load (none when the search found none).
+/// confirmed load (none when the search found none). A search stopped
+/// before its end confirmed nothing, but the probes that broke did break:
+/// its breaking point is the lowest of them held in full (a gate
+/// `breaking_point >= 150` passed, "no breaking point up to 160", beside
+/// probes broken at 105 and 110).
 pub fn apply(plan: &Plan, report: &mut Report) {
     let Some(spec) = plan.search else {
         return;
@@ -170,7 +174,20 @@ pub fn apply(plan: &Plan, report: &mut Report) {
     let probes = replay(plan, report, &mut search);
     let ending = search.ending();
     let (low, high, capacity) = interval(ending);
-    report.breaking_point = high
+    let unfinished = || {
+        probes
+            .iter()
+            .filter(|p| {
+                p.verdict == Verdict::Fail && !p.generator_limited && held_in_full(report, p)
+            })
+            .map(|p| p.load)
+            .reduce(f64::min)
+    };
+    let high_or_so_far = match ending {
+        None => unfinished(),
+        _ => high,
+    };
+    report.breaking_point = high_or_so_far
         .filter(|_| !matches!(ending, Some(Ending::GeneratorLimited { .. })))
         .and_then(|load| lowest_broken(report, load));
     report.last_good = capacity.and_then(|load| confirmed(report, &probes, load));

@@ -28,22 +28,9 @@ fn describe(search: &CapacitySearch) -> String {
     format!("{} | {}", search.answer, probes.join(" "))
 }
 
-/// The open model's edge: W = 2 slots of S = 20 ms serve X = W / S = 100
-/// req/s. Arrivals evenly spaced below X find a slot free (latency S, no
-/// error); above X the queue of Q = 3 fills within Q / (λ − X) s and the excess
-/// is refused with 503. With `error_rate ≤ 1%`, the last load that meets the
-/// SLO over a hold of H = 2 s lies in [X, X + (Q / H + 0.01 λ) / (1 − 0.01)]
-/// ≈ [100, 103.6]: the queue absorbs Q requests of excess per hold; the shop
-/// also answers e = 0.3% of requests 500 at random (so each seed's probes
-/// differ, and a probe near the bound may flip), which moves the top of that
-/// interval to (X + Q / H) / (1 − 1% + e) ≈ 102.2. The law:
-/// the capacity found lies within the precision p = 5% of X — in
-/// [X (1 − p), X (1 + p)] = [95, 105] — in at least 9 of 10 seeds (each seed
-/// draws other shoppers' random streams and the shop's), and its stated
-/// interval [low, high) holds the edge.
-#[tokio::test(start_paused = true)]
-async fn the_open_model_capacity_is_w_over_s_within_the_precision() {
-    let toml = r#"
+/// The open model's search of the laws below: W = 2 slots of S = 20 ms, a
+/// queue of 3, 0.3% of answers 500.
+const OPEN_SEARCH: &str = r#"
 name = "search"
 [target]
 base_url = "embedded"
@@ -64,6 +51,23 @@ name = "look"
 weight = 1
 steps = [{ name = "product", get = "/api/products/7" }]
 "#;
+
+/// The open model's edge: W = 2 slots of S = 20 ms serve X = W / S = 100
+/// req/s. Arrivals evenly spaced below X find a slot free (latency S, no
+/// error); above X the queue of Q = 3 fills within Q / (λ − X) s and the excess
+/// is refused with 503. With `error_rate ≤ 1%`, the last load that meets the
+/// SLO over a hold of H = 2 s lies in [X, X + (Q / H + 0.01 λ) / (1 − 0.01)]
+/// ≈ [100, 103.6]: the queue absorbs Q requests of excess per hold; the shop
+/// also answers e = 0.3% of requests 500 at random (so each seed's probes
+/// differ, and a probe near the bound may flip), which moves the top of that
+/// interval to (X + Q / H) / (1 − 1% + e) ≈ 102.2. The law:
+/// the capacity found lies within the precision p = 5% of X — in
+/// [X (1 − p), X (1 + p)] = [95, 105] — in at least 9 of 10 seeds (each seed
+/// draws other shoppers' random streams and the shop's), and its stated
+/// interval [low, high) holds the edge.
+#[tokio::test(start_paused = true)]
+async fn the_open_model_capacity_is_w_over_s_within_the_precision() {
+    let toml = OPEN_SEARCH;
     let (x, p) = (100.0, 0.05);
     let mut within = 0;
     for seed in 1..=10 {
@@ -215,31 +219,12 @@ steps = [{ name = "product", get = "/api/products/7" }]
 /// A search stopped (as by a CI time limit) while its confirmation holds
 /// claims no capacity: the confirmation cut short confirmed nothing (it said
 /// "capacity: 100 arrivals/s … confirmed for 3 s", and a capacity gate passed).
-/// The same search run to its end finds one; stopped 1 s into that
+/// The same search run to its end finds one; stopped 1.5 s into that
 /// confirmation, it has no capacity, no last good level, and the
 /// confirmation is not counted as passed.
 #[tokio::test(start_paused = true)]
 async fn a_confirmation_cut_short_confirms_nothing() {
-    let toml = r#"
-name = "search"
-[target]
-base_url = "embedded"
-workers = 2
-service_time = "20ms"
-queue = 3
-timeout = "2s"
-[load]
-model = "open"
-arrivals = "uniform"
-search = { from = 10, to = 400, precision = "5%", hold = "2s", confirm = "4s", ramp = "200ms" }
-[slo]
-p95 = "60ms"
-error_rate = "1%"
-[[journey]]
-name = "look"
-weight = 1
-steps = [{ name = "product", get = "/api/products/7" }]
-"#;
+    let toml = OPEN_SEARCH;
     let whole = simulate(toml, Duration::ZERO, 1, None).await;
     let search = search_of(&whole.report);
     assert!(search.capacity.is_some(), "{}", describe(search));
@@ -262,5 +247,15 @@ steps = [{ name = "product", get = "/api/products/7" }]
         search.confirmations.iter().all(|c| !c.passed),
         "{:?}",
         search.confirmations
+    );
+    // The probes that broke before the stop did break: the breaking point is
+    // the lowest of them, the one the whole search found (a gate
+    // `breaking_point >= …` passed "no breaking point up to …" beside them).
+    let whole_bp = whole.report.breaking_point.as_ref().map(|b| b.load);
+    let cut_bp = cut.report.breaking_point.as_ref().map(|b| b.load);
+    assert!(
+        whole_bp.is_some() && cut_bp == whole_bp,
+        "{whole_bp:?} {cut_bp:?}: {}",
+        describe(search)
     );
 }
