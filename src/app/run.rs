@@ -419,7 +419,7 @@ fn preflight(
                 failure.kind.name(),
                 failure.what
             );
-            (said, failure.kind, failure.status)
+            (said, failure.kind, failure.status, failure.what.clone())
         });
         // Drawn anew: a random value the shop refuses fails some walks, not all.
         let drawn = seed.wrapping_add(again as u64);
@@ -432,17 +432,21 @@ fn preflight(
     }
     if let Some((journey, step, failure)) = walk.scripting_failure() {
         err!("{}", smoke::show_step(step, args.verbose));
+        let csrf = match smoke::csrf_refusal(failure.status, &failure.body) {
+            true => format!(" ({})", smoke::CSRF_HINT),
+            false => String::new(),
+        };
         errln!(
             "error: preflight: journey {journey} fails at step {} ({}), in each of {PREFLIGHT_WALKS} walks: \
-             the scenario fails, not the shop's capacity; no load was sent. Run with --smoke to walk every journey, \
+             the scenario fails, not the shop's capacity{csrf}; no load was sent. Run with --smoke to walk every journey, \
              or --no-preflight to run anyway",
             step.name,
             failure.kind.name()
         );
         return Ok(Some(Exit::ScenarioFails));
     }
-    if let Some((first, kind, status)) = first_failure {
-        let accept = match smoke::accept_hint(kind, status) {
+    if let Some((first, kind, status, what)) = first_failure {
+        let accept = match smoke::accept_hint(kind, status, &what) {
             Some(accept) => format!(" If it is a business answer, {accept}"),
             None => String::new(),
         };

@@ -42,7 +42,8 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                 let refusal = (failure.kind == ErrorKind::Graphql)
                     .then(|| refusing_code(&failure.what))
                     .flatten();
-                let _ = match (accept_hint(failure.kind, failure.status), failure.status) {
+                let accept = accept_hint(failure.kind, failure.status, &failure.what);
+                let _ = match (accept, failure.status) {
                     _ if csrf_refusal(failure.status, &failure.body) => {
                         write!(out, "; {CSRF_HINT}")
                     }
@@ -53,7 +54,7 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                     ),
                     (Some(accept), _) => write!(
                         out,
-                        "; if it is the shop's business answer (out of stock), {accept}"
+                        "; if it is the shop's business answer (an out-of-stock 409, say), {accept}"
                     ),
                     (None, Some(status)) => write!(out, "; {}", refused_hint(status)),
                     (None, None) => Ok(()),
@@ -73,7 +74,7 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
 /// of stock), not the scenario's fault; `None` for a status no shop answers a
 /// well-formed request with as its business (a 401, 403 or 404 says the request
 /// lacked something or went astray).
-pub fn accept_hint(kind: ErrorKind, status: Option<u16>) -> Option<String> {
+pub fn accept_hint(kind: ErrorKind, status: Option<u16>, what: &str) -> Option<String> {
     if kind == ErrorKind::Http4xx
         && matches!(
             status,
@@ -88,13 +89,21 @@ pub fn accept_hint(kind: ErrorKind, status: Option<u16>) -> Option<String> {
             .to_string(),
         ErrorKind::Extract => "make the extraction `optional` if the answer may lack it".into(),
         ErrorKind::Check => "loosen the check if the shop may answer so".into(),
-        // The step expects statuses of its own: the answer is one more.
-        ErrorKind::Status => match status {
+        // The step expects statuses of its own: the answer is one more (the
+        // default ones would let through what the step refuses).
+        _ if kind == ErrorKind::Status || lists_its_own(what) => match status {
             Some(code) => format!("add {code} to the statuses the step's `expect` lists"),
             None => "add its status to those the step's `expect` lists".into(),
         },
         _ => expect_status(status),
     })
+}
+
+/// Whether a failed status was against a list of the step's own
+/// (`expected status 201, got 409`), not the default.
+fn lists_its_own(what: &str) -> bool {
+    what.strip_prefix("expected status ")
+        .is_some_and(|rest| !rest.starts_with(crate::driver::DEFAULT_STATUSES))
 }
 
 /// How to accept `status` beside the answers a step passes with by default.
@@ -284,7 +293,7 @@ mod tests {
 
     #[test]
     fn only_an_answer_a_shop_gives_as_its_business_is_offered_to_accept() {
-        let http = |status| accept_hint(ErrorKind::Http4xx, Some(status));
+        let http = |status| accept_hint(ErrorKind::Http4xx, Some(status), "");
         // The default answers stay accepted beside it (a list of its own
         // would fail the step's usual 200).
         assert_eq!(
@@ -296,7 +305,26 @@ mod tests {
         for refused in [400, 401, 403, 404, 419] {
             assert_eq!(http(refused), None, "{refused}");
         }
-        assert!(accept_hint(ErrorKind::Extract, None).is_some());
+        assert!(accept_hint(ErrorKind::Extract, None, "").is_some());
+        // A step that lists its own statuses is told to add one to them:
+        // the default ones would let a 200 through where it expects a 201.
+        assert_eq!(
+            accept_hint(
+                ErrorKind::Http4xx,
+                Some(409),
+                "expected status 201, got 409"
+            )
+            .unwrap(),
+            "add 409 to the statuses the step's `expect` lists"
+        );
+        assert_eq!(
+            accept_hint(
+                ErrorKind::Http4xx,
+                Some(409),
+                "expected status 2xx or 3xx, got 409"
+            ),
+            http(409)
+        );
     }
 
     /// A GraphQL error refusing the request (a lost token, a misspelt field) is

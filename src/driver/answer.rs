@@ -303,9 +303,12 @@ pub(super) fn status_check(step: &Step) -> String {
     format!("status == {}", expected_statuses(step))
 }
 
+/// What a step passes with when it lists no status, as a failure says it.
+pub const DEFAULT_STATUSES: &str = "2xx or 3xx";
+
 fn expected_statuses(step: &Step) -> String {
     if step.expect.is_empty() {
-        return "2xx or 3xx".to_string();
+        return DEFAULT_STATUSES.to_string();
     }
     let shown: Vec<String> = step
         .expect

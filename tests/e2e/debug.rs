@@ -180,7 +180,7 @@ fn a_broken_scenario_fails_the_walk_naming_the_step_the_check_and_what_came() {
             }
         };
         assert!(
-            stdout.contains(&format!(") — the scenario fails, not the shop's capacity; if it is the shop's business answer (out of stock), {accept} (seed ")),
+            stdout.contains(&format!(") — the scenario fails, not the shop's capacity; if it is the shop's business answer (an out-of-stock 409, say), {accept} (seed ")),
             "{name}:\n{stdout}"
         );
         assert!(
@@ -192,11 +192,28 @@ fn a_broken_scenario_fails_the_walk_naming_the_step_the_check_and_what_came() {
     // A token sent where the shop does not read it: the demo shop's 403 names
     // the CSRF token, and so does the hint (not "the credentials").
     let misnamed = buyer("").replace(r#"csrf = "{{ csrf }}""#, r#"token = "{{ csrf }}""#);
-    let (code, stdout, _) = smoke(&write(dir.path(), "csrf.toml", &misnamed), &[]);
+    let csrf = write(dir.path(), "csrf.toml", &misnamed);
+    let (code, stdout, _) = smoke(&csrf, &[]);
     assert_eq!(code, Some(4), "{stdout}");
     assert!(
         stdout.contains("— the scenario fails, not the shop's capacity; the shop refused the CSRF token: extract it from the page"),
         "{stdout}"
+    );
+    // The preflight that refuses the run says it too.
+    let refused = stampede()
+        .args(["run", "--out"])
+        .arg(dir.path().join("csrf-out"))
+        .arg(&csrf)
+        .env("STAMPEDE_DEBUG_SECRET", SECRET)
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&refused);
+    assert_eq!(refused.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains(
+            "the scenario fails, not the shop's capacity (the shop refused the CSRF token:"
+        ),
+        "{stderr}"
     );
     // The status case tells how to check the redirect itself.
     let (_, stdout, _) = smoke(&dir.path().join("status.toml"), &[]);
