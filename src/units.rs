@@ -24,6 +24,26 @@ pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 /// Parses `"250ms"`, `"30s"`, `"2m"`, `"1h 30m"`, up to [`MAX_DURATION`]; the
 /// one duration syntax of stampede.
 pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
+    // The parser reads "5 5s" as 55 s and "1 000s" as 1,100 s: a number
+    // followed by a space and another number lacks its unit.
+    let bytes = text.trim().as_bytes();
+    if let Some(at) = (1..bytes.len()).find(|&i| {
+        bytes[i].is_ascii_whitespace()
+            && bytes[i - 1].is_ascii_digit()
+            && bytes[i..]
+                .iter()
+                .find(|b| !b.is_ascii_whitespace())
+                .is_some_and(u8::is_ascii_digit)
+    }) {
+        let start = bytes[..at]
+            .iter()
+            .rposition(|b| !b.is_ascii_digit() && *b != b'.')
+            .map_or(0, |p| p + 1);
+        let number = String::from_utf8_lossy(&bytes[start..at]);
+        return Err(UnitError(format!(
+            "invalid duration \"{text}\" (the number {number} has no unit): expected {DURATION_EXPECTED}"
+        )));
+    }
     let duration = humantime::parse_duration(text.trim()).map_err(|e| {
         // "expected number at 0" is the parser's position, not a reader's hint;
         // an unknown unit's list of units is one.
@@ -284,6 +304,12 @@ mod tests {
             err("2 parsecs")
         );
         assert_eq!(parse_duration("1m 30s"), Ok(Duration::from_secs(90)));
+        // Read as 55 s and 1,100 s by the parser: a number without its unit.
+        assert_eq!(
+            err("5 5s"),
+            "invalid duration \"5 5s\" (the number 5 has no unit): expected a duration with a unit, like \"250ms\", \"30s\" or \"2m\""
+        );
+        assert!(err("1 000s").contains("(the number 1 has no unit)"));
     }
 
     #[test]
