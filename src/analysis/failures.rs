@@ -203,13 +203,10 @@ pub fn steady_errors(report: &Report) -> Option<String> {
     })
 }
 
-/// When most requests that failed at the breaking point were answered 429: a
-/// rate limit, which may be the shop's front door counting one client address
-/// (one generator machine sends the whole crowd) rather than its capacity —
-/// unless the answers that got through had slowed by half again or more since
-/// the first level: the shop queued, then shed load with 429 (as a gateway
-/// or CDN in front of it does), and the break is its capacity.
-pub fn rate_limited(report: &Report) -> Option<String> {
+/// (429s, failures, and the served p50 at the first level and at the break
+/// when it had slowed by half again) when most failures at the breaking
+/// point were answered 429.
+fn answered_429(report: &Report) -> Option<(u64, u64, Option<(f64, f64)>)> {
     let bp = report.breaking_point.as_ref()?;
     let level = report.levels.iter().find(|l| l.index == bp.level)?;
     let failed: u64 = level.stats.errors.values().sum();
@@ -231,6 +228,23 @@ pub fn rate_limited(report: &Report) -> Option<String> {
         }
         _ => None,
     };
+    Some((limited, failed, slowed))
+}
+
+/// Whether the break may be a rate limit rather than the shop's capacity
+/// (see [`rate_limited`]): the capacity measured then may be the limiter's.
+pub fn maybe_rate_limit(report: &Report) -> bool {
+    answered_429(report).is_some_and(|(_, _, slowed)| slowed.is_none())
+}
+
+/// When most requests that failed at the breaking point were answered 429: a
+/// rate limit, which may be the shop's front door counting one client address
+/// (one generator machine sends the whole crowd) rather than its capacity —
+/// unless the answers that got through had slowed by half again or more since
+/// the first level: the shop queued, then shed load with 429 (as a gateway
+/// or CDN in front of it does), and the break is its capacity.
+pub fn rate_limited(report: &Report) -> Option<String> {
+    let (limited, failed, slowed) = answered_429(report)?;
     Some(match slowed {
         Some((before, there)) => format!(
             "{limited} of the {failed} requests that failed there were answered 429 Too Many Requests, \
@@ -599,11 +613,13 @@ mod tests {
             )),
             "{verdict}"
         );
+        assert!(maybe_rate_limit(&report));
         p50(&mut report, bp, 45.0);
         let verdict = crate::analysis::judge::verdict(&report);
         assert!(
             verdict.contains("answered 429 Too Many Requests, and the answers that got through had slowed (p50 20 ms at the first level, 45 ms there): the shop queued, then shed load — its capacity, not a limit on one client"),
             "{verdict}"
         );
+        assert!(!maybe_rate_limit(&report));
     }
 }

@@ -204,10 +204,17 @@ pub fn capacity(report: &Report) -> Option<Fact> {
                 (false, Some(load)) if load > highest => "capacity (USL, extrapolated)",
                 (false, _) => "capacity (USL)",
             };
+            // The 429s the break was made of may be a limiter's, not the shop's.
+            let limiter = match crate::analysis::failures::maybe_rate_limit(report) {
+                true => {
+                    "; the 429s at the breaking point may be a rate limit's: then this is the limit's rate, not the shop's capacity"
+                }
+                false => "",
+            };
             Fact::new(
                 label,
                 format!("peak {peak}{at}"),
-                format!("{params}; {}", c.note),
+                format!("{params}; {}{limiter}", c.note),
             )
         }
         (_, Some(params)) => Fact::new("capacity (USL)", c.note.clone(), params),
@@ -821,6 +828,38 @@ mod tests {
         );
         report.capacity.as_mut().unwrap().peak_load = Some(highest);
         assert_eq!(capacity(&report).unwrap().label, "capacity (USL)");
+    }
+
+    /// A break made of 429s that may be a rate limit (the answers that got
+    /// through as fast as at the first level): the capacity line says its
+    /// peak may be the limiter's rate (it said "capacity (measured): peak 75
+    /// steps/s" beside a verdict warning of a rate limit).
+    #[test]
+    fn a_capacity_behind_a_rate_limit_says_it_may_be_the_limits() {
+        let mut report = testdata::judged(&[]);
+        let detail = |r: &Report| capacity(r).map(|f| f.detail).unwrap_or_default();
+        assert!(
+            !detail(&report).contains("rate limit"),
+            "{}",
+            detail(&report)
+        );
+        let bp = report.breaking_point.as_ref().unwrap().level;
+        let first = report.levels[0].index;
+        for level in &mut report.levels {
+            level.stats.latency_ok = None;
+            level.stats.latency.p50_ms = Some(20.0);
+            if level.index == bp {
+                let failed: u64 = level.stats.errors.values().sum::<u64>().max(1);
+                level.stats.codes.insert("429".to_string(), failed);
+                level.stats.errors = [("http_4xx".to_string(), failed)].into_iter().collect();
+            }
+        }
+        assert_ne!(first, bp);
+        assert!(
+            detail(&report).ends_with("; the 429s at the breaking point may be a rate limit's: then this is the limit's rate, not the shop's capacity"),
+            "{}",
+            detail(&report)
+        );
     }
 
     /// An open model's measured capacity is where the SLO-lost load comes
