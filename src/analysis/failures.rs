@@ -203,10 +203,16 @@ pub fn steady_errors(report: &Report) -> Option<String> {
     })
 }
 
-/// (429s, failures, and the served p50 at the first level and at the break
-/// when it had slowed by half again) when most failures at the breaking
-/// point were answered 429.
-fn answered_429(report: &Report) -> Option<(u64, u64, Option<(f64, f64)>)> {
+/// A break made mostly of 429s: how many, of how many failures, and the
+/// served p50 at the first level and at the break when it had slowed by
+/// half again.
+struct Answered429 {
+    limited: u64,
+    failed: u64,
+    slowed: Option<(f64, f64)>,
+}
+
+fn answered_429(report: &Report) -> Option<Answered429> {
     let bp = report.breaking_point.as_ref()?;
     let level = report.levels.iter().find(|l| l.index == bp.level)?;
     let failed: u64 = level.stats.errors.values().sum();
@@ -228,13 +234,17 @@ fn answered_429(report: &Report) -> Option<(u64, u64, Option<(f64, f64)>)> {
         }
         _ => None,
     };
-    Some((limited, failed, slowed))
+    Some(Answered429 {
+        limited,
+        failed,
+        slowed,
+    })
 }
 
 /// Whether the break may be a rate limit rather than the shop's capacity
 /// (see [`rate_limited`]): the capacity measured then may be the limiter's.
 pub fn maybe_rate_limit(report: &Report) -> bool {
-    answered_429(report).is_some_and(|(_, _, slowed)| slowed.is_none())
+    answered_429(report).is_some_and(|a| a.slowed.is_none())
 }
 
 /// When most requests that failed at the breaking point were answered 429: a
@@ -244,7 +254,11 @@ pub fn maybe_rate_limit(report: &Report) -> bool {
 /// the first level: the shop queued, then shed load with 429 (as a gateway
 /// or CDN in front of it does), and the break is its capacity.
 pub fn rate_limited(report: &Report) -> Option<String> {
-    let (limited, failed, slowed) = answered_429(report)?;
+    let Answered429 {
+        limited,
+        failed,
+        slowed,
+    } = answered_429(report)?;
     Some(match slowed {
         Some((before, there)) => format!(
             "{limited} of the {failed} requests that failed there were answered 429 Too Many Requests, \
