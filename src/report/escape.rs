@@ -17,6 +17,28 @@ pub fn html(text: &str) -> String {
     out
 }
 
+/// Prose for HTML (a verdict, a note): escaped, its `code` spans set as code
+/// (`expect = { status = … }` read with its backticks). An odd backtick
+/// leaves them all as written.
+pub fn html_prose(text: &str) -> String {
+    let escaped = html(text);
+    if escaped.matches('`').count() % 2 != 0 {
+        return escaped;
+    }
+    let mut out = String::with_capacity(escaped.len() + 16);
+    for (i, part) in escaped.split('`').enumerate() {
+        match i % 2 {
+            1 => {
+                out.push_str("<code>");
+                out.push_str(part);
+                out.push_str("</code>");
+            }
+            _ => out.push_str(part),
+        }
+    }
+    out
+}
+
 /// Text for XML: escaped, and without the control characters XML 1.0 forbids.
 pub fn xml(text: &str) -> String {
     let clean: String = text
@@ -45,4 +67,19 @@ pub fn markdown(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A verdict's code spans read as code; markup from the target never.
+    #[test]
+    fn prose_sets_its_code_spans_and_escapes_the_rest() {
+        assert_eq!(
+            html_prose("accept it (`expect = { status = [\"2xx\", 409] }`) <b>"),
+            "accept it (<code>expect = { status = [&quot;2xx&quot;, 409] }</code>) &lt;b&gt;"
+        );
+        assert_eq!(html_prose("a ` alone"), "a ` alone");
+    }
 }

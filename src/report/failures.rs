@@ -173,7 +173,7 @@ pub fn html_allowed(out: &mut String, report: &Report) {
     let _ = writeln!(
         out,
         "<p class=\"note\">{}:</p>\n<table class=\"failures\">\n<tr><th>step</th><th>codes</th></tr>",
-        html(ALLOWED).replace("`allow_errors`", "<code>allow_errors</code>")
+        crate::report::escape::html_prose(ALLOWED)
     );
     for (step, codes) in allowed {
         let _ = writeln!(

@@ -211,6 +211,12 @@ pub fn capacity(report: &Report) -> Option<Fact> {
                 }
                 false => "",
             };
+            // A search that claimed no capacity has its own answer: the
+            // fit over its probes is their throughput, not a capacity beside it.
+            let label = match report.capacity_search.is_some() {
+                true => label.replacen("capacity", "the probes' throughput", 1),
+                false => label.to_string(),
+            };
             Fact::new(
                 label,
                 format!("peak {peak}{at}"),
@@ -860,6 +866,34 @@ mod tests {
             "{}",
             detail(&report)
         );
+    }
+
+    /// A capacity search that claimed no capacity (stopped before its end)
+    /// has no second "capacity" from the fit over its probes: their
+    /// throughput ("capacity (measured): peak 100" stood above "no capacity
+    /// is claimed").
+    #[test]
+    fn a_search_without_a_capacity_shows_its_probes_throughput() {
+        let mut report = testdata::judged(&[]);
+        assert!(capacity(&report).unwrap().label.starts_with("capacity"));
+        report.capacity_search = Some(crate::analysis::search::CapacitySearch {
+            from: 1.0,
+            to: 100.0,
+            precision: "5%".into(),
+            probes: Vec::new(),
+            ending: None,
+            capacity: None,
+            low: None,
+            high: None,
+            confirmations: Vec::new(),
+            repeated: 0,
+            flipped: 0,
+            duration_s: 10.0,
+            answer: "the search stopped after 3 probes before it ended; no capacity is claimed"
+                .into(),
+        });
+        let label = capacity(&report).unwrap().label;
+        assert!(label.starts_with("the probes' throughput ("), "{label}");
     }
 
     /// An open model's measured capacity is where the SLO-lost load comes

@@ -113,7 +113,7 @@ fn verdict(out: &mut String, report: &Report) {
     let _ = write!(
         out,
         "<section class=\"{class}\" id=\"verdict\">\n<p class=\"answer\">{}</p>\n<dl class=\"facts\">\n",
-        escape(&report.verdict)
+        super::escape::html_prose(&report.verdict)
     );
     if report.scripting_failure.is_some() {
         // Levels the scenario failed say nothing of the shop.
@@ -232,7 +232,10 @@ fn warnings(out: &mut String, report: &Report, unit: LoadUnit) {
         warn(format!("<strong>Aborted</strong>: {}.", escape(&why)));
     }
     if let Some(note) = crate::report::findings::held_back(report) {
-        warn(format!("<strong>Held back</strong>: {}.", escape(&note)));
+        warn(format!(
+            "<strong>Held back</strong>: {}.",
+            super::escape::html_prose(&note)
+        ));
     }
     if report.slo.is_empty() {
         warn("The scenario has no SLO, so no level can break: add an [slo] section.".into());
