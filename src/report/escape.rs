@@ -22,7 +22,7 @@ pub fn html(text: &str) -> String {
 /// leaves them all as written.
 pub fn html_prose(text: &str) -> String {
     let escaped = html(text);
-    if escaped.matches('`').count() % 2 != 0 {
+    if !escaped.matches('`').count().is_multiple_of(2) {
         return escaped;
     }
     let mut out = String::with_capacity(escaped.len() + 16);
