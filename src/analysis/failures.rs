@@ -359,7 +359,17 @@ pub fn verdict(failure: &ScriptingFailure) -> String {
     if let Some(example) = &failure.example {
         text.push_str(&format!(": {}", example.what));
     }
-    text.push_str("; fix the scenario, or the shop if it answers one shopper so (out of stock, a failing payment), before reading capacity from it (stampede run --smoke shows every step)");
+    text.push_str("; fix the scenario, or the shop if it answers one shopper so (out of stock, a failing payment), before reading capacity from it");
+    // The walk thinks no time: a cookie that ran out during a think time
+    // never runs out there.
+    let timed = failure
+        .example
+        .as_ref()
+        .is_some_and(|e| e.what.contains(crate::metrics::examples::COOKIE_RAN_OUT));
+    text.push_str(match timed {
+        true => " (stampede run --smoke walks without think time and will not show it: shorten the think time, or have the journey renew its session)",
+        false => " (stampede run --smoke shows every step)",
+    });
     text
 }
 
@@ -403,6 +413,20 @@ mod tests {
             verdict(&failure).starts_with("the scenario fails, not the shop's capacity: step ")
         );
         assert!(verdict(&failure).contains("got 404"));
+        assert!(verdict(&failure).ends_with("(stampede run --smoke shows every step)"));
+        // A session cookie that ran out during a think time: the walk, which
+        // thinks no time, would pass; the verdict does not send the user there.
+        let mut failure = failure;
+        let example = failure.example.as_mut().unwrap();
+        example.what = format!(
+            "expected status 2xx or 3xx, got 401; the shop's cookie cartsess for this URL {} (…)",
+            crate::metrics::examples::COOKIE_RAN_OUT
+        );
+        assert!(
+            verdict(&failure).ends_with("(stampede run --smoke walks without think time and will not show it: shorten the think time, or have the journey renew its session)"),
+            "{}",
+            verdict(&failure)
+        );
     }
 
     #[test]

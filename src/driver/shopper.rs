@@ -401,10 +401,10 @@ impl Shopper {
             let expired = self.client.expired_cookies(&self.url);
             if !expired.is_empty() {
                 failed.what.push_str(&format!(
-                    "; the shop's cookie {} for this URL had run out before the request (its \
-                     Max-Age or Expires, or the shop deleted it): a think time longer than the \
-                     shop's session?",
-                    expired.join(", ")
+                    "; the shop's cookie {} for this URL {} (its Max-Age or Expires, or the \
+                     shop deleted it): a think time longer than the shop's session?",
+                    expired.join(", "),
+                    crate::metrics::examples::COOKIE_RAN_OUT
                 ));
             }
         }

@@ -44,6 +44,10 @@ pub struct Example {
     pub body: String,
 }
 
+/// What a refused step's failure says when the shop's cookie for its URL had
+/// run out before the request (set by the driver, read by the verdict).
+pub const COOKIE_RAN_OUT: &str = "had run out before the request";
+
 /// The examples of a run, bounded.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Examples {
