@@ -145,6 +145,12 @@ fn read(dir: &Path) -> Result<ShardDir, Error> {
             dir.display()
         ))
     };
+    if let Some(pid) = outdir::running_in(dir) {
+        return Err(bad_input(anyhow!(
+            "{}: the shard is still running (process {pid} writes it): merge once every shard has ended",
+            dir.display()
+        )));
+    }
     let log = interval_log::open(dir).map_err(|e| cannot_read(&e))?;
     let plan = Plan::of_header(log.header())
         .map_err(|e| bad_input(anyhow!("{}: {e}", log_path(dir).display())))?;

@@ -3,7 +3,7 @@
 //! draw would stay), unless `--force`, which removes the old run's files first.
 //! Other files in the directory are left alone.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 
@@ -21,6 +21,53 @@ const RUN_FILES: [&str; 8] = [
     "business.csv",
     "charts",
 ];
+
+/// The file a run keeps in its directory while it runs: its process id.
+const RUNNING: &str = ".stampede-running";
+
+/// Marks a run's directory as being written by this process, until dropped
+/// (the run's end, however it ends; after a kill -9 the mark names a process
+/// that is gone, and counts for nothing).
+pub struct Running(PathBuf);
+
+impl Running {
+    pub fn mark(dir: &Path) -> Running {
+        let path = dir.join(RUNNING);
+        // Best effort: without it, only the checks below are lost.
+        let _ = std::fs::write(&path, std::process::id().to_string());
+        Running(path)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The process still writing a run into `dir`, if its mark names one alive
+/// (a shard merged while it runs read as interrupted; `--force` removed the
+/// files of a run still writing them).
+pub fn running_in(dir: &Path) -> Option<u32> {
+    let text = std::fs::read_to_string(dir.join(RUNNING)).ok()?;
+    let pid: u32 = text.trim().parse().ok()?;
+    (pid != std::process::id() && alive(pid)).then_some(pid)
+}
+
+/// Whether a process `pid` exists (signal 0 sends nothing, it only asks).
+fn alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    if pid <= 0 {
+        // 0 and below name process groups, not one process.
+        return false;
+    }
+    // SAFETY: kill with signal 0 delivers no signal; it only checks that the
+    // process exists and may be signalled.
+    let asked = unsafe { libc::kill(pid, 0) };
+    asked == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
 
 /// Whether `dir` holds a run's files.
 pub fn holds_a_run(dir: &Path) -> bool {
@@ -46,6 +93,13 @@ pub fn check_is_dir(dir: &Path) -> Result<(), Error> {
 /// behind.
 pub fn check(dir: &Path, force: bool) -> Result<(), Error> {
     check_is_dir(dir)?;
+    if let Some(pid) = running_in(dir) {
+        // Not even with --force: its files would be removed under it.
+        return Err(bad_input(anyhow!(
+            "{}: a run is still writing there (process {pid}): choose another --out",
+            dir.display()
+        )));
+    }
     check_writable(dir)?;
     if holds_a_run(dir) && !force {
         return Err(bad_input(anyhow!(
@@ -89,7 +143,11 @@ pub fn prepare(dir: &Path, force: bool) -> Result<(), Error> {
     if !holds_a_run(dir) {
         return Ok(());
     }
-    for name in RUN_FILES.iter().copied().chain([interval_log::FILE_NAME]) {
+    for name in RUN_FILES
+        .iter()
+        .copied()
+        .chain([interval_log::FILE_NAME, RUNNING])
+    {
         let path = dir.join(name);
         let removed = if path.is_dir() {
             std::fs::remove_dir_all(&path)

@@ -163,6 +163,8 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         humantime::format_rfc3339_seconds(options.start_at.unwrap_or_else(SystemTime::now))
             .to_string();
     let mut log = open_log(&options, &plan, &base_url, &started_at, shard.clone())?;
+    // Until the reports are written: a merge or another run sees it running.
+    let _running = outdir::Running::mark(&options.out);
     let live = start_live_metrics(&runtime, &options, &plan)?;
     announce(&scenario, &base_url, &options, shard.as_ref());
     let clock = Instant::now();

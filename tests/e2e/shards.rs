@@ -553,6 +553,91 @@ fn merge_refuses_runs_that_are_not_shards_of_one_run() {
     assert!(first.join("intervals.hlog").exists());
 }
 
+/// A shard still running is not merged (it read as interrupted), nor written
+/// over by another run, even with `--force` (its files were removed under
+/// it); killed outright, its mark names a process that is gone, and the
+/// merge goes on to judge what is there (here: the other shard is missing).
+#[test]
+fn a_shard_still_running_is_neither_merged_nor_written_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("long.toml");
+    std::fs::write(
+        &scenario,
+        r#"
+name = "long"
+[target]
+base_url = "embedded"
+service_time = "1ms"
+[load]
+stages = [{ ramp_to = 1, over = "0s" }, { hold = "30s" }]
+[[journey]]
+name = "look"
+weight = 1
+think = "100ms"
+steps = [{ name = "home", get = "/" }]
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("shard-0");
+    let start_at = (unix_now().ceil() as u64 + 1).to_string();
+    let mut child = stampede()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .args(["--shard", "0/2", "--seed", "1", "--start-at", &start_at])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let marked = out.join(".stampede-running");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !marked.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let merge = || {
+        stampede()
+            .arg("merge")
+            .arg(&out)
+            .arg("--out")
+            .arg(dir.path().join("merged"))
+            .output()
+            .unwrap()
+    };
+    let early = merge();
+    // Refused before any load (were it not, the kill below would end the test).
+    let over = stampede()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .arg("--force")
+        .arg("--no-preflight")
+        .args([
+            "--load",
+            "stages = [{ ramp_to = 1, over = \"0s\" }, { hold = \"1s\" }]",
+        ])
+        .output()
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(marked.exists(), "the run never marked its directory");
+    let (_, stderr) = text(&early);
+    assert_eq!(early.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the shard is still running (process "),
+        "{stderr}"
+    );
+    let (_, stderr) = text(&over);
+    assert_eq!(over.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("a run is still writing there"), "{stderr}");
+    // Killed: the mark stays, naming a process that is gone.
+    let late = merge();
+    let (_, stderr) = text(&late);
+    assert_eq!(late.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("shard 1 of 2 is missing"), "{stderr}");
+}
+
 /// Reads the `--metrics-addr` URL from the run's stderr, scrapes it while the run
 /// goes and once the reports are written (the run lingers for that scrape), and
 /// parses every scrape with `prometheus-parse`.
