@@ -502,21 +502,7 @@ mod tests {
                 l
             })
             .collect();
-        let search = CapacitySearch {
-            from: 2.0,
-            to: 8.0,
-            precision: "5%".into(),
-            probes,
-            ending: None,
-            capacity: None,
-            low: None,
-            high: None,
-            confirmations: Vec::new(),
-            repeated: 0,
-            flipped: 0,
-            duration_s: 10.0,
-            answer: String::new(),
-        };
+        let search = crate::analysis::testdata::unfinished_search(probes);
         assert_eq!(
             answer(&report, &search),
             "the search stopped after 6 probes before it ended; no capacity is claimed; \

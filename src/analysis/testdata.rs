@@ -110,3 +110,22 @@ fn enriched(gates: &[&str], baseline: Option<&Report>) -> Report {
     );
     report
 }
+
+/// A capacity search that stopped before its end, with `probes` as made.
+pub fn unfinished_search(probes: Vec<super::search::SearchProbe>) -> super::search::CapacitySearch {
+    super::search::CapacitySearch {
+        from: 2.0,
+        to: 8.0,
+        precision: "5%".into(),
+        probes,
+        ending: None,
+        capacity: None,
+        low: None,
+        high: None,
+        confirmations: Vec::new(),
+        repeated: 0,
+        flipped: 0,
+        duration_s: 10.0,
+        answer: String::new(),
+    }
+}

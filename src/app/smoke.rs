@@ -95,7 +95,7 @@ pub fn accept_hint(kind: ErrorKind, status: Option<u16>, what: &str) -> Option<S
             Some(code) => format!("add {code} to the statuses the step's `expect` lists"),
             None => "add its status to those the step's `expect` lists".into(),
         },
-        _ => expect_status(status),
+        _ => accept_status(status),
     })
 }
 
@@ -107,7 +107,7 @@ fn lists_its_own(what: &str) -> bool {
 }
 
 /// How to accept `status` beside the answers a step passes with by default.
-fn expect_status(status: Option<u16>) -> String {
+fn accept_status(status: Option<u16>) -> String {
     format!(
         "add its status to those the step passes with (by default any 2xx or 3xx): {}",
         crate::analysis::failures::expect_status(status)

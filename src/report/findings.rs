@@ -199,10 +199,16 @@ pub fn capacity(report: &Report) -> Option<Fact> {
                 None => format!("{peak:.0} steps/s"),
             };
             let highest = report.levels.iter().map(|l| l.load).fold(0.0, f64::max);
+            // A search that claimed no capacity has its own answer: the fit
+            // over its probes is their throughput, not a capacity beside it.
+            let noun = match report.capacity_search.is_some() {
+                true => "the probes' throughput",
+                false => "capacity",
+            };
             let label = match (c.measured, c.peak_load) {
-                (true, _) => "capacity (measured)",
-                (false, Some(load)) if load > highest => "capacity (USL, extrapolated)",
-                (false, _) => "capacity (USL)",
+                (true, _) => format!("{noun} (measured)"),
+                (false, Some(load)) if load > highest => format!("{noun} (USL, extrapolated)"),
+                (false, _) => format!("{noun} (USL)"),
             };
             // The 429s the break was made of may be a limiter's, not the shop's.
             let limiter = match crate::analysis::failures::maybe_rate_limit(report) {
@@ -210,12 +216,6 @@ pub fn capacity(report: &Report) -> Option<Fact> {
                     "; the 429s at the breaking point may be a rate limit's: then this is the limit's rate, not the shop's capacity"
                 }
                 false => "",
-            };
-            // A search that claimed no capacity has its own answer: the
-            // fit over its probes is their throughput, not a capacity beside it.
-            let label = match report.capacity_search.is_some() {
-                true => label.replacen("capacity", "the probes' throughput", 1),
-                false => label.to_string(),
             };
             Fact::new(
                 label,
@@ -876,22 +876,7 @@ mod tests {
     fn a_search_without_a_capacity_shows_its_probes_throughput() {
         let mut report = testdata::judged(&[]);
         assert!(capacity(&report).unwrap().label.starts_with("capacity"));
-        report.capacity_search = Some(crate::analysis::search::CapacitySearch {
-            from: 1.0,
-            to: 100.0,
-            precision: "5%".into(),
-            probes: Vec::new(),
-            ending: None,
-            capacity: None,
-            low: None,
-            high: None,
-            confirmations: Vec::new(),
-            repeated: 0,
-            flipped: 0,
-            duration_s: 10.0,
-            answer: "the search stopped after 3 probes before it ended; no capacity is claimed"
-                .into(),
-        });
+        report.capacity_search = Some(testdata::unfinished_search(Vec::new()));
         let label = capacity(&report).unwrap().label;
         assert!(label.starts_with("the probes' throughput ("), "{label}");
     }
