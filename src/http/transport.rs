@@ -148,12 +148,7 @@ pub fn tls_config(
             .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
             .with_no_client_auth()
     } else {
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in rustls_native_certs::load_native_certs().certs {
-            // A certificate the store rejects is skipped, as browsers do.
-            let _ = roots.add(cert);
-        }
-        match verifier(roots, &provider)? {
+        match verifier(system_roots(), &provider)? {
             Some(verifier) => builder
                 .dangerous()
                 .with_custom_certificate_verifier(verifier)
@@ -172,20 +167,32 @@ pub fn tls_config(
     Ok(Arc::new(tls))
 }
 
+/// The system's root certificates, read once a process: a run's first walk and
+/// its load share them (reading `/etc/ssl/certs` costs ~5 ms each time).
+fn system_roots() -> Arc<rustls::RootCertStore> {
+    static ROOTS: std::sync::OnceLock<Arc<rustls::RootCertStore>> = std::sync::OnceLock::new();
+    Arc::clone(ROOTS.get_or_init(|| {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls_native_certs::load_native_certs().certs {
+            // A certificate the store rejects is skipped, as browsers do.
+            let _ = roots.add(cert);
+        }
+        Arc::new(roots)
+    }))
+}
+
 /// The roots' verifier, remembering the chains it verified; `None` without roots.
 fn verifier(
-    roots: rustls::RootCertStore,
+    roots: Arc<rustls::RootCertStore>,
     provider: &Arc<rustls::crypto::CryptoProvider>,
 ) -> Result<Option<Arc<VerifiedChains>>, super::exchange::SetupError> {
     if roots.is_empty() {
         return Ok(None);
     }
-    let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
-        Arc::new(roots),
-        Arc::clone(provider),
-    )
-    .build()
-    .map_err(|e| super::exchange::SetupError::Tls(e.to_string()))?;
+    let webpki =
+        rustls::client::WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(provider))
+            .build()
+            .map_err(|e| super::exchange::SetupError::Tls(e.to_string()))?;
     Ok(Some(Arc::new(VerifiedChains::new(webpki))))
 }
 
@@ -470,7 +477,7 @@ mod tests {
     #[test]
     fn no_roots_no_verifier_and_no_setup_error() {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let none = verifier(rustls::RootCertStore::empty(), &provider).unwrap();
+        let none = verifier(Arc::new(rustls::RootCertStore::empty()), &provider).unwrap();
         assert!(none.is_none());
         let mut roots = rustls::RootCertStore::empty();
         let key = rcgen::KeyPair::generate().unwrap();
@@ -479,7 +486,7 @@ mod tests {
             .self_signed(&key)
             .unwrap();
         roots.add(cert.der().clone()).unwrap();
-        assert!(verifier(roots, &provider).unwrap().is_some());
+        assert!(verifier(Arc::new(roots), &provider).unwrap().is_some());
     }
 
     /// Offered as browsers offer them: AES-128-GCM first (TLS 1.3, then 1.2),
