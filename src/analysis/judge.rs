@@ -459,6 +459,7 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         ),
         recovery_s,
         blocked_hosts: collected.notes.blocked_hosts.clone(),
+        resent: collected.notes.resent.clone(),
         failed_checks: collected.notes.failed_checks.clone(),
         graphql_codes: collected.notes.graphql_codes.clone(),
         graphql_accepted: collected.notes.graphql_accepted.clone(),
@@ -760,6 +761,12 @@ pub fn verdict(report: &Report) -> String {
         text.push_str(&format!(
             ". {blocked} requests to hosts not allowed were blocked ({})",
             hosts.join(", ")
+        ));
+    }
+    let resent: u64 = report.resent.values().sum();
+    if resent > 0 {
+        text.push_str(&format!(
+            ". {resent} requests were sent again on a new connection: the shop closed kept-alive connections as they were reused (a keep-alive timeout shorter than the shoppers' think time, or a limit of requests a connection), as browsers do; a POST is not sent again and fails as `reset`"
         ));
     }
     text.push_str(&end_note(report));

@@ -733,3 +733,19 @@ fn the_climb_past_a_break_while_it_was_judged_is_said() {
     report.cooldown.as_mut().unwrap().start_s = 21.2;
     assert_eq!(climbed_past_the_break_s(&report), None);
 }
+
+/// Requests sent again after the shop closed a kept-alive connection as they
+/// went out are said, counted over the steps, with what it means.
+#[test]
+fn the_verdict_counts_requests_sent_again_on_a_new_connection() {
+    let mut report = crate::analysis::testdata::smoke();
+    assert!(!super::verdict(&report).contains("sent again"));
+    report.resent = [("home".to_string(), 6), ("product".to_string(), 16)].into();
+    let verdict = super::verdict(&report);
+    assert!(
+        verdict.contains(
+            ". 22 requests were sent again on a new connection: the shop closed kept-alive connections as they were reused"
+        ),
+        "{verdict}"
+    );
+}

@@ -655,6 +655,12 @@ pub struct Report {
     /// Requests refused before connecting because their host is not allowed, by host.
     #[serde(default)]
     pub blocked_hosts: BTreeMap<String, u64>,
+    /// Requests sent again on a new connection, by step: the shop closed the
+    /// kept-alive connection as they went out, before any byte of an answer
+    /// (only requests that may be repeated: GET, HEAD, PUT, DELETE, or with an
+    /// `Idempotency-Key`); each counts twice in the HTTP requests sent.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resent: BTreeMap<String, u64>,
     /// Failed checks over the run, by "step: check".
     #[serde(default)]
     pub failed_checks: BTreeMap<String, u64>,

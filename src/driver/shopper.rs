@@ -320,6 +320,12 @@ impl Shopper {
         let answered = Instant::now();
         let mut sample = sample(self, sent);
         sample.http_requests = self.client.take_sent();
+        let resent = self.client.take_resent();
+        if resent > 0 {
+            shared
+                .recorder
+                .note_resent(&shared.scenario.steps[step.id].name, resent);
+        }
         sample.lag = sent.saturating_duration_since(intended);
         match answer {
             Ok(answer) => {
@@ -331,7 +337,14 @@ impl Shopper {
                 sample.error = Some(transport_failed(shared, step, sent, &failure, walk));
             }
         }
-        if sample.status.is_some() || sample.error == Some(ErrorKind::Timeout) {
+        // What the shopper waited, for an answer or for its failure: a request
+        // that hung 1 s and then broke counts its second. Not for a request
+        // that never left (refused before sending, or a panic).
+        let left = !matches!(
+            sample.error,
+            Some(ErrorKind::Blocked | ErrorKind::Request | ErrorKind::Panic)
+        );
+        if sample.status.is_some() || left {
             sample.latency = Some(answered.saturating_duration_since(intended));
             sample.service = Some(answered - sent);
         }

@@ -39,10 +39,24 @@ impl Conn {
                 origin,
             ));
         }
+        let deadline = tokio::time::Instant::now() + timeout;
         let connect = async {
-            let tcp = TcpStream::connect((origin.bare_host(), origin.port))
-                .await
-                .map_err(|e| Failure::with(connect_kind(&e), &e))?;
+            let tcp = TcpStream::connect((origin.bare_host(), origin.port));
+            let tcp = match tokio::time::timeout_at(deadline, tcp).await {
+                Ok(tcp) => tcp.map_err(|e| Failure::with(connect_kind(&e), &e))?,
+                // Not accepted in time: a shop whose accept queue is full (or
+                // whose SYNs are dropped) never saw the request.
+                Err(_) => {
+                    return Err(Failure::with(
+                        ErrorKind::Connect,
+                        &format_args!(
+                            "no TCP connection to {} within connect_timeout ({}): the shop's accept queue full, or its connections refused silently",
+                            origin.authority,
+                            crate::units::show_ms(timeout.as_secs_f64() * 1000.0)
+                        ),
+                    ));
+                }
+            };
             tcp.set_nodelay(true)
                 .map_err(|e| Failure::with(classify_io(&e), &e))?;
             if !origin.tls {
@@ -67,9 +81,24 @@ impl Conn {
                 Ok(Conn::H1(h1::Connection::new(stream), origin))
             }
         };
-        match tokio::time::timeout(timeout, connect).await {
+        match tokio::time::timeout_at(deadline, connect).await {
             Ok(conn) => conn,
-            Err(_) => Err(Failure::kind(ErrorKind::Timeout)),
+            Err(_) => Err(Failure::with(
+                ErrorKind::Timeout,
+                &format_args!(
+                    "connected, but the TLS handshake did not end within connect_timeout ({})",
+                    crate::units::show_ms(timeout.as_secs_f64() * 1000.0)
+                ),
+            )),
+        }
+    }
+
+    /// Whether an HTTP/1.1 connection carried an answer before this request
+    /// (HTTP/2's own protocol says which streams a closing shop left unread).
+    pub fn reused(&self) -> bool {
+        match self {
+            Conn::H1(c, _) => c.reused(),
+            Conn::H2(..) => false,
         }
     }
 
@@ -106,5 +135,48 @@ fn connect_kind(e: &io::Error) -> ErrorKind {
     match classify_io(e) {
         ErrorKind::Reset | ErrorKind::Malformed => ErrorKind::Connect,
         kind => kind,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A shop that accepts no more connections (its accept queue full: the
+    /// kernel drops the SYNs) fails a connect as `connect`, saying so, not as
+    /// the request's `timeout`.
+    #[tokio::test]
+    async fn a_connection_not_accepted_in_time_fails_as_connect() {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(1).unwrap(); // never accepts
+        let port = listener.local_addr().unwrap().port();
+        let url = url::Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+        let origin = Origin::of(&url).unwrap();
+        let tls = tokio_rustls::TlsConnector::from(
+            super::super::transport::tls_config(true, false).unwrap(),
+        );
+        let mut kept = Vec::new();
+        let failure = loop {
+            assert!(kept.len() < 64, "the queue never filled");
+            let open = Conn::open(
+                origin.clone(),
+                &Connector::Tcp,
+                &tls,
+                Duration::from_millis(300),
+            );
+            match open.await {
+                Ok(conn) => kept.push(conn),
+                Err(failure) => break failure,
+            }
+        };
+        assert_eq!(failure.kind, ErrorKind::Connect);
+        let message = failure.message.unwrap();
+        assert!(
+            message.starts_with(&format!(
+                "no TCP connection to 127.0.0.1:{port} within connect_timeout (300 ms)"
+            )),
+            "{message}"
+        );
     }
 }

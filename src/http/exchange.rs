@@ -132,6 +132,9 @@ pub struct Failure {
     /// The answer's status when its head came and then its body failed (cut
     /// short, over `max_body`, a bad encoding).
     pub status: Option<u16>,
+    /// No byte of an answer came: the request failed as it was written, or the
+    /// connection ended or broke before the answer's first byte.
+    pub before_answer: bool,
 }
 
 impl Failure {
@@ -141,6 +144,7 @@ impl Failure {
             host: None,
             message: None,
             status: None,
+            before_answer: false,
         }
     }
 
@@ -151,6 +155,15 @@ impl Failure {
             host: None,
             message: Some(error.to_string()),
             status: None,
+            before_answer: false,
+        }
+    }
+
+    /// This failure, before any byte of an answer came.
+    pub fn before_answer(self) -> Failure {
+        Failure {
+            before_answer: true,
+            ..self
         }
     }
 

@@ -55,11 +55,19 @@ impl Drop for Buffer {
 
 pub struct Connection {
     io: Stream,
+    /// Answers read whole on this connection.
+    answered: u32,
 }
 
 impl Connection {
     pub fn new(io: Stream) -> Connection {
-        Connection { io }
+        Connection { io, answered: 0 }
+    }
+
+    /// Whether the connection carried an answer before: kept from an earlier
+    /// request, not opened for this one.
+    pub fn reused(&self) -> bool {
+        self.answered > 0
     }
 
     /// Whether the server left the connection alone while it was idle. A closed
@@ -75,8 +83,9 @@ impl Connection {
         let mut buffer = Buffer::take();
         let buf = &mut buffer.0;
         write_request(buf, out);
-        self.io.write_all(buf).await.map_err(io_failure)?;
-        self.io.flush().await.map_err(io_failure)?;
+        let unanswered = |e| io_failure(e).before_answer();
+        self.io.write_all(buf).await.map_err(unanswered)?;
+        self.io.flush().await.map_err(unanswered)?;
         buf.clear();
 
         let head = self.read_head(buf, want.headers).await?;
@@ -103,6 +112,7 @@ impl Connection {
             .map_err(answered)?;
         let body = sink.finish().map_err(answered)?;
         let reusable = !to_end && !head.close && head.status != 101 && pos == buf.len();
+        self.answered += 1;
         Ok((
             Reply {
                 status: head.status,
@@ -117,6 +127,7 @@ impl Connection {
 
     /// Reads past any interim (1xx but 101) answers to the final head in `buf`.
     async fn read_head(&mut self, buf: &mut Vec<u8>, keep_headers: bool) -> Result<Head, Failure> {
+        let mut answer_began = !buf.is_empty();
         loop {
             // Nothing read yet (the usual start): nothing to parse.
             let parsed = match buf.is_empty() {
@@ -135,12 +146,21 @@ impl Connection {
                 }
                 None => {
                     buf.reserve(FIRST_READ);
-                    if self.io.read_buf(buf).await.map_err(io_failure)? == 0 {
-                        return Err(Failure::with(
+                    let failure = match self.io.read_buf(buf).await {
+                        Ok(0) => Failure::with(
                             ErrorKind::Reset,
                             &"the connection closed before the answer's head came",
-                        ));
-                    }
+                        ),
+                        Ok(_) => {
+                            answer_began = true;
+                            continue;
+                        }
+                        Err(e) => io_failure(e),
+                    };
+                    return Err(match answer_began {
+                        true => failure,
+                        false => failure.before_answer(),
+                    });
                 }
             }
         }

@@ -218,9 +218,30 @@ impl ClientFactory {
             conns: Vec::new(),
             walk_hops: None,
             sent: 0,
+            resent: 0,
             timer: None,
         }
     }
+}
+
+/// Whether a request may be sent twice with the effect of once (RFC 9110
+/// 9.2.2: GET, HEAD, OPTIONS, TRACE, PUT, DELETE), or carries an
+/// `Idempotency-Key` that lets the shop tell a repeat.
+fn may_repeat(out: &exchange::Outgoing<'_>) -> bool {
+    let method = out.method;
+    [
+        Method::GET,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::PUT,
+        Method::DELETE,
+    ]
+    .contains(method)
+        || out.step_headers.iter().any(|(name, _)| {
+            name.as_str().eq_ignore_ascii_case("idempotency-key")
+                || name.as_str().eq_ignore_ascii_case("x-idempotency-key")
+        })
 }
 
 /// Header names and values, in order.
@@ -328,6 +349,8 @@ pub struct Client {
     walk_hops: Option<Vec<Hop>>,
     /// HTTP requests sent (every redirect hop) since [`Client::take_sent`].
     sent: u32,
+    /// Of those, sent again after a kept connection closed ([`Client::take_resent`]).
+    resent: u32,
     /// The request timeout, kept from one request to the next: moving a
     /// registered timer's deadline later is one atomic store, where a new timer
     /// per request is an insertion into the runtime's timer wheel and a removal
@@ -379,6 +402,12 @@ impl Client {
         std::mem::take(&mut self.sent)
     }
 
+    /// Requests sent again on a new connection since the last call, because the
+    /// shop closed the kept one as they went out (counted in `take_sent` too).
+    pub fn take_resent(&mut self) -> u32 {
+        std::mem::take(&mut self.resent)
+    }
+
     async fn follow(&mut self, request: Request<'_>) -> Result<Answer, Failure> {
         let common = Arc::clone(&self.common);
         let mut method = request.method.clone();
@@ -394,6 +423,7 @@ impl Client {
                     host: Some(dest.origin.host.clone()),
                     message: None,
                     status: None,
+                    before_answer: false,
                 });
             }
             let cookie = self
@@ -574,26 +604,41 @@ impl Client {
         };
         let conn = match kept {
             Some(conn) => conn,
-            None => {
-                // Boxed: connecting (TLS, HTTP/2 handshake) needs far more state
-                // than a request, and only once per connection; inline, it
-                // would make every shopper's task that large.
-                let common = &self.common;
-                Box::pin(Conn::open(
-                    out.origin.clone(),
-                    &common.connector,
-                    &common.tls,
-                    common.connect_timeout,
-                ))
-                .await?
-            }
+            None => self.open(out.origin).await?,
         };
+        let reused = conn.reused();
         // Taken out while in use: a timeout or a failure drops it.
-        let (reply, conn) = conn.send(out, want).await?;
+        let (reply, conn) = match conn.send(out, want).await {
+            // The shop closed the kept connection as the request went out (its
+            // keep-alive timeout or request limit racing the shopper's return):
+            // no byte of an answer came, so a request that may be repeated is
+            // sent once more on a new connection, as browsers and Go's client
+            // do. A POST is not: the shop may have acted on it.
+            Err(failure) if reused && failure.before_answer && may_repeat(out) => {
+                self.sent += 1;
+                self.resent += 1;
+                self.open(out.origin).await?.send(out, want).await?
+            }
+            sent => sent?,
+        };
         if let Some(conn) = conn {
             self.conns.push(conn);
         }
         Ok(reply)
+    }
+
+    async fn open(&self, origin: &Origin) -> Result<Conn, Failure> {
+        // Boxed: connecting (TLS, HTTP/2 handshake) needs far more state
+        // than a request, and only once per connection; inline, it
+        // would make every shopper's task that large.
+        let common = &self.common;
+        Box::pin(Conn::open(
+            origin.clone(),
+            &common.connector,
+            &common.tls,
+            common.connect_timeout,
+        ))
+        .await
     }
 
     /// The value of cookie `name` that this client would send to `url`.
@@ -722,8 +767,6 @@ mod tests {
         }
     }
 
-    /// Reads from `server` into `buf` until it holds a whole request head;
-    /// where the head ends, `None` when the client is gone.
     /// A plain GET of `url`, its body drained.
     fn get(url: &str) -> Request<'_> {
         Request {
@@ -738,6 +781,8 @@ mod tests {
         }
     }
 
+    /// Reads from `server` into `buf` until it holds a whole request head;
+    /// where the head ends, `None` when the client is gone.
     async fn read_head(server: &mut tokio::io::DuplexStream, buf: &mut Vec<u8>) -> Option<usize> {
         use tokio::io::AsyncReadExt;
         let mut chunk = [0u8; 1024];
@@ -750,6 +795,83 @@ mod tests {
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
             }
         }
+    }
+
+    /// A shop closing each kept-alive connection as its second request arrives,
+    /// before answering (a keep-alive timeout racing the shopper's return): a
+    /// GET, PUT or DELETE is sent again on a new connection and answered; a
+    /// POST fails as `reset`, sent once. Requests on a new connection that
+    /// fail are not sent again.
+    #[tokio::test]
+    async fn a_request_that_may_be_repeated_is_sent_again_when_the_kept_connection_closes() {
+        use tokio::io::AsyncWriteExt;
+        let seen = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let log = Arc::clone(&seen);
+        let connector = Connector::memory(move || {
+            let (client, mut server) = tokio::io::duplex(4096);
+            let log = Arc::clone(&log);
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                for nth in 1.. {
+                    let Some(end) = read_head(&mut server, &mut buf).await else {
+                        return;
+                    };
+                    let line = String::from_utf8_lossy(&buf[..end]);
+                    let line = line.lines().next().unwrap_or_default().to_string();
+                    buf.drain(..end);
+                    log.lock().unwrap().push(format!("{line} #{nth}"));
+                    if nth == 2 || line.contains("/broken") {
+                        return; // closed, unanswered
+                    }
+                    let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+                    if server.write_all(answer).await.is_err() {
+                        return;
+                    }
+                }
+            });
+            client
+        });
+        let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
+        let mut client = factory.client();
+        let mut send = async |method: &Method, path: &str| {
+            let url = format!("http://shop.test{path}");
+            let request = Request {
+                method,
+                ..get(&url)
+            };
+            let answer = client.fetch(request, tokio::time::Instant::now()).await;
+            let status = answer.map(|a| a.status).map_err(|f| f.kind);
+            (status, client.take_sent(), client.take_resent())
+        };
+        assert_eq!(send(&Method::GET, "/a").await, (Ok(200), 1, 0));
+        assert_eq!(send(&Method::GET, "/b").await, (Ok(200), 2, 1));
+        assert_eq!(send(&Method::PUT, "/c").await, (Ok(200), 2, 1));
+        assert_eq!(send(&Method::DELETE, "/d").await, (Ok(200), 2, 1));
+        assert_eq!(
+            send(&Method::POST, "/e").await,
+            (Err(ErrorKind::Reset), 1, 0),
+            "a POST is not sent twice"
+        );
+        assert_eq!(
+            send(&Method::GET, "/broken").await,
+            (Err(ErrorKind::Reset), 1, 0),
+            "on a new connection: the shop's failure"
+        );
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(
+            seen,
+            [
+                "GET /a HTTP/1.1 #1",
+                "GET /b HTTP/1.1 #2",
+                "GET /b HTTP/1.1 #1",
+                "PUT /c HTTP/1.1 #2",
+                "PUT /c HTTP/1.1 #1",
+                "DELETE /d HTTP/1.1 #2",
+                "DELETE /d HTTP/1.1 #1",
+                "POST /e HTTP/1.1 #2",
+                "GET /broken HTTP/1.1 #1",
+            ]
+        );
     }
 
     /// A shop in memory that answers every request with 200 and the `Set-Cookie`

@@ -113,6 +113,9 @@ pub fn add(total: &mut Collected, other: &Collected) {
 }
 
 fn add_notes(total: &mut Notes, other: &Notes) {
+    for (step, n) in &other.resent {
+        *total.resent.entry(step.clone()).or_default() += n;
+    }
     for (host, n) in &other.blocked_hosts {
         *total.blocked_hosts.entry(host.clone()).or_default() += n;
     }

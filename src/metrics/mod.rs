@@ -466,6 +466,11 @@ pub struct Notes {
     /// first error's code, bounded as `graphql_codes` are.
     #[serde(default)]
     pub graphql_accepted: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Requests sent again on a new connection, by step: the shop closed the
+    /// kept-alive one as they went out, before any answer (only requests that
+    /// may be repeated are: GET, PUT, DELETE…).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resent: BTreeMap<String, u64>,
     /// The first message the transport gave for each error kind (by kind name).
     #[serde(default)]
     pub error_messages: BTreeMap<String, String>,
@@ -522,6 +527,12 @@ impl Recorder {
     pub fn note_blocked(&self, host: &str) {
         let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
         *notes.blocked_hosts.entry(host.to_string()).or_default() += 1;
+    }
+
+    /// Counts `n` requests of `step` sent again on a new connection.
+    pub fn note_resent(&self, step: &str, n: u32) {
+        let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
+        *notes.resent.entry(step.to_string()).or_default() += u64::from(n);
     }
 
     /// Counts a failed check of `step`, and a GraphQL failure's `code`.
