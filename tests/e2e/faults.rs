@@ -184,6 +184,9 @@ fn a_shop_that_never_answers_counts_timeouts() {
 fn a_reset_mid_response_counts_resets() {
     let m = run_fault(Fault::ResetMidResponse, "", HOME);
     only_kinds(&m, &["reset"]);
+    // Each reset kept its latency: the time until the connection broke.
+    let failed = &m.report["levels"][0]["steps"][0]["latency_failed"];
+    assert!(f(&failed["samples"]) > 0.0, "{}", m.report["levels"][0]);
     // The transport's own words are kept, the first per kind.
     let message = m.report["error_messages"]["reset"]
         .as_str()
@@ -260,10 +263,30 @@ fn a_trickled_body_times_out_with_memory_bounded() {
     );
 }
 
+/// The shop closes each kept-alive connection as the next request arrives,
+/// unanswered (its keep-alive limit racing the shopper): a GET is sent again on
+/// a new connection and counted as such, never failed; a POST is not sent
+/// again, and fails as a reset.
 #[test]
-fn keep_alive_connections_closed_under_a_request_count_resets() {
+fn a_keep_alive_close_racing_a_request_costs_a_get_nothing_and_a_post_a_reset() {
     let m = run_fault(Fault::CloseKeepAlive, "", HOME);
+    assert!(errors(&m).is_empty(), "{:?}", errors(&m));
+    // After each shopper's first, every request went out twice.
+    let resent = f(&m.report["resent"]["home"]);
+    let steps = f(&m.report["levels"][0]["requests"]);
+    let http = f(&m.report["levels"][0]["http_requests"]);
+    assert!(resent >= 1.0, "{}", m.report["resent"]);
+    assert!(http > steps, "{http} HTTP requests for {steps} steps");
+    let verdict = m.report["verdict"].as_str().unwrap_or_default();
+    assert!(
+        verdict.contains("sent again on a new connection"),
+        "{verdict}"
+    );
+
+    let post = r#"{ name = "order", post = "/", body = "x" }"#;
+    let m = run_fault(Fault::CloseKeepAlive, "", post);
     only_kinds(&m, &["reset"]);
+    assert!(m.report.get("resent").is_none(), "{}", m.report);
     // Every connection answers its first request.
     assert!(f(&m.report["levels"][0]["status"]["2xx"]) > 0.0);
 }
