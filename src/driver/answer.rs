@@ -414,7 +414,7 @@ pub(super) fn transport_example(
         request: request.to_string(),
         trace_id,
         what,
-        redirects: Vec::new(),
+        redirects: failure.redirects.iter().map(hop_text).collect(),
         body: String::new(),
     }
 }

@@ -333,6 +333,9 @@ impl Shopper {
                 sample.error = self.judge(shared, step, body.as_ref(), &answer, walk);
             }
             Err(failure) => {
+                // Counted under the status its head gave, when one came (a body
+                // cut short, a redirect past the limit): "no answer" is for none.
+                sample.status = failure.status;
                 let sent = self.sent(body.as_ref());
                 sample.error = Some(transport_failed(shared, step, sent, &failure, walk));
             }

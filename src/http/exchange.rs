@@ -135,6 +135,8 @@ pub struct Failure {
     /// No byte of an answer came: the request failed as it was written, or the
     /// connection ended or broke before the answer's first byte.
     pub before_answer: bool,
+    /// For `redirects`: each redirect answered, its status and where it pointed.
+    pub redirects: Vec<(u16, String)>,
 }
 
 impl Failure {
@@ -145,6 +147,7 @@ impl Failure {
             message: None,
             status: None,
             before_answer: false,
+            redirects: Vec::new(),
         }
     }
 
@@ -156,6 +159,7 @@ impl Failure {
             message: Some(error.to_string()),
             status: None,
             before_answer: false,
+            redirects: Vec::new(),
         }
     }
 

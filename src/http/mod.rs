@@ -424,6 +424,7 @@ impl Client {
                     message: None,
                     status: None,
                     before_answer: false,
+                    redirects: Vec::new(),
                 });
             }
             let cookie = self
@@ -469,7 +470,15 @@ impl Client {
                     "more redirects than max_redirects ({}); the last answer, {}, redirects to {location}",
                     common.max_redirects, reply.status
                 );
-                return Err(Failure::with(ErrorKind::Redirects, &what).after(reply.status));
+                let to = (dest
+                    .url(&common.base)
+                    .and_then(|here| here.join(&location).ok()))
+                .map_or(location, |to| to.to_string());
+                redirects.push((reply.status, to));
+                return Err(Failure {
+                    redirects,
+                    ..Failure::with(ErrorKind::Redirects, &what).after(reply.status)
+                });
             }
             let unusable = || {
                 let what = format!("a Location header that cannot be followed: {location:?}");
@@ -1175,6 +1184,12 @@ mod tests {
             assert_eq!(failure.kind, kind, "{path}");
             assert_eq!(failure.message.as_deref(), Some(what), "{path}");
             assert_eq!(failure.status, Some(302), "{path}");
+            // The loop's chain, every hop answered, for its failure example.
+            let chain = match kind {
+                ErrorKind::Redirects => vec![(302, "http://shop.test/loop".to_string()); 6],
+                _ => Vec::new(),
+            };
+            assert_eq!(failure.redirects, chain, "{path}");
         }
     }
 }
