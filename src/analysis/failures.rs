@@ -325,13 +325,38 @@ pub fn scenario_errors_only(report: &Report) -> Option<String> {
         ("graphql", _, Some(code)) => format!("`allow_errors = [\"{code}\"]` in its graphql table"),
         ("graphql", _, None) => "`allow_errors` in its graphql table".to_string(),
         ("http_4xx", code, _) => expect_status(code),
+        ("check", _, _) => "a check that lets it pass".to_string(),
         _ => "`optional = true` on the extraction, or a `when`".to_string(),
     };
-    (total >= FEWEST_FAILED).then(|| {
-        format!(
-            "every request that failed there failed for the scenario's own reasons, most at step {step}: {answer}{status}, none timed out or got a 5xx; if that is the shop's business answer (out of stock), not its answer to load, accept it ({accept}) or change the data, and the breaking point is the shop's"
-        )
-    })
+    if total < FEWEST_FAILED {
+        return None;
+    }
+    if let Some((failed_p50, served_p50)) = shed_quickly(report, level) {
+        return Some(format!(
+            "every request that failed there failed on the scenario's own terms, most at step {step}: {answer}{status}, none timed out or got a 5xx; but they began only as the load rose (none at the first level) and came back in {} against {} for the answers served: the shop's quick refusal of load it cannot take (a \"we are busy\" page), and the breaking point is its capacity",
+            crate::units::show_ms(failed_p50),
+            crate::units::show_ms(served_p50)
+        ));
+    }
+    Some(format!(
+        "every request that failed there failed for the scenario's own reasons, most at step {step}: {answer}{status}, none timed out or got a 5xx; if that is the shop's business answer (out of stock), not its answer to load, accept it ({accept}) or change the data, and the breaking point is the shop's"
+    ))
+}
+
+/// The p50 of the requests that failed and of those served at `level`, when
+/// the failures began only as the load rose (under half a percent at the first
+/// level) and came back in half the time or less: a shop shedding load with a
+/// quick answer of its own (a "busy" page with a 200, a 409 from a lock it gave
+/// up on), whatever the answer's code — as a 429 that did not slow the
+/// answers served is read in [`rate_limited`].
+fn shed_quickly(report: &Report, level: &crate::analysis::LevelResult) -> Option<(f64, f64)> {
+    let first = report.levels.iter().find(|l| !l.spike)?;
+    if first.index == level.index || first.stats.error_rate >= 0.005 {
+        return None;
+    }
+    let failed = level.stats.latency_failed.as_ref()?.p50_ms?;
+    let served = level.stats.latency_ok.as_ref()?.p50_ms?;
+    (failed * 2.0 <= served).then_some((failed, served))
 }
 
 /// The `expect` that accepts `status` beside the answers a step passes with
@@ -548,6 +573,40 @@ mod tests {
             said.contains("accept it (`expect = { status = [\"2xx\", \"3xx\", …] }`)"),
             "{said}"
         );
+        // Failures that came back in half the time of the answers served, and
+        // began only as the load rose: the shop shedding load, its capacity.
+        let mut shed = report.clone();
+        let set = |r: &mut Report, ok: Option<f64>, failed: Option<f64>| {
+            let latency = |p50| crate::analysis::Latency {
+                p50_ms: Some(p50),
+                ..Default::default()
+            };
+            let level = r.levels.iter_mut().find(|l| l.index == bp).unwrap();
+            level.steps[0].stats.errors = [("check".to_string(), 21)].into_iter().collect();
+            level.stats.latency_ok = ok.map(latency);
+            level.stats.latency_failed = failed.map(latency);
+        };
+        set(&mut shed, None, None);
+        let said = scenario_errors_only(&shed).expect("the scenario's own errors");
+        assert!(
+            said.contains("accept it (a check that lets it pass)"),
+            "{said}"
+        );
+        set(&mut shed, Some(55.0), Some(1.4));
+        let said = scenario_errors_only(&shed).expect("load shed");
+        assert!(
+            said.ends_with("but they began only as the load rose (none at the first level) and came back in 1.4 ms against 55 ms for the answers served: the shop's quick refusal of load it cannot take (a \"we are busy\" page), and the breaking point is its capacity"),
+            "{said}"
+        );
+        // As slow as the answers served: no reading of load shed.
+        set(&mut shed, Some(55.0), Some(40.0));
+        let said = scenario_errors_only(&shed).unwrap();
+        assert!(!said.contains("refusal"), "{said}");
+        // Failing so at the first level already: the scenario's, as before.
+        set(&mut shed, Some(55.0), Some(1.4));
+        shed.levels[0].stats.error_rate = 0.02;
+        let said = scenario_errors_only(&shed).unwrap();
+        assert!(!said.contains("refusal"), "{said}");
         // A GraphQL step is told of `allow_errors`, with the code seen most
         // (it was told of `expect = { status = … }`).
         let mut graphql = report.clone();

@@ -189,7 +189,11 @@ fn a_reset_mid_response_counts_resets() {
     assert!(f(&failed["samples"]) > 0.0, "{}", m.report["levels"][0]);
     // Counted under the status its head gave, not as "no answer".
     let codes = &m.report["levels"][0]["codes"];
-    assert_eq!(f(&codes["200"]), f(&m.report["levels"][0]["requests"]), "{codes}");
+    assert_eq!(
+        f(&codes["200"]),
+        f(&m.report["levels"][0]["requests"]),
+        "{codes}"
+    );
     // The transport's own words are kept, the first per kind.
     let message = m.report["error_messages"]["reset"]
         .as_str()
