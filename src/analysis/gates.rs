@@ -97,9 +97,29 @@ pub fn evaluate(gates: &[Gate], report: &Report) -> Vec<GateResult> {
                     failure.step, failure.kind
                 ),
             ),
-            None => judge(g, report),
+            None => match unfinished_plan(report) {
+                Some(why) => fail(g, None, why),
+                None => judge(g, report),
+            },
         })
         .collect()
+}
+
+/// Why no gate passes a run whose plan a `unique` data feeder cut short before
+/// any level broke: the loads it never ran were asked for, and a gate judged
+/// on the part that ran (a breaking point "above 50" that 50 never tried)
+/// would pass on no evidence, as a feeder running dry fails a Gatling run.
+fn unfinished_plan(report: &Report) -> Option<String> {
+    if report.end != super::RunEnd::DataExhausted || report.breaking_point.is_some() {
+        return None;
+    }
+    let last = report.levels.last()?;
+    Some(format!(
+        "not judged: a `unique` data feeder ran out of rows {:.1} s into level {} ({}), before the plan ended and before any level broke; add rows, or pick \"cycle\"",
+        last.held_s,
+        last.index + 1,
+        report.load_unit.show(last.load)
+    ))
 }
 
 /// Whether every gate passed (true when there are none).

@@ -434,3 +434,28 @@ fn the_recovery_gate_judges_the_time_back_within_the_slo() {
     assert!(never.passed, "{never:?}");
     assert!(never.message.contains("the load never fell"), "{never:?}");
 }
+
+/// A run a `unique` feeder cut short before any level broke passes no gate: the
+/// loads it never ran were asked for (it exited 0, every gate green). One that
+/// broke first is judged as usual.
+#[test]
+fn a_plan_cut_short_by_a_feeder_running_dry_passes_no_gate() {
+    let mut r = testdata::broken();
+    r.end = crate::analysis::RunEnd::DataExhausted;
+    passes(&r, "p95 < 200ms");
+    r.breaking_point = None;
+    let last = r.levels.last().unwrap().clone();
+    let m = fails(&r, "p95 < 200ms");
+    assert_eq!(
+        m,
+        format!(
+            "not judged: a `unique` data feeder ran out of rows {:.1} s into level {} ({} shoppers), before the plan ended and before any level broke; add rows, or pick \"cycle\"",
+            last.held_s,
+            last.index + 1,
+            last.load
+        )
+    );
+    fails(&r, "breaking_point >= 50");
+    r.end = crate::analysis::RunEnd::Completed;
+    passes(&r, "p95@25 < 30ms");
+}

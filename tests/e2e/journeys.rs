@@ -438,7 +438,7 @@ steps = [{ name = "search", get = "/search?q={{ coupons.code }}" }]
     let (code, said) = crate::judged_again(&dir.path().join("out"), "p95 < 1s");
     assert_eq!(code, Some(3), "{said}");
     assert!(
-        said.contains("no good level to judge: a `unique` data feeder ran out of rows"),
+        said.contains("not judged: a `unique` data feeder ran out of rows"),
         "{said}"
     );
 }
