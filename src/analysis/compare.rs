@@ -39,6 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Breach, LevelResult, Model, Report, Stats, Verdict, round4};
 use crate::metrics::decode_histogram;
+use crate::scenario::Arrivals;
 
 pub const DEFAULT_MAX_REGRESSION: f64 = 0.10;
 const RESAMPLES: usize = 200;
@@ -85,6 +86,9 @@ pub enum Incomparable {
     NoSharedLevel,
     /// A closed run's 50 is shoppers, an open run's 50 arrivals per second.
     DifferentModels { base: Model, new: Model },
+    /// Open runs whose arrivals were spaced differently: a Poisson crowd
+    /// bunches up, and its percentiles are higher with the gaps alone.
+    DifferentArrivals { base: Arrivals, new: Arrivals },
     /// A run whose scenario failed (exit 4) measured its own failures.
     ScenarioFailed { run: Side },
 }
@@ -195,6 +199,11 @@ impl Comparison {
                 super::LoadUnit::for_model(base).short(),
                 super::LoadUnit::for_model(new).short()
             ),
+            Some(Incomparable::DifferentArrivals { base, new }) => format!(
+                "the baseline's arrivals were {} and this run's {}: the gaps alone move the percentiles (a Poisson crowd bunches up, evenly spaced arrivals never do); compare runs of one kind (`[load] arrivals`)",
+                arrivals_text(base),
+                arrivals_text(new)
+            ),
             Some(Incomparable::ScenarioFailed { run }) => format!(
                 "{} scenario failed, not the shop (exit 4): its levels measure the scenario's failures",
                 match run {
@@ -259,6 +268,14 @@ impl Comparison {
     }
 }
 
+/// `poisson (random gaps)`, `uniform (evenly spaced)`.
+fn arrivals_text(arrivals: Arrivals) -> &'static str {
+    match arrivals {
+        Arrivals::Poisson => "poisson (random gaps)",
+        Arrivals::Uniform => "uniform (evenly spaced)",
+    }
+}
+
 /// Compares `new` with `base`.
 pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
     let mut rows = Vec::new();
@@ -268,6 +285,10 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
             base: base.model,
             new: new.model,
         })
+    } else if let (Some(b), Some(n)) = (base.arrivals, new.arrivals)
+        && b != n
+    {
+        Some(Incomparable::DifferentArrivals { base: b, new: n })
     } else if base.scripting_failure.is_some() {
         Some(Incomparable::ScenarioFailed {
             run: Side::Baseline,

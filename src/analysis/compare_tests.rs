@@ -307,6 +307,27 @@ fn runs_of_different_load_models_share_no_level() {
     );
 }
 
+/// Open runs whose arrivals were spaced differently are not compared: Poisson
+/// against uniform read as nine regressions of an unchanged shop.
+#[test]
+fn open_runs_of_differently_spaced_arrivals_are_not_compared() {
+    use crate::scenario::Arrivals;
+    let mut base = testdata::broken();
+    base.model = Model::Open;
+    base.arrivals = Some(Arrivals::Uniform);
+    let mut new = base.clone();
+    new.arrivals = Some(Arrivals::Poisson);
+    let c = compare(&base, &new, DEFAULT_MAX_REGRESSION);
+    assert!(!c.compared_anything());
+    assert_eq!(
+        c.why_nothing_compared(),
+        "the baseline's arrivals were uniform (evenly spaced) and this run's poisson (random gaps): the gaps alone move the percentiles (a Poisson crowd bunches up, evenly spaced arrivals never do); compare runs of one kind (`[load] arrivals`)"
+    );
+    // A report written before arrivals were kept compares as before.
+    new.arrivals = None;
+    assert!(compare(&base, &new, DEFAULT_MAX_REGRESSION).compared_anything());
+}
+
 /// A load held twice (a capacity search's probe again) is compared occurrence
 /// by occurrence: a run compared with itself shows no change anywhere.
 #[test]

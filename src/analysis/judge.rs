@@ -433,6 +433,7 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         stampede_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario: plan.scenario.clone(),
         model: plan.model,
+        arrivals: plan.arrivals,
         load_unit: LoadUnit::for_model(plan.model),
         started_at: info.started_at,
         duration_s: round2(info.duration_s),

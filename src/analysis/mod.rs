@@ -620,6 +620,11 @@ pub struct Report {
     pub stampede_version: String,
     pub scenario: String,
     pub model: Model,
+    /// Open model: how arrivals were spaced, `poisson` (random gaps, as
+    /// independent shoppers arrive) or `uniform` (evenly, as k6's arrival-rate
+    /// executors space them); absent for the closed model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrivals: Option<crate::scenario::Arrivals>,
     /// What a level's load counts: "shoppers" or "arrivals/s".
     #[serde(default)]
     pub load_unit: LoadUnit,
@@ -728,6 +733,20 @@ pub struct Report {
 }
 
 impl Report {
+    /// "closed model", "open model (Poisson arrivals)": what a report's header
+    /// says the load was.
+    pub fn model_text(&self) -> String {
+        match self.arrivals {
+            Some(crate::scenario::Arrivals::Poisson) => {
+                format!("{} model (Poisson arrivals)", self.model.name())
+            }
+            Some(crate::scenario::Arrivals::Uniform) => {
+                format!("{} model (evenly spaced arrivals)", self.model.name())
+            }
+            None => format!("{} model", self.model.name()),
+        }
+    }
+
     /// The highest load the run held in full, spikes aside (a breaking point
     /// of `none` holds up to it): a level cut short by an interrupt held for
     /// a moment is no evidence. `None` with no such level.

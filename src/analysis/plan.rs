@@ -24,6 +24,10 @@ pub struct StepPlan {
 pub struct Plan {
     pub scenario: String,
     pub model: Model,
+    /// Open model: how arrivals are spaced (`None` for the closed model, and
+    /// in logs written before it was kept).
+    #[serde(default)]
+    pub arrivals: Option<crate::scenario::Arrivals>,
     pub slo: Slo,
     pub steps: Vec<StepPlan>,
     pub journeys: Vec<String>,
@@ -54,6 +58,7 @@ impl Plan {
         Plan {
             scenario: scenario.name.clone(),
             model: scenario.load.model,
+            arrivals: (scenario.load.model == Model::Open).then_some(scenario.load.arrivals),
             slo: scenario.slo.clone(),
             steps: scenario
                 .steps

@@ -97,8 +97,8 @@ pub fn summary(report: &Report) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{} model · target `{}` · {:.0} s · started {}{}\n",
-        md(report.model.name()),
+        "\n{} · target `{}` · {:.0} s · started {}{}\n",
+        md(&report.model_text()),
         report.target.replace('`', "'"),
         report.duration_s,
         md(&report.started_at),

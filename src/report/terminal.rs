@@ -56,9 +56,9 @@ pub fn summary(report: &Report) -> String {
     let unit = LoadUnit::of(report);
     let _ = writeln!(
         out,
-        "\n{} · {} model · {}",
+        "\n{} · {} · {}",
         report.scenario,
-        report.model.name(),
+        report.model_text(),
         report.target
     );
     for line in shards(report) {

@@ -194,7 +194,9 @@ impl Model {
 }
 
 /// Gaps between arrivals in the open model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
 pub enum Arrivals {
     /// Exponential gaps: arrivals as independent as real shoppers'.
     Poisson,

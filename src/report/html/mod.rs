@@ -75,10 +75,10 @@ fn header(out: &mut String, report: &Report) {
     let _ = write!(
         out,
         "<header>\n<h1>{} <span>· capacity report</span></h1>\n\
-         <p class=\"meta\">{} model · target <code>{}</code> · started {} · {:.0} s, {end} · \
+         <p class=\"meta\">{} · target <code>{}</code> · started {} · {:.0} s, {end} · \
          seed {}{}</p>\n</header>\n",
         escape(&report.scenario),
-        escape(report.model.name()),
+        escape(&report.model_text()),
         escape(&report.target),
         escape(&report.started_at),
         report.duration_s,
