@@ -107,7 +107,7 @@ impl Connection {
         let to_end = matches!(framing, Framing::ToEnd);
 
         let pos = self
-            .read_body(buf, head.len, &mut framing, &mut sink, to_end)
+            .read_body(buf, head.len, &mut framing, &mut sink, length)
             .await
             .map_err(answered)?;
         let body = sink.finish().map_err(answered)?;
@@ -174,8 +174,9 @@ impl Connection {
         mut pos: usize,
         framing: &mut Framing,
         sink: &mut Sink,
-        to_end: bool,
+        length: Option<u64>,
     ) -> Result<usize, Failure> {
+        let to_end = matches!(framing, Framing::ToEnd);
         let mut read_size = FIRST_READ;
         while !matches!(framing, Framing::Done) {
             pos += framing.feed(&buf[pos..], sink)?;
@@ -206,10 +207,15 @@ impl Connection {
                 if to_end {
                     break;
                 }
-                return Err(Failure::with(
-                    ErrorKind::Reset,
-                    &"the connection closed before the body ended (shorter than its Content-Length or chunks said)",
-                ));
+                let what = match (framing, length) {
+                    (Framing::Length(left), Some(length)) => format!(
+                        "the connection closed before the body ended: {} of the {length} bytes its Content-Length said",
+                        length - *left
+                    ),
+                    _ => "the connection closed before the body ended (before the last of its chunks)"
+                        .to_string(),
+                };
+                return Err(Failure::with(ErrorKind::Reset, &what));
             }
             if n == spare {
                 read_size = (read_size * 2).min(MAX_READ);

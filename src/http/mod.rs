@@ -883,6 +883,41 @@ mod tests {
         );
     }
 
+    /// A body cut short by the shop's close says how much of it came.
+    #[tokio::test]
+    async fn a_body_cut_short_says_how_much_came() {
+        use tokio::io::AsyncWriteExt;
+        let connector = Connector::memory(|| {
+            let (client, mut server) = tokio::io::duplex(8192);
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                if read_head(&mut server, &mut buf).await.is_some() {
+                    let head = b"HTTP/1.1 200 OK\r\ncontent-length: 2000\r\n\r\n";
+                    let _ = server.write_all(head).await;
+                    let _ = server.write_all(&[b'x'; 1000]).await;
+                }
+            });
+            client
+        });
+        let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
+        let failure = factory
+            .client()
+            .fetch(get("http://shop.test/"), tokio::time::Instant::now())
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(
+            (failure.kind, failure.status),
+            (ErrorKind::Reset, Some(200))
+        );
+        assert_eq!(
+            failure.message.as_deref(),
+            Some(
+                "the connection closed before the body ended: 1000 of the 2000 bytes its Content-Length said"
+            )
+        );
+    }
+
     /// A shop in memory that answers every request with 200 and the `Set-Cookie`
     /// put in `next` (if any), and keeps the `Cookie` header each request brought.
     #[derive(Clone, Default)]
