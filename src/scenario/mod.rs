@@ -25,6 +25,7 @@ mod step_check;
 mod stream;
 mod template;
 mod value;
+mod written;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -51,6 +52,7 @@ pub use template::{
     Expression, Generator, Pick, RenderError, Resolved, Scope, Template, TemplateError,
 };
 pub use value::{Convert, header_value, text as value_text};
+pub use written::{Written, foreign_interpolation, shown_through, written};
 
 use crate::profile::Profile;
 
@@ -338,6 +340,10 @@ pub struct Step {
     pub method: http::Method,
     pub path: Template,
     pub headers: Vec<(http::header::HeaderName, StepHeader)>,
+    /// Every header the step sends as written in the file (its own, then its
+    /// journey's and `[target]`'s it does not set): the debug walk shows their
+    /// literal text and hides what their templates substitute.
+    pub written_headers: Vec<(http::header::HeaderName, Vec<Written>)>,
     pub body: Body,
     /// Statuses that count as success; empty means any 2xx or 3xx.
     pub expect: Vec<StatusMatch>,
