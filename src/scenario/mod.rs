@@ -13,6 +13,7 @@ mod headless_tests;
 #[cfg(test)]
 mod include_tests;
 mod json_check;
+mod json_miss;
 mod json_number;
 mod json_path;
 mod page;
@@ -34,6 +35,7 @@ pub use abort::{AbortCondition, AbortMetric, parse_abort};
 pub use diagnostic::ScenarioError;
 pub use gate::{Bound, Gate, GateError, GateNames, Metric, Op, VALID_METRICS, parse_gate};
 pub use json_check::{Comparison, JsonCheck, Path as JsonPathText};
+pub use json_miss::{MISFIT, Miss};
 pub use json_number::json_equal;
 pub use json_path::{JsonPath, PathError, Unread};
 pub use page::{MAX_NESTING, PageTooDeep, build as build_page};

@@ -599,7 +599,7 @@ steps = [
         "{stderr}"
     );
     assert!(
-        stderr.contains("extract id: json \"$.order.id\" matched nothing"),
+        stderr.contains("extract id: json \"$.order.id\" does not fit the answer: $.order.id: no key \"id\"; $.order has keys: number"),
         "{stderr}"
     );
     assert!(
@@ -635,7 +635,7 @@ steps = [
     assert!(!stdout.contains("SLO lost at"), "{stdout}");
     let verdict = report["verdict"].as_str().unwrap();
     assert!(
-        verdict.starts_with("the scenario fails, not the shop's capacity: step order failed 100% of its requests at the first level (extract): extract id: json \"$.order.id\" matched nothing"),
+        verdict.starts_with("the scenario fails, not the shop's capacity: step order failed 100% of its requests at the first level (extract): extract id: json \"$.order.id\" does not fit the answer"),
         "{verdict}"
     );
     assert!(!verdict.contains("start the staircase lower"), "{verdict}");
@@ -666,7 +666,7 @@ steps = [
         stdout.contains(&format!("      request: {request}\n")),
         "{stdout}"
     );
-    let what = "extract id: json \"$.order.id\" matched nothing";
+    let what = "extract id: json \"$.order.id\" does not fit the answer: $.order.id: no key \"id\"; $.order has keys: number";
     assert!(
         stdout.contains("order · extract × ") && stdout.contains(what),
         "{stdout}"
@@ -680,12 +680,12 @@ steps = [
         "html"
     );
     assert!(
-        html.contains("extract id: json &quot;$.order.id&quot; matched nothing"),
+        html.contains("extract id: json &quot;$.order.id&quot; does not fit the answer"),
         "html"
     );
     let md = std::fs::read_to_string(run.join("summary.md")).unwrap();
     assert!(
-        md.contains("### What failed") && md.contains("matched nothing"),
+        md.contains("### What failed") && md.contains("does not fit the answer"),
         "{md}"
     );
     assert!(
