@@ -23,6 +23,10 @@ const RATE_WINDOW_S: f64 = 5.0;
 
 /// One harvest, as the live line's rates count it.
 struct Recent {
+    /// Seconds since the start, at the harvest's start (the last one's end):
+    /// a harvest is a second, or less at a level's edge (half a second of a
+    /// ramp counted as a second read half its rate).
+    start: f64,
     /// Seconds since the start, at the harvest's end.
     t: f64,
     /// The level it is labelled with.
@@ -40,6 +44,10 @@ pub struct Console {
     next_plain: Duration,
     /// Recent harvests, for the live rates.
     recent: VecDeque<Recent>,
+    /// Where the last harvest ended (seconds since the start), and the last
+    /// level it was labelled with: a ramp leads to the level after it.
+    last_end: Option<f64>,
+    last_level: Option<usize>,
 }
 
 impl Console {
@@ -62,6 +70,8 @@ impl Console {
             bar,
             next_plain: PLAIN_EVERY,
             recent: VecDeque::new(),
+            last_end: None,
+            last_level: None,
         }
     }
 
@@ -83,15 +93,20 @@ impl Console {
     /// latencies; a point at the `t` of the last one is that point with a
     /// harvest merged in: it replaces it.
     pub fn second(&mut self, point: &TimelinePoint, latency: &Histogram<u64>) {
+        // The first harvest is a second long.
+        let mut start = self.last_end.unwrap_or(point.t - 1.0).max(0.0);
         if self.recent.back().is_some_and(|r| r.t == point.t) {
-            self.recent.pop_back();
+            start = self.recent.pop_back().map_or(start, |r| r.start);
         }
+        self.last_end = Some(point.t);
+        self.last_level = point.level.or(self.last_level);
         // A new level, ramp or cool-down starts the window afresh: the
         // cool-down's rates read as the level's before it for 5 s.
         if self.recent.back().is_some_and(|r| r.level != point.level) {
             self.recent.clear();
         }
         self.recent.push_back(Recent {
+            start,
             t: point.t,
             level: point.level,
             steps: point.requests,
@@ -109,15 +124,17 @@ impl Console {
         }
     }
 
-    /// HTTP requests/s, steps/s and errors/s over the one sliding window (the
-    /// errors were the last harvest's, which may be a fraction of a second:
-    /// more errors per second than requests).
+    /// HTTP requests/s, steps/s and errors/s over the one sliding window, the
+    /// time its harvests cover (timeline.csv's `interval_s` summed): a ramp's
+    /// half second is half a second.
     fn rates(&self) -> (f64, f64, f64) {
         let (Some(first), Some(last)) = (self.recent.front(), self.recent.back()) else {
             return (0.0, 0.0, 0.0);
         };
-        // The first point's interval began a second before its end.
-        let span = (last.t - first.t + 1.0).clamp(1.0, RATE_WINDOW_S);
+        let span = last.t - first.start;
+        if span <= 0.0 {
+            return (0.0, 0.0, 0.0);
+        }
         let sum = |f: fn(&Recent) -> u64| self.recent.iter().map(f).sum::<u64>() as f64 / span;
         (sum(|r| r.http), sum(|r| r.steps), sum(|r| r.errors))
     }
@@ -160,8 +177,14 @@ impl Console {
             "{http_rps:.0} HTTP req/s ({steps_rps:.0} steps/s) · p95 {} · {errors_ps:.0} errors/s",
             show_latency(self.p95_ms()),
         );
+        // A ramp leads to the level after the last one held.
+        let next = self.last_level.map_or(1, |l| l + 2);
         let phase = match (p.level, p.cooling_down) {
             (_, true) => "cool-down".to_string(),
+            // Its level has just begun; the rates are still the ramp's.
+            (Some(l), false) if p.last_second.level.is_none() => {
+                format!("ramp to level {}", l.index + 1)
+            }
             (Some(l), false) if l.spike => format!("spike (level {})", l.index + 1),
             (Some(l), false) => format!("level {}", l.index + 1),
             // A cool-down's load is held while the last level is judged.
@@ -171,7 +194,7 @@ impl Console {
             (None, false) if p.elapsed >= p.total => {
                 return format!("judging the last level · {rates}");
             }
-            (None, false) => "ramp".to_string(),
+            (None, false) => format!("ramp to level {next}"),
         };
         let active = match self.model {
             Model::Closed => String::new(),
@@ -242,6 +265,8 @@ mod tests {
             bar: None,
             next_plain: PLAIN_EVERY,
             recent: VecDeque::new(),
+            last_end: None,
+            last_level: None,
         }
     }
 
@@ -395,6 +420,65 @@ mod tests {
         }
     }
 
+    /// The k6 user's staircase (levels 20 and 30 arrivals/s, `ramp =
+    /// "500ms"`): timeline.csv's `5,0.5,,,8,56,112` read `level 2 · 25
+    /// arrivals/s · 8 active · 56 HTTP req/s`, half a second's requests as a
+    /// second's and the ramp as the level it leads to.
+    #[test]
+    fn a_half_second_ramp_reads_at_its_rate_and_as_the_ramp_to_the_next_level() {
+        let mut console = Console {
+            model: Model::Open,
+            ..quiet()
+        };
+        let at = |t: f64, level: Option<usize>, n: u64| TimelinePoint {
+            shoppers: 8,
+            ..second(t, level, n)
+        };
+        let progress = |point: TimelinePoint, load: f64, level: Option<usize>| Progress {
+            elapsed: Duration::from_secs_f64(point.t),
+            total: Duration::from_secs(22),
+            load,
+            level: level.map(|index| crate::profile::LevelSpec {
+                index,
+                load,
+                start: Duration::from_secs(5),
+                duration: Duration::from_secs(3),
+                spike: false,
+            }),
+            cooling_down: false,
+            last_second: point,
+            in_flight: 0,
+        };
+        for t in 1..=4 {
+            console.second(&at(f64::from(t), Some(0), 160), &none());
+        }
+        console.second(&at(4.5, Some(0), 80), &none());
+        // Half a second of the ramp: 56 requests, 112 a second.
+        console.second(&at(5.0, None, 56), &none());
+        let line = console.progress_line(&progress(at(5.0, None, 56), 25.0, None));
+        assert!(
+            line.starts_with(
+                "ramp to level 2 · 25 arrivals/s · 8 active · 112 HTTP req/s (112 steps/s) · "
+            ),
+            "{line}"
+        );
+        // The level begun at the harvest: the rates are still the ramp's.
+        let line = console.progress_line(&progress(at(5.0, None, 56), 30.0, Some(1)));
+        assert!(
+            line.starts_with("ramp to level 2 · 30 arrivals/s · "),
+            "{line}"
+        );
+        // A second of the level held: its own rate.
+        console.second(&at(6.0, Some(1), 240), &none());
+        let line = console.progress_line(&progress(at(6.0, Some(1), 240), 30.0, Some(1)));
+        assert!(
+            line.starts_with(
+                "level 2 · 30 arrivals/s · 8 active · 240 HTTP req/s (240 steps/s) · "
+            ),
+            "{line}"
+        );
+    }
+
     /// Past the plan's end the last level waits for its answers: the line said
     /// `ramp · 0 shoppers` beside 280 HTTP req/s.
     #[test]
@@ -424,7 +508,7 @@ mod tests {
         assert!(
             console
                 .progress_line(&at(12))
-                .starts_with("ramp · 0 shoppers · ")
+                .starts_with("ramp to level 1 · 0 shoppers · ")
         );
         let line = console.progress_line(&at(41));
         assert!(

@@ -56,6 +56,9 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                         out,
                         "; if it is the shop's business answer (an out-of-stock 409, say), {accept}"
                     ),
+                    (None, _) if failure.kind == ErrorKind::Extract => {
+                        write!(out, "; {MISFIT_HINT}")
+                    }
                     (None, Some(status)) => write!(out, "; {}", refused_hint(status)),
                     (None, None) => Ok(()),
                 };
@@ -70,10 +73,15 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
     out
 }
 
+/// What to do about an extraction whose path does not fit a 2xx answer.
+const MISFIT_HINT: &str = "the extraction's path does not fit the answer the shop gave: \
+    write it to what the answer holds (the failure says where the path stopped and what was there)";
+
 /// How to accept a failure of `kind` that is the shop's business answer (out
 /// of stock), not the scenario's fault; `None` for a status no shop answers a
 /// well-formed request with as its business (a 401, 403 or 404 says the request
-/// lacked something or went astray).
+/// lacked something or went astray), or for an extraction whose path does not
+/// fit a 2xx answer (a key it lacks: `optional` would hide a wrong path).
 pub fn accept_hint(kind: ErrorKind, status: Option<u16>, what: &str) -> Option<String> {
     if kind == ErrorKind::Http4xx
         && matches!(
@@ -81,6 +89,10 @@ pub fn accept_hint(kind: ErrorKind, status: Option<u16>, what: &str) -> Option<S
             Some(400 | 401 | 403 | 404 | 405 | 406 | 411 | 413 | 414 | 415 | 419 | 431)
         )
     {
+        return None;
+    }
+    let success = status.is_none_or(|s| (200..300).contains(&s));
+    if kind == ErrorKind::Extract && success && what.contains(crate::scenario::MISFIT) {
         return None;
     }
     Some(match kind {
@@ -306,6 +318,15 @@ mod tests {
             assert_eq!(http(refused), None, "{refused}");
         }
         assert!(accept_hint(ErrorKind::Extract, None, "").is_some());
+        // A path that does not fit a 2xx answer is a mistake `optional`
+        // would hide; in a 409 the shop gives as its business, it may be none.
+        let misfit = "extract token: json \"$.data.token\" does not fit the answer: \
+            $.data: no key \"data\"; $ has keys: token, user";
+        assert_eq!(accept_hint(ErrorKind::Extract, Some(200), misfit), None);
+        assert!(accept_hint(ErrorKind::Extract, Some(409), misfit).is_some());
+        let empty = "extract id: json \"$.items[0].id\" matched nothing: \
+            $.items[0]: $.items is an empty array";
+        assert!(accept_hint(ErrorKind::Extract, Some(200), empty).is_some());
         // A step that lists its own statuses is told to add one to them:
         // the default ones would let a 200 through where it expects a 201.
         assert_eq!(
@@ -324,6 +345,54 @@ mod tests {
                 "expected status 2xx or 3xx, got 409"
             ),
             http(409)
+        );
+    }
+
+    /// The k6 user's `$.data.token` against `{"token": …, "user": …}`: the walk
+    /// says the path does not fit, and offers no `optional` to hide it.
+    #[test]
+    fn a_json_path_that_does_not_fit_the_answer_is_not_offered_as_optional() {
+        use crate::driver::walk::JourneyWalk;
+        let failed = |what: &str| Walk {
+            journeys: vec![JourneyWalk {
+                name: "buyer".to_string(),
+                steps: vec![StepWalk {
+                    name: "login".to_string(),
+                    hops: Vec::new(),
+                    seen: Default::default(),
+                    failure: Some(crate::metrics::examples::Example {
+                        step: 0,
+                        kind: ErrorKind::Extract,
+                        status: Some(200),
+                        request: String::new(),
+                        trace_id: None,
+                        what: what.to_string(),
+                        redirects: Vec::new(),
+                        body: String::new(),
+                    }),
+                    not_sent: None,
+                    written_headers: Vec::new(),
+                }],
+            }],
+        };
+        let misfit = "extract token: json \"$.data.token\" does not fit the answer: \
+            $.data: no key \"data\"; $ has keys: token, user";
+        let said = show_walk(&failed(misfit), false, 1);
+        assert!(
+            said.contains(&format!("failed (extract): {misfit}\n")),
+            "{said}"
+        );
+        assert!(
+            said.contains("; the extraction's path does not fit the answer the shop gave: write it to what the answer holds"),
+            "{said}"
+        );
+        assert!(!said.contains("optional"), "{said}");
+        let empty = "extract id: json \"$.items[0].id\" matched nothing: \
+            $.items[0]: $.items is an empty array";
+        let said = show_walk(&failed(empty), false, 1);
+        assert!(
+            said.contains("make the extraction `optional` if the answer may lack it"),
+            "{said}"
         );
     }
 

@@ -10,7 +10,7 @@ use crate::error_kind::ErrorKind;
 use crate::http;
 use crate::metrics::examples::{Example, excerpt};
 use crate::scenario::{
-    Check, ExtractSource, JsonCheck, Response, Scope, StatusMatch, Step, StepCheck, Take,
+    Check, ExtractSource, JsonCheck, MISFIT, Response, Scope, StatusMatch, Step, StepCheck, Take,
     value_text as text,
 };
 
@@ -264,11 +264,7 @@ impl Judge<'_> {
             if found.is_empty() {
                 return Err(Failed {
                     kind: ErrorKind::Extract,
-                    what: format!(
-                        "extract {}: {} matched nothing",
-                        extract.name,
-                        source_text(&extract.source)
-                    ),
+                    what: missed(extract, response),
                     check: format!("extract {}", extract.name),
                     code: None,
                 });
@@ -358,6 +354,26 @@ fn source_text(source: &ExtractSource) -> String {
         ExtractSource::Css(css) => format!("css {:?}", css.selector_text()),
         ExtractSource::Header(name) => format!("header {name}"),
         ExtractSource::Cookie(name) => format!("cookie {name:?}"),
+    }
+}
+
+/// What an extraction that found nothing says: `extract token: json
+/// "$.data.token" does not fit the answer: $.data: no key "data"; $ has keys:
+/// token, user`, or `… matched nothing` and, for a JSONPath, where it stopped
+/// in an answer that may lack the value (`$.items[0]: $.items is an empty
+/// array`). Built on the failure only.
+fn missed(extract: &crate::scenario::Extract, response: &Response) -> String {
+    let source = source_text(&extract.source);
+    let miss = match &extract.source {
+        ExtractSource::Json(path) => response.json().ok().and_then(|json| path.miss(json)),
+        _ => None,
+    };
+    match miss {
+        Some(miss) if !miss.may_be_missing() => {
+            format!("extract {}: {source} {MISFIT}: {miss}", extract.name)
+        }
+        Some(miss) => format!("extract {}: {source} matched nothing: {miss}", extract.name),
+        None => format!("extract {}: {source} matched nothing", extract.name),
     }
 }
 

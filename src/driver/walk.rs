@@ -21,7 +21,8 @@ use crate::metrics::examples::{
     Example, NameOf, SHORTEST_CREDENTIAL, cut_and_escape, hide_body_credentials,
     hide_url_credentials, names_credential,
 };
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, Written, shown_through};
+use ::http::header::HeaderName;
 
 /// What stands in for a hidden value.
 pub const REDACTED: &str = "[redacted]";
@@ -49,6 +50,9 @@ pub struct StepWalk {
     pub failure: Option<Example>,
     /// The `when` that kept the step from being sent, when one did.
     pub not_sent: Option<crate::scenario::When>,
+    /// Its headers as written in the scenario: a credential header shows its
+    /// literal text, only what a template substituted hidden.
+    pub written_headers: Vec<(HeaderName, Vec<Written>)>,
 }
 
 impl Walk {
@@ -124,6 +128,7 @@ pub async fn walk(
                     seen: Seen::default(),
                     failure: None,
                     not_sent: step.when.clone(),
+                    written_headers: Vec::new(),
                 });
                 continue;
             }
@@ -138,6 +143,7 @@ pub async fn walk(
                 seen,
                 failure,
                 not_sent: None,
+                written_headers: step.written_headers.clone(),
             });
             if let Outcome::Failed = outcome {
                 break;
@@ -168,6 +174,27 @@ const SECRET_HEADERS: [&str; 4] = [
 /// an answer that shows in such a header is hidden wherever it shows.
 fn carries_credential(name: &str) -> bool {
     SECRET_HEADERS.contains(&name) || names_credential(name, NameOf::Header)
+}
+
+fn is_secret_header(name: &str) -> bool {
+    SECRET_HEADERS.contains(&name.to_ascii_lowercase().as_str())
+}
+
+/// A credential header sent as written in the scenario (not a cookie: the
+/// jar's are sent under the same name), shown through that text: the literal
+/// text kept, what a template substituted hidden (`Bearer [redacted: 32 chars
+/// from token]`), with the values hidden; `None` for any other header.
+fn through_written<'v>(
+    written: &[(HeaderName, Vec<Written>)],
+    name: &str,
+    value: &'v str,
+) -> Option<(String, Vec<&'v str>)> {
+    let name = name.to_ascii_lowercase();
+    if !carries_credential(&name) || name.contains("cookie") {
+        return None;
+    }
+    let (_, parts) = written.iter().find(|(n, _)| n.as_str() == name)?;
+    shown_through(parts, value)
 }
 
 /// Hides every secret value and every credential header's value, and each
@@ -203,12 +230,16 @@ fn redact(walk: &mut Walk, secrets: &[String]) {
                 hide(&mut body);
                 hop.request_body = cut_and_escape(&body);
             }
-            for (name, value) in hop
-                .request_headers
-                .iter_mut()
-                .chain(hop.response_headers.iter_mut())
-            {
-                if SECRET_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+            for (name, value) in hop.request_headers.iter_mut() {
+                match through_written(&step.written_headers, name, value) {
+                    Some((shown, _)) => *value = shown,
+                    None if is_secret_header(name) => *value = redact_cookie_values(value),
+                    None => {}
+                }
+                hide(value);
+            }
+            for (name, value) in hop.response_headers.iter_mut() {
+                if is_secret_header(name) {
                     *value = redact_cookie_values(value);
                 }
                 hide(value);
@@ -242,38 +273,52 @@ fn credentials(walk: &Walk) -> Vec<String> {
         .flat_map(|s| &s.seen.extracted_text)
         .filter(|v| v.len() >= SHORTEST_CREDENTIAL)
         .collect();
-    for hop in steps.flat_map(|s| &s.hops) {
-        let headers = hop.request_headers.iter().chain(&hop.response_headers);
-        for (name, value) in headers {
-            let name = name.to_ascii_lowercase();
-            if carries_credential(&name) {
-                let shown = extracted.iter().filter(|v| value.contains(v.as_str()));
-                found.extend(shown.map(|v| v.to_string()));
+    for step in steps {
+        for hop in &step.hops {
+            for (name, value) in &hop.request_headers {
+                match through_written(&step.written_headers, name, value) {
+                    // What its templates substituted, and no literal text.
+                    Some((_, hidden)) => found.extend(hidden.into_iter().map(str::to_string)),
+                    None => header_credentials(name, value, &extracted, &mut found),
+                }
             }
-            match name.as_str() {
-                "authorization" | "proxy-authorization" => {
-                    found.push(value.trim().to_string());
-                    if let Some((_, token)) = value.trim().split_once(' ') {
-                        found.push(token.trim().to_string());
-                    }
-                }
-                "cookie" | "set-cookie" => {
-                    let pairs = value.split(';').map(str::trim);
-                    for pair in pairs.filter(|p| !p.is_empty()) {
-                        match pair.split_once('=') {
-                            Some((name, value)) if !is_attribute(name) => {
-                                found.push(value.trim_matches('"').to_string());
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                _ => {}
+            for (name, value) in &hop.response_headers {
+                header_credentials(name, value, &extracted, &mut found);
             }
         }
     }
     found.retain(|c| c.len() >= SHORTEST_CREDENTIAL);
     found
+}
+
+/// The credentials one header shows: the whole of a credential header, and
+/// each value `extracted` it holds.
+fn header_credentials(name: &str, value: &str, extracted: &[&String], found: &mut Vec<String>) {
+    let name = name.to_ascii_lowercase();
+    if carries_credential(&name) {
+        let shown = extracted.iter().filter(|v| value.contains(v.as_str()));
+        found.extend(shown.map(|v| v.to_string()));
+    }
+    match name.as_str() {
+        "authorization" | "proxy-authorization" => {
+            found.push(value.trim().to_string());
+            if let Some((_, token)) = value.trim().split_once(' ') {
+                found.push(token.trim().to_string());
+            }
+        }
+        "cookie" | "set-cookie" => {
+            let pairs = value.split(';').map(str::trim);
+            for pair in pairs.filter(|p| !p.is_empty()) {
+                match pair.split_once('=') {
+                    Some((name, value)) if !is_attribute(name) => {
+                        found.push(value.trim_matches('"').to_string());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// `a=1; b=2` → `a=[redacted]; b=[redacted]`; `Bearer xyz` → `[redacted]`.
@@ -308,6 +353,104 @@ mod tests {
             "session=[redacted]; Path=/; HttpOnly"
         );
         assert_eq!(redact_cookie_values("Bearer xyz"), REDACTED);
+    }
+
+    /// A step that sent `headers`, written in the scenario as `written`.
+    fn step(headers: &[(&str, &str)], written: &[(&str, &str)]) -> StepWalk {
+        let written = written.iter().map(|(name, text)| {
+            let name = HeaderName::from_bytes(name.as_bytes()).unwrap();
+            (name, crate::scenario::written(text))
+        });
+        StepWalk {
+            name: "orders".to_string(),
+            hops: vec![Hop::answered_for_test("http://shop.test/orders", headers)],
+            seen: Seen::default(),
+            failure: None,
+            not_sent: None,
+            written_headers: written.collect(),
+        }
+    }
+
+    fn redacted(steps: Vec<StepWalk>, secrets: &[&str]) -> Vec<Vec<(String, String)>> {
+        let mut walk = Walk {
+            journeys: vec![JourneyWalk {
+                name: "buyer".to_string(),
+                steps,
+            }],
+        };
+        let secrets: Vec<String> = secrets.iter().map(|s| s.to_string()).collect();
+        redact(&mut walk, &secrets);
+        let steps = walk.journeys.remove(0).steps;
+        steps
+            .into_iter()
+            .map(|s| s.hops[0].request_headers.clone())
+            .collect()
+    }
+
+    /// The k6 user's `Authorization = "Bearer ${token}"` is no template: it
+    /// goes out as written, and shows as written, for a 401 to be read.
+    #[test]
+    fn a_credential_header_shows_its_text_as_written_and_hides_what_a_template_put_in() {
+        const TOKEN: &str = "0b7223f7ff32f5c74303e88961875083";
+        let bearer = format!("Bearer {TOKEN}");
+        let mut login = step(&[], &[]);
+        login.seen.extracted = vec![("token".to_string(), vec![format!("\"{TOKEN}\"")])];
+        login.seen.extracted_text = vec![TOKEN.to_string()];
+        let headers = redacted(
+            vec![
+                login,
+                step(
+                    &[("authorization", "Bearer ${token}")],
+                    &[("authorization", "Bearer ${token}")],
+                ),
+                step(
+                    &[("authorization", &bearer), ("x-api-key", "demo-key-1")],
+                    &[
+                        ("Authorization", "Bearer {{ token }}"),
+                        ("X-Api-Key", "demo-key-1"),
+                    ],
+                ),
+                // Not what the scenario wrote (another header of the name): hidden whole.
+                step(
+                    &[("authorization", &bearer)],
+                    &[("authorization", "Basic {{ token }}")],
+                ),
+            ],
+            &[],
+        );
+        let shown = |step: usize, name: &str| {
+            let header = headers[step].iter().find(|(n, _)| n == name);
+            header.map(|(_, v)| v.clone()).unwrap()
+        };
+        assert_eq!(shown(1, "authorization"), "Bearer ${token}");
+        assert_eq!(
+            shown(2, "authorization"),
+            "Bearer [redacted: 32 chars from token]"
+        );
+        assert_eq!(shown(2, "x-api-key"), "demo-key-1");
+        assert_eq!(shown(3, "authorization"), REDACTED);
+    }
+
+    /// A `[target]` header reading the environment: its text is shown, the
+    /// value the environment gave is not, here or anywhere else.
+    #[test]
+    fn a_target_header_from_the_environment_is_hidden_with_its_name() {
+        const KEY: &str = "sk-live-2718281828";
+        let headers = redacted(
+            vec![step(
+                &[("x-api-key", KEY), ("x-request-id", KEY)],
+                &[("X-Api-Key", "{{ env.SHOP_KEY }}")],
+            )],
+            &[KEY],
+        );
+        assert_eq!(
+            headers[0][0],
+            (
+                "x-api-key".to_string(),
+                "[redacted: 18 chars from env.SHOP_KEY]".to_string()
+            )
+        );
+        assert_eq!(headers[0][1].1, REDACTED);
     }
 
     #[test]

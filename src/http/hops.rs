@@ -95,6 +95,29 @@ impl Hop {
     }
 }
 
+#[cfg(test)]
+impl Hop {
+    /// A GET of `url` that sent `headers` and was answered 200, for tests
+    /// of what the walk shows.
+    pub fn answered_for_test(url: &str, headers: &[(&str, &str)]) -> Hop {
+        let pairs = headers.iter().map(|(n, v)| (n.to_string(), v.to_string()));
+        Hop {
+            method: "GET".to_string(),
+            url: url.to_string(),
+            status: Some(200),
+            elapsed: Duration::ZERO,
+            started: tokio::time::Instant::now(),
+            size: None,
+            encoding: None,
+            content_type: None,
+            location: None,
+            request_headers: pairs.collect(),
+            request_body: String::new(),
+            response_headers: Vec::new(),
+        }
+    }
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }

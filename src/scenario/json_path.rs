@@ -64,10 +64,31 @@ pub struct JsonPath {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-enum Segment {
+pub(super) enum Segment {
     Name(String),
     /// From the end when negative.
     Index(i64),
+}
+
+impl Segment {
+    /// Appends the segment as a path writes it: `.name`, `['a b']`, `[2]`.
+    pub(super) fn write(&self, path: &mut String) {
+        use std::fmt::Write;
+        let _ = match self {
+            Segment::Name(name)
+                if !name.is_empty()
+                    && !name.as_bytes()[0].is_ascii_digit()
+                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+            {
+                write!(path, ".{name}")
+            }
+            Segment::Name(name) => {
+                let quoted = name.replace('\\', "\\\\").replace('\'', "\\'");
+                write!(path, "['{quoted}']")
+            }
+            Segment::Index(index) => write!(path, "[{index}]"),
+        };
+    }
 }
 
 impl JsonPath {
@@ -93,6 +114,13 @@ impl JsonPath {
             Some(segments) => walk(segments, value),
             None => self.full.query(value).first(),
         }
+    }
+
+    /// Why the path selects nothing in `value`: where it stopped and what
+    /// was there; `None` when it selects a value, or is more than names and
+    /// indexes. For a failure's message only: it walks the value again.
+    pub fn miss(&self, value: &Value) -> Option<super::json_miss::Miss> {
+        super::json_miss::explain(self.direct.as_deref()?, value)
     }
 
     /// Every node the path selects, in order.

@@ -13,6 +13,7 @@ mod headless_tests;
 #[cfg(test)]
 mod include_tests;
 mod json_check;
+mod json_miss;
 mod json_number;
 mod json_path;
 mod page;
@@ -25,6 +26,7 @@ mod step_check;
 mod stream;
 mod template;
 mod value;
+mod written;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,6 +35,7 @@ pub use abort::{AbortCondition, AbortMetric, parse_abort};
 pub use diagnostic::ScenarioError;
 pub use gate::{Bound, Gate, GateError, GateNames, Metric, Op, VALID_METRICS, parse_gate};
 pub use json_check::{Comparison, JsonCheck, Path as JsonPathText};
+pub use json_miss::{MISFIT, Miss};
 pub use json_number::json_equal;
 pub use json_path::{JsonPath, PathError, Unread};
 pub use page::{MAX_NESTING, PageTooDeep, build as build_page};
@@ -51,6 +54,7 @@ pub use template::{
     Expression, Generator, Pick, RenderError, Resolved, Scope, Template, TemplateError,
 };
 pub use value::{Convert, header_value, text as value_text};
+pub use written::{Written, foreign_interpolation, shown_through, written};
 
 use crate::profile::Profile;
 
@@ -340,6 +344,10 @@ pub struct Step {
     pub method: http::Method,
     pub path: Template,
     pub headers: Vec<(http::header::HeaderName, StepHeader)>,
+    /// Every header the step sends as written in the file (its own, then its
+    /// journey's and `[target]`'s it does not set): the debug walk shows their
+    /// literal text and hides what their templates substitute.
+    pub written_headers: Vec<(http::header::HeaderName, Vec<Written>)>,
     pub body: Body,
     /// Statuses that count as success; empty means any 2xx or 3xx.
     pub expect: Vec<StatusMatch>,

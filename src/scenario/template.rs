@@ -206,7 +206,7 @@ impl fmt::Display for TemplateError {
 
 /// Where the `}}` closing an expression starts in `after` (the text after `{{`);
 /// a quoted text (`{{ '}}' }}`) may hold one.
-fn closing(after: &str) -> Option<usize> {
+pub(super) fn closing(after: &str) -> Option<usize> {
     let lead = after.len() - after.trim_start().len();
     let rest = &after[lead..];
     let from = match rest.chars().next() {

@@ -120,8 +120,12 @@ fn the_debug_walk_prints_every_hop_extraction_and_check_and_no_secret() {
     );
     assert!(stdout.contains("check status == 200: ok"), "{stdout}");
     assert!(stdout.contains("walk: 1 of 1 journey passed"), "{stdout}");
-    // --verbose shows headers; credentials and the secret are redacted.
-    assert!(stdout.contains("> x-api-key: [redacted]"), "{stdout}");
+    // --verbose shows headers; credentials and the secret are redacted, a
+    // header's text as written kept.
+    assert!(
+        stdout.contains("> x-api-key: [redacted: 26 chars from env.STAMPEDE_DEBUG_SECRET]"),
+        "{stdout}"
+    );
     assert!(stdout.contains("> cookie: session=[redacted]"), "{stdout}");
     assert!(
         stdout.contains("< set-cookie: session=[redacted]"),
@@ -365,8 +369,9 @@ const CSRF: &str = "csrf-visible-98765";
 
 /// A token extracted from an answer and sent in any header that carries
 /// credentials is hidden wherever it shows, however the header writes it
-/// (`Bearer nope-{{ tok }}` as well as `Bearer {{ tok }}`); a CSRF token,
-/// no credential, stays visible to debug a refused form with.
+/// (`Bearer nope-{{ tok }}` as well as `Bearer {{ tok }}`), the header's text
+/// as written kept (k6's `${tok}`, no template, shows as written); a CSRF
+/// token, no credential, stays visible to debug a refused form with.
 #[test]
 fn a_token_sent_in_a_credential_header_is_hidden_and_a_csrf_token_is_not() {
     let answer = format!(r#"{{"token":"{TOKEN}","csrf":"{CSRF}"}}"#);
@@ -380,7 +385,8 @@ fn a_token_sent_in_a_credential_header_is_hidden_and_a_csrf_token_is_not() {
   { name = "login", get = "/login",
     extract = { tok = { json = "$.token" }, csrf = { json = "$.csrf" } } },
   { name = "key", get = "/orders", headers = { X-Api-Key = "{{ tok }}", X-CSRF-Token = "{{ csrf }}" } },
-  { name = "bearer", get = "/orders", headers = { Authorization = "Bearer nope-{{ tok }}" } },"#,
+  { name = "bearer", get = "/orders", headers = { Authorization = "Bearer nope-{{ tok }}" } },
+  { name = "k6", get = "/orders", headers = { Authorization = "Bearer ${tok}" } },"#,
     );
     let (code, stdout, stderr) = smoke(&scenario, &["--verbose"]);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
@@ -388,8 +394,22 @@ fn a_token_sent_in_a_credential_header_is_hidden_and_a_csrf_token_is_not() {
         !stdout.contains(TOKEN) && !stderr.contains(TOKEN),
         "{stdout}"
     );
-    assert!(stdout.contains("> x-api-key: [redacted]"), "{stdout}");
-    assert!(stdout.contains("> authorization: [redacted]"), "{stdout}");
+    assert!(
+        stdout.contains("> x-api-key: [redacted: 20 chars from tok]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("> authorization: Bearer nope-[redacted: 20 chars from tok]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("> authorization: Bearer ${tok}"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("`${tok}` is k6 (JavaScript) interpolation"),
+        "{stderr}"
+    );
     assert!(
         stdout.contains(r#"extracted tok = "[redacted]""#),
         "{stdout}"
@@ -579,7 +599,7 @@ steps = [
         "{stderr}"
     );
     assert!(
-        stderr.contains("extract id: json \"$.order.id\" matched nothing"),
+        stderr.contains("extract id: json \"$.order.id\" does not fit the answer: $.order.id: no key \"id\"; $.order has keys: number"),
         "{stderr}"
     );
     assert!(
@@ -615,7 +635,7 @@ steps = [
     assert!(!stdout.contains("SLO lost at"), "{stdout}");
     let verdict = report["verdict"].as_str().unwrap();
     assert!(
-        verdict.starts_with("the scenario fails, not the shop's capacity: step order failed 100% of its requests at the first level (extract): extract id: json \"$.order.id\" matched nothing"),
+        verdict.starts_with("the scenario fails, not the shop's capacity: step order failed 100% of its requests at the first level (extract): extract id: json \"$.order.id\" does not fit the answer"),
         "{verdict}"
     );
     assert!(!verdict.contains("start the staircase lower"), "{verdict}");
@@ -646,7 +666,7 @@ steps = [
         stdout.contains(&format!("      request: {request}\n")),
         "{stdout}"
     );
-    let what = "extract id: json \"$.order.id\" matched nothing";
+    let what = "extract id: json \"$.order.id\" does not fit the answer: $.order.id: no key \"id\"; $.order has keys: number";
     assert!(
         stdout.contains("order · extract × ") && stdout.contains(what),
         "{stdout}"
@@ -660,12 +680,12 @@ steps = [
         "html"
     );
     assert!(
-        html.contains("extract id: json &quot;$.order.id&quot; matched nothing"),
+        html.contains("extract id: json &quot;$.order.id&quot; does not fit the answer"),
         "html"
     );
     let md = std::fs::read_to_string(run.join("summary.md")).unwrap();
     assert!(
-        md.contains("### What failed") && md.contains("matched nothing"),
+        md.contains("### What failed") && md.contains("does not fit the answer"),
         "{md}"
     );
     assert!(

@@ -77,6 +77,7 @@ impl<'a> Compiler<'a> {
             steps.push(step?);
         }
         let headers = self.journey_headers(&raw.headers, &slots)?;
+        self.written_headers(&raw.headers, &mut steps);
         let mut feeders: Vec<usize> = steps.iter().flat_map(Step::feeders).collect();
         feeders.extend(headers.iter().flat_map(|(_, t)| t.feeders()));
         feeders.sort_unstable();
@@ -102,6 +103,27 @@ impl<'a> Compiler<'a> {
             feeders,
             headers,
         })
+    }
+
+    /// Adds to each step's headers as written those of the journey, then of
+    /// `[target]`, that it does not set itself.
+    fn written_headers(
+        &self,
+        raw: &BTreeMap<Spanned<String>, Spanned<String>>,
+        steps: &mut [Step],
+    ) {
+        let journey = raw.iter().filter_map(|(name, text)| {
+            let name = HeaderName::from_bytes(name.get_ref().as_bytes()).ok()?;
+            Some((name, written(text.get_ref())))
+        });
+        let journey: Vec<_> = journey.collect();
+        for step in steps {
+            for (name, text) in journey.iter().chain(&self.target_written) {
+                if !step.written_headers.iter().any(|(n, _)| n == name) {
+                    step.written_headers.push((name.clone(), text.clone()));
+                }
+            }
+        }
     }
 
     /// The journey's headers, then the `[target]` headers that read variables
@@ -151,6 +173,9 @@ impl<'a> Compiler<'a> {
             ),
         };
         let mut headers = self.step_headers(&raw.headers, slots)?;
+        let written_headers = (headers.iter().zip(raw.headers.values()))
+            .map(|((name, _), text)| (name.clone(), written(text.get_ref())))
+            .collect();
         if let Some(content_type) = &raw.content_type {
             self.content_type(content_type, raw.body.is_some(), &mut headers)?;
         }
@@ -225,6 +250,7 @@ impl<'a> Compiler<'a> {
             method,
             path,
             headers,
+            written_headers,
             body,
             expect,
             checks,

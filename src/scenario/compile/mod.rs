@@ -14,7 +14,7 @@ use super::{
     Arrivals, Body, Check, Css, DEFAULT_MAX_ACTIVE, Exhausted, Expression, Extract, ExtractSource,
     FeedPick, Feeder, Generator, Journey, JsonPath, JsonTemplate, LatencyBound, Load, MAX_THINK,
     Model, Needle, Resolved, Scenario, ScenarioError, Session, ShopSettings, Slo, StatusMatch,
-    Step, StepCheck, StepHeader, StepInfo, Take, Target, Template, Think,
+    Step, StepCheck, StepHeader, StepInfo, Take, Target, Template, Think, Written, written,
 };
 use crate::profile::{MAX_LEVELS, MAX_RUN, Profile, Stage};
 
@@ -50,6 +50,11 @@ struct Compiler<'a> {
     /// `[target] headers` that read variables: compiled in each journey, and
     /// whether some journey could.
     target_headers: Vec<(HeaderName, Spanned<String>, bool)>,
+    /// Every `[target] header` as written, for the walk to show its text.
+    target_written: Vec<(HeaderName, Vec<Written>)>,
+    /// k6's `${…}` or Gatling's `#{…}` found in templates, each said once
+    /// with where it stands: a warning.
+    foreign: std::cell::RefCell<Vec<String>>,
     /// `[target] cookies`.
     cookies: bool,
     /// While a step compiles: the variables its journey extracts from that step
@@ -113,6 +118,8 @@ pub fn compile<'a>(
         warnings: Vec::new(),
         graphql_path: "/graphql".to_string(),
         target_headers: Vec::new(),
+        target_written: Vec::new(),
+        foreign: Default::default(),
         cookies: raw.target.cookies.unwrap_or(true),
         extracted_later: Vec::new(),
         optional_slots: Vec::new(),
@@ -249,6 +256,7 @@ pub fn compile<'a>(
             ));
         }
     }
+    c.warnings.extend(c.foreign.take());
     for name in c.unset_env.take().unwrap_or_default().into_inner() {
         c.warnings.push(format!(
             "the environment variable {name} is not set: checked without it; a run needs it exported"
@@ -701,6 +709,7 @@ impl<'a> Compiler<'a> {
                     format!("invalid header name \"{}\"", name.get_ref()),
                 )
             })?;
+            (self.target_written).push((header.clone(), written(value.get_ref())));
             let text = match self.compile_text(value.get_ref(), value.span(), &[]) {
                 Ok(template) if template.as_constant().is_some() => template,
                 _ => {
@@ -819,6 +828,7 @@ impl<'a> Compiler<'a> {
         slots: &[String],
         compile: TemplateCompiler<'s, T>,
     ) -> Result<T> {
+        self.foreign_interpolation(text, span.clone());
         let mut resolve = |name: &str| self.resolve(name, slots);
         compile(text, &mut resolve).map_err(|e| {
             // Point inside the string: past its opening quote, at the template's offset.
@@ -858,6 +868,28 @@ impl<'a> Compiler<'a> {
                 _ => err,
             }
         })
+    }
+
+    /// Keeps a warning for k6's `${token}` or Gatling's `#{token}` in `text`
+    /// (at `span`, its quotes included), once however often it compiles.
+    fn foreign_interpolation(&self, text: &str, span: Range<usize>) {
+        let Some((offset, len, said)) = crate::scenario::foreign_interpolation(text) else {
+            return;
+        };
+        // As a template error is placed: past the opening quote.
+        let at = span.start + 1 + offset;
+        let at = if at < span.end { at } else { span.start };
+        let place = self.error(at..(at + len).min(span.end), "");
+        let warning = format!(
+            "{said} (at {}:{}:{})",
+            place.path.display(),
+            place.line,
+            place.column
+        );
+        let mut foreign = self.foreign.borrow_mut();
+        if !foreign.contains(&warning) {
+            foreign.push(warning);
+        }
     }
 
     /// The name a journey here can read that `name` most likely misspells: at

@@ -1,0 +1,226 @@
+//! Why a JSONPath of names and indexes selected nothing in an answer: how far
+//! it got and what was there (`$.data: no key "data"; $ has keys: token,
+//! user`). Built only when an extraction has failed, never on the way to a
+//! value that is there.
+
+use std::fmt;
+
+use serde_json::Value;
+
+use super::json_path::Segment;
+
+/// What a failed extraction says in place of "matched nothing" when its path
+/// does not fit the answer (a key the answer lacks, a key read in a text): a
+/// wrong path, which `optional` would hide.
+pub const MISFIT: &str = "does not fit the answer";
+
+/// The most keys of an object a miss names.
+const KEYS_SHOWN: usize = 12;
+
+/// Where a path stopped and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Miss {
+    /// The path up to the part that found nothing: `$.data`.
+    at: String,
+    /// The path up to the value that part was read in: `$`.
+    within: String,
+    why: Why,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Why {
+    /// The object has no such key; its keys (the first [`KEYS_SHOWN`]) and
+    /// how many in all.
+    NoKey {
+        key: String,
+        keys: Vec<String>,
+        all: usize,
+    },
+    /// The array is shorter than the index reaches.
+    PastEnd { len: usize },
+    /// A key read in what is no object, an index in what is no array.
+    Not {
+        found: &'static str,
+        wanted: &'static str,
+    },
+}
+
+impl Miss {
+    /// Whether an answer the path fits may lack the value all the same: an
+    /// array shorter than the index (no search results), a null on the way.
+    /// A key the object lacks, or a key read in a text, says the path does
+    /// not fit the answer: `optional` would hide a mistake there.
+    pub fn may_be_missing(&self) -> bool {
+        matches!(
+            self.why,
+            Why::PastEnd { .. } | Why::Not { found: "null", .. }
+        )
+    }
+}
+
+/// Why `segments` select nothing in `value`; `None` when they select a value.
+pub(super) fn explain(segments: &[Segment], mut value: &Value) -> Option<Miss> {
+    let mut within = String::from("$");
+    for segment in segments {
+        let mut at = within.clone();
+        segment.write(&mut at);
+        let next = match (segment, value) {
+            (Segment::Name(name), Value::Object(object)) => object.get(name).ok_or_else(|| {
+                let keys = object.keys().take(KEYS_SHOWN).cloned().collect();
+                Why::NoKey {
+                    key: name.clone(),
+                    keys,
+                    all: object.len(),
+                }
+            }),
+            (Segment::Index(index), Value::Array(array)) => {
+                let at = match *index {
+                    i if i >= 0 => usize::try_from(i).ok(),
+                    i => (array.len()).checked_sub(usize::try_from(i.unsigned_abs()).ok()?),
+                };
+                (at.and_then(|at| array.get(at))).ok_or(Why::PastEnd { len: array.len() })
+            }
+            (Segment::Name(_), other) => Err(Why::Not {
+                found: kind(other),
+                wanted: "an object",
+            }),
+            (Segment::Index(_), other) => Err(Why::Not {
+                found: kind(other),
+                wanted: "an array",
+            }),
+        };
+        match next {
+            Ok(next) => value = next,
+            Err(why) => return Some(Miss { at, within, why }),
+        }
+        within = at;
+    }
+    None
+}
+
+/// A JSON value's kind, with its article: `a string`, `null`.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+impl fmt::Display for Miss {
+    /// `$.data: no key "data"; $ has keys: token, user`, `$.items[3]:
+    /// $.items has 2 elements`, `$.token.id: $.token is a string, not an object`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Miss { at, within, why } = self;
+        write!(f, "{at}: ")?;
+        match why {
+            Why::NoKey { key, keys, all } => {
+                write!(f, "no key \"{}\"; {within} ", key.escape_debug())?;
+                if keys.is_empty() {
+                    return write!(f, "is an empty object");
+                }
+                let keys: Vec<String> = keys.iter().map(|k| k.escape_debug().to_string()).collect();
+                write!(f, "has keys: {}", keys.join(", "))?;
+                match all - keys.len() {
+                    0 => Ok(()),
+                    more => write!(f, " and {more} more"),
+                }
+            }
+            Why::PastEnd { len: 0 } => write!(f, "{within} is an empty array"),
+            Why::PastEnd { len: 1 } => write!(f, "{within} has 1 element"),
+            Why::PastEnd { len } => write!(f, "{within} has {len} elements"),
+            Why::Not { found, wanted } => write!(f, "{within} is {found}, not {wanted}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::scenario::JsonPath;
+
+    fn said(path: &str, answer: serde_json::Value) -> (String, bool) {
+        let miss = JsonPath::parse(path).unwrap().miss(&answer).unwrap();
+        (miss.to_string(), miss.may_be_missing())
+    }
+
+    #[test]
+    fn a_missing_key_names_the_keys_there_and_is_no_answer_to_make_optional() {
+        let login = json!({"token": "t0k3n", "user": {"email": "a@b.test"}});
+        assert_eq!(
+            said("$.data.token", login.clone()),
+            (
+                r#"$.data: no key "data"; $ has keys: token, user"#.to_string(),
+                false
+            )
+        );
+        assert_eq!(
+            said("$.user.id", login.clone()),
+            (
+                r#"$.user.id: no key "id"; $.user has keys: email"#.to_string(),
+                false
+            )
+        );
+        let many: serde_json::Map<_, _> = (0..15).map(|i| (format!("k{i:02}"), json!(i))).collect();
+        let (text, _) = said("$.nope", serde_json::Value::Object(many));
+        assert!(text.ends_with("k10, k11 and 3 more"), "{text}");
+        assert_eq!(
+            said("$['a b']", json!({})),
+            (
+                r#"$['a b']: no key "a b"; $ is an empty object"#.to_string(),
+                false
+            )
+        );
+    }
+
+    #[test]
+    fn an_index_past_an_arrays_end_says_its_length_and_may_be_missing() {
+        let search = json!({"items": [{"id": 1}, {"id": 2}]});
+        assert_eq!(
+            said("$.items[2].id", search.clone()),
+            ("$.items[2]: $.items has 2 elements".to_string(), true)
+        );
+        assert_eq!(
+            said("$.items[-3]", search),
+            ("$.items[-3]: $.items has 2 elements".to_string(), true)
+        );
+        assert_eq!(
+            said("$.items[0]", json!({"items": []})),
+            ("$.items[0]: $.items is an empty array".to_string(), true)
+        );
+    }
+
+    #[test]
+    fn a_value_that_is_no_object_or_array_on_the_way_is_named() {
+        let login = json!({"token": "t0k3n", "data": null, "user": {"email": "a@b.test"}});
+        assert_eq!(
+            said("$.token.value", login.clone()),
+            (
+                "$.token.value: $.token is a string, not an object".to_string(),
+                false
+            )
+        );
+        assert_eq!(
+            said("$.user[0]", login.clone()),
+            (
+                "$.user[0]: $.user is an object, not an array".to_string(),
+                false
+            )
+        );
+        // A null on the way: an answer that may lack the value.
+        assert_eq!(
+            said("$.data.token", login.clone()),
+            (
+                "$.data.token: $.data is null, not an object".to_string(),
+                true
+            )
+        );
+        // Found: nothing to explain; a path of wildcards or filters: not explained.
+        assert_eq!(JsonPath::parse("$.user.email").unwrap().miss(&login), None);
+        assert_eq!(JsonPath::parse("$.items[*].id").unwrap().miss(&login), None);
+    }
+}
