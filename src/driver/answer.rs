@@ -391,7 +391,10 @@ pub(super) fn answer_example(
         status: Some(answer.status),
         request: request.to_string(),
         trace_id,
-        what: failed.what.clone(),
+        what: match &answer.retry_after {
+            Some(after) => format!("{} (Retry-After: {after})", failed.what),
+            None => failed.what.clone(),
+        },
         redirects: answer.redirects.iter().map(hop_text).collect(),
         body: excerpt(&answer.body),
     }
@@ -459,6 +462,7 @@ mod tests {
             redirected_to: Some("http://shop/cart".to_string()),
             redirects: vec![(303, "http://shop/cart".to_string())],
             body: Default::default(),
+            retry_after: None,
         };
         assert_eq!(
             super::status_failure(step, &answer(200)),
@@ -467,6 +471,31 @@ mod tests {
         assert_eq!(
             super::status_failure(step, &answer(503)),
             "expected status 302, got 503 after following redirects (303 → http://shop/cart, then 503)"
+        );
+    }
+
+    /// An error answer's failure example says when the shop asked to be asked
+    /// again.
+    #[test]
+    fn a_failure_example_names_the_answers_retry_after() {
+        let answer = crate::http::Answer {
+            status: 503,
+            headers: Default::default(),
+            redirected_to: None,
+            redirects: Vec::new(),
+            body: Default::default(),
+            retry_after: Some("1".to_string()),
+        };
+        let failed = super::Failed {
+            kind: crate::error_kind::ErrorKind::Http5xx,
+            what: "expected status 2xx or 3xx, got 503".to_string(),
+            check: "status".to_string(),
+            code: None,
+        };
+        let example = super::answer_example(0, "GET /", None, &answer, &failed);
+        assert_eq!(
+            example.what,
+            "expected status 2xx or 3xx, got 503 (Retry-After: 1)"
         );
     }
 }

@@ -118,6 +118,8 @@ pub struct Reply {
     pub set_cookies: Vec<String>,
     /// Where a redirect points (only when it is to be followed).
     pub location: Option<String>,
+    /// The answer's `Retry-After`, when it has one.
+    pub retry_after: Option<String>,
     pub body: bytes::Bytes,
 }
 

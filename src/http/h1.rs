@@ -119,6 +119,7 @@ impl Connection {
                 headers: head.headers,
                 set_cookies: head.set_cookies,
                 location,
+                retry_after: head.retry_after,
                 body,
             },
             reusable,
@@ -294,6 +295,8 @@ struct Head {
     encoding: Encoding,
     set_cookies: Vec<String>,
     location: Option<String>,
+    /// `Retry-After`: when the shop asks to be asked again (a 503, a 429).
+    retry_after: Option<String>,
     /// Every header, when asked for.
     headers: HeaderMap,
 }
@@ -367,6 +370,8 @@ fn parse_head(buf: &[u8], keep_headers: bool) -> Result<Option<Head>, Failure> {
                 .push(String::from_utf8_lossy(value).into_owned());
         } else if name.eq_ignore_ascii_case("location") {
             head.location = Some(String::from_utf8_lossy(value).into_owned());
+        } else if name.eq_ignore_ascii_case("retry-after") {
+            head.retry_after = Some(String::from_utf8_lossy(value).into_owned());
         }
         if keep_headers
             && let (Ok(name), Ok(value)) = (

@@ -67,6 +67,7 @@ impl Connection {
             .map(text)
             .collect();
         let location = headers.get(::http::header::LOCATION).map(text);
+        let retry_after = headers.get(::http::header::RETRY_AFTER).map(text);
         let length = headers
             .get(::http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
@@ -90,6 +91,7 @@ impl Connection {
             },
             set_cookies,
             location,
+            retry_after,
             body: sink.finish().map_err(answered)?,
         })
     }

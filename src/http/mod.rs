@@ -277,6 +277,8 @@ pub struct Answer {
     pub redirects: Vec<(u16, String)>,
     /// The body (decoded) when the step asked for it; empty otherwise.
     pub body: bytes::Bytes,
+    /// Its `Retry-After`, when it has one (a 503 or 429 asking to be asked again).
+    pub retry_after: Option<String>,
 }
 
 /// Where a request goes.
@@ -462,6 +464,7 @@ impl Client {
                     redirected_to,
                     redirects,
                     body: reply.body,
+                    retry_after: reply.retry_after,
                 });
             };
             hops += 1;
