@@ -623,8 +623,21 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
     parse_with(path, source, &Overrides::default())
 }
 
-/// Keys written in the wrong table or values of the wrong shape, and what fixes them.
-const MISPLACED: [(&str, &str); 2] = [
+/// Keys written in the wrong table or values of the wrong shape, or in
+/// another tool's words, and what fixes them.
+const MISPLACED: [(&str, &str); 5] = [
+    (
+        "unknown field `thresholds`",
+        "k6's thresholds are stampede's [slo] (judged at each level: p95 = \"500ms\", error_rate = \"1%\") and [gates] (the exit code: p95 = \"< 500ms\"; p95@all = \"< 500ms\" judges the whole run, as a k6 threshold does)",
+    ),
+    (
+        "unknown field `duration`",
+        "k6's stages { target = 100, duration = \"30s\" } are stampede's { ramp_to = 100, over = \"30s\" }; a level is held with { hold = \"1m\" }",
+    ),
+    (
+        "unknown field `target`, expected one of `ramp_to`",
+        "k6's stages { target = 100, duration = \"30s\" } are stampede's { ramp_to = 100, over = \"30s\" }; a level is held with { hold = \"1m\" }",
+    ),
     (
         "expected struct RawExtract",
         "an extraction names its source: token = { json = \"$.data.login.token\" } (or css, regex, header, cookie)",

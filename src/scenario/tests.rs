@@ -1432,3 +1432,30 @@ fn when_exhausted_is_refused_where_no_feeder_runs_out() {
     assert_eq!(err.line, 10);
     parse(&path, &scenario("unique")).unwrap();
 }
+
+/// A k6 user's words get stampede's: thresholds are [slo] and [gates], a
+/// stage's target and duration are ramp_to and over.
+#[test]
+fn k6_words_are_answered_with_stampedes() {
+    let base = "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstages = [STAGE, { hold = \"2s\" }]\nEXTRA\n[[journey]]\nname = \"a\"\nsteps = [{ name = \"home\", get = \"/\" }]\n";
+    let text = |stage: &str, extra: &str| base.replace("STAGE", stage).replace("EXTRA", extra);
+    let ok = "{ ramp_to = 10, over = \"5s\" }";
+    let err = error(&text(
+        ok,
+        "[thresholds]\nhttp_req_duration = [\"p(95)<500\"]",
+    ));
+    assert!(
+        err.contains("k6's thresholds are stampede's [slo] (judged at each level"),
+        "{err}"
+    );
+    for stage in [
+        "{ target = 10, duration = \"5s\" }",
+        "{ duration = \"5s\", target = 10 }",
+    ] {
+        let err = error(&text(stage, ""));
+        assert!(
+            err.contains("k6's stages { target = 100, duration = \"30s\" } are stampede's { ramp_to = 100, over = \"30s\" }"),
+            "{stage}: {err}"
+        );
+    }
+}
