@@ -281,6 +281,8 @@ impl Judge<'_> {
                     .iter()
                     .map(|v| match v {
                         serde_json::Value::String(s) => format!("{s:?}"),
+                        // Sent as nothing (a `when` reads it as false): shown as what it is.
+                        serde_json::Value::Null => "null".to_string(),
                         other => text(other).into_owned(),
                     })
                     .collect();
