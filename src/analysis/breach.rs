@@ -5,9 +5,14 @@
 
 use std::fmt;
 
-use crate::units::{show_ms, show_percent_beside, show_share};
+use crate::units::{show_ms, show_percent_beside, show_rate, show_share};
 
 use super::MIN_TAIL;
+
+/// How a [`Broken::FallingBehind`] sentence begins, and what comes between its
+/// latencies and its rate.
+const FALLING_BEHIND: &str = "falling behind: p50 rose from ";
+const SERVED: &str = " through the hold while steps served stayed at ";
 
 /// One broken clause at one level.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +42,14 @@ pub enum Broken {
     /// Open model: the share of arrivals dropped (`max_active` busy shoppers)
     /// above the error-rate bound: a shopper turned away is one not served.
     Dropped { measured: f64, bound: f64 },
+    /// Open model: the shop fell behind through the hold (see
+    /// [`super::falling_behind`]): its median latency climbed from the first
+    /// half to the last while the steps it served per second did not grow.
+    FallingBehind {
+        p50_from_ms: f64,
+        p50_to_ms: f64,
+        served_per_s: f64,
+    },
     /// A business throughput (`journeys.buyer`, `steps.pay`) per second below its
     /// least (`[slo] per_second`).
     PerSecond {
@@ -113,6 +126,17 @@ impl fmt::Display for Breach {
                 show_percent_beside(*measured, *bound),
                 show_share(*bound)
             ),
+            Broken::FallingBehind {
+                p50_from_ms,
+                p50_to_ms,
+                served_per_s,
+            } => write!(
+                f,
+                "{FALLING_BEHIND}{} to {}{SERVED}{}/s",
+                show_ms(*p50_from_ms),
+                show_ms(*p50_to_ms),
+                show_rate(*served_per_s)
+            ),
             Broken::PerSecond {
                 unit,
                 measured,
@@ -144,7 +168,7 @@ impl schemars::JsonSchema for Breach {
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
-            "description": "A broken SLO clause: `[step ]p95 612 ms > SLO 500 ms`, `[step ]error rate 3.1% > SLO 1%`, `arrivals dropped 22% > SLO 1%`, `[step ]no request completed`, `[step ]none of N requests was answered`, `journeys.buyer 3.20/s < SLO 5/s`.",
+            "description": "A broken SLO clause: `[step ]p95 612 ms > SLO 500 ms`, `[step ]error rate 3.1% > SLO 1%`, `arrivals dropped 22% > SLO 1%`, `falling behind: p50 rose from 65 ms to 165 ms through the hold while steps served stayed at 392/s`, `[step ]no request completed`, `[step ]none of N requests was answered`, `journeys.buyer 3.20/s < SLO 5/s`.",
             "type": "string"
         })
     }
@@ -158,6 +182,16 @@ fn read(text: &str) -> Option<Breach> {
         }
         None => (text, None),
     };
+    if let Some(rest) = text.strip_prefix(FALLING_BEHIND) {
+        let (latencies, served) = rest.split_once(SERVED)?;
+        let (from, to) = latencies.split_once(" to ")?;
+        let broken = Broken::FallingBehind {
+            p50_from_ms: ms(from)?,
+            p50_to_ms: ms(to)?,
+            served_per_s: served.strip_suffix("/s")?.parse().ok()?,
+        };
+        return Some(Breach::new(None, broken));
+    }
     if let Some(step) = text.strip_suffix("no request completed") {
         return Some(Breach::new(step_of(step), Broken::NoRequest));
     }
@@ -272,6 +306,14 @@ mod tests {
                 Broken::Dropped {
                     measured: 0.22,
                     bound: 0.01,
+                },
+            ),
+            Breach::new(
+                None,
+                Broken::FallingBehind {
+                    p50_from_ms: 65.0,
+                    p50_to_ms: 1250.0,
+                    served_per_s: 392.0,
                 },
             ),
         ];

@@ -112,6 +112,13 @@ pub fn level_result(
             breaches.push(super::breach::Breach::new(None, broken));
         }
     }
+    // Open model: a shop falling behind through the hold (its queue grows)
+    // breaks if held longer, whatever its percentiles say. The closed model
+    // limits itself; a spike is meant to outrun the shop for a while.
+    if plan.model == crate::scenario::Model::Open && !run.spec.spike {
+        let behind = super::falling_behind::falling_behind(&collected.timeline, i);
+        breaches.extend(behind.map(|broken| Breach::new(None, broken)));
+    }
     LevelResult {
         index: run.spec.index,
         load: run.spec.load,

@@ -340,6 +340,130 @@ steps = [{ name = "home", get = "/" }]
     assert_eq!(judged(399, 1).verdict, Verdict::Pass);
 }
 
+/// A one-level plan of `model` ("open" or "closed") at a load of 70, with a
+/// p95 bound of 300 ms: 70 arrivals/s against a shop of 400 steps/s, as in
+/// the run that found a falling-behind level passing.
+fn plan_of(model: &str) -> Plan {
+    let text = format!(
+        r#"
+name = "t"
+[target]
+base_url = "embedded"
+[load]
+model = "{model}"
+staircase = {{ levels = [70], hold = "5s" }}
+[slo]
+p95 = "300ms"
+error_rate = "1%"
+[[journey]]
+name = "buy"
+steps = [{{ name = "home", get = "/" }}]
+"#
+    );
+    let scenario = crate::scenario::parse(std::path::Path::new("t.toml"), &text).unwrap();
+    Plan::of(&scenario, None)
+}
+
+/// The level judged from its seconds (steps ended, p50 in ms), one a second,
+/// its whole histogram within the SLO (p95 ~ twice the p50 at most 240 ms).
+fn judged_from_seconds(plan: &Plan, seconds: &[(u64, f64)]) -> LevelResult {
+    let run = LevelRun {
+        spec: plan.levels[0],
+        held: std::time::Duration::from_secs(seconds.len() as u64),
+    };
+    let mut collected = Collected::new(1, 1, 1);
+    let mut stats = StepStats::default();
+    for (i, &(requests, p50)) in seconds.iter().enumerate() {
+        for _ in 0..requests {
+            stats.latency.record((p50 * 1000.0) as u64).unwrap();
+            stats.counts.requests += 1;
+        }
+        collected.timeline.push(TimelinePoint {
+            level: Some(0),
+            p50_ms: Some(p50),
+            ..point((i + 1) as f64, requests, 0, 1.2 * p50)
+        });
+    }
+    collected.levels[0][0] = stats;
+    collected.journeys[0][0].started = seconds.iter().map(|s| s.0).sum();
+    level_result(plan, &run, &collected, 2)
+}
+
+/// Open model: latency climbing through the hold while the shop serves no
+/// more is a queue that grows; the level fails on it, and is no last good
+/// level, though its percentiles over the short hold kept within the SLO
+/// (70 arrivals/s passed, and was the last good level, 1.40x headroom).
+#[test]
+fn an_open_level_falling_behind_fails_and_is_not_the_last_good_level() {
+    let climbing = [
+        (395, 60.0),
+        (392, 65.0),
+        (393, 90.0),
+        (395, 120.0),
+        (390, 190.0),
+    ];
+    let level = judged_from_seconds(&plan_of("open"), &climbing);
+    assert_eq!(level.verdict, Verdict::Fail);
+    assert_eq!(
+        level.breaches_text(),
+        "falling behind: p50 rose from 62 ms to 155 ms through the hold while steps served stayed at 392/s"
+    );
+    assert!(matches!(
+        level.breaches[0].broken,
+        Broken::FallingBehind { .. }
+    ));
+    let mut good = level.clone();
+    good.index = 0;
+    good.load = 55.0;
+    good.verdict = Verdict::Pass;
+    good.breaches.clear();
+    let mut behind = level;
+    behind.index = 1;
+    let (breaking_point, last_good) = edges(&[good, behind]);
+    assert_eq!(breaking_point.unwrap().load, 70.0);
+    assert_eq!(last_good.unwrap().load, 55.0);
+}
+
+/// No false alarm: noisy but flat latency, and latency rising with the steps
+/// served right after a step-up (long journeys still filling the level).
+#[test]
+fn an_open_level_keeping_up_passes_however_its_latency_moves() {
+    let plan = plan_of("open");
+    let noisy = [
+        (300, 30.0),
+        (310, 55.0),
+        (295, 28.0),
+        (305, 60.0),
+        (300, 32.0),
+        (298, 58.0),
+    ];
+    assert_eq!(judged_from_seconds(&plan, &noisy).verdict, Verdict::Pass);
+    let filling = [
+        (100, 20.0),
+        (150, 25.0),
+        (200, 32.0),
+        (250, 40.0),
+        (300, 52.0),
+        (340, 70.0),
+    ];
+    assert_eq!(judged_from_seconds(&plan, &filling).verdict, Verdict::Pass);
+}
+
+/// The closed model limits itself (a shopper waits for each answer): the
+/// same climbing seconds are judged on the SLO alone.
+#[test]
+fn a_closed_level_is_not_judged_for_falling_behind() {
+    let climbing = [
+        (395, 60.0),
+        (392, 65.0),
+        (393, 90.0),
+        (395, 120.0),
+        (390, 190.0),
+    ];
+    let level = judged_from_seconds(&plan_of("closed"), &climbing);
+    assert_eq!(level.verdict, Verdict::Pass, "{}", level.breaches_text());
+}
+
 /// A watch shorter than a recovery must hold cannot say "not recovered": the
 /// shop was never given the time (every level passed, the verdict said it).
 #[test]

@@ -62,7 +62,7 @@ impl Observer for RunObserver<'_> {
             analysis::Verdict::Fail => {
                 if self.scenario.load.stop_when_broken && !run.spec.spike {
                     self.console
-                        .say("the level failed its SLO: stopping the climb (stop = \"broken\")");
+                        .say("the level failed: stopping the climb (stop = \"broken\")");
                 }
                 Judged::Fail
             }

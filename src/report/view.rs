@@ -96,12 +96,17 @@ impl<'a> Headline<'a> {
                 _ => check.describe(),
             })
             // Breaches of no latency or error clause: arrivals dropped, a
-            // business rate below its least (it said only the p95 beside
-            // "arrivals dropped 5.3% > SLO 1%").
+            // business rate below its least, a shop falling behind (it said
+            // only the p95 beside "arrivals dropped 5.3% > SLO 1%").
             .chain(self.breaking.iter().flat_map(|level| {
                 (level.breaches.iter())
                     .filter(|b| {
-                        matches!(b.broken, Broken::Dropped { .. } | Broken::PerSecond { .. })
+                        matches!(
+                            b.broken,
+                            Broken::Dropped { .. }
+                                | Broken::PerSecond { .. }
+                                | Broken::FallingBehind { .. }
+                        )
                     })
                     .map(|b| b.to_string())
             }))

@@ -154,6 +154,41 @@ async fn served_counts_the_answers_during_the_hold_not_a_queue_drained_after_it(
     assert!(near(peak, 50.0, 0.04), "capacity {peak}: {}", capacity.note);
 }
 
+/// Falling behind: W = 1 slot of S = 20 ms serves X_max = 50 req/s; at 55
+/// arrivals/s its queue (long enough to refuse nothing) grows by 5 a second, so
+/// an arrival waits 0.1 s longer than one a second before it: about 400 ms by
+/// the end of a 4 s hold, within a p95 bound of 2 s. Its percentiles pass; its
+/// median latency climbs through the hold while the shop serves 50/s: the level
+/// fails as falling behind and is the breaking point, and 40/s (below
+/// capacity, latency S throughout) the last good level.
+#[tokio::test(start_paused = true)]
+async fn a_level_whose_queue_grows_through_the_hold_is_falling_behind() {
+    let toml = crate::one_slot(
+        "queue = 10000\ntimeout = \"20s\"",
+        "model = \"open\"\narrivals = \"uniform\"\n\
+         staircase = { levels = [40, 55], hold = \"4s\", ramp = \"200ms\" }",
+        "p95 = \"2s\"\nerror_rate = \"1%\"",
+    );
+    let run = simulate_twice(&toml, Duration::ZERO).await;
+    let levels = &run.report.levels;
+    assert_eq!(levels.len(), 2);
+    assert_eq!(levels[0].verdict, Verdict::Pass);
+    let behind = &levels[1];
+    assert_eq!(behind.verdict, Verdict::Fail);
+    let reason = behind.breaches_text();
+    assert!(
+        reason.starts_with("falling behind: p50 rose from "),
+        "{reason}"
+    );
+    assert!(
+        reason.ends_with(" through the hold while steps served stayed at 50/s"),
+        "{reason}"
+    );
+    let breaking = run.report.breaking_point.as_ref().map(|b| b.load);
+    assert_eq!(breaking, Some(55.0));
+    assert_eq!(run.report.last_good.as_ref().map(|g| g.load), Some(40.0));
+}
+
 /// A level cut short (an interrupt 3 s into it) is over when it is cut: the
 /// answers its queue brings during the drain after it are not served in it.
 /// W = 1 slot of S = 20 ms (50/s) under 100 arrivals/s: 50/s served, not the
