@@ -1459,3 +1459,22 @@ fn k6_words_are_answered_with_stampedes() {
         );
     }
 }
+
+/// A generator read by more than one step of a journey draws anew at each
+/// read: a warning says so (a search and its next page read two terms);
+/// `uuid` and `seq`, meant to differ, are not warned of, nor a generator read once.
+#[test]
+fn a_generator_read_twice_in_a_journey_is_warned_of() {
+    let text = "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = { start = 1, step = 1, max = 1, hold = \"1s\" }\n[vars]\nterm = { one_of = [\"a\", \"b\"] }\n[[journey]]\nname = \"find\"\nsteps = [{ name = \"search\", get = \"/search?q={{ term }}&id={{ uuid }}\" }, { name = \"next\", get = \"/search?q={{ term }}&page=2&id={{ uuid }}\" }]\n[[journey]]\nname = \"once\"\nsteps = [{ name = \"look\", get = \"/search?q={{ term }}\" }]\n";
+    let s = parse(Path::new("t.toml"), text).unwrap();
+    let warned: Vec<&String> = (s.warnings.iter())
+        .filter(|w| w.contains("draws a new value"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{:?}", s.warnings);
+    assert!(
+        warned[0]
+            .contains("journey `find` reads `{{ term }}` 2 times, and each read draws a new value"),
+        "{}",
+        warned[0]
+    );
+}

@@ -66,6 +66,7 @@ impl<'a> Compiler<'a> {
         let mut slots = Vec::new();
         let mut steps = Vec::new();
         self.optional_slots.clear();
+        self.generated_reads.borrow_mut().clear();
         for (i, step) in raw.steps.into_inner().into_iter().enumerate() {
             self.extracted_later = (extracts[i..].iter().enumerate())
                 .flat_map(|(j, (step, vars))| {
@@ -76,6 +77,7 @@ impl<'a> Compiler<'a> {
             self.extracted_later.clear();
             steps.push(step?);
         }
+        self.redrawn_generators(&raw.name);
         let headers = self.journey_headers(&raw.headers, &slots)?;
         self.written_headers(&raw.headers, &mut steps);
         let mut feeders: Vec<usize> = steps.iter().flat_map(Step::feeders).collect();
@@ -103,6 +105,31 @@ impl<'a> Compiler<'a> {
             feeders,
             headers,
         })
+    }
+
+    /// Warns of a generator (`[vars]`' `one_of`, `random_int`, `fake.email`)
+    /// that the journey's steps read more than once: each use draws anew, so a
+    /// search and its next page read different terms, a sign-up and its login
+    /// different addresses.
+    fn redrawn_generators(&mut self, journey: &Spanned<String>) {
+        let mut reads = self.generated_reads.take();
+        reads.sort_unstable();
+        let mut again: Vec<(String, usize)> = Vec::new();
+        for name in reads {
+            match again.last_mut() {
+                Some((last, n)) if *last == name => *n += 1,
+                _ => again.push((name, 1)),
+            }
+        }
+        for (name, n) in again.into_iter().filter(|(_, n)| *n > 1) {
+            self.warn_at(
+                journey.span(),
+                format!(
+                    "journey `{}` reads `{{{{ {name} }}}}` {n} times, and each read draws a new value (a generator): to use one value through the journey, take it from a [[data]] file or extract it from an answer",
+                    journey.get_ref()
+                ),
+            );
+        }
     }
 
     /// Adds to each step's headers as written those of the journey, then of

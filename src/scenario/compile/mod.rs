@@ -44,6 +44,9 @@ struct Compiler<'a> {
     /// The data columns read that some JSON objects lack or hold a string in
     /// among JSON values (each warned of): (feeder, column).
     noted_columns_read: std::cell::RefCell<std::collections::BTreeSet<(usize, usize)>>,
+    /// The generators a journey's steps read, once per use (a new value each):
+    /// `uuid` and `seq` aside, meant to differ.
+    generated_reads: std::cell::RefCell<Vec<String>>,
     warnings: Vec<String>,
     /// `[target] graphql_path`: where GraphQL steps without a path go.
     graphql_path: String,
@@ -115,6 +118,7 @@ pub fn compile<'a>(
         secrets: std::cell::RefCell::new(Vec::new()),
         unset_env: beside.unset_env_ok.then(Default::default),
         noted_columns_read: Default::default(),
+        generated_reads: Default::default(),
         warnings: Vec::new(),
         graphql_path: "/graphql".to_string(),
         target_headers: Vec::new(),
@@ -829,7 +833,13 @@ impl<'a> Compiler<'a> {
         compile: TemplateCompiler<'s, T>,
     ) -> Result<T> {
         self.foreign_interpolation(text, span.clone());
-        let mut resolve = |name: &str| self.resolve(name, slots);
+        let mut resolve = |name: &str| {
+            let resolved = self.resolve(name, slots);
+            if matches!(resolved, Resolved::Generated(_)) && !matches!(name, "uuid" | "seq") {
+                self.generated_reads.borrow_mut().push(name.to_string());
+            }
+            resolved
+        };
         compile(text, &mut resolve).map_err(|e| {
             // Point inside the string: past its opening quote, at the template's offset.
             let at = span.start + 1 + e.offset();
