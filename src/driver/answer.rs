@@ -393,8 +393,12 @@ pub(super) fn answer_example(
         status: Some(answer.status),
         request: request.to_string(),
         trace_id,
-        what: match &answer.retry_after {
-            Some(after) => format!("{} (Retry-After: {after})", failed.what),
+        what: match answer.headers.get(::http::header::RETRY_AFTER) {
+            Some(after) => format!(
+                "{} (Retry-After: {})",
+                failed.what,
+                String::from_utf8_lossy(after.as_bytes())
+            ),
             None => failed.what.clone(),
         },
         redirects: answer.redirects.iter().map(hop_text).collect(),
@@ -464,7 +468,6 @@ mod tests {
             redirected_to: Some("http://shop/cart".to_string()),
             redirects: vec![(303, "http://shop/cart".to_string())],
             body: Default::default(),
-            retry_after: None,
         };
         assert_eq!(
             super::status_failure(step, &answer(200)),
@@ -480,13 +483,14 @@ mod tests {
     /// again.
     #[test]
     fn a_failure_example_names_the_answers_retry_after() {
+        let mut headers = ::http::HeaderMap::new();
+        headers.insert(::http::header::RETRY_AFTER, "1".parse().unwrap());
         let answer = crate::http::Answer {
             status: 503,
-            headers: Default::default(),
+            headers,
             redirected_to: None,
             redirects: Vec::new(),
             body: Default::default(),
-            retry_after: Some("1".to_string()),
         };
         let failed = super::Failed {
             kind: crate::error_kind::ErrorKind::Http5xx,

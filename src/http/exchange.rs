@@ -114,12 +114,11 @@ pub struct Want {
 /// An answer as the client needs it.
 pub struct Reply {
     pub status: u16,
+    /// Every header when asked for; else only `Retry-After`, when it came.
     pub headers: HeaderMap,
     pub set_cookies: Vec<String>,
     /// Where a redirect points (only when it is to be followed).
     pub location: Option<String>,
-    /// The answer's `Retry-After`, when it has one.
-    pub retry_after: Option<String>,
     pub body: bytes::Bytes,
 }
 

@@ -119,7 +119,6 @@ impl Connection {
                 headers: head.headers,
                 set_cookies: head.set_cookies,
                 location,
-                retry_after: head.retry_after,
                 body,
             },
             reusable,
@@ -295,9 +294,8 @@ struct Head {
     encoding: Encoding,
     set_cookies: Vec<String>,
     location: Option<String>,
-    /// `Retry-After`: when the shop asks to be asked again (a 503, a 429).
-    retry_after: Option<String>,
-    /// Every header, when asked for.
+    /// Every header when asked for; else only `Retry-After` (a 503 or 429
+    /// asking to be asked again, for its failure example), when it came.
     headers: HeaderMap,
 }
 
@@ -370,8 +368,11 @@ fn parse_head(buf: &[u8], keep_headers: bool) -> Result<Option<Head>, Failure> {
                 .push(String::from_utf8_lossy(value).into_owned());
         } else if name.eq_ignore_ascii_case("location") {
             head.location = Some(String::from_utf8_lossy(value).into_owned());
-        } else if name.eq_ignore_ascii_case("retry-after") {
-            head.retry_after = Some(String::from_utf8_lossy(value).into_owned());
+        } else if !keep_headers
+            && name.eq_ignore_ascii_case("retry-after")
+            && let Ok(value) = HeaderValue::from_bytes(value)
+        {
+            head.headers.append(::http::header::RETRY_AFTER, value);
         }
         if keep_headers
             && let (Ok(name), Ok(value)) = (

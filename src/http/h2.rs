@@ -67,7 +67,6 @@ impl Connection {
             .map(text)
             .collect();
         let location = headers.get(::http::header::LOCATION).map(text);
-        let retry_after = headers.get(::http::header::RETRY_AFTER).map(text);
         let length = headers
             .get(::http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
@@ -87,11 +86,14 @@ impl Connection {
             headers: if want.headers {
                 headers
             } else {
-                ::http::HeaderMap::new()
+                let mut kept = ::http::HeaderMap::new();
+                if let Some(after) = headers.get(::http::header::RETRY_AFTER) {
+                    kept.insert(::http::header::RETRY_AFTER, after.clone());
+                }
+                kept
             },
             set_cookies,
             location,
-            retry_after,
             body: sink.finish().map_err(answered)?,
         })
     }

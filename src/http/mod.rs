@@ -269,7 +269,8 @@ pub struct Request<'a> {
 /// A complete answer.
 pub struct Answer {
     pub status: u16,
-    /// The answer's headers when the step asked for them; empty otherwise.
+    /// The answer's headers when the step asked for them; else only its
+    /// `Retry-After`, when it came (for a failure example).
     pub headers: ::http::HeaderMap,
     /// Where the answer came from when a redirect was followed.
     pub redirected_to: Option<String>,
@@ -277,8 +278,6 @@ pub struct Answer {
     pub redirects: Vec<(u16, String)>,
     /// The body (decoded) when the step asked for it; empty otherwise.
     pub body: bytes::Bytes,
-    /// Its `Retry-After`, when it has one (a 503 or 429 asking to be asked again).
-    pub retry_after: Option<String>,
 }
 
 /// Where a request goes.
@@ -464,7 +463,6 @@ impl Client {
                     redirected_to,
                     redirects,
                     body: reply.body,
-                    retry_after: reply.retry_after,
                 });
             };
             hops += 1;
@@ -626,10 +624,24 @@ impl Client {
             // no byte of an answer came, so a request that may be repeated is
             // sent once more on a new connection, as browsers and Go's client
             // do. A POST is not: the shop may have acted on it.
+            // Boxed, as connecting is: rare, and inline its state would make
+            // every exchange's future larger.
             Err(failure) if reused && failure.before_answer && may_repeat(out) => {
+                drop(failure);
                 self.sent += 1;
                 self.resent += 1;
-                self.open(out.origin).await?.send(out, want).await?
+                let common = &self.common;
+                Box::pin(async {
+                    let conn = Conn::open(
+                        out.origin.clone(),
+                        &common.connector,
+                        &common.tls,
+                        common.connect_timeout,
+                    )
+                    .await?;
+                    conn.send(out, want).await
+                })
+                .await?
             }
             sent => sent?,
         };
