@@ -14,12 +14,17 @@
 //!   time) keep adding steps through the hold and latency may rise with them;
 //!   the shop then serves more, and keeps up.
 //!
+//! And the queue's trace in the journeys: more of the level's arrivals
+//! started than ended while it was held, beyond noise ([`journeys_piled_up`]).
+//! A shop that turned slower with no queue (a background job starting
+//! mid-hold) ends as many as arrive, and its level is judged on its SLO alone.
+//!
 //! Steps served short of the arrivals times a journey's steps is no signal on
 //! its own: that product is reached only a journey's length after a step-up.
 //! The closed model limits itself (a shopper waits for each answer), so it is
 //! judged on its SLO alone.
 
-use crate::metrics::TimelinePoint;
+use crate::metrics::{JourneyStats, TimelinePoint};
 
 use super::breach::Broken;
 
@@ -33,6 +38,37 @@ pub const RISE_RATIO: f64 = 1.5;
 /// The most the steps served per second may grow, first half to last half,
 /// for the shop to be serving no more.
 pub const SERVED_GROWTH: f64 = 1.1;
+
+/// The least share of a level's arrivals left in the shop at its end, beyond
+/// the noise, for its queue to have grown.
+pub const PILED_UP: f64 = 0.05;
+
+/// Whether the journeys the level started (`journeys`: its arrivals) outran
+/// those that ended while it was held: the shoppers in the shop piled up by
+/// [`PILED_UP`] of its arrivals, and by three standard deviations of
+/// `busy_shoppers` (the mean shoppers in the shop through the hold, a Poisson
+/// count) — the queue a shop falling behind grows. A shop slower with no
+/// queue (a background job starting mid-hold) ends as many as arrive.
+pub fn journeys_piled_up(journeys: &[JourneyStats], busy_shoppers: f64) -> bool {
+    let started: u64 = journeys.iter().map(|j| j.started).sum();
+    let ended: u64 = journeys.iter().map(|j| j.ended).sum();
+    let piled = started.saturating_sub(ended) as f64;
+    started > 0
+        && piled >= PILED_UP * started as f64
+        && piled >= 3.0 * busy_shoppers.max(1.0).sqrt()
+}
+
+/// The mean shoppers busy through `level`'s hold (the timeline's points).
+pub fn busy_shoppers(timeline: &[TimelinePoint], level: usize) -> f64 {
+    let points: Vec<f64> = (timeline.iter())
+        .filter(|p| p.level == Some(level))
+        .map(|p| f64::from(p.shoppers))
+        .collect();
+    match points.is_empty() {
+        true => 0.0,
+        false => points.iter().sum::<f64>() / points.len() as f64,
+    }
+}
 
 /// The fewest seconds of a hold that show a trend (two in each half).
 const MIN_SECONDS: usize = 4;
@@ -239,5 +275,27 @@ mod tests {
         let seven = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
         assert_eq!(nearest_rank(&seven, 0.75), 6.0);
         assert_eq!(nearest_rank(&seven, 0.25), 2.0);
+    }
+
+    /// A queue keeps arrivals in the shop: a level whose journeys started
+    /// outran those that ended, beyond noise, piled up; one ending as many as
+    /// started did not (a shop slower with no queue).
+    #[test]
+    fn a_queue_keeps_more_arrivals_in_the_shop_than_end() {
+        let level = |started, ended| {
+            vec![JourneyStats {
+                started,
+                ended,
+                ..JourneyStats::default()
+            }]
+        };
+        assert!(journeys_piled_up(&level(260, 196), 60.0), "64 of 260 left");
+        assert!(journeys_piled_up(&level(220, 200), 10.0), "a queue of 20");
+        assert!(!journeys_piled_up(&level(375, 372), 3.0), "as many ended");
+        assert!(
+            !journeys_piled_up(&level(240, 215), 600.0),
+            "within the noise of 600 busy"
+        );
+        assert!(!journeys_piled_up(&level(0, 0), 0.0), "none arrived");
     }
 }

@@ -115,7 +115,13 @@ pub fn level_result(
     // Open model: a shop falling behind through the hold (its queue grows)
     // breaks if held longer, whatever its percentiles say. The closed model
     // limits itself; a spike is meant to outrun the shop for a while.
-    if plan.model == crate::scenario::Model::Open && !run.spec.spike {
+    if plan.model == crate::scenario::Model::Open
+        && !run.spec.spike
+        && super::falling_behind::journeys_piled_up(
+            &collected.journeys[i],
+            super::falling_behind::busy_shoppers(&collected.timeline, i),
+        )
+    {
         let behind = super::falling_behind::falling_behind(&collected.timeline, i);
         breaches.extend(behind.map(|broken| Breach::new(None, broken)));
     }
