@@ -780,7 +780,7 @@ pub fn verdict(report: &Report) -> String {
     let resent: u64 = report.resent.values().sum();
     if resent > 0 {
         text.push_str(&format!(
-            ". {resent} requests were sent again on a new connection: the shop closed kept-alive connections as they were reused (a keep-alive timeout shorter than the shoppers' think time, or a limit of requests a connection), as browsers do; a POST is not sent again and fails as `reset`"
+            ". {resent} requests were sent again on a new connection: the shop closed kept-alive connections as they were reused (a keep-alive timeout shorter than the shoppers' think time, or a limit of requests a connection), as browsers do; other requests (a POST, a PATCH) are not sent again and fail as `reset`"
         ));
     }
     text.push_str(&end_note(report));

@@ -220,6 +220,7 @@ impl ClientFactory {
             sent: 0,
             resent: 0,
             timer: None,
+            step_sent: None,
         }
     }
 }
@@ -357,7 +358,16 @@ pub struct Client {
     /// per request is an insertion into the runtime's timer wheel and a removal
     /// under its lock. Made by the first request, on the runtime that runs it.
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// When the step being fetched was sent: a kept connection lost this soon
+    /// after is the keep-alive race ([`RESEND_WITHIN`]).
+    step_sent: Option<tokio::time::Instant>,
 }
+
+/// How soon after a step was sent a kept connection may close without an
+/// answer for its request to be sent again: the shop's close crossing the
+/// request on the wire (its keep-alive timeout) comes within a round trip. A
+/// shop that held the request longer and then reset it failed it.
+const RESEND_WITHIN: Duration = Duration::from_millis(250);
 
 impl Client {
     /// Sends `request`, follows redirects (each hop checked against the allow-list),
@@ -372,6 +382,7 @@ impl Client {
         sent: tokio::time::Instant,
     ) -> Result<Answer, Failure> {
         let deadline = sent + self.common.timeout;
+        self.step_sent = Some(sent);
         let mut timer = match self.timer.take() {
             Some(mut timer) => {
                 timer.as_mut().reset(deadline);
@@ -626,7 +637,14 @@ impl Client {
             // do. A POST is not: the shop may have acted on it.
             // Boxed, as connecting is: rare, and inline its state would make
             // every exchange's future larger.
-            Err(failure) if reused && failure.before_answer && may_repeat(out) => {
+            Err(failure)
+                if reused
+                    && failure.before_answer
+                    && may_repeat(out)
+                    && self
+                        .step_sent
+                        .is_some_and(|sent| sent.elapsed() < RESEND_WITHIN) =>
+            {
                 drop(failure);
                 self.sent += 1;
                 self.resent += 1;
@@ -931,6 +949,42 @@ mod tests {
                 "the connection closed before the body ended: 1000 of the 2000 bytes its Content-Length said"
             )
         );
+    }
+
+    /// A kept connection the shop closes without an answer after holding the
+    /// request 300 ms is its failure, not the keep-alive race: not sent again.
+    #[tokio::test(start_paused = true)]
+    async fn a_request_held_before_the_close_is_not_sent_again() {
+        use tokio::io::AsyncWriteExt;
+        let connector = Connector::memory(|| {
+            let (client, mut server) = tokio::io::duplex(4096);
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                for nth in 1.. {
+                    let Some(end) = read_head(&mut server, &mut buf).await else {
+                        return;
+                    };
+                    buf.drain(..end);
+                    if nth == 2 {
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                        return;
+                    }
+                    let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+                    if server.write_all(answer).await.is_err() {
+                        return;
+                    }
+                }
+            });
+            client
+        });
+        let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
+        let mut client = factory.client();
+        for (path, expected) in [("/a", Ok(200)), ("/b", Err(ErrorKind::Reset))] {
+            let url = format!("http://shop.test{path}");
+            let answer = client.fetch(get(&url), tokio::time::Instant::now()).await;
+            assert_eq!(answer.map(|a| a.status).map_err(|f| f.kind), expected);
+        }
+        assert_eq!(client.take_resent(), 0);
     }
 
     /// A shop in memory that answers every request with 200 and the `Set-Cookie`
