@@ -286,16 +286,77 @@ pub fn rate_limited(report: &Report) -> Option<String> {
 /// 409 from contended locks): the verdict keeps the breaking point and says
 /// what it rests on.
 pub fn scenario_errors_only(report: &Report) -> Option<String> {
+    let own = own_errors_break(report)?;
+    if shed_quickly(report, own.level).is_some() {
+        return None;
+    }
+    let OwnErrors {
+        step,
+        answer,
+        code,
+        total,
+        ..
+    } = own;
+    let status = code.map(|code| format!(" ({code})")).unwrap_or_default();
+    // How to accept it, for the kind it is (a GraphQL step was told of `status`).
+    let graphql_code = (report.graphql_codes.get(step))
+        .and_then(|codes| codes.iter().max_by_key(|(_, n)| **n))
+        .map(|(code, _)| code.as_str());
+    let accept = match (answer, code, graphql_code) {
+        ("graphql", _, Some(code)) => format!("`allow_errors = [\"{code}\"]` in its graphql table"),
+        ("graphql", _, None) => "`allow_errors` in its graphql table".to_string(),
+        ("http_4xx", code, _) => expect_status(code),
+        ("check", _, _) => "a check that lets it pass".to_string(),
+        _ => "`optional = true` on the extraction, or a `when`".to_string(),
+    };
+    if total < FEWEST_FAILED {
+        return None;
+    }
+    Some(format!(
+        "every request that failed there failed for the scenario's own reasons, most at step {step}: {answer}{status}, none timed out or got a 5xx; if that is the shop's business answer (out of stock), not its answer to load, accept it ({accept}) or change the data, and the breaking point is the shop's"
+    ))
+}
+
+/// When the breaking point broke on the error rate alone, on failures of the
+/// scenario's own kinds (a check, a 4xx) that began only as the load rose and
+/// came back in half the time of the answers served ([`shed_quickly`]): a
+/// sentence reading them as the shop shedding load, its capacity.
+pub fn load_shed(report: &Report) -> Option<String> {
+    let own = own_errors_break(report).filter(|own| own.total >= FEWEST_FAILED)?;
+    let (failed_p50, served_p50) = shed_quickly(report, own.level)?;
+    let status = own
+        .code
+        .map(|code| format!(" ({code})"))
+        .unwrap_or_default();
+    Some(format!(
+        "The shop shed load: the requests that failed there (most at step {}: {}{status}; none timed out or got a 5xx) began only as the load rose, none at the first level, and came back in {} against {} for the answers served — its quick refusal of load it cannot take (a \"we are busy\" page), so the breaking point is its capacity",
+        own.step,
+        own.answer,
+        crate::units::show_ms(failed_p50),
+        crate::units::show_ms(served_p50)
+    ))
+}
+
+/// A breaking point that broke on the error rate alone, every request that
+/// failed there of the scenario's own kinds (4xx but 429, checks,
+/// extractions): the step that failed most, its kind and first status, and
+/// how many failed in all.
+struct OwnErrors<'r> {
+    level: &'r crate::analysis::LevelResult,
+    step: &'r str,
+    answer: &'r str,
+    code: Option<u16>,
+    total: u64,
+}
+
+fn own_errors_break(report: &Report) -> Option<OwnErrors<'_>> {
     if report.scripting_failure.is_some() {
         return None;
     }
     let bp = report.breaking_point.as_ref()?;
     let level = report.levels.iter().find(|l| l.index == bp.level)?;
     let on_errors_only = !level.breaches.is_empty()
-        && level
-            .breaches
-            .iter()
-            .all(|b| matches!(b.broken, Broken::ErrorRate { .. }));
+        && (level.breaches.iter()).all(|b| matches!(b.broken, Broken::ErrorRate { .. }));
     if !on_errors_only {
         return None;
     }
@@ -316,31 +377,13 @@ pub fn scenario_errors_only(report: &Report) -> Option<String> {
     let (step, answer, _) = most?;
     let code =
         examples_of(report, step, answer).and_then(|f| f.examples.iter().find_map(|e| e.status));
-    let status = code.map(|code| format!(" ({code})")).unwrap_or_default();
-    // How to accept it, for the kind it is (a GraphQL step was told of `status`).
-    let graphql_code = (report.graphql_codes.get(step))
-        .and_then(|codes| codes.iter().max_by_key(|(_, n)| **n))
-        .map(|(code, _)| code.as_str());
-    let accept = match (answer, code, graphql_code) {
-        ("graphql", _, Some(code)) => format!("`allow_errors = [\"{code}\"]` in its graphql table"),
-        ("graphql", _, None) => "`allow_errors` in its graphql table".to_string(),
-        ("http_4xx", code, _) => expect_status(code),
-        ("check", _, _) => "a check that lets it pass".to_string(),
-        _ => "`optional = true` on the extraction, or a `when`".to_string(),
-    };
-    if total < FEWEST_FAILED {
-        return None;
-    }
-    if let Some((failed_p50, served_p50)) = shed_quickly(report, level) {
-        return Some(format!(
-            "every request that failed there failed on the scenario's own terms, most at step {step}: {answer}{status}, none timed out or got a 5xx; but they began only as the load rose (none at the first level) and came back in {} against {} for the answers served: the shop's quick refusal of load it cannot take (a \"we are busy\" page), and the breaking point is its capacity",
-            crate::units::show_ms(failed_p50),
-            crate::units::show_ms(served_p50)
-        ));
-    }
-    Some(format!(
-        "every request that failed there failed for the scenario's own reasons, most at step {step}: {answer}{status}, none timed out or got a 5xx; if that is the shop's business answer (out of stock), not its answer to load, accept it ({accept}) or change the data, and the breaking point is the shop's"
-    ))
+    Some(OwnErrors {
+        level,
+        step,
+        answer,
+        code,
+        total,
+    })
 }
 
 /// The p50 of the requests that failed and of those served at `level`, when
@@ -593,20 +636,24 @@ mod tests {
             "{said}"
         );
         set(&mut shed, Some(55.0), Some(1.4));
-        let said = scenario_errors_only(&shed).expect("load shed");
+        assert_eq!(scenario_errors_only(&shed), None, "not the scenario's");
+        let said = load_shed(&shed).expect("load shed");
         assert!(
-            said.ends_with("but they began only as the load rose (none at the first level) and came back in 1.4 ms against 55 ms for the answers served: the shop's quick refusal of load it cannot take (a \"we are busy\" page), and the breaking point is its capacity"),
+            said.ends_with("began only as the load rose, none at the first level, and came back in 1.4 ms against 55 ms for the answers served — its quick refusal of load it cannot take (a \"we are busy\" page), so the breaking point is its capacity"),
             "{said}"
         );
+        let verdict = crate::analysis::judge::verdict(&shed);
+        assert!(verdict.contains(". The shop shed load: "), "{verdict}");
+        assert!(!verdict.contains("But"), "{verdict}");
         // As slow as the answers served: no reading of load shed.
         set(&mut shed, Some(55.0), Some(40.0));
-        let said = scenario_errors_only(&shed).unwrap();
-        assert!(!said.contains("refusal"), "{said}");
+        assert_eq!(load_shed(&shed), None);
+        assert!(scenario_errors_only(&shed).is_some());
         // Failing so at the first level already: the scenario's, as before.
         set(&mut shed, Some(55.0), Some(1.4));
         shed.levels[0].stats.error_rate = 0.02;
-        let said = scenario_errors_only(&shed).unwrap();
-        assert!(!said.contains("refusal"), "{said}");
+        assert_eq!(load_shed(&shed), None);
+        assert!(scenario_errors_only(&shed).is_some());
         // A GraphQL step is told of `allow_errors`, with the code seen most
         // (it was told of `expect = { status = … }`).
         let mut graphql = report.clone();

@@ -749,6 +749,8 @@ pub fn verdict(report: &Report) -> String {
     let mut text = headline(report);
     if let Some(steady) = super::failures::steady_errors(report) {
         text.push_str(&format!(". But {steady}"));
+    } else if let Some(shed) = super::failures::load_shed(report) {
+        text.push_str(&format!(". {shed}"));
     } else if let Some(own) = super::failures::scenario_errors_only(report) {
         text.push_str(&format!(". But {own}"));
     } else if let Some(limited) = super::failures::rate_limited(report) {
