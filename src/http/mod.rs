@@ -629,44 +629,48 @@ impl Client {
         };
         let reused = conn.reused();
         // Taken out while in use: a timeout or a failure drops it.
-        let (reply, conn) = match conn.send(out, want).await {
+        match conn.send(out, want).await {
             // The shop closed the kept connection as the request went out (its
             // keep-alive timeout or request limit racing the shopper's return):
             // no byte of an answer came, so a request that may be repeated is
-            // sent once more on a new connection, as browsers and Go's client
-            // do. A POST is not: the shop may have acted on it.
-            // Boxed, as connecting is: rare, and inline its state would make
-            // every exchange's future larger.
-            Err(failure)
-                if reused
-                    && failure.before_answer
-                    && may_repeat(out)
-                    && self
-                        .step_sent
-                        .is_some_and(|sent| sent.elapsed() < RESEND_WITHIN) =>
-            {
-                drop(failure);
-                self.sent += 1;
-                self.resent += 1;
-                let common = &self.common;
-                Box::pin(async {
-                    let conn = Conn::open(
-                        out.origin.clone(),
-                        &common.connector,
-                        &common.tls,
-                        common.connect_timeout,
-                    )
-                    .await?;
-                    conn.send(out, want).await
-                })
-                .await?
-            }
-            sent => sent?,
-        };
+            // sent once more on a new connection, below, as browsers and Go's
+            // client do. A POST is not: the shop may have acted on it.
+            Err(failure) if reused && self.may_resend(&failure, out) => {}
+            sent => return Ok(self.keep(sent?)),
+        }
+        // Boxed: rare, and its state inline would make every exchange's
+        // future larger (nothing of the first try is kept past this point).
+        let sent = Box::pin(self.resend(out, want)).await?;
+        Ok(self.keep(sent))
+    }
+
+    /// The reply, its connection kept when it can carry another request.
+    fn keep(&mut self, (reply, conn): (exchange::Reply, Option<Conn>)) -> exchange::Reply {
         if let Some(conn) = conn {
             self.conns.push(conn);
         }
-        Ok(reply)
+        reply
+    }
+
+    /// Whether a request that failed so on a kept connection is the
+    /// keep-alive race's, to be sent again: no byte of an answer came, soon
+    /// after the step was sent ([`RESEND_WITHIN`]), and it may be repeated.
+    fn may_resend(&self, failure: &Failure, out: &exchange::Outgoing<'_>) -> bool {
+        failure.before_answer
+            && may_repeat(out)
+            && (self.step_sent).is_some_and(|sent| sent.elapsed() < RESEND_WITHIN)
+    }
+
+    /// Sends `out` again on a new connection (boxed by the caller: rare, and
+    /// its state inline would make every exchange's future larger).
+    async fn resend(
+        &mut self,
+        out: &exchange::Outgoing<'_>,
+        want: exchange::Want,
+    ) -> Result<(exchange::Reply, Option<Conn>), Failure> {
+        self.sent += 1;
+        self.resent += 1;
+        self.open(out.origin).await?.send(out, want).await
     }
 
     async fn open(&self, origin: &Origin) -> Result<Conn, Failure> {
