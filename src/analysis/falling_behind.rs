@@ -163,8 +163,18 @@ fn sorted(values: &[f64]) -> Vec<f64> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+
+    /// A shop keeping up, its seconds' p50 noisy but flat (steps ended, p50 ms).
+    pub const NOISY: [(u64, f64); 6] = [
+        (300, 30.0),
+        (310, 55.0),
+        (295, 28.0),
+        (305, 60.0),
+        (300, 32.0),
+        (298, 58.0),
+    ];
 
     /// A level's seconds, one a second from `t = 1`, labelled level 0: each
     /// (steps ended, p50 in ms).
@@ -224,14 +234,7 @@ mod tests {
     /// half's fast seconds are as fast as the first's: no steady climb.
     #[test]
     fn noisy_flat_latency_is_not_falling_behind() {
-        let timeline = hold(&[
-            (300, 30.0),
-            (310, 55.0),
-            (295, 28.0),
-            (305, 60.0),
-            (300, 32.0),
-            (298, 58.0),
-        ]);
+        let timeline = hold(&NOISY);
         assert_eq!(falling_behind(&timeline, 0), None);
         // One slow second at the end of the hold is no climb either.
         let stall = hold(&[(300, 30.0), (300, 31.0), (300, 29.0), (300, 400.0)]);

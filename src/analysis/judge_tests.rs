@@ -364,6 +364,17 @@ steps = [{{ name = "home", get = "/" }}]
     Plan::of(&scenario, None)
 }
 
+/// A queue growing through the hold: p50 climbing at a flat rate served.
+const CLIMBING: [(u64, f64); 5] = [
+    (395, 60.0),
+    (392, 65.0),
+    (393, 90.0),
+    (395, 120.0),
+    (390, 190.0),
+];
+
+use crate::analysis::falling_behind::tests::NOISY;
+
 /// The second level judged from its seconds (steps ended, p50 in ms), one a
 /// second, its whole histogram within the SLO (p95 ~ twice the p50 at most
 /// 240 ms), with `piled` of the journeys it started (one a step) still in the
@@ -399,14 +410,7 @@ fn judged_from_seconds(plan: &Plan, seconds: &[(u64, f64)], piled: f64) -> Level
 /// (70 arrivals/s passed, and was the last good level, 1.40x headroom).
 #[test]
 fn an_open_level_falling_behind_fails_and_is_not_the_last_good_level() {
-    let climbing = [
-        (395, 60.0),
-        (392, 65.0),
-        (393, 90.0),
-        (395, 120.0),
-        (390, 190.0),
-    ];
-    let level = judged_from_seconds(&plan_of("open"), &climbing, 0.2);
+    let level = judged_from_seconds(&plan_of("open"), &CLIMBING, 0.2);
     assert_eq!(level.verdict, Verdict::Fail);
     assert_eq!(
         level.breaches_text(),
@@ -433,16 +437,8 @@ fn an_open_level_falling_behind_fails_and_is_not_the_last_good_level() {
 #[test]
 fn an_open_level_keeping_up_passes_however_its_latency_moves() {
     let plan = plan_of("open");
-    let noisy = [
-        (300, 30.0),
-        (310, 55.0),
-        (295, 28.0),
-        (305, 60.0),
-        (300, 32.0),
-        (298, 58.0),
-    ];
     assert_eq!(
-        judged_from_seconds(&plan, &noisy, 0.0).verdict,
+        judged_from_seconds(&plan, &NOISY, 0.0).verdict,
         Verdict::Pass
     );
     let filling = [
@@ -485,14 +481,7 @@ fn an_open_level_slower_without_a_queue_is_not_falling_behind() {
 /// same climbing seconds are judged on the SLO alone.
 #[test]
 fn a_closed_level_is_not_judged_for_falling_behind() {
-    let climbing = [
-        (395, 60.0),
-        (392, 65.0),
-        (393, 90.0),
-        (395, 120.0),
-        (390, 190.0),
-    ];
-    let level = judged_from_seconds(&plan_of("closed"), &climbing, 0.2);
+    let level = judged_from_seconds(&plan_of("closed"), &CLIMBING, 0.2);
     assert_eq!(level.verdict, Verdict::Pass, "{}", level.breaches_text());
 }
 

@@ -843,19 +843,29 @@ mod tests {
         }
     }
 
-    /// A shop closing each kept-alive connection as its second request arrives,
-    /// before answering (a keep-alive timeout racing the shopper's return): a
-    /// GET, PUT or DELETE is sent again on a new connection and answered; a
-    /// POST fails as `reset`, sent once. Requests on a new connection that
-    /// fail are not sent again.
-    #[tokio::test]
-    async fn a_request_that_may_be_repeated_is_sent_again_when_the_kept_connection_closes() {
+    /// What a [`scripted_shop`] does with a request.
+    enum Then {
+        /// Writes these bytes and reads the next request.
+        Answer(&'static [u8]),
+        /// Writes these bytes and closes the connection.
+        Last(&'static [u8]),
+        /// Closes the connection after this long, unanswered.
+        Close(Duration),
+    }
+
+    const EMPTY_200: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+
+    /// A shop in memory that does what `script` says with each request (its
+    /// request line, and its number on its connection from 1); the request
+    /// lines it read, each with that number, go to `seen`.
+    fn scripted_shop(
+        script: fn(&str, usize) -> Then,
+        seen: Arc<std::sync::Mutex<Vec<String>>>,
+    ) -> Connector {
         use tokio::io::AsyncWriteExt;
-        let seen = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-        let log = Arc::clone(&seen);
-        let connector = Connector::memory(move || {
-            let (client, mut server) = tokio::io::duplex(4096);
-            let log = Arc::clone(&log);
+        Connector::memory(move || {
+            let (client, mut server) = tokio::io::duplex(8192);
+            let seen = Arc::clone(&seen);
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 for nth in 1.. {
@@ -865,18 +875,38 @@ mod tests {
                     let line = String::from_utf8_lossy(&buf[..end]);
                     let line = line.lines().next().unwrap_or_default().to_string();
                     buf.drain(..end);
-                    log.lock().unwrap().push(format!("{line} #{nth}"));
-                    if nth == 2 || line.contains("/broken") {
-                        return; // closed, unanswered
-                    }
-                    let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
-                    if server.write_all(answer).await.is_err() {
-                        return;
+                    seen.lock().unwrap().push(format!("{line} #{nth}"));
+                    match script(&line, nth) {
+                        Then::Answer(bytes) if server.write_all(bytes).await.is_ok() => {}
+                        Then::Answer(_) => return,
+                        Then::Last(bytes) => {
+                            let _ = server.write_all(bytes).await;
+                            return;
+                        }
+                        Then::Close(after) => {
+                            tokio::time::sleep(after).await;
+                            return;
+                        }
                     }
                 }
             });
             client
-        });
+        })
+    }
+
+    /// A shop closing each kept-alive connection as its second request arrives,
+    /// before answering (a keep-alive timeout racing the shopper's return): a
+    /// GET, PUT or DELETE is sent again on a new connection and answered; a
+    /// POST fails as `reset`, sent once. Requests on a new connection that
+    /// fail are not sent again.
+    #[tokio::test]
+    async fn a_request_that_may_be_repeated_is_sent_again_when_the_kept_connection_closes() {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let script = |line: &str, nth| match nth == 2 || line.contains("/broken") {
+            true => Then::Close(Duration::ZERO),
+            false => Then::Answer(EMPTY_200),
+        };
+        let connector = scripted_shop(script, Arc::clone(&seen));
         let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
         let mut client = factory.client();
         let mut send = async |method: &Method, path: &str| {
@@ -923,19 +953,9 @@ mod tests {
     /// A body cut short by the shop's close says how much of it came.
     #[tokio::test]
     async fn a_body_cut_short_says_how_much_came() {
-        use tokio::io::AsyncWriteExt;
-        let connector = Connector::memory(|| {
-            let (client, mut server) = tokio::io::duplex(8192);
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                if read_head(&mut server, &mut buf).await.is_some() {
-                    let head = b"HTTP/1.1 200 OK\r\ncontent-length: 2000\r\n\r\n";
-                    let _ = server.write_all(head).await;
-                    let _ = server.write_all(&[b'x'; 1000]).await;
-                }
-            });
-            client
-        });
+        const CUT: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2000\r\n\r\n0123456789";
+        let script = |_: &str, _| Then::Last(CUT);
+        let connector = scripted_shop(script, Arc::default());
         let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
         let failure = factory
             .client()
@@ -950,7 +970,7 @@ mod tests {
         assert_eq!(
             failure.message.as_deref(),
             Some(
-                "the connection closed before the body ended: 1000 of the 2000 bytes its Content-Length said"
+                "the connection closed before the body ended: 10 of the 2000 bytes its Content-Length said"
             )
         );
     }
@@ -959,28 +979,11 @@ mod tests {
     /// request 300 ms is its failure, not the keep-alive race: not sent again.
     #[tokio::test(start_paused = true)]
     async fn a_request_held_before_the_close_is_not_sent_again() {
-        use tokio::io::AsyncWriteExt;
-        let connector = Connector::memory(|| {
-            let (client, mut server) = tokio::io::duplex(4096);
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                for nth in 1.. {
-                    let Some(end) = read_head(&mut server, &mut buf).await else {
-                        return;
-                    };
-                    buf.drain(..end);
-                    if nth == 2 {
-                        tokio::time::sleep(Duration::from_millis(300)).await;
-                        return;
-                    }
-                    let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
-                    if server.write_all(answer).await.is_err() {
-                        return;
-                    }
-                }
-            });
-            client
-        });
+        let script = |_: &str, nth| match nth {
+            2 => Then::Close(Duration::from_millis(300)),
+            _ => Then::Answer(EMPTY_200),
+        };
+        let connector = scripted_shop(script, Arc::default());
         let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
         let mut client = factory.client();
         for (path, expected) in [("/a", Ok(200)), ("/b", Err(ErrorKind::Reset))] {
