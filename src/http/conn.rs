@@ -112,19 +112,21 @@ impl Conn {
     }
 
     /// Sends one request; the connection comes back when it can be used again.
+    /// The answer's status goes to `status` as soon as its head is read.
     pub async fn send(
         self,
         out: &Outgoing<'_>,
         want: Want,
+        status: &mut Option<u16>,
     ) -> Result<(Reply, Option<Conn>), Failure> {
         match self {
             Conn::H1(mut c, origin) => {
-                let (reply, reusable) = c.send(out, want).await?;
+                let (reply, reusable) = c.send(out, want, status).await?;
                 Ok((reply, reusable.then_some(Conn::H1(c, origin))))
             }
             Conn::H2(mut c, origin) => {
                 // Boxed, as connecting is: hyper's request future is large.
-                let reply = Box::pin(c.send(out, want)).await?;
+                let reply = Box::pin(c.send(out, want, status)).await?;
                 Ok((reply, Some(Conn::H2(c, origin))))
             }
         }

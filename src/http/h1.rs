@@ -78,8 +78,14 @@ impl Connection {
     }
 
     /// Sends one request and reads its answer; `true` with it when the connection
-    /// can carry another request.
-    pub async fn send(&mut self, out: &Outgoing<'_>, want: Want) -> Result<(Reply, bool), Failure> {
+    /// can carry another request. The head's status goes to `status` as soon
+    /// as it is read: a timeout while the body still comes drops this future.
+    pub async fn send(
+        &mut self,
+        out: &Outgoing<'_>,
+        want: Want,
+        status: &mut Option<u16>,
+    ) -> Result<(Reply, bool), Failure> {
         let mut buffer = Buffer::take();
         let buf = &mut buffer.0;
         write_request(buf, out);
@@ -89,6 +95,7 @@ impl Connection {
         buf.clear();
 
         let head = self.read_head(buf, want.headers).await?;
+        *status = Some(head.status);
 
         let no_body = *out.method == Method::HEAD || matches!(head.status, 101 | 204 | 304);
         let mut framing = if no_body {
@@ -546,7 +553,7 @@ mod tests {
             follow: false,
         };
         let mut connection = Connection::new(Stream::Memory(client));
-        let (reply, reusable) = connection.send(&out, want).await.unwrap();
+        let (reply, reusable) = connection.send(&out, want, &mut None).await.unwrap();
         drop(shop.await.unwrap());
         (reply.body.to_vec(), reusable)
     }

@@ -31,7 +31,14 @@ impl Connection {
         !self.send.is_closed()
     }
 
-    pub async fn send(&mut self, out: &Outgoing<'_>, want: Want) -> Result<Reply, Failure> {
+    /// Sends one request and reads its answer; the head's status goes to
+    /// `status` as soon as it is read (see the HTTP/1.1 `send`).
+    pub async fn send(
+        &mut self,
+        out: &Outgoing<'_>,
+        want: Want,
+        status_seen: &mut Option<u16>,
+    ) -> Result<Reply, Failure> {
         let uri = format!("https://{}{}", out.origin.authority, out.target);
         let mut request = ::http::Request::builder()
             .method(out.method.clone())
@@ -59,6 +66,7 @@ impl Connection {
             .map_err(|e| failure(&e))?;
         let (parts, mut body) = response.into_parts();
         let status = parts.status.as_u16();
+        *status_seen = Some(status);
         let headers = parts.headers;
         let text = |v: &::http::HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
         let set_cookies = headers

@@ -221,6 +221,7 @@ impl ClientFactory {
             resent: 0,
             timer: None,
             step_sent: None,
+            head_status: None,
         }
     }
 }
@@ -361,6 +362,9 @@ pub struct Client {
     /// When the step being fetched was sent: a kept connection lost this soon
     /// after is the keep-alive race ([`RESEND_WITHIN`]).
     step_sent: Option<tokio::time::Instant>,
+    /// The status of the last answer whose head was read: a timeout while its
+    /// body still came counts under it.
+    head_status: Option<u16>,
 }
 
 /// How soon after a step was sent a kept connection may close without an
@@ -383,6 +387,7 @@ impl Client {
     ) -> Result<Answer, Failure> {
         let deadline = sent + self.common.timeout;
         self.step_sent = Some(sent);
+        self.head_status = None;
         let mut timer = match self.timer.take() {
             Some(mut timer) => {
                 timer.as_mut().reset(deadline);
@@ -405,7 +410,14 @@ impl Client {
             )),
         };
         self.timer = Some(timer);
-        answer
+        answer.map_err(|failure| match failure.kind {
+            // Cut short while its body still came: counted under its head's status.
+            ErrorKind::Timeout if failure.status.is_none() => Failure {
+                status: self.head_status,
+                ..failure
+            },
+            _ => failure,
+        })
     }
 
     /// HTTP requests sent since the last call (a step's, with every redirect
@@ -629,7 +641,7 @@ impl Client {
         };
         let reused = conn.reused();
         // Taken out while in use: a timeout or a failure drops it.
-        match conn.send(out, want).await {
+        match conn.send(out, want, &mut self.head_status).await {
             // The shop closed the kept connection as the request went out (its
             // keep-alive timeout or request limit racing the shopper's return):
             // no byte of an answer came, so a request that may be repeated is
@@ -670,7 +682,8 @@ impl Client {
     ) -> Result<(exchange::Reply, Option<Conn>), Failure> {
         self.sent += 1;
         self.resent += 1;
-        self.open(out.origin).await?.send(out, want).await
+        let conn = self.open(out.origin).await?;
+        conn.send(out, want, &mut self.head_status).await
     }
 
     async fn open(&self, origin: &Origin) -> Result<Conn, Failure> {
@@ -973,6 +986,26 @@ mod tests {
                 "the connection closed before the body ended: 10 of the 2000 bytes its Content-Length said"
             )
         );
+    }
+
+    /// A timeout while the body still comes keeps the status its head gave
+    /// (it counted as "no answer"); one before any head has none.
+    #[tokio::test(start_paused = true)]
+    async fn a_timeout_in_the_body_keeps_the_heads_status() {
+        const HEAD_ONLY: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n";
+        let script = |line: &str, _| match line.contains("/silent") {
+            true => Then::Close(Duration::from_secs(60)),
+            false => Then::Answer(HEAD_ONLY),
+        };
+        let connector = scripted_shop(script, Arc::default());
+        let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
+        for (path, status) in [("/trickle", Some(200)), ("/silent", None)] {
+            let url = format!("http://shop.test{path}");
+            let mut client = factory.client();
+            let answer = client.fetch(get(&url), tokio::time::Instant::now());
+            let failure = answer.await.err().unwrap();
+            assert_eq!((failure.kind, failure.status), (ErrorKind::Timeout, status));
+        }
     }
 
     /// A kept connection the shop closes without an answer after holding the
