@@ -386,6 +386,22 @@ fn own_errors_break(report: &Report) -> Option<OwnErrors<'_>> {
     })
 }
 
+/// Whether the breaking point's failures are mostly resets in a run that sent
+/// requests again after the shop closed kept-alive connections as they were
+/// reused: the requests that may not be repeated (a POST) lost to the same
+/// race, which no load level changes.
+pub fn keep_alive_race(report: &Report) -> bool {
+    let Some(bp) = &report.breaking_point else {
+        return false;
+    };
+    let Some(level) = report.levels.iter().find(|l| l.index == bp.level) else {
+        return false;
+    };
+    let failed: u64 = level.stats.errors.values().sum();
+    let resets = level.stats.errors.get("reset").copied().unwrap_or(0);
+    !report.resent.is_empty() && failed > 0 && resets * 2 > failed
+}
+
 /// The p50 of the requests that failed and of those served at `level`, when
 /// the failures began only as the load rose (under half a percent at the first
 /// level) and came back in half the time or less: a shop shedding load with a

@@ -836,10 +836,19 @@ fn headline(report: &Report) -> String {
             // quarter of add-to-carts at every level) are said next, with how
             // to accept them: a lower start would break the same way.
             let own = on_errors && super::failures::scenario_errors_only(report).is_some();
+            // Resets where the shop closed kept-alive connections as they were
+            // reused (the requests that may be repeated were sent again): its
+            // keep-alive timeout, not the load.
+            let raced = on_errors && super::failures::keep_alive_race(report);
             // On latency, the SLO may be below what the shop answers unloaded
             // (a login's POST, 303 and GET): no lower start can pass it.
             let advice = match (bp.load > 1.0, on_errors) {
                 _ if own => "",
+                _ if raced => {
+                    "; most requests that failed broke as `reset` on kept-alive connections the \
+                     shop closed as they were reused (the others were sent again, below): its \
+                     keep-alive timeout is shorter than the shoppers' think time, whatever the load"
+                }
                 (true, false) => {
                     "; start the staircase lower, or, if one shopper is as slow, the SLO is \
                      below the shop's latency unloaded (stampede run --smoke times each request)"

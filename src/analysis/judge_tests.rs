@@ -894,3 +894,30 @@ fn the_verdict_counts_requests_sent_again_on_a_new_connection() {
         "{verdict}"
     );
 }
+
+/// Broken from the first level by POSTs lost to the shop's keep-alive close
+/// (the GETs were sent again): the advice names the keep-alive timeout, not a
+/// lower start.
+#[test]
+fn broken_from_the_first_level_by_the_keep_alive_race_says_so() {
+    let mut report = crate::analysis::testdata::smoke();
+    let first = &mut report.levels[0];
+    first.verdict = Verdict::Fail;
+    first.breaches = vec![crate::analysis::testdata::error_rate_breach(0.051, 0.01)];
+    first.stats.errors = [("reset".to_string(), 5)].into_iter().collect();
+    report.breaking_point = Some(BreakingPoint {
+        level: first.index,
+        load: first.load,
+        throughput_rps: first.stats.served_rps(),
+        reason: first.breaches_text(),
+    });
+    report.last_good = None;
+    assert!(super::verdict(&report).contains("start the staircase lower"));
+    report.resent = [("home".to_string(), 19)].into();
+    let verdict = super::verdict(&report);
+    assert!(
+        verdict.contains("(error rate 5.1% > SLO 1%); most requests that failed broke as `reset` on kept-alive connections the shop closed as they were reused (the others were sent again, below): its keep-alive timeout is shorter than the shoppers' think time, whatever the load"),
+        "{verdict}"
+    );
+    assert!(!verdict.contains("start the staircase lower"), "{verdict}");
+}
