@@ -296,12 +296,32 @@ fn hop_line(hop: &Hop) -> String {
     if let Some(location) = &hop.location {
         let _ = write!(line, "  (Location: {location})");
     }
+    if hop.resent {
+        line.push_str(
+            "  (sent again on a new connection: the shop closed the kept one as the request went out)",
+        );
+    }
     line
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A request sent again on a new connection says so in its line.
+    #[test]
+    fn a_request_sent_again_says_so() {
+        let mut hop = Hop::answered_for_test("http://shop.test/b", &[]);
+        assert_eq!(hop_line(&hop), "GET http://shop.test/b → 200  0.0 ms");
+        hop.resent = true;
+        assert!(
+            hop_line(&hop).ends_with(
+                "  (sent again on a new connection: the shop closed the kept one as the request went out)"
+            ),
+            "{}",
+            hop_line(&hop)
+        );
+    }
 
     #[test]
     fn only_an_answer_a_shop_gives_as_its_business_is_offered_to_accept() {

@@ -28,6 +28,9 @@ pub struct Hop {
     /// The body sent, as text (empty: none); the walk cuts it to an excerpt.
     pub request_body: String,
     pub response_headers: Vec<(String, String)>,
+    /// Sent again on a new connection: the shop closed the kept one as the
+    /// request went out, before any answer.
+    pub resent: bool,
 }
 
 impl Hop {
@@ -56,6 +59,7 @@ impl Hop {
             request_headers: headers,
             request_body: out.body.map(|b| text(&b.bytes)).unwrap_or_default(),
             response_headers: Vec::new(),
+            resent: false,
         }
     }
 
@@ -114,6 +118,7 @@ impl Hop {
             request_headers: pairs.collect(),
             request_body: String::new(),
             response_headers: Vec::new(),
+            resent: false,
         }
     }
 }

@@ -611,8 +611,11 @@ impl Client {
         if let Some(hops) = &mut self.walk_hops {
             hops.push(Hop::sent(out, url));
         }
+        let resent = self.resent;
         let reply = self.exchange(out, want).await;
+        let sent_again = self.resent > resent;
         if let Some(hop) = self.walk_hops.as_mut().and_then(|hops| hops.last_mut()) {
+            hop.resent = sent_again;
             match &reply {
                 Ok(reply) => hop.answered(reply),
                 Err(failure) => hop.failed(failure),
@@ -922,6 +925,7 @@ mod tests {
         let connector = scripted_shop(script, Arc::clone(&seen));
         let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
         let mut client = factory.client();
+        client.record_hops();
         let mut send = async |method: &Method, path: &str| {
             let url = format!("http://shop.test{path}");
             let request = Request {
@@ -945,6 +949,22 @@ mod tests {
             send(&Method::GET, "/broken").await,
             (Err(ErrorKind::Reset), 1, 0),
             "on a new connection: the shop's failure"
+        );
+        // The walk marks each request sent again.
+        let hops = client.take_hops();
+        let marks: Vec<(&str, bool)> = (hops.iter())
+            .map(|h| (&h.url["http://shop.test".len()..], h.resent))
+            .collect();
+        assert_eq!(
+            marks,
+            [
+                ("/a", false),
+                ("/b", true),
+                ("/c", true),
+                ("/d", true),
+                ("/e", false),
+                ("/broken", false)
+            ]
         );
         let seen = seen.lock().unwrap().clone();
         assert_eq!(
