@@ -166,6 +166,17 @@ fn sorted(values: &[f64]) -> Vec<f64> {
 pub(super) mod tests {
     use super::*;
 
+    /// Long journeys filling a level after a step-up: latency rising with the
+    /// steps served (the shop keeps up).
+    pub const FILLING: [(u64, f64); 6] = [
+        (100, 20.0),
+        (150, 25.0),
+        (200, 32.0),
+        (250, 40.0),
+        (300, 52.0),
+        (340, 70.0),
+    ];
+
     /// A shop keeping up, its seconds' p50 noisy but flat (steps ended, p50 ms).
     pub const NOISY: [(u64, f64); 6] = [
         (300, 30.0),
@@ -245,14 +256,7 @@ pub(super) mod tests {
     /// with the load while the shop serves more and more (it keeps up).
     #[test]
     fn latency_rising_with_the_steps_served_is_not_falling_behind() {
-        let timeline = hold(&[
-            (100, 20.0),
-            (150, 25.0),
-            (200, 32.0),
-            (250, 40.0),
-            (300, 52.0),
-            (340, 70.0),
-        ]);
+        let timeline = hold(&FILLING);
         assert_eq!(falling_behind(&timeline, 0), None);
     }
 

@@ -780,7 +780,12 @@ pub fn verdict(report: &Report) -> String {
         ));
     }
     let resent: u64 = report.resent.values().sum();
-    if resent > 0 {
+    if resent > 0 && super::failures::keep_alive_race(report) && report.last_good.is_none() {
+        // The headline's advice said why already.
+        text.push_str(&format!(
+            ". {resent} requests were sent again on a new connection"
+        ));
+    } else if resent > 0 {
         text.push_str(&format!(
             ". {resent} requests were sent again on a new connection: the shop closed kept-alive connections as they were reused (a keep-alive timeout shorter than the shoppers' think time, or a limit of requests a connection), as browsers do; other requests (a POST, a PATCH) are not sent again and fail as `reset`"
         ));

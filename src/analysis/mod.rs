@@ -12,7 +12,7 @@ pub mod compare;
 pub mod enrich;
 pub mod exemplars;
 pub mod failures;
-pub mod falling_behind;
+mod falling_behind;
 pub mod gates;
 pub mod generator;
 mod judge;

@@ -55,19 +55,19 @@ impl Drop for Buffer {
 
 pub struct Connection {
     io: Stream,
-    /// Answers read whole on this connection.
-    answered: u32,
+    /// Whether an answer was read whole on this connection before.
+    carried: bool,
 }
 
 impl Connection {
     pub fn new(io: Stream) -> Connection {
-        Connection { io, answered: 0 }
+        Connection { io, carried: false }
     }
 
     /// Whether the connection carried an answer before: kept from an earlier
     /// request, not opened for this one.
     pub fn reused(&self) -> bool {
-        self.answered > 0
+        self.carried
     }
 
     /// Whether the server left the connection alone while it was idle. A closed
@@ -119,7 +119,7 @@ impl Connection {
             .map_err(answered)?;
         let body = sink.finish().map_err(answered)?;
         let reusable = !to_end && !head.close && head.status != 101 && pos == buf.len();
-        self.answered += 1;
+        self.carried = true;
         Ok((
             Reply {
                 status: head.status,
