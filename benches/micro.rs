@@ -158,6 +158,7 @@ fn histogram_record(c: &mut Criterion) {
                 expected_interval: Some(Duration::from_millis(520)),
                 status: Some(200),
                 error: None,
+                body_bytes: 5_120,
                 origin: Default::default(),
             };
             recorder.record(black_box(sample));

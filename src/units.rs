@@ -158,6 +158,15 @@ pub fn show_size(bytes: u64) -> String {
     }
 }
 
+/// A measured byte size for reading: `900 B`, `5.0 KiB`, `1.2 MiB`.
+pub fn show_bytes(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1 << 20)),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / f64::from(1 << 10)),
+        b => format!("{b} B"),
+    }
+}
+
 /// A span of seconds such as a recovery: `0.2 s` under ten (a recovery of
 /// 0.2 s read "0 s"), whole above: `6 s`, `12 s`.
 pub fn show_seconds(s: f64) -> String {
@@ -262,6 +271,14 @@ pub fn show_number(x: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn measured_sizes_read_in_the_largest_unit_they_fill() {
+        let shown: Vec<String> = [0, 900, 1024, 5_120, 1_258_291]
+            .map(super::show_bytes)
+            .into();
+        assert_eq!(shown, ["0 B", "900 B", "1.0 KiB", "5.0 KiB", "1.2 MiB"]);
+    }
+
     #[test]
     fn seconds_keep_a_tenth_under_ten() {
         let shown: Vec<String> = [0.0, 0.2, 1.95, 6.0, 9.96, 12.4]

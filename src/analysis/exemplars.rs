@@ -85,6 +85,7 @@ mod tests {
             expected_interval: None,
             status: Some(503),
             error: Some(ErrorKind::Http5xx),
+            body_bytes: 0,
             origin: Origin {
                 shopper: 7,
                 journey: 1,

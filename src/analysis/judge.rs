@@ -757,6 +757,9 @@ pub fn verdict(report: &Report) -> String {
         text.push_str(&format!(". {limited}"));
     }
     generator_notes(report, &mut text);
+    if let Some(lighter) = super::lighter_pages::lighter_pages(report) {
+        text.push_str(&format!(". {lighter}"));
+    }
     let dropped: u64 = report.levels.iter().map(|l| l.dropped).sum();
     if dropped > 0 {
         text.push_str(&format!(

@@ -16,6 +16,7 @@ mod falling_behind;
 pub mod gates;
 pub mod generator;
 mod judge;
+mod lighter_pages;
 pub mod plan;
 pub mod search;
 #[cfg(test)]
@@ -206,6 +207,10 @@ pub struct Stats {
     pub codes: BTreeMap<String, u64>,
     /// Failures by kind ("http_5xx": n).
     pub errors: BTreeMap<String, u64>,
+    /// The decoded body bytes of the answers without error (their mean size:
+    /// [`Stats::mean_body_bytes`]); 0 in reports written before.
+    #[serde(default)]
+    pub body_bytes: u64,
     /// Service time: from the actual send (latency is from the intended start).
     #[serde(default)]
     pub service_time: Latency,
@@ -285,6 +290,7 @@ impl Stats {
             status,
             codes: counts.codes.by_name(),
             errors,
+            body_bytes: counts.body_bytes,
             service_time: stats.service.as_ref().map(Latency::of).unwrap_or_default(),
             corrected: stats.corrected.as_ref().map(Latency::of),
             latency_ok: succeeded(stats).as_ref().map(Latency::counted),
@@ -320,10 +326,11 @@ impl Stats {
         let mut histogram = crate::metrics::new_histogram();
         let mut whole = true;
         let (mut status, mut codes, mut errors) = Default::default();
-        let (mut requests, mut http_requests) = (0, 0);
+        let (mut requests, mut http_requests, mut body_bytes) = (0, 0, 0);
         for part in parts {
             requests += part.requests;
             http_requests += part.http_requests;
+            body_bytes += part.body_bytes;
             add(&mut status, &part.status);
             add(&mut codes, &part.codes);
             add(&mut errors, &part.errors);
@@ -352,6 +359,7 @@ impl Stats {
             status,
             codes,
             errors,
+            body_bytes,
             service_time: Latency::default(),
             corrected: None,
             latency_ok: None,

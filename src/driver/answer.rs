@@ -468,6 +468,7 @@ mod tests {
             redirected_to: Some("http://shop/cart".to_string()),
             redirects: vec![(303, "http://shop/cart".to_string())],
             body: Default::default(),
+            body_size: 0,
         };
         assert_eq!(
             super::status_failure(step, &answer(200)),
@@ -491,6 +492,7 @@ mod tests {
             redirected_to: None,
             redirects: Vec::new(),
             body: Default::default(),
+            body_size: 0,
         };
         let failed = super::Failed {
             kind: crate::error_kind::ErrorKind::Http5xx,

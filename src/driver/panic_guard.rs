@@ -30,6 +30,7 @@ impl Drop for PanicGuard<'_> {
                 expected_interval: None,
                 status: None,
                 error: Some(ErrorKind::Panic),
+                body_bytes: 0,
                 origin: Default::default(),
             };
             self.recorder.record(sample);

@@ -279,6 +279,7 @@ impl Shopper {
             expected_interval,
             status: None,
             error: None,
+            body_bytes: 0,
             origin: me.origin(shared, sent),
         };
         if let Some((seen, _)) = walk.as_deref_mut() {
@@ -330,6 +331,7 @@ impl Shopper {
         match answer {
             Ok(answer) => {
                 sample.status = Some(answer.status);
+                sample.body_bytes = answer.body_size;
                 sample.error = self.judge(shared, step, body.as_ref(), &answer, walk);
             }
             Err(failure) => {

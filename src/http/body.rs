@@ -48,6 +48,8 @@ enum Decoder {
 /// The decoded body: kept up to `max` bytes, or counted and dropped.
 struct Out {
     kept: Option<Vec<u8>>,
+    /// Decoded bytes that came, kept or not.
+    size: u64,
     max: u64,
     /// Keep only the first `max` bytes and drop the rest, no failure: the
     /// excerpt of an error answer whose body the step does not use.
@@ -81,6 +83,7 @@ const PRESIZE_MAX: u64 = 1 << 20;
 
 impl Write for Out {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.size += data.len() as u64;
         if let Some(kept) = &mut self.kept {
             if (kept.len() + data.len()) as u64 > self.max {
                 if !self.excerpt {
@@ -108,11 +111,13 @@ impl Sink {
         let out = match body {
             BodyUse::Drain => Out {
                 kept: None,
+                size: 0,
                 max: 0,
                 excerpt: false,
             },
             BodyUse::Excerpt => Out {
                 kept: Some(Vec::new()),
+                size: 0,
                 max: ERROR_EXCERPT,
                 excerpt: true,
             },
@@ -123,6 +128,7 @@ impl Sink {
                 };
                 Out {
                     kept: Some(Vec::with_capacity(size as usize)),
+                    size: 0,
                     max,
                     excerpt: false,
                 }
@@ -152,9 +158,9 @@ impl Sink {
         written.map_err(|e| failure(&e))
     }
 
-    /// The body, once the last byte came: an encoded one must end where its
-    /// encoding says it does.
-    pub fn finish(self) -> Result<bytes::Bytes, Failure> {
+    /// The body, once the last byte came (kept, or empty when dropped), and
+    /// its decoded size: an encoded one must end where its encoding says it does.
+    pub fn finish(self) -> Result<(bytes::Bytes, u64), Failure> {
         let out = match self.decoder {
             Decoder::Identity(out) => Ok(out),
             Decoder::Gzip(d) => d.finish(),
@@ -164,7 +170,10 @@ impl Sink {
             }),
         };
         let out = out.map_err(|e| failure(&e))?;
-        Ok(out.kept.map(bytes::Bytes::from).unwrap_or_default())
+        Ok((
+            out.kept.map(bytes::Bytes::from).unwrap_or_default(),
+            out.size,
+        ))
     }
 }
 
@@ -227,7 +236,7 @@ mod tests {
         for piece in packed.chunks(7) {
             sink.write(piece).unwrap();
         }
-        assert_eq!(sink.finish().unwrap(), text);
+        assert_eq!(sink.finish().unwrap(), (text.into(), 1300));
     }
 
     #[test]
@@ -252,7 +261,9 @@ mod tests {
         );
         let mut sink = Sink::new(BodyUse::Drain, Encoding::Identity, None);
         sink.write(&[b'x'; 100_000]).unwrap();
-        assert!(sink.finish().unwrap().is_empty());
+        let (kept, size) = sink.finish().unwrap();
+        assert!(kept.is_empty());
+        assert_eq!(size, 100_000, "a body dropped is counted as it came");
     }
 
     /// The capacity of a kept, plain body's buffer.
@@ -277,7 +288,7 @@ mod tests {
             sink.write(piece).unwrap();
         }
         assert_eq!(kept_capacity(&sink), 25_000, "grown while the body arrived");
-        assert_eq!(sink.finish().unwrap().len(), 25_000);
+        assert_eq!(sink.finish().unwrap().0.len(), 25_000);
         // A length announced beyond the cap on sizing up front is not trusted.
         let (_, sink) = plan(want(1 << 30), 200, None, Some(1 << 29), Encoding::Identity).unwrap();
         assert_eq!(kept_capacity(&sink) as u64, PRESIZE_MAX);

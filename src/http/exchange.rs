@@ -120,6 +120,8 @@ pub struct Reply {
     /// Where a redirect points (only when it is to be followed).
     pub location: Option<String>,
     pub body: bytes::Bytes,
+    /// The body's decoded size, whether kept or dropped.
+    pub body_size: u64,
 }
 
 /// Why no (complete) answer came.

@@ -117,7 +117,7 @@ impl Connection {
             .read_body(buf, head.len, &mut framing, &mut sink, length)
             .await
             .map_err(answered)?;
-        let body = sink.finish().map_err(answered)?;
+        let (body, body_size) = sink.finish().map_err(answered)?;
         let reusable = !to_end && !head.close && head.status != 101 && pos == buf.len();
         self.carried = true;
         Ok((
@@ -127,6 +127,7 @@ impl Connection {
                 set_cookies: head.set_cookies,
                 location,
                 body,
+                body_size,
             },
             reusable,
         ))
@@ -514,7 +515,7 @@ mod tests {
             let used = framing.feed(&buf, &mut sink).unwrap();
             assert!(matches!(framing, Framing::Done), "cut at {cut}");
             assert_eq!(used, buf.len(), "cut at {cut}: bytes left over");
-            bodies.push(sink.finish().unwrap().to_vec());
+            bodies.push(sink.finish().unwrap().0.to_vec());
         }
         bodies.dedup();
         assert_eq!(bodies.len(), 1);

@@ -89,6 +89,7 @@ impl Connection {
                 sink.write(&data).map_err(answered)?;
             }
         }
+        let (body, body_size) = sink.finish().map_err(answered)?;
         Ok(Reply {
             status,
             headers: if want.headers {
@@ -102,7 +103,8 @@ impl Connection {
             },
             set_cookies,
             location,
-            body: sink.finish().map_err(answered)?,
+            body,
+            body_size,
         })
     }
 }

@@ -280,6 +280,8 @@ pub struct Answer {
     pub redirects: Vec<(u16, String)>,
     /// The body (decoded) when the step asked for it; empty otherwise.
     pub body: bytes::Bytes,
+    /// The body's decoded size, whether kept or dropped.
+    pub body_size: u64,
 }
 
 /// Where a request goes.
@@ -486,6 +488,7 @@ impl Client {
                     redirected_to,
                     redirects,
                     body: reply.body,
+                    body_size: reply.body_size,
                 });
             };
             hops += 1;

@@ -47,6 +47,8 @@ pub struct Sample {
     pub expected_interval: Option<Duration>,
     pub status: Option<u16>,
     pub error: Option<ErrorKind>,
+    /// The answer's body, decoded, in bytes (0 without an answer).
+    pub body_bytes: u64,
     /// Who sent it, when, and its trace id: kept only by the few exemplars.
     pub origin: Origin,
 }
@@ -67,6 +69,7 @@ impl Sample {
             expected_interval: None,
             status: Some(if error.is_some() { 503 } else { 200 }),
             error,
+            body_bytes: 0,
             origin: Origin::default(),
         }
     }
@@ -96,6 +99,10 @@ pub struct Counts {
     /// Responses by status code, in order of the code.
     pub codes: StatusCodes,
     pub errors: [u64; ErrorKind::ALL.len()],
+    /// The decoded body bytes of the answers without error: their mean size
+    /// shrinking as load rises is a shop serving a lighter page (a "we are
+    /// busy" page answered 200) that no check counted as failed.
+    pub body_bytes: u64,
 }
 
 /// Responses by status code: a step meets few codes (200; a 409 now and then;
@@ -146,6 +153,7 @@ impl Counts {
         for (a, b) in self.errors.iter_mut().zip(other.errors) {
             *a += b;
         }
+        self.body_bytes += other.body_bytes;
     }
 
     fn record(&mut self, sample: &Sample) {
@@ -156,8 +164,9 @@ impl Counts {
             self.status_classes[if (1..=5).contains(&class) { class } else { 0 }] += 1;
             self.codes.add(status, 1);
         }
-        if let Some(kind) = sample.error {
-            self.errors[kind as usize] += 1;
+        match sample.error {
+            Some(kind) => self.errors[kind as usize] += 1,
+            None => self.body_bytes += sample.body_bytes,
         }
     }
 }
@@ -880,6 +889,7 @@ mod tests {
             expected_interval: None,
             status: Some(status),
             error,
+            body_bytes: 0,
             origin: Origin::default(),
         }
     }

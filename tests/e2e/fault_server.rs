@@ -35,6 +35,10 @@ pub enum Fault {
     DeepJson,
     /// Answers an HTML page of 100,000 `div`s nested inside one another.
     DeepHtml,
+    /// Takes 10 ms a request and answers a 2 KiB page with a 200, or, while
+    /// another request is in hand, a "we are busy" page of a few bytes with a
+    /// 200 too: a shop shedding load that no status tells.
+    BusyPage,
 }
 
 pub struct FaultServer {
@@ -59,6 +63,7 @@ impl FaultServer {
         let flag = Arc::clone(&stop);
         let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let count = Arc::clone(&accepted);
+        let in_hand = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         std::thread::spawn(move || {
             let until = Instant::now() + LIFETIME;
             while !flag.load(Ordering::Relaxed) && Instant::now() < until {
@@ -66,7 +71,8 @@ impl FaultServer {
                     Ok((stream, _)) => {
                         count.fetch_add(1, Ordering::Relaxed);
                         let flag = Arc::clone(&flag);
-                        std::thread::spawn(move || serve(stream, fault, &flag, until));
+                        let in_hand = Arc::clone(&in_hand);
+                        std::thread::spawn(move || serve(stream, fault, &flag, until, &in_hand));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
@@ -105,7 +111,15 @@ fn read_head(stream: &mut TcpStream, stop: &AtomicBool, until: Instant) -> bool 
     false
 }
 
-fn serve(mut stream: TcpStream, fault: Fault, stop: &AtomicBool, until: Instant) {
+/// Serves one connection; `in_hand` counts the requests being answered, over
+/// every connection.
+fn serve(
+    mut stream: TcpStream,
+    fault: Fault,
+    stop: &AtomicBool,
+    until: Instant,
+    in_hand: &std::sync::atomic::AtomicUsize,
+) {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
     let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
@@ -214,6 +228,20 @@ fn serve(mut stream: TcpStream, fault: Fault, stop: &AtomicBool, until: Instant)
             );
             let _ = stream.write_all(head.as_bytes());
             let _ = stream.write_all(body.as_bytes());
+        }
+        Fault::BusyPage => {
+            let busy = in_hand.fetch_add(1, Ordering::SeqCst) > 0;
+            std::thread::sleep(Duration::from_millis(10));
+            in_hand.fetch_sub(1, Ordering::SeqCst);
+            let body = match busy {
+                true => "<p>busy</p>".to_string(),
+                false => format!("<html>{}</html>", "p".repeat(2048)),
+            };
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(answer.as_bytes());
         }
     }
 }

@@ -363,3 +363,68 @@ fn html_nested_too_deeply_to_build_is_a_body_error_that_says_so() {
         );
     }
 }
+
+/// A shop that sheds load with a light "we are busy" page and a 200 fails
+/// nothing a status tells: the verdict says its answers got lighter as the
+/// load rose and names the check that would count them; with that check, the
+/// busy pages fail it and nothing is said of their size.
+#[test]
+fn a_shop_shedding_load_with_a_light_200_page_is_told_by_its_answers_size() {
+    let server = FaultServer::start(Fault::BusyPage);
+    for (expect, lighter) in [
+        ("", true),
+        (r#", expect = { body_not_contains = "busy" }"#, false),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "busy.toml",
+            &format!(
+                r#"
+name = "busy"
+[target]
+base_url = "{url}"
+timeout = "1s"
+[load]
+staircase = {{ start = 1, step = 5, max = 6, hold = "2s", ramp = "0s", stop = "max" }}
+[slo]
+p95 = "2s"
+error_rate = "100%"
+[[journey]]
+name = "look"
+weight = 1
+steps = [{{ name = "page", get = "/"{expect} }}]
+"#,
+                url = server.url
+            ),
+        );
+        let m = measure(dir.path(), &path);
+        let (stdout, stderr) = text(&m.output);
+        let levels = m.report["levels"].as_array().expect("levels");
+        assert_eq!(levels.len(), 2, "{stdout}\n{stderr}");
+        let verdict = m.report["verdict"].as_str().expect("a verdict");
+        let said = "The answers of step page that counted as served got lighter as the load rose: 2.0 KiB on average at 1 shopper, ";
+        assert_eq!(verdict.contains(said), lighter, "{verdict}");
+        assert_eq!(stdout.contains(said), lighter, "{stdout}");
+        if lighter {
+            assert!(verdict.contains("(`body_contains`) would"), "{verdict}");
+            assert!(errors_at(&m, 1).is_empty(), "{:?}", errors_at(&m, 1));
+        } else {
+            assert!(errors_at(&m, 1)["check"].as_u64().unwrap_or(0) > 0);
+        }
+        // The first level's pages, all whole: their bytes are 2,061 a page.
+        let first = &levels[0]["steps"][0];
+        let served = first["requests"].as_u64().unwrap();
+        assert_eq!(
+            first["body_bytes"].as_u64(),
+            Some(2_061 * served),
+            "{first}"
+        );
+    }
+}
+
+fn errors_at(m: &Measured, level: usize) -> &serde_json::Map<String, Value> {
+    m.report["levels"][level]["errors"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no error counts in {}", m.report["levels"][level]))
+}

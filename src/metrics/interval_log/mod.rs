@@ -193,6 +193,10 @@ struct CountsLine {
     /// The interval's exemplars (slowest and failed requests, with trace ids).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     exemplars: Vec<crate::metrics::Exemplar>,
+    /// The decoded body bytes of the answers without error; absent in logs
+    /// written before.
+    #[serde(default)]
+    body_bytes: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -338,6 +342,7 @@ impl IntervalLog {
                     served: Some(stats.served),
                     served_http: Some(stats.served_http),
                     exemplars: stats.exemplars.all().copied().collect(),
+                    body_bytes: stats.counts.body_bytes,
                 };
                 serde_json::to_string(&counts).map(|j| format!("{COUNTS}{j}"))
             }

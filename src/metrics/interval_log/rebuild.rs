@@ -198,6 +198,7 @@ fn add_counts(collected: &mut Collected, header: &RunHeader, text: &str) -> Resu
             requests: counts.requests,
             http_requests: counts.http_requests,
             status_classes: counts.status,
+            body_bytes: counts.body_bytes,
             ..Counts::default()
         };
         for &(code, n) in &counts.codes {
@@ -404,6 +405,8 @@ mod tests {
         stats.counts.codes.add(200, 2);
         stats.counts.codes.add(409, 1);
         stats.counts.errors[crate::error_kind::ErrorKind::Http4xx as usize] = 1;
+        // The two 200s' pages.
+        stats.counts.body_bytes = 2 * 5_120;
         // Answered without error during the level: the two 200s and one more,
         // sent before the level.
         stats.served = 3;
@@ -473,6 +476,7 @@ mod tests {
         assert_eq!(stats.latency.len(), 3);
         assert_eq!(stats.failed.as_ref().map(|h| h.len()), Some(1));
         assert_eq!(stats.served, 3);
+        assert_eq!(stats.counts.body_bytes, 2 * 5_120);
         assert_eq!(outcome.end, RunEnd::Interrupted);
     }
 

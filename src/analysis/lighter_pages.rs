@@ -1,0 +1,122 @@
+//! Answers that got lighter as the load rose. A shop that answers load it
+//! cannot take with a light page and a 200 (a "we are busy" page, a waiting
+//! room) fails nothing a status can tell: unless a check reads the page, those
+//! answers count as served, and fast ones at that. What still shows is their
+//! size: the mean body of a step's answers served without error falls at the
+//! levels where the shop sheds.
+
+use super::{LevelResult, Report, StepResult};
+use crate::units::show_bytes;
+
+/// Answers served without error a step needs at a level for its mean size to
+/// be read (a page's size varies from product to product).
+const FEWEST_ANSWERS: u64 = 50;
+
+/// The smallest mean body worth reading for a change: below it, a step's
+/// answers are small JSON or empty bodies, whose sizes vary more than a page's.
+const SMALLEST_PAGE: f64 = 512.0;
+
+/// A mean at or under this share of the first level's is lighter beyond what
+/// one page's size varies from another's.
+const LIGHTER: f64 = 0.75;
+
+/// The step whose answers served without error got lighter most as the load
+/// rose (a mean at or under [`LIGHTER`] of its first level's), said for the
+/// verdict; `None` when none did.
+pub fn lighter_pages(report: &Report) -> Option<String> {
+    let first = report.levels.first()?;
+    let lightest = first
+        .steps
+        .iter()
+        .filter_map(|step| {
+            let before = mean_body(step).filter(|&mean| mean >= SMALLEST_PAGE)?;
+            let (level, after) = report
+                .levels
+                .iter()
+                .filter(|level| level.load > first.load)
+                .filter_map(|level| Some((level, mean_body(step_at(level, &step.name)?)?)))
+                .min_by(|a, b| a.1.total_cmp(&b.1))?;
+            (after <= LIGHTER * before).then_some((step, before, level, after))
+        })
+        .min_by(|a, b| (a.3 / a.1).total_cmp(&(b.3 / b.1)));
+    let (step, before, level, after) = lightest?;
+    let load = |n: f64| super::judge::show_load(report, n);
+    Some(format!(
+        "The answers of step {} that counted as served got lighter as the load rose: {} on average at {}, {} at {} — a shop that answers load it cannot take with a light page and a 200 (\"we are busy\", a waiting room) looks like this, and no check counted those pages as failed; a check on the page's content (`body_contains`) would",
+        step.name,
+        show_bytes(before.round() as u64),
+        load(first.load),
+        show_bytes(after.round() as u64),
+        load(level.load),
+    ))
+}
+
+fn step_at<'l>(level: &'l LevelResult, name: &str) -> Option<&'l StepResult> {
+    level.steps.iter().find(|step| step.name == name)
+}
+
+/// The mean decoded body of a step's answers served without error, when enough
+/// came to read it.
+fn mean_body(step: &StepResult) -> Option<f64> {
+    let stats = &step.stats;
+    let failed: u64 = stats.errors.values().sum();
+    let served = stats.requests.saturating_sub(failed);
+    (served >= FEWEST_ANSWERS).then(|| stats.body_bytes as f64 / served as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::testdata;
+
+    /// `broken()` with the answers of its first step `sizes[i]` bytes each at
+    /// level i (the last size at the levels after).
+    fn sized(sizes: &[u64]) -> Report {
+        let mut report = testdata::broken();
+        let last = sizes.last().copied().unwrap_or_default();
+        for (i, level) in report.levels.iter_mut().enumerate() {
+            let bytes = sizes.get(i).copied().unwrap_or(last);
+            let step = &mut level.steps[0];
+            let served = step.stats.requests - step.stats.errors.values().sum::<u64>();
+            step.stats.body_bytes = bytes * served;
+        }
+        report
+    }
+
+    #[test]
+    fn answers_lighter_as_the_load_rose_are_said() {
+        let report = sized(&[5_120, 5_100, 5_200, 1_200, 900, 5_000, 4_000]);
+        let name = &report.levels[0].steps[0].name;
+        let said = lighter_pages(&report).expect("lighter answers");
+        assert!(
+            said.starts_with(&format!(
+                "The answers of step {name} that counted as served got lighter as the load rose: 5.0 KiB on average at {}, 900 B at {}",
+                super::super::judge::show_load(&report, report.levels[0].load),
+                super::super::judge::show_load(&report, report.levels[4].load),
+            )),
+            "{said}"
+        );
+        assert!(said.ends_with("(`body_contains`) would"), "{said}");
+        let verdict = crate::analysis::judge::verdict(&report);
+        assert!(verdict.contains(&said), "{verdict}");
+    }
+
+    #[test]
+    fn answers_of_a_steady_size_small_ones_or_too_few_are_not() {
+        // A page's size varying as pages do.
+        assert_eq!(lighter_pages(&sized(&[5_120, 4_300, 5_900, 4_100])), None);
+        // Small JSON answers: their sizes vary more than a page's.
+        assert_eq!(lighter_pages(&sized(&[300, 60, 300, 20])), None);
+        // Heavier, not lighter.
+        assert_eq!(lighter_pages(&sized(&[5_120, 9_000, 20_000])), None);
+        // A report written before sizes were counted: every size 0.
+        assert_eq!(lighter_pages(&testdata::broken()), None);
+        // Too few answers at a level to read its mean.
+        let mut few = sized(&[5_120, 900, 900, 900, 900, 900]);
+        for level in &mut few.levels[1..] {
+            let step = &mut level.steps[0];
+            step.stats.requests = FEWEST_ANSWERS - 1 + step.stats.errors.values().sum::<u64>();
+        }
+        assert_eq!(lighter_pages(&few), None);
+    }
+}
