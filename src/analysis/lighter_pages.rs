@@ -21,29 +21,26 @@ const SMALLEST_PAGE: f64 = 512.0;
 const LIGHTER: f64 = 0.75;
 
 /// The step whose answers served without error got lighter most as the load
-/// rose (a mean at or under [`LIGHTER`] of its first level's), said for the
-/// verdict; `None` when none did.
+/// rose (a mean at or under [`LIGHTER`] of the one at the first level where
+/// enough came), said for the verdict; `None` when none did.
 pub fn lighter_pages(report: &Report) -> Option<String> {
-    let first = report.levels.first()?;
-    let lightest = first
-        .steps
-        .iter()
-        .filter_map(|step| {
-            let before = mean_body(step).filter(|&mean| mean >= SMALLEST_PAGE)?;
-            let (level, after) = report
-                .levels
-                .iter()
-                .filter(|level| level.load > first.load)
-                .filter_map(|level| Some((level, mean_body(step_at(level, &step.name)?)?)))
+    let names = report.levels.first()?.steps.iter().map(|step| &step.name);
+    let lightest = names
+        .filter_map(|name| {
+            // Each level where enough answers came to read the mean, in order.
+            let mut means = (report.levels.iter())
+                .filter_map(|level| Some((level, mean_body(step_at(level, name)?)?)));
+            let (first, before) = means.next().filter(|&(_, mean)| mean >= SMALLEST_PAGE)?;
+            let (level, after) = means
+                .filter(|(level, _)| level.load > first.load)
                 .min_by(|a, b| a.1.total_cmp(&b.1))?;
-            (after <= LIGHTER * before).then_some((step, before, level, after))
+            (after <= LIGHTER * before).then_some((name, first, before, level, after))
         })
-        .min_by(|a, b| (a.3 / a.1).total_cmp(&(b.3 / b.1)));
-    let (step, before, level, after) = lightest?;
+        .min_by(|a, b| (a.4 / a.2).total_cmp(&(b.4 / b.2)));
+    let (name, first, before, level, after) = lightest?;
     let load = |n: f64| super::judge::show_load(report, n);
     Some(format!(
-        "The answers of step {} that counted as served got lighter as the load rose: {} on average at {}, {} at {} — a shop that answers load it cannot take with a light page and a 200 (\"we are busy\", a waiting room) looks like this, and no check counted those pages as failed; a check on the page's content (`body_contains`) would",
-        step.name,
+        "The answers of step {name} that counted as served got lighter as the load rose: {} on average at {}, {} at {} — a shop that answers load it cannot take with a light page and a 200 (\"we are busy\", a waiting room) looks like this, and no check counted those pages as failed; a check on the page's content (`body_contains`) would",
         show_bytes(before.round() as u64),
         load(first.load),
         show_bytes(after.round() as u64),
@@ -118,5 +115,25 @@ mod tests {
             step.stats.requests = FEWEST_ANSWERS - 1 + step.stats.errors.values().sum::<u64>();
         }
         assert_eq!(lighter_pages(&few), None);
+    }
+
+    /// A step with too few answers at the first level (a checkout that one
+    /// shopper in ten reaches) is read from the first level where enough came.
+    #[test]
+    fn a_step_is_read_from_the_first_level_with_enough_answers() {
+        let mut report = sized(&[5_120, 5_120, 5_120, 1_000]);
+        let step = &mut report.levels[0].steps[0];
+        step.stats.requests = FEWEST_ANSWERS - 1 + step.stats.errors.values().sum::<u64>();
+        step.stats.body_bytes = 0;
+        let said = lighter_pages(&report).expect("lighter answers");
+        let load = |i: usize| super::super::judge::show_load(&report, report.levels[i].load);
+        assert!(
+            said.contains(&format!(
+                ": 5.0 KiB on average at {}, 1000 B at {}",
+                load(1),
+                load(3)
+            )),
+            "{said}"
+        );
     }
 }
