@@ -40,7 +40,7 @@ pub fn lighter_pages(report: &Report) -> Option<String> {
     let (name, first, before, level, after) = lightest?;
     let load = |n: f64| super::judge::show_load(report, n);
     Some(format!(
-        "The answers of step {name} that counted as served got lighter as the load rose: {} on average at {}, {} at {} — a shop that answers load it cannot take with a light page and a 200 (\"we are busy\", a waiting room) looks like this, and no check counted those pages as failed; a check on the page's content (`body_contains`) would",
+        "The answers of step {name} that counted as served got lighter as the load rose: {} on average at {}, {} at {} — a shop that answers load it cannot take with a light page and a 200 (\"we are busy\", a waiting room) looks like this, and no check counted those pages as failed: add one on the page's content (`body_contains`)",
         show_bytes(before.round() as u64),
         load(first.load),
         show_bytes(after.round() as u64),
@@ -93,7 +93,7 @@ mod tests {
             )),
             "{said}"
         );
-        assert!(said.ends_with("(`body_contains`) would"), "{said}");
+        assert!(said.ends_with("(`body_contains`)"), "{said}");
         let verdict = crate::analysis::judge::verdict(&report);
         assert!(verdict.contains(&said), "{verdict}");
     }
