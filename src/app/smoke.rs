@@ -296,6 +296,9 @@ fn hop_line(hop: &Hop) -> String {
     if let Some(location) = &hop.location {
         let _ = write!(line, "  (Location: {location})");
     }
+    if hop.body_timed_out {
+        line.push_str("  (body cut by the timeout)");
+    }
     if hop.resent {
         line.push_str(
             "  (sent again on a new connection: the shop closed the kept one as the request went out)",

@@ -122,6 +122,27 @@ pub struct Reply {
     pub body: bytes::Bytes,
 }
 
+/// An answer's head, kept by the client as soon as the exchange reads it: a
+/// timeout while the body still comes drops the exchange, and what is left of
+/// the answer is this.
+#[derive(Debug, Default)]
+pub struct HeadSeen {
+    pub status: Option<u16>,
+    /// Its headers too, when this holds a place for them: the debug walk shows
+    /// the head of an answer whose body the timeout cut.
+    pub headers: Option<Box<HeaderMap>>,
+}
+
+impl HeadSeen {
+    /// Keeps what a head said, as it is read.
+    pub fn read(&mut self, status: u16, headers: &HeaderMap) {
+        self.status = Some(status);
+        if let Some(kept) = &mut self.headers {
+            (**kept).clone_from(headers);
+        }
+    }
+}
+
 /// Why no (complete) answer came.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {

@@ -221,7 +221,7 @@ impl ClientFactory {
             resent: 0,
             timer: None,
             step_sent: None,
-            head_status: None,
+            head: exchange::HeadSeen::default(),
         }
     }
 }
@@ -362,9 +362,9 @@ pub struct Client {
     /// When the step being fetched was sent: a kept connection lost this soon
     /// after is the keep-alive race ([`RESEND_WITHIN`]).
     step_sent: Option<tokio::time::Instant>,
-    /// The status of the last answer whose head was read: a timeout while its
-    /// body still came counts under it.
-    head_status: Option<u16>,
+    /// The head of the answer being read, once it came: a timeout while its
+    /// body still came counts under its status (and the walk shows its headers).
+    head: exchange::HeadSeen,
 }
 
 /// How soon after a step was sent a kept connection may close without an
@@ -387,7 +387,7 @@ impl Client {
     ) -> Result<Answer, Failure> {
         let deadline = sent + self.common.timeout;
         self.step_sent = Some(sent);
-        self.head_status = None;
+        self.head.status = None;
         let mut timer = match self.timer.take() {
             Some(mut timer) => {
                 timer.as_mut().reset(deadline);
@@ -401,23 +401,31 @@ impl Client {
         let answer = tokio::select! {
             biased;
             answer = exchange => answer,
-            () = timer.as_mut() => Err(Failure::with(
-                ErrorKind::Timeout,
-                &format_args!(
-                    "no complete answer within the timeout ({})",
-                    crate::units::show_ms(self.common.timeout.as_secs_f64() * 1000.0)
-                ),
-            )),
+            () = timer.as_mut() => Err(self.timed_out()),
         };
         self.timer = Some(timer);
-        answer.map_err(|failure| match failure.kind {
-            // Cut short while its body still came: counted under its head's status.
-            ErrorKind::Timeout if failure.status.is_none() => Failure {
-                status: self.head_status,
-                ..failure
-            },
-            _ => failure,
-        })
+        answer
+    }
+
+    /// The failure of an exchange the request timeout cut. Cut while its body
+    /// still came, it counts under its head's status, and the walk's hop shows
+    /// that head.
+    fn timed_out(&mut self) -> Failure {
+        let failure = Failure::with(
+            ErrorKind::Timeout,
+            &format_args!(
+                "no complete answer within the timeout ({})",
+                crate::units::show_ms(self.common.timeout.as_secs_f64() * 1000.0)
+            ),
+        );
+        let Some(status) = self.head.status else {
+            return failure;
+        };
+        let hop = self.walk_hops.as_mut().and_then(|hops| hops.last_mut());
+        if let (Some(hop), Some(headers)) = (hop, &self.head.headers) {
+            hop.cut_by_timeout(status, headers);
+        }
+        failure.after(status)
     }
 
     /// HTTP requests sent since the last call (a step's, with every redirect
@@ -521,6 +529,8 @@ impl Client {
             redirects.push((reply.status, next.to_string()));
             redirected_to = Some(next.to_string());
             dest = Dest::of(next).ok_or_else(unusable)?;
+            // A timeout before the next head is no answer, not this one's.
+            self.head.status = None;
         }
     }
 
@@ -574,9 +584,11 @@ impl Client {
         self.jar = None;
     }
 
-    /// Records every exchange from now on (the debug walk).
+    /// Records every exchange from now on (the debug walk), with the head of
+    /// an answer whose body failed or the timeout cut.
     pub fn record_hops(&mut self) {
         self.walk_hops = Some(Vec::new());
+        self.head.headers = Some(Box::default());
     }
 
     /// The exchanges recorded since the last call; one cut by the timeout ends
@@ -618,7 +630,7 @@ impl Client {
             hop.resent = sent_again;
             match &reply {
                 Ok(reply) => hop.answered(reply),
-                Err(failure) => hop.failed(failure),
+                Err(failure) => hop.failed(failure, self.head.headers.as_deref()),
             }
         }
         reply
@@ -644,7 +656,7 @@ impl Client {
         };
         let reused = conn.reused();
         // Taken out while in use: a timeout or a failure drops it.
-        match conn.send(out, want, &mut self.head_status).await {
+        match conn.send(out, want, &mut self.head).await {
             // The shop closed the kept connection as the request went out (its
             // keep-alive timeout or request limit racing the shopper's return):
             // no byte of an answer came, so a request that may be repeated is
@@ -686,7 +698,7 @@ impl Client {
         self.sent += 1;
         self.resent += 1;
         let conn = self.open(out.origin).await?;
-        conn.send(out, want, &mut self.head_status).await
+        conn.send(out, want, &mut self.head).await
     }
 
     async fn open(&self, origin: &Origin) -> Result<Conn, Failure> {
@@ -983,19 +995,18 @@ mod tests {
         );
     }
 
-    /// A body cut short by the shop's close says how much of it came.
+    /// A body cut short by the shop's close says how much of it came; the walk
+    /// shows the head that came.
     #[tokio::test]
     async fn a_body_cut_short_says_how_much_came() {
         const CUT: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2000\r\n\r\n0123456789";
         let script = |_: &str, _| Then::Last(CUT);
         let connector = scripted_shop(script, Arc::default());
         let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
-        let failure = factory
-            .client()
-            .fetch(get("http://shop.test/"), tokio::time::Instant::now())
-            .await
-            .err()
-            .unwrap();
+        let mut client = factory.client();
+        client.record_hops();
+        let failure = client.fetch(get("http://shop.test/"), tokio::time::Instant::now());
+        let failure = failure.await.err().unwrap();
         assert_eq!(
             (failure.kind, failure.status),
             (ErrorKind::Reset, Some(200))
@@ -1006,26 +1017,72 @@ mod tests {
                 "the connection closed before the body ended: 10 of the 2000 bytes its Content-Length said"
             )
         );
+        let hops = client.take_hops();
+        let head = [("content-length".to_string(), "2000".to_string())];
+        assert_eq!(
+            (hops[0].status, &hops[0].response_headers[..]),
+            (Some(200), &head[..])
+        );
     }
 
     /// A timeout while the body still comes keeps the status its head gave
-    /// (it counted as "no answer"); one before any head has none.
+    /// (it counted as "no answer"); one before any head has none, after a
+    /// redirect too (not the redirect's).
     #[tokio::test(start_paused = true)]
     async fn a_timeout_in_the_body_keeps_the_heads_status() {
         const HEAD_ONLY: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n";
-        let script = |line: &str, _| match line.contains("/silent") {
-            true => Then::Close(Duration::from_secs(60)),
-            false => Then::Answer(HEAD_ONLY),
+        const MOVED: &[u8] =
+            b"HTTP/1.1 302 Found\r\nlocation: /silent\r\ncontent-length: 0\r\n\r\n";
+        let script = |line: &str, _| match line {
+            _ if line.contains("/silent") => Then::Close(Duration::from_secs(60)),
+            _ if line.contains("/moved") => Then::Answer(MOVED),
+            _ => Then::Answer(HEAD_ONLY),
         };
         let connector = scripted_shop(script, Arc::default());
         let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
-        for (path, status) in [("/trickle", Some(200)), ("/silent", None)] {
+        for (path, status) in [("/trickle", Some(200)), ("/silent", None), ("/moved", None)] {
             let url = format!("http://shop.test{path}");
             let mut client = factory.client();
-            let answer = client.fetch(get(&url), tokio::time::Instant::now());
-            let failure = answer.await.err().unwrap();
-            assert_eq!((failure.kind, failure.status), (ErrorKind::Timeout, status));
+            let request = Request {
+                follow: true,
+                ..get(&url)
+            };
+            let failure = client.fetch(request, tokio::time::Instant::now());
+            let failure = failure.await.err().unwrap();
+            assert_eq!(
+                (failure.kind, failure.status),
+                (ErrorKind::Timeout, status),
+                "{path}"
+            );
         }
+    }
+
+    /// The walk shows the head of an answer whose body the timeout cut: its
+    /// status and headers, and that the timeout cut it.
+    #[tokio::test(start_paused = true)]
+    async fn the_walk_keeps_the_head_of_an_answer_whose_body_timed_out() {
+        const HEAD_ONLY: &[u8] =
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 100\r\n\r\nsome";
+        let script = |_: &str, _| Then::Answer(HEAD_ONLY);
+        let connector = scripted_shop(script, Arc::default());
+        let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
+        let mut client = factory.client();
+        client.record_hops();
+        let failure = client.fetch(get("http://shop.test/slow"), tokio::time::Instant::now());
+        assert_eq!(failure.await.err().unwrap().kind, ErrorKind::Timeout);
+        let hops = client.take_hops();
+        let hop = &hops[0];
+        assert_eq!((hop.status, hop.body_timed_out), (Some(200), true));
+        assert_eq!(hop.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(hop.size, None, "the length announced did not come");
+        assert_eq!(
+            hop.response_headers,
+            [
+                ("content-type".to_string(), "text/plain".to_string()),
+                ("content-length".to_string(), "100".to_string())
+            ]
+        );
+        assert_eq!(hop.elapsed, settings().timeout);
     }
 
     /// A kept connection the shop closes without an answer after holding the

@@ -889,25 +889,39 @@ steps = [{ name = "cart", post = "/cart/items" }]
 /// A failed answer reads in the walk as what happened: the request line with
 /// the status that came and how long it took, and the failure in words — a
 /// timeout names its bound, a body over `max_body` both sizes, a bad encoding
-/// the decoder's reason — not just the error kind's name.
+/// the decoder's reason — not just the error kind's name; and, with
+/// `--verbose`, the head of an answer whose body the timeout cut.
 #[test]
 fn the_walk_says_how_a_failed_answer_failed() {
     use crate::fault_server::{Fault, FaultServer};
     let dir = tempfile::tempdir().unwrap();
-    for (fault, target, kind, said) in [
+    let timeout = "no complete answer within the timeout (300 ms)";
+    for (fault, target, kind, said, shown) in [
         (
             Fault::Silent,
             "timeout = \"300ms\"",
             "timeout",
-            "no complete answer within the timeout (300 ms)",
+            timeout,
+            &[][..],
+        ),
+        (
+            Fault::Trickle,
+            "timeout = \"300ms\"",
+            "timeout",
+            timeout,
+            &[
+                "  (body cut by the timeout)",
+                "        < content-length: 1000\n",
+            ],
         ),
         (
             Fault::HugeBody,
             "max_body = \"64KB\"",
             "truncated",
             "body longer than max_body (64 KiB): the rest was not read",
+            &[],
         ),
-        (Fault::InvalidGzip, "", "body", "invalid gzip header"),
+        (Fault::InvalidGzip, "", "body", "invalid gzip header", &[]),
     ] {
         let server = FaultServer::start(fault);
         let scenario = write(
@@ -920,7 +934,7 @@ fn the_walk_says_how_a_failed_answer_failed() {
                 server.url
             ),
         );
-        let (code, stdout, stderr) = smoke(&scenario, &[]);
+        let (code, stdout, stderr) = smoke(&scenario, &["--verbose"]);
         // The shop's fault, not the scenario's: the walk exits 3.
         assert_eq!(code, Some(3), "{fault:?}\n{stdout}\n{stderr}");
         assert!(
@@ -942,6 +956,9 @@ fn the_walk_says_how_a_failed_answer_failed() {
         };
         assert!(line.contains(status), "{fault:?}: {line}");
         assert!(!line.contains(" 0.0 ms"), "{fault:?}: {line}");
+        for shown in shown {
+            assert!(stdout.contains(shown), "{fault:?}: {shown:?}\n{stdout}");
+        }
     }
 }
 
