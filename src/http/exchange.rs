@@ -159,6 +159,9 @@ pub struct Failure {
     pub before_answer: bool,
     /// For `redirects`: each redirect answered, its status and where it pointed.
     pub redirects: Vec<(u16, String)>,
+    /// The start of a body that failed (cut short, say), as far as it came and
+    /// was kept: see [`super::body::Sink::came`].
+    pub body: bytes::Bytes,
 }
 
 impl Failure {
@@ -170,6 +173,7 @@ impl Failure {
             status: None,
             before_answer: false,
             redirects: Vec::new(),
+            body: bytes::Bytes::new(),
         }
     }
 
@@ -182,6 +186,7 @@ impl Failure {
             status: None,
             before_answer: false,
             redirects: Vec::new(),
+            body: bytes::Bytes::new(),
         }
     }
 

@@ -113,10 +113,11 @@ impl Connection {
             plan(want, head.status, head.location, length, head.encoding).map_err(answered)?;
         let to_end = matches!(framing, Framing::ToEnd);
 
-        let pos = self
-            .read_body(buf, head.len, &mut framing, &mut sink, length)
-            .await
-            .map_err(answered)?;
+        let read = self.read_body(buf, head.len, &mut framing, &mut sink, length);
+        let pos = match read.await {
+            Ok(pos) => pos,
+            Err(failure) => return Err(sink.came(answered(failure))),
+        };
         let body = sink.finish().map_err(answered)?;
         let reusable = !to_end && !head.close && head.status != 101 && pos == buf.len();
         self.carried = true;

@@ -85,8 +85,9 @@ impl Connection {
         let (location, mut sink) =
             plan(want, status, location, length, encoding).map_err(answered)?;
         while let Some(frame) = body.frame().await {
-            if let Ok(data) = frame.map_err(|e| answered(failure(&e)))?.into_data() {
-                sink.write(&data).map_err(answered)?;
+            let frame = frame.map_err(|e| sink.came(answered(failure(&e))))?;
+            if let Ok(data) = frame.into_data() {
+                sink.write(&data).map_err(|f| sink.came(answered(f)))?;
             }
         }
         Ok(Reply {

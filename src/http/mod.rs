@@ -451,12 +451,8 @@ impl Client {
         loop {
             if !common.allow.allows_origin(&dest.origin) {
                 return Err(Failure {
-                    kind: ErrorKind::Blocked,
                     host: Some(dest.origin.host.clone()),
-                    message: None,
-                    status: None,
-                    before_answer: false,
-                    redirects: Vec::new(),
+                    ..Failure::kind(ErrorKind::Blocked)
                 });
             }
             let cookie = self
@@ -995,7 +991,8 @@ mod tests {
         );
     }
 
-    /// A body cut short by the shop's close says how much of it came; the walk
+    /// A body cut short by the shop's close says how much of it came, and
+    /// keeps its start when the body is kept (a step's, the walk's); the walk
     /// shows the head that came.
     #[tokio::test]
     async fn a_body_cut_short_says_how_much_came() {
@@ -1003,26 +1000,34 @@ mod tests {
         let script = |_: &str, _| Then::Last(CUT);
         let connector = scripted_shop(script, Arc::default());
         let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
-        let mut client = factory.client();
-        client.record_hops();
-        let failure = client.fetch(get("http://shop.test/"), tokio::time::Instant::now());
-        let failure = failure.await.err().unwrap();
-        assert_eq!(
-            (failure.kind, failure.status),
-            (ErrorKind::Reset, Some(200))
-        );
-        assert_eq!(
-            failure.message.as_deref(),
-            Some(
-                "the connection closed before the body ended: 10 of the 2000 bytes its Content-Length said"
-            )
-        );
-        let hops = client.take_hops();
-        let head = [("content-length".to_string(), "2000".to_string())];
-        assert_eq!(
-            (hops[0].status, &hops[0].response_headers[..]),
-            (Some(200), &head[..])
-        );
+        let keep = BodyUse::Keep { max: 1 << 20 };
+        for (body_use, came) in [(BodyUse::Drain, ""), (keep, "0123456789")] {
+            let request = Request {
+                body_use,
+                ..get("http://shop.test/")
+            };
+            let mut client = factory.client();
+            client.record_hops();
+            let failure = client.fetch(request, tokio::time::Instant::now());
+            let failure = failure.await.err().unwrap();
+            assert_eq!(
+                (failure.kind, failure.status),
+                (ErrorKind::Reset, Some(200))
+            );
+            let hops = client.take_hops();
+            let head = [("content-length".to_string(), "2000".to_string())];
+            assert_eq!(
+                (hops[0].status, &hops[0].response_headers[..]),
+                (Some(200), &head[..])
+            );
+            assert_eq!(
+                failure.message.as_deref(),
+                Some(
+                    "the connection closed before the body ended: 10 of the 2000 bytes its Content-Length said"
+                )
+            );
+            assert_eq!(failure.body, came, "{body_use:?}");
+        }
     }
 
     /// A timeout while the body still comes keeps the status its head gave

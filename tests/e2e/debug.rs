@@ -889,13 +889,15 @@ steps = [{ name = "cart", post = "/cart/items" }]
 /// A failed answer reads in the walk as what happened: the request line with
 /// the status that came and how long it took, and the failure in words — a
 /// timeout names its bound, a body over `max_body` both sizes, a bad encoding
-/// the decoder's reason — not just the error kind's name; and, with
-/// `--verbose`, the head of an answer whose body the timeout cut.
+/// the decoder's reason, a body cut short how much came — not just the error
+/// kind's name; and what came of it: the head of an answer whose body the
+/// timeout cut (with `--verbose`), the start of a body cut short.
 #[test]
 fn the_walk_says_how_a_failed_answer_failed() {
     use crate::fault_server::{Fault, FaultServer};
     let dir = tempfile::tempdir().unwrap();
     let timeout = "no complete answer within the timeout (300 ms)";
+    let cut = "the connection closed before the body ended: 1000 of the 2000 bytes its Content-Length said";
     for (fault, target, kind, said, shown) in [
         (
             Fault::Silent,
@@ -922,6 +924,16 @@ fn the_walk_says_how_a_failed_answer_failed() {
             &[],
         ),
         (Fault::InvalidGzip, "", "body", "invalid gzip header", &[]),
+        (
+            Fault::CutShort,
+            "",
+            "reset",
+            cut,
+            &[
+                "        < content-length: 2000\n",
+                "\n    body: partial page partial page ",
+            ],
+        ),
     ] {
         let server = FaultServer::start(fault);
         let scenario = write(
