@@ -33,6 +33,9 @@ pub struct Hop {
     /// Sent again on a new connection: the shop closed the kept one as the
     /// request went out, before any answer.
     pub resent: bool,
+    /// Sent on a connection opened for it, not on one kept from an earlier
+    /// request (keep-alive).
+    pub new_connection: bool,
     /// Its head came, and then the request timeout cut its body.
     pub body_timed_out: bool,
 }
@@ -64,6 +67,7 @@ impl Hop {
             request_body: out.body.map(|b| text(&b.bytes)).unwrap_or_default(),
             response_headers: Vec::new(),
             resent: false,
+            new_connection: false,
             body_timed_out: false,
         }
     }
@@ -145,6 +149,7 @@ impl Hop {
             request_body: String::new(),
             response_headers: Vec::new(),
             resent: false,
+            new_connection: false,
             body_timed_out: false,
         }
     }

@@ -697,7 +697,11 @@ impl Client {
         conn.send(out, want, &mut self.head).await
     }
 
-    async fn open(&self, origin: &Origin) -> Result<Conn, Failure> {
+    async fn open(&mut self, origin: &Origin) -> Result<Conn, Failure> {
+        // The walk says which requests opened a connection.
+        if let Some(hop) = self.walk_hops.as_mut().and_then(|hops| hops.last_mut()) {
+            hop.new_connection = true;
+        }
         // Boxed: connecting (TLS, HTTP/2 handshake) needs far more state
         // than a request, and only once per connection; inline, it
         // would make every shopper's task that large.
@@ -1088,6 +1092,33 @@ mod tests {
             ]
         );
         assert_eq!(hop.elapsed, settings().timeout);
+    }
+
+    /// The walk marks each request that opened its connection: the first,
+    /// and the one after the shop closed the kept one; the others reused it.
+    #[tokio::test]
+    async fn the_walk_marks_each_request_that_opened_a_connection() {
+        let script = |line: &str, _| match line.contains("/last") {
+            true => Then::Last(EMPTY_200),
+            false => Then::Answer(EMPTY_200),
+        };
+        let connector = scripted_shop(script, Arc::default());
+        let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
+        let mut client = factory.client();
+        client.record_hops();
+        for path in ["/a", "/b", "/last", "/c"] {
+            let url = format!("http://shop.test{path}");
+            let answer = client.fetch(get(&url), tokio::time::Instant::now()).await;
+            assert_eq!(answer.ok().map(|a| a.status), Some(200), "{path}");
+        }
+        let hops = client.take_hops();
+        let marks: Vec<(&str, bool)> = (hops.iter())
+            .map(|h| (&h.url["http://shop.test".len()..], h.new_connection))
+            .collect();
+        assert_eq!(
+            marks,
+            [("/a", true), ("/b", false), ("/last", false), ("/c", true)]
+        );
     }
 
     /// A kept connection the shop closes without an answer after holding the

@@ -109,6 +109,15 @@ fn the_debug_walk_prints_every_hop_extraction_and_check_and_no_secret() {
         .find(|l| l.contains("→ GET http://127.0.0.1:") && l.contains("/cart → 200"))
         .unwrap_or_else(|| panic!("no redirected GET hop:\n{stdout}"));
     assert!(get.contains(" B  text/html"), "{get}");
+    // --verbose says which request opened the connection (the journey's
+    // first) and which reused the one kept from the request before.
+    let product = stdout
+        .lines()
+        .find(|l| l.contains("GET http://127.0.0.1:") && l.contains("/product/7 → 200"))
+        .unwrap_or_else(|| panic!("no product hop:\n{stdout}"));
+    assert!(product.ends_with("  (new connection)"), "{product}");
+    assert!(post.ends_with("  (reused connection)"), "{post}");
+    assert!(get.ends_with("  (reused connection)"), "{get}");
     assert!(stdout.contains("extracted csrf = \""), "{stdout}");
     assert!(
         stdout.contains("check body contains \"SKU-00007\": ok"),
