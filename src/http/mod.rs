@@ -685,7 +685,8 @@ impl Client {
     }
 
     /// Sends `out` again on a new connection (boxed by the caller: rare, and
-    /// its state inline would make every exchange's future larger).
+    /// its state inline would make every exchange's future larger), as a span
+    /// of its own: a new parent id in its `traceparent`.
     async fn resend(
         &mut self,
         out: &exchange::Outgoing<'_>,
@@ -693,8 +694,13 @@ impl Client {
     ) -> Result<(exchange::Reply, Option<Conn>), Failure> {
         self.sent += 1;
         self.resent += 1;
+        let traced = trace::sent_again(out.step_headers);
+        let out = exchange::Outgoing {
+            step_headers: traced.as_deref().unwrap_or(out.step_headers),
+            ..*out
+        };
         let conn = self.open(out.origin).await?;
-        conn.send(out, want, &mut self.head).await
+        conn.send(&out, want, &mut self.head).await
     }
 
     async fn open(&mut self, origin: &Origin) -> Result<Conn, Failure> {
@@ -885,7 +891,8 @@ mod tests {
 
     /// A shop in memory that does what `script` says with each request (its
     /// request line, and its number on its connection from 1); the request
-    /// lines it read, each with that number, go to `seen`.
+    /// lines it read, each with that number (and its `traceparent`, when it
+    /// came with one), go to `seen`.
     fn scripted_shop(
         script: fn(&str, usize) -> Then,
         seen: Arc<std::sync::Mutex<Vec<String>>>,
@@ -900,11 +907,13 @@ mod tests {
                     let Some(end) = read_head(&mut server, &mut buf).await else {
                         return;
                     };
-                    let line = String::from_utf8_lossy(&buf[..end]);
-                    let line = line.lines().next().unwrap_or_default().to_string();
+                    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
                     buf.drain(..end);
-                    seen.lock().unwrap().push(format!("{line} #{nth}"));
-                    match script(&line, nth) {
+                    let line = head.lines().next().unwrap_or_default();
+                    let traced = head.lines().find(|l| l.starts_with("traceparent: "));
+                    let traced = traced.map(|t| format!(" {t}")).unwrap_or_default();
+                    seen.lock().unwrap().push(format!("{line} #{nth}{traced}"));
+                    match script(line, nth) {
                         Then::Answer(bytes) if server.write_all(bytes).await.is_ok() => {}
                         Then::Answer(_) => return,
                         Then::Last(bytes) => {
@@ -993,6 +1002,45 @@ mod tests {
                 "GET /broken HTTP/1.1 #1",
             ]
         );
+    }
+
+    /// A request sent again on a new connection is a span of its own: its
+    /// `traceparent` keeps the trace id and gets a new parent id.
+    #[tokio::test]
+    async fn a_request_sent_again_keeps_its_trace_and_gets_a_span_of_its_own() {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let script = |_: &str, nth| match nth {
+            2 => Then::Close(Duration::ZERO),
+            _ => Then::Answer(EMPTY_200),
+        };
+        let connector = scripted_shop(script, Arc::clone(&seen));
+        let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
+        let mut client = factory.client();
+        for (path, seed) in [("/a", 1), ("/b", 2)] {
+            let url = format!("http://shop.test{path}");
+            let trace = Trace {
+                trace_id: [seed; 16],
+                parent_seed: u64::from(seed),
+            };
+            let request = Request {
+                trace: Some(trace),
+                ..get(&url)
+            };
+            let answer = client.fetch(request, tokio::time::Instant::now()).await;
+            assert_eq!(answer.ok().map(|a| a.status), Some(200), "{path}");
+        }
+        assert_eq!(client.take_resent(), 1);
+        let seen = seen.lock().unwrap().clone();
+        let sent = |i: usize, line: &str| {
+            let (head, traceparent) = seen[i].split_once(" traceparent: ").unwrap();
+            assert_eq!(head, line);
+            assert!(trace::is_valid_traceparent(traceparent), "{traceparent}");
+            traceparent.to_string()
+        };
+        let (first, again) = (sent(1, "GET /b HTTP/1.1 #2"), sent(2, "GET /b HTTP/1.1 #1"));
+        assert_eq!(first[..36], again[..36], "the same trace");
+        assert_ne!(first[36..52], again[36..52], "a new parent id");
+        assert_eq!(first[52..], again[52..], "the same flags");
     }
 
     /// A body cut short by the shop's close says how much of it came, and
