@@ -193,7 +193,7 @@ pub fn show_step(step: &StepWalk, verbose: bool) -> String {
     let _ = writeln!(out, "  step {} [{mark}]", step.name);
     for (i, hop) in step.hops.iter().enumerate() {
         let lead = if i == 0 { "    " } else { "    → " };
-        let _ = writeln!(out, "{lead}{}", hop_line(hop));
+        let _ = writeln!(out, "{lead}{}", hop_line(hop, verbose));
         if verbose {
             for (name, value) in &hop.request_headers {
                 let _ = writeln!(out, "        > {name}: {value}");
@@ -266,8 +266,9 @@ pub fn show_step(step: &StepWalk, verbose: bool) -> String {
     out
 }
 
-/// `GET http://127.0.0.1:8080/cart → 200  3.1 ms  1.2 KiB  text/html`.
-fn hop_line(hop: &Hop) -> String {
+/// `GET http://127.0.0.1:8080/cart → 200  3.1 ms  1.2 KiB  text/html`; with
+/// `verbose`, whether it went out on a new connection or a reused one.
+fn hop_line(hop: &Hop, verbose: bool) -> String {
     let status = hop
         .status
         .map_or_else(|| "no answer".to_string(), |s| s.to_string());
@@ -296,10 +297,18 @@ fn hop_line(hop: &Hop) -> String {
     if let Some(location) = &hop.location {
         let _ = write!(line, "  (Location: {location})");
     }
+    if hop.body_timed_out {
+        line.push_str("  (body cut by the timeout)");
+    }
     if hop.resent {
         line.push_str(
             "  (sent again on a new connection: the shop closed the kept one as the request went out)",
         );
+    } else if verbose {
+        line.push_str(match hop.new_connection {
+            true => "  (new connection)",
+            false => "  (reused connection)",
+        });
     }
     line
 }
@@ -312,14 +321,40 @@ mod tests {
     #[test]
     fn a_request_sent_again_says_so() {
         let mut hop = Hop::answered_for_test("http://shop.test/b", &[]);
-        assert_eq!(hop_line(&hop), "GET http://shop.test/b → 200  0.0 ms");
+        assert_eq!(
+            hop_line(&hop, false),
+            "GET http://shop.test/b → 200  0.0 ms"
+        );
         hop.resent = true;
-        assert!(
-            hop_line(&hop).ends_with(
-                "  (sent again on a new connection: the shop closed the kept one as the request went out)"
-            ),
-            "{}",
-            hop_line(&hop)
+        hop.new_connection = true;
+        for verbose in [false, true] {
+            assert!(
+                hop_line(&hop, verbose).ends_with(
+                    "  (sent again on a new connection: the shop closed the kept one as the request went out)"
+                ),
+                "{}",
+                hop_line(&hop, verbose)
+            );
+        }
+    }
+
+    /// With `--verbose`, a request's line says whether it opened its
+    /// connection or went out on one kept from an earlier request.
+    #[test]
+    fn verbose_says_whether_a_request_opened_its_connection() {
+        let mut hop = Hop::answered_for_test("http://shop.test/b", &[]);
+        assert_eq!(
+            hop_line(&hop, true),
+            "GET http://shop.test/b → 200  0.0 ms  (reused connection)"
+        );
+        hop.new_connection = true;
+        assert_eq!(
+            hop_line(&hop, true),
+            "GET http://shop.test/b → 200  0.0 ms  (new connection)"
+        );
+        assert_eq!(
+            hop_line(&hop, false),
+            "GET http://shop.test/b → 200  0.0 ms"
         );
     }
 

@@ -440,7 +440,7 @@ pub(super) fn transport_example(
         trace_id,
         what,
         redirects: failure.redirects.iter().map(hop_text).collect(),
-        body: String::new(),
+        body: excerpt(&failure.body),
     }
 }
 

@@ -158,6 +158,24 @@ impl Sink {
         written.map_err(|e| failure(&e))
     }
 
+    /// `failure` of a body that failed as it came, with the start of what came
+    /// (decoded, up to [`ERROR_EXCERPT`] bytes): a body kept, or an error
+    /// answer's excerpt; nothing of a body drained.
+    pub fn came(&self, failure: Failure) -> Failure {
+        let out = match &self.decoder {
+            Decoder::Identity(out) => out,
+            Decoder::Gzip(d) => d.get_ref(),
+            Decoder::Deflate(d) => d.get_ref(),
+            Decoder::Brotli(d) => d.get_ref(),
+        };
+        let kept = out.kept.as_deref().unwrap_or_default();
+        let start = &kept[..kept.len().min(ERROR_EXCERPT as usize)];
+        Failure {
+            body: bytes::Bytes::copy_from_slice(start),
+            ..failure
+        }
+    }
+
     /// The body, once the last byte came (kept, or empty when dropped), and
     /// its decoded size: an encoded one must end where its encoding says it does.
     pub fn finish(self) -> Result<(bytes::Bytes, u64), Failure> {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::net::TcpStream;
 
-use super::exchange::{Failure, Origin, Outgoing, Reply, Want, classify_io};
+use super::exchange::{Failure, HeadSeen, Origin, Outgoing, Reply, Want, classify_io};
 use super::transport::{Connector, Stream};
 use super::{h1, h2};
 use crate::error_kind::ErrorKind;
@@ -112,21 +112,21 @@ impl Conn {
     }
 
     /// Sends one request; the connection comes back when it can be used again.
-    /// The answer's status goes to `status` as soon as its head is read.
+    /// The answer's head goes to `seen` as soon as it is read.
     pub async fn send(
         self,
         out: &Outgoing<'_>,
         want: Want,
-        status: &mut Option<u16>,
+        seen: &mut HeadSeen,
     ) -> Result<(Reply, Option<Conn>), Failure> {
         match self {
             Conn::H1(mut c, origin) => {
-                let (reply, reusable) = c.send(out, want, status).await?;
+                let (reply, reusable) = c.send(out, want, seen).await?;
                 Ok((reply, reusable.then_some(Conn::H1(c, origin))))
             }
             Conn::H2(mut c, origin) => {
                 // Boxed, as connecting is: hyper's request future is large.
-                let reply = Box::pin(c.send(out, want, status)).await?;
+                let reply = Box::pin(c.send(out, want, seen)).await?;
                 Ok((reply, Some(Conn::H2(c, origin))))
             }
         }

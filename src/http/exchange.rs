@@ -124,6 +124,27 @@ pub struct Reply {
     pub body_size: u64,
 }
 
+/// An answer's head, kept by the client as soon as the exchange reads it: a
+/// timeout while the body still comes drops the exchange, and what is left of
+/// the answer is this.
+#[derive(Debug, Default)]
+pub struct HeadSeen {
+    pub status: Option<u16>,
+    /// Its headers too, when this holds a place for them: the debug walk shows
+    /// the head of an answer whose body the timeout cut.
+    pub headers: Option<Box<HeaderMap>>,
+}
+
+impl HeadSeen {
+    /// Keeps what a head said, as it is read.
+    pub fn read(&mut self, status: u16, headers: &HeaderMap) {
+        self.status = Some(status);
+        if let Some(kept) = &mut self.headers {
+            (**kept).clone_from(headers);
+        }
+    }
+}
+
 /// Why no (complete) answer came.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
@@ -140,6 +161,9 @@ pub struct Failure {
     pub before_answer: bool,
     /// For `redirects`: each redirect answered, its status and where it pointed.
     pub redirects: Vec<(u16, String)>,
+    /// The start of a body that failed (cut short, say), as far as it came and
+    /// was kept: see [`super::body::Sink::came`].
+    pub body: bytes::Bytes,
 }
 
 impl Failure {
@@ -151,6 +175,7 @@ impl Failure {
             status: None,
             before_answer: false,
             redirects: Vec::new(),
+            body: bytes::Bytes::new(),
         }
     }
 
@@ -163,6 +188,7 @@ impl Failure {
             status: None,
             before_answer: false,
             redirects: Vec::new(),
+            body: bytes::Bytes::new(),
         }
     }
 

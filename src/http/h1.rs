@@ -8,7 +8,7 @@ use ::http::{HeaderMap, Method};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::body::{Encoding, Sink, plan};
-use super::exchange::{Failure, Outgoing, Reply, Want, classify_io};
+use super::exchange::{Failure, HeadSeen, Outgoing, Reply, Want, classify_io};
 use super::transport::Stream;
 use crate::error_kind::ErrorKind;
 
@@ -78,13 +78,13 @@ impl Connection {
     }
 
     /// Sends one request and reads its answer; `true` with it when the connection
-    /// can carry another request. The head's status goes to `status` as soon
-    /// as it is read: a timeout while the body still comes drops this future.
+    /// can carry another request. The head goes to `seen` as soon as it is
+    /// read: a timeout while the body still comes drops this future.
     pub async fn send(
         &mut self,
         out: &Outgoing<'_>,
         want: Want,
-        status: &mut Option<u16>,
+        seen: &mut HeadSeen,
     ) -> Result<(Reply, bool), Failure> {
         let mut buffer = Buffer::take();
         let buf = &mut buffer.0;
@@ -95,7 +95,7 @@ impl Connection {
         buf.clear();
 
         let head = self.read_head(buf, want.headers).await?;
-        *status = Some(head.status);
+        seen.read(head.status, &head.headers);
 
         let no_body = *out.method == Method::HEAD || matches!(head.status, 101 | 204 | 304);
         let mut framing = if no_body {
@@ -113,10 +113,11 @@ impl Connection {
             plan(want, head.status, head.location, length, head.encoding).map_err(answered)?;
         let to_end = matches!(framing, Framing::ToEnd);
 
-        let pos = self
-            .read_body(buf, head.len, &mut framing, &mut sink, length)
-            .await
-            .map_err(answered)?;
+        let read = self.read_body(buf, head.len, &mut framing, &mut sink, length);
+        let pos = match read.await {
+            Ok(pos) => pos,
+            Err(failure) => return Err(sink.came(answered(failure))),
+        };
         let (body, body_size) = sink.finish().map_err(answered)?;
         let reusable = !to_end && !head.close && head.status != 101 && pos == buf.len();
         self.carried = true;
@@ -554,7 +555,10 @@ mod tests {
             follow: false,
         };
         let mut connection = Connection::new(Stream::Memory(client));
-        let (reply, reusable) = connection.send(&out, want, &mut None).await.unwrap();
+        let (reply, reusable) = connection
+            .send(&out, want, &mut HeadSeen::default())
+            .await
+            .unwrap();
         drop(shop.await.unwrap());
         (reply.body.to_vec(), reusable)
     }

@@ -8,7 +8,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
 
 use super::body::{Encoding, plan};
-use super::exchange::{Failure, Outgoing, Reply, Want, classify_io};
+use super::exchange::{Failure, HeadSeen, Outgoing, Reply, Want, classify_io};
 use crate::error_kind::ErrorKind;
 
 pub struct Connection {
@@ -31,13 +31,13 @@ impl Connection {
         !self.send.is_closed()
     }
 
-    /// Sends one request and reads its answer; the head's status goes to
-    /// `status` as soon as it is read (see the HTTP/1.1 `send`).
+    /// Sends one request and reads its answer; the head goes to `seen` as
+    /// soon as it is read (see the HTTP/1.1 `send`).
     pub async fn send(
         &mut self,
         out: &Outgoing<'_>,
         want: Want,
-        status_seen: &mut Option<u16>,
+        seen: &mut HeadSeen,
     ) -> Result<Reply, Failure> {
         let uri = format!("https://{}{}", out.origin.authority, out.target);
         let mut request = ::http::Request::builder()
@@ -66,8 +66,8 @@ impl Connection {
             .map_err(|e| failure(&e))?;
         let (parts, mut body) = response.into_parts();
         let status = parts.status.as_u16();
-        *status_seen = Some(status);
         let headers = parts.headers;
+        seen.read(status, &headers);
         let text = |v: &::http::HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
         let set_cookies = headers
             .get_all(::http::header::SET_COOKIE)
@@ -85,8 +85,9 @@ impl Connection {
         let (location, mut sink) =
             plan(want, status, location, length, encoding).map_err(answered)?;
         while let Some(frame) = body.frame().await {
-            if let Ok(data) = frame.map_err(|e| answered(failure(&e)))?.into_data() {
-                sink.write(&data).map_err(answered)?;
+            let frame = frame.map_err(|e| sink.came(answered(failure(&e))))?;
+            if let Ok(data) = frame.into_data() {
+                sink.write(&data).map_err(|f| sink.came(answered(f)))?;
             }
         }
         let (body, body_size) = sink.finish().map_err(answered)?;

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use ::http::HeaderMap;
+
 use super::exchange::{Failure, Outgoing, Reply};
 
 /// One request and its answer, as the debug walk shows them.
@@ -31,6 +33,11 @@ pub struct Hop {
     /// Sent again on a new connection: the shop closed the kept one as the
     /// request went out, before any answer.
     pub resent: bool,
+    /// Sent on a connection opened for it, not on one kept from an earlier
+    /// request (keep-alive).
+    pub new_connection: bool,
+    /// Its head came, and then the request timeout cut its body.
+    pub body_timed_out: bool,
 }
 
 impl Hop {
@@ -60,42 +67,65 @@ impl Hop {
             request_body: out.body.map(|b| text(&b.bytes)).unwrap_or_default(),
             response_headers: Vec::new(),
             resent: false,
+            new_connection: false,
+            body_timed_out: false,
         }
     }
 
-    /// The side of an answer that failed: its status, when its head came.
-    pub(super) fn failed(&mut self, failure: &Failure) {
-        self.status = failure.status;
-        self.elapsed = self.started.elapsed();
+    /// The side of an answer that failed: its status and `head`, the headers
+    /// read last, when its head came (and then its body failed).
+    pub(super) fn failed(&mut self, failure: &Failure, head: Option<&HeaderMap>) {
+        match (failure.status, head) {
+            (Some(status), Some(headers)) => {
+                self.head(status, headers);
+            }
+            (status, _) => {
+                self.status = status;
+                self.elapsed = self.started.elapsed();
+            }
+        }
+    }
+
+    /// The side of an answer whose head came and whose body the request
+    /// timeout then cut: the head, and no size.
+    pub(super) fn cut_by_timeout(&mut self, status: u16, headers: &HeaderMap) {
+        self.head(status, headers);
+        self.body_timed_out = true;
     }
 
     /// The answer's side.
     pub(super) fn answered(&mut self, reply: &Reply) {
-        self.status = Some(reply.status);
-        self.elapsed = self.started.elapsed();
-        let header =
-            |name: ::http::header::HeaderName| reply.headers.get(name).map(|v| text(v.as_bytes()));
-        self.content_type = header(::http::header::CONTENT_TYPE);
-        self.location = header(::http::header::LOCATION);
-        let announced = header(::http::header::CONTENT_LENGTH).and_then(|l| l.parse().ok());
+        let announced = self.head(reply.status, &reply.headers);
         self.size = match reply.body.is_empty() {
             true => announced,
             false => Some(reply.body.len() as u64),
         };
-        self.encoding = header(::http::header::CONTENT_ENCODING)
-            .filter(|e| !e.eq_ignore_ascii_case("identity"))
-            .map(|e| (e, announced));
-        self.response_headers = reply
-            .headers
-            .iter()
-            .map(|(n, v)| (n.to_string(), text(v.as_bytes())))
-            .collect();
         // Set-Cookie is kept apart for the jar; shown once.
         if !reply.headers.contains_key(::http::header::SET_COOKIE) {
             let cookies = reply.set_cookies.iter();
             self.response_headers
                 .extend(cookies.map(|c| ("set-cookie".to_string(), c.clone())));
         }
+    }
+
+    /// What an answer's head says: its status, headers, content type,
+    /// Location and encoding; the length it announced.
+    fn head(&mut self, status: u16, headers: &HeaderMap) -> Option<u64> {
+        self.status = Some(status);
+        self.elapsed = self.started.elapsed();
+        let header =
+            |name: ::http::header::HeaderName| headers.get(name).map(|v| text(v.as_bytes()));
+        self.content_type = header(::http::header::CONTENT_TYPE);
+        self.location = header(::http::header::LOCATION);
+        let announced = header(::http::header::CONTENT_LENGTH).and_then(|l| l.parse().ok());
+        self.encoding = header(::http::header::CONTENT_ENCODING)
+            .filter(|e| !e.eq_ignore_ascii_case("identity"))
+            .map(|e| (e, announced));
+        self.response_headers = headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), text(v.as_bytes())))
+            .collect();
+        announced
     }
 }
 
@@ -119,6 +149,8 @@ impl Hop {
             request_body: String::new(),
             response_headers: Vec::new(),
             resent: false,
+            new_connection: false,
+            body_timed_out: false,
         }
     }
 }

@@ -221,7 +221,7 @@ impl ClientFactory {
             resent: 0,
             timer: None,
             step_sent: None,
-            head_status: None,
+            head: exchange::HeadSeen::default(),
         }
     }
 }
@@ -364,9 +364,9 @@ pub struct Client {
     /// When the step being fetched was sent: a kept connection lost this soon
     /// after is the keep-alive race ([`RESEND_WITHIN`]).
     step_sent: Option<tokio::time::Instant>,
-    /// The status of the last answer whose head was read: a timeout while its
-    /// body still came counts under it.
-    head_status: Option<u16>,
+    /// The head of the answer being read, once it came: a timeout while its
+    /// body still came counts under its status (and the walk shows its headers).
+    head: exchange::HeadSeen,
 }
 
 /// How soon after a step was sent a kept connection may close without an
@@ -389,7 +389,7 @@ impl Client {
     ) -> Result<Answer, Failure> {
         let deadline = sent + self.common.timeout;
         self.step_sent = Some(sent);
-        self.head_status = None;
+        self.head.status = None;
         let mut timer = match self.timer.take() {
             Some(mut timer) => {
                 timer.as_mut().reset(deadline);
@@ -403,23 +403,31 @@ impl Client {
         let answer = tokio::select! {
             biased;
             answer = exchange => answer,
-            () = timer.as_mut() => Err(Failure::with(
-                ErrorKind::Timeout,
-                &format_args!(
-                    "no complete answer within the timeout ({})",
-                    crate::units::show_ms(self.common.timeout.as_secs_f64() * 1000.0)
-                ),
-            )),
+            () = timer.as_mut() => Err(self.timed_out()),
         };
         self.timer = Some(timer);
-        answer.map_err(|failure| match failure.kind {
-            // Cut short while its body still came: counted under its head's status.
-            ErrorKind::Timeout if failure.status.is_none() => Failure {
-                status: self.head_status,
-                ..failure
-            },
-            _ => failure,
-        })
+        answer
+    }
+
+    /// The failure of an exchange the request timeout cut. Cut while its body
+    /// still came, it counts under its head's status, and the walk's hop shows
+    /// that head.
+    fn timed_out(&mut self) -> Failure {
+        let failure = Failure::with(
+            ErrorKind::Timeout,
+            &format_args!(
+                "no complete answer within the timeout ({})",
+                crate::units::show_ms(self.common.timeout.as_secs_f64() * 1000.0)
+            ),
+        );
+        let Some(status) = self.head.status else {
+            return failure;
+        };
+        let hop = self.walk_hops.as_mut().and_then(|hops| hops.last_mut());
+        if let (Some(hop), Some(headers)) = (hop, &self.head.headers) {
+            hop.cut_by_timeout(status, headers);
+        }
+        failure.after(status)
     }
 
     /// HTTP requests sent since the last call (a step's, with every redirect
@@ -445,12 +453,8 @@ impl Client {
         loop {
             if !common.allow.allows_origin(&dest.origin) {
                 return Err(Failure {
-                    kind: ErrorKind::Blocked,
                     host: Some(dest.origin.host.clone()),
-                    message: None,
-                    status: None,
-                    before_answer: false,
-                    redirects: Vec::new(),
+                    ..Failure::kind(ErrorKind::Blocked)
                 });
             }
             let cookie = self
@@ -524,6 +528,8 @@ impl Client {
             redirects.push((reply.status, next.to_string()));
             redirected_to = Some(next.to_string());
             dest = Dest::of(next).ok_or_else(unusable)?;
+            // A timeout before the next head is no answer, not this one's.
+            self.head.status = None;
         }
     }
 
@@ -577,9 +583,11 @@ impl Client {
         self.jar = None;
     }
 
-    /// Records every exchange from now on (the debug walk).
+    /// Records every exchange from now on (the debug walk), with the head of
+    /// an answer whose body failed or the timeout cut.
     pub fn record_hops(&mut self) {
         self.walk_hops = Some(Vec::new());
+        self.head.headers = Some(Box::default());
     }
 
     /// The exchanges recorded since the last call; one cut by the timeout ends
@@ -621,7 +629,7 @@ impl Client {
             hop.resent = sent_again;
             match &reply {
                 Ok(reply) => hop.answered(reply),
-                Err(failure) => hop.failed(failure),
+                Err(failure) => hop.failed(failure, self.head.headers.as_deref()),
             }
         }
         reply
@@ -647,7 +655,7 @@ impl Client {
         };
         let reused = conn.reused();
         // Taken out while in use: a timeout or a failure drops it.
-        match conn.send(out, want, &mut self.head_status).await {
+        match conn.send(out, want, &mut self.head).await {
             // The shop closed the kept connection as the request went out (its
             // keep-alive timeout or request limit racing the shopper's return):
             // no byte of an answer came, so a request that may be repeated is
@@ -680,7 +688,8 @@ impl Client {
     }
 
     /// Sends `out` again on a new connection (boxed by the caller: rare, and
-    /// its state inline would make every exchange's future larger).
+    /// its state inline would make every exchange's future larger), as a span
+    /// of its own: a new parent id in its `traceparent`.
     async fn resend(
         &mut self,
         out: &exchange::Outgoing<'_>,
@@ -688,11 +697,20 @@ impl Client {
     ) -> Result<(exchange::Reply, Option<Conn>), Failure> {
         self.sent += 1;
         self.resent += 1;
+        let traced = trace::sent_again(out.step_headers);
+        let out = exchange::Outgoing {
+            step_headers: traced.as_deref().unwrap_or(out.step_headers),
+            ..*out
+        };
         let conn = self.open(out.origin).await?;
-        conn.send(out, want, &mut self.head_status).await
+        conn.send(&out, want, &mut self.head).await
     }
 
-    async fn open(&self, origin: &Origin) -> Result<Conn, Failure> {
+    async fn open(&mut self, origin: &Origin) -> Result<Conn, Failure> {
+        // The walk says which requests opened a connection.
+        if let Some(hop) = self.walk_hops.as_mut().and_then(|hops| hops.last_mut()) {
+            hop.new_connection = true;
+        }
         // Boxed: connecting (TLS, HTTP/2 handshake) needs far more state
         // than a request, and only once per connection; inline, it
         // would make every shopper's task that large.
@@ -876,7 +894,8 @@ mod tests {
 
     /// A shop in memory that does what `script` says with each request (its
     /// request line, and its number on its connection from 1); the request
-    /// lines it read, each with that number, go to `seen`.
+    /// lines it read, each with that number (and its `traceparent`, when it
+    /// came with one), go to `seen`.
     fn scripted_shop(
         script: fn(&str, usize) -> Then,
         seen: Arc<std::sync::Mutex<Vec<String>>>,
@@ -891,11 +910,13 @@ mod tests {
                     let Some(end) = read_head(&mut server, &mut buf).await else {
                         return;
                     };
-                    let line = String::from_utf8_lossy(&buf[..end]);
-                    let line = line.lines().next().unwrap_or_default().to_string();
+                    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
                     buf.drain(..end);
-                    seen.lock().unwrap().push(format!("{line} #{nth}"));
-                    match script(&line, nth) {
+                    let line = head.lines().next().unwrap_or_default();
+                    let traced = head.lines().find(|l| l.starts_with("traceparent: "));
+                    let traced = traced.map(|t| format!(" {t}")).unwrap_or_default();
+                    seen.lock().unwrap().push(format!("{line} #{nth}{traced}"));
+                    match script(line, nth) {
                         Then::Answer(bytes) if server.write_all(bytes).await.is_ok() => {}
                         Then::Answer(_) => return,
                         Then::Last(bytes) => {
@@ -986,49 +1007,169 @@ mod tests {
         );
     }
 
-    /// A body cut short by the shop's close says how much of it came.
+    /// A request sent again on a new connection is a span of its own: its
+    /// `traceparent` keeps the trace id and gets a new parent id.
+    #[tokio::test]
+    async fn a_request_sent_again_keeps_its_trace_and_gets_a_span_of_its_own() {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let script = |_: &str, nth| match nth {
+            2 => Then::Close(Duration::ZERO),
+            _ => Then::Answer(EMPTY_200),
+        };
+        let connector = scripted_shop(script, Arc::clone(&seen));
+        let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
+        let mut client = factory.client();
+        for (path, seed) in [("/a", 1), ("/b", 2)] {
+            let url = format!("http://shop.test{path}");
+            let trace = Trace {
+                trace_id: [seed; 16],
+                parent_seed: u64::from(seed),
+            };
+            let request = Request {
+                trace: Some(trace),
+                ..get(&url)
+            };
+            let answer = client.fetch(request, tokio::time::Instant::now()).await;
+            assert_eq!(answer.ok().map(|a| a.status), Some(200), "{path}");
+        }
+        assert_eq!(client.take_resent(), 1);
+        let seen = seen.lock().unwrap().clone();
+        let sent = |i: usize, line: &str| {
+            let (head, traceparent) = seen[i].split_once(" traceparent: ").unwrap();
+            assert_eq!(head, line);
+            assert!(trace::is_valid_traceparent(traceparent), "{traceparent}");
+            traceparent.to_string()
+        };
+        let (first, again) = (sent(1, "GET /b HTTP/1.1 #2"), sent(2, "GET /b HTTP/1.1 #1"));
+        assert_eq!(first[..36], again[..36], "the same trace");
+        assert_ne!(first[36..52], again[36..52], "a new parent id");
+        assert_eq!(first[52..], again[52..], "the same flags");
+    }
+
+    /// A body cut short by the shop's close says how much of it came, and
+    /// keeps its start when the body is kept (a step's, the walk's); the walk
+    /// shows the head that came.
     #[tokio::test]
     async fn a_body_cut_short_says_how_much_came() {
         const CUT: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2000\r\n\r\n0123456789";
         let script = |_: &str, _| Then::Last(CUT);
         let connector = scripted_shop(script, Arc::default());
         let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
-        let failure = factory
-            .client()
-            .fetch(get("http://shop.test/"), tokio::time::Instant::now())
-            .await
-            .err()
-            .unwrap();
-        assert_eq!(
-            (failure.kind, failure.status),
-            (ErrorKind::Reset, Some(200))
-        );
-        assert_eq!(
-            failure.message.as_deref(),
-            Some(
-                "the connection closed before the body ended: 10 of the 2000 bytes its Content-Length said"
-            )
-        );
+        let keep = BodyUse::Keep { max: 1 << 20 };
+        for (body_use, came) in [(BodyUse::Drain, ""), (keep, "0123456789")] {
+            let request = Request {
+                body_use,
+                ..get("http://shop.test/")
+            };
+            let mut client = factory.client();
+            client.record_hops();
+            let failure = client.fetch(request, tokio::time::Instant::now());
+            let failure = failure.await.err().unwrap();
+            assert_eq!(
+                (failure.kind, failure.status),
+                (ErrorKind::Reset, Some(200))
+            );
+            let hops = client.take_hops();
+            let head = [("content-length".to_string(), "2000".to_string())];
+            assert_eq!(
+                (hops[0].status, &hops[0].response_headers[..]),
+                (Some(200), &head[..])
+            );
+            assert_eq!(
+                failure.message.as_deref(),
+                Some(
+                    "the connection closed before the body ended: 10 of the 2000 bytes its Content-Length said"
+                )
+            );
+            assert_eq!(failure.body, came, "{body_use:?}");
+        }
     }
 
     /// A timeout while the body still comes keeps the status its head gave
-    /// (it counted as "no answer"); one before any head has none.
+    /// (it counted as "no answer"); one before any head has none, after a
+    /// redirect too (not the redirect's).
     #[tokio::test(start_paused = true)]
     async fn a_timeout_in_the_body_keeps_the_heads_status() {
         const HEAD_ONLY: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n";
-        let script = |line: &str, _| match line.contains("/silent") {
-            true => Then::Close(Duration::from_secs(60)),
-            false => Then::Answer(HEAD_ONLY),
+        const MOVED: &[u8] =
+            b"HTTP/1.1 302 Found\r\nlocation: /silent\r\ncontent-length: 0\r\n\r\n";
+        let script = |line: &str, _| match line {
+            _ if line.contains("/silent") => Then::Close(Duration::from_secs(60)),
+            _ if line.contains("/moved") => Then::Answer(MOVED),
+            _ => Then::Answer(HEAD_ONLY),
         };
         let connector = scripted_shop(script, Arc::default());
         let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
-        for (path, status) in [("/trickle", Some(200)), ("/silent", None)] {
+        for (path, status) in [("/trickle", Some(200)), ("/silent", None), ("/moved", None)] {
             let url = format!("http://shop.test{path}");
             let mut client = factory.client();
-            let answer = client.fetch(get(&url), tokio::time::Instant::now());
-            let failure = answer.await.err().unwrap();
-            assert_eq!((failure.kind, failure.status), (ErrorKind::Timeout, status));
+            let request = Request {
+                follow: true,
+                ..get(&url)
+            };
+            let failure = client.fetch(request, tokio::time::Instant::now());
+            let failure = failure.await.err().unwrap();
+            assert_eq!(
+                (failure.kind, failure.status),
+                (ErrorKind::Timeout, status),
+                "{path}"
+            );
         }
+    }
+
+    /// The walk shows the head of an answer whose body the timeout cut: its
+    /// status and headers, and that the timeout cut it.
+    #[tokio::test(start_paused = true)]
+    async fn the_walk_keeps_the_head_of_an_answer_whose_body_timed_out() {
+        const HEAD_ONLY: &[u8] =
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 100\r\n\r\nsome";
+        let script = |_: &str, _| Then::Answer(HEAD_ONLY);
+        let connector = scripted_shop(script, Arc::default());
+        let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
+        let mut client = factory.client();
+        client.record_hops();
+        let failure = client.fetch(get("http://shop.test/slow"), tokio::time::Instant::now());
+        assert_eq!(failure.await.err().unwrap().kind, ErrorKind::Timeout);
+        let hops = client.take_hops();
+        let hop = &hops[0];
+        assert_eq!((hop.status, hop.body_timed_out), (Some(200), true));
+        assert_eq!(hop.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(hop.size, None, "the length announced did not come");
+        assert_eq!(
+            hop.response_headers,
+            [
+                ("content-type".to_string(), "text/plain".to_string()),
+                ("content-length".to_string(), "100".to_string())
+            ]
+        );
+        assert_eq!(hop.elapsed, settings().timeout);
+    }
+
+    /// The walk marks each request that opened its connection: the first,
+    /// and the one after the shop closed the kept one; the others reused it.
+    #[tokio::test]
+    async fn the_walk_marks_each_request_that_opened_a_connection() {
+        let script = |line: &str, _| match line.contains("/last") {
+            true => Then::Last(EMPTY_200),
+            false => Then::Answer(EMPTY_200),
+        };
+        let connector = scripted_shop(script, Arc::default());
+        let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
+        let mut client = factory.client();
+        client.record_hops();
+        for path in ["/a", "/b", "/last", "/c"] {
+            let url = format!("http://shop.test{path}");
+            let answer = client.fetch(get(&url), tokio::time::Instant::now()).await;
+            assert_eq!(answer.ok().map(|a| a.status), Some(200), "{path}");
+        }
+        let hops = client.take_hops();
+        let marks: Vec<(&str, bool)> = (hops.iter())
+            .map(|h| (&h.url["http://shop.test".len()..], h.new_connection))
+            .collect();
+        assert_eq!(
+            marks,
+            [("/a", true), ("/b", false), ("/last", false), ("/c", true)]
+        );
     }
 
     /// A kept connection the shop closes without an answer after holding the

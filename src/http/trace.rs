@@ -2,7 +2,8 @@
 //! the `traceparent` header — version `00`, the trace id, a parent id for this
 //! hop, flags `01` (sampled) — and an optional constant `tracestate`. The ids come
 //! from the caller (the shopper's seeded generator); each redirect hop gets its
-//! own parent id in the same trace, derived from the request's seed.
+//! own parent id in the same trace, derived from the request's seed, and so does
+//! a request sent again on a new connection: each attempt is its own span.
 
 use ::http::header::{HeaderName, HeaderValue};
 
@@ -84,6 +85,29 @@ pub fn with_trace(
         out.push((TRACESTATE, state.clone()));
     }
     out
+}
+
+/// The step's headers for a request sent again (a kept connection lost before
+/// any answer): its `traceparent` keeps the trace id and the flags and gets a new
+/// parent id, derived from the one sent; `None` when it carries no valid one.
+pub fn sent_again(headers: &[(HeaderName, HeaderValue)]) -> Option<Vec<(HeaderName, HeaderValue)>> {
+    let at = headers.iter().position(|(n, _)| *n == TRACEPARENT)?;
+    let sent = headers[at]
+        .1
+        .to_str()
+        .ok()
+        .filter(|v| is_valid_traceparent(v))?;
+    // `00-{trace id: 32}-{parent id: 16}-{flags: 2}`
+    let parent = u64::from_str_radix(&sent[36..52], 16).ok()?;
+    let again = format!(
+        "{}{:016x}{}",
+        &sent[..36],
+        splitmix(parent).max(1),
+        &sent[52..]
+    );
+    let mut out = headers.to_vec();
+    out[at].1 = HeaderValue::from_str(&again).ok()?;
+    Some(out)
 }
 
 #[cfg(test)]

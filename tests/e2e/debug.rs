@@ -109,6 +109,15 @@ fn the_debug_walk_prints_every_hop_extraction_and_check_and_no_secret() {
         .find(|l| l.contains("→ GET http://127.0.0.1:") && l.contains("/cart → 200"))
         .unwrap_or_else(|| panic!("no redirected GET hop:\n{stdout}"));
     assert!(get.contains(" B  text/html"), "{get}");
+    // --verbose says which request opened the connection (the journey's
+    // first) and which reused the one kept from the request before.
+    let product = stdout
+        .lines()
+        .find(|l| l.contains("GET http://127.0.0.1:") && l.contains("/product/7 → 200"))
+        .unwrap_or_else(|| panic!("no product hop:\n{stdout}"));
+    assert!(product.ends_with("  (new connection)"), "{product}");
+    assert!(post.ends_with("  (reused connection)"), "{post}");
+    assert!(get.ends_with("  (reused connection)"), "{get}");
     assert!(stdout.contains("extracted csrf = \""), "{stdout}");
     assert!(
         stdout.contains("check body contains \"SKU-00007\": ok"),
@@ -889,25 +898,51 @@ steps = [{ name = "cart", post = "/cart/items" }]
 /// A failed answer reads in the walk as what happened: the request line with
 /// the status that came and how long it took, and the failure in words — a
 /// timeout names its bound, a body over `max_body` both sizes, a bad encoding
-/// the decoder's reason — not just the error kind's name.
+/// the decoder's reason, a body cut short how much came — not just the error
+/// kind's name; and what came of it: the head of an answer whose body the
+/// timeout cut (with `--verbose`), the start of a body cut short.
 #[test]
 fn the_walk_says_how_a_failed_answer_failed() {
     use crate::fault_server::{Fault, FaultServer};
     let dir = tempfile::tempdir().unwrap();
-    for (fault, target, kind, said) in [
+    let timeout = "no complete answer within the timeout (300 ms)";
+    let cut = "the connection closed before the body ended: 1000 of the 2000 bytes its Content-Length said";
+    for (fault, target, kind, said, shown) in [
         (
             Fault::Silent,
             "timeout = \"300ms\"",
             "timeout",
-            "no complete answer within the timeout (300 ms)",
+            timeout,
+            &[][..],
+        ),
+        (
+            Fault::Trickle,
+            "timeout = \"300ms\"",
+            "timeout",
+            timeout,
+            &[
+                "  (body cut by the timeout)",
+                "        < content-length: 1000\n",
+            ],
         ),
         (
             Fault::HugeBody,
             "max_body = \"64KB\"",
             "truncated",
             "body longer than max_body (64 KiB): the rest was not read",
+            &[],
         ),
-        (Fault::InvalidGzip, "", "body", "invalid gzip header"),
+        (Fault::InvalidGzip, "", "body", "invalid gzip header", &[]),
+        (
+            Fault::CutShort,
+            "",
+            "reset",
+            cut,
+            &[
+                "        < content-length: 2000\n",
+                "\n    body: partial page partial page ",
+            ],
+        ),
     ] {
         let server = FaultServer::start(fault);
         let scenario = write(
@@ -920,7 +955,7 @@ fn the_walk_says_how_a_failed_answer_failed() {
                 server.url
             ),
         );
-        let (code, stdout, stderr) = smoke(&scenario, &[]);
+        let (code, stdout, stderr) = smoke(&scenario, &["--verbose"]);
         // The shop's fault, not the scenario's: the walk exits 3.
         assert_eq!(code, Some(3), "{fault:?}\n{stdout}\n{stderr}");
         assert!(
@@ -942,6 +977,9 @@ fn the_walk_says_how_a_failed_answer_failed() {
         };
         assert!(line.contains(status), "{fault:?}: {line}");
         assert!(!line.contains(" 0.0 ms"), "{fault:?}: {line}");
+        for shown in shown {
+            assert!(stdout.contains(shown), "{fault:?}: {shown:?}\n{stdout}");
+        }
     }
 }
 

@@ -23,6 +23,8 @@ pub enum Fault {
     HugeBody,
     /// A body trickled at one byte per second.
     Trickle,
+    /// Says `Content-Length: 2000`, sends 1000 bytes of text and closes (FIN).
+    CutShort,
     /// Keeps connections alive, answers the first request on each, then closes the
     /// connection on the second instead of answering (the keep-alive race).
     CloseKeepAlive,
@@ -169,6 +171,14 @@ fn serve(
                 }
                 std::thread::sleep(Duration::from_secs(1));
             }
+        }
+        Fault::CutShort => {
+            let head =
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2000\r\n\r\n";
+            let body = "partial page ".repeat(77);
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body.as_bytes()[..1000]);
+            let _ = stream.shutdown(std::net::Shutdown::Write);
         }
         Fault::CloseKeepAlive => {
             let body = "<html>ok</html>";
