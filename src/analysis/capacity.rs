@@ -11,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::breach::Broken;
 use super::{JourneyResult, LevelResult, Model, Report, Verdict, round2, round4};
 
 /// Below this R², the fit is reported but not used to extrapolate.
@@ -263,12 +264,21 @@ fn grew_to(points: &[(f64, f64)], peak_load: f64) -> bool {
     })
 }
 
+/// How much slower than at the levels that passed a level's median answer
+/// must be for its shortfall to be a queue: a shop falling behind its
+/// arrivals keeps the rest waiting.
+const QUEUED: f64 = 2.0;
+
 /// Open model: the most served (load, throughput) and why it is the capacity,
 /// when a level that failed served less than its arrivals asked, by more than
 /// [`PLATEAU_GROWTH`] against what an arrival brought at the levels that
-/// passed. One level past the knee shows it (with `stop = "broken"` there is
-/// no other), where the plateau needs two: a fit over the passing levels'
-/// straight line put a 200 req/s shop's peak at 354.
+/// passed, and answered [`QUEUED`] times slower (or was judged falling
+/// behind): arrivals waiting. One level past the knee shows it (with `stop =
+/// "broken"` there is no other), where the plateau needs two: a fit over the
+/// passing levels' straight line put a 200 req/s shop's peak at 354. A level
+/// served short as fast as before fell behind nothing: fewer arrivals came
+/// (Poisson), or its journeys were cut short by refusals (a rate limit's
+/// 429s), which a "capacity (measured)" of half the shop's misread.
 fn fell_behind(report: &Report, unit: Option<&str>) -> Option<((f64, f64), String)> {
     if report.model != Model::Open {
         return None;
@@ -288,9 +298,22 @@ fn fell_behind(report: &Report, unit: Option<&str>) -> Option<((f64, f64), Strin
         return None;
     }
     let per_arrival = per_arrival.iter().sum::<f64>() / per_arrival.len() as f64;
+    let mut passing_p50: Vec<f64> = (levels.iter())
+        .filter(|(l, _)| l.verdict == Verdict::Pass)
+        .filter_map(|(l, _)| l.stats.latency.p50_ms)
+        .collect();
+    passing_p50.sort_by(f64::total_cmp);
+    let usual_p50 = passing_p50.get(passing_p50.len() / 2).copied();
+    let queued = |l: &LevelResult| {
+        let judged = (l.breaches.iter()).any(|b| matches!(b.broken, Broken::FallingBehind { .. }));
+        let slower = usual_p50
+            .zip(l.stats.latency.p50_ms)
+            .is_some_and(|(usual, p50)| p50 >= QUEUED * usual);
+        judged || slower
+    };
     let (behind, short) = levels
         .iter()
-        .filter(|(l, _)| l.verdict == Verdict::Fail)
+        .filter(|(l, _)| l.verdict == Verdict::Fail && queued(l))
         .map(|(l, x)| (l, 1.0 - x / (l.load * per_arrival)))
         .max_by(|a, b| a.1.total_cmp(&b.1))?;
     if short <= PLATEAU_GROWTH {

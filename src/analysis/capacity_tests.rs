@@ -600,6 +600,17 @@ fn an_open_model_shop_that_fell_behind_its_arrivals_has_its_capacity_measured() 
         (210.0, 197.5),
     ];
     report.levels = staircase(&report, &served);
+    // Arrivals queued: the breaking level answered 40 times slower.
+    let queued = |levels: &mut [LevelResult]| {
+        for l in levels.iter_mut() {
+            l.stats.latency.p50_ms = Some(if l.verdict == Verdict::Fail {
+                480.0
+            } else {
+                12.0
+            });
+        }
+    };
+    queued(&mut report.levels);
     let capacity = assess(&report);
     assert!(capacity.measured, "{capacity:?}");
     assert_eq!(capacity.peak_throughput_rps, Some(197.5), "{capacity:?}");
@@ -616,7 +627,31 @@ fn an_open_model_shop_that_fell_behind_its_arrivals_has_its_capacity_measured() 
     let mut kept_up = served;
     kept_up[5].1 = 208.0;
     report.levels = staircase(&report, &kept_up);
+    queued(&mut report.levels);
     assert!(!assess(&report).measured);
+    // Served short as fast as the levels before: no queue. Fewer arrivals came
+    // than the rate asked (Poisson), or a rate limit's 429s cut journeys short;
+    // a sale shop serving 485 steps/s read "capacity (measured): 246".
+    report.levels = staircase(&report, &served);
+    for l in &mut report.levels {
+        l.stats.latency.p50_ms = Some(12.5);
+    }
+    let capacity = assess(&report);
+    assert!(!capacity.note.contains("fell behind"), "{}", capacity.note);
+    // Judged falling behind (its median climbing through the hold), though
+    // its median over the level is not yet twice the others'.
+    let top = report.levels.len() - 1;
+    report.levels[top].breaches = vec![crate::analysis::breach::Breach::new(
+        None,
+        crate::analysis::breach::Broken::FallingBehind {
+            p50_from_ms: 12.0,
+            p50_to_ms: 20.0,
+            served_per_s: 197.5,
+        },
+    )];
+    assert!(assess(&report).measured);
+    report.levels = staircase(&report, &served);
+    queued(&mut report.levels);
     // A closed model's load is shoppers, not arrivals: nothing to fall behind.
     report.levels = staircase(&report, &served);
     report.model = Model::Closed;
