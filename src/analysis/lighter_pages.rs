@@ -20,31 +20,71 @@ const SMALLEST_PAGE: f64 = 512.0;
 /// one page's size varies from another's.
 const LIGHTER: f64 = 0.75;
 
-/// The step whose answers served without error got lighter most as the load
-/// rose (a mean at or under [`LIGHTER`] of the one at the first level where
-/// enough came), said for the verdict; `None` when none did.
+/// A step whose answers served without error got lighter as the load rose.
+struct Lighter<'r> {
+    name: &'r str,
+    /// The first level where enough of its answers came, and their mean size.
+    first: &'r LevelResult,
+    before: f64,
+    /// The level of a higher load where they were lightest, and that mean.
+    lightest: &'r LevelResult,
+    after: f64,
+}
+
+/// The steps whose answers served without error got lighter as the load rose
+/// (a mean at or under [`LIGHTER`] of the one at the first level where enough
+/// came), the lightest first, said for the verdict; `None` when none did.
 pub fn lighter_pages(report: &Report) -> Option<String> {
-    let names = report.levels.first()?.steps.iter().map(|step| &step.name);
-    let lightest = names
+    let names = report
+        .levels
+        .first()?
+        .steps
+        .iter()
+        .map(|step| step.name.as_str());
+    let mut lighter: Vec<Lighter> = names
         .filter_map(|name| {
             // Each level where enough answers came to read the mean, in order.
             let mut means = (report.levels.iter())
                 .filter_map(|level| Some((level, mean_body(step_at(level, name)?)?)));
             let (first, before) = means.next().filter(|&(_, mean)| mean >= SMALLEST_PAGE)?;
-            let (level, after) = means
+            let (lightest, after) = means
                 .filter(|(level, _)| level.load > first.load)
                 .min_by(|a, b| a.1.total_cmp(&b.1))?;
-            (after <= LIGHTER * before).then_some((name, first, before, level, after))
+            (after <= LIGHTER * before).then_some(Lighter {
+                name,
+                first,
+                before,
+                lightest,
+                after,
+            })
         })
-        .min_by(|a, b| (a.4 / a.2).total_cmp(&(b.4 / b.2)));
-    let (name, first, before, level, after) = lightest?;
+        .collect();
+    lighter.sort_by(|a, b| (a.after / a.before).total_cmp(&(b.after / b.before)));
+    let (most, others) = lighter.split_first()?;
     let load = |n: f64| super::judge::show_load(report, n);
+    let also = match others {
+        [] => String::new(),
+        _ => {
+            let said: Vec<String> = (others.iter())
+                .map(|o| {
+                    let share = (o.after / o.before * 100.0).round();
+                    format!(
+                        "{} ({share:.0}% of its size at {})",
+                        o.name,
+                        load(o.lightest.load)
+                    )
+                })
+                .collect();
+            format!("; so did those of {}", said.join(", "))
+        }
+    };
     Some(format!(
-        "The answers of step {name} that counted as served got lighter as the load rose: {} on average at {}, {} at {} — a shop that answers load it cannot take with a light page and a 200 (\"we are busy\", a waiting room) looks like this, and no check counted those pages as failed: add one on the page's content (`body_contains`)",
-        show_bytes(before.round() as u64),
-        load(first.load),
-        show_bytes(after.round() as u64),
-        load(level.load),
+        "The answers of step {} that counted as served got lighter as the load rose: {} on average at {}, {} at {}{also} — a shop that answers load it cannot take with a light page and a 200 (\"we are busy\", a waiting room) looks like this, and no check counted those pages as failed: add one on the page's content (`body_contains`)",
+        most.name,
+        show_bytes(most.before.round() as u64),
+        load(most.first.load),
+        show_bytes(most.after.round() as u64),
+        load(most.lightest.load),
     ))
 }
 
@@ -96,6 +136,35 @@ mod tests {
         assert!(said.ends_with("(`body_contains`)"), "{said}");
         let verdict = crate::analysis::judge::verdict(&report);
         assert!(verdict.contains(&said), "{verdict}");
+    }
+
+    /// Every step that got lighter is named, the lightest first.
+    #[test]
+    fn every_step_that_got_lighter_is_named() {
+        let mut report = sized(&[5_120, 5_120, 5_120, 2_000]);
+        for level in &mut report.levels {
+            let served =
+                level.steps[1].stats.requests - level.steps[1].stats.errors.values().sum::<u64>();
+            level.steps[1].stats.body_bytes = served * if level.index >= 3 { 1_000 } else { 4_000 };
+        }
+        let (first, second) = (
+            &report.levels[0].steps[0].name,
+            &report.levels[0].steps[1].name,
+        );
+        let said = lighter_pages(&report).expect("lighter answers");
+        let load = super::super::judge::show_load(&report, report.levels[3].load);
+        assert!(
+            said.starts_with(&format!(
+                "The answers of step {second} that counted as served got lighter as the load rose: 3.9 KiB on average at"
+            )),
+            "{said}"
+        );
+        assert!(
+            said.contains(&format!(
+                ", 1000 B at {load}; so did those of {first} (39% of its size at {load}) — "
+            )),
+            "{said}"
+        );
     }
 
     #[test]
