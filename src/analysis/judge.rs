@@ -478,6 +478,9 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         graphql_codes: collected.notes.graphql_codes.clone(),
         graphql_accepted: collected.notes.graphql_accepted.clone(),
         error_messages: collected.notes.error_messages.clone(),
+        walked_bytes: (plan.steps.iter())
+            .filter_map(|s| Some((s.name.clone(), s.walked_bytes?)))
+            .collect(),
         cooldown,
         recovery_watched: plan.recovery_watched,
         timeline: timeline(&collected.timeline, &outcome.levels),

@@ -20,45 +20,31 @@ const SMALLEST_PAGE: f64 = 512.0;
 /// one page's size varies from another's.
 const LIGHTER: f64 = 0.75;
 
-/// A step whose answers served without error got lighter as the load rose.
+/// A mean at or under this share of the page the preflight walk got is
+/// lighter beyond what one page's size varies from another's: the walk's is
+/// one page (one product of many), so the bound is lower than [`LIGHTER`].
+const LIGHTER_THAN_WALKED: f64 = 0.5;
+
+/// A step whose answers served without error got lighter.
 struct Lighter<'r> {
     name: &'r str,
-    /// The first level where enough of its answers came, and their mean size.
-    first: &'r LevelResult,
+    /// What they were read against: the first level where enough of them
+    /// came, or (`None`) the page the preflight walk got; and that size.
+    first: Option<&'r LevelResult>,
     before: f64,
-    /// The level of a higher load where they were lightest, and that mean.
+    /// The level where they were lightest, and their mean there.
     lightest: &'r LevelResult,
     after: f64,
 }
 
-/// The steps whose answers served without error got lighter as the load rose
-/// (a mean at or under [`LIGHTER`] of the one at the first level where enough
-/// came), the lightest first, said for the verdict; `None` when none did.
+/// The steps whose answers served without error got lighter (a mean at or
+/// under [`LIGHTER`] of the one at the first level where enough came, at a
+/// higher load; or at or under [`LIGHTER_THAN_WALKED`] of the page the
+/// preflight walk got, at any level: a shop busy from the first level), the
+/// lightest first, said for the verdict; `None` when none did.
 pub fn lighter_pages(report: &Report) -> Option<String> {
-    let names = report
-        .levels
-        .first()?
-        .steps
-        .iter()
-        .map(|step| step.name.as_str());
-    let mut lighter: Vec<Lighter> = names
-        .filter_map(|name| {
-            // Each level where enough answers came to read the mean, in order.
-            let mut means = (report.levels.iter())
-                .filter_map(|level| Some((level, mean_body(step_at(level, name)?)?)));
-            let (first, before) = means.next().filter(|&(_, mean)| mean >= SMALLEST_PAGE)?;
-            let (lightest, after) = means
-                .filter(|(level, _)| level.load > first.load)
-                .min_by(|a, b| a.1.total_cmp(&b.1))?;
-            (after <= LIGHTER * before).then_some(Lighter {
-                name,
-                first,
-                before,
-                lightest,
-                after,
-            })
-        })
-        .collect();
+    let names = (report.levels.first()?.steps.iter()).map(|step| step.name.as_str());
+    let mut lighter: Vec<Lighter> = names.filter_map(|name| lighter(report, name)).collect();
     lighter.sort_by(|a, b| (a.after / a.before).total_cmp(&(b.after / b.before)));
     let (most, others) = lighter.split_first()?;
     let load = |n: f64| super::judge::show_load(report, n);
@@ -78,14 +64,61 @@ pub fn lighter_pages(report: &Report) -> Option<String> {
             format!("; so did those of {}", said.join(", "))
         }
     };
-    Some(format!(
-        "The answers of step {} that counted as served got lighter as the load rose: {} on average at {}, {} at {}{also} — a shop that answers load it cannot take with a light page and a 200 (\"we are busy\", a waiting room) looks like this, and no check counted those pages as failed: add one on the page's content (`body_contains`)",
-        most.name,
+    let (before, after) = (
         show_bytes(most.before.round() as u64),
-        load(most.first.load),
         show_bytes(most.after.round() as u64),
-        load(most.lightest.load),
+    );
+    let lighter = match most.first {
+        Some(first) => format!(
+            "got lighter as the load rose: {before} on average at {}, {after} at {}",
+            load(first.load),
+            load(most.lightest.load)
+        ),
+        None => format!(
+            "were lighter than the page the preflight walk got: {before} there, {after} on average at {}",
+            load(most.lightest.load)
+        ),
+    };
+    Some(format!(
+        "The answers of step {} that counted as served {lighter}{also} — a shop that answers load it cannot take with a light page and a 200 (\"we are busy\", a waiting room) looks like this, and no check counted those pages as failed: add one on the page's content (`body_contains`)",
+        most.name,
     ))
+}
+
+/// How step `name`'s answers got lighter, if they did.
+fn lighter<'r>(report: &'r Report, name: &'r str) -> Option<Lighter<'r>> {
+    // Each level where enough answers came to read the mean, in order.
+    let means: Vec<(&LevelResult, f64)> = (report.levels.iter())
+        .filter_map(|level| Some((level, mean_body(step_at(level, name)?)?)))
+        .collect();
+    let lightest_above = |load: f64| {
+        (means.iter().copied())
+            .filter(|(level, _)| level.load > load)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+    };
+    let as_load_rose = || {
+        let &(first, before) = means.first().filter(|(_, mean)| *mean >= SMALLEST_PAGE)?;
+        let (lightest, after) = lightest_above(first.load)?;
+        (after <= LIGHTER * before).then_some(Lighter {
+            name,
+            first: Some(first),
+            before,
+            lightest,
+            after,
+        })
+    };
+    let than_walked = || {
+        let walked = *report.walked_bytes.get(name)? as f64;
+        let (lightest, after) = lightest_above(f64::NEG_INFINITY)?;
+        (walked >= SMALLEST_PAGE && after <= LIGHTER_THAN_WALKED * walked).then_some(Lighter {
+            name,
+            first: None,
+            before: walked,
+            lightest,
+            after,
+        })
+    };
+    as_load_rose().or_else(than_walked)
 }
 
 fn step_at<'l>(level: &'l LevelResult, name: &str) -> Option<&'l StepResult> {
@@ -136,6 +169,27 @@ mod tests {
         assert!(said.ends_with("(`body_contains`)"), "{said}");
         let verdict = crate::analysis::judge::verdict(&report);
         assert!(verdict.contains(&said), "{verdict}");
+    }
+
+    /// A shop busy from the first level: its answers are as light at every
+    /// level, and lighter than the page the preflight walk got.
+    #[test]
+    fn answers_lighter_than_the_walks_page_are_said_though_no_level_got_lighter() {
+        let mut report = sized(&[1_800]);
+        assert_eq!(lighter_pages(&report), None, "no level got lighter");
+        let name = report.levels[0].steps[0].name.clone();
+        report.walked_bytes.insert(name.clone(), 6_144);
+        let said = lighter_pages(&report).expect("lighter than walked");
+        assert!(
+            said.starts_with(&format!(
+                "The answers of step {name} that counted as served were lighter than the page the preflight walk got: 6.0 KiB there, 1.8 KiB on average at {} — a shop",
+                super::super::judge::show_load(&report, report.levels[0].load),
+            )),
+            "{said}"
+        );
+        // Over half the walk's page: one page of many, as pages vary.
+        report.walked_bytes.insert(name, 3_500);
+        assert_eq!(lighter_pages(&report), None);
     }
 
     /// Every step that got lighter is named, the lightest first.

@@ -693,6 +693,11 @@ pub struct Report {
     /// "Connection refused (os error 111)").
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub error_messages: BTreeMap<String, String>,
+    /// The decoded body size of each step's answer in the preflight walk (one
+    /// shopper, before the load), where it passed: what a level's answers
+    /// (`body_bytes`) are read against.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub walked_bytes: BTreeMap<String, u64>,
     /// The cool-down at the last good level after the climb stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cooldown: Option<CooldownResult>,

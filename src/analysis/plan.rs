@@ -17,6 +17,11 @@ pub struct StepPlan {
     pub name: String,
     /// The step's own SLO (empty when it has none).
     pub slo: Slo,
+    /// The decoded body size of its answer in the preflight walk, when it
+    /// passed there: the page one shopper gets, which a level's answers are
+    /// read against (a shop busy from the first level gets lighter nowhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub walked_bytes: Option<u64>,
 }
 
 /// What the analysis judges a run against.
@@ -66,6 +71,7 @@ impl Plan {
                 .map(|s| StepPlan {
                     name: s.name.clone(),
                     slo: s.slo.clone(),
+                    walked_bytes: None,
                 })
                 .collect(),
             journeys: scenario.journeys.iter().map(|j| j.name.clone()).collect(),
@@ -111,6 +117,17 @@ impl Plan {
             ));
         }
         Ok(plan)
+    }
+
+    /// The plan as the scenario made it, without what the preflight walk saw
+    /// (each shard walks on its own: a page a few bytes longer in one is the
+    /// same run).
+    pub fn as_written(&self) -> Plan {
+        let mut plan = self.clone();
+        for step in &mut plan.steps {
+            step.walked_bytes = None;
+        }
+        plan
     }
 
     /// Whether the plan has an SLO at all.

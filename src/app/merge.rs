@@ -244,7 +244,7 @@ fn check_together(shards: &[ShardDir]) -> Result<(), Error> {
                 show(&first.header.levels[i]),
             ));
         }
-        if other.plan != first.plan {
+        if other.plan.as_written() != first.plan.as_written() {
             return Err(odd(
                 "version of the scenario",
                 "its levels, steps or SLO differ".into(),

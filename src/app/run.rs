@@ -96,7 +96,7 @@ impl Observer for RunObserver<'_> {
 }
 
 pub fn run(args: RunArgs) -> Result<Exit, Error> {
-    let (scenario, options, plan) = resolve(&args)?;
+    let (scenario, options, mut plan) = resolve(&args)?;
     for warning in &scenario.warnings {
         errln!("warning: {warning}");
     }
@@ -139,7 +139,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         Signals::watch()
     };
     let (base_url, embedded) = start_target(&scenario, &options)?;
-    if let Some(exit) = preflight(
+    match preflight(
         &args,
         &scenario,
         &base_url,
@@ -147,7 +147,9 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         &runtime,
         &signals,
     )? {
-        return Ok(exit);
+        Walked::Stop(exit) => return Ok(exit),
+        Walked::Passed(walk) => keep_walked_sizes(&mut plan, &walk),
+        Walked::Not => {}
     }
     let scenario = match args.no_preflight {
         true => scenario,
@@ -385,7 +387,17 @@ fn start_target(
     Ok((base_url, embedded))
 }
 
-/// The smoke walk or the preflight walk: `Some(exit)` when the run ends here.
+/// How the smoke walk or the preflight walk ended.
+enum Walked {
+    /// The run ends here, with this exit.
+    Stop(Exit),
+    /// The load goes on after this walk (the last of the preflight's).
+    Passed(Walk),
+    /// No preflight (`--no-preflight`).
+    Not,
+}
+
+/// The smoke walk or the preflight walk.
 fn preflight(
     args: &RunArgs,
     scenario: &Arc<Scenario>,
@@ -393,17 +405,17 @@ fn preflight(
     (insecure, seed): (bool, u64),
     runtime: &tokio::runtime::Runtime,
     signals: &Signals,
-) -> Result<Option<Exit>, Error> {
+) -> Result<Walked, Error> {
     if !args.smoke && args.no_preflight {
-        return Ok(None);
+        return Ok(Walked::Not);
     }
     let Some(walk) = walk(scenario, base_url, (insecure, seed), runtime, signals)? else {
         errln!("{}", Warning::InterruptedBeforeLoad);
-        return Ok(Some(Exit::Interrupted));
+        return Ok(Walked::Stop(Exit::Interrupted));
     };
     if args.smoke {
         out!("{}", smoke::show_walk(&walk, args.verbose, seed));
-        return Ok(Some(smoke_exit(&walk)));
+        return Ok(Walked::Stop(smoke_exit(&walk)));
     }
     // A failure the shop gives now and then (a 409 "out of stock" one checkout in
     // twenty) is no scripting error: the walk is made again, and only a failure
@@ -428,7 +440,7 @@ fn preflight(
         let Some(again) = self::walk(scenario, base_url, (insecure, drawn), runtime, signals)?
         else {
             errln!("{}", Warning::InterruptedBeforeLoad);
-            return Ok(Some(Exit::Interrupted));
+            return Ok(Walked::Stop(Exit::Interrupted));
         };
         walk = again;
     }
@@ -445,7 +457,7 @@ fn preflight(
             step.name,
             failure.kind.name()
         );
-        return Ok(Some(Exit::ScenarioFails));
+        return Ok(Walked::Stop(Exit::ScenarioFails));
     }
     if let Some((first, kind, status, what)) = first_failure {
         let accept = match smoke::accept_hint(kind, status, &what) {
@@ -478,7 +490,21 @@ fn preflight(
             unsent.join(", ")
         );
     }
-    Ok(None)
+    Ok(Walked::Passed(walk))
+}
+
+/// Keeps in `plan` the size of each step's answer in the walk, where it passed.
+fn keep_walked_sizes(plan: &mut Plan, walk: &Walk) {
+    for step in walk.journeys.iter().flat_map(|j| &j.steps) {
+        let size = step
+            .hops
+            .last()
+            .filter(|_| step.failure.is_none())
+            .and_then(|h| h.size);
+        if let Some(planned) = plan.steps.iter_mut().find(|p| p.name == step.name) {
+            planned.walked_bytes = planned.walked_bytes.or(size);
+        }
+    }
 }
 
 /// How many times the preflight walks the journeys before a scripting failure

@@ -364,6 +364,35 @@ fn html_nested_too_deeply_to_build_is_a_body_error_that_says_so() {
     }
 }
 
+/// A run of one step `GET /` (with `expect`) against `server` over `levels`
+/// (2 s each, no ramp, every level held whatever broke).
+fn run_levels(server: &FaultServer, levels: &str, expect: &str) -> Measured {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "busy.toml",
+        &format!(
+            r#"
+name = "busy"
+[target]
+base_url = "{url}"
+timeout = "1s"
+[load]
+staircase = {{ levels = [{levels}], hold = "2s", ramp = "0s", stop = "max" }}
+[slo]
+p95 = "2s"
+error_rate = "100%"
+[[journey]]
+name = "look"
+weight = 1
+steps = [{{ name = "page", get = "/"{expect} }}]
+"#,
+            url = server.url
+        ),
+    );
+    measure(dir.path(), &path)
+}
+
 /// A shop that sheds load with a light "we are busy" page and a 200 fails
 /// nothing a status tells: the verdict says its answers got lighter as the
 /// load rose and names the check that would count them; with that check, the
@@ -375,30 +404,7 @@ fn a_shop_shedding_load_with_a_light_200_page_is_told_by_its_answers_size() {
         ("", true),
         (r#", expect = { body_not_contains = "busy" }"#, false),
     ] {
-        let dir = tempfile::tempdir().unwrap();
-        let path = write(
-            dir.path(),
-            "busy.toml",
-            &format!(
-                r#"
-name = "busy"
-[target]
-base_url = "{url}"
-timeout = "1s"
-[load]
-staircase = {{ start = 1, step = 5, max = 6, hold = "2s", ramp = "0s", stop = "max" }}
-[slo]
-p95 = "2s"
-error_rate = "100%"
-[[journey]]
-name = "look"
-weight = 1
-steps = [{{ name = "page", get = "/"{expect} }}]
-"#,
-                url = server.url
-            ),
-        );
-        let m = measure(dir.path(), &path);
+        let m = run_levels(&server, "1, 6", expect);
         let (stdout, stderr) = text(&m.output);
         let levels = m.report["levels"].as_array().expect("levels");
         assert_eq!(levels.len(), 2, "{stdout}\n{stderr}");
@@ -420,7 +426,21 @@ steps = [{{ name = "page", get = "/"{expect} }}]
             Some(2_061 * served),
             "{first}"
         );
+        assert_eq!(m.report["walked_bytes"]["page"].as_u64(), Some(2_061));
     }
+}
+
+/// Busy from the first level: no level got lighter than another, but every
+/// one is lighter than the page the preflight walk (one shopper) got.
+#[test]
+fn a_shop_busy_from_the_first_level_is_told_by_the_walks_page() {
+    let server = FaultServer::start(Fault::BusyPage);
+    let m = run_levels(&server, "6, 8", "");
+    let verdict = m.report["verdict"].as_str().expect("a verdict");
+    assert!(
+        verdict.contains("The answers of step page that counted as served were lighter than the page the preflight walk got: 2.0 KiB there, "),
+        "{verdict}"
+    );
 }
 
 fn errors_at(m: &Measured, level: usize) -> &serde_json::Map<String, Value> {
