@@ -277,6 +277,55 @@ pub fn rate_limited(report: &Report) -> Option<String> {
     })
 }
 
+/// The share of a step's answers at a level that refused the shopper (429 Too
+/// Many Requests, 503 Service Unavailable) and that its `expect` accepted,
+/// from which the verdict speaks of them: a share that small is noise.
+const ACCEPTED_REFUSALS: f64 = 0.01;
+
+/// When a step's `expect` accepted answers that refused the shopper (a 429 or
+/// a 503 the step lists as a status it may get): where they were most common,
+/// a sentence saying so — the journeys count them as served, and a journey
+/// whose later steps depend on them (`when`) completes without them.
+pub fn accepted_refusals(report: &Report) -> Option<String> {
+    let mut most: Option<(&LevelResult, &str, u16, u64, f64)> = None;
+    for level in &report.levels {
+        for step in &level.steps {
+            let stats = &step.stats;
+            let failed_4xx = stats
+                .errors
+                .get(ErrorKind::Http4xx.name())
+                .copied()
+                .unwrap_or(0);
+            let failed_5xx = stats
+                .errors
+                .get(ErrorKind::Http5xx.name())
+                .copied()
+                .unwrap_or(0);
+            for (code, failed) in [(429, failed_4xx), (503, failed_5xx)] {
+                let answered = stats.codes.get(&code.to_string()).copied().unwrap_or(0);
+                // At least those beyond the class's failures passed the step.
+                let accepted = answered.saturating_sub(failed);
+                let share = stats.share_of(accepted);
+                if share >= ACCEPTED_REFUSALS && most.is_none_or(|m| share > m.4) {
+                    most = Some((level, &step.name, code, accepted, share));
+                }
+            }
+        }
+    }
+    let (level, step, code, accepted, share) = most?;
+    let what = match code {
+        429 => "429 Too Many Requests",
+        _ => "503 Service Unavailable",
+    };
+    Some(format!(
+        "At {}, {accepted} answers of step {step} ({:.0}%) were {what}, which its `expect` accepts: \
+         the shop turned those shoppers away, and they count as served (a journey whose later \
+         steps wait on them completes without them)",
+        super::judge::show_load(report, level.load),
+        share * 100.0
+    ))
+}
+
 /// When the breaking point broke on the error rate alone and every request
 /// that failed there failed for the scenario's own reasons — 4xx answers (not
 /// 429), checks, extractions; none timed out, none got a 5xx — a sentence
@@ -781,5 +830,34 @@ mod tests {
             "{verdict}"
         );
         assert!(!maybe_rate_limit(&report));
+    }
+
+    /// A 429 the step's `expect` accepts passes it: rate-limited shoppers
+    /// counted as served, said; the same 429s counted as failures are not.
+    #[test]
+    fn refusals_a_step_accepts_are_said() {
+        let mut report = testdata::smoke();
+        report.breaking_point = None;
+        let top = report.levels.len() - 1;
+        let step = &mut report.levels[top].steps[0];
+        let name = step.name.clone();
+        step.stats.requests = 108;
+        step.stats.codes = [("200".to_string(), 74), ("429".to_string(), 34)]
+            .into_iter()
+            .collect();
+        step.stats.errors.clear();
+        let load = crate::analysis::judge::show_load(&report, report.levels[top].load);
+        let said = accepted_refusals(&report).expect("accepted 429s");
+        assert_eq!(
+            said,
+            format!(
+                "At {load}, 34 answers of step {name} (31%) were 429 Too Many Requests, which its `expect` accepts: the shop turned those shoppers away, and they count as served (a journey whose later steps wait on them completes without them)"
+            )
+        );
+        assert!(crate::analysis::judge::verdict(&report).contains(&said));
+        // Counted as failures: the verdict speaks of them elsewhere.
+        let step = &mut report.levels[top].steps[0];
+        step.stats.errors = [("http_4xx".to_string(), 34)].into_iter().collect();
+        assert_eq!(accepted_refusals(&report), None);
     }
 }

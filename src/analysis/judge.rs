@@ -763,6 +763,9 @@ pub fn verdict(report: &Report) -> String {
     if let Some(lighter) = super::lighter_pages::lighter_pages(report) {
         text.push_str(&format!(". {lighter}"));
     }
+    if let Some(refused) = super::failures::accepted_refusals(report) {
+        text.push_str(&format!(". {refused}"));
+    }
     let dropped: u64 = report.levels.iter().map(|l| l.dropped).sum();
     if dropped > 0 {
         text.push_str(&format!(
