@@ -384,6 +384,7 @@ mod tests {
                         step: 0,
                         kind: ErrorKind::Extract,
                         status: Some(200),
+                        latency_us: None,
                         request: String::new(),
                         trace_id: None,
                         what: what.to_string(),

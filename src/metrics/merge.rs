@@ -334,6 +334,36 @@ mod tests {
         assert_eq!(merged.collected.timeline[0].shoppers, 10);
     }
 
+    /// A shard's failure examples come to the merge through its interval log
+    /// (JSON) and are pooled with the others': each keeps how long it took.
+    #[test]
+    fn pooled_failure_examples_keep_their_latency() {
+        let shard = |what: &str, latency_us: u64| {
+            let mut examples = Examples::default();
+            examples.note(crate::metrics::examples::Example {
+                step: 0,
+                kind: crate::error_kind::ErrorKind::Timeout,
+                status: None,
+                latency_us: Some(latency_us),
+                request: "GET http://127.0.0.1/cart".to_string(),
+                trace_id: None,
+                what: what.to_string(),
+                redirects: Vec::new(),
+                body: String::new(),
+            });
+            let logged = serde_json::to_string(&examples).unwrap();
+            serde_json::from_str::<Examples>(&logged).unwrap()
+        };
+        let mut total = shard("timed out after 2 s", 2_000_123);
+        add_examples(&mut total, &shard("connection reset", 15_000));
+        let kept: Vec<Option<u64>> = total.groups[0]
+            .examples
+            .iter()
+            .map(|e| e.latency_us)
+            .collect();
+        assert_eq!(kept, [Some(2_000_123), Some(15_000)]);
+    }
+
     /// Every count of every shard is added: journeys that ended outside levels
     /// too (the merge kept the first shard's alone).
     #[test]
