@@ -12,7 +12,7 @@ use crate::error_kind::ErrorKind;
 use crate::http;
 use crate::metrics::examples::{Example, excerpt};
 use crate::scenario::{
-    Check, ExtractSource, JsonCheck, MISFIT, Response, Scope, StatusMatch, Step, StepCheck, Take,
+    Check, ExtractSource, JsonCheck, Response, Scope, StatusMatch, Step, StepCheck, Take,
     value_text as text,
 };
 
@@ -367,18 +367,15 @@ fn source_text(source: &ExtractSource) -> String {
 /// in an answer that may lack the value (`$.items[0]: $.items is an empty
 /// array`). Built on the failure only.
 fn missed(extract: &crate::scenario::Extract, response: &Response) -> String {
-    let source = source_text(&extract.source);
-    let miss = match &extract.source {
-        ExtractSource::Json(path) => response.json().ok().and_then(|json| path.miss(json)),
-        _ => None,
+    let said = match &extract.source {
+        ExtractSource::Json(path) => path.matched_nothing(response.json().ok()),
+        _ => "matched nothing".to_string(),
     };
-    match miss {
-        Some(miss) if !miss.may_be_missing() => {
-            format!("extract {}: {source} {MISFIT}: {miss}", extract.name)
-        }
-        Some(miss) => format!("extract {}: {source} matched nothing: {miss}", extract.name),
-        None => format!("extract {}: {source} matched nothing", extract.name),
-    }
+    format!(
+        "extract {}: {} {said}",
+        extract.name,
+        source_text(&extract.source)
+    )
 }
 
 /// A failed request as its example names it.
