@@ -18,14 +18,19 @@ use super::interval_log::Second;
 use super::{Collected, LevelRun, Notes, RunEnd, RunOutcome, TimelinePoint};
 use crate::profile::LevelSpec;
 
-/// Merges the shards' outcomes (each rebuilt against `specs`, the whole run's
-/// levels) into one outcome judged on the levels every shard held in full.
+/// Merges the shards' outcomes (each rebuilt from its log, sized by the levels
+/// it began) into one outcome of the whole run's levels, `specs`, judged on
+/// the levels every shard held in full.
 pub fn merge(specs: &[LevelSpec], shards: &[RunOutcome]) -> RunOutcome {
     let Some(first) = shards.first() else {
         return empty(specs);
     };
-    let mut collected = first.collected.clone();
-    for shard in &shards[1..] {
+    let (steps, journeys) = (
+        first.collected.ramps.len(),
+        first.collected.ramp_journeys.len(),
+    );
+    let mut collected = Collected::new(specs.len(), steps, journeys);
+    for shard in shards {
         add(&mut collected, &shard.collected);
     }
     collected.timeline = timeline(shards);
