@@ -196,36 +196,29 @@ pub fn show_latency(ms: Option<f64>) -> String {
     ms.map_or_else(|| "-".to_string(), show_ms)
 }
 
-/// A fraction as a percentage: `1%`, `7.9%`.
+/// A fraction as a percentage, as [`show_number`] shows a number: `1%`, `7.9%`,
+/// `44%` (a share of 43.96% too: it is 44.0 to one decimal).
 pub fn show_percent(ratio: f64) -> String {
-    let pct = ratio * 100.0;
-    if pct == pct.round() {
-        format!("{pct:.0}%")
-    } else {
-        format!("{pct:.1}%")
-    }
+    format!("{}%", show_number(ratio * 100.0))
 }
 
 /// `ratio` as a percentage with the digits that tell it from `bound` (up to
 /// four decimals): 0.8598% beside a bound of 0.86% is `0.8598%`, not the
-/// `0.9%` that read as over it; 0.995% beside 1% is `0.995%`.
+/// `0.9%` that read as over it; 0.995% beside 1% is `0.995%`. Told apart as
+/// shown, so that the text read back (report.json keeps it) shows the same.
 pub fn show_percent_beside(ratio: f64, bound: f64) -> String {
     // One decimal from the share rounded as report.json's `error_rate` is, so
     // the number reads as the tables' (13.849% is 13.9% in both).
-    let table = || show_percent((ratio * 10_000.0).round() / 10_000.0);
-    let (pct, bound) = (ratio * 100.0, bound * 100.0);
-    if pct != bound {
-        for digits in 1..=4 {
-            let scale = 10f64.powi(digits);
-            if (pct * scale).round() != (bound * scale).round() {
-                return match digits {
-                    1 => table(),
-                    _ => format!("{pct:.*}%", digits as usize),
-                };
-            }
-        }
+    let table = |x: f64| show_percent((x * 10_000.0).round() / 10_000.0);
+    if table(ratio) != table(bound) {
+        return table(ratio);
     }
-    table()
+    let (pct, bound) = (ratio * 100.0, bound * 100.0);
+    let shown = |x: f64, digits: usize| format!("{x:.digits$}");
+    match (2..=4).find(|&digits| shown(pct, digits) != shown(bound, digits)) {
+        Some(digits) => format!("{}%", shown(pct, digits)),
+        None => table(ratio),
+    }
 }
 
 /// A share as a scenario writes it: `0.86%`, `1%`, `0.125%` (up to four
@@ -236,7 +229,6 @@ pub fn show_share(ratio: f64) -> String {
     format!("{text}%")
 }
 
-/// `12`, `12.5`.
 /// A load as a scenario would write it: `150`, `0.5`, `2.25` (at most three
 /// decimals, no trailing zeros).
 pub fn show_load(x: f64) -> String {
@@ -261,11 +253,15 @@ pub fn show_rate(x: f64) -> String {
     }
 }
 
+/// A number to one decimal, whole without its `.0`: `12`, `12.5`, and `44` for
+/// 43.96. Whether it is whole is read from what is shown, not from the number: a
+/// sentence written with `44.0` read back as 44 showed `44` (see
+/// `analysis::breach`).
 pub fn show_number(x: f64) -> String {
-    if x == x.round() {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.1}")
+    let text = format!("{x:.1}");
+    match text.strip_suffix(".0") {
+        Some(whole) => whole.to_string(),
+        None => text,
     }
 }
 
@@ -398,5 +394,11 @@ mod tests {
         assert_eq!(show_percent(0.079), "7.9%");
         assert_eq!(show_percent(0.01), "1%");
         assert_eq!(show_number(12.0), "12");
+        // Whole as shown: never `44.0%` (nor `7.0%` for 0.07, whose
+        // percentage is 7.000000000000001).
+        assert_eq!(show_percent(0.4396), "44%");
+        assert_eq!(show_percent(0.07), "7%");
+        assert_eq!(show_percent(0.4349), "43.5%");
+        assert_eq!(show_number(2.96), "3");
     }
 }

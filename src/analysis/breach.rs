@@ -337,6 +337,25 @@ mod tests {
         assert_eq!(Breach::read(&edge.to_string()), edge);
     }
 
+    /// `stampede run` shows a breach from the share it measured; `stampede
+    /// report` from the sentence report.json holds, read back. Both say the
+    /// same: a share of 43.96% said "44.0%" in the run and "44%" after.
+    #[test]
+    fn a_breach_says_the_same_measured_and_read_back() {
+        let tables = (0..=10_000).map(|n| n as f64 / 10_000.0);
+        let runs = (1..=300u32).flat_map(|d| (0..=d).map(move |n| f64::from(n) / f64::from(d)));
+        for measured in tables.chain(runs) {
+            for bound in [0.001, 0.005, 0.0086, 0.01, 0.0125, 0.05, 0.1]
+                .into_iter()
+                .filter(|&b| measured > b)
+            {
+                let run = Breach::new(Some("pay"), Broken::ErrorRate { measured, bound });
+                let shown = run.to_string();
+                assert_eq!(Breach::read(&shown).to_string(), shown, "{measured}");
+            }
+        }
+    }
+
     #[test]
     fn a_sentence_from_another_version_is_kept_as_written() {
         let breach = Breach::read("p95 is too high");

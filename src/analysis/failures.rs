@@ -30,6 +30,11 @@ pub struct FailureExamples {
 pub struct FailureExample {
     /// The status received, when an answer came.
     pub status: Option<u16>,
+    /// From the intended start to the answer or the failure, as the step's
+    /// latency counts it; none when the request never left (blocked, not
+    /// built), or in a report written before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
     /// The request as sent: `POST http://shop.test/orders/ORD-7` (credentials in
     /// the URL hidden); empty when it could not be built, or in a report written
     /// before.
@@ -90,6 +95,7 @@ pub fn examples(examples: &Examples, step_names: &[String]) -> Vec<FailureExampl
 fn example(e: &Example) -> FailureExample {
     FailureExample {
         status: e.status,
+        latency_ms: e.latency_us.map(super::ms),
         request: e.request.clone(),
         trace_id: e.trace_id.clone(),
         what: e.what.clone(),
@@ -511,6 +517,33 @@ mod tests {
     use super::*;
     use crate::analysis::testdata;
 
+    /// A kept example says how long its request took, in milliseconds; one
+    /// that never left says nothing.
+    #[test]
+    fn an_example_keeps_its_latency() {
+        let mut kept = Examples::default();
+        for (what, latency_us) in [("got 503", Some(48_250)), ("blocked", None)] {
+            kept.note(Example {
+                step: 0,
+                kind: ErrorKind::Http5xx,
+                status: latency_us.map(|_| 503),
+                latency_us,
+                request: String::new(),
+                trace_id: None,
+                what: what.to_string(),
+                redirects: Vec::new(),
+                body: String::new(),
+            });
+        }
+        let named = examples(&kept, &["checkout".to_string()]);
+        let latencies: Vec<Option<f64>> = named[0].examples.iter().map(|e| e.latency_ms).collect();
+        assert_eq!(latencies, [Some(48.25), None]);
+        // A report written before latencies were kept still reads.
+        let before = r#"{"status": 503, "what": "got 503"}"#;
+        let read: FailureExample = serde_json::from_str(before).unwrap();
+        assert_eq!(read.latency_ms, None);
+    }
+
     /// The first level's first step failing every request with `kind`, and
     /// an example with `status`.
     fn failing(kind: &str, status: u16) -> Report {
@@ -526,6 +559,7 @@ mod tests {
             count: step.stats.requests,
             examples: vec![FailureExample {
                 status: Some(status),
+                latency_ms: None,
                 request: String::new(),
                 trace_id: None,
                 what: format!("expected status 2xx or 3xx, got {status}"),

@@ -86,13 +86,15 @@ impl Plan {
         }
     }
 
-    /// The plan an interval log's header carries, checked against the header's
-    /// own counts: the rebuilt totals are sized by the header (its levels, steps
-    /// and journeys) and named and judged by the plan, so where a hand-edited
-    /// header and its plan disagree the analysis would index past the totals.
-    /// Checked before the log is added up, this also bounds the header's `steps`
-    /// and `journeys` by the plan's lists, as the levels are by `MAX_LEVELS`.
-    pub fn of_header(header: &RunHeader) -> Result<Plan, String> {
+    /// The plan an interval log's header carries, checked against the log's
+    /// own counts: the rebuilt totals are sized by the log (the header's steps
+    /// and journeys, the `levels` it lists) and named and judged by the plan,
+    /// so where a hand-edited log and its plan disagree the analysis would index
+    /// past the totals. Checked before the log is added up, this also bounds the
+    /// header's `steps` and `journeys` by the plan's lists, as the levels are by
+    /// `MAX_LEVELS`. The log lists the levels the run began: the plan's first
+    /// ones (all of them, in a log written before), or a search's probes.
+    pub fn of_header(header: &RunHeader, levels: &[LevelSpec]) -> Result<Plan, String> {
         let plan: Plan = serde_json::from_value(header.plan.clone())
             .map_err(|e| format!("its run plan: {e}"))?;
         let disagree = |what: &str, header: usize, plan: usize| {
@@ -107,13 +109,19 @@ impl Plan {
         if header.journeys != plan.journeys.len() {
             return disagree("journeys", header.journeys, plan.journeys.len());
         }
-        if header.levels.len() != plan.levels.len() {
-            return disagree("levels", header.levels.len(), plan.levels.len());
+        if plan.search.is_some() {
+            return Ok(plan);
         }
-        if let Some(i) = (0..plan.levels.len()).find(|&i| header.levels[i] != plan.levels[i]) {
+        if levels.len() > plan.levels.len() {
             return Err(format!(
-                "its header's level {i} is not its run plan's level {i}: \
-                 the log was edited or damaged"
+                "it lists {} levels, more than its run plan's {}: the log was edited or damaged",
+                levels.len(),
+                plan.levels.len()
+            ));
+        }
+        if let Some(i) = (0..levels.len()).find(|&i| levels[i] != plan.levels[i]) {
+            return Err(format!(
+                "its level {i} is not its run plan's level {i}: the log was edited or damaged"
             ));
         }
         Ok(plan)
@@ -195,7 +203,8 @@ mod tests {
             plan: serde_json::to_value(&plan).unwrap(),
             shard: None,
         };
-        assert_eq!(Plan::of_header(&header), Ok(plan.clone()));
+        let all = &plan.levels;
+        assert_eq!(Plan::of_header(&header, all), Ok(plan.clone()));
         let (steps, journeys, levels) = (plan.steps.len(), plan.journeys.len(), plan.levels.len());
 
         let no_steps = RunHeader {
@@ -203,7 +212,7 @@ mod tests {
             ..header.clone()
         };
         assert_eq!(
-            Plan::of_header(&no_steps).unwrap_err(),
+            Plan::of_header(&no_steps, all).unwrap_err(),
             format!(
                 "its header's number of steps (0) is not its run plan's ({steps}): \
                  the log was edited or damaged"
@@ -214,29 +223,28 @@ mod tests {
             ..header.clone()
         };
         assert_eq!(
-            Plan::of_header(&many_journeys).unwrap_err(),
+            Plan::of_header(&many_journeys, all).unwrap_err(),
             format!(
                 "its header's number of journeys (1000000000000) is not its run plan's \
                  ({journeys}): the log was edited or damaged"
             )
         );
-        let fewer_levels = RunHeader {
-            levels: plan.levels[1..].to_vec(),
-            ..header.clone()
-        };
+        // A run that stopped early lists the levels it began: the plan's first.
+        assert_eq!(Plan::of_header(&header, &all[..2]), Ok(plan.clone()));
+        let mut more = all.clone();
+        more.push(all[0]);
         assert_eq!(
-            Plan::of_header(&fewer_levels).unwrap_err(),
+            Plan::of_header(&header, &more).unwrap_err(),
             format!(
-                "its header's number of levels ({}) is not its run plan's ({levels}): \
-                 the log was edited or damaged",
-                levels - 1
+                "it lists {} levels, more than its run plan's {levels}: the log was edited or damaged",
+                levels + 1
             )
         );
-        let mut other_load = header.clone();
-        other_load.levels[1].load += 1.0;
+        let mut other_load = all.clone();
+        other_load[1].load += 1.0;
         assert_eq!(
-            Plan::of_header(&other_load).unwrap_err(),
-            "its header's level 1 is not its run plan's level 1: the log was edited or damaged"
+            Plan::of_header(&header, &other_load).unwrap_err(),
+            "its level 1 is not its run plan's level 1: the log was edited or damaged"
         );
     }
 }

@@ -152,7 +152,7 @@ fn read(dir: &Path) -> Result<ShardDir, Error> {
         )));
     }
     let log = interval_log::open(dir).map_err(|e| cannot_read(&e))?;
-    let plan = Plan::of_header(log.header())
+    let plan = Plan::of_header(log.header(), log.levels())
         .map_err(|e| bad_input(anyhow!("{}: {e}", log_path(dir).display())))?;
     let (header, outcome) = log.rebuild().map_err(|e| cannot_read(&e))?;
     let Some(mut shard) = header.shard.clone() else {
@@ -208,11 +208,11 @@ fn check_together(shards: &[ShardDir]) -> Result<(), Error> {
                 first.plan.scenario.clone(),
             ));
         }
-        // Each shard's totals are sized by its header: those of another profile or
-        // another version of the journeys do not add up level by level, step by step.
+        // Those of another profile or another version of the journeys do not
+        // add up level by level, step by step.
         let counts = |s: &ShardDir| {
             [
-                ("levels", s.header.levels.len()),
+                ("levels", s.plan.levels.len()),
                 ("steps", s.header.steps),
                 ("journeys", s.header.journeys),
             ]
@@ -226,8 +226,8 @@ fn check_together(shards: &[ShardDir]) -> Result<(), Error> {
                 ));
             }
         }
-        if let Some(i) = (0..first.header.levels.len())
-            .find(|&i| other.header.levels[i] != first.header.levels[i])
+        if let Some(i) =
+            (0..first.plan.levels.len()).find(|&i| other.plan.levels[i] != first.plan.levels[i])
         {
             let show = |level: &LevelSpec| {
                 format!(
@@ -240,8 +240,8 @@ fn check_together(shards: &[ShardDir]) -> Result<(), Error> {
             };
             return Err(odd(
                 "profile",
-                show(&other.header.levels[i]),
-                show(&first.header.levels[i]),
+                show(&other.plan.levels[i]),
+                show(&first.plan.levels[i]),
             ));
         }
         if other.plan.as_written() != first.plan.as_written() {

@@ -92,7 +92,7 @@ fn load(path: &Path) -> anyhow::Result<Report> {
     if !json.exists() && dir.join(interval_log::FILE_NAME).exists() {
         let cannot = |e: &dyn std::fmt::Display| anyhow!("cannot rebuild the report: {e}");
         let log = interval_log::open(dir).map_err(|e| cannot(&e))?;
-        let plan = Plan::of_header(log.header())
+        let plan = Plan::of_header(log.header(), log.levels())
             .map_err(|e| cannot(&format!("{}: {e}", log.path().display())))?;
         let (header, mut outcome) = log.rebuild().map_err(|e| cannot(&e))?;
         // A shard's log holds the whole run's plan; its levels held its share.

@@ -52,6 +52,12 @@ impl Observer for RunObserver<'_> {
         }
     }
 
+    /// Logs the whole run's level, as planned: a shard runs its share of it.
+    fn level_started(&mut self, level: &crate::profile::LevelSpec) {
+        self.log
+            .level(self.plan.levels.get(level.index).unwrap_or(level));
+    }
+
     fn level_done(&mut self, run: &LevelRun, collected: &Collected) -> Judged {
         let level = analysis::level_result(self.plan, run, collected, cores());
         self.console.level(&level);
@@ -549,7 +555,8 @@ fn open_log(
         started_at: started_at.to_string(),
         cores: cores(),
         threads: Some(options.threads),
-        levels: plan.levels.clone(),
+        // Each level is logged as it begins (`IntervalLog::level`).
+        levels: Vec::new(),
         steps: plan.steps.len(),
         journeys: plan.journeys.len(),
         plan: serde_json::to_value(plan)

@@ -56,7 +56,7 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                         out,
                         "; if it is the shop's business answer (an out-of-stock 409, say), {accept}"
                     ),
-                    (None, _) if failure.kind == ErrorKind::Extract => {
+                    (None, _) if matches!(failure.kind, ErrorKind::Extract | ErrorKind::Check) => {
                         write!(out, "; {MISFIT_HINT}")
                     }
                     (None, Some(status)) => write!(out, "; {}", refused_hint(status)),
@@ -73,15 +73,16 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
     out
 }
 
-/// What to do about an extraction whose path does not fit a 2xx answer.
-const MISFIT_HINT: &str = "the extraction's path does not fit the answer the shop gave: \
+/// What to do about an extraction or a check whose path does not fit a 2xx answer.
+const MISFIT_HINT: &str = "the JSONPath does not fit the answer the shop gave: \
     write it to what the answer holds (the failure says where the path stopped and what was there)";
 
 /// How to accept a failure of `kind` that is the shop's business answer (out
 /// of stock), not the scenario's fault; `None` for a status no shop answers a
 /// well-formed request with as its business (a 401, 403 or 404 says the request
-/// lacked something or went astray), or for an extraction whose path does not
-/// fit a 2xx answer (a key it lacks: `optional` would hide a wrong path).
+/// lacked something or went astray), or for an extraction or a check whose path
+/// does not fit a 2xx answer (a key it lacks: `optional` or a looser check would
+/// hide a wrong path).
 pub fn accept_hint(kind: ErrorKind, status: Option<u16>, what: &str) -> Option<String> {
     if kind == ErrorKind::Http4xx
         && matches!(
@@ -92,7 +93,8 @@ pub fn accept_hint(kind: ErrorKind, status: Option<u16>, what: &str) -> Option<S
         return None;
     }
     let success = status.is_none_or(|s| (200..300).contains(&s));
-    if kind == ErrorKind::Extract && success && what.contains(crate::scenario::MISFIT) {
+    let on_a_path = matches!(kind, ErrorKind::Extract | ErrorKind::Check);
+    if on_a_path && success && what.contains(crate::scenario::MISFIT) {
         return None;
     }
     Some(match kind {
@@ -408,7 +410,7 @@ mod tests {
     #[test]
     fn a_json_path_that_does_not_fit_the_answer_is_not_offered_as_optional() {
         use crate::driver::walk::JourneyWalk;
-        let failed = |what: &str| Walk {
+        let failed = |kind: ErrorKind, what: &str| Walk {
             journeys: vec![JourneyWalk {
                 name: "buyer".to_string(),
                 steps: vec![StepWalk {
@@ -417,8 +419,9 @@ mod tests {
                     seen: Default::default(),
                     failure: Some(crate::metrics::examples::Example {
                         step: 0,
-                        kind: ErrorKind::Extract,
+                        kind,
                         status: Some(200),
+                        latency_us: None,
                         request: String::new(),
                         trace_id: None,
                         what: what.to_string(),
@@ -432,23 +435,29 @@ mod tests {
         };
         let misfit = "extract token: json \"$.data.token\" does not fit the answer: \
             $.data: no key \"data\"; $ has keys: token, user";
-        let said = show_walk(&failed(misfit), false, 1);
+        let said = show_walk(&failed(ErrorKind::Extract, misfit), false, 1);
         assert!(
             said.contains(&format!("failed (extract): {misfit}\n")),
             "{said}"
         );
         assert!(
-            said.contains("; the extraction's path does not fit the answer the shop gave: write it to what the answer holds"),
+            said.contains("; the JSONPath does not fit the answer the shop gave: write it to what the answer holds"),
             "{said}"
         );
         assert!(!said.contains("optional"), "{said}");
         let empty = "extract id: json \"$.items[0].id\" matched nothing: \
             $.items[0]: $.items is an empty array";
-        let said = show_walk(&failed(empty), false, 1);
+        let said = show_walk(&failed(ErrorKind::Extract, empty), false, 1);
         assert!(
             said.contains("make the extraction `optional` if the answer may lack it"),
             "{said}"
         );
+        // A check whose path does not fit: the path to fix, not a check to loosen.
+        let check = "$.data.id exists: the path does not fit the answer: \
+            $.data: no key \"data\"; $ has keys: id, sku";
+        let said = show_walk(&failed(ErrorKind::Check, check), false, 1);
+        assert!(said.contains("; the JSONPath does not fit"), "{said}");
+        assert!(!said.contains("loosen the check"), "{said}");
     }
 
     /// A GraphQL error refusing the request (a lost token, a misspelt field) is

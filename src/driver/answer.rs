@@ -3,6 +3,8 @@
 //! asks for everything seen on the way (each check's result, each value
 //! extracted). A failure says what was expected and what came.
 
+use std::time::Duration;
+
 use rand::RngExt;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -10,7 +12,7 @@ use crate::error_kind::ErrorKind;
 use crate::http;
 use crate::metrics::examples::{Example, excerpt};
 use crate::scenario::{
-    Check, ExtractSource, JsonCheck, MISFIT, Response, Scope, StatusMatch, Step, StepCheck, Take,
+    Check, ExtractSource, JsonCheck, Response, Scope, StatusMatch, Step, StepCheck, Take,
     value_text as text,
 };
 
@@ -365,82 +367,86 @@ fn source_text(source: &ExtractSource) -> String {
 /// in an answer that may lack the value (`$.items[0]: $.items is an empty
 /// array`). Built on the failure only.
 fn missed(extract: &crate::scenario::Extract, response: &Response) -> String {
-    let source = source_text(&extract.source);
-    let miss = match &extract.source {
-        ExtractSource::Json(path) => response.json().ok().and_then(|json| path.miss(json)),
-        _ => None,
+    let said = match &extract.source {
+        ExtractSource::Json(path) => path.matched_nothing(response.json().ok()),
+        _ => "matched nothing".to_string(),
     };
-    match miss {
-        Some(miss) if !miss.may_be_missing() => {
-            format!("extract {}: {source} {MISFIT}: {miss}", extract.name)
+    format!(
+        "extract {}: {} {said}",
+        extract.name,
+        source_text(&extract.source)
+    )
+}
+
+/// A failed request as its example names it.
+pub(super) struct Named {
+    pub step: usize,
+    /// The request line (see `request_line`).
+    pub request: String,
+    pub trace_id: Option<String>,
+    /// How long it took, when it left (see `Example::latency_us`).
+    pub latency: Option<Duration>,
+}
+
+impl Named {
+    /// Its example, failed as `kind` said by `what`.
+    fn example(&self, kind: ErrorKind, status: Option<u16>, what: String) -> Example {
+        Example {
+            step: self.step,
+            kind,
+            status,
+            latency_us: self
+                .latency
+                .map(|d| d.as_micros().min(u128::from(u64::MAX)) as u64),
+            request: self.request.clone(),
+            trace_id: self.trace_id.clone(),
+            what,
+            redirects: Vec::new(),
+            body: String::new(),
         }
-        Some(miss) => format!("extract {}: {source} matched nothing: {miss}", extract.name),
-        None => format!("extract {}: {source} matched nothing", extract.name),
     }
 }
 
 /// The example a failure on an answer leaves.
-pub(super) fn answer_example(
-    step: usize,
-    request: &str,
-    trace_id: Option<String>,
-    answer: &http::Answer,
-    failed: &Failed,
-) -> Example {
+pub(super) fn answer_example(sent: &Named, answer: &http::Answer, failed: &Failed) -> Example {
+    let what = match answer.headers.get(::http::header::RETRY_AFTER) {
+        Some(after) => format!(
+            "{} (Retry-After: {})",
+            failed.what,
+            String::from_utf8_lossy(after.as_bytes())
+        ),
+        None => failed.what.clone(),
+    };
     Example {
-        step,
-        kind: failed.kind,
-        status: Some(answer.status),
-        request: request.to_string(),
-        trace_id,
-        what: match answer.headers.get(::http::header::RETRY_AFTER) {
-            Some(after) => format!(
-                "{} (Retry-After: {})",
-                failed.what,
-                String::from_utf8_lossy(after.as_bytes())
-            ),
-            None => failed.what.clone(),
-        },
         redirects: answer.redirects.iter().map(hop_text).collect(),
         body: excerpt(&answer.body),
+        ..sent.example(failed.kind, Some(answer.status), what)
     }
 }
 
 /// The example a request that could not be built leaves.
 pub(super) fn request_example(step: usize, kind: ErrorKind, why: &str) -> Example {
-    Example {
+    let unsent = Named {
         step,
-        kind,
-        status: None,
         request: String::new(),
         trace_id: None,
-        what: format!("the request could not be built from its templates: {why}"),
-        redirects: Vec::new(),
-        body: String::new(),
-    }
+        latency: None,
+    };
+    let what = format!("the request could not be built from its templates: {why}");
+    unsent.example(kind, None, what)
 }
 
 /// The example a failure without an answer leaves.
-pub(super) fn transport_example(
-    step: usize,
-    request: &str,
-    trace_id: Option<String>,
-    failure: &http::Failure,
-) -> Example {
+pub(super) fn transport_example(sent: &Named, failure: &http::Failure) -> Example {
     let what = match (&failure.message, &failure.host) {
         (Some(message), _) => message.clone(),
         (None, Some(host)) => format!("{host} is not in allow_hosts: the request was blocked"),
         (None, None) => failure.kind.name().to_string(),
     };
     Example {
-        step,
-        kind: failure.kind,
-        status: failure.status,
-        request: request.to_string(),
-        trace_id,
-        what,
         redirects: failure.redirects.iter().map(hop_text).collect(),
         body: excerpt(&failure.body),
+        ..sent.example(failure.kind, failure.status, what)
     }
 }
 
@@ -500,10 +506,18 @@ mod tests {
             check: "status".to_string(),
             code: None,
         };
-        let example = super::answer_example(0, "GET /", None, &answer, &failed);
+        let sent = super::Named {
+            step: 0,
+            request: "GET /".to_string(),
+            trace_id: None,
+            latency: Some(std::time::Duration::from_micros(2_250)),
+        };
+        let example = super::answer_example(&sent, &answer, &failed);
         assert_eq!(
             example.what,
             "expected status 2xx or 3xx, got 503 (Retry-After: 1)"
         );
+        // And how long the request took.
+        assert_eq!(example.latency_us, Some(2_250));
     }
 }

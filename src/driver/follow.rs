@@ -43,6 +43,8 @@ pub(super) struct Follow {
     levels: Vec<LevelRun>,
     pending: Vec<LevelRun>,
     current: Option<usize>,
+    /// Levels begun so far (told to the observer).
+    begun: usize,
     cpu: fn() -> Duration,
     cpu_at_level_start: Duration,
     next_harvest: Duration,
@@ -105,6 +107,7 @@ impl Follow {
             levels: Vec::new(),
             pending: Vec::new(),
             current: None,
+            begun: 0,
             cpu,
             cpu_at_level_start: cpu(),
             // Harvests fall on whole seconds of the common start, in every shard.
@@ -128,6 +131,12 @@ impl Follow {
         };
         if level != self.current && self.cooldown.is_none() {
             self.enter(level, now);
+            if let Some(level) = level {
+                for spec in self.specs.get(self.begun..=level).unwrap_or_default() {
+                    observer.level_started(spec);
+                }
+                self.begun = self.begun.max(level + 1);
+            }
         }
         let cooling = self.cooldown.is_some();
         if let Some(end) = self.judge_pending(now, observer) {

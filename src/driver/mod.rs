@@ -151,6 +151,10 @@ pub struct Progress {
 pub trait Observer {
     /// Called once a second.
     fn progress(&mut self, progress: &Progress);
+    /// Called as each level begins, in order (a search's probes as it finds
+    /// them; a shard that started late, first with the levels it missed): a
+    /// level the run never reached is never named.
+    fn level_started(&mut self, _level: &LevelSpec) {}
     /// Called once a level's hold has ended and everything attributed to it has been
     /// harvested: judges it. The one judgement drives the climb (see [`climb`]).
     fn level_done(&mut self, level: &LevelRun, collected: &Collected) -> Judged;

@@ -328,31 +328,37 @@ impl Shopper {
                 .note_resent(&shared.scenario.steps[step.id].name, resent);
         }
         sample.lag = sent.saturating_duration_since(intended);
-        match answer {
-            Ok(answer) => {
-                sample.status = Some(answer.status);
-                sample.body_bytes = answer.body_size;
-                sample.error = self.judge(shared, step, body.as_ref(), &answer, walk);
-            }
-            Err(failure) => {
-                // Counted under the status its head gave, when one came (a body
-                // cut short, a redirect past the limit): "no answer" is for none.
-                sample.status = failure.status;
-                let sent = self.sent(body.as_ref());
-                sample.error = Some(transport_failed(shared, step, sent, &failure, walk));
-            }
-        }
         // What the shopper waited, for an answer or for its failure: a request
         // that hung 1 s and then broke counts its second. Not for a request
         // that never left (refused before sending, or a panic).
-        let left = !matches!(
-            sample.error,
-            Some(ErrorKind::Blocked | ErrorKind::Request | ErrorKind::Panic)
-        );
-        if sample.status.is_some() || left {
+        // A failure is counted under the status its head gave, when one came (a
+        // body cut short, a redirect past the limit): "no answer" is for none.
+        let (status, left) = match &answer {
+            Ok(answer) => (Some(answer.status), true),
+            Err(failure) => (
+                failure.status,
+                !matches!(
+                    failure.kind,
+                    ErrorKind::Blocked | ErrorKind::Request | ErrorKind::Panic
+                ),
+            ),
+        };
+        if status.is_some() || left {
             sample.latency = Some(answered.saturating_duration_since(intended));
             sample.service = Some(answered - sent);
         }
+        sample.status = status;
+        let latency = sample.latency;
+        sample.error = match answer {
+            Ok(answer) => {
+                sample.body_bytes = answer.body_size;
+                self.judge(shared, step, body.as_ref(), latency, &answer, walk)
+            }
+            Err(failure) => {
+                let sent = self.sent(body.as_ref(), latency);
+                Some(transport_failed(shared, step, sent, &failure, walk))
+            }
+        };
         sample.ended_in = current_level(shared);
         shared.recorder.record(sample);
         let outcome = if sample.error.is_none() {
@@ -364,12 +370,13 @@ impl Shopper {
     }
 
     /// The request just sent, as a failure example names it: its URL, what it
-    /// carried and its trace.
-    fn sent<'s>(&'s self, body: Option<&'s http::Payload>) -> Sent<'s> {
+    /// carried, its trace and how long it took.
+    fn sent<'s>(&'s self, body: Option<&'s http::Payload>, latency: Option<Duration>) -> Sent<'s> {
         Sent {
             url: &self.url,
             body,
             trace: self.tracer.as_ref().map(|t| TraceId(t.trace_id())),
+            latency,
         }
     }
 
@@ -384,13 +391,15 @@ impl Shopper {
         }
     }
 
-    /// Judges an answer (see [`Judge`]): the error, if the step failed on it,
-    /// counted with its example.
+    /// Judges an answer (see [`Judge`]) to the request that carried `body` and
+    /// took `latency`: the error, if the step failed on it, counted with its
+    /// example.
     fn judge(
         &mut self,
         shared: &Shared,
         step: &Step,
         body: Option<&http::Payload>,
+        latency: Option<Duration>,
         answer: &http::Answer,
         mut walk: Option<&mut WalkStep>,
     ) -> Option<ErrorKind> {
@@ -433,11 +442,8 @@ impl Shopper {
             let code = failed.code.as_deref();
             shared.recorder.note_failed_check(name, &failed.check, code);
         }
-        let sent = self.sent(body);
-        let example = || {
-            let (request, trace) = sent.named(shared, step);
-            answer::answer_example(step.id, &request, trace, answer, &failed)
-        };
+        let sent = self.sent(body, latency);
+        let example = || answer::answer_example(&sent.named(shared, step), answer, &failed);
         note_failure(shared, step.id, failed.kind, walk, example);
         Some(failed.kind)
     }
@@ -655,25 +661,30 @@ pub fn sample_think(think: Think, rng: &mut Xoshiro256PlusPlus) -> Duration {
     Duration::from_secs_f64(seconds.clamp(0.0, MAX_THINK.as_secs_f64()))
 }
 
-/// The request a failure was about: its URL and trace.
+/// The request a failure was about: its URL, trace and latency.
 #[derive(Clone, Copy)]
 struct Sent<'a> {
     url: &'a str,
     body: Option<&'a http::Payload>,
     trace: Option<TraceId>,
+    latency: Option<Duration>,
 }
 
 impl Sent<'_> {
-    /// The request line and trace id a failure example names it by.
-    fn named(&self, shared: &Shared, step: &Step) -> (String, Option<String>) {
+    /// The request as a failure example names it: its line, trace id and latency.
+    fn named(&self, shared: &Shared, step: &Step) -> answer::Named {
         let body = self.body.map(|b| (b.content_type, b.bytes.as_slice()));
-        let request = request_line(
-            step.method.as_str(),
-            self.url,
-            body,
-            &shared.scenario.secrets,
-        );
-        (request, self.trace.map(|t| t.to_string()))
+        answer::Named {
+            step: step.id,
+            request: request_line(
+                step.method.as_str(),
+                self.url,
+                body,
+                &shared.scenario.secrets,
+            ),
+            trace_id: self.trace.map(|t| t.to_string()),
+            latency: self.latency,
+        }
     }
 }
 
@@ -692,10 +703,7 @@ fn transport_failed(
     if let Some(message) = &failure.message {
         shared.recorder.note_error(failure.kind, message);
     }
-    let example = || {
-        let (request, trace) = sent.named(shared, step);
-        answer::transport_example(step.id, &request, trace, failure)
-    };
+    let example = || answer::transport_example(&sent.named(shared, step), failure);
     note_failure(shared, step.id, failure.kind, walk, example);
     failure.kind
 }

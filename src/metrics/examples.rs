@@ -24,6 +24,11 @@ pub struct Example {
     pub kind: ErrorKind,
     /// The status received, when an answer came.
     pub status: Option<u16>,
+    /// From the intended start to the answer or the failure, in microseconds,
+    /// as the step's latency counts it (none when the request never left:
+    /// blocked, or not built).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_us: Option<u64>,
     /// The request as sent: `POST http://shop.test/cart?token=[redacted]` (a
     /// templated path rendered; credentials in the URL hidden). Empty when it
     /// could not be built.
@@ -608,6 +613,7 @@ mod tests {
             request: String::new(),
             trace_id: None,
             status: Some(200),
+            latency_us: None,
             what: what.to_string(),
             redirects: Vec::new(),
             body: String::new(),

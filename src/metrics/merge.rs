@@ -18,14 +18,19 @@ use super::interval_log::Second;
 use super::{Collected, LevelRun, Notes, RunEnd, RunOutcome, TimelinePoint};
 use crate::profile::LevelSpec;
 
-/// Merges the shards' outcomes (each rebuilt against `specs`, the whole run's
-/// levels) into one outcome judged on the levels every shard held in full.
+/// Merges the shards' outcomes (each rebuilt from its log, sized by the levels
+/// it began) into one outcome of the whole run's levels, `specs`, judged on
+/// the levels every shard held in full.
 pub fn merge(specs: &[LevelSpec], shards: &[RunOutcome]) -> RunOutcome {
     let Some(first) = shards.first() else {
         return empty(specs);
     };
-    let mut collected = first.collected.clone();
-    for shard in &shards[1..] {
+    let (steps, journeys) = (
+        first.collected.ramps.len(),
+        first.collected.ramp_journeys.len(),
+    );
+    let mut collected = Collected::new(specs.len(), steps, journeys);
+    for shard in shards {
         add(&mut collected, &shard.collected);
     }
     collected.timeline = timeline(shards);
@@ -332,6 +337,36 @@ mod tests {
         assert_eq!(merged.collected.timeline.len(), 1);
         assert_eq!(merged.collected.timeline[0].requests, 5);
         assert_eq!(merged.collected.timeline[0].shoppers, 10);
+    }
+
+    /// A shard's failure examples come to the merge through its interval log
+    /// (JSON) and are pooled with the others': each keeps how long it took.
+    #[test]
+    fn pooled_failure_examples_keep_their_latency() {
+        let shard = |what: &str, latency_us: u64| {
+            let mut examples = Examples::default();
+            examples.note(crate::metrics::examples::Example {
+                step: 0,
+                kind: crate::error_kind::ErrorKind::Timeout,
+                status: None,
+                latency_us: Some(latency_us),
+                request: "GET http://127.0.0.1/cart".to_string(),
+                trace_id: None,
+                what: what.to_string(),
+                redirects: Vec::new(),
+                body: String::new(),
+            });
+            let logged = serde_json::to_string(&examples).unwrap();
+            serde_json::from_str::<Examples>(&logged).unwrap()
+        };
+        let mut total = shard("timed out after 2 s", 2_000_123);
+        add_examples(&mut total, &shard("connection reset", 15_000));
+        let kept: Vec<Option<u64>> = total.groups[0]
+            .examples
+            .iter()
+            .map(|e| e.latency_us)
+            .collect();
+        assert_eq!(kept, [Some(2_000_123), Some(15_000)]);
     }
 
     /// Every count of every shard is added: journeys that ended outside levels

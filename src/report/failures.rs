@@ -10,13 +10,26 @@ use std::fmt::Write;
 use crate::analysis::Report;
 use crate::analysis::failures::{FailureExample, FailureExamples};
 use crate::report::escape::{html, markdown, xml};
+use crate::units::show_ms;
 
-/// `check × 12: $.status == "shipped": found "paid"`.
+/// `check × 12: $.status == "shipped": found "paid" (status 200 after 48 ms)`.
 fn headline(group: &FailureExamples, example: &FailureExample) -> String {
-    let status = example
-        .status
-        .map_or_else(String::new, |s| format!(" (status {s})"));
-    format!("{} × {}: {}{status}", group.kind, group.count, example.what)
+    format!("{} × {}: {}", group.kind, group.count, said(example))
+}
+
+/// What an example said, with the status it came with and how long it took:
+/// `$.status == "shipped": found "paid" (status 200 after 48 ms)`, `timed out
+/// (after 2.00 s)`.
+fn said(example: &FailureExample) -> String {
+    let status = example.status.map(|s| format!("status {s}"));
+    let took = example
+        .latency_ms
+        .map(|ms| format!("after {}", show_ms(ms)));
+    match (status, took) {
+        (Some(status), Some(took)) => format!("{} ({status} {took})", example.what),
+        (Some(said), None) | (None, Some(said)) => format!("{} ({said})", example.what),
+        (None, None) => example.what.clone(),
+    }
 }
 
 /// A GraphQL group's failures by code, the most first: `OUT_OF_STOCK × 27 ·
@@ -104,10 +117,7 @@ pub fn lines(report: &Report) -> String {
             }
         }
         for other in group.examples.iter().skip(1) {
-            let status = other
-                .status
-                .map_or_else(String::new, |s| format!(" (status {s})"));
-            let _ = writeln!(out, "      also: {}{status}", other.what);
+            let _ = writeln!(out, "      also: {}", said(other));
         }
     }
     out
@@ -132,7 +142,7 @@ pub fn markdown_section(out: &mut String, report: &Report) {
     );
     for group in &report.failure_examples {
         for (i, example) in group.examples.iter().enumerate() {
-            let mut what = example.what.clone();
+            let mut what = said(example);
             if !example.redirects.is_empty() {
                 what.push_str(&format!(" (redirects: {})", example.redirects.join(", ")));
             }
@@ -204,7 +214,7 @@ pub fn html_section(out: &mut String, report: &Report) {
                 html(&kind_cell(report, group, i)),
                 count_cell(i, group.count),
                 html(&request(example)),
-                html(&example.what),
+                html(&said(example)),
                 html(&example.redirects.join(", ")),
                 html(&example.body)
             );
@@ -234,7 +244,7 @@ pub fn junit_suite(suites: &mut String, report: &Report) -> (usize, usize) {
             .examples
             .iter()
             .map(|e| {
-                let mut text = e.what.clone();
+                let mut text = said(e);
                 if !e.request.is_empty() {
                     text.push_str(&format!("\nrequest: {}", request(e)));
                 }
@@ -277,6 +287,7 @@ mod tests {
             count: 7,
             examples: vec![FailureExample {
                 status: Some(200),
+                latency_ms: Some(48.25),
                 request: "POST http://127.0.0.1/checkout/ORD-7".into(),
                 trace_id: Some("ab".repeat(16)),
                 what: "$.status == \"shipped\": found \"paid\"".into(),
@@ -298,7 +309,7 @@ mod tests {
         let text = lines(&report);
         assert!(
             text.contains(
-                "\n      also: $.status == \"shipped\": found \"cancelled\" (status 200)\n"
+                "\n      also: $.status == \"shipped\": found \"cancelled\" (status 200 after 48 ms)\n"
             ),
             "{text}"
         );
@@ -386,7 +397,7 @@ mod tests {
         let text = lines(&report);
         assert!(
             text.contains(
-                "checkout · check × 7: $.status == \"shipped\": found \"paid\" (status 200)"
+                "checkout · check × 7: $.status == \"shipped\": found \"paid\" (status 200 after 48 ms)"
             ),
             "{text}"
         );
@@ -426,6 +437,10 @@ mod tests {
         let mut xml_text = String::new();
         assert_eq!(junit_suite(&mut xml_text, &report), (1, 1));
         assert!(xml_text.contains("found &quot;paid&quot;"), "{xml_text}");
+        // How long the failed request took, in each format.
+        assert!(md.contains("(status 200 after 48 ms)"), "{md}");
+        assert!(page.contains("(status 200 after 48 ms)"), "{page}");
+        assert!(xml_text.contains("(status 200 after 48 ms)"), "{xml_text}");
         assert!(
             xml_text.contains("request: POST http://127.0.0.1/checkout/ORD-7"),
             "{xml_text}"

@@ -278,7 +278,7 @@ impl JsonCheck {
                 }
             },
             JsonCheck::Typename { path, .. } => match path.path.first(json) {
-                None => "the path matched nothing".to_string(),
+                None => format!("the path {}", path.path.matched_nothing(Some(json))),
                 Some(found) => {
                     let name = typename(found).unwrap_or("(none)");
                     match found.get("message").and_then(Value::as_str) {
@@ -293,7 +293,7 @@ impl JsonCheck {
             | JsonCheck::Matches(p, _)
             | JsonCheck::Compare(p, ..) => match p.path.first(json) {
                 Some(found) => format!("found {found}"),
-                None => "the path matched nothing".to_string(),
+                None => format!("the path {}", p.path.matched_nothing(Some(json))),
             },
         }
     }

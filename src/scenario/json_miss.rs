@@ -1,7 +1,8 @@
-//! Why a JSONPath of names and indexes selected nothing in an answer: how far
-//! it got and what was there (`$.data: no key "data"; $ has keys: token,
-//! user`). Built only when an extraction has failed, never on the way to a
-//! value that is there.
+//! Why a JSONPath selected nothing in an answer: how far its names and indexes
+//! got and what was there (`$.data: no key "data"; $ has keys: token, user`);
+//! past a wildcard, a filter or `..`, only that nothing there fits the rest
+//! (`$.items has 2 elements; nothing in it fits [*].sku`). Built only when a
+//! check or an extraction has failed, never on the way to a value that is there.
 
 use std::fmt;
 
@@ -29,56 +30,80 @@ pub struct Miss {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Why {
-    /// The object has no such key; its keys (the first [`KEYS_SHOWN`]) and
-    /// how many in all.
-    NoKey {
-        key: String,
-        keys: Vec<String>,
-        all: usize,
-    },
-    /// The array is shorter than the index reaches.
-    PastEnd { len: usize },
+    /// The object (`Holds::Keys`) has no such key.
+    NoKey { key: String, there: Holds },
+    /// The array (`Holds::Elements`) is shorter than the index reaches.
+    PastEnd(Holds),
     /// A key read in what is no object, an index in what is no array.
     Not {
         found: &'static str,
         wanted: &'static str,
     },
+    /// The names and indexes found a value, and the rest of the path (from a
+    /// wildcard, a filter or `..` on) selects nothing in it: where it stops
+    /// there is not pinpointed.
+    Rest { rest: String, there: Holds },
+}
+
+/// What a value holds, as a miss names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Holds {
+    /// An object's keys (the first [`KEYS_SHOWN`]) and how many in all.
+    Keys { keys: Vec<String>, all: usize },
+    /// An array's length.
+    Elements(usize),
+    /// Any other value's kind: `a string`.
+    Kind(&'static str),
+}
+
+impl Holds {
+    fn of(value: &Value) -> Holds {
+        match value {
+            Value::Object(object) => Holds::Keys {
+                keys: object.keys().take(KEYS_SHOWN).cloned().collect(),
+                all: object.len(),
+            },
+            Value::Array(array) => Holds::Elements(array.len()),
+            other => Holds::Kind(kind(other)),
+        }
+    }
 }
 
 impl Miss {
     /// Whether an answer the path fits may lack the value all the same: an
-    /// array shorter than the index (no search results), a null on the way.
-    /// A key the object lacks, or a key read in a text, says the path does
-    /// not fit the answer: `optional` would hide a mistake there.
+    /// array shorter than the index (no search results), a null on the way, a
+    /// wildcard or filter that selects nothing (no order is paid yet). A key
+    /// the object lacks, or a key read in a text, says the path does not fit
+    /// the answer: `optional` would hide a mistake there.
     pub fn may_be_missing(&self) -> bool {
         matches!(
             self.why,
-            Why::PastEnd { .. } | Why::Not { found: "null", .. }
+            Why::PastEnd(_) | Why::Not { found: "null", .. } | Why::Rest { .. }
         )
     }
 }
 
-/// Why `segments` select nothing in `value`; `None` when they select a value.
-pub(super) fn explain(segments: &[Segment], mut value: &Value) -> Option<Miss> {
+/// Why `segments` and then `rest` (the path's text from its first wildcard,
+/// filter or `..` on; empty for none) select nothing in `value`; `None` when
+/// the segments select a value and there is no `rest`.
+pub(super) fn explain(segments: &[Segment], rest: &str, mut value: &Value) -> Option<Miss> {
     let mut within = String::from("$");
     for segment in segments {
         let mut at = within.clone();
         segment.write(&mut at);
         let next = match (segment, value) {
-            (Segment::Name(name), Value::Object(object)) => object.get(name).ok_or_else(|| {
-                let keys = object.keys().take(KEYS_SHOWN).cloned().collect();
-                Why::NoKey {
+            (Segment::Name(name), Value::Object(object)) => {
+                object.get(name).ok_or_else(|| Why::NoKey {
                     key: name.clone(),
-                    keys,
-                    all: object.len(),
-                }
-            }),
+                    there: Holds::of(value),
+                })
+            }
             (Segment::Index(index), Value::Array(array)) => {
                 let at = match *index {
                     i if i >= 0 => usize::try_from(i).ok(),
                     i => (array.len()).checked_sub(usize::try_from(i.unsigned_abs()).ok()?),
                 };
-                (at.and_then(|at| array.get(at))).ok_or(Why::PastEnd { len: array.len() })
+                (at.and_then(|at| array.get(at))).ok_or(Why::PastEnd(Holds::of(value)))
             }
             (Segment::Name(_), other) => Err(Why::Not {
                 found: kind(other),
@@ -95,7 +120,14 @@ pub(super) fn explain(segments: &[Segment], mut value: &Value) -> Option<Miss> {
         }
         within = at;
     }
-    None
+    (!rest.is_empty()).then(|| Miss {
+        at: format!("{within}{rest}"),
+        within,
+        why: Why::Rest {
+            rest: rest.to_string(),
+            there: Holds::of(value),
+        },
+    })
 }
 
 /// A JSON value's kind, with its article: `a string`, `null`.
@@ -110,29 +142,45 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-impl fmt::Display for Miss {
-    /// `$.data: no key "data"; $ has keys: token, user`, `$.items[3]:
-    /// $.items has 2 elements`, `$.token.id: $.token is a string, not an object`.
+impl fmt::Display for Holds {
+    /// `has keys: token, user`, `is an empty object`, `has 2 elements`, `is a string`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Miss { at, within, why } = self;
-        write!(f, "{at}: ")?;
-        match why {
-            Why::NoKey { key, keys, all } => {
-                write!(f, "no key \"{}\"; {within} ", key.escape_debug())?;
-                if keys.is_empty() {
-                    return write!(f, "is an empty object");
-                }
-                let keys: Vec<String> = keys.iter().map(|k| k.escape_debug().to_string()).collect();
-                write!(f, "has keys: {}", keys.join(", "))?;
+        match self {
+            Holds::Keys { keys, .. } if keys.is_empty() => write!(f, "is an empty object"),
+            Holds::Keys { keys, all } => {
+                let shown: Vec<String> =
+                    keys.iter().map(|k| k.escape_debug().to_string()).collect();
+                write!(f, "has keys: {}", shown.join(", "))?;
                 match all - keys.len() {
                     0 => Ok(()),
                     more => write!(f, " and {more} more"),
                 }
             }
-            Why::PastEnd { len: 0 } => write!(f, "{within} is an empty array"),
-            Why::PastEnd { len: 1 } => write!(f, "{within} has 1 element"),
-            Why::PastEnd { len } => write!(f, "{within} has {len} elements"),
+            Holds::Elements(0) => write!(f, "is an empty array"),
+            Holds::Elements(1) => write!(f, "has 1 element"),
+            Holds::Elements(len) => write!(f, "has {len} elements"),
+            Holds::Kind(kind) => write!(f, "is {kind}"),
+        }
+    }
+}
+
+impl fmt::Display for Miss {
+    /// `$.data: no key "data"; $ has keys: token, user`, `$.items[3]:
+    /// $.items has 2 elements`, `$.token.id: $.token is a string, not an
+    /// object`, `$.items[*].sku: $.items has 2 elements; nothing in it fits
+    /// [*].sku`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Miss { at, within, why } = self;
+        write!(f, "{at}: ")?;
+        match why {
+            Why::NoKey { key, there } => {
+                write!(f, "no key \"{}\"; {within} {there}", key.escape_debug())
+            }
+            Why::PastEnd(there) => write!(f, "{within} {there}"),
             Why::Not { found, wanted } => write!(f, "{within} is {found}, not {wanted}"),
+            Why::Rest { rest, there } => {
+                write!(f, "{within} {there}; nothing in it fits {rest}")
+            }
         }
     }
 }
@@ -219,8 +267,64 @@ mod tests {
                 true
             )
         );
-        // Found: nothing to explain; a path of wildcards or filters: not explained.
+        // Found: nothing to explain.
         assert_eq!(JsonPath::parse("$.user.email").unwrap().miss(&login), None);
-        assert_eq!(JsonPath::parse("$.items[*].id").unwrap().miss(&login), None);
+        assert_eq!(JsonPath::parse("$.user[*]").unwrap().miss(&login), None);
+    }
+
+    /// A wildcard, a filter or `..`: explained as far as the names and indexes
+    /// before it go; past them, only that nothing there fits the rest, which
+    /// may be an answer without the value (no order paid yet).
+    #[test]
+    fn a_wildcard_or_filter_path_is_explained_as_far_as_its_names_go() {
+        let orders =
+            json!({"data": {"orders": [{"id": 1, "status": "new"}, {"id": 2}]}, "total": 2});
+        // Stopped before the wildcard: as for any path.
+        assert_eq!(
+            said("$.orders[*].id", orders.clone()),
+            (
+                r#"$.orders: no key "orders"; $ has keys: data, total"#.to_string(),
+                false
+            )
+        );
+        assert_eq!(
+            said("$.data.orders[5][?@.id]", orders.clone()),
+            (
+                "$.data.orders[5]: $.data.orders has 2 elements".to_string(),
+                true
+            )
+        );
+        // Past it: what was there, and the rest the path did not find in it.
+        assert_eq!(
+            said("$.data.orders[*].sku", orders.clone()),
+            (
+                "$.data.orders[*].sku: $.data.orders has 2 elements; nothing in it fits [*].sku"
+                    .to_string(),
+                true
+            )
+        );
+        assert_eq!(
+            said("$.data.orders[?@.status == 'paid'].id", orders.clone()),
+            (
+                "$.data.orders[?@.status == 'paid'].id: $.data.orders has 2 elements; \
+                 nothing in it fits [?@.status == 'paid'].id"
+                    .to_string(),
+                true
+            )
+        );
+        assert_eq!(
+            said("$..sku", orders.clone()).0,
+            "$..sku: $ has keys: data, total; nothing in it fits ..sku"
+        );
+        assert_eq!(
+            said("$.total.*", orders.clone()).0,
+            "$.total.*: $.total is a number; nothing in it fits .*"
+        );
+        // A name that runs on past what a direct path reads is no name of it:
+        // `$.café` is not `$.caf`.
+        assert_eq!(
+            said("$.café", orders).0,
+            "$.café: $ has keys: data, total; nothing in it fits .café"
+        );
     }
 }

@@ -117,10 +117,27 @@ impl JsonPath {
     }
 
     /// Why the path selects nothing in `value`: where it stopped and what
-    /// was there; `None` when it selects a value, or is more than names and
-    /// indexes. For a failure's message only: it walks the value again.
+    /// was there; for a path with wildcards, filters or `..`, as far as its
+    /// names and indexes go. `None` when it selects a value. For a failure's
+    /// message only: it walks the value again.
     pub fn miss(&self, value: &Value) -> Option<super::json_miss::Miss> {
-        super::json_miss::explain(self.direct.as_deref()?, value)
+        if self.first(value).is_some() {
+            return None;
+        }
+        let (segments, rest) = direct_prefix(&self.text)?;
+        super::json_miss::explain(&segments, rest, value)
+    }
+
+    /// What a check or an extraction says when the path selected nothing in
+    /// the answer, after naming the path: `does not fit the answer: $.data: no
+    /// key "data"; $ has keys: token, user`, `matched nothing: $.items[0]:
+    /// $.items is an empty array`, or `matched nothing` (no JSON).
+    pub fn matched_nothing(&self, json: Option<&Value>) -> String {
+        match json.and_then(|json| self.miss(json)) {
+            Some(miss) if !miss.may_be_missing() => format!("{}: {miss}", super::MISFIT),
+            Some(miss) => format!("matched nothing: {miss}"),
+            None => "matched nothing".to_string(),
+        }
     }
 
     /// Every node the path selects, in order.
@@ -360,30 +377,41 @@ fn walk<'v>(segments: &[Segment], mut value: &'v Value) -> Option<&'v Value> {
 /// `$` then `.name` (ASCII letters, digits and `_`, not starting with a digit),
 /// `['name']` / `["name"]` (no escapes) or `[index]`; `None` for anything else.
 fn direct(text: &str) -> Option<Vec<Segment>> {
+    let (segments, rest) = direct_prefix(text)?;
+    rest.is_empty().then_some(segments)
+}
+
+/// The segments of `text` that [`direct`] reads, from `$` up to the first it
+/// does not (a wildcard, a filter, `..`), and the text from there on.
+fn direct_prefix(text: &str) -> Option<(Vec<Segment>, &str)> {
     let mut rest = text.strip_prefix('$')?;
     let mut segments = Vec::new();
     while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix('.') {
+        let (segment, after) = if let Some(after) = rest.strip_prefix('.') {
             let len = after
                 .bytes()
                 .position(|b| !(b.is_ascii_alphanumeric() || b == b'_'))
                 .unwrap_or(after.len());
             let name = &after[..len];
-            if name.is_empty() || name.as_bytes()[0].is_ascii_digit() {
-                return None;
+            // A name ends the path or meets the next segment (`$.café` is no `$.caf`).
+            let ended = after[len..].is_empty() || after[len..].starts_with(['.', '[']);
+            if name.is_empty() || name.as_bytes()[0].is_ascii_digit() || !ended {
+                break;
             }
-            segments.push(Segment::Name(name.to_string()));
-            rest = &after[len..];
+            (Segment::Name(name.to_string()), &after[len..])
         } else if let Some(after) = rest.strip_prefix('[') {
-            let end = after.find(']')?;
-            let inside = &after[..end];
-            segments.push(bracketed(inside)?);
-            rest = &after[end + 1..];
+            let Some(end) = after.find(']') else { break };
+            let Some(segment) = bracketed(&after[..end]) else {
+                break;
+            };
+            (segment, &after[end + 1..])
         } else {
-            return None;
-        }
+            break;
+        };
+        segments.push(segment);
+        rest = after;
     }
-    Some(segments)
+    Some((segments, rest))
 }
 
 /// `'name'`, `"name"` or an integer as RFC 9535 writes it (no leading zeros, no `-0`).

@@ -264,7 +264,7 @@ impl Check {
                         )
                     }
                     Some(found) => format!("found {found}"),
-                    None => "the path matched nothing".to_string(),
+                    None => format!("the path {}", path.matched_nothing(Some(json))),
                 },
             },
             Check::HeaderPresent(_) => "no such header".to_string(),
@@ -881,6 +881,52 @@ mod tests {
         assert_eq!(
             equals("$.status", "paid".into()).describe(),
             r#"$.status == "paid""#
+        );
+    }
+
+    /// A JSON check whose path selects nothing says where the path stopped,
+    /// as a failed extraction does: `json_exists = ["$.data.id"]` against an
+    /// answer without `data` said only "the path matched nothing".
+    #[test]
+    fn a_failed_json_check_says_where_its_path_stopped() {
+        let headers = HeaderMap::new();
+        let r = response(&headers, br#"{"id": 3, "sku": "SKU-3", "tags": []}"#);
+        let path = |p: &str| crate::scenario::JsonPath::parse(p).unwrap();
+        let exists = |p: &str| {
+            Check::Json(super::super::JsonCheck::Exists(
+                super::super::JsonPathText {
+                    path: path(p),
+                    source: p.into(),
+                },
+            ))
+        };
+        let failed = |check: Check| {
+            assert!(!check.holds(&r));
+            format!("{}: {}", check.describe(), check.actual(&r))
+        };
+        assert_eq!(
+            failed(exists("$.data.id")),
+            r#"$.data.id exists: the path does not fit the answer: $.data: no key "data"; $ has keys: id, sku, tags"#
+        );
+        let equals = Check::JsonEquals {
+            path: path("$.tags[0]"),
+            source: "$.tags[0]".into(),
+            value: "sale".into(),
+        };
+        assert_eq!(
+            failed(equals),
+            r#"$.tags[0] == "sale": the path matched nothing: $.tags[0]: $.tags is an empty array"#
+        );
+        assert_eq!(
+            failed(exists("$.tags[?@ == 'sale']")),
+            "$.tags[?@ == 'sale'] exists: the path matched nothing: $.tags[?@ == 'sale']: \
+             $.tags is an empty array; nothing in it fits [?@ == 'sale']"
+        );
+        // Not JSON: nothing to walk.
+        let page = response(&headers, b"<html>");
+        assert_eq!(
+            exists("$.data.id").actual(&page),
+            "the body is not JSON".to_string()
         );
     }
 

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::runs::{f, write};
 use crate::{read_report, run_scenario, stampede, text};
+use stampede::units::show_ms;
 
 const SECRET: &str = "sup3r-s3cret-debug-walk-77";
 
@@ -665,6 +666,13 @@ steps = [
         "one distinct example"
     );
     assert_eq!(group["examples"][0]["status"], 200);
+    // How long it took, as the step's latency counts it, and said with its status.
+    let took = f(&group["examples"][0]["latency_ms"]);
+    assert!(took > 0.0, "{group}");
+    assert!(
+        stdout.contains(&format!("(status 200 after {})", show_ms(took))),
+        "{stdout}"
+    );
     // Which request: method and URL as sent.
     let request = group["examples"][0]["request"].as_str().unwrap_or_default();
     assert!(

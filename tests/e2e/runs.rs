@@ -454,3 +454,84 @@ steps = [{ name = "elsewhere", get = "http://127.0.0.2:9/elsewhere" }]
         report["levels"][0]
     );
 }
+
+/// A run that stops at its breaking point lists in its interval log only the
+/// levels it began (one `#level` line each, as each began), not the plan's
+/// levels it never reached; the report rebuilt from that log alone holds the
+/// same levels.
+#[test]
+fn the_interval_log_lists_only_the_levels_that_ran() {
+    let dir = tempfile::tempdir().unwrap();
+    // 2 workers × 20 ms serve 100 req/s; 17 shoppers thinking 10 ms ask ~500:
+    // the climb breaks and stops well before its sixth level.
+    let scenario = write(
+        dir.path(),
+        "early.toml",
+        r#"name = "early"
+[target]
+base_url = "embedded"
+timeout = "300ms"
+workers = 2
+service_time = "20ms"
+queue = 4
+[load]
+staircase = { start = 2, step = 3, max = 17, hold = "1s", ramp = "100ms" }
+[slo]
+p95 = "200ms"
+error_rate = "5%"
+[[journey]]
+name = "j"
+think = "10ms"
+steps = [{ name = "home", get = "/" }]
+"#,
+    );
+    let (_, report) = run_scenario(dir.path(), &scenario, &["--no-preflight"]);
+    assert_eq!(
+        report["end"], "stopped_at_breaking_point",
+        "{}",
+        report["end"]
+    );
+    let ran: Vec<(f64, f64)> = report["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (f(&l["index"]), f(&l["load"])))
+        .collect();
+    assert!(!ran.is_empty() && ran.len() < 6, "{ran:?}");
+    let log = std::fs::read_to_string(dir.path().join("out/intervals.hlog")).unwrap();
+    let header: Value = serde_json::from_str(
+        log.lines()
+            .next()
+            .unwrap()
+            .strip_prefix("#stampede-run ")
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(header.get("levels").is_none(), "{header}");
+    assert_eq!(
+        header["plan"]["levels"].as_array().unwrap().len(),
+        6,
+        "the plan"
+    );
+    let listed: Vec<(f64, f64)> = log
+        .lines()
+        .filter_map(|l| l.strip_prefix("#level "))
+        .map(|json| {
+            let level: Value = serde_json::from_str(json).unwrap();
+            (f(&level["index"]), f(&level["load"]))
+        })
+        .collect();
+    assert_eq!(listed, ran);
+
+    // Rebuilt from the log alone: the same levels.
+    let rebuilt = dir.path().join("rebuilt");
+    std::fs::create_dir(&rebuilt).unwrap();
+    std::fs::copy(
+        dir.path().join("out/intervals.hlog"),
+        rebuilt.join("intervals.hlog"),
+    )
+    .unwrap();
+    let output = stampede().arg("report").arg(&rebuilt).output().unwrap();
+    let again = crate::read_report(&rebuilt.join("report.json"));
+    assert_eq!(again["levels"], report["levels"], "{:?}", text(&output));
+}

@@ -8,6 +8,9 @@
 //! `l<level>.s<step>.<latency|service|corrected|lag|failed>` (`ramp` for requests outside
 //! levels) and `l<level>.j<journey>.journey`. Comment lines carry the rest as JSON:
 //! `#stampede-run` (the header: the resolved run plan, target, seed, start),
+//! `#level` (a level, as it begins: the log lists only the levels that ran, and a
+//! capacity search's probes as it finds them; logs written before listed the plan's
+//! levels in the header),
 //! `#counts` and `#journey` (the interval's counts; `#counts` with its exemplars), `#second` (the timeline point),
 //! `#state` (per-level CPU, dropped arrivals, blocked hosts and failed checks, when
 //! they change) and, when the run ended normally, `#end` (with the abort reason).
@@ -41,6 +44,7 @@ const JOURNEY: &str = "journey ";
 const SECOND: &str = "second ";
 const END: &str = "end ";
 const STATE: &str = "state ";
+const LEVEL: &str = "level ";
 
 /// What a report needs besides the measurements: enough to rebuild it with no
 /// scenario file, no data files and no environment variables.
@@ -53,8 +57,11 @@ pub struct RunHeader {
     /// The worker threads that ran the shoppers (`--threads`).
     #[serde(default)]
     pub threads: Option<usize>,
-    /// The profile's levels, and how many steps and journeys are counted.
+    /// The profile's levels, in a log written before each level had its
+    /// `#level` line; empty since (see [`LogFile::levels`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub levels: Vec<LevelSpec>,
+    /// How many steps and journeys are counted.
     pub steps: usize,
     pub journeys: usize,
     /// What the analysis judges the run against (its `Plan`), kept as it gave it.
@@ -65,58 +72,62 @@ pub struct RunHeader {
 }
 
 impl RunHeader {
-    /// Whether this header is one a run could have written: at most
-    /// [`MAX_LEVELS`] levels (what a scenario may ask for), numbered 0, 1, 2… in
-    /// order, each with a load and ending within [`MAX_RUN`]. The totals are
-    /// sized by the levels and indexed by their numbers, so a hand-edited count or
-    /// index would otherwise panic or ask for memory without bound. `steps` and
-    /// `journeys` are checked against the plan, which names them (see
-    /// [`LogFile`]).
+    /// Whether this header is one a run could have written: its levels (in a
+    /// log written before `#level` lines) as [`check_levels`] wants them.
+    /// `steps` and `journeys` are checked against the plan, which names them
+    /// (see [`LogFile`]).
     fn check(&self) -> Result<(), String> {
-        if self.levels.len() > MAX_LEVELS {
-            return Err(format!(
-                "its header lists {} levels: a run has at most {MAX_LEVELS}",
-                self.levels.len()
-            ));
-        }
-        let cells = self
-            .levels
-            .len()
-            .saturating_mul(self.steps.saturating_add(self.journeys));
-        if cells > MAX_LEVEL_CELLS {
-            return Err(format!(
-                "its header lists {} levels of {} steps and {} journeys: a run counts at most {MAX_LEVEL_CELLS} levels × (steps + journeys)",
-                self.levels.len(),
-                self.steps,
-                self.journeys
-            ));
-        }
-        for (position, level) in self.levels.iter().enumerate() {
-            if level.index != position {
-                return Err(format!(
-                    "its header's level {position} says it is level {}: a run's levels \
-                     are numbered 0, 1, 2… in order",
-                    level.index
-                ));
-            }
-            if !(level.load.is_finite() && level.load >= 0.0) {
-                return Err(format!(
-                    "its header's level {position} has a load of {}",
-                    level.load
-                ));
-            }
-            if level
-                .start
-                .checked_add(level.duration)
-                .is_none_or(|end| end > MAX_RUN)
-            {
-                return Err(format!(
-                    "its header's level {position} ends after 7 days: a run lasts at most 7 days"
-                ));
-            }
-        }
-        Ok(())
+        let listed = ("its header lists", "its header's level");
+        check_levels(&self.levels, self.steps, self.journeys, listed)
     }
+}
+
+/// Whether `levels` are ones a run could have written: at most [`MAX_LEVELS`]
+/// (what a scenario may ask for), numbered 0, 1, 2… in order, each with a load
+/// and ending within [`MAX_RUN`]. The totals are sized by the levels and indexed
+/// by their numbers, so a hand-edited count or index would otherwise panic or
+/// ask for memory without bound. `listed` says where they are listed: (`its
+/// header lists`, `its header's level`).
+fn check_levels(
+    levels: &[LevelSpec],
+    steps: usize,
+    journeys: usize,
+    (lists, one): (&str, &str),
+) -> Result<(), String> {
+    if levels.len() > MAX_LEVELS {
+        return Err(format!(
+            "{lists} {} levels: a run has at most {MAX_LEVELS}",
+            levels.len()
+        ));
+    }
+    let cells = levels.len().saturating_mul(steps.saturating_add(journeys));
+    if cells > MAX_LEVEL_CELLS {
+        return Err(format!(
+            "{lists} {} levels of {steps} steps and {journeys} journeys: a run counts at most {MAX_LEVEL_CELLS} levels × (steps + journeys)",
+            levels.len(),
+        ));
+    }
+    for (position, level) in levels.iter().enumerate() {
+        if level.index != position {
+            return Err(format!(
+                "{one} {position} says it is level {}: a run's levels are numbered 0, 1, 2… in order",
+                level.index
+            ));
+        }
+        if !(level.load.is_finite() && level.load >= 0.0) {
+            return Err(format!("{one} {position} has a load of {}", level.load));
+        }
+        if level
+            .start
+            .checked_add(level.duration)
+            .is_none_or(|end| end > MAX_RUN)
+        {
+            return Err(format!(
+                "{one} {position} ends after 7 days: a run lasts at most 7 days"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// What the run knows besides the intervals' counts, written when it changes.
@@ -374,6 +385,15 @@ impl IntervalLog {
         }
         for (tag, histogram) in lines.iter().filter(|(_, h)| !h.is_empty()) {
             let _ = writer.write_histogram(histogram, start, length, Tag::new(tag));
+        }
+    }
+
+    /// Lists `level` as it begins: written with the interval, before any
+    /// count of it.
+    pub fn level(&mut self, level: &LevelSpec) {
+        if let Ok(json) = serde_json::to_string(level) {
+            self.buffer
+                .extend_from_slice(format!("#{LEVEL}{json}\n").as_bytes());
         }
     }
 

@@ -8,20 +8,22 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{
-    BadLine, COUNTS, CountsLine, END, EndLine, FILE_NAME, HEADER, JOURNEY, JourneyLine, LogError,
-    RunHeader, SECOND, STATE, StateLine, add_histogram, add_journey_histogram, comments,
-    complete_lines, histograms, levels_from_timeline, numbered_comments,
+    BadLine, COUNTS, CountsLine, END, EndLine, FILE_NAME, HEADER, JOURNEY, JourneyLine, LEVEL,
+    LogError, RunHeader, SECOND, STATE, StateLine, add_histogram, add_journey_histogram,
+    check_levels, comments, complete_lines, histograms, levels_from_timeline, numbered_comments,
 };
 use crate::error_kind::ErrorKind;
 use crate::metrics::{
     Collected, Cooldown, Counts, LevelRun, RunEnd, RunOutcome, StepStats, TimelinePoint,
 };
+use crate::profile::LevelSpec;
 
-/// An interval log read back, its header checked, not yet added up. The header
-/// sizes the totals (levels × steps, levels × journeys) and the run plan it
-/// carries names and judges them; the plan is opaque here, so the caller checks
-/// that its steps and journeys are the header's (`Plan::of_header`) before
-/// [`LogFile::rebuild`] allocates by the header's counts.
+/// An interval log read back, its header and levels checked, not yet added up.
+/// The levels and the header size the totals (levels × steps, levels ×
+/// journeys) and the run plan the header carries names and judges them; the
+/// plan is opaque here, so the caller checks that its steps, journeys and
+/// levels are the log's (`Plan::of_header`) before [`LogFile::rebuild`]
+/// allocates by the log's counts.
 #[derive(Debug)]
 pub struct LogFile {
     path: PathBuf,
@@ -29,6 +31,7 @@ pub struct LogFile {
     /// dropped with everything after it.
     text: String,
     header: RunHeader,
+    levels: Vec<LevelSpec>,
 }
 
 /// Reads `dir/intervals.hlog` and its header, refusing a header no run could
@@ -46,12 +49,35 @@ pub fn open(dir: &Path) -> Result<LogFile, LogError> {
         .ok_or_else(|| invalid("no `#stampede-run` header line".to_string()))
         .and_then(|json| serde_json::from_str(json).map_err(|e| invalid(e.to_string())))?;
     header.check().map_err(invalid)?;
-    Ok(LogFile { path, text, header })
+    let mut levels = Vec::new();
+    for (line, json) in numbered_comments(&text, LEVEL) {
+        let level = serde_json::from_str(json)
+            .map_err(|e| invalid(format!("its level on line {line} does not read: {e}")))?;
+        levels.push(level);
+    }
+    let listed = ("its `#level` lines list", "its `#level` line");
+    check_levels(&levels, header.steps, header.journeys, listed).map_err(invalid)?;
+    if levels.is_empty() {
+        // Written before each level had its line: the plan's, in the header.
+        levels.clone_from(&header.levels);
+    }
+    Ok(LogFile {
+        path,
+        text,
+        header,
+        levels,
+    })
 }
 
 impl LogFile {
     pub fn header(&self) -> &RunHeader {
         &self.header
+    }
+
+    /// The levels the run began, each listed by its `#level` line as it began
+    /// (in a log written before, the plan's levels from the header).
+    pub fn levels(&self) -> &[LevelSpec] {
+        &self.levels
     }
 
     /// The log's path, for messages.
@@ -61,8 +87,13 @@ impl LogFile {
 
     /// Rebuilds what the run measured, with its header.
     pub fn rebuild(self) -> Result<(RunHeader, RunOutcome), LogError> {
-        let LogFile { path, text, header } = self;
-        let outcome = outcome(&header, &text).map_err(|bad| bad.in_file(&path))?;
+        let LogFile {
+            path,
+            text,
+            header,
+            levels,
+        } = self;
+        let outcome = outcome(&header, &levels, &text).map_err(|bad| bad.in_file(&path))?;
         Ok((header, outcome))
     }
 }
@@ -71,7 +102,7 @@ impl LogFile {
 /// mangled was skipped, its requests gone without a word); `#[` is the
 /// HdrHistogram log's own (its start and base times).
 fn known_comment_kinds(text: &str) -> Result<(), BadLine> {
-    let kinds = [HEADER, COUNTS, JOURNEY, SECOND, END, STATE, "["];
+    let kinds = [HEADER, LEVEL, COUNTS, JOURNEY, SECOND, END, STATE, "["];
     for (number, line) in text.lines().enumerate() {
         if let Some(comment) = line.strip_prefix('#')
             && !kinds.iter().any(|k| comment.starts_with(k))
@@ -93,8 +124,7 @@ fn known_comment_kinds(text: &str) -> Result<(), BadLine> {
 }
 
 /// What the run measured, as `text` (the whole log) records it.
-fn outcome(header: &RunHeader, text: &str) -> Result<RunOutcome, BadLine> {
-    let specs = &header.levels;
+fn outcome(header: &RunHeader, specs: &[LevelSpec], text: &str) -> Result<RunOutcome, BadLine> {
     let mut collected = Collected::new(specs.len(), header.steps, header.journeys);
     known_comment_kinds(text)?;
     add_counts(&mut collected, header, text)?;
@@ -165,6 +195,7 @@ fn outcome(header: &RunHeader, text: &str) -> Result<RunOutcome, BadLine> {
 /// that does not parse or names an entry the header has not is an error, as a
 /// histogram's is: skipping it would drop requests without a word.
 fn add_counts(collected: &mut Collected, header: &RunHeader, text: &str) -> Result<(), BadLine> {
+    let levels = collected.levels.len();
     for (line, json) in numbered_comments(text, COUNTS) {
         let counts: CountsLine = serde_json::from_str(json).map_err(|e| BadLine {
             line,
@@ -192,8 +223,14 @@ fn add_counts(collected: &mut Collected, header: &RunHeader, text: &str) -> Resu
                 ),
             });
         }
-        let stats = step_stats(collected, counts.level, counts.step)
-            .ok_or_else(|| outside(header, line, counts.level, Entry::Step(counts.step)))?;
+        let stats = step_stats(collected, counts.level, counts.step).ok_or_else(|| {
+            outside(
+                (header, levels),
+                line,
+                counts.level,
+                Entry::Step(counts.step),
+            )
+        })?;
         let mut added = Counts {
             requests: counts.requests,
             http_requests: counts.http_requests,
@@ -229,8 +266,14 @@ fn add_counts(collected: &mut Collected, header: &RunHeader, text: &str) -> Resu
         })?;
         let all = [journey.started, journey.completed, journey.failed];
         plausible(line, all.into_iter().chain(journey.ended))?;
-        let stats = journey_stats(collected, journey.level, journey.journey)
-            .ok_or_else(|| outside(header, line, journey.level, Entry::Journey(journey.journey)))?;
+        let stats = journey_stats(collected, journey.level, journey.journey).ok_or_else(|| {
+            outside(
+                (header, levels),
+                line,
+                journey.level,
+                Entry::Journey(journey.journey),
+            )
+        })?;
         stats.started += journey.started;
         stats.completed += journey.completed;
         stats.failed += journey.failed;
@@ -263,16 +306,20 @@ enum Entry {
     Journey(usize),
 }
 
-/// A line naming a level, step or journey the header has not.
-fn outside(header: &RunHeader, line: usize, level: Option<usize>, entry: Entry) -> BadLine {
-    let levels = header.levels.len();
+/// A line naming a level, step or journey the log has not.
+fn outside(
+    (header, levels): (&RunHeader, usize),
+    line: usize,
+    level: Option<usize>,
+    entry: Entry,
+) -> BadLine {
     let (what, index, has) = match entry {
         Entry::Step(step) => ("step", step, header.steps),
         Entry::Journey(journey) => ("journey", journey, header.journeys),
     };
     let why = match level {
         Some(level) if level >= levels => {
-            format!("it names level {level}, but the header lists {levels}")
+            format!("it names level {level}, but the log lists {levels}")
         }
         _ => format!("it names {what} {index}, but the header lists {has}"),
     };
@@ -290,6 +337,7 @@ fn add_histograms(
     header: &RunHeader,
     text: &str,
 ) -> Result<(), BadLine> {
+    let levels = collected.levels.len();
     for entry in histograms(text) {
         let (line, tag, histogram) = entry?;
         let unknown = || BadLine {
@@ -314,14 +362,15 @@ fn add_histograms(
         match (index('s'), index('j'), kind) {
             (Some(step), None, _) if kind != "journey" => {
                 let stats = step_stats(collected, level, step)
-                    .ok_or_else(|| outside(header, line, level, Entry::Step(step)))?;
+                    .ok_or_else(|| outside((header, levels), line, level, Entry::Step(step)))?;
                 if !add_histogram(stats, kind, &histogram) {
                     return Err(unknown());
                 }
             }
             (None, Some(journey), "journey") => {
-                let stats = journey_stats(collected, level, journey)
-                    .ok_or_else(|| outside(header, line, level, Entry::Journey(journey)))?;
+                let stats = journey_stats(collected, level, journey).ok_or_else(|| {
+                    outside((header, levels), line, level, Entry::Journey(journey))
+                })?;
                 add_journey_histogram(stats, &histogram);
             }
             _ => return Err(unknown()),
@@ -480,6 +529,63 @@ mod tests {
         assert_eq!(outcome.end, RunEnd::Interrupted);
     }
 
+    /// A run lists each level as it begins, not the plan's levels up front:
+    /// a run that stopped after its first level of two lists that one, and
+    /// its totals are sized by it. A `#level` line out of order is refused.
+    #[test]
+    fn a_log_lists_only_the_levels_the_run_began() {
+        let planned = header(2).levels;
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = IntervalLog::create(dir.path(), &header(0)).unwrap();
+        log.level(&planned[0]);
+        let mut stats = StepStats::default();
+        stats.latency.record(20_000).unwrap();
+        stats.counts.requests = 1;
+        let (level, step) = (Some(0), 0);
+        let at = Duration::from_secs(1);
+        log.entry(
+            at,
+            Harvested::Step {
+                level,
+                step,
+                stats: &stats,
+            },
+        );
+        let point = TimelinePoint {
+            t: 1.0,
+            shoppers: 1,
+            level,
+            requests: 1,
+            http_requests: 1,
+            errors: 0,
+            p95_ms: Some(20.0),
+            lag_p99_ms: None,
+            p50_ms: None,
+            p99_ms: None,
+            slow: Vec::new(),
+        };
+        log.second(&point, &Collected::new(2, 1, 1));
+        let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
+        let header_line = text.lines().next().unwrap();
+        assert!(!header_line.contains("\"levels\""), "{header_line}");
+        assert_eq!(text.matches("\n#level ").count(), 1, "{text}");
+        let file = open(dir.path()).unwrap();
+        assert_eq!(file.levels(), &planned[..1]);
+        let (_, outcome) = file.rebuild().unwrap();
+        assert_eq!(outcome.collected.levels.len(), 1);
+        assert_eq!(outcome.collected.levels[0][0].counts.requests, 1);
+        assert_eq!(outcome.levels.len(), 1, "the timeline's level, held");
+
+        edit(dir.path(), |text| {
+            let second = serde_json::to_string(&planned[1]).unwrap();
+            text.replacen("#level ", &format!("#level {second}\n#level "), 1)
+        });
+        assert_eq!(
+            invalid_why(dir.path()),
+            "its `#level` line 0 says it is level 1: a run's levels are numbered 0, 1, 2… in order"
+        );
+    }
+
     /// A log written before the answers during a level were counted rebuilds
     /// its served count as the requests sent there without error.
     #[test]
@@ -630,7 +736,7 @@ mod tests {
             (
                 r#"{"level":0,"step":0,"#,
                 r#"{"level":7,"step":0,"#,
-                "it names level 7, but the header lists 2",
+                "it names level 7, but the log lists 2",
             ),
             (
                 r#"{"level":0,"step":0,"#,
@@ -640,7 +746,7 @@ mod tests {
             (
                 "Tag=l0.s0.latency,",
                 "Tag=l9.s0.latency,",
-                "it names level 9, but the header lists 2",
+                "it names level 9, but the log lists 2",
             ),
             (
                 "Tag=l0.s0.latency,",
