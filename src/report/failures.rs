@@ -11,12 +11,19 @@ use crate::analysis::Report;
 use crate::analysis::failures::{FailureExample, FailureExamples};
 use crate::report::escape::{html, markdown, xml};
 
-/// `check × 12: $.status == "shipped": found "paid"`.
+/// `check × 12: $.status == "shipped": found "paid" (status 200)`.
 fn headline(group: &FailureExamples, example: &FailureExample) -> String {
-    let status = example
-        .status
-        .map_or_else(String::new, |s| format!(" (status {s})"));
+    let status = status_note(example);
     format!("{} × {}: {}{status}", group.kind, group.count, example.what)
+}
+
+/// ` (status 200)` after a failure's text, unless the text names the status
+/// already (`expected status 2xx or 3xx, got 429`).
+fn status_note(example: &FailureExample) -> String {
+    match example.status {
+        Some(s) if !example.what.contains(&format!("got {s}")) => format!(" (status {s})"),
+        _ => String::new(),
+    }
 }
 
 /// A GraphQL group's failures by code, the most first: `OUT_OF_STOCK × 27 ·
@@ -104,10 +111,7 @@ pub fn lines(report: &Report) -> String {
             }
         }
         for other in group.examples.iter().skip(1) {
-            let status = other
-                .status
-                .map_or_else(String::new, |s| format!(" (status {s})"));
-            let _ = writeln!(out, "      also: {}{status}", other.what);
+            let _ = writeln!(out, "      also: {}{}", other.what, status_note(other));
         }
     }
     out
@@ -301,6 +305,36 @@ mod tests {
                 "\n      also: $.status == \"shipped\": found \"cancelled\" (status 200)\n"
             ),
             "{text}"
+        );
+    }
+
+    /// A failure whose text names its status (`got 429`) is not followed by
+    /// the status again; one whose text does not name it is.
+    #[test]
+    fn a_status_the_failure_names_is_not_said_again() {
+        let mut report = with_examples();
+        let mut limited = report.failure_examples[0].examples[0].clone();
+        limited.status = Some(429);
+        limited.what = "expected status 2xx or 3xx, got 429 (Retry-After: 1)".into();
+        report.failure_examples[0].examples.push(limited.clone());
+        report.failure_examples[0].examples.swap(0, 1);
+        let text = lines(&report);
+        assert!(
+            text.contains(
+                "checkout · check × 7: expected status 2xx or 3xx, got 429 (Retry-After: 1)\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n      also: $.status == \"shipped\": found \"paid\" (status 200)\n"),
+            "{text}"
+        );
+        report.failure_examples[0].examples.swap(0, 1);
+        assert!(
+            lines(&report)
+                .contains("\n      also: expected status 2xx or 3xx, got 429 (Retry-After: 1)\n"),
+            "{}",
+            lines(&report)
         );
     }
 
