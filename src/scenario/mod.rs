@@ -5,6 +5,7 @@
 
 mod abort;
 mod compile;
+mod css_miss;
 mod data;
 mod diagnostic;
 mod gate;
