@@ -264,7 +264,7 @@ impl Judge<'_> {
             if found.is_empty() {
                 return Err(Failed {
                     kind: ErrorKind::Extract,
-                    what: missed(extract, response),
+                    what: missed(extract, response, seen.is_some()),
                     check: format!("extract {}", extract.name),
                     code: None,
                 });
@@ -368,9 +368,10 @@ fn source_text(source: &ExtractSource) -> String {
 /// "$.data.token" does not fit the answer: $.data: no key "data"; $ has keys:
 /// token, user`, or `… matched nothing` and, for a JSONPath, where it stopped
 /// in an answer that may lack the value (`$.items[0]: $.items is an empty
-/// array`), and for a CSS selector what the page holds near it (`; the page
+/// array`), and for a CSS selector in the walk (`walking`; a run would build
+/// the page again for each failure) what the page holds near it (`; the page
 /// has <input type="hidden" name="csrf"> …`). Built on the failure only.
-fn missed(extract: &crate::scenario::Extract, response: &Response) -> String {
+fn missed(extract: &crate::scenario::Extract, response: &Response, walking: bool) -> String {
     let source = source_text(&extract.source);
     let miss = match &extract.source {
         ExtractSource::Json(path) => response.json().ok().and_then(|json| path.miss(json)),
@@ -385,7 +386,7 @@ fn missed(extract: &crate::scenario::Extract, response: &Response) -> String {
             // What the page holds near a selector: a hidden input is not in
             // the body excerpt, which shows the page's visible text.
             let near = match &extract.source {
-                ExtractSource::Css(css) => css.miss(response.body),
+                ExtractSource::Css(css) if walking => css.miss(response.body),
                 _ => None,
             };
             let near = near.unwrap_or_default();
