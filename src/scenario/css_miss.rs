@@ -72,7 +72,8 @@ fn plain(name: &str) -> String {
         .collect()
 }
 
-/// Whether the element's id, name or a class holds one of `names`, or is held in one.
+/// Whether the element's id, name or a class holds one of `names`, or is held
+/// in one (a name of four letters or more: a `pro` class is in too many).
 fn is_like(element: &scraper::node::Element, names: &[String]) -> bool {
     let own = (element.id().into_iter())
         .chain(element.attr("name"))
@@ -82,7 +83,7 @@ fn is_like(element: &scraper::node::Element, names: &[String]) -> bool {
     own.into_iter().any(|own| {
         names
             .iter()
-            .any(|n| own.contains(n.as_str()) || n.contains(&own))
+            .any(|n| own.contains(n.as_str()) || (own.len() >= 4 && n.contains(&own)))
     })
 }
 
@@ -178,5 +179,11 @@ mod tests {
             "; the page has no form fields"
         );
         assert_eq!(near("a.product-link", Some("href"), queue.as_bytes()), None);
+        // A short class the name holds is not like it.
+        let rows = "<div class=\"pro\"><a class=\"link\" href=\"/p/1\">1</a></div>";
+        assert_eq!(
+            near("a.product-link", Some("href"), rows.as_bytes()).unwrap(),
+            "; the page has <a class=\"link\">"
+        );
     }
 }
