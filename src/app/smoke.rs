@@ -7,6 +7,7 @@
 
 use std::fmt::Write as _;
 
+use crate::driver::FOLLOW_REDIRECTS;
 use crate::driver::walk::{StepWalk, Walk};
 use crate::error_kind::ErrorKind;
 use crate::http::Hop;
@@ -37,6 +38,9 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
         let _ = write!(out, "; failed: {}", failed.join(", "));
         // Whose failure it is, as the exit code says it (4 or 3).
         match walk.scripting_failure() {
+            Some((_, step, failure)) if let Some(busy) = waiting_room(step, failure) => {
+                let _ = write!(out, " — {busy}");
+            }
             Some((_, _, failure)) => {
                 let _ = write!(out, " — the scenario fails, not the shop's capacity");
                 let refusal = (failure.kind == ErrorKind::Graphql)
@@ -52,11 +56,18 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                         "; {code} is GraphQL's refusal of the request itself (its token, query or \
                          variables), no business answer to accept: `--smoke --verbose` shows what was sent"
                     ),
+                    _ if failure.what.contains(FOLLOW_REDIRECTS) => write!(
+                        out,
+                        "; the step expects a redirect, and it was followed: {FOLLOW_REDIRECTS}"
+                    ),
                     (Some(accept), _) => write!(
                         out,
                         "; if it is the shop's business answer (an out-of-stock 409, say), {accept}"
                     ),
-                    (None, _) if matches!(failure.kind, ErrorKind::Extract | ErrorKind::Check) => {
+                    (None, _) if failure.kind == ErrorKind::Extract => {
+                        write!(out, "; {}", extract_hint(&failure.what))
+                    }
+                    (None, _) if failure.kind == ErrorKind::Check => {
                         write!(out, "; {MISFIT_HINT}")
                     }
                     (None, Some(status)) => write!(out, "; {}", refused_hint(status)),
@@ -65,6 +76,10 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
             }
             None => {
                 let _ = write!(out, " — the shop fails");
+                let limited = walk.failures().find(|(_, _, f)| f.status == Some(429));
+                if let Some((_, _, failure)) = limited {
+                    let _ = write!(out, "; {}", rate_limited(&failure.what));
+                }
             }
         }
     }
@@ -77,12 +92,111 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
 const MISFIT_HINT: &str = "the JSONPath does not fit the answer the shop gave: \
     write it to what the answer holds (the failure says where the path stopped and what was there)";
 
+/// What to do about an extraction that found nothing in a 2xx answer, where
+/// `optional` is not offered (see [`accept_hint`]).
+fn extract_hint(what: &str) -> String {
+    let (name, source) = extract_miss(what).unwrap_or_default();
+    match source.split_once(' ').map_or("", |(kind, _)| kind) {
+        _ if what.contains(crate::scenario::MISFIT) => MISFIT_HINT.to_string(),
+        "css" => format!(
+            "the selector matched nothing in the page the shop gave: write it to what the page \
+             holds{}, not `optional`: the next steps would go on without the value",
+            match what.contains("; the page") {
+                true => " (the failure names what is near it)",
+                false => "",
+            }
+        ),
+        "regex" => "the pattern matched nothing in the answer the shop gave: write it to what \
+            the answer holds, not `optional`: the next steps would go on without the value"
+            .to_string(),
+        _ => format!(
+            "`{name}` reads like a token the next steps send: `optional` would send them without \
+             it; write the extraction to where the answer holds it"
+        ),
+    }
+}
+
+/// An extraction's failure as the driver words it: `extract csrf: css
+/// "#csrf @value" matched nothing` is (`csrf`, `css "#csrf @value" …`).
+fn extract_miss(what: &str) -> Option<(&str, &str)> {
+    what.strip_prefix("extract ")?.split_once(": ")
+}
+
+/// Whether an extracted variable's name says it carries a token the next
+/// steps send (a CSRF token, a session, a bearer token): never offered as
+/// `optional`, which would send them without it.
+fn names_a_token(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["token", "csrf", "xsrf", "nonce", "session", "jwt", "auth"]
+        .iter()
+        .any(|word| name.contains(word))
+}
+
+/// What a 429 in the walk says: the shop's rate limit, not its capacity (as
+/// the run's verdict reads a break made of them).
+fn rate_limited(what: &str) -> String {
+    let wait = match what.contains("Retry-After") {
+        true => "wait as its Retry-After asks",
+        false => "wait",
+    };
+    format!(
+        "the shop limited the rate (429 Too Many Requests; a rate limit is often counted per \
+         client address): {wait} and walk again, or spread the logins"
+    )
+}
+
+/// The words of a page a shop answers load with (a waiting room, "we are
+/// busy, try again"), looked for at the start of a word, without case.
+const BUSY_WORDS: [&str; 7] = [
+    "queue",
+    "waiting room",
+    "busy",
+    "try again",
+    "in line",
+    "high demand",
+    "too many",
+];
+
+/// A page this small or smaller may be a waiting room; a shop's own pages
+/// (a product, a cart) are larger.
+const SMALL_PAGE: u64 = 8 * 1024;
+
+/// When a check or an extraction failed on a small 2xx page whose text reads
+/// like a waiting room or a busy page: a sentence saying so — the check
+/// caught the shop's answer to load, and loosening it would count that page
+/// as served.
+fn waiting_room(step: &StepWalk, failure: &crate::metrics::examples::Example) -> Option<String> {
+    let status = failure.status.filter(|s| (200..300).contains(s))?;
+    let size = step.hops.last().and_then(|hop| hop.size)?;
+    if size > SMALL_PAGE {
+        return None;
+    }
+    let caught = match failure.kind {
+        ErrorKind::Check => "the check caught it: keep the check (do not loosen it)",
+        ErrorKind::Extract => "the extraction found nothing in it: keep it required",
+        _ => return None,
+    };
+    let text = failure.body.to_lowercase();
+    let word = BUSY_WORDS.iter().find(|word| {
+        text.match_indices(*word)
+            .any(|(at, _)| !text[..at].ends_with(char::is_alphanumeric))
+    })?;
+    Some(format!(
+        "the shop answered {status} with a page that reads like its waiting room or a busy \
+         page (a small page that says \"{word}\"), not the page the step expects; {caught}, and \
+         walk again when the shop is not under load"
+    ))
+}
+
 /// How to accept a failure of `kind` that is the shop's business answer (out
 /// of stock), not the scenario's fault; `None` for a status no shop answers a
 /// well-formed request with as its business (a 401, 403 or 404 says the request
-/// lacked something or went astray), or for an extraction or a check whose path
-/// does not fit a 2xx answer (a key it lacks: `optional` or a looser check would
-/// hide a wrong path).
+/// lacked something or went astray), for an extraction or a check in a 2xx
+/// answer whose path does not fit it (`optional` or a looser check would hide
+/// a path written wrong), for an extraction whose selector or regex matched
+/// nothing there, or whose variable is named like a token (it would send the
+/// next steps without it), or for a redirect the step expects and followed (no
+/// status to add: check it unfollowed).
 pub fn accept_hint(kind: ErrorKind, status: Option<u16>, what: &str) -> Option<String> {
     if kind == ErrorKind::Http4xx
         && matches!(
@@ -93,8 +207,19 @@ pub fn accept_hint(kind: ErrorKind, status: Option<u16>, what: &str) -> Option<S
         return None;
     }
     let success = status.is_none_or(|s| (200..300).contains(&s));
-    let on_a_path = matches!(kind, ErrorKind::Extract | ErrorKind::Check);
-    if on_a_path && success && what.contains(crate::scenario::MISFIT) {
+    // In a 2xx answer, `optional` (or a looser check) would hide a path or
+    // selector written wrong, or send the next steps without their token.
+    let misfit = matches!(kind, ErrorKind::Extract | ErrorKind::Check)
+        && what.contains(crate::scenario::MISFIT);
+    let missed = kind == ErrorKind::Extract
+        && extract_miss(what).is_some_and(|(name, source)| {
+            source.starts_with("css ") || source.starts_with("regex ") || names_a_token(name)
+        });
+    if success && (misfit || missed) {
+        return None;
+    }
+    // The step expects a redirect it followed: no status to add.
+    if what.contains(FOLLOW_REDIRECTS) {
         return None;
     }
     Some(match kind {
@@ -316,173 +441,5 @@ fn hop_line(hop: &Hop, verbose: bool) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A request sent again on a new connection says so in its line.
-    #[test]
-    fn a_request_sent_again_says_so() {
-        let mut hop = Hop::answered_for_test("http://shop.test/b", &[]);
-        assert_eq!(
-            hop_line(&hop, false),
-            "GET http://shop.test/b → 200  0.0 ms"
-        );
-        hop.resent = true;
-        hop.new_connection = true;
-        for verbose in [false, true] {
-            assert!(
-                hop_line(&hop, verbose).ends_with(
-                    "  (sent again on a new connection: the shop closed the kept one as the request went out)"
-                ),
-                "{}",
-                hop_line(&hop, verbose)
-            );
-        }
-    }
-
-    /// With `--verbose`, a request's line says whether it opened its
-    /// connection or went out on one kept from an earlier request.
-    #[test]
-    fn verbose_says_whether_a_request_opened_its_connection() {
-        let mut hop = Hop::answered_for_test("http://shop.test/b", &[]);
-        assert_eq!(
-            hop_line(&hop, true),
-            "GET http://shop.test/b → 200  0.0 ms  (reused connection)"
-        );
-        hop.new_connection = true;
-        assert_eq!(
-            hop_line(&hop, true),
-            "GET http://shop.test/b → 200  0.0 ms  (new connection)"
-        );
-        assert_eq!(
-            hop_line(&hop, false),
-            "GET http://shop.test/b → 200  0.0 ms"
-        );
-    }
-
-    #[test]
-    fn only_an_answer_a_shop_gives_as_its_business_is_offered_to_accept() {
-        let http = |status| accept_hint(ErrorKind::Http4xx, Some(status), "");
-        // The default answers stay accepted beside it (a list of its own
-        // would fail the step's usual 200).
-        assert_eq!(
-            http(409).unwrap(),
-            "add its status to those the step passes with (by default any 2xx or 3xx): \
-             `expect = { status = [\"2xx\", \"3xx\", 409] }`"
-        );
-        assert!(http(422).is_some() && http(410).is_some());
-        for refused in [400, 401, 403, 404, 419] {
-            assert_eq!(http(refused), None, "{refused}");
-        }
-        assert!(accept_hint(ErrorKind::Extract, None, "").is_some());
-        // A path that does not fit a 2xx answer is a mistake `optional`
-        // would hide; in a 409 the shop gives as its business, it may be none.
-        let misfit = "extract token: json \"$.data.token\" does not fit the answer: \
-            $.data: no key \"data\"; $ has keys: token, user";
-        assert_eq!(accept_hint(ErrorKind::Extract, Some(200), misfit), None);
-        assert!(accept_hint(ErrorKind::Extract, Some(409), misfit).is_some());
-        let empty = "extract id: json \"$.items[0].id\" matched nothing: \
-            $.items[0]: $.items is an empty array";
-        assert!(accept_hint(ErrorKind::Extract, Some(200), empty).is_some());
-        // A step that lists its own statuses is told to add one to them:
-        // the default ones would let a 200 through where it expects a 201.
-        assert_eq!(
-            accept_hint(
-                ErrorKind::Http4xx,
-                Some(409),
-                "expected status 201, got 409"
-            )
-            .unwrap(),
-            "add 409 to the statuses the step's `expect` lists"
-        );
-        assert_eq!(
-            accept_hint(
-                ErrorKind::Http4xx,
-                Some(409),
-                "expected status 2xx or 3xx, got 409"
-            ),
-            http(409)
-        );
-    }
-
-    /// The k6 user's `$.data.token` against `{"token": …, "user": …}`: the walk
-    /// says the path does not fit, and offers no `optional` to hide it.
-    #[test]
-    fn a_json_path_that_does_not_fit_the_answer_is_not_offered_as_optional() {
-        use crate::driver::walk::JourneyWalk;
-        let failed = |kind: ErrorKind, what: &str| Walk {
-            journeys: vec![JourneyWalk {
-                name: "buyer".to_string(),
-                steps: vec![StepWalk {
-                    name: "login".to_string(),
-                    hops: Vec::new(),
-                    seen: Default::default(),
-                    failure: Some(crate::metrics::examples::Example {
-                        step: 0,
-                        kind,
-                        status: Some(200),
-                        latency_us: None,
-                        request: String::new(),
-                        trace_id: None,
-                        what: what.to_string(),
-                        redirects: Vec::new(),
-                        body: String::new(),
-                    }),
-                    not_sent: None,
-                    written_headers: Vec::new(),
-                }],
-            }],
-        };
-        let misfit = "extract token: json \"$.data.token\" does not fit the answer: \
-            $.data: no key \"data\"; $ has keys: token, user";
-        let said = show_walk(&failed(ErrorKind::Extract, misfit), false, 1);
-        assert!(
-            said.contains(&format!("failed (extract): {misfit}\n")),
-            "{said}"
-        );
-        assert!(
-            said.contains("; the JSONPath does not fit the answer the shop gave: write it to what the answer holds"),
-            "{said}"
-        );
-        assert!(!said.contains("optional"), "{said}");
-        let empty = "extract id: json \"$.items[0].id\" matched nothing: \
-            $.items[0]: $.items is an empty array";
-        let said = show_walk(&failed(ErrorKind::Extract, empty), false, 1);
-        assert!(
-            said.contains("make the extraction `optional` if the answer may lack it"),
-            "{said}"
-        );
-        // A check whose path does not fit: the path to fix, not a check to loosen.
-        let check = "$.data.id exists: the path does not fit the answer: \
-            $.data: no key \"data\"; $ has keys: id, sku";
-        let said = show_walk(&failed(ErrorKind::Check, check), false, 1);
-        assert!(said.contains("; the JSONPath does not fit"), "{said}");
-        assert!(!said.contains("loosen the check"), "{said}");
-    }
-
-    /// A GraphQL error refusing the request (a lost token, a misspelt field) is
-    /// not offered as a business answer to accept.
-    #[test]
-    fn a_graphql_refusal_is_told_apart_from_a_business_answer() {
-        let what = |code: &str| format!("errors[0].message ({code}): \"no\"");
-        assert_eq!(
-            refusing_code(&what("UNAUTHENTICATED")),
-            Some("UNAUTHENTICATED")
-        );
-        assert_eq!(
-            refusing_code(&what("GRAPHQL_VALIDATION_FAILED")),
-            Some("GRAPHQL_VALIDATION_FAILED")
-        );
-        assert_eq!(refusing_code(&what("OUT_OF_STOCK")), None);
-    }
-
-    /// A refusal points at what it refuses: a wrong `graphql_path` answered 404
-    /// was sent to the headers.
-    #[test]
-    fn a_refusal_points_at_what_it_refuses() {
-        assert!(refused_hint(404).contains("check the step's URL"));
-        assert!(refused_hint(405).contains("the method"));
-        assert!(refused_hint(401).contains("credentials"));
-        assert!(refused_hint(400).contains("headers and body"));
-    }
-}
+#[path = "smoke_tests.rs"]
+mod tests;

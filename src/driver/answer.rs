@@ -266,7 +266,7 @@ impl Judge<'_> {
             if found.is_empty() {
                 return Err(Failed {
                     kind: ErrorKind::Extract,
-                    what: missed(extract, response),
+                    what: missed(extract, response, seen.is_some()),
                     check: format!("extract {}", extract.name),
                     code: None,
                 });
@@ -321,9 +321,14 @@ fn expected_statuses(step: &Step) -> String {
     shown.join(" or ")
 }
 
+/// How a step that expects a redirect, and followed it, checks the redirect.
+pub const FOLLOW_REDIRECTS: &str =
+    "to check the redirect itself, set follow_redirects = false on the step";
+
 /// `expected status 302, got 200`, and when redirects were followed, the chain
-/// and — when the page it led to answered, not failed — how to check the
-/// redirect itself (a 503 at the end is the shop's failure, not the script's).
+/// and — when the step expects a redirect (a 3xx: every hop followed is one)
+/// and the page it led to answered, not failed — how to check the redirect
+/// itself (a 503 at the end is the shop's failure, not the script's).
 fn status_failure(step: &Step, answer: &http::Answer) -> String {
     let mut what = format!(
         "expected status {}, got {}",
@@ -337,10 +342,10 @@ fn status_failure(step: &Step, answer: &http::Answer) -> String {
             chain.join(", "),
             answer.status
         ));
-        if answer.status < 400 {
-            what.push_str(
-                "; to check the redirect itself, set follow_redirects = false on the step",
-            );
+        let expects_a_redirect = (step.expect.iter()).any(|m| (300..400).any(|s| m.matches(s)));
+        if answer.status < 400 && expects_a_redirect {
+            what.push_str("; ");
+            what.push_str(FOLLOW_REDIRECTS);
         }
     }
     what
@@ -365,17 +370,24 @@ fn source_text(source: &ExtractSource) -> String {
 /// "$.data.token" does not fit the answer: $.data: no key "data"; $ has keys:
 /// token, user`, or `… matched nothing` and, for a JSONPath, where it stopped
 /// in an answer that may lack the value (`$.items[0]: $.items is an empty
-/// array`). Built on the failure only.
-fn missed(extract: &crate::scenario::Extract, response: &Response) -> String {
+/// array`), and for a CSS selector in the walk (`walking`; a run would build
+/// the page again for each failure) what the page holds near it (`; the page
+/// has <input type="hidden" name="csrf"> …`). Built on the failure only.
+fn missed(extract: &crate::scenario::Extract, response: &Response, walking: bool) -> String {
+    let source = source_text(&extract.source);
     let said = match &extract.source {
         ExtractSource::Json(path) => path.matched_nothing(response.json().ok()),
+        // What the page holds near a selector: a hidden input is not in the
+        // body excerpt, which shows the page's visible text.
+        ExtractSource::Css(css) if walking => {
+            format!(
+                "matched nothing{}",
+                css.miss(response.body).unwrap_or_default()
+            )
+        }
         _ => "matched nothing".to_string(),
     };
-    format!(
-        "extract {}: {} {said}",
-        extract.name,
-        source_text(&extract.source)
-    )
+    format!("extract {}: {source} {said}", extract.name)
 }
 
 /// A failed request as its example names it.
@@ -483,6 +495,13 @@ mod tests {
         assert_eq!(
             super::status_failure(step, &answer(503)),
             "expected status 302, got 503 after following redirects (303 → http://shop/cart, then 503)"
+        );
+        // A step that expects no redirect (a 201) is not told to check one.
+        let text = text.replace("status = 302", "status = 201");
+        let s = crate::scenario::parse(std::path::Path::new("t.toml"), &text).unwrap();
+        assert_eq!(
+            super::status_failure(&s.journeys[0].steps[0], &answer(200)),
+            "expected status 201, got 200 after following redirects (303 → http://shop/cart, then 200)"
         );
     }
 

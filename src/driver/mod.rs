@@ -21,7 +21,7 @@ mod trace;
 pub mod walk;
 mod workers;
 
-pub use answer::DEFAULT_STATUSES;
+pub use answer::{DEFAULT_STATUSES, FOLLOW_REDIRECTS};
 pub use shopper::sample_think;
 pub use workers::{Spawner, Workers};
 

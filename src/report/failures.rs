@@ -17,11 +17,14 @@ fn headline(group: &FailureExamples, example: &FailureExample) -> String {
     format!("{} × {}: {}", group.kind, group.count, said(example))
 }
 
-/// What an example said, with the status it came with and how long it took:
+/// What an example said, with the status it came with (unless its text names
+/// it already: `expected status 2xx or 3xx, got 429`) and how long it took:
 /// `$.status == "shipped": found "paid" (status 200 after 48 ms)`, `timed out
 /// (after 2.00 s)`.
 fn said(example: &FailureExample) -> String {
-    let status = example.status.map(|s| format!("status {s}"));
+    let status = (example.status)
+        .filter(|s| !example.what.contains(&format!("got {s}")))
+        .map(|s| format!("status {s}"));
     let took = example
         .latency_ms
         .map(|ms| format!("after {}", show_ms(ms)));
@@ -312,6 +315,36 @@ mod tests {
                 "\n      also: $.status == \"shipped\": found \"cancelled\" (status 200 after 48 ms)\n"
             ),
             "{text}"
+        );
+    }
+
+    /// A failure whose text names its status (`got 429`) is not followed by
+    /// the status again; one whose text does not name it is.
+    #[test]
+    fn a_status_the_failure_names_is_not_said_again() {
+        let mut report = with_examples();
+        let mut limited = report.failure_examples[0].examples[0].clone();
+        limited.status = Some(429);
+        limited.what = "expected status 2xx or 3xx, got 429 (Retry-After: 1)".into();
+        report.failure_examples[0].examples.push(limited.clone());
+        report.failure_examples[0].examples.swap(0, 1);
+        let text = lines(&report);
+        assert!(
+            text.contains(
+                "checkout · check × 7: expected status 2xx or 3xx, got 429 (Retry-After: 1) (after 48 ms)\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n      also: $.status == \"shipped\": found \"paid\" (status 200 after 48 ms)\n"),
+            "{text}"
+        );
+        report.failure_examples[0].examples.swap(0, 1);
+        assert!(
+            lines(&report)
+                .contains("\n      also: expected status 2xx or 3xx, got 429 (Retry-After: 1) (after 48 ms)\n"),
+            "{}",
+            lines(&report)
         );
     }
 

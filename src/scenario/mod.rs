@@ -5,6 +5,7 @@
 
 mod abort;
 mod compile;
+mod css_miss;
 mod data;
 mod diagnostic;
 mod gate;
@@ -625,7 +626,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
 
 /// Keys written in the wrong table or values of the wrong shape, or in
 /// another tool's words, and what fixes them.
-const MISPLACED: [(&str, &str); 5] = [
+const MISPLACED: [(&str, &str); 8] = [
     (
         "unknown field `thresholds`",
         "k6's thresholds are stampede's [slo] (judged at each level: p95 = \"500ms\", error_rate = \"1%\") and [gates] (the exit code: p95 = \"< 500ms\"; p95@all = \"< 500ms\" judges the whole run, as a k6 threshold does)",
@@ -637,6 +638,18 @@ const MISPLACED: [(&str, &str); 5] = [
     (
         "unknown field `target`, expected one of `ramp_to`",
         "k6's stages { target = 100, duration = \"30s\" } are stampede's { ramp_to = 100, over = \"30s\" }; a level is held with { hold = \"1m\" }",
+    ),
+    (
+        "unknown field `check`, expected one of `name`",
+        "Gatling's check is stampede's expect: expect = { status = 200, body_contains = \"Add to cart\" } (a failed one is an error of kind check)",
+    ),
+    (
+        "unknown field `method`, expected one of `name`",
+        "the method is the step's key and the URL its value: get = \"/\", post = \"/cart\" (also head, put, patch, delete)",
+    ),
+    (
+        "unknown field `url`, expected one of `name`",
+        "the method is the step's key and the URL its value: get = \"/\", post = \"/cart\" (also head, put, patch, delete)",
     ),
     (
         "expected struct RawExtract",

@@ -411,6 +411,12 @@ impl Css {
         }
     }
 
+    /// What the page holds near the selector, for a failure that matched
+    /// nothing in `body`: see [`super::css_miss::near`].
+    pub fn miss(&self, body: &[u8]) -> Option<String> {
+        super::css_miss::near(&self.text, self.attr.as_deref(), body)
+    }
+
     #[cfg(test)]
     fn matches(&self, body: &[u8]) -> Vec<String> {
         css_matches(&[(self, false)], body).unwrap().pop().unwrap()

@@ -92,6 +92,18 @@ pub enum Pick {
     All,
 }
 
+impl Pick {
+    /// The filter as written: `random`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Pick::First => "first",
+            Pick::Last => "last",
+            Pick::Random => "random",
+            Pick::All => "all",
+        }
+    }
+}
+
 /// Where an expression's value comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Source {
@@ -448,6 +460,15 @@ impl Expression {
         }
     }
 
+    /// The variable it reads with a filter that picks from a list
+    /// (`| random`, `| last`, `| all`), and the filter.
+    pub fn list_read(&self) -> Option<(usize, Pick)> {
+        match self.source {
+            Source::Slot(slot, pick) if pick != Pick::First => Some((slot, pick)),
+            _ => None,
+        }
+    }
+
     /// Whether it reads a variable that is not set (yet) in `scope`.
     fn unset(&self, scope: &Scope<'_>) -> bool {
         self.unset_slot(scope).is_some()
@@ -542,6 +563,15 @@ impl Template {
     pub fn feeders(&self) -> impl Iterator<Item = usize> + '_ {
         self.parts.iter().filter_map(|p| match p {
             Part::Value { expression, .. } => expression.feeder(),
+            Part::Text(_) => None,
+        })
+    }
+
+    /// The variables it reads with a filter that picks from a list: see
+    /// [`Expression::list_read`].
+    pub fn list_reads(&self) -> impl Iterator<Item = (usize, Pick)> + '_ {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Value { expression, .. } => expression.list_read(),
             Part::Text(_) => None,
         })
     }

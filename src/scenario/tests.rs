@@ -1460,6 +1460,64 @@ fn k6_words_are_answered_with_stampedes() {
     }
 }
 
+/// Gatling's and Locust's words for a step are answered with stampede's: a
+/// `check` is an `expect`, a `method` and `url` are the method as the key.
+#[test]
+fn gatling_and_locust_words_are_answered_with_stampedes() {
+    let text = |step: &str| {
+        format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = {{ start = 1, step = 1, max = 1, hold = \"1s\" }}\n[[journey]]\nname = \"a\"\nsteps = [{step}]\n"
+        )
+    };
+    let err = error(&text(
+        "{ name = \"home\", get = \"/\", check = { status = 200 } }",
+    ));
+    assert!(
+        err.contains("Gatling's check is stampede's expect: expect = { status = 200"),
+        "{err}"
+    );
+    for step in [
+        "{ name = \"home\", method = \"GET\", url = \"/\" }",
+        "{ name = \"home\", url = \"/\", method = \"GET\" }",
+    ] {
+        let err = error(&text(step));
+        assert!(
+            err.contains(
+                "the method is the step's key and the URL its value: get = \"/\", post = \"/cart\""
+            ),
+            "{step}: {err}"
+        );
+    }
+}
+
+/// `{{ links | random }}` on an extraction that keeps its first match only
+/// picks from a list of one: `validate` warns, naming `pick = "all"`; with
+/// it, or without a pick filter, nothing is said.
+#[test]
+fn a_pick_filter_on_an_extraction_of_one_value_is_warned_of() {
+    let text = |pick: &str, read: &str| {
+        format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = {{ start = 1, step = 1, max = 1, hold = \"1s\" }}\n[[journey]]\nname = \"a\"\nsteps = [{{ name = \"home\", get = \"/\", extract = {{ links = {{ css = \"a.product-link\", attr = \"href\"{pick} }} }} }}, {{ name = \"product\", get = \"{read}\" }}]\n"
+        )
+    };
+    let warned = |pick: &str, read: &str| {
+        let s = parse(Path::new("t.toml"), &text(pick, read)).unwrap();
+        (s.warnings.into_iter())
+            .filter(|w| w.contains("picks from a list"))
+            .collect::<Vec<_>>()
+    };
+    let said = warned("", "{{ links | random }}");
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].starts_with("`{{ links | random }}` picks from a list, but `links` holds one value (the first match of its extraction in step `home`), so every shopper gets that one: add `pick = \"all\"` to the extraction to keep every match"),
+        "{}",
+        said[0]
+    );
+    assert_eq!(warned("", "{{ links | last }}").len(), 1);
+    assert!(warned(", pick = \"all\"", "{{ links | random }}").is_empty());
+    assert!(warned("", "{{ links }}").is_empty());
+}
+
 /// A generator read by more than one step of a journey draws anew at each
 /// read: a warning says so (a search and its next page read two terms);
 /// `uuid` and `seq`, meant to differ, are not warned of, nor a generator read once.

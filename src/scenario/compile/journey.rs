@@ -67,6 +67,7 @@ impl<'a> Compiler<'a> {
         let mut steps = Vec::new();
         self.optional_slots.clear();
         self.generated_reads.borrow_mut().clear();
+        self.list_reads.borrow_mut().clear();
         for (i, step) in raw.steps.into_inner().into_iter().enumerate() {
             self.extracted_later = (extracts[i..].iter().enumerate())
                 .flat_map(|(j, (step, vars))| {
@@ -80,6 +81,7 @@ impl<'a> Compiler<'a> {
         self.redrawn_generators(&raw.name);
         let headers = self.journey_headers(&raw.headers, &slots)?;
         self.written_headers(&raw.headers, &mut steps);
+        self.picks_from_one_value(&steps, &slots);
         let mut feeders: Vec<usize> = steps.iter().flat_map(Step::feeders).collect();
         feeders.extend(headers.iter().flat_map(|(_, t)| t.feeders()));
         feeders.sort_unstable();
@@ -127,6 +129,37 @@ impl<'a> Compiler<'a> {
                 format!(
                     "journey `{}` reads `{{{{ {name} }}}}` {n} times, and each read draws a new value (a generator): to use one value through the journey, take it from a [[data]] file or extract it from an answer",
                     journey.get_ref()
+                ),
+            );
+        }
+    }
+
+    /// Warns of a pick filter (`{{ links | random }}`) on a variable every
+    /// extraction of which keeps one value, the first match (no `pick =
+    /// "all"`): the filter picks from a list of one, so every shopper reads
+    /// the same link.
+    fn picks_from_one_value(&mut self, steps: &[Step], slots: &[String]) {
+        let reads = self.list_reads.take();
+        let mut warned = Vec::new();
+        for (slot, pick, span) in reads {
+            let mut setting = steps.iter().flat_map(|step| {
+                let extract = step.extract.iter().find(|e| e.slot == slot)?;
+                Some((step, extract))
+            });
+            let Some((step, _)) = setting.clone().next() else {
+                continue;
+            };
+            if warned.contains(&slot) || setting.any(|(_, e)| e.take != Take::First) {
+                continue;
+            }
+            warned.push(slot);
+            let name = &slots[slot];
+            self.warn_at(
+                span,
+                format!(
+                    "`{{{{ {name} | {} }}}}` picks from a list, but `{name}` holds one value (the first match of its extraction in step `{}`), so every shopper gets that one: add `pick = \"all\"` to the extraction to keep every match",
+                    pick.name(),
+                    self.steps[step.id].name
                 ),
             );
         }

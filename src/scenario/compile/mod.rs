@@ -47,6 +47,9 @@ struct Compiler<'a> {
     /// The generators a journey's steps read, once per use (a new value each):
     /// `uuid` and `seq` aside, meant to differ.
     generated_reads: std::cell::RefCell<Vec<String>>,
+    /// The variables a journey's templates read with a filter that picks from
+    /// a list (`{{ links | random }}`): (slot, filter, where).
+    list_reads: std::cell::RefCell<Vec<(usize, super::Pick, Range<usize>)>>,
     warnings: Vec<String>,
     /// `[target] graphql_path`: where GraphQL steps without a path go.
     graphql_path: String,
@@ -90,6 +93,23 @@ type Result<T> = std::result::Result<T, ScenarioError>;
 type TemplateCompiler<'r, T> =
     fn(&str, &mut dyn FnMut(&str) -> Resolved<'r>) -> std::result::Result<T, super::TemplateError>;
 
+/// What a compiled template reads with a filter that picks from a list.
+trait ListReads {
+    fn list_reads(&self) -> Vec<(usize, super::Pick)>;
+}
+
+impl ListReads for Template {
+    fn list_reads(&self) -> Vec<(usize, super::Pick)> {
+        Template::list_reads(self).collect()
+    }
+}
+
+impl ListReads for Option<Expression> {
+    fn list_reads(&self) -> Vec<(usize, super::Pick)> {
+        self.iter().filter_map(Expression::list_read).collect()
+    }
+}
+
 /// Journeys as written in one file, with the file's path and text for messages.
 pub type JourneyGroup<'a> = (&'a Path, &'a str, Spanned<Vec<Spanned<RawJourney>>>);
 
@@ -119,6 +139,7 @@ pub fn compile<'a>(
         unset_env: beside.unset_env_ok.then(Default::default),
         noted_columns_read: Default::default(),
         generated_reads: Default::default(),
+        list_reads: Default::default(),
         warnings: Vec::new(),
         graphql_path: "/graphql".to_string(),
         target_headers: Vec::new(),
@@ -825,7 +846,7 @@ impl<'a> Compiler<'a> {
 
     /// Compiles `text` with `compile`, resolving names against what the journey
     /// sees here; an error points inside the string.
-    fn compile_as<'s, T>(
+    fn compile_as<'s, T: ListReads>(
         &'s self,
         text: &str,
         span: Range<usize>,
@@ -840,7 +861,13 @@ impl<'a> Compiler<'a> {
             }
             resolved
         };
-        compile(text, &mut resolve).map_err(|e| {
+        let compiled = compile(text, &mut resolve);
+        if let Ok(compiled) = &compiled {
+            let reads = compiled.list_reads().into_iter();
+            (self.list_reads.borrow_mut())
+                .extend(reads.map(|(slot, pick)| (slot, pick, span.clone())));
+        }
+        compiled.map_err(|e| {
             // Point inside the string: past its opening quote, at the template's offset.
             let at = span.start + 1 + e.offset();
             let at = if at < span.end { at } else { span.start };

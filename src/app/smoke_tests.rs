@@ -1,0 +1,303 @@
+//! Tests of the debug walk's lines and of the hints that end it.
+
+use super::*;
+
+/// A request sent again on a new connection says so in its line.
+#[test]
+fn a_request_sent_again_says_so() {
+    let mut hop = Hop::answered_for_test("http://shop.test/b", &[]);
+    assert_eq!(
+        hop_line(&hop, false),
+        "GET http://shop.test/b → 200  0.0 ms"
+    );
+    hop.resent = true;
+    hop.new_connection = true;
+    for verbose in [false, true] {
+        assert!(
+            hop_line(&hop, verbose).ends_with(
+                "  (sent again on a new connection: the shop closed the kept one as the request went out)"
+            ),
+            "{}",
+            hop_line(&hop, verbose)
+        );
+    }
+}
+
+#[test]
+fn only_an_answer_a_shop_gives_as_its_business_is_offered_to_accept() {
+    let http = |status| accept_hint(ErrorKind::Http4xx, Some(status), "");
+    // The default answers stay accepted beside it (a list of its own
+    // would fail the step's usual 200).
+    assert_eq!(
+        http(409).unwrap(),
+        "add its status to those the step passes with (by default any 2xx or 3xx): \
+         `expect = { status = [\"2xx\", \"3xx\", 409] }`"
+    );
+    assert!(http(422).is_some() && http(410).is_some());
+    for refused in [400, 401, 403, 404, 419] {
+        assert_eq!(http(refused), None, "{refused}");
+    }
+    assert!(accept_hint(ErrorKind::Extract, None, "").is_some());
+    // A path that does not fit a 2xx answer is a mistake `optional`
+    // would hide; in a 409 the shop gives as its business, it may be none.
+    let misfit = "extract token: json \"$.data.token\" does not fit the answer: \
+        $.data: no key \"data\"; $ has keys: token, user";
+    assert_eq!(accept_hint(ErrorKind::Extract, Some(200), misfit), None);
+    assert!(accept_hint(ErrorKind::Extract, Some(409), misfit).is_some());
+    let empty = "extract id: json \"$.items[0].id\" matched nothing: \
+        $.items[0]: $.items is an empty array";
+    assert!(accept_hint(ErrorKind::Extract, Some(200), empty).is_some());
+    // A step that lists its own statuses is told to add one to them:
+    // the default ones would let a 200 through where it expects a 201.
+    assert_eq!(
+        accept_hint(
+            ErrorKind::Http4xx,
+            Some(409),
+            "expected status 201, got 409"
+        )
+        .unwrap(),
+        "add 409 to the statuses the step's `expect` lists"
+    );
+    assert_eq!(
+        accept_hint(
+            ErrorKind::Http4xx,
+            Some(409),
+            "expected status 2xx or 3xx, got 409"
+        ),
+        http(409)
+    );
+}
+
+/// The k6 user's `$.data.token` against `{"token": …, "user": …}`: the walk
+/// says the path does not fit, and offers no `optional` to hide it.
+#[test]
+fn a_json_path_that_does_not_fit_the_answer_is_not_offered_as_optional() {
+    use crate::driver::walk::JourneyWalk;
+    let failed = |kind: ErrorKind, what: &str| Walk {
+        journeys: vec![JourneyWalk {
+            name: "buyer".to_string(),
+            steps: vec![StepWalk {
+                name: "login".to_string(),
+                hops: Vec::new(),
+                seen: Default::default(),
+                failure: Some(crate::metrics::examples::Example {
+                    step: 0,
+                    kind,
+                    status: Some(200),
+                    latency_us: None,
+                    request: String::new(),
+                    trace_id: None,
+                    what: what.to_string(),
+                    redirects: Vec::new(),
+                    body: String::new(),
+                }),
+                not_sent: None,
+                written_headers: Vec::new(),
+            }],
+        }],
+    };
+    let misfit = "extract token: json \"$.data.token\" does not fit the answer: \
+        $.data: no key \"data\"; $ has keys: token, user";
+    let said = show_walk(&failed(ErrorKind::Extract, misfit), false, 1);
+    assert!(
+        said.contains(&format!("failed (extract): {misfit}\n")),
+        "{said}"
+    );
+    assert!(
+        said.contains("; the JSONPath does not fit the answer the shop gave: write it to what the answer holds"),
+        "{said}"
+    );
+    assert!(!said.contains("optional"), "{said}");
+    let empty = "extract id: json \"$.items[0].id\" matched nothing: \
+        $.items[0]: $.items is an empty array";
+    let said = show_walk(&failed(ErrorKind::Extract, empty), false, 1);
+    assert!(
+        said.contains("make the extraction `optional` if the answer may lack it"),
+        "{said}"
+    );
+    // A check whose path does not fit: the path to fix, not a check to loosen.
+    let check = "$.data.id exists: the path does not fit the answer: \
+        $.data: no key \"data\"; $ has keys: id, sku";
+    let said = show_walk(&failed(ErrorKind::Check, check), false, 1);
+    assert!(said.contains("; the JSONPath does not fit"), "{said}");
+    assert!(!said.contains("loosen the check"), "{said}");
+}
+
+/// A GraphQL error refusing the request (a lost token, a misspelt field) is
+/// not offered as a business answer to accept.
+#[test]
+fn a_graphql_refusal_is_told_apart_from_a_business_answer() {
+    let what = |code: &str| format!("errors[0].message ({code}): \"no\"");
+    assert_eq!(
+        refusing_code(&what("UNAUTHENTICATED")),
+        Some("UNAUTHENTICATED")
+    );
+    assert_eq!(
+        refusing_code(&what("GRAPHQL_VALIDATION_FAILED")),
+        Some("GRAPHQL_VALIDATION_FAILED")
+    );
+    assert_eq!(refusing_code(&what("OUT_OF_STOCK")), None);
+}
+
+/// A refusal points at what it refuses: a wrong `graphql_path` answered 404
+/// was sent to the headers.
+#[test]
+fn a_refusal_points_at_what_it_refuses() {
+    assert!(refused_hint(404).contains("check the step's URL"));
+    assert!(refused_hint(405).contains("the method"));
+    assert!(refused_hint(401).contains("credentials"));
+    assert!(refused_hint(400).contains("headers and body"));
+}
+
+/// A walk of one journey whose one step failed so, on a page of `size` bytes.
+fn failing(kind: ErrorKind, status: u16, what: &str, body: &str, size: u64) -> Walk {
+    use crate::driver::walk::JourneyWalk;
+    let mut hop = Hop::answered_for_test("http://shop.test/", &[]);
+    hop.status = Some(status);
+    hop.size = Some(size);
+    Walk {
+        journeys: vec![JourneyWalk {
+            name: "buyer".to_string(),
+            steps: vec![StepWalk {
+                name: "home".to_string(),
+                hops: vec![hop],
+                seen: Default::default(),
+                failure: Some(crate::metrics::examples::Example {
+                    step: 0,
+                    kind,
+                    status: Some(status),
+                    latency_us: None,
+                    request: String::new(),
+                    trace_id: None,
+                    what: what.to_string(),
+                    redirects: Vec::new(),
+                    body: body.to_string(),
+                }),
+                not_sent: None,
+                written_headers: Vec::new(),
+            }],
+        }],
+    }
+}
+
+/// A selector that matched nothing in a 2xx page (`#csrf` for a hidden input
+/// named csrf) is a selector written wrong, and a token the next steps send
+/// is not to be left out: neither is offered `optional`. In a 409 the shop
+/// gives as its business, the value may be missing.
+#[test]
+fn a_css_miss_or_a_token_in_a_2xx_answer_is_not_offered_as_optional() {
+    let css = "extract csrf: css \"#csrf @value\" matched nothing; the page has \
+        <input type=\"hidden\" name=\"csrf\"> (css = \"input[name=csrf]\" selects the first)";
+    let said = show_walk(&failing(ErrorKind::Extract, 200, css, "", 4051), false, 1);
+    assert!(
+        said.contains("; the selector matched nothing in the page the shop gave: write it to what the page holds (the failure names what is near it), not `optional`"),
+        "{said}"
+    );
+    assert!(!said.contains("make the extraction `optional`"), "{said}");
+    // Nothing near it named: no pointer to it.
+    let bare = "extract links: css \"a.product-link @href\" matched nothing";
+    let said = show_walk(&failing(ErrorKind::Extract, 200, bare, "", 4051), false, 1);
+    assert!(
+        said.contains("write it to what the page holds, not `optional`"),
+        "{said}"
+    );
+    assert_eq!(accept_hint(ErrorKind::Extract, Some(200), css), None);
+    assert!(accept_hint(ErrorKind::Extract, Some(409), css).is_some());
+    // A JSON value an answer may lack, named as a token: not optional either.
+    let token = "extract token: json \"$.items[0].token\" matched nothing: \
+        $.items[0]: $.items is an empty array";
+    assert_eq!(accept_hint(ErrorKind::Extract, Some(200), token), None);
+    let said = show_walk(&failing(ErrorKind::Extract, 200, token, "", 30), false, 1);
+    assert!(
+        said.contains("; `token` reads like a token the next steps send: `optional` would send them without it"),
+        "{said}"
+    );
+}
+
+/// A step expecting a 303 that followed it to a 200 is told, at the end of
+/// the walk as on its failure line, to check the redirect unfollowed — not to
+/// accept the 200.
+#[test]
+fn a_followed_redirect_the_step_expects_is_not_told_to_accept_the_page() {
+    let what = format!(
+        "expected status 303, got 200 after following redirects (303 → http://shop.test/cart, \
+         then 200); {FOLLOW_REDIRECTS}"
+    );
+    let said = show_walk(&failing(ErrorKind::Status, 200, &what, "", 180), false, 1);
+    assert!(
+        said.contains("; the step expects a redirect, and it was followed: to check the redirect itself, set follow_redirects = false on the step"),
+        "{said}"
+    );
+    assert!(!said.contains("add 200"), "{said}");
+    assert_eq!(accept_hint(ErrorKind::Status, Some(200), &what), None);
+}
+
+/// A check that fails on a small 200 page reading like a waiting room is the
+/// check catching the shop's answer to load: not to be loosened. A large
+/// page, a page without those words ("business" is not "busy"), or a status
+/// other than 2xx is read as before.
+#[test]
+fn a_check_failed_on_a_small_busy_page_is_read_as_the_waiting_room() {
+    let what = "body does not contain \"Add to cart\"";
+    let queue = "(HTML page, its text) Queue — You are in the queue, please wait";
+    let said = show_walk(&failing(ErrorKind::Check, 200, what, queue, 149), false, 1);
+    assert!(
+        said.contains(" — the shop answered 200 with a page that reads like its waiting room or a busy page (a small page that says \"queue\"), not the page the step expects; the check caught it: keep the check (do not loosen it), and walk again when the shop is not under load"),
+        "{said}"
+    );
+    assert!(!said.contains("loosen the check if"), "{said}");
+    let busy = "(HTML page, its text) We are very BUSY right now. Please Try Again";
+    let said = show_walk(&failing(ErrorKind::Check, 200, what, busy, 900), false, 1);
+    assert!(said.contains("(a small page that says \"busy\")"), "{said}");
+    let extract = "extract links: css \"a.product-link @href\" matched nothing";
+    let said = show_walk(
+        &failing(ErrorKind::Extract, 200, extract, queue, 149),
+        false,
+        1,
+    );
+    assert!(
+        said.contains("the extraction found nothing in it"),
+        "{said}"
+    );
+    for (body, size) in [
+        (queue, 20_000),
+        ("(HTML page, its text) Business hours: 9 to 5", 300),
+        ("(HTML page, its text) Sneakers 22.99 Add to basket", 300),
+    ] {
+        let said = show_walk(&failing(ErrorKind::Check, 200, what, body, size), false, 1);
+        assert!(
+            said.contains("the scenario fails, not the shop's capacity; if it is the shop's business answer (an out-of-stock 409, say), loosen the check if the shop may answer so"),
+            "{body} {size}: {said}"
+        );
+    }
+}
+
+/// A 429 in the walk is the shop's rate limit: the walk says to wait (as its
+/// Retry-After asks) and walk again.
+#[test]
+fn a_429_in_the_walk_says_the_shop_limited_the_rate() {
+    let what = "expected status 2xx or 3xx, got 429 (Retry-After: 1)";
+    let said = show_walk(&failing(ErrorKind::Http4xx, 429, what, "", 20), false, 1);
+    assert!(
+        said.contains(" — the shop fails; the shop limited the rate (429 Too Many Requests; a rate limit is often counted per client address): wait as its Retry-After asks and walk again, or spread the logins (seed 1)"),
+        "{said}"
+    );
+}
+
+#[test]
+fn verbose_says_whether_a_request_opened_its_connection() {
+    let mut hop = Hop::answered_for_test("http://shop.test/b", &[]);
+    assert_eq!(
+        hop_line(&hop, true),
+        "GET http://shop.test/b → 200  0.0 ms  (reused connection)"
+    );
+    hop.new_connection = true;
+    assert_eq!(
+        hop_line(&hop, true),
+        "GET http://shop.test/b → 200  0.0 ms  (new connection)"
+    );
+    assert_eq!(
+        hop_line(&hop, false),
+        "GET http://shop.test/b → 200  0.0 ms"
+    );
+}
