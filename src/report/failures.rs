@@ -336,13 +336,16 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("\n      also: $.status == \"shipped\": found \"paid\" (status 200 after 48 ms)\n"),
+            text.contains(
+                "\n      also: $.status == \"shipped\": found \"paid\" (status 200 after 48 ms)\n"
+            ),
             "{text}"
         );
         report.failure_examples[0].examples.swap(0, 1);
         assert!(
-            lines(&report)
-                .contains("\n      also: expected status 2xx or 3xx, got 429 (Retry-After: 1) (after 48 ms)\n"),
+            lines(&report).contains(
+                "\n      also: expected status 2xx or 3xx, got 429 (Retry-After: 1) (after 48 ms)\n"
+            ),
             "{}",
             lines(&report)
         );
