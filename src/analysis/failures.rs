@@ -297,19 +297,13 @@ pub fn accepted_refusals(report: &Report) -> Option<String> {
     for level in &report.levels {
         for step in &level.steps {
             let stats = &step.stats;
-            let failed_4xx = stats
-                .errors
-                .get(ErrorKind::Http4xx.name())
-                .copied()
-                .unwrap_or(0);
-            let failed_5xx = stats
-                .errors
-                .get(ErrorKind::Http5xx.name())
-                .copied()
-                .unwrap_or(0);
-            for (code, failed) in [(429, failed_4xx), (503, failed_5xx)] {
+            let failed = |kind: ErrorKind| stats.errors.get(kind.name()).copied().unwrap_or(0);
+            // An answer the step took can still fail a check or an extraction.
+            let judged = failed(ErrorKind::Check) + failed(ErrorKind::Extract);
+            for (code, class) in [(429, ErrorKind::Http4xx), (503, ErrorKind::Http5xx)] {
+                let failed = failed(class) + judged;
                 let answered = stats.codes.get(&code.to_string()).copied().unwrap_or(0);
-                // At least those beyond the class's failures passed the step.
+                // At least those beyond the failures passed the step.
                 let accepted = answered.saturating_sub(failed);
                 let share = stats.share_of(accepted);
                 if share >= ACCEPTED_REFUSALS && most.is_none_or(|m| share > m.4) {
@@ -889,9 +883,12 @@ mod tests {
             )
         );
         assert!(crate::analysis::judge::verdict(&report).contains(&said));
-        // Counted as failures: the verdict speaks of them elsewhere.
-        let step = &mut report.levels[top].steps[0];
-        step.stats.errors = [("http_4xx".to_string(), 34)].into_iter().collect();
-        assert_eq!(accepted_refusals(&report), None);
+        // Counted as failures (unexpected, or taken and failing a check): the
+        // verdict speaks of them elsewhere.
+        for kind in ["http_4xx", "check"] {
+            let step = &mut report.levels[top].steps[0];
+            step.stats.errors = [(kind.to_string(), 34)].into_iter().collect();
+            assert_eq!(accepted_refusals(&report), None, "{kind}");
+        }
     }
 }
