@@ -452,6 +452,17 @@ fn preflight(
     }
     if let Some((journey, step, failure)) = walk.scripting_failure() {
         err!("{}", smoke::show_step(step, args.verbose));
+        // The shop's waiting room before any load: nothing of its capacity
+        // can be measured now, and the scenario is not at fault.
+        if let Some(busy) = smoke::waiting_room(step, failure) {
+            errln!(
+                "error: preflight: journey {journey} fails at step {} ({}), in each of {PREFLIGHT_WALKS} walks: \
+                 {busy}; no load was sent",
+                step.name,
+                failure.kind.name()
+            );
+            return Ok(Walked::Stop(Exit::CannotMeasure));
+        }
         let csrf = match smoke::csrf_refusal(failure.status, &failure.body) {
             true => format!(" ({})", smoke::CSRF_HINT),
             false => String::new(),
@@ -659,9 +670,12 @@ fn walk(
 /// The debug walk's exit: 0 when every step passed, 4 when the scenario fails,
 /// 3 when the shop does (5xx, timeouts, connections).
 fn smoke_exit(walk: &Walk) -> Exit {
+    let scenarios = walk.scripting_failure();
     if walk.passed() {
         Exit::Ok
-    } else if walk.scripting_failure().is_some() {
+    } else if scenarios
+        .is_some_and(|(_, step, failure)| smoke::waiting_room(step, failure).is_none())
+    {
         Exit::ScenarioFails
     } else {
         Exit::CannotMeasure

@@ -165,7 +165,10 @@ const SMALL_PAGE: u64 = 8 * 1024;
 /// like a waiting room or a busy page: a sentence saying so — the check
 /// caught the shop's answer to load, and loosening it would count that page
 /// as served.
-fn waiting_room(step: &StepWalk, failure: &crate::metrics::examples::Example) -> Option<String> {
+pub fn waiting_room(
+    step: &StepWalk,
+    failure: &crate::metrics::examples::Example,
+) -> Option<String> {
     let status = failure.status.filter(|s| (200..300).contains(s))?;
     let size = step.hops.last().and_then(|hop| hop.size)?;
     if size > SMALL_PAGE {

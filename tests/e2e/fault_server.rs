@@ -41,6 +41,9 @@ pub enum Fault {
     /// another request is in hand, a "we are busy" page of a few bytes with a
     /// 200 too: a shop shedding load that no status tells.
     BusyPage,
+    /// Answers every request with a small "you are in the queue" page and a
+    /// 200: a shop already in its waiting room.
+    QueuePage,
 }
 
 pub struct FaultServer {
@@ -238,6 +241,14 @@ fn serve(
             );
             let _ = stream.write_all(head.as_bytes());
             let _ = stream.write_all(body.as_bytes());
+        }
+        Fault::QueuePage => {
+            let body = "<p>You are in the queue. Please wait.</p>";
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(answer.as_bytes());
         }
         Fault::BusyPage => {
             let busy = in_hand.fetch_add(1, Ordering::SeqCst) > 0;

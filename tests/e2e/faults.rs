@@ -448,3 +448,46 @@ fn errors_at(m: &Measured, level: usize) -> &serde_json::Map<String, Value> {
         .as_object()
         .unwrap_or_else(|| panic!("no error counts in {}", m.report["levels"][level]))
 }
+
+/// A shop in its waiting room before any load: the walk's check caught the
+/// queue page, so the scenario is not at fault — the walk and the preflight
+/// say so and exit 3 (the shop), not 4 (the scenario), and send no load.
+#[test]
+fn a_shop_in_its_waiting_room_before_the_load_is_the_shops_not_the_scenarios() {
+    let server = FaultServer::start(Fault::QueuePage);
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario(
+        dir.path(),
+        &server.url,
+        "",
+        r#"{ name = "home", get = "/", expect = { body_contains = "<html" } }"#,
+    );
+    let said =
+        "a page that reads like its waiting room or a busy page (a small page that says \"queue\")";
+    let walk = stampede()
+        .args(["run", "--smoke"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&walk);
+    assert_eq!(walk.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(stdout.contains(said), "{stdout}");
+    let run = stampede()
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&run);
+    assert_eq!(run.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("error: preflight: journey look fails at step home (check)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(said) && stderr.contains("no load was sent"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").join("report.json").exists());
+}
