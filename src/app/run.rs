@@ -427,6 +427,7 @@ fn preflight(
     // twenty) is no scripting error: the walk is made again, and only a failure
     // in every walk stops the run. A scripting error fails every time.
     let mut walk = walk;
+    let mut sent = walk.http_requests();
     let mut first_failure = None;
     for again in 1..PREFLIGHT_WALKS {
         let Some((journey, step, failure)) = walk.scripting_failure() else {
@@ -448,6 +449,7 @@ fn preflight(
             errln!("{}", Warning::InterruptedBeforeLoad);
             return Ok(Walked::Stop(Exit::Interrupted));
         };
+        sent += again.http_requests();
         walk = again;
     }
     if let Some((journey, step, failure)) = walk.scripting_failure() {
@@ -507,6 +509,10 @@ fn preflight(
             unsent.join(", ")
         );
     }
+    // The shop's logs count them; the report's levels do not.
+    errln!(
+        "note: preflight: {sent} HTTP requests sent walking the journeys before the load (not in the report's counts)"
+    );
     Ok(Walked::Passed(walk))
 }
 

@@ -56,6 +56,12 @@ pub struct StepWalk {
 }
 
 impl Walk {
+    /// The HTTP requests the walk sent, redirect hops included.
+    pub fn http_requests(&self) -> usize {
+        let steps = self.journeys.iter().flat_map(|j| &j.steps);
+        steps.map(|s| s.hops.len()).sum()
+    }
+
     /// Whether every step of every journey passed.
     pub fn passed(&self) -> bool {
         self.failures().next().is_none()

@@ -580,6 +580,11 @@ steps = [{{ name = "checkout", post = "/checkout", json = {{ sku = "A" }} }}]
             && stderr.contains("If it is a business answer, add its status to those the step passes with (by default any 2xx or 3xx): `expect = { status = [\"2xx\", \"3xx\", 409] }`"),
         "{stderr}"
     );
+    // The shop counts the two walks; the report's levels do not.
+    assert!(
+        stderr.contains("note: preflight: 2 HTTP requests sent walking the journeys before the load (not in the report's counts)"),
+        "{stderr}"
+    );
     assert!(out.join("report.json").exists());
     assert!(requests.load(Ordering::Relaxed) > 2, "the load ran");
 }
