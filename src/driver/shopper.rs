@@ -58,6 +58,10 @@ pub(super) struct Shopper {
     /// Retired when the watched value is at or below `index`.
     index: u32,
     retire: watch::Receiver<u32>,
+    /// The watched value as last read: above `index` (else the shopper has
+    /// stopped). Read again only when the watch has changed: a borrow takes the
+    /// watch's lock, an atomic write and a cache line of its own, twice a step.
+    target: u32,
     /// The shopper's number, and the journey it runs now.
     id: u64,
     journey: usize,
@@ -82,6 +86,7 @@ impl Shopper {
         retire: watch::Receiver<u32>,
     ) -> Shopper {
         let seed = shared.seed ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let target = *retire.borrow();
         Shopper {
             client: shared.factory.client(),
             rng: Xoshiro256PlusPlus::seed_from_u64(seed),
@@ -90,6 +95,7 @@ impl Shopper {
             sequence: 0,
             url: String::new(),
             index,
+            target,
             retire,
             id,
             journey: 0,
@@ -103,8 +109,13 @@ impl Shopper {
         }
     }
 
-    fn retired(&self) -> bool {
-        *self.retire.borrow() <= self.index
+    fn retired(&mut self) -> bool {
+        // A version `wait_for` marked seen (below) held a value above `index`,
+        // or the shopper stopped: `target` is never stale on this side of it.
+        if self.retire.has_changed().unwrap_or(true) {
+            self.target = *self.retire.borrow_and_update();
+        }
+        self.target <= self.index
     }
 
     /// Sleeps until `when`; `false` if retired meanwhile. `read` is a reading of
