@@ -6,6 +6,10 @@
 #           A stampede run peers/plain.toml --target URL (50 shoppers, ramp 1 s + hold 10 s)
 #           B oha -z 10s -c 50 --no-tui --output-format json URL/
 #           C wrk -t1 -c50 -d10s URL/
+#         with FLOOR= (the binary of benches/floor.rs: `cargo bench --bench floor --no-run`
+#         prints its path) also the floor of a generator, a bare keep-alive loop without a
+#         journey, checks or recording, on stampede's runtime and on an event loop of its own:
+#           D floor tokio 127.0.0.1:PORT 10     E floor mio 127.0.0.1:PORT 10
 # journey the same five-step journey (templated URL, session cookie, CSRF token from the HTML
 #         by CSS selector, sku and order id from JSON) against a separate `stampede shop`
 #         (1024 workers, 0 ms service time), 50 users, no think time, ~10 s:
@@ -41,7 +45,8 @@
 #
 # Usage: benches/peers.sh [rounds] [plain|journey|browse|https|all]     (default: 2 all)
 # Env: STAMPEDE=bin (see lib.sh), WORK=dir (raw outputs), QUIET_WAIT=s,
-#      OHA= WRK= K6= LOCUST= NGINX= (paths, instead of looking them up on PATH).
+#      OHA= WRK= K6= LOCUST= NGINX= (paths, instead of looking them up on PATH),
+#      FLOOR= (benches/floor.rs's binary; plain only, optional).
 . "$(dirname "$0")/lib.sh"
 ROUNDS=${1:-2}
 WHAT=${2:-all}
@@ -116,6 +121,7 @@ run_tool() {
 counts() { # tool
   case $1 in
     stampede) [ -f "$RUN/report.json" ] && report_counts "$RUN/report.json" || echo "0 ?" ;;
+    floor-*) awk '/^floor/ {r=$3} END {print r+0, 0}' "$RUN.out" ;;
     wrk) awk '/requests in/ {r=$1} /Non-2xx/ {e+=$NF}
               /Socket errors/ {gsub(/,/, ""); e+=$4+$6+$8+$10} END {print r+0, e+0}' "$RUN.out" ;;
     oha) python3 - "$RUN.out" <<'PY'
@@ -156,7 +162,7 @@ PY
 }
 
 header() {
-  printf '%-8s %2s %9s %5s %6s %6s %6s %6s %9s %9s %3s %s\n' \
+  printf '%-11s %2s %9s %5s %6s %6s %6s %6s %9s %9s %3s %s\n' \
     tool rd requests errs user_s sys_s wall_s srv_s req/cpu_s req/wall_s rc busy
 }
 
@@ -167,7 +173,7 @@ row() {
   user=$(time_user "$RUN.time"); sys=$(time_sys "$RUN.time")
   wall=$(awk -F': ' '/Elapsed/ {n=split($2,a,":"); print a[n-1]*60+a[n]}' "$RUN.time")
   cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN {print u+s}')
-  printf '%-8s %2d %9d %5s %6s %6s %6.2f %6s %9.0f %9.0f %3s %s\n' "$tool" "$round" "$req" "$err" \
+  printf '%-11s %2d %9d %5s %6s %6s %6.2f %6s %9.0f %9.0f %3s %s\n' "$tool" "$round" "$req" "$err" \
     "$user" "$sys" "$wall" "$SRV_S" "$(awk -v r="$req" -v c="$cpu" 'BEGIN {print (c > 0 ? r / c : 0)}')" \
     "$(awk -v r="$req" -v w="$wall" 'BEGIN {print (w > 0 ? r / w : 0)}')" "$RC" "$BUSY"
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$round" "$tool" "$req" "$err" \
@@ -250,6 +256,10 @@ plain() {
       run_tool plain wrk "$round" "$WRK" -t1 -c50 -d10s "$URL/"
       row plain wrk "$round"
     fi
+    for mode in ${FLOOR:+tokio mio}; do
+      run_tool plain "floor-$mode" "$round" "$FLOOR" "$mode" "${URL#http://}" 10
+      row plain "floor-$mode" "$round"
+    done
     round_ratios plain "$round"
   done
   stop_server
@@ -346,7 +356,7 @@ for target, rnd, tool, req, err, user, sys_, wall, srv, rc, busy in rows:
          1e6 * float(user) / int(req), 1e6 * float(sys_) / int(req)))
 # usr_us and sys_us: user and kernel CPU per request, in microseconds (medians): the
 # kernel's share moves from run to run for every tool, and shows here apart from the user's.
-print("%-8s %-8s %6s %9s %9s %9s %7s %7s %9s %-22s %s" % ("target", "tool", "rounds", "requests", "cpu_s",
+print("%-8s %-11s %6s %9s %9s %9s %7s %7s %9s %-22s %s" % ("target", "tool", "rounds", "requests", "cpu_s",
                                                           "srv_s", "usr_us", "sys_us", "req/cpu_s", "(min-max)",
                                                           "stampede/tool median (per round)"))
 for target, tools in by.items():
@@ -359,7 +369,7 @@ for target, tools in by.items():
         if tool != "stampede" and med_st and med:
             per = ["%.2f" % (st[r[6]] / r[5]) for r in rs if r[6] in st and r[5]]
             ratio = "%.2f (%s)" % (med_st / med, " ".join(per))
-        print("%-8s %-8s %6d %9d %9.2f %9.2f %7.1f %7.1f %9.0f %-22s %s" % (
+        print("%-8s %-11s %6d %9d %9.2f %9.2f %7.1f %7.1f %9.0f %-22s %s" % (
             target, tool, len(rs), statistics.median(r[0] for r in rs), statistics.median(r[2] for r in rs),
             statistics.median(r[4] for r in rs), statistics.median(r[7] for r in rs),
             statistics.median(r[8] for r in rs), med, "(%.0f-%.0f)" % (min(rate), max(rate)), ratio))
