@@ -51,6 +51,51 @@ fn a_shopper_task_is_small() {
     assert!(size <= 1536, "{size} bytes");
 }
 
+/// A shopper reads the retire watch again only when it changed (a borrow
+/// takes the watch's lock): it still sees every change, one the think time's
+/// `wait_for` marked seen included, and stops as soon as the target reaches it.
+#[tokio::test(start_paused = true)]
+async fn a_shopper_sees_every_change_of_the_target_load() {
+    let text = "name = \"t\"\n[target]\nbase_url = \"http://127.0.0.1:9\"\n[load]\nstages = [{ ramp_to = 1, over = \"0s\" }, { hold = \"1s\" }]\n[[journey]]\nname = \"a\"\nweight = 1\nsteps = [{ name = \"home\", get = \"/\" }]\n";
+    let shared = shared(text);
+    let (tx, rx) = watch::channel(5u32);
+    let mut shopper = Shopper::new(&shared, 3, 3, rx);
+    assert!(!shopper.retired());
+    tx.send(4).unwrap();
+    assert!(!shopper.retired());
+    tx.send(3).unwrap();
+    assert!(shopper.retired(), "the target reached the shopper");
+    tx.send(6).unwrap();
+    assert!(!shopper.retired(), "the target rose again");
+    // A change while the shopper thinks: `wait_for` sees it (and marks it
+    // seen); it does not retire the shopper, whose think time ends.
+    tx.send(8).unwrap();
+    let now = Instant::now();
+    assert!(
+        shopper
+            .wait_until(now + Duration::from_millis(10), now)
+            .await
+    );
+    assert!(!shopper.retired());
+    tx.send(2).unwrap();
+    assert!(
+        shopper.retired(),
+        "a change after the one seen while thinking"
+    );
+    // Retired while thinking: the wait ends at once, the think time unspent.
+    tx.send(7).unwrap();
+    let now = Instant::now();
+    let waiting = shopper.wait_until(now + Duration::from_secs(60), now);
+    let retire = async {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        tx.send(1).unwrap();
+    };
+    let (waited, ()) = tokio::join!(waiting, retire);
+    assert!(!waited);
+    assert!(Instant::now() < now + Duration::from_secs(1));
+    assert!(shopper.retired());
+}
+
 #[test]
 fn journeys_are_picked_by_weight_and_repeat_with_the_seed() {
     let journeys = journeys();
