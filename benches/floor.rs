@@ -5,12 +5,14 @@
 //! time per request from the share of its own request path (journeys, checks,
 //! recording, timeouts, redirects), so that a profile knows where to look.
 //!
-//! `cargo bench --bench floor -- MODE HOST:PORT [SECONDS] [CONNECTIONS]`, MODE one
+//! `cargo bench --bench floor -- MODE HOST:PORT [SECONDS] [CONNECTIONS] [BUSY_NS]`, MODE one
 //! of `tokio` (a task per connection: write the request, read until the
 //! Content-Length body is in, again), `tokio-timeout` (the same, each request under
 //! `tokio::time::timeout`, as stampede's are) or `mio` (one loop over all
-//! connections). Loopback only; it stops after SECONDS (default 10). Prints the
-//! requests and the process's user and system time per request (`getrusage`).
+//! connections). Loopback only; it stops after SECONDS (default 10). BUSY_NS (tokio
+//! modes) spins that long after each answer, as a request path of that much user time
+//! would. Prints the requests and the process's user and system time per request
+//! (`getrusage`).
 //! A bench target, not a test: `cargo test` does not run it.
 
 use std::io::{Read, Write};
@@ -36,14 +38,23 @@ fn parse(buf: &[u8]) -> Option<(usize, usize)> {
     Some((len, length))
 }
 
-async fn connection(addr: SocketAddr, until: Instant, timeout: bool) -> u64 {
+/// How a tokio connection loops: until when, with a timeout per request, and how
+/// long it spins after each answer.
+#[derive(Clone, Copy)]
+struct Loop {
+    until: Instant,
+    timeout: bool,
+    busy: Duration,
+}
+
+async fn connection(addr: SocketAddr, how: Loop) -> u64 {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     stream.set_nodelay(true).expect("nodelay");
     let mut buf = vec![0u8; 16 * 1024];
     let mut requests = 0;
     let mut waited = Duration::ZERO;
-    while Instant::now() < until {
+    while Instant::now() < how.until {
         let sent = Instant::now();
         let one = async {
             stream.write_all(REQUEST).await.expect("write");
@@ -60,7 +71,7 @@ async fn connection(addr: SocketAddr, until: Instant, timeout: bool) -> u64 {
                 }
             }
         };
-        if timeout {
+        if how.timeout {
             tokio::time::timeout(Duration::from_secs(5), one)
                 .await
                 .expect("answered in time");
@@ -70,19 +81,23 @@ async fn connection(addr: SocketAddr, until: Instant, timeout: bool) -> u64 {
         // Read as a latency is, so that the clock's cost is in the floor.
         waited += sent.elapsed();
         requests += 1;
+        let answered = Instant::now();
+        while answered.elapsed() < how.busy {
+            std::hint::spin_loop();
+        }
     }
     std::hint::black_box(waited);
     requests
 }
 
-fn run_tokio(addr: SocketAddr, until: Instant, connections: usize, timeout: bool) -> u64 {
+fn run_tokio(addr: SocketAddr, connections: usize, how: Loop) -> u64 {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     runtime.block_on(async {
         let tasks: Vec<_> = (0..connections)
-            .map(|_| tokio::spawn(connection(addr, until, timeout)))
+            .map(|_| tokio::spawn(connection(addr, how)))
             .collect();
         let mut total = 0;
         for task in tasks {
@@ -164,7 +179,7 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let usage = "usage: floor tokio|tokio-timeout|mio HOST:PORT [SECONDS] [CONNECTIONS]";
+    let usage = "usage: floor tokio|tokio-timeout|mio HOST:PORT [SECONDS] [CONNECTIONS] [BUSY_NS]";
     let (Some(mode), Some(addr)) = (args.first(), args.get(1)) else {
         eprintln!("{usage}");
         std::process::exit(2);
@@ -173,10 +188,16 @@ fn main() {
     assert!(addr.ip().is_loopback(), "loopback only");
     let seconds = args.get(2).map_or(10, |s| s.parse().expect("SECONDS"));
     let connections = args.get(3).map_or(50, |s| s.parse().expect("CONNECTIONS"));
+    let busy = Duration::from_nanos(args.get(4).map_or(0, |s| s.parse().expect("BUSY_NS")));
     let until = Instant::now() + Duration::from_secs(seconds);
+    let how = |timeout| Loop {
+        until,
+        timeout,
+        busy,
+    };
     let requests = match mode.as_str() {
-        "tokio" => run_tokio(addr, until, connections, false),
-        "tokio-timeout" => run_tokio(addr, until, connections, true),
+        "tokio" => run_tokio(addr, connections, how(false)),
+        "tokio-timeout" => run_tokio(addr, connections, how(true)),
         "mio" => run_mio(addr, until, connections),
         _ => {
             eprintln!("{usage}");
