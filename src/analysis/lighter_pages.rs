@@ -128,10 +128,8 @@ fn step_at<'l>(level: &'l LevelResult, name: &str) -> Option<&'l StepResult> {
 /// The mean decoded body of a step's answers served without error, when enough
 /// came to read it.
 fn mean_body(step: &StepResult) -> Option<f64> {
-    let stats = &step.stats;
-    let failed: u64 = stats.errors.values().sum();
-    let served = stats.requests.saturating_sub(failed);
-    (served >= FEWEST_ANSWERS).then(|| stats.body_bytes as f64 / served as f64)
+    let (mean, served) = step.stats.mean_body_bytes()?;
+    (served >= FEWEST_ANSWERS).then_some(mean)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use crate::analysis::{LevelResult, Report, RunEnd, Stats, Verdict};
 use crate::report::view::{
     ClauseCheck, ClauseOutcome, Headline, LoadUnit, checks, level_number, load_of,
 };
-use crate::units::{show_ms, show_number, show_percent, show_rate};
+use crate::units::{show_bytes, show_ms, show_number, show_percent, show_rate};
 
 const CSS: &str = include_str!("report.css");
 
@@ -450,7 +450,7 @@ fn stats_row(
     let percentile = |name: &str, v| crate::report::view::marked(&s.latency, name, latency(v));
     let _ = writeln!(
         out,
-        "<tr{}><td>{}</td><td>{}</td><td>{:.1}</td>{}<td class=\"text\">{}</td><td class=\"text\">{}</td>{}{}{}{}{}{last}</tr>",
+        "<tr{}><td>{}</td><td>{}</td><td>{:.1}</td>{}<td class=\"text\">{}</td><td class=\"text\">{}</td>{}{}{}{}{}<td>{}</td>{last}</tr>",
         if total { " class=\"total\"" } else { "" },
         escape(name),
         s.requests,
@@ -464,6 +464,10 @@ fn stats_row(
         td(percentile("p95", s.latency.p95_ms), "p95"),
         td(percentile("p99", s.latency.p99_ms), "p99"),
         td(latency(s.latency.max_ms), "max"),
+        s.mean_body_bytes().map_or_else(
+            || "-".to_string(),
+            |(mean, _)| show_bytes(mean.round() as u64)
+        ),
     );
 }
 
@@ -473,7 +477,7 @@ fn apart_row(out: &mut String, apart: &[(Option<usize>, String)], row: Option<us
     if let Some((_, text)) = apart.iter().find(|(r, _)| *r == row) {
         let _ = writeln!(
             out,
-            "<tr class=\"apart\"><td></td><td colspan=\"11\" class=\"text\">↳ {}</td></tr>",
+            "<tr class=\"apart\"><td></td><td colspan=\"12\" class=\"text\">↳ {}</td></tr>",
             escape(text)
         );
     }
@@ -501,7 +505,8 @@ fn step_table(out: &mut String, report: &Report, level: &LevelResult, unit: Load
         out,
         "<section class=\"level\" id=\"level-{n}\">\n<h3>Level {n} · {} {}</h3>\n<table>\n\
          <tr><th>step</th><th>requests</th><th>steps/s</th><th>errors</th><th class=\"text\">error kinds</th>\
-         <th class=\"text\">status codes</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th><th class=\"text\">slowest</th></tr>\n",
+         <th class=\"text\">status codes</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th>\
+         <th title=\"the mean decoded body of the answers served without error\">body</th><th class=\"text\">slowest</th></tr>\n",
         escape(&unit.show(load_of(level))),
         tag(level.verdict),
         n = level_number(level),
@@ -575,6 +580,41 @@ mod tests {
         for level in &report.levels {
             assert!(page.contains(&format!("id=\"level-{}\"", level.index + 1)));
         }
+    }
+
+    /// Each step's row shows the mean size of the bodies it was served
+    /// (a shop shedding load with smaller pages shows there); "-" where no
+    /// body was counted (reports written before bodies were).
+    #[test]
+    fn step_rows_show_the_mean_body_served() {
+        let mut report = testdata::broken();
+        let level = &mut report.levels[0];
+        let step = &mut level.steps[0];
+        let failed: u64 = step.stats.errors.values().sum();
+        let served = step.stats.requests - failed;
+        assert!(served > 0);
+        step.stats.body_bytes = served * 18_842;
+        let name = step.name.clone();
+        level.steps[1].stats.body_bytes = 0;
+        let second = level.steps[1].name.clone();
+        let page = render(&report);
+        let section = &page[page.find("id=\"level-1\"").unwrap()..];
+        let section = &section[..section.find("</section>").unwrap()];
+        assert!(section.contains(
+            "<th title=\"the mean decoded body of the answers served without error\">body</th>"
+        ));
+        let row = |name: &str| {
+            let at = section
+                .find(&format!("<tr><td>{}</td>", escape(name)))
+                .unwrap();
+            section[at..at + section[at..].find("</tr>").unwrap()].to_string()
+        };
+        let first = row(&name);
+        assert!(first.contains("<td>18.4 KiB</td>"), "{first}");
+        let other = row(&second);
+        let cells = other.matches("<td").count();
+        assert_eq!(cells, first.matches("<td").count(), "{other}");
+        assert!(other.contains("<td>-</td>"), "{other}");
     }
 
     /// The peak card's number is what the shop served, as the verdict and the
