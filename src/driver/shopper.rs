@@ -203,7 +203,9 @@ impl Shopper {
                 self.journey_ended(shared, (index, level), start, answered, !failed);
             }
             intended = answered + sample_think(step.think.unwrap_or(journey.think), &mut self.rng);
-            if !self.wait_until(intended, answered).await {
+            // No think time: nothing to wait for (the next step, or the loop
+            // after the journey, sees a retirement, and that loop yields).
+            if intended > answered && !self.wait_until(intended, answered).await {
                 return None;
             }
             if failed {
