@@ -232,14 +232,13 @@ pub struct Stats {
 
 impl Stats {
     /// The mean decoded body of the answers served without error, and how many
-    /// there were; `None` without any (or in a report written before bodies
-    /// were counted, whose `body_bytes` is 0).
+    /// there were; `None` without any. (0 in a report written before bodies
+    /// were counted: a reader tells that from empty bodies by the whole run.)
     pub fn mean_body_bytes(&self) -> Option<(f64, u64)> {
         let served = self
             .requests
             .saturating_sub(self.errors.values().sum::<u64>());
-        (served > 0 && self.body_bytes > 0)
-            .then(|| (self.body_bytes as f64 / served as f64, served))
+        (served > 0).then(|| (self.body_bytes as f64 / served as f64, served))
     }
 
     /// The share of requests that failed, exact: `error_rate` is rounded to

@@ -436,7 +436,7 @@ fn stats_row(
     checks: &[ClauseCheck],
     step: Option<&str>,
     total: bool,
-    last: &str,
+    tail: &str,
 ) {
     let td = |value: String, metric: &str| {
         if bad(checks, step, metric) {
@@ -450,7 +450,7 @@ fn stats_row(
     let percentile = |name: &str, v| crate::report::view::marked(&s.latency, name, latency(v));
     let _ = writeln!(
         out,
-        "<tr{}><td>{}</td><td>{}</td><td>{:.1}</td>{}<td class=\"text\">{}</td><td class=\"text\">{}</td>{}{}{}{}{}<td>{}</td>{last}</tr>",
+        "<tr{}><td>{}</td><td>{}</td><td>{:.1}</td>{}<td class=\"text\">{}</td><td class=\"text\">{}</td>{}{}{}{}{}{tail}</tr>",
         if total { " class=\"total\"" } else { "" },
         escape(name),
         s.requests,
@@ -464,10 +464,6 @@ fn stats_row(
         td(percentile("p95", s.latency.p95_ms), "p95"),
         td(percentile("p99", s.latency.p99_ms), "p99"),
         td(latency(s.latency.max_ms), "max"),
-        s.mean_body_bytes().map_or_else(
-            || "-".to_string(),
-            |(mean, _)| show_bytes(mean.round() as u64)
-        ),
     );
 }
 
@@ -511,6 +507,16 @@ fn step_table(out: &mut String, report: &Report, level: &LevelResult, unit: Load
         tag(level.verdict),
         n = level_number(level),
     );
+    // "-" where no body was counted: a report written before bodies were
+    // (a shop whose every answer is empty reads the same).
+    let counted = (report.levels.iter())
+        .flat_map(|l| std::iter::once(&l.stats).chain(l.steps.iter().map(|s| &s.stats)))
+        .any(|stats| stats.body_bytes > 0);
+    let body = |stats: &Stats| match stats.mean_body_bytes() {
+        Some((mean, _)) if counted => show_bytes(mean.round() as u64),
+        _ => "-".to_string(),
+    };
+    let tail = format!("<td>{}</td><td></td>", body(&level.stats));
     stats_row(
         out,
         "all requests",
@@ -518,14 +524,15 @@ fn step_table(out: &mut String, report: &Report, level: &LevelResult, unit: Load
         &checks,
         None,
         true,
-        "<td></td>",
+        &tail,
     );
     let apart = crate::report::view::latencies_apart(level);
     apart_row(out, &apart, None);
     for (i, step) in level.steps.iter().enumerate() {
         let slowest = exemplars::slowest_cell(report, step);
+        let tail = format!("<td>{}</td>{slowest}", body(&step.stats));
         let name = Some(step.name.as_str());
-        stats_row(out, &step.name, &step.stats, &checks, name, false, &slowest);
+        stats_row(out, &step.name, &step.stats, &checks, name, false, &tail);
         apart_row(out, &apart, Some(i));
     }
     out.push_str("</table>\n");
@@ -583,38 +590,53 @@ mod tests {
     }
 
     /// Each step's row shows the mean size of the bodies it was served
-    /// (a shop shedding load with smaller pages shows there); "-" where no
-    /// body was counted (reports written before bodies were).
+    /// (a shop shedding load with smaller pages shows there): empty ones as
+    /// "0 B", and "-" throughout a report that counted no body at all (one
+    /// written before bodies were).
     #[test]
     fn step_rows_show_the_mean_body_served() {
+        let rows = |report: &Report| {
+            let page = render(report);
+            let section = &page[page.find("id=\"level-1\"").unwrap()..];
+            let section = section[..section.find("</section>").unwrap()].to_string();
+            assert!(section.contains(
+                "<th title=\"the mean decoded body of the answers served without error\">body</th>"
+            ));
+            let level = &report.levels[0];
+            let names =
+                std::iter::once("all requests").chain(level.steps.iter().map(|s| s.name.as_str()));
+            names
+                .map(|name| {
+                    let at = section.find(&format!("<td>{}</td>", escape(name))).unwrap();
+                    let at = section[..at].rfind("<tr").unwrap();
+                    section[at..at + section[at..].find("</tr>").unwrap()].to_string()
+                })
+                .collect::<Vec<_>>()
+        };
         let mut report = testdata::broken();
+        for level in &mut report.levels {
+            level.stats.body_bytes = 0;
+            for step in &mut level.steps {
+                step.stats.body_bytes = 0;
+            }
+        }
+        let before = rows(&report);
+        let header = 13;
+        for row in &before {
+            assert_eq!(row.matches("<td").count(), header, "{row}");
+            assert!(row.contains("<td>-</td>"), "{row}");
+        }
         let level = &mut report.levels[0];
         let step = &mut level.steps[0];
-        let failed: u64 = step.stats.errors.values().sum();
-        let served = step.stats.requests - failed;
+        let served = step.stats.requests - step.stats.errors.values().sum::<u64>();
         assert!(served > 0);
         step.stats.body_bytes = served * 18_842;
-        let name = step.name.clone();
-        level.steps[1].stats.body_bytes = 0;
-        let second = level.steps[1].name.clone();
-        let page = render(&report);
-        let section = &page[page.find("id=\"level-1\"").unwrap()..];
-        let section = &section[..section.find("</section>").unwrap()];
-        assert!(section.contains(
-            "<th title=\"the mean decoded body of the answers served without error\">body</th>"
-        ));
-        let row = |name: &str| {
-            let at = section
-                .find(&format!("<tr><td>{}</td>", escape(name)))
-                .unwrap();
-            section[at..at + section[at..].find("</tr>").unwrap()].to_string()
-        };
-        let first = row(&name);
-        assert!(first.contains("<td>18.4 KiB</td>"), "{first}");
-        let other = row(&second);
-        let cells = other.matches("<td").count();
-        assert_eq!(cells, first.matches("<td").count(), "{other}");
-        assert!(other.contains("<td>-</td>"), "{other}");
+        let now = rows(&report);
+        assert!(now[1].contains("<td>18.4 KiB</td>"), "{}", now[1]);
+        assert!(now[2].contains("<td>0 B</td>"), "{}", now[2]);
+        for row in &now {
+            assert_eq!(row.matches("<td").count(), header, "{row}");
+        }
     }
 
     /// The peak card's number is what the shop served, as the verdict and the
