@@ -169,6 +169,15 @@ mod tests {
         assert!(verdict.contains(&said), "{verdict}");
     }
 
+    /// Answers that went empty under load (a 200 with no body) are the
+    /// lightest of all, not "nothing counted".
+    #[test]
+    fn answers_that_went_empty_are_said() {
+        let report = sized(&[5_120, 5_120, 0]);
+        let said = lighter_pages(&report).expect("empty answers");
+        assert!(said.contains(", 0 B at "), "{said}");
+    }
+
     /// A shop busy from the first level: its answers are as light at every
     /// level, and lighter than the page the preflight walk got.
     #[test]
