@@ -481,6 +481,7 @@ pub fn analyse(plan: &Plan, outcome: &RunOutcome, info: RunInfo) -> Report {
         walked_bytes: (plan.steps.iter())
             .filter_map(|s| Some((s.name.clone(), s.walked_bytes?)))
             .collect(),
+        preflight_http_requests: plan.preflight_http_requests,
         cooldown,
         recovery_watched: plan.recovery_watched,
         timeline: timeline(&collected.timeline, &outcome.levels),

@@ -708,6 +708,11 @@ pub struct Report {
     /// (`body_bytes`) are read against.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub walked_bytes: BTreeMap<String, u64>,
+    /// The HTTP requests the preflight walk sent before the load (redirect hops
+    /// included; each shard's, summed, in a merged report): the shop's logs
+    /// count them, the levels' counts do not. Absent without a preflight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preflight_http_requests: Option<u64>,
     /// The cool-down at the last good level after the climb stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cooldown: Option<CooldownResult>,

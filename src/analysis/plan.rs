@@ -54,6 +54,11 @@ pub struct Plan {
     /// cool-down after a break); `None` in logs written before it was kept.
     #[serde(default)]
     pub recovery_watched: Option<bool>,
+    /// The HTTP requests the preflight walk sent before the load (redirect
+    /// hops included; `None` without a preflight): the shop's logs count them,
+    /// the levels do not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preflight_http_requests: Option<u64>,
 }
 
 impl Plan {
@@ -83,6 +88,7 @@ impl Plan {
             trace_url: scenario.target.tracing.url.clone(),
             capacity_unit: scenario.load.capacity_unit.as_ref().map(|u| u.0.clone()),
             recovery_watched: Some(scenario.load.watches_recovery()),
+            preflight_http_requests: None,
         }
     }
 
@@ -135,6 +141,7 @@ impl Plan {
         for step in &mut plan.steps {
             step.walked_bytes = None;
         }
+        plan.preflight_http_requests = None;
         plan
     }
 

@@ -55,7 +55,11 @@ pub fn merge(args: &MergeArgs) -> Result<Exit, Error> {
     if let Some(note) = targets_note(targets) {
         errln!("warning: {note}");
     }
-    let plan = shards[0].plan.clone();
+    let mut plan = shards[0].plan.clone();
+    // Each shard walked the journeys before its load: the shop saw them all.
+    plan.preflight_http_requests = (shards.iter())
+        .filter_map(|s| s.plan.preflight_http_requests)
+        .reduce(|a, b| a + b);
     let mut ci = Ci::resolve(&args.ci, None)?;
     // The gates the run would have been judged by: the scenario's, then --gate's.
     let scenario_gates = plan.gates.iter().filter_map(|g| parse_gate(g).ok());

@@ -154,7 +154,10 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         &signals,
     )? {
         Walked::Stop(exit) => return Ok(exit),
-        Walked::Passed(walk) => keep_walked_sizes(&mut plan, &walk),
+        Walked::Passed(walk, sent) => {
+            keep_walked_sizes(&mut plan, &walk);
+            plan.preflight_http_requests = Some(sent);
+        }
         Walked::Not => {}
     }
     let scenario = match args.no_preflight {
@@ -397,8 +400,9 @@ fn start_target(
 enum Walked {
     /// The run ends here, with this exit.
     Stop(Exit),
-    /// The load goes on after this walk (the last of the preflight's).
-    Passed(Walk),
+    /// The load goes on after this walk (the last of the preflight's), and
+    /// the HTTP requests every walk of the preflight sent.
+    Passed(Walk, u64),
     /// No preflight (`--no-preflight`).
     Not,
 }
@@ -513,7 +517,7 @@ fn preflight(
     errln!(
         "note: preflight: {sent} HTTP requests sent walking the journeys before the load (not in the report's counts)"
     );
-    Ok(Walked::Passed(walk))
+    Ok(Walked::Passed(walk, sent as u64))
 }
 
 /// Keeps in `plan` the size of each step's answer in the walk, where it passed.

@@ -585,7 +585,9 @@ steps = [{{ name = "checkout", post = "/checkout", json = {{ sku = "A" }} }}]
         stderr.contains("note: preflight: 2 HTTP requests sent walking the journeys before the load (not in the report's counts)"),
         "{stderr}"
     );
-    assert!(out.join("report.json").exists());
+    // And report.json keeps the count, for reconciling with the shop's logs.
+    let report = read_report(&out.join("report.json"));
+    assert_eq!(report["preflight_http_requests"], 2, "{report:#}");
     assert!(requests.load(Ordering::Relaxed) > 2, "the load ran");
 }
 

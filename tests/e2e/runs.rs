@@ -311,6 +311,8 @@ steps = [{ name = "home", get = "/" }]
     );
     let (output, report) = run_scenario(dir.path(), &scenario, &[]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output).1);
+    // The preflight walked the one-step journey once.
+    assert_eq!(report["preflight_http_requests"], 1);
     let levels = report["levels"].as_array().unwrap();
     assert_eq!(
         levels.iter().map(|l| f(&l["load"])).collect::<Vec<_>>(),

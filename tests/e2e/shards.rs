@@ -219,6 +219,19 @@ fn three_shards_merge_losslessly_and_agree_with_one_process() {
         .unwrap();
     let merged = read_report(&out("merged").join("report.json"));
     assert_measured(&merge, &merged);
+    // Each shard walked the journeys before its load: the shop saw every walk.
+    let walked: Vec<u64> = (shards.iter())
+        .map(|r| {
+            r["preflight_http_requests"]
+                .as_u64()
+                .expect("a shard's walk")
+        })
+        .collect();
+    assert!(walked.iter().all(|&n| n > 0), "{walked:?}");
+    assert_eq!(
+        merged["preflight_http_requests"],
+        walked.iter().sum::<u64>()
+    );
 
     // The merged reports say they are.
     for file in ["summary.md", "report.html"] {
