@@ -1,4 +1,4 @@
-//! The floor of a plain-GET generator (`benches/peers.sh … floor`): the least a
+//! The floor of a plain-GET generator (`benches/peers.sh … plain` with `FLOOR=`): the least a
 //! keep-alive GET loop costs on the runtime stampede's workers use (a tokio
 //! current-thread runtime, httparse) and on an event loop of its own (mio), against
 //! the same server as stampede and wrk. It tells the runtime's share of stampede's
@@ -47,8 +47,20 @@ struct Loop {
     busy: Duration,
 }
 
+/// Reads more of an answer into `buf` after its first `have` bytes (growing it
+/// when full); how many bytes came.
+async fn read_more(stream: &mut tokio::net::TcpStream, buf: &mut Vec<u8>, have: usize) -> usize {
+    use tokio::io::AsyncReadExt;
+    if have == buf.len() {
+        buf.resize(2 * buf.len(), 0);
+    }
+    let n = stream.read(&mut buf[have..]).await.expect("read");
+    assert!(n > 0, "the server closed the connection");
+    n
+}
+
 async fn connection(addr: SocketAddr, how: Loop) -> u64 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     stream.set_nodelay(true).expect("nodelay");
     let mut buf = vec![0u8; 16 * 1024];
@@ -60,12 +72,10 @@ async fn connection(addr: SocketAddr, how: Loop) -> u64 {
             stream.write_all(REQUEST).await.expect("write");
             let mut have = 0;
             loop {
-                let n = stream.read(&mut buf[have..]).await.expect("read");
-                assert!(n > 0, "the server closed the connection");
-                have += n;
+                have += read_more(&mut stream, &mut buf, have).await;
                 if let Some((head, length)) = parse(&buf[..have]) {
                     while have < head + length {
-                        have += stream.read(&mut buf[have..]).await.expect("read");
+                        have += read_more(&mut stream, &mut buf, have).await;
                     }
                     break;
                 }
@@ -141,6 +151,9 @@ fn run_mio(addr: SocketAddr, until: Instant, connections: usize) -> u64 {
         for event in events.iter() {
             let c = &mut all[event.token().0];
             loop {
+                if c.have == c.buf.len() {
+                    c.buf.resize(2 * c.buf.len(), 0);
+                }
                 match c.stream.read(&mut c.buf[c.have..]) {
                     Ok(0) => panic!("the server closed the connection"),
                     Ok(n) => {

@@ -101,7 +101,8 @@ run_tool() {
   if ! kill -0 "$SERVER" 2>/dev/null; then   # it has been seen to vanish when others kill processes
     echo "# !! the server (pid $SERVER) is gone before $tool round $round; starting a new one"
     $START_SERVER
-    for a in "$@"; do args+=("${a//"$old"/"$URL"}"); done
+    # host:port, so that an address given without its scheme (the floor's) moves too
+    for a in "$@"; do args+=("${a//"${old#*://}"/"${URL#*://}"}"); done
     set -- "${args[@]}"
   fi
   b=$(wait_quiet "$QUIET_WAIT")

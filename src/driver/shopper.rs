@@ -203,8 +203,9 @@ impl Shopper {
                 self.journey_ended(shared, (index, level), start, answered, !failed);
             }
             intended = answered + sample_think(step.think.unwrap_or(journey.think), &mut self.rng);
-            // No think time: nothing to wait for (the next step, or the loop
-            // after the journey, sees a retirement, and that loop yields).
+            // No think time: nothing to wait for. The next step sees a
+            // retirement, or the closed model's loop after the journey does
+            // (and yields there); an open-model shopper ends with its journey.
             if intended > answered && !self.wait_until(intended, answered).await {
                 return None;
             }
