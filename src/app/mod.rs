@@ -98,7 +98,7 @@ pub fn execute(command: Command) -> Result<Exit, Error> {
 }
 
 /// The runtime on the caller's thread: the run's own loop, signals, the
-/// preflight, live metrics (shoppers run on [`driver::Workers`]).
+/// preflight, live metrics (shoppers run on [`crate::driver::Workers`]).
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -3,7 +3,7 @@
 //! aborted run stopped), the gates, the capacity fit and planning view, the level
 //! table, the steps at the last good level, and the comparison with a baseline.
 //! What each shows is computed by [`view`](crate::report::view) and
-//! [`ci`](crate::report::ci); this file lays it out.
+//! [`findings`](crate::report::findings); this file lays it out.
 
 use std::fmt::Write;
 

@@ -8,7 +8,7 @@
 //! (summary.md), `junit` (junit.xml), `tables` (timeline.csv, levels.csv, business.csv),
 //! `charts` (the plotters drawings, also written as charts/NAME.svg and .png, with
 //! the values each was drawn from as charts/NAME.csv).
-//! [`ci`] computes the CI and planning view they all show: the gates, the
+//! [`findings`] computes the CI and planning view they all show: the gates, the
 //! capacity fit, the planning facts, the comparison, why a run was aborted.
 
 mod charts;

@@ -278,7 +278,7 @@ impl Check {
     }
 
     /// The GraphQL error code `allow_errors` accepted in an answer that passed
-    /// (see [`JsonCheck::accepted`]); only a GraphQL check with `allow_errors`
+    /// (see [`super::JsonCheck::accepted`]); only a GraphQL check with `allow_errors`
     /// reads the answer for it.
     pub fn accepted(&self, response: &Response<'_>) -> Option<String> {
         match self {
@@ -291,7 +291,7 @@ impl Check {
         }
     }
 
-    /// What a failure of a GraphQL check is counted by (see [`JsonCheck::code`]).
+    /// What a failure of a GraphQL check is counted by (see [`super::JsonCheck::code`]).
     pub fn code(&self, response: &Response<'_>) -> Option<String> {
         match self {
             Check::Json(check) => check.code(response.json()),

@@ -322,7 +322,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// `when = "order_id"` or `"!order_id"`: a variable an earlier step of the
-    /// journey extracts (one from [vars] or a data file is always set).
+    /// journey extracts (one from `[vars]` or a data file is always set).
     fn when(&mut self, raw: &Spanned<String>, slots: &[String]) -> Result<crate::scenario::When> {
         let text = raw.get_ref().trim();
         let (negated, name) = match text.strip_prefix('!') {
