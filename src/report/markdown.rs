@@ -63,9 +63,13 @@ pub fn summary(report: &Report) -> String {
         );
     }
     if let Some(level) = head.last_good {
+        let limited = match level.generator_limited {
+            true => " — generator-limited there: the shop may take more",
+            false => "",
+        };
         let _ = writeln!(
             out,
-            "- **Last good level:** {}, {} steps/s served",
+            "- **Last good level:** {}, {} steps/s served{limited}",
             unit.show(load_of(level)),
             show_rate(level.stats.served_rps())
         );
@@ -342,6 +346,26 @@ mod tests {
         assert!(text.contains(&verdict), "{text}");
         assert!(text.contains("broke the SLO"), "{text}");
         assert!(summary(&testdata::smoke()).contains("🟢"));
+    }
+
+    /// A last good level the generator limited says so beside its number.
+    #[test]
+    fn a_generator_limited_last_good_level_says_so() {
+        let mut report = testdata::broken();
+        let good = report.last_good.as_ref().unwrap().level;
+        let line = |report: &Report| {
+            let text = summary(report);
+            let line = text.lines().find(|l| l.contains("**Last good level:**"));
+            line.unwrap().to_string()
+        };
+        assert!(!line(&report).contains("generator-limited"));
+        let level = report.levels.iter_mut().find(|l| l.index == good).unwrap();
+        level.generator_limited = true;
+        assert!(
+            line(&report).ends_with("— generator-limited there: the shop may take more"),
+            "{}",
+            line(&report)
+        );
     }
 
     #[test]

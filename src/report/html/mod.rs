@@ -204,6 +204,18 @@ fn shop_facts(out: &mut String, head: &Headline<'_>) {
         }
     }
     match head.last_good {
+        // Passed while the generator was the limit: what it served is what
+        // stampede sent, not what the shop can take; not a green number.
+        Some(level) if level.generator_limited => fact(
+            out,
+            "warn",
+            "Last good level",
+            &escape(&unit.show(load_of(level))),
+            &format!(
+                "{} steps/s served; generator-limited there: the shop may take more",
+                show_rate(level.stats.served_rps())
+            ),
+        ),
         Some(level) => fact(
             out,
             "good",
@@ -587,6 +599,27 @@ mod tests {
         for level in &report.levels {
             assert!(page.contains(&format!("id=\"level-{}\"", level.index + 1)));
         }
+    }
+
+    /// A last good level the generator limited is no green number: what it
+    /// served is what stampede could send.
+    #[test]
+    fn a_generator_limited_last_good_level_is_not_shown_as_good() {
+        let mut report = testdata::broken();
+        let good = report.last_good.as_ref().expect("a last good level").level;
+        let card = |report: &Report| {
+            let page = render(report);
+            let at = page.find("<dt>Last good level</dt>").expect("the card");
+            let start = page[..at].rfind("<div class=\"").unwrap();
+            page[start..at].to_string()
+        };
+        assert_eq!(card(&report), "<div class=\"good\">");
+        let level = (report.levels.iter_mut())
+            .find(|l| l.index == good)
+            .unwrap();
+        level.generator_limited = true;
+        assert_eq!(card(&report), "<div class=\"warn\">");
+        assert!(render(&report).contains("generator-limited there: the shop may take more"));
     }
 
     /// Each step's row shows the mean size of the bodies it was served
