@@ -497,8 +497,13 @@ fn step_tables(out: &mut String, report: &Report) {
     }
     let unit = LoadUnit::of(report);
     out.push_str("<h2 id=\"steps\">Steps at each level</h2>\n");
+    // "-" in the body column where no body was counted: a report written
+    // before bodies were (a shop whose every answer is empty reads the same).
+    let bodies_counted = (report.levels.iter())
+        .flat_map(|l| std::iter::once(&l.stats).chain(l.steps.iter().map(|s| &s.stats)))
+        .any(|stats| stats.body_bytes > 0);
     for level in &report.levels {
-        step_table(out, report, level, unit);
+        step_table(out, report, level, unit, bodies_counted);
     }
     let rows = report
         .levels
@@ -507,7 +512,13 @@ fn step_tables(out: &mut String, report: &Report) {
     low_confidence_note(out, rows);
 }
 
-fn step_table(out: &mut String, report: &Report, level: &LevelResult, unit: LoadUnit) {
+fn step_table(
+    out: &mut String,
+    report: &Report,
+    level: &LevelResult,
+    unit: LoadUnit,
+    bodies_counted: bool,
+) {
     let checks = checks(report, level);
     let _ = write!(
         out,
@@ -519,13 +530,8 @@ fn step_table(out: &mut String, report: &Report, level: &LevelResult, unit: Load
         tag(level.verdict),
         n = level_number(level),
     );
-    // "-" where no body was counted: a report written before bodies were
-    // (a shop whose every answer is empty reads the same).
-    let counted = (report.levels.iter())
-        .flat_map(|l| std::iter::once(&l.stats).chain(l.steps.iter().map(|s| &s.stats)))
-        .any(|stats| stats.body_bytes > 0);
     let body = |stats: &Stats| match stats.mean_body_bytes() {
-        Some((mean, _)) if counted => show_bytes(mean.round() as u64),
+        Some((mean, _)) if bodies_counted => show_bytes(mean.round() as u64),
         _ => "-".to_string(),
     };
     let tail = format!("<td>{}</td><td></td>", body(&level.stats));
