@@ -298,12 +298,11 @@ fn fell_behind(report: &Report, unit: Option<&str>) -> Option<((f64, f64), Strin
         return None;
     }
     let per_arrival = per_arrival.iter().sum::<f64>() / per_arrival.len() as f64;
-    let mut passing_p50: Vec<f64> = (levels.iter())
+    let passing_p50: Vec<f64> = (levels.iter())
         .filter(|(l, _)| l.verdict == Verdict::Pass)
         .filter_map(|(l, _)| l.stats.latency.p50_ms)
         .collect();
-    passing_p50.sort_by(f64::total_cmp);
-    let usual_p50 = passing_p50.get(passing_p50.len() / 2).copied();
+    let usual_p50 = (!passing_p50.is_empty()).then(|| super::falling_behind::median(&passing_p50));
     let queued = |l: &LevelResult| {
         let judged = (l.breaches.iter()).any(|b| matches!(b.broken, Broken::FallingBehind { .. }));
         let slower = usual_p50

@@ -650,8 +650,6 @@ fn an_open_model_shop_that_fell_behind_its_arrivals_has_its_capacity_measured() 
         },
     )];
     assert!(assess(&report).measured);
-    report.levels = staircase(&report, &served);
-    queued(&mut report.levels);
     // A closed model's load is shoppers, not arrivals: nothing to fall behind.
     report.levels = staircase(&report, &served);
     report.model = Model::Closed;

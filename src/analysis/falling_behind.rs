@@ -138,7 +138,7 @@ fn seconds_of(timeline: &[TimelinePoint], level: usize) -> Vec<Second> {
 
 /// The median of `values` (of an even count: the mean of the middle two).
 /// `values` is not empty.
-fn median(values: &[f64]) -> f64 {
+pub(super) fn median(values: &[f64]) -> f64 {
     let sorted = sorted(values);
     let n = sorted.len();
     match n.is_multiple_of(2) {
