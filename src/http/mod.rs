@@ -389,7 +389,6 @@ impl Client {
     ) -> Result<Answer, Failure> {
         let deadline = sent + self.common.timeout;
         self.step_sent = Some(sent);
-        self.head.status = None;
         let mut timer = match self.timer.take() {
             Some(mut timer) => {
                 timer.as_mut().reset(deadline);
@@ -528,8 +527,6 @@ impl Client {
             redirects.push((reply.status, next.to_string()));
             redirected_to = Some(next.to_string());
             dest = Dest::of(next).ok_or_else(unusable)?;
-            // A timeout before the next head is no answer, not this one's.
-            self.head.status = None;
         }
     }
 
@@ -642,6 +639,9 @@ impl Client {
         out: &exchange::Outgoing<'_>,
         want: exchange::Want,
     ) -> Result<exchange::Reply, Failure> {
+        // The head this exchange has seen: none yet (a timeout before it is no
+        // answer, not the last hop's).
+        self.head.status = None;
         let kept = match self.conns.iter().position(|c| c == out.origin) {
             Some(i) => {
                 let mut conn = self.conns.swap_remove(i);
