@@ -176,6 +176,11 @@ pub fn show_seconds(s: f64) -> String {
     }
 }
 
+/// Whole microseconds of `d`, saturating at `u64::MAX` (as examples store them).
+pub fn micros(d: Duration) -> u64 {
+    d.as_micros().min(u128::from(u64::MAX)) as u64
+}
+
 /// A latency in milliseconds as people read it: `4.2 ms`, `612 ms`, `1.25 s`.
 pub fn show_ms(ms: f64) -> String {
     if !ms.is_finite() {

@@ -407,9 +407,7 @@ impl Named {
             step: self.step,
             kind,
             status,
-            latency_us: self
-                .latency
-                .map(|d| d.as_micros().min(u128::from(u64::MAX)) as u64),
+            latency_us: self.latency.map(crate::units::micros),
             request: self.request.clone(),
             trace_id: self.trace_id.clone(),
             what,

@@ -93,12 +93,10 @@ pub struct Exemplar {
 impl Exemplar {
     pub fn of(sample: &Sample) -> Exemplar {
         Exemplar {
-            latency_us: sample
-                .latency
-                .map(|d| d.as_micros().min(u128::from(u64::MAX)) as u64),
+            latency_us: sample.latency.map(crate::units::micros),
             status: sample.status,
             error: sample.error,
-            at_us: sample.origin.at.as_micros().min(u128::from(u64::MAX)) as u64,
+            at_us: crate::units::micros(sample.origin.at),
             shopper: sample.origin.shopper,
             journey: sample.origin.journey,
             trace: sample.origin.trace,
