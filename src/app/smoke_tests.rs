@@ -72,30 +72,7 @@ fn only_an_answer_a_shop_gives_as_its_business_is_offered_to_accept() {
 /// says the path does not fit, and offers no `optional` to hide it.
 #[test]
 fn a_json_path_that_does_not_fit_the_answer_is_not_offered_as_optional() {
-    use crate::driver::walk::JourneyWalk;
-    let failed = |kind: ErrorKind, what: &str| Walk {
-        journeys: vec![JourneyWalk {
-            name: "buyer".to_string(),
-            steps: vec![StepWalk {
-                name: "login".to_string(),
-                hops: Vec::new(),
-                seen: Default::default(),
-                failure: Some(crate::metrics::examples::Example {
-                    step: 0,
-                    kind,
-                    status: Some(200),
-                    latency_us: None,
-                    request: String::new(),
-                    trace_id: None,
-                    what: what.to_string(),
-                    redirects: Vec::new(),
-                    body: String::new(),
-                }),
-                not_sent: None,
-                written_headers: Vec::new(),
-            }],
-        }],
-    };
+    let failed = |kind, what| failing(kind, 200, what, "", 0);
     let misfit = "extract token: json \"$.data.token\" does not fit the answer: \
         $.data: no key \"data\"; $ has keys: token, user";
     let said = show_walk(&failed(ErrorKind::Extract, misfit), false, 1);
