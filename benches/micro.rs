@@ -257,7 +257,7 @@ fn shopper_exchange(c: &mut Criterion) {
                 trace: None,
                 follow: true,
             };
-            runtime.block_on(client.fetch(request, tokio::time::Instant::now()))
+            runtime.block_on(client.fetch(&request, tokio::time::Instant::now()))
         };
         let answer = fetch(&mut client).unwrap_or_else(|f| panic!("{f:?}"));
         assert_eq!(answer.status, 200, "{name}");

@@ -331,7 +331,7 @@ impl Shopper {
             follow: step.follow_redirects,
         };
         let sent = Instant::now();
-        let answer = self.client.fetch(request, sent).await;
+        let answer = self.client.fetch(&request, sent).await;
         let answered = Instant::now();
         let mut sample = sample(self, sent);
         sample.http_requests = self.client.take_sent();

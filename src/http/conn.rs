@@ -111,24 +111,27 @@ impl Conn {
         }
     }
 
-    /// Sends one request; the connection comes back when it can be used again.
-    /// The answer's head goes to `seen` as soon as it is read.
+    /// Whether an HTTP/1.1 exchange began on it and did not end (the timeout
+    /// dropped it): the answer's rest may still come, so it is closed.
+    pub fn mid_exchange(&self) -> bool {
+        match self {
+            Conn::H1(c, _) => c.mid_exchange(),
+            Conn::H2(..) => false,
+        }
+    }
+
+    /// Sends one request; `true` with the answer when the connection can
+    /// carry another. The answer's head goes to `seen` as soon as it is read.
     pub async fn send(
-        self,
+        &mut self,
         out: &Outgoing<'_>,
         want: Want,
         seen: &mut HeadSeen,
-    ) -> Result<(Reply, Option<Conn>), Failure> {
+    ) -> Result<(Reply, bool), Failure> {
         match self {
-            Conn::H1(mut c, origin) => {
-                let (reply, reusable) = c.send(out, want, seen).await?;
-                Ok((reply, reusable.then_some(Conn::H1(c, origin))))
-            }
-            Conn::H2(mut c, origin) => {
-                // Boxed, as connecting is: hyper's request future is large.
-                let reply = Box::pin(c.send(out, want, seen)).await?;
-                Ok((reply, Some(Conn::H2(c, origin))))
-            }
+            Conn::H1(c, _) => c.send(out, want, seen).await,
+            // Boxed, as connecting is: hyper's request future is large.
+            Conn::H2(c, _) => Ok((Box::pin(c.send(out, want, seen)).await?, true)),
         }
     }
 }

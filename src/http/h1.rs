@@ -57,11 +57,19 @@ pub struct Connection {
     io: Stream,
     /// Whether an answer was read whole on this connection before.
     carried: bool,
+    /// From a request's first byte until its answer was read whole: an
+    /// exchange the timeout dropped leaves the connection mid-answer, never to
+    /// be used again.
+    mid_exchange: bool,
 }
 
 impl Connection {
     pub fn new(io: Stream) -> Connection {
-        Connection { io, carried: false }
+        Connection {
+            io,
+            carried: false,
+            mid_exchange: false,
+        }
     }
 
     /// Whether the connection carried an answer before: kept from an earlier
@@ -74,7 +82,12 @@ impl Connection {
     /// connection reads as its end (or an error); a live one has nothing to read.
     /// Anything else (unasked-for bytes) makes it unusable too.
     pub fn usable(&mut self) -> bool {
-        self.io.idle_and_open()
+        !self.mid_exchange && self.io.idle_and_open()
+    }
+
+    /// Whether an exchange began on this connection and did not end.
+    pub fn mid_exchange(&self) -> bool {
+        self.mid_exchange
     }
 
     /// Sends one request and reads its answer; `true` with it when the connection
@@ -86,6 +99,7 @@ impl Connection {
         want: Want,
         seen: &mut HeadSeen,
     ) -> Result<(Reply, bool), Failure> {
+        self.mid_exchange = true;
         let mut buffer = Buffer::take();
         let buf = &mut buffer.0;
         write_request(buf, out);
@@ -94,38 +108,50 @@ impl Connection {
         self.io.flush().await.map_err(unanswered)?;
         buf.clear();
 
-        let head = self.read_head(buf, want.headers).await?;
-        seen.read(head.status, &head.headers);
+        // Taken apart: only what the body's reading needs lives while it reads.
+        let Head {
+            len,
+            status,
+            length,
+            chunked,
+            close,
+            encoding,
+            set_cookies,
+            location,
+            headers,
+        } = self.read_head(buf, want.headers).await?;
+        seen.read(status, &headers);
 
-        let no_body = *out.method == Method::HEAD || matches!(head.status, 101 | 204 | 304);
+        let no_body = *out.method == Method::HEAD || matches!(status, 101 | 204 | 304);
         let mut framing = if no_body {
             Framing::Done
-        } else if head.chunked {
+        } else if chunked {
             Framing::Chunked(Chunk::Size)
-        } else if let Some(length) = head.length {
+        } else if let Some(length) = length {
             Framing::Length(length)
         } else {
             Framing::ToEnd
         };
-        let length = if no_body { Some(0) } else { head.length };
-        let answered = |failure: Failure| failure.after(head.status);
+        let length = if no_body { Some(0) } else { length };
+        let answered = |failure: Failure| failure.after(status);
         let (location, mut sink) =
-            plan(want, head.status, head.location, length, head.encoding).map_err(answered)?;
+            plan(want, status, location, length, encoding).map_err(answered)?;
         let to_end = matches!(framing, Framing::ToEnd);
 
-        let read = self.read_body(buf, head.len, &mut framing, &mut sink, length);
+        let read = self.read_body(buf, len, &mut framing, &mut sink, length);
         let pos = match read.await {
             Ok(pos) => pos,
             Err(failure) => return Err(sink.came(answered(failure))),
         };
         let (body, body_size) = sink.finish().map_err(answered)?;
-        let reusable = !to_end && !head.close && head.status != 101 && pos == buf.len();
+        let reusable = !to_end && !close && status != 101 && pos == buf.len();
         self.carried = true;
+        self.mid_exchange = false;
         Ok((
             Reply {
-                status: head.status,
-                headers: head.headers,
-                set_cookies: head.set_cookies,
+                status,
+                headers,
+                set_cookies,
                 location,
                 body,
                 body_size,
