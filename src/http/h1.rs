@@ -367,47 +367,53 @@ fn parse_head(buf: &[u8], keep_headers: bool) -> Result<Option<Head>, Failure> {
     for header in response.headers.iter() {
         let name = header.name;
         let value = header.value;
-        if name.eq_ignore_ascii_case("content-length") {
-            let length = std::str::from_utf8(value)
-                .ok()
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .ok_or_else(|| {
-                    malformed(format_args!(
-                        "Content-Length {:?} is not a length",
-                        String::from_utf8_lossy(value)
-                    ))
-                })?;
-            if head.length.is_some_and(|l| l != length) {
-                return Err(malformed("two Content-Length headers disagree"));
+        match Known::of(name.as_bytes()) {
+            None => {}
+            Some(Known::ContentLength) => {
+                let length = std::str::from_utf8(value)
+                    .ok()
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .ok_or_else(|| {
+                        malformed(format_args!(
+                            "Content-Length {:?} is not a length",
+                            String::from_utf8_lossy(value)
+                        ))
+                    })?;
+                if head.length.is_some_and(|l| l != length) {
+                    return Err(malformed("two Content-Length headers disagree"));
+                }
+                head.length = Some(length);
             }
-            head.length = Some(length);
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            transfer_encoding = true;
-            head.chunked = value
-                .rsplit(|&b| b == b',')
-                .next()
-                .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
-        } else if name.eq_ignore_ascii_case("connection") {
-            for token in value.split(|&b| b == b',') {
-                let token = token.trim_ascii();
-                if token.eq_ignore_ascii_case(b"close") {
-                    head.close = true;
-                } else if token.eq_ignore_ascii_case(b"keep-alive") && !http11 {
-                    head.close = false;
+            Some(Known::TransferEncoding) => {
+                transfer_encoding = true;
+                head.chunked = value
+                    .rsplit(|&b| b == b',')
+                    .next()
+                    .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+            }
+            Some(Known::Connection) => {
+                for token in value.split(|&b| b == b',') {
+                    let token = token.trim_ascii();
+                    if token.eq_ignore_ascii_case(b"close") {
+                        head.close = true;
+                    } else if !http11 && token.eq_ignore_ascii_case(b"keep-alive") {
+                        head.close = false;
+                    }
                 }
             }
-        } else if name.eq_ignore_ascii_case("content-encoding") {
-            head.encoding = Encoding::of(value);
-        } else if name.eq_ignore_ascii_case("set-cookie") {
-            head.set_cookies
-                .push(String::from_utf8_lossy(value).into_owned());
-        } else if name.eq_ignore_ascii_case("location") {
-            head.location = Some(String::from_utf8_lossy(value).into_owned());
-        } else if !keep_headers
-            && name.eq_ignore_ascii_case("retry-after")
-            && let Ok(value) = HeaderValue::from_bytes(value)
-        {
-            head.headers.append(::http::header::RETRY_AFTER, value);
+            Some(Known::ContentEncoding) => head.encoding = Encoding::of(value),
+            Some(Known::SetCookie) => {
+                head.set_cookies
+                    .push(String::from_utf8_lossy(value).into_owned());
+            }
+            Some(Known::Location) => {
+                head.location = Some(String::from_utf8_lossy(value).into_owned());
+            }
+            Some(Known::RetryAfter) => {
+                if !keep_headers && let Ok(value) = HeaderValue::from_bytes(value) {
+                    head.headers.append(::http::header::RETRY_AFTER, value);
+                }
+            }
         }
         if keep_headers
             && let (Ok(name), Ok(value)) = (
@@ -424,6 +430,42 @@ fn parse_head(buf: &[u8], keep_headers: bool) -> Result<Option<Head>, Failure> {
         head.length = None;
     }
     Ok(Some(head))
+}
+
+/// The headers an answer's framing and its step read.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Known {
+    ContentLength,
+    TransferEncoding,
+    Connection,
+    ContentEncoding,
+    SetCookie,
+    Location,
+    RetryAfter,
+}
+
+impl Known {
+    /// Which of them `name` is, in any case: its length picks the one it
+    /// can be, and one comparison tells (every header of every answer comes
+    /// here, most of them none of these).
+    fn of(name: &[u8]) -> Option<Known> {
+        let (known, lower): (Known, &[u8]) = match name.len() {
+            8 => (Known::Location, b"location"),
+            10 if name[0] | 0x20 == b'c' => (Known::Connection, b"connection"),
+            10 => (Known::SetCookie, b"set-cookie"),
+            11 => (Known::RetryAfter, b"retry-after"),
+            14 => (Known::ContentLength, b"content-length"),
+            16 => (Known::ContentEncoding, b"content-encoding"),
+            17 => (Known::TransferEncoding, b"transfer-encoding"),
+            _ => return None,
+        };
+        // A header name is a token (httparse checked it): setting bit 5
+        // lowercases its letters, keeps `-`, and makes no other token byte a
+        // lowercase letter or `-`.
+        // No branch a byte: the bytes' differences are gathered, then looked at.
+        let differ = (name.iter().zip(lower)).fold(0, |d, (&b, &l)| d | ((b | 0x20) ^ l));
+        (differ == 0).then_some(known)
+    }
 }
 
 /// Where the body ends.
@@ -679,5 +721,70 @@ mod tests {
             let kind = parse_head(bad.as_bytes(), false).err().map(|f| f.kind);
             assert_eq!(kind, Some(ErrorKind::Malformed), "{bad}");
         }
+    }
+
+    /// The headers read are told apart in any case, and no other token
+    /// (a near name, one of the same length, a byte one bit away) is taken
+    /// for one of them.
+    #[test]
+    fn known_headers_are_found_in_any_case_and_only_they() {
+        let all = [
+            ("content-length", Known::ContentLength),
+            ("transfer-encoding", Known::TransferEncoding),
+            ("connection", Known::Connection),
+            ("content-encoding", Known::ContentEncoding),
+            ("set-cookie", Known::SetCookie),
+            ("location", Known::Location),
+            ("retry-after", Known::RetryAfter),
+        ];
+        for (name, known) in all {
+            let upper = name.to_ascii_uppercase();
+            let mixed: String = (name.chars().enumerate())
+                .map(|(i, c)| {
+                    if i % 2 == 0 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            for spelled in [name, &upper, &mixed] {
+                assert_eq!(Known::of(spelled.as_bytes()), Some(known), "{spelled}");
+            }
+            // Every other token byte in each place: none of them is a match.
+            let tokens =
+                (0u8..=127).filter(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b));
+            for at in 0..name.len() {
+                for b in tokens
+                    .clone()
+                    .filter(|b| !b.eq_ignore_ascii_case(&name.as_bytes()[at]))
+                {
+                    let mut near = name.as_bytes().to_vec();
+                    near[at] = b;
+                    assert_eq!(Known::of(&near), None, "{}", String::from_utf8_lossy(&near));
+                }
+            }
+        }
+        for other in [
+            "content-type",
+            "Content-Lengths",
+            "date",
+            "x-location",
+            "keep-alive",
+            "",
+        ] {
+            assert_eq!(Known::of(other.as_bytes()), None, "{other}");
+        }
+        // Through the head: a Set-Cookie and a Connection, both 10 bytes long.
+        let h = parse_head(
+            b"HTTP/1.1 200 OK\r\nSET-COOKIE: a=1\r\nCONNECTION: Close\r\n\r\n",
+            false,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (h.set_cookies.as_slice(), h.close),
+            (["a=1".to_string()].as_slice(), true)
+        );
     }
 }
