@@ -161,7 +161,7 @@ fn histogram_record(c: &mut Criterion) {
                 body_bytes: 5_120,
                 origin: Default::default(),
             };
-            recorder.record(black_box(sample));
+            recorder.record(black_box(&sample));
         })
     });
 

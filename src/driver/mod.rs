@@ -468,7 +468,7 @@ mod tests {
         let mut collected = Collected::new(1, 1, 1);
         let record = |n: u64, ms: u64| {
             for _ in 0..n {
-                shared.recorder.record(Sample::answered(ms, None));
+                shared.recorder.record(&Sample::answered(ms, None));
             }
         };
         let mut harvest_at = |ms: u64, level: usize| {

@@ -33,7 +33,7 @@ impl Drop for PanicGuard<'_> {
                 body_bytes: 0,
                 origin: Default::default(),
             };
-            self.recorder.record(sample);
+            self.recorder.record(&sample);
         }
     }
 }

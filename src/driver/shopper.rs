@@ -306,7 +306,7 @@ impl Shopper {
                 sample.error = Some(ErrorKind::Request);
                 let example = || answer::request_example(step.id, ErrorKind::Request, &why);
                 note_failure(shared, step.id, ErrorKind::Request, walk, example);
-                shared.recorder.record(sample);
+                shared.recorder.record(&sample);
                 return (Outcome::Failed, Instant::now());
             }
         };
@@ -358,8 +358,15 @@ impl Shopper {
             ),
         };
         if status.is_some() || left {
-            sample.latency = Some(answered.saturating_duration_since(intended));
-            sample.service = Some(answered - sent);
+            let service = answered - sent;
+            // Sent late (as a request leaves, after its intended start): the
+            // lag and the service make the latency, without a third clock
+            // subtraction.
+            sample.latency = Some(match sample.lag.is_zero() {
+                false => sample.lag + service,
+                true => answered.saturating_duration_since(intended),
+            });
+            sample.service = Some(service);
         }
         sample.status = status;
         let latency = sample.latency;
@@ -374,7 +381,7 @@ impl Shopper {
             }
         };
         sample.ended_in = current_level(shared);
-        shared.recorder.record(sample);
+        shared.recorder.record(&sample);
         let outcome = if sample.error.is_none() {
             Outcome::Ok
         } else {

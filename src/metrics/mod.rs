@@ -436,9 +436,11 @@ fn entry<T: Default>(
     level: Option<usize>,
     index: usize,
 ) -> &mut T {
+    // From the end: the level being held was opened last, and a long
+    // staircase leaves many levels before it.
     let at = match entries
         .iter()
-        .position(|(l, i, _)| *l == level && *i == index)
+        .rposition(|(l, i, _)| *l == level && *i == index)
     {
         Some(at) => at,
         None => {
@@ -515,22 +517,21 @@ impl Recorder {
         self.lock(THREAD.with(|thread| *thread))
     }
 
-    pub fn record(&self, mut sample: Sample) {
+    pub fn record(&self, sample: &Sample) {
         let mut shard = self.lock_here();
         // Nearly always answered in the level that sent it: one look at the
         // closed levels serves both.
-        let same = sample.ended_in == sample.level;
-        sample.level = shard.open(sample.level);
-        let ended_in = match same {
-            true => sample.level,
+        let level = shard.open(sample.level);
+        let ended_in = match sample.ended_in == sample.level {
+            true => level,
             false => shard.open(sample.ended_in),
         };
-        let sent_in = entry(&mut shard.steps, sample.level, sample.step);
-        sent_in.record(&sample);
+        let sent_in = entry(&mut shard.steps, level, sample.step);
+        sent_in.record(sample);
         if sample.error.is_none() {
-            match ended_in == sample.level {
-                true => sent_in.serve(&sample),
-                false => entry(&mut shard.steps, ended_in, sample.step).serve(&sample),
+            match ended_in == level {
+                true => sent_in.serve(sample),
+                false => entry(&mut shard.steps, ended_in, sample.step).serve(sample),
             }
         }
     }
@@ -914,13 +915,13 @@ mod tests {
                 let recorder = &recorder;
                 threads.spawn(move || {
                     for i in (t..100).step_by(4) {
-                        recorder.record(sample(Some(1), 0, 10 + i as u64, 200));
+                        recorder.record(&sample(Some(1), 0, 10 + i as u64, 200));
                     }
                 });
             }
         });
-        recorder.record(sample(Some(1), 1, 5, 503));
-        recorder.record(sample(None, 0, 7, 200));
+        recorder.record(&sample(Some(1), 1, 5, 503));
+        recorder.record(&sample(None, 0, 7, 200));
         let interval = collected.harvest(&recorder);
         assert_eq!(interval.counts.requests, 102);
         assert_eq!(interval.counts.error_total(), 1);
@@ -952,14 +953,14 @@ mod tests {
             ended_in,
             ..sample(level, 0, 10, status)
         };
-        recorder.record(ended(Some(0), Some(0), 200));
-        recorder.record(ended(Some(0), Some(1), 200));
-        recorder.record(ended(Some(0), Some(1), 503));
-        recorder.record(ended(Some(1), Some(1), 200));
-        recorder.record(ended(Some(1), None, 200));
+        recorder.record(&ended(Some(0), Some(0), 200));
+        recorder.record(&ended(Some(0), Some(1), 200));
+        recorder.record(&ended(Some(0), Some(1), 503));
+        recorder.record(&ended(Some(1), Some(1), 200));
+        recorder.record(&ended(Some(1), None, 200));
         recorder.close_level(0);
         // Level 0 judged: an answer ending there now counts outside levels.
-        recorder.record(ended(Some(1), Some(0), 200));
+        recorder.record(&ended(Some(1), Some(0), 200));
         collected.harvest(&recorder);
         let (zero, one) = (&collected.levels[0][0], &collected.levels[1][0]);
         assert_eq!((zero.counts.requests, zero.served), (3, 1));
