@@ -427,7 +427,8 @@ impl Client {
             () = timer.as_mut() => Err(self.timed_out()),
         };
         if answer.is_err() {
-            // The connection the timeout caught mid-exchange closes now.
+            // A connection the timeout caught mid-exchange closes now (a
+            // failure's was dropped already).
             self.conns.retain(|c| !c.mid_exchange());
         }
         self.timer = Some(timer);
@@ -662,8 +663,9 @@ impl Client {
 
     /// Sends one request over this shopper's connection to its origin (opened
     /// when there is none, or when the one kept was closed while idle). The
-    /// connection is used where it is kept: one the shop closes, a failure or
-    /// the timeout leaves unusable is dropped at the next look ([`Conn::usable`]).
+    /// connection is used where the client keeps it: one the shop closed while
+    /// idle is dropped here, one a failure or the answer's `Connection: close`
+    /// leaves by [`Client::keep`], one the timeout caught by [`Client::fetch`].
     async fn exchange(
         &mut self,
         out: &exchange::Outgoing<'_>,
