@@ -76,9 +76,7 @@ impl Hop {
     /// read last, when its head came (and then its body failed).
     pub(super) fn failed(&mut self, failure: &Failure, head: Option<&HeaderMap>) {
         match (failure.status, head) {
-            (Some(status), Some(headers)) => {
-                self.head(status, headers);
-            }
+            (Some(status), Some(headers)) => self.head(status, headers),
             (status, _) => {
                 self.status = status;
                 self.elapsed = self.started.elapsed();
@@ -95,11 +93,10 @@ impl Hop {
 
     /// The answer's side.
     pub(super) fn answered(&mut self, reply: &Reply) {
-        let announced = self.head(reply.status, &reply.headers);
-        self.size = match reply.body.is_empty() {
-            true => announced,
-            false => Some(reply.body.len() as u64),
-        };
+        self.head(reply.status, &reply.headers);
+        // What came, decoded (the head's Content-Length may be a HEAD's,
+        // which announces the GET's body and sends none).
+        self.size = Some(reply.body_size);
         // Set-Cookie is kept apart for the jar; shown once.
         if !reply.headers.contains_key(::http::header::SET_COOKIE) {
             let cookies = reply.set_cookies.iter();
@@ -109,8 +106,8 @@ impl Hop {
     }
 
     /// What an answer's head says: its status, headers, content type,
-    /// Location and encoding; the length it announced.
-    fn head(&mut self, status: u16, headers: &HeaderMap) -> Option<u64> {
+    /// Location and encoding (with the length it announced: what was sent).
+    fn head(&mut self, status: u16, headers: &HeaderMap) {
         self.status = Some(status);
         self.elapsed = self.started.elapsed();
         let header =
@@ -125,7 +122,6 @@ impl Hop {
             .iter()
             .map(|(n, v)| (n.to_string(), text(v.as_bytes())))
             .collect();
-        announced
     }
 }
 

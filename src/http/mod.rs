@@ -1233,6 +1233,33 @@ mod tests {
         assert_eq!(hop.elapsed, settings().timeout);
     }
 
+    /// The walk shows the size of the body that came, not the one the head
+    /// announced: a HEAD answer's Content-Length is the GET's, and no body
+    /// follows it.
+    #[tokio::test]
+    async fn the_walk_shows_the_body_that_came_not_the_length_announced() {
+        const HEAD: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 1234\r\n\r\n";
+        const SHORT: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello";
+        let script = |line: &str, _| match line.starts_with("HEAD") {
+            true => Then::Answer(HEAD),
+            false => Then::Answer(SHORT),
+        };
+        let connector = scripted_shop(script, Arc::default());
+        let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
+        let mut client = factory.client();
+        client.record_hops();
+        for method in [Method::HEAD, Method::GET] {
+            let request = Request {
+                method: &method,
+                ..get("http://shop.test/item")
+            };
+            let answer = client.fetch(&request, tokio::time::Instant::now()).await;
+            assert_eq!(answer.ok().map(|a| a.status), Some(200), "{method}");
+        }
+        let sizes: Vec<Option<u64>> = client.take_hops().iter().map(|h| h.size).collect();
+        assert_eq!(sizes, [Some(0), Some(5)]);
+    }
+
     /// The walk marks each request that opened its connection: the first,
     /// and the one after the shop closed the kept one; the others reused it.
     #[tokio::test]
