@@ -111,12 +111,12 @@ impl Conn {
         }
     }
 
-    /// Whether an HTTP/1.1 exchange began on it and did not end (the timeout
-    /// dropped it): the answer's rest may still come, so it is closed.
+    /// Whether an exchange began on it and did not end (the timeout dropped
+    /// it): the answer's rest may still come, or never, so it is closed.
     pub fn mid_exchange(&self) -> bool {
         match self {
             Conn::H1(c, _) => c.mid_exchange(),
-            Conn::H2(..) => false,
+            Conn::H2(c, _) => c.mid_exchange(),
         }
     }
 

@@ -58,6 +58,9 @@ pub struct Outgoing<'a> {
     pub default_lines: &'a [u8],
     pub cookie: Option<&'a str>,
     pub body: Option<&'a Payload>,
+    /// Its `traceparent` is the run's trace context (`[target] trace`), not
+    /// one the step set: a request sent again gets a span of its own.
+    pub traced: bool,
 }
 
 impl Outgoing<'_> {

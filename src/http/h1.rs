@@ -616,6 +616,7 @@ mod tests {
             default_lines: b"",
             cookie: None,
             body: None,
+            traced: false,
         };
         let want = Want {
             body: BodyUse::Keep { max: 1 << 22 },

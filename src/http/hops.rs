@@ -18,7 +18,7 @@ pub struct Hop {
     pub elapsed: Duration,
     /// When it was sent.
     pub(super) started: tokio::time::Instant,
-    /// The body's length, decoded (as read; as announced when none was read).
+    /// The body's length, decoded, as it came (`None` without an answer).
     pub size: Option<u64>,
     /// Its `Content-Encoding`, and the length announced for the encoded body:
     /// `("gzip", Some(232))` where 708 bytes were read.

@@ -499,6 +499,7 @@ impl Client {
                 default_lines: &common.default_lines,
                 cookie: cookie.as_deref(),
                 body: payload,
+                traced: traced.is_some(),
             };
             let want = exchange::Want {
                 body: request.body_use,
@@ -726,7 +727,8 @@ impl Client {
 
     /// Sends `out` again on a new connection (boxed by the caller: rare, and
     /// its state inline would make every exchange's future larger), as a span
-    /// of its own: a new parent id in its `traceparent`.
+    /// of its own when traced: a new parent id in its `traceparent` (one the
+    /// step set itself is sent as it was).
     async fn resend(
         &mut self,
         out: &exchange::Outgoing<'_>,
@@ -734,7 +736,10 @@ impl Client {
     ) -> Result<exchange::Reply, Failure> {
         self.sent += 1;
         self.resent += 1;
-        let traced = trace::sent_again(out.step_headers);
+        let traced = match out.traced {
+            true => trace::sent_again(out.step_headers),
+            false => None,
+        };
         let out = exchange::Outgoing {
             step_headers: traced.as_deref().unwrap_or(out.step_headers),
             ..*out
@@ -1086,6 +1091,40 @@ mod tests {
         assert_eq!(first[52..], again[52..], "the same flags");
     }
 
+    /// A `traceparent` the step set itself (the run's tracing off) is sent
+    /// again as it was: the step chose it, and no span of the run's is made.
+    #[tokio::test]
+    async fn a_request_sent_again_keeps_a_traceparent_the_step_set() {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let script = |_: &str, nth| match nth {
+            2 => Then::Close(Duration::ZERO),
+            _ => Then::Answer(EMPTY_200),
+        };
+        let connector = scripted_shop(script, Arc::clone(&seen));
+        let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
+        let mut client = factory.client();
+        const OWN: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        for path in ["/a", "/b"] {
+            let url = format!("http://shop.test{path}");
+            let request = Request {
+                headers: vec![(trace::TRACEPARENT, HeaderValue::from_static(OWN))],
+                ..get(&url)
+            };
+            let answer = client.fetch(&request, tokio::time::Instant::now()).await;
+            assert_eq!(answer.ok().map(|a| a.status), Some(200), "{path}");
+        }
+        assert_eq!(client.take_resent(), 1);
+        let own = format!(" traceparent: {OWN}");
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [
+                format!("GET /a HTTP/1.1 #1{own}"),
+                format!("GET /b HTTP/1.1 #2{own}"),
+                format!("GET /b HTTP/1.1 #1{own}"),
+            ]
+        );
+    }
+
     /// A body cut short by the shop's close says how much of it came, and
     /// keeps its start when the body is kept (a step's, the walk's); the walk
     /// shows the head that came.
@@ -1155,6 +1194,85 @@ mod tests {
                 "{path}"
             );
         }
+    }
+
+    /// An HTTPS shop on loopback speaking HTTP/2 only: `/slow` is never
+    /// answered (within a minute), anything else is answered 200. Counts the
+    /// TLS connections it accepted.
+    async fn h2_shop() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use hyper_util::rt::{TokioExecutor, TokioIo};
+        let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(
+            rustls::pki_types::PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der()),
+        );
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![certified.cert.der().clone()], key)
+            .unwrap();
+        config.alpn_protocols = vec![b"h2".to_vec()];
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("https://{}", listener.local_addr().unwrap());
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = Arc::clone(&accepted);
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    continue;
+                };
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let service =
+                    hyper::service::service_fn(|request: ::http::Request<_>| async move {
+                        let _: &hyper::body::Incoming = request.body();
+                        if request.uri().path() == "/slow" {
+                            tokio::time::sleep(Duration::from_secs(60)).await;
+                        }
+                        Ok::<_, std::convert::Infallible>(::http::Response::new("ok".to_string()))
+                    });
+                tokio::spawn(
+                    hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(tls), service),
+                );
+            }
+        });
+        (url, accepted)
+    }
+
+    /// An HTTP/2 connection the timeout caught mid-answer is closed, as an
+    /// HTTP/1.1 one is: a shop gone silent on it would time out every later
+    /// request of the shopper too. The next request opens another.
+    #[tokio::test]
+    async fn an_http2_connection_the_timeout_cut_is_not_used_again() {
+        let (url, accepted) = h2_shop().await;
+        let factory = ClientFactory::new(
+            &url,
+            &Settings {
+                timeout: Duration::from_millis(300),
+                insecure: true,
+                ..settings()
+            },
+        )
+        .unwrap();
+        let mut client = factory.client();
+        let (fast, slow) = (format!("{url}/"), format!("{url}/slow"));
+        let answer = client.fetch(&get(&fast), tokio::time::Instant::now()).await;
+        assert_eq!(answer.ok().map(|a| a.status), Some(200));
+        let again = client.fetch(&get(&fast), tokio::time::Instant::now()).await;
+        assert_eq!(again.ok().map(|a| a.status), Some(200));
+        assert_eq!(
+            accepted.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "kept"
+        );
+        let failure = client.fetch(&get(&slow), tokio::time::Instant::now()).await;
+        assert_eq!(failure.err().map(|f| f.kind), Some(ErrorKind::Timeout));
+        assert!(client.conns.is_empty(), "closed as the timeout cut it");
+        let answer = client.fetch(&get(&fast), tokio::time::Instant::now()).await;
+        assert_eq!(answer.ok().map(|a| a.status), Some(200));
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 
     /// An exchange's state, boxed once per request, stays within the sizes
