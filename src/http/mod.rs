@@ -1052,10 +1052,9 @@ mod tests {
         );
     }
 
-    /// A request sent again on a new connection is a span of its own: its
-    /// `traceparent` keeps the trace id and gets a new parent id.
-    #[tokio::test]
-    async fn a_request_sent_again_keeps_its_trace_and_gets_a_span_of_its_own() {
+    /// A shop closing a connection as its second request arrives, before
+    /// answering (the keep-alive race); the request lines it read.
+    fn closing_its_second_request() -> (ClientFactory, Arc<std::sync::Mutex<Vec<String>>>) {
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let script = |_: &str, nth| match nth {
             2 => Then::Close(Duration::ZERO),
@@ -1063,6 +1062,14 @@ mod tests {
         };
         let connector = scripted_shop(script, Arc::clone(&seen));
         let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
+        (factory, seen)
+    }
+
+    /// A request sent again on a new connection is a span of its own: its
+    /// `traceparent` keeps the trace id and gets a new parent id.
+    #[tokio::test]
+    async fn a_request_sent_again_keeps_its_trace_and_gets_a_span_of_its_own() {
+        let (factory, seen) = closing_its_second_request();
         let mut client = factory.client();
         for (path, seed) in [("/a", 1), ("/b", 2)] {
             let url = format!("http://shop.test{path}");
@@ -1095,13 +1102,7 @@ mod tests {
     /// again as it was: the step chose it, and no span of the run's is made.
     #[tokio::test]
     async fn a_request_sent_again_keeps_a_traceparent_the_step_set() {
-        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let script = |_: &str, nth| match nth {
-            2 => Then::Close(Duration::ZERO),
-            _ => Then::Answer(EMPTY_200),
-        };
-        let connector = scripted_shop(script, Arc::clone(&seen));
-        let factory = ClientFactory::over(connector, "http://shop.test", &settings()).unwrap();
+        let (factory, seen) = closing_its_second_request();
         let mut client = factory.client();
         const OWN: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
         for path in ["/a", "/b"] {
