@@ -11,16 +11,25 @@ use super::transport::{Connector, Stream};
 use super::{h1, h2};
 use crate::error_kind::ErrorKind;
 
-pub enum Conn {
-    H1(h1::Connection, Origin),
-    H2(h2::Connection, Origin),
+pub struct Conn {
+    wire: Wire,
+    origin: Origin,
+    /// From a request's start until its answer was read whole: a connection
+    /// the timeout caught mid-answer is never used again (the rest of that
+    /// answer would be read as the next one's, or a shop gone silent on it
+    /// would time out every later request too).
+    mid_exchange: bool,
+}
+
+/// What ALPN agreed on.
+enum Wire {
+    H1(h1::Connection),
+    H2(h2::Connection),
 }
 
 impl PartialEq<Origin> for Conn {
     fn eq(&self, other: &Origin) -> bool {
-        match self {
-            Conn::H1(_, origin) | Conn::H2(_, origin) => origin == other,
-        }
+        self.origin == *other
     }
 }
 
@@ -33,11 +42,13 @@ impl Conn {
         tls: &tokio_rustls::TlsConnector,
         timeout: Duration,
     ) -> Result<Conn, Failure> {
+        let conn = |wire| Conn {
+            wire,
+            origin: origin.clone(),
+            mid_exchange: false,
+        };
         if let Connector::Memory(pipe) = connector {
-            return Ok(Conn::H1(
-                h1::Connection::new(Stream::Memory(pipe())),
-                origin,
-            ));
+            return Ok(conn(Wire::H1(h1::Connection::new(Stream::Memory(pipe())))));
         }
         let deadline = tokio::time::Instant::now() + timeout;
         let connect = async {
@@ -60,7 +71,7 @@ impl Conn {
             tcp.set_nodelay(true)
                 .map_err(|e| Failure::with(classify_io(&e), &e))?;
             if !origin.tls {
-                return Ok(Conn::H1(h1::Connection::new(Stream::Tcp(tcp)), origin));
+                return Ok(conn(Wire::H1(h1::Connection::new(Stream::Tcp(tcp)))));
             }
             let name = rustls::pki_types::ServerName::try_from(origin.bare_host().to_string())
                 .map_err(|_| Failure::kind(ErrorKind::Tls))?;
@@ -75,10 +86,10 @@ impl Conn {
                 Failure::with(kind, &e)
             })?;
             if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
-                Ok(Conn::H2(h2::Connection::handshake(stream).await?, origin))
+                Ok(conn(Wire::H2(h2::Connection::handshake(stream).await?)))
             } else {
                 let stream = Stream::Tls(Box::new(stream));
-                Ok(Conn::H1(h1::Connection::new(stream), origin))
+                Ok(conn(Wire::H1(h1::Connection::new(stream))))
             }
         };
         match tokio::time::timeout_at(deadline, connect).await {
@@ -96,28 +107,26 @@ impl Conn {
     /// Whether an HTTP/1.1 connection carried an answer before this request
     /// (HTTP/2's own protocol says which streams a closing shop left unread).
     pub fn reused(&self) -> bool {
-        match self {
-            Conn::H1(c, _) => c.reused(),
-            Conn::H2(..) => false,
+        match &self.wire {
+            Wire::H1(c) => c.reused(),
+            Wire::H2(_) => false,
         }
     }
 
-    /// Whether a kept connection can carry another request: not closed by the
-    /// server while the shopper thought.
+    /// Whether a kept connection can carry another request: no exchange left
+    /// on it unfinished, and not closed by the server while the shopper thought.
     pub fn usable(&mut self) -> bool {
-        match self {
-            Conn::H1(c, _) => c.usable(),
-            Conn::H2(c, _) => c.usable(),
-        }
+        !self.mid_exchange
+            && match &mut self.wire {
+                Wire::H1(c) => c.usable(),
+                Wire::H2(c) => c.usable(),
+            }
     }
 
     /// Whether an exchange began on it and did not end (the timeout dropped
-    /// it): the answer's rest may still come, or never, so it is closed.
+    /// it): it is closed.
     pub fn mid_exchange(&self) -> bool {
-        match self {
-            Conn::H1(c, _) => c.mid_exchange(),
-            Conn::H2(c, _) => c.mid_exchange(),
-        }
+        self.mid_exchange
     }
 
     /// Sends one request; `true` with the answer when the connection can
@@ -128,11 +137,14 @@ impl Conn {
         want: Want,
         seen: &mut HeadSeen,
     ) -> Result<(Reply, bool), Failure> {
-        match self {
-            Conn::H1(c, _) => c.send(out, want, seen).await,
+        self.mid_exchange = true;
+        let sent = match &mut self.wire {
+            Wire::H1(c) => c.send(out, want, seen).await?,
             // Boxed, as connecting is: hyper's request future is large.
-            Conn::H2(c, _) => Ok((Box::pin(c.send(out, want, seen)).await?, true)),
-        }
+            Wire::H2(c) => (Box::pin(c.send(out, want, seen)).await?, true),
+        };
+        self.mid_exchange = false;
+        Ok(sent)
     }
 }
 

@@ -57,19 +57,11 @@ pub struct Connection {
     io: Stream,
     /// Whether an answer was read whole on this connection before.
     carried: bool,
-    /// From a request's first byte until its answer was read whole: an
-    /// exchange the timeout dropped leaves the connection mid-answer, never to
-    /// be used again.
-    mid_exchange: bool,
 }
 
 impl Connection {
     pub fn new(io: Stream) -> Connection {
-        Connection {
-            io,
-            carried: false,
-            mid_exchange: false,
-        }
+        Connection { io, carried: false }
     }
 
     /// Whether the connection carried an answer before: kept from an earlier
@@ -82,12 +74,7 @@ impl Connection {
     /// connection reads as its end (or an error); a live one has nothing to read.
     /// Anything else (unasked-for bytes) makes it unusable too.
     pub fn usable(&mut self) -> bool {
-        !self.mid_exchange && self.io.idle_and_open()
-    }
-
-    /// Whether an exchange began on this connection and did not end.
-    pub fn mid_exchange(&self) -> bool {
-        self.mid_exchange
+        self.io.idle_and_open()
     }
 
     /// Sends one request and reads its answer; `true` with it when the connection
@@ -99,7 +86,6 @@ impl Connection {
         want: Want,
         seen: &mut HeadSeen,
     ) -> Result<(Reply, bool), Failure> {
-        self.mid_exchange = true;
         let mut buffer = Buffer::take();
         let buf = &mut buffer.0;
         write_request(buf, out);
@@ -146,7 +132,6 @@ impl Connection {
         let (body, body_size) = sink.finish().map_err(answered)?;
         let reusable = !to_end && !close && status != 101 && pos == buf.len();
         self.carried = true;
-        self.mid_exchange = false;
         Ok((
             Reply {
                 status,

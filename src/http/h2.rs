@@ -13,10 +13,6 @@ use crate::error_kind::ErrorKind;
 
 pub struct Connection {
     send: http2::SendRequest<Full<Bytes>>,
-    /// From a request's start until its answer was read whole: a connection
-    /// the timeout caught mid-answer is closed, as an HTTP/1.1 one is (a shop
-    /// that went silent on it would time out every later request too).
-    mid_exchange: bool,
 }
 
 impl Connection {
@@ -28,19 +24,11 @@ impl Connection {
             .map_err(|e| failure(&e))?;
         // Ends when the last SendRequest is dropped or the server goes away.
         tokio::spawn(connection);
-        Ok(Connection {
-            send,
-            mid_exchange: false,
-        })
+        Ok(Connection { send })
     }
 
     pub fn usable(&self) -> bool {
-        !self.mid_exchange && !self.send.is_closed()
-    }
-
-    /// Whether an exchange began on this connection and did not end.
-    pub fn mid_exchange(&self) -> bool {
-        self.mid_exchange
+        !self.send.is_closed()
     }
 
     /// Sends one request and reads its answer; the head goes to `seen` as
@@ -51,7 +39,6 @@ impl Connection {
         want: Want,
         seen: &mut HeadSeen,
     ) -> Result<Reply, Failure> {
-        self.mid_exchange = true;
         let uri = format!("https://{}{}", out.origin.authority, out.target);
         let mut request = ::http::Request::builder()
             .method(out.method.clone())
@@ -104,7 +91,6 @@ impl Connection {
             }
         }
         let (body, body_size) = sink.finish().map_err(answered)?;
-        self.mid_exchange = false;
         Ok(Reply {
             status,
             headers: if want.headers {
