@@ -358,15 +358,8 @@ impl Shopper {
             ),
         };
         if status.is_some() || left {
-            let service = answered - sent;
-            // Sent late (as a request leaves, after its intended start): the
-            // lag and the service make the latency, without a third clock
-            // subtraction.
-            sample.latency = Some(match sample.lag.is_zero() {
-                false => sample.lag + service,
-                true => answered.saturating_duration_since(intended),
-            });
-            sample.service = Some(service);
+            sample.latency = Some(answered.saturating_duration_since(intended));
+            sample.service = Some(answered - sent);
         }
         sample.status = status;
         let latency = sample.latency;
