@@ -213,14 +213,16 @@ impl ClientFactory {
     pub fn client(&self) -> Client {
         Client {
             common: Arc::clone(&self.common),
-            jar: None,
-            conns: Vec::new(),
-            walk_hops: None,
-            sent: 0,
-            resent: 0,
-            timer: None,
-            step_sent: None,
-            head: exchange::HeadSeen::default(),
+            own: Own {
+                jar: None,
+                conns: Vec::new(),
+                walk_hops: None,
+                sent: 0,
+                resent: 0,
+                timer: None,
+                step_sent: None,
+                head: exchange::HeadSeen::default(),
+            },
         }
     }
 }
@@ -366,9 +368,16 @@ const PLAIN_TARGET: [bool; 256] = {
     table
 };
 
-/// One shopper's HTTP client: a cookie jar and a connection per origin.
+/// One shopper's HTTP client: the settings every client shares, and its own
+/// cookie jar and a connection per origin.
 pub struct Client {
     common: Arc<Common>,
+    own: Own,
+}
+
+/// What a client holds of its own, apart from the settings it shares: an
+/// exchange borrows those, and touches no reference count per request.
+struct Own {
     /// Created by the first cookie.
     jar: Option<Box<Jar>>,
     conns: Vec<Conn>,
@@ -409,7 +418,84 @@ impl Client {
         request: &Request<'_>,
         sent: tokio::time::Instant,
     ) -> Result<Answer, Failure> {
-        let deadline = sent + self.common.timeout;
+        self.own.fetch(&self.common, request, sent).await
+    }
+
+    /// HTTP requests sent since the last call (a step's, with every redirect
+    /// hop): counted as sent even when the answer never came.
+    pub fn take_sent(&mut self) -> u32 {
+        std::mem::take(&mut self.own.sent)
+    }
+
+    /// Requests sent again on a new connection since the last call, because the
+    /// shop closed the kept one as they went out (counted in `take_sent` too).
+    pub fn take_resent(&mut self) -> u32 {
+        std::mem::take(&mut self.own.resent)
+    }
+
+    /// Forgets every cookie: the next request starts a new session (a new
+    /// visitor). Connections are kept, as a browser's would be to the same shop.
+    pub fn clear_cookies(&mut self) {
+        self.own.jar = None;
+    }
+
+    /// Records every exchange from now on (the debug walk), with the head of
+    /// an answer whose body failed or the timeout cut.
+    pub fn record_hops(&mut self) {
+        self.own.walk_hops = Some(Vec::new());
+        self.own.head.headers = Some(Box::default());
+    }
+
+    /// The exchanges recorded since the last call; one cut by the timeout ends
+    /// now, without its answer.
+    pub fn take_hops(&mut self) -> Vec<Hop> {
+        let mut hops = self
+            .own
+            .walk_hops
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default();
+        for hop in hops.iter_mut().filter(|hop| hop.elapsed.is_zero()) {
+            hop.elapsed = hop.started.elapsed();
+        }
+        hops
+    }
+
+    /// The value of cookie `name` that this client would send to `url`.
+    pub fn cookie(&self, url: &str, name: &str) -> Option<String> {
+        let url = Url::parse(url).ok()?;
+        let jar = self.own.jar.as_ref()?;
+        jar.store
+            .get_request_values(&url)
+            .find(|(n, _)| *n == name)
+            .map(|(_, value)| value.to_string())
+    }
+
+    /// The names of the jar's cookies for `url` that ran out (their `Max-Age`
+    /// or `Expires`, or deleted by the shop: kept, not sent): a session cookie
+    /// gone before a step is why a shop answers 401 where the walk, without
+    /// think time, passed.
+    pub fn expired_cookies(&self, url: &str) -> Vec<String> {
+        let (Ok(url), Some(jar)) = (Url::parse(url), self.own.jar.as_ref()) else {
+            return Vec::new();
+        };
+        jar.store
+            .iter_any()
+            .filter(|c| c.is_expired() && c.matches(&url))
+            .map(|c| c.name().to_string())
+            .collect()
+    }
+}
+
+impl Own {
+    /// [`Client::fetch`], with the settings it shares.
+    async fn fetch(
+        &mut self,
+        common: &Common,
+        request: &Request<'_>,
+        sent: tokio::time::Instant,
+    ) -> Result<Answer, Failure> {
+        let deadline = sent + common.timeout;
         self.step_sent = Some(sent);
         let mut timer = match self.timer.take() {
             Some(mut timer) => {
@@ -420,11 +506,11 @@ impl Client {
         };
         // Boxed: an exchange's state lives on the heap while it runs, so that a
         // thinking shopper's task stays small.
-        let exchange = Box::pin(self.follow(request));
+        let exchange = Box::pin(self.follow(common, request));
         let answer = tokio::select! {
             biased;
             answer = exchange => answer,
-            () = timer.as_mut() => Err(self.timed_out()),
+            () = timer.as_mut() => Err(self.timed_out(common.timeout)),
         };
         if answer.is_err() {
             // A connection the timeout caught mid-exchange closes now (a
@@ -438,12 +524,12 @@ impl Client {
     /// The failure of an exchange the request timeout cut. Cut while its body
     /// still came, it counts under its head's status, and the walk's hop shows
     /// that head.
-    fn timed_out(&mut self) -> Failure {
+    fn timed_out(&mut self, timeout: Duration) -> Failure {
         let failure = Failure::with(
             ErrorKind::Timeout,
             &format_args!(
                 "no complete answer within the timeout ({})",
-                crate::units::show_ms(self.common.timeout.as_secs_f64() * 1000.0)
+                crate::units::show_ms(timeout.as_secs_f64() * 1000.0)
             ),
         );
         let Some(status) = self.head.status else {
@@ -456,23 +542,10 @@ impl Client {
         failure.after(status)
     }
 
-    /// HTTP requests sent since the last call (a step's, with every redirect
-    /// hop): counted as sent even when the answer never came.
-    pub fn take_sent(&mut self) -> u32 {
-        std::mem::take(&mut self.sent)
-    }
-
-    /// Requests sent again on a new connection since the last call, because the
-    /// shop closed the kept one as they went out (counted in `take_sent` too).
-    pub fn take_resent(&mut self) -> u32 {
-        std::mem::take(&mut self.resent)
-    }
-
-    async fn follow(&mut self, request: &Request<'_>) -> Result<Answer, Failure> {
-        let common = Arc::clone(&self.common);
+    async fn follow(&mut self, common: &Common, request: &Request<'_>) -> Result<Answer, Failure> {
         let mut method = request.method;
         let mut payload = request.body;
-        let mut dest = self.first_dest(request.url, &common)?;
+        let mut dest = first_dest(request.url, common)?;
         let mut redirects: Vec<(u16, String)> = Vec::new();
         let mut hops = 0;
         loop {
@@ -508,10 +581,10 @@ impl Client {
             };
             self.sent += 1;
             let reply = match self.walk_hops {
-                None => self.exchange(&out, want).await?,
+                None => self.exchange(common, &out, want).await?,
                 // Boxed: the debug walk's, and its state inline would make
                 // every exchange's future larger.
-                Some(_) => Box::pin(self.recorded_exchange(&out, want, &dest)).await?,
+                Some(_) => Box::pin(self.recorded_exchange(common, &out, want, &dest)).await?,
             };
             if common.cookies {
                 self.store_cookies(&reply.set_cookies, &dest, &common.base);
@@ -564,21 +637,6 @@ impl Client {
         }
     }
 
-    /// Where a request first goes: the base origin for a plain path (no URL
-    /// parsing), else wherever its URL says.
-    fn first_dest<'c>(&self, url: &'c str, common: &'c Common) -> Result<Dest<'c>, Failure> {
-        match self.fast_target(url) {
-            Some(target) => Ok(Dest::Base {
-                origin: &common.origin,
-                target,
-            }),
-            None => Url::parse(url)
-                .ok()
-                .and_then(Dest::of)
-                .ok_or(Failure::kind(ErrorKind::Request)),
-        }
-    }
-
     /// Keeps the cookies an answer from `dest` set (the jar is made on the first).
     fn store_cookies(&mut self, set_cookies: &[String], dest: &Dest<'_>, base: &Url) {
         if set_cookies.is_empty() {
@@ -593,56 +651,16 @@ impl Client {
         jar.last = None;
     }
 
-    /// The request target when `url` is the base URL followed by a plain path:
-    /// the common case, sent without parsing. Anything unusual (another host,
-    /// characters to escape, dot segments) goes through the URL parser.
-    fn fast_target<'u>(&self, url: &'u str) -> Option<&'u str> {
-        let rest = url.strip_prefix(self.common.prefix.as_str())?;
-        let bytes = rest.as_bytes();
-        // One pass, a table look-up a byte: no `/.` (a dot segment), nothing to escape.
-        let plain = bytes.first() == Some(&b'/')
-            && bytes.iter().zip(bytes.iter().skip(1)).all(|(&before, &b)| {
-                PLAIN_TARGET[usize::from(b)] && !(before == b'/' && b == b'.')
-            });
-        plain.then_some(rest)
-    }
-
-    /// Forgets every cookie: the next request starts a new session (a new
-    /// visitor). Connections are kept, as a browser's would be to the same shop.
-    pub fn clear_cookies(&mut self) {
-        self.jar = None;
-    }
-
-    /// Records every exchange from now on (the debug walk), with the head of
-    /// an answer whose body failed or the timeout cut.
-    pub fn record_hops(&mut self) {
-        self.walk_hops = Some(Vec::new());
-        self.head.headers = Some(Box::default());
-    }
-
-    /// The exchanges recorded since the last call; one cut by the timeout ends
-    /// now, without its answer.
-    pub fn take_hops(&mut self) -> Vec<Hop> {
-        let mut hops = self
-            .walk_hops
-            .as_mut()
-            .map(std::mem::take)
-            .unwrap_or_default();
-        for hop in hops.iter_mut().filter(|hop| hop.elapsed.is_zero()) {
-            hop.elapsed = hop.started.elapsed();
-        }
-        hops
-    }
-
     /// [`Client::exchange`], recorded for the debug walk.
     async fn recorded_exchange(
         &mut self,
+        common: &Common,
         out: &exchange::Outgoing<'_>,
         want: exchange::Want,
         dest: &Dest<'_>,
     ) -> Result<exchange::Reply, Failure> {
         let url = dest
-            .url(&self.common.base)
+            .url(&common.base)
             .map_or_else(|| dest.target().to_string(), |u| u.to_string());
         // Kept before the answer: a timeout drops this future, and the walk
         // still shows what was sent.
@@ -650,7 +668,7 @@ impl Client {
             hops.push(Hop::sent(out, url));
         }
         let resent = self.resent;
-        let reply = self.exchange(out, want).await;
+        let reply = self.exchange(common, out, want).await;
         let sent_again = self.resent > resent;
         if let Some(hop) = self.walk_hops.as_mut().and_then(|hops| hops.last_mut()) {
             hop.resent = sent_again;
@@ -669,6 +687,7 @@ impl Client {
     /// leaves by [`Client::keep`], one the timeout caught by [`Client::fetch`].
     async fn exchange(
         &mut self,
+        common: &Common,
         out: &exchange::Outgoing<'_>,
         want: exchange::Want,
     ) -> Result<exchange::Reply, Failure> {
@@ -681,7 +700,7 @@ impl Client {
                 if let Some(at) = kept {
                     self.conns.swap_remove(at);
                 }
-                let conn = self.open(out.origin).await?;
+                let conn = self.open(common, out.origin).await?;
                 self.conns.push(conn);
                 self.conns.len() - 1
             }
@@ -700,7 +719,7 @@ impl Client {
         self.conns.swap_remove(at);
         // Boxed: rare, and its state inline would make every exchange's
         // future larger (nothing of the first try is kept past this point).
-        Box::pin(self.resend(out, want)).await
+        Box::pin(self.resend(common, out, want)).await
     }
 
     /// The reply; its connection (at `at`) is dropped unless it can carry
@@ -731,6 +750,7 @@ impl Client {
     /// step set itself is sent as it was).
     async fn resend(
         &mut self,
+        common: &Common,
         out: &exchange::Outgoing<'_>,
         want: exchange::Want,
     ) -> Result<exchange::Reply, Failure> {
@@ -744,14 +764,14 @@ impl Client {
             step_headers: traced.as_deref().unwrap_or(out.step_headers),
             ..*out
         };
-        let conn = self.open(out.origin).await?;
+        let conn = self.open(common, out.origin).await?;
         self.conns.push(conn);
         let at = self.conns.len() - 1;
         let sent = self.conns[at].send(&out, want, &mut self.head).await;
         self.keep(at, sent)
     }
 
-    async fn open(&mut self, origin: &Origin) -> Result<Conn, Failure> {
+    async fn open(&mut self, common: &Common, origin: &Origin) -> Result<Conn, Failure> {
         // The walk says which requests opened a connection.
         if let Some(hop) = self.walk_hops.as_mut().and_then(|hops| hops.last_mut()) {
             hop.new_connection = true;
@@ -759,7 +779,6 @@ impl Client {
         // Boxed: connecting (TLS, HTTP/2 handshake) needs far more state
         // than a request, and only once per connection; inline, it
         // would make every shopper's task that large.
-        let common = &self.common;
         Box::pin(Conn::open(
             origin.clone(),
             &common.connector,
@@ -768,30 +787,36 @@ impl Client {
         ))
         .await
     }
+}
 
-    /// The value of cookie `name` that this client would send to `url`.
-    pub fn cookie(&self, url: &str, name: &str) -> Option<String> {
-        let url = Url::parse(url).ok()?;
-        let jar = self.jar.as_ref()?;
-        jar.store
-            .get_request_values(&url)
-            .find(|(n, _)| *n == name)
-            .map(|(_, value)| value.to_string())
+impl Common {
+    /// The request target when `url` is the base URL followed by a plain path:
+    /// the common case, sent without parsing. Anything unusual (another host,
+    /// characters to escape, dot segments) goes through the URL parser.
+    fn fast_target<'u>(&self, url: &'u str) -> Option<&'u str> {
+        let rest = url.strip_prefix(self.prefix.as_str())?;
+        let bytes = rest.as_bytes();
+        // One pass, a table look-up a byte: no `/.` (a dot segment), nothing to escape.
+        let plain = bytes.first() == Some(&b'/')
+            && bytes.iter().zip(bytes.iter().skip(1)).all(|(&before, &b)| {
+                PLAIN_TARGET[usize::from(b)] && !(before == b'/' && b == b'.')
+            });
+        plain.then_some(rest)
     }
+}
 
-    /// The names of the jar's cookies for `url` that ran out (their `Max-Age`
-    /// or `Expires`, or deleted by the shop: kept, not sent): a session cookie
-    /// gone before a step is why a shop answers 401 where the walk, without
-    /// think time, passed.
-    pub fn expired_cookies(&self, url: &str) -> Vec<String> {
-        let (Ok(url), Some(jar)) = (Url::parse(url), self.jar.as_ref()) else {
-            return Vec::new();
-        };
-        jar.store
-            .iter_any()
-            .filter(|c| c.is_expired() && c.matches(&url))
-            .map(|c| c.name().to_string())
-            .collect()
+/// Where a request first goes: the base origin for a plain path (no URL
+/// parsing), else wherever its URL says.
+fn first_dest<'c>(url: &'c str, common: &'c Common) -> Result<Dest<'c>, Failure> {
+    match common.fast_target(url) {
+        Some(target) => Ok(Dest::Base {
+            origin: &common.origin,
+            target,
+        }),
+        None => Url::parse(url)
+            .ok()
+            .and_then(Dest::of)
+            .ok_or(Failure::kind(ErrorKind::Request)),
     }
 }
 
@@ -1270,7 +1295,7 @@ mod tests {
         );
         let failure = client.fetch(&get(&slow), tokio::time::Instant::now()).await;
         assert_eq!(failure.err().map(|f| f.kind), Some(ErrorKind::Timeout));
-        assert!(client.conns.is_empty(), "closed as the timeout cut it");
+        assert!(client.own.conns.is_empty(), "closed as the timeout cut it");
         let answer = client.fetch(&get(&fast), tokio::time::Instant::now()).await;
         assert_eq!(answer.ok().map(|a| a.status), Some(200));
         assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2);
@@ -1285,7 +1310,7 @@ mod tests {
         let factory = factory("http://127.0.0.1:9");
         let mut client = factory.client();
         let request = get("http://127.0.0.1:9/");
-        let size = std::mem::size_of_val(&client.follow(&request));
+        let size = std::mem::size_of_val(&client.own.follow(&client.common, &request));
         assert!(size <= 1032, "{size} bytes");
     }
 
@@ -1306,11 +1331,11 @@ mod tests {
         let fast = get("http://shop.test/fast");
         let answer = client.fetch(&fast, tokio::time::Instant::now()).await;
         assert_eq!(answer.ok().unwrap().status, 200);
-        assert_eq!(client.conns.len(), 1, "kept after a whole answer");
+        assert_eq!(client.own.conns.len(), 1, "kept after a whole answer");
         let slow = get("http://shop.test/slow");
         let failure = client.fetch(&slow, tokio::time::Instant::now()).await;
         assert_eq!(failure.err().unwrap().kind, ErrorKind::Timeout);
-        assert!(client.conns.is_empty(), "closed as the timeout cut it");
+        assert!(client.own.conns.is_empty(), "closed as the timeout cut it");
         let answer = client.fetch(&fast, tokio::time::Instant::now()).await;
         assert_eq!(answer.ok().unwrap().status, 200);
         assert_eq!(
@@ -1563,7 +1588,7 @@ mod tests {
             "a=1",
             "deleted"
         );
-        let last = client.jar.as_ref().and_then(|jar| jar.last.as_ref());
+        let last = client.own.jar.as_ref().and_then(|jar| jar.last.as_ref());
         assert!(
             last.is_some_and(|last| last.until.is_none()),
             "kept, for as long as the jar holds"
@@ -1628,7 +1653,7 @@ mod tests {
     #[test]
     fn plain_paths_after_the_base_are_sent_without_parsing() {
         let client = factory("http://127.0.0.1:8080/store").client();
-        let fast = |url| client.fast_target(url);
+        let fast = |url| client.common.fast_target(url);
         assert_eq!(
             fast("http://127.0.0.1:8080/store/p/7?q=a%20b"),
             Some("/store/p/7?q=a%20b")
