@@ -505,8 +505,10 @@ impl Own {
             None => Box::pin(tokio::time::sleep_until(deadline)),
         };
         // Boxed: an exchange's state lives on the heap while it runs, so that a
-        // thinking shopper's task stays small.
-        let exchange = Box::pin(self.follow(common, request));
+        // thinking shopper's task stays small. Written into its allocation, not
+        // built and then copied there whole (its unstarted state is a few words
+        // of a ~1 KiB type).
+        let exchange = Box::into_pin(Box::write(Box::new_uninit(), self.follow(common, request)));
         let answer = tokio::select! {
             biased;
             answer = exchange => answer,
