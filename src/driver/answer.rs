@@ -112,8 +112,7 @@ impl Judge<'_> {
             return Ok(None);
         }
         let url = answer.redirected_to.as_deref().unwrap_or(self.url);
-        let location = answer
-            .headers
+        let location = (answer.headers())
             .get(::http::header::LOCATION)
             .and_then(|v| v.to_str().ok());
         let redirected_to = match step.follow_redirects {
@@ -123,7 +122,7 @@ impl Judge<'_> {
         let client = self.client;
         let cookie = |name: &str| client.cookie(url, name);
         let response = Response {
-            headers: &answer.headers,
+            headers: answer.headers(),
             body: &answer.body,
             cookie: &cookie,
             url,
@@ -419,7 +418,7 @@ impl Named {
 
 /// The example a failure on an answer leaves.
 pub(super) fn answer_example(sent: &Named, answer: &http::Answer, failed: &Failed) -> Example {
-    let what = match answer.headers.get(::http::header::RETRY_AFTER) {
+    let what = match answer.headers().get(::http::header::RETRY_AFTER) {
         Some(after) => format!(
             "{} (Retry-After: {})",
             failed.what,
@@ -480,7 +479,7 @@ mod tests {
         let step = &s.journeys[0].steps[0];
         let answer = |status| crate::http::Answer {
             status,
-            headers: Default::default(),
+            headers: None,
             redirected_to: Some("http://shop/cart".to_string()),
             redirects: vec![(303, "http://shop/cart".to_string())],
             body: Default::default(),
@@ -511,7 +510,7 @@ mod tests {
         headers.insert(::http::header::RETRY_AFTER, "1".parse().unwrap());
         let answer = crate::http::Answer {
             status: 503,
-            headers,
+            headers: Some(Box::new(headers)),
             redirected_to: None,
             redirects: Vec::new(),
             body: Default::default(),

@@ -118,7 +118,7 @@ pub struct Want {
 pub struct Reply {
     pub status: u16,
     /// Every header when asked for; else only `Retry-After`, when it came.
-    pub headers: HeaderMap,
+    pub headers: super::KeptHeaders,
     pub set_cookies: Vec<String>,
     /// Where a redirect points (only when it is to be followed).
     pub location: Option<String>,

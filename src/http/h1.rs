@@ -3,8 +3,8 @@
 //! for the exchange only (an idle connection holds no buffer), its head parsed by
 //! `httparse`, its body framed by length, by chunks or by the connection's end.
 
+use ::http::Method;
 use ::http::header::{HeaderName, HeaderValue};
-use ::http::{HeaderMap, Method};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::body::{Encoding, Sink, plan};
@@ -106,7 +106,7 @@ impl Connection {
             location,
             headers,
         } = self.read_head(buf, want.headers).await?;
-        seen.read(status, &headers);
+        seen.read(status, super::kept_headers(&headers));
 
         let no_body = *out.method == Method::HEAD || matches!(status, 101 | 204 | 304);
         let mut framing = if no_body {
@@ -316,7 +316,7 @@ struct Head {
     location: Option<String>,
     /// Every header when asked for; else only `Retry-After` (a 503 or 429
     /// asking to be asked again, for its failure example), when it came.
-    headers: HeaderMap,
+    headers: super::KeptHeaders,
 }
 
 /// The head at the start of `buf`, `None` while it is incomplete.
@@ -396,7 +396,8 @@ fn parse_head(buf: &[u8], keep_headers: bool) -> Result<Option<Head>, Failure> {
             }
             Some(Known::RetryAfter) => {
                 if !keep_headers && let Ok(value) = HeaderValue::from_bytes(value) {
-                    head.headers.append(::http::header::RETRY_AFTER, value);
+                    (head.headers.get_or_insert_default())
+                        .append(::http::header::RETRY_AFTER, value);
                 }
             }
         }
@@ -406,7 +407,7 @@ fn parse_head(buf: &[u8], keep_headers: bool) -> Result<Option<Head>, Failure> {
                 HeaderValue::from_bytes(value),
             )
         {
-            head.headers.append(name, value);
+            head.headers.get_or_insert_default().append(name, value);
         }
     }
     if transfer_encoding {
@@ -683,7 +684,23 @@ mod tests {
         );
         assert_eq!(h.len, 73);
         assert_eq!(h.set_cookies, ["a=1", "b=2"]);
-        assert_eq!(h.headers.get_all("set-cookie").iter().count(), 2);
+        assert_eq!(
+            super::super::kept_headers(&h.headers)
+                .get_all("set-cookie")
+                .iter()
+                .count(),
+            2
+        );
+        // Headers not asked for: no map at all, or one with only a Retry-After.
+        let not_kept = |text: &str| parse_head(text.as_bytes(), false).unwrap().unwrap().headers;
+        assert!(
+            not_kept("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nSet-Cookie: a=1\r\n\r\n").is_none()
+        );
+        let kept = not_kept("HTTP/1.1 503 Busy\r\nServer: x\r\nRetry-After: 2\r\n\r\n").unwrap();
+        assert_eq!(
+            (kept.len(), kept.get("retry-after").unwrap().as_bytes()),
+            (1, &b"2"[..])
+        );
         let h = head(
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 3\r\nConnection: close\r\n\r\n",
         );

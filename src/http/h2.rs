@@ -93,14 +93,13 @@ impl Connection {
         let (body, body_size) = sink.finish().map_err(answered)?;
         Ok(Reply {
             status,
-            headers: if want.headers {
-                headers
-            } else {
-                let mut kept = ::http::HeaderMap::new();
-                if let Some(after) = headers.get(::http::header::RETRY_AFTER) {
+            headers: match want.headers {
+                true => Some(Box::new(headers)),
+                false => headers.get(::http::header::RETRY_AFTER).map(|after| {
+                    let mut kept = ::http::HeaderMap::new();
                     kept.insert(::http::header::RETRY_AFTER, after.clone());
-                }
-                kept
+                    Box::new(kept)
+                }),
             },
             set_cookies,
             location,

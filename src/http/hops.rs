@@ -93,12 +93,12 @@ impl Hop {
 
     /// The answer's side.
     pub(super) fn answered(&mut self, reply: &Reply) {
-        self.head(reply.status, &reply.headers);
+        self.head(reply.status, super::kept_headers(&reply.headers));
         // What came, decoded (the head's Content-Length may be a HEAD's,
         // which announces the GET's body and sends none).
         self.size = Some(reply.body_size);
         // Set-Cookie is kept apart for the jar; shown once.
-        if !reply.headers.contains_key(::http::header::SET_COOKIE) {
+        if !super::kept_headers(&reply.headers).contains_key(::http::header::SET_COOKIE) {
             let cookies = reply.set_cookies.iter();
             self.response_headers
                 .extend(cookies.map(|c| ("set-cookie".to_string(), c.clone())));

@@ -273,8 +273,8 @@ pub struct Request<'a> {
 pub struct Answer {
     pub status: u16,
     /// The answer's headers when the step asked for them; else only its
-    /// `Retry-After`, when it came (for a failure example).
-    pub headers: ::http::HeaderMap,
+    /// `Retry-After`, when it came (for a failure example); see [`Answer::headers`].
+    pub headers: KeptHeaders,
     /// Where the answer came from when a redirect was followed.
     pub redirected_to: Option<String>,
     /// Each redirect followed: its status and where it pointed.
@@ -283,6 +283,24 @@ pub struct Answer {
     pub body: bytes::Bytes,
     /// The body's decoded size, whether kept or dropped.
     pub body_size: u64,
+}
+
+/// The headers kept of an answer: none, the most frequent case, costs no map
+/// to make, move and drop with every request.
+pub type KeptHeaders = Option<Box<::http::HeaderMap>>;
+
+/// The headers in `kept`: an empty map when none were.
+pub fn kept_headers(kept: &KeptHeaders) -> &::http::HeaderMap {
+    static NONE: std::sync::LazyLock<::http::HeaderMap> =
+        std::sync::LazyLock::new(::http::HeaderMap::new);
+    kept.as_deref().unwrap_or(&NONE)
+}
+
+impl Answer {
+    /// The headers kept of the answer (see [`KeptHeaders`]).
+    pub fn headers(&self) -> &::http::HeaderMap {
+        kept_headers(&self.headers)
+    }
 }
 
 /// Where a request goes.
