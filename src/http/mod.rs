@@ -431,12 +431,14 @@ impl Client {
     /// whole exchange, so a huge or trickled body ends as a timeout; a connection
     /// caught mid-exchange by it is dropped. The timeout runs from `sent`, the
     /// caller's reading of the clock as it sends.
-    pub async fn fetch(
+    pub fn fetch(
         &mut self,
         request: &Request<'_>,
         sent: tokio::time::Instant,
-    ) -> Result<Answer, Failure> {
-        self.own.fetch(&self.common, request, sent).await
+    ) -> impl Future<Output = Result<Answer, Failure>> {
+        // The exchange's own future, not one more layer awaiting it: each
+        // layer is one more state to go through at every poll.
+        self.own.fetch(&self.common, request, sent)
     }
 
     /// HTTP requests sent since the last call (a step's, with every redirect
