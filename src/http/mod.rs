@@ -431,14 +431,41 @@ impl Client {
     /// whole exchange, so a huge or trickled body ends as a timeout; a connection
     /// caught mid-exchange by it is dropped. The timeout runs from `sent`, the
     /// caller's reading of the clock as it sends.
-    pub fn fetch(
+    pub async fn fetch(
         &mut self,
         request: &Request<'_>,
         sent: tokio::time::Instant,
-    ) -> impl Future<Output = Result<Answer, Failure>> {
-        // The exchange's own future, not one more layer awaiting it: each
-        // layer is one more state to go through at every poll.
-        self.own.fetch(&self.common, request, sent)
+    ) -> Result<Answer, Failure> {
+        // Only `self` is held across the await (the shared settings and the
+        // client's own state are borrowed from it where used): a thinking
+        // shopper's task is sized by what its awaits hold.
+        let deadline = sent + self.common.timeout;
+        let own = &mut self.own;
+        own.step_sent = Some(sent);
+        let mut timer = match own.timer.take() {
+            Some(mut timer) => {
+                timer.as_mut().reset(deadline);
+                timer
+            }
+            None => Box::pin(tokio::time::sleep_until(deadline)),
+        };
+        // Boxed: an exchange's state lives on the heap while it runs, so that a
+        // thinking shopper's task stays small. Written into its allocation, not
+        // built and then copied there whole (its unstarted state is a few words
+        // of a ~1 KiB type).
+        let exchange = Box::write(Box::new_uninit(), own.follow(&self.common, request));
+        let answer = tokio::select! {
+            biased;
+            answer = Box::into_pin(exchange) => answer,
+            () = timer.as_mut() => Err(self.own.timed_out(self.common.timeout)),
+        };
+        if answer.is_err() {
+            // A connection the timeout caught mid-exchange closes now (a
+            // failure's was dropped already).
+            self.own.conns.retain(|c| !c.mid_exchange());
+        }
+        self.own.timer = Some(timer);
+        answer
     }
 
     /// HTTP requests sent since the last call (a step's, with every redirect
@@ -508,41 +535,6 @@ impl Client {
 }
 
 impl Own {
-    /// [`Client::fetch`], with the settings it shares.
-    async fn fetch(
-        &mut self,
-        common: &Common,
-        request: &Request<'_>,
-        sent: tokio::time::Instant,
-    ) -> Result<Answer, Failure> {
-        let deadline = sent + common.timeout;
-        self.step_sent = Some(sent);
-        let mut timer = match self.timer.take() {
-            Some(mut timer) => {
-                timer.as_mut().reset(deadline);
-                timer
-            }
-            None => Box::pin(tokio::time::sleep_until(deadline)),
-        };
-        // Boxed: an exchange's state lives on the heap while it runs, so that a
-        // thinking shopper's task stays small. Written into its allocation, not
-        // built and then copied there whole (its unstarted state is a few words
-        // of a ~1 KiB type).
-        let exchange = Box::into_pin(Box::write(Box::new_uninit(), self.follow(common, request)));
-        let answer = tokio::select! {
-            biased;
-            answer = exchange => answer,
-            () = timer.as_mut() => Err(self.timed_out(common.timeout)),
-        };
-        if answer.is_err() {
-            // A connection the timeout caught mid-exchange closes now (a
-            // failure's was dropped already).
-            self.conns.retain(|c| !c.mid_exchange());
-        }
-        self.timer = Some(timer);
-        answer
-    }
-
     /// The failure of an exchange the request timeout cut. Cut while its body
     /// still came, it counts under its head's status, and the walk's hop shows
     /// that head.
