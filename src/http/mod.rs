@@ -436,9 +436,9 @@ impl Client {
         request: &Request<'_>,
         sent: tokio::time::Instant,
     ) -> Result<Answer, Failure> {
-        // Only `self` is held across the await (the shared settings and the
-        // client's own state are borrowed from it where used): a thinking
-        // shopper's task is sized by what its awaits hold.
+        // Of the client, only `self` is held across the await (the shared
+        // settings and its own state are borrowed from it where used): a
+        // thinking shopper's task is sized by what its awaits hold.
         let deadline = sent + self.common.timeout;
         let own = &mut self.own;
         own.step_sent = Some(sent);
