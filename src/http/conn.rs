@@ -14,10 +14,10 @@ use crate::error_kind::ErrorKind;
 pub struct Conn {
     wire: Wire,
     origin: Origin,
-    /// From a request's start until its answer was read whole: a connection
-    /// the timeout caught mid-answer is never used again (the rest of that
-    /// answer would be read as the next one's, or a shop gone silent on it
-    /// would time out every later request too).
+    /// From a request's start until its answer was read whole: the client
+    /// closes a connection the timeout caught so (the rest of that answer
+    /// would be read as the next one's, or a shop gone silent on it would time
+    /// out every later request too).
     mid_exchange: bool,
 }
 
@@ -113,14 +113,14 @@ impl Conn {
         }
     }
 
-    /// Whether a kept connection can carry another request: no exchange left
-    /// on it unfinished, and not closed by the server while the shopper thought.
+    /// Whether a kept connection can carry another request: not closed by the
+    /// server while the shopper thought. (One left mid-exchange is not kept:
+    /// see [`Conn::mid_exchange`].)
     pub fn usable(&mut self) -> bool {
-        !self.mid_exchange
-            && match &mut self.wire {
-                Wire::H1(c) => c.usable(),
-                Wire::H2(c) => c.usable(),
-            }
+        match &mut self.wire {
+            Wire::H1(c) => c.usable(),
+            Wire::H2(c) => c.usable(),
+        }
     }
 
     /// Whether an exchange began on it and did not end (the timeout dropped

@@ -559,7 +559,7 @@ impl Own {
     async fn follow(&mut self, common: &Common, request: &Request<'_>) -> Result<Answer, Failure> {
         let mut method = request.method;
         let mut payload = request.body;
-        let mut dest = first_dest(request.url, common)?;
+        let mut dest = common.first_dest(request.url)?;
         let mut redirects: Vec<(u16, String)> = Vec::new();
         let mut hops = 0;
         loop {
@@ -665,7 +665,7 @@ impl Own {
         jar.last = None;
     }
 
-    /// [`Client::exchange`], recorded for the debug walk.
+    /// [`Own::exchange`], recorded for the debug walk.
     async fn recorded_exchange(
         &mut self,
         common: &Common,
@@ -698,7 +698,7 @@ impl Own {
     /// when there is none, or when the one kept was closed while idle). The
     /// connection is used where the client keeps it: one the shop closed while
     /// idle is dropped here, one a failure or the answer's `Connection: close`
-    /// leaves by [`Client::keep`], one the timeout caught by [`Client::fetch`].
+    /// leaves by [`Own::keep`], one the timeout caught by [`Client::fetch`].
     async fn exchange(
         &mut self,
         common: &Common,
@@ -817,20 +817,20 @@ impl Common {
             });
         plain.then_some(rest)
     }
-}
 
-/// Where a request first goes: the base origin for a plain path (no URL
-/// parsing), else wherever its URL says.
-fn first_dest<'c>(url: &'c str, common: &'c Common) -> Result<Dest<'c>, Failure> {
-    match common.fast_target(url) {
-        Some(target) => Ok(Dest::Base {
-            origin: &common.origin,
-            target,
-        }),
-        None => Url::parse(url)
-            .ok()
-            .and_then(Dest::of)
-            .ok_or(Failure::kind(ErrorKind::Request)),
+    /// Where a request first goes: the base origin for a plain path (no URL
+    /// parsing), else wherever its URL says.
+    fn first_dest<'c>(&'c self, url: &'c str) -> Result<Dest<'c>, Failure> {
+        match self.fast_target(url) {
+            Some(target) => Ok(Dest::Base {
+                origin: &self.origin,
+                target,
+            }),
+            None => Url::parse(url)
+                .ok()
+                .and_then(Dest::of)
+                .ok_or(Failure::kind(ErrorKind::Request)),
+        }
     }
 }
 
