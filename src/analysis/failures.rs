@@ -527,6 +527,7 @@ mod tests {
                 what: what.to_string(),
                 redirects: Vec::new(),
                 body: String::new(),
+                cause: Default::default(),
             });
         }
         let named = examples(&kept, &["checkout".to_string()]);

@@ -444,7 +444,7 @@ fn preflight(
                 failure.kind.name(),
                 failure.what
             );
-            (said, failure.kind, failure.status, failure.what.clone())
+            (said, failure.kind, failure.status, failure.cause.clone())
         });
         // Drawn anew: a random value the shop refuses fails some walks, not all.
         let drawn = seed.wrapping_add(again as u64);
@@ -482,8 +482,8 @@ fn preflight(
         );
         return Ok(Walked::Stop(Exit::ScenarioFails));
     }
-    if let Some((first, kind, status, what)) = first_failure {
-        let accept = match smoke::accept_hint(kind, status, &what) {
+    if let Some((first, kind, status, cause)) = first_failure {
+        let accept = match smoke::accept_hint(kind, status, &cause) {
             Some(accept) => format!(" If it is a business answer, {accept}"),
             None => String::new(),
         };

@@ -11,6 +11,7 @@ use crate::driver::FOLLOW_REDIRECTS;
 use crate::driver::walk::{StepWalk, Walk};
 use crate::error_kind::ErrorKind;
 use crate::http::Hop;
+use crate::metrics::examples::{Cause, Source};
 
 /// The whole walk, as `--smoke` prints it.
 pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
@@ -43,10 +44,11 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
             }
             Some((_, _, failure)) => {
                 let _ = write!(out, " — the scenario fails, not the shop's capacity");
-                let refusal = (failure.kind == ErrorKind::Graphql)
-                    .then(|| refusing_code(&failure.what))
-                    .flatten();
-                let accept = accept_hint(failure.kind, failure.status, &failure.what);
+                let refusal = match &failure.cause {
+                    Cause::Graphql { code } => refusing_code(code.as_deref()),
+                    _ => None,
+                };
+                let accept = accept_hint(failure.kind, failure.status, &failure.cause);
                 let _ = match (accept, failure.status) {
                     _ if csrf_refusal(failure.status, &failure.body) => {
                         write!(out, "; {CSRF_HINT}")
@@ -56,7 +58,7 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                         "; {code} is GraphQL's refusal of the request itself (its token, query or \
                          variables), no business answer to accept: `--smoke --verbose` shows what was sent"
                     ),
-                    _ if failure.what.contains(FOLLOW_REDIRECTS) => write!(
+                    _ if followed_redirect(&failure.cause) => write!(
                         out,
                         "; the step expects a redirect, and it was followed: {FOLLOW_REDIRECTS}"
                     ),
@@ -65,7 +67,7 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                         "; if it is the shop's business answer (an out-of-stock 409, say), {accept}"
                     ),
                     (None, _) if failure.kind == ErrorKind::Extract => {
-                        write!(out, "; {}", extract_hint(&failure.what))
+                        write!(out, "; {}", extract_hint(&failure.cause))
                     }
                     (None, _) if failure.kind == ErrorKind::Check => {
                         write!(out, "; {MISFIT_HINT}")
@@ -78,7 +80,14 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                 let _ = write!(out, " — the shop fails");
                 let limited = walk.failures().find(|(_, _, f)| f.status == Some(429));
                 if let Some((_, _, failure)) = limited {
-                    let _ = write!(out, "; {}", rate_limited(&failure.what));
+                    let retry_after = matches!(
+                        failure.cause,
+                        Cause::Status {
+                            retry_after: true,
+                            ..
+                        }
+                    );
+                    let _ = write!(out, "; {}", rate_limited(retry_after));
                 }
             }
         }
@@ -94,21 +103,31 @@ const MISFIT_HINT: &str = "the JSONPath does not fit the answer the shop gave: \
 
 /// What to do about an extraction that found nothing in a 2xx answer, where
 /// `optional` is not offered (see [`accept_hint`]).
-fn extract_hint(what: &str) -> String {
-    let (name, source) = extract_miss(what).unwrap_or_default();
-    match source.split_once(' ').map_or("", |(kind, _)| kind) {
-        _ if what.contains(crate::scenario::MISFIT) => MISFIT_HINT.to_string(),
-        "css" => format!(
+fn extract_hint(cause: &Cause) -> String {
+    let Cause::Extract {
+        name,
+        source,
+        misfit,
+        near,
+    } = cause
+    else {
+        return "write the extraction to where the answer holds its value".to_string();
+    };
+    match source {
+        _ if *misfit => MISFIT_HINT.to_string(),
+        Source::Css => format!(
             "the selector matched nothing in the page the shop gave: write it to what the page \
              holds{}, not `optional`: the next steps would go on without the value",
-            match what.contains("; the page") {
+            match near {
                 true => " (the failure names what is near it)",
                 false => "",
             }
         ),
-        "regex" => "the pattern matched nothing in the answer the shop gave: write it to what \
+        Source::Regex => {
+            "the pattern matched nothing in the answer the shop gave: write it to what \
             the answer holds, not `optional`: the next steps would go on without the value"
-            .to_string(),
+                .to_string()
+        }
         _ => format!(
             "`{name}` reads like a token the next steps send: `optional` would send them without \
              it; write the extraction to where the answer holds it"
@@ -116,10 +135,16 @@ fn extract_hint(what: &str) -> String {
     }
 }
 
-/// An extraction's failure as the driver words it: `extract csrf: css
-/// "#csrf @value" matched nothing` is (`csrf`, `css "#csrf @value" …`).
-fn extract_miss(what: &str) -> Option<(&str, &str)> {
-    what.strip_prefix("extract ")?.split_once(": ")
+/// Whether the step expects a redirect, followed it, and failed on the page
+/// it led to: the redirect itself can be checked only unfollowed.
+fn followed_redirect(cause: &Cause) -> bool {
+    matches!(
+        cause,
+        Cause::Status {
+            followed_redirect: true,
+            ..
+        }
+    )
 }
 
 /// Whether an extracted variable's name says it carries a token the next
@@ -134,8 +159,8 @@ fn names_a_token(name: &str) -> bool {
 
 /// What a 429 in the walk says: the shop's rate limit, not its capacity (as
 /// the run's verdict reads a break made of them).
-fn rate_limited(what: &str) -> String {
-    let wait = match what.contains("Retry-After") {
+fn rate_limited(retry_after: bool) -> String {
+    let wait = match retry_after {
         true => "wait as its Retry-After asks",
         false => "wait",
     };
@@ -200,7 +225,7 @@ pub fn waiting_room(
 /// nothing there, or whose variable is named like a token (it would send the
 /// next steps without it), or for a redirect the step expects and followed (no
 /// status to add: check it unfollowed).
-pub fn accept_hint(kind: ErrorKind, status: Option<u16>, what: &str) -> Option<String> {
+pub fn accept_hint(kind: ErrorKind, status: Option<u16>, cause: &Cause) -> Option<String> {
     if kind == ErrorKind::Http4xx
         && matches!(
             status,
@@ -212,17 +237,24 @@ pub fn accept_hint(kind: ErrorKind, status: Option<u16>, what: &str) -> Option<S
     let success = status.is_none_or(|s| (200..300).contains(&s));
     // In a 2xx answer, `optional` (or a looser check) would hide a path or
     // selector written wrong, or send the next steps without their token.
-    let misfit = matches!(kind, ErrorKind::Extract | ErrorKind::Check)
-        && what.contains(crate::scenario::MISFIT);
-    let missed = kind == ErrorKind::Extract
-        && extract_miss(what).is_some_and(|(name, source)| {
-            source.starts_with("css ") || source.starts_with("regex ") || names_a_token(name)
-        });
+    let (misfit, missed) = match cause {
+        Cause::Check { misfit } => (*misfit, false),
+        Cause::Extract {
+            name,
+            source,
+            misfit,
+            ..
+        } => (
+            *misfit,
+            matches!(source, Source::Css | Source::Regex) || names_a_token(name),
+        ),
+        _ => (false, false),
+    };
     if success && (misfit || missed) {
         return None;
     }
     // The step expects a redirect it followed: no status to add.
-    if what.contains(FOLLOW_REDIRECTS) {
+    if followed_redirect(cause) {
         return None;
     }
     Some(match kind {
@@ -233,19 +265,14 @@ pub fn accept_hint(kind: ErrorKind, status: Option<u16>, what: &str) -> Option<S
         ErrorKind::Check => "loosen the check if the shop may answer so".into(),
         // The step expects statuses of its own: the answer is one more (the
         // default ones would let through what the step refuses).
-        _ if kind == ErrorKind::Status || lists_its_own(what) => match status {
-            Some(code) => format!("add {code} to the statuses the step's `expect` lists"),
-            None => "add its status to those the step's `expect` lists".into(),
-        },
+        _ if kind == ErrorKind::Status || matches!(cause, Cause::Status { own: true, .. }) => {
+            match status {
+                Some(code) => format!("add {code} to the statuses the step's `expect` lists"),
+                None => "add its status to those the step's `expect` lists".into(),
+            }
+        }
         _ => accept_status(status),
     })
-}
-
-/// Whether a failed status was against a list of the step's own
-/// (`expected status 201, got 409`), not the default.
-fn lists_its_own(what: &str) -> bool {
-    what.strip_prefix("expected status ")
-        .is_some_and(|rest| !rest.starts_with(crate::driver::DEFAULT_STATUSES))
 }
 
 /// How to accept `status` beside the answers a step passes with by default.
@@ -274,9 +301,9 @@ pub const CSRF_HINT: &str = "the shop refused the CSRF token: extract it from th
     such as X-CSRF-Token); `--smoke --verbose` shows what was sent";
 
 /// The standard GraphQL error codes (Apollo's, and the spec's usage) that
-/// refuse the request itself — its credentials, its query or its variables —
-/// as the failure's text names them (`errors[0].message (UNAUTHENTICATED): …`).
-fn refusing_code(what: &str) -> Option<&'static str> {
+/// refuse the request itself — its credentials, its query or its variables:
+/// `code` (the first refused error's `extensions.code`) when it is one.
+fn refusing_code(code: Option<&str>) -> Option<&'static str> {
     const REFUSING: [&str; 7] = [
         "UNAUTHENTICATED",
         "FORBIDDEN",
@@ -288,7 +315,7 @@ fn refusing_code(what: &str) -> Option<&'static str> {
     ];
     REFUSING
         .into_iter()
-        .find(|code| what.contains(&format!("({code})")))
+        .find(|refusing| code == Some(*refusing))
 }
 
 /// What a status that refuses a request points at: the path for a 404, the

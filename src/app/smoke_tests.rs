@@ -2,6 +2,25 @@
 
 use super::*;
 
+/// An extraction's failure cause.
+fn missed(name: &str, source: Source, misfit: bool, near: bool) -> Cause {
+    Cause::Extract {
+        name: name.to_string(),
+        source,
+        misfit,
+        near,
+    }
+}
+
+/// An unexpected status's failure cause.
+fn status(own: bool, followed_redirect: bool, retry_after: bool) -> Cause {
+    Cause::Status {
+        own,
+        followed_redirect,
+        retry_after,
+    }
+}
+
 /// A request sent again on a new connection says so in its line.
 #[test]
 fn a_request_sent_again_says_so() {
@@ -25,7 +44,7 @@ fn a_request_sent_again_says_so() {
 
 #[test]
 fn only_an_answer_a_shop_gives_as_its_business_is_offered_to_accept() {
-    let http = |status| accept_hint(ErrorKind::Http4xx, Some(status), "");
+    let http = |code| accept_hint(ErrorKind::Http4xx, Some(code), &status(false, false, false));
     // The default answers stay accepted beside it (a list of its own
     // would fail the step's usual 200).
     assert_eq!(
@@ -37,34 +56,19 @@ fn only_an_answer_a_shop_gives_as_its_business_is_offered_to_accept() {
     for refused in [400, 401, 403, 404, 419] {
         assert_eq!(http(refused), None, "{refused}");
     }
-    assert!(accept_hint(ErrorKind::Extract, None, "").is_some());
+    let id = missed("id", Source::Json, false, false);
+    assert!(accept_hint(ErrorKind::Extract, None, &id).is_some());
     // A path that does not fit a 2xx answer is a mistake `optional`
     // would hide; in a 409 the shop gives as its business, it may be none.
-    let misfit = "extract token: json \"$.data.token\" does not fit the answer: \
-        $.data: no key \"data\"; $ has keys: token, user";
-    assert_eq!(accept_hint(ErrorKind::Extract, Some(200), misfit), None);
-    assert!(accept_hint(ErrorKind::Extract, Some(409), misfit).is_some());
-    let empty = "extract id: json \"$.items[0].id\" matched nothing: \
-        $.items[0]: $.items is an empty array";
-    assert!(accept_hint(ErrorKind::Extract, Some(200), empty).is_some());
+    let misfit = missed("id", Source::Json, true, false);
+    assert_eq!(accept_hint(ErrorKind::Extract, Some(200), &misfit), None);
+    assert!(accept_hint(ErrorKind::Extract, Some(409), &misfit).is_some());
+    assert!(accept_hint(ErrorKind::Extract, Some(200), &id).is_some());
     // A step that lists its own statuses is told to add one to them:
     // the default ones would let a 200 through where it expects a 201.
     assert_eq!(
-        accept_hint(
-            ErrorKind::Http4xx,
-            Some(409),
-            "expected status 201, got 409"
-        )
-        .unwrap(),
+        accept_hint(ErrorKind::Http4xx, Some(409), &status(true, false, false)).unwrap(),
         "add 409 to the statuses the step's `expect` lists"
-    );
-    assert_eq!(
-        accept_hint(
-            ErrorKind::Http4xx,
-            Some(409),
-            "expected status 2xx or 3xx, got 409"
-        ),
-        http(409)
     );
 }
 
@@ -72,10 +76,18 @@ fn only_an_answer_a_shop_gives_as_its_business_is_offered_to_accept() {
 /// says the path does not fit, and offers no `optional` to hide it.
 #[test]
 fn a_json_path_that_does_not_fit_the_answer_is_not_offered_as_optional() {
-    let failed = |kind, what| failing(kind, 200, what, "", 0);
+    let failed = |kind, what, cause| failing(kind, 200, what, cause, "", 0);
     let misfit = "extract token: json \"$.data.token\" does not fit the answer: \
         $.data: no key \"data\"; $ has keys: token, user";
-    let said = show_walk(&failed(ErrorKind::Extract, misfit), false, 1);
+    let said = show_walk(
+        &failed(
+            ErrorKind::Extract,
+            misfit,
+            missed("token", Source::Json, true, false),
+        ),
+        false,
+        1,
+    );
     assert!(
         said.contains(&format!("failed (extract): {misfit}\n")),
         "{said}"
@@ -87,7 +99,15 @@ fn a_json_path_that_does_not_fit_the_answer_is_not_offered_as_optional() {
     assert!(!said.contains("optional"), "{said}");
     let empty = "extract id: json \"$.items[0].id\" matched nothing: \
         $.items[0]: $.items is an empty array";
-    let said = show_walk(&failed(ErrorKind::Extract, empty), false, 1);
+    let said = show_walk(
+        &failed(
+            ErrorKind::Extract,
+            empty,
+            missed("id", Source::Json, false, false),
+        ),
+        false,
+        1,
+    );
     assert!(
         said.contains("make the extraction `optional` if the answer may lack it"),
         "{said}"
@@ -95,7 +115,11 @@ fn a_json_path_that_does_not_fit_the_answer_is_not_offered_as_optional() {
     // A check whose path does not fit: the path to fix, not a check to loosen.
     let check = "$.data.id exists: the path does not fit the answer: \
         $.data: no key \"data\"; $ has keys: id, sku";
-    let said = show_walk(&failed(ErrorKind::Check, check), false, 1);
+    let said = show_walk(
+        &failed(ErrorKind::Check, check, Cause::Check { misfit: true }),
+        false,
+        1,
+    );
     assert!(said.contains("; the JSONPath does not fit"), "{said}");
     assert!(!said.contains("loosen the check"), "{said}");
 }
@@ -104,16 +128,16 @@ fn a_json_path_that_does_not_fit_the_answer_is_not_offered_as_optional() {
 /// not offered as a business answer to accept.
 #[test]
 fn a_graphql_refusal_is_told_apart_from_a_business_answer() {
-    let what = |code: &str| format!("errors[0].message ({code}): \"no\"");
     assert_eq!(
-        refusing_code(&what("UNAUTHENTICATED")),
+        refusing_code(Some("UNAUTHENTICATED")),
         Some("UNAUTHENTICATED")
     );
     assert_eq!(
-        refusing_code(&what("GRAPHQL_VALIDATION_FAILED")),
+        refusing_code(Some("GRAPHQL_VALIDATION_FAILED")),
         Some("GRAPHQL_VALIDATION_FAILED")
     );
-    assert_eq!(refusing_code(&what("OUT_OF_STOCK")), None);
+    assert_eq!(refusing_code(Some("OUT_OF_STOCK")), None);
+    assert_eq!(refusing_code(None), None);
 }
 
 /// A refusal points at what it refuses: a wrong `graphql_path` answered 404
@@ -127,7 +151,7 @@ fn a_refusal_points_at_what_it_refuses() {
 }
 
 /// A walk of one journey whose one step failed so, on a page of `size` bytes.
-fn failing(kind: ErrorKind, status: u16, what: &str, body: &str, size: u64) -> Walk {
+fn failing(kind: ErrorKind, status: u16, what: &str, cause: Cause, body: &str, size: u64) -> Walk {
     use crate::driver::walk::JourneyWalk;
     let mut hop = Hop::answered_for_test("http://shop.test/", &[]);
     hop.status = Some(status);
@@ -149,6 +173,7 @@ fn failing(kind: ErrorKind, status: u16, what: &str, body: &str, size: u64) -> W
                     what: what.to_string(),
                     redirects: Vec::new(),
                     body: body.to_string(),
+                    cause,
                 }),
                 not_sent: None,
                 written_headers: Vec::new(),
@@ -165,7 +190,12 @@ fn failing(kind: ErrorKind, status: u16, what: &str, body: &str, size: u64) -> W
 fn a_css_miss_or_a_token_in_a_2xx_answer_is_not_offered_as_optional() {
     let css = "extract csrf: css \"#csrf @value\" matched nothing; the page has \
         <input type=\"hidden\" name=\"csrf\"> (css = \"input[name=csrf]\" selects the first)";
-    let said = show_walk(&failing(ErrorKind::Extract, 200, css, "", 4051), false, 1);
+    let near = missed("csrf", Source::Css, false, true);
+    let said = show_walk(
+        &failing(ErrorKind::Extract, 200, css, near.clone(), "", 4051),
+        false,
+        1,
+    );
     assert!(
         said.contains("; the selector matched nothing in the page the shop gave: write it to what the page holds (the failure names what is near it), not `optional`"),
         "{said}"
@@ -173,18 +203,28 @@ fn a_css_miss_or_a_token_in_a_2xx_answer_is_not_offered_as_optional() {
     assert!(!said.contains("make the extraction `optional`"), "{said}");
     // Nothing near it named: no pointer to it.
     let bare = "extract links: css \"a.product-link @href\" matched nothing";
-    let said = show_walk(&failing(ErrorKind::Extract, 200, bare, "", 4051), false, 1);
+    let links = missed("links", Source::Css, false, false);
+    let said = show_walk(
+        &failing(ErrorKind::Extract, 200, bare, links, "", 4051),
+        false,
+        1,
+    );
     assert!(
         said.contains("write it to what the page holds, not `optional`"),
         "{said}"
     );
-    assert_eq!(accept_hint(ErrorKind::Extract, Some(200), css), None);
-    assert!(accept_hint(ErrorKind::Extract, Some(409), css).is_some());
+    assert_eq!(accept_hint(ErrorKind::Extract, Some(200), &near), None);
+    assert!(accept_hint(ErrorKind::Extract, Some(409), &near).is_some());
     // A JSON value an answer may lack, named as a token: not optional either.
     let token = "extract token: json \"$.items[0].token\" matched nothing: \
         $.items[0]: $.items is an empty array";
-    assert_eq!(accept_hint(ErrorKind::Extract, Some(200), token), None);
-    let said = show_walk(&failing(ErrorKind::Extract, 200, token, "", 30), false, 1);
+    let named = missed("token", Source::Json, false, false);
+    assert_eq!(accept_hint(ErrorKind::Extract, Some(200), &named), None);
+    let said = show_walk(
+        &failing(ErrorKind::Extract, 200, token, named, "", 30),
+        false,
+        1,
+    );
     assert!(
         said.contains("; `token` reads like a token the next steps send: `optional` would send them without it"),
         "{said}"
@@ -200,13 +240,18 @@ fn a_followed_redirect_the_step_expects_is_not_told_to_accept_the_page() {
         "expected status 303, got 200 after following redirects (303 → http://shop.test/cart, \
          then 200); {FOLLOW_REDIRECTS}"
     );
-    let said = show_walk(&failing(ErrorKind::Status, 200, &what, "", 180), false, 1);
+    let followed = status(true, true, false);
+    let said = show_walk(
+        &failing(ErrorKind::Status, 200, &what, followed.clone(), "", 180),
+        false,
+        1,
+    );
     assert!(
         said.contains("; the step expects a redirect, and it was followed: to check the redirect itself, set follow_redirects = false on the step"),
         "{said}"
     );
     assert!(!said.contains("add 200"), "{said}");
-    assert_eq!(accept_hint(ErrorKind::Status, Some(200), &what), None);
+    assert_eq!(accept_hint(ErrorKind::Status, Some(200), &followed), None);
 }
 
 /// A check that fails on a small 200 page reading like a waiting room is the
@@ -217,18 +262,34 @@ fn a_followed_redirect_the_step_expects_is_not_told_to_accept_the_page() {
 fn a_check_failed_on_a_small_busy_page_is_read_as_the_waiting_room() {
     let what = "body does not contain \"Add to cart\"";
     let queue = "(HTML page, its text) Queue — You are in the queue, please wait";
-    let said = show_walk(&failing(ErrorKind::Check, 200, what, queue, 149), false, 1);
+    let check = || Cause::Check { misfit: false };
+    let said = show_walk(
+        &failing(ErrorKind::Check, 200, what, check(), queue, 149),
+        false,
+        1,
+    );
     assert!(
         said.contains(" — the shop answered 200 with a page that reads like its waiting room or a busy page (a small page that says \"queue\"), not the page the step expects; the check caught it: keep the check (do not loosen it), and walk again when the shop is not under load"),
         "{said}"
     );
     assert!(!said.contains("loosen the check if"), "{said}");
     let busy = "(HTML page, its text) We are very BUSY right now. Please Try Again";
-    let said = show_walk(&failing(ErrorKind::Check, 200, what, busy, 900), false, 1);
+    let said = show_walk(
+        &failing(ErrorKind::Check, 200, what, check(), busy, 900),
+        false,
+        1,
+    );
     assert!(said.contains("(a small page that says \"busy\")"), "{said}");
     let extract = "extract links: css \"a.product-link @href\" matched nothing";
     let said = show_walk(
-        &failing(ErrorKind::Extract, 200, extract, queue, 149),
+        &failing(
+            ErrorKind::Extract,
+            200,
+            extract,
+            missed("links", Source::Css, false, false),
+            queue,
+            149,
+        ),
         false,
         1,
     );
@@ -241,7 +302,11 @@ fn a_check_failed_on_a_small_busy_page_is_read_as_the_waiting_room() {
         ("(HTML page, its text) Business hours: 9 to 5", 300),
         ("(HTML page, its text) Sneakers 22.99 Add to basket", 300),
     ] {
-        let said = show_walk(&failing(ErrorKind::Check, 200, what, body, size), false, 1);
+        let said = show_walk(
+            &failing(ErrorKind::Check, 200, what, check(), body, size),
+            false,
+            1,
+        );
         assert!(
             said.contains("the scenario fails, not the shop's capacity; if it is the shop's business answer (an out-of-stock 409, say), loosen the check if the shop may answer so"),
             "{body} {size}: {said}"
@@ -254,7 +319,18 @@ fn a_check_failed_on_a_small_busy_page_is_read_as_the_waiting_room() {
 #[test]
 fn a_429_in_the_walk_says_the_shop_limited_the_rate() {
     let what = "expected status 2xx or 3xx, got 429 (Retry-After: 1)";
-    let said = show_walk(&failing(ErrorKind::Http4xx, 429, what, "", 20), false, 1);
+    let said = show_walk(
+        &failing(
+            ErrorKind::Http4xx,
+            429,
+            what,
+            status(false, false, true),
+            "",
+            20,
+        ),
+        false,
+        1,
+    );
     assert!(
         said.contains(" — the shop fails; the shop limited the rate (429 Too Many Requests; a rate limit is often counted per client address): wait as its Retry-After asks and walk again, or spread the logins (seed 1)"),
         "{said}"

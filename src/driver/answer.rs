@@ -10,7 +10,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::error_kind::ErrorKind;
 use crate::http;
-use crate::metrics::examples::{Example, excerpt};
+use crate::metrics::examples::{Cause, Example, Source, excerpt};
 use crate::scenario::{
     Check, ExtractSource, JsonCheck, Response, Scope, StatusMatch, Step, StepCheck, Take,
     value_text as text,
@@ -39,6 +39,7 @@ pub(super) struct Failed {
     pub check: String,
     /// A GraphQL failure's code (`OUT_OF_STOCK`) or business error's type.
     pub code: Option<String>,
+    pub cause: Cause,
 }
 
 /// What the debug walk is shown of a judgement.
@@ -100,11 +101,17 @@ impl Judge<'_> {
             seen.checks.push((status_check(step), result));
         }
         if !status_ok && !by_graphql {
+            let (what, followed_redirect) = status_failure(step, answer);
             return Err(Failed {
                 kind: ErrorKind::for_status(answer.status),
-                what: status_failure(step, answer),
+                what,
                 check: status_check(step),
                 code: None,
+                cause: Cause::Status {
+                    own: !step.expect.is_empty(),
+                    followed_redirect,
+                    retry_after: answer.headers().contains_key(::http::header::RETRY_AFTER),
+                },
             });
         }
         if step.checks.is_empty() && step.extract.is_empty() {
@@ -139,6 +146,7 @@ impl Judge<'_> {
                 what: too_deep.to_string(),
                 check: String::new(),
                 code: None,
+                cause: Cause::Other,
             });
         }
         Ok(accepted)
@@ -199,14 +207,23 @@ impl Judge<'_> {
                 let shown = shown();
                 // JSON the check could not read fails the answer, not the check.
                 let unread = named.reads_json() && response.too_deep().is_some();
-                failed = Some(Failed {
-                    kind: match unread {
-                        true => ErrorKind::Body,
-                        false => named.kind(),
+                let kind = match unread {
+                    true => ErrorKind::Body,
+                    false => named.kind(),
+                };
+                let cause = match kind {
+                    ErrorKind::Graphql => Cause::Graphql { code: code.clone() },
+                    ErrorKind::Check => Cause::Check {
+                        misfit: (rendered.as_ref()).is_ok_and(|check| check.misfits(response)),
                     },
+                    _ => Cause::Other,
+                };
+                failed = Some(Failed {
+                    kind,
                     what: format!("{shown}: {actual}"),
                     check: named.describe(),
                     code,
+                    cause,
                 });
             }
             match &mut seen {
@@ -244,6 +261,7 @@ impl Judge<'_> {
                     ),
                     check: format!("extract {}", extract.name),
                     code: None,
+                    cause: Cause::Other,
                 });
             }
             if found.is_empty() && extract.optional {
@@ -263,11 +281,22 @@ impl Judge<'_> {
                 continue;
             }
             if found.is_empty() {
+                let (what, near) = missed(extract, response, seen.is_some());
+                let misfit = match &extract.source {
+                    ExtractSource::Json(path) => path.misfits(response.json().ok()),
+                    _ => false,
+                };
                 return Err(Failed {
                     kind: ErrorKind::Extract,
-                    what: missed(extract, response, seen.is_some()),
+                    what,
                     check: format!("extract {}", extract.name),
                     code: None,
+                    cause: Cause::Extract {
+                        name: extract.name.clone(),
+                        source: source_kind(&extract.source),
+                        misfit,
+                        near,
+                    },
                 });
             }
             if extract.take == Take::Random {
@@ -328,7 +357,8 @@ pub const FOLLOW_REDIRECTS: &str =
 /// and — when the step expects a redirect (a 3xx: every hop followed is one)
 /// and the page it led to answered, not failed — how to check the redirect
 /// itself (a 503 at the end is the shop's failure, not the script's).
-fn status_failure(step: &Step, answer: &http::Answer) -> String {
+fn status_failure(step: &Step, answer: &http::Answer) -> (String, bool) {
+    let mut followed_redirect = false;
     let mut what = format!(
         "expected status {}, got {}",
         expected_statuses(step),
@@ -345,13 +375,25 @@ fn status_failure(step: &Step, answer: &http::Answer) -> String {
         if answer.status < 400 && expects_a_redirect {
             what.push_str("; ");
             what.push_str(FOLLOW_REDIRECTS);
+            followed_redirect = true;
         }
     }
-    what
+    (what, followed_redirect)
 }
 
 fn hop_text((status, to): &(u16, String)) -> String {
     format!("{status} → {to}")
+}
+
+/// Where an extraction looks, as its failure's cause says it.
+fn source_kind(source: &ExtractSource) -> Source {
+    match source {
+        ExtractSource::Json(_) => Source::Json,
+        ExtractSource::Regex(_) => Source::Regex,
+        ExtractSource::Css(_) => Source::Css,
+        ExtractSource::Header(_) => Source::Header,
+        ExtractSource::Cookie(_) => Source::Cookie,
+    }
 }
 
 /// How an extraction's source reads in a message: `css "input[name=csrf]"`.
@@ -371,22 +413,25 @@ fn source_text(source: &ExtractSource) -> String {
 /// in an answer that may lack the value (`$.items[0]: $.items is an empty
 /// array`), and for a CSS selector in the walk (`walking`; a run would build
 /// the page again for each failure) what the page holds near it (`; the page
-/// has <input type="hidden" name="csrf"> …`). Built on the failure only.
-fn missed(extract: &crate::scenario::Extract, response: &Response, walking: bool) -> String {
+/// has <input type="hidden" name="csrf"> …`), and whether it says so. Built
+/// on the failure only.
+fn missed(
+    extract: &crate::scenario::Extract,
+    response: &Response,
+    walking: bool,
+) -> (String, bool) {
     let source = source_text(&extract.source);
-    let said = match &extract.source {
-        ExtractSource::Json(path) => path.matched_nothing(response.json().ok()),
+    let (said, near) = match &extract.source {
+        ExtractSource::Json(path) => (path.matched_nothing(response.json().ok()), false),
         // What the page holds near a selector: a hidden input is not in the
         // body excerpt, which shows the page's visible text.
-        ExtractSource::Css(css) if walking => {
-            format!(
-                "matched nothing{}",
-                css.miss(response.body).unwrap_or_default()
-            )
-        }
-        _ => "matched nothing".to_string(),
+        ExtractSource::Css(css) if walking => match css.miss(response.body) {
+            Some(near) => (format!("matched nothing{near}"), true),
+            None => ("matched nothing".to_string(), false),
+        },
+        _ => ("matched nothing".to_string(), false),
     };
-    format!("extract {}: {source} {said}", extract.name)
+    (format!("extract {}: {source} {said}", extract.name), near)
 }
 
 /// A failed request as its example names it.
@@ -412,6 +457,7 @@ impl Named {
             what,
             redirects: Vec::new(),
             body: String::new(),
+            cause: Cause::Other,
         }
     }
 }
@@ -429,6 +475,7 @@ pub(super) fn answer_example(sent: &Named, answer: &http::Answer, failed: &Faile
     Example {
         redirects: answer.redirects.iter().map(hop_text).collect(),
         body: excerpt(&answer.body),
+        cause: failed.cause.clone(),
         ..sent.example(failed.kind, Some(answer.status), what)
     }
 }
@@ -485,20 +532,21 @@ mod tests {
             body: Default::default(),
             body_size: 0,
         };
+        // The words, and the cause the walk's advice reads.
         assert_eq!(
             super::status_failure(step, &answer(200)),
-            "expected status 302, got 200 after following redirects (303 → http://shop/cart, then 200); to check the redirect itself, set follow_redirects = false on the step"
+            ("expected status 302, got 200 after following redirects (303 → http://shop/cart, then 200); to check the redirect itself, set follow_redirects = false on the step".to_string(), true)
         );
         assert_eq!(
             super::status_failure(step, &answer(503)),
-            "expected status 302, got 503 after following redirects (303 → http://shop/cart, then 503)"
+            ("expected status 302, got 503 after following redirects (303 → http://shop/cart, then 503)".to_string(), false)
         );
         // A step that expects no redirect (a 201) is not told to check one.
         let text = text.replace("status = 302", "status = 201");
         let s = crate::scenario::parse(std::path::Path::new("t.toml"), &text).unwrap();
         assert_eq!(
             super::status_failure(&s.journeys[0].steps[0], &answer(200)),
-            "expected status 201, got 200 after following redirects (303 → http://shop/cart, then 200)"
+            ("expected status 201, got 200 after following redirects (303 → http://shop/cart, then 200)".to_string(), false)
         );
     }
 
@@ -521,6 +569,11 @@ mod tests {
             what: "expected status 2xx or 3xx, got 503".to_string(),
             check: "status".to_string(),
             code: None,
+            cause: super::Cause::Status {
+                own: false,
+                followed_redirect: false,
+                retry_after: true,
+            },
         };
         let sent = super::Named {
             step: 0,
@@ -533,7 +586,8 @@ mod tests {
             example.what,
             "expected status 2xx or 3xx, got 503 (Retry-After: 1)"
         );
-        // And how long the request took.
+        // And how long the request took, and its cause for the walk's advice.
         assert_eq!(example.latency_us, Some(2_250));
+        assert_eq!(example.cause, failed.cause);
     }
 }

@@ -228,3 +228,121 @@ steps = [
         "header x-v is 65537 bytes long: a request carries at most 65536 (64 KiB) in one"
     );
 }
+
+/// A failure carries its cause beside its words, made where the answer is
+/// judged: the walk's advice reads it (a JSONPath that does not fit the
+/// answer, a value an answer may lack, a selector with what is near it, a
+/// GraphQL code, the statuses a step lists, a Retry-After), never the words.
+#[test]
+fn a_failure_carries_its_cause() {
+    use crate::metrics::examples::{Cause, Source};
+    let text = r##"
+name = "t"
+[target]
+base_url = "http://127.0.0.1:9"
+[load]
+stages = [{ ramp_to = 1, over = "0s" }, { hold = "1s" }]
+[[journey]]
+name = "a"
+weight = 1
+steps = [
+  { name = "token", get = "/t", extract = { token = { json = "$.data.token" } } },
+  { name = "first", get = "/i", extract = { id = { json = "$.items[0].id" } } },
+  { name = "exists", get = "/e", expect = { json_exists = ["$.data.id"] } },
+  { name = "csrf", get = "/c", extract = { csrf = { css = "#csrf", attr = "value" } } },
+  { name = "gql", graphql = { query = "{ cart { id } }" } },
+  { name = "created", post = "/o", expect = { status = [201] } },
+  { name = "cart", post = "/cart", expect = { status = [303] } },
+  { name = "home", get = "/" },
+]
+"##;
+    let shared = shared(text);
+    let (_tx, rx) = watch::channel(1);
+    let mut shopper = Shopper::new(&shared, 0, 0, rx);
+    shopper.begin(&shared, 0);
+    let steps = &shared.scenario.journeys[0].steps;
+    let answer = |status: u16, body: &str| http::Answer {
+        status,
+        headers: None,
+        redirected_to: None,
+        redirects: Vec::new(),
+        body: bytes::Bytes::copy_from_slice(body.as_bytes()),
+        body_size: body.len() as u64,
+    };
+    let mut cause = |step: usize, answer: &http::Answer, walking: bool| {
+        let mut seen = answer::Seen::default();
+        let judge = Judge {
+            step: &steps[step],
+            url: &shopper.url,
+            client: &shopper.client,
+            slots: &mut shopper.slots,
+            rows: &shopper.rows,
+            rng: &mut shopper.rng,
+            sequence: &mut shopper.sequence,
+        };
+        let failed = judge.judge(answer, walking.then_some(&mut seen));
+        failed.err().map(|failed| failed.cause)
+    };
+    let extract = |name: &str, source, misfit, near| {
+        Some(Cause::Extract {
+            name: name.to_string(),
+            source,
+            misfit,
+            near,
+        })
+    };
+    let json = r#"{"token": "t", "user": 1}"#;
+    assert_eq!(
+        cause(0, &answer(200, json), false),
+        extract("token", Source::Json, true, false)
+    );
+    let empty = r#"{"items": []}"#;
+    assert_eq!(
+        cause(1, &answer(200, empty), false),
+        extract("id", Source::Json, false, false)
+    );
+    let other = r#"{"id": 1, "sku": "a"}"#;
+    assert_eq!(
+        cause(2, &answer(200, other), false),
+        Some(Cause::Check { misfit: true })
+    );
+    assert_eq!(
+        cause(2, &answer(200, r#"{"data": null}"#), false),
+        Some(Cause::Check { misfit: false })
+    );
+    let page = r#"<form><input type="hidden" name="csrf" value="x"></form>"#;
+    assert_eq!(
+        cause(3, &answer(200, page), true),
+        extract("csrf", Source::Css, false, true)
+    );
+    assert_eq!(
+        cause(3, &answer(200, page), false),
+        extract("csrf", Source::Css, false, false)
+    );
+    let refused = r#"{"errors": [{"message": "no", "extensions": {"code": "UNAUTHENTICATED"}}]}"#;
+    assert_eq!(
+        cause(4, &answer(200, refused), false),
+        Some(Cause::Graphql {
+            code: Some("UNAUTHENTICATED".to_string())
+        })
+    );
+    let status = |own, followed_redirect, retry_after| {
+        Some(Cause::Status {
+            own,
+            followed_redirect,
+            retry_after,
+        })
+    };
+    assert_eq!(
+        cause(5, &answer(409, ""), false),
+        status(true, false, false)
+    );
+    let mut followed = answer(200, "");
+    followed.redirects = vec![(303, "http://127.0.0.1:9/cart".to_string())];
+    assert_eq!(cause(6, &followed, false), status(true, true, false));
+    let mut limited = answer(429, "");
+    let mut headers = ::http::HeaderMap::new();
+    headers.insert(::http::header::RETRY_AFTER, "1".parse().unwrap());
+    limited.headers = Some(Box::new(headers));
+    assert_eq!(cause(7, &limited, false), status(false, false, true));
+}

@@ -47,6 +47,54 @@ pub struct Example {
     /// The start of the body, escaped (control characters and non-ASCII as `\u{..}`).
     #[serde(default)]
     pub body: String,
+    /// What `what` says, as the walk's advice reads it (a report keeps the
+    /// words only).
+    #[serde(skip)]
+    pub cause: Cause,
+}
+
+/// What a failure was, beside its words: what the walk's advice reads to say
+/// how to fix it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Cause {
+    /// A transport failure, a request not built, a body not read.
+    #[default]
+    Other,
+    /// An answer whose status the step does not pass.
+    Status {
+        /// The step lists statuses of its own (`expect`), not the default ones.
+        own: bool,
+        /// The step expects a redirect and followed it to a page that
+        /// answered: only a step that does not follow it can check it.
+        followed_redirect: bool,
+        /// The answer said when to come back (Retry-After).
+        retry_after: bool,
+    },
+    /// A check that failed; `misfit` when its JSONPath does not fit the
+    /// answer's JSON (a path written wrong, not a value missing now).
+    Check { misfit: bool },
+    /// An extraction that found nothing.
+    Extract {
+        /// The variable it sets.
+        name: String,
+        source: Source,
+        /// Its JSONPath does not fit the answer's JSON.
+        misfit: bool,
+        /// The failure names what the page holds near its CSS selector.
+        near: bool,
+    },
+    /// GraphQL errors: the first error's `extensions.code`, if any.
+    Graphql { code: Option<String> },
+}
+
+/// Where an extraction looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Css,
+    Regex,
+    Json,
+    Header,
+    Cookie,
 }
 
 /// What a refused step's failure says when the shop's cookie for its URL had
@@ -617,6 +665,7 @@ mod tests {
             what: what.to_string(),
             redirects: Vec::new(),
             body: String::new(),
+            cause: Default::default(),
         }
     }
 

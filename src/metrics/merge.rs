@@ -355,6 +355,7 @@ mod tests {
                 what: what.to_string(),
                 redirects: Vec::new(),
                 body: String::new(),
+                cause: Default::default(),
             });
             let logged = serde_json::to_string(&examples).unwrap();
             serde_json::from_str::<Examples>(&logged).unwrap()

@@ -140,6 +140,20 @@ fn typename(value: &Value) -> Option<&str> {
 }
 
 impl JsonCheck {
+    /// The path the check reads (none for the GraphQL errors check, which
+    /// reads `errors`).
+    pub fn path(&self) -> Option<&JsonPath> {
+        match self {
+            JsonCheck::Exists(p)
+            | JsonCheck::Absent(p)
+            | JsonCheck::NotEquals(p, _)
+            | JsonCheck::Matches(p, _)
+            | JsonCheck::Compare(p, ..)
+            | JsonCheck::Typename { path: p, .. } => Some(&p.path),
+            JsonCheck::NoGraphqlErrors { .. } => None,
+        }
+    }
+
     /// Failures of a GraphQL check are of kind `graphql`; the others `check`.
     pub fn kind(&self) -> ErrorKind {
         match self {

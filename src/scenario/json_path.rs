@@ -140,6 +140,14 @@ impl JsonPath {
         }
     }
 
+    /// Whether the path does not fit `json` (a key or a type written wrong),
+    /// rather than selecting nothing in an answer that may lack the value now.
+    /// For a failure only: it walks the value again.
+    pub fn misfits(&self, json: Option<&Value>) -> bool {
+        json.and_then(|json| self.miss(json))
+            .is_some_and(|miss| !miss.may_be_missing())
+    }
+
     /// Every node the path selects, in order.
     pub fn all<'v>(&self, value: &'v Value) -> Vec<&'v Value> {
         match &self.direct {

@@ -182,6 +182,17 @@ fn same_place(url: &str, wanted: &str) -> bool {
 }
 
 impl Check {
+    /// Whether the check's JSONPath does not fit the answer's JSON (see
+    /// [`super::JsonPath::misfits`]): the path is written wrong.
+    pub fn misfits(&self, response: &Response) -> bool {
+        let path = match self {
+            Check::JsonEquals { path, .. } => Some(path),
+            Check::Json(check) => check.path(),
+            _ => None,
+        };
+        path.is_some_and(|path| path.misfits(response.json().ok()))
+    }
+
     pub fn needs_body(&self) -> bool {
         !matches!(
             self,
