@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::anyhow;
 
 use crate::analysis::{self, Plan, RunInfo, enrich};
-use crate::driver::walk::Walk;
+use crate::driver::walk::{Fault, Walk};
 use crate::driver::{self, Observer, Progress, climb::Judged};
 use crate::http::SetupError;
 use crate::metrics::interval_log::{IntervalLog, RunHeader};
@@ -434,9 +434,11 @@ fn preflight(
     let mut sent = walk.http_requests();
     let mut first_failure = None;
     for again in 1..PREFLIGHT_WALKS {
-        let Some((journey, step, failure)) = walk.scripting_failure() else {
+        let (Some(Fault::Scenario(failed)) | Some(Fault::WaitingRoom(failed, _))) = walk.fault()
+        else {
             break;
         };
+        let (journey, step, failure) = (failed.journey, failed.step, failed.failure);
         first_failure.get_or_insert_with(|| {
             let said = format!(
                 "journey {journey} failed at step {} ({}: {})",
@@ -456,19 +458,23 @@ fn preflight(
         sent += again.http_requests();
         walk = again;
     }
-    if let Some((journey, step, failure)) = walk.scripting_failure() {
-        err!("{}", smoke::show_step(step, args.verbose));
+    if let Some(Fault::WaitingRoom(failed, word)) = walk.fault() {
         // The shop's waiting room before any load: nothing of its capacity
         // can be measured now, and the scenario is not at fault.
-        if let Some(busy) = smoke::waiting_room(step, failure) {
-            errln!(
-                "error: preflight: journey {journey} fails at step {} ({}), in each of {PREFLIGHT_WALKS} walks: \
-                 {busy}; no load was sent",
-                step.name,
-                failure.kind.name()
-            );
-            return Ok(Walked::Stop(Exit::CannotMeasure));
-        }
+        err!("{}", smoke::show_step(failed.step, args.verbose));
+        errln!(
+            "error: preflight: journey {} fails at step {} ({}), in each of {PREFLIGHT_WALKS} walks: \
+             {}; no load was sent",
+            failed.journey,
+            failed.step.name,
+            failed.failure.kind.name(),
+            smoke::waiting_room(failed.failure, word)
+        );
+        return Ok(Walked::Stop(Exit::CannotMeasure));
+    }
+    if let Some(Fault::Scenario(failed)) = walk.fault() {
+        let (journey, step, failure) = (failed.journey, failed.step, failed.failure);
+        err!("{}", smoke::show_step(step, args.verbose));
         let csrf = match smoke::csrf_refusal(failure.status, &failure.body) {
             true => format!(" ({})", smoke::CSRF_HINT),
             false => String::new(),
@@ -680,15 +686,10 @@ fn walk(
 /// The debug walk's exit: 0 when every step passed, 4 when the scenario fails,
 /// 3 when the shop does (5xx, timeouts, connections).
 fn smoke_exit(walk: &Walk) -> Exit {
-    let scenarios = walk.scripting_failure();
-    if walk.passed() {
-        Exit::Ok
-    } else if scenarios
-        .is_some_and(|(_, step, failure)| smoke::waiting_room(step, failure).is_none())
-    {
-        Exit::ScenarioFails
-    } else {
-        Exit::CannotMeasure
+    match walk.fault() {
+        None => Exit::Ok,
+        Some(Fault::Scenario(_)) => Exit::ScenarioFails,
+        Some(Fault::WaitingRoom(..) | Fault::Shop) => Exit::CannotMeasure,
     }
 }
 

@@ -8,10 +8,10 @@
 use std::fmt::Write as _;
 
 use crate::driver::FOLLOW_REDIRECTS;
-use crate::driver::walk::{StepWalk, Walk};
+use crate::driver::walk::{Fault, StepWalk, Walk};
 use crate::error_kind::ErrorKind;
 use crate::http::Hop;
-use crate::metrics::examples::{Cause, Source};
+use crate::metrics::examples::{Cause, Example, Source};
 
 /// The whole walk, as `--smoke` prints it.
 pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
@@ -38,11 +38,12 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
     if !failed.is_empty() {
         let _ = write!(out, "; failed: {}", failed.join(", "));
         // Whose failure it is, as the exit code says it (4 or 3).
-        match walk.scripting_failure() {
-            Some((_, step, failure)) if let Some(busy) = waiting_room(step, failure) => {
-                let _ = write!(out, " — {busy}");
+        match walk.fault() {
+            Some(Fault::WaitingRoom(failed, word)) => {
+                let _ = write!(out, " — {}", waiting_room(failed.failure, word));
             }
-            Some((_, _, failure)) => {
+            Some(Fault::Scenario(failed)) => {
+                let failure = failed.failure;
                 let _ = write!(out, " — the scenario fails, not the shop's capacity");
                 let refusal = match &failure.cause {
                     Cause::Graphql { code } => refusing_code(code.as_deref()),
@@ -76,7 +77,7 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                     (None, None) => Ok(()),
                 };
             }
-            None => {
+            Some(Fault::Shop) | None => {
                 let _ = write!(out, " — the shop fails");
                 let limited = walk.failures().find(|(_, _, f)| f.status == Some(429));
                 if let Some((_, _, failure)) = limited {
@@ -170,50 +171,20 @@ fn rate_limited(retry_after: bool) -> String {
     )
 }
 
-/// The words of a page a shop answers load with (a waiting room, "we are
-/// busy, try again"), looked for at the start of a word, without case.
-const BUSY_WORDS: [&str; 7] = [
-    "queue",
-    "waiting room",
-    "busy",
-    "try again",
-    "in line",
-    "high demand",
-    "too many",
-];
-
-/// A page this small or smaller may be a waiting room; a shop's own pages
-/// (a product, a cart) are larger.
-const SMALL_PAGE: u64 = 8 * 1024;
-
-/// When a check or an extraction failed on a small 2xx page whose text reads
-/// like a waiting room or a busy page: a sentence saying so — the check
-/// caught the shop's answer to load, and loosening it would count that page
-/// as served.
-pub fn waiting_room(
-    step: &StepWalk,
-    failure: &crate::metrics::examples::Example,
-) -> Option<String> {
-    let status = failure.status.filter(|s| (200..300).contains(s))?;
-    let size = step.hops.last().and_then(|hop| hop.size)?;
-    if size > SMALL_PAGE {
-        return None;
-    }
+/// What a failure on the shop's waiting room or busy page (one that says
+/// `word`) says: the check caught the shop's answer to load, and loosening it
+/// would count that page as served.
+pub fn waiting_room(failure: &Example, word: &str) -> String {
     let caught = match failure.kind {
-        ErrorKind::Check => "the check caught it: keep the check (do not loosen it)",
         ErrorKind::Extract => "the extraction found nothing in it: keep it required",
-        _ => return None,
+        _ => "the check caught it: keep the check (do not loosen it)",
     };
-    let text = failure.body.to_lowercase();
-    let word = BUSY_WORDS.iter().find(|word| {
-        text.match_indices(*word)
-            .any(|(at, _)| !text[..at].ends_with(char::is_alphanumeric))
-    })?;
-    Some(format!(
-        "the shop answered {status} with a page that reads like its waiting room or a busy \
-         page (a small page that says \"{word}\"), not the page the step expects; {caught}, and \
-         walk again when the shop is not under load"
-    ))
+    format!(
+        "the shop answered {} with a page that reads like its waiting room or a busy page (a \
+         small page that says \"{word}\"), not the page the step expects; {caught}, and walk \
+         again when the shop is not under load",
+        failure.status.unwrap_or_default()
+    )
 }
 
 /// How to accept a failure of `kind` that is the shop's business answer (out

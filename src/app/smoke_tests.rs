@@ -314,6 +314,69 @@ fn a_check_failed_on_a_small_busy_page_is_read_as_the_waiting_room() {
     }
 }
 
+/// Whose fault a walk is: the scenario's when one journey fails for its own
+/// reasons, even when another met the shop's waiting room; the shop's when
+/// each scripting failure was on its waiting room, or none was scripting.
+#[test]
+fn a_walk_is_the_scenarios_fault_unless_every_scripting_failure_met_the_waiting_room() {
+    let queue = "(HTML page, its text) You are in the queue, please wait";
+    let room = || {
+        failing(
+            ErrorKind::Check,
+            200,
+            "body does not contain \"Add to cart\"",
+            Cause::Check { misfit: false },
+            queue,
+            149,
+        )
+    };
+    let typo = failing(
+        ErrorKind::Http4xx,
+        404,
+        "expected status 2xx or 3xx, got 404",
+        status(false, false, false),
+        "",
+        20,
+    );
+    let down = failing(
+        ErrorKind::Http5xx,
+        503,
+        "expected status 2xx or 3xx, got 503",
+        status(false, false, false),
+        "",
+        20,
+    );
+    let both = |first: Walk, second: Walk| Walk {
+        journeys: first.journeys.into_iter().chain(second.journeys).collect(),
+    };
+    assert!(matches!(
+        room().fault(),
+        Some(Fault::WaitingRoom(_, "queue"))
+    ));
+    // The waiting room first, a 404 after: the scenario is wrong all the same.
+    let walk = both(room(), typo);
+    let Some(Fault::Scenario(failed)) = walk.fault() else {
+        panic!("{:?}", walk.fault());
+    };
+    assert_eq!(failed.failure.status, Some(404));
+    assert!(matches!(
+        both(room(), down).fault(),
+        Some(Fault::WaitingRoom(..))
+    ));
+    let down = failing(
+        ErrorKind::Http5xx,
+        503,
+        "expected status 2xx or 3xx, got 503",
+        status(false, false, false),
+        "",
+        20,
+    );
+    assert!(matches!(down.fault(), Some(Fault::Shop)));
+    let mut passed = down;
+    passed.journeys[0].steps[0].failure = None;
+    assert!(passed.fault().is_none());
+}
+
 /// A 429 in the walk is the shop's rate limit: the walk says to wait (as its
 /// Retry-After asks) and walk again.
 #[test]

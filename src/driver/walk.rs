@@ -76,18 +76,91 @@ impl Walk {
         })
     }
 
-    /// The first failure that says the scenario is wrong, not the shop: a
+    /// Whose fault the walk's failures are (`None` when every step passed):
+    /// the scenario's at its first failure that says the scenario is wrong (a
     /// failed check or extraction, a 4xx other than 429, a blocked host, a
-    /// request that cannot be built.
-    pub fn scripting_failure(&self) -> Option<(&str, &StepWalk, &Example)> {
-        self.failures().find(|(_, _, f)| is_scripting(f))
+    /// request that cannot be built), unless each such failure was on the
+    /// shop's waiting room; else the shop's.
+    pub fn fault(&self) -> Option<Fault<'_>> {
+        if self.passed() {
+            return None;
+        }
+        let mut waiting_room = None;
+        for (journey, step, failure) in self.failures().filter(|(_, _, f)| is_scripting(f)) {
+            let failed = Failed {
+                journey,
+                step,
+                failure,
+            };
+            match busy_word(step, failure) {
+                Some(word) => {
+                    waiting_room.get_or_insert(Fault::WaitingRoom(failed, word));
+                }
+                None => return Some(Fault::Scenario(failed)),
+            }
+        }
+        Some(waiting_room.unwrap_or(Fault::Shop))
     }
 }
 
+/// Whose fault a walk's failures are, as its exit says (4 for the scenario's,
+/// 3 for the shop's).
+#[derive(Debug)]
+pub enum Fault<'w> {
+    /// The scenario is wrong (exit 4).
+    Scenario(Failed<'w>),
+    /// A check or an extraction failed on a small 2xx page whose text reads
+    /// like the shop's waiting room or a busy page (it says the word given):
+    /// the check caught the shop's answer to load, not a scenario written wrong
+    /// (exit 3; loosening the check would count that page as served).
+    WaitingRoom(Failed<'w>, &'static str),
+    /// The shop failed: 5xx, timeouts, connections, 429 (exit 3).
+    Shop,
+}
+
+/// A step of the walk that failed.
+#[derive(Debug, Clone, Copy)]
+pub struct Failed<'w> {
+    pub journey: &'w str,
+    pub step: &'w StepWalk,
+    pub failure: &'w Example,
+}
+
 /// Whether a failure is the scenario's fault rather than the shop's.
-pub fn is_scripting(failure: &Example) -> bool {
+fn is_scripting(failure: &Example) -> bool {
     failure.kind.is_scripting()
         && !(failure.kind == ErrorKind::Http4xx && failure.status == Some(429))
+}
+
+/// The words of a page a shop answers load with (a waiting room, "we are
+/// busy, try again"), looked for at the start of a word, without case.
+const BUSY_WORDS: [&str; 7] = [
+    "queue",
+    "waiting room",
+    "busy",
+    "try again",
+    "in line",
+    "high demand",
+    "too many",
+];
+
+/// A page this small or smaller may be a waiting room; a shop's own pages
+/// (a product, a cart) are larger.
+const SMALL_PAGE: u64 = 8 * 1024;
+
+/// When a check or an extraction failed on a small 2xx page whose text reads
+/// like a waiting room or a busy page: the word it says.
+fn busy_word(step: &StepWalk, failure: &Example) -> Option<&'static str> {
+    failure.status.filter(|s| (200..300).contains(s))?;
+    let size = step.hops.last().and_then(|hop| hop.size)?;
+    if size > SMALL_PAGE || !matches!(failure.kind, ErrorKind::Check | ErrorKind::Extract) {
+        return None;
+    }
+    let text = failure.body.to_lowercase();
+    BUSY_WORDS.into_iter().find(|word| {
+        text.match_indices(*word)
+            .any(|(at, _)| !text[..at].ends_with(char::is_alphanumeric))
+    })
 }
 
 /// Mixed into the walk's seed: its shoppers (and trace ids) never repeat those
