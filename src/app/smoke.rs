@@ -197,6 +197,10 @@ pub fn waiting_room(failure: &Example, word: &str) -> String {
 /// next steps without it), or for a redirect the step expects and followed (no
 /// status to add: check it unfollowed).
 pub fn accept_hint(kind: ErrorKind, status: Option<u16>, cause: &Cause) -> Option<String> {
+    // A request not built or not sent: no answer of the shop's to accept.
+    if matches!(kind, ErrorKind::Request | ErrorKind::Blocked) {
+        return None;
+    }
     if kind == ErrorKind::Http4xx
         && matches!(
             status,

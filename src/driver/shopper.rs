@@ -515,8 +515,13 @@ impl Shopper {
         step.path
             .render_into(&mut scope, &mut self.url)
             .map_err(failed)?;
-        if self.url[base..].starts_with("http://") || self.url[base..].starts_with("https://") {
+        let rendered = &self.url[base..];
+        if rendered.starts_with("http://") || rendered.starts_with("https://") {
             self.url.drain(..base);
+        } else if !rendered.starts_with('/') {
+            // Not glued to the base URL: an element's text extracted where its
+            // `href` was meant, or a relative link, would make another path.
+            return Err(http::not_a_url(rendered));
         }
         if self.url.len() > http::MAX_REQUEST_LINE {
             return Err(too_long("the URL", self.url.len()));

@@ -74,7 +74,7 @@ impl Conn {
                 return Ok(conn(Wire::H1(h1::Connection::new(Stream::Tcp(tcp)))));
             }
             let name = rustls::pki_types::ServerName::try_from(origin.bare_host().to_string())
-                .map_err(|_| Failure::kind(ErrorKind::Tls))?;
+                .map_err(|e| Failure::with(ErrorKind::Tls, &e))?;
             let stream = tls.connect(name, tcp).await.map_err(|e| {
                 let kind = classify_io(&e);
                 // A handshake that breaks off is a TLS failure, not a reset.

@@ -57,7 +57,7 @@ impl Connection {
             .map_or_else(Bytes::new, |body| Bytes::from(body.bytes.clone()));
         let request = request
             .body(Full::new(body))
-            .map_err(|_| Failure::kind(ErrorKind::Request))?;
+            .map_err(|e| Failure::with(ErrorKind::Request, &e))?;
         self.send.ready().await.map_err(|e| failure(&e))?;
         let response = self
             .send

@@ -829,9 +829,21 @@ impl Common {
             None => Url::parse(url)
                 .ok()
                 .and_then(Dest::of)
-                .ok_or(Failure::kind(ErrorKind::Request)),
+                .ok_or_else(|| Failure::with(ErrorKind::Request, &not_a_url(url))),
         }
     }
+}
+
+/// Why a URL a step rendered cannot be sent: `the URL "Add to cart" is
+/// neither a path starting with / nor a full http:// or https:// URL` (a
+/// value extracted into it is often an element's text where its `href` was
+/// meant, or a relative link), cut at 200 characters.
+pub fn not_a_url(url: &str) -> String {
+    let shown: String = url.chars().take(200).collect();
+    let cut = if shown.len() < url.len() { "…" } else { "" };
+    format!(
+        "the URL {shown:?}{cut} is neither a path starting with / nor a full http:// or https:// URL"
+    )
 }
 
 /// A shopper's cookies, and the `Cookie` header last sent from them.

@@ -1015,6 +1015,51 @@ fn the_walk_says_how_a_failed_answer_failed() {
     }
 }
 
+/// A rendered URL that is no path nor URL (an element's text extracted where
+/// its `href` was meant, a relative link, another scheme) fails the step
+/// saying so, with the URL; no status to accept is offered: the shop never
+/// saw the request.
+#[test]
+fn a_rendered_url_that_cannot_be_sent_says_what_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let neither = "is neither a path starting with / nor a full http:// or https:// URL";
+    for (extract, vars, why) in [
+        // The link's text ("Lamp 1"), not its href.
+        (r#"{ link = { css = "main li a" } }"#, "", neither),
+        // A relative link, without its leading /.
+        (
+            r#"{ link = { regex = 'href="/(product/[0-9]+)"' } }"#,
+            "",
+            neither,
+        ),
+        (
+            "{}",
+            "[vars]\nlink = \"ftp://127.0.0.1/electronics\"\n",
+            neither,
+        ),
+    ] {
+        let scenario = write(
+            dir.path(),
+            "link.toml",
+            &format!(
+                "name = \"link\"\n[target]\nbase_url = \"embedded\"\n{vars}\
+                 [load]\nstaircase = {{ levels = [1], hold = \"1s\" }}\n\
+                 [[journey]]\nname = \"j\"\nsteps = [\n\
+                 {{ name = \"list\", get = \"/category/electronics\", extract = {extract} }},\n\
+                 {{ name = \"follow\", get = \"{{{{ link }}}}\" }},\n]\n"
+            ),
+        );
+        let (code, stdout, stderr) = smoke(&scenario, &[]);
+        assert_eq!(code, Some(4), "{extract}\n{stdout}\n{stderr}");
+        let line = stdout
+            .lines()
+            .find(|l| l.contains("failed (request): the request could not be built from its templates: the URL \""))
+            .unwrap_or_else(|| panic!("{extract}\n{stdout}"));
+        assert!(line.ends_with(why), "{line}");
+        assert!(!stdout.contains("business answer"), "{stdout}");
+    }
+}
+
 /// The walk draws its random values from `--seed`: a seed walks with the same
 /// values again (and says which it is), another seed with others. It always
 /// drew the same ones, so three preflight walks failed a random value the
