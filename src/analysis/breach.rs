@@ -107,7 +107,8 @@ impl fmt::Display for Breach {
                 match low_confidence {
                     Some(n) => write!(
                         f,
-                        " (low confidence: {n} samples, under {MIN_TAIL} above it)"
+                        " (low confidence: {n} {}, under {MIN_TAIL} above it)",
+                        if *n == 1 { "sample" } else { "samples" }
                     ),
                     None => Ok(()),
                 }

@@ -314,7 +314,12 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
     // A percentile resting on too few samples says so, as the tables mark it.
     let shaky = match gate.metric {
         Metric::Latency { percentile, .. } if stats.latency.is_low_confidence(percentile) => {
-            format!(" (low confidence: {} samples)", stats.requests)
+            let noun = if stats.requests == 1 {
+                "sample"
+            } else {
+                "samples"
+            };
+            format!(" (low confidence: {} {noun})", stats.requests)
         }
         _ => String::new(),
     };
