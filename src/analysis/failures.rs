@@ -366,6 +366,26 @@ pub fn scenario_errors_only(report: &Report) -> Option<String> {
     ))
 }
 
+/// When the breaking point broke on the error rate alone and fewer than
+/// [`FEWEST_FAILED`] requests failed there: a sentence saying it rests on so
+/// few, which chance alone gives (one failure in 33 requests is 3%, over an
+/// SLO of 1%). The breaking point stays the SLO's.
+pub fn few_failures(report: &Report) -> Option<String> {
+    let bp = report.breaking_point.as_ref()?;
+    let level = report.levels.iter().find(|l| l.index == bp.level)?;
+    let on_errors_only = !level.breaches.is_empty()
+        && (level.breaches.iter()).all(|b| matches!(b.broken, Broken::ErrorRate { .. }));
+    let failed: u64 = level.stats.errors.values().sum();
+    (on_errors_only && (1..FEWEST_FAILED).contains(&failed)).then(|| {
+        format!(
+            "it rests on {failed} failed request{} of {} there: too few to tell the shop's limit \
+             from chance; hold each level longer (more requests) to be sure, and see what failed",
+            if failed == 1 { "" } else { "s" },
+            level.stats.requests
+        )
+    })
+}
+
 /// When the breaking point broke on the error rate alone, on failures of the
 /// scenario's own kinds (a check, a 4xx) that began only as the load rose and
 /// came back in half the time of the answers served ([`shed_quickly`]): a
@@ -605,6 +625,41 @@ mod tests {
         assert_eq!(with(1), None);
         assert_eq!(with(2), None);
         assert_eq!(with(3).map(|f| f.share), Some(1.0));
+    }
+
+    /// A trial on a real shop broke at its second level on one failed
+    /// request of 41 (2.4% over an SLO of 1%): the verdict says it rests on
+    /// so few. Three failures, or a latency breach beside, are enough.
+    #[test]
+    fn a_break_on_one_or_two_failures_says_it_rests_on_so_few() {
+        let mut report = testdata::broken();
+        report.scripting_failure = None;
+        let bp = report.breaking_point.as_ref().unwrap().level;
+        let set = |report: &mut Report, failed: u64| {
+            let level = report.levels.iter_mut().find(|l| l.index == bp).unwrap();
+            level.breaches = vec![testdata::error_rate_breach(0.024, 0.01)];
+            level.stats.requests = 41;
+            level.stats.errors =
+                std::collections::BTreeMap::from([("extract".to_string(), failed)]);
+        };
+        set(&mut report, 1);
+        let said = "it rests on 1 failed request of 41 there: too few to tell the shop's limit \
+            from chance; hold each level longer (more requests) to be sure, and see what failed";
+        assert_eq!(few_failures(&report).as_deref(), Some(said));
+        let verdict = crate::analysis::judge::verdict(&report);
+        assert!(verdict.contains(&format!(". But {said}")), "{verdict}");
+        set(&mut report, 2);
+        assert!(
+            few_failures(&report)
+                .unwrap()
+                .starts_with("it rests on 2 failed requests of 41")
+        );
+        set(&mut report, 3);
+        assert_eq!(few_failures(&report), None);
+        set(&mut report, 1);
+        let level = report.levels.iter_mut().find(|l| l.index == bp).unwrap();
+        level.breaches.push(testdata::p95_breach(900.0, 500.0));
+        assert_eq!(few_failures(&report), None);
     }
 
     /// A new user's shop answered OUT_OF_STOCK (GraphQL, 200) for one product

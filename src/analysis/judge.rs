@@ -757,6 +757,8 @@ pub fn verdict(report: &Report) -> String {
         text.push_str(&format!(". {shed}"));
     } else if let Some(own) = super::failures::scenario_errors_only(report) {
         text.push_str(&format!(". But {own}"));
+    } else if let Some(few) = super::failures::few_failures(report) {
+        text.push_str(&format!(". But {few}"));
     } else if let Some(limited) = super::failures::rate_limited(report) {
         text.push_str(&format!(". {limited}"));
     }
