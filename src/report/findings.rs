@@ -257,7 +257,7 @@ pub fn business(report: &Report) -> Vec<Fact> {
 /// A journey's run totals: "4.00/s over the run: 1200 completed, …".
 fn over_the_run(j: &crate::analysis::business::Completed) -> String {
     format!(
-        "{:.2}/s over the run: {} completed, {} of them outside levels; {} failed",
+        "{:.2}/s over the run: {} completed, {} of them started between levels or outlived their level; {} failed",
         j.per_second, j.completed, j.outside_levels, j.failed
     )
 }
@@ -274,7 +274,7 @@ fn business_except(report: &Report, shown: &[&str]) -> Vec<Fact> {
                 format!("journeys.{}", j.name),
                 format!("{:.2}/s", j.per_second),
                 format!(
-                    "{} completed over the run, {} of them outside levels; {} failed",
+                    "{} completed over the run, {} of them started between levels or outlived their level; {} failed",
                     j.completed, j.outside_levels, j.failed
                 ),
             )
