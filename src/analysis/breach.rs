@@ -13,6 +13,23 @@ use super::MIN_TAIL;
 /// latencies and its rate.
 const FALLING_BEHIND: &str = "falling behind: p50 rose from ";
 const SERVED: &str = " through the hold while steps served stayed at ";
+/// Between the failed requests and all of a level's in an uncertain error rate.
+const FAILED_OF: &str = " failed of ";
+
+/// Whether `failed` of `requests` is too few to say the share of failures is
+/// above `bound`: the lower end of its 95% Wilson score interval is not (one
+/// failure in 41 requests is 2.4%, and its interval reaches down to 0.4%; two
+/// in 20 is 10%, and no lower than 2.8%).
+pub fn uncertain(failed: u64, requests: u64, bound: f64) -> bool {
+    if requests == 0 {
+        return true;
+    }
+    let (n, z) = (requests as f64, 1.96_f64);
+    let p = failed as f64 / n;
+    let spread = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    let lower = (p + z * z / (2.0 * n) - spread) / (1.0 + z * z / n);
+    lower <= bound
+}
 
 /// One broken clause at one level.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,8 +54,14 @@ pub enum Broken {
         bound_ms: f64,
         low_confidence: Option<u64>,
     },
-    /// The share of failed requests above its bound.
-    ErrorRate { measured: f64, bound: f64 },
+    /// The share of failed requests above its bound; `low_confidence` holds
+    /// (failed, requests) when so few failed that chance alone may give the
+    /// share (see [`uncertain`]).
+    ErrorRate {
+        measured: f64,
+        bound: f64,
+        low_confidence: Option<(u64, u64)>,
+    },
     /// Open model: the share of arrivals dropped (`max_active` busy shoppers)
     /// above the error-rate bound: a shopper turned away is one not served.
     Dropped { measured: f64, bound: f64 },
@@ -115,12 +138,25 @@ impl fmt::Display for Breach {
             }
             // The digits that tell the share from its bound (1.004% read
             // "1.0% > SLO 1%").
-            Broken::ErrorRate { measured, bound } => write!(
-                f,
-                "error rate {} > SLO {}",
-                show_percent_beside(*measured, *bound),
-                show_share(*bound)
-            ),
+            Broken::ErrorRate {
+                measured,
+                bound,
+                low_confidence,
+            } => {
+                write!(
+                    f,
+                    "error rate {} > SLO {}",
+                    show_percent_beside(*measured, *bound),
+                    show_share(*bound)
+                )?;
+                match low_confidence {
+                    Some((failed, requests)) => write!(
+                        f,
+                        " (low confidence: {failed}{FAILED_OF}{requests}, which chance alone may give)"
+                    ),
+                    None => Ok(()),
+                }
+            }
             Broken::Dropped { measured, bound } => write!(
                 f,
                 "arrivals dropped {} > SLO {}",
@@ -176,12 +212,21 @@ impl schemars::JsonSchema for Breach {
 }
 
 fn read(text: &str) -> Option<Breach> {
-    let (text, low_confidence) = match text.split_once(" (low confidence: ") {
-        Some((head, tail)) => {
-            let n = tail.split_once(" samples")?.0.parse().ok()?;
-            (head, Some(n))
-        }
-        None => (text, None),
+    // `(low confidence: 79 samples, …)` of a percentile, `(low confidence: 1
+    // failed of 41, …)` of an error rate.
+    let (text, low_confidence, few_failed) = match text.split_once(" (low confidence: ") {
+        Some((head, tail)) => match tail.split_once(FAILED_OF) {
+            Some((failed, rest)) => {
+                let requests = rest.split_once(',')?.0.parse().ok()?;
+                (head, None, Some((failed.parse().ok()?, requests)))
+            }
+            None => (
+                head,
+                Some(tail.split_once(" sample")?.0.parse().ok()?),
+                None,
+            ),
+        },
+        None => (text, None, None),
     };
     if let Some(rest) = text.strip_prefix(FALLING_BEHIND) {
         let (latencies, served) = rest.split_once(SERVED)?;
@@ -221,6 +266,7 @@ fn read(text: &str) -> Option<Breach> {
         let broken = Broken::ErrorRate {
             measured: percent(measured)?,
             bound: percent(bound)?,
+            low_confidence: few_failed,
         };
         return Some(Breach::new(step_of(step), broken));
     }
@@ -300,6 +346,24 @@ mod tests {
                 Broken::ErrorRate {
                     measured: 0.25,
                     bound: 0.05,
+                    low_confidence: None,
+                },
+            ),
+            Breach::new(
+                None,
+                Broken::ErrorRate {
+                    measured: 0.024,
+                    bound: 0.01,
+                    low_confidence: Some((1, 41)),
+                },
+            ),
+            Breach::new(
+                None,
+                Broken::Latency {
+                    percentile: 95.0,
+                    measured_ms: 1200.0,
+                    bound_ms: 800.0,
+                    low_confidence: Some(1),
                 },
             ),
             Breach::new(
@@ -332,6 +396,7 @@ mod tests {
             Broken::ErrorRate {
                 measured: 0.01004,
                 bound: 0.01,
+                low_confidence: None,
             },
         );
         assert_eq!(edge.to_string(), "error rate 1.004% > SLO 1%");
@@ -350,11 +415,38 @@ mod tests {
                 .into_iter()
                 .filter(|&b| measured > b)
             {
-                let run = Breach::new(Some("pay"), Broken::ErrorRate { measured, bound });
+                let low_confidence = None;
+                let broken = Broken::ErrorRate {
+                    measured,
+                    bound,
+                    low_confidence,
+                };
+                let run = Breach::new(Some("pay"), broken);
                 let shown = run.to_string();
                 assert_eq!(Breach::read(&shown).to_string(), shown, "{measured}");
             }
         }
+    }
+
+    /// An error rate over its bound on so few failures that chance alone may
+    /// give it says so, with the counts; enough failures do not.
+    #[test]
+    fn an_error_rate_on_few_failures_is_low_confidence() {
+        assert!(uncertain(1, 41, 0.01));
+        assert!(!uncertain(3, 41, 0.01));
+        assert!(!uncertain(2, 20, 0.01));
+        assert!(uncertain(15, 1000, 0.01));
+        assert!(!uncertain(25, 1000, 0.01));
+        assert!(uncertain(0, 0, 0.01));
+        let shaky = Broken::ErrorRate {
+            measured: 1.0 / 41.0,
+            bound: 0.01,
+            low_confidence: Some((1, 41)),
+        };
+        assert_eq!(
+            Breach::new(None, shaky).to_string(),
+            "error rate 2.4% > SLO 1% (low confidence: 1 failed of 41, which chance alone may give)"
+        );
     }
 
     #[test]

@@ -61,9 +61,12 @@ fn judge(slo: &Slo, stats: &Stats, step: Option<&str>) -> Vec<Breach> {
     if let Some(limit) = slo.error_rate
         && stats.error_share() > limit
     {
+        let failed = stats.errors.values().sum();
         let broken = Broken::ErrorRate {
             measured: stats.error_share(),
             bound: limit,
+            low_confidence: super::breach::uncertain(failed, stats.requests, limit)
+                .then_some((failed, stats.requests)),
         };
         breaches.push(Breach::new(step, broken));
     }

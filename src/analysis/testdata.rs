@@ -24,7 +24,13 @@ pub fn broken() -> Report {
 
 /// An overall breach of the error rate: `measured` over `bound` (ratios).
 pub fn error_rate_breach(measured: f64, bound: f64) -> super::breach::Breach {
-    super::breach::Breach::new(None, super::breach::Broken::ErrorRate { measured, bound })
+    let low_confidence = None;
+    let broken = super::breach::Broken::ErrorRate {
+        measured,
+        bound,
+        low_confidence,
+    };
+    super::breach::Breach::new(None, broken)
 }
 
 /// An overall breach of the p95 bound, in ms.
