@@ -439,11 +439,11 @@ fn planning_with(report: &Report, run_totals: bool) -> Vec<Fact> {
             let counted = match report.model {
                 crate::analysis::Model::Closed => "failed",
                 crate::analysis::Model::Open => {
-                    "failed, or unfinished beyond the last good level's share"
+                    "failed, or unfinished beyond the last good level's share,"
                 }
             };
             parts.push(format!(
-                "{} lost at the breaking point ({counted})",
+                "{} {counted} at the breaking point",
                 show_percent(s)
             ));
         }
