@@ -71,7 +71,8 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                         write!(out, "; {}", extract_hint(&failure.cause))
                     }
                     (None, _) if failure.kind == ErrorKind::Check => {
-                        write!(out, "; {MISFIT_HINT}")
+                        let near = matches!(failure.cause, Cause::Check { near: true, .. });
+                        write!(out, "; {}", if near { NEAR_HINT } else { MISFIT_HINT })
                     }
                     (None, Some(status)) => write!(out, "; {}", refused_hint(status)),
                     (None, None) => Ok(()),
@@ -97,6 +98,11 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
     let _ = writeln!(out, " (seed {seed})");
     out
 }
+
+/// What to do about a `body_contains` whose text the 2xx page lacks while it
+/// holds one close to it.
+const NEAR_HINT: &str = "the page the shop gave lacks the text but holds one close to it (the \
+    failure shows it): write the check to what the page holds";
 
 /// What to do about an extraction or a check whose path does not fit a 2xx answer.
 const MISFIT_HINT: &str = "the JSONPath does not fit the answer the shop gave: \
@@ -213,7 +219,8 @@ pub fn accept_hint(kind: ErrorKind, status: Option<u16>, cause: &Cause) -> Optio
     // In a 2xx answer, `optional` (or a looser check) would hide a path or
     // selector written wrong, or send the next steps without their token.
     let (misfit, missed) = match cause {
-        Cause::Check { misfit } => (*misfit, false),
+        // A text the page lacks beside one close to it: the text to fix.
+        Cause::Check { misfit, near } => (*misfit || *near, false),
         Cause::Extract {
             name,
             source,

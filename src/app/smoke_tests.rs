@@ -116,11 +116,27 @@ fn a_json_path_that_does_not_fit_the_answer_is_not_offered_as_optional() {
     let check = "$.data.id exists: the path does not fit the answer: \
         $.data: no key \"data\"; $ has keys: id, sku";
     let said = show_walk(
-        &failed(ErrorKind::Check, check, Cause::Check { misfit: true }),
+        &failed(
+            ErrorKind::Check,
+            check,
+            Cause::Check {
+                misfit: true,
+                near: false,
+            },
+        ),
         false,
         1,
     );
     assert!(said.contains("; the JSONPath does not fit"), "{said}");
+    assert!(!said.contains("loosen the check"), "{said}");
+    // A text the page lacks beside one close to it: the text to write.
+    let text = "body contains \"Add to basket\": not in the body; the body has \"Add to cart\"";
+    let near = Cause::Check {
+        misfit: false,
+        near: true,
+    };
+    let said = show_walk(&failed(ErrorKind::Check, text, near), false, 1);
+    assert!(said.contains(&format!("; {NEAR_HINT}")), "{said}");
     assert!(!said.contains("loosen the check"), "{said}");
 }
 
@@ -262,7 +278,10 @@ fn a_followed_redirect_the_step_expects_is_not_told_to_accept_the_page() {
 fn a_check_failed_on_a_small_busy_page_is_read_as_the_waiting_room() {
     let what = "body does not contain \"Add to cart\"";
     let queue = "(HTML page, its text) Queue — You are in the queue, please wait";
-    let check = || Cause::Check { misfit: false };
+    let check = || Cause::Check {
+        misfit: false,
+        near: false,
+    };
     let said = show_walk(
         &failing(ErrorKind::Check, 200, what, check(), queue, 149),
         false,
@@ -325,7 +344,10 @@ fn a_walk_is_the_scenarios_fault_unless_every_scripting_failure_met_the_waiting_
             ErrorKind::Check,
             200,
             "body does not contain \"Add to cart\"",
-            Cause::Check { misfit: false },
+            Cause::Check {
+                misfit: false,
+                near: false,
+            },
             queue,
             149,
         )

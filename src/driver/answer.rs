@@ -173,6 +173,7 @@ impl Judge<'_> {
             let named = step_check.check();
             let rendered = step_check.render(&mut scope);
             let mut allowed = None;
+            let mut near = false;
             let (result, code) = match &rendered {
                 Ok(check) => match check.holds(response) {
                     true => {
@@ -180,10 +181,18 @@ impl Judge<'_> {
                         (Ok(()), None)
                     }
                     false => {
-                        let found = match step_check {
+                        let mut found = match step_check {
                             StepCheck::Fixed(_) => check.actual(response),
                             StepCheck::Rendered { .. } => check.actual_rendered(response),
                         };
+                        // What the page holds near a text it lacks, in the
+                        // walk (a run would search the page for each failure).
+                        if seen.is_some()
+                            && let Some(said) = check.near(response)
+                        {
+                            found.push_str(&said);
+                            near = true;
+                        }
                         (Err(found), check.code(response))
                     }
                 },
@@ -215,6 +224,7 @@ impl Judge<'_> {
                     ErrorKind::Graphql => Cause::Graphql { code: code.clone() },
                     ErrorKind::Check => Cause::Check {
                         misfit: (rendered.as_ref()).is_ok_and(|check| check.misfits(response)),
+                        near,
                     },
                     _ => Cause::Other,
                 };

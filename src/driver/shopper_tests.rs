@@ -254,6 +254,7 @@ steps = [
   { name = "created", post = "/o", expect = { status = [201] } },
   { name = "cart", post = "/cart", expect = { status = [303] } },
   { name = "home", get = "/" },
+  { name = "product", get = "/p", expect = { body_contains = "Add to basket" } },
 ]
 "##;
     let shared = shared(text);
@@ -304,11 +305,17 @@ steps = [
     let other = r#"{"id": 1, "sku": "a"}"#;
     assert_eq!(
         cause(2, &answer(200, other), false),
-        Some(Cause::Check { misfit: true })
+        Some(Cause::Check {
+            misfit: true,
+            near: false
+        })
     );
     assert_eq!(
         cause(2, &answer(200, r#"{"data": null}"#), false),
-        Some(Cause::Check { misfit: false })
+        Some(Cause::Check {
+            misfit: false,
+            near: false
+        })
     );
     let page = r#"<form><input type="hidden" name="csrf" value="x"></form>"#;
     assert_eq!(
@@ -345,4 +352,14 @@ steps = [
     headers.insert(::http::header::RETRY_AFTER, "1".parse().unwrap());
     limited.headers = Some(Box::new(headers));
     assert_eq!(cause(7, &limited, false), status(false, false, true));
+    let button = "<form><button>Add to cart</button></form>";
+    for walking in [true, false] {
+        assert_eq!(
+            cause(8, &answer(200, button), walking),
+            Some(Cause::Check {
+                misfit: false,
+                near: walking
+            })
+        );
+    }
 }

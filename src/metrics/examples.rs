@@ -71,8 +71,9 @@ pub enum Cause {
         retry_after: bool,
     },
     /// A check that failed; `misfit` when its JSONPath does not fit the
-    /// answer's JSON (a path written wrong, not a value missing now).
-    Check { misfit: bool },
+    /// answer's JSON (a path written wrong, not a value missing now), `near`
+    /// when the failure names what the page holds nearest a text it lacks.
+    Check { misfit: bool, near: bool },
     /// An extraction that found nothing.
     Extract {
         /// The variable it sets.

@@ -123,6 +123,33 @@ impl Needle {
         self.finder.find(body).is_some()
     }
 
+    /// Where the body holds the text's first words when not the whole text:
+    /// the longest run of them found, with what follows up to the next tag or
+    /// line (`Add to cart` for `Add to basket`), or the whole text in another
+    /// case (`Add To Basket`). For a failure in the walk only: it searches the
+    /// body several times.
+    fn nearest_in(&self, body: &[u8]) -> Option<String> {
+        let words: Vec<&str> = self.text.split_whitespace().collect();
+        let lower = body.to_ascii_lowercase();
+        let whole = self.text.to_ascii_lowercase();
+        let (at, len) = match memchr::memmem::find(&lower, whole.as_bytes()) {
+            Some(at) => (at, whole.len()),
+            None => (1..words.len()).rev().find_map(|n| {
+                let start = words[..n].join(" ");
+                let at = (start.len() >= 3)
+                    .then(|| memchr::memmem::find(body, start.as_bytes()))
+                    .flatten()?;
+                Some((at, self.text.len() + 16))
+            })?,
+        };
+        let rest = String::from_utf8_lossy(&body[at..body.len().min(at + len)]);
+        let shown: String = rest
+            .chars()
+            .take_while(|c| !matches!(c, '<' | '\n'))
+            .collect();
+        Some(shown.trim_end().to_string()).filter(|s| !s.is_empty())
+    }
+
     /// The text as an HTML page escapes it (`lamp &amp; co`), when the body
     /// holds it so: what a failed `body_contains` was after.
     fn escaped_in(&self, body: &[u8]) -> Option<String> {
@@ -211,6 +238,21 @@ impl Check {
             Check::RedirectedTo(url) => format!("redirected_to == {url:?}"),
             Check::Json(check) => check.describe(),
         }
+    }
+
+    /// For a `body_contains` that failed, what the body holds nearest its
+    /// text (see `Needle::nearest_in`), said as the walk adds it: `; the body
+    /// has "Add to cart"`. For a failure in the walk only.
+    pub fn near(&self, response: &Response<'_>) -> Option<String> {
+        let Check::BodyContains(needle) = self else {
+            return None;
+        };
+        if needle.escaped_in(response.body).is_some() {
+            // The failure says how the body holds it already.
+            return None;
+        }
+        let near = needle.nearest_in(response.body)?;
+        Some(format!("; the body has {near:?}"))
     }
 
     /// Whether the check reads the body as JSON.
@@ -664,6 +706,32 @@ mod tests {
             json: std::cell::OnceCell::new(),
             too_deep: std::cell::Cell::new(None),
         }
+    }
+
+    /// A `body_contains` the page lacks says, in the walk, what the page
+    /// holds nearest it: its first words and what follows them, or the text
+    /// in another case; nothing when not even its first words are there.
+    #[test]
+    fn a_missing_text_is_shown_what_the_page_has_nearest_it() {
+        let headers = HeaderMap::new();
+        let page = b"<nav>English</nav><form><button>Add to cart</button></form>\n";
+        let near = |text: &str| {
+            Check::BodyContains(Needle::new(text.to_string())).near(&response(&headers, page))
+        };
+        assert_eq!(
+            near("Add to basket").as_deref(),
+            Some("; the body has \"Add to cart\"")
+        );
+        assert_eq!(
+            near("add TO cart").as_deref(),
+            Some("; the body has \"Add to cart\"")
+        );
+        assert_eq!(near("Checkout now"), None);
+        // One short word is no lead.
+        assert_eq!(near("to go"), None);
+        let escaped = b"<p>lamp &amp; co</p>";
+        let lamp = Check::BodyContains(Needle::new("lamp & co".to_string()));
+        assert_eq!(lamp.near(&response(&headers, escaped)), None);
     }
 
     /// A JSON check and JSON extractions of one answer read one parse of it.
