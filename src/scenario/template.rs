@@ -543,6 +543,38 @@ impl Template {
         Ok(Template { parts })
     }
 
+    /// The constant values (a `[vars]` text) that a URL template writes
+    /// percent-encoded and that hold a `/`: it goes as `%2F`, which many
+    /// servers refuse in a path (`/category/{{ c }}/` with `c = "men/shoes"`).
+    /// Nothing for a template that does not compile (its error says why).
+    pub fn url_encoded_slashes<'r>(
+        source: &str,
+        resolve: &mut dyn FnMut(&str) -> Resolved<'r>,
+    ) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut rest = source;
+        while let Some(open) = rest.find("{{") {
+            let offset = source.len() - rest.len() + open;
+            let after = &rest[open + 2..];
+            let Some(close) = closing(after) else {
+                break;
+            };
+            let Ok(expression) = expression(&after[..close], offset, resolve) else {
+                break;
+            };
+            // Percent-encoded, and in the path (a query's %2F is read as /).
+            let escaped = !expression.raw && offset > 0 && !source[..offset].contains('?');
+            if let Some(value) = expression.as_constant().filter(|_| escaped) {
+                let text = value::text(value);
+                if text.contains('/') {
+                    found.push(text.into_owned());
+                }
+            }
+            rest = &after[close + 2..];
+        }
+        found
+    }
+
     /// A template without variables: its text.
     pub fn literal(text: &str) -> Template {
         Template {

@@ -1536,3 +1536,37 @@ fn a_generator_read_twice_in_a_journey_is_warned_of() {
         warned[0]
     );
 }
+
+/// A `[vars]` text holding a `/`, written into a path after its text, goes
+/// percent-encoded (`%2F`): validate warns and names `| raw`; a value that
+/// starts the URL, or one written `| raw`, is sent as it is, and in a query
+/// a %2F is read as a `/`.
+#[test]
+fn a_var_with_a_slash_in_a_path_is_warned_of() {
+    let text = |path: &str| {
+        format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[slo]\nerror_rate = \"1%\"\n\
+             [vars]\ncategory = \"clothing/shoes_4\"\nlink = \"/catalogue/\"\n\
+             [load]\nstaircase = {{ levels = [1], hold = \"1s\" }}\n\
+             [[journey]]\nname = \"j\"\nsteps = [{{ name = \"c\", get = \"{path}\" }}]\n"
+        )
+    };
+    let warned = parse(Path::new("t.toml"), &text("/category/{{ category }}/")).unwrap();
+    assert_eq!(warned.warnings.len(), 1, "{:?}", warned.warnings);
+    assert!(
+        warned.warnings[0].starts_with(
+            "\"/category/{{ category }}/\" writes \"clothing/shoes_4\" into the path percent-encoded, its / as %2F, which many servers refuse (404): to send the / as it is, write the value with `| raw` (`{{ name | raw }}`) (at t.toml:"
+        ),
+        "{:?}",
+        warned.warnings
+    );
+    for quiet in [
+        "/category/{{ category | raw }}/",
+        "{{ link }}",
+        "/?q={{ link }}x",
+    ] {
+        let s = parse(Path::new("t.toml"), &text(quiet)).unwrap();
+        let slash = s.warnings.iter().filter(|w| w.contains("%2F")).count();
+        assert_eq!(slash, 0, "{quiet}: {:?}", s.warnings);
+    }
+}

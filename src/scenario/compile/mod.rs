@@ -839,9 +839,23 @@ impl<'a> Compiler<'a> {
         self.compile_as(text, span, slots, Template::compile)
     }
 
-    /// A step's path: values inside it are escaped as URL components.
-    fn url_template(&self, text: &Spanned<String>, slots: &[String]) -> Result<Template> {
-        self.compile_as(text.get_ref(), text.span(), slots, Template::compile_url)
+    /// A step's path: values inside it are escaped as URL components (a
+    /// `[vars]` text holding a `/` is warned of: it goes as `%2F`).
+    fn url_template(&mut self, text: &Spanned<String>, slots: &[String]) -> Result<Template> {
+        let template =
+            self.compile_as(text.get_ref(), text.span(), slots, Template::compile_url)?;
+        let mut resolve = |name: &str| self.resolve(name, slots);
+        let slashed = Template::url_encoded_slashes(text.get_ref(), &mut resolve);
+        for value in slashed {
+            self.warn_at(
+                text.span(),
+                format!(
+                    "{:?} writes {value:?} into the path percent-encoded, its / as %2F, which many servers refuse (404): to send the / as it is, write the value with `| raw` (`{{{{ name | raw }}}}`)",
+                    text.get_ref()
+                ),
+            );
+        }
+        Ok(template)
     }
 
     /// Compiles `text` with `compile`, resolving names against what the journey
