@@ -360,14 +360,16 @@ fn a_walk_is_the_scenarios_fault_unless_every_scripting_failure_met_the_waiting_
         "",
         20,
     );
-    let down = failing(
-        ErrorKind::Http5xx,
-        503,
-        "expected status 2xx or 3xx, got 503",
-        status(false, false, false),
-        "",
-        20,
-    );
+    let down = || {
+        failing(
+            ErrorKind::Http5xx,
+            503,
+            "expected status 2xx or 3xx, got 503",
+            status(false, false, false),
+            "",
+            20,
+        )
+    };
     let both = |first: Walk, second: Walk| Walk {
         journeys: first.journeys.into_iter().chain(second.journeys).collect(),
     };
@@ -382,19 +384,11 @@ fn a_walk_is_the_scenarios_fault_unless_every_scripting_failure_met_the_waiting_
     };
     assert_eq!(failed.failure.status, Some(404));
     assert!(matches!(
-        both(room(), down).fault(),
+        both(room(), down()).fault(),
         Some(Fault::WaitingRoom(..))
     ));
-    let down = failing(
-        ErrorKind::Http5xx,
-        503,
-        "expected status 2xx or 3xx, got 503",
-        status(false, false, false),
-        "",
-        20,
-    );
-    assert!(matches!(down.fault(), Some(Fault::Shop)));
-    let mut passed = down;
+    assert!(matches!(down().fault(), Some(Fault::Shop)));
+    let mut passed = down();
     passed.journeys[0].steps[0].failure = None;
     assert!(passed.fault().is_none());
 }
