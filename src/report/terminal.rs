@@ -286,6 +286,28 @@ mod tests {
         );
     }
 
+    /// A long journey completes after the level it started in is judged: the
+    /// level's line says, beside where its own journeys went, how many the
+    /// level saw complete (a trial's checkout read "0 completed" while the
+    /// shop placed orders through the level).
+    #[test]
+    fn a_level_says_how_many_journeys_completed_while_it_was_held() {
+        let mut report = testdata::smoke();
+        let j = &mut report.levels[0].journeys[0];
+        (j.started, j.completed, j.failed, j.unfinished, j.ended) = (3, 0, 1, 2, 2);
+        let name = j.name.clone();
+        let text = summary(&report);
+        assert!(
+            text.contains(&format!(
+                "{name} 3 started: 0 completed, 1 failed, 2 unfinished (2 completed while the level was held)"
+            )),
+            "{text}"
+        );
+        let j = &mut report.levels[0].journeys[0];
+        j.ended = 0;
+        assert!(!summary(&report).contains("while the level was held"));
+    }
+
     #[test]
     fn a_level_cut_short_says_so_in_every_table() {
         let mut report = testdata::smoke();
