@@ -291,7 +291,7 @@ mod tests {
     /// level saw complete (a trial's checkout read "0 completed" while the
     /// shop placed orders through the level).
     #[test]
-    fn a_level_says_how_many_journeys_completed_while_it_was_held() {
+    fn a_level_says_how_many_journeys_completed_during_it() {
         let mut report = testdata::smoke();
         let j = &mut report.levels[0].journeys[0];
         (j.started, j.completed, j.failed, j.unfinished, j.ended) = (3, 0, 1, 2, 2);
@@ -299,13 +299,13 @@ mod tests {
         let text = summary(&report);
         assert!(
             text.contains(&format!(
-                "{name} 3 started: 0 completed, 1 failed, 2 unfinished (2 completed while the level was held)"
+                "{name} 3 started: 0 completed, 1 failed, 2 unfinished (2 completed during the level)"
             )),
             "{text}"
         );
         let j = &mut report.levels[0].journeys[0];
         j.ended = 0;
-        assert!(!summary(&report).contains("while the level was held"));
+        assert!(!summary(&report).contains("during the level"));
     }
 
     #[test]
