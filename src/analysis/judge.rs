@@ -638,7 +638,7 @@ fn slo_clauses(plan: &Plan) -> Vec<SloClause> {
     all
 }
 
-/// "412 HTTP req/s (383 steps/s served)": the requests served as the shop's
+/// "412 HTTP req/s served (383 steps/s)": the requests served as the shop's
 /// logs count them (redirect hops too), and the steps served.
 fn throughput(report: &Report, level: usize, served_steps: f64) -> String {
     let http = report
@@ -650,7 +650,7 @@ fn throughput(report: &Report, level: usize, served_steps: f64) -> String {
     match http {
         0.0 => format!("{served} steps/s served"),
         http => format!(
-            "{} HTTP req/s ({served} steps/s served)",
+            "{} HTTP req/s served ({served} steps/s)",
             crate::units::show_rate(http)
         ),
     }

@@ -250,7 +250,7 @@ fn the_verdict_without_a_breaking_point_names_http_requests_and_steps() {
         .max_by(|a, b| a.stats.served_rps().total_cmp(&b.stats.served_rps()))
         .unwrap();
     let expected = format!(
-        "; peak {:.0} HTTP req/s ({:.0} steps/s served)",
+        "; peak {:.0} HTTP req/s served ({:.0} steps/s)",
         top.stats.http_rps,
         top.stats.served_rps()
     );
@@ -260,7 +260,7 @@ fn the_verdict_without_a_breaking_point_names_http_requests_and_steps() {
         "{verdict}"
     );
     assert!(verdict.ends_with(&expected), "{verdict}");
-    // A slow trickle reads as itself: "peak 0 HTTP req/s (0 steps/s served)"
+    // A slow trickle reads as itself: "peak 0 HTTP req/s served (0 steps/s)"
     // said nothing was served while the table said 0.4.
     for l in &mut report.levels {
         l.stats.throughput_rps = 0.42;
@@ -269,7 +269,7 @@ fn the_verdict_without_a_breaking_point_names_http_requests_and_steps() {
     }
     let verdict = super::verdict(&report);
     assert!(
-        verdict.ends_with("; peak 0.50 HTTP req/s (0.42 steps/s served)"),
+        verdict.ends_with("; peak 0.50 HTTP req/s served (0.42 steps/s)"),
         "{verdict}"
     );
 }
