@@ -423,6 +423,44 @@ fn posted(
     })
 }
 
+/// A POST answered 302 that the recording did not follow (an AJAX add to
+/// basket: no request went where it pointed) is replayed unfollowed, its 302
+/// checked: followed, it would land on a 200 and fail its own `expect`. One
+/// the browser followed stays one step that follows it, with no `expect`.
+#[test]
+fn a_redirect_the_recording_did_not_follow_is_not_followed_in_the_replay() {
+    let redirected = |second, url: &str, to: &str| {
+        let mut posted = posted(
+            second,
+            url,
+            "application/x-www-form-urlencoded",
+            "qty=1",
+            &[],
+            ("text/html", ""),
+        );
+        posted["response"]["status"] = 302.into();
+        posted["response"]["headers"] = serde_json::json!([{ "name": "Location", "value": to }]);
+        posted
+    };
+    let page = |second, url: &str| posted(second, url, "", "", &[], ("text/html", "<p>basket</p>"));
+    let (_, scenario) = import_entries(vec![
+        page(0, "https://shop.test/product/5/"),
+        redirected(1, "https://shop.test/basket/add/5/", "/basket/"),
+        page(2, "https://shop.test/product/6/"),
+    ]);
+    let add = &steps(&scenario)[1];
+    assert_eq!(add["follow_redirects"].as_bool(), Some(false), "{add:?}");
+    assert_eq!(add["expect"]["status"].as_integer(), Some(302), "{add:?}");
+    let (_, scenario) = import_entries(vec![
+        page(0, "https://shop.test/product/5/"),
+        redirected(1, "https://shop.test/basket/add/5/", "/basket/"),
+        page(2, "https://shop.test/basket/"),
+    ]);
+    let add = &steps(&scenario)[1];
+    assert_eq!(add.get("follow_redirects"), None, "{add:?}");
+    assert_eq!(add.get("expect"), None, "{add:?}");
+}
+
 fn import_entries(entries: Vec<serde_json::Value>) -> (super::Imported, toml::Value) {
     let text = serde_json::json!({ "log": { "entries": entries } }).to_string();
     let path = Path::new("recorded.har");

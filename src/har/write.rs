@@ -152,6 +152,12 @@ fn write_step(out: &mut String, step: &StepPlan) {
         }
         let _ = writeln!(out, "graphql = {{ {} }}", parts.join(", "));
     }
+    if (300..400).contains(&step.status) {
+        // A redirect the recording did not follow (no request went where it
+        // pointed: an AJAX POST answered 302): the replay does not follow it
+        // either, and checks the redirect itself.
+        let _ = writeln!(out, "follow_redirects = false");
+    }
     if step.status != 200 && (200..400).contains(&step.status) {
         let _ = writeln!(out, "expect = {{ status = {} }}", step.status);
     }
