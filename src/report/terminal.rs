@@ -299,7 +299,7 @@ mod tests {
         let text = summary(&report);
         assert!(
             text.contains(&format!(
-                "{name} 3 started: 0 completed, 1 failed, 2 unfinished (2 completed during the level)"
+                "{name} 3 started: 0 completed, 1 failed, 2 unfinished; 2 completed during the level, started in it or before"
             )),
             "{text}"
         );

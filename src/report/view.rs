@@ -304,7 +304,7 @@ pub fn per_second(count: u64, interval: f64) -> Option<f64> {
 }
 
 /// Where every journey started in `level` went, e.g. "buyer 16 started: 3
-/// completed, 2 failed, 11 unfinished (9 completed during the level) ·
+/// completed, 2 failed, 11 unfinished; 9 completed during the level, started in it or before ·
 /// 4 arrivals dropped (max_active)"; `None` when the level started none and
 /// dropped none.
 pub fn journey_accounting(level: &LevelResult) -> Option<String> {
@@ -321,7 +321,10 @@ pub fn journey_accounting(level: &LevelResult) -> Option<String> {
             // A long journey completes after its level is judged: those the
             // level saw complete, whenever they started, are its business.
             let held = match j.ended != j.completed && j.started > 0 {
-                true => format!(" ({} completed during the level)", j.ended),
+                true => format!(
+                    "; {} completed during the level, started in it or before",
+                    j.ended
+                ),
                 false => String::new(),
             };
             format!(
