@@ -9,9 +9,13 @@ use crate::report::view::{Headline, LoadUnit, level_number, load_of, shown_level
 use crate::units::{show_number, show_percent};
 
 fn row(out: &mut String, first: &str, second: &str, stats: &Stats, verdict: &str) {
-    let _ = writeln!(
-        out,
-        "  {first:>5}  {second:>14}  {:>9.1}  {:>9.1}  {:>9.1}  {:>7}  {:>9}  {:>9}  {:>9}  {verdict}",
+    let _ = writeln!(out, "  {first:>5}  {second:>14}{}  {verdict}", cells(stats));
+}
+
+/// A row's numbers: http/s, steps/s, served/s, errors, p50, p95, p99.
+fn cells(stats: &Stats) -> String {
+    format!(
+        "  {:>9.1}  {:>9.1}  {:>9.1}  {:>7}  {:>9}  {:>9}  {:>9}",
         stats.http_rps,
         stats.throughput_rps,
         stats.served_rps(),
@@ -19,7 +23,7 @@ fn row(out: &mut String, first: &str, second: &str, stats: &Stats, verdict: &str
         crate::report::view::percentile_cell(&stats.latency, "p50", stats.latency.p50_ms),
         crate::report::view::percentile_cell(&stats.latency, "p95", stats.latency.p95_ms),
         crate::report::view::percentile_cell(&stats.latency, "p99", stats.latency.p99_ms),
-    );
+    )
 }
 
 /// The whole summary, as text.
@@ -121,13 +125,16 @@ pub fn summary(report: &Report) -> String {
             unit.show(load_of(level)),
             level_number(level)
         );
+        let steps = || level.steps.iter().filter(|s| s.stats.requests > 0);
+        // As wide as the level table's first two columns, or the longest name.
+        let width = (steps().map(|s| s.name.chars().count())).fold(21, usize::max);
         let _ = writeln!(
             out,
-            "  {:>5}  {:>14}  {:>9}  {:>9}  {:>9}  {:>7}  {:>9}  {:>9}  {:>9}",
-            "", "step", "http/s", "steps/s", "served/s", "errors", "p50", "p95", "p99"
+            "  {:>width$}  {:>9}  {:>9}  {:>9}  {:>7}  {:>9}  {:>9}  {:>9}",
+            "step", "http/s", "steps/s", "served/s", "errors", "p50", "p95", "p99"
         );
-        for step in level.steps.iter().filter(|s| s.stats.requests > 0) {
-            row(&mut out, "", &step.name, &step.stats, "");
+        for step in steps() {
+            let _ = writeln!(out, "  {:>width$}{}", step.name, cells(&step.stats));
         }
         level_details(&mut out, report, level);
     }
@@ -306,6 +313,29 @@ mod tests {
         let j = &mut report.levels[0].journeys[0];
         j.ended = 0;
         assert!(!summary(&report).contains("during the level"));
+    }
+
+    /// A step named longer than the table's first columns widens the step
+    /// column: every row stays aligned under its header.
+    #[test]
+    fn a_long_step_name_keeps_the_step_table_aligned() {
+        let mut report = testdata::smoke();
+        let long = "checkout-shipping-address-and-payment";
+        for level in &mut report.levels {
+            level.steps[0].name = long.to_string();
+        }
+        let text = summary(&report);
+        let table: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with("steps at "))
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty() && !l.starts_with("  *"))
+            .collect();
+        assert!(table.len() >= 2 && table[1].contains(long), "{text}");
+        let width = table[0].chars().count();
+        for line in &table {
+            assert_eq!(line.chars().count(), width, "{line:?}\n{text}");
+        }
     }
 
     #[test]
