@@ -172,18 +172,18 @@ fn whole_run(report: &Report) -> Option<LevelResult> {
     Some(whole)
 }
 
+/// The level `@LOAD` judges: the first held in full at that load (not a
+/// spike, not cut short by the run's end).
+fn level_at(report: &Report, load: f64) -> Option<&LevelResult> {
+    (report.levels.iter())
+        .filter(|l| crate::units::same_load(l.load, load))
+        .min_by_key(|l| (l.spike, l.planned_s.is_some()))
+}
+
 /// The level a per-level gate judges: `@LOAD`, or the last good level.
 fn level_for<'r>(gate: &Gate, report: &'r Report) -> Result<&'r LevelResult, String> {
-    let find = |load: f64| {
-        report
-            .levels
-            .iter()
-            .filter(|l| crate::units::same_load(l.load, load))
-            // The first held in full: not a spike, not cut short by the run's end.
-            .min_by_key(|l| (l.spike, l.planned_s.is_some()))
-    };
     match gate.at {
-        Some(load) => find(load).ok_or_else(|| {
+        Some(load) => level_at(report, load).ok_or_else(|| {
             let loads: Vec<String> = report.levels.iter().map(|l| l.load.to_string()).collect();
             format!(
                 "no level at {} was measured (levels: {})",
@@ -332,11 +332,20 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
                 true => format!(", {name}@all the whole run"),
                 false => String::new(),
             };
-            format!(
-                ", the last good level (the run broke at {}; {name}@{} judges that level{whole})",
-                show_load(report, bp.load),
-                crate::units::show_load(bp.load)
-            )
+            let broke = show_load(report, bp.load);
+            let at = crate::units::show_load(bp.load);
+            match level_at(report, bp.load).filter(|l| l.index != bp.level) {
+                // A search probed the load before it confirmed the break
+                // there: @LOAD judges the first level held at it.
+                Some(first) => format!(
+                    ", the last good level (the run broke at {broke}, level {}; {name}@{at} judges level {}, the first held at that load{whole})",
+                    bp.level + 1,
+                    first.index + 1
+                ),
+                None => format!(
+                    ", the last good level (the run broke at {broke}; {name}@{at} judges that level{whole})"
+                ),
+            }
         }
         _ => String::new(),
     };

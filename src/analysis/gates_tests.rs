@@ -23,6 +23,27 @@ fn fails(report: &Report, text: &str) -> String {
 // broken(): black-friday, broken at 275 shoppers; last good level 250 shoppers
 // (p95 181 ms, error rate 0.3%, 382.6 req/s); checkout p95 172 ms there.
 
+/// A capacity search probes a load, passes it, and confirms the break there
+/// later: `@LOAD` judges the first level held at it, and the hint says so
+/// instead of pointing at it as the level that broke.
+#[test]
+fn the_hint_names_the_level_a_load_judges_when_the_break_was_held_at_it_before() {
+    let mut r = testdata::broken();
+    let bp = r.breaking_point.clone().unwrap();
+    let good = r.last_good.clone().unwrap().level;
+    let first = r.levels.iter().position(|l| l.index < good).unwrap();
+    r.levels[first].load = bp.load;
+    let m = fails(&r, "p95 < 150ms");
+    assert!(
+        m.contains(&format!(
+            "the run broke at 275 shoppers, level {}; p95@275 judges level {}, the first held at that load, p95@all the whole run)",
+            bp.level + 1,
+            r.levels[first].index + 1
+        )),
+        "{m}"
+    );
+}
+
 #[test]
 fn percentile_gates_judge_the_last_good_level() {
     let r = testdata::broken();
