@@ -248,11 +248,33 @@ fn check_together(shards: &[ShardDir]) -> Result<(), Error> {
                 show(&first.plan.levels[i]),
             ));
         }
-        if other.plan.as_written() != first.plan.as_written() {
+        let (theirs, ours) = (other.plan.as_written(), first.plan.as_written());
+        if theirs != ours {
+            // Named by its part: a shard run with an edited [slo] read as
+            // "its levels, steps or SLO differ".
+            let part = match () {
+                _ if theirs.slo != ours.slo => "its [slo] differs",
+                _ if theirs.steps != ours.steps => "its steps differ (names, per-step SLOs)",
+                _ if theirs.journeys != ours.journeys => "its journeys differ",
+                _ if theirs.model != ours.model || theirs.arrivals != ours.arrivals => {
+                    "its load model differs"
+                }
+                _ if theirs.gates != ours.gates => "its gates differ",
+                _ => "its planning inputs, search or report settings differ",
+            };
             return Err(odd(
                 "version of the scenario",
-                "its levels, steps or SLO differ".into(),
+                part.to_string(),
                 "as written".into(),
+            ));
+        }
+        // Before the seed: a run without --seed draws it from its start time,
+        // and shards started apart differ in both.
+        if other.shard.start_at != first.shard.start_at {
+            return Err(odd(
+                "start time",
+                other.shard.start_at.clone(),
+                first.shard.start_at.clone(),
             ));
         }
         if other.header.seed != first.header.seed {
@@ -267,13 +289,6 @@ fn check_together(shards: &[ShardDir]) -> Result<(), Error> {
                 "shard count",
                 other.shard.count.to_string(),
                 first.shard.count.to_string(),
-            ));
-        }
-        if other.shard.start_at != first.shard.start_at {
-            return Err(odd(
-                "start time",
-                other.shard.start_at.clone(),
-                first.shard.start_at.clone(),
             ));
         }
     }

@@ -295,6 +295,33 @@ fn merge_refuses_shards_whose_logs_do_not_belong_together() {
             "'s (level 2: load 2 from 1.0 s for 1.0 s)",
         ],
     );
+    // Another [slo] is named as such; a shard started at another time, whose
+    // seed (drawn from its start) differs too, is named by its start time.
+    let (other_slo, log) = write("other_slo", {
+        let mut h = shard(header(), 1);
+        h["plan"]["slo"]["error_rate"] = 0.05.into();
+        h
+    });
+    assert_refused(
+        &merge(&[&first, &other_slo], &out),
+        &[
+            &log,
+            "a different version of the scenario (its [slo] differs) from",
+        ],
+    );
+    let (later, log) = write("later", {
+        let mut h = shard(header(), 1);
+        h["seed"] = 6.into();
+        h["shard"]["start_at"] = "2026-12-02T21:42:30.000Z".into();
+        h
+    });
+    assert_refused(
+        &merge(&[&first, &later], &out),
+        &[
+            &log,
+            "a different start time (2026-12-02T21:42:30.000Z) from",
+        ],
+    );
     assert!(!out.join("report.json").exists());
 }
 
