@@ -314,12 +314,12 @@ fn slo_lost(report: &Report, p: &Planning, unit: LoadUnit) -> Fact {
             // Nor is it "off" the breaking point: it is the load below it.
             let said = match measured {
                 true => format!(
-                    "the most was served at {} ({})",
+                    "the most was served at {}; {}",
                     model.unwrap_or_default(),
                     p.slo_lost_note
                 ),
                 false => format!(
-                    "the model estimated about {}, {:+.0}% off the measurement ({})",
+                    "the model estimated about {}, {:+.0}% off the measurement; {}",
                     model.unwrap_or_default(),
                     off * 100.0,
                     p.slo_lost_note
