@@ -458,35 +458,38 @@ fn preflight(
         sent += again.http_requests();
         walk = again;
     }
-    if let Some(Fault::WaitingRoom(failed, word)) = walk.fault() {
-        // The shop's waiting room before any load: nothing of its capacity
-        // can be measured now, and the scenario is not at fault.
-        err!("{}", smoke::show_step(failed.step, args.verbose));
-        errln!(
-            "error: preflight: journey {} fails at step {} ({}), in each of {PREFLIGHT_WALKS} walks: \
+    match walk.fault() {
+        Some(Fault::WaitingRoom(failed, word)) => {
+            // The shop's waiting room before any load: nothing of its capacity
+            // can be measured now, and the scenario is not at fault.
+            err!("{}", smoke::show_step(failed.step, args.verbose));
+            errln!(
+                "error: preflight: journey {} fails at step {} ({}), in each of {PREFLIGHT_WALKS} walks: \
              {}; no load was sent",
-            failed.journey,
-            failed.step.name,
-            failed.failure.kind.name(),
-            smoke::waiting_room(failed.failure, word)
-        );
-        return Ok(Walked::Stop(Exit::CannotMeasure));
-    }
-    if let Some(Fault::Scenario(failed)) = walk.fault() {
-        let (journey, step, failure) = (failed.journey, failed.step, failed.failure);
-        err!("{}", smoke::show_step(step, args.verbose));
-        let csrf = match smoke::csrf_refusal(failure.status, &failure.body) {
-            true => format!(" ({})", smoke::CSRF_HINT),
-            false => String::new(),
-        };
-        errln!(
-            "error: preflight: journey {journey} fails at step {} ({}), in each of {PREFLIGHT_WALKS} walks: \
+                failed.journey,
+                failed.step.name,
+                failed.failure.kind.name(),
+                smoke::waiting_room(failed.failure, word)
+            );
+            return Ok(Walked::Stop(Exit::CannotMeasure));
+        }
+        Some(Fault::Scenario(failed)) => {
+            let (journey, step, failure) = (failed.journey, failed.step, failed.failure);
+            err!("{}", smoke::show_step(step, args.verbose));
+            let csrf = match smoke::csrf_refusal(failure.status, &failure.body) {
+                true => format!(" ({})", smoke::CSRF_HINT),
+                false => String::new(),
+            };
+            errln!(
+                "error: preflight: journey {journey} fails at step {} ({}), in each of {PREFLIGHT_WALKS} walks: \
              the scenario fails, not the shop's capacity{csrf}; no load was sent. Run with --smoke to walk every journey, \
              or --no-preflight to run anyway",
-            step.name,
-            failure.kind.name()
-        );
-        return Ok(Walked::Stop(Exit::ScenarioFails));
+                step.name,
+                failure.kind.name()
+            );
+            return Ok(Walked::Stop(Exit::ScenarioFails));
+        }
+        Some(Fault::Shop) | None => {}
     }
     if let Some((first, kind, status, cause)) = first_failure {
         let accept = match smoke::accept_hint(kind, status, &cause) {

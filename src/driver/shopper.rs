@@ -521,7 +521,7 @@ impl Shopper {
         } else if !rendered.starts_with('/') {
             // Not glued to the base URL: an element's text extracted where its
             // `href` was meant, or a relative link, would make another path.
-            return Err(http::not_a_url(rendered));
+            return Err(not_a_url(rendered));
         }
         if self.url.len() > http::MAX_REQUEST_LINE {
             return Err(too_long("the URL", self.url.len()));
@@ -581,6 +581,17 @@ fn sized_header(name: &impl std::fmt::Display, text: &str) -> Result<::http::Hea
         return Err(too_long(&format!("header {name}"), text.len()));
     }
     header_value(text).map_err(|e| format!("header {name}: {e}"))
+}
+
+/// Why a URL a step rendered cannot be sent: `the URL "Add to cart" is
+/// neither a path starting with / nor a full http:// or https:// URL`, cut
+/// at 200 characters.
+fn not_a_url(url: &str) -> String {
+    let shown: String = url.chars().take(200).collect();
+    let cut = if shown.len() < url.len() { "…" } else { "" };
+    format!(
+        "the URL {shown:?}{cut} is neither a path starting with / nor a full http:// or https:// URL"
+    )
 }
 
 fn too_long(what: &str, len: usize) -> String {

@@ -826,24 +826,20 @@ impl Common {
                 origin: &self.origin,
                 target,
             }),
-            None => Url::parse(url)
-                .ok()
-                .and_then(Dest::of)
-                .ok_or_else(|| Failure::with(ErrorKind::Request, &not_a_url(url))),
+            // An http(s) URL (the shopper sends no other) that does not
+            // parse, or has no host: the parser's words.
+            None => match Url::parse(url) {
+                Ok(parsed) => Dest::of(parsed).ok_or_else(|| {
+                    let why = format!("the URL {url:?} names no host to send it to");
+                    Failure::with(ErrorKind::Request, &why)
+                }),
+                Err(e) => Err(Failure::with(
+                    ErrorKind::Request,
+                    &format!("the URL {url:?}: {e}"),
+                )),
+            },
         }
     }
-}
-
-/// Why a URL a step rendered cannot be sent: `the URL "Add to cart" is
-/// neither a path starting with / nor a full http:// or https:// URL` (a
-/// value extracted into it is often an element's text where its `href` was
-/// meant, or a relative link), cut at 200 characters.
-pub fn not_a_url(url: &str) -> String {
-    let shown: String = url.chars().take(200).collect();
-    let cut = if shown.len() < url.len() { "…" } else { "" };
-    format!(
-        "the URL {shown:?}{cut} is neither a path starting with / nor a full http:// or https:// URL"
-    )
 }
 
 /// A shopper's cookies, and the `Cookie` header last sent from them.
@@ -1674,6 +1670,19 @@ mod tests {
         assert_eq!(get("/c").await, (Ok(200), Duration::ZERO));
         assert_eq!(get("/stall").await, (Err(ErrorKind::Timeout), timeout));
         assert_eq!(get("/d").await, (Ok(200), Duration::ZERO));
+    }
+
+    /// An http(s) URL that does not parse fails as a request not sent, with
+    /// the URL and the parser's words.
+    #[test]
+    fn a_url_that_does_not_parse_says_why() {
+        let client = factory("http://127.0.0.1:8080/").client();
+        let failure = client.common.first_dest("http://[::1/x").err().unwrap();
+        assert_eq!(failure.kind, ErrorKind::Request);
+        assert_eq!(
+            failure.message.as_deref(),
+            Some("the URL \"http://[::1/x\": invalid IPv6 address")
+        );
     }
 
     #[test]
