@@ -528,11 +528,14 @@ pub struct JourneyCost {
     pub name: String,
     /// At the last good level.
     pub completed_per_minute: Option<f64>,
-    /// At the breaking point: the share of journeys started there that were
-    /// lost — failed, or (open model) left unfinished beyond the share the
-    /// last good level left unfinished (every level's end cuts some journeys
-    /// short; only the excess is the break's). In a closed model a level's end
-    /// leaves each shopper's one journey unfinished, never lost.
+    /// At the breaking point: the share of the journeys that ended there that
+    /// were lost. Ended: completed or failed while it was held, whichever level
+    /// started them (a journey started in the ramp before and failed in the
+    /// breaking level is the break's), and (open model) those left unfinished
+    /// beyond the share the last good level left unfinished — lost in its queue
+    /// (every level's end cuts some journeys short; only the excess is the
+    /// break's). In a closed model a level's end leaves each shopper's one
+    /// journey unfinished, never lost.
     pub failed_share_at_breaking_point: Option<f64>,
     /// At the breaking point: those lost journeys per minute × the journey's
     /// value.
@@ -645,14 +648,22 @@ pub fn plan(
                     .filter(|x| started(x) > 0)
                     .map(|x| x.unfinished as f64 / started(x) as f64),
             };
-            let lost = |x: &JourneyResult| {
+            let excess = |x: &JourneyResult| {
                 let excess =
                     cut_short.map_or(0.0, |share| x.unfinished as f64 - share * started(x) as f64);
-                x.failed as f64 + excess.max(0.0)
+                excess.max(0.0)
             };
+            // Completed and failed while the level was held; in a report
+            // written before failures were counted so, those started there.
+            let during = |x: &JourneyResult| {
+                x.failed_during
+                    .map_or((x.completed, x.failed), |failed| (x.ended, failed))
+            };
+            let lost = |x: &JourneyResult| during(x).1 as f64 + excess(x);
+            let ended = |x: &JourneyResult| during(x).0 as f64 + lost(x);
             let failed_share = at_bp
-                .filter(|x| started(x) > 0)
-                .map(|x| round4(lost(x) / started(x) as f64));
+                .filter(|x| ended(x) > 0.0)
+                .map(|x| round4(lost(x) / ended(x)));
             let value = inputs
                 .values
                 .iter()

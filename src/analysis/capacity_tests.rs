@@ -360,7 +360,7 @@ fn the_fit_speaks_in_the_capacity_unit() {
 
 /// Every level's end cuts some journeys short: at the breaking point only the
 /// unfinished share beyond the last good level's (open model), and the
-/// failures, are lost.
+/// failures, are lost; the share is of the journeys that ended there.
 #[test]
 fn journeys_cut_short_by_a_levels_end_are_not_priced_as_lost() {
     let mut report = crate::analysis::testdata::broken();
@@ -371,6 +371,8 @@ fn journeys_cut_short_by_a_levels_end_are_not_priced_as_lost() {
         let l = report.levels.iter_mut().find(|l| l.index == level).unwrap();
         let j = l.journeys.iter_mut().find(|j| j.name == "buyer").unwrap();
         (j.started, j.completed, j.failed, j.unfinished) = (started, completed, failed, unfinished);
+        // Each ended in the level it started in.
+        (j.ended, j.failed_during) = (completed, Some(failed));
         l.held_s
     };
     set(&mut report, good, (100, 90, 0, 10));
@@ -388,27 +390,84 @@ fn journeys_cut_short_by_a_levels_end_are_not_priced_as_lost() {
     assert_eq!(same_share.failed_share_at_breaking_point, Some(0.0));
     assert_eq!(same_share.value_lost_per_minute, Some(0.0));
 
-    // 10 failed and 40 unfinished where 10% (20) is a level's usual cut: 30 lost.
+    // 10 failed and 40 unfinished where 10% (20) is a level's usual cut: 30
+    // lost, of the 180 that ended there (150 completed, 30 lost).
     set(&mut report, broken, (200, 150, 10, 40));
     let lost = buyer(&report);
-    assert_eq!(lost.failed_share_at_breaking_point, Some(0.15));
+    assert_eq!(lost.failed_share_at_breaking_point, Some(0.1667));
     let per_minute = 30.0 * 60.0 / held * 80.0;
     assert!((lost.value_lost_per_minute.unwrap() - per_minute).abs() < 0.01);
 
     // With no healthy level to compare (broken from the first), only the failed.
     let mut first = report.clone();
     first.last_good = None;
-    assert_eq!(buyer(&first).failed_share_at_breaking_point, Some(0.05));
+    assert_eq!(buyer(&first).failed_share_at_breaking_point, Some(0.0625));
 
     // Closed model: a shopper leaves one journey in flight at a level's end,
     // however slow the shop: the unfinished are never lost, the failed are
     // (a new user's run priced 5.1% lost with none failed).
     report.model = Model::Closed;
-    assert_eq!(buyer(&report).failed_share_at_breaking_point, Some(0.05));
+    assert_eq!(buyer(&report).failed_share_at_breaking_point, Some(0.0625));
     set(&mut report, broken, (200, 150, 0, 50));
     assert_eq!(buyer(&report).failed_share_at_breaking_point, Some(0.0));
     report.last_good = None;
     assert_eq!(buyer(&report).failed_share_at_breaking_point, Some(0.0));
+}
+
+/// A journey counts for the level it started in, but one started before the
+/// breaking level (in the ramp to it) that fails while it is held is the
+/// break's: a trial's checkout read "0% failed at the breaking point" beside a
+/// level broken by its failed orders.
+#[test]
+fn journeys_started_before_the_breaking_level_and_failed_in_it_are_its_loss() {
+    let mut report = crate::analysis::testdata::broken();
+    let broken = report.breaking_point.as_ref().unwrap().level;
+    let level = report
+        .levels
+        .iter_mut()
+        .find(|l| l.index == broken)
+        .unwrap();
+    let held = level.held_s;
+    let j = level
+        .journeys
+        .iter_mut()
+        .find(|j| j.name == "buyer")
+        .unwrap();
+    // Those started in it all completed; 5 started in the ramp failed in it.
+    (j.started, j.completed, j.failed, j.unfinished) = (20, 20, 0, 0);
+    (j.ended, j.failed_during) = (20, Some(5));
+    let inputs = PlanInputs {
+        values: vec![("buyer".to_string(), 80.0)],
+        ..PlanInputs::default()
+    };
+    let capacity = assess(&report);
+    let plan_of = |report: &Report| {
+        let p = plan(report, &capacity, &capacity, &inputs);
+        p.journeys.into_iter().find(|j| j.name == "buyer").unwrap()
+    };
+    let buyer = plan_of(&report);
+    assert_eq!(buyer.failed_share_at_breaking_point, Some(0.2), "5 of 25");
+    let per_minute = 5.0 * 60.0 / held * 80.0;
+    assert!((buyer.value_lost_per_minute.unwrap() - per_minute).abs() < 0.01);
+
+    // A report written before failures were counted where they happened: the
+    // journeys started there stand in.
+    let level = report
+        .levels
+        .iter_mut()
+        .find(|l| l.index == broken)
+        .unwrap();
+    let j = level
+        .journeys
+        .iter_mut()
+        .find(|j| j.name == "buyer")
+        .unwrap();
+    (j.completed, j.failed, j.ended, j.failed_during) = (18, 2, 0, None);
+    assert_eq!(
+        plan_of(&report).failed_share_at_breaking_point,
+        Some(0.1),
+        "2 of 20"
+    );
 }
 
 /// A new user's shop (4 slots × 20 ms) served 46, 86, 134, 164 and 176

@@ -207,6 +207,7 @@ fn journey_results(plan: &Plan, journeys: &[JourneyStats], seconds: f64) -> Vec<
             failed: stats.failed,
             unfinished: stats.unfinished(),
             ended: stats.ended,
+            failed_during: Some(stats.failed_during),
             completed_per_minute: round2(if seconds > 0.0 {
                 stats.ended as f64 * 60.0 / seconds
             } else {

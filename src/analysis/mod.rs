@@ -515,6 +515,10 @@ pub struct JourneyResult {
     /// started in: what the rates below count (as a shop's order log would).
     #[serde(default)]
     pub ended: u64,
+    /// Journeys failed while the level was held, whichever level they started
+    /// in; absent in reports written before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_during: Option<u64>,
     /// Completed journeys per minute over the hold (of `ended`).
     pub completed_per_minute: f64,
     /// Completed journeys per second: business throughput at this level.

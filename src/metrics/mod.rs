@@ -299,6 +299,9 @@ pub struct JourneyStats {
     /// started in: the count of its completion rate (those started here and
     /// completed are fewer by about a journey's length over the hold).
     pub ended: u64,
+    /// Journeys failed while this level was held, whichever level they
+    /// started in: with `ended`, every journey the level saw end.
+    pub failed_during: u64,
     /// Duration of completed journeys, start to last answer, the think times
     /// between steps included (microseconds).
     pub duration: Histogram<u64>,
@@ -311,6 +314,7 @@ impl Default for JourneyStats {
             completed: 0,
             failed: 0,
             ended: 0,
+            failed_during: 0,
             duration: new_histogram(),
         }
     }
@@ -322,6 +326,7 @@ impl JourneyStats {
         self.completed += other.completed;
         self.failed += other.failed;
         self.ended += other.ended;
+        self.failed_during += other.failed_during;
         let _ = self.duration.add(&other.duration);
     }
 
@@ -330,6 +335,7 @@ impl JourneyStats {
         self.completed = 0;
         self.failed = 0;
         self.ended = 0;
+        self.failed_during = 0;
         self.duration.reset();
     }
 
@@ -609,14 +615,16 @@ impl Recorder {
         sample.level = shard.open(sample.level);
         let started_in = entry(&mut shard.journeys, sample.level, sample.journey);
         started_in.record(&sample);
-        if sample.completed {
-            match same {
-                // Nearly always: one look-up, as `record`'s.
-                true => started_in.ended += 1,
-                false => {
-                    let ended_in = shard.open(sample.ended_in);
-                    entry(&mut shard.journeys, ended_in, sample.journey).ended += 1;
-                }
+        let count = |stats: &mut JourneyStats| match sample.completed {
+            true => stats.ended += 1,
+            false => stats.failed_during += 1,
+        };
+        match same {
+            // Nearly always: one look-up, as `record`'s.
+            true => count(started_in),
+            false => {
+                let ended_in = shard.open(sample.ended_in);
+                count(entry(&mut shard.journeys, ended_in, sample.journey));
             }
         }
     }
@@ -799,6 +807,7 @@ impl Collected {
                     && stats.completed == 0
                     && stats.failed == 0
                     && stats.ended == 0
+                    && stats.failed_during == 0
                 {
                     return false;
                 }
@@ -972,6 +981,38 @@ mod tests {
             ),
             (0, 2)
         );
+    }
+
+    /// A journey counts where it started; its end, completed or failed, also
+    /// where it ended: a journey started in level 0 that fails in level 1 is
+    /// level 0's failed journey and one level 1 saw fail.
+    #[test]
+    fn journeys_count_where_they_started_and_their_ends_where_they_ended() {
+        let recorder = Recorder::new(1);
+        let mut collected = Collected::new(2, 1, 1);
+        let ended = |level, ended_in, completed| JourneySample {
+            journey: 0,
+            level,
+            ended_in,
+            duration: Duration::from_millis(10),
+            completed,
+        };
+        recorder.record_journey(ended(Some(0), Some(0), true));
+        recorder.record_journey(ended(Some(0), Some(0), false));
+        recorder.record_journey(ended(Some(0), Some(1), false));
+        recorder.record_journey(ended(Some(0), Some(1), true));
+        recorder.record_journey(ended(None, Some(1), false));
+        recorder.record_journey(ended(Some(1), Some(1), false));
+        recorder.close_level(0);
+        // Level 0 judged: a journey of it that ends now counts outside levels.
+        recorder.record_journey(ended(Some(0), Some(1), false));
+        collected.harvest(&recorder);
+        let at = |level: usize| {
+            let s = &collected.journeys[level][0];
+            (s.completed, s.failed, s.ended, s.failed_during)
+        };
+        assert_eq!(at(0), (2, 2, 1, 1));
+        assert_eq!(at(1), (0, 1, 1, 4));
     }
 
     #[test]

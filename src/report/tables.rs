@@ -183,6 +183,7 @@ pub fn business(report: &Report) -> io::Result<Vec<u8>> {
         "failed",
         "per_second",
         "ended",
+        "failed_during",
     ])?;
     for level in &report.levels {
         for j in &level.journeys {
@@ -195,6 +196,7 @@ pub fn business(report: &Report) -> io::Result<Vec<u8>> {
                 j.failed.to_string(),
                 j.per_second.to_string(),
                 j.ended.to_string(),
+                j.failed_during.map_or_else(String::new, |n| n.to_string()),
             ])?;
         }
     }
@@ -209,6 +211,7 @@ pub fn business(report: &Report) -> io::Result<Vec<u8>> {
             c.completed.to_string(),
             c.failed.to_string(),
             c.per_second.to_string(),
+            String::new(),
             String::new(),
         ])?;
     }
@@ -305,6 +308,13 @@ mod tests {
                 .filter(|r| &r[level] == "run")
                 .all(|r| r[ended].is_empty())
         );
+        // Those failed while the level was held, where the report counts them.
+        let mut report = report;
+        report.levels[0].journeys[0].failed_during = Some(7);
+        let (_, rows) = read(&business(&report).unwrap());
+        let failed_during = column("failed_during");
+        assert_eq!(&rows[0][failed_during], "7", "{:?}", rows[0]);
+        assert_eq!(&rows[1][failed_during], "", "{:?}", rows[1]);
     }
 
     #[test]

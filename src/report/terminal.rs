@@ -310,9 +310,30 @@ mod tests {
             )),
             "{text}"
         );
+        // And those it saw fail, started in it or before (the ramp's).
         let j = &mut report.levels[0].journeys[0];
-        j.ended = 0;
+        j.failed_during = Some(4);
+        assert!(
+            summary(&report).contains(
+                "1 failed, 2 unfinished; 2 completed and 4 failed during the level, started in it or before"
+            ),
+            "{}",
+            summary(&report)
+        );
+        let j = &mut report.levels[0].journeys[0];
+        (j.ended, j.failed_during) = (0, Some(1));
         assert!(!summary(&report).contains("during the level"));
+        // A level that started none of a journey, but saw one fail, says so.
+        let j = &mut report.levels[0].journeys[0];
+        (j.started, j.completed, j.failed, j.unfinished) = (0, 0, 0, 0);
+        j.failed_during = Some(3);
+        assert!(
+            summary(&report).contains(&format!(
+                "{name} 0 completed, 0 failed, 0 unfinished; 3 failed during the level"
+            )),
+            "{}",
+            summary(&report)
+        );
     }
 
     /// A step named longer than the table's first columns widens the step

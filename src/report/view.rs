@@ -304,28 +304,34 @@ pub fn per_second(count: u64, interval: f64) -> Option<f64> {
 }
 
 /// Where every journey started in `level` went, e.g. "buyer 16 started: 3
-/// completed, 2 failed, 11 unfinished; 9 completed during the level, started in it or before ·
-/// 4 arrivals dropped (max_active)"; `None` when the level started none and
-/// dropped none.
+/// completed, 2 failed, 11 unfinished; 9 completed and 3 failed during the level,
+/// started in it or before · 4 arrivals dropped (max_active)"; `None` when the
+/// level started none, saw none end and dropped none.
 pub fn journey_accounting(level: &LevelResult) -> Option<String> {
     let mut parts: Vec<String> = level
         .journeys
         .iter()
-        .filter(|j| j.started + j.completed + j.failed > 0)
+        .filter(|j| j.started + j.completed + j.failed + j.failed_during.unwrap_or(0) > 0)
         .map(|j| {
             // Reports from before journeys were counted at their start lack it.
             let started = match j.started {
                 0 => String::new(),
                 n => format!(" {n} started:"),
             };
-            // A long journey completes after its level is judged: those the
-            // level saw complete, whenever they started, are its business.
-            let held = match j.ended != j.completed && j.started > 0 {
-                true => format!(
-                    "; {} completed during the level, started in it or before",
-                    j.ended
-                ),
-                false => String::new(),
+            // A long journey ends after its level is judged: those the level
+            // saw complete or fail, whenever they started, are its business.
+            let completed =
+                (j.ended != j.completed && j.started > 0).then(|| format!("{} completed", j.ended));
+            let failed =
+                (j.failed_during.filter(|&n| n != j.failed)).map(|n| format!("{n} failed"));
+            let held = match (completed, failed) {
+                (Some(c), Some(f)) => {
+                    format!("; {c} and {f} during the level, started in it or before")
+                }
+                (Some(one), None) | (None, Some(one)) => {
+                    format!("; {one} during the level, started in it or before")
+                }
+                (None, None) => String::new(),
             };
             format!(
                 "{}{started} {} completed, {} failed, {} unfinished{held}",
@@ -345,7 +351,9 @@ pub fn journey_accounting(level: &LevelResult) -> Option<String> {
 /// those levels read as levels missing); none when all went through.
 pub fn levels_to_account(report: &Report) -> &[LevelResult] {
     let to_account = |level: &LevelResult| {
-        level.dropped > 0 || (level.journeys.iter()).any(|j| j.unfinished > 0 || j.failed > 0)
+        level.dropped > 0
+            || (level.journeys.iter())
+                .any(|j| j.unfinished > 0 || j.failed > 0 || j.failed_during.unwrap_or(0) > 0)
     };
     match report.levels.iter().any(to_account) {
         true => &report.levels,

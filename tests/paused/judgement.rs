@@ -307,3 +307,69 @@ async fn a_level_abandoned_for_the_cooldown_is_not_in_the_timeline_and_no_second
         report.levels.iter().map(|l| l.stats.requests).sum::<u64>() + report.ramp_requests;
     assert_eq!(in_points, counted);
 }
+
+/// A journey counts in the level it started in, and its failure also in the
+/// level held when it failed: journeys started in the ramp to a level that
+/// fail in it are that level's loss. 10 shoppers ramped in over 2 s, each
+/// journey `home`, 3 s of think, then `pay`; the only level is held [2 s, 4 s)
+/// and the shop stalls through [3 s, 4 s), so a `pay` sent then times out.
+/// Journeys started in the ramp's first second fail in the level; most started
+/// in it are still thinking when it ends. Priced by the journeys started
+/// there, a trial's level broken by failed checkouts read "0% failed at the
+/// breaking point".
+#[tokio::test(start_paused = true)]
+async fn journeys_failed_in_a_level_count_there_whichever_level_started_them() {
+    let mut run = simulate_twice(
+        r#"
+name = "late-failures"
+[target]
+base_url = "embedded"
+workers = 64
+service_time = "5ms"
+queue = 1000
+stall_every = "3s"
+stall_for = "1s"
+timeout = "400ms"
+[load]
+staircase = { levels = [10], hold = "2s", ramp = "2s" }
+[slo]
+error_rate = "1%"
+[[journey]]
+name = "buyer"
+weight = 1
+steps = [
+  { name = "home", get = "/", think = "3s" },
+  { name = "pay", get = "/" },
+]
+"#,
+        Duration::ZERO,
+    )
+    .await;
+    let level = &run.report.levels[0];
+    assert_eq!(run.report.breaking_point.as_ref().map(|b| b.level), Some(0));
+    let buyer = &level.journeys[0];
+    // None completed; more failed while it was held than of those it started.
+    let failed = buyer.failed_during.unwrap();
+    assert_eq!((buyer.completed, buyer.ended), (0, 0), "{buyer:?}");
+    assert!(failed >= buyer.failed + 2, "{buyer:?}");
+    let shown = stampede::report::view::journey_accounting(level).unwrap();
+    assert!(
+        shown.contains(&format!(
+            "; {failed} failed during the level, started in it or before"
+        )),
+        "{shown}"
+    );
+    let inputs = stampede::analysis::capacity::PlanInputs::default();
+    stampede::analysis::enrich::enrich(&mut run.report, &inputs, None, 0.0, &[]);
+    let planning = run.report.planning.as_ref().unwrap();
+    let priced = planning
+        .journeys
+        .iter()
+        .find(|j| j.name == "buyer")
+        .unwrap();
+    assert_eq!(
+        priced.failed_share_at_breaking_point,
+        Some(1.0),
+        "{priced:?}"
+    );
+}

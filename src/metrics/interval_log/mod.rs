@@ -222,6 +222,10 @@ struct JourneyLine {
     /// in logs written before (their `completed` stands in).
     #[serde(default)]
     ended: Option<u64>,
+    /// Failed while the level was held, whichever level started them; absent
+    /// in logs written before (their `failed` stands in).
+    #[serde(default)]
+    failed_during: Option<u64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -371,6 +375,7 @@ impl IntervalLog {
                     completed: stats.completed,
                     failed: stats.failed,
                     ended: Some(stats.ended),
+                    failed_during: Some(stats.failed_during),
                 };
                 serde_json::to_string(&line).map(|j| format!("{JOURNEY}{j}"))
             }

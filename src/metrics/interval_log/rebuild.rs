@@ -265,7 +265,8 @@ fn add_counts(collected: &mut Collected, header: &RunHeader, text: &str) -> Resu
             why: format!("its journey counts do not read: {e}"),
         })?;
         let all = [journey.started, journey.completed, journey.failed];
-        plausible(line, all.into_iter().chain(journey.ended))?;
+        let during = journey.ended.into_iter().chain(journey.failed_during);
+        plausible(line, all.into_iter().chain(during))?;
         let stats = journey_stats(collected, journey.level, journey.journey).ok_or_else(|| {
             outside(
                 (header, levels),
@@ -278,6 +279,7 @@ fn add_counts(collected: &mut Collected, header: &RunHeader, text: &str) -> Resu
         stats.completed += journey.completed;
         stats.failed += journey.failed;
         stats.ended += journey.ended.unwrap_or(journey.completed);
+        stats.failed_during += journey.failed_during.unwrap_or(journey.failed);
     }
     Ok(())
 }
@@ -468,6 +470,19 @@ mod tests {
                 stats: &stats,
             },
         );
+        // Journeys: 4 started, 2 completed, 1 failed; 3 completed and 2 failed
+        // while the level was held, those started before it among them.
+        let mut journey = crate::metrics::JourneyStats::default();
+        (journey.started, journey.completed, journey.failed) = (4, 2, 1);
+        (journey.ended, journey.failed_during) = (3, 2);
+        log.entry(
+            at,
+            Harvested::Journey {
+                level: Some(0),
+                journey: 0,
+                stats: &journey,
+            },
+        );
         let point = TimelinePoint {
             t: 1.0,
             shoppers: 1,
@@ -527,6 +542,20 @@ mod tests {
         assert_eq!(stats.served, 3);
         assert_eq!(stats.counts.body_bytes, 2 * 5_120);
         assert_eq!(outcome.end, RunEnd::Interrupted);
+        let journey = &outcome.collected.journeys[0][0];
+        let counts = |j: &crate::metrics::JourneyStats| {
+            (j.started, j.completed, j.failed, j.ended, j.failed_during)
+        };
+        assert_eq!(counts(journey), (4, 2, 1, 3, 2));
+        // A log written before ends were counted where they happened: those
+        // started in the level stand in.
+        edit(dir.path(), |text| {
+            let text = text.replace(",\"ended\":3", "");
+            assert!(text.contains(",\"failed_during\":2"), "{text}");
+            text.replace(",\"failed_during\":2", "")
+        });
+        let (_, outcome) = open(dir.path()).unwrap().rebuild().unwrap();
+        assert_eq!(counts(&outcome.collected.journeys[0][0]), (4, 2, 1, 2, 1));
     }
 
     /// A run lists each level as it begins, not the plan's levels up front:
