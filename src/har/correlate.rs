@@ -1,6 +1,8 @@
 //! Automatic correlation: every value a step sends (path, query, form field, JSON
 //! field, header) that appeared earlier in an answer becomes an extraction at the
-//! earliest such answer and a `{{ name }}` reference; what the user typed becomes
+//! latest such answer before it (the page the browser acted on: the product page
+//! whose form added to the basket, not the category page listing it too) and a
+//! `{{ name }}` reference; what the user typed becomes
 //! a `[vars]` entry; secrets become `{{ env.NAME }}` and are never written; the
 //! rest stays literal, each with its reason in the summary.
 
@@ -322,6 +324,10 @@ impl Correlator<'_> {
             };
             candidates.push((segment.to_string(), hint));
         }
+        let traced: Vec<String> = (candidates.iter())
+            .map(|(candidate, _)| candidate.clone())
+            .filter(|candidate| worth_correlating(candidate))
+            .collect();
         for (candidate, hint) in candidates {
             if text.contains(candidate.as_str())
                 && let Some(template) = self.correlated(i, step, &hint, &candidate)
@@ -348,9 +354,18 @@ impl Correlator<'_> {
             }
         }
         if !templated && text.chars().any(|c| c.is_ascii_digit()) {
-            self.plan.notes.literal.push(format!(
-                "{step}: path {text} kept as recorded (no part of six characters or more came from an answer; shorter ones are not traced)"
-            ));
+            let why = match traced.iter().any(|c| self.held_before(i, c)) {
+                true => {
+                    "an earlier answer holds it among others alike, as a list's links, where no extraction finds it first; pick it with a selector of your own to follow the page"
+                }
+                false => {
+                    "no part of six characters or more came from an answer; shorter ones are not traced"
+                }
+            };
+            self.plan
+                .notes
+                .literal
+                .push(format!("{step}: path {text} kept as recorded ({why})"));
         }
         text
     }
@@ -420,7 +435,7 @@ impl Correlator<'_> {
     }
 
     /// `{{ name }}` for a value an earlier answer held, with the extraction added
-    /// to the earliest such step; `None` when no answer held it.
+    /// to the latest such step before it; `None` when no answer held it.
     fn correlated(&mut self, i: usize, step: &str, hint: &str, value: &str) -> Option<String> {
         if let Some(template) = self.known.get(value).cloned() {
             self.also_sent_by(&template, step);
@@ -429,7 +444,7 @@ impl Correlator<'_> {
         if !worth_correlating(value) {
             return None;
         }
-        let (source, extraction) = self.earliest_source(i, value)?;
+        let (source, extraction) = self.nearest_source(i, value)?;
         let template = self.extracted(source, extraction, hint, step);
         self.known.insert(value.to_string(), template.clone());
         Some(template)
@@ -502,40 +517,39 @@ impl Correlator<'_> {
             self.also_sent_by(&template, step);
             return Some(template);
         }
-        let (source, extraction) = self
-            .index
-            .hidden_inputs(field, value)
-            .iter()
-            .take_while(|&&j| j < i)
-            .find_map(|&j| {
-                self.plan.answers_searched += 1;
-                hidden_input(&self.recorded[j].last, field, value).map(|e| (j, e))
-            })?;
+        let pages = self.index.hidden_inputs(field, value);
+        let before = pages.partition_point(|&j| j < i);
+        let (source, extraction) = pages[..before].iter().rev().find_map(|&j| {
+            self.plan.answers_searched += 1;
+            hidden_input(&self.recorded[j].last, field, value).map(|e| (j, e))
+        })?;
         let template = self.extracted(source, extraction, field, step);
         self.hidden_known.insert(key, template.clone());
         Some(template)
     }
 
-    /// The earliest answer before step `i` that gives `value`, and how. Only the
+    /// The latest answer before step `i` that gives `value`, and how. Only the
     /// answers the index lists are searched, and each of them once for a value:
     /// what an earlier step searched in vain is not searched again.
-    fn earliest_source(&mut self, i: usize, value: &str) -> Option<(usize, Extraction)> {
+    fn nearest_source(&mut self, i: usize, value: &str) -> Option<(usize, Extraction)> {
         let holders = self.index.holders(value);
-        let mut searched = self.searched.get(value).copied().unwrap_or(0);
+        let before = holders.partition_point(|&j| j < i);
+        let searched = self.searched.get(value).copied().unwrap_or(0);
         let mut found = None;
-        for &j in &holders[searched.min(holders.len())..] {
-            if j >= i {
-                break;
-            }
-            searched += 1;
+        for &j in holders[searched.min(before)..before].iter().rev() {
             self.plan.answers_searched += 1;
             if let Some(extraction) = locate(&self.recorded[j].last, value) {
                 found = Some((j, extraction));
                 break;
             }
         }
-        self.searched.insert(value.to_string(), searched);
+        self.searched.insert(value.to_string(), before);
         found
+    }
+
+    /// Whether an answer before step `i` holds `value`, found or not.
+    fn held_before(&self, i: usize, value: &str) -> bool {
+        self.index.holders(value).first().is_some_and(|&j| j < i)
     }
 
     fn secret(&mut self, step: &str, field: &str, value: &str) -> String {
@@ -806,6 +820,7 @@ fn suggestion(field: &str, value: &str) -> Option<&'static str> {
     } else if ["qty", "quantity", "count", "amount"]
         .iter()
         .any(|w| field.contains(w))
+        && value.parse::<u64>().is_ok()
     {
         Some("try { random_int = [1, 3] }")
     } else if ["address", "street", "city", "zip", "postcode", "phone"]
@@ -875,8 +890,72 @@ mod tests {
         // are in no answer, so none is searched for them.
         assert_eq!(plan.answers_searched, VISITS - 1);
         assert_eq!(plan.steps[2].path, "/product/12345");
+        // Kept, and said why: the pages hold it, but not where one extraction
+        // finds it first (it read "no part … came from an answer").
+        let why = "s2: path /product/12345 kept as recorded (an earlier answer holds it \
+                   among others alike, as a list's links, where no extraction finds it first;";
+        assert!(
+            plan.notes.literal.iter().any(|n| n.starts_with(why)),
+            "{:?}",
+            &plan.notes.literal[..2]
+        );
         assert_eq!(plan.steps[3].path, "/search?q={{ q_2 }}");
         assert_eq!(plan.vars.len(), VISITS);
+    }
+
+    /// A category page lists every product with its own add-to-basket form;
+    /// the shopper opened product 2 and added it from its page. The form's
+    /// action is taken from the product page, the page the browser submitted
+    /// (taken from the category page, the replay added whichever product came
+    /// first there).
+    #[test]
+    fn a_form_is_taken_from_the_page_it_was_submitted_from() {
+        let item = |k: u32| {
+            format!(
+                "<li><a href=\"/catalogue/product-number-{k}_{k}/\">product {k}</a>\
+                 <form action=\"/basket/add/{k}/\" method=\"post\"><button>Add</button></form></li>"
+            )
+        };
+        let category = format!(
+            "<html><body><ul>{}</ul></body></html>",
+            [1, 3, 2].map(item).concat()
+        );
+        let product = "<html><body><h1>product 2</h1>\
+                       <form id=\"add_to_basket_form\" action=\"/basket/add/2/\" method=\"post\">\
+                       <button>Add to basket</button></form></body></html>";
+        let steps = [
+            recorded(
+                "GET",
+                "http://s.test/catalogue/category/books_2/",
+                &[],
+                "text/html",
+                &category,
+            ),
+            recorded(
+                "GET",
+                "http://s.test/catalogue/product-number-2_2/",
+                &[],
+                "text/html",
+                product,
+            ),
+            recorded(
+                "POST",
+                "http://s.test/basket/add/2/",
+                &[("quantity", "1")],
+                "text/html",
+                "<p>added</p>",
+            ),
+        ];
+        let plan = plan(&steps);
+        assert_eq!(plan.steps[2].path, "{{ basket_path }}");
+        let from_category = &plan.steps[0].extract;
+        assert!(
+            from_category.iter().all(|(name, _)| name != "basket_path"),
+            "{from_category:?}"
+        );
+        let (name, extraction) = &plan.steps[1].extract[0];
+        assert_eq!(name, "basket_path");
+        assert_eq!(extraction.describe(), "css #add_to_basket_form @action");
     }
 
     #[test]
@@ -899,6 +978,12 @@ mod tests {
             assert!(!is_person_name(other), "{other}");
         }
         assert!(!keep_header("Sec-Fetch-Mode") && !keep_header("Cookie"));
+        // A count suggests numbers only for a number ("country" holds "count").
+        assert_eq!(
+            suggestion("quantity", "2"),
+            Some("try { random_int = [1, 3] }")
+        );
+        assert_eq!(suggestion("country", "GB"), None);
         assert!(keep_header("X-CSRFToken"));
     }
 }

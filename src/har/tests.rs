@@ -85,19 +85,18 @@ fn a_value_first_seen_in_a_location_header_is_extracted_from_the_header() {
     assert!(steps[1].get("extract").is_none(), "one extraction only");
 }
 
+/// A value two answers hold is taken from the later one, the page the browser
+/// acted on (the form it submitted), not an earlier page that also held it.
 #[test]
-fn a_value_in_two_answers_is_extracted_from_the_earliest() {
+fn a_value_in_two_answers_is_extracted_from_the_latest_before_it_is_sent() {
     let (text, s) = imported("two-responses.har", false);
     let steps = steps(&s);
     assert_eq!(
-        steps[0]["extract"]["csrf"]["css"].as_str(),
-        Some("meta[name=\"csrf-token\"]")
+        steps[1]["extract"]["csrf"]["css"].as_str(),
+        Some("input[name=\"csrf\"]")
     );
-    assert_eq!(
-        steps[0]["extract"]["csrf"]["attr"].as_str(),
-        Some("content")
-    );
-    assert!(steps[1].get("extract").is_none());
+    assert_eq!(steps[1]["extract"]["csrf"]["attr"].as_str(), Some("value"));
+    assert!(steps[0].get("extract").is_none());
     assert_eq!(steps[2]["form"]["csrf"].as_str(), Some("{{ csrf }}"));
     // The recorded pause of 6 s is capped at --max-think (5 s), and said so
     // (it read "the recorded pause" beside the cut value).
