@@ -54,6 +54,13 @@ pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
             } if unit.is_empty() => {
                 format!(" (the number {value} at its end has no unit)")
             }
+            // "5S", "10MS": units are lower-case.
+            humantime::DurationError::UnknownUnit { ref unit, .. }
+                if humantime::parse_duration(&text.trim().to_ascii_lowercase()).is_ok() =>
+            {
+                let lower = text.trim().to_ascii_lowercase();
+                format!(" (unknown time unit \"{unit}\": units are lower-case, \"{lower}\")")
+            }
             humantime::DurationError::UnknownUnit { .. }
             | humantime::DurationError::NumberOverflow => format!(" ({e})"),
             _ => String::new(),
@@ -328,6 +335,11 @@ mod tests {
             "invalid duration \"5 5s\" (the number 5 has no unit): expected a duration with a unit, like \"250ms\", \"30s\" or \"2m\""
         );
         assert!(err("1 000s").contains("(the number 1 has no unit)"));
+        // A capital unit: the lower-case one named, not the parser's list.
+        assert_eq!(
+            err("5S"),
+            "invalid duration \"5S\" (unknown time unit \"S\": units are lower-case, \"5s\"): expected a duration with a unit, like \"250ms\", \"30s\" or \"2m\""
+        );
     }
 
     #[test]
