@@ -716,7 +716,7 @@ mod tests {
         let report = testdata::judged(&["p95 < 150ms"]);
         let text = lines(&report);
         assert!(
-            text.contains("capacity (measured): peak 383 steps/s at 250 shoppers"),
+            text.contains("capacity (measured): peak 380 steps/s at 225 shoppers"),
             "{text}"
         );
         assert!(text.contains("headroom: "), "{text}");
