@@ -57,7 +57,7 @@ impl Exit {
             Exit::GateFailed
         } else if report.scripting_failure.is_some() {
             Exit::ScenarioFails
-        } else if measured_nothing(report) || deciding_level_limited(report) {
+        } else if report.measured_nothing() || report.deciding_level_limited() {
             Exit::CannotMeasure
         } else if gates::all_passed(&report.gates) {
             Exit::Ok
@@ -65,53 +65,6 @@ impl Exit {
             Exit::GateFailed
         }
     }
-}
-
-/// Whether the run measured nothing of the shop: no level was measured (a
-/// page stalled the run), none was held in full (a feeder ran dry, a run ended
-/// early: a short hold is no evidence either way), or not one request at any
-/// level held in full got an HTTP answer (the target answers garbage, resets,
-/// or nothing before the timeout): such a run is no verdict on the shop, and
-/// exited 0.
-pub fn measured_nothing(report: &Report) -> bool {
-    report
-        .levels
-        .iter()
-        .all(|l| !answered(l) || l.planned_s.is_some())
-}
-
-/// Whether some request at `level` got an HTTP answer (a timeout has a latency,
-/// and no status).
-fn answered(level: &crate::analysis::LevelResult) -> bool {
-    level.stats.status.values().any(|&n| n > 0)
-}
-
-/// Why [`measured_nothing`] holds, for the error line.
-pub fn why_nothing_measured(report: &Report) -> &'static str {
-    if report.levels.is_empty() {
-        "no level was measured"
-    } else if report.levels.iter().all(|l| l.planned_s.is_some()) {
-        "no level was held in full (see the verdict above)"
-    } else {
-        "not one request was answered at any level held in full (see what failed above)"
-    }
-}
-
-/// Whether the level the verdict rests on (the breaking point, or the probe
-/// that stopped a capacity search) was generator-limited.
-pub fn deciding_level_limited(report: &Report) -> bool {
-    let search_stopped = report.capacity_search.as_ref().is_some_and(|s| {
-        matches!(
-            s.ending,
-            Some(crate::profile::search::Ending::GeneratorLimited { .. })
-        )
-    });
-    let deciding = report.breaking_point.as_ref().map(|bp| bp.level);
-    report
-        .levels
-        .iter()
-        .any(|l| Some(l.index) == deciding && l.generator_limited)
-        || search_stopped
 }
 
 impl From<Exit> for ExitCode {
@@ -195,7 +148,7 @@ mod tests {
     #[test]
     fn a_run_that_measured_nothing_cannot_measure() {
         let mut report = testdata::broken();
-        assert!(!measured_nothing(&report));
+        assert!(!report.measured_nothing());
         let timed_out = |level: &mut crate::analysis::LevelResult| {
             level.stats.status.clear();
             level.stats.errors = [("timeout".to_string(), level.stats.requests)].into();
@@ -207,12 +160,12 @@ mod tests {
         timed_out(&mut report.levels[0]);
         assert_eq!(Exit::of(&report), Exit::CannotMeasure);
         assert_eq!(
-            why_nothing_measured(&report),
+            report.why_nothing_measured(),
             "not one request was answered at any level held in full (see what failed above)"
         );
         report.levels.clear();
         assert_eq!(Exit::of(&report), Exit::CannotMeasure);
-        assert_eq!(why_nothing_measured(&report), "no level was measured");
+        assert_eq!(report.why_nothing_measured(), "no level was measured");
     }
 
     /// Levels answered but none held in full (a unique feeder ran dry 0.1 s
@@ -226,7 +179,7 @@ mod tests {
         }
         assert_eq!(Exit::of(&report), Exit::CannotMeasure);
         assert_eq!(
-            why_nothing_measured(&report),
+            report.why_nothing_measured(),
             "no level was held in full (see the verdict above)"
         );
         report.levels[0].planned_s = None;
@@ -235,7 +188,7 @@ mod tests {
         report.levels[0].stats.status.clear();
         assert_eq!(Exit::of(&report), Exit::CannotMeasure);
         assert_eq!(
-            why_nothing_measured(&report),
+            report.why_nothing_measured(),
             "not one request was answered at any level held in full (see what failed above)"
         );
     }

@@ -158,10 +158,9 @@ fn verdict_exit(report: &Report) -> Exit {
                 .as_deref()
                 .unwrap_or("an abort_on condition held")
         ),
-        Exit::CannotMeasure if exit::measured_nothing(report) => errln!(
-            "error: cannot measure: {}",
-            exit::why_nothing_measured(report)
-        ),
+        Exit::CannotMeasure if report.measured_nothing() => {
+            errln!("error: cannot measure: {}", report.why_nothing_measured())
+        }
         Exit::CannotMeasure => {
             if let Some(bp) = &report.breaking_point
                 && let Some(level) = report.levels.iter().find(|l| l.index == bp.level)

@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use crate::analysis::Report;
 use crate::analysis::failures::{FailureExample, FailureExamples};
-use crate::report::escape::{html, markdown, xml};
+use crate::report::escape::{html, markdown};
 use crate::units::show_ms;
 
 /// `check × 12: $.status == "shipped": found "paid" (status 200 after 48 ms)`.
@@ -235,9 +235,10 @@ pub fn junit_suite(suites: &mut String, report: &Report) -> (usize, usize) {
     }
     let _ = writeln!(
         suites,
-        "  <testsuite name=\"what failed\" tests=\"{0}\" failures=\"{0}\" errors=\"0\" skipped=\"0\" time=\"0\">",
+        "  <testsuite name=\"what failed\" tests=\"{0}\" failures=\"0\" errors=\"0\" skipped=\"{0}\" time=\"0\">",
         groups.len()
     );
+    let classname = format!("{}.failures", report.scenario);
     for group in groups {
         let message = group.examples.first().map_or_else(
             || format!("{} × {}", group.kind, group.count),
@@ -261,17 +262,8 @@ pub fn junit_suite(suites: &mut String, report: &Report) -> (usize, usize) {
             })
             .collect::<Vec<_>>()
             .join("\n\n");
-        let _ = writeln!(
-            suites,
-            "    <testcase name=\"{}: {}\" classname=\"{}.failures\" time=\"0\">\n      \
-             <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
-            xml(&group.step),
-            xml(&group.kind),
-            xml(&report.scenario),
-            xml(&message),
-            xml(&group.kind),
-            xml(&body)
-        );
+        let name = format!("{}: {}", group.step, group.kind);
+        crate::report::junit::finding(suites, &name, &classname, &message, Some(&body));
     }
     suites.push_str("  </testsuite>\n");
     (groups.len(), groups.len())

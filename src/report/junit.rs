@@ -1,13 +1,19 @@
 //! junit.xml: the CI verdicts as JUnit test results, for CI systems that show
-//! them (GitLab, Jenkins, GitHub test reporters). First a suite `gates`: one test
-//! case per gate, failing with the gate's message, measured value and bound (see
-//! [`findings::gate_rows`]), and for an aborted run one failed case carrying why. Then
-//! one suite per level; in it, one test case per SLO clause (the overall clauses
-//! on all requests, each step's own clauses on that step), judged exactly as the
-//! level verdicts are (see [`view::checks`]). A failure's message gives the
-//! measured value and the bound. A staircase run to its breaking point therefore
-//! always ends with a failing level suite: that level is the answer, not a
-//! regression; CI pass/fail belongs to the gates suite.
+//! them (GitLab, Jenkins, GitHub test reporters). Its failures are the job's
+//! (its exit code): a suite `gates`, one test case per gate, failing with the
+//! gate's message, measured value and bound (see [`findings::gate_rows`]), and
+//! a failed case for an aborted run, a scenario that fails from the first
+//! level, a run that measured nothing or whose verdict rests on a
+//! generator-limited level. What the run found is told as skipped
+//! cases, never as failures: a staircase run to its breaking point breaks a
+//! level's SLO by design, and a failure there turned a passing job's test
+//! widget red (Jenkins marks such a build unstable, a GitHub check fails).
+//! After the gates: the failed requests by step and kind ("what failed"), a
+//! capacity search's answer, and one suite per level; in it, one test case
+//! per SLO clause (the overall clauses on all requests, each step's own
+//! clauses on that step), judged exactly as the level verdicts are (see
+//! [`view::checks`]), a breached one skipped with the measured value and the
+//! bound.
 
 use std::fmt::Write;
 
@@ -19,18 +25,15 @@ use crate::report::view::{self, ClauseOutcome, LoadUnit, level_number, load_of};
 pub fn junit(report: &Report) -> String {
     let unit = LoadUnit::of(report);
     let mut suites = String::new();
-    let (mut tests, mut failures) = gates(&mut suites, report);
-    let (cases, failed) = crate::report::failures::junit_suite(&mut suites, report);
+    let (mut tests, failures) = gates(&mut suites, report);
+    let (cases, mut skipped) = crate::report::failures::junit_suite(&mut suites, report);
     tests += cases;
-    failures += failed;
-    let (cases, failed) = crate::report::search::junit_suite(&mut suites, report);
+    let (cases, skips) = crate::report::search::junit_suite(&mut suites, report);
     tests += cases;
-    failures += failed;
-    let mut skipped = 0;
+    skipped += skips;
     for level in &report.levels {
-        let (cases, failed, skips) = level_suite(&mut suites, report, unit, level);
+        let (cases, skips) = level_suite(&mut suites, report, unit, level);
         tests += cases;
-        failures += failed;
         skipped += skips;
     }
     format!(
@@ -42,21 +45,18 @@ pub fn junit(report: &Report) -> String {
     )
 }
 
-/// One level's suite, one case per SLO clause; returns its (cases, failures, skipped).
+/// One level's suite, one case per SLO clause; returns its (cases, skipped):
+/// a clause breached or not judged is skipped.
 fn level_suite(
     suites: &mut String,
     report: &Report,
     unit: LoadUnit,
     level: &LevelResult,
-) -> (usize, usize, usize) {
+) -> (usize, usize) {
     let checks = view::checks(report, level);
-    let failed = checks
-        .iter()
-        .filter(|c| c.outcome == ClauseOutcome::Fail)
-        .count();
     let skips = checks
         .iter()
-        .filter(|c| matches!(c.outcome, ClauseOutcome::Skipped(_)))
+        .filter(|c| c.outcome != ClauseOutcome::Pass)
         .count();
     let suite = format!(
         "level {} · {}",
@@ -65,7 +65,7 @@ fn level_suite(
     );
     let _ = writeln!(
         suites,
-        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" \
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"0\" errors=\"0\" \
          skipped=\"{skips}\" time=\"{:.3}\">",
         xml(&suite),
         checks.len(),
@@ -76,10 +76,33 @@ fn level_suite(
         clause_case(suites, check, &classname);
     }
     suites.push_str("  </testsuite>\n");
-    (checks.len(), failed, skips)
+    (checks.len(), skips)
 }
 
-/// One clause's test case, failed or skipped as its outcome says.
+/// A finding of the run as a skipped test case named `name`: `message` says
+/// what was found, `detail` (examples) goes to its output.
+pub(crate) fn finding(
+    suites: &mut String,
+    name: &str,
+    classname: &str,
+    message: &str,
+    detail: Option<&str>,
+) {
+    let _ = writeln!(
+        suites,
+        "    <testcase name=\"{}\" classname=\"{}\" time=\"0\">\n      <skipped message=\"{}\"/>",
+        xml(name),
+        xml(classname),
+        xml(message)
+    );
+    if let Some(detail) = detail {
+        let _ = writeln!(suites, "      <system-out>{}</system-out>", xml(detail));
+    }
+    suites.push_str("    </testcase>\n");
+}
+
+/// One clause's test case: passed, or skipped with what was measured (a
+/// breach is a finding) or why it was not judged.
 fn clause_case(suites: &mut String, check: &view::ClauseCheck, classname: &str) {
     let name = format!(
         "{}: {} ≤ {}",
@@ -90,46 +113,55 @@ fn clause_case(suites: &mut String, check: &view::ClauseCheck, classname: &str) 
             |m| m.show(check.clause.bound)
         )
     );
-    let _ = write!(
-        suites,
-        "    <testcase name=\"{}\" classname=\"{}\" time=\"0\"",
-        xml(&name),
-        xml(classname)
-    );
     match &check.outcome {
-        ClauseOutcome::Pass => suites.push_str("/>\n"),
+        ClauseOutcome::Pass => {
+            let _ = writeln!(
+                suites,
+                "    <testcase name=\"{}\" classname=\"{}\" time=\"0\"/>",
+                xml(&name),
+                xml(classname)
+            );
+        }
         ClauseOutcome::Fail => {
-            let message = xml(&check.describe());
-            let _ = writeln!(
-                suites,
-                ">\n      <failure message=\"{message}\" type=\"slo\">{message}</failure>\n    \
-                 </testcase>"
+            let message = format!(
+                "breached: {} (a finding; gates decide the job)",
+                check.describe()
             );
+            finding(suites, &name, classname, &message, None);
         }
-        ClauseOutcome::Skipped(why) => {
-            let _ = writeln!(
-                suites,
-                ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                xml(why)
-            );
-        }
+        ClauseOutcome::Skipped(why) => finding(suites, &name, classname, why, None),
     }
 }
 
-/// The `gates` suite (when there are gates or the run was aborted); returns its
-/// (test cases, failures).
+/// The `gates` suite (when there are gates or the job fails otherwise);
+/// returns its (test cases, failures).
 fn gates(suites: &mut String, report: &Report) -> (usize, usize) {
-    let aborted = findings::aborted(report);
     let rows = findings::gate_rows(report);
-    if rows.is_empty() && aborted.is_none() {
-        return (0, 0);
-    }
     let mut cases: Vec<(String, Option<(String, &str)>)> = Vec::new();
-    if let Some(why) = aborted {
+    // What else fails the job (its exit code), each as a failed case.
+    if let Some(why) = findings::aborted(report) {
         cases.push((
             "the run was not aborted".to_string(),
             Some((why, "aborted")),
         ));
+    }
+    if report.scripting_failure.is_some() {
+        let why = report.verdict.clone();
+        cases.push(("the scenario works".to_string(), Some((why, "scenario"))));
+    } else if report.measured_nothing() {
+        let why = report.why_nothing_measured();
+        let why = why.split(" (see ").next().unwrap_or(why);
+        let why = format!("could not measure the shop: {why}");
+        cases.push(("the shop was measured".to_string(), Some((why, "measure"))));
+    } else if report.deciding_level_limited() {
+        let why = "the verdict rests on a level the generator could not keep up with: rerun on a bigger machine";
+        cases.push((
+            "the generator kept up".to_string(),
+            Some((why.to_string(), "generator")),
+        ));
+    }
+    if rows.is_empty() && cases.is_empty() {
+        return (0, 0);
     }
     for row in &rows {
         let failure = (!row.result.passed).then(|| (row.failure(), "gate"));
@@ -264,16 +296,24 @@ mod tests {
         assert_eq!(failures, &["the run was aborted: p99 > 15ms for 1s"]);
     }
 
+    /// A staircase broken by design: each breach is a skipped case saying what
+    /// was measured, never a failure (a passing job's widget went red).
     #[test]
-    fn one_case_per_clause_per_level_failing_where_the_level_did() {
+    fn one_case_per_clause_per_level_skipped_where_the_level_broke() {
         let report = testdata::broken();
         let text = junit(&report);
-        let (cases, failures, _) = parse(&text);
+        let (cases, failures, skipped) = parse(&text);
         assert_eq!(cases, report.levels.len() * report.slo.len());
         let breaches: usize = report.levels.iter().map(|l| l.breaches.len()).sum();
-        assert_eq!(failures, breaches);
-        assert!(failures > 0);
-        assert!(text.contains(&format!("failures=\"{failures}\"")));
+        assert_eq!(
+            text.matches("<skipped message=\"breached: ").count(),
+            breaches
+        );
+        assert!(breaches > 0 && skipped >= breaches);
+        assert_eq!(failures, 0);
+        assert!(text.contains(&format!(
+            "failures=\"0\" errors=\"0\" skipped=\"{skipped}\""
+        )));
         let broken = report
             .levels
             .iter()
@@ -283,6 +323,48 @@ mod tests {
         // "error rate 8.1% > SLO 1%" is measured 8.1% against bound 1%.
         let measured = message.split_whitespace().nth(2).expect("a value");
         assert!(text.contains(measured), "{measured} in {text}");
+    }
+
+    /// junit.xml fails where the job does (exit 4 and 3 too), and only there.
+    #[test]
+    fn what_fails_the_job_is_a_failed_case_and_nothing_else_is() {
+        let report = testdata::broken();
+        assert_eq!(
+            parse(&junit(&report)).1,
+            0,
+            "a breaking point alone fails nothing"
+        );
+        let mut limited = report.clone();
+        let bp = limited.breaking_point.as_ref().unwrap().level;
+        limited.levels[bp].generator_limited = true;
+        let suites = suites_of(&limited);
+        assert_eq!(suites[0].0, "gates");
+        assert_eq!(
+            suites[0].2,
+            [
+                "the verdict rests on a level the generator could not keep up with: rerun on a bigger machine"
+            ]
+        );
+        let mut nothing = report.clone();
+        nothing
+            .levels
+            .iter_mut()
+            .for_each(|l| l.stats.status.clear());
+        assert_eq!(
+            suites_of(&nothing)[0].2,
+            ["could not measure the shop: not one request was answered at any level held in full"]
+        );
+        let mut scenario = report;
+        scenario.scripting_failure = Some(crate::analysis::failures::ScriptingFailure {
+            step: "pay".into(),
+            kind: "check".into(),
+            share: 1.0,
+            example: None,
+        });
+        scenario.verdict = "the scenario fails, not the shop's capacity: step pay …".into();
+        let suites = suites_of(&scenario);
+        assert_eq!(suites[0].2, [scenario.verdict.clone()]);
+        assert_eq!(parse(&junit(&scenario)).1, 1);
     }
 
     #[test]

@@ -140,33 +140,30 @@ pub fn junit_suite(suites: &mut String, report: &Report) -> (usize, usize) {
     let Some(search) = &report.capacity_search else {
         return (0, 0);
     };
-    let failed = usize::from(search.capacity.is_none());
+    // No capacity found is a finding; a `capacity` gate fails the job on it.
+    let skipped = usize::from(search.capacity.is_none());
     let _ = writeln!(
         suites,
-        "  <testsuite name=\"capacity search\" tests=\"1\" failures=\"{failed}\" errors=\"0\" \
-         skipped=\"0\" time=\"{:.3}\">",
+        "  <testsuite name=\"capacity search\" tests=\"1\" failures=\"0\" errors=\"0\" \
+         skipped=\"{skipped}\" time=\"{:.3}\">",
         search.duration_s
     );
-    let classname = xml(&format!("{}.capacity-search", report.scenario));
-    let answer = xml(&search.answer);
-    let _ = write!(
-        suites,
-        "    <testcase name=\"a capacity found and confirmed\" classname=\"{classname}\" time=\"{:.3}\"",
-        search.duration_s
-    );
-    if failed == 1 {
-        let _ = writeln!(
-            suites,
-            ">\n      <failure message=\"{answer}\" type=\"capacity\">{answer}</failure>\n    </testcase>"
-        );
+    let name = "a capacity found and confirmed";
+    let classname = format!("{}.capacity-search", report.scenario);
+    if skipped == 1 {
+        crate::report::junit::finding(suites, name, &classname, &search.answer, None);
     } else {
         let _ = writeln!(
             suites,
-            ">\n      <system-out>{answer}</system-out>\n    </testcase>"
+            "    <testcase name=\"{name}\" classname=\"{}\" time=\"{:.3}\">\n      \
+             <system-out>{}</system-out>\n    </testcase>",
+            xml(&classname),
+            search.duration_s,
+            xml(&search.answer)
         );
     }
     suites.push_str("  </testsuite>\n");
-    (1, failed)
+    (1, skipped)
 }
 
 #[cfg(test)]
