@@ -138,6 +138,23 @@ fn a_load_override_replaces_the_table_and_is_checked_like_it() {
         ]
     );
     assert_eq!(s.load.capacity_unit, None);
+    // An error the override causes names what it left out too: the file's
+    // open model, whose arrivals a gate's @LOAD named.
+    let gated =
+        MAIN.replace("[load]\n", "[load]\nmodel = \"open\"\n") + "[gates]\n\"p95@3\" = \"< 1s\"\n";
+    std::fs::write(&path, gated).unwrap();
+    let narrow = Overrides {
+        load: Some("staircase = { levels = [2], hold = \"1s\" }".into()),
+        ..Default::default()
+    };
+    let err = load_with(&path, &narrow).unwrap_err().to_string();
+    assert!(err.contains("no level at 3 shoppers"), "{err}");
+    assert!(
+        err.contains(
+            "= hint: --load replaces the whole [load] table: the file's `model` is not used"
+        ),
+        "{err}"
+    );
     std::fs::write(&path, MAIN).unwrap();
 
     for (text, message) in [

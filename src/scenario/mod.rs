@@ -771,10 +771,21 @@ pub fn parse_with(
             toml::Spanned::new(0..text.len(), load),
         ));
     }
-    let mut scenario = compile::compile(path, source, raw, beside)?;
-    if let Some(text) = &overrides.load {
-        scenario.warnings.extend(dropped_by_load(source, text));
-    }
+    // What --load left out of the file's [load] is said with an error too: a
+    // gate `p95@40` refused as "no level at 40 shoppers" after the override
+    // dropped the file's `model = "open"` named no reason.
+    let dropped = (overrides.load.as_ref()).and_then(|text| dropped_by_load(source, text));
+    let mut scenario = compile::compile(path, source, raw, beside).map_err(|e| match &dropped {
+        Some(note) => {
+            let hint = match &e.hint {
+                Some(hint) => format!("{hint}; {note}"),
+                None => note.clone(),
+            };
+            e.with_hint(hint)
+        }
+        None => e,
+    })?;
+    scenario.warnings.extend(dropped);
     Ok(scenario)
 }
 
