@@ -38,6 +38,7 @@ fn check_names(report: &Report, gates: &[crate::scenario::Gate]) -> Result<(), E
         recovery_watched: report.recovery_watched.or((report.cooldown.is_some()
             || report.levels.iter().any(|l| l.spike))
         .then_some(true)),
+        searched: Some(report.capacity_search.is_some()),
     };
     check_gate_names(gates, &known)
 }

@@ -48,6 +48,9 @@ pub struct GateNames<'a> {
     /// cool-down after a break (`false`: a `recovery` gate could never be
     /// judged); `None`: not known.
     pub recovery_watched: Option<bool>,
+    /// Whether a capacity search runs (`false`: a `capacity` gate could never
+    /// pass); `None`: not known.
+    pub searched: Option<bool>,
 }
 
 impl<'a> GateNames<'a> {
@@ -67,6 +70,7 @@ impl<'a> GateNames<'a> {
             steps: steps.iter().map(|s| s.name.as_str()).collect(),
             journeys: Some(journeys.iter().map(|j| j.name.as_str()).collect()),
             recovery_watched: Some(load.watches_recovery()),
+            searched: Some(load.search.is_some()),
         }
     }
 }
@@ -107,6 +111,12 @@ impl Gate {
         if self.metric == Metric::Recovery && names.recovery_watched == Some(false) {
             let why = format!(
                 "`recovery` is watched after a spike or in the cool-down after a break, and {within} has neither: add a spike stage, or stop = \"broken\" with a cooldown"
+            );
+            return Some((why, 0));
+        }
+        if self.metric == Metric::Capacity && names.searched == Some(false) {
+            let why = format!(
+                "`capacity` gates a capacity search's answer, and {within} has no search: add `search = {{ ... }}` to [load], or gate a staircase's `breaking_point`"
             );
             return Some((why, 0));
         }

@@ -1410,6 +1410,20 @@ fn a_recovery_gate_needs_a_spike_or_a_cool_down() {
     parse(Path::new("t.toml"), &gated(spike)).unwrap();
 }
 
+/// A `capacity` gate judges a capacity search's answer: on a staircase it
+/// could never pass, and `validate` said ok.
+#[test]
+fn a_capacity_gate_needs_a_search() {
+    let gated = |load: &str| format!("{}[gates]\ncapacity = \">= 30\"\n", with(load, "\"0s\""));
+    let err = error(&gated(STAIRS));
+    assert!(
+        err.contains("`capacity` gates a capacity search's answer, and the scenario has no search"),
+        "{err}"
+    );
+    let search = "model = \"open\"\nsearch = { from = 10, to = 200, precision = \"5%\", hold = \"2s\", confirm = \"4s\" }";
+    parse(Path::new("t.toml"), &gated(search)).unwrap();
+}
+
 /// `when_exhausted` is read by `unique` feeders alone: on a sequential or
 /// random one it was accepted and did nothing.
 #[test]
