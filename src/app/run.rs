@@ -144,7 +144,24 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         let _inside = runtime.enter();
         Signals::watch()
     };
-    let (base_url, embedded) = start_target(&scenario, &options)?;
+    // Refused before any load: the reports directory still says why, for a
+    // CI job's summary and test widget.
+    let refused = |case: &str, reason: &str| -> Result<(), Error> {
+        if args.smoke {
+            return Ok(());
+        }
+        outdir::prepare(&options.out, args.force)?;
+        crate::report::write_refusal(&options.out, &scenario.name, case, reason)
+            .map_err(|e| cannot_measure(anyhow!("cannot write the reports: {e}")))
+    };
+    let (base_url, embedded) = match start_target(&scenario, &options) {
+        Ok(started) => started,
+        Err(e @ Error::CannotMeasure(_)) => {
+            refused("the target answers", &e.to_string())?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     match preflight(
         &args,
         &scenario,
@@ -154,6 +171,10 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         &signals,
     )? {
         Walked::Stop(exit) => return Ok(exit),
+        Walked::Refused(exit, case, reason) => {
+            refused(case, &reason)?;
+            return Ok(exit);
+        }
         Walked::Passed(walk, sent) => {
             keep_walked_sizes(&mut plan, &walk);
             plan.preflight_http_requests = Some(sent);
@@ -400,6 +421,9 @@ fn start_target(
 enum Walked {
     /// The run ends here, with this exit.
     Stop(Exit),
+    /// The preflight refused the load: the exit, what should have held (a
+    /// junit case's name) and why it did not.
+    Refused(Exit, &'static str, String),
     /// The load goes on after this walk (the last of the preflight's), and
     /// the HTTP requests every walk of the preflight sent.
     Passed(Walk, u64),
@@ -463,15 +487,16 @@ fn preflight(
             // The shop's waiting room before any load: nothing of its capacity
             // can be measured now, and the scenario is not at fault.
             err!("{}", smoke::show_step(failed.step, args.verbose));
-            errln!(
-                "error: preflight: journey {} fails at step {} ({}), in each of {PREFLIGHT_WALKS} walks: \
+            let why = format!(
+                "preflight: journey {} fails at step {} ({}), in each of {PREFLIGHT_WALKS} walks: \
              {}; no load was sent",
                 failed.journey,
                 failed.step.name,
                 failed.failure.kind.name(),
                 smoke::waiting_room(failed.failure, word)
             );
-            return Ok(Walked::Stop(Exit::CannotMeasure));
+            errln!("error: {why}");
+            return Ok(Walked::Refused(Exit::CannotMeasure, "the shop serves", why));
         }
         Some(Fault::Scenario(failed)) => {
             let (journey, step, failure) = (failed.journey, failed.step, failed.failure);
@@ -480,14 +505,23 @@ fn preflight(
                 true => format!(" ({})", smoke::CSRF_HINT),
                 false => String::new(),
             };
-            errln!(
-                "error: preflight: journey {journey} fails at step {} ({}), in each of {PREFLIGHT_WALKS} walks: \
-             the scenario fails, not the shop's capacity{csrf}; no load was sent. Run with --smoke to walk every journey, \
-             or --no-preflight to run anyway",
-                step.name,
-                failure.kind.name()
-            );
-            return Ok(Walked::Stop(Exit::ScenarioFails));
+            // The terminal showed the step above the line; the reports'
+            // reason says what failed in it too.
+            let why = |kind: String| {
+                format!(
+                    "preflight: journey {journey} fails at step {} ({kind}), in each of {PREFLIGHT_WALKS} walks: \
+                 the scenario fails, not the shop's capacity{csrf}; no load was sent. Run with --smoke to walk every journey, \
+                 or --no-preflight to run anyway",
+                    step.name,
+                )
+            };
+            errln!("error: {}", why(failure.kind.name().to_string()));
+            let why = why(format!("{}: {}", failure.kind.name(), failure.what));
+            return Ok(Walked::Refused(
+                Exit::ScenarioFails,
+                "the scenario works",
+                why,
+            ));
         }
         Some(Fault::Shop) | None => {}
     }

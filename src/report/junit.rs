@@ -45,6 +45,19 @@ pub fn junit(report: &Report) -> String {
     )
 }
 
+/// junit.xml of a run stopped before any load: one failed case, `case`, with
+/// `reason` (see [`crate::report::write_refusal`]).
+pub fn refused(scenario: &str, case: &str, reason: &str) -> String {
+    let (scenario, case, reason) = (xml(scenario), xml(case), xml(reason));
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"stampede · {scenario}\" tests=\"1\" \
+         failures=\"1\" errors=\"0\" skipped=\"0\" time=\"0\">\n  <testsuite name=\"gates\" tests=\"1\" \
+         failures=\"1\" errors=\"0\" skipped=\"0\" time=\"0\">\n    <testcase name=\"{case}\" \
+         classname=\"{scenario}.gates\" time=\"0\">\n      <failure message=\"{reason}\" type=\"refused\">{reason}</failure>\n    \
+         </testcase>\n  </testsuite>\n</testsuites>\n"
+    )
+}
+
 /// One level's suite, one case per SLO clause; returns its (cases, skipped):
 /// a clause breached or not judged is skipped.
 fn level_suite(

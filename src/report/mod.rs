@@ -203,6 +203,25 @@ pub enum ReadError {
     Unreadable { path: PathBuf, why: String },
 }
 
+/// What a run stopped before any load (a preflight that failed, a target that
+/// did not answer) writes into `dir`, so that a CI job's summary and test
+/// widget say why: summary.md with the reason, and junit.xml with `case` (what
+/// should have held, "the scenario works") failed with it. No report.json:
+/// the directory holds no run.
+pub fn write_refusal(dir: &Path, scenario: &str, case: &str, reason: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let summary = format!(
+        "## stampede · {}\n\n🔴 **No load was sent:** {}\n",
+        escape::markdown(scenario),
+        escape::markdown(reason)
+    );
+    write_atomically(&dir.join("summary.md"), summary.as_bytes())?;
+    write_atomically(
+        &dir.join("junit.xml"),
+        junit::refused(scenario, case, reason).as_bytes(),
+    )
+}
+
 /// Writes every report into `dir` (created if needed): report.json, summary.md,
 /// junit.xml, timeline.csv, levels.csv, charts/NAME.svg, charts/NAME.png and
 /// charts/NAME.csv (the rows the chart was drawn from) for each chart, and last

@@ -643,6 +643,19 @@ steps = [
     // Only the walks reached the shop: three, each one request (the journey's first step).
     assert_eq!(requests.load(Ordering::Relaxed), 3);
     assert!(!out.join("report.json").exists());
+    // A CI job's summary and test widget still say why: one failed case.
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("failures=\"1\"")
+            && junit.contains("<testcase name=\"the scenario works\"")
+            && junit.contains("fails at step order (extract: extract id: json &quot;$.order.id&quot; does not fit the answer"),
+        "{junit}"
+    );
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("🔴 **No load was sent:** preflight: journey buyer fails at step order (extract: "),
+        "{summary}"
+    );
 
     // Without the preflight the load runs, and the verdict says whose fault it is.
     let (output, report) = run_scenario(

@@ -80,6 +80,15 @@ steps = [{ name = "home", get = "/" }]
     assert!(!stderr.contains("open files"), "{stderr}");
     assert_eq!(output.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("is unreachable"), "{stderr}");
+    // The reports directory says why, for a CI job: no report, one failed case.
+    let out = dir.path().join("out");
+    assert!(!out.join("report.json").exists());
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("<testcase name=\"the target answers\"")
+            && junit.contains("<failure message=\"cannot measure: the target http://127.0.0.1:9/ is unreachable"),
+        "{junit}"
+    );
 }
 
 /// `--out` naming a file is bad input (exit 2), refused before the embedded
