@@ -33,10 +33,15 @@ pub fn summary(report: &Report) -> String {
         report.end,
         crate::analysis::RunEnd::Interrupted | crate::analysis::RunEnd::Aborted
     );
+    // Red is the job's failing (a gate); a breaking point a staircase was
+    // meant to find is a finding: a passing job's summary opened red.
+    let gate_failed = findings::gate_tally(report).1 > 0;
     let icon = if report.scripting_failure.is_some() || cut {
         "⚠️"
-    } else if head.breaking.is_some() && !found {
+    } else if gate_failed {
         "🔴"
+    } else if head.breaking.is_some() && !found {
+        "🟠"
     } else if !head.failed_spikes.is_empty() {
         "⚠️"
     } else {
@@ -346,6 +351,17 @@ mod tests {
         assert!(text.contains(&verdict), "{text}");
         assert!(text.contains("broke the SLO"), "{text}");
         assert!(summary(&testdata::smoke()).contains("🟢"));
+    }
+
+    /// A breaking point is a finding (orange); red is a failed gate, the job's
+    /// failure: a staircase that passed its gates opened its summary red.
+    #[test]
+    fn the_headline_is_red_only_when_a_gate_failed() {
+        let passed = testdata::judged(&["breaking_point >= 200"]);
+        assert!(summary(&passed).contains("🟠 **"), "{}", summary(&passed));
+        assert!(!summary(&passed).contains("🔴"));
+        let failed = testdata::judged(&["p95 < 1ms"]);
+        assert!(summary(&failed).contains("🔴 **"), "{}", summary(&failed));
     }
 
     /// A last good level the generator limited says so beside its number.

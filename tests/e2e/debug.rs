@@ -653,7 +653,9 @@ steps = [
     );
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(
-        summary.contains("🔴 **No load was sent:** preflight: journey buyer fails at step order (extract: "),
+        summary.contains(
+            "🔴 **No load was sent:** preflight: journey buyer fails at step order (extract: "
+        ),
         "{summary}"
     );
 

@@ -86,7 +86,9 @@ steps = [{ name = "home", get = "/" }]
     let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
     assert!(
         junit.contains("<testcase name=\"the target answers\"")
-            && junit.contains("<failure message=\"cannot measure: the target http://127.0.0.1:9/ is unreachable"),
+            && junit.contains(
+                "<failure message=\"cannot measure: the target http://127.0.0.1:9/ is unreachable"
+            ),
         "{junit}"
     );
 }
