@@ -165,6 +165,11 @@ pub struct Change {
     /// The level failed its SLO in both runs: past the breaking point, not judged.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub past_breaking_point: bool,
+    /// A change the histograms call significant, but no larger than the
+    /// generator's usual lateness there: not judged (it read as "noise"
+    /// beside an interval that excluded zero).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub within_lateness: bool,
 }
 
 fn yes() -> bool {
@@ -353,6 +358,8 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
                         || beyond_lateness(&row, usual_lateness)
                 };
                 if !judged {
+                    row.within_lateness =
+                        row.significant && !row.generator_limited && !row.past_breaking_point;
                     row.significant = false;
                     row.regression = false;
                 }
@@ -455,6 +462,7 @@ fn changes(
                 enough_samples,
                 generator_limited: false,
                 past_breaking_point: false,
+                within_lateness: false,
             });
         }
     }
@@ -578,6 +586,7 @@ fn throughput(
         enough_samples,
         generator_limited: false,
         past_breaking_point: false,
+        within_lateness: false,
     })
 }
 

@@ -207,7 +207,8 @@ fn a_shift_within_the_generators_lateness_or_past_the_breaking_point_is_not_a_re
         DEFAULT_MAX_REGRESSION,
     );
     assert!(p50(&c).regression, "{:?}", p50(&c));
-    // …one late by 20 ms in either run can: noise, not judged significant.
+    // …one late by 20 ms in either run can: not judged, and said so (it read
+    // "noise" beside an interval that excluded zero).
     let c = compare(
         &with_lateness(&base, 1.0),
         &with_lateness(&slower_by_30, 20.0),
@@ -216,6 +217,7 @@ fn a_shift_within_the_generators_lateness_or_past_the_breaking_point_is_not_a_re
     let row = p50(&c);
     assert!(!row.significant && !row.regression, "{row:?}");
     assert!(!row.generator_limited && !row.past_breaking_point && row.enough_samples);
+    assert!(row.within_lateness, "{row:?}");
     // Both levels failing in both runs: every row shown, none judged.
     let failed = |report: &Report| {
         let mut report = report.clone();
@@ -231,9 +233,10 @@ fn a_shift_within_the_generators_lateness_or_past_the_breaking_point_is_not_a_re
     );
     assert!(!c.rows.is_empty());
     assert!(
-        c.rows
-            .iter()
-            .all(|r| r.past_breaking_point && !r.significant && !r.regression)
+        (c.rows.iter()).all(|r| r.past_breaking_point
+            && !r.significant
+            && !r.regression
+            && !r.within_lateness)
     );
     assert_eq!(c.regressions(), 0);
     // Failing in the new run only is still judged (and a regression).

@@ -494,6 +494,8 @@ pub fn change_verdict(r: &Change) -> &'static str {
         "not judged (failed in both runs)"
     } else if !r.enough_samples {
         "too few samples"
+    } else if r.within_lateness {
+        "within the generator's lateness"
     } else if r.regression {
         "REGRESSION"
     } else if r.significant && r.worse() {
@@ -673,6 +675,9 @@ mod tests {
         assert_eq!(change_verdict(&row), "worse, within tolerance");
         row.significant = false;
         assert_eq!(change_verdict(&row), "noise");
+        row.within_lateness = true;
+        assert_eq!(change_verdict(&row), "within the generator's lateness");
+        row.within_lateness = false;
         row.past_breaking_point = true;
         assert_eq!(change_verdict(&row), "not judged (failed in both runs)");
         assert_eq!(
