@@ -36,26 +36,33 @@ pub fn junit(report: &Report) -> String {
         tests += cases;
         skipped += skips;
     }
+    let counts = (tests, failures, skipped);
+    testsuites(&report.scenario, counts, report.duration_s, &suites)
+}
+
+/// The document around `suites`, with their (tests, failures, skipped).
+fn testsuites(
+    scenario: &str,
+    (tests, failures, skipped): (usize, usize, usize),
+    time: f64,
+    suites: &str,
+) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"{}\" tests=\"{tests}\" \
          failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{:.3}\">\n{suites}\
          </testsuites>\n",
-        xml(&format!("stampede · {}", report.scenario)),
-        finite(report.duration_s)
+        xml(&format!("stampede · {scenario}")),
+        finite(time)
     )
 }
 
 /// junit.xml of a run stopped before any load: one failed case, `case`, with
 /// `reason` (see [`crate::report::write_refusal`]).
 pub fn refused(scenario: &str, case: &str, reason: &str) -> String {
-    let (scenario, case, reason) = (xml(scenario), xml(case), xml(reason));
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"stampede · {scenario}\" tests=\"1\" \
-         failures=\"1\" errors=\"0\" skipped=\"0\" time=\"0\">\n  <testsuite name=\"gates\" tests=\"1\" \
-         failures=\"1\" errors=\"0\" skipped=\"0\" time=\"0\">\n    <testcase name=\"{case}\" \
-         classname=\"{scenario}.gates\" time=\"0\">\n      <failure message=\"{reason}\" type=\"refused\">{reason}</failure>\n    \
-         </testcase>\n  </testsuite>\n</testsuites>\n"
-    )
+    let mut suites = String::new();
+    let cases = [(case.to_string(), Some((reason.to_string(), "refused")))];
+    let (tests, failures) = gates_suite(&mut suites, scenario, &cases);
+    testsuites(scenario, (tests, failures, 0), 0.0, &suites)
 }
 
 /// One level's suite, one case per SLO clause; returns its (cases, skipped):
@@ -180,6 +187,16 @@ fn gates(suites: &mut String, report: &Report) -> (usize, usize) {
         let failure = (!row.result.passed).then(|| (row.failure(), "gate"));
         cases.push((row.result.gate.clone(), failure));
     }
+    gates_suite(suites, &report.scenario, &cases)
+}
+
+/// The `gates` suite of `cases`, each passed or failed with (message, type);
+/// returns its (test cases, failures).
+fn gates_suite(
+    suites: &mut String,
+    scenario: &str,
+    cases: &[(String, Option<(String, &str)>)],
+) -> (usize, usize) {
     let failed = cases.iter().filter(|c| c.1.is_some()).count();
     let _ = writeln!(
         suites,
@@ -187,8 +204,8 @@ fn gates(suites: &mut String, report: &Report) -> (usize, usize) {
          skipped=\"0\" time=\"0\">",
         cases.len()
     );
-    let classname = xml(&format!("{}.gates", report.scenario));
-    for (name, failure) in &cases {
+    let classname = xml(&format!("{scenario}.gates"));
+    for (name, failure) in cases {
         let _ = write!(
             suites,
             "    <testcase name=\"{}\" classname=\"{classname}\" time=\"0\"",
