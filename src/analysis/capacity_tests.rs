@@ -358,6 +358,18 @@ fn the_fit_speaks_in_the_capacity_unit() {
     );
 }
 
+/// The planning view's cost of the breaking point for journey `buyer`, whose
+/// basket is worth 80.
+fn buyer_priced(report: &Report) -> JourneyCost {
+    let inputs = PlanInputs {
+        values: vec![("buyer".to_string(), 80.0)],
+        ..PlanInputs::default()
+    };
+    let capacity = assess(report);
+    let p = plan(report, &capacity, &capacity, &inputs);
+    p.journeys.into_iter().find(|j| j.name == "buyer").unwrap()
+}
+
 /// Every level's end cuts some journeys short: at the breaking point only the
 /// unfinished share beyond the last good level's (open model), and the
 /// failures, are lost; the share is of the journeys that ended there.
@@ -377,15 +389,7 @@ fn journeys_cut_short_by_a_levels_end_are_not_priced_as_lost() {
     };
     set(&mut report, good, (100, 90, 0, 10));
     let held = set(&mut report, broken, (200, 180, 0, 20));
-    let inputs = PlanInputs {
-        values: vec![("buyer".to_string(), 80.0)],
-        ..PlanInputs::default()
-    };
-    let capacity = assess(&report);
-    let buyer = |report: &Report| {
-        let p = plan(report, &capacity, &capacity, &inputs);
-        p.journeys.into_iter().find(|j| j.name == "buyer").unwrap()
-    };
+    let buyer = buyer_priced;
     let same_share = buyer(&report);
     assert_eq!(same_share.failed_share_at_breaking_point, Some(0.0));
     assert_eq!(same_share.value_lost_per_minute, Some(0.0));
@@ -436,15 +440,7 @@ fn journeys_started_before_the_breaking_level_and_failed_in_it_are_its_loss() {
     // Those started in it all completed; 5 started in the ramp failed in it.
     (j.started, j.completed, j.failed, j.unfinished) = (20, 20, 0, 0);
     (j.ended, j.failed_during) = (20, Some(5));
-    let inputs = PlanInputs {
-        values: vec![("buyer".to_string(), 80.0)],
-        ..PlanInputs::default()
-    };
-    let capacity = assess(&report);
-    let plan_of = |report: &Report| {
-        let p = plan(report, &capacity, &capacity, &inputs);
-        p.journeys.into_iter().find(|j| j.name == "buyer").unwrap()
-    };
+    let plan_of = buyer_priced;
     let buyer = plan_of(&report);
     assert_eq!(buyer.failed_share_at_breaking_point, Some(0.2), "5 of 25");
     let per_minute = 5.0 * 60.0 / held * 80.0;
