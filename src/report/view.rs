@@ -306,7 +306,7 @@ pub fn per_second(count: u64, interval: f64) -> Option<f64> {
 /// Where every journey started in `level` went, e.g. "buyer 16 started: 3
 /// completed, 2 failed, 11 unfinished; 9 completed and 3 failed during the level,
 /// started in it or before · 4 arrivals dropped (max_active)"; `None` when the
-/// level started none, saw none end and dropped none.
+/// level started none, saw none fail and dropped none.
 pub fn journey_accounting(level: &LevelResult) -> Option<String> {
     let mut parts: Vec<String> = level
         .journeys
