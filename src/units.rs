@@ -44,6 +44,15 @@ pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
             "invalid duration \"{text}\" (the number {number} has no unit): expected {DURATION_EXPECTED}"
         )));
     }
+    // "5M" is months to the parser (152 days, within the bound): a slip for
+    // minutes in any scenario.
+    let units = text.split(|c: char| !c.is_ascii_alphabetic());
+    if units.clone().any(|u| u == "M") || units.clone().any(|u| u.starts_with("month")) {
+        let lower = text.trim().replace('M', "m");
+        return Err(UnitError(format!(
+            "invalid duration \"{text}\" (a month is no unit of a load test; minutes are \"{lower}\"): expected {DURATION_EXPECTED}"
+        )));
+    }
     let duration = humantime::parse_duration(text.trim()).map_err(|e| {
         // "expected number at 0" is the parser's position, not a reader's hint;
         // an unknown unit's list of units is one.
@@ -337,6 +346,18 @@ mod tests {
             "invalid duration \"5 5s\" (the number 5 has no unit): expected a duration with a unit, like \"250ms\", \"30s\" or \"2m\""
         );
         assert!(err("1 000s").contains("(the number 1 has no unit)"));
+        // "M" is months to the parser, and a slip for minutes here.
+        assert_eq!(
+            err("5M"),
+            "invalid duration \"5M\" (a month is no unit of a load test; minutes are \"5m\"): expected a duration with a unit, like \"250ms\", \"30s\" or \"2m\""
+        );
+        assert!(
+            err("1 month").contains("a month is no unit"),
+            "{}",
+            err("1 month")
+        );
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("2ms"), Ok(Duration::from_millis(2)));
         // A capital unit: the lower-case one named, not the parser's list.
         assert_eq!(
             err("5S"),

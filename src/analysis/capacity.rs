@@ -329,11 +329,12 @@ fn fell_behind(report: &Report, unit: Option<&str>) -> Option<((f64, f64), Strin
         return None;
     }
     let most = first_most(levels.iter().map(|(l, x)| (l.load, *x)))?;
+    let served = levels.iter().map(|(_, x)| *x).fold(0.0, f64::max);
     let why = format!(
         "at {} the shop served {:.0}% less than its arrivals asked (it fell behind them), {} {} at most",
         report.load_unit.show(behind.load),
         short * 100.0,
-        crate::units::show_load(round2(most.1)),
+        crate::units::show_load(round2(served)),
         per_second(unit),
     );
     Some((most, why))
@@ -410,7 +411,9 @@ pub fn assess_in(report: &Report, unit: Option<&str>) -> Capacity {
     let highest = points.iter().map(|p| p.0).fold(0.0, f64::max);
     let fitted_beyond = usl.peak_load().filter(|&n| trusted && n > highest);
     if let Some(((load, most), why)) = measured
-        && (fitted_top.is_none_or(|top| top > most * (1.0 + PLATEAU_GROWTH))
+        // Against the most any level served (the peak given is the lowest
+        // load within noise of it, a little less).
+        && (fitted_top.is_none_or(|top| top > served * (1.0 + PLATEAU_GROWTH))
             || fitted_beyond.is_some())
         && (trusted || grew_to(&points, load))
     {
@@ -418,7 +421,7 @@ pub fn assess_in(report: &Report, unit: Option<&str>) -> Capacity {
         capacity.peak_throughput_rps = Some(round2(most));
         capacity.measured = true;
         capacity.note = match (fitted_top, fitted_beyond) {
-            (Some(top), _) if top > most * (1.0 + PLATEAU_GROWTH) => format!(
+            (Some(top), _) if top > served * (1.0 + PLATEAU_GROWTH) => format!(
                 "measured: {why}; the USL fit over {} levels would put the peak at {top:.0}, above anything served",
                 points.len(),
             ),
@@ -538,8 +541,8 @@ pub struct JourneyCost {
     pub name: String,
     /// At the last good level.
     pub completed_per_minute: Option<f64>,
-    /// At the breaking point: the share of the journeys that ended there that
-    /// were lost. Ended: completed or failed while it was held, whichever level
+    /// At the breaking point: the share lost of the journeys completed, failed
+    /// or lost there: completed or failed while it was held, whichever level
     /// started them (a journey started in the ramp before and failed in the
     /// breaking level is the break's), and (open model) those left unfinished
     /// beyond the share the last good level left unfinished — lost in its queue
@@ -670,10 +673,11 @@ pub fn plan(
                     .map_or((x.completed, x.failed), |failed| (x.ended, failed))
             };
             let lost = |x: &JourneyResult| during(x).1 as f64 + excess(x);
-            let ended = |x: &JourneyResult| during(x).0 as f64 + lost(x);
+            // Completed, failed or lost in the queue there.
+            let at_stake = |x: &JourneyResult| during(x).0 as f64 + lost(x);
             let failed_share = at_bp
-                .filter(|x| ended(x) > 0.0)
-                .map(|x| round4(lost(x) / ended(x)));
+                .filter(|x| at_stake(x) > 0.0)
+                .map(|x| round4(lost(x) / at_stake(x)));
             let value = inputs
                 .values
                 .iter()

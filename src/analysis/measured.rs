@@ -1,8 +1,41 @@
-//! Whether a run measured the shop at all: a verdict resting on nothing, or on
-//! a level the generator could not keep up with, is no verdict (exit 3), and
-//! junit.xml says so as the job's failure.
+//! Whether a run measured the shop at all, and what fails its job besides a
+//! gate: a verdict resting on nothing, or on a level the generator could not
+//! keep up with, is no verdict (exit 3); an aborted run (1), a scenario that
+//! fails from the first level (4) and an interrupted run (130) fail it too.
+//! The exit code, junit.xml's failed cases and summary.md's colour all read
+//! [`Report::job_failures`].
 
-use super::{LevelResult, Report};
+use super::{LevelResult, Report, RunEnd};
+
+/// Why a run measured nothing of the shop (see [`Report::measured_nothing`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NothingMeasured {
+    /// No level was measured at all.
+    NoLevel,
+    /// Levels were measured, none held in full.
+    NoneHeldInFull,
+    /// Not one request at any level held in full got an HTTP answer.
+    NoAnswer,
+}
+
+impl NothingMeasured {
+    pub fn reason(self) -> &'static str {
+        match self {
+            NothingMeasured::NoLevel => "no level was measured",
+            NothingMeasured::NoneHeldInFull => "no level was held in full",
+            NothingMeasured::NoAnswer => "not one request was answered at any level held in full",
+        }
+    }
+}
+
+/// What fails a run's job besides its gates: a junit case's name (what should
+/// have held), why it did not, and the failure's type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobFailure {
+    pub case: &'static str,
+    pub why: String,
+    pub kind: &'static str,
+}
 
 impl Report {
     /// Whether the run measured nothing of the shop: no level was measured (a
@@ -12,19 +45,20 @@ impl Report {
     /// or nothing before the timeout): such a run is no verdict on the shop, and
     /// exited 0.
     pub fn measured_nothing(&self) -> bool {
-        self.levels
-            .iter()
-            .all(|l| !answered(l) || l.planned_s.is_some())
+        self.nothing_measured().is_some()
     }
 
-    /// Why [`Report::measured_nothing`] holds, for the error line.
-    pub fn why_nothing_measured(&self) -> &'static str {
-        if self.levels.is_empty() {
-            "no level was measured"
+    /// Why the run measured nothing of the shop, if it did.
+    pub fn nothing_measured(&self) -> Option<NothingMeasured> {
+        let measured = (self.levels.iter()).any(|l| answered(l) && l.planned_s.is_none());
+        if measured {
+            None
+        } else if self.levels.is_empty() {
+            Some(NothingMeasured::NoLevel)
         } else if self.levels.iter().all(|l| l.planned_s.is_some()) {
-            "no level was held in full (see the verdict above)"
+            Some(NothingMeasured::NoneHeldInFull)
         } else {
-            "not one request was answered at any level held in full (see what failed above)"
+            Some(NothingMeasured::NoAnswer)
         }
     }
 
@@ -43,10 +77,101 @@ impl Report {
             .any(|l| Some(l.index) == deciding && l.generator_limited)
             || search_stopped
     }
+
+    /// `the run was aborted: error_rate > 50% for 3s`, for an aborted run.
+    pub fn aborted_why(&self) -> Option<String> {
+        (self.end == RunEnd::Aborted).then(|| {
+            format!(
+                "the run was aborted: {}",
+                (self.abort_reason.as_deref()).unwrap_or("an abort_on condition held")
+            )
+        })
+    }
+
+    /// What fails the job besides a gate, in the order the exit code takes
+    /// them: interrupted (130), aborted (1), the scenario failing (4), nothing
+    /// measured or a generator-limited verdict (3).
+    pub fn job_failures(&self) -> Vec<JobFailure> {
+        let mut failures = Vec::new();
+        let mut fail = |case, why: String, kind| failures.push(JobFailure { case, why, kind });
+        if self.end == RunEnd::Interrupted {
+            let why = "the run was interrupted: the reports hold what was measured".to_string();
+            fail("the run was not interrupted", why, "interrupted");
+        }
+        if let Some(why) = self.aborted_why() {
+            fail("the run was not aborted", why, "aborted");
+        }
+        if self.scripting_failure.is_some() {
+            fail("the scenario works", self.verdict.clone(), "scenario");
+        } else if let Some(nothing) = self.nothing_measured() {
+            let why = format!("could not measure the shop: {}", nothing.reason());
+            fail("the shop was measured", why, "measure");
+        } else if self.deciding_level_limited() {
+            let why = "the verdict rests on a level the generator could not keep up with: \
+                       rerun on a bigger machine";
+            fail("the generator kept up", why.to_string(), "generator");
+        }
+        failures
+    }
 }
 
 /// Whether some request at `level` got an HTTP answer (a timeout has a latency,
 /// and no status).
 fn answered(level: &LevelResult) -> bool {
     level.stats.status.values().any(|&n| n > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::testdata;
+
+    #[test]
+    fn an_aborted_run_says_why() {
+        let mut report = testdata::smoke();
+        assert_eq!(report.aborted_why(), None);
+        report.end = RunEnd::Aborted;
+        report.abort_reason = Some("error_rate > 50% for 3s".to_string());
+        assert_eq!(
+            report.aborted_why().as_deref(),
+            Some("the run was aborted: error_rate > 50% for 3s")
+        );
+    }
+
+    /// What fails the job besides its gates, each once, as the exit code
+    /// takes them; a breaking point alone fails nothing.
+    #[test]
+    fn the_job_fails_on_an_interruption_an_abort_a_failing_scenario_or_no_measure() {
+        let report = testdata::broken();
+        assert!(report.job_failures().is_empty());
+        let cases = |report: &Report| -> Vec<&'static str> {
+            report.job_failures().iter().map(|f| f.case).collect()
+        };
+        let mut interrupted = report.clone();
+        interrupted.end = RunEnd::Interrupted;
+        assert_eq!(cases(&interrupted), ["the run was not interrupted"]);
+        let mut limited = report.clone();
+        let bp = limited.breaking_point.as_ref().unwrap().level;
+        limited.levels[bp].generator_limited = true;
+        assert_eq!(cases(&limited), ["the generator kept up"]);
+        let mut nothing = report.clone();
+        nothing
+            .levels
+            .iter_mut()
+            .for_each(|l| l.stats.status.clear());
+        assert_eq!(nothing.nothing_measured(), Some(NothingMeasured::NoAnswer));
+        assert_eq!(cases(&nothing), ["the shop was measured"]);
+        // A failing scenario explains the rest: one case.
+        nothing.scripting_failure = Some(crate::analysis::failures::ScriptingFailure {
+            step: "pay".into(),
+            kind: "check".into(),
+            share: 1.0,
+            example: None,
+        });
+        nothing.end = RunEnd::Aborted;
+        assert_eq!(
+            cases(&nothing),
+            ["the run was not aborted", "the scenario works"]
+        );
+    }
 }

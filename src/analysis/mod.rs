@@ -17,7 +17,7 @@ pub mod gates;
 pub mod generator;
 mod judge;
 mod lighter_pages;
-mod measured;
+pub mod measured;
 pub mod plan;
 pub mod search;
 #[cfg(test)]

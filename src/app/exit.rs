@@ -160,12 +160,15 @@ mod tests {
         timed_out(&mut report.levels[0]);
         assert_eq!(Exit::of(&report), Exit::CannotMeasure);
         assert_eq!(
-            report.why_nothing_measured(),
-            "not one request was answered at any level held in full (see what failed above)"
+            report.nothing_measured().map(|n| n.reason()),
+            Some("not one request was answered at any level held in full")
         );
         report.levels.clear();
         assert_eq!(Exit::of(&report), Exit::CannotMeasure);
-        assert_eq!(report.why_nothing_measured(), "no level was measured");
+        assert_eq!(
+            report.nothing_measured().map(|n| n.reason()),
+            Some("no level was measured")
+        );
     }
 
     /// Levels answered but none held in full (a unique feeder ran dry 0.1 s
@@ -179,8 +182,8 @@ mod tests {
         }
         assert_eq!(Exit::of(&report), Exit::CannotMeasure);
         assert_eq!(
-            report.why_nothing_measured(),
-            "no level was held in full (see the verdict above)"
+            report.nothing_measured().map(|n| n.reason()),
+            Some("no level was held in full")
         );
         report.levels[0].planned_s = None;
         assert_ne!(Exit::of(&report), Exit::CannotMeasure);
@@ -188,8 +191,8 @@ mod tests {
         report.levels[0].stats.status.clear();
         assert_eq!(Exit::of(&report), Exit::CannotMeasure);
         assert_eq!(
-            report.why_nothing_measured(),
-            "not one request was answered at any level held in full (see what failed above)"
+            report.nothing_measured().map(|n| n.reason()),
+            Some("not one request was answered at any level held in full")
         );
     }
 

@@ -158,8 +158,14 @@ fn verdict_exit(report: &Report) -> Exit {
                 .as_deref()
                 .unwrap_or("an abort_on condition held")
         ),
-        Exit::CannotMeasure if report.measured_nothing() => {
-            errln!("error: cannot measure: {}", report.why_nothing_measured())
+        Exit::CannotMeasure if let Some(nothing) = report.nothing_measured() => {
+            use crate::analysis::measured::NothingMeasured;
+            let see = match nothing {
+                NothingMeasured::NoLevel => "",
+                NothingMeasured::NoneHeldInFull => " (see the verdict above)",
+                NothingMeasured::NoAnswer => " (see what failed above)",
+            };
+            errln!("error: cannot measure: {}{see}", nothing.reason())
         }
         Exit::CannotMeasure => {
             if let Some(bp) = &report.breaking_point

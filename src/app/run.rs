@@ -145,19 +145,27 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         Signals::watch()
     };
     // Refused before any load: the reports directory still says why, for a
-    // CI job's summary and test widget.
-    let refused = |case: &str, reason: &str| -> Result<(), Error> {
+    // CI job's summary and test widget. Best effort: the refusal's own exit
+    // and words stand whatever the writing meets.
+    let refused = |case: &str, reason: &str| {
         if args.smoke {
-            return Ok(());
+            return;
         }
-        outdir::prepare(&options.out, args.force)?;
-        crate::report::write_refusal(&options.out, &scenario.name, case, reason)
-            .map_err(|e| cannot_measure(anyhow!("cannot write the reports: {e}")))
+        let written = outdir::prepare(&options.out, args.force).and_then(|()| {
+            crate::report::write_refusal(&options.out, &scenario.name, case, reason)
+                .map_err(|e| cannot_measure(anyhow!("{e}")))
+        });
+        if let Err(e) = written {
+            errln!(
+                "warning: cannot write why into {}: {e}",
+                options.out.display()
+            );
+        }
     };
     let (base_url, embedded) = match start_target(&scenario, &options) {
         Ok(started) => started,
         Err(e @ Error::CannotMeasure(_)) => {
-            refused("the target answers", &e.to_string())?;
+            refused("the target answers", &e.to_string());
             return Err(e);
         }
         Err(e) => return Err(e),
@@ -172,7 +180,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     )? {
         Walked::Stop(exit) => return Ok(exit),
         Walked::Refused(exit, case, reason) => {
-            refused(case, &reason)?;
+            refused(case, &reason);
             return Ok(exit);
         }
         Walked::Passed(walk, sent) => {

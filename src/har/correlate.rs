@@ -356,7 +356,7 @@ impl Correlator<'_> {
         if !templated && text.chars().any(|c| c.is_ascii_digit()) {
             let why = match traced.iter().any(|c| self.held_before(i, c)) {
                 true => {
-                    "an earlier answer holds it among others alike, as a list's links, where no extraction finds it first; pick it with a selector of your own to follow the page"
+                    "an earlier answer holds it, but not where one extraction singles it out, as one of a list's links; pick it with a selector of your own to follow the page"
                 }
                 false => {
                     "no part of six characters or more came from an answer; shorter ones are not traced"
@@ -817,9 +817,9 @@ fn suggestion(field: &str, value: &str) -> Option<&'static str> {
         Some(
             "for a new name per shopper, write {{ fake.name }} in the step in place of this variable",
         )
-    } else if ["qty", "quantity", "count", "amount"]
-        .iter()
-        .any(|w| field.contains(w))
+    } else if field
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|word| ["qty", "quantity", "count", "amount"].contains(&word))
         && value.parse::<u64>().is_ok()
     {
         Some("try { random_int = [1, 3] }")
@@ -892,8 +892,8 @@ mod tests {
         assert_eq!(plan.steps[2].path, "/product/12345");
         // Kept, and said why: the pages hold it, but not where one extraction
         // finds it first (it read "no part … came from an answer").
-        let why = "s2: path /product/12345 kept as recorded (an earlier answer holds it \
-                   among others alike, as a list's links, where no extraction finds it first;";
+        let why = "s2: path /product/12345 kept as recorded (an earlier answer holds it, \
+                   but not where one extraction singles it out";
         assert!(
             plan.notes.literal.iter().any(|n| n.starts_with(why)),
             "{:?}",
@@ -958,6 +958,38 @@ mod tests {
         assert_eq!(extraction.describe(), "css #add_to_basket_form @action");
     }
 
+    /// The latest answer *before* the sending step: not the sender's own
+    /// answer, nor a later one, though both hold the value too.
+    #[test]
+    fn a_value_is_taken_from_before_the_step_that_sends_it() {
+        let page = |token: &str| {
+            format!(
+                "<html><body><form><input type=\"hidden\" name=\"csrf\" value=\"{token}\"></form></body></html>"
+            )
+        };
+        let token = "tok-7f3a91c2";
+        let steps = [
+            recorded("GET", "http://s.test/cart", &[], "text/html", &page(token)),
+            recorded(
+                "POST",
+                "http://s.test/cart",
+                &[("csrf", token)],
+                "text/html",
+                &page(token),
+            ),
+            recorded("GET", "http://s.test/done", &[], "text/html", &page(token)),
+        ];
+        let plan = plan(&steps);
+        let extracting: Vec<usize> = (0..3)
+            .filter(|&k| !plan.steps[k].extract.is_empty())
+            .collect();
+        assert_eq!(extracting, [0], "{:?}", plan.steps);
+        assert_eq!(
+            plan.steps[1].form,
+            [("csrf".to_string(), "{{ csrf }}".to_string())]
+        );
+    }
+
     #[test]
     fn names_and_kinds_of_values() {
         assert_eq!(var_name("X-CSRFToken"), "x_csrftoken");
@@ -978,12 +1010,13 @@ mod tests {
             assert!(!is_person_name(other), "{other}");
         }
         assert!(!keep_header("Sec-Fetch-Mode") && !keep_header("Cookie"));
-        // A count suggests numbers only for a number ("country" holds "count").
-        assert_eq!(
-            suggestion("quantity", "2"),
-            Some("try { random_int = [1, 3] }")
-        );
+        // A count suggests numbers only for a number, and only a whole word
+        // ("country" and "account" hold "count").
+        let random_int = Some("try { random_int = [1, 3] }");
+        assert_eq!(suggestion("quantity", "2"), random_int);
+        assert_eq!(suggestion("item-qty", "2"), random_int);
         assert_eq!(suggestion("country", "GB"), None);
+        assert_eq!(suggestion("account_id", "7"), None);
         assert!(keep_header("X-CSRFToken"));
     }
 }

@@ -226,8 +226,8 @@ pub fn html_section(out: &mut String, report: &Report) {
     out.push_str("</table>\n");
 }
 
-/// A JUnit suite: one failed case per step and kind, its message the first
-/// example. Returns (cases, failures).
+/// A JUnit suite: one skipped case per step and kind (a finding, not the
+/// job's failure), its message the first example. Returns (cases, skipped).
 pub fn junit_suite(suites: &mut String, report: &Report) -> (usize, usize) {
     let groups = &report.failure_examples;
     if groups.is_empty() {

@@ -10,22 +10,9 @@ use std::fmt::Write;
 use crate::analysis::capacity::Planning;
 use crate::analysis::compare::{Change, Comparison};
 use crate::analysis::gates::GateUnit;
-use crate::analysis::{GateResult, Report, RunEnd};
+use crate::analysis::{GateResult, Report};
 use crate::report::view::LoadUnit;
 use crate::units::{show_ms, show_number, show_percent, show_percent_beside, show_share};
-
-/// `the run was aborted: error_rate > 50% for 3s`, for an aborted run.
-pub fn aborted(report: &Report) -> Option<String> {
-    (report.end == RunEnd::Aborted).then(|| {
-        format!(
-            "the run was aborted: {}",
-            report
-                .abort_reason
-                .as_deref()
-                .unwrap_or("an abort_on condition held")
-        )
-    })
-}
 
 /// Closed model: the first level whose latency SLO held as measured but not
 /// corrected for coordinated omission — a shop that stalls holds its shoppers
@@ -944,18 +931,6 @@ mod tests {
             fact.detail
                 .starts_with("a model, not a measurement: no level broke"),
             "{fact:?}"
-        );
-    }
-
-    #[test]
-    fn an_aborted_run_says_why() {
-        let mut report = testdata::smoke();
-        assert_eq!(aborted(&report), None);
-        report.end = RunEnd::Aborted;
-        report.abort_reason = Some("error_rate > 50% for 3s".to_string());
-        assert_eq!(
-            aborted(&report).as_deref(),
-            Some("the run was aborted: error_rate > 50% for 3s")
         );
     }
 }

@@ -157,29 +157,10 @@ fn clause_case(suites: &mut String, check: &view::ClauseCheck, classname: &str) 
 /// returns its (test cases, failures).
 fn gates(suites: &mut String, report: &Report) -> (usize, usize) {
     let rows = findings::gate_rows(report);
-    let mut cases: Vec<(String, Option<(String, &str)>)> = Vec::new();
     // What else fails the job (its exit code), each as a failed case.
-    if let Some(why) = findings::aborted(report) {
-        cases.push((
-            "the run was not aborted".to_string(),
-            Some((why, "aborted")),
-        ));
-    }
-    if report.scripting_failure.is_some() {
-        let why = report.verdict.clone();
-        cases.push(("the scenario works".to_string(), Some((why, "scenario"))));
-    } else if report.measured_nothing() {
-        let why = report.why_nothing_measured();
-        let why = why.split(" (see ").next().unwrap_or(why);
-        let why = format!("could not measure the shop: {why}");
-        cases.push(("the shop was measured".to_string(), Some((why, "measure"))));
-    } else if report.deciding_level_limited() {
-        let why = "the verdict rests on a level the generator could not keep up with: rerun on a bigger machine";
-        cases.push((
-            "the generator kept up".to_string(),
-            Some((why.to_string(), "generator")),
-        ));
-    }
+    let mut cases: Vec<(String, Option<(String, &str)>)> = (report.job_failures().into_iter())
+        .map(|f| (f.case.to_string(), Some((f.why, f.kind))))
+        .collect();
     if rows.is_empty() && cases.is_empty() {
         return (0, 0);
     }

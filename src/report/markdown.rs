@@ -28,17 +28,12 @@ pub fn summary(report: &Report) -> String {
     let unit = head.unit;
     let _ = writeln!(out, "## stampede · {}\n", md(&report.scenario));
     let found = crate::report::view::search_found(report);
-    // An interrupted or aborted run is not a green answer, whatever it held.
-    let cut = matches!(
-        report.end,
-        crate::analysis::RunEnd::Interrupted | crate::analysis::RunEnd::Aborted
-    );
-    // Red is the job's failing (a gate); a breaking point a staircase was
-    // meant to find is a finding: a passing job's summary opened red.
-    let gate_failed = findings::gate_tally(report).1 > 0;
-    let icon = if report.scripting_failure.is_some() || cut {
-        "⚠️"
-    } else if gate_failed {
+    // Red is the job's failing (a gate, or what else fails its exit code, as
+    // junit.xml says: an interrupted or aborted run, a failing scenario, no
+    // measure); a breaking point a staircase was meant to find is a finding:
+    // a passing job's summary opened red.
+    let job_failed = findings::gate_tally(report).1 > 0 || !report.job_failures().is_empty();
+    let icon = if job_failed {
         "🔴"
     } else if head.breaking.is_some() && !found {
         "🟠"
@@ -48,7 +43,7 @@ pub fn summary(report: &Report) -> String {
         "🟢"
     };
     let _ = writeln!(out, "{icon} **{}**\n", md(&report.verdict));
-    if let Some(why) = findings::aborted(report) {
+    if let Some(why) = report.aborted_why() {
         let _ = writeln!(out, "- ⛔ **Aborted:** {}", md(&why));
     }
     if let Some(note) = findings::held_back(report) {

@@ -135,7 +135,7 @@ pub fn html_section(out: &mut String, report: &Report) {
 }
 
 /// A JUnit suite with one case: a capacity found and confirmed. Returns
-/// (cases, failures).
+/// (cases, skipped).
 pub fn junit_suite(suites: &mut String, report: &Report) -> (usize, usize) {
     let Some(search) = &report.capacity_search else {
         return (0, 0);

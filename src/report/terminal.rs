@@ -323,13 +323,13 @@ mod tests {
         let j = &mut report.levels[0].journeys[0];
         (j.ended, j.failed_during) = (0, Some(1));
         assert!(!summary(&report).contains("during the level"));
-        // A level that started none of a journey, but saw one fail, says so.
+        // A level that started none of a journey, but saw some end, says so.
         let j = &mut report.levels[0].journeys[0];
         (j.started, j.completed, j.failed, j.unfinished) = (0, 0, 0, 0);
-        j.failed_during = Some(3);
+        (j.ended, j.failed_during) = (2, Some(3));
         assert!(
             summary(&report).contains(&format!(
-                "{name} 0 completed, 0 failed, 0 unfinished; 3 failed during the level"
+                "{name} 0 started: 0 completed, 0 failed, 0 unfinished; 2 completed and 3 failed during the level"
             )),
             "{}",
             summary(&report)
@@ -369,7 +369,8 @@ mod tests {
         assert!(summary(&report).contains(&format!("pass ({mark})")));
         let md = crate::report::markdown::summary(&report);
         assert!(md.contains(&format!("✅ pass ({mark})")), "{md}");
-        assert!(md.starts_with("## stampede · smoke\n\n⚠️ "), "{md}");
+        // Interrupted: the job fails (exit 130), and its summary opens red.
+        assert!(md.starts_with("## stampede · smoke\n\n🔴 "), "{md}");
         let page = crate::report::html::html(&report, &[]);
         assert!(page.contains(&format!("<span class=\"tag warn\">{mark}</span>")));
     }

@@ -248,7 +248,13 @@ fn an_unreachable_target_cannot_be_measured() {
     let (code, _, stderr) = command(&["run", "--out", out.to_str().unwrap()], &[&scenario]);
     assert_eq!(code, Some(3), "{stderr}");
     assert!(stderr.contains("unreachable"), "{stderr}");
-    assert!(!out.exists());
+    // No run in the directory, but the job's summary and test widget say why.
+    assert!(!out.join("report.json").exists());
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("**No load was sent:** cannot measure: the target"),
+        "{summary}"
+    );
 }
 
 /// The same configuration twice: no significant regression beyond 200% (one pair

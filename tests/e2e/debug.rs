@@ -745,7 +745,8 @@ steps = [
         "{md}"
     );
     assert!(
-        !md.contains("Breaking point") && md.contains("⚠️ **the scenario fails"),
+        // The job fails (exit 4): red, as junit.xml's failed case says.
+        !md.contains("Breaking point") && md.contains("🔴 **the scenario fails"),
         "{md}"
     );
     // The job fails (exit 4) on the scenario, and junit.xml says so; the

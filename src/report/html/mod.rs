@@ -240,7 +240,7 @@ fn warnings(out: &mut String, report: &Report, unit: LoadUnit) {
     if report.end == RunEnd::Interrupted {
         warn("The run was interrupted: the last level may be incomplete.".to_string());
     }
-    if let Some(why) = crate::report::findings::aborted(report) {
+    if let Some(why) = report.aborted_why() {
         warn(format!("<strong>Aborted</strong>: {}.", escape(&why)));
     }
     if let Some(note) = crate::report::findings::held_back(report) {
