@@ -29,12 +29,35 @@ impl NothingMeasured {
 }
 
 /// What fails a run's job besides its gates: a junit case's name (what should
-/// have held), why it did not, and the failure's type.
+/// have held), why it did not, and its kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobFailure {
     pub case: &'static str,
     pub why: String,
-    pub kind: &'static str,
+    pub kind: FailureKind,
+}
+
+/// What kind of thing failed the job: each has its exit code (`app::exit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    Interrupted,
+    Aborted,
+    Scenario,
+    NothingMeasured,
+    GeneratorLimited,
+}
+
+impl FailureKind {
+    /// The word junit.xml gives as the failure's type.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailureKind::Interrupted => "interrupted",
+            FailureKind::Aborted => "aborted",
+            FailureKind::Scenario => "scenario",
+            FailureKind::NothingMeasured => "measure",
+            FailureKind::GeneratorLimited => "generator",
+        }
+    }
 }
 
 impl Report {
@@ -96,20 +119,25 @@ impl Report {
         let mut fail = |case, why: String, kind| failures.push(JobFailure { case, why, kind });
         if self.end == RunEnd::Interrupted {
             let why = "the run was interrupted: the reports hold what was measured".to_string();
-            fail("the run was not interrupted", why, "interrupted");
+            fail("the run was not interrupted", why, FailureKind::Interrupted);
         }
         if let Some(why) = self.aborted_why() {
-            fail("the run was not aborted", why, "aborted");
+            fail("the run was not aborted", why, FailureKind::Aborted);
         }
         if self.scripting_failure.is_some() {
-            fail("the scenario works", self.verdict.clone(), "scenario");
+            let why = self.verdict.clone();
+            fail("the scenario works", why, FailureKind::Scenario);
         } else if let Some(nothing) = self.nothing_measured() {
             let why = format!("could not measure the shop: {}", nothing.reason());
-            fail("the shop was measured", why, "measure");
+            fail("the shop was measured", why, FailureKind::NothingMeasured);
         } else if self.deciding_level_limited() {
             let why = "the verdict rests on a level the generator could not keep up with: \
                        rerun on a bigger machine";
-            fail("the generator kept up", why.to_string(), "generator");
+            fail(
+                "the generator kept up",
+                why.to_string(),
+                FailureKind::GeneratorLimited,
+            );
         }
         failures
     }

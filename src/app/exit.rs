@@ -12,6 +12,7 @@
 
 use std::process::ExitCode;
 
+use crate::analysis::measured::FailureKind;
 use crate::analysis::{Report, RunEnd, gates};
 
 /// What a command concluded.
@@ -53,16 +54,18 @@ impl Exit {
     /// The exit of the report's judgement, whether or not the run was
     /// interrupted: `stampede report` of an interrupted run fails on its gates.
     pub fn judged(report: &Report) -> Exit {
-        if report.end == RunEnd::Aborted {
-            Exit::GateFailed
-        } else if report.scripting_failure.is_some() {
-            Exit::ScenarioFails
-        } else if report.measured_nothing() || report.deciding_level_limited() {
-            Exit::CannotMeasure
-        } else if gates::all_passed(&report.gates) {
-            Exit::Ok
-        } else {
-            Exit::GateFailed
+        // The first of what fails the job, as junit.xml and summary.md say it.
+        let failed = (report.job_failures().into_iter())
+            .map(|f| f.kind)
+            .find(|&kind| kind != FailureKind::Interrupted);
+        match failed {
+            Some(FailureKind::Aborted) => Exit::GateFailed,
+            Some(FailureKind::Scenario) => Exit::ScenarioFails,
+            Some(FailureKind::NothingMeasured | FailureKind::GeneratorLimited) => {
+                Exit::CannotMeasure
+            }
+            Some(FailureKind::Interrupted) | None if gates::all_passed(&report.gates) => Exit::Ok,
+            Some(FailureKind::Interrupted) | None => Exit::GateFailed,
         }
     }
 }

@@ -159,7 +159,7 @@ fn gates(suites: &mut String, report: &Report) -> (usize, usize) {
     let rows = findings::gate_rows(report);
     // What else fails the job (its exit code), each as a failed case.
     let mut cases: Vec<(String, Option<(String, &str)>)> = (report.job_failures().into_iter())
-        .map(|f| (f.case.to_string(), Some((f.why, f.kind))))
+        .map(|f| (f.case.to_string(), Some((f.why, f.kind.name()))))
         .collect();
     if rows.is_empty() && cases.is_empty() {
         return (0, 0);
