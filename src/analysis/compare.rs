@@ -243,10 +243,60 @@ impl Comparison {
                 self.worst().unwrap_or_default()
             ),
             _ => format!(
-                "{n} significant regressions beyond {beyond}: the worst, {}",
+                "{n} significant regressions beyond {beyond} ({}): the worst, {}",
+                self.spread(),
                 self.worst().unwrap_or_default()
             ),
         }
+    }
+
+    /// Where the regressions are, so that one slowdown counted at every step
+    /// and level it touched reads as one: "p50 and p95 of all requests and 6
+    /// steps, at 4 levels; 1 level fails now".
+    fn spread(&self) -> String {
+        let rows: Vec<&Change> = self.rows.iter().filter(|r| r.regression).collect();
+        let mut metrics: Vec<&str> = Vec::new();
+        let mut steps: Vec<&str> = Vec::new();
+        let mut loads: Vec<f64> = Vec::new();
+        for row in &rows {
+            if !metrics.contains(&row.metric.as_str()) {
+                metrics.push(&row.metric);
+            }
+            if row.step != "all" && !steps.contains(&row.step.as_str()) {
+                steps.push(&row.step);
+            }
+            if !loads.contains(&row.load) {
+                loads.push(row.load);
+            }
+        }
+        let plural = |n: usize, one: &str| match n {
+            1 => format!("1 {one}"),
+            n => format!("{n} {one}s"),
+        };
+        let overall = rows.iter().any(|r| r.step == "all");
+        let of = match (overall, steps.len()) {
+            (true, 0) => "all requests".to_string(),
+            (false, n) => plural(n, "step"),
+            (true, n) => format!("all requests and {}", plural(n, "step")),
+        };
+        let failing = self.failing().count();
+        let mut parts = Vec::new();
+        if !rows.is_empty() {
+            let metrics = match metrics.split_last() {
+                Some((last, [])) => last.to_string(),
+                Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+                None => String::new(),
+            };
+            parts.push(format!(
+                "{metrics} of {of}, at {}",
+                plural(loads.len(), "level")
+            ));
+        }
+        if failing > 0 {
+            let verb = if failing == 1 { "fails" } else { "fail" };
+            parts.push(format!("{} {verb} now", plural(failing, "level")));
+        }
+        parts.join("; ")
     }
 
     /// The regression to name first, in words: a level that fails now, else the

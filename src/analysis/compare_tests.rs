@@ -77,6 +77,13 @@ fn a_single_step_is_compared_once() {
     let c = compare(&base, &new, DEFAULT_MAX_REGRESSION);
     assert!(c.rows.iter().all(|r| r.step == "all"), "{:?}", c.rows);
     assert!(c.regressions() >= 2, "p50 at each of two levels at least");
+    // One slowdown counted at each level it touched says where, once.
+    let summary = c.summary();
+    assert!(
+        summary.contains(" of all requests, at 2 levels): the worst, "),
+        "{summary}"
+    );
+    assert!(summary.contains("(p50"), "{summary}");
 }
 
 #[test]
