@@ -61,17 +61,12 @@ impl FailureKind {
 }
 
 impl Report {
-    /// Whether the run measured nothing of the shop: no level was measured (a
-    /// page stalled the run), none was held in full (a feeder ran dry, a run ended
-    /// early: a short hold is no evidence either way), or not one request at any
-    /// level held in full got an HTTP answer (the target answers garbage, resets,
-    /// or nothing before the timeout): such a run is no verdict on the shop, and
-    /// exited 0.
-    pub fn measured_nothing(&self) -> bool {
-        self.nothing_measured().is_some()
-    }
-
-    /// Why the run measured nothing of the shop, if it did.
+    /// Why the run measured nothing of the shop, if it did: no level was
+    /// measured (a page stalled the run), none was held in full (a feeder ran
+    /// dry, a run ended early: a short hold is no evidence either way), or not
+    /// one request at any level held in full got an HTTP answer (the target
+    /// answers garbage, resets, or nothing before the timeout): such a run is
+    /// no verdict on the shop, and exited 0.
     pub fn nothing_measured(&self) -> Option<NothingMeasured> {
         let measured = (self.levels.iter()).any(|l| answered(l) && l.planned_s.is_none());
         if measured {
@@ -87,7 +82,7 @@ impl Report {
 
     /// Whether the level the verdict rests on (the breaking point, or the probe
     /// that stopped a capacity search) was generator-limited.
-    pub fn deciding_level_limited(&self) -> bool {
+    fn deciding_level_limited(&self) -> bool {
         let search_stopped = self.capacity_search.as_ref().is_some_and(|s| {
             matches!(
                 s.ending,

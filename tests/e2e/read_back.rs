@@ -234,94 +234,78 @@ fn merge_refuses_shards_whose_logs_do_not_belong_together() {
     assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
     std::fs::remove_dir_all(&out).unwrap();
 
-    // A header edited against its plan: it was merged (steps) or panicked (0 steps).
-    let (edited, log) = write("steps5", {
+    // Each second shard is the first's with one edit, and each merge is refused
+    // with its log's path and what differs.
+    // (the edited shard's name, its edit, what the refusal says)
+    type Case = (&'static str, fn(&mut Value), &'static [&'static str]);
+    let cases: [Case; 7] = [
+        // A header edited against its plan: it was merged (steps) or panicked (0 steps).
+        (
+            "steps5",
+            |h| h["steps"] = 5.into(),
+            &["its header's number of steps (5) is not its run plan's (1)"],
+        ),
+        (
+            "steps0",
+            |h| h["steps"] = 0.into(),
+            &["its header's number of steps (0)"],
+        ),
+        // Shards of another version of the scenario: the message says what differs.
+        (
+            "two_steps",
+            |h| {
+                h["steps"] = 2.into();
+                h["plan"]["steps"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"name": "cart", "slo": {"error_rate": null, "latency": []}}));
+            },
+            &["a different number of steps (2) from", "'s (1)"],
+        ),
+        (
+            "one_level",
+            |h| {
+                h["levels"] = json!([level(0, 1.0)]);
+                h["plan"]["levels"] = json!([level(0, 1.0)]);
+            },
+            &["a different number of levels (1) from", "'s (2)"],
+        ),
+        (
+            "other_load",
+            |h| {
+                h["levels"][1]["load"] = 3.0.into();
+                h["plan"]["levels"][1]["load"] = 3.0.into();
+            },
+            &[
+                "a different profile (level 2: load 3 from 1.0 s for 1.0 s) from",
+                "'s (level 2: load 2 from 1.0 s for 1.0 s)",
+            ],
+        ),
+        // Another [slo] is named as such; a shard started at another time, whose
+        // seed (drawn from its start) differs too, is named by its start time.
+        (
+            "other_slo",
+            |h| h["plan"]["slo"]["error_rate"] = 0.05.into(),
+            &["a different version of the scenario (its [slo] differs) from"],
+        ),
+        (
+            "later",
+            |h| {
+                h["seed"] = 6.into();
+                h["shard"]["start_at"] = "2026-12-02T21:42:30.000Z".into();
+            },
+            &["a different start time (2026-12-02T21:42:30.000Z) from"],
+        ),
+    ];
+    for (name, edit, said) in cases {
         let mut h = shard(header(), 1);
-        h["steps"] = 5.into();
-        h
-    });
-    assert_refused(
-        &merge(&[&first, &edited], &out),
-        &[
-            &log,
-            "its header's number of steps (5) is not its run plan's (1)",
-        ],
-    );
-    let (zero, log) = write("steps0", {
-        let mut h = shard(header(), 1);
-        h["steps"] = 0.into();
-        h
-    });
-    assert_refused(
-        &merge(&[&first, &zero], &out),
-        &[&log, "its header's number of steps (0)"],
-    );
-
-    // Shards of another version of the scenario: the message says what differs.
-    let (two_steps, log) = write("two_steps", {
-        let mut h = shard(header(), 1);
-        h["steps"] = 2.into();
-        h["plan"]["steps"]
-            .as_array_mut()
-            .unwrap()
-            .push(json!({"name": "cart", "slo": {"error_rate": null, "latency": []}}));
-        h
-    });
-    assert_refused(
-        &merge(&[&first, &two_steps], &out),
-        &[&log, "a different number of steps (2) from", "'s (1)"],
-    );
-    let (one_level, log) = write("one_level", {
-        let mut h = shard(header(), 1);
-        h["levels"] = json!([level(0, 1.0)]);
-        h["plan"]["levels"] = json!([level(0, 1.0)]);
-        h
-    });
-    assert_refused(
-        &merge(&[&first, &one_level], &out),
-        &[&log, "a different number of levels (1) from", "'s (2)"],
-    );
-    let (other_load, log) = write("other_load", {
-        let mut h = shard(header(), 1);
-        h["levels"][1]["load"] = 3.0.into();
-        h["plan"]["levels"][1]["load"] = 3.0.into();
-        h
-    });
-    assert_refused(
-        &merge(&[&first, &other_load], &out),
-        &[
-            &log,
-            "a different profile (level 2: load 3 from 1.0 s for 1.0 s) from",
-            "'s (level 2: load 2 from 1.0 s for 1.0 s)",
-        ],
-    );
-    // Another [slo] is named as such; a shard started at another time, whose
-    // seed (drawn from its start) differs too, is named by its start time.
-    let (other_slo, log) = write("other_slo", {
-        let mut h = shard(header(), 1);
-        h["plan"]["slo"]["error_rate"] = 0.05.into();
-        h
-    });
-    assert_refused(
-        &merge(&[&first, &other_slo], &out),
-        &[
-            &log,
-            "a different version of the scenario (its [slo] differs) from",
-        ],
-    );
-    let (later, log) = write("later", {
-        let mut h = shard(header(), 1);
-        h["seed"] = 6.into();
-        h["shard"]["start_at"] = "2026-12-02T21:42:30.000Z".into();
-        h
-    });
-    assert_refused(
-        &merge(&[&first, &later], &out),
-        &[
-            &log,
-            "a different start time (2026-12-02T21:42:30.000Z) from",
-        ],
-    );
+        edit(&mut h);
+        let (edited, log) = write(name, h);
+        let expected: Vec<&str> = std::iter::once(log.as_str())
+            .chain(said.iter().copied())
+            .collect();
+        assert_refused(&merge(&[&first, &edited], &out), &expected);
+    }
     assert!(!out.join("report.json").exists());
 }
 
