@@ -11,7 +11,7 @@ use crate::analysis::compare::Comparison;
 use crate::analysis::{Report, Stats, Verdict};
 use crate::report::escape::markdown as md;
 use crate::report::findings;
-use crate::report::view::{Headline, LoadUnit, level_number, load_of, shown_level};
+use crate::report::view::{Headline, LoadUnit, Tone, level_number, load_of, shown_level};
 use crate::units::{show_number, show_percent, show_rate};
 
 /// Text for a code span in a table cell: no backtick to end it, no `|` to split
@@ -27,20 +27,11 @@ pub fn summary(report: &Report) -> String {
     let head = Headline::of(report);
     let unit = head.unit;
     let _ = writeln!(out, "## stampede · {}\n", md(&report.scenario));
-    let found = crate::report::view::search_found(report);
-    // Red is the job's failing (a gate, or what else fails its exit code, as
-    // junit.xml says: an interrupted or aborted run, a failing scenario, no
-    // measure); a breaking point a staircase was meant to find is a finding:
-    // a passing job's summary opened red.
-    let job_failed = findings::gate_tally(report).1 > 0 || !report.job_failures().is_empty();
-    let icon = if job_failed {
-        "🔴"
-    } else if head.breaking.is_some() && !found {
-        "🟠"
-    } else if !head.failed_spikes.is_empty() {
-        "⚠️"
-    } else {
-        "🟢"
+    let icon = match Tone::of(report, &head) {
+        Tone::JobFails => "🔴",
+        Tone::Broke => "🟠",
+        Tone::SpikeBroke => "⚠️",
+        Tone::Clear => "🟢",
     };
     let _ = writeln!(out, "{icon} **{}**\n", md(&report.verdict));
     if let Some(why) = report.aborted_why() {

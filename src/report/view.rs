@@ -409,6 +409,37 @@ pub fn step_rows(level: &LevelResult) -> impl Iterator<Item = &crate::analysis::
     std::iter::once(&level.stats).chain(level.steps.iter().map(|s| &s.stats))
 }
 
+/// How a report's headline is coloured, the same in summary.md and report.html.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tone {
+    /// The job fails (a gate, or what else fails its exit code, as junit.xml
+    /// says: an interrupted or aborted run, a failing scenario, no measure).
+    JobFails,
+    /// A breaking point the staircase found: what it was run to find, so a
+    /// finding (amber), not the job's failing.
+    Broke,
+    /// No level held broke, but a spike did.
+    SpikeBroke,
+    Clear,
+}
+
+impl Tone {
+    pub fn of(report: &Report, head: &Headline<'_>) -> Tone {
+        let failed_gates = report.gates.iter().any(|g| !g.passed);
+        if failed_gates || !report.job_failures().is_empty() {
+            Tone::JobFails
+        } else if head.breaking.is_some() && !search_found(report) {
+            // A search brackets the capacity between probes that held and
+            // probes that broke: one that found it is an answer, not a break.
+            Tone::Broke
+        } else if !head.failed_spikes.is_empty() {
+            Tone::SpikeBroke
+        } else {
+            Tone::Clear
+        }
+    }
+}
+
 /// Whether a capacity search found and confirmed a capacity: its answer is the
 /// run's, and the probes that broke around it are no breaking point.
 pub fn search_found(report: &Report) -> bool {

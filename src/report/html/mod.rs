@@ -15,7 +15,7 @@ use std::fmt::Write;
 
 use crate::analysis::{LevelResult, Report, RunEnd, Stats, Verdict};
 use crate::report::view::{
-    ClauseCheck, ClauseOutcome, Headline, LoadUnit, checks, level_number, load_of,
+    ClauseCheck, ClauseOutcome, Headline, LoadUnit, Tone, checks, level_number, load_of,
 };
 use crate::units::{show_bytes, show_ms, show_number, show_percent, show_rate};
 
@@ -97,18 +97,11 @@ fn fact(out: &mut String, class: &str, label: &str, value: &str, detail: &str) {
 fn verdict(out: &mut String, report: &Report) {
     let head = Headline::of(report);
     let unit = head.unit;
-    let found = crate::report::view::search_found(report);
-    let class = if report.scripting_failure.is_some() {
-        "verdict failing"
-    } else if head.breaking.is_some() && !found {
-        // A search brackets the capacity between probes that held and probes
-        // that broke: one that found it is an answer, not a break.
-        "verdict broken"
-    } else if head.breaking.is_none() && !head.failed_spikes.is_empty() {
-        // No level held broke, but a spike did: amber, not green.
-        "verdict failing"
-    } else {
-        "verdict"
+    // Red only when the job fails; a breaking point is amber, a finding.
+    let class = match Tone::of(report, &head) {
+        Tone::JobFails => "verdict fails",
+        Tone::Broke | Tone::SpikeBroke => "verdict finding",
+        Tone::Clear => "verdict",
     };
     let _ = write!(
         out,
@@ -835,18 +828,45 @@ mod tests {
     fn a_failed_spike_is_no_level_that_met_the_slo() {
         let report = testdata::failed_spike();
         let page = render(&report);
-        assert!(page.contains("<section class=\"verdict failing\""));
+        assert!(page.contains("<section class=\"verdict finding\""));
         let said = escape(&report.failed_spikes()[0]);
         assert!(page.contains(&format!("every level held met the SLO; {said}")));
         assert!(!page.contains("every level met the SLO"));
         assert!(render(&testdata::smoke()).contains("every level met the SLO"));
     }
 
+    /// The banner's colour is summary.md's headline's: a breaking point a
+    /// staircase that passed its gates found is amber, a finding; red is the
+    /// job's failing (the banner was red for every break).
+    #[test]
+    fn the_banner_is_red_only_when_the_job_fails() {
+        let banner = |report: &Report| {
+            let page = render(report);
+            let at = page.find("<section class=\"verdict").unwrap();
+            page[at..].lines().next().unwrap().to_string()
+        };
+        let passed = testdata::judged(&["breaking_point >= 200"]);
+        assert!(passed.breaking_point.is_some());
+        assert!(
+            banner(&passed).contains("\"verdict finding\""),
+            "{}",
+            banner(&passed)
+        );
+        let failed = testdata::judged(&["p95 < 1ms"]);
+        assert!(
+            banner(&failed).contains("\"verdict fails\""),
+            "{}",
+            banner(&failed)
+        );
+        assert!(banner(&testdata::smoke()).contains("\"verdict\""));
+    }
+
     /// A scenario that fails: nothing is said of the shop's breaking point.
     #[test]
     fn a_failing_scenario_judges_no_breaking_point() {
         let page = render(&testdata::scripting_failure());
-        assert!(page.contains("<section class=\"verdict failing\""));
+        // The job fails on it (exit 1): red.
+        assert!(page.contains("<section class=\"verdict fails\""));
         assert!(page.contains("stopped at the first failing level"));
         assert!(!page.contains("none found") && !page.contains("start the load lower"));
         assert_eq!(page.matches("<dd>not judged<small>").count(), 2, "{page}");
