@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{LevelResult, Report, Stats, show_load};
+use super::{LevelResult, Report, RunEnd, Stats, show_load};
 use crate::metrics::decode_histogram;
 use crate::scenario::{Gate, Metric, Op};
 use crate::units::show_ms;
@@ -185,8 +185,16 @@ fn level_for<'r>(gate: &Gate, report: &'r Report) -> Result<&'r LevelResult, Str
     match gate.at {
         Some(load) => level_at(report, load).ok_or_else(|| {
             let loads: Vec<String> = report.levels.iter().map(|l| l.load.to_string()).collect();
+            // A run that ended before its plan did may have been meant to reach it.
+            let ended = match report.end {
+                RunEnd::Completed => "",
+                RunEnd::StoppedAtBreakingPoint => ", the run stopped at the breaking point",
+                RunEnd::Interrupted => ", the run was interrupted",
+                RunEnd::DataExhausted => ", the run's `unique` data ran out",
+                RunEnd::Aborted => ", the run was aborted",
+            };
             format!(
-                "no level at {} was measured (levels: {})",
+                "no level at {} was measured (levels: {}{ended})",
                 report.load_unit.model().show_load_exact(load),
                 loads.join(", ")
             )

@@ -68,6 +68,14 @@ fn percentile_gates_judge_the_last_good_level() {
     fails(&r, "p95@275 < 200ms");
     let m = fails(&r, "p95@333 < 1s");
     assert!(m.contains("no level at 333 shoppers"), "{m}");
+    // Why a level may be missing: the run ended before its plan.
+    let mut stopped = r.clone();
+    stopped.end = crate::analysis::RunEnd::StoppedAtBreakingPoint;
+    let m = fails(&stopped, "p95@333 < 1s");
+    assert!(
+        m.ends_with(", the run stopped at the breaking point)"),
+        "{m}"
+    );
     // A load validate took for a level's (a rounding apart) judges that level,
     // as validate said; one further off says its every digit, not "25".
     passes(&r, "p95@25.0000000001 < 30ms");
