@@ -44,7 +44,8 @@
 #         arrivals per generator CPU-second = requests / (user + sys).
 #
 # Usage: benches/peers.sh [rounds] [plain|journey|browse|https|all]     (default: 2 all)
-# Env: STAMPEDE=bin (see lib.sh), WORK=dir (raw outputs), QUIET_WAIT=s,
+# Env: STAMPEDE=bin (see lib.sh), WORK=dir (raw outputs), QUIET_WAIT=s, NOPUSH=1 (nginx
+#      with tcp_nopush: each answer's head and page in one TCP segment, not two),
 #      OHA= WRK= K6= LOCUST= NGINX= (paths, instead of looking them up on PATH),
 #      FLOOR= (benches/floor.rs's binary; plain only, optional).
 . "$(dirname "$0")/lib.sh"
@@ -222,6 +223,7 @@ start_nginx() {
   fi
   port=$(free_port)
   sed -e "s#@PREFIX@#$prefix#g" -e "s#@PORT@#$port#g" -e "s#@LISTEN@#$listen#g" -e "${tls:-s/^\$//}" \
+    -e "$( [ "${NOPUSH:-0}" = 1 ] && echo 's/#nopush //' || echo 's/^$//' )" \
     "$PEERS/nginx.conf" >"$prefix/nginx.conf"
   timeout "$LIFETIME" "$NGINX" -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log" \
     >"$prefix/stdout" 2>&1 &
