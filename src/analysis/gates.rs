@@ -268,7 +268,7 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
         },
     };
     let measured = match &gate.metric {
-        Metric::Latency { percentile, .. } => latency(stats, *percentile),
+        Metric::Latency { percentile, .. } => latency(stats, *percentile).map(|(ms, _)| ms),
         // Shares are judged exact (a rounded 0.8598% failed `< 0.86%`), and
         // shown to the digits that tell them from the bound.
         Metric::ErrorRate { kind, .. } => (stats.requests > 0).then(|| match kind {
@@ -321,7 +321,7 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
     };
     // A percentile resting on too few samples says so, as the tables mark it.
     let shaky = match gate.metric {
-        Metric::Latency { percentile, .. } if stats.latency.is_low_confidence(percentile) => {
+        Metric::Latency { percentile, .. } if latency(stats, percentile).is_some_and(|l| l.1) => {
             let noun = if stats.requests == 1 {
                 "sample"
             } else {
@@ -365,13 +365,17 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
     )
 }
 
-/// A percentile from the stored numbers, or from the histogram for others.
-fn latency(stats: &Stats, percentile: f64) -> Option<f64> {
+/// A percentile from the stored numbers, or from the histogram for others;
+/// and whether it rests on too few samples (p99.9 of 2,000 does, as p99 of
+/// 100: the tables' mark, for every percentile a gate may name).
+fn latency(stats: &Stats, percentile: f64) -> Option<(f64, bool)> {
     if [50.0, 90.0, 95.0, 99.0, 100.0].contains(&percentile) {
-        return stats.latency.at(percentile);
+        let low = stats.latency.is_low_confidence(percentile);
+        return stats.latency.at(percentile).map(|ms| (ms, low));
     }
     let histogram = decode_histogram(&stats.histogram).filter(|h| !h.is_empty())?;
-    Some(histogram.value_at_quantile(percentile / 100.0) as f64 / 1000.0)
+    let ms = histogram.value_at_quantile(percentile / 100.0) as f64 / 1000.0;
+    Some((ms, super::low_confidence(percentile, histogram.len())))
 }
 
 /// `breaking_point >= 300`: no breaking point below 300. Without a breaking

@@ -331,6 +331,22 @@ fn a_gate_on_a_low_confidence_percentile_says_so() {
             .message
             .contains("low confidence")
     );
+    // A percentile the report does not store is read from the histogram, and
+    // judged by its own samples above it: p99.9 was never marked (its name
+    // was taken for p99's), p97.5 of a few samples neither.
+    let level = r.levels.iter().find(|l| l.index == good).unwrap();
+    let n = crate::metrics::decode_histogram(&level.stats.histogram)
+        .unwrap()
+        .len();
+    assert!((1_000..10_000).contains(&n), "{n}");
+    let low = |gate: &str| check(&r, gate).message.contains("low confidence");
+    assert!(low("p99.9 < 10s") && !low("p97.5 < 10s"));
+    let checkout = level.steps.iter().find(|s| s.name == "checkout").unwrap();
+    let few = crate::metrics::decode_histogram(&checkout.stats.histogram)
+        .unwrap()
+        .len();
+    assert!(few * 25 / 1000 < 10, "{few}");
+    assert!(low("checkout.p97.5 < 10s"));
 }
 
 /// An interrupted run that stopped below a `breaking_point >=` bound is not

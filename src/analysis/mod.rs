@@ -125,13 +125,19 @@ pub struct Latency {
 /// needs 200 samples, p99 1000.
 pub const MIN_TAIL: f64 = 10.0;
 
+/// Whether `percentile` of `samples` latencies rests on fewer than
+/// [`MIN_TAIL`] samples above it (the max is no estimate: never).
+pub fn low_confidence(percentile: f64, samples: u64) -> bool {
+    let n = samples as f64;
+    percentile < 100.0 && n > 0.0 && n * (1.0 - percentile / 100.0) < MIN_TAIL - 1e-9
+}
+
 impl Latency {
     fn of(histogram: &Histogram<u64>) -> Latency {
         let at = |q: f64| (!histogram.is_empty()).then(|| ms(histogram.value_at_quantile(q)));
-        let n = histogram.len() as f64;
         let low_confidence = [(50.0, "p50"), (90.0, "p90"), (95.0, "p95"), (99.0, "p99")]
             .into_iter()
-            .filter(|&(p, _)| n > 0.0 && n * (1.0 - p / 100.0) < MIN_TAIL - 1e-9)
+            .filter(|&(p, _)| low_confidence(p, histogram.len()))
             .map(|(_, name)| name.to_string())
             .collect();
         Latency {
@@ -153,7 +159,8 @@ impl Latency {
         }
     }
 
-    /// Whether the percentile named by an SLO bound rests on too few samples.
+    /// Whether the percentile named by an SLO bound (50, 90, 95 or 99) rests on
+    /// too few samples; any other, [`low_confidence`] with the samples.
     pub fn is_low_confidence(&self, percentile: f64) -> bool {
         let name = format!("p{}", percentile as u32);
         self.low_confidence.contains(&name)

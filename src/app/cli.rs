@@ -225,7 +225,9 @@ pub struct RunArgs {
     pub expected_peak: Option<f64>,
     /// Debug walk: one shopper runs each journey once, no load, and every request,
     /// redirect hop, extracted value and check is printed. Exit 0 when every step passed.
-    #[arg(long)]
+    /// It writes no report and judges no gate: --out, --gate, --baseline and
+    /// --expected-peak are refused beside it (a CI step passed, judging nothing).
+    #[arg(long, conflicts_with_all = ["out", "gates", "baseline", "expected_peak"])]
     pub smoke: bool,
     /// With --smoke (or a failed preflight): show request and response headers too.
     #[arg(long, short = 'v')]

@@ -51,21 +51,23 @@ impl Exit {
         }
     }
 
-    /// The exit of the report's judgement, whether or not the run was
-    /// interrupted: `stampede report` of an interrupted run fails on its gates.
+    /// The exit of the report's judgement (`stampede report`, `merge`): the
+    /// first of what fails the job, as junit.xml and summary.md say it. An
+    /// interrupted run fails it (1), whatever its gates: it measured part of
+    /// its plan (`report` of one exited 0 beside a junit.xml failure).
     pub fn judged(report: &Report) -> Exit {
-        // The first of what fails the job, as junit.xml and summary.md say it.
         let failed = (report.job_failures().into_iter())
             .map(|f| f.kind)
-            .find(|&kind| kind != FailureKind::Interrupted);
+            .find(|&kind| kind != FailureKind::Interrupted)
+            .or_else(|| (report.end == RunEnd::Interrupted).then_some(FailureKind::Interrupted));
         match failed {
-            Some(FailureKind::Aborted) => Exit::GateFailed,
+            Some(FailureKind::Aborted | FailureKind::Interrupted) => Exit::GateFailed,
             Some(FailureKind::Scenario) => Exit::ScenarioFails,
             Some(FailureKind::NothingMeasured | FailureKind::GeneratorLimited) => {
                 Exit::CannotMeasure
             }
-            Some(FailureKind::Interrupted) | None if gates::all_passed(&report.gates) => Exit::Ok,
-            Some(FailureKind::Interrupted) | None => Exit::GateFailed,
+            None if gates::all_passed(&report.gates) => Exit::Ok,
+            None => Exit::GateFailed,
         }
     }
 }

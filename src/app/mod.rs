@@ -143,7 +143,12 @@ fn write_reports(report: &Report, dir: &Path) -> Result<(), Error> {
 /// interruption was that run's exit, not this command's; the judgement stands.
 fn judgement_exit(report: &Report) -> Exit {
     match verdict_exit(report) {
-        Exit::Interrupted => Exit::judged(report),
+        Exit::Interrupted => {
+            errln!(
+                "the run was interrupted: its reports measure the part of its plan it ran, which passes no job (exit 1)"
+            );
+            Exit::judged(report)
+        }
         exit => exit,
     }
 }

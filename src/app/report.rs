@@ -60,6 +60,12 @@ pub fn report(args: &ReportArgs) -> Result<Exit, Error> {
     // refused before anything is printed.
     if let Some(dir) = &args.out {
         outdir::check_is_dir(dir)?;
+        if same_dir(dir, &source) && (!ci.gates.is_empty() || ci.baseline.is_some()) {
+            return Err(bad_input(anyhow!(
+                "--out {} is the run's own directory: its reports keep the gates the run was judged by. Write the reports judged again elsewhere (a new or empty --out)",
+                dir.display()
+            )));
+        }
         if !same_dir(dir, &source) && !holds_this_run(dir, &report) && outdir::holds_a_run(dir) {
             return Err(bad_input(anyhow!(
                 "{} already holds another run: its files would mix with this one's. Choose a new or empty --out",

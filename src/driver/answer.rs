@@ -12,7 +12,7 @@ use crate::error_kind::ErrorKind;
 use crate::http;
 use crate::metrics::examples::{Cause, Example, Source, excerpt};
 use crate::scenario::{
-    Check, ExtractSource, JsonCheck, Response, Scope, StatusMatch, Step, StepCheck, Take,
+    Check, ExtractSource, JsonCheck, Response, Scope, StatusMatch, Step, StepCheck, Take, Unread,
     value_text as text,
 };
 
@@ -293,6 +293,9 @@ impl Judge<'_> {
             if found.is_empty() {
                 let (what, near) = missed(extract, response, seen.is_some());
                 let misfit = match &extract.source {
+                    ExtractSource::Json(_) if matches!(response.json(), Err(Unread::NotJson)) => {
+                        true
+                    }
                     ExtractSource::Json(path) => path.misfits(response.json().ok()),
                     _ => false,
                 };
@@ -432,6 +435,10 @@ fn missed(
 ) -> (String, bool) {
     let source = source_text(&extract.source);
     let (said, near) = match &extract.source {
+        // Not JSON at all (an HTML page): no `optional` helps; say what it is.
+        ExtractSource::Json(_) if matches!(response.json(), Err(Unread::NotJson)) => {
+            (not_json(response), false)
+        }
         ExtractSource::Json(path) => (path.matched_nothing(response.json().ok()), false),
         // What the page holds near a selector: a hidden input is not in the
         // body excerpt, which shows the page's visible text.
@@ -442,6 +449,16 @@ fn missed(
         _ => ("matched nothing".to_string(), false),
     };
     (format!("extract {}: {source} {said}", extract.name), near)
+}
+
+/// `matched nothing: the body is not JSON (Content-Type text/html)`, the
+/// type when the answer's headers were kept.
+fn not_json(response: &Response) -> String {
+    let content_type = (response.headers.get(::http::header::CONTENT_TYPE))
+        .and_then(|v| v.to_str().ok())
+        .map(|t| format!(" (Content-Type {t})"))
+        .unwrap_or_default();
+    format!("matched nothing: {}{content_type}", Unread::NotJson)
 }
 
 /// A failed request as its example names it.

@@ -420,7 +420,9 @@ fn planning_with(report: &Report, run_totals: bool) -> Vec<Fact> {
     for j in &p.journeys {
         let mut parts = Vec::new();
         if let Some(n) = j.completed_per_minute {
-            parts.push(format!("{n:.0}/min at the last good level"));
+            // To the gate's tenth: `22.5/min` read `22/min` beside its gate's line.
+            let n = crate::units::show_number(n);
+            parts.push(format!("{n}/min at the last good level"));
         }
         if let Some(s) = j.failed_share_at_breaking_point {
             let counted = match report.model {

@@ -209,7 +209,7 @@ impl fmt::Display for TemplateError {
             }
             TemplateError::BadFilter { filter, .. } => write!(
                 f,
-                "unknown filter `{filter}`: expected `first`, `last` or `random` (a list), `int`, `float`, `bool`, `json` or `string` (a conversion), or `raw` (into a URL unescaped)"
+                "unknown filter `{filter}`: expected `first`, `last`, `random` or `all` (a list), `int`, `float`, `bool`, `json` or `string` (a conversion), or `raw` (into a URL unescaped)"
             ),
             TemplateError::Convert { message, .. } => write!(f, "cannot convert: {message}"),
         }

@@ -246,6 +246,32 @@ fn a_broken_scenario_fails_the_walk_naming_the_step_the_check_and_what_came() {
         ),
         "{stderr}"
     );
+    // A JSONPath read from an HTML page says the page is no JSON, and is no
+    // answer that may lack the value (`optional` was advised).
+    let json = buyer("").replace(
+        r#"csrf = { css = "input[name=csrf]", attr = "value" }"#,
+        r#"csrf = { json = "$.csrf" }"#,
+    );
+    let (code, stdout, _) = smoke(&write(dir.path(), "json.toml", &json), &[]);
+    assert_eq!(code, Some(4), "{stdout}");
+    assert!(
+        stdout.contains(
+            "extract csrf: json \"$.csrf\" matched nothing: the body is not JSON (Content-Type text/html"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("`optional`"), "{stdout}");
+    // The debug walk writes no report and judges no gate: a gate, a baseline
+    // or --out beside it is refused (a CI step passed, judging nothing).
+    for extra in [
+        &["--gate", "p95 < 1ms"][..],
+        &["--out", "x"],
+        &["--baseline", "b.json"],
+    ] {
+        let (code, _, stderr) = smoke(&dir.path().join("json.toml"), extra);
+        assert_eq!(code, Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains("cannot be used with"), "{stderr}");
+    }
     // The status case tells how to check the redirect itself.
     let (_, stdout, _) = smoke(&dir.path().join("status.toml"), &[]);
     assert!(stdout.contains("set follow_redirects = false"), "{stdout}");
@@ -730,7 +756,8 @@ steps = [
     let run = dir.path().join("out");
     let html = std::fs::read_to_string(run.join("report.html")).unwrap();
     assert!(html.contains("<h2 id=\"what-failed\">What failed</h2>"));
-    assert!(html.contains("<section class=\"verdict failing\""));
+    // The job fails on the scenario (exit 4): red.
+    assert!(html.contains("<section class=\"verdict fails\""));
     assert!(
         !html.contains("none found") && html.contains("not judged"),
         "html"

@@ -268,23 +268,45 @@ fn an_interrupted_run_still_writes_what_it_measured() {
             .unwrap()
             .ends_with("[run interrupted]")
     );
-    // Judging the interrupted run again is its judgement alone: a failed gate
-    // fails (it exited 0), a passed one passes.
+    // Judged again, an interrupted run fails the job (exit 1) whatever its
+    // gates, as its junit.xml says (it exited 0 beside a junit.xml failure);
+    // the gates are judged and said all the same.
     let rejudge = |gate: &str| {
-        stampede()
+        let output = stampede()
             .args(["report", "--gate", gate, "--out"])
             .arg(dir.path().join("judged"))
             .arg(&out)
             .output()
-            .unwrap()
-            .status
-            .code()
+            .unwrap();
+        let said = text(&output);
+        (output.status.code(), format!("{}{}", said.0, said.1))
     };
-    assert_eq!(rejudge("p95 < 1us"), Some(1));
-    assert_eq!(rejudge("p95 < 1h"), Some(0));
+    let (code, said) = rejudge("p95 < 1h");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("pass  p95 < 1h"), "{said}");
+    assert!(said.contains("the run was interrupted: its reports measure the part"));
+    let junit = std::fs::read_to_string(dir.path().join("judged/junit.xml")).unwrap();
+    assert!(junit.contains("the run was not interrupted"), "{junit}");
+    let (code, said) = rejudge("p95 < 1us");
+    assert_eq!(code, Some(1));
+    assert!(said.contains("FAIL  p95 < 1us"), "{said}");
     // A level it did not reach fails its gate: not bad input, as it is for a
     // run that held its whole plan (`ci::gates_decide_the_exit_code_of_run_and_report`).
-    assert_eq!(rejudge("p95@6 < 1h"), Some(1));
+    let (code, said) = rejudge("p95@6 < 1h");
+    assert_eq!(code, Some(1));
+    assert!(said.contains(", the run was interrupted)"), "{said}");
+    // Judged by other gates, the run's own directory keeps its judgement:
+    // --out into it is refused (it overwrote the gates the run ran with).
+    let before = std::fs::read(out.join("report.json")).unwrap();
+    let output = stampede()
+        .args(["report", "--gate", "p95 < 1h", "--out"])
+        .arg(&out)
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output).1.contains("is the run's own directory"));
+    assert_eq!(std::fs::read(out.join("report.json")).unwrap(), before);
 }
 
 #[test]
