@@ -116,6 +116,23 @@ pub struct NewlyFailed {
 }
 
 impl NewlyFailed {
+    /// Whether it counts as a regression: not when a limited generator cannot
+    /// judge it, nor when it broke only an error rate that chance alone may
+    /// give (`1 failed of 49` against 1%: the rows beside it said noise).
+    pub fn counts(&self) -> bool {
+        let by_chance = |b: &Breach| {
+            matches!(
+                b.broken,
+                super::breach::Broken::ErrorRate {
+                    low_confidence: Some(_),
+                    ..
+                }
+            )
+        };
+        !self.generator_limited
+            && !(!self.breaches.is_empty() && self.breaches.iter().all(by_chance))
+    }
+
     /// `the level at 30 met the SLO in the baseline and fails now: error rate
     /// 3.1% > SLO 1%` (its load: the two runs may number their levels apart).
     pub fn line(&self) -> String {
@@ -130,6 +147,8 @@ impl NewlyFailed {
             },
             if self.generator_limited {
                 " (cannot judge: generator-limited)"
+            } else if !self.counts() {
+                " (within chance: not counted as a regression)"
             } else {
                 ""
             }
@@ -228,7 +247,7 @@ impl Comparison {
 
     /// The newly failed levels that count (not generator-limited).
     fn failing(&self) -> impl Iterator<Item = &NewlyFailed> {
-        self.newly_failed.iter().filter(|f| !f.generator_limited)
+        self.newly_failed.iter().filter(|f| f.counts())
     }
 
     /// The verdict in one line: how many regressions beyond the tolerance, and

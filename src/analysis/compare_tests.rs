@@ -286,6 +286,32 @@ fn a_level_that_met_the_slo_and_fails_now_is_a_regression_whatever_its_latency()
             .line()
             .ends_with("(cannot judge: generator-limited)")
     );
+    // An error rate that chance alone may give (1 failed of 49 against 1%)
+    // is said, not counted: the regression gate failed a CI job on it.
+    new.levels[1].generator_limited = false;
+    let chance = crate::analysis::breach::Broken::ErrorRate {
+        measured: 1.0 / 49.0,
+        bound: 0.01,
+        low_confidence: Some((1, 49)),
+    };
+    new.levels[1].breaches = vec![Breach::new(None, chance.clone())];
+    let c = compare(&base, &new, DEFAULT_MAX_REGRESSION);
+    assert_eq!((c.newly_failed.len(), c.regressions()), (1, 0));
+    assert!(
+        c.newly_failed[0]
+            .line()
+            .ends_with("(within chance: not counted as a regression)"),
+        "{}",
+        c.newly_failed[0].line()
+    );
+    // Beside a firm breach it counts.
+    new.levels[1]
+        .breaches
+        .push(testdata::dropped_breach(0.22, 0.01));
+    assert_eq!(
+        compare(&base, &new, DEFAULT_MAX_REGRESSION).regressions(),
+        1
+    );
 }
 
 #[test]

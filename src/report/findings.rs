@@ -538,7 +538,7 @@ pub fn comparison_notes(c: &Comparison) -> Vec<(String, bool)> {
     let mut notes: Vec<(String, bool)> = c
         .newly_failed
         .iter()
-        .map(|f| (f.line(), !f.generator_limited))
+        .map(|f| (f.line(), f.counts()))
         .collect();
     if !c.compared_anything() {
         notes.push((
