@@ -1584,3 +1584,46 @@ fn a_var_with_a_slash_in_a_path_is_warned_of() {
         assert_eq!(slash, 0, "{quiet}: {:?}", s.warnings);
     }
 }
+
+/// A step's full URL to a host the client refuses is warned of, where it
+/// stands: `localhost` beside a target of 127.0.0.1 was blocked on every
+/// request while validate said ok.
+#[test]
+fn a_full_url_to_a_host_not_allowed_is_warned_of() {
+    let with = |base: &str, allow: &str, url: &str| {
+        parse(
+            Path::new("t.toml"),
+            &format!(
+                "name = \"t\"\n[target]\nbase_url = \"{base}\"\nallow_hosts = [{allow}]\n[load]\nstages = [ {{ ramp_to = 1, over = \"1s\" }}, {{ hold = \"1s\" }} ]\n[slo]\np95 = \"1s\"\nerror_rate = \"1%\"\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"{url}\" }}]\n"
+            ),
+        )
+        .unwrap()
+        .warnings
+    };
+    let blocked = with("http://127.0.0.1:8027", "", "http://localhost:8027/");
+    assert_eq!(blocked.len(), 1, "{blocked:?}");
+    assert!(
+        blocked[0].starts_with(
+            "step \"home\" sends to localhost, neither the target's origin (127.0.0.1:8027) nor in [target] allow_hosts: each of its requests will be blocked; add allow_hosts = [\"localhost\"] if it is meant (at t.toml:"
+        ),
+        "{blocked:?}"
+    );
+    // Another port of the target's host is another origin.
+    assert_eq!(
+        with("http://127.0.0.1:8027", "", "http://127.0.0.1:9/x").len(),
+        1
+    );
+    // The target itself, an allowed host, a template or a path: nothing said.
+    assert!(with("http://127.0.0.1:8027", "", "http://127.0.0.1:8027/x").is_empty());
+    assert!(with("http://shop.example", "", "http://SHOP.example:80/x").is_empty());
+    assert!(
+        with(
+            "http://127.0.0.1:8027",
+            "\"pay.example\"",
+            "https://pay.example/x"
+        )
+        .is_empty()
+    );
+    assert!(with("http://127.0.0.1:8027", "", "http://{{ uuid }}.example/x").is_empty());
+    assert!(with("embedded", "", "http://localhost:8027/").is_empty());
+}

@@ -432,7 +432,7 @@ impl<'a> Compiler<'a> {
     /// The step's one method and its path, which starts with `/`, `{{` or a
     /// scheme; `None` for a GraphQL step POSTed to `[target] graphql_path`.
     fn step_method<'r>(
-        &self,
+        &mut self,
         span: std::ops::Range<usize>,
         name: &str,
         raw: &'r RawStep,
@@ -478,7 +478,33 @@ impl<'a> Compiler<'a> {
                     "the scheme and host come from [target] base_url; a full URL must name a host in allow_hosts",
                 ));
         }
+        if absolute && !text.contains("{{") {
+            self.warn_if_blocked(name, path);
+        }
         Ok((method, Some(path)))
+    }
+
+    /// A step's full URL, written out, to a host the client refuses (neither
+    /// the target's origin nor in `allow_hosts`): each of its requests would
+    /// be blocked, which validate said nothing of.
+    fn warn_if_blocked(&mut self, name: &str, path: &Spanned<String>) {
+        let (Some(((host, port), allowed)), Ok(url)) =
+            (&self.reachable, url::Url::parse(path.get_ref()))
+        else {
+            return;
+        };
+        let (to_host, to_port) = super::origin_of(&url);
+        if (to_host == *host && to_port == *port) || allowed.contains(&to_host) {
+            return;
+        }
+        let target = match port {
+            Some(port) => format!("{host}:{port}"),
+            None => host.clone(),
+        };
+        let message = format!(
+            "step \"{name}\" sends to {to_host}, neither the target's origin ({target}) nor in [target] allow_hosts: each of its requests will be blocked; add allow_hosts = [\"{to_host}\"] if it is meant"
+        );
+        self.warn_at(path.span(), message);
     }
 
     /// The step's headers: fixed values checked now, templates rendered per request.

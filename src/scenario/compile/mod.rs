@@ -63,6 +63,10 @@ struct Compiler<'a> {
     foreign: std::cell::RefCell<Vec<String>>,
     /// `[target] cookies`.
     cookies: bool,
+    /// The origin requests may go to (the base URL's host and port) and the
+    /// hosts of `allow_hosts`, once the target compiled; `None` for the
+    /// embedded shop (its port is chosen at run time).
+    reachable: Option<((String, Option<u16>), Vec<String>)>,
     /// While a step compiles: the variables its journey extracts from that step
     /// on (its own extractions first), with the step that extracts each and
     /// whether it is this step; a template reading one is told where it is set.
@@ -146,6 +150,7 @@ pub fn compile<'a>(
         target_written: Vec::new(),
         foreign: Default::default(),
         cookies: raw.target.cookies.unwrap_or(true),
+        reachable: None,
         extracted_later: Vec::new(),
         optional_slots: Vec::new(),
     };
@@ -169,6 +174,9 @@ pub fn compile<'a>(
         c.graphql_path = path.get_ref().clone();
     }
     let target = c.target(raw.target)?;
+    c.reachable = (target.base_url.as_deref())
+        .and_then(|base| url::Url::parse(base).ok())
+        .map(|base| (origin_of(&base), target.allow_hosts.clone()));
     let load_text = beside
         .load
         .as_ref()
@@ -304,6 +312,12 @@ pub fn compile<'a>(
         secrets: c.secrets.into_inner(),
         warnings: c.warnings,
     })
+}
+
+/// A URL's host (lower case) and port, as the client's allow-list reads them.
+fn origin_of(url: &url::Url) -> (String, Option<u16>) {
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    (host, url.port_or_known_default())
 }
 
 impl<'a> Compiler<'a> {
