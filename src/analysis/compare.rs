@@ -129,8 +129,8 @@ impl NewlyFailed {
                 }
             )
         };
-        !self.generator_limited
-            && !(!self.breaches.is_empty() && self.breaches.iter().all(by_chance))
+        let only_by_chance = !self.breaches.is_empty() && self.breaches.iter().all(by_chance);
+        !self.generator_limited && !only_by_chance
     }
 
     /// `the level at 30 met the SLO in the baseline and fails now: error rate

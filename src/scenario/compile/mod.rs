@@ -66,7 +66,7 @@ struct Compiler<'a> {
     /// The origin requests may go to (the base URL's host and port) and the
     /// hosts of `allow_hosts`, once the target compiled; `None` for the
     /// embedded shop (its port is chosen at run time).
-    reachable: Option<((String, Option<u16>), Vec<String>)>,
+    reachable: Option<(Origin, Vec<String>)>,
     /// While a step compiles: the variables its journey extracts from that step
     /// on (its own extractions first), with the step that extracts each and
     /// whether it is this step; a template reading one is told where it is set.
@@ -314,8 +314,11 @@ pub fn compile<'a>(
     })
 }
 
-/// A URL's host (lower case) and port, as the client's allow-list reads them.
-fn origin_of(url: &url::Url) -> (String, Option<u16>) {
+/// A host (lower case) and port, as the client's allow-list reads them.
+type Origin = (String, Option<u16>);
+
+/// A URL's [`Origin`].
+fn origin_of(url: &url::Url) -> Origin {
     let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
     (host, url.port_or_known_default())
 }
