@@ -63,6 +63,16 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                         out,
                         "; the step expects a redirect, and it was followed: {FOLLOW_REDIRECTS}"
                     ),
+                    _ if let Some(code @ 300..=399) = failure.status
+                        && failure.kind == ErrorKind::Status =>
+                    {
+                        write!(
+                            out,
+                            "; the shop answered a redirect ({code}) the step did not follow: \
+                             expect it (`expect = {{ status = {code} }}`), or let the step follow \
+                             it (follow_redirects, the default) and check the page it leads to"
+                        )
+                    }
                     (Some(accept), _) => write!(
                         out,
                         "; if it is the shop's business answer (an out-of-stock 409, say), {accept}"

@@ -270,6 +270,31 @@ fn a_followed_redirect_the_step_expects_is_not_told_to_accept_the_page() {
     assert_eq!(accept_hint(ErrorKind::Status, Some(200), &followed), None);
 }
 
+/// A redirect the step did not follow, where it expected a 200, is said to
+/// be one: "if it is the shop's business answer (an out-of-stock 409,
+/// say), add 302" read oddly beside a basket's usual redirect.
+#[test]
+fn an_unfollowed_redirect_says_expect_it_or_follow_it() {
+    let what = "expected status 200, got 302";
+    let said = show_walk(
+        &failing(
+            ErrorKind::Status,
+            302,
+            what,
+            status(true, false, false),
+            "",
+            0,
+        ),
+        false,
+        1,
+    );
+    assert!(
+        said.contains("; the shop answered a redirect (302) the step did not follow: expect it (`expect = { status = 302 }`), or let the step follow it (follow_redirects, the default) and check the page it leads to"),
+        "{said}"
+    );
+    assert!(!said.contains("business answer"), "{said}");
+}
+
 /// A check that fails on a small 200 page reading like a waiting room is the
 /// check catching the shop's answer to load: not to be loosened. A large
 /// page, a page without those words ("business" is not "busy"), or a status
