@@ -775,9 +775,8 @@ pub fn verdict(report: &Report) -> String {
     }
     let dropped: u64 = report.levels.iter().map(|l| l.dropped).sum();
     if dropped > 0 {
-        text.push_str(&format!(
-            ". {dropped} arrivals dropped (max_active reached)"
-        ));
+        let noun = if dropped == 1 { "arrival" } else { "arrivals" };
+        text.push_str(&format!(". {dropped} {noun} dropped (max_active reached)"));
     }
     if let Some(recovery) = recovery_sentence(report) {
         text.push_str(&format!(". {recovery}"));
@@ -861,10 +860,21 @@ fn headline(report: &Report) -> String {
             // reused (the requests that may be repeated were sent again): its
             // keep-alive timeout, not the load.
             let raced = on_errors && super::failures::keep_alive_race(report);
+            // Arrivals turned away at `max_active` busy shoppers: the cap may
+            // be what broke the level, not the shop.
+            let capped = (report.levels.iter().find(|l| l.index == bp.level)).is_some_and(|l| {
+                l.breaches
+                    .iter()
+                    .any(|b| matches!(b.broken, Broken::Dropped { .. }))
+            });
             // On latency, the SLO may be below what the shop answers unloaded
             // (a login's POST, 303 and GET): no lower start can pass it.
             let advice = match (bp.load > 1.0, on_errors) {
                 _ if own => "",
+                _ if capped => {
+                    "; arrivals were dropped at [load] max_active busy shoppers: raise it, unless \
+                     a slow shop is what kept them busy (then start the staircase lower)"
+                }
                 _ if raced => {
                     "; most requests that failed broke as `reset` on kept-alive connections the \
                      shop closed as they were reused (the others were sent again, below): its \

@@ -758,6 +758,22 @@ fn broken_from_the_first_level_on_errors_points_to_what_failed_too() {
         "{verdict}"
     );
     assert!(!verdict.contains("lower"), "{verdict}");
+    // Arrivals dropped at max_active: the cap is named (the advice was the
+    // lower start and the SLO alone), and one arrival is one.
+    report.levels[0].load = 5.0;
+    report.breaking_point.as_mut().unwrap().load = 5.0;
+    report.levels[0].breaches = vec![crate::analysis::testdata::dropped_breach(0.062, 0.05)];
+    report.levels[0].dropped = 1;
+    report.breaking_point.as_mut().unwrap().reason = report.levels[0].breaches_text();
+    let verdict = super::verdict(&report);
+    assert!(
+        verdict.contains("(arrivals dropped 6.2% > SLO 5%); arrivals were dropped at [load] max_active busy shoppers: raise it, unless a slow shop is what kept them busy"),
+        "{verdict}"
+    );
+    assert!(
+        verdict.contains(". 1 arrival dropped (max_active reached)"),
+        "{verdict}"
+    );
 }
 
 /// A load a search held again cleanly after a generator-limited try was
