@@ -505,9 +505,44 @@ fn merge_refuses_runs_that_are_not_shards_of_one_run() {
             ("sale", "1/2", "2", &start),
             ("sale", "1/3", "1", &start),
             ("sale", "1/2", "1", &later),
+            ("sale", "1/2", "1", &start),
         ],
     );
     let first = runs[0].clone();
+    // A gate naming what the shards' scenario has not is a typo (exit 2),
+    // said before anything is written: it failed as the shop's (exit 1).
+    let merged = dir.path().join("judged");
+    for (gate, why) in [
+        ("nosuchstep.p95 < 1s", "no step named `nosuchstep`"),
+        (
+            "journeys.nobody.per_minute > 1",
+            "no journey named `nobody`",
+        ),
+        ("capacity >= 1", "capacity"),
+        ("p95@7 < 1s", "no level at 7 shoppers"),
+    ] {
+        let output = stampede()
+            .arg("merge")
+            .arg(&first)
+            .arg(&runs[5])
+            .args(["--gate", gate, "--out"])
+            .arg(&merged)
+            .output()
+            .unwrap();
+        let (_, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{gate}: {stderr}");
+        assert!(stderr.contains(why), "{gate}: {stderr}");
+        assert!(!merged.exists(), "{gate}");
+    }
+    let output = stampede()
+        .arg("merge")
+        .arg(&first)
+        .arg(&runs[5])
+        .args(["--gate", "home.p95@2 < 1h", "--out"])
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output).1);
     let odd_ones = [
         (runs[1].clone(), "scenario"),
         (runs[2].clone(), "seed"),
