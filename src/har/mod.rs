@@ -123,12 +123,29 @@ pub fn import(text: &str, path: &Path, options: &Options) -> Result<Imported, Im
             "the recording holds no answer bodies (exported without content?): no value could be taken from a page or an answer; export the HAR with content (Chrome: \"Save all as HAR with content\")".to_string(),
         );
     }
+    // Nor from cookies it does not hold: a sanitized export strips them, and a
+    // token the shop sets in a cookie and a page's script sends back in a
+    // header (Django's `X-CSRFToken`, Angular's `X-XSRF-TOKEN`) is left as
+    // recorded, stale on the next run.
+    let has_cookies = (selection.steps.iter())
+        .flat_map(|s| [&s.first, &s.last])
+        .any(|e| {
+            e.request_header("cookie").is_some()
+                || (e.response_headers.iter()).any(|h| h.name.eq_ignore_ascii_case("set-cookie"))
+        });
+    if !has_cookies {
+        plan.notes.human.insert(
+            0,
+            "the recording holds no cookies (a sanitized export strips them): a token the shop sets in a cookie and a script sends back in a header (Django's X-CSRFToken, Angular's X-XSRF-TOKEN) cannot be traced to it and is left as recorded; export with cookies if the walk is refused (Chrome: \"Save all as HAR with content\", not the sanitized export)".to_string(),
+        );
+    }
     let summary = write::summary(&plan.notes, &selection.dropped);
     let origin = options.target.as_deref().unwrap_or(&selection.origin);
     let header = write::Header {
         recording: &path.file_name().unwrap_or_default().to_string_lossy(),
         requests,
         origin,
+        retargeted: options.target.is_some(),
         journey: &options.journey,
         dropped: &selection.dropped,
     };

@@ -368,7 +368,17 @@ fn a_journey_without_a_name_or_a_target_that_is_not_http_is_refused() {
         assert!(err.to_string().starts_with(error), "{err}");
     }
     assert!(import(&text, path, &options("x", Some("embedded"))).is_ok());
-    assert!(import(&text, path, &options("x", Some("https://shop.example"))).is_ok());
+    // The base_url's comment says whose it is (it called --target's the recording's).
+    let retargeted = import(&text, path, &options("x", Some("https://shop.example"))).unwrap();
+    assert!(
+        retargeted
+            .scenario
+            .contains("base_url = \"https://shop.example\"   # import's --target;"),
+        "{}",
+        retargeted.scenario
+    );
+    let own = import(&text, path, &options("x", None)).unwrap().scenario;
+    assert!(own.contains("   # the recording's origin;"), "{own}");
 }
 
 #[test]
@@ -914,4 +924,39 @@ fn a_token_no_answer_gave_needs_a_human_and_a_recording_without_bodies_is_named(
         "{}",
         imported.summary
     );
+    // Without a cookie in it (a sanitized export), a token the shop set in a
+    // cookie and a script sent in a header cannot be traced: said (an
+    // imported scenario replayed the stale token into a 403 without a word).
+    let token = ("x-csrftoken", "XRHPXBSgq8Zt3LkE0aWmN7vC");
+    let ajax = |cookie: &[(&'static str, &'static str)]| {
+        let mut headers = vec![token];
+        headers.extend_from_slice(cookie);
+        import_entries(vec![
+            posted(
+                0,
+                "https://shop.test/",
+                "",
+                "",
+                &[],
+                ("text/html", "<p>hi</p>"),
+            ),
+            posted(
+                1,
+                "https://shop.test/basket/add/7/",
+                "application/x-www-form-urlencoded",
+                "quantity=1",
+                &headers,
+                ("text/html", "<p>ok</p>"),
+            ),
+        ])
+        .0
+        .summary
+    };
+    let sanitized = ajax(&[]);
+    assert!(
+        sanitized.contains("the recording holds no cookies (a sanitized export strips them)"),
+        "{sanitized}"
+    );
+    let whole = ajax(&[("cookie", "csrftoken=XRHPXBSgq8Zt3LkE0aWmN7vC")]);
+    assert!(!whole.contains("holds no cookies"), "{whole}");
 }

@@ -12,6 +12,8 @@ pub struct Header<'a> {
     pub recording: &'a str,
     pub requests: usize,
     pub origin: &'a str,
+    /// `origin` is import's `--target`, not the recording's.
+    pub retargeted: bool,
     pub journey: &'a str,
     pub dropped: &'a [Dropped],
 }
@@ -69,7 +71,7 @@ pub fn scenario(header: &Header<'_>, plan: &Plan, summary: &str) -> String {
     }
     let _ = write!(
         out,
-        "\nname = {}\n\n[target]\nbase_url = {}   # the recording's origin; --target URL overrides\n\n\
+        "\nname = {}\n\n[target]\nbase_url = {}   # {}; --target URL overrides\n\n\
          # One shopper, to check the journey against the shop; then climb (see `stampede init`).\n\
          # The hold is at least twice the recorded journey, so whole journeys complete in it.\n\
          [load]\nmodel = \"closed\"\n\
@@ -77,6 +79,10 @@ pub fn scenario(header: &Header<'_>, plan: &Plan, summary: &str) -> String {
          [slo]\np95 = \"1s\"\nerror_rate = \"1%\"\n",
         quote(header.journey),
         quote(header.origin),
+        match header.retargeted {
+            true => "import's --target",
+            false => "the recording's origin",
+        },
         hold_s(plan)
     );
     if !plan.vars.is_empty() {
