@@ -1627,3 +1627,37 @@ fn a_full_url_to_a_host_not_allowed_is_warned_of() {
     assert!(with("http://127.0.0.1:8027", "", "http://{{ uuid }}.example/x").is_empty());
     assert!(with("embedded", "", "http://localhost:8027/").is_empty());
 }
+
+/// Search settings that defeat the search are refused where they stand (they
+/// were taken without a word): a confirmation shorter than a probe, a
+/// precision as wide as the range, `stop` beside a search.
+#[test]
+fn search_settings_that_defeat_the_search_are_refused() {
+    let with = |load: &str| {
+        let text = format!(
+            "name = \"s\"\n[target]\nbase_url = \"embedded\"\n[load]\n{load}\n[slo]\np95 = \"1s\"\nerror_rate = \"1%\"\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"/\" }}]\n"
+        );
+        parse(Path::new("t.toml"), &text)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    let e = with(r#"search = { from = 1, to = 100, hold = "3s", confirm = "1s" }"#).unwrap_err();
+    assert!(
+        e.contains("confirm (1 s) is shorter than hold (3 s)") && e.contains("t.toml:5:"),
+        "{e}"
+    );
+    let e = with(r#"search = { from = 1, to = 100, precision = 200, hold = "3s" }"#).unwrap_err();
+    assert!(
+        e.contains("precision 200 is as wide as the range searched (1 to 100)"),
+        "{e}"
+    );
+    let e = with("stop = \"broken\"\nsearch = { from = 1, to = 100, hold = \"3s\" }").unwrap_err();
+    assert!(
+        e.contains("`stop` goes with stages; a search stops by itself"),
+        "{e}"
+    );
+    assert!(
+        with(r#"search = { from = 1, to = 100, precision = 5, hold = "3s", confirm = "3s" }"#)
+            .is_ok()
+    );
+}

@@ -113,7 +113,19 @@ impl Compiler<'_> {
                     "a load section takes one of `staircase`, `stages` or `search`",
                 ));
             }
-            Some(search) => Some(self.search(search, model)?),
+            Some(search) => {
+                if let Some(stop) = &raw.stop {
+                    return Err(self
+                        .error(
+                            stop.span(),
+                            "`stop` goes with stages; a search stops by itself",
+                        )
+                        .with_hint(
+                            "leave `stop` out: the search ends when it found the capacity",
+                        ));
+                }
+                Some(self.search(search, model)?)
+            }
             None => None,
         };
         let (profile, stop_when_broken, hold) = match (raw.staircase.take(), raw.stages.take()) {
@@ -335,6 +347,29 @@ impl Compiler<'_> {
         }
         let hold = s.hold.get_ref().0;
         self.level_hold(&s.hold)?;
+        if let Some(confirm) = s.confirm.filter(|c| c.0 < hold) {
+            return Err(self
+                .error(
+                    raw.span(),
+                    format!(
+                        "confirm ({}) is shorter than hold ({}): the confirmation holds the load found longer than a probe did, to show it holds",
+                        crate::units::show_seconds(confirm.0.as_secs_f64()),
+                        crate::units::show_seconds(hold.as_secs_f64())
+                    ),
+                )
+                .with_hint("leave confirm out (four holds), or make it a few holds long"));
+        }
+        if let Some(p) = &s.precision
+            && let Ok(Precision::Absolute(step)) = self.precision(p)
+            && step >= to - from
+        {
+            return Err(self.error(
+                p.span(),
+                format!(
+                    "precision {step} is as wide as the range searched ({from} to {to}): the search could tell no load from another"
+                ),
+            ).with_hint("a step well inside the range, or a share of the load like \"5%\""));
+        }
         let spec = SearchSpec {
             from,
             to,
