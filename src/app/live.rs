@@ -73,6 +73,7 @@ impl Server {
     /// The run is over: serves the final values until one scrape has read them,
     /// at most `linger`.
     pub fn linger(&self, runtime: &tokio::runtime::Runtime, linger: Duration) {
+        self.shared.metrics.ended();
         if linger.is_zero() {
             return;
         }

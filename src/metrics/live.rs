@@ -229,6 +229,15 @@ impl LiveMetrics {
         }
     }
 
+    /// The run is over: no shopper, no request in flight, no load, no level
+    /// (a scrape after it read the last second's 5 shoppers and 3 requests).
+    pub fn ended(&self) {
+        self.shoppers.set(0);
+        self.in_flight.set(0);
+        self.load.set(0.0);
+        self.level.set(-1);
+    }
+
     /// The last second's shoppers and lag.
     pub fn second(&self, point: &TimelinePoint) {
         self.shoppers.set(i64::from(point.shoppers));

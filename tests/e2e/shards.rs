@@ -775,6 +775,23 @@ steps = [{ name = "home", get = "/" }, { name = "product", get = "/product/5" }]
             })
             .sum::<f64>()
     };
+    // Once the run is over: nothing running (it read the last second's
+    // shoppers and requests in flight).
+    let gauge = |metric: &str| {
+        let sample = last.samples.iter().find(|s| s.metric == metric).unwrap();
+        match sample.value {
+            prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Untyped(v) => v,
+            ref other => panic!("{metric}: {other:?}"),
+        }
+    };
+    for metric in [
+        "stampede_shoppers",
+        "stampede_in_flight_requests",
+        "stampede_load",
+    ] {
+        assert_eq!(gauge(metric), 0.0, "{metric}");
+    }
+    assert_eq!(gauge("stampede_level"), -1.0);
     // Every step, every level and the time outside levels: the report's count.
     let levels = report["levels"].as_array().unwrap();
     let in_levels: f64 = levels.iter().map(|l| f(&l["requests"])).sum();
