@@ -162,6 +162,12 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
             );
         }
     };
+    // Bound before any request: an address that cannot be had is a usage
+    // error (exit 2) before the preflight's traffic and before --out holds a run.
+    let live = match args.smoke {
+        true => None,
+        false => start_live_metrics(&runtime, &options, &plan)?,
+    };
     let (base_url, embedded) = match start_target(&scenario, &options) {
         Ok(started) => started,
         Err(e @ Error::CannotMeasure(_)) => {
@@ -205,7 +211,6 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     let mut log = open_log(&options, &plan, &base_url, &started_at, shard.clone())?;
     // Until the reports are written: a merge or another run sees it running.
     let _running = outdir::Running::mark(&options.out);
-    let live = start_live_metrics(&runtime, &options, &plan)?;
     announce(&scenario, &base_url, &options, shard.as_ref());
     let clock = Instant::now();
     let mut observer = RunObserver {

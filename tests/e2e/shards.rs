@@ -904,6 +904,40 @@ fn scrape(url: &str) -> prometheus_parse::Scrape {
     prometheus_parse::Scrape::parse(lines).expect("the exposition parses")
 }
 
+/// A `--metrics-addr` already taken is a usage error before any request
+/// and before --out holds a run: it was found after the preflight, and left
+/// an interval log that a second try refused and `report` rebuilt.
+#[test]
+fn a_metrics_address_taken_is_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"s\"\n[target]\nbase_url = \"embedded\"\n[load]\n\
+         stages = [{ ramp_to = 1, over = \"0s\" }, { hold = \"1s\" }]\n\
+         [[journey]]\nname = \"look\"\nsteps = [{ name = \"home\", get = \"/\" }]\n",
+    )
+    .unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = dir.path().join("out");
+    let output = stampede()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--metrics-addr", &addr, "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("--metrics-addr {addr}: cannot listen")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("preflight"), "{stderr}");
+    assert!(!out.join("intervals.hlog").exists());
+}
+
 /// A `--start-at` that cannot be a sale test's start is refused before
 /// anything runs, exit 2: one that passed longer ago than the whole profile
 /// (it ran nothing and exited 0), one beyond a year (it would never start),
