@@ -27,6 +27,16 @@ pub fn summary(report: &Report) -> String {
     let head = Headline::of(report);
     let unit = head.unit;
     let _ = writeln!(out, "## stampede · {}\n", md(&report.scenario));
+    if let [one] = report.shards.as_slice()
+        && one.count > 1
+    {
+        // Its numbers are a share: read before the headline drawn from them.
+        let _ = writeln!(
+            out,
+            "> One shard ({} of {}, 0-based) of a sharded run: its levels are its share of the load; the run's summary is `stampede merge`'s.\n",
+            one.index, one.count
+        );
+    }
     let icon = match Tone::of(report, &head) {
         Tone::JobFails => "🔴",
         Tone::Broke => "🟠",
@@ -97,7 +107,7 @@ pub fn summary(report: &Report) -> String {
         report.target.replace('`', "'"),
         report.duration_s,
         md(&report.started_at),
-        crate::report::view::merged_from(report)
+        crate::report::view::sharding(report)
     );
     gates(&mut out, report);
     crate::report::failures::markdown_section(&mut out, report);
@@ -337,6 +347,26 @@ mod tests {
         assert!(text.contains(&verdict), "{text}");
         assert!(text.contains("broke the SLO"), "{text}");
         assert!(summary(&testdata::smoke()).contains("🟢"));
+    }
+
+    /// One shard's summary says so before its headline, drawn from its share.
+    #[test]
+    fn a_shards_summary_says_it_is_one() {
+        let mut report = testdata::broken();
+        assert!(!summary(&report).contains("One shard"));
+        report.shards = vec![crate::metrics::ShardRun {
+            index: 1,
+            count: 3,
+            start_at: String::new(),
+            late_s: 0.0,
+            partial_levels: Vec::new(),
+        }];
+        let text = summary(&report);
+        let second = text.lines().nth(2).unwrap();
+        assert!(
+            second.starts_with("> One shard (1 of 3, 0-based) of a sharded run"),
+            "{text}"
+        );
     }
 
     /// A breaking point is a finding (orange); red is a failed gate, the job's

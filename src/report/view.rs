@@ -449,12 +449,20 @@ pub fn search_found(report: &Report) -> bool {
         .is_some_and(|s| s.capacity.is_some())
 }
 
-/// ` · merged from 3 shards` for a merged run (its target the first shard's);
-/// nothing for one process or one shard.
-pub fn merged_from(report: &Report) -> String {
-    match report.shards.len() {
-        0 | 1 => String::new(),
-        n => {
+/// ` · merged from 3 shards` for a merged run (its target the first shard's),
+/// ` · shard 0 of 2 …` for one shard's own reports (their numbers its share
+/// of the load: a shard's summary headlined a breaking point at half the
+/// run's load without a word); nothing for one process.
+pub fn sharding(report: &Report) -> String {
+    match report.shards.as_slice() {
+        [] => String::new(),
+        [one] if one.count <= 1 => String::new(),
+        [one] => format!(
+            " · shard {} of {} (0-based): this process's share of the load; the run's report is `stampede merge`'s",
+            one.index, one.count
+        ),
+        shards => {
+            let n = shards.len();
             // The levels some shard did not hold in full are not judged: say
             // which, and whose (only the terminal's note said it).
             let unheld: Vec<String> = report
@@ -527,11 +535,16 @@ mod tests {
         };
         report.shards = vec![shard(0, vec![]), shard(1, vec![2, 3])];
         assert_eq!(
-            merged_from(&report),
+            sharding(&report),
             " · merged from 2 shards (target as the first shard named it); not held in full by every shard, so not judged: shard 1: level 3, 4"
         );
         report.shards.pop();
-        assert_eq!(merged_from(&report), "");
+        assert_eq!(
+            sharding(&report),
+            " · shard 0 of 2 (0-based): this process's share of the load; the run's report is `stampede merge`'s"
+        );
+        report.shards.clear();
+        assert_eq!(sharding(&report), "");
     }
 
     /// Thirty 429s in 2 ms beside ten orders of 400 ms: the step's p50 says

@@ -83,7 +83,7 @@ fn header(out: &mut String, report: &Report) {
         escape(&report.started_at),
         report.duration_s,
         report.seed,
-        crate::report::view::merged_from(report)
+        crate::report::view::sharding(report)
     );
 }
 
