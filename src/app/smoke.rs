@@ -81,8 +81,12 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                         write!(out, "; {}", extract_hint(&failure.cause))
                     }
                     (None, _) if failure.kind == ErrorKind::Check => {
-                        let near = matches!(failure.cause, Cause::Check { near: true, .. });
-                        write!(out, "; {}", if near { NEAR_HINT } else { MISFIT_HINT })
+                        let hint = match failure.cause {
+                            Cause::Check { landed: true, .. } => LANDED_HINT,
+                            Cause::Check { near: true, .. } => NEAR_HINT,
+                            _ => MISFIT_HINT,
+                        };
+                        write!(out, "; {hint}")
                     }
                     (None, Some(status)) => write!(out, "; {}", refused_hint(status)),
                     (None, None) => Ok(()),
@@ -113,6 +117,11 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
 /// holds one close to it.
 const NEAR_HINT: &str = "the page the shop gave lacks the text but holds one close to it (the \
     failure shows it): write the check to what the page holds";
+
+/// What to do about a `url` or `redirected_to` check the step's landing failed.
+const LANDED_HINT: &str = "the shop sent the step elsewhere than the check expects (a login \
+    page, an empty basket, an error page?): the redirects above show the way it went, and the \
+    steps before it what the shop was missing";
 
 /// What to do about an extraction or a check whose path does not fit a 2xx answer.
 const MISFIT_HINT: &str = "the JSONPath does not fit the answer the shop gave: \
@@ -230,7 +239,12 @@ pub fn accept_hint(kind: ErrorKind, status: Option<u16>, cause: &Cause) -> Optio
     // selector written wrong, or send the next steps without their token.
     let (misfit, missed) = match cause {
         // A text the page lacks beside one close to it: the text to fix.
-        Cause::Check { misfit, near } => (*misfit || *near, false),
+        // Where the step landed is the shop's way, no answer to accept.
+        Cause::Check {
+            misfit,
+            near,
+            landed,
+        } => (*misfit || *near || *landed, false),
         Cause::Extract {
             name,
             source,

@@ -122,6 +122,7 @@ fn a_json_path_that_does_not_fit_the_answer_is_not_offered_as_optional() {
             Cause::Check {
                 misfit: true,
                 near: false,
+                landed: false,
             },
         ),
         false,
@@ -134,6 +135,7 @@ fn a_json_path_that_does_not_fit_the_answer_is_not_offered_as_optional() {
     let near = Cause::Check {
         misfit: false,
         near: true,
+        landed: false,
     };
     let said = show_walk(&failed(ErrorKind::Check, text, near), false, 1);
     assert!(said.contains(&format!("; {NEAR_HINT}")), "{said}");
@@ -295,6 +297,27 @@ fn an_unfollowed_redirect_says_expect_it_or_follow_it() {
     assert!(!said.contains("business answer"), "{said}");
 }
 
+/// A `url` check the step's landing failed is the shop's way, told as such:
+/// "if it is the shop's business answer (an out-of-stock 409, say), loosen
+/// the check" read oddly beside a step sent to the login page.
+#[test]
+fn a_url_check_failed_says_the_shop_sent_the_step_elsewhere() {
+    let landed = Cause::Check {
+        misfit: false,
+        near: false,
+        landed: true,
+    };
+    let what = "url == \"/checkout/\": landed on \"http://shop.test/basket/\"";
+    let said = show_walk(
+        &failing(ErrorKind::Check, 200, what, landed.clone(), "", 0),
+        false,
+        1,
+    );
+    assert!(said.contains(&format!("; {LANDED_HINT}")), "{said}");
+    assert!(!said.contains("business answer"), "{said}");
+    assert_eq!(accept_hint(ErrorKind::Check, Some(200), &landed), None);
+}
+
 /// A check that fails on a small 200 page reading like a waiting room is the
 /// check catching the shop's answer to load: not to be loosened. A large
 /// page, a page without those words ("business" is not "busy"), or a status
@@ -306,6 +329,7 @@ fn a_check_failed_on_a_small_busy_page_is_read_as_the_waiting_room() {
     let check = || Cause::Check {
         misfit: false,
         near: false,
+        landed: false,
     };
     let said = show_walk(
         &failing(ErrorKind::Check, 200, what, check(), queue, 149),
@@ -372,6 +396,7 @@ fn a_walk_is_the_scenarios_fault_unless_every_scripting_failure_met_the_waiting_
             Cause::Check {
                 misfit: false,
                 near: false,
+                landed: false,
             },
             queue,
             149,

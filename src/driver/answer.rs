@@ -225,6 +225,7 @@ impl Judge<'_> {
                     ErrorKind::Check => Cause::Check {
                         misfit: (rendered.as_ref()).is_ok_and(|check| check.misfits(response)),
                         near,
+                        landed: matches!(named, Check::Url(_) | Check::RedirectedTo(_)),
                     },
                     _ => Cause::Other,
                 };

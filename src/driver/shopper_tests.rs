@@ -255,6 +255,7 @@ steps = [
   { name = "cart", post = "/cart", expect = { status = [303] } },
   { name = "home", get = "/" },
   { name = "product", get = "/p", expect = { body_contains = "Add to basket" } },
+  { name = "checkout", get = "/checkout", expect = { url = "/checkout" } },
 ]
 "##;
     let shared = shared(text);
@@ -307,14 +308,16 @@ steps = [
         cause(2, &answer(200, other), false),
         Some(Cause::Check {
             misfit: true,
-            near: false
+            near: false,
+            landed: false
         })
     );
     assert_eq!(
         cause(2, &answer(200, r#"{"data": null}"#), false),
         Some(Cause::Check {
             misfit: false,
-            near: false
+            near: false,
+            landed: false
         })
     );
     let page = r#"<form><input type="hidden" name="csrf" value="x"></form>"#;
@@ -358,8 +361,20 @@ steps = [
             cause(8, &answer(200, button), walking),
             Some(Cause::Check {
                 misfit: false,
-                near: walking
+                near: walking,
+                landed: false
             })
         );
     }
+    // Where the step landed, checked: the shop's way (the walk says so).
+    let mut elsewhere = answer(200, "<p>basket</p>");
+    elsewhere.redirected_to = Some("http://127.0.0.1:9/basket".to_string());
+    assert_eq!(
+        cause(9, &elsewhere, false),
+        Some(Cause::Check {
+            misfit: false,
+            near: false,
+            landed: true
+        })
+    );
 }

@@ -72,8 +72,13 @@ pub enum Cause {
     },
     /// A check that failed; `misfit` when its JSONPath does not fit the
     /// answer's JSON (a path written wrong, not a value missing now), `near`
-    /// when the failure names what the page holds nearest a text it lacks.
-    Check { misfit: bool, near: bool },
+    /// when the failure names what the page holds nearest a text it lacks,
+    /// `landed` when it checks where the step landed (`url`, `redirected_to`).
+    Check {
+        misfit: bool,
+        near: bool,
+        landed: bool,
+    },
     /// An extraction that found nothing.
     Extract {
         /// The variable it sets.
