@@ -91,6 +91,9 @@ pub enum Incomparable {
     DifferentArrivals { base: Arrivals, new: Arrivals },
     /// A run whose scenario failed (exit 4) measured its own failures.
     ScenarioFailed { run: Side },
+    /// One shard's report (its levels its share of the load) beside a run
+    /// that is not a shard of as many: a share against the whole.
+    ShardBesideRun { run: Side, index: u32, count: u32 },
 }
 
 /// One of the two runs compared.
@@ -235,6 +238,13 @@ impl Comparison {
                     Side::New => "the new run's",
                 }
             ),
+            Some(Incomparable::ShardBesideRun { run, index, count }) => format!(
+                "{} is shard {index} of {count} (0-based) of a run, its levels its share of the load: compare the run merged from its shards (stampede merge), or shards of as many",
+                match run {
+                    Side::Baseline => "the baseline",
+                    Side::New => "the new run",
+                }
+            ),
             Some(Incomparable::NoSharedLevel) | None => NO_SHARED_LEVEL.to_string(),
         }
     }
@@ -245,7 +255,7 @@ impl Comparison {
         self.rows.iter().filter(|r| r.regression).count() + self.failing().count()
     }
 
-    /// The newly failed levels that count (not generator-limited).
+    /// The newly failed levels that count ([`NewlyFailed::counts`]).
     fn failing(&self) -> impl Iterator<Item = &NewlyFailed> {
         self.newly_failed.iter().filter(|f| f.counts())
     }
@@ -350,6 +360,27 @@ fn arrivals_text(arrivals: Arrivals) -> &'static str {
     }
 }
 
+/// One report a single shard's and the other no shard of as many: levels
+/// matched by load would compare a share with the whole (a shard's 10
+/// shoppers against a run's 10, and a "regression" found).
+fn shard_beside_run(base: &Report, new: &Report) -> Option<Incomparable> {
+    // (index, count) of a single shard's report; a merged one or one process: None.
+    let share = |r: &Report| match r.shards.as_slice() {
+        [one] if one.count > 1 => Some((one.index, one.count)),
+        _ => None,
+    };
+    let (b, n) = (share(base), share(new));
+    if b.map(|s| s.1) == n.map(|s| s.1) {
+        return None;
+    }
+    let (run, (index, count)) = match (b, n) {
+        (Some(s), _) => (Side::Baseline, s),
+        (None, Some(s)) => (Side::New, s),
+        (None, None) => return None,
+    };
+    Some(Incomparable::ShardBesideRun { run, index, count })
+}
+
 /// Compares `new` with `base`.
 pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
     let mut rows = Vec::new();
@@ -370,7 +401,7 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
     } else if new.scripting_failure.is_some() {
         Some(Incomparable::ScenarioFailed { run: Side::New })
     } else {
-        None
+        shard_beside_run(base, new)
     };
     let shared = base.levels.iter().filter(|_| nothing_compared.is_none());
     let mut seen: Vec<f64> = Vec::new();

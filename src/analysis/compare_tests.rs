@@ -464,3 +464,35 @@ fn a_baseline_without_served_counts_compares_the_steps_sent() {
         "a halved served rate is"
     );
 }
+
+/// One shard's report against a whole run compared a share with a whole (a
+/// "regression" found at the shard's half of the load): nothing compared,
+/// whichever command compares (`compare`, `--baseline`).
+#[test]
+fn a_shard_is_compared_only_with_shards_of_as_many() {
+    let whole = testdata::broken();
+    let shard = |index, count| {
+        let mut r = whole.clone();
+        r.shards = vec![crate::metrics::ShardRun {
+            index,
+            count,
+            start_at: String::new(),
+            late_s: 0.0,
+            partial_levels: Vec::new(),
+        }];
+        r
+    };
+    let c = compare(&whole, &shard(0, 2), DEFAULT_MAX_REGRESSION);
+    assert!(!c.compared_anything());
+    assert!(
+        c.why_nothing_compared()
+            .starts_with("the new run is shard 0 of 2 (0-based) of a run"),
+        "{}",
+        c.why_nothing_compared()
+    );
+    let beside = |b: &Report, n: &Report| compare(b, n, DEFAULT_MAX_REGRESSION).compared_anything();
+    assert!(!beside(&shard(1, 3), &whole));
+    assert!(!beside(&shard(0, 2), &shard(1, 3)));
+    assert!(beside(&shard(0, 2), &shard(1, 2)));
+    assert!(beside(&whole, &whole));
+}

@@ -188,15 +188,18 @@ fn level_for<'r>(gate: &Gate, report: &'r Report) -> Result<&'r LevelResult, Str
             // A run that ended before its plan did may have been meant to reach it.
             let ended = match report.end {
                 RunEnd::Completed => "",
-                RunEnd::StoppedAtBreakingPoint => ", the run stopped at the breaking point",
-                RunEnd::Interrupted => ", the run was interrupted",
-                RunEnd::DataExhausted => ", the run's `unique` data ran out",
-                RunEnd::Aborted => ", the run was aborted",
+                RunEnd::StoppedAtBreakingPoint => "; the run stopped at the breaking point",
+                RunEnd::Interrupted => "; the run was interrupted",
+                RunEnd::DataExhausted => "; the run's `unique` data ran out",
+                RunEnd::Aborted => "; the run was aborted",
+            };
+            let measured = match loads.is_empty() {
+                true => "none".to_string(),
+                false => loads.join(", "),
             };
             format!(
-                "no level at {} was measured (levels: {}{ended})",
+                "no level at {} was measured (levels: {measured}{ended})",
                 report.load_unit.model().show_load_exact(load),
-                loads.join(", ")
             )
         }),
         None => report

@@ -73,7 +73,7 @@ fn percentile_gates_judge_the_last_good_level() {
     stopped.end = crate::analysis::RunEnd::StoppedAtBreakingPoint;
     let m = fails(&stopped, "p95@333 < 1s");
     assert!(
-        m.ends_with(", the run stopped at the breaking point)"),
+        m.ends_with("; the run stopped at the breaking point)"),
         "{m}"
     );
     // A load validate took for a level's (a rounding apart) judges that level,

@@ -25,9 +25,9 @@ Examples:
 Exit codes:
   0    the run completed and every gate passed (a breaking point alone is a finding,
        not a failure)
-  1    a gate failed, the run was aborted by an abort_on condition, or (compare)
-       a significant regression was found or a level that passed in the baseline
-       fails now
+  1    a gate failed, the run was aborted by an abort_on condition, (report,
+       merge) the run judged was interrupted, or (compare) a significant
+       regression was found or a level that passed in the baseline fails now
   2    bad input or usage: the message names the file, line and column
   3    the run could not measure what was asked: the target was unreachable at
        the start, no level was measured or not one request got an HTTP answer,
@@ -225,9 +225,10 @@ pub struct RunArgs {
     pub expected_peak: Option<f64>,
     /// Debug walk: one shopper runs each journey once, no load, and every request,
     /// redirect hop, extracted value and check is printed. Exit 0 when every step passed.
-    /// It writes no report and judges no gate: --out, --gate, --baseline and
-    /// --expected-peak are refused beside it (a CI step passed, judging nothing).
-    #[arg(long, conflicts_with_all = ["out", "gates", "baseline", "expected_peak"])]
+    /// It writes no report, judges no gate and serves no metrics: --out, --gate,
+    /// --baseline, --expected-peak and --metrics-addr are refused beside it (a CI
+    /// step passed, judging nothing).
+    #[arg(long, conflicts_with_all = ["out", "gates", "baseline", "expected_peak", "metrics_addr"])]
     pub smoke: bool,
     /// With --smoke (or a failed preflight): show request and response headers too.
     #[arg(long, short = 'v')]

@@ -23,9 +23,6 @@ pub fn compare(args: &CompareArgs) -> Result<Exit, Error> {
             new.scenario
         );
     }
-    if let Some(why) = shard_beside_run(&base, &new) {
-        return Err(bad_input(anyhow::anyhow!("nothing compared: {why}")));
-    }
     if let Some(warning) = different_slos(&base, &new) {
         errln!("warning: {warning}");
     }
@@ -74,42 +71,21 @@ pub fn compare(args: &CompareArgs) -> Result<Exit, Error> {
     }
 }
 
-/// One report is a single shard's (its levels are its share of the load) and
-/// the other is not a shard of as many: levels matched by load would compare
-/// a share with a whole (a shard's 10 shoppers against a run's 10, and a
-/// "regression" found).
-fn shard_beside_run(base: &Report, new: &Report) -> Option<String> {
-    // (index, count) of a single shard's report; a merged one or one process: None.
-    let share = |r: &Report| match r.shards.as_slice() {
-        [one] if one.count > 1 => Some((one.index, one.count)),
-        _ => None,
-    };
-    let (b, n) = (share(base), share(new));
-    if b.map(|s| s.1) == n.map(|s| s.1) {
-        return None;
-    }
-    let (side, (index, count)) = match (b, n) {
-        (Some(s), _) => ("the baseline", s),
-        (None, Some(s)) => ("the new run", s),
-        (None, None) => return None,
-    };
-    Some(format!(
-        "{side} is shard {index} of {count} (0-based) of a run, its levels its share of the load: compare the run merged from its shards (stampede merge), or shards of as many"
-    ))
-}
-
 /// The runs were judged by different SLOs: a level's verdict, the breaking
 /// point and a level that "fails now" moved with the SLO, not with the shop
 /// alone (a looser SLO read as an improvement).
 fn different_slos(base: &Report, new: &Report) -> Option<String> {
+    // Sorted: the same clauses written in another order are the same SLO.
     let clauses = |r: &Report| -> Vec<String> {
-        (r.slo.iter())
+        let mut all: Vec<String> = (r.slo.iter())
             .map(|c| match c.unit.as_str() {
                 "ms" => format!("{} < {}", c.metric, crate::units::show_ms(c.bound)),
                 "ratio" => format!("{} < {}", c.metric, crate::units::show_percent(c.bound)),
                 unit => format!("{} {} {unit}", c.metric, c.bound),
             })
-            .collect()
+            .collect();
+        all.sort();
+        all
     };
     let (b, n) = (clauses(base), clauses(new));
     (b != n).then(|| {
@@ -147,32 +123,5 @@ mod tests {
             said.contains("error_rate < 1%") && said.contains("error_rate < 10%"),
             "{said}"
         );
-    }
-
-    /// One shard's report against a whole run compared a share with a whole
-    /// (a "regression" found at the shard's half of the load): refused.
-    #[test]
-    fn a_shard_is_compared_only_with_shards_of_as_many() {
-        let whole = testdata::broken();
-        let shard = |index, count| {
-            let mut r = whole.clone();
-            r.shards = vec![crate::metrics::ShardRun {
-                index,
-                count,
-                start_at: String::new(),
-                late_s: 0.0,
-                partial_levels: Vec::new(),
-            }];
-            r
-        };
-        let said = shard_beside_run(&whole, &shard(0, 2)).unwrap();
-        assert!(
-            said.starts_with("the new run is shard 0 of 2 (0-based)"),
-            "{said}"
-        );
-        assert!(shard_beside_run(&shard(1, 3), &whole).is_some());
-        assert!(shard_beside_run(&shard(0, 2), &shard(1, 3)).is_some());
-        assert_eq!(shard_beside_run(&shard(0, 2), &shard(1, 2)), None);
-        assert_eq!(shard_beside_run(&whole, &whole), None);
     }
 }

@@ -4,7 +4,7 @@
 //! | code | meaning |
 //! |---|---|
 //! | 0 | completed; every gate passed (a breaking point alone is a finding) |
-//! | 1 | a gate failed, an `abort_on` condition held, or `compare` found a regression |
+//! | 1 | a gate failed, an `abort_on` condition held, `compare` found a regression, or `report`/`merge` judged an interrupted run |
 //! | 2 | bad input or usage |
 //! | 3 | could not measure: target unreachable, no level held in full with an answer, generator-limited verdict (or a capacity search stopped by a generator-limited probe), I/O |
 //! | 4 | the scenario fails, not the shop's capacity: preflight or debug walk failed for a scripting reason, or a step failed so on 90% or more of its requests at the first level, at least three |

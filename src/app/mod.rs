@@ -138,23 +138,34 @@ fn write_reports(report: &Report, dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// The exit a judged report earns, with the reason printed when it is not a gate's.
-/// The exit of judging a report after its run (`report`, `merge`): a run's
-/// interruption was that run's exit, not this command's; the judgement stands.
+/// The exit of judging a report after its run (`report`, `merge`): the
+/// judgement's, an interrupted run failing it (1) unless something else does
+/// first (a failing scenario, 4; nothing measured, 3), with the reason printed.
 fn judgement_exit(report: &Report) -> Exit {
-    match verdict_exit(report) {
-        Exit::Interrupted => {
-            errln!(
-                "the run was interrupted: its reports measure the part of its plan it ran, which passes no job (exit 1)"
-            );
-            Exit::judged(report)
-        }
-        exit => exit,
+    let exit = Exit::judged(report);
+    say_why(report, exit);
+    let gates_passed = report.gates.iter().all(|g| g.passed);
+    if exit == Exit::GateFailed
+        && report.end == crate::analysis::RunEnd::Interrupted
+        && gates_passed
+    {
+        errln!(
+            "the run was interrupted: its reports measure the part of its plan it ran, which passes no job (exit 1)"
+        );
     }
+    exit
 }
 
+/// The exit a finished run's report earns, with the reason printed when it
+/// is not a gate's.
 fn verdict_exit(report: &Report) -> Exit {
     let exit = Exit::of(report);
+    say_why(report, exit);
+    exit
+}
+
+/// Why `report` exits so, when a gate's line does not say it.
+fn say_why(report: &Report, exit: Exit) {
     match exit {
         Exit::GateFailed if report.end == crate::analysis::RunEnd::Aborted => errln!(
             "aborted: {}",
@@ -185,5 +196,4 @@ fn verdict_exit(report: &Report) -> Exit {
         }
         _ => {}
     }
-    exit
 }

@@ -63,7 +63,8 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                         out,
                         "; the step expects a redirect, and it was followed: {FOLLOW_REDIRECTS}"
                     ),
-                    _ if let Some(code @ 300..=399) = failure.status
+                    // A redirect the client follows (with its Location), not followed.
+                    _ if let Some(code @ (301 | 302 | 303 | 307 | 308)) = failure.status
                         && failure.kind == ErrorKind::Status =>
                     {
                         write!(
@@ -125,7 +126,8 @@ const LANDED_HINT: &str = "the shop sent the step elsewhere than the check expec
 
 /// What to do about an extraction or a check whose path does not fit a 2xx answer.
 const MISFIT_HINT: &str = "the JSONPath does not fit the answer the shop gave: \
-    write it to what the answer holds (the failure says where the path stopped and what was there)";
+    write it to what the answer holds (the failure says where the path stopped and what was \
+    there, or that the answer is no JSON: a page's value is read with `css` or `regex`)";
 
 /// What to do about an extraction that found nothing in a 2xx answer, where
 /// `optional` is not offered (see [`accept_hint`]).

@@ -86,6 +86,11 @@ pub fn import(text: &str, path: &Path, options: &Options) -> Result<Imported, Im
     let (exchanges, unread) = model::exchanges(har);
     let requests = har_entries;
     let script_cookies = cookies_set_by_scripts(&exchanges);
+    // Any cookie anywhere in the recording (a redirect hop, an asset dropped below).
+    let has_cookies = exchanges.iter().any(|e| {
+        e.request_header("cookie").is_some()
+            || (e.response_headers.iter()).any(|h| h.name.eq_ignore_ascii_case("set-cookie"))
+    });
     let selection = select::select(exchanges, options.keep_assets)
         .filter(|s| !s.steps.is_empty())
         .ok_or_else(|| ImportError::NoSteps(path.to_path_buf()))?;
@@ -127,16 +132,10 @@ pub fn import(text: &str, path: &Path, options: &Options) -> Result<Imported, Im
     // token the shop sets in a cookie and a page's script sends back in a
     // header (Django's `X-CSRFToken`, Angular's `X-XSRF-TOKEN`) is left as
     // recorded, stale on the next run.
-    let has_cookies = (selection.steps.iter())
-        .flat_map(|s| [&s.first, &s.last])
-        .any(|e| {
-            e.request_header("cookie").is_some()
-                || (e.response_headers.iter()).any(|h| h.name.eq_ignore_ascii_case("set-cookie"))
-        });
     if !has_cookies {
         plan.notes.human.insert(
             0,
-            "the recording holds no cookies (a sanitized export strips them): a token the shop sets in a cookie and a script sends back in a header (Django's X-CSRFToken, Angular's X-XSRF-TOKEN) cannot be traced to it and is left as recorded; export with cookies if the walk is refused (Chrome: \"Save all as HAR with content\", not the sanitized export)".to_string(),
+            "the recording holds no cookies (a sanitized export strips them, or the shop sets none): a token the shop sets in a cookie and a script sends back in a header (Django's X-CSRFToken, Angular's X-XSRF-TOKEN) cannot be traced to it and is left as recorded; export with cookies if the walk is refused (Chrome: \"Save all as HAR with content\", not the sanitized export)".to_string(),
         );
     }
     let summary = write::summary(&plan.notes, &selection.dropped);

@@ -133,6 +133,9 @@ impl LiveMetrics {
             cpu: Counter::default(),
             registry: Registry::default(),
         };
+        // No level is held until the load's first (the preflight and a wait
+        // for a common start come first): 0 read "holding the first level".
+        metrics.level.set(-1);
         registry.register(
             "requests",
             "Steps sent (a step that follows redirects is one), by step",
@@ -162,7 +165,7 @@ impl LiveMetrics {
         );
         registry.register(
             "level",
-            "The level being held (0-based), -1 while ramping",
+            "The level being held (0-based), -1 while ramping, before the load and after it",
             metrics.level.clone(),
         );
         registry.register(

@@ -415,7 +415,8 @@ pub enum Tone {
     /// The job fails (a gate, or what else fails its exit code, as junit.xml
     /// says: an interrupted or aborted run, a failing scenario, no measure).
     JobFails,
-    /// A breaking point the staircase found: what it was run to find, so a
+    /// A breaking point (not a search's confirmed capacity, whose broken
+    /// probes bracket the answer): what the run was made to find, so a
     /// finding (amber), not the job's failing.
     Broke,
     /// No level held broke, but a spike did.
@@ -458,7 +459,7 @@ pub fn sharding(report: &Report) -> String {
         [] => String::new(),
         [one] if one.count <= 1 => String::new(),
         [one] => format!(
-            " · shard {} of {} (0-based): this process's share of the load; the run's report is `stampede merge`'s",
+            " · shard {} of {} (0-based): this process's share of the load; the run's report is stampede merge's",
             one.index, one.count
         ),
         shards => {
@@ -541,7 +542,7 @@ mod tests {
         report.shards.pop();
         assert_eq!(
             sharding(&report),
-            " · shard 0 of 2 (0-based): this process's share of the load; the run's report is `stampede merge`'s"
+            " · shard 0 of 2 (0-based): this process's share of the load; the run's report is stampede merge's"
         );
         report.shards.clear();
         assert_eq!(sharding(&report), "");

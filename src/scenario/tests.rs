@@ -1604,7 +1604,7 @@ fn a_full_url_to_a_host_not_allowed_is_warned_of() {
     assert_eq!(blocked.len(), 1, "{blocked:?}");
     assert!(
         blocked[0].starts_with(
-            "step \"home\" sends to localhost, neither the target's origin (127.0.0.1:8027) nor in [target] allow_hosts: each of its requests will be blocked; add allow_hosts = [\"localhost\"] if it is meant (at t.toml:"
+            "step \"home\" sends to localhost:8027, neither the target's origin (127.0.0.1:8027) nor a host in [target] allow_hosts: each of its requests will be blocked; add allow_hosts = [\"localhost\"] if it is meant (any port of it) (at t.toml:"
         ),
         "{blocked:?}"
     );

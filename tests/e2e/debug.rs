@@ -261,6 +261,12 @@ fn a_broken_scenario_fails_the_walk_naming_the_step_the_check_and_what_came() {
         "{stdout}"
     );
     assert!(!stdout.contains("`optional`"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "or that the answer is no JSON: a page's value is read with `css` or `regex`)"
+        ),
+        "{stdout}"
+    );
     // The debug walk writes no report and judges no gate: a gate, a baseline
     // or --out beside it is refused (a CI step passed, judging nothing).
     for extra in [

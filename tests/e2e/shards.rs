@@ -518,7 +518,7 @@ fn merge_refuses_runs_that_are_not_shards_of_one_run() {
             "journeys.nobody.per_minute > 1",
             "no journey named `nobody`",
         ),
-        ("capacity >= 1", "capacity"),
+        ("capacity >= 1", "has no search"),
         ("p95@7 < 1s", "no level at 7 shoppers"),
     ] {
         let output = stampede()

@@ -858,14 +858,14 @@ mod tests {
             "{}",
             banner(&failed)
         );
-        assert!(banner(&testdata::smoke()).contains("\"verdict\""));
+        assert!(banner(&testdata::smoke()).contains("class=\"verdict\" id="));
     }
 
     /// A scenario that fails: nothing is said of the shop's breaking point.
     #[test]
     fn a_failing_scenario_judges_no_breaking_point() {
         let page = render(&testdata::scripting_failure());
-        // The job fails on it (exit 1): red.
+        // The job fails on it (exit 4): red.
         assert!(page.contains("<section class=\"verdict fails\""));
         assert!(page.contains("stopped at the first failing level"));
         assert!(!page.contains("none found") && !page.contains("start the load lower"));

@@ -497,12 +497,13 @@ impl<'a> Compiler<'a> {
         if (to_host == *host && to_port == *port) || allowed.contains(&to_host) {
             return;
         }
-        let target = match port {
+        let origin = |host: &str, port: Option<u16>| match port {
             Some(port) => format!("{host}:{port}"),
-            None => host.clone(),
+            None => host.to_string(),
         };
+        let (target, to) = (origin(host, *port), origin(&to_host, to_port));
         let message = format!(
-            "step \"{name}\" sends to {to_host}, neither the target's origin ({target}) nor in [target] allow_hosts: each of its requests will be blocked; add allow_hosts = [\"{to_host}\"] if it is meant"
+            "step \"{name}\" sends to {to}, neither the target's origin ({target}) nor a host in [target] allow_hosts: each of its requests will be blocked; add allow_hosts = [\"{to_host}\"] if it is meant (any port of it)"
         );
         self.warn_at(path.span(), message);
     }
