@@ -354,7 +354,7 @@ mod tests {
     fn a_shards_summary_says_it_is_one() {
         let mut report = testdata::broken();
         assert!(!summary(&report).contains("One shard"));
-        report.shards = vec![crate::metrics::ShardRun {
+        report.shards = vec![crate::analysis::ShardRun {
             index: 1,
             count: 3,
             start_at: String::new(),
