@@ -904,13 +904,9 @@ fn scrape(url: &str) -> prometheus_parse::Scrape {
     prometheus_parse::Scrape::parse(lines).expect("the exposition parses")
 }
 
-/// A `--metrics-addr` already taken is a usage error before any request
-/// and before --out holds a run: it was found after the preflight, and left
-/// an interval log that a second try refused and `report` rebuilt.
-#[test]
-fn a_metrics_address_taken_is_refused_before_anything_runs() {
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("s.toml");
+/// `s.toml` in `dir`: one shopper on the embedded shop for a second.
+fn one_shopper(dir: &Path) -> PathBuf {
+    let scenario = dir.join("s.toml");
     std::fs::write(
         &scenario,
         "name = \"s\"\n[target]\nbase_url = \"embedded\"\n[load]\n\
@@ -918,6 +914,16 @@ fn a_metrics_address_taken_is_refused_before_anything_runs() {
          [[journey]]\nname = \"look\"\nsteps = [{ name = \"home\", get = \"/\" }]\n",
     )
     .unwrap();
+    scenario
+}
+
+/// A `--metrics-addr` already taken is a usage error before any request
+/// and before --out holds a run: it was found after the preflight, and left
+/// an interval log that a second try refused and `report` rebuilt.
+#[test]
+fn a_metrics_address_taken_is_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = one_shopper(dir.path());
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let out = dir.path().join("out");
@@ -945,14 +951,7 @@ fn a_metrics_address_taken_is_refused_before_anything_runs() {
 #[test]
 fn a_start_that_cannot_be_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("s.toml");
-    std::fs::write(
-        &scenario,
-        "name = \"s\"\n[target]\nbase_url = \"embedded\"\n[load]\n\
-         stages = [{ ramp_to = 1, over = \"0s\" }, { hold = \"1s\" }]\n\
-         [[journey]]\nname = \"look\"\nsteps = [{ name = \"home\", get = \"/\" }]\n",
-    )
-    .unwrap();
+    let scenario = one_shopper(dir.path());
     for (start_at, said) in [
         ("2020-01-01T00:00:00Z", "longer than the whole profile"),
         ("2999-01-01T00:00:00Z", "more than a year from now"),
