@@ -112,7 +112,54 @@ pub fn signals(plan: &Plan, level: &LevelResult) -> Signals {
         slowest: Duration::from_secs_f64(
             level.stats.latency.max_ms.unwrap_or(0.0).max(0.0) / 1000.0,
         ),
+        pooled: None,
     }
+}
+
+/// What the search needs of the tries of one load, the last of them just
+/// judged: its signals, and with earlier tries, whether all of them pooled
+/// pass (see [`Signals::pooled`]).
+pub fn signals_of_tries(plan: &Plan, tries: &[&LevelResult]) -> Signals {
+    let Some(last) = tries.last() else {
+        return Signals::default();
+    };
+    Signals {
+        pooled: (tries.len() > 1)
+            .then(|| pooled_pass(plan, tries))
+            .flatten(),
+        ..signals(plan, last)
+    }
+}
+
+/// Whether the tries' requests pooled meet the SLO's latency and error-rate
+/// clauses (their counts added, their histograms merged); `None` when a try
+/// broke something else (arrivals dropped, falling behind, a business rate),
+/// which is not pooled so.
+fn pooled_pass(plan: &Plan, tries: &[&LevelResult]) -> Option<bool> {
+    let pooled_kinds = |l: &&&LevelResult| {
+        (l.breaches.iter()).all(|b| {
+            matches!(
+                b.broken,
+                super::breach::Broken::Latency { .. } | super::breach::Broken::ErrorRate { .. }
+            )
+        })
+    };
+    if !tries.iter().all(|l| pooled_kinds(&l)) {
+        return None;
+    }
+    let all: Vec<&Stats> = tries.iter().map(|l| &l.stats).collect();
+    let mut margins = clauses(&plan.slo, &Stats::over(&all));
+    for (i, step_plan) in plan.steps.iter().enumerate() {
+        let name = &step_plan.name;
+        let of: Vec<&Stats> = (tries.iter())
+            .filter_map(|l| l.steps.get(i).filter(|s| &s.name == name))
+            .map(|s| &s.stats)
+            .collect();
+        if !of.is_empty() {
+            margins.extend(clauses(&step_plan.slo, &Stats::over(&of)));
+        }
+    }
+    Some(margins.iter().all(|(margin, _)| *margin >= 0.0))
 }
 
 /// Each clause of `slo` measured in `stats`: (margin, within the noise).
@@ -229,8 +276,11 @@ pub fn apply(plan: &Plan, report: &mut Report) {
 /// not ended.
 fn replay(plan: &Plan, report: &Report, search: &mut Search) -> Vec<SearchProbe> {
     let mut probes = Vec::new();
-    for level in report.levels.iter().filter(|l| !l.spike) {
-        let signals = signals(plan, level);
+    let levels: Vec<&LevelResult> = report.levels.iter().filter(|l| !l.spike).collect();
+    for (at, level) in levels.iter().enumerate() {
+        // This load's earlier tries are the levels just before it.
+        let tries = &levels[at - search.tries_before().min(at)..=at];
+        let signals = signals_of_tries(plan, tries);
         probes.push(SearchProbe {
             level: level.index,
             load: level.load,
@@ -573,6 +623,44 @@ mod tests {
             &s,
         );
         assert!(!far[0].1, "{far:?}");
+    }
+
+    /// A load tried again is judged on its tries' requests pooled: two of
+    /// three short tries broke a 1% error rate with 1 failed of 80 each (noise
+    /// from a shop failing 0.3%), the third had none — 2 of 240 pass; 3 of
+    /// 240 do not. Something else broken (arrivals dropped) is not pooled.
+    #[test]
+    fn a_loads_tries_pooled_decide_on_all_their_requests() {
+        let text = "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\n\
+            search = { from = 10, to = 100, hold = \"2s\" }\n[slo]\np95 = \"1s\"\n\
+            error_rate = \"1%\"\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n";
+        let scenario = crate::scenario::parse(std::path::Path::new("t.toml"), text).unwrap();
+        let plan = Plan::of(&scenario, None);
+        let try_with = |failed: u64| {
+            let mut level = crate::analysis::testdata::smoke().levels[0].clone();
+            let mut step = StepStats::default();
+            for ms in 1..=80 {
+                step.latency.record(ms * 1000).unwrap();
+            }
+            step.counts.requests = 80;
+            step.counts.errors[0] = failed;
+            level.stats = Stats::of(&step, 1.0);
+            level.steps.clear();
+            level.breaches.clear();
+            level
+        };
+        let pooled = |failed: &[u64]| {
+            let tries: Vec<LevelResult> = failed.iter().map(|&f| try_with(f)).collect();
+            let tries: Vec<&LevelResult> = tries.iter().collect();
+            signals_of_tries(&plan, &tries).pooled
+        };
+        assert_eq!(pooled(&[1]), None, "one try: its own verdict");
+        assert_eq!(pooled(&[1, 1, 0]), Some(true));
+        assert_eq!(pooled(&[2, 1, 0]), Some(false));
+        let mut dropped = [try_with(0), try_with(0)];
+        dropped[1].breaches = vec![crate::analysis::testdata::dropped_breach(0.2, 0.01)];
+        let dropped: Vec<&LevelResult> = dropped.iter().collect();
+        assert_eq!(signals_of_tries(&plan, &dropped).pooled, None);
     }
 
     #[test]

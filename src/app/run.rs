@@ -34,8 +34,8 @@ struct RunObserver<'a> {
     log: &'a mut IntervalLog,
     /// The `--metrics-addr` exposition, kept current.
     live: Option<&'a crate::metrics::live::LiveMetrics>,
-    /// The last level judged, for a search's next step.
-    last: Option<analysis::LevelResult>,
+    /// The levels judged, for a search's next step (its tries of one load).
+    judged: Vec<analysis::LevelResult>,
 }
 
 impl Observer for RunObserver<'_> {
@@ -62,7 +62,7 @@ impl Observer for RunObserver<'_> {
         let level = analysis::level_result(self.plan, run, collected, cores());
         self.console.level(&level);
         let verdict = level.verdict;
-        self.last = Some(level);
+        self.judged.push(level);
         match verdict {
             analysis::Verdict::Pass => Judged::Pass,
             analysis::Verdict::Fail => {
@@ -75,10 +75,12 @@ impl Observer for RunObserver<'_> {
         }
     }
 
-    fn probe_signals(&mut self, judged: Judged) -> driver::Signals {
-        match &self.last {
-            Some(level) => analysis::search::signals(self.plan, level),
-            None => driver::Signals {
+    fn probe_signals(&mut self, judged: Judged, tries_before: usize) -> driver::Signals {
+        let at = self.judged.len().saturating_sub(tries_before + 1);
+        let tries: Vec<&analysis::LevelResult> = self.judged[at..].iter().collect();
+        match tries.is_empty() {
+            false => analysis::search::signals_of_tries(self.plan, &tries),
+            true => driver::Signals {
                 pass: judged == Judged::Pass,
                 ..Default::default()
             },
@@ -219,7 +221,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         console: Console::new(&scenario),
         log: &mut log,
         live: live.as_ref().map(|l| &l.metrics),
-        last: None,
+        judged: Vec::new(),
     };
     let part = part(options.shard.unwrap_or(Shard { index: 0, count: 1 }), late);
     let workers = driver::Workers::start(options.threads)

@@ -232,7 +232,7 @@ impl Follow {
                 drops(&self.open),
             );
             if let Some(adaptive) = self.adaptive.as_mut() {
-                let signals = observer.probe_signals(judged);
+                let signals = observer.probe_signals(judged, adaptive.tries_before());
                 if !adaptive.judged(signals, &mut self.profile, now) {
                     return Some(RunEnd::Completed);
                 }

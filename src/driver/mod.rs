@@ -159,8 +159,9 @@ pub trait Observer {
     /// harvested: judges it. The one judgement drives the climb (see [`climb`]).
     fn level_done(&mut self, level: &LevelRun, collected: &Collected) -> Judged;
     /// During a capacity search, right after `level_done`: what the search needs
-    /// of that same judgement. The default knows only the verdict.
-    fn probe_signals(&mut self, judged: Judged) -> Signals {
+    /// of that same judgement, the levels just before it holding this load's
+    /// `tries_before` earlier tries. The default knows only the verdict.
+    fn probe_signals(&mut self, judged: Judged, _tries_before: usize) -> Signals {
         Signals {
             pass: judged == Judged::Pass,
             ..Signals::default()

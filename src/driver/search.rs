@@ -17,6 +17,11 @@ impl Adaptive {
         Adaptive { search }
     }
 
+    /// Tries of the current load judged before the level now judged.
+    pub fn tries_before(&self) -> usize {
+        self.search.tries_before()
+    }
+
     /// Takes the probe's judgement; appends the next probe to `profile` from `now`
     /// and says `true`, or says `false` when the search has ended.
     pub fn judged(&mut self, signals: Signals, profile: &mut Profile, now: Duration) -> bool {

@@ -13,7 +13,8 @@
 //!
 //! **Noise.** A probe whose verdict is uncertain (low-confidence percentiles, or a
 //! margin to the SLO within the sampling noise) is repeated, up to [`MAX_TRIES`]
-//! tries of one load; the tries' majority decides (a confirmation is not
+//! tries of one load; the tries pooled decide (their requests added, when the
+//! judge can pool them), else their majority (a confirmation is not
 //! repeated: its long hold is the test). A generator-limited probe is
 //! tried once more (a hiccup); limited twice in a row, it ends the search: at
 //! that load stampede cannot measure the shop.
@@ -24,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 /// Each bracketing probe multiplies the load by this.
 pub const FACTOR: f64 = 2.0;
-/// Tries of one load at most while its verdict is uncertain (a majority decides).
+/// Tries of one load at most while its verdict is uncertain (pooled, they decide).
 pub const MAX_TRIES: usize = 3;
 /// Confirmation holds at most (the first one and the step-downs).
 pub const MAX_CONFIRMS: usize = 3;
@@ -108,6 +109,11 @@ pub struct Signals {
     pub generator_limited: bool,
     /// The slowest request: how long the shop's queue took to drain at most.
     pub slowest: Duration,
+    /// Whether this load's tries so far, this one with them, pass the SLO
+    /// pooled (their requests and histograms added): a load tried again is
+    /// decided on all its requests, not by a vote of short tries. `None`:
+    /// the first try, or what the tries broke cannot be pooled.
+    pub pooled: Option<bool>,
 }
 
 /// Why a probe was made.
@@ -228,6 +234,11 @@ impl Search {
     }
 
     /// The probes judged so far, in order.
+    /// Tries of the current load judged before the next (0: its first).
+    pub fn tries_before(&self) -> usize {
+        self.tries.len()
+    }
+
     pub fn history(&self) -> &[Judged] {
         &self.history
     }
@@ -312,11 +323,14 @@ impl Search {
             });
         }
         let passes = self.tries.iter().filter(|&&p| p).count();
-        // A certain last try decides; uncertain tries go by the majority.
-        let pass = if signals.uncertain {
-            2 * passes > self.tries.len()
-        } else {
-            signals.pass
+        // Several tries: their requests pooled decide (a clean pass on few
+        // requests outvoted two failed tries; a vote, two noise failures a
+        // clean pass). Else a certain last try decides, uncertain ones the
+        // majority.
+        let pass = match signals.pooled {
+            Some(pooled) if self.tries.len() > 1 => pooled,
+            _ if signals.uncertain => 2 * passes > self.tries.len(),
+            _ => signals.pass,
         };
         self.tries.clear();
         if pass {
@@ -526,6 +540,36 @@ mod tests {
         };
         assert_eq!(breaking, Some(20.0));
         assert!((19.0..20.0).contains(&capacity), "{capacity}");
+    }
+
+    /// Several tries of a load are decided by their requests pooled, when
+    /// the judge can pool them: broken, broken, then a pass "certain" on none
+    /// failed of 44 decided the load passed (a trial's search); pooled, their
+    /// 2 failed of 132 against 1% do not.
+    #[test]
+    fn a_loads_tries_pooled_decide_over_a_certain_last_try() {
+        for pooled in [false, true] {
+            let mut tries = [(false, true), (false, true), (true, false)].into_iter();
+            let (probes, ending) = search(spec(10.0, 40.0, Precision::Relative(0.05)), |l| {
+                if l == 20.0 {
+                    let (pass, uncertain) = tries.next().unwrap_or((true, false));
+                    Signals {
+                        pass,
+                        uncertain,
+                        pooled: Some(pooled),
+                        ..Signals::default()
+                    }
+                } else {
+                    certain(l, 30.0)
+                }
+            });
+            assert_eq!(probes.iter().filter(|p| p.0 == 20.0).count(), 3);
+            let Ending::Found { breaking, .. } = ending else {
+                panic!("{ending:?}")
+            };
+            // Pooled failing: 20 broke; pooled passing: the break is above.
+            assert_eq!(breaking == Some(20.0), !pooled, "{breaking:?}");
+        }
     }
 
     #[test]

@@ -70,8 +70,10 @@ impl Observer for Judge<'_> {
     }
 
     /// A search's next step rests on the same judgement, as in `stampede run`.
-    fn probe_signals(&mut self, _judged: Judged) -> driver::Signals {
-        analysis::search::signals(self.plan, self.live.last().unwrap())
+    fn probe_signals(&mut self, _judged: Judged, tries_before: usize) -> driver::Signals {
+        let at = self.live.len() - (tries_before + 1).min(self.live.len());
+        let tries: Vec<&LevelResult> = self.live[at..].iter().collect();
+        analysis::search::signals_of_tries(self.plan, &tries)
     }
 }
 
