@@ -62,6 +62,23 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The names a gate may use (steps, journeys, levels, a search), as the
+    /// scenario's: what `merge` checks its `--gate`s against.
+    pub fn gate_names(&self) -> crate::scenario::GateNames<'_> {
+        crate::scenario::GateNames {
+            within: "the shards' scenario",
+            levels: self.search.is_none().then(|| {
+                let loads = self.levels.iter().map(|l| l.load).collect();
+                (loads, "the shards' load")
+            }),
+            model: self.model,
+            steps: self.steps.iter().map(|s| s.name.as_str()).collect(),
+            journeys: Some(self.journeys.iter().map(String::as_str).collect()),
+            recovery_watched: self.recovery_watched,
+            searched: Some(self.search.is_some()),
+        }
+    }
+
     /// The plan of `scenario`; `expected_peak` from the command line wins over the
     /// scenario's.
     pub fn of(scenario: &Scenario, expected_peak: Option<f64>) -> Plan {

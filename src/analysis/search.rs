@@ -87,7 +87,7 @@ pub struct Confirmation {
 }
 
 /// What the search needs of a level's judgement.
-pub fn signals(plan: &Plan, level: &LevelResult) -> Signals {
+fn signals(plan: &Plan, level: &LevelResult) -> Signals {
     let mut clauses = clauses(&plan.slo, &level.stats);
     for (step, step_plan) in level.steps.iter().zip(&plan.steps) {
         clauses.extend(self::clauses(&step_plan.slo, &step.stats));
@@ -136,15 +136,12 @@ pub fn signals_of_tries(plan: &Plan, tries: &[&LevelResult]) -> Signals {
 /// broke something else (arrivals dropped, falling behind, a business rate),
 /// which is not pooled so.
 fn pooled_pass(plan: &Plan, tries: &[&LevelResult]) -> Option<bool> {
-    let pooled_kinds = |l: &&&LevelResult| {
-        (l.breaches.iter()).all(|b| {
-            matches!(
-                b.broken,
-                super::breach::Broken::Latency { .. } | super::breach::Broken::ErrorRate { .. }
-            )
-        })
+    use super::breach::Broken;
+    let poolable = |l: &LevelResult| {
+        (l.breaches.iter())
+            .all(|b| matches!(b.broken, Broken::Latency { .. } | Broken::ErrorRate { .. }))
     };
-    if !tries.iter().all(|l| pooled_kinds(&l)) {
+    if !tries.iter().all(|l| poolable(l)) {
         return None;
     }
     let all: Vec<&Stats> = tries.iter().map(|l| &l.stats).collect();

@@ -56,10 +56,10 @@ impl Exit {
     /// interrupted run fails it (1), whatever its gates: it measured part of
     /// its plan (`report` of one exited 0 beside a junit.xml failure).
     pub fn judged(report: &Report) -> Exit {
-        let failed = (report.job_failures().into_iter())
-            .map(|f| f.kind)
+        let kinds: Vec<FailureKind> = (report.job_failures().iter()).map(|f| f.kind).collect();
+        let failed = (kinds.iter().copied())
             .find(|&kind| kind != FailureKind::Interrupted)
-            .or_else(|| (report.end == RunEnd::Interrupted).then_some(FailureKind::Interrupted));
+            .or(kinds.first().copied());
         match failed {
             Some(FailureKind::Aborted | FailureKind::Interrupted) => Exit::GateFailed,
             Some(FailureKind::Scenario) => Exit::ScenarioFails,

@@ -12,7 +12,7 @@ use crate::analysis::{self, Plan, Report, RunInfo};
 use crate::metrics::interval_log::{self, RunHeader};
 use crate::metrics::{RunOutcome, ShardRun, merge};
 use crate::profile::LevelSpec;
-use crate::scenario::{GateNames, parse_gate};
+use crate::scenario::parse_gate;
 
 use super::cli::MergeArgs;
 use super::exit::{Error, Exit, bad_input};
@@ -63,19 +63,7 @@ pub fn merge(args: &MergeArgs) -> Result<Exit, Error> {
     let mut ci = Ci::resolve(&args.ci, None)?;
     // A --gate naming a step, a journey or a level the run has not is a typo
     // (exit 2), before anything is written: it failed as a gate (exit 1).
-    let known = GateNames {
-        within: "the shards' scenario",
-        levels: plan.search.is_none().then(|| {
-            let loads = plan.levels.iter().map(|l| l.load).collect();
-            (loads, "the shards' load")
-        }),
-        model: plan.model,
-        steps: plan.steps.iter().map(|s| s.name.as_str()).collect(),
-        journeys: Some(plan.journeys.iter().map(String::as_str).collect()),
-        recovery_watched: plan.recovery_watched,
-        searched: Some(plan.search.is_some()),
-    };
-    check_gate_names(&ci.gates, &known)?;
+    check_gate_names(&ci.gates, &plan.gate_names())?;
     // The gates the run would have been judged by: the scenario's, then --gate's.
     let scenario_gates = plan.gates.iter().filter_map(|g| parse_gate(g).ok());
     ci.gates.splice(0..0, scenario_gates);

@@ -144,10 +144,9 @@ fn write_reports(report: &Report, dir: &Path) -> Result<(), Error> {
 fn judgement_exit(report: &Report) -> Exit {
     let exit = Exit::judged(report);
     say_why(report, exit);
-    let gates_passed = report.gates.iter().all(|g| g.passed);
     if exit == Exit::GateFailed
         && report.end == crate::analysis::RunEnd::Interrupted
-        && gates_passed
+        && crate::analysis::gates::all_passed(&report.gates)
     {
         errln!(
             "the run was interrupted: its reports measure the part of its plan it ran, which passes no job (exit 1)"

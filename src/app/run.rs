@@ -34,7 +34,7 @@ struct RunObserver<'a> {
     log: &'a mut IntervalLog,
     /// The `--metrics-addr` exposition, kept current.
     live: Option<&'a crate::metrics::live::LiveMetrics>,
-    /// The levels judged, for a search's next step (its tries of one load).
+    /// The last levels judged, for a search's next step (its tries of one load).
     judged: Vec<analysis::LevelResult>,
 }
 
@@ -62,6 +62,10 @@ impl Observer for RunObserver<'_> {
         let level = analysis::level_result(self.plan, run, collected, cores());
         self.console.level(&level);
         let verdict = level.verdict;
+        // A search pools at most its tries of one load: older levels go.
+        if self.judged.len() == crate::profile::search::MAX_TRIES {
+            self.judged.remove(0);
+        }
         self.judged.push(level);
         match verdict {
             analysis::Verdict::Pass => Judged::Pass,

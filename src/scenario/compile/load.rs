@@ -359,8 +359,11 @@ impl Compiler<'_> {
                 )
                 .with_hint("leave confirm out (four holds), or make it a few holds long"));
         }
-        if let Some(p) = &s.precision
-            && let Ok(Precision::Absolute(step)) = self.precision(p)
+        let precision = match &s.precision {
+            Some(p) => self.precision(p)?,
+            None => Precision::Relative(0.05),
+        };
+        if let (Some(p), Precision::Absolute(step)) = (&s.precision, precision)
             && step >= to - from
         {
             return Err(self.error(
@@ -373,10 +376,7 @@ impl Compiler<'_> {
         let spec = SearchSpec {
             from,
             to,
-            precision: match &s.precision {
-                Some(p) => self.precision(p)?,
-                None => Precision::Relative(0.05),
-            },
+            precision,
             hold,
             confirm: s.confirm.map_or(hold * 4, |d| d.0),
             ramp: s.ramp.map_or(hold / 10, |d| d.0),
