@@ -37,9 +37,9 @@ use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
-use super::{Breach, LevelResult, Model, Report, Stats, Verdict, round4};
+use super::likeness::{Caveat, Incomparable};
+use super::{Breach, LevelResult, Report, Stats, Verdict, round4};
 use crate::metrics::decode_histogram;
-use crate::scenario::Arrivals;
 
 pub const DEFAULT_MAX_REGRESSION: f64 = 0.10;
 const RESAMPLES: usize = 200;
@@ -75,34 +75,9 @@ pub struct Comparison {
     /// Why nothing was compared; absent when something was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nothing_compared: Option<Incomparable>,
-}
-
-/// Why two runs compare nothing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case", tag = "why")]
-pub enum Incomparable {
-    /// No load level of one is a level of the other.
-    NoSharedLevel,
-    /// A closed run's 50 is shoppers, an open run's 50 arrivals per second.
-    DifferentModels { base: Model, new: Model },
-    /// Open runs whose arrivals were spaced differently: a Poisson crowd
-    /// bunches up, and its percentiles are higher with the gaps alone.
-    DifferentArrivals { base: Arrivals, new: Arrivals },
-    /// A run whose scenario failed (exit 4) measured its own failures.
-    ScenarioFailed { run: Side },
-    /// One shard's report (its levels its share of the load) beside a run
-    /// that is not a shard of as many: a share against the whole.
-    ShardBesideRun { run: Side, index: u32, count: u32 },
-}
-
-/// One of the two runs compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Side {
-    Baseline,
-    New,
+    /// What makes the comparison less than like for like (said beside its rows).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caveats: Vec<Caveat>,
 }
 
 /// A shared level that passed in the baseline and fails in the new run.
@@ -217,36 +192,10 @@ impl Comparison {
 
     /// Why nothing was compared (see [`Comparison::compared_anything`]).
     pub fn why_nothing_compared(&self) -> String {
-        match self.nothing_compared {
-            Some(Incomparable::DifferentModels { base, new }) => format!(
-                "the baseline is {} {}-model run and this one {}: a level of 50 is 50 {} in one and 50 {} in the other",
-                if base == Model::Open { "an" } else { "a" },
-                base.name(),
-                new.name(),
-                super::LoadUnit::for_model(base).short(),
-                super::LoadUnit::for_model(new).short()
-            ),
-            Some(Incomparable::DifferentArrivals { base, new }) => format!(
-                "the baseline's arrivals were {} and this run's {}: the gaps alone move the percentiles (a Poisson crowd bunches up, evenly spaced arrivals never do); compare runs of one kind (`[load] arrivals`)",
-                arrivals_text(base),
-                arrivals_text(new)
-            ),
-            Some(Incomparable::ScenarioFailed { run }) => format!(
-                "{} scenario failed, not the shop (exit 4): its levels measure the scenario's failures",
-                match run {
-                    Side::Baseline => "the baseline's",
-                    Side::New => "the new run's",
-                }
-            ),
-            Some(Incomparable::ShardBesideRun { run, index, count }) => format!(
-                "{} is shard {index} of {count} (0-based) of a run, its levels its share of the load: compare the run merged from its shards (stampede merge), or shards of as many",
-                match run {
-                    Side::Baseline => "the baseline",
-                    Side::New => "the new run",
-                }
-            ),
-            Some(Incomparable::NoSharedLevel) | None => NO_SHARED_LEVEL.to_string(),
-        }
+        self.nothing_compared
+            .as_ref()
+            .unwrap_or(&Incomparable::NoSharedLevel)
+            .why()
     }
 
     /// Regressions: significant changes beyond the tolerance, and levels that
@@ -352,57 +301,11 @@ impl Comparison {
     }
 }
 
-/// `poisson (random gaps)`, `uniform (evenly spaced)`.
-fn arrivals_text(arrivals: Arrivals) -> &'static str {
-    match arrivals {
-        Arrivals::Poisson => "poisson (random gaps)",
-        Arrivals::Uniform => "uniform (evenly spaced)",
-    }
-}
-
-/// One report a single shard's and the other no shard of as many: levels
-/// matched by load would compare a share with the whole (a shard's 10
-/// shoppers against a run's 10, and a "regression" found).
-fn shard_beside_run(base: &Report, new: &Report) -> Option<Incomparable> {
-    // (index, count) of a single shard's report; a merged one or one process: None.
-    let share = |r: &Report| match r.shards.as_slice() {
-        [one] if one.count > 1 => Some((one.index, one.count)),
-        _ => None,
-    };
-    let (b, n) = (share(base), share(new));
-    if b.map(|s| s.1) == n.map(|s| s.1) {
-        return None;
-    }
-    let (run, (index, count)) = match (b, n) {
-        (Some(s), _) => (Side::Baseline, s),
-        (None, Some(s)) => (Side::New, s),
-        (None, None) => return None,
-    };
-    Some(Incomparable::ShardBesideRun { run, index, count })
-}
-
 /// Compares `new` with `base`.
 pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
     let mut rows = Vec::new();
     let mut newly_failed = Vec::new();
-    let mut nothing_compared = if base.model != new.model {
-        Some(Incomparable::DifferentModels {
-            base: base.model,
-            new: new.model,
-        })
-    } else if let (Some(b), Some(n)) = (base.arrivals, new.arrivals)
-        && b != n
-    {
-        Some(Incomparable::DifferentArrivals { base: b, new: n })
-    } else if base.scripting_failure.is_some() {
-        Some(Incomparable::ScenarioFailed {
-            run: Side::Baseline,
-        })
-    } else if new.scripting_failure.is_some() {
-        Some(Incomparable::ScenarioFailed { run: Side::New })
-    } else {
-        shard_beside_run(base, new)
-    };
+    let mut nothing_compared = Incomparable::of(base, new);
     let shared = base.levels.iter().filter(|_| nothing_compared.is_none());
     let mut seen: Vec<f64> = Vec::new();
     let mut paired: Vec<(usize, usize)> = Vec::new();
@@ -480,11 +383,9 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
         new_highest_load: new.highest_load(),
         newly_failed,
         nothing_compared,
+        caveats: Caveat::of(base, new),
     }
 }
-
-/// Why two runs could not be compared when they share no level.
-pub const NO_SHARED_LEVEL: &str = "the baseline and this run share no load level (levels are matched by load): run both with the same levels";
 
 /// The most either run's generator was late at a level (ms); `None` when either
 /// did not measure it.

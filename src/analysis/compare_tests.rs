@@ -1,6 +1,8 @@
 //! Tests of the baseline comparison on real histograms from a run.
 
 use super::*;
+use crate::analysis::Model;
+use crate::analysis::likeness::Side;
 use crate::analysis::testdata;
 use crate::metrics::{encode_histogram, new_histogram};
 

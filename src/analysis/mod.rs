@@ -17,6 +17,7 @@ pub mod gates;
 pub mod generator;
 mod judge;
 mod lighter_pages;
+pub mod likeness;
 pub mod measured;
 pub mod plan;
 pub mod search;

@@ -532,8 +532,8 @@ pub fn comparison_footer(c: &Comparison) -> String {
 }
 
 /// What the comparison's rows do not show, one line each: the levels that met
-/// the SLO in the baseline and fail now (`true`: a regression), and why nothing
-/// was compared.
+/// the SLO in the baseline and fail now (`true`: a regression), why nothing
+/// was compared, and what makes the runs less than like for like.
 pub fn comparison_notes(c: &Comparison) -> Vec<(String, bool)> {
     let mut notes: Vec<(String, bool)> = c
         .newly_failed
@@ -546,6 +546,7 @@ pub fn comparison_notes(c: &Comparison) -> Vec<(String, bool)> {
             true,
         ));
     }
+    notes.extend(c.caveats.iter().map(|caveat| (caveat.line(), false)));
     notes
 }
 

@@ -392,21 +392,60 @@ fn compare_takes_long_step_names() {
     assert!(stdout.contains("no significant regression"), "{stdout}");
 }
 
-/// `compare` of two reports of different scenarios says so (it compared them
-/// in silence, level by load and step by name).
+/// Runs of different scenarios, or judged by different SLOs, are compared with
+/// the caveat said: by `compare` (beside its table, or before refusing runs
+/// that share no level), and by `report --baseline` in report.json and the
+/// summary (it compared in silence there).
 #[test]
-fn compare_warns_of_reports_of_different_scenarios() {
+fn comparisons_say_when_the_runs_differ_in_scenario_or_slo() {
     let smoke = crate::repo("tests/fixtures/reports/smoke.json");
     let sale = crate::repo("tests/fixtures/reports/black-friday.json");
-    let (_, _, stderr) = command(&["compare"], &[&smoke, &sale]);
+    let (code, _, stderr) = command(&["compare"], &[&smoke, &sale]);
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(
         stderr.contains(
             "warning: the reports are of different scenarios (\"smoke\" and \"black-friday\")"
         ),
         "{stderr}"
     );
-    let (_, _, stderr) = command(&["compare"], &[&smoke, &smoke]);
-    assert!(!stderr.contains("different scenarios"), "{stderr}");
+    let (code, stdout, stderr) = command(&["compare"], &[&smoke, &smoke]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!(stdout + &stderr).contains("different"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let looser = dir.path().join("looser.json");
+    let mut report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&smoke).unwrap()).unwrap();
+    let p95 = (report["slo"].as_array_mut().unwrap().iter_mut())
+        .find(|c| c["metric"] == "p95")
+        .unwrap();
+    p95["bound"] = Value::from(5000.0);
+    std::fs::write(&looser, serde_json::to_string(&report).unwrap()).unwrap();
+    let (code, stdout, stderr) = command(&["compare"], &[&smoke, &looser]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let said = "the runs were judged by different SLOs (the baseline's error_rate < 5%, p95 < 500 ms; the new run's error_rate < 5%, p95 < 5.00 s)";
+    assert!(stdout.contains(said), "{stdout}");
+
+    let out = dir.path().join("judged");
+    let (code, stdout, stderr) = command(
+        &[
+            "report",
+            "--baseline",
+            smoke.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[&looser],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains(said), "{stdout}");
+    let judged: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        judged["comparison"]["caveats"][0]["caveat"], "different_slos",
+        "{:#}",
+        judged["comparison"]
+    );
 }
 
 /// Two runs that share no load level compare nothing: `compare` says so with
