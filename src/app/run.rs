@@ -278,6 +278,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
 fn resolve(args: &RunArgs) -> Result<(Arc<Scenario>, RunOptions, Plan), Error> {
     let overrides = scenario::Overrides {
         load: args.load.clone(),
+        target: args.target.clone(),
         ..Default::default()
     };
     let mut scenario = scenario::load_with(&args.scenario, &overrides).map_err(bad_input)?;

@@ -568,6 +568,9 @@ pub struct Overrides {
     /// `validate`: an unset `{{ env.NAME }}` is a warning (a lint in CI runs
     /// without the secrets), not an error.
     pub unset_env_ok: bool,
+    /// `run --target`: where the requests go instead of `base_url`; a step's
+    /// written-out URL to another host is warned of against it.
+    pub target: Option<String>,
 }
 
 /// How messages name the `--load` text.
@@ -754,6 +757,7 @@ pub fn parse_with(
     }
     let mut beside = compile::Beside {
         unset_env_ok: overrides.unset_env_ok,
+        target: overrides.target.as_deref(),
         ..Default::default()
     };
     for (file, text) in &included {

@@ -1590,15 +1590,13 @@ fn a_var_with_a_slash_in_a_path_is_warned_of() {
 /// request while validate said ok.
 #[test]
 fn a_full_url_to_a_host_not_allowed_is_warned_of() {
-    let with = |base: &str, allow: &str, url: &str| {
-        parse(
-            Path::new("t.toml"),
-            &format!(
-                "name = \"t\"\n[target]\nbase_url = \"{base}\"\nallow_hosts = [{allow}]\n[load]\nstages = [ {{ ramp_to = 1, over = \"1s\" }}, {{ hold = \"1s\" }} ]\n[slo]\np95 = \"1s\"\nerror_rate = \"1%\"\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"{url}\" }}]\n"
-            ),
+    let text = |base: &str, allow: &str, url: &str| {
+        format!(
+            "name = \"t\"\n[target]\nbase_url = \"{base}\"\nallow_hosts = [{allow}]\n[load]\nstages = [ {{ ramp_to = 1, over = \"1s\" }}, {{ hold = \"1s\" }} ]\n[slo]\np95 = \"1s\"\nerror_rate = \"1%\"\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"{url}\" }}]\n"
         )
-        .unwrap()
-        .warnings
+    };
+    let with = |base: &str, allow: &str, url: &str| {
+        (parse(Path::new("t.toml"), &text(base, allow, url)).unwrap()).warnings
     };
     let blocked = with("http://127.0.0.1:8027", "", "http://localhost:8027/");
     assert_eq!(blocked.len(), 1, "{blocked:?}");
@@ -1626,6 +1624,23 @@ fn a_full_url_to_a_host_not_allowed_is_warned_of() {
     );
     assert!(with("http://127.0.0.1:8027", "", "http://{{ uuid }}.example/x").is_empty());
     assert!(with("embedded", "", "http://localhost:8027/").is_empty());
+    // `run --target` replaces base_url: the URL is judged against where the
+    // requests go (a staging base_url with a loopback target warned wrongly).
+    let with_target = |target: &str, url: &str| {
+        let overrides = Overrides {
+            target: Some(target.to_string()),
+            ..Default::default()
+        };
+        let text = text("https://staging.shop.example", "", url);
+        (parse_with(Path::new("t.toml"), &text, &overrides).unwrap()).warnings
+    };
+    assert!(with_target("http://127.0.0.1:8027", "http://127.0.0.1:8027/x").is_empty());
+    let blocked = with_target("http://127.0.0.1:8027", "https://staging.shop.example/x");
+    assert!(
+        blocked[0].contains("neither the target's origin (127.0.0.1:8027)"),
+        "{blocked:?}"
+    );
+    assert!(with_target("embedded", "https://staging.shop.example/x").is_empty());
 }
 
 /// Search settings that defeat the search are refused where they stand (they

@@ -125,6 +125,8 @@ pub struct Beside<'a> {
     pub included: Vec<JourneyGroup<'a>>,
     /// `validate`: an unset `{{ env.NAME }}` is a warning, not an error.
     pub unset_env_ok: bool,
+    /// `run --target`, which replaces `base_url`.
+    pub target: Option<&'a str>,
 }
 
 pub fn compile<'a>(
@@ -174,7 +176,10 @@ pub fn compile<'a>(
         c.graphql_path = path.get_ref().clone();
     }
     let target = c.target(raw.target)?;
-    c.reachable = (target.base_url.as_deref())
+    // The embedded shop (no base_url, or `--target embedded`) has no host of
+    // its own to judge a written-out URL against.
+    c.reachable = (beside.target.or(target.base_url.as_deref()))
+        .filter(|base| *base != "embedded")
         .and_then(|base| url::Url::parse(base).ok())
         .map(|base| (origin_of(&base), target.allow_hosts.clone()));
     let load_text = beside
