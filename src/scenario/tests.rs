@@ -1658,7 +1658,7 @@ fn search_settings_that_defeat_the_search_are_refused() {
     };
     let e = with(r#"search = { from = 1, to = 100, hold = "3s", confirm = "1s" }"#).unwrap_err();
     assert!(
-        e.contains("confirm (1 s) is shorter than hold (3 s)") && e.contains("t.toml:5:"),
+        e.contains("confirm (1 s) is shorter than hold (3 s)") && e.contains("t.toml:5:55"),
         "{e}"
     );
     let e = with(r#"search = { from = 1, to = 100, precision = 200, hold = "3s" }"#).unwrap_err();

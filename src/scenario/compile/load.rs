@@ -347,13 +347,13 @@ impl Compiler<'_> {
         }
         let hold = s.hold.get_ref().0;
         self.level_hold(&s.hold)?;
-        if let Some(confirm) = s.confirm.filter(|c| c.0 < hold) {
+        if let Some(confirm) = s.confirm.as_ref().filter(|c| c.get_ref().0 < hold) {
             return Err(self
                 .error(
-                    raw.span(),
+                    confirm.span(),
                     format!(
                         "confirm ({}) is shorter than hold ({}): the confirmation holds the load found longer than a probe did, to show it holds",
-                        crate::units::show_seconds(confirm.0.as_secs_f64()),
+                        crate::units::show_seconds(confirm.get_ref().0.as_secs_f64()),
                         crate::units::show_seconds(hold.as_secs_f64())
                     ),
                 )
@@ -378,7 +378,7 @@ impl Compiler<'_> {
             to,
             precision,
             hold,
-            confirm: s.confirm.map_or(hold * 4, |d| d.0),
+            confirm: s.confirm.as_ref().map_or(hold * 4, |d| d.get_ref().0),
             ramp: s.ramp.map_or(hold / 10, |d| d.0),
             whole: model == Model::Closed,
         };

@@ -231,7 +231,8 @@ pub struct RawSearch {
     #[cfg_attr(test, schemars(with = "Dur"))]
     pub hold: Spanned<Dur>,
     /// How long the found load is held to confirm it (default: four holds).
-    pub confirm: Option<Dur>,
+    #[cfg_attr(test, schemars(with = "Option<Dur>"))]
+    pub confirm: Option<Spanned<Dur>>,
     /// The ramp into each probe (default: a tenth of the hold).
     pub ramp: Option<Dur>,
 }
