@@ -31,6 +31,10 @@ pub struct StepPlan {
     pub extract: Vec<(String, Extraction)>,
     /// The recorded final status.
     pub status: u16,
+    /// Where the browser landed when it followed the step's redirects within
+    /// the shop (path and query): a replay sent elsewhere fails at this step,
+    /// not at a later one that finds an empty basket.
+    pub landed: Option<String>,
     pub think_ms: Option<u64>,
     /// The pause as recorded, where `--max-think` cut it to `think_ms`.
     pub think_cut_from_ms: Option<u64>,
@@ -209,6 +213,12 @@ impl Correlator<'_> {
             content_type: None,
             extract: Vec::new(),
             status: step.last.status,
+            landed: (step.hops > 0 && step.last.url.origin() == sent.url.origin()).then(|| {
+                match step.last.url.query() {
+                    Some(q) => format!("{}?{q}", step.last.url.path()),
+                    None => step.last.url.path().to_string(),
+                }
+            }),
             think_ms: None,
             think_cut_from_ms: None,
         };

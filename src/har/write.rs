@@ -164,8 +164,25 @@ fn write_step(out: &mut String, step: &StepPlan) {
         // either, and checks the redirect itself.
         let _ = writeln!(out, "follow_redirects = false");
     }
+    let mut expect = Vec::new();
     if step.status != 200 && (200..400).contains(&step.status) {
-        let _ = writeln!(out, "expect = {{ status = {} }}", step.status);
+        expect.push(format!("status = {}", step.status));
+    }
+    let landed = step.landed.as_deref().filter(|_| step.status < 400);
+    if let Some(page) = landed.filter(|page| fixed_page(page)) {
+        expect.push(format!("url = {}", quote(page)));
+    }
+    if !expect.is_empty() {
+        let _ = writeln!(out, "expect = {{ {} }}", expect.join(", "));
+    }
+    if let Some(page) = landed.filter(|page| !fixed_page(page)) {
+        let _ = writeln!(
+            out,
+            "# the recording was redirected to {}, which may differ each time; to check where it lands:\n\
+             # expect = {{ url = {} }}",
+            quote(page),
+            quote(page)
+        );
     }
     if step.status >= 400 {
         let _ = writeln!(
@@ -195,6 +212,13 @@ fn write_step(out: &mut String, step: &StepPlan) {
         }
         _ => {}
     }
+}
+
+/// A page whose address holds no number and no query (`/basket/`, not
+/// `/orders/1042/` or `/search?q=…`): the same for every shopper, so a
+/// replay that lands elsewhere was sent elsewhere.
+fn fixed_page(page: &str) -> bool {
+    !page.contains('?') && !page.chars().any(|c| c.is_ascii_digit())
 }
 
 fn extraction(e: &Extraction) -> String {
