@@ -209,6 +209,13 @@ fn step_names(steps: &[select::Recorded]) -> Vec<String> {
             })
             .collect();
         let mut name = base.clone();
+        // The same address sent otherwise (a form's page, then its POST):
+        // `checkout`, `checkout-post`, not `checkout-2`.
+        let method = step.first.method.to_ascii_lowercase();
+        if taken.contains(&name) && method != "get" && !taken.contains(&format!("{base}-{method}"))
+        {
+            name = format!("{base}-{method}");
+        }
         if taken.contains(&name) {
             let next = next_number.entry(base.clone()).or_insert(2);
             loop {

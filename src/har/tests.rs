@@ -467,6 +467,28 @@ fn a_redirect_the_recording_did_not_follow_is_not_followed_in_the_replay() {
     ]);
     let add = &steps(&scenario)[1];
     assert_eq!(add.get("follow_redirects"), None, "{add:?}");
+    // A page and a POST to its address are told apart by the method, a page
+    // visited again by a number.
+    let names: Vec<&str> = (steps(&scenario).iter())
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["product", "basket-add"]);
+    let (_, again) = import_entries(vec![
+        page(0, "https://shop.test/checkout/"),
+        posted(
+            1,
+            "https://shop.test/checkout/",
+            "application/x-www-form-urlencoded",
+            "a=1",
+            &[],
+            ("text/html", "<p>done</p>"),
+        ),
+        page(2, "https://shop.test/checkout/"),
+    ]);
+    let names: Vec<&str> = (steps(&again).iter())
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["checkout", "checkout-post", "checkout-2"]);
     // Where it landed is checked: a replay sent to an empty basket or a login
     // page fails here, not two steps later.
     assert_eq!(add["expect"]["url"].as_str(), Some("/basket/"), "{add:?}");
