@@ -26,6 +26,9 @@
 //! judged: past the breaking point a queue grows, and its latency and throughput
 //! say how long the level was held more than how the shop did (the breaking
 //! point, compared beside the rows, says whether capacity moved).
+//! A percentile's interval is widened to what the spread of the level's seconds
+//! says, where that is wider (see `spread`: near the knee a queue makes
+//! neighbouring requests alike, which the bootstrap does not see).
 //! A shared level that met its SLO in the baseline and fails it in the new run is
 //! a regression too, whatever the numbers above say: more errors, or arrivals
 //! dropped, make a run worse while its latency may look better.
@@ -167,6 +170,10 @@ pub struct Change {
     /// beside an interval that excluded zero).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub within_lateness: bool,
+    /// Significant by the requests alone, but not beside the spread of the
+    /// level's seconds (see `spread`): its interval was widened to it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub seconds_vary: bool,
 }
 
 fn yes() -> bool {
@@ -347,27 +354,29 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
         let both_failed = b.verdict == Verdict::Fail && n.verdict == Verdict::Fail;
         let lateness = most_late_ms(b, n);
         let usual_lateness = usually_late_ms(b, n);
-        for (step, bs, ns) in pairs {
-            for mut row in changes(b, n, step, bs, ns, max_regression) {
-                let judged = if limited {
-                    row.generator_limited = !beyond_lateness(&row, lateness);
-                    !row.generator_limited
-                } else if both_failed {
-                    row.past_breaking_point = true;
-                    false
-                } else {
-                    row.metric == "throughput"
-                        || usual_lateness.is_none()
-                        || beyond_lateness(&row, usual_lateness)
-                };
-                if !judged {
-                    row.within_lateness =
-                        row.significant && !row.generator_limited && !row.past_breaking_point;
-                    row.significant = false;
-                    row.regression = false;
-                }
-                rows.push(row);
+        let mut level_rows: Vec<Change> = (pairs.into_iter())
+            .flat_map(|(step, bs, ns)| changes(b, n, step, bs, ns, max_regression))
+            .collect();
+        widen_by_the_seconds(&mut level_rows, (base, b), (new, n), max_regression);
+        for mut row in level_rows {
+            let judged = if limited {
+                row.generator_limited = !beyond_lateness(&row, lateness);
+                !row.generator_limited
+            } else if both_failed {
+                row.past_breaking_point = true;
+                false
+            } else {
+                row.metric == "throughput"
+                    || usual_lateness.is_none()
+                    || beyond_lateness(&row, usual_lateness)
+            };
+            if !judged {
+                row.within_lateness =
+                    row.significant && !row.generator_limited && !row.past_breaking_point;
+                row.significant = false;
+                row.regression = false;
             }
+            rows.push(row);
         }
     }
     if nothing_compared.is_none() && rows.is_empty() && newly_failed.is_empty() {
@@ -464,6 +473,7 @@ fn changes(
                 generator_limited: false,
                 past_breaking_point: false,
                 within_lateness: false,
+                seconds_vary: false,
             });
         }
     }
@@ -471,6 +481,34 @@ fn changes(
         rows.push(row);
     }
     rows
+}
+
+/// Widens each percentile's interval at one level to at least what the
+/// spread of the level's seconds says (see `spread`), every step's as all
+/// requests': a queue slows every step in it.
+fn widen_by_the_seconds(
+    rows: &mut [Change],
+    (base, b): (&Report, &LevelResult),
+    (new, n): (&Report, &LevelResult),
+    tolerance: f64,
+) {
+    for (metric, _) in PERCENTILES {
+        let Some(half) = super::spread::half_width(base, b, new, n, metric) else {
+            continue;
+        };
+        for row in rows.iter_mut().filter(|r| r.metric == metric) {
+            let factor = super::spread::factor((row.ci_low, row.ci_high), half);
+            if factor <= 1.0 {
+                continue;
+            }
+            let (low, high) = super::spread::widened(row.change, (row.ci_low, row.ci_high), factor);
+            let significant = row.enough_samples && (low > 0.0 || high < 0.0);
+            row.seconds_vary = row.significant && !significant;
+            row.significant = significant;
+            row.regression = significant && low > 0.0 && row.change > tolerance;
+            (row.ci_low, row.ci_high) = (round4(low), round4(high));
+        }
+    }
 }
 
 fn histogram(stats: &Stats) -> Option<Histogram<u64>> {
@@ -588,6 +626,7 @@ fn throughput(
         generator_limited: false,
         past_breaking_point: false,
         within_lateness: false,
+        seconds_vary: false,
     })
 }
 

@@ -65,6 +65,48 @@ fn a_30_percent_slowdown_is_a_significant_regression() {
     assert_eq!(compare(&new, &base, 0.1).regressions(), 0);
 }
 
+/// Seconds that swing as a queue comes and goes make a percentile's change
+/// noise, however many requests the bootstrap counts (two runs of one shop
+/// near its knee differed by 27% at p95: a false regression, seed fixed);
+/// steady seconds leave the interval as the requests give it.
+#[test]
+fn a_change_within_what_the_levels_seconds_vary_is_noise() {
+    let mut base = testdata::broken();
+    base.levels.truncate(3);
+    let seconds = |report: &mut Report, swing: f64| {
+        let held = report.timeline.iter_mut().filter(|p| p.level.is_some());
+        for (i, point) in held.enumerate() {
+            let f = if i % 2 == 0 { 1.0 / swing } else { swing };
+            point.p95_ms = Some(30.0 * f);
+        }
+    };
+    let p95_rows = |c: &Comparison| -> Vec<Change> {
+        (c.rows.iter())
+            .filter(|r| r.metric == "p95" && r.enough_samples)
+            .cloned()
+            .collect()
+    };
+    let (mut steady, mut swinging) = (base.clone(), base.clone());
+    seconds(&mut steady, 1.0);
+    seconds(&mut swinging, 1.6);
+    let c = compare(&steady, &slower(&steady, 1.3), DEFAULT_MAX_REGRESSION);
+    let rows = p95_rows(&c);
+    assert!(
+        rows.iter().any(|r| r.step == "all" && r.regression),
+        "{rows:#?}"
+    );
+    assert!(rows.iter().all(|r| !r.seconds_vary));
+    let c = compare(&swinging, &slower(&swinging, 1.3), DEFAULT_MAX_REGRESSION);
+    let rows = p95_rows(&c);
+    assert!(rows.iter().all(|r| !r.regression), "{rows:#?}");
+    assert!(rows.iter().all(|r| r.ci_low < 0.0), "{rows:#?}");
+    // All requests' and every step's interval, widened alike (a queue slows all).
+    assert!(rows.iter().any(|r| r.step == "all" && r.seconds_vary));
+    assert!(rows.iter().any(|r| r.step != "all" && r.seconds_vary));
+    // The p50 rows, whose seconds held steady, still call the slowdown.
+    assert!((c.rows.iter()).any(|r| r.step == "all" && r.metric == "p50" && r.regression));
+}
+
 /// A level of one step is that step: its change is one regression, not two
 /// (the `all` row and the step's row said the same).
 #[test]

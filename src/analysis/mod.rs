@@ -21,6 +21,7 @@ pub mod likeness;
 pub mod measured;
 pub mod plan;
 pub mod search;
+mod spread;
 #[cfg(test)]
 pub(crate) mod testdata;
 

@@ -491,6 +491,8 @@ pub fn change_verdict(r: &Change) -> &'static str {
         "worse, within tolerance"
     } else if r.significant {
         "better"
+    } else if r.seconds_vary {
+        "noise (the level's seconds vary as much)"
     } else {
         "noise"
     }
