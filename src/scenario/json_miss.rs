@@ -43,6 +43,15 @@ enum Why {
     /// wildcard, a filter or `..` on) selects nothing in it: where it stops
     /// there is not pinpointed.
     Rest { rest: String, there: Holds },
+    /// A wildcard's or a filter's elements are objects, and not one has the
+    /// key the rest reads next (`[*].productId` where each has `id`), or the
+    /// filter reads (`[?@.in_stock]` where each has `inStock`): a wrong name.
+    NoElementHas {
+        key: String,
+        filter: bool,
+        elements: usize,
+        theirs: Holds,
+    },
 }
 
 /// What a value holds, as a miss names it.
@@ -122,12 +131,71 @@ pub(super) fn explain(segments: &[Segment], rest: &str, mut value: &Value) -> Op
     }
     (!rest.is_empty()).then(|| Miss {
         at: format!("{within}{rest}"),
-        within,
-        why: Why::Rest {
+        why: no_element_has(rest, value).unwrap_or_else(|| Why::Rest {
             rest: rest.to_string(),
             there: Holds::of(value),
+        }),
+        within,
+    })
+}
+
+/// [`Why::NoElementHas`], when `rest` begins with a wildcard followed by a
+/// name (`[*].sku`, `.*['sku']`) or with a filter reading names (`[?@.sku]`),
+/// and `value`'s elements are objects of which none has that name.
+fn no_element_has(rest: &str, value: &Value) -> Option<Why> {
+    let elements: Vec<&serde_json::Map<String, Value>> = match value {
+        Value::Array(items) => items.iter().map(Value::as_object).collect::<Option<_>>()?,
+        Value::Object(object) => (object.values())
+            .map(Value::as_object)
+            .collect::<Option<_>>()?,
+        _ => return None,
+    };
+    if elements.is_empty() {
+        return None;
+    }
+    let (keys, filter) =
+        if let Some(after) = (rest.strip_prefix("[*]")).or_else(|| rest.strip_prefix(".*")) {
+            (name_at_start(after).into_iter().collect::<Vec<_>>(), false)
+        } else if let Some(filter) = rest.strip_prefix("[?") {
+            let read: Vec<String> = (filter.match_indices('@'))
+                .filter_map(|(at, _)| name_at_start(&filter[at + 1..]))
+                .collect();
+            (read, true)
+        } else {
+            return None;
+        };
+    let key = keys
+        .into_iter()
+        .find(|key| elements.iter().all(|e| !e.contains_key(key)))?;
+    let mut union: Vec<String> = Vec::new();
+    for name in elements.iter().flat_map(|e| e.keys()) {
+        if !union.contains(name) {
+            union.push(name.clone());
+        }
+    }
+    Some(Why::NoElementHas {
+        key,
+        filter,
+        elements: elements.len(),
+        theirs: Holds::Keys {
+            all: union.len(),
+            keys: union.into_iter().take(KEYS_SHOWN).collect(),
         },
     })
+}
+
+/// The name a path reads first in `text`: `.sku…` or `['sku']…`.
+fn name_at_start(text: &str) -> Option<String> {
+    if let Some(dotted) = text.strip_prefix('.') {
+        let end = (dotted.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')))
+            .unwrap_or(dotted.len());
+        return (end > 0).then(|| dotted[..end].to_string());
+    }
+    let quoted = text
+        .strip_prefix("['")
+        .or_else(|| text.strip_prefix("[\""))?;
+    let end = quoted.find(['\'', '"'])?;
+    Some(quoted[..end].to_string())
 }
 
 /// A JSON value's kind, with its article: `a string`, `null`.
@@ -180,6 +248,33 @@ impl fmt::Display for Miss {
             Why::Not { found, wanted } => write!(f, "{within} is {found}, not {wanted}"),
             Why::Rest { rest, there } => {
                 write!(f, "{within} {there}; nothing in it fits {rest}")
+            }
+            Why::NoElementHas {
+                key,
+                filter,
+                elements,
+                theirs,
+            } => {
+                let key = key.escape_debug();
+                let read = if *filter {
+                    " (the filter reads it)"
+                } else {
+                    ""
+                };
+                match elements {
+                    1 => write!(
+                        f,
+                        "the one object in {within} has no key \"{key}\"{read}; it {theirs}"
+                    ),
+                    n => {
+                        let theirs = theirs.to_string();
+                        let theirs = theirs.strip_prefix("has ").unwrap_or(&theirs);
+                        write!(
+                            f,
+                            "none of the {n} objects in {within} has key \"{key}\"{read}; they have {theirs}"
+                        )
+                    }
+                }
             }
         }
     }
@@ -296,9 +391,9 @@ mod tests {
         );
         // Past it: what was there, and the rest the path did not find in it.
         assert_eq!(
-            said("$.data.orders[*].sku", orders.clone()),
+            said("$.data.orders[*].status.code", orders.clone()),
             (
-                "$.data.orders[*].sku: $.data.orders has 2 elements; nothing in it fits [*].sku"
+                "$.data.orders[*].status.code: $.data.orders has 2 elements; nothing in it fits [*].status.code"
                     .to_string(),
                 true
             )
@@ -320,6 +415,35 @@ mod tests {
             said("$.total.*", orders.clone()).0,
             "$.total.*: $.total is a number; nothing in it fits .*"
         );
+        // A name that no element has is a wrong name, not an answer that may
+        // lack it: said with the names they have.
+        let products = json!([{"id": 1, "inStock": true}, {"id": 2, "inStock": false, "sku": "B"}]);
+        assert_eq!(
+            said("$[*].productId", products.clone()),
+            (
+                r#"$[*].productId: none of the 2 objects in $ has key "productId"; they have keys: id, inStock, sku"#
+                    .to_string(),
+                false
+            )
+        );
+        assert_eq!(
+            said("$[?@.in_stock == true].id", products.clone()),
+            (
+                r#"$[?@.in_stock == true].id: none of the 2 objects in $ has key "in_stock" (the filter reads it); they have keys: id, inStock, sku"#
+                    .to_string(),
+                false
+            )
+        );
+        assert_eq!(
+            said(
+                "$.data.orders.*['sku']",
+                json!({"data": {"orders": {"a": {"id": 1}}}})
+            )
+            .0,
+            r#"$.data.orders.*['sku']: the one object in $.data.orders has no key "sku"; it has keys: id"#
+        );
+        // A filter that reads a name they have: an answer that may lack the value.
+        assert!(said("$[?@.inStock == 'yes'].id", products).1);
         // A name that runs on past what a direct path reads is no name of it:
         // `$.café` is not `$.caf`.
         assert_eq!(

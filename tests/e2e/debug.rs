@@ -193,7 +193,7 @@ fn a_broken_scenario_fails_the_walk_naming_the_step_the_check_and_what_came() {
                 "the selector matched nothing in the page the shop gave: write it to what the page holds (the failure names what is near it), not `optional`: the next steps would go on without the value"
             }
             "jsonpath" => {
-                "if it is the shop's business answer (an out-of-stock 409, say), loosen the check if the shop may answer so"
+                "if the shop may answer so (an empty search or basket, say), loosen the check"
             }
             _ => {
                 "the step expects a redirect, and it was followed: to check the redirect itself, set follow_redirects = false on the step"
