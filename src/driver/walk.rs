@@ -353,6 +353,14 @@ fn credentials(walk: &Walk) -> Vec<String> {
         .filter(|v| v.len() >= SHORTEST_CREDENTIAL)
         .collect();
     for step in steps {
+        // A value extracted under a credential's name (`token`, `jwt`) is one
+        // wherever it shows, even where no header sends it (the step that
+        // should was written without it).
+        let named = (step.seen.extracted.iter())
+            .filter(|(name, _)| names_credential(name, NameOf::JsonKey))
+            .flat_map(|(_, values)| values)
+            .map(|v| serde_json::from_str::<String>(v).unwrap_or_else(|_| v.clone()));
+        found.extend(named);
         for hop in &step.hops {
             for (name, value) in &hop.request_headers {
                 match through_written(&step.written_headers, name, value) {
@@ -464,6 +472,29 @@ mod tests {
             .into_iter()
             .map(|s| s.hops[0].request_headers.clone())
             .collect()
+    }
+
+    /// A token extracted by a step and sent by none (the header was left
+    /// out: the mistake being debugged) is hidden all the same; a value under
+    /// another name is shown.
+    #[test]
+    fn a_value_extracted_under_a_credentials_name_is_hidden_though_nothing_sends_it() {
+        const TOKEN: &str = "155aea9218f17929d0e825324c5ae8ed";
+        let mut login = step(&[], &[]);
+        login.seen.extracted = vec![
+            ("token".to_string(), vec![format!("\"{TOKEN}\"")]),
+            ("sku".to_string(), vec!["\"SKU-00042\"".to_string()]),
+        ];
+        let mut walk = Walk {
+            journeys: vec![JourneyWalk {
+                name: "buyer".to_string(),
+                steps: vec![login],
+            }],
+        };
+        redact(&mut walk, &[]);
+        let extracted = &walk.journeys[0].steps[0].seen.extracted;
+        assert_eq!(extracted[0].1, [format!("\"{REDACTED}\"")]);
+        assert_eq!(extracted[1].1, ["\"SKU-00042\""]);
     }
 
     /// The k6 user's `Authorization = "Bearer ${token}"` is no template: it

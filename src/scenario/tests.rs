@@ -1643,6 +1643,43 @@ fn a_full_url_to_a_host_not_allowed_is_warned_of() {
     assert!(with_target("embedded", "https://staging.shop.example/x").is_empty());
 }
 
+/// A variable extracted and read by no later step is warned of where it is
+/// extracted (a login's token with the step's Authorization header left out
+/// showed only as the shop's 401); one read by a step, a journey header or a
+/// `when`, or extracted by the journey's last step (its record), is not.
+#[test]
+fn an_extracted_variable_no_step_reads_is_warned_of() {
+    let with = |journey: &str| {
+        let text = format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstages = [ {{ ramp_to = 1, over = \"1s\" }}, {{ hold = \"1s\" }} ]\n[slo]\np95 = \"1s\"\nerror_rate = \"1%\"\n[[journey]]\nname = \"j\"\n{journey}\n"
+        );
+        parse(Path::new("t.toml"), &text).unwrap().warnings
+    };
+    let login =
+        r#"{ name = "login", post = "/api/login", extract = { token = { json = "$.token" } } }"#;
+    let said = with(&format!(
+        "steps = [{login}, {{ name = \"products\", get = \"/api/products\" }}]"
+    ));
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0]
+            == ("step \"login\" extracts `token`, which no later step reads: send it where it is needed (`{{ token }}`, as `headers = { Authorization = \"Bearer {{ token }}\" }` sends a token), or drop the extraction if it only checks that the answer holds it (at t.toml:11:61)"),
+        "{said:?}"
+    );
+    for read in [
+        "steps = [LOGIN, { name = \"products\", get = \"/api/products\", headers = { Authorization = \"Bearer {{ token }}\" } }]",
+        "headers = { Authorization = \"Bearer {{ token }}\" }\nsteps = [LOGIN, { name = \"products\", get = \"/api/products\" }]",
+        "steps = [LOGIN, { name = \"products\", get = \"/api/products\", when = \"token\" }]",
+        "steps = [{ name = \"home\", get = \"/\" }, LOGIN]",
+    ] {
+        let said = with(&read.replace("LOGIN", login));
+        assert!(
+            !said.iter().any(|w| w.contains("no later step reads")),
+            "{read}: {said:?}"
+        );
+    }
+}
+
 /// Search settings that defeat the search are refused where they stand (they
 /// were taken without a word): a confirmation shorter than a probe, a
 /// precision as wide as the range, `stop` beside a search.

@@ -63,6 +63,14 @@ impl<'a> Compiler<'a> {
                 (step.name.get_ref().trim().to_string(), vars)
             })
             .collect();
+        // And where each is written, for a variable no step reads.
+        let extracted_at: Vec<(String, Range<usize>)> = (raw.steps.get_ref().iter())
+            .rev()
+            .skip(1)
+            .flat_map(|step| step.get_ref().extract.keys())
+            .map(|v| (v.get_ref().clone(), v.span()))
+            .collect();
+        self.slots_read.borrow_mut().clear();
         let mut slots = Vec::new();
         let mut steps = Vec::new();
         self.optional_slots.clear();
@@ -80,6 +88,7 @@ impl<'a> Compiler<'a> {
         }
         self.redrawn_generators(&raw.name);
         let headers = self.journey_headers(&raw.headers, &slots)?;
+        self.unread_extractions(&extracted_at, &extracts);
         self.written_headers(&raw.headers, &mut steps);
         self.picks_from_one_value(&steps, &slots);
         let mut feeders: Vec<usize> = steps.iter().flat_map(Step::feeders).collect();
@@ -321,6 +330,40 @@ impl<'a> Compiler<'a> {
         })
     }
 
+    /// Warns of each variable a step extracts (but the journey's last) that no
+    /// step, journey header or `when` reads: a token extracted and never sent
+    /// (the step that needs it written without its header) showed only as the
+    /// shop's 401. The last step's are its record of the answer (an order id).
+    fn unread_extractions(
+        &mut self,
+        extracted_at: &[(String, Range<usize>)],
+        extracts: &[(String, Vec<String>)],
+    ) {
+        let read = self.slots_read.take();
+        for (name, span) in extracted_at.iter().rev() {
+            if read.contains(name) {
+                continue;
+            }
+            let step = (extracts.iter())
+                .find(|(_, vars)| vars.contains(name))
+                .map_or("", |(step, _)| step.as_str());
+            let lower = name.to_ascii_lowercase();
+            let example = match ["token", "jwt", "key", "session", "auth"]
+                .iter()
+                .any(|w| lower.contains(w))
+            {
+                true => format!(
+                    ", as `headers = {{ Authorization = \"Bearer {{{{ {name} }}}}\" }}` sends a token"
+                ),
+                false => String::new(),
+            };
+            let message = format!(
+                "step \"{step}\" extracts `{name}`, which no later step reads: send it where it is needed (`{{{{ {name} }}}}`{example}), or drop the extraction if it only checks that the answer holds it"
+            );
+            self.warn_at(span.clone(), message);
+        }
+    }
+
     /// `when = "order_id"` or `"!order_id"`: a variable an earlier step of the
     /// journey extracts (one from `[vars]` or a data file is always set).
     fn when(&mut self, raw: &Spanned<String>, slots: &[String]) -> Result<crate::scenario::When> {
@@ -334,6 +377,7 @@ impl<'a> Compiler<'a> {
             .and_then(|n| n.strip_suffix("}}"))
             .map_or(name, str::trim);
         if let Some(slot) = slots.iter().position(|s| s == name) {
+            self.slots_read.borrow_mut().push(name.to_string());
             if !self.optional_slots.iter().any(|o| o == name) {
                 // Extracted without `optional`: an answer without it fails
                 // the step that extracts it, and the journey ends there.

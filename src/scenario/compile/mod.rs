@@ -74,6 +74,8 @@ struct Compiler<'a> {
     /// Variables the journey compiled so far may leave unset: extracted with
     /// `optional = true`, or by a step sent only `when` another is set.
     optional_slots: Vec<String>,
+    /// The journey's extracted variables some template or `when` has read.
+    slots_read: std::cell::RefCell<Vec<String>>,
 }
 
 /// A `[vars]` entry: a constant, or a generator (`{ random_int = [1, 5] }`,
@@ -155,6 +157,7 @@ pub fn compile<'a>(
         reachable: None,
         extracted_later: Vec::new(),
         optional_slots: Vec::new(),
+        slots_read: Default::default(),
     };
     c.name(&raw.name, "scenario")?;
     for (name, value) in &raw.vars {
@@ -816,6 +819,7 @@ impl<'a> Compiler<'a> {
             };
         }
         if let Some(slot) = slots.iter().position(|s| s == name) {
+            self.slots_read.borrow_mut().push(name.to_string());
             return Resolved::Slot(slot);
         }
         if let Some(variable) = name.strip_prefix("env.") {
