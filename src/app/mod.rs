@@ -173,6 +173,12 @@ fn say_why(report: &Report, exit: Exit) {
                 .as_deref()
                 .unwrap_or("an abort_on condition held")
         ),
+        Exit::GateFailed if !crate::report::findings::failed_gates(report).is_empty() => {
+            errln!(
+                "FAIL: gates failed: {}",
+                crate::report::findings::failed_gates(report).join(", ")
+            )
+        }
         Exit::CannotMeasure if let Some(nothing) = report.nothing_measured() => {
             use crate::analysis::measured::NothingMeasured;
             let see = match nothing {

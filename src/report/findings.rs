@@ -133,6 +133,16 @@ pub fn gate_tally(report: &Report) -> (usize, usize) {
     (report.gates.len() - failed, failed)
 }
 
+/// The gates that failed, as written (`regression`, `checkout.p95 < 300ms`).
+/// The headline of every report says them: a red verdict over "no breaking
+/// point" did not say why the job failed.
+pub fn failed_gates(report: &Report) -> Vec<&str> {
+    (report.gates.iter())
+        .filter(|g| !g.passed)
+        .map(|g| g.gate.as_str())
+        .collect()
+}
+
 /// One fact of the capacity or planning view: `label: value (detail)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fact {

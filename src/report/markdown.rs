@@ -53,7 +53,17 @@ pub fn summary(report: &Report) -> String {
     if !report.gates.is_empty() {
         let (passed, failed) = findings::gate_tally(report);
         let mark = if failed > 0 { "❌" } else { "✅" };
-        let _ = writeln!(out, "- {mark} **Gates:** {passed} passed, {failed} failed");
+        let failed_gates: Vec<String> = (findings::failed_gates(report).iter())
+            .map(|g| format!("`{}`", code(g)))
+            .collect();
+        let which = match failed_gates.is_empty() {
+            true => String::new(),
+            false => format!(": {}", failed_gates.join(", ")),
+        };
+        let _ = writeln!(
+            out,
+            "- {mark} **Gates:** {passed} passed, {failed} failed{which}"
+        );
     }
     if let Some(level) = head.breaking {
         let _ = writeln!(
@@ -465,7 +475,12 @@ mod tests {
         assert!(rows[0].contains("| &lt; 150 ms | ❌ FAIL |"), "{}", rows[0]);
         assert!(rows[0].contains("at 250 shoppers"), "{}", rows[0]);
         assert!(rows[1].contains("✅ PASS"), "{}", rows[1]);
-        assert!(text.contains("**Gates:** 1 passed, 1 failed"));
+        // The headline names the gate that failed (a red verdict over "no
+        // breaking point" said nothing of why the job failed).
+        assert!(
+            text.contains("**Gates:** 1 passed, 1 failed: `p95 < 150ms`\n"),
+            "{text}"
+        );
         // No gates, no table.
         assert!(!summary(&testdata::broken()).contains("### Gates"));
     }

@@ -69,9 +69,14 @@ fn gates_decide_the_exit_code_of_run_and_report() {
     let out = dir.path().join("out");
     let (code, stdout, _) = command(&["report"], &[&out]);
     assert_eq!(code, Some(0), "{stdout}");
-    let (code, stdout, _) = command(&["report", "--gate", "product.p95 < 1ms"], &[&out]);
+    let (code, stdout, stderr) = command(&["report", "--gate", "product.p95 < 1ms"], &[&out]);
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("FAIL  product.p95 < 1ms"), "{stdout}");
+    // The last word says why the job fails.
+    assert!(
+        stderr.ends_with("FAIL: gates failed: product.p95 < 1ms\n"),
+        "{stderr}"
+    );
     // Answers by status code: the product page answers 200.
     let (code, stdout, _) = command(
         &["report", "--gate", "product.status_rate.200 >= 90%"],

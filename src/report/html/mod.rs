@@ -108,6 +108,18 @@ fn verdict(out: &mut String, report: &Report) {
         "<section class=\"{class}\" id=\"verdict\">\n<p class=\"answer\">{}</p>\n<dl class=\"facts\">\n",
         super::escape::html_prose(&report.verdict)
     );
+    let failed_gates = crate::report::findings::failed_gates(report);
+    if !failed_gates.is_empty() {
+        // What fails the job, first: the box is red for it.
+        let (passed, failed) = crate::report::findings::gate_tally(report);
+        fact(
+            out,
+            "bad",
+            "Gates",
+            &format!("{failed} failed"),
+            &format!("{} ({passed} passed)", escape(&failed_gates.join(", "))),
+        );
+    }
     if report.scripting_failure.is_some() {
         // Levels the scenario failed say nothing of the shop.
         fact(
@@ -801,6 +813,12 @@ mod tests {
         assert!(at("id=\"levels\"") < at("id=\"comparison\""));
         // The levels table counts HTTP requests beside steps, as the terminal does.
         assert!(page[at("id=\"levels\"")..].contains("<th>HTTP req/s</th><th>steps/s</th>"));
+        // The verdict box names what fails the job.
+        let verdict = &page[at("id=\"verdict\"")..at("id=\"gates\"")];
+        assert!(
+            verdict.contains("<div class=\"bad\"><dt>Gates</dt><dd>2 failed<small>p95 &lt; 150ms, regression (1 passed)</small></dd></div>"),
+            "{verdict}"
+        );
         let gates = &page[at("id=\"gates\"")..at("id=\"capacity\"")];
         assert!(gates.contains("1 passed, 2 failed"), "{gates}");
         assert_eq!(gates.matches("tag fail").count(), 2);
