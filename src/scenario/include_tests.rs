@@ -127,7 +127,7 @@ fn a_load_override_replaces_the_table_and_is_checked_like_it() {
     // profile's shape, `staircase` here, is what an override is for).
     let file = MAIN.replace(
         "[load]\n",
-        "[load]\ncapacity_unit = \"journeys.buyer\"\narrivals = \"uniform\"\n",
+        "[load]\nmodel = \"closed\"\ncapacity_unit = \"journeys.buyer\"\narrivals = \"uniform\"\n",
     );
     std::fs::write(&path, file).unwrap();
     let s = load_with(&path, &wide).unwrap();
@@ -138,6 +138,17 @@ fn a_load_override_replaces_the_table_and_is_checked_like_it() {
         ]
     );
     assert_eq!(s.load.capacity_unit, None);
+    // `model = "closed"` left out is the same model (the default): not named.
+    let closed = Overrides {
+        load: Some("staircase = { start = 2, step = 2, max = 10, hold = \"1s\" }".into()),
+        ..Default::default()
+    };
+    let s = load_with(&path, &closed).unwrap();
+    assert!(
+        s.warnings.iter().all(|w| !w.contains("`model`")),
+        "{:?}",
+        s.warnings
+    );
     // An error the override causes names what it left out too: the file's
     // open model, whose arrivals a gate's @LOAD named.
     let gated =

@@ -803,8 +803,15 @@ fn dropped_by_load(source: &str, text: &str) -> Option<String> {
             Some(name) => parsed.get(name).and_then(|t| t.as_table()).cloned(),
             None => Some(parsed),
         };
-        load.map(|t| t.keys().cloned().collect())
-            .unwrap_or_default()
+        // `model = "closed"` is what the override gets without it.
+        let default = |k: &str, v: &toml::Value| k == "model" && v.as_str() == Some("closed");
+        load.map(|t| {
+            (t.iter())
+                .filter(|(k, v)| !default(k, v))
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
+        .unwrap_or_default()
     };
     let given = keys(text, None);
     let dropped: Vec<String> = keys(source, Some("load"))
