@@ -262,7 +262,7 @@ fn breaking_notes(report: &Report, legend: &mut Legend) {
         legend.note(
             format!(
                 "the last good level served {} steps/s",
-                show_number(good.stats.served_rps().round())
+                crate::units::show_rate(good.stats.served_rps())
             ),
             GOOD,
         );
