@@ -674,7 +674,8 @@ fn graphql_variables_and_operation_are_checked_against_the_query() {
         ),
         (
             format!("{{ {add}, variables = {{ productId = 1 }}, operation = \"add\" }}"),
-            "operation = \"add\": the query has no operation of that name (it holds Add)",
+            // At the name written (it pointed at the query).
+            "t.toml:8:184: operation = \"add\": the query has no operation of that name (it holds Add)",
         ),
         (
             r#"{ query = "mutation Add($qty: Int!) { add(qty: $quantity) { id } }", variables = { qty = 1 } }"#.to_string(),

@@ -75,7 +75,7 @@ impl Compiler<'_> {
         if let Some(operation) = raw.operation {
             fields.push((
                 "operationName".to_string(),
-                JsonTemplate::Literal(operation.into()),
+                JsonTemplate::Literal(operation.into_inner().into()),
             ));
         }
         Ok(Body::Json(JsonTemplate::Object(fields)))
@@ -101,7 +101,8 @@ impl Compiler<'_> {
         if let Some(what) = graphql_operation_names(&query, &operations) {
             return Err(self.error(raw.query.span(), what));
         }
-        if let Some(name) = &raw.operation
+        if let Some(written) = &raw.operation
+            && let name = written.get_ref()
             && !operations.iter().any(|(op, _)| op == name)
         {
             let held = match operations.is_empty() {
@@ -112,7 +113,7 @@ impl Compiler<'_> {
                 }
             };
             return Err(self.error(
-                raw.query.span(),
+                written.span(),
                 format!("operation = \"{name}\": the query has no operation of that name ({held})"),
             ));
         }
@@ -120,7 +121,7 @@ impl Compiler<'_> {
         let declared: Vec<(String, bool)> = match (&raw.operation, operations.as_slice()) {
             (Some(name), ops) => ops
                 .iter()
-                .filter(|(op, _)| op == name)
+                .filter(|(op, _)| op == name.get_ref())
                 .flat_map(|(_, vars)| vars.clone())
                 .collect(),
             (None, [(_, vars)]) => vars.clone(),

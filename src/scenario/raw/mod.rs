@@ -406,7 +406,8 @@ pub struct RawGraphql {
     #[cfg_attr(test, schemars(with = "Option<serde_json::Value>"))]
     pub variables: Option<Spanned<toml::Value>>,
     /// The operation to run (`operationName`), when the query holds several.
-    pub operation: Option<String>,
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    pub operation: Option<Spanned<String>>,
     /// `true`: an answer with a top-level `errors` array does not fail the step;
     /// a list of codes (`["OUT_OF_STOCK"]`): errors whose `extensions.code` is
     /// one of them do not, any other still does.
