@@ -685,9 +685,25 @@ fn from_toml<T: serde::de::DeserializeOwned>(
         let error = ScenarioError::at(path, source, span, message);
         match hint {
             Some((_, hint)) => error.with_hint(*hint),
-            None => error,
+            None => match meant_field(e.message()) {
+                Some(field) => error.with_hint(format!("did you mean `{field}`?")),
+                None => error,
+            },
         }
     })
+}
+
+/// The field a misspelt one was meant to be: in "unknown field `extarct`,
+/// expected one of `name`, …, `extract`", the expected one nearest it (at
+/// most two edits, and no more than a third of it).
+fn meant_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (unknown, expected) = rest.split_once('`')?;
+    (expected.split('`').skip(1).step_by(2))
+        .map(|field| (strsim::damerau_levenshtein(unknown, field), field))
+        .filter(|(distance, _)| *distance <= 2 && 3 * distance <= unknown.len())
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, field)| field.to_string())
 }
 
 /// The span of the line that nests deepest (brackets and braces open at its

@@ -1644,6 +1644,35 @@ fn a_full_url_to_a_host_not_allowed_is_warned_of() {
     assert!(with_target("embedded", "https://staging.shop.example/x").is_empty());
 }
 
+/// A misspelt key is answered with the one meant, as a misspelt variable is.
+#[test]
+fn a_misspelt_key_is_told_the_one_meant() {
+    let text = |step: &str| {
+        format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstages = [ {{ ramp_to = 1, over = \"1s\" }}, {{ hold = \"1s\" }} ]\n[[journey]]\nname = \"j\"\nsteps = [{step}]\n"
+        )
+    };
+    let e = parse(
+        Path::new("t.toml"),
+        &text(r#"{ name = "home", get = "/", extarct = { t = { json = "$.t" } } }"#),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("unknown field `extarct`"), "{e}");
+    assert!(e.contains("did you mean `extract`?"), "{e}");
+    // Nothing near: no guess.
+    let e = parse(
+        Path::new("t.toml"),
+        &text(r#"{ name = "home", get = "/", zzz = 1 }"#),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("unknown field `zzz`") && !e.contains("did you mean"),
+        "{e}"
+    );
+}
+
 /// A variable extracted and read by no later step is warned of where it is
 /// extracted (a login's token with the step's Authorization header left out
 /// showed only as the shop's 401); one read by a step, a journey header or a
