@@ -128,6 +128,18 @@ pub enum Purpose {
     Confirm,
 }
 
+impl Purpose {
+    /// As the reports name it: `bracket`, `bisect`, `repeat`, `confirm`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Purpose::Bracket => "bracket",
+            Purpose::Bisect => "bisect",
+            Purpose::Repeat => "repeat",
+            Purpose::Confirm => "confirm",
+        }
+    }
+}
+
 /// A probe to run: ramp to `load` (after settling at zero for `settle`), hold it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Probe {

@@ -5,19 +5,10 @@
 
 use std::fmt::Write;
 
-use crate::analysis::search::{CapacitySearch, Purpose, SearchProbe};
+use crate::analysis::search::{CapacitySearch, SearchProbe};
 use crate::analysis::{Report, Verdict};
 use crate::report::escape::{html, markdown, xml};
 use crate::report::view::LoadUnit;
-
-fn purpose(probe: &SearchProbe) -> &'static str {
-    match probe.purpose {
-        Purpose::Bracket => "bracket",
-        Purpose::Bisect => "bisect",
-        Purpose::Repeat => "repeat",
-        Purpose::Confirm => "confirm",
-    }
-}
 
 fn verdict(probe: &SearchProbe) -> &'static str {
     match probe.verdict {
@@ -71,7 +62,7 @@ fn cells(probe: &SearchProbe, unit: LoadUnit) -> [String; 7] {
     [
         (probe.level + 1).to_string(),
         unit.show(probe.load),
-        purpose(probe).to_string(),
+        probe.purpose.name().to_string(),
         verdict(probe).to_string(),
         margin(probe.margin),
         probe

@@ -151,7 +151,14 @@ pub fn level_note(report: &Report, level: &LevelResult) -> Option<String> {
             .breaking_point
             .as_ref()
             .is_none_or(|b| b.level != level.index);
-    let notes: Vec<String> = (cut_short(level).into_iter())
+    // A capacity search's probe says what it was for: a broken bracket is
+    // the search working, not a breaking point reached by a staircase.
+    let probe = (report.capacity_search.iter())
+        .flat_map(|search| &search.probes)
+        .find(|p| p.level == level.index)
+        .map(|p| format!("search: {}", p.purpose.name()));
+    let notes: Vec<String> = (probe.into_iter())
+        .chain(cut_short(level))
         .chain(after_spike.then(|| "the spike's backlog: not a breaking point".to_string()))
         .collect();
     (!notes.is_empty()).then(|| notes.join("; "))
@@ -662,6 +669,35 @@ mod tests {
         assert_eq!(lines.last(), Some(&said), "{lines:?}");
         assert!(said.contains("dropped"), "{said}");
         assert_eq!(lines.iter().filter(|l| **l == said).count(), 1);
+    }
+
+    /// A search's probe says what it was for in the levels table: a broken
+    /// bracket read as a staircase's breaking point.
+    #[test]
+    fn a_search_probe_is_named_by_its_purpose() {
+        use crate::analysis::search::{Purpose, SearchProbe};
+        let mut report = testdata::broken();
+        let probe = |level: &LevelResult, purpose| SearchProbe {
+            level: level.index,
+            load: level.load,
+            purpose,
+            verdict: level.verdict,
+            margin: 0.0,
+            uncertain: false,
+            generator_limited: false,
+            served: None,
+            start_s: 0.0,
+            held_s: 10.0,
+        };
+        let probes = vec![
+            probe(&report.levels[0], Purpose::Bracket),
+            probe(&report.levels[1], Purpose::Confirm),
+        ];
+        report.capacity_search = Some(testdata::unfinished_search(probes));
+        let note = |i: usize| level_note(&report, &report.levels[i]);
+        assert_eq!(note(0).as_deref(), Some("search: bracket"));
+        assert_eq!(note(1).as_deref(), Some("search: confirm"));
+        assert_eq!(note(2), None);
     }
 
     #[test]
