@@ -78,10 +78,23 @@ pub fn comparison(out: &mut String, report: &Report) {
     let Some(c) = &report.comparison else {
         return;
     };
+    // The verdict first, as `compare` ends with it: a table of 68 rows did not say it.
+    let _ = writeln!(
+        out,
+        "<h2 id=\"comparison\">Comparison with the baseline</h2>\n<p class=\"{}\">{}</p>",
+        if c.regressions() > 0 {
+            "said bad"
+        } else {
+            "said"
+        },
+        escape(&match c.regressions() {
+            0 => c.summary(),
+            _ => format!("REGRESSION: {}", c.summary()),
+        })
+    );
     let _ = write!(
         out,
-        "<h2 id=\"comparison\">Comparison with the baseline</h2>\n\
-         <p class=\"note\">{}; {}.</p>\n<table>\n<tr><th>load</th><th class=\"text\">step</th>\
+        "<p class=\"note\">{}; {}.</p>\n<table>\n<tr><th>load</th><th class=\"text\">step</th>\
          <th class=\"text\">metric</th><th>base</th><th>new</th><th>change</th>\
          <th>95% interval</th><th class=\"text\">significant</th><th class=\"text\">verdict</th></tr>\n",
         escape(&findings::comparison_heading(c)),

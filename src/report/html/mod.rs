@@ -833,6 +833,14 @@ mod tests {
             1 + crate::report::findings::comparison_rows(c).count()
         );
         assert_eq!(table.matches(">REGRESSION<").count(), c.regressions());
+        // Led by the comparison's verdict, as `compare` ends with it.
+        assert!(
+            table.contains(&format!(
+                "<p class=\"said bad\">REGRESSION: {}</p>",
+                escape(&c.summary())
+            )),
+            "{table}"
+        );
         // A plain run has none of it.
         let plain = render(&testdata::broken());
         for id in ["gates", "capacity", "comparison"] {
