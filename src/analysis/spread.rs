@@ -44,14 +44,18 @@ pub fn half_width(
 /// The sample variance of ln(percentile) over the seconds held at `level`, and
 /// how many seconds.
 fn log_spread(report: &Report, level: &LevelResult, metric: &str) -> Option<(f64, f64)> {
+    // A second's percentile says something only with a request beyond it:
+    // 2 for p50, 20 for p95, 100 for p99 (a second of 3 requests' "p99" is
+    // its slowest, which varies far more than the level's p99 does).
+    let (least, at) = match metric {
+        "p50" => (2, 0),
+        "p95" => (20, 1),
+        "p99" => (100, 2),
+        _ => return None,
+    };
     let logs: Vec<f64> = (report.timeline.iter())
-        .filter(|p| p.level == Some(level.index))
-        .filter_map(|p| match metric {
-            "p50" => p.p50_ms,
-            "p95" => p.p95_ms,
-            "p99" => p.p99_ms,
-            _ => None,
-        })
+        .filter(|p| p.level == Some(level.index) && p.requests >= least)
+        .filter_map(|p| [p.p50_ms, p.p95_ms, p.p99_ms][at])
         .filter(|&ms| ms > 0.0)
         .map(f64::ln)
         .collect();
@@ -111,6 +115,28 @@ mod tests {
         assert_eq!(t_975(10.7), 2.228);
         assert_eq!(t_975(30.0), 2.042);
         assert_eq!(t_975(31.0), 1.96);
+    }
+
+    /// Seconds of too few requests for their percentile are no batches of it.
+    #[test]
+    fn seconds_without_a_request_beyond_the_percentile_are_not_read() {
+        let mut report = crate::analysis::testdata::broken();
+        let level = report.levels[0].clone();
+        let held = |r: &mut Report, requests: u64| {
+            for p in r
+                .timeline
+                .iter_mut()
+                .filter(|p| p.level == Some(level.index))
+            {
+                p.requests = requests;
+            }
+        };
+        held(&mut report, 19);
+        assert_eq!(half_width(&report, &level, &report, &level, "p95"), None);
+        held(&mut report, 20);
+        assert!(half_width(&report, &level, &report, &level, "p95").is_some_and(|h| h > 0.0));
+        // Too few for p99, and no per-second p50 in this older report.
+        assert_eq!(half_width(&report, &level, &report, &level, "p99"), None);
     }
 
     #[test]
