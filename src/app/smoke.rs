@@ -94,6 +94,13 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                         };
                         write!(out, "; {hint}")
                     }
+                    (None, Some(401)) if !carried_credentials(failed.step) => write!(
+                        out,
+                        "; a 401 asks for credentials, and the request carried none (no \
+                         Authorization header, no cookie): send the token a step extracted, \
+                         as headers = {{ Authorization = \"Bearer {{{{ token }}}}\" }} on the step or \
+                         the journey"
+                    ),
                     (None, Some(status)) => write!(out, "; {}", refused_hint(status)),
                     (None, None) => Ok(()),
                 };
@@ -333,6 +340,15 @@ fn refusing_code(code: Option<&str>) -> Option<&'static str> {
 
 /// What a status that refuses a request points at: the path for a 404, the
 /// method for a 405, credentials for a 401 or 403, else what the request sent.
+/// Whether the step's request carried an Authorization header or a cookie.
+fn carried_credentials(step: &StepWalk) -> bool {
+    (step.hops.first().into_iter())
+        .flat_map(|hop| &hop.request_headers)
+        .any(|(name, _)| {
+            name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("cookie")
+        })
+}
+
 fn refused_hint(status: u16) -> String {
     match status {
         404 | 410 => format!(

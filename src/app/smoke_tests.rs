@@ -168,6 +168,31 @@ fn a_refusal_points_at_what_it_refuses() {
     assert!(refused_hint(400).contains("headers and body"));
 }
 
+/// A 401 to a request that carried no credentials at all says so (a
+/// trial's forgotten Authorization header read "check the token the step
+/// sends"); one that carried a header or a cookie keeps the general hint.
+#[test]
+fn a_401_to_a_request_without_credentials_says_none_were_sent() {
+    let mut walk = failing(
+        ErrorKind::Http4xx,
+        401,
+        "status 401",
+        status(false, false, false),
+        "",
+        30,
+    );
+    let said = show_walk(&walk, false, 1);
+    assert!(
+        said.contains("a 401 asks for credentials, and the request carried none (no Authorization header, no cookie)"),
+        "{said}"
+    );
+    let hop = &mut walk.journeys[0].steps[0].hops[0];
+    hop.request_headers
+        .push(("Authorization".into(), "Bearer [redacted]".into()));
+    let said = show_walk(&walk, false, 1);
+    assert!(said.contains("a 401 refuses the credentials"), "{said}");
+}
+
 /// A walk of one journey whose one step failed so, on a page of `size` bytes.
 fn failing(kind: ErrorKind, status: u16, what: &str, cause: Cause, body: &str, size: u64) -> Walk {
     use crate::driver::walk::JourneyWalk;
