@@ -26,8 +26,8 @@
 //! judged: past the breaking point a queue grows, and its latency and throughput
 //! say how long the level was held more than how the shop did (the breaking
 //! point, compared beside the rows, says whether capacity moved).
-//! A percentile's interval is widened to what the spread of the level's seconds
-//! says, where that is wider (see `spread`: near the knee a queue makes
+//! A percentile's interval is widened by what the spread of the level's seconds
+//! says of its requests' likeness (see `spread`: near the knee a queue makes
 //! neighbouring requests alike, which the bootstrap does not see).
 //! A shared level that met its SLO in the baseline and fails it in the new run is
 //! a regression too, whatever the numbers above say: more errors, or arrivals
@@ -483,26 +483,26 @@ fn changes(
     rows
 }
 
-/// Widens each percentile's interval at one level to at least what the
-/// spread of the level's seconds says (see `spread`), every step's as all
-/// requests': a queue slows every step in it.
+/// Widens each percentile's interval at one level by what the spread of the
+/// level's seconds says of all its requests (see `spread`), every step's by
+/// the same factor (a queue slows every step in it). Widening only takes a
+/// significance away, never gives one.
 fn widen_by_the_seconds(
     rows: &mut [Change],
-    (base, b): (&Report, &LevelResult),
-    (new, n): (&Report, &LevelResult),
+    base: (&Report, &LevelResult),
+    new: (&Report, &LevelResult),
     tolerance: f64,
 ) {
-    for (metric, _) in PERCENTILES {
-        let Some(half) = super::spread::half_width(base, b, new, n, metric) else {
+    for (metric, q) in PERCENTILES {
+        let Some(factor) = super::spread::factor(base, new, metric, q) else {
             continue;
         };
+        if factor <= 1.0 {
+            continue;
+        }
         for row in rows.iter_mut().filter(|r| r.metric == metric) {
-            let factor = super::spread::factor((row.ci_low, row.ci_high), half);
-            if factor <= 1.0 {
-                continue;
-            }
-            let (low, high) = super::spread::widened(row.change, (row.ci_low, row.ci_high), factor);
-            let significant = row.enough_samples && (low > 0.0 || high < 0.0);
+            let (low, high) = super::spread::widened((row.ci_low, row.ci_high), factor);
+            let significant = row.significant && (low > 0.0 || high < 0.0);
             row.seconds_vary = row.significant && !significant;
             row.significant = significant;
             row.regression = significant && low > 0.0 && row.change > tolerance;

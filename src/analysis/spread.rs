@@ -4,72 +4,99 @@
 //! are not: a queue that builds up slows every request in it, and one run's
 //! 80 shoppers queue for a few seconds where another's did not. Two runs of one
 //! unchanged shop then differ by 30% at p95 while the bootstrap's interval is
-//! ±8% (a trial's false regression, seed fixed, back to back). The seconds
-//! held at the level are batches (batch means): the spread of their
-//! percentiles, taken on a log scale, gives the percentile's standard error
-//! with the requests' likeness inside a second counted, and a change's interval
-//! is widened to it where it is wider. Requests drawn apart give the same
-//! spread as the bootstrap (a second's percentile of m requests varies as the
-//! level's of k·m does, k times over), so a shop far from its knee keeps its
-//! intervals.
+//! ±8% (a trial's false regression, seed fixed, back to back).
+//!
+//! The seconds held at the level are batches (batch means). Each second's
+//! percentile is read through the level's own distribution — the share of the
+//! level's requests at or below it — which is what the level's percentile
+//! varies by, linearly: a second whose p95 flips between the modes of a mix
+//! of fast and slow steps moves that share little, while a second inside a
+//! queue moves it far. The spread of those shares over the seconds, against
+//! what as many requests drawn apart would give (q(1−q)/n), is the design
+//! effect: how many times the requests' likeness within the run inflates the
+//! percentile's variance. A change's interval is widened by its square root
+//! (times Student's t over 1.96: a variance read from a few seconds is
+//! uncertain itself), where it is above 1.
 
 use super::{LevelResult, Report};
+use crate::metrics::decode_histogram;
 
 /// Seconds a level needs in each run for their spread to say anything.
 const MIN_SECONDS: usize = 3;
 
-/// The half-width (natural log of the ratio) of the 95% interval of the change
-/// in `metric` (`p50`, `p95`, `p99`) from `b` to `n`, by the spread of the
-/// levels' seconds; `None` when either run has too few seconds with the metric
-/// (reports before per-second p50 and p99 were kept have none).
-pub fn half_width(
-    base: &Report,
-    b: &LevelResult,
-    new: &Report,
-    n: &LevelResult,
+/// How many times wider than the bootstrap's the interval of the change in
+/// `metric` (`p50`, `p95`, `p99`, quantile `q`) from `b` to `n` is, by the
+/// seconds' spread (at least 1); `None` when either run has too few seconds
+/// with the metric (reports before per-second p50 and p99 were kept have none).
+pub fn factor(
+    (base, b): (&Report, &LevelResult),
+    (new, n): (&Report, &LevelResult),
     metric: &str,
+    q: f64,
 ) -> Option<f64> {
-    let (vb, kb) = log_spread(base, b, metric)?;
-    let (vn, kn) = log_spread(new, n, metric)?;
-    let (sb, sn) = (vb / kb, vn / kn);
-    let se = (sb + sn).sqrt();
-    if se == 0.0 {
-        return Some(0.0);
+    let batches_b = design_effect(base, b, metric, q)?;
+    let batches_n = design_effect(new, n, metric, q)?;
+    // Each run's share of the difference's variance is 1/n (as drawn apart).
+    let weight = |batches: &Batches| batches.deff / batches.requests;
+    let apart = 1.0 / batches_b.requests + 1.0 / batches_n.requests;
+    let deff = (weight(&batches_b) + weight(&batches_n)) / apart;
+    if deff <= 1.0 {
+        return Some(1.0);
     }
-    // Welch–Satterthwaite: the degrees of freedom of the two variances.
-    let df = (sb + sn).powi(2) / (sb * sb / (kb - 1.0) + sn * sn / (kn - 1.0));
-    Some(t_975(df) * se)
+    // The variance read from a few seconds is itself uncertain: Student's t
+    // for the seconds' degrees of freedom (Welch–Satterthwaite) in place of
+    // the normal's 1.96.
+    let (vb, vn) = (weight(&batches_b), weight(&batches_n));
+    let df = (vb + vn).powi(2)
+        / (vb * vb / (batches_b.seconds - 1.0) + vn * vn / (batches_n.seconds - 1.0));
+    Some(deff.sqrt() * t_975(df) / 1.96)
 }
 
-/// The sample variance of ln(percentile) over the seconds held at `level`, and
-/// how many seconds.
-fn log_spread(report: &Report, level: &LevelResult, metric: &str) -> Option<(f64, f64)> {
+/// What a level's seconds say of its q-quantile.
+#[derive(Debug, PartialEq)]
+struct Batches {
+    /// The design effect: the variance of the seconds' shares (the level's
+    /// requests at or below each second's percentile), over the seconds,
+    /// against q(1−q)/n.
+    deff: f64,
+    requests: f64,
+    seconds: f64,
+}
+
+/// The design effect of `level`'s q-quantile (see [`Batches`]).
+fn design_effect(report: &Report, level: &LevelResult, metric: &str, q: f64) -> Option<Batches> {
     // A second's percentile says something only with a request beyond it:
     // 2 for p50, 20 for p95, 100 for p99 (a second of 3 requests' "p99" is
-    // its slowest, which varies far more than the level's p99 does).
+    // its slowest).
     let (least, at) = match metric {
         "p50" => (2, 0),
         "p95" => (20, 1),
         "p99" => (100, 2),
         _ => return None,
     };
-    let logs: Vec<f64> = (report.timeline.iter())
+    let histogram = decode_histogram(&level.stats.histogram).filter(|h| !h.is_empty())?;
+    let shares: Vec<f64> = (report.timeline.iter())
         .filter(|p| p.level == Some(level.index) && p.requests >= least)
         .filter_map(|p| [p.p50_ms, p.p95_ms, p.p99_ms][at])
-        .filter(|&ms| ms > 0.0)
-        .map(f64::ln)
+        .map(|ms| histogram.quantile_below((ms * 1000.0) as u64))
         .collect();
-    if logs.len() < MIN_SECONDS {
+    if shares.len() < MIN_SECONDS {
         return None;
     }
-    let k = logs.len() as f64;
-    let mean = logs.iter().sum::<f64>() / k;
-    let var = logs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (k - 1.0);
-    Some((var, k))
+    let k = shares.len() as f64;
+    let mean = shares.iter().sum::<f64>() / k;
+    let var = shares.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (k - 1.0);
+    let requests = histogram.len() as f64;
+    let drawn_apart = q * (1.0 - q) / requests;
+    Some(Batches {
+        deff: (var / k) / drawn_apart,
+        requests,
+        seconds: k,
+    })
 }
 
-/// The 97.5th percentile of Student's t with `df` degrees of freedom (from a
-/// table to 30, then the normal's 1.96).
+/// The 97.5th percentile of Student's t with `df` degrees of freedom (a table
+/// to 30, then 1.96 + 2.4/df, within 0.5% of it).
 fn t_975(df: f64) -> f64 {
     const TABLE: [f64; 30] = [
         12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
@@ -79,48 +106,54 @@ fn t_975(df: f64) -> f64 {
     match df.floor() as usize {
         0 => TABLE[0],
         d if d <= TABLE.len() => TABLE[d - 1],
-        _ => 1.96,
+        _ => 1.96 + 2.4 / df,
     }
 }
 
-/// `(low, high)` of a change's interval (new/base − 1) around `change`, each
-/// side's distance (on a log scale) multiplied by `factor`.
-pub fn widened(change: f64, (low, high): (f64, f64), factor: f64) -> (f64, f64) {
-    let c = change.ln_1p();
-    let stretch = |end: f64| (c + factor * (end.ln_1p() - c)).exp_m1();
-    (stretch(low), stretch(high))
-}
-
-/// How many times wider than `(low, high)` an interval of half-width `half`
-/// (log scale) is; at least 1.
-pub fn factor((low, high): (f64, f64), half: f64) -> f64 {
+/// `(low, high)` of a change's interval (new/base − 1) widened `factor` times
+/// about its middle, on a log scale; as it was when it reaches −100%.
+pub fn widened((low, high): (f64, f64), factor: f64) -> (f64, f64) {
     if !(low > -1.0 && high.is_finite()) {
-        return 1.0;
+        return (low, high);
     }
-    let own = (high.ln_1p() - low.ln_1p()) / 2.0;
-    if own > 0.0 {
-        (half / own).max(1.0)
-    } else {
-        1.0
-    }
+    let (l, h) = (low.ln_1p(), high.ln_1p());
+    let (middle, half) = ((l + h) / 2.0, (h - l) / 2.0);
+    (
+        (middle - factor * half).exp_m1(),
+        (middle + factor * half).exp_m1(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::testdata;
 
     #[test]
     fn student_t_falls_to_the_normal() {
         assert_eq!(t_975(1.0), 12.706);
         assert_eq!(t_975(10.7), 2.228);
         assert_eq!(t_975(30.0), 2.042);
-        assert_eq!(t_975(31.0), 1.96);
+        assert!((t_975(60.0) - 2.000).abs() < 0.005);
+        assert!((t_975(120.0) - 1.980).abs() < 0.005);
+    }
+
+    #[test]
+    fn an_interval_widens_about_its_middle_and_never_narrows() {
+        let (low, high) = widened((0.1, 0.3), 2.0);
+        assert!(low < 0.1 && high > 0.3, "{low} {high}");
+        let (l, h) = (1.1f64.ln(), 1.3f64.ln());
+        assert!(((1.0 + high).ln() - (1.0 + low).ln() - 2.0 * (h - l)).abs() < 1e-9);
+        let (same_low, same_high) = widened((0.1, 0.3), 1.0);
+        assert!((same_low - 0.1).abs() < 1e-12 && (same_high - 0.3).abs() < 1e-12);
+        // An end at −100% or beyond (a quantile of 0): left as it is.
+        assert_eq!(widened((-1.0, 0.3), 3.0), (-1.0, 0.3));
     }
 
     /// Seconds of too few requests for their percentile are no batches of it.
     #[test]
     fn seconds_without_a_request_beyond_the_percentile_are_not_read() {
-        let mut report = crate::analysis::testdata::broken();
+        let mut report = testdata::broken();
         let level = report.levels[0].clone();
         let held = |r: &mut Report, requests: u64| {
             for p in r
@@ -132,23 +165,39 @@ mod tests {
             }
         };
         held(&mut report, 19);
-        assert_eq!(half_width(&report, &level, &report, &level, "p95"), None);
+        assert_eq!(design_effect(&report, &level, "p95", 0.95), None);
         held(&mut report, 20);
-        assert!(half_width(&report, &level, &report, &level, "p95").is_some_and(|h| h > 0.0));
+        assert!(design_effect(&report, &level, "p95", 0.95).is_some_and(|b| b.seconds == 11.0));
         // Too few for p99, and no per-second p50 in this older report.
-        assert_eq!(half_width(&report, &level, &report, &level, "p99"), None);
+        assert_eq!(design_effect(&report, &level, "p99", 0.99), None);
+        assert_eq!(design_effect(&report, &level, "p50", 0.5), None);
     }
 
+    /// Seconds whose percentiles sit where the level's own distribution puts
+    /// them, as drawn apart, give a design effect near 1; seconds that swing
+    /// from its fast end to its slow end (a queue come and gone) a large one.
     #[test]
-    fn an_interval_widens_about_its_change() {
-        let (low, high) = widened(0.2, (0.1, 0.3), 2.0);
-        assert!(low < 0.1 && high > 0.3, "{low} {high}");
-        // On a log scale, each side twice as far from the change.
+    fn a_queue_that_comes_and_goes_inflates_the_variance_and_steady_seconds_do_not() {
+        let mut report = testdata::broken();
+        let level = report.levels[2].clone();
+        let histogram = decode_histogram(&level.stats.histogram).unwrap();
+        let at = |q: f64| histogram.value_at_quantile(q) as f64 / 1000.0;
+        let set = |r: &mut Report, values: &dyn Fn(usize) -> f64| {
+            let held = r
+                .timeline
+                .iter_mut()
+                .filter(|p| p.level == Some(level.index));
+            for (i, p) in held.enumerate() {
+                p.p95_ms = Some(values(i));
+            }
+        };
+        set(&mut report, &|i| at([0.94, 0.95, 0.96][i % 3]));
+        let steady = design_effect(&report, &level, "p95", 0.95).unwrap().deff;
+        set(&mut report, &|i| at([0.80, 0.99][i % 2]));
+        let swinging = design_effect(&report, &level, "p95", 0.95).unwrap().deff;
         assert!(
-            ((1.2f64.ln() - (1.0 + low).ln()) - 2.0 * (1.2f64.ln() - 1.1f64.ln())).abs() < 1e-9
+            steady < 3.0 && swinging > 10.0 * steady,
+            "{steady} {swinging}"
         );
-        assert_eq!(factor((0.1, 0.3), 0.0), 1.0);
-        let own = (1.3f64.ln() - 1.1f64.ln()) / 2.0;
-        assert!((factor((0.1, 0.3), 3.0 * own) - 3.0).abs() < 1e-9);
     }
 }
