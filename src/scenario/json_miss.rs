@@ -45,12 +45,15 @@ enum Why {
     Rest { rest: String, there: Holds },
     /// A wildcard's or a filter's elements are objects, and not one has the
     /// key the rest reads next (`[*].productId` where each has `id`), or the
-    /// filter reads (`[?@.in_stock]` where each has `inStock`): a wrong name.
+    /// filter reads (`[?@.in_stock]` where each has `inStock`). A wrong name
+    /// when `near` (one of theirs is it in another case or spelling); else a
+    /// key none may hold now (`[?@.onSale]` before a sale).
     NoElementHas {
         key: String,
         filter: bool,
         elements: usize,
         theirs: Holds,
+        near: bool,
     },
 }
 
@@ -87,7 +90,10 @@ impl Miss {
     pub fn may_be_missing(&self) -> bool {
         matches!(
             self.why,
-            Why::PastEnd(_) | Why::Not { found: "null", .. } | Why::Rest { .. }
+            Why::PastEnd(_)
+                | Why::Not { found: "null", .. }
+                | Why::Rest { .. }
+                | Why::NoElementHas { near: false, .. }
         )
     }
 }
@@ -157,8 +163,12 @@ fn no_element_has(rest: &str, value: &Value) -> Option<Why> {
         if let Some(after) = (rest.strip_prefix("[*]")).or_else(|| rest.strip_prefix(".*")) {
             (name_at_start(after).into_iter().collect::<Vec<_>>(), false)
         } else if let Some(filter) = rest.strip_prefix("[?") {
-            let read: Vec<String> = (filter.match_indices('@'))
-                .filter_map(|(at, _)| name_at_start(&filter[at + 1..]))
+            // This filter's own text (a later filter reads a later level's
+            // elements), and not a `!@.x` that asks for the key's absence.
+            let own = &filter[..filter_end(filter)];
+            let read: Vec<String> = (own.match_indices('@'))
+                .filter(|(at, _)| !own[..*at].ends_with('!'))
+                .filter_map(|(at, _)| name_at_start(&own[at + 1..]))
                 .collect();
             (read, true)
         } else {
@@ -173,15 +183,42 @@ fn no_element_has(rest: &str, value: &Value) -> Option<Why> {
             union.push(name.clone());
         }
     }
+    // In another case or spelling (`in_stock` for `inStock`, `skus` for
+    // `sku`), or with the thing's name around it (`productId` for `id`).
+    let folded = |k: &str| k.to_ascii_lowercase().replace(['_', '-'], "");
+    let wanted = folded(&key);
+    let near = union.iter().map(|k| folded(k)).any(|k| {
+        strsim::damerau_levenshtein(&k, &wanted) <= 1
+            || (k.len() >= 2 && (wanted.ends_with(&k) || wanted.starts_with(&k)))
+    });
     Some(Why::NoElementHas {
         key,
         filter,
+        near,
         elements: elements.len(),
         theirs: Holds::Keys {
             all: union.len(),
             keys: union.into_iter().take(KEYS_SHOWN).collect(),
         },
     })
+}
+
+/// Where a filter's text (after its `[?`) ends: at the `]` that closes it,
+/// outside quotes and inner brackets; the whole text when none does.
+fn filter_end(filter: &str) -> usize {
+    let (mut depth, mut quote) = (0usize, None);
+    for (at, c) in filter.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[') => depth += 1,
+            (None, ']') if depth == 0 => return at,
+            (None, ']') => depth -= 1,
+            _ => {}
+        }
+    }
+    filter.len()
 }
 
 /// The name a path reads first in `text`: `.sku…` or `['sku']…`.
@@ -254,6 +291,7 @@ impl fmt::Display for Miss {
                 filter,
                 elements,
                 theirs,
+                ..
             } => {
                 let key = key.escape_debug();
                 let read = if *filter {
@@ -441,6 +479,26 @@ mod tests {
             )
             .0,
             r#"$.data.orders.*['sku']: the one object in $.data.orders has no key "sku"; it has keys: id"#
+        );
+        // A name none of them has and none near it: a key the answer may
+        // lack now (no product on sale), said with theirs, not a wrong path.
+        let (said_, may) = said("$[?@.onSale].id", products.clone());
+        assert!(
+            said_.contains(r#"has key "onSale" (the filter reads it)"#) && may,
+            "{said_}"
+        );
+        assert!(said("$[*].discount", products.clone()).1);
+        // A later filter reads a later level's elements; `!@.x` asks for absence.
+        let nested = json!([{"id": 1, "lines": [{"sku": "A"}]}]);
+        assert!(
+            !said("$[?@.id == 2].lines[?@.sku == 'A']", nested.clone())
+                .0
+                .contains("has no key")
+        );
+        assert!(
+            !said("$[?!@.deleted].nope", nested)
+                .0
+                .contains("\"deleted\"")
         );
         // A filter that reads a name they have: an answer that may lack the value.
         assert!(said("$[?@.inStock == 'yes'].id", products).1);
