@@ -163,8 +163,10 @@ fn verdict_exit(report: &Report) -> Exit {
     exit
 }
 
-/// Why `report` exits so, when a gate's line does not say it.
+/// Why `report` exits so, as the run's last word: the gates that failed, an
+/// abort's reason, why nothing could be measured.
 fn say_why(report: &Report, exit: Exit) {
+    let failed_gates = crate::report::findings::failed_gates(report);
     match exit {
         Exit::GateFailed if report.end == crate::analysis::RunEnd::Aborted => errln!(
             "aborted: {}",
@@ -173,11 +175,8 @@ fn say_why(report: &Report, exit: Exit) {
                 .as_deref()
                 .unwrap_or("an abort_on condition held")
         ),
-        Exit::GateFailed if !crate::report::findings::failed_gates(report).is_empty() => {
-            errln!(
-                "FAIL: gates failed: {}",
-                crate::report::findings::failed_gates(report).join(", ")
-            )
+        Exit::GateFailed if !failed_gates.is_empty() => {
+            errln!("FAIL: gates failed: {}", failed_gates.join(", "))
         }
         Exit::CannotMeasure if let Some(nothing) = report.nothing_measured() => {
             use crate::analysis::measured::NothingMeasured;

@@ -97,7 +97,7 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                     (None, Some(401)) if !carried_credentials(failed.step) => write!(
                         out,
                         "; a 401 asks for credentials, and the request carried none (no \
-                         Authorization header, no cookie): send the token a step extracted, \
+                         Authorization or API-key header, no cookie): send the token a step extracted, \
                          as headers = {{ Authorization = \"Bearer {{{{ token }}}}\" }} on the step or \
                          the journey"
                     ),
@@ -338,17 +338,25 @@ fn refusing_code(code: Option<&str>) -> Option<&'static str> {
         .find(|refusing| code == Some(*refusing))
 }
 
-/// What a status that refuses a request points at: the path for a 404, the
-/// method for a 405, credentials for a 401 or 403, else what the request sent.
-/// Whether the step's request carried an Authorization header or a cookie.
+/// Whether the step's request carried a credential: an Authorization header,
+/// a cookie, a header named as one carries (`X-Api-Key`), or a query
+/// parameter so named (`?access_token=`).
 fn carried_credentials(step: &StepWalk) -> bool {
-    (step.hops.first().into_iter())
-        .flat_map(|hop| &hop.request_headers)
-        .any(|(name, _)| {
-            name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("cookie")
-        })
+    use crate::metrics::examples::{NameOf, names_credential};
+    let Some(hop) = step.hops.first() else {
+        return false;
+    };
+    let header = (hop.request_headers.iter()).any(|(name, _)| {
+        name.eq_ignore_ascii_case("cookie") || names_credential(name, NameOf::Header)
+    });
+    let query = url::Url::parse(&hop.url).is_ok_and(|url| {
+        (url.query_pairs()).any(|(name, _)| names_credential(&name, NameOf::Field))
+    });
+    header || query
 }
 
+/// What a status that refuses a request points at: the path for a 404, the
+/// method for a 405, credentials for a 401 or 403, else what the request sent.
 fn refused_hint(status: u16) -> String {
     match status {
         404 | 410 => format!(

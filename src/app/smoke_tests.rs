@@ -173,7 +173,7 @@ fn a_refusal_points_at_what_it_refuses() {
 /// sends"); one that carried a header or a cookie keeps the general hint.
 #[test]
 fn a_401_to_a_request_without_credentials_says_none_were_sent() {
-    let mut walk = failing(
+    let walk = failing(
         ErrorKind::Http4xx,
         401,
         "status 401",
@@ -183,14 +183,27 @@ fn a_401_to_a_request_without_credentials_says_none_were_sent() {
     );
     let said = show_walk(&walk, false, 1);
     assert!(
-        said.contains("a 401 asks for credentials, and the request carried none (no Authorization header, no cookie)"),
+        said.contains("a 401 asks for credentials, and the request carried none (no Authorization or API-key header, no cookie)"),
         "{said}"
     );
-    let hop = &mut walk.journeys[0].steps[0].hops[0];
-    hop.request_headers
-        .push(("Authorization".into(), "Bearer [redacted]".into()));
-    let said = show_walk(&walk, false, 1);
-    assert!(said.contains("a 401 refuses the credentials"), "{said}");
+    for (header, url) in [
+        (("Authorization", "Bearer [redacted]"), "http://shop.test/"),
+        (("X-Api-Key", "[redacted]"), "http://shop.test/"),
+        (
+            ("Accept", "*/*"),
+            "http://shop.test/?access_token=[redacted]",
+        ),
+    ] {
+        let mut walk = walk.clone();
+        let hop = &mut walk.journeys[0].steps[0].hops[0];
+        hop.request_headers.push((header.0.into(), header.1.into()));
+        hop.url = url.into();
+        let said = show_walk(&walk, false, 1);
+        assert!(
+            said.contains("a 401 refuses the credentials"),
+            "{header:?} {url}: {said}"
+        );
+    }
 }
 
 /// A walk of one journey whose one step failed so, on a page of `size` bytes.

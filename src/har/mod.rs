@@ -210,11 +210,13 @@ fn step_names(steps: &[select::Recorded]) -> Vec<String> {
             .collect();
         let mut name = base.clone();
         // The same address sent otherwise (a form's page, then its POST):
-        // `checkout`, `checkout-post`, not `checkout-2`.
+        // `checkout`, `checkout-post`, not `checkout-2`; a second POST there
+        // `checkout-post-2`.
         let method = step.first.method.to_ascii_lowercase();
-        if taken.contains(&name) && method != "get" && !taken.contains(&format!("{base}-{method}"))
-        {
-            name = format!("{base}-{method}");
+        let mut base = base;
+        if taken.contains(&name) && method != "get" {
+            base = format!("{base}-{method}");
+            name = base.clone();
         }
         if taken.contains(&name) {
             let next = next_number.entry(base.clone()).or_insert(2);

@@ -484,11 +484,22 @@ fn a_redirect_the_recording_did_not_follow_is_not_followed_in_the_replay() {
             ("text/html", "<p>done</p>"),
         ),
         page(2, "https://shop.test/checkout/"),
+        posted(
+            3,
+            "https://shop.test/checkout/",
+            "application/x-www-form-urlencoded",
+            "a=2",
+            &[],
+            ("text/html", "<p>done</p>"),
+        ),
     ]);
     let names: Vec<&str> = (steps(&again).iter())
         .map(|s| s["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["checkout", "checkout-post", "checkout-2"]);
+    assert_eq!(
+        names,
+        ["checkout", "checkout-post", "checkout-2", "checkout-post-2"]
+    );
     // Where it landed is checked: a replay sent to an empty basket or a login
     // page fails here, not two steps later.
     assert_eq!(add["expect"]["url"].as_str(), Some("/basket/"), "{add:?}");

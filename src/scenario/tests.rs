@@ -1693,7 +1693,15 @@ fn an_extracted_variable_no_step_reads_is_warned_of() {
     assert_eq!(said.len(), 1, "{said:?}");
     assert!(
         said[0]
-            == ("step \"login\" extracts `token`, which no later step reads: send it where it is needed (`{{ token }}`, as `headers = { Authorization = \"Bearer {{ token }}\" }` sends a token), or drop the extraction if it only checks that the answer holds it (at t.toml:11:61)"),
+            == ("step \"login\" extracts `token`, which no later step reads: send it where it is needed (`{{ token }}`, as `headers = { Authorization = \"Bearer {{ token }}\" }` sends a token); to check only that the answer holds it, an `expect` says so without a variable (at t.toml:11:61)"),
+        "{said:?}"
+    );
+    // A CSRF token is no credential: no Authorization header suggested.
+    let said = with(
+        r#"steps = [{ name = "form", get = "/", extract = { csrf_token = { css = "input", attr = "value" } } }, { name = "home", get = "/" }]"#,
+    );
+    assert!(
+        said.len() == 1 && said[0].contains("extracts `csrf_token`") && !said[0].contains("Bearer"),
         "{said:?}"
     );
     for read in [

@@ -82,14 +82,17 @@ pub fn comparison(out: &mut String, report: &Report) {
     let _ = writeln!(
         out,
         "<h2 id=\"comparison\">Comparison with the baseline</h2>\n<p class=\"{}\">{}</p>",
-        if c.regressions() > 0 {
+        if c.regressions() > 0 || !c.compared_anything() {
             "said bad"
         } else {
             "said"
         },
-        escape(&match c.regressions() {
-            0 => c.summary(),
-            _ => format!("REGRESSION: {}", c.summary()),
+        escape(&if !c.compared_anything() {
+            format!("nothing compared: {}", c.why_nothing_compared())
+        } else if c.regressions() > 0 {
+            format!("REGRESSION: {}", c.summary())
+        } else {
+            c.summary()
         })
     );
     let _ = write!(

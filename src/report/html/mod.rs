@@ -833,6 +833,15 @@ mod tests {
             1 + crate::report::findings::comparison_rows(c).count()
         );
         assert_eq!(table.matches(">REGRESSION<").count(), c.regressions());
+        // One that compared nothing says so first, not "no regression".
+        let mut nothing = report.clone();
+        if let Some(c) = nothing.comparison.as_mut() {
+            c.nothing_compared = Some(crate::analysis::likeness::Incomparable::NoSharedLevel);
+        }
+        assert!(
+            render(&nothing).contains("<p class=\"said bad\">nothing compared: "),
+            "nothing compared"
+        );
         // Led by the comparison's verdict, as `compare` ends with it.
         assert!(
             table.contains(&format!(

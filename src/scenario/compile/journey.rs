@@ -63,13 +63,18 @@ impl<'a> Compiler<'a> {
                 (step.name.get_ref().trim().to_string(), vars)
             })
             .collect();
-        // And where each is written, for a variable no step reads.
-        let extracted_at: Vec<(String, Range<usize>)> = (raw.steps.get_ref().iter())
-            .rev()
-            .skip(1)
-            .flat_map(|step| step.get_ref().extract.keys())
-            .map(|v| (v.get_ref().clone(), v.span()))
-            .collect();
+        // And where each is written (the last step's are its record), for a
+        // variable no step reads: (step, variable, where).
+        let written = raw.steps.get_ref();
+        let extracted_at: Vec<(String, String, Range<usize>)> = (written
+            [..written.len().saturating_sub(1)]
+            .iter())
+        .flat_map(|step| {
+            let step = step.get_ref();
+            let name = step.name.get_ref().trim();
+            (step.extract.keys()).map(move |v| (name.to_string(), v.get_ref().clone(), v.span()))
+        })
+        .collect();
         self.slots_read.borrow_mut().clear();
         let mut slots = Vec::new();
         let mut steps = Vec::new();
@@ -88,7 +93,7 @@ impl<'a> Compiler<'a> {
         }
         self.redrawn_generators(&raw.name);
         let headers = self.journey_headers(&raw.headers, &slots)?;
-        self.unread_extractions(&extracted_at, &extracts);
+        self.unread_extractions(&extracted_at);
         self.written_headers(&raw.headers, &mut steps);
         self.picks_from_one_value(&steps, &slots);
         let mut feeders: Vec<usize> = steps.iter().flat_map(Step::feeders).collect();
@@ -334,31 +339,26 @@ impl<'a> Compiler<'a> {
     /// step, journey header or `when` reads: a token extracted and never sent
     /// (the step that needs it written without its header) showed only as the
     /// shop's 401. The last step's are its record of the answer (an order id).
-    fn unread_extractions(
-        &mut self,
-        extracted_at: &[(String, Range<usize>)],
-        extracts: &[(String, Vec<String>)],
-    ) {
+    fn unread_extractions(&mut self, extracted_at: &[(String, String, Range<usize>)]) {
         let read = self.slots_read.take();
-        for (name, span) in extracted_at.iter().rev() {
+        for (step, name, span) in extracted_at {
             if read.contains(name) {
                 continue;
             }
-            let step = (extracts.iter())
-                .find(|(_, vars)| vars.contains(name))
-                .map_or("", |(step, _)| step.as_str());
+            // A credential's name (not a CSRF token's, which a form sends).
             let lower = name.to_ascii_lowercase();
-            let example = match ["token", "jwt", "key", "session", "auth"]
+            let credential = ["token", "jwt", "session", "api_key", "apikey", "bearer"]
                 .iter()
                 .any(|w| lower.contains(w))
-            {
+                && !["csrf", "xsrf"].iter().any(|w| lower.contains(w));
+            let example = match credential {
                 true => format!(
                     ", as `headers = {{ Authorization = \"Bearer {{{{ {name} }}}}\" }}` sends a token"
                 ),
                 false => String::new(),
             };
             let message = format!(
-                "step \"{step}\" extracts `{name}`, which no later step reads: send it where it is needed (`{{{{ {name} }}}}`{example}), or drop the extraction if it only checks that the answer holds it"
+                "step \"{step}\" extracts `{name}`, which no later step reads: send it where it is needed (`{{{{ {name} }}}}`{example}); to check only that the answer holds it, an `expect` says so without a variable"
             );
             self.warn_at(span.clone(), message);
         }
