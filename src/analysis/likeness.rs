@@ -19,6 +19,16 @@ pub enum Side {
     New,
 }
 
+impl Side {
+    /// `baseline`, `new run`.
+    fn noun(self) -> &'static str {
+        match self {
+            Side::Baseline => "baseline",
+            Side::New => "new run",
+        }
+    }
+}
+
 /// Why two runs compare nothing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -78,18 +88,12 @@ impl Incomparable {
                 arrivals_text(new)
             ),
             Incomparable::ScenarioFailed { run } => format!(
-                "{} scenario failed, not the shop (exit 4): its levels measure the scenario's failures",
-                match run {
-                    Side::Baseline => "the baseline's",
-                    Side::New => "the new run's",
-                }
+                "the {}'s scenario failed, not the shop (exit 4): its levels measure the scenario's failures",
+                run.noun()
             ),
             Incomparable::ShardBesideRun { run, index, count } => format!(
-                "{} is shard {index} of {count} (0-based) of a run, its levels its share of the load: compare the run merged from its shards (stampede merge), or shards of as many",
-                match run {
-                    Side::Baseline => "the baseline",
-                    Side::New => "the new run",
-                }
+                "the {} is shard {index} of {count} (0-based) of a run, its levels its share of the load: compare the run merged from its shards (stampede merge), or shards of as many",
+                run.noun()
             ),
             Incomparable::NoSharedLevel => NO_SHARED_LEVEL.to_string(),
         }
@@ -185,10 +189,7 @@ impl Caveat {
             ),
             Caveat::Interrupted { run } => format!(
                 "the {} was interrupted: its last level may have been cut short, and the levels it never reached are not compared",
-                match run {
-                    Side::Baseline => "baseline",
-                    Side::New => "new run",
-                }
+                run.noun()
             ),
         }
     }
