@@ -214,11 +214,13 @@ pub fn capacity(report: &Report) -> Option<Fact> {
                 }
                 false => "",
             };
-            Fact::new(
-                label,
-                format!("peak {peak}{at}"),
-                format!("{params}; {}{limiter}", c.note),
-            )
+            // Measured, it is where throughput stopped growing (a level served a
+            // little more past it, within noise: the headline's peak).
+            let value = match c.measured {
+                true => format!("{peak}, reached{at}"),
+                false => format!("peak {peak}{at}"),
+            };
+            Fact::new(label, value, format!("{params}; {}{limiter}", c.note))
         }
         (_, Some(params)) => Fact::new("capacity (USL)", c.note.clone(), params),
         (_, None) => Fact::new("capacity (USL)", c.note.clone(), ""),
@@ -723,7 +725,7 @@ mod tests {
         let report = testdata::judged(&["p95 < 150ms"]);
         let text = lines(&report);
         assert!(
-            text.contains("capacity (measured): peak 380 steps/s at 225 shoppers"),
+            text.contains("capacity (measured): 380 steps/s, reached at 225 shoppers"),
             "{text}"
         );
         assert!(text.contains("headroom: "), "{text}");
