@@ -96,8 +96,8 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                     }
                     (None, Some(401)) if !carried_credentials(failed.step) => write!(
                         out,
-                        "; a 401 asks for credentials, and the request carried none (no \
-                         Authorization or API-key header, no cookie): send the token a step extracted, \
+                        "; a 401 asks for credentials, and the request carried none (no cookie \
+                         either): send the token a step extracted, \
                          as headers = {{ Authorization = \"Bearer {{{{ token }}}}\" }} on the step or \
                          the journey"
                     ),

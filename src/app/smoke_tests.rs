@@ -183,7 +183,7 @@ fn a_401_to_a_request_without_credentials_says_none_were_sent() {
     );
     let said = show_walk(&walk, false, 1);
     assert!(
-        said.contains("a 401 asks for credentials, and the request carried none (no Authorization or API-key header, no cookie)"),
+        said.contains("a 401 asks for credentials, and the request carried none (no cookie either): send the token a step extracted"),
         "{said}"
     );
     for (header, url) in [

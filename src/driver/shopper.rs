@@ -366,7 +366,8 @@ impl Shopper {
         sample.error = match answer {
             Ok(answer) => {
                 sample.body_bytes = answer.body_size;
-                self.judge(shared, step, body.as_ref(), latency, &answer, walk)
+                let sent = (body.as_ref(), &request.headers, latency);
+                self.judge(shared, step, sent, &answer, walk)
             }
             Err(failure) => {
                 let sent = self.sent(body.as_ref(), latency);
@@ -412,8 +413,7 @@ impl Shopper {
         &mut self,
         shared: &Shared,
         step: &Step,
-        body: Option<&http::Payload>,
-        latency: Option<Duration>,
+        (body, headers, latency): (Option<&http::Payload>, &http::Headers, Option<Duration>),
         answer: &http::Answer,
         mut walk: Option<&mut WalkStep>,
     ) -> Option<ErrorKind> {
@@ -436,6 +436,17 @@ impl Shopper {
             }
             Err(failed) => failed,
         };
+        if answer.status == 401 {
+            // The step's, the journey's and the target's headers: none a
+            // credential's (a step written without its token's header).
+            use crate::metrics::examples::{NO_CREDENTIAL_HEADER, NameOf, names_credential};
+            let target = shared.scenario.target.headers.iter().map(|(name, _)| name);
+            let carried = (headers.iter().map(|(name, _)| name).chain(target))
+                .any(|name| names_credential(name.as_str(), NameOf::Header));
+            if !carried {
+                failed.what.push_str(&format!("; {NO_CREDENTIAL_HEADER}"));
+            }
+        }
         if matches!(answer.status, 401 | 403 | 419) {
             // A refusal after the shop's cookie ran out: said where it shows
             // (the walk, without think time, never lets it run out).

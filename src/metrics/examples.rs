@@ -107,6 +107,10 @@ pub enum Source {
 /// run out before the request (set by the driver, read by the verdict).
 pub const COOKIE_RAN_OUT: &str = "had run out before the request";
 
+/// What a 401's example says of a request that carried no credential header
+/// (a step written without its `Authorization`: the shop's 401 alone told it).
+pub const NO_CREDENTIAL_HEADER: &str = "the request carried no Authorization or API-key header";
+
 /// The examples of a run, bounded.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Examples {

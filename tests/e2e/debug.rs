@@ -561,6 +561,67 @@ fn a_number_beyond_64_bits_goes_out_as_written_from_a_regex_in_a_raw_body() {
     );
 }
 
+/// A 401 to a request that carried no credential header (the step's
+/// Authorization left out) says so in its failure example under load; one
+/// that carried a Bearer token does not (a trial's example showed only the
+/// request line).
+#[test]
+fn a_401_without_a_credential_header_says_so_under_load() {
+    let (url, _) = json_shop_with(
+        Duration::from_secs(30),
+        r#"{"error":"no"}"#,
+        |_| "401 Unauthorized",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for (name, headers, said) in [
+        ("bare", "", true),
+        (
+            "bearer",
+            r#"headers = { Authorization = "Bearer abcdef123456" }"#,
+            false,
+        ),
+    ] {
+        let scenario = write(
+            dir.path(),
+            &format!("{name}.toml"),
+            &format!(
+                r#"
+name = "{name}"
+[target]
+base_url = "{url}"
+[load]
+stages = [{{ ramp_to = 1, over = "0s" }}, {{ hold = "1s" }}]
+[slo]
+p95 = "1s"
+[[journey]]
+name = "buyer"
+think = "200ms"
+{headers}
+steps = [{{ name = "products", get = "/api/products" }}]
+"#
+            ),
+        );
+        let out = dir.path().join(name);
+        let output = stampede()
+            .arg("run")
+            .arg(&scenario)
+            .args(["--no-preflight", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&output);
+        let report = read_report(&out.join("report.json"));
+        let what = report["failure_examples"][0]["examples"][0]["what"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{stdout}\n{stderr}\n{report:#}"));
+        assert_eq!(
+            what.contains("the request carried no Authorization or API-key header"),
+            said,
+            "{name}: {what}"
+        );
+    }
+}
+
 /// A 4xx the shop gives now and then (a 409 "out of stock") in the preflight is
 /// walked again, and the run goes on when the next walk passes: it stopped the
 /// run with exit 4, "the scenario fails", one checkout in twenty.
