@@ -577,30 +577,12 @@ fn a_401_without_a_credential_header_says_so_under_load() {
         ("bare", "", true),
         (
             "bearer",
-            r#"headers = { Authorization = "Bearer abcdef123456" }"#,
+            r#", headers = { Authorization = "Bearer abcdef123456" }"#,
             false,
         ),
     ] {
-        let scenario = write(
-            dir.path(),
-            &format!("{name}.toml"),
-            &format!(
-                r#"
-name = "{name}"
-[target]
-base_url = "{url}"
-[load]
-stages = [{{ ramp_to = 1, over = "0s" }}, {{ hold = "1s" }}]
-[slo]
-p95 = "1s"
-[[journey]]
-name = "buyer"
-think = "200ms"
-{headers}
-steps = [{{ name = "products", get = "/api/products" }}]
-"#
-            ),
-        );
+        let step = format!(r#"  {{ name = "products", get = "/api/products"{headers} }},"#);
+        let scenario = api_journey(dir.path(), name, &url, &step);
         let out = dir.path().join(name);
         let output = stampede()
             .arg("run")
