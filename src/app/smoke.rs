@@ -11,7 +11,7 @@ use crate::driver::FOLLOW_REDIRECTS;
 use crate::driver::walk::{Fault, StepWalk, Walk};
 use crate::error_kind::ErrorKind;
 use crate::http::Hop;
-use crate::metrics::examples::{Cause, Example, Source};
+use crate::metrics::examples::{Cause, Example, NO_CREDENTIAL, Source};
 
 /// The whole walk, as `--smoke` prints it.
 pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
@@ -94,13 +94,17 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                         };
                         write!(out, "; {hint}")
                     }
-                    (None, Some(401)) if !carried_credentials(failed.step) => write!(
-                        out,
-                        "; a 401 asks for credentials, and the request carried none (no cookie \
-                         either): send the token a step extracted, \
-                         as headers = {{ Authorization = \"Bearer {{{{ token }}}}\" }} on the step or \
-                         the journey"
-                    ),
+                    // The judge said it carried no credential; nor a cookie.
+                    (None, Some(401))
+                        if failure.what.contains(NO_CREDENTIAL) && !sent_cookie(failed.step) =>
+                    {
+                        write!(
+                            out,
+                            "; a 401 asks for credentials, and the request carried none (no \
+                             cookie either): send the token a step extracted, as headers = \
+                             {{ Authorization = \"Bearer {{{{ token }}}}\" }} on the step or the journey"
+                        )
+                    }
                     (None, Some(status)) => write!(out, "; {}", refused_hint(status)),
                     (None, None) => Ok(()),
                 };
@@ -338,21 +342,11 @@ fn refusing_code(code: Option<&str>) -> Option<&'static str> {
         .find(|refusing| code == Some(*refusing))
 }
 
-/// Whether the step's request carried a credential: an Authorization header,
-/// a cookie, a header named as one carries (`X-Api-Key`), or a query
-/// parameter so named (`?access_token=`).
-fn carried_credentials(step: &StepWalk) -> bool {
-    use crate::metrics::examples::{NameOf, names_credential};
-    let Some(hop) = step.hops.first() else {
-        return false;
-    };
-    let header = (hop.request_headers.iter()).any(|(name, _)| {
-        name.eq_ignore_ascii_case("cookie") || names_credential(name, NameOf::Header)
-    });
-    let query = url::Url::parse(&hop.url).is_ok_and(|url| {
-        (url.query_pairs()).any(|(name, _)| names_credential(&name, NameOf::Field))
-    });
-    header || query
+/// Whether the step's request carried a cookie.
+fn sent_cookie(step: &StepWalk) -> bool {
+    (step.hops.first().into_iter())
+        .flat_map(|hop| &hop.request_headers)
+        .any(|(name, _)| name.eq_ignore_ascii_case("cookie"))
 }
 
 /// What a status that refuses a request points at: the path for a 404, the

@@ -437,14 +437,13 @@ impl Shopper {
             Err(failed) => failed,
         };
         if answer.status == 401 {
-            // The step's, the journey's and the target's headers: none a
-            // credential's (a step written without its token's header).
-            use crate::metrics::examples::{NO_CREDENTIAL_HEADER, NameOf, names_credential};
+            // The step's, the journey's and the target's headers and the URL:
+            // no credential in any (a step written without its token's header).
+            use crate::metrics::examples::{NO_CREDENTIAL, carries_credential};
             let target = shared.scenario.target.headers.iter().map(|(name, _)| name);
-            let carried = (headers.iter().map(|(name, _)| name).chain(target))
-                .any(|name| names_credential(name.as_str(), NameOf::Header));
-            if !carried {
-                failed.what.push_str(&format!("; {NO_CREDENTIAL_HEADER}"));
+            let names = (headers.iter().map(|(name, _)| name).chain(target)).map(|n| n.as_str());
+            if !carries_credential(names, &self.url) {
+                failed.what.push_str(&format!("; {NO_CREDENTIAL}"));
             }
         }
         if matches!(answer.status, 401 | 403 | 419) {

@@ -107,9 +107,20 @@ pub enum Source {
 /// run out before the request (set by the driver, read by the verdict).
 pub const COOKIE_RAN_OUT: &str = "had run out before the request";
 
-/// What a 401's example says of a request that carried no credential header
-/// (a step written without its `Authorization`: the shop's 401 alone told it).
-pub const NO_CREDENTIAL_HEADER: &str = "the request carried no Authorization or API-key header";
+/// What a 401's example says of a request that carried no credential (a step
+/// written without its `Authorization`: the shop's 401 alone told it).
+pub const NO_CREDENTIAL: &str =
+    "the request carried no credential (no Authorization or API-key header, none in its query)";
+
+/// Whether a request with these header names to `url` carried a credential: a
+/// header named as one carries (`Authorization`, `X-Api-Key`), or a query
+/// parameter so named (`?access_token=`). Cookies are the jar's, not read here.
+pub fn carries_credential<'h>(mut header_names: impl Iterator<Item = &'h str>, url: &str) -> bool {
+    header_names.any(|name| names_credential(name, NameOf::Header))
+        || url::Url::parse(url).is_ok_and(|url| {
+            (url.query_pairs()).any(|(name, _)| names_credential(&name, NameOf::Field))
+        })
+}
 
 /// The examples of a run, bounded.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -604,6 +615,20 @@ pub fn hide_json_credentials(text: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_credential_is_carried_in_a_header_or_the_query() {
+        let url = "http://shop.test/api/products?page=2";
+        assert!(!carries_credential(["Accept", "X-Trace"].into_iter(), url));
+        assert!(carries_credential(["authorization"].into_iter(), url));
+        assert!(carries_credential(["X-Api-Key"].into_iter(), url));
+        assert!(carries_credential(
+            std::iter::empty(),
+            &format!("{url}&access_token=t0k3n")
+        ));
+        // A CSRF token is no credential.
+        assert!(!carries_credential(["X-CSRF-Token"].into_iter(), url));
+    }
 
     /// One word list for every place stampede hides a credential, with the
     /// place's own additions: `key`/`auth`/`sig` name credentials in headers and

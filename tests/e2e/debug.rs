@@ -597,7 +597,7 @@ fn a_401_without_a_credential_header_says_so_under_load() {
             .as_str()
             .unwrap_or_else(|| panic!("{stdout}\n{stderr}\n{report:#}"));
         assert_eq!(
-            what.contains("the request carried no Authorization or API-key header"),
+            what.contains("the request carried no credential (no Authorization or API-key header, none in its query)"),
             said,
             "{name}: {what}"
         );
