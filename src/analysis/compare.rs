@@ -357,7 +357,7 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
         let mut level_rows: Vec<Change> = (pairs.into_iter())
             .flat_map(|(step, bs, ns)| changes(b, n, step, bs, ns, max_regression))
             .collect();
-        widen_by_the_seconds(&mut level_rows, (base, b), (new, n), max_regression);
+        widen_by_the_seconds(&mut level_rows, (base, b), (new, n));
         for mut row in level_rows {
             let judged = if limited {
                 row.generator_limited = !beyond_lateness(&row, lateness);
@@ -491,7 +491,6 @@ fn widen_by_the_seconds(
     rows: &mut [Change],
     base: (&Report, &LevelResult),
     new: (&Report, &LevelResult),
-    tolerance: f64,
 ) {
     for (metric, q) in PERCENTILES {
         let Some(factor) = super::spread::factor(base, new, metric, q) else {
@@ -505,7 +504,8 @@ fn widen_by_the_seconds(
             let significant = row.significant && (low > 0.0 || high < 0.0);
             row.seconds_vary = row.significant && !significant;
             row.significant = significant;
-            row.regression = significant && low > 0.0 && row.change > tolerance;
+            // Still significant, a regression's interval still lies above zero.
+            row.regression &= significant;
             (row.ci_low, row.ci_high) = (round4(low), round4(high));
         }
     }
