@@ -123,7 +123,7 @@ impl AsyncWrite for Stream {
 }
 
 /// The TLS setup every shopper shares, built once: the system's root
-/// certificates (loaded once), or any certificate when `insecure`; ALPN offers
+/// certificates (read at the first handshake), or any certificate when `insecure`; ALPN offers
 /// HTTP/2 first; AES-128-GCM offered first, as browsers and Go do (rustls
 /// would offer AES-256-GCM with SHA-384 first, and a shop that follows the
 /// client's order would then cost each handshake more than a browser's).
@@ -142,24 +142,15 @@ pub fn tls_config(
     let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .map_err(|e| super::exchange::SetupError::Tls(e.to_string()))?;
-    let mut tls = if insecure {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
-            .with_no_client_auth()
-    } else {
-        match verifier(system_roots(), &provider)? {
-            Some(verifier) => builder
-                .dangerous()
-                .with_custom_certificate_verifier(verifier)
-                .with_no_client_auth(),
-            // No root at all (a machine without a CA bundle): plain HTTP still
-            // runs, and every HTTPS handshake fails as untrusted.
-            None => builder
-                .with_root_certificates(rustls::RootCertStore::empty())
-                .with_no_client_auth(),
-        }
+    let certificates = Arc::new(Certificates::new(provider, insecure));
+    let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> = match insecure {
+        true => certificates,
+        false => Arc::new(VerifiedChains::new(certificates)),
     };
+    let mut tls = builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
     tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     if !resume {
         tls.resumption = rustls::client::Resumption::disabled();
@@ -167,8 +158,9 @@ pub fn tls_config(
     Ok(Arc::new(tls))
 }
 
-/// The system's root certificates, read once a process: a run's first walk and
-/// its load share them (reading `/etc/ssl/certs` costs ~5 ms each time).
+/// The system's root certificates, read once a process, when a handshake first needs
+/// them: a run's first walk and its load share them (reading `/etc/ssl/certs` costs
+/// ~5 ms), and a run that speaks only plain HTTP never reads them.
 fn system_roots() -> Arc<rustls::RootCertStore> {
     static ROOTS: std::sync::OnceLock<Arc<rustls::RootCertStore>> = std::sync::OnceLock::new();
     Arc::clone(ROOTS.get_or_init(|| {
@@ -179,21 +171,6 @@ fn system_roots() -> Arc<rustls::RootCertStore> {
         }
         Arc::new(roots)
     }))
-}
-
-/// The roots' verifier, remembering the chains it verified; `None` without roots.
-fn verifier(
-    roots: Arc<rustls::RootCertStore>,
-    provider: &Arc<rustls::crypto::CryptoProvider>,
-) -> Result<Option<Arc<VerifiedChains>>, super::exchange::SetupError> {
-    if roots.is_empty() {
-        return Ok(None);
-    }
-    let webpki =
-        rustls::client::WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(provider))
-            .build()
-            .map_err(|e| super::exchange::SetupError::Tls(e.to_string()))?;
-    Ok(Some(Arc::new(VerifiedChains::new(webpki))))
 }
 
 /// The suites browsers offer first: AES-128-GCM, in TLS 1.3 and 1.2.
@@ -324,20 +301,63 @@ impl rustls::client::danger::ServerCertVerifier for VerifiedChains {
     }
 }
 
-/// Accepts any server certificate (`--insecure`), still checking signatures.
+/// Checks a server's certificate against the system's roots, or accepts any
+/// (`--insecure`); the handshake's signature is checked either way. The roots'
+/// verifier is built at the first handshake that needs it.
 #[derive(Debug)]
-struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+struct Certificates {
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    /// `None` when any certificate is accepted.
+    roots: Option<std::sync::OnceLock<Result<Arc<WebPkiServerVerifier>, rustls::Error>>>,
+}
 
-impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+type WebPkiServerVerifier = rustls::client::WebPkiServerVerifier;
+
+/// The verifier of chains to `roots`; without any root (a machine without a CA
+/// bundle) every chain is refused as untrusted, and plain HTTP still runs.
+fn webpki(
+    roots: Arc<rustls::RootCertStore>,
+    provider: &Arc<rustls::crypto::CryptoProvider>,
+) -> Result<Arc<WebPkiServerVerifier>, rustls::Error> {
+    if roots.is_empty() {
+        return Err(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer,
+        ));
+    }
+    WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(provider))
+        .build()
+        .map_err(|e| rustls::Error::General(e.to_string()))
+}
+
+impl Certificates {
+    fn new(provider: Arc<rustls::crypto::CryptoProvider>, insecure: bool) -> Certificates {
+        Certificates {
+            provider,
+            roots: (!insecure).then(std::sync::OnceLock::new),
+        }
+    }
+}
+
+impl rustls::client::danger::ServerCertVerifier for Certificates {
     fn verify_server_cert(
         &self,
-        _end_entity: &rustls::pki_types::CertificateDer<'_>,
-        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
-        _server_name: &rustls::pki_types::ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: rustls::pki_types::UnixTime,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
     ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
+        let Some(roots) = &self.roots else {
+            return Ok(rustls::client::danger::ServerCertVerified::assertion());
+        };
+        let webpki = roots.get_or_init(|| webpki(system_roots(), &self.provider));
+        webpki.as_ref().map_err(Clone::clone)?.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )
     }
 
     fn verify_tls12_signature(
@@ -350,7 +370,7 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
@@ -364,12 +384,14 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -472,13 +494,20 @@ mod tests {
         assert_eq!(asked(), 7, "a clock that went back");
     }
 
-    /// A machine without root certificates still runs plain HTTP: no verifier is
-    /// built (it would refuse an empty store), HTTPS handshakes fail as untrusted.
+    /// A machine without root certificates still runs plain HTTP: the setup builds
+    /// (the roots are read at the first handshake), and HTTPS handshakes fail as
+    /// untrusted.
     #[test]
-    fn no_roots_no_verifier_and_no_setup_error() {
+    fn no_roots_no_setup_error_and_every_chain_untrusted() {
+        assert!(tls_config(false, false).is_ok());
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let none = verifier(Arc::new(rustls::RootCertStore::empty()), &provider).unwrap();
-        assert!(none.is_none());
+        let none = webpki(Arc::new(rustls::RootCertStore::empty()), &provider);
+        assert!(matches!(
+            none,
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer
+            ))
+        ));
         let mut roots = rustls::RootCertStore::empty();
         let key = rcgen::KeyPair::generate().unwrap();
         let cert = rcgen::CertificateParams::new(vec!["shop.example".to_string()])
@@ -486,7 +515,7 @@ mod tests {
             .self_signed(&key)
             .unwrap();
         roots.add(cert.der().clone()).unwrap();
-        assert!(verifier(Arc::new(roots), &provider).unwrap().is_some());
+        assert!(webpki(Arc::new(roots), &provider).is_ok());
     }
 
     /// Offered as browsers offer them: AES-128-GCM first (TLS 1.3, then 1.2),
