@@ -466,6 +466,27 @@ fn journeys_started_before_the_breaking_level_and_failed_in_it_are_its_loss() {
     );
 }
 
+/// A shop that hangs past the step's timeout, longer than the hold: every
+/// journey started at the breaking level fails after the level ended, and none
+/// ends while it is held. A new user's planning view left the journey out (no
+/// share); those started there stand in: all lost.
+#[test]
+fn a_journey_whose_every_try_outlived_the_breaking_level_is_all_lost_there() {
+    let mut report = crate::analysis::testdata::broken();
+    let broken = report.breaking_point.as_ref().unwrap().level;
+    let level = (report.levels.iter_mut().find(|l| l.index == broken)).unwrap();
+    let j = level
+        .journeys
+        .iter_mut()
+        .find(|j| j.name == "buyer")
+        .unwrap();
+    (j.started, j.completed, j.failed, j.unfinished) = (3, 0, 3, 0);
+    (j.ended, j.failed_during) = (0, Some(0));
+    let buyer = buyer_priced(&report);
+    assert_eq!(buyer.failed_share_at_breaking_point, Some(1.0), "3 of 3");
+    assert!(buyer.value_lost_per_minute.unwrap() > 0.0);
+}
+
 /// A new user's shop (4 slots × 20 ms) served 46, 86, 134, 164 and 176
 /// steps/s at 10 to 50 shoppers: its limit, reached. The fit's peak, 204 at 84
 /// shoppers, lies past every level: it is said to be an extrapolation, beside
