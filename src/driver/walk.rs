@@ -19,7 +19,7 @@ use crate::error_kind::ErrorKind;
 use crate::http::{self, Hop, SetupError};
 use crate::metrics::examples::{
     Example, NameOf, SHORTEST_CREDENTIAL, cut_and_escape, hide_body_credentials,
-    hide_url_credentials, names_credential,
+    hide_url_credentials, names_credential, names_csrf_cookie,
 };
 use crate::scenario::{Scenario, Written, shown_through};
 use ::http::header::HeaderName;
@@ -379,36 +379,40 @@ fn credentials(walk: &Walk) -> Vec<String> {
 }
 
 /// The credentials one header shows: the whole of a credential header, and
-/// each value `extracted` it holds.
+/// each value `extracted` it holds; of a cookie, each value but a CSRF cookie's.
 fn header_credentials(name: &str, value: &str, extracted: &[&String], found: &mut Vec<String>) {
     let name = name.to_ascii_lowercase();
-    if carries_credential(&name) {
+    let holds = |value: &str, found: &mut Vec<String>| {
         let shown = extracted.iter().filter(|v| value.contains(v.as_str()));
         found.extend(shown.map(|v| v.to_string()));
-    }
+    };
     match name.as_str() {
-        "authorization" | "proxy-authorization" => {
-            found.push(value.trim().to_string());
-            if let Some((_, token)) = value.trim().split_once(' ') {
-                found.push(token.trim().to_string());
-            }
-        }
         "cookie" | "set-cookie" => {
             let pairs = value.split(';').map(str::trim);
             for pair in pairs.filter(|p| !p.is_empty()) {
                 match pair.split_once('=') {
-                    Some((name, value)) if !is_attribute(name) => {
+                    Some((name, value)) if !is_attribute(name) && !names_csrf_cookie(name) => {
+                        holds(value, found);
                         found.push(value.trim_matches('"').to_string());
                     }
                     _ => {}
                 }
             }
         }
+        "authorization" | "proxy-authorization" => {
+            holds(value, found);
+            found.push(value.trim().to_string());
+            if let Some((_, token)) = value.trim().split_once(' ') {
+                found.push(token.trim().to_string());
+            }
+        }
+        _ if carries_credential(&name) => holds(value, found),
         _ => {}
     }
 }
 
-/// `a=1; b=2` → `a=[redacted]; b=[redacted]`; `Bearer xyz` → `[redacted]`.
+/// `a=1; b=2` → `a=[redacted]; b=[redacted]`; `Bearer xyz` → `[redacted]`; a CSRF
+/// cookie's value kept (`csrftoken=abc`).
 fn redact_cookie_values(value: &str) -> String {
     if !value.contains('=') {
         return REDACTED.to_string();
@@ -416,7 +420,9 @@ fn redact_cookie_values(value: &str) -> String {
     value
         .split("; ")
         .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if !is_attribute(name) => format!("{name}={REDACTED}"),
+            Some((name, _)) if !is_attribute(name) && !names_csrf_cookie(name) => {
+                format!("{name}={REDACTED}")
+            }
             _ => pair.to_string(),
         })
         .collect::<Vec<_>>()
@@ -495,6 +501,34 @@ mod tests {
         let extracted = &walk.journeys[0].steps[0].seen.extracted;
         assert_eq!(extracted[0].1, [format!("\"{REDACTED}\"")]);
         assert_eq!(extracted[1].1, ["\"SKU-00042\""]);
+    }
+
+    /// A CSRF cookie (Django's `csrftoken`, a double-submit form's) is no
+    /// credential: its value shows in the cookie and wherever it was extracted
+    /// and sent, as a CSRF header's does; the session cookie beside it is hidden.
+    #[test]
+    fn a_csrf_cookie_is_shown_and_the_session_cookie_beside_it_hidden() {
+        const CSRF: &str = "79eb72fe193c6d16";
+        const SESSION: &str = "s3ss10n-5ecret-value";
+        let cookie = format!("csrftoken={CSRF}; sessionid={SESSION}");
+        let mut form = step(&[("cookie", &cookie)], &[]);
+        form.seen.extracted = vec![("csrf".to_string(), vec![format!("\"{CSRF}\"")])];
+        form.seen.extracted_text = vec![CSRF.to_string()];
+        let mut walk = Walk {
+            journeys: vec![JourneyWalk {
+                name: "buyer".to_string(),
+                steps: vec![form],
+            }],
+        };
+        redact(&mut walk, &[]);
+        let step = &walk.journeys[0].steps[0];
+        let shown = format!("csrftoken={CSRF}; sessionid={REDACTED}");
+        assert_eq!(step.hops[0].request_headers[0].1, shown);
+        assert_eq!(step.seen.extracted[0].1, [format!("\"{CSRF}\"")]);
+        assert_eq!(
+            redact_cookie_values("XSRF-TOKEN=abc; Path=/"),
+            "XSRF-TOKEN=abc; Path=/"
+        );
     }
 
     /// The k6 user's `Authorization = "Bearer ${token}"` is no template: it

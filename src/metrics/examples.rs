@@ -543,6 +543,14 @@ const NOT_CREDENTIALS: [&str; 4] = ["csrf", "xsrf", "idempotency", "authenticity
 /// CSRF fields named by a credential word alone: Laravel's `_token`.
 const CSRF_FIELDS: [&str; 1] = ["_token"];
 
+/// Whether a cookie's name marks a CSRF token (Django's `csrftoken`, `XSRF-TOKEN`):
+/// shown, as a CSRF header or field is, where other cookies' values are hidden (a
+/// double-submit form's refusal is debugged by comparing the two).
+pub fn names_csrf_cookie(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.contains("csrf") || name.contains("xsrf")
+}
+
 /// Whether a name (a header's, a field's, a JSON key's) marks its value as a
 /// credential, to be hidden wherever stampede shows it. (`import har` asks
 /// another question, with its own words: which recorded values a user typed,
