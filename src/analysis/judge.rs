@@ -795,14 +795,29 @@ pub fn verdict(report: &Report) -> String {
         ));
     }
     let resent: u64 = report.resent.values().sum();
+    let were_resent = match resent {
+        1 => "1 request was sent again on a new connection".to_string(),
+        n => format!("{n} requests were sent again on a new connection"),
+    };
+    // New connections refused: the shop went away (or stopped accepting), and
+    // the connections it had closed were its going, not a keep-alive timeout.
+    let refused: u64 = (report.levels.iter())
+        .filter_map(|l| {
+            l.stats
+                .errors
+                .get(crate::error_kind::ErrorKind::Connect.name())
+        })
+        .sum();
     if resent > 0 && super::failures::keep_alive_race(report) && report.last_good.is_none() {
         // The headline's advice said why already.
+        text.push_str(&format!(". {were_resent}"));
+    } else if resent > 0 && refused > 0 {
         text.push_str(&format!(
-            ". {resent} requests were sent again on a new connection"
+            ". {were_resent}, and {refused} new connections were refused: the shop closed its connections and stopped accepting new ones (it went down or restarted?), not a keep-alive timeout"
         ));
     } else if resent > 0 {
         text.push_str(&format!(
-            ". {resent} requests were sent again on a new connection: the shop closed kept-alive connections as they were reused (a keep-alive timeout shorter than the shoppers' think time, or a limit of requests a connection), as browsers do; other requests (a POST, a PATCH) are not sent again and fail as `reset`"
+            ". {were_resent}: the shop closed kept-alive connections as they were reused (a keep-alive timeout shorter than the shoppers' think time, or a limit of requests a connection), as browsers do; other requests (a POST, a PATCH) are not sent again and fail as `reset`"
         ));
     }
     text.push_str(&end_note(report));

@@ -901,6 +901,15 @@ fn the_verdict_counts_requests_sent_again_on_a_new_connection() {
         ),
         "{verdict}"
     );
+    // A shop that went down: its connections closed, then new ones refused.
+    report.resent = [("home".to_string(), 1)].into();
+    report.levels[0].stats.errors = [("connect".to_string(), 177)].into_iter().collect();
+    let verdict = super::verdict(&report);
+    assert!(
+        verdict.contains(". 1 request was sent again on a new connection, and 177 new connections were refused: the shop closed its connections and stopped accepting new ones"),
+        "{verdict}"
+    );
+    assert!(!verdict.contains("keep-alive timeout shorter"), "{verdict}");
 }
 
 /// Broken from the first level by POSTs lost to the shop's keep-alive close
