@@ -158,6 +158,13 @@ fn read(dir: &Path) -> Result<ShardDir, Error> {
             dir.display()
         )));
     }
+    if dir.is_dir() && !log_path(dir).exists() {
+        return Err(bad_input(anyhow!(
+            "{}: no interval log there: the shard's run has not begun its load (it writes the log \
+             from its start), or it ended before, or ran with another --out",
+            dir.display()
+        )));
+    }
     let log = interval_log::open(dir).map_err(|e| cannot_read(&e))?;
     let plan = Plan::of_header(log.header(), log.levels())
         .map_err(|e| bad_input(anyhow!("{}: {e}", log_path(dir).display())))?;

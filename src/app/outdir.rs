@@ -27,21 +27,32 @@ const RUNNING: &str = ".stampede-running";
 
 /// Marks a run's directory as being written by this process, until dropped
 /// (the run's end, however it ends; after a kill -9 the mark names a process
-/// that is gone, and counts for nothing).
-pub struct Running(PathBuf);
+/// that is gone, and counts for nothing). The directory is made for it when
+/// there is none (a shard marks it while it waits for its start), and removed
+/// with it when it was made so and nothing else was written (a run interrupted
+/// before its load).
+pub struct Running {
+    mark: PathBuf,
+    made: Option<PathBuf>,
+}
 
 impl Running {
     pub fn mark(dir: &Path) -> Running {
-        let path = dir.join(RUNNING);
+        let made = (!dir.exists() && std::fs::create_dir_all(dir).is_ok()).then(|| dir.into());
+        let mark = dir.join(RUNNING);
         // Best effort: without it, only the checks below are lost.
-        let _ = std::fs::write(&path, std::process::id().to_string());
-        Running(path)
+        let _ = std::fs::write(&mark, std::process::id().to_string());
+        Running { mark, made }
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        let _ = std::fs::remove_file(&self.mark);
+        if let Some(dir) = &self.made {
+            // Only when empty: a run's files stay.
+            let _ = std::fs::remove_dir(dir);
+        }
     }
 }
 
@@ -66,7 +77,20 @@ fn alive(pid: u32) -> bool {
     // SAFETY: kill with signal 0 delivers no signal; it only checks that the
     // process exists and may be signalled.
     let asked = unsafe { libc::kill(pid, 0) };
-    asked == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    let exists = asked == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    exists && !zombie(pid)
+}
+
+/// Whether `pid` has ended and waits for its parent to reap it (a run killed in
+/// a container whose first process reaps nothing): signal 0 still finds it.
+fn zombie(pid: libc::pid_t) -> bool {
+    // `/proc/PID/stat`: `PID (COMMAND) STATE …`; the command may hold spaces and
+    // parentheses, the state follows the last `)`.
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
+    state.is_some_and(|s| s.starts_with('Z'))
 }
 
 /// Whether `dir` holds a run's files.
@@ -189,5 +213,27 @@ mod tests {
                 .starts_with("--out /proc/self/x: cannot write there ("),
             "{refused}"
         );
+    }
+
+    /// A run killed where nothing reaps it leaves a zombie that signal 0 still
+    /// finds: its mark counts for nothing (a trial's `--force` was refused for it).
+    #[test]
+    fn a_process_that_ended_unreaped_is_not_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        std::fs::write(dir.path().join(RUNNING), child.id().to_string()).unwrap();
+        let pid = libc::pid_t::try_from(child.id()).unwrap();
+        // It ends at once; bounded, for a machine slow to run it.
+        for _ in 0..500 {
+            if zombie(pid) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(zombie(pid), "ended, not reaped");
+        assert_eq!(running_in(dir.path()), None);
+        child.wait().unwrap();
+        assert!(alive(std::process::id()));
+        assert!(!zombie(libc::pid_t::try_from(std::process::id()).unwrap()));
     }
 }

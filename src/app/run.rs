@@ -206,6 +206,9 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         false => Arc::new(after_walked_rows(&scenario)),
     };
     outdir::prepare(&options.out, args.force)?;
+    // Until the reports are written, from before a shard waits for its start: a
+    // merge or another run sees it running.
+    let _running = outdir::Running::mark(&options.out);
     let Some(late) = wait_for_start(options.start_at, &runtime, &signals) else {
         errln!("{}", Warning::InterruptedBeforeLoad);
         return Ok(Exit::Interrupted);
@@ -215,8 +218,6 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         humantime::format_rfc3339_seconds(options.start_at.unwrap_or_else(SystemTime::now))
             .to_string();
     let mut log = open_log(&options, &plan, &base_url, &started_at, shard.clone())?;
-    // Until the reports are written: a merge or another run sees it running.
-    let _running = outdir::Running::mark(&options.out);
     announce(&scenario, &base_url, &options, shard.as_ref());
     let clock = Instant::now();
     let mut observer = RunObserver {

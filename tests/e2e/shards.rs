@@ -601,10 +601,11 @@ fn merge_refuses_runs_that_are_not_shards_of_one_run() {
     assert!(first.join("intervals.hlog").exists());
 }
 
-/// A shard still running is not merged (it read as interrupted), nor written
-/// over by another run, even with `--force` (its files were removed under
-/// it); killed outright, its mark names a process that is gone, and the
-/// merge goes on to judge what is there (here: the other shard is missing).
+/// A shard still running, or waiting for its start, is not merged (it read as
+/// interrupted, or as missing its log), nor written over by another run, even
+/// with `--force` (its files were removed under it); killed outright before
+/// its load, its mark names a process that is gone, and the merge says it has
+/// no log.
 #[test]
 fn a_shard_still_running_is_neither_merged_nor_written_over() {
     let dir = tempfile::tempdir().unwrap();
@@ -627,7 +628,9 @@ steps = [{ name = "home", get = "/" }]
     )
     .unwrap();
     let out = dir.path().join("shard-0");
-    let start_at = (unix_now().ceil() as u64 + 1).to_string();
+    // Merged while it waits for its start (a trial's merge read "cannot read
+    // intervals.hlog" then).
+    let start_at = (unix_now().ceil() as u64 + 60).to_string();
     let mut child = stampede()
         .arg("run")
         .arg(&scenario)
@@ -679,11 +682,15 @@ steps = [{ name = "home", get = "/" }]
     let (_, stderr) = text(&over);
     assert_eq!(over.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("a run is still writing there"), "{stderr}");
-    // Killed: the mark stays, naming a process that is gone.
+    // Killed before its load: the mark stays, naming a process that is gone,
+    // and no log was written.
     let late = merge();
     let (_, stderr) = text(&late);
     assert_eq!(late.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("shard 1 of 2 is missing"), "{stderr}");
+    assert!(
+        stderr.contains("shard-0: no interval log there: the shard's run has not begun its load"),
+        "{stderr}"
+    );
 }
 
 /// Reads the `--metrics-addr` URL from the run's stderr, scrapes it while the run
