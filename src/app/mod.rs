@@ -178,6 +178,19 @@ fn say_why(report: &Report, exit: Exit) {
         Exit::GateFailed if !failed_gates.is_empty() => {
             errln!("FAIL: gates failed: {}", failed_gates.join(", "))
         }
+        // A k6 user's thresholds fail the job; an SLO is what a staircase crosses
+        // on purpose. Not for a shard, which judges no gate.
+        Exit::Ok
+            if report.breaking_point.is_some()
+                && report.gates.is_empty()
+                && report.shards.len() != 1 =>
+        {
+            errln!(
+                "note: exit 0: no gate judged this run, and a breaking point is what a staircase \
+                 finds, not a failure; gates fail the job on it (`[gates]` or --gate: \
+                 breaking_point = \">= 300\", \"checkout.p95\" = \"< 800ms\"; see docs/ci.md)"
+            )
+        }
         Exit::CannotMeasure if let Some(nothing) = report.nothing_measured() => {
             use crate::analysis::measured::NothingMeasured;
             let see = match nothing {

@@ -83,6 +83,14 @@ steps = [{ name = "product", get = "/api/products/7" }]
         "breaking point {breaking} outside [16, 32]\n{stdout}"
     );
     assert_eq!(report["end"], "stopped_at_breaking_point");
+    // A breaking point without gates exits 0, and says why (a k6 user wired it
+    // into CI and got green).
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("note: exit 0: no gate judged this run"),
+        "{stderr}"
+    );
 
     let good = &report["last_good"];
     let n = f(&good["load"]);
