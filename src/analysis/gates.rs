@@ -343,7 +343,26 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
                 true => format!(", {name}@all the whole run"),
                 false => String::new(),
             };
-            let broke = show_load(report, bp.load);
+            // Against a baseline that broke later (or never): a latency judged at
+            // a lighter load than the baseline's can pass on a worse shop (a trial's
+            // 100 ms slower checkout passed its p95 gate, judged one level lower).
+            let base = report.comparison.as_ref().and_then(|c| {
+                let held = |b: f64| format!(", the baseline held up to {}", show_load(report, b));
+                match (c.base_breaking_point, c.base_highest_load) {
+                    (Some(b), _) if b > bp.load => {
+                        Some(format!(", the baseline at {}", show_load(report, b)))
+                    }
+                    (None, Some(b)) if b > bp.load => Some(held(b)),
+                    _ => None,
+                }
+            });
+            let broke = match base {
+                Some(base) => format!(
+                    "{}{base}: judged at a lighter load than the baseline's",
+                    show_load(report, bp.load)
+                ),
+                None => show_load(report, bp.load),
+            };
             let at = crate::units::show_load(bp.load);
             match level_at(report, bp.load).filter(|l| l.index != bp.level) {
                 // A search probed the load before it confirmed the break

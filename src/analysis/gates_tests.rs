@@ -44,6 +44,26 @@ fn the_hint_names_the_level_a_load_judges_when_the_break_was_held_at_it_before()
     );
 }
 
+/// Against a baseline that broke at a higher load, a gate judged at the last
+/// good level says it judged a lighter load than the baseline's: a trial's
+/// slower checkout passed its p95 gate one level lower than before.
+#[test]
+fn a_gate_judged_below_the_baselines_break_says_so() {
+    let mut r = testdata::broken();
+    let mut base = r.clone();
+    base.breaking_point.as_mut().unwrap().load = 300.0;
+    r.comparison = Some(super::super::compare::compare(&base, &r, 0.1));
+    let m = check(&r, "p95 < 200ms").message;
+    assert!(
+        m.contains("the last good level (the run broke at 275 shoppers, the baseline at 300 shoppers: judged at a lighter load than the baseline's; p95@275 judges that level"),
+        "{m}"
+    );
+    // Against itself: nothing to add.
+    r.comparison = Some(super::super::compare::compare(&r, &r, 0.1));
+    let m = check(&r, "p95 < 200ms").message;
+    assert!(!m.contains("baseline"), "{m}");
+}
+
 #[test]
 fn percentile_gates_judge_the_last_good_level() {
     let r = testdata::broken();
