@@ -544,8 +544,9 @@ pub struct JourneyCost {
     /// At the breaking point: the share lost of the journeys completed, failed
     /// or lost there: completed or failed while it was held, whichever level
     /// started them (a journey started in the ramp before and failed in the
-    /// breaking level is the break's; where none ended while it was held, those
-    /// started there, however they ended), and (open model) those left unfinished
+    /// breaking level is the break's; where those started there failed more,
+    /// as when they outlived it, those, however they ended), and (open model)
+    /// those left unfinished
     /// beyond the share the last good level left unfinished — lost in its queue
     /// (every level's end cuts some journeys short; only the excess is the
     /// break's). In a closed model a level's end leaves each shopper's one
@@ -668,11 +669,11 @@ pub fn plan(
                 excess.max(0.0)
             };
             // Completed and failed while the level was held; in a report
-            // written before failures were counted so, or where none ended while
-            // it was held (every journey outlived it: a timeout longer than the
+            // written before failures were counted so, or where those started
+            // there failed more (they outlived it: a timeout longer than the
             // hold), those started there, however they ended.
             let during = |x: &JourneyResult| match x.failed_during {
-                Some(failed) if x.ended + failed > 0 => (x.ended, failed),
+                Some(failed) if failed >= x.failed && x.ended + failed > 0 => (x.ended, failed),
                 _ => (x.completed, x.failed),
             };
             let lost = |x: &JourneyResult| during(x).1 as f64 + excess(x);

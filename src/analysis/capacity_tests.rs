@@ -485,6 +485,18 @@ fn a_journey_whose_every_try_outlived_the_breaking_level_is_all_lost_there() {
     let buyer = buyer_priced(&report);
     assert_eq!(buyer.failed_share_at_breaking_point, Some(1.0), "3 of 3");
     assert!(buyer.value_lost_per_minute.unwrap() > 0.0);
+    // One journey started before and completed in it does not hide the loss.
+    let level = (report.levels.iter_mut().find(|l| l.index == broken)).unwrap();
+    let j = level
+        .journeys
+        .iter_mut()
+        .find(|j| j.name == "buyer")
+        .unwrap();
+    j.ended = 1;
+    assert_eq!(
+        buyer_priced(&report).failed_share_at_breaking_point,
+        Some(1.0)
+    );
 }
 
 /// A new user's shop (4 slots × 20 ms) served 46, 86, 134, 164 and 176

@@ -766,6 +766,9 @@ pub fn verdict(report: &Report) -> String {
     } else if let Some(limited) = super::failures::rate_limited(report) {
         text.push_str(&format!(". {limited}"));
     }
+    if let Some(passed) = passed_above_the_break(report) {
+        text.push_str(&format!(". {passed}"));
+    }
     generator_notes(report, &mut text);
     if let Some(lighter) = super::lighter_pages::lighter_pages(report) {
         text.push_str(&format!(". {lighter}"));
@@ -799,21 +802,16 @@ pub fn verdict(report: &Report) -> String {
         1 => "1 request was sent again on a new connection".to_string(),
         n => format!("{n} requests were sent again on a new connection"),
     };
-    // New connections refused: the shop went away (or stopped accepting), and
-    // the connections it had closed were its going, not a keep-alive timeout.
-    let refused: u64 = (report.levels.iter())
-        .filter_map(|l| {
-            l.stats
-                .errors
-                .get(crate::error_kind::ErrorKind::Connect.name())
-        })
-        .sum();
+    // New connections that failed too (refused, or not accepted in time): the
+    // shop may have closed the kept-alive ones as it went down, not on a timeout.
+    let refused: u64 = report.levels.iter().map(connect_errors).sum();
     if resent > 0 && super::failures::keep_alive_race(report) && report.last_good.is_none() {
         // The headline's advice said why already.
         text.push_str(&format!(". {were_resent}"));
     } else if resent > 0 && refused > 0 {
         text.push_str(&format!(
-            ". {were_resent}, and {refused} new connections were refused: the shop closed its connections and stopped accepting new ones (it went down or restarted?), not a keep-alive timeout"
+            ". {were_resent}, and {} failed (`connect`): the shop may have closed its connections as it went down or stopped accepting new ones, rather than on a keep-alive timeout",
+            new_connections(refused)
         ));
     } else if resent > 0 {
         text.push_str(&format!(
@@ -822,6 +820,45 @@ pub fn verdict(report: &Report) -> String {
     }
     text.push_str(&end_note(report));
     text
+}
+
+/// A level at a higher load that passed after the breaking level (a staircase
+/// climbing on, `stop = "max"`): the break did not hold, a failure that came and
+/// went (a shop restarting, a stall) rather than a limit. A trial's shop, down
+/// for 3 s, "broke" at 10 shoppers and passed 15 after it, unremarked.
+fn passed_above_the_break(report: &Report) -> Option<String> {
+    let bp = report.breaking_point.as_ref()?;
+    let at = report.levels.iter().position(|l| l.index == bp.level)?;
+    let passed = (report.levels[at + 1..].iter())
+        .filter(|l| !l.spike && l.planned_s.is_none() && l.verdict == Verdict::Pass)
+        .filter(|l| l.load > bp.load)
+        .max_by(|a, b| a.load.total_cmp(&b.load))?;
+    let refused = match connect_errors(&report.levels[at]) {
+        0 => String::new(),
+        n => format!(
+            " ({} failed there: the shop down for a while?)",
+            new_connections(n)
+        ),
+    };
+    Some(format!(
+        "Yet {} passed after it (level {}): the break did not hold at a higher load, a failure that came and went{refused} rather than a limit; run the staircase again to tell",
+        show_load(report, passed.load),
+        passed.index + 1
+    ))
+}
+
+/// A level's `connect` errors: new connections refused, or not accepted in time.
+fn connect_errors(level: &LevelResult) -> u64 {
+    let connect = crate::error_kind::ErrorKind::Connect.name();
+    level.stats.errors.get(connect).copied().unwrap_or(0)
+}
+
+/// `1 new connection`, `74 new connections`.
+fn new_connections(n: u64) -> String {
+    match n {
+        1 => "1 new connection".to_string(),
+        n => format!("{n} new connections"),
+    }
 }
 
 /// Where the shop breaks, or why that cannot be said.
