@@ -185,11 +185,7 @@ fn say_why(report: &Report, exit: Exit) {
                 && report.gates.is_empty()
                 && report.shards.len() != 1 =>
         {
-            errln!(
-                "note: exit 0: no gate judged this run, and a breaking point is what a staircase \
-                 finds, not a failure; gates fail the job on it (`[gates]` or --gate: \
-                 breaking_point = \">= 300\", \"checkout.p95\" = \"< 800ms\"; see docs/ci.md)"
-            )
+            errln!("{}", warnings::Warning::BreakingPointWithoutGates)
         }
         Exit::CannotMeasure if let Some(nothing) = report.nothing_measured() => {
             use crate::analysis::measured::NothingMeasured;

@@ -25,6 +25,8 @@ pub enum Warning {
     /// `validate`: the scenario's `[gates] regression`, which `run` refuses
     /// without a baseline.
     RegressionGateNeedsBaseline,
+    /// A run that found a breaking point and judged no gate: it exits 0.
+    BreakingPointWithoutGates,
 }
 
 impl fmt::Display for Warning {
@@ -74,6 +76,12 @@ impl fmt::Display for Warning {
                 "[gates] regression = true compares with a baseline: `run` refuses to start \
                  without --baseline FILE (an earlier run's report.json); to run without one, \
                  drop it from [gates] and pass --gate regression with --baseline (docs/ci.md)"
+            ),
+            Warning::BreakingPointWithoutGates => write!(
+                f,
+                "note: exit 0: no gate judged this run, and a breaking point is what a staircase \
+                 finds, not a failure; gates fail the job on it: `[gates] breaking_point = \
+                 \">= 300\"` in the scenario, or --gate 'breaking_point >= 300' (docs/ci.md)"
             ),
         }
     }
