@@ -388,14 +388,12 @@ fn header_credentials(name: &str, value: &str, extracted: &[&String], found: &mu
     };
     match name.as_str() {
         "cookie" | "set-cookie" => {
-            let pairs = value.split(';').map(str::trim);
-            for pair in pairs.filter(|p| !p.is_empty()) {
-                match pair.split_once('=') {
-                    Some((name, value)) if !is_attribute(name) && !names_csrf_cookie(name) => {
-                        holds(value, found);
-                        found.push(value.trim_matches('"').to_string());
-                    }
-                    _ => {}
+            for pair in cookie_pairs(value) {
+                if let Some((name, value)) = pair.split_once('=')
+                    && hidden_cookie(name)
+                {
+                    holds(value, found);
+                    found.push(value.trim_matches('"').to_string());
                 }
             }
         }
@@ -417,16 +415,23 @@ fn redact_cookie_values(value: &str) -> String {
     if !value.contains('=') {
         return REDACTED.to_string();
     }
-    value
-        .split("; ")
+    cookie_pairs(value)
         .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if !is_attribute(name) && !names_csrf_cookie(name) => {
-                format!("{name}={REDACTED}")
-            }
+            Some((name, _)) if hidden_cookie(name) => format!("{name}={REDACTED}"),
             _ => pair.to_string(),
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// A Cookie or Set-Cookie value's `name=value` pairs and attributes, trimmed.
+fn cookie_pairs(value: &str) -> impl Iterator<Item = &str> {
+    value.split(';').map(str::trim).filter(|p| !p.is_empty())
+}
+
+/// Whether a cookie pair's value is hidden: not an attribute, nor a CSRF token's.
+fn hidden_cookie(name: &str) -> bool {
+    !is_attribute(name) && !names_csrf_cookie(name)
 }
 
 /// Set-Cookie attributes keep their values (Path, Expires, …): they are no secret.
@@ -528,6 +533,11 @@ mod tests {
         assert_eq!(
             redact_cookie_values("XSRF-TOKEN=abc; Path=/"),
             "XSRF-TOKEN=abc; Path=/"
+        );
+        // Pairs without a space between them, and a name that is a session's too.
+        assert_eq!(
+            redact_cookie_values("csrftoken=abcdefgh;sid=abc12;csrf_session=s3cret"),
+            format!("csrftoken=abcdefgh; sid={REDACTED}; csrf_session={REDACTED}")
         );
     }
 

@@ -538,17 +538,24 @@ const CREDENTIAL_WORDS_OUTSIDE_JSON: [&str; 3] = ["key", "auth", "sig"];
 /// form came from the shop's own page, grants nothing alone, and is what a
 /// refused form POST is debugged by (`X-CSRF-Token`, `csrfToken`); an
 /// `Idempotency-Key` names one request.
-const NOT_CREDENTIALS: [&str; 4] = ["csrf", "xsrf", "idempotency", "authenticity_token"];
+const NOT_CREDENTIALS: [&str; 2] = ["idempotency", "authenticity_token"];
+
+/// Words that name a CSRF token (`X-CSRF-Token`, `csrfToken`, `XSRF-TOKEN`).
+const CSRF_WORDS: [&str; 2] = ["csrf", "xsrf"];
 
 /// CSRF fields named by a credential word alone: Laravel's `_token`.
 const CSRF_FIELDS: [&str; 1] = ["_token"];
 
 /// Whether a cookie's name marks a CSRF token (Django's `csrftoken`, `XSRF-TOKEN`):
 /// shown, as a CSRF header or field is, where other cookies' values are hidden (a
-/// double-submit form's refusal is debugged by comparing the two).
+/// double-submit form's refusal is debugged by comparing the two). Not one that
+/// names a session too (`csrf_session`, `xsrf_sid`).
 pub fn names_csrf_cookie(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    name.contains("csrf") || name.contains("xsrf")
+    CSRF_WORDS.iter().any(|w| name.contains(w))
+        && !["sess", "sid", "auth", "jwt"]
+            .iter()
+            .any(|w| name.contains(w))
 }
 
 /// Whether a name (a header's, a field's, a JSON key's) marks its value as a
@@ -565,7 +572,10 @@ pub fn names_credential(name: &str, of: NameOf) -> bool {
         .iter()
         .chain(extra)
         .any(|w| name.contains(w))
-        && !NOT_CREDENTIALS.iter().any(|w| name.contains(w))
+        && !CSRF_WORDS
+            .iter()
+            .chain(&NOT_CREDENTIALS)
+            .any(|w| name.contains(w))
         && !CSRF_FIELDS.contains(&name.as_str())
 }
 
