@@ -33,12 +33,17 @@ const RUNNING: &str = ".stampede-running";
 /// before its load).
 pub struct Running {
     mark: PathBuf,
-    made: Option<PathBuf>,
+    /// The folders made for it, innermost first.
+    made: Vec<PathBuf>,
 }
 
 impl Running {
     pub fn mark(dir: &Path) -> Running {
-        let made = (!dir.exists() && std::fs::create_dir_all(dir).is_ok()).then(|| dir.into());
+        let made = missing(dir);
+        let made = match std::fs::create_dir_all(dir) {
+            Ok(()) => made.into_iter().map(Path::to_path_buf).collect(),
+            Err(_) => Vec::new(),
+        };
         let mark = dir.join(RUNNING);
         // Best effort: without it, only the checks below are lost.
         let _ = std::fs::write(&mark, std::process::id().to_string());
@@ -49,11 +54,18 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.mark);
-        if let Some(dir) = &self.made {
-            // Only when empty: a run's files stay.
-            let _ = std::fs::remove_dir(dir);
+        // Only those left empty: a run's files stay, and the folders above them.
+        for made in &self.made {
+            let _ = std::fs::remove_dir(made);
         }
     }
+}
+
+/// The folders of `dir` that do not exist yet, innermost first.
+fn missing(dir: &Path) -> Vec<&Path> {
+    (dir.ancestors())
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .collect()
 }
 
 /// The process still writing a run into `dir`, if its mark names one alive
@@ -140,10 +152,7 @@ pub fn check(dir: &Path, force: bool) -> Result<(), Error> {
 /// is missing of it and a file in it, then removing them — permissions alone
 /// do not tell (root passes them, /proc refuses everyone).
 fn check_writable(dir: &Path) -> Result<(), Error> {
-    let missing: Vec<&Path> = dir
-        .ancestors()
-        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
-        .collect();
+    let missing = missing(dir);
     let tried = std::fs::create_dir_all(dir).and_then(|()| {
         let probe = dir.join(format!(".stampede-probe-{}", std::process::id()));
         std::fs::File::create(&probe).and_then(|_| std::fs::remove_file(&probe))
@@ -217,19 +226,25 @@ mod tests {
 
     /// A run killed where nothing reaps it leaves a zombie that signal 0 still
     /// finds: its mark counts for nothing (a trial's `--force` was refused for it).
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_process_that_ended_unreaped_is_not_running() {
         let dir = tempfile::tempdir().unwrap();
         let mut child = std::process::Command::new("true").spawn().unwrap();
         std::fs::write(dir.path().join(RUNNING), child.id().to_string()).unwrap();
         let pid = libc::pid_t::try_from(child.id()).unwrap();
-        // It ends at once; bounded, for a machine slow to run it.
-        for _ in 0..500 {
-            if zombie(pid) {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
+        // Waits for it to end and leaves it unreaped (WNOWAIT).
+        // SAFETY: a zeroed siginfo_t is valid for waitid to fill.
+        let waited = unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            libc::waitid(
+                libc::P_PID,
+                child.id(),
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        assert_eq!(waited, 0);
         assert!(zombie(pid), "ended, not reaped");
         assert_eq!(running_in(dir.path()), None);
         child.wait().unwrap();

@@ -627,41 +627,57 @@ steps = [{ name = "home", get = "/" }]
 "#,
     )
     .unwrap();
-    let out = dir.path().join("shard-0");
-    // Merged while it waits for its start (a trial's merge read "cannot read
-    // intervals.hlog" then).
-    let start_at = (unix_now().ceil() as u64 + 60).to_string();
-    let mut child = stampede()
-        .arg("run")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .args(["--shard", "0/2", "--seed", "1", "--start-at", &start_at])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let marked = out.join(".stampede-running");
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !marked.exists() && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let merge = || {
-        stampede()
-            .arg("merge")
-            .arg(&out)
+    // Started `wait` s from now, and watched until `file` shows in its directory.
+    let start = |out: &Path, wait: u64, file: &str| {
+        let start_at = (unix_now().ceil() as u64 + wait).to_string();
+        let child = stampede()
+            .arg("run")
+            .arg(&scenario)
             .arg("--out")
-            .arg(dir.path().join("merged"))
-            .output()
-            .unwrap()
+            .arg(out)
+            .args(["--shard", "0/2", "--seed", "1", "--start-at", &start_at])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while !out.join(file).exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(out.join(file).exists(), "the run never wrote {file}");
+        child
     };
-    let early = merge();
+    let merge = |out: &Path| {
+        let merged = dir.path().join("merged");
+        let output = stampede()
+            .arg("merge")
+            .arg(out)
+            .arg("--out")
+            .arg(merged)
+            .output();
+        let output = output.unwrap();
+        let (_, stderr) = text(&output);
+        (output.status.code(), stderr)
+    };
+    let still_running = |(code, stderr): (Option<i32>, String)| {
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(
+            stderr.contains("the shard is still running (process "),
+            "{stderr}"
+        );
+    };
+
+    // Merged while it waits for its start (a trial's merge read "cannot read
+    // intervals.hlog" then), and written over: refused.
+    let waiting = dir.path().join("waiting");
+    let mut child = start(&waiting, 60, ".stampede-running");
+    let early = merge(&waiting);
     // Refused before any load (were it not, the kill below would end the test).
     let over = stampede()
         .arg("run")
         .arg(&scenario)
         .arg("--out")
-        .arg(&out)
+        .arg(&waiting)
         .arg("--force")
         .arg("--no-preflight")
         .args([
@@ -672,25 +688,30 @@ steps = [{ name = "home", get = "/" }]
         .unwrap();
     let _ = child.kill();
     let _ = child.wait();
-    assert!(marked.exists(), "the run never marked its directory");
-    let (_, stderr) = text(&early);
-    assert_eq!(early.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("the shard is still running (process "),
-        "{stderr}"
-    );
+    still_running(early);
     let (_, stderr) = text(&over);
     assert_eq!(over.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("a run is still writing there"), "{stderr}");
     // Killed before its load: the mark stays, naming a process that is gone,
     // and no log was written.
-    let late = merge();
-    let (_, stderr) = text(&late);
-    assert_eq!(late.status.code(), Some(2), "{stderr}");
+    let (code, stderr) = merge(&waiting);
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(
-        stderr.contains("shard-0: no interval log there: the shard's run has not begun its load"),
+        stderr.contains("waiting: no interval log there: the shard's run has not begun its load"),
         "{stderr}"
     );
+
+    // Merged during its load, then killed: the mark names a process that is
+    // gone, and the merge judges what is there (the other shard is missing).
+    let loading = dir.path().join("loading");
+    let mut child = start(&loading, 1, "intervals.hlog");
+    let early = merge(&loading);
+    let _ = child.kill();
+    let _ = child.wait();
+    still_running(early);
+    let (code, stderr) = merge(&loading);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("shard 1 of 2 is missing"), "{stderr}");
 }
 
 /// Reads the `--metrics-addr` URL from the run's stderr, scrapes it while the run
