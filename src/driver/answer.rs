@@ -415,7 +415,7 @@ fn source_text(source: &ExtractSource) -> String {
     match source {
         ExtractSource::Json(path) => format!("json {:?}", path.to_string()),
         ExtractSource::Regex(regex) => format!("regex {:?}", regex.as_str()),
-        ExtractSource::Css(css) => format!("css {:?}", css.selector_text()),
+        ExtractSource::Css(css) => css.written(),
         ExtractSource::Header(name) => format!("header {name}"),
         ExtractSource::Cookie(name) => format!("cookie {name:?}"),
     }

@@ -965,7 +965,10 @@ mod tests {
         );
         let (name, extraction) = &plan.steps[1].extract[0];
         assert_eq!(name, "basket_path");
-        assert_eq!(extraction.describe(), "css #add_to_basket_form @action");
+        assert_eq!(
+            extraction.describe(),
+            r#"css = "#add_to_basket_form", attr = "action""#
+        );
     }
 
     /// The latest answer *before* the sending step: not the sender's own

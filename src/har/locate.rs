@@ -25,8 +25,8 @@ impl Extraction {
             Extraction::Css {
                 selector,
                 attr: Some(attr),
-            } => format!("css {selector} @{attr}"),
-            Extraction::Css { selector, .. } => format!("css {selector} (text)"),
+            } => format!("css = {selector:?}, attr = {attr:?}"),
+            Extraction::Css { selector, .. } => format!("css = {selector:?} (its text)"),
             Extraction::Json(path) => format!("json {path}"),
             Extraction::Header(name) => format!("header {name}"),
             Extraction::Cookie(name) => format!("cookie {name}"),

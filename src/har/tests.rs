@@ -632,9 +632,9 @@ fn a_short_value_from_a_hidden_input_of_its_name_is_correlated_and_a_number_is_n
         assert_eq!(s["vars"][field].as_str(), Some(value), "{field}");
     }
     assert!(
-        imported
-            .summary
-            .contains("sku: sent by cart, taken from p (css input[name=\"sku\"] @value)"),
+        imported.summary.contains(
+            "sku: sent by cart, taken from p (css = \"input[name=\\\"sku\\\"]\", attr = \"value\")"
+        ),
         "{}",
         imported.summary
     );
@@ -882,7 +882,7 @@ fn a_value_sent_by_several_steps_names_every_sender() {
     assert!(
         imported
             .summary
-            .contains("x_csrf_token: sent by cart, api-checkout, taken from p (css input[name=\"csrf_token\"] @value)"),
+            .contains("x_csrf_token: sent by cart, api-checkout, taken from p (css = \"input[name=\\\"csrf_token\\\"]\", attr = \"value\")"),
         "{}",
         imported.summary
     );

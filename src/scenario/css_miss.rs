@@ -87,7 +87,7 @@ fn is_like(element: &scraper::node::Element, names: &[String]) -> bool {
     })
 }
 
-/// Whether the selector is after a form field's value: `@value`, an `input`,
+/// Whether the selector is after a form field's value: `attr = "value"`, an `input`,
 /// a `name=`, or an id (a field is more often named than given one).
 fn looks_like_a_field(selector: &str, attr: Option<&str>) -> bool {
     attr == Some("value")

@@ -456,11 +456,12 @@ impl Css {
             .then_some((names[0].as_str(), attr))
     }
 
-    /// The selector as written, and the attribute read: `input[name=csrf] @value`.
-    pub fn selector_text(&self) -> String {
+    /// The extraction as a scenario writes it: `css = "input[name=csrf]", attr =
+    /// "value"` (a message quoting it can be pasted back).
+    pub fn written(&self) -> String {
         match &self.attr {
-            Some(attr) => format!("{} @{attr}", self.text),
-            None => self.text.clone(),
+            Some(attr) => format!("css = {:?}, attr = {attr:?}", self.text),
+            None => format!("css = {:?}", self.text),
         }
     }
 

@@ -1673,6 +1673,19 @@ fn a_misspelt_key_is_told_the_one_meant() {
     );
 }
 
+/// An attribute written into the selector (`a @href`, as the walk's messages
+/// once showed an extraction) is answered with `attr`, pointed at the selector.
+#[test]
+fn an_attribute_written_in_the_selector_is_told_to_use_attr() {
+    let text = "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstages = [ { ramp_to = 1, over = \"1s\" }, { hold = \"1s\" } ]\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\", extract = { link = { css = \"ul.products li a @href\" } } }, { name = \"p\", get = \"{{ link }}\" }]\n";
+    let e = parse(Path::new("t.toml"), text).unwrap_err().to_string();
+    assert!(e.contains("invalid CSS selector"), "{e}");
+    assert!(
+        e.contains(r#"an attribute is read with `attr` beside `css`: css = "ul.products li a", attr = "href""#),
+        "{e}"
+    );
+}
+
 /// A variable extracted and read by no later step is warned of where it is
 /// extracted (a login's token with the step's Authorization header left out
 /// showed only as the shop's 401); one read by a step, a journey header or a

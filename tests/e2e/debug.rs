@@ -154,7 +154,7 @@ fn a_broken_scenario_fails_the_walk_naming_the_step_the_check_and_what_came() {
             "selector",
             buyer("").replace("input[name=csrf]", "input[name=token]"),
             "product",
-            "failed (extract): extract csrf: css \"input[name=token] @value\" matched nothing",
+            "failed (extract): extract csrf: css = \"input[name=token]\", attr = \"value\" matched nothing",
         ),
         (
             "jsonpath",

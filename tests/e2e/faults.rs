@@ -354,7 +354,7 @@ fn html_nested_too_deeply_to_build_is_a_body_error_that_says_so() {
         let m = run_fault(Fault::DeepHtml, "", &steps);
         only_kinds(&m, &["body"]);
         let what = format!(
-            r#"extract link: css "{selector} @href": the page's elements nest more than 512 deep (a browser puts deeper ones beside their parent, not inside it: it does not build the page as sent): not read; a `regex` extraction reads it"#
+            r#"extract link: css = "{selector}", attr = "href": the page's elements nest more than 512 deep (a browser puts deeper ones beside their parent, not inside it: it does not build the page as sent): not read; a `regex` extraction reads it"#
         );
         let (stdout, stderr) = text(&m.output);
         assert!(

@@ -823,8 +823,20 @@ impl<'a> Compiler<'a> {
             return Ok(ExtractSource::Regex(regex));
         }
         if let Some(css) = &raw.css {
-            let parsed = Css::new(css.get_ref(), raw.attr.clone())
-                .map_err(|e| self.error(css.span(), format!("invalid CSS selector: {e}")))?;
+            let parsed = Css::new(css.get_ref(), raw.attr.clone()).map_err(|e| {
+                let error = self.error(css.span(), format!("invalid CSS selector: {e}"));
+                // `a @href`, as jQuery-like tools (and XPath) write an attribute.
+                match css.get_ref().rsplit_once('@') {
+                    Some((selector, attr)) if !attr.is_empty() && !attr.contains(['[', ']']) => {
+                        error.with_hint(format!(
+                            "an attribute is read with `attr` beside `css`: css = {:?}, attr = {:?}",
+                            selector.trim(),
+                            attr.trim()
+                        ))
+                    }
+                    _ => error,
+                }
+            })?;
             if raw.attr.is_none()
                 && let Some((element, attr)) = parsed.void_subject()
             {
