@@ -967,7 +967,7 @@ mod tests {
         assert_eq!(name, "basket_path");
         assert_eq!(
             extraction.describe(),
-            r#"css = "#add_to_basket_form", attr = "action""#
+            r##"css = "#add_to_basket_form", attr = "action""##
         );
     }
 
