@@ -56,14 +56,17 @@ fn level_with(lag_ms: u64, cpu_seconds: f64) -> LevelResult {
 
 #[test]
 fn percentiles_with_fewer_than_ten_samples_above_them_are_low_confidence() {
-    let mut few = StepStats::default();
-    for i in 0..100 {
-        few.latency
-            .record(if i < 95 { 10_000 } else { 900_000 })
-            .unwrap();
-        few.counts.requests += 1;
-    }
-    let stats = Stats::of(&few, 1.0);
+    let stats_with = |slow: u64| {
+        let mut few = StepStats::default();
+        for i in 0..100 {
+            few.latency
+                .record(if i < 100 - slow { 10_000 } else { 900_000 })
+                .unwrap();
+            few.counts.requests += 1;
+        }
+        Stats::of(&few, 1.0)
+    };
+    let stats = stats_with(2);
     // 100 samples: 10 above p90, 5 above p95, 1 above p99.
     assert_eq!(stats.latency.low_confidence, ["p95", "p99"]);
     let slo = Slo {
@@ -90,6 +93,22 @@ fn percentiles_with_fewer_than_ten_samples_above_them_are_low_confidence() {
         breaches[0]
             .to_string()
             .contains("low confidence: 100 samples"),
+        "{breaches:?}"
+    );
+    // 5 of 100 above the bound where p99 allows 1: however few lie above the
+    // p99 itself, it is above the bound beyond chance (a stalled shop's
+    // timeouts read "low confidence").
+    let stats = stats_with(5);
+    assert!(stats.latency.is_low_confidence(99.0));
+    let breaches = judge(&slo, &stats, None);
+    assert!(
+        matches!(
+            breaches[0].broken,
+            Broken::Latency {
+                low_confidence: None,
+                ..
+            }
+        ),
         "{breaches:?}"
     );
 }
