@@ -75,7 +75,9 @@ impl ErrorKind {
     /// only the status tells —, a 2xx or 3xx other than the one expected, a
     /// blocked host, a request that cannot be built, a GraphQL answer with
     /// `errors` or a `__typename` not accepted: a misspelt field or a wrong
-    /// variable type fails every request, as a failed check does).
+    /// variable type fails every request, as a failed check does; a redirect
+    /// loop, or a Location that cannot be followed: one shopper meets it as a
+    /// crowd does, most often a login or a cookie the journey did not get).
     pub fn is_scripting(self) -> bool {
         matches!(
             self,
@@ -86,6 +88,8 @@ impl ErrorKind {
                 | ErrorKind::Blocked
                 | ErrorKind::Request
                 | ErrorKind::Graphql
+                | ErrorKind::Redirects
+                | ErrorKind::Location
         )
     }
 

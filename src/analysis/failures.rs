@@ -878,6 +878,16 @@ mod tests {
         assert_eq!(scenario_errors_only(&slow), None);
     }
 
+    /// A redirect loop fails every request at one shopper as at many (a login
+    /// or a cookie the journey did not get): the scenario's, as a 4xx is (a
+    /// trial's loop read as a breaking point at 2 shoppers, exit 0).
+    #[test]
+    fn a_redirect_loop_is_the_scenarios_fault() {
+        let failure = scripting_failure(&failing("redirects", 302)).expect("a scripting failure");
+        assert_eq!(failure.kind, "redirects");
+        assert!(scripting_failure(&failing("location", 302)).is_some());
+    }
+
     #[test]
     fn rate_limiting_and_5xx_are_the_shops() {
         assert!(scripting_failure(&failing("http_4xx", 429)).is_none());

@@ -59,6 +59,12 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                         "; {code} is GraphQL's refusal of the request itself (its token, query or \
                          variables), no business answer to accept: `--smoke --verbose` shows what was sent"
                     ),
+                    _ if failure.kind == ErrorKind::Redirects => write!(
+                        out,
+                        "; the shop sends the step round in redirects: most often a login or a \
+                         session cookie the journey lacks, sent back where it started; \
+                         `--smoke --verbose` shows the cookies each hop sent and was set"
+                    ),
                     _ if followed_redirect(&failure.cause) => write!(
                         out,
                         "; the step expects a redirect, and it was followed: {FOLLOW_REDIRECTS}"
@@ -240,8 +246,12 @@ pub fn waiting_room(failure: &Example, word: &str) -> String {
 /// next steps without it), or for a redirect the step expects and followed (no
 /// status to add: check it unfollowed).
 pub fn accept_hint(kind: ErrorKind, status: Option<u16>, cause: &Cause) -> Option<String> {
-    // A request not built or not sent: no answer of the shop's to accept.
-    if matches!(kind, ErrorKind::Request | ErrorKind::Blocked) {
+    // A request not built or not sent, or a redirect that cannot be followed
+    // (in a loop, or to no URL): no answer of the shop's to accept.
+    if matches!(
+        kind,
+        ErrorKind::Request | ErrorKind::Blocked | ErrorKind::Redirects | ErrorKind::Location
+    ) {
         return None;
     }
     if kind == ErrorKind::Http4xx

@@ -45,6 +45,10 @@ fn a_request_sent_again_says_so() {
 #[test]
 fn only_an_answer_a_shop_gives_as_its_business_is_offered_to_accept() {
     let http = |code| accept_hint(ErrorKind::Http4xx, Some(code), &status(false, false, false));
+    // A redirect loop, or a Location not followed: no status to add would help.
+    for kind in [ErrorKind::Redirects, ErrorKind::Location] {
+        assert_eq!(accept_hint(kind, Some(302), &Cause::Other), None);
+    }
     // The default answers stay accepted beside it (a list of its own
     // would fail the step's usual 200).
     assert_eq!(
