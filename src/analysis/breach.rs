@@ -13,6 +13,9 @@ use super::MIN_TAIL;
 /// latencies and its rate.
 const FALLING_BEHIND: &str = "falling behind: p50 rose from ";
 const SERVED: &str = " through the hold while steps served stayed at ";
+/// What the served rate of a falling-behind sentence is: not the level's mean
+/// over its hold (its served/s), which a trial read beside it as a contradiction.
+const SERVED_OF: &str = " (the median second of the hold's last half)";
 /// Between the failed requests and all of a level's in an uncertain error rate.
 const FAILED_OF: &str = " failed of ";
 
@@ -169,7 +172,7 @@ impl fmt::Display for Breach {
                 served_per_s,
             } => write!(
                 f,
-                "{FALLING_BEHIND}{} to {}{SERVED}{}/s",
+                "{FALLING_BEHIND}{} to {}{SERVED}{}/s{SERVED_OF}",
                 show_ms(*p50_from_ms),
                 show_ms(*p50_to_ms),
                 show_rate(*served_per_s)
@@ -205,7 +208,7 @@ impl schemars::JsonSchema for Breach {
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
-            "description": "A broken SLO clause: `[step ]p95 612 ms > SLO 500 ms`, `[step ]error rate 3.1% > SLO 1%`, `arrivals dropped 22% > SLO 1%`, `falling behind: p50 rose from 65 ms to 165 ms through the hold while steps served stayed at 392/s`, `[step ]no request completed`, `[step ]none of N requests was answered`, `journeys.buyer 3.20/s < SLO 5/s`.",
+            "description": "A broken SLO clause: `[step ]p95 612 ms > SLO 500 ms`, `[step ]error rate 3.1% > SLO 1%`, `arrivals dropped 22% > SLO 1%`, `falling behind: p50 rose from 65 ms to 165 ms through the hold while steps served stayed at 392/s (the median second of the hold's last half)`, `[step ]no request completed`, `[step ]none of N requests was answered`, `journeys.buyer 3.20/s < SLO 5/s`.",
             "type": "string"
         })
     }
@@ -234,7 +237,11 @@ fn read(text: &str) -> Option<Breach> {
         let broken = Broken::FallingBehind {
             p50_from_ms: ms(from)?,
             p50_to_ms: ms(to)?,
-            served_per_s: served.strip_suffix("/s")?.parse().ok()?,
+            // Reports written before say the rate alone.
+            served_per_s: (served.strip_suffix(SERVED_OF).unwrap_or(served))
+                .strip_suffix("/s")?
+                .parse()
+                .ok()?,
         };
         return Some(Breach::new(None, broken));
     }
@@ -454,5 +461,12 @@ mod tests {
         let breach = Breach::read("p95 is too high");
         assert_eq!(breach.broken, Broken::Unread("p95 is too high".to_string()));
         assert_eq!(breach.to_string(), "p95 is too high");
+        // Written before the served rate said what it is: read all the same.
+        let older = "falling behind: p50 rose from 62 ms to 155 ms through the hold while steps served stayed at 392/s";
+        let breach = Breach::read(older);
+        assert!(
+            matches!(breach.broken, Broken::FallingBehind { served_per_s, .. } if served_per_s == 392.0),
+            "{breach:?}"
+        );
     }
 }

@@ -433,7 +433,7 @@ fn an_open_level_falling_behind_fails_and_is_not_the_last_good_level() {
     assert_eq!(level.verdict, Verdict::Fail);
     assert_eq!(
         level.breaches_text(),
-        "falling behind: p50 rose from 62 ms to 155 ms through the hold while steps served stayed at 392/s"
+        "falling behind: p50 rose from 62 ms to 155 ms through the hold while steps served stayed at 392/s (the median second of the hold's last half)"
     );
     assert!(matches!(
         level.breaches[0].broken,

@@ -181,7 +181,9 @@ async fn a_level_whose_queue_grows_through_the_hold_is_falling_behind() {
         "{reason}"
     );
     assert!(
-        reason.ends_with(" through the hold while steps served stayed at 50/s"),
+        reason.ends_with(
+            " through the hold while steps served stayed at 50/s (the median second of the hold's last half)"
+        ),
         "{reason}"
     );
     let breaking = run.report.breaking_point.as_ref().map(|b| b.load);
