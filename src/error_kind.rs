@@ -75,9 +75,7 @@ impl ErrorKind {
     /// only the status tells —, a 2xx or 3xx other than the one expected, a
     /// blocked host, a request that cannot be built, a GraphQL answer with
     /// `errors` or a `__typename` not accepted: a misspelt field or a wrong
-    /// variable type fails every request, as a failed check does; a redirect
-    /// loop, or a Location that cannot be followed: one shopper meets it as a
-    /// crowd does, most often a login or a cookie the journey did not get).
+    /// variable type fails every request, as a failed check does).
     pub fn is_scripting(self) -> bool {
         matches!(
             self,
@@ -88,9 +86,16 @@ impl ErrorKind {
                 | ErrorKind::Blocked
                 | ErrorKind::Request
                 | ErrorKind::Graphql
-                | ErrorKind::Redirects
-                | ErrorKind::Location
         )
+    }
+
+    /// Whether the kind says the scenario is wrong when one shopper meets it (the
+    /// walk) or the first level fails on it: [`ErrorKind::is_scripting`], and too
+    /// many redirects or a Location that cannot be followed, most often a login
+    /// or a cookie the journey lacks. Under load a shop may bounce a crowd it
+    /// did not bounce before (a waiting room, sessions dropped): the shop's there.
+    pub fn is_scripting_from_the_start(self) -> bool {
+        self.is_scripting() || matches!(self, ErrorKind::Redirects | ErrorKind::Location)
     }
 
     pub fn name(self) -> &'static str {

@@ -14,8 +14,9 @@ use super::MIN_TAIL;
 const FALLING_BEHIND: &str = "falling behind: p50 rose from ";
 const SERVED: &str = " through the hold while steps served stayed at ";
 /// What the served rate of a falling-behind sentence is: not the level's mean
-/// over its hold (its served/s), which a trial read beside it as a contradiction.
-const SERVED_OF: &str = " (the median second of the hold's last half)";
+/// over its whole hold (its served/s), which a trial read beside it as a
+/// contradiction.
+const SERVED_OF: &str = " (over the hold's last half)";
 /// Between the failed requests and all of a level's in an uncertain error rate.
 const FAILED_OF: &str = " failed of ";
 
@@ -208,7 +209,7 @@ impl schemars::JsonSchema for Breach {
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
-            "description": "A broken SLO clause: `[step ]p95 612 ms > SLO 500 ms`, `[step ]error rate 3.1% > SLO 1%`, `arrivals dropped 22% > SLO 1%`, `falling behind: p50 rose from 65 ms to 165 ms through the hold while steps served stayed at 392/s (the median second of the hold's last half)`, `[step ]no request completed`, `[step ]none of N requests was answered`, `journeys.buyer 3.20/s < SLO 5/s`.",
+            "description": "A broken SLO clause: `[step ]p95 612 ms > SLO 500 ms`, `[step ]error rate 3.1% > SLO 1%`, `arrivals dropped 22% > SLO 1%`, `falling behind: p50 rose from 65 ms to 165 ms through the hold while steps served stayed at 392/s (over the hold's last half)`, `[step ]no request completed`, `[step ]none of N requests was answered`, `journeys.buyer 3.20/s < SLO 5/s`.",
             "type": "string"
         })
     }

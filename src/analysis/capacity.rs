@@ -544,9 +544,9 @@ pub struct JourneyCost {
     /// At the breaking point: the share lost of the journeys completed, failed
     /// or lost there: completed or failed while it was held, whichever level
     /// started them (a journey started in the ramp before and failed in the
-    /// breaking level is the break's; where those started there failed more,
-    /// as when they outlived it, those, however they ended), and (open model)
-    /// those left unfinished
+    /// breaking level is the break's; where those started there failed a larger
+    /// share, as when they outlived it, those, however they ended), and (open
+    /// model) those left unfinished
     /// beyond the share the last good level left unfinished — lost in its queue
     /// (every level's end cuts some journeys short; only the excess is the
     /// break's). In a closed model a level's end leaves each shopper's one
@@ -670,11 +670,18 @@ pub fn plan(
             };
             // Completed and failed while the level was held; in a report
             // written before failures were counted so, or where those started
-            // there failed more (they outlived it: a timeout longer than the
-            // hold), those started there, however they ended.
-            let during = |x: &JourneyResult| match x.failed_during {
-                Some(failed) if failed >= x.failed && x.ended + failed > 0 => (x.ended, failed),
-                _ => (x.completed, x.failed),
+            // there failed a larger share (they outlived it: a timeout longer
+            // than the hold), those started there, however they ended.
+            let share = |(ended, failed): (u64, u64)| match ended + failed {
+                0 => None,
+                all => Some(failed as f64 / all as f64),
+            };
+            let during = |x: &JourneyResult| {
+                let started = (x.completed, x.failed);
+                match x.failed_during.map(|failed| (x.ended, failed)) {
+                    Some(held) if share(held) >= share(started) => held,
+                    _ => started,
+                }
             };
             let lost = |x: &JourneyResult| during(x).1 as f64 + excess(x);
             // Completed, failed or lost in the queue there.

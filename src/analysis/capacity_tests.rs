@@ -497,6 +497,20 @@ fn a_journey_whose_every_try_outlived_the_breaking_level_is_all_lost_there() {
         buyer_priced(&report).failed_share_at_breaking_point,
         Some(1.0)
     );
+    // The larger share either way, whatever the counts: one more failure moves
+    // it by one failure's worth, not from one count to the other.
+    for (failed_during, share) in [(4, 0.0476), (5, 0.0476), (60, 0.0566)] {
+        let level = (report.levels.iter_mut().find(|l| l.index == broken)).unwrap();
+        let j = level
+            .journeys
+            .iter_mut()
+            .find(|j| j.name == "buyer")
+            .unwrap();
+        (j.started, j.completed, j.failed, j.ended) = (105, 100, 5, 1000);
+        j.failed_during = Some(failed_during);
+        let priced = buyer_priced(&report).failed_share_at_breaking_point;
+        assert_eq!(priced, Some(share), "{failed_during}");
+    }
 }
 
 /// A new user's shop (4 slots × 20 ms) served 46, 86, 134, 164 and 176

@@ -109,7 +109,7 @@ fn example(e: &Example) -> FailureExample {
 pub fn scripting_failure(report: &Report) -> Option<ScriptingFailure> {
     let first: &LevelResult = report.levels.first()?;
     first.steps.iter().find_map(|step| {
-        let (kind, failed) = scripting_errors(report, step)?;
+        let (kind, failed) = scripting_errors(report, step, true)?;
         let share = failed as f64 / step.stats.requests as f64;
         (failed >= FEWEST_FAILED && share >= NEVER_WORKS).then(|| ScriptingFailure {
             step: step.name.clone(),
@@ -122,9 +122,14 @@ pub fn scripting_failure(report: &Report) -> Option<ScriptingFailure> {
 }
 
 /// A step's requests at a level that failed for the scenario's own reasons
-/// (a check, an extraction, a GraphQL error, a 4xx other than 429): the
-/// commonest such kind and how many; `None` when there were none.
-fn scripting_errors<'r>(report: &Report, step: &'r StepResult) -> Option<(&'r str, u64)> {
+/// (a check, an extraction, a GraphQL error, a 4xx other than 429; and, at
+/// the first level (`from_the_start`), too many redirects): the commonest such
+/// kind and how many; `None` when there were none.
+fn scripting_errors<'r>(
+    report: &Report,
+    step: &'r StepResult,
+    from_the_start: bool,
+) -> Option<(&'r str, u64)> {
     let stats = &step.stats;
     if stats.requests == 0 {
         return None;
@@ -132,10 +137,12 @@ fn scripting_errors<'r>(report: &Report, step: &'r StepResult) -> Option<(&'r st
     // 429 is the shop's answer to load, not the scenario's fault: a 4xx
     // counts when an example of it is another status.
     let scripting = |kind: &str| {
-        is_scripting(kind)
-            && (kind != "http_4xx"
-                || examples_of(report, &step.name, kind)
-                    .is_none_or(|f| f.examples.iter().any(|e| e.status != Some(429))))
+        (match from_the_start {
+            true => is_scripting_from_the_start(kind),
+            false => is_scripting(kind),
+        }) && (kind != "http_4xx"
+            || examples_of(report, &step.name, kind)
+                .is_none_or(|f| f.examples.iter().any(|e| e.status != Some(429))))
     };
     let (kind, _) = stats
         .errors
@@ -189,9 +196,9 @@ pub fn steady_errors(report: &Report) -> Option<String> {
     let level_failed = (level.stats.error_rate * level.stats.requests as f64).round();
     level.steps.iter().find_map(|step| {
         let at_first = first.steps.iter().find(|s| s.name == step.name)?;
-        let (kind, first_failed) = scripting_errors(report, at_first)?;
+        let (kind, first_failed) = scripting_errors(report, at_first, false)?;
         let first_share = first_failed as f64 / at_first.stats.requests as f64;
-        let (_, failed) = scripting_errors(report, step)?;
+        let (_, failed) = scripting_errors(report, step, false)?;
         let share = failed as f64 / step.stats.requests as f64;
         let without = (level_failed - failed as f64).max(0.0) / level.stats.requests.max(1) as f64;
         (first_failed >= FEWEST_FAILED
@@ -442,7 +449,7 @@ fn own_errors_break(report: &Report) -> Option<OwnErrors<'_>> {
     let mut most: Option<(&str, &str, u64)> = None;
     for step in &level.steps {
         let all: u64 = step.stats.errors.values().sum();
-        let (kind, scripting) = scripting_errors(report, step).unwrap_or(("", 0));
+        let (kind, scripting) = scripting_errors(report, step, false).unwrap_or(("", 0));
         if scripting != all {
             return None;
         }
@@ -507,6 +514,14 @@ fn is_scripting(kind: &str) -> bool {
     ErrorKind::ALL
         .iter()
         .any(|k| k.name() == kind && k.is_scripting())
+}
+
+/// [`is_scripting`], and too many redirects: at the first level, as the walk
+/// judges them.
+fn is_scripting_from_the_start(kind: &str) -> bool {
+    ErrorKind::ALL
+        .iter()
+        .any(|k| k.name() == kind && k.is_scripting_from_the_start())
 }
 
 /// The verdict's text for a scenario that fails.

@@ -839,11 +839,18 @@ pub fn verdict(report: &Report) -> String {
 /// climbing on, `stop = "max"`): the break did not hold, a failure that came and
 /// went (a shop restarting, a stall) rather than a limit. A trial's shop, down
 /// for 3 s, "broke" at 10 shoppers and passed 15 after it, unremarked.
+/// Not for a capacity search, whose probes go down and up by design and whose
+/// answer weighs repeats.
 fn passed_above_the_break(report: &Report) -> Option<String> {
+    if report.capacity_search.is_some() {
+        return None;
+    }
     let bp = report.breaking_point.as_ref()?;
     let at = report.levels.iter().position(|l| l.index == bp.level)?;
+    // Held in full at its load (not a spike, not cut short, the generator not
+    // limited), higher than the break.
     let passed = (report.levels[at + 1..].iter())
-        .filter(|l| !l.spike && l.planned_s.is_none() && l.verdict == Verdict::Pass)
+        .filter(|l| l.fits() && !l.generator_limited && l.verdict == Verdict::Pass)
         .filter(|l| l.load > bp.load)
         .max_by(|a, b| a.load.total_cmp(&b.load))?;
     let refused = match connect_errors(&report.levels[at]) {
@@ -854,7 +861,7 @@ fn passed_above_the_break(report: &Report) -> Option<String> {
         ),
     };
     Some(format!(
-        "Yet {} passed after it (level {}): the break did not hold at a higher load, a failure that came and went{refused} rather than a limit; run the staircase again to tell",
+        "Yet {} passed after the breaking level (level {}): the break did not hold at a higher load, a failure that came and went{refused} rather than a limit; run the staircase again to tell",
         show_load(report, passed.load),
         passed.index + 1
     ))

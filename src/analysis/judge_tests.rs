@@ -67,7 +67,7 @@ fn percentiles_with_fewer_than_ten_samples_above_them_are_low_confidence() {
         Stats::of(&few, 1.0)
     };
     let stats = stats_with(2);
-    // 100 samples: 10 above p90, 5 above p95, 1 above p99.
+    // 100 samples, 2 of them slow: under 10 above p95 and p99.
     assert_eq!(stats.latency.low_confidence, ["p95", "p99"]);
     let slo = Slo {
         latency: vec![LatencyBound {
@@ -433,7 +433,7 @@ fn an_open_level_falling_behind_fails_and_is_not_the_last_good_level() {
     assert_eq!(level.verdict, Verdict::Fail);
     assert_eq!(
         level.breaches_text(),
-        "falling behind: p50 rose from 62 ms to 155 ms through the hold while steps served stayed at 392/s (the median second of the hold's last half)"
+        "falling behind: p50 rose from 62 ms to 155 ms through the hold while steps served stayed at 392/s (over the hold's last half)"
     );
     assert!(matches!(
         level.breaches[0].broken,
@@ -987,8 +987,23 @@ fn a_higher_level_that_passed_after_the_break_is_said() {
     let verdict = super::verdict(&report);
     assert!(
         verdict.contains(&format!(
-            ". Yet 300 shoppers passed after it (level {}): the break did not hold at a higher load, a failure that came and went (74 new connections failed there: the shop down for a while?) rather than a limit"
+            ". Yet 300 shoppers passed after the breaking level (level {}): the break did not hold at a higher load, a failure that came and went (74 new connections failed there: the shop down for a while?) rather than a limit"
         , report.levels.last().unwrap().index + 1)),
         "{verdict}"
     );
+    // Not a level that did not hold its load: a spike, one cut short, one whose
+    // generator was limited; nor one at a lower load.
+    let last = report.levels.len() - 1;
+    for unheld in 0..4 {
+        let mut report = report.clone();
+        let level = &mut report.levels[last];
+        match unheld {
+            0 => level.spike = true,
+            1 => level.planned_s = Some(level.held_s + 1.0),
+            2 => level.generator_limited = true,
+            _ => level.load = bp.load - 25.0,
+        }
+        let verdict = super::verdict(&report);
+        assert!(!verdict.contains("did not hold"), "{unheld}: {verdict}");
+    }
 }

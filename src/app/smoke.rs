@@ -59,11 +59,23 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                         "; {code} is GraphQL's refusal of the request itself (its token, query or \
                          variables), no business answer to accept: `--smoke --verbose` shows what was sent"
                     ),
+                    // Back to an address it had been sent to: a loop.
+                    _ if failure.kind == ErrorKind::Redirects
+                        && (failure.redirects.iter().enumerate())
+                            .any(|(i, hop)| failure.redirects[..i].contains(hop)) =>
+                    {
+                        write!(
+                            out,
+                            "; the shop sends the step round in a loop of redirects: most often \
+                             a login or a session cookie the journey lacks; `--smoke --verbose` \
+                             shows the cookies each hop sent and was set"
+                        )
+                    }
                     _ if failure.kind == ErrorKind::Redirects => write!(
                         out,
-                        "; the shop sends the step round in redirects: most often a login or a \
-                         session cookie the journey lacks, sent back where it started; \
-                         `--smoke --verbose` shows the cookies each hop sent and was set"
+                        "; a chain of redirects longer than the step follows (a single sign-on \
+                         goes through several hosts): raise `max_redirects` in [target] if the \
+                         chain is the shop's way"
                     ),
                     _ if followed_redirect(&failure.cause) => write!(
                         out,

@@ -247,7 +247,7 @@ fn failing(kind: ErrorKind, status: u16, what: &str, cause: Cause, body: &str, s
 /// gives as its business, the value may be missing.
 #[test]
 fn a_css_miss_or_a_token_in_a_2xx_answer_is_not_offered_as_optional() {
-    let css = "extract csrf: css \"#csrf @value\" matched nothing; the page has \
+    let css = "extract csrf: css = \"#csrf\", attr = \"value\" matched nothing; the page has \
         <input type=\"hidden\" name=\"csrf\"> (css = \"input[name=csrf]\" selects the first)";
     let near = missed("csrf", Source::Css, false, true);
     let said = show_walk(
@@ -261,7 +261,7 @@ fn a_css_miss_or_a_token_in_a_2xx_answer_is_not_offered_as_optional() {
     );
     assert!(!said.contains("make the extraction `optional`"), "{said}");
     // Nothing near it named: no pointer to it.
-    let bare = "extract links: css \"a.product-link @href\" matched nothing";
+    let bare = "extract links: css = \"a.product-link\", attr = \"href\" matched nothing";
     let links = missed("links", Source::Css, false, false);
     let said = show_walk(
         &failing(ErrorKind::Extract, 200, bare, links, "", 4051),
@@ -392,7 +392,7 @@ fn a_check_failed_on_a_small_busy_page_is_read_as_the_waiting_room() {
         1,
     );
     assert!(said.contains("(a small page that says \"busy\")"), "{said}");
-    let extract = "extract links: css \"a.product-link @href\" matched nothing";
+    let extract = "extract links: css = \"a.product-link\", attr = \"href\" matched nothing";
     let said = show_walk(
         &failing(
             ErrorKind::Extract,

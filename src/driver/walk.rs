@@ -19,7 +19,7 @@ use crate::error_kind::ErrorKind;
 use crate::http::{self, Hop, SetupError};
 use crate::metrics::examples::{
     Example, NameOf, SHORTEST_CREDENTIAL, cut_and_escape, hide_body_credentials,
-    hide_url_credentials, names_credential, names_csrf_cookie,
+    hide_url_credentials, names_credential, names_csrf_token,
 };
 use crate::scenario::{Scenario, Written, shown_through};
 use ::http::header::HeaderName;
@@ -128,7 +128,7 @@ pub struct Failed<'w> {
 
 /// Whether a failure is the scenario's fault rather than the shop's.
 fn is_scripting(failure: &Example) -> bool {
-    failure.kind.is_scripting()
+    failure.kind.is_scripting_from_the_start()
         && !(failure.kind == ErrorKind::Http4xx && failure.status == Some(429))
 }
 
@@ -149,8 +149,15 @@ const BUSY_WORDS: [&str; 7] = [
 const SMALL_PAGE: u64 = 8 * 1024;
 
 /// When a check or an extraction failed on a small 2xx page whose text reads
-/// like a waiting room or a busy page: the word it says.
+/// like a waiting room or a busy page, or redirects went through an address
+/// that does (`/queue?…`): the word it says.
 fn busy_word(step: &StepWalk, failure: &Example) -> Option<&'static str> {
+    if matches!(failure.kind, ErrorKind::Redirects | ErrorKind::Location) {
+        let hops = failure.redirects.join(" ").to_lowercase();
+        return BUSY_WORDS
+            .into_iter()
+            .find(|word| hops.contains(&word.replace(' ', "")));
+    }
     failure.status.filter(|s| (200..300).contains(s))?;
     let size = step.hops.last().and_then(|hop| hop.size)?;
     if size > SMALL_PAGE || !matches!(failure.kind, ErrorKind::Check | ErrorKind::Extract) {
@@ -431,7 +438,7 @@ fn cookie_pairs(value: &str) -> impl Iterator<Item = &str> {
 
 /// Whether a cookie pair's value is hidden: not an attribute, nor a CSRF token's.
 fn hidden_cookie(name: &str) -> bool {
-    !is_attribute(name) && !names_csrf_cookie(name)
+    !is_attribute(name) && !names_csrf_token(name)
 }
 
 /// Set-Cookie attributes keep their values (Path, Expires, …): they are no secret.

@@ -4,6 +4,7 @@
 //! checked against the answer it came from: its first match must be the value.
 
 use super::model::Exchange;
+use crate::scenario::css_written;
 
 /// An extraction, in the scenario's own terms (`extract = { name = { … } }`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,8 +26,10 @@ impl Extraction {
             Extraction::Css {
                 selector,
                 attr: Some(attr),
-            } => format!("css = {selector:?}, attr = {attr:?}"),
-            Extraction::Css { selector, .. } => format!("css = {selector:?} (its text)"),
+            } => css_written(selector, Some(attr)),
+            Extraction::Css { selector, .. } => {
+                format!("{} (its text)", css_written(selector, None))
+            }
             Extraction::Json(path) => format!("json {path}"),
             Extraction::Header(name) => format!("header {name}"),
             Extraction::Cookie(name) => format!("cookie {name}"),

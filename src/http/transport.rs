@@ -123,7 +123,8 @@ impl AsyncWrite for Stream {
 }
 
 /// The TLS setup every shopper shares, built once: the system's root
-/// certificates (read at the first handshake), or any certificate when `insecure`; ALPN offers
+/// certificates (read at the first handshake, or before by [`load_system_roots`]), or any
+/// certificate when `insecure`; ALPN offers
 /// HTTP/2 first; AES-128-GCM offered first, as browsers and Go do (rustls
 /// would offer AES-256-GCM with SHA-384 first, and a shop that follows the
 /// client's order would then cost each handshake more than a browser's).

@@ -546,16 +546,17 @@ const CSRF_WORDS: [&str; 2] = ["csrf", "xsrf"];
 /// CSRF fields named by a credential word alone: Laravel's `_token`.
 const CSRF_FIELDS: [&str; 1] = ["_token"];
 
-/// Whether a cookie's name marks a CSRF token (Django's `csrftoken`, `XSRF-TOKEN`):
-/// shown, as a CSRF header or field is, where other cookies' values are hidden (a
-/// double-submit form's refusal is debugged by comparing the two). Not one that
-/// names a session too (`csrf_session`, `xsrf_sid`).
-pub fn names_csrf_cookie(name: &str) -> bool {
+/// Words that name a session beside a CSRF word (`csrf_session`, `xsrf_sid`): such
+/// a name is a credential's.
+const SESSION_WORDS: [&str; 4] = ["sess", "sid", "auth", "jwt"];
+
+/// Whether a name (a header's, a field's, a JSON key's, a cookie's) marks a CSRF
+/// token and no session: `X-CSRF-Token`, Django's `csrftoken` cookie, `XSRF-TOKEN`.
+/// Shown wherever it shows (a double-submit form's refusal is debugged by
+/// comparing the cookie with the field), where credentials are hidden.
+pub fn names_csrf_token(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    CSRF_WORDS.iter().any(|w| name.contains(w))
-        && !["sess", "sid", "auth", "jwt"]
-            .iter()
-            .any(|w| name.contains(w))
+    CSRF_WORDS.iter().any(|w| name.contains(w)) && !SESSION_WORDS.iter().any(|w| name.contains(w))
 }
 
 /// Whether a name (a header's, a field's, a JSON key's) marks its value as a
@@ -572,10 +573,8 @@ pub fn names_credential(name: &str, of: NameOf) -> bool {
         .iter()
         .chain(extra)
         .any(|w| name.contains(w))
-        && !CSRF_WORDS
-            .iter()
-            .chain(&NOT_CREDENTIALS)
-            .any(|w| name.contains(w))
+        && !NOT_CREDENTIALS.iter().any(|w| name.contains(w))
+        && !names_csrf_token(&name)
         && !CSRF_FIELDS.contains(&name.as_str())
 }
 
@@ -694,6 +693,24 @@ mod tests {
         // Not JSON, or no credential: as it came.
         assert_eq!(excerpt(b"token=abcdefgh"), "token=abcdefgh");
         assert_eq!(excerpt(br#"{"name": "lamp"}"#), r#"{"name": "lamp"}"#);
+    }
+
+    #[test]
+    fn a_csrf_name_is_shown_unless_it_names_a_session_too() {
+        for name in [
+            "X-CSRF-Token",
+            "csrftoken",
+            "XSRF-TOKEN",
+            "csrfmiddlewaretoken",
+        ] {
+            assert!(names_csrf_token(name), "{name}");
+            assert!(!names_credential(name, NameOf::Header), "{name}");
+        }
+        for name in ["csrf_session", "xsrf_sid", "X-CSRF-Auth"] {
+            assert!(!names_csrf_token(name), "{name}");
+        }
+        // Hidden as a cookie is (the walk's cookies) and as a header alike.
+        assert!(names_credential("csrf_session", NameOf::Header));
     }
 
     #[test]

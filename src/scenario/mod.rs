@@ -49,7 +49,8 @@ pub use step_check::StepCheck;
 pub const DEFAULT_MAX_ACTIVE: u32 = 10_000;
 pub use data::{Exhausted, FeedPick, Feeder};
 pub use response::{
-    Check, Css, Extract, ExtractSource, Needle, Response, Take, css_matches, matches_all,
+    Check, Css, Extract, ExtractSource, Needle, Response, Take, css_matches, css_written,
+    matches_all,
 };
 pub use template::{
     Expression, Generator, Pick, RenderError, Resolved, Scope, Template, TemplateError,

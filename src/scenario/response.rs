@@ -459,10 +459,7 @@ impl Css {
     /// The extraction as a scenario writes it: `css = "input[name=csrf]", attr =
     /// "value"` (a message quoting it can be pasted back).
     pub fn written(&self) -> String {
-        match &self.attr {
-            Some(attr) => format!("css = {:?}, attr = {attr:?}", self.text),
-            None => format!("css = {:?}", self.text),
-        }
+        css_written(&self.text, self.attr.as_deref())
     }
 
     /// What the page holds near the selector, for a failure that matched
@@ -522,6 +519,15 @@ fn text_content(element: scraper::ElementRef<'_>) -> String {
         }
     }
     text
+}
+
+/// A CSS extraction as a scenario writes it: `css = "input[name=csrf]", attr =
+/// "value"`, or `css = "h1"` for an element's text.
+pub fn css_written(selector: &str, attr: Option<&str>) -> String {
+    match attr {
+        Some(attr) => format!("css = {selector:?}, attr = {attr:?}"),
+        None => format!("css = {selector:?}"),
+    }
 }
 
 /// Why a selector does not parse, in words (the parser's own text for most

@@ -1684,6 +1684,19 @@ fn an_attribute_written_in_the_selector_is_told_to_use_attr() {
         e.contains(r#"an attribute is read with `attr` beside `css`: css = "ul.products li a", attr = "href""#),
         "{e}"
     );
+    // An `@` that is no attribute's mark: no such hint.
+    for css in ["@href", r#"a[href*=\"@\"] >"#, "ul > @"] {
+        let e = parse(
+            Path::new("t.toml"),
+            &text.replace("ul.products li a @href", css),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("invalid CSS selector") && !e.contains("attr = "),
+            "{css}: {e}"
+        );
+    }
 }
 
 /// A variable extracted and read by no later step is warned of where it is

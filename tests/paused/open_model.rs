@@ -182,7 +182,7 @@ async fn a_level_whose_queue_grows_through_the_hold_is_falling_behind() {
     );
     assert!(
         reason.ends_with(
-            " through the hold while steps served stayed at 50/s (the median second of the hold's last half)"
+            " through the hold while steps served stayed at 50/s (over the hold's last half)"
         ),
         "{reason}"
     );

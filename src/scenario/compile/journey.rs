@@ -825,13 +825,18 @@ impl<'a> Compiler<'a> {
         if let Some(css) = &raw.css {
             let parsed = Css::new(css.get_ref(), raw.attr.clone()).map_err(|e| {
                 let error = self.error(css.span(), format!("invalid CSS selector: {e}"));
-                // `a @href`, as jQuery-like tools (and XPath) write an attribute.
-                match css.get_ref().rsplit_once('@') {
-                    Some((selector, attr)) if !attr.is_empty() && !attr.contains(['[', ']']) => {
+                // `a @href`, as XPath (and the walk's messages once) write an
+                // attribute: a selector that parses before an attribute's name.
+                let split = css.get_ref().rsplit_once('@');
+                let meant = split.map(|(selector, attr)| (selector.trim(), attr.trim()));
+                match meant {
+                    Some((selector, attr))
+                        if attr.starts_with(|c: char| c.is_ascii_alphabetic())
+                            && attr.chars().all(|c| c.is_ascii_alphanumeric() || "-_:".contains(c))
+                            && Css::new(selector, None).is_ok() =>
+                    {
                         error.with_hint(format!(
-                            "an attribute is read with `attr` beside `css`: css = {:?}, attr = {:?}",
-                            selector.trim(),
-                            attr.trim()
+                            "an attribute is read with `attr` beside `css`: css = {selector:?}, attr = {attr:?}"
                         ))
                     }
                     _ => error,
