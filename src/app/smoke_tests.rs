@@ -527,3 +527,39 @@ fn verbose_says_whether_a_request_opened_its_connection() {
         "GET http://shop.test/b → 200  0.0 ms"
     );
 }
+
+/// Too many redirects: a loop (an address comes again) is the scenario's, most
+/// often a login or a cookie it lacks; a long chain is told to raise
+/// `max_redirects`; a chain through a waiting room's address is the shop's.
+#[test]
+fn a_redirect_loop_a_long_chain_and_a_waiting_room_are_told_apart() {
+    let with_hops = |hops: &[&str]| {
+        let mut walk = failing(
+            ErrorKind::Redirects,
+            302,
+            "more redirects than max_redirects (10)",
+            Cause::Other,
+            "",
+            0,
+        );
+        let failure = walk.journeys[0].steps[0].failure.as_mut().unwrap();
+        failure.redirects = hops
+            .iter()
+            .map(|h| format!("302 → http://shop.test{h}"))
+            .collect();
+        walk
+    };
+    let looped = show_walk(&with_hops(&["/a", "/b", "/a"]), false, 1);
+    assert!(
+        looped.contains("the scenario fails, not the shop's capacity"),
+        "{looped}"
+    );
+    assert!(looped.contains("a loop of redirects"), "{looped}");
+    let chain = show_walk(&with_hops(&["/a", "/b", "/c"]), false, 1);
+    assert!(chain.contains("raise `max_redirects`"), "{chain}");
+    let queue = with_hops(&["/a", "/queue?id=7", "/queue?id=8"]);
+    assert!(matches!(
+        queue.fault(),
+        Some(Fault::WaitingRoom(_, "queue"))
+    ));
+}
