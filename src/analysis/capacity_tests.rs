@@ -466,6 +466,16 @@ fn journeys_started_before_the_breaking_level_and_failed_in_it_are_its_loss() {
     );
 }
 
+/// The buyer journey's counts at `level`.
+fn buyer_at(report: &mut Report, level: usize) -> &mut JourneyResult {
+    let level = report.levels.iter_mut().find(|l| l.index == level).unwrap();
+    level
+        .journeys
+        .iter_mut()
+        .find(|j| j.name == "buyer")
+        .unwrap()
+}
+
 /// A shop that hangs past the step's timeout, longer than the hold: every
 /// journey started at the breaking level fails after the level ended, and none
 /// ends while it is held. A new user's planning view left the journey out (no
@@ -474,24 +484,14 @@ fn journeys_started_before_the_breaking_level_and_failed_in_it_are_its_loss() {
 fn a_journey_whose_every_try_outlived_the_breaking_level_is_all_lost_there() {
     let mut report = crate::analysis::testdata::broken();
     let broken = report.breaking_point.as_ref().unwrap().level;
-    let level = (report.levels.iter_mut().find(|l| l.index == broken)).unwrap();
-    let j = level
-        .journeys
-        .iter_mut()
-        .find(|j| j.name == "buyer")
-        .unwrap();
+    let j = buyer_at(&mut report, broken);
     (j.started, j.completed, j.failed, j.unfinished) = (3, 0, 3, 0);
     (j.ended, j.failed_during) = (0, Some(0));
     let buyer = buyer_priced(&report);
     assert_eq!(buyer.failed_share_at_breaking_point, Some(1.0), "3 of 3");
     assert!(buyer.value_lost_per_minute.unwrap() > 0.0);
     // One journey started before and completed in it does not hide the loss.
-    let level = (report.levels.iter_mut().find(|l| l.index == broken)).unwrap();
-    let j = level
-        .journeys
-        .iter_mut()
-        .find(|j| j.name == "buyer")
-        .unwrap();
+    let j = buyer_at(&mut report, broken);
     j.ended = 1;
     assert_eq!(
         buyer_priced(&report).failed_share_at_breaking_point,
@@ -500,12 +500,7 @@ fn a_journey_whose_every_try_outlived_the_breaking_level_is_all_lost_there() {
     // The larger share either way, whatever the counts: one more failure moves
     // it by one failure's worth, not from one count to the other.
     for (failed_during, share) in [(4, 0.0476), (5, 0.0476), (60, 0.0566)] {
-        let level = (report.levels.iter_mut().find(|l| l.index == broken)).unwrap();
-        let j = level
-            .journeys
-            .iter_mut()
-            .find(|j| j.name == "buyer")
-            .unwrap();
+        let j = buyer_at(&mut report, broken);
         (j.started, j.completed, j.failed, j.ended) = (105, 100, 5, 1000);
         j.failed_during = Some(failed_during);
         let priced = buyer_priced(&report).failed_share_at_breaking_point;
