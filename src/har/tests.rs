@@ -514,7 +514,7 @@ fn a_redirect_the_recording_did_not_follow_is_not_followed_in_the_replay() {
     let place = &steps(&scenario)[1];
     assert_eq!(place.get("expect"), None, "{place:?}");
     assert!(
-        imported.scenario.contains("# the recording was redirected to \"/orders/1042/\", which may differ each time; to check where it lands:\n# expect = { url = \"/orders/1042/\" }"),
+        imported.scenario.contains("# the recording was redirected to \"/orders/1042/\", which may differ each time; to check where it lands\n# (`*` stands for what differs): expect = { url = \"/orders/*/\" }"),
         "{}",
         imported.scenario
     );

@@ -178,10 +178,10 @@ fn write_step(out: &mut String, step: &StepPlan) {
     if let Some(page) = landed.filter(|page| !fixed_page(page)) {
         let _ = writeln!(
             out,
-            "# the recording was redirected to {}, which may differ each time; to check where it lands:\n\
-             # expect = {{ url = {} }}",
+            "# the recording was redirected to {}, which may differ each time; to check where it lands\n\
+             # (`*` stands for what differs): expect = {{ url = {} }}",
             quote(page),
-            quote(page)
+            quote(&landing_pattern(page))
         );
     }
     if step.status >= 400 {
@@ -219,6 +219,26 @@ fn write_step(out: &mut String, step: &StepPlan) {
 /// replay that lands elsewhere was sent elsewhere.
 fn fixed_page(page: &str) -> bool {
     !page.contains('?') && !page.chars().any(|c| c.is_ascii_digit())
+}
+
+/// A landing page with `*` for what may differ each time: each part of its path
+/// with a digit in it, and its query (`/orders/1042/?paid=1` → `/orders/*/*`).
+fn landing_pattern(page: &str) -> String {
+    let (path, query) = match page.split_once('?') {
+        Some((path, _)) => (path, true),
+        None => (page, false),
+    };
+    let parts: Vec<&str> = (path.split('/'))
+        .map(|part| match part.chars().any(|c| c.is_ascii_digit()) {
+            true => "*",
+            false => part,
+        })
+        .collect();
+    let mut pattern = parts.join("/");
+    if query && !pattern.ends_with('*') {
+        pattern.push('*');
+    }
+    pattern
 }
 
 fn extraction(e: &Extraction) -> String {

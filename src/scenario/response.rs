@@ -192,7 +192,7 @@ fn parsed(body: &[u8]) -> Result<serde_json::Value, Unread> {
 
 /// Whether `url` is `wanted`: the same full URL, or the same path (and query).
 fn same_place(url: &str, wanted: &str) -> bool {
-    if url == wanted {
+    if fits(url, wanted) {
         return true;
     }
     match url::Url::parse(url) {
@@ -202,10 +202,31 @@ fn same_place(url: &str, wanted: &str) -> bool {
                 path.push('?');
                 path.push_str(q);
             }
-            path == wanted
+            fits(&path, wanted)
         }
         Err(_) => false,
     }
+}
+
+/// Whether `text` is `pattern`, each `*` in it standing for any characters (none
+/// too): `/order/*` fits `/order/4711`, where an order's number differs each time.
+fn fits(text: &str, pattern: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let mut parts: Vec<&str> = parts.collect();
+    let Some(last) = parts.pop() else {
+        return rest.is_empty();
+    };
+    for part in parts {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 impl Check {
@@ -913,6 +934,24 @@ mod tests {
             let error = Css::new(selector, None).unwrap_err().0;
             assert!(error.starts_with(why), "{selector:?}: {error}");
             assert!(!error.contains("report this"), "{selector:?}: {error}");
+        }
+    }
+
+    /// `expect.url` with `*` for what differs each time (an order's number).
+    #[test]
+    fn a_landing_fits_a_pattern_with_stars() {
+        for (url, pattern, fits) in [
+            ("http://shop.test/order/4711", "/order/*", true),
+            ("http://shop.test/order/4711?paid=1", "/order/*", true),
+            ("http://shop.test/order/4711/done", "/order/*/done", true),
+            ("http://shop.test/order/4711/done", "/order/*/paid", false),
+            ("http://shop.test/cart", "/order/*", false),
+            ("http://shop.test/cart", "/cart", true),
+            ("http://shop.test/ab", "/a*b*", true),
+            ("http://shop.test/a", "/a*a", false),
+            ("http://shop.test/order/7", "http://shop.test/order/*", true),
+        ] {
+            assert_eq!(same_place(url, pattern), fits, "{url} {pattern}");
         }
     }
 

@@ -521,11 +521,13 @@ pub struct RawExpect {
     /// A header that must be present.
     #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub header: Option<Spanned<String>>,
-    /// Where the step must land (after redirects): a path ("/cart") or a full URL.
+    /// Where the step must land (after redirects): a path ("/cart") or a full URL;
+    /// a `*` stands for any characters ("/order/*").
     #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub url: Option<Spanned<String>>,
     /// Where the step must be redirected to: the last redirect's target (with
-    /// follow_redirects = false, the Location of the answer), a path or a full URL.
+    /// follow_redirects = false, the Location of the answer), a path or a full URL;
+    /// a `*` stands for any characters.
     #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub redirected_to: Option<Spanned<String>>,
 }
