@@ -562,4 +562,7 @@ fn a_redirect_loop_a_long_chain_and_a_waiting_room_are_told_apart() {
         queue.fault(),
         Some(Fault::WaitingRoom(_, "queue"))
     ));
+    // A page's busy word in an address by chance is no waiting room.
+    let business = with_hops(&["/business", "/inline-help", "/business"]);
+    assert!(matches!(business.fault(), Some(Fault::Scenario(_))));
 }

@@ -153,10 +153,12 @@ const SMALL_PAGE: u64 = 8 * 1024;
 /// that does (`/queue?…`): the word it says.
 fn busy_word(step: &StepWalk, failure: &Example) -> Option<&'static str> {
     if matches!(failure.kind, ErrorKind::Redirects | ErrorKind::Location) {
+        // Words of a waiting room's address (Queue-it's `queue`), not a page's
+        // words, which addresses hold by chance (`in line` in `/inline-help`).
         let hops = failure.redirects.join(" ").to_lowercase();
-        return BUSY_WORDS
+        return ["queue", "waiting"]
             .into_iter()
-            .find(|word| hops.contains(&word.replace(' ', "")));
+            .find(|word| hops.contains(word));
     }
     failure.status.filter(|s| (200..300).contains(s))?;
     let size = step.hops.last().and_then(|hop| hop.size)?;
