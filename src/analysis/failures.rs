@@ -358,7 +358,14 @@ pub fn scenario_errors_only(report: &Report) -> Option<String> {
     let graphql_code = (report.graphql_codes.get(step))
         .and_then(|codes| codes.iter().max_by_key(|(_, n)| **n))
         .map(|(code, _)| code.as_str());
+    // A union's answer the step's `expect.typename` refused is counted by its
+    // name: accepted by that list, not by `allow_errors` (error codes).
+    let union = (report.failed_checks.keys())
+        .any(|k| k.starts_with(&format!("{step}: ")) && k.contains(".__typename "));
     let accept = match (answer, code, graphql_code) {
+        ("graphql", _, Some(name)) if union => {
+            format!("\"{name}\" among the names its `expect.typename` accepts")
+        }
         ("graphql", _, Some(code)) => format!("`allow_errors = [\"{code}\"]` in its graphql table"),
         ("graphql", _, None) => "`allow_errors` in its graphql table".to_string(),
         ("http_4xx", code, _) => expect_status(code),
@@ -846,6 +853,19 @@ mod tests {
         let said = scenario_errors_only(&graphql).expect("the scenario's own errors");
         assert!(
             said.contains("accept it (`allow_errors = [\"OUT_OF_STOCK\"]` in its graphql table)"),
+            "{said}"
+        );
+        // A union's answer the step's `expect.typename` refused is accepted by that
+        // list (a trial was told `allow_errors = ["OutOfStock"]`, which did nothing).
+        let mut union = graphql.clone();
+        union.graphql_codes = [(step.clone(), [("OutOfStock".to_string(), 21)].into())].into();
+        let check = format!("{step}: $.data.addToCart.__typename one of [\"CartResult\"]");
+        union.failed_checks = [(check, 21)].into();
+        let said = scenario_errors_only(&union).expect("the scenario's own errors");
+        assert!(
+            said.contains(
+                "accept it (\"OutOfStock\" among the names its `expect.typename` accepts)"
+            ),
             "{said}"
         );
         // Broken so from the first level: no "start the staircase lower"

@@ -46,7 +46,7 @@ pub fn show_walk(walk: &Walk, verbose: bool, seed: u64) -> String {
                 let failure = failed.failure;
                 let _ = write!(out, " — the scenario fails, not the shop's capacity");
                 let refusal = match &failure.cause {
-                    Cause::Graphql { code } => refusing_code(code.as_deref()),
+                    Cause::Graphql { code, .. } => refusing_code(code.as_deref()),
                     _ => None,
                 };
                 let accept = accept_hint(failure.kind, failure.status, &failure.cause);
@@ -304,9 +304,19 @@ pub fn accept_hint(kind: ErrorKind, status: Option<u16>, cause: &Cause) -> Optio
         return None;
     }
     Some(match kind {
-        ErrorKind::Graphql => "accept a business error with the step's `expect.typename`, or its \
-             code with `allow_errors = [\"OUT_OF_STOCK\"]` in its graphql table"
-            .to_string(),
+        // A union's business answer is accepted by its name, an error by its code.
+        ErrorKind::Graphql => match cause {
+            Cause::Graphql {
+                code: Some(name),
+                typename: true,
+            } => format!("add \"{name}\" to the names the step's `expect.typename` accepts"),
+            Cause::Graphql {
+                code: Some(code), ..
+            } => format!("accept its code with `allow_errors = [\"{code}\"]` in its graphql table"),
+            _ => "accept a business error with the step's `expect.typename`, or its code with \
+                  `allow_errors` in its graphql table"
+                .to_string(),
+        },
         ErrorKind::Extract => "make the extraction `optional` if the answer may lack it".into(),
         ErrorKind::Check => "loosen the check".into(),
         // The step expects statuses of its own: the answer is one more (the

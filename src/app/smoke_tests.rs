@@ -45,6 +45,26 @@ fn a_request_sent_again_says_so() {
 #[test]
 fn only_an_answer_a_shop_gives_as_its_business_is_offered_to_accept() {
     let http = |code| accept_hint(ErrorKind::Http4xx, Some(code), &status(false, false, false));
+    // A union's answer is accepted by its name, an error by its code.
+    let graphql = |code: &str, typename| Cause::Graphql {
+        code: Some(code.to_string()),
+        typename,
+    };
+    let union = accept_hint(ErrorKind::Graphql, Some(200), &graphql("OutOfStock", true));
+    assert_eq!(
+        union.as_deref(),
+        Some("add \"OutOfStock\" to the names the step's `expect.typename` accepts")
+    );
+    let error = accept_hint(
+        ErrorKind::Graphql,
+        Some(200),
+        &graphql("OUT_OF_STOCK", false),
+    );
+    assert!(
+        error
+            .unwrap()
+            .contains("`allow_errors = [\"OUT_OF_STOCK\"]`")
+    );
     // A redirect loop, or a Location not followed: no status to add would help.
     for kind in [ErrorKind::Redirects, ErrorKind::Location] {
         assert_eq!(accept_hint(kind, Some(302), &Cause::Other), None);

@@ -221,7 +221,10 @@ impl Judge<'_> {
                     false => named.kind(),
                 };
                 let cause = match kind {
-                    ErrorKind::Graphql => Cause::Graphql { code: code.clone() },
+                    ErrorKind::Graphql => Cause::Graphql {
+                        code: code.clone(),
+                        typename: matches!(named, Check::Json(JsonCheck::Typename { .. })),
+                    },
                     ErrorKind::Check => Cause::Check {
                         misfit: (rendered.as_ref()).is_ok_and(|check| check.misfits(response)),
                         near,

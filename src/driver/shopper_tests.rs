@@ -333,7 +333,8 @@ steps = [
     assert_eq!(
         cause(4, &answer(200, refused), false),
         Some(Cause::Graphql {
-            code: Some("UNAUTHENTICATED".to_string())
+            code: Some("UNAUTHENTICATED".to_string()),
+            typename: false,
         })
     );
     let status = |own, followed_redirect, retry_after| {

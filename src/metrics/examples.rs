@@ -89,8 +89,12 @@ pub enum Cause {
         /// The failure names what the page holds near its CSS selector.
         near: bool,
     },
-    /// GraphQL errors: the first error's `extensions.code`, if any.
-    Graphql { code: Option<String> },
+    /// GraphQL errors: the first error's `extensions.code`, if any; or, where
+    /// `typename`, the `__typename` of a union's answer the step does not accept.
+    Graphql {
+        code: Option<String>,
+        typename: bool,
+    },
 }
 
 /// Where an extraction looks.
