@@ -98,6 +98,11 @@ impl ErrorKind {
         self.is_scripting() || matches!(self, ErrorKind::Redirects | ErrorKind::Location)
     }
 
+    /// The kind named so (`http_4xx`), as reports write it.
+    pub fn named(name: &str) -> Option<ErrorKind> {
+        ErrorKind::ALL.iter().copied().find(|k| k.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             ErrorKind::Connect => "connect",

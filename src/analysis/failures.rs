@@ -137,9 +137,9 @@ fn scripting_errors<'r>(
     // 429 is the shop's answer to load, not the scenario's fault: a 4xx
     // counts when an example of it is another status.
     let scripting = |kind: &str| {
-        (match from_the_start {
-            true => is_scripting_from_the_start(kind),
-            false => is_scripting(kind),
+        ErrorKind::named(kind).is_some_and(|k| match from_the_start {
+            true => k.is_scripting_from_the_start(),
+            false => k.is_scripting(),
         }) && (kind != "http_4xx"
             || examples_of(report, &step.name, kind)
                 .is_none_or(|f| f.examples.iter().any(|e| e.status != Some(429))))
@@ -515,20 +515,6 @@ fn shed_quickly(report: &Report, level: &crate::analysis::LevelResult) -> Option
 pub fn expect_status(status: Option<u16>) -> String {
     let code = status.map_or_else(|| "…".to_string(), |s| s.to_string());
     format!("`expect = {{ status = [\"2xx\", \"3xx\", {code}] }}`")
-}
-
-fn is_scripting(kind: &str) -> bool {
-    ErrorKind::ALL
-        .iter()
-        .any(|k| k.name() == kind && k.is_scripting())
-}
-
-/// [`is_scripting`], and too many redirects: at the first level, as the walk
-/// judges them.
-fn is_scripting_from_the_start(kind: &str) -> bool {
-    ErrorKind::ALL
-        .iter()
-        .any(|k| k.name() == kind && k.is_scripting_from_the_start())
 }
 
 /// The verdict's text for a scenario that fails.

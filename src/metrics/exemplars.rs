@@ -263,7 +263,7 @@ mod error_name {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ErrorKind>, D::Error> {
         let name = Option::<String>::deserialize(d)?;
-        Ok(name.and_then(|n| ErrorKind::ALL.iter().copied().find(|k| k.name() == n)))
+        Ok(name.and_then(|n| ErrorKind::named(&n)))
     }
 }
 

@@ -346,17 +346,13 @@ fn percentile(name: &str) -> Option<f64> {
 }
 
 fn error_kind(name: &str) -> Result<ErrorKind, String> {
-    ErrorKind::ALL
-        .iter()
-        .copied()
-        .find(|k| k.name() == name)
-        .ok_or_else(|| {
-            let kinds: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.name()).collect();
-            format!(
-                "unknown error kind `{name}`: expected one of {}",
-                kinds.join(", ")
-            )
-        })
+    ErrorKind::named(name).ok_or_else(|| {
+        let kinds: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.name()).collect();
+        format!(
+            "unknown error kind `{name}`: expected one of {}",
+            kinds.join(", ")
+        )
+    })
 }
 
 /// `409`: a status code, 100 to 599.

@@ -1652,21 +1652,13 @@ fn a_misspelt_key_is_told_the_one_meant() {
             "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstages = [ {{ ramp_to = 1, over = \"1s\" }}, {{ hold = \"1s\" }} ]\n[[journey]]\nname = \"j\"\nsteps = [{step}]\n"
         )
     };
-    let e = parse(
-        Path::new("t.toml"),
-        &text(r#"{ name = "home", get = "/", extarct = { t = { json = "$.t" } } }"#),
-    )
-    .unwrap_err()
-    .to_string();
+    let e = error(&text(
+        r#"{ name = "home", get = "/", extarct = { t = { json = "$.t" } } }"#,
+    ));
     assert!(e.contains("unknown field `extarct`"), "{e}");
     assert!(e.contains("did you mean `extract`?"), "{e}");
     // Nothing near: no guess.
-    let e = parse(
-        Path::new("t.toml"),
-        &text(r#"{ name = "home", get = "/", zzz = 1 }"#),
-    )
-    .unwrap_err()
-    .to_string();
+    let e = error(&text(r#"{ name = "home", get = "/", zzz = 1 }"#));
     assert!(
         e.contains("unknown field `zzz`") && !e.contains("did you mean"),
         "{e}"
@@ -1678,7 +1670,7 @@ fn a_misspelt_key_is_told_the_one_meant() {
 #[test]
 fn an_attribute_written_in_the_selector_is_told_to_use_attr() {
     let text = "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstages = [ { ramp_to = 1, over = \"1s\" }, { hold = \"1s\" } ]\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\", extract = { link = { css = \"ul.products li a @href\" } } }, { name = \"p\", get = \"{{ link }}\" }]\n";
-    let e = parse(Path::new("t.toml"), text).unwrap_err().to_string();
+    let e = error(text);
     assert!(e.contains("invalid CSS selector"), "{e}");
     assert!(
         e.contains(r#"an attribute is read with `attr` beside `css`: css = "ul.products li a", attr = "href""#),
@@ -1686,12 +1678,7 @@ fn an_attribute_written_in_the_selector_is_told_to_use_attr() {
     );
     // An `@` that is no attribute's mark: no such hint.
     for css in ["@href", r#"a[href*=\"@\"] >"#, "ul > @"] {
-        let e = parse(
-            Path::new("t.toml"),
-            &text.replace("ul.products li a @href", css),
-        )
-        .unwrap_err()
-        .to_string();
+        let e = error(&text.replace("ul.products li a @href", css));
         assert!(
             e.contains("invalid CSS selector") && !e.contains("attr = "),
             "{css}: {e}"
