@@ -181,6 +181,13 @@ fn yes() -> bool {
 }
 
 impl Change {
+    /// Whether the change was judged at all: both runs had enough requests,
+    /// neither's generator was limited there, and the level did not fail its
+    /// SLO in both. A change within the generator's lateness was judged (noise).
+    pub fn judged(&self) -> bool {
+        self.enough_samples && !self.generator_limited && !self.past_breaking_point
+    }
+
     /// Whether the new run did worse: slower, or less served.
     pub fn worse(&self) -> bool {
         if self.metric == "throughput" {
@@ -205,6 +212,41 @@ impl Comparison {
             .why()
     }
 
+    /// Whether anything was judged: a change ([`Change::judged`]), or a shared
+    /// level that met the SLO in the baseline and fails now where neither
+    /// generator was limited. A comparison that judged nothing passes no gate:
+    /// it could not have failed one.
+    pub fn judged_anything(&self) -> bool {
+        self.rows.iter().any(Change::judged)
+            || self.newly_failed.iter().any(|f| !f.generator_limited)
+    }
+
+    /// Why changes were not judged, counted: `30 too few samples, 6 past the
+    /// breaking point in both runs`; empty when every change was judged.
+    fn unjudged(&self) -> String {
+        let count = |pick: fn(&Change) -> bool| self.rows.iter().filter(|r| pick(r)).count();
+        let reasons = [
+            (
+                count(|r| r.generator_limited),
+                "on a generator-limited level",
+            ),
+            (
+                count(|r| r.past_breaking_point && !r.generator_limited),
+                "past the breaking point in both runs",
+            ),
+            (
+                count(|r| !r.enough_samples && !r.generator_limited && !r.past_breaking_point),
+                "with too few samples",
+            ),
+        ];
+        let said: Vec<String> = reasons
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, why)| format!("{n} {why}"))
+            .collect();
+        said.join(", ")
+    }
+
     /// Regressions: significant changes beyond the tolerance, and levels that
     /// met the SLO in the baseline and fail now.
     pub fn regressions(&self) -> usize {
@@ -221,7 +263,23 @@ impl Comparison {
     pub fn summary(&self) -> String {
         let n = self.regressions();
         let beyond = crate::units::show_percent(self.max_regression);
+        let judged = self.rows.iter().filter(|r| r.judged()).count();
         match n {
+            0 if !self.judged_anything() => format!(
+                "nothing judged against the baseline: of its {} changes, {}{}",
+                self.rows.len(),
+                self.unjudged(),
+                if self.rows.iter().any(|r| !r.enough_samples) {
+                    "; hold the levels longer (a percentile is judged with 10 requests above it in both runs: a p95 with 200, a p99 with 1,000; a throughput with 100)"
+                } else {
+                    ""
+                }
+            ),
+            0 if judged < self.rows.len() => format!(
+                "no significant regression beyond {beyond} against the baseline ({judged} of {} changes judged; {})",
+                self.rows.len(),
+                self.unjudged()
+            ),
             0 => format!("no significant regression beyond {beyond} against the baseline"),
             1 => format!(
                 "1 significant regression beyond {beyond}: {}",

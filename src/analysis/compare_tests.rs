@@ -191,6 +191,48 @@ fn throughput_from_a_handful_of_requests_or_a_limited_generator_is_not_judged() 
     );
 }
 
+/// Short levels in CI leave every percentile too few samples above it: the
+/// comparison says how little it judged, and judging nothing is no pass.
+#[test]
+fn a_comparison_says_how_much_it_could_judge() {
+    let mut base = testdata::broken();
+    base.levels.truncate(2);
+    let c = compare(&base, &base, DEFAULT_MAX_REGRESSION);
+    let judged = c.rows.iter().filter(|r| r.judged()).count();
+    assert!(judged > 0 && judged < c.rows.len(), "{:?}", c.rows);
+    assert!(c.judged_anything());
+    assert_eq!(
+        c.summary(),
+        format!(
+            "no significant regression beyond 10% against the baseline ({judged} of {} changes judged; {} with too few samples)",
+            c.rows.len(),
+            c.rows.len() - judged
+        )
+    );
+    // Four requests a level: nothing above any percentile, nothing to judge.
+    let few = |stats: &mut Stats| {
+        let mut h = new_histogram();
+        h.record_n(20_000, 4).unwrap();
+        stats.histogram = encode_histogram(&h);
+        stats.throughput_rps = 0.1;
+    };
+    for level in &mut base.levels {
+        few(&mut level.stats);
+        level.steps.iter_mut().for_each(|s| few(&mut s.stats));
+    }
+    let c = compare(&base, &slower(&base, 2.0), DEFAULT_MAX_REGRESSION);
+    assert!(c.compared_anything() && !c.judged_anything());
+    assert_eq!(c.regressions(), 0);
+    let said = c.summary();
+    assert!(
+        said.starts_with(&format!(
+            "nothing judged against the baseline: of its {n} changes, {n} with too few samples; hold the levels longer",
+            n = c.rows.len()
+        )),
+        "{said}"
+    );
+}
+
 #[test]
 fn a_limited_generator_cannot_explain_a_change_larger_than_its_lateness() {
     let mut base = testdata::broken();

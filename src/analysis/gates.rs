@@ -520,7 +520,12 @@ fn regression(gate: &Gate, report: &Report) -> GateResult {
         ),
         Some(c) => {
             let n = c.regressions();
-            result(gate, n == 0, Some(n as f64), c.summary())
+            result(
+                gate,
+                n == 0 && c.judged_anything(),
+                Some(n as f64),
+                c.summary(),
+            )
         }
     }
 }

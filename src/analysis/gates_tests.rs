@@ -196,6 +196,19 @@ fn the_regression_gate_reads_the_comparison() {
     let mut r = testdata::broken();
     r.comparison = Some(super::super::compare::compare(&r, &r, 0.1));
     passes(&r, "regression");
+    // Every change unjudged (each level failed its SLO in both runs, say):
+    // a pass there could never have been a failure.
+    let c = r.comparison.as_mut().unwrap();
+    for row in &mut c.rows {
+        row.past_breaking_point = true;
+    }
+    c.newly_failed.clear();
+    let m = fails(&r, "regression");
+    assert!(
+        m.starts_with("nothing judged against the baseline: of its ")
+            && m.contains(" past the breaking point in both runs"),
+        "{m}"
+    );
 }
 
 #[test]

@@ -53,6 +53,9 @@ pub fn compare(args: &CompareArgs) -> Result<Exit, Error> {
     if c.regressions() > 0 {
         outln!("REGRESSION: {}", c.summary());
         Ok(Exit::GateFailed)
+    } else if !c.judged_anything() {
+        // As with nothing compared: passing would pass a CI step that could not fail.
+        Err(bad_input(anyhow::anyhow!("{}", c.summary())))
     } else {
         outln!("{}", c.summary());
         Ok(Exit::Ok)

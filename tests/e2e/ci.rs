@@ -397,6 +397,42 @@ fn compare_takes_long_step_names() {
     assert!(stdout.contains("no significant regression"), "{stdout}");
 }
 
+/// A comparison says how much it judged; one that judged nothing (each level
+/// failed its SLO in both runs) exits 2 after its table, as one that compared
+/// nothing: a pass there could not have been a failure.
+#[test]
+fn a_comparison_that_judged_nothing_is_no_pass() {
+    let smoke = crate::repo("tests/fixtures/reports/smoke.json");
+    let (code, stdout, stderr) = command(&["compare"], &[&smoke, &smoke]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains(
+            "no significant regression beyond 10% against the baseline (12 of 84 changes judged; 72 with too few samples)"
+        ),
+        "{stdout}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let failed = dir.path().join("failed.json");
+    let mut report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&smoke).unwrap()).unwrap();
+    for level in report["levels"].as_array_mut().unwrap() {
+        level["verdict"] = Value::from("fail");
+    }
+    std::fs::write(&failed, serde_json::to_string(&report).unwrap()).unwrap();
+    let (code, stdout, stderr) = command(&["compare"], &[&failed, &failed]);
+    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("not judged (failed in both runs)"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(
+            "nothing judged against the baseline: of its 84 changes, 84 past the breaking point in both runs"
+        ),
+        "{stderr}"
+    );
+}
+
 /// Runs of different scenarios, or judged by different SLOs, are compared with
 /// the caveat said: by `compare` (beside its table, or before refusing runs
 /// that share no level), and by `report --baseline` in report.json and the

@@ -82,7 +82,7 @@ pub fn comparison(out: &mut String, report: &Report) {
     let _ = writeln!(
         out,
         "<h2 id=\"comparison\">Comparison with the baseline</h2>\n<p class=\"{}\">{}</p>",
-        if c.regressions() > 0 || !c.compared_anything() {
+        if c.regressions() > 0 || !c.compared_anything() || !c.judged_anything() {
             "said bad"
         } else {
             "said"
