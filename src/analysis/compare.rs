@@ -94,6 +94,20 @@ pub struct NewlyFailed {
     /// Either run's generator was limited at this level: shown, not counted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub generator_limited: bool,
+    /// It broke on the error rate alone, every failure of the scenario's own
+    /// kinds (an unaccepted out-of-stock answer, a check): the shop answers
+    /// otherwise, or the data changed; its speed may not have. Still counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario_errors: Option<ScenarioErrors>,
+}
+
+/// The step that failed most at a newly failed level, and its kind
+/// (`graphql`, `http_4xx`, `check`, `extraction`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct ScenarioErrors {
+    pub step: String,
+    pub kind: String,
 }
 
 impl NewlyFailed {
@@ -118,14 +132,21 @@ impl NewlyFailed {
     /// 3.1% > SLO 1%` (its load: the two runs may number their levels apart).
     pub fn line(&self) -> String {
         let broke: Vec<String> = self.breaches.iter().map(ToString::to_string).collect();
+        let own = self.scenario_errors.as_ref().map(|own| {
+            format!(
+                ", every failure of the scenario's own kinds (most {} at step {}; none timed out or got a 5xx): the shop answers otherwise, or its data changed (out of stock?), not a sign of load",
+                own.kind, own.step
+            )
+        });
         format!(
-            "the level at {} met the SLO in the baseline and fails now: {}{}",
+            "the level at {} met the SLO in the baseline and fails now: {}{}{}",
             crate::units::show_load(self.load),
             if broke.is_empty() {
                 "its verdict".to_string()
             } else {
                 broke.join("; ")
             },
+            own.unwrap_or_default(),
             if self.generator_limited {
                 " (cannot judge: generator-limited)"
             } else if !self.counts() {
@@ -407,6 +428,10 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
                 load: b.load,
                 breaches: n.breaches.clone(),
                 generator_limited: limited,
+                scenario_errors: super::failures::own_errors_at(new, n).map(|own| ScenarioErrors {
+                    step: own.step.to_string(),
+                    kind: own.answer.to_string(),
+                }),
             });
         }
         let both_failed = b.verdict == Verdict::Fail && n.verdict == Verdict::Fail;

@@ -400,6 +400,45 @@ fn a_level_that_met_the_slo_and_fails_now_is_a_regression_whatever_its_latency()
     );
 }
 
+/// A level failing now on the scenario's own errors alone (an out-of-stock
+/// GraphQL answer the scenario does not accept) is still a regression, but
+/// its line says what it rests on: the shop's answers or data, not its speed
+/// (a CI trial read it as a slowdown while the verdict said otherwise).
+#[test]
+fn a_level_failing_now_on_the_scenarios_own_errors_says_so() {
+    let mut base = testdata::broken();
+    base.levels.truncate(2);
+    let mut new = base.clone();
+    let level = &mut new.levels[1];
+    level.verdict = Verdict::Fail;
+    level.breaches = vec![testdata::error_rate_breach(0.2, 0.01)];
+    let step = &mut level.steps[1];
+    let failed = step.stats.requests / 2;
+    step.stats.errors = [("graphql".to_string(), failed)].into();
+    let name = step.name.clone();
+    for other in level.steps.iter_mut().filter(|s| s.name != name) {
+        other.stats.errors.clear();
+    }
+    let c = compare(&base, &new, DEFAULT_MAX_REGRESSION);
+    assert_eq!(c.regressions(), 1);
+    let own = c.newly_failed[0].scenario_errors.as_ref().expect("named");
+    assert_eq!(
+        (own.step.as_str(), own.kind.as_str()),
+        (name.as_str(), "graphql")
+    );
+    let line = c.newly_failed[0].line();
+    assert!(
+        line.contains(&format!(
+            ", every failure of the scenario's own kinds (most graphql at step {name}; none timed out or got a 5xx)"
+        )),
+        "{line}"
+    );
+    // One timeout among them, and it may be load: said as before.
+    new.levels[1].steps[0].stats.errors = [("timeout".to_string(), 1)].into();
+    let c = compare(&base, &new, DEFAULT_MAX_REGRESSION);
+    assert_eq!(c.newly_failed[0].scenario_errors, None);
+}
+
 #[test]
 fn runs_of_different_load_models_share_no_level() {
     let base = testdata::broken();

@@ -428,14 +428,14 @@ pub fn load_shed(report: &Report) -> Option<String> {
     ))
 }
 
-/// A breaking point that broke on the error rate alone, every request that
-/// failed there of the scenario's own kinds (4xx but 429, checks,
-/// extractions): the step that failed most, its kind and first status, and
+/// A level that broke on the error rate alone, every request that failed
+/// there of the scenario's own kinds (4xx but 429, checks, extractions,
+/// GraphQL errors): the step that failed most, its kind and first status, and
 /// how many failed in all.
-struct OwnErrors<'r> {
+pub(super) struct OwnErrors<'r> {
     level: &'r crate::analysis::LevelResult,
-    step: &'r str,
-    answer: &'r str,
+    pub step: &'r str,
+    pub answer: &'r str,
     code: Option<u16>,
     total: u64,
 }
@@ -446,6 +446,14 @@ fn own_errors_break(report: &Report) -> Option<OwnErrors<'_>> {
     }
     let bp = report.breaking_point.as_ref()?;
     let level = report.levels.iter().find(|l| l.index == bp.level)?;
+    own_errors_at(report, level)
+}
+
+/// [`OwnErrors`] of `level`, if it broke so.
+pub(super) fn own_errors_at<'r>(
+    report: &'r Report,
+    level: &'r crate::analysis::LevelResult,
+) -> Option<OwnErrors<'r>> {
     let on_errors_only = !level.breaches.is_empty()
         && (level.breaches.iter()).all(|b| matches!(b.broken, Broken::ErrorRate { .. }));
     if !on_errors_only {

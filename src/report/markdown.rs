@@ -530,6 +530,7 @@ mod tests {
                 "error rate 5% > SLO 1%",
             )],
             generator_limited: false,
+            scenario_errors: None,
         }];
         let text = summary(&report);
         assert!(
