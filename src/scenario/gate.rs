@@ -367,8 +367,90 @@ fn status_code(text: &str) -> Result<u16, String> {
         })
 }
 
+/// k6's threshold metrics, and what each is here.
+const K6_METRICS: [(&str, &str); 7] = [
+    (
+        "http_req_duration",
+        "a latency gate: p95, p99, max (or STEP.p95)",
+    ),
+    (
+        "http_req_waiting",
+        "a latency gate: p95, p99, max (or STEP.p95)",
+    ),
+    ("http_req_failed", "error_rate"),
+    (
+        "checks",
+        "error_rate.check (a failed expect is an error of kind check)",
+    ),
+    ("http_reqs", "throughput (requests served per second)"),
+    ("iterations", "journeys.JOURNEY.per_second"),
+    ("iteration_duration", "a latency gate per step (STEP.p95)"),
+];
+
+/// What a k6 metric or aggregation is here: `http_req_failed` is
+/// `error_rate`, `p(95)` is `p95`.
+pub fn k6_name(name: &str) -> Option<String> {
+    if let Some((_, here)) = K6_METRICS.iter().find(|(k6, _)| *k6 == name) {
+        return Some(format!("`{name}` is k6's metric; here it is {here}"));
+    }
+    let inner = name.strip_prefix("p(")?.strip_suffix(')')?;
+    Some(format!("k6's `{name}` is written p{inner} here"))
+}
+
+/// A k6 threshold expression for `metric` (`p(95)<500`, `rate<0.01`) as the
+/// gate that says it here, judged over the whole run as k6 judges it:
+/// `"p95@all" = "< 500ms"`; `None` when it has no such gate.
+pub fn k6_threshold(metric: &str, expression: &str) -> Option<String> {
+    let expression: String = expression.split_whitespace().collect();
+    let at = expression.find(['<', '>', '='])?;
+    let (aggregate, rest) = expression.split_at(at);
+    let (op, bound) = ["<=", ">=", "==", "<", ">"]
+        .iter()
+        .find_map(|op| rest.strip_prefix(op).map(|b| (*op, b)))?;
+    let bound: f64 = bound.parse().ok()?;
+    let percent = |r: f64| format!("{}%", (r * 100.0 * 1e6).round() / 1e6);
+    match (metric, aggregate) {
+        ("http_req_duration" | "http_req_waiting", aggregate) => {
+            let name = match aggregate {
+                "med" | "avg" => "p50".to_string(),
+                "max" => "max".to_string(),
+                p => format!("p{}", p.strip_prefix("p(")?.strip_suffix(')')?),
+            };
+            percentile(&name)?;
+            let mean = if aggregate == "avg" {
+                " (the median: no mean here)"
+            } else {
+                ""
+            };
+            Some(format!("\"{name}@all\" = \"{op} {bound}ms\"{mean}"))
+        }
+        ("http_req_failed", "rate") => {
+            Some(format!("\"error_rate@all\" = \"{op} {}\"", percent(bound)))
+        }
+        // A share of checks passed above a bound is a share failed below one.
+        ("checks", "rate") => {
+            let flipped = match op {
+                ">" => "<",
+                ">=" => "<=",
+                "<" => ">",
+                "<=" => ">=",
+                _ => return None,
+            };
+            Some(format!(
+                "\"error_rate.check@all\" = \"{flipped} {}\"",
+                percent(1.0 - bound)
+            ))
+        }
+        ("http_reqs", "rate") => Some(format!("throughput = \"{op} {bound}\"")),
+        _ => None,
+    }
+}
+
 fn parse_metric(name: &str) -> Result<Metric, String> {
-    let unknown = || format!("unknown metric `{name}`: expected one of {VALID_METRICS}");
+    let unknown = || match k6_name(name) {
+        Some(k6) => format!("unknown metric `{name}`: {k6} (expected one of {VALID_METRICS})"),
+        None => format!("unknown metric `{name}`: expected one of {VALID_METRICS}"),
+    };
     if name.is_empty() {
         return Err(format!("expected a metric, one of {VALID_METRICS}"));
     }
@@ -632,6 +714,18 @@ mod tests {
         let e = parse_gate("p95 < 800").unwrap_err();
         assert_eq!(e.column, 7);
         assert!(e.message.contains("needs a unit"), "{e}");
+        let e = parse_gate("p(95) < 800ms").unwrap_err();
+        assert!(
+            e.message
+                .starts_with("unknown metric `p(95)`: k6's `p(95)` is written p95 here"),
+            "{e}"
+        );
+        let e = parse_gate("http_req_failed < 1%").unwrap_err();
+        assert!(
+            e.message
+                .contains("`http_req_failed` is k6's metric; here it is error_rate"),
+            "{e}"
+        );
         let e = parse_gate("latency < 800ms").unwrap_err();
         assert_eq!(e.column, 1);
         assert!(e.message.contains("unknown metric `latency`"), "{e}");

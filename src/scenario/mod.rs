@@ -630,10 +630,14 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
 
 /// Keys written in the wrong table or values of the wrong shape, or in
 /// another tool's words, and what fixes them.
-const MISPLACED: [(&str, &str); 8] = [
+const MISPLACED: [(&str, &str); 9] = [
     (
         "unknown field `thresholds`",
         "k6's thresholds are stampede's [slo] (judged at each level: p95 = \"500ms\", error_rate = \"1%\") and [gates] (the exit code: p95 = \"< 500ms\"; p95@all = \"< 500ms\" judges the whole run, as a k6 threshold does)",
+    ),
+    (
+        "unknown field `options`",
+        "k6's options are stampede's [load] (vus and duration: staircase = { levels = [10, 20, 40], hold = \"1m\" }; stages: { ramp_to = 100, over = \"30s\" }) and [target] (the shop's base URL)",
     ),
     (
         "unknown field `duration`",
@@ -645,7 +649,7 @@ const MISPLACED: [(&str, &str); 8] = [
     ),
     (
         "unknown field `check`, expected one of `name`",
-        "Gatling's check is stampede's expect: expect = { status = 200, body_contains = \"Add to cart\" } (a failed one is an error of kind check)",
+        "k6's and Gatling's check is stampede's expect: expect = { status = 200, body_contains = \"Add to cart\" } (a failed one is an error of kind check)",
     ),
     (
         "unknown field `method`, expected one of `name`",

@@ -35,6 +35,9 @@ pub fn gates(
                 })?);
             continue;
         }
+        if let Some(k6) = k6_gates(name, value.get_ref()) {
+            return Err(ScenarioError::at(path, source, key.span(), k6));
+        }
         let text = match value.get_ref() {
             // `error_rate = "5%"` copied from `[slo]`, or k6's `"rate<0.05"`: the
             // value is what lacks the comparison, not the metric that is unknown.
@@ -86,6 +89,27 @@ pub fn gates(
         gates.push(gate);
     }
     Ok((gates, max_regression))
+}
+
+/// A k6 threshold copied into `[gates]` (`http_req_duration = ["p(95)<500"]`):
+/// what it is here, and the gates that say it, when they can be written.
+fn k6_gates(name: &str, value: &toml::Value) -> Option<String> {
+    let what = super::gate::k6_name(name).filter(|_| !name.starts_with("p("))?;
+    let expressions: Vec<&str> = match value {
+        toml::Value::String(s) => vec![s.as_str()],
+        toml::Value::Array(a) => a.iter().filter_map(toml::Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let gates: Vec<String> = (expressions.iter())
+        .filter_map(|e| super::gate::k6_threshold(name, e))
+        .collect();
+    Some(match gates.as_slice() {
+        [] => format!("{what}: a gate is METRIC = \"OP BOUND\", like \"p95@all\" = \"< 500ms\""),
+        gates => format!(
+            "{what}: write {} (@all judges the whole run, as a k6 threshold does; without it a gate judges the last good level, which met the SLO)",
+            gates.join(", ")
+        ),
+    })
 }
 
 /// `"10%"` or `0.1`.

@@ -1463,6 +1463,44 @@ fn k6_words_are_answered_with_stampedes() {
         err.contains("k6's thresholds are stampede's [slo] (judged at each level"),
         "{err}"
     );
+    // A threshold copied into [gates] is written as the gates that say it,
+    // judged over the run as k6 judges it (one suggestion did not parse).
+    for (threshold, wanted) in [
+        (
+            "http_req_duration = [\"p(95)<500\", \"p(99.9) < 1500\", \"avg<200\"]",
+            "`http_req_duration` is k6's metric; here it is a latency gate: p95, p99, max (or STEP.p95): write \"p95@all\" = \"< 500ms\", \"p99.9@all\" = \"< 1500ms\", \"p50@all\" = \"< 200ms\" (the median: no mean here) (@all judges the whole run",
+        ),
+        (
+            "http_req_failed = \"rate<0.01\"",
+            "here it is error_rate: write \"error_rate@all\" = \"< 1%\"",
+        ),
+        (
+            "checks = \"rate>=0.995\"",
+            "write \"error_rate.check@all\" = \"<= 0.5%\"",
+        ),
+        (
+            "http_reqs = \"count>100\"",
+            "`http_reqs` is k6's metric; here it is throughput (requests served per second): a gate is METRIC = \"OP BOUND\"",
+        ),
+    ] {
+        let err = error(&text(ok, &format!("[gates]\n{threshold}")));
+        assert!(err.contains(wanted), "{threshold}: {err}");
+        // And what it suggests is a gate.
+        let written = err.split("write ").nth(1).unwrap_or("");
+        let mut parsed = 0;
+        for suggested in written.split(" (@all").next().unwrap().split(", ") {
+            let Some((key, rest)) = suggested.split_once(" = \"") else {
+                continue;
+            };
+            let bound = rest.split('"').next().unwrap();
+            let gate = format!("{} {bound}", key.trim_matches('"'));
+            crate::scenario::parse_gate(&gate).unwrap_or_else(|e| panic!("{gate}: {e}"));
+            parsed += 1;
+        }
+        assert_eq!(parsed > 0, wanted.contains("write "), "{err}");
+    }
+    let err = error(&text(ok, "").replacen("[load]", "[options]\nvus = 10\n[load]", 1));
+    assert!(err.contains("k6's options are stampede's [load]"), "{err}");
     for stage in [
         "{ target = 10, duration = \"5s\" }",
         "{ duration = \"5s\", target = 10 }",
