@@ -233,6 +233,51 @@ fn a_comparison_says_how_much_it_could_judge() {
     );
 }
 
+/// Served steps come by journeys: 20% fewer over 80 arrivals of four steps
+/// each is within chance (two seeds of one shop differed so), while as many
+/// steps from as many journeys of one step each is not.
+#[test]
+fn served_steps_vary_as_the_journeys_that_bring_them() {
+    let mut base = testdata::judged(&[]);
+    base.levels.truncate(1);
+    let level = &mut base.levels[0];
+    (
+        level.held_s,
+        level.stats.throughput_rps,
+        level.stats.served_rps,
+    ) = (10.0, 34.7, Some(34.7));
+    let mut new = base.clone();
+    new.levels[0].stats.throughput_rps = 27.9;
+    new.levels[0].stats.served_rps = Some(27.9);
+    let row = |base: &Report, new: &Report| {
+        let c = compare(base, new, 0.10);
+        let row = c
+            .rows
+            .into_iter()
+            .find(|r| r.step == "all" && r.metric == "throughput");
+        row.expect("a throughput row")
+    };
+    let started = |report: &mut Report, journeys: u64| {
+        let level = &mut report.levels[0];
+        level.journeys.truncate(1);
+        level.journeys[0].started = journeys;
+    };
+    // 347 and 279 steps from 86 and 70 journeys.
+    started(&mut base, 86);
+    started(&mut new, 70);
+    let clustered = row(&base, &new);
+    assert!(
+        clustered.enough_samples && !clustered.significant,
+        "{clustered:?}"
+    );
+    // One step a journey: the Poisson test, as before.
+    started(&mut base, 347);
+    started(&mut new, 279);
+    let single = row(&base, &new);
+    assert!(single.significant && single.regression, "{single:?}");
+    assert!(single.ci_high - single.ci_low < clustered.ci_high - clustered.ci_low);
+}
+
 #[test]
 fn a_limited_generator_cannot_explain_a_change_larger_than_its_lateness() {
     let mut base = testdata::broken();
@@ -437,6 +482,31 @@ fn a_level_failing_now_on_the_scenarios_own_errors_says_so() {
     new.levels[1].steps[0].stats.errors = [("timeout".to_string(), 1)].into();
     let c = compare(&base, &new, DEFAULT_MAX_REGRESSION);
     assert_eq!(c.newly_failed[0].scenario_errors, None);
+}
+
+#[test]
+fn runs_of_different_seeds_are_compared_with_the_caveat() {
+    let base = testdata::broken();
+    let mut new = base.clone();
+    assert!(
+        compare(&base, &new, DEFAULT_MAX_REGRESSION)
+            .caveats
+            .is_empty()
+    );
+    new.seed = base.seed + 1;
+    let c = compare(&base, &new, DEFAULT_MAX_REGRESSION);
+    assert_eq!(
+        c.caveats,
+        vec![Caveat::DifferentSeeds {
+            base: base.seed,
+            new: base.seed + 1
+        }]
+    );
+    assert!(
+        c.caveats[0]
+            .line()
+            .ends_with("run both with the same --seed")
+    );
 }
 
 #[test]

@@ -151,6 +151,11 @@ pub enum Caveat {
     /// A run interrupted: its last level may be cut short, and the levels it
     /// never reached are not compared.
     Interrupted { run: Side },
+    /// Runs drawn from different seeds (without `--seed`, each run draws its
+    /// own): their arrivals, think times and journey choices differ, and near
+    /// the knee a queue that builds in one and not the other moves latency
+    /// beyond what the comparison allows for.
+    DifferentSeeds { base: u64, new: u64 },
 }
 
 impl Caveat {
@@ -173,6 +178,12 @@ impl Caveat {
                 caveats.push(Caveat::Interrupted { run });
             }
         }
+        if base.seed != new.seed {
+            caveats.push(Caveat::DifferentSeeds {
+                base: base.seed,
+                new: new.seed,
+            });
+        }
         caveats
     }
 
@@ -190,6 +201,9 @@ impl Caveat {
             Caveat::Interrupted { run } => format!(
                 "the {} was interrupted: its last level may have been cut short, and the levels it never reached are not compared",
                 run.noun()
+            ),
+            Caveat::DifferentSeeds { base, new } => format!(
+                "the runs drew from different seeds ({base} and {new}): their arrivals, think times and journey choices differ, and near the breaking point a queue that builds in one run and not the other moves latency further than the comparison allows for; run both with the same --seed"
             ),
         }
     }
