@@ -130,9 +130,20 @@ fn scripting_errors<'r>(
     step: &'r StepResult,
     from_the_start: bool,
 ) -> Option<(&'r str, u64)> {
-    let stats = &step.stats;
-    if stats.requests == 0 {
-        return None;
+    let kinds = scripting_kinds(report, step, from_the_start);
+    let (kind, _) = kinds.iter().max_by_key(|(_, n)| *n)?;
+    Some((kind, kinds.iter().map(|(_, n)| n).sum()))
+}
+
+/// Each kind of a step's failures at a level that is the scenario's own
+/// (see [`scripting_errors`]), with its count.
+fn scripting_kinds<'r>(
+    report: &Report,
+    step: &'r StepResult,
+    from_the_start: bool,
+) -> Vec<(&'r str, u64)> {
+    if step.stats.requests == 0 {
+        return Vec::new();
     }
     // 429 is the shop's answer to load, not the scenario's fault: a 4xx
     // counts when an example of it is another status.
@@ -144,18 +155,10 @@ fn scripting_errors<'r>(
             || examples_of(report, &step.name, kind)
                 .is_none_or(|f| f.examples.iter().any(|e| e.status != Some(429))))
     };
-    let (kind, _) = stats
-        .errors
-        .iter()
-        .filter(|(kind, _)| scripting(kind))
-        .max_by_key(|(_, n)| **n)?;
-    let failed: u64 = stats
-        .errors
-        .iter()
-        .filter(|(kind, _)| scripting(kind))
-        .map(|(_, n)| n)
-        .sum();
-    Some((kind, failed))
+    (step.stats.errors.iter())
+        .filter(|(kind, n)| **n > 0 && scripting(kind))
+        .map(|(kind, n)| (kind.as_str(), *n))
+        .collect()
 }
 
 fn examples_of<'r>(report: &'r Report, step: &str, kind: &str) -> Option<&'r FailureExamples> {
@@ -343,18 +346,60 @@ pub fn accepted_refusals(report: &Report) -> Option<String> {
 /// what it rests on.
 pub fn scenario_errors_only(report: &Report) -> Option<String> {
     let own = own_errors_break(report)?;
-    if shed_quickly(report, own.level).is_some() {
+    if (shed_quickly(report, own.level).is_some() && !own.refused_credentials())
+        || own.total < FEWEST_FAILED
+    {
         return None;
     }
     let OwnErrors {
-        step,
-        answer,
-        code,
-        total,
-        ..
+        step, answer, code, ..
     } = own;
     let status = code.map(|code| format!(" ({code})")).unwrap_or_default();
-    // How to accept it, for the kind it is (a GraphQL step was told of `status`).
+    // Refused credentials that begin as shoppers are added are most often
+    // shoppers sharing them: accepting the answer would hide it.
+    if let Some(refused) = code.filter(|_| own.refused_credentials()) {
+        return Some(format!(
+            "every request that failed there failed for the scenario's own reasons, most at step {step}: http_4xx ({refused}), none timed out or got a 5xx; a {refused} that comes with more shoppers is most often shoppers sharing credentials (one account for all, where each login ends the others' sessions, or a token one shopper got and another sent): give each shopper its own account (a feeder with pick = \"unique\") before reading capacity from it"
+        ));
+    }
+    // Every kind there, most first: accepting only the commonest left the
+    // level over the SLO on the others.
+    let mut kinds: Vec<(&str, &str, u64)> = (own.level.steps.iter())
+        .flat_map(|s| {
+            scripting_kinds(report, s, false)
+                .into_iter()
+                .map(|(kind, n)| (s.name.as_str(), kind, n))
+        })
+        .collect();
+    kinds.sort_by_key(|(_, _, n)| std::cmp::Reverse(*n));
+    let accept: Vec<String> = kinds
+        .iter()
+        .map(|(step, kind, _)| accept_advice(report, step, kind))
+        .collect();
+    let others = match kinds.get(1..) {
+        Some(rest) if !rest.is_empty() => {
+            let said: Vec<String> = rest
+                .iter()
+                .map(|(step, kind, n)| format!("{n} {kind} at step {step}"))
+                .collect();
+            format!(" (and {})", said.join(", "))
+        }
+        _ => String::new(),
+    };
+    let accept = match accept.as_slice() {
+        [one] => format!("accept it ({one})"),
+        many => format!("accept them ({})", many.join("; ")),
+    };
+    Some(format!(
+        "every request that failed there failed for the scenario's own reasons, most at step {step}: {answer}{status}{others}, none timed out or got a 5xx; if that is the shop's business answer (an out-of-stock, say), not its answer to load, {accept} or change the data, and the breaking point is the shop's"
+    ))
+}
+
+/// How a step accepts a failure of the scenario's own `kind` that is the
+/// shop's business answer (a GraphQL step was told of `status`).
+fn accept_advice(report: &Report, step: &str, kind: &str) -> String {
+    let code =
+        examples_of(report, step, kind).and_then(|f| f.examples.iter().find_map(|e| e.status));
     let graphql_code = (report.graphql_codes.get(step))
         .and_then(|codes| codes.iter().max_by_key(|(_, n)| **n))
         .map(|(code, _)| code.as_str());
@@ -362,22 +407,28 @@ pub fn scenario_errors_only(report: &Report) -> Option<String> {
     // name: accepted by that list, not by `allow_errors` (error codes).
     let union = (report.failed_checks.keys())
         .any(|k| k.starts_with(&format!("{step}: ")) && k.contains(".__typename "));
-    let accept = match (answer, code, graphql_code) {
-        ("graphql", _, Some(name)) if union => {
-            format!("\"{name}\" among the names its `expect.typename` accepts")
+    let at = format!("at step {step}, ");
+    match (kind, graphql_code) {
+        ("graphql", Some(name)) if union => {
+            format!("{at}\"{name}\" among the names its `expect.typename` accepts")
         }
-        ("graphql", _, Some(code)) => format!("`allow_errors = [\"{code}\"]` in its graphql table"),
-        ("graphql", _, None) => "`allow_errors` in its graphql table".to_string(),
-        ("http_4xx", code, _) => expect_status(code),
-        ("check", _, _) => "a check that lets it pass".to_string(),
-        _ => "`optional = true` on the extraction, or a `when`".to_string(),
-    };
-    if total < FEWEST_FAILED {
-        return None;
+        ("graphql", Some(code)) => {
+            format!("{at}`allow_errors = [\"{code}\"]` in its graphql table")
+        }
+        ("graphql", None) => format!("{at}`allow_errors` in its graphql table"),
+        ("http_4xx", _) => format!("{at}{}", expect_status(code)),
+        ("check", _) => {
+            // The check that failed most at that step, as the run counted it.
+            let check = (report.failed_checks.iter())
+                .filter_map(|(k, n)| Some((k.strip_prefix(&format!("{step}: "))?, n)))
+                .filter(|(k, _)| !k.starts_with("status "))
+                .max_by_key(|(_, n)| **n)
+                .map(|(k, _)| format!(" (`{k}` failed)"))
+                .unwrap_or_default();
+            format!("{at}a check that lets it pass{check}")
+        }
+        _ => format!("{at}`optional = true` on the extraction, or a `when`"),
     }
-    Some(format!(
-        "every request that failed there failed for the scenario's own reasons, most at step {step}: {answer}{status}, none timed out or got a 5xx; if that is the shop's business answer (out of stock), not its answer to load, accept it ({accept}) or change the data, and the breaking point is the shop's"
-    ))
 }
 
 /// When the breaking point broke on the error rate alone, on so few failed
@@ -413,7 +464,9 @@ pub fn few_failures(report: &Report) -> Option<String> {
 /// came back in half the time of the answers served ([`shed_quickly`]): a
 /// sentence reading them as the shop shedding load, its capacity.
 pub fn load_shed(report: &Report) -> Option<String> {
-    let own = own_errors_break(report).filter(|own| own.total >= FEWEST_FAILED)?;
+    // A quick 401 is no busy page: shoppers sharing credentials, most often.
+    let own = own_errors_break(report)
+        .filter(|own| own.total >= FEWEST_FAILED && !own.refused_credentials())?;
     let (failed_p50, served_p50) = shed_quickly(report, own.level)?;
     let status = own
         .code
@@ -440,7 +493,15 @@ pub(super) struct OwnErrors<'r> {
     total: u64,
 }
 
-fn own_errors_break(report: &Report) -> Option<OwnErrors<'_>> {
+impl OwnErrors<'_> {
+    /// Whether the commonest failure is a refusal of the shopper's
+    /// credentials (401, 403).
+    pub(super) fn refused_credentials(&self) -> bool {
+        self.answer == "http_4xx" && matches!(self.code, Some(401 | 403))
+    }
+}
+
+pub(super) fn own_errors_break(report: &Report) -> Option<OwnErrors<'_>> {
     if report.scripting_failure.is_some() {
         return None;
     }
@@ -787,9 +848,68 @@ mod tests {
                 .contains(". But every request that failed there")
         );
         assert!(
-            said.contains("accept it (`expect = { status = [\"2xx\", \"3xx\", …] }`)"),
+            said.contains(&format!(
+                "accept it (at step {step}, `expect = {{ status = [\"2xx\", \"3xx\", …] }}`)"
+            )),
             "{said}"
         );
+        // Two kinds at two steps: each said, each accepted (accepting only the
+        // commonest left a trial's level over the SLO on the other).
+        let mut two = report.clone();
+        let at = two.levels.iter_mut().find(|l| l.index == bp).unwrap();
+        let other = at.steps[1].name.clone();
+        at.steps[1].stats.errors = [("check".to_string(), 3)].into();
+        two.failed_checks = [
+            (format!("{other}: $.error absent"), 3),
+            (format!("{other}: status == 2xx or 3xx"), 5),
+        ]
+        .into();
+        let said = scenario_errors_only(&two).expect("the scenario's own errors");
+        assert!(
+            said.contains(&format!(
+                "most at step {step}: http_4xx (and 3 check at step {other}), none timed out"
+            )) && said.contains(&format!(
+                "accept them (at step {step}, `expect = {{ status = [\"2xx\", \"3xx\", …] }}`; at step {other}, a check that lets it pass (`$.error absent` failed))"
+            )),
+            "{said}"
+        );
+        // A 401 that comes with more shoppers: shared credentials, not to accept.
+        let mut refused = report.clone();
+        refused.failure_examples = vec![FailureExamples {
+            step: step.clone(),
+            kind: "http_4xx".to_string(),
+            count: 21,
+            examples: vec![FailureExample {
+                status: Some(401),
+                latency_ms: None,
+                request: String::new(),
+                trace_id: None,
+                what: "expected status 2xx or 3xx, got 401".to_string(),
+                redirects: Vec::new(),
+                body: String::new(),
+            }],
+        }];
+        let said = scenario_errors_only(&refused).expect("the scenario's own errors");
+        assert!(
+            said.contains("http_4xx (401), none timed out or got a 5xx; a 401 that comes with more shoppers is most often shoppers sharing credentials")
+                && said.contains("(a feeder with pick = \"unique\")")
+                && !said.contains("accept"),
+            "{said}"
+        );
+        // Quick as they are, refusals of credentials are no busy page.
+        let level = refused.levels.iter_mut().find(|l| l.index == bp).unwrap();
+        let p50 = |ms| crate::analysis::Latency {
+            p50_ms: Some(ms),
+            ..Default::default()
+        };
+        (level.stats.latency_ok, level.stats.latency_failed) = (Some(p50(55.0)), Some(p50(1.4)));
+        let held = refused.levels.iter().find(|l| l.index == bp).unwrap();
+        assert!(
+            shed_quickly(&refused, held).is_some(),
+            "quick as a busy page"
+        );
+        assert_eq!(load_shed(&refused), None);
+        assert!(scenario_errors_only(&refused).is_some_and(|s| s.contains("sharing credentials")));
         // Failures that came back in half the time of the answers served, and
         // began only as the load rose: the shop shedding load, its capacity.
         let mut shed = report.clone();
@@ -806,7 +926,9 @@ mod tests {
         set(&mut shed, None, None);
         let said = scenario_errors_only(&shed).expect("the scenario's own errors");
         assert!(
-            said.contains("accept it (a check that lets it pass)"),
+            said.contains(&format!(
+                "accept it (at step {step}, a check that lets it pass)"
+            )),
             "{said}"
         );
         set(&mut shed, Some(55.0), Some(1.4));
@@ -846,7 +968,9 @@ mod tests {
         .collect();
         let said = scenario_errors_only(&graphql).expect("the scenario's own errors");
         assert!(
-            said.contains("accept it (`allow_errors = [\"OUT_OF_STOCK\"]` in its graphql table)"),
+            said.contains(&format!(
+                "accept it (at step {step}, `allow_errors = [\"OUT_OF_STOCK\"]` in its graphql table)"
+            )),
             "{said}"
         );
         // A union's answer the step's `expect.typename` refused is accepted by that
@@ -857,9 +981,9 @@ mod tests {
         union.failed_checks = [(check, 21)].into();
         let said = scenario_errors_only(&union).expect("the scenario's own errors");
         assert!(
-            said.contains(
-                "accept it (\"OutOfStock\" among the names its `expect.typename` accepts)"
-            ),
+            said.contains(&format!(
+                "accept it (at step {step}, \"OutOfStock\" among the names its `expect.typename` accepts)"
+            )),
             "{said}"
         );
         // Broken so from the first level: no "start the staircase lower"

@@ -444,11 +444,26 @@ fn breaking_point(gate: &Gate, report: &Report) -> GateResult {
     match &report.breaking_point {
         Some(bp) => {
             let measured = bp.load;
+            // The gate's line is all a CI widget shows: a break made of the
+            // scenario's own errors says so there too, not in the verdict alone.
+            let own_errors = super::failures::scenario_errors_only(report)
+                .and_then(|_| super::failures::own_errors_break(report));
+            let own = match own_errors {
+                Some(own) if !own.refused_credentials() => format!(
+                    ": every request that failed there failed for the scenario's own reasons (most {} at step {}; the verdict says how to accept them)",
+                    own.answer, own.step
+                ),
+                Some(own) => format!(
+                    ": every request that failed there failed for the scenario's own reasons (most {} at step {}; shoppers sharing credentials? the verdict says more)",
+                    own.answer, own.step
+                ),
+                None => String::new(),
+            };
             result(
                 gate,
                 bound.op.holds(measured, bound.value),
                 Some(measured),
-                format!("breaking point at {}", show_load(report, bp.load)),
+                format!("breaking point at {}{own}", show_load(report, bp.load)),
             )
         }
         None => {

@@ -174,6 +174,25 @@ fn breaking_point_gates() {
     passes(&smoke, &format!("breaking_point >= {top}"));
     let m = fails(&smoke, &format!("breaking_point >= {}", top + 100.0));
     assert!(m.contains("raise the staircase"), "{m}");
+    // A break made of the scenario's own errors says so on the gate's line,
+    // all that junit.xml shows (a k6 user's widget blamed the shop).
+    let mut own = testdata::broken();
+    own.scripting_failure = None;
+    let bp = own.breaking_point.as_ref().unwrap().level;
+    for level in &mut own.levels {
+        level.steps.iter_mut().for_each(|s| s.stats.errors.clear());
+    }
+    let level = own.levels.iter_mut().find(|l| l.index == bp).unwrap();
+    level.breaches = vec![testdata::error_rate_breach(0.021, 0.01)];
+    level.steps[0].stats.errors = [("check".to_string(), 21)].into();
+    let step = level.steps[0].name.clone();
+    let m = fails(&own, "breaking_point >= 300");
+    assert_eq!(
+        m,
+        format!(
+            "breaking point at 275 shoppers: every request that failed there failed for the scenario's own reasons (most check at step {step}; the verdict says how to accept them)"
+        )
+    );
 }
 
 #[test]
