@@ -332,6 +332,22 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
             };
             format!(" (low confidence: {} {noun})", stats.requests)
         }
+        // A share that failed its bound on so few requests that chance alone
+        // may give it (5 of 49 against 10%), as the SLO's breaches say.
+        Metric::ErrorRate { .. } | Metric::StatusRate { .. } if !passed => {
+            let n = stats.requests;
+            let k = (measured * n as f64).round() as u64;
+            let by_chance = match measured > bound {
+                true => super::breach::uncertain(k, n, bound),
+                false => super::breach::uncertain(n - k.min(n), n, 1.0 - bound),
+            };
+            match by_chance {
+                true => format!(
+                    " (low confidence: {k} of {n} requests; chance alone may give it — hold the level longer)"
+                ),
+                false => String::new(),
+            }
+        }
         _ => String::new(),
     };
     // A k6 threshold covers the whole run: say that this one judged the last

@@ -315,6 +315,19 @@ fn an_error_rate_gate_judges_the_exact_share() {
     passes(&r, "error_rate.http_5xx < 0.86%");
     passes(&r, "status_rate.503 < 0.86%");
     fails(&r, "status_rate.503 < 0.85%");
+    // 13 of 1,512 against 0.85% could be chance; against 0.2% it cannot.
+    let m = fails(&r, "error_rate < 0.85%");
+    assert!(
+        m.ends_with(
+            " (low confidence: 13 of 1512 requests; chance alone may give it — hold the level longer)"
+        ),
+        "{m}"
+    );
+    assert!(!fails(&r, "error_rate < 0.2%").contains("low confidence"));
+    // Below a lower bound by chance, as above one (1,499 of 1,512 against > 99.4%).
+    let m = fails(&r, "status_rate.200 > 99.4%");
+    assert!(m.contains("(low confidence: 1499 of 1512 requests"), "{m}");
+    assert!(!fails(&r, "status_rate.200 > 99.6%").contains("low confidence"));
 }
 
 fn level_rate(r: &Report, index: usize) -> f64 {
