@@ -112,6 +112,11 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     for warning in &scenario.warnings {
         errln!("warning: {warning}");
     }
+    // The scenario's own gates were said with its warnings; the command line's here.
+    let given = options.ci.gates.iter().skip(scenario.gates.len());
+    for warning in given.filter_map(|g| g.within_slo(&scenario.slo)) {
+        errln!("warning: {warning}");
+    }
     if !matches!(options.target, Target::Embedded) && scenario.target.base_url.is_none() {
         errln!("note: {}", Warning::TargetReplacesEmbeddedShop);
     }

@@ -367,6 +367,48 @@ fn status_code(text: &str) -> Result<u16, String> {
         })
 }
 
+impl Gate {
+    /// Why the gate can fail only when no level is good: judged at the last
+    /// good level, which met the SLO, with a bound as loose as the SLO's or
+    /// looser (`p95 < 500ms` beside `[slo] p95 = "500ms"`; a k6 user's
+    /// thresholds, copied so, never failed a broken run).
+    pub fn within_slo(&self, slo: &super::Slo) -> Option<String> {
+        let bound = self.bound.filter(|b| matches!(b.op, Op::Lt | Op::Le))?;
+        if self.at.is_some() || self.over_run {
+            return None;
+        }
+        let name = self.text.split([' ', '<']).next().unwrap_or_default();
+        let (clause, held) = match &self.metric {
+            Metric::Latency {
+                step: None,
+                percentile,
+            } => {
+                let slo = slo.latency.iter().find(|l| l.percentile == *percentile)?;
+                let ms = slo.bound.as_secs_f64() * 1000.0;
+                (
+                    format!("{name} = {}", crate::units::show_ms(ms)),
+                    bound.value >= ms,
+                )
+            }
+            Metric::ErrorRate { step: None, .. } => {
+                let rate = slo.error_rate?;
+                (
+                    format!("error_rate = {}", crate::units::show_percent(rate)),
+                    bound.value >= rate,
+                )
+            }
+            _ => return None,
+        };
+        let rest = self.text[name.len()..].trim_start();
+        held.then(|| {
+            format!(
+                "the gate `{}` is judged at the last good level, which met [slo] {clause} already: it fails only when no level is good; `{name}@all {rest}` judges the whole run (as a k6 threshold does), `{name}@LOAD {rest}` one level",
+                self.text
+            )
+        })
+    }
+}
+
 /// k6's threshold metrics, and what each is here.
 const K6_METRICS: [(&str, &str); 7] = [
     (
