@@ -594,6 +594,11 @@ pub fn plan(
                 per_second(unit)
             ),
         ),
+        // A fit the capacity read no knee in has no peak to lose the SLO at (a
+        // merged run's "about 50 arrivals/s, +214% off" a break at 16).
+        Model::Open if capacity.usl().is_some() && capacity.peak_load.is_none() => {
+            (None, capacity.note.clone())
+        }
         Model::Open => match capacity.usl() {
             None => (None, format!("no trusted USL fit of {}", per_second(unit))),
             Some(u) => (

@@ -196,6 +196,56 @@ fn levels_far_from_a_knee_are_not_extrapolated_far_beyond_them() {
     );
 }
 
+/// A merged open run whose steps/s followed its arrivals (no knee read) put
+/// the SLO's loss "about 50 arrivals/s, +214% off" a break at 16: the fit's
+/// peak, which its capacity did not claim. No estimate there.
+#[test]
+fn an_open_fit_without_a_knee_estimates_no_slo_loss() {
+    let mut report = crate::analysis::testdata::smoke();
+    report.model = Model::Open;
+    let template = report.levels[0].clone();
+    let served = [
+        (4.0, 12.3),
+        (8.0, 34.9),
+        (12.0, 45.5),
+        (14.0, 50.8),
+        (16.0, 65.5),
+        (18.0, 68.2),
+    ];
+    report.levels = (served.iter().enumerate())
+        .map(|(i, &(load, x))| {
+            let mut l = template.clone();
+            (l.index, l.load, l.stats.throughput_rps, l.stats.served_rps) = (i, load, x, Some(x));
+            l.stats.error_rate = 0.0;
+            l
+        })
+        .collect();
+    let capacity = assess(&report);
+    assert!(
+        capacity.usl().is_some() && capacity.peak_load.is_none(),
+        "{capacity:?}"
+    );
+    assert!(
+        capacity
+            .note
+            .starts_with("steps/s followed the arrival rate"),
+        "{capacity:?}"
+    );
+    let inputs = PlanInputs {
+        expected_peak: None,
+        think_mean_s: 0.5,
+        slo_latency_s: Some(0.25),
+        values: Vec::new(),
+    };
+    let plan = plan(&report, &capacity, &capacity, &inputs);
+    assert_eq!(
+        (plan.slo_lost_model, plan.slo_lost_load),
+        (None, None),
+        "{plan:?}"
+    );
+    assert_eq!(plan.slo_lost_note, capacity.note);
+}
+
 #[test]
 fn the_closed_model_slo_load_follows_littles_law() {
     // A flat X = 100 steps/s (σ = 1 after N = 1): R(N) = N / 100 − Z.
