@@ -35,20 +35,20 @@ pub fn enrich(
     report.gates = gates::evaluate(gates, report);
 }
 
-/// Judges `report` again: with `gates` (or, when there are none, the gates it was
-/// judged by), against `baseline` when given, and fits the capacity when it has no fit.
+/// Judges `report` again: by the gates it was judged by and `gates` besides
+/// (as `run --gate` adds to `[gates]`; a trial's re-judged run dropped its own
+/// three without a word), against `baseline` when given, and fits the
+/// capacity when it has no fit.
 pub fn rejudge(report: &mut Report, gates: &[Gate], baseline: Option<(&Report, f64)>) {
-    let judged_by: Vec<Gate>;
-    let gates = if gates.is_empty() {
-        judged_by = report
-            .gates
-            .iter()
-            .filter_map(|g| parse_gate(&g.gate).ok())
-            .collect();
-        &judged_by
-    } else {
-        gates
-    };
+    let mut judged_by: Vec<Gate> = (report.gates.iter())
+        .filter_map(|g| parse_gate(&g.gate).ok())
+        .collect();
+    for gate in gates {
+        if !judged_by.iter().any(|g| g.text == gate.text) {
+            judged_by.push(gate.clone());
+        }
+    }
+    let gates = &judged_by;
     if let Some((base, tolerance)) = baseline {
         report.comparison = Some(compare::compare(base, report, tolerance));
     }

@@ -146,7 +146,14 @@ fn gates_decide_the_exit_code_of_run_and_report() {
     );
     assert_eq!(code, Some(1), "{stdout}");
     let rejudged = crate::read_report(&judged.join("report.json"));
-    assert_eq!(rejudged["gates"].as_array().unwrap().len(), 1);
+    // The run's four gates, judged again, and the one given besides (it
+    // dropped the run's own without a word).
+    let gates = rejudged["gates"].as_array().unwrap();
+    assert_eq!(gates.len(), 5, "{gates:?}");
+    assert_eq!(gates[4]["gate"], "product.p95 < 1ms");
+    assert_eq!(gates[4]["passed"], false);
+    assert!(gates[..4].iter().all(|g| g["passed"] == true), "{gates:?}");
+    assert!(stdout.contains("gates: 4 passed, 1 failed"), "{stdout}");
     // Again into the same place: the same run's reports, written over.
     let (code, _, stderr) = command(&["report", "--out", judged.to_str().unwrap()], &[&out]);
     assert_eq!(code, Some(0), "{stderr}");

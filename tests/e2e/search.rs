@@ -102,8 +102,12 @@ fn a_search_answers_everywhere_and_the_capacity_gate_decides_the_exit() {
     assert_eq!(code, Some(1), "{said}");
     assert!(said.contains("capacity >= 1000"), "{said}");
     let rejudged = read_report(&out.with_file_name("judged").join("report.json"));
-    assert_eq!(rejudged["gates"][0]["passed"], false);
-    assert_eq!(f(&rejudged["gates"][0]["measured"]), capacity);
+    // The run's own gate judged again, the new one besides.
+    assert_eq!(rejudged["gates"][0]["gate"], "capacity >= 70");
+    assert_eq!(rejudged["gates"][0]["passed"], true);
+    assert_eq!(rejudged["gates"][1]["gate"], "capacity >= 1000");
+    assert_eq!(rejudged["gates"][1]["passed"], false);
+    assert_eq!(f(&rejudged["gates"][1]["measured"]), capacity);
 }
 
 /// Pinned to one core, with the shop in the same process, the generator runs
