@@ -294,6 +294,33 @@ fn business_except(report: &Report, shown: &[&str]) -> Vec<Fact> {
     facts
 }
 
+/// Open model: when the last good level served nearly the most any level
+/// served, it held at the shop's ceiling — a queue there neither grows nor
+/// drains for long, and a longer hold may fail it (a trial's 10-s levels
+/// passed 16 arrivals/s, the shop's exact ceiling, with "1.33× headroom").
+fn at_the_knee(report: &Report) -> Option<String> {
+    if report.model != crate::analysis::Model::Open || report.breaking_point.is_none() {
+        return None;
+    }
+    let good = report.last_good.as_ref()?;
+    let level = report.levels.iter().find(|l| l.index == good.level)?;
+    let served = level.stats.served_rps();
+    let most = (report.levels.iter())
+        .filter(|l| !l.spike && l.fits())
+        .map(|l| l.stats.served_rps())
+        .fold(0.0, f64::max);
+    (most > 0.0 && served >= AT_THE_KNEE * most).then(|| {
+        format!(
+            "; it served {:.1} steps/s there, {} of the most any level served ({most:.1}): at the shop's ceiling, where a longer hold may fail it (a capacity search confirms a load)",
+            served,
+            show_percent(served / most)
+        )
+    })
+}
+
+/// The share of the most served at which a last good level is at the knee.
+const AT_THE_KNEE: f64 = 0.95;
+
 /// Where the SLO is lost: a measured breaking point is the answer; the model's
 /// estimate is shown as a model, with how far it was from the measurement, and
 /// stands alone only when nothing broke.
@@ -409,8 +436,9 @@ fn planning_with(report: &Report, run_totals: bool) -> Vec<Fact> {
                 None => format!("at least {headroom:.2}× the expected peak"),
             },
             format!(
-                "last good level against the expected peak of {}",
-                unit.show(peak)
+                "last good level against the expected peak of {}{}",
+                unit.show(peak),
+                at_the_knee(report).unwrap_or_default()
             ),
         )),
         (Some(peak), None) => facts.push(Fact::new(
@@ -888,6 +916,50 @@ mod tests {
         report.capacity_search = Some(testdata::unfinished_search(Vec::new()));
         let label = capacity(&report).unwrap().label;
         assert!(label.starts_with("the probes' throughput ("), "{label}");
+    }
+
+    /// An open run whose last good level served nearly the most any level
+    /// served held at the ceiling: its headroom says so (a trial's 16
+    /// arrivals/s, the shop's exact ceiling, read "1.33× the expected peak").
+    #[test]
+    fn a_last_good_level_at_the_ceiling_says_so_beside_its_headroom() {
+        let mut report = testdata::judged(&[]);
+        let headroom = |r: &Report| {
+            planning(r)
+                .into_iter()
+                .find(|f| f.label == "headroom")
+                .unwrap()
+                .detail
+        };
+        assert!(
+            !headroom(&report).contains("ceiling"),
+            "closed: {}",
+            headroom(&report)
+        );
+        report.model = crate::analysis::Model::Open;
+        let good = report.last_good.as_ref().unwrap().level;
+        // The most of the levels held in full (not a spike).
+        let most = (report.levels.iter())
+            .filter(|l| l.fits() && l.index != good)
+            .map(|l| l.stats.served_rps())
+            .fold(0.0, f64::max);
+        let level = report.levels.iter_mut().find(|l| l.index == good).unwrap();
+        level.stats.served_rps = Some(0.8 * most);
+        assert!(
+            !headroom(&report).contains("ceiling"),
+            "{}",
+            headroom(&report)
+        );
+        let level = report.levels.iter_mut().find(|l| l.index == good).unwrap();
+        level.stats.served_rps = Some(0.96 * most);
+        let said = headroom(&report);
+        assert!(
+            said.contains(&format!(
+                "; it served {:.1} steps/s there, 96% of the most any level served ({most:.1}): at the shop's ceiling",
+                0.96 * most
+            )),
+            "{said}"
+        );
     }
 
     /// An open model's measured capacity is where the SLO-lost load comes
