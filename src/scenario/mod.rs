@@ -630,7 +630,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
 
 /// Keys written in the wrong table or values of the wrong shape, or in
 /// another tool's words, and what fixes them.
-const MISPLACED: [(&str, &str); 9] = [
+const MISPLACED: [(&str, &str); 12] = [
     (
         "unknown field `thresholds`",
         "k6's thresholds are stampede's [slo] (judged at each level: p95 = \"500ms\", error_rate = \"1%\") and [gates] (the exit code: p95 = \"< 500ms\"; p95@all = \"< 500ms\" judges the whole run, as a k6 threshold does)",
@@ -638,6 +638,18 @@ const MISPLACED: [(&str, &str); 9] = [
     (
         "unknown field `options`",
         "k6's options are stampede's [load] (vus and duration: staircase = { levels = [10, 20, 40], hold = \"1m\" }; stages: { ramp_to = 100, over = \"30s\" }) and [target] (the shop's base URL)",
+    ),
+    (
+        "unknown field `pause`",
+        "Gatling's pause is stampede's think: think = \"2s\" (or { uniform = [\"1s\", \"3s\"] }), on the journey (after every step) or on a step",
+    ),
+    (
+        "unknown field `wait_time`",
+        "Locust's wait_time is stampede's think: think = { uniform = [\"1s\", \"3s\"] } (between(1, 3)) or think = \"2s\", on the journey (after every step) or on a step",
+    ),
+    (
+        "unknown field `injection`",
+        "Gatling's injection profile is stampede's [load]: model = \"open\" with stages = [{ ramp_to = 20, over = \"30s\" }, { hold = \"1m\" }] (arrivals per second), or a staircase = { levels = [5, 10, 20], hold = \"1m\" }",
     ),
     (
         "unknown field `duration`",

@@ -1555,6 +1555,34 @@ fn gatling_and_locust_words_are_answered_with_stampedes() {
             "{step}: {err}"
         );
     }
+    // A pause, a wait_time, an injection profile and an EL path get theirs.
+    let journey = |extra: &str| {
+        text("{ name = \"home\", get = \"/\" }")
+            .replace("name = \"a\"\n", &format!("name = \"a\"\n{extra}\n"))
+    };
+    let err = error(&journey("pause = \"1s\""));
+    assert!(
+        err.contains("Gatling's pause is stampede's think: think = \"2s\""),
+        "{err}"
+    );
+    let err = error(&journey("wait_time = \"between(1, 3)\""));
+    assert!(
+        err.contains("Locust's wait_time is stampede's think"),
+        "{err}"
+    );
+    let err = error(
+        &text("{ name = \"home\", get = \"/\" }").replace("[load]\n", "[load]\ninjection = []\n"),
+    );
+    assert!(
+        err.contains("Gatling's injection profile is stampede's [load]"),
+        "{err}"
+    );
+    let err = error(&text("{ name = \"product\", get = \"#{link}\" }"));
+    assert!(
+        err.contains("expected a path starting with `/`, found \"#{link}\"")
+            && err.contains("`#{link}` is Gatling EL, which stampede sends as written: its templates read `{{ link }}`"),
+        "{err}"
+    );
 }
 
 /// `{{ links | random }}` on an extraction that keeps its first match only

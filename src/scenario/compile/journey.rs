@@ -516,11 +516,17 @@ impl<'a> Compiler<'a> {
         let text = path.get_ref();
         let absolute = text.starts_with("http://") || text.starts_with("https://");
         if !(text.starts_with('/') || text.starts_with("{{") || absolute) {
+            // `#{link}` or `${link}`: another tool's template, not a path.
+            let hint = match crate::scenario::written::foreign_interpolation(text) {
+                Some((_, _, said)) => said,
+                None => "the scheme and host come from [target] base_url; a full URL must name a host in allow_hosts".to_string(),
+            };
             return Err(self
-                .error(path.span(), format!("expected a path starting with `/`, found \"{text}\""))
-                .with_hint(
-                    "the scheme and host come from [target] base_url; a full URL must name a host in allow_hosts",
-                ));
+                .error(
+                    path.span(),
+                    format!("expected a path starting with `/`, found \"{text}\""),
+                )
+                .with_hint(hint));
         }
         if absolute && !text.contains("{{") {
             self.warn_if_blocked(name, path);
