@@ -185,7 +185,13 @@ fn say_why(report: &Report, exit: Exit) {
                 && report.gates.is_empty()
                 && report.shards.len() != 1 =>
         {
-            errln!("{}", warnings::Warning::BreakingPointWithoutGates)
+            errln!(
+                "{}",
+                match report.capacity_search {
+                    Some(_) => warnings::Warning::CapacityWithoutGates,
+                    None => warnings::Warning::BreakingPointWithoutGates,
+                }
+            )
         }
         Exit::CannotMeasure if let Some(nothing) = report.nothing_measured() => {
             use crate::analysis::measured::NothingMeasured;

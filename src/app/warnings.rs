@@ -27,6 +27,8 @@ pub enum Warning {
     RegressionGateNeedsBaseline,
     /// A run that found a breaking point and judged no gate: it exits 0.
     BreakingPointWithoutGates,
+    /// A capacity search that judged no gate: it exits 0 whatever it found.
+    CapacityWithoutGates,
 }
 
 impl fmt::Display for Warning {
@@ -76,6 +78,12 @@ impl fmt::Display for Warning {
                 "[gates] regression = true compares with a baseline: `run` refuses to start \
                  without --baseline FILE (an earlier run's report.json); to run without one, \
                  drop it from [gates] and pass --gate regression with --baseline (docs/ci.md)"
+            ),
+            Warning::CapacityWithoutGates => write!(
+                f,
+                "note: exit 0: no gate judged this run, and the capacity a search finds is a \
+                 finding, not a failure; gates fail the job on it: `[gates] capacity = \
+                 \">= 300\"` in the scenario, or --gate 'capacity >= 300' (docs/ci.md)"
             ),
             Warning::BreakingPointWithoutGates => write!(
                 f,

@@ -29,13 +29,15 @@ fn method(search: &CapacitySearch) -> String {
     )
 }
 
-/// The margin to the SLO: "+12%", "-8%"; a clause broken past twice its
-/// bound as how many times the bound it measured ("30× the bound", not "-2914%").
+/// The margin to the SLO: "12% under", "8% over" (a "-79%" beside a failed
+/// probe read as well under); a clause broken past twice its bound as how many
+/// times the bound it measured ("30× the bound", not "-2914%").
 fn margin(margin: f64) -> String {
     match margin {
         m if m <= -9.0 => format!("{:.0}× the bound", 1.0 - m),
         m if m <= -1.0 => format!("{:.1}× the bound", 1.0 - m),
-        m => format!("{:+.0}%", m * 100.0),
+        m if m < 0.0 => format!("{:.0}% over", -m * 100.0),
+        m => format!("{:.0}% under", m * 100.0),
     }
 }
 
@@ -162,9 +164,10 @@ mod tests {
     /// Margins read as percentages near the bound, as multiples of it far past.
     #[test]
     fn margins_far_past_the_bound_read_as_multiples() {
-        assert_eq!(super::margin(0.12), "+12%");
-        assert_eq!(super::margin(-0.08), "-8%");
-        assert_eq!(super::margin(-0.999), "-100%");
+        assert_eq!(super::margin(0.12), "12% under");
+        assert_eq!(super::margin(-0.08), "8% over");
+        assert_eq!(super::margin(-0.79), "79% over");
+        assert_eq!(super::margin(-0.999), "100% over");
         assert_eq!(super::margin(-29.14), "30× the bound");
         // 350 ms against 100: 3.5×, not "4×".
         assert_eq!(super::margin(-2.5), "3.5× the bound");

@@ -152,7 +152,22 @@ pub fn summary(report: &Report) -> String {
         let _ = writeln!(out, "\nwhat broke first: {}", broke.join("; "));
     }
     for (kind, message) in &report.error_messages {
-        let _ = writeln!(out, "first {kind} error: {message}");
+        // Where it first came: beside "what broke first" it read as the
+        // breaking level's, which had none.
+        let first = (report.levels.iter())
+            .find(|l| l.stats.errors.get(kind).is_some_and(|n| *n > 0))
+            .map(|l| {
+                format!(
+                    " (first at {}, level {})",
+                    crate::units::show_load(l.load),
+                    l.index + 1
+                )
+            });
+        let _ = writeln!(
+            out,
+            "first {kind} error{}: {message}",
+            first.unwrap_or_default()
+        );
     }
     if let Some(note) = crate::report::findings::held_back(report) {
         let _ = writeln!(out, "note: {note}");

@@ -108,6 +108,22 @@ fn a_search_answers_everywhere_and_the_capacity_gate_decides_the_exit() {
     assert_eq!(rejudged["gates"][1]["gate"], "capacity >= 1000");
     assert_eq!(rejudged["gates"][1]["passed"], false);
     assert_eq!(f(&rejudged["gates"][1]["measured"]), capacity);
+    // Without gates it exits 0 and says how to gate the capacity it found,
+    // not a staircase's breaking point (a trial read the staircase's note).
+    let ungated = out.with_file_name("ungated");
+    std::fs::create_dir_all(&ungated).unwrap();
+    let mut plain = read_report(&out.join("report.json"));
+    plain["gates"] = serde_json::json!([]);
+    std::fs::write(ungated.join("report.json"), plain.to_string()).unwrap();
+    let output = stampede().arg("report").arg(&ungated).output().unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(plain["breaking_point"].is_object(), "{plain}");
+    assert!(
+        stderr.contains("the capacity a search finds is a finding, not a failure; gates fail the job on it: `[gates] capacity = \">= 300\"`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("staircase"), "{stderr}");
 }
 
 /// Pinned to one core, with the shop in the same process, the generator runs
