@@ -103,12 +103,14 @@ pub struct NewlyFailed {
 }
 
 /// The step that failed most at a newly failed level, and its kind
-/// (`graphql`, `http_4xx`, `check`, `extraction`).
+/// (`graphql`, `http_4xx`, `check`, `extract`) with the status it came with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ScenarioErrors {
     pub step: String,
     pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
 }
 
 impl NewlyFailed {
@@ -133,11 +135,15 @@ impl NewlyFailed {
     /// 3.1% > SLO 1%` (its load: the two runs may number their levels apart).
     pub fn line(&self) -> String {
         let broke: Vec<String> = self.breaches.iter().map(ToString::to_string).collect();
-        let own = self.scenario_errors.as_ref().map(|own| {
-            format!(
+        let own = self.scenario_errors.as_ref().map(|own| match own.status {
+            Some(refused @ (401 | 403)) if own.kind == "http_4xx" => format!(
+                ", every failure of the scenario's own kinds (most {} ({refused}) at step {}; none timed out or got a 5xx): shoppers sharing credentials, most often, not a sign of load",
+                own.kind, own.step
+            ),
+            _ => format!(
                 ", every failure of the scenario's own kinds (most {} at step {}; none timed out or got a 5xx): the shop answers otherwise, or its data changed (out of stock?), not a sign of load",
                 own.kind, own.step
-            )
+            ),
         });
         format!(
             "the level at {} met the SLO in the baseline and fails now: {}{}{}",
@@ -429,9 +435,12 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
                 load: b.load,
                 breaches: n.breaches.clone(),
                 generator_limited: limited,
-                scenario_errors: super::failures::own_errors_at(new, n).map(|own| ScenarioErrors {
-                    step: own.step.to_string(),
-                    kind: own.answer.to_string(),
+                scenario_errors: super::failures::scenario_errors_at(new, n).map(|own| {
+                    ScenarioErrors {
+                        step: own.step.to_string(),
+                        kind: own.answer.to_string(),
+                        status: own.code,
+                    }
                 }),
             });
         }

@@ -345,12 +345,12 @@ pub fn accepted_refusals(report: &Report) -> Option<String> {
 /// 409 from contended locks): the verdict keeps the breaking point and says
 /// what it rests on.
 pub fn scenario_errors_only(report: &Report) -> Option<String> {
-    let own = own_errors_break(report)?;
-    if (shed_quickly(report, own.level).is_some() && !own.refused_credentials())
-        || own.total < FEWEST_FAILED
-    {
+    if report.scripting_failure.is_some() {
         return None;
     }
+    let bp = report.breaking_point.as_ref()?;
+    let level = report.levels.iter().find(|l| l.index == bp.level)?;
+    let own = scenario_errors_at(report, level)?;
     let OwnErrors {
         step, answer, code, ..
     } = own;
@@ -364,14 +364,7 @@ pub fn scenario_errors_only(report: &Report) -> Option<String> {
     }
     // Every kind there, most first: accepting only the commonest left the
     // level over the SLO on the others.
-    let mut kinds: Vec<(&str, &str, u64)> = (own.level.steps.iter())
-        .flat_map(|s| {
-            scripting_kinds(report, s, false)
-                .into_iter()
-                .map(|(kind, n)| (s.name.as_str(), kind, n))
-        })
-        .collect();
-    kinds.sort_by_key(|(_, _, n)| std::cmp::Reverse(*n));
+    let kinds = &own.kinds;
     let accept: Vec<String> = kinds
         .iter()
         .map(|(step, kind, _)| accept_advice(report, step, kind))
@@ -416,7 +409,7 @@ fn accept_advice(report: &Report, step: &str, kind: &str) -> String {
             format!("{at}`allow_errors = [\"{code}\"]` in its graphql table")
         }
         ("graphql", None) => format!("{at}`allow_errors` in its graphql table"),
-        ("http_4xx", _) => format!("{at}{}", expect_status(code)),
+        ("http_4xx" | "status", _) => format!("{at}{}", expect_status(code)),
         ("check", _) => {
             // The check that failed most at that step, as the run counted it.
             let check = (report.failed_checks.iter())
@@ -427,7 +420,10 @@ fn accept_advice(report: &Report, step: &str, kind: &str) -> String {
                 .unwrap_or_default();
             format!("{at}a check that lets it pass{check}")
         }
-        _ => format!("{at}`optional = true` on the extraction, or a `when`"),
+        ("extract", _) => format!("{at}`optional = true` on the extraction, or a `when`"),
+        // A blocked host or a request that cannot be built is no answer of the
+        // shop's: nothing to accept.
+        (kind, _) => format!("{at}nothing to accept: {kind} is the scenario's to fix"),
     }
 }
 
@@ -489,8 +485,10 @@ pub(super) struct OwnErrors<'r> {
     level: &'r crate::analysis::LevelResult,
     pub step: &'r str,
     pub answer: &'r str,
-    code: Option<u16>,
+    pub code: Option<u16>,
     total: u64,
+    /// Each (step, kind) and its count, most first: `step` and `answer` lead.
+    kinds: Vec<(&'r str, &'r str, u64)>,
 }
 
 impl OwnErrors<'_> {
@@ -510,6 +508,19 @@ pub(super) fn own_errors_break(report: &Report) -> Option<OwnErrors<'_>> {
     own_errors_at(report, level)
 }
 
+/// [`OwnErrors`] of `level` as the verdict reads them: enough of them, and
+/// not the quick refusals of a shop shedding load ([`load_shed`]) — unless
+/// they refuse credentials, which a busy page does not.
+pub(super) fn scenario_errors_at<'r>(
+    report: &'r Report,
+    level: &'r crate::analysis::LevelResult,
+) -> Option<OwnErrors<'r>> {
+    own_errors_at(report, level).filter(|own| {
+        own.total >= FEWEST_FAILED
+            && (shed_quickly(report, level).is_none() || own.refused_credentials())
+    })
+}
+
 /// [`OwnErrors`] of `level`, if it broke so.
 pub(super) fn own_errors_at<'r>(
     report: &'r Report,
@@ -520,21 +531,21 @@ pub(super) fn own_errors_at<'r>(
     if !on_errors_only {
         return None;
     }
-    let mut total = 0;
-    // The step that failed most there, and its kind.
-    let mut most: Option<(&str, &str, u64)> = None;
+    // Every (step, kind) there, most first (in step order on a tie).
+    let mut kinds: Vec<(&str, &str, u64)> = Vec::new();
     for step in &level.steps {
         let all: u64 = step.stats.errors.values().sum();
-        let (kind, scripting) = scripting_errors(report, step, false).unwrap_or(("", 0));
-        if scripting != all {
+        let own = scripting_kinds(report, step, false);
+        if own.iter().map(|(_, n)| n).sum::<u64>() != all {
             return None;
         }
-        total += all;
-        if all > most.map_or(0, |(_, _, n)| n) {
-            most = Some((step.name.as_str(), kind, all));
-        }
+        kinds.extend(
+            own.into_iter()
+                .map(|(kind, n)| (step.name.as_str(), kind, n)),
+        );
     }
-    let (step, answer, _) = most?;
+    kinds.sort_by_key(|(_, _, n)| std::cmp::Reverse(*n));
+    let &(step, answer, _) = kinds.first()?;
     let code =
         examples_of(report, step, answer).and_then(|f| f.examples.iter().find_map(|e| e.status));
     Some(OwnErrors {
@@ -542,7 +553,8 @@ pub(super) fn own_errors_at<'r>(
         step,
         answer,
         code,
-        total,
+        total: kinds.iter().map(|(_, _, n)| n).sum(),
+        kinds,
     })
 }
 
@@ -784,6 +796,16 @@ mod tests {
             "{said}"
         );
         assert!(crate::analysis::judge::verdict(&report).contains(". But it rests on errors"));
+        // The breaking_point gate's line reads it as the verdict does.
+        let gate = crate::scenario::parse_gate("breaking_point >= 100000").unwrap();
+        let judged = crate::analysis::gates::evaluate(&[gate], &report);
+        assert!(
+            judged[0]
+                .message
+                .ends_with(": it rests on errors of the scenario's own that do not grow with load, as at the first level (the verdict says how to accept them)"),
+            "{}",
+            judged[0].message
+        );
         // Errors that grew with load (16% to 40%) are the shop's.
         let mut grew = report.clone();
         set(&mut grew, bp, 100, 40, 0.04);
@@ -870,6 +892,18 @@ mod tests {
                 "most at step {step}: http_4xx (and 3 check at step {other}), none timed out"
             )) && said.contains(&format!(
                 "accept them (at step {step}, `expect = {{ status = [\"2xx\", \"3xx\", …] }}`; at step {other}, a check that lets it pass (`$.error absent` failed))"
+            )),
+            "{said}"
+        );
+        // The commonest (step, kind) leads, whichever step failed most in all,
+        // and none is left out (a step's second kind, another step's one).
+        let at = two.levels.iter_mut().find(|l| l.index == bp).unwrap();
+        at.steps[0].stats.errors = [("http_4xx".to_string(), 10), ("check".to_string(), 8)].into();
+        at.steps[1].stats.errors = [("graphql".to_string(), 15)].into();
+        let said = scenario_errors_only(&two).expect("the scenario's own errors");
+        assert!(
+            said.contains(&format!(
+                "most at step {other}: graphql (and 10 http_4xx at step {step}, 8 check at step {step}), none"
             )),
             "{said}"
         );

@@ -462,9 +462,14 @@ fn breaking_point(gate: &Gate, report: &Report) -> GateResult {
             let measured = bp.load;
             // The gate's line is all a CI widget shows: a break made of the
             // scenario's own errors says so there too, not in the verdict alone.
+            // Read in the verdict's order: errors steady from the first level
+            // first, then a break made of the scenario's own errors alone.
             let own_errors = super::failures::scenario_errors_only(report)
                 .and_then(|_| super::failures::own_errors_break(report));
             let own = match own_errors {
+                _ if super::failures::steady_errors(report).is_some() => {
+                    ": it rests on errors of the scenario's own that do not grow with load, as at the first level (the verdict says how to accept them)".to_string()
+                }
                 Some(own) if !own.refused_credentials() => format!(
                     ": every request that failed there failed for the scenario's own reasons (most {} at step {}; the verdict says how to accept them)",
                     own.answer, own.step
