@@ -341,9 +341,13 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
                 true => super::breach::uncertain(k, n, bound),
                 false => super::breach::uncertain(n - k.min(n), n, 1.0 - bound),
             };
+            let longer = match gate.over_run {
+                true => "run longer",
+                false => "hold the level longer",
+            };
             match by_chance {
                 true => format!(
-                    " (low confidence: {k} of {n} requests; chance alone may give it — hold the level longer)"
+                    " (low confidence: {k} of {n} requests; chance alone may give it — {longer})"
                 ),
                 false => String::new(),
             }

@@ -113,8 +113,11 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         errln!("warning: {warning}");
     }
     // The scenario's own gates were said with its warnings; the command line's here.
-    let given = options.ci.gates.iter().skip(scenario.gates.len());
-    for warning in given.filter_map(|g| g.within_slo(&scenario.slo)) {
+    let given = super::options::parse_gates(&args.ci.gates)?;
+    for warning in given
+        .iter()
+        .filter_map(|g| g.within_slo(&scenario.slo, false))
+    {
         errln!("warning: {warning}");
     }
     if !matches!(options.target, Target::Embedded) && scenario.target.base_url.is_none() {

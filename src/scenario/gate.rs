@@ -372,8 +372,16 @@ impl Gate {
     /// good level, which met the SLO, with a bound as loose as the SLO's or
     /// looser (`p95 < 500ms` beside `[slo] p95 = "500ms"`; a k6 user's
     /// thresholds, copied so, never failed a broken run).
-    pub fn within_slo(&self, slo: &super::Slo) -> Option<String> {
+    /// `in_toml`: the gate came from `[gates]`, and the forms it names are
+    /// written as there (`"p95@all" = "< 500ms"`); else as `--gate` takes them.
+    pub fn within_slo(&self, slo: &super::Slo, in_toml: bool) -> Option<String> {
         let bound = self.bound.filter(|b| matches!(b.op, Op::Lt | Op::Le))?;
+        // The last good level met `measured <= slo`: a gate `< b` holds there
+        // whatever it measured when b > slo, a gate `<= b` when b >= slo.
+        let looser = |slo: f64| match bound.op {
+            Op::Lt => bound.value > slo,
+            _ => bound.value >= slo,
+        };
         if self.at.is_some() || self.over_run {
             return None;
         }
@@ -387,23 +395,29 @@ impl Gate {
                 let ms = slo.bound.as_secs_f64() * 1000.0;
                 (
                     format!("{name} = {}", crate::units::show_ms(ms)),
-                    bound.value >= ms,
+                    looser(ms),
                 )
             }
             Metric::ErrorRate { step: None, .. } => {
                 let rate = slo.error_rate?;
                 (
                     format!("error_rate = {}", crate::units::show_percent(rate)),
-                    bound.value >= rate,
+                    looser(rate),
                 )
             }
             _ => return None,
         };
         let rest = self.text[name.len()..].trim_start();
+        let written = |at: &str| match in_toml {
+            true => format!("\"{name}@{at}\" = \"{rest}\""),
+            false => format!("--gate '{name}@{at} {rest}'"),
+        };
         held.then(|| {
             format!(
-                "the gate `{}` is judged at the last good level, which met [slo] {clause} already: it fails only when no level is good; `{name}@all {rest}` judges the whole run (as a k6 threshold does), `{name}@LOAD {rest}` one level",
-                self.text
+                "the gate `{}` is judged at the last good level, which met [slo] {clause} already: it fails only when no level is good; {} judges the whole run (as a k6 threshold does), {} one level",
+                self.text,
+                written("all"),
+                written("LOAD")
             )
         })
     }
@@ -446,7 +460,8 @@ pub fn k6_threshold(metric: &str, expression: &str) -> Option<String> {
     let expression: String = expression.split_whitespace().collect();
     let at = expression.find(['<', '>', '='])?;
     let (aggregate, rest) = expression.split_at(at);
-    let (op, bound) = ["<=", ">=", "==", "<", ">"]
+    // `==` has no gate: a bound is crossed or not.
+    let (op, bound) = ["<=", ">=", "<", ">"]
         .iter()
         .find_map(|op| rest.strip_prefix(op).map(|b| (*op, b)))?;
     let bound: f64 = bound.parse().ok()?;
@@ -756,6 +771,37 @@ mod tests {
         let e = parse_gate("p95 < 800").unwrap_err();
         assert_eq!(e.column, 7);
         assert!(e.message.contains("needs a unit"), "{e}");
+        // Beside an SLO of p95 500 ms, a gate from --gate is told in that form.
+        let slo = crate::scenario::Slo {
+            latency: vec![crate::scenario::LatencyBound {
+                percentile: 95.0,
+                bound: std::time::Duration::from_millis(500),
+            }],
+            error_rate: None,
+            min_per_second: Vec::new(),
+        };
+        let said = parse_gate("p95 < 800ms")
+            .unwrap()
+            .within_slo(&slo, false)
+            .unwrap();
+        assert!(
+            said.ends_with("--gate 'p95@all < 800ms' judges the whole run (as a k6 threshold does), --gate 'p95@LOAD < 800ms' one level"),
+            "{said}"
+        );
+        assert_eq!(
+            parse_gate("p95 < 500ms").unwrap().within_slo(&slo, false),
+            None
+        );
+        assert!(
+            parse_gate("p95 <= 500ms")
+                .unwrap()
+                .within_slo(&slo, false)
+                .is_some()
+        );
+        assert_eq!(
+            parse_gate("p95 < 300ms").unwrap().within_slo(&slo, false),
+            None
+        );
         let e = parse_gate("p(95) < 800ms").unwrap_err();
         assert!(
             e.message

@@ -103,10 +103,21 @@ fn k6_gates(name: &str, value: &toml::Value) -> Option<String> {
     let gates: Vec<String> = (expressions.iter())
         .filter_map(|e| super::gate::k6_threshold(name, e))
         .collect();
+    // What has no gate here is named, not dropped from the advice.
+    let untold: Vec<String> = (expressions.iter())
+        .filter(|e| super::gate::k6_threshold(name, e).is_none())
+        .map(|e| format!("\"{e}\""))
+        .collect();
+    let untold = match untold.as_slice() {
+        [] => String::new(),
+        some => format!("; no gate says {}", some.join(", ")),
+    };
     Some(match gates.as_slice() {
-        [] => format!("{what}: a gate is METRIC = \"OP BOUND\", like \"p95@all\" = \"< 500ms\""),
+        [] => format!(
+            "{what}: a gate is METRIC = \"OP BOUND\", like \"p95@all\" = \"< 500ms\"{untold}"
+        ),
         gates => format!(
-            "{what}: write {} (@all judges the whole run, as a k6 threshold does; without it a gate judges the last good level, which met the SLO)",
+            "{what}: write {} (@all judges the whole run, as a k6 threshold does; without it a gate judges the last good level, which met the SLO){untold}",
             gates.join(", ")
         ),
     })

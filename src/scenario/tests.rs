@@ -59,17 +59,17 @@ fn compiles_templates_bodies_and_step_ids() {
         ]
     );
     // A gate as loose as the SLO, judged at the last good level (which met
-    // it), fails only when no level is good: said; tighter ones, @all and
-    // @LOAD are not.
+    // it), fails only when no level is good: said; tighter ones (`< 1%` beside
+    // an SLO of 1%: exactly 1% met the SLO), @all and @LOAD are not.
     let gated = format!(
-        "{SCENARIO}[gates]\np99 = \"< 1s\"\n\"error_rate.http_5xx\" = \"< 2%\"\np50 = \"< 2s\"\n\"p99@all\" = \"< 1s\"\nerror_rate = \"< 0.5%\"\n\"p99@10\" = \"< 1s\"\n"
+        "{SCENARIO}[gates]\np99 = \"<= 1s\"\n\"error_rate.http_5xx\" = \"< 2%\"\np50 = \"< 2s\"\n\"p99@all\" = \"< 1s\"\nerror_rate = \"< 1%\"\n\"p99@10\" = \"< 1s\"\n"
     );
     let g = parse(Path::new("t.toml"), &gated).unwrap();
     assert_eq!(
         g.warnings,
         [
-            "the gate `error_rate.http_5xx < 2%` is judged at the last good level, which met [slo] error_rate = 1% already: it fails only when no level is good; `error_rate.http_5xx@all < 2%` judges the whole run (as a k6 threshold does), `error_rate.http_5xx@LOAD < 2%` one level",
-            "the gate `p99 < 1s` is judged at the last good level, which met [slo] p99 = 1.00 s already: it fails only when no level is good; `p99@all < 1s` judges the whole run (as a k6 threshold does), `p99@LOAD < 1s` one level",
+            "the gate `error_rate.http_5xx < 2%` is judged at the last good level, which met [slo] error_rate = 1% already: it fails only when no level is good; \"error_rate.http_5xx@all\" = \"< 2%\" judges the whole run (as a k6 threshold does), \"error_rate.http_5xx@LOAD\" = \"< 2%\" one level",
+            "the gate `p99 <= 1s` is judged at the last good level, which met [slo] p99 = 1.00 s already: it fails only when no level is good; \"p99@all\" = \"<= 1s\" judges the whole run (as a k6 threshold does), \"p99@LOAD\" = \"<= 1s\" one level",
         ]
     );
     let posted = SCENARIO.replace(r#"get = "/?q={{ qty }}""#, r#"post = "/?q={{ qty }}""#);
@@ -1491,6 +1491,10 @@ fn k6_words_are_answered_with_stampedes() {
         (
             "checks = \"rate>=0.995\"",
             "write \"error_rate.check@all\" = \"<= 0.5%\"",
+        ),
+        (
+            "http_req_failed = [\"rate==0\", \"rate<0.01\"]",
+            "write \"error_rate@all\" = \"< 1%\" (@all judges the whole run, as a k6 threshold does; without it a gate judges the last good level, which met the SLO); no gate says \"rate==0\"",
         ),
         (
             "http_reqs = \"count>100\"",

@@ -306,7 +306,7 @@ pub fn compile<'a>(
     let names = super::GateNames::of(&load, &c.steps, &journeys);
     let (gates, max_regression) = super::rules::gates(path, source, &raw.gates, &names)?;
     c.warnings
-        .extend(gates.iter().filter_map(|g| g.within_slo(&slo)));
+        .extend(gates.iter().filter_map(|g| g.within_slo(&slo, true)));
     Ok(Scenario {
         name: raw.name.into_inner(),
         description: raw.description,
