@@ -7,8 +7,8 @@
 //! quantile at U ~ Beta(k, n + 1 − k), k = ⌈qn⌉ (the k-th order statistic of
 //! uniforms), so each of the 200 seeded resamples costs two Beta draws, however
 //! many requests the level had. The 95% interval of new/base − 1 decides.
-//! Throughput: served counts, Poisson counts of the journeys that bring them
-//! (see `clustering`); a z-test on the rates decides.
+//! Throughput: served counts, in an open model Poisson counts of the journeys
+//! that bring them (see `clustering`); a z-test on the rates decides.
 //! A change is a regression only when it is significant *and* worse than the
 //! tolerance (`max_regression`, default 10%). A percentile with fewer than 10
 //! requests above it in either run is shown but never judged significant; so is
@@ -400,6 +400,7 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
     let mut newly_failed = Vec::new();
     let mut nothing_compared = Incomparable::of(base, new);
     let shared = base.levels.iter().filter(|_| nothing_compared.is_none());
+    let open = base.model == super::Model::Open;
     let mut seen: Vec<f64> = Vec::new();
     let mut paired: Vec<(usize, usize)> = Vec::new();
     for b in shared.filter(|l| !l.spike) {
@@ -448,7 +449,7 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
         let lateness = most_late_ms(b, n);
         let usual_lateness = usually_late_ms(b, n);
         let mut level_rows: Vec<Change> = (pairs.into_iter())
-            .flat_map(|(step, bs, ns)| changes(b, n, step, bs, ns, max_regression))
+            .flat_map(|(step, bs, ns)| changes(b, n, step, bs, ns, (max_regression, open)))
             .collect();
         widen_by_the_seconds(&mut level_rows, (base, b), (new, n));
         for mut row in level_rows {
@@ -531,7 +532,7 @@ fn changes(
     step: &str,
     b: &Stats,
     n: &Stats,
-    tolerance: f64,
+    (tolerance, open): (f64, bool),
 ) -> Vec<Change> {
     let mut rows = Vec::new();
     // A hash of the step name: it wraps (a name of 13 bytes or more overflows u64).
@@ -570,7 +571,7 @@ fn changes(
             });
         }
     }
-    if let Some(row) = throughput(bl, nl, step, b, n, tolerance) {
+    if let Some(row) = throughput(bl, nl, step, b, n, (tolerance, open)) {
         rows.push(row);
     }
     rows
@@ -683,7 +684,7 @@ fn throughput(
     step: &str,
     b: &Stats,
     n: &Stats,
-    tolerance: f64,
+    (tolerance, open): (f64, bool),
 ) -> Option<Change> {
     if bl.held_s <= 0.0 || nl.held_s <= 0.0 {
         return None;
@@ -699,7 +700,12 @@ fn throughput(
         return None;
     }
     let (cb, cn) = (rb * bl.held_s, rn * nl.held_s);
-    let (db, dn) = (clustering(bl, cb), clustering(nl, cn));
+    // In an open model arrivals bring their steps in clusters; a closed
+    // model's shoppers are a fixed crowd, its counts steadier than Poisson.
+    let (db, dn) = match open {
+        true => (clustering(bl, cb), clustering(nl, cn)),
+        false => (1.0, 1.0),
+    };
     let se_rate = (cb * db / bl.held_s.powi(2) + cn * dn / nl.held_s.powi(2)).sqrt();
     let change = rn / rb - 1.0;
     let half = 1.96 * se_rate / rb;
@@ -725,8 +731,8 @@ fn throughput(
     })
 }
 
-/// How many times a Poisson count's variance a level's count of served steps
-/// has: steps come by journeys (an arrival brings all of its), so the count
+/// How many times a Poisson count's variance an open level's count of served
+/// steps has: steps come by journeys (an arrival brings all of its), so the count
 /// is a sum of clusters of about `count / journeys started` each, whose
 /// variance is that many times the count. Two runs of one shop, their seeds
 /// apart, differed by 20% in steps served at a level (86 and 70 arrivals),

@@ -239,6 +239,7 @@ fn a_comparison_says_how_much_it_could_judge() {
 #[test]
 fn served_steps_vary_as_the_journeys_that_bring_them() {
     let mut base = testdata::judged(&[]);
+    base.model = Model::Open;
     base.levels.truncate(1);
     let level = &mut base.levels[0];
     (
@@ -270,6 +271,10 @@ fn served_steps_vary_as_the_journeys_that_bring_them() {
         clustered.enough_samples && !clustered.significant,
         "{clustered:?}"
     );
+    // A closed model's fixed crowd: its counts are no clusters of arrivals.
+    let (mut closed_base, mut closed_new) = (base.clone(), new.clone());
+    (closed_base.model, closed_new.model) = (Model::Closed, Model::Closed);
+    assert!(row(&closed_base, &closed_new).significant);
     // One step a journey: the Poisson test, as before.
     started(&mut base, 347);
     started(&mut new, 279);

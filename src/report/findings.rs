@@ -305,11 +305,15 @@ fn at_the_knee(report: &Report) -> Option<String> {
     let good = report.last_good.as_ref()?;
     let level = report.levels.iter().find(|l| l.index == good.level)?;
     let served = level.stats.served_rps();
-    let most = (report.levels.iter())
-        .filter(|l| !l.spike && l.fits())
-        .map(|l| l.stats.served_rps())
-        .fold(0.0, f64::max);
-    (most > 0.0 && served >= AT_THE_KNEE * most).then(|| {
+    let held = || report.levels.iter().filter(|l| l.fits());
+    let most = held().map(|l| l.stats.served_rps()).fold(0.0, f64::max);
+    // A ceiling is a load offered well above that was served no more; a
+    // break on the scenario's own failures serves less for them, no ceiling.
+    let capped = held()
+        .filter(|l| l.load >= 1.1 * level.load)
+        .any(|l| l.stats.served_rps() <= served / AT_THE_KNEE);
+    let own = crate::analysis::failures::scenario_errors_only(report).is_some();
+    (most > 0.0 && served >= AT_THE_KNEE * most && capped && !own).then(|| {
         format!(
             "; it served {:.1} steps/s there, {} of the most any level served ({most:.1}): at the shop's ceiling, where a longer hold may fail it (a capacity search confirms a load)",
             served,
@@ -587,6 +591,10 @@ pub fn comparison_notes(c: &Comparison) -> Vec<(String, bool)> {
             format!("nothing compared: {}", c.why_nothing_compared()),
             true,
         ));
+    } else if !c.judged_anything() {
+        // Its summary says so ("nothing judged against the baseline: …"): no
+        // regression, and no pass either.
+        notes.push((c.summary(), false));
     }
     notes.extend(c.caveats.iter().map(|caveat| (caveat.line(), false)));
     notes
@@ -959,6 +967,17 @@ mod tests {
                 0.96 * most
             )),
             "{said}"
+        );
+        // A fine staircase whose loads above it were offered less than 10%
+        // more: no load shows a ceiling (a tight SLO breaks below one).
+        let load = report.levels.iter().find(|l| l.index == good).unwrap().load;
+        for level in report.levels.iter_mut().filter(|l| l.load > load) {
+            level.load = load * 1.05;
+        }
+        assert!(
+            !headroom(&report).contains("ceiling"),
+            "{}",
+            headroom(&report)
         );
     }
 

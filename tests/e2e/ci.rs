@@ -432,6 +432,11 @@ fn a_comparison_that_judged_nothing_is_no_pass() {
         stdout.contains("not judged (failed in both runs)"),
         "{stdout}"
     );
+    // Below the table too, where summary.md and `run --baseline` say it.
+    assert!(
+        stdout.contains("\n  nothing judged against the baseline: of its 84 changes"),
+        "{stdout}"
+    );
     assert!(
         stderr.contains(
             "nothing judged against the baseline: of its 84 changes, 84 past the breaking point in both runs"
