@@ -328,7 +328,8 @@ where
 }
 
 /// b. Requests per second served (and sent) against load, with the ideal line
-/// (the first level's throughput per unit of load, extended) and the peak.
+/// (the best throughput per unit of load of the lowest levels, extended) and
+/// the peak.
 pub fn throughput<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     report: &Report,
