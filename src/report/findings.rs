@@ -218,7 +218,10 @@ pub fn capacity(report: &Report) -> Option<Fact> {
             // little more past it, within noise: the headline's peak).
             let value = match c.measured {
                 true => format!("{peak}, reached{at}"),
-                false => format!("peak {peak}{at}"),
+                false => format!(
+                    "peak {peak}{at}{}",
+                    flat_before_the_peak(report, unit).unwrap_or_default()
+                ),
             };
             Fact::new(label, value, format!("{params}; {}{limiter}", c.note))
         }
@@ -226,6 +229,29 @@ pub fn capacity(report: &Report) -> Option<Fact> {
         (_, None) => Fact::new("capacity (USL)", c.note.clone(), ""),
     };
     Some(fact)
+}
+
+/// A fitted peak beyond where the levels stopped growing: " (the levels
+/// from 30 shoppers on served within 3% of one another: flat from there)". A
+/// k6 user read "peak 101 steps/s at 49 shoppers" as a shop that scales to
+/// 49, where it served 98.0, 98.5 and 98.8 from 30.
+fn flat_before_the_peak(report: &Report, unit: LoadUnit) -> Option<String> {
+    let c = report.capacity.as_ref()?;
+    let at = c.peak_load?;
+    let mut served: Vec<(f64, f64)> = (report.levels.iter())
+        .filter(|l| l.fits())
+        .map(|l| (l.load, l.stats.served_rps()))
+        .collect();
+    served.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let most = served.iter().map(|p| p.1).fold(0.0, f64::max);
+    // The lowest load from which every level served within 3% of the most.
+    let from = (0..served.len()).find(|&i| served[i..].iter().all(|p| p.1 >= 0.97 * most))?;
+    (served.len() - from >= 3 && served[from].0 <= 0.8 * at).then(|| {
+        format!(
+            " (the levels from {} on served within 3% of one another: flat from there)",
+            unit.show(served[from].0)
+        )
+    })
 }
 
 /// Headroom against the expected peak, the load where the SLO is predicted lost,
@@ -924,6 +950,39 @@ mod tests {
         report.capacity_search = Some(testdata::unfinished_search(Vec::new()));
         let label = capacity(&report).unwrap().label;
         assert!(label.starts_with("the probes' throughput ("), "{label}");
+    }
+
+    /// A fitted peak beyond where the levels stopped growing says so.
+    #[test]
+    fn a_fitted_peak_says_where_the_levels_went_flat() {
+        let mut report = testdata::judged(&[]);
+        report.capacity_search = None;
+        let c = report.capacity.as_mut().unwrap();
+        (c.measured, c.peak_load) = (false, Some(49.0));
+        let template = report.levels[0].clone();
+        let served = [
+            (10.0, 40.0),
+            (20.0, 80.0),
+            (30.0, 98.0),
+            (40.0, 98.5),
+            (50.0, 98.8),
+        ];
+        report.levels = (served.iter().enumerate())
+            .map(|(i, &(load, x))| {
+                let mut l = template.clone();
+                (l.index, l.load, l.stats.served_rps) = (i, load, Some(x));
+                l
+            })
+            .collect();
+        let value = capacity(&report).unwrap().value;
+        assert!(
+            value.ends_with(" at 49 shoppers (the levels from 30 shoppers on served within 3% of one another: flat from there)"),
+            "{value}"
+        );
+        // Still growing at its top levels: no such words.
+        report.levels[4].stats.served_rps = Some(110.0);
+        let value = capacity(&report).unwrap().value;
+        assert!(!value.contains("flat"), "{value}");
     }
 
     /// An open run whose last good level served nearly the most any level
