@@ -370,7 +370,7 @@ impl Shopper {
                 self.judge(shared, step, sent, &answer, walk)
             }
             Err(failure) => {
-                let sent = self.sent(body.as_ref(), latency);
+                let sent = self.sent(body.as_ref(), &request.headers, latency);
                 Some(transport_failed(shared, step, sent, &failure, walk))
             }
         };
@@ -386,10 +386,16 @@ impl Shopper {
 
     /// The request just sent, as a failure example names it: its URL, what it
     /// carried, its trace and how long it took.
-    fn sent<'s>(&'s self, body: Option<&'s http::Payload>, latency: Option<Duration>) -> Sent<'s> {
+    fn sent<'s>(
+        &'s self,
+        body: Option<&'s http::Payload>,
+        headers: &'s http::Headers,
+        latency: Option<Duration>,
+    ) -> Sent<'s> {
         Sent {
             url: &self.url,
             body,
+            headers,
             trace: self.tracer.as_ref().map(|t| TraceId(t.trace_id())),
             latency,
         }
@@ -466,7 +472,7 @@ impl Shopper {
             let code = failed.code.as_deref();
             shared.recorder.note_failed_check(name, &failed.check, code);
         }
-        let sent = self.sent(body, latency);
+        let sent = self.sent(body, headers, latency);
         let example = || answer::answer_example(&sent.named(shared, step), answer, &failed);
         note_failure(shared, step.id, failed.kind, walk, example);
         Some(failed.kind)
@@ -706,6 +712,7 @@ pub fn sample_think(think: Think, rng: &mut Xoshiro256PlusPlus) -> Duration {
 struct Sent<'a> {
     url: &'a str,
     body: Option<&'a http::Payload>,
+    headers: &'a http::Headers,
     trace: Option<TraceId>,
     latency: Option<Duration>,
 }
@@ -720,6 +727,7 @@ impl Sent<'_> {
                 step.method.as_str(),
                 self.url,
                 body,
+                &super::walk::written_headers_shown(&step.written_headers, self.headers),
                 &shared.scenario.secrets,
             ),
             trace_id: self.trace.map(|t| t.to_string()),

@@ -268,6 +268,30 @@ fn is_secret_header(name: &str) -> bool {
     SECRET_HEADERS.contains(&name.to_ascii_lowercase().as_str())
 }
 
+/// The headers the scenario wrote for a step (`written`; cookies aside, the
+/// jar's), as `sent` carried them and the walk shows them: a credential shown
+/// through its text (`authorization: Bearer [redacted: 32 chars from token]`)
+/// or hidden, any other as sent. A failure example carries them: a 401's
+/// missing or stale token was not there to see.
+pub(super) fn written_headers_shown(
+    written: &[(HeaderName, Vec<Written>)],
+    sent: &http::Headers,
+) -> Vec<String> {
+    (written.iter())
+        .filter(|(name, _)| !name.as_str().contains("cookie"))
+        .filter_map(|(name, _)| {
+            let (_, value) = sent.iter().find(|(n, _)| n == name)?;
+            let value = String::from_utf8_lossy(value.as_bytes());
+            let shown = match through_written(written, name.as_str(), &value) {
+                Some((shown, _)) => shown,
+                None if carries_credential(name.as_str()) => REDACTED.to_string(),
+                None => value.into_owned(),
+            };
+            Some(format!("{name}: {shown}"))
+        })
+        .collect()
+}
+
 /// A credential header sent as written in the scenario (not a cookie: the
 /// jar's are sent under the same name), shown through that text: the literal
 /// text kept, what a template substituted hidden (`Bearer [redacted: 32 chars
@@ -460,6 +484,60 @@ mod tests {
             "session=[redacted]; Path=/; HttpOnly"
         );
         assert_eq!(redact_cookie_values("Bearer xyz"), REDACTED);
+    }
+
+    /// A failure example carries the headers the scenario wrote, as the walk
+    /// shows them (a k6 user's 401 showed no Authorization to read).
+    #[test]
+    fn a_failure_example_shows_the_headers_the_scenario_wrote() {
+        const TOKEN: &str = "0b7223f7ff32f5c74303e88961875083";
+        let written: Vec<(HeaderName, Vec<Written>)> = [
+            ("authorization", "Bearer {{ token }}"),
+            ("x-request-source", "load-test"),
+            ("x-api-key", "{{ key }}"),
+            ("cookie", "sid={{ sid }}"),
+        ]
+        .iter()
+        .map(|(n, t)| (HeaderName::from_static(n), crate::scenario::written(t)))
+        .collect();
+        let value = |v: &str| ::http::HeaderValue::from_str(v).unwrap();
+        let sent: http::Headers = vec![
+            (
+                HeaderName::from_static("authorization"),
+                value(&format!("Bearer {TOKEN}")),
+            ),
+            (
+                HeaderName::from_static("x-request-source"),
+                value("load-test"),
+            ),
+            (HeaderName::from_static("x-api-key"), value("k-123")),
+            (HeaderName::from_static("cookie"), value("sid=abc")),
+            (
+                HeaderName::from_static("user-agent"),
+                value("stampede/0.1.0"),
+            ),
+        ];
+        assert_eq!(
+            written_headers_shown(&written, &sent),
+            [
+                "authorization: Bearer [redacted: 32 chars from token]",
+                "x-request-source: load-test",
+                "x-api-key: [redacted: 5 chars from key]",
+            ]
+        );
+        // A token never set went out as written: shown so, to be read.
+        let unset = [(
+            HeaderName::from_static("authorization"),
+            crate::scenario::written("Bearer ${token}"),
+        )];
+        let sent = vec![(
+            HeaderName::from_static("authorization"),
+            value("Bearer ${token}"),
+        )];
+        assert_eq!(
+            written_headers_shown(&unset, &sent),
+            ["authorization: Bearer ${token}"]
+        );
     }
 
     /// A step that sent `headers`, written in the scenario as `written`.

@@ -405,7 +405,9 @@ pub fn cut_and_escape(text: &str) -> String {
     out
 }
 
-/// `METHOD URL` as a failure example shows it, with what the request carried:
+/// `METHOD URL` as a failure example shows it, with what the request carried
+/// and the headers the scenario wrote (`headers`, shown as the walk shows
+/// them: `Authorization: Bearer [redacted: 32 chars from token]`):
 /// the values of query parameters and form fields whose names mark credentials
 /// ([`names_credential`]), credentials in a JSON body and a
 /// password in the URL hidden, and cut as a body is ([`cut_and_escape`]). A
@@ -416,6 +418,7 @@ pub fn request_line(
     method: &str,
     url: &str,
     body: Option<(&str, &[u8])>,
+    headers: &[String],
     secrets: &[String],
 ) -> String {
     let shown = hide_url_credentials(url);
@@ -425,7 +428,8 @@ pub fn request_line(
         }
         _ => String::new(),
     };
-    let mut line = format!("{method} {shown}{carried}");
+    let headers: String = headers.iter().map(|h| format!(" · {h}")).collect();
+    let mut line = format!("{method} {shown}{carried}{headers}");
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
         if line.contains(secret.as_str()) {
             line = line.replace(secret.as_str(), "[redacted]");
@@ -898,7 +902,13 @@ mod tests {
     #[test]
     fn a_request_line_hides_credentials_in_its_url() {
         assert_eq!(
-            request_line("GET", "http://shop.test/orders/ORD-7?page=2", None, &[]),
+            request_line(
+                "GET",
+                "http://shop.test/orders/ORD-7?page=2",
+                None,
+                &[],
+                &[]
+            ),
             "GET http://shop.test/orders/ORD-7?page=2"
         );
         assert_eq!(
@@ -906,12 +916,13 @@ mod tests {
                 "POST",
                 "http://jane:hunter22@shop.test/cart?api_key=abc123&qty=2&Session_Id=xyz",
                 None,
+                &[],
                 &[]
             ),
             "POST http://jane:[redacted]@shop.test/cart?api_key=[redacted]&qty=2&Session_Id=[redacted]"
         );
         assert_eq!(
-            request_line("GET", "not a url\n", None, &[]),
+            request_line("GET", "not a url\n", None, &[], &[]),
             "GET not a url\\n"
         );
     }
@@ -924,12 +935,12 @@ mod tests {
         let graphql = br#"{"query":"mutation Add($productId: Int!, $qty: Int!) { addToCart(productId: $productId, qty: $qty) { id } }","variables":{"productId":8,"qty":0},"operationName":"Add"}"#;
         let url = "http://shop.test/graphql";
         assert_eq!(
-            request_line("POST", url, Some(("application/json", graphql)), &[]),
+            request_line("POST", url, Some(("application/json", graphql)), &[], &[]),
             r#"POST http://shop.test/graphql · GraphQL Add {"productId":8,"qty":0}"#
         );
         let login = br#"{"query":"mutation { login }","variables":{"email":"a@b.test","password":"hunter2"}}"#;
         assert_eq!(
-            request_line("POST", url, Some(("application/json", login)), &[]),
+            request_line("POST", url, Some(("application/json", login)), &[], &[]),
             r#"POST http://shop.test/graphql · GraphQL (unnamed operation) {"email":"a@b.test","password":"[redacted]"}"#
         );
         let form = Some((
@@ -937,7 +948,7 @@ mod tests {
             &b"sku=S-1&qty=0&password=hunter22"[..],
         ));
         assert_eq!(
-            request_line("POST", "http://shop.test/cart", form, &[]),
+            request_line("POST", "http://shop.test/cart", form, &[], &[]),
             "POST http://shop.test/cart · form sku=S-1&qty=0&password=[redacted]"
         );
         let json = Some((
@@ -949,13 +960,29 @@ mod tests {
                 "POST",
                 "http://shop.test/api",
                 json,
+                &[],
                 &["98765432".to_string()]
             ),
             r#"POST http://shop.test/api · json {"pin":"[redacted]","sku":"S-1"}"#
         );
+        // The headers the scenario wrote, as shown to it; secrets hidden there too.
+        let headers = [
+            "Authorization: Bearer [redacted: 32 chars from token]".to_string(),
+            "X-Shop-Pin: 98765432".to_string(),
+        ];
+        assert_eq!(
+            request_line(
+                "GET",
+                "http://shop.test/api/cart",
+                None,
+                &headers,
+                &["98765432".to_string()]
+            ),
+            "GET http://shop.test/api/cart · Authorization: Bearer [redacted: 32 chars from token] · X-Shop-Pin: [redacted]"
+        );
         let raw = Some(("text/plain; charset=utf-8", &b"hello"[..]));
         assert_eq!(
-            request_line("PUT", "http://shop.test/note", raw, &[]),
+            request_line("PUT", "http://shop.test/note", raw, &[], &[]),
             "PUT http://shop.test/note · body hello"
         );
     }

@@ -143,12 +143,13 @@ fn graphql_and_business_errors_fail_the_step_with_their_message() {
     );
     assert_eq!(codes.as_object().map(|c| c.len()), Some(1), "{codes}");
     // Every GraphQL request is `POST /graphql`: the example names the
-    // operation and the variables as sent, the string where an Int was due.
+    // operation and the variables as sent, the string where an Int was due,
+    // and the bearer token as written (its value hidden).
     let request = group("add-typo")["examples"][0]["request"]
         .as_str()
         .unwrap();
     assert!(
-        request.ends_with(r#"/graphql · GraphQL AddToCart {"quantity":"2","sku":"SKU-1"}"#),
+        request.ends_with(r#"/graphql · GraphQL AddToCart {"quantity":"2","sku":"SKU-1"} · authorization: Bearer [redacted: 14 chars from token]"#),
         "{request}"
     );
     // A step whose every answer carries GraphQL errors is the scenario's fault,
