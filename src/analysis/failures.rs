@@ -357,18 +357,7 @@ pub fn scenario_errors_only(report: &Report) -> Option<String> {
     let status = code.map(|code| format!(" ({code})")).unwrap_or_default();
     // Refused credentials that begin as shoppers are added are most often
     // shoppers sharing them: accepting the answer would hide it.
-    if let Some(refused) = code.filter(|_| own.refused_credentials()) {
-        return Some(format!(
-            "every request that failed there failed for the scenario's own reasons, most at step {step}: http_4xx ({refused}), none timed out or got a 5xx; a {refused} that comes with more shoppers is most often shoppers sharing credentials (one account for all, where each login ends the others' sessions, or a token one shopper got and another sent): give each shopper its own account (a feeder with pick = \"unique\") before reading capacity from it"
-        ));
-    }
-    // Every kind there, most first: accepting only the commonest left the
-    // level over the SLO on the others.
     let kinds = &own.kinds;
-    let accept: Vec<String> = kinds
-        .iter()
-        .map(|(step, kind, _)| accept_advice(report, step, kind))
-        .collect();
     let others = match kinds.get(1..) {
         Some(rest) if !rest.is_empty() => {
             let said: Vec<String> = rest
@@ -379,6 +368,26 @@ pub fn scenario_errors_only(report: &Report) -> Option<String> {
         }
         _ => String::new(),
     };
+    // Refused credentials that begin as shoppers are added are most often
+    // shoppers sharing them: accepting the answer would hide it.
+    if let Some((at, refused)) = own.refused {
+        let (which, follow) = match at == step && answer == "http_4xx" {
+            true => (format!("a {refused}"), ""),
+            false => (
+                format!("a {refused} among them (at step {at})"),
+                ", and the others may follow from it (a page without the session lacks its token)",
+            ),
+        };
+        return Some(format!(
+            "every request that failed there failed for the scenario's own reasons, most at step {step}: {answer}{status}{others}, none timed out or got a 5xx; {which} that comes with more shoppers is most often shoppers sharing credentials (one account for all, where each login ends the others' sessions, or a token one shopper got and another sent){follow}: give each shopper its own account (a feeder with pick = \"unique\") before reading capacity from it"
+        ));
+    }
+    // Every kind there, most first: accepting only the commonest left the
+    // level over the SLO on the others.
+    let accept: Vec<String> = kinds
+        .iter()
+        .map(|(step, kind, _)| accept_advice(report, step, kind))
+        .collect();
     let accept = match accept.as_slice() {
         [one] => format!("accept it ({one})"),
         many => format!("accept them ({})", many.join("; ")),
@@ -489,13 +498,17 @@ pub(super) struct OwnErrors<'r> {
     total: u64,
     /// Each (step, kind) and its count, most first: `step` and `answer` lead.
     kinds: Vec<(&'r str, &'r str, u64)>,
+    /// A refusal of the shopper's credentials among them (401, 403): its
+    /// step and status, the commonest's first.
+    refused: Option<(&'r str, u16)>,
 }
 
 impl OwnErrors<'_> {
-    /// Whether the commonest failure is a refusal of the shopper's
-    /// credentials (401, 403).
+    /// Whether a failure there refused the shopper's credentials (401, 403):
+    /// the others may follow from it (a page without the session lacks its
+    /// token, a trial's CSRF extraction failed 21 times beside one 401).
     pub(super) fn refused_credentials(&self) -> bool {
-        self.answer == "http_4xx" && matches!(self.code, Some(401 | 403))
+        self.refused.is_some()
     }
 }
 
@@ -546,9 +559,19 @@ pub(super) fn own_errors_at<'r>(
     }
     kinds.sort_by_key(|(_, _, n)| std::cmp::Reverse(*n));
     let &(step, answer, _) = kinds.first()?;
-    let code =
-        examples_of(report, step, answer).and_then(|f| f.examples.iter().find_map(|e| e.status));
+    let status = |step: &str, kind: &str| {
+        examples_of(report, step, kind).and_then(|f| f.examples.iter().find_map(|e| e.status))
+    };
+    let code = status(step, answer);
+    let refused = (kinds.iter())
+        .filter(|(_, kind, _)| *kind == "http_4xx")
+        .find_map(|&(step, kind, _)| {
+            status(step, kind)
+                .filter(|s| matches!(s, 401 | 403))
+                .map(|s| (step, s))
+        });
     Some(OwnErrors {
+        refused,
         level,
         step,
         answer,
@@ -927,6 +950,22 @@ mod tests {
         assert!(
             said.contains("http_4xx (401), none timed out or got a 5xx; a 401 that comes with more shoppers is most often shoppers sharing credentials")
                 && said.contains("(a feeder with pick = \"unique\")")
+                && !said.contains("accept"),
+            "{said}"
+        );
+        // One 401 beside 21 extractions that failed (a page without the session
+        // lacks its token): shared credentials still, the others following.
+        let mut mixed = refused.clone();
+        let at = mixed.levels.iter_mut().find(|l| l.index == bp).unwrap();
+        let other = at.steps[1].name.clone();
+        at.steps[0].stats.errors = [("extract".to_string(), 21)].into();
+        at.steps[1].stats.errors = [("http_4xx".to_string(), 1)].into();
+        mixed.failure_examples[0].step = other.clone();
+        let said = scenario_errors_only(&mixed).expect("the scenario's own errors");
+        assert!(
+            said.contains(&format!("most at step {step}: extract (and 1 http_4xx at step {other})"))
+                && said.contains(&format!("; a 401 among them (at step {other}) that comes with more shoppers is most often shoppers sharing credentials"))
+                && said.contains("the others may follow from it")
                 && !said.contains("accept"),
             "{said}"
         );

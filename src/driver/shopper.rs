@@ -445,11 +445,16 @@ impl Shopper {
         if answer.status == 401 {
             // The step's, the journey's and the target's headers and the URL:
             // no credential in any (a step written without its token's header).
-            use crate::metrics::examples::{NO_CREDENTIAL, carries_credential};
+            use crate::metrics::examples::{NO_CREDENTIAL, ONLY_COOKIES, carries_credential};
             let target = shared.scenario.target.headers.iter().map(|(name, _)| name);
             let names = (headers.iter().map(|(name, _)| name).chain(target)).map(|n| n.as_str());
             if !carries_credential(names, &self.url) {
-                failed.what.push_str(&format!("; {NO_CREDENTIAL}"));
+                // The jar's cookies go out beside the headers: a session.
+                let said = match self.client.sends_cookies(&self.url) {
+                    true => ONLY_COOKIES,
+                    false => NO_CREDENTIAL,
+                };
+                failed.what.push_str(&format!("; {said}"));
             }
         }
         if matches!(answer.status, 401 | 403 | 419) {

@@ -523,6 +523,14 @@ impl Client {
             .map(|(_, value)| value.to_string())
     }
 
+    /// Whether this client sends `url` any cookie (a session, most often).
+    pub fn sends_cookies(&self, url: &str) -> bool {
+        let (Ok(url), Some(jar)) = (Url::parse(url), self.own.jar.as_ref()) else {
+            return false;
+        };
+        jar.store.get_request_values(&url).next().is_some()
+    }
+
     /// The names of the jar's cookies for `url` that ran out (their `Max-Age`
     /// or `Expires`, or deleted by the shop: kept, not sent): a session cookie
     /// gone before a step is why a shop answers 401 where the walk, without
@@ -1598,7 +1606,11 @@ mod tests {
         // What a refused step's failure names (the walk never waits so long).
         assert_eq!(client.expired_cookies(&get("/e")), ["c"]);
         assert!(client.expired_cookies("http://other.test/").is_empty());
+        // A 401's example says whether a session cookie went with it.
+        assert!(client.sends_cookies(&get("/e")));
+        assert!(!client.sends_cookies("http://other.test/"));
         client.clear_cookies();
+        assert!(!client.sends_cookies(&get("/e")));
         assert_eq!(shop.get(&mut client, &get("/f"), None).await, "", "cleared");
 
         // A deleted cookie (kept by the store, expired) leaves the header reusable.

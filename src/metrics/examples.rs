@@ -116,6 +116,9 @@ pub const COOKIE_RAN_OUT: &str = "had run out before the request";
 pub const NO_CREDENTIAL: &str =
     "the request carried no credential (no Authorization or API-key header, none in its query)";
 
+/// A 401 to a request whose only credential was the shop's cookies.
+pub const ONLY_COOKIES: &str = "the request carried no Authorization or API-key header, only the shop's cookies: a session the shop ended? (in many shops a login ends the account's other sessions: shoppers sharing one account end each other's)";
+
 /// Whether a request with these header names to `url` carried a credential: a
 /// header named as one carries (`Authorization`, `X-Api-Key`), or a query
 /// parameter so named (`?access_token=`). Cookies are the jar's, not read here.
