@@ -156,6 +156,8 @@ struct Correlator<'a> {
     /// Template → its note in `notes.correlated`: the variable, the steps that
     /// send it (every one, not the first only) and where it is taken from.
     senders: HashMap<String, Sent>,
+    /// The step that sent a password: the login.
+    login: Option<String>,
 }
 
 /// What a correlated value's note says.
@@ -190,10 +192,29 @@ pub fn correlate(recorded: &[Recorded], names: Vec<String>) -> Plan {
         typed: HashMap::new(),
         hidden_known: HashMap::new(),
         senders: HashMap::new(),
+        login: None,
     };
     for (i, (step, name)) in recorded.iter().zip(names).enumerate() {
         let planned = c.step(i, step, name);
         c.plan.steps.push(planned);
+    }
+    // A login replayed as recorded is one account for every shopper: a shop
+    // that ends an account's other sessions at login refuses them as shoppers
+    // are added, which a trial's verdict read as the shop's breaking point.
+    if let Some(login) = c.login.take() {
+        // The values typed into the login's own step: the account's name.
+        let typed_there = format!(": typed into {login} (");
+        let names: Vec<&str> = (c.plan.notes.typed.iter())
+            .filter(|t| t.contains(&typed_there))
+            .filter_map(|t| t.split(':').next())
+            .collect();
+        let account = match names.as_slice() {
+            [] => String::new(),
+            names => format!("{} and ", names.join(", ")),
+        };
+        c.plan.notes.human.push(format!(
+            "{login}: every shopper logs in as the one account recorded ({account}the password from the environment); a shop that ends an account's other sessions at login refuses them (401s, pages without their token) as shoppers are added: give each its own account from a feeder ([[data]] with pick = \"unique\") before reading capacity"
+        ));
     }
     c.plan
 }
@@ -577,6 +598,9 @@ impl Correlator<'_> {
         self.plan
             .secrets
             .push((value.to_string(), template.clone()));
+        if env.contains("PASS") || env.contains("PWD") {
+            self.login.get_or_insert_with(|| step.to_string());
+        }
         if !self.plan.env.contains(&env) {
             self.plan.env.push(env.clone());
             self.plan.notes.secrets.push(format!(

@@ -157,6 +157,11 @@ fn secrets_become_environment_references_and_are_never_written() {
     );
     // Browser noise is not sent.
     assert!(steps[1]["headers"].get("User-Agent").is_none());
+    // The one account recorded is every shopper's: said, with the way out.
+    assert!(
+        text.contains("#   login: every shopper logs in as the one account recorded (user and the password from the environment); a shop that ends an account's other sessions at login refuses them"),
+        "{text}"
+    );
 }
 
 #[test]
