@@ -630,7 +630,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
 
 /// Keys written in the wrong table or values of the wrong shape, or in
 /// another tool's words, and what fixes them.
-const MISPLACED: [(&str, &str); 12] = [
+const MISPLACED: [(&str, &str); 20] = [
     (
         "unknown field `thresholds`",
         "k6's thresholds are stampede's [slo] (judged at each level: p95 = \"500ms\", error_rate = \"1%\") and [gates] (the exit code: p95 = \"< 500ms\"; p95@all = \"< 500ms\" judges the whole run, as a k6 threshold does)",
@@ -646,6 +646,38 @@ const MISPLACED: [(&str, &str); 12] = [
     (
         "unknown field `wait_time`",
         "Locust's wait_time is stampede's think: think = { uniform = [\"1s\", \"3s\"] } (between(1, 3)) or think = \"2s\", on the journey (after every step) or on a step",
+    ),
+    (
+        "unknown field `host`",
+        "Locust's host is stampede's [target] base_url = \"http://127.0.0.1:8080\" (or --target URL on the command line)",
+    ),
+    (
+        "unknown field `task`",
+        "Locust's tasks are stampede's journeys: [[journey]] with name, weight (@task(3) is weight = 3) and steps = [{ name = \"home\", get = \"/\" }, …]",
+    ),
+    (
+        "unknown field `tasks`",
+        "Locust's tasks are stampede's journeys: [[journey]] with name, weight (@task(3) is weight = 3) and steps = [{ name = \"home\", get = \"/\" }, …]",
+    ),
+    (
+        "unknown field `users`",
+        "Locust's users and spawn_rate are stampede's [load]: shoppers in a staircase = { levels = [10, 50, 100], hold = \"1m\" }, or stages = [{ ramp_to = 100, over = \"1m\" }, { hold = \"5m\" }] (spawn_rate is ramp_to over `over`)",
+    ),
+    (
+        "unknown field `spawn_rate`",
+        "Locust's users and spawn_rate are stampede's [load]: shoppers in a staircase = { levels = [10, 50, 100], hold = \"1m\" }, or stages = [{ ramp_to = 100, over = \"1m\" }, { hold = \"5m\" }] (spawn_rate is ramp_to over `over`)",
+    ),
+    (
+        "unknown field `run_time`",
+        "Locust's run_time is the length of [load]: each level's hold (staircase), or the stages' over and hold",
+    ),
+    (
+        "unknown field `between`, expected one of `uniform`",
+        "Locust's between(1, 3) is stampede's think = { uniform = [\"1s\", \"3s\"] }",
+    ),
+    (
+        "unknown field `weight`, expected one of `name`",
+        "weight is a journey's (how often a shopper takes it): a journey's steps are taken in order; steps picked by weight are journeys of their own, each [[journey]] with its weight",
     ),
     (
         "unknown field `injection`",

@@ -1581,6 +1581,32 @@ fn gatling_and_locust_words_are_answered_with_stampedes() {
         err.contains("Gatling's injection profile is stampede's [load]"),
         "{err}"
     );
+    // Locust's: host, tasks, users, between(…), a step's weight.
+    let plain = text("{ name = \"home\", get = \"/\" }");
+    let err = error(&format!("host = \"http://127.0.0.1:8089\"\n{plain}"));
+    assert!(
+        err.contains("Locust's host is stampede's [target] base_url"),
+        "{err}"
+    );
+    let err = error(&format!("{plain}[[task]]\nname = \"x\"\n"));
+    assert!(
+        err.contains("Locust's tasks are stampede's journeys"),
+        "{err}"
+    );
+    let err = error(
+        &text("{ name = \"home\", get = \"/\" }").replace("[load]\n", "[load]\nusers = 50\n"),
+    );
+    assert!(
+        err.contains("Locust's users and spawn_rate are stampede's [load]"),
+        "{err}"
+    );
+    let err = error(&journey("think = \"between(1, 3)\""));
+    assert!(
+        err.contains("Locust's between(…) is written { uniform = [\"1s\", \"3s\"] } (in seconds)"),
+        "{err}"
+    );
+    let err = error(&text("{ name = \"home\", get = \"/\", weight = 3 }"));
+    assert!(err.contains("weight is a journey's"), "{err}");
     let err = error(&text("{ name = \"product\", get = \"#{link}\" }"));
     assert!(
         err.contains("expected a path starting with `/`, found \"#{link}\"")

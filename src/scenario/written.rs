@@ -122,6 +122,38 @@ pub fn foreign_interpolation(text: &str) -> Option<(usize, usize, String)> {
         );
         return Some((at, end + 3, said));
     }
+    python_placeholder(text)
+}
+
+/// Python's `{name}` (an f-string's or `str.format`'s) in `text`: a name in
+/// single braces, not a template's `{{ … }}` nor JSON (`{"a": 1}`).
+fn python_placeholder(text: &str) -> Option<(usize, usize, String)> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(found) = text[from..].find('{') {
+        let at = from + found;
+        from = at + 1;
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        if matches!(before, Some(b'{' | b'$' | b'#')) || bytes.get(at + 1) == Some(&b'{') {
+            continue;
+        }
+        let Some(end) = text[at + 1..].find('}') else {
+            continue;
+        };
+        let name = &text[at + 1..at + 1 + end];
+        let identifier = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !identifier || bytes.get(at + end + 2) == Some(&b'}') {
+            continue;
+        }
+        let said = format!(
+            "`{{{name}}}` is Python's format placeholder, which stampede sends as written: its templates read `{{{{ {name} }}}}`"
+        );
+        return Some((at, end + 2, said));
+    }
     None
 }
 
@@ -180,6 +212,23 @@ mod tests {
         );
         let (_, _, said) = foreign_interpolation("/cart/#{cartId}/items").unwrap();
         assert!(said.starts_with("`#{cartId}` is Gatling EL"), "{said}");
+        // Python's f-string placeholders; templates and JSON are not.
+        let (at, len, said) = foreign_interpolation("/products/{product_id}/reviews").unwrap();
+        assert_eq!((at, len), (10, 12));
+        assert_eq!(
+            said,
+            "`{product_id}` is Python's format placeholder, which stampede sends as written: its templates read `{{ product_id }}`"
+        );
+        for fine in [
+            "/p/{{ id }}",
+            r#"{"a": 1}"#,
+            "{}",
+            "{ id }",
+            "{{id}}",
+            "a{1x}",
+        ] {
+            assert_eq!(foreign_interpolation(fine), None, "{fine}");
+        }
         let (_, _, said) = foreign_interpolation("${__ENV.API_KEY}").unwrap();
         assert!(said.ends_with("`{{ env.API_KEY }}`"), "{said}");
         for plain in ["$5 off", "/page#top", "{{ token }}", "${}", "#{ no end"] {

@@ -160,11 +160,32 @@ impl<'de> Visitor<'de> for ThinkVisitor {
         f.write_str("a think time like \"2s\", { uniform = [\"1s\", \"3s\"] }, { exponential = \"2s\" } or { lognormal = { median = \"1s\", p90 = \"4s\" } }")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Think, E> {
-        parse_duration(v).map(Think::Fixed).map_err(|e| match duration_range(v) {
-            Some((low, high)) => E::custom(format!(
-                "invalid think time \"{v}\": a range is written {{ uniform = [\"{low}\", \"{high}\"] }} (a think time drawn evenly between the two)"
-            )),
-            None => E::custom(e),
+        parse_duration(v).map(Think::Fixed).map_err(|e| {
+            if let Some((low, high)) = duration_range(v) {
+                return E::custom(format!(
+                    "invalid think time \"{v}\": a range is written {{ uniform = [\"{low}\", \"{high}\"] }} (a think time drawn evenly between the two)"
+                ));
+            }
+            // Locust's wait_time functions, in seconds.
+            let call = |name: &str| {
+                let args = v.trim().strip_prefix(name)?.strip_prefix('(')?.strip_suffix(')')?;
+                let numbers: Option<Vec<f64>> =
+                    args.split(',').map(|a| a.trim().parse().ok()).collect();
+                numbers
+            };
+            let seconds = |n: f64| format!("{n}s");
+            match (call("between").as_deref(), call("constant").as_deref()) {
+                (Some(&[low, high]), _) => E::custom(format!(
+                    "invalid think time \"{v}\": Locust's between(…) is written {{ uniform = [\"{}\", \"{}\"] }} (in seconds)",
+                    seconds(low),
+                    seconds(high)
+                )),
+                (_, Some(&[wait])) => E::custom(format!(
+                    "invalid think time \"{v}\": Locust's constant(…) is written \"{}\"",
+                    seconds(wait)
+                )),
+                _ => E::custom(e),
+            }
         })
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Think, A::Error> {
