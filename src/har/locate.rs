@@ -13,6 +13,13 @@ pub enum Extraction {
         selector: String,
         attr: Option<String>,
     },
+    /// A link among several the selector matches (a listing's products):
+    /// all kept (`pick = "all"`), one sent at random (`| random`), where the
+    /// text around the recorded one tied the replay to its neighbour's name.
+    OneOfLinks {
+        selector: String,
+        of: usize,
+    },
     Json(String),
     Header(String),
     Cookie(String),
@@ -30,6 +37,10 @@ impl Extraction {
             Extraction::Css { selector, .. } => {
                 format!("{} (its text)", css_written(selector, None))
             }
+            Extraction::OneOfLinks { selector, of } => format!(
+                "{}, one of its {of} links at random (pick = \"all\", sent as `| random`)",
+                css_written(selector, Some("href"))
+            ),
             Extraction::Json(path) => format!("json {path}"),
             Extraction::Header(name) => format!("header {name}"),
             Extraction::Cookie(name) => format!("cookie {name}"),
@@ -126,6 +137,8 @@ fn is_identifier(text: &str) -> bool {
 fn in_html(body: &str, value: &str) -> Option<Extraction> {
     let html = crate::scenario::build_page(body).ok()?;
     let all = scraper::Selector::parse("*").ok()?;
+    // A link no selector finds first: one of a list, the summary's fallback.
+    let mut one_of = None;
     for element in html.select(&all) {
         for (attr, found) in element.value().attrs() {
             if found != value {
@@ -137,7 +150,13 @@ fn in_html(body: &str, value: &str) -> Option<Extraction> {
                     return Some(Extraction::Css { selector, attr });
                 }
             }
+            if one_of.is_none() && attr.as_deref() == Some("href") {
+                one_of = one_of_links(&html, &element, value);
+            }
         }
+    }
+    if let Some(links) = one_of {
+        return Some(links);
     }
     for element in html.select(&all) {
         let own = element.text().collect::<String>();
@@ -154,6 +173,32 @@ fn in_html(body: &str, value: &str) -> Option<Extraction> {
         }
     }
     None
+}
+
+/// The links of `element`'s class (`a.product`) when there are several and
+/// `value` is one of them: a listing whose recorded pick no selector finds
+/// first. Not by its position: a listing's order is its data's.
+fn one_of_links(
+    html: &scraper::Html,
+    element: &scraper::ElementRef<'_>,
+    value: &str,
+) -> Option<Extraction> {
+    selectors(element, Some("href"))
+        .into_iter()
+        .find_map(|selector| {
+            let parsed = scraper::Selector::parse(&selector).ok()?;
+            let links: Vec<&str> = html
+                .select(&parsed)
+                .filter_map(|e| e.value().attr("href"))
+                .collect();
+            // By a class only: every link of the page (`a`, `a[href]`) is no listing.
+            (links.len() >= 2 && links.contains(&value) && selector.contains('.')).then_some(
+                Extraction::OneOfLinks {
+                    of: links.len(),
+                    selector,
+                },
+            )
+        })
 }
 
 /// The extraction of the value of a hidden input named `name` in the page
@@ -276,6 +321,38 @@ mod tests {
                 attr: Some("value".into())
             })
         );
+    }
+
+    /// A listing's second link (the user clicked it) is none a selector
+    /// finds first: one of the listing's links, not the text before it (a
+    /// regex on its neighbour's name matched nothing for another search).
+    #[test]
+    fn a_link_among_a_listings_is_one_of_them() {
+        let page = "<ul><li><a class=product href=/products/41>Widget 41</a></li>\
+                    <li><a class=product href=/products/42>Widget 42</a></li></ul>\
+                    <a href=/help>Help</a>";
+        let html = answer("text/html", page, &[]);
+        assert_eq!(
+            locate(&html, "/products/42"),
+            Some(Extraction::OneOfLinks {
+                selector: "a.product".into(),
+                of: 2
+            })
+        );
+        // The first is found first, as before.
+        assert_eq!(
+            locate(&html, "/products/41"),
+            Some(Extraction::Css {
+                selector: "a.product".into(),
+                attr: Some("href".into())
+            })
+        );
+        // A token in the second of two inputs of a kind is not a link to pick.
+        let inputs = "<input class=t value=tok-aaaaaa1><input class=t value=tok-bbbbbb2>";
+        assert!(!matches!(
+            locate(&answer("text/html", inputs, &[]), "tok-bbbbbb2"),
+            Some(Extraction::OneOfLinks { .. })
+        ));
     }
 
     #[test]

@@ -911,11 +911,21 @@ fn a_correlated_path_is_named_after_where_it_leads() {
         ),
     ]);
     let steps = steps(&s);
-    assert_eq!(steps[1]["get"].as_str(), Some("{{ product_path }}"));
-    assert!(
-        steps[0]["extract"].get("product_path").is_some(),
+    // The second of the listing's links: one of them at random, not the text
+    // before it (a regex on the first product's name).
+    assert_eq!(
+        steps[1]["get"].as_str(),
+        Some("{{ product_path | random }}")
+    );
+    assert_eq!(
+        steps[0]["extract"]["product_path"]["css"].as_str(),
+        Some("a.p"),
         "{}",
         imported.scenario
+    );
+    assert_eq!(
+        steps[0]["extract"]["product_path"]["pick"].as_str(),
+        Some("all")
     );
     assert!(
         !imported.scenario.contains("location"),

@@ -248,6 +248,10 @@ fn extraction(e: &Extraction) -> String {
             attr: Some(attr),
         } => format!("{{ css = {}, attr = {} }}", quote(selector), quote(attr)),
         Extraction::Css { selector, .. } => format!("{{ css = {} }}", quote(selector)),
+        Extraction::OneOfLinks { selector, .. } => format!(
+            "{{ css = {}, attr = \"href\", pick = \"all\" }}",
+            quote(selector)
+        ),
         Extraction::Json(path) => format!("{{ json = {} }}", quote(path)),
         Extraction::Header(name) => format!("{{ header = {} }}", quote(name)),
         Extraction::Cookie(name) => format!("{{ cookie = {} }}", quote(name)),
