@@ -1027,3 +1027,28 @@ fn a_token_no_answer_gave_needs_a_human_and_a_recording_without_bodies_is_named(
     let whole = ajax(&[("cookie", "csrftoken=XRHPXBSgq8Zt3LkE0aWmN7vC")]);
     assert!(!whole.contains("holds no cookies"), "{whole}");
 }
+
+/// A search typed with a space (`blue+lamp` as recorded) becomes `[vars]`
+/// without asking a human to check its encoding: a template in a URL is sent
+/// percent-encoded (`blue%20lamp`), which a shop reads the same.
+#[test]
+fn a_typed_query_with_a_space_needs_no_human() {
+    let (imported, s) = import_entries(vec![posted(
+        0,
+        "https://shop.test/search?q=blue+lamp&page=2",
+        "",
+        "",
+        &[],
+        ("text/html", "<p>none</p>"),
+    )]);
+    assert_eq!(
+        steps(&s)[0]["get"].as_str(),
+        Some("/search?q={{ q }}&page={{ page }}")
+    );
+    assert_eq!(s["vars"]["q"].as_str(), Some("blue lamp"));
+    assert!(
+        !imported.summary.contains("URL-encoded"),
+        "{}",
+        imported.summary
+    );
+}
