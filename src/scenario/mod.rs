@@ -729,17 +729,82 @@ fn from_toml<T: serde::de::DeserializeOwned>(
             );
         }
         let span = e.span().unwrap_or(0..0);
-        let hint = MISPLACED.iter().find(|(m, _)| e.message().contains(m));
-        let message = plain_types(e.message().trim_end());
-        let error = ScenarioError::at(path, source, span, message);
+        // The other unknown keys of the same table, said at once (a file
+        // ported from Locust took a round trip per key, in no file order).
+        let unknown = unknown_beside(source, e.message(), &span);
+        let (span, first, message) = match unknown.as_slice() {
+            [first, _, ..] => {
+                let expected = e.message().split_once(", expected").map_or("", |(_, x)| x);
+                let listed: Vec<String> = (unknown.iter())
+                    .map(|(key, at)| {
+                        let (line, column) = crate::files::line_column(source.as_bytes(), at.start);
+                        format!("`{key}` ({line}:{column})")
+                    })
+                    .collect();
+                (
+                    first.1.clone(),
+                    format!("unknown field `{}`, expected{expected}", first.0),
+                    format!("unknown fields {}, expected{expected}", listed.join(", ")),
+                )
+            }
+            _ => (span, e.message().to_string(), e.message().to_string()),
+        };
+        let hint = MISPLACED.iter().find(|(m, _)| first.contains(m));
+        let error = ScenarioError::at(path, source, span, plain_types(message.trim_end()));
         match hint {
             Some((_, hint)) => error.with_hint(*hint),
-            None => match meant_field(e.message()) {
+            None => match meant_field(&first) {
                 Some(field) => error.with_hint(format!("did you mean `{field}`?")),
                 None => error,
             },
         }
     })
+}
+
+/// For an "unknown field" error at `span`, every key of that table the
+/// message's list does not expect, in file order (the reported one among
+/// them); empty when the table is not found.
+fn unknown_beside(
+    source: &str,
+    message: &str,
+    span: &std::ops::Range<usize>,
+) -> Vec<(String, std::ops::Range<usize>)> {
+    use toml::de::{DeTable, DeValue};
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return Vec::new();
+    };
+    let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
+    let Ok(root) = DeTable::parse(source) else {
+        return Vec::new();
+    };
+    fn find<'t, 'i>(
+        table: &'t DeTable<'i>,
+        span: &std::ops::Range<usize>,
+    ) -> Option<&'t DeTable<'i>> {
+        if table.keys().any(|k| k.span() == *span) {
+            return Some(table);
+        }
+        let inner = |value: &'t DeValue<'i>| -> Option<&'t DeTable<'i>> {
+            match value {
+                DeValue::Table(t) => find(t, span),
+                DeValue::Array(items) => items.iter().find_map(|item| match item.get_ref() {
+                    DeValue::Table(t) => find(t, span),
+                    _ => None,
+                }),
+                _ => None,
+            }
+        };
+        table.values().find_map(|v| inner(v.get_ref()))
+    }
+    let Some(table) = find(root.get_ref(), span) else {
+        return Vec::new();
+    };
+    let mut unknown: Vec<(String, std::ops::Range<usize>)> = (table.keys())
+        .filter(|k| !expected.contains(&k.get_ref().as_ref()))
+        .map(|k| (k.get_ref().to_string(), k.span()))
+        .collect();
+    unknown.sort_by_key(|(_, at)| at.start);
+    unknown
 }
 
 /// The field a misspelt one was meant to be: in "unknown field `extarct`,

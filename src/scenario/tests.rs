@@ -1605,6 +1605,26 @@ fn gatling_and_locust_words_are_answered_with_stampedes() {
         err.contains("Locust's between(…) is written { uniform = [\"1s\", \"3s\"] } (in seconds)"),
         "{err}"
     );
+    // Several unknown keys of one table, said at once in file order, the
+    // first pointed at and hinted (one round trip per key, in no order).
+    let path = Path::new("t.toml");
+    let several = text("{ name = \"home\", get = \"/\" }").replace(
+        "[load]\n",
+        "[load]\nusers = 50\nspawn_rate = 5\nrun_time = \"1m\"\n",
+    );
+    let err = parse(path, &several).unwrap_err();
+    assert!(
+        err.message.starts_with(
+            "unknown fields `users` (5:1), `spawn_rate` (6:1), `run_time` (7:1), expected one of `model`"
+        ),
+        "{}",
+        err.message
+    );
+    assert_eq!((err.line, err.column), (5, 1));
+    assert!(
+        err.to_string().contains("Locust's users and spawn_rate"),
+        "{err}"
+    );
     let err = error(&text("{ name = \"home\", get = \"/\", weight = 3 }"));
     assert!(err.contains("weight is a journey's"), "{err}");
     let err = error(&text("{ name = \"product\", get = \"#{link}\" }"));
