@@ -562,6 +562,7 @@ mod tests {
             redirects: vec![(303, "http://shop/cart".to_string())],
             body: Default::default(),
             body_size: 0,
+            sent_cookies: false,
         };
         // The words, and the cause the walk's advice reads.
         assert_eq!(
@@ -594,6 +595,7 @@ mod tests {
             redirects: Vec::new(),
             body: Default::default(),
             body_size: 0,
+            sent_cookies: false,
         };
         let failed = super::Failed {
             kind: crate::error_kind::ErrorKind::Http5xx,

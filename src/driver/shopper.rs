@@ -450,7 +450,7 @@ impl Shopper {
             let names = (headers.iter().map(|(name, _)| name).chain(target)).map(|n| n.as_str());
             if !carries_credential(names, &self.url) {
                 // The jar's cookies go out beside the headers: a session.
-                let said = match self.client.sends_cookies(&self.url) {
+                let said = match answer.sent_cookies {
                     true => ONLY_COOKIES,
                     false => NO_CREDENTIAL,
                 };
@@ -732,7 +732,11 @@ impl Sent<'_> {
                 step.method.as_str(),
                 self.url,
                 body,
-                &super::walk::written_headers_shown(&step.written_headers, self.headers),
+                &super::walk::written_headers_shown(
+                    &step.written_headers,
+                    self.headers,
+                    &shared.scenario.target.headers,
+                ),
                 &shared.scenario.secrets,
             ),
             trace_id: self.trace.map(|t| t.to_string()),

@@ -270,6 +270,7 @@ steps = [
         redirects: Vec::new(),
         body: bytes::Bytes::copy_from_slice(body.as_bytes()),
         body_size: body.len() as u64,
+        sent_cookies: false,
     };
     let mut cause = |step: usize, answer: &http::Answer, walking: bool| {
         let mut seen = answer::Seen::default();

@@ -269,23 +269,33 @@ fn is_secret_header(name: &str) -> bool {
 }
 
 /// The headers the scenario wrote for a step (`written`; cookies aside, the
-/// jar's), as `sent` carried them and the walk shows them: a credential shown
-/// through its text (`authorization: Bearer [redacted: 32 chars from token]`)
-/// or hidden, any other as sent. A failure example carries them: a 401's
-/// missing or stale token was not there to see.
+/// jar's), as the request carried them (`sent`, else the target's constant
+/// `defaults`), for a failure example — which goes into report.json and CI
+/// comments, not only the walk: every value a template put in hidden
+/// (`authorization: Bearer [redacted: 32 chars from token]`); a credential
+/// header written out in the file (`Basic dXNl…`) hidden whole, unless it is
+/// another tool's template sent as written (`Bearer ${token}`), which is the
+/// thing to read; any other constant as sent. A 401's missing or stale token
+/// is then there to see.
 pub(super) fn written_headers_shown(
     written: &[(HeaderName, Vec<Written>)],
     sent: &http::Headers,
+    defaults: &http::Headers,
 ) -> Vec<String> {
     (written.iter())
         .filter(|(name, _)| !name.as_str().contains("cookie"))
-        .filter_map(|(name, _)| {
-            let (_, value) = sent.iter().find(|(n, _)| n == name)?;
+        .filter_map(|(name, parts)| {
+            let (_, value) = (sent.iter().chain(defaults)).find(|(n, _)| n == name)?;
             let value = String::from_utf8_lossy(value.as_bytes());
-            let shown = match through_written(written, name.as_str(), &value) {
-                Some((shown, _)) => shown,
-                None if carries_credential(name.as_str()) => REDACTED.to_string(),
-                None => value.into_owned(),
+            let templated = parts.iter().any(|p| matches!(p, Written::Substituted(_)));
+            let hidden = || format!("[redacted: {} chars as written]", value.chars().count());
+            let shown = match templated {
+                true => shown_through(parts, &value).map_or_else(hidden, |(shown, _)| shown),
+                false if !carries_credential(name.as_str()) => value.to_string(),
+                false if crate::scenario::foreign_interpolation(&value).is_some() => {
+                    value.to_string()
+                }
+                false => hidden(),
             };
             Some(format!("{name}: {shown}"))
         })
@@ -518,7 +528,7 @@ mod tests {
             ),
         ];
         assert_eq!(
-            written_headers_shown(&written, &sent),
+            written_headers_shown(&written, &sent, &Vec::new()),
             [
                 "authorization: Bearer [redacted: 32 chars from token]",
                 "x-request-source: load-test",
@@ -535,8 +545,35 @@ mod tests {
             value("Bearer ${token}"),
         )];
         assert_eq!(
-            written_headers_shown(&unset, &sent),
+            written_headers_shown(&unset, &sent, &Vec::new()),
             ["authorization: Bearer ${token}"]
+        );
+        // A credential written out in the file is hidden whole (an example goes
+        // into report.json and CI comments); a template's value in any header
+        // is hidden; a [target] constant (a default header) is found too.
+        let written: Vec<(HeaderName, Vec<Written>)> = [
+            ("authorization", "Basic dXNlcjpwYXNz"),
+            ("x-customer", "{{ customer }}"),
+            ("x-shop", "eu-1"),
+        ]
+        .iter()
+        .map(|(n, t)| (HeaderName::from_static(n), crate::scenario::written(t)))
+        .collect();
+        let sent = vec![(HeaderName::from_static("x-customer"), value("c-998877"))];
+        let defaults = vec![
+            (
+                HeaderName::from_static("authorization"),
+                value("Basic dXNlcjpwYXNz"),
+            ),
+            (HeaderName::from_static("x-shop"), value("eu-1")),
+        ];
+        assert_eq!(
+            written_headers_shown(&written, &sent, &defaults),
+            [
+                "authorization: [redacted: 18 chars as written]",
+                "x-customer: [redacted: 8 chars from customer]",
+                "x-shop: eu-1",
+            ]
         );
     }
 
