@@ -137,7 +137,7 @@ impl NewlyFailed {
         let broke: Vec<String> = self.breaches.iter().map(ToString::to_string).collect();
         let own = self.scenario_errors.as_ref().map(|own| match own.status {
             Some(refused @ (401 | 403)) if own.kind == "http_4xx" => format!(
-                ", every failure of the scenario's own kinds (most {} ({refused}) at step {}; none timed out or got a 5xx): shoppers sharing credentials, most often, not a sign of load",
+                ", every failure of the scenario's own kinds (a {} ({refused}) at step {} among them; none timed out or got a 5xx): shoppers sharing credentials, most often, not a sign of load",
                 own.kind, own.step
             ),
             _ => format!(
@@ -436,11 +436,20 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
                 load: b.load,
                 breaches: n.breaches.clone(),
                 generator_limited: limited,
+                // A refusal of credentials among them is what they are read by,
+                // as the verdict reads them, however few.
                 scenario_errors: super::failures::scenario_errors_at(new, n).map(|own| {
-                    ScenarioErrors {
-                        step: own.step.to_string(),
-                        kind: own.answer.to_string(),
-                        status: own.code,
+                    match own.refused() {
+                        Some((at, code)) => ScenarioErrors {
+                            step: at.to_string(),
+                            kind: "http_4xx".to_string(),
+                            status: Some(code),
+                        },
+                        None => ScenarioErrors {
+                            step: own.step.to_string(),
+                            kind: own.answer.to_string(),
+                            status: own.code,
+                        },
                     }
                 }),
             });

@@ -355,8 +355,6 @@ pub fn scenario_errors_only(report: &Report) -> Option<String> {
         step, answer, code, ..
     } = own;
     let status = code.map(|code| format!(" ({code})")).unwrap_or_default();
-    // Refused credentials that begin as shoppers are added are most often
-    // shoppers sharing them: accepting the answer would hide it.
     let kinds = &own.kinds;
     let others = match kinds.get(1..) {
         Some(rest) if !rest.is_empty() => {
@@ -368,33 +366,65 @@ pub fn scenario_errors_only(report: &Report) -> Option<String> {
         }
         _ => String::new(),
     };
+    let said = format!(
+        "every request that failed there failed for the scenario's own reasons, most at step {step}: {answer}{status}{others}, none timed out or got a 5xx"
+    );
+    // What no shop answers: a blocked host, a request that cannot be built.
+    let to_fix = |kind: &str| matches!(kind, "blocked" | "request");
+    let refused =
+        |s: &str, kind: &str| own.refused.is_some_and(|(at, _)| at == s) && kind == "http_4xx";
     // Refused credentials that begin as shoppers are added are most often
-    // shoppers sharing them: accepting the answer would hide it.
-    if let Some((at, refused)) = own.refused {
-        let (which, follow) = match at == step && answer == "http_4xx" {
-            true => (format!("a {refused}"), ""),
-            false => (
-                format!("a {refused} among them (at step {at})"),
-                ", and the others may follow from it (a page without the session lacks its token)",
-            ),
+    // shoppers sharing them: accepting the answer would hide it. Failed
+    // extractions and checks may follow from them (a page without the
+    // session lacks its token); another answer (a 409) does not.
+    let sharing = own.refused.map(|(at, code)| {
+        let which = match at == step && answer == "http_4xx" {
+            true => format!("a {code}"),
+            false => format!("a {code} among them (at step {at})"),
         };
-        return Some(format!(
-            "every request that failed there failed for the scenario's own reasons, most at step {step}: {answer}{status}{others}, none timed out or got a 5xx; {which} that comes with more shoppers is most often shoppers sharing credentials (one account for all, where each login ends the others' sessions, or a token one shopper got and another sent){follow}: give each shopper its own account (a feeder with pick = \"unique\") before reading capacity from it"
-        ));
+        format!(
+            "{which} that comes with more shoppers is most often shoppers sharing credentials (one account for all, where each login ends the others' sessions, or a token one shopper got and another sent)"
+        )
+    });
+    let account = ": give each shopper its own account (a feeder with pick = \"unique\") before reading capacity from it";
+    let follow = (kinds.iter()).all(|(s, k, _)| refused(s, k) || matches!(*k, "extract" | "check"));
+    if let (Some(sharing), true) = (&sharing, follow) {
+        let follow = match kinds.len() {
+            1 => "",
+            _ => ", and the others may follow from it (a page without the session lacks its token)",
+        };
+        return Some(format!("{said}; {sharing}{follow}{account}"));
     }
-    // Every kind there, most first: accepting only the commonest left the
-    // level over the SLO on the others.
-    let accept: Vec<String> = kinds
-        .iter()
+    // Every other kind there, most first: accepting only the commonest left
+    // the level over the SLO on the others.
+    let accept: Vec<String> = (kinds.iter())
+        .filter(|(s, k, _)| !to_fix(k) && !refused(s, k))
         .map(|(step, kind, _)| accept_advice(report, step, kind))
         .collect();
-    let accept = match accept.as_slice() {
-        [one] => format!("accept it ({one})"),
-        many => format!("accept them ({})", many.join("; ")),
-    };
-    Some(format!(
-        "every request that failed there failed for the scenario's own reasons, most at step {step}: {answer}{status}{others}, none timed out or got a 5xx; if that is the shop's business answer (an out-of-stock, say), not its answer to load, {accept} or change the data, and the breaking point is the shop's"
-    ))
+    let fix: Vec<String> = (kinds.iter())
+        .filter(|(_, k, _)| to_fix(k))
+        .map(|(step, kind, _)| format!("{kind} at step {step}"))
+        .collect();
+    let mut text = said;
+    if !accept.is_empty() {
+        let accept = match accept.as_slice() {
+            [one] => format!("accept it ({one})"),
+            many => format!("accept them ({})", many.join("; ")),
+        };
+        text.push_str(&format!(
+            "; if that is the shop's business answer (an out-of-stock, say), not its answer to load, {accept} or change the data, and the breaking point is the shop's"
+        ));
+    }
+    if let Some(sharing) = sharing {
+        text.push_str(&format!("; {sharing}{account}"));
+    }
+    if !fix.is_empty() {
+        text.push_str(&format!(
+            "; {}: the scenario's to fix (a blocked host, a request that cannot be built: no answer of the shop's)",
+            fix.join(", ")
+        ));
+    }
+    Some(text)
 }
 
 /// How a step accepts a failure of the scenario's own `kind` that is the
@@ -429,10 +459,7 @@ fn accept_advice(report: &Report, step: &str, kind: &str) -> String {
                 .unwrap_or_default();
             format!("{at}a check that lets it pass{check}")
         }
-        ("extract", _) => format!("{at}`optional = true` on the extraction, or a `when`"),
-        // A blocked host or a request that cannot be built is no answer of the
-        // shop's: nothing to accept.
-        (kind, _) => format!("{at}nothing to accept: {kind} is the scenario's to fix"),
+        _ => format!("{at}`optional = true` on the extraction, or a `when`"),
     }
 }
 
@@ -509,6 +536,11 @@ impl OwnErrors<'_> {
     /// token, a trial's CSRF extraction failed 21 times beside one 401).
     pub(super) fn refused_credentials(&self) -> bool {
         self.refused.is_some()
+    }
+
+    /// The step and status of that refusal.
+    pub(super) fn refused(&self) -> Option<(&str, u16)> {
+        self.refused
     }
 }
 
@@ -967,6 +999,43 @@ mod tests {
                 && said.contains(&format!("; a 401 among them (at step {other}) that comes with more shoppers is most often shoppers sharing credentials"))
                 && said.contains("the others may follow from it")
                 && !said.contains("accept"),
+            "{said}"
+        );
+        // Beside answers that do not follow from it (409s at another step),
+        // a 401 is said as shared credentials and the 409s still accepted.
+        let mut beside = mixed.clone();
+        let at = beside.levels.iter_mut().find(|l| l.index == bp).unwrap();
+        at.steps[0].stats.errors = [("http_4xx".to_string(), 30)].into();
+        beside.failure_examples.push(FailureExamples {
+            step: step.clone(),
+            kind: "http_4xx".to_string(),
+            count: 30,
+            examples: vec![FailureExample {
+                status: Some(409),
+                latency_ms: None,
+                request: String::new(),
+                trace_id: None,
+                what: "expected status 2xx or 3xx, got 409".to_string(),
+                redirects: Vec::new(),
+                body: String::new(),
+            }],
+        });
+        let said = scenario_errors_only(&beside).expect("the scenario's own errors");
+        assert!(
+            said.contains(&format!("accept it (at step {step}, `expect = {{ status = [\"2xx\", \"3xx\", 409] }}`)"))
+                && said.contains(&format!("; a 401 among them (at step {other}) that comes with more shoppers is most often shoppers sharing credentials"))
+                && !said.contains("follow from it"),
+            "{said}"
+        );
+        // A blocked host is no answer to accept: the scenario's to fix.
+        let mut blocked = mixed.clone();
+        let at = blocked.levels.iter_mut().find(|l| l.index == bp).unwrap();
+        at.steps[0].stats.errors = [("blocked".to_string(), 21)].into();
+        at.steps[1].stats.errors.clear();
+        let said = scenario_errors_only(&blocked).expect("the scenario's own errors");
+        assert!(
+            said.ends_with(&format!("; blocked at step {step}: the scenario's to fix (a blocked host, a request that cannot be built: no answer of the shop's)"))
+                && !said.contains("business answer"),
             "{said}"
         );
         // Quick as they are, refusals of credentials are no busy page.

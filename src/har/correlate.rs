@@ -506,11 +506,7 @@ impl Correlator<'_> {
             ),
         };
         self.plan.notes.correlated.push(sent.note());
-        // One of a listing's links: each shopper picks one.
-        let template = match extraction {
-            Extraction::OneOfLinks { .. } => format!("{{{{ {name} | random }}}}"),
-            _ => format!("{{{{ {name} }}}}"),
-        };
+        let template = format!("{{{{ {name} }}}}");
         self.plan.steps[source]
             .extract
             .push((name.clone(), extraction));

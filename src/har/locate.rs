@@ -13,9 +13,9 @@ pub enum Extraction {
         selector: String,
         attr: Option<String>,
     },
-    /// A link among several the selector matches (a listing's products):
-    /// all kept (`pick = "all"`), one sent at random (`| random`), where the
-    /// text around the recorded one tied the replay to its neighbour's name.
+    /// A link among several the selector matches (a listing's products),
+    /// one taken at random by each shopper (`pick = "random"`), where the text
+    /// around the recorded one tied the replay to its neighbour's name.
     OneOfLinks {
         selector: String,
         of: usize,
@@ -38,7 +38,7 @@ impl Extraction {
                 format!("{} (its text)", css_written(selector, None))
             }
             Extraction::OneOfLinks { selector, of } => format!(
-                "{}, one of its {of} links at random (pick = \"all\", sent as `| random`)",
+                "{}, pick = \"random\": one of its {of} links, each shopper's own",
                 css_written(selector, Some("href"))
             ),
             Extraction::Json(path) => format!("json {path}"),
@@ -175,9 +175,11 @@ fn in_html(body: &str, value: &str) -> Option<Extraction> {
     None
 }
 
-/// The links of `element`'s class (`a.product`) when there are several and
-/// `value` is one of them: a listing whose recorded pick no selector finds
-/// first. Not by its position: a listing's order is its data's.
+/// The links of `element`'s class (`a.product`) when there are several,
+/// `value` one of them, and all lead under its folder (`/products/…`): a
+/// listing whose recorded pick no selector finds first. Not by its position
+/// (a listing's order is its data's), nor a menu's links, one of which may be
+/// `/logout`.
 fn one_of_links(
     html: &scraper::Html,
     element: &scraper::ElementRef<'_>,
@@ -192,12 +194,18 @@ fn one_of_links(
                 .filter_map(|e| e.value().attr("href"))
                 .collect();
             // By a class only: every link of the page (`a`, `a[href]`) is no listing.
-            (links.len() >= 2 && links.contains(&value) && selector.contains('.')).then_some(
-                Extraction::OneOfLinks {
+            let folder = value
+                .rsplit_once('/')
+                .map(|(f, _)| f)
+                .filter(|f| f.len() > 1)?;
+            let listing = links
+                .iter()
+                .all(|l| l.starts_with(folder) && l[folder.len()..].starts_with('/'));
+            (links.len() >= 2 && links.contains(&value) && selector.contains('.') && listing)
+                .then_some(Extraction::OneOfLinks {
                     of: links.len(),
                     selector,
-                },
-            )
+                })
         })
 }
 
@@ -348,6 +356,13 @@ mod tests {
             })
         );
         // A token in the second of two inputs of a kind is not a link to pick.
+        // A menu's links lead to different places: none picked at random.
+        let menu = "<a class=nav href=/account/orders>Orders</a>\
+                    <a class=nav href=/logout/now>Log out</a><a class=nav href=/account/profile>P</a>";
+        assert!(!matches!(
+            locate(&answer("text/html", menu, &[]), "/account/profile"),
+            Some(Extraction::OneOfLinks { .. })
+        ));
         let inputs = "<input class=t value=tok-aaaaaa1><input class=t value=tok-bbbbbb2>";
         assert!(!matches!(
             locate(&answer("text/html", inputs, &[]), "tok-bbbbbb2"),

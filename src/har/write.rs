@@ -249,7 +249,7 @@ fn extraction(e: &Extraction) -> String {
         } => format!("{{ css = {}, attr = {} }}", quote(selector), quote(attr)),
         Extraction::Css { selector, .. } => format!("{{ css = {} }}", quote(selector)),
         Extraction::OneOfLinks { selector, .. } => format!(
-            "{{ css = {}, attr = \"href\", pick = \"all\" }}",
+            "{{ css = {}, attr = \"href\", pick = \"random\" }}",
             quote(selector)
         ),
         Extraction::Json(path) => format!("{{ json = {} }}", quote(path)),

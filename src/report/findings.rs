@@ -232,7 +232,7 @@ pub fn capacity(report: &Report) -> Option<Fact> {
 }
 
 /// A fitted peak beyond where the levels stopped growing: " (the levels
-/// from 30 shoppers on served within 3% of one another: flat from there)". A
+/// from 30 shoppers on served within 3% of the most served: flat from there)". A
 /// k6 user read "peak 101 steps/s at 49 shoppers" as a shop that scales to
 /// 49, where it served 98.0, 98.5 and 98.8 from 30.
 fn flat_before_the_peak(report: &Report, unit: LoadUnit) -> Option<String> {
@@ -248,7 +248,7 @@ fn flat_before_the_peak(report: &Report, unit: LoadUnit) -> Option<String> {
     let from = (0..served.len()).find(|&i| served[i..].iter().all(|p| p.1 >= 0.97 * most))?;
     (served.len() - from >= 3 && served[from].0 <= 0.8 * at).then(|| {
         format!(
-            " (the levels from {} on served within 3% of one another: flat from there)",
+            " (the levels from {} on served within 3% of the most served: flat from there)",
             unit.show(served[from].0)
         )
     })
@@ -976,7 +976,7 @@ mod tests {
             .collect();
         let value = capacity(&report).unwrap().value;
         assert!(
-            value.ends_with(" at 49 shoppers (the levels from 30 shoppers on served within 3% of one another: flat from there)"),
+            value.ends_with(" at 49 shoppers (the levels from 30 shoppers on served within 3% of the most served: flat from there)"),
             "{value}"
         );
         // Still growing at its top levels: no such words.

@@ -79,6 +79,13 @@ pub fn comparison(out: &mut String, report: &Report) {
         return;
     };
     // The verdict first, as `compare` ends with it: a table of 68 rows did not say it.
+    let said = if !c.compared_anything() {
+        format!("nothing compared: {}", c.why_nothing_compared())
+    } else if c.regressions() > 0 {
+        format!("REGRESSION: {}", c.summary())
+    } else {
+        c.summary()
+    };
     let _ = writeln!(
         out,
         "<h2 id=\"comparison\">Comparison with the baseline</h2>\n<p class=\"{}\">{}</p>",
@@ -87,13 +94,7 @@ pub fn comparison(out: &mut String, report: &Report) {
         } else {
             "said"
         },
-        escape(&if !c.compared_anything() {
-            format!("nothing compared: {}", c.why_nothing_compared())
-        } else if c.regressions() > 0 {
-            format!("REGRESSION: {}", c.summary())
-        } else {
-            c.summary()
-        })
+        escape(&said)
     );
     let _ = write!(
         out,
@@ -103,7 +104,11 @@ pub fn comparison(out: &mut String, report: &Report) {
         escape(&findings::comparison_heading(c)),
         escape(&findings::comparison_footer(c))
     );
-    for (note, regression) in findings::comparison_notes(c) {
+    // What the verdict above said already is not said again below it.
+    for (note, regression) in findings::comparison_notes(c)
+        .into_iter()
+        .filter(|(n, _)| *n != said)
+    {
         let _ = writeln!(
             out,
             "<tr{}><td colspan=\"9\" class=\"text\">{}{}</td></tr>",

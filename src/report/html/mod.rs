@@ -842,6 +842,8 @@ mod tests {
             render(&nothing).contains("<p class=\"said bad\">nothing compared: "),
             "nothing compared"
         );
+        // Said once, above the table, not again in its notes.
+        assert_eq!(render(&nothing).matches("nothing compared: ").count(), 1);
         // Led by the comparison's verdict, as `compare` ends with it.
         assert!(
             table.contains(&format!(

@@ -168,7 +168,9 @@ impl<'de> Visitor<'de> for ThinkVisitor {
             }
             // Locust's wait_time functions, in seconds.
             let call = |name: &str| {
-                let args = v.trim().strip_prefix(name)?.strip_prefix('(')?.strip_suffix(')')?;
+                let args = (v.trim().strip_prefix(name)?.trim_start())
+                    .strip_prefix('(')?
+                    .strip_suffix(')')?;
                 let numbers: Option<Vec<f64>> =
                     args.split(',').map(|a| a.trim().parse().ok()).collect();
                 numbers
