@@ -626,12 +626,23 @@ pub fn plan(
     };
     // An estimate resting on throughput far above any measured is not given
     // as a number (a fit still growing linearly put it tens of times beyond).
+    // Nor one at a load beyond twice the highest level, as the fit's peak is
+    // not (a starter run of 9 shoppers said the SLO is lost "at about 19"
+    // beside "the fit's peak … not extrapolated that far").
     let slo_lost_load = match (slo_lost_load, law) {
         (Some(n), Some((u, unit))) => {
-            let served = points(report, unit).iter().map(|p| p.1).fold(0.0, f64::max);
+            let points = points(report, unit);
+            let served = points.iter().map(|p| p.1).fold(0.0, f64::max);
+            let highest = points.iter().map(|p| p.0).fold(0.0, f64::max);
             if u.throughput(n) > MAX_EXTRAPOLATION * served {
                 slo_lost_note = format!(
                     "beyond what was measured: the fit would serve more than {MAX_EXTRAPOLATION}× the most served there; not extrapolated that far ({slo_lost_note})"
+                );
+                None
+            } else if n > MAX_EXTRAPOLATION * highest {
+                slo_lost_note = format!(
+                    "beyond what was measured: the fit puts it at {}, past {MAX_EXTRAPOLATION}× the highest level; not extrapolated that far ({slo_lost_note})",
+                    report.load_unit.show(n.round())
                 );
                 None
             } else {

@@ -259,6 +259,58 @@ fn the_closed_model_slo_load_follows_littles_law() {
     assert!((n - 75.0).abs() < 1e-9, "{n}");
 }
 
+/// A closed run up to 9 shoppers whose fit puts the SLO's loss at about 72:
+/// past twice the highest level, not given as a number, as the fit's peak is
+/// not (a starter run said "about 19" beside "not extrapolated that far").
+#[test]
+fn an_slo_loss_far_past_the_levels_is_not_extrapolated() {
+    let mut report = crate::analysis::testdata::smoke();
+    report.model = Model::Closed;
+    report.breaking_point = None;
+    let truth = Usl {
+        lambda: 10.0,
+        sigma: 0.02,
+        kappa: 0.001,
+    };
+    let template = report.levels[0].clone();
+    report.levels = [2.0, 4.0, 6.0, 8.0, 9.0]
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let mut l = template.clone();
+            (l.index, l.load) = (i, n);
+            l.stats.throughput_rps = truth.throughput(n);
+            l.stats.served_rps = Some(truth.throughput(n));
+            l.stats.error_rate = 0.0;
+            l
+        })
+        .collect();
+    let capacity = assess(&report);
+    assert!(capacity.usl().is_some(), "{capacity:?}");
+    let inputs = PlanInputs {
+        expected_peak: None,
+        think_mean_s: 0.5,
+        slo_latency_s: Some(0.25),
+        values: Vec::new(),
+    };
+    let plan = plan(&report, &capacity, &capacity, &inputs);
+    assert_eq!(
+        (plan.slo_lost_load, plan.slo_lost_model),
+        (None, None),
+        "{plan:?}"
+    );
+    assert!(
+        plan.slo_lost_note
+            .starts_with("beyond what was measured: the fit puts it at 7"),
+        "{}",
+        plan.slo_lost_note
+    );
+    assert!(
+        plan.slo_lost_note
+            .contains(" shoppers, past 2× the highest level; not extrapolated that far (")
+    );
+}
+
 #[test]
 fn planning_gives_headroom_and_the_cost_of_the_breaking_point() {
     let report = crate::analysis::testdata::broken();
