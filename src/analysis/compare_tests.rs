@@ -485,20 +485,7 @@ fn a_level_failing_now_on_the_scenarios_own_errors_says_so() {
     );
     // 401s: shoppers sharing credentials, not the shop's data.
     let mut refused = new.clone();
-    refused.failure_examples = vec![crate::analysis::failures::FailureExamples {
-        step: name.clone(),
-        kind: "http_4xx".to_string(),
-        count: failed,
-        examples: vec![crate::analysis::failures::FailureExample {
-            status: Some(401),
-            latency_ms: None,
-            request: String::new(),
-            trace_id: None,
-            what: "expected status 2xx or 3xx, got 401".to_string(),
-            redirects: Vec::new(),
-            body: String::new(),
-        }],
-    }];
+    refused.failure_examples = vec![testdata::answered(&name, "http_4xx", failed, 401)];
     refused.levels[1].steps[1].stats.errors = [("http_4xx".to_string(), failed)].into();
     let line = compare(&base, &refused, DEFAULT_MAX_REGRESSION).newly_failed[0].line();
     assert!(

@@ -720,20 +720,12 @@ mod tests {
         step.stats
             .errors
             .insert(kind.to_string(), step.stats.requests);
-        report.failure_examples = vec![FailureExamples {
-            step: step.name.clone(),
-            kind: kind.to_string(),
-            count: step.stats.requests,
-            examples: vec![FailureExample {
-                status: Some(status),
-                latency_ms: None,
-                request: String::new(),
-                trace_id: None,
-                what: format!("expected status 2xx or 3xx, got {status}"),
-                redirects: Vec::new(),
-                body: String::new(),
-            }],
-        }];
+        report.failure_examples = vec![testdata::answered(
+            &step.name,
+            kind,
+            step.stats.requests,
+            status,
+        )];
         report
     }
 
@@ -964,20 +956,7 @@ mod tests {
         );
         // A 401 that comes with more shoppers: shared credentials, not to accept.
         let mut refused = report.clone();
-        refused.failure_examples = vec![FailureExamples {
-            step: step.clone(),
-            kind: "http_4xx".to_string(),
-            count: 21,
-            examples: vec![FailureExample {
-                status: Some(401),
-                latency_ms: None,
-                request: String::new(),
-                trace_id: None,
-                what: "expected status 2xx or 3xx, got 401".to_string(),
-                redirects: Vec::new(),
-                body: String::new(),
-            }],
-        }];
+        refused.failure_examples = vec![testdata::answered(&step, "http_4xx", 21, 401)];
         let said = scenario_errors_only(&refused).expect("the scenario's own errors");
         assert!(
             said.contains("http_4xx (401), none timed out or got a 5xx; a 401 that comes with more shoppers is most often shoppers sharing credentials")
@@ -1006,20 +985,7 @@ mod tests {
         let mut beside = mixed.clone();
         let at = beside.levels.iter_mut().find(|l| l.index == bp).unwrap();
         at.steps[0].stats.errors = [("http_4xx".to_string(), 30)].into();
-        beside.failure_examples.push(FailureExamples {
-            step: step.clone(),
-            kind: "http_4xx".to_string(),
-            count: 30,
-            examples: vec![FailureExample {
-                status: Some(409),
-                latency_ms: None,
-                request: String::new(),
-                trace_id: None,
-                what: "expected status 2xx or 3xx, got 409".to_string(),
-                redirects: Vec::new(),
-                body: String::new(),
-            }],
-        });
+        (beside.failure_examples).push(testdata::answered(&step, "http_4xx", 30, 409));
         let said = scenario_errors_only(&beside).expect("the scenario's own errors");
         assert!(
             said.contains(&format!("accept it (at step {step}, `expect = {{ status = [\"2xx\", \"3xx\", 409] }}`)"))

@@ -135,3 +135,27 @@ pub fn unfinished_search(probes: Vec<super::search::SearchProbe>) -> super::sear
         answer: String::new(),
     }
 }
+
+/// The failure examples of `count` failures of `step` of `kind`, one example
+/// answered `status` ("expected status 2xx or 3xx, got 401").
+pub fn answered(
+    step: &str,
+    kind: &str,
+    count: u64,
+    status: u16,
+) -> super::failures::FailureExamples {
+    super::failures::FailureExamples {
+        step: step.to_string(),
+        kind: kind.to_string(),
+        count,
+        examples: vec![super::failures::FailureExample {
+            status: Some(status),
+            latency_ms: None,
+            request: String::new(),
+            trace_id: None,
+            what: format!("expected status 2xx or 3xx, got {status}"),
+            redirects: Vec::new(),
+            body: String::new(),
+        }],
+    }
+}
