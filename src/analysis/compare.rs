@@ -137,7 +137,11 @@ impl NewlyFailed {
         let broke: Vec<String> = self.breaches.iter().map(ToString::to_string).collect();
         let own = self.scenario_errors.as_ref().map(|own| match own.status {
             Some(refused @ (401 | 403)) if own.kind == "http_4xx" => format!(
-                ", every failure of the scenario's own kinds (a {} ({refused}) at step {} among them; none timed out or got a 5xx): shoppers sharing credentials, most often, not a sign of load",
+                ", every failure of the scenario's own kinds (a {refused} at step {} among them; none timed out or got a 5xx): shoppers sharing credentials, most often, not a sign of load",
+                own.step
+            ),
+            _ if matches!(own.kind.as_str(), "blocked" | "request") => format!(
+                ", every failure of the scenario's own kinds (most {} at step {}): the scenario's to fix, no answer of the shop's",
                 own.kind, own.step
             ),
             _ => format!(

@@ -490,7 +490,7 @@ fn a_level_failing_now_on_the_scenarios_own_errors_says_so() {
     let line = compare(&base, &refused, DEFAULT_MAX_REGRESSION).newly_failed[0].line();
     assert!(
         line.contains(&format!(
-            "(a http_4xx (401) at step {name} among them; none timed out or got a 5xx): shoppers sharing credentials, most often"
+            "(a 401 at step {name} among them; none timed out or got a 5xx): shoppers sharing credentials, most often"
         )),
         "{line}"
     );

@@ -387,8 +387,11 @@ pub fn scenario_errors_only(report: &Report) -> Option<String> {
         )
     });
     let account = ": give each shopper its own account (a feeder with pick = \"unique\") before reading capacity from it";
-    let follow = (kinds.iter()).all(|(s, k, _)| refused(s, k) || matches!(*k, "extract" | "check"));
-    if let (Some(sharing), true) = (&sharing, follow) {
+    // Failures that may follow from a refusal: extractions and checks.
+    let follows = |k: &str| sharing.is_some() && matches!(k, "extract" | "check");
+    let follow = (kinds.iter()).all(|(s, k, _)| refused(s, k) || follows(k) || to_fix(k));
+    let no_fix = !kinds.iter().any(|(_, k, _)| to_fix(k));
+    if let (Some(sharing), true, true) = (&sharing, follow, no_fix) {
         let follow = match kinds.len() {
             1 => "",
             _ => ", and the others may follow from it (a page without the session lacks its token)",
@@ -398,7 +401,7 @@ pub fn scenario_errors_only(report: &Report) -> Option<String> {
     // Every other kind there, most first: accepting only the commonest left
     // the level over the SLO on the others.
     let accept: Vec<String> = (kinds.iter())
-        .filter(|(s, k, _)| !to_fix(k) && !refused(s, k))
+        .filter(|(s, k, _)| !to_fix(k) && !refused(s, k) && !follows(k))
         .map(|(step, kind, _)| accept_advice(report, step, kind))
         .collect();
     let fix: Vec<String> = (kinds.iter())
@@ -411,8 +414,14 @@ pub fn scenario_errors_only(report: &Report) -> Option<String> {
             [one] => format!("accept it ({one})"),
             many => format!("accept them ({})", many.join("; ")),
         };
+        // The break is the shop's once they are accepted, unless a refusal
+        // or a fix below stands between.
+        let then = match sharing.is_none() && fix.is_empty() {
+            true => ", and the breaking point is the shop's",
+            false => "",
+        };
         text.push_str(&format!(
-            "; if that is the shop's business answer (an out-of-stock, say), not its answer to load, {accept} or change the data, and the breaking point is the shop's"
+            "; if that is the shop's business answer (an out-of-stock, say), not its answer to load, {accept} or change the data{then}"
         ));
     }
     if let Some(sharing) = sharing {
@@ -990,7 +999,9 @@ mod tests {
         assert!(
             said.contains(&format!("accept it (at step {step}, `expect = {{ status = [\"2xx\", \"3xx\", 409] }}`)"))
                 && said.contains(&format!("; a 401 among them (at step {other}) that comes with more shoppers is most often shoppers sharing credentials"))
-                && !said.contains("follow from it"),
+                && !said.contains("follow from it")
+                // The break is not called the shop's beside a refusal.
+                && !said.contains("the breaking point is the shop's"),
             "{said}"
         );
         // A blocked host is no answer to accept: the scenario's to fix.

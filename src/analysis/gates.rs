@@ -474,6 +474,10 @@ fn breaking_point(gate: &Gate, report: &Report) -> GateResult {
                 _ if super::failures::steady_errors(report).is_some() => {
                     ": it rests on errors of the scenario's own that do not grow with load, as at the first level (the verdict says how to accept them)".to_string()
                 }
+                Some(own) if matches!(own.answer, "blocked" | "request") => format!(
+                    ": every request that failed there failed for the scenario's own reasons (most {} at step {}: the scenario's to fix, no answer of the shop's)",
+                    own.answer, own.step
+                ),
                 Some(own) if !own.refused_credentials() => format!(
                     ": every request that failed there failed for the scenario's own reasons (most {} at step {}; the verdict says how to accept them)",
                     own.answer, own.step

@@ -726,19 +726,19 @@ impl Sent<'_> {
     /// The request as a failure example names it: its line, trace id and latency.
     fn named(&self, shared: &Shared, step: &Step) -> answer::Named {
         let body = self.body.map(|b| (b.content_type, b.bytes.as_slice()));
+        // What a credential header carried is hidden wherever else the
+        // request shows it (a token in the URL or the body too).
+        let (headers, mut secrets) = super::walk::written_headers_shown(
+            &step.written_headers,
+            self.headers,
+            &shared.scenario.target.headers,
+        );
+        secrets.extend(shared.scenario.secrets.iter().cloned());
+        // The longest first: a secret that holds another is hidden whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         answer::Named {
             step: step.id,
-            request: request_line(
-                step.method.as_str(),
-                self.url,
-                body,
-                &super::walk::written_headers_shown(
-                    &step.written_headers,
-                    self.headers,
-                    &shared.scenario.target.headers,
-                ),
-                &shared.scenario.secrets,
-            ),
+            request: request_line(step.method.as_str(), self.url, body, &headers, &secrets),
             trace_id: self.trace.map(|t| t.to_string()),
             latency: self.latency,
         }

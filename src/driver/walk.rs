@@ -281,25 +281,58 @@ pub(super) fn written_headers_shown(
     written: &[(HeaderName, Vec<Written>)],
     sent: &http::Headers,
     defaults: &http::Headers,
-) -> Vec<String> {
-    (written.iter())
+) -> (Vec<String>, Vec<String>) {
+    let mut secrets = Vec::new();
+    let shown = (written.iter())
         .filter(|(name, _)| !name.as_str().contains("cookie"))
         .filter_map(|(name, parts)| {
             let (_, value) = (sent.iter().chain(defaults)).find(|(n, _)| n == name)?;
-            let value = String::from_utf8_lossy(value.as_bytes());
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            // A credential by its name, or by its value's scheme (a [target]
+            // constant named `X-Shop-Pass`).
+            let scheme = ["Bearer ", "Basic ", "Token "]
+                .iter()
+                .any(|s| value.starts_with(s));
+            let credential = carries_credential(name.as_str()) || scheme;
             let templated = parts.iter().any(|p| matches!(p, Written::Substituted(_)));
+            // Literal text a credential may show: a leading scheme word alone.
+            let only_scheme = |text: &str| text.trim().chars().all(|c| c.is_ascii_alphabetic());
+            let literal_ok = (parts.iter().enumerate()).all(|(i, part)| match part {
+                Written::Text(text) => i == 0 && only_scheme(text),
+                Written::Substituted(_) => true,
+            });
+            let foreign = crate::scenario::foreign_interpolation(&value);
             let hidden = || format!("[redacted: {} chars as written]", value.chars().count());
-            let shown = match templated {
-                true => shown_through(parts, &value).map_or_else(hidden, |(shown, _)| shown),
-                false if !carries_credential(name.as_str()) => value.to_string(),
-                false if crate::scenario::foreign_interpolation(&value).is_some() => {
-                    value.to_string()
+            let shown = match (templated, credential) {
+                (true, false) => shown_through(parts, &value).map_or_else(hidden, |(s, _)| s),
+                (true, true) if literal_ok => match shown_through(parts, &value) {
+                    Some((shown, values)) => {
+                        secrets.extend(values.into_iter().map(str::to_string));
+                        shown
+                    }
+                    None => hidden(),
+                },
+                (false, false) => value.clone(),
+                // Another tool's template sent as written, after a scheme word
+                // at most (`Bearer ${token}`): the thing to read, no secret.
+                (false, true)
+                    if foreign.as_ref().is_some_and(|(at, len, _)| {
+                        only_scheme(&value[..*at]) && value[at + len..].trim().is_empty()
+                    }) =>
+                {
+                    value.clone()
                 }
-                false => hidden(),
+                _ => hidden(),
             };
+            if credential && shown != value {
+                secrets.push(value.clone());
+            }
             Some(format!("{name}: {shown}"))
         })
-        .collect()
+        .collect();
+    // Short values would hide innocent text where they stand by chance.
+    secrets.retain(|s| s.len() >= 6);
+    (shown, secrets)
 }
 
 /// A credential header sent as written in the scenario (not a cookie: the
@@ -527,14 +560,19 @@ mod tests {
                 value("stampede/0.1.0"),
             ),
         ];
+        let (shown, secrets) = written_headers_shown(&written, &sent, &Vec::new());
         assert_eq!(
-            written_headers_shown(&written, &sent, &Vec::new()),
+            shown,
             [
                 "authorization: Bearer [redacted: 32 chars from token]",
                 "x-request-source: load-test",
                 "x-api-key: [redacted: 5 chars from key]",
             ]
         );
+        // What a credential header carried is hidden wherever else the request
+        // shows it (the token in the URL too): returned as secrets.
+        assert!(secrets.contains(&TOKEN.to_string()), "{secrets:?}");
+        assert!(!secrets.iter().any(|s| s == "load-test"), "{secrets:?}");
         // A token never set went out as written: shown so, to be read.
         let unset = [(
             HeaderName::from_static("authorization"),
@@ -545,8 +583,34 @@ mod tests {
             value("Bearer ${token}"),
         )];
         assert_eq!(
-            written_headers_shown(&unset, &sent, &Vec::new()),
+            written_headers_shown(&unset, &sent, &Vec::new()).0,
             ["authorization: Bearer ${token}"]
+        );
+        // But not a literal credential beside such a template, nor literal
+        // text around a template in a credential header.
+        let mixed: Vec<(HeaderName, Vec<Written>)> = [
+            ("authorization", "Token sk_live_abc ${x}"),
+            ("x-api-key", "sk_live_123456-{{ shop }}"),
+        ]
+        .iter()
+        .map(|(n, t)| (HeaderName::from_static(n), crate::scenario::written(t)))
+        .collect();
+        let sent = vec![
+            (
+                HeaderName::from_static("authorization"),
+                value("Token sk_live_abc ${x}"),
+            ),
+            (
+                HeaderName::from_static("x-api-key"),
+                value("sk_live_123456-eu"),
+            ),
+        ];
+        assert_eq!(
+            written_headers_shown(&mixed, &sent, &Vec::new()).0,
+            [
+                "authorization: [redacted: 22 chars as written]",
+                "x-api-key: [redacted: 17 chars as written]",
+            ]
         );
         // A credential written out in the file is hidden whole (an example goes
         // into report.json and CI comments); a template's value in any header
@@ -555,6 +619,7 @@ mod tests {
             ("authorization", "Basic dXNlcjpwYXNz"),
             ("x-customer", "{{ customer }}"),
             ("x-shop", "eu-1"),
+            ("x-shop-pass", "Basic c2hvcDpwYXNz"),
         ]
         .iter()
         .map(|(n, t)| (HeaderName::from_static(n), crate::scenario::written(t)))
@@ -566,13 +631,18 @@ mod tests {
                 value("Basic dXNlcjpwYXNz"),
             ),
             (HeaderName::from_static("x-shop"), value("eu-1")),
+            (
+                HeaderName::from_static("x-shop-pass"),
+                value("Basic c2hvcDpwYXNz"),
+            ),
         ];
         assert_eq!(
-            written_headers_shown(&written, &sent, &defaults),
+            written_headers_shown(&written, &sent, &defaults).0,
             [
                 "authorization: [redacted: 18 chars as written]",
                 "x-customer: [redacted: 8 chars from customer]",
                 "x-shop: eu-1",
+                "x-shop-pass: [redacted: 18 chars as written]",
             ]
         );
     }

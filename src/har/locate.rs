@@ -194,19 +194,37 @@ fn one_of_links(
                 .filter_map(|e| e.value().attr("href"))
                 .collect();
             // By a class only: every link of the page (`a`, `a[href]`) is no listing.
-            let folder = value
-                .rsplit_once('/')
-                .map(|(f, _)| f)
-                .filter(|f| f.len() > 1)?;
-            let listing = links
-                .iter()
-                .all(|l| l.starts_with(folder) && l[folder.len()..].starts_with('/'));
+            let folder = folder_of(value)?;
+            // Logging out is no product to pick at random.
+            let out = [
+                "logout", "log_out", "log-out", "signout", "sign_out", "sign-out",
+            ];
+            let listing = (links.iter()).all(|l| {
+                folder_of(l) == Some(folder)
+                    && !out.iter().any(|o| l.to_ascii_lowercase().contains(o))
+            });
             (links.len() >= 2 && links.contains(&value) && selector.contains('.') && listing)
                 .then_some(Extraction::OneOfLinks {
                     of: links.len(),
                     selector,
                 })
         })
+}
+
+/// The folder a link's path lies in (`/products` of `/products/blue-42/`,
+/// `https://shop.test/p/7?ref=/home` or `/products/7#reviews`): its query,
+/// fragment and a last `/` left out; `None` at the site's root.
+fn folder_of(link: &str) -> Option<&str> {
+    let path = link.split(['?', '#']).next().unwrap_or(link);
+    // An absolute link's path: past its scheme and host.
+    let path = match path.split_once("://") {
+        Some((_, rest)) => &rest[rest.find('/')?..],
+        None => path,
+    };
+    let path = path.strip_suffix('/').unwrap_or(path);
+    path.rsplit_once('/')
+        .map(|(folder, _)| folder)
+        .filter(|f| f.len() > 1)
 }
 
 /// The extraction of the value of a hidden input named `name` in the page
@@ -356,6 +374,18 @@ mod tests {
             })
         );
         // A token in the second of two inputs of a kind is not a link to pick.
+        // Trailing slashes, queries with a slash, fragments: one folder.
+        assert_eq!(folder_of("/product/blue-shirt/"), Some("/product"));
+        assert_eq!(folder_of("/p/123?ref=/home"), Some("/p"));
+        assert_eq!(folder_of("https://shop.test/p/7#reviews"), Some("/p"));
+        assert_eq!(folder_of("/blue-shirt.html"), None);
+        // An account menu under one folder, a logout among it: not a listing.
+        let account = "<a class=acc href=/account/addresses>A</a>\
+                       <a class=acc href=/account/logout>Out</a><a class=acc href=/account/orders>O</a>";
+        assert!(!matches!(
+            locate(&answer("text/html", account, &[]), "/account/orders"),
+            Some(Extraction::OneOfLinks { .. })
+        ));
         // A menu's links lead to different places: none picked at random.
         let menu = "<a class=nav href=/account/orders>Orders</a>\
                     <a class=nav href=/logout/now>Log out</a><a class=nav href=/account/profile>P</a>";

@@ -1600,6 +1600,13 @@ fn gatling_and_locust_words_are_answered_with_stampedes() {
         err.contains("Locust's users and spawn_rate are stampede's [load]"),
         "{err}"
     );
+    for between in ["between(1, 3)", "between (1, 3)"] {
+        let err = error(&journey(&format!("think = \"{between}\"")));
+        assert!(
+            err.contains("is written { uniform = [\"1s\", \"3s\"] }"),
+            "{err}"
+        );
+    }
     let err = error(&journey("think = \"between (1, 3)\""));
     assert!(
         err.contains("Locust's between(…) is written { uniform = [\"1s\", \"3s\"] } (in seconds)"),
