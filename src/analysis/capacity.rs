@@ -626,9 +626,14 @@ pub fn plan(
     };
     // An estimate resting on throughput far above any measured is not given
     // as a number (a fit still growing linearly put it tens of times beyond).
-    // Nor one at a load beyond twice the highest level, as the fit's peak is
-    // not (a starter run of 9 shoppers said the SLO is lost "at about 19"
-    // beside "the fit's peak … not extrapolated that far").
+    // Nor one at a load beyond twice the highest level when the fit's peak
+    // was not given either (a starter run of 9 shoppers said the SLO is lost
+    // "at about 19" beside "the fit's peak … not extrapolated that far"); a
+    // peak the levels reached makes Little's law a reading of it, not a guess.
+    let peak_given = match report.model {
+        Model::Closed => steps.peak_load.is_some(),
+        Model::Open => capacity.peak_load.is_some(),
+    };
     let slo_lost_load = match (slo_lost_load, law) {
         (Some(n), Some((u, unit))) => {
             let points = points(report, unit);
@@ -639,7 +644,7 @@ pub fn plan(
                     "beyond what was measured: the fit would serve more than {MAX_EXTRAPOLATION}× the most served there; not extrapolated that far ({slo_lost_note})"
                 );
                 None
-            } else if n > MAX_EXTRAPOLATION * highest {
+            } else if !peak_given && n > MAX_EXTRAPOLATION * highest {
                 slo_lost_note = format!(
                     "beyond what was measured: the fit puts it at {}, past {MAX_EXTRAPOLATION}× the highest level; not extrapolated that far ({slo_lost_note})",
                     report.load_unit.show(n.round())
