@@ -203,7 +203,6 @@ fn levels_far_from_a_knee_are_not_extrapolated_far_beyond_them() {
 fn an_open_fit_without_a_knee_estimates_no_slo_loss() {
     let mut report = crate::analysis::testdata::smoke();
     report.model = Model::Open;
-    let template = report.levels[0].clone();
     let served = [
         (4.0, 12.3),
         (8.0, 34.9),
@@ -212,14 +211,7 @@ fn an_open_fit_without_a_knee_estimates_no_slo_loss() {
         (16.0, 65.5),
         (18.0, 68.2),
     ];
-    report.levels = (served.iter().enumerate())
-        .map(|(i, &(load, x))| {
-            let mut l = template.clone();
-            (l.index, l.load, l.stats.throughput_rps, l.stats.served_rps) = (i, load, x, Some(x));
-            l.stats.error_rate = 0.0;
-            l
-        })
-        .collect();
+    crate::analysis::testdata::serving(&mut report, &served);
     let capacity = assess(&report);
     assert!(
         capacity.usl().is_some() && capacity.peak_load.is_none(),
@@ -272,19 +264,11 @@ fn an_slo_loss_far_past_the_levels_is_not_extrapolated() {
         sigma: 0.02,
         kappa: 0.001,
     };
-    let template = report.levels[0].clone();
-    report.levels = [2.0, 4.0, 6.0, 8.0, 9.0]
+    let served: Vec<(f64, f64)> = [2.0, 4.0, 6.0, 8.0, 9.0]
         .iter()
-        .enumerate()
-        .map(|(i, &n)| {
-            let mut l = template.clone();
-            (l.index, l.load) = (i, n);
-            l.stats.throughput_rps = truth.throughput(n);
-            l.stats.served_rps = Some(truth.throughput(n));
-            l.stats.error_rate = 0.0;
-            l
-        })
+        .map(|&n| (n, truth.throughput(n)))
         .collect();
+    crate::analysis::testdata::serving(&mut report, &served);
     let capacity = assess(&report);
     assert!(capacity.usl().is_some(), "{capacity:?}");
     let inputs = PlanInputs {

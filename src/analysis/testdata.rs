@@ -159,3 +159,17 @@ pub fn answered(
         }],
     }
 }
+
+/// `report`'s levels made again from its first: one per (load, steps served
+/// per second), none failing.
+pub fn serving(report: &mut Report, served: &[(f64, f64)]) {
+    let template = report.levels[0].clone();
+    report.levels = (served.iter().enumerate())
+        .map(|(i, &(load, x))| {
+            let mut l = template.clone();
+            (l.index, l.load, l.stats.throughput_rps, l.stats.served_rps) = (i, load, x, Some(x));
+            l.stats.error_rate = 0.0;
+            l
+        })
+        .collect();
+}

@@ -959,7 +959,6 @@ mod tests {
         report.capacity_search = None;
         let c = report.capacity.as_mut().unwrap();
         (c.measured, c.peak_load) = (false, Some(49.0));
-        let template = report.levels[0].clone();
         let served = [
             (10.0, 40.0),
             (20.0, 80.0),
@@ -967,13 +966,7 @@ mod tests {
             (40.0, 98.5),
             (50.0, 98.8),
         ];
-        report.levels = (served.iter().enumerate())
-            .map(|(i, &(load, x))| {
-                let mut l = template.clone();
-                (l.index, l.load, l.stats.served_rps) = (i, load, Some(x));
-                l
-            })
-            .collect();
+        testdata::serving(&mut report, &served);
         let value = capacity(&report).unwrap().value;
         assert!(
             value.ends_with(" at 49 shoppers (the levels from 30 shoppers on served within 3% of the most served: flat from there)"),
