@@ -345,12 +345,7 @@ pub fn accepted_refusals(report: &Report) -> Option<String> {
 /// 409 from contended locks): the verdict keeps the breaking point and says
 /// what it rests on.
 pub fn scenario_errors_only(report: &Report) -> Option<String> {
-    if report.scripting_failure.is_some() {
-        return None;
-    }
-    let bp = report.breaking_point.as_ref()?;
-    let level = report.levels.iter().find(|l| l.index == bp.level)?;
-    let own = scenario_errors_at(report, level)?;
+    let own = scenario_errors_break(report)?;
     let OwnErrors {
         step, answer, code, ..
     } = own;
@@ -439,8 +434,7 @@ pub fn scenario_errors_only(report: &Report) -> Option<String> {
 /// How a step accepts a failure of the scenario's own `kind` that is the
 /// shop's business answer (a GraphQL step was told of `status`).
 fn accept_advice(report: &Report, step: &str, kind: &str) -> String {
-    let code =
-        examples_of(report, step, kind).and_then(|f| f.examples.iter().find_map(|e| e.status));
+    let code = first_status(report, step, kind);
     let graphql_code = (report.graphql_codes.get(step))
         .and_then(|codes| codes.iter().max_by_key(|(_, n)| **n))
         .map(|(code, _)| code.as_str());
@@ -554,12 +548,27 @@ impl OwnErrors<'_> {
 }
 
 pub(super) fn own_errors_break(report: &Report) -> Option<OwnErrors<'_>> {
+    own_errors_at(report, breaking_level(report)?)
+}
+
+/// [`scenario_errors_at`] the breaking point: what the verdict's sentence
+/// and the `breaking_point` gate's line read alike.
+pub(super) fn scenario_errors_break(report: &Report) -> Option<OwnErrors<'_>> {
+    scenario_errors_at(report, breaking_level(report)?)
+}
+
+/// The breaking point's level, when the scenario did not fail from the start.
+fn breaking_level(report: &Report) -> Option<&LevelResult> {
     if report.scripting_failure.is_some() {
         return None;
     }
     let bp = report.breaking_point.as_ref()?;
-    let level = report.levels.iter().find(|l| l.index == bp.level)?;
-    own_errors_at(report, level)
+    report.levels.iter().find(|l| l.index == bp.level)
+}
+
+/// The status the first example of a step's failures of `kind` came with.
+fn first_status(report: &Report, step: &str, kind: &str) -> Option<u16> {
+    examples_of(report, step, kind).and_then(|f| f.examples.iter().find_map(|e| e.status))
 }
 
 /// [`OwnErrors`] of `level` as the verdict reads them: enough of them, and
@@ -600,14 +609,11 @@ pub(super) fn own_errors_at<'r>(
     }
     kinds.sort_by_key(|(_, _, n)| std::cmp::Reverse(*n));
     let &(step, answer, _) = kinds.first()?;
-    let status = |step: &str, kind: &str| {
-        examples_of(report, step, kind).and_then(|f| f.examples.iter().find_map(|e| e.status))
-    };
-    let code = status(step, answer);
+    let code = first_status(report, step, answer);
     let refused = (kinds.iter())
         .filter(|(_, kind, _)| *kind == "http_4xx")
         .find_map(|&(step, kind, _)| {
-            status(step, kind)
+            first_status(report, step, kind)
                 .filter(|s| matches!(s, 401 | 403))
                 .map(|s| (step, s))
         });

@@ -468,9 +468,7 @@ fn breaking_point(gate: &Gate, report: &Report) -> GateResult {
             // scenario's own errors says so there too, not in the verdict alone.
             // Read in the verdict's order: errors steady from the first level
             // first, then a break made of the scenario's own errors alone.
-            let own_errors = super::failures::scenario_errors_only(report)
-                .and_then(|_| super::failures::own_errors_break(report));
-            let own = match own_errors {
+            let own = match super::failures::scenario_errors_break(report) {
                 _ if super::failures::steady_errors(report).is_some() => {
                     ": it rests on errors of the scenario's own that do not grow with load, as at the first level (the verdict says how to accept them)".to_string()
                 }
