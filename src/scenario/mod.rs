@@ -628,6 +628,12 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
     parse_with(path, source, &Overrides::default())
 }
 
+/// Hints said for more than one key.
+const LOCUST_TASKS: &str = "Locust's tasks are stampede's journeys: [[journey]] with name, weight (@task(3) is weight = 3) and steps = [{ name = \"home\", get = \"/\" }, …]";
+const LOCUST_LOAD: &str = "Locust's users and spawn_rate are stampede's [load]: shoppers in a staircase = { levels = [10, 50, 100], hold = \"1m\" }, or stages = [{ ramp_to = 100, over = \"1m\" }, { hold = \"5m\" }] (spawn_rate is ramp_to over `over`)";
+const K6_STAGES: &str = "k6's stages { target = 100, duration = \"30s\" } are stampede's { ramp_to = 100, over = \"30s\" }; a level is held with { hold = \"1m\" }";
+const METHOD_AS_KEY: &str = "the method is the step's key and the URL its value: get = \"/\", post = \"/cart\" (also head, put, patch, delete)";
+
 /// Keys written in the wrong table or values of the wrong shape, or in
 /// another tool's words, and what fixes them.
 const MISPLACED: [(&str, &str); 20] = [
@@ -651,22 +657,10 @@ const MISPLACED: [(&str, &str); 20] = [
         "unknown field `host`",
         "Locust's host is stampede's [target] base_url = \"http://127.0.0.1:8080\" (or --target URL on the command line)",
     ),
-    (
-        "unknown field `task`",
-        "Locust's tasks are stampede's journeys: [[journey]] with name, weight (@task(3) is weight = 3) and steps = [{ name = \"home\", get = \"/\" }, …]",
-    ),
-    (
-        "unknown field `tasks`",
-        "Locust's tasks are stampede's journeys: [[journey]] with name, weight (@task(3) is weight = 3) and steps = [{ name = \"home\", get = \"/\" }, …]",
-    ),
-    (
-        "unknown field `users`",
-        "Locust's users and spawn_rate are stampede's [load]: shoppers in a staircase = { levels = [10, 50, 100], hold = \"1m\" }, or stages = [{ ramp_to = 100, over = \"1m\" }, { hold = \"5m\" }] (spawn_rate is ramp_to over `over`)",
-    ),
-    (
-        "unknown field `spawn_rate`",
-        "Locust's users and spawn_rate are stampede's [load]: shoppers in a staircase = { levels = [10, 50, 100], hold = \"1m\" }, or stages = [{ ramp_to = 100, over = \"1m\" }, { hold = \"5m\" }] (spawn_rate is ramp_to over `over`)",
-    ),
+    ("unknown field `task`", LOCUST_TASKS),
+    ("unknown field `tasks`", LOCUST_TASKS),
+    ("unknown field `users`", LOCUST_LOAD),
+    ("unknown field `spawn_rate`", LOCUST_LOAD),
     (
         "unknown field `run_time`",
         "Locust's run_time is the length of [load]: each level's hold (staircase), or the stages' over and hold",
@@ -683,13 +677,10 @@ const MISPLACED: [(&str, &str); 20] = [
         "unknown field `injection`",
         "Gatling's injection profile is stampede's [load]: model = \"open\" with stages = [{ ramp_to = 20, over = \"30s\" }, { hold = \"1m\" }] (arrivals per second), or a staircase = { levels = [5, 10, 20], hold = \"1m\" }",
     ),
-    (
-        "unknown field `duration`",
-        "k6's stages { target = 100, duration = \"30s\" } are stampede's { ramp_to = 100, over = \"30s\" }; a level is held with { hold = \"1m\" }",
-    ),
+    ("unknown field `duration`", K6_STAGES),
     (
         "unknown field `target`, expected one of `ramp_to`",
-        "k6's stages { target = 100, duration = \"30s\" } are stampede's { ramp_to = 100, over = \"30s\" }; a level is held with { hold = \"1m\" }",
+        K6_STAGES,
     ),
     (
         "unknown field `check`, expected one of `name`",
@@ -697,12 +688,9 @@ const MISPLACED: [(&str, &str); 20] = [
     ),
     (
         "unknown field `method`, expected one of `name`",
-        "the method is the step's key and the URL its value: get = \"/\", post = \"/cart\" (also head, put, patch, delete)",
+        METHOD_AS_KEY,
     ),
-    (
-        "unknown field `url`, expected one of `name`",
-        "the method is the step's key and the URL its value: get = \"/\", post = \"/cart\" (also head, put, patch, delete)",
-    ),
+    ("unknown field `url`, expected one of `name`", METHOD_AS_KEY),
     (
         "expected struct RawExtract",
         "an extraction names its source: token = { json = \"$.data.login.token\" } (or css, regex, header, cookie)",
