@@ -443,7 +443,7 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
                 // A refusal of credentials among them is what they are read by,
                 // as the verdict reads them, however few.
                 scenario_errors: super::failures::scenario_errors_at(new, n).map(|own| {
-                    match own.refused() {
+                    match own.refused {
                         Some((at, code)) => ScenarioErrors {
                             step: at.to_string(),
                             kind: "http_4xx".to_string(),

@@ -501,7 +501,7 @@ pub fn few_failures(report: &Report) -> Option<String> {
 pub fn load_shed(report: &Report) -> Option<String> {
     // A quick 401 is no busy page: shoppers sharing credentials, most often.
     let own = own_errors_break(report)
-        .filter(|own| own.total >= FEWEST_FAILED && !own.refused_credentials())?;
+        .filter(|own| own.total >= FEWEST_FAILED && own.refused.is_none())?;
     let (failed_p50, served_p50) = shed_quickly(report, own.level)?;
     let status = own
         .code
@@ -529,22 +529,10 @@ pub(super) struct OwnErrors<'r> {
     /// Each (step, kind) and its count, most first: `step` and `answer` lead.
     kinds: Vec<(&'r str, &'r str, u64)>,
     /// A refusal of the shopper's credentials among them (401, 403): its
-    /// step and status, the commonest's first.
-    refused: Option<(&'r str, u16)>,
-}
-
-impl OwnErrors<'_> {
-    /// Whether a failure there refused the shopper's credentials (401, 403):
-    /// the others may follow from it (a page without the session lacks its
-    /// token, a trial's CSRF extraction failed 21 times beside one 401).
-    pub(super) fn refused_credentials(&self) -> bool {
-        self.refused.is_some()
-    }
-
-    /// The step and status of that refusal.
-    pub(super) fn refused(&self) -> Option<(&str, u16)> {
-        self.refused
-    }
+    /// step and status, the commonest's first. The others may follow from it
+    /// (a page without the session lacks its token: a trial's CSRF extraction
+    /// failed 21 times beside one 401).
+    pub refused: Option<(&'r str, u16)>,
 }
 
 pub(super) fn own_errors_break(report: &Report) -> Option<OwnErrors<'_>> {
@@ -580,7 +568,7 @@ pub(super) fn scenario_errors_at<'r>(
 ) -> Option<OwnErrors<'r>> {
     own_errors_at(report, level).filter(|own| {
         own.total >= FEWEST_FAILED
-            && (shed_quickly(report, level).is_none() || own.refused_credentials())
+            && (shed_quickly(report, level).is_none() || own.refused.is_some())
     })
 }
 

@@ -476,7 +476,7 @@ fn breaking_point(gate: &Gate, report: &Report) -> GateResult {
                     ": every request that failed there failed for the scenario's own reasons (most {} at step {}: the scenario's to fix, no answer of the shop's)",
                     own.answer, own.step
                 ),
-                Some(own) if !own.refused_credentials() => format!(
+                Some(own) if own.refused.is_none() => format!(
                     ": every request that failed there failed for the scenario's own reasons (most {} at step {}; the verdict says how to accept them)",
                     own.answer, own.step
                 ),
