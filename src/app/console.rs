@@ -48,6 +48,9 @@ pub struct Console {
     /// level it was labelled with: a ramp leads to the level after it.
     last_end: Option<f64>,
     last_level: Option<usize>,
+    /// A capacity search: between a broken probe and the next it holds no load
+    /// while the shop's queue drains (the settle).
+    search: bool,
 }
 
 impl Console {
@@ -72,6 +75,7 @@ impl Console {
             recent: VecDeque::new(),
             last_end: None,
             last_level: None,
+            search: scenario.load.search.is_some(),
         }
     }
 
@@ -194,6 +198,10 @@ impl Console {
             (None, false) if p.elapsed >= p.total => {
                 return format!("judging the last level · {rates}");
             }
+            // A search's settle after a broken probe (a ramp starts from it).
+            (None, false) if self.search && p.load == 0.0 && next > 1 => {
+                format!("settling after level {} (no new load)", next - 1)
+            }
             (None, false) => format!("ramp to level {next}"),
         };
         let active = match self.model {
@@ -267,6 +275,7 @@ mod tests {
             recent: VecDeque::new(),
             last_end: None,
             last_level: None,
+            search: false,
         }
     }
 
@@ -477,6 +486,55 @@ mod tests {
             ),
             "{line}"
         );
+    }
+
+    /// A search holds no load after a broken probe while the shop's queue
+    /// drains: the line said `ramp to level 6 · 0 arrivals/s`.
+    #[test]
+    fn a_searchs_settle_is_not_called_a_ramp() {
+        let mut console = Console {
+            model: Model::Open,
+            search: true,
+            ..quiet()
+        };
+        console.last_level = Some(4);
+        let point = TimelinePoint {
+            t: 45.0,
+            shoppers: 30,
+            level: None,
+            requests: 0,
+            http_requests: 0,
+            errors: 0,
+            p95_ms: None,
+            lag_p99_ms: None,
+            p50_ms: None,
+            p99_ms: None,
+            slow: Vec::new(),
+        };
+        let at = |load| Progress {
+            elapsed: Duration::from_secs(45),
+            total: Duration::from_secs(300),
+            load,
+            level: None,
+            cooling_down: false,
+            last_second: point.clone(),
+            in_flight: 30,
+        };
+        let line = console.progress_line(&at(0.0));
+        assert!(
+            line.starts_with("settling after level 5 (no new load) · 0 arrivals/s · 30 active"),
+            "{line}"
+        );
+        // The ramp out of the settle is a ramp.
+        let line = console.progress_line(&at(12.0));
+        assert!(
+            line.starts_with("ramp to level 6 · 12 arrivals/s"),
+            "{line}"
+        );
+        // Not a search: a ramp from zero is a ramp.
+        console.search = false;
+        let line = console.progress_line(&at(0.0));
+        assert!(line.starts_with("ramp to level 6 · 0 arrivals/s"), "{line}");
     }
 
     /// Past the plan's end the last level waits for its answers: the line said

@@ -181,15 +181,19 @@ fn say_why(report: &Report, exit: Exit) {
         // A k6 user's thresholds fail the job; an SLO is what a staircase crosses
         // on purpose. Not for a shard, which judges no gate.
         Exit::Ok
-            if report.breaking_point.is_some()
+            if let Some(breaking) = &report.breaking_point
                 && report.gates.is_empty()
                 && report.shards.len() != 1 =>
         {
             errln!(
                 "{}",
-                match report.capacity_search {
-                    Some(_) => warnings::Warning::CapacityWithoutGates,
-                    None => warnings::Warning::BreakingPointWithoutGates,
+                match &report.capacity_search {
+                    Some(search) => warnings::Warning::CapacityWithoutGates {
+                        found: search.capacity.unwrap_or(breaking.load),
+                    },
+                    None => warnings::Warning::BreakingPointWithoutGates {
+                        found: breaking.load,
+                    },
                 }
             )
         }

@@ -91,6 +91,12 @@ steps = [{ name = "product", get = "/api/products/7" }]
         stderr.contains("note: exit 0: no gate judged this run"),
         "{stderr}"
     );
+    // With a gate to copy, at 90% of what was found (not an example number).
+    assert!(
+        stderr.contains("or --gate 'breaking_point >= ")
+            && stderr.contains("(90% of what this run found"),
+        "{stderr}"
+    );
 
     let good = &report["last_good"];
     let n = f(&good["load"]);
