@@ -436,10 +436,7 @@ fn recovery(gate: &Gate, report: &Report) -> GateResult {
             gate,
             bound.op.holds(measured, bound.value),
             Some(measured),
-            format!(
-                "back within SLO {} after the load fell",
-                crate::units::show_seconds(s)
-            ),
+            format!("back within SLO {}", super::judge::after_the_fall(s)),
         );
     }
     match super::judge::recovery_sentence(report) {

@@ -706,6 +706,15 @@ fn back_at_the_end(report: &Report) -> bool {
     last.is_some_and(|p| second_ok(&report.slo, p))
 }
 
+/// When a shop recovering `s` seconds after the load fell was back: the
+/// timeline's seconds are its resolution, so under one it was the first.
+pub(super) fn after_the_fall(s: f64) -> String {
+    match s < 1.0 {
+        true => "in the first second after the load fell".to_string(),
+        false => format!("{} after the load fell", crate::units::show_seconds(s)),
+    }
+}
+
 /// What the run says of the shop's recovery, when the load fell (after a spike,
 /// or in a cool-down): back within the SLO when, not back, or not judged and
 /// why. `None` when the load never fell.
@@ -714,10 +723,7 @@ pub fn recovery_sentence(report: &Report) -> Option<String> {
         return None;
     }
     Some(match (report.recovery_s, recovery_watch_s(report)) {
-        (Some(s), _) => format!(
-            "Back within SLO {} after the load fell, and stayed",
-            crate::units::show_seconds(s)
-        ),
+        (Some(s), _) => format!("Back within SLO {}, and stayed", after_the_fall(s)),
         (None, watched) if watched < RECOVERY_WINDOW_S - 0.05 => format!(
             "Recovery not judged: the load fell for {watched:.1} s, under the {RECOVERY_WINDOW_S:.0} s a recovery must hold ({})",
             match report.cooldown {

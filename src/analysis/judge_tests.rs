@@ -520,7 +520,7 @@ fn a_watch_shorter_than_the_recovery_window_is_not_judged() {
     last.errors = last.requests;
     assert!(verdict(&report).contains(". Not recovered: "));
     report.recovery_s = Some(0.0);
-    assert!(verdict(&report).contains(". Back within SLO 0 s after the load fell"));
+    assert!(verdict(&report).contains(". Back within SLO in the first second after the load fell"));
 }
 
 /// A new user's shop was back within the SLO 0.4 s into a 3 s cool-down and
