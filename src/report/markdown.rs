@@ -269,17 +269,42 @@ fn levels(out: &mut String, report: &Report, unit: LoadUnit) {
         );
     }
     out.push('\n');
-    for level in crate::report::view::levels_to_account(report) {
-        if let Some(journeys) = crate::report::view::journey_accounting(level) {
+    journeys_table(out, report);
+}
+
+/// Where each level's journeys went, a row a journey (see the terminal's).
+fn journeys_table(out: &mut String, report: &Report) {
+    use crate::report::view::{JOURNEYS_BY_END, JOURNEYS_BY_START, JOURNEYS_NOTE};
+    let (rows, dropped) = crate::report::view::journey_rows(report);
+    if !rows.is_empty() {
+        let _ = writeln!(
+            out,
+            "| level | journey | {JOURNEYS_BY_START}: started | completed | failed | unfinished | \
+             {JOURNEYS_BY_END}: completed | failed |\n|---|---|--:|--:|--:|--:|--:|--:|"
+        );
+        let count = |n: Option<u64>| n.map_or("-".to_string(), |n| n.to_string());
+        for row in &rows {
             let _ = writeln!(
                 out,
-                "- level {} journeys: {}",
-                level_number(level),
-                md(&journeys)
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                row.level,
+                md(row.journey),
+                count(row.started),
+                row.completed,
+                row.failed,
+                row.unfinished,
+                count(row.completed_in),
+                count(row.failed_in),
             );
         }
+        let _ = writeln!(out, "\n{}\n", md(JOURNEYS_NOTE));
     }
-    out.push('\n');
+    for (level, n) in &dropped {
+        let _ = writeln!(out, "- level {level}: {n} arrivals dropped (max\\_active)");
+    }
+    if !dropped.is_empty() {
+        out.push('\n');
+    }
 }
 
 fn step_row(out: &mut String, name: &str, s: &Stats) {

@@ -106,11 +106,7 @@ pub fn summary(report: &Report) -> String {
             crate::analysis::generator_warning(level)
         );
     }
-    for level in crate::report::view::levels_to_account(report) {
-        if let Some(journeys) = crate::report::view::journey_accounting(level) {
-            let _ = writeln!(out, "  level {}: {journeys}", level_number(level));
-        }
-    }
+    journeys_table(&mut out, report);
     let business = crate::report::findings::business(report);
     if !business.is_empty() {
         let _ = writeln!(out, "\nbusiness throughput over the run:");
@@ -215,6 +211,56 @@ fn level_details(out: &mut String, report: &Report, shown: &LevelResult) {
     }
 }
 
+/// Where each level's journeys went, a row a journey: by the level they started
+/// in, and by the level they ended in.
+fn journeys_table(out: &mut String, report: &Report) {
+    use crate::report::view::{JOURNEYS_BY_END, JOURNEYS_BY_START, JOURNEYS_NOTE};
+    let (rows, dropped) = crate::report::view::journey_rows(report);
+    if rows.is_empty() && dropped.is_empty() {
+        return;
+    }
+    let name = (rows.iter().map(|r| r.journey.chars().count()))
+        .max()
+        .unwrap_or(0)
+        .max("journey".len());
+    let count = |n: Option<u64>| n.map_or("-".to_string(), |n| n.to_string());
+    let _ = writeln!(
+        out,
+        "\njourneys by level:{:pad$}{JOURNEYS_BY_START:<43}{JOURNEYS_BY_END}",
+        "",
+        pad = name - "journey".len(),
+    );
+    let _ = writeln!(
+        out,
+        "  level  {:<name$}  {:>8}  {:>9}  {:>6}  {:>10}    {:>9}  {:>6}",
+        "journey", "started", "completed", "failed", "unfinished", "completed", "failed"
+    );
+    let mut last = None;
+    for row in &rows {
+        let level = match last.replace(row.level) == Some(row.level) {
+            true => String::new(),
+            false => row.level.to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "  {level:>5}  {:<name$}  {:>8}  {:>9}  {:>6}  {:>10}    {:>9}  {:>6}",
+            row.journey,
+            count(row.started),
+            row.completed,
+            row.failed,
+            row.unfinished,
+            count(row.completed_in),
+            count(row.failed_in),
+        );
+    }
+    if !rows.is_empty() {
+        let _ = writeln!(out, "  {JOURNEYS_NOTE}");
+    }
+    for (level, n) in dropped {
+        let _ = writeln!(out, "  level {level}: {n} arrivals dropped (max_active)");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,6 +329,26 @@ mod tests {
         assert!(!text.contains(&format!("{first} 200 × 900")), "{text}");
     }
 
+    /// The journeys table's rows: level, journey, then its six counts, the
+    /// level carried down to the rows that leave it blank.
+    fn journey_table_rows(text: &str) -> Vec<Vec<String>> {
+        let Some(start) = text.find("\njourneys by level:") else {
+            return Vec::new();
+        };
+        let mut level = String::new();
+        (text[start..].lines().skip(3))
+            .take_while(|line| line.starts_with("    "))
+            .map(|line| {
+                let mut cells: Vec<String> = line.split_whitespace().map(String::from).collect();
+                match cells.len() {
+                    8 => level = cells[0].clone(),
+                    _ => cells.insert(0, level.clone()),
+                }
+                cells
+            })
+            .collect()
+    }
+
     /// A level whose journeys failed is accounted for like one whose journeys
     /// were cut (it was left out when none was cut), and then every level is:
     /// the others listed, not missing.
@@ -295,59 +361,56 @@ mod tests {
                 j.started = j.completed + j.failed;
             }
         }
-        assert!(!summary(&report).contains("\n  level 1: "));
+        assert!(!summary(&report).contains("journeys by level"));
         let j = &mut report.levels[0].journeys[0];
         j.failed += 831;
         j.started += 831;
+        let name = j.name.clone();
         let text = summary(&report);
-        assert!(text.contains("\n  level 1: "), "{text}");
-        assert!(text.contains(" 831 failed"), "{text}");
-        assert!(
-            text.contains("\n  level 2: ") && text.contains("\n  level 3: "),
-            "{text}"
-        );
+        let rows = journey_table_rows(&text);
+        let first = rows.iter().find(|r| r[0] == "1" && r[1] == name);
+        assert_eq!(first.map(|r| r[4].as_str()), Some("831"), "{text}");
+        let levels: std::collections::BTreeSet<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(levels.len(), report.levels.len(), "{text}");
     }
 
     /// A long journey completes after the level it started in is judged: the
-    /// level's line says, beside where its own journeys went, how many the
-    /// level saw complete (a trial's checkout read "0 completed" while the
-    /// shop placed orders through the level).
+    /// level's row says, beside where its own journeys went, how many the
+    /// level saw complete and fail (a trial's checkout read "0 completed" while
+    /// the shop placed orders through the level).
     #[test]
     fn a_level_says_how_many_journeys_completed_during_it() {
         let mut report = testdata::smoke();
         let j = &mut report.levels[0].journeys[0];
         (j.started, j.completed, j.failed, j.unfinished, j.ended) = (3, 0, 1, 2, 2);
+        j.failed_during = Some(4);
         let name = j.name.clone();
         let text = summary(&report);
-        assert!(
-            text.contains(&format!(
-                "{name} 3 started: 0 completed, 1 failed, 2 unfinished; 2 completed during the level, started in it or before"
-            )),
+        let row = |text: &str| {
+            journey_table_rows(text)
+                .into_iter()
+                .find(|r| r[0] == "1" && r[1] == name)
+        };
+        let expected = ["1", &name, "3", "0", "1", "2", "2", "4"];
+        assert_eq!(
+            row(&text),
+            Some(expected.map(String::from).to_vec()),
             "{text}"
         );
-        // And those it saw fail, started in it or before (the ramp's).
-        let j = &mut report.levels[0].journeys[0];
-        j.failed_during = Some(4);
         assert!(
-            summary(&report).contains(
-                "1 failed, 2 unfinished; 2 completed and 4 failed during the level, started in it or before"
-            ),
-            "{}",
-            summary(&report)
+            text.contains("\n  unfinished: still running when the level ended"),
+            "{text}"
         );
-        let j = &mut report.levels[0].journeys[0];
-        (j.ended, j.failed_during) = (0, Some(1));
-        assert!(!summary(&report).contains("during the level"));
-        // A level that started none of a journey, but saw some end, says so.
+        // A level that started none of a journey, but saw some end, has its row.
         let j = &mut report.levels[0].journeys[0];
         (j.started, j.completed, j.failed, j.unfinished) = (0, 0, 0, 0);
         (j.ended, j.failed_during) = (2, Some(3));
-        assert!(
-            summary(&report).contains(&format!(
-                "{name} 0 started: 0 completed, 0 failed, 0 unfinished; 2 completed and 3 failed during the level"
-            )),
-            "{}",
-            summary(&report)
+        let text = summary(&report);
+        let expected = ["1", &name, "0", "0", "0", "0", "2", "3"];
+        assert_eq!(
+            row(&text),
+            Some(expected.map(String::from).to_vec()),
+            "{text}"
         );
     }
 

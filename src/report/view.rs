@@ -354,6 +354,60 @@ pub fn journey_accounting(level: &LevelResult) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
+/// One row of the journeys table: a journey at a level, by the level it started
+/// in (`started` = `completed` + `failed` + `unfinished`) and by the level it
+/// ended in, whenever it started (`completed_in`, `failed_in`). A number a
+/// report written before it was counted lacks is `None`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JourneyRow<'r> {
+    pub level: usize,
+    pub journey: &'r str,
+    pub started: Option<u64>,
+    pub completed: u64,
+    pub failed: u64,
+    pub unfinished: u64,
+    pub completed_in: Option<u64>,
+    pub failed_in: Option<u64>,
+}
+
+/// The journeys table: a row for each journey each level of
+/// [`levels_to_account`] started or saw end; with the levels that dropped
+/// arrivals, and how many.
+pub fn journey_rows(report: &Report) -> (Vec<JourneyRow<'_>>, Vec<(usize, u64)>) {
+    let levels = levels_to_account(report);
+    let rows = (levels.iter())
+        .flat_map(|level| level.journeys.iter().map(move |j| (level, j)))
+        .filter(|(_, j)| {
+            j.started + j.completed + j.failed + j.ended + j.failed_during.unwrap_or(0) > 0
+        })
+        .map(|(level, j)| {
+            // Reports from before journeys were counted at their start lack it
+            // (and `ended`); one that counts failures where they happened has both.
+            let counted = j.started > 0 || j.failed_during.is_some();
+            JourneyRow {
+                level: level_number(level),
+                journey: &j.name,
+                started: counted.then_some(j.started),
+                completed: j.completed,
+                failed: j.failed,
+                unfinished: j.unfinished,
+                completed_in: counted.then_some(j.ended),
+                failed_in: j.failed_during,
+            }
+        })
+        .collect();
+    let dropped = (levels.iter())
+        .filter(|l| l.dropped > 0)
+        .map(|l| (level_number(l), l.dropped))
+        .collect();
+    (rows, dropped)
+}
+
+/// The journeys table's two header lines' words, and what its words mean.
+pub const JOURNEYS_BY_START: &str = "started in the level";
+pub const JOURNEYS_BY_END: &str = "ended in the level";
+pub const JOURNEYS_NOTE: &str = "unfinished: still running when the level ended (they end, if at all, in a later level); ended in the level: whenever they started";
+
 /// The levels whose journeys the summaries account for: every level, once some
 /// journey of one failed or was cut (unfinished) or some arrival was dropped (a
 /// level where 831 journeys failed and none was cut was left out; listing only
