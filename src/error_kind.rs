@@ -135,3 +135,34 @@ impl ErrorKind {
         }
     }
 }
+/// Whether a GraphQL error code says the server failed or refused load, not
+/// that the request was wrong (Apollo's, graphql-java's and the common
+/// gateways' words for a 5xx, a timeout and a 429): the shop's, as a 5xx is.
+pub fn graphql_server_failure(code: &str) -> bool {
+    const CODES: [&str; 11] = [
+        "INTERNAL_SERVER_ERROR",
+        "INTERNAL_ERROR",
+        "INTERNAL",
+        "SERVICE_UNAVAILABLE",
+        "UNAVAILABLE",
+        "DOWNSTREAM_SERVICE_ERROR",
+        "TIMEOUT",
+        "GATEWAY_TIMEOUT",
+        "DEADLINE_EXCEEDED",
+        "TOO_MANY_REQUESTS",
+        "RATE_LIMITED",
+    ];
+    CODES.iter().any(|c| c.eq_ignore_ascii_case(code))
+}
+
+/// Whether a GraphQL error code refuses the shopper's credentials: a 401's or
+/// a 403's words.
+pub fn graphql_refusal(code: &str) -> bool {
+    const CODES: [&str; 4] = [
+        "UNAUTHENTICATED",
+        "UNAUTHORIZED",
+        "FORBIDDEN",
+        "AUTH_NOT_AUTHORIZED",
+    ];
+    CODES.iter().any(|c| c.eq_ignore_ascii_case(code))
+}

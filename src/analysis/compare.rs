@@ -444,10 +444,10 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
                 // as the verdict reads them, however few.
                 scenario_errors: super::failures::scenario_errors_at(new, n).map(|own| {
                     match own.refused {
-                        Some((at, code)) => ScenarioErrors {
-                            step: at.to_string(),
-                            kind: "http_4xx".to_string(),
-                            status: Some(code),
+                        Some(refused) => ScenarioErrors {
+                            step: refused.step.to_string(),
+                            kind: refused.kind.to_string(),
+                            status: refused.status,
                         },
                         None => ScenarioErrors {
                             step: own.step.to_string(),

@@ -146,7 +146,8 @@ fn scripting_kinds<'r>(
         return Vec::new();
     }
     // 429 is the shop's answer to load, not the scenario's fault: a 4xx
-    // counts when an example of it is another status.
+    // counts when an example of it is another status. So are a GraphQL
+    // server's own failures (INTERNAL_SERVER_ERROR: its 5xx).
     let scripting = |kind: &str| {
         ErrorKind::named(kind).is_some_and(|k| match from_the_start {
             true => k.is_scripting_from_the_start(),
@@ -154,11 +155,33 @@ fn scripting_kinds<'r>(
         }) && (kind != "http_4xx"
             || examples_of(report, &step.name, kind)
                 .is_none_or(|f| f.examples.iter().any(|e| e.status != Some(429))))
+            && (kind != "graphql" || !graphql_server_failures(report, &step.name))
     };
     (step.stats.errors.iter())
         .filter(|(kind, n)| **n > 0 && scripting(kind))
         .map(|(kind, n)| (kind.as_str(), *n))
         .collect()
+}
+
+/// The GraphQL error code a step answered most over the run.
+fn commonest_graphql_code<'r>(report: &'r Report, step: &str) -> Option<&'r str> {
+    (report.graphql_codes.get(step))
+        .and_then(|codes| codes.iter().max_by_key(|(_, n)| **n))
+        .map(|(code, _)| code.as_str())
+}
+
+/// Whether most of a step's GraphQL errors over the run were the server's own
+/// failures ([`crate::error_kind::graphql_server_failure`]): then they are the shop's, as a 5xx is.
+fn graphql_server_failures(report: &Report, step: &str) -> bool {
+    let Some(codes) = report.graphql_codes.get(step) else {
+        return false;
+    };
+    let all: u64 = codes.values().sum();
+    let server: u64 = (codes.iter())
+        .filter(|(code, _)| crate::error_kind::graphql_server_failure(code))
+        .map(|(_, n)| n)
+        .sum();
+    all > 0 && server * 2 >= all
 }
 
 fn examples_of<'r>(report: &'r Report, step: &str, kind: &str) -> Option<&'r FailureExamples> {
@@ -366,16 +389,15 @@ pub fn scenario_errors_only(report: &Report) -> Option<String> {
     );
     // What no shop answers: a blocked host, a request that cannot be built.
     let to_fix = |kind: &str| matches!(kind, "blocked" | "request");
-    let refused =
-        |s: &str, kind: &str| own.refused.is_some_and(|(at, _)| at == s) && kind == "http_4xx";
+    let refused = |s: &str, kind: &str| own.refused.is_some_and(|r| r.step == s && r.kind == kind);
     // Refused credentials that begin as shoppers are added are most often
     // shoppers sharing them: accepting the answer would hide it. Failed
     // extractions and checks may follow from them (a page without the
     // session lacks its token); another answer (a 409) does not.
-    let sharing = own.refused.map(|(at, code)| {
-        let which = match at == step && answer == "http_4xx" {
-            true => format!("a {code}"),
-            false => format!("a {code} among them (at step {at})"),
+    let sharing = own.refused.map(|r| {
+        let which = match r.step == step && r.kind == answer {
+            true => format!("a {}", r.said()),
+            false => format!("a {} among them (at step {})", r.said(), r.step),
         };
         format!(
             "{which} that comes with more shoppers is most often shoppers sharing credentials (one account for all, where each login ends the others' sessions, or a token one shopper got and another sent)"
@@ -435,9 +457,7 @@ pub fn scenario_errors_only(report: &Report) -> Option<String> {
 /// shop's business answer (a GraphQL step was told of `status`).
 fn accept_advice(report: &Report, step: &str, kind: &str) -> String {
     let code = first_status(report, step, kind);
-    let graphql_code = (report.graphql_codes.get(step))
-        .and_then(|codes| codes.iter().max_by_key(|(_, n)| **n))
-        .map(|(code, _)| code.as_str());
+    let graphql_code = commonest_graphql_code(report, step);
     // A union's answer the step's `expect.typename` refused is counted by its
     // name: accepted by that list, not by `allow_errors` (error codes).
     let union = (report.failed_checks.keys())
@@ -528,11 +548,32 @@ pub(super) struct OwnErrors<'r> {
     total: u64,
     /// Each (step, kind) and its count, most first: `step` and `answer` lead.
     kinds: Vec<(&'r str, &'r str, u64)>,
-    /// A refusal of the shopper's credentials among them (401, 403): its
-    /// step and status, the commonest's first. The others may follow from it
+    /// A refusal of the shopper's credentials among them (401, 403, GraphQL's
+    /// UNAUTHENTICATED): the commonest's first. The others may follow from it
     /// (a page without the session lacks its token: a trial's CSRF extraction
     /// failed 21 times beside one 401).
-    pub refused: Option<(&'r str, u16)>,
+    pub refused: Option<Refusal<'r>>,
+}
+
+/// A refusal of the shopper's credentials: at `step`, of error `kind`
+/// (`http_4xx` or `graphql`), with an HTTP status (401, 403) or a GraphQL code.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Refusal<'r> {
+    pub step: &'r str,
+    pub kind: &'r str,
+    pub status: Option<u16>,
+    pub graphql_code: Option<&'r str>,
+}
+
+impl Refusal<'_> {
+    /// "401", "GraphQL UNAUTHENTICATED".
+    fn said(&self) -> String {
+        match (self.graphql_code, self.status) {
+            (Some(code), _) => format!("GraphQL {code}"),
+            (None, Some(status)) => status.to_string(),
+            (None, None) => "refusal".to_string(),
+        }
+    }
 }
 
 pub(super) fn own_errors_break(report: &Report) -> Option<OwnErrors<'_>> {
@@ -598,13 +639,25 @@ pub(super) fn own_errors_at<'r>(
     kinds.sort_by_key(|(_, _, n)| std::cmp::Reverse(*n));
     let &(step, answer, _) = kinds.first()?;
     let code = first_status(report, step, answer);
-    let refused = (kinds.iter())
-        .filter(|(_, kind, _)| *kind == "http_4xx")
-        .find_map(|&(step, kind, _)| {
-            first_status(report, step, kind)
-                .filter(|s| matches!(s, 401 | 403))
-                .map(|s| (step, s))
-        });
+    let refused = kinds.iter().find_map(|&(step, kind, _)| match kind {
+        "http_4xx" => first_status(report, step, kind)
+            .filter(|s| matches!(s, 401 | 403))
+            .map(|status| Refusal {
+                step,
+                kind,
+                status: Some(status),
+                graphql_code: None,
+            }),
+        "graphql" => commonest_graphql_code(report, step)
+            .filter(|code| crate::error_kind::graphql_refusal(code))
+            .map(|code| Refusal {
+                step,
+                kind,
+                status: None,
+                graphql_code: Some(code),
+            }),
+        _ => None,
+    });
     Some(OwnErrors {
         refused,
         level,
@@ -1084,6 +1137,29 @@ mod tests {
             said.contains(&format!(
                 "accept it (at step {step}, `allow_errors = [\"OUT_OF_STOCK\"]` in its graphql table)"
             )),
+            "{said}"
+        );
+        // A GraphQL server's own failures (a slow INTERNAL_SERVER_ERROR that grew
+        // with load) are the shop's, as a 5xx is: a trial was told to accept them.
+        let mut server = graphql.clone();
+        server.graphql_codes = [(
+            step.clone(),
+            [("INTERNAL_SERVER_ERROR".to_string(), 21)].into(),
+        )]
+        .into();
+        assert_eq!(scenario_errors_only(&server), None, "the shop's");
+        let verdict = crate::analysis::judge::verdict(&server);
+        assert!(!verdict.contains("allow_errors"), "{verdict}");
+        // A refusal of the shopper's credentials (UNAUTHENTICATED) is read as a
+        // 401 is: shoppers sharing an account, not an answer to accept.
+        let mut refused = graphql.clone();
+        refused.graphql_codes =
+            [(step.clone(), [("UNAUTHENTICATED".to_string(), 21)].into())].into();
+        let said = scenario_errors_only(&refused).expect("the scenario's own errors");
+        assert!(
+            said.contains("a GraphQL UNAUTHENTICATED that comes with more shoppers is most often shoppers sharing credentials")
+                && said.contains("give each shopper its own account")
+                && !said.contains("allow_errors"),
             "{said}"
         );
         // A union's answer the step's `expect.typename` refused is accepted by that

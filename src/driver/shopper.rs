@@ -442,7 +442,9 @@ impl Shopper {
             }
             Err(failed) => failed,
         };
-        if answer.status == 401 {
+        let graphql_refusal =
+            (failed.code.as_deref()).is_some_and(crate::error_kind::graphql_refusal);
+        if answer.status == 401 || graphql_refusal {
             // The step's, the journey's and the target's headers and the URL:
             // no credential in any (a step written without its token's header).
             use crate::metrics::examples::{NO_CREDENTIAL, ONLY_COOKIES, carries_credential};

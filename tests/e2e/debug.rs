@@ -604,6 +604,39 @@ fn a_401_without_a_credential_header_says_so_under_load() {
     }
 }
 
+/// A GraphQL UNAUTHENTICATED (HTTP 200) to a request that carried no
+/// credential says so as a 401 does: a trial's step that forgot its bearer
+/// header was told only the code.
+#[test]
+fn a_graphql_unauthenticated_without_a_credential_says_so() {
+    let (url, _) = json_shop_with(
+        Duration::from_secs(30),
+        r#"{"errors":[{"message":"not logged in","extensions":{"code":"UNAUTHENTICATED"}}]}"#,
+        |_| "200 OK",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let step = r#"  { name = "cart", graphql = { query = "query Cart { cart { id } }" } },"#;
+    let scenario = api_journey(dir.path(), "graphql", &url, step);
+    let out = dir.path().join("graphql");
+    let output = stampede()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--no-preflight", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    let report = read_report(&out.join("report.json"));
+    let group = &report["failure_examples"][0];
+    assert_eq!(group["kind"], "graphql", "{stdout}\n{stderr}\n{report:#}");
+    let what = group["examples"][0]["what"].as_str().unwrap();
+    assert!(
+        what.contains("UNAUTHENTICATED")
+            && what.contains("the request carried no credential (no Authorization or API-key header, none in its query)"),
+        "{what}"
+    );
+}
+
 /// A 4xx the shop gives now and then (a 409 "out of stock") in the preflight is
 /// walked again, and the run goes on when the next walk passes: it stopped the
 /// run with exit 4, "the scenario fails", one checkout in twenty.
