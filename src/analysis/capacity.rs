@@ -528,9 +528,14 @@ pub struct Planning {
     #[serde(default)]
     pub served_at_last_good: Option<f64>,
     /// Per second in the report's `capacity_unit` that the capacity fit
-    /// predicts at the expected peak (a trusted fit only).
+    /// predicts at the expected peak (a trusted fit only), never above the
+    /// most a level served: a fit's curve runs on past the shop's ceiling.
     #[serde(default)]
     pub fit_at_expected_peak: Option<f64>,
+    /// Per second in the report's `capacity_unit` served at a level held at
+    /// the expected peak, when one was: measured, where the fit is a model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served_at_expected_peak: Option<f64>,
     pub journeys: Vec<JourneyCost>,
 }
 
@@ -740,10 +745,19 @@ pub fn plan(
         slo_lost_model: slo_lost_load,
         slo_lost_note,
         served_at_last_good: good.and_then(|l| throughput_in(l, unit)).map(round2),
-        fit_at_expected_peak: capacity
-            .usl()
-            .zip(inputs.expected_peak)
-            .map(|(u, peak)| round2(u.throughput(peak))),
+        fit_at_expected_peak: capacity.usl().zip(inputs.expected_peak).map(|(u, peak)| {
+            let most = (report.levels.iter().filter(|l| !l.spike))
+                .filter_map(|l| throughput_in(l, unit))
+                .fold(f64::NEG_INFINITY, f64::max);
+            round2(u.throughput(peak).min(most.max(0.0)))
+        }),
+        served_at_expected_peak: inputs.expected_peak.and_then(|peak| {
+            (report.levels.iter())
+                .filter(|l| !l.spike && l.held_s > 0.0)
+                .find(|l| (l.load - peak).abs() <= 0.005 * peak.max(1.0))
+                .and_then(|l| throughput_in(l, unit))
+                .map(round2)
+        }),
         journeys,
     }
 }

@@ -402,6 +402,46 @@ fn planning_speaks_in_the_capacity_unit() {
     assert!(p.fit_at_expected_peak.is_some());
 }
 
+/// The throughput at the expected peak is measured where a level was held at
+/// it, and a model's never above the most a level served: a trial's shop of
+/// 160 steps/s was "about 178 steps/s (model)" at the expected peak.
+#[test]
+fn the_expected_peak_is_measured_where_held_and_the_model_stays_under_the_ceiling() {
+    let truth = Usl {
+        lambda: 2.0,
+        sigma: 0.05,
+        kappa: 0.004,
+    };
+    let report = checkouts_level_off(&truth, Model::Open);
+    let (fit, requests) = (assess(&report), assess_in(&report, None));
+    let most = (report.levels.iter())
+        .map(|l| l.journeys[0].per_second)
+        .fold(0.0, f64::max);
+    let at = |peak: f64| {
+        let inputs = PlanInputs {
+            expected_peak: Some(peak),
+            think_mean_s: 0.5,
+            slo_latency_s: Some(0.25),
+            values: Vec::new(),
+        };
+        plan(&report, &fit, &requests, &inputs)
+    };
+    // Held at 20: what it served there.
+    let p = at(20.0);
+    assert_eq!(
+        p.served_at_expected_peak,
+        Some(round2(truth.throughput(20.0)))
+    );
+    // Between levels: the model's, under the ceiling anyway.
+    let p = at(22.0);
+    assert_eq!(p.served_at_expected_peak, None);
+    assert!(p.fit_at_expected_peak.unwrap() <= most + 0.01, "{p:?}");
+    // Far past the levels, where the fit's curve would run on: the ceiling.
+    let p = at(400.0);
+    let x = p.fit_at_expected_peak.unwrap();
+    assert!((x - round2(most)).abs() < 0.01 || x < most, "{x} vs {most}");
+}
+
 /// `capacity_unit = "journeys.buyer"`: the fit is of completed buyer journeys/s,
 /// not of steps/s (whose mix may shift to cheap steps as load grows).
 #[test]

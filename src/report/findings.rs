@@ -423,12 +423,25 @@ fn in_capacity_unit(p: &Planning, capacity_unit: Option<&str>, load: LoadUnit) -
         x => format!("{x:.0} {per_second}"),
     };
     let mut facts = Vec::new();
-    if let (Some(x), Some(peak)) = (p.fit_at_expected_peak, p.expected_peak) {
-        facts.push(Fact::new(
+    match (
+        p.served_at_expected_peak,
+        p.fit_at_expected_peak,
+        p.expected_peak,
+    ) {
+        (Some(x), _, Some(peak)) => facts.push(Fact::new(
+            "at the expected peak",
+            format!("{} (measured)", rate(x)),
+            format!("served at the level held at {}", load.show(peak)),
+        )),
+        (None, Some(x), Some(peak)) => facts.push(Fact::new(
             "at the expected peak",
             format!("about {} (model)", rate(x)),
-            format!("the USL fit of {per_second} at {}", load.show(peak)),
-        ));
+            format!(
+                "the USL fit of {per_second} at {}, at most the most a level served",
+                load.show(peak)
+            ),
+        )),
+        _ => {}
     }
     if let (Some(_), Some(x)) = (capacity_unit, p.served_at_last_good) {
         facts.push(Fact::new(
@@ -853,11 +866,18 @@ mod tests {
         let p = report.planning.as_mut().unwrap();
         p.served_at_last_good = Some(4.5);
         p.fit_at_expected_peak = Some(3.25);
+        // Held at the expected peak: measured there, not the model's.
+        p.served_at_expected_peak = Some(3.5);
+        let at_peak = |report: &Report| {
+            (planning(report).into_iter())
+                .find(|f| f.label == "at the expected peak")
+                .unwrap()
+        };
+        assert_eq!(at_peak(&report).value, "3.50 journeys.buyer/s (measured)");
+        let p = report.planning.as_mut().unwrap();
+        p.served_at_expected_peak = None;
         let facts = planning(&report);
-        let at_peak = facts
-            .iter()
-            .find(|f| f.label == "at the expected peak")
-            .unwrap();
+        let at_peak = at_peak(&report);
         assert_eq!(at_peak.value, "about 3.25 journeys.buyer/s (model)");
         assert!(at_peak.detail.contains("200 shoppers"), "{at_peak:?}");
         let good = facts
