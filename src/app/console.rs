@@ -191,16 +191,20 @@ impl Console {
             }
             (Some(l), false) if l.spike => format!("spike (level {})", l.index + 1),
             (Some(l), false) => format!("level {}", l.index + 1),
+            // A search holds a probe's load while it is judged, for a grace,
+            // and holds none after a broken probe (the settle).
+            (None, false) if self.search && next > 1 && p.load > 0.0 && p.elapsed >= p.total => {
+                format!("judging level {}, its load held", next - 1)
+            }
+            (None, false) if self.search && p.load == 0.0 && next > 1 => {
+                format!("settling after level {} (no new load)", next - 1)
+            }
             // A cool-down's load is held while the last level is judged.
             (None, false) if p.elapsed >= p.total && p.load > 0.0 => {
                 "judging the last level, at the cool-down's load".to_string()
             }
             (None, false) if p.elapsed >= p.total => {
                 return format!("judging the last level · {rates}");
-            }
-            // A search's settle after a broken probe (a ramp starts from it).
-            (None, false) if self.search && p.load == 0.0 && next > 1 => {
-                format!("settling after level {} (no new load)", next - 1)
             }
             (None, false) => format!("ramp to level {next}"),
         };
@@ -254,11 +258,13 @@ fn ramp_rate(load: f64) -> f64 {
 
 /// The live line without a terminal: `[  15s/18s] …`, the run's length rounded
 /// as its first line rounds it ("5 levels, 18 s"), not cut to 17.
+/// `[  30s/45s] …`; past the plan's end (a level judged, a search's probe
+/// waiting for its answers) the plan has lasted as long as the run.
 fn plain_line(elapsed: Duration, total: Duration, message: &str) -> String {
     format!(
         "[{:>4}s/{:.0}s] {message}",
         elapsed.as_secs(),
-        total.as_secs_f64()
+        total.max(elapsed).as_secs_f64()
     )
 }
 
@@ -529,6 +535,16 @@ mod tests {
         let line = console.progress_line(&at(12.0));
         assert!(
             line.starts_with("ramp to level 6 · 12 arrivals/s"),
+            "{line}"
+        );
+        // Past the profile's end: a probe judged, its load held.
+        let judging = Progress {
+            total: Duration::from_secs(44),
+            ..at(80.0)
+        };
+        let line = console.progress_line(&judging);
+        assert!(
+            line.starts_with("judging level 5, its load held · 80 arrivals/s"),
             "{line}"
         );
         // Not a search: a ramp from zero is a ramp.

@@ -50,6 +50,10 @@ pub(super) struct Follow {
     next_harvest: Duration,
     /// Requests of an ended level still in flight after this are counted outside it.
     wait_limit: Duration,
+    /// How long a search holds a probe's load while the probe's requests come
+    /// in: past it they are slower than the SLO allows, the probe most likely
+    /// broke, and holding its load on would only grow the shop's queue.
+    probe_grace: Duration,
     started: Instant,
 }
 
@@ -113,6 +117,7 @@ impl Follow {
             // Harvests fall on whole seconds of the common start, in every shard.
             next_harvest: Duration::from_secs(part.late.as_secs()) + HARVEST_EVERY,
             wait_limit: scenario.target.timeout + scenario.target.connect_timeout + HARVEST_EVERY,
+            probe_grace: probe_grace(&scenario),
             started: now.checked_sub(part.late).unwrap_or(now),
             shared,
             part,
@@ -170,15 +175,24 @@ impl Follow {
         match self.cooldown {
             Some(c) if now >= c.start + c.duration => None,
             Some(c) => Some((c.load, None)),
-            // A search holds its last probe's load until the probe is judged.
             None if self.adaptive.is_some() && now >= self.profile.duration() => {
-                Some((search::held_load(&self.profile), None))
+                Some((self.probe_held(now), None))
             }
             None if provisional.is_some() => provisional.map(|load| (load, None)),
             None => {
                 let point = self.profile.at(now);
                 Some((point.load, point.level))
             }
+        }
+    }
+
+    /// The load a search holds at `now`, past the profile's end, while its last
+    /// probe is judged: the probe's, for [`Follow::probe_grace`], then none
+    /// (the settle a broken probe gets begins there).
+    fn probe_held(&self, now: Duration) -> f64 {
+        match now < self.profile.duration() + self.probe_grace {
+            true => search::held_load(&self.profile),
+            false => 0.0,
         }
     }
 
@@ -231,9 +245,10 @@ impl Follow {
                 observer,
                 drops(&self.open),
             );
+            let held = self.probe_held(now);
             if let Some(adaptive) = self.adaptive.as_mut() {
                 let signals = observer.probe_signals(judged, adaptive.tries_before());
-                if !adaptive.judged(signals, &mut self.profile, now) {
+                if !adaptive.judged(signals, &mut self.profile, now, held) {
                     return Some(RunEnd::Completed);
                 }
                 self.specs = self.profile.levels();
@@ -423,4 +438,13 @@ impl Follow {
             abort_reason: self.abort_reason,
         }
     }
+}
+
+/// [`Follow::probe_grace`]: twice the SLO's loosest latency bound (a second
+/// without one), at least a second, within the request timeout's wait.
+fn probe_grace(scenario: &Scenario) -> Duration {
+    let loosest = (scenario.slo.latency.iter().map(|b| b.bound))
+        .max()
+        .unwrap_or(Duration::from_millis(500));
+    (2 * loosest).max(Duration::from_secs(1))
 }

@@ -23,8 +23,15 @@ impl Adaptive {
     }
 
     /// Takes the probe's judgement; appends the next probe to `profile` from `now`
-    /// and says `true`, or says `false` when the search has ended.
-    pub fn judged(&mut self, signals: Signals, profile: &mut Profile, now: Duration) -> bool {
+    /// and the load `held` while it was judged, and says `true`, or says `false`
+    /// when the search has ended.
+    pub fn judged(
+        &mut self,
+        signals: Signals,
+        profile: &mut Profile,
+        now: Duration,
+        held: f64,
+    ) -> bool {
         let Step::Probe(probe) = self.search.judged(signals) else {
             return false;
         };
@@ -41,7 +48,7 @@ impl Adaptive {
             over: self.search.spec().ramp,
         });
         stages.push(Stage::Hold(probe.hold));
-        profile.append(now, held_load(profile), &stages);
+        profile.append(now, held, &stages);
         true
     }
 }

@@ -146,7 +146,15 @@ steps = [
     let expected = format!("{} unfinished", buyer.unfinished);
     assert!(shown.contains(&expected), "{shown}");
     let terminal = stampede::report::terminal::summary(&run.report);
-    assert!(terminal.contains(&expected), "{terminal}");
+    let table = &terminal[terminal.find("\njourneys by level:").expect(&terminal)..];
+    let row: Vec<&str> = (table.lines())
+        .find(|line| line.split_whitespace().nth(1) == Some("buyer"))
+        .unwrap_or_else(|| panic!("{terminal}"))
+        .split_whitespace()
+        .collect();
+    // level, journey, started, completed, failed, unfinished, then by their end.
+    let unfinished = buyer.unfinished.to_string();
+    assert_eq!(row.get(5), Some(&unfinished.as_str()), "{terminal}");
 }
 
 /// A level's completed journeys per minute count the journeys completed while

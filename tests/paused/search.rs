@@ -259,3 +259,69 @@ async fn a_confirmation_cut_short_confirms_nothing() {
         describe(search)
     );
 }
+
+/// A broken probe's load is held while its requests come in only for a grace
+/// (twice the SLO's loosest bound, at least 1 s), then no more arrive: a
+/// trial's search held 80 arrivals/s for 5 s past a broken probe, and the
+/// queue it grew timed out the requests after. Here W = 2 slots of S = 20 ms
+/// (X = 100/s) with an unbounded queue and a long timeout: the probe at 200/s
+/// held H = 3 s leaves (200 − 100) H = 300 requests queued, which drain in 3 s
+/// while it is judged. Held on through that drain, 200/s would add 600 more
+/// (the next probe then began on ~350 queued requests, and the search found 83
+/// for 100); with the 1-s grace, 200. So what completes between that probe's
+/// end and the next probe's start is its backlog and those — 300 + 200 + the
+/// next ramp's ~15, at most 560 — and the next probe begins on a drained
+/// queue: under a second's service (100) in flight in its first second.
+#[tokio::test(start_paused = true)]
+async fn a_broken_probe_load_is_not_held_past_a_grace_while_it_is_judged() {
+    let toml = r#"
+name = "held"
+[target]
+base_url = "embedded"
+workers = 2
+service_time = "20ms"
+queue = 100000
+timeout = "20s"
+[load]
+model = "open"
+arrivals = "uniform"
+search = { from = 50, to = 400, precision = "20%", hold = "3s", confirm = "3s", ramp = "200ms" }
+[slo]
+p95 = "40ms"
+[[journey]]
+name = "look"
+weight = 1
+steps = [{ name = "product", get = "/api/products/7" }]
+"#;
+    let run = simulate(toml, Duration::ZERO, 1, None).await;
+    let search = search_of(&run.report);
+    let broken = (search.probes.iter().enumerate())
+        .find(|(_, p)| p.load == 200.0)
+        .unwrap_or_else(|| panic!("no probe at 200: {}", describe(search)));
+    assert_eq!(
+        broken.1.verdict,
+        stampede::analysis::Verdict::Fail,
+        "{}",
+        describe(search)
+    );
+    let next = &search.probes[broken.0 + 1];
+    let (from, to) = (broken.1.start_s + broken.1.held_s, next.start_s);
+    let between: u64 = (run.report.timeline.iter())
+        .filter(|p| p.t > from + 0.5 && p.t <= to + 0.5 && p.level.is_none())
+        .map(|p| p.requests)
+        .sum();
+    assert!(
+        (300..=560).contains(&between),
+        "{between} requests completed between {from} s and {to} s: {}",
+        describe(search)
+    );
+    let first = (run.report.timeline.iter())
+        .find(|p| p.level == Some(next.level))
+        .unwrap();
+    assert!(
+        first.shoppers <= 100,
+        "{} in flight in the next probe's first second: {}",
+        first.shoppers,
+        describe(search)
+    );
+}
