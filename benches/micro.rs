@@ -68,6 +68,7 @@ impl State<'_> {
             rows: self.rows,
             rng: &mut self.rng,
             sequence: &mut self.sequence,
+            shopper: 0,
         };
         url.clear();
         url.push_str(BASE_URL);

@@ -70,6 +70,7 @@ pub(super) struct Judge<'a> {
     pub rows: &'a [Vec<String>],
     pub rng: &'a mut Xoshiro256PlusPlus,
     pub sequence: &'a mut u64,
+    pub shopper: u64,
 }
 
 impl Judge<'_> {
@@ -165,6 +166,7 @@ impl Judge<'_> {
             rows: self.rows,
             rng: self.rng,
             sequence: self.sequence,
+            shopper: self.shopper,
         };
         let mut failed = None;
         let mut accepted = None;

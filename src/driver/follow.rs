@@ -82,6 +82,7 @@ impl Follow {
             spawner,
         )?;
         shared.shard = (part.count > 1).then_some(part.index);
+        shared.shards = part.count.max(1);
         let shared = Arc::new(shared);
         let (target_tx, target_rx) = watch::channel(u32::from(!shared.closed));
         let open = (!shared.closed).then(|| {

@@ -71,8 +71,10 @@ struct Shared {
     started: Instant,
     /// Where shoppers are started.
     spawner: Spawner,
-    /// This process's shard of a sharded run (its requests' examples say so).
+    /// This process's shard of a sharded run (its requests' examples say so),
+    /// and how many shards the run has (1: not sharded).
     shard: Option<u32>,
+    shards: u32,
 }
 
 impl Shared {
@@ -105,6 +107,7 @@ impl Shared {
             started: Instant::now(),
             spawner,
             shard: None,
+            shards: 1,
             scenario,
         })
     }

@@ -64,6 +64,8 @@ pub(super) struct Shopper {
     target: u32,
     /// The shopper's number, and the journey it runs now.
     id: u64,
+    /// `{{ shopper }}`: its number, unique across a sharded run's shards too.
+    number: u64,
     journey: usize,
     /// Tracing (`[target] trace`): the running journey's trace, and the ids' source.
     tracer: Option<Box<Tracer>>,
@@ -98,6 +100,7 @@ impl Shopper {
             target,
             retire,
             id,
+            number: id * u64::from(shared.shards) + u64::from(shared.shard.unwrap_or(0)),
             journey: 0,
             tracer: shared
                 .scenario
@@ -431,6 +434,7 @@ impl Shopper {
             rows: &self.rows,
             rng: &mut self.rng,
             sequence: &mut self.sequence,
+            shopper: self.number,
         };
         let seen = walk.as_deref_mut().map(|w| &mut w.0);
         let mut failed = match judge.judge(answer, seen) {
@@ -494,6 +498,7 @@ impl Shopper {
             rows: &self.rows,
             rng: &mut self.rng,
             sequence: &mut self.sequence,
+            shopper: self.number,
         };
         let journey = &shared.scenario.journeys[self.journey];
         // Only a variable an earlier step extracts should be set by now: before
@@ -529,6 +534,7 @@ impl Shopper {
             rows: &self.rows,
             rng: &mut self.rng,
             sequence: &mut self.sequence,
+            shopper: self.number,
         };
         let failed = |e: RenderError| e.0;
         // Render the path after the base URL; a full URL (allowed hosts only) drops it.

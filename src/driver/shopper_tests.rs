@@ -282,6 +282,7 @@ steps = [
             rows: &shopper.rows,
             rng: &mut shopper.rng,
             sequence: &mut shopper.sequence,
+            shopper: shopper.number,
         };
         let failed = judge.judge(answer, walking.then_some(&mut seen));
         failed.err().map(|failed| failed.cause)
@@ -379,4 +380,35 @@ steps = [
             landed: true
         })
     );
+}
+
+/// `{{ shopper }}` is the shopper's number, the same at every use and unique
+/// across a sharded run's shards (a trial logged every shopper in as `user1`
+/// with `{{ seq }}`, which counts each shopper's own uses); `{{ seq }}` counts
+/// each use.
+#[test]
+fn the_shopper_template_is_the_shoppers_number_unique_across_shards() {
+    let text = r#"
+name = "t"
+[target]
+base_url = "http://127.0.0.1:9"
+[load]
+stages = [{ ramp_to = 1, over = "0s" }, { hold = "1s" }]
+[[journey]]
+name = "j"
+steps = [{ name = "login", get = "/login/user{{ shopper }}/{{ shopper }}/{{ seq }}/{{ seq }}" }]
+"#;
+    let mut shared = shared(text);
+    let url = |shared: &Shared, id: u64| {
+        let (_tx, rx) = watch::channel(1);
+        let mut shopper = Shopper::new(shared, id, 0, rx);
+        shopper.begin(shared, 0);
+        let step = &shared.scenario.journeys[0].steps[0];
+        shopper.build(shared, step).unwrap();
+        shopper.url().to_string()
+    };
+    assert_eq!(url(&shared, 4), "http://127.0.0.1:9/login/user4/4/1/2");
+    // Shard 2 of 3: shopper 4 there is 4 × 3 + 2, no other shard's.
+    (shared.shard, shared.shards) = (Some(2), 3);
+    assert_eq!(url(&shared, 4), "http://127.0.0.1:9/login/user14/14/1/2");
 }

@@ -57,6 +57,7 @@ fn graphql_steps_post_typed_variables_and_check_for_errors() {
         rows: &[],
         rng: &mut rng,
         sequence: &mut sequence,
+        shopper: 7,
     };
     assert_eq!(
         json.render(&mut scope).unwrap(),

@@ -43,8 +43,11 @@ pub enum Resolved<'r> {
 pub enum Generator {
     /// A random (version 4) UUID.
     Uuid,
-    /// 1, 2, 3 … per shopper.
+    /// 1, 2, 3 … per shopper: each of its uses the next.
     Sequence,
+    /// The shopper's number, the same at every use: unique to the shopper in
+    /// the run (k6's `__VU`; an open model's every arrival is a shopper).
+    Shopper,
     RandomInt {
         low: i64,
         high: i64,
@@ -60,7 +63,7 @@ impl Generator {
     fn kinds(&self) -> Vec<Value> {
         match self {
             Generator::Uuid => vec![Value::from("00000000-0000-4000-8000-000000000000")],
-            Generator::Sequence => vec![Value::from(1)],
+            Generator::Sequence | Generator::Shopper => vec![Value::from(1)],
             Generator::RandomInt { low, high } => vec![Value::from(*low), Value::from(*high)],
             Generator::OneOf(choices) => choices.clone(),
             Generator::FakeEmail => vec![Value::from("ann.lee@example.com")],
@@ -73,6 +76,7 @@ impl Generator {
         match self {
             Generator::Uuid => "uuid",
             Generator::Sequence => "seq",
+            Generator::Shopper => "shopper",
             Generator::RandomInt { .. } => "random_int",
             Generator::OneOf(_) => "one_of",
             Generator::FakeEmail => "fake.email",
@@ -151,6 +155,8 @@ pub struct Scope<'a> {
     pub rows: &'a [Vec<String>],
     pub rng: &'a mut Xoshiro256PlusPlus,
     pub sequence: &'a mut u64,
+    /// The shopper's number (`{{ shopper }}`).
+    pub shopper: u64,
 }
 
 /// Why a template did not compile; `offset` is the byte offset inside the template.
@@ -701,6 +707,7 @@ fn generate(generator: &Generator, scope: &mut Scope<'_>) -> Value {
             *scope.sequence += 1;
             Value::from(*scope.sequence)
         }
+        Generator::Shopper => Value::from(scope.shopper),
         Generator::RandomInt { low, high } => Value::from(rng.random_range(*low..=*high)),
         Generator::OneOf(choices) if choices.is_empty() => Value::Null,
         Generator::OneOf(choices) => choices[rng.random_range(0..choices.len())].clone(),

@@ -46,6 +46,7 @@ fn resolve(name: &str) -> Resolved<'static> {
         },
         "uuid" => Resolved::Generated(Generator::Uuid),
         "seq" => Resolved::Generated(Generator::Sequence),
+        "shopper" => Resolved::Generated(Generator::Shopper),
         _ => Resolved::Unknown,
     }
 }
@@ -58,6 +59,7 @@ fn render(t: &Template, slots: &[Vec<Value>], rows: &[Vec<String>], seed: u64) -
         rows,
         rng: &mut rng,
         sequence: &mut sequence,
+        shopper: 7,
     })
     .unwrap()
 }
@@ -73,6 +75,7 @@ fn typed(source: &str, slots: &[Vec<Value>]) -> Result<Value, RenderError> {
         rows: &[vec!["1".into(), "7".into()]],
         rng: &mut rng,
         sequence: &mut sequence,
+        shopper: 7,
     })
 }
 
@@ -84,6 +87,10 @@ fn a_whole_expression_keeps_its_type_and_filters_convert_it() {
     assert_eq!(typed("{{ order.id | last }}", &slots), Ok(json!(true)));
     assert_eq!(typed("{{ order.id }}", &slots), Ok(json!({"id": 1})));
     assert_eq!(typed("{{ seq }}", &slots), Ok(json!(1)));
+    // The shopper's number, the same at every use (the scope's: 7).
+    assert_eq!(typed("{{ shopper }}", &slots), Ok(json!(7)));
+    let t = Template::compile("user{{ shopper }}-{{ shopper }}", &mut resolve).unwrap();
+    assert_eq!(render(&t, &slots, &[], 1), "user7-7");
     assert_eq!(typed("{{ products.sku }}", &slots), Ok(json!("7")));
     assert_eq!(typed("{{ products.sku | int }}", &slots), Ok(json!(7)));
     // Every row of a data column is tried at load: one the conversion

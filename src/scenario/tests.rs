@@ -94,6 +94,7 @@ fn compiles_templates_bodies_and_step_ids() {
         rows: &[],
         rng: &mut rng,
         sequence: &mut sequence,
+        shopper: 7,
     };
     assert_eq!(add.path.as_constant(), Some("/cart/SKU-1"));
     let StepHeader::Rendered(token) = &add.headers[0].1 else {
@@ -477,6 +478,7 @@ fn checks_compare_with_templates_rendered_from_the_shoppers_variables() {
             rows: &[],
             rng: &mut rng,
             sequence: &mut sequence,
+            shopper: 7,
         };
         let headers = http::HeaderMap::new();
         let cookie = |_: &str| None;
@@ -1391,6 +1393,7 @@ fn a_json_data_files_values_keep_their_type_in_a_json_body() {
                 rows: &rows,
                 rng: &mut rng,
                 sequence: &mut sequence,
+                shopper: 7,
             };
             body.render(&mut scope).unwrap()
         })

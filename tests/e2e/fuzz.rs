@@ -152,6 +152,7 @@ fn templates_never_panic_and_render_what_they_read() {
                         rows: &[],
                         rng: &mut rng,
                         sequence: &mut sequence,
+                        shopper: 0,
                     };
                     let rendered = template.render(&mut scope);
                     // Without `{{` the text is taken as it is.

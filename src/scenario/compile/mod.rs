@@ -86,9 +86,10 @@ enum Resolvable {
 }
 
 /// Names every template knows without a `[vars]` entry.
-const BUILT_INS: [(&str, Generator); 4] = [
+const BUILT_INS: [(&str, Generator); 5] = [
     ("uuid", Generator::Uuid),
     ("seq", Generator::Sequence),
+    ("shopper", Generator::Shopper),
     ("fake.email", Generator::FakeEmail),
     ("fake.name", Generator::FakeName),
 ];
@@ -898,7 +899,9 @@ impl<'a> Compiler<'a> {
         self.foreign_interpolation(text, span.clone());
         let mut resolve = |name: &str| {
             let resolved = self.resolve(name, slots);
-            if matches!(resolved, Resolved::Generated(_)) && !matches!(name, "uuid" | "seq") {
+            if matches!(resolved, Resolved::Generated(_))
+                && !matches!(name, "uuid" | "seq" | "shopper")
+            {
                 self.generated_reads.borrow_mut().push(name.to_string());
             }
             resolved
