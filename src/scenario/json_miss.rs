@@ -159,24 +159,33 @@ fn no_element_has(rest: &str, value: &Value) -> Option<Why> {
     if elements.is_empty() {
         return None;
     }
-    let (keys, filter) =
+    // Each name read in the elements, and whether a filter reads it.
+    let keys: Vec<(String, bool)> =
         if let Some(after) = (rest.strip_prefix("[*]")).or_else(|| rest.strip_prefix(".*")) {
-            (name_at_start(after).into_iter().collect::<Vec<_>>(), false)
+            name_at_start(after)
+                .map(|k| (k, false))
+                .into_iter()
+                .collect()
         } else if let Some(filter) = rest.strip_prefix("[?") {
             // This filter's own text (a later filter reads a later level's
             // elements), and not a `!@.x` that asks for the key's absence.
-            let own = &filter[..filter_end(filter)];
-            let read: Vec<String> = (own.match_indices('@'))
+            let end = filter_end(filter);
+            let own = &filter[..end];
+            let mut read: Vec<(String, bool)> = (own.match_indices('@'))
                 .filter(|(at, _)| !own[..*at].ends_with('!'))
-                .filter_map(|(at, _)| name_at_start(&own[at + 1..]))
+                .filter_map(|(at, _)| name_at_start(&own[at + 1..]).map(|k| (k, true)))
                 .collect();
-            (read, true)
+            // Then the name read in the elements it kept (`[?@.stock > 0].productId`):
+            // one no element has, none it kept has.
+            let after = filter.get(end + 1..).unwrap_or_default();
+            read.extend(name_at_start(after).map(|k| (k, false)));
+            read
         } else {
             return None;
         };
-    let key = keys
+    let (key, filter) = keys
         .into_iter()
-        .find(|key| elements.iter().all(|e| !e.contains_key(key)))?;
+        .find(|(key, _)| elements.iter().all(|e| !e.contains_key(key)))?;
     let mut union: Vec<String> = Vec::new();
     for name in elements.iter().flat_map(|e| e.keys()) {
         if !union.contains(name) {
@@ -460,6 +469,16 @@ mod tests {
             said("$[*].productId", products.clone()),
             (
                 r#"$[*].productId: none of the 2 objects in $ has key "productId"; they have keys: id, inStock, sku"#
+                    .to_string(),
+                false
+            )
+        );
+        // The name read after a filter, in what it kept: a trial's
+        // `[?@.stock > 0].productId` read "nothing in it fits".
+        assert_eq!(
+            said("$[?@.inStock == true].productId", products.clone()),
+            (
+                r#"$[?@.inStock == true].productId: none of the 2 objects in $ has key "productId"; they have keys: id, inStock, sku"#
                     .to_string(),
                 false
             )
