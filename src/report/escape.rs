@@ -69,9 +69,40 @@ pub fn markdown(text: &str) -> String {
     out
 }
 
+/// Prose for Markdown (a verdict, a note): escaped as [`markdown`], its
+/// `code` spans kept as code (a verdict's `allow_errors = […]` read as
+/// \`allow\_errors…\`). An odd backtick leaves them all escaped.
+pub fn markdown_prose(text: &str) -> String {
+    if !text.matches('`').count().is_multiple_of(2) {
+        return markdown(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, part) in text.split('`').enumerate() {
+        match i % 2 {
+            1 => {
+                out.push('`');
+                out.push_str(&part.replace(['\n', '\r'], " "));
+                out.push('`');
+            }
+            _ => out.push_str(&markdown(part)),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A verdict's code spans read as code in Markdown; the rest escaped.
+    #[test]
+    fn markdown_prose_keeps_its_code_spans() {
+        assert_eq!(
+            markdown_prose("accept it (`allow_errors = [\"OUT_OF_STOCK\"]`) *now*"),
+            "accept it (`allow_errors = [\"OUT_OF_STOCK\"]`) \\*now\\*"
+        );
+        assert_eq!(markdown_prose("one ` only_"), "one \\` only\\_");
+    }
 
     /// A verdict's code spans read as code; markup from the target never.
     #[test]

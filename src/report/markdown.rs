@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use crate::analysis::compare::Comparison;
 use crate::analysis::{Report, Stats, Verdict};
-use crate::report::escape::markdown as md;
+use crate::report::escape::{markdown as md, markdown_prose as prose};
 use crate::report::findings;
 use crate::report::view::{Headline, LoadUnit, Tone, level_number, load_of, shown_level};
 use crate::units::{show_number, show_percent, show_rate};
@@ -43,12 +43,12 @@ pub fn summary(report: &Report) -> String {
         Tone::SpikeBroke => "⚠️",
         Tone::Clear => "🟢",
     };
-    let _ = writeln!(out, "{icon} **{}**\n", md(&report.verdict));
+    let _ = writeln!(out, "{icon} **{}**\n", prose(&report.verdict));
     if let Some(why) = report.aborted_why() {
-        let _ = writeln!(out, "- ⛔ **Aborted:** {}", md(&why));
+        let _ = writeln!(out, "- ⛔ **Aborted:** {}", prose(&why));
     }
     if let Some(note) = findings::held_back(report) {
-        let _ = writeln!(out, "- ⚠️ **Held back:** {}", md(&note));
+        let _ = writeln!(out, "- ⚠️ **Held back:** {}", prose(&note));
     }
     if !report.gates.is_empty() {
         let (passed, failed) = findings::gate_tally(report);
@@ -100,7 +100,7 @@ pub fn summary(report: &Report) -> String {
     }
     let broke = head.broke_first_lines();
     if !broke.is_empty() {
-        let _ = writeln!(out, "- **What broke first:** {}", md(&broke.join("; ")));
+        let _ = writeln!(out, "- **What broke first:** {}", prose(&broke.join("; ")));
     }
     for level in report.levels.iter().filter(|l| l.generator_limited) {
         let _ = writeln!(
@@ -168,7 +168,7 @@ fn capacity(out: &mut String, report: &Report) {
         let detail = if fact.detail.is_empty() {
             String::new()
         } else {
-            format!(" — {}", md(&fact.detail))
+            format!(" — {}", prose(&fact.detail))
         };
         let _ = writeln!(
             out,
@@ -184,7 +184,7 @@ fn comparison(out: &mut String, c: &Comparison) {
     let mut notes = String::new();
     for (note, regression) in findings::comparison_notes(c) {
         let mark = if regression { "❌ REGRESSION: " } else { "" };
-        let _ = writeln!(notes, "- {mark}{}", md(&note));
+        let _ = writeln!(notes, "- {mark}{}", prose(&note));
     }
     if !notes.is_empty() {
         notes.push('\n');
@@ -378,7 +378,7 @@ mod tests {
     fn a_failed_spike_is_marked_and_said() {
         let report = testdata::failed_spike();
         let text = summary(&report);
-        let verdict = format!("⚠️ **{}**", md(&report.verdict));
+        let verdict = format!("⚠️ **{}**", prose(&report.verdict));
         assert!(text.contains(&verdict), "{text}");
         assert!(text.contains("broke the SLO"), "{text}");
         assert!(summary(&testdata::smoke()).contains("🟢"));
