@@ -66,9 +66,7 @@ pub struct Outgoing<'a> {
 impl Outgoing<'_> {
     /// The body's content type, unless the step sets its own.
     pub fn content_type(&self) -> Option<&'static str> {
-        let own = self
-            .step_headers
-            .iter()
+        let own = (self.step_headers.iter().chain(self.defaults.iter()))
             .any(|(n, _)| n == ::http::header::CONTENT_TYPE);
         self.body.filter(|_| !own).map(|b| b.content_type)
     }
@@ -247,4 +245,43 @@ pub enum SetupError {
     Unreachable(String),
     #[error("TLS: {0}")]
     Tls(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A body's content type gives way to one the scenario sets, the step's
+    /// or the target's: a trial's `[target] headers = { Content-Type = … }`
+    /// went out beside the form's, two Content-Types.
+    #[test]
+    fn a_bodys_content_type_gives_way_to_the_scenarios() {
+        let origin = Origin::of(&Url::parse("http://shop.test/").unwrap()).unwrap();
+        let body = Payload {
+            content_type: "application/x-www-form-urlencoded",
+            bytes: b"a=1".to_vec(),
+        };
+        let sent = |step_headers: &[(HeaderName, HeaderValue)],
+                    defaults: &[(HeaderName, HeaderValue)]| {
+            Outgoing {
+                method: &Method::POST,
+                origin: &origin,
+                target: "/cart",
+                step_headers,
+                defaults,
+                default_lines: b"",
+                cookie: None,
+                body: Some(&body),
+                traced: false,
+            }
+            .content_type()
+        };
+        let set = [(
+            ::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain"),
+        )];
+        assert_eq!(sent(&[], &[]), Some("application/x-www-form-urlencoded"));
+        assert_eq!(sent(&[], &set), None);
+        assert_eq!(sent(&set, &[]), None);
+    }
 }

@@ -135,6 +135,43 @@ fn error(text: &str) -> String {
     parse(Path::new("t.toml"), text).unwrap_err().to_string()
 }
 
+/// Headers stampede writes itself cannot be set too: a trial's `Host` and
+/// `Content-Length` went out beside stampede's own (two Hosts, a length with no
+/// body), `Transfer-Encoding` beside a Content-Length — a request smuggling's
+/// shape, which `validate` passed. Refused where written, in any case.
+#[test]
+fn headers_stampede_writes_itself_are_refused_where_written() {
+    let at = |target: &str, step: &str| {
+        error(&format!(
+            "name = \"h\"\n[target]\nbase_url = \"embedded\"\n{target}\n[load]\n{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"/\"{step} }}]\n"
+        ))
+    };
+    let e = at("", r#", headers = { Host = "evil.example" }"#);
+    assert!(
+        e.starts_with(
+            "t.toml:9:50: header \"Host\" cannot be set: stampede writes Host from the URL"
+        ),
+        "{e}"
+    );
+    let e = at(r#"headers = { "content-length" = "5" }"#, "");
+    assert!(
+        e.starts_with(
+            "t.toml:4:13: header \"content-length\" cannot be set: stampede writes Content-Length"
+        ),
+        "{e}"
+    );
+    let e = at("", r#", headers = { Transfer-Encoding = "chunked" }"#);
+    assert!(
+        e.contains("header \"Transfer-Encoding\" cannot be set"),
+        "{e}"
+    );
+    // Another header of theirs is the scenario's to set.
+    let text = format!(
+        "name = \"h\"\n[target]\nbase_url = \"embedded\"\nheaders = {{ Content-Type = \"text/plain\", Connection = \"close\" }}\n[load]\n{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"/\" }}]\n"
+    );
+    assert!(parse(Path::new("t.toml"), &text).is_ok());
+}
+
 #[test]
 fn a_number_beyond_64_bits_is_named_too_large_not_in_serde_words() {
     let text = "name = \"b\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = { start = 1, step = 1, max = 99999999999999999999, hold = \"1s\" }\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n";

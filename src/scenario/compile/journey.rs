@@ -566,13 +566,7 @@ impl<'a> Compiler<'a> {
     ) -> Result<Vec<(HeaderName, StepHeader)>> {
         let mut headers = Vec::new();
         for (header, value) in raw {
-            let header_name =
-                HeaderName::from_bytes(header.get_ref().as_bytes()).map_err(|_| {
-                    self.error(
-                        header.span(),
-                        format!("invalid header name \"{}\"", header.get_ref()),
-                    )
-                })?;
+            let header_name = self.request_header(header)?;
             let template = self.template(value, slots)?;
             let value = match template.as_constant() {
                 Some(text) => StepHeader::Fixed(HeaderValue::from_str(text).map_err(|_| {

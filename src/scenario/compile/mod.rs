@@ -751,17 +751,37 @@ impl<'a> Compiler<'a> {
         Ok(allow_hosts)
     }
 
+    /// A header name a request is written with (`[target]`, a journey's or a
+    /// step's `headers`): a valid name, and none of those stampede writes
+    /// itself — one more would send two Hosts, or a length its body does not
+    /// have (a request smuggling's shape).
+    pub(super) fn request_header(&self, name: &Spanned<String>) -> Result<HeaderName> {
+        let header = HeaderName::from_bytes(name.get_ref().as_bytes()).map_err(|_| {
+            self.error(
+                name.span(),
+                format!("invalid header name \"{}\"", name.get_ref()),
+            )
+        })?;
+        let why = match header.as_str() {
+            "host" => {
+                "stampede writes Host from the URL: set the host in `base_url` or write a full URL"
+            }
+            "content-length" => "stampede writes Content-Length from the body it sends",
+            "transfer-encoding" => "stampede sends a body whole, with its Content-Length",
+            _ => return Ok(header),
+        };
+        Err(self.error(
+            name.span(),
+            format!("header \"{}\" cannot be set: {why}", name.get_ref()),
+        ))
+    }
+
     /// `[target] headers` that are constants; a header that reads a variable set
     /// while shoppers run is kept aside, rendered per journey.
     fn constant_headers(&mut self, raw: &raw::RawTarget) -> Result<Vec<(HeaderName, HeaderValue)>> {
         let mut headers = Vec::new();
         for (name, value) in &raw.headers {
-            let header = HeaderName::from_bytes(name.get_ref().as_bytes()).map_err(|_| {
-                self.error(
-                    name.span(),
-                    format!("invalid header name \"{}\"", name.get_ref()),
-                )
-            })?;
+            let header = self.request_header(name)?;
             (self.target_written).push((header.clone(), written(value.get_ref())));
             let text = match self.compile_text(value.get_ref(), value.span(), &[]) {
                 Ok(template) if template.as_constant().is_some() => template,
