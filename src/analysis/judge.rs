@@ -110,12 +110,23 @@ pub fn level_result(
     };
     let (generator, generator_limited) = generator_health(plan, &all, &stats, cpu_percent);
     let journeys = journey_results(plan, &collected.journeys[i], seconds);
-    let mut breaches = level_breaches(plan, &stats, &steps);
-    breaches.extend(super::business::breaches(&plan.slo, &steps, &journeys));
     // Open model: an arrival turned away (max_active busy) is a shopper not
     // served, held to the error-rate bound as a failed request is.
     let dropped = collected.dropped[i];
     let started: u64 = collected.journeys[i].iter().map(|j| j.started).sum();
+    // Open model: a level no shopper arrived in (0.2 arrivals/s held 3 s) sent
+    // nothing: nothing to judge, no breach (it broke as "no request completed").
+    let no_arrival = plan.model == crate::scenario::Model::Open
+        && started == 0
+        && dropped == 0
+        && stats.requests == 0;
+    let mut breaches = match no_arrival {
+        true => Vec::new(),
+        false => level_breaches(plan, &stats, &steps),
+    };
+    if !no_arrival {
+        breaches.extend(super::business::breaches(&plan.slo, &steps, &journeys));
+    }
     if let Some(bound) = plan.slo.error_rate
         && dropped > 0
     {
@@ -593,7 +604,10 @@ fn edges(levels: &[LevelResult]) -> (Option<BreakingPoint>, Option<LastGood>) {
     let last_good = levels[..good_upto]
         .iter()
         .enumerate()
-        .filter(|(_, l)| !l.spike && l.planned_s.is_none() && l.verdict == Verdict::Pass)
+        // A level with nothing answered (no arrival came) confirms nothing.
+        .filter(|(_, l)| {
+            !l.spike && l.planned_s.is_none() && l.verdict == Verdict::Pass && l.stats.requests > 0
+        })
         .max_by(|(i, a), (j, b)| {
             (a.load.total_cmp(&b.load)).then(recovering(*j).cmp(&recovering(*i)))
         })

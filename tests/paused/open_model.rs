@@ -425,3 +425,59 @@ steps = [{ name = "product", get = "/api/products/7" }]
     }
     eprintln!("ten simulated runs: {:?} of wall time", wall.elapsed());
 }
+
+/// A level no shopper arrives in (0.2 arrivals/s evenly spaced, held 3 s: the
+/// first arrival is due at 5 s) sends nothing and has nothing to judge: it is
+/// no breaking point, the climb goes on, and it is no last good level (it was
+/// "broken from the first level: … no request completed", exit 3, on the
+/// README's own example). The scenario loads with a warning saying so.
+#[tokio::test(start_paused = true)]
+async fn a_level_no_shopper_arrived_in_is_not_judged() {
+    let toml = r#"
+name = "sparse"
+[target]
+base_url = "embedded"
+workers = 4
+service_time = "10ms"
+timeout = "2s"
+[load]
+model = "open"
+arrivals = "uniform"
+staircase = { levels = [0.2, 5, 10], hold = "3s", ramp = "0s" }
+[slo]
+p95 = "100ms"
+error_rate = "1%"
+[[journey]]
+name = "look"
+weight = 1
+steps = [{ name = "product", get = "/api/products/7" }]
+"#;
+    let scenario = stampede::scenario::parse(std::path::Path::new("sim.toml"), toml).unwrap();
+    assert!(
+        (scenario.warnings.iter()).any(|w| w.starts_with(
+            "level 1 (0.2 arrivals/s held 3 s) expects 0.6 arrivals: it may see none"
+        )),
+        "{:?}",
+        scenario.warnings
+    );
+    let run = simulate(toml, Duration::ZERO, 1, None).await;
+    let report = &run.report;
+    let first = &report.levels[0];
+    assert_eq!(
+        (first.stats.requests, first.verdict),
+        (0, Verdict::Pass),
+        "{first:?}"
+    );
+    assert!(
+        report.breaking_point.is_none(),
+        "{:?}",
+        report.breaking_point
+    );
+    assert_eq!(report.levels.len(), 3);
+    assert_eq!(report.last_good.as_ref().map(|g| g.load), Some(10.0));
+    let terminal = stampede::report::terminal::summary(report);
+    assert!(
+        terminal.contains(stampede::report::view::NOTHING_TO_JUDGE),
+        "{terminal}"
+    );
+}

@@ -363,8 +363,9 @@ fn inline_svg(svg: &str, title: &str) -> String {
     )
 }
 
-fn tag(verdict: Verdict) -> &'static str {
-    match verdict {
+fn tag(level: &LevelResult) -> &'static str {
+    match level.verdict {
+        Verdict::Pass if level.stats.requests == 0 => "<span class=\"tag\">not judged</span>",
         Verdict::Pass => "<span class=\"tag pass\">pass</span>",
         Verdict::Fail => "<span class=\"tag fail\">FAIL</span>",
     }
@@ -416,7 +417,7 @@ fn level_table(out: &mut String, report: &Report) {
         let _ = writeln!(
             out,
             "<td class=\"text\">{}{limited}{cut} {}</td></tr>",
-            tag(level.verdict),
+            tag(level),
             escape(&level.breaches_text())
         );
     }
@@ -532,7 +533,7 @@ fn step_table(
          <th class=\"text\">status codes</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th>\
          <th title=\"the mean decoded body of the answers served without error\">body</th><th class=\"text\">slowest</th></tr>\n",
         escape(&unit.show(load_of(level))),
-        tag(level.verdict),
+        tag(level),
         n = level_number(level),
     );
     let body = |stats: &Stats| match stats.mean_body_bytes() {

@@ -78,6 +78,25 @@ struct Compiler<'a> {
     slots_read: std::cell::RefCell<Vec<String>>,
 }
 
+/// The open model's levels held too short for their rate to expect an arrival
+/// (`levels = [0.2, …]` held 3 s expects 0.6): such a level often sees none,
+/// and has nothing to judge; said once, for the first.
+fn few_arrivals(load: &super::Load) -> Option<String> {
+    if load.model != super::Model::Open || load.search.is_some() {
+        return None;
+    }
+    let levels = load.profile.levels();
+    let short = (levels.iter()).find(|l| !l.spike && l.load * l.duration.as_secs_f64() < 1.0)?;
+    Some(format!(
+        "level {} ({} arrivals/s held {}) expects {:.1} arrivals: it may see none, and then has nothing to judge; hold each level at least {} (1 / its rate), or start higher",
+        short.index + 1,
+        short.load,
+        crate::units::show_seconds(short.duration.as_secs_f64()),
+        short.load * short.duration.as_secs_f64(),
+        crate::units::show_seconds((1.0 / short.load).ceil()),
+    ))
+}
+
 /// A `[vars]` entry: a constant, or a generator (`{ random_int = [1, 5] }`,
 /// `{ one_of = ["S", "M"] }`).
 enum Resolvable {
@@ -308,6 +327,7 @@ pub fn compile<'a>(
     let (gates, max_regression) = super::rules::gates(path, source, &raw.gates, &names)?;
     c.warnings
         .extend(gates.iter().filter_map(|g| g.within_slo(&slo, true)));
+    c.warnings.extend(few_arrivals(&load));
     Ok(Scenario {
         name: raw.name.into_inner(),
         description: raw.description,
