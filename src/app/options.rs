@@ -42,6 +42,18 @@ pub fn target(text: &str) -> Result<Url, Error> {
              [target] headers = {{ Authorization = \"Basic {{{{ env.SHOP_AUTH }}}}\" }}"
         )));
     }
+    if url.query().is_some() || url.fragment().is_some() {
+        // Each step's path is written after it, as after base_url: `…?x=1#f/cart`.
+        let which = match url.query().is_some() {
+            true => "query (`?…`)",
+            false => "fragment (`#…`)",
+        };
+        return Err(bad_input(anyhow!(
+            "--target {text}: it has a {which}: every step's path is written after the \
+             target, and would land inside it; a target takes a scheme, a host and a path \
+             prefix (put query parameters on the steps: get = \"/cart?x=1\")"
+        )));
+    }
     let problem = match url.scheme() {
         "http" | "https" if url.host().is_some() => return Ok(url),
         "http" | "https" => "no host".to_string(),
@@ -414,6 +426,23 @@ mod tests {
         let e = target("ftp://127.0.0.1").unwrap_err();
         assert_eq!(e.exit().code(), 2);
         assert!(e.to_string().contains("the scheme ftp://"), "{e}");
+    }
+
+    /// A query or a fragment in `--target` is refused as in base_url: a trial's
+    /// `--target 'http://…/shop?x=1#frag'` sent every step as `GET /shop?x=1`
+    /// (its path in the fragment), and the walk passed.
+    #[test]
+    fn a_target_with_a_query_or_fragment_is_refused_as_base_url_is() {
+        for (text, which) in [
+            ("http://127.0.0.1:8080/shop?x=1#frag", "a query"),
+            ("http://127.0.0.1:8080/shop#frag", "a fragment"),
+        ] {
+            let e = target(text).unwrap_err();
+            assert_eq!(e.exit().code(), 2);
+            let said = e.to_string();
+            assert!(said.contains(&format!("it has {which}")), "{said}");
+        }
+        assert!(target("http://127.0.0.1:8080/shop").is_ok());
     }
 
     /// A password in the target was never sent and landed in every report and

@@ -174,6 +174,12 @@ pub fn starter(file: &Path, target: Option<&str>, model: Model) -> Result<String
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
             return Err(bad("not an http or https URL with a host".into()));
         }
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            // As base_url: every step's path is written after it.
+            return Err(bad(
+                "a target takes a scheme, a host and a path prefix, no query or fragment (every step's path is written after it)".into(),
+            ));
+        }
         text = text.replacen(STARTER_TARGET, &format!("base_url = {}", quote(url)), 1);
     }
     if model == Model::Open {
@@ -250,7 +256,15 @@ mod tests {
 
     #[test]
     fn a_target_that_is_no_url_is_refused() {
-        for url in ["staging.example.com", "ftp://x", "http://"] {
+        // A query or fragment too: every step's path would land inside it (and
+        // the file written would fail `validate`).
+        for url in [
+            "staging.example.com",
+            "ftp://x",
+            "http://",
+            "http://x/shop?x=1",
+            "http://x/#f",
+        ] {
             let err = starter(Path::new("a.toml"), Some(url), Model::Closed).unwrap_err();
             assert!(matches!(err, InitError::BadTarget { .. }), "{url}");
         }
