@@ -172,6 +172,27 @@ fn headers_stampede_writes_itself_are_refused_where_written() {
     assert!(parse(Path::new("t.toml"), &text).is_ok());
 }
 
+/// The embedded shop's bounds are the file's: `service_time = "365d"` passed
+/// `validate` and then failed the run with exit 3, no line.
+#[test]
+fn the_embedded_shops_bounds_are_checked_where_written() {
+    let at = |target: &str| {
+        error(&format!(
+            "name = \"s\"\n[target]\nbase_url = \"embedded\"\n{target}\n[load]\n{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"/\" }}]\n"
+        ))
+    };
+    let e = at(r#"service_time = "365d""#);
+    assert!(
+        e.starts_with("t.toml:4:16: service_time must be at most 24h"),
+        "{e}"
+    );
+    let e = at("stall_every = \"30d\"\nstall_for = \"25h\"");
+    assert!(
+        e.starts_with("t.toml:4:15: stall_every must be at most 24h"),
+        "{e}"
+    );
+}
+
 #[test]
 fn a_number_beyond_64_bits_is_named_too_large_not_in_serde_words() {
     let text = "name = \"b\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = { start = 1, step = 1, max = 99999999999999999999, hold = \"1s\" }\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n";

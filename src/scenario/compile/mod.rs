@@ -104,6 +104,10 @@ enum Resolvable {
     Generated(Generator),
 }
 
+/// The embedded shop's longest service time and stall period (it checks them
+/// too, and would refuse to start: a run's exit 3, not the file's exit 2).
+const SHOP_LONGEST: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 /// Names every template knows without a `[vars]` entry.
 const BUILT_INS: [(&str, Generator); 5] = [
     ("uuid", Generator::Uuid),
@@ -722,10 +726,17 @@ impl<'a> Compiler<'a> {
             if service.get_ref().0.is_zero() {
                 return Err(self.error(service.span(), "service_time must be above zero"));
             }
+            if service.get_ref().0 > SHOP_LONGEST {
+                return Err(self.error(service.span(), "service_time must be at most 24h"));
+            }
             shop.service_time = service.get_ref().0;
         }
         match (&raw.stall_every, &raw.stall_for) {
             (Some(every), Some(stall)) => {
+                // The embedded shop's bound (it checks it too).
+                if every.get_ref().0 > SHOP_LONGEST {
+                    return Err(self.error(every.span(), "stall_every must be at most 24h"));
+                }
                 if stall.get_ref().0 >= every.get_ref().0 || stall.get_ref().0.is_zero() {
                     return Err(self.error(
                         stall.span(),
