@@ -186,6 +186,12 @@ fn the_embedded_shops_bounds_are_checked_where_written() {
         e.starts_with("t.toml:4:16: service_time must be at most 24h"),
         "{e}"
     );
+    // A request timeout too: a run waits up to it for its last requests.
+    let e = at(r#"timeout = "365d""#);
+    assert!(
+        e.starts_with("t.toml:4:11: timeout must be at most an hour"),
+        "{e}"
+    );
     let e = at("stall_every = \"30d\"\nstall_for = \"25h\"");
     assert!(
         e.starts_with("t.toml:4:15: stall_every must be at most 24h"),

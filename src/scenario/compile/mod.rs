@@ -565,11 +565,18 @@ impl<'a> Compiler<'a> {
     fn target(&mut self, raw: raw::RawTarget) -> Result<Target> {
         let base_url = self.base_url(&raw)?;
         let shop = self.shop_settings(&raw, base_url.is_some())?;
+        // At most an hour, as a think time: a run waits up to it for its last
+        // requests (a 365-day timeout held a 1-s run for as long as a shop kept
+        // silent, past the 7 days a run may last).
         let above_zero = |d: &Option<toml::Spanned<crate::scenario::raw::Dur>>, name: &str| match d
         {
             Some(d) if d.get_ref().0.is_zero() => {
                 Err(self.error(d.span(), format!("{name} must be above zero")))
             }
+            Some(d) if d.get_ref().0 > MAX_THINK => Err(self.error(
+                d.span(),
+                format!("{name} must be at most an hour: a request still unanswered then is lost"),
+            )),
             d => Ok(d.as_ref().map(|d| d.get_ref().0)),
         };
         let timeout = above_zero(&raw.timeout, "timeout")?.unwrap_or(DEFAULT_TIMEOUT);
