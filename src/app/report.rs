@@ -44,6 +44,16 @@ fn check_names(report: &Report, gates: &[crate::scenario::Gate]) -> Result<(), E
 }
 
 pub fn report(args: &ReportArgs) -> Result<Exit, Error> {
+    // A run still writing there: its interval log read now is a run cut short,
+    // and reports written beside it are overwritten when it ends.
+    if args.path.is_dir()
+        && let Some(pid) = outdir::running_in(&args.path)
+    {
+        return Err(bad_input(anyhow!(
+            "{}: a run is still writing there (process {pid}): `stampede report` once it has ended",
+            args.path.display()
+        )));
+    }
     let mut report = load(&args.path).map_err(bad_input)?;
     let ci = Ci::resolve(&args.ci, None)?;
     check_names(&report, &ci.gates)?;

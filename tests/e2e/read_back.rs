@@ -375,3 +375,31 @@ fn report_and_compare_refuse_a_report_json_of_a_newer_schema_or_with_a_damaged_h
     assert_refused(&report(&load, &out), &[&wanted]);
     assert!(!out.join("report.json").exists());
 }
+
+/// `report DIR` on a run still writing there is refused: it read the interval
+/// log of the run under way as a run interrupted, and wrote reports into its
+/// directory ("end: interrupted", exit 3) that the run overwrote later.
+#[test]
+fn report_refuses_a_directory_a_run_is_still_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::copy(
+        repo("tests/fixtures/reports/black-friday.json"),
+        run.join("report.json"),
+    )
+    .unwrap();
+    let mut alive = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    std::fs::write(run.join(".stampede-running"), alive.id().to_string()).unwrap();
+    let output = stampede().arg("report").arg(&run).output().unwrap();
+    alive.kill().unwrap();
+    alive.wait().unwrap();
+    let wanted = format!("a run is still writing there (process {})", alive.id());
+    assert_refused(&output, &[&wanted]);
+    // Once it has ended, the mark counts for nothing.
+    let output = stampede().arg("report").arg(&run).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+}
