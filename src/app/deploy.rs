@@ -53,6 +53,14 @@ pub fn kubernetes(args: &DeployArgs) -> Result<Exit, Error> {
         return Err(bad_input(anyhow!("--shards 0: at least one shard runs")));
     }
     let scenario = scenario::load(&args.scenario).map_err(bad_input)?;
+    // Every pod would refuse it: said now, not in each pod's log.
+    if scenario.load.search.is_some() {
+        return Err(bad_input(anyhow!(
+            "{}: {}",
+            args.scenario.display(),
+            super::options::SEARCH_NOT_SHARDED
+        )));
+    }
     if scenario.target.base_url.is_none() {
         errln!(
             "warning: {} targets the embedded demo shop (base_url = \"embedded\"): each pod \

@@ -212,6 +212,11 @@ pub fn metrics_addr(text: &str) -> Result<SocketAddr, Error> {
     })
 }
 
+/// Why a capacity search is not sharded (`run --shard`, `deploy`).
+pub const SEARCH_NOT_SHARDED: &str = "a capacity search cannot be sharded: each probe follows \
+     the last one's judgement, which no shard has alone. Shard a staircase (its levels cover \
+     the search's range), or run the search from one machine";
+
 impl RunOptions {
     pub fn resolve(args: &RunArgs, scenario: &Scenario) -> Result<RunOptions, Error> {
         let target = match (&args.target, &scenario.target.base_url) {
@@ -222,9 +227,7 @@ impl RunOptions {
         };
         let shard = shard(&args.shard, |name| std::env::var(name).ok())?;
         if shard.is_some() && scenario.load.search.is_some() {
-            return Err(bad_input(anyhow!(
-                "a capacity search cannot be sharded: each probe follows the last one's judgement,                  which no shard has alone. Shard a staircase (its levels cover the search's range),                  or run the search from one machine"
-            )));
+            return Err(bad_input(anyhow!("{SEARCH_NOT_SHARDED}")));
         }
         let start_at = args.shard.start_at.as_deref().map(start_at).transpose()?;
         let Some(start_at_or_now) = start_at.or(shard.is_none().then(SystemTime::now)) else {

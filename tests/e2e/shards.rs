@@ -1082,3 +1082,23 @@ fn a_shard_leaves_its_gates_to_the_merge() {
     let gates = report["gates"].as_array().map(Vec::len);
     assert_eq!(gates, Some(0), "{}", report["gates"]);
 }
+
+/// A capacity search is not sharded: `deploy kubernetes` refused it up front
+/// (it printed the Jobs, and every pod then refused to run), with the words
+/// `run --shard` says.
+#[test]
+fn deploy_refuses_a_capacity_search_as_its_shards_would() {
+    let output = stampede()
+        .args(["deploy", "kubernetes"])
+        .arg(crate::repo("scenarios/capacity.toml"))
+        .args(["--shards", "2"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("a capacity search cannot be sharded: each probe follows the last one's judgement, which no shard has alone"),
+        "{stderr}"
+    );
+}
