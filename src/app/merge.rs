@@ -60,7 +60,7 @@ pub fn merge(args: &MergeArgs) -> Result<Exit, Error> {
     plan.preflight_http_requests = (shards.iter())
         .filter_map(|s| s.plan.preflight_http_requests)
         .reduce(|a, b| a + b);
-    let mut ci = Ci::resolve(&args.ci, None)?;
+    let mut ci = Ci::resolve(&args.ci, None, true)?;
     // A --gate naming a step, a journey or a level the run has not is a typo
     // (exit 2), before anything is written: it failed as a gate (exit 1).
     check_gate_names(&ci.gates, &plan.gate_names())?;

@@ -74,13 +74,16 @@ pub struct Ci {
 
 impl Ci {
     /// Resolves the CI flags; `scenario` adds its `[gates]` and checks the names.
-    pub fn resolve(args: &CiArgs, scenario: Option<&Scenario>) -> Result<Ci, Error> {
+    /// A command that `judges` none (the debug walk, a shard: `merge` judges)
+    /// needs no baseline for a `regression` gate.
+    pub fn resolve(args: &CiArgs, scenario: Option<&Scenario>, judges: bool) -> Result<Ci, Error> {
         let mut gates = scenario.map(|s| s.gates.clone()).unwrap_or_default();
         gates.extend(parse_gates(&args.gates)?);
         if let Some(scenario) = scenario {
             check_names(scenario, &gates)?;
         }
-        if args.baseline.is_none() && gates.iter().any(|g| g.metric == Metric::Regression) {
+        if judges && args.baseline.is_none() && gates.iter().any(|g| g.metric == Metric::Regression)
+        {
             return Err(bad_input(anyhow!(
                 "the gate `regression` compares with a baseline: pass --baseline FILE"
             )));
@@ -242,7 +245,7 @@ impl RunOptions {
             shard,
             metrics_addr: args.metrics_addr.as_deref().map(metrics_addr).transpose()?,
             target,
-            ci: Ci::resolve(&args.ci, Some(scenario))?,
+            ci: Ci::resolve(&args.ci, Some(scenario), !args.smoke && shard.is_none())?,
             // A shard's own by default: shards started together on one
             // machine wrote into one directory.
             out: args.out.clone().unwrap_or_else(|| {

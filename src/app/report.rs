@@ -55,7 +55,7 @@ pub fn report(args: &ReportArgs) -> Result<Exit, Error> {
         )));
     }
     let mut report = load(&args.path).map_err(bad_input)?;
-    let ci = Ci::resolve(&args.ci, None)?;
+    let ci = Ci::resolve(&args.ci, None, true)?;
     check_names(&report, &ci.gates)?;
     let baseline = ci.baseline.as_ref().map(|b| (b, ci.max_regression));
     enrich::rejudge(&mut report, &ci.gates, baseline);

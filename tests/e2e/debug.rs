@@ -1236,3 +1236,23 @@ steps = [{ name = "search", get = "/search?q={{ n }}", expect = { status = "2xx"
     assert_eq!(one, again, "a seed walks with the same values");
     assert_ne!(one, two, "another seed draws others");
 }
+
+/// The debug walk judges no gate, so a `regression` gate in `[gates]` needs no
+/// baseline there: it refused the walk ("pass --baseline FILE"), and refused
+/// `--baseline` beside `--smoke`, so a scenario with the README's own
+/// `[gates]` could not be walked at all. A run still needs the baseline.
+#[test]
+fn the_debug_walk_needs_no_baseline_for_a_regression_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "gated.toml",
+        "name = \"g\"\n[target]\nbase_url = \"embedded\"\n[load]\nstages = [{ ramp_to = 1, over = \"0s\" }, { hold = \"1s\" }]\n[gates]\nregression = true\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n",
+    );
+    let (code, stdout, stderr) = smoke(&path, &[]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let output = stampede().arg("run").arg(&path).output().unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("pass --baseline FILE"), "{stderr}");
+}
