@@ -422,12 +422,14 @@ pub fn assess_in(report: &Report, unit: Option<&str>) -> Capacity {
         capacity.measured = true;
         capacity.note = match (fitted_top, fitted_beyond) {
             (Some(top), _) if top > served * (1.0 + PLATEAU_GROWTH) => format!(
-                "measured: {why}; the USL fit over {} levels would put the peak at {top:.0}, above anything served",
+                "measured: {why}; the USL fit over {} levels would put the peak at {top:.0} {}, above anything served",
                 points.len(),
+                per_second(unit),
             ),
             (Some(top), Some(n)) => format!(
-                "measured: {why}; the USL fit over {} levels would put the peak at {top:.0} at {}, beyond the highest level measured ({})",
+                "measured: {why}; the USL fit over {} levels would put the peak at {top:.0} {} at {}, beyond the highest level measured ({})",
                 points.len(),
+                per_second(unit),
                 report.load_unit.show(n.round()),
                 report.load_unit.show(highest),
             ),

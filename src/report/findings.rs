@@ -471,6 +471,10 @@ fn planning_with(report: &Report, run_totals: bool) -> Vec<Fact> {
             "headroom",
             // Nothing broke: the shop may hold more than the last level tried.
             match report.breaking_point {
+                // Broken below the peak: the sale's crowd is more than it holds.
+                Some(_) if headroom < 1.0 => format!(
+                    "{headroom:.2}× the expected peak: short of it, the shop breaks below the expected crowd"
+                ),
                 Some(_) => format!("{headroom:.2}× the expected peak"),
                 // Stopped short of the peak without breaking: nothing is known there.
                 None if headroom < 1.0 => format!(
@@ -898,6 +902,14 @@ mod tests {
                 .unwrap()
         };
         assert_eq!(headroom(&report).value, "1.25× the expected peak");
+        // Broken below the peak: said as a shortfall (it read "0.67× the
+        // expected peak", plain).
+        report.planning.as_mut().unwrap().headroom = Some(0.67);
+        assert_eq!(
+            headroom(&report).value,
+            "0.67× the expected peak: short of it, the shop breaks below the expected crowd"
+        );
+        report.planning.as_mut().unwrap().headroom = Some(1.25);
         report.breaking_point = None;
         assert_eq!(headroom(&report).value, "at least 1.25× the expected peak");
         // A run stopped (or killed) below the peak without breaking.

@@ -96,8 +96,17 @@ where
         );
     }
     if kinds.is_empty() {
+        // Failures between levels (a ramp, a settle, the cool-down) are the
+        // run's, not a level's: said, beside a chart that shows none.
+        let outside: u64 = report.failure_examples.iter().map(|f| f.count).sum();
+        let said = match outside {
+            0 => "no failed requests at any level".to_string(),
+            n => format!(
+                "no failed requests in any level's hold ({n} between levels: see what failed)"
+            ),
+        };
         chart.draw_series(std::iter::once(Text::new(
-            "no failed requests at any level",
+            said,
             ((x.start + x.end) / 2.0, y.end * 0.5),
             text_style(16, GOOD).pos(Pos::new(HPos::Center, VPos::Center)),
         )))?;

@@ -494,3 +494,35 @@ fn the_timeline_shades_a_spike_and_names_it_in_the_legend() {
     let svg = svg_of(&testdata::broken(), "timeline");
     assert!(!svg.contains("purple band"), "no spike, no note");
 }
+
+/// An errors chart with no failure at any level says so — and, when the run
+/// failed requests between levels (a ramp, a search's settle, the
+/// cool-down), that those were there: a trial read "no failed requests at any
+/// level" beside a table of six timeouts.
+#[test]
+fn an_errors_chart_without_level_failures_says_where_the_runs_were() {
+    let mut report = one_level();
+    for level in &mut report.levels {
+        level.stats.errors.clear();
+        for step in &mut level.steps {
+            step.stats.errors.clear();
+        }
+    }
+    report.failure_examples.clear();
+    let svg = svg_of(&report, "errors");
+    assert!(svg.contains("no failed requests at any level"), "{svg}");
+    report.failure_examples = vec![crate::analysis::failures::FailureExamples {
+        step: "home".to_string(),
+        kind: "timeout".to_string(),
+        count: 6,
+        examples: Vec::new(),
+    }];
+    let svg = svg_of(&report, "errors");
+    assert!(
+        svg.contains(
+            "no failed requests in any level&apos;s hold (6 between levels: see what failed)"
+        ) || svg
+            .contains("no failed requests in any level's hold (6 between levels: see what failed)"),
+        "{svg}"
+    );
+}
