@@ -519,10 +519,10 @@ fn an_errors_chart_without_level_failures_says_where_the_runs_were() {
     }];
     let svg = svg_of(&report, "errors");
     assert!(
+        // The SVG writes the apostrophe as an entity.
         svg.contains(
             "no failed requests in any level&apos;s hold (6 between levels: see what failed)"
-        ) || svg
-            .contains("no failed requests in any level's hold (6 between levels: see what failed)"),
+        ),
         "{svg}"
     );
 }
