@@ -112,12 +112,13 @@ pub fn summary(report: &Report) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{} · target `{}` · {:.0} s · started {}{}\n",
+        "\n{} · target `{}` · {:.0} s · started {}{} · {}\n",
         md(&report.model_text()),
         report.target.replace('`', "'"),
         report.duration_s,
         md(&report.started_at),
-        crate::report::view::sharding(report)
+        crate::report::view::sharding(report),
+        crate::report::view::requests_sent(report)
     );
     gates(&mut out, report);
     crate::report::failures::markdown_section(&mut out, report);

@@ -107,6 +107,7 @@ pub fn summary(report: &Report) -> String {
         );
     }
     journeys_table(&mut out, report);
+    let _ = writeln!(out, "\n{}", crate::report::view::requests_sent(report));
     let business = crate::report::findings::business(report);
     if !business.is_empty() {
         let _ = writeln!(out, "\nbusiness throughput over the run:");

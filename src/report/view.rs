@@ -127,6 +127,32 @@ pub fn verdict_cell(level: &LevelResult) -> String {
     }
 }
 
+/// Every HTTP request the run sent, as the shop's access log counts them:
+/// "7681 HTTP requests sent: 5558 in the levels, 2120 between them (ramps,
+/// cool-down), 3 in the preflight" (a trial reconciled its log with
+/// report.json by script).
+pub fn requests_sent(report: &Report) -> String {
+    let levels: u64 = report.levels.iter().map(|l| l.stats.http_requests).sum();
+    let between: u64 = match report.ramp_steps.is_empty() {
+        // A report written before the ramps were counted per step: steps.
+        true => report.ramp_requests,
+        false => report.ramp_steps.iter().map(|s| s.http_requests).sum(),
+    };
+    let preflight = report.preflight_http_requests.unwrap_or(0);
+    let mut parts = vec![
+        format!("{levels} in the levels"),
+        format!("{between} between them (ramps, cool-down)"),
+    ];
+    if preflight > 0 {
+        parts.push(format!("{preflight} in the preflight"));
+    }
+    format!(
+        "{} HTTP requests sent: {}",
+        levels + between + preflight,
+        parts.join(", ")
+    )
+}
+
 /// The open model's load at a timeline point: the arrival rate of the level
 /// held, or of the cool-down after the break (it was blank there, the load
 /// line stopping); `None` on a ramp between levels.
@@ -782,5 +808,31 @@ mod tests {
         assert_eq!(check.step, Some("a.b"));
         assert_eq!(check.measure, Some(Measure::Percentile(95.0)));
         assert_eq!(check.outcome, ClauseOutcome::Pass);
+    }
+
+    /// Every HTTP request the shop's log counts, the levels', those between
+    /// them and the preflight's, adds up.
+    #[test]
+    fn the_requests_sent_add_up_as_the_shops_log_counts_them() {
+        let mut report = crate::analysis::testdata::smoke();
+        for (i, level) in report.levels.iter_mut().enumerate() {
+            level.stats.http_requests = 100 * (i as u64 + 1);
+        }
+        let levels: u64 = report.levels.iter().map(|l| l.stats.http_requests).sum();
+        report.ramp_steps = vec![crate::analysis::RampStep {
+            name: "home".to_string(),
+            requests: 40,
+            http_requests: 42,
+            codes: Default::default(),
+            errors: Default::default(),
+        }];
+        report.preflight_http_requests = Some(3);
+        assert_eq!(
+            requests_sent(&report),
+            format!(
+                "{} HTTP requests sent: {levels} in the levels, 42 between them (ramps, cool-down), 3 in the preflight",
+                levels + 45
+            )
+        );
     }
 }

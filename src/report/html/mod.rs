@@ -76,14 +76,15 @@ fn header(out: &mut String, report: &Report) {
         out,
         "<header>\n<h1>{} <span>· capacity report</span></h1>\n\
          <p class=\"meta\">{} · target <code>{}</code> · started {} · {:.0} s, {end} · \
-         seed {}{}</p>\n</header>\n",
+         seed {}{} · {}</p>\n</header>\n",
         escape(&report.scenario),
         escape(&report.model_text()),
         escape(&report.target),
         escape(&report.started_at),
         report.duration_s,
         report.seed,
-        crate::report::view::sharding(report)
+        crate::report::view::sharding(report),
+        escape(&crate::report::view::requests_sent(report))
     );
 }
 
