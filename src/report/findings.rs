@@ -216,8 +216,17 @@ pub fn capacity(report: &Report) -> Option<Fact> {
             };
             // Measured, it is where throughput stopped growing (a level served a
             // little more past it, within noise: the headline's peak).
+            // Reached past the last good level (an open model serves most
+            // where its queue grows): not a load to plan at.
+            let past = match (c.peak_load, &report.last_good) {
+                (Some(n), Some(good)) if c.measured && n > good.load => format!(
+                    " (past the last good level, {}: the SLO did not hold there)",
+                    unit.show(good.load)
+                ),
+                _ => String::new(),
+            };
             let value = match c.measured {
-                true => format!("{peak}, reached{at}"),
+                true => format!("{peak}, reached{at}{past}"),
                 false => format!(
                     "peak {peak}{at}{}",
                     flat_before_the_peak(report, unit).unwrap_or_default()
@@ -807,9 +816,19 @@ mod tests {
             text.contains("capacity (measured): 380 steps/s, reached at 225 shoppers"),
             "{text}"
         );
+        assert!(!text.contains("past the last good level"), "{text}");
         assert!(text.contains("headroom: "), "{text}");
         assert!(text.contains("SLO lost at: "), "{text}");
         assert!(text.contains("gates: 0 passed, 1 failed"), "{text}");
+        // Served most past the last good level (an open model's queue grew
+        // there): said beside it, not a load to plan at.
+        let mut past = report.clone();
+        past.capacity.as_mut().unwrap().peak_load = Some(275.0);
+        let text = lines(&past);
+        assert!(
+            text.contains("reached at 275 shoppers (past the last good level, 250 shoppers: the SLO did not hold there)"),
+            "{text}"
+        );
         assert!(text.contains("  FAIL  p95 < 150ms  ("), "{text}");
     }
 
