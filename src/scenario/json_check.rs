@@ -281,13 +281,15 @@ impl JsonCheck {
                     let at = all.iter().position(|e| std::ptr::eq(e, first)).unwrap_or(0);
                     // `extensions.code` tells a business error (OUT_OF_STOCK) from
                     // the scenario's (BAD_USER_INPUT) where messages vary.
-                    let code = match first.pointer("/extensions/code") {
-                        Some(Value::String(code)) => format!(" ({code})"),
-                        _ => String::new(),
+                    let (code, near) = match first.pointer("/extensions/code") {
+                        Some(Value::String(code)) => {
+                            (format!(" ({code})"), near_code(except, code))
+                        }
+                        _ => (String::new(), String::new()),
                     };
                     match first.get("message").and_then(Value::as_str) {
-                        Some(message) => format!("errors[{at}].message{code}: {message:?}"),
-                        None => format!("errors[{at}]: {first}"),
+                        Some(message) => format!("errors[{at}].message{code}: {message:?}{near}"),
+                        None => format!("errors[{at}]: {first}{near}"),
                     }
                 }
             },
@@ -311,6 +313,19 @@ impl JsonCheck {
             },
         }
     }
+}
+
+/// A code `allow_errors` lists a letter or two from the `code` that came
+/// (`OUT_OF_STOK` for `OUT_OF_STOCK`): "; allow_errors lists …, not …: a typo?";
+/// empty when none is so near.
+fn near_code(allowed: &[String], code: &str) -> String {
+    (allowed.iter())
+        .find(|a| {
+            a.as_str() != code
+                && (a.eq_ignore_ascii_case(code) || strsim::damerau_levenshtein(a, code) <= 2)
+        })
+        .map(|a| format!("; allow_errors lists {a:?}, not {code:?}: a typo?"))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -384,6 +399,15 @@ mod tests {
         assert_eq!(
             JsonCheck::NoGraphqlErrors { except: Vec::new() }.actual(Ok(&coded)),
             r#"errors[0].message (OUT_OF_STOCK): "SKU-4 is out of stock""#
+        );
+        // A code allow_errors lists a letter off the one that came: a typo,
+        // said (the walk told a trial to write the code it had misspelt).
+        let typo = JsonCheck::NoGraphqlErrors {
+            except: vec!["OUT_OF_STOK".to_string()],
+        };
+        assert_eq!(
+            typo.actual(Ok(&coded)),
+            r#"errors[0].message (OUT_OF_STOCK): "SKU-4 is out of stock"; allow_errors lists "OUT_OF_STOK", not "OUT_OF_STOCK": a typo?"#
         );
         // Not GraphQL answers without errors: they passed.
         for (odd, actual) in [
