@@ -138,6 +138,8 @@ impl ErrorKind {
 /// Whether a GraphQL error code says the server failed or refused load, not
 /// that the request was wrong (Apollo's, graphql-java's and the common
 /// gateways' words for a 5xx, a timeout and a 429): the shop's, as a 5xx is.
+/// Matched exactly: codes are written so, and a union's business answer
+/// counted by its typename (`Forbidden`) is none of them.
 pub fn graphql_server_failure(code: &str) -> bool {
     const CODES: [&str; 11] = [
         "INTERNAL_SERVER_ERROR",
@@ -152,7 +154,7 @@ pub fn graphql_server_failure(code: &str) -> bool {
         "TOO_MANY_REQUESTS",
         "RATE_LIMITED",
     ];
-    CODES.iter().any(|c| c.eq_ignore_ascii_case(code))
+    CODES.contains(&code)
 }
 
 /// Whether a GraphQL error code refuses the shopper's credentials: a 401's or
@@ -164,5 +166,5 @@ pub fn graphql_refusal(code: &str) -> bool {
         "FORBIDDEN",
         "AUTH_NOT_AUTHORIZED",
     ];
-    CODES.iter().any(|c| c.eq_ignore_ascii_case(code))
+    CODES.contains(&code)
 }

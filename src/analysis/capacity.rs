@@ -747,12 +747,15 @@ pub fn plan(
         slo_lost_model: slo_lost_load,
         slo_lost_note,
         served_at_last_good: good.and_then(|l| throughput_in(l, unit)).map(round2),
-        fit_at_expected_peak: capacity.usl().zip(inputs.expected_peak).map(|(u, peak)| {
-            let most = (report.levels.iter().filter(|l| !l.spike))
-                .filter_map(|l| throughput_in(l, unit))
-                .fold(f64::NEG_INFINITY, f64::max);
-            round2(u.throughput(peak).min(most.max(0.0)))
-        }),
+        fit_at_expected_peak: capacity
+            .usl()
+            .zip(inputs.expected_peak)
+            .and_then(|(u, peak)| {
+                let most = (report.levels.iter().filter(|l| !l.spike))
+                    .filter_map(|l| throughput_in(l, unit))
+                    .reduce(f64::max)?;
+                Some(round2(u.throughput(peak).min(most)))
+            }),
         served_at_expected_peak: inputs.expected_peak.and_then(|peak| {
             (report.levels.iter())
                 .filter(|l| !l.spike && l.held_s > 0.0)

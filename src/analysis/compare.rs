@@ -111,6 +111,9 @@ pub struct ScenarioErrors {
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
+    /// A credential refusal's GraphQL code (`UNAUTHENTICATED`), when it was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graphql_code: Option<String>,
 }
 
 impl NewlyFailed {
@@ -135,9 +138,13 @@ impl NewlyFailed {
     /// 3.1% > SLO 1%` (its load: the two runs may number their levels apart).
     pub fn line(&self) -> String {
         let broke: Vec<String> = self.breaches.iter().map(ToString::to_string).collect();
-        let own = self.scenario_errors.as_ref().map(|own| match own.status {
-            Some(refused @ (401 | 403)) if own.kind == "http_4xx" => format!(
+        let own = self.scenario_errors.as_ref().map(|own| match (own.status, &own.graphql_code) {
+            (Some(refused @ (401 | 403)), _) if own.kind == "http_4xx" => format!(
                 ", every failure of the scenario's own kinds (a {refused} at step {} among them; none timed out or got a 5xx): shoppers sharing credentials, most often, not a sign of load",
+                own.step
+            ),
+            (_, Some(code)) if own.kind == "graphql" => format!(
+                ", every failure of the scenario's own kinds (a GraphQL {code} at step {} among them; none timed out or got a 5xx): shoppers sharing credentials, most often, not a sign of load",
                 own.step
             ),
             _ if matches!(own.kind.as_str(), "blocked" | "request") => format!(
@@ -448,11 +455,13 @@ pub fn compare(base: &Report, new: &Report, max_regression: f64) -> Comparison {
                             step: refused.step.to_string(),
                             kind: refused.kind.to_string(),
                             status: refused.status,
+                            graphql_code: refused.graphql_code.map(str::to_string),
                         },
                         None => ScenarioErrors {
                             step: own.step.to_string(),
                             kind: own.answer.to_string(),
                             status: own.code,
+                            graphql_code: None,
                         },
                     }
                 }),

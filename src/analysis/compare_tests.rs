@@ -494,6 +494,21 @@ fn a_level_failing_now_on_the_scenarios_own_errors_says_so() {
         )),
         "{line}"
     );
+    // A GraphQL UNAUTHENTICATED is a refusal too (it read "most graphql …
+    // the shop answers otherwise, or its data changed").
+    let mut unauthenticated = new.clone();
+    unauthenticated.graphql_codes = [(
+        name.clone(),
+        [("UNAUTHENTICATED".to_string(), failed)].into(),
+    )]
+    .into();
+    let line = compare(&base, &unauthenticated, DEFAULT_MAX_REGRESSION).newly_failed[0].line();
+    assert!(
+        line.contains(&format!(
+            "(a GraphQL UNAUTHENTICATED at step {name} among them; none timed out or got a 5xx): shoppers sharing credentials, most often"
+        )),
+        "{line}"
+    );
     // One timeout among them, and it may be load: said as before.
     new.levels[1].steps[0].stats.errors = [("timeout".to_string(), 1)].into();
     let c = compare(&base, &new, DEFAULT_MAX_REGRESSION);

@@ -197,7 +197,10 @@ impl Console {
                 format!("judging level {}, its load held", next - 1)
             }
             (None, false) if self.search && p.load == 0.0 && next > 1 => {
-                format!("settling after level {} (no new load)", next - 1)
+                format!(
+                    "after level {}: no new load (judging it, or the queue drains)",
+                    next - 1
+                )
             }
             // A cool-down's load is held while the last level is judged.
             (None, false) if p.elapsed >= p.total && p.load > 0.0 => {
@@ -531,7 +534,7 @@ mod tests {
         };
         let line = console.progress_line(&at(0.0));
         assert!(
-            line.starts_with("settling after level 5 (no new load) · 0 arrivals/s · 30 active"),
+            line.starts_with("after level 5: no new load (judging it, or the queue drains) · 0 arrivals/s · 30 active"),
             "{line}"
         );
         // The ramp out of the settle is a ramp.

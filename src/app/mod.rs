@@ -187,10 +187,9 @@ fn say_why(report: &Report, exit: Exit) {
         {
             errln!(
                 "{}",
-                match &report.capacity_search {
-                    Some(search) => warnings::Warning::CapacityWithoutGates {
-                        found: search.capacity.unwrap_or(breaking.load),
-                    },
+                // A search that claimed no capacity has only its break to gate on.
+                match report.capacity_search.as_ref().and_then(|s| s.capacity) {
+                    Some(found) => warnings::Warning::CapacityWithoutGates { found },
                     None => warnings::Warning::BreakingPointWithoutGates {
                         found: breaking.load,
                     },

@@ -52,8 +52,9 @@ pub(super) struct Follow {
     wait_limit: Duration,
     /// How long a search holds a probe's load while the probe's requests come
     /// in: past it they are slower than the SLO allows, the probe most likely
-    /// broke, and holding its load on would only grow the shop's queue.
-    probe_grace: Duration,
+    /// broke, and holding its load on would only grow the shop's queue. The
+    /// open model's only: a closed model's shoppers hold its queue where it is.
+    probe_grace: Option<Duration>,
     started: Instant,
 }
 
@@ -118,7 +119,8 @@ impl Follow {
             // Harvests fall on whole seconds of the common start, in every shard.
             next_harvest: Duration::from_secs(part.late.as_secs()) + HARVEST_EVERY,
             wait_limit: scenario.target.timeout + scenario.target.connect_timeout + HARVEST_EVERY,
-            probe_grace: probe_grace(&scenario),
+            probe_grace: (scenario.load.model == crate::scenario::Model::Open)
+                .then(|| probe_grace(&scenario)),
             started: now.checked_sub(part.late).unwrap_or(now),
             shared,
             part,
@@ -188,12 +190,12 @@ impl Follow {
     }
 
     /// The load a search holds at `now`, past the profile's end, while its last
-    /// probe is judged: the probe's, for [`Follow::probe_grace`], then none
-    /// (the settle a broken probe gets begins there).
+    /// probe is judged: the probe's, for [`Follow::probe_grace`] (always in the
+    /// closed model), then none; the next probe ramps from what was held.
     fn probe_held(&self, now: Duration) -> f64 {
-        match now < self.profile.duration() + self.probe_grace {
-            true => search::held_load(&self.profile),
-            false => 0.0,
+        match self.probe_grace {
+            Some(grace) if now >= self.profile.duration() + grace => 0.0,
+            _ => search::held_load(&self.profile),
         }
     }
 
@@ -441,10 +443,11 @@ impl Follow {
     }
 }
 
-/// [`Follow::probe_grace`]: twice the SLO's loosest latency bound (a second
-/// without one), at least a second, within the request timeout's wait.
+/// [`Follow::probe_grace`]: twice the loosest latency bound of the SLO and
+/// of the steps' own, at least a second.
 fn probe_grace(scenario: &Scenario) -> Duration {
-    let loosest = (scenario.slo.latency.iter().map(|b| b.bound))
+    let steps = scenario.steps.iter().flat_map(|s| &s.slo.latency);
+    let loosest = (scenario.slo.latency.iter().chain(steps).map(|b| b.bound))
         .max()
         .unwrap_or(Duration::from_millis(500));
     (2 * loosest).max(Duration::from_secs(1))

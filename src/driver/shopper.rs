@@ -64,14 +64,19 @@ pub(super) struct Shopper {
     target: u32,
     /// The shopper's number, and the journey it runs now.
     id: u64,
-    /// `{{ shopper }}`: its number, unique across a sharded run's shards too.
-    number: u64,
+    /// `{{ shopper }}`: its number from 1, unique across a sharded run's
+    /// shards too (the walk's are [`WALK_NUMBERS`] on).
+    pub(super) number: u64,
     journey: usize,
     /// Tracing (`[target] trace`): the running journey's trace, and the ids' source.
     tracer: Option<Box<Tracer>>,
     /// Journeys begun.
     journeys: u64,
 }
+
+/// The debug walk's and the preflight's shoppers' first `{{ shopper }}`: far
+/// from any run's, so that a signup the preflight made is not the run's first.
+pub(super) const WALK_NUMBERS: u64 = 1_000_000_001;
 
 /// How a step went.
 pub(super) enum Outcome {
@@ -100,7 +105,14 @@ impl Shopper {
             target,
             retire,
             id,
-            number: id * u64::from(shared.shards) + u64::from(shared.shard.unwrap_or(0)),
+            // Closed-model shoppers are counted from 0, arrivals from 1.
+            number: (if shared.closed {
+                id
+            } else {
+                id.saturating_sub(1)
+            }) * u64::from(shared.shards)
+                + u64::from(shared.shard.unwrap_or(0))
+                + 1,
             journey: 0,
             tracer: shared
                 .scenario

@@ -407,8 +407,14 @@ steps = [{ name = "login", get = "/login/user{{ shopper }}/{{ shopper }}/{{ seq 
         shopper.build(shared, step).unwrap();
         shopper.url().to_string()
     };
-    assert_eq!(url(&shared, 4), "http://127.0.0.1:9/login/user4/4/1/2");
-    // Shard 2 of 3: shopper 4 there is 4 × 3 + 2, no other shard's.
+    // Closed-model shopper 4 (counted from 0) is the fifth: numbered from 1,
+    // as k6's __VU.
+    assert_eq!(url(&shared, 4), "http://127.0.0.1:9/login/user5/5/1/2");
+    // Shard 2 of 3: the fifth there is 4 × 3 + 2 + 1, no other shard's.
     (shared.shard, shared.shards) = (Some(2), 3);
-    assert_eq!(url(&shared, 4), "http://127.0.0.1:9/login/user14/14/1/2");
+    assert_eq!(url(&shared, 4), "http://127.0.0.1:9/login/user15/15/1/2");
+    // The open model's arrivals are counted from 1: arrival 1 of shard 0 of 1
+    // is shopper 1.
+    (shared.shard, shared.shards, shared.closed) = (None, 1, false);
+    assert_eq!(url(&shared, 1), "http://127.0.0.1:9/login/user1/1/1/2");
 }

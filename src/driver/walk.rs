@@ -197,6 +197,7 @@ pub async fn walk(
     for (index, journey) in scenario.journeys.iter().enumerate() {
         // A shopper per journey: each starts as a new visitor.
         let mut shopper = Shopper::new(&shared, index as u64, 0, retire.clone());
+        shopper.number = super::shopper::WALK_NUMBERS + index as u64;
         shopper.client.record_hops();
         let mut steps = Vec::new();
         if !shopper.take_rows(&shared, journey) {

@@ -322,7 +322,8 @@ fn near_code(allowed: &[String], code: &str) -> String {
     (allowed.iter())
         .find(|a| {
             a.as_str() != code
-                && (a.eq_ignore_ascii_case(code) || strsim::damerau_levenshtein(a, code) <= 2)
+                && (a.eq_ignore_ascii_case(code)
+                    || strsim::damerau_levenshtein(a, code) <= if code.len() < 8 { 1 } else { 2 })
         })
         .map(|a| format!("; allow_errors lists {a:?}, not {code:?}: a typo?"))
         .unwrap_or_default()

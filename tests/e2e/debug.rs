@@ -1256,3 +1256,19 @@ fn the_debug_walk_needs_no_baseline_for_a_regression_gate() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("pass --baseline FILE"), "{stderr}");
 }
+
+/// The walk's shoppers (and the preflight's) are numbered far from a run's:
+/// a signup of `user{{ shopper }}` the preflight made is not the run's first
+/// shopper's.
+#[test]
+fn the_walks_shoppers_are_numbered_apart_from_a_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "numbered.toml",
+        "name = \"n\"\n[target]\nbase_url = \"embedded\"\n[load]\nstages = [{ ramp_to = 1, over = \"0s\" }, { hold = \"1s\" }]\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/?user=u{{ shopper }}\" }]\n",
+    );
+    let (code, stdout, stderr) = smoke(&path, &[]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("/?user=u1000000001"), "{stdout}");
+}

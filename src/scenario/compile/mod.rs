@@ -573,10 +573,9 @@ impl<'a> Compiler<'a> {
             Some(d) if d.get_ref().0.is_zero() => {
                 Err(self.error(d.span(), format!("{name} must be above zero")))
             }
-            Some(d) if d.get_ref().0 > MAX_THINK => Err(self.error(
-                d.span(),
-                format!("{name} must be at most an hour: a request still unanswered then is lost"),
-            )),
+            Some(d) if d.get_ref().0 > MAX_THINK => {
+                Err(self.error(d.span(), format!("{name} must be at most an hour")))
+            }
             d => Ok(d.as_ref().map(|d| d.get_ref().0)),
         };
         let timeout = above_zero(&raw.timeout, "timeout")?.unwrap_or(DEFAULT_TIMEOUT);
@@ -802,7 +801,9 @@ impl<'a> Compiler<'a> {
         })?;
         let why = match header.as_str() {
             "host" => {
-                "stampede writes Host from the URL: set the host in `base_url` or write a full URL"
+                "stampede writes Host from the URL: set the host in `base_url` or write a full \
+                 URL (a virtual host behind an IP: name it in base_url and map the name to the \
+                 IP, in /etc/hosts)"
             }
             "content-length" => "stampede writes Content-Length from the body it sends",
             "transfer-encoding" => "stampede sends a body whole, with its Content-Length",
