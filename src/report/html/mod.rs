@@ -156,13 +156,15 @@ fn verdict(out: &mut String, report: &Report) {
         fact(out, "", "Peak throughput", &value, &detail);
     }
     if let Some(recovery) = report.recovery_s {
-        fact(
-            out,
-            "",
-            "Recovery",
-            &crate::units::show_seconds(recovery),
-            "back within the SLO",
-        );
+        // The timeline's second is its resolution: under one, the first.
+        let (value, detail) = match recovery < 1.0 {
+            true => (
+                "at once".to_string(),
+                "back within the SLO in the first second",
+            ),
+            false => (crate::units::show_seconds(recovery), "back within the SLO"),
+        };
+        fact(out, "", "Recovery", &value, detail);
     }
     let broke = head.broke_first_lines();
     if !broke.is_empty() {
@@ -595,6 +597,22 @@ mod tests {
             })
             .collect();
         html(report, &figures)
+    }
+
+    /// A recovery in the first second reads so, not "0 s" (the timeline's
+    /// second is its resolution); a longer one in seconds.
+    #[test]
+    fn a_recovery_card_reads_in_the_timelines_seconds() {
+        let mut report = testdata::broken();
+        report.recovery_s = Some(0.0);
+        let page = render(&report);
+        assert!(
+            page.contains("at once") && page.contains("back within the SLO in the first second")
+        );
+        report.recovery_s = Some(4.0);
+        let page = render(&report);
+        assert!(!page.contains("at once") && !page.contains("in the first second"));
+        assert!(page.contains("back within the SLO"));
     }
 
     #[test]
