@@ -199,6 +199,19 @@ fn the_embedded_shops_bounds_are_checked_where_written() {
     );
 }
 
+/// `session = "per_shopper"` is the closed model's: in the open model it was
+/// silently nothing (every arrival runs one journey).
+#[test]
+fn a_session_per_shopper_is_refused_in_the_open_model() {
+    let text = "name = \"s\"\n[target]\nbase_url = \"embedded\"\n[load]\nmodel = \"open\"\nsession = \"per_shopper\"\nstages = [{ ramp_to = 1, over = \"0s\" }, { hold = \"1s\" }]\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n";
+    let e = error(text);
+    assert!(
+        e.starts_with("t.toml:6:11: session = \"per_shopper\" belongs to the closed model"),
+        "{e}"
+    );
+    assert!(parse(Path::new("t.toml"), &text.replace("model = \"open\"\n", "")).is_ok());
+}
+
 #[test]
 fn a_number_beyond_64_bits_is_named_too_large_not_in_serde_words() {
     let text = "name = \"b\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = { start = 1, step = 1, max = 99999999999999999999, hold = \"1s\" }\n[[journey]]\nname = \"j\"\nsteps = [{ name = \"home\", get = \"/\" }]\n";

@@ -34,7 +34,7 @@ impl Compiler<'_> {
             arrivals,
             max_active,
             cooldown,
-            session: self.session(&raw)?,
+            session: self.session(&raw, model)?,
             abort_on: crate::scenario::rules::abort_on(self.path, self.source, &raw.abort_on)?,
             expected_peak: match &raw.expected_peak {
                 Some(v) => Some(crate::scenario::rules::positive(
@@ -231,14 +231,19 @@ impl Compiler<'_> {
         Ok(Some((text.clone(), unit.span())))
     }
 
-    /// `session = "per_journey"` (default) or `"per_shopper"`.
-    fn session(&self, raw: &raw::RawLoad) -> Result<Session> {
+    /// `session = "per_journey"` (default) or `"per_shopper"` (the closed
+    /// model's: an open model's shopper runs one journey and leaves, so it was
+    /// silently nothing there).
+    fn session(&self, raw: &raw::RawLoad, model: Model) -> Result<Session> {
         match raw
             .session
             .as_ref()
             .map(|s| (s.get_ref().as_str(), s.span()))
         {
             None | Some(("per_journey", _)) => Ok(Session::PerJourney),
+            Some(("per_shopper", span)) if model == Model::Open => Err(self
+                .error(span, "session = \"per_shopper\" belongs to the closed model: an open model's shopper runs one journey and leaves")
+                .with_hint("remove it, or set model = \"closed\" to have shoppers come back")),
             Some(("per_shopper", _)) => Ok(Session::PerShopper),
             Some((other, span)) => Err(self.error(
                 span,
