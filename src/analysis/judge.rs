@@ -606,7 +606,7 @@ fn edges(levels: &[LevelResult]) -> (Option<BreakingPoint>, Option<LastGood>) {
         .enumerate()
         // A level with nothing answered (no arrival came) confirms nothing.
         .filter(|(_, l)| {
-            !l.spike && l.planned_s.is_none() && l.verdict == Verdict::Pass && l.stats.requests > 0
+            !l.spike && l.planned_s.is_none() && l.verdict == Verdict::Pass && !l.sent_nothing()
         })
         .max_by(|(i, a), (j, b)| {
             (a.load.total_cmp(&b.load)).then(recovering(*j).cmp(&recovering(*i)))

@@ -561,6 +561,12 @@ pub(crate) fn optional_whole_as_integer<S: serde::Serializer>(
 }
 
 impl LevelResult {
+    /// Whether the level passed with nothing to judge: an open model's level
+    /// no shopper arrived in sent nothing (no pass to plan on, no break).
+    pub fn sent_nothing(&self) -> bool {
+        self.verdict == Verdict::Pass && self.stats.requests == 0
+    }
+
     /// Whether the level is a point of the capacity fit: held in full, and no
     /// spike (a spike's few seconds, a level's first seconds before an interrupt,
     /// an abort or a feeder running dry, are no steady state of that load).

@@ -231,7 +231,7 @@ fn levels(out: &mut String, report: &Report, unit: LoadUnit) {
     for level in &report.levels {
         let s = &level.stats;
         let verdict = match level.verdict {
-            Verdict::Pass if s.requests == 0 => crate::report::view::NOTHING_TO_JUDGE.to_string(),
+            _ if level.sent_nothing() => crate::report::view::NOTHING_TO_JUDGE.to_string(),
             Verdict::Pass => "✅ pass".to_string(),
             Verdict::Fail => format!("❌ {}", md(&level.breaches_text())),
         };

@@ -121,7 +121,7 @@ pub const NOTHING_TO_JUDGE: &str = "not judged: nothing sent (no arrival)";
 /// A level's verdict in a table: `pass`, or `FAIL: p95 312 ms > SLO 250 ms`.
 pub fn verdict_cell(level: &LevelResult) -> String {
     match level.verdict {
-        Verdict::Pass if level.stats.requests == 0 => NOTHING_TO_JUDGE.to_string(),
+        _ if level.sent_nothing() => NOTHING_TO_JUDGE.to_string(),
         Verdict::Pass => "pass".to_string(),
         Verdict::Fail => format!("FAIL: {}", level.breaches_text()),
     }

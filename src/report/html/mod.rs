@@ -368,7 +368,7 @@ fn inline_svg(svg: &str, title: &str) -> String {
 
 fn tag(level: &LevelResult) -> &'static str {
     match level.verdict {
-        Verdict::Pass if level.stats.requests == 0 => "<span class=\"tag\">not judged</span>",
+        _ if level.sent_nothing() => "<span class=\"tag\">not judged</span>",
         Verdict::Pass => "<span class=\"tag pass\">pass</span>",
         Verdict::Fail => "<span class=\"tag fail\">FAIL</span>",
     }
