@@ -509,17 +509,8 @@ mod tests {
         };
         console.last_level = Some(4);
         let point = TimelinePoint {
-            t: 45.0,
             shoppers: 30,
-            level: None,
-            requests: 0,
-            http_requests: 0,
-            errors: 0,
-            p95_ms: None,
-            lag_p99_ms: None,
-            p50_ms: None,
-            p99_ms: None,
-            slow: Vec::new(),
+            ..second(45.0, None, 0)
         };
         let at = |load| Progress {
             elapsed: Duration::from_secs(45),

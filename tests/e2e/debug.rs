@@ -583,24 +583,11 @@ fn a_401_without_a_credential_header_says_so_under_load() {
     ] {
         let step = format!(r#"  {{ name = "products", get = "/api/products"{headers} }},"#);
         let scenario = api_journey(dir.path(), name, &url, &step);
-        let out = dir.path().join(name);
-        let output = stampede()
-            .arg("run")
-            .arg(&scenario)
-            .args(["--no-preflight", "--out"])
-            .arg(&out)
-            .output()
-            .unwrap();
-        let (stdout, stderr) = text(&output);
-        let report = read_report(&out.join("report.json"));
-        let what = report["failure_examples"][0]["examples"][0]["what"]
+        let (group, said_all) = first_failure(&scenario, &dir.path().join(name));
+        let what = group["examples"][0]["what"]
             .as_str()
-            .unwrap_or_else(|| panic!("{stdout}\n{stderr}\n{report:#}"));
-        assert_eq!(
-            what.contains("the request carried no credential (no Authorization or API-key header, none in its query)"),
-            said,
-            "{name}: {what}"
-        );
+            .unwrap_or_else(|| panic!("{said_all}"));
+        assert_eq!(what.contains(NO_CREDENTIAL), said, "{name}: {what}");
     }
 }
 
@@ -617,24 +604,33 @@ fn a_graphql_unauthenticated_without_a_credential_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let step = r#"  { name = "cart", graphql = { query = "query Cart { cart { id } }" } },"#;
     let scenario = api_journey(dir.path(), "graphql", &url, step);
-    let out = dir.path().join("graphql");
+    let (group, said_all) = first_failure(&scenario, &dir.path().join("graphql"));
+    assert_eq!(group["kind"], "graphql", "{said_all}");
+    let what = group["examples"][0]["what"].as_str().unwrap();
+    assert!(
+        what.contains("UNAUTHENTICATED") && what.contains(NO_CREDENTIAL),
+        "{what}"
+    );
+}
+
+/// What the shop refused (a 401, an UNAUTHENTICATED) says of the request.
+const NO_CREDENTIAL: &str =
+    "the request carried no credential (no Authorization or API-key header, none in its query)";
+
+/// Runs `scenario` without the preflight into `out`: its first failure group
+/// in report.json, and everything it said (for a failed assertion).
+fn first_failure(scenario: &Path, out: &Path) -> (serde_json::Value, String) {
     let output = stampede()
         .arg("run")
-        .arg(&scenario)
+        .arg(scenario)
         .args(["--no-preflight", "--out"])
-        .arg(&out)
+        .arg(out)
         .output()
         .unwrap();
     let (stdout, stderr) = text(&output);
     let report = read_report(&out.join("report.json"));
-    let group = &report["failure_examples"][0];
-    assert_eq!(group["kind"], "graphql", "{stdout}\n{stderr}\n{report:#}");
-    let what = group["examples"][0]["what"].as_str().unwrap();
-    assert!(
-        what.contains("UNAUTHENTICATED")
-            && what.contains("the request carried no credential (no Authorization or API-key header, none in its query)"),
-        "{what}"
-    );
+    let group = report["failure_examples"][0].clone();
+    (group, format!("{stdout}\n{stderr}\n{report:#}"))
 }
 
 /// A 4xx the shop gives now and then (a 409 "out of stock") in the preflight is
