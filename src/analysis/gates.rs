@@ -141,8 +141,8 @@ fn judge(gate: &Gate, report: &Report) -> GateResult {
             Some(whole) => at_level(gate, report, &whole),
             None => fail(gate, None, "no level was measured".to_string()),
         },
-        _ => match level_for(gate, report) {
-            Ok(level) => at_level(gate, report, level),
+        _ => match levels_for(gate, report) {
+            Ok(levels) => at_levels(gate, report, &levels),
             Err(why) => fail(gate, None, why),
         },
     }
@@ -172,42 +172,84 @@ fn whole_run(report: &Report) -> Option<LevelResult> {
     Some(whole)
 }
 
-/// The level `@LOAD` judges: the first held in full at that load (not a
-/// spike, not cut short by the run's end).
-fn level_at(report: &Report, load: f64) -> Option<&LevelResult> {
-    (report.levels.iter())
-        .filter(|l| crate::units::same_load(l.load, load))
-        .min_by_key(|l| (l.spike, l.planned_s.is_some()))
+/// The levels `@LOAD` judges: every one held in full at that load (not a
+/// spike, not cut short by the run's end), or else the one held longest — a
+/// search's probes tried again, a staircase that comes back down to a load.
+fn levels_at(report: &Report, load: f64) -> Vec<&LevelResult> {
+    let at_load = || (report.levels.iter()).filter(move |l| crate::units::same_load(l.load, load));
+    let best = at_load().map(|l| (l.spike, l.planned_s.is_some())).min();
+    at_load()
+        .filter(|l| Some((l.spike, l.planned_s.is_some())) == best)
+        .collect()
 }
 
-/// The level a per-level gate judges: `@LOAD`, or the last good level.
-fn level_for<'r>(gate: &Gate, report: &'r Report) -> Result<&'r LevelResult, String> {
+/// The levels a per-level gate judges: those at `@LOAD`, or the last good level.
+fn levels_for<'r>(gate: &Gate, report: &'r Report) -> Result<Vec<&'r LevelResult>, String> {
     match gate.at {
-        Some(load) => level_at(report, load).ok_or_else(|| {
-            let loads: Vec<String> = report.levels.iter().map(|l| l.load.to_string()).collect();
-            // A run that ended before its plan did may have been meant to reach it.
-            let ended = match report.end {
-                RunEnd::Completed => "",
-                RunEnd::StoppedAtBreakingPoint => "; the run stopped at the breaking point",
-                RunEnd::Interrupted => "; the run was interrupted",
-                RunEnd::DataExhausted => "; the run's `unique` data ran out",
-                RunEnd::Aborted => "; the run was aborted",
-            };
-            let measured = match loads.is_empty() {
-                true => "none".to_string(),
-                false => loads.join(", "),
-            };
-            format!(
-                "no level at {} was measured (levels: {measured}{ended})",
-                report.load_unit.model().show_load_exact(load),
-            )
-        }),
+        Some(load) => Some(levels_at(report, load))
+            .filter(|levels| !levels.is_empty())
+            .ok_or_else(|| {
+                let loads: Vec<String> = report.levels.iter().map(|l| l.load.to_string()).collect();
+                // A run that ended before its plan did may have been meant to reach it.
+                let ended = match report.end {
+                    RunEnd::Completed => "",
+                    RunEnd::StoppedAtBreakingPoint => "; the run stopped at the breaking point",
+                    RunEnd::Interrupted => "; the run was interrupted",
+                    RunEnd::DataExhausted => "; the run's `unique` data ran out",
+                    RunEnd::Aborted => "; the run was aborted",
+                };
+                let measured = match loads.is_empty() {
+                    true => "none".to_string(),
+                    false => loads.join(", "),
+                };
+                format!(
+                    "no level at {} was measured (levels: {measured}{ended})",
+                    report.load_unit.model().show_load_exact(load),
+                )
+            }),
         None => report
             .last_good
             .as_ref()
             .and_then(|good| report.levels.iter().find(|l| l.index == good.level))
+            .map(|level| vec![level])
             .ok_or_else(|| no_good_level(report)),
     }
+}
+
+/// A gate judged at each of `levels`: it holds when it holds at every one.
+/// The result is the first level it failed at, or else the one nearest its
+/// bound, and says how many levels were judged.
+fn at_levels(gate: &Gate, report: &Report, levels: &[&LevelResult]) -> GateResult {
+    let results: Vec<GateResult> = levels.iter().map(|l| at_level(gate, report, l)).collect();
+    let tightest = |a: &&GateResult, b: &&GateResult| {
+        let (a, b) = (a.measured.unwrap_or(0.0), b.measured.unwrap_or(0.0));
+        match gate.bound.map(|b| b.op) {
+            Some(Op::Gt | Op::Ge) => b.total_cmp(&a),
+            _ => a.total_cmp(&b),
+        }
+    };
+    let judged = match results.iter().find(|r| !r.passed) {
+        Some(failed) => failed,
+        None => results.iter().max_by(tightest).expect("a level to judge"),
+    };
+    let mut result = judged.clone();
+    if let [first, ..] = levels
+        && levels.len() > 1
+    {
+        let passed = results.iter().filter(|r| r.passed).count();
+        let load = show_load(report, first.load);
+        result.message.push_str(&match result.passed {
+            true => format!(
+                " (the nearest its bound of the {} levels at {load})",
+                levels.len()
+            ),
+            false => format!(
+                " (held at {passed} of the {} levels at {load})",
+                levels.len()
+            ),
+        });
+    }
+    result
 }
 
 /// Why a run has no last good level for a gate to judge: the shop broke from
@@ -384,16 +426,27 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
                 None => show_load(report, bp.load),
             };
             let at = crate::units::show_load(bp.load);
-            match level_at(report, bp.load).filter(|l| l.index != bp.level) {
-                // A search probed the load before it confirmed the break
-                // there: @LOAD judges the first level held at it.
-                Some(first) => format!(
-                    ", the last good level (the run broke at {broke}, level {}; {name}@{at} judges level {}, the first held at that load{whole})",
-                    bp.level + 1,
-                    first.index + 1
-                ),
-                None => format!(
+            match levels_at(report, bp.load).as_slice() {
+                [only] if only.index == bp.level => format!(
                     ", the last good level (the run broke at {broke}; {name}@{at} judges that level{whole})"
+                ),
+                // A search probed the load before it confirmed the break
+                // there: @LOAD judges every level held at it.
+                levels => format!(
+                    ", the last good level (the run broke at {broke}, level {}; {name}@{at} judges {}{whole})",
+                    bp.level + 1,
+                    match levels {
+                        [only] => format!(
+                            "level {}, the one held in full at that load",
+                            only.index + 1
+                        ),
+                        _ => format!(
+                            "levels {}, every one held in full at that load",
+                            (levels.iter().map(|l| (l.index + 1).to_string()))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    }
                 ),
             }
         }
