@@ -54,7 +54,7 @@ fi
 # The current build: this tree, copied so that a later `cargo build` cannot swap it mid-run.
 (cd "$ROOT" && cargo build --release --quiet) || { echo "the current build failed" >&2; exit 3; }
 NEW=$WORK/stampede-current
-cp "$ROOT/target/release/stampede" "$NEW"
+cp "${CARGO_TARGET_DIR:-$ROOT/target}/release/stampede" "$NEW"   # where cargo put it
 [ -x "$OLD" ] || { echo "no base binary at $OLD" >&2; exit 3; }
 
 machine

@@ -437,7 +437,8 @@ fn start_target(
         }
     };
     if embedded.is_none() {
-        http::probe(&base_url, Duration::from_secs(1)).map_err(|e| {
+        let resolve = &scenario.target.resolve;
+        http::probe(&base_url, resolve, Duration::from_secs(1)).map_err(|e| {
             cannot_measure(anyhow!(
                 "cannot measure: the target {base_url} is unreachable ({e}); nothing was sent"
             ))

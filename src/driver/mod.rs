@@ -127,6 +127,7 @@ pub fn http_settings(target: &Target, insecure: bool) -> http::Settings {
         timeout: target.timeout,
         connect_timeout: target.connect_timeout,
         allow_hosts: target.allow_hosts.clone(),
+        resolve: target.resolve.clone(),
         max_redirects: target.max_redirects,
         user_agent: target.user_agent.clone(),
         headers: target.headers.clone(),

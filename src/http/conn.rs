@@ -35,9 +35,12 @@ impl PartialEq<Origin> for Conn {
 
 impl Conn {
     /// Connects within `timeout` (TCP, and the TLS handshake for https), or
-    /// opens a pipe when the connector is in memory.
+    /// opens a pipe when the connector is in memory. `address`: where to
+    /// connect instead of looking up the origin's host (`[target] resolve`);
+    /// the TLS server name is still the host.
     pub async fn open(
         origin: Origin,
+        address: Option<std::net::IpAddr>,
         connector: &Connector,
         tls: &tokio_rustls::TlsConnector,
         timeout: Duration,
@@ -52,7 +55,12 @@ impl Conn {
         }
         let deadline = tokio::time::Instant::now() + timeout;
         let connect = async {
-            let tcp = TcpStream::connect((origin.bare_host(), origin.port));
+            let tcp = async {
+                match address {
+                    Some(ip) => TcpStream::connect((ip, origin.port)).await,
+                    None => TcpStream::connect((origin.bare_host(), origin.port)).await,
+                }
+            };
             let tcp = match tokio::time::timeout_at(deadline, tcp).await {
                 Ok(tcp) => tcp.map_err(|e| Failure::with(connect_kind(&e), &e))?,
                 // Not accepted in time: a shop whose accept queue is full (or
@@ -178,6 +186,7 @@ mod tests {
             assert!(kept.len() < 64, "the queue never filled");
             let open = Conn::open(
                 origin.clone(),
+                None,
                 &Connector::Tcp,
                 &tls,
                 Duration::from_millis(300),

@@ -19,6 +19,7 @@ mod hops;
 pub mod trace;
 mod transport;
 
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,16 +67,30 @@ impl AllowList {
     }
 }
 
+/// The address `resolve` maps `origin`'s host to, if any.
+fn address_of(resolve: &[(String, IpAddr)], origin: &Origin) -> Option<IpAddr> {
+    let host = origin.bare_host();
+    (resolve.iter()).find_map(|(name, ip)| (name == host).then_some(*ip))
+}
+
 /// Tries one TCP connection to the target's host and port before any traffic,
 /// so an unreachable target is a clear error rather than a run of connect errors.
-pub fn probe(base_url: &str, timeout: Duration) -> Result<(), SetupError> {
-    use std::net::{TcpStream, ToSocketAddrs};
+/// A host `resolve` maps is tried at its address.
+pub fn probe(
+    base_url: &str,
+    resolve: &[(String, IpAddr)],
+    timeout: Duration,
+) -> Result<(), SetupError> {
+    use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
     let origin = origin_of(base_url)?;
     let host = origin.bare_host();
-    let addrs: Vec<_> = (host, origin.port)
-        .to_socket_addrs()
-        .map_err(|e| SetupError::Unreachable(format!("cannot resolve {host}: {e}")))?
-        .collect();
+    let addrs: Vec<_> = match address_of(resolve, &origin) {
+        Some(ip) => vec![SocketAddr::new(ip, origin.port)],
+        None => (host, origin.port)
+            .to_socket_addrs()
+            .map_err(|e| SetupError::Unreachable(format!("cannot resolve {host}: {e}")))?
+            .collect(),
+    };
     let mut last = format!("{host} resolves to no address");
     for addr in addrs {
         match TcpStream::connect_timeout(&addr, timeout) {
@@ -102,6 +117,8 @@ pub struct Settings {
     pub connect_timeout: Duration,
     /// Hosts besides the target's that shoppers may contact.
     pub allow_hosts: Vec<String>,
+    /// Host names (lower case) connected to at an address instead of looked up.
+    pub resolve: Vec<(String, IpAddr)>,
     pub max_redirects: usize,
     pub user_agent: String,
     /// Sent with every request.
@@ -125,6 +142,8 @@ pub struct ClientFactory {
 
 struct Common {
     connector: Connector,
+    /// `Settings::resolve`.
+    resolve: Vec<(String, IpAddr)>,
     tls: tokio_rustls::TlsConnector,
     allow: AllowList,
     /// The base URL as the shopper writes it, up to the end of its authority
@@ -198,6 +217,7 @@ impl ClientFactory {
         Ok(ClientFactory {
             common: Arc::new(Common {
                 connector,
+                resolve: target.resolve.clone(),
                 tls: tokio_rustls::TlsConnector::from(tls),
                 allow: AllowList::new(&url, &target.allow_hosts),
                 prefix,
@@ -804,6 +824,7 @@ impl Own {
         // would make every shopper's task that large.
         Box::pin(Conn::open(
             origin.clone(),
+            address_of(&common.resolve, origin),
             &common.connector,
             &common.tls,
             common.connect_timeout,
@@ -941,6 +962,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(1),
             allow_hosts: Vec::new(),
+            resolve: Vec::new(),
             max_redirects: 5,
             user_agent: "stampede/test".to_string(),
             headers: Vec::new(),

@@ -102,6 +102,8 @@ pub struct Target {
     pub connect_timeout: Duration,
     /// Hosts besides the target's that shoppers may contact.
     pub allow_hosts: Vec<String>,
+    /// `[target] resolve`: host names (lower case) connected to at an address.
+    pub resolve: Vec<(String, std::net::IpAddr)>,
     pub max_redirects: usize,
     pub user_agent: String,
     /// Sent with every request (the constant ones; those reading variables are

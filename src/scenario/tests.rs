@@ -1134,6 +1134,70 @@ fn a_wildcard_in_allow_hosts_is_refused() {
     }
 }
 
+/// `resolve` maps host names, in any case, to IP addresses; anything else is
+/// refused where it stands, and the Host header's refusal points at it.
+#[test]
+fn resolve_maps_host_names_to_addresses_and_refuses_the_rest() {
+    let with = |resolve: &str| {
+        format!(
+            "name = \"t\"\n[target]\nbase_url = \"http://shop.example:8080\"\nresolve = {resolve}\n[load]\n{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"/\" }}]\n"
+        )
+    };
+    let ok = |resolve: &str| {
+        parse(Path::new("t.toml"), &with(resolve))
+            .unwrap()
+            .target
+            .resolve
+    };
+    let ip = |text: &str| text.parse::<std::net::IpAddr>().unwrap();
+    assert_eq!(
+        ok(r#"{ "Shop.Example" = "127.0.0.1", "api.example" = "[::1]" }"#),
+        [
+            ("shop.example".to_string(), ip("127.0.0.1")),
+            ("api.example".to_string(), ip("::1")),
+        ]
+    );
+    for (resolve, expected) in [
+        (
+            r#"{ "shop.example" = "localhost" }"#,
+            "t.toml:4:30: expected an IP address like \"127.0.0.1\" or \"::1\" for shop.example, found \"localhost\" (the port is base_url's)",
+        ),
+        (
+            r#"{ "shop.example" = "127.0.0.1:8080" }"#,
+            "t.toml:4:30: expected an IP address like",
+        ),
+        (
+            r#"{ "shop.example:8080" = "127.0.0.1" }"#,
+            "t.toml:4:13: resolve maps host names, like \"shop.example\", found \"shop.example:8080\"",
+        ),
+        (
+            r#"{ "10.0.0.1" = "127.0.0.1" }"#,
+            "t.toml:4:13: resolve maps host names, like \"shop.example\", found \"10.0.0.1\"",
+        ),
+        (
+            r#"{ "*.example" = "127.0.0.1" }"#,
+            "t.toml:4:13: resolve maps host names",
+        ),
+        (
+            r#"{ "shop.example" = "127.0.0.1", "SHOP.example" = "127.0.0.2" }"#,
+            "shop.example is mapped twice (names are matched in any case)",
+        ),
+    ] {
+        let e = parse(Path::new("t.toml"), &with(resolve))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(expected), "{resolve}: {e}");
+    }
+    let host = "name = \"t\"\n[target]\nbase_url = \"http://127.0.0.1:8080\"\nheaders = { Host = \"shop.example\" }\n[load]\n";
+    let e = parse(Path::new("t.toml"), &format!("{host}{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"/\" }}]\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("[target] resolve = { \"shop.example\" = \"127.0.0.1\" }"),
+        "{e}"
+    );
+}
+
 /// A name is printed as written, in the terminal too: an escape character in
 /// a step's or journey's name drove the terminal (a QA helper's finding).
 #[test]

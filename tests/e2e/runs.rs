@@ -573,3 +573,53 @@ steps = [{ name = "home", get = "/" }]
     let again = crate::read_report(&rebuilt.join("report.json"));
     assert_eq!(again["levels"], report["levels"], "{:?}", text(&output));
 }
+
+/// `[target] resolve` tests a virtual host on an address: every request goes to
+/// the loopback server with the name in its Host header (a redirect's too), and
+/// the run measures them.
+#[test]
+fn resolve_sends_a_virtual_hosts_name_to_the_address_given() {
+    let server = crate::trace_server::TraceServer::start(&[]);
+    let port = server.url.rsplit(':').next().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("vhost.toml");
+    // Each of the 2 shoppers runs one journey (its pacing outlasts the run).
+    std::fs::write(
+        &file,
+        format!(
+            r#"name = "vhost"
+[target]
+base_url = "http://shop.stampede-test:{port}"
+resolve = {{ "Shop.Stampede-Test" = "127.0.0.1" }}
+[load]
+stages = [{{ ramp_to = 2, over = "0s" }}, {{ hold = "1s" }}]
+[[journey]]
+name = "buyer"
+pacing = "60s"
+steps = [{{ name = "home", get = "/home" }}, {{ name = "go", get = "/go" }}]
+"#
+        ),
+    )
+    .unwrap();
+    let (output, report) = run_scenario(dir.path(), &file, &[]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let seen = server.take();
+    let hosts: Vec<(&str, Option<&str>)> = (seen.iter())
+        .map(|s| (s.path.as_str(), s.host.as_deref()))
+        .collect();
+    let named = format!("shop.stampede-test:{port}");
+    // The preflight walk's journey, then the shoppers'.
+    let preflight = report["preflight_http_requests"].as_u64().unwrap();
+    assert_eq!(preflight, 3, "{report}");
+    assert_eq!(seen.len(), 3 + 6, "3 journeys of 3 requests: {hosts:?}");
+    assert!(
+        hosts.iter().all(|(_, host)| *host == Some(named.as_str())),
+        "{hosts:?}"
+    );
+    let steps: u64 = (report["levels"].as_array().unwrap().iter())
+        .map(|l| l["requests"].as_u64().unwrap())
+        .sum::<u64>()
+        + report["ramp_requests"].as_u64().unwrap();
+    assert_eq!(steps, 4, "{report}");
+}

@@ -25,6 +25,7 @@ pub struct Seen {
     pub path: String,
     pub traceparent: Option<String>,
     pub tracestate: Option<String>,
+    pub host: Option<String>,
     /// The server made it slow.
     pub slow: bool,
     /// The server answered it 503.
@@ -142,6 +143,7 @@ fn serve(
                 path: path.clone(),
                 traceparent: header(&head, "traceparent"),
                 tracestate: header(&head, "tracestate"),
+                host: header(&head, "host"),
                 slow: is_slow,
                 failed,
             });

@@ -582,6 +582,7 @@ impl<'a> Compiler<'a> {
         let connect_timeout = above_zero(&raw.connect_timeout, "connect_timeout")?
             .unwrap_or(timeout.min(Duration::from_secs(5)));
         let allow_hosts = self.allow_hosts(&raw)?;
+        let resolve = self.addresses(&raw)?;
         let max_redirects = match &raw.max_redirects {
             Some(n) => usize::try_from(*n.get_ref())
                 .ok()
@@ -613,6 +614,7 @@ impl<'a> Compiler<'a> {
             timeout,
             connect_timeout,
             allow_hosts,
+            resolve,
             max_redirects,
             user_agent,
             headers,
@@ -788,6 +790,46 @@ impl<'a> Compiler<'a> {
         Ok(allow_hosts)
     }
 
+    /// `resolve`: host names, lower-cased, each with the IP address it is
+    /// connected to at.
+    fn addresses(&self, raw: &raw::RawTarget) -> Result<Vec<(String, std::net::IpAddr)>> {
+        let mut resolve = Vec::new();
+        for (host, address) in &raw.resolve {
+            let name = host.get_ref().trim().to_ascii_lowercase();
+            let ip_literal = name.parse::<std::net::IpAddr>().is_ok() || name.starts_with('[');
+            if name.is_empty() || name.contains(['/', ':', '*', '?', ' ']) || ip_literal {
+                return Err(self
+                    .error(
+                        host.span(),
+                        format!("resolve maps host names, like \"shop.example\", found \"{name}\""),
+                    )
+                    .with_hint("the name as base_url gives it, without scheme or port: resolve = { \"shop.example\" = \"127.0.0.1\" }"));
+            }
+            let ip = address.get_ref().trim();
+            let ip = ip
+                .strip_prefix('[')
+                .and_then(|a| a.strip_suffix(']'))
+                .unwrap_or(ip);
+            let ip = ip.parse::<std::net::IpAddr>().map_err(|_| {
+                self.error(
+                    address.span(),
+                    format!(
+                        "expected an IP address like \"127.0.0.1\" or \"::1\" for {name}, found \"{}\" (the port is base_url's)",
+                        address.get_ref()
+                    ),
+                )
+            })?;
+            if resolve.iter().any(|(n, _)| *n == name) {
+                return Err(self.error(
+                    host.span(),
+                    format!("{name} is mapped twice (names are matched in any case)"),
+                ));
+            }
+            resolve.push((name, ip));
+        }
+        Ok(resolve)
+    }
+
     /// A header name a request is written with (`[target]`, a journey's or a
     /// step's `headers`): a valid name, and none of those stampede writes
     /// itself — one more would send two Hosts, or a length its body does not
@@ -803,7 +845,7 @@ impl<'a> Compiler<'a> {
             "host" => {
                 "stampede writes Host from the URL: set the host in `base_url` or write a full \
                  URL (a virtual host behind an IP: name it in base_url and map the name to the \
-                 IP, in /etc/hosts)"
+                 IP with [target] resolve = { \"shop.example\" = \"127.0.0.1\" })"
             }
             "content-length" => "stampede writes Content-Length from the body it sends",
             "transfer-encoding" => "stampede sends a body whole, with its Content-Length",

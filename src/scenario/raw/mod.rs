@@ -86,6 +86,10 @@ pub struct RawTarget {
     #[serde(default)]
     #[cfg_attr(test, schemars(with = "Vec<String>"))]
     pub allow_hosts: Vec<Spanned<String>>,
+    /// Host names connected to at the IP address given instead of looking them up, as curl's `--resolve` and k6's `hosts` do: `{ "shop.example" = "127.0.0.1" }` tests a virtual host (or a staging copy of the live shop) on that address. Requests keep the name: their Host header, TLS server name and certificate check, cookies and redirects are the name's.
+    #[serde(default)]
+    #[cfg_attr(test, schemars(with = "BTreeMap<String, String>"))]
+    pub resolve: BTreeMap<Spanned<String>, Spanned<String>>,
     /// Redirects a step follows at most (0 to 100; default 10).
     #[cfg_attr(test, schemars(with = "Option<i64>", range(min = 0, max = 100)))]
     pub max_redirects: Option<Spanned<i64>>,
