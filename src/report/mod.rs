@@ -165,22 +165,29 @@ struct Version {
     stampede_version: Option<String>,
 }
 
-/// Every latency histogram decodes (or is empty, as a run writes one it could not
-/// encode). The percentiles `compare`, the gates and the charts read come from
-/// them: one that does not decode would drop that level's or step's rows without
+/// Every latency histogram decodes, and is there wherever latencies were
+/// measured. The percentiles `compare`, `merge`, the gates and the charts read
+/// come from them: one that does not decode, or one left out (read as empty),
+/// would drop that level's or step's rows, or merge shards without them, without
 /// a word.
 fn check_histograms(report: &Report) -> Result<(), String> {
-    let decodes = |histogram: &str| histogram.is_empty() || decode_histogram(histogram).is_some();
-    let damaged = "does not decode (the file was edited or damaged)";
+    let why = |stats: &super::analysis::Stats| match stats.histogram.is_empty() {
+        // A run writes an empty one only where nothing was timed.
+        true => (stats.latency.max_ms.is_some()).then_some(
+            "is missing, though its percentiles are there (the file was edited or damaged)",
+        ),
+        false => (decode_histogram(&stats.histogram).is_none())
+            .then_some("does not decode (the file was edited or damaged)"),
+    };
     for (l, level) in report.levels.iter().enumerate() {
-        if !decodes(&level.stats.histogram) {
-            return Err(format!("levels[{l}]: the latency histogram {damaged}"));
+        if let Some(why) = why(&level.stats) {
+            return Err(format!("levels[{l}]: the latency histogram {why}"));
         }
-        if let Some((s, step)) =
-            (level.steps.iter().enumerate()).find(|(_, s)| !decodes(&s.stats.histogram))
+        if let Some((s, step, why)) = (level.steps.iter().enumerate())
+            .find_map(|(s, step)| why(&step.stats).map(|why| (s, step, why)))
         {
             return Err(format!(
-                "levels[{l}].steps[{s}] ({}): the latency histogram {damaged}",
+                "levels[{l}].steps[{s}] ({}): the latency histogram {why}",
                 step.name
             ));
         }
@@ -373,8 +380,31 @@ mod tests {
                 path.display()
             )
         );
-        // An empty one is a run's that could not be encoded: read, with no percentiles.
-        let (_dir, _, read) = read_edited(|json| json["levels"][1]["histogram"] = "".into());
+        // Left out, or emptied, where percentiles were measured: `compare` and
+        // `merge` would read no latencies there.
+        let missing = |path: &Path| {
+            format!(
+                "{}: levels[1]: the latency histogram is missing, though its percentiles are there (the file was edited or damaged)",
+                path.display()
+            )
+        };
+        let (_dir, path, read) = read_edited(|json| json["levels"][1]["histogram"] = "".into());
+        assert_eq!(read.unwrap_err().to_string(), missing(&path));
+        let (_dir, path, read) = read_edited(|json| {
+            json["levels"][1]
+                .as_object_mut()
+                .unwrap()
+                .remove("histogram");
+        });
+        assert_eq!(read.unwrap_err().to_string(), missing(&path));
+        // Empty where nothing was timed: read as it is.
+        let (_dir, _, read) = read_edited(|json| {
+            let level = &mut json["levels"][1];
+            level["histogram"] = "".into();
+            for p in ["p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms"] {
+                level[p] = serde_json::Value::Null;
+            }
+        });
         assert_eq!(read.unwrap().levels[1].stats.histogram, "");
     }
 

@@ -202,3 +202,42 @@ fn a_typename_check_on_a_query_without_typename_is_warned_about() {
         s.warnings
     );
 }
+
+/// `capacity_unit = "journeys.buyer"` counts a buyer journey whose `when`
+/// skipped its checkout as one more: `validate` says so and names the step to
+/// count instead; a journey without `when` is not warned about.
+#[test]
+fn a_journey_capacity_unit_over_a_skipped_step_is_warned_about() {
+    let guarded = STEPS.replace(
+        r#"{ name = "raw", put"#,
+        r#"{ name = "raw", when = "{{ token }}", put"#,
+    );
+    let s = ok(&scenario(
+        "",
+        "capacity_unit = \"journeys.buyer\"",
+        "",
+        &guarded,
+    ));
+    let warned: Vec<&String> = (s.warnings.iter())
+        .filter(|w| w.starts_with("capacity_unit journeys.buyer counts"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{:?}", s.warnings);
+    assert!(
+        warned[0].contains(
+            "those whose `when` skipped step \"raw\" too: to count what that step does (an order), write capacity_unit = \"steps.raw\" (at h.toml:7:17)"
+        ),
+        "{}",
+        warned[0]
+    );
+    let s = ok(&scenario(
+        "",
+        "capacity_unit = \"journeys.buyer\"",
+        "",
+        STEPS,
+    ));
+    assert!(
+        !s.warnings.iter().any(|w| w.starts_with("capacity_unit")),
+        "{:?}",
+        s.warnings
+    );
+}

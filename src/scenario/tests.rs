@@ -667,6 +667,46 @@ fn a_whole_number_beyond_i64_is_too_large() {
     );
 }
 
+/// A path holding a tab or a line break is refused where it is written: the
+/// URL standard drops them, and "/a\nb" went out as "/ab" without a word.
+#[test]
+fn a_line_break_or_tab_in_a_path_is_refused() {
+    for (path, said) in [
+        (
+            r#""/search?q=a\nb""#,
+            "holds a line break (\"/search?q=a\\nb\")",
+        ),
+        (r#""/a\r\n""#, "holds a line break"),
+        (r#""/a\tb""#, "holds a tab"),
+    ] {
+        let text = format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\n[load]\nstaircase = {{ levels = [1], hold = \"1s\" }}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = {path} }}]\n"
+        );
+        let refused = error(&text);
+        assert!(
+            refused.starts_with("t.toml:8:")
+                && refused.contains(&format!("step \"home\"'s path {said}")),
+            "{path}: {refused}"
+        );
+    }
+}
+
+/// The embedded shop's queue: a negative length and one past its counter's
+/// range are each told what they are (a long one was "0 or more").
+#[test]
+fn a_queue_length_out_of_range_says_which_end() {
+    for (queue, said) in [
+        ("-1", "t.toml:4:9: expected a queue length of 0 or more"),
+        ("5000000000", "t.toml:4:9: queue must be at most 4294967295"),
+    ] {
+        let text = format!(
+            "name = \"t\"\n[target]\nbase_url = \"embedded\"\nqueue = {queue}\n[load]\nstaircase = {{ levels = [1], hold = \"1s\" }}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"/\" }}]\n"
+        );
+        let refused = error(&text);
+        assert!(refused.starts_with(said), "{queue}: {refused}");
+    }
+}
+
 /// A base_url with a user or password is refused where it is written: it was
 /// never sent, and it went into every report.
 #[test]
@@ -1312,19 +1352,24 @@ fn a_level_is_held_at_least_a_second() {
     for (load, said) in [
         (
             "staircase = { start = 1, step = 1, max = 2, hold = \"1ms\" }",
-            "t.toml:5:52: hold is 1 ms: a level is held at least 1 s",
+            "t.toml:5:52: hold is 1ms: a level is held at least 1 s",
         ),
         (
             "staircase = { levels = [1, 2], hold = \"999ms\" }",
-            "hold is 999 ms",
+            "hold is 999ms",
         ),
         (
             "staircase = { start = 1, step = 1, max = 2, hold = \"0s\" }",
-            "hold is 0 ms",
+            "hold is 0s",
         ),
         (
             "search = { from = 1, to = 10, hold = \"500ms\" }",
-            "hold is 500 ms",
+            "hold is 500ms",
+        ),
+        // Shown as written, not rounded to "0 ms".
+        (
+            "staircase = { start = 1, step = 1, max = 2, hold = \"1ns\" }",
+            "hold is 1ns",
         ),
     ] {
         let text = format!(

@@ -528,6 +528,20 @@ impl<'a> Compiler<'a> {
                 )
                 .with_hint(hint));
         }
+        // The URL standard drops tabs and line breaks from a URL: "/a\nb" went
+        // out as "/ab", silently.
+        if let Some(at) = text.find(['\t', '\r', '\n']) {
+            let what = match text.as_bytes()[at] {
+                b'\t' => "a tab",
+                _ => "a line break",
+            };
+            return Err(self
+                .error(
+                    path.span(),
+                    format!("step \"{name}\"'s path holds {what} ({text:?}): a URL cannot carry one, and it would be dropped"),
+                )
+                .with_hint("write the path on one line; a value that must carry one goes percent-encoded (%0A)"));
+        }
         if absolute && !text.contains("{{") {
             self.warn_if_blocked(name, path);
         }

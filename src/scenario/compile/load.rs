@@ -329,8 +329,8 @@ impl Compiler<'_> {
                 .error(
                     hold.span(),
                     format!(
-                        "hold is {} ms: a level is held at least 1 s (its rates and timeline are per second)",
-                        held.as_millis()
+                        "hold is {}: a level is held at least 1 s (its rates and timeline are per second)",
+                        humantime::format_duration(held)
                     ),
                 )
                 .with_hint("hold = \"20s\" is typical: long enough for the shop's queues to settle"));

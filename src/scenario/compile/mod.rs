@@ -292,6 +292,19 @@ pub fn compile<'a>(
                 )
             }));
         }
+        // A journey whose `when` skipped a step still ends, and counts: a buyer
+        // journey that skipped its checkout is no order.
+        let skipping = (unit.strip_prefix("journeys."))
+            .and_then(|name| journeys.iter().find(|j| j.name == name))
+            .and_then(|j| j.steps.iter().rfind(|s| s.when.is_some()));
+        if let Some(step) = skipping {
+            let (label, text) = load_text;
+            let message = format!(
+                "capacity_unit {unit} counts every such journey that ends without error, those whose `when` skipped step \"{0}\" too: to count what that step does (an order), write capacity_unit = \"steps.{0}\"",
+                c.steps[step.id].name
+            );
+            c.within(label, text, |c| c.warn_at(span.clone(), message));
+        }
     }
     for (feeder, column) in c.noted_columns_read.take() {
         let feeder = &c.feeders[feeder];
@@ -727,8 +740,15 @@ impl<'a> Compiler<'a> {
             }
         }
         if let Some(queue) = &raw.queue {
-            shop.queue = u32::try_from(*queue.get_ref())
-                .map_err(|_| self.error(queue.span(), "expected a queue length of 0 or more"))?;
+            shop.queue = u32::try_from(*queue.get_ref()).map_err(|_| {
+                self.error(
+                    queue.span(),
+                    match *queue.get_ref() < 0 {
+                        true => "expected a queue length of 0 or more",
+                        false => "queue must be at most 4294967295 (a queue that long never fills)",
+                    },
+                )
+            })?;
         }
         if let Some(service) = &raw.service_time {
             if service.get_ref().0.is_zero() {
