@@ -16,6 +16,9 @@ pub enum NothingMeasured {
     NoneHeldInFull,
     /// Not one request at any level held in full got an HTTP answer.
     NoAnswer,
+    /// No request was sent at any level held in full: its shoppers all
+    /// thought through it, or none arrived.
+    NothingSent,
 }
 
 impl NothingMeasured {
@@ -24,6 +27,7 @@ impl NothingMeasured {
             NothingMeasured::NoLevel => "no level was measured",
             NothingMeasured::NoneHeldInFull => "no level was held in full",
             NothingMeasured::NoAnswer => "not one request was answered at any level held in full",
+            NothingMeasured::NothingSent => "no request was sent at any level held in full",
         }
     }
 }
@@ -75,6 +79,11 @@ impl Report {
             Some(NothingMeasured::NoLevel)
         } else if self.levels.iter().all(|l| l.planned_s.is_some()) {
             Some(NothingMeasured::NoneHeldInFull)
+        } else if (self.levels.iter())
+            .filter(|l| l.planned_s.is_none())
+            .all(|l| l.sent_nothing())
+        {
+            Some(NothingMeasured::NothingSent)
         } else {
             Some(NothingMeasured::NoAnswer)
         }
@@ -184,6 +193,16 @@ mod tests {
             .for_each(|l| l.stats.status.clear());
         assert_eq!(nothing.nothing_measured(), Some(NothingMeasured::NoAnswer));
         assert_eq!(cases(&nothing), ["the shop was measured"]);
+        // Nothing sent at all (every shopper thinking through its level) is
+        // said as that, not as requests left unanswered.
+        let mut idle = report.clone();
+        for level in &mut idle.levels {
+            level.stats.requests = 0;
+            level.stats.status.clear();
+            level.verdict = crate::analysis::Verdict::Pass;
+        }
+        assert_eq!(idle.nothing_measured(), Some(NothingMeasured::NothingSent));
+        assert_eq!(cases(&idle), ["the shop was measured"]);
         // A failing scenario explains the rest: one case.
         nothing.scripting_failure = Some(crate::analysis::failures::ScriptingFailure {
             step: "pay".into(),

@@ -230,7 +230,9 @@ impl Console {
     /// The line for a judged level: the same judgement the climb acts on.
     pub fn level(&self, level: &LevelResult) {
         let verdict = match level.verdict {
-            _ if level.sent_nothing() => crate::report::view::NOTHING_TO_JUDGE.to_string(),
+            _ if level.sent_nothing() => {
+                crate::report::view::nothing_to_judge(self.model).to_string()
+            }
             Verdict::Pass => "pass".to_string(),
             Verdict::Fail => format!("FAIL ({})", level.breaches_text()),
         };

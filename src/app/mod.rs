@@ -202,6 +202,14 @@ fn say_why(report: &Report, exit: Exit) {
                 NothingMeasured::NoLevel => "",
                 NothingMeasured::NoneHeldInFull => " (see the verdict above)",
                 NothingMeasured::NoAnswer => " (see what failed above)",
+                NothingMeasured::NothingSent => match report.model {
+                    crate::scenario::Model::Closed => {
+                        " (every shopper was thinking: hold the levels longer than the think time, or think less)"
+                    }
+                    crate::scenario::Model::Open => {
+                        " (no shopper arrived: raise the arrival rates, or hold the levels longer)"
+                    }
+                },
             };
             errln!("error: cannot measure: {}{see}", nothing.reason())
         }

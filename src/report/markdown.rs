@@ -231,7 +231,9 @@ fn levels(out: &mut String, report: &Report, unit: LoadUnit) {
     for level in &report.levels {
         let s = &level.stats;
         let verdict = match level.verdict {
-            _ if level.sent_nothing() => crate::report::view::NOTHING_TO_JUDGE.to_string(),
+            _ if level.sent_nothing() => {
+                crate::report::view::nothing_to_judge(report.model).to_string()
+            }
             Verdict::Pass => "✅ pass".to_string(),
             Verdict::Fail => format!("❌ {}", md(&level.breaches_text())),
         };

@@ -82,7 +82,7 @@ pub fn summary(report: &Report) -> String {
         "p99"
     );
     for level in &report.levels {
-        let mut verdict = verdict_cell(level);
+        let mut verdict = verdict_cell(report, level);
         if level.generator_limited {
             verdict.push_str(" (generator-limited)");
         }

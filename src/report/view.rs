@@ -115,13 +115,18 @@ impl<'a> Headline<'a> {
 }
 
 /// A level that passed with nothing to judge: an open model's level no shopper
-/// arrived in.
-pub const NOTHING_TO_JUDGE: &str = "not judged: nothing sent (no arrival)";
+/// arrived in, a closed model's whose shoppers all thought through it.
+pub fn nothing_to_judge(model: crate::scenario::Model) -> &'static str {
+    match model {
+        crate::scenario::Model::Open => "not judged: nothing sent (no arrival)",
+        crate::scenario::Model::Closed => "not judged: nothing sent (every shopper was thinking)",
+    }
+}
 
 /// A level's verdict in a table: `pass`, or `FAIL: p95 312 ms > SLO 250 ms`.
-pub fn verdict_cell(level: &LevelResult) -> String {
+pub fn verdict_cell(report: &Report, level: &LevelResult) -> String {
     match level.verdict {
-        _ if level.sent_nothing() => NOTHING_TO_JUDGE.to_string(),
+        _ if level.sent_nothing() => nothing_to_judge(report.model).to_string(),
         Verdict::Pass => "pass".to_string(),
         Verdict::Fail => format!("FAIL: {}", level.breaches_text()),
     }

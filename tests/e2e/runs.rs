@@ -623,3 +623,39 @@ steps = [{{ name = "home", get = "/home" }}, {{ name = "go", get = "/go" }}]
         + report["ramp_requests"].as_u64().unwrap();
     assert_eq!(steps, 4, "{report}");
 }
+
+/// A closed model whose shoppers all think through the level held sends
+/// nothing there: the run cannot measure, and says why in the closed model's
+/// words (it said "no arrival", and "see what failed above" of nothing failed).
+#[test]
+fn levels_every_shopper_thought_through_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("thinking.toml");
+    std::fs::write(
+        &file,
+        r#"name = "thinking"
+[target]
+base_url = "embedded"
+[load]
+stages = [{ ramp_to = 1, over = "1s" }, { hold = "1s" }]
+[[journey]]
+name = "idle"
+think = "10m"
+steps = [{ name = "home", get = "/" }]
+"#,
+    )
+    .unwrap();
+    let (output, _) = run_scenario(dir.path(), &file, &[]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("not judged: nothing sent (every shopper was thinking)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "error: cannot measure: no request was sent at any level held in full (every shopper was thinking: hold the levels longer than the think time, or think less)"
+        ),
+        "{stderr}"
+    );
+}

@@ -477,7 +477,7 @@ steps = [{ name = "product", get = "/api/products/7" }]
     assert_eq!(report.last_good.as_ref().map(|g| g.load), Some(10.0));
     let terminal = stampede::report::terminal::summary(report);
     assert!(
-        terminal.contains(stampede::report::view::NOTHING_TO_JUDGE),
+        terminal.contains("not judged: nothing sent (no arrival)"),
         "{terminal}"
     );
 }
