@@ -346,50 +346,6 @@ pub fn per_second(count: u64, interval: f64) -> Option<f64> {
     (interval.is_finite() && interval >= SHORTEST_INTERVAL_S).then(|| count as f64 / interval)
 }
 
-/// Where every journey started in `level` went, e.g. "buyer 16 started: 3
-/// completed, 2 failed, 11 unfinished; 9 completed and 3 failed during the level,
-/// started in it or before · 4 arrivals dropped (max_active)"; `None` when the
-/// level started none, saw none end and dropped none.
-pub fn journey_accounting(level: &LevelResult) -> Option<String> {
-    let mut parts: Vec<String> = level
-        .journeys
-        .iter()
-        .filter(|j| j.started + j.completed + j.failed + j.ended + j.failed_during.unwrap_or(0) > 0)
-        .map(|j| {
-            // Reports from before journeys were counted at their start lack it
-            // (and `ended`); one that counts failures where they happened has both.
-            let counted = j.started > 0 || j.failed_during.is_some();
-            let started = match counted {
-                false => String::new(),
-                true => format!(" {} started:", j.started),
-            };
-            // A long journey ends after its level is judged: those the level
-            // saw complete or fail, whenever they started, are its business.
-            let completed =
-                (j.ended != j.completed && counted).then(|| format!("{} completed", j.ended));
-            let failed =
-                (j.failed_during.filter(|&n| n != j.failed)).map(|n| format!("{n} failed"));
-            let held = match (completed, failed) {
-                (Some(c), Some(f)) => {
-                    format!("; {c} and {f} during the level, started in it or before")
-                }
-                (Some(one), None) | (None, Some(one)) => {
-                    format!("; {one} during the level, started in it or before")
-                }
-                (None, None) => String::new(),
-            };
-            format!(
-                "{}{started} {} completed, {} failed, {} unfinished{held}",
-                j.name, j.completed, j.failed, j.unfinished
-            )
-        })
-        .collect();
-    if level.dropped > 0 {
-        parts.push(format!("{} arrivals dropped (max_active)", level.dropped));
-    }
-    (!parts.is_empty()).then(|| parts.join(" · "))
-}
-
 /// One row of the journeys table: a journey at a level, by the level it started
 /// in (`started` = `completed` + `failed` + `unfinished`) and by the level it
 /// ended in, whenever it started (`completed_in`, `failed_in`). A number a

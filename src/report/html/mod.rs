@@ -521,6 +521,52 @@ fn step_tables(out: &mut String, report: &Report) {
     low_confidence_note(out, rows);
 }
 
+/// Where the level's journeys went, a row a journey: the terminal's and
+/// summary.md's journeys table, the level's rows of it.
+fn journeys_table(out: &mut String, report: &Report, level: &LevelResult) {
+    use crate::report::view::{JOURNEYS_BY_END, JOURNEYS_BY_START, JOURNEYS_NOTE};
+    let n = level_number(level);
+    let (rows, dropped) = crate::report::view::journey_rows(report);
+    let rows: Vec<_> = rows.iter().filter(|r| r.level == n).collect();
+    if !rows.is_empty() {
+        let _ = write!(
+            out,
+            "<table class=\"journeys\">\n<tr><th></th><th colspan=\"4\">{JOURNEYS_BY_START}</th>\
+             <th colspan=\"2\">{JOURNEYS_BY_END}</th></tr>\n<tr><th>journey</th><th>started</th>\
+             <th>completed</th><th>failed</th><th>unfinished</th><th>completed</th><th>failed</th></tr>\n"
+        );
+        let count = |n: Option<u64>| n.map_or("-".to_string(), |n| n.to_string());
+        for row in rows {
+            let failed = |n: u64| match n {
+                0 => "<td>0</td>".to_string(),
+                n => format!("<td class=\"bad\">{n}</td>"),
+            };
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td>{}<td>{}</td><td>{}</td>{}</tr>",
+                escape(row.journey),
+                count(row.started),
+                row.completed,
+                failed(row.failed),
+                row.unfinished,
+                count(row.completed_in),
+                row.failed_in.map_or("<td>-</td>".to_string(), failed),
+            );
+        }
+        let _ = writeln!(
+            out,
+            "</table>\n<p class=\"note\">{}.</p>",
+            escape(JOURNEYS_NOTE)
+        );
+    }
+    if let Some((_, n)) = dropped.iter().find(|(l, _)| *l == n) {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">{n} arrivals dropped (max_active).</p>"
+        );
+    }
+}
+
 fn step_table(
     out: &mut String,
     report: &Report,
@@ -564,13 +610,7 @@ fn step_table(
     }
     out.push_str("</table>\n");
     exemplars::examples(out, report, level);
-    if let Some(journeys) = crate::report::view::journey_accounting(level) {
-        let _ = writeln!(
-            out,
-            "<p class=\"note\">Journeys: {}.</p>",
-            escape(&journeys)
-        );
-    }
+    journeys_table(out, report, level);
     if level.verdict == Verdict::Fail {
         let _ = writeln!(
             out,
