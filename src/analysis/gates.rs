@@ -172,15 +172,15 @@ fn whole_run(report: &Report) -> Option<LevelResult> {
     Some(whole)
 }
 
-/// The levels `@LOAD` judges: every one held in full at that load (not a
-/// spike, not cut short by the run's end), or else the one held longest — a
-/// search's probes tried again, a staircase that comes back down to a load.
+/// The levels `@LOAD` judges: every one held in full at that load (a search's
+/// probe tried again, a staircase that comes back down to a load); where none
+/// was, those of the next best kind (not spikes but cut short by the run's
+/// end; else spikes).
 fn levels_at(report: &Report, load: f64) -> Vec<&LevelResult> {
     let at_load = || (report.levels.iter()).filter(move |l| crate::units::same_load(l.load, load));
-    let best = at_load().map(|l| (l.spike, l.planned_s.is_some())).min();
-    at_load()
-        .filter(|l| Some((l.spike, l.planned_s.is_some())) == best)
-        .collect()
+    let kind = |l: &LevelResult| (l.spike, l.planned_s.is_some());
+    let best = at_load().map(kind).min();
+    at_load().filter(|l| Some(kind(l)) == best).collect()
 }
 
 /// The levels a per-level gate judges: those at `@LOAD`, or the last good level.
@@ -217,34 +217,34 @@ fn levels_for<'r>(gate: &Gate, report: &'r Report) -> Result<Vec<&'r LevelResult
 }
 
 /// A gate judged at each of `levels`: it holds when it holds at every one.
-/// The result is the first level it failed at, or else the one nearest its
-/// bound, and says how many levels were judged.
+/// The result is the level it fared worst at (the furthest past its bound, or
+/// the closest to it), and says how many levels were judged.
 fn at_levels(gate: &Gate, report: &Report, levels: &[&LevelResult]) -> GateResult {
     let results: Vec<GateResult> = levels.iter().map(|l| at_level(gate, report, l)).collect();
-    let tightest = |a: &&GateResult, b: &&GateResult| {
-        let (a, b) = (a.measured.unwrap_or(0.0), b.measured.unwrap_or(0.0));
-        match gate.bound.map(|b| b.op) {
-            Some(Op::Gt | Op::Ge) => b.total_cmp(&a),
-            _ => a.total_cmp(&b),
-        }
+    // Worse is higher against `<` and `<=`, lower against `>` and `>=`; a
+    // level with nothing measured (a step it lacks) is the worst of all.
+    let worse = |r: &GateResult| match (r.measured, gate.bound.map(|b| b.op)) {
+        (None, _) => f64::INFINITY,
+        (Some(m), Some(Op::Gt | Op::Ge)) => -m,
+        (Some(m), _) => m,
     };
-    let judged = match results.iter().find(|r| !r.passed) {
-        Some(failed) => failed,
-        None => results.iter().max_by(tightest).expect("a level to judge"),
-    };
+    let judged = (results.iter())
+        .max_by(|a, b| {
+            (!a.passed, worse(a))
+                .partial_cmp(&(!b.passed, worse(b)))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
+        .expect("a level to judge");
     let mut result = judged.clone();
-    if let [first, ..] = levels
-        && levels.len() > 1
-    {
-        let passed = results.iter().filter(|r| r.passed).count();
-        let load = show_load(report, first.load);
+    if levels.len() > 1 && result.measured.is_some() {
+        let held = results.iter().filter(|r| r.passed).count();
         result.message.push_str(&match result.passed {
             true => format!(
-                " (the nearest its bound of the {} levels at {load})",
+                " (the closest to its bound of the {} levels held at this load)",
                 levels.len()
             ),
             false => format!(
-                " (held at {passed} of the {} levels at {load})",
+                " (the worst of the {} levels held at this load; it held at {held})",
                 levels.len()
             ),
         });
@@ -279,10 +279,8 @@ fn no_good_level(report: &Report) -> String {
 
 fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
     // A load held twice (before and after a spike, a search's probes) names its level.
-    let held_twice = report
-        .levels
-        .iter()
-        .filter(|l| l.load == level.load)
+    let held_twice = (report.levels.iter())
+        .filter(|l| crate::units::same_load(l.load, level.load))
         .count()
         > 1;
     let where_ = match held_twice {
@@ -437,8 +435,12 @@ fn at_level(gate: &Gate, report: &Report, level: &LevelResult) -> GateResult {
                     bp.level + 1,
                     match levels {
                         [only] => format!(
-                            "level {}, the one held in full at that load",
-                            only.index + 1
+                            "level {}, the one held {}at that load",
+                            only.index + 1,
+                            match only.planned_s.is_none() && !only.spike {
+                                true => "in full ",
+                                false => "",
+                            }
                         ),
                         _ => format!(
                             "levels {}, every one held in full at that load",

@@ -375,7 +375,8 @@ fn a_load_held_twice_is_judged_at_each_level_and_names_it() {
     let m = fails(&r, &gate("1ms"));
     assert!(
         m.ends_with(&format!(
-            "at {load}, level 1 (held at 0 of the 2 levels at {load})"
+            "at {load}, level {} (the worst of the 2 levels held at this load; it held at 0)",
+            r.levels.len()
         )),
         "{m}"
     );
@@ -387,7 +388,7 @@ fn a_load_held_twice_is_judged_at_each_level_and_names_it() {
     let m = fails(&r, &gate(&between));
     assert!(
         m.contains(&format!(
-            "at {load}, level {} (held at 1 of the 2 levels at {load})",
+            "at {load}, level {} (the worst of the 2 levels held at this load; it held at 1)",
             second + 1
         )),
         "{m}"
@@ -399,11 +400,23 @@ fn a_load_held_twice_is_judged_at_each_level_and_names_it() {
     assert_eq!(passed.measured, Some(p95(&r, second)));
     assert!(
         passed.message.ends_with(&format!(
-            "at {load}, level {} (the nearest its bound of the 2 levels at {load})",
+            "at {load}, level {} (the closest to its bound of the 2 levels held at this load)",
             second + 1
         )),
         "{}",
         passed.message
+    );
+    // Failing at both, the one furthest past the bound is shown.
+    let m = fails(&r, &gate("1ms"));
+    assert!(
+        m.starts_with(&crate::units::show_ms(p95(&r, second))),
+        "{m}"
+    );
+    // A gate with nothing to measure at any of them says so, without the count.
+    let m = fails(&r, &format!("nowhere.p95@{} < 1s", first.load));
+    assert!(
+        m.starts_with("no step named `nowhere`") && !m.contains("levels held"),
+        "{m}"
     );
     // A spike at that load is never judged.
     r.levels[0].spike = true;

@@ -16,8 +16,8 @@ pub enum NothingMeasured {
     NoneHeldInFull,
     /// Not one request at any level held in full got an HTTP answer.
     NoAnswer,
-    /// No request was sent at any level held in full: its shoppers all
-    /// thought through it, or none arrived.
+    /// No request started at any level held in full: its shoppers all thought,
+    /// paced or waited on earlier requests through it, or none arrived.
     NothingSent,
 }
 
@@ -27,7 +27,7 @@ impl NothingMeasured {
             NothingMeasured::NoLevel => "no level was measured",
             NothingMeasured::NoneHeldInFull => "no level was held in full",
             NothingMeasured::NoAnswer => "not one request was answered at any level held in full",
-            NothingMeasured::NothingSent => "no request was sent at any level held in full",
+            NothingMeasured::NothingSent => "no request was started at any level held in full",
         }
     }
 }
@@ -69,8 +69,8 @@ impl Report {
     /// measured (a page stalled the run), none was held in full (a feeder ran
     /// dry, a run ended early: a short hold is no evidence either way), or not
     /// one request at any level held in full got an HTTP answer (the target
-    /// answers garbage, resets, or nothing before the timeout): such a run is
-    /// no verdict on the shop, and exited 0.
+    /// answers garbage, resets, or nothing before the timeout), or none started
+    /// there at all: such a run is no verdict on the shop, and exited 0.
     pub fn nothing_measured(&self) -> Option<NothingMeasured> {
         let measured = (self.levels.iter()).any(|l| answered(l) && l.planned_s.is_none());
         if measured {

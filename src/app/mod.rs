@@ -204,7 +204,7 @@ fn say_why(report: &Report, exit: Exit) {
                 NothingMeasured::NoAnswer => " (see what failed above)",
                 NothingMeasured::NothingSent => match report.model {
                     crate::scenario::Model::Closed => {
-                        " (every shopper was thinking: hold the levels longer than the think time, or think less)"
+                        " (its shoppers thought, paced or waited on requests begun before it: hold the levels longer than the think time and pacing)"
                     }
                     crate::scenario::Model::Open => {
                         " (no shopper arrived: raise the arrival rates, or hold the levels longer)"

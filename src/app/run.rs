@@ -225,7 +225,8 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     let started_at =
         humantime::format_rfc3339_seconds(options.start_at.unwrap_or_else(SystemTime::now))
             .to_string();
-    let mut log = open_log(&options, &plan, &base_url, &started_at, shard.clone())?;
+    let shown = http::target_shown(&base_url, &scenario.target.resolve);
+    let mut log = open_log(&options, &plan, &shown, &started_at, shard.clone())?;
     announce(&scenario, &base_url, &options, shard.as_ref());
     let clock = Instant::now();
     let mut observer = RunObserver {
@@ -260,7 +261,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     let outcome = outcome.map_err(|e| cannot_measure(anyhow!(e)))?;
     log.end(&outcome);
     let info = RunInfo {
-        target: base_url,
+        target: shown,
         started_at,
         duration_s: clock.elapsed().as_secs_f64(),
         seed: options.seed,
@@ -309,8 +310,9 @@ fn announce(scenario: &Scenario, base_url: &str, options: &RunOptions, shard: Op
         )
     });
     errln!(
-        "running {} against {base_url}: {} (seed {}){shard}",
+        "running {} against {}: {} (seed {}){shard}",
         scenario.name,
+        http::target_shown(base_url, &scenario.target.resolve),
         scenario.load.shape(),
         options.seed,
     );

@@ -800,10 +800,18 @@ mod tests {
                 );
             }
         }
-        // The repeated framing-only head was taken from the thread's last one.
+        // A framing-only head is kept, whole and no more...
         let repeated = heads[0].as_bytes();
-        read_head_of(repeated, false).unwrap();
-        assert!(LAST_HEAD.with_borrow(|(bytes, _)| repeated.starts_with(bytes)));
+        let len = read_head_of(repeated, false).unwrap().unwrap().len;
+        assert_eq!(
+            LAST_HEAD.with_borrow(|(bytes, _)| bytes.clone()),
+            &repeated[..len]
+        );
+        // ...and read from there, not parsed again: a kept answer that says
+        // otherwise (299) is what the same bytes read as.
+        LAST_HEAD.with_borrow_mut(|(_, framed)| framed.status = 299);
+        assert_eq!(read_head_of(repeated, false).unwrap().unwrap().status, 299);
+        assert_eq!(read_head_of(repeated, true).unwrap().unwrap().status, 200);
     }
 
     #[test]

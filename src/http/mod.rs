@@ -67,10 +67,26 @@ impl AllowList {
     }
 }
 
-/// The address `resolve` maps `origin`'s host to, if any.
+/// The address `resolve` maps `origin`'s host to, if any (names without the
+/// root's dot: `shop.example.` is `shop.example`).
 fn address_of(resolve: &[(String, IpAddr)], origin: &Origin) -> Option<IpAddr> {
-    let host = origin.bare_host();
+    let host = origin.bare_host().trim_end_matches('.');
     (resolve.iter()).find_map(|(name, ip)| (name == host).then_some(*ip))
+}
+
+/// The target as a run names it: its URL, and where `resolve` sends its
+/// connections (`http://shop.example/ (shop.example → 127.0.0.1)`).
+pub fn target_shown(base_url: &str, resolve: &[(String, IpAddr)]) -> String {
+    let mapped = origin_of(base_url)
+        .ok()
+        .and_then(|origin| Some((address_of(resolve, &origin)?, origin)));
+    match mapped {
+        Some((ip, origin)) => format!(
+            "{base_url} ({} → {ip})",
+            origin.bare_host().trim_end_matches('.')
+        ),
+        None => base_url.to_string(),
+    }
 }
 
 /// Tries one TCP connection to the target's host and port before any traffic,

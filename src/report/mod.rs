@@ -172,7 +172,8 @@ struct Version {
 /// a word.
 fn check_histograms(report: &Report) -> Result<(), String> {
     let why = |stats: &super::analysis::Stats| match stats.histogram.is_empty() {
-        // A run writes an empty one only where nothing was timed.
+        // A run writes an empty one where nothing was timed (and where encoding
+        // failed, which counts of u64 below i64::MAX each cannot make it).
         true => (stats.latency.max_ms.is_some()).then_some(
             "is missing, though its percentiles are there (the file was edited or damaged)",
         ),

@@ -224,20 +224,27 @@ fn a_journey_capacity_unit_over_a_skipped_step_is_warned_about() {
     assert_eq!(warned.len(), 1, "{:?}", s.warnings);
     assert!(
         warned[0].contains(
-            "those whose `when` skipped step \"raw\" too: to count what that step does (an order), write capacity_unit = \"steps.raw\" (at h.toml:7:17)"
+            "those whose `when` skipped its last step \"raw\" too: to count that step's answers (an order), write capacity_unit = \"steps.raw\" (at h.toml:7:17)"
         ),
         "{}",
         warned[0]
     );
-    let s = ok(&scenario(
-        "",
-        "capacity_unit = \"journeys.buyer\"",
-        "",
-        STEPS,
-    ));
-    assert!(
-        !s.warnings.iter().any(|w| w.starts_with("capacity_unit")),
-        "{:?}",
-        s.warnings
+    // Without `when`, or with one on a step before the last: no warning.
+    let earlier = STEPS.replace(
+        r#"{ name = "add", post"#,
+        r#"{ name = "add", when = "{{ token }}", post"#,
     );
+    for steps in [STEPS, earlier.as_str()] {
+        let s = ok(&scenario(
+            "",
+            "capacity_unit = \"journeys.buyer\"",
+            "",
+            steps,
+        ));
+        assert!(
+            !s.warnings.iter().any(|w| w.starts_with("capacity_unit")),
+            "{:?}",
+            s.warnings
+        );
+    }
 }

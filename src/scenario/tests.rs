@@ -1180,7 +1180,7 @@ fn a_wildcard_in_allow_hosts_is_refused() {
 fn resolve_maps_host_names_to_addresses_and_refuses_the_rest() {
     let with = |resolve: &str| {
         format!(
-            "name = \"t\"\n[target]\nbase_url = \"http://shop.example:8080\"\nresolve = {resolve}\n[load]\n{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"/\" }}]\n"
+            "name = \"t\"\n[target]\nbase_url = \"http://shop.example:8080\"\nresolve = {resolve}\nallow_hosts = [\"api.example\", \"xn--bcher-kva.example\"]\n[load]\n{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"/\" }}]\n"
         )
     };
     let ok = |resolve: &str| {
@@ -1191,11 +1191,16 @@ fn resolve_maps_host_names_to_addresses_and_refuses_the_rest() {
     };
     let ip = |text: &str| text.parse::<std::net::IpAddr>().unwrap();
     assert_eq!(
-        ok(r#"{ "Shop.Example" = "127.0.0.1", "api.example" = "[::1]" }"#),
+        ok(r#"{ "Shop.Example." = "127.0.0.1", "api.example" = "[::1]" }"#),
         [
             ("shop.example".to_string(), ip("127.0.0.1")),
             ("api.example".to_string(), ip("::1")),
         ]
+    );
+    // An international name, as a URL's host reads it.
+    assert_eq!(
+        ok(r#"{ "Bücher.example" = "127.0.0.1" }"#),
+        [("xn--bcher-kva.example".to_string(), ip("127.0.0.1"))]
     );
     for (resolve, expected) in [
         (
@@ -1222,12 +1227,42 @@ fn resolve_maps_host_names_to_addresses_and_refuses_the_rest() {
             r#"{ "shop.example" = "127.0.0.1", "SHOP.example" = "127.0.0.2" }"#,
             "shop.example is mapped twice (names are matched in any case)",
         ),
+        // A name no request goes to: a misspelling would send the load where
+        // DNS says.
+        (
+            r#"{ "www.shop.example" = "127.0.0.1" }"#,
+            "t.toml:4:13: resolve maps www.shop.example, but no request goes there: the target's host is shop.example and allow_hosts names api.example, xn--bcher-kva.example",
+        ),
     ] {
         let e = parse(Path::new("t.toml"), &with(resolve))
             .unwrap_err()
             .to_string();
         assert!(e.contains(expected), "{resolve}: {e}");
     }
+    // --target names the host the names are checked against.
+    let targeted = |target: &str| {
+        let overrides = crate::scenario::Overrides {
+            target: Some(target.to_string()),
+            ..Default::default()
+        };
+        let text = with(r#"{ "shop.example" = "127.0.0.1" }"#);
+        crate::scenario::parse_with(Path::new("t.toml"), &text, &overrides)
+            .map(|s| s.target.resolve.len())
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(targeted("http://shop.example:9000"), Ok(1));
+    let e = targeted("http://127.0.0.1:9000").unwrap_err();
+    assert!(e.contains("the target's host is 127.0.0.1"), "{e}");
+    // The embedded shop looks nothing up: said.
+    let embedded =
+        with(r#"{ "shop.example" = "127.0.0.1" }"#).replace("http://shop.example:8080", "embedded");
+    let warnings = parse(Path::new("t.toml"), &embedded).unwrap().warnings;
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("resolve maps the names of a shop's URL; the embedded shop")),
+        "{warnings:?}"
+    );
     let host = "name = \"t\"\n[target]\nbase_url = \"http://127.0.0.1:8080\"\nheaders = { Host = \"shop.example\" }\n[load]\n";
     let e = parse(Path::new("t.toml"), &format!("{host}{STAIRS}\n[[journey]]\nname = \"j\"\nsteps = [{{ name = \"home\", get = \"/\" }}]\n"))
         .unwrap_err()

@@ -622,10 +622,17 @@ steps = [{{ name = "home", get = "/home" }}, {{ name = "go", get = "/go" }}]
         .sum::<u64>()
         + report["ramp_requests"].as_u64().unwrap();
     assert_eq!(steps, 4, "{report}");
+    // Where the connections went is said, and kept with the report.
+    let shown = format!("http://shop.stampede-test:{port}/ (shop.stampede-test → 127.0.0.1)");
+    assert_eq!(report["target"], shown.as_str());
+    assert!(
+        stderr.contains(&format!("running vhost against {shown}:")),
+        "{stderr}"
+    );
 }
 
-/// A closed model whose shoppers all think through the level held sends
-/// nothing there: the run cannot measure, and says why in the closed model's
+/// A closed model whose shoppers all think through the level held starts no
+/// request there: the run cannot measure, and says why in the closed model's
 /// words (it said "no arrival", and "see what failed above" of nothing failed).
 #[test]
 fn levels_every_shopper_thought_through_say_so() {
@@ -649,12 +656,12 @@ steps = [{ name = "home", get = "/" }]
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(3), "{stdout}\n{stderr}");
     assert!(
-        stderr.contains("not judged: nothing sent (every shopper was thinking)"),
+        stderr.contains("not judged: no request started in it (shoppers thinking, pacing or waiting on earlier requests)"),
         "{stderr}"
     );
     assert!(
         stderr.contains(
-            "error: cannot measure: no request was sent at any level held in full (every shopper was thinking: hold the levels longer than the think time, or think less)"
+            "error: cannot measure: no request was started at any level held in full (its shoppers thought, paced or waited on requests begun before it: hold the levels longer than the think time and pacing)"
         ),
         "{stderr}"
     );

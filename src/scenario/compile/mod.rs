@@ -67,6 +67,8 @@ struct Compiler<'a> {
     /// hosts of `allow_hosts`, once the target compiled; `None` for the
     /// embedded shop (its port is chosen at run time).
     reachable: Option<(Origin, Vec<String>)>,
+    /// Where each `[target] resolve` name is written, in the target's order.
+    resolve_spans: Vec<Range<usize>>,
     /// While a step compiles: the variables its journey extracts from that step
     /// on (its own extractions first), with the step that extracts each and
     /// whether it is this step; a template reading one is told where it is set.
@@ -179,6 +181,7 @@ pub fn compile<'a>(
         foreign: Default::default(),
         cookies: raw.target.cookies.unwrap_or(true),
         reachable: None,
+        resolve_spans: Vec::new(),
         extracted_later: Vec::new(),
         optional_slots: Vec::new(),
         slots_read: Default::default(),
@@ -209,6 +212,7 @@ pub fn compile<'a>(
         .filter(|base| *base != "embedded")
         .and_then(|base| url::Url::parse(base).ok())
         .map(|base| (origin_of(&base), target.allow_hosts.clone()));
+    c.resolve_used(&target.resolve)?;
     let load_text = beside
         .load
         .as_ref()
@@ -292,15 +296,16 @@ pub fn compile<'a>(
                 )
             }));
         }
-        // A journey whose `when` skipped a step still ends, and counts: a buyer
-        // journey that skipped its checkout is no order.
+        // A journey whose `when` skipped its last step still ends, and counts:
+        // a buyer journey that skipped its checkout is no order.
         let skipping = (unit.strip_prefix("journeys."))
             .and_then(|name| journeys.iter().find(|j| j.name == name))
-            .and_then(|j| j.steps.iter().rfind(|s| s.when.is_some()));
+            .and_then(|j| j.steps.last())
+            .filter(|last| last.when.is_some());
         if let Some(step) = skipping {
             let (label, text) = load_text;
             let message = format!(
-                "capacity_unit {unit} counts every such journey that ends without error, those whose `when` skipped step \"{0}\" too: to count what that step does (an order), write capacity_unit = \"steps.{0}\"",
+                "capacity_unit {unit} counts every such journey that ends without error, those whose `when` skipped its last step \"{0}\" too: to count that step's answers (an order), write capacity_unit = \"steps.{0}\"",
                 c.steps[step.id].name
             );
             c.within(label, text, |c| c.warn_at(span.clone(), message));
@@ -812,12 +817,20 @@ impl<'a> Compiler<'a> {
 
     /// `resolve`: host names, lower-cased, each with the IP address it is
     /// connected to at.
-    fn addresses(&self, raw: &raw::RawTarget) -> Result<Vec<(String, std::net::IpAddr)>> {
+    fn addresses(&mut self, raw: &raw::RawTarget) -> Result<Vec<(String, std::net::IpAddr)>> {
         let mut resolve = Vec::new();
         for (host, address) in &raw.resolve {
-            let name = host.get_ref().trim().to_ascii_lowercase();
-            let ip_literal = name.parse::<std::net::IpAddr>().is_ok() || name.starts_with('[');
-            if name.is_empty() || name.contains(['/', ':', '*', '?', ' ']) || ip_literal {
+            let written = host.get_ref().trim();
+            // As a URL's host reads: lower case, international names in
+            // punycode, and without the root's dot (`shop.example.`).
+            let name = match url::Host::parse(written) {
+                Ok(url::Host::Domain(name)) if !written.contains(['/', ':', '*', '?']) => {
+                    name.trim_end_matches('.').to_string()
+                }
+                _ => String::new(),
+            };
+            if name.is_empty() {
+                let name = written.to_ascii_lowercase();
                 return Err(self
                     .error(
                         host.span(),
@@ -846,8 +859,48 @@ impl<'a> Compiler<'a> {
                 ));
             }
             resolve.push((name, ip));
+            self.resolve_spans.push(host.span());
         }
         Ok(resolve)
+    }
+
+    /// Every `resolve` name is one a connection is made to: the target's host
+    /// or a host in `allow_hosts`. A misspelt one (`www.` too many) would map
+    /// nothing, and a staging copy's load would go where DNS says: the live
+    /// shop. With the embedded shop, nothing is looked up: said, not refused.
+    fn resolve_used(&mut self, resolve: &[(String, std::net::IpAddr)]) -> Result<()> {
+        let Some(((host, _), allowed)) = self.reachable.clone() else {
+            if let Some(span) = self.resolve_spans.first() {
+                self.warn_at(
+                    span.clone(),
+                    "resolve maps the names of a shop's URL; the embedded shop is reached without one, so it is not used",
+                );
+            }
+            return Ok(());
+        };
+        let bare = |name: &str| name.trim_end_matches('.').to_string();
+        let named: Vec<String> = std::iter::once(&host)
+            .chain(&allowed)
+            .map(|h| bare(h))
+            .collect();
+        for ((name, _), span) in resolve.iter().zip(&self.resolve_spans) {
+            if !named.contains(name) {
+                return Err(self
+                    .error(
+                        span.clone(),
+                        format!(
+                            "resolve maps {name}, but no request goes there: the target's host is {} and allow_hosts names {}",
+                            bare(&host),
+                            match allowed.is_empty() {
+                                true => "none".to_string(),
+                                false => allowed.join(", "),
+                            }
+                        ),
+                    )
+                    .with_hint("map the host base_url (or --target) names, as it is written there; a name resolve does not map is looked up in DNS"));
+            }
+        }
+        Ok(())
     }
 
     /// A header name a request is written with (`[target]`, a journey's or a
