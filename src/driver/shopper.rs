@@ -419,7 +419,7 @@ impl Shopper {
     /// Who sent a request at `sent`, in which journey and trace.
     fn origin(&self, shared: &Shared, sent: Instant) -> Origin {
         Origin {
-            shopper: self.id,
+            shopper: self.number,
             journey: self.journey,
             at: sent.saturating_duration_since(shared.started),
             trace: self.tracer.as_ref().map(|t| TraceId(t.trace_id())),

@@ -405,6 +405,14 @@ steps = [{ name = "login", get = "/login/user{{ shopper }}/{{ shopper }}/{{ seq 
         shopper.begin(shared, 0);
         let step = &shared.scenario.journeys[0].steps[0];
         shopper.build(shared, step).unwrap();
+        // The slowest requests name the shopper by the same number.
+        let origin = shopper.origin(shared, Instant::now());
+        let named = format!("/login/user{}/", origin.shopper);
+        assert!(
+            shopper.url().contains(&named),
+            "{named} in {}",
+            shopper.url()
+        );
         shopper.url().to_string()
     };
     // Closed-model shopper 4 (counted from 0) is the fifth: numbered from 1,

@@ -58,7 +58,8 @@ impl<'de> Deserialize<'de> for TraceId {
 /// Who sent a request and when: what an exemplar needs besides the outcome.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Origin {
-    /// The shopper's number (closed model: its slot; open model: its arrival).
+    /// The shopper's number as `{{ shopper }}` reads it: from 1, unique across
+    /// a sharded run's shards (the report showed the closed model's slot, from 0).
     pub shopper: u64,
     /// The journey's index in the scenario.
     pub journey: usize,
