@@ -91,7 +91,10 @@ impl Conn {
                 } else {
                     kind
                 };
-                Failure::with(kind, &e)
+                match super::exchange::certificate_said(&e) {
+                    Some(said) => Failure::with(kind, &said),
+                    None => Failure::with(kind, &e),
+                }
             })?;
             if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
                 Ok(conn(Wire::H2(h2::Connection::handshake(stream).await?)))

@@ -236,6 +236,32 @@ pub fn classify_io(io: &std::io::Error) -> ErrorKind {
     }
 }
 
+/// A certificate the handshake refused, in words that say what to do:
+/// rustls's own (`invalid peer certificate: Other(OtherError(CaUsedAsEndEntity))`)
+/// name its types. `None` for any other error.
+pub fn certificate_said(io: &std::io::Error) -> Option<String> {
+    use rustls::CertificateError as C;
+    let Some(rustls::Error::InvalidCertificate(why)) = io.get_ref()?.downcast_ref() else {
+        return None;
+    };
+    let trust = "trust its authority with SSL_CERT_FILE=ca.pem (PEM certificates), or --insecure for a staging shop";
+    Some(match why {
+        C::UnknownIssuer => format!(
+            "the shop's certificate is issued by no authority this machine trusts (self-signed, or a private CA): {trust}"
+        ),
+        C::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+            "the shop's certificate is a CA's (basicConstraints CA:TRUE) served as the shop's own: a server needs a leaf certificate (CA:FALSE) that names its host, signed by that CA (`openssl req -x509` makes a CA unless told -addext basicConstraints=critical,CA:FALSE)".to_string()
+        }
+        C::Expired | C::ExpiredContext { .. } => {
+            format!("the shop's certificate has expired ({why})")
+        }
+        C::NotValidYet | C::NotValidYetContext { .. } => {
+            format!("the shop's certificate is not valid yet ({why})")
+        }
+        why => format!("the shop's certificate is refused: {why}"),
+    })
+}
+
 /// Why shoppers' clients cannot be set up, or the target cannot be reached.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
@@ -250,6 +276,51 @@ pub enum SetupError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A refused certificate says what to do, not rustls's type names.
+    #[test]
+    fn a_refused_certificate_says_what_to_do() {
+        #[derive(Debug)]
+        struct CaUsedAsEndEntity;
+        impl std::fmt::Display for CaUsedAsEndEntity {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{self:?}")
+            }
+        }
+        impl std::error::Error for CaUsedAsEndEntity {}
+        let said = |why: rustls::CertificateError| {
+            let io = std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                rustls::Error::InvalidCertificate(why),
+            );
+            certificate_said(&io).unwrap()
+        };
+        let other = rustls::OtherError(std::sync::Arc::new(CaUsedAsEndEntity));
+        let cases = [
+            (
+                rustls::CertificateError::UnknownIssuer,
+                "issued by no authority this machine trusts (self-signed, or a private CA): trust its authority with SSL_CERT_FILE=ca.pem",
+            ),
+            (
+                rustls::CertificateError::Other(other),
+                "the shop's certificate is a CA's (basicConstraints CA:TRUE) served as the shop's own",
+            ),
+            (
+                rustls::CertificateError::Expired,
+                "the shop's certificate has expired",
+            ),
+            (
+                rustls::CertificateError::NotValidForName,
+                "the shop's certificate is refused: ",
+            ),
+        ];
+        for (why, expected) in cases {
+            let message = said(why);
+            assert!(message.contains(expected), "{message}");
+        }
+        let plain = std::io::Error::new(std::io::ErrorKind::InvalidData, "not TLS");
+        assert_eq!(certificate_said(&plain), None);
+    }
 
     /// A body's content type gives way to one the scenario sets, the step's
     /// or the target's: a trial's `[target] headers = { Content-Type = … }`
