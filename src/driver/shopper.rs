@@ -62,11 +62,10 @@ pub(super) struct Shopper {
     /// stopped). Read again only when the watch has changed: a borrow takes the
     /// watch's lock, an atomic write and a cache line of its own, twice a step.
     target: u32,
-    /// The shopper's number, and the journey it runs now.
-    id: u64,
     /// `{{ shopper }}`: its number from 1, unique across a sharded run's
     /// shards too (the walk's are [`WALK_NUMBERS`] on).
     pub(super) number: u64,
+    /// The journey it runs now.
     journey: usize,
     /// Tracing (`[target] trace`): the running journey's trace, and the ids' source.
     tracer: Option<Box<Tracer>>,
@@ -104,7 +103,6 @@ impl Shopper {
             index,
             target,
             retire,
-            id,
             // Closed-model shoppers are counted from 0, arrivals from 1.
             number: (if shared.closed {
                 id
