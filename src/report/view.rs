@@ -117,10 +117,10 @@ impl<'a> Headline<'a> {
 /// A level that passed with nothing to judge: an open model's level no shopper
 /// arrived in; a closed model's in which no request started (its shoppers all
 /// thinking or pacing through it, or still waiting on requests begun before).
-pub fn nothing_to_judge(model: crate::scenario::Model) -> &'static str {
+pub fn nothing_to_judge(model: crate::analysis::Model) -> &'static str {
     match model {
-        crate::scenario::Model::Open => "not judged: nothing sent (no arrival)",
-        crate::scenario::Model::Closed => {
+        crate::analysis::Model::Open => "not judged: nothing sent (no arrival)",
+        crate::analysis::Model::Closed => {
             "not judged: no request started in it (shoppers thinking, pacing or waiting on earlier requests)"
         }
     }
