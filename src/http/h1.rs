@@ -96,12 +96,15 @@ impl Connection {
 
         // Taken apart: only what the body's reading needs lives while it reads.
         let Head {
-            len,
-            status,
-            length,
-            chunked,
-            close,
-            encoding,
+            framed:
+                Framed {
+                    len,
+                    status,
+                    length,
+                    chunked,
+                    close,
+                    encoding,
+                },
             set_cookies,
             location,
             headers,
@@ -155,8 +158,10 @@ impl Connection {
                 false => read_head_of(buf, keep_headers)?,
             };
             match parsed {
-                Some(head) if (100..200).contains(&head.status) && head.status != 101 => {
-                    buf.drain(..head.len);
+                Some(head)
+                    if (100..200).contains(&head.framed.status) && head.framed.status != 101 =>
+                {
+                    buf.drain(..head.framed.len);
                 }
                 Some(head) => return Ok(head),
                 None if buf.len() >= MAX_HEAD => {
@@ -302,16 +307,11 @@ fn write_request(buf: &mut Vec<u8>, out: &Outgoing<'_>) {
 }
 
 /// What the client needs from a response head.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Head {
-    /// Its length in bytes, with the empty line.
-    len: usize,
-    status: u16,
-    length: Option<u64>,
-    chunked: bool,
-    /// The server closes the connection after this answer.
-    close: bool,
-    encoding: Encoding,
+    /// How the answer is framed: all a head that carries no cookie, redirect
+    /// or kept header says.
+    framed: Framed,
     set_cookies: Vec<String>,
     location: Option<String>,
     /// Every header when asked for; else only `Retry-After` (a 503 or 429
@@ -319,14 +319,15 @@ struct Head {
     headers: super::KeptHeaders,
 }
 
-/// What a head that carries only its answer's framing says: the whole of
-/// what [`parse_head`] makes of it when no header is kept.
-#[derive(Clone, Copy)]
+/// How an answer is framed, as its head says.
+#[derive(Debug, Clone, Copy)]
 struct Framed {
+    /// The head's length in bytes, with the empty line.
     len: usize,
     status: u16,
     length: Option<u64>,
     chunked: bool,
+    /// The server closes the connection after this answer.
     close: bool,
     encoding: Encoding,
 }
@@ -346,25 +347,16 @@ impl Framed {
     fn of(head: &Head) -> Option<Framed> {
         let framing_only =
             head.set_cookies.is_empty() && head.location.is_none() && head.headers.is_none();
-        framing_only.then_some(Framed {
-            len: head.len,
-            status: head.status,
-            length: head.length,
-            chunked: head.chunked,
-            close: head.close,
-            encoding: head.encoding,
-        })
+        framing_only.then_some(head.framed)
     }
 
+    /// A head that says this and nothing more.
     fn head(self) -> Head {
         Head {
-            len: self.len,
-            status: self.status,
-            length: self.length,
-            chunked: self.chunked,
-            close: self.close,
-            encoding: self.encoding,
-            ..Head::default()
+            framed: self,
+            set_cookies: Vec::new(),
+            location: None,
+            headers: None,
         }
     }
 }
@@ -430,14 +422,15 @@ fn parse_head(buf: &[u8], keep_headers: bool) -> Result<Option<Head>, Failure> {
         }
     };
     let http11 = response.version == Some(1);
-    let mut head = Head {
+    let mut head = Framed {
         len,
         status: response
             .code
             .ok_or_else(|| malformed("the answer's head has no status code"))?,
         close: !http11,
-        ..Head::default()
-    };
+        ..Framed::NONE
+    }
+    .head();
     let mut transfer_encoding = false;
     for header in response.headers.iter() {
         let name = header.name;
@@ -454,14 +447,14 @@ fn parse_head(buf: &[u8], keep_headers: bool) -> Result<Option<Head>, Failure> {
                             String::from_utf8_lossy(value)
                         ))
                     })?;
-                if head.length.is_some_and(|l| l != length) {
+                if head.framed.length.is_some_and(|l| l != length) {
                     return Err(malformed("two Content-Length headers disagree"));
                 }
-                head.length = Some(length);
+                head.framed.length = Some(length);
             }
             Some(Known::TransferEncoding) => {
                 transfer_encoding = true;
-                head.chunked = value
+                head.framed.chunked = value
                     .rsplit(|&b| b == b',')
                     .next()
                     .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
@@ -470,13 +463,13 @@ fn parse_head(buf: &[u8], keep_headers: bool) -> Result<Option<Head>, Failure> {
                 for token in value.split(|&b| b == b',') {
                     let token = token.trim_ascii();
                     if token.eq_ignore_ascii_case(b"close") {
-                        head.close = true;
+                        head.framed.close = true;
                     } else if !http11 && token.eq_ignore_ascii_case(b"keep-alive") {
-                        head.close = false;
+                        head.framed.close = false;
                     }
                 }
             }
-            Some(Known::ContentEncoding) => head.encoding = Encoding::of(value),
+            Some(Known::ContentEncoding) => head.framed.encoding = Encoding::of(value),
             Some(Known::SetCookie) => {
                 head.set_cookies
                     .push(String::from_utf8_lossy(value).into_owned());
@@ -503,7 +496,7 @@ fn parse_head(buf: &[u8], keep_headers: bool) -> Result<Option<Head>, Failure> {
     if transfer_encoding {
         // Transfer-Encoding wins over Content-Length; a coding other than chunked
         // last means the body runs to the connection's end.
-        head.length = None;
+        head.framed.length = None;
     }
     Ok(Some(head))
 }
@@ -802,7 +795,7 @@ mod tests {
         }
         // A framing-only head is kept, whole and no more...
         let repeated = heads[0].as_bytes();
-        let len = read_head_of(repeated, false).unwrap().unwrap().len;
+        let len = read_head_of(repeated, false).unwrap().unwrap().framed.len;
         assert_eq!(
             LAST_HEAD.with_borrow(|(bytes, _)| bytes.clone()),
             &repeated[..len]
@@ -810,8 +803,18 @@ mod tests {
         // ...and read from there, not parsed again: a kept answer that says
         // otherwise (299) is what the same bytes read as.
         LAST_HEAD.with_borrow_mut(|(_, framed)| framed.status = 299);
-        assert_eq!(read_head_of(repeated, false).unwrap().unwrap().status, 299);
-        assert_eq!(read_head_of(repeated, true).unwrap().unwrap().status, 200);
+        assert_eq!(
+            read_head_of(repeated, false)
+                .unwrap()
+                .unwrap()
+                .framed
+                .status,
+            299
+        );
+        assert_eq!(
+            read_head_of(repeated, true).unwrap().unwrap().framed.status,
+            200
+        );
     }
 
     #[test]
@@ -821,10 +824,15 @@ mod tests {
             "HTTP/1.1 200 OK\r\nContent-Length: 12\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\nrest",
         );
         assert_eq!(
-            (h.status, h.length, h.chunked, h.close),
+            (
+                h.framed.status,
+                h.framed.length,
+                h.framed.chunked,
+                h.framed.close
+            ),
             (200, Some(12), false, false)
         );
-        assert_eq!(h.len, 73);
+        assert_eq!(h.framed.len, 73);
         assert_eq!(h.set_cookies, ["a=1", "b=2"]);
         assert_eq!(
             super::super::kept_headers(&h.headers)
@@ -846,13 +854,13 @@ mod tests {
         let h = head(
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 3\r\nConnection: close\r\n\r\n",
         );
-        assert!(h.chunked && h.close && h.length.is_none());
+        assert!(h.framed.chunked && h.framed.close && h.framed.length.is_none());
         let h = head("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n");
-        assert!(!h.close);
-        assert!(head("HTTP/1.0 200 OK\r\n\r\n").close);
+        assert!(!h.framed.close);
+        assert!(head("HTTP/1.0 200 OK\r\n\r\n").framed.close);
         let h = head("HTTP/1.1 303 See Other\r\nLocation: /cart\r\ncontent-encoding: GZIP\r\n\r\n");
         assert_eq!(h.location.as_deref(), Some("/cart"));
-        assert_eq!(h.encoding, Encoding::Gzip);
+        assert_eq!(h.framed.encoding, Encoding::Gzip);
         assert!(
             parse_head(b"HTTP/1.1 200 OK\r\nContent-Len", false)
                 .unwrap()
@@ -928,7 +936,7 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(
-            (h.set_cookies.as_slice(), h.close),
+            (h.set_cookies.as_slice(), h.framed.close),
             (["a=1".to_string()].as_slice(), true)
         );
     }
