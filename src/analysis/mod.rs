@@ -561,8 +561,9 @@ pub(crate) fn optional_whole_as_integer<S: serde::Serializer>(
 }
 
 impl LevelResult {
-    /// Whether the level passed with nothing to judge: an open model's level
-    /// no shopper arrived in sent nothing (no pass to plan on, no break).
+    /// Whether the level passed with nothing to judge: no request started in
+    /// it (an open model's level no shopper arrived in, a closed model's whose
+    /// shoppers thought through it): no pass to plan on, no break.
     pub fn sent_nothing(&self) -> bool {
         self.verdict == Verdict::Pass && self.stats.requests == 0
     }

@@ -227,7 +227,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
             .to_string();
     let shown = http::target_shown(&base_url, &scenario.target.resolve);
     let mut log = open_log(&options, &plan, &shown, &started_at, shard.clone())?;
-    announce(&scenario, &base_url, &options, shard.as_ref());
+    announce(&scenario, &shown, &options, shard.as_ref());
     let clock = Instant::now();
     let mut observer = RunObserver {
         scenario: &scenario,
@@ -301,8 +301,8 @@ fn resolve(args: &RunArgs) -> Result<(Arc<Scenario>, RunOptions, Plan), Error> {
     Ok((Arc::new(scenario), options, plan))
 }
 
-/// The line that says what runs, against what.
-fn announce(scenario: &Scenario, base_url: &str, options: &RunOptions, shard: Option<&ShardRun>) {
+/// The line that says what runs, against what (`target`: as the reports name it).
+fn announce(scenario: &Scenario, target: &str, options: &RunOptions, shard: Option<&ShardRun>) {
     let shard = shard.map_or_else(String::new, |s| {
         format!(
             ", shard {} of {} (0-based), {:.2} s late",
@@ -310,9 +310,8 @@ fn announce(scenario: &Scenario, base_url: &str, options: &RunOptions, shard: Op
         )
     });
     errln!(
-        "running {} against {}: {} (seed {}){shard}",
+        "running {} against {target}: {} (seed {}){shard}",
         scenario.name,
-        http::target_shown(base_url, &scenario.target.resolve),
         scenario.load.shape(),
         options.seed,
     );

@@ -91,10 +91,8 @@ impl Conn {
                 } else {
                     kind
                 };
-                match super::exchange::certificate_said(&e) {
-                    Some(said) => Failure::with(kind, &said),
-                    None => Failure::with(kind, &e),
-                }
+                let said = super::exchange::certificate_said(&e);
+                Failure::with(kind, &said.unwrap_or_else(|| e.to_string()))
             })?;
             if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
                 Ok(conn(Wire::H2(h2::Connection::handshake(stream).await?)))
